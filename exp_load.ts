@@ -1,0 +1,14 @@
+import { writeSyntheticSet } from './test/bench/synth.js';
+import { createDb } from './src/db/connect.js';
+import { loadTraces } from './src/db/load.js';
+import { existsSync, readdirSync } from 'node:fs';
+const dir = '/dev/shm/analyze-exp';
+let t0 = performance.now();
+let files = existsSync(dir) ? readdirSync(dir).map(f => dir + '/' + f) : writeSyntheticSet(dir, { events: 10_000_000, processes: 20, filesPerProcess: 10, hours: 2 });
+console.log('gen', (performance.now() - t0).toFixed(0));
+const db = await createDb(null);
+const r = await loadTraces(db.connection, files, { warn: (m) => console.error(m) });
+console.log(r, (r.events / r.seconds / 1e6).toFixed(2), 'M/s');
+console.log((await db.connection.runAndReadAll("select * from duckdb_memory() where memory_usage_bytes > 0")).getRows());
+console.log((await db.connection.runAndReadAll("select count(*), min(start), max(start), sum(bytes), count(distinct trace_id) from events")).getRows());
+console.log(process.memoryUsage().rss / 1e6);

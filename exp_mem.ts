@@ -1,0 +1,20 @@
+import { DuckDBInstance } from '@duckdb/node-api';
+import { readFileSync } from 'node:fs';
+import { expandInputs } from './src/inputs.js';
+import { loadTraces } from './src/db/load.js';
+const mode = process.argv[2];
+const inst = await DuckDBInstance.create(':memory:', { threads: '2' });
+const con = await inst.connect();
+if (mode === 'compress') { await con.run("attach ':memory:' as mem (compress); use mem"); }
+await con.run(readFileSync('src/db/schema.sql', 'utf8'));
+const t0 = performance.now();
+const r = await loadTraces(con, expandInputs(['/dev/shm/analyze-exp']), { warn: console.error });
+console.log('load', r.seconds);
+const t1 = performance.now();
+if (mode === 'compress') await con.run('checkpoint mem');
+console.log('ckpt', ((performance.now() - t1)/1000).toFixed(2));
+console.log((await con.runAndReadAll("select tag, memory_usage_bytes from duckdb_memory() where memory_usage_bytes > 0")).getRows());
+const t2 = performance.now();
+await con.run("create table x as select trace_id, count(*), sum(dur_ns), quantile_cont(dur_ns, 0.5) from events group by all");
+console.log('scan', ((performance.now() - t2)/1000).toFixed(2));
+console.log('rss', process.memoryUsage().rss / 1e6, 'maxrss', process.resourceUsage().maxRSS / 1e3);

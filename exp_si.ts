@@ -1,0 +1,10 @@
+import { DuckDBInstance } from '@duckdb/node-api';
+import { readFileSync } from 'node:fs';
+import { expandInputs } from './src/inputs.js';
+import { loadTraces } from './src/db/load.js';
+const inst = await DuckDBInstance.create(':memory:', { threads: '2' });
+const con = await inst.connect();
+await con.run(readFileSync('src/db/schema.sql', 'utf8'));
+const r = await loadTraces(con, expandInputs(['/dev/shm/analyze-exp']).slice(0, 2), { warn: console.error });
+console.log((await con.runAndReadAll("select tag, memory_usage_bytes from duckdb_memory() where memory_usage_bytes > 0")).getRows());
+console.log((await con.runAndReadAll("select column_name, segment_type, count(*), sum(count), any_value(compression), sum(block_id is not null::int) from pragma_storage_info('events') group by all order by 1")).getRows());

@@ -1,0 +1,60 @@
+-- totals: the whole data set, in one row.
+--
+-- purpose:    Counts over every trace loaded, for summaries and the report's header;
+--             sync counts are added up from file_stats rather than counted again.
+-- inputs:     file_stats, traces
+-- parameters: none
+-- output:
+--   calls, by_kind, errors  as in file_stats, over all files
+--   files                files (host, path) with syncs
+--   first_start, last_end   from the first sync's start to the last one's end (null
+--                        without syncs)
+--   processes            distinct (host, boot_id, pid) among the traces
+--   hosts, traces        distinct hosts; trace files
+
+with
+
+kinds as (
+  select entry.key as kind, sum(entry.value)::bigint as calls
+  from (select unnest(map_entries(by_kind)) as entry from file_stats)
+  group by entry.key
+),
+
+by_kind as (
+  select map(list(kind order by kind), list(calls order by kind)) as by_kind
+  from kinds
+),
+
+syncs as (
+  select
+    coalesce(sum(calls), 0)::bigint as calls,
+    coalesce(sum(errors), 0)::bigint as errors,
+    count(*) as files,
+    min(first_start) as first_start,
+    max(last_end) as last_end
+  from file_stats
+),
+
+processes as (
+  select
+    count(distinct host || chr(0) || boot_id || chr(0) || pid) as processes,
+    count(distinct host) as hosts,
+    count(*) as traces
+  from traces
+),
+
+final as (
+  select
+    syncs.calls,
+    by_kind.by_kind,
+    syncs.errors,
+    syncs.files,
+    syncs.first_start,
+    syncs.last_end,
+    processes.processes,
+    processes.hosts,
+    processes.traces
+  from syncs, by_kind, processes
+)
+
+select * from final

@@ -1,0 +1,65 @@
+-- points: the syncs to draw, one point each.
+--
+-- purpose:    The outliers (failed calls among them), the $max_outliers worst when
+--             there are more, and an even sample of the other syncs: about $max_points
+--             of them, picked by a hash of the event so the same data always gives the
+--             same sample.
+-- inputs:     intervals, baselines, outliers
+-- parameters: $bucket_ns, $max_points, $max_outliers
+-- output:
+--   host, path, kind, start, start_ns, latency_ms, bytes
+--   baseline_ms, baseline_p99_ms
+--                        the file's baseline median and p99 at that moment, or null
+--   outlier, failed
+
+with
+
+normal_count as (
+  select (select count(*) from intervals) - (select count(*) from outliers) as n
+),
+
+stride as (
+  select greatest(1, ceil(n / $max_points))::ubigint as every
+  from normal_count
+),
+
+sampled as (
+  select intervals.*
+  from intervals
+  anti join outliers using (trace_id, seq)
+  where hash(intervals.trace_id, intervals.seq) % (select every from stride) = 0
+),
+
+normal_points as (
+  select
+    sampled.host, sampled.path, sampled.kind, sampled.start, sampled.start_ns,
+    sampled.latency_ms, sampled.bytes,
+    baselines.median_ms as baseline_ms,
+    baselines.p99_ms as baseline_p99_ms,
+    false as outlier,
+    sampled.failed
+  from sampled
+  left join baselines
+    on baselines.file_id = sampled.file_id
+   and baselines.call = sampled.call
+   and baselines.bucket = sampled.start_ns // $bucket_ns
+),
+
+outlier_points as (
+  select
+    host, path, kind, start, start_ns, latency_ms, bytes,
+    baseline_ms, baseline_p99_ms,
+    true as outlier,
+    failed
+  from outliers
+  where rank <= $max_outliers
+),
+
+final as (
+  select * from outlier_points
+  union all
+  select * from normal_points
+  order by start_ns
+)
+
+select * from final

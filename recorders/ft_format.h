@@ -1,0 +1,175 @@
+/*
+ * ft_format.h — the fsync trace file format, version 1.
+ *
+ * This header is the C half of the format; recorders/FORMAT.md is the
+ * specification and src/trace/layout.ts is the TypeScript half. The test
+ * test/trace/layout.test.ts compiles test/recorders/layout_dump.c, which
+ * prints every offset below, and compares them with layout.ts, so the three
+ * cannot drift apart silently.
+ *
+ * A trace is one file per process image:
+ *
+ *   [ header: FT_HEADER_SIZE bytes ][ ring: ring_slots records of 64 bytes ]
+ *
+ * Everything is little-endian (the recorder refuses to build elsewhere).
+ * Records are written into a shared mapping of the file; a record is valid
+ * once its commit word (the first 8 bytes) has a non-zero type, and the
+ * commit word is stored last, with release ordering.
+ */
+#ifndef FT_FORMAT_H
+#define FT_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the fsync trace format is little-endian; this recorder writes native structs"
+#endif
+
+/* 0x89 first, like PNG: a byte that is not ASCII, then a name, then CR LF so
+ * that a text-mode transfer that mangles line ends is caught at the magic. */
+#define FT_MAGIC "\x89" "FSYNC\r\n"
+#define FT_MAGIC_LEN 8
+#define FT_VERSION 1
+#define FT_HEADER_SIZE 4096
+#define FT_RECORD_SIZE 64
+
+#define FT_HOST_MAX 72
+#define FT_BOOT_ID_MAX 40
+#define FT_EXE_MAX 1024
+#define FT_CMDLINE_MAX 2048
+#define FT_RECORDER_VERSION_MAX 16
+
+/* Header flags. */
+#define FT_HDR_ENDED 0x1u       /* the process image ended normally (exit or exec) */
+#define FT_HDR_FORKED 0x2u      /* this process is a fork child of parent_pid */
+#define FT_HDR_DISABLED 0x4u    /* recording was switched off after a failure */
+
+struct ft_header {
+    char magic[FT_MAGIC_LEN];      /*   0 FT_MAGIC */
+    uint32_t version;              /*   8 FT_VERSION */
+    uint32_t header_size;          /*  12 FT_HEADER_SIZE: the ring starts here */
+    uint32_t record_size;          /*  16 FT_RECORD_SIZE */
+    uint32_t ring_slots;           /*  20 number of record slots in the ring */
+    /* Clock anchors, read together: realtime_ns is the wall clock at the
+     * instant the monotonic clock read monotonic_ns. Every event time in the
+     * trace is CLOCK_MONOTONIC; wall = realtime_ns + (t - monotonic_ns). */
+    uint64_t realtime_ns;          /*  24 CLOCK_REALTIME, ns since the epoch */
+    uint64_t monotonic_ns;         /*  32 CLOCK_MONOTONIC at the same instant */
+    uint32_t pid;                  /*  40 */
+    uint32_t ppid;                 /*  44 */
+    uint32_t uid;                  /*  48 real uid */
+    uint32_t flags;                /*  52 FT_HDR_*, updated with atomic or */
+    /* Written by the recorder while it runs (atomics in the mapping). */
+    uint64_t next_seq;             /*  56 sequence numbers handed out so far */
+    uint64_t dropped;              /*  64 records that could not be written */
+    uint64_t max_bytes;            /*  72 the size cap this file was made under */
+    char recorder_version[FT_RECORDER_VERSION_MAX]; /*  80 NUL-terminated */
+    char boot_id[FT_BOOT_ID_MAX];  /*  96 /proc/sys/kernel/random/boot_id */
+    char host[FT_HOST_MAX];        /* 136 uname nodename */
+    char exe[FT_EXE_MAX];          /* 208 readlink /proc/self/exe */
+    uint32_t cmdline_len;          /* 1232 bytes used in cmdline (may be truncated) */
+    uint32_t cmdline_truncated;    /* 1236 1 when the command line did not fit */
+    char cmdline[FT_CMDLINE_MAX];  /* 1240 argv joined by NUL bytes */
+    /* 3288 .. 4095: zero, reserved for later versions */
+};
+
+/* Record types: byte 4 of the commit word. 0 means the slot is empty. */
+enum ft_type {
+    FT_T_EMPTY = 0,
+    FT_T_PATH = 1,       /* interns a path: first slot */
+    FT_T_PATH_CONT = 2,  /* the following slots of a long path */
+    FT_T_SYNC = 3,       /* a durability call */
+    FT_T_OPEN = 4,
+    FT_T_CLOSE = 5,
+    FT_T_RENAME = 6,
+};
+
+/* Durability calls: byte 5 of the commit word in FT_T_SYNC records. */
+enum ft_call {
+    FT_C_NONE = 0,
+    FT_C_FSYNC = 1,
+    FT_C_FDATASYNC = 2,
+    FT_C_SYNC_FILE_RANGE = 3,
+    FT_C_SYNCFS = 4,
+    FT_C_SYNC = 5,
+    FT_C_MSYNC = 6,
+    FT_C_O_SYNC_WRITE = 7,     /* a write-family call on an O_SYNC descriptor */
+    FT_C_O_DSYNC_WRITE = 8,    /* ... on an O_DSYNC descriptor */
+    FT_C_RWF_SYNC_WRITE = 9,   /* pwritev2 with RWF_SYNC */
+    FT_C_RWF_DSYNC_WRITE = 10, /* pwritev2 with RWF_DSYNC */
+    FT_C_MAX = 10,
+};
+
+/* Record flags: bytes 6-7 of the commit word. */
+#define FT_F_WRITE_TIME_SAMPLED 0x0001u /* write_us extrapolated from sampled writes */
+#define FT_F_FD_RESOLVED 0x0002u        /* the fd was not seen opened; resolved via /proc */
+#define FT_F_NO_INTERVAL 0x0004u        /* no write interval (sync, syncfs, unknown file) */
+#define FT_F_PATH_UNKNOWN 0x0008u       /* the file could not be named (path_id is 0) */
+#define FT_F_LAST_CLOSE 0x0010u         /* FT_T_CLOSE: the last descriptor of the file */
+
+/*
+ * The event record. The meaning of the last 24 bytes depends on type/call:
+ *
+ *   type/call                   bytes           writes          ival_start_ns
+ *   SYNC fsync, fdatasync,      bytes written   write calls     interval start
+ *     sync writes               since last sync since last sync (last sync or open)
+ *   SYNC sync_file_range        offset          flags           nbytes
+ *   SYNC msync                  address         flags           length
+ *   SYNC sync, syncfs           0               0               0
+ *   OPEN                        0               open flags      0
+ *   CLOSE                       unsynced bytes  unsynced writes interval start
+ *   RENAME                      0               new path id     0   (path_id = old)
+ *
+ * res follows the kernel's convention: the call's return value, or -errno
+ * when it failed. Linux caps one transfer at 0x7ffff000 bytes, so a write's
+ * return value always fits.
+ */
+struct ft_event {
+    uint32_t seq;           /*  0 low 32 bits of the sequence number */
+    uint8_t type;           /*  4 enum ft_type */
+    uint8_t call;           /*  5 enum ft_call */
+    uint16_t flags;         /*  6 FT_F_* */
+    uint64_t start_ns;      /*  8 CLOCK_MONOTONIC when the call began */
+    uint64_t dur_ns;        /* 16 how long the call took */
+    uint32_t tid;           /* 24 */
+    int32_t fd;             /* 28 -1 for sync(2) and msync(2) */
+    uint32_t path_id;       /* 32 0 when unknown */
+    int32_t res;            /* 36 return value or -errno */
+    uint64_t bytes;         /* 40 */
+    uint32_t writes;        /* 48 */
+    uint32_t write_us;      /* 52 microseconds spent in the interval's writes */
+    uint64_t ival_start_ns; /* 56 */
+};
+
+/*
+ * The path record: the first slot of a path. Its name continues in
+ * FT_T_PATH_CONT slots with the following sequence numbers, 56 bytes each
+ * (bytes 8..63). A path id is never reused for another name within a file;
+ * a path record may be written again (the ring overwrites old ones), always
+ * with the same content.
+ */
+struct ft_path_rec {
+    uint32_t seq;           /*  0 */
+    uint8_t type;           /*  4 FT_T_PATH */
+    uint8_t call;           /*  5 0 */
+    uint16_t flags;         /*  6 0 */
+    uint32_t path_id;       /*  8 >= 1 */
+    uint32_t len;           /* 12 bytes in the name, without a terminator */
+    uint64_t dev;           /* 16 st_dev of the file when it was named */
+    uint64_t ino;           /* 24 st_ino */
+    char name[32];          /* 32 the first bytes of the name */
+};
+
+#define FT_PATH_HEAD_BYTES 32
+#define FT_PATH_CONT_BYTES 56
+#define FT_PATH_MAX_LEN 4096
+
+_Static_assert(sizeof(struct ft_header) <= FT_HEADER_SIZE, "header fits its page");
+_Static_assert(offsetof(struct ft_header, cmdline) == 1240, "header layout");
+_Static_assert(sizeof(struct ft_event) == FT_RECORD_SIZE, "event record is 64 bytes");
+_Static_assert(sizeof(struct ft_path_rec) == FT_RECORD_SIZE, "path record is 64 bytes");
+_Static_assert(offsetof(struct ft_event, ival_start_ns) == 56, "event layout");
+_Static_assert(offsetof(struct ft_path_rec, name) == 32, "path layout");
+
+#endif /* FT_FORMAT_H */

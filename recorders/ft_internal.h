@@ -1,0 +1,253 @@
+/*
+ * ft_internal.h — what the parts of the recorder share.
+ *
+ *   ft_wrappers.c  the interposed functions (one table, one shape)
+ *   ft_files.c     descriptor table, per-inode write intervals, path names
+ *   ft_ring.c      configuration, the trace file and the lock-free ring
+ *
+ * Nothing here is exported: the library is built with -fvisibility=hidden
+ * and only the wrappers carry FT_EXPORT.
+ *
+ * Three rules hold everywhere:
+ *  - no malloc, no stdio, no locks: a wrapper may run in a signal handler,
+ *    in a vfork child, or before our constructor;
+ *  - internal I/O goes through raw syscall(2), never through a libc symbol
+ *    that we interpose (that would trace the recorder itself);
+ *  - the one non-reentrant step, claiming ring slots from the thread's
+ *    block (and dlsym), runs with the thread's guard set: a signal handler
+ *    that interrupts it calls the real function untraced instead of
+ *    corrupting the block. Everything else is atomics and stack buffers,
+ *    so a handler's own calls are recorded even mid-wrapper.
+ */
+#ifndef FT_INTERNAL_H
+#define FT_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "ft_format.h"
+
+#define FT_EXPORT __attribute__((visibility("default")))
+#define FT_TLS __thread __attribute__((tls_model("initial-exec")))
+#define FT_LIKELY(x) __builtin_expect(!!(x), 1)
+#define FT_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+#define FT_LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define FT_LOAD_ACQ(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define FT_STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define FT_STORE_REL(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define FT_ADD(p, v) __atomic_fetch_add((p), (v), __ATOMIC_RELAXED)
+#define FT_XCHG(p, v) __atomic_exchange_n((p), (v), __ATOMIC_ACQ_REL)
+#define FT_CAS(p, expp, v) \
+    __atomic_compare_exchange_n((p), (expp), (v), 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)
+
+#define FT_RECORDER_VERSION "0.1.0"
+
+/* ---- configuration (ft_ring.c) ------------------------------------------ */
+
+enum ft_mode { FT_MODE_UNREAD = 0, FT_MODE_ON = 1, FT_MODE_OFF = 2 };
+
+#define FT_DIR_MAX 1024
+
+struct ft_config {
+    uint32_t write_sample;   /* time 1 write in N (FSYNC_TRACE_WRITE_SAMPLE) */
+    uint32_t start_pid;      /* pid of the image that read the config: a fork child differs */
+    uint64_t max_bytes;      /* FSYNC_TRACE_MAX_BYTES */
+    char dir[FT_DIR_MAX];    /* FSYNC_TRACE_DIR, copied: the program may change its env */
+};
+
+extern int ft_mode;
+extern struct ft_config ft_cfg;
+int ft_config_load(void);
+
+/* ---- per-thread state ---------------------------------------------------- */
+
+/* Initial-exec TLS is one %fs-relative load, no __tls_get_addr call, and it is
+ * usable in signal handlers. Kept small: a preloaded library's static TLS
+ * comes out of glibc's small surplus when the library is dlopen()ed instead. */
+struct ft_thread {
+    uint64_t blk_next;    /* the thread's claimed block of ring slots: [next, end) */
+    uint64_t blk_end;
+    uint32_t blk_idx;     /* ring index of blk_next (saves a division per record) */
+    uint32_t gen;         /* trace file generation the block and tid belong to */
+    uint32_t tid;
+    uint32_t wsample;     /* writes left before the next timed one */
+    int guard;            /* set while the recorder itself works */
+    int resolving;        /* set while inside dlsym() */
+    uint64_t clk_tsc;     /* the thread's clock anchor: TSC ... */
+    uint64_t clk_ns;      /* ... and CLOCK_MONOTONIC read together */
+};
+
+extern FT_TLS struct ft_thread ft_thr;
+
+static inline void ft_guard_on(void)
+{
+    ft_thr.guard = 1;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+static inline void ft_guard_off(void)
+{
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    ft_thr.guard = 0;
+}
+
+/* Should this call be recorded? Reads the configuration on first use, which
+ * may be before our constructor ran (another library's constructor). */
+static inline int ft_active(void)
+{
+    int m = FT_LOAD(&ft_mode);
+    if (FT_UNLIKELY(m == FT_MODE_UNREAD))
+        m = ft_config_load();
+    return m == FT_MODE_ON && !ft_thr.guard;
+}
+
+/* CLOCK_MONOTONIC in ns, cheaply. Two clock reads are most of what a sync
+ * record costs (clock_gettime ~25 ns through the vDSO, rdtsc ~10 ns), so
+ * when the kernel's own clocksource is the TSC (then it is invariant and
+ * synchronised across CPUs, or the kernel would not use it) we extrapolate
+ * from a per-thread anchor (TSC, CLOCK_MONOTONIC) refreshed every ~2^22
+ * ticks (~1.5 ms), at a rate calibrated against CLOCK_MONOTONIC over the
+ * process's life. The error is at most that interval times the NTP slew
+ * (<= 500 ppm): under a microsecond. Otherwise, and for the first 20 ms,
+ * it is clock_gettime(2). */
+#define FT_CLK_REFRESH (1ull << 22)
+extern uint64_t ft_tsc_mult;    /* ns per tick in 32.32 fixed point; 0: unusable */
+uint64_t ft_now_slow(void);
+
+static inline uint64_t ft_now(void)
+{
+#if defined(__x86_64__)
+    uint64_t mult = FT_LOAD(&ft_tsc_mult);
+    if (FT_LIKELY(mult != 0)) {
+        /* Unsigned: a TSC behind the anchor (none expected) also refreshes. */
+        uint64_t d = __builtin_ia32_rdtsc() - ft_thr.clk_tsc;
+        if (FT_LIKELY(d < FT_CLK_REFRESH))
+            return ft_thr.clk_ns + (uint64_t)(((unsigned __int128)d * mult) >> 32);
+    }
+#endif
+    return ft_now_slow();
+}
+
+/* A duration: re-anchoring between two reads may step back a little. */
+static inline uint64_t ft_since(uint64_t t0, uint64_t t1)
+{
+    return t1 > t0 ? t1 - t0 : 0;
+}
+
+/* ---- raw syscalls (ft_ring.c) -------------------------------------------- */
+
+/* Each returns the kernel's result or -1 with errno set, like libc, but never
+ * enters one of our wrappers. */
+int ft_sys_openat(int dirfd, const char *path, int flags, int mode);
+int ft_sys_close(int fd);
+ssize_t ft_sys_readlink(const char *path, char *buf, size_t size);
+ssize_t ft_sys_read_file(const char *path, char *buf, size_t size);
+int ft_sys_fstat(int fd, uint64_t *dev, uint64_t *ino, uint32_t *mode);
+int ft_sys_getfl(int fd);
+void *ft_sys_mmap_anon(size_t len);
+int ft_sys_getpid(void);
+
+/* ---- descriptor table (ft_files.c) --------------------------------------- */
+
+/* One 64-bit word per fd, so it changes with one store. Low half: what the fd
+ * refers to; high half: FT_FDF_* bits. Zero means "never seen". */
+#define FT_FD_UNKNOWN 0u
+#define FT_FD_NOTFILE 0xffffffffu   /* socket, pipe, tty, device: ignored */
+#define FT_FD_UNTRACKED 0xfffffffeu /* a file the tables had no room for */
+#define FT_FDF_OSYNC 0x1u
+#define FT_FDF_ODSYNC 0x2u
+#define FT_FDF_RESOLVED 0x4u        /* named through /proc at first use */
+
+#define FT_FD_CHUNK_SHIFT 12
+#define FT_FD_CHUNK (1u << FT_FD_CHUNK_SHIFT)   /* 4096 fds, 32 KiB per chunk */
+#define FT_FD_TOP 16384                          /* 64 Mi fds in all */
+
+extern uint64_t *ft_fd_top[FT_FD_TOP];
+
+static inline uint64_t ft_fd_get(int fd)
+{
+    if (FT_UNLIKELY((unsigned)fd >= (unsigned)FT_FD_TOP * FT_FD_CHUNK))
+        return 0;
+    uint64_t *chunk = FT_LOAD_ACQ(&ft_fd_top[(unsigned)fd >> FT_FD_CHUNK_SHIFT]);
+    return chunk ? FT_LOAD(&chunk[(unsigned)fd & (FT_FD_CHUNK - 1)]) : 0;
+}
+
+static inline uint32_t ft_fd_what(uint64_t e) { return (uint32_t)e; }
+static inline uint32_t ft_fd_flags(uint64_t e) { return (uint32_t)(e >> 32); }
+static inline int ft_fd_is_file(uint64_t e)
+{
+    return ft_fd_what(e) != FT_FD_UNKNOWN && ft_fd_what(e) < FT_FD_UNTRACKED;
+}
+
+uint64_t *ft_fd_slot(int fd);      /* creates the chunk; NULL if fd is out of range */
+uint64_t ft_fd_resolve(int fd);    /* name an unseen fd through /proc, once */
+uint64_t ft_fd_opened(int fd, int oflags, int resolved, uint64_t now);
+void ft_fd_set(int fd, uint64_t e);
+uint64_t ft_fd_take(int fd);       /* clear the entry, return what it was */
+
+/* ---- per-file write intervals (ft_files.c) ------------------------------- */
+
+/* One cache line per file (keyed by st_dev + st_ino: fsync(2) flushes the
+ * inode, whichever descriptor it is called on). Threads writing different
+ * files never share a line. */
+struct ft_file {
+    uint32_t state;      /* 0 free, 1 being claimed, 2 in use */
+    uint32_t path_id;    /* the file's current name */
+    uint64_t dev;
+    uint64_t ino;
+    uint64_t bytes;      /* successful writes since the last sync: bytes */
+    uint64_t wtime_ns;   /* ... time spent in them (extrapolated when sampled) */
+    uint64_t ival_start; /* ... since when: last fsync/fdatasync, or the open */
+    uint32_t writes;     /* ... and how many */
+    int32_t nopen;       /* open descriptors we know of */
+    uint64_t pad;
+} __attribute__((aligned(64)));
+_Static_assert(sizeof(struct ft_file) == 64, "one cache line per file");
+
+#define FT_FILES 65536u
+
+extern struct ft_file *ft_files;
+
+static inline struct ft_file *ft_file_of(uint64_t e)
+{
+    return ft_fd_is_file(e) && ft_files ? &ft_files[ft_fd_what(e) - 1] : NULL;
+}
+
+struct ft_ival {
+    uint64_t bytes, wtime_ns, start;
+    uint32_t writes;
+};
+
+uint32_t ft_file_find(uint64_t dev, uint64_t ino, int create); /* index + 1, or 0 */
+void ft_file_take(struct ft_file *f, uint64_t restart, struct ft_ival *iv);
+void ft_file_peek(struct ft_file *f, struct ft_ival *iv);
+void ft_ival_fill(struct ft_event *ev, const struct ft_ival *iv);
+
+/* ---- path names (ft_files.c) --------------------------------------------- */
+
+struct ft_path {
+    uint64_t dev, ino;
+    uint32_t off, len;   /* the name, in the names arena */
+    uint32_t hash;
+    uint32_t emit_gen;   /* trace file generation the name was last written to */
+    uint64_t emit_seq;   /* ... and at which sequence number */
+};
+
+uint32_t ft_path_intern(const char *name, uint32_t len, uint64_t dev, uint64_t ino);
+struct ft_path *ft_path_get(uint32_t id);
+const char *ft_path_name(const struct ft_path *p);
+int ft_fd_name(int fd, char *buf, size_t size);
+int ft_abs_name(int dirfd, const char *path, char *buf, size_t size, int follow_last,
+                uint64_t *dev, uint64_t *ino);
+
+/* ---- the ring (ft_ring.c) ------------------------------------------------ */
+
+void ft_emit(struct ft_event *ev);      /* fills seq and tid; names the path first */
+void ft_mark_ended(void);
+void ft_after_fork_child(void);
+int ft_vfork_child(void);               /* are we a vfork child sharing our parent's memory? */
+
+#endif /* FT_INTERNAL_H */

@@ -1,0 +1,36 @@
+/** `summary`: per file, how many sync calls of each kind, how many failed, and how slow. */
+import { bindings, DEFAULT_PARAMS } from '../db/params.js';
+import { fileSummaries, totals } from '../db/summary.js';
+import { bytes, count, json, kinds, ms, table } from './format.js';
+import { out, withSession, type LoadOptions } from './options.js';
+
+export async function summary(traces: string[], o: LoadOptions & { json?: boolean }): Promise<void> {
+  const b = bindings(DEFAULT_PARAMS);
+  const { files, all } = await withSession(traces, o, async (s) => ({ files: await fileSummaries(s, b), all: await totals(s, b) }));
+  if (o.json) {
+    await out(json({
+      files: files.map((f) => ({
+        path: f.path, calls: f.calls, by_kind: f.byKind, errors: f.errors, bytes: f.bytes,
+        p50_ms: f.p50Ms, p99_ms: f.p99Ms, max_ms: f.maxMs,
+      })),
+      totals: { calls: all.calls, by_kind: all.byKind, errors: all.errors, processes: all.processes },
+    }));
+    return;
+  }
+  const manyHosts = all.hosts > 1;
+  await out(table(
+    [
+      ...(manyHosts ? [{ title: 'host' }] : []), { title: 'path' }, { title: 'calls', align: 'right' as const },
+      { title: 'errors', align: 'right' as const }, { title: 'bytes', align: 'right' as const },
+      { title: 'p50 ms', align: 'right' as const }, { title: 'p99 ms', align: 'right' as const },
+      { title: 'max ms', align: 'right' as const }, { title: 'by kind' },
+    ],
+    files.map((f) => [
+      ...(manyHosts ? [f.host] : []), f.path, count(f.calls), count(f.errors), bytes(f.bytes),
+      ms(f.p50Ms), ms(f.p99Ms), ms(f.maxMs), kinds(f.byKind),
+    ]),
+  ));
+  await out(
+    `\n${count(all.calls)} sync calls (${kinds(all.byKind) || 'none'}), ${count(all.errors)} failed, ` +
+    `on ${count(all.files)} files, from ${count(all.processes)} processes on ${count(all.hosts)} host${all.hosts === 1 ? '' : 's'}\n`);
+}

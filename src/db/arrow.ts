@@ -1,0 +1,136 @@
+/**
+ * Write a query's result as an Arrow IPC file (the format pandas, polars and
+ * R read with `read_feather`/`read_ipc`), streaming: DuckDB's data chunks are
+ * gathered into record batches of about BATCH_ROWS rows and written as they
+ * fill. Fixed-width columns are copied from DuckDB's vectors as bytes (both
+ * use little-endian values and LSB-first validity bits); strings go through
+ * JavaScript; anything else (lists, maps, huge integers) is written as JSON
+ * text.
+ */
+import {
+  DuckDBTypeId, JsonDuckDBValueConverter, type DuckDBConnection, type DuckDBDataChunk, type DuckDBType,
+} from '@duckdb/node-api';
+import duckdb from '@duckdb/node-bindings';
+import {
+  Bool, DateDay, Field, Float32, Float64, Int16, Int32, Int64, Int8, RecordBatch, RecordBatchFileWriter, Schema,
+  Struct, TimestampMicrosecond, TimestampMillisecond, TimestampNanosecond, TimestampSecond, Uint16, Uint32,
+  Uint64, Uint8, Utf8, makeData, vectorFromArray, type Data, type DataType,
+} from 'apache-arrow';
+import { createWriteStream } from 'node:fs';
+import { finished } from 'node:stream/promises';
+
+const BATCH_ROWS = 65_536;
+
+type Fixed = { arrow: () => DataType; bytes: number; array: new (n: number) => ArrayLike<unknown> & { buffer: ArrayBufferLike; set(a: ArrayLike<unknown>, o?: number): void } };
+
+/** DuckDB types whose vectors hold the same bytes as an Arrow column of the paired type. */
+const FIXED: Partial<Record<DuckDBTypeId, Fixed>> = {
+  [DuckDBTypeId.TINYINT]: { arrow: () => new Int8(), bytes: 1, array: Int8Array },
+  [DuckDBTypeId.SMALLINT]: { arrow: () => new Int16(), bytes: 2, array: Int16Array },
+  [DuckDBTypeId.INTEGER]: { arrow: () => new Int32(), bytes: 4, array: Int32Array },
+  [DuckDBTypeId.BIGINT]: { arrow: () => new Int64(), bytes: 8, array: BigInt64Array },
+  [DuckDBTypeId.UTINYINT]: { arrow: () => new Uint8(), bytes: 1, array: Uint8Array },
+  [DuckDBTypeId.USMALLINT]: { arrow: () => new Uint16(), bytes: 2, array: Uint16Array },
+  [DuckDBTypeId.UINTEGER]: { arrow: () => new Uint32(), bytes: 4, array: Uint32Array },
+  [DuckDBTypeId.UBIGINT]: { arrow: () => new Uint64(), bytes: 8, array: BigUint64Array },
+  [DuckDBTypeId.FLOAT]: { arrow: () => new Float32(), bytes: 4, array: Float32Array },
+  [DuckDBTypeId.DOUBLE]: { arrow: () => new Float64(), bytes: 8, array: Float64Array },
+  [DuckDBTypeId.DATE]: { arrow: () => new DateDay(), bytes: 4, array: Int32Array },
+  [DuckDBTypeId.TIMESTAMP_S]: { arrow: () => new TimestampSecond('UTC'), bytes: 8, array: BigInt64Array },
+  [DuckDBTypeId.TIMESTAMP_MS]: { arrow: () => new TimestampMillisecond('UTC'), bytes: 8, array: BigInt64Array },
+  [DuckDBTypeId.TIMESTAMP]: { arrow: () => new TimestampMicrosecond('UTC'), bytes: 8, array: BigInt64Array },
+  [DuckDBTypeId.TIMESTAMP_NS]: { arrow: () => new TimestampNanosecond('UTC'), bytes: 8, array: BigInt64Array },
+};
+
+/** Write the result of `sql` to `file` as an Arrow IPC file; returns the rows written. */
+export async function writeArrow(connection: DuckDBConnection, sql: string, file: string): Promise<number> {
+  const result = await connection.stream(sql);
+  const names = result.columnNames();
+  const types = result.columnTypes();
+  const fields = names.map((n, i) => new Field(n, arrowType(types[i]!), true));
+  const schema = new Schema(fields);
+  const writer = new RecordBatchFileWriter();
+  const sink = createWriteStream(file);
+  const piped = writer.toNodeStream().pipe(sink);
+  let pending: DuckDBDataChunk[] = [];
+  let pendingRows = 0;
+  let rows = 0;
+  const flush = () => {
+    if (pendingRows === 0) return;
+    writer.write(batch(schema, types, pending, pendingRows));
+    rows += pendingRows;
+    pending = [];
+    pendingRows = 0;
+  };
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) break;
+    pending.push(chunk);
+    pendingRows += chunk.rowCount;
+    if (pendingRows >= BATCH_ROWS) flush();
+  }
+  flush();
+  if (rows === 0) writer.write(emptyBatch(schema));
+  writer.finish();
+  await finished(piped);
+  return rows;
+}
+
+function arrowType(t: DuckDBType): DataType {
+  if (t.typeId === DuckDBTypeId.BOOLEAN) return new Bool();
+  return FIXED[t.typeId]?.arrow() ?? new Utf8();
+}
+
+function emptyBatch(schema: Schema): RecordBatch {
+  const children = schema.fields.map((f) => makeData({ type: f.type, length: 0, nullCount: 0 } as never) as Data);
+  return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: 0, nullCount: 0, children }));
+}
+
+function batch(schema: Schema, types: DuckDBType[], chunks: DuckDBDataChunk[], rows: number): RecordBatch {
+  const children = types.map((t, c) => column(schema.fields[c]!.type, t, chunks, c, rows));
+  return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: rows, nullCount: 0, children }));
+}
+
+function column(type: DataType, t: DuckDBType, chunks: DuckDBDataChunk[], c: number, rows: number): Data {
+  const fixed = FIXED[t.typeId];
+  if (fixed) return fixedColumn(type, fixed, chunks, c, rows);
+  if (t.typeId === DuckDBTypeId.BOOLEAN) {
+    const values = chunks.flatMap((ch) => ch.getColumnVector(c).toArray() as (boolean | null)[]);
+    return vectorFromArray(values, new Bool()).data[0]!;
+  }
+  const values = chunks.flatMap((ch) => ch.convertColumnValues(c, JsonDuckDBValueConverter))
+    .map((v) => (v === null ? null : typeof v === 'string' ? v : JSON.stringify(v)));
+  return vectorFromArray(values, new Utf8()).data[0]!;
+}
+
+/** Values and validity bits copied from each chunk's vector, end to end. */
+function fixedColumn(type: DataType, fixed: Fixed, chunks: DuckDBDataChunk[], c: number, rows: number): Data {
+  const values = new fixed.array(rows);
+  const bytes = new Uint8Array(values.buffer);
+  const validity = new Uint8Array(Math.ceil(rows / 8)).fill(0xff);
+  let nulls = 0;
+  let at = 0;
+  for (const ch of chunks) {
+    const n = ch.rowCount;
+    const vector = duckdb.data_chunk_get_vector(ch.chunk, c);
+    bytes.set(duckdb.vector_get_data(vector, n * fixed.bytes), at * fixed.bytes);
+    const mask = duckdb.vector_get_validity(vector, Math.ceil(n / 64) * 8);
+    if (mask && mask.length > 0) {
+      for (let i = 0; i < n; i++) {
+        if ((mask[i >> 3]! & (1 << (i & 7))) === 0) {
+          const bit = at + i;
+          validity[bit >> 3] = validity[bit >> 3]! & ~(1 << (bit & 7));
+          nulls++;
+        }
+      }
+    }
+    at += n;
+  }
+  return makeData({
+    type: type as Int32,
+    length: rows,
+    nullCount: nulls,
+    nullBitmap: nulls > 0 ? validity : undefined,
+    data: values as Int32Array,
+  } as never) as Data;
+}

@@ -1,0 +1,85 @@
+/**
+ * Export the loaded tables and the analysis to files other tools read:
+ * Parquet and CSV through DuckDB's COPY, Arrow IPC through apache-arrow
+ * (arrow.ts). Files are written into a staging directory beside the target
+ * and moved in only once all are complete, so a failed export leaves no half
+ * of itself behind.
+ */
+import { quotedIdentifier } from '@duckdb/node-api';
+import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { FtError } from '../errors.js';
+import { writeArrow } from './arrow.js';
+import type { Bindings } from './queries.js';
+import type { Session } from './session.js';
+import { num } from './values.js';
+
+export type ExportFormat = 'parquet' | 'csv' | 'arrow';
+export const EXPORT_FORMATS: readonly ExportFormat[] = ['parquet', 'csv', 'arrow'];
+
+/** Loaded tables, then the analysis queries worth keeping. */
+export const EXPORT_TABLES = [
+  'traces', 'files', 'paths', 'events', 'calls',
+  'intervals', 'baselines', 'outliers', 'incidents', 'file_stats',
+] as const;
+const LOADED = new Set(['traces', 'files', 'paths', 'events', 'calls']);
+
+/** Tables with a host and a start that can be split into host=/day= directories. */
+const PARTITIONABLE: Record<string, string> = {
+  events: "select events.*, traces.host, strftime(events.start, '%Y-%m-%d') as day from events join traces using (trace_id)",
+  intervals: "select *, strftime(start, '%Y-%m-%d') as day from intervals",
+};
+
+export interface ExportOptions {
+  format: ExportFormat;
+  dir: string;
+  tables: readonly string[];
+  /** Parquet only: events and intervals as host=H/day=D/ directories (Hive partitioning). */
+  partition?: boolean;
+}
+
+export interface Exported {
+  table: string;
+  /** File (or, partitioned, directory) name within the target directory. */
+  name: string;
+  rows: number;
+}
+
+export async function exportTables(session: Session, bindings: Bindings, o: ExportOptions): Promise<Exported[]> {
+  for (const t of o.tables) {
+    if (!(EXPORT_TABLES as readonly string[]).includes(t)) {
+      throw new FtError(`cannot export '${t}': the tables are ${EXPORT_TABLES.join(', ')}`);
+    }
+  }
+  if (o.partition && o.format !== 'parquet') throw new FtError('--partition needs --format parquet');
+  await session.build(o.tables.filter((t) => !LOADED.has(t)), bindings);
+  mkdirSync(o.dir, { recursive: true });
+  const staging = mkdtempSync(join(o.dir, '.export-'));
+  try {
+    const done: Exported[] = [];
+    for (const table of o.tables) done.push(await exportOne(session, table, staging, o));
+    for (const name of readdirSync(staging)) {
+      rmSync(join(o.dir, name), { recursive: true, force: true });
+      renameSync(join(staging, name), join(o.dir, name));
+    }
+    return done;
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+async function exportOne(session: Session, table: string, staging: string, o: ExportOptions): Promise<Exported> {
+  const all = `select * from ${quotedIdentifier(table)}`;
+  if (o.format === 'arrow') {
+    const name = `${table}.arrow`;
+    return { table, name, rows: await writeArrow(session.connection, all, join(staging, name)) };
+  }
+  const partitioned = o.partition === true && PARTITIONABLE[table] !== undefined;
+  const name = partitioned ? table : `${table}.${o.format}`;
+  const source = partitioned ? PARTITIONABLE[table]! : all;
+  const options = o.format === 'csv'
+    ? 'format csv, header true'
+    : `format parquet, compression zstd${partitioned ? ', partition_by (host, day)' : ''}`;
+  const [r] = await session.rows(`copy (${source}) to $file (${options})`, { file: join(staging, name) });
+  return { table, name, rows: num(r?.Count) };
+}

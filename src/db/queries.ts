@@ -1,0 +1,108 @@
+/**
+ * The analysis in queries/: one query per file, `NN_name.sql`, each kept as a
+ * table (or, when its header says `kept as: view`, a view) named `name`.
+ *
+ * A query's header names its inputs; those that are other queries are built
+ * first, so asking for `outliers` builds `intervals` and `baselines` on the
+ * way. Parameters are bound, never pasted in: a query gets exactly the
+ * `$parameters` its text uses.
+ */
+import { DuckDBConnection, quotedIdentifier, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export interface Query {
+  /** The table or view it makes: the file name without NN_ and .sql. */
+  name: string;
+  file: string;
+  sql: string;
+  kept: 'table' | 'view';
+  /** Other queries this one reads. */
+  inputs: string[];
+  /** The `$parameters` the text uses. */
+  params: string[];
+}
+
+export type Bindings = Record<string, { value: DuckDBValue; type: DuckDBType }>;
+
+export const QUERIES_DIR = fileURLToPath(new URL('../../queries/', import.meta.url));
+
+let cache: Query[] | undefined;
+
+/** The queries, in file order. */
+export function queries(): Query[] {
+  if (cache) return cache;
+  const files = readdirSync(QUERIES_DIR).filter((f) => /^\d\d_[a-z0-9_]+\.sql$/.test(f)).sort();
+  const parsed = files.map((f) => parse(f, readFileSync(QUERIES_DIR + f, 'utf8')));
+  const names = new Set(parsed.map((q) => q.name));
+  for (const q of parsed) q.inputs = q.inputs.filter((i) => names.has(i));
+  cache = parsed;
+  return parsed;
+}
+
+export function query(name: string): Query {
+  const q = queries().find((x) => x.name === name);
+  if (!q) throw new Error(`no query named ${name} in ${QUERIES_DIR}`);
+  return q;
+}
+
+function parse(file: string, text: string): Query {
+  const name = file.replace(/^\d\d_/, '').replace(/\.sql$/, '');
+  const header = text.match(/^(?:--.*\n)+/)?.[0] ?? '';
+  const field = (key: string) => new RegExp(`^--\\s*${key}:\\s*(.*)$`, 'mi').exec(header)?.[1]?.trim() ?? '';
+  const body = text.replace(/--.*$/gm, '');
+  const kept = /^view\b/i.test(field('kept as')) ? 'view' : 'table';
+  const params = [...new Set([...body.matchAll(/\$([a-z_][a-z0-9_]*)/g)].map((m) => m[1]!))];
+  if (kept === 'view' && params.length > 0) throw new Error(`${file}: a view cannot take parameters ($${params.join(', $')})`);
+  return {
+    name,
+    file,
+    sql: text,
+    kept,
+    inputs: field('inputs').split(/[\s,]+/).filter(Boolean),
+    params,
+  };
+}
+
+/**
+ * Build `names` and what they read, each once per `built` set: a session
+ * passes the same set to every call.
+ */
+export async function build(connection: DuckDBConnection, names: readonly string[], bindings: Bindings, built: Set<string>): Promise<void> {
+  for (const name of names) {
+    if (built.has(name)) continue;
+    const q = query(name);
+    await build(connection, q.inputs, bindings, built);
+    const [values, types] = bind(q, bindings);
+    const sql = `create or replace ${q.kept} ${quotedIdentifier(q.name)} as\n${q.sql}`;
+    await (q.params.length > 0 ? connection.run(sql, values, types) : connection.run(sql));
+    built.add(name);
+  }
+}
+
+/** Run a query's text as it is (for tests and reads that keep no table). */
+export async function select(connection: DuckDBConnection, name: string, bindings: Bindings) {
+  const q = query(name);
+  const [values, types] = bind(q, bindings);
+  return q.params.length > 0 ? connection.runAndReadAll(q.sql, values, types) : connection.runAndReadAll(q.sql);
+}
+
+function bind(q: Query, bindings: Bindings): [Record<string, DuckDBValue>, Record<string, DuckDBType>] {
+  const values: Record<string, DuckDBValue> = {};
+  const types: Record<string, DuckDBType> = {};
+  for (const p of q.params) {
+    const b = bindings[p];
+    if (!b) throw new Error(`${q.file}: no value for $${p}`);
+    values[p] = b.value;
+    types[p] = b.type;
+  }
+  return [values, types];
+}
+
+/** Drop every table or view the queries make (their inputs are about to change). */
+export async function dropAll(connection: DuckDBConnection): Promise<void> {
+  for (const q of [...queries()].reverse()) {
+    await connection.run(`drop view if exists ${quotedIdentifier(q.name)}`).catch(() => undefined);
+    await connection.run(`drop table if exists ${quotedIdentifier(q.name)}`).catch(() => undefined);
+  }
+}

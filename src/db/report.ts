@@ -1,0 +1,137 @@
+/**
+ * Everything the HTML report shows, as one ReportData (src/report/data.ts):
+ * the query layer fills it, the renderer only draws it.
+ */
+import { BIGINT } from '@duckdb/node-api';
+import type {
+  ReportData, ReportFailure, ReportHeatCell, ReportIncident, ReportOutlier, ReportPoint,
+} from '../report/data.js';
+import { bindings as paramBindings, type AnalysisParams } from './params.js';
+import type { Bindings } from './queries.js';
+import { readIncidents, readOutliers, countOutliers, type Outlier } from './outliers.js';
+import type { Session } from './session.js';
+import { fileSummaries, totals, traceInfo } from './summary.js';
+import { errnoName, isoFromNs, num, numOrNull } from './values.js';
+
+/** How much of each list the report carries; the counts in `totals` are complete. */
+export const REPORT_LIMITS = {
+  outliers: 200,
+  failures: 200,
+  /** Normal syncs sampled for the charts. */
+  points: 4000,
+  /** Outliers drawn as points, the worst first. */
+  outlierPoints: 5000,
+  heatFiles: 40,
+  /** Heat-map buckets across the data's time range, about. */
+  heatBuckets: 120,
+};
+
+const NICE_SECONDS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
+
+export async function reportData(session: Session, params: AnalysisParams, now = new Date()): Promise<ReportData> {
+  const analysis = paramBindings(params);
+  const sums = await totals(session, analysis);
+  const heatBucketSeconds = heatBucket(sums.start, sums.end);
+  const b: Bindings = {
+    ...analysis,
+    heat_bucket_ns: { value: BigInt(heatBucketSeconds) * 1_000_000_000n, type: BIGINT },
+    heat_files: { value: BigInt(REPORT_LIMITS.heatFiles), type: BIGINT },
+    max_points: { value: BigInt(REPORT_LIMITS.points), type: BIGINT },
+    max_outliers: { value: BigInt(REPORT_LIMITS.outlierPoints), type: BIGINT },
+  };
+  const manyHosts = sums.hosts > 1;
+  const traces = await traceInfo(session, b);
+  const files = await fileSummaries(session, b);
+  const top = await readOutliers(session, b, { limit: REPORT_LIMITS.outliers });
+  const failed = await readOutliers(session, b, { failedOnly: true, order: 'time', limit: REPORT_LIMITS.failures });
+  const incidents = await readIncidents(session, b);
+  const outlierCount = await countOutliers(session, b);
+  const points = await readPoints(session, b, manyHosts);
+  return {
+    generatedAt: now.toISOString(),
+    traces: traces.map((t) => ({
+      file: t.file, host: t.host, pid: t.pid, exe: t.exe, cmdline: t.cmdline,
+      start: t.start, end: t.end, records: t.records, dropped: t.dropped, torn: t.torn,
+    })),
+    range: sums.start && sums.end ? { start: sums.start, end: sums.end } : null,
+    totals: {
+      hosts: sums.hosts,
+      processes: sums.processes,
+      files: sums.files,
+      calls: sums.calls,
+      byKind: sums.byKind,
+      errors: sums.errors,
+      outliers: outlierCount,
+      incidents: incidents.length,
+    },
+    worst: top[0] ? reportOutlier(top[0]) : null,
+    files: files.map((f) => ({
+      path: f.path, host: f.host, calls: f.calls, byKind: f.byKind, errors: f.errors,
+      bytes: f.bytes, p50Ms: f.p50Ms, p99Ms: f.p99Ms, maxMs: f.maxMs,
+    })),
+    points,
+    pointsOmitted: Math.max(0, sums.calls - points.length),
+    heat: await readHeat(session, b, manyHosts),
+    heatBucketSeconds,
+    incidents: incidents.map((i): ReportIncident => ({ ...i })),
+    outliers: top.map(reportOutlier),
+    failures: failed.map(reportFailure),
+    params: {
+      windowSeconds: params.windowSeconds,
+      thresholdMs: params.thresholdMs,
+      margin: params.margin,
+      minHistory: params.minHistory,
+    },
+  };
+}
+
+/** A round bucket width giving about REPORT_LIMITS.heatBuckets buckets over the range. */
+export function heatBucket(start: string | null, end: string | null): number {
+  if (!start || !end) return NICE_SECONDS[0]!;
+  const span = (Date.parse(end) - Date.parse(start)) / 1000;
+  const want = span / REPORT_LIMITS.heatBuckets;
+  return NICE_SECONDS.find((s) => s >= want) ?? Math.ceil(want / 86400) * 86400;
+}
+
+async function readPoints(session: Session, b: Bindings, withHost: boolean): Promise<ReportPoint[]> {
+  await session.build(['points'], b);
+  const rows = await session.rows('select * from points order by start_ns');
+  return rows.map((r) => ({
+    path: String(r.path),
+    ...(withHost ? { host: String(r.host) } : {}),
+    start: isoFromNs(r.start_ns)!,
+    kind: String(r.kind),
+    latencyMs: num(r.latency_ms),
+    bytes: num(r.bytes),
+    baselineMs: numOrNull(r.baseline_ms),
+    baselineP99Ms: numOrNull(r.baseline_p99_ms),
+    outlier: Boolean(r.outlier),
+    failed: Boolean(r.failed),
+  }));
+}
+
+async function readHeat(session: Session, b: Bindings, withHost: boolean): Promise<ReportHeatCell[]> {
+  await session.build(['heat'], b);
+  const rows = await session.rows('select *, epoch_ns(bucket) as bucket_ns from heat order by host, path, bucket');
+  return rows.map((r) => ({
+    path: String(r.path),
+    ...(withHost ? { host: String(r.host) } : {}),
+    bucket: isoFromNs(r.bucket_ns)!,
+    calls: num(r.calls),
+    p99Ms: num(r.p99_ms),
+    maxMs: num(r.max_ms),
+  }));
+}
+
+function reportOutlier(o: Outlier): ReportOutlier {
+  return {
+    path: o.path, host: o.host, pid: o.pid, tid: o.tid, kind: o.kind, start: o.start,
+    latencyMs: o.latencyMs, baselineMs: o.baselineMs, ratio: o.ratio, bytes: o.bytes ?? 0,
+    bytesRatio: o.bytesRatio, reason: o.reason, incident: o.incident,
+  };
+}
+
+function reportFailure(o: Outlier): ReportFailure {
+  const errno = o.errno ?? 0;
+  return { path: o.path, host: o.host, pid: o.pid, tid: o.tid, kind: o.kind, start: o.start, errno, errnoName: errnoName(errno) };
+}

@@ -1,0 +1,98 @@
+/**
+ * One command's database: traces loaded into a fresh one, or a database kept
+ * by an earlier `--db FILE` run; and the queries built in it so far.
+ */
+import { JSDuckDBValueConverter, type DuckDBValue, type JS } from '@duckdb/node-api';
+import { FtError } from '../errors.js';
+import { expandInputs } from '../inputs.js';
+import { createDb, openDb, type Db } from './connect.js';
+import { loadTraces, type LoadResult } from './load.js';
+import { build, dropAll, queries, type Bindings } from './queries.js';
+
+export interface SessionOptions {
+  /** Trace files, directories or globs. */
+  inputs: readonly string[];
+  /** Keep the database in this file; without inputs, read the one kept there. */
+  db?: string;
+  strict?: boolean;
+  quiet?: boolean;
+  warn: (message: string) => void;
+}
+
+export class Session {
+  private readonly built = new Set<string>();
+
+  private constructor(
+    private readonly db: Db,
+    /** What was loaded, or null for a kept database. */
+    readonly load: LoadResult | null,
+  ) {}
+
+  static async open(opts: SessionOptions): Promise<Session> {
+    if (opts.inputs.length === 0 && opts.db === undefined) {
+      throw new FtError('no trace files given (name trace files, directories or globs, or a database kept with --db FILE)');
+    }
+    if (opts.inputs.length === 0) return new Session(await openDb(opts.db!), null);
+    const files = expandInputs(opts.inputs);
+    const db = await createDb(opts.db ?? null);
+    try {
+      await dropAll(db.connection);
+      const load = await loadTraces(db.connection, files, opts);
+      return new Session(db, load);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+
+  get connection() {
+    return this.db.connection;
+  }
+
+  /** Build the named queries' tables (and what they read), once each. */
+  async build(names: readonly string[], bindings: Bindings): Promise<void> {
+    await build(this.connection, names, bindings, this.built);
+  }
+
+  /** Build only those not already in a kept database (for `sql`). */
+  async buildMissing(names: readonly string[], bindings: Bindings): Promise<void> {
+    const existing = await this.rows("select table_name from duckdb_tables() where database_name = current_database() union all select view_name from duckdb_views() where database_name = current_database()");
+    for (const r of existing) this.built.add(String(r.table_name));
+    await this.build(names, bindings);
+  }
+
+  /** Rows of a query as plain objects. */
+  async rows(sql: string, values?: Record<string, DuckDBValue>) {
+    const reader = values ? await this.connection.runAndReadAll(sql, values) : await this.connection.runAndReadAll(sql);
+    return reader.getRowObjectsJS();
+  }
+
+  /** Rows of a query as plain objects, a data chunk at a time. */
+  async *stream(sql: string, values?: Record<string, DuckDBValue>): AsyncGenerator<Record<string, JS>[]> {
+    const result = values ? await this.connection.stream(sql, values) : await this.connection.stream(sql);
+    const names = result.columnNames();
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (!chunk || chunk.rowCount === 0) return;
+      const columns = chunk.convertColumns(JSDuckDBValueConverter);
+      const rows: Record<string, JS>[] = [];
+      for (let i = 0; i < chunk.rowCount; i++) {
+        const row: Record<string, JS> = {};
+        names.forEach((n, c) => {
+          row[n] = columns[c]![i] ?? null;
+        });
+        rows.push(row);
+      }
+      yield rows;
+    }
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+/** The names of the queries, in order. */
+export function queryNames(): string[] {
+  return queries().map((q) => q.name);
+}

@@ -1,0 +1,106 @@
+/**
+ * The per-file and whole-set statistics (queries/50_file_stats.sql,
+ * 55_totals.sql) and the list of traces (60_trace_info.sql), read back as
+ * plain objects.
+ */
+import type { Bindings } from './queries.js';
+import type { Session } from './session.js';
+import { isoFromNs, num, record } from './values.js';
+
+export interface FileSummary {
+  host: string;
+  path: string;
+  calls: number;
+  byKind: Record<string, number>;
+  errors: number;
+  bytes: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+export interface Totals {
+  calls: number;
+  byKind: Record<string, number>;
+  errors: number;
+  files: number;
+  processes: number;
+  hosts: number;
+  traces: number;
+  /** First sync's start and last sync's end, ISO 8601; null without syncs. */
+  start: string | null;
+  end: string | null;
+}
+
+export interface TraceInfo {
+  file: string;
+  host: string;
+  bootId: string;
+  pid: number;
+  ppid: number;
+  exe: string;
+  cmdline: string;
+  records: number;
+  events: number;
+  syncs: number;
+  dropped: number;
+  torn: number;
+  start: string | null;
+  end: string | null;
+}
+
+/** Files, slowest p99 first. */
+export async function fileSummaries(session: Session, bindings: Bindings): Promise<FileSummary[]> {
+  await session.build(['file_stats'], bindings);
+  const rows = await session.rows('select * from file_stats order by p99_ms desc, host, path');
+  return rows.map((r) => ({
+    host: String(r.host),
+    path: String(r.path),
+    calls: num(r.calls),
+    byKind: record(r.by_kind),
+    errors: num(r.errors),
+    bytes: num(r.bytes),
+    p50Ms: num(r.p50_ms),
+    p99Ms: num(r.p99_ms),
+    maxMs: num(r.max_ms),
+  }));
+}
+
+export async function totals(session: Session, bindings: Bindings): Promise<Totals> {
+  await session.build(['totals'], bindings);
+  const [r] = await session.rows(
+    'select *, epoch_ns(first_start) as start_ns, epoch_ns(last_end) as end_ns from totals');
+  return {
+    calls: num(r!.calls),
+    byKind: record(r!.by_kind),
+    errors: num(r!.errors),
+    files: num(r!.files),
+    processes: num(r!.processes),
+    hosts: num(r!.hosts),
+    traces: num(r!.traces),
+    start: isoFromNs(r!.start_ns),
+    end: isoFromNs(r!.end_ns),
+  };
+}
+
+export async function traceInfo(session: Session, bindings: Bindings): Promise<TraceInfo[]> {
+  await session.build(['trace_info'], bindings);
+  const rows = await session.rows(
+    'select *, epoch_ns(start) as start_ns, epoch_ns(finish) as end_ns from trace_info order by trace_id');
+  return rows.map((r) => ({
+    file: String(r.file),
+    host: String(r.host),
+    bootId: String(r.boot_id),
+    pid: num(r.pid),
+    ppid: num(r.ppid),
+    exe: String(r.exe),
+    cmdline: String(r.cmdline),
+    records: num(r.records),
+    events: num(r.events),
+    syncs: num(r.syncs),
+    dropped: num(r.dropped),
+    torn: num(r.torn),
+    start: isoFromNs(r.start_ns),
+    end: isoFromNs(r.end_ns),
+  }));
+}

@@ -1,0 +1,296 @@
+/**
+ * What the charts draw, in the compact column form embedded in the page:
+ * files are numbered (so a path is written once), times are milliseconds
+ * after `t0`, numbers are rounded to what a chart can show. The page expands
+ * it into rows for Vega (client.ts).
+ */
+import type { ReportData, ReportFile, ReportPoint } from './data.js';
+import { epochMs, shortPath, visible, clip } from './format.js';
+import { fileKey, isAbnormal, thinPoints, type Limits } from './guard.js';
+
+export interface ChartFile {
+  /** Short, unique name for axes and headers: `3. …/pg_wal/000001`. */
+  label: string;
+  path: string;
+  host: string;
+  /** 1 = the file with the most outliers (then errors, then highest p99). */
+  rank: number;
+  p50: number | null;
+  p99: number | null;
+}
+
+export interface ChartData {
+  /** Epoch milliseconds that every `t` is relative to. */
+  t0: number;
+  files: ChartFile[];
+  kinds: string[];
+  points: {
+    f: number[];
+    t: number[];
+    ms: number[];
+    b: number[];
+    bm: Array<number | null>;
+    bp: Array<number | null>;
+    k: number[];
+    /** 0 normal, 1 outlier, 2 failed. */
+    s: number[];
+  };
+  heat: { f: number[]; t: number[]; n: number[]; p99: number[]; max: number[] };
+  heatBucketMs: number;
+  /** Estimated calls per latency bin: bin i spans 10^(i/binsPerDecade) ms onwards. */
+  hist: { f: number[]; bin: number[]; n: number[] };
+  binsPerDecade: number;
+}
+
+/** What the page says about how the charts were cut down. */
+export interface ChartNotes {
+  files: number;
+  timeFiles: number;
+  heatFiles: number;
+  histFiles: number;
+  /** How many of the query layer's heat buckets make one drawn bucket. */
+  heatMerge: number;
+  pointsShown: number;
+  omittedNormal: number;
+  omittedAbnormal: number;
+}
+
+export const BINS_PER_DECADE = 4;
+
+/** Round to `digits` significant digits, to keep the embedded JSON short. */
+function round(x: number, digits: number): number {
+  return x === 0 || !Number.isFinite(x) ? x : Number(x.toPrecision(digits));
+}
+
+interface FileInfo {
+  path: string;
+  host: string;
+  stats: ReportFile | undefined;
+  outliers: number;
+  abnormal: number;
+  rank: number;
+}
+
+/** Every file the data mentions, ranked; looked up by host and path, or by path alone. */
+class FileIndex {
+  readonly all: FileInfo[] = [];
+  private byKey = new Map<string, FileInfo>();
+  private byPath = new Map<string, FileInfo>();
+
+  add(path: string, host: string, stats?: ReportFile): FileInfo {
+    const info: FileInfo = { path, host, stats, outliers: 0, abnormal: 0, rank: 0 };
+    this.all.push(info);
+    this.byKey.set(fileKey(path, host), info);
+    if (!this.byPath.has(path)) this.byPath.set(path, info);
+    return info;
+  }
+
+  find(path: string, host?: string): FileInfo {
+    const found = host === undefined ? this.byPath.get(path) : this.byKey.get(fileKey(path, host));
+    return found ?? this.add(path, host ?? '');
+  }
+
+  rank(): void {
+    const sorted = this.all.slice().sort(
+      (a, b) =>
+        b.outliers - a.outliers ||
+        (b.stats?.errors ?? 0) - (a.stats?.errors ?? 0) ||
+        (b.stats?.p99Ms ?? 0) - (a.stats?.p99Ms ?? 0) ||
+        (a.path < b.path ? -1 : a.path > b.path ? 1 : 0) ||
+        (a.host < b.host ? -1 : a.host > b.host ? 1 : 0),
+    );
+    sorted.forEach((f, i) => (f.rank = i + 1));
+  }
+}
+
+function indexFiles(data: ReportData): FileIndex {
+  const index = new FileIndex();
+  for (const f of data.files) index.add(f.path, f.host, f);
+  for (const p of data.points) {
+    const info = index.find(p.path, p.host);
+    if (p.outlier) info.outliers += 1;
+    if (isAbnormal(p)) info.abnormal += 1;
+  }
+  index.rank();
+  return index;
+}
+
+/** Where the data starts, in epoch ms: the range, else the first point or heat bucket, else 0. */
+function startMs(data: ReportData): number {
+  if (data.range) return epochMs(data.range.start);
+  let first = Infinity;
+  for (const p of data.points) first = Math.min(first, epochMs(p.start));
+  for (const c of data.heat) first = Math.min(first, epochMs(c.bucket));
+  return Number.isFinite(first) ? first : 0;
+}
+
+/** Shapes the report's data for the charts, within `limits`. */
+export function chartData(data: ReportData, limits: Limits): { chart: ChartData; notes: ChartNotes } {
+  const index = indexFiles(data);
+  const thinned = thinPoints(data.points, limits.points);
+  const hosts = new Set(index.all.map((f) => f.host)).size;
+
+  const t0 = Math.floor(startMs(data) / 1000) * 1000;
+
+  // Files are numbered as the charts first need them.
+  const files: ChartFile[] = [];
+  const number = new Map<FileInfo, number>();
+  const fileNo = (info: FileInfo): number => {
+    let n = number.get(info);
+    if (n === undefined) {
+      n = files.length;
+      number.set(info, n);
+      const name = hosts > 1 ? `${info.host}:${shortPath(info.path, 36)}` : shortPath(info.path);
+      files.push({
+        label: `${info.rank}. ${name}`,
+        path: clip(visible(info.path), 300),
+        host: clip(visible(info.host), 100),
+        rank: info.rank,
+        p50: info.stats ? round(info.stats.p50Ms, 4) : null,
+        p99: info.stats ? round(info.stats.p99Ms, 4) : null,
+      });
+    }
+    return n;
+  };
+
+  const kinds: string[] = [];
+  const kindNo = new Map<string, number>();
+  const points: ChartData['points'] = { f: [], t: [], ms: [], b: [], bm: [], bp: [], k: [], s: [] };
+  for (const p of thinned.points) {
+    let k = kindNo.get(p.kind);
+    if (k === undefined) {
+      k = kinds.push(clip(visible(p.kind), 40)) - 1;
+      kindNo.set(p.kind, k);
+    }
+    points.f.push(fileNo(index.find(p.path, p.host)));
+    points.t.push(Math.round(epochMs(p.start) - t0));
+    points.ms.push(round(p.latencyMs, 4));
+    points.b.push(p.bytes);
+    points.bm.push(p.baselineMs === null ? null : round(p.baselineMs, 3));
+    points.bp.push(p.baselineP99Ms === null ? null : round(p.baselineP99Ms, 3));
+    points.k.push(k);
+    points.s.push(p.failed ? 2 : p.outlier ? 1 : 0);
+  }
+
+  const heatOut = heatCells(data, index, limits, t0, fileNo);
+  const hist = histogram(thinned.points, index, limits.histFiles, fileNo);
+
+  return {
+    chart: {
+      t0,
+      files,
+      kinds,
+      points,
+      heat: heatOut.heat,
+      heatBucketMs: heatOut.bucketMs,
+      hist,
+      binsPerDecade: BINS_PER_DECADE,
+    },
+    notes: {
+      files: index.all.length,
+      timeFiles: Math.min(limits.timeFiles, index.all.length),
+      heatFiles: Math.min(limits.heatFiles, index.all.length),
+      histFiles: Math.min(limits.histFiles, index.all.length),
+      heatMerge: heatOut.merge,
+      pointsShown: thinned.points.length,
+      omittedNormal: thinned.omittedNormal + data.pointsOmitted,
+      omittedAbnormal: thinned.omittedAbnormal,
+    },
+  };
+}
+
+/**
+ * Heat-map cells of the top files. When there are more buckets than the limit,
+ * `merge` adjacent buckets become one: calls add up, p99 and max take the
+ * highest (so a merged cell is never calmer than its worst part).
+ */
+function heatCells(
+  data: ReportData,
+  index: FileIndex,
+  limits: Limits,
+  t0: number,
+  fileNo: (info: FileInfo) => number,
+): { heat: ChartData['heat']; bucketMs: number; merge: number } {
+  const baseMs = Math.max(1, data.heatBucketSeconds * 1000);
+  let first = Infinity;
+  let last = -Infinity;
+  for (const c of data.heat) {
+    const t = epochMs(c.bucket);
+    if (t < first) first = t;
+    if (t > last) last = t;
+  }
+  const span = data.heat.length ? Math.floor((last - first) / baseMs) + 1 : 0;
+  const merge = Math.max(1, Math.ceil(span / limits.heatBuckets));
+  const bucketMs = baseMs * merge;
+
+  const cells = new Map<string, { f: number; t: number; n: number; p99: number; max: number }>();
+  for (const c of data.heat) {
+    const info = index.find(c.path, c.host);
+    if (info.rank > limits.heatFiles) continue;
+    const t = epochMs(c.bucket);
+    const slot = Math.floor((t - first) / bucketMs);
+    const f = fileNo(info);
+    const key = `${f}:${slot}`;
+    const cell = cells.get(key);
+    if (cell) {
+      cell.n += c.calls;
+      cell.p99 = Math.max(cell.p99, c.p99Ms);
+      cell.max = Math.max(cell.max, c.maxMs);
+    } else {
+      cells.set(key, { f, t: Math.round(first + slot * bucketMs - t0), n: c.calls, p99: c.p99Ms, max: c.maxMs });
+    }
+  }
+  const heat: ChartData['heat'] = { f: [], t: [], n: [], p99: [], max: [] };
+  for (const c of cells.values()) {
+    heat.f.push(c.f);
+    heat.t.push(c.t);
+    heat.n.push(c.n);
+    heat.p99.push(round(c.p99, 3));
+    heat.max.push(round(c.max, 3));
+  }
+  return { heat, bucketMs, merge };
+}
+
+/**
+ * Latency histograms of the top files, from the points. Normal calls are
+ * sampled, so each kept normal point stands for (calls − outliers − failed) /
+ * (normal points kept) calls of its file; outliers and failed calls, all kept
+ * unless there were too many, count for themselves.
+ */
+function histogram(
+  kept: ReportPoint[],
+  index: FileIndex,
+  maxFiles: number,
+  fileNo: (info: FileInfo) => number,
+): ChartData['hist'] {
+  const keptNormal = new Map<FileInfo, number>();
+  const keptAbnormal = new Map<FileInfo, number>();
+  for (const p of kept) {
+    const info = index.find(p.path, p.host);
+    if (info.rank > maxFiles) continue;
+    const m = isAbnormal(p) ? keptAbnormal : keptNormal;
+    m.set(info, (m.get(info) ?? 0) + 1);
+  }
+  const bins = new Map<string, { f: number; bin: number; n: number }>();
+  for (const p of kept) {
+    const info = index.find(p.path, p.host);
+    if (info.rank > maxFiles) continue;
+    const abnormal = isAbnormal(p);
+    const weight = abnormal
+      ? info.abnormal / (keptAbnormal.get(info) ?? 1)
+      : Math.max(1, ((info.stats?.calls ?? 0) - info.abnormal) / (keptNormal.get(info) ?? 1));
+    const bin = Math.floor(Math.log10(Math.max(p.latencyMs, 1e-4)) * BINS_PER_DECADE + 1e-9);
+    const f = fileNo(info);
+    const key = `${f}:${bin}`;
+    const b = bins.get(key);
+    if (b) b.n += weight;
+    else bins.set(key, { f, bin, n: weight });
+  }
+  const hist: ChartData['hist'] = { f: [], bin: [], n: [] };
+  for (const b of bins.values()) {
+    hist.f.push(b.f);
+    hist.bin.push(b.bin);
+    hist.n.push(Math.max(1, Math.round(b.n)));
+  }
+  return hist;
+}

@@ -1,0 +1,141 @@
+/**
+ * What the HTML report shows: everything the query layer (src/db/) hands to
+ * the renderer (src/report/). Times are ISO 8601 UTC strings; latencies are
+ * milliseconds. The renderer never queries; the query layer never formats.
+ */
+
+export interface ReportData {
+  /** When the report was made (ISO 8601 UTC). */
+  generatedAt: string;
+  /** Trace files read, with what each held. */
+  traces: ReportTrace[];
+  /** First and last sync in the data, or null when there is none. */
+  range: { start: string; end: string } | null;
+  totals: ReportTotals;
+  /** The outlier with the greatest latency over baseline ratio (or latency), or null. */
+  worst: ReportOutlier | null;
+  /** Per-file statistics, slowest p99 first. */
+  files: ReportFile[];
+  /** Latency points for the charts: every outlier and failed call, normal calls sampled. */
+  points: ReportPoint[];
+  /** How many normal calls `points` leaves out (sampled away). */
+  pointsOmitted: number;
+  /** Per file and time bucket, for the heat map. */
+  heat: ReportHeatCell[];
+  /** Width of one heat-map bucket, in seconds. */
+  heatBucketSeconds: number;
+  incidents: ReportIncident[];
+  /** Top outliers, worst first (capped; `totals.outliers` has the count). */
+  outliers: ReportOutlier[];
+  /** Failed sync calls (capped; `totals.errors` has the count). */
+  failures: ReportFailure[];
+  /** Parameters the analysis ran with, shown in the report's footer. */
+  params: { windowSeconds: number; thresholdMs: number; margin: number; minHistory: number };
+}
+
+export interface ReportTrace {
+  file: string;
+  host: string;
+  pid: number;
+  exe: string;
+  cmdline: string;
+  start: string | null;
+  end: string | null;
+  records: number;
+  dropped: number;
+  torn: number;
+}
+
+export interface ReportTotals {
+  hosts: number;
+  processes: number;
+  files: number;
+  calls: number;
+  byKind: Record<string, number>;
+  errors: number;
+  outliers: number;
+  incidents: number;
+}
+
+export interface ReportFile {
+  path: string;
+  host: string;
+  calls: number;
+  byKind: Record<string, number>;
+  errors: number;
+  bytes: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+export interface ReportPoint {
+  path: string;
+  /** The host, when the data spans several (same path on two hosts = two files). */
+  host?: string;
+  start: string;
+  kind: string;
+  latencyMs: number;
+  bytes: number;
+  /** The file's baseline at that moment (median and p99), when it had one. */
+  baselineMs: number | null;
+  baselineP99Ms: number | null;
+  outlier: boolean;
+  failed: boolean;
+}
+
+export interface ReportHeatCell {
+  path: string;
+  /** The host, when the data spans several (as in ReportPoint). */
+  host?: string;
+  bucket: string;
+  calls: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+export interface ReportIncident {
+  id: number;
+  start: string;
+  end: string;
+  outliers: number;
+  files: number;
+  processes: number;
+  hosts: number;
+  worstMs: number;
+  worstPath: string;
+  /** 'device-wide' when many files were slow at once; 'single-file' when one file was. */
+  scope: 'device-wide' | 'single-file';
+  /** 'write-volume' when the slow syncs flushed far more bytes than usual; 'latency' otherwise. */
+  cause: 'write-volume' | 'latency' | 'failure';
+  paths: string[];
+}
+
+export interface ReportOutlier {
+  path: string;
+  host: string;
+  pid: number;
+  tid: number;
+  kind: string;
+  start: string;
+  latencyMs: number;
+  baselineMs: number | null;
+  /** latency / baseline, or null without a baseline. */
+  ratio: number | null;
+  bytes: number;
+  /** How many times the file's usual bytes per sync this one flushed, or null. */
+  bytesRatio: number | null;
+  reason: 'baseline' | 'threshold' | 'failed';
+  incident: number | null;
+}
+
+export interface ReportFailure {
+  path: string;
+  host: string;
+  pid: number;
+  tid: number;
+  kind: string;
+  start: string;
+  errno: number;
+  errnoName: string;
+}

@@ -1,0 +1,181 @@
+/**
+ * The report's tables: incidents, top outliers, per-file statistics, failed
+ * calls and traces. Every cell goes through esc() or traceText().
+ */
+import type { ReportData, ReportFailure, ReportFile, ReportIncident, ReportOutlier, ReportTrace } from './data.js';
+import { bytes, clip, clockFor, count, duration, epochMs, ratio, shortPath, visible } from './format.js';
+import { esc, pathText, traceText } from './html.js';
+import type { Limits } from './guard.js';
+
+export interface Column<T> {
+  head: string;
+  cell: (row: T) => string;
+  /** Right-aligned, tabular figures. */
+  num?: boolean;
+  /** Never wrapped (host names, short words). */
+  nowrap?: boolean;
+}
+
+/** An HTML table, or a sentence when there are no rows. */
+export function table<T>(id: string, columns: Column<T>[], rows: T[], empty: string): string {
+  if (rows.length === 0) return `<p class="empty" id="${esc(id)}">${esc(empty)}</p>`;
+  const cls = (c: Column<T>) => (c.num ? ' class="num"' : c.nowrap ? ' class="nowrap"' : '');
+  const head = columns.map((c) => `<th${cls(c)}>${esc(c.head)}</th>`).join('');
+  const body = rows.map((r) => `<tr>${columns.map((c) => `<td${cls(c)}>${c.cell(r)}</td>`).join('')}</tr>`).join('\n');
+  return `<div class="table-wrap"><table id="${esc(id)}">\n<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody></table></div>`;
+}
+
+/** "Showing the 200 worst of 1,204 outliers." when rows were left out, else nothing. */
+export function shownOf(shown: number, total: number, what: string, which = ''): string {
+  if (total <= shown) return '';
+  return `<p class="note">Showing ${which ? which + ' ' : ''}${count(shown)} of ${count(total)} ${esc(what)}.</p>`;
+}
+
+function badge(text: string, tone: 'red' | 'amber' | 'blue' | 'grey'): string {
+  return `<span class="badge ${tone}">${esc(text)}</span>`;
+}
+
+/** A file path in a cell: monospace, clipped in the middle when long. */
+function pathCell(path: string, max = 90): string {
+  return `<span class="path">${pathText(path, max)}</span>`;
+}
+
+/** The last two components of a path, the whole path in its title. */
+function shortPathCell(path: string): string {
+  const short = esc(shortPath(path, 40)).replace(/\//g, '/<wbr>');
+  return `<span class="path" title="${esc(clip(visible(path), 1000))}">${short}</span>`;
+}
+
+/** A file's name, its whole path in the title. */
+function fileNameCell(path: string): string {
+  const name = path.split('/').pop() || path;
+  return `<span class="path" title="${esc(clip(visible(path), 1000))}">${pathText(name, 60)}</span>`;
+}
+
+function ratioCell(r: number | null): string {
+  const text = esc(ratio(r));
+  return r !== null && r >= 10 ? `<strong class="hot">${text}</strong>` : text;
+}
+
+function warnCount(n: number): string {
+  return n > 0 ? `<strong class="hot">${count(n)}</strong>` : count(n);
+}
+
+function byKind(kinds: Record<string, number>): string {
+  return Object.entries(kinds)
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .map(([k, n]) => `<span class="kind">${traceText(k, 40)}&nbsp;${count(n)}</span>`)
+    .join(' ');
+}
+
+const SCOPE_TONE = { 'device-wide': 'red', 'single-file': 'amber' } as const;
+const CAUSE_TEXT = { 'write-volume': 'large write interval', latency: 'slow device', failure: 'failed calls' } as const;
+const CAUSE_TONE = { 'write-volume': 'blue', latency: 'amber', failure: 'red' } as const;
+
+export function incidentsTable(data: ReportData, limits: Limits): string {
+  const clock = clockFor(data.range);
+  let rows = data.incidents;
+  if (rows.length > limits.rows) {
+    // Keep the worst, shown in time order.
+    const worst = new Set(rows.slice().sort((a, b) => b.worstMs - a.worstMs || a.id - b.id).slice(0, limits.rows));
+    rows = rows.filter((r) => worst.has(r));
+  }
+  const columns: Column<ReportIncident>[] = [
+    { head: '#', cell: (r) => count(r.id), num: true },
+    { head: 'Start (UTC)', cell: (r) => esc(clock(r.start)) },
+    { head: 'End', cell: (r) => esc(clock(r.end)) },
+    { head: 'Duration', cell: (r) => esc(duration(epochMs(r.end) - epochMs(r.start))), num: true },
+    { head: 'Scope', cell: (r) => badge(r.scope, SCOPE_TONE[r.scope] ?? 'grey') },
+    { head: 'Cause', cell: (r) => badge(CAUSE_TEXT[r.cause] ?? r.cause, CAUSE_TONE[r.cause] ?? 'grey') },
+    { head: 'Outliers', cell: (r) => count(r.outliers), num: true },
+    { head: 'Files', cell: (r) => incidentFiles(r, limits.incidentPaths) },
+    { head: 'Processes', cell: (r) => `${count(r.processes)}${r.hosts > 1 ? ` on ${count(r.hosts)} hosts` : ''}`, num: true },
+    { head: 'Worst', cell: (r) => `<strong>${esc(duration(r.worstMs))}</strong><br>${shortPathCell(r.worstPath)}` },
+  ];
+  return (
+    table('incidents-table', columns, rows, 'No incidents: no outliers close enough in time to group.') +
+    shownOf(rows.length, data.incidents.length, 'incidents', 'the worst')
+  );
+}
+
+function incidentFiles(r: ReportIncident, max: number): string {
+  const listed = r.paths.slice(0, max).map((p) => shortPathCell(p));
+  const more = r.files - listed.length;
+  return `<span class="count">${count(r.files)}</span> ${listed.join('<br>')}${more > 0 ? `<br><span class="muted">and ${count(more)} more</span>` : ''}`;
+}
+
+const REASON_TEXT = { baseline: 'baseline', threshold: 'threshold', failed: 'failed' } as const;
+
+function processCell(host: string, pid: number, tid: number): string {
+  return `${traceText(host, 40)}<br><span class="muted">pid ${pid} · tid ${tid}</span>`;
+}
+
+export function outliersTable(data: ReportData, limits: Limits): string {
+  const clock = clockFor(data.range);
+  const rows = data.outliers.slice(0, limits.rows);
+  const columns: Column<ReportOutlier>[] = [
+    { head: 'Path', cell: (r) => pathCell(r.path) },
+    { head: 'Kind', cell: (r) => traceText(r.kind, 40), nowrap: true },
+    { head: 'Start (UTC)', cell: (r) => esc(clock(r.start)) },
+    { head: 'Latency', cell: (r) => `<strong>${esc(duration(r.latencyMs))}</strong>`, num: true },
+    { head: 'Baseline', cell: (r) => esc(duration(r.baselineMs)), num: true },
+    { head: 'Ratio', cell: (r) => ratioCell(r.ratio), num: true },
+    { head: 'Bytes', cell: (r) => esc(bytes(r.bytes)), num: true },
+    { head: 'Bytes ratio', cell: (r) => ratioCell(r.bytesRatio), num: true },
+    { head: 'Reason', cell: (r) => esc(REASON_TEXT[r.reason] ?? r.reason), nowrap: true },
+    { head: 'Incident', cell: (r) => (r.incident === null ? '—' : `#${count(r.incident)}`), num: true },
+    { head: 'Process', cell: (r) => processCell(r.host, r.pid, r.tid), nowrap: true },
+  ];
+  const total = Math.max(data.totals.outliers, data.outliers.length);
+  return table('outliers-table', columns, rows, 'No outliers: every call was within its baseline and under the threshold.') +
+    shownOf(rows.length, total, 'outliers', 'the worst');
+}
+
+export function filesTable(data: ReportData, limits: Limits): string {
+  const rows = data.files.slice(0, limits.fileRows);
+  const columns: Column<ReportFile>[] = [
+    { head: 'Path', cell: (r) => pathCell(r.path) },
+    { head: 'Host', cell: (r) => traceText(r.host, 40), nowrap: true },
+    { head: 'Calls', cell: (r) => count(r.calls), num: true },
+    { head: 'By kind', cell: (r) => byKind(r.byKind) },
+    { head: 'p50', cell: (r) => esc(duration(r.p50Ms)), num: true },
+    { head: 'p99', cell: (r) => esc(duration(r.p99Ms)), num: true },
+    { head: 'Max', cell: (r) => esc(duration(r.maxMs)), num: true },
+    { head: 'Errors', cell: (r) => warnCount(r.errors), num: true },
+    { head: 'Bytes', cell: (r) => esc(bytes(r.bytes)), num: true },
+  ];
+  return table('files-table', columns, rows, 'No file had a sync call.') +
+    shownOf(rows.length, Math.max(data.totals.files, data.files.length), 'files', 'the slowest (by p99)');
+}
+
+export function failuresTable(data: ReportData, limits: Limits): string {
+  const clock = clockFor(data.range);
+  const rows = data.failures.slice(0, limits.rows);
+  const columns: Column<ReportFailure>[] = [
+    { head: 'Start (UTC)', cell: (r) => esc(clock(r.start)) },
+    { head: 'Path', cell: (r) => pathCell(r.path) },
+    { head: 'Kind', cell: (r) => traceText(r.kind, 40), nowrap: true },
+    { head: 'Error', cell: (r) => `<strong class="hot">${traceText(r.errnoName || 'errno', 24)}</strong> (${count(r.errno)})` },
+    { head: 'Process', cell: (r) => processCell(r.host, r.pid, r.tid), nowrap: true },
+  ];
+  const total = Math.max(data.totals.errors, data.failures.length);
+  return table('failures-table', columns, rows, 'No sync call failed.') + shownOf(rows.length, total, 'failed calls', 'the first');
+}
+
+export function tracesTable(data: ReportData, limits: Limits): string {
+  const clock = clockFor(data.range);
+  const rows = data.traces.slice(0, limits.traceRows);
+  const columns: Column<ReportTrace>[] = [
+    { head: 'File', cell: (r) => fileNameCell(r.file) },
+    { head: 'Host', cell: (r) => traceText(r.host, 40), nowrap: true },
+    { head: 'PID', cell: (r) => String(r.pid), num: true },
+    { head: 'Exe', cell: (r) => pathCell(r.exe, 50) },
+    { head: 'Command line', cell: (r) => `<span class="cmd">${traceText(r.cmdline, 160)}</span>` },
+    { head: 'Records', cell: (r) => count(r.records), num: true },
+    { head: 'Dropped', cell: (r) => warnCount(r.dropped), num: true },
+    { head: 'Torn', cell: (r) => warnCount(r.torn), num: true },
+    { head: 'Span (UTC)', cell: (r) => `${esc(clock(r.start))}<br>→ ${esc(clock(r.end))}`, nowrap: true },
+  ];
+  return table('traces-table', columns, rows, 'No trace files.') + shownOf(rows.length, data.traces.length, 'trace files', 'the first');
+}

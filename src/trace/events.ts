@@ -1,0 +1,58 @@
+/**
+ * Events of a decoded trace as plain objects, for tests, `info` and anything
+ * else that wants one event at a time rather than columns.
+ */
+import type { DecodedTrace } from './decode.js';
+import { CALL_NAMES, EVENT_TYPE_NAMES, RecordType } from './layout.js';
+
+export interface TraceEvent {
+  seq: number;
+  type: 'sync' | 'open' | 'close' | 'rename';
+  /** The durability call for sync events (a `by_kind` name), else null. */
+  call: string | null;
+  flags: number;
+  startNs: bigint;
+  durNs: bigint;
+  tid: number;
+  fd: number;
+  pathId: number;
+  /** The file's name, or null when the trace does not hold it. */
+  path: string | null;
+  /** Return value, or -errno. */
+  res: number;
+  bytes: bigint;
+  writes: number;
+  writeUs: number;
+  ivalStartNs: bigint;
+}
+
+/** Event `i` of a decoded trace. */
+export function eventAt(trace: DecodedTrace, i: number): TraceEvent {
+  const c = trace.events;
+  const type = c.type[i]!;
+  const pathId = c.pathId[i]!;
+  return {
+    seq: c.seq[i]!,
+    type: EVENT_TYPE_NAMES[type] as TraceEvent['type'],
+    call: type === RecordType.Sync ? CALL_NAMES[c.call[i]!]! : null,
+    flags: c.flags[i]!,
+    startNs: c.startNs[i]!,
+    durNs: c.durNs[i]!,
+    tid: c.tid[i]!,
+    fd: c.fd[i]!,
+    pathId,
+    path: trace.paths.get(pathId)?.name ?? null,
+    res: c.res[i]!,
+    bytes: c.bytes[i]!,
+    writes: c.writes[i]!,
+    writeUs: c.writeUs[i]!,
+    ivalStartNs: c.ivalStartNs[i]!,
+  };
+}
+
+/** All events, in sequence order. */
+export function eventList(trace: DecodedTrace): TraceEvent[] {
+  const out: TraceEvent[] = [];
+  for (let i = 0; i < trace.events.length; i++) out.push(eventAt(trace, i));
+  return out;
+}

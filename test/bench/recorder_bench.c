@@ -1,0 +1,110 @@
+/*
+ * recorder_bench: time one call in a tight loop, in N threads at once.
+ *
+ *   recorder_bench write|fsync|fdatasync THREADS CALLS DIR
+ *
+ * Each thread works on its own file in DIR (tmpfs, so the device adds
+ * nothing), and the program prints the mean nanoseconds per call over all
+ * threads, in CPU time and in wall time. test/bench/recorder.ts runs it bare and under the recorder.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *op;
+static const char *dir;
+static long calls;
+static pthread_barrier_t start_line;
+
+static double clock_ns(clockid_t clock)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+struct result {
+    double cpu_ns;
+    double wall_ns;
+};
+
+static void *worker(void *arg)
+{
+    long id = (long)arg;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/bench.%d.%ld", dir, getpid(), id);
+    int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0600);
+    if (fd < 0) {
+        perror(path);
+        exit(1);
+    }
+    char buf[64];
+    memset(buf, 'x', sizeof buf);
+    int is_write = strcmp(op, "write") == 0;
+    int is_fsync = strcmp(op, "fsync") == 0;
+    pthread_barrier_wait(&start_line);
+    /* CPU time is the cost of the calls: with more threads than cores, wall
+     * time also counts the time a thread waits for a CPU. Wall time is kept
+     * for tracers, which stop the thread while they work. */
+    double cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+    double wall0 = clock_ns(CLOCK_MONOTONIC);
+    for (long i = 0; i < calls; i++) {
+        long r;
+        if (is_write) {
+            /* pwrite at offset 0 keeps the file one block long, so the
+             * page cache work is the same on every call. */
+            r = pwrite(fd, buf, sizeof buf, 0);
+        } else if (is_fsync) {
+            r = fsync(fd);
+        } else {
+            r = fdatasync(fd);
+        }
+        if (r < 0) {
+            perror(op);
+            exit(1);
+        }
+    }
+    struct result *elapsed = malloc(sizeof *elapsed);
+    elapsed->cpu_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0;
+    elapsed->wall_ns = clock_ns(CLOCK_MONOTONIC) - wall0;
+    close(fd);
+    unlink(path);
+    return elapsed;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 5) {
+        fprintf(stderr, "usage: %s write|fsync|fdatasync THREADS CALLS DIR\n", argv[0]);
+        return 2;
+    }
+    op = argv[1];
+    long threads = atol(argv[2]);
+    calls = atol(argv[3]);
+    dir = argv[4];
+    pthread_t tids[256];
+    if (threads < 1 || threads > 256 || calls < 1) {
+        fprintf(stderr, "THREADS must be 1..256 and CALLS at least 1\n");
+        return 2;
+    }
+    pthread_barrier_init(&start_line, NULL, (unsigned)threads);
+    for (long t = 0; t < threads; t++) pthread_create(&tids[t], NULL, worker, (void *)t);
+    struct result total = { 0, 0 };
+    for (long t = 0; t < threads; t++) {
+        void *ret;
+        pthread_join(tids[t], &ret);
+        total.cpu_ns += ((struct result *)ret)->cpu_ns;
+        total.wall_ns += ((struct result *)ret)->wall_ns;
+        free(ret);
+    }
+    /* Mean CPU and wall nanoseconds per call, over all threads. */
+    double n = (double)threads * (double)calls;
+    printf("%.1f %.1f\n", total.cpu_ns / n, total.wall_ns / n);
+    return 0;
+}

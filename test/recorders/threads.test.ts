@@ -1,0 +1,131 @@
+/**
+ * threads.c under the recorder: threads that fsync at the same time, each on
+ * its own file, then all on one file.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { account, cleanup, countBy, donePid, events, invariantProblems, lazy, onlyTrace, removeDirs, run } from './harness.js';
+
+const THREADS = 8;
+const K = 400;
+
+const own = lazy(() => run('threads', (d) => [d.data, String(THREADS), String(K), 'own']));
+const shared = lazy(() => run('threads', (d) => [d.data, '4', '500', 'shared']));
+const SMALL_K = 1500;
+const small = lazy(() => run('threads', (d) => [d.data, String(THREADS), String(SMALL_K), 'own'], { env: { FSYNC_TRACE_MAX_BYTES: '65536' } }));
+
+test.after(cleanup);
+
+function threadsOf(stdout: string) {
+  return account(stdout).filter((l) => l.kind === 'thread').map((l) => ({
+    index: Number(l.f.index), tid: Number(l.f.tid), fsyncs: Number(l.f.fsyncs), failed: Number(l.f.failed), bytes: Number(l.f.bytes),
+  }));
+}
+
+test('8 threads x K fsyncs: exactly 8K fsync events, K per thread, each thread its own tid', () => {
+  const r = own();
+  assert.is(r.status, 0, r.stderr);
+  const threads = threadsOf(r.stdout);
+  assert.is(threads.length, THREADS);
+  assert.ok(threads.every((t) => t.failed === 0 && t.fsyncs === K));
+  assert.is(new Set(threads.map((t) => t.tid)).size, THREADS);
+  assert.not.ok(threads.some((t) => t.tid === donePid(account(r.stdout))), 'no worker is the main thread');
+  const trace = onlyTrace(r);
+  assert.equal(invariantProblems(trace), []);
+  const fsyncs = events(trace).filter((e) => e.type === 'sync');
+  assert.is(fsyncs.length, THREADS * K);
+  assert.equal(countBy(fsyncs, (e) => String(e.tid)), Object.fromEntries(threads.map((t) => [String(t.tid), K])));
+});
+
+test('each thread fsyncs only its own file, with its own intervals in order', () => {
+  const r = own();
+  const all = events(onlyTrace(r));
+  for (const t of threadsOf(r.stdout)) {
+    const path = `${r.dirs.data}/t${t.index}`;
+    const open = all.find((e) => e.type === 'open' && e.path === path);
+    assert.ok(open && open.tid === t.tid, `thread ${t.index} opened ${path}`);
+    const mine = all.filter((e) => e.type === 'sync' && e.tid === t.tid);
+    const got = mine.map((e, j) => [e.path, e.res, e.bytes, e.writes, e.ivalStartNs === (j === 0 ? open!.startNs : mine[j - 1]!.startNs)]);
+    const want = mine.map((_, j) => [path, 0, BigInt((j % 13) + 1), 1, true]);
+    assert.equal(got, want, `thread ${t.index}`);
+  }
+});
+
+test('threads sharing a file: intervals add up to every byte and write, none counted twice', () => {
+  const r = shared();
+  assert.is(r.status, 0, r.stderr);
+  const threads = threadsOf(r.stdout);
+  const trace = onlyTrace(r);
+  assert.equal(invariantProblems(trace), []);
+  const fsyncs = events(trace).filter((e) => e.type === 'sync');
+  assert.is(fsyncs.length, 4 * 500);
+  assert.ok(fsyncs.every((e) => e.path === `${r.dirs.data}/shared` && e.res === 0));
+  assert.equal(countBy(fsyncs, (e) => String(e.tid)), Object.fromEntries(threads.map((t) => [String(t.tid), 500])));
+  const bytes = fsyncs.reduce((s, e) => s + e.bytes, 0n);
+  const writes = fsyncs.reduce((s, e) => s + e.writes, 0);
+  assert.equal([bytes, writes], [BigInt(threads.reduce((s, t) => s + t.bytes, 0)), 4 * 500]);
+});
+
+test('8 threads through a 960-slot ring: every record decodes, is named, and keeps its interval', () => {
+  const r = small();
+  assert.is(r.status, 0, r.stderr);
+  const trace = onlyTrace(r); // decoding checks every record sits in its slot
+  assert.equal(invariantProblems(trace), []);
+  assert.ok(Number(trace.header.nextSeq) >= THREADS * SMALL_K);
+  const all = events(trace);
+  const fsyncs = all.filter((e) => e.type === 'sync');
+  assert.ok(fsyncs.length > 800 && fsyncs.length <= 960, `${fsyncs.length} fsyncs kept`);
+  // A thread claims sequence numbers in blocks, so besides its newest records a
+  // few older ones may survive in slots whose next lap was never written: a
+  // thread's survivors are runs of consecutive fsyncs. Within a run (each
+  // interval starting at the fsync before), the sizes follow (j % 13) + 1.
+  for (const t of threadsOf(r.stdout)) {
+    const mine = fsyncs.filter((e) => e.tid === t.tid);
+    const broken = mine.filter((e, j) => j > 0 && e.ivalStartNs === mine[j - 1]!.startNs && e.bytes !== (mine[j - 1]!.bytes % 13n) + 1n);
+    assert.equal([t.index, broken.map((e) => e.seq)], [t.index, []]);
+    assert.ok(mine.every((e) => e.path === `${r.dirs.data}/t${t.index}` && e.writes === 1 && e.res === 0));
+  }
+  const newest = fsyncs.reduce((a, b) => (b.startNs > a.startNs ? b : a));
+  assert.is(newest.bytes, BigInt(((SMALL_K - 1) % 13) + 1), 'the last fsync made is kept');
+});
+
+test('threads whose first records come at one moment lose none of them (ten runs)', () => {
+  // The first record of a process creates its trace file; records other
+  // threads make meanwhile must wait for it or be kept some other way.
+  const lost: string[] = [];
+  for (let round = 0; round < 10; round++) {
+    const r = run('threads', (d) => [d.data, String(THREADS), '5', 'race']);
+    try {
+      assert.is(r.status, 0, r.stderr);
+      const trace = onlyTrace(r);
+      const all = events(trace);
+      const opens = all.filter((e) => e.type === 'open').length;
+      const fsyncs = all.filter((e) => e.type === 'sync').length;
+      if (trace.header.dropped !== 0n || opens !== THREADS || fsyncs !== THREADS * 5) {
+        lost.push(`run ${round}: dropped ${trace.header.dropped}, ${opens} opens, ${fsyncs} fsyncs`);
+      }
+    } finally {
+      removeDirs(r.dirs);
+    }
+  }
+  assert.equal(lost, []);
+});
+
+test('threads filling many 4096-slot chunks of a large ring drop nothing (two runs)', () => {
+  // The ring is made real one chunk ahead of the writers; 8 threads x 6000
+  // fsyncs cross a dozen chunk boundaries with the ring far from full.
+  for (let round = 0; round < 2; round++) {
+    const r = run('threads', (d) => [d.data, String(THREADS), '6000', 'own'], { env: { FSYNC_TRACE_MAX_BYTES: String(16 << 20) } });
+    try {
+      assert.is(r.status, 0, r.stderr);
+      const trace = onlyTrace(r);
+      const fsyncs = events(trace).filter((e) => e.type === 'sync');
+      assert.equal([round, trace.header.dropped, fsyncs.length], [round, 0n, THREADS * 6000]);
+      assert.equal(countBy(fsyncs, (e) => String(e.tid)), Object.fromEntries(threadsOf(r.stdout).map((t) => [String(t.tid), 6000])));
+    } finally {
+      removeDirs(r.dirs);
+    }
+  }
+});
+
+test.run();

@@ -1,0 +1,164 @@
+/**
+ * src/trace/layout.ts against the two other statements of the format:
+ * recorders/ft_format.h, as the C compiler lays it out (test/recorders/layout_dump.c
+ * prints every offset and size), and the tables of recorders/FORMAT.md.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as L from '../../src/trace/layout.js';
+
+const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
+
+type Fields = Record<string, [offset: number, size: number]>;
+interface Dump {
+  header: Fields;
+  event: Fields;
+  path: Fields;
+  sizeof: { ft_header: number; ft_event: number; ft_path_rec: number };
+  magic: number[];
+  constants: Record<string, number>;
+}
+
+let dumped: Dump | undefined;
+/** The layout as compiled from ft_format.h. */
+function c(): Dump {
+  if (dumped) return dumped;
+  const make = spawnSync('make', ['-s', '-C', join(ROOT, 'test/recorders'), 'build/layout_dump'], { encoding: 'utf8' });
+  assert.is(make.status, 0, `make build/layout_dump: ${make.stderr}`);
+  const out = spawnSync(join(ROOT, 'test/recorders/build/layout_dump'), { encoding: 'utf8' });
+  assert.is(out.status, 0, out.stderr);
+  return (dumped = JSON.parse(out.stdout) as Dump);
+}
+
+const camel = (s: string): string => s.replace(/_([a-z])/g, (_, ch: string) => ch.toUpperCase());
+
+/** C offsets by camelCase name. */
+function offsets(fields: Fields): Record<string, number> {
+  return Object.fromEntries(Object.entries(fields).map(([k, [off]]) => [camel(k), off]));
+}
+
+const COMMIT_WORD = ['seq', 'type', 'call', 'flags'];
+
+/**
+ * The `| offset | type | field |` rows of the first table after `heading` in
+ * FORMAT.md, as field name -> [offset, size]. The field is the first word of
+ * its cell ("seq — the low 32 bits" is seq); the path record's name row says
+ * "the first 32 bytes of the name".
+ */
+function formatTable(heading: string): Fields {
+  const md = readFileSync(join(ROOT, 'recorders/FORMAT.md'), 'utf8');
+  const from = md.indexOf(`\n${heading}\n`);
+  assert.ok(from >= 0, `FORMAT.md has "${heading}"`);
+  const lines = md.slice(from + heading.length + 2).split('\n');
+  const start = lines.findIndex((l) => l.startsWith('|'));
+  const out: Fields = {};
+  for (const line of lines.slice(start)) {
+    if (!line.startsWith('|')) break;
+    const m = /^\|\s*(\d+)\s*\|\s*([^|]*?)\s*\|\s*([^|]*?)\s*\|/.exec(line);
+    if (!m) continue; // the heading and separator rows
+    const [, off, type, cell] = m;
+    const name = /bytes of the name/.test(cell!) ? 'name' : /^[a-z_]+/.exec(cell!)![0];
+    out[name] = [Number(off), sizeOf(type!)];
+  }
+  return out;
+}
+
+function sizeOf(type: string): number {
+  if (type === '') return 0;
+  const arr = /^(?:u8|char)\[(\d+)\]$/.exec(type);
+  if (arr) return Number(arr[1]);
+  const scalar: Record<string, number> = { u8: 1, u16: 2, u32: 4, i32: 4, u64: 8 };
+  assert.ok(type in scalar, `a known type: ${type}`);
+  return scalar[type]!;
+}
+
+test('header offsets: ft_format.h and layout.ts name the same fields at the same offsets', () => {
+  assert.equal(offsets(c().header), { ...L.HEADER });
+});
+
+test('event offsets: ft_format.h and layout.ts agree', () => {
+  assert.equal(offsets(c().event), { ...L.EVENT });
+});
+
+test('path record offsets: ft_format.h and layout.ts agree; the commit word is shared', () => {
+  const path = offsets(c().path);
+  assert.equal(Object.fromEntries(Object.entries(path).filter(([k]) => !COMMIT_WORD.includes(k))), { ...L.PATH });
+  assert.equal(Object.fromEntries(COMMIT_WORD.map((k) => [k, path[k]])), Object.fromEntries(COMMIT_WORD.map((k) => [k, L.EVENT[k as keyof typeof L.EVENT]])));
+  assert.equal(c().path.name, [L.PATH.name, L.PATH_HEAD_BYTES]);
+});
+
+test('sizes: the header fits its page, records are 64 bytes, string fields match', () => {
+  const { sizeof, header, constants } = c();
+  assert.equal([sizeof.ft_event, sizeof.ft_path_rec, L.RECORD_SIZE, constants.FT_RECORD_SIZE], [64, 64, 64, 64]);
+  assert.equal([L.HEADER_SIZE, constants.FT_HEADER_SIZE], [4096, 4096]);
+  assert.ok(sizeof.ft_header <= L.HEADER_SIZE);
+  assert.equal(Object.fromEntries(Object.keys(L.HEADER_STRING_SIZE).map((k) => [k, header[k.replace(/[A-Z]/g, (ch) => `_${ch.toLowerCase()}`)]![1]])),
+    { ...L.HEADER_STRING_SIZE });
+  assert.equal([constants.FT_HOST_MAX, constants.FT_BOOT_ID_MAX, constants.FT_EXE_MAX, constants.FT_CMDLINE_MAX, constants.FT_RECORDER_VERSION_MAX],
+    [L.HEADER_STRING_SIZE.host, L.HEADER_STRING_SIZE.bootId, L.HEADER_STRING_SIZE.exe, L.HEADER_STRING_SIZE.cmdline, L.HEADER_STRING_SIZE.recorderVersion]);
+});
+
+test('constants: magic, version, path pieces, flags', () => {
+  const k = c().constants;
+  assert.equal(c().magic, [...L.MAGIC]);
+  assert.equal([k.FT_MAGIC_LEN, k.FT_VERSION], [L.MAGIC.length, L.VERSION]);
+  assert.equal([k.FT_PATH_HEAD_BYTES, k.FT_PATH_CONT_BYTES, k.FT_PATH_MAX_LEN], [L.PATH_HEAD_BYTES, L.PATH_CONT_BYTES, L.PATH_MAX_LEN]);
+  assert.is(L.PATH_CONT_OFFSET + L.PATH_CONT_BYTES, L.RECORD_SIZE, 'a continuation fills its record after the commit word');
+  assert.equal([k.FT_HDR_ENDED, k.FT_HDR_FORKED, k.FT_HDR_DISABLED], [L.HDR_ENDED, L.HDR_FORKED, L.HDR_DISABLED]);
+  assert.equal([k.FT_F_WRITE_TIME_SAMPLED, k.FT_F_FD_RESOLVED, k.FT_F_NO_INTERVAL, k.FT_F_PATH_UNKNOWN, k.FT_F_LAST_CLOSE],
+    [L.FLAG_WRITE_TIME_SAMPLED, L.FLAG_FD_RESOLVED, L.FLAG_NO_INTERVAL, L.FLAG_PATH_UNKNOWN, L.FLAG_LAST_CLOSE]);
+  assert.is(L.FLAGS_KNOWN, k.FT_F_WRITE_TIME_SAMPLED! | k.FT_F_FD_RESOLVED! | k.FT_F_NO_INTERVAL! | k.FT_F_PATH_UNKNOWN! | k.FT_F_LAST_CLOSE!);
+});
+
+test('record types and call kinds: the same numbers and names', () => {
+  const k = c().constants;
+  assert.equal([k.FT_T_EMPTY, k.FT_T_PATH, k.FT_T_PATH_CONT, k.FT_T_SYNC, k.FT_T_OPEN, k.FT_T_CLOSE, k.FT_T_RENAME],
+    [L.RecordType.Empty, L.RecordType.Path, L.RecordType.PathCont, L.RecordType.Sync, L.RecordType.Open, L.RecordType.Close, L.RecordType.Rename]);
+  assert.equal(L.EVENT_TYPE_NAMES, { [k.FT_T_SYNC!]: 'sync', [k.FT_T_OPEN!]: 'open', [k.FT_T_CLOSE!]: 'close', [k.FT_T_RENAME!]: 'rename' });
+  const fromC = Object.entries(k).filter(([n]) => n.startsWith('FT_C_') && n !== 'FT_C_MAX' && n !== 'FT_C_NONE')
+    .map(([n, v]) => [v, n.slice(5).toLowerCase()] as const).sort((a, b) => a[0] - b[0]);
+  assert.equal(fromC.map(([v, n]) => [v, L.CALL_NAMES[v]]), fromC.map(([v, n]) => [v, n]));
+  assert.equal([k.FT_C_MAX, k.FT_C_NONE, L.CALL_NAMES[0]], [L.CALL_MAX, 0, '']);
+  assert.is(fromC.length, L.CALL_MAX);
+});
+
+test('FORMAT.md header table: the offsets and sizes the compiler gives', () => {
+  const md = formatTable('## Header (4096 bytes)');
+  const { reserved, ...fields } = md;
+  assert.equal(fields, c().header);
+  assert.equal(reserved, [c().sizeof.ft_header, 0], 'reserved space starts where the struct ends');
+});
+
+test('FORMAT.md record tables: commit word, event and path record', () => {
+  const commit = formatTable('## Records (64 bytes)');
+  const event = formatTable('### Event records (types 3–6)');
+  const path = formatTable('### Path records (types 1–2)');
+  assert.equal({ ...commit, ...event }, c().event);
+  assert.equal({ ...commit, ...path }, c().path);
+});
+
+test('FORMAT.md prose: magic bytes, type and call numbers, flags', () => {
+  const md = readFileSync(join(ROOT, 'recorders/FORMAT.md'), 'utf8');
+  const magic = /`((?:[0-9A-F]{2} ){7}[0-9A-F]{2})`/.exec(md)![1]!.split(' ').map((h) => parseInt(h, 16));
+  assert.equal(magic, [...L.MAGIC]);
+  const types = /type — (0 empty, .*?rename)/.exec(md)![1]!;
+  assert.is(types, '0 empty, 1 path, 2 path continuation, 3 sync, 4 open, 5 close, 6 rename');
+  const calls: Array<[number, string]> = [];
+  for (const m of md.matchAll(/\|\s*(\d+)\s*\|\s*([a-z_]+)\s*\|\s*\|\s*(\d+)\s*\|\s*([a-z_]+)\s*\|/g)) {
+    calls.push([Number(m[1]), m[2]!], [Number(m[3]), m[4]!]);
+  }
+  calls.sort((a, b) => a[0] - b[0]);
+  assert.equal(calls, L.CALL_NAMES.slice(1).map((n, i) => [i + 1, n]));
+  const flagsLine = /\nFlags: ([^]*?)\n\n/.exec(md)![1]!;
+  const flags = [...flagsLine.matchAll(/`0x([0-9a-f]+)`/g)].map((m) => parseInt(m[1]!, 16));
+  assert.equal(flags, [L.FLAG_WRITE_TIME_SAMPLED, L.FLAG_FD_RESOLVED, L.FLAG_NO_INTERVAL, L.FLAG_PATH_UNKNOWN, L.FLAG_LAST_CLOSE]);
+  assert.match(flagsLine, /`0x10` \(close\) the file's last open descriptor/);
+  assert.match(md, new RegExp(`continues in type-2 records with the next sequence\\s+numbers, ${L.PATH_CONT_BYTES} bytes each at offset ${L.PATH_CONT_OFFSET}`));
+  assert.match(md, /\| 52 \| u32 \| flags \| 1 ended normally, 2 fork child, 4 recording disabled after a failure \|/);
+});
+
+test.run();
