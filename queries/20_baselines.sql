@@ -9,11 +9,12 @@
 --             there as well, it has none. Failed syncs are not normal and are left out.
 --
 --             Quantiles over sliding windows are too slow for millions of syncs as
---             window functions, so each bucket's latencies are counted into a
---             log-scale histogram (16 bins per doubling), the histograms of a window's
---             buckets are added up, and quantiles are read off the sum, nearest rank.
---             A bin stands for the mean of the latencies in it: exact when they are
---             equal, within a few percent otherwise.
+--             window functions (about 25 s for a median and p99 over 10 M syncs, and
+--             minutes for a MAD), so each bucket's latencies are counted into a
+--             log-scale histogram (8 bins per doubling, each 9% wide), the histograms
+--             of a window's buckets are added up, and quantiles are read off the sum,
+--             nearest rank. A bin stands for the mean of the latencies in it: exact
+--             when they are equal, within a few percent otherwise.
 -- inputs:     intervals
 -- parameters: $bucket_ns, $buckets, $min_history
 -- output:     one row per (file_id, call, bucket) with syncs:
@@ -28,17 +29,22 @@
 
 with
 
-syncs as (
+-- The one pass over the syncs: counted per file, call, bucket and latency bin.
+counted as (
   select
     file_id,
     hash(host, dev) as device,
     call,
     start_ns // $bucket_ns as bucket,
+    floor(log2(greatest(dur_ns, 1)) * 8)::integer as bin,
     failed,
-    dur_ns::double as dur,
-    bytes
+    count(*) as n,
+    sum(dur_ns::double) as dur_sum,
+    sum(bytes::double) as bytes_sum,
+    count(bytes) as bytes_n
   from intervals
   where file_id is not null
+  group by all
 ),
 
 targets as (
@@ -47,7 +53,7 @@ targets as (
     call,
     bucket,
     any_value(device) as device
-  from syncs
+  from counted
   group by file_id, call, bucket
 ),
 
@@ -58,21 +64,19 @@ target_groups as (
 ),
 
 history as (
-  select
-    *,
-    floor(log2(greatest(dur, 1)) * 16)::integer as bin
-  from syncs
+  select *
+  from counted
   where not failed
 ),
 
 binned as (
   select 'file' as level, file_id::ubigint as grp, call, bucket, bin,
-    count(*) as n, sum(dur) as dur_sum, sum(bytes) as bytes_sum, count(bytes) as bytes_n
+    sum(n) as n, sum(dur_sum) as dur_sum, sum(bytes_sum) as bytes_sum, sum(bytes_n) as bytes_n
   from history
   group by all
   union all
   select 'device' as level, device as grp, call, bucket, bin,
-    count(*) as n, sum(dur) as dur_sum, sum(bytes) as bytes_sum, count(bytes) as bytes_n
+    sum(n) as n, sum(dur_sum) as dur_sum, sum(bytes_sum) as bytes_sum, sum(bytes_n) as bytes_n
   from history
   group by all
 ),
@@ -85,7 +89,7 @@ spread as (
 
 windows as (
   select level, grp, call, bucket, bin,
-    sum(n) as n, sum(dur_sum) as dur_sum, sum(bytes_sum) as bytes_sum, sum(bytes_n) as bytes_n
+    sum(n)::bigint as n, sum(dur_sum) as dur_sum, sum(bytes_sum) as bytes_sum, sum(bytes_n)::bigint as bytes_n
   from spread
   semi join target_groups using (level, grp, call, bucket)
   group by all
@@ -95,8 +99,8 @@ ranked as (
   select
     *,
     dur_sum / n as value,
-    sum(n) over (partition by level, grp, call, bucket order by bin) as cumulative,
-    sum(n) over (partition by level, grp, call, bucket) as total
+    sum(n) over (partition by level, grp, call, bucket order by bin)::bigint as cumulative,
+    sum(n) over (partition by level, grp, call, bucket)::bigint as total
   from windows
 ),
 

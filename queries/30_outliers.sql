@@ -11,8 +11,9 @@
 --             was no more than $ratio times slower per byte than usual (the volume
 --             explains the latency: look at the write pattern, not the device);
 --             'latency' otherwise.
---             Outliers that follow each other within $gap_ns (from the end of one to
---             the start of the next) share an incident.
+--             Outliers on one device (host and st_dev) that follow each other within
+--             $gap_ns (from the end of one to the start of the next) share an incident;
+--             incidents are numbered in time order across devices.
 -- inputs:     intervals, baselines
 -- parameters: $bucket_ns, $threshold_ms, $margin, $ratio, $floor_ms, $volume_ratio, $gap_ns
 -- output:     the columns of intervals, and:
@@ -24,7 +25,7 @@
 --   bytes_ratio          bytes / baseline_bytes
 --   reason               'failed', 'threshold' or 'baseline': the first rule it broke
 --   cause                'failure', 'write-volume' or 'latency'
---   incident             1, 2, ... in time order: incidents.incident
+--   incident             1, 2, ... in order of their first outlier: incidents.incident
 --   rank                 1 for the worst: over the threshold first, then by ratio,
 --                        then by latency
 
@@ -83,19 +84,35 @@ islands as (
     *,
     coalesce(
       start_ns > $gap_ns + max(start_ns + dur_ns) over (
+        partition by host, dev
         order by start_ns, trace_id, seq rows between unbounded preceding and 1 preceding),
       true) as opens_incident
   from explained
 ),
 
+device_incidents as (
+  select
+    *,
+    sum(opens_incident::integer) over (
+      partition by host, dev
+      order by start_ns, trace_id, seq rows between unbounded preceding and current row) as device_incident
+  from islands
+),
+
+incident_starts as (
+  select
+    *,
+    min(start_ns) over (partition by host, dev, device_incident) as incident_start_ns
+  from device_incidents
+),
+
 final as (
   select
-    * exclude (opens_incident, over_threshold),
-    sum(opens_incident::integer) over (
-      order by start_ns, trace_id, seq rows between unbounded preceding and current row) as incident,
+    * exclude (opens_incident, over_threshold, device_incident, incident_start_ns),
+    dense_rank() over (order by incident_start_ns, host, dev, device_incident)::integer as incident,
     row_number() over (
       order by over_threshold desc, ratio desc nulls last, latency_ms desc, start_ns, trace_id, seq) as rank
-  from islands
+  from incident_starts
 )
 
 select * from final

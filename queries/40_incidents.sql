@@ -1,20 +1,21 @@
 -- incidents: outliers close in time, taken together.
 --
--- purpose:    One row per incident (outliers.incident): when it began and ended, what
---             it touched, and the worst of it. `scope` tells apart "every file on the
---             device was slow at once" ('device-wide': outliers on more than one file)
---             from "one file was slow" ('single-file': look at that file's write
---             pattern). `cause` is 'failure' when a call failed, 'write-volume' when
---             most of its outliers are explained by the bytes they flushed, 'latency'
---             otherwise.
+-- purpose:    One row per incident (outliers.incident: outliers close in time on one
+--             device): when it began and ended, what it touched, and the worst of it.
+--             `scope` tells apart "every file on the device was slow at once"
+--             ('device-wide': outliers on more than one of its files) from "one file
+--             was slow" ('single-file': look at that file's write pattern). `cause` is
+--             'failure' when a call failed, 'write-volume' when most of its outliers
+--             are explained by the bytes they flushed, 'latency' otherwise.
 -- inputs:     outliers
 -- parameters: none
 -- output:
 --   incident             1, 2, ... in time order
 --   start, finish        from the start of its first outlier to the end of its last
 --   outliers             how many outliers it holds
---   files, processes, hosts
---                        distinct (host, path), (host, pid) and hosts among them
+--   host, dev            the device
+--   files, processes     distinct paths and (host, pid) among them
+--   hosts                1: an incident is on one device
 --   worst_ms, worst_path the slowest outlier's latency and file
 --   scope                'device-wide' or 'single-file'
 --   cause                'failure', 'write-volume' or 'latency'
@@ -24,7 +25,7 @@ with
 
 members as (
   select
-    incident, host, pid, path, start, start_ns, dur_ns, latency_ms, failed, cause,
+    incident, host, dev, pid, path, start, start_ns, dur_ns, latency_ms, failed, cause,
     host || chr(0) || path as file_key,
     host || chr(0) || pid as process_key
   from outliers
@@ -35,6 +36,8 @@ final as (
     incident,
     min(start) as start,
     make_timestamp_ns(max(start_ns + dur_ns)) as finish,
+    any_value(host) as host,
+    any_value(dev) as dev,
     count(*) as outliers,
     count(distinct file_key) as files,
     count(distinct process_key) as processes,
@@ -50,6 +53,7 @@ final as (
     list_sort(list(distinct path)) as paths
   from members
   group by incident
+  order by incident
 )
 
-select * from final order by incident
+select * from final

@@ -25,7 +25,7 @@ per_file as (
     any_value(file_id) as file_id,
     count(*) as calls,
     histogram(kind) as by_kind,
-    count_if(failed) as errors,
+    count_if(failed)::bigint as errors,
     coalesce(sum(bytes), 0)::bigint as bytes,
     quantile_cont(latency_ms, [0.5, 0.99]) as quantiles,
     max(latency_ms) as max_ms,

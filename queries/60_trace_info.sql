@@ -20,7 +20,7 @@ with
 spans as (
   select
     trace_id,
-    count_if(type = 3) as syncs,
+    count_if(type = 3)::bigint as syncs,
     min(start) as start,
     make_timestamp_ns(max(epoch_ns(start) + dur_ns)) as finish
   from events

@@ -157,13 +157,18 @@ void ft_file_peek(struct ft_file *f, struct ft_ival *iv)
     iv->wtime_ns = FT_LOAD(&f->wtime_ns);
 }
 
+/* The event's start_ns must be set. Two syncs of one file can overlap: the
+ * one that started later may take the interval first and restart it at its
+ * own start, so the other finds an interval that starts after it did. It
+ * then reports one that starts with it (an interval never starts after the
+ * sync that closes it); bytes and writes stay exact. */
 void ft_ival_fill(struct ft_event *ev, const struct ft_ival *iv)
 {
     uint64_t us = iv->wtime_ns / 1000;
     ev->bytes = iv->bytes;
     ev->writes = iv->writes;
     ev->write_us = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
-    ev->ival_start_ns = iv->start;
+    ev->ival_start_ns = iv->start > ev->start_ns ? ev->start_ns : iv->start;
     if (ft_cfg.write_sample > 1)
         ev->flags |= FT_F_WRITE_TIME_SAMPLED;
 }
@@ -304,16 +309,16 @@ int ft_fd_name(int fd, char *buf, size_t size)
  * follow_last the name is that of the object now at `path` (an O_PATH open
  * that does not follow a final symlink, as rename(2) does not), and its
  * dev/ino are returned. Without, the object is gone (a rename's old name):
- * the parent directory is named and the last component appended. */
+ * the parent directory is named and the last component appended (and
+ * dev, ino and mode are left alone). */
 int ft_abs_name(int dirfd, const char *path, char *buf, size_t size, int follow_last,
-                uint64_t *dev, uint64_t *ino)
+                uint64_t *dev, uint64_t *ino, uint32_t *mode)
 {
     if (follow_last) {
         int fd = ft_sys_openat(dirfd, path, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
         if (fd < 0)
             return -1;
-        uint32_t mode;
-        int n = ft_sys_fstat(fd, dev, ino, &mode) == 0 ? ft_fd_name(fd, buf, size) : -1;
+        int n = ft_sys_fstat(fd, dev, ino, mode) == 0 ? ft_fd_name(fd, buf, size) : -1;
         ft_sys_close(fd);
         return n;
     }
@@ -358,6 +363,28 @@ int ft_abs_name(int dirfd, const char *path, char *buf, size_t size, int follow_
     return n;
 }
 
+/* ---- names that change under a file ---------------------------------------- */
+
+uint32_t ft_names_gen;
+
+/* A directory was renamed since f was named: ask the kernel for the name of
+ * what fd refers to now (d_path follows the rename). errno is the program's
+ * and stays as it was: this runs before the call being recorded. */
+void ft_file_rename_check(struct ft_file *f, int fd)
+{
+    int saved = errno;
+    uint32_t gen = FT_LOAD_ACQ(&ft_names_gen);
+    char name[FT_PATH_MAX_LEN + 1];
+    int len = fd >= 0 ? ft_fd_name(fd, name, sizeof name) : -1;
+    if (len > 0) {
+        uint32_t id = ft_path_intern(name, (uint32_t)len, f->dev, f->ino);
+        if (id)
+            FT_STORE(&f->path_id, id);
+    }
+    FT_STORE(&f->name_gen, gen);
+    errno = saved;
+}
+
 /* ---- learning about a descriptor ------------------------------------------ */
 
 static uint32_t ft_fdflags_of(int oflags)
@@ -396,10 +423,12 @@ uint64_t ft_fd_opened(int fd, int oflags, int resolved, uint64_t now)
         return e;
     }
     char name[FT_PATH_MAX_LEN + 1];
+    uint32_t gen = FT_LOAD_ACQ(&ft_names_gen); /* before the name: a rename after it renames again */
     int len = ft_fd_name(fd, name, sizeof name);
     uint32_t path_id = len > 0 ? ft_path_intern(name, (uint32_t)len, dev, ino) : 0;
     struct ft_file *f = &ft_files[file - 1];
     FT_STORE(&f->path_id, path_id);
+    FT_STORE(&f->name_gen, gen);
     if (__atomic_fetch_add(&f->nopen, 1, __ATOMIC_ACQ_REL) <= 0) {
         /* First descriptor: the interval starts with this open. */
         uint64_t zero = 0;

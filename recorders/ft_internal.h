@@ -14,10 +14,11 @@
  *  - internal I/O goes through raw syscall(2), never through a libc symbol
  *    that we interpose (that would trace the recorder itself);
  *  - the one non-reentrant step, claiming ring slots from the thread's
- *    block (and dlsym), runs with the thread's guard set: a signal handler
- *    that interrupts it calls the real function untraced instead of
- *    corrupting the block. Everything else is atomics and stack buffers,
- *    so a handler's own calls are recorded even mid-wrapper.
+ *    block, runs with the thread's guard set: a signal handler that
+ *    interrupts it claims its slot straight from the shared counter instead.
+ *    Only dlsym (ft_thr.resolving) makes calls pass through untraced: those
+ *    are the recorder's own. Everything else is atomics and stack buffers,
+ *    so a handler's calls are recorded wherever they interrupt us.
  */
 #ifndef FT_INTERNAL_H
 #define FT_INTERNAL_H
@@ -74,10 +75,13 @@ struct ft_thread {
     uint32_t gen;         /* trace file generation the block and tid belong to */
     uint32_t tid;
     uint32_t wsample;     /* writes left before the next timed one */
-    int guard;            /* set while the recorder itself works */
-    int resolving;        /* set while inside dlsym() */
+    int guard;            /* set while the thread claims from its block (ft_emit) */
+    int resolving;        /* set while inside dlsym(): calls pass through */
+    int initializing;     /* set while this thread creates the trace file */
+    int pad;
     uint64_t clk_tsc;     /* the thread's clock anchor: TSC ... */
     uint64_t clk_ns;      /* ... and CLOCK_MONOTONIC read together */
+    uint64_t clk_last;    /* the last time ft_now() returned on this thread */
 };
 
 extern FT_TLS struct ft_thread ft_thr;
@@ -101,7 +105,7 @@ static inline int ft_active(void)
     int m = FT_LOAD(&ft_mode);
     if (FT_UNLIKELY(m == FT_MODE_UNREAD))
         m = ft_config_load();
-    return m == FT_MODE_ON && !ft_thr.guard;
+    return m == FT_MODE_ON && !ft_thr.resolving;
 }
 
 /* CLOCK_MONOTONIC in ns, cheaply. Two clock reads are most of what a sync
@@ -112,26 +116,53 @@ static inline int ft_active(void)
  * ticks (~1.5 ms), at a rate calibrated against CLOCK_MONOTONIC over the
  * process's life. The error is at most that interval times the NTP slew
  * (<= 500 ppm): under a microsecond. Otherwise, and for the first 20 ms,
- * it is clock_gettime(2). */
+ * it is clock_gettime(2).
+ *
+ * A signal handler may re-anchor the thread (ft_now_slow) between our reads
+ * of the anchor's two halves: the TSC half is read again after the ns half,
+ * and a change (a new anchor, or ~0 while one is being written) sends us to
+ * the slow path instead of mixing two anchors. */
 #define FT_CLK_REFRESH (1ull << 22)
 extern uint64_t ft_tsc_mult;    /* ns per tick in 32.32 fixed point; 0: unusable */
 uint64_t ft_now_slow(void);
 
-static inline uint64_t ft_now(void)
+static inline uint64_t ft_clock_read(void)
 {
 #if defined(__x86_64__)
     uint64_t mult = FT_LOAD(&ft_tsc_mult);
     if (FT_LIKELY(mult != 0)) {
+        uint64_t tsc0 = FT_LOAD(&ft_thr.clk_tsc);
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        uint64_t ns0 = FT_LOAD(&ft_thr.clk_ns);
         /* Unsigned: a TSC behind the anchor (none expected) also refreshes. */
-        uint64_t d = __builtin_ia32_rdtsc() - ft_thr.clk_tsc;
-        if (FT_LIKELY(d < FT_CLK_REFRESH))
-            return ft_thr.clk_ns + (uint64_t)(((unsigned __int128)d * mult) >> 32);
+        uint64_t d = __builtin_ia32_rdtsc() - tsc0;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        if (FT_LIKELY(d < FT_CLK_REFRESH && FT_LOAD(&ft_thr.clk_tsc) == tsc0))
+            return ns0 + (uint64_t)(((unsigned __int128)d * mult) >> 32);
     }
 #endif
     return ft_now_slow();
 }
 
-/* A duration: re-anchoring between two reads may step back a little. */
+/* Strictly increasing on each thread. Re-anchoring can step the
+ * extrapolated time back a little (the calibrated rate is not exact), and
+ * two reads within one nanosecond would make a call last zero; so a thread
+ * never gets a time at or before the last one it got. The clamp only ever
+ * holds a thread's clock a few hundred ns ahead until the true one catches
+ * up: it does not accumulate. A signal handler that interleaves sees, and
+ * leaves, times after the interrupted code's, which stays increasing too. */
+static inline uint64_t ft_now(void)
+{
+    uint64_t t = ft_clock_read();
+    uint64_t last = FT_LOAD(&ft_thr.clk_last);
+    if (FT_UNLIKELY(t <= last))
+        t = last + 1;
+    FT_STORE(&ft_thr.clk_last, t);
+    return t;
+}
+
+/* A duration. ft_now() is increasing per thread, so between two reads of
+ * one thread this is at least 1; the test stays for times of two threads. */
 static inline uint64_t ft_since(uint64_t t0, uint64_t t1)
 {
     return t1 > t0 ? t1 - t0 : 0;
@@ -203,7 +234,8 @@ struct ft_file {
     uint64_t ival_start; /* ... since when: last fsync/fdatasync, or the open */
     uint32_t writes;     /* ... and how many */
     int32_t nopen;       /* open descriptors we know of */
-    uint64_t pad;
+    uint32_t name_gen;   /* ft_names_gen when path_id was last resolved */
+    uint32_t pad;
 } __attribute__((aligned(64)));
 _Static_assert(sizeof(struct ft_file) == 64, "one cache line per file");
 
@@ -226,14 +258,25 @@ void ft_file_take(struct ft_file *f, uint64_t restart, struct ft_ival *iv);
 void ft_file_peek(struct ft_file *f, struct ft_ival *iv);
 void ft_ival_fill(struct ft_event *ev, const struct ft_ival *iv);
 
+/* Renaming a directory renames every file under it, and nothing tells the
+ * files. Each directory rename bumps this; a file whose name was resolved
+ * under an older value is named again through /proc/self/fd at its next
+ * event (one readlink per file per directory rename). */
+extern uint32_t ft_names_gen;
+void ft_file_rename_check(struct ft_file *f, int fd);
+
 /* ---- path names (ft_files.c) --------------------------------------------- */
 
 struct ft_path {
     uint64_t dev, ino;
     uint32_t off, len;   /* the name, in the names arena */
     uint32_t hash;
-    uint32_t emit_gen;   /* trace file generation the name was last written to */
-    uint64_t emit_seq;   /* ... and at which sequence number */
+    uint32_t pad;
+    /* What the ring holds of this path, as (file tag << 48 | seq), see
+     * ft_ring.c: the newest copy written to the trace (FT_PW_BUSY while a
+     * writer makes a newer one), and the newest use by an event. */
+    uint64_t copy;
+    uint64_t last;
 };
 
 uint32_t ft_path_intern(const char *name, uint32_t len, uint64_t dev, uint64_t ino);
@@ -241,12 +284,14 @@ struct ft_path *ft_path_get(uint32_t id);
 const char *ft_path_name(const struct ft_path *p);
 int ft_fd_name(int fd, char *buf, size_t size);
 int ft_abs_name(int dirfd, const char *path, char *buf, size_t size, int follow_last,
-                uint64_t *dev, uint64_t *ino);
+                uint64_t *dev, uint64_t *ino, uint32_t *mode);
 
 /* ---- the ring (ft_ring.c) ------------------------------------------------ */
 
 void ft_emit(struct ft_event *ev);      /* fills seq and tid; names the path first */
 void ft_mark_ended(void);
+int ft_exec_begin(void);                /* flag the image ended; 1 if this call did */
+void ft_exec_failed(int marked);        /* exec returned: undo ft_exec_begin */
 void ft_after_fork_child(void);
 int ft_vfork_child(void);               /* are we a vfork child sharing our parent's memory? */
 

@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/futex.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -173,7 +174,9 @@ static void ft_clock_setup(void)
 
 /* Re-anchor the thread: TSC read on both sides of clock_gettime, midpoint
  * taken. The anchor's TSC is invalidated first, so a signal handler that
- * runs in between re-anchors for itself instead of mixing the halves. */
+ * runs in between re-anchors for itself instead of mixing the halves; and if
+ * one did, its anchor may now hold our TSC with its ns, so ours is written
+ * again until it is read back whole. */
 uint64_t ft_now_slow(void)
 {
     uint64_t t1 = ft_rdtsc();
@@ -182,11 +185,14 @@ uint64_t ft_now_slow(void)
     if (!ft_tsc_usable)
         return ns;
     uint64_t tsc = t1 + (t2 - t1) / 2;
-    ft_thr.clk_tsc = ~0ull;
-    __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    ft_thr.clk_ns = ns;
-    __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    ft_thr.clk_tsc = tsc;
+    do {
+        FT_STORE(&ft_thr.clk_tsc, ~0ull);
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        FT_STORE(&ft_thr.clk_ns, ns);
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        FT_STORE(&ft_thr.clk_tsc, tsc);
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    } while (FT_LOAD(&ft_thr.clk_ns) != ns || FT_LOAD(&ft_thr.clk_tsc) != tsc);
     /* Calibrate over the longest span we have, once it is 20 ms long. */
     if (ns - ft_ns_base >= 20000000u && tsc > ft_tsc_base) {
         unsigned __int128 num = (unsigned __int128)(ns - ft_ns_base) << 32;
@@ -248,7 +254,7 @@ int ft_config_load(void)
 
 enum ft_ring_state {
     FT_RING_UNINIT = 0,   /* no trace file yet: the next record creates one */
-    FT_RING_INIT = 1,     /* a thread is creating it: others drop, never wait */
+    FT_RING_INIT = 1,     /* a thread is creating it: other threads wait */
     FT_RING_READY = 2,
     FT_RING_DEAD = 3,     /* stopped after a failure; drops are counted in the header */
     FT_RING_REFUSED = 4,  /* no file could be made: nothing to count into */
@@ -270,6 +276,7 @@ struct ft_ctx {
     uint32_t slots;          /* ring_slots */
     uint32_t block;          /* slots claimed per thread at a time */
     uint32_t nchunks;
+    uint64_t tag;            /* this file's tag in path copy words (ft_pw) */
     struct ft_header *hdr;   /* the mapping (the ring follows the header) */
     unsigned char *ring;
     uint64_t map_len;
@@ -420,8 +427,10 @@ static void ft_chunk_populate(struct ft_ctx *c, uint32_t k)
     }
 }
 
-/* The thread that claims the first slot of chunk k (on the first lap) makes
- * chunk k+1, so allocation stays one chunk (4096 records) ahead. */
+/* Allocation stays ahead of the writers: whoever claims sequence numbers
+ * that cross into chunk k (on the first lap) makes chunk k+1, so in the
+ * common case a writer finds its chunk made. A writer that gets there first
+ * (threads claim blocks in any order) makes it itself: ft_slot_ready. */
 static void ft_chunks_ahead(struct ft_ctx *c, uint64_t s, uint64_t n)
 {
     if (s >= c->slots)
@@ -440,6 +449,19 @@ static inline int ft_chunk_ready(struct ft_ctx *c, uint32_t idx)
 {
     uint32_t k = idx / FT_CHUNK_SLOTS;
     return (FT_LOAD_ACQ(&c->chunk_bits[k >> 6]) >> (k & 63)) & 1;
+}
+
+/* May slot idx be written? Its chunk is made if nobody has yet: fallocate
+ * is idempotent, so writers racing here all succeed and one bit is set.
+ * Only a real failure (ENOSPC, the file removed) stops the recording. */
+static inline int ft_slot_ready(struct ft_ctx *c, uint32_t idx)
+{
+    if (FT_LIKELY(ft_chunk_ready(c, idx)))
+        return 1;
+    int ok = ft_chunk_reserve(c, idx / FT_CHUNK_SLOTS, -1);
+    if (!ok)
+        ft_ring_die(c);
+    return ok;
 }
 
 /* ---- creating the trace file --------------------------------------------- */
@@ -603,6 +625,7 @@ static int ft_ring_create(struct ft_ctx *c)
     /* A new generation: threads drop blocks claimed in an older file and
      * every path is named again in this one. */
     c->gen = __atomic_add_fetch(&ft_gen_counter, 1, __ATOMIC_RELAXED);
+    c->tag = ((c->gen - 1) % 0xffffu) + 1; /* 16 bits, never 0: 0 is "no copy in any file" */
     FT_STORE_REL(&c->hdr, (struct ft_header *)map);
     uint64_t pending = FT_XCHG(&c->pending_drops, 0);
     if (pending)
@@ -617,9 +640,30 @@ fail:
     return 0;
 }
 
-/* The state machine: uninit -> init -> ready | refused. Whoever loses the
- * race does not wait (it may be a signal handler that interrupted the
- * winner, in the same thread): its record is dropped and counted. */
+/* The state machine: uninit -> init -> ready | refused. A thread that finds
+ * another one creating the file waits for it (a second at most: creating it
+ * takes a few ms), so the records of threads that start together are kept.
+ * The one caller that must not wait is a signal handler that interrupted
+ * the creating thread itself (it would wait for its own thread): its record
+ * is dropped and counted. */
+#define FT_INIT_WAIT_NS 1000000000ull
+
+static uint32_t ft_ring_wait(struct ft_ctx *c)
+{
+    uint64_t t0 = ft_clock(CLOCK_MONOTONIC), waited = 0;
+    for (;;) {
+        uint32_t st = FT_LOAD_ACQ(&c->state);
+        if (st != FT_RING_INIT || waited >= FT_INIT_WAIT_NS)
+            return st;
+        /* Sleeps until the creator's wake (or EINTR, or a spurious wake:
+         * then look again). A private futex: ft_ctx is process-private. */
+        struct timespec left = {(time_t)((FT_INIT_WAIT_NS - waited) / 1000000000u),
+                                (long)((FT_INIT_WAIT_NS - waited) % 1000000000u)};
+        syscall(SYS_futex, &c->state, FUTEX_WAIT_PRIVATE, FT_RING_INIT, &left, NULL, 0);
+        waited = ft_clock(CLOCK_MONOTONIC) - t0;
+    }
+}
+
 static struct ft_ctx *ft_ring(void)
 {
     struct ft_ctx *c = ft_ctx();
@@ -629,51 +673,46 @@ static struct ft_ctx *ft_ring(void)
     if (FT_LIKELY(st == FT_RING_READY))
         return c;
     if (st == FT_RING_UNINIT) {
-        uint32_t expected = FT_RING_UNINIT;
-        if (FT_CAS(&c->state, &expected, FT_RING_INIT)) {
-            if (ft_ring_create(c)) {
-                FT_STORE_REL(&c->state, FT_RING_READY);
-                ft_chunk_populate(c, 0);
-                ft_chunk_populate(c, 1);
-                return c;
-            }
+        if (FT_CAS(&c->state, &st, FT_RING_INIT)) {
+            ft_thr.initializing = 1;
+            __atomic_signal_fence(__ATOMIC_SEQ_CST);
+            int ok = ft_ring_create(c);
             /* Nowhere to record (directory refused, tmpfs full): become a
              * pass-through for the life of this image. */
-            FT_STORE_REL(&c->state, FT_RING_REFUSED);
-            FT_STORE_REL(&ft_mode, FT_MODE_OFF);
-            return NULL;
+            FT_STORE_REL(&c->state, ok ? FT_RING_READY : FT_RING_REFUSED);
+            syscall(SYS_futex, &c->state, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+            if (!ok)
+                FT_STORE_REL(&ft_mode, FT_MODE_OFF);
+            __atomic_signal_fence(__ATOMIC_SEQ_CST);
+            ft_thr.initializing = 0;
+            if (!ok)
+                return NULL;
+            ft_chunk_populate(c, 0);
+            ft_chunk_populate(c, 1);
+            return c;
         }
+        /* st now holds the state that beat us */
     }
+    if (st == FT_RING_INIT && !ft_thr.initializing)
+        st = ft_ring_wait(c);
+    if (st == FT_RING_READY)
+        return c;
     if (st != FT_RING_REFUSED)
         ft_count_drops(c, 1);
     return NULL;
 }
 
-/* ---- claiming slots ------------------------------------------------------ */
+/* ---- writing records ------------------------------------------------------ */
 
-/* One slot for an event, from the thread's block. A block is discarded when
- * the ring has moved on by half its size since it was claimed: writing an old
- * sequence number into a slot the ring has already reused would overwrite a
- * newer record. Returns the ring index, or -1 (the caller counts a drop). */
-static int64_t ft_claim_one(struct ft_ctx *c, uint64_t head, uint64_t *seq)
+static inline unsigned char *ft_slot(struct ft_ctx *c, uint32_t idx)
 {
-    struct ft_thread *t = &ft_thr;
-    if (FT_UNLIKELY(t->gen != c->gen)) {
-        t->gen = c->gen;
-        t->blk_next = t->blk_end = 0;
-        t->tid = (uint32_t)syscall(SYS_gettid);
-    }
-    if (t->blk_next == t->blk_end || head - t->blk_next > c->slots / 2) {
-        uint64_t s = FT_ADD(&c->hdr->next_seq, c->block);
-        t->blk_next = s;
-        t->blk_end = s + c->block;
-        t->blk_idx = (uint32_t)(s % c->slots);
-        ft_chunks_ahead(c, s, c->block);
-    }
-    *seq = t->blk_next++;
-    uint32_t idx = t->blk_idx;
-    t->blk_idx = idx + 1 == c->slots ? 0 : idx + 1;
-    return ft_chunk_ready(c, idx) ? (int64_t)idx : -1;
+    return c->ring + (uint64_t)idx * FT_RECORD_SIZE;
+}
+
+/* n fresh sequence numbers. seq_cst: see "keeping every event named". */
+static inline uint64_t ft_claim(struct ft_ctx *c, uint64_t n)
+{
+    return __atomic_fetch_add(&c->hdr->next_seq, n, __ATOMIC_SEQ_CST);
 }
 
 static void ft_commit(unsigned char *slot, uint64_t seq, const void *rec)
@@ -691,107 +730,405 @@ static void ft_commit(unsigned char *slot, uint64_t seq, const void *rec)
     FT_STORE_REL(word, commit);
 }
 
-/* Name path `id` in this trace file if it has not been, or if its last copy
- * is more than `age` sequence numbers older than the event `seq` that
- * refers to it. A path takes 1 + ceil((len-32)/56) slots, claimed as one
- * contiguous run after the event's own sequence number, so a fresh copy
- * outlives every earlier event that needs it.
+/*
+ * ---- keeping every event named ---------------------------------------------
  *
- * Why this keeps events named: the ring keeps the last ring_slots records.
- * While a file is in use, a copy of its name is never more than `age` old,
- * so one is in the ring. When use stops, the events after the last copy
- * would outlive it by up to `age` records; a file's last close therefore
- * refreshes a copy older than ring_slots/64, and `age` is ring_slots/4 for
- * files that stay open. */
-static void ft_emit_path(struct ft_ctx *c, uint32_t id, uint64_t seq, uint32_t age)
+ * The ring keeps the newest records, and an event is only useful with a
+ * whole copy of its path record somewhere in the ring. The rule: the newest
+ * copy of a path is never overwritten while a record that refers to it may
+ * outlive it, unless a newer copy has been written first.
+ *
+ * A slot's record goes when someone claims the slot's next sequence number
+ * (seq + ring_slots). So whoever claims sequence numbers (a thread's block,
+ * a path copy, a signal handler's single slot) looks at what they displace
+ * right after the claim, before writing anything (ft_displace):
+ *  - the head of a path's newest copy, still needed: a new copy is written
+ *    first, at the head of the ring;
+ *  - a continuation: the copy is cut. The same, and the cut copy's head
+ *    record is emptied (a reader would count it as an incomplete path);
+ *  - an event: a claimed slot can stay unwritten a long time (a thread that
+ *    goes quiet keeps its unused block), and the event with it; so it
+ *    counts as a use of its path made now, at the claimed number.
+ *
+ * "Still needed" means some use came after the newest copy. Each path keeps
+ * two words (struct ft_path): copy, where its newest copy is, and last, its
+ * newest use; each is (tag << 48 | seq & 2^47-1), the tag being this trace
+ * file's, so that a word left by another file (a parent's, before a fork)
+ * reads as "none". Sequence numbers compare within a window of 2^46.
+ *
+ * A use at s (ft_use) raises `last` only if it is the first use since the
+ * newest copy: the others see last > copy and return, so an atomic RMW is
+ * paid about once per path per lap. The race between that first use and the
+ * claimer of the copy's slot is the store-buffer pattern, and both sides do
+ * a seq_cst RMW before they read: the user raises `last`, then reads the
+ * head; the claimer moves the head, then reads `last`. So the claimer sees
+ * the use and writes a new copy, or the user sees the claim and writes one.
+ *
+ * Whoever writes a new copy first takes the BUSY bit of `copy` with a CAS,
+ * then claims its slots, and stores the new word once the copy is whole. A
+ * copy claimed after a use's own sequence number covers that use (it is
+ * newer, so it lives longer); a use that sees BUSY raises `last`, because
+ * the copy in flight may be older than the use. Nobody waits for BUSY.
+ *
+ * The work is bounded: a new copy displaces slots in turn, and they are
+ * looked at too, with a small fixed stack of jobs (FT_JOBS deep; deeper
+ * chains need nearly every slot of the ring to hold a needed path copy).
+ */
+
+#define FT_PW_SEQ ((1ull << 47) - 1)
+#define FT_PW_BUSY (1ull << 47)
+#define FT_PATH_SLOTS_MAX \
+    (1 + (FT_PATH_MAX_LEN - FT_PATH_HEAD_BYTES + FT_PATH_CONT_BYTES - 1) / FT_PATH_CONT_BYTES)
+#define FT_JOBS 16
+
+static inline uint64_t ft_pw(const struct ft_ctx *c, uint64_t seq)
+{
+    return c->tag << 48 | (seq & FT_PW_SEQ);
+}
+
+static inline int ft_pw_mine(const struct ft_ctx *c, uint64_t w)
+{
+    return (w >> 48) == c->tag;
+}
+
+/* Does word a come after word b? Serial arithmetic on the sequence bits. */
+static inline int ft_pw_after(uint64_t a, uint64_t b)
+{
+    uint64_t d = (a - b) & FT_PW_SEQ;
+    return d != 0 && d < (1ull << 46);
+}
+
+static inline uint32_t ft_path_slots(uint32_t len)
+{
+    return 1 + (len > FT_PATH_HEAD_BYTES
+                    ? (len - FT_PATH_HEAD_BYTES + FT_PATH_CONT_BYTES - 1) / FT_PATH_CONT_BYTES
+                    : 0);
+}
+
+struct ft_job {
+    uint64_t first;     /* claimed sequence numbers [first, first + count) */
+    uint32_t count;
+    uint32_t next;      /* the next of them whose slot to look at */
+    uint32_t path_id;   /* nonzero: then write a copy of this path into them, */
+    uint32_t cut_idx;   /* and empty the head of the copy that cut ... */
+    uint64_t cut_word;  /* ... if it still holds this commit word (0: none) */
+};
+
+struct ft_jobs {
+    unsigned n;
+    struct ft_job job[FT_JOBS];
+};
+
+/* Take the right to write a new copy of path id (whose copy word was cw) and
+ * claim its slots; the job writes it once what they displace is seen to.
+ * 0 if someone else took it first, or the job stack is full. */
+static int ft_new_copy(struct ft_ctx *c, struct ft_jobs *js, struct ft_path *p, uint32_t id,
+                       uint64_t cw, uint32_t cut_idx, uint64_t cut_word)
+{
+    if (js->n == FT_JOBS)
+        return 0;
+    if (!FT_CAS(&p->copy, &cw, cw | FT_PW_BUSY))
+        return 0;
+    uint32_t n = ft_path_slots(p->len);
+    uint64_t s = ft_claim(c, n);
+    ft_chunks_ahead(c, s, n);
+    js->job[js->n++] = (struct ft_job){
+        .first = s, .count = n, .path_id = id, .cut_idx = cut_idx, .cut_word = cut_word,
+    };
+    return 1;
+}
+
+/* Path id is used by a record with sequence number s: an event about to be
+ * written, or an old one that a claim leaves in place for now. */
+static void ft_use(struct ft_ctx *c, struct ft_jobs *js, uint32_t id, uint64_t s)
 {
     struct ft_path *p = ft_path_get(id);
-    if (!p)
+    if (FT_UNLIKELY(!p))
         return;
-    if (FT_LOAD(&p->emit_gen) == c->gen &&
-        (int64_t)(seq - FT_LOAD(&p->emit_seq)) < (int64_t)age)
-        return;
-    uint32_t len = p->len;
-    uint32_t n = 1 + (len > FT_PATH_HEAD_BYTES
-                          ? (len - FT_PATH_HEAD_BYTES + FT_PATH_CONT_BYTES - 1) / FT_PATH_CONT_BYTES
-                          : 0);
-    uint64_t s = FT_ADD(&c->hdr->next_seq, n);
-    ft_chunks_ahead(c, s, n);
-    uint32_t idx0 = (uint32_t)(s % c->slots);
-    for (uint32_t i = 0, idx = idx0; i < n; i++, idx = idx + 1 == c->slots ? 0 : idx + 1) {
-        if (!ft_chunk_ready(c, idx)) {
-            ft_count_drops(c, n);
+    uint64_t cw = FT_LOAD_ACQ(&p->copy);
+    if (FT_LIKELY(!(cw & FT_PW_BUSY))) {
+        if (FT_UNLIKELY(!ft_pw_mine(c, cw))) {
+            /* Not in this file yet: a first copy, claimed after s. If another
+             * thread takes it first, it does so after we read cw, so its copy
+             * is claimed after s too. */
+            ft_new_copy(c, js, p, id, cw, 0, 0);
             return;
         }
+        uint64_t lw = FT_LOAD(&p->last);
+        if (FT_LIKELY(ft_pw_mine(c, lw) && ft_pw_after(lw, cw)))
+            return; /* a use since the newest copy is on record already */
     }
+    /* The first use since the newest copy, or since one being written. */
+    uint64_t want = ft_pw(c, s);
+    uint64_t lw = FT_LOAD(&p->last);
+    for (;;) {
+        if (ft_pw_mine(c, lw) && !ft_pw_after(want, lw)) {
+            __atomic_thread_fence(__ATOMIC_SEQ_CST); /* what the RMW would have ordered */
+            break;
+        }
+        if (__atomic_compare_exchange_n(&p->last, &lw, want, 0, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+            break;
+    }
+    /* Has the slot of the newest copy been claimed? Then its claimer may
+     * have read `last` before we raised it: write a copy ourselves. */
+    uint64_t head = __atomic_load_n(&c->hdr->next_seq, __ATOMIC_SEQ_CST);
+    cw = __atomic_load_n(&p->copy, __ATOMIC_SEQ_CST);
+    if (!(cw & FT_PW_BUSY) && ft_pw_mine(c, cw) && ((head - cw) & FT_PW_SEQ) > c->slots)
+        ft_new_copy(c, js, p, id, cw, 0, 0);
+}
+
+/* Sequence number q was just claimed: see to what it displaces. */
+static void ft_displace(struct ft_ctx *c, struct ft_jobs *js, uint64_t q)
+{
+    if (q < c->slots)
+        return; /* first lap: the slot never held anything */
+    uint32_t idx = (uint32_t)(q % c->slots);
+    if (!ft_chunk_ready(c, idx))
+        return;
+    unsigned char *slot = ft_slot(c, idx);
+    uint64_t w = FT_LOAD_ACQ((uint64_t *)slot);
+    uint8_t type = (uint8_t)(w >> 32);
+    if (FT_LIKELY(type == FT_T_EMPTY))
+        return;
+    if (type >= FT_T_SYNC) {
+        uint32_t id = FT_LOAD((uint32_t *)(slot + offsetof(struct ft_event, path_id)));
+        uint32_t other = type == FT_T_RENAME
+                             ? FT_LOAD((uint32_t *)(slot + offsetof(struct ft_event, writes))) : 0;
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if (FT_LOAD((uint64_t *)slot) != w)
+            return; /* rewritten meanwhile: then it is not old */
+        if (id)
+            ft_use(c, js, id, q);
+        if (other)
+            ft_use(c, js, other, q);
+        return;
+    }
+    /* Part of a path copy: find its head (o, the copy's sequence number). */
+    uint64_t o = q - (uint32_t)((uint32_t)q - (uint32_t)w);
+    uint32_t hidx = idx, k = 0;
+    uint64_t hw = w;
+    int cut = type == FT_T_PATH_CONT;
+    while (type == FT_T_PATH_CONT) {
+        if (++k >= FT_PATH_SLOTS_MAX)
+            return;
+        hidx = hidx ? hidx - 1 : c->slots - 1;
+        if (!ft_chunk_ready(c, hidx))
+            return;
+        hw = FT_LOAD_ACQ((uint64_t *)ft_slot(c, hidx));
+        type = (uint8_t)(hw >> 32);
+        if ((uint32_t)hw != (uint32_t)(o - k) || (type != FT_T_PATH && type != FT_T_PATH_CONT))
+            return; /* its head went first, and its claimer saw to the copy */
+    }
+    o -= k;
+    unsigned char *head = ft_slot(c, hidx);
+    uint32_t id = FT_LOAD((uint32_t *)(head + offsetof(struct ft_path_rec, path_id)));
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    if (FT_LOAD((uint64_t *)head) != hw)
+        return;
+    struct ft_path *p = ft_path_get(id);
+    if (p) {
+        uint64_t cw = __atomic_load_n(&p->copy, __ATOMIC_SEQ_CST);
+        uint64_t lw = __atomic_load_n(&p->last, __ATOMIC_SEQ_CST);
+        if (cw == ft_pw(c, o) && ft_pw_mine(c, lw) && ft_pw_after(lw, cw) &&
+            ft_new_copy(c, js, p, id, cw, cut ? hidx : 0, cut ? hw : 0))
+            return; /* the job empties a cut head once the new copy is whole */
+    }
+    if (cut)
+        FT_CAS((uint64_t *)head, &hw, 0);
+}
+
+/* The copy of a path whose slots a job claimed. */
+static void ft_write_copy(struct ft_ctx *c, const struct ft_job *j)
+{
+    struct ft_path *p = ft_path_get(j->path_id);
+    uint32_t n = j->count, idx0 = (uint32_t)(j->first % c->slots), idx = idx0;
+    int ok = FT_LOAD_ACQ(&c->state) == FT_RING_READY;
+    for (uint32_t i = 0; ok && i < n; i++, idx = idx + 1 == c->slots ? 0 : idx + 1)
+        ok = ft_slot_ready(c, idx);
+    if (!ok) {
+        ft_count_drops(c, n);
+        FT_STORE_REL(&p->copy, 0); /* none: the next use writes a first one */
+        return;
+    }
+    uint32_t len = p->len;
     const char *name = ft_path_name(p);
     struct ft_path_rec head_rec;
     memset(&head_rec, 0, sizeof head_rec);
     head_rec.type = FT_T_PATH;
-    head_rec.path_id = id;
+    head_rec.path_id = j->path_id;
     head_rec.len = len;
     head_rec.dev = p->dev;
     head_rec.ino = p->ino;
     memcpy(head_rec.name, name, len < FT_PATH_HEAD_BYTES ? len : FT_PATH_HEAD_BYTES);
-    ft_commit(c->ring + (uint64_t)idx0 * FT_RECORD_SIZE, s, &head_rec);
-    uint32_t done = FT_PATH_HEAD_BYTES, idx = idx0;
-    for (uint32_t i = 1; i < n; i++, done += FT_PATH_CONT_BYTES) {
+    ft_commit(ft_slot(c, idx0), j->first, &head_rec);
+    idx = idx0;
+    for (uint32_t i = 1, done = FT_PATH_HEAD_BYTES; i < n; i++, done += FT_PATH_CONT_BYTES) {
         unsigned char cont[FT_RECORD_SIZE];
         memset(cont, 0, sizeof cont);
         cont[4] = FT_T_PATH_CONT;
-        uint32_t k = len - done < FT_PATH_CONT_BYTES ? len - done : FT_PATH_CONT_BYTES;
-        memcpy(cont + 8, name + done, k);
+        uint32_t m = len - done < FT_PATH_CONT_BYTES ? len - done : FT_PATH_CONT_BYTES;
+        memcpy(cont + 8, name + done, m);
         idx = idx + 1 == c->slots ? 0 : idx + 1;
-        ft_commit(c->ring + (uint64_t)idx * FT_RECORD_SIZE, s + i, cont);
+        ft_commit(ft_slot(c, idx), j->first + i, cont);
     }
-    FT_STORE(&p->emit_seq, s);
-    FT_STORE(&p->emit_gen, c->gen);
+    FT_STORE_REL(&p->copy, ft_pw(c, j->first));
+    if (j->cut_word) {
+        uint64_t expected = j->cut_word;
+        FT_CAS((uint64_t *)ft_slot(c, j->cut_idx), &expected, 0);
+    }
+}
+
+/* Run the jobs, innermost first: a copy is written only after the slots it
+ * displaces have been seen to, and before the record that displaced it. */
+static void ft_run(struct ft_ctx *c, struct ft_jobs *js)
+{
+    while (js->n > 0) {
+        struct ft_job *j = &js->job[js->n - 1];
+        if (j->next < j->count) {
+            ft_displace(c, js, j->first + j->next++);
+            continue;
+        }
+        if (j->path_id)
+            ft_write_copy(c, j);
+        js->n--;
+    }
+}
+
+/* ---- claiming slots ------------------------------------------------------ */
+
+/* One slot for an event, from the thread's block. A block is discarded when
+ * the ring has moved on by half its size since it was claimed: writing an old
+ * sequence number into a slot the ring has already reused would overwrite a
+ * newer record. Returns the ring index, or -1 (the caller counts a drop). */
+static int64_t ft_claim_one(struct ft_ctx *c, uint64_t head, uint64_t *seq, struct ft_jobs *js)
+{
+    struct ft_thread *t = &ft_thr;
+    if (FT_UNLIKELY(t->gen != c->gen)) {
+        t->gen = c->gen;
+        t->blk_next = t->blk_end = 0;
+        t->tid = (uint32_t)syscall(SYS_gettid);
+    }
+    if (t->blk_next == t->blk_end || head - t->blk_next > c->slots / 2) {
+        uint64_t s = ft_claim(c, c->block);
+        t->blk_next = s;
+        t->blk_end = s + c->block;
+        t->blk_idx = (uint32_t)(s % c->slots);
+        ft_chunks_ahead(c, s, c->block);
+        if (s + c->block > c->slots) { /* past the first lap: records are displaced */
+            js->job[js->n++] = (struct ft_job){.first = s, .count = c->block};
+            ft_run(c, js);
+        }
+    }
+    *seq = t->blk_next++;
+    uint32_t idx = t->blk_idx;
+    t->blk_idx = idx + 1 == c->slots ? 0 : idx + 1;
+    return ft_slot_ready(c, idx) ? (int64_t)idx : -1;
+}
+
+/* Name the event's paths, then write it into the slot claimed for it. */
+static void ft_put(struct ft_ctx *c, struct ft_jobs *js, struct ft_event *ev, int64_t idx, uint64_t seq)
+{
+    if (idx < 0) {
+        ft_count_drops(c, 1);
+        return;
+    }
+    if (ev->path_id)
+        ft_use(c, js, ev->path_id, seq);
+    if (ev->type == FT_T_RENAME && ev->writes)
+        ft_use(c, js, ev->writes, seq);
+    if (js->n)
+        ft_run(c, js);
+    if (FT_LIKELY(FT_LOAD(&c->state) == FT_RING_READY))
+        ft_commit(ft_slot(c, (uint32_t)idx), seq, ev);
+    else
+        ft_count_drops(c, 1);
+}
+
+/* A signal handler that interrupted this thread inside ft_emit: the thread's
+ * block may be half updated, so the handler's record takes one slot
+ * straight from the shared counter. Its tid is the thread's, unless the
+ * interrupted code was about to set it. */
+static __attribute__((noinline)) void ft_emit_nested(struct ft_event *ev)
+{
+    struct ft_ctx *c = ft_ring();
+    if (!c)
+        return;
+    struct ft_jobs js;
+    js.n = 0;
+    uint64_t seq = ft_claim(c, 1);
+    ft_chunks_ahead(c, seq, 1);
+    js.job[js.n++] = (struct ft_job){.first = seq, .count = 1};
+    ft_run(c, &js);
+    uint32_t tid = FT_LOAD(&ft_thr.gen) == c->gen ? FT_LOAD(&ft_thr.tid) : 0;
+    ev->tid = tid ? tid : (uint32_t)syscall(SYS_gettid);
+    uint32_t idx = (uint32_t)(seq % c->slots);
+    ft_put(c, &js, ev, ft_slot_ready(c, idx) ? (int64_t)idx : -1, seq);
 }
 
 void ft_emit(struct ft_event *ev)
 {
-    int was_guarded = ft_thr.guard;
+    if (FT_UNLIKELY(ft_thr.guard)) {
+        ft_emit_nested(ev);
+        return;
+    }
     ft_guard_on();
     struct ft_ctx *c = ft_ring();
     if (c) {
+        struct ft_jobs js;
+        js.n = 0;
         /* One read of the shared head per record: it is the line every
          * thread's block claim writes. */
         uint64_t seq;
-        int64_t idx = ft_claim_one(c, FT_LOAD(&c->hdr->next_seq), &seq);
-        uint32_t age = ev->type == FT_T_CLOSE && (ev->flags & FT_F_LAST_CLOSE)
-                           ? c->slots / 64 : c->slots / 4;
-        if (ev->path_id)
-            ft_emit_path(c, ev->path_id, seq, age);
-        if (ev->type == FT_T_RENAME && ev->writes)
-            ft_emit_path(c, ev->writes, seq, age);
+        int64_t idx = ft_claim_one(c, FT_LOAD(&c->hdr->next_seq), &seq, &js);
         ev->tid = ft_thr.tid;
-        if (idx >= 0 && FT_LOAD(&c->state) == FT_RING_READY) {
-            ft_commit(c->ring + (uint64_t)idx * FT_RECORD_SIZE, seq, ev);
-            /* Each record lands on a cold cache line; fetch the thread's next
-             * one now, so that its miss is not paid at the next record (or
-             * at the next locked instruction, which waits for the store). */
-            if (ft_thr.blk_next != ft_thr.blk_end && ft_chunk_ready(c, ft_thr.blk_idx))
-                __builtin_prefetch(c->ring + (uint64_t)ft_thr.blk_idx * FT_RECORD_SIZE, 1, 3);
-        } else {
-            ft_count_drops(c, 1);
-        }
+        ft_put(c, &js, ev, idx, seq);
+        /* Each record lands on a cold cache line; fetch the thread's next
+         * one now, so that its miss is not paid at the next record (or at
+         * the next locked instruction, which waits for the store). */
+        if (idx >= 0 && ft_thr.blk_next != ft_thr.blk_end && ft_chunk_ready(c, ft_thr.blk_idx))
+            __builtin_prefetch(ft_slot(c, ft_thr.blk_idx), 1, 3);
     }
-    if (!was_guarded)
-        ft_guard_off();
+    ft_guard_off();
 }
 
 /* ---- process life --------------------------------------------------------- */
 
 /* exit(3) or return from main: say so in the header, so a reader can tell a
- * clean end from a crash (a SIGKILL leaves the flag unset). */
-void ft_mark_ended(void)
+ * clean end from a crash (a SIGKILL leaves the flag unset). Not from a vfork
+ * child: the file is its parent's. Returns 1 if this call set the flag. */
+static int ft_set_ended(void)
 {
     struct ft_ctx *c = FT_LOAD_ACQ(&ft_ctx_ptr);
-    if (!c || FT_LOAD_ACQ(&c->state) < FT_RING_READY || !c->hdr)
-        return;
+    if (!c || FT_LOAD_ACQ(&c->state) < FT_RING_READY || !FT_LOAD_ACQ(&c->hdr))
+        return 0;
     if ((uint32_t)ft_sys_getpid() != ft_ctx_pid(c))
-        return; /* a vfork child exiting: the file is its parent's */
-    __atomic_fetch_or(&c->hdr->flags, FT_HDR_ENDED, __ATOMIC_RELEASE);
+        return 0;
+    uint32_t old = __atomic_fetch_or(&c->hdr->flags, FT_HDR_ENDED, __ATOMIC_RELEASE);
+    return !(old & FT_HDR_ENDED);
+}
+
+void ft_mark_ended(void)
+{
+    ft_set_ended();
+}
+
+/* exec(3): a successful exec ends the image without running destructors, so
+ * the flag goes up before the call ... */
+int ft_exec_begin(void)
+{
+    int saved = errno;
+    int marked = ft_set_ended();
+    errno = saved;
+    return marked;
+}
+
+/* ... and comes down again if the call returns, which it does only when it
+ * failed (the image goes on). */
+void ft_exec_failed(int marked)
+{
+    struct ft_ctx *c = FT_LOAD_ACQ(&ft_ctx_ptr);
+    if (marked && c && FT_LOAD_ACQ(&c->hdr))
+        __atomic_fetch_and(&c->hdr->flags, ~FT_HDR_ENDED, __ATOMIC_RELEASE);
 }
 
 /* pthread_atfork child handler: the child is one thread, a copy of us.
@@ -811,4 +1148,5 @@ void ft_after_fork_child(void)
     ft_thr.tid = 0;
     ft_thr.guard = 0;
     ft_thr.resolving = 0;
+    ft_thr.initializing = 0;
 }

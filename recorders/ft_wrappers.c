@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -70,7 +71,10 @@ int __openat64_2(int dirfd, const char *path, int flags);
     X(fopen) X(fopen64) X(fdopen) X(freopen) X(freopen64) X(fclose)            \
     X(closedir)                                                                \
     /* shared file mappings, so that msync can name its file */                \
-    X(mmap) X(mmap64) X(munmap)
+    X(mmap) X(mmap64) X(munmap)                                                \
+    /* the image ends at a successful exec: the header says so before it */   \
+    X(execve) X(execv) X(execvp) X(execvpe) X(fexecve) X(execveat)             \
+    X(execl) X(execlp) X(execle)
 
 #define FT_DECLARE(f)                                                          \
     static __typeof__(f) ft_raw_##f;                                           \
@@ -281,6 +285,31 @@ static void *ft_raw_mmap64(void *a, size_t l, int p, int f, int fd, off64_t o)
     return (void *)syscall(SYS_mmap, a, l, p, f, fd, o);
 }
 static int ft_raw_munmap(void *a, size_t l) { return (int)syscall(SYS_munmap, a, l); }
+static int ft_raw_execve(const char *p, char *const a[], char *const e[])
+{
+    return (int)syscall(SYS_execve, p, a, e);
+}
+static int ft_raw_execv(const char *p, char *const a[]) { return (int)syscall(SYS_execve, p, a, environ); }
+static int ft_raw_fexecve(int fd, char *const a[], char *const e[])
+{
+    return (int)syscall(SYS_execveat, fd, "", a, e, AT_EMPTY_PATH);
+}
+static int ft_raw_execveat(int dirfd, const char *p, char *const a[], char *const e[], int fl)
+{
+    return (int)syscall(SYS_execveat, dirfd, p, a, e, fl);
+}
+/* A PATH search, or a variadic list, has no one syscall to fall back on;
+ * reachable only from inside dlsym, where nothing execs. */
+static int ft_raw_execvp(const char *p, char *const a[]) { (void)p, (void)a; errno = ENOSYS; return -1; }
+static int ft_raw_execvpe(const char *p, char *const a[], char *const e[])
+{
+    (void)p, (void)a, (void)e;
+    errno = ENOSYS;
+    return -1;
+}
+static int ft_raw_execl(const char *p, const char *a, ...) { (void)p, (void)a; errno = ENOSYS; return -1; }
+static int ft_raw_execlp(const char *p, const char *a, ...) { (void)p, (void)a; errno = ENOSYS; return -1; }
+static int ft_raw_execle(const char *p, const char *a, ...) { (void)p, (void)a; errno = ENOSYS; return -1; }
 
 /* ---- what the wrappers share -------------------------------------------------- */
 
@@ -300,6 +329,8 @@ static void ft_name_event(struct ft_event *ev, uint64_t e, struct ft_file *f)
 {
     if (ft_fd_flags(e) & FT_FDF_RESOLVED)
         ev->flags |= FT_F_FD_RESOLVED;
+    if (f && FT_UNLIKELY(FT_LOAD(&ft_names_gen) != FT_LOAD(&f->name_gen)))
+        ft_file_rename_check(f, ev->fd);
     ev->path_id = f ? FT_LOAD(&f->path_id) : 0;
     if (!ev->path_id)
         ev->flags |= FT_F_PATH_UNKNOWN;
@@ -551,10 +582,15 @@ static void ft_rename_one(int olddirfd, const char *old, int newdirfd, const cha
 {
     char oldname[FT_PATH_MAX_LEN + 1], newname[FT_PATH_MAX_LEN + 1];
     uint64_t dev, ino, unused;
-    int nlen = ft_abs_name(newdirfd, new_, newname, sizeof newname, 1, &dev, &ino);
+    uint32_t mode = 0, unused_mode;
+    int nlen = ft_abs_name(newdirfd, new_, newname, sizeof newname, 1, &dev, &ino, &mode);
     if (nlen <= 0)
         return; /* renamed again already, or /proc is missing */
-    int olen = ft_abs_name(olddirfd, old, oldname, sizeof oldname, 0, &unused, &unused);
+    /* A directory moved: so did every file under it. Files name themselves
+     * again at their next event (ft_file_rename_check). */
+    if (S_ISDIR(mode))
+        __atomic_add_fetch(&ft_names_gen, 1, __ATOMIC_RELEASE);
+    int olen = ft_abs_name(olddirfd, old, oldname, sizeof oldname, 0, &unused, &unused, &unused_mode);
     struct ft_event ev;
     memset(&ev, 0, sizeof ev);
     ev.type = FT_T_RENAME;
@@ -1301,6 +1337,141 @@ FT_EXPORT int munmap(void *addr, size_t len)
     if (ft_active())
         ft_map_remove(addr, len);
     return FT_REAL(munmap)(addr, len);
+}
+
+/* ---- the wrappers: exec ------------------------------------------------------------------------- */
+
+/* A successful exec ends this process image without running its
+ * destructors, so the header is flagged FT_HDR_ENDED before the call, and
+ * the flag is taken back if the call returns (it failed: the image goes on). */
+FT_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+    if (!ft_active())
+        return FT_REAL(execve)(path, argv, envp);
+    int marked = ft_exec_begin();
+    int ret = FT_REAL(execve)(path, argv, envp);
+    int err = errno;
+    ft_exec_failed(marked);
+    errno = err;
+    return ret;
+}
+
+FT_EXPORT int execv(const char *path, char *const argv[])
+{
+    if (!ft_active())
+        return FT_REAL(execv)(path, argv);
+    int marked = ft_exec_begin();
+    int ret = FT_REAL(execv)(path, argv);
+    int err = errno;
+    ft_exec_failed(marked);
+    errno = err;
+    return ret;
+}
+
+FT_EXPORT int execvp(const char *file, char *const argv[])
+{
+    if (!ft_active())
+        return FT_REAL(execvp)(file, argv);
+    int marked = ft_exec_begin();
+    int ret = FT_REAL(execvp)(file, argv);
+    int err = errno;
+    ft_exec_failed(marked);
+    errno = err;
+    return ret;
+}
+
+FT_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+    if (!ft_active())
+        return FT_REAL(execvpe)(file, argv, envp);
+    int marked = ft_exec_begin();
+    int ret = FT_REAL(execvpe)(file, argv, envp);
+    int err = errno;
+    ft_exec_failed(marked);
+    errno = err;
+    return ret;
+}
+
+FT_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+    if (!ft_active())
+        return FT_REAL(fexecve)(fd, argv, envp);
+    int marked = ft_exec_begin();
+    int ret = FT_REAL(fexecve)(fd, argv, envp);
+    int err = errno;
+    ft_exec_failed(marked);
+    errno = err;
+    return ret;
+}
+
+FT_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
+{
+    if (!ft_active())
+        return FT_REAL(execveat)(dirfd, path, argv, envp, flags);
+    int marked = ft_exec_begin();
+    int ret = FT_REAL(execveat)(dirfd, path, argv, envp, flags);
+    int err = errno;
+    ft_exec_failed(marked);
+    errno = err;
+    return ret;
+}
+
+/* The list forms cannot pass their arguments on; like glibc's own, they
+ * gather them into a vector on the stack (execl(3): the list ends with a
+ * null pointer, and execle's environment follows it) and go through the
+ * vector form above, which does the flagging. */
+static size_t ft_count_args(va_list ap)
+{
+    size_t n = 1; /* arg0, already taken */
+    while (va_arg(ap, const char *) != NULL)
+        n++;
+    return n;
+}
+
+FT_EXPORT int execl(const char *path, const char *arg, ...)
+{
+    va_list ap;
+    va_start(ap, arg);
+    size_t n = ft_count_args(ap);
+    va_end(ap);
+    const char *argv[n + 1];
+    argv[0] = arg;
+    va_start(ap, arg);
+    for (size_t i = 1; i <= n; i++)
+        argv[i] = va_arg(ap, const char *);
+    va_end(ap);
+    return execv(path, (char *const *)argv);
+}
+
+FT_EXPORT int execlp(const char *file, const char *arg, ...)
+{
+    va_list ap;
+    va_start(ap, arg);
+    size_t n = ft_count_args(ap);
+    va_end(ap);
+    const char *argv[n + 1];
+    argv[0] = arg;
+    va_start(ap, arg);
+    for (size_t i = 1; i <= n; i++)
+        argv[i] = va_arg(ap, const char *);
+    va_end(ap);
+    return execvp(file, (char *const *)argv);
+}
+
+FT_EXPORT int execle(const char *path, const char *arg, ...)
+{
+    va_list ap;
+    va_start(ap, arg);
+    size_t n = ft_count_args(ap);
+    va_end(ap);
+    const char *argv[n + 1];
+    argv[0] = arg;
+    va_start(ap, arg);
+    for (size_t i = 1; i <= n; i++)
+        argv[i] = va_arg(ap, const char *);
+    char *const *envp = va_arg(ap, char *const *);
+    va_end(ap);
+    return execve(path, (char *const *)argv, envp);
 }
 
 /* ---- load and unload -------------------------------------------------------------------------- */

@@ -1,6 +1,7 @@
 /** `intervals`: each sync and the write interval it made durable. */
 import { countIntervals, readIntervals, type Interval } from '../db/intervals.js';
 import { bindings, DEFAULT_PARAMS } from '../db/params.js';
+import { hostCount } from '../db/summary.js';
 import { errnoName } from '../db/values.js';
 import { bytes, count, ms, table, when } from './format.js';
 import { out, withSession, type LoadOptions } from './options.js';
@@ -32,14 +33,15 @@ export async function intervals(traces: string[], o: IntervalsOptions): Promise<
     const rows: Interval[] = [];
     for await (const batch of readIntervals(s, b, { path: o.path, limit })) rows.push(...batch);
     const total = await countIntervals(s, b, { path: o.path });
+    const host = (await hostCount(s)) > 1;
     await out(table(
       [
-        { title: 'start' }, { title: 'path' }, { title: 'kind' }, { title: 'ms', align: 'right' },
+        { title: 'start' }, ...(host ? [{ title: 'host' }] : []), { title: 'path' }, { title: 'kind' }, { title: 'ms', align: 'right' },
         { title: 'interval ms', align: 'right' }, { title: 'bytes', align: 'right' }, { title: 'writes', align: 'right' },
         { title: 'write ms', align: 'right' }, { title: 'result' },
       ],
       rows.map((i) => [
-        when(i.start), i.path, i.kind, ms(i.latencyMs), ms(i.intervalMs), bytes(i.bytes),
+        when(i.start), ...(host ? [i.host] : []), i.path, i.kind, ms(i.latencyMs), ms(i.intervalMs), bytes(i.bytes),
         i.writes === null ? '-' : count(i.writes), ms(i.writeMs), i.res < 0 ? errnoName(-i.res) : 'ok',
       ]),
     ));

@@ -1,6 +1,7 @@
 /** `outliers`: the syncs slower than normal for their file, or over the threshold, or failed; and the incidents they form. */
 import { bindings } from '../db/params.js';
 import { countOutliers, readIncidents, readOutliers, type Outlier, type OutlierFilter } from '../db/outliers.js';
+import { hostCount } from '../db/summary.js';
 import { errnoName } from '../db/values.js';
 import { bytes, count, json, ms, table, times, when } from './format.js';
 import { analysisParams, out, withSession, type AnalysisOptions, type LoadOptions } from './options.js';
@@ -17,10 +18,11 @@ const TABLE_ROWS = 50;
 export async function outliers(traces: string[], o: OutliersOptions): Promise<void> {
   const b = bindings(analysisParams(o));
   const filter: OutlierFilter = { cause: o.cause, limit: o.limit ?? (o.json ? undefined : TABLE_ROWS) };
-  const { rows, total, incidents } = await withSession(traces, o, async (s) => ({
+  const { rows, total, incidents, hosts } = await withSession(traces, o, async (s) => ({
     rows: await readOutliers(s, b, filter),
     total: await countOutliers(s, b),
     incidents: o.json ? [] : await readIncidents(s, b),
+    hosts: await hostCount(s),
   }));
   if (o.json) {
     await out(json({
@@ -35,15 +37,16 @@ export async function outliers(traces: string[], o: OutliersOptions): Promise<vo
     await out('no outliers\n');
     return;
   }
+  const host = hosts > 1;
   await out(table(
     [
-      { title: 'start' }, { title: 'path' }, { title: 'kind' }, { title: 'ms', align: 'right' },
+      { title: 'start' }, ...(host ? [{ title: 'host' }] : []), { title: 'path' }, { title: 'kind' }, { title: 'ms', align: 'right' },
       { title: 'baseline', align: 'right' }, { title: 'ratio', align: 'right' }, { title: 'bytes', align: 'right' },
       { title: 'x bytes', align: 'right' }, { title: 'why' }, { title: 'pid', align: 'right' }, { title: 'tid', align: 'right' },
       { title: 'incident', align: 'right' },
     ],
     rows.map((r) => [
-      when(r.start), r.path, r.kind, ms(r.latencyMs), ms(r.baselineMs), times(r.ratio), bytes(r.bytes),
+      when(r.start), ...(host ? [r.host] : []), r.path, r.kind, ms(r.latencyMs), ms(r.baselineMs), times(r.ratio), bytes(r.bytes),
       times(r.bytesRatio), why(r), String(r.pid), String(r.tid), String(r.incident),
     ]),
   ));

@@ -50,6 +50,11 @@ export class ColumnAppender {
     }
   }
 
+  /** Hand what is buffered to the table. */
+  flush(): void {
+    this.appender.flushSync();
+  }
+
   close(): void {
     this.appender.closeSync();
   }

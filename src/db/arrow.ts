@@ -3,9 +3,9 @@
  * R read with `read_feather`/`read_ipc`), streaming: DuckDB's data chunks are
  * gathered into record batches of about BATCH_ROWS rows and written as they
  * fill. Fixed-width columns are copied from DuckDB's vectors as bytes (both
- * use little-endian values and LSB-first validity bits); strings go through
- * JavaScript; anything else (lists, maps, huge integers) is written as JSON
- * text.
+ * use little-endian values and LSB-first validity bits), and strings as their
+ * UTF-8 bytes, never decoded; anything else (lists, maps, huge integers) is
+ * written as JSON text.
  */
 import {
   DuckDBTypeId, JsonDuckDBValueConverter, type DuckDBConnection, type DuckDBDataChunk, type DuckDBType,
@@ -21,7 +21,8 @@ import { finished } from 'node:stream/promises';
 
 const BATCH_ROWS = 65_536;
 
-type Fixed = { arrow: () => DataType; bytes: number; array: new (n: number) => ArrayLike<unknown> & { buffer: ArrayBufferLike; set(a: ArrayLike<unknown>, o?: number): void } };
+/** An Arrow type, its width in bytes, and the typed array that holds its values. */
+type Fixed = { arrow: () => DataType; bytes: number; array: new (length: number) => { buffer: ArrayBufferLike } };
 
 /** DuckDB types whose vectors hold the same bytes as an Arrow column of the paired type. */
 const FIXED: Partial<Record<DuckDBTypeId, Fixed>> = {
@@ -94,27 +95,90 @@ function batch(schema: Schema, types: DuckDBType[], chunks: DuckDBDataChunk[], r
 function column(type: DataType, t: DuckDBType, chunks: DuckDBDataChunk[], c: number, rows: number): Data {
   const fixed = FIXED[t.typeId];
   if (fixed) return fixedColumn(type, fixed, chunks, c, rows);
-  if (t.typeId === DuckDBTypeId.BOOLEAN) {
-    const values = chunks.flatMap((ch) => ch.getColumnVector(c).toArray() as (boolean | null)[]);
-    return vectorFromArray(values, new Bool()).data[0]!;
-  }
+  if (t.typeId === DuckDBTypeId.VARCHAR) return stringColumn(chunks, c, rows);
+  if (t.typeId === DuckDBTypeId.BOOLEAN) return boolColumn(chunks, c, rows);
   const values = chunks.flatMap((ch) => ch.convertColumnValues(c, JsonDuckDBValueConverter))
     .map((v) => (v === null ? null : typeof v === 'string' ? v : JSON.stringify(v)));
   return vectorFromArray(values, new Utf8()).data[0]!;
 }
 
-/** Values and validity bits copied from each chunk's vector, end to end. */
-function fixedColumn(type: DataType, fixed: Fixed, chunks: DuckDBDataChunk[], c: number, rows: number): Data {
-  const values = new fixed.array(rows);
-  const bytes = new Uint8Array(values.buffer);
+/**
+ * A VARCHAR column as Arrow UTF-8 (offsets and bytes). A DuckDB string is 16
+ * bytes: its length, then the string itself when it fits in 12 bytes, or a
+ * pointer to it. Strings a join repeats share a pointer, so within a chunk
+ * each pointer is read once.
+ */
+function stringColumn(chunks: DuckDBDataChunk[], c: number, rows: number): Data {
+  const offsets = new Int32Array(rows + 1);
+  const { validity, nulls } = validityOf(chunks, c, rows);
+  let data: Uint8Array = new Uint8Array(rows * 16);
+  let total = 0;
+  let at = 0;
+  for (const ch of chunks) {
+    const n = ch.rowCount;
+    const raw = duckdb.vector_get_data(duckdb.data_chunk_get_vector(ch.chunk, c), n * 16);
+    const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    const seen = new Map<number, Uint8Array>();
+    for (let i = 0; i < n; i++) {
+      const row = at + i;
+      if (nulls > 0 && (validity[row >> 3]! & (1 << (row & 7))) === 0) {
+        offsets[row + 1] = total;
+        continue;
+      }
+      const len = view.getUint32(i * 16, true);
+      if (total + len > data.length) data = grow(data, total + len);
+      if (len <= 12) {
+        for (let b = 0; b < len; b++) data[total + b] = raw[i * 16 + 4 + b]!;
+      } else {
+        const pointer = view.getUint32(i * 16 + 8, true) + view.getUint32(i * 16 + 12, true) * 2 ** 32;
+        let bytes = seen.get(pointer);
+        if (bytes === undefined || bytes.length !== len) {
+          bytes = duckdb.get_data_from_pointer(raw.buffer as ArrayBuffer, raw.byteOffset + i * 16 + 8, len);
+          seen.set(pointer, bytes);
+        }
+        data.set(bytes, total);
+      }
+      total += len;
+      offsets[row + 1] = total;
+    }
+    at += n;
+  }
+  return makeData({
+    type: new Utf8(), length: rows, nullCount: nulls, nullBitmap: nulls > 0 ? validity : undefined,
+    valueOffsets: offsets, data: data.subarray(0, total),
+  });
+}
+
+function grow(data: Uint8Array, need: number): Uint8Array {
+  const bigger = new Uint8Array(Math.max(need, data.length * 2));
+  bigger.set(data);
+  return bigger;
+}
+
+/** DuckDB's one byte per boolean, packed into Arrow's bits. */
+function boolColumn(chunks: DuckDBDataChunk[], c: number, rows: number): Data {
+  const { validity, nulls } = validityOf(chunks, c, rows);
+  const bits = new Uint8Array(Math.ceil(rows / 8));
+  let at = 0;
+  for (const ch of chunks) {
+    const n = ch.rowCount;
+    const raw = duckdb.vector_get_data(duckdb.data_chunk_get_vector(ch.chunk, c), n);
+    for (let i = 0; i < n; i++) {
+      if (raw[i]) bits[(at + i) >> 3] = bits[(at + i) >> 3]! | (1 << ((at + i) & 7));
+    }
+    at += n;
+  }
+  return makeData({ type: new Bool(), length: rows, nullCount: nulls, nullBitmap: nulls > 0 ? validity : undefined, data: bits });
+}
+
+/** The validity bits of a column across chunks, Arrow's way (1 = valid, LSB first). */
+function validityOf(chunks: DuckDBDataChunk[], c: number, rows: number): { validity: Uint8Array; nulls: number } {
   const validity = new Uint8Array(Math.ceil(rows / 8)).fill(0xff);
   let nulls = 0;
   let at = 0;
   for (const ch of chunks) {
     const n = ch.rowCount;
-    const vector = duckdb.data_chunk_get_vector(ch.chunk, c);
-    bytes.set(duckdb.vector_get_data(vector, n * fixed.bytes), at * fixed.bytes);
-    const mask = duckdb.vector_get_validity(vector, Math.ceil(n / 64) * 8);
+    const mask = duckdb.vector_get_validity(duckdb.data_chunk_get_vector(ch.chunk, c), Math.ceil(n / 64) * 8);
     if (mask && mask.length > 0) {
       for (let i = 0; i < n; i++) {
         if ((mask[i >> 3]! & (1 << (i & 7))) === 0) {
@@ -126,6 +190,20 @@ function fixedColumn(type: DataType, fixed: Fixed, chunks: DuckDBDataChunk[], c:
     }
     at += n;
   }
+  return { validity, nulls };
+}
+
+/** Values and validity bits copied from each chunk's vector, end to end. */
+function fixedColumn(type: DataType, fixed: Fixed, chunks: DuckDBDataChunk[], c: number, rows: number): Data {
+  const values = new fixed.array(rows);
+  const bytes = new Uint8Array(values.buffer);
+  let at = 0;
+  for (const ch of chunks) {
+    const n = ch.rowCount;
+    bytes.set(duckdb.vector_get_data(duckdb.data_chunk_get_vector(ch.chunk, c), n * fixed.bytes), at * fixed.bytes);
+    at += n;
+  }
+  const { validity, nulls } = validityOf(chunks, c, rows);
   return makeData({
     type: type as Int32,
     length: rows,

@@ -32,6 +32,9 @@ export interface LoadResult {
   seconds: number;
 }
 
+/** Events appended between checkpoints: a few row groups, so the uncompressed part stays small. */
+const CHECKPOINT_EVERY = 1_000_000;
+
 /** Calls that close a write interval (recorders/FORMAT.md): fsync, fdatasync and the sync writes. */
 const INTERVAL_CALLS = new Set(['fsync', 'fdatasync', 'o_sync_write', 'o_dsync_write', 'rwf_sync_write', 'rwf_dsync_write']);
 
@@ -41,6 +44,10 @@ export async function loadTraces(connection: DuckDBConnection, files: readonly s
   const sizes = files.map((f) => statSync(f, { throwIfNoEntry: false })?.size ?? 0);
   const total = sizes.reduce((a, b) => a + b, 0);
   const progress = progressBar('loading', total, { quiet: opts.quiet });
+  const warn = (message: string) => {
+    progress?.clear();
+    opts.warn(message);
+  };
   const sink = await TraceSink.create(connection);
   const failures: TraceError[] = [];
   let done = 0;
@@ -48,24 +55,24 @@ export async function loadTraces(connection: DuckDBConnection, files: readonly s
   try {
     for await (const p of preparedTraces(files, total)) {
       if ('error' in p) {
-        if (opts.strict) throw p.error;
+        // A lone file's failure is the error itself, not a warning before it.
+        if (opts.strict || files.length === 1) throw p.error;
         failures.push(p.error);
-        opts.warn(`${p.error.message} (skipped)`);
+        warn(`${p.error.message} (skipped)`);
       } else {
-        sink.add(p.trace);
-        if (p.trace.tornAt !== null) opts.warn(`${p.file}: torn last record at byte ${p.trace.tornAt} ignored; the rest is loaded`);
+        await sink.add(p.trace);
+        if (p.trace.tornAt !== null) warn(`${p.file}: torn last record at byte ${p.trace.tornAt} ignored; the rest is loaded`);
       }
       bytesDone += sizes[done++]!;
       progress?.update(bytesDone, `${done}/${files.length} files, ${sink.events.toLocaleString('en-US')} events`);
     }
+    sink.close();
+    await connection.run('checkpoint');
   } finally {
     progress?.finish();
     sink.close();
   }
-  if (sink.traces === 0 && failures.length > 0) {
-    if (failures.length === 1) throw failures[0]!;
-    throw new FtError(`none of the ${failures.length} trace files could be read`);
-  }
+  if (sink.traces === 0 && failures.length > 0) throw new FtError(`none of the ${failures.length} trace files could be read`);
   return { traces: sink.traces, events: sink.events, skipped: failures.length, seconds: (performance.now() - started) / 1000 };
 }
 
@@ -94,8 +101,11 @@ class TraceSink {
   traces = 0;
   events = 0;
   private readonly fileIds = new Map<string, number>();
+  private sinceCheckpoint = 0;
+  private closed = false;
 
   private constructor(
+    private readonly connection: DuckDBConnection,
     private readonly traceRows: DuckDBAppender,
     private readonly pathRows: DuckDBAppender,
     private readonly fileRows: DuckDBAppender,
@@ -104,6 +114,7 @@ class TraceSink {
 
   static async create(connection: DuckDBConnection): Promise<TraceSink> {
     return new TraceSink(
+      connection,
       await connection.createAppender('traces'),
       await connection.createAppender('paths'),
       await connection.createAppender('files'),
@@ -111,17 +122,28 @@ class TraceSink {
     );
   }
 
-  add(trace: PreparedTrace): void {
+  async add(trace: PreparedTrace): Promise<void> {
     const traceId = ++this.traces;
     this.addTrace(traceId, trace);
     this.addPaths(traceId, trace);
     if (trace.events > 0) {
       this.eventColumns.append([new Int32Array(trace.events).fill(traceId), ...trace.columns], 0, trace.events);
       this.events += trace.events;
+      this.sinceCheckpoint += trace.events;
     }
+    if (this.sinceCheckpoint >= CHECKPOINT_EVERY) await this.checkpoint();
+  }
+
+  /** Compress what is loaded so far (an in-memory database keeps it uncompressed until then). */
+  async checkpoint(): Promise<void> {
+    this.eventColumns.flush();
+    await this.connection.run('checkpoint');
+    this.sinceCheckpoint = 0;
   }
 
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     this.traceRows.closeSync();
     this.pathRows.closeSync();
     this.fileRows.closeSync();

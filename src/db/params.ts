@@ -41,10 +41,31 @@ export const BUCKETS_PER_WINDOW = 10;
 
 const NS_PER_S = 1_000_000_000;
 
+/** What the report's queries draw (queries/70_heat.sql, 80_points.sql), and how much of it. */
+export interface ReportParams {
+  heatBucketSeconds: number;
+  heatFiles: number;
+  /** Normal syncs sampled as points. */
+  maxPoints: number;
+  /** Outliers drawn as points, the worst first. */
+  maxOutliers: number;
+}
+
+export const DEFAULT_REPORT_PARAMS: Readonly<ReportParams> = {
+  heatBucketSeconds: 60,
+  heatFiles: 40,
+  maxPoints: 4000,
+  maxOutliers: 5000,
+};
+
 /** Every `$parameter` of queries/, by name, with its SQL type. */
-export function bindings(p: AnalysisParams): Record<string, { value: DuckDBValue; type: DuckDBType }> {
+export function bindings(p: AnalysisParams, r: ReportParams = DEFAULT_REPORT_PARAMS): Record<string, { value: DuckDBValue; type: DuckDBType }> {
   const windowNs = Math.round(p.windowSeconds * NS_PER_S);
   return {
+    heat_bucket_ns: { value: BigInt(Math.round(r.heatBucketSeconds * NS_PER_S)), type: BIGINT },
+    heat_files: { value: BigInt(r.heatFiles), type: BIGINT },
+    max_points: { value: BigInt(r.maxPoints), type: BIGINT },
+    max_outliers: { value: BigInt(r.maxOutliers), type: BIGINT },
     window_ns: { value: BigInt(windowNs), type: BIGINT },
     bucket_ns: { value: BigInt(Math.max(1, Math.round(windowNs / BUCKETS_PER_WINDOW))), type: BIGINT },
     buckets: { value: BigInt(BUCKETS_PER_WINDOW), type: BIGINT },

@@ -6,6 +6,8 @@
 export interface Progress {
   /** `done` of `total` units are finished; `note` says what they amount to. */
   update(done: number, note: string): void;
+  /** Erase the bar so another line can be written; the next update draws it again. */
+  clear(): void;
   finish(): void;
 }
 
@@ -30,8 +32,13 @@ export function progressBar(label: string, total: number, opts: { quiet?: boolea
       const bar = '#'.repeat(filled) + '-'.repeat(WIDTH - filled);
       out.write(`\r${label} [${bar}] ${String(Math.floor(frac * 100)).padStart(3)}%  ${note}\x1b[K`);
     },
-    finish() {
+    clear() {
       if (drawn) out.write('\r\x1b[K');
+      drawn = false;
+      drawnAt = 0;
+    },
+    finish() {
+      this.clear();
     },
   };
 }

@@ -65,19 +65,25 @@ function parse(file: string, text: string): Query {
 }
 
 /**
- * Build `names` and what they read, each once per `built` set: a session
- * passes the same set to every call.
+ * Build `names` and what they read. `built` remembers, per query, the
+ * parameter values it was built with (its own and its inputs'): a session
+ * passes the same map to every call, and a query is built again only when
+ * those change.
  */
-export async function build(connection: DuckDBConnection, names: readonly string[], bindings: Bindings, built: Set<string>): Promise<void> {
-  for (const name of names) {
-    if (built.has(name)) continue;
-    const q = query(name);
-    await build(connection, q.inputs, bindings, built);
-    const [values, types] = bind(q, bindings);
-    const sql = `create or replace ${q.kept} ${quotedIdentifier(q.name)} as\n${q.sql}`;
-    await (q.params.length > 0 ? connection.run(sql, values, types) : connection.run(sql));
-    built.add(name);
-  }
+export async function build(connection: DuckDBConnection, names: readonly string[], bindings: Bindings, built: Map<string, string>): Promise<void> {
+  for (const name of names) await buildOne(connection, query(name), bindings, built);
+}
+
+async function buildOne(connection: DuckDBConnection, q: Query, bindings: Bindings, built: Map<string, string>): Promise<string> {
+  const inputs: string[] = [];
+  for (const input of q.inputs) inputs.push(await buildOne(connection, query(input), bindings, built));
+  const [values, types] = bind(q, bindings);
+  const signature = JSON.stringify([values, inputs], (_k, v) => (typeof v === 'bigint' ? String(v) : v));
+  if (built.get(q.name) === signature) return signature;
+  const sql = `create or replace ${q.kept} ${quotedIdentifier(q.name)} as\n${q.sql}`;
+  await (q.params.length > 0 ? connection.run(sql, values, types) : connection.run(sql));
+  built.set(q.name, signature);
+  return signature;
 }
 
 /** Run a query's text as it is (for tests and reads that keep no table). */

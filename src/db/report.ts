@@ -2,11 +2,10 @@
  * Everything the HTML report shows, as one ReportData (src/report/data.ts):
  * the query layer fills it, the renderer only draws it.
  */
-import { BIGINT } from '@duckdb/node-api';
 import type {
   ReportData, ReportFailure, ReportHeatCell, ReportIncident, ReportOutlier, ReportPoint,
 } from '../report/data.js';
-import { bindings as paramBindings, type AnalysisParams } from './params.js';
+import { DEFAULT_REPORT_PARAMS, bindings as paramBindings, type AnalysisParams } from './params.js';
 import type { Bindings } from './queries.js';
 import { readIncidents, readOutliers, countOutliers, type Outlier } from './outliers.js';
 import type { Session } from './session.js';
@@ -17,11 +16,6 @@ import { errnoName, isoFromNs, num, numOrNull } from './values.js';
 export const REPORT_LIMITS = {
   outliers: 200,
   failures: 200,
-  /** Normal syncs sampled for the charts. */
-  points: 4000,
-  /** Outliers drawn as points, the worst first. */
-  outlierPoints: 5000,
-  heatFiles: 40,
   /** Heat-map buckets across the data's time range, about. */
   heatBuckets: 120,
 };
@@ -29,16 +23,9 @@ export const REPORT_LIMITS = {
 const NICE_SECONDS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
 
 export async function reportData(session: Session, params: AnalysisParams, now = new Date()): Promise<ReportData> {
-  const analysis = paramBindings(params);
-  const sums = await totals(session, analysis);
+  const sums = await totals(session, paramBindings(params));
   const heatBucketSeconds = heatBucket(sums.start, sums.end);
-  const b: Bindings = {
-    ...analysis,
-    heat_bucket_ns: { value: BigInt(heatBucketSeconds) * 1_000_000_000n, type: BIGINT },
-    heat_files: { value: BigInt(REPORT_LIMITS.heatFiles), type: BIGINT },
-    max_points: { value: BigInt(REPORT_LIMITS.points), type: BIGINT },
-    max_outliers: { value: BigInt(REPORT_LIMITS.outlierPoints), type: BIGINT },
-  };
+  const b = paramBindings(params, { ...DEFAULT_REPORT_PARAMS, heatBucketSeconds });
   const manyHosts = sums.hosts > 1;
   const traces = await traceInfo(session, b);
   const files = await fileSummaries(session, b);

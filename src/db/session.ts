@@ -7,7 +7,7 @@ import { FtError } from '../errors.js';
 import { expandInputs } from '../inputs.js';
 import { createDb, openDb, type Db } from './connect.js';
 import { loadTraces, type LoadResult } from './load.js';
-import { build, dropAll, queries, type Bindings } from './queries.js';
+import { build, dropAll, type Bindings } from './queries.js';
 
 export interface SessionOptions {
   /** Trace files, directories or globs. */
@@ -20,7 +20,7 @@ export interface SessionOptions {
 }
 
 export class Session {
-  private readonly built = new Set<string>();
+  private readonly built = new Map<string, string>();
 
   private constructor(
     private readonly db: Db,
@@ -49,7 +49,7 @@ export class Session {
     return this.db.connection;
   }
 
-  /** Build the named queries' tables (and what they read), once each. */
+  /** Build the named queries' tables (and what they read), again only when the parameters change. */
   async build(names: readonly string[], bindings: Bindings): Promise<void> {
     await build(this.connection, names, bindings, this.built);
   }
@@ -57,8 +57,8 @@ export class Session {
   /** Build only those not already in a kept database (for `sql`). */
   async buildMissing(names: readonly string[], bindings: Bindings): Promise<void> {
     const existing = await this.rows("select table_name from duckdb_tables() where database_name = current_database() union all select view_name from duckdb_views() where database_name = current_database()");
-    for (const r of existing) this.built.add(String(r.table_name));
-    await this.build(names, bindings);
+    const have = new Set(existing.map((r) => String(r.table_name)));
+    await this.build(names.filter((n) => !have.has(n)), bindings);
   }
 
   /** Rows of a query as plain objects. */
@@ -90,9 +90,4 @@ export class Session {
   close(): void {
     this.db.close();
   }
-}
-
-/** The names of the queries, in order. */
-export function queryNames(): string[] {
-  return queries().map((q) => q.name);
 }

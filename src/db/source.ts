@@ -54,17 +54,14 @@ function prepareInline(file: string): Prepared {
   }
 }
 
-/** A worker thread running decode-worker.ts, through tsx like the rest of the program. */
+/** A worker thread running decode-worker.ts (through decode-worker.mjs, which loads tsx). */
 class DecodeWorker {
   private readonly worker: Worker;
   private readonly waiting = new Map<number, { resolve: (p: Prepared) => void; reject: (e: Error) => void }>();
   private ids = 0;
 
   constructor() {
-    const tsx = import.meta.resolve('tsx/esm/api');
-    const entry = new URL('./decode-worker.ts', import.meta.url).href;
-    const boot = `import { register } from ${JSON.stringify(tsx)}; register(); await import(${JSON.stringify(entry)});`;
-    this.worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`));
+    this.worker = new Worker(new URL('./decode-worker.mjs', import.meta.url));
     this.worker.on('message', (reply: WorkerReply) => this.settle(reply));
     this.worker.on('error', (err) => this.failAll(err));
     this.worker.on('exit', (code) => this.failAll(new Error(`decode worker exited with code ${code}`)));

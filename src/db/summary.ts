@@ -104,3 +104,9 @@ export async function traceInfo(session: Session, bindings: Bindings): Promise<T
     end: isoFromNs(r.end_ns),
   }));
 }
+
+/** How many hosts the traces come from: with more than one, a path alone does not name a file. */
+export async function hostCount(session: Session): Promise<number> {
+  const [r] = await session.rows('select count(distinct host) as n from traces');
+  return num(r!.n);
+}

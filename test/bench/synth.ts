@@ -8,8 +8,9 @@
  * latency and write volume (log-normal). Planted in it, so that the analysis
  * has something to find:
  *  - a device-wide stall on host-0: every sync there waits for it to end;
- *  - on one file per process, every 5000th sync flushes 200 times the usual
- *    bytes and takes about 100 times as long (write volume);
+ *  - on one file per process, every 5000th sync (staggered between processes)
+ *    flushes 200 times the usual bytes and takes about 100 times as long
+ *    (write volume);
  *  - on one file, a burst of syncs that take 40 times the usual (latency);
  *  - on one file, a few syncs that fail with EIO.
  */
@@ -118,7 +119,7 @@ function processTrace(p: number, n: number, opts: SynthOptions, rand: () => numb
     let bytes = Math.round(m.bytes * (0.5 + rand()));
     let res = 0;
     m.count++;
-    if (f === 0 && m.count % 5000 === 0) {
+    if (f === 0 && (m.count + 997 * p) % 5000 === 0) {
       bytes *= 200;
       dur *= 100;
     }

@@ -1,0 +1,239 @@
+/**
+ * What every real workload needs: the project's two commands, the real
+ * programs (found, or a clear message naming the Debian package), fresh
+ * directories, free loopback ports, and trace files shrunk to what they hold.
+ *
+ * Shared by the end-to-end tests (test/e2e/), the sample recorder
+ * (samples/record.ts) and the demo (scripts/demo.ts).
+ */
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { accessSync, closeSync, constants, mkdirSync, mkdtempSync, openSync, readSync, realpathSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
+export const RECORD = join(ROOT, 'bin/fsync-record.js');
+export const ANALYZE = join(ROOT, 'bin/fsync-analyze.js');
+export const LIB = join(ROOT, 'recorders/build/libfsync_recorder.so');
+
+/** The recorder library, or an error that says how to build it. */
+export function recorderLibrary(): string {
+  try {
+    accessSync(LIB, constants.R_OK);
+  } catch {
+    throw new Error(`the recorder library is not built (${LIB}): run make -C recorders`);
+  }
+  return LIB;
+}
+
+/**
+ * The absolute path of a program, looked up in PATH unless it is a path
+ * already; an Error naming the Debian package that provides it when it is
+ * missing. Tests call this first, so a missing package fails them loudly
+ * instead of skipping them.
+ */
+export function requireProgram(name: string, pkg: string): string {
+  const candidates = name.includes('/') ? [name] : (process.env.PATH ?? '/usr/bin:/bin').split(delimiter).map((d) => join(d, name));
+  for (const c of candidates) {
+    try {
+      accessSync(c, constants.X_OK);
+      if (statSync(c).isFile()) return c;
+    } catch {
+      // not here
+    }
+  }
+  throw new Error(`${name} is not installed: install the Debian package '${pkg}' (apt-get install ${pkg}; .ci/run does)`);
+}
+
+/** Like requireProgram, for a file that must exist (a jar, a config directory). */
+export function requireFile(path: string, pkg: string): string {
+  try {
+    accessSync(path, constants.R_OK);
+  } catch {
+    throw new Error(`${path} is missing: install the Debian package '${pkg}' (apt-get install ${pkg}; .ci/run does)`);
+  }
+  return path;
+}
+
+/** The environment that preloads the recorder into a program, tracing into `traceDir`. */
+export function recorderEnv(traceDir: string, maxBytes: number, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return { ...base, LD_PRELOAD: recorderLibrary(), FSYNC_TRACE_DIR: traceDir, FSYNC_TRACE_MAX_BYTES: String(maxBytes) };
+}
+
+/**
+ * A fresh directory with a canonical path (so the paths the recorder writes
+ * compare as plain strings). `base` defaults to the system's temporary
+ * directory, on disk: real programs should sync to a real file system.
+ */
+export function freshDir(prefix: string, base = tmpdir()): string {
+  return realpathSync(mkdtempSync(join(base, `fsync-${prefix}-`)));
+}
+
+/** A directory at a fixed path, emptied first (samples are recorded under stable names). */
+export function namedDir(path: string): string {
+  rmSync(path, { recursive: true, force: true });
+  mkdirSync(path, { recursive: true });
+  return realpathSync(path);
+}
+
+/** rm -rf, unless FT_KEEP is set (then say where it is). Never throws. */
+export function removeDir(dir: string): void {
+  if (process.env.FT_KEEP) {
+    process.stderr.write(`kept ${dir}\n`);
+    return;
+  }
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } catch {
+    // a leftover temporary directory is harmless
+  }
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+export interface Ran {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run a program to completion; an Error with its output when it cannot start or times out. */
+export function runSync(cmd: string, args: string[], options: SpawnSyncOptions = {}): Ran {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 120_000, ...options });
+  if (r.error) throw new Error(`${cmd} ${args.join(' ')}: ${r.error.message}\n${r.stdout ?? ''}${r.stderr ?? ''}`);
+  return { status: r.status, signal: r.signal, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+}
+
+/** Run a program that must succeed; an Error with its output otherwise. */
+export function runOk(cmd: string, args: string[], options: SpawnSyncOptions = {}): Ran {
+  const r = runSync(cmd, args, options);
+  if (r.status !== 0) {
+    throw new Error(`${cmd} ${args.join(' ')} exited with ${r.status ?? r.signal}:\n${r.stdout}${r.stderr}`);
+  }
+  return r;
+}
+
+/** bin/fsync-analyze.js as a user runs it. */
+export function analyze(args: string[]): Ran {
+  return runSync(process.execPath, [ANALYZE, ...args], { env: { ...process.env, NO_COLOR: '1' } });
+}
+
+/** `fsync-analyze <args> --json`, parsed; an Error with its stderr when it fails. */
+export function analyzeJson<T>(args: string[]): T {
+  const [command, ...rest] = args;
+  const r = analyze([command!, '--json', '--quiet', ...rest]);
+  if (r.status !== 0) throw new Error(`fsync-analyze ${args.join(' ')} exited with ${r.status}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+/** Rows of `fsync-analyze sql --json QUERY traces...`. */
+export function analyzeSql<T>(query: string, traces: string[]): T[] {
+  return analyzeJson<T[]>(['sql', query, ...traces]);
+}
+
+const HEADER_SIZE = 4096;
+const RECORD_SIZE = 64;
+
+/**
+ * Cut a finished trace file down to the slots it used, so a sample is small on
+ * disk (a trace is sized once, sparse, and git would store the zeros). Readers
+ * take min(ring_slots, (size - 4096) / 64) slots (recorders/FORMAT.md), and a
+ * ring that never wrapped has used exactly the first next_seq of them. A ring
+ * that wrapped is left whole. Returns the new size.
+ */
+export function compactTrace(file: string): number {
+  const header = Buffer.alloc(64);
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, header, 0, header.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  const ringSlots = header.readUInt32LE(20);
+  const nextSeq = header.readBigUInt64LE(56);
+  const size = statSync(file).size;
+  if (nextSeq >= BigInt(ringSlots)) return size;
+  const used = HEADER_SIZE + RECORD_SIZE * Number(nextSeq);
+  if (used < size) truncateSync(file, used);
+  return Math.min(used, size);
+}
+
+/** Milliseconds to wait, as a promise. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * A value computed on first use and shared after: a suite's one recording.
+ * A failure is kept too, so every test that needs the value fails with it
+ * (and the recording is not tried again).
+ */
+export function once<T>(make: () => T): () => T {
+  let made: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
+  return () => {
+    if (!made) {
+      try {
+        made = { ok: true, value: make() };
+      } catch (error) {
+        made = { ok: false, error };
+      }
+    }
+    if (!made.ok) throw made.error;
+    return made.value;
+  };
+}
+
+/** The shapes of `fsync-analyze ... --json` (README, DESIGN.md). */
+export interface SummaryJson {
+  files: { path: string; calls: number; by_kind: Record<string, number>; errors: number; bytes: number; p50_ms: number; p99_ms: number; max_ms: number }[];
+  totals: { calls: number; by_kind: Record<string, number>; errors: number; processes: number };
+}
+
+export interface OutliersJson {
+  outliers: { path: string; kind: string; start: string; latency_ms: number; baseline_ms: number | null; pid: number; tid: number }[];
+}
+
+export interface InfoJson {
+  traces: { file: string; pid: number; exe: string; host: string; records: number; dropped: number; torn: number; start: string | null; end: string | null }[];
+}
+
+export interface IntervalJson {
+  path: string | null;
+  host: string;
+  pid: number;
+  tid: number;
+  kind: string;
+  start: string;
+  latency_ms: number;
+  res: number;
+  interval_start: string | null;
+  interval_ms: number | null;
+  bytes: number | null;
+  writes: number | null;
+  write_ms: number | null;
+}
+
+/** `fsync-analyze intervals --json` (all of them, in time order). */
+export function analyzeIntervals(traces: string[], extra: string[] = []): IntervalJson[] {
+  return analyzeJson<{ intervals: IntervalJson[] }>(['intervals', ...extra, ...traces]).intervals;
+}
+
+/** Per path, the calls by kind: the part of `summary --json` most tests assert on. */
+export function kindsByPath(summary: SummaryJson): Record<string, Record<string, number>> {
+  return Object.fromEntries(summary.files.map((f) => [f.path, f.by_kind]));
+}

@@ -1,0 +1,235 @@
+// bin/fsync-analyze.js as a user runs it: --json shapes, exit codes, and one-line
+// messages for bad input.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { BROKEN, iso, otherHost, scenario, slotOffset, tempDir, writeTrace } from '../fixtures/traces.js';
+
+const BIN = fileURLToPath(new URL('../../bin/fsync-analyze.js', import.meta.url));
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const SCENARIO_OPTIONS = ['--window', '10s', '--min-history', '3', '--gap', '2s'];
+
+const tmp = tempDir();
+const good = writeTrace(tmp.dir, 'app.100.fstrace', scenario());
+const other = writeTrace(join(mkdirSync(join(tmp.dir, 'more'), { recursive: true })!), 'other.200.fstrace', otherHost());
+
+function run(args: string[], cwd = tmp.dir): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A bad input's failure: exit 1, one line on stderr, nothing on stdout. */
+function assertOneLineError(r: ReturnType<typeof run>, message: string): void {
+  assert.is(r.code, 1, r.stderr);
+  assert.is(r.stdout, '');
+  assert.is(r.stderr, `fsync-analyze: ${message}\n`);
+}
+
+test.after(() => tmp.cleanup());
+
+test('--version and --help', () => {
+  const v = run(['--version']);
+  assert.equal([v.code, v.stdout], [0, `${VERSION}\n`]);
+  const h = run(['--help']);
+  assert.is(h.code, 0);
+  for (const cmd of ['report', 'summary', 'outliers', 'intervals', 'info', 'sql', 'export']) assert.match(h.stdout, `  ${cmd} `);
+  assert.match(h.stdout, 'Examples:');
+  const sub = run(['outliers', '--help']);
+  assert.is(sub.code, 0);
+  assert.match(sub.stdout, '--window <duration>');
+});
+
+test('info --json', () => {
+  const r = run(['info', '--json', good]);
+  assert.is(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout), {
+    traces: [{ file: good, pid: 100, exe: '/usr/bin/app', host: 'h1', records: 41, dropped: 0, torn: 0, start: iso(0.1), end: iso(29.900005) }],
+  });
+});
+
+test('summary --json: the documented shape', () => {
+  const r = run(['summary', '--json', tmp.dir]);
+  assert.is(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.equal(Object.keys(out), ['files', 'totals']);
+  for (const f of out.files) assert.equal(Object.keys(f), ['path', 'calls', 'by_kind', 'errors', 'bytes', 'p50_ms', 'p99_ms', 'max_ms']);
+  assert.equal(out.totals, {
+    calls: 40, by_kind: { fdatasync: 4, fsync: 33, o_dsync_write: 1, sync: 1, sync_file_range: 1 }, errors: 1, processes: 2,
+  });
+  const b = out.files.find((f: { path: string }) => f.path === '/data/b.log');
+  assert.equal(b, { path: '/data/b.log', calls: 3, by_kind: { fsync: 3 }, errors: 0, bytes: 24576, p50_ms: 2, p99_ms: 98.04, max_ms: 100 });
+});
+
+test('outliers --json: the documented shape, worst first', () => {
+  const r = run(['outliers', '--json', ...SCENARIO_OPTIONS, good]);
+  assert.is(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout), {
+    outliers: [
+      { path: '/data/a.log', kind: 'fsync', start: iso(20.5), latency_ms: 1500, baseline_ms: 2, pid: 100, tid: 101 },
+      { path: '/data/a.log', kind: 'fsync', start: iso(25.5), latency_ms: 120, baseline_ms: 2, pid: 100, tid: 101 },
+      { path: '/data/b.log', kind: 'fsync', start: iso(25.2), latency_ms: 100, baseline_ms: 2, pid: 100, tid: 102 },
+      { path: '/data/a.log', kind: 'fsync', start: iso(10.5), latency_ms: 50, baseline_ms: 2, pid: 100, tid: 101 },
+      { path: '/data/a.log', kind: 'fsync', start: iso(11.5), latency_ms: 40, baseline_ms: 2, pid: 100, tid: 101 },
+      { path: '/data/a.log', kind: 'fsync', start: iso(12.5), latency_ms: 2, baseline_ms: 2, pid: 100, tid: 101 },
+    ],
+  });
+});
+
+test('outliers as a table, with the incidents', () => {
+  const r = run(['outliers', ...SCENARIO_OPTIONS, good]);
+  assert.is(r.code, 0, r.stderr);
+  const lines = r.stdout.split('\n');
+  assert.match(lines[0]!, /^start\s+path\s+kind\s+ms\s+baseline\s+ratio/);
+  assert.match(lines[1]!, /^2026-01-01 00:00:20\.500\s+\/data\/a\.log\s+fsync\s+1500\s+2\.00\s+750x\s.*over threshold/);
+  assert.match(r.stdout, 'failed: EIO');
+  assert.match(r.stdout, 'over baseline, write volume');
+  assert.match(r.stdout, '\n6 outliers\n');
+  assert.match(r.stdout, '\n3 incidents:\n');
+  assert.match(r.stdout, /device-wide\s+latency\s+\/data\/a\.log/);
+});
+
+test('intervals --json streams every sync; --path filters', () => {
+  const r = run(['intervals', '--json', '--path', 'c.log', good]);
+  assert.is(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout), {
+    intervals: [
+      {
+        path: '/data/c.log', host: 'h1', pid: 100, tid: 103, kind: 'o_dsync_write', start: iso(3), latency_ms: 1, res: 512,
+        interval_start: iso(3), interval_ms: 0, bytes: 512, writes: 1, write_ms: 1,
+      },
+      {
+        path: '/data/c.log', host: 'h1', pid: 100, tid: 103, kind: 'sync_file_range', start: iso(4), latency_ms: 0.5, res: 0,
+        interval_start: null, interval_ms: null, bytes: null, writes: null, write_ms: null,
+      },
+    ],
+  });
+  const all = JSON.parse(run(['intervals', '--json', good]).stdout);
+  assert.is(all.intervals.length, 36);
+});
+
+test('directories are searched recursively, and globs are expanded', () => {
+  const dir = JSON.parse(run(['info', '--json', tmp.dir]).stdout);
+  assert.equal(dir.traces.map((t: { pid: number }) => t.pid), [100, 200]);
+  const glob = JSON.parse(run(['info', '--json', `${tmp.dir}/**/*.fstrace`]).stdout);
+  assert.equal(glob.traces.map((t: { file: string }) => t.file), [good, other]);
+});
+
+test('bad input: one line naming the file and the byte offset, exit 1', () => {
+  const cases: Array<[string, Uint8Array, string]> = [
+    ['empty.fstrace', BROKEN.empty(), 'empty file, expected an fsync trace'],
+    ['text.fstrace', BROKEN.notATrace(), 'at byte 0: not an fsync trace: magic is 68 65 6c 6c 6f 2c 20 74, expected 89 46 53 59 4e 43 0d 0a'],
+    ['future.fstrace', BROKEN.futureVersion(), 'at byte 8: format version 2 is not supported, expected 1'],
+    ['short.fstrace', BROKEN.truncatedHeader(), 'at byte 1000: truncated header: 1000 of 4096 bytes'],
+    ['corrupt.fstrace', BROKEN.corrupt(), `at byte ${slotOffset(10)}: unknown record type 9, expected 1 to 6`],
+  ];
+  const bad = tempDir();
+  try {
+    for (const [name, bytes, message] of cases) {
+      const file = writeTrace(bad.dir, name, bytes);
+      assertOneLineError(run(['summary', file]), `${file}: ${message}`);
+    }
+  } finally {
+    bad.cleanup();
+  }
+});
+
+test('a torn last record: a warning, and the rest is analyzed', () => {
+  const t = tempDir();
+  try {
+    const file = writeTrace(t.dir, 'torn.fstrace', BROKEN.torn());
+    const r = run(['info', '--json', file]);
+    assert.is(r.code, 0);
+    assert.is(r.stderr, `fsync-analyze: warning: ${file}: torn last record at byte ${slotOffset(20)} ignored; the rest is loaded\n`);
+    assert.equal(JSON.parse(r.stdout).traces[0].torn, 1);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('one bad file among many: a warning; with --strict, an error', () => {
+  const t = tempDir();
+  try {
+    writeTrace(t.dir, 'a.fstrace', scenario());
+    const bad = writeTrace(t.dir, 'b.fstrace', BROKEN.corrupt());
+    const message = `${bad}: at byte ${slotOffset(10)}: unknown record type 9, expected 1 to 6`;
+    const r = run(['summary', '--json', t.dir]);
+    assert.is(r.code, 0);
+    assert.is(r.stderr, `fsync-analyze: warning: ${message} (skipped)\n`);
+    assert.is(JSON.parse(r.stdout).totals.calls, 36);
+    assertOneLineError(run(['summary', '--strict', t.dir]), message);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('no input found, or none given', () => {
+  const empty = tempDir();
+  try {
+    assertOneLineError(run(['summary', empty.dir]), `no trace files found in ${empty.dir} (expected *.fstrace files)`);
+    assertOneLineError(run(['summary', join(empty.dir, 'missing.fstrace')]), `${join(empty.dir, 'missing.fstrace')}: no such file or directory`);
+    assertOneLineError(run(['summary']), 'no trace files given (name trace files, directories or globs, or a database kept with --db FILE)');
+  } finally {
+    empty.cleanup();
+  }
+});
+
+test('usage errors exit 1', () => {
+  const unknown = run(['summary', '--bogus', good]);
+  assert.is(unknown.code, 1);
+  assert.match(unknown.stderr, "error: unknown option '--bogus'");
+  const window = run(['outliers', '--window', 'soon', good]);
+  assert.is(window.code, 1);
+  assert.match(window.stderr, "not a duration: 'soon'");
+  assert.is(run(['frobnicate']).code, 1);
+  assert.is(run(['export', good]).code, 1, 'export needs -o');
+});
+
+test('report: written whole, or not at all', () => {
+  const out = join(tmp.dir, 'r.html');
+  const r = run(['report', '-q', ...SCENARIO_OPTIONS, good, '-o', out]);
+  assert.is(r.code, 0, r.stderr);
+  const html = readFileSync(out, 'utf8');
+  assert.match(html, /^<!DOCTYPE html>/i);
+  assert.match(html, '/data/a.log');
+  assert.equal(readdirSync(tmp.dir).filter((f) => f.includes('.tmp')), []);
+  const t = tempDir();
+  try {
+    const bad = writeTrace(t.dir, 'bad.fstrace', BROKEN.empty());
+    const target = join(t.dir, 'never.html');
+    assertOneLineError(run(['report', bad, '-o', target]), `${bad}: empty file, expected an fsync trace`);
+    assert.equal(readdirSync(t.dir), ['bad.fstrace']);
+    assert.not.ok(existsSync(target));
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('sql: with --db the database is kept, and later queries need no traces', () => {
+  const db = join(tmp.dir, 'kept.duckdb');
+  const first = run(['sql', '--json', '--db', db, 'select count(*) as n from events', good]);
+  assert.is(first.code, 0, first.stderr);
+  assert.equal(JSON.parse(first.stdout), [{ n: '38' }]);
+  const later = run(['sql', '--json', '--db', db, 'select path, count(*) as n from intervals group by path order by path']);
+  assert.is(later.code, 0, later.stderr);
+  assert.equal(JSON.parse(later.stdout), [
+    { path: '(unknown)', n: '1' }, { path: '/data/a.log', n: '30' }, { path: '/data/b.log', n: '3' }, { path: '/data/c.log', n: '2' },
+  ]);
+  const table = run(['sql', '--db', db, "select kind, count(*) as n from intervals where kind = 'fsync' group by kind"]);
+  assert.is(table.stdout, 'kind    n\nfsync  33\n(1 row)\n');
+  const outliers = run(['sql', '--json', '--db', db, ...SCENARIO_OPTIONS, 'select count(*) as n from outliers']);
+  assert.equal(JSON.parse(outliers.stdout), [{ n: '6' }]);
+});
+
+test('sql: a bad query or a missing database is one line, exit 1', () => {
+  const r = run(['sql', 'select nonsense from events', good]);
+  assert.is(r.code, 1);
+  assert.match(r.stderr, /^fsync-analyze: sql: Binder Error: Referenced column "nonsense" not found/);
+  assert.is(r.stderr.trim().split('\n').length, 1);
+  const missing = join(tmp.dir, 'nope.duckdb');
+  assertOneLineError(run(['sql', '--db', missing, 'select 1']), `${missing}: no such database (load traces into it first: --db ${missing} TRACES...)`);
+});
+
+test.run();

@@ -1,0 +1,124 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { FtError, TraceError } from '../../src/errors.js';
+import { wallColumn } from '../../src/db/prepare.js';
+import { openScenario, openTraces } from '../fixtures/session.js';
+import { BROKEN, at, otherHost, scenario, slotOffset } from '../fixtures/traces.js';
+
+test('loads traces, paths, files and every event of a trace', async () => {
+  const { session, warnings, close } = await openScenario();
+  try {
+    assert.equal(warnings, []);
+    assert.is(session.load?.traces, 1);
+    assert.is(session.load?.events, 38);
+    const [t] = await session.rows('select trace_id, host, pid, exe, cmdline, offset_ns, records, events, torn from traces');
+    assert.equal(t, {
+      trace_id: 1, host: 'h1', pid: 100, exe: '/usr/bin/app', cmdline: 'app --data /data',
+      offset_ns: 1_767_225_600_000_000_000n - 1_000_000_000n, records: 41n, events: 38n, torn: 0,
+    });
+    const paths = await session.rows('select path_id, file_id, path, dev, ino from paths order by path_id');
+    assert.equal(paths, [
+      { path_id: 1, file_id: 1, path: '/data/a.log', dev: 0x801n, ino: 11n },
+      { path_id: 2, file_id: 2, path: '/data/b.log', dev: 0x801n, ino: 12n },
+      { path_id: 3, file_id: 3, path: '/data/c.log', dev: 0x802n, ino: 13n },
+    ]);
+    const byType = await session.rows('select type, count(*) as n from events group by type order by type');
+    assert.equal(byType, [{ type: 3, n: 36n }, { type: 4, n: 1n }, { type: 5, n: 1n }]);
+  } finally {
+    close();
+  }
+});
+
+test('event start times are wall clock: realtime + (start - monotonic)', async () => {
+  const { session, close } = await openScenario();
+  try {
+    const [r] = await session.rows(`select epoch_ns(start) as wall, strftime(start, '%Y-%m-%dT%H:%M:%S.%f') as text,
+      dur_ns, bytes, ival_start_ns from events where type = 3 and path_id = 1 order by seq limit 1`);
+    assert.equal(r, {
+      wall: 1_767_225_600_500_000_000n,
+      text: '2026-01-01T00:00:00.500000',
+      dur_ns: 2_000_000n,
+      bytes: 4096n,
+      ival_start_ns: at(0.1),
+    });
+  } finally {
+    close();
+  }
+});
+
+test('wallColumn adds the offset with a carry across the 32-bit halves', () => {
+  const mono = BigUint64Array.of(0xffff_ffffn, 1n, 0x1_0000_0000n);
+  assert.equal([...wallColumn(mono, 1n)], [0x1_0000_0000n, 2n, 0x1_0000_0001n]);
+  assert.equal([...wallColumn(mono, -2n)], [0xffff_fffdn, -1n, 0xffff_fffen]);
+  const anchor = 1_767_225_600_123_456_789n;
+  assert.equal([...wallColumn(BigUint64Array.of(5_000_000_000n), anchor - 1_000_000_000n)], [anchor + 4_000_000_000n]);
+});
+
+test('one file per (host, path), across traces', async () => {
+  const { session, close } = await openTraces({ 'a.fstrace': scenario(), 'b.fstrace': otherHost() });
+  try {
+    const files = await session.rows('select file_id, host, path from files order by file_id');
+    assert.equal(files, [
+      { file_id: 1, host: 'h1', path: '/data/a.log' },
+      { file_id: 2, host: 'h1', path: '/data/b.log' },
+      { file_id: 3, host: 'h1', path: '/data/c.log' },
+      { file_id: 4, host: 'h2', path: '/data/a.log' },
+    ]);
+  } finally {
+    close();
+  }
+});
+
+test('a torn last record is a warning, and the records before it are loaded', async () => {
+  const { session, warnings, files, close } = await openTraces({ 't.fstrace': BROKEN.torn() });
+  try {
+    assert.equal(warnings, [`${files[0]}: torn last record at byte ${slotOffset(20)} ignored; the rest is loaded`]);
+    const [r] = await session.rows('select events, torn from traces');
+    assert.equal(r, { events: 17n, torn: 1 });
+  } finally {
+    close();
+  }
+});
+
+test('a bad file among good ones is skipped with a warning naming it and the offset', async () => {
+  const { session, warnings, files, close } = await openTraces({ 'a.fstrace': scenario(), 'b.fstrace': BROKEN.corrupt() });
+  try {
+    assert.equal(warnings, [`${files[1]}: at byte ${slotOffset(10)}: unknown record type 9, expected 1 to 6 (skipped)`]);
+    assert.is(session.load?.traces, 1);
+    assert.is(session.load?.skipped, 1);
+  } finally {
+    close();
+  }
+});
+
+test('--strict makes a bad file fatal', async () => {
+  try {
+    await openTraces({ 'a.fstrace': scenario(), 'b.fstrace': BROKEN.corrupt() }, { strict: true });
+    assert.unreachable();
+  } catch (err) {
+    assert.instance(err, TraceError);
+    assert.match((err as Error).message, `at byte ${slotOffset(10)}: unknown record type 9`);
+  }
+});
+
+test('a lone bad file is an error, not a warning', async () => {
+  try {
+    await openTraces({ 'e.fstrace': BROKEN.empty() });
+    assert.unreachable();
+  } catch (err) {
+    assert.instance(err, TraceError);
+    assert.match((err as Error).message, 'e.fstrace: empty file, expected an fsync trace');
+  }
+});
+
+test('several bad files and no good one: one error', async () => {
+  try {
+    await openTraces({ 'e.fstrace': BROKEN.empty(), 'n.fstrace': BROKEN.notATrace() });
+    assert.unreachable();
+  } catch (err) {
+    assert.instance(err, FtError);
+    assert.is((err as Error).message, 'none of the 2 trace files could be read');
+  }
+});
+
+test.run();

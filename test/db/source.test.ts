@@ -1,0 +1,47 @@
+// src/db/source.ts: a large load decodes in a worker thread, and gives the same
+// traces, and the same errors, as decoding inline.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { TraceError } from '../../src/errors.js';
+import { preparedTraces, type Prepared } from '../../src/db/source.js';
+import { BROKEN, otherHost, scenario, slotOffset, tempDir, writeTrace } from '../fixtures/traces.js';
+
+const tmp = tempDir();
+const files = [
+  writeTrace(tmp.dir, 'a.fstrace', scenario()),
+  writeTrace(tmp.dir, 'b.fstrace', BROKEN.corrupt()),
+  writeTrace(tmp.dir, 'c.fstrace', otherHost()),
+];
+test.after(() => tmp.cleanup());
+
+async function all(totalBytes: number): Promise<Prepared[]> {
+  const out: Prepared[] = [];
+  for await (const p of preparedTraces(files, totalBytes)) out.push(p);
+  return out;
+}
+
+test('worker and inline decoding agree, file by file, in order', async () => {
+  const inline = await all(0);
+  const worker = await all(1e12);
+  assert.equal(worker.map((p) => p.file), files);
+  assert.equal(worker.map((p) => 'trace' in p), [true, false, true]);
+  for (let i of [0, 2]) {
+    const w = worker[i] as Extract<Prepared, { trace: unknown }>;
+    const n = inline[i] as Extract<Prepared, { trace: unknown }>;
+    assert.equal(w.trace.header, n.trace.header);
+    assert.equal(w.trace.paths, n.trace.paths);
+    assert.equal(w.trace.columns.map((c) => [...c]), n.trace.columns.map((c) => [...c]));
+  }
+});
+
+test('a decode error crosses the thread as the same TraceError', async () => {
+  const [, bad] = await all(1e12);
+  assert.ok('error' in bad!);
+  const err = (bad as { error: TraceError }).error;
+  assert.instance(err, TraceError);
+  assert.is(err.file, files[1]);
+  assert.is(err.offset, slotOffset(10));
+  assert.is(err.message, `${files[1]}: at byte ${slotOffset(10)}: unknown record type 9, expected 1 to 6`);
+});
+
+test.run();
