@@ -87,7 +87,7 @@ const recorders: Record<string, () => Promise<string>> = {
    * SQLite with a rollback journal, synchronous=FULL, 10 commits a second for
    * 76 s on disk: each commit syncs the journal twice, the directory and the
    * database. strace delays the 48 fdatasync calls of 12 commits (#661..#672)
-   * by 150 ms: every file is slow at once, a device-wide incident.
+   * by 250 ms: every file is slow at once, a device-wide incident.
    */
   'sqlite-slow': async () => {
     const dir = namedDir(join(WORK, 'sqlite-slow'));
@@ -97,7 +97,7 @@ const recorders: Record<string, () => Promise<string>> = {
     plainSqlite(db, 'create table t(k integer primary key, v blob);\n');
     const run = await pacedSqlite({
       db, traceDir: traces, maxBytes: 1 << 20, transactions: 760, intervalMs: 100,
-      setup: 'pragma journal_mode=delete;\npragma synchronous=full;', slow: { first: 4 * 661 - 3, last: 4 * 672, delayMs: 150 },
+      setup: 'pragma journal_mode=delete;\npragma synchronous=full;', slow: { first: 4 * 661 - 3, last: 4 * 672, delayMs: 250 },
     });
     return `${keepOne(traces, 'sqlite-slow')}: ${slowStretch(run, 400)}`;
   },

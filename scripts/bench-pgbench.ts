@@ -11,7 +11,7 @@
  * in the machine's load falls on both sides alike. Traces go to tmpfs
  * (/dev/shm), as in production, with the default 64 MiB cap per process.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeJson, analyzeSql, freshDir, removeDir, type InfoJson } from './workloads/common.js';
 import { client, createCluster, parsePgbench, startCluster, stopCluster } from './workloads/postgres.js';
@@ -36,6 +36,7 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 
 const tmpfs = existsSync('/dev/shm') ? '/dev/shm' : undefined;
 const tracesRoot = freshDir('bench-pg-traces', tmpfs);
+chmodSync(tracesRoot, 0o755); // the server's user must reach its trace directory inside
 const c = await createCluster({ traces: join(tracesRoot, 'traces') });
 const tps: { bare: number[]; recorded: number[] } = { bare: [], recorded: [] };
 const rates: { records: number; syncs: number; busiest: number; processes: number }[] = [];

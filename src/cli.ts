@@ -23,10 +23,10 @@ const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.
 const TRACES = '[traces...]';
 const TRACES_HELP = 'trace files, directories (every *.fstrace inside) or quoted globs';
 
-function limit(text: string): number | undefined {
+function limit(text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number, not '${text}'`);
-  return n === 0 ? undefined : n;
+  return n;
 }
 
 function program(): Command {

@@ -5,8 +5,10 @@
 import { spawn } from 'node:child_process';
 
 const [dir = 'test', pattern = '\\.test\\.ts$'] = process.argv.slice(2);
+// NO_COLOR keeps uvu's output plain; a FORCE_COLOR from the caller would fight it.
+const { FORCE_COLOR: _forced, ...env } = process.env;
 const child = spawn('npx', ['uvu', '-r', 'tsx', dir, pattern], {
-  env: { ...process.env, NO_COLOR: '1' },
+  env: { ...env, NO_COLOR: '1' },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 let out = '';

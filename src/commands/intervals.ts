@@ -4,7 +4,7 @@ import { bindings, DEFAULT_PARAMS } from '../db/params.js';
 import { hostCount } from '../db/summary.js';
 import { errnoName } from '../db/values.js';
 import { bytes, count, ms, table, when } from './format.js';
-import { out, withSession, type LoadOptions } from './options.js';
+import { out, rowLimit, withSession, type LoadOptions } from './options.js';
 
 export interface IntervalsOptions extends LoadOptions {
   json?: boolean;
@@ -17,7 +17,7 @@ const TABLE_ROWS = 100;
 
 export async function intervals(traces: string[], o: IntervalsOptions): Promise<void> {
   const b = bindings(DEFAULT_PARAMS);
-  const limit = o.limit ?? (o.json ? undefined : TABLE_ROWS);
+  const limit = rowLimit(o.limit, o.json, TABLE_ROWS);
   await withSession(traces, o, async (s) => {
     if (o.json) {
       await out('{"intervals":[');

@@ -59,7 +59,7 @@ export function withAnalysisOptions(cmd: Command): Command {
       .argParser(parser((v) => parseDuration(v, 'ms'))))
     .addOption(new Option('--min-history <n>', `syncs a file needs in its window for a baseline of its own; with fewer its device's is used (default ${d.minHistory})`)
       .argParser(parser((v) => Math.round(parseNumber(v, '--min-history', 1)))))
-    .addOption(new Option('--gap <duration>', `outliers closer than this form one incident (default ${d.gapSeconds}s)`)
+    .addOption(new Option('--gap <duration>', `outliers on one device closer than this form one incident (default ${d.gapSeconds}s)`)
       .argParser(parser((v) => parseDuration(v))))
     .addOption(new Option('--volume-ratio <r>', `a slow sync that flushed r times the usual bytes, and is no slower per byte, is 'write-volume' (default ${d.volumeRatio})`)
       .argParser(parser((v) => parseNumber(v, '--volume-ratio', 1))));
@@ -104,4 +104,13 @@ export function out(text: string): Promise<void> {
     if (process.stdout.write(text)) resolve();
     else process.stdout.once('drain', resolve);
   });
+}
+
+/**
+ * Rows to show: `--limit N`, where 0 means all; without it, all in JSON and
+ * the first `tableRows` in a table.
+ */
+export function rowLimit(limit: number | undefined, json: boolean | undefined, tableRows: number): number | undefined {
+  if (limit === 0) return undefined;
+  return limit ?? (json ? undefined : tableRows);
 }

@@ -4,7 +4,7 @@ import { countOutliers, readIncidents, readOutliers, type Outlier, type OutlierF
 import { hostCount } from '../db/summary.js';
 import { errnoName } from '../db/values.js';
 import { bytes, count, json, ms, table, times, when } from './format.js';
-import { analysisParams, out, withSession, type AnalysisOptions, type LoadOptions } from './options.js';
+import { analysisParams, out, rowLimit, withSession, type AnalysisOptions, type LoadOptions } from './options.js';
 
 export interface OutliersOptions extends LoadOptions, AnalysisOptions {
   json?: boolean;
@@ -17,7 +17,7 @@ const TABLE_ROWS = 50;
 
 export async function outliers(traces: string[], o: OutliersOptions): Promise<void> {
   const b = bindings(analysisParams(o));
-  const filter: OutlierFilter = { cause: o.cause, limit: o.limit ?? (o.json ? undefined : TABLE_ROWS) };
+  const filter: OutlierFilter = { cause: o.cause, limit: rowLimit(o.limit, o.json, TABLE_ROWS) };
   const { rows, total, incidents, hosts } = await withSession(traces, o, async (s) => ({
     rows: await readOutliers(s, b, filter),
     total: await countOutliers(s, b),

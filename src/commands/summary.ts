@@ -32,5 +32,5 @@ export async function summary(traces: string[], o: LoadOptions & { json?: boolea
   ));
   await out(
     `\n${count(all.calls)} sync calls (${kinds(all.byKind) || 'none'}), ${count(all.errors)} failed, ` +
-    `on ${count(all.files)} files, from ${count(all.processes)} processes on ${count(all.hosts)} host${all.hosts === 1 ? '' : 's'}\n`);
+    `on ${count(all.files)} file${all.files === 1 ? '' : 's'}, from ${count(all.processes)} process${all.processes === 1 ? '' : 'es'} on ${count(all.hosts)} host${all.hosts === 1 ? '' : 's'}\n`);
 }

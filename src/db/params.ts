@@ -19,7 +19,7 @@ export interface AnalysisParams {
   floorMs: number;
   /** Syncs a file needs in its window for a baseline of its own; with fewer, its device's is used. */
   minHistory: number;
-  /** Outliers closer than this (seconds) belong to one incident. */
+  /** Outliers on one device closer than this (seconds) belong to one incident. */
   gapSeconds: number;
   /** A slow sync that flushed this many times its file's usual bytes, and no slower per byte, is 'write-volume'. */
   volumeRatio: number;

@@ -7,7 +7,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { analyzeJson, analyzeSql, removeDir, type SummaryJson } from '../../scripts/workloads/common.js';
+import { analyzeJson, analyzeSql, once, removeDir, type SummaryJson } from '../../scripts/workloads/common.js';
 import { client, connectionPids, createCluster, parsePgbench, PG_BIN, psql, startCluster, stopCluster, type Cluster, type PgbenchResult } from '../../scripts/workloads/postgres.js';
 
 const FORK_CHILD = 2;
@@ -41,7 +41,6 @@ interface Recorded {
 }
 
 let cluster: Cluster | undefined;
-let recording: Promise<Recorded> | undefined;
 
 async function record(): Promise<Recorded> {
   cluster = await createCluster();
@@ -70,7 +69,10 @@ async function record(): Promise<Recorded> {
   return { cluster: c, init, bench, settings, activity, connections: connectionPids(c), traces, syncs, summary: analyzeJson<SummaryJson>(['summary', c.traces]) };
 }
 
-const recorded = () => (recording ??= record());
+const recorded = once(record);
+
+/** A path as a literal inside a RegExp. */
+const literal = (path: string) => path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 test.after(() => {
   if (cluster) {
@@ -94,7 +96,7 @@ test('the settings the assertions rely on are the defaults on Linux', async () =
 test('WAL segments are synced with fdatasync, by the backends that commit', async () => {
   const { syncs, cluster: c, bench, connections } = await recorded();
   const fdatasync = syncs.filter((s) => s.kind === 'fdatasync');
-  const segment = new RegExp(`^${c.data}/pg_wal/[0-9A-F]{24}$`);
+  const segment = new RegExp(`^${literal(c.data)}/pg_wal/[0-9A-F]{24}$`);
   assert.ok(fdatasync.length > 0);
   for (const s of fdatasync) assert.match(s.path ?? '(unnamed)', segment);
   // Each commit flushes the WAL up to its record; concurrent commits may share a flush.
@@ -107,7 +109,7 @@ test("the checkpointer's sync_file_range and fsync on data files under base/", a
   const { syncs, activity, cluster: c } = await recorded();
   const checkpointer = activity.find((a) => a.type === 'checkpointer')?.pid;
   assert.ok(checkpointer, JSON.stringify(activity));
-  const base = new RegExp(`^${c.data}/base/\\d+/\\d+(_fsm|_vm|\\.\\d+)?$`);
+  const base = new RegExp(`^${literal(c.data)}/base/\\d+/\\d+(_fsm|_vm|\\.\\d+)?$`);
   const mine = syncs.filter((s) => s.pid === checkpointer);
   const flushed = mine.filter((s) => s.kind === 'sync_file_range' && base.test(s.path ?? ''));
   const fsynced = mine.filter((s) => s.kind === 'fsync' && base.test(s.path ?? ''));

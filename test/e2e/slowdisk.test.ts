@@ -71,8 +71,7 @@ async function record() {
     incidents: analyzeSql<Incident>('select incident, start, finish, outliers, files, scope, cause, worst_path from incidents order by incident', [...OPTIONS, traces]),
   };
 }
-let recording: ReturnType<typeof record> | undefined;
-const recorded = () => (recording ??= record());
+const recorded = once(record);
 
 /** The slow stretch as the workload saw it: from sending the first slow transaction to the answer to the last. */
 const slowStretch = once(async () => {
@@ -100,7 +99,7 @@ test('every commit was recorded, the slow ones as slow', async () => {
   const wal = summary.files.find((f) => f.path === `${db}-wal`);
   assert.ok(wal, JSON.stringify(summary.files.map((f) => f.path)));
   assert.is(wal!.by_kind.fdatasync, TRANSACTIONS + 2, 'the header, each commit, and the checkpoint at close');
-  assert.ok(wal!.max_ms >= DELAY_MS && wal!.max_ms < DELAY_MS + 100, `max ${wal!.max_ms} ms`);
+  assert.ok(wal!.max_ms >= DELAY_MS && wal!.max_ms < 2 * DELAY_MS, `max ${wal!.max_ms} ms`);
   assert.ok(wal!.p50_ms < 5, `p50 ${wal!.p50_ms} ms`);
 });
 

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { analyzeIntervals, analyzeJson, kindsByPath, removeDir, type InfoJson, type IntervalJson, type SummaryJson } from '../../scripts/workloads/common.js';
+import { analyzeIntervals, analyzeJson, kindsByPath, once, removeDir, type InfoJson, type IntervalJson, type SummaryJson } from '../../scripts/workloads/common.js';
 import { srvr, startZooKeeper, stopZooKeeper, zkCli, type ZooKeeper } from '../../scripts/workloads/zookeeper.js';
 
 const N = 40;
@@ -22,7 +22,6 @@ interface Recorded {
 }
 
 let zk: ZooKeeper | undefined;
-let recording: Promise<Recorded> | undefined;
 
 async function record(): Promise<Recorded> {
   zk = await startZooKeeper({ maxBytes: 256 << 10 });
@@ -47,7 +46,7 @@ async function record(): Promise<Recorded> {
   };
 }
 
-const recorded = () => (recording ??= record());
+const recorded = once(record);
 
 test.after(async () => {
   if (zk) {
