@@ -370,7 +370,7 @@ uint32_t ft_names_gen;
 /* A directory was renamed since f was named: ask the kernel for the name of
  * what fd refers to now (d_path follows the rename). errno is the program's
  * and stays as it was: this runs before the call being recorded. */
-void ft_file_rename_check(struct ft_file *f, int fd)
+__attribute__((noinline, cold)) void ft_file_rename_check(struct ft_file *f, int fd)
 {
     int saved = errno;
     uint32_t gen = FT_LOAD_ACQ(&ft_names_gen);

@@ -78,7 +78,7 @@ struct ft_thread {
     int guard;            /* set while the thread claims from its block (ft_emit) */
     int resolving;        /* set while inside dlsym(): calls pass through */
     int initializing;     /* set while this thread creates the trace file */
-    int pad;
+    uint32_t blk_skip;    /* slots of the block to leave alone: bit 0 is blk_next's */
     uint64_t clk_tsc;     /* the thread's clock anchor: TSC ... */
     uint64_t clk_ns;      /* ... and CLOCK_MONOTONIC read together */
     uint64_t clk_last;    /* the last time ft_now() returned on this thread */

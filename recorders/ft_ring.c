@@ -664,13 +664,13 @@ static uint32_t ft_ring_wait(struct ft_ctx *c)
     }
 }
 
-static struct ft_ctx *ft_ring(void)
+static __attribute__((noinline)) struct ft_ctx *ft_ring_slow(void)
 {
     struct ft_ctx *c = ft_ctx();
     if (FT_UNLIKELY(!c))
         return NULL;
     uint32_t st = FT_LOAD_ACQ(&c->state);
-    if (FT_LIKELY(st == FT_RING_READY))
+    if (st == FT_RING_READY)
         return c;
     if (st == FT_RING_UNINIT) {
         if (FT_CAS(&c->state, &st, FT_RING_INIT)) {
@@ -700,6 +700,16 @@ static struct ft_ctx *ft_ring(void)
     if (st != FT_RING_REFUSED)
         ft_count_drops(c, 1);
     return NULL;
+}
+
+/* The trace file, made at the first record; NULL when there is none (the
+ * record is then counted as dropped where there is a header to count in). */
+static inline struct ft_ctx *ft_ring(void)
+{
+    struct ft_ctx *c = FT_LOAD_ACQ(&ft_ctx_ptr);
+    if (FT_LIKELY(c != NULL && FT_LOAD_ACQ(&c->state) == FT_RING_READY))
+        return c;
+    return ft_ring_slow();
 }
 
 /* ---- writing records ------------------------------------------------------ */
@@ -735,51 +745,62 @@ static void ft_commit(unsigned char *slot, uint64_t seq, const void *rec)
  *
  * The ring keeps the newest records, and an event is only useful with a
  * whole copy of its path record somewhere in the ring. The rule: the newest
- * copy of a path is never overwritten while a record that refers to it may
- * outlive it, unless a newer copy has been written first.
+ * copy of a path is not overwritten while a record that refers to it may
+ * still be in the ring.
  *
  * A slot's record goes when someone claims the slot's next sequence number
  * (seq + ring_slots). So whoever claims sequence numbers (a thread's block,
- * a path copy, a signal handler's single slot) looks at what they displace
- * right after the claim, before writing anything (ft_displace):
- *  - the head of a path's newest copy, still needed: a new copy is written
- *    first, at the head of the ring;
- *  - a continuation: the copy is cut. The same, and the cut copy's head
- *    record is emptied (a reader would count it as an incomplete path);
- *  - an event: a claimed slot can stay unwritten a long time (a thread that
+ * the slots of a path copy, a signal handler's single slot) looks at what
+ * the claim would displace before writing anything (ft_displace):
+ *  - part of a path's newest copy that is still needed: the slot is left as
+ *    it is. A thread's block skips it; a path copy, which needs contiguous
+ *    slots, gives its claimed run up and claims another. So the copy stays
+ *    for as long as it is needed, at the cost of one slot, and no chain of
+ *    copies moving copies can start. A copy kept for two laps is written
+ *    anew from a block claim instead (its new slots are claimed then, and
+ *    may not take other needed copies), so all records stay within a few
+ *    laps of each other;
+ *  - part of any other copy: it goes, and if a continuation goes, the
+ *    copy's head record is emptied too (a reader would count a cut copy as
+ *    an incomplete path);
+ *  - an event: a claimed slot can stay unwritten for long (a thread that
  *    goes quiet keeps its unused block), and the event with it; so it
- *    counts as a use of its path made now, at the claimed number.
+ *    counts as a use of its path made now, at the claimed number, or, if
+ *    its path has no copy left, it is emptied.
  *
- * "Still needed" means some use came after the newest copy. Each path keeps
- * two words (struct ft_path): copy, where its newest copy is, and last, its
- * newest use; each is (tag << 48 | seq & 2^47-1), the tag being this trace
- * file's, so that a word left by another file (a parent's, before a fork)
- * reads as "none". Sequence numbers compare within a window of 2^46.
+ * "Still needed" means the path's newest use is after its newest copy and
+ * less than two laps old. Each path keeps two words (struct ft_path): copy,
+ * where its newest copy is, and last, its newest use; each is
+ * (tag << 48 | seq & 2^47-1), the tag being this trace file's, so that a
+ * word left by another file (a parent's, before a fork) reads as "none";
+ * copy is 0 when the path has no copy in the ring. A use raises `last`
+ * (an atomic RMW) only when it is not already after the copy and at most
+ * half a lap old: about twice per lap per path. Events live at most a lap
+ * and a half past such a `last` (a block is given up once half a lap old),
+ * so a copy is kept while any of them can be in the ring.
  *
- * A use at s (ft_use) raises `last` only if it is the first use since the
- * newest copy: the others see last > copy and return, so an atomic RMW is
- * paid about once per path per lap. The race between that first use and the
- * claimer of the copy's slot is the store-buffer pattern, and both sides do
- * a seq_cst RMW before they read: the user raises `last`, then reads the
- * head; the claimer moves the head, then reads `last`. So the claimer sees
- * the use and writes a new copy, or the user sees the claim and writes one.
- *
- * Whoever writes a new copy first takes the BUSY bit of `copy` with a CAS,
- * then claims its slots, and stores the new word once the copy is whole. A
- * copy claimed after a use's own sequence number covers that use (it is
- * newer, so it lives longer); a use that sees BUSY raises `last`, because
- * the copy in flight may be older than the use. Nobody waits for BUSY.
- *
- * The work is bounded: a new copy displaces slots in turn, and they are
- * looked at too, with a small fixed stack of jobs (FT_JOBS deep; deeper
- * chains need nearly every slot of the ring to hold a needed path copy).
+ * When a claimer finds a copy not needed, it sets the GONE bit of the copy
+ * word with a CAS and then reads `last` again; a use raises `last`, then
+ * reads `copy`. That is the store-buffer pattern with a seq_cst RMW on both
+ * sides: the claimer sees the use (then it clears GONE and keeps the copy),
+ * or the use sees GONE and writes a new copy itself (taking BUSY, which
+ * stops the claimer from clearing GONE). While GONE is set, the claimers of
+ * the copy's other slots keep them: a copy is only ever cut once its word
+ * has left it for good (0, or a new copy), so a word never names a cut copy.
+ * A writer of a new copy takes the BUSY bit with a CAS before it claims
+ * slots, and stores the new word once the copy is whole; a copy claimed
+ * after a use covers it (everyone who relied on the old word read it before
+ * it changed, so before the claim), and a use that sees BUSY raises `last`
+ * (the copy in flight may be older than the use). Nobody ever waits.
  */
 
-#define FT_PW_SEQ ((1ull << 47) - 1)
-#define FT_PW_BUSY (1ull << 47)
+#define FT_PW_SEQ ((1ull << 46) - 1)
+#define FT_PW_GONE (1ull << 46) /* a claimer is deciding whether to give this copy up */
+#define FT_PW_BUSY (1ull << 47) /* a writer is making a new copy */
 #define FT_PATH_SLOTS_MAX \
     (1 + (FT_PATH_MAX_LEN - FT_PATH_HEAD_BYTES + FT_PATH_CONT_BYTES - 1) / FT_PATH_CONT_BYTES)
-#define FT_JOBS 16
+#define FT_JOBS 4          /* a block and a copy, or an event's two copies */
+#define FT_COPY_TRIES 64   /* runs a copy may claim before it gives up */
 
 static inline uint64_t ft_pw(const struct ft_ctx *c, uint64_t seq)
 {
@@ -795,7 +816,14 @@ static inline int ft_pw_mine(const struct ft_ctx *c, uint64_t w)
 static inline int ft_pw_after(uint64_t a, uint64_t b)
 {
     uint64_t d = (a - b) & FT_PW_SEQ;
-    return d != 0 && d < (1ull << 46);
+    return d != 0 && d < (1ull << 45);
+}
+
+/* Is word a at most `within` before word b (or after it)? */
+static inline int ft_pw_recent(uint64_t a, uint64_t b, uint64_t within)
+{
+    uint64_t d = (b - a) & FT_PW_SEQ;
+    return d <= within || d >= (1ull << 45);
 }
 
 static inline uint32_t ft_path_slots(uint32_t len)
@@ -805,13 +833,27 @@ static inline uint32_t ft_path_slots(uint32_t len)
                     : 0);
 }
 
+/* Is the copy of p whose word is cw needed by a use that may still be in
+ * the ring, as of the claim of sequence number q? */
+static inline int ft_needed(struct ft_ctx *c, struct ft_path *p, uint64_t cw, uint64_t q)
+{
+    uint64_t lw = __atomic_load_n(&p->last, __ATOMIC_SEQ_CST);
+    return ft_pw_mine(c, lw) && ft_pw_after(lw, cw) && ft_pw_recent(lw, ft_pw(c, q), 2ull * c->slots);
+}
+
 struct ft_job {
     uint64_t first;     /* claimed sequence numbers [first, first + count) */
     uint32_t count;
-    uint32_t next;      /* the next of them whose slot to look at */
-    uint32_t path_id;   /* nonzero: then write a copy of this path into them, */
-    uint32_t cut_idx;   /* and empty the head of the copy that cut ... */
-    uint64_t cut_word;  /* ... if it still holds this commit word (0: none) */
+    uint32_t next;      /* the next of them whose slot to look at ... */
+    uint32_t idx;       /* ... and its ring index */
+    uint32_t skip;      /* slots to leave alone, bit i for first + i (blocks) */
+    uint32_t noted;     /* the path an old event of an earlier slot used ... */
+    int noted_ok;       /* ... and whether it is named */
+    uint32_t path_id;   /* nonzero: write a copy of this path into the slots */
+    uint32_t tries;     /* runs claimed for it so far */
+    int keep;           /* a slot of this run must be left alone: claim another */
+    uint32_t cut_idx;   /* and once it is whole, empty the head of the copy */
+    uint64_t cut_word;  /* it replaces if that still holds this word (0: none) */
 };
 
 struct ft_jobs {
@@ -819,47 +861,53 @@ struct ft_jobs {
     struct ft_job job[FT_JOBS];
 };
 
-/* Take the right to write a new copy of path id (whose copy word was cw) and
- * claim its slots; the job writes it once what they displace is seen to.
- * 0 if someone else took it first, or the job stack is full. */
+static inline void ft_push(struct ft_ctx *c, struct ft_jobs *js, uint64_t first, uint32_t count,
+                           uint32_t path_id, uint32_t cut_idx, uint64_t cut_word)
+{
+    js->job[js->n++] = (struct ft_job){
+        .first = first, .count = count, .idx = (uint32_t)(first % c->slots),
+        .path_id = path_id, .cut_idx = cut_idx, .cut_word = cut_word,
+    };
+}
+
+/* Start a new copy of path id, whose copy word was cw: take its BUSY bit and
+ * claim its slots; the job writes it. 2 if it is ours, 1 if the word had
+ * changed (someone else took the bit first, or gave the copy up), 0 if the
+ * job stack is full. */
 static int ft_new_copy(struct ft_ctx *c, struct ft_jobs *js, struct ft_path *p, uint32_t id,
                        uint64_t cw, uint32_t cut_idx, uint64_t cut_word)
 {
     if (js->n == FT_JOBS)
         return 0;
     if (!FT_CAS(&p->copy, &cw, cw | FT_PW_BUSY))
-        return 0;
+        return 1;
     uint32_t n = ft_path_slots(p->len);
     uint64_t s = ft_claim(c, n);
     ft_chunks_ahead(c, s, n);
-    js->job[js->n++] = (struct ft_job){
-        .first = s, .count = n, .path_id = id, .cut_idx = cut_idx, .cut_word = cut_word,
-    };
-    return 1;
+    ft_push(c, js, s, n, id, cut_idx, cut_word);
+    return 2;
 }
 
 /* Path id is used by a record with sequence number s: an event about to be
- * written, or an old one that a claim leaves in place for now. */
-static void ft_use(struct ft_ctx *c, struct ft_jobs *js, uint32_t id, uint64_t s)
+ * written (create: write a first copy if there is none), or an old one that
+ * a claim leaves in place for now. Returns 0 if the path has no copy, and
+ * none is on its way. (When ft_new_copy finds the word changed, whoever
+ * changed it did so after we read it, so after s was claimed: a copy they
+ * start is newer than s; if they gave one up, the next use writes one.) */
+static int ft_use(struct ft_ctx *c, struct ft_jobs *js, uint32_t id, uint64_t s, int create)
 {
     struct ft_path *p = ft_path_get(id);
     if (FT_UNLIKELY(!p))
-        return;
-    uint64_t cw = FT_LOAD_ACQ(&p->copy);
-    if (FT_LIKELY(!(cw & FT_PW_BUSY))) {
-        if (FT_UNLIKELY(!ft_pw_mine(c, cw))) {
-            /* Not in this file yet: a first copy, claimed after s. If another
-             * thread takes it first, it does so after we read cw, so its copy
-             * is claimed after s too. */
-            ft_new_copy(c, js, p, id, cw, 0, 0);
-            return;
-        }
-        uint64_t lw = FT_LOAD(&p->last);
-        if (FT_LIKELY(ft_pw_mine(c, lw) && ft_pw_after(lw, cw)))
-            return; /* a use since the newest copy is on record already */
-    }
-    /* The first use since the newest copy, or since one being written. */
+        return 0;
     uint64_t want = ft_pw(c, s);
+    uint64_t cw = FT_LOAD_ACQ(&p->copy);
+    if (FT_LIKELY(!(cw & (FT_PW_BUSY | FT_PW_GONE)) && ft_pw_mine(c, cw))) {
+        uint64_t lw = FT_LOAD(&p->last);
+        if (FT_LIKELY(ft_pw_mine(c, lw) && ft_pw_after(lw, cw) && ft_pw_recent(lw, want, c->slots / 2)))
+            return 1; /* a recent use after the newest copy is on record */
+    } else if (!(cw & FT_PW_BUSY) && create && ft_new_copy(c, js, p, id, cw, 0, 0) == 2) {
+        return 1; /* no copy (or one being given up): ours is claimed after s */
+    }
     uint64_t lw = FT_LOAD(&p->last);
     for (;;) {
         if (ft_pw_mine(c, lw) && !ft_pw_after(want, lw)) {
@@ -869,128 +917,253 @@ static void ft_use(struct ft_ctx *c, struct ft_jobs *js, uint32_t id, uint64_t s
         if (__atomic_compare_exchange_n(&p->last, &lw, want, 0, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
             break;
     }
-    /* Has the slot of the newest copy been claimed? Then its claimer may
-     * have read `last` before we raised it: write a copy ourselves. */
-    uint64_t head = __atomic_load_n(&c->hdr->next_seq, __ATOMIC_SEQ_CST);
+    /* A claimer that gave the copy up before it could see our use left
+     * GONE or 0: then a new copy, after s. */
     cw = __atomic_load_n(&p->copy, __ATOMIC_SEQ_CST);
-    if (!(cw & FT_PW_BUSY) && ft_pw_mine(c, cw) && ((head - cw) & FT_PW_SEQ) > c->slots)
-        ft_new_copy(c, js, p, id, cw, 0, 0);
+    if (cw & FT_PW_BUSY)
+        return 1;
+    if (ft_pw_mine(c, cw) && !(cw & FT_PW_GONE))
+        return 1;
+    return create && ft_new_copy(c, js, p, id, cw, 0, 0) != 0;
 }
 
-/* Sequence number q was just claimed: see to what it displaces. */
-static void ft_displace(struct ft_ctx *c, struct ft_jobs *js, uint64_t q)
+/* Sequence number q (ring index idx) was just claimed by job j: see to what
+ * it displaces. Returns 1 if the slot must be left as it is. */
+static int ft_displace(struct ft_ctx *c, struct ft_jobs *js, struct ft_job *j, uint64_t q, uint32_t idx)
 {
     if (q < c->slots)
-        return; /* first lap: the slot never held anything */
-    uint32_t idx = (uint32_t)(q % c->slots);
+        return 0; /* first lap: the slot never held anything */
     if (!ft_chunk_ready(c, idx))
-        return;
+        return 0;
     unsigned char *slot = ft_slot(c, idx);
     uint64_t w = FT_LOAD_ACQ((uint64_t *)slot);
     uint8_t type = (uint8_t)(w >> 32);
     if (FT_LIKELY(type == FT_T_EMPTY))
-        return;
+        return 0;
+    uint32_t back = (uint32_t)q - (uint32_t)w; /* how long ago it was written */
+    if (FT_UNLIKELY(back == 0 || back > 0x7fffffffu))
+        return 1; /* a newer record: our claim went stale (we were stopped): hands off */
     if (type >= FT_T_SYNC) {
         uint32_t id = FT_LOAD((uint32_t *)(slot + offsetof(struct ft_event, path_id)));
         uint32_t other = type == FT_T_RENAME
                              ? FT_LOAD((uint32_t *)(slot + offsetof(struct ft_event, writes))) : 0;
         __atomic_thread_fence(__ATOMIC_ACQUIRE);
         if (FT_LOAD((uint64_t *)slot) != w)
-            return; /* rewritten meanwhile: then it is not old */
-        if (id)
-            ft_use(c, js, id, q);
-        if (other)
-            ft_use(c, js, other, q);
-        return;
+            return 0; /* rewritten meanwhile: then it is not old */
+        int named = 1;
+        if (id) {
+            /* Old events come in runs of one file (a thread's block). A use at
+             * an earlier number of the same claim does for this one: no copy
+             * can be claimed between two numbers of one claim. */
+            if (id != j->noted) {
+                j->noted = id;
+                j->noted_ok = ft_use(c, js, id, q, 0);
+            }
+            named = j->noted_ok;
+        }
+        if (other && !ft_use(c, js, other, q, 0))
+            named = 0;
+        if (!named) /* its name is gone from the ring: so is it */
+            FT_CAS((uint64_t *)slot, &w, 0);
+        return 0;
     }
     /* Part of a path copy: find its head (o, the copy's sequence number). */
-    uint64_t o = q - (uint32_t)((uint32_t)q - (uint32_t)w);
+    uint64_t o = q - back;
     uint32_t hidx = idx, k = 0;
     uint64_t hw = w;
     int cut = type == FT_T_PATH_CONT;
     while (type == FT_T_PATH_CONT) {
         if (++k >= FT_PATH_SLOTS_MAX)
-            return;
+            return 0;
         hidx = hidx ? hidx - 1 : c->slots - 1;
         if (!ft_chunk_ready(c, hidx))
-            return;
+            return 0;
         hw = FT_LOAD_ACQ((uint64_t *)ft_slot(c, hidx));
         type = (uint8_t)(hw >> 32);
         if ((uint32_t)hw != (uint32_t)(o - k) || (type != FT_T_PATH && type != FT_T_PATH_CONT))
-            return; /* its head went first, and its claimer saw to the copy */
+            return 0; /* its head went first, and its claimer saw to the copy */
     }
     o -= k;
     unsigned char *head = ft_slot(c, hidx);
     uint32_t id = FT_LOAD((uint32_t *)(head + offsetof(struct ft_path_rec, path_id)));
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
     if (FT_LOAD((uint64_t *)head) != hw)
-        return;
+        return 0;
     struct ft_path *p = ft_path_get(id);
-    if (p) {
-        uint64_t cw = __atomic_load_n(&p->copy, __ATOMIC_SEQ_CST);
-        uint64_t lw = __atomic_load_n(&p->last, __ATOMIC_SEQ_CST);
-        if (cw == ft_pw(c, o) && ft_pw_mine(c, lw) && ft_pw_after(lw, cw) &&
-            ft_new_copy(c, js, p, id, cw, cut ? hidx : 0, cut ? hw : 0))
-            return; /* the job empties a cut head once the new copy is whole */
+    uint64_t cw = p ? __atomic_load_n(&p->copy, __ATOMIC_SEQ_CST) : 0, mine = ft_pw(c, o);
+    if (cw == (mine | FT_PW_GONE))
+        return 1; /* another claimer is deciding about this copy: keep ours */
+    if (cw == mine) {
+        if (ft_needed(c, p, cw, q)) {
+            if (q - o < 2ull * c->slots)
+                return 1;
+            /* Kept two laps: a block claim writes it anew (the job empties
+             * a cut head once the new copy is whole). Else keep it. */
+            return j->path_id || ft_new_copy(c, js, p, id, cw, cut ? hidx : 0, cut ? hw : 0) != 2;
+        }
+        uint64_t expected = cw;
+        if (__atomic_compare_exchange_n(&p->copy, &expected, mine | FT_PW_GONE, 0, __ATOMIC_SEQ_CST,
+                                        __ATOMIC_RELAXED)) {
+            /* A use may have come just before: then keep the copy after
+             * all, unless that use already took it over for a new one. */
+            int keep = ft_needed(c, p, cw, q);
+            expected = mine | FT_PW_GONE;
+            if (__atomic_compare_exchange_n(&p->copy, &expected, keep ? mine : 0, 0, __ATOMIC_SEQ_CST,
+                                            __ATOMIC_RELAXED) && keep)
+                return 1;
+        } else if (expected == (mine | FT_PW_GONE)) {
+            return 1; /* another claimer decides about it meanwhile */
+        }
     }
     if (cut)
         FT_CAS((uint64_t *)head, &hw, 0);
+    return 0;
 }
 
-/* The copy of a path whose slots a job claimed. */
-static void ft_write_copy(struct ft_ctx *c, const struct ft_job *j)
+/* May a path copy record with sequence number seq go into its slot now?
+ * Not once someone has claimed seq + ring_slots: then this thread was
+ * stopped for a whole lap since its claim, and the slot is the new
+ * claimer's, who saw what was there before and may write over the copy
+ * later (while the copy's word, published, would still name it). Checked
+ * right before each store, so only a stop of a lap within the few
+ * instructions between the two could still let that happen. */
+static inline int ft_copy_slot_mine(struct ft_ctx *c, uint64_t seq)
+{
+    return __atomic_load_n(&c->hdr->next_seq, __ATOMIC_ACQUIRE) - seq <= c->slots;
+}
+
+/* May an event with sequence number seq go into slot idx now? Not over a
+ * record as new or newer: then this thread was stopped for a lap since its
+ * claim and the record is dropped. (A newer claimer that has not written yet
+ * can only have kept in place what our own claim kept too, which we do not
+ * write to; if it writes after us, its record replaces ours, as it should.) */
+static inline int ft_event_slot_mine(struct ft_ctx *c, uint32_t idx, uint64_t seq)
+{
+    uint64_t w = FT_LOAD((uint64_t *)ft_slot(c, idx));
+    uint32_t back = (uint32_t)seq - (uint32_t)w;
+    return (uint8_t)(w >> 32) == FT_T_EMPTY || (back != 0 && back <= 0x7fffffffu);
+}
+
+/* The copy of a path, into the slots its job claimed. Returns 1 when it is
+ * published whole; 0 when it was not (this thread was stopped so long that
+ * later claims took its slots) and the job holds BUSY, to write it at a new
+ * run; -1 when it cannot be written (counted as dropped, no copy left). */
+static int ft_write_copy(struct ft_ctx *c, const struct ft_job *j)
 {
     struct ft_path *p = ft_path_get(j->path_id);
     uint32_t n = j->count, idx0 = (uint32_t)(j->first % c->slots), idx = idx0;
+    if (FT_LOAD(&c->hdr->next_seq) - j->first > c->slots / 2)
+        return 0; /* stale already: the ring has moved on by half a lap since the claim */
     int ok = FT_LOAD_ACQ(&c->state) == FT_RING_READY;
     for (uint32_t i = 0; ok && i < n; i++, idx = idx + 1 == c->slots ? 0 : idx + 1)
         ok = ft_slot_ready(c, idx);
     if (!ok) {
         ft_count_drops(c, n);
         FT_STORE_REL(&p->copy, 0); /* none: the next use writes a first one */
-        return;
+        return -1;
     }
     uint32_t len = p->len;
     const char *name = ft_path_name(p);
-    struct ft_path_rec head_rec;
-    memset(&head_rec, 0, sizeof head_rec);
-    head_rec.type = FT_T_PATH;
-    head_rec.path_id = j->path_id;
-    head_rec.len = len;
-    head_rec.dev = p->dev;
-    head_rec.ino = p->ino;
-    memcpy(head_rec.name, name, len < FT_PATH_HEAD_BYTES ? len : FT_PATH_HEAD_BYTES);
-    ft_commit(ft_slot(c, idx0), j->first, &head_rec);
+    unsigned char rec[FT_RECORD_SIZE];
     idx = idx0;
-    for (uint32_t i = 1, done = FT_PATH_HEAD_BYTES; i < n; i++, done += FT_PATH_CONT_BYTES) {
-        unsigned char cont[FT_RECORD_SIZE];
-        memset(cont, 0, sizeof cont);
-        cont[4] = FT_T_PATH_CONT;
-        uint32_t m = len - done < FT_PATH_CONT_BYTES ? len - done : FT_PATH_CONT_BYTES;
-        memcpy(cont + 8, name + done, m);
-        idx = idx + 1 == c->slots ? 0 : idx + 1;
-        ft_commit(ft_slot(c, idx), j->first + i, cont);
+    for (uint32_t i = 0, done = 0; i < n; i++, idx = idx + 1 == c->slots ? 0 : idx + 1) {
+        memset(rec, 0, sizeof rec);
+        if (i == 0) {
+            struct ft_path_rec *h = (struct ft_path_rec *)rec;
+            h->type = FT_T_PATH;
+            h->path_id = j->path_id;
+            h->len = len;
+            h->dev = p->dev;
+            h->ino = p->ino;
+            done = len < FT_PATH_HEAD_BYTES ? len : FT_PATH_HEAD_BYTES;
+            memcpy(h->name, name, done);
+        } else {
+            rec[4] = FT_T_PATH_CONT;
+            uint32_t m = len - done < FT_PATH_CONT_BYTES ? len - done : FT_PATH_CONT_BYTES;
+            memcpy(rec + 8, name + done, m);
+            done += m;
+        }
+        if (!ft_copy_slot_mine(c, j->first + i)) {
+            /* Taken: empty the head we wrote, if it is still there. */
+            uint64_t head = (uint64_t)FT_T_PATH << 32 | (uint32_t)j->first;
+            if (i > 0)
+                FT_CAS((uint64_t *)ft_slot(c, idx0), &head, 0);
+            return 0;
+        }
+        ft_commit(ft_slot(c, idx), j->first + i, rec);
     }
-    FT_STORE_REL(&p->copy, ft_pw(c, j->first));
+    /* Publish, then look: claimers that saw BUSY may have taken our slots if
+     * we were stopped for a lap. The exchange orders the look after it. */
+    uint64_t word = ft_pw(c, j->first);
+    __atomic_exchange_n(&p->copy, word, __ATOMIC_SEQ_CST);
+    idx = idx0;
+    for (uint32_t i = 0; i < n; i++, idx = idx + 1 == c->slots ? 0 : idx + 1) {
+        uint64_t want = (uint64_t)(i ? FT_T_PATH_CONT : FT_T_PATH) << 32 | (uint32_t)(j->first + i);
+        if (FT_LOAD((uint64_t *)ft_slot(c, idx)) != want) {
+            /* Take the word back (from a claimer deciding about it, too) so
+             * that it never names this copy; if it has moved on, whoever
+             * moved it sees to the path. */
+            uint64_t cur = __atomic_load_n(&p->copy, __ATOMIC_SEQ_CST);
+            while (cur == word || cur == (word | FT_PW_GONE)) {
+                if (__atomic_compare_exchange_n(&p->copy, &cur, word | FT_PW_BUSY, 0,
+                                                __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+                    return 0;
+            }
+            return 1;
+        }
+    }
     if (j->cut_word) {
         uint64_t expected = j->cut_word;
         FT_CAS((uint64_t *)ft_slot(c, j->cut_idx), &expected, 0);
     }
+    return 1;
 }
 
-/* Run the jobs, innermost first: a copy is written only after the slots it
- * displaces have been seen to, and before the record that displaced it. */
-static void ft_run(struct ft_ctx *c, struct ft_jobs *js)
+/* Run the jobs, innermost first: a copy is written once the slots it
+ * displaces have been seen to, and before the record that displaced the
+ * copy it replaces. */
+static void ft_run(struct ft_ctx *c, struct ft_jobs *js, uint32_t *skip)
 {
     while (js->n > 0) {
         struct ft_job *j = &js->job[js->n - 1];
         if (j->next < j->count) {
-            ft_displace(c, js, j->first + j->next++);
+            uint32_t i = j->next++, idx = j->idx;
+            j->idx = idx + 1 == c->slots ? 0 : idx + 1;
+            if (ft_displace(c, js, j, j->first + i, idx)) {
+                if (j->path_id)
+                    j->keep = 1;
+                else
+                    j->skip |= 1u << i;
+            }
             continue;
         }
-        if (j->path_id)
-            ft_write_copy(c, j);
-        js->n--;
+        if (!j->path_id) { /* a block, or one slot: seen to */
+            if (skip)
+                *skip = j->skip;
+            js->n--;
+            continue;
+        }
+        /* A copy: written, unless a slot of its run must stay as it is or
+         * the run went stale (or was lost after it was written); then the
+         * run is left unwritten (nothing else writes to it) and another one
+         * claimed. */
+        if (!j->keep && ft_write_copy(c, j) != 0) {
+            js->n--;
+            continue;
+        }
+        if (++j->tries >= FT_COPY_TRIES) {
+            ft_count_drops(c, j->count);
+            FT_STORE_REL(&ft_path_get(j->path_id)->copy, 0); /* none: the next use writes one */
+            js->n--;
+            continue;
+        }
+        uint64_t s = ft_claim(c, j->count);
+        ft_chunks_ahead(c, s, j->count);
+        j->first = s;
+        j->idx = (uint32_t)(s % c->slots);
+        j->next = 0;
+        j->keep = 0;
+        j->noted = 0;
     }
 }
 
@@ -999,7 +1172,8 @@ static void ft_run(struct ft_ctx *c, struct ft_jobs *js)
 /* One slot for an event, from the thread's block. A block is discarded when
  * the ring has moved on by half its size since it was claimed: writing an old
  * sequence number into a slot the ring has already reused would overwrite a
- * newer record. Returns the ring index, or -1 (the caller counts a drop). */
+ * newer record. Slots that hold a copy still needed are skipped. Returns the
+ * ring index, or -1 (the caller counts a drop). */
 static int64_t ft_claim_one(struct ft_ctx *c, uint64_t head, uint64_t *seq, struct ft_jobs *js)
 {
     struct ft_thread *t = &ft_thr;
@@ -1008,40 +1182,97 @@ static int64_t ft_claim_one(struct ft_ctx *c, uint64_t head, uint64_t *seq, stru
         t->blk_next = t->blk_end = 0;
         t->tid = (uint32_t)syscall(SYS_gettid);
     }
-    if (t->blk_next == t->blk_end || head - t->blk_next > c->slots / 2) {
-        uint64_t s = ft_claim(c, c->block);
-        t->blk_next = s;
-        t->blk_end = s + c->block;
-        t->blk_idx = (uint32_t)(s % c->slots);
-        ft_chunks_ahead(c, s, c->block);
-        if (s + c->block > c->slots) { /* past the first lap: records are displaced */
-            js->job[js->n++] = (struct ft_job){.first = s, .count = c->block};
-            ft_run(c, js);
+    for (unsigned blocks = 0;;) {
+        /* Signed: a block claimed after `head` was read is not stale. */
+        if (t->blk_next == t->blk_end || (int64_t)(head - t->blk_next) > (int64_t)(c->slots / 2)) {
+            if (++blocks > 8)
+                return -1; /* the ring is all needed copies */
+            uint64_t s = ft_claim(c, c->block);
+            t->blk_next = s;
+            t->blk_end = s + c->block;
+            t->blk_idx = (uint32_t)(s % c->slots);
+            t->blk_skip = 0;
+            ft_chunks_ahead(c, s, c->block);
+            if (s + c->block > c->slots) { /* past the first lap: records are displaced */
+                /* The block's lines are cold and about to be read, then
+                 * written: fetch them all at once, not one miss at a time. */
+                for (uint32_t i = 0, idx = t->blk_idx; i < c->block; i++, idx = idx + 1 == c->slots ? 0 : idx + 1)
+                    __builtin_prefetch(ft_slot(c, idx), 1, 3);
+                ft_push(c, js, s, c->block, 0, 0, 0);
+                ft_run(c, js, &t->blk_skip);
+                if (FT_LOAD(&c->hdr->next_seq) - s > c->slots / 2)
+                    t->blk_next = t->blk_end; /* stopped for long: stale already */
+            }
+            if (t->blk_next == t->blk_end)
+                continue;
+        }
+        uint32_t skip = t->blk_skip & 1;
+        t->blk_skip >>= 1;
+        uint64_t s = t->blk_next++;
+        uint32_t idx = t->blk_idx;
+        t->blk_idx = idx + 1 == c->slots ? 0 : idx + 1;
+        if (FT_LIKELY(!skip)) {
+            *seq = s;
+            return ft_slot_ready(c, idx) ? (int64_t)idx : -1;
         }
     }
-    *seq = t->blk_next++;
-    uint32_t idx = t->blk_idx;
-    t->blk_idx = idx + 1 == c->slots ? 0 : idx + 1;
-    return ft_slot_ready(c, idx) ? (int64_t)idx : -1;
 }
 
-/* Name the event's paths, then write it into the slot claimed for it. */
-static void ft_put(struct ft_ctx *c, struct ft_jobs *js, struct ft_event *ev, int64_t idx, uint64_t seq)
+/* One slot straight from the shared counter, past slots that hold needed
+ * copies: its ring index, or -1. */
+static int64_t ft_claim_single(struct ft_ctx *c, struct ft_jobs *js, uint64_t *seq)
+{
+    for (int tries = 0; tries < 64; tries++) {
+        uint32_t skip = 0;
+        *seq = ft_claim(c, 1);
+        ft_chunks_ahead(c, *seq, 1);
+        ft_push(c, js, *seq, 1, 0, 0, 0);
+        ft_run(c, js, &skip);
+        if (!skip) {
+            uint32_t i = (uint32_t)(*seq % c->slots);
+            return ft_slot_ready(c, i) ? (int64_t)i : -1;
+        }
+    }
+    return -1;
+}
+
+/* Name the event's paths, then write it into the slot claimed for it.
+ * Returns 0 if that slot was taken meanwhile (see ft_event_slot_mine). */
+static inline __attribute__((always_inline)) int ft_put(struct ft_ctx *c, struct ft_jobs *js,
+                                                        struct ft_event *ev, int64_t idx, uint64_t seq)
 {
     if (idx < 0) {
         ft_count_drops(c, 1);
-        return;
+        return 1;
     }
     if (ev->path_id)
-        ft_use(c, js, ev->path_id, seq);
+        ft_use(c, js, ev->path_id, seq, 1);
     if (ev->type == FT_T_RENAME && ev->writes)
-        ft_use(c, js, ev->writes, seq);
+        ft_use(c, js, ev->writes, seq, 1);
     if (js->n)
-        ft_run(c, js);
-    if (FT_LIKELY(FT_LOAD(&c->state) == FT_RING_READY))
-        ft_commit(ft_slot(c, (uint32_t)idx), seq, ev);
-    else
+        ft_run(c, js, NULL);
+    if (FT_UNLIKELY(FT_LOAD(&c->state) != FT_RING_READY)) {
         ft_count_drops(c, 1);
+        return 1;
+    }
+    if (FT_UNLIKELY(!ft_event_slot_mine(c, (uint32_t)idx, seq)))
+        return 0;
+    ft_commit(ft_slot(c, (uint32_t)idx), seq, ev);
+    return 1;
+}
+
+/* This thread was stopped for a lap between its claim and its store: the
+ * slot is a later lap's. The record goes to a fresh slot instead (the
+ * thread's block is as stale, and goes at its next record). */
+static __attribute__((noinline)) void ft_put_fresh(struct ft_ctx *c, struct ft_jobs *js, struct ft_event *ev)
+{
+    for (int tries = 0; tries < 4; tries++) {
+        uint64_t seq;
+        int64_t idx = ft_claim_single(c, js, &seq);
+        if (ft_put(c, js, ev, idx, seq))
+            return;
+    }
+    ft_count_drops(c, 1);
 }
 
 /* A signal handler that interrupted this thread inside ft_emit: the thread's
@@ -1055,14 +1286,12 @@ static __attribute__((noinline)) void ft_emit_nested(struct ft_event *ev)
         return;
     struct ft_jobs js;
     js.n = 0;
-    uint64_t seq = ft_claim(c, 1);
-    ft_chunks_ahead(c, seq, 1);
-    js.job[js.n++] = (struct ft_job){.first = seq, .count = 1};
-    ft_run(c, &js);
     uint32_t tid = FT_LOAD(&ft_thr.gen) == c->gen ? FT_LOAD(&ft_thr.tid) : 0;
     ev->tid = tid ? tid : (uint32_t)syscall(SYS_gettid);
-    uint32_t idx = (uint32_t)(seq % c->slots);
-    ft_put(c, &js, ev, ft_slot_ready(c, idx) ? (int64_t)idx : -1, seq);
+    uint64_t seq;
+    int64_t idx = ft_claim_single(c, &js, &seq);
+    if (!ft_put(c, &js, ev, idx, seq))
+        ft_put_fresh(c, &js, ev);
 }
 
 void ft_emit(struct ft_event *ev)
@@ -1081,7 +1310,8 @@ void ft_emit(struct ft_event *ev)
         uint64_t seq;
         int64_t idx = ft_claim_one(c, FT_LOAD(&c->hdr->next_seq), &seq, &js);
         ev->tid = ft_thr.tid;
-        ft_put(c, &js, ev, idx, seq);
+        if (FT_UNLIKELY(!ft_put(c, &js, ev, idx, seq)))
+            ft_put_fresh(c, &js, ev);
         /* Each record lands on a cold cache line; fetch the thread's next
          * one now, so that its miss is not paid at the next record (or at
          * the next locked instruction, which waits for the store). */

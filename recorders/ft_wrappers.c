@@ -325,7 +325,7 @@ static inline uint64_t ft_fd_known(int fd)
     return e;
 }
 
-static void ft_name_event(struct ft_event *ev, uint64_t e, struct ft_file *f)
+static inline void ft_name_event(struct ft_event *ev, uint64_t e, struct ft_file *f)
 {
     if (ft_fd_flags(e) & FT_FDF_RESOLVED)
         ev->flags |= FT_F_FD_RESOLVED;
@@ -340,7 +340,8 @@ static inline int32_t ft_res(long ret, int err) { return ret < 0 ? -err : (int32
 
 /* -- sync calls -- */
 
-static inline void ft_sync_begin(struct ft_event *ev, uint8_t call, int fd, int closes_interval)
+static inline __attribute__((always_inline)) void ft_sync_begin(struct ft_event *ev, uint8_t call, int fd,
+                                                            int closes_interval)
 {
     memset(ev, 0, sizeof *ev);
     ev->type = FT_T_SYNC;
