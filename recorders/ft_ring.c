@@ -673,9 +673,12 @@ static __attribute__((noinline)) struct ft_ctx *ft_ring_slow(void)
     if (st == FT_RING_READY)
         return c;
     if (st == FT_RING_UNINIT) {
+        /* Up before the state says INIT: a handler that interrupts us from
+         * then on must see that the creator is its own thread. */
+        int was = ft_thr.initializing;
+        ft_thr.initializing = 1;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
         if (FT_CAS(&c->state, &st, FT_RING_INIT)) {
-            ft_thr.initializing = 1;
-            __atomic_signal_fence(__ATOMIC_SEQ_CST);
             int ok = ft_ring_create(c);
             /* Nowhere to record (directory refused, tmpfs full): become a
              * pass-through for the life of this image. */
@@ -684,13 +687,15 @@ static __attribute__((noinline)) struct ft_ctx *ft_ring_slow(void)
             if (!ok)
                 FT_STORE_REL(&ft_mode, FT_MODE_OFF);
             __atomic_signal_fence(__ATOMIC_SEQ_CST);
-            ft_thr.initializing = 0;
+            ft_thr.initializing = was;
             if (!ok)
                 return NULL;
             ft_chunk_populate(c, 0);
             ft_chunk_populate(c, 1);
             return c;
         }
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        ft_thr.initializing = was;
         /* st now holds the state that beat us */
     }
     if (st == FT_RING_INIT && !ft_thr.initializing)

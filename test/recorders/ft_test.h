@@ -33,10 +33,12 @@
         }                                                                                \
     } while (0)
 
-/* A path under the test's data directory, in a static ring of buffers. */
+/* A path under the test's data directory, in a ring of buffers of the
+ * calling thread's own (threads build paths at once: a shared ring would
+ * hand two of them the same buffer). */
 static inline const char *ft_path(const char *dir, const char *name) {
-    static char bufs[8][4096];
-    static unsigned next;
+    static __thread char bufs[8][4096];
+    static __thread unsigned next;
     char *b = bufs[next++ % 8];
     CHECK(snprintf(b, sizeof bufs[0], "%s/%s", dir, name) < (int)sizeof bufs[0]);
     return b;
