@@ -795,8 +795,11 @@ static void ft_commit(unsigned char *slot, uint64_t seq, const void *rec)
  * A writer of a new copy takes the BUSY bit with a CAS before it claims
  * slots, and stores the new word once the copy is whole; a copy claimed
  * after a use covers it (everyone who relied on the old word read it before
- * it changed, so before the claim), and a use that sees BUSY raises `last`
- * (the copy in flight may be older than the use). Nobody ever waits.
+ * it changed, so before the claim). A use that sees BUSY raises `last` (the
+ * copy in flight may be older than the use), and an event about to be
+ * written also writes a copy of its own that the word does not name: the
+ * one in flight is another thread's, and the process may end before that
+ * thread finishes it. Nobody ever waits.
  */
 
 #define FT_PW_SEQ ((1ull << 46) - 1)
@@ -831,6 +834,38 @@ static inline int ft_pw_recent(uint64_t a, uint64_t b, uint64_t within)
     return d <= within || d >= (1ull << 45);
 }
 
+static int ft_dbg = -1;
+static void dbg(const char *what, uint32_t id, uint64_t a, uint64_t b, uint64_t cval)
+{
+    if (ft_dbg < 0) ft_dbg = getenv("FT_DBG") != NULL;
+    if (!ft_dbg) return;
+    char buf[200]; size_t n = 0;
+    n = ft_cat(buf, n, sizeof buf, what); n = ft_cat(buf, n, sizeof buf, " id=");
+    n = ft_cat_u64(buf, n, sizeof buf, id, 0); n = ft_cat(buf, n, sizeof buf, " a=");
+    n = ft_cat_u64(buf, n, sizeof buf, a, 0); n = ft_cat(buf, n, sizeof buf, " b=");
+    n = ft_cat_u64(buf, n, sizeof buf, b, 0); n = ft_cat(buf, n, sizeof buf, " cw=");
+    n = ft_cat_u64(buf, n, sizeof buf, cval & FT_PW_SEQ, 0);
+    n = ft_cat(buf, n, sizeof buf, (cval & FT_PW_BUSY) ? "B" : ""); n = ft_cat(buf, n, sizeof buf, (cval & FT_PW_GONE) ? "G" : "");
+    n = ft_cat(buf, n, sizeof buf, (cval >> 48) ? "" : "Z");
+    n = ft_cat(buf, n, sizeof buf, " tid="); n = ft_cat_u64(buf, n, sizeof buf, (uint64_t)syscall(SYS_gettid), 0);
+    n = ft_cat(buf, n, sizeof buf, ft_thr.guard ? " G" : "");
+    n = ft_cat(buf, n, sizeof buf, "\n");
+    syscall(SYS_write, 2, buf, n);
+}
+
+static void dbg_clobber(struct ft_ctx *c, uint32_t idx, uint64_t seq, const char *who)
+{
+    uint64_t w = FT_LOAD((uint64_t *)(c->ring + (uint64_t)idx * FT_RECORD_SIZE));
+    uint8_t type = (uint8_t)(w >> 32);
+    if (type != FT_T_PATH) return;
+    uint32_t id = *(uint32_t *)(c->ring + (uint64_t)idx * FT_RECORD_SIZE + 8);
+    struct ft_path *p = ft_path_get(id);
+    if (!p) return;
+    uint64_t cw = FT_LOAD(&p->copy);
+    if ((cw & FT_PW_SEQ) == ((uint32_t)w & FT_PW_SEQ) || ((cw & FT_PW_SEQ) & 0xffffffffu) == (uint32_t)w)
+        dbg(who, id, seq, (uint32_t)w, cw);
+}
+
 static inline uint32_t ft_path_slots(uint32_t len)
 {
     return 1 + (len > FT_PATH_HEAD_BYTES
@@ -857,6 +892,7 @@ struct ft_job {
     uint32_t path_id;   /* nonzero: write a copy of this path into the slots */
     uint32_t tries;     /* runs claimed for it so far */
     int keep;           /* a slot of this run must be left alone: claim another */
+    int extra;          /* a copy besides the one `copy` names: leave the word alone */
     uint32_t cut_idx;   /* and once it is whole, empty the head of the copy */
     uint64_t cut_word;  /* it replaces if that still holds this word (0: none) */
 };
@@ -888,9 +924,25 @@ static int ft_new_copy(struct ft_ctx *c, struct ft_jobs *js, struct ft_path *p, 
         return 1;
     uint32_t n = ft_path_slots(p->len);
     uint64_t s = ft_claim(c, n);
+    dbg("newcopy", id, s, n, cw);
     ft_chunks_ahead(c, s, n);
     ft_push(c, js, s, n, id, cut_idx, cut_word);
     return 2;
+}
+
+/* A copy of path id that the path's word does not name (it names one being
+ * written by someone else, who may never finish if the process ends now):
+ * for an event that would otherwise rely on that one. */
+static void ft_extra_copy(struct ft_ctx *c, struct ft_jobs *js, struct ft_path *p, uint32_t id)
+{
+    if (js->n == FT_JOBS)
+        return;
+    uint32_t n = ft_path_slots(p->len);
+    uint64_t s = ft_claim(c, n);
+    ft_chunks_ahead(c, s, n);
+    ft_push(c, js, s, n, id, 0, 0);
+    dbg("extracopy", id, s, n, 0);
+    js->job[js->n - 1].extra = 1;
 }
 
 /* Path id is used by a record with sequence number s: an event about to be
@@ -925,8 +977,11 @@ static int ft_use(struct ft_ctx *c, struct ft_jobs *js, uint32_t id, uint64_t s,
     /* A claimer that gave the copy up before it could see our use left
      * GONE or 0: then a new copy, after s. */
     cw = __atomic_load_n(&p->copy, __ATOMIC_SEQ_CST);
-    if (cw & FT_PW_BUSY)
+    if (cw & FT_PW_BUSY) {
+        if (create)
+            ft_extra_copy(c, js, p, id);
         return 1;
+    }
     if (ft_pw_mine(c, cw) && !(cw & FT_PW_GONE))
         return 1;
     return create && ft_new_copy(c, js, p, id, cw, 0, 0) != 0;
@@ -968,8 +1023,10 @@ static int ft_displace(struct ft_ctx *c, struct ft_jobs *js, struct ft_job *j, u
         }
         if (other && !ft_use(c, js, other, q, 0))
             named = 0;
-        if (!named) /* its name is gone from the ring: so is it */
+        if (!named) { /* its name is gone from the ring: so is it */
+            dbg("kill", id, q, (uint32_t)w, 0);
             FT_CAS((uint64_t *)slot, &w, 0);
+        }
         return 0;
     }
     /* Part of a path copy: find its head (o, the copy's sequence number). */
@@ -996,10 +1053,12 @@ static int ft_displace(struct ft_ctx *c, struct ft_jobs *js, struct ft_job *j, u
         return 0;
     struct ft_path *p = ft_path_get(id);
     uint64_t cw = p ? __atomic_load_n(&p->copy, __ATOMIC_SEQ_CST) : 0, mine = ft_pw(c, o);
+    dbg(cut ? "displace-cont" : "displace-head", id, q, o, cw);
     if (cw == (mine | FT_PW_GONE))
         return 1; /* another claimer is deciding about this copy: keep ours */
     if (cw == mine) {
         if (ft_needed(c, p, cw, q)) {
+            dbg("  pin", id, q, o, p->last);
             if (q - o < 2ull * c->slots)
                 return 1;
             /* Kept two laps: a block claim writes it anew (the job empties
@@ -1013,13 +1072,16 @@ static int ft_displace(struct ft_ctx *c, struct ft_jobs *js, struct ft_job *j, u
              * all, unless that use already took it over for a new one. */
             int keep = ft_needed(c, p, cw, q);
             expected = mine | FT_PW_GONE;
-            if (__atomic_compare_exchange_n(&p->copy, &expected, keep ? mine : 0, 0, __ATOMIC_SEQ_CST,
-                                            __ATOMIC_RELAXED) && keep)
+            int okc = __atomic_compare_exchange_n(&p->copy, &expected, keep ? mine : 0, 0, __ATOMIC_SEQ_CST,
+                                            __ATOMIC_RELAXED);
+            dbg(keep ? "  gone-then-keep" : "  gone", id, q, okc, p->last);
+            if (okc && keep)
                 return 1;
         } else if (expected == (mine | FT_PW_GONE)) {
             return 1; /* another claimer decides about it meanwhile */
         }
     }
+    dbg("  overwrite", id, q, cut, cw);
     if (cut)
         FT_CAS((uint64_t *)head, &hw, 0);
     return 0;
@@ -1064,7 +1126,8 @@ static int ft_write_copy(struct ft_ctx *c, const struct ft_job *j)
         ok = ft_slot_ready(c, idx);
     if (!ok) {
         ft_count_drops(c, n);
-        FT_STORE_REL(&p->copy, 0); /* none: the next use writes a first one */
+        if (!j->extra)
+            FT_STORE_REL(&p->copy, 0); /* none: the next use writes a first one */
         return -1;
     }
     uint32_t len = p->len;
@@ -1095,8 +1158,12 @@ static int ft_write_copy(struct ft_ctx *c, const struct ft_job *j)
                 FT_CAS((uint64_t *)ft_slot(c, idx0), &head, 0);
             return 0;
         }
+        dbg_clobber(c, idx, j->first + i, "CLOBBER-copy");
         ft_commit(ft_slot(c, idx), j->first + i, rec);
     }
+    dbg(j->extra ? "extrawritten" : "copywritten", j->path_id, j->first, j->tries, 0);
+    if (j->extra)
+        return 1;
     /* Publish, then look: claimers that saw BUSY may have taken our slots if
      * we were stopped for a lap. The exchange orders the look after it. */
     uint64_t word = ft_pw(c, j->first);
@@ -1158,7 +1225,8 @@ static void ft_run(struct ft_ctx *c, struct ft_jobs *js, uint32_t *skip)
         }
         if (++j->tries >= FT_COPY_TRIES) {
             ft_count_drops(c, j->count);
-            FT_STORE_REL(&ft_path_get(j->path_id)->copy, 0); /* none: the next use writes one */
+            if (!j->extra) /* none: the next use writes one */
+                FT_STORE_REL(&ft_path_get(j->path_id)->copy, 0);
             js->n--;
             continue;
         }
@@ -1260,8 +1328,12 @@ static inline __attribute__((always_inline)) int ft_put(struct ft_ctx *c, struct
         ft_count_drops(c, 1);
         return 1;
     }
-    if (FT_UNLIKELY(!ft_event_slot_mine(c, (uint32_t)idx, seq)))
+    if (ev->path_id == 1) { struct ft_path *pp = ft_path_get(1); dbg("event", 1, seq, FT_LOAD(&pp->last) & FT_PW_SEQ, FT_LOAD(&pp->copy)); }
+    if (FT_UNLIKELY(!ft_event_slot_mine(c, (uint32_t)idx, seq))) {
+        dbg("stale-event", ev->path_id, seq, idx, 0);
         return 0;
+    }
+    dbg_clobber(c, (uint32_t)idx, seq, "CLOBBER-event");
     ft_commit(ft_slot(c, (uint32_t)idx), seq, ev);
     return 1;
 }
