@@ -79,6 +79,8 @@ struct ft_thread {
     int resolving;        /* set while inside dlsym(): calls pass through */
     int initializing;     /* set while this thread creates the trace file */
     uint32_t blk_skip;    /* slots of the block to leave alone: bit 0 is blk_next's */
+    uint32_t nested;      /* records made by signal handlers on this thread, ever */
+    uint32_t pad;
     uint64_t clk_tsc;     /* the thread's clock anchor: TSC ... */
     uint64_t clk_ns;      /* ... and CLOCK_MONOTONIC read together */
     uint64_t clk_last;    /* the last time ft_now() returned on this thread */

@@ -9,6 +9,8 @@
  *
  * Appending is lock-free: a thread claims a block of slots with one
  * fetch_add on the header's next_seq and fills it from thread-local state.
+ * The one wait is for the file itself: a thread that finds another one
+ * creating it sleeps until it is made (a second at most).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -776,7 +778,7 @@ static void ft_commit(unsigned char *slot, uint64_t seq, const void *rec)
  * "Still needed" means the path's newest use is after its newest copy and
  * less than two laps old. Each path keeps two words (struct ft_path): copy,
  * where its newest copy is, and last, its newest use; each is
- * (tag << 48 | seq & 2^47-1), the tag being this trace file's, so that a
+ * (tag << 48 | seq & 2^46-1), the tag being this trace file's, so that a
  * word left by another file (a parent's, before a fork) reads as "none";
  * copy is 0 when the path has no copy in the ring. A use raises `last`
  * (an atomic RMW) only when it is not already after the copy and at most
@@ -800,6 +802,13 @@ static void ft_commit(unsigned char *slot, uint64_t seq, const void *rec)
  * written also writes a copy of its own that the word does not name: the
  * one in flight is another thread's, and the process may end before that
  * thread finishes it. Nobody ever waits.
+ *
+ * Writers check, right before each store, that their slot is still theirs:
+ * a thread stopped for a whole lap between its claim and its store would
+ * otherwise write an old record over a newer one (see ft_event_slot_mine,
+ * ft_copy_slot_mine). Should a copy be lost anyway (a stop of a lap inside
+ * those few instructions), the next use that takes the slow path finds it
+ * gone (ft_copy_whole) and writes a new one, which names every earlier use.
  */
 
 #define FT_PW_SEQ ((1ull << 46) - 1)
@@ -832,38 +841,6 @@ static inline int ft_pw_recent(uint64_t a, uint64_t b, uint64_t within)
 {
     uint64_t d = (b - a) & FT_PW_SEQ;
     return d <= within || d >= (1ull << 45);
-}
-
-static int ft_dbg = -1;
-static void dbg(const char *what, uint32_t id, uint64_t a, uint64_t b, uint64_t cval)
-{
-    if (ft_dbg < 0) ft_dbg = getenv("FT_DBG") != NULL;
-    if (!ft_dbg) return;
-    char buf[200]; size_t n = 0;
-    n = ft_cat(buf, n, sizeof buf, what); n = ft_cat(buf, n, sizeof buf, " id=");
-    n = ft_cat_u64(buf, n, sizeof buf, id, 0); n = ft_cat(buf, n, sizeof buf, " a=");
-    n = ft_cat_u64(buf, n, sizeof buf, a, 0); n = ft_cat(buf, n, sizeof buf, " b=");
-    n = ft_cat_u64(buf, n, sizeof buf, b, 0); n = ft_cat(buf, n, sizeof buf, " cw=");
-    n = ft_cat_u64(buf, n, sizeof buf, cval & FT_PW_SEQ, 0);
-    n = ft_cat(buf, n, sizeof buf, (cval & FT_PW_BUSY) ? "B" : ""); n = ft_cat(buf, n, sizeof buf, (cval & FT_PW_GONE) ? "G" : "");
-    n = ft_cat(buf, n, sizeof buf, (cval >> 48) ? "" : "Z");
-    n = ft_cat(buf, n, sizeof buf, " tid="); n = ft_cat_u64(buf, n, sizeof buf, (uint64_t)syscall(SYS_gettid), 0);
-    n = ft_cat(buf, n, sizeof buf, ft_thr.guard ? " G" : "");
-    n = ft_cat(buf, n, sizeof buf, "\n");
-    syscall(SYS_write, 2, buf, n);
-}
-
-static void dbg_clobber(struct ft_ctx *c, uint32_t idx, uint64_t seq, const char *who)
-{
-    uint64_t w = FT_LOAD((uint64_t *)(c->ring + (uint64_t)idx * FT_RECORD_SIZE));
-    uint8_t type = (uint8_t)(w >> 32);
-    if (type != FT_T_PATH) return;
-    uint32_t id = *(uint32_t *)(c->ring + (uint64_t)idx * FT_RECORD_SIZE + 8);
-    struct ft_path *p = ft_path_get(id);
-    if (!p) return;
-    uint64_t cw = FT_LOAD(&p->copy);
-    if ((cw & FT_PW_SEQ) == ((uint32_t)w & FT_PW_SEQ) || ((cw & FT_PW_SEQ) & 0xffffffffu) == (uint32_t)w)
-        dbg(who, id, seq, (uint32_t)w, cw);
 }
 
 static inline uint32_t ft_path_slots(uint32_t len)
@@ -924,10 +901,28 @@ static int ft_new_copy(struct ft_ctx *c, struct ft_jobs *js, struct ft_path *p, 
         return 1;
     uint32_t n = ft_path_slots(p->len);
     uint64_t s = ft_claim(c, n);
-    dbg("newcopy", id, s, n, cw);
     ft_chunks_ahead(c, s, n);
     ft_push(c, js, s, n, id, cut_idx, cut_word);
     return 2;
+}
+
+/* Is the copy that word cw names still whole in the ring? It can only have
+ * been lost to a writer stopped for a lap at the wrong instant (between its
+ * last check and its store); a use checks now and then (ft_use). */
+static int ft_copy_whole(struct ft_ctx *c, struct ft_path *p, uint32_t id, uint64_t cw)
+{
+    uint64_t head = __atomic_load_n(&c->hdr->next_seq, __ATOMIC_ACQUIRE);
+    uint64_t o = head - ((head - cw) & FT_PW_SEQ); /* its full sequence number */
+    uint32_t n = ft_path_slots(p->len), idx = (uint32_t)(o % c->slots);
+    for (uint32_t i = 0; i < n; i++, idx = idx + 1 == c->slots ? 0 : idx + 1) {
+        unsigned char *slot = ft_slot(c, idx);
+        uint64_t want = (uint64_t)(i ? FT_T_PATH_CONT : FT_T_PATH) << 32 | (uint32_t)(o + i);
+        if (!ft_chunk_ready(c, idx) || FT_LOAD((uint64_t *)slot) != want)
+            return 0;
+        if (i == 0 && FT_LOAD((uint32_t *)(slot + offsetof(struct ft_path_rec, path_id))) != id)
+            return 0;
+    }
+    return 1;
 }
 
 /* A copy of path id that the path's word does not name (it names one being
@@ -941,7 +936,6 @@ static void ft_extra_copy(struct ft_ctx *c, struct ft_jobs *js, struct ft_path *
     uint64_t s = ft_claim(c, n);
     ft_chunks_ahead(c, s, n);
     ft_push(c, js, s, n, id, 0, 0);
-    dbg("extracopy", id, s, n, 0);
     js->job[js->n - 1].extra = 1;
 }
 
@@ -982,8 +976,15 @@ static int ft_use(struct ft_ctx *c, struct ft_jobs *js, uint32_t id, uint64_t s,
             ft_extra_copy(c, js, p, id);
         return 1;
     }
-    if (ft_pw_mine(c, cw) && !(cw & FT_PW_GONE))
-        return 1;
+    if (ft_pw_mine(c, cw) && !(cw & FT_PW_GONE)) {
+        if (FT_LIKELY(ft_copy_whole(c, p, id, cw)))
+            return 1;
+        /* Lost: a new copy (it covers every use before it), or none. */
+        if (create)
+            return ft_new_copy(c, js, p, id, cw, 0, 0) != 0;
+        FT_CAS(&p->copy, &cw, 0);
+        return 0;
+    }
     return create && ft_new_copy(c, js, p, id, cw, 0, 0) != 0;
 }
 
@@ -1023,10 +1024,8 @@ static int ft_displace(struct ft_ctx *c, struct ft_jobs *js, struct ft_job *j, u
         }
         if (other && !ft_use(c, js, other, q, 0))
             named = 0;
-        if (!named) { /* its name is gone from the ring: so is it */
-            dbg("kill", id, q, (uint32_t)w, 0);
+        if (!named) /* its name is gone from the ring: so is it */
             FT_CAS((uint64_t *)slot, &w, 0);
-        }
         return 0;
     }
     /* Part of a path copy: find its head (o, the copy's sequence number). */
@@ -1053,12 +1052,10 @@ static int ft_displace(struct ft_ctx *c, struct ft_jobs *js, struct ft_job *j, u
         return 0;
     struct ft_path *p = ft_path_get(id);
     uint64_t cw = p ? __atomic_load_n(&p->copy, __ATOMIC_SEQ_CST) : 0, mine = ft_pw(c, o);
-    dbg(cut ? "displace-cont" : "displace-head", id, q, o, cw);
     if (cw == (mine | FT_PW_GONE))
         return 1; /* another claimer is deciding about this copy: keep ours */
     if (cw == mine) {
         if (ft_needed(c, p, cw, q)) {
-            dbg("  pin", id, q, o, p->last);
             if (q - o < 2ull * c->slots)
                 return 1;
             /* Kept two laps: a block claim writes it anew (the job empties
@@ -1072,16 +1069,13 @@ static int ft_displace(struct ft_ctx *c, struct ft_jobs *js, struct ft_job *j, u
              * all, unless that use already took it over for a new one. */
             int keep = ft_needed(c, p, cw, q);
             expected = mine | FT_PW_GONE;
-            int okc = __atomic_compare_exchange_n(&p->copy, &expected, keep ? mine : 0, 0, __ATOMIC_SEQ_CST,
-                                            __ATOMIC_RELAXED);
-            dbg(keep ? "  gone-then-keep" : "  gone", id, q, okc, p->last);
-            if (okc && keep)
+            if (__atomic_compare_exchange_n(&p->copy, &expected, keep ? mine : 0, 0, __ATOMIC_SEQ_CST,
+                                            __ATOMIC_RELAXED) && keep)
                 return 1;
         } else if (expected == (mine | FT_PW_GONE)) {
             return 1; /* another claimer decides about it meanwhile */
         }
     }
-    dbg("  overwrite", id, q, cut, cw);
     if (cut)
         FT_CAS((uint64_t *)head, &hw, 0);
     return 0;
@@ -1151,17 +1145,23 @@ static int ft_write_copy(struct ft_ctx *c, const struct ft_job *j)
             memcpy(rec + 8, name + done, m);
             done += m;
         }
-        if (!ft_copy_slot_mine(c, j->first + i)) {
+        uint32_t nested;
+        int mine;
+        do { /* again if a signal handler recorded in between (see ft_put) */
+            nested = FT_LOAD(&ft_thr.nested);
+            __atomic_signal_fence(__ATOMIC_SEQ_CST);
+            mine = ft_copy_slot_mine(c, j->first + i);
+            __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        } while (mine && FT_LOAD(&ft_thr.nested) != nested);
+        if (!mine) {
             /* Taken: empty the head we wrote, if it is still there. */
             uint64_t head = (uint64_t)FT_T_PATH << 32 | (uint32_t)j->first;
             if (i > 0)
                 FT_CAS((uint64_t *)ft_slot(c, idx0), &head, 0);
             return 0;
         }
-        dbg_clobber(c, idx, j->first + i, "CLOBBER-copy");
         ft_commit(ft_slot(c, idx), j->first + i, rec);
     }
-    dbg(j->extra ? "extrawritten" : "copywritten", j->path_id, j->first, j->tries, 0);
     if (j->extra)
         return 1;
     /* Publish, then look: claimers that saw BUSY may have taken our slots if
@@ -1328,12 +1328,16 @@ static inline __attribute__((always_inline)) int ft_put(struct ft_ctx *c, struct
         ft_count_drops(c, 1);
         return 1;
     }
-    if (ev->path_id == 1) { struct ft_path *pp = ft_path_get(1); dbg("event", 1, seq, FT_LOAD(&pp->last) & FT_PW_SEQ, FT_LOAD(&pp->copy)); }
-    if (FT_UNLIKELY(!ft_event_slot_mine(c, (uint32_t)idx, seq))) {
-        dbg("stale-event", ev->path_id, seq, idx, 0);
-        return 0;
-    }
-    dbg_clobber(c, (uint32_t)idx, seq, "CLOBBER-event");
+    /* A signal handler that lands between the check and the store may keep
+     * the thread away for a lap: if one recorded meanwhile, check again. */
+    uint32_t nested;
+    do {
+        nested = FT_LOAD(&ft_thr.nested);
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        if (FT_UNLIKELY(!ft_event_slot_mine(c, (uint32_t)idx, seq)))
+            return 0;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    } while (FT_UNLIKELY(FT_LOAD(&ft_thr.nested) != nested));
     ft_commit(ft_slot(c, (uint32_t)idx), seq, ev);
     return 1;
 }
@@ -1358,6 +1362,8 @@ static __attribute__((noinline)) void ft_put_fresh(struct ft_ctx *c, struct ft_j
  * interrupted code was about to set it. */
 static __attribute__((noinline)) void ft_emit_nested(struct ft_event *ev)
 {
+    FT_STORE(&ft_thr.nested, FT_LOAD(&ft_thr.nested) + 1); /* see ft_put */
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
     struct ft_ctx *c = ft_ring();
     if (!c)
         return;
