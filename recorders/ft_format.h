@@ -1,5 +1,5 @@
 /*
- * ft_format.h — the fsync trace file format, version 1.
+ * ft_format.h — the fsync trace file format, version 2.
  *
  * This header is the C half of the format; recorders/FORMAT.md is the
  * specification and src/trace/layout.ts is the TypeScript half. The test
@@ -10,6 +10,13 @@
  * A trace is one file per process image:
  *
  *   [ header: FT_HEADER_SIZE bytes ][ ring: ring_slots records of 64 bytes ]
+ *   [ keep ring: keep_slots ][ summary ring: summary_slots ][ names: names_slots ]
+ *
+ * The ring holds the newest raw records; the keep ring a copy of every sync
+ * worth keeping longer (failed, alerted, outlier); the summary ring per
+ * interval, per file and call kind, counts and a latency histogram; the
+ * names region each path those two refer to, written once. Version 1 files
+ * have the ring only (the header fields from 3288 on are zero).
  *
  * Everything is little-endian (the recorder refuses to build elsewhere).
  * Records are written into a shared mapping of the file; a record is valid
@@ -30,7 +37,7 @@
  * that a text-mode transfer that mangles line ends is caught at the magic. */
 #define FT_MAGIC "\x89" "FSYNC\r\n"
 #define FT_MAGIC_LEN 8
-#define FT_VERSION 1
+#define FT_VERSION 2
 #define FT_HEADER_SIZE 4096
 #define FT_RECORD_SIZE 64
 
@@ -71,7 +78,35 @@ struct ft_header {
     uint32_t cmdline_len;          /* 1232 bytes used in cmdline (may be truncated) */
     uint32_t cmdline_truncated;    /* 1236 1 when the command line did not fit */
     char cmdline[FT_CMDLINE_MAX];  /* 1240 argv joined by NUL bytes */
-    /* 3288 .. 4095: zero, reserved for later versions */
+    /* Version 2: the regions after the ring, and the always-on settings. */
+    uint64_t keep_offset;          /* 3288 byte offset of the keep ring; 0 when absent */
+    uint32_t keep_slots;           /* 3296 */
+    uint32_t summary_slots;        /* 3300 a multiple of FT_SUMMARY_ENTRY_SLOTS */
+    uint64_t summary_offset;       /* 3304 0 when absent */
+    uint64_t names_offset;         /* 3312 0 when absent */
+    uint32_t names_slots;          /* 3320 */
+    uint32_t summary_interval_s;   /* 3324 */
+    uint64_t keep_next;            /* 3328 keep sequence numbers handed out (live) */
+    uint64_t summary_next;         /* 3336 summary entries handed out (live) */
+    uint64_t names_next;           /* 3344 names slots used (live) */
+    uint64_t names_dropped;        /* 3352 paths that did not fit (live) */
+    uint32_t alert_ms;             /* 3360 absolute alert threshold; 0 off */
+    uint32_t alert_factor;         /* 3364 relative rule: x the file's baseline p99; 0 off */
+    uint32_t alert_min_ms;         /* 3368 a relative alert needs at least this */
+    uint32_t alert_every_s;        /* 3372 at most one line per file in this many s */
+    uint64_t alerts;               /* 3376 alert lines written (live) */
+    uint64_t alerts_suppressed;    /* 3384 alerts not written (live) */
+    uint32_t cost_period;          /* 3392 one call in this many is measured */
+    uint32_t alert_sink;           /* 3396 enum ft_sink */
+    /* 3400 .. 4095: zero, reserved for later versions */
+};
+
+/* Where alert lines go (header alert_sink). */
+enum ft_sink {
+    FT_SINK_OFF = 0,
+    FT_SINK_SYSLOG = 1,
+    FT_SINK_STDERR = 2,
+    FT_SINK_FILE = 3,
 };
 
 /* Record types: byte 4 of the commit word. 0 means the slot is empty. */
@@ -83,6 +118,9 @@ enum ft_type {
     FT_T_OPEN = 4,
     FT_T_CLOSE = 5,
     FT_T_RENAME = 6,
+    FT_T_SUMMARY = 7,    /* summary ring: an entry's first slot */
+    FT_T_SUMMARY_HIST = 8, /* summary ring: an entry's histogram slots (call = 0, 1) */
+    FT_T_COST = 9,       /* summary ring: the recorder's cost in an interval */
 };
 
 /* Durability calls: byte 5 of the commit word in FT_T_SYNC records. */
@@ -107,6 +145,9 @@ enum ft_call {
 #define FT_F_NO_INTERVAL 0x0004u        /* no write interval (sync, syncfs, unknown file) */
 #define FT_F_PATH_UNKNOWN 0x0008u       /* the file could not be named (path_id is 0) */
 #define FT_F_LAST_CLOSE 0x0010u         /* FT_T_CLOSE: the last descriptor of the file */
+#define FT_F_ALERT 0x0020u              /* FT_T_SYNC: the call met an alert rule */
+#define FT_F_ALERT_SUPPRESSED 0x0040u   /* ... and its line was not written */
+#define FT_F_KEPT 0x0080u               /* FT_T_SYNC: copied to the keep ring */
 
 /*
  * The event record. The meaning of the last 24 bytes depends on type/call:
@@ -165,7 +206,75 @@ struct ft_path_rec {
 #define FT_PATH_CONT_BYTES 56
 #define FT_PATH_MAX_LEN 4096
 
+/*
+ * The summary ring: entries of FT_SUMMARY_ENTRY_SLOTS slots. Slot 0 is an
+ * ft_summary (or an ft_cost), slots 1 and 2 ft_summary_hist with call = 0
+ * and 1; all three carry the entry number's low 32 bits as seq. Counters are
+ * updated in place with atomic adds while the interval lasts.
+ */
+#define FT_SUMMARY_ENTRY_SLOTS 3
+#define FT_HIST_BUCKETS 56
+#define FT_HIST_PER_SLOT 28
+#define FT_SUMMARY_MAX_CALLS 65535u /* an entry this full gives way to a new one */
+
+struct ft_summary {
+    uint32_t seq;               /*  0 entry number, low 32 bits */
+    uint8_t type;               /*  4 FT_T_SUMMARY */
+    uint8_t call;               /*  5 enum ft_call */
+    uint16_t flags;             /*  6 0 */
+    uint64_t interval_start_ns; /*  8 CLOCK_MONOTONIC, a multiple of the interval */
+    uint32_t path_id;           /* 16 0 when the calls had no file */
+    uint32_t calls;             /* 20 */
+    uint32_t errors;            /* 24 */
+    uint32_t alerts;            /* 28 */
+    uint64_t sum_ns;            /* 32 */
+    uint64_t max_ns;            /* 40 */
+    uint64_t bytes;             /* 48 */
+    uint32_t writes;            /* 56 */
+    uint32_t kept;              /* 60 */
+};
+
+struct ft_summary_hist {
+    uint32_t seq;               /*  0 */
+    uint8_t type;               /*  4 FT_T_SUMMARY_HIST */
+    uint8_t call;               /*  5 part: 0 buckets 0-27, 1 buckets 28-55 */
+    uint16_t flags;             /*  6 0 */
+    uint16_t count[FT_HIST_PER_SLOT]; /* 8 */
+};
+
+struct ft_cost {
+    uint32_t seq;               /*  0 */
+    uint8_t type;               /*  4 FT_T_COST */
+    uint8_t call;               /*  5 0 */
+    uint16_t flags;             /*  6 0 */
+    uint64_t interval_start_ns; /*  8 */
+    uint32_t period;            /* 16 one call in this many was measured */
+    uint32_t samples;           /* 20 calls measured */
+    uint64_t sampled_ns;        /* 24 recorder time in them, the real call excluded */
+    uint64_t calls;             /* 32 intercepted calls, counted in batches of period */
+    uint64_t sync_ns;           /* 40 time in sync calls */
+    uint64_t sync_calls;        /* 48 */
+    uint64_t reserved;          /* 56 0 */
+};
+
+/* The histogram bucket of a latency: half-octave steps of 1.024 us units,
+ * bucket 55 holding everything from 206 s up (FORMAT.md, "Summary histogram"). */
+static inline unsigned ft_hist_bucket(uint64_t ns)
+{
+    uint64_t x = ns >> 10;
+    if (x < 2)
+        return (unsigned)x;
+    unsigned m = 63u - (unsigned)__builtin_clzll(x);
+    unsigned b = 2u * m + (unsigned)((x >> (m - 1)) & 1u);
+    return b < FT_HIST_BUCKETS ? b : FT_HIST_BUCKETS - 1;
+}
+
 _Static_assert(sizeof(struct ft_header) <= FT_HEADER_SIZE, "header fits its page");
+_Static_assert(offsetof(struct ft_header, alert_sink) == 3396, "header v2 layout");
+_Static_assert(sizeof(struct ft_summary) == FT_RECORD_SIZE, "summary record is 64 bytes");
+_Static_assert(sizeof(struct ft_summary_hist) == FT_RECORD_SIZE, "histogram record is 64 bytes");
+_Static_assert(sizeof(struct ft_cost) == FT_RECORD_SIZE, "cost record is 64 bytes");
+_Static_assert(FT_HIST_BUCKETS == 2 * FT_HIST_PER_SLOT, "two histogram slots");
 _Static_assert(offsetof(struct ft_header, cmdline) == 1240, "header layout");
 _Static_assert(sizeof(struct ft_event) == FT_RECORD_SIZE, "event record is 64 bytes");
 _Static_assert(sizeof(struct ft_path_rec) == FT_RECORD_SIZE, "path record is 64 bytes");
