@@ -38,10 +38,13 @@ function small(): TraceBuilder {
 test('the header of a well-formed file', () => {
   const t = decodeTrace(small().buf, FILE);
   assert.equal(t.header, {
-    version: 1, ringSlots: 16, realtimeNs: 1_700_000_000_000_000_000n, monotonicNs: 5_000_000_000n,
+    version: 2, ringSlots: 16, realtimeNs: 1_700_000_000_000_000_000n, monotonicNs: 5_000_000_000n,
     pid: 4242, ppid: 1, uid: 1000, flags: 1, nextSeq: 5n, dropped: 0n, maxBytes: BigInt(4096 + 64 * 16),
     recorderVersion: '0.1.0', bootId: '0f813e3c-dc89-4f54-a65a-e716af63e556', host: 'host-a', exe: '/usr/bin/app',
     cmdline: ['app', '', 'a b', 'ünï'], cmdlineTruncated: false,
+    keep: null, summary: null, names: null, summaryIntervalS: 0, keepNext: 0n, summaryNext: 0n, namesNext: 0n,
+    namesDropped: 0n, alertMs: 0, alertFactor: 0, alertMinMs: 0, alertEveryS: 0, alerts: 0n, alertsSuppressed: 0n,
+    costPeriod: 0, alertSink: 0,
   });
   assert.equal(t.stats, { slots: 16, records: 5, events: 4, torn: 0, incompletePaths: 0, unnamedEvents: 0, newerThanHeader: 0 });
 });
@@ -95,11 +98,11 @@ test('bad magic: an error at byte 0 naming the file, what was found and what was
 
 test('a future version is refused at byte 8, before anything else is read', () => {
   const b = small().buf;
-  b.writeUInt32LE(2, 8);
-  b.writeUInt32LE(128, 16); // a version 2 file may change the record size: not looked at
+  b.writeUInt32LE(3, 8);
+  b.writeUInt32LE(128, 16); // a version 3 file may change the record size: not looked at
   const err = traceError(() => decodeTrace(b, FILE));
   assert.is(err.offset, 8);
-  assert.match(err.message, /format version 2 is not supported, expected 1/);
+  assert.match(err.message, /format version 3 is not supported, expected 1 to 2/);
 });
 
 test('a truncated header is refused, saying how much there is', () => {
