@@ -4,7 +4,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { TraceError } from '../errors.js';
-import { prepareTrace } from './prepare.js';
+import { prepareTrace, transferables } from './prepare.js';
 import type { WorkerReply, WorkerRequest } from './source.js';
 
 const port = parentPort!;
@@ -13,7 +13,7 @@ port.on('message', ({ id, file }: WorkerRequest) => {
   try {
     const trace = prepareTrace(file);
     reply = { id, trace };
-    port.postMessage(reply, trace.columns.map((c) => c.buffer as ArrayBuffer));
+    port.postMessage(reply, transferables(trace));
     return;
   } catch (err) {
     reply = err instanceof TraceError

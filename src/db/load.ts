@@ -6,10 +6,10 @@
  * A file that cannot be decoded is skipped with a warning, unless `strict`;
  * a torn last record is a warning and the rest of the file is loaded.
  */
-import { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBAppender, DuckDBConnection, DuckDBTimestampNanosecondsValue } from '@duckdb/node-api';
 import { statSync } from 'node:fs';
 import { FtError, TraceError } from '../errors.js';
-import { CALL_NAMES, EVENT_TYPE_NAMES } from '../trace/layout.js';
+import { ALERT_SINK_NAMES, CALL_NAMES, EVENT_TYPE_NAMES, HIST_BUCKETS, histBucketLowNs } from '../trace/layout.js';
 import { ColumnAppender } from './append.js';
 import type { PreparedTrace } from './prepare.js';
 import { progressBar } from './progress.js';
@@ -94,6 +94,32 @@ async function loadNames(connection: DuckDBConnection): Promise<void> {
     types.endRow();
   }
   types.closeSync();
+  const buckets = await connection.createAppender('summary_buckets');
+  for (const row of summaryBuckets()) {
+    buckets.appendUTinyInt(row.bucket);
+    buckets.appendBigInt(BigInt(row.lowNs));
+    buckets.appendBigInt(BigInt(row.highNs));
+    buckets.appendDouble(row.midNs);
+    buckets.appendInteger(row.bin);
+    buckets.endRow();
+  }
+  buckets.closeSync();
+}
+
+/**
+ * The summary histogram's buckets and the value a count in each stands for:
+ * its geometric middle (bucket 0, from 0 to 1.024 µs, at 512 ns), and the
+ * baseline query's log bin of that value (8 bins per doubling).
+ */
+export function summaryBuckets(): Array<{ bucket: number; lowNs: number; highNs: number; midNs: number; bin: number }> {
+  const rows = [];
+  for (let k = 0; k < HIST_BUCKETS; k++) {
+    const lowNs = histBucketLowNs(k);
+    const highNs = histBucketLowNs(k + 1);
+    const midNs = k === 0 ? highNs / 2 : Math.sqrt(lowNs * highNs);
+    rows.push({ bucket: k, lowNs, highNs, midNs, bin: Math.floor(Math.log2(midNs) * 8) });
+  }
+  return rows;
 }
 
 /** The appenders of one load, and the file ids handed out so far. */
@@ -110,6 +136,9 @@ class TraceSink {
     private readonly pathRows: DuckDBAppender,
     private readonly fileRows: DuckDBAppender,
     private readonly eventColumns: ColumnAppender,
+    private readonly summaryColumns: ColumnAppender,
+    private readonly histColumns: ColumnAppender,
+    private readonly costRows: DuckDBAppender,
   ) {}
 
   static async create(connection: DuckDBConnection): Promise<TraceSink> {
@@ -119,6 +148,9 @@ class TraceSink {
       await connection.createAppender('paths'),
       await connection.createAppender('files'),
       await ColumnAppender.create(connection, 'events'),
+      await ColumnAppender.create(connection, 'summary_entries'),
+      await ColumnAppender.create(connection, 'summary_hist'),
+      await connection.createAppender('recorder_cost'),
     );
   }
 
@@ -131,6 +163,18 @@ class TraceSink {
       this.events += trace.events;
       this.sinceCheckpoint += trace.events;
     }
+    if (trace.kept > 0) {
+      this.eventColumns.append([new Int32Array(trace.kept).fill(traceId), ...trace.keptColumns], 0, trace.kept);
+      this.events += trace.kept;
+      this.sinceCheckpoint += trace.kept;
+    }
+    if (trace.summaries > 0) {
+      this.summaryColumns.append([new Int32Array(trace.summaries).fill(traceId), ...trace.summaryColumns], 0, trace.summaries);
+    }
+    if (trace.histRows > 0) {
+      this.histColumns.append([new Int32Array(trace.histRows).fill(traceId), ...trace.histColumns], 0, trace.histRows);
+    }
+    this.addCosts(traceId, trace);
     if (this.sinceCheckpoint >= CHECKPOINT_EVERY) await this.checkpoint();
   }
 
@@ -148,6 +192,24 @@ class TraceSink {
     this.pathRows.closeSync();
     this.fileRows.closeSync();
     this.eventColumns.close();
+    this.summaryColumns.close();
+    this.histColumns.close();
+    this.costRows.closeSync();
+  }
+
+  private addCosts(traceId: number, { costs, offsetNs }: PreparedTrace): void {
+    const a = this.costRows;
+    for (const c of costs) {
+      a.appendInteger(traceId);
+      a.appendTimestampNanoseconds(new DuckDBTimestampNanosecondsValue(BigInt.asIntN(64, c.intervalStartNs + offsetNs)));
+      a.appendUInteger(c.period);
+      a.appendUInteger(c.samples);
+      a.appendUBigInt(c.sampledNs);
+      a.appendUBigInt(c.calls);
+      a.appendUBigInt(c.syncNs);
+      a.appendUBigInt(c.syncCalls);
+      a.endRow();
+    }
   }
 
   private addTrace(traceId: number, { file, size, header: h, stats, offsetNs }: PreparedTrace): void {
@@ -178,6 +240,18 @@ class TraceSink {
     a.appendInteger(stats.incompletePaths);
     a.appendInteger(stats.unnamedEvents);
     a.appendInteger(stats.newerThanHeader);
+    a.appendInteger(h.version);
+    a.appendInteger(h.summary ? h.summaryIntervalS : 0);
+    a.appendBigInt(BigInt(stats.keptEvents ?? 0));
+    a.appendBigInt(BigInt(stats.keptInRing ?? 0));
+    a.appendBigInt(BigInt(stats.summaryEntries ?? 0));
+    a.appendBigInt(BigInt(stats.incompleteEntries ?? 0));
+    a.appendBigInt(BigInt.asIntN(64, h.namesDropped));
+    a.appendBigInt(BigInt.asIntN(64, h.alerts));
+    a.appendBigInt(BigInt.asIntN(64, h.alertsSuppressed));
+    a.appendInteger(h.alertMs | 0);
+    a.appendInteger(h.alertFactor | 0);
+    a.appendVarchar(ALERT_SINK_NAMES[h.alertSink] ?? String(h.alertSink));
     a.endRow();
   }
 

@@ -4,8 +4,8 @@
  * table order and in the table's types. It runs in a worker thread for large
  * loads (source.ts), so everything in it can be posted between threads.
  */
-import { HEADER_SIZE, RECORD_SIZE } from '../trace/layout.js';
-import { readTrace, type DecodeStats, type TraceHeader, type TracePath } from '../trace/decode.js';
+import { HEADER_SIZE, HIST_BUCKETS, RECORD_SIZE } from '../trace/layout.js';
+import { readTrace, type CostRow, type DecodeStats, type EventColumns, type SummaryColumns, type TraceHeader, type TracePath } from '../trace/decode.js';
 import type { Column } from './append.js';
 
 export interface PreparedTrace {
@@ -19,8 +19,23 @@ export interface PreparedTrace {
   /** realtime_ns - monotonic_ns. */
   offsetNs: bigint;
   events: number;
-  /** The `events` table's columns, without trace_id (the loader numbers traces). */
+  /** The `events` table's columns, without trace_id (the loader numbers traces); source 'ring'. */
   columns: Column[];
+  /** Keep-ring events the ring does not hold, as `columns` (source 'keep'). */
+  kept: number;
+  keptColumns: Column[];
+  /** The `summary_entries` table's columns, without trace_id. */
+  summaries: number;
+  summaryColumns: Column[];
+  /** The `summary_hist` table's columns (non-empty buckets), without trace_id. */
+  histRows: number;
+  histColumns: Column[];
+  costs: CostRow[];
+}
+
+/** Every column buffer of a prepared trace, to transfer between threads. */
+export function transferables(t: PreparedTrace): ArrayBuffer[] {
+  return [...new Set([...t.columns, ...t.keptColumns, ...t.summaryColumns, ...t.histColumns].map((c) => c.buffer as ArrayBuffer))];
 }
 
 export function prepareTrace(file: string): PreparedTrace {
@@ -37,11 +52,63 @@ export function prepareTrace(file: string): PreparedTrace {
     tornAt: trace.stats.torn ? HEADER_SIZE + trace.stats.slots * RECORD_SIZE : null,
     offsetNs,
     events: c.length,
-    columns: [
-      seqColumn(c.seq), c.type, c.call, c.flags, wallColumn(c.startNs, offsetNs), c.durNs,
-      c.tid, c.fd, c.pathId, c.res, c.bytes, c.writes, c.writeUs, c.ivalStartNs,
-    ],
+    columns: eventColumns(c, seqColumn(c.seq), offsetNs, 0),
+    kept: trace.kept.length,
+    keptColumns: eventColumns(trace.kept, keptSeqColumn(trace.kept.seq), offsetNs, 1),
+    summaries: trace.summaries.length,
+    summaryColumns: summaryColumns(trace.summaries, offsetNs),
+    ...histColumns(trace.summaries, offsetNs),
+    costs: trace.costs,
   };
+}
+
+/** The `events` table's columns in table order (trace_id aside); `source` 0 ring, 1 keep. */
+function eventColumns(c: EventColumns, seq: BigInt64Array, offsetNs: bigint, source: number): Column[] {
+  return [
+    seq, c.type, c.call, c.flags, wallColumn(c.startNs, offsetNs), c.durNs,
+    c.tid, c.fd, c.pathId, c.res, c.bytes, c.writes, c.writeUs, c.ivalStartNs,
+    new Uint8Array(c.length).fill(source),
+  ];
+}
+
+/** Kept events' seq: -(1 + keep-ring sequence number), so (trace_id, seq) stays unique. */
+function keptSeqColumn(seq: Float64Array): BigInt64Array {
+  const out = new BigInt64Array(seq.length);
+  for (let i = 0; i < seq.length; i++) out[i] = -1n - BigInt(seq[i]!);
+  return out;
+}
+
+function summaryColumns(s: SummaryColumns, offsetNs: bigint): Column[] {
+  return [
+    seqColumn(s.entry), s.call, s.pathId, wallColumn(s.intervalStartNs, offsetNs), s.calls, s.errors, s.alerts,
+    s.sumNs, s.maxNs, s.bytes, s.writes, s.kept,
+  ];
+}
+
+/** The non-empty histogram buckets of every entry, one row each, keyed like their entry. */
+function histColumns(s: SummaryColumns, offsetNs: bigint): { histRows: number; histColumns: Column[] } {
+  let n = 0;
+  for (let i = 0; i < s.hist.length; i++) if (s.hist[i] !== 0) n++;
+  const entry = new Float64Array(n);
+  const call = new Uint8Array(n);
+  const pathId = new Uint32Array(n);
+  const start = new BigUint64Array(n);
+  const bucket = new Uint8Array(n);
+  const count = new Uint16Array(n);
+  let k = 0;
+  for (let i = 0; i < s.length; i++) {
+    for (let b = 0; b < HIST_BUCKETS; b++) {
+      const v = s.hist[i * HIST_BUCKETS + b]!;
+      if (v === 0) continue;
+      entry[k] = s.entry[i]!;
+      call[k] = s.call[i]!;
+      pathId[k] = s.pathId[i]!;
+      start[k] = s.intervalStartNs[i]!;
+      bucket[k] = b;
+      count[k++] = v;
+    }
+  }
+  return { histRows: n, histColumns: [seqColumn(entry), call, pathId, wallColumn(start, offsetNs), bucket, count] };
 }
 
 const TWO_32 = 2 ** 32;

@@ -32,7 +32,20 @@ create or replace table traces (
   torn              integer,   -- 1 when the file ends in a partial record
   incomplete_paths  integer,
   unnamed_events    integer,
-  newer_than_header integer
+  newer_than_header integer,
+  -- format version 2 (0 or null-free defaults in version 1 files)
+  version            integer,   -- the file's format version
+  summary_interval_s integer,   -- length of a summary interval; 0 without a summary ring
+  kept_events        bigint,    -- events read from the keep ring (copies of ring events included)
+  kept_in_ring       bigint,    -- of those, copies of events the ring still holds (not loaded twice)
+  summary_entries    bigint,    -- summary-ring entries read (summaries and recorder cost)
+  incomplete_entries bigint,    -- entries skipped half-written
+  names_dropped      bigint,    -- paths that did not fit in the names region
+  alerts             bigint,    -- alert lines the recorder wrote
+  alerts_suppressed  bigint,    -- alerts not written (rate limit, or a sink that would block)
+  alert_ms           integer,   -- absolute alert threshold; 0 off
+  alert_factor       integer,   -- relative rule: this many times the file's running p99; 0 off
+  alert_sink         varchar    -- off, syslog, stderr, file
 );
 
 -- One row per path record: a trace's path id names a file.
@@ -68,7 +81,61 @@ create or replace table events (
   bytes         ubigint,       -- meaning depends on the record: recorders/FORMAT.md
   writes        uinteger,
   write_us      uinteger,
-  ival_start_ns ubigint        -- monotonic; wall = ival_start_ns + traces.offset_ns
+  ival_start_ns ubigint,       -- monotonic; wall = ival_start_ns + traces.offset_ns
+  source        enum('ring', 'keep')  -- the raw ring, or only the keep ring (format v2; a kept
+                                      -- copy of a ring event is not loaded again). A kept event's
+                                      -- seq is -(1 + its keep-ring sequence number)
+);
+
+-- Format v2: one row per summary-ring entry (recorders/FORMAT.md, "The summary ring"):
+-- per interval, file and call kind. One (interval, file, kind) may have several entries;
+-- queries/15_summaries.sql adds them up and names the file.
+create or replace table summary_entries (
+  trace_id          integer,
+  entry             bigint,        -- the entry's number in its trace
+  call              utinyint,      -- sync kind (calls)
+  path_id           uinteger,      -- 0 when the calls had no file
+  start             timestamp_ns,  -- wall-clock start of the interval
+  calls             uinteger,
+  errors            uinteger,
+  alerts            uinteger,
+  sum_ns            ubigint,
+  max_ns            ubigint,
+  bytes             ubigint,
+  writes            uinteger,
+  kept              uinteger
+);
+
+-- The entries' latency histograms, long format: one row per non-empty bucket.
+create or replace table summary_hist (
+  trace_id integer,
+  entry    bigint,      -- summary_entries.entry
+  call     utinyint,
+  path_id  uinteger,
+  start    timestamp_ns,
+  bucket   utinyint,    -- 0..55: summary_buckets
+  n        usmallint
+);
+
+-- The 56 half-octave buckets of the summary histograms (FORMAT.md, "Summary histogram").
+create or replace table summary_buckets (
+  bucket  utinyint,
+  low_ns  bigint,     -- lower bound (inclusive)
+  high_ns bigint,     -- upper bound (exclusive); bucket 55 holds everything above its low_ns
+  mid_ns  double,     -- the value a count stands for: the geometric middle (512 ns for bucket 0)
+  bin     integer     -- the baseline query's log bin of mid_ns: floor(log2(mid_ns) * 8)
+);
+
+-- Format v2: the recorder's measure of its own cost, one row per cost entry.
+create or replace table recorder_cost (
+  trace_id   integer,
+  start      timestamp_ns,  -- wall-clock start of the interval
+  period     uinteger,      -- one call in this many was measured
+  samples    uinteger,      -- calls measured
+  sampled_ns ubigint,       -- recorder time in those calls, the real call excluded
+  calls      ubigint,       -- intercepted calls
+  sync_ns    ubigint,       -- time spent in sync calls
+  sync_calls ubigint
 );
 
 -- Names of the sync call kinds: the by_kind keys.
