@@ -23,6 +23,12 @@
 --   interval_ms         from then to this sync
 --   bytes, writes       written in the interval
 --   write_ms            time spent in those writes (estimated when write_time_sampled)
+--   path_id             the trace's path id (0 when the call had no file)
+--   source              'ring' (the raw ring) or 'keep' (format v2: only in the keep ring,
+--                       which holds failed, alerted and outlier syncs long after the ring
+--                       rotated; a biased sample, never part of a baseline)
+--   alerted             the recorder raised an alert for it (flag 0x20)
+--   alert_suppressed    ... and its alert line was not written (flag 0x40)
 
 with
 
@@ -86,7 +92,11 @@ final as (
     case when closes_interval then bytes end as bytes,
     case when closes_interval then writes end as writes,
     case when closes_interval then write_us / 1e3 end as write_ms,
-    (flags & 1) <> 0 as write_time_sampled
+    (flags & 1) <> 0 as write_time_sampled,
+    path_id,
+    source::varchar as source,
+    (flags & 32) <> 0 as alerted,
+    (flags & 64) <> 0 as alert_suppressed
   from with_kind
 )
 
