@@ -2,7 +2,7 @@
 --
 -- purpose:    Counts over every trace loaded, for summaries and the report's header;
 --             sync counts are added up from file_stats rather than counted again.
--- inputs:     file_stats, traces
+-- inputs:     file_stats, traces, intervals, summaries
 -- parameters: none
 -- output:
 --   calls, by_kind, errors  as in file_stats, over all files
@@ -11,6 +11,15 @@
 --                        without syncs)
 --   processes            distinct (host, boot_id, pid) among the traces
 --   hosts, traces        distinct hosts; trace files
+--   ring_calls           calls the raw rings hold (the recent detail; = calls for version 1)
+--   kept_calls           calls only the keep rings hold (format v2)
+--   alerts_written, alerts_suppressed
+--                        alert lines the recorders wrote, and alerts they did not write
+--                        (traces' header counters; 0 for version 1)
+--   alert_calls          calls flagged as alerted among the loaded events
+--   history_start, history_end
+--                        the summarized history: first interval's start, last one's end
+--                        (null without summaries)
 
 with
 
@@ -39,8 +48,23 @@ processes as (
   select
     count(distinct host || chr(0) || boot_id || chr(0) || pid) as processes,
     count(distinct host) as hosts,
-    count(*) as traces
+    count(*) as traces,
+    coalesce(sum(alerts), 0)::bigint as alerts_written,
+    coalesce(sum(alerts_suppressed), 0)::bigint as alerts_suppressed
   from traces
+),
+
+details as (
+  select
+    count_if(source = 'ring') as ring_calls,
+    count_if(source = 'keep') as kept_calls,
+    count_if(alerted) as alert_calls
+  from intervals
+),
+
+history as (
+  select min(start) as history_start, max(finish) as history_end
+  from summaries
 ),
 
 final as (
@@ -53,8 +77,15 @@ final as (
     syncs.last_end,
     processes.processes,
     processes.hosts,
-    processes.traces
-  from syncs, by_kind, processes
+    processes.traces,
+    details.ring_calls,
+    details.kept_calls,
+    processes.alerts_written,
+    processes.alerts_suppressed,
+    details.alert_calls,
+    history.history_start,
+    history.history_end
+  from syncs, by_kind, processes, details, history
 )
 
 select * from final

@@ -2,7 +2,7 @@
 --
 -- purpose:    One row per trace file: the process it recorded and how complete the
 --             record is (records present, records the recorder dropped, a torn end).
--- inputs:     traces, events
+-- inputs:     traces, events, summaries, recorder_cost
 -- parameters: none
 -- output:
 --   trace_id, file       the trace file
@@ -12,8 +12,17 @@
 --   events, syncs        event records; sync events among them
 --   dropped              records the recorder could not write
 --   torn                 1 when the file ends in a partial record
---   start, finish        from its first event's start to its last event's end; null
---                        when it holds no event
+--   start, finish        from its first event's start to its last event's end in the raw
+--                        ring; null when it holds no event
+--   version              format version
+--   kept                 events only its keep ring holds (format v2)
+--   alerts, alerts_suppressed
+--                        alert lines written, and not written (header counters)
+--   summaries            summary intervals (per file and kind) it holds
+--   history_start, history_end
+--                        its summarized history; null without summaries
+--   summary_interval_s   length of a summary interval (0 without a summary ring)
+--   cost_entries         recorder-cost entries
 
 with
 
@@ -24,6 +33,26 @@ spans as (
     min(start) as start,
     make_timestamp_ns(max(epoch_ns(start) + dur_ns)) as finish
   from events
+  where source = 'ring'
+  group by trace_id
+),
+
+kept as (
+  select trace_id, count(*) as kept
+  from events
+  where source = 'keep'
+  group by trace_id
+),
+
+history as (
+  select trace_id, count(*) as summaries, min(start) as history_start, max(finish) as history_end
+  from summaries
+  group by trace_id
+),
+
+costs as (
+  select trace_id, count(*) as cost_entries
+  from recorder_cost
   group by trace_id
 ),
 
@@ -43,9 +72,21 @@ final as (
     traces.dropped,
     traces.torn,
     spans.start,
-    spans.finish
+    spans.finish,
+    traces.version,
+    coalesce(kept.kept, 0) as kept,
+    traces.alerts,
+    traces.alerts_suppressed,
+    coalesce(history.summaries, 0) as summaries,
+    history.history_start,
+    history.history_end,
+    traces.summary_interval_s,
+    coalesce(costs.cost_entries, 0) as cost_entries
   from traces
   left join spans using (trace_id)
+  left join kept using (trace_id)
+  left join history using (trace_id)
+  left join costs using (trace_id)
   order by traces.trace_id
 )
 

@@ -1,7 +1,8 @@
 -- heat: sync latency per file and time bucket, for the report's heat map.
 --
 -- purpose:    For the $heat_files files with the slowest p99, per bucket of
---             $heat_bucket_ns: how many syncs, and how slow.
+--             $heat_bucket_ns: how many syncs, and how slow. The raw rings' syncs only
+--             (the recent detail; kept events from long before are in the tables).
 -- inputs:     intervals, file_stats
 -- parameters: $heat_bucket_ns, $heat_files
 -- output:
@@ -29,6 +30,7 @@ final as (
     max(latency_ms) as max_ms
   from intervals
   semi join hottest using (host, path)
+  where source = 'ring'
   group by all
   order by host, path, bucket
 )

@@ -3,7 +3,8 @@
 -- purpose:    The outliers (failed calls among them), the $max_outliers worst when
 --             there are more, and an even sample of the other syncs: about $max_points
 --             of them, picked by a hash of the event so the same data always gives the
---             same sample.
+--             same sample. The raw rings' syncs only (the recent detail): kept events
+--             from before the ring (format v2) are in the tables and the long-range chart.
 -- inputs:     intervals, baselines, outliers
 -- parameters: $bucket_ns, $max_points, $max_outliers
 -- output:
@@ -15,7 +16,7 @@
 with
 
 normal_count as (
-  select (select count(*) from intervals) - (select count(*) from outliers) as n
+  select (select count(*) from intervals where source = 'ring') - (select count(*) from outliers where source = 'ring') as n
 ),
 
 stride as (
@@ -27,7 +28,7 @@ sampled as (
   select intervals.*
   from intervals
   anti join outliers using (trace_id, seq)
-  where hash(intervals.trace_id, intervals.seq) % (select every from stride) = 0
+  where intervals.source = 'ring' and hash(intervals.trace_id, intervals.seq) % (select every from stride) = 0
 ),
 
 normal_points as (
@@ -52,7 +53,7 @@ outlier_points as (
     true as outlier,
     failed
   from outliers
-  where rank <= $max_outliers
+  where rank <= $max_outliers and source = 'ring'
 ),
 
 final as (
