@@ -6,12 +6,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { QUERIES_DIR, queries } from '../../src/db/queries.js';
 
-const LOADED = ['events', 'traces', 'paths', 'files', 'calls', 'event_types'];
+const LOADED = ['events', 'traces', 'paths', 'files', 'calls', 'event_types', 'summary_entries', 'summary_hist', 'summary_buckets', 'recorder_cost'];
 
 test('the queries, in order', () => {
   assert.equal(queries().map((q) => q.file), [
-    '10_intervals.sql', '20_baselines.sql', '30_outliers.sql', '40_incidents.sql', '50_file_stats.sql',
-    '55_totals.sql', '60_trace_info.sql', '70_heat.sql', '80_points.sql',
+    '10_intervals.sql', '15_summaries.sql', '20_baselines.sql', '30_outliers.sql', '40_incidents.sql', '50_file_stats.sql',
+    '55_totals.sql', '60_trace_info.sql', '62_daily.sql', '64_alerts.sql', '66_overhead.sql', '70_heat.sql', '80_points.sql',
   ]);
 });
 
