@@ -3,19 +3,21 @@
  * the query layer fills it, the renderer only draws it.
  */
 import type {
-  ReportData, ReportFailure, ReportHeatCell, ReportIncident, ReportOutlier, ReportPoint,
+  ReportAlerts, ReportData, ReportFailure, ReportHeatCell, ReportHistory, ReportIncident, ReportOutlier, ReportOverhead, ReportPoint,
 } from '../report/data.js';
+import { countAlerts, dailyLatency, overhead, readAlerts } from './history.js';
 import { DEFAULT_REPORT_PARAMS, bindings as paramBindings, type AnalysisParams } from './params.js';
 import type { Bindings } from './queries.js';
 import { readIncidents, readOutliers, countOutliers, type Outlier } from './outliers.js';
 import type { Session } from './session.js';
-import { fileSummaries, totals, traceInfo } from './summary.js';
+import { fileSummaries, totals, traceInfo, type Totals } from './summary.js';
 import { errnoName, isoFromNs, num, numOrNull } from './values.js';
 
 /** How much of each list the report carries; the counts in `totals` are complete. */
 export const REPORT_LIMITS = {
   outliers: 200,
   failures: 200,
+  alerts: 200,
   /** Heat-map buckets across the data's time range, about. */
   heatBuckets: 120,
 };
@@ -34,6 +36,12 @@ export async function reportData(session: Session, params: AnalysisParams, now =
   const incidents = await readIncidents(session, b);
   const outlierCount = await countOutliers(session, b);
   const points = await readPoints(session, b, manyHosts);
+  const history = await readHistory(session, b, sums, manyHosts);
+  const alerts = await readAlertSummary(session, b, sums);
+  const cost = await overhead(session, b);
+  const costOut: ReportOverhead | null = cost && cost.nsPerCall !== null
+    ? { nsPerCall: cost.nsPerCall, syncShare: cost.syncShare, samples: cost.samples, calls: cost.calls }
+    : null;
   return {
     generatedAt: now.toISOString(),
     traces: traces.map((t) => ({
@@ -55,9 +63,10 @@ export async function reportData(session: Session, params: AnalysisParams, now =
     files: files.map((f) => ({
       path: f.path, host: f.host, calls: f.calls, byKind: f.byKind, errors: f.errors,
       bytes: f.bytes, p50Ms: f.p50Ms, p99Ms: f.p99Ms, maxMs: f.maxMs,
+      ...(f.ringCalls !== f.calls ? { ringCalls: f.ringCalls } : {}),
     })),
     points,
-    pointsOmitted: Math.max(0, sums.calls - points.length),
+    pointsOmitted: Math.max(0, sums.ringCalls - points.length),
     heat: await readHeat(session, b, manyHosts),
     heatBucketSeconds,
     incidents: incidents.map((i): ReportIncident => ({ ...i })),
@@ -69,6 +78,39 @@ export async function reportData(session: Session, params: AnalysisParams, now =
       margin: params.margin,
       minHistory: params.minHistory,
     },
+    history,
+    alerts,
+    overhead: costOut,
+  };
+}
+
+/** The daily latency of the summarized history, or null when the traces hold no summaries. */
+async function readHistory(session: Session, b: Bindings, sums: Totals, withHost: boolean): Promise<ReportHistory | null> {
+  if (!sums.historyStart || !sums.historyEnd) return null;
+  const days = await dailyLatency(session, b);
+  return {
+    start: sums.historyStart,
+    end: sums.historyEnd,
+    summarizedCalls: Math.max(0, sums.calls - sums.ringCalls),
+    ringCalls: sums.ringCalls,
+    days: days.map((d) => ({
+      path: d.path, ...(withHost ? { host: d.host } : {}), day: d.day, calls: d.calls, p50Ms: d.p50Ms, p99Ms: d.p99Ms, maxMs: d.maxMs,
+    })),
+  };
+}
+
+/** The alerts, or null when no trace was recorded with alerts (no counters, no flagged call). */
+async function readAlertSummary(session: Session, b: Bindings, sums: Totals): Promise<ReportAlerts | null> {
+  if (sums.alertsWritten === 0 && sums.alertsSuppressed === 0 && sums.alertCalls === 0) return null;
+  const list = await readAlerts(session, b, REPORT_LIMITS.alerts);
+  return {
+    written: sums.alertsWritten,
+    suppressed: sums.alertsSuppressed,
+    total: await countAlerts(session, b),
+    list: list.map((a) => ({
+      start: a.start, path: a.path, host: a.host, pid: a.pid, exe: a.exe, kind: a.kind, latencyMs: a.latencyMs,
+      error: a.errnoName, suppressed: a.suppressed, source: a.source,
+    })),
   };
 }
 

@@ -17,6 +17,11 @@ export interface FileSummary {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** Calls the raw ring holds (the recent detail); the rest are only summarized (format v2). */
+  ringCalls: number;
+  summarizedCalls: number;
+  /** p50/p99 read off summary histograms (within 1.22x) rather than exact. */
+  approximate: boolean;
 }
 
 export interface Totals {
@@ -30,6 +35,16 @@ export interface Totals {
   /** First sync's start and last sync's end, ISO 8601; null without syncs. */
   start: string | null;
   end: string | null;
+  /** Format v2: calls the raw rings hold, calls only the keep rings hold. */
+  ringCalls: number;
+  keptCalls: number;
+  /** Alert lines the recorders wrote and did not write (header counters), and alerted calls loaded. */
+  alertsWritten: number;
+  alertsSuppressed: number;
+  alertCalls: number;
+  /** The summarized history, ISO 8601; null without summaries. */
+  historyStart: string | null;
+  historyEnd: string | null;
 }
 
 export interface TraceInfo {
@@ -47,6 +62,17 @@ export interface TraceInfo {
   torn: number;
   start: string | null;
   end: string | null;
+  version: number;
+  /** Events only the keep ring holds. */
+  kept: number;
+  alerts: number;
+  alertsSuppressed: number;
+  /** Summary intervals (per file and kind), and the history they span. */
+  summaries: number;
+  historyStart: string | null;
+  historyEnd: string | null;
+  summaryIntervalS: number;
+  costEntries: number;
 }
 
 /** Files, slowest p99 first. */
@@ -63,13 +89,16 @@ export async function fileSummaries(session: Session, bindings: Bindings): Promi
     p50Ms: num(r.p50_ms),
     p99Ms: num(r.p99_ms),
     maxMs: num(r.max_ms),
+    ringCalls: num(r.ring_calls),
+    summarizedCalls: num(r.summarized_calls),
+    approximate: Boolean(r.approximate),
   }));
 }
 
 export async function totals(session: Session, bindings: Bindings): Promise<Totals> {
   await session.build(['totals'], bindings);
   const [r] = await session.rows(
-    'select *, epoch_ns(first_start) as start_ns, epoch_ns(last_end) as end_ns from totals');
+    'select *, epoch_ns(first_start) as start_ns, epoch_ns(last_end) as end_ns, epoch_ns(history_start) as hs_ns, epoch_ns(history_end) as he_ns from totals');
   return {
     calls: num(r!.calls),
     byKind: record(r!.by_kind),
@@ -80,13 +109,20 @@ export async function totals(session: Session, bindings: Bindings): Promise<Tota
     traces: num(r!.traces),
     start: isoFromNs(r!.start_ns),
     end: isoFromNs(r!.end_ns),
+    ringCalls: num(r!.ring_calls),
+    keptCalls: num(r!.kept_calls),
+    alertsWritten: num(r!.alerts_written),
+    alertsSuppressed: num(r!.alerts_suppressed),
+    alertCalls: num(r!.alert_calls),
+    historyStart: isoFromNs(r!.hs_ns),
+    historyEnd: isoFromNs(r!.he_ns),
   };
 }
 
 export async function traceInfo(session: Session, bindings: Bindings): Promise<TraceInfo[]> {
   await session.build(['trace_info'], bindings);
   const rows = await session.rows(
-    'select *, epoch_ns(start) as start_ns, epoch_ns(finish) as end_ns from trace_info order by trace_id');
+    'select *, epoch_ns(start) as start_ns, epoch_ns(finish) as end_ns, epoch_ns(history_start) as hs_ns, epoch_ns(history_end) as he_ns from trace_info order by trace_id');
   return rows.map((r) => ({
     file: String(r.file),
     host: String(r.host),
@@ -102,6 +138,15 @@ export async function traceInfo(session: Session, bindings: Bindings): Promise<T
     torn: num(r.torn),
     start: isoFromNs(r.start_ns),
     end: isoFromNs(r.end_ns),
+    version: num(r.version),
+    kept: num(r.kept),
+    alerts: num(r.alerts),
+    alertsSuppressed: num(r.alerts_suppressed),
+    summaries: num(r.summaries),
+    historyStart: isoFromNs(r.hs_ns),
+    historyEnd: isoFromNs(r.he_ns),
+    summaryIntervalS: num(r.summary_interval_s),
+    costEntries: num(r.cost_entries),
   }));
 }
 

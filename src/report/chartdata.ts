@@ -40,6 +40,8 @@ export interface ChartData {
   /** Estimated calls per latency bin: bin i spans 10^(i/binsPerDecade) ms onwards. */
   hist: { f: number[]; bin: number[]; n: number[] };
   binsPerDecade: number;
+  /** Format v2, the long-range chart: per file and UTC day (epoch ms), p50 and p99 and calls. */
+  history: { f: number[]; t: number[]; p50: number[]; p99: number[]; n: number[] };
 }
 
 /** What the page says about how the charts were cut down. */
@@ -53,6 +55,9 @@ export interface ChartNotes {
   pointsShown: number;
   omittedNormal: number;
   omittedAbnormal: number;
+  /** Files with daily history, and how many of them the long-range chart draws. */
+  historyFiles: number;
+  historyShown: number;
 }
 
 export const BINS_PER_DECADE = 4;
@@ -111,6 +116,7 @@ function indexFiles(data: ReportData): FileIndex {
     if (p.outlier) info.outliers += 1;
     if (isAbnormal(p)) info.abnormal += 1;
   }
+  for (const d of data.history?.days ?? []) index.find(d.path, d.host);
   index.rank();
   return index;
 }
@@ -174,6 +180,7 @@ export function chartData(data: ReportData, limits: Limits): { chart: ChartData;
 
   const heatOut = heatCells(data, index, limits, t0, fileNo);
   const hist = histogram(thinned.points, index, limits.histFiles, fileNo);
+  const historyOut = history(data, index, limits.timeFiles, fileNo);
 
   return {
     chart: {
@@ -185,6 +192,7 @@ export function chartData(data: ReportData, limits: Limits): { chart: ChartData;
       heatBucketMs: heatOut.bucketMs,
       hist,
       binsPerDecade: BINS_PER_DECADE,
+      history: historyOut.history,
     },
     notes: {
       files: index.all.length,
@@ -195,8 +203,36 @@ export function chartData(data: ReportData, limits: Limits): { chart: ChartData;
       pointsShown: thinned.points.length,
       omittedNormal: thinned.omittedNormal + data.pointsOmitted,
       omittedAbnormal: thinned.omittedAbnormal,
+      historyFiles: historyOut.files,
+      historyShown: historyOut.shown,
     },
   };
+}
+
+/**
+ * The long-range chart's rows: each day of the files with history, the
+ * `maxFiles` best-ranked of them (the same order as the other charts).
+ */
+function history(
+  data: ReportData,
+  index: FileIndex,
+  maxFiles: number,
+  fileNo: (info: FileInfo) => number,
+): { history: ChartData['history']; files: number; shown: number } {
+  const out: ChartData['history'] = { f: [], t: [], p50: [], p99: [], n: [] };
+  const days = data.history?.days ?? [];
+  const withHistory = [...new Set(days.map((d) => index.find(d.path, d.host)))].sort((a, b) => a.rank - b.rank);
+  const shown = new Set(withHistory.slice(0, maxFiles));
+  for (const d of days) {
+    const info = index.find(d.path, d.host);
+    if (!shown.has(info)) continue;
+    out.f.push(fileNo(info));
+    out.t.push(Date.parse(`${d.day}T00:00:00Z`));
+    out.p50.push(round(d.p50Ms, 4));
+    out.p99.push(round(d.p99Ms, 4));
+    out.n.push(d.calls);
+  }
+  return { history: out, files: withHistory.length, shown: shown.size };
 }
 
 /**
@@ -278,7 +314,7 @@ function histogram(
     const abnormal = isAbnormal(p);
     const weight = abnormal
       ? info.abnormal / (keptAbnormal.get(info) ?? 1)
-      : Math.max(1, ((info.stats?.calls ?? 0) - info.abnormal) / (keptNormal.get(info) ?? 1));
+      : Math.max(1, ((info.stats?.ringCalls ?? info.stats?.calls ?? 0) - info.abnormal) / (keptNormal.get(info) ?? 1));
     const bin = Math.floor(Math.log10(Math.max(p.latencyMs, 1e-4)) * BINS_PER_DECADE + 1e-9);
     const f = fileNo(info);
     const key = `${f}:${bin}`;

@@ -69,8 +69,19 @@ export const CLIENT_SCRIPT = `(function () {
     return rows;
   }
 
+  function history() {
+    var h = data.history, rows = [];
+    if (!h) return rows;
+    for (var i = 0; i < h.f.length; i++) {
+      var f = files[h.f[i]], day = utc(h.t[i]).slice(0, 10);
+      rows.push({ file: f.label, path: f.path, rank: f.rank, t: h.t[i], day: day, q: 'p50', ms: Math.max(h.p50[i], 0.001), calls: h.n[i] });
+      rows.push({ file: f.label, path: f.path, rank: f.rank, t: h.t[i], day: day, q: 'p99', ms: Math.max(h.p99[i], 0.001), calls: h.n[i] });
+    }
+    return rows;
+  }
+
   // Each view gets rows of its own: Vega tags the objects it ingests.
-  var datasets = { points: points, heat: heat, hist: hist };
+  var datasets = { points: points, heat: heat, hist: hist, history: history };
   var pending = [];
   Object.keys(specs).forEach(function (id) {
     var el = document.getElementById(id);

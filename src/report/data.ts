@@ -31,6 +31,70 @@ export interface ReportData {
   failures: ReportFailure[];
   /** Parameters the analysis ran with, shown in the report's footer. */
   params: { windowSeconds: number; thresholdMs: number; margin: number; minHistory: number };
+  /** Format v2: the summarized history, when the traces hold summaries (absent or null otherwise). */
+  history?: ReportHistory | null;
+  /** Format v2: the alerts the recorder raised, when its traces say it could (absent or null otherwise). */
+  alerts?: ReportAlerts | null;
+  /** Format v2: the recorder's cost, when the traces hold cost entries (absent or null otherwise). */
+  overhead?: ReportOverhead | null;
+}
+
+export interface ReportHistory {
+  /** The summarized span: first interval's start, last one's end. */
+  start: string;
+  end: string;
+  /** Per file and UTC day, from the summary histograms. */
+  days: ReportDay[];
+  /** Calls that only the summaries hold (the raw rings rotated them away). */
+  summarizedCalls: number;
+  /** Calls the raw rings hold. */
+  ringCalls: number;
+}
+
+export interface ReportDay {
+  path: string;
+  /** The host, when the data spans several (as in ReportPoint). */
+  host?: string;
+  /** YYYY-MM-DD (UTC). */
+  day: string;
+  calls: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+export interface ReportAlerts {
+  /** Alert lines the recorders wrote, and alerts they did not write (their header counters). */
+  written: number;
+  suppressed: number;
+  /** Alerted calls the traces hold (the keep ring holds every one it had room for). */
+  total: number;
+  /** The alerted calls, in time order (capped). */
+  list: ReportAlert[];
+}
+
+export interface ReportAlert {
+  start: string;
+  path: string;
+  host: string;
+  pid: number;
+  exe: string;
+  kind: string;
+  latencyMs: number;
+  /** The errno name when the call failed. */
+  error: string | null;
+  suppressed: boolean;
+  /** 'keep' when only the keep ring holds it (from before the raw ring's span). */
+  source: 'ring' | 'keep';
+}
+
+export interface ReportOverhead {
+  /** The recorder's own time per intercepted call, in ns. */
+  nsPerCall: number;
+  /** That time for every intercepted call, as a share of the time spent in sync calls (0.04 = 4%). */
+  syncShare: number | null;
+  samples: number;
+  calls: number;
 }
 
 export interface ReportTrace {
@@ -67,6 +131,8 @@ export interface ReportFile {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** Calls the raw ring holds (what the charts draw from), when not all of `calls` (format v2). */
+  ringCalls?: number;
 }
 
 export interface ReportPoint {

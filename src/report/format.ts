@@ -136,3 +136,9 @@ export function shortPath(path: string, max = 44): string {
 export function plural(n: number, one: string, many = one + 's'): string {
   return `${count(n)} ${n === 1 ? one : many}`;
 }
+
+/** A share as a percentage: `0.04` → `4%`, `0.000123` → `0.012%`. */
+export function percent(share: number | null | undefined): string {
+  if (share === null || share === undefined || !Number.isFinite(share)) return '—';
+  return `${sig(share * 100, 2)}%`;
+}

@@ -12,13 +12,13 @@ import type { ReportData } from './data.js';
 import { runtime } from './assets.js';
 import { chartData, type ChartNotes } from './chartdata.js';
 import { CLIENT_SCRIPT } from './client.js';
-import { bytes, count, duration, plural, time } from './format.js';
+import { bytes, count, duration, plural, time, timeAfter } from './format.js';
 import { DEFAULT_LIMITS, MAX_REPORT_BYTES, shrink, type Limits } from './guard.js';
 import { cspHash, esc, scriptJson } from './html.js';
 import { STYLE } from './style.js';
 import { compiledSpecs } from './specs.js';
 import { summary, verdict } from './summary.js';
-import { failuresTable, filesTable, incidentsTable, outliersTable, tracesTable } from './tables.js';
+import { alertsTable, failuresTable, filesTable, incidentsTable, outliersTable, tracesTable } from './tables.js';
 
 /** Ever smaller limits, tried in turn until the page fits. */
 const SHRINK_STEPS = [1, 0.5, 0.25, 0.125, 1 / 16, 1 / 64];
@@ -48,8 +48,10 @@ export function contentSecurityPolicy(scripts: string[], style: string): string 
 const SECTIONS: Array<[id: string, title: string]> = [
   ['incidents', 'Incidents'],
   ['failures', 'Failed calls'],
+  ['alerts', 'Alerts'],
   ['heat', 'Heat map'],
   ['latency', 'Latency over time'],
+  ['history', 'Long-range history'],
   ['outliers', 'Top outliers'],
   ['bytes', 'Latency and bytes'],
   ['distribution', 'Distribution'],
@@ -60,6 +62,13 @@ const SECTIONS: Array<[id: string, title: string]> = [
 function section(id: string, body: string): string {
   const title = SECTIONS.find(([sid]) => sid === id)?.[1] ?? id;
   return `<section id="${id}">\n<h2>${esc(title)}</h2>\n${body}\n</section>`;
+}
+
+/** Sections that only traces in format v2 with the data for them have. */
+function present(data: ReportData, id: string): boolean {
+  if (id === 'alerts') return Boolean(data.alerts);
+  if (id === 'history') return Boolean(data.history);
+  return true;
 }
 
 function chart(id: string, note: string, hasData: boolean, empty: string): string {
@@ -85,7 +94,7 @@ function charts(
   data: ReportData,
   notes: ChartNotes,
   chartIds: Set<string>,
-): { latency: string; heat: string; bytes: string; distribution: string } {
+): { latency: string; heat: string; bytes: string; distribution: string; history: string } {
   const hasPoints = notes.pointsShown > 0;
   const noCalls = 'No sync calls to draw.';
   const merged = notes.heatMerge > 1 ? ` Each drawn bucket merges ${count(notes.heatMerge)} analysis buckets; a cell shows the highest p99 among them.` : '';
@@ -93,7 +102,9 @@ function charts(
   const show = (id: string) => chartIds.add(id);
   if (hasPoints) ['chart-latency', 'chart-scatter', 'chart-dist'].forEach(show);
   if (data.heat.length) show('chart-heat');
+  if (notes.historyShown > 0) show('chart-history');
   return {
+    history: data.history ? historyChart(data, notes) : '',
     latency: chart(
       'chart-latency',
       `${esc(topFilesNote(notes.timeFiles, notes.files))} Log scale. Shaded band: the file's baseline from median to p99; ` +
@@ -125,6 +136,19 @@ function charts(
   };
 }
 
+function historyChart(data: ReportData, notes: ChartNotes): string {
+  const h = data.history!;
+  const files = notes.historyShown < notes.historyFiles
+    ? `the ${count(notes.historyShown)} top files of ${plural(notes.historyFiles, 'file')} with history`
+    : plural(notes.historyFiles, 'file');
+  const note =
+    `Daily p50 and p99 latency per file from <b>${esc(time(h.start))}</b> to <b>${esc(timeAfter(h.start, h.end))}</b>, ` +
+    `read off the recorder's per-minute summary histograms (half-octave buckets: within 1.22× of the true latency); ` +
+    `${esc(files)}, log scale. ${plural(h.summarizedCalls, 'call')} are only summarized (the raw ring rotated them away); ` +
+    `the charts above draw the ${plural(h.ringCalls, 'call')} the raw ring holds.`;
+  return chart('chart-history', note, notes.historyShown > 0, 'No summarized day to draw.');
+}
+
 function footer(data: ReportData, vegaVersion: string): string {
   const p = data.params;
   return (
@@ -147,7 +171,8 @@ export function renderWithLimits(data: ReportData, limits: Limits = DEFAULT_LIMI
   );
   const scripts = [rt.vega, rt.interpreter, CLIENT_SCRIPT];
   const title = `fsync report · ${verdict(data)}${data.range ? ` · ${time(data.range.start).slice(0, 16)} UTC` : ''}`;
-  const nav = SECTIONS.map(([id, t]) => `<li><a href="#${id}">${esc(t)}</a></li>`).join('');
+  const nav = SECTIONS.filter(([id]) => present(data, id)).map(([id, t]) => `<li><a href="#${id}">${esc(t)}</a></li>`).join('');
+  const optional = (id: string, body: string) => (present(data, id) ? `${section(id, body)}\n` : '');
 
   return `<!doctype html>
 <html lang="en">
@@ -165,9 +190,9 @@ export function renderWithLimits(data: ReportData, limits: Limits = DEFAULT_LIMI
 ${summary(data)}
 ${section('incidents', incidentsTable(data, limits))}
 ${section('failures', failuresTable(data, limits))}
-${section('heat', c.heat)}
+${optional('alerts', alertsTable(data, limits))}${section('heat', c.heat)}
 ${section('latency', c.latency)}
-${section('outliers', outliersTable(data, limits))}
+${optional('history', c.history)}${section('outliers', outliersTable(data, limits))}
 ${section('bytes', c.bytes)}
 ${section('distribution', c.distribution)}
 ${section('files', filesTable(data, limits))}

@@ -9,7 +9,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { Config } from 'vega-lite/types_unstable/config.js';
 import { vegaLiteCompile } from './vegalite.js';
 
-export const CHART_IDS = ['chart-latency', 'chart-heat', 'chart-scatter', 'chart-dist'] as const;
+export const CHART_IDS = ['chart-latency', 'chart-heat', 'chart-scatter', 'chart-dist', 'chart-history'] as const;
 export type ChartId = (typeof CHART_IDS)[number];
 
 /** Width of a full-width plot area, in CSS pixels (a section is 1080 px wide inside; axes take the rest). */
@@ -278,6 +278,60 @@ export function distributionSpec(): TopLevelSpec {
   } as TopLevelSpec;
 }
 
+/** The long-range chart: per file (top files), daily p50 and p99 over the summarized history, log scale. */
+export function historySpec(files: number): TopLevelSpec {
+  const y = {
+    field: 'ms',
+    type: 'quantitative',
+    title: 'latency',
+    scale: { type: 'log' },
+    axis: { labelExpr: MS_LABEL, values: MS_TICKS, grid: true },
+  } as const;
+  const x = {
+    field: 't',
+    type: 'temporal',
+    title: 'day (UTC)',
+    scale: { type: 'utc' },
+    axis: { format: '%Y-%m-%d', labelOverlap: true, tickCount: 8 },
+  } as const;
+  const color = {
+    field: 'q',
+    type: 'nominal',
+    title: null,
+    scale: { domain: ['p50', 'p99'], range: [COLORS.p50, COLORS.p99] },
+    legend: { orient: 'top', direction: 'horizontal' },
+  } as const;
+  return {
+    data: { name: 'history' },
+    transform: [{ filter: `datum.rank <= ${files}` }],
+    facet: {
+      row: { field: 'file', type: 'nominal', title: null, sort: { field: 'rank', op: 'min' }, header: FILE_HEADER },
+    },
+    spacing: 10,
+    spec: {
+      width: WIDTH,
+      height: 110,
+      layer: [
+        { mark: { type: 'line', strokeWidth: 1.5, aria: false }, encoding: { x, y, color, detail: { field: 'q', type: 'nominal' } } },
+        {
+          mark: { type: 'point', filled: true, size: 28, aria: false },
+          encoding: {
+            x, y, color,
+            tooltip: [
+              { field: 'path', type: 'nominal', title: 'file' },
+              { field: 'day', type: 'nominal', title: 'day (UTC)' },
+              { field: 'q', type: 'nominal', title: 'percentile' },
+              { field: 'ms', type: 'quantitative', title: 'latency (ms)', format: ',.4~g' },
+              { field: 'calls', type: 'quantitative', title: 'sync calls that day', format: ',d' },
+            ],
+          },
+        },
+      ],
+    },
+    resolve: { scale: { x: 'shared', y: 'shared' } },
+  } as TopLevelSpec;
+}
+
 /** Vega-Lite's warnings mean a spec is not what it says: fail instead of printing them. */
 function strictLogger(id: string) {
   const fail = (...args: unknown[]) => {
@@ -308,6 +362,7 @@ export function compiledSpecs(options: SpecOptions): Record<ChartId, unknown> {
     'chart-heat': heatSpec(),
     'chart-scatter': scatterSpec(),
     'chart-dist': distributionSpec(),
+    'chart-history': historySpec(options.timeFiles),
   };
   const compile = vegaLiteCompile();
   const out = {} as Record<ChartId, unknown>;

@@ -38,8 +38,8 @@ h2 { font-size: 19px; margin: 0 0 4px; font-weight: 620; }
 .lede { font-size: 16.5px; margin: 0 0 6px; max-width: 70em; }
 .worst { background: var(--red-bg); border-radius: 6px; padding: 10px 14px; margin: 12px 0 4px; font-size: 15.5px; }
 .summary.warn .worst { background: var(--amber-bg); }
-.stats { display: grid; grid-template-columns: repeat(auto-fit, minmax(120px, 1fr)); gap: 10px; margin: 16px 0 0; }
-.stat { border: 1px solid var(--line); border-radius: 6px; padding: 6px 12px; }
+.stats { display: flex; flex-wrap: wrap; gap: 10px; margin: 16px 0 0; }
+.stat { flex: 1 0 120px; border: 1px solid var(--line); border-radius: 6px; padding: 6px 12px; }
 .stat dt { font-size: 12px; color: var(--muted); }
 .stat dd { margin: 0; font-size: 22px; font-weight: 600; font-variant-numeric: tabular-nums; }
 .stat.hot { border-color: #f2b8ae; background: var(--red-bg); }

@@ -4,7 +4,7 @@
  * after this.
  */
 import type { ReportData, ReportOutlier } from './data.js';
-import { bytes, count, duration, epochMs, plural, ratio, time, timeAfter } from './format.js';
+import { bytes, count, duration, epochMs, percent, plural, ratio, sig, time, timeAfter } from './format.js';
 import { esc, traceText } from './html.js';
 
 /** Distinct values, most frequent first, as `a ×3, b` (at most `max`, then "and N more"). */
@@ -59,9 +59,21 @@ function scopeText(data: ReportData): string {
   return `${plural(t.processes, 'process', 'processes')}${exeList} on ${plural(t.hosts, 'host')}${hostList}`;
 }
 
+/** The whole span the calls were counted over: the raw rings', and the summarized history's. */
+function countedSpan(data: ReportData): { start: string; end: string } | null {
+  const h = data.history;
+  if (!h) return data.range;
+  if (!data.range) return { start: h.start, end: h.end };
+  return {
+    start: epochMs(h.start) < epochMs(data.range.start) ? h.start : data.range.start,
+    end: epochMs(h.end) > epochMs(data.range.end) ? h.end : data.range.end,
+  };
+}
+
 function rangeText(data: ReportData): string {
-  if (!data.range) return '';
-  const { start, end } = data.range;
+  const whole = countedSpan(data);
+  if (!whole) return '';
+  const { start, end } = whole;
   const span = duration(epochMs(end) - epochMs(start));
   return `From <b>${esc(time(start))}</b> to <b>${esc(timeAfter(start, end))}</b> (${esc(span)}), `;
 }
@@ -85,6 +97,24 @@ function worstText(w: ReportOutlier, data: ReportData): string {
   return text;
 }
 
+function historyText(data: ReportData): string {
+  const h = data.history!;
+  const ring = data.range
+    ? `, from ${esc(time(data.range.start))} to ${esc(timeAfter(data.range.start, data.range.end))}`
+    : '';
+  return `The raw ring${data.traces.length === 1 ? '' : 's'} hold${data.traces.length === 1 ? 's' : ''} the last <b>${plural(h.ringCalls, 'call')}</b>${ring}; ` +
+    `the other ${plural(h.summarizedCalls, 'call')} are counted in the recorder's <a href="#history">summaries</a>, ` +
+    `and the failed, alerted and outlier calls among them in its keep ring.`;
+}
+
+/** "Recorder overhead: X ns per call, Y% of time spent in sync calls." */
+function overheadText(data: ReportData): string {
+  const o = data.overhead!;
+  const share = o.syncShare === null ? '' : `, ${esc(percent(o.syncShare))} of time spent in sync calls`;
+  return `Recorder overhead: <b>${esc(sig(o.nsPerCall))} ns per call</b>${share} ` +
+    `(measured on ${plural(o.samples, 'sampled call')}, for ${plural(o.calls, 'intercepted call')}).`;
+}
+
 function stat(label: string, value: number, hot = false): string {
   return `<div class="stat${hot && value > 0 ? ' hot' : ''}"><dt>${esc(label)}</dt><dd>${count(value)}</dd></div>`;
 }
@@ -105,8 +135,10 @@ export function summary(data: ReportData): string {
         : 'No call was slower than usual for its file';
     const failed = t.errors > 0 ? `<strong class="hot">${plural(t.errors, 'call')} failed</strong>` : 'none failed';
     lines.push(`<p class="lede">${slow}; ${failed}.</p>`);
+    if (data.history) lines.push(`<p class="lede" id="history-note">${historyText(data)}</p>`);
     if (data.worst) lines.push(`<p class="worst">${worstText(data.worst, data)}</p>`);
   }
+  if (data.overhead) lines.push(`<p class="note" id="overhead">${overheadText(data)}</p>`);
   const stats = [
     stat('sync calls', t.calls),
     stat('files', t.files),
@@ -115,6 +147,7 @@ export function summary(data: ReportData): string {
     stat('outliers', t.outliers, true),
     stat('incidents', t.incidents, true),
     stat('failed calls', t.errors, true),
+    ...(data.alerts ? [stat('alerts written', data.alerts.written, true), stat('alerts suppressed', data.alerts.suppressed)] : []),
   ].join('');
   return (
     `<header id="summary" class="summary ${tone(data)}">\n` +

@@ -2,7 +2,7 @@
  * The report's tables: incidents, top outliers, per-file statistics, failed
  * calls and traces. Every cell goes through esc() or traceText().
  */
-import type { ReportData, ReportFailure, ReportFile, ReportIncident, ReportOutlier, ReportTrace } from './data.js';
+import type { ReportAlert, ReportData, ReportFailure, ReportFile, ReportIncident, ReportOutlier, ReportTrace } from './data.js';
 import { bytes, clip, clockFor, count, duration, epochMs, ratio, shortPath, visible } from './format.js';
 import { esc, pathText, traceText } from './html.js';
 import type { Limits } from './guard.js';
@@ -57,6 +57,21 @@ function ratioCell(r: number | null): string {
   return r !== null && r >= 10 ? `<strong class="hot">${text}</strong>` : text;
 }
 
+/**
+ * The span the tables' times fall in: the raw rings' range, widened by the
+ * summarized history and the alerts (kept events from long before the ring).
+ */
+export function tableSpan(data: ReportData): { start: string; end: string } | null {
+  const times: string[] = [];
+  if (data.range) times.push(data.range.start, data.range.end);
+  if (data.history) times.push(data.history.start, data.history.end);
+  for (const a of data.alerts?.list ?? []) times.push(a.start);
+  for (const list of [data.outliers, data.failures, data.incidents]) for (const r of list) times.push(r.start);
+  const ms = times.map(epochMs).filter((t) => !Number.isNaN(t));
+  if (ms.length === 0) return null;
+  return { start: new Date(Math.min(...ms)).toISOString(), end: new Date(Math.max(...ms)).toISOString() };
+}
+
 function warnCount(n: number): string {
   return n > 0 ? `<strong class="hot">${count(n)}</strong>` : count(n);
 }
@@ -74,7 +89,7 @@ const CAUSE_TEXT = { 'write-volume': 'large write interval', latency: 'slow devi
 const CAUSE_TONE = { 'write-volume': 'blue', latency: 'amber', failure: 'red' } as const;
 
 export function incidentsTable(data: ReportData, limits: Limits): string {
-  const clock = clockFor(data.range);
+  const clock = clockFor(tableSpan(data));
   let rows = data.incidents;
   if (rows.length > limits.rows) {
     // Keep the worst, shown in time order.
@@ -112,7 +127,7 @@ function processCell(host: string, pid: number, tid: number): string {
 }
 
 export function outliersTable(data: ReportData, limits: Limits): string {
-  const clock = clockFor(data.range);
+  const clock = clockFor(tableSpan(data));
   const rows = data.outliers.slice(0, limits.rows);
   const columns: Column<ReportOutlier>[] = [
     { head: 'Path', cell: (r) => pathCell(r.path) },
@@ -150,7 +165,7 @@ export function filesTable(data: ReportData, limits: Limits): string {
 }
 
 export function failuresTable(data: ReportData, limits: Limits): string {
-  const clock = clockFor(data.range);
+  const clock = clockFor(tableSpan(data));
   const rows = data.failures.slice(0, limits.rows);
   const columns: Column<ReportFailure>[] = [
     { head: 'Start (UTC)', cell: (r) => esc(clock(r.start)) },
@@ -164,7 +179,7 @@ export function failuresTable(data: ReportData, limits: Limits): string {
 }
 
 export function tracesTable(data: ReportData, limits: Limits): string {
-  const clock = clockFor(data.range);
+  const clock = clockFor(tableSpan(data));
   const rows = data.traces.slice(0, limits.traceRows);
   const columns: Column<ReportTrace>[] = [
     { head: 'File', cell: (r) => fileNameCell(r.file) },
@@ -178,4 +193,27 @@ export function tracesTable(data: ReportData, limits: Limits): string {
     { head: 'Span (UTC)', cell: (r) => `${esc(clock(r.start))}<br>→ ${esc(clock(r.end))}`, nowrap: true },
   ];
   return table('traces-table', columns, rows, 'No trace files.') + shownOf(rows.length, data.traces.length, 'trace files', 'the first');
+}
+
+export function alertsTable(data: ReportData, limits: Limits): string {
+  const alerts = data.alerts;
+  if (!alerts) return '';
+  const clock = clockFor(tableSpan(data));
+  const rows = alerts.list.slice(0, limits.rows);
+  const columns: Column<ReportAlert>[] = [
+    { head: 'Start (UTC)', cell: (r) => esc(clock(r.start)) },
+    { head: 'Path', cell: (r) => pathCell(r.path) },
+    { head: 'Kind', cell: (r) => traceText(r.kind, 40), nowrap: true },
+    { head: 'Latency', cell: (r) => `<strong>${esc(duration(r.latencyMs))}</strong>`, num: true },
+    { head: 'Error', cell: (r) => (r.error === null ? '—' : `<strong class="hot">${traceText(r.error, 24)}</strong>`) },
+    { head: 'Alert line', cell: (r) => (r.suppressed ? badge('suppressed', 'grey') : badge('written', 'amber')), nowrap: true },
+    { head: 'Held by', cell: (r) => esc(r.source === 'keep' ? 'keep ring' : 'ring'), nowrap: true },
+    { head: 'Process', cell: (r) => `${traceText(r.host, 40)}<br><span class="muted">pid ${r.pid} · ${traceText(r.exe.split('/').pop() || r.exe, 40)}</span>`, nowrap: true },
+  ];
+  const note =
+    `<p class="note">The recorder wrote ${count(alerts.written)} alert line${alerts.written === 1 ? '' : 's'} and suppressed ` +
+    `${count(alerts.suppressed)} (rate limit, or a sink that would have blocked). The traces hold ${count(alerts.total)} alerted ` +
+    `call${alerts.total === 1 ? '' : 's'}; the keep ring holds them after the raw ring has rotated.</p>`;
+  return note + table('alerts-table', columns, rows, 'No alerted call is left in the traces.') +
+    shownOf(rows.length, alerts.total, 'alerted calls', 'the first');
 }

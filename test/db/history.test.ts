@@ -117,7 +117,7 @@ test('kept events never feed a baseline: the same baselines with and without the
   const all = `select bucket, source, history, median_ms, p99_ms, mad_ms, mean_bytes from baselines order by bucket`;
   // (rounded: a sum of doubles in parallel is not always added up in the same order)
   const rounded = (rows: Awaited<ReturnType<typeof opened.session.rows>>) =>
-    rows.map((r) => ({ ...r, median_ms: r6(r.median_ms), p99_ms: r6(r.p99_ms), mad_ms: r6(r.mad_ms), mean_bytes: r6(r.mean_bytes) }));
+    rows.map((r) => ({ ...r, median_ms: r6(r.median_ms), p99_ms: r6(r.p99_ms), mad_ms: r6(r.mad_ms), mean_bytes: r6(r.mean_bytes) }) as Record<string, unknown>);
   const a = rounded(await opened.session.rows(all));
   const b = rounded(await withoutKept.session.rows(all));
   const buckets = (rows: typeof a) => new Map(rows.map((r) => [r.bucket, r]));

@@ -126,7 +126,8 @@ function problems(page: Page): string[] {
 
 test('a realistic report renders every chart with no error, CSP violation or request', async () => {
   const { page, url, state } = await open(renderReport(sampleReport()), 'sample.html');
-  assert.equal(state.charts.map((c) => c.id).sort(), [...CHART_IDS].sort());
+  // Without v2 data (summaries), no long-range chart.
+  assert.equal(state.charts.map((c) => c.id).sort(), CHART_IDS.filter((id) => id !== 'chart-history').sort());
   for (const c of state.charts) {
     assert.is(c.rendered, 'true', `${c.id} rendered`);
     assert.ok(c.width > 300 && c.height > 100, `${c.id} has size ${c.width}×${c.height}`);
@@ -142,6 +143,39 @@ test('a realistic report renders every chart with no error, CSP violation or req
   assert.equal(requests, [url], 'the document is the only request');
   assert.equal(state.externalRefs, []);
   assert.is(state.scripts, 5, 'specs, data, vega, interpreter, client');
+  await page.close();
+});
+
+test('with v2 data: the long-range chart, the alerts and the overhead line, with no error or CSP violation', async () => {
+  const { page, url, state } = await open(renderReport(sampleReport({ v2: true })), 'v2.html');
+  assert.equal(state.charts.map((c) => c.id).sort(), [...CHART_IDS].sort());
+  for (const c of state.charts) {
+    assert.is(c.rendered, 'true', `${c.id} rendered`);
+    assert.ok(c.width > 300 && c.height > 100, `${c.id} has size ${c.width}×${c.height}`);
+    assert.ok(c.marks > 20, `${c.id} drew ${c.marks} elements`);
+  }
+  // The long-range chart: 7 files (capped at 8), a p50 and a p99 line each, 15 days.
+  const history = await page.evaluate<{ lines: number; points: number; labels: string }>(`(() => {
+    const svg = document.querySelector('#chart-history svg');
+    return { lines: svg.querySelectorAll('.mark-line path').length, points: svg.querySelectorAll('.mark-symbol path').length,
+      labels: svg.textContent };
+  })()`);
+  assert.is(history.lines, 14);
+  assert.is(history.points, 7 * 15 * 2 + 2, 'a point per file, day and quantile, and the legend\'s two');
+  assert.match(history.labels, '2024-05-');
+  assert.match(history.labels, 'p99');
+  assert.match(state.summary, 'Recorder overhead: 83.3 ns per call, 1.2% of time spent in sync calls');
+  assert.match(state.summary, /alerts written\s*9/);
+  assert.match(state.summary, /alerts suppressed\s*5/);
+  assert.match(state.summary, 'From 2024-04-30 02:10:00.000 UTC to 2024-05-14 04:10:00.000 UTC (14 d 2 h)');
+  const alertRows = await page.evaluate<string[]>(`[...document.querySelectorAll('#alerts-table tbody tr')].map((r) => r.innerText)`);
+  assert.is(alertRows.length, 14);
+  assert.match(alertRows[0]!, /^2024-05-03 03:16:40\.000\t.*fdatasync\t2\.21 s\t—\twritten\tkeep ring\tdb-1\.prod/s);
+  assert.match(alertRows[1]!, /EIO\tsuppressed\tkeep ring/);
+  assert.equal(state.csp, []);
+  assert.equal(problems(page), []);
+  const requests = page.events('Network.requestWillBeSent').map((e) => e.params.request.url as string);
+  assert.equal(requests, [url], 'the document is the only request');
   await page.close();
 });
 

@@ -3,7 +3,7 @@
  * same with hostile strings in every trace-supplied field, and a huge one for
  * the size guard. Deterministic (seeded), so the golden outline is stable.
  */
-import type { ReportData, ReportFile, ReportHeatCell, ReportIncident, ReportOutlier, ReportPoint } from '../../src/report/data.js';
+import type { ReportData, ReportDay, ReportFile, ReportHeatCell, ReportIncident, ReportOutlier, ReportPoint } from '../../src/report/data.js';
 
 /** Strings that would run script or expressions if anything interpreted them. */
 export const XSS = {
@@ -49,6 +49,8 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export interface FixtureOptions {
   /** Replace trace strings with XSS payloads. */
   hostile?: boolean;
+  /** Format v2: 14 days of summarized history before the raw rings' two hours, alerts, recorder cost. */
+  v2?: boolean;
 }
 
 export function sampleReport(options: FixtureOptions = {}): ReportData {
@@ -161,9 +163,18 @@ export function sampleReport(options: FixtureOptions = {}): ReportData {
     { file: '/dev/shm/fsync-trace/db-2.prod-1402.ftr', host: db2, pid: 1402, exe: '/usr/bin/rsyslogd', cmdline: 'rsyslogd -n -iNONE', records: 7_310, dropped: 0, torn: 0 },
   ].map((t) => ({ ...t, start: iso(START), end: iso(START + SPAN_MS) }));
 
+  const ringCalls = files.reduce((s, f) => s + f.calls, 0);
+  const v2 = options.v2 ? longHistory(files, outliers, random, h === true) : null;
+  if (v2) {
+    for (const f of files) {
+      f.ringCalls = f.calls;
+      f.calls += v2.extra.get(f) ?? 0;
+    }
+  }
   const calls = files.reduce((s, f) => s + f.calls, 0);
   const worst = outliers[0] ?? null;
   return {
+    ...(v2 ? { history: { ...v2.history, ringCalls, summarizedCalls: calls - ringCalls }, alerts: v2.alerts, overhead: v2.overhead } : {}),
     generatedAt: '2024-05-14T05:00:00.000Z',
     traces,
     range: { start: iso(START), end: iso(START + SPAN_MS) },
@@ -181,6 +192,48 @@ export function sampleReport(options: FixtureOptions = {}): ReportData {
     outliers: outliers.slice(0, 100),
     failures,
     params: { windowSeconds: 3600, thresholdMs: 1000, margin: 8, minHistory: 50 },
+  };
+}
+
+/**
+ * The format-v2 parts: daily p50/p99 of every file over the 14 days before the
+ * raw rings' span (the last three days slower on db-1), the alerts (the
+ * slowest outliers, every third one's line suppressed, and two kept from days
+ * before), the recorder's cost.
+ */
+function longHistory(files: ReportFile[], outliers: ReportOutlier[], random: () => number, hostile: boolean) {
+  const days: ReportDay[] = [];
+  const extra = new Map<ReportFile, number>();
+  const first = START - 14 * 86_400_000;
+  for (const f of files) {
+    let added = 0;
+    for (let d = 0; d < 15; d++) {
+      const day = new Date(first + d * 86_400_000).toISOString().slice(0, 10);
+      const slow = f.host !== 'db-2.prod' && d >= 11 && d < 14 ? 2.5 : 1;
+      const callsThatDay = Math.round((f.ringCalls ?? f.calls) * 12 * (0.8 + 0.4 * random()));
+      if (d < 14) added += callsThatDay;
+      days.push({
+        path: f.path, host: f.host, day, calls: callsThatDay,
+        p50Ms: f.p50Ms * slow * (0.9 + 0.2 * random()), p99Ms: f.p99Ms * slow * (0.9 + 0.4 * random()), maxMs: f.maxMs * slow,
+      });
+    }
+    extra.set(f, added);
+  }
+  const byTime = outliers.slice(0, 12).sort((a, b) => (a.start < b.start ? -1 : 1));
+  const list: NonNullable<ReportData['alerts']>['list'] = [
+    { start: iso(first + 3 * 86_400_000 + 4_000_000), path: files[0]!.path, host: files[0]!.host, pid: 2811, exe: '/usr/lib/postgresql/16/bin/postgres', kind: 'fdatasync', latencyMs: 2210, error: null, suppressed: false, source: 'keep' },
+    { start: iso(first + 9 * 86_400_000 + 7_000_000), path: files[2]!.path, host: files[2]!.host, pid: 3120, exe: hostile ? `/opt/${XSS.script}` : '/usr/bin/python3.11', kind: 'fsync', latencyMs: 35, error: 'EIO', suppressed: true, source: 'keep' },
+    ...byTime.map((o, i) => ({
+      start: o.start, path: o.path, host: o.host, pid: o.pid, exe: '/usr/lib/postgresql/16/bin/postgres', kind: o.kind,
+      latencyMs: o.latencyMs, error: null, suppressed: i % 3 === 2, source: 'ring' as const,
+    })),
+  ];
+  const suppressed = list.filter((a) => a.suppressed).length;
+  return {
+    history: { start: iso(first), end: iso(START + 2 * 3600 * 1000), days },
+    alerts: { written: list.length - suppressed, suppressed, total: list.length, list },
+    overhead: { nsPerCall: 83.25, syncShare: 0.0123, samples: 4120, calls: 263_000 },
+    extra,
   };
 }
 

@@ -12,15 +12,45 @@ import { sampleReport } from './fixtures.js';
 import { outline } from './outline.js';
 
 const GOLDEN = fileURLToPath(new URL('../golden/report-outline.txt', import.meta.url));
+const GOLDEN_V2 = fileURLToPath(new URL('../golden/report-outline-v2.txt', import.meta.url));
+
+function matchesGolden(actual: string, golden: string): void {
+  if (process.env.UPDATE_GOLDEN === '1' && !process.env.CI) {
+    writeFileSync(golden, actual);
+    console.log(`      wrote ${golden}`);
+  }
+  assert.ok(existsSync(golden), `${golden} is missing: run UPDATE_GOLDEN=1 npx uvu -r tsx test/report golden`);
+  assert.fixture(actual, readFileSync(golden, 'utf8'));
+}
 
 test('report outline matches test/golden/report-outline.txt', () => {
   const actual = outline(renderReport(sampleReport()));
-  if (process.env.UPDATE_GOLDEN === '1' && !process.env.CI) {
-    writeFileSync(GOLDEN, actual);
-    console.log(`      wrote ${GOLDEN}`);
-  }
-  assert.ok(existsSync(GOLDEN), `${GOLDEN} is missing: run UPDATE_GOLDEN=1 npx uvu -r tsx test/report golden`);
-  assert.fixture(actual, readFileSync(GOLDEN, 'utf8'));
+  matchesGolden(actual, GOLDEN);
+  // Traces without v2 data: no alerts, no long-range history, no overhead line.
+  assert.not.match(actual, '#alerts');
+  assert.not.match(actual, '#history');
+  assert.not.match(renderReport(sampleReport()), 'Recorder overhead');
+});
+
+test('with v2 history, alerts and cost: test/golden/report-outline-v2.txt', () => {
+  const html = renderReport(sampleReport({ v2: true }));
+  const actual = outline(html);
+  matchesGolden(actual, GOLDEN_V2);
+  // The same page as without them, plus the two sections, their nav links and the alert totals.
+  const plain = outline(renderReport(sampleReport())).split('\n');
+  const added = actual.split('\n').filter((l) => !plain.includes(l));
+  assert.equal(added.map((l) => l.replace(/stats: .*/, 'stats')), [
+    'nav: #summary #incidents #failures #alerts #heat #latency #history #outliers #bytes #distribution #files #traces',
+    '  stats',
+    'section #alerts',
+    '  h2: Alerts',
+    '    table #alerts-table: 14 rows | Start (UTC) | Path | Kind | Latency | Error | Alert line | Held by | Process',
+    'section #history',
+    '  h2: Long-range history',
+    '    chart #chart-history',
+  ]);
+  assert.match(actual, 'alerts written=9, alerts suppressed=5');
+  assert.match(html, '<p class="note" id="overhead">Recorder overhead: <b>83.3 ns per call</b>, 1.2% of time spent in sync calls (measured on 4,120 sampled calls, for 263,000 intercepted calls).</p>');
 });
 
 test('outline of an empty report: no charts, every section says why', () => {
