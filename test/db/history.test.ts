@@ -6,7 +6,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { bindings, DEFAULT_PARAMS } from '../../src/db/params.js';
-import { openTraces, type Opened } from '../fixtures/session.js';
+import { openScenario, openTraces, type Opened } from '../fixtures/session.js';
+import { reportData } from '../../src/db/report.js';
+import { renderReport } from '../../src/report/render.js';
+import { outline } from '../report/outline.js';
 import { DAY, H_EPOCH_S, KEPT_FAILED, KEPT_SLOW, RAW_FROM, RING_SLOW, historyTrace, midMs } from '../fixtures/history.js';
 import { histBucket } from '../../src/trace/layout.js';
 
@@ -173,6 +176,50 @@ test('trace_info: the raw ring\'s span, and the kept and summarized history', as
     syncs: 360n, start: '2026-01-02 23:00:05', version: 2, kept: 2n, alerts: 2n, alerts_suppressed: 1n, summaries: 2880n,
     hs: '2026-01-01 00:00:00', he: '2026-01-03 00:00:00', summary_interval_s: 60, cost_entries: 2n,
   });
+});
+
+test('reportData: the long history, the alerts and the overhead, and the charts drawn from the ring', async () => {
+  const data = await reportData(opened.session, DEFAULT_PARAMS, new Date(Date.UTC(2026, 0, 3)));
+  assert.equal({ ...data.history, days: data.history!.days.map((d) => ({ ...d, p50Ms: r6(d.p50Ms), p99Ms: r6(d.p99Ms) })) }, {
+    start: '2026-01-01T00:00:00.000000Z', end: '2026-01-03T00:00:00.000000Z', summarizedCalls: 169_201, ringCalls: 360,
+    days: [
+      { path: '/data/kv.wal', day: '2026-01-01', calls: 86_401, p50Ms: r6(midMs(19)), p99Ms: r6(midMs(21)), maxMs: 50 },
+      { path: '/data/kv.wal', day: '2026-01-02', calls: 83_160, p50Ms: r6(midMs(21)), p99Ms: r6(midMs(23)), maxMs: 1500 },
+    ],
+  });
+  assert.equal(data.alerts, {
+    written: 2, suppressed: 1, total: 3,
+    list: [
+      { start: '2026-01-01T12:00:30.000000Z', path: '/data/kv.wal', host: 'h2', pid: 300, exe: '/usr/bin/kv', kind: 'fsync', latencyMs: 50, error: null, suppressed: false, source: 'keep' },
+      { start: '2026-01-01T18:00:10.000000Z', path: '/data/kv.wal', host: 'h2', pid: 300, exe: '/usr/bin/kv', kind: 'fsync', latencyMs: 3, error: 'EIO', suppressed: true, source: 'keep' },
+      { start: '2026-01-02T23:30:05.000000Z', path: '/data/kv.wal', host: 'h2', pid: 300, exe: '/usr/bin/kv', kind: 'fsync', latencyMs: 1500, error: null, suppressed: false, source: 'ring' },
+    ],
+  });
+  assert.equal(data.overhead, { nsPerCall: 80, syncShare: 0.04, samples: 400, calls: 4000 });
+  // The recent detail: the ring's hour; the kept outliers are in the tables.
+  assert.equal(data.range, { start: '2026-01-02T23:00:05.000000Z', end: '2026-01-02T23:59:55.002000Z' });
+  assert.is(data.points.length, 360);
+  assert.ok(data.points.every((p) => p.start >= '2026-01-02T23'));
+  assert.equal(data.outliers.map((o) => [o.start, o.reason]), [
+    ['2026-01-02T23:30:05.000000Z', 'threshold'], ['2026-01-01T12:00:30.000000Z', 'baseline'], ['2026-01-01T18:00:10.000000Z', 'failed'],
+  ]);
+  assert.equal(data.files.map((f) => [f.calls, f.ringCalls]), [[169_561, 360]]);
+  assert.equal([data.totals.calls, data.totals.outliers, data.totals.incidents, data.totals.errors], [169_561, 3, 3, 0]);
+  const html = renderReport(data);
+  assert.match(html, '<p class="note" id="overhead">Recorder overhead: <b>80 ns per call</b>, 4% of time spent in sync calls');
+  assert.match(outline(html), 'table #alerts-table: 3 rows');
+  assert.match(outline(html), 'chart #chart-history');
+});
+
+test('a version-1 trace: no history, alerts or overhead in the report data', async () => {
+  const v1 = await openScenario();
+  try {
+    const data = await reportData(v1.session, DEFAULT_PARAMS);
+    assert.equal([data.history, data.alerts, data.overhead], [null, null, null]);
+    assert.not.match(outline(renderReport(data)), '#history');
+  } finally {
+    v1.close();
+  }
 });
 
 test.run();
