@@ -9,6 +9,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { FtError } from './errors.js';
 import { EXPORT_FORMATS } from './db/export.js';
+import { alerts } from './commands/alerts.js';
 import { exportCommand } from './commands/export.js';
 import { info } from './commands/info.js';
 import { intervals } from './commands/intervals.js';
@@ -42,6 +43,7 @@ Examples:
   fsync-analyze summary 'traces/**/*.fstrace'
   fsync-analyze outliers --window 5m --threshold 500 traces/
   fsync-analyze info --json app.1234.fstrace
+  fsync-analyze alerts /dev/shm/fsync-trace-$(id -u)
   fsync-analyze sql --db traces.duckdb traces/ "select count(*) from events"
   fsync-analyze sql --db traces.duckdb "select path, max(latency_ms) from intervals group by path"
   fsync-analyze export --format parquet -o export/ traces/
@@ -76,6 +78,12 @@ Exit status: 0 ok, 1 bad input or usage, 2 internal error.`);
     .description('the trace files: process, host, records, dropped and torn records, time span')
     .option('--json', 'machine-readable output'))
     .action((traces, o) => info(traces, o));
+
+  withLoadOptions(root.command('alerts').argument(TRACES, TRACES_HELP)
+    .description('the syncs the recorder raised an alert for (format v2), from the ring and the keep ring, in time order')
+    .option('--json', 'machine-readable output')
+    .option('--limit <n>', 'show at most N (0: all; default 100 in a table, all in JSON)', limit))
+    .action((traces, o) => alerts(traces, o));
 
   withAnalysisOptions(withLoadOptions(root.command('sql').argument('<query>', 'SQL over the tables (traces, files, paths, events, calls) and queries/ (intervals, baselines, outliers, incidents, file_stats, ...)').argument(TRACES, TRACES_HELP)
     .description('run a query; the analysis tables it names are built first')

@@ -1,18 +1,23 @@
 /** `info`: the trace files, the processes they recorded, and how complete they are. */
 import { relative } from 'node:path';
 import { bindings, DEFAULT_PARAMS } from '../db/params.js';
+import { overhead, type Overhead } from '../db/history.js';
 import { traceInfo } from '../db/summary.js';
 import { count, json, table, when } from './format.js';
 import { out, withSession, type LoadOptions } from './options.js';
 
 export async function info(traces: string[], o: LoadOptions & { json?: boolean }): Promise<void> {
-  const rows = await withSession(traces, o, (s) => traceInfo(s, bindings(DEFAULT_PARAMS)));
+  const b = bindings(DEFAULT_PARAMS);
+  const { rows, cost } = await withSession(traces, o, async (s) => ({ rows: await traceInfo(s, b), cost: await overhead(s, b) }));
   if (o.json) {
     await out(json({
       traces: rows.map((t) => ({
         file: t.file, pid: t.pid, exe: t.exe, host: t.host, records: t.records,
         dropped: t.dropped, torn: t.torn, start: t.start, end: t.end,
+        version: t.version, kept: t.kept, alerts: t.alerts, alerts_suppressed: t.alertsSuppressed,
+        summaries: t.summaries, history_start: t.historyStart, history_end: t.historyEnd,
       })),
+      overhead: cost && { ns_per_call: cost.nsPerCall, sync_share: cost.syncShare, samples: cost.samples, calls: cost.calls },
     }));
     return;
   }
@@ -27,6 +32,28 @@ export async function info(traces: string[], o: LoadOptions & { json?: boolean }
       t.torn ? 'yes' : 'no', when(t.start), when(t.end),
     ]),
   ));
+  const v2 = rows.filter((t) => t.version >= 2 && (t.summaries > 0 || t.kept > 0 || t.alerts > 0 || t.alertsSuppressed > 0));
+  if (v2.length > 0) {
+    await out('\nlong history (format v2):\n');
+    await out(table(
+      [
+        { title: 'file' }, { title: 'pid', align: 'right' }, { title: 'kept', align: 'right' }, { title: 'alerts', align: 'right' },
+        { title: 'suppressed', align: 'right' }, { title: 'summaries', align: 'right' }, { title: 'history from' }, { title: 'to' },
+      ],
+      v2.map((t) => [
+        displayPath(t.file), String(t.pid), count(t.kept), count(t.alerts), count(t.alertsSuppressed), count(t.summaries),
+        when(t.historyStart), when(t.historyEnd),
+      ]),
+    ));
+  }
+  if (cost) await out(`\n${overheadLine(cost)}\n`);
+}
+
+/** "recorder overhead: X ns per call, Y% of time spent in sync calls" (queries/66_overhead.sql). */
+export function overheadLine(c: Overhead): string {
+  const ns = c.nsPerCall === null ? '-' : Number(c.nsPerCall.toPrecision(3)).toString();
+  const share = c.syncShare === null ? '' : `, ${Number((c.syncShare * 100).toPrecision(2))}% of time spent in sync calls`;
+  return `recorder overhead: ${ns} ns per call${share} (${count(c.samples)} sampled calls)`;
 }
 
 /** A path relative to the working directory when that is shorter. */

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BROKEN, iso, otherHost, scenario, slotOffset, tempDir, writeTrace } from '../fixtures/traces.js';
+import { historyTrace } from '../fixtures/history.js';
 
 const BIN = fileURLToPath(new URL('../../bin/fsync-analyze.js', import.meta.url));
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -15,6 +16,8 @@ const SCENARIO_OPTIONS = ['--window', '10s', '--min-history', '3', '--gap', '2s'
 const tmp = tempDir();
 const good = writeTrace(tmp.dir, 'app.100.fstrace', scenario());
 const other = writeTrace(join(mkdirSync(join(tmp.dir, 'more'), { recursive: true })!), 'other.200.fstrace', otherHost());
+const tmpV2 = tempDir();
+const history = writeTrace(tmpV2.dir, 'kv.300.fstrace', historyTrace());
 
 function run(args: string[], cwd = tmp.dir): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
@@ -28,14 +31,17 @@ function assertOneLineError(r: ReturnType<typeof run>, message: string): void {
   assert.is(r.stderr, `fsync-analyze: ${message}\n`);
 }
 
-test.after(() => tmp.cleanup());
+test.after(() => {
+  tmp.cleanup();
+  tmpV2.cleanup();
+});
 
 test('--version and --help', () => {
   const v = run(['--version']);
   assert.equal([v.code, v.stdout], [0, `${VERSION}\n`]);
   const h = run(['--help']);
   assert.is(h.code, 0);
-  for (const cmd of ['report', 'summary', 'outliers', 'intervals', 'info', 'sql', 'export']) assert.match(h.stdout, `  ${cmd} `);
+  for (const cmd of ['report', 'summary', 'outliers', 'intervals', 'info', 'alerts', 'sql', 'export']) assert.match(h.stdout, `  ${cmd} `);
   assert.match(h.stdout, 'Examples:');
   const sub = run(['outliers', '--help']);
   assert.is(sub.code, 0);
@@ -46,8 +52,81 @@ test('info --json', () => {
   const r = run(['info', '--json', good]);
   assert.is(r.code, 0, r.stderr);
   assert.equal(JSON.parse(r.stdout), {
-    traces: [{ file: good, pid: 100, exe: '/usr/bin/app', host: 'h1', records: 41, dropped: 0, torn: 0, start: iso(0.1), end: iso(29.900005) }],
+    traces: [{
+      file: good, pid: 100, exe: '/usr/bin/app', host: 'h1', records: 41, dropped: 0, torn: 0, start: iso(0.1), end: iso(29.900005),
+      version: 2, kept: 0, alerts: 0, alerts_suppressed: 0, summaries: 0, history_start: null, history_end: null,
+    }],
+    overhead: null,
   });
+});
+
+test('v2 history: info shows the kept and summarized history and the recorder overhead', () => {
+  const r = run(['info', '--json', history]);
+  assert.is(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout), {
+    traces: [{
+      file: history, pid: 300, exe: '/usr/bin/kv', host: 'h2', records: 361, dropped: 0, torn: 0,
+      start: '2026-01-02T23:00:05.000000Z', end: '2026-01-02T23:59:55.002000Z',
+      version: 2, kept: 2, alerts: 2, alerts_suppressed: 1, summaries: 2880,
+      history_start: '2026-01-01T00:00:00.000000Z', history_end: '2026-01-03T00:00:00.000000Z',
+    }],
+    overhead: { ns_per_call: 80, sync_share: 0.04, samples: 400, calls: 4000 },
+  });
+  const t = run(['info', history]);
+  assert.is(t.code, 0, t.stderr);
+  assert.match(t.stdout, 'long history (format v2):');
+  assert.match(t.stdout, /kv\.300\.fstrace\s+300\s+2\s+2\s+1\s+2,880\s+2026-01-01 00:00:00\.000\s+2026-01-03 00:00:00\.000/);
+  assert.match(t.stdout, '\nrecorder overhead: 80 ns per call, 4% of time spent in sync calls (400 sampled calls)\n');
+  assert.not.match(run(['info', good]).stdout, 'recorder overhead');
+});
+
+test('v2 history: alerts --json and as a table', () => {
+  const r = run(['alerts', '--json', history]);
+  assert.is(r.code, 0, r.stderr);
+  const a = { host: 'h2', pid: 300, exe: '/usr/bin/kv', path: '/data/kv.wal', kind: 'fsync' };
+  assert.equal(JSON.parse(r.stdout), {
+    alerts: [
+      { start: '2026-01-01T12:00:30.000000Z', ...a, tid: 301, latency_ms: 50, errno: null, suppressed: false, source: 'keep' },
+      { start: '2026-01-01T18:00:10.000000Z', ...a, tid: 302, latency_ms: 3, errno: 5, suppressed: true, source: 'keep' },
+      { start: '2026-01-02T23:30:05.000000Z', ...a, tid: 301, latency_ms: 1500, errno: null, suppressed: false, source: 'ring' },
+    ].map(({ start, host, pid, tid, exe, path, kind, latency_ms, errno, suppressed, source }) =>
+      ({ start, host, pid, tid, exe, path, kind, latency_ms, errno, suppressed, source })),
+    totals: { alerted_calls: 3, written: 2, suppressed: 1 },
+  });
+  const t = run(['alerts', history]);
+  assert.is(t.code, 0, t.stderr);
+  assert.equal(t.stdout.split('\n').slice(0, 4).map((l) => l.split(/\s{2,}/)), [
+    ['start', 'path', 'kind', 'ms', 'error', 'line', 'from', 'pid', 'exe'],
+    ['2026-01-01 12:00:30.000', '/data/kv.wal', 'fsync', '50.0', '-', 'written', 'keep', '300', '/usr/bin/kv'],
+    ['2026-01-01 18:00:10.000', '/data/kv.wal', 'fsync', '3.00', 'EIO', 'suppressed', 'keep', '300', '/usr/bin/kv'],
+    ['2026-01-02 23:30:05.000', '/data/kv.wal', 'fsync', '1500', '-', 'written', 'ring', '300', '/usr/bin/kv'],
+  ]);
+  assert.match(t.stdout, '\n3 alerted calls; the recorder wrote 2 alert lines and suppressed 1\n');
+  const none = run(['alerts', good]);
+  assert.equal([none.code, none.stdout], [0, 'no alerted calls in the traces; the recorder wrote 0 alert lines and suppressed 0\n']);
+});
+
+test('v2 history: summary --json counts the summarized history once, keys as documented', () => {
+  const r = run(['summary', '--json', history]);
+  assert.is(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  const f = out.files[0];
+  assert.equal({ ...f, p50_ms: Math.round(f.p50_ms * 1e6) / 1e6, p99_ms: Math.round(f.p99_ms * 1e6) / 1e6 }, {
+    path: '/data/kv.wal', calls: 169_561, by_kind: { fsync: 169_561 }, errors: 0, bytes: 169_561 * 4096,
+    p50_ms: 1.816187, p99_ms: 3.632374, max_ms: 1500,
+  });
+  assert.equal(out.totals, { calls: 169_561, by_kind: { fsync: 169_561 }, errors: 0, processes: 1 });
+});
+
+test('v2 history: outliers --json judges the kept events of day 1 against their summarized baseline', () => {
+  const r = run(['outliers', '--json', history]);
+  assert.is(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).outliers.map((o: { start: string; latency_ms: number; baseline_ms: number }) =>
+    [o.start, o.latency_ms, Math.round(o.baseline_ms * 1e6) / 1e6]), [
+    ['2026-01-02T23:30:05.000000Z', 1500, 2],
+    ['2026-01-01T12:00:30.000000Z', 50, 0.908093],
+    ['2026-01-01T18:00:10.000000Z', 3, 0.908093],
+  ]);
 });
 
 test('summary --json: the documented shape', () => {
