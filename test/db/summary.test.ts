@@ -30,10 +30,12 @@ test('per file: calls by kind, errors, bytes and latency quantiles, slowest p99 
   assert.equal({ ...files[0], p99Ms: round(files[0]!.p99Ms) }, {
     host: 'h1', path: '/data/a.log', calls: 30, byKind: { fsync: 30 }, errors: 1,
     bytes: 29 * 4096 + 409_600, p50Ms: 2, p99Ms: 120 + 0.71 * 1380, maxMs: 1500,
+    ringCalls: 30, summarizedCalls: 0, approximate: false,
   });
   assert.equal({ ...files[4], p99Ms: round(files[4]!.p99Ms) }, {
     host: 'h1', path: '/data/c.log', calls: 2, byKind: { o_dsync_write: 1, sync_file_range: 1 }, errors: 0,
     bytes: 512, p50Ms: 0.75, p99Ms: 0.995, maxMs: 1,
+    ringCalls: 2, summarizedCalls: 0, approximate: false,
   });
 });
 
@@ -48,6 +50,14 @@ test('totals: every sync call of every kind; opens and closes are not calls', as
     traces: 2,
     start: iso(0.25),
     end: iso(29.502),
+    // No summaries, keep ring or alerts in these traces: every call is in the ring.
+    ringCalls: 40,
+    keptCalls: 0,
+    alertsWritten: 0,
+    alertsSuppressed: 0,
+    alertCalls: 0,
+    historyStart: null,
+    historyEnd: null,
   });
 });
 

@@ -38,7 +38,7 @@ function small(): TraceBuilder {
 test('the header of a well-formed file', () => {
   const t = decodeTrace(small().buf, FILE);
   assert.equal(t.header, {
-    version: 2, ringSlots: 16, realtimeNs: 1_700_000_000_000_000_000n, monotonicNs: 5_000_000_000n,
+    version: 1, ringSlots: 16, realtimeNs: 1_700_000_000_000_000_000n, monotonicNs: 5_000_000_000n,
     pid: 4242, ppid: 1, uid: 1000, flags: 1, nextSeq: 5n, dropped: 0n, maxBytes: BigInt(4096 + 64 * 16),
     recorderVersion: '0.1.0', bootId: '0f813e3c-dc89-4f54-a65a-e716af63e556', host: 'host-a', exe: '/usr/bin/app',
     cmdline: ['app', '', 'a b', 'ünï'], cmdlineTruncated: false,
