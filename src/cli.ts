@@ -95,7 +95,7 @@ Exit status: 0 ok, 1 bad input or usage, 2 internal error.`);
     .addOption(new Option('--format <format>', 'file format').choices(EXPORT_FORMATS).default('parquet'))
     .requiredOption('-o, --out <dir>', 'directory to write into (created if missing)')
     .option('--tables <list>', 'comma-separated tables to export (default: all)', (v) => v.split(',').map((t) => t.trim()).filter(Boolean))
-    .option('--partition', 'Parquet: events and intervals in host=H/day=D/ directories')
+    .option('--partition', 'Parquet: events, intervals and summaries in host=H/day=D/ directories')
     .option('--json', 'say what was written, as JSON')))
     .action((traces, o) => exportCommand(traces, o));
 

@@ -19,22 +19,23 @@ export const EXPORT_FORMATS: readonly ExportFormat[] = ['parquet', 'csv', 'arrow
 
 /** Loaded tables, then the analysis queries worth keeping. */
 export const EXPORT_TABLES = [
-  'traces', 'files', 'paths', 'events', 'calls',
-  'intervals', 'baselines', 'outliers', 'incidents', 'file_stats',
+  'traces', 'files', 'paths', 'events', 'calls', 'summary_hist', 'recorder_cost',
+  'intervals', 'baselines', 'outliers', 'incidents', 'file_stats', 'summaries', 'daily', 'alerts',
 ] as const;
-const LOADED = new Set(['traces', 'files', 'paths', 'events', 'calls']);
+const LOADED = new Set(['traces', 'files', 'paths', 'events', 'calls', 'summary_hist', 'recorder_cost']);
 
 /** Tables with a host and a start that can be split into host=/day= directories. */
 const PARTITIONABLE: Record<string, string> = {
   events: "select events.*, traces.host, strftime(events.start, '%Y-%m-%d') as day from events join traces using (trace_id)",
   intervals: "select *, strftime(start, '%Y-%m-%d') as day from intervals",
+  summaries: "select *, strftime(start, '%Y-%m-%d') as day from summaries",
 };
 
 export interface ExportOptions {
   format: ExportFormat;
   dir: string;
   tables: readonly string[];
-  /** Parquet only: events and intervals as host=H/day=D/ directories (Hive partitioning). */
+  /** Parquet only: events, intervals and summaries as host=H/day=D/ directories (Hive partitioning). */
   partition?: boolean;
 }
 

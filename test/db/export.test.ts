@@ -9,7 +9,8 @@ import * as assert from 'uvu/assert';
 import { FtError } from '../../src/errors.js';
 import { exportTables } from '../../src/db/export.js';
 import { bindings } from '../../src/db/params.js';
-import { openScenario, type Opened } from '../fixtures/session.js';
+import { openScenario, openTraces, type Opened } from '../fixtures/session.js';
+import { historyTrace } from '../fixtures/history.js';
 import { SCENARIO_PARAMS, tempDir } from '../fixtures/traces.js';
 
 let opened: Opened;
@@ -55,6 +56,25 @@ test('parquet: every table, read back by DuckDB', async () => {
   ]);
   const i = await read(`select incident, paths from '${dir}/incidents.parquet' order by incident`);
   assert.equal(i.map((r) => r.paths), [['/data/a.log'], ['/data/a.log'], ['/data/a.log', '/data/b.log']]);
+});
+
+test('v2 history: summaries partitioned by host and day, summary_hist, recorder_cost, alerts and daily', async () => {
+  const h = await openTraces({ 'kv.300.fstrace': historyTrace() });
+  try {
+    const dir = join(out.dir, 'history');
+    const done = await exportTables(h.session, b, {
+      format: 'parquet', dir, tables: ['summaries', 'summary_hist', 'recorder_cost', 'alerts', 'daily'], partition: true,
+    });
+    assert.equal(done.map((d) => [d.table, d.name, d.rows]), [
+      ['summaries', 'summaries', 2880], ['summary_hist', 'summary_hist.parquet', 5702], ['recorder_cost', 'recorder_cost.parquet', 2],
+      ['alerts', 'alerts.parquet', 3], ['daily', 'daily.parquet', 2],
+    ]);
+    assert.equal(readdirSync(join(dir, 'summaries', 'host=h2')).sort(), ['day=2026-01-01', 'day=2026-01-02']);
+    const [r] = await read(`select sum(calls) as calls, count(*) filter (where before_ring) as before from read_parquet('${dir}/summaries/**/*.parquet', hive_partitioning = true)`);
+    assert.equal(r, { calls: 86_401n + 83_160n, before: 2820n }); // every summary, the last hour too
+  } finally {
+    h.close();
+  }
 });
 
 test('parquet partitioned by host and day', async () => {
