@@ -85,7 +85,7 @@ Exit status: 0 ok, 1 bad input or usage, 2 internal error.`);
     .option('--limit <n>', 'show at most N (0: all; default 100 in a table, all in JSON)', limit))
     .action((traces, o) => alerts(traces, o));
 
-  withAnalysisOptions(withLoadOptions(root.command('sql').argument('<query>', 'SQL over the tables (traces, files, paths, events, calls) and queries/ (intervals, baselines, outliers, incidents, file_stats, ...)').argument(TRACES, TRACES_HELP)
+  withAnalysisOptions(withLoadOptions(root.command('sql').argument('<query>', 'SQL over the tables (traces, files, paths, events, calls, summary_entries, summary_hist, recorder_cost) and queries/ (intervals, summaries, baselines, outliers, incidents, file_stats, daily, alerts, ...)').argument(TRACES, TRACES_HELP)
     .description('run a query; the analysis tables it names are built first')
     .option('--json', 'rows as a JSON array of objects')))
     .action((query, traces, o) => sql(query, traces, o));
