@@ -17,7 +17,8 @@
 --             interval per file and kind).
 -- inputs:     summary_entries, events, traces, paths, calls
 -- parameters: none
--- kept as:    view (a join of the loaded tables)
+-- kept as:    table (baselines, file_stats, totals and daily read it; small: a row per
+--             interval, file and kind)
 -- output:     one row per (trace_id, start, path_id, call):
 --   trace_id, host, pid, exe   the process
 --   path_id, file_id, path, dev  the file (file_id null and path '(unknown)' when unnamed)
@@ -54,6 +55,7 @@ ring_starts as (
   select trace_id, path_id, call, min(epoch_ns(start)) as ring_from_ns
   from events
   where type = 3 and source = 'ring'
+    and trace_id in (select distinct trace_id from summary_entries)
   group by all
 ),
 

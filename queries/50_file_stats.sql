@@ -31,10 +31,23 @@
 
 with
 
-ring as (
-  select *
+-- The raw ring's calls, per file, in one pass (as for version-1 traces).
+ring_files as (
+  select
+    host,
+    path,
+    any_value(file_id) as file_id,
+    count(*) as calls,
+    histogram(kind) as by_kind,
+    count_if(failed)::bigint as errors,
+    coalesce(sum(bytes), 0)::bigint as bytes,
+    quantile_cont(latency_ms, [0.5, 0.99]) as quantiles,
+    max(latency_ms) as max_ms,
+    min(start) as first_start,
+    make_timestamp_ns(max(start_ns + dur_ns)) as last_end
   from intervals
   where source = 'ring'
+  group by host, path
 ),
 
 summarized as (
@@ -43,17 +56,9 @@ summarized as (
   where before_ring
 ),
 
-by_kind_counts as (
-  select host, path, any_value(file_id) as file_id, kind,
-    count(*)::bigint as calls, 0::bigint as summarized_calls,
-    count_if(failed)::bigint as errors,
-    coalesce(sum(bytes), 0)::bigint as bytes,
-    max(latency_ms) as max_ms
-  from ring
-  group by host, path, kind
-  union all
-  select host, path, any_value(file_id) as file_id, kind,
-    sum(calls)::bigint as calls, sum(calls)::bigint as summarized_calls,
+summarized_kinds as (
+  select host, path, kind, any_value(file_id) as file_id,
+    sum(calls)::bigint as calls,
     sum(errors)::bigint as errors,
     sum(case when has_interval then bytes else 0 end)::bigint as bytes,
     max(max_ms) as max_ms
@@ -61,51 +66,39 @@ by_kind_counts as (
   group by host, path, kind
 ),
 
-kinds as (
-  select host, path, kind,
-    any_value(file_id) as file_id,
-    sum(calls)::bigint as calls,
-    sum(summarized_calls)::bigint as summarized_calls,
-    sum(errors)::bigint as errors,
-    sum(bytes)::bigint as bytes,
-    max(max_ms) as max_ms
-  from by_kind_counts
-  group by host, path, kind
-),
-
-per_file as (
-  select
-    host,
-    path,
-    any_value(file_id) as file_id,
-    sum(calls)::bigint as calls,
-    map(list(kind order by kind), list(calls order by kind)) as by_kind,
-    sum(errors)::bigint as errors,
-    sum(bytes)::bigint as bytes,
-    max(max_ms) as max_ms,
-    sum(summarized_calls)::bigint as summarized_calls
-  from kinds
+summarized_files as (
+  select host, path, any_value(file_id) as file_id,
+    sum(calls)::bigint as calls, sum(errors)::bigint as errors, sum(bytes)::bigint as bytes, max(max_ms) as max_ms
+  from summarized_kinds
   group by host, path
 ),
 
-ring_stats as (
-  select
-    host,
-    path,
-    count(*) as ring_calls,
-    quantile_cont(latency_ms, [0.5, 0.99]) as quantiles,
-    min(start) as first_start,
-    make_timestamp_ns(max(start_ns + dur_ns)) as last_end
-  from ring
+-- Files with summarized calls: their calls by kind, ring and summaries added up.
+merged_kinds as (
+  select host, path, kind, sum(calls)::ubigint as calls
+  from (
+    select host, path, unnest(map_keys(by_kind)) as kind, unnest(map_values(by_kind)) as calls
+    from ring_files
+    semi join summarized_files using (host, path)
+    union all
+    select host, path, kind, calls from summarized_kinds
+  )
+  group by all
+),
+
+merged_by_kind as (
+  select host, path, map(list(kind order by kind), list(calls order by kind)) as by_kind
+  from merged_kinds
   group by host, path
 ),
 
--- Files with summarized calls: raw calls bucketed as the recorder buckets them
+-- ... and their latency histogram: raw calls bucketed as the recorder buckets them
 -- (recorders/FORMAT.md, "Summary histogram"), added to the summary histograms.
 ring_units as (
   select host, path, dur_ns // 1024 as x
-  from ring
-  semi join (select distinct host, path from summarized) using (host, path)
+  from intervals
+  semi join summarized_files using (host, path)
+  where source = 'ring'
 ),
 
 ring_buckets as (
@@ -147,18 +140,24 @@ hist_quantiles as (
 
 final as (
   select
-    per_file.host, per_file.path, per_file.file_id, per_file.calls, per_file.by_kind, per_file.errors,
-    per_file.bytes,
-    coalesce(hist_quantiles.p50_ms, ring_stats.quantiles[1]) as p50_ms,
-    coalesce(hist_quantiles.p99_ms, ring_stats.quantiles[2]) as p99_ms,
-    per_file.max_ms,
-    ring_stats.first_start,
-    ring_stats.last_end,
-    coalesce(ring_stats.ring_calls, 0) as ring_calls,
-    per_file.summarized_calls,
+    host,
+    path,
+    coalesce(ring_files.file_id, summarized_files.file_id) as file_id,
+    (coalesce(ring_files.calls, 0) + coalesce(summarized_files.calls, 0))::bigint as calls,
+    coalesce(merged_by_kind.by_kind, ring_files.by_kind) as by_kind,
+    (coalesce(ring_files.errors, 0) + coalesce(summarized_files.errors, 0))::bigint as errors,
+    (coalesce(ring_files.bytes, 0) + coalesce(summarized_files.bytes, 0))::bigint as bytes,
+    coalesce(hist_quantiles.p50_ms, ring_files.quantiles[1]) as p50_ms,
+    coalesce(hist_quantiles.p99_ms, ring_files.quantiles[2]) as p99_ms,
+    greatest(ring_files.max_ms, summarized_files.max_ms) as max_ms,
+    ring_files.first_start,
+    ring_files.last_end,
+    coalesce(ring_files.calls, 0) as ring_calls,
+    coalesce(summarized_files.calls, 0) as summarized_calls,
     hist_quantiles.p50_ms is not null as approximate
-  from per_file
-  left join ring_stats using (host, path)
+  from ring_files
+  full join summarized_files using (host, path)
+  left join merged_by_kind using (host, path)
   left join hist_quantiles using (host, path)
   order by p99_ms desc, host, path
 )
