@@ -94,7 +94,7 @@ final as (
     case when closes_interval then write_us / 1e3 end as write_ms,
     (flags & 1) <> 0 as write_time_sampled,
     path_id,
-    source::varchar as source,
+    source,
     (flags & 32) <> 0 as alerted,
     (flags & 64) <> 0 as alert_suppressed
   from with_kind

@@ -5,7 +5,7 @@
 --             of them, picked by a hash of the event so the same data always gives the
 --             same sample. The raw rings' syncs only (the recent detail): kept events
 --             from before the ring (format v2) are in the tables and the long-range chart.
--- inputs:     intervals, baselines, outliers
+-- inputs:     intervals, baselines, outliers, events
 -- parameters: $bucket_ns, $max_points, $max_outliers
 -- output:
 --   host, path, kind, start, start_ns, latency_ms, bytes
@@ -16,7 +16,7 @@
 with
 
 normal_count as (
-  select (select count(*) from intervals where source = 'ring') - (select count(*) from outliers where source = 'ring') as n
+  select (select count(*) from events where type = 3 and source = 'ring') - (select count(*) from outliers where source = 'ring') as n
 ),
 
 stride as (

@@ -8,7 +8,7 @@
  * written as JSON text.
  */
 import {
-  DuckDBTypeId, JsonDuckDBValueConverter, type DuckDBConnection, type DuckDBDataChunk, type DuckDBType,
+  DuckDBEnumType, DuckDBTypeId, JsonDuckDBValueConverter, type DuckDBConnection, type DuckDBDataChunk, type DuckDBType,
 } from '@duckdb/node-api';
 import duckdb from '@duckdb/node-bindings';
 import {
@@ -97,6 +97,7 @@ function column(type: DataType, t: DuckDBType, chunks: DuckDBDataChunk[], c: num
   if (fixed) return fixedColumn(type, fixed, chunks, c, rows);
   if (t.typeId === DuckDBTypeId.VARCHAR) return stringColumn(chunks, c, rows);
   if (t.typeId === DuckDBTypeId.BOOLEAN) return boolColumn(chunks, c, rows);
+  if (t instanceof DuckDBEnumType) return enumColumn(t, chunks, c, rows);
   const values = chunks.flatMap((ch) => ch.convertColumnValues(c, JsonDuckDBValueConverter))
     .map((v) => (v === null ? null : typeof v === 'string' ? v : JSON.stringify(v)));
   return vectorFromArray(values, new Utf8()).data[0]!;
@@ -139,6 +140,38 @@ function stringColumn(chunks: DuckDBDataChunk[], c: number, rows: number): Data 
         data.set(bytes, total);
       }
       total += len;
+      offsets[row + 1] = total;
+    }
+    at += n;
+  }
+  return makeData({
+    type: new Utf8(), length: rows, nullCount: nulls, nullBitmap: nulls > 0 ? validity : undefined,
+    valueOffsets: offsets, data: data.subarray(0, total),
+  });
+}
+
+/** An ENUM column (events.source, intervals.source) as Arrow UTF-8: each index's name. */
+function enumColumn(t: DuckDBEnumType, chunks: DuckDBDataChunk[], c: number, rows: number): Data {
+  const width = t.internalTypeId === DuckDBTypeId.UTINYINT ? 1 : t.internalTypeId === DuckDBTypeId.USMALLINT ? 2 : 4;
+  const names = t.values.map((v) => new TextEncoder().encode(v));
+  const { validity, nulls } = validityOf(chunks, c, rows);
+  const offsets = new Int32Array(rows + 1);
+  let data: Uint8Array = new Uint8Array(rows * 4);
+  let total = 0;
+  let at = 0;
+  for (const ch of chunks) {
+    const n = ch.rowCount;
+    const raw = duckdb.vector_get_data(duckdb.data_chunk_get_vector(ch.chunk, c), n * width);
+    const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    for (let i = 0; i < n; i++) {
+      const row = at + i;
+      if (nulls === 0 || (validity[row >> 3]! & (1 << (row & 7))) !== 0) {
+        const k = width === 1 ? raw[i]! : width === 2 ? view.getUint16(i * 2, true) : view.getUint32(i * 4, true);
+        const name = names[k] ?? new Uint8Array(0);
+        if (total + name.length > data.length) data = grow(data, total + name.length);
+        data.set(name, total);
+        total += name.length;
+      }
       offsets[row + 1] = total;
     }
     at += n;

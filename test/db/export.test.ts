@@ -72,6 +72,9 @@ test('v2 history: summaries partitioned by host and day, summary_hist, recorder_
     assert.equal(readdirSync(join(dir, 'summaries', 'host=h2')).sort(), ['day=2026-01-01', 'day=2026-01-02']);
     const [r] = await read(`select sum(calls) as calls, count(*) filter (where before_ring) as before from read_parquet('${dir}/summaries/**/*.parquet', hive_partitioning = true)`);
     assert.equal(r, { calls: 86_401n + 83_160n, before: 2820n }); // every summary, the last hour too
+    await exportTables(h.session, b, { format: 'arrow', dir, tables: ['events'] });
+    const sources = tableFromIPC(readFileSync(join(dir, 'events.arrow'))).getChild('source')!.toArray() as string[];
+    assert.equal([sources.filter((v) => v === 'ring').length, sources.filter((v) => v === 'keep').length], [360, 2]);
   } finally {
     h.close();
   }
@@ -116,6 +119,10 @@ test('arrow: IPC files apache-arrow reads, with types and nulls kept', async () 
   assert.is(bytes.get(srf), null);
   assert.is(bytes.get(kinds.indexOf('o_dsync_write')), 512n);
   assert.is(intervals.getChild('failed')!.toArray().filter(Boolean).length, 1);
+  // The source enum, as strings.
+  assert.is(String(intervals.schema.fields.find((f) => f.name === 'source')!.type), 'Utf8');
+  assert.equal([...new Set(intervals.getChild('source')!.toArray() as string[])], ['ring']);
+  assert.equal([...new Set(events.getChild('source')!.toArray() as string[])], ['ring']);
   const incidents = tableFromIPC(readFileSync(join(dir, 'incidents.arrow')));
   assert.is(incidents.getChild('paths')!.get(2), '["/data/a.log","/data/b.log"]');
   const traces = tableFromIPC(readFileSync(join(dir, 'traces.arrow')));
