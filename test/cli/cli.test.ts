@@ -116,6 +116,11 @@ test('v2 history: summary --json counts the summarized history once, keys as doc
     p50_ms: 1.816187, p99_ms: 3.632374, max_ms: 1500,
   });
   assert.equal(out.totals, { calls: 169_561, by_kind: { fsync: 169_561 }, errors: 0, processes: 1 });
+  const t = run(['summary', history]);
+  assert.is(t.code, 0, t.stderr);
+  assert.match(t.stdout, '\n169,561 sync calls (fsync 169,561), 0 failed, on 1 file, from 1 process on 1 host\n' +
+    '169,201 of them only in the recorder\'s summaries, from 2026-01-01 00:00:00.000; p50/p99 of files with summarized calls are read off half-octave histograms (within 1.22x)\n');
+  assert.not.match(run(['summary', good]).stdout, 'summaries');
 });
 
 test('v2 history: outliers --json judges the kept events of day 1 against their summarized baseline', () => {
