@@ -180,7 +180,9 @@ test('with v2 data: the long-range chart, the alerts and the overhead line, with
 });
 
 test('hostile paths, hosts and command lines show as text and create no element', async () => {
-  const { page, state } = await open(renderReport(sampleReport({ hostile: true })), 'hostile.html');
+  // With the v2 sections too: the alerts table and the long-range chart carry trace strings.
+  const { page, state } = await open(renderReport(sampleReport({ hostile: true, v2: true })), 'hostile.html');
+  assert.ok(state.charts.some((c) => c.id === 'chart-history'), 'the long-range chart is on the page');
   assert.is(state.xss, false, 'no payload ran');
   assert.is(state.imgs, 0);
   assert.is(state.strayElements, 0);
