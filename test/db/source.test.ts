@@ -5,12 +5,14 @@ import * as assert from 'uvu/assert';
 import { TraceError } from '../../src/errors.js';
 import { preparedTraces, type Prepared } from '../../src/db/source.js';
 import { BROKEN, otherHost, scenario, slotOffset, tempDir, writeTrace } from '../fixtures/traces.js';
+import { historyTrace } from '../fixtures/history.js';
 
 const tmp = tempDir();
 const files = [
   writeTrace(tmp.dir, 'a.fstrace', scenario()),
   writeTrace(tmp.dir, 'b.fstrace', BROKEN.corrupt()),
   writeTrace(tmp.dir, 'c.fstrace', otherHost()),
+  writeTrace(tmp.dir, 'd.fstrace', historyTrace()),
 ];
 test.after(() => tmp.cleanup());
 
@@ -24,14 +26,20 @@ test('worker and inline decoding agree, file by file, in order', async () => {
   const inline = await all(0);
   const worker = await all(1e12);
   assert.equal(worker.map((p) => p.file), files);
-  assert.equal(worker.map((p) => 'trace' in p), [true, false, true]);
-  for (let i of [0, 2]) {
+  assert.equal(worker.map((p) => 'trace' in p), [true, false, true, true]);
+  for (let i of [0, 2, 3]) {
     const w = worker[i] as Extract<Prepared, { trace: unknown }>;
     const n = inline[i] as Extract<Prepared, { trace: unknown }>;
     assert.equal(w.trace.header, n.trace.header);
     assert.equal(w.trace.paths, n.trace.paths);
-    assert.equal(w.trace.columns.map((c) => [...c]), n.trace.columns.map((c) => [...c]));
+    // Every column crosses the thread: the ring's, the kept events', the summaries' and their histograms'.
+    for (const key of ['columns', 'keptColumns', 'summaryColumns', 'histColumns'] as const) {
+      assert.equal(w.trace[key].map((c) => [...c]), n.trace[key].map((c) => [...c]), key);
+    }
+    assert.equal(w.trace.costs, n.trace.costs);
   }
+  const v2 = (worker[3] as Extract<Prepared, { trace: unknown }>).trace;
+  assert.equal([v2.events, v2.kept, v2.summaries, v2.histRows, v2.costs.length], [360, 2, 2880, 5702, 2]);
 });
 
 test('a decode error crosses the thread as the same TraceError', async () => {
