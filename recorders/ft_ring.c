@@ -1432,6 +1432,7 @@ int ft_exec_begin(void)
     int saved = errno;
     int marked = ft_set_ended();
     errno = saved;
+    ft_signal_exec(1);
     return marked;
 }
 
@@ -1439,6 +1440,7 @@ int ft_exec_begin(void)
  * failed (the image goes on). */
 void ft_exec_failed(int marked)
 {
+    ft_signal_exec(0);
     struct ft_ctx *c = FT_LOAD_ACQ(&ft_ctx_ptr);
     if (marked && c && FT_LOAD_ACQ(&c->hdr))
         __atomic_fetch_and(&c->hdr->flags, ~FT_HDR_ENDED, __ATOMIC_RELEASE);
@@ -1462,4 +1464,29 @@ void ft_after_fork_child(void)
     ft_thr.guard = 0;
     ft_thr.resolving = 0;
     ft_thr.initializing = 0;
+}
+
+/* SIGBUS at addr (ft_signal.c): if it lies in our mapping, the trace file was
+ * truncated under us. Map anonymous memory over the whole mapping (MAP_FIXED
+ * replaces it in one step, so a store retried after the handler returns
+ * lands there), and stop recording: what is left of the file keeps what was
+ * written before. Every thread that faulted in the mapping gets here and maps
+ * it again: idempotent, and a store into the memory another thread mapped a
+ * moment before is as harmless as one into ours (no marker of "done": a
+ * fork child may map its own trace at the same address later).
+ * Async-signal-safe: atomics and raw syscalls. Returns 1 if the fault was ours. */
+int ft_ring_fault(const void *addr)
+{
+    uintptr_t a = (uintptr_t)addr, lo = (uintptr_t)FT_LOAD_ACQ(&ft_map_addr);
+    uint64_t len = FT_LOAD(&ft_map_len);
+    if (!lo || a < lo || a - lo >= len)
+        return 0;
+    struct ft_ctx *c = FT_LOAD_ACQ(&ft_ctx_ptr);
+    if (c)
+        FT_STORE_REL(&c->state, FT_RING_DEAD);
+    void *p = (void *)syscall(SYS_mmap, (void *)lo, (size_t)len, PROT_READ | PROT_WRITE,
+                              MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return 0; /* no memory even for that: the program's action decides */
+    return 1;
 }
