@@ -473,11 +473,17 @@ static inline int ft_slot_ready(struct ft_ctx *c, uint32_t idx)
  * symlinks or pre-create our file names. Refuse rather than weaken it. */
 static int ft_check_dir(const char *dir)
 {
-    if (syscall(SYS_mkdirat, AT_FDCWD, dir, 0700) < 0 && errno != EEXIST)
+    /* Only the last component is made (a missing parent: refused), 0700
+     * whatever the umask: under a umask of 0777 it would be 0000, and the
+     * file could not be made in it. */
+    int made = syscall(SYS_mkdirat, AT_FDCWD, dir, 0700) == 0;
+    if (!made && errno != EEXIST)
         return 0;
     int fd = ft_sys_openat(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
     if (fd < 0)
         return 0;
+    if (made)
+        syscall(SYS_fchmod, fd, 0700);
     struct stat st;
     int ok = syscall(SYS_fstat, fd, &st) == 0 && S_ISDIR(st.st_mode) &&
              st.st_uid == (uid_t)syscall(SYS_geteuid) && (st.st_mode & 022) == 0;
@@ -554,6 +560,43 @@ static void ft_fill_header(struct ft_header *h, struct ft_ctx *c, uint64_t rt, u
     h->dropped = FT_XCHG(&c->pending_drops, 0);
 }
 
+/* The file's name: <exe>.<pid>.<sec>.<nsec>.fstrace, into c->path. */
+static void ft_trace_name(struct ft_ctx *c, const char *exe, uint32_t pid, uint64_t t)
+{
+    size_t at = ft_cat(c->path, 0, sizeof c->path, ft_cfg.dir);
+    at = ft_cat(c->path, at, sizeof c->path, "/");
+    at = ft_exe_base(c->path, at, sizeof c->path, exe);
+    at = ft_cat(c->path, at, sizeof c->path, ".");
+    at = ft_cat_u64(c->path, at, sizeof c->path, pid, 0);
+    at = ft_cat(c->path, at, sizeof c->path, ".");
+    at = ft_cat_u64(c->path, at, sizeof c->path, t / 1000000000u, 0);
+    at = ft_cat(c->path, at, sizeof c->path, ".");
+    at = ft_cat_u64(c->path, at, sizeof c->path, t % 1000000000u, 9);
+    ft_cat(c->path, at, sizeof c->path, ".fstrace");
+}
+
+/* Give the unnamed (O_TMPFILE) file fd its name. linkat(2) through
+ * /proc/self/fd works for anyone; AT_EMPTY_PATH, without /proc, needs
+ * CAP_DAC_READ_SEARCH. A clash means same pid, same ns: a reused pid. */
+static int ft_trace_link(struct ft_ctx *c, int fd, const char *exe, uint32_t pid, uint64_t rt)
+{
+    static const char prefix[] = "/proc/self/fd/";
+    char link[32];
+    size_t at = ft_cat(link, 0, sizeof link, prefix);
+    ft_cat_u64(link, at, sizeof link, (uint64_t)fd, 0);
+    for (int attempt = 0; attempt < 4; attempt++) {
+        ft_trace_name(c, exe, pid, rt + (uint64_t)attempt);
+        long r = syscall(SYS_linkat, AT_FDCWD, link, AT_FDCWD, c->path, AT_SYMLINK_FOLLOW);
+        if (r < 0 && errno == ENOENT)
+            r = syscall(SYS_linkat, fd, "", AT_FDCWD, c->path, AT_EMPTY_PATH);
+        if (r == 0)
+            return 1;
+        if (errno != EEXIST)
+            return 0;
+    }
+    return 0;
+}
+
 static int ft_ring_create(struct ft_ctx *c)
 {
     uint32_t pid = ft_ctx_pid(c);
@@ -584,30 +627,28 @@ static int ft_ring_create(struct ft_ctx *c)
     c->nchunks = (c->slots + FT_CHUNK_SLOTS - 1) / FT_CHUNK_SLOTS;
     uint64_t size = FT_HEADER_SIZE + (uint64_t)c->slots * FT_RECORD_SIZE;
 
-    int fd = -1;
+    /* The file gets its name only once its header is whole: it is made
+     * unnamed (O_TMPFILE) and linked into the directory after the header is
+     * written, so a kill at any instant leaves no file or one that a reader
+     * can read (never an empty one). Where O_TMPFILE is not supported, the
+     * file is named at once, as before. fchmod: our 0600 whatever the umask
+     * (a umask of 0777 would leave a file its owner cannot reopen). */
+    int named = 0;
+    int fd = ft_sys_openat(AT_FDCWD, ft_cfg.dir, O_RDWR | O_TMPFILE | O_CLOEXEC, 0600);
     for (int attempt = 0; attempt < 4 && fd < 0; attempt++) {
-        uint64_t t = rt + (uint64_t)attempt; /* a clash means same pid, same ns: a reused pid */
-        size_t at = ft_cat(c->path, 0, sizeof c->path, ft_cfg.dir);
-        at = ft_cat(c->path, at, sizeof c->path, "/");
-        at = ft_exe_base(c->path, at, sizeof c->path, exe);
-        at = ft_cat(c->path, at, sizeof c->path, ".");
-        at = ft_cat_u64(c->path, at, sizeof c->path, pid, 0);
-        at = ft_cat(c->path, at, sizeof c->path, ".");
-        at = ft_cat_u64(c->path, at, sizeof c->path, t / 1000000000u, 0);
-        at = ft_cat(c->path, at, sizeof c->path, ".");
-        at = ft_cat_u64(c->path, at, sizeof c->path, t % 1000000000u, 9);
-        ft_cat(c->path, at, sizeof c->path, ".fstrace");
+        ft_trace_name(c, exe, pid, rt + (uint64_t)attempt);
         fd = ft_sys_openat(AT_FDCWD, c->path,
                            O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0 && errno != EEXIST)
             return 0;
+        named = fd >= 0;
     }
     if (fd < 0)
         return 0;
 
     uint32_t mode;
     void *map = MAP_FAILED;
-    if (ft_sys_fstat(fd, &c->dev, &c->ino, &mode) < 0 ||
+    if (syscall(SYS_fchmod, fd, 0600) < 0 || ft_sys_fstat(fd, &c->dev, &c->ino, &mode) < 0 ||
         syscall(SYS_ftruncate, fd, (off_t)size) < 0 ||
         syscall(SYS_fallocate, fd, 0, (off_t)0, (off_t)FT_HEADER_SIZE) < 0)
         goto fail;
@@ -618,9 +659,11 @@ static int ft_ring_create(struct ft_ctx *c)
     c->map_len = size;
     if (!ft_chunk_reserve(c, 0, fd) || !ft_chunk_reserve(c, 1, fd))
         goto fail;
-    ft_sys_close(fd);
 
     ft_fill_header(map, c, rt, mono, pid, forked, exe);
+    if (!named && !(named = ft_trace_link(c, fd, exe, pid, rt)))
+        goto fail;
+    ft_sys_close(fd);
     ft_map_addr = map;
     ft_map_len = size;
     ft_map_pid = pid;
@@ -637,7 +680,8 @@ static int ft_ring_create(struct ft_ctx *c)
 fail:
     if (map != MAP_FAILED)
         syscall(SYS_munmap, map, size);
-    syscall(SYS_unlinkat, AT_FDCWD, c->path, 0);
+    if (named)
+        syscall(SYS_unlinkat, AT_FDCWD, c->path, 0);
     ft_sys_close(fd);
     return 0;
 }
