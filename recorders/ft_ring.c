@@ -364,6 +364,17 @@ static void ft_ring_die(struct ft_ctx *c)
 
 /* ---- allocating the ring ahead of the writers ----------------------------- */
 
+/* A chunk could not be reserved. Out of descriptors (the program holds them
+ * all, or its RLIMIT_NOFILE is at 0 for a while) or memory is a passing
+ * state: the records that need the chunk are dropped and counted, and the
+ * next writer to reach it tries again. Anything else (tmpfs full, the file
+ * removed or replaced) stops the recording. */
+static void ft_reserve_failed(struct ft_ctx *c)
+{
+    if (errno != EMFILE && errno != ENFILE && errno != ENOMEM && errno != EINTR)
+        ft_ring_die(c);
+}
+
 static const char ft_zero_page[4096];
 
 /* Make chunk k of the ring real before anyone writes into it. A store into a
@@ -392,6 +403,7 @@ static int ft_chunk_reserve(struct ft_ctx *c, uint32_t k, int fd)
             return 0;
         if (ft_sys_fstat(fd, &dev, &ino, &mode) < 0 || dev != c->dev || ino != c->ino) {
             ft_sys_close(fd);
+            errno = ESTALE; /* another file has our name now: for good */
             return 0;
         }
     }
@@ -440,7 +452,7 @@ static void ft_chunks_ahead(struct ft_ctx *c, uint64_t s, uint64_t n)
     uint64_t q = (s + FT_CHUNK_SLOTS - 1) / FT_CHUNK_SLOTS;
     for (; q * FT_CHUNK_SLOTS < s + n && q * FT_CHUNK_SLOTS < c->slots; q++) {
         if (!ft_chunk_reserve(c, (uint32_t)q + 1, -1)) {
-            ft_ring_die(c);
+            ft_reserve_failed(c);
             return;
         }
         ft_chunk_populate(c, (uint32_t)q + 1);
@@ -462,7 +474,7 @@ static inline int ft_slot_ready(struct ft_ctx *c, uint32_t idx)
         return 1;
     int ok = ft_chunk_reserve(c, idx / FT_CHUNK_SLOTS, -1);
     if (!ok)
-        ft_ring_die(c);
+        ft_reserve_failed(c);
     return ok;
 }
 

@@ -32,7 +32,7 @@
 
 static const char *dir;
 
-/* Truncate this process's trace file, as an outsider would. */
+/* Truncate this process's trace file, as an outsider would (size < 0: delete it). */
 static void truncate_trace(off_t size) {
     const char *tdir = getenv("FSYNC_TRACE_DIR");
     char want[32], path[8192];
@@ -43,7 +43,7 @@ static void truncate_trace(off_t size) {
     while (d && (e = readdir(d)) != NULL) {
         if (strstr(e->d_name, want) && strstr(e->d_name, ".fstrace")) {
             snprintf(path, sizeof path, "%s/%s", tdir, e->d_name);
-            CHECK(truncate(path, size) == 0);
+            CHECK(size < 0 ? unlink(path) == 0 : truncate(path, size) == 0);
             found++;
         }
     }
