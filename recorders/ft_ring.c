@@ -239,7 +239,20 @@ int ft_config_load(void)
 
     const char *dir = getenv("FSYNC_TRACE_DIR");
     if (dir && *dir && strlen(dir) < FT_DIR_MAX - 128) {
-        size_t at = ft_cat(ft_cfg.dir, 0, sizeof ft_cfg.dir, dir);
+        size_t at = 0;
+        if (dir[0] != '/') {
+            /* Relative: to the working directory the process starts in, made
+             * absolute now. The file is reopened by name to grow the ring,
+             * and the program may chdir meanwhile. No /proc: left as given. */
+            ssize_t n = ft_sys_readlink("/proc/self/cwd", ft_cfg.dir, FT_DIR_MAX - 1);
+            if (n <= 0 || ft_cfg.dir[0] != '/' || (size_t)n + strlen(dir) + 2 >= FT_DIR_MAX - 128)
+                n = 0;
+            at = (size_t)n;
+            ft_cfg.dir[at] = '\0';
+            if (n > 1)
+                at = ft_cat(ft_cfg.dir, at, sizeof ft_cfg.dir, "/");
+        }
+        at = ft_cat(ft_cfg.dir, at, sizeof ft_cfg.dir, dir);
         while (at > 1 && ft_cfg.dir[at - 1] == '/')
             ft_cfg.dir[--at] = '\0';
     } else {
@@ -491,11 +504,21 @@ static int ft_check_dir(const char *dir)
     int made = syscall(SYS_mkdirat, AT_FDCWD, dir, 0700) == 0;
     if (!made && errno != EEXIST)
         return 0;
+    if (made) {
+        /* Mode 0000 cannot be opened for reading: through an O_PATH
+         * descriptor (never a symlink put there since) and /proc. */
+        int pfd = ft_sys_openat(AT_FDCWD, dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+        if (pfd >= 0) {
+            char link[32];
+            size_t at = ft_cat(link, 0, sizeof link, "/proc/self/fd/");
+            ft_cat_u64(link, at, sizeof link, (uint64_t)pfd, 0);
+            syscall(SYS_fchmodat, AT_FDCWD, link, 0700);
+            ft_sys_close(pfd);
+        }
+    }
     int fd = ft_sys_openat(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
     if (fd < 0)
         return 0;
-    if (made)
-        syscall(SYS_fchmod, fd, 0700);
     struct stat st;
     int ok = syscall(SYS_fstat, fd, &st) == 0 && S_ISDIR(st.st_mode) &&
              st.st_uid == (uid_t)syscall(SYS_geteuid) && (st.st_mode & 022) == 0;
