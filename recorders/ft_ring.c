@@ -669,7 +669,9 @@ static int ft_ring_create(struct ft_ctx *c)
      * file is named at once, as before. fchmod: our 0600 whatever the umask
      * (a umask of 0777 would leave a file its owner cannot reopen). */
     int named = 0;
-    int fd = ft_sys_openat(AT_FDCWD, ft_cfg.dir, O_RDWR | O_TMPFILE | O_CLOEXEC, 0600);
+    /* Linking needs /proc/self/fd (or CAP_DAC_READ_SEARCH): no /proc (the
+     * exe could not be read), no O_TMPFILE. */
+    int fd = n > 0 ? ft_sys_openat(AT_FDCWD, ft_cfg.dir, O_RDWR | O_TMPFILE | O_CLOEXEC, 0600) : -1;
     for (int attempt = 0; attempt < 4 && fd < 0; attempt++) {
         ft_trace_name(c, exe, pid, rt + (uint64_t)attempt);
         fd = ft_sys_openat(AT_FDCWD, c->path,

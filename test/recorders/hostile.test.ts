@@ -23,7 +23,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTrace } from '../../src/trace/decode.js';
 import { figure } from '../figures.js';
@@ -64,20 +64,13 @@ test('a trace directory that is a symlink, not ours, or open to others: refused,
   });
 });
 
-/** Every path under root with its mode, for a before/after comparison. */
+/** Every path under root (symlinks not followed) with its mode, owner and size, for a before/after comparison. */
 function listing(root: string): string[] {
   const out: string[] = [];
   const walk = (rel: string): void => {
-    const p = join(root, rel);
-    const st = statSync(p, { throwIfNoEntry: false }) ?? null;
-    let lst;
-    try {
-      lst = statSync(p);
-    } catch {
-      lst = null;
-    }
-    out.push(`${rel} ${st ? st.mode.toString(8) : 'dangling'} ${lst?.uid ?? ''}`);
-    if (lst?.isDirectory()) for (const e of readdirSync(p).sort()) walk(rel ? join(rel, e) : e);
+    const st = lstatSync(join(root, rel));
+    out.push(`${rel} ${st.mode.toString(8)} ${st.uid} ${st.isFile() ? st.size : ''}`);
+    if (st.isDirectory()) for (const e of readdirSync(join(root, rel)).sort()) walk(join(rel, e));
   };
   for (const e of readdirSync(root).sort()) walk(e);
   return out;
