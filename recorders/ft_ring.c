@@ -763,14 +763,20 @@ static __attribute__((noinline)) struct ft_ctx *ft_ring_slow(void)
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
         if (FT_CAS(&c->state, &st, FT_RING_INIT)) {
             int ok = ft_ring_create(c);
-            /* Nowhere to record (directory refused, tmpfs full): become a
+            /* Out of descriptors (the program at its RLIMIT_NOFILE) passes:
+             * the next record tries again, and this one is counted dropped
+             * (in pending_drops, moved to the header once there is one).
+             * Nowhere to record (directory refused, tmpfs full): become a
              * pass-through for the life of this image. */
-            FT_STORE_REL(&c->state, ok ? FT_RING_READY : FT_RING_REFUSED);
+            int again = !ok && (errno == EMFILE || errno == ENFILE);
+            FT_STORE_REL(&c->state, ok ? FT_RING_READY : again ? FT_RING_UNINIT : FT_RING_REFUSED);
             syscall(SYS_futex, &c->state, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
-            if (!ok)
+            if (!ok && !again)
                 FT_STORE_REL(&ft_mode, FT_MODE_OFF);
             __atomic_signal_fence(__ATOMIC_SEQ_CST);
             ft_thr.initializing = was;
+            if (again)
+                ft_count_drops(c, 1);
             if (!ok)
                 return NULL;
             ft_chunk_populate(c, 0);

@@ -111,17 +111,20 @@ test('RLIMIT_NOFILE at 0: the program sees its EMFILE, the recorder drops and go
   assert.is(trace.header.flags & HDR_DISABLED, 0, 'a passing shortage does not stop the recording');
   assert.equal(invariantProblems(trace).filter((p) => !p.startsWith('dropped')), []);
 
-  // At 0 before the first record: the trace cannot be made; the recorder
-  // stays out of the way for the rest of the process image.
+  // At 0 before the first record: the trace cannot be made yet; each record
+  // meanwhile is counted dropped, and the file is made once descriptors are back.
   const bareBefore = runRaw('fdlimit', (d) => [d.data, 'min', 'before', '100'], { bare: true });
   const before = runRaw('fdlimit', (d) => [d.data, 'min', 'before', '100']);
   assert.equal([before.status, before.signal, before.stderr, before.stdout], [0, null, '', bareBefore.stdout]);
-  assert.equal(before.files, []);
+  assert.is(before.files.length, 1);
+  const late = readTrace(join(before.dirs.traces, before.files[0]!));
+  const lateSyncs = events(late).filter((e) => e.type === 'sync');
+  assert.equal([late.header.dropped, lateSyncs.length, lateSyncs.every((e) => e.path === join(before.dirs.data, 'b'))], [100n, 10, true]);
   figure({
     area: AREA,
     case: 'RLIMIT_NOFILE at 0',
     tried: `RLIMIT_NOFILE lowered to 0 after the trace was made, ${n(rounds)} pwrite + fsync on an open file, an open and a dup that must fail with EMFILE, then the limit restored and 10 fsyncs of a new file; and the limit at 0 before the first record`,
-    held: `output identical (the program's own EMFILEs included), exit 0; ${n(onA + 1)} of ${n(rounds + 1)} fsyncs recorded before the ring needed a descriptor to grow, ${n(trace.header.dropped)} records counted dropped, then all 10 after the limit came back (recording not stopped); at 0 from the start no trace is made and the program runs as without the recorder`,
+    held: `output identical (the program's own EMFILEs included), exit 0; ${n(onA + 1)} of ${n(rounds + 1)} fsyncs recorded before the ring needed a descriptor to grow, ${n(trace.header.dropped)} records counted dropped, then all 10 after the limit came back (recording not stopped); at 0 from the start, the trace is made at the first record after the limit came back, with the ${late.header.dropped} fsyncs made before counted dropped`,
   });
 });
 
