@@ -69,6 +69,7 @@ static ft_sigaction_fn ft_real_sigaction;
 static struct sigaction ft_app[2];
 static uint32_t ft_app_cur;
 static uint32_t ft_app_writing;     /* a writer is filling the other copy */
+static uint32_t ft_app_version;     /* odd while a copy is written (seqlock) */
 static int ft_sig_on;               /* our handler is installed */
 static int ft_added_flags;          /* flags glibc adds (SA_RESTORER on x86_64) */
 static void (*ft_restorer)(void);   /* ... and the restorer it adds */
@@ -104,9 +105,20 @@ static int ft_install(const struct sigaction *app)
     return ft_sigaction_real()(SIGBUS, &k, NULL);
 }
 
+/* A whole copy: a reader that raced with two writers in a row (the second
+ * filling the copy it was reading) reads again. Bounded: the writer may be
+ * the very code this handler interrupted. */
 static struct sigaction ft_app_get(void)
 {
-    return ft_app[FT_LOAD_ACQ(&ft_app_cur) & 1];
+    struct sigaction a;
+    for (int i = 0; i < 1000; i++) {
+        uint32_t v = FT_LOAD_ACQ(&ft_app_version);
+        a = ft_app[FT_LOAD_ACQ(&ft_app_cur) & 1];
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if (!(v & 1) && FT_LOAD(&ft_app_version) == v)
+            break;
+    }
+    return a;
 }
 
 /* Publish a new program action. Writers are the program's own sigaction
@@ -122,8 +134,11 @@ static void ft_app_set(const struct sigaction *a)
         __builtin_ia32_pause();
     }
     uint32_t next = (FT_LOAD(&ft_app_cur) + 1) & 1;
+    FT_ADD(&ft_app_version, 1); /* odd: a copy is being written */
+    __atomic_thread_fence(__ATOMIC_RELEASE);
     ft_app[next] = *a;
     FT_STORE_REL(&ft_app_cur, next);
+    __atomic_fetch_add(&ft_app_version, 1, __ATOMIC_RELEASE);
     FT_STORE_REL(&ft_app_writing, 0);
 }
 
