@@ -120,7 +120,7 @@ test(`${KILLS} SIGKILLs at random instants: every returned call is in the trace,
     area: 'Recorder crash',
     case: 'SIGKILL at random instants',
     tried: `${KILLS} runs of 4 threads looping pwrite + fsync/fdatasync/sync_file_range, each killed with SIGKILL at a random instant (${early} of them within 4 ms of the spawn: start-up, the trace file being made); ${n(reportedTotal)} calls reported returned through a pipe before the kills`,
-    held: `every reported call was in its trace (${n(inTrace)} recorded; ${extra} returned-but-unreported calls in flight at a kill); ${noTrace} runs killed before any call returned left no file; all ${kept} traces decoded and \`fsync-analyze info --json\` read all of them without error; ${dropped} dropped`,
+    held: `every reported call was in its trace (${n(inTrace)} recorded; ${extra} returned-but-unreported calls in flight at a kill); ${noTrace} runs killed before their first call returned, each leaving no file (never an empty or headerless one); all ${kept} traces decoded and \`fsync-analyze info --json\` read all of them without error; ${dropped} dropped`,
   });
 });
 

@@ -67,7 +67,7 @@ test('16 threads on 64 shared files: every call recorded exactly once, output un
     area: AREA,
     case: '16 threads, 64 shared files',
     tried: `${threads} threads × ${n(rounds)} rounds, each a 100-byte pwrite then one of fsync, fdatasync, sync_file_range, pwritev2(RWF_DSYNC), an O_DSYNC write, on 64 files shared by all threads (${n(threads * rounds)} durability calls, ${n(threads * rounds)} plain writes)`,
-    held: `${n(calls)} durability calls recorded exactly once (${want.size} thread×file×kind counts equal the program's own); output byte-for-byte identical to the bare run; ${trace.header.dropped} dropped; no trace invariant broken`,
+    held: `${n(calls)} durability calls recorded exactly once (${n(want.size)} thread×file×kind counts equal the program's own); output byte-for-byte identical to the bare run; ${trace.header.dropped} dropped; no trace invariant broken`,
   });
 });
 
