@@ -110,7 +110,22 @@ function geometry(buf: Uint8Array): Geometry {
 
 type Mutation = (buf: Uint8Array, r: Rng, seeds: readonly Seed[]) => [Uint8Array, string];
 
-const view = (buf: Uint8Array) => new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+/**
+ * A DataView whose writes past the end do nothing: a mutated header can
+ * declare record sizes that put a field outside the file, and the mutation
+ * then simply has no effect.
+ */
+const view = (buf: Uint8Array) => {
+  const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const fits = (off: number, n: number) => off >= 0 && off + n <= buf.byteLength;
+  return {
+    getUint32: (off: number, le: boolean) => (fits(off, 4) ? v.getUint32(off, le) : 0),
+    getBigUint64: (off: number, le: boolean) => (fits(off, 8) ? v.getBigUint64(off, le) : 0n),
+    setUint16: (off: number, x: number, le: boolean) => fits(off, 2) && v.setUint16(off, x, le),
+    setUint32: (off: number, x: number, le: boolean) => fits(off, 4) && v.setUint32(off, x, le),
+    setBigUint64: (off: number, x: bigint, le: boolean) => fits(off, 8) && v.setBigUint64(off, x, le),
+  };
+};
 
 /** A random record index, preferring records that hold something (type != 0). */
 function someRecord(buf: Uint8Array, g: Geometry, r: Rng): number {

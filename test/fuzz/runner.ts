@@ -66,7 +66,13 @@ export interface FuzzResult {
 /** Write a failing case where it can be replayed: its bytes, and how it was made. */
 function keepFailure(o: FuzzOptions, index: number, detail: string): string {
   mkdirSync(o.failDir, { recursive: true });
-  const c = makeCase(o.seeds, o.seed, index);
+  let c: ReturnType<typeof makeCase>;
+  try {
+    c = makeCase(o.seeds, o.seed, index);
+  } catch (err) {
+    // The mutator itself failed: keep what it said instead of bytes.
+    c = { index, seed: '(none)', ops: [`makeCase threw: ${(err as Error).message}`], bytes: new Uint8Array(0) };
+  }
   const file = join(o.failDir, `seed-${o.seed}-case-${index}.fstrace`);
   writeFileSync(file, c.bytes);
   writeFileSync(`${file}.txt`, [
