@@ -79,7 +79,8 @@ export function renderReliability(entries, { command, date, commit, host, result
 
 /** Write RELIABILITY.md at `root` from the figures in `figuresDir`. */
 export function writeReliability(root, figuresDir, result) {
-  const dirty = git(root, ['status', '--porcelain', '--untracked-files=no']) !== '';
+  // RELIABILITY.md itself is rewritten by every full run: it does not make the tested tree dirty.
+  const dirty = git(root, ['status', '--porcelain', '--untracked-files=no', '--', '.', ':!RELIABILITY.md']) !== '';
   const commit = (git(root, ['rev-parse', '--short', 'HEAD']) || 'unknown') + (dirty ? ' (with uncommitted changes)' : '');
   const text = renderReliability(readFigures(figuresDir), {
     command: process.env.STRESS === '1' ? 'npm run stress' : 'npm test',
