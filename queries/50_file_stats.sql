@@ -40,7 +40,7 @@ ring_files as (
     count(*) as calls,
     histogram(kind) as by_kind,
     count_if(failed)::bigint as errors,
-    coalesce(sum(bytes), 0)::bigint as bytes,
+    coalesce(sum(bytes), 0) as bytes,  -- hugeint: a corrupt trace's u64 byte counts must not overflow the sum
     quantile_cont(latency_ms, [0.5, 0.99]) as quantiles,
     max(latency_ms) as max_ms,
     min(start) as first_start,
@@ -60,7 +60,7 @@ summarized_kinds as (
   select host, path, kind, any_value(file_id) as file_id,
     sum(calls)::bigint as calls,
     sum(errors)::bigint as errors,
-    sum(case when has_interval then bytes else 0 end)::bigint as bytes,
+    sum(case when has_interval then bytes else 0 end) as bytes,  -- hugeint, as above
     max(max_ms) as max_ms
   from summarized
   group by host, path, kind
@@ -68,7 +68,7 @@ summarized_kinds as (
 
 summarized_files as (
   select host, path, any_value(file_id) as file_id,
-    sum(calls)::bigint as calls, sum(errors)::bigint as errors, sum(bytes)::bigint as bytes, max(max_ms) as max_ms
+    sum(calls)::bigint as calls, sum(errors)::bigint as errors, sum(bytes) as bytes, max(max_ms) as max_ms
   from summarized_kinds
   group by host, path
 ),
@@ -146,7 +146,7 @@ final as (
     (coalesce(ring_files.calls, 0) + coalesce(summarized_files.calls, 0))::bigint as calls,
     coalesce(merged_by_kind.by_kind, ring_files.by_kind) as by_kind,
     (coalesce(ring_files.errors, 0) + coalesce(summarized_files.errors, 0))::bigint as errors,
-    (coalesce(ring_files.bytes, 0) + coalesce(summarized_files.bytes, 0))::bigint as bytes,
+    coalesce(ring_files.bytes, 0) + coalesce(summarized_files.bytes, 0) as bytes,
     coalesce(hist_quantiles.p50_ms, ring_files.quantiles[1]) as p50_ms,
     coalesce(hist_quantiles.p99_ms, ring_files.quantiles[2]) as p99_ms,
     greatest(ring_files.max_ms, summarized_files.max_ms) as max_ms,
