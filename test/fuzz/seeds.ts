@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ROOT, run } from '../recorders/harness.js';
 import type { Seed } from './mutate.js';
+import { historyTrace } from '../fixtures/history.js';
 
 /** Every *.fstrace under samples/, in path order. */
 export function sampleSeeds(): Seed[] {
@@ -35,6 +36,11 @@ export function recordedSeed(): Seed {
   return { name: `recorded now: calls (${file})`, bytes: new Uint8Array(readFileSync(join(r.dirs.traces, file))) };
 }
 
+/** A format-v2 trace with every region: keep ring, summary ring (summaries and cost), names (test/fixtures/history.ts). */
+export function historySeed(): Seed {
+  return { name: 'v2 history fixture (test/fixtures/history.ts)', bytes: historyTrace() };
+}
+
 export function allSeeds(): Seed[] {
-  return [...sampleSeeds(), recordedSeed()];
+  return [...sampleSeeds(), recordedSeed(), historySeed()];
 }
