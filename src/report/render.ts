@@ -143,7 +143,7 @@ function historyChart(data: ReportData, notes: ChartNotes): string {
     : plural(notes.historyFiles, 'file');
   const note =
     `Daily p50 and p99 latency per file from <b>${esc(time(h.start))}</b> to <b>${esc(timeAfter(h.start, h.end))}</b>, ` +
-    `read off the recorder's per-minute summary histograms (half-octave buckets: within 1.22× of the true latency); ` +
+    `read off the recorder's summary histograms (per file, call kind and interval; half-octave buckets: within 1.22× of the true latency); ` +
     `${esc(files)}, log scale. ${plural(h.summarizedCalls, 'call')} are only summarized (the raw ring rotated them away); ` +
     `the charts above draw the ${plural(h.ringCalls, 'call')} the raw ring holds.`;
   return chart('chart-history', note, notes.historyShown > 0, 'No summarized day to draw.');
