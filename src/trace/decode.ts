@@ -1,6 +1,7 @@
 /**
- * Decode one trace file (recorders/FORMAT.md) into a header, a path table and
- * columns of events in sequence order.
+ * Decode one trace file (recorders/FORMAT.md) into a header, a path table,
+ * columns of events in sequence order and, from version 2, the events kept
+ * for longer, the per-interval summaries and the recorder's cost.
  *
  * The magic and version are checked before anything else; every error names
  * the file and the byte offset, and says what was expected and what was found.
@@ -11,7 +12,14 @@ import { readFileSync } from 'node:fs';
 import { TraceError } from '../errors.js';
 import {
   CALL_MAX,
+  COST,
   EVENT,
+  HIST_BUCKETS,
+  HIST_OFFSET,
+  HIST_PER_SLOT,
+  SUMMARY,
+  SUMMARY_ENTRY_SLOTS,
+  VERSION_MIN,
   FLAGS_KNOWN,
   HEADER,
   HEADER_SIZE,
@@ -46,6 +54,60 @@ export interface TraceHeader {
   exe: string;
   cmdline: string[];
   cmdlineTruncated: boolean;
+  /** Version 2 regions after the ring; null when absent (and in version 1). */
+  keep: Region | null;
+  summary: Region | null;
+  names: Region | null;
+  summaryIntervalS: number;
+  keepNext: bigint;
+  summaryNext: bigint;
+  namesNext: bigint;
+  namesDropped: bigint;
+  alertMs: number;
+  alertFactor: number;
+  alertMinMs: number;
+  alertEveryS: number;
+  alerts: bigint;
+  alertsSuppressed: bigint;
+  costPeriod: number;
+  alertSink: number;
+}
+
+/** A region of the file: where it starts and how many 64-byte slots it has. */
+export interface Region {
+  offset: number;
+  slots: number;
+}
+
+/** Summary-ring entries, one row per entry (not merged), in entry order. */
+export interface SummaryColumns {
+  length: number;
+  /** The entry's number. */
+  entry: Float64Array;
+  call: Uint8Array;
+  pathId: Uint32Array;
+  intervalStartNs: BigUint64Array;
+  calls: Uint32Array;
+  errors: Uint32Array;
+  alerts: Uint32Array;
+  sumNs: BigUint64Array;
+  maxNs: BigUint64Array;
+  bytes: BigUint64Array;
+  writes: Uint32Array;
+  kept: Uint32Array;
+  /** HIST_BUCKETS counts per entry: entry i's at i * HIST_BUCKETS. */
+  hist: Uint16Array;
+}
+
+/** The recorder's measure of itself over one interval (an entry of the summary ring). */
+export interface CostRow {
+  intervalStartNs: bigint;
+  period: number;
+  samples: number;
+  sampledNs: bigint;
+  calls: bigint;
+  syncNs: bigint;
+  syncCalls: bigint;
 }
 
 export interface TracePath {
@@ -89,6 +151,14 @@ export interface DecodeStats {
   unnamedEvents: number;
   /** Records written after the header's sequence counter was read (a live file). */
   newerThanHeader: number;
+  /** Keep-ring events, and how many of them were also in the ring (dropped as copies). */
+  keptEvents: number;
+  keptInRing: number;
+  /** Summary-ring entries read (summaries and cost), and entries skipped half-written. */
+  summaryEntries: number;
+  incompleteEntries: number;
+  /** Paths read from the names region. */
+  namedPaths: number;
 }
 
 export interface DecodedTrace {
@@ -96,7 +166,12 @@ export interface DecodedTrace {
   size: number;
   header: TraceHeader;
   paths: Map<number, TracePath>;
+  /** The ring's events, in sequence order. */
   events: EventColumns;
+  /** Keep-ring events that the ring does not also hold, in keep order. */
+  kept: EventColumns;
+  summaries: SummaryColumns;
+  costs: CostRow[];
   stats: DecodeStats;
 }
 
@@ -115,22 +190,48 @@ export function readTrace(file: string): DecodedTrace {
 /** Decode a whole trace held in memory; `file` names it in errors. */
 export function decodeTrace(buf: Uint8Array, file: string): DecodedTrace {
   const header = decodeHeader(buf, file);
-  const slots = Math.min(header.ringSlots, Math.floor((buf.length - HEADER_SIZE) / RECORD_SIZE));
-  const torn = buf.length > HEADER_SIZE + slots * RECORD_SIZE && slots < header.ringSlots ? 1 : 0;
-  const ring = aligned(buf.subarray(HEADER_SIZE, HEADER_SIZE + slots * RECORD_SIZE));
-  const order = orderSlots(ring, slots, header, file);
-  const paths = decodePaths(ring, order, file);
-  const events = decodeEvents(ring, order, paths.table, file);
+  const ring = region(buf, HEADER_SIZE, header.ringSlots);
+  const order = orderSlots(ring.bytes, ring.slots, header.ringSlots, header.nextSeq, HEADER_SIZE, file);
+  const paths = decodePaths(ring.bytes, order, HEADER_SIZE, file);
+  const names = header.names ? decodeNames(buf, header.names, file) : { table: new Map<number, TracePath>(), cut: new Set<number>() };
+  let namedPaths = 0;
+  for (const [id, path] of names.table) {
+    if (!paths.table.has(id)) paths.table.set(id, path);
+    namedPaths++;
+  }
+  const events = decodeEvents(ring.bytes, order, paths.table, HEADER_SIZE, file);
+  const kept = header.keep ? decodeKept(buf, header, header.keep, events.columns, paths.table, file) : { columns: allocColumns(0), unnamed: 0, total: 0 };
+  const summary = header.summary ? decodeSummaries(buf, header, header.summary, file) : { columns: allocSummaries(0), costs: [], entries: 0, incomplete: 0 };
+  let incompletePaths = 0;
+  for (const id of new Set([...paths.cut, ...names.cut])) if (!paths.table.has(id)) incompletePaths++;
   const stats: DecodeStats = {
-    slots,
+    slots: ring.slots,
     records: order.slots.length,
     events: events.columns.length,
-    torn,
-    incompletePaths: paths.incomplete,
-    unnamedEvents: events.unnamed,
+    torn: torn(buf, header),
+    incompletePaths,
+    unnamedEvents: events.unnamed + kept.unnamed,
     newerThanHeader: order.newerThanHeader,
+    keptEvents: kept.total,
+    keptInRing: kept.total - kept.columns.length,
+    summaryEntries: summary.entries,
+    incompleteEntries: summary.incomplete,
+    namedPaths,
   };
-  return { file, size: buf.length, header, paths: paths.table, events: events.columns, stats };
+  return { file, size: buf.length, header, paths: paths.table, events: events.columns, kept: kept.columns, summaries: summary.columns, costs: summary.costs, stats };
+}
+
+/** The slots of a region that the file holds (a file still being written, or cut short, holds fewer). */
+function region(buf: Uint8Array, offset: number, slots: number): { bytes: Uint8Array; slots: number } {
+  const present = Math.max(0, Math.min(slots, Math.floor((buf.length - offset) / RECORD_SIZE)));
+  return { bytes: aligned(buf.subarray(offset, offset + present * RECORD_SIZE)), slots: present };
+}
+
+/** 1 when the file ends inside a record: a copy cut short, or a torn write. */
+function torn(buf: Uint8Array, header: TraceHeader): number {
+  const regions = [header.keep, header.summary, header.names].filter((r): r is Region => r !== null);
+  const end = Math.max(HEADER_SIZE + header.ringSlots * RECORD_SIZE, ...regions.map((r) => r.offset + r.slots * RECORD_SIZE));
+  return buf.length < end && (buf.length - HEADER_SIZE) % RECORD_SIZE !== 0 ? 1 : 0;
 }
 
 function decodeHeader(buf: Uint8Array, file: string): TraceHeader {
@@ -141,8 +242,8 @@ function decodeHeader(buf: Uint8Array, file: string): TraceHeader {
   }
   if (buf.length < HEADER.version + 4) throw new TraceError(file, buf.length, 'truncated header: no format version');
   const version = readU32(buf, HEADER.version);
-  if (version !== VERSION) {
-    throw new TraceError(file, HEADER.version, `format version ${version} is not supported, expected ${VERSION}`);
+  if (version < VERSION_MIN || version > VERSION) {
+    throw new TraceError(file, HEADER.version, `format version ${version} is not supported, expected ${VERSION_MIN} to ${VERSION}`);
   }
   if (buf.length < HEADER_SIZE) {
     throw new TraceError(file, buf.length, `truncated header: ${buf.length} of ${HEADER_SIZE} bytes`);
@@ -159,6 +260,10 @@ function decodeHeader(buf: Uint8Array, file: string): TraceHeader {
   }
   const cmdline = utf8(buf.subarray(HEADER.cmdline, HEADER.cmdline + cmdlineLen)).split('\0');
   if (cmdline.length > 0 && cmdline[cmdline.length - 1] === '') cmdline.pop();
+  const v2 = version >= 2;
+  const regions = v2 ? decodeRegions(buf, ringSlots, file) : { keep: null, summary: null, names: null };
+  const u32 = (off: number): number => (v2 ? readU32(buf, off) : 0);
+  const u64 = (off: number): bigint => (v2 ? readU64(buf, off) : 0n);
   return {
     version,
     ringSlots,
@@ -177,7 +282,51 @@ function decodeHeader(buf: Uint8Array, file: string): TraceHeader {
     exe: readCString(buf, HEADER.exe, HEADER_STRING_SIZE.exe),
     cmdline,
     cmdlineTruncated: readU32(buf, HEADER.cmdlineTruncated) !== 0,
+    ...regions,
+    summaryIntervalS: u32(HEADER.summaryIntervalS),
+    keepNext: u64(HEADER.keepNext),
+    summaryNext: u64(HEADER.summaryNext),
+    namesNext: u64(HEADER.namesNext),
+    namesDropped: u64(HEADER.namesDropped),
+    alertMs: u32(HEADER.alertMs),
+    alertFactor: u32(HEADER.alertFactor),
+    alertMinMs: u32(HEADER.alertMinMs),
+    alertEveryS: u32(HEADER.alertEveryS),
+    alerts: u64(HEADER.alerts),
+    alertsSuppressed: u64(HEADER.alertsSuppressed),
+    costPeriod: u32(HEADER.costPeriod),
+    alertSink: u32(HEADER.alertSink),
   };
+}
+
+/**
+ * The version-2 regions: keep, summary, names, in that order after the ring,
+ * each on a 64-byte boundary at or after the end of the one before. A region
+ * with 0 slots is absent and must have offset 0.
+ */
+function decodeRegions(buf: Uint8Array, ringSlots: number, file: string): Pick<TraceHeader, 'keep' | 'summary' | 'names'> {
+  let end = HEADER_SIZE + ringSlots * RECORD_SIZE;
+  const one = (name: string, offsetAt: number, slotsAt: number): Region | null => {
+    const offset = readU64Number(buf, offsetAt);
+    const slots = readU32(buf, slotsAt);
+    if (slots === 0) {
+      if (offset !== 0) throw new TraceError(file, offsetAt, `${name} region at byte ${offset} with 0 slots, expected offset 0`);
+      return null;
+    }
+    if (slots >= 2 ** 31) throw new TraceError(file, slotsAt, `${name} region of ${slots} slots, expected fewer than 2^31`);
+    if (offset < end || offset % RECORD_SIZE !== 0 || !Number.isSafeInteger(offset)) {
+      throw new TraceError(file, offsetAt, `${name} region at byte ${offset}, expected a multiple of ${RECORD_SIZE} from ${end} on`);
+    }
+    end = offset + slots * RECORD_SIZE;
+    return { offset, slots };
+  };
+  const keep = one('keep', HEADER.keepOffset, HEADER.keepSlots);
+  const summary = one('summary', HEADER.summaryOffset, HEADER.summarySlots);
+  if (summary && summary.slots % SUMMARY_ENTRY_SLOTS !== 0) {
+    throw new TraceError(file, HEADER.summarySlots, `summary region of ${summary.slots} slots, expected a multiple of ${SUMMARY_ENTRY_SLOTS}`);
+  }
+  const names = one('names', HEADER.namesOffset, HEADER.namesSlots);
+  return { keep, summary, names };
 }
 
 interface SlotOrder {
@@ -198,11 +347,10 @@ interface SlotOrder {
  * at most 2^31 behind the counter, or a little ahead of it in a file read
  * while it was being written. A record must sit in slot `seq % ring_slots`.
  */
-function orderSlots(ring: Uint8Array, slots: number, header: TraceHeader, file: string): SlotOrder {
+function orderSlots(ring: Uint8Array, slots: number, n: number, nextSeq: bigint, base: number, file: string): SlotOrder {
   const u32 = new Uint32Array(ring.buffer, ring.byteOffset, slots * (RECORD_SIZE / 4));
   const u8 = ring;
-  const next = Number(header.nextSeq);
-  const n = header.ringSlots;
+  const next = Number(nextSeq);
   const fullSeq = new Float64Array(slots);
   let count = 0;
   let minSeq = Infinity;
@@ -214,7 +362,7 @@ function orderSlots(ring: Uint8Array, slots: number, header: TraceHeader, file: 
     const age = (next - 1 - low) | 0; // how far behind the counter, as a signed 32-bit distance
     const seq = next - 1 - age;
     if (seq < 0 || seq % n !== slot) {
-      throw new TraceError(file, HEADER_SIZE + slot * RECORD_SIZE,
+      throw new TraceError(file, base + slot * RECORD_SIZE,
         `record with sequence number ${low} does not belong in slot ${slot} of ${n} (header counter ${next})`);
     }
     if (age < 0) newer++;
@@ -268,7 +416,7 @@ function slotOf(order: SlotOrder, seq: number): number {
  * copy whose continuation was overwritten can survive in a slot nobody
  * reused: a path is incomplete only when no copy of it is whole.
  */
-function decodePaths(ring: Uint8Array, order: SlotOrder, file: string): { table: Map<number, TracePath>; incomplete: number } {
+function decodePaths(ring: Uint8Array, order: SlotOrder, base: number, file: string): { table: Map<number, TracePath>; cut: Set<number> } {
   const table = new Map<number, TracePath>();
   const cut = new Set<number>();
   for (let k = 0; k < order.slots.length; k++) {
@@ -276,7 +424,7 @@ function decodePaths(ring: Uint8Array, order: SlotOrder, file: string): { table:
     const at = slot * RECORD_SIZE;
     const type = ring[at + EVENT.type]!;
     if (type !== RecordType.Path) continue;
-    const offset = HEADER_SIZE + at;
+    const offset = base + at;
     const id = readU32(ring, at + PATH.pathId);
     const len = readU32(ring, at + PATH.len);
     if (id === 0) throw new TraceError(file, offset, 'path record with path id 0, expected at least 1');
@@ -299,18 +447,16 @@ function decodePaths(ring: Uint8Array, order: SlotOrder, file: string): { table:
     }
     table.set(id, { id, name: utf8(name), dev: readU64(ring, at + PATH.dev), ino: readU64(ring, at + PATH.ino) });
   }
-  let incomplete = 0;
-  for (const id of cut) if (!table.has(id)) incomplete++;
-  return { table, incomplete };
+  return { table, cut };
 }
 
-function decodeEvents(ring: Uint8Array, order: SlotOrder, paths: Map<number, TracePath>, file: string): { columns: EventColumns; unnamed: number } {
+function decodeEvents(ring: Uint8Array, order: SlotOrder, paths: Map<number, TracePath>, base: number, file: string): { columns: EventColumns; unnamed: number } {
   let n = 0;
   for (let k = 0; k < order.slots.length; k++) {
     const at = order.slots[k]! * RECORD_SIZE;
     const type = ring[at + EVENT.type]!;
     if (type === RecordType.Path || type === RecordType.PathCont) continue;
-    checkEvent(ring, at, type, file);
+    checkEvent(ring, at, type, base, file);
     n++;
   }
   const cols = allocColumns(n);
@@ -349,8 +495,8 @@ function decodeEvents(ring: Uint8Array, order: SlotOrder, paths: Map<number, Tra
 }
 
 /** Structural checks on one record: anything else is corruption. */
-function checkEvent(ring: Uint8Array, at: number, type: number, file: string): void {
-  const offset = HEADER_SIZE + at;
+function checkEvent(ring: Uint8Array, at: number, type: number, base: number, file: string): void {
+  const offset = base + at;
   if (type > RecordType.Rename) throw new TraceError(file, offset, `unknown record type ${type}, expected 1 to ${RecordType.Rename}`);
   const call = ring[at + EVENT.call]!;
   if (type === RecordType.Sync) {
@@ -361,6 +507,173 @@ function checkEvent(ring: Uint8Array, at: number, type: number, file: string): v
   const flags = ring[at + EVENT.flags]! | (ring[at + EVENT.flags + 1]! << 8);
   if ((flags & ~FLAGS_KNOWN) !== 0) throw new TraceError(file, offset + EVENT.flags, `unknown flags 0x${flags.toString(16)}`);
   if (readU64Number(ring, at + EVENT.startNs) === 0) throw new TraceError(file, offset + EVENT.startNs, 'event with start time 0');
+}
+
+/**
+ * The names region: path records written once each, in slot order, never
+ * overwritten; a record's seq is its slot index.
+ */
+function decodeNames(buf: Uint8Array, names: Region, file: string): { table: Map<number, TracePath>; cut: Set<number> } {
+  const { bytes, slots } = region(buf, names.offset, names.slots);
+  const u32 = new Uint32Array(bytes.buffer, bytes.byteOffset, slots * (RECORD_SIZE / 4));
+  const used: number[] = [];
+  for (let slot = 0; slot < slots; slot++) {
+    const type = bytes[slot * RECORD_SIZE + EVENT.type]!;
+    if (type === RecordType.Empty) continue;
+    const offset = names.offset + slot * RECORD_SIZE;
+    if (type !== RecordType.Path && type !== RecordType.PathCont) {
+      throw new TraceError(file, offset + EVENT.type, `record of type ${type} in the names region, expected a path record`);
+    }
+    const seq = u32[slot * (RECORD_SIZE / 4)]!;
+    if (seq !== slot) throw new TraceError(file, offset, `names record with sequence number ${seq} in slot ${slot}, expected ${slot}`);
+    used.push(slot);
+  }
+  const order: SlotOrder = {
+    slots: Int32Array.from(used),
+    seqs: Float64Array.from(used),
+    slotOfSeq: (seq: number) => (seq < slots && bytes[seq * RECORD_SIZE + EVENT.type] !== RecordType.Empty ? seq : -1),
+    newerThanHeader: 0,
+  };
+  return decodePaths(bytes, order, names.offset, file);
+}
+
+/**
+ * The keep ring: sync events in a ring of their own. An event the raw ring
+ * also holds (same tid, start and call) is a copy and is left out.
+ */
+function decodeKept(buf: Uint8Array, header: TraceHeader, keep: Region, ringEvents: EventColumns, paths: Map<number, TracePath>, file: string): { columns: EventColumns; unnamed: number; total: number } {
+  const { bytes, slots } = region(buf, keep.offset, keep.slots);
+  const order = orderSlots(bytes, slots, keep.slots, header.keepNext, keep.offset, file);
+  for (const slot of order.slots) {
+    const type = bytes[slot * RECORD_SIZE + EVENT.type]!;
+    if (type !== RecordType.Sync) {
+      throw new TraceError(file, keep.offset + slot * RECORD_SIZE + EVENT.type, `record of type ${type} in the keep ring, expected ${RecordType.Sync} (sync)`);
+    }
+  }
+  const all = decodeEvents(bytes, order, paths, keep.offset, file).columns;
+  const inRing = new Set<string>();
+  for (let i = 0; i < ringEvents.length; i++) {
+    if (ringEvents.type[i] === RecordType.Sync) inRing.add(`${ringEvents.tid[i]}:${ringEvents.startNs[i]}:${ringEvents.call[i]}`);
+  }
+  const keepIdx: number[] = [];
+  for (let i = 0; i < all.length; i++) {
+    if (!inRing.has(`${all.tid[i]}:${all.startNs[i]}:${all.call[i]}`)) keepIdx.push(i);
+  }
+  const cols = allocColumns(keepIdx.length);
+  let unnamed = 0;
+  keepIdx.forEach((from, to) => {
+    for (const key of Object.keys(cols) as Array<keyof EventColumns>) {
+      if (key === 'length') continue;
+      (cols[key] as { [i: number]: number | bigint })[to] = (all[key] as { [i: number]: number | bigint })[from]!;
+    }
+    const id = cols.pathId[to]!;
+    if (id !== 0 && !paths.has(id)) unnamed++;
+  });
+  return { columns: cols, unnamed, total: all.length };
+}
+
+/**
+ * The summary ring: entries of three slots, entry n at index n % entries,
+ * all three slots carrying n's low 32 bits. An entry whose slots disagree is
+ * one a writer had not finished (or a later one is overwriting): skipped and
+ * counted. Anything else out of place is corruption.
+ */
+function decodeSummaries(buf: Uint8Array, header: TraceHeader, sum: Region, file: string): { columns: SummaryColumns; costs: CostRow[]; entries: number; incomplete: number } {
+  const { bytes, slots } = region(buf, sum.offset, sum.slots);
+  const total = sum.slots / SUMMARY_ENTRY_SLOTS;
+  const present = Math.floor(slots / SUMMARY_ENTRY_SLOTS);
+  const u32 = new Uint32Array(bytes.buffer, bytes.byteOffset, slots * (RECORD_SIZE / 4));
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  const next = Number(header.summaryNext);
+  const found: Array<{ idx: number; n: number }> = [];
+  let incomplete = 0;
+  for (let idx = 0; idx < present; idx++) {
+    const at = idx * SUMMARY_ENTRY_SLOTS * RECORD_SIZE;
+    const offset = sum.offset + at;
+    const type = bytes[at + EVENT.type]!;
+    const types = [type, bytes[at + RECORD_SIZE + EVENT.type]!, bytes[at + 2 * RECORD_SIZE + EVENT.type]!];
+    types.forEach((t, part) => {
+      const ok = part === 0 ? t === RecordType.Empty || t === RecordType.Summary || t === RecordType.Cost : t === RecordType.Empty || t === RecordType.SummaryHist;
+      if (!ok) throw new TraceError(file, offset + part * RECORD_SIZE + EVENT.type, `record of type ${t} in slot ${part} of a summary entry`);
+    });
+    if (type === RecordType.Empty) continue;
+    const low = u32[at / 4]!;
+    const whole = types[1] === RecordType.SummaryHist && types[2] === RecordType.SummaryHist &&
+      u32[(at + RECORD_SIZE) / 4] === low && u32[(at + 2 * RECORD_SIZE) / 4] === low &&
+      bytes[at + RECORD_SIZE + EVENT.call] === 0 && bytes[at + 2 * RECORD_SIZE + EVENT.call] === 1;
+    if (!whole) {
+      incomplete++;
+      continue;
+    }
+    const age = (next - 1 - low) | 0;
+    const n = next - 1 - age;
+    if (n < 0 || n % total !== idx) {
+      throw new TraceError(file, offset, `summary entry ${low} does not belong at entry ${idx} of ${total} (header counter ${next})`);
+    }
+    const call = bytes[at + EVENT.call]!;
+    if (type === RecordType.Summary && (call < 1 || call > CALL_MAX)) {
+      throw new TraceError(file, offset + EVENT.call, `summary with call ${call}, expected 1 to ${CALL_MAX}`);
+    }
+    if (type === RecordType.Cost && call !== 0) throw new TraceError(file, offset + EVENT.call, `cost record with call ${call}, expected 0`);
+    found.push({ idx, n });
+  }
+  found.sort((a, b) => a.n - b.n);
+  const sums = found.filter(({ idx }) => bytes[idx * SUMMARY_ENTRY_SLOTS * RECORD_SIZE + EVENT.type] === RecordType.Summary);
+  const cols = allocSummaries(sums.length);
+  const costs: CostRow[] = [];
+  const u64 = (at: number): bigint => view.getBigUint64(at, true);
+  sums.forEach(({ idx, n }, i) => {
+    const at = idx * SUMMARY_ENTRY_SLOTS * RECORD_SIZE;
+    cols.entry[i] = n;
+    cols.call[i] = bytes[at + EVENT.call]!;
+    cols.intervalStartNs[i] = u64(at + SUMMARY.intervalStartNs);
+    cols.pathId[i] = u32[(at + SUMMARY.pathId) / 4]!;
+    cols.calls[i] = u32[(at + SUMMARY.calls) / 4]!;
+    cols.errors[i] = u32[(at + SUMMARY.errors) / 4]!;
+    cols.alerts[i] = u32[(at + SUMMARY.alerts) / 4]!;
+    cols.sumNs[i] = u64(at + SUMMARY.sumNs);
+    cols.maxNs[i] = u64(at + SUMMARY.maxNs);
+    cols.bytes[i] = u64(at + SUMMARY.bytes);
+    cols.writes[i] = u32[(at + SUMMARY.writes) / 4]!;
+    cols.kept[i] = u32[(at + SUMMARY.kept) / 4]!;
+    for (let k = 0; k < HIST_BUCKETS; k++) {
+      const part = k < HIST_PER_SLOT ? 1 : 2;
+      cols.hist[i * HIST_BUCKETS + k] = view.getUint16(at + part * RECORD_SIZE + HIST_OFFSET + 2 * (k % HIST_PER_SLOT), true);
+    }
+  });
+  for (const { idx } of found) {
+    const at = idx * SUMMARY_ENTRY_SLOTS * RECORD_SIZE;
+    if (bytes[at + EVENT.type] !== RecordType.Cost) continue;
+    costs.push({
+      intervalStartNs: u64(at + COST.intervalStartNs),
+      period: u32[(at + COST.period) / 4]!,
+      samples: u32[(at + COST.samples) / 4]!,
+      sampledNs: u64(at + COST.sampledNs),
+      calls: u64(at + COST.calls),
+      syncNs: u64(at + COST.syncNs),
+      syncCalls: u64(at + COST.syncCalls),
+    });
+  }
+  return { columns: cols, costs, entries: found.length, incomplete };
+}
+
+function allocSummaries(n: number): SummaryColumns {
+  return {
+    length: n,
+    entry: new Float64Array(n),
+    call: new Uint8Array(n),
+    pathId: new Uint32Array(n),
+    intervalStartNs: new BigUint64Array(n),
+    calls: new Uint32Array(n),
+    errors: new Uint32Array(n),
+    alerts: new Uint32Array(n),
+    sumNs: new BigUint64Array(n),
+    maxNs: new BigUint64Array(n),
+    bytes: new BigUint64Array(n),
+    writes: new Uint32Array(n),
+    kept: new Uint32Array(n),
+    hist: new Uint16Array(n * HIST_BUCKETS),
+  };
 }
 
 function allocColumns(n: number): EventColumns {

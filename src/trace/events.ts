@@ -56,3 +56,11 @@ export function eventList(trace: DecodedTrace): TraceEvent[] {
   for (let i = 0; i < trace.events.length; i++) out.push(eventAt(trace, i));
   return out;
 }
+
+/** The keep ring's events that the ring does not also hold, as `eventList` gives the ring's. */
+export function keptList(trace: DecodedTrace): TraceEvent[] {
+  const view: DecodedTrace = { ...trace, events: trace.kept };
+  const out: TraceEvent[] = [];
+  for (let i = 0; i < trace.kept.length; i++) out.push(eventAt(view, i));
+  return out;
+}

@@ -1,11 +1,13 @@
 /**
- * The trace format, version 1: the TypeScript half of recorders/ft_format.h,
+ * The trace format, version 2: the TypeScript half of recorders/ft_format.h,
  * following the specification in recorders/FORMAT.md. The layout test compiles
  * a C program that prints the header's offsets and compares them with these.
  */
 
 export const MAGIC = Uint8Array.of(0x89, 0x46, 0x53, 0x59, 0x4e, 0x43, 0x0d, 0x0a);
-export const VERSION = 1;
+export const VERSION = 2;
+/** The oldest version this reader still reads (the ring only). */
+export const VERSION_MIN = 1;
 export const HEADER_SIZE = 4096;
 export const RECORD_SIZE = 64;
 
@@ -32,7 +34,30 @@ export const HEADER = {
   cmdlineLen: 1232,
   cmdlineTruncated: 1236,
   cmdline: 1240,
+  // version 2
+  keepOffset: 3288,
+  keepSlots: 3296,
+  summarySlots: 3300,
+  summaryOffset: 3304,
+  namesOffset: 3312,
+  namesSlots: 3320,
+  summaryIntervalS: 3324,
+  keepNext: 3328,
+  summaryNext: 3336,
+  namesNext: 3344,
+  namesDropped: 3352,
+  alertMs: 3360,
+  alertFactor: 3364,
+  alertMinMs: 3368,
+  alertEveryS: 3372,
+  alerts: 3376,
+  alertsSuppressed: 3384,
+  costPeriod: 3392,
+  alertSink: 3396,
 } as const;
+
+/** Where the recorder writes its alert lines (header alertSink). */
+export const ALERT_SINK_NAMES: readonly string[] = ['off', 'syslog', 'stderr', 'file'];
 
 /** Sizes of the header's string fields. */
 export const HEADER_STRING_SIZE = {
@@ -73,6 +98,58 @@ export const PATH = {
   name: 32,
 } as const;
 
+/** The summary record (type 7): slot 0 of a summary-ring entry. */
+export const SUMMARY = {
+  intervalStartNs: 8,
+  pathId: 16,
+  calls: 20,
+  errors: 24,
+  alerts: 28,
+  sumNs: 32,
+  maxNs: 40,
+  bytes: 48,
+  writes: 56,
+  kept: 60,
+} as const;
+
+/** The recorder-cost record (type 9): slot 0 of a summary-ring entry. */
+export const COST = {
+  intervalStartNs: 8,
+  period: 16,
+  samples: 20,
+  sampledNs: 24,
+  calls: 32,
+  syncNs: 40,
+  syncCalls: 48,
+  reserved: 56,
+} as const;
+
+/** Summary histogram slots (type 8): u16 counts from this offset. */
+export const HIST_OFFSET = 8;
+export const HIST_BUCKETS = 56;
+export const HIST_PER_SLOT = 28;
+export const SUMMARY_ENTRY_SLOTS = 3;
+export const SUMMARY_MAX_CALLS = 65535;
+
+/**
+ * The lower bound, in ns, of histogram bucket `k` (FORMAT.md, "Summary
+ * histogram"): half-octave steps of 1.024 µs units; bucket 0 starts at 0.
+ */
+export function histBucketLowNs(k: number): number {
+  if (k <= 1) return k * 1024;
+  const m = k >> 1;
+  return (2 ** m + (k & 1) * 2 ** (m - 1)) * 1024;
+}
+
+/** The bucket of a latency in ns, as the recorder computes it (ft_hist_bucket). */
+export function histBucket(ns: number | bigint): number {
+  const x = BigInt(ns) >> 10n;
+  if (x < 2n) return Number(x);
+  const m = x.toString(2).length - 1;
+  const b = 2 * m + Number((x >> BigInt(m - 1)) & 1n);
+  return Math.min(b, HIST_BUCKETS - 1);
+}
+
 export const PATH_HEAD_BYTES = 32;
 export const PATH_CONT_OFFSET = 8;
 export const PATH_CONT_BYTES = 56;
@@ -86,6 +163,9 @@ export const enum RecordType {
   Open = 4,
   Close = 5,
   Rename = 6,
+  Summary = 7,
+  SummaryHist = 8,
+  Cost = 9,
 }
 
 /** Names of the event record types, by type number (3..6). */
@@ -120,4 +200,7 @@ export const FLAG_FD_RESOLVED = 0x2;
 export const FLAG_NO_INTERVAL = 0x4;
 export const FLAG_PATH_UNKNOWN = 0x8;
 export const FLAG_LAST_CLOSE = 0x10;
-export const FLAGS_KNOWN = 0x1f;
+export const FLAG_ALERT = 0x20;
+export const FLAG_ALERT_SUPPRESSED = 0x40;
+export const FLAG_KEPT = 0x80;
+export const FLAGS_KNOWN = 0xff;

@@ -121,7 +121,7 @@ test('bad input: one line naming the file and the byte offset, exit 1', () => {
   const cases: Array<[string, Uint8Array, string]> = [
     ['empty.fstrace', BROKEN.empty(), 'empty file, expected an fsync trace'],
     ['text.fstrace', BROKEN.notATrace(), 'at byte 0: not an fsync trace: magic is 68 65 6c 6c 6f 2c 20 74, expected 89 46 53 59 4e 43 0d 0a'],
-    ['future.fstrace', BROKEN.futureVersion(), 'at byte 8: format version 2 is not supported, expected 1'],
+    ['future.fstrace', BROKEN.futureVersion(), 'at byte 8: format version 3 is not supported, expected 1 to 2'],
     ['short.fstrace', BROKEN.truncatedHeader(), 'at byte 1000: truncated header: 1000 of 4096 bytes'],
     ['corrupt.fstrace', BROKEN.corrupt(), `at byte ${slotOffset(10)}: unknown record type 9, expected 1 to 6`],
   ];

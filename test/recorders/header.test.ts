@@ -25,7 +25,7 @@ test('identity: pid, ppid, uid, exe, command line, host, boot id', () => {
   assert.equal(
     { version: h.version, pid: h.pid, ppid: h.ppid, uid: h.uid, exe: h.exe, cmdline: h.cmdline, truncated: h.cmdlineTruncated, host: h.host, bootId: h.bootId },
     {
-      version: 1, pid: r.pid, ppid: process.pid, uid: process.getuid!(), exe: bin('sample'),
+      version: 2, pid: r.pid, ppid: process.pid, uid: process.getuid!(), exe: bin('sample'),
       cmdline: [bin('sample'), join(r.dirs.data, ARG), '3', '100'], truncated: false,
       host: hostname(), bootId: readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim(),
     });

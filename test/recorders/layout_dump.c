@@ -9,6 +9,7 @@
  * and recorders/FORMAT.md.
  */
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -46,6 +47,25 @@ int main(void) {
     FIELD(ft_header, cmdline_len);
     FIELD(ft_header, cmdline_truncated);
     FIELD(ft_header, cmdline);
+    FIELD(ft_header, keep_offset);
+    FIELD(ft_header, keep_slots);
+    FIELD(ft_header, summary_slots);
+    FIELD(ft_header, summary_offset);
+    FIELD(ft_header, names_offset);
+    FIELD(ft_header, names_slots);
+    FIELD(ft_header, summary_interval_s);
+    FIELD(ft_header, keep_next);
+    FIELD(ft_header, summary_next);
+    FIELD(ft_header, names_next);
+    FIELD(ft_header, names_dropped);
+    FIELD(ft_header, alert_ms);
+    FIELD(ft_header, alert_factor);
+    FIELD(ft_header, alert_min_ms);
+    FIELD(ft_header, alert_every_s);
+    FIELD(ft_header, alerts);
+    FIELD(ft_header, alerts_suppressed);
+    FIELD(ft_header, cost_period);
+    FIELD(ft_header, alert_sink);
     printf("\n  },\n  \"event\": {");
     first = 1;
     FIELD(ft_event, seq);
@@ -73,7 +93,52 @@ int main(void) {
     FIELD(ft_path_rec, dev);
     FIELD(ft_path_rec, ino);
     FIELD(ft_path_rec, name);
-    printf("\n  },\n  \"sizeof\": {\n    \"ft_header\": %zu,\n    \"ft_event\": %zu,\n"
+    printf("\n  },\n  \"summary\": {");
+    first = 1;
+    FIELD(ft_summary, seq);
+    FIELD(ft_summary, type);
+    FIELD(ft_summary, call);
+    FIELD(ft_summary, flags);
+    FIELD(ft_summary, interval_start_ns);
+    FIELD(ft_summary, path_id);
+    FIELD(ft_summary, calls);
+    FIELD(ft_summary, errors);
+    FIELD(ft_summary, alerts);
+    FIELD(ft_summary, sum_ns);
+    FIELD(ft_summary, max_ns);
+    FIELD(ft_summary, bytes);
+    FIELD(ft_summary, writes);
+    FIELD(ft_summary, kept);
+    printf("\n  },\n  \"hist\": {");
+    first = 1;
+    FIELD(ft_summary_hist, seq);
+    FIELD(ft_summary_hist, type);
+    FIELD(ft_summary_hist, call);
+    FIELD(ft_summary_hist, flags);
+    FIELD(ft_summary_hist, count);
+    printf("\n  },\n  \"cost\": {");
+    first = 1;
+    FIELD(ft_cost, seq);
+    FIELD(ft_cost, type);
+    FIELD(ft_cost, call);
+    FIELD(ft_cost, flags);
+    FIELD(ft_cost, interval_start_ns);
+    FIELD(ft_cost, period);
+    FIELD(ft_cost, samples);
+    FIELD(ft_cost, sampled_ns);
+    FIELD(ft_cost, calls);
+    FIELD(ft_cost, sync_ns);
+    FIELD(ft_cost, sync_calls);
+    FIELD(ft_cost, reserved);
+    printf("\n  },\n  \"buckets\": [");
+    {
+        static const uint64_t probe[] = {0, 1023, 1024, 2047, 2048, 3071, 3072, 4096, 6143, 6144,
+                                         1000000, 999999999, 206158430207ull, 206158430208ull,
+                                         1000000000000000ull};
+        for (size_t i = 0; i < sizeof probe / sizeof probe[0]; i++)
+            printf("%s[%llu, %u]", i ? ", " : "", (unsigned long long)probe[i], ft_hist_bucket(probe[i]));
+    }
+    printf("],\n  \"sizeof\": {\n    \"ft_header\": %zu,\n    \"ft_event\": %zu,\n"
            "    \"ft_path_rec\": %zu\n  },\n",
            sizeof(struct ft_header), sizeof(struct ft_event), sizeof(struct ft_path_rec));
 
@@ -115,6 +180,20 @@ int main(void) {
     CONST(FT_F_NO_INTERVAL);
     CONST(FT_F_PATH_UNKNOWN);
     CONST(FT_F_LAST_CLOSE);
+    CONST(FT_F_ALERT);
+    CONST(FT_F_ALERT_SUPPRESSED);
+    CONST(FT_F_KEPT);
+    CONST(FT_T_SUMMARY);
+    CONST(FT_T_SUMMARY_HIST);
+    CONST(FT_T_COST);
+    CONST(FT_SUMMARY_ENTRY_SLOTS);
+    CONST(FT_HIST_BUCKETS);
+    CONST(FT_HIST_PER_SLOT);
+    CONST(FT_SUMMARY_MAX_CALLS);
+    CONST(FT_SINK_OFF);
+    CONST(FT_SINK_SYSLOG);
+    CONST(FT_SINK_STDERR);
+    CONST(FT_SINK_FILE);
     CONST(FT_PATH_HEAD_BYTES);
     CONST(FT_PATH_CONT_BYTES);
     CONST(FT_PATH_MAX_LEN);

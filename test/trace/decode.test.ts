@@ -42,8 +42,12 @@ test('the header of a well-formed file', () => {
     pid: 4242, ppid: 1, uid: 1000, flags: 1, nextSeq: 5n, dropped: 0n, maxBytes: BigInt(4096 + 64 * 16),
     recorderVersion: '0.1.0', bootId: '0f813e3c-dc89-4f54-a65a-e716af63e556', host: 'host-a', exe: '/usr/bin/app',
     cmdline: ['app', '', 'a b', 'ünï'], cmdlineTruncated: false,
+    keep: null, summary: null, names: null, summaryIntervalS: 0, keepNext: 0n, summaryNext: 0n, namesNext: 0n,
+    namesDropped: 0n, alertMs: 0, alertFactor: 0, alertMinMs: 0, alertEveryS: 0, alerts: 0n, alertsSuppressed: 0n,
+    costPeriod: 0, alertSink: 0,
   });
-  assert.equal(t.stats, { slots: 16, records: 5, events: 4, torn: 0, incompletePaths: 0, unnamedEvents: 0, newerThanHeader: 0 });
+  assert.equal(t.stats, { slots: 16, records: 5, events: 4, torn: 0, incompletePaths: 0, unnamedEvents: 0, newerThanHeader: 0,
+    keptEvents: 0, keptInRing: 0, summaryEntries: 0, incompleteEntries: 0, namedPaths: 0 });
 });
 
 test('events, field by field, with their path', () => {
@@ -95,11 +99,11 @@ test('bad magic: an error at byte 0 naming the file, what was found and what was
 
 test('a future version is refused at byte 8, before anything else is read', () => {
   const b = small().buf;
-  b.writeUInt32LE(2, 8);
-  b.writeUInt32LE(128, 16); // a version 2 file may change the record size: not looked at
+  b.writeUInt32LE(3, 8);
+  b.writeUInt32LE(128, 16); // a version 3 file may change the record size: not looked at
   const err = traceError(() => decodeTrace(b, FILE));
   assert.is(err.offset, 8);
-  assert.match(err.message, /format version 2 is not supported, expected 1/);
+  assert.match(err.message, /format version 3 is not supported, expected 1 to 2/);
 });
 
 test('a truncated header is refused, saying how much there is', () => {
@@ -146,7 +150,7 @@ test('corrupt records: a TraceError naming the file and the record offset', () =
     ['sync without a call', (b) => b.event({ seq: 2, type: 3, call: 0 }), 4096 + 64 * 2, /sync record with call 0/],
     ['unknown call', (b) => b.event({ seq: 2, type: 3, call: 11 }), 4096 + 64 * 2, /sync record with call 11/],
     ['a call on an open', (b) => b.event({ seq: 2, type: 4, call: 1 }), 4096 + 64 * 2, /record of type 4 with call 1/],
-    ['unknown flags', (b) => b.event({ seq: 2, type: 3, flags: 0x40 }), 4096 + 64 * 2 + 6, /unknown flags 0x40/],
+    ['unknown flags', (b) => b.event({ seq: 2, type: 3, flags: 0x100 }), 4096 + 64 * 2 + 6, /unknown flags 0x100/],
     ['start time 0', (b) => b.event({ seq: 2, type: 3, startNs: 0n }), 4096 + 64 * 2 + 8, /start time 0/],
     ['path id 0', (b) => b.path({ seq: 0, pathId: 0, name: '/x' }), 4096, /path id 0/],
     ['path too long', (b) => { b.path({ seq: 0, pathId: 1, name: '/x' }); b.buf.writeUInt32LE(5000, 4096 + 12); }, 4096, /path of 5000 bytes/],

@@ -18,6 +18,10 @@ interface Dump {
   header: Fields;
   event: Fields;
   path: Fields;
+  summary: Fields;
+  hist: Fields;
+  cost: Fields;
+  buckets: Array<[ns: number, bucket: number]>;
   sizeof: { ft_header: number; ft_event: number; ft_path_rec: number };
   magic: number[];
   constants: Record<string, number>;
@@ -109,9 +113,10 @@ test('constants: magic, version, path pieces, flags', () => {
   assert.equal([k.FT_PATH_HEAD_BYTES, k.FT_PATH_CONT_BYTES, k.FT_PATH_MAX_LEN], [L.PATH_HEAD_BYTES, L.PATH_CONT_BYTES, L.PATH_MAX_LEN]);
   assert.is(L.PATH_CONT_OFFSET + L.PATH_CONT_BYTES, L.RECORD_SIZE, 'a continuation fills its record after the commit word');
   assert.equal([k.FT_HDR_ENDED, k.FT_HDR_FORKED, k.FT_HDR_DISABLED], [L.HDR_ENDED, L.HDR_FORKED, L.HDR_DISABLED]);
-  assert.equal([k.FT_F_WRITE_TIME_SAMPLED, k.FT_F_FD_RESOLVED, k.FT_F_NO_INTERVAL, k.FT_F_PATH_UNKNOWN, k.FT_F_LAST_CLOSE],
-    [L.FLAG_WRITE_TIME_SAMPLED, L.FLAG_FD_RESOLVED, L.FLAG_NO_INTERVAL, L.FLAG_PATH_UNKNOWN, L.FLAG_LAST_CLOSE]);
-  assert.is(L.FLAGS_KNOWN, k.FT_F_WRITE_TIME_SAMPLED! | k.FT_F_FD_RESOLVED! | k.FT_F_NO_INTERVAL! | k.FT_F_PATH_UNKNOWN! | k.FT_F_LAST_CLOSE!);
+  assert.equal([k.FT_F_WRITE_TIME_SAMPLED, k.FT_F_FD_RESOLVED, k.FT_F_NO_INTERVAL, k.FT_F_PATH_UNKNOWN, k.FT_F_LAST_CLOSE, k.FT_F_ALERT, k.FT_F_ALERT_SUPPRESSED, k.FT_F_KEPT],
+    [L.FLAG_WRITE_TIME_SAMPLED, L.FLAG_FD_RESOLVED, L.FLAG_NO_INTERVAL, L.FLAG_PATH_UNKNOWN, L.FLAG_LAST_CLOSE, L.FLAG_ALERT, L.FLAG_ALERT_SUPPRESSED, L.FLAG_KEPT]);
+  assert.is(L.FLAGS_KNOWN, k.FT_F_WRITE_TIME_SAMPLED! | k.FT_F_FD_RESOLVED! | k.FT_F_NO_INTERVAL! | k.FT_F_PATH_UNKNOWN! | k.FT_F_LAST_CLOSE! |
+    k.FT_F_ALERT! | k.FT_F_ALERT_SUPPRESSED! | k.FT_F_KEPT!);
 });
 
 test('record types and call kinds: the same numbers and names', () => {
@@ -124,6 +129,25 @@ test('record types and call kinds: the same numbers and names', () => {
   assert.equal(fromC.map(([v, n]) => [v, L.CALL_NAMES[v]]), fromC.map(([v, n]) => [v, n]));
   assert.equal([k.FT_C_MAX, k.FT_C_NONE, L.CALL_NAMES[0]], [L.CALL_MAX, 0, '']);
   assert.is(fromC.length, L.CALL_MAX);
+});
+
+test('summary-ring records: ft_format.h and layout.ts agree; the bucket function is the same', () => {
+  const strip = (f: Fields): Record<string, number> => Object.fromEntries(Object.entries(offsets(f)).filter(([k]) => !COMMIT_WORD.includes(k)));
+  assert.equal(strip(c().summary), { ...L.SUMMARY });
+  assert.equal(strip(c().cost), { ...L.COST });
+  assert.equal(c().hist.count, [L.HIST_OFFSET, 2 * L.HIST_PER_SLOT]);
+  const k = c().constants;
+  assert.equal([k.FT_T_SUMMARY, k.FT_T_SUMMARY_HIST, k.FT_T_COST], [L.RecordType.Summary, L.RecordType.SummaryHist, L.RecordType.Cost]);
+  assert.equal([k.FT_SUMMARY_ENTRY_SLOTS, k.FT_HIST_BUCKETS, k.FT_HIST_PER_SLOT, k.FT_SUMMARY_MAX_CALLS],
+    [L.SUMMARY_ENTRY_SLOTS, L.HIST_BUCKETS, L.HIST_PER_SLOT, L.SUMMARY_MAX_CALLS]);
+  assert.equal([k.FT_SINK_OFF, k.FT_SINK_SYSLOG, k.FT_SINK_STDERR, k.FT_SINK_FILE].map((v) => L.ALERT_SINK_NAMES[v!]), ['off', 'syslog', 'stderr', 'file']);
+  assert.equal(c().buckets.map(([ns]) => [ns, L.histBucket(ns)]), c().buckets);
+});
+
+test('FORMAT.md summary-ring tables: the offsets and sizes the compiler gives', () => {
+  const commit = formatTable('## Records (64 bytes)');
+  assert.equal({ ...commit, ...formatTable('### Summary (type 7; `call` is the call kind)') }, c().summary);
+  assert.equal({ ...commit, ...formatTable('### Recorder cost (type 9; `call` is 0)') }, c().cost);
 });
 
 test('FORMAT.md header table: the offsets and sizes the compiler gives', () => {
@@ -147,6 +171,7 @@ test('FORMAT.md prose: magic bytes, type and call numbers, flags', () => {
   assert.equal(magic, [...L.MAGIC]);
   const types = /type — (0 empty, .*?rename)/.exec(md)![1]!;
   assert.is(types, '0 empty, 1 path, 2 path continuation, 3 sync, 4 open, 5 close, 6 rename');
+  assert.match(md, /6 rename, 7 summary, 8 summary histogram, 9 recorder cost \|/);
   const calls: Array<[number, string]> = [];
   for (const m of md.matchAll(/\|\s*(\d+)\s*\|\s*([a-z_]+)\s*\|\s*\|\s*(\d+)\s*\|\s*([a-z_]+)\s*\|/g)) {
     calls.push([Number(m[1]), m[2]!], [Number(m[3]), m[4]!]);
@@ -155,7 +180,7 @@ test('FORMAT.md prose: magic bytes, type and call numbers, flags', () => {
   assert.equal(calls, L.CALL_NAMES.slice(1).map((n, i) => [i + 1, n]));
   const flagsLine = /\nFlags: ([^]*?)\n\n/.exec(md)![1]!;
   const flags = [...flagsLine.matchAll(/`0x([0-9a-f]+)`/g)].map((m) => parseInt(m[1]!, 16));
-  assert.equal(flags, [L.FLAG_WRITE_TIME_SAMPLED, L.FLAG_FD_RESOLVED, L.FLAG_NO_INTERVAL, L.FLAG_PATH_UNKNOWN, L.FLAG_LAST_CLOSE]);
+  assert.equal(flags, [L.FLAG_WRITE_TIME_SAMPLED, L.FLAG_FD_RESOLVED, L.FLAG_NO_INTERVAL, L.FLAG_PATH_UNKNOWN, L.FLAG_LAST_CLOSE, L.FLAG_ALERT, L.FLAG_ALERT_SUPPRESSED, L.FLAG_KEPT]);
   assert.match(flagsLine, /`0x10` \(close\) the file's last open descriptor/);
   assert.match(md, new RegExp(`continues in type-2 records with the next sequence\\s+numbers, ${L.PATH_CONT_BYTES} bytes each at offset ${L.PATH_CONT_OFFSET}`));
   assert.match(md, /\| 52 \| u32 \| flags \| 1 ended normally, 2 fork child, 4 recording disabled after a failure \|/);
