@@ -3,23 +3,28 @@
  * alert, keep and summary tests run, under strace fault injection that makes
  * chosen fdatasync calls slow or fail.
  *
- * usage: slow DIR ROUNDS FILES [PAUSE_US [THREADS]]
+ * usage: slow DIR ROUNDS FILES [PAUSE_US [THREADS [ERR_EVERY [QUIET]]]]
  *
  * Round i writes (i % 7) + 1 bytes to file i % FILES and fdatasyncs it; with
  * THREADS > 1 each thread does ROUNDS rounds on its own share of the files.
+ * With ERR_EVERY > 0, every ERR_EVERY-th round (i % ERR_EVERY == ERR_EVERY - 1)
+ * also calls sync_file_range with invalid flags, which fails with EINVAL on
+ * a file the recorder knows: a failed sync with a name.
  * Every round prints "sync i=I t=T file=PATH ret=R errno=E us=LATENCY" (the
- * program's own measure of the call, to tell the slow ones), then
- * "done pid=N". Also writes one line to stdout and one to stderr ("hello
+ * program's own measure of the call, to tell the slow ones; QUIET=1 prints
+ * only failures and every 100th round), a failed sync_file_range
+ * "bad i=I t=T file=PATH ret=R errno=E", then "done pid=N". Also writes one line to stdout and one to stderr ("hello
  * stdout", "hello stderr") so that a test can see they are left alone.
  */
+#include "ft_test.h"
+
 #include <pthread.h>
 #include <time.h>
-
-#include "ft_test.h"
 
 static const char *dir;
 static long rounds, files, pause_us;
 static int threads = 1;
+static long err_every, quiet;
 static pthread_mutex_t out = PTHREAD_MUTEX_INITIALIZER;
 
 static long now_us(void) {
@@ -50,9 +55,18 @@ static void *worker(void *arg) {
         int r = fdatasync(fds[f]);
         int err = errno;
         long us = now_us() - t0;
-        pthread_mutex_lock(&out);
-        printf("sync i=%ld t=%ld file=%s ret=%d errno=%d us=%ld\n", i, t, paths[f], r, r < 0 ? err : 0, us);
-        pthread_mutex_unlock(&out);
+        if (!quiet || r < 0 || i % 100 == 99) {
+            pthread_mutex_lock(&out);
+            printf("sync i=%ld t=%ld file=%s ret=%d errno=%d us=%ld\n", i, t, paths[f], r, r < 0 ? err : 0, us);
+            pthread_mutex_unlock(&out);
+        }
+        if (err_every > 0 && i % err_every == err_every - 1) {
+            r = sync_file_range(fds[f], 0, 0, ~0u);
+            err = errno;
+            pthread_mutex_lock(&out);
+            printf("bad i=%ld t=%ld file=%s ret=%d errno=%d\n", i, t, paths[f], r, r < 0 ? err : 0);
+            pthread_mutex_unlock(&out);
+        }
         if (pause_us)
             usleep((useconds_t)pause_us);
     }
@@ -67,6 +81,8 @@ int main(int argc, char **argv) {
     files = atol(argv[3]);
     pause_us = argc > 4 ? atol(argv[4]) : 0;
     threads = argc > 5 ? atoi(argv[5]) : 1;
+    err_every = argc > 6 ? atol(argv[6]) : 0;
+    quiet = argc > 7 ? atol(argv[7]) : 0;
     CHECK(files >= 1 && threads >= 1 && threads <= 64);
     setvbuf(stdout, NULL, _IOLBF, 0);
     printf("hello stdout\n");
