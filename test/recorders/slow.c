@@ -12,7 +12,7 @@
  * a file the recorder knows: a failed sync with a name.
  * Every round prints "sync i=I t=T file=PATH ret=R errno=E us=LATENCY" (the
  * program's own measure of the call, to tell the slow ones; QUIET=1 prints
- * only failures and every 100th round), a failed sync_file_range
+ * only failures, calls of 5 ms or more, and every 100th round), a failed sync_file_range
  * "bad i=I t=T file=PATH ret=R errno=E", then "done pid=N". Also writes one line to stdout and one to stderr ("hello
  * stdout", "hello stderr") so that a test can see they are left alone.
  */
@@ -55,7 +55,7 @@ static void *worker(void *arg) {
         int r = fdatasync(fds[f]);
         int err = errno;
         long us = now_us() - t0;
-        if (!quiet || r < 0 || i % 100 == 99) {
+        if (!quiet || r < 0 || us >= 5000 || i % 100 == 99) {
             pthread_mutex_lock(&out);
             printf("sync i=%ld t=%ld file=%s ret=%d errno=%d us=%ld\n", i, t, paths[f], r, r < 0 ? err : 0, us);
             pthread_mutex_unlock(&out);
