@@ -241,4 +241,23 @@ test('stderr: alert lines on the program\'s stderr, its own output unchanged', (
   assert.equal(errLines.slice(1).map(parse).map((l) => [l.path, l.ms]), alerted.map((x) => [x.file, ms(x.e.durNs)]));
 });
 
+test('the sink\'s descriptor: high, close-on-exec, and opened again when the program closes it or dup2s over it', () => {
+  const file = join(makeDirs().root, 'sink.log');
+  const r = run('/usr/bin/strace', (d) => [
+    '-f', '-qq', '--seccomp-bpf', '-o', '/dev/null', '-e', 'trace=fdatasync', '-e', 'inject=fdatasync:delay_exit=100000:when=2..4',
+    '-E', `LD_PRELOAD=${LIB}`, bin('sinkfd'), d.data,
+  ], { bare: true, env: { FSYNC_TRACE_ALERT_MS: '50', FSYNC_TRACE_ALERT_EVERY: '0', FSYNC_TRACE_ALERT_TO: file } });
+  assert.is(r.status, 0, r.stderr);
+  const open = (label: string): Array<[number, number]> => r.stdout.split('\n').find((l) => l.startsWith(`fds label=${label}`))!
+    .split(' ').slice(2).map((x) => x.split(':').map(Number) as [number, number]);
+  // The program's own file is 3; the sink is the one at 1000 or above, close-on-exec.
+  assert.equal(open('first').filter(([fd]) => fd >= 1000), [[1000, 1]]);
+  assert.equal(open('closefrom').filter(([fd]) => fd >= 1000), [[1000, 1]], 'closed by closefrom, opened again');
+  assert.equal(open('dup2').filter(([fd]) => fd >= 1000), [[1000, 0], [1001, 1]], 'the program took 1000: the sink moved on');
+  assert.is(readFileSync(join(r.dirs.data, 'mine'), 'utf8'), 'abc', 'no alert went into the program\'s file');
+  const lines = alertLines(file);
+  assert.equal(lines.map((l) => [l.prog, l.path]), Array(3).fill(['sinkfd', join(r.dirs.data, 'mine')]));
+  assert.is(onlyTrace(r).header.alerts, 3n);
+});
+
 test.run();
