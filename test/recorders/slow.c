@@ -6,7 +6,8 @@
  * usage: slow DIR ROUNDS FILES [PAUSE_US [THREADS [ERR_EVERY [QUIET]]]]
  *
  * Round i writes (i % 7) + 1 bytes to file i % FILES and fdatasyncs it; with
- * THREADS > 1 each thread does ROUNDS rounds on its own share of the files.
+ * THREADS > 1 each thread does ROUNDS rounds on its own share of the files,
+ * or, with fewer FILES than THREADS, on file f(t % FILES), shared.
  * With ERR_EVERY > 0, every ERR_EVERY-th round (i % ERR_EVERY == ERR_EVERY - 1)
  * also calls sync_file_range with invalid flags, which fails with EINVAL on
  * a file the recorder knows: a failed sync with a name.
@@ -35,13 +36,14 @@ static long now_us(void) {
 
 static void *worker(void *arg) {
     long t = (long)arg;
-    long mine = files / threads > 0 ? files / threads : 1;
+    long mine = files >= threads ? files / threads : 1;
+    long base = files >= threads ? t * mine : t % files;
     int fds[256];
     const char *paths[256];
     char names[256][4096];
     for (long f = 0; f < mine && f < 256; f++) {
         char name[64];
-        snprintf(name, sizeof name, "f%ld", t * mine + f);
+        snprintf(name, sizeof name, "f%ld", base + f);
         snprintf(names[f], sizeof names[f], "%s", ft_path(dir, name));
         paths[f] = names[f];
         fds[f] = open(paths[f], O_CREAT | O_WRONLY | O_TRUNC, 0644);

@@ -21,6 +21,10 @@ const env = { FSYNC_TRACE_SUMMARY_SECONDS: '1', FSYNC_TRACE_MAX_BYTES: String(64
 // DIR ROUNDS FILES PAUSE_US THREADS ERR_EVERY QUIET
 const single = lazy(() => run('slow', (d) => [d.data, '3000', '4', '600', '1', '97', '1'], { env }));
 const eight = lazy(() => run('slow', (d) => [d.data, '1200', '16', '1000', '8', '89', '1'], { env }));
+// Eight threads on four files: two threads update each file's entries at once, and race to start them.
+const shared = lazy(() => run('slow', (d) => [d.data, '1500', '4', '1500', '8', '89', '1'], { env }));
+// 70,000 syncs of one file in one interval: an entry takes 65,535 calls, then another follows.
+const full = lazy(() => run('slow', (d) => [d.data, '70000', '1', '0', '1', '0', '1'], { env: { ...env, FSYNC_TRACE_SUMMARY_SECONDS: '3600' } }));
 
 test.after(cleanup);
 
@@ -39,10 +43,10 @@ interface Row {
 const empty = (): Row => ({ calls: 0, errors: 0, alerts: 0, kept: 0, sumNs: 0n, maxNs: 0n, bytes: 0n, writes: 0, hist: Array(HIST_BUCKETS).fill(0) });
 
 /** Per "interval path call": what the raw sync events say. */
-function fromEvents(trace: DecodedTrace): Map<string, Row> {
+function fromEvents(trace: DecodedTrace, interval = SECOND): Map<string, Row> {
   const out = new Map<string, Row>();
   for (const e of syncEvents(trace)) {
-    const key = `${e.startNs - (e.startNs % SECOND)} ${e.path ?? ''} ${e.call}`;
+    const key = `${e.startNs - (e.startNs % interval)} ${e.path ?? ''} ${e.call}`;
     const r = out.get(key) ?? empty();
     r.calls++;
     if (e.res < 0) r.errors++;
@@ -114,6 +118,27 @@ test('one thread: the summaries hold what the raw events say, per interval, file
 
 test('eight threads on sixteen files: still exact (entries raced into being are added up)', () => {
   check(eight(), 1200, 8);
+});
+
+test('eight threads sharing four files: still exact', () => {
+  const trace = check(shared(), 1500, 8);
+  const tids = new Set(syncEvents(trace).map((e) => `${e.tid} ${e.path}`));
+  assert.is(tids.size, 8, 'each thread on its file');
+  assert.is(new Set(syncEvents(trace).map((e) => e.path)).size, 4, 'two threads a file');
+});
+
+test('an entry holds 65,535 calls; the next one takes over, and together they hold them all', () => {
+  const r = full();
+  assert.is(r.status, 0, r.stderr);
+  const trace = onlyTrace(r);
+  const s = trace.summaries;
+  const fdatasync = [...Array(s.length).keys()].filter((i) => s.call[i] === 2);
+  assert.ok(fdatasync.length >= 2, `${fdatasync.length} entries`);
+  assert.ok(fdatasync.every((i) => s.calls[i]! <= 65535));
+  assert.is(fdatasync.reduce((n, i) => n + s.calls[i]!, 0), 70000);
+  assert.ok(fdatasync.some((i) => s.calls[i] === 65535), 'one entry filled up');
+  assert.is(syncEvents(trace).length, 70000, 'all in the ring too');
+  assert.equal(sorted(fromSummaries(trace).rows), sorted(fromEvents(trace, 3600n * SECOND)));
 });
 
 test('the cost record: each interval the recorder measured itself in, with its period', () => {
