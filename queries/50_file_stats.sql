@@ -26,7 +26,7 @@ per_file as (
     count(*) as calls,
     histogram(kind) as by_kind,
     count_if(failed)::bigint as errors,
-    coalesce(sum(bytes), 0)::bigint as bytes,
+    coalesce(sum(bytes), 0) as bytes,  -- hugeint: a corrupt trace's u64 byte counts must not overflow the sum
     quantile_cont(latency_ms, [0.5, 0.99]) as quantiles,
     max(latency_ms) as max_ms,
     min(start) as first_start,

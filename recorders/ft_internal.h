@@ -4,6 +4,7 @@
  *   ft_wrappers.c  the interposed functions (one table, one shape)
  *   ft_files.c     descriptor table, per-inode write intervals, path names
  *   ft_ring.c      configuration, the trace file and the lock-free ring
+ *   ft_signal.c    SIGBUS from a truncated trace; the program's own SIGBUS action
  *   ft_always.c    always on: summaries, the keep ring, names, baselines,
  *                  live alerts and the recorder's own cost
  *
@@ -385,5 +386,10 @@ int ft_exec_begin(void);                /* flag the image ended; 1 if this call 
 void ft_exec_failed(int marked);        /* exec returned: undo ft_exec_begin */
 void ft_after_fork_child(void);
 int ft_vfork_child(void);               /* are we a vfork child sharing our parent's memory? */
+int ft_ring_fault(const void *addr);    /* SIGBUS in our mapping: make it harmless; 1 if ours */
+
+/* ---- SIGBUS (ft_signal.c) ------------------------------------------------- */
+
+void ft_signal_exec(int begin);         /* exec: hand SIG_IGN on (1), or take it back (0) */
 
 #endif /* FT_INTERNAL_H */

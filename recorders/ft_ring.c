@@ -266,7 +266,20 @@ int ft_config_load(void)
 
     const char *dir = getenv("FSYNC_TRACE_DIR");
     if (dir && *dir && strlen(dir) < FT_DIR_MAX - 128) {
-        size_t at = ft_cat(ft_cfg.dir, 0, sizeof ft_cfg.dir, dir);
+        size_t at = 0;
+        if (dir[0] != '/') {
+            /* Relative: to the working directory the process starts in, made
+             * absolute now. The file is reopened by name to grow the ring,
+             * and the program may chdir meanwhile. No /proc: left as given. */
+            ssize_t n = ft_sys_readlink("/proc/self/cwd", ft_cfg.dir, FT_DIR_MAX - 1);
+            if (n <= 0 || ft_cfg.dir[0] != '/' || (size_t)n + strlen(dir) + 2 >= FT_DIR_MAX - 128)
+                n = 0;
+            at = (size_t)n;
+            ft_cfg.dir[at] = '\0';
+            if (n > 1)
+                at = ft_cat(ft_cfg.dir, at, sizeof ft_cfg.dir, "/");
+        }
+        at = ft_cat(ft_cfg.dir, at, sizeof ft_cfg.dir, dir);
         while (at > 1 && ft_cfg.dir[at - 1] == '/')
             ft_cfg.dir[--at] = '\0';
     } else {
@@ -393,6 +406,17 @@ static void ft_ring_die(struct ft_ctx *c)
 
 /* ---- allocating the ring ahead of the writers ----------------------------- */
 
+/* A chunk could not be reserved. Out of descriptors (the program holds them
+ * all, or its RLIMIT_NOFILE is at 0 for a while) or memory is a passing
+ * state: the records that need the chunk are dropped and counted, and the
+ * next writer to reach it tries again. Anything else (tmpfs full, the file
+ * removed or replaced) stops the recording. */
+static void ft_reserve_failed(struct ft_ctx *c)
+{
+    if (errno != EMFILE && errno != ENFILE && errno != ENOMEM && errno != EINTR)
+        ft_ring_die(c);
+}
+
 static const char ft_zero_page[4096];
 
 /* Make chunk k of the ring real before anyone writes into it. A store into a
@@ -421,6 +445,7 @@ static int ft_chunk_reserve(struct ft_ctx *c, uint32_t k, int fd)
             return 0;
         if (ft_sys_fstat(fd, &dev, &ino, &mode) < 0 || dev != c->dev || ino != c->ino) {
             ft_sys_close(fd);
+            errno = ESTALE; /* another file has our name now: for good */
             return 0;
         }
     }
@@ -469,7 +494,7 @@ static void ft_chunks_ahead(struct ft_ctx *c, uint64_t s, uint64_t n)
     uint64_t q = (s + FT_CHUNK_SLOTS - 1) / FT_CHUNK_SLOTS;
     for (; q * FT_CHUNK_SLOTS < s + n && q * FT_CHUNK_SLOTS < c->slots; q++) {
         if (!ft_chunk_reserve(c, (uint32_t)q + 1, -1)) {
-            ft_ring_die(c);
+            ft_reserve_failed(c);
             return;
         }
         ft_chunk_populate(c, (uint32_t)q + 1);
@@ -491,7 +516,7 @@ static inline int ft_slot_ready(struct ft_ctx *c, uint32_t idx)
         return 1;
     int ok = ft_chunk_reserve(c, idx / FT_CHUNK_SLOTS, -1);
     if (!ok)
-        ft_ring_die(c);
+        ft_reserve_failed(c);
     return ok;
 }
 
@@ -502,8 +527,24 @@ static inline int ft_slot_ready(struct ft_ctx *c, uint32_t idx)
  * symlinks or pre-create our file names. Refuse rather than weaken it. */
 static int ft_check_dir(const char *dir)
 {
-    if (syscall(SYS_mkdirat, AT_FDCWD, dir, 0700) < 0 && errno != EEXIST)
+    /* Only the last component is made (a missing parent: refused), 0700
+     * whatever the umask: under a umask of 0777 it would be 0000, and the
+     * file could not be made in it. */
+    int made = syscall(SYS_mkdirat, AT_FDCWD, dir, 0700) == 0;
+    if (!made && errno != EEXIST)
         return 0;
+    if (made) {
+        /* Mode 0000 cannot be opened for reading: through an O_PATH
+         * descriptor (never a symlink put there since) and /proc. */
+        int pfd = ft_sys_openat(AT_FDCWD, dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+        if (pfd >= 0) {
+            char link[32];
+            size_t at = ft_cat(link, 0, sizeof link, "/proc/self/fd/");
+            ft_cat_u64(link, at, sizeof link, (uint64_t)pfd, 0);
+            syscall(SYS_fchmodat, AT_FDCWD, link, 0700);
+            ft_sys_close(pfd);
+        }
+    }
     int fd = ft_sys_openat(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
     if (fd < 0)
         return 0;
@@ -652,6 +693,43 @@ static void ft_plan_regions(struct ft_ctx *c)
     c->total = c->rg.names_first + names;
 }
 
+/* The file's name: <exe>.<pid>.<sec>.<nsec>.fstrace, into c->path. */
+static void ft_trace_name(struct ft_ctx *c, const char *exe, uint32_t pid, uint64_t t)
+{
+    size_t at = ft_cat(c->path, 0, sizeof c->path, ft_cfg.dir);
+    at = ft_cat(c->path, at, sizeof c->path, "/");
+    at = ft_exe_base(c->path, at, sizeof c->path, exe);
+    at = ft_cat(c->path, at, sizeof c->path, ".");
+    at = ft_cat_u64(c->path, at, sizeof c->path, pid, 0);
+    at = ft_cat(c->path, at, sizeof c->path, ".");
+    at = ft_cat_u64(c->path, at, sizeof c->path, t / 1000000000u, 0);
+    at = ft_cat(c->path, at, sizeof c->path, ".");
+    at = ft_cat_u64(c->path, at, sizeof c->path, t % 1000000000u, 9);
+    ft_cat(c->path, at, sizeof c->path, ".fstrace");
+}
+
+/* Give the unnamed (O_TMPFILE) file fd its name. linkat(2) through
+ * /proc/self/fd works for anyone; AT_EMPTY_PATH, without /proc, needs
+ * CAP_DAC_READ_SEARCH. A clash means same pid, same ns: a reused pid. */
+static int ft_trace_link(struct ft_ctx *c, int fd, const char *exe, uint32_t pid, uint64_t rt)
+{
+    static const char prefix[] = "/proc/self/fd/";
+    char link[32];
+    size_t at = ft_cat(link, 0, sizeof link, prefix);
+    ft_cat_u64(link, at, sizeof link, (uint64_t)fd, 0);
+    for (int attempt = 0; attempt < 4; attempt++) {
+        ft_trace_name(c, exe, pid, rt + (uint64_t)attempt);
+        long r = syscall(SYS_linkat, AT_FDCWD, link, AT_FDCWD, c->path, AT_SYMLINK_FOLLOW);
+        if (r < 0 && errno == ENOENT)
+            r = syscall(SYS_linkat, fd, "", AT_FDCWD, c->path, AT_EMPTY_PATH);
+        if (r == 0)
+            return 1;
+        if (errno != EEXIST)
+            return 0;
+    }
+    return 0;
+}
+
 static int ft_ring_create(struct ft_ctx *c)
 {
     uint32_t pid = ft_ctx_pid(c);
@@ -681,30 +759,30 @@ static int ft_ring_create(struct ft_ctx *c)
     c->nchunks = (c->total + FT_CHUNK_SLOTS - 1) / FT_CHUNK_SLOTS;
     uint64_t size = FT_HEADER_SIZE + (uint64_t)c->total * FT_RECORD_SIZE;
 
-    int fd = -1;
+    /* The file gets its name only once its header is whole: it is made
+     * unnamed (O_TMPFILE) and linked into the directory after the header is
+     * written, so a kill at any instant leaves no file or one that a reader
+     * can read (never an empty one). Where O_TMPFILE is not supported, the
+     * file is named at once, as before. fchmod: our 0600 whatever the umask
+     * (a umask of 0777 would leave a file its owner cannot reopen). */
+    int named = 0;
+    /* Linking needs /proc/self/fd (or CAP_DAC_READ_SEARCH): no /proc (the
+     * exe could not be read), no O_TMPFILE. */
+    int fd = n > 0 ? ft_sys_openat(AT_FDCWD, ft_cfg.dir, O_RDWR | O_TMPFILE | O_CLOEXEC, 0600) : -1;
     for (int attempt = 0; attempt < 4 && fd < 0; attempt++) {
-        uint64_t t = rt + (uint64_t)attempt; /* a clash means same pid, same ns: a reused pid */
-        size_t at = ft_cat(c->path, 0, sizeof c->path, ft_cfg.dir);
-        at = ft_cat(c->path, at, sizeof c->path, "/");
-        at = ft_exe_base(c->path, at, sizeof c->path, exe);
-        at = ft_cat(c->path, at, sizeof c->path, ".");
-        at = ft_cat_u64(c->path, at, sizeof c->path, pid, 0);
-        at = ft_cat(c->path, at, sizeof c->path, ".");
-        at = ft_cat_u64(c->path, at, sizeof c->path, t / 1000000000u, 0);
-        at = ft_cat(c->path, at, sizeof c->path, ".");
-        at = ft_cat_u64(c->path, at, sizeof c->path, t % 1000000000u, 9);
-        ft_cat(c->path, at, sizeof c->path, ".fstrace");
+        ft_trace_name(c, exe, pid, rt + (uint64_t)attempt);
         fd = ft_sys_openat(AT_FDCWD, c->path,
                            O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0 && errno != EEXIST)
             return 0;
+        named = fd >= 0;
     }
     if (fd < 0)
         return 0;
 
     uint32_t mode;
     void *map = MAP_FAILED;
-    if (ft_sys_fstat(fd, &c->dev, &c->ino, &mode) < 0 ||
+    if (syscall(SYS_fchmod, fd, 0600) < 0 || ft_sys_fstat(fd, &c->dev, &c->ino, &mode) < 0 ||
         syscall(SYS_ftruncate, fd, (off_t)size) < 0 ||
         syscall(SYS_fallocate, fd, 0, (off_t)0, (off_t)FT_HEADER_SIZE) < 0)
         goto fail;
@@ -722,12 +800,14 @@ static int ft_ring_create(struct ft_ctx *c)
                   !ft_chunk_reserve(c, first / FT_CHUNK_SLOTS + 1, fd)))
             goto fail;
     }
-    ft_sys_close(fd);
     c->rg.hdr = map;
     c->rg.slots = c->ring;
     c->rg.ring_slots = c->slots;
 
     ft_fill_header(map, c, rt, mono, pid, forked, exe);
+    if (!named && !(named = ft_trace_link(c, fd, exe, pid, rt)))
+        goto fail;
+    ft_sys_close(fd);
     ft_map_addr = map;
     ft_map_len = size;
     ft_map_pid = pid;
@@ -745,7 +825,8 @@ static int ft_ring_create(struct ft_ctx *c)
 fail:
     if (map != MAP_FAILED)
         syscall(SYS_munmap, map, size);
-    syscall(SYS_unlinkat, AT_FDCWD, c->path, 0);
+    if (named)
+        syscall(SYS_unlinkat, AT_FDCWD, c->path, 0);
     ft_sys_close(fd);
     return 0;
 }
@@ -790,14 +871,20 @@ static __attribute__((noinline)) struct ft_ctx *ft_ring_slow(void)
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
         if (FT_CAS(&c->state, &st, FT_RING_INIT)) {
             int ok = ft_ring_create(c);
-            /* Nowhere to record (directory refused, tmpfs full): become a
+            /* Out of descriptors (the program at its RLIMIT_NOFILE) passes:
+             * the next record tries again, and this one is counted dropped
+             * (in pending_drops, moved to the header once there is one).
+             * Nowhere to record (directory refused, tmpfs full): become a
              * pass-through for the life of this image. */
-            FT_STORE_REL(&c->state, ok ? FT_RING_READY : FT_RING_REFUSED);
+            int again = !ok && (errno == EMFILE || errno == ENFILE);
+            FT_STORE_REL(&c->state, ok ? FT_RING_READY : again ? FT_RING_UNINIT : FT_RING_REFUSED);
             syscall(SYS_futex, &c->state, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
-            if (!ok)
+            if (!ok && !again)
                 FT_STORE_REL(&ft_mode, FT_MODE_OFF);
             __atomic_signal_fence(__ATOMIC_SEQ_CST);
             ft_thr.initializing = was;
+            if (again)
+                ft_count_drops(c, 1);
             if (!ok)
                 return NULL;
             ft_chunk_populate(c, 0);
@@ -1541,6 +1628,7 @@ int ft_exec_begin(void)
     int saved = errno;
     int marked = ft_set_ended();
     errno = saved;
+    ft_signal_exec(1);
     return marked;
 }
 
@@ -1548,6 +1636,7 @@ int ft_exec_begin(void)
  * failed (the image goes on). */
 void ft_exec_failed(int marked)
 {
+    ft_signal_exec(0);
     struct ft_ctx *c = FT_LOAD_ACQ(&ft_ctx_ptr);
     if (marked && c && FT_LOAD_ACQ(&c->hdr))
         __atomic_fetch_and(&c->hdr->flags, ~FT_HDR_ENDED, __ATOMIC_RELEASE);
@@ -1615,4 +1704,29 @@ int ft_slots_ready(struct ft_regions *rg, uint32_t g, uint32_t n, uint32_t regio
         if (!ft_slot_ready(c, g + i))
             return 0;
     return FT_LOAD_ACQ(&c->state) == FT_RING_READY;
+}
+
+/* SIGBUS at addr (ft_signal.c): if it lies in our mapping, the trace file was
+ * truncated under us. Map anonymous memory over the whole mapping (MAP_FIXED
+ * replaces it in one step, so a store retried after the handler returns
+ * lands there), and stop recording: what is left of the file keeps what was
+ * written before. Every thread that faulted in the mapping gets here and maps
+ * it again: idempotent, and a store into the memory another thread mapped a
+ * moment before is as harmless as one into ours (no marker of "done": a
+ * fork child may map its own trace at the same address later).
+ * Async-signal-safe: atomics and raw syscalls. Returns 1 if the fault was ours. */
+int ft_ring_fault(const void *addr)
+{
+    uintptr_t a = (uintptr_t)addr, lo = (uintptr_t)FT_LOAD_ACQ(&ft_map_addr);
+    uint64_t len = FT_LOAD(&ft_map_len);
+    if (!lo || a < lo || a - lo >= len)
+        return 0;
+    struct ft_ctx *c = FT_LOAD_ACQ(&ft_ctx_ptr);
+    if (c)
+        FT_STORE_REL(&c->state, FT_RING_DEAD);
+    void *p = (void *)syscall(SYS_mmap, (void *)lo, (size_t)len, PROT_READ | PROT_WRITE,
+                              MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return 0; /* no memory even for that: the program's action decides */
+    return 1;
 }

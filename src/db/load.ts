@@ -11,7 +11,7 @@ import { statSync } from 'node:fs';
 import { FtError, TraceError } from '../errors.js';
 import { CALL_NAMES, EVENT_TYPE_NAMES } from '../trace/layout.js';
 import { ColumnAppender } from './append.js';
-import type { PreparedTrace } from './prepare.js';
+import { INTERVAL_CALLS, type PreparedTrace } from './prepare.js';
 import { progressBar } from './progress.js';
 import { preparedTraces } from './source.js';
 
@@ -35,8 +35,6 @@ export interface LoadResult {
 /** Events appended between checkpoints: a few row groups, so the uncompressed part stays small. */
 const CHECKPOINT_EVERY = 1_000_000;
 
-/** Calls that close a write interval (recorders/FORMAT.md): fsync, fdatasync and the sync writes. */
-const INTERVAL_CALLS = new Set(['fsync', 'fdatasync', 'o_sync_write', 'o_dsync_write', 'rwf_sync_write', 'rwf_dsync_write']);
 
 export async function loadTraces(connection: DuckDBConnection, files: readonly string[], opts: LoadOptions): Promise<LoadResult> {
   const started = performance.now();

@@ -254,6 +254,9 @@ function decodeHeader(buf: Uint8Array, file: string): TraceHeader {
   if (ringSlots === 0 || ringSlots >= 2 ** 31) {
     throw new TraceError(file, HEADER.ringSlots, `ring of ${ringSlots} slots, expected 1 to 2^31-1`);
   }
+  // Sequence numbers are read as doubles: exact below 2^53, which a counter of records never reaches.
+  const nextSeq = readU64(buf, HEADER.nextSeq);
+  if (nextSeq >= 2n ** 53n) throw new TraceError(file, HEADER.nextSeq, `sequence counter ${nextSeq}, expected below 2^53`);
   const cmdlineLen = readU32(buf, HEADER.cmdlineLen);
   if (cmdlineLen > HEADER_STRING_SIZE.cmdline) {
     throw new TraceError(file, HEADER.cmdlineLen, `command line of ${cmdlineLen} bytes, expected at most ${HEADER_STRING_SIZE.cmdline}`);
@@ -273,7 +276,7 @@ function decodeHeader(buf: Uint8Array, file: string): TraceHeader {
     ppid: readU32(buf, HEADER.ppid),
     uid: readU32(buf, HEADER.uid),
     flags: readU32(buf, HEADER.flags),
-    nextSeq: readU64(buf, HEADER.nextSeq),
+    nextSeq,
     dropped: readU64(buf, HEADER.dropped),
     maxBytes: readU64(buf, HEADER.maxBytes),
     recorderVersion: readCString(buf, HEADER.recorderVersion, HEADER_STRING_SIZE.recorderVersion),

@@ -3,7 +3,11 @@ import * as assert from 'uvu/assert';
 import { FtError, TraceError } from '../../src/errors.js';
 import { wallColumn } from '../../src/db/prepare.js';
 import { openScenario, openTraces } from '../fixtures/session.js';
-import { BROKEN, at, otherHost, scenario, slotOffset } from '../fixtures/traces.js';
+import { BROKEN, at, msNs, otherHost, scenario, slotOffset } from '../fixtures/traces.js';
+import { TraceWriter } from '../../src/trace/encode.js';
+import { EVENT, RecordType } from '../../src/trace/layout.js';
+import { bindings, DEFAULT_PARAMS } from '../../src/db/params.js';
+import { fileSummaries, traceInfo } from '../../src/db/summary.js';
 
 test('loads traces, paths, files and every event of a trace', async () => {
   const { session, warnings, close } = await openScenario();
@@ -118,6 +122,63 @@ test('several bad files and no good one: one error', async () => {
   } catch (err) {
     assert.instance(err, FtError);
     assert.is((err as Error).message, 'none of the 2 trace files could be read');
+  }
+});
+
+/** One path and fsyncs with the given fields (found by the fuzzer: test/fuzz/). */
+function syncs(...fields: Array<{ startNs?: bigint; durNs?: bigint; bytes?: bigint; ivalStartNs?: bigint; call?: number; flags?: number }>): Uint8Array {
+  const w = new TraceWriter({ ringSlots: 16 });
+  w.path({ id: 1, name: '/data/x' });
+  fields.forEach((f, i) => w.event({ type: RecordType.Sync, call: 1, startNs: at(i + 1), durNs: msNs(1), pathId: 1, bytes: 10n, ivalStartNs: at(i), ...f }));
+  return w.bytes();
+}
+
+async function loadError(bytes: Uint8Array): Promise<string> {
+  try {
+    const opened = await openTraces({ 't.fstrace': bytes });
+    opened.close();
+  } catch (err) {
+    assert.instance(err, TraceError, String((err as Error).stack));
+    return (err as Error).message;
+  }
+  throw new Error('expected a TraceError');
+}
+
+// Event slots: the path is slot 0, the first event slot 1, the second slot 2.
+test('an event whose wall-clock time is outside 1970..2200 is a corrupt record, not an overflow in a query', async () => {
+  assert.match(await loadError(syncs({}, { startNs: 2n ** 63n })), `t.fstrace: at byte ${slotOffset(2) + EVENT.startNs}: event start at wall-clock`);
+  assert.match(await loadError(syncs({ startNs: 6n * 10n ** 18n })), `at byte ${slotOffset(1) + EVENT.startNs}: event start at wall-clock 2216-`);
+  assert.match(await loadError(syncs({ durNs: 2n ** 64n - 1n })), `at byte ${slotOffset(1) + EVENT.durNs}: event end (start + duration) at wall-clock`);
+  assert.match(await loadError(syncs({ durNs: 6n * 10n ** 18n })), `at byte ${slotOffset(1) + EVENT.durNs}: event end (start + duration) at wall-clock 2216-`);
+  // 2172 is still a time the analyzer can place.
+  const { close } = await openTraces({ 'ok.fstrace': syncs({ startNs: 2n ** 62n }) });
+  close();
+  assert.match(await loadError(syncs({ ivalStartNs: 2n ** 64n - 1n })), `at byte ${slotOffset(1) + EVENT.ivalStartNs}: write interval start at wall-clock`);
+  // Before 1970: a monotonic time far behind the anchor.
+  const early = syncs({});
+  new DataView(early.buffer).setBigUint64(slotOffset(1) + EVENT.startNs, 1n, true);
+  new DataView(early.buffer).setBigUint64(24, 10n, true); // realtime_ns: 10 ns after the epoch, anchored at monotonic 1 s
+  assert.match(await loadError(early), `at byte ${slotOffset(1) + EVENT.startNs}: event start at wall-clock`);
+});
+
+test('ival_start_ns is a time only for calls with a write interval: sync_file_range and NO_INTERVAL keep any value', async () => {
+  const { session, close } = await openTraces({ 't.fstrace': syncs({ call: 3, ivalStartNs: 2n ** 64n - 1n }, { ivalStartNs: 2n ** 64n - 1n, flags: 0x4 }) });
+  try {
+    const info = await traceInfo(session, bindings(DEFAULT_PARAMS));
+    assert.is(info[0]!.syncs, 2);
+  } finally {
+    close();
+  }
+});
+
+test('byte counts near 2^64 sum without overflow in the per-file statistics', async () => {
+  const { session, close } = await openTraces({ 't.fstrace': syncs({ bytes: 2n ** 63n }, { bytes: 2n ** 63n + 2n ** 62n }) });
+  try {
+    const [f] = await fileSummaries(session, bindings(DEFAULT_PARAMS));
+    assert.is(f!.bytes, 2 ** 64 + 2 ** 62);
+    assert.is(f!.calls, 2);
+  } finally {
+    close();
   }
 });
 

@@ -126,6 +126,19 @@ test('header fields that cannot be: record size, ring of 0 slots, command line t
   assert.is(traceError(() => decodeTrace(cmd, FILE)).offset, 1232);
 });
 
+test('a sequence counter at or past 2^53 is refused: sequence numbers would not be exact (found by the fuzzer)', () => {
+  // With a ring of one slot every sequence number belongs in slot 0, so only the counter check can catch it.
+  const b = small().buf;
+  b.writeUInt32LE(1, 20);
+  b.writeBigUInt64LE(2n ** 64n - 2n, 56);
+  const err = traceError(() => decodeTrace(b, FILE));
+  assert.is(err.offset, 56);
+  assert.match(err.message, 'sequence counter 18446744073709551614, expected below 2^53');
+  const edge = small().buf;
+  edge.writeBigUInt64LE(2n ** 53n, 56);
+  assert.is(traceError(() => decodeTrace(edge, FILE)).offset, 56);
+});
+
 test('a copy cut inside a record: the partial record is counted as torn and ignored', () => {
   const full = small().buf;
   const cut = full.subarray(0, 4096 + 64 * 3 + 10);
