@@ -793,13 +793,9 @@ static int ft_ring_create(struct ft_ctx *c)
     c->map_len = size;
     if (!ft_chunk_reserve(c, 0, fd) || !ft_chunk_reserve(c, 1, fd))
         goto fail;
-    for (int i = 0; i < 3; i++) { /* each region's first chunks, as the ring's */
-        uint32_t first = i == 0 ? c->rg.keep_first : i == 1 ? c->rg.sum_first : c->rg.names_first;
-        uint32_t n = i == 0 ? c->rg.keep_slots : i == 1 ? c->rg.sum_entries : c->rg.names_slots;
-        if (n && (!ft_chunk_reserve(c, first / FT_CHUNK_SLOTS, fd) ||
-                  !ft_chunk_reserve(c, first / FT_CHUNK_SLOTS + 1, fd)))
-            goto fail;
-    }
+    /* The other regions are allocated at their first use (ft_slots_ready):
+     * a file that cannot get its ring's first chunks is not made, but one
+     * that gets them records, whatever space is left for the rest. */
     c->rg.hdr = map;
     c->rg.slots = c->ring;
     c->rg.ring_slots = c->slots;
@@ -889,14 +885,6 @@ static __attribute__((noinline)) struct ft_ctx *ft_ring_slow(void)
                 return NULL;
             ft_chunk_populate(c, 0);
             ft_chunk_populate(c, 1);
-            for (int i = 0; i < 3; i++) {
-                uint32_t first = i == 0 ? c->rg.keep_first : i == 1 ? c->rg.sum_first : c->rg.names_first;
-                uint32_t n = i == 0 ? c->rg.keep_slots : i == 1 ? c->rg.sum_entries : c->rg.names_slots;
-                if (n) {
-                    ft_chunk_populate(c, first / FT_CHUNK_SLOTS);
-                    ft_chunk_populate(c, first / FT_CHUNK_SLOTS + 1);
-                }
-            }
             return c;
         }
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
@@ -1682,27 +1670,33 @@ struct ft_regions *ft_regions(void)
     return NULL;
 }
 
+/* Chunk k, made and faulted in if it is not yet. */
+static int ft_chunk_make(struct ft_ctx *c, uint32_t k)
+{
+    if (k >= c->nchunks || ft_chunk_ready(c, k * FT_CHUNK_SLOTS))
+        return 1;
+    if (!ft_chunk_reserve(c, k, -1)) {
+        ft_reserve_failed(c); /* for good, or only this record (EMFILE) */
+        return 0;
+    }
+    ft_chunk_populate(c, k);
+    return 1;
+}
+
 /* May global slots [g, g + n) be written? As for the ring: every chunk is
- * fallocated before a store reaches it (a failure stops the recording), and
- * whoever takes slots that cross into a chunk of the region makes the next
- * one (and faults its pages in), so a region's writers rarely wait for
- * either. */
+ * fallocated before a store reaches it. A region's first chunk is made by
+ * its first writer; after that, whoever takes slots that cross into a chunk
+ * makes the next one (and faults its pages in), so a region's writers
+ * rarely wait for either. */
 int ft_slots_ready(struct ft_regions *rg, uint32_t g, uint32_t n, uint32_t region_end)
 {
     struct ft_ctx *c = (struct ft_ctx *)((char *)rg - offsetof(struct ft_ctx, rg));
-    uint32_t q = (g + FT_CHUNK_SLOTS - 1) / FT_CHUNK_SLOTS;
-    for (; (uint64_t)q * FT_CHUNK_SLOTS < (uint64_t)g + n && (uint64_t)q * FT_CHUNK_SLOTS < region_end; q++) {
-        if (!ft_chunk_ready(c, (q + 1) * FT_CHUNK_SLOTS < c->total ? (q + 1) * FT_CHUNK_SLOTS : g)) {
-            if (!ft_chunk_reserve(c, q + 1, -1)) {
-                ft_ring_die(c);
-                return 0;
-            }
-            ft_chunk_populate(c, q + 1);
-        }
-    }
-    for (uint32_t i = 0; i < n; i++)
-        if (!ft_slot_ready(c, g + i))
+    for (uint32_t k = g / FT_CHUNK_SLOTS; k <= (g + n - 1) / FT_CHUNK_SLOTS; k++)
+        if (!ft_chunk_make(c, k))
             return 0;
+    uint32_t q = (g + FT_CHUNK_SLOTS - 1) / FT_CHUNK_SLOTS;
+    for (; (uint64_t)q * FT_CHUNK_SLOTS < (uint64_t)g + n && (uint64_t)q * FT_CHUNK_SLOTS < region_end; q++)
+        ft_chunk_make(c, q + 1); /* ahead: a failure here is seen again when it is needed */
     return FT_LOAD_ACQ(&c->state) == FT_RING_READY;
 }
 
