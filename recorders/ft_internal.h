@@ -5,6 +5,8 @@
  *   ft_files.c     descriptor table, per-inode write intervals, path names
  *   ft_ring.c      configuration, the trace file and the lock-free ring
  *   ft_signal.c    SIGBUS from a truncated trace; the program's own SIGBUS action
+ *   ft_always.c    always on: summaries, the keep ring, names, baselines,
+ *                  live alerts and the recorder's own cost
  *
  * Nothing here is exported: the library is built with -fvisibility=hidden
  * and only the wrappers carry FT_EXPORT.
@@ -57,7 +59,16 @@ struct ft_config {
     uint32_t write_sample;   /* time 1 write in N (FSYNC_TRACE_WRITE_SAMPLE) */
     uint32_t start_pid;      /* pid of the image that read the config: a fork child differs */
     uint64_t max_bytes;      /* FSYNC_TRACE_MAX_BYTES */
+    uint32_t summary_s;      /* FSYNC_TRACE_SUMMARY_SECONDS; 0: no summaries, no keep ring */
+    uint32_t alert_ms;       /* FSYNC_TRACE_ALERT_MS; 0: no absolute rule */
+    uint32_t alert_factor;   /* FSYNC_TRACE_ALERT_FACTOR; 0: no relative rule */
+    uint32_t alert_min_ms;   /* FSYNC_TRACE_ALERT_MIN_MS */
+    uint32_t alert_every_s;  /* FSYNC_TRACE_ALERT_EVERY */
+    uint32_t alert_sink;     /* enum ft_sink, from FSYNC_TRACE_ALERT_TO */
+    uint32_t cost_period;    /* FSYNC_TRACE_COST_PERIOD; 0: not measured */
     char dir[FT_DIR_MAX];    /* FSYNC_TRACE_DIR, copied: the program may change its env */
+    char alert_path[FT_DIR_MAX]; /* FSYNC_TRACE_ALERT_TO=/abs/path */
+    char syslog_path[108];   /* FSYNC_TRACE_SYSLOG_PATH (tests), else /dev/log */
 };
 
 extern int ft_mode;
@@ -81,10 +92,18 @@ struct ft_thread {
     int initializing;     /* set while this thread creates the trace file */
     uint32_t blk_skip;    /* slots of the block to leave alone: bit 0 is blk_next's */
     uint32_t nested;      /* records made by signal handlers on this thread, ever */
-    uint32_t pad;
+    int32_t cost_left;    /* intercepted calls before the next cost batch (ft_active) */
     uint64_t clk_tsc;     /* the thread's clock anchor: TSC ... */
     uint64_t clk_ns;      /* ... and CLOCK_MONOTONIC read together */
     uint64_t clk_last;    /* the last time ft_now() returned on this thread */
+    /* The recorder's cost, accumulated per thread and added to the trace's
+     * cost entry once per cost_period calls (ft_cost_tick). */
+    uint32_t cost_due;    /* measure the next sync or write wrapper */
+    uint32_t cost_samples;
+    uint64_t cost_ns;     /* recorder time in the measured calls */
+    uint64_t cost_calls;  /* calls counted, not yet added */
+    uint64_t sync_ns;     /* time in sync calls, not yet added */
+    uint64_t sync_calls;
 };
 
 extern FT_TLS struct ft_thread ft_thr;
@@ -101,14 +120,22 @@ static inline void ft_guard_off(void)
     ft_thr.guard = 0;
 }
 
+void ft_cost_tick(void);
+
 /* Should this call be recorded? Reads the configuration on first use, which
- * may be before our constructor ran (another library's constructor). */
+ * may be before our constructor ran (another library's constructor). Every
+ * wrapper comes through here, so it also counts intercepted calls for the
+ * cost record: a thread-local countdown, no shared write per call. */
 static inline int ft_active(void)
 {
     int m = FT_LOAD(&ft_mode);
     if (FT_UNLIKELY(m == FT_MODE_UNREAD))
         m = ft_config_load();
-    return m == FT_MODE_ON && !ft_thr.resolving;
+    if (m != FT_MODE_ON || ft_thr.resolving)
+        return 0;
+    if (FT_UNLIKELY(--ft_thr.cost_left < 0))
+        ft_cost_tick();
+    return 1;
 }
 
 /* CLOCK_MONOTONIC in ns, cheaply. Two clock reads are most of what a sync
@@ -274,7 +301,10 @@ struct ft_path {
     uint64_t dev, ino;
     uint32_t off, len;   /* the name, in the names arena */
     uint32_t hash;
-    uint32_t pad;
+    /* Whether this path is in the names region of the current trace file:
+     * (file tag << 2) | FT_NAMES_* (ft_always.c); another file's tag reads
+     * as "not written". */
+    uint32_t names;
     /* What the ring holds of this path, as (file tag << 48 | seq), see
      * ft_ring.c: the newest copy written to the trace (FT_PW_BUSY while a
      * writer makes a newer one), and the newest use by an event. */
@@ -290,6 +320,65 @@ int ft_abs_name(int dirfd, const char *path, char *buf, size_t size, int follow_
                 uint64_t *dev, uint64_t *ino, uint32_t *mode);
 
 /* ---- the ring (ft_ring.c) ------------------------------------------------ */
+
+/* Where the regions of the current trace file are. Slots are numbered
+ * across the whole file ("global" slot g is at byte 4096 + 64 g): the ring is
+ * [0, ring_slots), the other regions follow it. */
+struct ft_regions {
+    struct ft_header *hdr;
+    unsigned char *slots;     /* the mapping + FT_HEADER_SIZE: global slot 0 */
+    uint32_t ring_slots;
+    uint32_t keep_first, keep_slots;
+    uint32_t sum_first, sum_entries;  /* entries of FT_SUMMARY_ENTRY_SLOTS */
+    uint32_t names_first, names_slots;
+    uint32_t tag;             /* 16 bits, never 0: this file, in ft_path.names */
+    uint64_t interval_ns;     /* summary interval; 0: no summaries */
+};
+
+struct ft_regions *ft_regions(void);    /* the current file's, or NULL: never creates one */
+int ft_slots_ready(struct ft_regions *rg, uint32_t g, uint32_t n, uint32_t region_end);
+void ft_record_commit(unsigned char *slot, uint64_t seq, const void *rec);
+size_t ft_cat(char *dst, size_t at, size_t size, const char *src);
+size_t ft_cat_u64(char *dst, size_t at, size_t size, uint64_t v, int width);
+uint64_t ft_clock(clockid_t id);
+
+static inline unsigned char *ft_gslot(const struct ft_regions *rg, uint32_t g)
+{
+    return rg->slots + (uint64_t)g * FT_RECORD_SIZE;
+}
+
+static inline uint32_t ft_path_slots(uint32_t len)
+{
+    return 1 + (len > FT_PATH_HEAD_BYTES
+                    ? (len - FT_PATH_HEAD_BYTES + FT_PATH_CONT_BYTES - 1) / FT_PATH_CONT_BYTES
+                    : 0);
+}
+
+/* ---- always on (ft_always.c) --------------------------------------------- */
+
+/* What the recorder knows of a file's (or, for calls with no file, a call
+ * kind's) recent syncs, in process memory: the baseline histogram, the
+ * cut-off above which a sync is looked at closer, the current summary entry
+ * per call kind, and the alert rate limit. Updated with plain loads and
+ * stores where a lost update only blurs the baseline. */
+struct ft_track {
+    uint64_t cut_ns;             /* look closer at a sync this slow (0: not set up) */
+    uint32_t seen;               /* syncs seen, saturating */
+    uint32_t total;              /* sum of hist, halved past FT_BASE_DECAY */
+    uint64_t cur[FT_C_MAX + 1];  /* summary entry number + 1, per call kind */
+    uint64_t keep_ns;            /* outlier: kept at or above this */
+    uint64_t rel_ns;             /* relative alert at or above this (~0: none yet) */
+    uint64_t p50_ns, p99_ns;     /* the baseline the cut-offs came from */
+    uint64_t last_alert;         /* CLOCK_MONOTONIC of the last line written */
+    uint32_t suppressed;         /* alerts not written since that line */
+    uint32_t base_calls;         /* calls the baseline was computed over */
+    uint16_t hist[FT_HIST_BUCKETS];
+} __attribute__((aligned(64)));
+
+/* After a sync returned: judge it (alert, keep), write the raw record, the
+ * kept copy, the alert line and the summary, and learn from it. f may be NULL. */
+void ft_sync_done(struct ft_event *ev, struct ft_file *f);
+void ft_cost_sample(uint64_t ns);
 
 void ft_emit(struct ft_event *ev);      /* fills seq and tid; names the path first */
 void ft_mark_ended(void);

@@ -102,7 +102,7 @@ int ft_sys_getpid(void)
 
 /* ---- small string helpers (no snprintf: it may allocate) ----------------- */
 
-static size_t ft_cat(char *dst, size_t at, size_t size, const char *src)
+size_t ft_cat(char *dst, size_t at, size_t size, const char *src)
 {
     while (*src && at + 1 < size)
         dst[at++] = *src++;
@@ -110,7 +110,7 @@ static size_t ft_cat(char *dst, size_t at, size_t size, const char *src)
     return at;
 }
 
-static size_t ft_cat_u64(char *dst, size_t at, size_t size, uint64_t v, int width)
+size_t ft_cat_u64(char *dst, size_t at, size_t size, uint64_t v, int width)
 {
     char tmp[24];
     int n = 0;
@@ -146,7 +146,7 @@ uint64_t ft_tsc_mult;
 static int ft_tsc_usable;
 static uint64_t ft_tsc_base, ft_ns_base; /* the calibration's first anchor */
 
-static uint64_t ft_clock(clockid_t id)
+uint64_t ft_clock(clockid_t id)
 {
     struct timespec ts;
     clock_gettime(id, &ts); /* vDSO: no syscall, async-signal-safe */
@@ -237,6 +237,33 @@ int ft_config_load(void)
     ft_cfg.max_bytes = mb < FT_MAX_BYTES_MIN ? FT_MAX_BYTES_MIN
                        : mb > FT_MAX_BYTES_MAX ? FT_MAX_BYTES_MAX : mb;
 
+    /* Always on (README, "Recording"): summaries, keep ring, alerts, cost. */
+    n = ft_parse_u64(getenv("FSYNC_TRACE_SUMMARY_SECONDS"), &ok);
+    ft_cfg.summary_s = !ok ? 60 : n > 86400 ? 86400 : (uint32_t)n;
+    n = ft_parse_u64(getenv("FSYNC_TRACE_ALERT_MS"), &ok);
+    ft_cfg.alert_ms = !ok ? 1000 : n > 3600000 ? 3600000 : (uint32_t)n;
+    n = ft_parse_u64(getenv("FSYNC_TRACE_ALERT_FACTOR"), &ok);
+    ft_cfg.alert_factor = !ok ? 10 : n > 1000000 ? 1000000 : (uint32_t)n;
+    n = ft_parse_u64(getenv("FSYNC_TRACE_ALERT_MIN_MS"), &ok);
+    ft_cfg.alert_min_ms = !ok ? 10 : n > 3600000 ? 3600000 : (uint32_t)n;
+    n = ft_parse_u64(getenv("FSYNC_TRACE_ALERT_EVERY"), &ok);
+    ft_cfg.alert_every_s = !ok ? 10 : n > 86400 ? 86400 : (uint32_t)n;
+    n = ft_parse_u64(getenv("FSYNC_TRACE_COST_PERIOD"), &ok);
+    ft_cfg.cost_period = !ok ? 64 : n > (1u << 30) ? 1u << 30 : (uint32_t)n;
+    const char *to = getenv("FSYNC_TRACE_ALERT_TO");
+    ft_cfg.alert_sink = FT_SINK_SYSLOG;
+    if (to && strcmp(to, "off") == 0)
+        ft_cfg.alert_sink = FT_SINK_OFF;
+    else if (to && strcmp(to, "stderr") == 0)
+        ft_cfg.alert_sink = FT_SINK_STDERR;
+    else if (to && to[0] == '/' && strlen(to) < sizeof ft_cfg.alert_path) {
+        ft_cfg.alert_sink = FT_SINK_FILE;
+        ft_cat(ft_cfg.alert_path, 0, sizeof ft_cfg.alert_path, to);
+    }
+    const char *sl = getenv("FSYNC_TRACE_SYSLOG_PATH");
+    ft_cat(ft_cfg.syslog_path, 0, sizeof ft_cfg.syslog_path,
+           sl && sl[0] == '/' && strlen(sl) < sizeof ft_cfg.syslog_path ? sl : "/dev/log");
+
     const char *dir = getenv("FSYNC_TRACE_DIR");
     if (dir && *dir && strlen(dir) < FT_DIR_MAX - 128) {
         size_t at = 0;
@@ -291,7 +318,9 @@ struct ft_ctx {
     uint32_t slots;          /* ring_slots */
     uint32_t block;          /* slots claimed per thread at a time */
     uint32_t nchunks;
+    uint32_t total;          /* slots in the file, every region */
     uint64_t tag;            /* this file's tag in path copy words (ft_pw) */
+    struct ft_regions rg;    /* the regions after the ring (version 2) */
     struct ft_header *hdr;   /* the mapping (the ring follows the header) */
     unsigned char *ring;
     uint64_t map_len;
@@ -403,7 +432,7 @@ static int ft_chunk_reserve(struct ft_ctx *c, uint32_t k, int fd)
     if (k >= c->nchunks || (FT_LOAD_ACQ(&c->chunk_bits[k >> 6]) & bit))
         return 1;
     uint64_t first = (uint64_t)k * FT_CHUNK_SLOTS;
-    uint64_t count = c->slots - first < FT_CHUNK_SLOTS ? c->slots - first : FT_CHUNK_SLOTS;
+    uint64_t count = c->total - first < FT_CHUNK_SLOTS ? c->total - first : FT_CHUNK_SLOTS;
     off_t off = FT_HEADER_SIZE + (off_t)first * FT_RECORD_SIZE;
     size_t len = (size_t)count * FT_RECORD_SIZE;
 
@@ -444,7 +473,7 @@ static void ft_chunk_populate(struct ft_ctx *c, uint32_t k)
     if (k >= c->nchunks)
         return;
     uint64_t first = (uint64_t)k * FT_CHUNK_SLOTS;
-    uint64_t count = c->slots - first < FT_CHUNK_SLOTS ? c->slots - first : FT_CHUNK_SLOTS;
+    uint64_t count = c->total - first < FT_CHUNK_SLOTS ? c->total - first : FT_CHUNK_SLOTS;
     unsigned char *p = c->ring + first * FT_RECORD_SIZE;
     size_t len = (size_t)count * FT_RECORD_SIZE;
     uintptr_t start = (uintptr_t)p & ~(uintptr_t)4095;
@@ -561,6 +590,26 @@ static void ft_fill_header(struct ft_header *h, struct ft_ctx *c, uint64_t rt, u
     h->uid = (uint32_t)syscall(SYS_getuid);
     h->flags = forked ? FT_HDR_FORKED : 0;
     h->max_bytes = ft_cfg.max_bytes;
+    /* Version 2: the regions and the always-on settings. */
+    if (c->rg.keep_slots) {
+        h->keep_offset = FT_HEADER_SIZE + (uint64_t)c->rg.keep_first * FT_RECORD_SIZE;
+        h->keep_slots = c->rg.keep_slots;
+    }
+    if (c->rg.sum_entries) {
+        h->summary_offset = FT_HEADER_SIZE + (uint64_t)c->rg.sum_first * FT_RECORD_SIZE;
+        h->summary_slots = c->rg.sum_entries * FT_SUMMARY_ENTRY_SLOTS;
+        h->summary_interval_s = ft_cfg.summary_s;
+    }
+    if (c->rg.names_slots) {
+        h->names_offset = FT_HEADER_SIZE + (uint64_t)c->rg.names_first * FT_RECORD_SIZE;
+        h->names_slots = c->rg.names_slots;
+    }
+    h->alert_ms = ft_cfg.alert_ms;
+    h->alert_factor = ft_cfg.alert_factor;
+    h->alert_min_ms = ft_cfg.alert_min_ms;
+    h->alert_every_s = ft_cfg.alert_every_s;
+    h->cost_period = c->rg.sum_entries ? ft_cfg.cost_period : 0;
+    h->alert_sink = ft_cfg.alert_sink;
     ft_cat(h->recorder_version, 0, sizeof h->recorder_version, FT_RECORDER_VERSION);
 
     char boot[64];
@@ -593,6 +642,55 @@ static void ft_fill_header(struct ft_header *h, struct ft_ctx *c, uint64_t rt, u
         h->cmdline_len = (uint32_t)len;
     }
     h->dropped = FT_XCHG(&c->pending_drops, 0);
+}
+
+/*
+ * How the file is cut up (FORMAT.md, "File"). Of the slots that fit under
+ * max_bytes, by default (64 MiB: 1,048,512 slots):
+ *   ring     1/4    262,128 slots: the detail, ~ 4 minutes at 1,000 syncs/s
+ *                   (a sync is one slot, plus opens and closes);
+ *   keep     1/8    131,064 kept syncs: failures, alerts, outliers, which are
+ *                   rare by definition (a disk that fails every sync fills
+ *                   it, and then the newest are kept);
+ *   names    1/64    16,383 slots: ~ 5,000 paths of 100 bytes, each written
+ *                   once (a program that names more files than that loses
+ *                   the names of the newer ones in summaries and kept events,
+ *                   counted in names_dropped; the raw ring still names them);
+ *   summary  the rest, 212,979 entries of 3 slots: at one entry per
+ *                   interval per (file, call kind) that syncs in it, plus one
+ *                   for the recorder's cost, 60 s intervals and 20 such
+ *                   (file, kind) pairs, 212,979 / 21 / 1,440 = 7 days; the
+ *                   number of syncs does not matter below 65,535 per
+ *                   interval and pair (1,092/s at 60 s).
+ * The summary ring gets most because it is the long history, the one thing
+ * that grows with time rather than with trouble. With summaries off
+ * (FSYNC_TRACE_SUMMARY_SECONDS=0) the ring takes every slot, as in version 1.
+ * Tiny caps (the minimum is 256 slots) keep the same shares with at least
+ * 16 name slots and 2 summary entries.
+ */
+static void ft_plan_regions(struct ft_ctx *c)
+{
+    uint64_t all = (ft_cfg.max_bytes - FT_HEADER_SIZE) / FT_RECORD_SIZE;
+    if (all > 0x7fffffff)
+        all = 0x7fffffff;
+    memset(&c->rg, 0, sizeof c->rg);
+    if (!ft_cfg.summary_s) {
+        c->slots = (uint32_t)all;
+        c->total = (uint32_t)all;
+        return;
+    }
+    uint32_t ring = (uint32_t)(all / 4), keep = (uint32_t)(all / 8);
+    uint32_t names = (uint32_t)(all / 64) < 16 ? 16 : (uint32_t)(all / 64);
+    uint32_t entries = (uint32_t)((all - ring - keep - names) / FT_SUMMARY_ENTRY_SLOTS);
+    c->slots = ring;
+    c->rg.keep_first = ring;
+    c->rg.keep_slots = keep;
+    c->rg.sum_first = ring + keep;
+    c->rg.sum_entries = entries;
+    c->rg.names_first = ring + keep + entries * FT_SUMMARY_ENTRY_SLOTS;
+    c->rg.names_slots = names;
+    c->rg.interval_ns = (uint64_t)ft_cfg.summary_s * 1000000000u;
+    c->total = c->rg.names_first + names;
 }
 
 /* The file's name: <exe>.<pid>.<sec>.<nsec>.fstrace, into c->path. */
@@ -656,11 +754,10 @@ static int ft_ring_create(struct ft_ctx *c)
     ssize_t n = ft_sys_readlink("/proc/self/exe", exe, sizeof exe - 1);
     exe[n > 0 ? n : 0] = '\0';
 
-    uint64_t slots = (ft_cfg.max_bytes - FT_HEADER_SIZE) / FT_RECORD_SIZE;
-    c->slots = slots > 0x7fffffff ? 0x7fffffff : (uint32_t)slots;
+    ft_plan_regions(c);
     c->block = c->slots / 8 < FT_BLOCK_MAX ? c->slots / 8 : FT_BLOCK_MAX;
-    c->nchunks = (c->slots + FT_CHUNK_SLOTS - 1) / FT_CHUNK_SLOTS;
-    uint64_t size = FT_HEADER_SIZE + (uint64_t)c->slots * FT_RECORD_SIZE;
+    c->nchunks = (c->total + FT_CHUNK_SLOTS - 1) / FT_CHUNK_SLOTS;
+    uint64_t size = FT_HEADER_SIZE + (uint64_t)c->total * FT_RECORD_SIZE;
 
     /* The file gets its name only once its header is whole: it is made
      * unnamed (O_TMPFILE) and linked into the directory after the header is
@@ -696,6 +793,12 @@ static int ft_ring_create(struct ft_ctx *c)
     c->map_len = size;
     if (!ft_chunk_reserve(c, 0, fd) || !ft_chunk_reserve(c, 1, fd))
         goto fail;
+    /* The other regions are allocated at their first use (ft_slots_ready):
+     * a file that cannot get its ring's first chunks is not made, but one
+     * that gets them records, whatever space is left for the rest. */
+    c->rg.hdr = map;
+    c->rg.slots = c->ring;
+    c->rg.ring_slots = c->slots;
 
     ft_fill_header(map, c, rt, mono, pid, forked, exe);
     if (!named && !(named = ft_trace_link(c, fd, exe, pid, rt)))
@@ -708,6 +811,7 @@ static int ft_ring_create(struct ft_ctx *c)
      * every path is named again in this one. */
     c->gen = __atomic_add_fetch(&ft_gen_counter, 1, __ATOMIC_RELAXED);
     c->tag = ((c->gen - 1) % 0xffffu) + 1; /* 16 bits, never 0: 0 is "no copy in any file" */
+    c->rg.tag = (uint32_t)c->tag;
     FT_STORE_REL(&c->hdr, (struct ft_header *)map);
     uint64_t pending = FT_XCHG(&c->pending_drops, 0);
     if (pending)
@@ -819,7 +923,7 @@ static inline uint64_t ft_claim(struct ft_ctx *c, uint64_t n)
     return __atomic_fetch_add(&c->hdr->next_seq, n, __ATOMIC_SEQ_CST);
 }
 
-static void ft_commit(unsigned char *slot, uint64_t seq, const void *rec)
+static inline void ft_commit(unsigned char *slot, uint64_t seq, const void *rec)
 {
     uint64_t *word = (uint64_t *)slot;
     const unsigned char *r = rec;
@@ -928,13 +1032,6 @@ static inline int ft_pw_recent(uint64_t a, uint64_t b, uint64_t within)
 {
     uint64_t d = (b - a) & FT_PW_SEQ;
     return d <= within || d >= (1ull << 45);
-}
-
-static inline uint32_t ft_path_slots(uint32_t len)
-{
-    return 1 + (len > FT_PATH_HEAD_BYTES
-                    ? (len - FT_PATH_HEAD_BYTES + FT_PATH_CONT_BYTES - 1) / FT_PATH_CONT_BYTES
-                    : 0);
 }
 
 /* Is the copy of p whose word is cw needed by a use that may still be in
@@ -1551,6 +1648,56 @@ void ft_after_fork_child(void)
     ft_thr.guard = 0;
     ft_thr.resolving = 0;
     ft_thr.initializing = 0;
+    /* The parent's uncounted cost is the parent's. */
+    ft_thr.cost_due = ft_thr.cost_samples = 0;
+    ft_thr.cost_ns = ft_thr.cost_calls = ft_thr.sync_ns = ft_thr.sync_calls = 0;
+}
+
+/* ---- the regions after the ring (used by ft_always.c) ---------------------- */
+
+void ft_record_commit(unsigned char *slot, uint64_t seq, const void *rec)
+{
+    ft_commit(slot, seq, rec);
+}
+
+/* The current file's regions; NULL when there is no file (yet), or it has
+ * stopped. Never creates one: only a raw record does. */
+struct ft_regions *ft_regions(void)
+{
+    struct ft_ctx *c = FT_LOAD_ACQ(&ft_ctx_ptr);
+    if (FT_LIKELY(c != NULL && FT_LOAD_ACQ(&c->state) == FT_RING_READY))
+        return &c->rg;
+    return NULL;
+}
+
+/* Chunk k, made and faulted in if it is not yet. */
+static int ft_chunk_make(struct ft_ctx *c, uint32_t k)
+{
+    if (k >= c->nchunks || ft_chunk_ready(c, k * FT_CHUNK_SLOTS))
+        return 1;
+    if (!ft_chunk_reserve(c, k, -1)) {
+        ft_reserve_failed(c); /* for good, or only this record (EMFILE) */
+        return 0;
+    }
+    ft_chunk_populate(c, k);
+    return 1;
+}
+
+/* May global slots [g, g + n) be written? As for the ring: every chunk is
+ * fallocated before a store reaches it. A region's first chunk is made by
+ * its first writer; after that, whoever takes slots that cross into a chunk
+ * makes the next one (and faults its pages in), so a region's writers
+ * rarely wait for either. */
+int ft_slots_ready(struct ft_regions *rg, uint32_t g, uint32_t n, uint32_t region_end)
+{
+    struct ft_ctx *c = (struct ft_ctx *)((char *)rg - offsetof(struct ft_ctx, rg));
+    for (uint32_t k = g / FT_CHUNK_SLOTS; k <= (g + n - 1) / FT_CHUNK_SLOTS; k++)
+        if (!ft_chunk_make(c, k))
+            return 0;
+    uint32_t q = (g + FT_CHUNK_SLOTS - 1) / FT_CHUNK_SLOTS;
+    for (; (uint64_t)q * FT_CHUNK_SLOTS < (uint64_t)g + n && (uint64_t)q * FT_CHUNK_SLOTS < region_end; q++)
+        ft_chunk_make(c, q + 1); /* ahead: a failure here is seen again when it is needed */
+    return FT_LOAD_ACQ(&c->state) == FT_RING_READY;
 }
 
 /* SIGBUS at addr (ft_signal.c): if it lies in our mapping, the trace file was

@@ -340,15 +340,34 @@ static inline int32_t ft_res(long ret, int err) { return ret < 0 ? -err : (int32
 
 /* -- sync calls -- */
 
-static inline __attribute__((always_inline)) void ft_sync_begin(struct ft_event *ev, uint8_t call, int fd,
+/* A sync in flight: its record, its file, and, when this call's own cost is
+ * measured (1 in cost_period), when the wrapper began. */
+struct ft_sync {
+    struct ft_event ev;
+    struct ft_file *f;
+    uint64_t t_in;
+};
+
+static inline uint64_t ft_cost_begin(void)
+{
+    if (FT_LIKELY(!ft_thr.cost_due))
+        return 0;
+    ft_thr.cost_due = 0;
+    return ft_clock_read();
+}
+
+static inline __attribute__((always_inline)) void ft_sync_begin(struct ft_sync *s, uint8_t call, int fd,
                                                             int closes_interval)
 {
+    struct ft_event *ev = &s->ev;
+    s->t_in = ft_cost_begin();
     memset(ev, 0, sizeof *ev);
     ev->type = FT_T_SYNC;
     ev->call = call;
     ev->fd = fd;
     uint64_t e = ft_fd_known(fd);
     struct ft_file *f = ft_file_of(e);
+    s->f = f;
     ft_name_event(ev, e, f);
     ev->start_ns = ft_now();
     if (closes_interval && f) {
@@ -362,11 +381,21 @@ static inline __attribute__((always_inline)) void ft_sync_begin(struct ft_event 
     }
 }
 
-static inline void ft_sync_end(struct ft_event *ev, long ret, int err)
+/* For calls that fill their own record (sync, msync): start the clock. */
+static inline void ft_sync_start(struct ft_sync *s, struct ft_file *f)
 {
-    ev->dur_ns = ft_since(ev->start_ns, ft_now());
-    ev->res = ft_res(ret, err);
-    ft_emit(ev);
+    s->f = f;
+    s->ev.start_ns = ft_now();
+}
+
+static inline void ft_sync_end(struct ft_sync *s, long ret, int err)
+{
+    uint64_t t1 = ft_now();
+    s->ev.dur_ns = ft_since(s->ev.start_ns, t1);
+    s->ev.res = ft_res(ret, err);
+    ft_sync_done(&s->ev, s->f);
+    if (FT_UNLIKELY(s->t_in))
+        ft_cost_sample(ft_since(s->t_in, s->ev.start_ns) + ft_since(t1, ft_clock_read()));
 }
 
 /* -- write-family calls -- */
@@ -377,6 +406,8 @@ struct ft_write {
     struct ft_file *f;
     uint64_t e;
     uint64_t t0;         /* 0 unless the write is timed */
+    uint64_t t_in;       /* when the wrapper began, if its cost is measured ... */
+    uint64_t t_out;      /* ... and when it handed over to the real call */
 };
 
 #ifndef RWF_DSYNC
@@ -389,6 +420,7 @@ struct ft_write {
 /* The hot path: one table lookup and, 1 write in N per thread, a clock read. */
 static inline void ft_write_begin(struct ft_write *w, int fd, int rwf)
 {
+    w->t_in = ft_cost_begin();
     w->fd = fd;
     w->e = ft_fd_known(fd);
     w->f = ft_file_of(w->e);
@@ -407,6 +439,8 @@ static inline void ft_write_begin(struct ft_write *w, int fd, int rwf)
         ft_thr.wsample = ft_cfg.write_sample - 1;
         w->t0 = ft_now();
     }
+    if (FT_UNLIKELY(w->t_in))
+        w->t_out = ft_clock_read();
 }
 
 /* A write that was itself durable: a sync record whose interval includes
@@ -436,21 +470,27 @@ static __attribute__((noinline)) void ft_sync_write_end(struct ft_write *w, long
     } else {
         ev.flags |= FT_F_NO_INTERVAL;
     }
-    ft_emit(&ev);
+    ft_sync_done(&ev, w->f);
+}
+
+static __attribute__((noinline)) void ft_write_cost(struct ft_write *w, uint64_t t_back)
+{
+    ft_cost_sample(ft_since(w->t_in, w->t_out) + ft_since(t_back, ft_clock_read()));
 }
 
 static inline void ft_write_end(struct ft_write *w, long ret, int err)
 {
+    uint64_t t_back = FT_UNLIKELY(w->t_in) ? ft_clock_read() : 0;
     if (FT_UNLIKELY(w->call)) {
         ft_sync_write_end(w, ret, err);
-        return;
-    }
-    if (w->f && ret >= 0) {
+    } else if (w->f && ret >= 0) {
         FT_ADD(&w->f->bytes, (uint64_t)ret);
         FT_ADD(&w->f->writes, 1);
         if (w->t0)
             FT_ADD(&w->f->wtime_ns, ft_since(w->t0, ft_now()) * ft_cfg.write_sample);
     }
+    if (FT_UNLIKELY(w->t_in))
+        ft_write_cost(w, t_back);
 }
 
 /* -- opens and closes -- */
@@ -629,6 +669,7 @@ struct ft_map {
     uint32_t path_id;
     uintptr_t addr;
     size_t len;
+    uint32_t file;  /* index + 1 in ft_files */
 };
 
 static struct ft_map ft_maps[FT_MAPS];
@@ -646,6 +687,7 @@ static void ft_map_add(void *addr, size_t len, int fd)
             ft_maps[i].addr = (uintptr_t)addr;
             ft_maps[i].len = len;
             ft_maps[i].path_id = FT_LOAD(&f->path_id);
+            ft_maps[i].file = ft_fd_what(e);
             FT_STORE_REL(&ft_maps[i].state, 2);
             FT_ADD(&ft_maps_used, 1);
             return;
@@ -668,14 +710,17 @@ static void ft_map_remove(void *addr, size_t len)
     }
 }
 
-static uint32_t ft_map_path(void *addr)
+static uint32_t ft_map_path(void *addr, struct ft_file **f)
 {
     uintptr_t a = (uintptr_t)addr;
     for (int i = 0; i < FT_MAPS; i++) {
         if (FT_LOAD_ACQ(&ft_maps[i].state) == 2 && a >= ft_maps[i].addr &&
-            a < ft_maps[i].addr + ft_maps[i].len)
+            a < ft_maps[i].addr + ft_maps[i].len) {
+            *f = ft_file_of(ft_maps[i].file);
             return ft_maps[i].path_id;
+        }
     }
+    *f = NULL;
     return 0;
 }
 
@@ -691,11 +736,11 @@ FT_EXPORT int fsync(int fd)
 {
     if (!ft_active())
         return FT_REAL(fsync)(fd);
-    struct ft_event ev;
-    ft_sync_begin(&ev, FT_C_FSYNC, fd, 1);
+    struct ft_sync s;
+    ft_sync_begin(&s, FT_C_FSYNC, fd, 1);
     int ret = FT_REAL(fsync)(fd);
     int err = errno;
-    ft_sync_end(&ev, ret, err);
+    ft_sync_end(&s, ret, err);
     errno = err;
     return ret;
 }
@@ -704,11 +749,11 @@ FT_EXPORT int fdatasync(int fd)
 {
     if (!ft_active())
         return FT_REAL(fdatasync)(fd);
-    struct ft_event ev;
-    ft_sync_begin(&ev, FT_C_FDATASYNC, fd, 1);
+    struct ft_sync s;
+    ft_sync_begin(&s, FT_C_FDATASYNC, fd, 1);
     int ret = FT_REAL(fdatasync)(fd);
     int err = errno;
-    ft_sync_end(&ev, ret, err);
+    ft_sync_end(&s, ret, err);
     errno = err;
     return ret;
 }
@@ -719,14 +764,14 @@ FT_EXPORT int sync_file_range(int fd, off64_t offset, off64_t nbytes, unsigned i
 {
     if (!ft_active())
         return FT_REAL(sync_file_range)(fd, offset, nbytes, flags);
-    struct ft_event ev;
-    ft_sync_begin(&ev, FT_C_SYNC_FILE_RANGE, fd, 0);
+    struct ft_sync s;
+    ft_sync_begin(&s, FT_C_SYNC_FILE_RANGE, fd, 0);
     int ret = FT_REAL(sync_file_range)(fd, offset, nbytes, flags);
     int err = errno;
-    ev.bytes = (uint64_t)offset;
-    ev.writes = flags;
-    ev.ival_start_ns = (uint64_t)nbytes;
-    ft_sync_end(&ev, ret, err);
+    s.ev.bytes = (uint64_t)offset;
+    s.ev.writes = flags;
+    s.ev.ival_start_ns = (uint64_t)nbytes;
+    ft_sync_end(&s, ret, err);
     errno = err;
     return ret;
 }
@@ -735,11 +780,11 @@ FT_EXPORT int syncfs(int fd)
 {
     if (!ft_active())
         return FT_REAL(syncfs)(fd);
-    struct ft_event ev;
-    ft_sync_begin(&ev, FT_C_SYNCFS, fd, 0);
+    struct ft_sync s;
+    ft_sync_begin(&s, FT_C_SYNCFS, fd, 0);
     int ret = FT_REAL(syncfs)(fd);
     int err = errno;
-    ft_sync_end(&ev, ret, err);
+    ft_sync_end(&s, ret, err);
     errno = err;
     return ret;
 }
@@ -751,15 +796,16 @@ FT_EXPORT void sync(void)
         return;
     }
     int saved = errno;
-    struct ft_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.type = FT_T_SYNC;
-    ev.call = FT_C_SYNC;
-    ev.fd = -1;
-    ev.flags = FT_F_NO_INTERVAL; /* no file: not "unknown", just none */
-    ev.start_ns = ft_now();
+    struct ft_sync s;
+    s.t_in = ft_cost_begin();
+    memset(&s.ev, 0, sizeof s.ev);
+    s.ev.type = FT_T_SYNC;
+    s.ev.call = FT_C_SYNC;
+    s.ev.fd = -1;
+    s.ev.flags = FT_F_NO_INTERVAL; /* no file: not "unknown", just none */
+    ft_sync_start(&s, NULL);
     FT_REAL(sync)();
-    ft_sync_end(&ev, 0, 0);
+    ft_sync_end(&s, 0, 0);
     errno = saved;
 }
 
@@ -767,20 +813,22 @@ FT_EXPORT int msync(void *addr, size_t length, int flags)
 {
     if (!ft_active())
         return FT_REAL(msync)(addr, length, flags);
-    struct ft_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.type = FT_T_SYNC;
-    ev.call = FT_C_MSYNC;
-    ev.fd = -1;
-    ev.path_id = ft_map_path(addr);
-    ev.flags = FT_F_NO_INTERVAL | (ev.path_id ? 0 : FT_F_PATH_UNKNOWN);
-    ev.bytes = (uint64_t)(uintptr_t)addr;
-    ev.writes = (uint32_t)flags;
-    ev.ival_start_ns = length;
-    ev.start_ns = ft_now();
+    struct ft_sync s;
+    struct ft_file *f;
+    s.t_in = ft_cost_begin();
+    memset(&s.ev, 0, sizeof s.ev);
+    s.ev.type = FT_T_SYNC;
+    s.ev.call = FT_C_MSYNC;
+    s.ev.fd = -1;
+    s.ev.path_id = ft_map_path(addr, &f);
+    s.ev.flags = FT_F_NO_INTERVAL | (s.ev.path_id ? 0 : FT_F_PATH_UNKNOWN);
+    s.ev.bytes = (uint64_t)(uintptr_t)addr;
+    s.ev.writes = (uint32_t)flags;
+    s.ev.ival_start_ns = length;
+    ft_sync_start(&s, f);
     int ret = FT_REAL(msync)(addr, length, flags);
     int err = errno;
-    ft_sync_end(&ev, ret, err);
+    ft_sync_end(&s, ret, err);
     errno = err;
     return ret;
 }

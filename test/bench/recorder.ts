@@ -3,7 +3,9 @@
  *
  * Runs test/bench/recorder_bench.c bare and under the recorder, alternating,
  * and prints the median CPU nanoseconds per call of each and the difference:
- * a 64-byte pwrite and an fsync on tmpfs, in 1 and 8 threads. Where strace
+ * a 64-byte pwrite and an fsync on tmpfs, in 1 and 8 threads. The recorder
+ * runs with its defaults (summaries, keep ring, alerts and cost sampling on)
+ * and once more with all of that off (the ring only, as in format version 1). Where strace
  * or bpftrace are installed, the same calls under them, for comparison.
  *
  *   npm run bench:recorder [-- --runs 7 --calls 200000]
@@ -24,7 +26,13 @@ const flag = (name: string, fallback: number) => {
 const RUNS = flag('runs', 7);
 const CALLS = flag('calls', 200_000);
 
-type Mode = 'bare' | 'recorded' | 'strace' | 'bpftrace';
+type Mode = 'bare' | 'recorded' | 'ring-only' | 'strace' | 'bpftrace';
+
+/** The always-on parts switched off: what the recorder cost before them. */
+const RING_ONLY = {
+  FSYNC_TRACE_SUMMARY_SECONDS: '0', FSYNC_TRACE_ALERT_MS: '0', FSYNC_TRACE_ALERT_FACTOR: '0',
+  FSYNC_TRACE_ALERT_TO: 'off', FSYNC_TRACE_COST_PERIOD: '0',
+};
 
 function build(): string {
   const out = join(here, 'build');
@@ -45,6 +53,7 @@ function runOnce(bin: string, mode: Mode, op: string, threads: number, calls: nu
   let res;
   if (mode === 'bare') res = spawnSync(bin, argv, { env, encoding: 'utf8' });
   else if (mode === 'recorded') res = spawnSync(bin, argv, { env: { ...env, LD_PRELOAD: libraryPath() }, encoding: 'utf8' });
+  else if (mode === 'ring-only') res = spawnSync(bin, argv, { env: { ...env, ...RING_ONLY, LD_PRELOAD: libraryPath() }, encoding: 'utf8' });
   else if (mode === 'strace') {
     const sys = op === 'write' ? 'pwrite64' : op;
     res = spawnSync('strace', ['-f', '-T', '-qq', '-e', `trace=${sys}`, '-o', '/dev/null', bin, ...argv], { env, encoding: 'utf8' });
@@ -86,14 +95,17 @@ function main(): void {
     for (const threads of [1, 8]) {
       const bare: Array<{ cpu: number; wall: number }> = [];
       const recorded: number[] = [];
+      const ringOnly: number[] = [];
       for (let r = 0; r < RUNS; r++) {
         bare.push(runOnce(bin, 'bare', op, threads, CALLS, work, traceDir));
         recorded.push(runOnce(bin, 'recorded', op, threads, CALLS, work, traceDir).cpu);
+        ringOnly.push(runOnce(bin, 'ring-only', op, threads, CALLS, work, traceDir).cpu);
         rmSync(traceDir, { recursive: true, force: true });
         mkdirSync(traceDir, { mode: 0o700 });
       }
       const b = median(bare.map((x) => x.cpu));
       const rec = median(recorded);
+      const ring = median(ringOnly);
       // A tracer stops the thread while it works, which CPU time does not
       // see: compare tracers in wall time, one thread only.
       const bareWall = median(bare.map((x) => x.wall));
@@ -103,15 +115,15 @@ function main(): void {
         return `${tool} +${(median(xs) - bareWall).toFixed(0)} ns`;
       });
       const label = op === 'write' ? 'pwrite 64 B' : 'fsync';
-      const row = `| ${label} | ${threads} | ${b.toFixed(0)} | ${rec.toFixed(0)} | **${(rec - b).toFixed(1)}** | ${others.join(', ') || (threads > 1 ? '' : 'none installed')} |`;
+      const row = `| ${label} | ${threads} | ${b.toFixed(0)} | ${rec.toFixed(0)} | **${(rec - b).toFixed(1)}** | ${(ring - b).toFixed(1)} | ${others.join(', ') || (threads > 1 ? '' : 'none installed')} |`;
       rows.push(row);
       console.log(row);
     }
   }
   rmSync(work, { recursive: true, force: true });
   const table = [
-    '| call | threads | bare ns | recorded ns | added ns | tracers, added wall ns |',
-    '|---|---:|---:|---:|---:|---|',
+    '| call | threads | bare ns | recorded ns | added ns | added, always-on off | tracers, added wall ns |',
+    '|---|---:|---:|---:|---:|---:|---|',
     ...rows,
   ].join('\n');
   console.log(`\n${table}`);

@@ -1,6 +1,7 @@
 /**
  * The recorder's environment: when it writes a file at all, FSYNC_TRACE_DISABLE,
- * an unusable FSYNC_TRACE_DIR, and FSYNC_TRACE_WRITE_SAMPLE.
+ * an unusable FSYNC_TRACE_DIR, FSYNC_TRACE_WRITE_SAMPLE, and odd values of
+ * every setting, the always-on ones included.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -53,6 +54,12 @@ test('odd settings change nothing for the program, and any file they leave decod
     { FSYNC_TRACE_WRITE_SAMPLE: '0' }, { FSYNC_TRACE_WRITE_SAMPLE: 'often' }, { FSYNC_TRACE_WRITE_SAMPLE: '-3' },
     { FSYNC_TRACE_MAX_BYTES: '100' }, { FSYNC_TRACE_MAX_BYTES: String(4096 + 64) }, { FSYNC_TRACE_MAX_BYTES: 'big' },
     { FSYNC_TRACE_MAX_BYTES: '99999999999999999999999' }, { FSYNC_TRACE_DIR: 'relative/dir' },
+    // The always-on settings: garbage is the default, 0 is off, anything goes to no harm.
+    { FSYNC_TRACE_SUMMARY_SECONDS: 'often' }, { FSYNC_TRACE_SUMMARY_SECONDS: '0' }, { FSYNC_TRACE_SUMMARY_SECONDS: '99999999' },
+    { FSYNC_TRACE_ALERT_MS: '-1' }, { FSYNC_TRACE_ALERT_MS: '1', FSYNC_TRACE_ALERT_TO: 'relative/path' },
+    { FSYNC_TRACE_ALERT_MS: '1', FSYNC_TRACE_ALERT_TO: '/nonexistent/dir/alerts' }, { FSYNC_TRACE_ALERT_FACTOR: '0', FSYNC_TRACE_ALERT_MIN_MS: '0' },
+    { FSYNC_TRACE_COST_PERIOD: '1' }, { FSYNC_TRACE_COST_PERIOD: '0' }, { FSYNC_TRACE_ALERT_EVERY: 'x' },
+    { FSYNC_TRACE_MAX_BYTES: '100', FSYNC_TRACE_SUMMARY_SECONDS: '1', FSYNC_TRACE_COST_PERIOD: '1' },
   ];
   try {
     for (const env of settings) {

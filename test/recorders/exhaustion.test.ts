@@ -96,8 +96,9 @@ test('a tiny tmpfs: too small for a trace, full, and filling up: the program nev
 test('RLIMIT_NOFILE at 0: the program sees its EMFILE, the recorder drops and goes on', () => {
   const rounds = size(10000, 100000);
   const bareAfter = runRaw('fdlimit', (d) => [d.data, 'min', 'after', String(rounds)], { bare: true });
-  // A ring that holds every call: what is not in it was dropped, not overwritten.
-  const after = runRaw('fdlimit', (d) => [d.data, 'min', 'after', String(rounds)], { env: { FSYNC_TRACE_MAX_BYTES: String(size(1, 8) << 20) } });
+  // A ring that holds every call: what is not in it was dropped, not overwritten
+  // (the ring is a quarter of the file).
+  const after = runRaw('fdlimit', (d) => [d.data, 'min', 'after', String(rounds)], { env: { FSYNC_TRACE_MAX_BYTES: String(size(4, 32) << 20) } });
   assert.equal([after.status, after.signal, after.stderr, after.stdout], [0, null, '', bareAfter.stdout]);
   assert.match(after.stdout, /open=-1 errno_emfile=1 dup=-1 errno_emfile=1/);
   assert.is(after.files.length, 1);

@@ -12,9 +12,10 @@ const FORKS = 12;
 const HDR_ENDED = 0x1;
 const HDR_FORKED = 0x2;
 
-// 64 MiB: a million slots. The threads fsync until the forks are done, up to
-// ~100k times each on a fast machine, and every one must still be in the ring.
-const forked = lazy(() => run('forkthreads', (d) => [d.data, String(THREADS), String(FORKS)], { env: { FSYNC_TRACE_MAX_BYTES: String(64 << 20) } }));
+// 256 MiB: a ring of a million slots (a quarter of the file). The threads
+// fsync until the forks are done, up to ~100k times each on a fast machine,
+// and every one must still be in the ring (the summaries count them too).
+const forked = lazy(() => run('forkthreads', (d) => [d.data, String(THREADS), String(FORKS)], { env: { FSYNC_TRACE_MAX_BYTES: String(256 << 20) } }));
 
 test.after(cleanup);
 
@@ -53,6 +54,14 @@ test('the parent file holds each thread\'s fsyncs, exactly', () => {
   assert.equal(countBy(syncs, (e) => `${e.tid} ${e.path}`),
     Object.fromEntries(threads.filter((w) => w.fsyncs > 0).map((w) => [`${w.tid} ${r.dirs.data}/w${w.index}`, w.fsyncs])));
   assert.ok(syncs.every((e) => e.res === 0 && e.bytes === 1n && e.writes === 1));
+  // The summary ring counts the same calls, per file, and none of the children's.
+  const s = t!.summaries;
+  const counted: Record<string, number> = {};
+  for (let i = 0; i < s.length; i++) {
+    const path = t!.paths.get(s.pathId[i]!)?.name ?? `#${s.pathId[i]}`;
+    counted[path] = (counted[path] ?? 0) + s.calls[i]!;
+  }
+  assert.equal(counted, Object.fromEntries(threads.filter((w) => w.fsyncs > 0).map((w) => [`${r.dirs.data}/w${w.index}`, w.fsyncs])));
 });
 
 test.run();

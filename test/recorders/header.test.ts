@@ -39,11 +39,40 @@ test('state: ended normally, nothing dropped, every record counted', () => {
   assert.is(t.stats.newerThanHeader, 0);
 });
 
-test('the default cap: 64 MiB, a file of that size with (64 MiB - 4096) / 64 slots', () => {
+test('the default cap: 64 MiB, a file of that size, a quarter of its slots the ring, then keep, summary, names', () => {
   const r = plain();
   const t = onlyTrace(r);
-  assert.equal([t.header.maxBytes, t.header.ringSlots], [BigInt(DEFAULT_MAX), (DEFAULT_MAX - 4096) / 64]);
+  const h = t.header;
+  const all = (DEFAULT_MAX - 4096) / 64; // 1,048,512 slots
+  assert.equal([h.maxBytes, h.ringSlots], [BigInt(DEFAULT_MAX), all / 4]);
+  const keep = all / 8, names = Math.floor(all / 64), summary = all - all / 4 - keep - names;
+  assert.is(summary % 3, 0, 'these slots happen to divide evenly into entries');
+  assert.equal([h.keep, h.summary, h.names], [
+    { offset: 4096 + (all / 4) * 64, slots: keep },
+    { offset: 4096 + (all / 4 + keep) * 64, slots: summary },
+    { offset: 4096 + (all / 4 + keep + summary) * 64, slots: names },
+  ]);
   assert.is(statSync(join(r.dirs.traces, r.files[0]!)).size, DEFAULT_MAX);
+});
+
+test('the always-on settings: their defaults, in the header', () => {
+  const h = onlyTrace(plain()).header;
+  assert.equal(
+    [h.summaryIntervalS, h.alertMs, h.alertFactor, h.alertMinMs, h.alertEveryS, h.costPeriod, h.alertSink],
+    [60, 1000, 10, 10, 10, 64, 1]);
+});
+
+test('FSYNC_TRACE_SUMMARY_SECONDS=0: no summaries, no keep ring, no names; the ring takes every slot', () => {
+  const r = run('sample', (d) => [d.data, '3', '100'], { env: { FSYNC_TRACE_SUMMARY_SECONDS: '0' } });
+  try {
+    const t = onlyTrace(r);
+    assert.equal([t.header.version, t.header.ringSlots, t.header.keep, t.header.summary, t.header.names, t.header.costPeriod],
+      [2, ((1 << 20) - 4096) / 64, null, null, null, 0]);
+    assert.equal([t.summaries.length, t.kept.length, t.costs.length], [0, 0, 0]);
+    assert.is(statSync(join(r.dirs.traces, r.files[0]!)).size, 1 << 20);
+  } finally {
+    removeDirs(r.dirs);
+  }
 });
 
 test('clock anchors put every event inside the run, in wall time', () => {

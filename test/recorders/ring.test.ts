@@ -1,7 +1,8 @@
 /**
- * ring.c under a 64 KiB size cap: 10000 fsyncs through a ring of 960 slots.
- * The file stays 65536 bytes, the newest records survive in order, and every
- * surviving event still has its (long, continued) path name.
+ * ring.c under a 244 KiB size cap: 10000 fsyncs through a ring of 960 slots
+ * (the raw ring is a quarter of a version-2 file's slots). The file stays
+ * within the cap, the newest records survive in order, and every surviving
+ * event still has its (long, continued) path name.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -11,8 +12,8 @@ import { account, cleanup, donePid, events, invariantProblems, lazy, onlyTrace, 
 
 const ITERATIONS = 10000;
 const FILES = 4;
-const MAX_BYTES = 65536;
-const SLOTS = (MAX_BYTES - 4096) / 64; // 960
+const SLOTS = 960;
+const MAX_BYTES = 4096 + 4 * SLOTS * 64; // 249856: the ring, keep, summary and names regions
 
 const ring = lazy(() => {
   const r = run('ring', (d) => [d.data, String(ITERATIONS), String(FILES)], { env: { FSYNC_TRACE_MAX_BYTES: String(MAX_BYTES) } });
@@ -31,10 +32,17 @@ test('the program made all its fsyncs', () => {
   assert.ok(names.every((n) => n.length > 32 + 56), 'names long enough for two continuation records');
 });
 
-test('the file is exactly the cap, and the header says so', () => {
+test('the file is the cap (its slots divide evenly), cut into the four regions, and the header says so', () => {
   const { r, trace } = ring();
+  const h = trace.header;
   assert.is(statSync(join(r.dirs.traces, r.files[0]!)).size, MAX_BYTES);
-  assert.equal([trace.size, trace.header.ringSlots, trace.header.maxBytes, trace.stats.slots], [MAX_BYTES, SLOTS, BigInt(MAX_BYTES), SLOTS]);
+  assert.equal([trace.size, h.ringSlots, h.maxBytes, trace.stats.slots], [MAX_BYTES, SLOTS, BigInt(MAX_BYTES), SLOTS]);
+  // A quarter ring, an eighth keep, 1/64 names, the rest summary entries of 3 slots.
+  assert.equal([h.keep, h.summary, h.names], [
+    { offset: 4096 + SLOTS * 64, slots: 480 },
+    { offset: 4096 + (SLOTS + 480) * 64, slots: 2340 },
+    { offset: 4096 + (SLOTS + 480 + 2340) * 64, slots: 60 },
+  ]);
 });
 
 test('every surviving event is named; nothing torn, dropped or unnamed', () => {

@@ -1,0 +1,795 @@
+/*
+ * ft_always.c — what makes the recorder something to leave on for good.
+ *
+ * The raw ring keeps minutes of detail. For the days before an incident,
+ * and for telling someone while it happens, every sync also goes through
+ * ft_sync_done, which:
+ *
+ *  - counts it in the summary ring: per interval, file and call kind, calls,
+ *    errors, latency sum, maximum and histogram, bytes and writes made
+ *    durable (FORMAT.md, "The summary ring"), updated in place in the shared
+ *    mapping with relaxed atomics, so a crash loses nothing;
+ *  - copies it to the keep ring when it failed, met an alert rule, or was an
+ *    outlier against the file's baseline, and flags both copies;
+ *  - writes one alert line when it was slow in absolute terms or against the
+ *    file's baseline, rate-limited per file, to syslog, stderr or a file,
+ *    without ever blocking or taking a lock;
+ *  - learns the file's baseline: a log histogram in process memory.
+ *
+ * The hot path, for a sync that is not slow: one compare against the file's
+ * cut-off (the smallest latency any rule could care about, recomputed every
+ * FT_BASE_EVERY calls), a check that the file's current summary entry is
+ * still this interval's, and about five relaxed atomic adds into it.
+ *
+ * Every path here is async-signal-safe: atomics, stack buffers, raw
+ * syscalls. The one wait is a bounded spin for a path name another thread
+ * is writing into the names region.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ft_internal.h"
+
+#define FT_BASE_MIN 64          /* syncs before a file's baseline counts */
+#define FT_BASE_EVERY 256       /* recompute the cut-offs this often (and at FT_BASE_MIN) */
+#define FT_BASE_DECAY 4096      /* halve the histogram past this many: the baseline follows the file */
+#define FT_KEEP_MIN_NS 1000000u /* an outlier takes at least 1 ms ... */
+#define FT_KEEP_FACTOR 10u      /* ... and 10x the file's p50, once it has a baseline */
+#define FT_NEVER UINT64_MAX
+#define FT_LINE_MAX 4096        /* PIPE_BUF: one write, never interleaved */
+
+/* What ft_judge decided about a sync. */
+#define FT_J_ALERT 0x1u
+#define FT_J_KEEP 0x2u
+#define FT_J_WRITTEN 0x4u       /* the alert line went out */
+
+/* ft_path.names: (tag << 2) | state, for the current file. */
+#define FT_NAMES_BUSY 1u
+#define FT_NAMES_DONE 2u
+#define FT_NAMES_DROPPED 3u
+
+/* ---- tracks: per file, in process memory ---------------------------------- */
+
+static struct ft_track *ft_tracks; /* parallel to ft_files, made at the first sync */
+static struct ft_track ft_track_nofile[FT_C_MAX + 1]; /* calls with no file, per kind */
+
+static __attribute__((noinline, cold)) struct ft_track *ft_tracks_make(void)
+{
+    struct ft_track *fresh = ft_sys_mmap_anon(FT_FILES * sizeof(struct ft_track));
+    if (!fresh)
+        return NULL;
+    struct ft_track *t = NULL;
+    if (FT_CAS(&ft_tracks, &t, fresh))
+        return fresh;
+    syscall(SYS_munmap, fresh, FT_FILES * sizeof(struct ft_track));
+    return t;
+}
+
+static inline struct ft_track *ft_track_of(struct ft_file *f, unsigned call)
+{
+    if (!f)
+        return &ft_track_nofile[call];
+    struct ft_track *t = FT_LOAD_ACQ(&ft_tracks);
+    if (FT_UNLIKELY(!t))
+        t = ft_tracks_make();
+    return t ? &t[f - ft_files] : NULL;
+}
+
+/* ---- the baseline ------------------------------------------------------------ */
+
+/* Where histogram bucket k starts (FORMAT.md, "Summary histogram"). */
+static uint64_t ft_bucket_low(unsigned k)
+{
+    if (k < 2)
+        return (uint64_t)k << 10;
+    unsigned m = k >> 1;
+    return ((1ull << m) + (uint64_t)(k & 1) * (1ull << (m - 1))) << 10;
+}
+
+/* The q-th per-mille of the counts, as the upper end of its bucket: a
+ * cut-off computed from it errs towards fewer alerts. */
+static uint64_t ft_quantile(const uint32_t *counts, uint32_t total, uint32_t permille)
+{
+    uint64_t want = ((uint64_t)total * permille + 999) / 1000, seen = 0;
+    for (unsigned k = 0; k < FT_HIST_BUCKETS; k++) {
+        seen += counts[k];
+        if (seen >= want && seen > 0)
+            return k + 1 < FT_HIST_BUCKETS ? ft_bucket_low(k + 1) : ft_bucket_low(k) * 2;
+    }
+    return 0;
+}
+
+static inline uint64_t ft_max64(uint64_t a, uint64_t b) { return a > b ? a : b; }
+static inline uint64_t ft_min64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+
+static inline uint64_t ft_mul_sat(uint64_t a, uint64_t b)
+{
+    uint64_t r;
+    return __builtin_mul_overflow(a, b, &r) ? FT_NEVER : r;
+}
+
+/* The rules, as cut-offs in ns (README, "Recording"):
+ *  - alert when latency >= FSYNC_TRACE_ALERT_MS, or, once the file has seen
+ *    FT_BASE_MIN syncs, >= max(ALERT_MIN_MS, ALERT_FACTOR x its p99);
+ *  - keep when it failed, alerted, or took >= 1 ms and either the file has no
+ *    baseline yet or it took >= 10x its p50.
+ * cut_ns is the smallest of them: the hot path's one compare. */
+static void ft_baseline_update(struct ft_track *t)
+{
+    uint32_t counts[FT_HIST_BUCKETS], total = 0;
+    for (unsigned k = 0; k < FT_HIST_BUCKETS; k++)
+        total += counts[k] = FT_LOAD(&t->hist[k]);
+    uint64_t p50 = total ? ft_quantile(counts, total, 500) : 0;
+    uint64_t p99 = total ? ft_quantile(counts, total, 990) : 0;
+    int keep_on = ft_cfg.summary_s != 0;
+    uint64_t keep = keep_on ? FT_KEEP_MIN_NS : FT_NEVER, rel = FT_NEVER;
+    if (FT_LOAD(&t->seen) >= FT_BASE_MIN && total) {
+        if (keep_on)
+            keep = ft_max64(FT_KEEP_MIN_NS, ft_mul_sat(p50, FT_KEEP_FACTOR));
+        if (ft_cfg.alert_factor)
+            rel = ft_max64((uint64_t)ft_cfg.alert_min_ms * 1000000u, ft_mul_sat(p99, ft_cfg.alert_factor));
+    }
+    if (total > FT_BASE_DECAY)
+        for (unsigned k = 0; k < FT_HIST_BUCKETS; k++)
+            FT_STORE(&t->hist[k], (uint16_t)(counts[k] >> 1));
+    uint64_t abs = ft_cfg.alert_ms ? (uint64_t)ft_cfg.alert_ms * 1000000u : FT_NEVER;
+    FT_STORE(&t->p50_ns, p50);
+    FT_STORE(&t->p99_ns, p99);
+    FT_STORE(&t->base_calls, total);
+    FT_STORE(&t->keep_ns, keep);
+    FT_STORE(&t->rel_ns, rel);
+    uint64_t cut = ft_min64(abs, ft_min64(rel, keep));
+    FT_STORE(&t->cut_ns, cut ? cut : 1);
+}
+
+/* Learn from a sync: plain loads and stores, no locked instruction. Two
+ * threads syncing one file at once may lose a count; a baseline does not
+ * need every one. */
+static inline void ft_baseline_add(struct ft_track *t, unsigned b)
+{
+    FT_STORE(&t->hist[b], (uint16_t)(FT_LOAD(&t->hist[b]) + 1));
+    uint32_t n = FT_LOAD(&t->seen) + 1;
+    if (FT_UNLIKELY(n >= 1u << 31))
+        n = 1u << 30; /* keeps the cadence (a multiple of FT_BASE_EVERY) and the >= FT_BASE_MIN */
+    FT_STORE(&t->seen, n);
+    if (FT_UNLIKELY(n % FT_BASE_EVERY == 0 || n == FT_BASE_MIN))
+        ft_baseline_update(t);
+}
+
+/* ---- names ------------------------------------------------------------------- */
+
+/* Path id is named in the names region of this file, written once: before a
+ * summary entry or kept record that refers to it is committed. Returns 1 if
+ * it is there. */
+static int ft_name_ensure(struct ft_regions *rg, uint32_t id)
+{
+    if (!id || !rg->names_slots)
+        return 0;
+    struct ft_path *p = ft_path_get(id);
+    if (!p)
+        return 0;
+    uint32_t mine = rg->tag << 2;
+    for (unsigned spins = 0;; spins++) {
+        uint32_t w = FT_LOAD_ACQ(&p->names);
+        if (FT_LIKELY(w == (mine | FT_NAMES_DONE)))
+            return 1;
+        if (w == (mine | FT_NAMES_DROPPED))
+            return 0;
+        if (w == (mine | FT_NAMES_BUSY)) {
+            /* Another thread (or the thread we interrupted) is writing it: a
+             * few hundred ns, unless it was stopped; then go on without. */
+            if (spins > 1024)
+                return 0;
+            __builtin_ia32_pause();
+            continue;
+        }
+        if (FT_CAS(&p->names, &w, mine | FT_NAMES_BUSY))
+            break;
+    }
+    struct ft_header *h = rg->hdr;
+    uint32_t len = p->len, n = ft_path_slots(len);
+    uint64_t first = FT_LOAD(&h->names_next);
+    do {
+        if (first + n > rg->names_slots) {
+            FT_ADD(&h->names_dropped, 1);
+            FT_STORE_REL(&p->names, mine | FT_NAMES_DROPPED);
+            return 0;
+        }
+    } while (!FT_CAS(&h->names_next, &first, first + n));
+    uint32_t g = rg->names_first + (uint32_t)first;
+    if (!ft_slots_ready(rg, g, n, rg->names_first + rg->names_slots)) {
+        FT_STORE_REL(&p->names, mine | FT_NAMES_DROPPED);
+        return 0;
+    }
+    const char *name = ft_path_name(p);
+    unsigned char rec[FT_RECORD_SIZE];
+    for (uint32_t i = 0, done = 0; i < n; i++) {
+        memset(rec, 0, sizeof rec);
+        if (i == 0) {
+            struct ft_path_rec *r = (struct ft_path_rec *)rec;
+            r->type = FT_T_PATH;
+            r->path_id = id;
+            r->len = len;
+            r->dev = p->dev;
+            r->ino = p->ino;
+            done = len < FT_PATH_HEAD_BYTES ? len : FT_PATH_HEAD_BYTES;
+            memcpy(r->name, name, done);
+        } else {
+            rec[4] = FT_T_PATH_CONT;
+            uint32_t m = len - done < FT_PATH_CONT_BYTES ? len - done : FT_PATH_CONT_BYTES;
+            memcpy(rec + 8, name + done, m);
+            done += m;
+        }
+        ft_record_commit(ft_gslot(rg, g + i), first + i, rec);
+    }
+    FT_STORE_REL(&p->names, mine | FT_NAMES_DONE);
+    return 1;
+}
+
+/* ---- the keep ring ------------------------------------------------------------ */
+
+static void ft_keep(struct ft_regions *rg, struct ft_event *ev)
+{
+    if (!rg->keep_slots)
+        return;
+    ft_name_ensure(rg, ev->path_id);
+    if (!ev->tid)
+        ev->tid = (uint32_t)syscall(SYS_gettid);
+    uint64_t n = FT_ADD(&rg->hdr->keep_next, 1);
+    uint32_t g = rg->keep_first + (uint32_t)(n % rg->keep_slots);
+    if (!ft_slots_ready(rg, g, 1, rg->keep_first + rg->keep_slots)) {
+        FT_ADD(&rg->hdr->dropped, 1);
+        return;
+    }
+    ft_record_commit(ft_gslot(rg, g), n, ev);
+}
+
+/* ---- the summary ring ------------------------------------------------------------ */
+
+/* A track's current entry: (entry number's low 32 bits << 32) | (index + 1),
+ * so that finding and checking it takes no division. */
+static inline uint64_t ft_cur_word(uint64_t n, uint32_t idx)
+{
+    return (uint64_t)(uint32_t)n << 32 | (idx + 1);
+}
+
+static inline unsigned char *ft_entry(struct ft_regions *rg, uint32_t idx)
+{
+    return ft_gslot(rg, rg->sum_first + idx * FT_SUMMARY_ENTRY_SLOTS);
+}
+
+static inline uint16_t *ft_hist_count(unsigned char *entry, unsigned b)
+{
+    return (uint16_t *)(entry + FT_RECORD_SIZE * (1 + b / FT_HIST_PER_SLOT) + 8) + b % FT_HIST_PER_SLOT;
+}
+
+/* A fresh entry (FORMAT.md: zeroed, key written, histogram slots committed,
+ * then slot 0), holding `first` already counted in: slot 0 is a copy of it.
+ * Returns its word, or 0 when it could not be written. */
+static uint64_t ft_entry_new(struct ft_regions *rg, const void *first, unsigned b)
+{
+    struct ft_header *h = rg->hdr;
+    uint64_t n = FT_ADD(&h->summary_next, 1);
+    uint32_t idx = (uint32_t)(n % rg->sum_entries);
+    uint32_t g = rg->sum_first + idx * FT_SUMMARY_ENTRY_SLOTS;
+    if (!ft_slots_ready(rg, g, FT_SUMMARY_ENTRY_SLOTS,
+                        rg->sum_first + rg->sum_entries * FT_SUMMARY_ENTRY_SLOTS)) {
+        FT_ADD(&h->dropped, 1);
+        return 0;
+    }
+    for (unsigned part = 0; part < 2; part++) {
+        struct ft_summary_hist hs;
+        memset(&hs, 0, sizeof hs);
+        hs.type = FT_T_SUMMARY_HIST;
+        hs.call = (uint8_t)part;
+        if (b < FT_HIST_BUCKETS && b / FT_HIST_PER_SLOT == part)
+            hs.count[b % FT_HIST_PER_SLOT] = 1;
+        ft_record_commit(ft_gslot(rg, g + 1 + part), n, &hs);
+    }
+    ft_record_commit(ft_gslot(rg, g), n, first);
+    return ft_cur_word(n, idx);
+}
+
+static inline uint64_t ft_interval_of(struct ft_regions *rg, uint64_t t)
+{
+    return t - t % rg->interval_ns;
+}
+
+static void ft_summary_count(unsigned char *e, const struct ft_event *ev, unsigned b, unsigned j)
+{
+    struct ft_summary *s = (struct ft_summary *)e;
+    FT_ADD(&s->sum_ns, ev->dur_ns);
+    uint64_t m = FT_LOAD(&s->max_ns);
+    while (ev->dur_ns > m && !__atomic_compare_exchange_n(&s->max_ns, &m, ev->dur_ns, 1,
+                                                           __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        ;
+    if (!(ev->flags & FT_F_NO_INTERVAL)) {
+        if (ev->bytes)
+            FT_ADD(&s->bytes, ev->bytes);
+        if (ev->writes)
+            FT_ADD(&s->writes, ev->writes);
+    }
+    if (FT_UNLIKELY(ev->res < 0))
+        FT_ADD(&s->errors, 1);
+    if (FT_UNLIKELY(j & FT_J_ALERT))
+        FT_ADD(&s->alerts, 1);
+    if (FT_UNLIKELY(j & FT_J_KEEP))
+        FT_ADD(&s->kept, 1);
+    FT_ADD(ft_hist_count(e, b), 1);
+}
+
+static __attribute__((noinline)) void ft_summary_new(struct ft_regions *rg, const struct ft_event *ev,
+                                                     struct ft_track *t, unsigned b, unsigned j)
+{
+    ft_name_ensure(rg, ev->path_id);
+    struct ft_summary s;
+    memset(&s, 0, sizeof s);
+    s.type = FT_T_SUMMARY;
+    s.call = ev->call;
+    s.interval_start_ns = ft_interval_of(rg, ev->start_ns);
+    s.path_id = ev->path_id;
+    s.calls = 1;
+    s.errors = ev->res < 0;
+    s.alerts = (j & FT_J_ALERT) != 0;
+    s.kept = (j & FT_J_KEEP) != 0;
+    s.sum_ns = s.max_ns = ev->dur_ns;
+    if (!(ev->flags & FT_F_NO_INTERVAL)) {
+        s.bytes = ev->bytes;
+        s.writes = ev->writes;
+    }
+    uint64_t w = ft_entry_new(rg, &s, b);
+    if (w)
+        FT_STORE(&t->cur[ev->call], w);
+}
+
+/* Count a sync into its (interval, file, kind) entry: the track's current
+ * one if it is still that (its commit word, path and interval match: the
+ * ring may have reused the slot, the file may have been renamed, the
+ * interval may have ended) and not full; else a new one. Two threads may
+ * both start one: a reader adds them up. */
+static inline void ft_summary_add(struct ft_regions *rg, const struct ft_event *ev, struct ft_track *t,
+                                  unsigned b, unsigned j)
+{
+    uint64_t cur = FT_LOAD(&t->cur[ev->call]);
+    if (FT_LIKELY(cur != 0)) {
+        uint32_t idx = (uint32_t)cur - 1;
+        if (FT_LIKELY(idx < rg->sum_entries)) {
+            unsigned char *e = ft_entry(rg, idx);
+            struct ft_summary *s = (struct ft_summary *)e;
+            uint64_t want = (cur >> 32) | (uint64_t)FT_T_SUMMARY << 32 | (uint64_t)ev->call << 40;
+            if (FT_LIKELY(FT_LOAD((uint64_t *)e) == want && FT_LOAD(&s->path_id) == ev->path_id &&
+                          ev->start_ns - FT_LOAD(&s->interval_start_ns) < rg->interval_ns)) {
+                uint32_t c = FT_LOAD(&s->calls);
+                while (c < FT_SUMMARY_MAX_CALLS) {
+                    if (__atomic_compare_exchange_n(&s->calls, &c, c + 1, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+                        ft_summary_count(e, ev, b, j);
+                        return;
+                    }
+                }
+            }
+        }
+    }
+    ft_summary_new(rg, ev, t, b, j);
+}
+
+/* ---- the recorder's cost ----------------------------------------------------------- */
+
+static uint64_t ft_cost_cur; /* the current cost entry's word (ft_cur_word), 0: none */
+
+void ft_cost_sample(uint64_t ns)
+{
+    ft_thr.cost_samples++;
+    ft_thr.cost_ns += ns;
+}
+
+/* Once per cost_period intercepted calls of a thread: add what the thread
+ * counted to this interval's cost entry, and measure the thread's next sync
+ * or write. Before there is a trace file the counts wait in the thread. */
+void ft_cost_tick(void)
+{
+    uint32_t period = ft_cfg.cost_period;
+    ft_thr.cost_left = period ? (int32_t)period - 1 : INT32_MAX;
+    if (!period)
+        return;
+    ft_thr.cost_calls += period;
+    struct ft_regions *rg = ft_regions();
+    if (!rg || !rg->interval_ns)
+        return;
+    ft_thr.cost_due = 1;
+    int saved = errno;
+    uint64_t now = ft_now();
+    unsigned char *e = NULL;
+    uint64_t cur = FT_LOAD(&ft_cost_cur);
+    uint32_t idx = (uint32_t)cur - 1;
+    if (cur && idx < rg->sum_entries) {
+        e = ft_entry(rg, idx);
+        uint64_t want = (cur >> 32) | (uint64_t)FT_T_COST << 32;
+        if (FT_LOAD((uint64_t *)e) != want ||
+            now - FT_LOAD(&((struct ft_cost *)e)->interval_start_ns) >= rg->interval_ns)
+            e = NULL;
+    }
+    if (!e) {
+        struct ft_cost k;
+        memset(&k, 0, sizeof k);
+        k.type = FT_T_COST;
+        k.interval_start_ns = ft_interval_of(rg, now);
+        k.period = period;
+        cur = ft_entry_new(rg, &k, FT_HIST_BUCKETS); /* no histogram count */
+        if (!cur) {
+            errno = saved;
+            return;
+        }
+        FT_STORE(&ft_cost_cur, cur);
+        e = ft_entry(rg, (uint32_t)cur - 1);
+    }
+    struct ft_cost *k = (struct ft_cost *)e;
+    FT_ADD(&k->calls, ft_thr.cost_calls);
+    if (ft_thr.cost_samples) {
+        FT_ADD(&k->samples, ft_thr.cost_samples);
+        FT_ADD(&k->sampled_ns, ft_thr.cost_ns);
+    }
+    if (ft_thr.sync_calls) {
+        FT_ADD(&k->sync_calls, ft_thr.sync_calls);
+        FT_ADD(&k->sync_ns, ft_thr.sync_ns);
+    }
+    ft_thr.cost_calls = ft_thr.sync_calls = ft_thr.sync_ns = ft_thr.cost_ns = 0;
+    ft_thr.cost_samples = 0;
+    errno = saved;
+}
+
+/* ---- alert lines ------------------------------------------------------------------- */
+
+static const char *const ft_call_names[FT_C_MAX + 1] = {
+    "none", "fsync", "fdatasync", "sync_file_range", "syncfs", "sync", "msync",
+    "o_sync_write", "o_dsync_write", "rwf_sync_write", "rwf_dsync_write",
+};
+
+/* ns as milliseconds with three decimals: "301.234". */
+static size_t ft_cat_ms(char *dst, size_t at, size_t size, uint64_t ns)
+{
+    at = ft_cat_u64(dst, at, size, ns / 1000000u, 0);
+    at = ft_cat(dst, at, size, ".");
+    return ft_cat_u64(dst, at, size, ns / 1000u % 1000u, 3);
+}
+
+/* A name from a trace may hold any byte: control bytes (a newline would
+ * forge a second line) become '?'. Cut at `max` bytes, with "...". */
+static size_t ft_cat_safe(char *dst, size_t at, size_t size, const char *src, size_t len, size_t max)
+{
+    size_t n = len > max ? max : len;
+    for (size_t i = 0; i < n && at + 1 < size; i++) {
+        unsigned char ch = (unsigned char)src[i];
+        dst[at++] = ch < 0x20 || ch == 0x7f ? '?' : (char)ch;
+    }
+    dst[at < size ? at : size - 1] = '\0';
+    return n < len ? ft_cat(dst, at, size, "...") : at;
+}
+
+static char ft_prog[64]; /* the executable's base name, for the lines */
+
+static void ft_prog_name(void)
+{
+    if (FT_LOAD(&ft_prog[0]))
+        return;
+    char exe[FT_EXE_MAX];
+    ssize_t n = ft_sys_readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = '\0';
+    const char *base = exe;
+    for (const char *p = exe; *p; p++)
+        if (*p == '/')
+            base = p + 1;
+    char tmp[sizeof ft_prog];
+    size_t at = ft_cat_safe(tmp, 0, sizeof tmp, *base ? base : "unknown", strlen(*base ? base : "unknown"), 48);
+    for (size_t i = 0; i < at; i++)
+        if (tmp[i] == ' ' || tmp[i] == '[' || tmp[i] == ':')
+            tmp[i] = '_';
+    memcpy(ft_prog, tmp, at + 1);
+}
+
+/* The message (the same in every sink):
+ *   slow fdatasync on /data/wal: 301.234 ms, baseline p50 0.004 ms p99 0.016 ms
+ *   over 1024 calls, interval 4096 bytes in 1 writes, rule absolute [3 suppressed]
+ */
+static size_t ft_alert_message(char *b, size_t at, size_t size, const struct ft_event *ev,
+                               const struct ft_track *t, uint32_t suppressed, int relative)
+{
+    at = ft_cat(b, at, size, "slow ");
+    at = ft_cat(b, at, size, ev->call <= FT_C_MAX ? ft_call_names[ev->call] : "sync");
+    at = ft_cat(b, at, size, " on ");
+    struct ft_path *p = ev->path_id ? ft_path_get(ev->path_id) : NULL;
+    if (p)
+        at = ft_cat_safe(b, at, size, ft_path_name(p), p->len, 2048);
+    else
+        at = ft_cat(b, at, size, ev->call == FT_C_SYNC ? "(all files)" : "(unknown file)");
+    at = ft_cat(b, at, size, ": ");
+    at = ft_cat_ms(b, at, size, ev->dur_ns);
+    at = ft_cat(b, at, size, " ms, baseline");
+    uint32_t calls = FT_LOAD(&t->base_calls);
+    if (FT_LOAD(&t->seen) >= FT_BASE_MIN) {
+        at = ft_cat(b, at, size, " p50 ");
+        at = ft_cat_ms(b, at, size, FT_LOAD(&t->p50_ns));
+        at = ft_cat(b, at, size, " ms p99 ");
+        at = ft_cat_ms(b, at, size, FT_LOAD(&t->p99_ns));
+        at = ft_cat(b, at, size, " ms over ");
+    } else {
+        at = ft_cat(b, at, size, " none yet, ");
+        calls = FT_LOAD(&t->seen);
+    }
+    at = ft_cat_u64(b, at, size, calls, 0);
+    at = ft_cat(b, at, size, " calls, interval ");
+    at = ft_cat_u64(b, at, size, ev->flags & FT_F_NO_INTERVAL ? 0 : ev->bytes, 0);
+    at = ft_cat(b, at, size, " bytes in ");
+    at = ft_cat_u64(b, at, size, ev->flags & FT_F_NO_INTERVAL ? 0 : ev->writes, 0);
+    at = ft_cat(b, at, size, " writes, rule ");
+    at = ft_cat(b, at, size, relative ? "relative" : "absolute");
+    if (suppressed) {
+        at = ft_cat(b, at, size, " [");
+        at = ft_cat_u64(b, at, size, suppressed, 0);
+        at = ft_cat(b, at, size, " suppressed]");
+    }
+    return at;
+}
+
+/* RFC 3164's timestamp, "Nov  6 03:04:05", in UTC (no time zone database
+ * can be read from here): days to a civil date (H. Hinnant's algorithm). */
+static size_t ft_cat_stamp(char *b, size_t at, size_t size)
+{
+    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    uint64_t s = ft_clock(CLOCK_REALTIME) / 1000000000u;
+    int64_t days = (int64_t)(s / 86400) + 719468;
+    uint32_t secs = (uint32_t)(s % 86400);
+    int64_t era = days / 146097;
+    uint32_t doe = (uint32_t)(days - era * 146097);
+    uint32_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    uint32_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    uint32_t mp = (5 * doy + 2) / 153;
+    uint32_t day = doy - (153 * mp + 2) / 5 + 1;
+    uint32_t month = mp < 10 ? mp + 3 : mp - 9;
+    char mon[5] = {months[(month - 1) * 3], months[(month - 1) * 3 + 1], months[(month - 1) * 3 + 2], ' ', 0};
+    at = ft_cat(b, at, size, mon);
+    if (day < 10)
+        at = ft_cat(b, at, size, " ");
+    at = ft_cat_u64(b, at, size, day, 0);
+    at = ft_cat(b, at, size, " ");
+    at = ft_cat_u64(b, at, size, secs / 3600, 2);
+    at = ft_cat(b, at, size, ":");
+    at = ft_cat_u64(b, at, size, secs / 60 % 60, 2);
+    at = ft_cat(b, at, size, ":");
+    return ft_cat_u64(b, at, size, secs % 60, 2);
+}
+
+/* The sink's descriptor: opened at the first alert, moved above the numbers
+ * a program expects (F_DUPFD_CLOEXEC >= 1000, or the top quarter of a
+ * smaller RLIMIT_NOFILE), close-on-exec. The program may close it, or dup2
+ * another file onto its number (closefrom, close_range): each use checks
+ * with fstat that the number is still ours, and opens anew otherwise,
+ * leaving the number alone. */
+static int ft_sink_fd = -1;
+static uint64_t ft_sink_dev, ft_sink_ino;
+static uint32_t ft_sink_busy; /* a thread is opening the sink */
+
+static int ft_fd_high(int fd)
+{
+    struct rlimit rl;
+    long base = 1000;
+    if (syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        rl.rlim_cur <= 1024)
+        base = (long)rl.rlim_cur * 3 / 4;
+    int hi = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, base);
+    if (hi < 0)
+        return fd; /* keep the one we have */
+    ft_sys_close(fd);
+    return hi;
+}
+
+static int ft_sink_open(void)
+{
+    int fd = -1;
+    if (ft_cfg.alert_sink == FT_SINK_SYSLOG) {
+        fd = (int)syscall(SYS_socket, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+            return -1;
+        struct sockaddr_un sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sun_family = AF_UNIX;
+        ft_cat(sa.sun_path, 0, sizeof sa.sun_path, ft_cfg.syslog_path);
+        if (syscall(SYS_connect, fd, &sa, sizeof sa) < 0) {
+            ft_sys_close(fd);
+            return -1;
+        }
+    } else if (ft_cfg.alert_sink == FT_SINK_FILE) {
+        fd = ft_sys_openat(AT_FDCWD, ft_cfg.alert_path,
+                           O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0600);
+        if (fd < 0)
+            return -1;
+    } else {
+        return -1;
+    }
+    fd = ft_fd_high(fd);
+    uint32_t mode;
+    if (ft_sys_fstat(fd, &ft_sink_dev, &ft_sink_ino, &mode) < 0) {
+        ft_sys_close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int ft_sink_ours(int fd)
+{
+    uint64_t dev, ino;
+    uint32_t mode;
+    return fd >= 0 && ft_sys_fstat(fd, &dev, &ino, &mode) == 0 && dev == ft_sink_dev && ino == ft_sink_ino;
+}
+
+/* The sink, opened if need be; -1 if there is none now (another thread is
+ * opening it: this line is suppressed rather than waited for). With
+ * `reopen`, the current one (ours) is closed first. */
+static int ft_sink_get(int reopen)
+{
+    int fd = FT_LOAD_ACQ(&ft_sink_fd);
+    if (!reopen && ft_sink_ours(fd))
+        return fd;
+    uint32_t idle = 0;
+    if (!FT_CAS(&ft_sink_busy, &idle, 1))
+        return -1;
+    fd = FT_LOAD(&ft_sink_fd);
+    if (reopen && ft_sink_ours(fd)) {
+        ft_sys_close(fd);
+        fd = -1;
+    } else if (ft_sink_ours(fd)) {
+        FT_STORE_REL(&ft_sink_busy, 0);
+        return fd;
+    }
+    fd = ft_sink_open();
+    FT_STORE_REL(&ft_sink_fd, fd);
+    FT_STORE_REL(&ft_sink_busy, 0);
+    return fd;
+}
+
+/* One write that cannot raise SIGPIPE (the reader of a pipe may be gone):
+ * SIGPIPE is blocked around it, and one it raised is taken back. */
+static int ft_write_nopipe(int fd, const char *b, size_t n)
+{
+    sigset_t pipe_only, old;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    syscall(SYS_rt_sigprocmask, SIG_BLOCK, &pipe_only, &old, sizeof(uint64_t));
+    long w = syscall(SYS_write, fd, b, n);
+    if (w < 0 && errno == EPIPE && !sigismember(&old, SIGPIPE)) {
+        struct timespec zero = {0, 0};
+        syscall(SYS_rt_sigtimedwait, &pipe_only, NULL, &zero, sizeof(uint64_t));
+    }
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, sizeof(uint64_t));
+    return w == (long)n;
+}
+
+/* Send one alert line; 1 if it went out. Never blocks: a sink that is not
+ * ready now loses the line (counted as suppressed). */
+static int ft_alert_send(const struct ft_event *ev, const struct ft_track *t, uint32_t suppressed, int relative)
+{
+    char b[FT_LINE_MAX];
+    size_t at = 0;
+    uint32_t pid = (uint32_t)ft_sys_getpid();
+    ft_prog_name();
+    int sink = (int)ft_cfg.alert_sink;
+    if (sink == FT_SINK_SYSLOG) {
+        at = ft_cat(b, at, sizeof b, "<12>"); /* LOG_USER | LOG_WARNING */
+        at = ft_cat_stamp(b, at, sizeof b);
+        at = ft_cat(b, at, sizeof b, " ");
+    }
+    at = ft_cat(b, at, sizeof b, ft_prog);
+    at = ft_cat(b, at, sizeof b, "[");
+    at = ft_cat_u64(b, at, sizeof b, pid, 0);
+    at = ft_cat(b, at, sizeof b, "]: fsync-trace: ");
+    at = ft_alert_message(b, at, sizeof b - 1, ev, t, suppressed, relative);
+    if (sink == FT_SINK_SYSLOG) {
+        for (int attempt = 0; attempt < 2; attempt++) {
+            int fd = ft_sink_get(attempt > 0);
+            if (fd < 0)
+                return 0;
+            long r = syscall(SYS_sendto, fd, b, at, MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0);
+            if (r == (long)at)
+                return 1;
+            /* syslogd restarted: the socket is connected to a dead end. */
+            if (r >= 0 || (errno != ECONNREFUSED && errno != ENOTCONN))
+                return 0;
+        }
+        return 0;
+    }
+    b[at++] = '\n';
+    if (sink == FT_SINK_STDERR) {
+        struct pollfd pfd = {.fd = 2, .events = POLLOUT, .revents = 0};
+        struct timespec zero = {0, 0};
+        if (syscall(SYS_ppoll, &pfd, 1, &zero, NULL, 0) != 1 || pfd.revents != POLLOUT)
+            return 0;
+        return ft_write_nopipe(2, b, at);
+    }
+    int fd = ft_sink_get(0);
+    return fd >= 0 && ft_write_nopipe(fd, b, at);
+}
+
+/* ---- judging a sync -------------------------------------------------------------- */
+
+/* A sync at or above the track's cut-off, or a failed one: which rules does
+ * it meet? Sets the record's flags; writes the alert line unless the file
+ * wrote one less than alert_every_s ago. */
+static __attribute__((noinline)) unsigned ft_judge(struct ft_event *ev, struct ft_track *t)
+{
+    if (FT_UNLIKELY(!FT_LOAD(&t->cut_ns)))
+        ft_baseline_update(t);
+    uint64_t d = ev->dur_ns;
+    unsigned j = 0;
+    int relative = 0;
+    if (ft_cfg.alert_ms && d >= (uint64_t)ft_cfg.alert_ms * 1000000u)
+        j |= FT_J_ALERT;
+    else if (d >= FT_LOAD(&t->rel_ns))
+        j |= FT_J_ALERT, relative = 1;
+    if (ft_cfg.summary_s && (ev->res < 0 || j || d >= FT_LOAD(&t->keep_ns))) {
+        j |= FT_J_KEEP;
+        ev->flags |= FT_F_KEPT;
+    }
+    if (!(j & FT_J_ALERT))
+        return j;
+    ev->flags |= FT_F_ALERT;
+    /* Rate limit: the first thread past the file's period takes the line. */
+    uint64_t now = ev->start_ns + d, every = (uint64_t)ft_cfg.alert_every_s * 1000000000u;
+    uint64_t last = FT_LOAD(&t->last_alert);
+    int take = ft_cfg.alert_sink != FT_SINK_OFF &&
+               (last == 0 || (int64_t)(now - last) >= (int64_t)every) &&
+               FT_CAS(&t->last_alert, &last, now);
+    if (take) {
+        int saved = errno;
+        uint32_t dropped = FT_XCHG(&t->suppressed, 0);
+        if (ft_alert_send(ev, t, dropped, relative)) {
+            j |= FT_J_WRITTEN;
+        } else if (dropped) {
+            FT_ADD(&t->suppressed, dropped); /* still to be told */
+        }
+        errno = saved;
+    }
+    if (!(j & FT_J_WRITTEN)) {
+        FT_ADD(&t->suppressed, 1);
+        ev->flags |= FT_F_ALERT_SUPPRESSED;
+    }
+    return j;
+}
+
+/* The counts in the header, once the raw record made sure there is one. */
+static __attribute__((noinline)) void ft_judged(struct ft_regions *rg, struct ft_event *ev, unsigned j)
+{
+    if (j & FT_J_ALERT)
+        FT_ADD(j & FT_J_WRITTEN ? &rg->hdr->alerts : &rg->hdr->alerts_suppressed, 1);
+    if (j & FT_J_KEEP)
+        ft_keep(rg, ev);
+}
+
+void ft_sync_done(struct ft_event *ev, struct ft_file *f)
+{
+    ft_thr.sync_ns += ev->dur_ns;
+    ft_thr.sync_calls++;
+    struct ft_track *t = ft_track_of(f, ev->call);
+    unsigned j = 0;
+    if (FT_UNLIKELY(t && (ev->dur_ns >= FT_LOAD(&t->cut_ns) || ev->res < 0)))
+        j = ft_judge(ev, t);
+    ft_emit(ev);
+    if (!t)
+        return;
+    struct ft_regions *rg = ft_regions();
+    unsigned b = ft_hist_bucket(ev->dur_ns);
+    if (FT_LIKELY(rg != NULL)) {
+        if (FT_UNLIKELY(j))
+            ft_judged(rg, ev, j);
+        if (rg->interval_ns)
+            ft_summary_add(rg, ev, t, b, j);
+    }
+    ft_baseline_add(t, b);
+}
