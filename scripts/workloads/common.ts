@@ -7,11 +7,12 @@
  * (samples/record.ts) and the demo (scripts/demo.ts).
  */
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { accessSync, closeSync, constants, mkdirSync, mkdtempSync, openSync, readSync, realpathSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { HEADER, HEADER_SIZE, RECORD_SIZE, SUMMARY_ENTRY_SLOTS } from '../../src/trace/layout.js';
 
 export const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 export const RECORD = join(ROOT, 'bin/fsync-record.js');
@@ -146,31 +147,50 @@ export function analyzeSql<T>(query: string, traces: string[]): T[] {
   return analyzeJson<T[]>(['sql', query, ...traces]);
 }
 
-const HEADER_SIZE = 4096;
-const RECORD_SIZE = 64;
 
 /**
  * Cut a finished trace file down to the slots it used, so a sample is small on
- * disk (a trace is sized once, sparse, and git would store the zeros). Readers
- * take min(ring_slots, (size - 4096) / 64) slots (recorders/FORMAT.md), and a
- * ring that never wrapped has used exactly the first next_seq of them. A ring
- * that wrapped is left whole. Returns the new size.
+ * disk (a trace is sized once, sparse, and git would store the zeros). A ring
+ * that never wrapped has used exactly the first next_seq of its slots; one that
+ * wrapped is left whole. Version 1: readers take min(ring_slots, (size - 4096)
+ * / 64) slots (recorders/FORMAT.md), so the file is cut short. Version 2: every
+ * region is cut the same way and the header says where each now starts.
+ * Returns the new size.
  */
 export function compactTrace(file: string): number {
-  const header = Buffer.alloc(64);
-  const fd = openSync(file, 'r');
-  try {
-    readSync(fd, header, 0, header.length, 0);
-  } finally {
-    closeSync(fd);
+  const buf = readFileSync(file);
+  const u32 = (off: number): number => buf.readUInt32LE(off);
+  const u64 = (off: number): number => Number(buf.readBigUInt64LE(off));
+  const used = (next: number, slots: number): number => Math.min(next, slots);
+  const ringUsed = Math.max(1, used(u64(HEADER.nextSeq), u32(HEADER.ringSlots)));
+  if (u32(HEADER.version) < 2) {
+    const size = Math.min(buf.length, HEADER_SIZE + RECORD_SIZE * ringUsed);
+    if (size < buf.length) truncateSync(file, size);
+    return size;
   }
-  const ringSlots = header.readUInt32LE(20);
-  const nextSeq = header.readBigUInt64LE(56);
-  const size = statSync(file).size;
-  if (nextSeq >= BigInt(ringSlots)) return size;
-  const used = HEADER_SIZE + RECORD_SIZE * Number(nextSeq);
-  if (used < size) truncateSync(file, used);
-  return Math.min(used, size);
+  // Version 2: each region shrinks to the slots it used and moves up behind
+  // the one before. A record's slot is its sequence number modulo the
+  // region's size, and no number reached the size, so nothing moves within.
+  const regions = [
+    { offset: HEADER_SIZE, slots: u32(HEADER.ringSlots), keep: ringUsed, at: [-1, HEADER.ringSlots] },
+    { offset: u64(HEADER.keepOffset), slots: u32(HEADER.keepSlots), keep: used(u64(HEADER.keepNext), u32(HEADER.keepSlots)), at: [HEADER.keepOffset, HEADER.keepSlots] },
+    { offset: u64(HEADER.summaryOffset), slots: u32(HEADER.summarySlots),
+      keep: SUMMARY_ENTRY_SLOTS * used(u64(HEADER.summaryNext), u32(HEADER.summarySlots) / SUMMARY_ENTRY_SLOTS), at: [HEADER.summaryOffset, HEADER.summarySlots] },
+    { offset: u64(HEADER.namesOffset), slots: u32(HEADER.namesSlots), keep: used(u64(HEADER.namesNext), u32(HEADER.namesSlots)), at: [HEADER.namesOffset, HEADER.namesSlots] },
+  ];
+  const out = Buffer.alloc(HEADER_SIZE + RECORD_SIZE * regions.reduce((n, r) => n + (r.slots > 0 ? r.keep : 0), 0));
+  buf.copy(out, 0, 0, HEADER_SIZE);
+  let end = HEADER_SIZE;
+  for (const r of regions) {
+    const keep = r.slots > 0 ? r.keep : 0;
+    const [offsetAt, slotsAt] = r.at as [number, number];
+    if (offsetAt >= 0) out.writeBigUInt64LE(BigInt(keep > 0 ? end : 0), offsetAt);
+    out.writeUInt32LE(keep, slotsAt);
+    buf.copy(out, end, r.offset, r.offset + RECORD_SIZE * keep);
+    end += RECORD_SIZE * keep;
+  }
+  writeFileSync(file, out);
+  return out.length;
 }
 
 /** Milliseconds to wait, as a promise. */

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import type { DecodedTrace } from '../../src/trace/decode.js';
 import { account, bin, cleanup, LIB, makeDirs, onlyTrace, type RunOptions, run, type RunResult, start, syncEvents } from './harness.js';
 import type { TraceEvent } from '../../src/trace/events.js';
+import { figure } from '../figures.js';
 
 const F_ALERT = 0x20;
 const F_SUPPRESSED = 0x40;
@@ -124,6 +125,12 @@ test('absolute rule: exactly the slowed calls alert, each line names its call, a
   const t1 = onlyTrace(r);
   assert.equal([t1.header.alertSink, t1.header.alerts, t1.header.alertsSuppressed], [1, 0n, 4n]);
   assert.ok(syncEvents(t1).filter((e) => e.flags & F_ALERT).every((e) => e.flags & F_SUPPRESSED));
+  figure({
+    area: 'Always on',
+    case: 'live alerts under injected slow syncs',
+    tried: `${all.length} fdatasync, strace delaying calls ${slow.join(', ')} by 300 ms; FSYNC_TRACE_ALERT_MS=200, to a file and to a syslog socket nobody listens on`,
+    held: `${lines.length} lines, exactly for the ${slow.length} delayed calls, each naming program, pid, file, call, latency and write interval; the same ${slow.length} events flagged and kept, no other; with no syslog listener the ${slow.length} alerts are counted as suppressed and the program runs on`,
+  });
 });
 
 test('relative rule (FSYNC_TRACE_ALERT_MS=0): slow against the file\'s own baseline, once it has one', () => {

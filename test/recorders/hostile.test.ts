@@ -88,7 +88,7 @@ test('a missing trace directory is made 0700; a relative one is taken from the s
   // Relative, and the program moves its working directory after the trace
   // is made: the ring still grows (it is reopened by name to do so).
   const bare = runRaw('hostile', (d) => [d.data, 'chdir', String(rounds)], { bare: true });
-  const rel = runRaw('hostile', (d) => [d.data, 'chdir', String(rounds)], { env: { FSYNC_TRACE_DIR: 'rel-traces', FSYNC_TRACE_MAX_BYTES: String(size(8, 32) << 20) } });
+  const rel = runRaw('hostile', (d) => [d.data, 'chdir', String(rounds)], { env: { FSYNC_TRACE_DIR: 'rel-traces', FSYNC_TRACE_MAX_BYTES: String(size(8, 128) << 20) } });
   assert.equal([rel.status, rel.stderr, rel.stdout], [0, '', bare.stdout]);
   const files = readdirSync(join(rel.dirs.root, 'rel-traces'));
   assert.is(files.length, 1, 'in the directory the program started in');

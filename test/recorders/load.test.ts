@@ -47,7 +47,7 @@ test('16 threads on 64 shared files: every call recorded exactly once, output un
   const threads = 16;
   const rounds = size(3000, 40000);
   const files = 64;
-  const env = { FSYNC_TRACE_MAX_BYTES: String(size(16, 128) << 20) };
+  const env = { FSYNC_TRACE_MAX_BYTES: String(size(16, 512) << 20) };
   const bare = runRaw('load', (d) => [d.data, 'threads', String(threads), String(rounds), String(files), join(d.root, 'account')], { bare: true, env });
   const rec = runRaw('load', (d) => [d.data, 'threads', String(threads), String(rounds), String(files), join(d.root, 'account')], { env });
   assert.equal([rec.status, rec.signal, rec.stderr], [0, null, '']);
@@ -107,7 +107,7 @@ test('signal handlers that write and fsync while their thread is inside the reco
   const args = (d: { data: string; root: string }) => [d.data, 'signals', String(threads), String(rounds), join(d.root, 'account')];
   const bare = runRaw('load', args, { bare: true });
   // A ring that holds every record: a quarter of the file.
-  const rec = runRaw('load', args, { env: { FSYNC_TRACE_MAX_BYTES: String(size(32, 256) << 20) } });
+  const rec = runRaw('load', args, { env: { FSYNC_TRACE_MAX_BYTES: String(size(32, 1024) << 20) } });
   assert.equal([rec.status, rec.signal, rec.stderr], [0, null, '']);
   assert.equal([bare.status, bare.signal, bare.stderr], [0, null, '']);
   assert.is(rec.stdout, bare.stdout);
