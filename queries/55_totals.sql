@@ -18,7 +18,8 @@
 --                        (traces' header counters; 0 for version 1)
 --   alert_calls          calls flagged as alerted among the loaded events
 --   history_start, history_end
---                        the summarized history: first interval's start, last one's end
+--                        the summarized history: first interval's start, last one's end,
+--                        clamped to the traces' creation and the last call's end
 --                        (null without summaries)
 
 with
@@ -64,9 +65,13 @@ details as (
   where type = 3
 ),
 
+-- Intervals are aligned to the clock: clamped to the traces' creation and the last call.
 history as (
-  select min(start) as history_start, max(finish) as history_end
+  select
+    min(greatest(summaries.start, make_timestamp_ns(traces.realtime_ns))) as history_start,
+    max(summaries.finish) as history_finish
   from summaries
+  join traces on traces.trace_id = summaries.trace_id
 ),
 
 final as (
@@ -86,7 +91,7 @@ final as (
     processes.alerts_suppressed,
     details.alert_calls,
     history.history_start,
-    history.history_end
+    case when history.history_finish is not null then coalesce(least(history.history_finish, syncs.last_end), history.history_finish) end as history_end
   from syncs, by_kind, processes, details, history
 )
 

@@ -20,7 +20,8 @@
 --                        alert lines written, and not written (header counters)
 --   summaries            summary intervals (per file and kind) it holds
 --   history_start, history_end
---                        its summarized history; null without summaries
+--                        its summarized history (from the trace's creation at the
+--                        earliest to its last call at the latest); null without summaries
 --   summary_interval_s   length of a summary interval (0 without a summary ring)
 --   cost_entries         recorder-cost entries
 
@@ -44,10 +45,17 @@ kept as (
   group by trace_id
 ),
 
+-- Intervals are aligned to the clock, so the first may begin before the trace
+-- was made and the last end after its last call: the span is clamped to both.
 history as (
-  select trace_id, count(*) as summaries, min(start) as history_start, max(finish) as history_end
+  select
+    summaries.trace_id,
+    count(*) as summaries,
+    greatest(min(summaries.start), make_timestamp_ns(any_value(traces.realtime_ns))) as history_start,
+    max(summaries.finish) as history_finish
   from summaries
-  group by trace_id
+  join traces on traces.trace_id = summaries.trace_id
+  group by summaries.trace_id
 ),
 
 costs as (
@@ -79,7 +87,7 @@ final as (
     traces.alerts_suppressed,
     coalesce(history.summaries, 0) as summaries,
     history.history_start,
-    history.history_end,
+    case when history.history_finish is not null then coalesce(least(history.history_finish, spans.finish), history.history_finish) end as history_end,
     traces.summary_interval_s,
     coalesce(costs.cost_entries, 0) as cost_entries
   from traces

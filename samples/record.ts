@@ -71,6 +71,8 @@ const recorders: Record<string, () => Promise<string>> = {
    * a baseline for them.
    */
   'sqlite-wal': async () => {
+    // The recorder's live alerts go to sqlite3's stderr (this VM has no syslog).
+    process.env.FSYNC_TRACE_ALERT_TO = 'stderr';
     const dir = namedDir(join(WORK, 'sqlite-wal'));
     const traces = join(dir, 'traces');
     mkdirSync(traces);

@@ -102,8 +102,11 @@ function historyText(data: ReportData): string {
   const ring = data.range
     ? `, from ${esc(time(data.range.start))} to ${esc(timeAfter(data.range.start, data.range.end))}`
     : '';
-  return `The raw ring${data.traces.length === 1 ? '' : 's'} hold${data.traces.length === 1 ? 's' : ''} the last <b>${plural(h.ringCalls, 'call')}</b>${ring}; ` +
-    `the other ${plural(h.summarizedCalls, 'call')} are counted in the recorder's <a href="#history">summaries</a>, ` +
+  const holds = `The raw ring${data.traces.length === 1 ? '' : 's'} hold${data.traces.length === 1 ? 's' : ''} the last <b>${plural(h.ringCalls, 'call')}</b>${ring}`;
+  if (h.summarizedCalls === 0) {
+    return `${holds}: every call recorded, none rotated away yet; the recorder's <a href="#history">summaries</a> count them too.`;
+  }
+  return `${holds}; the other ${plural(h.summarizedCalls, 'call')} are counted in the recorder's <a href="#history">summaries</a>, ` +
     `and the failed, alerted and outlier calls among them in its keep ring.`;
 }
 

@@ -68,14 +68,14 @@ test('v2 history: info shows the kept and summarized history and the recorder ov
       file: history, pid: 300, exe: '/usr/bin/kv', host: 'h2', records: 361, dropped: 0, torn: 0,
       start: '2026-01-02T23:00:05.000000Z', end: '2026-01-02T23:59:55.002000Z',
       version: 2, kept: 2, alerts: 2, alerts_suppressed: 1, summaries: 2880,
-      history_start: '2026-01-01T00:00:00.000000Z', history_end: '2026-01-03T00:00:00.000000Z',
+      history_start: '2026-01-01T00:00:00.000000Z', history_end: '2026-01-02T23:59:55.002000Z',
     }],
     overhead: { ns_per_call: 80, sync_share: 0.04, samples: 400, calls: 4000 },
   });
   const t = run(['info', history]);
   assert.is(t.code, 0, t.stderr);
   assert.match(t.stdout, 'long history (format v2):');
-  assert.match(t.stdout, /kv\.300\.fstrace\s+300\s+2\s+2\s+1\s+2,880\s+2026-01-01 00:00:00\.000\s+2026-01-03 00:00:00\.000/);
+  assert.match(t.stdout, /kv\.300\.fstrace\s+300\s+2\s+2\s+1\s+2,880\s+2026-01-01 00:00:00\.000\s+2026-01-02 23:59:55\.002/);
   assert.match(t.stdout, '\nrecorder overhead: 80 ns per call, 4% of time spent in sync calls (400 sampled calls)\n');
   assert.not.match(run(['info', good]).stdout, 'recorder overhead');
 });

@@ -140,7 +140,7 @@ test('file_stats and totals count the whole summarized history once', async () =
     ring_calls: 360n, summarized_calls: 169_201n, approximate: true, first: '2026-01-02 23:00:05',
   });
   const [t] = await opened.session.rows('select calls, ring_calls, kept_calls, alerts_written, alerts_suppressed, alert_calls, history_start::varchar as hs, history_end::varchar as he from totals');
-  assert.equal(t, { calls: 169_561n, ring_calls: 360n, kept_calls: 2n, alerts_written: 2n, alerts_suppressed: 1n, alert_calls: 3n, hs: '2026-01-01 00:00:00', he: '2026-01-03 00:00:00' });
+  assert.equal(t, { calls: 169_561n, ring_calls: 360n, kept_calls: 2n, alerts_written: 2n, alerts_suppressed: 1n, alert_calls: 3n, hs: '2026-01-01 00:00:00', he: '2026-01-02 23:59:55.002' });
 });
 
 test('daily p50/p99 read off the summed histograms', async () => {
@@ -174,14 +174,14 @@ test('trace_info: the raw ring\'s span, and the kept and summarized history', as
       history_start::varchar as hs, history_end::varchar as he, summary_interval_s, cost_entries from trace_info`);
   assert.equal(r, {
     syncs: 360n, start: '2026-01-02 23:00:05', version: 2, kept: 2n, alerts: 2n, alerts_suppressed: 1n, summaries: 2880n,
-    hs: '2026-01-01 00:00:00', he: '2026-01-03 00:00:00', summary_interval_s: 60, cost_entries: 2n,
+    hs: '2026-01-01 00:00:00', he: '2026-01-02 23:59:55.002', summary_interval_s: 60, cost_entries: 2n,
   });
 });
 
 test('reportData: the long history, the alerts and the overhead, and the charts drawn from the ring', async () => {
   const data = await reportData(opened.session, DEFAULT_PARAMS, new Date(Date.UTC(2026, 0, 3)));
   assert.equal({ ...data.history, days: data.history!.days.map((d) => ({ ...d, p50Ms: r6(d.p50Ms), p99Ms: r6(d.p99Ms) })) }, {
-    start: '2026-01-01T00:00:00.000000Z', end: '2026-01-03T00:00:00.000000Z', summarizedCalls: 169_201, ringCalls: 360,
+    start: '2026-01-01T00:00:00.000000Z', end: '2026-01-02T23:59:55.002000Z', summarizedCalls: 169_201, ringCalls: 360,
     days: [
       { path: '/data/kv.wal', day: '2026-01-01', calls: 86_401, p50Ms: r6(midMs(19)), p99Ms: r6(midMs(21)), maxMs: 50 },
       { path: '/data/kv.wal', day: '2026-01-02', calls: 83_160, p50Ms: r6(midMs(21)), p99Ms: r6(midMs(23)), maxMs: 1500 },
