@@ -267,6 +267,10 @@ function decodeHeader(buf: Uint8Array, file: string): TraceHeader {
   const regions = v2 ? decodeRegions(buf, ringSlots, file) : { keep: null, summary: null, names: null };
   const u32 = (off: number): number => (v2 ? readU32(buf, off) : 0);
   const u64 = (off: number): bigint => (v2 ? readU64(buf, off) : 0n);
+  for (const [off, what] of [[HEADER.keepNext, 'keep'], [HEADER.summaryNext, 'summary']] as const) {
+    const n = u64(off);
+    if (n >= 2n ** 53n) throw new TraceError(file, off, `${what} sequence counter ${n}, expected below 2^53`);
+  }
   return {
     version,
     ringSlots,

@@ -149,6 +149,11 @@ test('broken regions are corruption, named by the header field or the record', (
   at(b).setUint32(4096 + 25 * 64, 1, true);
   at(b).setUint32(4096 + 26 * 64, 1, true);
   assert.match(traceError(() => decodeTrace(b, FILE)).message, /summary entry 1 does not belong at entry 0 of 4/);
+
+  b = writer().kept({ call: 1, startNs: 1n }).bytes();
+  at(b).setBigUint64(HEADER.keepNext, 2n ** 53n, true);
+  err = traceError(() => decodeTrace(b, FILE));
+  assert.equal([err.offset, /keep sequence counter 9007199254740992, expected below 2\^53/.test(err.message)], [HEADER.keepNext, true]);
 });
 
 test.run();
