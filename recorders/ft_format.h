@@ -48,7 +48,7 @@
 #define FT_RECORDER_VERSION_MAX 16
 
 /* Header flags. */
-#define FT_HDR_ENDED 0x1u       /* the process image ended normally (exit or exec) */
+#define FT_HDR_ENDED 0x1u       /* the process image ended normally (exit, _exit or exec) */
 #define FT_HDR_FORKED 0x2u      /* this process is a fork child of parent_pid */
 #define FT_HDR_DISABLED 0x4u    /* recording was switched off after a failure */
 

@@ -74,7 +74,9 @@ int __openat64_2(int dirfd, const char *path, int flags);
     X(mmap) X(mmap64) X(munmap)                                                \
     /* the image ends at a successful exec: the header says so before it */   \
     X(execve) X(execv) X(execvp) X(execvpe) X(fexecve) X(execveat)             \
-    X(execl) X(execlp) X(execle)
+    X(execl) X(execlp) X(execle)                                               \
+    /* ... and at _exit, which runs no destructor (a fork child's usual end) */ \
+    X(_exit)
 
 #define FT_DECLARE(f)                                                          \
     static __typeof__(f) ft_raw_##f;                                           \
@@ -310,6 +312,7 @@ static int ft_raw_execvpe(const char *p, char *const a[], char *const e[])
 static int ft_raw_execl(const char *p, const char *a, ...) { (void)p, (void)a; errno = ENOSYS; return -1; }
 static int ft_raw_execlp(const char *p, const char *a, ...) { (void)p, (void)a; errno = ENOSYS; return -1; }
 static int ft_raw_execle(const char *p, const char *a, ...) { (void)p, (void)a; errno = ENOSYS; return -1; }
+static void ft_raw__exit(int status) { for (;;) syscall(SYS_exit_group, status); }
 
 /* ---- what the wrappers share -------------------------------------------------- */
 
@@ -1533,6 +1536,29 @@ __attribute__((constructor)) static void ft_init(void)
     FT_INTERPOSED(FT_RESOLVE_NOW)
     if (mode == FT_MODE_ON)
         pthread_atfork(NULL, NULL, ft_after_fork_child);
+}
+
+/* _exit(2) ends the image at once, without atexit handlers or destructors:
+ * the header is flagged ended first, so a fork child that ends this way (the
+ * usual way) is not taken for one that crashed. In a vfork child, which
+ * shares its parent's memory, ft_mark_ended leaves the parent's file alone. */
+FT_EXPORT void _exit(int status)
+{
+    if (ft_active())
+        ft_mark_ended();
+    FT_REAL(_exit)(status);
+    for (;;) syscall(SYS_exit_group, status); /* not reached */
+}
+
+/* _Exit(3) is the same call under its C99 name (glibc makes it an alias;
+ * GCC's builtin of that name cannot be taken by address, so it goes through
+ * the real _exit). */
+FT_EXPORT void _Exit(int status)
+{
+    if (ft_active())
+        ft_mark_ended();
+    FT_REAL(_exit)(status);
+    for (;;) syscall(SYS_exit_group, status); /* not reached */
 }
 
 __attribute__((destructor)) static void ft_fini(void)
