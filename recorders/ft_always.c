@@ -196,7 +196,7 @@ static int ft_name_ensure(struct ft_regions *rg, uint32_t id)
             break;
     }
     struct ft_header *h = rg->hdr;
-    uint32_t len = p->len, n = ft_path_slots(len);
+    uint32_t n = ft_path_slots(p->len);
     uint64_t first = FT_LOAD(&h->names_next);
     do {
         if (first + n > rg->names_slots) {
@@ -210,25 +210,9 @@ static int ft_name_ensure(struct ft_regions *rg, uint32_t id)
         FT_STORE_REL(&p->names, mine | FT_NAMES_DROPPED);
         return 0;
     }
-    const char *name = ft_path_name(p);
     unsigned char rec[FT_RECORD_SIZE];
-    for (uint32_t i = 0, done = 0; i < n; i++) {
-        memset(rec, 0, sizeof rec);
-        if (i == 0) {
-            struct ft_path_rec *r = (struct ft_path_rec *)rec;
-            r->type = FT_T_PATH;
-            r->path_id = id;
-            r->len = len;
-            r->dev = p->dev;
-            r->ino = p->ino;
-            done = len < FT_PATH_HEAD_BYTES ? len : FT_PATH_HEAD_BYTES;
-            memcpy(r->name, name, done);
-        } else {
-            rec[4] = FT_T_PATH_CONT;
-            uint32_t m = len - done < FT_PATH_CONT_BYTES ? len - done : FT_PATH_CONT_BYTES;
-            memcpy(rec + 8, name + done, m);
-            done += m;
-        }
+    for (uint32_t i = 0; i < n; i++) {
+        ft_path_piece(rec, p, id, i);
         ft_record_commit(ft_gslot(rg, g + i), first + i, rec);
     }
     FT_STORE_REL(&p->names, mine | FT_NAMES_DONE);

@@ -214,6 +214,27 @@ const char *ft_path_name(const struct ft_path *p)
     return FT_LOAD_ACQ(&ft_paths)->names + p->off;
 }
 
+void ft_path_piece(unsigned char rec[FT_RECORD_SIZE], const struct ft_path *p, uint32_t id, uint32_t i)
+{
+    const char *name = ft_path_name(p);
+    uint32_t len = p->len;
+    memset(rec, 0, FT_RECORD_SIZE);
+    if (i == 0) {
+        struct ft_path_rec *h = (struct ft_path_rec *)rec;
+        h->type = FT_T_PATH;
+        h->path_id = id;
+        h->len = len;
+        h->dev = p->dev;
+        h->ino = p->ino;
+        memcpy(h->name, name, len < FT_PATH_HEAD_BYTES ? len : FT_PATH_HEAD_BYTES);
+        return;
+    }
+    uint32_t from = FT_PATH_HEAD_BYTES + (i - 1) * FT_PATH_CONT_BYTES;
+    rec[4] = FT_T_PATH_CONT;
+    if (from < len)
+        memcpy(rec + 8, name + from, len - from < FT_PATH_CONT_BYTES ? len - from : FT_PATH_CONT_BYTES);
+}
+
 static uint32_t ft_hash_name(const char *name, uint32_t len, uint64_t dev, uint64_t ino)
 {
     uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */

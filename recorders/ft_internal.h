@@ -315,6 +315,9 @@ struct ft_path {
 uint32_t ft_path_intern(const char *name, uint32_t len, uint64_t dev, uint64_t ino);
 struct ft_path *ft_path_get(uint32_t id);
 const char *ft_path_name(const struct ft_path *p);
+/* Record i of a copy of path p under id (FORMAT.md, "Path records"): the
+ * head for i = 0, then continuations; the commit word's seq is left 0. */
+void ft_path_piece(unsigned char rec[FT_RECORD_SIZE], const struct ft_path *p, uint32_t id, uint32_t i);
 int ft_fd_name(int fd, char *buf, size_t size);
 int ft_abs_name(int dirfd, const char *path, char *buf, size_t size, int follow_last,
                 uint64_t *dev, uint64_t *ino, uint32_t *mode);

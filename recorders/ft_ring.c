@@ -1308,27 +1308,10 @@ static int ft_write_copy(struct ft_ctx *c, const struct ft_job *j)
             FT_STORE_REL(&p->copy, 0); /* none: the next use writes a first one */
         return -1;
     }
-    uint32_t len = p->len;
-    const char *name = ft_path_name(p);
     unsigned char rec[FT_RECORD_SIZE];
     idx = idx0;
-    for (uint32_t i = 0, done = 0; i < n; i++, idx = idx + 1 == c->slots ? 0 : idx + 1) {
-        memset(rec, 0, sizeof rec);
-        if (i == 0) {
-            struct ft_path_rec *h = (struct ft_path_rec *)rec;
-            h->type = FT_T_PATH;
-            h->path_id = j->path_id;
-            h->len = len;
-            h->dev = p->dev;
-            h->ino = p->ino;
-            done = len < FT_PATH_HEAD_BYTES ? len : FT_PATH_HEAD_BYTES;
-            memcpy(h->name, name, done);
-        } else {
-            rec[4] = FT_T_PATH_CONT;
-            uint32_t m = len - done < FT_PATH_CONT_BYTES ? len - done : FT_PATH_CONT_BYTES;
-            memcpy(rec + 8, name + done, m);
-            done += m;
-        }
+    for (uint32_t i = 0; i < n; i++, idx = idx + 1 == c->slots ? 0 : idx + 1) {
+        ft_path_piece(rec, p, j->path_id, i);
         uint32_t nested;
         int mine;
         do { /* again if a signal handler recorded in between (see ft_put) */

@@ -1480,6 +1480,15 @@ static size_t ft_count_args(va_list ap)
     return n;
 }
 
+/* argv[0] = arg0, then the n - 1 arguments and the null that end the list,
+ * taken from *ap (a pointer, so that execle can read on to its envp). */
+static void ft_gather_args(const char **argv, const char *arg0, size_t n, va_list *ap)
+{
+    argv[0] = arg0;
+    for (size_t i = 1; i <= n; i++)
+        argv[i] = va_arg(*ap, const char *);
+}
+
 FT_EXPORT int execl(const char *path, const char *arg, ...)
 {
     va_list ap;
@@ -1487,10 +1496,8 @@ FT_EXPORT int execl(const char *path, const char *arg, ...)
     size_t n = ft_count_args(ap);
     va_end(ap);
     const char *argv[n + 1];
-    argv[0] = arg;
     va_start(ap, arg);
-    for (size_t i = 1; i <= n; i++)
-        argv[i] = va_arg(ap, const char *);
+    ft_gather_args(argv, arg, n, &ap);
     va_end(ap);
     return execv(path, (char *const *)argv);
 }
@@ -1502,10 +1509,8 @@ FT_EXPORT int execlp(const char *file, const char *arg, ...)
     size_t n = ft_count_args(ap);
     va_end(ap);
     const char *argv[n + 1];
-    argv[0] = arg;
     va_start(ap, arg);
-    for (size_t i = 1; i <= n; i++)
-        argv[i] = va_arg(ap, const char *);
+    ft_gather_args(argv, arg, n, &ap);
     va_end(ap);
     return execvp(file, (char *const *)argv);
 }
@@ -1517,10 +1522,8 @@ FT_EXPORT int execle(const char *path, const char *arg, ...)
     size_t n = ft_count_args(ap);
     va_end(ap);
     const char *argv[n + 1];
-    argv[0] = arg;
     va_start(ap, arg);
-    for (size_t i = 1; i <= n; i++)
-        argv[i] = va_arg(ap, const char *);
+    ft_gather_args(argv, arg, n, &ap);
     char *const *envp = va_arg(ap, char *const *);
     va_end(ap);
     return execve(path, (char *const *)argv, envp);

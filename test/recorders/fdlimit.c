@@ -19,15 +19,6 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 
-static int rounds_on(int fd, long n) {
-    int failed = 0;
-    for (long i = 0; i < n; i++) {
-        if (pwrite(fd, "0123456789", 10, (i % 64) * 10) != 10) failed++;
-        if (fsync(fd) != 0) failed++;
-    }
-    return failed;
-}
-
 static int min_main(const char *dir, int before, long n) {
     struct rlimit old, zero;
     CHECK(getrlimit(RLIMIT_NOFILE, &old) == 0);
@@ -40,7 +31,7 @@ static int min_main(const char *dir, int before, long n) {
     if (!before) CHECK(fsync(fd) == 0);
     zero = (struct rlimit){0, old.rlim_max};
     CHECK(setrlimit(RLIMIT_NOFILE, &zero) == 0);
-    int failed = rounds_on(fd, n);
+    int failed = ft_rounds(fd, n);
     int o = open(ft_path(dir, "c"), O_CREAT | O_WRONLY, 0644);
     int oe = errno;
     int d = dup(fd);
@@ -50,7 +41,7 @@ static int min_main(const char *dir, int before, long n) {
     CHECK(setrlimit(RLIMIT_NOFILE, &old) == 0);
     int b = open(ft_path(dir, "b"), O_CREAT | O_RDWR | O_TRUNC, 0644);
     CHECK(b >= 0);
-    printf("restored b_failed=%d\n", rounds_on(b, 10));
+    printf("restored b_failed=%d\n", ft_rounds(b, 10));
     CHECK(close(b) == 0 && close(fd) == 0);
     printf("done\n");
     return 0;
@@ -80,13 +71,13 @@ static int high_main(const char *dir, long k) {
     CHECK(fds[64] >= top - 20);
     CHECK(close(fd) == 0);
     int failed = 0;
-    for (int i = 0; i < 65; i++) failed += rounds_on(fds[i], k);
+    for (int i = 0; i < 65; i++) failed += ft_rounds(fds[i], k);
     /* A file of its own moved to the highest number there is. */
     int low = open(ft_path(dir, "g"), O_CREAT | O_RDWR | O_TRUNC, 0644);
     CHECK(low >= 0);
     int g = dup3(low, top - 1, O_CLOEXEC);
     CHECK(g == top - 1 && close(low) == 0);
-    failed += rounds_on(g, k);
+    failed += ft_rounds(g, k);
     for (int i = 0; i < 65; i++) CHECK(close(fds[i]) == 0);
     CHECK(close(g) == 0);
     printf("high fds=66 rounds=%ld failed=%d base=%d dupfd=%d top=%d\ndone\n", k, failed, base, fds[64], top - 1);

@@ -63,4 +63,15 @@ static inline void ft_write_all(int fd, size_t n) {
     }
 }
 
+/* n rounds of a 10-byte pwrite and an fsync on fd; returns how many of the
+ * calls failed (the fault-matrix programs print it, recorded or not). */
+static inline int ft_rounds(int fd, long n) {
+    int failed = 0;
+    for (long i = 0; i < n; i++) {
+        if (pwrite(fd, "0123456789", 10, (i % 64) * 10) != 10) failed++;
+        if (fsync(fd) != 0) failed++;
+    }
+    return failed;
+}
+
 #endif /* FT_TEST_H */

@@ -20,15 +20,6 @@
 #include <limits.h>
 #include <sys/stat.h>
 
-static int rounds_on(int fd, long n) {
-    int failed = 0;
-    for (long i = 0; i < n; i++) {
-        if (pwrite(fd, "0123456789", 10, (i % 64) * 10) != 10) failed++;
-        if (fsync(fd) != 0) failed++;
-    }
-    return failed;
-}
-
 static void hex(const char *s, size_t n) {
     for (size_t i = 0; i < n; i++) printf("%02x", (unsigned char)s[i]);
 }
@@ -37,7 +28,7 @@ static void hex(const char *s, size_t n) {
 static void one(int dirfd, const char *rel_for_print, size_t print_len, const char *name) {
     int fd = openat(dirfd, name, O_CREAT | O_RDWR | O_TRUNC, 0644);
     int e = errno;
-    int failed = fd >= 0 ? rounds_on(fd, 3) : -1;
+    int failed = fd >= 0 ? ft_rounds(fd, 3) : -1;
     int c = fd >= 0 ? close(fd) : -1;
     printf("file name=");
     hex(rel_for_print, print_len);
@@ -101,7 +92,7 @@ static int chdir_main(const char *dir, long n) {
     CHECK(chdir(dir) == 0);
     int fd2 = open("r2", O_CREAT | O_RDWR | O_TRUNC, 0644);
     CHECK(fd2 >= 0);
-    int failed = rounds_on(fd, n) + rounds_on(fd2, n);
+    int failed = ft_rounds(fd, n) + ft_rounds(fd2, n);
     printf("chdir rounds=%ld failed=%d\ndone\n", 2 * n, failed);
     return 0;
 }
