@@ -113,51 +113,57 @@ const FILE_HEADER = {
   labelPadding: 4,
 } as const;
 
-/** Latency over time per file (top files by outliers), log scale, with the baseline band. */
-export function latencySpec(files: number): TopLevelSpec {
-  const latencyY = {
-    type: 'quantitative',
-    title: 'latency',
-    scale: { type: 'log' },
-    axis: { labelExpr: MS_LABEL, values: MS_TICKS, grid: true },
-  } as const;
+/** The log-scale latency axis of the per-file latency charts. */
+const LATENCY_Y = {
+  type: 'quantitative',
+  title: 'latency',
+  scale: { type: 'log' },
+  axis: { labelExpr: MS_LABEL, values: MS_TICKS, grid: true },
+} as const;
+
+/**
+ * One row per file, the `files` best-ranked (the same order as the other
+ * charts), each a layered chart 110 px high over a shared time axis.
+ */
+function fileRows(data: string, files: number, layer: unknown[]): TopLevelSpec {
   return {
-    data: { name: 'points' },
+    data: { name: data },
     transform: [{ filter: `datum.rank <= ${files}` }],
     facet: {
       row: { field: 'file', type: 'nominal', title: null, sort: { field: 'rank', op: 'min' }, header: FILE_HEADER },
     },
     spacing: 10,
-    spec: {
-      width: WIDTH,
-      height: 110,
-      layer: [
-        {
-          transform: [{ filter: 'isValid(datum.base) && isValid(datum.baseP99)' }],
-          mark: { type: 'area', color: COLORS.band, opacity: 0.45, interpolate: 'step-after', aria: false },
-          encoding: { x: TIME_X, y: { field: 'base', ...latencyY }, y2: { field: 'baseP99' } },
-        },
-        {
-          transform: [{ filter: 'isValid(datum.base)' }],
-          mark: { type: 'line', color: COLORS.median, strokeWidth: 1, interpolate: 'step-after', aria: false },
-          encoding: { x: TIME_X, y: { field: 'base', ...latencyY } },
-        },
-        {
-          mark: { type: 'point', filled: true, opacity: 0.8, aria: false },
-          encoding: {
-            x: TIME_X,
-            y: { field: 'msPlot', ...latencyY },
-            color: STATUS_COLOR,
-            shape: STATUS_SHAPE,
-            size: STATUS_SIZE,
-            order: { field: 'sev', type: 'quantitative' },
-            tooltip: [...POINT_TOOLTIP],
-          },
-        },
-      ],
-    },
+    spec: { width: WIDTH, height: 110, layer },
     resolve: { scale: { x: 'shared', y: 'shared' } },
   } as TopLevelSpec;
+}
+
+/** Latency over time per file (top files by outliers), log scale, with the baseline band. */
+export function latencySpec(files: number): TopLevelSpec {
+  return fileRows('points', files, [
+    {
+      transform: [{ filter: 'isValid(datum.base) && isValid(datum.baseP99)' }],
+      mark: { type: 'area', color: COLORS.band, opacity: 0.45, interpolate: 'step-after', aria: false },
+      encoding: { x: TIME_X, y: { field: 'base', ...LATENCY_Y }, y2: { field: 'baseP99' } },
+    },
+    {
+      transform: [{ filter: 'isValid(datum.base)' }],
+      mark: { type: 'line', color: COLORS.median, strokeWidth: 1, interpolate: 'step-after', aria: false },
+      encoding: { x: TIME_X, y: { field: 'base', ...LATENCY_Y } },
+    },
+    {
+      mark: { type: 'point', filled: true, opacity: 0.8, aria: false },
+      encoding: {
+        x: TIME_X,
+        y: { field: 'msPlot', ...LATENCY_Y },
+        color: STATUS_COLOR,
+        shape: STATUS_SHAPE,
+        size: STATUS_SIZE,
+        order: { field: 'sev', type: 'quantitative' },
+        tooltip: [...POINT_TOOLTIP],
+      },
+    },
+  ]);
 }
 
 /** Heat map: file × time bucket, colour = p99 latency (log scale). */
@@ -280,13 +286,7 @@ export function distributionSpec(): TopLevelSpec {
 
 /** The long-range chart: per file (top files), daily p50 and p99 over the summarized history, log scale. */
 export function historySpec(files: number): TopLevelSpec {
-  const y = {
-    field: 'ms',
-    type: 'quantitative',
-    title: 'latency',
-    scale: { type: 'log' },
-    axis: { labelExpr: MS_LABEL, values: MS_TICKS, grid: true },
-  } as const;
+  const y = { field: 'ms', ...LATENCY_Y } as const;
   const x = {
     field: 't',
     type: 'temporal',
@@ -301,35 +301,22 @@ export function historySpec(files: number): TopLevelSpec {
     scale: { domain: ['p50', 'p99'], range: [COLORS.p50, COLORS.p99] },
     legend: { orient: 'top', direction: 'horizontal' },
   } as const;
-  return {
-    data: { name: 'history' },
-    transform: [{ filter: `datum.rank <= ${files}` }],
-    facet: {
-      row: { field: 'file', type: 'nominal', title: null, sort: { field: 'rank', op: 'min' }, header: FILE_HEADER },
+  return fileRows('history', files, [
+    { mark: { type: 'line', strokeWidth: 1.5, aria: false }, encoding: { x, y, color, detail: { field: 'q', type: 'nominal' } } },
+    {
+      mark: { type: 'point', filled: true, size: 28, aria: false },
+      encoding: {
+        x, y, color,
+        tooltip: [
+          { field: 'path', type: 'nominal', title: 'file' },
+          { field: 'day', type: 'nominal', title: 'day (UTC)' },
+          { field: 'q', type: 'nominal', title: 'percentile' },
+          { field: 'ms', type: 'quantitative', title: 'latency (ms)', format: ',.4~g' },
+          { field: 'calls', type: 'quantitative', title: 'sync calls that day', format: ',d' },
+        ],
+      },
     },
-    spacing: 10,
-    spec: {
-      width: WIDTH,
-      height: 110,
-      layer: [
-        { mark: { type: 'line', strokeWidth: 1.5, aria: false }, encoding: { x, y, color, detail: { field: 'q', type: 'nominal' } } },
-        {
-          mark: { type: 'point', filled: true, size: 28, aria: false },
-          encoding: {
-            x, y, color,
-            tooltip: [
-              { field: 'path', type: 'nominal', title: 'file' },
-              { field: 'day', type: 'nominal', title: 'day (UTC)' },
-              { field: 'q', type: 'nominal', title: 'percentile' },
-              { field: 'ms', type: 'quantitative', title: 'latency (ms)', format: ',.4~g' },
-              { field: 'calls', type: 'quantitative', title: 'sync calls that day', format: ',d' },
-            ],
-          },
-        },
-      ],
-    },
-    resolve: { scale: { x: 'shared', y: 'shared' } },
-  } as TopLevelSpec;
+  ]);
 }
 
 /** Vega-Lite's warnings mean a spec is not what it says: fail instead of printing them. */

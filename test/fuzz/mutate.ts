@@ -12,6 +12,7 @@
  * from the two numbers printed with it (test/fuzz/replay.ts).
  */
 import { EVENT, HEADER, MAGIC, PATH, VERSION } from '../../src/trace/layout.js';
+import { mulberry32 } from '../rng.js';
 
 /** A seed: a real trace, and where it came from. */
 export interface Seed {
@@ -35,19 +36,12 @@ function mix(a: number, b: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-/** mulberry32: small, seeded, reproducible. */
+/** mulberry32 (test/rng.ts) with the draws the mutations need. */
 export class Rng {
-  private a: number;
-  constructor(seed: number) {
-    this.a = seed >>> 0;
-  }
   /** A float in [0, 1). */
-  next(): number {
-    this.a = (this.a + 0x6d2b79f5) >>> 0;
-    let t = this.a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  readonly next: () => number;
+  constructor(seed: number) {
+    this.next = mulberry32(seed);
   }
   /** An integer in [0, n). */
   int(n: number): number {

@@ -15,22 +15,11 @@ import { join } from 'node:path';
 import { figure } from '../figures.js';
 import { cleanup, events, invariantProblems, makeDirs, removeDirs, ROOT, start } from './harness.js';
 import { fields, n, size } from './reliability.js';
+import { mulberry32 as rng } from '../rng.js';
 
 const THREADS = 4;
 const KILLS = size(30, 300);
 const WATCHDOG_MS = 20_000;
-
-/** A small seeded generator (mulberry32), so a failing run can be replayed with FT_SEED. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
 

@@ -4,6 +4,7 @@
  * the size guard. Deterministic (seeded), so the golden outline is stable.
  */
 import type { ReportData, ReportDay, ReportFile, ReportHeatCell, ReportIncident, ReportOutlier, ReportPoint } from '../../src/report/data.js';
+import { mulberry32 as rng } from '../rng.js';
 
 /** Strings that would run script or expressions if anything interpreted them. */
 export const XSS = {
@@ -14,18 +15,6 @@ export const XSS = {
   svg: '<svg onload=alert(1)>',
   setFlag: '"><img src=x onerror="window.__xss=1">',
 } as const;
-
-/** mulberry32: small, seeded, good enough for made-up latencies. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface FileSpec {
   path: string;
