@@ -42,7 +42,7 @@ test('redis-server (a symlink to redis-check-rdb): recorded and shown as redis-s
   for (let i = 0; i < 5; i++) assert.is(spawnSync(cli, ['-s', sock, 'set', `k${i}`, 'v'], { encoding: 'utf8' }).stdout.trim(), 'OK');
   spawnSync(cli, ['-s', sock, 'shutdown']);
   await closed;
-  const info = analyzeJson<InfoJson & { traces: { name?: string }[] }>(['info', d.traces]);
+  const info = analyzeJson<{ traces: (InfoJson['traces'][number] & { name?: string })[] }>(['info', d.traces]);
   const main = info.traces.filter((t) => t.exe === '/usr/bin/redis-check-rdb');
   assert.ok(main.length >= 1, JSON.stringify(info.traces.map((t) => [t.file, t.exe])));
   for (const t of main) {
