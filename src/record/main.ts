@@ -3,6 +3,7 @@
  *
  *   fsync-record [--dir DIR] [--max-bytes N] [--quiet] -- CMD ARGS...
  *   fsync-record --lib
+ *   fsync-record --kernel [--dir DIR] (-- CMD ARGS... | --pid N)   (root; see kernel/tracer.ts)
  *
  * The command inherits stdin, stdout and stderr. Signals a terminal sends to
  * its foreground process group (Ctrl-C, Ctrl-\) reach the command directly,
@@ -15,6 +16,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { constants as osConstants } from 'node:os';
 import { FtError } from '../errors.js';
 import { defaultTraceDir, libraryPath, listTraces, preloadEnv, parseSize } from './launch.js';
+import { runKernel } from './kernel/tracer.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGALRM'];
 const FROM_TERMINAL: NodeJS.Signals[] = ['SIGINT', 'SIGQUIT'];
@@ -24,6 +26,8 @@ interface Options {
   dir?: string;
   maxBytes?: number;
   quiet?: boolean;
+  kernel?: boolean;
+  pid?: number;
 }
 
 function program(): Command {
@@ -40,6 +44,11 @@ function program(): Command {
       }
     })
     .option('-q, --quiet', 'do not say where the traces went')
+    .option('--kernel', 'record kernel-side with bpftrace (root): Go, static binaries, io_uring; the whole process tree')
+    .option('--pid <n>', 'with --kernel: attach to running process N and its children until interrupted', (v) => {
+      if (!/^[1-9]\d*$/.test(v)) throw new InvalidArgumentError(`not a process id: '${v}'`);
+      return Number(v);
+    })
     .argument('[command...]', 'the command to run, after --')
     .passThroughOptions()
     .addHelpText('after', `
@@ -58,6 +67,9 @@ async function main(argv: string[]): Promise<number> {
   const cmd = program();
   cmd.parse(argv);
   const opts = cmd.opts<Options>();
+  const dirOf = () => opts.dir ?? process.env.FSYNC_TRACE_DIR ?? defaultTraceDir();
+  if (opts.kernel) return runKernel({ dir: dirOf(), maxBytes: opts.maxBytes ?? 4 * 1024 * 1024, pid: opts.pid, command: cmd.args, quiet: !!opts.quiet });
+  if (opts.pid !== undefined) throw new FtError('fsync-record: --pid needs --kernel');
   const lib = libraryPath();
   if (opts.lib) {
     process.stdout.write(`${lib}\n`);
@@ -65,7 +77,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = cmd.args;
   if (command.length === 0) throw new FtError('fsync-record: no command given (usage: fsync-record [options] -- CMD ARGS...)');
-  const dir = opts.dir ?? process.env.FSYNC_TRACE_DIR ?? defaultTraceDir();
+  const dir = dirOf();
   const started = Date.now();
   const env = preloadEnv(process.env, lib, dir, opts.maxBytes);
   const status = await run(command, env);
