@@ -60,7 +60,8 @@ export interface SessionOptions {
 export class KernelSession {
   private readonly procs = new Map<number, Proc>();
   private readonly parents = new Map<number, number>();
-  private readonly names = new Map<number, string[]>();
+  /** Names given to opens and renames, per thread, with the call's start time. */
+  private readonly names = new Map<number, { at: bigint; name: string }[]>();
   /** Every trace file written, in the order they were started. */
   readonly files: string[] = [];
   lostEvents = 0;
@@ -71,7 +72,7 @@ export class KernelSession {
     switch (l.kind) {
       case 'N': {
         const q = this.names.get(l.tid) ?? [];
-        q.push(l.name);
+        q.push({ at: l.at, name: l.name });
         this.names.set(l.tid, q);
         return;
       }
@@ -163,11 +164,18 @@ export class KernelSession {
     p.trace = null;
   }
 
-  private nextName(tid: number): string | null {
-    const q = this.names.get(tid);
-    const name = q?.shift() ?? null;
-    if (q && q.length === 0) this.names.delete(tid);
-    return name;
+  /**
+   * The names of the call that thread `tid` began at `start` (one for an
+   * open, old and new for a rename); the names of earlier calls that failed
+   * (no O or R line) are dropped with them.
+   */
+  private takeNames(tid: number, start: bigint): string[] {
+    const q = this.names.get(tid) ?? [];
+    const mine = q.filter((n) => n.at === start).map((n) => n.name);
+    const rest = q.filter((n) => n.at > start);
+    if (rest.length > 0) this.names.set(tid, rest);
+    else this.names.delete(tid);
+    return mine;
   }
 
   /** An absolute path for `name` as process `p` gave it, relative to `dirfd`. */
@@ -200,8 +208,8 @@ export class KernelSession {
 
   private open(l: Extract<KernelLine, { kind: 'O' }>): void {
     const p = this.proc(l.pid);
-    const name = this.nextName(l.tid);
-    const path = name === null ? null : this.absolute(p, name, l.dirfd);
+    const [name] = this.takeNames(l.tid, l.start);
+    const path = name === undefined ? null : this.absolute(p, name, l.dirfd);
     p.fds.set(l.fd, { path, resolved: false });
     const t = this.traceOf(p);
     if (path !== null) {
@@ -229,16 +237,19 @@ export class KernelSession {
 
   private rename(l: Extract<KernelLine, { kind: 'R' }>): void {
     const p = this.proc(l.pid);
-    const oldName = this.nextName(l.tid);
-    const newName = this.nextName(l.tid);
-    const from = oldName === null ? null : this.absolute(p, oldName, l.olddir);
-    const to = newName === null ? null : this.absolute(p, newName, l.newdir);
+    const [oldName, newName] = this.takeNames(l.tid, l.start);
+    const from = oldName === undefined ? null : this.absolute(p, oldName, l.olddir);
+    const to = newName === undefined ? null : this.absolute(p, newName, l.newdir);
     if (from === null || to === null) return;
-    for (const f of p.fds.values()) if (f.path === from) f.path = to;
-    const s = p.files.get(from);
-    if (s) {
-      p.files.delete(from);
-      p.files.set(to, s);
+    // The file, or everything under the directory, has a new name.
+    const moved = (path: string): string | null =>
+      path === from ? to : path.startsWith(`${from}/`) ? to + path.slice(from.length) : null;
+    for (const f of p.fds.values()) if (f.path !== null) f.path = moved(f.path) ?? f.path;
+    for (const [path, s] of [...p.files]) {
+      const now = moved(path);
+      if (now === null) continue;
+      p.files.delete(path);
+      p.files.set(now, s);
     }
     const t = this.traceOf(p);
     t.event({ type: RecordType.Rename, startNs: l.start, durNs: l.at - l.start, tid: l.tid, fd: -1, pathId: t.pathId(from), writes: t.pathId(to) });
