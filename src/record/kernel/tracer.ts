@@ -60,6 +60,9 @@ export async function runKernel(opts: KernelOptions): Promise<number> {
     gate?.kill('SIGKILL');
     throw err;
   }
+  if (!opts.quiet && gate === null) {
+    process.stderr.write(`fsync-record: recording process ${opts.pid} and ${roots.length - 1} descendant${roots.length === 2 ? '' : 's'} kernel-side; Ctrl-C to stop\n`);
+  }
   const live = new Set(roots);
   tracer.onLine = (l) => {
     if (l.kind === 'F') live.add(l.child);
