@@ -117,7 +117,7 @@ test('v2 history: summary --json counts the summarized history once, keys as doc
     path: '/data/kv.wal', calls: 169_561, by_kind: { fsync: 169_561 }, errors: 0, bytes: 169_561 * 4096,
     p50_ms: 1.816187, p99_ms: 3.632374, max_ms: 1500,
   });
-  assert.equal(out.totals, { calls: 169_561, by_kind: { fsync: 169_561 }, errors: 0, processes: 1 });
+  assert.equal(out.totals, { calls: 169_561, by_kind: { fsync: 169_561 }, errors: 0, processes: 1, summarized_only: 169_201, unaccounted: 0 });
   const t = run(['summary', history]);
   assert.is(t.code, 0, t.stderr);
   assert.match(t.stdout, '\n169,561 sync calls (fsync 169,561), 0 failed, on 1 file, from 1 process on 1 host\n' +
@@ -144,6 +144,7 @@ test('summary --json: the documented shape', () => {
   for (const f of out.files) assert.equal(Object.keys(f), ['path', 'calls', 'by_kind', 'errors', 'bytes', 'p50_ms', 'p99_ms', 'max_ms']);
   assert.equal(out.totals, {
     calls: 40, by_kind: { fdatasync: 4, fsync: 33, o_dsync_write: 1, sync: 1, sync_file_range: 1 }, errors: 1, processes: 2,
+    summarized_only: 0, unaccounted: 0,
   });
   const b = out.files.find((f: { path: string }) => f.path === '/data/b.log');
   assert.equal(b, { path: '/data/b.log', calls: 3, by_kind: { fsync: 3 }, errors: 0, bytes: 24576, p50_ms: 2, p99_ms: 98.04, max_ms: 100 });
