@@ -13,6 +13,7 @@ import { alerts } from './commands/alerts.js';
 import { exportCommand } from './commands/export.js';
 import { info } from './commands/info.js';
 import { intervals } from './commands/intervals.js';
+import { lint } from './commands/lint.js';
 import { withAnalysisOptions, withLoadOptions } from './commands/options.js';
 import { outliers } from './commands/outliers.js';
 import { report } from './commands/report.js';
@@ -44,6 +45,7 @@ Examples:
   fsync-analyze outliers --window 5m --threshold 500 traces/
   fsync-analyze info --json app.1234.fstrace
   fsync-analyze alerts /dev/shm/fsync-trace-$(id -u)
+  fsync-analyze lint --json /dev/shm/fsync-trace-$(id -u)
   fsync-analyze sql --db traces.duckdb traces/ "select count(*) from events"
   fsync-analyze sql --db traces.duckdb "select path, max(latency_ms) from intervals group by path"
   fsync-analyze export --format parquet -o export/ traces/
@@ -84,6 +86,11 @@ Exit status: 0 ok, 1 bad input or usage, 2 internal error.`);
     .option('--json', 'machine-readable output')
     .option('--limit <n>', 'show at most N (0: all; default 100 in a table, all in JSON)', limit))
     .action((traces, o) => alerts(traces, o));
+
+  withLoadOptions(root.command('lint').argument(TRACES, TRACES_HELP)
+    .description('durability: writes a crash would lose (renamed before sync, directory not synced, unsynced at close, written after a failed sync)')
+    .option('--json', 'machine-readable output'))
+    .action((traces, o) => lint(traces, o));
 
   withAnalysisOptions(withLoadOptions(root.command('sql').argument('<query>', 'SQL over the tables (traces, files, paths, events, calls, summary_entries, summary_hist, recorder_cost) and queries/ (intervals, summaries, baselines, outliers, incidents, file_stats, daily, alerts, ...)').argument(TRACES, TRACES_HELP)
     .description('run a query; the analysis tables it names are built first')
