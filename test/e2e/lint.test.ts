@@ -60,7 +60,7 @@ function brief(findings: Finding[], root: string) {
 
 /** Run a command under fsync-record; it must succeed. */
 function recorded(traces: string, cmd: string, args: string[]): void {
-  runOk(process.execPath, [RECORD, '--quiet', '--dir', traces, '--', cmd, ...args]);
+  runOk(RECORD, ['--quiet', '--dir', traces, '--', cmd, ...args]);
 }
 
 const inserts = Array.from({ length: 5 }, (_, i) => `insert into t(k, v) values (${i + 1}, randomblob(100));`).join('\n');
