@@ -102,11 +102,14 @@ struct ft_header {
     uint32_t cost_period;          /* 3392 one call in this many is measured */
     uint32_t alert_sink;           /* 3396 enum ft_sink: the sink lines went to */
     /* Added without a version change (zero in earlier files). */
-    uint32_t stop_reason;          /* 3400 enum ft_stop: why recording stopped (with FT_HDR_DISABLED) */
-    uint32_t stop_errno;           /* 3404 the errno behind it, 0 when none */
-    char comm[FT_COMM_MAX];        /* 3408 the process's name (comm): the basename it was exec'd by */
-    uint64_t alerts_unsent;        /* 3424 alert lines no sink could take (live; also in alerts_suppressed) */
-    /* 3432 .. 4095: zero, reserved for later versions */
+    uint64_t dir_max_bytes;        /* 3400 the budget; 0 when off */
+    uint64_t dir_removed;          /* 3408 traces of ended processes it removed */
+    uint64_t dir_removed_bytes;    /* 3416 their allocated bytes */
+    uint32_t stop_reason;          /* 3424 enum ft_stop: why recording stopped (with FT_HDR_DISABLED) */
+    uint32_t stop_errno;           /* 3428 the errno behind it, 0 when none */
+    char comm[FT_COMM_MAX];        /* 3432 the process's name (comm): the basename it was exec'd by */
+    uint64_t alerts_unsent;        /* 3448 alert lines no sink could take (live; also in alerts_suppressed) */
+    /* 3456 .. 4095: zero, reserved for later versions */
 };
 
 /* Where alert lines go (header alert_sink). */
@@ -289,10 +292,10 @@ static inline unsigned ft_hist_bucket(uint64_t ns)
 
 _Static_assert(sizeof(struct ft_header) <= FT_HEADER_SIZE, "header fits its page");
 _Static_assert(offsetof(struct ft_header, alert_sink) == 3396, "header v2 layout");
-_Static_assert(offsetof(struct ft_header, stop_reason) == 3400, "header layout");
-_Static_assert(offsetof(struct ft_header, stop_errno) == 3404, "header layout");
-_Static_assert(offsetof(struct ft_header, comm) == 3408, "header layout");
-_Static_assert(offsetof(struct ft_header, alerts_unsent) == 3424, "header layout");
+_Static_assert(offsetof(struct ft_header, stop_reason) == 3424, "header layout");
+_Static_assert(offsetof(struct ft_header, stop_errno) == 3428, "header layout");
+_Static_assert(offsetof(struct ft_header, comm) == 3432, "header layout");
+_Static_assert(offsetof(struct ft_header, alerts_unsent) == 3448, "header layout");
 _Static_assert(sizeof(struct ft_summary) == FT_RECORD_SIZE, "summary record is 64 bytes");
 _Static_assert(sizeof(struct ft_summary_hist) == FT_RECORD_SIZE, "histogram record is 64 bytes");
 _Static_assert(sizeof(struct ft_cost) == FT_RECORD_SIZE, "cost record is 64 bytes");

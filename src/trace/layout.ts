@@ -54,10 +54,13 @@ export const HEADER = {
   alertsSuppressed: 3384,
   costPeriod: 3392,
   alertSink: 3396,
-  stopReason: 3400,
-  stopErrno: 3404,
-  comm: 3408,
-  alertsUnsent: 3424,
+  dirMaxBytes: 3400,
+  dirRemoved: 3408,
+  dirRemovedBytes: 3416,
+  stopReason: 3424,
+  stopErrno: 3428,
+  comm: 3432,
+  alertsUnsent: 3448,
 } as const;
 
 /** Where the recorder writes its alert lines (header alertSink). */
