@@ -14,6 +14,9 @@
 --   ring_calls           calls the raw rings hold (the recent detail; = calls for version 1)
 --   kept_calls           calls only the keep rings hold (format v2)
 --   alerts_written, alerts_suppressed
+--   alerts_unsent        of the suppressed, lines no sink could take (not the rate limit)
+--   alerts_fallback      traces whose configured sink was missing (lines went to the
+--                        trace directory's fsync-trace-alerts.log)
 --                        alert lines the recorders wrote, and alerts they did not write
 --                        (traces' header counters; 0 for version 1)
 --   alert_calls          calls flagged as alerted among the loaded events
@@ -55,7 +58,9 @@ processes as (
     count(distinct host) as hosts,
     count(*) as traces,
     coalesce(sum(alerts), 0)::bigint as alerts_written,
-    coalesce(sum(alerts_suppressed), 0)::bigint as alerts_suppressed
+    coalesce(sum(alerts_suppressed), 0)::bigint as alerts_suppressed,
+    coalesce(sum(alerts_unsent), 0)::bigint as alerts_unsent,
+    count_if(alert_sink = 'fallback-file')::bigint as alerts_fallback
   from traces
 ),
 
@@ -101,6 +106,8 @@ final as (
     details.kept_calls,
     processes.alerts_written,
     processes.alerts_suppressed,
+    processes.alerts_unsent,
+    processes.alerts_fallback,
     details.alert_calls,
     history.history_start,
     case when history.history_finish is not null then coalesce(least(history.history_finish, syncs.last_end), history.history_finish) end as history_end,

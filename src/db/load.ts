@@ -231,6 +231,7 @@ class TraceSink {
     const stopped = (h.flags & HDR_DISABLED) !== 0;
     if (stopped) a.appendVarchar(`${STOP_REASONS[h.stopReason] || 'recording stopped'}${h.stopErrno ? ` (${errnoName(h.stopErrno)})` : ''}`);
     else a.appendNull();
+    a.appendBigInt(BigInt.asIntN(64, h.alertsUnsent));
     a.endRow();
   }
 

@@ -110,6 +110,8 @@ async function readAlertSummary(session: Session, b: Bindings, sums: Totals): Pr
   return {
     written: sums.alertsWritten,
     suppressed: sums.alertsSuppressed,
+    unsent: sums.alertsUnsent,
+    fallback: sums.alertsFallback,
     total: await countAlerts(session, b),
     list: list.map((a) => ({
       start: a.start, path: a.path, host: a.host, pid: a.pid, exe: a.exe, kind: a.kind, latencyMs: a.latencyMs,

@@ -47,7 +47,8 @@ create or replace table traces (
   alert_factor       integer,   -- relative rule: this many times the file's running p99; 0 off
   alert_sink         varchar,   -- off, syslog, stderr, file, fallback-file (the configured sink was missing)
   name               varchar,   -- the program's name as users know it: comm (the name it was exec'd by), else exe's base name
-  stopped            varchar    -- why recording stopped (header flag 4), e.g. 'the file system is full (ENOSPC)'; null when it did not
+  stopped            varchar,   -- why recording stopped (header flag 4), e.g. 'the file system is full (ENOSPC)'; null when it did not
+  alerts_unsent      bigint     -- of alerts_suppressed, the lines no sink could take (not the rate limit)
 );
 
 -- One row per path record: a trace's path id names a file. The loader resolves

@@ -41,6 +41,9 @@ export interface Totals {
   /** Alert lines the recorders wrote and did not write (header counters), and alerted calls loaded. */
   alertsWritten: number;
   alertsSuppressed: number;
+  /** Of the suppressed, lines no sink could take; traces whose lines went to the fallback file. */
+  alertsUnsent: number;
+  alertsFallback: number;
   alertCalls: number;
   /** The summarized history, ISO 8601; null without summaries. */
   historyStart: string | null;
@@ -127,6 +130,8 @@ export async function totals(session: Session, bindings: Bindings): Promise<Tota
     keptCalls: num(r!.kept_calls),
     alertsWritten: num(r!.alerts_written),
     alertsSuppressed: num(r!.alerts_suppressed),
+    alertsUnsent: num(r!.alerts_unsent),
+    alertsFallback: num(r!.alerts_fallback),
     alertCalls: num(r!.alert_calls),
     historyStart: isoFromNs(r!.hs_ns),
     historyEnd: isoFromNs(r!.he_ns),

@@ -72,6 +72,9 @@ export interface ReportAlerts {
   /** Alert lines the recorders wrote, and alerts they did not write (their header counters). */
   written: number;
   suppressed: number;
+  /** Of the suppressed, lines no sink could take (not the rate limit); traces that wrote to the fallback file. */
+  unsent?: number;
+  fallback?: number;
   /** Alerted calls the traces hold (the keep ring holds every one it had room for). */
   total: number;
   /** The alerted calls, in time order (capped). */

@@ -212,8 +212,19 @@ export function alertsTable(data: ReportData, limits: Limits): string {
   ];
   const note =
     `<p class="note">The recorder wrote ${count(alerts.written)} alert line${alerts.written === 1 ? '' : 's'} and suppressed ` +
-    `${count(alerts.suppressed)} (rate limit, or a sink that would have blocked). The traces hold ${count(alerts.total)} alerted ` +
+    `${count(alerts.suppressed)} (${sinkNote(alerts)}). The traces hold ${count(alerts.total)} alerted ` +
     `call${alerts.total === 1 ? '' : 's'}; the keep ring holds them after the raw ring has rotated.</p>`;
   return note + table('alerts-table', columns, rows, 'No alerted call is left in the traces.') +
     shownOf(rows.length, alerts.total, 'alerted calls', 'the first');
+}
+
+/** Why alert lines were not written: the rate limit, a blocked sink, or no sink at all; and a fallback file. */
+function sinkNote(alerts: { suppressed: number; unsent?: number; fallback?: number }): string {
+  const unsent = alerts.unsent ?? 0;
+  const fallback = alerts.fallback ?? 0;
+  const parts = [unsent > 0 ? `${count(alerts.suppressed - unsent)} by the rate limit or a sink that would have blocked, ${count(unsent)} because no sink could take them` : 'rate limit, or a sink that would have blocked'];
+  if (fallback > 0) {
+    parts.push(`in ${count(fallback)} trace${fallback === 1 ? '' : 's'} the configured sink was missing and the lines went to fsync-trace-alerts.log in the trace directory`);
+  }
+  return parts.join('; ');
 }

@@ -188,7 +188,7 @@ test('reportData: the long history, the alerts and the overhead, and the charts 
     ],
   });
   assert.equal(data.alerts, {
-    written: 2, suppressed: 1, total: 3,
+    written: 2, suppressed: 1, unsent: 0, fallback: 0, total: 3,
     list: [
       { start: '2026-01-01T12:00:30.000000Z', path: '/data/kv.wal', host: 'h2', pid: 300, exe: '/usr/bin/kv', kind: 'fsync', latencyMs: 50, error: null, suppressed: false, source: 'keep' },
       { start: '2026-01-01T18:00:10.000000Z', path: '/data/kv.wal', host: 'h2', pid: 300, exe: '/usr/bin/kv', kind: 'fsync', latencyMs: 3, error: 'EIO', suppressed: true, source: 'keep' },

@@ -55,6 +55,8 @@ test('totals: every sync call of every kind; opens and closes are not calls', as
     keptCalls: 0,
     alertsWritten: 0,
     alertsSuppressed: 0,
+    alertsUnsent: 0,
+    alertsFallback: 0,
     alertCalls: 0,
     historyStart: null,
     historyEnd: null,

@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTrace } from '../../src/trace/decode.js';
-import { analyzeJson, type InfoJson } from '../../scripts/workloads/common.js';
+import { analyze, analyzeJson, type InfoJson } from '../../scripts/workloads/common.js';
 import { bin, cleanup, LIB, makeDirs, onlyTrace, run } from './harness.js';
 
 test.after(cleanup);
@@ -53,6 +53,11 @@ test('no /dev/log: alert lines go to fsync-trace-alerts.log in the trace directo
   assert.is(lines.length, 1);
   assert.match(lines[0]!, /^slow\[\d+\]: fsync-trace: slow fdatasync on .*\/f0: 3\d\d\.\d{3} ms/);
   assert.equal([t.header.alerts, t.header.alertsSuppressed, t.header.alertSink], [1n, 0n, SINK_FALLBACK_FILE]);
+  // The report tells "no sink" from "rate limit".
+  const html = join(d.root, 'report.html');
+  const rep = analyze(['report', d.traces, '-o', html]);
+  assert.is(rep.status, 0, rep.stderr);
+  assert.ok(readFileSync(html, 'utf8').includes('in 1 trace the configured sink was missing and the lines went to fsync-trace-alerts.log in the trace directory'));
 });
 
 test('a trace that stopped when its file system filled up: the header and info say why', () => {
