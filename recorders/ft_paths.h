@@ -1,0 +1,45 @@
+/*
+ * ft_paths.h — path names in process memory (ft_paths.c).
+ */
+#ifndef FT_PATHS_H
+#define FT_PATHS_H
+
+#include "ft_base.h"
+
+struct ft_path {
+    uint64_t dev, ino;
+    uint32_t off, len;   /* the name, in the names arena */
+    uint32_t hash;
+    /* Whether this path is in the names region of the current trace file:
+     * (file tag << 2) | FT_NAMES_* (ft_names.c); another file's tag reads
+     * as "not written". */
+    uint32_t names;
+    /* What the ring holds of this path, as (file tag << 48 | seq), see
+     * ft_copies.c: the newest copy written to the trace (FT_PW_BUSY while a
+     * writer makes a newer one), and the newest use by an event. */
+    uint64_t copy;
+    uint64_t last;
+};
+
+uint32_t ft_path_intern(const char *name, uint32_t len, uint64_t dev, uint64_t ino);
+struct ft_path *ft_path_get(uint32_t id);
+const char *ft_path_name(const struct ft_path *p);
+/* Record i of a copy of path p under id (FORMAT.md, "Path records"): the
+ * head for i = 0, then continuations; the commit word's seq is left 0. */
+void ft_path_piece(unsigned char rec[FT_RECORD_SIZE], const struct ft_path *p, uint32_t id, uint32_t i);
+
+/* Slots a path record of a name of len bytes takes. */
+static inline uint32_t ft_path_slots(uint32_t len)
+{
+    return 1 + (len > FT_PATH_HEAD_BYTES
+                    ? (len - FT_PATH_HEAD_BYTES + FT_PATH_CONT_BYTES - 1) / FT_PATH_CONT_BYTES
+                    : 0);
+}
+
+/* Asking the kernel: the absolute name of what fd refers to, or of a path
+ * relative to dirfd (see ft_paths.c). */
+int ft_fd_name(int fd, char *buf, size_t size);
+int ft_abs_name(int dirfd, const char *path, char *buf, size_t size, int follow_last,
+                uint64_t *dev, uint64_t *ino, uint32_t *mode);
+
+#endif /* FT_PATHS_H */
