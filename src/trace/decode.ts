@@ -71,6 +71,10 @@ export interface TraceHeader {
   alertsSuppressed: bigint;
   costPeriod: number;
   alertSink: number;
+  /** The directory budget the file was made under (0: off), and what this process removed to keep it. */
+  dirMaxBytes: bigint;
+  dirRemoved: bigint;
+  dirRemovedBytes: bigint;
 }
 
 /** A region of the file: where it starts and how many 64-byte slots it has. */
@@ -303,6 +307,9 @@ function decodeHeader(buf: Uint8Array, file: string): TraceHeader {
     alertsSuppressed: u64(HEADER.alertsSuppressed),
     costPeriod: u32(HEADER.costPeriod),
     alertSink: u32(HEADER.alertSink),
+    dirMaxBytes: u64(HEADER.dirMaxBytes),
+    dirRemoved: u64(HEADER.dirRemoved),
+    dirRemovedBytes: u64(HEADER.dirRemovedBytes),
   };
 }
 

@@ -54,6 +54,9 @@ export const HEADER = {
   alertsSuppressed: 3384,
   costPeriod: 3392,
   alertSink: 3396,
+  dirMaxBytes: 3400,
+  dirRemoved: 3408,
+  dirRemovedBytes: 3416,
 } as const;
 
 /** Where the recorder writes its alert lines (header alertSink). */
