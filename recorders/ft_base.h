@@ -67,6 +67,7 @@ struct ft_config {
     uint32_t write_sample;   /* time 1 write in N (FSYNC_TRACE_WRITE_SAMPLE) */
     uint32_t start_pid;      /* pid of the image that read the config: a fork child differs */
     uint64_t max_bytes;      /* FSYNC_TRACE_MAX_BYTES */
+    uint64_t dir_max_bytes;  /* FSYNC_TRACE_DIR_MAX_BYTES; 0: no budget */
     uint32_t summary_s;      /* FSYNC_TRACE_SUMMARY_SECONDS; 0: no summaries, no keep ring */
     uint32_t alert_ms;       /* FSYNC_TRACE_ALERT_MS; 0: no absolute rule */
     uint32_t alert_factor;   /* FSYNC_TRACE_ALERT_FACTOR; 0: no relative rule */

@@ -132,6 +132,7 @@ FT_TLS struct ft_thread ft_thr;
 #define FT_MAX_BYTES_DEFAULT (64ull << 20)
 #define FT_MAX_BYTES_MIN (FT_HEADER_SIZE + 256ull * FT_RECORD_SIZE) /* 5 pages */
 #define FT_MAX_BYTES_MAX (8ull << 30)
+#define FT_DIR_MAX_BYTES_DEFAULT (256ull << 20)
 
 /* Idempotent and race-tolerant: two threads that get here first compute the
  * same values. getenv only reads environ; getauxval reads a static table. */
@@ -156,6 +157,11 @@ int ft_config_load(void)
         mb = FT_MAX_BYTES_DEFAULT;
     ft_cfg.max_bytes = mb < FT_MAX_BYTES_MIN ? FT_MAX_BYTES_MIN
                        : mb > FT_MAX_BYTES_MAX ? FT_MAX_BYTES_MAX : mb;
+
+    /* The directory's budget (README, "How much it keeps"): allocated bytes
+     * of all traces in it; 0 switches it off. */
+    uint64_t db = ft_parse_u64(getenv("FSYNC_TRACE_DIR_MAX_BYTES"), &ok);
+    ft_cfg.dir_max_bytes = !ok ? FT_DIR_MAX_BYTES_DEFAULT : db;
 
     /* Always on (README, "Recording"): summaries, keep ring, alerts, cost. */
     n = ft_parse_u64(getenv("FSYNC_TRACE_SUMMARY_SECONDS"), &ok);

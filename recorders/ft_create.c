@@ -248,6 +248,8 @@ static int ft_ring_create(struct ft_ctx *c)
 
     if (!ft_check_dir(ft_cfg.dir))
         return 0;
+    uint64_t removed = 0, removed_bytes = 0;
+    ft_budget_keep(FT_BUDGET_FIRST, &removed, &removed_bytes);
     char exe[FT_EXE_MAX];
     ssize_t n = ft_sys_readlink("/proc/self/exe", exe, sizeof exe - 1);
     exe[n > 0 ? n : 0] = '\0';
@@ -289,16 +291,19 @@ static int ft_ring_create(struct ft_ctx *c)
         goto fail;
     c->ring = (unsigned char *)map + FT_HEADER_SIZE;
     c->map_len = size;
-    if (!ft_chunk_reserve(c, 0, fd) || !ft_chunk_reserve(c, 1, fd))
+    if (!ft_chunk_reserve(c, 0, fd))
         goto fail;
-    /* The other regions are allocated at their first use (ft_slots_ready):
-     * a file that cannot get its ring's first chunks is not made, but one
-     * that gets them records, whatever space is left for the rest. */
+    /* The rest is allocated as writers reach it (ft_chunks_ahead,
+     * ft_slots_ready): a file that cannot get its ring's first chunk is not
+     * made, but one that gets it records, whatever space is left for the rest. */
     c->rg.hdr = map;
     c->rg.slots = c->ring;
     c->rg.ring_slots = c->slots;
 
     ft_fill_header(map, c, rt, mono, pid, forked, exe);
+    ((struct ft_header *)map)->dir_max_bytes = ft_cfg.dir_max_bytes;
+    ((struct ft_header *)map)->dir_removed = removed;
+    ((struct ft_header *)map)->dir_removed_bytes = removed_bytes;
     if (!named && !(named = ft_trace_link(c, fd, exe, pid, rt)))
         goto fail;
     ft_sys_close(fd);
@@ -317,6 +322,8 @@ static int ft_ring_create(struct ft_ctx *c)
     return 1;
 
 fail:
+    c->chunk_bits[0] = 0;
+    c->chunks_made = 0;
     if (map != MAP_FAILED)
         syscall(SYS_munmap, map, size);
     if (named)
@@ -381,8 +388,6 @@ __attribute__((noinline)) struct ft_ctx *ft_ring_slow(void)
                 ft_count_drops(c, 1);
             if (!ok)
                 return NULL;
-            ft_chunk_populate(c, 0);
-            ft_chunk_populate(c, 1);
             return c;
         }
         __atomic_signal_fence(__ATOMIC_SEQ_CST);

@@ -98,7 +98,12 @@ struct ft_header {
     uint64_t alerts_suppressed;    /* 3384 alerts not written (live) */
     uint32_t cost_period;          /* 3392 one call in this many is measured */
     uint32_t alert_sink;           /* 3396 enum ft_sink */
-    /* 3400 .. 4095: zero, reserved for later versions */
+    /* The directory budget (FSYNC_TRACE_DIR_MAX_BYTES): what this process
+     * removed from the trace directory to stay under it (live). */
+    uint64_t dir_max_bytes;        /* 3400 the budget; 0 when off */
+    uint64_t dir_removed;          /* 3408 traces of ended processes it removed */
+    uint64_t dir_removed_bytes;    /* 3416 their allocated bytes */
+    /* 3424 .. 4095: zero, reserved for later versions */
 };
 
 /* Where alert lines go (header alert_sink). */
@@ -271,6 +276,7 @@ static inline unsigned ft_hist_bucket(uint64_t ns)
 
 _Static_assert(sizeof(struct ft_header) <= FT_HEADER_SIZE, "header fits its page");
 _Static_assert(offsetof(struct ft_header, alert_sink) == 3396, "header v2 layout");
+_Static_assert(offsetof(struct ft_header, dir_removed_bytes) == 3416, "header budget fields");
 _Static_assert(sizeof(struct ft_summary) == FT_RECORD_SIZE, "summary record is 64 bytes");
 _Static_assert(sizeof(struct ft_summary_hist) == FT_RECORD_SIZE, "histogram record is 64 bytes");
 _Static_assert(sizeof(struct ft_cost) == FT_RECORD_SIZE, "cost record is 64 bytes");

@@ -140,6 +140,75 @@ static __attribute__((noinline)) void ft_put_fresh(struct ft_ctx *c, struct ft_j
     ft_count_drops(c, 1);
 }
 
+/* ---- before the file exists ------------------------------------------------ */
+
+/* The file is made at the first durability call: a process that only opens,
+ * closes and renames files leaves nothing behind. Until then the newest
+ * FT_PRE_EVENTS such records wait in process memory (the ctx page, wiped in
+ * a fork child), each with the ring's commit protocol, and go into the ring,
+ * oldest first, right before the record that made the file. Returns 1 if ev
+ * was held (or had to be let go: no memory for the ctx). */
+static int ft_pre_hold(struct ft_event *ev, uint32_t tid)
+{
+    if (ev->type == FT_T_SYNC)
+        return 0;
+    struct ft_ctx *c = ft_ctx();
+    if (!c)
+        return 1;
+    if (FT_LOAD_ACQ(&c->state) != FT_RING_UNINIT)
+        return 0;
+    ev->tid = tid;
+    uint64_t n = FT_ADD(&c->pre_next, 1);
+    unsigned char *slot = (unsigned char *)&c->pre[n % FT_PRE_EVENTS];
+    ft_commit(slot, n, ev);
+    return 1;
+}
+
+/* This thread's tid for a held record, cached in ft_thr.tid (valid while
+ * ft_thr.gen is the ctx's, 0 before the first file). */
+static uint32_t ft_pre_tid(void)
+{
+    struct ft_ctx *c = FT_LOAD_ACQ(&ft_ctx_ptr);
+    uint32_t gen = c ? FT_LOAD(&c->gen) : 0;
+    if (ft_thr.gen != gen || !ft_thr.tid) {
+        ft_thr.gen = gen;
+        ft_thr.blk_next = ft_thr.blk_end = 0;
+        ft_thr.tid = (uint32_t)syscall(SYS_gettid);
+    }
+    return ft_thr.tid;
+}
+
+static void ft_put_one(struct ft_ctx *c, struct ft_event *ev, int own_tid);
+
+/* Move the held records into the ring, oldest first; each slot is emptied
+ * as it is taken, so a record held by a thread that raced with the file's
+ * creation goes in at the next record instead, once. */
+static __attribute__((noinline, cold)) void ft_pre_flush(struct ft_ctx *c)
+{
+    FT_STORE(&c->pre_next, 0);
+    for (;;) {
+        int best = -1;
+        uint32_t best_seq = 0;
+        for (unsigned i = 0; i < FT_PRE_EVENTS; i++) {
+            uint64_t w = FT_LOAD_ACQ((uint64_t *)&c->pre[i]);
+            if ((uint8_t)(w >> 32) != FT_T_EMPTY && (best < 0 || (int32_t)((uint32_t)w - best_seq) < 0)) {
+                best = (int)i;
+                best_seq = (uint32_t)w;
+            }
+        }
+        if (best < 0)
+            return;
+        struct ft_event ev = c->pre[best];
+        uint64_t w = FT_LOAD((uint64_t *)&c->pre[best]);
+        if ((uint8_t)(w >> 32) == FT_T_EMPTY || !FT_CAS((uint64_t *)&c->pre[best], &w, 0))
+            continue;
+        memcpy(&ev, &w, 8);
+        ft_put_one(c, &ev, 0);
+    }
+}
+
+/* ---- appending -------------------------------------------------------------- */
+
 /* A signal handler that interrupted this thread inside ft_emit: the thread's
  * block may be half updated, so the handler's record takes one slot
  * straight from the shared counter. Its tid is the thread's, unless the
@@ -148,6 +217,8 @@ static __attribute__((noinline)) void ft_emit_nested(struct ft_event *ev)
 {
     FT_STORE(&ft_thr.nested, FT_LOAD(&ft_thr.nested) + 1); /* see ft_put */
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    if (!ft_regions() && ft_pre_hold(ev, (uint32_t)syscall(SYS_gettid)))
+        return;
     struct ft_ctx *c = ft_ring();
     if (!c)
         return;
@@ -161,6 +232,27 @@ static __attribute__((noinline)) void ft_emit_nested(struct ft_event *ev)
         ft_put_fresh(c, &js, ev);
 }
 
+/* Claim a slot for ev from the thread's block and write it; own_tid: the
+ * record is this thread's (not a held one, which carries its own). */
+static void ft_put_one(struct ft_ctx *c, struct ft_event *ev, int own_tid)
+{
+    struct ft_jobs js;
+    js.n = 0;
+    /* One read of the shared head per record: it is the line every
+     * thread's block claim writes. */
+    uint64_t seq;
+    int64_t idx = ft_claim_one(c, FT_LOAD(&c->hdr->next_seq), &seq, &js);
+    if (own_tid)
+        ev->tid = ft_thr.tid;
+    if (FT_UNLIKELY(!ft_put(c, &js, ev, idx, seq)))
+        ft_put_fresh(c, &js, ev);
+    /* Each record lands on a cold cache line; fetch the thread's next
+     * one now, so that its miss is not paid at the next record (or at
+     * the next locked instruction, which waits for the store). */
+    if (idx >= 0 && ft_thr.blk_next != ft_thr.blk_end && ft_chunk_ready(c, ft_thr.blk_idx))
+        __builtin_prefetch(ft_slot(c, ft_thr.blk_idx), 1, 3);
+}
+
 void ft_emit(struct ft_event *ev)
 {
     if (FT_UNLIKELY(ft_thr.guard)) {
@@ -168,22 +260,18 @@ void ft_emit(struct ft_event *ev)
         return;
     }
     ft_guard_on();
-    struct ft_ctx *c = ft_ring();
+    struct ft_ctx *c = FT_LOAD_ACQ(&ft_ctx_ptr);
+    if (FT_UNLIKELY(!c || FT_LOAD_ACQ(&c->state) != FT_RING_READY)) {
+        if (ev->type != FT_T_SYNC && ft_pre_hold(ev, ft_pre_tid())) {
+            ft_guard_off();
+            return;
+        }
+        c = ft_ring_slow();
+    }
     if (c) {
-        struct ft_jobs js;
-        js.n = 0;
-        /* One read of the shared head per record: it is the line every
-         * thread's block claim writes. */
-        uint64_t seq;
-        int64_t idx = ft_claim_one(c, FT_LOAD(&c->hdr->next_seq), &seq, &js);
-        ev->tid = ft_thr.tid;
-        if (FT_UNLIKELY(!ft_put(c, &js, ev, idx, seq)))
-            ft_put_fresh(c, &js, ev);
-        /* Each record lands on a cold cache line; fetch the thread's next
-         * one now, so that its miss is not paid at the next record (or at
-         * the next locked instruction, which waits for the store). */
-        if (idx >= 0 && ft_thr.blk_next != ft_thr.blk_end && ft_chunk_ready(c, ft_thr.blk_idx))
-            __builtin_prefetch(ft_slot(c, ft_thr.blk_idx), 1, 3);
+        if (FT_UNLIKELY(FT_LOAD(&c->pre_next) != 0))
+            ft_pre_flush(c);
+        ft_put_one(c, ev, 1);
     }
     ft_guard_off();
 }

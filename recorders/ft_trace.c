@@ -95,38 +95,38 @@ static void ft_ring_die(struct ft_ctx *c)
 }
 
 
-/* ---- allocating the ring ahead of the writers ----------------------------- */
+/* ---- allocating the file ahead of the writers ------------------------------ */
 
-/* A chunk could not be reserved. Out of descriptors (the program holds them
+/* A chunk could not be made. Out of descriptors (the program holds them
  * all, or its RLIMIT_NOFILE is at 0 for a while) or memory is a passing
  * state: the records that need the chunk are dropped and counted, and the
  * next writer to reach it tries again. Anything else (tmpfs full, the file
- * removed or replaced) stops the recording. */
+ * truncated, removed or replaced) stops the recording. */
 void ft_reserve_failed(struct ft_ctx *c)
 {
-    if (errno != EMFILE && errno != ENFILE && errno != ENOMEM && errno != EINTR)
+    if (errno != EMFILE && errno != ENFILE && errno != ENOMEM && errno != EINTR && errno != EAGAIN)
         ft_ring_die(c);
 }
 
 static const char ft_zero_page[4096];
 
-/* Make chunk k of the ring real before anyone writes into it. A store into a
- * hole of a tmpfs file when tmpfs is full raises SIGBUS (shmem_fault returns
- * VM_FAULT_SIGBUS on -ENOSPC), which would kill the program we record. So
- * chunks are fallocate(2)d — the one place ENOSPC can be seen as an error —
- * and writers check the chunk's bit before every store.
- * fd < 0: reopen the file (we keep no descriptor open in the program: it may
- * close everything, dup2 over it, or count on the lowest free number). */
-int ft_chunk_reserve(struct ft_ctx *c, uint32_t k, int fd)
+/* Where chunk k is: its byte offset in the file and its length. */
+static size_t ft_chunk_span(struct ft_ctx *c, uint32_t k, off_t *off)
 {
-    uint64_t bit = 1ull << (k & 63);
-    if (k >= c->nchunks || (FT_LOAD_ACQ(&c->chunk_bits[k >> 6]) & bit))
-        return 1;
     uint64_t first = (uint64_t)k * FT_CHUNK_SLOTS;
     uint64_t count = c->total - first < FT_CHUNK_SLOTS ? c->total - first : FT_CHUNK_SLOTS;
-    off_t off = FT_HEADER_SIZE + (off_t)first * FT_RECORD_SIZE;
-    size_t len = (size_t)count * FT_RECORD_SIZE;
+    *off = FT_HEADER_SIZE + (off_t)first * FT_RECORD_SIZE;
+    return (size_t)count * FT_RECORD_SIZE;
+}
 
+/* The old way, for kernels before 5.14: fallocate(2) through the file,
+ * reopened by name (we keep no descriptor open in the program: it may close
+ * everything, dup2 over it, or count on the lowest free number), then touch
+ * the pages so the first record of each does not fault. */
+static int ft_chunk_fallocate(struct ft_ctx *c, uint32_t k, int fd)
+{
+    off_t off;
+    size_t len = ft_chunk_span(c, k, &off);
     int own = fd < 0;
     if (own) {
         uint64_t dev, ino;
@@ -150,28 +150,46 @@ int ft_chunk_reserve(struct ft_ctx *c, uint32_t k, int fd)
     }
     if (own)
         ft_sys_close(fd);
-    if (ok)
-        __atomic_fetch_or(&c->chunk_bits[k >> 6], bit, __ATOMIC_RELEASE);
+    unsigned char *p = c->ring + (off - FT_HEADER_SIZE);
+    for (size_t i = 0; ok && i < len; i += 4096)
+        __atomic_fetch_or(p + i, 0, __ATOMIC_RELAXED);
     return ok;
 }
 
-/* Pre-fault an allocated chunk, so the first record of each page does not
- * take a page fault on the program's time. Only an optimisation (the pages
- * exist already), so it runs outside the window in which others drop:
- * MADV_POPULATE_WRITE (Linux 5.14), else touch each page. */
-void ft_chunk_populate(struct ft_ctx *c, uint32_t k)
+/* Make chunk k real, and its pages mapped, before anyone writes into it. A
+ * store into a hole of a tmpfs file when tmpfs is full raises SIGBUS
+ * (shmem_fault returns VM_FAULT_SIGBUS on -ENOSPC), which would kill the
+ * program we record; writers check the chunk's bit before every store.
+ * MADV_POPULATE_WRITE (Linux 5.14) allocates and maps the chunk's two pages
+ * in one call through the mapping, and reports what would have been a
+ * SIGBUS as EFAULT instead (madvise(2)): tmpfs full, or the file truncated,
+ * for good. Where it is missing, fallocate through the file (fd >= 0: the
+ * creator's descriptor). */
+int ft_chunk_reserve(struct ft_ctx *c, uint32_t k, int fd)
 {
-    if (k >= c->nchunks)
-        return;
-    uint64_t first = (uint64_t)k * FT_CHUNK_SLOTS;
-    uint64_t count = c->total - first < FT_CHUNK_SLOTS ? c->total - first : FT_CHUNK_SLOTS;
-    unsigned char *p = c->ring + first * FT_RECORD_SIZE;
-    size_t len = (size_t)count * FT_RECORD_SIZE;
-    uintptr_t start = (uintptr_t)p & ~(uintptr_t)4095;
-    if (syscall(SYS_madvise, start, (uintptr_t)p + len - start, MADV_POPULATE_WRITE) != 0) {
-        for (size_t i = 0; i < len; i += 4096)
-            __atomic_fetch_or(p + i, 0, __ATOMIC_RELAXED);
+    uint64_t bit = 1ull << (k & 63);
+    if (k >= c->nchunks || (FT_LOAD_ACQ(&c->chunk_bits[k >> 6]) & bit))
+        return 1;
+    int ok = 0;
+    if (!FT_LOAD(&c->no_populate)) {
+        off_t off;
+        size_t len = ft_chunk_span(c, k, &off);
+        ok = syscall(SYS_madvise, c->ring + (off - FT_HEADER_SIZE), len, MADV_POPULATE_WRITE) == 0;
+        if (!ok && errno == EINVAL)
+            FT_STORE(&c->no_populate, 1);
+        else if (!ok && errno == EFAULT)
+            errno = ENOSPC;
     }
+    if (!ok && FT_LOAD(&c->no_populate))
+        ok = ft_chunk_fallocate(c, k, fd);
+    if (ok) {
+        uint64_t was = __atomic_fetch_or(&c->chunk_bits[k >> 6], bit, __ATOMIC_RELEASE);
+        struct ft_header *h = FT_LOAD_ACQ(&c->hdr);
+        if (!(was & bit) && (FT_ADD(&c->chunks_made, 1) + 1) % FT_BUDGET_STEP_CHUNKS == 0 && h)
+            ft_budget_keep((uint64_t)FT_BUDGET_STEP_CHUNKS * FT_CHUNK_SLOTS * FT_RECORD_SIZE,
+                           &h->dir_removed, &h->dir_removed_bytes);
+    }
+    return ok;
 }
 
 /* Allocation stays ahead of the writers: whoever claims sequence numbers
@@ -188,10 +206,8 @@ void ft_chunks_ahead(struct ft_ctx *c, uint64_t s, uint64_t n)
             ft_reserve_failed(c);
             return;
         }
-        ft_chunk_populate(c, (uint32_t)q + 1);
     }
 }
-
 
 /* May slot idx be written? Its chunk is made if nobody has yet: fallocate
  * is idempotent, so writers racing here all succeed and one bit is set.
@@ -254,8 +270,10 @@ void ft_after_fork_child(void)
         syscall(SYS_munmap, ft_map_addr, ft_map_len);
         ft_map_addr = NULL;
     }
+    /* Zero pages again (already zero if MADV_WIPEONFORK took): DONTNEED,
+     * not memset, which would make the whole of it resident in every child. */
     if (c && FT_LOAD(&c->state) != FT_RING_REFUSED)
-        memset(c, 0, sizeof *c); /* already zero if MADV_WIPEONFORK took */
+        syscall(SYS_madvise, c, FT_CTX_BYTES, MADV_DONTNEED);
     ft_thr.gen = 0;
     ft_thr.blk_next = ft_thr.blk_end = 0;
     ft_thr.tid = 0;
@@ -288,7 +306,6 @@ static int ft_chunk_make(struct ft_ctx *c, uint32_t k)
         ft_reserve_failed(c); /* for good, or only this record (EMFILE) */
         return 0;
     }
-    ft_chunk_populate(c, k);
     return 1;
 }
 

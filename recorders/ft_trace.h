@@ -38,8 +38,11 @@ enum ft_ring_state {
     FT_RING_REFUSED = 4,  /* no file could be made: nothing to count into */
 };
 
-#define FT_CHUNK_SLOTS 4096u     /* 256 KiB of ring allocated at a time */
-#define FT_CHUNK_BITS_MAX 32768u /* 8 GiB of ring */
+/* Space is made 8 KiB (two pages) at a time: a process that makes one sync
+ * pays for a few chunks, and no step costs a writer more than a few us. */
+#define FT_CHUNK_SLOTS 128u
+#define FT_CHUNK_BITS_MAX (1u << 20) /* 8 GiB of file */
+#define FT_PRE_EVENTS 64u        /* events kept before the file exists */
 #define FT_BLOCK_MAX 32u
 
 /* This lives in a page marked MADV_WIPEONFORK: a child made by any kind of
@@ -62,6 +65,13 @@ struct ft_ctx {
     uint64_t map_len;
     uint64_t ino, dev;       /* of the trace file, checked when reopening it */
     uint64_t pending_drops;  /* dropped before the header existed */
+    uint32_t no_populate;    /* MADV_POPULATE_WRITE unsupported: fallocate */
+    uint32_t chunks_made;    /* chunks made so far, for the budget's rescans */
+    uint64_t budget_ns;      /* when the directory was last looked at (budget) */
+    /* Opens, closes and renames before the first durability call: the newest
+     * FT_PRE_EVENTS wait here, and go into the ring when the file is made. */
+    uint64_t pre_next;
+    struct ft_event pre[FT_PRE_EVENTS];
     char path[FT_DIR_MAX + 160];
     uint64_t chunk_bits[FT_CHUNK_BITS_MAX / 64]; /* chunks allocated and populated */
 };
@@ -75,13 +85,23 @@ extern void *ft_map_addr;    /* the mapping we made, and the pid that made it */
 extern uint64_t ft_map_len;
 extern uint32_t ft_map_pid;
 
+/* ---- the directory's budget (ft_budget.c) --------------------------------- */
+
+#define FT_BUDGET_FIRST (64u << 10)   /* room made for a new trace: what one sync takes */
+#define FT_BUDGET_STEP_CHUNKS 1024u   /* then again each 8 MiB a trace grows */
+
+/* Remove ended processes' traces, oldest first, until the directory's
+ * traces and `need` more bytes fit ft_cfg.dir_max_bytes; count them. */
+void ft_budget_keep(uint64_t need, uint64_t *removed, uint64_t *removed_bytes);
+
+/* ---- the file's state (ft_trace.c) --------------------------------------- */
+
 struct ft_ctx *ft_ctx(void);
 uint32_t ft_ctx_pid(struct ft_ctx *c);
 int ft_vfork_child(void);               /* are we a vfork child sharing our parent's memory? */
 void ft_count_drops(struct ft_ctx *c, uint64_t n);
 void ft_reserve_failed(struct ft_ctx *c);
 int ft_chunk_reserve(struct ft_ctx *c, uint32_t k, int fd);
-void ft_chunk_populate(struct ft_ctx *c, uint32_t k);
 void ft_chunks_ahead(struct ft_ctx *c, uint64_t s, uint64_t n);
 
 static inline int ft_chunk_ready(struct ft_ctx *c, uint32_t idx)

@@ -66,6 +66,9 @@ int main(void) {
     FIELD(ft_header, alerts_suppressed);
     FIELD(ft_header, cost_period);
     FIELD(ft_header, alert_sink);
+    FIELD(ft_header, dir_max_bytes);
+    FIELD(ft_header, dir_removed);
+    FIELD(ft_header, dir_removed_bytes);
     printf("\n  },\n  \"event\": {");
     first = 1;
     FIELD(ft_event, seq);
