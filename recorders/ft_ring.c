@@ -150,12 +150,14 @@ static __attribute__((noinline)) void ft_put_fresh(struct ft_ctx *c, struct ft_j
  * was held (or had to be let go: no memory for the ctx). */
 static int ft_pre_hold(struct ft_event *ev, uint32_t tid)
 {
-    if (ev->type == FT_T_SYNC)
-        return 0;
     struct ft_ctx *c = ft_ctx();
     if (!c)
-        return 1;
-    if (FT_LOAD_ACQ(&c->state) != FT_RING_UNINIT)
+        return ev->type != FT_T_SYNC;
+    /* A signal handler that interrupted this thread while it makes the file
+     * cannot wait for it: its record, whatever it is, waits here, and the
+     * interrupted thread puts it in the ring once the file is made. */
+    uint32_t st = FT_LOAD_ACQ(&c->state);
+    if (!(st == FT_RING_UNINIT && ev->type != FT_T_SYNC) && !(st == FT_RING_INIT && ft_thr.initializing))
         return 0;
     ev->tid = tid;
     uint64_t n = FT_ADD(&c->pre_next, 1);

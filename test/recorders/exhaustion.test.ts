@@ -70,8 +70,8 @@ test('a tiny tmpfs: too small for a trace, full, and filling up: the program nev
   assert.equal([full.r.status, full.r.signal, full.r.stderr, full.r.stdout], [0, null, '', bare.stdout]);
   assert.equal(full.left, []);
 
-  // 1 MiB for a ring of 8 MiB: it fills up while the threads record.
-  const filling = withTmpfs(1 << 20, (mnt) => {
+  // 512 KiB for a ring of 2 MiB (an 8 MiB file): it fills up while the threads record.
+  const filling = withTmpfs(512 << 10, (mnt) => {
     const r = runRaw('load', args, { env: { FSYNC_TRACE_DIR: join(mnt, 'traces'), FSYNC_TRACE_MAX_BYTES: String(8 << 20) } });
     const files = readdirSync(join(mnt, 'traces'));
     assert.is(files.length, 1, 'the trace made before the tmpfs filled up stays');
@@ -88,7 +88,7 @@ test('a tiny tmpfs: too small for a trace, full, and filling up: the program nev
   figure({
     area: AREA,
     case: 'tiny, full and filling tmpfs',
-    tried: `the trace directory on a tmpfs the test mounts: 8 KiB (too small for a trace), 1 MiB filled to the last byte before the start, and 1 MiB under an 8 MiB ring; each time ${threads} threads × ${n(rounds)} pwrite + sync calls (${n(calls)} durability calls)`,
+    tried: `the trace directory on a tmpfs the test mounts: 8 KiB (too small for a trace), 1 MiB filled to the last byte before the start, and 512 KiB under an 8 MiB file; each time ${threads} threads × ${n(rounds)} pwrite + sync calls (${n(calls)} durability calls)`,
     held: `exit 0 and output byte-for-byte the bare run's, all three; no file left where none could be made; on the filling tmpfs ${n(filling.syncs)} calls recorded, then recording stopped (header flag "disabled") with ${n(h.dropped)} records counted dropped (recorded + dropped ≥ calls)`,
   });
 });
