@@ -1,0 +1,92 @@
+/**
+ * Privilege changes under the recorder, run as root with a root-owned 0700
+ * trace directory: a child that switches to another user records into a
+ * directory of that user's own under the configured one (uid-N, 0700, owned
+ * by N), and the analyzer, given the configured directory, finds it. Three
+ * ways: a fork child that calls setuid itself, a program exec'd by setpriv
+ * already as another user, and the real case of issue 13, mandb run as user
+ * man (apt's man-db trigger), counted against strace. (Before issue 13:
+ * nothing was recorded for any of them: the other user cannot write root's
+ * directory.)
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { analyzeJson, forEveryone, requireProgram, type SummaryJson } from '../../scripts/workloads/common.js';
+import { account, bin, cleanup, LIB, makeDirs, run } from './harness.js';
+
+test.after(cleanup);
+
+const NOBODY = 65534;
+
+function rootOnlyTraces(traces: string): void {
+  chmodSync(traces, 0o700);
+}
+
+function kinds(traces: string): Record<string, Record<string, number>> {
+  const s = analyzeJson<SummaryJson>(['summary', traces]);
+  return Object.fromEntries(s.files.map((f) => [f.path, f.by_kind]));
+}
+
+test('a fork child that drops to another user records into uid-N, found from the configured directory', () => {
+  const d = makeDirs();
+  rootOnlyTraces(d.traces);
+  chmodSync(d.root, 0o755);
+  chownSync(d.data, NOBODY, NOBODY);
+  const r = run('privdrop', [d.data, String(NOBODY)], { dirs: d });
+  assert.is(r.status, 0, r.stderr);
+  const child = account(r.stdout).find((l) => l.kind === 'child')!.f;
+  assert.is(child.status, '0');
+  const own = join(d.traces, `uid-${NOBODY}`);
+  assert.ok(existsSync(own), 'uid-65534 made');
+  const st = statSync(own);
+  assert.equal([st.uid, st.mode & 0o777], [NOBODY, 0o700]);
+  assert.equal(readdirSync(own).map((f) => f.split('.')[1]), [child.pid]);
+  assert.equal(kinds(d.traces), {
+    [`${d.data}/parent.dat`]: { fsync: 1 },
+    [`${d.data}/child.dat`]: { fsync: 1, fdatasync: 1 },
+  });
+});
+
+test('a program started as another user (setpriv) records into uid-N', () => {
+  const d = makeDirs();
+  rootOnlyTraces(d.traces);
+  chmodSync(d.root, 0o755);
+  chownSync(d.data, NOBODY, NOBODY);
+  const calls = forEveryone(bin('calls'));
+  const r = run('/usr/bin/setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', calls, d.data], { dirs: d, env: { LD_PRELOAD: forEveryone(LIB) } });
+  assert.is(r.status, 0, r.stderr);
+  const syncs = account(r.stdout).filter((l) => l.kind === 'sync').length;
+  const own = join(d.traces, `uid-${NOBODY}`);
+  assert.ok(existsSync(own), 'uid-65534 made');
+  const s = analyzeJson<SummaryJson>(['summary', d.traces]);
+  assert.is(s.totals.calls, syncs);
+});
+
+test('mandb as user man (the man-db trigger of apt-get --reinstall): every fsync and msync recorded', () => {
+  const mandb = requireProgram('mandb', 'man-db');
+  const d = makeDirs();
+  rootOnlyTraces(d.traces);
+  chmodSync(d.root, 0o755);
+  const man = join(d.data, 'man');
+  mkdirSync(join(man, 'man1'), { recursive: true });
+  for (const page of ['ls.1.gz', 'cp.1.gz', 'mv.1.gz']) copyFileSync(join('/usr/share/man/man1', page), join(man, 'man1', page));
+  const manUid = Number(spawnSync('id', ['-u', 'man'], { encoding: 'utf8' }).stdout);
+  const manGid = Number(spawnSync('id', ['-g', 'man'], { encoding: 'utf8' }).stdout);
+  spawnSync('chown', ['-R', 'man:man', d.data]);
+  const args = [`--reuid=${manUid}`, `--regid=${manGid}`, '--init-groups', mandb, '-q', '-c', man];
+  // Ground truth: strace counts the calls of the same run, bare.
+  const truth = spawnSync('strace', ['-f', '-qq', '-c', '-U', 'name,calls', '-e', 'trace=fsync,fdatasync,msync', '-o', join(d.root, 'strace.out'), 'setpriv', ...args], { encoding: 'utf8' });
+  assert.is(truth.status, 0, truth.stderr);
+  spawnSync('chown', ['-R', 'man:man', d.data]);
+  const r = run('/usr/bin/setpriv', [...args], { dirs: d, env: { LD_PRELOAD: forEveryone(LIB) } });
+  assert.is(r.status, 0, r.stderr);
+  const counted = Object.fromEntries([...spawnSync('cat', [join(d.root, 'strace.out')], { encoding: 'utf8' }).stdout.matchAll(/^\s*(fsync|fdatasync|msync)\s+(\d+)/gm)].map((m) => [m[1]!, Number(m[2])]));
+  const s = analyzeJson<SummaryJson>(['summary', d.traces]);
+  assert.ok((counted.fsync ?? 0) + (counted.msync ?? 0) > 0, JSON.stringify(counted));
+  assert.equal(s.totals.by_kind, counted);
+});
+
+test.run();
