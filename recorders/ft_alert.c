@@ -49,25 +49,21 @@ static void ft_prog_name(void)
 {
     if (FT_LOAD(&ft_prog[0]))
         return;
-    char exe[FT_EXE_MAX];
-    ssize_t n = ft_sys_readlink("/proc/self/exe", exe, sizeof exe - 1);
-    exe[n > 0 ? n : 0] = '\0';
-    const char *base = exe;
-    for (const char *p = exe; *p; p++)
-        if (*p == '/')
-            base = p + 1;
+    /* The kernel's name for the process (comm): the name it was exec'd by. */
+    char comm[FT_COMM_MAX];
+    ssize_t n = ft_sys_read_file("/proc/self/comm", comm, sizeof comm - 1);
+    comm[n > 0 ? n : 0] = '\0';
+    if (n > 0 && comm[n - 1] == '\n')
+        comm[n - 1] = '\0';
+    const char *base = comm[0] ? comm : "unknown";
     char tmp[sizeof ft_prog];
-    size_t at = ft_cat_safe(tmp, 0, sizeof tmp, *base ? base : "unknown", strlen(*base ? base : "unknown"), 48);
+    size_t at = ft_cat_safe(tmp, 0, sizeof tmp, base, strlen(base), 48);
     for (size_t i = 0; i < at; i++)
         if (tmp[i] == ' ' || tmp[i] == '[' || tmp[i] == ':')
             tmp[i] = '_';
     memcpy(ft_prog, tmp, at + 1);
 }
 
-/* The message (the same in every sink):
- *   slow fdatasync on /data/wal: 301.234 ms, baseline p50 0.004 ms p99 0.016 ms
- *   over 1024 calls, interval 4096 bytes in 1 writes, rule absolute [3 suppressed]
- */
 static size_t ft_alert_message(char *b, size_t at, size_t size, const struct ft_event *ev,
                                const struct ft_track *t, uint32_t suppressed, int relative)
 {
@@ -243,46 +239,111 @@ static int ft_write_nopipe(int fd, const char *b, size_t n)
 
 /* Send one alert line; 1 if it went out. Never blocks: a sink that is not
  * ready now loses the line (counted as suppressed). */
+/* The fallback when the configured sink is missing (no /dev/log in a
+ * container, a log file that cannot be opened): fsync-trace-alerts.log in
+ * the trace directory, said in the header (alert_sink), so the report tells
+ * "no sink" from "rate limit". */
+static int ft_fallback_fd = -1;
+
+static int ft_fallback_write(const char *line, size_t n)
+{
+    int fd = FT_LOAD_ACQ(&ft_fallback_fd);
+    if (fd < 0) {
+        char path[FT_DIR_MAX + 64];
+        ft_cat(path, ft_cat(path, 0, sizeof path, ft_trace_dir()), sizeof path, "/fsync-trace-alerts.log");
+        fd = ft_sys_openat(AT_FDCWD, path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW, 0600);
+        if (fd < 0)
+            return 0;
+        fd = ft_fd_high(fd);
+        int none = -1;
+        if (!FT_CAS(&ft_fallback_fd, &none, fd)) {
+            ft_sys_close(fd);
+            fd = none;
+        }
+    }
+    struct ft_regions *rg = ft_regions();
+    if (rg && rg->hdr)
+        FT_STORE(&rg->hdr->alert_sink, FT_SINK_FALLBACK);
+    return ft_write_nopipe(fd, line, n);
+}
+
+/* One line out through the configured sink: b holds it, with the syslog
+ * header before `from` (the rest is the line itself). 1 if it went out. */
+static int ft_line_out(char *b, size_t from, size_t at)
+{
+    int sink = (int)ft_cfg.alert_sink;
+    int sent = 0, missing = 0;
+    if (sink == FT_SINK_SYSLOG) {
+        for (int attempt = 0; attempt < 2 && !sent; attempt++) {
+            int fd = ft_sink_get(attempt > 0);
+            if (fd < 0) {
+                missing = 1;
+                break;
+            }
+            long r = syscall(SYS_sendto, fd, b, at, MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0);
+            sent = r == (long)at;
+            /* syslogd restarted: the socket is connected to a dead end. */
+            if (!sent && (r >= 0 || (errno != ECONNREFUSED && errno != ENOTCONN)))
+                break;
+        }
+        b[at++] = '\n';
+    } else {
+        b[at++] = '\n';
+        if (sink == FT_SINK_STDERR) {
+            struct pollfd pfd = {.fd = 2, .events = POLLOUT, .revents = 0};
+            struct timespec zero = {0, 0};
+            sent = syscall(SYS_ppoll, &pfd, 1, &zero, NULL, 0) == 1 && pfd.revents == POLLOUT &&
+                   ft_write_nopipe(2, b, at);
+        } else if (sink == FT_SINK_FILE) {
+            int fd = ft_sink_get(0);
+            missing = fd < 0;
+            sent = fd >= 0 && ft_write_nopipe(fd, b, at);
+        }
+    }
+    if (missing && !sent)
+        sent = ft_fallback_write(b + from, at - from);
+    if (!sent && missing) {
+        struct ft_regions *rg = ft_regions();
+        if (rg && rg->hdr)
+            FT_ADD(&rg->hdr->alerts_unsent, 1);
+    }
+    return sent;
+}
+
+/* "<12>Nov 26 03:17:00 " for syslog, then "prog[pid]: fsync-trace: ". */
+static size_t ft_line_start(char *b, size_t size, size_t *from)
+{
+    size_t at = 0;
+    ft_prog_name();
+    if (ft_cfg.alert_sink == FT_SINK_SYSLOG) {
+        at = ft_cat(b, at, size, "<12>"); /* LOG_USER | LOG_WARNING */
+        at = ft_cat_stamp(b, at, size);
+        at = ft_cat(b, at, size, " ");
+    }
+    *from = at;
+    at = ft_cat(b, at, size, ft_prog);
+    at = ft_cat(b, at, size, "[");
+    at = ft_cat_u64(b, at, size, (uint32_t)ft_sys_getpid(), 0);
+    return ft_cat(b, at, size, "]: fsync-trace: ");
+}
+
 int ft_alert_send(const struct ft_event *ev, const struct ft_track *t, uint32_t suppressed, int relative)
 {
     char b[FT_LINE_MAX];
-    size_t at = 0;
-    uint32_t pid = (uint32_t)ft_sys_getpid();
-    ft_prog_name();
-    int sink = (int)ft_cfg.alert_sink;
-    if (sink == FT_SINK_SYSLOG) {
-        at = ft_cat(b, at, sizeof b, "<12>"); /* LOG_USER | LOG_WARNING */
-        at = ft_cat_stamp(b, at, sizeof b);
-        at = ft_cat(b, at, sizeof b, " ");
-    }
-    at = ft_cat(b, at, sizeof b, ft_prog);
-    at = ft_cat(b, at, sizeof b, "[");
-    at = ft_cat_u64(b, at, sizeof b, pid, 0);
-    at = ft_cat(b, at, sizeof b, "]: fsync-trace: ");
+    size_t from;
+    size_t at = ft_line_start(b, sizeof b, &from);
     at = ft_alert_message(b, at, sizeof b - 1, ev, t, suppressed, relative);
-    if (sink == FT_SINK_SYSLOG) {
-        for (int attempt = 0; attempt < 2; attempt++) {
-            int fd = ft_sink_get(attempt > 0);
-            if (fd < 0)
-                return 0;
-            long r = syscall(SYS_sendto, fd, b, at, MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0);
-            if (r == (long)at)
-                return 1;
-            /* syslogd restarted: the socket is connected to a dead end. */
-            if (r >= 0 || (errno != ECONNREFUSED && errno != ENOTCONN))
-                return 0;
-        }
-        return 0;
-    }
-    b[at++] = '\n';
-    if (sink == FT_SINK_STDERR) {
-        struct pollfd pfd = {.fd = 2, .events = POLLOUT, .revents = 0};
-        struct timespec zero = {0, 0};
-        if (syscall(SYS_ppoll, &pfd, 1, &zero, NULL, 0) != 1 || pfd.revents != POLLOUT)
-            return 0;
-        return ft_write_nopipe(2, b, at);
-    }
-    int fd = ft_sink_get(0);
-    return fd >= 0 && ft_write_nopipe(fd, b, at);
+    return ft_line_out(b, from, at);
 }
 
+void ft_alert_off(void)
+{
+    uint32_t pending = 1;
+    if (!FT_CAS(&ft_off_pending, &pending, 2))
+        return;
+    char b[FT_LINE_MAX];
+    size_t from;
+    size_t at = ft_line_start(b, sizeof b, &from);
+    at = ft_cat(b, at, sizeof b - 1, ft_off_text);
+    ft_line_out(b, from, at);
+}

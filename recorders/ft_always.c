@@ -428,6 +428,8 @@ void ft_sync_done(struct ft_event *ev, struct ft_file *f)
     if (FT_UNLIKELY(t && (ev->dur_ns >= FT_LOAD(&t->cut_ns) || ev->res < 0)))
         j = ft_judge(ev, t);
     ft_emit(ev);
+    if (FT_UNLIKELY(FT_LOAD(&ft_off_pending) == 1))
+        ft_alert_off();
     if (!t)
         return;
     struct ft_regions *rg = ft_regions();

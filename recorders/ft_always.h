@@ -36,6 +36,8 @@ void ft_cost_sample(uint64_t ns);
 
 /* Send one alert line for ev; 1 if it went out (ft_alert.c). */
 int ft_alert_send(const struct ft_event *ev, const struct ft_track *t, uint32_t suppressed, int relative);
+/* Say once, through the same sink, why nothing is recorded (ft_off_text). */
+void ft_alert_off(void);
 
 void ft_cost_tick(void);
 

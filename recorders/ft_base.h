@@ -99,6 +99,9 @@ struct ft_thread {
     int guard;            /* set while the thread claims from its block (ft_emit) */
     int resolving;        /* set while inside dlsym(): calls pass through */
     int initializing;     /* set while this thread creates the trace file */
+    int in_vfork;         /* set across vfork and clone(CLONE_VM) without a TLS of the
+                           * child's own: the child runs on this thread's state and
+                           * must not record (ft_wrappers.c, vfork) */
     uint32_t blk_skip;    /* slots of the block to leave alone: bit 0 is blk_next's */
     uint32_t nested;      /* records made by signal handlers on this thread, ever */
     int32_t cost_left;    /* intercepted calls before the next cost batch (ft_on) */
@@ -137,7 +140,7 @@ static inline int ft_active(void)
     int m = FT_LOAD(&ft_mode);
     if (FT_UNLIKELY(m == FT_MODE_UNREAD))
         m = ft_config_load();
-    return m == FT_MODE_ON && !ft_thr.resolving;
+    return m == FT_MODE_ON && !(ft_thr.resolving | ft_thr.in_vfork);
 }
 
 /* CLOCK_MONOTONIC in ns, cheaply. Two clock reads are most of what a sync
@@ -219,6 +222,13 @@ int ft_sys_fstat(int fd, uint64_t *dev, uint64_t *ino, uint32_t *mode);
 int ft_sys_getfl(int fd);
 void *ft_sys_mmap_anon(size_t len);
 int ft_sys_getpid(void);
+
+/* syscall(2) is interposed (ft_wrappers.c), so our own raw calls must not go
+ * through it: every syscall() in this library is this one, which enters the
+ * kernel directly and returns like libc's (-1 and errno on failure). */
+#include <unistd.h>
+long ft_syscall(long n, ...);
+#define syscall ft_syscall
 
 size_t ft_cat(char *dst, size_t at, size_t size, const char *src);
 size_t ft_cat_u64(char *dst, size_t at, size_t size, uint64_t v, int width);

@@ -168,9 +168,15 @@ void ft_closed(int fd, uint64_t e, uint64_t t0, uint64_t t1, int32_t res);
 void ft_closed_range(unsigned lo, unsigned hi, uint64_t t0, uint64_t t1);
 void ft_dup_end(int oldfd, int newfd, uint64_t t0);
 void ft_renamed(int olddirfd, const char *old, int newdirfd, const char *new_, unsigned flags, uint64_t t0);
-void ft_map_add(void *addr, size_t len, int fd);
+void ft_fd_new(int fd);
+void ft_linked(int olddirfd, const char *old, int newdirfd, const char *new_, int flags, uint64_t t0);
+void ft_mapped(void *addr, size_t len, int prot, int flags, int fd);
 void ft_map_remove(void *addr, size_t len);
+void ft_remapped(void *old, size_t len, void *to, size_t new_len, int flags);
 uint32_t ft_map_path(void *addr, struct ft_file **f);
+void ft_uring_seen(void);
+
+
 
 struct ft_close {
     int fd;
@@ -199,11 +205,33 @@ static inline void ft_close_end(struct ft_close *c, int ret, int err)
     }
 }
 
+/* Only a shared mapping of a file can be msync'ed to it; a read-only one
+ * has nothing to sync (and takes no room in the table: ft_mapped). */
 static inline int ft_map_is_shared_file(int flags, int fd)
 {
     int type = flags & MAP_TYPE;
     return fd >= 0 && !(flags & MAP_ANONYMOUS) && (type == MAP_SHARED || type == MAP_SHARED_VALIDATE);
 }
 
+
+/* POSIX AIO (ft_calls.c): an aio_fsync queued, and learned to be done. */
+void ft_aio_queued(const void *cb, const struct ft_sync *s);
+void ft_aio_done(const void *cb, long ret, int err);
+
+/* A raw system call (syscall(2)) this library follows: which family, and
+ * that family's state. */
+struct ft_raw {
+    long n;
+    long a[6];
+    uint64_t t0;
+    union {
+        struct ft_sync sync;
+        struct ft_write write;
+        struct ft_close close;
+    } u;
+};
+int ft_raw_followed(long n);
+void ft_raw_begin(struct ft_raw *r, long n, const long *a);
+void ft_raw_end(struct ft_raw *r, long ret, int err);
 
 #endif /* FT_CALLS_H */

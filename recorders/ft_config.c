@@ -6,6 +6,7 @@
  * never enters one of our wrappers, a string helper that never allocates.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +77,35 @@ void *ft_sys_mmap_anon(size_t len)
     void *p = (void *)syscall(SYS_mmap, NULL, len, PROT_READ | PROT_WRITE,
                               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     return p == MAP_FAILED ? NULL : p;
+}
+
+#if !defined(__x86_64__)
+#error "ft_syscall (and vfork in ft_wrappers.c) enter the kernel in x86-64 assembly"
+#endif
+
+/* The system call convention (syscall(2), "Architecture calling
+ * conventions"): number in rax, arguments in rdi rsi rdx r10 r8 r9; rcx and
+ * r11 are clobbered; a result in [-4095, -1] is -errno. */
+long ft_syscall(long n, ...)
+{
+    va_list ap;
+    va_start(ap, n);
+    long a = va_arg(ap, long), b = va_arg(ap, long), c = va_arg(ap, long);
+    long d = va_arg(ap, long), e = va_arg(ap, long), f = va_arg(ap, long);
+    va_end(ap);
+    long ret;
+    register long r10 __asm__("r10") = d;
+    register long r8 __asm__("r8") = e;
+    register long r9 __asm__("r9") = f;
+    __asm__ volatile("syscall"
+                     : "=a"(ret)
+                     : "0"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+                     : "rcx", "r11", "memory");
+    if ((unsigned long)ret > -4096UL) {
+        errno = (int)-ret;
+        return -1;
+    }
+    return ret;
 }
 
 int ft_sys_getpid(void)

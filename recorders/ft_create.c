@@ -20,17 +20,121 @@
 
 /* ---- creating the trace file --------------------------------------------- */
 
+/* Why this image records nothing, for the one line that says so (ft_always.c
+ * sends it through the alert sink): the text, and 1 while it waits to be
+ * said (2 once it was). */
+char ft_off_text[FT_DIR_MAX + 160];
+uint32_t ft_off_pending;
+
+static void ft_off(const char *dir, const char *what, uint64_t n, const char *tail)
+{
+    size_t at = ft_cat(ft_off_text, 0, sizeof ft_off_text, "not recording: ");
+    at = ft_cat(ft_off_text, at, sizeof ft_off_text, dir);
+    at = ft_cat(ft_off_text, at, sizeof ft_off_text, what);
+    if (tail) {
+        at = ft_cat_u64(ft_off_text, at, sizeof ft_off_text, n, 0);
+        ft_cat(ft_off_text, at, sizeof ft_off_text, tail);
+    }
+}
+
+static void ft_off_errno(const char *dir, const char *what, int err)
+{
+    ft_off(dir, what, 0, NULL);
+    size_t at = strlen(ft_off_text);
+    const char *name = strerrorname_np(err);
+    ft_cat(ft_off_text, at, sizeof ft_off_text, name ? name : "an error");
+}
+
+/* The directory this image's trace went to: the configured one, or the
+ * user's own under it (uid-N, see ft_check_dir). */
+static char ft_dir_used[FT_DIR_MAX + 32];
+
+const char *ft_trace_dir(void)
+{
+    return ft_dir_used[0] ? ft_dir_used : ft_cfg.dir;
+}
+
+/* <dir>/uid-<uid>, into buf. */
+static void ft_uid_dir(char *buf, size_t size, const char *dir, uint32_t uid)
+{
+    size_t at = ft_cat(buf, 0, size, dir);
+    at = ft_cat(buf, at, size, "/uid-");
+    ft_cat_u64(buf, at, size, uid, 0);
+}
+
+/* dir as a directory of euid's, closed to others: 0 if so, else why not
+ * (1 not a directory or a symlink, 2 another owner, 3 open to others). */
+static int ft_dir_ours(const char *dir, uint32_t euid, struct stat *st)
+{
+    int fd = ft_sys_openat(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+    if (fd < 0)
+        return 1;
+    int ok = syscall(SYS_fstat, fd, st) == 0 && S_ISDIR(st->st_mode);
+    ft_sys_close(fd);
+    return !ok ? 1 : st->st_uid != euid ? 2 : (st->st_mode & 022) ? 3 : 0;
+}
+
+/* Before a privileged process becomes user uid (setuid and friends): make
+ * <dir>/uid-<uid>, 0700 and that user's, where its traces can go (it cannot
+ * write ours), and let others search the directory (0711: through it, each
+ * user reaches only a directory of its own; the traces are 0600). */
+void ft_uid_prepare(uint32_t uid)
+{
+    uint32_t euid = (uint32_t)syscall(SYS_geteuid);
+    struct stat st;
+    if (euid != 0 || uid == euid || uid == (uint32_t)-1 || !ft_cfg.dir[0])
+        return;
+    int made = syscall(SYS_mkdirat, AT_FDCWD, ft_cfg.dir, 0700) == 0;
+    if (made)
+        syscall(SYS_fchmodat, AT_FDCWD, ft_cfg.dir, 0700);
+    if (ft_dir_ours(ft_cfg.dir, euid, &st) != 0)
+        return;
+    if ((st.st_mode & 0111) != 0111)
+        syscall(SYS_fchmodat, AT_FDCWD, ft_cfg.dir, (st.st_mode & 07777) | 0111);
+    char sub[FT_DIR_MAX + 32];
+    ft_uid_dir(sub, sizeof sub, ft_cfg.dir, uid);
+    if (syscall(SYS_mkdirat, AT_FDCWD, sub, 0700) != 0 && errno != EEXIST)
+        return;
+    int fd = ft_sys_openat(AT_FDCWD, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+    if (fd < 0)
+        return;
+    /* Ours (just made) or already the user's: give it to the user, 0700. */
+    if (syscall(SYS_fstat, fd, &st) == 0 && (st.st_uid == 0 || st.st_uid == uid)) {
+        syscall(SYS_fchown, fd, uid, (gid_t)-1);
+        syscall(SYS_fchmod, fd, 0700);
+    }
+    ft_sys_close(fd);
+}
+
 /* The directory must be ours and closed to others: a trace names files and
  * command lines, and a directory others can write into lets them plant
- * symlinks or pre-create our file names. Refuse rather than weaken it. */
+ * symlinks or pre-create our file names. Refuse rather than weaken it;
+ * but a process that runs as another user than the directory's owner (a
+ * daemon's child that dropped privileges) records into <dir>/uid-<its
+ * uid> when that is its own (ft_uid_prepare made it). */
 static int ft_check_dir(const char *dir)
 {
+    uint32_t euid = (uint32_t)syscall(SYS_geteuid);
+    struct stat st;
+    ft_cat(ft_dir_used, 0, sizeof ft_dir_used, dir);
+    /* Only under root's directory: nobody else can swap the subdirectory. */
+    if (ft_dir_ours(dir, euid, &st) == 2 && st.st_uid == 0) {
+        char sub[FT_DIR_MAX + 32];
+        struct stat own;
+        ft_uid_dir(sub, sizeof sub, dir, euid);
+        if (ft_dir_ours(sub, euid, &own) == 0) {
+            ft_cat(ft_dir_used, 0, sizeof ft_dir_used, sub);
+            return 1;
+        }
+    }
     /* Only the last component is made (a missing parent: refused), 0700
      * whatever the umask: under a umask of 0777 it would be 0000, and the
      * file could not be made in it. */
     int made = syscall(SYS_mkdirat, AT_FDCWD, dir, 0700) == 0;
-    if (!made && errno != EEXIST)
+    if (!made && errno != EEXIST) {
+        ft_off_errno(dir, " cannot be made: ", errno);
         return 0;
+    }
     if (made) {
         /* Mode 0000 cannot be opened for reading: through an O_PATH
          * descriptor (never a symlink put there since) and /proc. */
@@ -43,14 +147,21 @@ static int ft_check_dir(const char *dir)
             ft_sys_close(pfd);
         }
     }
-    int fd = ft_sys_openat(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
-    if (fd < 0)
+    switch (ft_dir_ours(dir, euid, &st)) {
+    case 0:
+        return 1;
+    case 1:
+        ft_off(dir, " is a symlink or not a directory (refused)", 0, NULL);
         return 0;
-    struct stat st;
-    int ok = syscall(SYS_fstat, fd, &st) == 0 && S_ISDIR(st.st_mode) &&
-             st.st_uid == (uid_t)syscall(SYS_geteuid) && (st.st_mode & 022) == 0;
-    ft_sys_close(fd);
-    return ok;
+    case 2:
+        ft_off(dir, " belongs to uid ", st.st_uid, ", not to uid ");
+        ft_cat(ft_off_text, ft_cat_u64(ft_off_text, strlen(ft_off_text), sizeof ft_off_text, euid, 0),
+               sizeof ft_off_text, " (refused)");
+        return 0;
+    default:
+        ft_off(dir, " is writable by group or others (refused)", 0, NULL);
+        return 0;
+    }
 }
 
 /* The name's first part: the executable's base name, made safe for a file
@@ -73,8 +184,32 @@ static size_t ft_exe_base(char *dst, size_t at, size_t size, const char *exe)
     return at;
 }
 
+/* The name users know the program by. The kernel's comm is the basename
+ * of the path it was exec'd by (a symlink's own name: redis-server, where
+ * /proc/self/exe says redis-check-rdb), cut to 15 bytes; argv[0]'s basename
+ * when comm is a cut of it; the executable's when there is no comm. */
+static void ft_prog_names(const char *exe, char *comm, size_t csize, char *name, size_t nsize)
+{
+    ssize_t n = ft_sys_read_file("/proc/self/comm", comm, csize - 1);
+    comm[n > 0 ? n : 0] = '\0';
+    if (n > 0 && comm[n - 1] == '\n')
+        comm[n - 1] = '\0';
+    ft_cat(name, 0, nsize, comm[0] ? comm : exe);
+    char cmd[512];
+    n = ft_sys_read_file("/proc/self/cmdline", cmd, sizeof cmd - 1);
+    if (n <= 0 || strlen(comm) < csize - 1)
+        return;
+    cmd[n] = '\0';
+    const char *base = cmd;
+    for (const char *p = cmd; *p; p++)
+        if (*p == '/')
+            base = p + 1;
+    if (strncmp(base, comm, strlen(comm)) == 0)
+        ft_cat(name, 0, nsize, base);
+}
+
 static void ft_fill_header(struct ft_header *h, struct ft_ctx *c, uint64_t rt, uint64_t mono,
-                           uint32_t pid, int forked, const char *exe)
+                           uint32_t pid, int forked, const char *exe, const char *comm)
 {
     memcpy(h->magic, FT_MAGIC, FT_MAGIC_LEN);
     h->version = FT_VERSION;
@@ -123,6 +258,7 @@ static void ft_fill_header(struct ft_header *h, struct ft_ctx *c, uint64_t rt, u
     if (syscall(SYS_uname, &u) == 0)
         ft_cat(h->host, 0, sizeof h->host, u.nodename);
     ft_cat(h->exe, 0, sizeof h->exe, exe);
+    ft_cat(h->comm, 0, sizeof h->comm, comm);
 
     /* /proc/self/cmdline is argv joined by NULs, with a final NUL; read one
      * byte more than fits to know whether it was cut. A cut one keeps a NUL
@@ -194,7 +330,7 @@ static void ft_plan_regions(struct ft_ctx *c)
 /* The file's name: <exe>.<pid>.<sec>.<nsec>.fstrace, into c->path. */
 static void ft_trace_name(struct ft_ctx *c, const char *exe, uint32_t pid, uint64_t t)
 {
-    size_t at = ft_cat(c->path, 0, sizeof c->path, ft_cfg.dir);
+    size_t at = ft_cat(c->path, 0, sizeof c->path, ft_trace_dir());
     at = ft_cat(c->path, at, sizeof c->path, "/");
     at = ft_exe_base(c->path, at, sizeof c->path, exe);
     at = ft_cat(c->path, at, sizeof c->path, ".");
@@ -250,9 +386,10 @@ static int ft_ring_create(struct ft_ctx *c)
         return 0;
     uint64_t removed = 0, removed_bytes = 0;
     ft_budget_keep(FT_BUDGET_FIRST, &removed, &removed_bytes);
-    char exe[FT_EXE_MAX];
+    char exe[FT_EXE_MAX], comm[FT_COMM_MAX], name[FT_EXE_MAX];
     ssize_t n = ft_sys_readlink("/proc/self/exe", exe, sizeof exe - 1);
     exe[n > 0 ? n : 0] = '\0';
+    ft_prog_names(exe, comm, sizeof comm, name, sizeof name);
 
     ft_plan_regions(c);
     c->block = c->slots / 8 < FT_BLOCK_MAX ? c->slots / 8 : FT_BLOCK_MAX;
@@ -268,13 +405,15 @@ static int ft_ring_create(struct ft_ctx *c)
     int named = 0;
     /* Linking needs /proc/self/fd (or CAP_DAC_READ_SEARCH): no /proc (the
      * exe could not be read), no O_TMPFILE. */
-    int fd = n > 0 ? ft_sys_openat(AT_FDCWD, ft_cfg.dir, O_RDWR | O_TMPFILE | O_CLOEXEC, 0600) : -1;
+    int fd = n > 0 ? ft_sys_openat(AT_FDCWD, ft_trace_dir(), O_RDWR | O_TMPFILE | O_CLOEXEC, 0600) : -1;
     for (int attempt = 0; attempt < 4 && fd < 0; attempt++) {
-        ft_trace_name(c, exe, pid, rt + (uint64_t)attempt);
+        ft_trace_name(c, name, pid, rt + (uint64_t)attempt);
         fd = ft_sys_openat(AT_FDCWD, c->path,
                            O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd < 0 && errno != EEXIST)
+        if (fd < 0 && errno != EEXIST) {
+            ft_off_errno(ft_trace_dir(), ": the trace file cannot be made: ", errno);
             return 0;
+        }
         named = fd >= 0;
     }
     if (fd < 0)
@@ -300,11 +439,11 @@ static int ft_ring_create(struct ft_ctx *c)
     c->rg.slots = c->ring;
     c->rg.ring_slots = c->slots;
 
-    ft_fill_header(map, c, rt, mono, pid, forked, exe);
+    ft_fill_header(map, c, rt, mono, pid, forked, exe, comm);
     ((struct ft_header *)map)->dir_max_bytes = ft_cfg.dir_max_bytes;
     ((struct ft_header *)map)->dir_removed = removed;
     ((struct ft_header *)map)->dir_removed_bytes = removed_bytes;
-    if (!named && !(named = ft_trace_link(c, fd, exe, pid, rt)))
+    if (!named && !(named = ft_trace_link(c, fd, name, pid, rt)))
         goto fail;
     ft_sys_close(fd);
     ft_map_addr = map;
@@ -322,6 +461,7 @@ static int ft_ring_create(struct ft_ctx *c)
     return 1;
 
 fail:
+    ft_off_errno(ft_trace_dir(), ": the trace file cannot be made: ", errno);
     c->chunk_bits[0] = 0;
     c->chunks_made = 0;
     if (map != MAP_FAILED)
@@ -380,8 +520,11 @@ __attribute__((noinline)) struct ft_ctx *ft_ring_slow(void)
             int again = !ok && (errno == EMFILE || errno == ENFILE);
             FT_STORE_REL(&c->state, ok ? FT_RING_READY : again ? FT_RING_UNINIT : FT_RING_REFUSED);
             syscall(SYS_futex, &c->state, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
-            if (!ok && !again)
+            if (!ok && !again) {
                 FT_STORE_REL(&ft_mode, FT_MODE_OFF);
+                if (ft_off_text[0])
+                    FT_STORE_REL(&ft_off_pending, 1);
+            }
             __atomic_signal_fence(__ATOMIC_SEQ_CST);
             ft_thr.initializing = was;
             if (again)

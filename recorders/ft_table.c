@@ -193,6 +193,20 @@ static int ft_raw_execveat(int dirfd, const char *p, char *const a[], char *cons
 {
     return (int)syscall(SYS_execveat, dirfd, p, a, e, fl);
 }
+static void *ft_raw_mremap(void *a, size_t l, size_t n, int fl, ...)
+{
+    va_list ap;
+    va_start(ap, fl);
+    void *to = va_arg(ap, void *);
+    va_end(ap);
+    return (void *)syscall(SYS_mremap, a, l, n, fl, to);
+}
+static int ft_raw_linkat(int da, const char *a, int db, const char *b, int fl)
+{
+    return (int)syscall(SYS_linkat, da, a, db, b, fl);
+}
+/* syscall is a macro for ft_syscall (ft_base.h), so the stand-in is named after that. */
+#define ft_raw_ft_syscall ft_syscall
 static void ft_raw__exit(int status) { for (;;) syscall(SYS_exit_group, status); }
 static void ft_raw__Exit(int status) { for (;;) syscall(SYS_exit_group, status); }
 

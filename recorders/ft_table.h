@@ -19,8 +19,18 @@
 #ifndef FT_TABLE_H
 #define FT_TABLE_H
 
+#include <aio.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <sys/sendfile.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -56,6 +66,15 @@ __sighandler_t bsd_signal(int sig, __sighandler_t h);
       (fd, v, c, o, fl), fl)                                                                      \
     X(WRITE, pwritev64v2, RAW, (int fd, const struct iovec *v, int c, off64_t o, int fl),         \
       (fd, v, c, o, fl), fl)                                                                      \
+    /* copies into a file count as its writes (fd names the file written to) */                  \
+    X(WRITE, copy_file_range, NONE, (int in, off64_t *oi, int fd, off64_t *oo, size_t n, unsigned fl), \
+      (in, oi, fd, oo, n, fl), 0)                                                                 \
+    X(WRITE, sendfile, NONE, (int fd, int in, off_t *o, size_t n), (fd, in, o, n), 0)             \
+    X(WRITE, sendfile64, NONE, (int fd, int in, off64_t *o, size_t n), (fd, in, o, n), 0)         \
+    X(WRITE, splice, NONE, (int in, off64_t *oi, int fd, off64_t *oo, size_t n, unsigned fl),     \
+      (in, oi, fd, oo, n, fl), 0)                                                                 \
+    /* aio_fsync: recorded when the program learns it completed (aio_error, aio_return) */        \
+    X(OWN, aio_fsync, NONE) X(OWN, aio_error, NONE) X(OWN, aio_return, NONE)                      \
     /* opens: name the file, start its interval; the variadic ones take a mode */                 \
     X(OPEN_MODE, open, RAW, (const char *path, int flags), (path, flags, mode))                   \
     X(OPEN_MODE, open64, RAW, (const char *path, int flags), (path, flags, mode))                 \
@@ -73,12 +92,43 @@ __sighandler_t bsd_signal(int sig, __sighandler_t h);
     X(DUP, dup2, RAW, (int fd, int fd2), (fd, fd2))                                               \
     X(DUP, dup3, RAW, (int fd, int fd2, int fl), (fd, fd2, fl))                                   \
     X(OWN, fcntl, RAW) X(OWN, fcntl64, RAW) X(OWN, close_range, RAW) X(OWN, closefrom, RAW)      \
+    /* new descriptors made where no open wrapper sees them: a number closed behind                \
+     * our back (a raw close) never lends its old file to them */                                 \
+    X(NEWFD, socket, NONE, (int d, int t, int p), (d, t, p))                                      \
+    X(NEWFD, accept, NONE, (int s, struct sockaddr *a, socklen_t *l), (s, a, l))                  \
+    X(NEWFD, accept4, NONE, (int s, struct sockaddr *a, socklen_t *l, int fl), (s, a, l, fl))     \
+    X(NEWFD, eventfd, NONE, (unsigned v, int fl), (v, fl))                                        \
+    X(NEWFD, epoll_create, NONE, (int n), (n)) X(NEWFD, epoll_create1, NONE, (int fl), (fl))      \
+    X(NEWFD, memfd_create, NONE, (const char *name, unsigned fl), (name, fl))                     \
+    X(NEWFD, signalfd, NONE, (int fd, const sigset_t *m, int fl), (fd, m, fl))                    \
+    X(NEWFD, timerfd_create, NONE, (int c, int fl), (c, fl))                                      \
+    X(NEWFD, inotify_init, NONE, (void), ()) X(NEWFD, inotify_init1, NONE, (int fl), (fl))        \
+    X(NEWFD2, pipe, NONE, (int p[2]), (p), p) X(NEWFD2, pipe2, NONE, (int p[2], int fl), (p, fl), p) \
+    X(NEWFD2, socketpair, NONE, (int d, int t, int pr, int sv[2]), (d, t, pr, sv), sv)            \
+    /* ... and files mkstemp opens inside libc: named like an open */                            \
+    X(TEMP, mkstemp, NONE, (char *t), (t), 0) X(TEMP, mkstemp64, NONE, (char *t), (t), 0)         \
+    X(TEMP, mkostemp, NONE, (char *t, int fl), (t, fl), fl)                                       \
+    X(TEMP, mkostemp64, NONE, (char *t, int fl), (t, fl), fl)                                     \
+    X(TEMP, mkstemps, NONE, (char *t, int sl), (t, sl), 0)                                        \
+    X(TEMP, mkstemps64, NONE, (char *t, int sl), (t, sl), 0)                                      \
+    X(TEMP, mkostemps, NONE, (char *t, int sl, int fl), (t, sl, fl), fl)                          \
+    X(TEMP, mkostemps64, NONE, (char *t, int sl, int fl), (t, sl, fl), fl)                        \
+    /* privileges: before becoming another user, a trace directory of its own */                  \
+    X(SETID, setuid, NONE, (uid_t u), (u), u) X(SETID, seteuid, NONE, (uid_t u), (u), u)          \
+    X(SETID, setreuid, NONE, (uid_t r, uid_t e), (r, e), e)                                       \
+    X(SETID, setresuid, NONE, (uid_t r, uid_t e, uid_t s), (r, e, s), e)                          \
+    /* raw system calls: those of the calls above are recorded as the calls */                    \
+    X(OWN, syscall, RAW)                                                                          \
+    /* children that run in our memory must not record (vfork is assembly) */                     \
+    X(OWN, vfork, NONE) X(OWN, clone, NONE)                                                       \
     /* names */                                                                                   \
     X(RENAME, rename, RAW, (const char *a, const char *b), (a, b), AT_FDCWD, a, AT_FDCWD, b, 0)   \
     X(RENAME, renameat, RAW, (int da, const char *a, int db, const char *b), (da, a, db, b),       \
       da, a, db, b, 0)                                                                            \
     X(RENAME, renameat2, RAW, (int da, const char *a, int db, const char *b, unsigned fl),        \
       (da, a, db, b, fl), da, a, db, b, fl)                                                       \
+    /* an unnamed (O_TMPFILE) file linked in by its descriptor takes that name */                 \
+    X(OWN, linkat, RAW)                                                                           \
     /* stdio and directories: glibc opens and closes inside these without                        \
      * going through the PLT, so we would never see the descriptor change */                      \
     X(STREAM, fopen, NONE) X(STREAM, fopen64, NONE)                                               \
@@ -86,7 +136,7 @@ __sighandler_t bsd_signal(int sig, __sighandler_t h);
     X(CLOSE, fclose, NONE, int, (FILE *s), (s), s ? fileno(s) : -1)                               \
     X(CLOSE, closedir, NONE, int, (DIR *d), (d), ft_dirfd(d))                                     \
     /* shared file mappings, so that msync can name its file */                                   \
-    X(MMAP, mmap, RAW, off_t) X(MMAP, mmap64, RAW, off64_t) X(OWN, munmap, RAW)                   \
+    X(MMAP, mmap, RAW, off_t) X(MMAP, mmap64, RAW, off64_t) X(OWN, munmap, RAW) X(OWN, mremap, RAW) \
     /* the image ends at a successful exec: the header says so before it */                       \
     X(EXEC, execve, RAW, (const char *p, char *const a[], char *const e[]), (p, a, e))            \
     X(EXEC, execv, RAW, (const char *p, char *const a[]), (p, a))                                 \

@@ -86,12 +86,17 @@ void ft_count_drops(struct ft_ctx *c, uint64_t n)
 
 /* Stop recording after a failure (tmpfs full, file removed): the program must
  * not notice, so we only say so in the header and count what we lose. */
-static void ft_ring_die(struct ft_ctx *c)
+static void ft_ring_die(struct ft_ctx *c, int err)
 {
     FT_STORE_REL(&c->state, FT_RING_DEAD);
     struct ft_header *h = FT_LOAD_ACQ(&c->hdr);
-    if (h)
-        __atomic_fetch_or(&h->flags, FT_HDR_DISABLED, __ATOMIC_RELAXED);
+    if (!h)
+        return;
+    /* Why, first (FORMAT.md: stop_reason, stop_errno), then the flag. */
+    uint32_t none = FT_STOP_NONE;
+    if (FT_CAS(&h->stop_reason, &none, err == ENOSPC ? FT_STOP_FULL : FT_STOP_GROW))
+        FT_STORE(&h->stop_errno, (uint32_t)err);
+    __atomic_fetch_or(&h->flags, FT_HDR_DISABLED, __ATOMIC_RELEASE);
 }
 
 
@@ -105,7 +110,7 @@ static void ft_ring_die(struct ft_ctx *c)
 void ft_reserve_failed(struct ft_ctx *c)
 {
     if (errno != EMFILE && errno != ENFILE && errno != ENOMEM && errno != EINTR && errno != EAGAIN)
-        ft_ring_die(c);
+        ft_ring_die(c, errno);
 }
 
 static const char ft_zero_page[4096];
@@ -225,6 +230,34 @@ int ft_slot_make(struct ft_ctx *c, uint32_t idx)
 /* exit(3) or return from main: say so in the header, so a reader can tell a
  * clean end from a crash (a SIGKILL leaves the flag unset). Not from a vfork
  * child: the file is its parent's. Returns 1 if this call set the flag. */
+/* Does the process hold an io_uring? Its descriptors read
+ * "anon_inode:[io_uring]" in /proc/self/fd. Asked once, at the image's end:
+ * a ring made by a raw system call (liburing does that) is seen here. */
+static int ft_has_uring(void)
+{
+    static const char want[] = "anon_inode:[io_uring]";
+    int dir = ft_sys_openat(AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    if (dir < 0)
+        return 0;
+    char buf[4096], link[64], target[sizeof want];
+    int found = 0;
+    long n;
+    while (!found && (n = syscall(SYS_getdents64, dir, buf, sizeof buf)) > 0) {
+        for (long at = 0; at < n && !found;) {
+            const char *name = buf + at + 19; /* struct linux_dirent64: d_name after 19 bytes */
+            at += *(const unsigned short *)(buf + at + 16);
+            if (name[0] < '0' || name[0] > '9')
+                continue;
+            size_t k = ft_cat(link, 0, sizeof link, "/proc/self/fd/");
+            ft_cat(link, k, sizeof link, name);
+            ssize_t len = ft_sys_readlink(link, target, sizeof target);
+            found = len == (ssize_t)sizeof want - 1 && memcmp(target, want, sizeof want - 1) == 0;
+        }
+    }
+    ft_sys_close(dir);
+    return found;
+}
+
 static int ft_set_ended(void)
 {
     struct ft_ctx *c = FT_LOAD_ACQ(&ft_ctx_ptr);
@@ -232,7 +265,8 @@ static int ft_set_ended(void)
         return 0;
     if ((uint32_t)ft_sys_getpid() != ft_ctx_pid(c))
         return 0;
-    uint32_t old = __atomic_fetch_or(&c->hdr->flags, FT_HDR_ENDED, __ATOMIC_RELEASE);
+    uint32_t ended = FT_HDR_ENDED | (ft_has_uring() ? FT_HDR_IO_URING : 0);
+    uint32_t old = __atomic_fetch_or(&c->hdr->flags, ended, __ATOMIC_RELEASE);
     return !(old & FT_HDR_ENDED);
 }
 

@@ -133,6 +133,11 @@ int ft_ring_fault(const void *addr);    /* SIGBUS in our mapping: make it harmle
 /* ---- creating the file (ft_create.c) ------------------------------------- */
 
 struct ft_ctx *ft_ring_slow(void);
+const char *ft_trace_dir(void);         /* where this image's trace goes */
+void ft_uid_prepare(uint32_t uid);      /* before becoming user uid: its own directory */
+/* Why this image records nothing, once said (ft_always.c): 1 pending, 2 said. */
+extern char ft_off_text[];
+extern uint32_t ft_off_pending;
 
 /* The trace file, made at the first record; NULL when there is none (the
  * record is then counted as dropped where there is a header to count in). */

@@ -29,6 +29,8 @@
 #endif
 
 #define FT_UNPAREN(...) __VA_ARGS__
+#define FT_STR_(x) #x
+#define FT_STR(x) FT_STR_(x)
 
 /* dirfd(3) before the call: afterwards the DIR is gone. glibc's closedir
  * accepts NULL (EINVAL); closedir is declared nonnull, so the test lives
@@ -154,10 +156,10 @@ static void ft_reopened(int oldfd, FILE *fp, uint64_t t0)
 #define FT_WRAP_MMAP(f, off_type)                                              \
     FT_EXPORT void *f(void *addr, size_t len, int prot, int flags, int fd, off_type off) \
     {                                                                          \
-        if (!ft_map_is_shared_file(flags, fd))                                 \
+        if (!ft_map_is_shared_file(flags, fd) && !(flags & MAP_FIXED))         \
             return FT_REAL(f)(addr, len, prot, flags, fd, off);                \
         FT_AROUND(void *, f, (addr, len, prot, flags, fd, off), (void)0,       \
-                  if (ret != MAP_FAILED) ft_map_add(ret, len, fd))             \
+                  ft_mapped(ret, len, prot, flags, fd))                        \
     }
 
 /* A successful exec ends this process image without running its
@@ -170,6 +172,38 @@ static void ft_reopened(int oldfd, FILE *fp, uint64_t t0)
         int marked = 0;                                                        \
         FT_AROUND(int, f, args, marked = ft_exec_begin(); ft_signal_exec(1),   \
                   ft_signal_exec(0); ft_exec_failed(marked))                   \
+    }
+
+/* A new descriptor made inside libc or by a call with no open flags:
+ * whatever its number held before is forgotten (it was closed where we
+ * could not see it). */
+#define FT_WRAP_NEWFD(f, params, args)                                         \
+    FT_EXPORT int f params                                                     \
+    {                                                                          \
+        FT_AROUND(int, f, args, (void)0, ft_fd_new(ret))                       \
+    }
+
+#define FT_WRAP_NEWFD2(f, params, args, fds)                                   \
+    FT_EXPORT int f params                                                     \
+    {                                                                          \
+        FT_AROUND(int, f, args, (void)0, if (ret == 0) { ft_fd_new(fds[0]); ft_fd_new(fds[1]); }) \
+    }
+
+/* mkstemp and friends open a new file inside libc: named like an open. */
+#define FT_WRAP_TEMP(f, params, args, oflags)                                  \
+    FT_EXPORT int f params                                                     \
+    {                                                                          \
+        uint64_t t0 = 0;                                                       \
+        FT_AROUND(int, f, args, t0 = ft_now(),                                 \
+                  ft_open_end(ret, O_RDWR | O_CREAT | O_EXCL | (oflags), t0))  \
+    }
+
+/* setuid and friends: a root process about to become another user makes
+ * that user's trace directory first (ft_uid_prepare), while it still can. */
+#define FT_WRAP_SETID(f, params, args, euid)                                   \
+    FT_EXPORT int f params                                                     \
+    {                                                                          \
+        FT_AROUND(int, f, args, ft_uid_prepare((uint32_t)(euid)), (void)0)     \
     }
 
 #define FT_WRAP_OWN(f) /* written out below */
@@ -316,6 +350,144 @@ FT_EXPORT int munmap(void *addr, size_t len)
     if (ft_on())
         ft_map_remove(addr, len);
     return FT_REAL(munmap)(addr, len);
+}
+
+/* mremap moves or resizes a mapping: msync names its file at the new place. */
+FT_EXPORT void *mremap(void *old, size_t len, size_t new_len, int flags, ...)
+{
+    va_list ap;
+    va_start(ap, flags);
+    void *to = va_arg(ap, void *);
+    va_end(ap);
+    FT_AROUND(void *, mremap, (old, len, new_len, flags, to), (void)0,
+              if (ret != MAP_FAILED) ft_remapped(old, len, ret, new_len, flags))
+}
+
+/* linkat(2) with AT_EMPTY_PATH, or through /proc/self/fd/N, gives a name to
+ * the file behind a descriptor: an O_TMPFILE file has none before. */
+FT_EXPORT int linkat(int olddirfd, const char *old, int newdirfd, const char *new_, int flags)
+{
+    uint64_t t0 = 0;
+    FT_AROUND(int, linkat, (olddirfd, old, newdirfd, new_, flags), t0 = ft_now(),
+              if (ret == 0) ft_linked(olddirfd, old, newdirfd, new_, flags, t0))
+}
+
+/* ---- the OWN entries: POSIX AIO ------------------------------------------------------ */
+
+/* aio_fsync is declared nonnull; glibc still reads the descriptor through
+ * the pointer, so a NULL faults there, not here. */
+static __attribute__((noinline)) int ft_aio_fd(const struct aiocb *cb)
+{
+    return cb ? cb->aio_fildes : -1;
+}
+
+/* glibc's AIO threads call fsync inside libc, where no wrapper sees it. The
+ * request is noted when it is queued (its interval is what was written
+ * before) and recorded when the program learns it completed: aio_error no
+ * longer EINPROGRESS, or aio_return. Its duration runs from the queueing to
+ * then, an upper bound of the sync's own. */
+FT_EXPORT int aio_fsync(int op, struct aiocb *cb)
+{
+    struct ft_sync s;
+    FT_AROUND(int, aio_fsync, (op, cb), ft_sync_begin(&s, op == O_DSYNC ? FT_C_FDATASYNC : FT_C_FSYNC, ft_aio_fd(cb), 1),
+              if (ret == 0) ft_aio_queued(cb, &s))
+}
+
+FT_EXPORT int aio_error(const struct aiocb *cb)
+{
+    FT_AROUND(int, aio_error, (cb), (void)0, if (ret != EINPROGRESS) ft_aio_done(cb, ret == 0 ? 0 : -1, ret))
+}
+
+FT_EXPORT ssize_t aio_return(struct aiocb *cb)
+{
+    FT_AROUND(ssize_t, aio_return, (cb), (void)0, ft_aio_done(cb, ret, err))
+}
+
+/* ---- the OWN entries: raw system calls and children in our memory --------------------- */
+
+/* syscall(2): the calls this library follows are recorded as their libc
+ * functions would be (libuv closes files with syscall(SYS_close); Go-style
+ * code syncs this way); any other number goes straight through. */
+#undef syscall
+FT_EXPORT long syscall(long n, ...)
+{
+    va_list ap;
+    va_start(ap, n);
+    long a[6];
+    for (int i = 0; i < 6; i++)
+        a[i] = va_arg(ap, long);
+    va_end(ap);
+    if (!ft_raw_followed(n))
+        return FT_REAL(syscall)(n, a[0], a[1], a[2], a[3], a[4], a[5]);
+    struct ft_raw r;
+    FT_AROUND(long, syscall, (n, a[0], a[1], a[2], a[3], a[4], a[5]), ft_raw_begin(&r, n, a),
+              ft_raw_end(&r, ret, err))
+}
+
+/* vfork(2): the child runs on this thread's stack, memory and thread-local
+ * state until it execs or exits, while the parent waits. Whatever it did
+ * through us would land in the parent's trace and descriptor table, so the
+ * thread is marked (ft_thr.in_vfork) across the call: the child runs with
+ * the mark, and the parent takes it off when it resumes. In assembly, as
+ * glibc's own: the return address is kept in a register, because the
+ * child's later calls overwrite the stack slot it came from. */
+__attribute__((used)) void ft_vfork_enter(void)
+{
+    ft_thr.in_vfork++;
+}
+
+__attribute__((used)) long ft_vfork_leave(long ret)
+{
+    ft_thr.in_vfork--;
+    if ((unsigned long)ret > -4096UL) {
+        errno = (int)-ret;
+        return -1;
+    }
+    return ret;
+}
+
+__asm__(".text\n"
+        ".globl vfork\n"
+        ".type vfork, @function\n"
+        "vfork:\n"
+        "    subq $8, %rsp\n"
+        "    call ft_vfork_enter\n"
+        "    addq $8, %rsp\n"
+        "    popq %rdi\n"             /* the return address */
+        "    movl $" FT_STR(SYS_vfork) ", %eax\n"
+        "    syscall\n"
+        "    pushq %rdi\n"
+        "    testq %rax, %rax\n"
+        "    jz 1f\n"                 /* the child: 0, the mark stays */
+        "    pushq %rax\n"            /* (keeps the stack aligned for the call) */
+        "    movq %rax, %rdi\n"
+        "    call ft_vfork_leave\n"
+        "    addq $8, %rsp\n"
+        "1:  ret\n"
+        ".size vfork, .-vfork\n");
+
+/* clone(2) with CLONE_VM and no TLS of the child's own: like vfork, the
+ * child runs on this thread's state. With CLONE_VFORK (posix_spawn's way)
+ * the parent waits inside the real call, so the mark covers the child's
+ * whole life; without it the child may outlive the mark (a blind spot:
+ * glibc itself does not support libc calls from such a child). */
+FT_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
+{
+    va_list ap;
+    va_start(ap, arg);
+    pid_t *ptid = va_arg(ap, pid_t *);
+    void *tls = va_arg(ap, void *);
+    pid_t *ctid = va_arg(ap, pid_t *);
+    va_end(ap);
+    int shares = (flags & CLONE_VM) && !(flags & CLONE_SETTLS);
+    if (shares)
+        ft_thr.in_vfork++;
+    int ret = FT_REAL(clone)(fn, stack, flags, arg, ptid, tls, ctid);
+    int err = errno;
+    if (shares)
+        ft_thr.in_vfork--;
+    errno = err;
+    return ret;
 }
 
 /* ---- the OWN entries: exec's list forms and the image's end ------------------------ */

@@ -13,7 +13,7 @@ import { account, cleanup, events, onlyTrace, ROOT, run } from './harness.js';
 test.after(cleanup);
 
 test('the file\'s fsync makes durable its own 1 byte, not the socket\'s 1 MiB', () => {
-  const r = run(process.execPath, (d) => [join(ROOT, 'test/recorders/socketreuse.mjs'), d.data]);
+  const r = run(process.execPath, (d) => [join(ROOT, 'test/fixtures/socketreuse.mjs'), d.data]);
   assert.is(r.status, 0, r.stderr);
   const fds = account(r.stdout).find((l) => l.kind === 'fds')!.f;
   assert.is(fds.file, fds.socket, 'the socket took the file\'s number');
