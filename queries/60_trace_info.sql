@@ -6,8 +6,9 @@
 -- parameters: none
 -- output:
 --   trace_id, file       the trace file
---   host, boot_id, pid, ppid, exe, cmdline
---                        the process
+--   host, boot_id, pid, ppid, exe, cmdline, name
+--                        the process (name: as users know it, comm, beside the resolved exe)
+--   stopped              why the recorder stopped recording, null when it did not
 --   records              slots holding a record (events and path records)
 --   events, syncs        event records; sync events among them
 --   dropped              records the recorder could not write
@@ -93,6 +94,8 @@ final as (
     traces.ppid,
     traces.exe,
     traces.cmdline,
+    traces.name,
+    traces.stopped,
     traces.records,
     traces.events,
     coalesce(spans.syncs, 0) as syncs,

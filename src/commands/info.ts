@@ -12,7 +12,7 @@ export async function info(traces: string[], o: LoadOptions & { json?: boolean }
   if (o.json) {
     await out(json({
       traces: rows.map((t) => ({
-        file: t.file, pid: t.pid, exe: t.exe, host: t.host, records: t.records,
+        file: t.file, pid: t.pid, exe: t.exe, name: t.name, stopped: t.stopped, host: t.host, records: t.records,
         dropped: t.dropped, torn: t.torn, start: t.start, end: t.end,
         version: t.version, kept: t.kept, alerts: t.alerts, alerts_suppressed: t.alertsSuppressed,
         summaries: t.summaries, history_start: t.historyStart, history_end: t.historyEnd,
@@ -24,13 +24,13 @@ export async function info(traces: string[], o: LoadOptions & { json?: boolean }
   }
   await out(table(
     [
-      { title: 'file' }, { title: 'host' }, { title: 'pid', align: 'right' }, { title: 'exe' },
+      { title: 'file' }, { title: 'host' }, { title: 'pid', align: 'right' }, { title: 'program' },
       { title: 'records', align: 'right' }, { title: 'syncs', align: 'right' }, { title: 'overwritten', align: 'right' },
       { title: 'dropped', align: 'right' },
       { title: 'torn', align: 'right' }, { title: 'start' }, { title: 'end' },
     ],
     rows.map((t) => [
-      displayPath(t.file), t.host, String(t.pid), t.exe, count(t.records), count(t.calls), count(t.overwritten), count(t.dropped),
+      displayPath(t.file), t.host, String(t.pid), program(t), count(t.records), count(t.calls), count(t.overwritten), count(t.dropped),
       t.torn ? 'yes' : 'no', when(t.start), when(t.end),
     ]),
   ));
@@ -47,6 +47,11 @@ export async function info(traces: string[], o: LoadOptions & { json?: boolean }
         when(t.historyStart), when(t.historyEnd),
       ]),
     ));
+  }
+  const stopped = rows.filter((t) => t.stopped !== null);
+  if (stopped.length > 0) {
+    await out(`\nrecording stopped in ${plural(stopped.length, 'trace')}:\n`);
+    for (const t of stopped) await out(`  ${displayPath(t.file)}: ${t.stopped}\n`);
   }
   const lost = rows.filter((t) => t.overwritten > 0 || t.dropped > 0 || t.unaccounted > 0);
   if (lost.length > 0) {
@@ -69,4 +74,9 @@ export function overheadLine(c: Overhead): string {
 export function displayPath(file: string): string {
   const rel = relative(process.cwd(), file);
   return rel.length < file.length && !rel.startsWith('..') ? rel : file;
+}
+
+/** The name users know, and the resolved executable when its base name differs. */
+function program(t: TraceInfo): string {
+  return t.exe.endsWith(`/${t.name}`) || t.exe === t.name ? t.exe : `${t.name} (${t.exe})`;
 }

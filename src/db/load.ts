@@ -9,11 +9,12 @@
 import { DuckDBAppender, DuckDBConnection, DuckDBTimestampNanosecondsValue } from '@duckdb/node-api';
 import { statSync } from 'node:fs';
 import { FtError, TraceError } from '../errors.js';
-import { ALERT_SINK_NAMES, CALL_NAMES, EVENT_TYPE_NAMES } from '../trace/layout.js';
+import { ALERT_SINK_NAMES, CALL_NAMES, EVENT_TYPE_NAMES, HDR_DISABLED, STOP_REASONS } from '../trace/layout.js';
 import { ColumnAppender, type Column } from './append.js';
 import { INTERVAL_CALLS, type PreparedTrace } from './prepare.js';
 import { progressBar } from './progress.js';
 import { preparedTraces } from './source.js';
+import { errnoName } from './values.js';
 
 export interface LoadOptions {
   /** Stop at the first file that cannot be read, rather than skip it. */
@@ -226,6 +227,10 @@ class TraceSink {
     a.appendInteger(h.alertMs | 0);
     a.appendInteger(h.alertFactor | 0);
     a.appendVarchar(ALERT_SINK_NAMES[h.alertSink] ?? String(h.alertSink));
+    a.appendVarchar(h.comm || h.exe.slice(h.exe.lastIndexOf('/') + 1));
+    const stopped = (h.flags & HDR_DISABLED) !== 0;
+    if (stopped) a.appendVarchar(`${STOP_REASONS[h.stopReason] || 'recording stopped'}${h.stopErrno ? ` (${errnoName(h.stopErrno)})` : ''}`);
+    else a.appendNull();
     a.endRow();
   }
 

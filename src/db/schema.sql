@@ -45,7 +45,9 @@ create or replace table traces (
   alerts_suppressed  bigint,    -- alerts not written (rate limit, or a sink that would block)
   alert_ms           integer,   -- absolute alert threshold; 0 off
   alert_factor       integer,   -- relative rule: this many times the file's running p99; 0 off
-  alert_sink         varchar    -- off, syslog, stderr, file
+  alert_sink         varchar,   -- off, syslog, stderr, file, fallback-file (the configured sink was missing)
+  name               varchar,   -- the program's name as users know it: comm (the name it was exec'd by), else exe's base name
+  stopped            varchar    -- why recording stopped (header flag 4), e.g. 'the file system is full (ENOSPC)'; null when it did not
 );
 
 -- One row per path record: a trace's path id names a file. The loader resolves

@@ -60,6 +60,10 @@ export interface TraceInfo {
   ppid: number;
   exe: string;
   cmdline: string;
+  /** The program's name as users know it (comm), beside the resolved exe. */
+  name: string;
+  /** Why the recorder stopped recording; null when it did not. */
+  stopped: string | null;
   records: number;
   events: number;
   syncs: number;
@@ -144,6 +148,8 @@ export async function traceInfo(session: Session, bindings: Bindings): Promise<T
     ppid: num(r.ppid),
     exe: String(r.exe),
     cmdline: String(r.cmdline),
+    name: String(r.name),
+    stopped: r.stopped === null ? null : String(r.stopped),
     records: num(r.records),
     events: num(r.events),
     syncs: num(r.syncs),

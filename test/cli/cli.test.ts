@@ -53,7 +53,7 @@ test('info --json', () => {
   assert.is(r.code, 0, r.stderr);
   assert.equal(JSON.parse(r.stdout), {
     traces: [{
-      file: good, pid: 100, exe: '/usr/bin/app', host: 'h1', records: 41, dropped: 0, torn: 0, start: iso(0.1), end: iso(29.900005),
+      file: good, pid: 100, exe: '/usr/bin/app', name: 'app', stopped: null, host: 'h1', records: 41, dropped: 0, torn: 0, start: iso(0.1), end: iso(29.900005),
       version: 2, kept: 0, alerts: 0, alerts_suppressed: 0, summaries: 0, history_start: null, history_end: null,
       overwritten: 0, calls: 36, summarized_only: 0, unaccounted: 0,
     }],
@@ -66,7 +66,7 @@ test('v2 history: info shows the kept and summarized history and the recorder ov
   assert.is(r.code, 0, r.stderr);
   assert.equal(JSON.parse(r.stdout), {
     traces: [{
-      file: history, pid: 300, exe: '/usr/bin/kv', host: 'h2', records: 361, dropped: 0, torn: 0,
+      file: history, pid: 300, exe: '/usr/bin/kv', name: 'kv', stopped: null, host: 'h2', records: 361, dropped: 0, torn: 0,
       start: '2026-01-02T23:00:05.000000Z', end: '2026-01-02T23:59:55.002000Z',
       version: 2, kept: 2, alerts: 2, alerts_suppressed: 1, summaries: 2880,
       history_start: '2026-01-01T00:00:00.000000Z', history_end: '2026-01-02T23:59:55.002000Z',

@@ -202,7 +202,8 @@ export function start(program: string, args: string[] | ((d: Dirs) => string[]),
 }
 
 function finish(dirs: Dirs, r: Omit<RunResult, 'dirs' | 'files' | 'traces'>): RunResult {
-  const files = readdirSync(dirs.traces).sort();
+  // Trace files only: uid-N directories and fsync-trace-alerts.log live there too.
+  const files = readdirSync(dirs.traces).filter((f) => f.endsWith('.fstrace')).sort();
   const traces = files.map((f) => readTrace(join(dirs.traces, f)));
   return { ...r, dirs, files, traces };
 }
