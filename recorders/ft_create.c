@@ -66,7 +66,8 @@ static void ft_uid_dir(char *buf, size_t size, const char *dir, uint32_t uid)
  * (1 not a directory or a symlink, 2 another owner, 3 open to others). */
 static int ft_dir_ours(const char *dir, uint32_t euid, struct stat *st)
 {
-    int fd = ft_sys_openat(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+    /* O_PATH: a directory we may only search (0711) still tells its owner. */
+    int fd = ft_sys_openat(AT_FDCWD, dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
     if (fd < 0)
         return 1;
     int ok = syscall(SYS_fstat, fd, st) == 0 && S_ISDIR(st->st_mode);
