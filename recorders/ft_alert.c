@@ -268,8 +268,9 @@ static int ft_fallback_write(const char *line, size_t n)
 }
 
 /* One line out through the configured sink: b holds it, with the syslog
- * header before `from` (the rest is the line itself). 1 if it went out. */
-static int ft_line_out(char *b, size_t from, size_t at)
+ * header before `from` (the rest is the line itself); to the fallback file
+ * when the sink is missing and `fallback` allows. 1 if it went out. */
+static int ft_line_out(char *b, size_t from, size_t at, int fallback)
 {
     int sink = (int)ft_cfg.alert_sink;
     int sent = 0, missing = 0;
@@ -300,7 +301,7 @@ static int ft_line_out(char *b, size_t from, size_t at)
             sent = fd >= 0 && ft_write_nopipe(fd, b, at);
         }
     }
-    if (missing && !sent)
+    if (missing && !sent && fallback)
         sent = ft_fallback_write(b + from, at - from);
     if (!sent && missing) {
         struct ft_regions *rg = ft_regions();
@@ -333,7 +334,7 @@ int ft_alert_send(const struct ft_event *ev, const struct ft_track *t, uint32_t 
     size_t from;
     size_t at = ft_line_start(b, sizeof b, &from);
     at = ft_alert_message(b, at, sizeof b - 1, ev, t, suppressed, relative);
-    return ft_line_out(b, from, at);
+    return ft_line_out(b, from, at, 1);
 }
 
 void ft_alert_off(void)
@@ -345,5 +346,6 @@ void ft_alert_off(void)
     size_t from;
     size_t at = ft_line_start(b, sizeof b, &from);
     at = ft_cat(b, at, sizeof b - 1, ft_off_text);
-    ft_line_out(b, from, at);
+    /* Not to the fallback file: the trace directory is what failed. */
+    ft_line_out(b, from, at, 0);
 }
