@@ -55,7 +55,7 @@ test('a tiny tmpfs: too small for a trace, full, and filling up: the program nev
   // 8 KiB: not room for the header and the ring's first chunk (12 KiB).
   const small = withTmpfs(8 << 10, (mnt) => {
     const r = runRaw('load', args, { env: { FSYNC_TRACE_DIR: join(mnt, 'traces') } });
-    return { r, left: readdirSync(join(mnt, 'traces')) };
+    return { r, left: readdirSync(join(mnt, 'traces')).filter((f) => f.endsWith('.fstrace')) };
   });
   assert.equal([small.r.status, small.r.signal, small.r.stderr, small.r.stdout], [0, null, '', bare.stdout]);
   assert.equal(small.left, [], 'a trace that could not be made is not left behind');
@@ -65,7 +65,7 @@ test('a tiny tmpfs: too small for a trace, full, and filling up: the program nev
     mkdirSync(join(mnt, 'traces'), { mode: 0o700 });
     fill(mnt);
     const r = runRaw('load', args, { env: { FSYNC_TRACE_DIR: join(mnt, 'traces') } });
-    return { r, left: readdirSync(join(mnt, 'traces')) };
+    return { r, left: readdirSync(join(mnt, 'traces')).filter((f) => f.endsWith('.fstrace')) };
   });
   assert.equal([full.r.status, full.r.signal, full.r.stderr, full.r.stdout], [0, null, '', bare.stdout]);
   assert.equal(full.left, []);
@@ -73,7 +73,7 @@ test('a tiny tmpfs: too small for a trace, full, and filling up: the program nev
   // 512 KiB for a ring of 2 MiB (an 8 MiB file): it fills up while the threads record.
   const filling = withTmpfs(512 << 10, (mnt) => {
     const r = runRaw('load', args, { env: { FSYNC_TRACE_DIR: join(mnt, 'traces'), FSYNC_TRACE_MAX_BYTES: String(8 << 20) } });
-    const files = readdirSync(join(mnt, 'traces'));
+    const files = readdirSync(join(mnt, 'traces')).filter((f) => f.endsWith('.fstrace'));
     assert.is(files.length, 1, 'the trace made before the tmpfs filled up stays');
     const file = join(mnt, 'traces', files[0]!);
     const trace = readTrace(file);

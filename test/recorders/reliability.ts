@@ -80,7 +80,7 @@ export function runRaw(program: string, args: string[] | ((d: Dirs) => string[])
   if (r.error) throw r.error;
   let files: string[] = [];
   try {
-    files = readdirSync(dirs.traces).sort();
+    files = readdirSync(dirs.traces).filter((f) => f.endsWith('.fstrace')).sort();
   } catch {
     // the trace directory may be missing or unreadable on purpose
   }
