@@ -5,8 +5,8 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { FtError } from '../errors.js';
-import { DEFAULT_PARAMS, parseDuration, parseNumber, type AnalysisParams } from '../db/params.js';
-import { Session } from '../db/session.js';
+import { DEFAULT_PARAMS, parseDuration, parseNumber, type AnalysisParams } from '../db/knobs.js';
+import type { Session } from '../db/session.js';
 
 export interface LoadOptions {
   db?: string;
@@ -90,6 +90,7 @@ export function warn(message: string): void {
 
 /** Load the traces (or open the kept database), run `fn`, and close. */
 export async function withSession<T>(traces: string[], o: LoadOptions, fn: (s: Session) => Promise<T>): Promise<T> {
+  const { Session } = await import('../db/session.js');
   const session = await Session.open({ inputs: traces, db: o.db, strict: o.strict, quiet: o.quiet, warn });
   try {
     return await fn(session);

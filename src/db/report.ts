@@ -91,8 +91,9 @@ async function readHistory(session: Session, b: Bindings, sums: Totals, withHost
   return {
     start: sums.historyStart,
     end: sums.historyEnd,
-    summarizedCalls: Math.max(0, sums.calls - sums.ringCalls),
+    summarizedCalls: sums.summarizedOnly,
     ringCalls: sums.ringCalls,
+    unaccounted: sums.unaccounted,
     days: days.map((d) => ({
       path: d.path, ...(withHost ? { host: d.host } : {}), day: d.day, calls: d.calls, p50Ms: d.p50Ms, p99Ms: d.p99Ms, maxMs: d.maxMs,
     })),

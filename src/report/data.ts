@@ -49,6 +49,8 @@ export interface ReportHistory {
   summarizedCalls: number;
   /** Calls the raw rings hold. */
   ringCalls: number;
+  /** Calls the traces prove happened but no summary or record counts (absent: 0). */
+  unaccounted?: number;
 }
 
 export interface ReportDay {

@@ -8,7 +8,7 @@
  * A file that is still being written, a copy cut short and a torn last record
  * are read as far as they go and counted in `stats`.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { TraceError } from '../errors.js';
 import {
   CALL_MAX,
@@ -71,10 +71,12 @@ export interface TraceHeader {
   alertsSuppressed: bigint;
   costPeriod: number;
   alertSink: number;
-  /** The directory budget the file was made under (0: off), and what this process removed to keep it. */
-  dirMaxBytes: bigint;
-  dirRemoved: bigint;
-  dirRemovedBytes: bigint;
+  /** Why recording stopped (STOP_REASONS), 0 when it did not; the errno behind it. */
+  stopReason: number;
+  stopErrno: number;
+  /** The process's name as the kernel has it (comm); '' in earlier files. */
+  comm: string;
+  alertsUnsent: bigint;
 }
 
 /** A region of the file: where it starts and how many 64-byte slots it has. */
@@ -179,25 +181,60 @@ export interface DecodedTrace {
   stats: DecodeStats;
 }
 
-/** Read and decode the trace at `file`. */
+/**
+ * Records a live file may hold past its header's counters (written after the
+ * counter was read): read this many slots beyond them.
+ */
+const SLACK_SLOTS = 4096;
+
+/**
+ * Read and decode the trace at `file`, reading only the slots that can hold
+ * data: the header's counters say how far each region was written (a region
+ * whose counter passed its size is read whole), plus SLACK_SLOTS for a file
+ * still being written. The rest of the buffer is zero, which reads as empty
+ * slots, and is never touched, so a sparse 64 MiB trace with a few records
+ * costs a few reads and no resident memory for its empty regions.
+ */
 export function readTrace(file: string): DecodedTrace {
-  let buf: Buffer;
+  let fd: number;
   try {
-    buf = readFileSync(file);
+    fd = openSync(file, 'r');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    throw new TraceError(file, undefined, `cannot read (${code})`);
+    throw new TraceError(file, undefined, `cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
-  return decodeTrace(buf, file);
+  try {
+    const size = fstatSync(fd).size;
+    const buf = Buffer.alloc(size);
+    const readRange = (from: number, to: number) => {
+      for (let at = from, end = Math.min(to, size); at < end;) {
+        const n = readSync(fd, buf, at, end - at, at);
+        if (n <= 0) break;
+        at += n;
+      }
+    };
+    readRange(0, HEADER_SIZE);
+    const header = decodeHeader(buf.subarray(0, Math.min(size, HEADER_SIZE)), file);
+    const used = (offset: number, slots: number, next: bigint) => readRange(offset, offset + usedSlots(slots, next) * RECORD_SIZE);
+    used(HEADER_SIZE, header.ringSlots, header.nextSeq);
+    if (header.keep) used(header.keep.offset, header.keep.slots, header.keepNext);
+    if (header.summary) used(header.summary.offset, header.summary.slots, header.summaryNext * BigInt(SUMMARY_ENTRY_SLOTS));
+    if (header.names) used(header.names.offset, header.names.slots, header.namesNext);
+    return decodeTrace(buf, file);
+  } catch (err) {
+    if (err instanceof TraceError) throw err;
+    throw new TraceError(file, undefined, `cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Decode a whole trace held in memory; `file` names it in errors. */
 export function decodeTrace(buf: Uint8Array, file: string): DecodedTrace {
   const header = decodeHeader(buf, file);
-  const ring = region(buf, HEADER_SIZE, header.ringSlots);
+  const ring = region(buf, HEADER_SIZE, header.ringSlots, usedSlots(header.ringSlots, header.nextSeq));
   const order = orderSlots(ring.bytes, ring.slots, header.ringSlots, header.nextSeq, HEADER_SIZE, file);
   const paths = decodePaths(ring.bytes, order, HEADER_SIZE, file);
-  const names = header.names ? decodeNames(buf, header.names, file) : { table: new Map<number, TracePath>(), cut: new Set<number>() };
+  const names = header.names ? decodeNames(buf, header.names, header.namesNext, file) : { table: new Map<number, TracePath>(), cut: new Set<number>() };
   let namedPaths = 0;
   for (const [id, path] of names.table) {
     if (!paths.table.has(id)) paths.table.set(id, path);
@@ -225,9 +262,18 @@ export function decodeTrace(buf: Uint8Array, file: string): DecodedTrace {
   return { file, size: buf.length, header, paths: paths.table, events: events.columns, kept: kept.columns, summaries: summary.columns, costs: summary.costs, stats };
 }
 
-/** The slots of a region that the file holds (a file still being written, or cut short, holds fewer). */
-function region(buf: Uint8Array, offset: number, slots: number): { bytes: Uint8Array; slots: number } {
-  const present = Math.max(0, Math.min(slots, Math.floor((buf.length - offset) / RECORD_SIZE)));
+/** Slots of a region of `slots` that can hold data, by its counter `next` (SLACK_SLOTS past it for a live file). */
+function usedSlots(slots: number, next: bigint): number {
+  return next >= BigInt(slots) ? slots : Math.min(slots, Number(next) + SLACK_SLOTS);
+}
+
+/**
+ * The slots of a region that the file holds (a file still being written, or
+ * cut short, holds fewer), and of those, no more than `used`: the slots past
+ * its counter are empty and are not looked at.
+ */
+function region(buf: Uint8Array, offset: number, slots: number, used = slots): { bytes: Uint8Array; slots: number } {
+  const present = Math.max(0, Math.min(slots, used, Math.floor((buf.length - offset) / RECORD_SIZE)));
   return { bytes: aligned(buf.subarray(offset, offset + present * RECORD_SIZE)), slots: present };
 }
 
@@ -307,9 +353,10 @@ function decodeHeader(buf: Uint8Array, file: string): TraceHeader {
     alertsSuppressed: u64(HEADER.alertsSuppressed),
     costPeriod: u32(HEADER.costPeriod),
     alertSink: u32(HEADER.alertSink),
-    dirMaxBytes: u64(HEADER.dirMaxBytes),
-    dirRemoved: u64(HEADER.dirRemoved),
-    dirRemovedBytes: u64(HEADER.dirRemovedBytes),
+    stopReason: u32(HEADER.stopReason),
+    stopErrno: u32(HEADER.stopErrno),
+    comm: readCString(buf, HEADER.comm, HEADER_STRING_SIZE.comm),
+    alertsUnsent: u64(HEADER.alertsUnsent),
   };
 }
 
@@ -527,8 +574,8 @@ function checkEvent(ring: Uint8Array, at: number, type: number, base: number, fi
  * The names region: path records written once each, in slot order, never
  * overwritten; a record's seq is its slot index.
  */
-function decodeNames(buf: Uint8Array, names: Region, file: string): { table: Map<number, TracePath>; cut: Set<number> } {
-  const { bytes, slots } = region(buf, names.offset, names.slots);
+function decodeNames(buf: Uint8Array, names: Region, namesNext: bigint, file: string): { table: Map<number, TracePath>; cut: Set<number> } {
+  const { bytes, slots } = region(buf, names.offset, names.slots, usedSlots(names.slots, namesNext));
   const u32 = new Uint32Array(bytes.buffer, bytes.byteOffset, slots * (RECORD_SIZE / 4));
   const used: number[] = [];
   for (let slot = 0; slot < slots; slot++) {
@@ -556,7 +603,7 @@ function decodeNames(buf: Uint8Array, names: Region, file: string): { table: Map
  * also holds (same tid, start and call) is a copy and is left out.
  */
 function decodeKept(buf: Uint8Array, header: TraceHeader, keep: Region, ringEvents: EventColumns, paths: Map<number, TracePath>, file: string): { columns: EventColumns; unnamed: number; total: number } {
-  const { bytes, slots } = region(buf, keep.offset, keep.slots);
+  const { bytes, slots } = region(buf, keep.offset, keep.slots, usedSlots(keep.slots, header.keepNext));
   const order = orderSlots(bytes, slots, keep.slots, header.keepNext, keep.offset, file);
   for (const slot of order.slots) {
     const type = bytes[slot * RECORD_SIZE + EVENT.type]!;
@@ -593,7 +640,7 @@ function decodeKept(buf: Uint8Array, header: TraceHeader, keep: Region, ringEven
  * counted. Anything else out of place is corruption.
  */
 function decodeSummaries(buf: Uint8Array, header: TraceHeader, sum: Region, file: string): { columns: SummaryColumns; costs: CostRow[]; entries: number; incomplete: number } {
-  const { bytes, slots } = region(buf, sum.offset, sum.slots);
+  const { bytes, slots } = region(buf, sum.offset, sum.slots, usedSlots(sum.slots, header.summaryNext * BigInt(SUMMARY_ENTRY_SLOTS)));
   const total = sum.slots / SUMMARY_ENTRY_SLOTS;
   const present = Math.floor(slots / SUMMARY_ENTRY_SLOTS);
   const u32 = new Uint32Array(bytes.buffer, bytes.byteOffset, slots * (RECORD_SIZE / 4));

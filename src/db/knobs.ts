@@ -1,0 +1,58 @@
+/**
+ * The analysis knobs' shape, defaults and parsers: plain values, no DuckDB,
+ * so the command line can check options before anything heavy loads.
+ * params.ts turns these into the `$parameters` of queries/.
+ */
+import { FtError } from '../errors.js';
+
+export interface AnalysisParams {
+  /** How far back a sync's baseline looks, in seconds. */
+  windowSeconds: number;
+  /** Every sync at least this slow is an outlier, whatever its baseline (ms). ZooKeeper warns at 1000. */
+  thresholdMs: number;
+  /** Slower than the baseline median by more than this many robust standard deviations (1.4826 MAD)... */
+  margin: number;
+  /** ... and more than this many times the median ... */
+  ratio: number;
+  /** ... and at least this slow (ms), so that microsecond noise on tmpfs is not flagged. */
+  floorMs: number;
+  /** Syncs a file needs in its window for a baseline of its own; with fewer, its device's is used. */
+  minHistory: number;
+  /** Outliers on one device closer than this (seconds) belong to one incident. */
+  gapSeconds: number;
+  /** A slow sync that flushed this many times its file's usual bytes, and no slower per byte, is 'write-volume'. */
+  volumeRatio: number;
+}
+
+export const DEFAULT_PARAMS: Readonly<AnalysisParams> = {
+  windowSeconds: 600,
+  thresholdMs: 1000,
+  margin: 10,
+  ratio: 10,
+  floorMs: 1,
+  minHistory: 20,
+  gapSeconds: 5,
+  volumeRatio: 10,
+};
+
+const UNITS: Record<string, number> = { ns: 1e-9, us: 1e-6, µs: 1e-6, ms: 1e-3, s: 1, m: 60, min: 60, h: 3600, d: 86400 };
+
+/** "10m", "90s", "1.5h", "250ms"; a bare number is in `bareUnit`. */
+export function parseDuration(text: string, bareUnit: 's' | 'ms' = 's'): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zµ]*)\s*$/i.exec(text);
+  const unit = (m?.[2] || bareUnit).toLowerCase();
+  if (!m || UNITS[unit] === undefined) {
+    throw new FtError(`not a duration: '${text}' (expected e.g. 10m, 90s, 250ms, 1h)`);
+  }
+  const seconds = Number(m[1]) * UNITS[unit]!;
+  return bareUnit === 'ms' ? seconds * 1000 : seconds;
+}
+
+/** A number within [min, max]. */
+export function parseNumber(text: string, what: string, min: number, max = Infinity): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
+    throw new FtError(`${what} must be a number from ${min}${max === Infinity ? '' : ` to ${max}`}, not '${text}'`);
+  }
+  return n;
+}
