@@ -571,11 +571,23 @@ function checkEvent(ring: Uint8Array, at: number, type: number, base: number, fi
 }
 
 /**
- * The names region: path records written once each, in slot order, never
- * overwritten; a record's seq is its slot index.
+ * The names region: path records in position order, each written once per
+ * use a half lap apart; until it goes round a record's seq is its slot index.
  */
 function decodeNames(buf: Uint8Array, names: Region, namesNext: bigint, file: string): { table: Map<number, TracePath>; cut: Set<number> } {
   const { bytes, slots } = region(buf, names.offset, names.slots, usedSlots(names.slots, namesNext));
+  if (namesNext > BigInt(names.slots)) {
+    // A names ring that went round (recorders since issue 12): position n is in
+    // slot n % names_slots with n's low 32 bits as seq, ordered like the keep ring.
+    const order = orderSlots(bytes, slots, names.slots, namesNext, names.offset, file);
+    for (const slot of order.slots) {
+      const type = bytes[slot * RECORD_SIZE + EVENT.type]!;
+      if (type !== RecordType.Path && type !== RecordType.PathCont) {
+        throw new TraceError(file, names.offset + slot * RECORD_SIZE + EVENT.type, `record of type ${type} in the names region, expected a path record`);
+      }
+    }
+    return decodePaths(bytes, order, names.offset, file);
+  }
   const u32 = new Uint32Array(bytes.buffer, bytes.byteOffset, slots * (RECORD_SIZE / 4));
   const used: number[] = [];
   for (let slot = 0; slot < slots; slot++) {
