@@ -54,15 +54,23 @@ static void ft_forget(uint64_t e)
 {
     struct ft_file *f = ft_file_of(e);
     if (f)
-        __atomic_fetch_sub(&f->nopen, 1, __ATOMIC_ACQ_REL);
+        ft_file_release(f);
 }
 
 void ft_open_end(int fd, int oflags, uint64_t t0)
 {
     if (fd < 0)
         return;
-    uint64_t t1 = ft_now();
     ft_forget(ft_fd_take(fd));
+    if ((oflags & O_ACCMODE) == O_RDONLY && !(oflags & (O_CREAT | O_TRUNC | O_TMPFILE))) {
+        /* Read-only: nothing to count, and most such files are never synced.
+         * Remembered as seen, with no syscall; named if it ever is synced
+         * (a directory opened to fsync it, a file fsynced after a read). */
+        uint32_t fl = (oflags & O_SYNC) == O_SYNC ? FT_FDF_OSYNC : (oflags & O_DSYNC) ? FT_FDF_ODSYNC : 0;
+        ft_fd_set(fd, (uint64_t)fl << 32 | FT_FD_LAZY);
+        return;
+    }
+    uint64_t t1 = ft_now();
     uint64_t e = ft_fd_opened(fd, oflags, 0, t0);
     struct ft_file *f = ft_file_of(e);
     if (f) {
@@ -96,8 +104,7 @@ void ft_closed(int fd, uint64_t e, uint64_t t0, uint64_t t1, int32_t res)
     ev.fd = fd;
     ev.res = res;
     ft_name_event(&ev, e, f);
-    if (__atomic_sub_fetch(&f->nopen, 1, __ATOMIC_ACQ_REL) <= 0) {
-        FT_STORE(&f->nopen, 0); /* never below zero, whatever we missed */
+    if (ft_file_release(f)) {
         ft_file_take(f, 0, &iv);
         ev.flags |= FT_F_LAST_CLOSE;
     } else {
@@ -137,7 +144,7 @@ void ft_dup_end(int oldfd, int newfd, uint64_t t0)
         ft_closed(newfd, replaced, t0, ft_now(), 0);
     struct ft_file *f = ft_file_of(e);
     if (f)
-        __atomic_fetch_add(&f->nopen, 1, __ATOMIC_ACQ_REL);
+        ft_file_hold(f);
     if (e)
         ft_fd_set(newfd, e);
 }
@@ -195,7 +202,8 @@ struct ft_map {
     uint32_t path_id;
     uintptr_t addr;
     size_t len;
-    uint32_t file;  /* index + 1 in ft_files */
+    uint32_t file;  /* index + 1 in ft_files ... */
+    uint16_t life;  /* ... while its slot holds this file (ft_file.life) */
 };
 
 static struct ft_map ft_maps[FT_MAPS];
@@ -214,6 +222,7 @@ void ft_map_add(void *addr, size_t len, int fd)
             ft_maps[i].len = len;
             ft_maps[i].path_id = FT_LOAD(&f->path_id);
             ft_maps[i].file = ft_fd_what(e);
+            ft_maps[i].life = FT_LOAD(&f->life);
             FT_STORE_REL(&ft_maps[i].state, 2);
             FT_ADD(&ft_maps_used, 1);
             return;
@@ -242,7 +251,11 @@ uint32_t ft_map_path(void *addr, struct ft_file **f)
     for (int i = 0; i < FT_MAPS; i++) {
         if (FT_LOAD_ACQ(&ft_maps[i].state) == 2 && a >= ft_maps[i].addr &&
             a < ft_maps[i].addr + ft_maps[i].len) {
+            /* The file's slot may hold another file by now (its descriptors
+             * all closed): then the msync is named, with no file's track. */
             *f = ft_file_of(ft_maps[i].file);
+            if (*f && FT_LOAD(&(*f)->life) != ft_maps[i].life)
+                *f = NULL;
             return ft_maps[i].path_id;
         }
     }

@@ -71,6 +71,10 @@ export interface TraceHeader {
   alertsSuppressed: bigint;
   costPeriod: number;
   alertSink: number;
+  /** The directory budget the file was made under (0: off), and what this process removed to keep it. */
+  dirMaxBytes: bigint;
+  dirRemoved: bigint;
+  dirRemovedBytes: bigint;
   /** Why recording stopped (STOP_REASONS), 0 when it did not; the errno behind it. */
   stopReason: number;
   stopErrno: number;
@@ -353,6 +357,9 @@ function decodeHeader(buf: Uint8Array, file: string): TraceHeader {
     alertsSuppressed: u64(HEADER.alertsSuppressed),
     costPeriod: u32(HEADER.costPeriod),
     alertSink: u32(HEADER.alertSink),
+    dirMaxBytes: u64(HEADER.dirMaxBytes),
+    dirRemoved: u64(HEADER.dirRemoved),
+    dirRemovedBytes: u64(HEADER.dirRemovedBytes),
     stopReason: u32(HEADER.stopReason),
     stopErrno: u32(HEADER.stopErrno),
     comm: readCString(buf, HEADER.comm, HEADER_STRING_SIZE.comm),

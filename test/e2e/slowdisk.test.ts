@@ -76,7 +76,8 @@ const recorded = once(record);
 /** The slow stretch as the workload saw it: from sending the first slow transaction to the answer to the last. */
 const slowStretch = once(async () => {
   const { run } = await recorded();
-  const slow = run.transactions.filter((t) => t.answered - t.sent >= DELAY_MS * 0.75);
+  // The first commit makes the process's trace (its first sync): not a slow disk.
+  const slow = run.transactions.filter((t) => t.index > 1 && t.answered - t.sent >= DELAY_MS * 0.75);
   return { slow, from: slow[0]!.sent - SLACK_MS, to: slow[slow.length - 1]!.answered + SLACK_MS };
 });
 
