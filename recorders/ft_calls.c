@@ -48,6 +48,17 @@ __attribute__((noinline)) void ft_write_cost(struct ft_write *w, uint64_t t_back
 
 /* ---- opens and closes ---- */
 
+/* An event record of `type` for fd, from t0 to t1, with result res. */
+static void ft_event_init(struct ft_event *ev, uint8_t type, int fd, uint64_t t0, uint64_t t1, int32_t res)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->type = type;
+    ev->start_ns = t0;
+    ev->dur_ns = ft_since(t0, t1);
+    ev->fd = fd;
+    ev->res = res;
+}
+
 /* A descriptor number the kernel hands out again was closed behind our back
  * (a close we could not see): forget what it was. */
 static void ft_forget(uint64_t e)
@@ -75,12 +86,7 @@ void ft_open_end(int fd, int oflags, uint64_t t0)
     struct ft_file *f = ft_file_of(e);
     if (f) {
         struct ft_event ev;
-        memset(&ev, 0, sizeof ev);
-        ev.type = FT_T_OPEN;
-        ev.start_ns = t0;
-        ev.dur_ns = ft_since(t0, t1);
-        ev.fd = fd;
-        ev.res = fd;
+        ft_event_init(&ev, FT_T_OPEN, fd, t0, t1, fd);
         ev.writes = (uint32_t)oflags;
         ft_name_event(&ev, e, f);
         ft_emit(&ev);
@@ -97,12 +103,7 @@ void ft_closed(int fd, uint64_t e, uint64_t t0, uint64_t t1, int32_t res)
         return;
     struct ft_event ev;
     struct ft_ival iv;
-    memset(&ev, 0, sizeof ev);
-    ev.type = FT_T_CLOSE;
-    ev.start_ns = t0;
-    ev.dur_ns = ft_since(t0, t1);
-    ev.fd = fd;
-    ev.res = res;
+    ft_event_init(&ev, FT_T_CLOSE, fd, t0, t1, res);
     ft_name_event(&ev, e, f);
     if (ft_file_release(f)) {
         ft_file_take(f, 0, &iv);
