@@ -262,6 +262,23 @@ export function readTrace(file: string): DecodedTrace {
   }
 }
 
+/**
+ * Just the header of the trace at `file` (one read of 4 KiB), or null when it
+ * cannot be read or is not a valid header: readTrace then says why.
+ */
+export function readTraceHeader(file: string): TraceHeader | null {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const src = fileBytes(fd, fstatSync(fd).size);
+    return decodeHeader(src.head, src.size, file);
+  } catch {
+    return null;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
 function readError(err: unknown): string {
   const code = (err as NodeJS.ErrnoException)?.code;
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
