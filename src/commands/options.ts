@@ -130,7 +130,8 @@ export async function withSession<T>(traces: string[], o: LoadOptions, fn: (s: S
   const { Session } = await import('../db/session.js');
   const session = await Session.open({ inputs: traces, db: o.db, strict: o.strict, quiet: o.quiet, warn, filters: filtersOf(o), memory: o.memory });
   try {
-    return await fn(session);
+    const { phase } = await import('../db/progress.js');
+    return await phase('analysis', { quiet: o.quiet }, () => fn(session));
   } finally {
     session.close();
   }
