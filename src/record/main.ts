@@ -4,6 +4,7 @@
  *   fsync-record [--dir DIR] [--max-bytes N] [--quiet] -- CMD ARGS...
  *   fsync-record --lib
  *   fsync-record --install [DIR]
+ *   fsync-record --kernel [--dir DIR] (-- CMD ARGS... | --pid N)   (root; see kernel/tracer.ts)
  *
  * bin/fsync-record execs recorders/build/fsync-launch, which runs this script
  * with FSYNC_RECORD_PLAN_FD set. This script parses the options, answers
@@ -18,6 +19,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { FtError } from '../errors.js';
 import { traceDirProblem } from './checks.js';
 import { install, INSTALL_DIR, unreadableWarning } from './install.js';
+import { runKernel } from './kernel/tracer.js';
 import { defaultTraceDir, libraryPath, preloadEnv, parseSize } from './launch.js';
 
 const DEFAULT_MAX_BYTES = 64 << 20;
@@ -28,6 +30,8 @@ interface Options {
   dir?: string;
   maxBytes?: number;
   quiet?: boolean;
+  kernel?: boolean;
+  pid?: number;
 }
 
 function program(): Command {
@@ -45,6 +49,11 @@ function program(): Command {
       }
     })
     .option('-q, --quiet', 'do not list the traces afterwards: the command replaces fsync-record (same PID)')
+    .option('--kernel', 'record kernel-side with bpftrace (root): Go, static binaries, io_uring; the whole process tree')
+    .option('--pid <n>', 'with --kernel: attach to running process N and its children until interrupted', (v) => {
+      if (!/^[1-9]\d*$/.test(v)) throw new InvalidArgumentError(`not a process id: '${v}'`);
+      return Number(v);
+    })
     .argument('[command...]', 'the command to run, after --')
     .passThroughOptions()
     .addHelpText('after', `
@@ -59,10 +68,13 @@ In a systemd unit (after fsync-record --install):
     .showHelpAfterError();
 }
 
-function main(argv: string[]): number {
+function main(argv: string[]): number | Promise<number> {
   const cmd = program();
   cmd.parse(argv);
   const opts = cmd.opts<Options>();
+  const dirOf = () => opts.dir ?? process.env.FSYNC_TRACE_DIR ?? defaultTraceDir();
+  if (opts.kernel) return runKernel({ dir: dirOf(), maxBytes: opts.maxBytes ?? 4 * 1024 * 1024, pid: opts.pid, command: cmd.args, quiet: !!opts.quiet });
+  if (opts.pid !== undefined) throw new FtError('fsync-record: --pid needs --kernel');
   const lib = libraryPath();
   if (opts.lib) {
     const warning = unreadableWarning(lib);
@@ -80,7 +92,7 @@ function main(argv: string[]): number {
   }
   const command = cmd.args;
   if (command.length === 0) throw new FtError('fsync-record: no command given (usage: fsync-record [options] -- CMD ARGS...)');
-  const dir = opts.dir ?? process.env.FSYNC_TRACE_DIR ?? defaultTraceDir();
+  const dir = dirOf();
   const problem = traceDirProblem(dir, opts.maxBytes ?? DEFAULT_MAX_BYTES);
   if (problem) process.stderr.write(`fsync-record: warning: recording would be off: ${problem}\n`);
   const env = preloadEnv(process.env, lib, dir, opts.maxBytes);
@@ -99,14 +111,20 @@ function writePlan(words: string[]): void {
   for (let at = 0; at < buf.length;) at += writeSync(fd, buf, at);
 }
 
-try {
-  process.exitCode = main(process.argv);
-} catch (err) {
-  if (err instanceof FtError) {
-    process.stderr.write(`${err.message}\n`);
-    process.exitCode = err.exitCode;
-  } else {
-    process.stderr.write(`fsync-record: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
-    process.exitCode = 2;
-  }
-}
+// --kernel runs here until the recording ends (a promise); a plan returns at once.
+Promise.resolve()
+  .then(() => main(process.argv))
+  .then(
+    (status) => {
+      process.exitCode = status;
+    },
+    (err: unknown) => {
+      if (err instanceof FtError) {
+        process.stderr.write(`${err.message}\n`);
+        process.exitCode = err.exitCode;
+      } else {
+        process.stderr.write(`fsync-record: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+        process.exitCode = 2;
+      }
+    },
+  );

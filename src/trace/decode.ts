@@ -71,6 +71,12 @@ export interface TraceHeader {
   alertsSuppressed: bigint;
   costPeriod: number;
   alertSink: number;
+  /** Why recording stopped (STOP_REASONS), 0 when it did not; the errno behind it. */
+  stopReason: number;
+  stopErrno: number;
+  /** The process's name as the kernel has it (comm); '' in earlier files. */
+  comm: string;
+  alertsUnsent: bigint;
 }
 
 /** A region of the file: where it starts and how many 64-byte slots it has. */
@@ -401,6 +407,10 @@ function decodeHeader(buf: Uint8Array, size: number, file: string): TraceHeader 
     alertsSuppressed: u64(HEADER.alertsSuppressed),
     costPeriod: u32(HEADER.costPeriod),
     alertSink: u32(HEADER.alertSink),
+    stopReason: u32(HEADER.stopReason),
+    stopErrno: u32(HEADER.stopErrno),
+    comm: readCString(buf, HEADER.comm, HEADER_STRING_SIZE.comm),
+    alertsUnsent: u64(HEADER.alertsUnsent),
   };
 }
 
