@@ -20,7 +20,7 @@ function readmeCommands(): string[] {
     .filter((line) => /^(fsync-analyze|\.\/bin\/fsync-analyze\.js) /.test(line))
     .map((line) => line
       .replace(/^(fsync-analyze|\.\/bin\/fsync-analyze\.js) /, `'${process.execPath}' '${BIN}' `)
-      .replace(/\/dev\/shm\/fsync-trace-\$\(id -u\)|\/dev\/shm\/traces/g, 'traces/'));
+      .replace(/\/dev\/shm\/fsync-trace-\$\(id -u\)|\/dev\/shm\/[^\s$]+/g, 'traces/'));
 }
 
 const commands = readmeCommands();
