@@ -10,8 +10,9 @@
 --             loaded; the window and path parameters choose which occurrences count
 --             (so a rename in the window is judged with the close before it).
 -- inputs:     lint_rename_before_sync, lint_dir_not_synced, lint_unsynced_at_close, lint_write_after_failed_sync, families, traces, files
--- parameters: $lint_since_ns, $lint_until_ns (occurrences from, before: ns since the epoch),
---             $lint_path_re (occurrences on files whose path matches this regular expression)
+-- parameters: $lint_since_ns, $lint_until_ns, $lint_path_re
+--             (occurrences from, and before, these times in ns since the epoch, on files
+--             whose path matches the regular expression)
 -- output:     one row per finding, by rule, host, pid and time:
 --   rule               'rename-before-sync', 'dir-not-synced', 'unsynced-at-close'
 --                      or 'write-after-failed-sync'
