@@ -67,7 +67,6 @@ Exit status: 0 ok, 1 bad input or usage, 2 internal error.`);
   withLoadOptions(root.command('intervals').argument(TRACES, TRACES_HELP)
     .description('each sync and the write interval it made durable, in time order')
     .option('--json', 'machine-readable output (streamed)')
-    .option('--path <text>', 'only files whose path contains TEXT')
     .option('--limit <n>', 'show at most N (0: all; default 100 in a table, all in JSON)', limit))
     .action(async (traces, o) => (await import('./commands/intervals.js')).intervals(traces, o));
 
