@@ -31,7 +31,7 @@ static inline void ft_name_event(struct ft_event *ev, uint64_t e, struct ft_file
     /* A directory renamed since the file was named, or its path id gone
      * from the store (a long-lived file among millions): named again. */
     if (f && FT_UNLIKELY(FT_LOAD(&ft_names_gen) != FT_LOAD(&f->name_gen) ||
-                         (FT_LOAD(&f->path_id) && !ft_path_get(FT_LOAD(&f->path_id)))))
+                         (FT_LOAD(&f->path_id) && ft_path_old(FT_LOAD(&f->path_id)))))
         ft_file_rename_check(f, ev->fd);
     ev->path_id = f ? FT_LOAD(&f->path_id) : 0;
     if (!ev->path_id)

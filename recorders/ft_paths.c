@@ -28,12 +28,12 @@
  * id; ft_name_event). So a server that names 10 M files over a week names
  * each of them, the newest 65,536 from memory.
  */
-#define FT_PATHS 65536u
 #define FT_PATH_INDEX (2 * FT_PATHS)
 #define FT_NAMES_BYTES (8u << 20)
 
+uint32_t ft_paths_handed; /* ids handed out; id 0 means "unknown" */
+
 struct ft_pathstore {
-    uint32_t npaths;                  /* ids handed out; id 0 means "unknown" */
     uint64_t names_used;              /* bytes handed out in the names ring, ever */
     uint32_t index[FT_PATH_INDEX];    /* open-addressing hash: bucket -> id */
     struct ft_path paths[FT_PATHS];
@@ -125,9 +125,9 @@ static uint32_t ft_path_new(struct ft_pathstore *s, const char *name, uint32_t l
         at = FT_ADD(&s->names_used, len); /* a name never wraps; the tail goes unused */
     if (at % FT_NAMES_BYTES + len > FT_NAMES_BYTES)
         return 0;
-    uint32_t id = FT_ADD(&s->npaths, 1) + 1;
+    uint32_t id = FT_ADD(&ft_paths_handed, 1) + 1;
     if (id == 0)
-        id = FT_ADD(&s->npaths, 1) + 1; /* 2^32 ids later: 0 stays "unknown" */
+        id = FT_ADD(&ft_paths_handed, 1) + 1; /* 2^32 ids later: 0 stays "unknown" */
     struct ft_path *p = &s->paths[id % FT_PATHS];
     FT_STORE(&p->id, 0);
     __atomic_thread_fence(__ATOMIC_RELEASE);
@@ -158,10 +158,10 @@ uint32_t ft_path_intern(const char *name, uint32_t len, uint64_t dev, uint64_t i
         uint32_t *bucket = &s->index[(hash + i) & (FT_PATH_INDEX - 1)];
         uint32_t id = FT_LOAD_ACQ(bucket);
         struct ft_path *p = ft_path_live(s, id);
-        if (p && ft_path_is(p, hash, name, len, dev, ino))
+        if (p && !ft_path_old(id) && ft_path_is(p, hash, name, len, dev, ino))
             return id;
         if (p)
-            continue;
+            continue; /* another path's, or ours about to go: a new id then */
         if (!mine && !(mine = ft_path_new(s, name, len, dev, ino, hash)))
             return 0;
         if (FT_CAS(bucket, &id, mine))

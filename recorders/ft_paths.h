@@ -18,6 +18,16 @@ struct ft_path {
     uint64_t names_at;
 };
 
+#define FT_PATHS 65536u      /* path ids kept in memory: the newest this many */
+extern uint32_t ft_paths_handed; /* ids handed out so far */
+
+/* Is id about to leave the store (or gone)? A cheap test for the hot path:
+ * a file that keeps an old id names itself again in good time. */
+static inline int ft_path_old(uint32_t id)
+{
+    return FT_LOAD(&ft_paths_handed) - id >= FT_PATHS - 4096;
+}
+
 uint32_t ft_path_intern(const char *name, uint32_t len, uint64_t dev, uint64_t ino);
 struct ft_path *ft_path_get(uint32_t id);
 const char *ft_path_name(const struct ft_path *p);
