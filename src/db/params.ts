@@ -7,37 +7,50 @@ import { BIGINT, DOUBLE, type DuckDBType, type DuckDBValue } from '@duckdb/node-
 import { FtError } from '../errors.js';
 
 export interface AnalysisParams {
-  /** How far back a sync's baseline looks, in seconds. */
+  /** How far back a sync's baseline looks, in seconds (its family's own history before it). */
   windowSeconds: number;
   /** Every sync at least this slow is an outlier, whatever its baseline (ms). ZooKeeper warns at 1000. */
   thresholdMs: number;
-  /** Slower than the baseline median by more than this many robust standard deviations (1.4826 MAD)... */
-  margin: number;
-  /** ... and more than this many times the median ... */
-  ratio: number;
-  /** ... and at least this slow (ms), so that microsecond noise on tmpfs is not flagged. */
+  /** A sync is slow at this many times its baseline's p99 ... */
+  factor: number;
+  /** ... and at least this slow (ms), so that sub-millisecond noise is never an incident. */
   floorMs: number;
-  /** Syncs a file needs in its window for a baseline of its own; with fewer, its device's is used. */
+  /** Syncs a baseline needs; a family with fewer before a sync, and in the rest of the recording, is not judged. */
   minHistory: number;
   /** Outliers on one device closer than this (seconds) belong to one incident. */
   gapSeconds: number;
-  /** A slow sync that flushed this many times its file's usual bytes, and no slower per byte, is 'write-volume'. */
+  /** A slow sync that flushed this many times its family's usual bytes, and no slower than that explains, is 'write-volume'. */
   volumeRatio: number;
 }
 
 export const DEFAULT_PARAMS: Readonly<AnalysisParams> = {
   windowSeconds: 600,
   thresholdMs: 1000,
-  margin: 10,
-  ratio: 10,
-  floorMs: 1,
-  minHistory: 20,
+  factor: 3,
+  floorMs: 10,
+  minHistory: 30,
   gapSeconds: 5,
   volumeRatio: 10,
 };
 
-/** Baseline windows are counted in buckets of a tenth of the window (queries/20_baselines.sql). */
+/**
+ * Baselines are counted in time buckets (queries/20_baselines.sql): a tenth of
+ * the window, or less for a short recording (about a thirtieth of its span, at
+ * least a second), so that the neighbourhood left out of a 'recording' baseline
+ * (the call's bucket and one either side) stays small.
+ */
 export const BUCKETS_PER_WINDOW = 10;
+const BUCKETS_PER_SPAN = 30;
+const NEAR_BUCKETS = 1;
+const NICE_BUCKET_SECONDS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600];
+
+/** The bucket width in seconds for a window and the span of the data (unknown: a tenth of the window). */
+export function bucketSeconds(windowSeconds: number, spanSeconds?: number): number {
+  const tenth = windowSeconds / BUCKETS_PER_WINDOW;
+  if (spanSeconds === undefined || !Number.isFinite(spanSeconds)) return tenth;
+  const want = spanSeconds / BUCKETS_PER_SPAN;
+  return Math.min(tenth, NICE_BUCKET_SECONDS.find((s) => s >= want) ?? tenth);
+}
 
 const NS_PER_S = 1_000_000_000;
 
@@ -59,19 +72,26 @@ export const DEFAULT_REPORT_PARAMS: Readonly<ReportParams> = {
 };
 
 /** Every `$parameter` of queries/, by name, with its SQL type. */
-export function bindings(p: AnalysisParams, r: ReportParams = DEFAULT_REPORT_PARAMS): Record<string, { value: DuckDBValue; type: DuckDBType }> {
+export function bindings(
+  p: AnalysisParams,
+  r: ReportParams = DEFAULT_REPORT_PARAMS,
+  spanSeconds?: number,
+): Record<string, { value: DuckDBValue; type: DuckDBType }> {
+  const bucketNs = Math.max(1, Math.round(bucketSeconds(p.windowSeconds, spanSeconds) * NS_PER_S));
   const windowNs = Math.round(p.windowSeconds * NS_PER_S);
+  const windowBuckets = Math.max(1, Math.round(windowNs / bucketNs));
+  const spanBuckets = spanSeconds === undefined ? windowBuckets : Math.ceil((spanSeconds * NS_PER_S) / bucketNs) + 1;
   return {
     heat_bucket_ns: { value: BigInt(Math.round(r.heatBucketSeconds * NS_PER_S)), type: BIGINT },
     heat_files: { value: BigInt(r.heatFiles), type: BIGINT },
     max_points: { value: BigInt(r.maxPoints), type: BIGINT },
     max_outliers: { value: BigInt(r.maxOutliers), type: BIGINT },
     window_ns: { value: BigInt(windowNs), type: BIGINT },
-    bucket_ns: { value: BigInt(Math.max(1, Math.round(windowNs / BUCKETS_PER_WINDOW))), type: BIGINT },
-    buckets: { value: BigInt(BUCKETS_PER_WINDOW), type: BIGINT },
+    bucket_ns: { value: BigInt(bucketNs), type: BIGINT },
+    buckets: { value: BigInt(Math.min(windowBuckets, spanBuckets)), type: BIGINT },
+    near: { value: BigInt(NEAR_BUCKETS), type: BIGINT },
     threshold_ms: { value: p.thresholdMs, type: DOUBLE },
-    margin: { value: p.margin, type: DOUBLE },
-    ratio: { value: p.ratio, type: DOUBLE },
+    factor: { value: p.factor, type: DOUBLE },
     floor_ms: { value: p.floorMs, type: DOUBLE },
     min_history: { value: BigInt(p.minHistory), type: BIGINT },
     gap_ns: { value: BigInt(Math.round(p.gapSeconds * NS_PER_S)), type: BIGINT },

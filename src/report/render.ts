@@ -153,8 +153,10 @@ function footer(data: ReportData, vegaVersion: string): string {
   const p = data.params;
   return (
     `<footer>\n<dl>` +
-    `<dt>Baseline window</dt><dd>${esc(duration(p.windowSeconds * 1000))} of the file's own history, at least ${plural(p.minHistory, 'call')}</dd>` +
-    `<dt>Outlier</dt><dd>over ${esc(String(p.margin))}× the baseline by a robust margin, or over ${esc(duration(p.thresholdMs))}</dd>` +
+    `<dt>Baseline</dt><dd>the file family's own ${esc(duration(p.windowSeconds * 1000))} before the call, else the rest of the recording ` +
+    `less the call's neighbourhood; at least ${plural(p.minHistory, 'call')}, slow calls left out</dd>` +
+    `<dt>Outlier</dt><dd>at least ${esc(String(p.factor))}× the baseline's p99 and at least ${esc(duration(p.floorMs))}; ` +
+    `any call over ${esc(duration(p.thresholdMs))}; any failed call</dd>` +
     `<dt>Generated</dt><dd>${esc(time(data.generatedAt))} by fsync-analyze; charts drawn by Vega ${esc(vegaVersion)}, inlined (no network)</dd>` +
     `</dl>\n</footer>`
   );

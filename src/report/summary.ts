@@ -110,12 +110,23 @@ function historyText(data: ReportData): string {
     `and the failed, alerted and outlier calls among them in its keep ring.`;
 }
 
-/** "Recorder overhead: X ns per call, Y% of time spent in sync calls." */
+/**
+ * The recorder's cost: the steady state (summary intervals after each trace's
+ * first) per call and as a share of sync time; start-up (each trace's first
+ * interval, where the kernel allocates the trace's fresh pages) apart.
+ */
 function overheadText(data: ReportData): string {
   const o = data.overhead!;
-  const share = o.syncShare === null ? '' : `, ${esc(percent(o.syncShare))} of time spent in sync calls`;
-  return `Recorder overhead: <b>${esc(sig(o.nsPerCall))} ns per call</b>${share} ` +
-    `(measured on ${plural(o.samples, 'sampled call')}, for ${plural(o.calls, 'intercepted call')}).`;
+  const start = o.startup && o.startup.nsPerCall !== null
+    ? `start-up (each trace's first summary interval, one-off page allocation included): ${esc(sig(o.startup.nsPerCall))} ns per call`
+    : '';
+  if (o.nsPerCall === null) {
+    return `Recorder overhead: no trace ran past its first summary interval, so only ${start || 'start-up cost was measured'} ` +
+      `(${plural(o.startup?.samples ?? 0, 'sampled call')}); that is not the cost of a recorder left on (see the README, Cost).`;
+  }
+  const share = o.syncShare === null ? '' : `, ${esc(percent(o.syncShare))} of the time spent in sync calls`;
+  return `Recorder overhead, steady state: <b>${esc(sig(o.nsPerCall))} ns per call</b>${share} ` +
+    `(${plural(o.samples, 'sampled call')} of ${plural(o.calls, 'intercepted call')})${start ? `; ${start}` : ''}.`;
 }
 
 function stat(label: string, value: number, hot = false): string {

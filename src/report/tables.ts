@@ -84,9 +84,10 @@ function byKind(kinds: Record<string, number>): string {
     .join(' ');
 }
 
-const SCOPE_TONE = { 'device-wide': 'red', 'single-file': 'amber' } as const;
-const CAUSE_TEXT = { 'write-volume': 'large write interval', latency: 'slow device', failure: 'failed calls' } as const;
-const CAUSE_TONE = { 'write-volume': 'blue', latency: 'amber', failure: 'red' } as const;
+const SCOPE_TONE = { device: 'red', process: 'amber', file: 'amber' } as const;
+const SCOPE_TEXT = { device: 'device: several processes', process: 'one process', file: 'one file' } as const;
+const CAUSE_TEXT = { 'write-volume': 'large write interval', slow: 'slow calls', failed: 'failed calls' } as const;
+const CAUSE_TONE = { 'write-volume': 'blue', slow: 'amber', failed: 'red' } as const;
 
 export function incidentsTable(data: ReportData, limits: Limits): string {
   const clock = clockFor(tableSpan(data));
@@ -101,11 +102,19 @@ export function incidentsTable(data: ReportData, limits: Limits): string {
     { head: 'Start (UTC)', cell: (r) => esc(clock(r.start)) },
     { head: 'End', cell: (r) => esc(clock(r.end)) },
     { head: 'Duration', cell: (r) => esc(duration(epochMs(r.end) - epochMs(r.start))), num: true },
-    { head: 'Scope', cell: (r) => badge(r.scope, SCOPE_TONE[r.scope] ?? 'grey') },
-    { head: 'Cause', cell: (r) => badge(CAUSE_TEXT[r.cause] ?? r.cause, CAUSE_TONE[r.cause] ?? 'grey') },
+    { head: 'Scope', cell: (r) => badge(SCOPE_TEXT[r.scope] ?? r.scope, SCOPE_TONE[r.scope] ?? 'grey') },
+    {
+      head: 'Cause',
+      cell: (r) => badge(CAUSE_TEXT[r.cause] ?? r.cause, CAUSE_TONE[r.cause] ?? 'grey') +
+        (r.errnos.length ? `<br><strong class="hot">${r.errnos.map((e) => traceText(e, 20)).join(', ')}</strong>` : ''),
+    },
     { head: 'Outliers', cell: (r) => count(r.outliers), num: true },
     { head: 'Files', cell: (r) => incidentFiles(r, limits.incidentPaths) },
-    { head: 'Processes', cell: (r) => `${count(r.processes)}${r.hosts > 1 ? ` on ${count(r.hosts)} hosts` : ''}`, num: true },
+    {
+      head: 'Processes',
+      cell: (r) => `${count(r.processes)} of ${count(r.activeProcesses)} syncing` +
+        `<br><span class="muted">${r.programs.slice(0, 3).map((p) => traceText(p, 30)).join(', ')}</span>`,
+    },
     { head: 'Worst', cell: (r) => `<strong>${esc(duration(r.worstMs))}</strong><br>${shortPathCell(r.worstPath)}` },
   ];
   return (

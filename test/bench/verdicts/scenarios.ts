@@ -1,0 +1,230 @@
+/**
+ * Labelled verdict scenarios with ground truth known by construction: real
+ * processes (build/syncloop) run under the real recorder with the slow-disk
+ * shim preloaded beneath it (shim.c), which sleeps or fails inside fsync on
+ * the calls a scenario chooses and logs each one. The analyzer's verdicts
+ * (`outliers --json`) are then scored against that log: injected calls found,
+ * false outliers among the normal calls, and whether every incident holding
+ * an injected call has the scope the scenario built.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { analyzeJson, freshDir, LIB, removeDir, ROOT } from '../../../scripts/workloads/common.js';
+
+const HERE = join(ROOT, 'test/bench/verdicts');
+const SHIM = join(HERE, 'build/shim.so');
+const SYNCLOOP = join(HERE, 'build/syncloop');
+
+export type Scope = 'file' | 'process' | 'device';
+
+export interface Proc {
+  /** Its directory's name (and so its files' families). */
+  name: string;
+  files: number;
+  hz: number;
+  /** New segment names every this many syncs of a file (a rotating family). */
+  rotate?: number;
+  /** fsync the directory every this many ticks. */
+  dirsync?: number;
+  /** FSYNC_SHIM rules for this process (times in ms after the scenario's start). */
+  rules?: string;
+}
+
+export interface Scenario {
+  name: string;
+  what: string;
+  seconds: number;
+  /** The shim's normal latency: median µs and log-normal sigma. */
+  normal: [medianUs: number, sigma: number];
+  procs: Proc[];
+  /** The scope every incident with an injected call must have; null when nothing is injected. */
+  scope: Scope | null;
+  /** How many incidents the injected calls must fall in (default 1). */
+  incidents?: number;
+}
+
+export interface Score {
+  scenario: string;
+  calls: number;
+  injected: number;
+  found: number;
+  normal: number;
+  falseOutliers: number;
+  incidents: number;
+  scopes: string[];
+  scopeRight: boolean;
+  judged: number;
+  unjudged: number;
+}
+
+interface OutliersJson {
+  outliers: Array<{ path: string; start: string; pid: number; tid: number; incident: number; latency_ms: number; cause: string }>;
+  incidents: Array<{ id: number; scope: Scope; cause: string }>;
+  judged: number;
+  unjudged: number;
+}
+
+export function buildShim(): void {
+  const r = spawnSync('make', ['-s', '-C', HERE], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`make -C ${HERE}: ${r.stderr}`);
+}
+
+function run(proc: Proc, s: Scenario, dirs: { data: string; traces: string; log: string }, t0: number, seed: number): Promise<void> {
+  const dir = join(dirs.data, proc.name);
+  mkdirSync(dir, { recursive: true });
+  const env = {
+    ...process.env,
+    LD_PRELOAD: `${LIB} ${SHIM}`,
+    FSYNC_TRACE_DIR: dirs.traces,
+    FSYNC_TRACE_MAX_BYTES: String(8 << 20),
+    FSYNC_TRACE_ALERT_TO: 'off',
+    FSYNC_SHIM_T0: String(t0),
+    FSYNC_SHIM_SEED: String(seed),
+    FSYNC_SHIM_NORMAL: `${s.normal[0]}:${s.normal[1]}`,
+    FSYNC_SHIM_LOG: dirs.log,
+    ...(proc.rules ? { FSYNC_SHIM: proc.rules } : {}),
+  };
+  const args = [dir, String(s.seconds), String(proc.hz), String(proc.files), String(proc.rotate ?? 0), String(proc.dirsync ?? 0)];
+  return new Promise((resolve, reject) => {
+    const child = spawn(SYNCLOOP, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (c) => (err += c));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`syncloop ${proc.name} exited ${code}: ${err}`))));
+  });
+}
+
+interface Injected {
+  pid: number;
+  tid: number;
+  startNs: bigint;
+}
+
+function readLog(file: string): Injected[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8').split('\n').filter((l) => l.startsWith('inject ')).map((l) => {
+    const [, pid, tid, , start] = l.split(' ');
+    return { pid: Number(pid), tid: Number(tid), startNs: BigInt(start!) };
+  });
+}
+
+function isoNs(iso: string): bigint {
+  const m = /^(.*)\.(\d{6})Z$/.exec(iso);
+  if (!m) return BigInt(Date.parse(iso)) * 1_000_000n;
+  return BigInt(Date.parse(`${m[1]}Z`)) * 1_000_000n + BigInt(m[2]!) * 1000n;
+}
+
+/** Run one scenario and score the analyzer's verdicts against the shim's log. */
+export async function runScenario(s: Scenario, seed = 1): Promise<Score> {
+  const root = freshDir(`verdicts-${s.name}`, existsSync('/dev/shm') ? '/dev/shm' : undefined);
+  try {
+    const dirs = { data: join(root, 'data'), traces: join(root, 'traces'), log: join(root, 'injected.log') };
+    mkdirSync(dirs.data);
+    mkdirSync(dirs.traces);
+    const t0 = Date.now() + 100;
+    await Promise.all(s.procs.map((p, i) => run(p, s, dirs, t0, seed * 1000 + i)));
+    const injected = readLog(dirs.log);
+    const got = analyzeJson<OutliersJson>(['outliers', dirs.traces]);
+    const summary = analyzeJson<{ totals: { calls: number } }>(['summary', dirs.traces]);
+    // A recorded call starts a few µs before the shim is entered.
+    const matched = new Set<number>();
+    const injectedIncidents = new Set<number>();
+    let falseOutliers = 0;
+    for (const o of got.outliers) {
+      const at = isoNs(o.start);
+      const i = injected.findIndex((c, k) => !matched.has(k) && c.pid === o.pid && c.tid === o.tid &&
+        c.startNs - at >= -1000n && c.startNs - at < 2_000_000n);
+      if (i >= 0) {
+        matched.add(i);
+        injectedIncidents.add(o.incident);
+      } else {
+        falseOutliers += 1;
+      }
+    }
+    const scopes = [...injectedIncidents].map((id) => got.incidents.find((x) => x.id === id)?.scope ?? '?');
+    const scopeRight = s.scope === null
+      ? got.incidents.length === 0
+      : scopes.length === (s.incidents ?? 1) && scopes.every((x) => x === s.scope);
+    return {
+      scenario: s.name,
+      calls: summary.totals.calls,
+      injected: injected.length,
+      found: matched.size,
+      normal: summary.totals.calls - injected.length,
+      falseOutliers,
+      incidents: got.incidents.length,
+      scopes,
+      scopeRight,
+      judged: got.judged,
+      unjudged: got.unjudged,
+    };
+  } finally {
+    removeDir(root);
+  }
+}
+
+
+/** The full suite (npm run bench:verdicts). `scale` shortens every scenario (tests use smaller ones). */
+export function scenarios(): Scenario[] {
+  return [
+    {
+      name: 'steady-heavy-tail',
+      what: 'three processes, log-normal normals (sigma 1.2), nothing injected',
+      seconds: 20, normal: [400, 1.2], scope: null,
+      procs: [{ name: 'alpha', files: 2, hz: 80 }, { name: 'beta', files: 2, hz: 80 }, { name: 'gamma', files: 1, hz: 50, dirsync: 10 }],
+    },
+    {
+      name: 'one-file-stall',
+      what: 'one file of one process slow (+150 ms) for 3 s; sigma 1.2; two other processes fine',
+      seconds: 20, normal: [400, 1.2], scope: 'file',
+      procs: [
+        { name: 'alpha', files: 3, hz: 90, rules: 'path=alpha/data.1,from=9000,to=12000,delay=150' },
+        { name: 'beta', files: 2, hz: 80 }, { name: 'gamma', files: 2, hz: 80 },
+      ],
+    },
+    {
+      name: 'one-process',
+      what: 'every sync of one process (its files and its directory) slow (+80 ms) for 4 s; two others fine',
+      seconds: 20, normal: [400, 0.8], scope: 'process',
+      procs: [
+        { name: 'alpha', files: 2, hz: 80, dirsync: 4, rules: 'from=8000,to=12000,delay=80' },
+        { name: 'beta', files: 2, hz: 80, dirsync: 4 }, { name: 'gamma', files: 2, hz: 80 },
+      ],
+    },
+    {
+      name: 'whole-device',
+      what: 'every sync of all three processes slow (+120 ms) for 3 s; sigma 1.2',
+      seconds: 20, normal: [400, 1.2], scope: 'device',
+      procs: ['alpha', 'beta', 'gamma'].map((name) => ({ name, files: 2, hz: 80, rules: 'from=9000,to=12000,delay=120' })),
+    },
+    {
+      name: 'eio',
+      what: 'four fsyncs of one file fail with EIO; two other processes fine',
+      seconds: 15, normal: [400, 0.8], scope: 'file',
+      procs: [
+        { name: 'alpha', files: 2, hz: 80, rules: 'path=alpha/data.0,from=7000,to=7400,every=10,errno=EIO' },
+        { name: 'beta', files: 2, hz: 80 }, { name: 'gamma', files: 2, hz: 80 },
+      ],
+    },
+    {
+      name: 'short-run-first-second',
+      what: 'a 10-s recording slow (+100 ms) in its first second: judged against the rest of the recording',
+      seconds: 10, normal: [400, 0.8], scope: 'file',
+      procs: [{ name: 'alpha', files: 1, hz: 100, rules: 'from=200,to=1200,delay=100' }],
+    },
+    {
+      name: 'sustained-25s-of-60s',
+      what: 'one file slow (+60 ms) for 25 s of a 60-s recording: one incident throughout',
+      seconds: 60, normal: [400, 0.8], scope: 'file',
+      procs: [{ name: 'alpha', files: 1, hz: 50, rules: 'from=15000,to=40000,delay=60' }, { name: 'beta', files: 1, hz: 50 }],
+    },
+    {
+      name: 'rotating-segments',
+      what: 'WAL-like segments renamed every 20 syncs (no name lives long enough for its own baseline), slow (+100 ms) for 2 s',
+      seconds: 20, normal: [400, 1.0], scope: 'file',
+      procs: [{ name: 'alpha', files: 1, hz: 100, rotate: 20, rules: 'from=12000,to=14000,delay=100' }, { name: 'beta', files: 2, hz: 60 }],
+    },
+  ];
+}
+
