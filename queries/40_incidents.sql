@@ -2,13 +2,17 @@
 --
 -- purpose:    One row per incident (outliers.incident: outliers close in time on one
 --             device): when it began and ended, what it touched, the worst of it, and
---             its scope, weighed against what else was syncing on that device then:
---               'file'     every outlier is of one file family;
+--             its scope, weighed against what else was syncing on that device then.
+--             A process (or file family) takes part when at least a quarter of its syncs
+--             on the device during the incident were outliers (when none does, every one
+--             with an outlier takes part): so one stray slow call of a busy process next
+--             to another's slowdown does not make it "several processes".
+--               'file'     the outliers that take part are of one file family;
 --               'process'  several families, one process (a file and its directory);
---               'device'   several processes, and at least half of the processes that
---                          synced on the device during the incident were slow: the
---                          disk, not a program;
---               otherwise 'process' too: several processes, but most processes syncing
+--               'device'   several processes, at least half of the processes that
+--                          synced on the device during the incident: the disk, not a
+--                          program;
+--               otherwise 'process' too: several processes, while most of those syncing
 --               on the device then were fine.
 --             `cause`: 'failed' when a call failed, 'write-volume' when most outliers
 --             are explained by the bytes they flushed, 'slow' otherwise.
@@ -20,8 +24,8 @@
 --   start_ns, finish_ns  the same, ns since the epoch
 --   outliers, failed     how many outliers it holds; how many of them failed
 --   host, dev            the device
---   files, families      distinct files and file families among the outliers
---   processes            distinct processes (host, pid) among them
+--   files, families      distinct files and file families taking part
+--   processes            distinct processes (pid) taking part
 --   active_processes     processes that made a sync on the device during it
 --   active_families      file families synced on the device during it
 --   hosts                1: an incident is on one device
@@ -29,14 +33,15 @@
 --   worst_ratio          the greatest latency over baseline median among its outliers
 --   scope                'file', 'process' or 'device'
 --   cause                'failed', 'write-volume' or 'slow'
---   paths, pids, programs   the files, processes and program names, sorted
+--   paths, pids, programs   the files, processes and program names taking part, sorted
 --   errnos               the errno values of its failed calls, sorted
 
 with
 
 members as (
   select
-    incident, host, dev, pid, path, family_id, program, start, start_ns, dur_ns, latency_ms, failed, errno, cause, ratio
+    incident, host, dev, pid, path, coalesce(family_id, -1) as family_id, program, start, start_ns, dur_ns,
+    latency_ms, failed, errno, cause, ratio
   from outliers
 ),
 
@@ -46,17 +51,43 @@ spans as (
   group by incident
 ),
 
-active as (
-  select
-    spans.incident,
-    count(distinct intervals.pid) as active_processes,
-    count(distinct families.family_id) as active_families
+-- Every sync on the device while the incident lasted, by process and family.
+activity as (
+  select spans.incident, intervals.pid, coalesce(families.family_id, -1) as family_id, count(*) as calls
   from spans
   join intervals
     on intervals.host = spans.host and intervals.dev is not distinct from spans.dev
    and intervals.start_ns + intervals.dur_ns >= spans.start_ns and intervals.start_ns <= spans.finish_ns
   left join families using (file_id)
-  group by spans.incident
+  group by all
+),
+
+process_share as (
+  select
+    m.incident, m.pid,
+    count(*) >= 0.25 * coalesce(any_value(a.calls), count(*)) as weighty
+  from members as m
+  left join (select incident, pid, sum(calls) as calls from activity group by all) as a using (incident, pid)
+  group by all
+),
+
+family_share as (
+  select
+    m.incident, m.family_id,
+    count(*) >= 0.25 * coalesce(any_value(a.calls), count(*)) as weighty
+  from members as m
+  left join (select incident, family_id, sum(calls) as calls from activity group by all) as a using (incident, family_id)
+  group by all
+),
+
+taking_part as (
+  select
+    members.*,
+    process_share.weighty or not bool_or(process_share.weighty) over (partition by members.incident) as process_part,
+    family_share.weighty or not bool_or(family_share.weighty) over (partition by members.incident) as family_part
+  from members
+  join process_share using (incident, pid)
+  join family_share using (incident, family_id)
 ),
 
 grouped as (
@@ -67,9 +98,9 @@ grouped as (
     any_value(dev) as dev,
     count(*) as outliers,
     count_if(failed) as failed,
-    count(distinct path) as files,
-    count(distinct family_id) as families,
-    count(distinct pid) as processes,
+    count(distinct path) filter (where process_part and family_part) as files,
+    count(distinct family_id) filter (where process_part and family_part) as families,
+    count(distinct pid) filter (where process_part and family_part) as processes,
     count(distinct host) as hosts,
     max(latency_ms) as worst_ms,
     arg_max(path, latency_ms) as worst_path,
@@ -79,11 +110,17 @@ grouped as (
       when count_if(cause = 'write-volume') * 2 > count(*) then 'write-volume'
       else 'slow'
     end as cause,
-    list_sort(list(distinct path)) as paths,
-    list_sort(list(distinct pid)) as pids,
-    list_sort(list(distinct program)) as programs,
+    list_sort(list(distinct path) filter (where process_part and family_part)) as paths,
+    list_sort(list(distinct pid) filter (where process_part and family_part)) as pids,
+    list_sort(list(distinct program) filter (where process_part and family_part)) as programs,
     list_sort(list(distinct errno) filter (where errno is not null)) as errnos
-  from members
+  from taking_part
+  group by incident
+),
+
+active as (
+  select incident, count(distinct pid) as active_processes, count(distinct family_id) as active_families
+  from activity
   group by incident
 ),
 

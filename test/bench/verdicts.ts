@@ -30,7 +30,7 @@ for (const s of scenarios().filter((x) => !only || x.name === only)) {
   rows.push([
     r.scenario, String(r.calls), String(r.injected), r.injected ? `${r.found} (${pct(r.found, r.injected)})` : '—',
     `${r.falseOutliers} (${pct(r.falseOutliers, r.normal)})`, String(r.incidents),
-    `${r.scopeRight ? 'right' : 'WRONG'}: ${r.scopes.join(', ') || (s.scope === null ? 'none expected, none' : 'none')}`,
+    s.scope === null ? 'n/a (nothing injected)' : `${r.scopeRight ? 'right' : 'WRONG'}: ${r.scopes.join(', ') || 'none'}`,
     String(r.unjudged),
   ]);
 }
@@ -41,9 +41,10 @@ const injected = scores.reduce((a, r) => a + r.injected, 0);
 const found = scores.reduce((a, r) => a + r.found, 0);
 const normal = scores.reduce((a, r) => a + r.normal, 0);
 const falses = scores.reduce((a, r) => a + r.falseOutliers, 0);
-const scopeRight = scores.filter((r) => r.scopeRight).length;
+const scoped = scores.filter((r) => r.injected > 0);
+const scopeRight = scoped.filter((r) => r.scopeRight).length;
 process.stdout.write(
   `\nrecall ${found}/${injected} = ${pct(found, injected)} (target >= 95 %); ` +
     `false outliers ${falses}/${normal} normal calls = ${pct(falses, normal)} (target <= 0.5 %); ` +
-    `scope right in ${scopeRight}/${scores.length} scenarios\n`,
+    `scope right in ${scopeRight}/${scoped.length} scenarios with injected calls\n`,
 );
