@@ -6,15 +6,16 @@
 --             writes) the interval itself: when it began, the bytes and writes in it
 --             and the time spent writing. sync_file_range, msync, sync and syncfs
 --             close no interval, so their interval columns are null.
--- inputs:     events, traces, paths, calls
+-- inputs:     events, traces, files, calls
 -- parameters: none
 -- kept as:    view (a join of the loaded tables; the queries after it read it once each)
 -- output:
 --   trace_id, seq       the event: unique together
 --   host, pid, tid, fd  who called
 --   file_id             the file (host, path) across traces: files.file_id; null when unnamed
+--   file_key            files.file_id, the host's '(unknown)' file included: never null
 --   path                its absolute path, or '(unknown)'
---   dev                 st_dev of the file when it was named
+--   dev                 st_dev of the file when it was first named
 --   call, kind          the call kind, and its name (calls.name: the by_kind keys)
 --   start, start_ns     when the call began: timestamp, and ns since the epoch
 --   dur_ns, latency_ms  how long it took
@@ -23,7 +24,6 @@
 --   interval_ms         from then to this sync
 --   bytes, writes       written in the interval
 --   write_ms            time spent in those writes (estimated when write_time_sampled)
---   path_id             the trace's path id (0 when the call had no file)
 --   source              'ring' (the raw ring) or 'keep' (format v2: only in the keep ring,
 --                       which holds failed, alerted and outlier syncs long after the ring
 --                       rotated; a biased sample, never part of a baseline)
@@ -35,7 +35,7 @@ with
 sync_events as (
   select *
   from events
-  where type = 3
+  where type = ft_t_sync()
 ),
 
 with_process as (
@@ -51,18 +51,18 @@ with_process as (
 with_file as (
   select
     with_process.*,
-    paths.file_id,
-    paths.path,
-    paths.dev
+    files.known,
+    files.path,
+    files.dev
   from with_process
-  left join paths using (trace_id, path_id)
+  join files using (file_id)
 ),
 
 with_kind as (
   select
     with_file.*,
     calls.name as kind,
-    calls.has_interval and (with_file.flags & 4) = 0 as closes_interval
+    calls.has_interval and (with_file.flags & ft_f_no_interval()) = 0 as closes_interval
   from with_file
   join calls using (call)
 ),
@@ -75,8 +75,9 @@ final as (
     pid,
     tid,
     fd,
-    file_id,
-    coalesce(path, '(unknown)') as path,
+    case when known then file_id end as file_id,
+    file_id as file_key,
+    path,
     dev,
     call,
     kind,
@@ -92,11 +93,10 @@ final as (
     case when closes_interval then bytes end as bytes,
     case when closes_interval then writes end as writes,
     case when closes_interval then write_us / 1e3 end as write_ms,
-    (flags & 1) <> 0 as write_time_sampled,
-    path_id,
+    (flags & ft_f_write_time_sampled()) <> 0 as write_time_sampled,
     source,
-    (flags & 32) <> 0 as alerted,
-    (flags & 64) <> 0 as alert_suppressed
+    (flags & ft_f_alert()) <> 0 as alerted,
+    (flags & ft_f_alert_suppressed()) <> 0 as alert_suppressed
   from with_kind
 )
 

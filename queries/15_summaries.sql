@@ -8,20 +8,18 @@
 --             summarized files). Empty for version-1 traces.
 --
 --             Summaries and raw events overlap: the recorder summarizes every call, the
---             ring holds the newest. `before_ring` marks the intervals that add to the raw
---             events without counting a call twice: per trace, file (path id) and call
---             kind, those that ended at or before the ring's first sync event of that
---             file and kind (all of them when the ring holds none). The interval the
---             ring's first event falls in is left to the raw events, so the calls of that
---             interval from before the ring's first event are in neither (at most one
---             interval per file and kind).
--- inputs:     summary_entries, events, traces, paths, calls
+--             ring holds the newest. `before_ring` marks the rows whose calls the raw
+--             ring holds none of (counts.ring_calls = 0 for the trace, file, kind and
+--             interval): they add to the raw events without counting a call twice. The
+--             exact counts per interval, whichever side holds them, are in `counts`.
+-- inputs:     summary_entries, counts, traces, files, calls
 -- parameters: none
 -- kept as:    table (baselines, file_stats, totals and daily read it; small: a row per
 --             interval, file and kind)
 -- output:     one row per (trace_id, start, path_id, call):
 --   trace_id, host, pid, exe   the process
 --   path_id, file_id, path, dev  the file (file_id null and path '(unknown)' when unnamed)
+--   file_key                   files.file_id, the host's '(unknown)' file included
 --   call, kind                 the call kind, and its name
 --   start, finish              the interval, wall clock
 --   interval_s                 its length
@@ -30,14 +28,13 @@
 --   sum_ms, max_ms             their total and largest latency
 --   bytes, writes              bytes and write calls the calls made durable
 --   has_interval               the kind closes write intervals (calls.has_interval)
---   before_ring                the interval ended before the ring's first event of this
---                              trace, file and kind: it counts along with the raw events
+--   before_ring                the ring holds none of its calls: it counts along with the ring's
 
 with
 
 added as (
   select
-    trace_id, start, path_id, call,
+    trace_id, start, path_id, file_id, call,
     count(*) as entries,
     sum(calls)::bigint as calls,
     sum(errors)::bigint as errors,
@@ -51,14 +48,6 @@ added as (
   group by all
 ),
 
-ring_starts as (
-  select trace_id, path_id, call, min(epoch_ns(start)) as ring_from_ns
-  from events
-  where type = 3 and source = 'ring'
-    and trace_id in (select distinct trace_id from summary_entries)
-  group by all
-),
-
 final as (
   select
     added.trace_id,
@@ -66,9 +55,10 @@ final as (
     traces.pid,
     traces.exe,
     added.path_id,
-    paths.file_id,
-    coalesce(paths.path, '(unknown)') as path,
-    paths.dev,
+    case when files.known then added.file_id end as file_id,
+    added.file_id as file_key,
+    files.path,
+    files.dev,
     added.call,
     calls.name as kind,
     added.start,
@@ -84,13 +74,13 @@ final as (
     added.bytes,
     added.writes,
     calls.has_interval,
-    coalesce(epoch_ns(added.start) + traces.summary_interval_s::bigint * 1000000000 <= ring_starts.ring_from_ns, true) as before_ring
+    coalesce(counts.ring_calls, 0) = 0 as before_ring
   from added
   join traces using (trace_id)
   join calls using (call)
-  left join paths on paths.trace_id = added.trace_id and paths.path_id = added.path_id
-  left join ring_starts
-    on ring_starts.trace_id = added.trace_id and ring_starts.path_id = added.path_id and ring_starts.call = added.call
+  join files on files.file_id = added.file_id
+  left join counts
+    on counts.trace_id = added.trace_id and counts.file_key = added.file_id and counts.call = added.call and counts.start = added.start
 )
 
 select * from final

@@ -4,15 +4,14 @@
 --             how many failed, the bytes they made durable and their latency
 --             distribution. Slowest p99 first.
 --
---             With format-v2 traces the counts cover the whole summarized history: the
---             raw ring's calls plus the summarized intervals before the ring
---             (summaries.before_ring), so no call counts twice. Kept events are not
---             counted again (the summaries hold their calls). The quantiles are exact
---             (interpolated) over the raw calls when no summarized interval adds to the
---             file; otherwise they are read off the file's summed half-octave histogram
---             (raw calls bucketed as the recorder buckets them), nearest rank, at the
---             bucket's geometric middle: within 1.22x.
--- inputs:     intervals, summaries, summary_hist, summary_buckets
+--             The counts are `counts`' exact ones: the summaries wherever they cover an
+--             interval, the raw events where they don't. The quantiles are exact
+--             (interpolated) over the raw events when they hold every call of the file;
+--             otherwise they are read off the file's half-octave histogram (the summary
+--             histograms of the intervals counted from summaries, and the raw calls of
+--             the others bucketed as the recorder buckets them) with hist_quantile_ns:
+--             within 1.22x, and `approximate` says so.
+-- inputs:     counts, events, traces, summary_entries, summary_hist, files, calls
 -- parameters: none
 -- output:
 --   host, path, file_id  the file (file_id is null for '(unknown)')
@@ -28,138 +27,111 @@
 --   ring_calls           calls the raw ring holds (the recent detail)
 --   summarized_calls     calls only the summaries hold
 --   approximate          the quantiles come from histograms (summarized calls)
+--   file_key             files.file_id, the host's '(unknown)' file included
 
 with
 
--- The raw ring's calls, per file, in one pass (as for version-1 traces).
-ring_files as (
+kinds as (
+  select file_key, call, sum(calls)::bigint as calls
+  from counts
+  group by all
+),
+
+by_kind as (
+  select kinds.file_key, map(list(calls.name order by calls.name), list(kinds.calls::ubigint order by calls.name)) as by_kind
+  from kinds
+  join calls using (call)
+  group by kinds.file_key
+),
+
+counted as (
   select
-    host,
-    path,
-    any_value(file_id) as file_id,
-    count(*) as calls,
-    histogram(kind) as by_kind,
-    count_if(failed)::bigint as errors,
-    coalesce(sum(bytes), 0) as bytes,  -- hugeint: a corrupt trace's u64 byte counts must not overflow the sum
-    quantile_cont(latency_ms, [0.5, 0.99]) as quantiles,
-    max(latency_ms) as max_ms,
-    min(start) as first_start,
-    make_timestamp_ns(max(start_ns + dur_ns)) as last_end
-  from intervals
-  where source = 'ring'
-  group by host, path
-),
-
-summarized as (
-  select *
-  from summaries
-  where before_ring
-),
-
-summarized_kinds as (
-  select host, path, kind, any_value(file_id) as file_id,
+    file_key,
     sum(calls)::bigint as calls,
     sum(errors)::bigint as errors,
-    sum(case when has_interval then bytes else 0 end) as bytes,  -- hugeint, as above
-    max(max_ms) as max_ms
-  from summarized
-  group by host, path, kind
+    sum(bytes) as bytes,  -- hugeint: a corrupt trace's u64 byte counts must not overflow the sum
+    max(max_ns) as max_ns,
+    sum(ring_calls)::bigint as ring_calls,
+    sum(summarized_only)::bigint as summarized_calls
+  from counts
+  group by file_key
 ),
 
-summarized_files as (
-  select host, path, any_value(file_id) as file_id,
-    sum(calls)::bigint as calls, sum(errors)::bigint as errors, sum(bytes) as bytes, max(max_ms) as max_ms
-  from summarized_kinds
-  group by host, path
+raw_syncs as (
+  select events.trace_id, events.file_id as file_key, events.call, events.start, events.dur_ns, events.source
+  from events
+  where events.type = ft_t_sync()
 ),
 
--- Files with summarized calls: their calls by kind, ring and summaries added up.
-merged_kinds as (
-  select host, path, kind, sum(calls)::ubigint as calls
-  from (
-    select host, path, unnest(map_keys(by_kind)) as kind, unnest(map_values(by_kind)) as calls
-    from ring_files
-    semi join summarized_files using (host, path)
-    union all
-    select host, path, kind, calls from summarized_kinds
-  )
+-- Files whose raw events hold every call: exact quantiles, and the ring's span.
+raw_files as (
+  select
+    file_key,
+    quantile_cont(dur_ns, [0.5, 0.99]) as quantiles,
+    min(start) filter (where source = 'ring') as first_start,
+    make_timestamp_ns(max(epoch_ns(start) + dur_ns) filter (where source = 'ring')) as last_end
+  from raw_syncs
+  group by file_key
+),
+
+-- The others' histograms: summary histograms where the summary counted the interval ...
+summary_buckets_of as (
+  select summary_entries.file_id as file_key, summary_hist.bucket, sum(summary_hist.n) as n
+  from summary_hist
+  join summary_entries using (trace_id, entry)
+  semi join counts
+    on counts.trace_id = summary_entries.trace_id and counts.file_key = summary_entries.file_id
+   and counts.call = summary_entries.call and counts.start = summary_entries.start and counts.from_summary
+  where summary_entries.file_id in (select file_key from counted where summarized_calls > 0)
   group by all
 ),
 
-merged_by_kind as (
-  select host, path, map(list(kind order by kind), list(calls order by kind)) as by_kind
-  from merged_kinds
-  group by host, path
-),
-
--- ... and their latency histogram: raw calls bucketed as the recorder buckets them
--- (recorders/FORMAT.md, "Summary histogram"), added to the summary histograms.
-ring_units as (
-  select host, path, dur_ns // 1024 as x
-  from intervals
-  semi join summarized_files using (host, path)
-  where source = 'ring'
-),
-
-ring_buckets as (
-  select host, path,
-    case when x < 2 then x else least(55, 2 * m + ((x >> (m - 1)) & 1)) end as bucket,
-    count(*) as n
-  from (select *, floor(log2(greatest(x, 1)))::bigint as m from ring_units)
-  group by all
-),
-
-hist as (
-  select host, path, bucket, sum(n) as n
-  from (
-    select host, path, bucket, n from ring_buckets
-    union all
-    select summarized.host, summarized.path, summary_hist.bucket, summary_hist.n
-    from summarized
-    join summary_hist
-      on summary_hist.trace_id = summarized.trace_id and summary_hist.start = summarized.start
-     and summary_hist.path_id = summarized.path_id and summary_hist.call = summarized.call
-  )
+-- ... and the raw calls, bucketed, where it did not.
+raw_buckets_of as (
+  select raw_syncs.file_key, hist_bucket(raw_syncs.dur_ns) as bucket, count(*) as n
+  from raw_syncs
+  join traces using (trace_id)
+  anti join counts
+    on counts.trace_id = raw_syncs.trace_id and counts.file_key = raw_syncs.file_key and counts.call = raw_syncs.call
+   and counts.from_summary
+   and counts.start = count_cell(raw_syncs.start, traces.offset_ns, traces.summary_interval_s)
+  where raw_syncs.file_key in (select file_key from counted where summarized_calls > 0)
   group by all
 ),
 
 hist_quantiles as (
   select
-    host, path,
-    min_by(mid_ns, bucket) filter (where cumulative >= 0.5 * total) / 1e6 as p50_ms,
-    min_by(mid_ns, bucket) filter (where cumulative >= 0.99 * total) / 1e6 as p99_ms
-  from (
-    select hist.*, summary_buckets.mid_ns,
-      sum(hist.n) over (partition by hist.host, hist.path order by hist.bucket) as cumulative,
-      sum(hist.n) over (partition by hist.host, hist.path) as total
-    from hist
-    join summary_buckets using (bucket)
-  )
-  group by host, path
+    file_key,
+    hist_quantile_ns(list({'bucket': bucket, 'n': n}), 0.5) as p50_ns,
+    hist_quantile_ns(list({'bucket': bucket, 'n': n}), 0.99) as p99_ns
+  from (select * from summary_buckets_of union all select * from raw_buckets_of)
+  group by file_key
 ),
 
 final as (
   select
-    host,
-    path,
-    coalesce(ring_files.file_id, summarized_files.file_id) as file_id,
-    (coalesce(ring_files.calls, 0) + coalesce(summarized_files.calls, 0))::bigint as calls,
-    coalesce(merged_by_kind.by_kind, ring_files.by_kind) as by_kind,
-    (coalesce(ring_files.errors, 0) + coalesce(summarized_files.errors, 0))::bigint as errors,
-    coalesce(ring_files.bytes, 0) + coalesce(summarized_files.bytes, 0) as bytes,
-    coalesce(hist_quantiles.p50_ms, ring_files.quantiles[1]) as p50_ms,
-    coalesce(hist_quantiles.p99_ms, ring_files.quantiles[2]) as p99_ms,
-    greatest(ring_files.max_ms, summarized_files.max_ms) as max_ms,
-    ring_files.first_start,
-    ring_files.last_end,
-    coalesce(ring_files.calls, 0) as ring_calls,
-    coalesce(summarized_files.calls, 0) as summarized_calls,
-    hist_quantiles.p50_ms is not null as approximate
-  from ring_files
-  full join summarized_files using (host, path)
-  left join merged_by_kind using (host, path)
-  left join hist_quantiles using (host, path)
-  order by p99_ms desc, host, path
+    files.host,
+    files.path,
+    case when files.known then files.file_id end as file_id,
+    counted.calls,
+    by_kind.by_kind,
+    counted.errors,
+    counted.bytes,
+    case when counted.summarized_calls > 0 then hist_quantiles.p50_ns else raw_files.quantiles[1] end / 1e6 as p50_ms,
+    case when counted.summarized_calls > 0 then hist_quantiles.p99_ns else raw_files.quantiles[2] end / 1e6 as p99_ms,
+    counted.max_ns / 1e6 as max_ms,
+    raw_files.first_start,
+    raw_files.last_end,
+    counted.ring_calls,
+    counted.summarized_calls,
+    counted.summarized_calls > 0 as approximate,
+    counted.file_key
+  from counted
+  join files on files.file_id = counted.file_key
+  join by_kind using (file_key)
+  left join raw_files using (file_key)
+  left join hist_quantiles using (file_key)
+  order by p99_ms desc nulls last, files.host, files.path
 )
 
 select * from final

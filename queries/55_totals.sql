@@ -2,7 +2,7 @@
 --
 -- purpose:    Counts over every trace loaded, for summaries and the report's header;
 --             sync counts are added up from file_stats rather than counted again.
--- inputs:     file_stats, traces, events, summaries
+-- inputs:     file_stats, trace_info, traces, events, summaries
 -- parameters: none
 -- output:
 --   calls, by_kind, errors  as in file_stats, over all files
@@ -17,6 +17,10 @@
 --                        alert lines the recorders wrote, and alerts they did not write
 --                        (traces' header counters; 0 for version 1)
 --   alert_calls          calls flagged as alerted among the loaded events
+--   summarized_only      calls known from the summaries alone (not in the raw events)
+--   unaccounted          calls the traces prove happened but can no longer count
+--                        (trace_info.unaccounted; 0 when none)
+--   overwritten          ring records rotated away (trace_info.overwritten)
 --   history_start, history_end
 --                        the summarized history: first interval's start, last one's end,
 --                        clamped to the traces' creation and the last call's end
@@ -60,9 +64,17 @@ details as (
   select
     count_if(source = 'ring') as ring_calls,
     count_if(source = 'keep') as kept_calls,
-    count_if(flags & 32 <> 0) as alert_calls
+    count_if(flags & ft_f_alert() <> 0) as alert_calls
   from events
-  where type = 3
+  where type = ft_t_sync()
+),
+
+accounting as (
+  select
+    coalesce(sum(summarized_only), 0)::bigint as summarized_only,
+    coalesce(sum(unaccounted), 0)::bigint as unaccounted,
+    coalesce(sum(overwritten), 0)::bigint as overwritten
+  from trace_info
 ),
 
 -- Intervals are aligned to the clock: clamped to the traces' creation and the last call.
@@ -91,8 +103,11 @@ final as (
     processes.alerts_suppressed,
     details.alert_calls,
     history.history_start,
-    case when history.history_finish is not null then coalesce(least(history.history_finish, syncs.last_end), history.history_finish) end as history_end
-  from syncs, by_kind, processes, details, history
+    case when history.history_finish is not null then coalesce(least(history.history_finish, syncs.last_end), history.history_finish) end as history_end,
+    accounting.summarized_only,
+    accounting.unaccounted,
+    accounting.overwritten
+  from syncs, by_kind, processes, details, history, accounting
 )
 
 select * from final

@@ -2,7 +2,7 @@
 --
 -- purpose:    One row per trace file: the process it recorded and how complete the
 --             record is (records present, records the recorder dropped, a torn end).
--- inputs:     traces, events, summaries, recorder_cost
+-- inputs:     traces, events, summaries, counts, recorder_cost
 -- parameters: none
 -- output:
 --   trace_id, file       the trace file
@@ -24,13 +24,20 @@
 --                        earliest to its last call at the latest); null without summaries
 --   summary_interval_s   length of a summary interval (0 without a summary ring)
 --   cost_entries         recorder-cost entries
+--   overwritten          ring records written and since overwritten by newer ones
+--                        (next_seq - records); their calls are counted from summaries
+--   calls                sync calls, exact (counts)
+--   summarized_only      of those, calls only the summaries hold
+--   unaccounted          sync calls the recorder's cost entries count beyond `calls` since
+--                        the first surviving cost entry: calls the trace proves happened
+--                        but no summary or record counts any more (0 when none)
 
 with
 
 spans as (
   select
     trace_id,
-    count_if(type = 3)::bigint as syncs,
+    count_if(type = ft_t_sync())::bigint as syncs,
     min(start) as start,
     make_timestamp_ns(max(epoch_ns(start) + dur_ns)) as finish
   from events
@@ -59,9 +66,20 @@ history as (
 ),
 
 costs as (
-  select trace_id, count(*) as cost_entries
+  select trace_id, count(*) as cost_entries, sum(sync_calls) as cost_sync_calls, min(start) as cost_from
   from recorder_cost
   group by trace_id
+),
+
+counted as (
+  select
+    counts.trace_id,
+    sum(counts.calls)::bigint as calls,
+    sum(counts.summarized_only)::bigint as summarized_only,
+    sum(counts.calls) filter (where counts.start >= costs.cost_from) as calls_since_cost
+  from counts
+  left join costs using (trace_id)
+  group by counts.trace_id
 ),
 
 final as (
@@ -89,12 +107,17 @@ final as (
     history.history_start,
     case when history.history_finish is not null then coalesce(least(history.history_finish, spans.finish), history.history_finish) end as history_end,
     traces.summary_interval_s,
-    coalesce(costs.cost_entries, 0) as cost_entries
+    coalesce(costs.cost_entries, 0) as cost_entries,
+    greatest(traces.next_seq - traces.records, 0) as overwritten,
+    coalesce(counted.calls, 0) as calls,
+    coalesce(counted.summarized_only, 0) as summarized_only,
+    greatest(coalesce(costs.cost_sync_calls, 0) - coalesce(counted.calls_since_cost, 0), 0)::bigint as unaccounted
   from traces
   left join spans using (trace_id)
   left join kept using (trace_id)
   left join history using (trace_id)
   left join costs using (trace_id)
+  left join counted using (trace_id)
   order by traces.trace_id
 )
 

@@ -4,9 +4,9 @@
 --             calls and the median and 99th percentile latency, read off the day's
 --             summed summary histograms (every summary interval that starts that day,
 --             whether or not the raw ring still holds its calls), nearest rank, at the
---             bucket's geometric middle (within 1.22x of the true latency). Empty
+--             bucket's geometric middle (hist_quantile_ns) (within 1.22x of the true latency). Empty
 --             without summaries.
--- inputs:     summaries, summary_hist, summary_buckets
+-- inputs:     summaries, summary_hist
 -- parameters: none
 -- output:
 --   host, path           the file ('(unknown)' when its name was lost)
@@ -32,22 +32,12 @@ hist as (
   group by all
 ),
 
-ranked as (
-  select
-    hist.*,
-    summary_buckets.mid_ns,
-    sum(hist.n) over (partition by hist.host, hist.path, hist.day order by hist.bucket) as cumulative,
-    sum(hist.n) over (partition by hist.host, hist.path, hist.day) as total
-  from hist
-  join summary_buckets using (bucket)
-),
-
 quantiles as (
   select
     host, path, day,
-    min_by(mid_ns, bucket) filter (where cumulative >= 0.5 * total) / 1e6 as p50_ms,
-    min_by(mid_ns, bucket) filter (where cumulative >= 0.99 * total) / 1e6 as p99_ms
-  from ranked
+    hist_quantile_ns(list({'bucket': bucket, 'n': n}), 0.5) / 1e6 as p50_ms,
+    hist_quantile_ns(list({'bucket': bucket, 'n': n}), 0.99) / 1e6 as p99_ms
+  from hist
   group by host, path, day
 ),
 

@@ -51,6 +51,7 @@
 #define FT_HDR_ENDED 0x1u       /* the process image ended normally (exit, _exit or exec) */
 #define FT_HDR_FORKED 0x2u      /* this process is a fork child of parent_pid */
 #define FT_HDR_DISABLED 0x4u    /* recording was switched off after a failure */
+#define FT_HDR_KERNEL 0x8u      /* written kernel-side (fsync-record --kernel), not by this library */
 
 struct ft_header {
     char magic[FT_MAGIC_LEN];      /*   0 FT_MAGIC */

@@ -9,8 +9,8 @@
 import { DuckDBAppender, DuckDBConnection, DuckDBTimestampNanosecondsValue } from '@duckdb/node-api';
 import { statSync } from 'node:fs';
 import { FtError, TraceError } from '../errors.js';
-import { ALERT_SINK_NAMES, CALL_NAMES, EVENT_TYPE_NAMES, HIST_BUCKETS, histBucketLowNs } from '../trace/layout.js';
-import { ColumnAppender } from './append.js';
+import { ALERT_SINK_NAMES, CALL_NAMES, EVENT_TYPE_NAMES } from '../trace/layout.js';
+import { ColumnAppender, type Column } from './append.js';
 import { INTERVAL_CALLS, type PreparedTrace } from './prepare.js';
 import { progressBar } from './progress.js';
 import { preparedTraces } from './source.js';
@@ -92,32 +92,6 @@ async function loadNames(connection: DuckDBConnection): Promise<void> {
     types.endRow();
   }
   types.closeSync();
-  const buckets = await connection.createAppender('summary_buckets');
-  for (const row of summaryBuckets()) {
-    buckets.appendUTinyInt(row.bucket);
-    buckets.appendBigInt(BigInt(row.lowNs));
-    buckets.appendBigInt(BigInt(row.highNs));
-    buckets.appendDouble(row.midNs);
-    buckets.appendInteger(row.bin);
-    buckets.endRow();
-  }
-  buckets.closeSync();
-}
-
-/**
- * The summary histogram's buckets and the value a count in each stands for:
- * its geometric middle (bucket 0, from 0 to 1.024 µs, at 512 ns), and the
- * baseline query's log bin of that value (8 bins per doubling).
- */
-export function summaryBuckets(): Array<{ bucket: number; lowNs: number; highNs: number; midNs: number; bin: number }> {
-  const rows = [];
-  for (let k = 0; k < HIST_BUCKETS; k++) {
-    const lowNs = histBucketLowNs(k);
-    const highNs = histBucketLowNs(k + 1);
-    const midNs = k === 0 ? highNs / 2 : Math.sqrt(lowNs * highNs);
-    rows.push({ bucket: k, lowNs, highNs, midNs, bin: Math.floor(Math.log2(midNs) * 8) });
-  }
-  return rows;
 }
 
 /** The appenders of one load, and the file ids handed out so far. */
@@ -155,19 +129,21 @@ class TraceSink {
   async add(trace: PreparedTrace): Promise<void> {
     const traceId = ++this.traces;
     this.addTrace(traceId, trace);
-    this.addPaths(traceId, trace);
+    const fileOf = this.addPaths(traceId, trace);
     if (trace.events > 0) {
-      this.eventColumns.append([new Int32Array(trace.events).fill(traceId), ...trace.columns], 0, trace.events);
+      this.eventColumns.append([new Int32Array(trace.events).fill(traceId), ...withFileIds(trace.columns, EVENT_PATH_COLUMN, fileOf)], 0, trace.events);
       this.events += trace.events;
       this.sinceCheckpoint += trace.events;
     }
     if (trace.kept > 0) {
-      this.eventColumns.append([new Int32Array(trace.kept).fill(traceId), ...trace.keptColumns], 0, trace.kept);
+      this.eventColumns.append([new Int32Array(trace.kept).fill(traceId), ...withFileIds(trace.keptColumns, EVENT_PATH_COLUMN, fileOf)], 0, trace.kept);
       this.events += trace.kept;
       this.sinceCheckpoint += trace.kept;
     }
     if (trace.summaries > 0) {
-      this.summaryColumns.append([new Int32Array(trace.summaries).fill(traceId), ...trace.summaryColumns], 0, trace.summaries);
+      const cols = trace.summaryColumns;
+      const fileIds = withFileIds(cols, SUMMARY_PATH_COLUMN, fileOf)[SUMMARY_PATH_COLUMN]!;
+      this.summaryColumns.append([new Int32Array(trace.summaries).fill(traceId), ...cols.slice(0, SUMMARY_PATH_COLUMN + 1), fileIds, ...cols.slice(SUMMARY_PATH_COLUMN + 1)], 0, trace.summaries);
     }
     if (trace.histRows > 0) {
       this.histColumns.append([new Int32Array(trace.histRows).fill(traceId), ...trace.histColumns], 0, trace.histRows);
@@ -253,19 +229,31 @@ class TraceSink {
     a.endRow();
   }
 
-  private addPaths(traceId: number, trace: PreparedTrace): void {
+  /** The file id of a host's path, made on first sight. */
+  private fileId(host: string, path: string, dev: bigint | null): number {
+    const key = `${host}\0${dev === null ? '' : 'n'}${path}`;
+    let fileId = this.fileIds.get(key);
+    if (fileId !== undefined) return fileId;
+    fileId = this.fileIds.size + 1;
+    this.fileIds.set(key, fileId);
+    const a = this.fileRows;
+    a.appendInteger(fileId);
+    a.appendVarchar(host);
+    a.appendVarchar(path);
+    if (dev === null) a.appendNull();
+    else a.appendUBigInt(dev);
+    a.appendBoolean(dev !== null);
+    a.endRow();
+    return fileId;
+  }
+
+  /** The trace's path table, and a function from its path ids to file ids (the host's unknown file for the rest). */
+  private addPaths(traceId: number, trace: PreparedTrace): (pathId: number) => number {
     const host = trace.header.host;
+    const byPath = new Map<number, number>();
     for (const p of trace.paths) {
-      const key = `${host}\0${p.name}`;
-      let fileId = this.fileIds.get(key);
-      if (fileId === undefined) {
-        fileId = this.fileIds.size + 1;
-        this.fileIds.set(key, fileId);
-        this.fileRows.appendInteger(fileId);
-        this.fileRows.appendVarchar(host);
-        this.fileRows.appendVarchar(p.name);
-        this.fileRows.endRow();
-      }
+      const fileId = this.fileId(host, p.name, p.dev);
+      byPath.set(p.id, fileId);
       const a = this.pathRows;
       a.appendInteger(traceId);
       a.appendUInteger(p.id);
@@ -275,5 +263,30 @@ class TraceSink {
       a.appendUBigInt(p.ino);
       a.endRow();
     }
+    let unknown = 0;
+    return (pathId) => byPath.get(pathId) ?? (unknown ||= this.fileId(host, '(unknown)', null));
   }
+}
+
+/** Where the path id sits in the prepared event and summary columns (trace_id aside). */
+const EVENT_PATH_COLUMN = 8;
+const SUMMARY_PATH_COLUMN = 2;
+
+/** `columns` with the path-id column at `at` replaced by file ids: one numeric lookup per distinct run of ids. */
+function withFileIds(columns: readonly Column[], at: number, fileOf: (pathId: number) => number): Column[] {
+  const pathIds = columns[at] as Uint32Array;
+  const fileIds = new Int32Array(pathIds.length);
+  let lastPath = -1;
+  let lastFile = 0;
+  for (let i = 0; i < pathIds.length; i++) {
+    const p = pathIds[i]!;
+    if (p !== lastPath) {
+      lastPath = p;
+      lastFile = fileOf(p);
+    }
+    fileIds[i] = lastFile;
+  }
+  const out = [...columns];
+  out[at] = fileIds;
+  return out;
 }

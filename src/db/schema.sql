@@ -48,7 +48,9 @@ create or replace table traces (
   alert_sink         varchar    -- off, syslog, stderr, file
 );
 
--- One row per path record: a trace's path id names a file.
+-- One row per path record: a trace's path id names a file. The loader resolves
+-- every event's and summary's path id to a file id (events.file_id), so queries
+-- group and join on numbers and name files only at the end.
 create or replace table paths (
   trace_id integer,
   path_id  uinteger,
@@ -58,11 +60,14 @@ create or replace table paths (
   ino      ubigint
 );
 
--- One row per file: a path on a host, whichever processes used it.
+-- One row per file: a path on a host, whichever processes used it; and one per
+-- host, '(unknown)', for the calls whose file has no name (known false).
 create or replace table files (
   file_id integer,
   host    varchar,
-  path    varchar
+  path    varchar,   -- '(unknown)' when not known
+  dev     ubigint,   -- st_dev when the file was first named (null when not known)
+  known   boolean
 );
 
 -- One row per event record, in sequence order within each trace.
@@ -76,7 +81,8 @@ create or replace table events (
   dur_ns        bigint,
   tid           uinteger,
   fd            integer,
-  path_id       uinteger,      -- 0 when unknown
+  file_id       integer,       -- files.file_id: the host's '(unknown)' file when the call had
+                               -- no file or its name was lost
   res           integer,       -- return value, or -errno
   bytes         ubigint,       -- meaning depends on the record: recorders/FORMAT.md
   writes        uinteger,
@@ -95,6 +101,7 @@ create or replace table summary_entries (
   entry             bigint,        -- the entry's number in its trace
   call              utinyint,      -- sync kind (calls)
   path_id           uinteger,      -- 0 when the calls had no file
+  file_id           integer,       -- files.file_id, as in events
   start             timestamp_ns,  -- wall-clock start of the interval
   calls             uinteger,
   errors            uinteger,
@@ -115,15 +122,6 @@ create or replace table summary_hist (
   start    timestamp_ns,
   bucket   utinyint,    -- 0..55: summary_buckets
   n        usmallint
-);
-
--- The 56 half-octave buckets of the summary histograms (FORMAT.md, "Summary histogram").
-create or replace table summary_buckets (
-  bucket  utinyint,
-  low_ns  bigint,     -- lower bound (inclusive)
-  high_ns bigint,     -- upper bound (exclusive); bucket 55 holds everything above its low_ns
-  mid_ns  double,     -- the value a count stands for: the geometric middle (512 ns for bucket 0)
-  bin     integer     -- the baseline query's log bin of mid_ns: floor(log2(mid_ns) * 8)
 );
 
 -- Format v2: the recorder's measure of its own cost, one row per cost entry.
@@ -149,3 +147,63 @@ create or replace table event_types (
   type utinyint,
   name varchar
 );
+
+-- Constants of recorders/FORMAT.md (ft_format.h's names), for the queries: record
+-- types (FT_T_*) and event flags (FT_F_*).
+create or replace macro ft_t_sync() as 3::utinyint;
+create or replace macro ft_t_open() as 4::utinyint;
+create or replace macro ft_t_close() as 5::utinyint;
+create or replace macro ft_t_rename() as 6::utinyint;
+create or replace macro ft_f_write_time_sampled() as 1;
+create or replace macro ft_f_fd_resolved() as 2;
+create or replace macro ft_f_no_interval() as 4;
+create or replace macro ft_f_path_unknown() as 8;
+create or replace macro ft_f_last_close() as 16;
+create or replace macro ft_f_alert() as 32;
+create or replace macro ft_f_alert_suppressed() as 64;
+create or replace macro ft_f_kept() as 128;
+
+-- count_cell(start, offset_ns, interval_s): the wall-clock start of the summary
+-- interval that holds a call (intervals are aligned in CLOCK_MONOTONIC); 60-s cells
+-- for traces without summaries. queries/12_counts.sql counts calls per cell.
+create or replace macro count_cell(start, offset_ns, interval_s) as
+  make_timestamp_ns(epoch_ns(start) - (epoch_ns(start) - offset_ns) % ((case when interval_s > 0 then interval_s else 60 end)::bigint * 1000000000));
+
+-- The summary histogram (FORMAT.md, "Summary histogram"): 56 half-octave buckets.
+-- hist_bucket(ns): the bucket of a latency, as the recorder computes it (ft_hist_bucket).
+create or replace macro hist_bucket(ns) as (
+  case when ns // 1024 < 2 then (ns // 1024)::utinyint
+       else least(55, 2 * floor(log2(ns // 1024))::bigint + (((ns // 1024)::bigint >> (floor(log2(ns // 1024))::bigint - 1)) & 1))::utinyint
+  end
+);
+-- hist_low_ns(k): bucket k's lower bound (inclusive); k + 1's is its upper bound.
+create or replace macro hist_low_ns(k) as (
+  case when k <= 1 then k * 1024
+       else (2 ** (k >> 1) + (k & 1) * 2 ** ((k >> 1) - 1)) * 1024
+  end
+)::bigint;
+-- hist_mid_ns(k): the value a count in bucket k stands for, its geometric middle
+-- (512 ns for bucket 0).
+create or replace macro hist_mid_ns(k) as (
+  case when k = 0 then 512.0 else sqrt(hist_low_ns(k)::double * hist_low_ns(k + 1)) end
+);
+-- hist_quantile_ns(h, q): the q-quantile of a histogram given as a list of
+-- {'bucket': k, 'n': count} (any order; a bucket may appear more than once), nearest
+-- rank, at the bucket's geometric middle: within 1.22x of the true value. The one
+-- place the queries read quantiles off histograms.
+create or replace macro hist_rank(h, q) as
+  list_position(
+    list_transform(h, lambda x, i: list_sum(list_transform(h[1:i], lambda y: y.n)) >= q * list_sum(list_transform(h, lambda y: y.n))),
+    true);
+create or replace macro hist_quantile_ns(h, q) as
+  hist_mid_ns(list_sort(h)[hist_rank(list_sort(h), q)].bucket);
+
+-- The 56 buckets as a table; `bin` is the baseline query's log bin of mid_ns (8 per doubling).
+create or replace table summary_buckets as
+  select
+    k::utinyint as bucket,
+    hist_low_ns(k) as low_ns,
+    hist_low_ns(k + 1) as high_ns,
+    hist_mid_ns(k) as mid_ns,
+    floor(log2(hist_mid_ns(k)) * 8)::integer as bin
+  from range(56) as t(k);

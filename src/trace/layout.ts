@@ -71,6 +71,8 @@ export const HEADER_STRING_SIZE = {
 export const HDR_ENDED = 0x1;
 export const HDR_FORKED = 0x2;
 export const HDR_DISABLED = 0x4;
+/** Written kernel-side (fsync-record --kernel, tracepoints), not by the preload library. */
+export const HDR_KERNEL = 0x8;
 
 /** Byte offsets within a record; the first 8 bytes are the commit word. */
 export const EVENT = {

@@ -37,7 +37,7 @@ test('event start times are wall clock: realtime + (start - monotonic)', async (
   const { session, close } = await openScenario();
   try {
     const [r] = await session.rows(`select epoch_ns(start) as wall, strftime(start, '%Y-%m-%dT%H:%M:%S.%f') as text,
-      dur_ns, bytes, ival_start_ns from events where type = 3 and path_id = 1 order by seq limit 1`);
+      dur_ns, bytes, ival_start_ns from events where type = 3 and file_id = 1 order by seq limit 1`);
     assert.equal(r, {
       wall: 1_767_225_600_500_000_000n,
       text: '2026-01-01T00:00:00.500000',
@@ -61,12 +61,14 @@ test('wallColumn adds the offset with a carry across the 32-bit halves', () => {
 test('one file per (host, path), across traces', async () => {
   const { session, close } = await openTraces({ 'a.fstrace': scenario(), 'b.fstrace': otherHost() });
   try {
-    const files = await session.rows('select file_id, host, path from files order by file_id');
+    const files = await session.rows('select file_id, host, path, known from files order by file_id');
     assert.equal(files, [
-      { file_id: 1, host: 'h1', path: '/data/a.log' },
-      { file_id: 2, host: 'h1', path: '/data/b.log' },
-      { file_id: 3, host: 'h1', path: '/data/c.log' },
-      { file_id: 4, host: 'h2', path: '/data/a.log' },
+      { file_id: 1, host: 'h1', path: '/data/a.log', known: true },
+      { file_id: 2, host: 'h1', path: '/data/b.log', known: true },
+      { file_id: 3, host: 'h1', path: '/data/c.log', known: true },
+      // the scenario's sync of a file it could not name: the host's unknown file
+      { file_id: 4, host: 'h1', path: '(unknown)', known: false },
+      { file_id: 5, host: 'h2', path: '/data/a.log', known: true },
     ]);
   } finally {
     close();

@@ -10,7 +10,7 @@ const LOADED = ['events', 'traces', 'paths', 'files', 'calls', 'event_types', 's
 
 test('the queries, in order', () => {
   assert.equal(queries().map((q) => q.file), [
-    '10_intervals.sql', '15_summaries.sql', '20_baselines.sql', '30_outliers.sql', '40_incidents.sql', '50_file_stats.sql',
+    '10_intervals.sql', '12_counts.sql', '15_summaries.sql', '20_baselines.sql', '30_outliers.sql', '40_incidents.sql', '50_file_stats.sql',
     '55_totals.sql', '60_trace_info.sql', '62_daily.sql', '64_alerts.sql', '66_overhead.sql', '70_heat.sql', '80_points.sql',
   ]);
 });

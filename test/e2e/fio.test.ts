@@ -33,7 +33,7 @@ const recorded = once(() => {
   const report = JSON.parse(run.stdout) as { jobs: { error: number; write: { total_ios: number }; sync: FioSync }[] };
   const processes = analyzeSql<{ pid: number; ppid: number; flags: number; exe: string }>('select pid, ppid, flags, exe from traces order by pid', [traces]);
   const closes = analyzeSql<{ pid: number; bytes: number; writes: number }>(
-    "select t.pid, e.bytes::bigint as bytes, e.writes::bigint as writes from events e join traces t using (trace_id) join paths p using (trace_id, path_id) where e.type = 5 and p.path like '%/job.dat' order by e.start",
+    "select t.pid, e.bytes::bigint as bytes, e.writes::bigint as writes from events e join traces t using (trace_id) join files p using (file_id) where e.type = 5 and p.path like '%/job.dat' order by e.start",
     [traces],
   );
   return { file, job: report.jobs[0]!, processes, closes, summary: analyzeJson<SummaryJson>(['summary', traces]), intervals: analyzeIntervals([traces]) };

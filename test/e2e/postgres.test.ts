@@ -63,7 +63,7 @@ async function record(): Promise<Recorded> {
   }
   const traces = analyzeSql<Trace>('select pid, ppid, flags, exe, cmdline from traces order by pid', [c.traces]);
   const syncs = analyzeSql<Sync>(
-    'select t.pid, p.path, c.name as kind, e.res from events e join traces t using (trace_id) join calls c using (call) left join paths p using (trace_id, path_id) where e.type = 3',
+    'select t.pid, p.path, c.name as kind, e.res from events e join traces t using (trace_id) join calls c using (call) join files p using (file_id) where e.type = 3',
     [c.traces],
   );
   return { cluster: c, init, bench, settings, activity, connections: connectionPids(c), traces, syncs, summary: analyzeJson<SummaryJson>(['summary', c.traces]) };

@@ -112,7 +112,7 @@ test('constants: magic, version, path pieces, flags', () => {
   assert.equal([k.FT_MAGIC_LEN, k.FT_VERSION], [L.MAGIC.length, L.VERSION]);
   assert.equal([k.FT_PATH_HEAD_BYTES, k.FT_PATH_CONT_BYTES, k.FT_PATH_MAX_LEN], [L.PATH_HEAD_BYTES, L.PATH_CONT_BYTES, L.PATH_MAX_LEN]);
   assert.is(L.PATH_CONT_OFFSET + L.PATH_CONT_BYTES, L.RECORD_SIZE, 'a continuation fills its record after the commit word');
-  assert.equal([k.FT_HDR_ENDED, k.FT_HDR_FORKED, k.FT_HDR_DISABLED], [L.HDR_ENDED, L.HDR_FORKED, L.HDR_DISABLED]);
+  assert.equal([k.FT_HDR_ENDED, k.FT_HDR_FORKED, k.FT_HDR_DISABLED, k.FT_HDR_KERNEL], [L.HDR_ENDED, L.HDR_FORKED, L.HDR_DISABLED, L.HDR_KERNEL]);
   assert.equal([k.FT_F_WRITE_TIME_SAMPLED, k.FT_F_FD_RESOLVED, k.FT_F_NO_INTERVAL, k.FT_F_PATH_UNKNOWN, k.FT_F_LAST_CLOSE, k.FT_F_ALERT, k.FT_F_ALERT_SUPPRESSED, k.FT_F_KEPT],
     [L.FLAG_WRITE_TIME_SAMPLED, L.FLAG_FD_RESOLVED, L.FLAG_NO_INTERVAL, L.FLAG_PATH_UNKNOWN, L.FLAG_LAST_CLOSE, L.FLAG_ALERT, L.FLAG_ALERT_SUPPRESSED, L.FLAG_KEPT]);
   assert.is(L.FLAGS_KNOWN, k.FT_F_WRITE_TIME_SAMPLED! | k.FT_F_FD_RESOLVED! | k.FT_F_NO_INTERVAL! | k.FT_F_PATH_UNKNOWN! | k.FT_F_LAST_CLOSE! |
@@ -183,7 +183,7 @@ test('FORMAT.md prose: magic bytes, type and call numbers, flags', () => {
   assert.equal(flags, [L.FLAG_WRITE_TIME_SAMPLED, L.FLAG_FD_RESOLVED, L.FLAG_NO_INTERVAL, L.FLAG_PATH_UNKNOWN, L.FLAG_LAST_CLOSE, L.FLAG_ALERT, L.FLAG_ALERT_SUPPRESSED, L.FLAG_KEPT]);
   assert.match(flagsLine, /`0x10` \(close\) the file's last open descriptor/);
   assert.match(md, new RegExp(`continues in type-2 records with the next sequence\\s+numbers, ${L.PATH_CONT_BYTES} bytes each at offset ${L.PATH_CONT_OFFSET}`));
-  assert.match(md, /\| 52 \| u32 \| flags \| 1 ended normally, 2 fork child, 4 recording disabled after a failure \|/);
+  assert.match(md, new RegExp(`\\| 52 \\| u32 \\| flags \\| ${L.HDR_ENDED} ended normally, ${L.HDR_FORKED} fork child, ${L.HDR_DISABLED} recording disabled after a failure, ${L.HDR_KERNEL} kernel-side source`));
 });
 
 test.run();
