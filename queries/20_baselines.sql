@@ -12,22 +12,24 @@
 --               3. else none: the bucket's calls are not judged (queries/25_verdicts.sql
 --                  counts them, with why).
 --             A sync is never part of its own baseline, nor are failed syncs.
---             No baseline absorbs a slowdown: before anything is counted, each family's
---             reference p99 is taken, the median of its buckets' own p99s over the
---             whole data, and syncs over max($floor_ms, $factor x that p99) (what the
---             outlier rule would call slow against the reference) are left out of every
---             baseline. So a slowdown stays slow for as long as it covers fewer than half
---             of the family's buckets with syncs.
---             Quantiles are read off log-scale histograms (8 bins per doubling, 9% wide;
---             a bin stands for the mean of its latencies), added up over the window.
---             The long history (format v2): where the raw ring has rotated away, a
---             family's history also comes from its summary histograms (summaries with
---             before_ring, so no call counts twice; a summary bucket's count stands for
---             the bucket's geometric middle, within 1.22x; an interval counts in the
---             bucket that holds its end; summary histograms include failed calls).
+--             No baseline absorbs a slowdown: first each family's reference p99 is
+--             taken, over its quiet time buckets (those whose own p90 is at most $factor
+--             times the median bucket's p90), and syncs over max($floor_ms, $factor x that
+--             p99) (what the outlier rule would call slow against the reference) are left
+--             out of every baseline. So a slowdown stays slow, and one incident, for as
+--             long as it covers fewer than half of the family's time buckets with syncs
+--             in the data analyzed.
+--             Latencies are counted in the recorder's summary histogram (56 half-octave
+--             buckets, hist_bucket) and quantiles read off with hist_quantile_ns: at the
+--             bucket's geometric middle, within 1.22x of the true value.
+--             The long history (format v2): where the raw ring holds none of an
+--             interval's calls (summaries.before_ring), a family's history comes from the
+--             summary histograms too; an interval counts in the time bucket that holds
+--             its end, so a sync is never in its own baseline (summary histograms include
+--             failed calls: they are not told apart).
 --             Kept events (source 'keep') are judged, never part of a baseline: they are
 --             a biased sample, and their calls are in the summaries already.
--- inputs:     intervals, families, summaries, summary_hist, summary_buckets
+-- inputs:     intervals, families, summaries
 -- parameters: $bucket_ns, $buckets, $near, $min_history, $factor, $floor_ms
 -- output:     one row per (family_id, call, bucket) with syncs:
 --   family_id, call      the family and call kind
@@ -46,8 +48,7 @@ syncs as (
     families.family_id,
     intervals.call,
     intervals.start_ns // $bucket_ns as bucket,
-    floor(log2(greatest(intervals.dur_ns, 1)) * 8)::integer as bin,
-    intervals.dur_ns,
+    hist_bucket(intervals.dur_ns) as hbucket,
     intervals.bytes,
     intervals.failed,
     intervals.source
@@ -65,9 +66,8 @@ summarized as (
     families.family_id,
     summaries.call,
     epoch_ns(summaries.finish) // $bucket_ns as bucket,
-    summary_buckets.bin,
+    summary_hist.bucket as hbucket,
     sum(summary_hist.n) as n,
-    sum(summary_hist.n * summary_buckets.mid_ns) as dur_sum,
     sum(case when summaries.has_interval then summaries.bytes * summary_hist.n / summaries.calls else 0 end) as bytes_sum,
     sum(case when summaries.has_interval then summary_hist.n else 0 end) as bytes_n
   from summaries
@@ -75,61 +75,69 @@ summarized as (
   join summary_hist
     on summary_hist.trace_id = summaries.trace_id and summary_hist.start = summaries.start
    and summary_hist.path_id = summaries.path_id and summary_hist.call = summaries.call
-  join summary_buckets on summary_buckets.bucket = summary_hist.bucket
   where summaries.before_ring
   group by all
 ),
 
--- Every family's history, per bucket and latency bin.
+-- Every family's history, per time bucket and latency bucket.
 binned as (
-  select family_id, call, bucket, bin, sum(n) as n, sum(dur_sum) as dur_sum, sum(bytes_sum) as bytes_sum, sum(bytes_n) as bytes_n
+  select family_id, call, bucket, hbucket, sum(n) as n, sum(bytes_sum) as bytes_sum, sum(bytes_n) as bytes_n
   from (
-    select family_id, call, bucket, bin, count(*) as n, sum(dur_ns::double) as dur_sum,
-      sum(bytes::double) as bytes_sum, count(bytes) as bytes_n
+    select family_id, call, bucket, hbucket, count(*) as n, sum(bytes::double) as bytes_sum, count(bytes) as bytes_n
     from syncs
     where not failed and source = 'ring'
     group by all
     union all
-    select family_id, call, bucket, bin, n, dur_sum, bytes_sum, bytes_n
+    select family_id, call, bucket, hbucket, n, bytes_sum, bytes_n
     from summarized
   )
   group by all
 ),
 
--- The reference: the median over a family's buckets of each bucket's own p99.
-bucket_p99 as (
-  select family_id, call, bucket, min(bin) filter (where cumulative >= 0.99 * total) as p99_bin
+-- The reference: a family's p99 over its quiet time buckets, those whose own p90 is at
+-- most $factor times the typical bucket's (the median over its buckets): a slowdown
+-- raises the p90 of the buckets it covers, whether it slows every call or a tenth.
+bucket_p90 as (
+  select family_id, call, bucket, hist_quantile_ns(list({'bucket': hbucket, 'n': n}), 0.9) as p90_ns
+  from binned
+  group by all
+),
+
+quiet as (
+  select family_id, call, bucket
+  from bucket_p90
+  qualify p90_ns <= $factor * quantile_disc(p90_ns, 0.5) over (partition by family_id, call)
+),
+
+reference as (
+  select family_id, call, hist_quantile_ns(list({'bucket': hbucket, 'n': n}), 0.99) as p99_ns
   from (
-    select
-      *,
-      sum(n) over (partition by family_id, call, bucket order by bin) as cumulative,
-      sum(n) over (partition by family_id, call, bucket) as total
+    select family_id, call, hbucket, sum(n) as n
     from binned
+    semi join quiet using (family_id, call, bucket)
+    group by all
   )
   group by all
 ),
 
 clips as (
-  select
-    family_id,
-    call,
-    greatest($floor_ms * 1e6, $factor * pow(2, (quantile_disc(p99_bin, 0.5) + 1) / 8)) as clip_ns
-  from bucket_p99
-  group by all
+  select family_id, call, greatest($floor_ms * 1e6, $factor * p99_ns) as clip_ns
+  from reference
 ),
 
 clean as (
   select binned.*
   from binned
   join clips using (family_id, call)
-  where pow(2, binned.bin / 8) <= clips.clip_ns
+  where hist_low_ns(binned.hbucket) <= clips.clip_ns
 ),
 
 -- 1. The window before each bucket.
 prior_windows as (
-  select family_id, call, clean.bucket + k.k as bucket, bin,
-    sum(n) as n, sum(dur_sum) as dur_sum, sum(bytes_sum) as bytes_sum, sum(bytes_n) as bytes_n
-  from clean cross join range(1, $buckets + 1) as k(k)
+  select clean.family_id, clean.call, clean.bucket + k.k as bucket, clean.hbucket,
+    sum(clean.n) as n, sum(clean.bytes_sum) as bytes_sum, sum(clean.bytes_n) as bytes_n
+  from clean
+  cross join range(1, $buckets + 1) as k(k)
   semi join targets on targets.family_id = clean.family_id and targets.call = clean.call
     and targets.bucket = clean.bucket + k.k
   group by all
@@ -150,16 +158,17 @@ needy as (
 ),
 
 near as (
-  select family_id, call, clean.bucket + k.k as bucket, bin, sum(n) as n, sum(dur_sum) as dur_sum,
-    sum(bytes_sum) as bytes_sum, sum(bytes_n) as bytes_n
-  from clean cross join range(-$near, $near + 1) as k(k)
+  select clean.family_id, clean.call, clean.bucket + k.k as bucket, clean.hbucket,
+    sum(clean.n) as n, sum(clean.bytes_sum) as bytes_sum, sum(clean.bytes_n) as bytes_n
+  from clean
+  cross join range(-$near, $near + 1) as k(k)
   semi join needy on needy.family_id = clean.family_id and needy.call = clean.call
     and needy.bucket = clean.bucket + k.k
   group by all
 ),
 
 whole as (
-  select family_id, call, bin, sum(n) as n, sum(dur_sum) as dur_sum, sum(bytes_sum) as bytes_sum, sum(bytes_n) as bytes_n
+  select family_id, call, hbucket, sum(n) as n, sum(bytes_sum) as bytes_sum, sum(bytes_n) as bytes_n
   from clean
   semi join needy using (family_id, call)
   group by all
@@ -167,14 +176,13 @@ whole as (
 
 rest_windows as (
   select
-    needy.family_id, needy.call, needy.bucket, whole.bin,
+    needy.family_id, needy.call, needy.bucket, whole.hbucket,
     whole.n - coalesce(near.n, 0) as n,
-    whole.dur_sum - coalesce(near.dur_sum, 0) as dur_sum,
     whole.bytes_sum - coalesce(near.bytes_sum, 0) as bytes_sum,
     whole.bytes_n - coalesce(near.bytes_n, 0) as bytes_n
   from needy
   join whole using (family_id, call)
-  left join near using (family_id, call, bucket, bin)
+  left join near using (family_id, call, bucket, hbucket)
 ),
 
 windows as (
@@ -183,23 +191,14 @@ windows as (
   select 'recording' as source, * from rest_windows where n > 0
 ),
 
-ranked as (
-  select
-    *,
-    dur_sum / n as value,
-    sum(n) over (partition by source, family_id, call, bucket order by bin) as cumulative,
-    sum(n) over (partition by source, family_id, call, bucket) as total
-  from windows
-),
-
 stats as (
   select
     source, family_id, call, bucket,
-    any_value(total)::bigint as history,
-    min_by(value, bin) filter (where cumulative >= 0.5 * total) as median_ns,
-    min_by(value, bin) filter (where cumulative >= 0.99 * total) as p99_ns,
+    sum(n)::bigint as history,
+    hist_quantile_ns(list({'bucket': hbucket, 'n': n}), 0.5) as median_ns,
+    hist_quantile_ns(list({'bucket': hbucket, 'n': n}), 0.99) as p99_ns,
     sum(bytes_sum) / nullif(sum(bytes_n), 0) as mean_bytes
-  from ranked
+  from windows
   group by all
 ),
 

@@ -3,10 +3,13 @@
 -- purpose:    One row per incident (outliers.incident: outliers close in time on one
 --             device): when it began and ended, what it touched, the worst of it, and
 --             its scope, weighed against what else was syncing on that device then.
---             A process (or file family) takes part when at least a quarter of its syncs
---             on the device during the incident were outliers (when none does, every one
---             with an outlier takes part): so one stray slow call of a busy process next
---             to another's slowdown does not make it "several processes".
+--             A process (or file family) takes part when it has two outliers or more and
+--             they are at least a quarter of its syncs from its 10th to its 90th
+--             percentile outlier
+--             (when none does, every one with an outlier takes part): so a few stray slow
+--             calls of busy processes next to another's slowdown do not make it "several
+--             processes". The incident's start and finish are those of the outliers that
+--             take part.
 --               'file'     the outliers that take part are of one file family;
 --               'process'  several families, one process (a file and its directory);
 --               'device'   several processes, at least half of the processes that
@@ -53,31 +56,49 @@ spans as (
 
 -- Every sync on the device while the incident lasted, by process and family.
 activity as (
-  select spans.incident, intervals.pid, coalesce(families.family_id, -1) as family_id, count(*) as calls
+  select spans.incident, intervals.pid, coalesce(families.family_id, -1) as family_id, intervals.start_ns, intervals.dur_ns
   from spans
   join intervals
     on intervals.host = spans.host and intervals.dev is not distinct from spans.dev
    and intervals.start_ns + intervals.dur_ns >= spans.start_ns and intervals.start_ns <= spans.finish_ns
   left join families using (file_id)
+),
+
+-- A process takes part when two outliers or more, and at least a quarter of its syncs,
+-- fall between its 10th and 90th percentile outlier (so stray ones at either end of a
+-- long incident do not dilute it).
+process_spans as (
+  select incident, pid, quantile_disc(start_ns, 0.1) as first_ns, quantile_disc(start_ns + dur_ns, 0.9) as last_ns
+  from members
   group by all
 ),
 
 process_share as (
   select
-    m.incident, m.pid,
-    count(*) >= 0.25 * coalesce(any_value(a.calls), count(*)) as weighty
-  from members as m
-  left join (select incident, pid, sum(calls) as calls from activity group by all) as a using (incident, pid)
+    p.incident, p.pid,
+    count(m.start_ns) >= 2 and count(m.start_ns) >= 0.25 * (select count(*) from activity as a
+      where a.incident = p.incident and a.pid = p.pid and a.start_ns >= p.first_ns and a.start_ns + a.dur_ns <= p.last_ns) as weighty
+  from process_spans as p
+  left join members as m
+    on m.incident = p.incident and m.pid = p.pid and m.start_ns >= p.first_ns and m.start_ns + m.dur_ns <= p.last_ns
+  group by p.incident, p.pid, p.first_ns, p.last_ns
+),
+
+family_spans as (
+  select incident, family_id, quantile_disc(start_ns, 0.1) as first_ns, quantile_disc(start_ns + dur_ns, 0.9) as last_ns
+  from members
   group by all
 ),
 
 family_share as (
   select
-    m.incident, m.family_id,
-    count(*) >= 0.25 * coalesce(any_value(a.calls), count(*)) as weighty
-  from members as m
-  left join (select incident, family_id, sum(calls) as calls from activity group by all) as a using (incident, family_id)
-  group by all
+    f.incident, f.family_id,
+    count(m.start_ns) >= 2 and count(m.start_ns) >= 0.25 * (select count(*) from activity as a
+      where a.incident = f.incident and a.family_id = f.family_id and a.start_ns >= f.first_ns and a.start_ns + a.dur_ns <= f.last_ns) as weighty
+  from family_spans as f
+  left join members as m
+    on m.incident = f.incident and m.family_id = f.family_id and m.start_ns >= f.first_ns and m.start_ns + m.dur_ns <= f.last_ns
+  group by f.incident, f.family_id, f.first_ns, f.last_ns
 ),
 
 taking_part as (
@@ -93,7 +114,9 @@ taking_part as (
 grouped as (
   select
     incident,
-    min(start) as start,
+    min(start) filter (where process_part and family_part) as start,
+    min(start_ns) filter (where process_part and family_part) as start_ns,
+    max(start_ns + dur_ns) filter (where process_part and family_part) as finish_ns,
     any_value(host) as host,
     any_value(dev) as dev,
     count(*) as outliers,
@@ -119,19 +142,22 @@ grouped as (
 ),
 
 active as (
-  select incident, count(distinct pid) as active_processes, count(distinct family_id) as active_families
+  select activity.incident, count(distinct activity.pid) as active_processes, count(distinct activity.family_id) as active_families
   from activity
-  group by incident
+  join grouped
+    on grouped.incident = activity.incident
+   and activity.start_ns + activity.dur_ns >= grouped.start_ns and activity.start_ns <= grouped.finish_ns
+  group by activity.incident
 ),
 
 final as (
   select
     grouped.incident,
     grouped.start,
-    make_timestamp_ns(spans.finish_ns) as finish,
-    spans.start_ns,
-    spans.finish_ns,
-    grouped.* exclude (incident, start),
+    make_timestamp_ns(grouped.finish_ns) as finish,
+    grouped.start_ns,
+    grouped.finish_ns,
+    grouped.* exclude (incident, start, start_ns, finish_ns),
     coalesce(active.active_processes, grouped.processes) as active_processes,
     coalesce(active.active_families, grouped.families) as active_families,
     case
@@ -141,7 +167,6 @@ final as (
       else 'process'
     end as scope
   from grouped
-  join spans using (incident)
   left join active using (incident)
   order by grouped.incident
 )
