@@ -13,8 +13,8 @@
 --                  counts them, with why).
 --             A sync is never part of its own baseline, nor are failed syncs.
 --             No baseline absorbs a slowdown: first each family's reference p99 is
---             taken, over its quiet time buckets (those whose own p90 is at most $factor
---             times the median bucket's p90), and syncs over max($floor_ms, $factor x that
+--             taken, over its quiet time buckets (those whose own p90 and p99 are at most
+--             $factor times the median bucket's), and syncs over max($floor_ms, $factor x that
 --             p99) (what the outlier rule would call slow against the reference) are left
 --             out of every baseline. So a slowdown stays slow, and one incident, for as
 --             long as it covers fewer than half of the family's time buckets with syncs
@@ -94,19 +94,24 @@ binned as (
   group by all
 ),
 
--- The reference: a family's p99 over its quiet time buckets, those whose own p90 is at
--- most $factor times the typical bucket's (the median over its buckets): a slowdown
--- raises the p90 of the buckets it covers, whether it slows every call or a tenth.
-bucket_p90 as (
-  select family_id, call, bucket, hist_quantile_ns(list({'bucket': hbucket, 'n': n}), 0.9) as p90_ns
+-- The reference: a family's p99 over its quiet time buckets, those whose own p90 and
+-- p99 are at most $factor times the typical bucket's (the median over its buckets): a
+-- slowdown raises the p90 of the buckets it covers when it slows a tenth of their calls
+-- or more, and their p99 when it slows one in a hundred.
+bucket_tails as (
+  select
+    family_id, call, bucket,
+    hist_quantile_ns(list({'bucket': hbucket, 'n': n}), 0.9) as p90_ns,
+    hist_quantile_ns(list({'bucket': hbucket, 'n': n}), 0.99) as p99_ns
   from binned
   group by all
 ),
 
 quiet as (
   select family_id, call, bucket
-  from bucket_p90
+  from bucket_tails
   qualify p90_ns <= $factor * quantile_disc(p90_ns, 0.5) over (partition by family_id, call)
+      and p99_ns <= $factor * quantile_disc(p99_ns, 0.5) over (partition by family_id, call)
 ),
 
 reference as (

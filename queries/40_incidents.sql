@@ -64,11 +64,11 @@ activity as (
   left join families using (file_id)
 ),
 
--- A process takes part when two outliers or more, and at least a quarter of its syncs,
--- fall between its 10th and 90th percentile outlier (so stray ones at either end of a
--- long incident do not dilute it).
+-- A process takes part when a call of it failed, or when two outliers or more, and at
+-- least a quarter of its syncs, fall between its 10th and 90th percentile outlier (so
+-- stray ones at either end of a long incident do not dilute it).
 process_spans as (
-  select incident, pid, quantile_disc(start_ns, 0.1) as first_ns, quantile_disc(start_ns + dur_ns, 0.9) as last_ns
+  select incident, pid, count(*) as outliers, quantile_disc(start_ns, 0.1) as first_ns, quantile_disc(start_ns + dur_ns, 0.9) as last_ns
   from members
   group by all
 ),
@@ -76,16 +76,17 @@ process_spans as (
 process_share as (
   select
     p.incident, p.pid,
-    count(m.start_ns) >= 2 and count(m.start_ns) >= 0.25 * (select count(*) from activity as a
-      where a.incident = p.incident and a.pid = p.pid and a.start_ns >= p.first_ns and a.start_ns + a.dur_ns <= p.last_ns) as weighty
+    bool_or(m.failed) or (count(m.start_ns) >= 2 and count(m.start_ns) >= 0.25 * (select count(*) from activity as a
+      where a.incident = p.incident and a.pid = p.pid and a.start_ns >= p.first_ns and a.start_ns + a.dur_ns <= p.last_ns)) as weighty,
+    p.outliers
   from process_spans as p
   left join members as m
     on m.incident = p.incident and m.pid = p.pid and m.start_ns >= p.first_ns and m.start_ns + m.dur_ns <= p.last_ns
-  group by p.incident, p.pid, p.first_ns, p.last_ns
+  group by p.incident, p.pid, p.first_ns, p.last_ns, p.outliers
 ),
 
 family_spans as (
-  select incident, family_id, quantile_disc(start_ns, 0.1) as first_ns, quantile_disc(start_ns + dur_ns, 0.9) as last_ns
+  select incident, family_id, count(*) as outliers, quantile_disc(start_ns, 0.1) as first_ns, quantile_disc(start_ns + dur_ns, 0.9) as last_ns
   from members
   group by all
 ),
@@ -93,19 +94,22 @@ family_spans as (
 family_share as (
   select
     f.incident, f.family_id,
-    count(m.start_ns) >= 2 and count(m.start_ns) >= 0.25 * (select count(*) from activity as a
-      where a.incident = f.incident and a.family_id = f.family_id and a.start_ns >= f.first_ns and a.start_ns + a.dur_ns <= f.last_ns) as weighty
+    bool_or(m.failed) or (count(m.start_ns) >= 2 and count(m.start_ns) >= 0.25 * (select count(*) from activity as a
+      where a.incident = f.incident and a.family_id = f.family_id and a.start_ns >= f.first_ns and a.start_ns + a.dur_ns <= f.last_ns)) as weighty,
+    f.outliers
   from family_spans as f
   left join members as m
     on m.incident = f.incident and m.family_id = f.family_id and m.start_ns >= f.first_ns and m.start_ns + m.dur_ns <= f.last_ns
-  group by f.incident, f.family_id, f.first_ns, f.last_ns
+  group by f.incident, f.family_id, f.first_ns, f.last_ns, f.outliers
 ),
 
 taking_part as (
   select
     members.*,
-    process_share.weighty or not bool_or(process_share.weighty) over (partition by members.incident) as process_part,
-    family_share.weighty or not bool_or(family_share.weighty) over (partition by members.incident) as family_part
+    process_share.weighty or (not bool_or(process_share.weighty) over (partition by members.incident)
+      and process_share.outliers = max(process_share.outliers) over (partition by members.incident)) as process_part,
+    family_share.weighty or (not bool_or(family_share.weighty) over (partition by members.incident)
+      and family_share.outliers = max(family_share.outliers) over (partition by members.incident)) as family_part
   from members
   join process_share using (incident, pid)
   join family_share using (incident, family_id)

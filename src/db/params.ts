@@ -35,14 +35,14 @@ export const DEFAULT_PARAMS: Readonly<AnalysisParams> = {
 
 /**
  * Baselines are counted in time buckets (queries/20_baselines.sql): a tenth of
- * the window, or less for a short recording (about a thirtieth of its span, at
+ * the window, or less for a short recording (about a fortieth of its span, at
  * least a second), so that the neighbourhood left out of a 'recording' baseline
  * (the call's bucket and one either side) stays small.
  */
 export const BUCKETS_PER_WINDOW = 10;
-const BUCKETS_PER_SPAN = 30;
+const BUCKETS_PER_SPAN = 40;
 const NEAR_BUCKETS = 1;
-const NICE_BUCKET_SECONDS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600];
+const NICE_BUCKET_SECONDS = [1, 2, 3, 5, 10, 15, 30, 60, 120, 300, 600];
 
 /** The bucket width in seconds for a window and the span of the data (unknown: a tenth of the window). */
 export function bucketSeconds(windowSeconds: number, spanSeconds?: number): number {

@@ -1,11 +1,13 @@
 /*
  * syncloop.c — the verdict scenarios' workload: a steady stream of small
  * writes, each made durable with fsync, at a fixed rate, on one schedule
- * (a slow call delays the next tick; it does not shift the schedule).
+ * (on a fixed schedule).
  *
  * usage: syncloop DIR SECONDS HZ FILES [ROTATE [DIRSYNC]]
  *
- * Tick i writes 4 KiB to file i % FILES of DIR ("data.K") and fsyncs it.
+ * Tick i writes 4 KiB to file i % FILES of DIR ("data.K") and fsyncs it. A tick
+ * that comes due while the previous one is still syncing is skipped, as a paced
+ * service syncs less often on a slow disk (no burst of catching up afterwards).
  * ROTATE > 0: file K is a rotating segment, "seg.K.NNNNNN" (a new name every
  * ROTATE of its syncs, the old one unlinked), as a WAL or a log rotates.
  * DIRSYNC > 0: every DIRSYNC-th tick also fsyncs DIR itself, as a program does
@@ -67,11 +69,15 @@ int main(int argc, char **argv) {
             snprintf(name, sizeof name, "%s/seg.%d.%06ld", dir, k, ++seg[k]);
             if ((fds[k] = open(name, O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0) die(name);
         }
-        next.tv_nsec += step_ns;
-        while (next.tv_nsec >= 1000000000L) {
-            next.tv_nsec -= 1000000000L;
-            next.tv_sec += 1;
-        }
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        do {
+            next.tv_nsec += step_ns;
+            while (next.tv_nsec >= 1000000000L) {
+                next.tv_nsec -= 1000000000L;
+                next.tv_sec += 1;
+            }
+        } while (next.tv_sec < now.tv_sec || (next.tv_sec == now.tv_sec && next.tv_nsec < now.tv_nsec) ? (i++, i < ticks) : 0);
         clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
     }
     printf("done pid=%d syncs=%ld\n", getpid(), syncs);
