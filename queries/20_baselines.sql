@@ -13,8 +13,9 @@
 --                  counts them, with why).
 --             A sync is never part of its own baseline, nor are failed syncs.
 --             No baseline absorbs a slowdown: first each family's reference p99 is
---             taken, over its quiet time buckets (those whose own p90 and p99 are at most
---             $factor times the median bucket's), and syncs over max($floor_ms, $factor x that
+--             taken over its quiet time buckets (those whose own p90 and p99 are at most
+--             $factor times the median bucket's): the lower of their pooled p99 and the
+--             median of their own p99s; and syncs over max($floor_ms, $factor x that
 --             p99) (what the outlier rule would call slow against the reference) are left
 --             out of every baseline. So a slowdown stays slow, and one incident, for as
 --             long as it covers fewer than half of the family's time buckets with syncs
@@ -114,15 +115,28 @@ quiet as (
       and p99_ns <= $factor * quantile_disc(p99_ns, 0.5) over (partition by family_id, call)
 ),
 
+-- Two estimates of the quiet p99, the lower taken: over the quiet buckets' calls pooled
+-- (steady, but moved by the 1 % of slow calls a bucket at the edge of a slowdown can
+-- bring), and the median of the quiet buckets' own p99s (unmoved by a few such buckets,
+-- but high when buckets hold few calls).
 reference as (
-  select family_id, call, hist_quantile_ns(list({'bucket': hbucket, 'n': n}), 0.99) as p99_ns
+  select family_id, call, least(pooled.p99_ns, typical.p99_ns) as p99_ns
   from (
-    select family_id, call, hbucket, sum(n) as n
-    from binned
+    select family_id, call, hist_quantile_ns(list({'bucket': hbucket, 'n': n}), 0.99) as p99_ns
+    from (
+      select family_id, call, hbucket, sum(n) as n
+      from binned
+      semi join quiet using (family_id, call, bucket)
+      group by all
+    )
+    group by all
+  ) as pooled
+  join (
+    select family_id, call, quantile_disc(p99_ns, 0.5) as p99_ns
+    from bucket_tails
     semi join quiet using (family_id, call, bucket)
     group by all
-  )
-  group by all
+  ) as typical using (family_id, call)
 ),
 
 clips as (

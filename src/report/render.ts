@@ -101,23 +101,26 @@ function charts(
   const bucketSeconds = data.heatBucketSeconds * notes.heatMerge;
   const show = (id: string) => chartIds.add(id);
   if (hasPoints) ['chart-latency', 'chart-scatter', 'chart-dist'].forEach(show);
-  if (data.heat.length) show('chart-heat');
-  if (notes.historyShown > 0) show('chart-history');
+  const heatBuckets = new Set(data.heat.map((c) => c.bucket)).size;
+  const historyDays = new Set((data.history?.days ?? []).map((d) => d.day)).size;
+  if (heatBuckets >= 2) show('chart-heat');
+  if (notes.historyShown > 0 && historyDays >= 2) show('chart-history');
   return {
     history: data.history ? historyChart(data, notes) : '',
     latency: chart(
       'chart-latency',
       `${esc(topFilesNote(notes.timeFiles, notes.files))} Log scale. Shaded band: the file's baseline from median to p99; ` +
-        `▲ outliers, ✕ failed calls. ${esc(pointsNote(notes))} Hover a mark for details.`,
+        `▲ outliers, ◆ failed calls. ${esc(pointsNote(notes))} Hover a mark for details.`,
       hasPoints,
       noCalls,
     ),
     heat: chart(
       'chart-heat',
-      `p99 latency per file and ${esc(duration(bucketSeconds * 1000))} bucket (log colour scale); ` +
+      `p99 latency per file and ${esc(duration(bucketSeconds * 1000))} bucket, in classes of one absolute scale (the same ` +
+        `colours mean the same milliseconds in every report); ◆ a bucket with a failed call. ` +
         `${esc(topFilesNote(notes.heatFiles, notes.files))}${esc(merged)} A column lit across many files is a device-wide stall.`,
-      data.heat.length > 0,
-      noCalls,
+      heatBuckets >= 2,
+      data.heat.length === 0 ? noCalls : `The calls fit in one ${duration(bucketSeconds * 1000)} bucket: too short for a heat map (see latency over time).`,
     ),
     bytes: chart(
       'chart-scatter',
@@ -146,7 +149,9 @@ function historyChart(data: ReportData, notes: ChartNotes): string {
     `read off the recorder's summary histograms (per file, call kind and interval; half-octave buckets: within 1.22× of the true latency); ` +
     `${esc(files)}, log scale. ${plural(h.summarizedCalls, 'call')} are only summarized (the raw ring rotated them away); ` +
     `the charts above draw the ${plural(h.ringCalls, 'call')} the raw ring holds.`;
-  return chart('chart-history', note, notes.historyShown > 0, 'No summarized day to draw.');
+  const days = new Set(h.days.map((d) => d.day)).size;
+  return chart('chart-history', note, notes.historyShown > 0 && days >= 2,
+    days === 1 ? 'The summarized history covers one day: nothing to draw from day to day (the tables count it).' : 'No summarized day to draw.');
 }
 
 function footer(data: ReportData, vegaVersion: string): string {

@@ -118,6 +118,7 @@ function isoNs(iso: string): bigint {
 /** Run one scenario and score the analyzer's verdicts against the shim's log. */
 export async function runScenario(s: Scenario, seed = 1): Promise<Score> {
   const root = freshDir(`verdicts-${s.name}`, existsSync('/dev/shm') ? '/dev/shm' : undefined);
+  let keep = false;
   try {
     const dirs = { data: join(root, 'data'), traces: join(root, 'traces'), log: join(root, 'injected.log') };
     mkdirSync(dirs.data);
@@ -146,6 +147,8 @@ export async function runScenario(s: Scenario, seed = 1): Promise<Score> {
     const scopes = [...injectedIncidents].map((id) => got.incidents.find((x) => x.id === id)?.scope ?? '?');
     // With nothing injected there is no scope to get right: the false outliers say how it went.
     const scopeRight = s.scope === null || (scopes.length === (s.incidents ?? 1) && scopes.every((x) => x === s.scope));
+    keep = matched.size < 0.95 * injected.length || !scopeRight;
+    if (keep) process.stderr.write(`${s.name}: off target; its traces are kept in ${root}\n`);
     return {
       scenario: s.name,
       calls: summary.totals.calls,
@@ -160,7 +163,7 @@ export async function runScenario(s: Scenario, seed = 1): Promise<Score> {
       unjudged: got.unjudged,
     };
   } finally {
-    removeDir(root);
+    if (!keep) removeDir(root);
   }
 }
 
