@@ -16,10 +16,11 @@
 --             taken over its quiet time buckets (those whose own p90 and p99 are at most
 --             $factor times the median bucket's): the lower of their pooled p99 and the
 --             median of their own p99s; and syncs over max($floor_ms, $factor x that
---             p99) (what the outlier rule would call slow against the reference) are left
---             out of every baseline. So a slowdown stays slow, and one incident, for as
---             long as it covers fewer than half of the family's time buckets with syncs
---             in the data analyzed.
+--             p99 / 1.5) (two thirds of what the outlier rule would call slow against
+--             the reference, so that a slowdown just over the rule on a noisy disk is
+--             not taken in either) are left out of every baseline. So a slowdown stays
+--             slow, and one incident, for as long as it covers fewer than half of the
+--             family's time buckets with syncs in the data analyzed.
 --             Latencies are counted in the recorder's summary histogram (56 half-octave
 --             buckets, hist_bucket) and quantiles read off with hist_quantile_ns: at the
 --             bucket's geometric middle, within 1.22x of the true value.
@@ -140,7 +141,7 @@ reference as (
 ),
 
 clips as (
-  select family_id, call, greatest($floor_ms * 1e6, $factor * p99_ns) as clip_ns
+  select family_id, call, greatest($floor_ms * 1e6, $factor * p99_ns / 1.5) as clip_ns
   from reference
 ),
 

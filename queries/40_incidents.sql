@@ -3,11 +3,12 @@
 -- purpose:    One row per incident (outliers.incident: outliers close in time on one
 --             device): when it began and ended, what it touched, the worst of it, and
 --             its scope, weighed against what else was syncing on that device then.
---             A process (or file family) takes part when it has two outliers or more and
---             they are at least a quarter of its syncs from its 10th to its 90th
---             percentile outlier
---             (when none does, every one with an outlier takes part): so a few stray slow
---             calls of busy processes next to another's slowdown do not make it "several
+--             A process (or file family) takes part when one of its calls failed, or when
+--             it has two outliers or more, they are at least a quarter of its syncs from
+--             its 10th to its 90th percentile outlier, and that stretch lasts at least a
+--             quarter of the longest such stretch in the incident (when none does, those
+--             with the most outliers take part): so a few stray slow calls, or a short
+--             burst, of other processes next to one's slowdown do not make it "several
 --             processes". The incident's start and finish are those of the outliers that
 --             take part.
 --               'file'     the outliers that take part are of one file family;
@@ -66,41 +67,51 @@ activity as (
 
 -- A process takes part when a call of it failed, or when two outliers or more, and at
 -- least a quarter of its syncs, fall between its 10th and 90th percentile outlier (so
--- stray ones at either end of a long incident do not dilute it).
+-- stray ones at either end of a long incident do not dilute it), and that stretch lasts
+-- at least a quarter of the longest one in the incident (a burst of a fraction of a
+-- second beside a slowdown of seconds is not the same slowdown).
 process_spans as (
-  select incident, pid, count(*) as outliers, quantile_disc(start_ns, 0.1) as first_ns, quantile_disc(start_ns + dur_ns, 0.9) as last_ns
-  from members
-  group by all
+  select *, max(last_ns - first_ns) over (partition by incident) as longest_ns
+  from (
+    select incident, pid, count(*) as outliers, quantile_disc(start_ns, 0.1) as first_ns, quantile_disc(start_ns + dur_ns, 0.9) as last_ns
+    from members
+    group by all
+  )
 ),
 
 process_share as (
   select
     p.incident, p.pid,
     bool_or(m.failed) or (count(m.start_ns) >= 2 and count(m.start_ns) >= 0.25 * (select count(*) from activity as a
-      where a.incident = p.incident and a.pid = p.pid and a.start_ns >= p.first_ns and a.start_ns + a.dur_ns <= p.last_ns)) as weighty,
+      where a.incident = p.incident and a.pid = p.pid and a.start_ns >= p.first_ns and a.start_ns + a.dur_ns <= p.last_ns)
+      and p.last_ns - p.first_ns >= 0.25 * p.longest_ns) as weighty,
     p.outliers
   from process_spans as p
   left join members as m
     on m.incident = p.incident and m.pid = p.pid and m.start_ns >= p.first_ns and m.start_ns + m.dur_ns <= p.last_ns
-  group by p.incident, p.pid, p.first_ns, p.last_ns, p.outliers
+  group by p.incident, p.pid, p.first_ns, p.last_ns, p.outliers, p.longest_ns
 ),
 
 family_spans as (
-  select incident, family_id, count(*) as outliers, quantile_disc(start_ns, 0.1) as first_ns, quantile_disc(start_ns + dur_ns, 0.9) as last_ns
-  from members
-  group by all
+  select *, max(last_ns - first_ns) over (partition by incident) as longest_ns
+  from (
+    select incident, family_id, count(*) as outliers, quantile_disc(start_ns, 0.1) as first_ns, quantile_disc(start_ns + dur_ns, 0.9) as last_ns
+    from members
+    group by all
+  )
 ),
 
 family_share as (
   select
     f.incident, f.family_id,
     bool_or(m.failed) or (count(m.start_ns) >= 2 and count(m.start_ns) >= 0.25 * (select count(*) from activity as a
-      where a.incident = f.incident and a.family_id = f.family_id and a.start_ns >= f.first_ns and a.start_ns + a.dur_ns <= f.last_ns)) as weighty,
+      where a.incident = f.incident and a.family_id = f.family_id and a.start_ns >= f.first_ns and a.start_ns + a.dur_ns <= f.last_ns)
+      and f.last_ns - f.first_ns >= 0.25 * f.longest_ns) as weighty,
     f.outliers
   from family_spans as f
   left join members as m
     on m.incident = f.incident and m.family_id = f.family_id and m.start_ns >= f.first_ns and m.start_ns + m.dur_ns <= f.last_ns
-  group by f.incident, f.family_id, f.first_ns, f.last_ns, f.outliers
+  group by f.incident, f.family_id, f.first_ns, f.last_ns, f.outliers, f.longest_ns
 ),
 
 taking_part as (

@@ -218,9 +218,9 @@ export function scenarios(): Scenario[] {
     },
     {
       name: 'sustained-25s-of-60s',
-      what: 'one file slow (+60 ms) for 25 s of a 60-s recording: one incident throughout',
+      what: 'one file slow (+80 ms) for 25 s of a 60-s recording: one incident throughout',
       seconds: 60, normal: [400, 0.8], scope: 'file',
-      procs: [{ name: 'alpha', files: 1, hz: 50, rules: 'from=15000,to=40000,delay=60' }, { name: 'beta', files: 1, hz: 50 }],
+      procs: [{ name: 'alpha', files: 1, hz: 50, rules: 'from=15000,to=40000,delay=80' }, { name: 'beta', files: 1, hz: 50 }],
     },
     {
       name: 'rotating-segments',
@@ -231,3 +231,33 @@ export function scenarios(): Scenario[] {
   ];
 }
 
+
+/** Smaller scenarios for the test suite (test/e2e/verdicts.test.ts): seconds each, the same kinds of truth. */
+export function smallScenarios(): Scenario[] {
+  return [
+    {
+      name: 'small-first-second',
+      what: 'an 8-s recording slow (+100 ms) in its first second',
+      seconds: 8, normal: [300, 0.8], scope: 'file',
+      procs: [{ name: 'alpha', files: 1, hz: 100, rules: 'from=200,to=1200,delay=100' }],
+    },
+    {
+      name: 'small-one-process',
+      what: 'one of two processes slow (+80 ms) on its file and its directory for 2 s',
+      seconds: 8, normal: [300, 0.8], scope: 'process',
+      procs: [{ name: 'alpha', files: 1, hz: 80, dirsync: 3, rules: 'from=3000,to=5000,delay=80' }, { name: 'beta', files: 1, hz: 80, dirsync: 3 }],
+    },
+    {
+      name: 'small-device',
+      what: 'both processes slow (+80 ms) for 2 s',
+      seconds: 8, normal: [300, 0.8], scope: 'device',
+      procs: ['alpha', 'beta'].map((name) => ({ name, files: 1, hz: 80, rules: 'from=3000,to=5000,delay=80' })),
+    },
+    {
+      name: 'small-eio',
+      what: 'every 20th fsync of one file fails with EIO for 4 s',
+      seconds: 8, normal: [300, 0.8], scope: 'file',
+      procs: [{ name: 'alpha', files: 2, hz: 80, rules: 'path=alpha/data.0,from=2000,to=6000,every=20,errno=EIO' }, { name: 'beta', files: 1, hz: 80 }],
+    },
+  ];
+}
