@@ -1,6 +1,13 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly through tsx, so there is no build step to forget.
-import { register } from 'tsx/esm/api';
+// Runs the compiled JavaScript in dist/ (built by `npm run build`, which `npm ci` runs
+// through `prepare`); without it, the TypeScript sources through tsx.
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/record/main.ts');
+const compiled = new URL('../dist/record/main.js', import.meta.url);
+if (existsSync(compiled)) {
+  await import(compiled.href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../src/record/main.ts');
+}

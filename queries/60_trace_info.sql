@@ -25,7 +25,8 @@
 --   summary_interval_s   length of a summary interval (0 without a summary ring)
 --   cost_entries         recorder-cost entries
 --   overwritten          ring records written and since overwritten by newer ones
---                        (next_seq - records); their calls are counted from summaries
+--                        (next_seq - ring_slots); their calls are counted from summaries
+--                        where the trace has them
 --   calls                sync calls, exact (counts)
 --   summarized_only      of those, calls only the summaries hold
 --   unaccounted          sync calls the recorder's cost entries count beyond `calls` since
@@ -108,7 +109,7 @@ final as (
     case when history.history_finish is not null then coalesce(least(history.history_finish, spans.finish), history.history_finish) end as history_end,
     traces.summary_interval_s,
     coalesce(costs.cost_entries, 0) as cost_entries,
-    greatest(traces.next_seq - traces.records, 0) as overwritten,
+    greatest(traces.next_seq - traces.ring_slots, 0) as overwritten,
     coalesce(counted.calls, 0) as calls,
     coalesce(counted.summarized_only, 0) as summarized_only,
     greatest(coalesce(costs.cost_sync_calls, 0) - coalesce(counted.calls_since_cost, 0), 0)::bigint as unaccounted

@@ -142,7 +142,7 @@ const recorders: Record<string, () => Promise<string>> = {
     const data = join(dir, 'data');
     mkdirSync(traces);
     mkdirSync(data);
-    runOk(process.execPath, [RECORD, '--quiet', '--dir', traces, '--max-bytes', '1M', '--', process.execPath, join(ROOT, 'scripts/workloads/node-sync.mjs'), data, '50']);
+    runOk(RECORD, ['--quiet', '--dir', traces, '--max-bytes', '1M', '--', process.execPath, join(ROOT, 'scripts/workloads/node-sync.mjs'), data, '50']);
     return keepOne(traces, 'node');
   },
 
@@ -152,7 +152,7 @@ const recorders: Record<string, () => Promise<string>> = {
     const dir = namedDir(join(WORK, 'fio'));
     const traces = join(dir, 'traces');
     mkdirSync(traces);
-    runOk(process.execPath, [RECORD, '--quiet', '--dir', traces, '--max-bytes', '1M', '--',
+    runOk(RECORD, ['--quiet', '--dir', traces, '--max-bytes', '1M', '--',
       fio, '--name=synced', `--filename=${join(dir, 'job.dat')}`, '--rw=write', '--bs=16k', '--size=8M', '--ioengine=sync', '--fdatasync=1'], { cwd: dir });
     return keepAll(traces, 'fio');
   },

@@ -58,7 +58,7 @@ if (has('sqlite3')) {
   say(`sqlite3 is not installed: recording a Node program that syncs files every way Node can, into ${dir}/data ...`);
   const data = join(dir, 'data');
   mkdirSync(data);
-  runOk(process.execPath, [RECORD, '--quiet', '--dir', traces, '--max-bytes', '4M', '--', process.execPath, join(ROOT, 'scripts/workloads/node-sync.mjs'), data, String(Math.max(50, seconds * 50))]);
+  runOk(RECORD, ['--quiet', '--dir', traces, '--max-bytes', '4M', '--', process.execPath, join(ROOT, 'scripts/workloads/node-sync.mjs'), data, String(Math.max(50, seconds * 50))]);
 }
 
 const summary = analyze(['summary', '--quiet', traces]);

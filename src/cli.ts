@@ -8,19 +8,15 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { FtError } from './errors.js';
-import { EXPORT_FORMATS } from './db/export.js';
-import { alerts } from './commands/alerts.js';
-import { exportCommand } from './commands/export.js';
-import { info } from './commands/info.js';
-import { intervals } from './commands/intervals.js';
 import { withAnalysisOptions, withLoadOptions } from './commands/options.js';
-import { outliers } from './commands/outliers.js';
-import { report } from './commands/report.js';
-import { sql } from './commands/sql.js';
-import { summary } from './commands/summary.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
+/** Export file formats (db/export.ts checks the same list). */
+const EXPORT_FORMATS = ['parquet', 'csv', 'arrow'] as const;
+
+// Each command's module (and DuckDB, Vega) loads only when that command runs: --version and
+// --help start at once.
 const TRACES = '[traces...]';
 const TRACES_HELP = 'trace files, directories (every *.fstrace inside) or quoted globs';
 
@@ -44,7 +40,8 @@ Examples:
   fsync-analyze outliers --window 5m --threshold 500 traces/
   fsync-analyze info --json app.1234.fstrace
   fsync-analyze alerts /dev/shm/fsync-trace-$(id -u)
-  fsync-analyze sql --db traces.duckdb traces/ "select count(*) from events"
+  fsync-analyze lint --json /dev/shm/fsync-trace-$(id -u)
+  fsync-analyze sql "select count(*) from events" traces/ --db traces.duckdb
   fsync-analyze sql --db traces.duckdb "select path, max(latency_ms) from intervals group by path"
   fsync-analyze export --format parquet -o export/ traces/
 
@@ -53,42 +50,46 @@ Exit status: 0 ok, 1 bad input or usage, 2 internal error.`);
   withAnalysisOptions(withLoadOptions(root.command('report').argument(TRACES, TRACES_HELP)
     .description('write the self-contained HTML report')
     .option('-o, --out <file>', 'where to write it', 'fsync-report.html')))
-    .action((traces, o) => report(traces, o));
+    .action(async (traces, o) => (await import('./commands/report.js')).report(traces, o));
 
   withLoadOptions(root.command('summary').argument(TRACES, TRACES_HELP)
     .description('per file: sync calls by kind, failures, bytes made durable, latency p50/p99/max')
     .option('--json', 'machine-readable output'))
-    .action((traces, o) => summary(traces, o));
+    .action(async (traces, o) => (await import('./commands/summary.js')).summary(traces, o));
 
   withAnalysisOptions(withLoadOptions(root.command('outliers').argument(TRACES, TRACES_HELP)
     .description('syncs slower than normal for their file, over the threshold, or failed; and the incidents they form')
     .option('--json', 'machine-readable output')
     .option('--limit <n>', 'show at most N, worst first (0: all; default 50 in a table, all in JSON)', limit)
     .addOption(new Option('--cause <cause>', 'only outliers of this cause').choices(['slow', 'write-volume', 'failed']))))
-    .action((traces, o) => outliers(traces, o));
+    .action(async (traces, o) => (await import('./commands/outliers.js')).outliers(traces, o));
 
   withLoadOptions(root.command('intervals').argument(TRACES, TRACES_HELP)
     .description('each sync and the write interval it made durable, in time order')
     .option('--json', 'machine-readable output (streamed)')
-    .option('--path <text>', 'only files whose path contains TEXT')
     .option('--limit <n>', 'show at most N (0: all; default 100 in a table, all in JSON)', limit))
-    .action((traces, o) => intervals(traces, o));
+    .action(async (traces, o) => (await import('./commands/intervals.js')).intervals(traces, o));
 
   withLoadOptions(root.command('info').argument(TRACES, TRACES_HELP)
     .description('the trace files: process, host, records, dropped and torn records, time span')
     .option('--json', 'machine-readable output'))
-    .action((traces, o) => info(traces, o));
+    .action(async (traces, o) => (await import('./commands/info.js')).info(traces, o));
 
   withLoadOptions(root.command('alerts').argument(TRACES, TRACES_HELP)
     .description('the syncs the recorder raised an alert for (format v2), from the ring and the keep ring, in time order')
     .option('--json', 'machine-readable output')
     .option('--limit <n>', 'show at most N (0: all; default 100 in a table, all in JSON)', limit))
-    .action((traces, o) => alerts(traces, o));
+    .action(async (traces, o) => (await import('./commands/alerts.js')).alerts(traces, o));
+
+  withLoadOptions(root.command('lint').argument(TRACES, TRACES_HELP)
+    .description('durability: writes a crash would lose (renamed before sync, directory not synced, unsynced at close, written after a failed sync)')
+    .option('--json', 'machine-readable output'))
+    .action(async (traces, o) => (await import('./commands/lint.js')).lint(traces, o));
 
   withAnalysisOptions(withLoadOptions(root.command('sql').argument('<query>', 'SQL over the tables (traces, files, paths, events, calls, summary_entries, summary_hist, recorder_cost) and queries/ (intervals, summaries, baselines, outliers, incidents, file_stats, daily, alerts, ...)').argument(TRACES, TRACES_HELP)
     .description('run a query; the analysis tables it names are built first')
     .option('--json', 'rows as a JSON array of objects')))
-    .action((query, traces, o) => sql(query, traces, o));
+    .action(async (query, traces, o) => (await import('./commands/sql.js')).sql(query, traces, o));
 
   withAnalysisOptions(withLoadOptions(root.command('export').argument(TRACES, TRACES_HELP)
     .description('write the tables and the analysis as Parquet, CSV or Arrow IPC files')
@@ -97,7 +98,7 @@ Exit status: 0 ok, 1 bad input or usage, 2 internal error.`);
     .option('--tables <list>', 'comma-separated tables to export (default: all)', (v) => v.split(',').map((t) => t.trim()).filter(Boolean))
     .option('--partition', 'Parquet: events, intervals and summaries in host=H/day=D/ directories')
     .option('--json', 'say what was written, as JSON')))
-    .action((traces, o) => exportCommand(traces, o));
+    .action(async (traces, o) => (await import('./commands/export.js')).exportCommand(traces, o));
 
   return root;
 }

@@ -7,15 +7,16 @@
  * (samples/record.ts) and the demo (scripts/demo.ts).
  */
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
+import { basename, delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { othersCannotRead } from '../../src/record/checks.js';
 import { HEADER, HEADER_SIZE, RECORD_SIZE, SUMMARY_ENTRY_SLOTS } from '../../src/trace/layout.js';
 
 export const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
-export const RECORD = join(ROOT, 'bin/fsync-record.js');
+export const RECORD = join(ROOT, 'bin/fsync-record');
 export const ANALYZE = join(ROOT, 'bin/fsync-analyze.js');
 export const LIB = join(ROOT, 'recorders/build/libfsync_recorder.so');
 
@@ -56,6 +57,34 @@ export function requireFile(path: string, pkg: string): string {
     throw new Error(`${path} is missing: install the Debian package '${pkg}' (apt-get install ${pkg}; .ci/run does)`);
   }
   return path;
+}
+
+let shared: string | undefined;
+const copies = new Map<string, string>();
+
+/**
+ * `file` when every user can read it (and search each directory above it),
+ * otherwise a copy (mode 0755) in a world-readable temporary directory made
+ * once per process and removed at its exit. For what a test runs as another
+ * user (a PostgreSQL server as postgres, a program as nobody): a checkout in
+ * a private directory (a 0700 home, mktemp -d) is out of their reach.
+ */
+export function forEveryone(file: string): string {
+  if (othersCannotRead(file) === undefined) return file;
+  let copy = copies.get(file);
+  if (!copy) {
+    if (!shared) {
+      shared = mkdtempSync(join('/tmp', 'fsync-shared-'));
+      chmodSync(shared, 0o755);
+      const made = shared;
+      process.on('exit', () => rmSync(made, { recursive: true, force: true }));
+    }
+    copy = join(shared, `${copies.size}-${basename(file)}`);
+    copyFileSync(file, copy);
+    chmodSync(copy, 0o755);
+    copies.set(file, copy);
+  }
+  return copy;
 }
 
 /** The environment that preloads the recorder into a program, tracing into `traceDir`. */

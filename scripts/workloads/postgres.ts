@@ -12,7 +12,7 @@
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, freshDir, namedDir, recorderEnv, requireProgram, runOk, runSync, type Ran } from './common.js';
+import { forEveryone, freePort, freshDir, namedDir, recorderEnv, requireProgram, runOk, runSync, type Ran } from './common.js';
 
 export const PG_BIN = '/usr/lib/postgresql/15/bin';
 
@@ -102,6 +102,8 @@ export async function createCluster(o: ClusterOptions = {}): Promise<Cluster> {
 /** Start the server (pg_ctl -w), recorded unless `record` is false. */
 export function startCluster(c: Cluster, record: { maxBytes: number } | false): void {
   const env = record ? recorderEnv(c.traces, record.maxBytes, c.clientEnv) : c.clientEnv;
+  // The server runs as postgres when we are root: it must be able to load the library.
+  if (record && c.runAs.uid !== undefined) env.LD_PRELOAD = forEveryone(env.LD_PRELOAD!);
   if (!exitHook) {
     // Whatever happens to the test run, never leave a server behind.
     process.on('exit', () => live.forEach((cl) => stopCluster(cl)));

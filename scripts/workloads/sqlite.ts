@@ -26,7 +26,7 @@ export function strace(): string {
 
 /** Run `sqlite3 db` on a script under fsync-record; it must succeed. */
 export function recordSqlite(db: string, script: string, traceDir: string, maxBytes: number): Ran {
-  return runOk(process.execPath, [RECORD, '--quiet', '--dir', traceDir, '--max-bytes', String(maxBytes), '--', sqlite3(), db], { input: script });
+  return runOk(RECORD, ['--quiet', '--dir', traceDir, '--max-bytes', String(maxBytes), '--', sqlite3(), db], { input: script });
 }
 
 /** Run `sqlite3 db` on a script without the recorder (to set a database up). */

@@ -57,6 +57,11 @@ export function count(v: number): string {
   return v.toLocaleString('en-US');
 }
 
+/** "1 sync call", "2 sync calls": a count and a noun, plural past one. */
+export function plural(n: number, noun: string): string {
+  return `${count(n)} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 /** A ratio like 12.3x. */
 export function times(v: number | null): string {
   if (v === null || !Number.isFinite(v)) return '-';

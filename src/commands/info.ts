@@ -2,8 +2,8 @@
 import { relative } from 'node:path';
 import { bindings, DEFAULT_PARAMS } from '../db/params.js';
 import { overhead, type Overhead } from '../db/history.js';
-import { traceInfo } from '../db/summary.js';
-import { count, json, table, when } from './format.js';
+import { traceInfo, type TraceInfo } from '../db/summary.js';
+import { count, json, plural, table, when } from './format.js';
 import { out, withSession, type LoadOptions } from './options.js';
 
 export async function info(traces: string[], o: LoadOptions & { json?: boolean }): Promise<void> {
@@ -16,6 +16,7 @@ export async function info(traces: string[], o: LoadOptions & { json?: boolean }
         dropped: t.dropped, torn: t.torn, start: t.start, end: t.end,
         version: t.version, kept: t.kept, alerts: t.alerts, alerts_suppressed: t.alertsSuppressed,
         summaries: t.summaries, history_start: t.historyStart, history_end: t.historyEnd,
+        overwritten: t.overwritten, calls: t.calls, summarized_only: t.summarizedOnly, unaccounted: t.unaccounted,
       })),
       overhead: cost && { ns_per_call: cost.nsPerCall, sync_share: cost.syncShare, samples: cost.samples, calls: cost.calls },
     }));
@@ -24,11 +25,12 @@ export async function info(traces: string[], o: LoadOptions & { json?: boolean }
   await out(table(
     [
       { title: 'file' }, { title: 'host' }, { title: 'pid', align: 'right' }, { title: 'exe' },
-      { title: 'records', align: 'right' }, { title: 'syncs', align: 'right' }, { title: 'dropped', align: 'right' },
+      { title: 'records', align: 'right' }, { title: 'syncs', align: 'right' }, { title: 'overwritten', align: 'right' },
+      { title: 'dropped', align: 'right' },
       { title: 'torn', align: 'right' }, { title: 'start' }, { title: 'end' },
     ],
     rows.map((t) => [
-      displayPath(t.file), t.host, String(t.pid), t.exe, count(t.records), count(t.syncs), count(t.dropped),
+      displayPath(t.file), t.host, String(t.pid), t.exe, count(t.records), count(t.calls), count(t.overwritten), count(t.dropped),
       t.torn ? 'yes' : 'no', when(t.start), when(t.end),
     ]),
   ));
@@ -45,6 +47,13 @@ export async function info(traces: string[], o: LoadOptions & { json?: boolean }
         when(t.historyStart), when(t.historyEnd),
       ]),
     ));
+  }
+  const lost = rows.filter((t) => t.overwritten > 0 || t.dropped > 0 || t.unaccounted > 0);
+  if (lost.length > 0) {
+    const sum = (f: (t: TraceInfo) => number) => rows.reduce((a, t) => a + f(t), 0);
+    await out(`\n${plural(sum((t) => t.overwritten), 'ring record')} overwritten and ${count(sum((t) => t.dropped))} dropped in ` +
+      `${plural(lost.length, 'trace')}; of the sync calls, ${count(sum((t) => t.summarizedOnly))} are counted from summaries only` +
+      ` and ${count(sum((t) => t.unaccounted))} can no longer be counted\n`);
   }
   if (cost) await out(`\n${overheadLine(cost)}\n`);
 }

@@ -1,7 +1,7 @@
 /** `summary`: per file, how many sync calls of each kind, how many failed, and how slow. */
 import { bindings, DEFAULT_PARAMS } from '../db/params.js';
 import { fileSummaries, totals } from '../db/summary.js';
-import { bytes, count, json, kinds, ms, table, when } from './format.js';
+import { bytes, count, json, kinds, ms, plural, table, when } from './format.js';
 import { out, withSession, type LoadOptions } from './options.js';
 
 export async function summary(traces: string[], o: LoadOptions & { json?: boolean }): Promise<void> {
@@ -13,7 +13,10 @@ export async function summary(traces: string[], o: LoadOptions & { json?: boolea
         path: f.path, calls: f.calls, by_kind: f.byKind, errors: f.errors, bytes: f.bytes,
         p50_ms: f.p50Ms, p99_ms: f.p99Ms, max_ms: f.maxMs,
       })),
-      totals: { calls: all.calls, by_kind: all.byKind, errors: all.errors, processes: all.processes },
+      totals: {
+        calls: all.calls, by_kind: all.byKind, errors: all.errors, processes: all.processes,
+        summarized_only: all.summarizedOnly, unaccounted: all.unaccounted,
+      },
     }));
     return;
   }
@@ -31,12 +34,14 @@ export async function summary(traces: string[], o: LoadOptions & { json?: boolea
     ]),
   ));
   await out(
-    `\n${count(all.calls)} sync calls (${kinds(all.byKind) || 'none'}), ${count(all.errors)} failed, ` +
+    `\n${plural(all.calls, 'sync call')} (${kinds(all.byKind) || 'none'}), ${count(all.errors)} failed, ` +
     `on ${count(all.files)} file${all.files === 1 ? '' : 's'}, from ${count(all.processes)} process${all.processes === 1 ? '' : 'es'} on ${count(all.hosts)} host${all.hosts === 1 ? '' : 's'}\n`);
-  const summarized = all.calls - all.ringCalls;
-  if (summarized > 0) {
+  if (all.summarizedOnly > 0) {
     await out(
-      `${count(summarized)} of them only in the recorder's summaries, from ${when(all.historyStart)}; ` +
+      `${count(all.summarizedOnly)} of them only in the recorder's summaries, from ${when(all.historyStart)}; ` +
       `p50/p99 of files with summarized calls are read off half-octave histograms (within 1.22x)\n`);
+  }
+  if (all.unaccounted > 0) {
+    await out(`${plural(all.unaccounted, 'more sync call')} happened (the recorder counted them) that no summary or record holds any more\n`);
   }
 }

@@ -6,6 +6,7 @@ import type {
   ReportAlerts, ReportData, ReportFailure, ReportHeatCell, ReportHistory, ReportIncident, ReportOutlier, ReportOverhead, ReportPoint,
 } from '../report/data.js';
 import { countAlerts, dailyLatency, readAlerts, steadyCost } from './history.js';
+import { readFindings } from './lint.js';
 import { DEFAULT_REPORT_PARAMS, type AnalysisParams } from './params.js';
 import type { Bindings } from './queries.js';
 import { analysisBindings, countOutliers, readIncidents, readJudgement, readOutliers, type Outlier } from './outliers.js';
@@ -47,6 +48,7 @@ export async function reportData(session: Session, params: AnalysisParams, now =
     nsPerCall: steady?.nsPerCall ?? null, syncShare: steady?.syncShare ?? null, samples: steady?.samples ?? 0, calls: steady?.calls ?? 0,
     startup: startup ? { nsPerCall: startup.nsPerCall, samples: startup.samples, calls: startup.calls, traces: startup.traces } : null,
   };
+  const durability = await readFindings(session, b);
   return {
     generatedAt: now.toISOString(),
     traces: traces.map((t) => ({
@@ -88,6 +90,7 @@ export async function reportData(session: Session, params: AnalysisParams, now =
     history,
     alerts,
     overhead: costOut,
+    durability,
   };
 }
 
@@ -98,8 +101,9 @@ async function readHistory(session: Session, b: Bindings, sums: Totals, withHost
   return {
     start: sums.historyStart,
     end: sums.historyEnd,
-    summarizedCalls: Math.max(0, sums.calls - sums.ringCalls),
+    summarizedCalls: sums.summarizedOnly,
     ringCalls: sums.ringCalls,
+    unaccounted: sums.unaccounted,
     days: days.map((d) => ({
       path: d.path, ...(withHost ? { host: d.host } : {}), day: d.day, calls: d.calls, p50Ms: d.p50Ms, p99Ms: d.p99Ms, maxMs: d.maxMs,
     })),

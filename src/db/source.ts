@@ -54,14 +54,16 @@ function prepareInline(file: string): Prepared {
   }
 }
 
-/** A worker thread running decode-worker.ts (through decode-worker.mjs, which loads tsx). */
+/** A worker thread running decode-worker (compiled, or through decode-worker.mjs, which loads tsx). */
 class DecodeWorker {
   private readonly worker: Worker;
   private readonly waiting = new Map<number, { resolve: (p: Prepared) => void; reject: (e: Error) => void }>();
   private ids = 0;
 
   constructor() {
-    this.worker = new Worker(new URL('./decode-worker.mjs', import.meta.url));
+    // Compiled (dist/), the worker is plain JavaScript; from the sources, an entry that loads tsx first.
+    const compiled = import.meta.url.endsWith('.js');
+    this.worker = new Worker(new URL(compiled ? './decode-worker.js' : './decode-worker.mjs', import.meta.url));
     this.worker.on('message', (reply: WorkerReply) => this.settle(reply));
     this.worker.on('error', (err) => this.failAll(err));
     this.worker.on('exit', (code) => this.failAll(new Error(`decode worker exited with code ${code}`)));

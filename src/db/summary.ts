@@ -45,6 +45,11 @@ export interface Totals {
   /** The summarized history, ISO 8601; null without summaries. */
   historyStart: string | null;
   historyEnd: string | null;
+  /** Calls known from the summaries alone; calls the traces prove happened but can no longer count. */
+  summarizedOnly: number;
+  unaccounted: number;
+  /** Ring records rotated away (their calls counted from summaries where there are some). */
+  overwritten: number;
 }
 
 export interface TraceInfo {
@@ -73,6 +78,11 @@ export interface TraceInfo {
   historyEnd: string | null;
   summaryIntervalS: number;
   costEntries: number;
+  /** Ring records rotated away; sync calls (exact), of them only summarized, and unaccounted. */
+  overwritten: number;
+  calls: number;
+  summarizedOnly: number;
+  unaccounted: number;
 }
 
 /** Files, slowest p99 first. */
@@ -116,6 +126,9 @@ export async function totals(session: Session, bindings: Bindings): Promise<Tota
     alertCalls: num(r!.alert_calls),
     historyStart: isoFromNs(r!.hs_ns),
     historyEnd: isoFromNs(r!.he_ns),
+    summarizedOnly: num(r!.summarized_only),
+    unaccounted: num(r!.unaccounted),
+    overwritten: num(r!.overwritten),
   };
 }
 
@@ -147,6 +160,10 @@ export async function traceInfo(session: Session, bindings: Bindings): Promise<T
     historyEnd: isoFromNs(r.he_ns),
     summaryIntervalS: num(r.summary_interval_s),
     costEntries: num(r.cost_entries),
+    overwritten: num(r.overwritten),
+    calls: num(r.calls),
+    summarizedOnly: num(r.summarized_only),
+    unaccounted: num(r.unaccounted),
   }));
 }
 

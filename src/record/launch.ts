@@ -1,9 +1,8 @@
 /**
- * What fsync-record needs besides spawning: where the library is, where the
- * traces go, the environment that preloads the library, and which trace
- * files a run left behind.
+ * What fsync-record's plan is made of: where the library is, where the
+ * traces go, the environment that preloads the library, sizes.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FtError } from '../errors.js';
@@ -44,19 +43,4 @@ export function parseSize(text: string): number {
   const bytes = Number(m[1]) * UNITS[m[2]!.toLowerCase()]!;
   if (!Number.isSafeInteger(bytes) || bytes < 16384) throw new FtError(`size '${text}' is too small: the least is 16K`);
   return bytes;
-}
-
-/** Trace files in `dir` changed since `since` (ms since the epoch), oldest first. */
-export function listTraces(dir: string, since: number): string[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir).filter((n) => n.endsWith('.fstrace'));
-  } catch {
-    return [];
-  }
-  return names
-    .map((n) => ({ path: resolve(dir, n), mtime: statSync(resolve(dir, n), { throwIfNoEntry: false })?.mtimeMs ?? 0 }))
-    .filter((t) => t.mtime >= since - 1000)
-    .sort((a, b) => a.mtime - b.mtime)
-    .map((t) => t.path);
 }

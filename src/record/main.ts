@@ -1,29 +1,37 @@
 /**
- * fsync-record: run a command with the recorder preloaded.
+ * fsync-record's planner: the Node half of the launcher.
  *
  *   fsync-record [--dir DIR] [--max-bytes N] [--quiet] -- CMD ARGS...
  *   fsync-record --lib
+ *   fsync-record --install [DIR]
+ *   fsync-record --kernel [--dir DIR] (-- CMD ARGS... | --pid N)   (root; see kernel/tracer.ts)
  *
- * The command inherits stdin, stdout and stderr. Signals a terminal sends to
- * its foreground process group (Ctrl-C, Ctrl-\) reach the command directly,
- * so this process ignores them rather than delivering them twice; other
- * signals sent to this process are passed on. The command's exit status is
- * ours: its exit code, or death by the same signal.
+ * bin/fsync-record execs recorders/build/fsync-launch, which runs this script
+ * with FSYNC_RECORD_PLAN_FD set. This script parses the options, answers
+ * --lib, --install and --help itself, checks the trace directory (and says
+ * why recording would be off), and writes the plan (launch/launch.c) for the
+ * launcher, which runs the command: replaced by it with --quiet (the same
+ * PID), or staying as a small parent that passes signals on and lists the
+ * traces. No Node process stays while the command runs.
  */
-import { spawn } from 'node:child_process';
+import { writeSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
-import { constants as osConstants } from 'node:os';
 import { FtError } from '../errors.js';
-import { defaultTraceDir, libraryPath, listTraces, preloadEnv, parseSize } from './launch.js';
+import { traceDirProblem } from './checks.js';
+import { install, INSTALL_DIR, unreadableWarning } from './install.js';
+import { runKernel } from './kernel/tracer.js';
+import { defaultTraceDir, libraryPath, preloadEnv, parseSize } from './launch.js';
 
-const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGALRM'];
-const FROM_TERMINAL: NodeJS.Signals[] = ['SIGINT', 'SIGQUIT'];
+const DEFAULT_MAX_BYTES = 64 << 20;
 
 interface Options {
   lib?: boolean;
+  install?: string | true;
   dir?: string;
   maxBytes?: number;
   quiet?: boolean;
+  kernel?: boolean;
+  pid?: number;
 }
 
 function program(): Command {
@@ -31,6 +39,7 @@ function program(): Command {
     .description('Run a command with the fsync flight recorder preloaded: every durability call is timed into a trace file per process.')
     .usage('[options] -- CMD [ARGS...]')
     .option('--lib', "print the recorder library's absolute path (for LD_PRELOAD in a systemd unit) and exit")
+    .option('--install [dir]', `copy the library where every user can load it (default ${INSTALL_DIR}) and print the unit-file line`)
     .option('--dir <dir>', `trace directory (default: $FSYNC_TRACE_DIR or ${defaultTraceDir()})`)
     .option('--max-bytes <n>', 'size cap of each trace file, e.g. 64M (default 64M)', (v) => {
       try {
@@ -39,7 +48,12 @@ function program(): Command {
         throw new InvalidArgumentError((err as Error).message);
       }
     })
-    .option('-q, --quiet', 'do not say where the traces went')
+    .option('-q, --quiet', 'do not list the traces afterwards: the command replaces fsync-record (same PID)')
+    .option('--kernel', 'record kernel-side with bpftrace (root): Go, static binaries, io_uring; the whole process tree')
+    .option('--pid <n>', 'with --kernel: attach to running process N and its children until interrupted', (v) => {
+      if (!/^[1-9]\d*$/.test(v)) throw new InvalidArgumentError(`not a process id: '${v}'`);
+      return Number(v);
+    })
     .argument('[command...]', 'the command to run, after --')
     .passThroughOptions()
     .addHelpText('after', `
@@ -48,78 +62,69 @@ Examples:
   fsync-record --dir /dev/shm/traces --max-bytes 16M -- pgbench -c 4 -T 60
   fsync-analyze report /dev/shm/fsync-trace-$(id -u)/*.fstrace -o report.html
 
-In a systemd unit:
+In a systemd unit (after fsync-record --install):
   [Service]
-  Environment=LD_PRELOAD=$(fsync-record --lib)`)
+  Environment=LD_PRELOAD=${INSTALL_DIR}/libfsync_recorder.so`)
     .showHelpAfterError();
 }
 
-async function main(argv: string[]): Promise<number> {
+function main(argv: string[]): number | Promise<number> {
   const cmd = program();
   cmd.parse(argv);
   const opts = cmd.opts<Options>();
+  const dirOf = () => opts.dir ?? process.env.FSYNC_TRACE_DIR ?? defaultTraceDir();
+  if (opts.kernel) return runKernel({ dir: dirOf(), maxBytes: opts.maxBytes ?? 4 * 1024 * 1024, pid: opts.pid, command: cmd.args, quiet: !!opts.quiet });
+  if (opts.pid !== undefined) throw new FtError('fsync-record: --pid needs --kernel');
   const lib = libraryPath();
   if (opts.lib) {
+    const warning = unreadableWarning(lib);
+    if (warning) process.stderr.write(`${warning}\n`);
     process.stdout.write(`${lib}\n`);
+    return 0;
+  }
+  if (opts.install !== undefined) {
+    const installed = install(lib, opts.install === true ? undefined : opts.install);
+    process.stderr.write(`fsync-record: installed ${installed}; in the service's unit file:\n`);
+    process.stdout.write(`Environment=LD_PRELOAD=${installed}\n`);
+    const warning = unreadableWarning(installed);
+    if (warning) process.stderr.write(`${warning}\n`);
     return 0;
   }
   const command = cmd.args;
   if (command.length === 0) throw new FtError('fsync-record: no command given (usage: fsync-record [options] -- CMD ARGS...)');
-  const dir = opts.dir ?? process.env.FSYNC_TRACE_DIR ?? defaultTraceDir();
-  const started = Date.now();
+  const dir = dirOf();
+  const problem = traceDirProblem(dir, opts.maxBytes ?? DEFAULT_MAX_BYTES);
+  if (problem) process.stderr.write(`fsync-record: warning: recording would be off: ${problem}\n`);
   const env = preloadEnv(process.env, lib, dir, opts.maxBytes);
-  const status = await run(command, env);
-  if (!opts.quiet) report(dir, started);
-  return status;
+  const set = ['LD_PRELOAD', 'FSYNC_TRACE_DIR', 'FSYNC_TRACE_MAX_BYTES'].filter((k) => env[k] !== undefined).map((k) => `${k}=${env[k]}`);
+  writePlan([opts.quiet ? 'exec' : 'stay', env.FSYNC_TRACE_DIR!, ...set, '--', ...command]);
+  return 0;
 }
 
-/** Run the command and resolve to its exit code; die by its signal if it died by one. */
-function run(command: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command[0]!, command.slice(1), { stdio: 'inherit', env });
-    const forward = (sig: NodeJS.Signals) => child.kill(sig);
-    const ignore = () => {};
-    for (const sig of FORWARDED) process.on(sig, forward);
-    for (const sig of FROM_TERMINAL) process.on(sig, ignore);
-    child.on('error', (err: NodeJS.ErrnoException) => {
-      reject(new FtError(`fsync-record: cannot run ${command[0]}: ${err.code === 'ENOENT' ? 'command not found' : err.message}`, 127));
-    });
-    child.on('exit', (code, signal) => {
-      for (const sig of FORWARDED) process.off(sig, forward);
-      for (const sig of FROM_TERMINAL) process.off(sig, ignore);
-      if (signal) {
-        resolve(128 + (osConstants.signals[signal] ?? 0));
-        // Die the same way, so a shell or supervisor sees the signal, not a code.
-        setImmediate(() => process.kill(process.pid, signal));
-        return;
-      }
-      resolve(code ?? 0);
-    });
-  });
-}
-
-function report(dir: string, since: number): void {
-  const traces = listTraces(dir, since);
-  if (traces.length === 0) {
-    process.stderr.write(`fsync-record: no durability calls recorded (no new trace in ${dir})\n`);
-    return;
+/** The plan for fsync-launch: NUL-terminated strings on its descriptor. */
+function writePlan(words: string[]): void {
+  const fd = Number(process.env.FSYNC_RECORD_PLAN_FD);
+  if (!Number.isInteger(fd) || fd < 3) {
+    throw new FtError('fsync-record: run bin/fsync-record (the launcher), not bin/fsync-record.js: this script only plans the run');
   }
-  const shown = traces.slice(0, 8).map((t) => `  ${t}\n`).join('');
-  const more = traces.length > 8 ? `  ... and ${traces.length - 8} more\n` : '';
-  process.stderr.write(`fsync-record: ${traces.length} trace file${traces.length === 1 ? '' : 's'} in ${dir}:\n${shown}${more}`);
+  const buf = Buffer.from(words.map((w) => `${w}\0`).join(''));
+  for (let at = 0; at < buf.length;) at += writeSync(fd, buf, at);
 }
 
-main(process.argv).then(
-  (status) => {
-    process.exitCode = status;
-  },
-  (err: unknown) => {
-    if (err instanceof FtError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exitCode = err.exitCode;
-    } else {
-      process.stderr.write(`fsync-record: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
-      process.exitCode = 2;
-    }
-  },
-);
+// --kernel runs here until the recording ends (a promise); a plan returns at once.
+Promise.resolve()
+  .then(() => main(process.argv))
+  .then(
+    (status) => {
+      process.exitCode = status;
+    },
+    (err: unknown) => {
+      if (err instanceof FtError) {
+        process.stderr.write(`${err.message}\n`);
+        process.exitCode = err.exitCode;
+      } else {
+        process.stderr.write(`fsync-record: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+        process.exitCode = 2;
+      }
+    },
+  );

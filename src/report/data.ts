@@ -3,6 +3,7 @@
  * the renderer (src/report/). Times are ISO 8601 UTC strings; latencies are
  * milliseconds. The renderer never queries; the query layer never formats.
  */
+import type { ReportFinding } from './durability.js';
 
 export interface ReportData {
   /** When the report was made (ISO 8601 UTC). */
@@ -39,6 +40,8 @@ export interface ReportData {
   alerts?: ReportAlerts | null;
   /** Format v2: the recorder's cost, when the traces hold cost entries (absent or null otherwise). */
   overhead?: ReportOverhead | null;
+  /** The durability lint's findings (absent when not computed). */
+  durability?: ReportFinding[];
 }
 
 export interface ReportHistory {
@@ -51,6 +54,8 @@ export interface ReportHistory {
   summarizedCalls: number;
   /** Calls the raw rings hold. */
   ringCalls: number;
+  /** Calls the traces prove happened but no summary or record counts (absent: 0). */
+  unaccounted?: number;
 }
 
 export interface ReportDay {

@@ -118,11 +118,12 @@ function historyText(data: ReportData): string {
     ? `, from ${esc(time(data.range.start))} to ${esc(timeAfter(data.range.start, data.range.end))}`
     : '';
   const holds = `The raw ring${data.traces.length === 1 ? '' : 's'} hold${data.traces.length === 1 ? 's' : ''} the last <b>${plural(h.ringCalls, 'call')}</b>${ring}`;
-  if (h.summarizedCalls === 0) {
+  const lost = h.unaccounted ? ` ${plural(h.unaccounted, 'more call')} happened that no summary or record counts any more.` : '';
+  if (h.summarizedCalls === 0 && !h.unaccounted) {
     return `${holds}: every call recorded, none rotated away yet; the recorder's <a href="#history">summaries</a> count them too.`;
   }
   return `${holds}; the other ${plural(h.summarizedCalls, 'call')} are counted in the recorder's <a href="#history">summaries</a>, ` +
-    `and the failed, alerted and outlier calls among them in its keep ring.`;
+    `and the failed, alerted and outlier calls among them in its keep ring.${lost}`;
 }
 
 /**

@@ -54,10 +54,20 @@ export const HEADER = {
   alertsSuppressed: 3384,
   costPeriod: 3392,
   alertSink: 3396,
+  dirMaxBytes: 3400,
+  dirRemoved: 3408,
+  dirRemovedBytes: 3416,
+  stopReason: 3424,
+  stopErrno: 3428,
+  comm: 3432,
+  alertsUnsent: 3448,
 } as const;
 
 /** Where the recorder writes its alert lines (header alertSink). */
-export const ALERT_SINK_NAMES: readonly string[] = ['off', 'syslog', 'stderr', 'file'];
+export const ALERT_SINK_NAMES: readonly string[] = ['off', 'syslog', 'stderr', 'file', 'fallback-file'];
+
+/** Why recording stopped (header stopReason, with HDR_DISABLED), by number. */
+export const STOP_REASONS: readonly string[] = ['', 'the file system is full', 'the trace file could not grow', 'the trace file was truncated under the program', 'the trace file was removed or replaced'];
 
 /** Sizes of the header's string fields. */
 export const HEADER_STRING_SIZE = {
@@ -66,6 +76,7 @@ export const HEADER_STRING_SIZE = {
   host: 72,
   exe: 1024,
   cmdline: 2048,
+  comm: 16,
 } as const;
 
 export const HDR_ENDED = 0x1;
@@ -73,6 +84,8 @@ export const HDR_FORKED = 0x2;
 export const HDR_DISABLED = 0x4;
 /** Written kernel-side (fsync-record --kernel, tracepoints), not by the preload library. */
 export const HDR_KERNEL = 0x8;
+/** The program set up an io_uring: its syncs there are not in the trace. */
+export const HDR_IO_URING = 0x10;
 
 /** Byte offsets within a record; the first 8 bytes are the commit word. */
 export const EVENT = {

@@ -7,7 +7,8 @@
  * runs with its defaults (summaries, keep ring, alerts and cost sampling on)
  * once more with all of that off (the ring only, as in format version 1), and
  * once in a small trace whose ring it laps many times (the steady state). Where strace
- * or bpftrace are installed, the same calls under them, for comparison.
+ * or bpftrace are installed, the same calls under them, for comparison, and
+ * under the kernel-side recorder (fsync-record --kernel; root).
  *
  *   npm run bench:recorder [-- --runs 7 --calls 200000]
  */
@@ -27,7 +28,10 @@ const flag = (name: string, fallback: number) => {
 const RUNS = flag('runs', 7);
 const CALLS = flag('calls', 200_000);
 
-type Mode = 'bare' | 'recorded' | 'ring-only' | 'lapped' | 'strace' | 'bpftrace';
+type Mode = 'bare' | 'recorded' | 'ring-only' | 'lapped' | 'strace' | 'bpftrace' | 'kernel';
+
+/** fsync-record --kernel (root, bpftrace): the kernel-side recorder, beside the preload. */
+const RECORD_SH = fileURLToPath(new URL('../../bin/fsync-record', import.meta.url));
 
 /**
  * A 4 MiB trace, whose 1 MiB ring the run goes round many times: the steady
@@ -66,6 +70,8 @@ function runOnce(bin: string, mode: Mode, op: string, threads: number, calls: nu
   else if (mode === 'strace') {
     const sys = op === 'write' ? 'pwrite64' : op;
     res = spawnSync('strace', ['-f', '-T', '-qq', '-e', `trace=${sys}`, '-o', '/dev/null', bin, ...argv], { env, encoding: 'utf8' });
+  } else if (mode === 'kernel') {
+    res = spawnSync(RECORD_SH, ['--kernel', '--quiet', '--dir', traceDir, '--', bin, ...argv], { env, encoding: 'utf8' });
   } else {
     res = spawnSync('bpftrace', ['-q', '-e', bpfProgram(op), '-c', [bin, ...argv].join(' ')], { env, encoding: 'utf8' });
   }
@@ -97,7 +103,7 @@ function main(): void {
   mkdirSync(traceDir, { mode: 0o700 });
   const tools: Mode[] = [];
   if (have('strace')) tools.push('strace');
-  if (have('bpftrace') && process.getuid?.() === 0 && existsSync('/sys/kernel/tracing/events/syscalls')) tools.push('bpftrace');
+  if (have('bpftrace') && process.getuid?.() === 0 && existsSync('/sys/kernel/tracing/events/syscalls')) tools.push('bpftrace', 'kernel');
   const rows: string[] = [];
   console.log(`recorder benchmark: ${RUNS} alternating runs of ${CALLS} calls per thread, median CPU ns per call, files on tmpfs`);
   for (const op of ['write', 'fsync']) {
@@ -124,7 +130,7 @@ function main(): void {
       const others = threads > 1 ? [] : tools.map((tool) => {
         const n = Math.max(2000, Math.floor(CALLS / 20));
         const xs = [0, 1, 2].map(() => runOnce(bin, tool, op, threads, n, work, traceDir).wall);
-        return `${tool} +${(median(xs) - bareWall).toFixed(0)} ns`;
+        return `${tool === 'kernel' ? 'fsync-record --kernel' : tool} +${(median(xs) - bareWall).toFixed(0)} ns`;
       });
       const label = op === 'write' ? 'pwrite 64 B' : 'fsync';
       const row = `| ${label} | ${threads} | ${b.toFixed(0)} | ${rec.toFixed(0)} | **${(rec - b).toFixed(1)}** | ${(ring - b).toFixed(1)} | ${(lap - b).toFixed(1)} | ${others.join(', ') || (threads > 1 ? '' : 'none installed')} |`;

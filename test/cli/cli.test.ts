@@ -55,6 +55,7 @@ test('info --json', () => {
     traces: [{
       file: good, pid: 100, exe: '/usr/bin/app', host: 'h1', records: 41, dropped: 0, torn: 0, start: iso(0.1), end: iso(29.900005),
       version: 2, kept: 0, alerts: 0, alerts_suppressed: 0, summaries: 0, history_start: null, history_end: null,
+      overwritten: 0, calls: 36, summarized_only: 0, unaccounted: 0,
     }],
     overhead: null,
   });
@@ -69,6 +70,7 @@ test('v2 history: info shows the kept and summarized history and the recorder ov
       start: '2026-01-02T23:00:05.000000Z', end: '2026-01-02T23:59:55.002000Z',
       version: 2, kept: 2, alerts: 2, alerts_suppressed: 1, summaries: 2880,
       history_start: '2026-01-01T00:00:00.000000Z', history_end: '2026-01-02T23:59:55.002000Z',
+      overwritten: 0, calls: 169_561, summarized_only: 169_201, unaccounted: 0,
     }],
     overhead: { ns_per_call: 80, sync_share: 0.04, samples: 400, calls: 4000 },
   });
@@ -115,7 +117,7 @@ test('v2 history: summary --json counts the summarized history once, keys as doc
     path: '/data/kv.wal', calls: 169_561, by_kind: { fsync: 169_561 }, errors: 0, bytes: 169_561 * 4096,
     p50_ms: 1.816187, p99_ms: 3.632374, max_ms: 1500,
   });
-  assert.equal(out.totals, { calls: 169_561, by_kind: { fsync: 169_561 }, errors: 0, processes: 1 });
+  assert.equal(out.totals, { calls: 169_561, by_kind: { fsync: 169_561 }, errors: 0, processes: 1, summarized_only: 169_201, unaccounted: 0 });
   const t = run(['summary', history]);
   assert.is(t.code, 0, t.stderr);
   assert.match(t.stdout, '\n169,561 sync calls (fsync 169,561), 0 failed, on 1 file, from 1 process on 1 host\n' +
@@ -143,6 +145,7 @@ test('summary --json: the documented shape', () => {
   for (const f of out.files) assert.equal(Object.keys(f), ['path', 'calls', 'by_kind', 'errors', 'bytes', 'p50_ms', 'p99_ms', 'max_ms']);
   assert.equal(out.totals, {
     calls: 40, by_kind: { fdatasync: 4, fsync: 33, o_dsync_write: 1, sync: 1, sync_file_range: 1 }, errors: 1, processes: 2,
+    summarized_only: 0, unaccounted: 0,
   });
   const b = out.files.find((f: { path: string }) => f.path === '/data/b.log');
   assert.equal(b, { path: '/data/b.log', calls: 3, by_kind: { fsync: 3 }, errors: 0, bytes: 24576, p50_ms: 2, p99_ms: 98.04, max_ms: 100 });

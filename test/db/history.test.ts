@@ -181,7 +181,7 @@ test('trace_info: the raw ring\'s span, and the kept and summarized history', as
 test('reportData: the long history, the alerts and the overhead, and the charts drawn from the ring', async () => {
   const data = await reportData(opened.session, DEFAULT_PARAMS, new Date(Date.UTC(2026, 0, 3)));
   assert.equal({ ...data.history, days: data.history!.days.map((d) => ({ ...d, p50Ms: r6(d.p50Ms), p99Ms: r6(d.p99Ms) })) }, {
-    start: '2026-01-01T00:00:00.000000Z', end: '2026-01-02T23:59:55.002000Z', summarizedCalls: 169_201, ringCalls: 360,
+    start: '2026-01-01T00:00:00.000000Z', end: '2026-01-02T23:59:55.002000Z', summarizedCalls: 169_201, ringCalls: 360, unaccounted: 0,
     days: [
       { path: '/data/kv.wal', day: '2026-01-01', calls: 86_401, p50Ms: r6(midMs(19)), p99Ms: r6(midMs(21)), maxMs: 50 },
       { path: '/data/kv.wal', day: '2026-01-02', calls: 83_160, p50Ms: r6(midMs(21)), p99Ms: r6(midMs(23)), maxMs: 1500 },

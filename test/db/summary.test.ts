@@ -58,6 +58,9 @@ test('totals: every sync call of every kind; opens and closes are not calls', as
     alertCalls: 0,
     historyStart: null,
     historyEnd: null,
+    summarizedOnly: 0,
+    unaccounted: 0,
+    overwritten: 0,
   });
 });
 

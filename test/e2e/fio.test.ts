@@ -25,8 +25,8 @@ const recorded = once(() => {
   const traces = join(root, 'traces');
   mkdirSync(traces);
   const file = join(root, 'job.dat');
-  const run = runOk(process.execPath, [
-    RECORD, '--quiet', '--dir', traces, '--max-bytes', '64K', '--',
+  const run = runOk(RECORD, [
+    '--quiet', '--dir', traces, '--max-bytes', '64K', '--',
     fio, '--name=synced', `--filename=${file}`, '--rw=write', `--bs=${BLOCK}`, `--size=${BLOCKS * BLOCK}`,
     '--ioengine=sync', '--fdatasync=1', '--output-format=json',
   ], { cwd: root });

@@ -19,7 +19,7 @@ const recorded = once(() => {
   const traces = join(root, 'traces');
   mkdirSync(data);
   mkdirSync(traces);
-  const run = runOk(process.execPath, [RECORD, '--quiet', '--dir', traces, '--max-bytes', '64K', '--', process.execPath, SCRIPT, data, String(ROUNDS)]);
+  const run = runOk(RECORD, ['--quiet', '--dir', traces, '--max-bytes', '64K', '--', process.execPath, SCRIPT, data, String(ROUNDS)]);
   const account = JSON.parse(run.stdout) as { pid: number; rounds: number; node: string };
   return {
     data,

@@ -8,6 +8,7 @@ import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { bin, childEnv, ensureBuilt, makeDirs, type Dirs, type RunOptions } from './harness.js';
+import { forEveryone } from '../../scripts/workloads/common.js';
 
 /** `npm run stress` sets STRESS=1: the heavy sizes. */
 export const STRESS = process.env.STRESS === '1';
@@ -47,8 +48,14 @@ export function runRaw(program: string, args: string[] | ((d: Dirs) => string[])
   const dirs = opts.dirs ?? makeDirs();
   const argv = typeof args === 'function' ? args(dirs) : args;
   const watchdog = opts.watchdogMs ?? 60_000;
+  // Run as another user, the program and the library must be readable by
+  // that user, wherever this checkout is (a 0700 home, mktemp -d).
+  const other = opts.uid !== undefined && opts.uid !== process.getuid?.();
+  const env = childEnv(dirs, opts);
+  if (other && env.LD_PRELOAD) env.LD_PRELOAD = forEveryone(env.LD_PRELOAD);
+  const path = program.startsWith('/') ? program : bin(program);
   const spawnOpts: SpawnSyncOptions = {
-    env: childEnv(dirs, opts),
+    env,
     cwd: opts.cwd ?? dirs.root,
     stdio: ['ignore', 'pipe', 'pipe', ...(opts.extraFds ?? [])],
     encoding: 'utf8',
@@ -62,7 +69,7 @@ export function runRaw(program: string, args: string[] | ((d: Dirs) => string[])
   const t0 = Date.now();
   let r;
   try {
-    r = spawnSync(program.startsWith('/') ? program : bin(program), argv, spawnOpts);
+    r = spawnSync(other ? forEveryone(path) : path, argv, spawnOpts);
   } finally {
     if (old !== undefined) process.umask(old);
   }

@@ -1,0 +1,62 @@
+/**
+ * The analysis knobs' shape, defaults and parsers: plain values, no DuckDB,
+ * so the command line can check options before anything heavy loads.
+ * params.ts turns these into the `$parameters` of queries/.
+ */
+import { FtError } from '../errors.js';
+
+export interface AnalysisParams {
+  /** How far back a sync's baseline looks, in seconds (its family's own history before it). */
+  windowSeconds: number;
+  /** Every sync at least this slow is an outlier, whatever its baseline (ms). ZooKeeper warns at 1000. */
+  thresholdMs: number;
+  /** A sync is slow at this many times its baseline's p99 ... */
+  factor: number;
+  /** ... and at least this slow (ms), so that sub-millisecond noise is never an incident. */
+  floorMs: number;
+  /** Syncs a baseline needs; a family with fewer before a sync, and in the rest of the recording, is not judged. */
+  minHistory: number;
+  /** Outliers on one device closer than this (seconds) belong to one incident. */
+  gapSeconds: number;
+  /** A slow sync that flushed this many times its family's usual bytes, and no slower than that explains, is 'write-volume'. */
+  volumeRatio: number;
+}
+
+export const DEFAULT_PARAMS: Readonly<AnalysisParams> = {
+  windowSeconds: 600,
+  thresholdMs: 1000,
+  factor: 3,
+  floorMs: 10,
+  minHistory: 30,
+  gapSeconds: 5,
+  volumeRatio: 10,
+};
+
+const UNITS: Record<string, number> = { ns: 1e-9, us: 1e-6, µs: 1e-6, ms: 1e-3, s: 1, m: 60, min: 60, h: 3600, d: 86400 };
+
+/** "10m", "90s", "1.5h", "250ms"; a bare number is in `bareUnit`. */
+export function parseDuration(text: string, bareUnit: 's' | 'ms' = 's'): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zµ]*)\s*$/i.exec(text);
+  const unit = (m?.[2] || bareUnit).toLowerCase();
+  if (!m || UNITS[unit] === undefined) {
+    throw new FtError(`not a duration: '${text}' (expected e.g. 10m, 90s, 250ms, 1h)`);
+  }
+  const seconds = Number(m[1]) * UNITS[unit]!;
+  return bareUnit === 'ms' ? seconds * 1000 : seconds;
+}
+
+/** A number within [min, max]. */
+export function parseNumber(text: string, what: string, min: number, max = Infinity): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
+    throw new FtError(`${what} must be a number from ${min}${max === Infinity ? '' : ` to ${max}`}, not '${text}'`);
+  }
+  return n;
+}
+
+/**
+ * DuckDB's memory limit unless --memory says otherwise: past it, joins,
+ * aggregates and sorts spill to a temporary directory (DuckDB's own default
+ * is 80% of RAM, so a big set would fail rather than spill).
+ */
+export const DEFAULT_MEMORY = '1GB';
