@@ -16,7 +16,8 @@
 -- parameters: $volume_ratio, $gap_ns
 -- output:     the columns of intervals, and:
 --   exe, program         the trace's executable (resolved), and the program as it was
---                        started (the last component of argv[0]), or exe's when empty
+--                        started (the last component of argv[0], less a trailing ':' as
+--                        in PostgreSQL's "postgres: walwriter"), or exe's when empty
 --   family_id, family, family_members   its file family (queries/18_families.sql)
 --   baseline_source      'prior', 'recording' or null (not judged)
 --   baseline_history     syncs the baseline was drawn from
@@ -35,7 +36,7 @@ flagged as (
   select
     intervals.*,
     traces.exe,
-    coalesce(nullif(regexp_extract(split_part(traces.cmdline, ' ', 1), '[^/]*$'), ''),
+    coalesce(nullif(rtrim(regexp_extract(split_part(traces.cmdline, ' ', 1), '[^/]*$'), ':'), ''),
       regexp_extract(traces.exe, '[^/]*$')) as program,
     verdicts.family_id,
     families.family,

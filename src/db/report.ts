@@ -173,7 +173,7 @@ async function fileFamilies(session: Session, b: Bindings): Promise<Map<string, 
 
 /** The program as it was started: the last component of argv[0], or of the executable. */
 export function programName(cmdline: string, exe: string): string {
-  const argv0 = cmdline.split(' ')[0] ?? '';
+  const argv0 = (cmdline.split(' ')[0] ?? '').replace(/:$/, '');
   return argv0.split('/').pop() || exe.split('/').pop() || exe;
 }
 
