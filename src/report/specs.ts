@@ -259,11 +259,11 @@ export function distributionSpec(): TopLevelSpec {
   const x = { type: 'quantitative', title: 'latency', scale: { type: 'log' }, axis: { labelExpr: MS_LABEL, values: MS_TICKS } } as const;
   return {
     data: { name: 'hist' },
-    facet: { field: 'file', type: 'nominal', title: null, sort: { field: 'rank', op: 'min' }, header: { ...FILE_HEADER, labelLimit: 290 } },
+    facet: { field: 'file', type: 'nominal', title: null, sort: { field: 'rank', op: 'min' }, header: { ...FILE_HEADER, labelLimit: 220 } },
     columns: 3,
     spacing: { row: 14, column: 28 },
     spec: {
-      width: 210,
+      width: 200,
       height: 100,
       layer: [
         {
