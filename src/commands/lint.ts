@@ -43,6 +43,6 @@ function evidence(e: Evidence): string {
   const fd = e.fd >= 0 ? ` fd ${e.fd}` : '';
   const name = e.to === null ? e.path ?? '(unknown)' : `${e.path ?? '(unknown)'} -> ${e.to}`;
   const result = e.error !== null ? ` failed: ${e.error}` : '';
-  const amount = e.bytes === null ? '' : e.event === 'close' ? `, ${bytes(e.bytes)} never synced` : e.event === 'open' ? '' : `, ${bytes(e.bytes)} written since the last sync`;
+  const amount = e.bytes === null ? '' : e.event === 'close' || e.event === 'exit' ? `, ${bytes(e.bytes)} never synced` : e.event === 'open' ? '' : `, ${bytes(e.bytes)} written since the last sync`;
   return `${e.event} ${name}${fd}${result}${amount}`;
 }

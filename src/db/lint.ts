@@ -13,7 +13,7 @@ export type LintRule = (typeof LINT_RULES)[number];
 /** One event behind a finding. */
 export interface Evidence {
   at: string;
-  /** 'open', 'close', 'rename', or a sync kind ('fsync', 'fdatasync', ...). */
+  /** 'open', 'close', 'exit' (a file left open at exit), 'rename', 'link', 'unlink', or a sync kind ('fsync', 'fdatasync', ...). */
   event: string;
   path: string | null;
   /** A rename's new name. */

@@ -42,9 +42,19 @@ test('a careless process: one finding per rule, family and process, with its evi
       evidence: [ev(5.0, 'fsync', '/e/data.tmp', 5, { bytes: 20 }), ev(5.1, 'rename', '/e/data.tmp', -1, { to: '/e/data' })],
     },
     {
+      rule: 'dir-not-synced', ...who, family: '/d/obj', path: '/d/obj', at: iso(9.2), last: iso(9.2), count: 1, files: 1,
+      detail: '/d/obj linked into /d, a directory this process never synced afterwards',
+      evidence: [ev(9.1, 'fsync', '/d/obj.tmp', 9, { bytes: 50 }), ev(9.2, 'link', '/d/obj.tmp', -1, { to: '/d/obj' })],
+    },
+    {
       rule: 'rename-before-sync', ...who, family: '/d/cfg', path: '/d/cfg', at: iso(1.1), last: iso(3.1), count: 2, files: 1,
-      detail: '/d/cfg.tmp.1 renamed over /d/cfg with 100 bytes written and never synced',
+      detail: '/d/cfg.tmp.1 renamed to /d/cfg with 100 bytes written and never synced',
       evidence: [ev(1.0, 'close', '/d/cfg.tmp.1', 3, { bytes: 100 }), ev(1.1, 'rename', '/d/cfg.tmp.1', -1, { to: '/d/cfg' })],
+    },
+    {
+      rule: 'rename-before-sync', ...who, family: '/d/held2', path: '/d/held2', at: iso(10.1), last: iso(10.1), count: 1, files: 1,
+      detail: '/d/held renamed to /d/held2 with 64 bytes written and never synced',
+      evidence: [ev(10.1, 'rename', '/d/held', -1, { to: '/d/held2', bytes: 64 })],
     },
     {
       rule: 'unsynced-at-close', ...who, family: '/d/journal', path: '/d/journal', at: iso(6.5), last: iso(6.5), count: 1, files: 1,
@@ -55,6 +65,11 @@ test('a careless process: one finding per rule, family and process, with its evi
       rule: 'unsynced-at-close', ...who, family: '/d/wal', path: '/d/wal', at: iso(7.6), last: iso(7.6), count: 1, files: 1,
       detail: '/d/wal closed with 10 bytes written since its last sync',
       evidence: [ev(7.5, 'fsync', '/d/wal', 7, { bytes: 0 }), ev(7.6, 'close', '/d/wal', 7, { bytes: 10 })],
+    },
+    {
+      rule: 'unsynced-at-close', ...who, family: '/d/state.log', path: '/d/state.log', at: iso(11.5), last: iso(11.5), count: 1, files: 1,
+      detail: '/d/state.log left open at exit with 30 bytes written since its last sync',
+      evidence: [ev(11.0, 'fsync', '/d/state.log', 11, { bytes: 10 }), ev(11.5, 'exit', '/d/state.log', 11, { bytes: 30 })],
     },
     {
       rule: 'write-after-failed-sync', ...who, family: '/d/wal', path: '/d/wal', at: iso(7.0), last: iso(7.0), count: 1, files: 1,
