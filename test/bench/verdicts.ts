@@ -7,7 +7,8 @@
  * the targets (recall >= 95 %, false outliers <= 0.5 % of normal calls,
  * scope right in every scenario).
  */
-import { buildShim, runScenario, scenarios, type Score } from './verdicts/scenarios.js';
+import { existsSync } from 'node:fs';
+import { PGBENCH, buildShim, runPgbench, runScenario, scenarios, type Score } from './verdicts/scenarios.js';
 import { requireProgram } from '../../scripts/workloads/common.js';
 
 function option(name: string): string | undefined {
@@ -32,6 +33,16 @@ for (const s of scenarios().filter((x) => !only || x.name === only)) {
     `${r.falseOutliers} (${pct(r.falseOutliers, r.normal)})`, String(r.incidents),
     s.scope === null ? 'n/a (nothing injected)' : `${r.scopeRight ? 'right' : 'WRONG'}: ${r.scopes.join(', ') || 'none'}`,
     String(r.unjudged),
+  ]);
+}
+if ((!only || only === PGBENCH.name) && existsSync('/usr/lib/postgresql/15/bin/pgbench')) {
+  process.stderr.write(`${PGBENCH.name}: ${PGBENCH.what} ...\n`);
+  const r = await runPgbench();
+  scores.push(r);
+  rows.push([
+    r.scenario, String(r.calls), String(r.injected), `${r.found} (${pct(r.found, r.injected)})`,
+    `${r.falseOutliers} (${pct(r.falseOutliers, r.normal)})`, String(r.incidents),
+    `${r.scopeRight ? 'right' : 'WRONG'}: ${r.scopes.join(', ') || 'none'}`, String(r.unjudged),
   ]);
 }
 const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));

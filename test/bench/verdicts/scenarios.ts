@@ -8,7 +8,7 @@
  * an injected call has the scope the scenario built.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeJson, freshDir, LIB, removeDir, ROOT } from '../../../scripts/workloads/common.js';
 
@@ -115,58 +115,104 @@ function isoNs(iso: string): bigint {
   return BigInt(Date.parse(`${m[1]}Z`)) * 1_000_000n + BigInt(m[2]!) * 1000n;
 }
 
+/** Score the analyzer's verdicts on `traces` against the shim's log. */
+function score(name: string, traces: string, log: string, scope: Scope | null, incidents = 1): Score {
+  const injected = readLog(log);
+  const got = analyzeJson<OutliersJson>(['outliers', traces]);
+  const summary = analyzeJson<{ totals: { calls: number } }>(['summary', traces]);
+  // The shim is entered inside the recorded call: after its start, before its end.
+  const matched = new Set<number>();
+  const injectedIncidents = new Set<number>();
+  let falseOutliers = 0;
+  for (const o of got.outliers) {
+    const at = isoNs(o.start);
+    const end = at + BigInt(Math.ceil(o.latency_ms * 1e6)) + 1000n;
+    const i = injected.findIndex((c, k) => !matched.has(k) && c.pid === o.pid && c.tid === o.tid &&
+      c.startNs >= at - 1000n && c.startNs <= end);
+    if (i >= 0) {
+      matched.add(i);
+      injectedIncidents.add(o.incident);
+    } else {
+      falseOutliers += 1;
+    }
+  }
+  const scopes = [...injectedIncidents].map((id) => got.incidents.find((x) => x.id === id)?.scope ?? '?');
+  // With nothing injected there is no scope to get right: the false outliers say how it went.
+  const scopeRight = scope === null || (scopes.length === incidents && scopes.every((x) => x === scope));
+  return {
+    scenario: name,
+    calls: summary.totals.calls,
+    injected: injected.length,
+    found: matched.size,
+    normal: summary.totals.calls - injected.length,
+    falseOutliers,
+    incidents: got.incidents.length,
+    scopes,
+    scopeRight,
+    judged: got.judged,
+    unjudged: got.unjudged,
+  };
+}
+
+/** Keep a scenario's directory when it missed its targets (say where), else remove it. */
+function settle(root: string, r: Score | undefined): void {
+  if (r && (r.found < 0.95 * r.injected || !r.scopeRight)) process.stderr.write(`${r.scenario}: off target; its traces are kept in ${root}\n`);
+  else removeDir(root);
+}
+
 /** Run one scenario and score the analyzer's verdicts against the shim's log. */
 export async function runScenario(s: Scenario, seed = 1): Promise<Score> {
   const root = freshDir(`verdicts-${s.name}`, existsSync('/dev/shm') ? '/dev/shm' : undefined);
-  let keep = false;
+  let r: Score | undefined;
   try {
     const dirs = { data: join(root, 'data'), traces: join(root, 'traces'), log: join(root, 'injected.log') };
     mkdirSync(dirs.data);
     mkdirSync(dirs.traces);
     const t0 = Date.now() + 100;
     await Promise.all(s.procs.map((p, i) => run(p, s, dirs, t0, seed * 1000 + i)));
-    const injected = readLog(dirs.log);
-    const got = analyzeJson<OutliersJson>(['outliers', dirs.traces]);
-    const summary = analyzeJson<{ totals: { calls: number } }>(['summary', dirs.traces]);
-    // The shim is entered inside the recorded call: after its start, before its end.
-    const matched = new Set<number>();
-    const injectedIncidents = new Set<number>();
-    let falseOutliers = 0;
-    for (const o of got.outliers) {
-      const at = isoNs(o.start);
-      const end = at + BigInt(Math.ceil(o.latency_ms * 1e6)) + 1000n;
-      const i = injected.findIndex((c, k) => !matched.has(k) && c.pid === o.pid && c.tid === o.tid &&
-        c.startNs >= at - 1000n && c.startNs <= end);
-      if (i >= 0) {
-        matched.add(i);
-        injectedIncidents.add(o.incident);
-      } else {
-        falseOutliers += 1;
-      }
-    }
-    const scopes = [...injectedIncidents].map((id) => got.incidents.find((x) => x.id === id)?.scope ?? '?');
-    // With nothing injected there is no scope to get right: the false outliers say how it went.
-    const scopeRight = s.scope === null || (scopes.length === (s.incidents ?? 1) && scopes.every((x) => x === s.scope));
-    keep = matched.size < 0.95 * injected.length || !scopeRight;
-    if (keep) process.stderr.write(`${s.name}: off target; its traces are kept in ${root}\n`);
-    return {
-      scenario: s.name,
-      calls: summary.totals.calls,
-      injected: injected.length,
-      found: matched.size,
-      normal: summary.totals.calls - injected.length,
-      falseOutliers,
-      incidents: got.incidents.length,
-      scopes,
-      scopeRight,
-      judged: got.judged,
-      unjudged: got.unjudged,
-    };
+    r = score(s.name, dirs.traces, dirs.log, s.scope, s.incidents);
+    return r;
   } finally {
-    if (!keep) removeDir(root);
+    settle(root, r);
   }
 }
 
+export const PGBENCH = {
+  name: 'pgbench-wal-stall',
+  what: 'PostgreSQL under pgbench (4 clients, 24 s, the real disk): every WAL sync slow (+150 ms) for 4 s',
+};
+
+/**
+ * PostgreSQL 15 under pgbench on the machine's disk, the server started with
+ * the recorder and the shim beneath it; the shim slows every sync of a WAL
+ * segment (pg_wal/: one family, whichever segment is current) for 4 s in the
+ * middle of the run. Normal latencies are the real disk's, hiccups included.
+ */
+export async function runPgbench(): Promise<Score> {
+  const pg = await import('../../../scripts/workloads/postgres.js');
+  const c = await pg.createCluster({ settings: { max_wal_size: "'64MB'", min_wal_size: "'32MB'" } });
+  const log = join(c.traces, 'injected.log');
+  let r: Score | undefined;
+  try {
+    pg.startCluster(c, { maxBytes: 16 << 20 });
+    pg.client(c, 'pgbench', ['-i', '-s', '2', '-q']);
+    pg.stopCluster(c);
+    for (const f of readdirSync(c.traces)) rmSync(join(c.traces, f));
+    const t0 = Date.now();
+    pg.startCluster(c, {
+      maxBytes: 16 << 20,
+      preload: [SHIM],
+      env: { FSYNC_SHIM_T0: String(t0), FSYNC_SHIM: 'path=pg_wal/,from=12000,to=16000,delay=150', FSYNC_SHIM_LOG: log, FSYNC_TRACE_ALERT_TO: 'off' },
+    });
+    pg.client(c, 'pgbench', ['-c', '4', '-j', '2', '-T', '24']);
+    pg.stopCluster(c);
+    r = score(PGBENCH.name, c.traces, log, 'file');
+    return r;
+  } finally {
+    pg.stopCluster(c);
+    settle(c.root, r);
+  }
+}
 
 /** The full suite (npm run bench:verdicts). `scale` shortens every scenario (tests use smaller ones). */
 export function scenarios(): Scenario[] {
