@@ -65,65 +65,61 @@ activity as (
   left join families using (file_id)
 ),
 
--- A process takes part when a call of it failed, or when two outliers or more, and at
--- least a quarter of its syncs, fall between its 10th and 90th percentile outlier (so
--- stray ones at either end of a long incident do not dilute it), and that stretch lasts
--- at least a quarter of the longest one in the incident (a burst of a fraction of a
--- second beside a slowdown of seconds is not the same slowdown).
-process_spans as (
-  select *, max(last_ns - first_ns) over (partition by incident) as longest_ns
+-- Each outlier and each sync on the device, once under its process and once under its
+-- family: whether a process takes part, and whether a family does, is one question.
+parts as (
+  select incident, 'process' as level, pid as key, start_ns, dur_ns, failed from members
+  union all
+  select incident, 'family' as level, family_id as key, start_ns, dur_ns, failed from members
+),
+
+activity_parts as (
+  select incident, 'process' as level, pid as key, start_ns, dur_ns from activity
+  union all
+  select incident, 'family' as level, family_id as key, start_ns, dur_ns from activity
+),
+
+-- A process (family) takes part when a call of it failed, or when two outliers or more,
+-- and at least a quarter of its syncs, fall between its 10th and 90th percentile outlier
+-- (so stray ones at either end of a long incident do not dilute it), and that stretch
+-- lasts at least a quarter of the longest one in the incident (a burst of a fraction of
+-- a second beside a slowdown of seconds is not the same slowdown).
+part_spans as (
+  select *, max(last_ns - first_ns) over (partition by incident, level) as longest_ns
   from (
-    select incident, pid, count(*) as outliers, quantile_disc(start_ns, 0.1) as first_ns, quantile_disc(start_ns + dur_ns, 0.9) as last_ns
-    from members
+    select incident, level, key, count(*) as outliers, quantile_disc(start_ns, 0.1) as first_ns,
+      quantile_disc(start_ns + dur_ns, 0.9) as last_ns
+    from parts
     group by all
   )
 ),
 
-process_share as (
+shares as (
   select
-    p.incident, p.pid,
-    bool_or(m.failed) or (count(m.start_ns) >= 2 and count(m.start_ns) >= 0.25 * (select count(*) from activity as a
-      where a.incident = p.incident and a.pid = p.pid and a.start_ns >= p.first_ns and a.start_ns + a.dur_ns <= p.last_ns)
-      and p.last_ns - p.first_ns >= 0.25 * p.longest_ns) as weighty,
-    p.outliers
-  from process_spans as p
-  left join members as m
-    on m.incident = p.incident and m.pid = p.pid and m.start_ns >= p.first_ns and m.start_ns + m.dur_ns <= p.last_ns
-  group by p.incident, p.pid, p.first_ns, p.last_ns, p.outliers, p.longest_ns
+    p.incident, p.level, p.key, p.outliers,
+    bool_or(m.failed) or (count(m.start_ns) >= 2 and count(m.start_ns) >= 0.25 * (select count(*) from activity_parts as a
+      where a.incident = p.incident and a.level = p.level and a.key = p.key and a.start_ns >= p.first_ns and a.start_ns + a.dur_ns <= p.last_ns)
+      and p.last_ns - p.first_ns >= 0.25 * p.longest_ns) as weighty
+  from part_spans as p
+  left join parts as m
+    on m.incident = p.incident and m.level = p.level and m.key = p.key and m.start_ns >= p.first_ns and m.start_ns + m.dur_ns <= p.last_ns
+  group by p.incident, p.level, p.key, p.first_ns, p.last_ns, p.outliers, p.longest_ns
 ),
 
-family_spans as (
-  select *, max(last_ns - first_ns) over (partition by incident) as longest_ns
-  from (
-    select incident, family_id, count(*) as outliers, quantile_disc(start_ns, 0.1) as first_ns, quantile_disc(start_ns + dur_ns, 0.9) as last_ns
-    from members
-    group by all
-  )
-),
-
-family_share as (
+-- When none takes part, those with the most outliers do.
+part_of as (
   select
-    f.incident, f.family_id,
-    bool_or(m.failed) or (count(m.start_ns) >= 2 and count(m.start_ns) >= 0.25 * (select count(*) from activity as a
-      where a.incident = f.incident and a.family_id = f.family_id and a.start_ns >= f.first_ns and a.start_ns + a.dur_ns <= f.last_ns)
-      and f.last_ns - f.first_ns >= 0.25 * f.longest_ns) as weighty,
-    f.outliers
-  from family_spans as f
-  left join members as m
-    on m.incident = f.incident and m.family_id = f.family_id and m.start_ns >= f.first_ns and m.start_ns + m.dur_ns <= f.last_ns
-  group by f.incident, f.family_id, f.first_ns, f.last_ns, f.outliers, f.longest_ns
+    *,
+    weighty or (not bool_or(weighty) over (partition by incident, level)
+      and outliers = max(outliers) over (partition by incident, level)) as takes_part
+  from shares
 ),
 
 taking_part as (
-  select
-    members.*,
-    process_share.weighty or (not bool_or(process_share.weighty) over (partition by members.incident)
-      and process_share.outliers = max(process_share.outliers) over (partition by members.incident)) as process_part,
-    family_share.weighty or (not bool_or(family_share.weighty) over (partition by members.incident)
-      and family_share.outliers = max(family_share.outliers) over (partition by members.incident)) as family_part
+  select members.*, processes.takes_part as process_part, families.takes_part as family_part
   from members
-  join process_share using (incident, pid)
-  join family_share using (incident, family_id)
+  join part_of as processes on processes.incident = members.incident and processes.level = 'process' and processes.key = members.pid
+  join part_of as families on families.incident = members.incident and families.level = 'family' and families.key = members.family_id
 ),
 
 grouped as (

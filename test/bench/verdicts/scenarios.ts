@@ -249,7 +249,7 @@ export function scenarios(): Scenario[] {
     },
     {
       name: 'eio',
-      what: 'four fsyncs of one file fail with EIO; two other processes fine',
+      what: 'every 10th fsync of one file fails with EIO for 2 s; two other processes fine',
       seconds: 15, normal: [400, 0.8], scope: 'file',
       procs: [
         { name: 'alpha', files: 2, hz: 80, rules: 'path=alpha/data.0,from=7000,to=9000,every=10,errno=EIO' },
