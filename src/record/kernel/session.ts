@@ -222,9 +222,10 @@ export class KernelSession {
 
   private close(l: Extract<KernelLine, { kind: 'C' }>): void {
     const p = this.proc(l.pid);
-    const f = p.fds.get(l.fd) ?? this.lookup(p, l.fd);
+    // A descriptor never seen that had no file writes (a socket, a pipe) is not worth a look-up.
+    const f = p.fds.get(l.fd) ?? (l.w.count > 0 ? this.lookup(p, l.fd) : null);
     p.fds.delete(l.fd);
-    if (f.path === null) return;
+    if (f === null || f.path === null) return;
     const s = this.file(p, f.path);
     add(s, l.w);
     const last = ![...p.fds.values()].some((o) => o.path === f.path);
