@@ -46,12 +46,14 @@
 #define FT_EXE_MAX 1024
 #define FT_CMDLINE_MAX 2048
 #define FT_RECORDER_VERSION_MAX 16
+#define FT_COMM_MAX 16
 
 /* Header flags. */
 #define FT_HDR_ENDED 0x1u       /* the process image ended normally (exit, _exit or exec) */
 #define FT_HDR_FORKED 0x2u      /* this process is a fork child of parent_pid */
 #define FT_HDR_DISABLED 0x4u    /* recording was switched off after a failure */
 #define FT_HDR_KERNEL 0x8u      /* written kernel-side (fsync-record --kernel), not by this library */
+#define FT_HDR_IO_URING 0x10u   /* the program set up an io_uring: its syncs there are not seen here */
 
 struct ft_header {
     char magic[FT_MAGIC_LEN];      /*   0 FT_MAGIC */
@@ -98,8 +100,16 @@ struct ft_header {
     uint64_t alerts;               /* 3376 alert lines written (live) */
     uint64_t alerts_suppressed;    /* 3384 alerts not written (live) */
     uint32_t cost_period;          /* 3392 one call in this many is measured */
-    uint32_t alert_sink;           /* 3396 enum ft_sink */
-    /* 3400 .. 4095: zero, reserved for later versions */
+    uint32_t alert_sink;           /* 3396 enum ft_sink: the sink lines went to */
+    /* Added without a version change (zero in earlier files). */
+    uint64_t dir_max_bytes;        /* 3400 the budget; 0 when off */
+    uint64_t dir_removed;          /* 3408 traces of ended processes it removed */
+    uint64_t dir_removed_bytes;    /* 3416 their allocated bytes */
+    uint32_t stop_reason;          /* 3424 enum ft_stop: why recording stopped (with FT_HDR_DISABLED) */
+    uint32_t stop_errno;           /* 3428 the errno behind it, 0 when none */
+    char comm[FT_COMM_MAX];        /* 3432 the process's name (comm): the basename it was exec'd by */
+    uint64_t alerts_unsent;        /* 3448 alert lines no sink could take (live; also in alerts_suppressed) */
+    /* 3456 .. 4095: zero, reserved for later versions */
 };
 
 /* Where alert lines go (header alert_sink). */
@@ -108,6 +118,16 @@ enum ft_sink {
     FT_SINK_SYSLOG = 1,
     FT_SINK_STDERR = 2,
     FT_SINK_FILE = 3,
+    FT_SINK_FALLBACK = 4, /* the configured sink was missing: fsync-trace-alerts.log in the trace directory */
+};
+
+/* Why recording stopped (header stop_reason, with FT_HDR_DISABLED). */
+enum ft_stop {
+    FT_STOP_NONE = 0,
+    FT_STOP_FULL = 1,       /* the file system is full (ENOSPC) */
+    FT_STOP_GROW = 2,       /* the trace file could not grow (stop_errno) */
+    FT_STOP_TRUNCATED = 3,  /* the trace file was truncated under the program (SIGBUS) */
+    FT_STOP_REMOVED = 4,    /* the trace file was removed or replaced */
 };
 
 /* Record types: byte 4 of the commit word. 0 means the slot is empty. */
@@ -122,6 +142,8 @@ enum ft_type {
     FT_T_SUMMARY = 7,    /* summary ring: an entry's first slot */
     FT_T_SUMMARY_HIST = 8, /* summary ring: an entry's histogram slots (call = 0, 1) */
     FT_T_COST = 9,       /* summary ring: the recorder's cost in an interval */
+    FT_T_LINK = 10,      /* a hard link made: path_id = the existing name, writes = the new one */
+    FT_T_UNLINK = 11,    /* a name removed (unlink, unlinkat): path_id = the name */
 };
 
 /* Durability calls: byte 5 of the commit word in FT_T_SYNC records. */
@@ -149,6 +171,9 @@ enum ft_call {
 #define FT_F_ALERT 0x0020u              /* FT_T_SYNC: the call met an alert rule */
 #define FT_F_ALERT_SUPPRESSED 0x0040u   /* ... and its line was not written */
 #define FT_F_KEPT 0x0080u               /* FT_T_SYNC: copied to the keep ring */
+#define FT_F_CREATED 0x0100u            /* FT_T_OPEN: the call created the file */
+#define FT_F_OPEN_FILE 0x0200u          /* FT_T_RENAME/LINK: the file was open here; bytes = its unsynced bytes */
+#define FT_F_AT_EXIT 0x0400u            /* FT_T_CLOSE: written at exit for a file left open with unsynced writes */
 
 /*
  * The event record. The meaning of the last 24 bytes depends on type/call:
@@ -161,7 +186,9 @@ enum ft_call {
  *   SYNC sync, syncfs           0               0               0
  *   OPEN                        0               open flags      0
  *   CLOSE                       unsynced bytes  unsynced writes interval start
- *   RENAME                      0               new path id     0   (path_id = old)
+ *   RENAME, LINK                unsynced bytes  new path id     interval start (path_id = old;
+ *                               (FT_F_OPEN_FILE)                 FT_F_OPEN_FILE, else 0)
+ *   UNLINK                      0               0               0   (path_id = the name)
  *
  * res follows the kernel's convention: the call's return value, or -errno
  * when it failed. Linux caps one transfer at 0x7ffff000 bytes, so a write's
@@ -272,6 +299,10 @@ static inline unsigned ft_hist_bucket(uint64_t ns)
 
 _Static_assert(sizeof(struct ft_header) <= FT_HEADER_SIZE, "header fits its page");
 _Static_assert(offsetof(struct ft_header, alert_sink) == 3396, "header v2 layout");
+_Static_assert(offsetof(struct ft_header, stop_reason) == 3424, "header layout");
+_Static_assert(offsetof(struct ft_header, stop_errno) == 3428, "header layout");
+_Static_assert(offsetof(struct ft_header, comm) == 3432, "header layout");
+_Static_assert(offsetof(struct ft_header, alerts_unsent) == 3448, "header layout");
 _Static_assert(sizeof(struct ft_summary) == FT_RECORD_SIZE, "summary record is 64 bytes");
 _Static_assert(sizeof(struct ft_summary_hist) == FT_RECORD_SIZE, "histogram record is 64 bytes");
 _Static_assert(sizeof(struct ft_cost) == FT_RECORD_SIZE, "cost record is 64 bytes");

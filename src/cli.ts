@@ -40,6 +40,7 @@ Examples:
   fsync-analyze outliers --window 5m --threshold 500 traces/
   fsync-analyze info --json app.1234.fstrace
   fsync-analyze alerts /dev/shm/fsync-trace-$(id -u)
+  fsync-analyze lint --json /dev/shm/fsync-trace-$(id -u)
   fsync-analyze sql "select count(*) from events" traces/ --db traces.duckdb
   fsync-analyze sql --db traces.duckdb "select path, max(latency_ms) from intervals group by path"
   fsync-analyze export --format parquet -o export/ traces/
@@ -66,7 +67,6 @@ Exit status: 0 ok, 1 bad input or usage, 2 internal error.`);
   withLoadOptions(root.command('intervals').argument(TRACES, TRACES_HELP)
     .description('each sync and the write interval it made durable, in time order')
     .option('--json', 'machine-readable output (streamed)')
-    .option('--path <text>', 'only files whose path contains TEXT')
     .option('--limit <n>', 'show at most N (0: all; default 100 in a table, all in JSON)', limit))
     .action(async (traces, o) => (await import('./commands/intervals.js')).intervals(traces, o));
 
@@ -80,6 +80,11 @@ Exit status: 0 ok, 1 bad input or usage, 2 internal error.`);
     .option('--json', 'machine-readable output')
     .option('--limit <n>', 'show at most N (0: all; default 100 in a table, all in JSON)', limit))
     .action(async (traces, o) => (await import('./commands/alerts.js')).alerts(traces, o));
+
+  withLoadOptions(root.command('lint').argument(TRACES, TRACES_HELP)
+    .description('durability: writes a crash would lose (renamed before sync, directory not synced, unsynced at close, written after a failed sync)')
+    .option('--json', 'machine-readable output'))
+    .action(async (traces, o) => (await import('./commands/lint.js')).lint(traces, o));
 
   withAnalysisOptions(withLoadOptions(root.command('sql').argument('<query>', 'SQL over the tables (traces, files, paths, events, calls, summary_entries, summary_hist, recorder_cost) and queries/ (intervals, summaries, baselines, outliers, incidents, file_stats, daily, alerts, ...)').argument(TRACES, TRACES_HELP)
     .description('run a query; the analysis tables it names are built first')

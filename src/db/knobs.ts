@@ -56,3 +56,10 @@ export function parseNumber(text: string, what: string, min: number, max = Infin
   }
   return n;
 }
+
+/**
+ * DuckDB's memory limit unless --memory says otherwise: past it, joins,
+ * aggregates and sorts spill to a temporary directory (DuckDB's own default
+ * is 80% of RAM, so a big set would fail rather than spill).
+ */
+export const DEFAULT_MEMORY = '1GB';

@@ -6,6 +6,7 @@ import type {
   ReportAlerts, ReportData, ReportFailure, ReportHeatCell, ReportHistory, ReportIncident, ReportOutlier, ReportOverhead, ReportPoint,
 } from '../report/data.js';
 import { countAlerts, dailyLatency, overhead, readAlerts } from './history.js';
+import { readFindings } from './lint.js';
 import { DEFAULT_REPORT_PARAMS, bindings as paramBindings, type AnalysisParams } from './params.js';
 import type { Bindings } from './queries.js';
 import { readIncidents, readOutliers, countOutliers, type Outlier } from './outliers.js';
@@ -39,6 +40,7 @@ export async function reportData(session: Session, params: AnalysisParams, now =
   const history = await readHistory(session, b, sums, manyHosts);
   const alerts = await readAlertSummary(session, b, sums);
   const cost = await overhead(session, b);
+  const durability = await readFindings(session, b);
   const costOut: ReportOverhead | null = cost && cost.nsPerCall !== null
     ? { nsPerCall: cost.nsPerCall, syncShare: cost.syncShare, samples: cost.samples, calls: cost.calls }
     : null;
@@ -81,6 +83,7 @@ export async function reportData(session: Session, params: AnalysisParams, now =
     history,
     alerts,
     overhead: costOut,
+    durability,
   };
 }
 

@@ -3,6 +3,7 @@
  * the renderer (src/report/). Times are ISO 8601 UTC strings; latencies are
  * milliseconds. The renderer never queries; the query layer never formats.
  */
+import type { ReportFinding } from './durability.js';
 
 export interface ReportData {
   /** When the report was made (ISO 8601 UTC). */
@@ -37,6 +38,8 @@ export interface ReportData {
   alerts?: ReportAlerts | null;
   /** Format v2: the recorder's cost, when the traces hold cost entries (absent or null otherwise). */
   overhead?: ReportOverhead | null;
+  /** The durability lint's findings (absent when not computed). */
+  durability?: ReportFinding[];
 }
 
 export interface ReportHistory {

@@ -18,6 +18,7 @@ import { cspHash, esc, scriptJson } from './html.js';
 import { STYLE } from './style.js';
 import { compiledSpecs } from './specs.js';
 import { summary, verdict } from './summary.js';
+import { durabilitySection } from './durability.js';
 import { alertsTable, failuresTable, filesTable, incidentsTable, outliersTable, tracesTable } from './tables.js';
 
 /** Ever smaller limits, tried in turn until the page fits. */
@@ -57,6 +58,7 @@ const SECTIONS: Array<[id: string, title: string]> = [
   ['distribution', 'Distribution'],
   ['files', 'Files'],
   ['traces', 'Traces'],
+  ['durability', 'Durability'],
 ];
 
 function section(id: string, body: string): string {
@@ -68,6 +70,7 @@ function section(id: string, body: string): string {
 function present(data: ReportData, id: string): boolean {
   if (id === 'alerts') return Boolean(data.alerts);
   if (id === 'history') return Boolean(data.history);
+  if (id === 'durability') return data.durability !== undefined;
   return true;
 }
 
@@ -197,7 +200,7 @@ ${section('bytes', c.bytes)}
 ${section('distribution', c.distribution)}
 ${section('files', filesTable(data, limits))}
 ${section('traces', tracesTable(data, limits))}
-${footer(data, rt.vegaVersion)}
+${optional('durability', durabilitySection(data.durability ?? []))}${footer(data, rt.vegaVersion)}
 </main>
 <noscript><p class="note">Charts need JavaScript; every table above is complete without it.</p></noscript>
 <script type="application/json" id="report-specs">${scriptJson(specs)}</script>

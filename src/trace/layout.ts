@@ -54,10 +54,20 @@ export const HEADER = {
   alertsSuppressed: 3384,
   costPeriod: 3392,
   alertSink: 3396,
+  dirMaxBytes: 3400,
+  dirRemoved: 3408,
+  dirRemovedBytes: 3416,
+  stopReason: 3424,
+  stopErrno: 3428,
+  comm: 3432,
+  alertsUnsent: 3448,
 } as const;
 
 /** Where the recorder writes its alert lines (header alertSink). */
-export const ALERT_SINK_NAMES: readonly string[] = ['off', 'syslog', 'stderr', 'file'];
+export const ALERT_SINK_NAMES: readonly string[] = ['off', 'syslog', 'stderr', 'file', 'fallback-file'];
+
+/** Why recording stopped (header stopReason, with HDR_DISABLED), by number. */
+export const STOP_REASONS: readonly string[] = ['', 'the file system is full', 'the trace file could not grow', 'the trace file was truncated under the program', 'the trace file was removed or replaced'];
 
 /** Sizes of the header's string fields. */
 export const HEADER_STRING_SIZE = {
@@ -66,6 +76,7 @@ export const HEADER_STRING_SIZE = {
   host: 72,
   exe: 1024,
   cmdline: 2048,
+  comm: 16,
 } as const;
 
 export const HDR_ENDED = 0x1;
@@ -73,6 +84,8 @@ export const HDR_FORKED = 0x2;
 export const HDR_DISABLED = 0x4;
 /** Written kernel-side (fsync-record --kernel, tracepoints), not by the preload library. */
 export const HDR_KERNEL = 0x8;
+/** The program set up an io_uring: its syncs there are not in the trace. */
+export const HDR_IO_URING = 0x10;
 
 /** Byte offsets within a record; the first 8 bytes are the commit word. */
 export const EVENT = {
@@ -168,14 +181,18 @@ export const enum RecordType {
   Summary = 7,
   SummaryHist = 8,
   Cost = 9,
+  Link = 10,
+  Unlink = 11,
 }
 
-/** Names of the event record types, by type number (3..6). */
+/** Names of the event record types, by type number (3..6, 10..11). */
 export const EVENT_TYPE_NAMES: Readonly<Record<number, string>> = {
   3: 'sync',
   4: 'open',
   5: 'close',
   6: 'rename',
+  10: 'link',
+  11: 'unlink',
 };
 
 /**
@@ -205,4 +222,10 @@ export const FLAG_LAST_CLOSE = 0x10;
 export const FLAG_ALERT = 0x20;
 export const FLAG_ALERT_SUPPRESSED = 0x40;
 export const FLAG_KEPT = 0x80;
-export const FLAGS_KNOWN = 0xff;
+/** (open) the call created the file. */
+export const FLAG_CREATED = 0x100;
+/** (rename, link) the file was open in the process: bytes holds its unsynced bytes. */
+export const FLAG_OPEN_FILE = 0x200;
+/** (close) written at exit for a file left open with unsynced writes. */
+export const FLAG_AT_EXIT = 0x400;
+export const FLAGS_KNOWN = 0x7ff;

@@ -66,6 +66,13 @@ int main(void) {
     FIELD(ft_header, alerts_suppressed);
     FIELD(ft_header, cost_period);
     FIELD(ft_header, alert_sink);
+    FIELD(ft_header, dir_max_bytes);
+    FIELD(ft_header, dir_removed);
+    FIELD(ft_header, dir_removed_bytes);
+    FIELD(ft_header, stop_reason);
+    FIELD(ft_header, stop_errno);
+    FIELD(ft_header, comm);
+    FIELD(ft_header, alerts_unsent);
     printf("\n  },\n  \"event\": {");
     first = 1;
     FIELD(ft_event, seq);
@@ -157,6 +164,8 @@ int main(void) {
     CONST(FT_HDR_FORKED);
     CONST(FT_HDR_DISABLED);
     CONST(FT_HDR_KERNEL);
+    CONST(FT_HDR_IO_URING);
+    CONST(FT_COMM_MAX);
     CONST(FT_T_EMPTY);
     CONST(FT_T_PATH);
     CONST(FT_T_PATH_CONT);
@@ -184,9 +193,14 @@ int main(void) {
     CONST(FT_F_ALERT);
     CONST(FT_F_ALERT_SUPPRESSED);
     CONST(FT_F_KEPT);
+    CONST(FT_F_CREATED);
+    CONST(FT_F_OPEN_FILE);
+    CONST(FT_F_AT_EXIT);
     CONST(FT_T_SUMMARY);
     CONST(FT_T_SUMMARY_HIST);
     CONST(FT_T_COST);
+    CONST(FT_T_LINK);
+    CONST(FT_T_UNLINK);
     CONST(FT_SUMMARY_ENTRY_SLOTS);
     CONST(FT_HIST_BUCKETS);
     CONST(FT_HIST_PER_SLOT);
