@@ -26,6 +26,7 @@ const REORDER_NS = 300_000_000n;
 const TICK_MS = 100;
 const QUIET_MS = 300;
 const DRAIN_MS = 30_000;
+const TICKS_MS = 1100;
 const FLUSH_EVERY = 10; // ticks
 const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGALRM'];
 const FROM_TERMINAL: NodeJS.Signals[] = ['SIGINT', 'SIGQUIT'];
@@ -155,9 +156,11 @@ class Tracer {
   async stop(): Promise<void> {
     // bpftrace drops what its buffers still hold when it exits: let it drain
     // first (quiet for QUIET_MS, or DRAIN_MS at most).
+    // Two ticks (fsync.bt's profile:hz:2) at least, so that the last losses are reported.
     const until = Date.now() + DRAIN_MS;
+    const ticks = Date.now() + TICKS_MS;
     do await new Promise((r) => setTimeout(r, QUIET_MS));
-    while (Date.now() - this.lastOutput < QUIET_MS && Date.now() < until);
+    while ((Date.now() - this.lastOutput < QUIET_MS || Date.now() < ticks) && Date.now() < until);
     this.child.kill('SIGINT');
     const killer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
     await this.exited;
