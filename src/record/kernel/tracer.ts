@@ -76,7 +76,8 @@ export async function runKernel(opts: KernelOptions): Promise<number> {
   if (gate) {
     status = await runGated(gate);
   } else {
-    await untilStopped(live);
+    await untilStopped(live, () => tracer.alive);
+    if (!tracer.alive) status = 1;
   }
   await tracer.stop();
   if (!opts.quiet) report(dir, session);
@@ -97,6 +98,8 @@ class Tracer {
   private ticks = 0;
   /** The newest kernel time among the lines read so far. */
   private lastAt = 0n;
+  attached = false;
+  stopping = false;
   /** When the last line arrived (ms since the epoch). */
   private lastOutput = 0;
   private readonly exited: Promise<void>;
@@ -117,7 +120,10 @@ class Tracer {
     });
     createInterface({ input: this.child.stdout! }).on('line', (json) => {
       const out = parseOutput(json);
-      if (out.type === 'ready') attached();
+      if (out.type === 'ready') {
+        this.attached = true;
+        attached();
+      }
       // bpftrace reports a loss in the stream, where it found it: after the lines it read before.
       else if (out.type === 'lost') this.session.lost(out.events, this.lastAt);
       else if (out.type === 'line') {
@@ -135,7 +141,13 @@ class Tracer {
     void this.exited.then(() => {
       clearInterval(this.timer);
       const first = this.errors.find((e) => /ERROR/.test(e)) ?? this.errors[0] ?? 'it exited';
-      failed(new FtError(`fsync-record --kernel: bpftrace failed: ${first.replace(/^ERROR:\s*/, '')}`));
+      const message = `fsync-record --kernel: bpftrace failed: ${first.replace(/^ERROR:\s*/, '')}`;
+      failed(new FtError(message));
+      // Dying mid-run (killed, out of memory): say so; what was seen is still written.
+      if (this.attached && !this.stopping) {
+        this.tick(true);
+        process.stderr.write(`${message}; recording stopped\n`);
+      }
     });
     this.timer = setInterval(() => this.tick(false), TICK_MS);
   }
@@ -153,7 +165,13 @@ class Tracer {
   }
 
   /** Stop bpftrace (it prints what its buffers still hold), then write everything. */
+  /** Whether bpftrace is still running. */
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
   async stop(): Promise<void> {
+    this.stopping = true;
     // bpftrace drops what its buffers still hold when it exits: let it drain
     // first (quiet for QUIET_MS, or DRAIN_MS at most).
     // Two ticks (fsync.bt's profile:hz:2) at least, so that the last losses are reported.
@@ -199,8 +217,8 @@ function runGated(child: ChildProcess & { gate: Writable }): Promise<number> {
   });
 }
 
-/** Until SIGINT or SIGTERM, or until no recorded process is left. */
-function untilStopped(live: Set<number>): Promise<void> {
+/** Until SIGINT or SIGTERM, until no recorded process is left, or until the tracer dies. */
+function untilStopped(live: Set<number>, tracing: () => boolean): Promise<void> {
   return new Promise((done) => {
     const stop = () => {
       clearInterval(poll);
@@ -212,7 +230,7 @@ function untilStopped(live: Set<number>): Promise<void> {
     process.on('SIGTERM', stop);
     const poll = setInterval(() => {
       for (const pid of live) if (!existsSync(`/proc/${pid}`)) live.delete(pid);
-      if (live.size === 0) stop();
+      if (live.size === 0 || !tracing()) stop();
     }, 500);
   });
 }
