@@ -90,7 +90,7 @@ const recorders: Record<string, () => Promise<string>> = {
    * SQLite with a rollback journal, synchronous=FULL, 10 commits a second for
    * 76 s on disk: each commit syncs the journal twice, the directory and the
    * database. strace delays the 48 fdatasync calls of 12 commits (#661..#672)
-   * by 250 ms: every file is slow at once, a device-wide incident.
+   * by 250 ms: every file of the one process is slow at once (an incident of scope process).
    */
   'sqlite-slow': async () => {
     const dir = namedDir(join(WORK, 'sqlite-slow'));

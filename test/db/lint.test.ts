@@ -2,7 +2,7 @@
 // worked out in test/fixtures/lint.ts.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFindings, type Finding } from '../../src/db/lint.js';
+import { readFindings, type Finding, type LintWindow } from '../../src/db/lint.js';
 import { bindings, DEFAULT_PARAMS } from '../../src/db/params.js';
 import { careful, careless } from '../fixtures/lint.js';
 import { openTraces } from '../fixtures/session.js';
@@ -10,10 +10,10 @@ import { iso } from '../fixtures/traces.js';
 
 const b = bindings(DEFAULT_PARAMS);
 
-async function lint(traces: Record<string, Uint8Array>): Promise<Finding[]> {
+async function lint(traces: Record<string, Uint8Array>, window: LintWindow = {}): Promise<Finding[]> {
   const o = await openTraces(traces);
   try {
-    return await readFindings(o.session, b);
+    return await readFindings(o.session, b, window);
   } finally {
     o.close();
   }
@@ -81,6 +81,24 @@ test('a careless process: one finding per rule, family and process, with its evi
       ],
     },
   ]);
+});
+
+test('--since, --until and --path choose the occurrences; the rules still read every event', async () => {
+  const traces = { 'careful.200.fstrace': careful(), 'careless.300.fstrace': careless() };
+  const brief = (fs: Finding[]) => fs.map((f) => `${f.rule} ${f.path} ${f.count}`);
+  // From 5 s on, under /d: the renames of /d/cfg (1.1 to 3.1) and /e/data are left out.
+  assert.equal(brief(await lint(traces, { since: iso(5), path: '/d/*' })), [
+    'dir-not-synced /d/obj 1', 'rename-before-sync /d/held2 1',
+    'unsynced-at-close /d/journal 1', 'unsynced-at-close /d/wal 1', 'unsynced-at-close /d/state.log 1',
+    'write-after-failed-sync /d/wal 1',
+  ]);
+  // Until 5 s before the newest event (12.2 s): before 7.2 s. The rename at 2.1 s is judged with
+  // careful's fdatasync at 2.05 s, and the one at 3.1 s with its close at 3.0 s.
+  assert.equal(brief(await lint(traces, { until: '5s' })), [
+    'dir-not-synced /d/new.dat 1', 'dir-not-synced /e/data 1', 'rename-before-sync /d/cfg 2',
+    'unsynced-at-close /d/journal 1', 'write-after-failed-sync /d/wal 1',
+  ]);
+  assert.equal(brief(await lint(traces, { path: 'cfg' })), ['rename-before-sync /d/cfg 2']);
 });
 
 test.run();
