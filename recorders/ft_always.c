@@ -69,7 +69,16 @@ static inline struct ft_track *ft_track_of(struct ft_file *f, unsigned call)
     struct ft_track *t = FT_LOAD_ACQ(&ft_tracks);
     if (FT_UNLIKELY(!t))
         t = ft_tracks_make();
-    return t ? &t[f - ft_files] : NULL;
+    if (!t)
+        return NULL;
+    t += f - ft_files;
+    uint32_t life = FT_LOAD(&f->life);
+    if (FT_UNLIKELY(FT_LOAD(&t->life) != life)) {
+        /* The slot holds another file now: its track starts afresh. */
+        memset(t, 0, sizeof *t);
+        FT_STORE(&t->life, life);
+    }
+    return t;
 }
 
 /* ---- the baseline ------------------------------------------------------------ */

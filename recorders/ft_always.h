@@ -26,6 +26,7 @@ struct ft_track {
     uint64_t last_alert;         /* CLOCK_MONOTONIC of the last line written */
     uint32_t suppressed;         /* alerts not written since that line */
     uint32_t base_calls;         /* calls the baseline was computed over */
+    uint32_t life;               /* the file slot's life this track is for (ft_file.life) */
     uint16_t hist[FT_HIST_BUCKETS];
 } __attribute__((aligned(64)));
 

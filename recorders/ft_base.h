@@ -8,9 +8,10 @@
  *   ft_format.h                 the trace format
  *   ft_base.h   ft_config.c ft_clock.c        configuration, clock, syscalls
  *   ft_paths.h  ft_paths.c                    path names in process memory
- *   ft_trace.h  ft_trace.c ft_create.c        the trace file and its regions
- *   ft_ring.h   ft_copies.c ft_ring.c         the ring (and path copies in it)
- *   ft_names.h  ft_names.c                    the names region
+ *   ft_trace.h  ft_budget.c ft_trace.c ft_create.c   the trace file, its regions,
+ *                                             the directory's budget
+ *   ft_names.h  ft_names.c                    the names ring
+ *   ft_ring.h   ft_ring.c                     the ring of events
  *   ft_files.h  ft_files.c                    descriptors, files, intervals
  *   ft_always.h ft_alert.c ft_always.c        summaries, keep ring, alerts
  *   ft_table.h  ft_table.c ft_calls.h ft_calls.c ft_signal.c ft_wrappers.c
@@ -68,6 +69,7 @@ struct ft_config {
     uint32_t start_pid;      /* pid of the image that read the config: a fork child differs */
     uint64_t max_bytes;      /* FSYNC_TRACE_MAX_BYTES */
     uint64_t dir_max_bytes;  /* FSYNC_TRACE_DIR_MAX_BYTES; 0: no budget */
+    uint32_t unsynced;       /* FSYNC_TRACE_UNSYNCED=1: a trace even for a process that never syncs */
     uint32_t summary_s;      /* FSYNC_TRACE_SUMMARY_SECONDS; 0: no summaries, no keep ring */
     uint32_t alert_ms;       /* FSYNC_TRACE_ALERT_MS; 0: no absolute rule */
     uint32_t alert_factor;   /* FSYNC_TRACE_ALERT_FACTOR; 0: no relative rule */
@@ -102,7 +104,6 @@ struct ft_thread {
     int in_vfork;         /* set across vfork and clone(CLONE_VM) without a TLS of the
                            * child's own: the child runs on this thread's state and
                            * must not record (ft_wrappers.c, vfork) */
-    uint32_t blk_skip;    /* slots of the block to leave alone: bit 0 is blk_next's */
     uint32_t nested;      /* records made by signal handlers on this thread, ever */
     int32_t cost_left;    /* intercepted calls before the next cost batch (ft_on) */
     uint64_t clk_tsc;     /* the thread's clock anchor: TSC ... */

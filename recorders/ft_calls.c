@@ -50,31 +50,45 @@ __attribute__((noinline)) void ft_write_cost(struct ft_write *w, uint64_t t_back
 
 /* ---- opens and closes ---- */
 
+/* An event record of `type` for fd, from t0 to t1, with result res. */
+static void ft_event_init(struct ft_event *ev, uint8_t type, int fd, uint64_t t0, uint64_t t1, int32_t res)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->type = type;
+    ev->start_ns = t0;
+    ev->dur_ns = ft_since(t0, t1);
+    ev->fd = fd;
+    ev->res = res;
+}
+
 /* A descriptor number the kernel hands out again was closed behind our back
  * (a close we could not see): forget what it was. */
 static void ft_forget(uint64_t e)
 {
     struct ft_file *f = ft_file_of(e);
     if (f)
-        __atomic_fetch_sub(&f->nopen, 1, __ATOMIC_ACQ_REL);
+        ft_file_release(f);
 }
 
 void ft_open_end(int fd, int oflags, uint64_t t0)
 {
     if (fd < 0)
         return;
-    uint64_t t1 = ft_now();
     ft_forget(ft_fd_take(fd));
+    if ((oflags & O_ACCMODE) == O_RDONLY && !(oflags & (O_CREAT | O_TRUNC | O_TMPFILE))) {
+        /* Read-only: nothing to count, and most such files are never synced.
+         * Remembered as seen, with no syscall; named if it ever is synced
+         * (a directory opened to fsync it, a file fsynced after a read). */
+        uint32_t fl = (oflags & O_SYNC) == O_SYNC ? FT_FDF_OSYNC : (oflags & O_DSYNC) ? FT_FDF_ODSYNC : 0;
+        ft_fd_set(fd, (uint64_t)fl << 32 | FT_FD_LAZY);
+        return;
+    }
+    uint64_t t1 = ft_now();
     uint64_t e = ft_fd_opened(fd, oflags, 0, t0);
     struct ft_file *f = ft_file_of(e);
     if (f) {
         struct ft_event ev;
-        memset(&ev, 0, sizeof ev);
-        ev.type = FT_T_OPEN;
-        ev.start_ns = t0;
-        ev.dur_ns = ft_since(t0, t1);
-        ev.fd = fd;
-        ev.res = fd;
+        ft_event_init(&ev, FT_T_OPEN, fd, t0, t1, fd);
         ev.writes = (uint32_t)oflags;
         ft_name_event(&ev, e, f);
         ft_emit(&ev);
@@ -91,15 +105,9 @@ void ft_closed(int fd, uint64_t e, uint64_t t0, uint64_t t1, int32_t res)
         return;
     struct ft_event ev;
     struct ft_ival iv;
-    memset(&ev, 0, sizeof ev);
-    ev.type = FT_T_CLOSE;
-    ev.start_ns = t0;
-    ev.dur_ns = ft_since(t0, t1);
-    ev.fd = fd;
-    ev.res = res;
+    ft_event_init(&ev, FT_T_CLOSE, fd, t0, t1, res);
     ft_name_event(&ev, e, f);
-    if (__atomic_sub_fetch(&f->nopen, 1, __ATOMIC_ACQ_REL) <= 0) {
-        FT_STORE(&f->nopen, 0); /* never below zero, whatever we missed */
+    if (ft_file_release(f)) {
         ft_file_take(f, 0, &iv);
         ev.flags |= FT_F_LAST_CLOSE;
     } else {
@@ -139,7 +147,7 @@ void ft_dup_end(int oldfd, int newfd, uint64_t t0)
         ft_closed(newfd, replaced, t0, ft_now(), 0);
     struct ft_file *f = ft_file_of(e);
     if (f)
-        __atomic_fetch_add(&f->nopen, 1, __ATOMIC_ACQ_REL);
+        ft_file_hold(f);
     if (e)
         ft_fd_set(newfd, e);
 }
@@ -245,7 +253,9 @@ void ft_linked(int olddirfd, const char *old, int newdirfd, const char *new_, in
 
 struct ft_map {
     uint32_t state; /* 0 free, 1 being changed, 2 in use */
-    uint32_t file;  /* index + 1 in ft_files */
+    uint32_t file;  /* index + 1 in ft_files ... */
+    uint16_t life;  /* ... while its slot holds this file (ft_file.life) */
+    uint32_t path_id; /* the name when mapped: for when the slot holds another file */
     uintptr_t addr;
     size_t len;
 };
@@ -254,7 +264,7 @@ static struct ft_map *ft_map_chunk[FT_MAP_CHUNKS];
 static uint32_t ft_map_nchunks;
 static uint32_t ft_maps_used; /* entries ever taken: munmap skips an empty table */
 
-static void ft_map_put(uintptr_t addr, size_t len, uint32_t file)
+static void ft_map_put(uintptr_t addr, size_t len, const struct ft_map *what)
 {
     for (uint32_t k = 0; k < FT_MAP_CHUNKS; k++) {
         struct ft_map *m = FT_LOAD_ACQ(&ft_map_chunk[k]);
@@ -273,7 +283,9 @@ static void ft_map_put(uintptr_t addr, size_t len, uint32_t file)
             if (FT_LOAD(&m[i].state) == 0 && FT_CAS(&m[i].state, &st, 1)) {
                 m[i].addr = addr;
                 m[i].len = len;
-                m[i].file = file;
+                m[i].file = what->file;
+                m[i].life = what->life;
+                m[i].path_id = what->path_id;
                 FT_STORE_REL(&m[i].state, 2);
                 FT_ADD(&ft_maps_used, 1);
                 return;
@@ -299,7 +311,7 @@ void ft_map_remove(void *addr, size_t len)
             if (!FT_CAS(&m[i].state, &st, 1))
                 continue;
             uintptr_t a = m[i].addr, b = a + m[i].len;
-            uint32_t file = m[i].file;
+            struct ft_map what = m[i];
             if (a < lo) { /* the head stays here */
                 m[i].len = lo - a;
                 FT_STORE_REL(&m[i].state, 2);
@@ -307,9 +319,25 @@ void ft_map_remove(void *addr, size_t len)
                 FT_STORE_REL(&m[i].state, 0);
             }
             if (b > hi) /* the tail stays too */
-                ft_map_put(hi, b - hi, file);
+                ft_map_put(hi, b - hi, &what);
         }
     }
+}
+
+/* The entry whose range holds a, copied into *out; 0 when none does. */
+static int ft_map_find(uintptr_t a, struct ft_map *out)
+{
+    uint32_t chunks = FT_LOAD_ACQ(&ft_map_nchunks);
+    for (uint32_t k = 0; k < chunks; k++) {
+        struct ft_map *m = FT_LOAD_ACQ(&ft_map_chunk[k]);
+        for (uint32_t i = 0; m && i < FT_MAP_CHUNK; i++) {
+            if (FT_LOAD_ACQ(&m[i].state) == 2 && a >= m[i].addr && a < m[i].addr + m[i].len) {
+                *out = m[i];
+                return 1;
+            }
+        }
+    }
+    return 0;
 }
 
 /* After mmap: a fixed mapping replaced whatever was at its place; a shared
@@ -323,41 +351,40 @@ void ft_mapped(void *addr, size_t len, int prot, int flags, int fd)
     if (!ft_map_is_shared_file(flags, fd) || !(prot & PROT_WRITE))
         return;
     uint64_t e = ft_fd_known(fd);
-    if (ft_file_of(e))
-        ft_map_put((uintptr_t)addr, len, ft_fd_what(e));
+    struct ft_file *f = ft_file_of(e);
+    if (f) {
+        struct ft_map what = {.file = ft_fd_what(e), .life = FT_LOAD(&f->life), .path_id = FT_LOAD(&f->path_id)};
+        ft_map_put((uintptr_t)addr, len, &what);
+    }
 }
 
 /* mremap(2) moved or resized [old, old + len) to [to, to + new_len). */
 void ft_remapped(void *old, size_t len, void *to, size_t new_len, int flags)
 {
     (void)flags;
-    struct ft_file *f;
-    uint32_t file = 0;
-    if (ft_map_path(old, &f) && f)
-        file = (uint32_t)(f - ft_files) + 1;
+    struct ft_map what;
+    int found = ft_map_find((uintptr_t)old, &what);
     ft_map_remove(old, len);
     ft_map_remove(to, new_len);
-    if (file)
-        ft_map_put((uintptr_t)to, new_len, file);
+    if (found)
+        ft_map_put((uintptr_t)to, new_len, &what);
 }
 
 uint32_t ft_map_path(void *addr, struct ft_file **f)
 {
-    uintptr_t a = (uintptr_t)addr;
-    uint32_t chunks = FT_LOAD_ACQ(&ft_map_nchunks);
-    for (uint32_t k = 0; k < chunks; k++) {
-        struct ft_map *m = FT_LOAD_ACQ(&ft_map_chunk[k]);
-        for (uint32_t i = 0; m && i < FT_MAP_CHUNK; i++) {
-            if (FT_LOAD_ACQ(&m[i].state) == 2 && a >= m[i].addr && a < m[i].addr + m[i].len) {
-                *f = &ft_files[m[i].file - 1];
-                if (FT_UNLIKELY(FT_LOAD(&ft_names_gen) != FT_LOAD(&(*f)->name_gen)))
-                    ft_file_rename_check(*f, -1);
-                return FT_LOAD(&(*f)->path_id);
-            }
-        }
-    }
+    struct ft_map m;
     *f = NULL;
-    return 0;
+    if (!ft_map_find((uintptr_t)addr, &m))
+        return 0;
+    /* The file's slot may hold another file by now (its descriptors all
+     * closed): then the name it had when mapped, and no file's track. */
+    struct ft_file *file = &ft_files[m.file - 1];
+    if (FT_LOAD(&file->life) != m.life)
+        return m.path_id;
+    *f = file;
+    if (FT_UNLIKELY(FT_LOAD(&ft_names_gen) != FT_LOAD(&file->name_gen)))
+        ft_file_rename_check(file, -1);
+    return FT_LOAD(&file->path_id);
 }
 
 /* ---- io_uring ---- */

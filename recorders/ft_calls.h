@@ -16,7 +16,7 @@
 static inline uint64_t ft_fd_known(int fd)
 {
     uint64_t e = ft_fd_get(fd);
-    if (FT_UNLIKELY(e == FT_FD_UNKNOWN)) {
+    if (FT_UNLIKELY(e == FT_FD_UNKNOWN || ft_fd_what(e) == FT_FD_LAZY)) {
         int saved = errno;
         e = ft_fd_resolve(fd);
         errno = saved;
@@ -28,7 +28,10 @@ static inline void ft_name_event(struct ft_event *ev, uint64_t e, struct ft_file
 {
     if (ft_fd_flags(e) & FT_FDF_RESOLVED)
         ev->flags |= FT_F_FD_RESOLVED;
-    if (f && FT_UNLIKELY(FT_LOAD(&ft_names_gen) != FT_LOAD(&f->name_gen)))
+    /* A directory renamed since the file was named, or its path id gone
+     * from the store (a long-lived file among millions): named again. */
+    if (f && FT_UNLIKELY(FT_LOAD(&ft_names_gen) != FT_LOAD(&f->name_gen) ||
+                         (FT_LOAD(&f->path_id) && ft_path_old(FT_LOAD(&f->path_id)))))
         ft_file_rename_check(f, ev->fd);
     ev->path_id = f ? FT_LOAD(&f->path_id) : 0;
     if (!ev->path_id)
@@ -189,7 +192,17 @@ static inline void ft_close_begin(struct ft_close *c, int fd)
     c->fd = fd;
     c->e = 0;
     c->t0 = 0;
-    if (ft_fd_get(fd) == 0 || ft_vfork_child())
+    uint64_t e = ft_fd_get(fd);
+    if (e == 0)
+        return;
+    if (ft_fd_what(e) == FT_FD_LAZY) {
+        /* Never looked at: forgotten, no record, no syscall. (In a vfork
+         * child this forgets the parent's entry too; the parent names the
+         * descriptor through /proc at its next use, if it has one.) */
+        ft_fd_take(fd);
+        return;
+    }
+    if (ft_vfork_child())
         return;
     /* Cleared before the call: once the kernel frees the number another
      * thread's open may get it, and its entry must not be wiped by ours.

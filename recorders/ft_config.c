@@ -192,6 +192,8 @@ int ft_config_load(void)
      * of all traces in it; 0 switches it off. */
     uint64_t db = ft_parse_u64(getenv("FSYNC_TRACE_DIR_MAX_BYTES"), &ok);
     ft_cfg.dir_max_bytes = !ok ? FT_DIR_MAX_BYTES_DEFAULT : db;
+    const char *u = getenv("FSYNC_TRACE_UNSYNCED");
+    ft_cfg.unsynced = u && u[0] == '1' && u[1] == '\0';
 
     /* Always on (README, "Recording"): summaries, keep ring, alerts, cost. */
     n = ft_parse_u64(getenv("FSYNC_TRACE_SUMMARY_SECONDS"), &ok);

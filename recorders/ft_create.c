@@ -287,21 +287,21 @@ static void ft_fill_header(struct ft_header *h, struct ft_ctx *c, uint64_t rt, u
  *   keep     1/8    131,064 kept syncs: failures, alerts, outliers, which are
  *                   rare by definition (a disk that fails every sync fills
  *                   it, and then the newest are kept);
- *   names    1/64    16,383 slots: ~ 5,000 paths of 100 bytes, each written
- *                   once (a program that names more files than that loses
- *                   the names of the newer ones in summaries and kept events,
- *                   counted in names_dropped; the raw ring still names them);
- *   summary  the rest, 212,979 entries of 3 slots: at one entry per
+ *   names    1/8    131,064 slots: the names ring, ~ 65,000 paths of up to
+ *                   88 bytes before it goes round (a path is written again
+ *                   when it is used and its copy is half a lap old);
+ *   summary  the rest, 174,752 entries of 3 slots: at one entry per
  *                   interval per (file, call kind) that syncs in it, plus one
  *                   for the recorder's cost, 60 s intervals and 20 such
- *                   (file, kind) pairs, 212,979 / 21 / 1,440 = 7 days; the
+ *                   (file, kind) pairs, 174,752 / 21 / 1,440 = 5.8 days; the
  *                   number of syncs does not matter below 65,535 per
  *                   interval and pair (1,092/s at 60 s).
  * The summary ring gets most because it is the long history, the one thing
- * that grows with time rather than with trouble. With summaries off
- * (FSYNC_TRACE_SUMMARY_SECONDS=0) the ring takes every slot, as in version 1.
- * Tiny caps (the minimum is 256 slots) keep the same shares with at least
- * 16 name slots and 2 summary entries.
+ * that grows with time rather than with trouble; the names ring as much as
+ * the keep ring, so that a service naming new files all the time names every
+ * record. With summaries off (FSYNC_TRACE_SUMMARY_SECONDS=0) the ring takes
+ * every slot but the names. Tiny caps (the minimum is 256 slots) keep the
+ * same shares with at least 16 name slots and 2 summary entries.
  */
 static void ft_plan_regions(struct ft_ctx *c)
 {
@@ -309,14 +309,15 @@ static void ft_plan_regions(struct ft_ctx *c)
     if (all > 0x7fffffff)
         all = 0x7fffffff;
     memset(&c->rg, 0, sizeof c->rg);
+    uint32_t names = (uint32_t)(all / 8) < 16 ? 16 : (uint32_t)(all / 8);
+    uint32_t ring = (uint32_t)(all / 4), keep = (uint32_t)(all / 8), entries = 0;
     if (!ft_cfg.summary_s) {
-        c->slots = (uint32_t)all;
-        c->total = (uint32_t)all;
-        return;
+        ring = (uint32_t)all - names;
+        keep = 0;
+    } else {
+        entries = (uint32_t)((all - ring - keep - names) / FT_SUMMARY_ENTRY_SLOTS);
+        c->rg.interval_ns = (uint64_t)ft_cfg.summary_s * 1000000000u;
     }
-    uint32_t ring = (uint32_t)(all / 4), keep = (uint32_t)(all / 8);
-    uint32_t names = (uint32_t)(all / 64) < 16 ? 16 : (uint32_t)(all / 64);
-    uint32_t entries = (uint32_t)((all - ring - keep - names) / FT_SUMMARY_ENTRY_SLOTS);
     c->slots = ring;
     c->rg.keep_first = ring;
     c->rg.keep_slots = keep;
@@ -324,7 +325,6 @@ static void ft_plan_regions(struct ft_ctx *c)
     c->rg.sum_entries = entries;
     c->rg.names_first = ring + keep + entries * FT_SUMMARY_ENTRY_SLOTS;
     c->rg.names_slots = names;
-    c->rg.interval_ns = (uint64_t)ft_cfg.summary_s * 1000000000u;
     c->total = c->rg.names_first + names;
 }
 

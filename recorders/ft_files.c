@@ -83,7 +83,7 @@ static struct ft_file *ft_files_table(void)
 
 /* Spin a little while another thread fills the slot it just claimed. Never
  * unbounded: that thread may be stopped; then we give up on this file. */
-static int ft_wait_claimed(const uint32_t *state)
+static int ft_wait_claimed(const uint16_t *state)
 {
     for (int i = 0; i < 1024; i++) {
         if (FT_LOAD_ACQ(state) != 1)
@@ -93,33 +93,83 @@ static int ft_wait_claimed(const uint32_t *state)
     return 0;
 }
 
-/* The file for (dev, ino): its index + 1, or 0 if the table has no room. */
+/* Take slot f for (dev, ino), from `from` (0: never used; 2: a closed file
+ * whose slot is reused). A closed file's slot is only taken while nobody has
+ * opened it again: the opener raises nopen, then checks the slot is still
+ * its file (ft_file_find); the taker claims, then checks nopen (seq_cst). */
+static int ft_file_claim(struct ft_file *f, uint16_t from, uint64_t dev, uint64_t ino)
+{
+    uint16_t st = from;
+    if (!__atomic_compare_exchange_n(&f->state, &st, 1, 0, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+        return 0;
+    if (from == 2 && (__atomic_load_n(&f->nopen, __ATOMIC_SEQ_CST) > 0 || !FT_LOAD(&f->closed))) {
+        FT_STORE_REL(&f->state, 2); /* opened again meanwhile: it stays */
+        return 0;
+    }
+    f->dev = dev;
+    f->ino = ino;
+    f->path_id = 0;
+    f->name_gen = 0;
+    f->bytes = f->wtime_ns = f->ival_start = 0;
+    f->writes = 0;
+    f->nopen = 0;
+    f->closed = 0;
+    f->life++;
+    __atomic_store_n(&f->state, 2, __ATOMIC_SEQ_CST);
+    return 1;
+}
+
+/* The file for (dev, ino): its index + 1, or 0 if the table has no room.
+ * The table lives as long as the service: a file whose last descriptor
+ * closed keeps its slot (and its baseline) until a new file needs the room,
+ * and then the one closed longest ago in the probe window gives it up. */
 uint32_t ft_file_find(uint64_t dev, uint64_t ino, int create)
 {
     struct ft_file *t = create ? ft_files_table() : FT_LOAD_ACQ(&ft_files);
     if (!t)
         return 0;
     uint64_t h = ft_mix(dev, ino);
-    for (uint32_t i = 0; i < FT_PROBES; i++) {
-        uint32_t idx = (uint32_t)(h + i) & (FT_FILES - 1);
-        struct ft_file *f = &t[idx];
-        uint32_t st = FT_LOAD_ACQ(&f->state);
-        if (st == 0) {
-            if (!create)
-                return 0;
-            if (FT_CAS(&f->state, &st, 1)) {
-                f->dev = dev;
-                f->ino = ino;
-                FT_STORE_REL(&f->state, 2);
-                return idx + 1;
+    for (int round = 0; round < 2; round++) {
+        int64_t victim = -1;
+        for (uint32_t i = 0; i < FT_PROBES; i++) {
+            uint32_t idx = (uint32_t)(h + i) & (FT_FILES - 1);
+            struct ft_file *f = &t[idx];
+            uint16_t st = FT_LOAD_ACQ(&f->state);
+            if (st == 0) {
+                if (!create)
+                    return 0;
+                if (ft_file_claim(f, 0, dev, ino))
+                    return idx + 1;
+                st = FT_LOAD_ACQ(&f->state);
             }
+            if (st == 1 && !ft_wait_claimed(&f->state))
+                return 0;
+            if (f->dev == dev && f->ino == ino)
+                return idx + 1;
+            if (victim < 0 && FT_LOAD(&f->closed) && FT_LOAD(&f->nopen) <= 0)
+                victim = idx;
         }
-        if (st == 1 && !ft_wait_claimed(&f->state))
+        if (!create || victim < 0)
             return 0;
-        if (f->dev == dev && f->ino == ino)
-            return idx + 1;
+        if (ft_file_claim(&t[victim], 2, dev, ino))
+            return (uint32_t)victim + 1;
     }
     return 0;
+}
+
+void ft_file_hold(struct ft_file *f)
+{
+    if (__atomic_fetch_add(&f->nopen, 1, __ATOMIC_SEQ_CST) <= 0)
+        FT_STORE(&f->closed, 0);
+}
+
+int ft_file_release(struct ft_file *f)
+{
+    if (__atomic_sub_fetch(&f->nopen, 1, __ATOMIC_ACQ_REL) > 0)
+        return 0;
+    FT_STORE(&f->nopen, 0); /* never below zero, whatever we missed */
+    FT_STORE_REL(&f->closed, 1);
+    return 1;
 }
 
 /* Snapshot and restart at `restart` (the start of the sync: what fsync
@@ -230,13 +280,18 @@ uint64_t ft_fd_opened(int fd, int oflags, int resolved, uint64_t now)
     int len = ft_fd_name(fd, name, sizeof name);
     uint32_t path_id = len > 0 ? ft_path_intern(name, (uint32_t)len, dev, ino) : 0;
     struct ft_file *f = &ft_files[file - 1];
+    ft_file_hold(f);
+    if (f->dev != dev || f->ino != ino) { /* its slot went to another file meanwhile */
+        ft_file_release(f);
+        uint64_t e = hi | FT_FD_UNTRACKED;
+        ft_fd_set(fd, e);
+        return e;
+    }
     FT_STORE(&f->path_id, path_id);
     FT_STORE(&f->name_gen, gen);
-    if (__atomic_fetch_add(&f->nopen, 1, __ATOMIC_ACQ_REL) <= 0) {
-        /* First descriptor: the interval starts with this open. */
-        uint64_t zero = 0;
-        FT_CAS(&f->ival_start, &zero, now);
-    }
+    /* The interval starts with the first descriptor's open. */
+    uint64_t zero = 0;
+    FT_CAS(&f->ival_start, &zero, now);
     uint64_t e = hi | file;
     ft_fd_set(fd, e);
     return e;
@@ -247,6 +302,12 @@ uint64_t ft_fd_opened(int fd, int oflags, int resolved, uint64_t now)
  * sync, through /proc/self/fd + fstat + F_GETFL. */
 uint64_t ft_fd_resolve(int fd)
 {
+    uint64_t e = ft_fd_get(fd);
+    if (ft_fd_what(e) == FT_FD_LAZY) { /* seen opened read-only: now it matters */
+        uint32_t fl = ft_fd_flags(e);
+        int oflags = (fl & FT_FDF_OSYNC) ? O_SYNC : (fl & FT_FDF_ODSYNC) ? O_DSYNC : 0;
+        return ft_fd_opened(fd, oflags, 0, ft_now());
+    }
     int fl = ft_sys_getfl(fd);
     if (fl < 0)
         return 0; /* not open: EBADF is the program's to see */

@@ -8,7 +8,7 @@
 #ifndef FT_FILES_H
 #define FT_FILES_H
 
-#include "ft_names.h"
+#include "ft_ring.h"
 
 /* ---- descriptor table (ft_files.c) --------------------------------------- */
 
@@ -17,6 +17,7 @@
 #define FT_FD_UNKNOWN 0u
 #define FT_FD_NOTFILE 0xffffffffu   /* socket, pipe, tty, device: ignored */
 #define FT_FD_UNTRACKED 0xfffffffeu /* a file the tables had no room for */
+#define FT_FD_LAZY 0xfffffffdu      /* opened read-only: looked at only if it is synced */
 #define FT_FDF_OSYNC 0x1u
 #define FT_FDF_ODSYNC 0x2u
 #define FT_FDF_RESOLVED 0x4u        /* named through /proc at first use */
@@ -39,7 +40,7 @@ static inline uint32_t ft_fd_what(uint64_t e) { return (uint32_t)e; }
 static inline uint32_t ft_fd_flags(uint64_t e) { return (uint32_t)(e >> 32); }
 static inline int ft_fd_is_file(uint64_t e)
 {
-    return ft_fd_what(e) != FT_FD_UNKNOWN && ft_fd_what(e) < FT_FD_UNTRACKED;
+    return ft_fd_what(e) != FT_FD_UNKNOWN && ft_fd_what(e) < FT_FD_LAZY;
 }
 
 uint64_t *ft_fd_slot(int fd);      /* creates the chunk; NULL if fd is out of range */
@@ -54,7 +55,8 @@ uint64_t ft_fd_take(int fd);       /* clear the entry, return what it was */
  * inode, whichever descriptor it is called on). Threads writing different
  * files never share a line. */
 struct ft_file {
-    uint32_t state;      /* 0 free, 1 being claimed, 2 in use */
+    uint16_t state;      /* 0 free, 1 being claimed, 2 in use */
+    uint16_t life;       /* bumped each time the slot is taken: the track follows it */
     uint32_t path_id;    /* the file's current name */
     uint64_t dev;
     uint64_t ino;
@@ -64,7 +66,7 @@ struct ft_file {
     uint32_t writes;     /* ... and how many */
     int32_t nopen;       /* open descriptors we know of */
     uint32_t name_gen;   /* ft_names_gen when path_id was last resolved */
-    uint32_t pad;
+    uint32_t closed;     /* 1 once its last descriptor closed: its slot may be taken */
 } __attribute__((aligned(64)));
 _Static_assert(sizeof(struct ft_file) == 64, "one cache line per file");
 
@@ -84,6 +86,8 @@ struct ft_ival {
 
 uint32_t ft_file_find(uint64_t dev, uint64_t ino, int create); /* index + 1, or 0 */
 void ft_file_take(struct ft_file *f, uint64_t restart, struct ft_ival *iv);
+void ft_file_hold(struct ft_file *f);      /* one more descriptor */
+int ft_file_release(struct ft_file *f);    /* one fewer; 1 if it was the last */
 void ft_file_peek(struct ft_file *f, struct ft_ival *iv);
 void ft_ival_fill(struct ft_event *ev, const struct ft_ival *iv);
 

@@ -4,11 +4,11 @@
 #ifndef FT_NAMES_H
 #define FT_NAMES_H
 
-#include "ft_ring.h"
+#include "ft_trace.h"
 
-/* Path id is named in the names region of this file, written once: before a
- * summary entry or kept record that refers to it is committed. Returns 1 if
- * it is there. Waits (a bounded spin) only for another thread writing it. */
+/* Path id is named in the names ring of this file before a record that
+ * refers to it is committed: written there if it is not, or if its newest
+ * copy is more than half a lap old. Returns 1 if it is there. Never waits. */
 int ft_name_ensure(struct ft_regions *rg, uint32_t id);
 
 #endif /* FT_NAMES_H */

@@ -3,7 +3,7 @@
  *
  * A path id stands for one distinct (absolute name, st_dev, st_ino); its
  * name is kept here, in memory we mmap ourselves, and written to the trace
- * by the layers above (as copies in the ring, and once in the names region).
+ * by the layers above (into the names ring of the trace file).
  * Names come from the kernel: /proc/self/fd/N is the kernel's own d_path.
  */
 #include <errno.h>
@@ -18,15 +18,25 @@
 
 /* ---- path names ------------------------------------------------------------ */
 
-#define FT_PATHS 65536u
+/*
+ * The store lives as long as the service: ids are handed out in order and
+ * never reused for another name within a process, but only the newest
+ * FT_PATHS of them are kept. Id n lives in entry n % FT_PATHS, its name in
+ * a ring of FT_NAMES_BYTES; an entry overwritten by a newer id, or whose
+ * name the ring has gone past, reads as gone (ft_path_get returns NULL),
+ * and a file that still needs a name asks the kernel for it again (a new
+ * id; ft_name_event). So a server that names 10 M files over a week names
+ * each of them, the newest 65,536 from memory.
+ */
 #define FT_PATH_INDEX (2 * FT_PATHS)
-#define FT_NAMES_BYTES (4u << 20)
+#define FT_NAMES_BYTES (8u << 20)
+
+uint32_t ft_paths_handed; /* ids handed out; id 0 means "unknown" */
 
 struct ft_pathstore {
-    uint32_t npaths;                  /* ids handed out; id 0 means "unknown" */
-    uint32_t names_used;
+    uint64_t names_used;              /* bytes handed out in the names ring, ever */
     uint32_t index[FT_PATH_INDEX];    /* open-addressing hash: bucket -> id */
-    struct ft_path paths[FT_PATHS + 1];
+    struct ft_path paths[FT_PATHS];
     char names[FT_NAMES_BYTES];
 };
 
@@ -46,15 +56,26 @@ static struct ft_pathstore *ft_paths_store(void)
     return s;
 }
 
+static struct ft_path *ft_path_live(struct ft_pathstore *s, uint32_t id)
+{
+    if (!s || id == 0)
+        return NULL;
+    struct ft_path *p = &s->paths[id % FT_PATHS];
+    if (FT_LOAD_ACQ(&p->id) != id)
+        return NULL;
+    if (FT_LOAD(&s->names_used) - p->at > FT_NAMES_BYTES - p->len)
+        return NULL; /* its name has been written over */
+    return p;
+}
+
 struct ft_path *ft_path_get(uint32_t id)
 {
-    struct ft_pathstore *s = FT_LOAD_ACQ(&ft_paths);
-    return s && id >= 1 && id <= FT_PATHS ? &s->paths[id] : NULL;
+    return ft_path_live(FT_LOAD_ACQ(&ft_paths), id);
 }
 
 const char *ft_path_name(const struct ft_path *p)
 {
-    return FT_LOAD_ACQ(&ft_paths)->names + p->off;
+    return FT_LOAD_ACQ(&ft_paths)->names + p->at % FT_NAMES_BYTES;
 }
 
 void ft_path_piece(unsigned char rec[FT_RECORD_SIZE], const struct ft_path *p, uint32_t id, uint32_t i)
@@ -86,19 +107,46 @@ static uint32_t ft_hash_name(const char *name, uint32_t len, uint64_t dev, uint6
     return (uint32_t)(ft_mix(h ^ dev, ino) >> 32);
 }
 
-static int ft_path_is(const struct ft_pathstore *s, uint32_t id, uint32_t hash,
-                      const char *name, uint32_t len, uint64_t dev, uint64_t ino)
+static int ft_path_is(const struct ft_path *p, uint32_t hash, const char *name, uint32_t len,
+                      uint64_t dev, uint64_t ino)
 {
-    const struct ft_path *p = &s->paths[id];
     return p->hash == hash && p->len == len && p->dev == dev && p->ino == ino &&
-           memcmp(s->names + p->off, name, len) == 0;
+           memcmp(ft_path_name(p), name, len) == 0;
 }
 
-/* The id for (name, dev, ino), made on first sight; 0 when the store is
- * full. An entry is complete before its id is published in the index
- * (release), so a reader that finds the id finds the name. Two threads that
- * intern the same new name at once may both take an id: the loser sees the
- * winner's and uses it; its own id is never emitted. */
+/* A new id for (name, dev, ino): its name copied into the ring (whole: a
+ * name that would wrap starts again at the ring's start), its entry filled,
+ * then its id published (release). 0 when there is no memory. */
+static uint32_t ft_path_new(struct ft_pathstore *s, const char *name, uint32_t len, uint64_t dev,
+                            uint64_t ino, uint32_t hash)
+{
+    uint64_t at = FT_ADD(&s->names_used, len);
+    if (at % FT_NAMES_BYTES + len > FT_NAMES_BYTES)
+        at = FT_ADD(&s->names_used, len); /* a name never wraps; the tail goes unused */
+    if (at % FT_NAMES_BYTES + len > FT_NAMES_BYTES)
+        return 0;
+    uint32_t id = FT_ADD(&ft_paths_handed, 1) + 1;
+    if (id == 0)
+        id = FT_ADD(&ft_paths_handed, 1) + 1; /* 2^32 ids later: 0 stays "unknown" */
+    struct ft_path *p = &s->paths[id % FT_PATHS];
+    FT_STORE(&p->id, 0);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    memcpy(s->names + at % FT_NAMES_BYTES, name, len);
+    p->dev = dev;
+    p->ino = ino;
+    p->at = at;
+    p->len = len;
+    p->hash = hash;
+    FT_STORE(&p->names_at, 0);
+    FT_STORE_REL(&p->id, id);
+    return id;
+}
+
+/* The id for (name, dev, ino), made on first sight. An entry is complete
+ * before its id is published in the index (release), so a reader that finds
+ * the id finds the name. A bucket whose id is gone is free again. Two
+ * threads that intern the same new name at once may both take an id: the
+ * loser sees the winner's and uses it; its own id is never emitted. */
 uint32_t ft_path_intern(const char *name, uint32_t len, uint64_t dev, uint64_t ino)
 {
     struct ft_pathstore *s = ft_paths_store();
@@ -109,31 +157,20 @@ uint32_t ft_path_intern(const char *name, uint32_t len, uint64_t dev, uint64_t i
     for (uint32_t i = 0; i < FT_PROBES; i++) {
         uint32_t *bucket = &s->index[(hash + i) & (FT_PATH_INDEX - 1)];
         uint32_t id = FT_LOAD_ACQ(bucket);
-        if (id == 0) {
-            if (!mine) {
-                if (FT_LOAD(&s->npaths) >= FT_PATHS || FT_LOAD(&s->names_used) + len > FT_NAMES_BYTES)
-                    return 0;
-                uint32_t off = FT_ADD(&s->names_used, len);
-                if (off + len > FT_NAMES_BYTES)
-                    return 0;
-                mine = FT_ADD(&s->npaths, 1) + 1;
-                if (mine > FT_PATHS)
-                    return 0;
-                struct ft_path *p = &s->paths[mine];
-                memcpy(s->names + off, name, len);
-                p->dev = dev;
-                p->ino = ino;
-                p->off = off;
-                p->len = len;
-                p->hash = hash;
-            }
-            if (FT_CAS(bucket, &id, mine))
-                return mine;
-        }
-        if (ft_path_is(s, id, hash, name, len, dev, ino))
+        struct ft_path *p = ft_path_live(s, id);
+        if (p && !ft_path_old(id) && ft_path_is(p, hash, name, len, dev, ino))
+            return id;
+        if (p)
+            continue; /* another path's, or ours about to go: a new id then */
+        if (!mine && !(mine = ft_path_new(s, name, len, dev, ino, hash)))
+            return 0;
+        if (FT_CAS(bucket, &id, mine))
+            return mine;
+        p = ft_path_live(s, id); /* another thread took the bucket first: is it ours? */
+        if (p && ft_path_is(p, hash, name, len, dev, ino))
             return id;
     }
-    return 0;
+    return mine; /* no bucket: the id names the file, it is just not found again */
 }
 
 /* ---- naming descriptors and paths ----------------------------------------- */

@@ -7,19 +7,26 @@
 #include "ft_base.h"
 
 struct ft_path {
+    uint32_t id;         /* the id this entry holds now; 0 while it is written */
+    uint32_t len;        /* the name's length ... */
+    uint64_t at;         /* ... and where it is in the store's ring of names */
     uint64_t dev, ino;
-    uint32_t off, len;   /* the name, in the names arena */
     uint32_t hash;
-    /* Whether this path is in the names region of the current trace file:
-     * (file tag << 2) | FT_NAMES_* (ft_names.c); another file's tag reads
-     * as "not written". */
-    uint32_t names;
-    /* What the ring holds of this path, as (file tag << 48 | seq), see
-     * ft_copies.c: the newest copy written to the trace (FT_PW_BUSY while a
-     * writer makes a newer one), and the newest use by an event. */
-    uint64_t copy;
-    uint64_t last;
+    /* Where the newest copy of this path is in the names ring of the current
+     * trace file: (file tag << 48) | its position, FT_NAMES_BUSY while a
+     * writer makes one (ft_names.c); another file's tag reads as "none". */
+    uint64_t names_at;
 };
+
+#define FT_PATHS 65536u      /* path ids kept in memory: the newest this many */
+extern uint32_t ft_paths_handed; /* ids handed out so far */
+
+/* Is id about to leave the store (or gone)? A cheap test for the hot path:
+ * a file that keeps an old id names itself again in good time. */
+static inline int ft_path_old(uint32_t id)
+{
+    return FT_LOAD(&ft_paths_handed) - id >= FT_PATHS - 4096;
+}
 
 uint32_t ft_path_intern(const char *name, uint32_t len, uint64_t dev, uint64_t ino);
 struct ft_path *ft_path_get(uint32_t id);

@@ -3,7 +3,8 @@
  *
  * Appending is lock-free: a thread claims a block of slots with one
  * fetch_add on the header's next_seq and fills it from thread-local state.
- * Whoever claims slots first sees to what the claim displaces (ft_copies.c).
+ * The ring holds events only: the paths they refer to are in the names
+ * ring (ft_names.c), written before the first event that needs them.
  */
 #include <errno.h>
 #include <string.h>
@@ -14,9 +15,8 @@
 
 /* May an event with sequence number seq go into slot idx now? Not over a
  * record as new or newer: then this thread was stopped for a lap since its
- * claim and the record is dropped. (A newer claimer that has not written yet
- * can only have kept in place what our own claim kept too, which we do not
- * write to; if it writes after us, its record replaces ours, as it should.) */
+ * claim and the record goes to a fresh slot. (A newer claimer that has not
+ * written yet writes after us, and its record replaces ours, as it should.) */
 static inline int ft_event_slot_mine(struct ft_ctx *c, uint32_t idx, uint64_t seq)
 {
     uint64_t w = FT_LOAD((uint64_t *)ft_slot(c, idx));
@@ -29,9 +29,8 @@ static inline int ft_event_slot_mine(struct ft_ctx *c, uint32_t idx, uint64_t se
 /* One slot for an event, from the thread's block. A block is discarded when
  * the ring has moved on by half its size since it was claimed: writing an old
  * sequence number into a slot the ring has already reused would overwrite a
- * newer record. Slots that hold a copy still needed are skipped. Returns the
- * ring index, or -1 (the caller counts a drop). */
-static int64_t ft_claim_one(struct ft_ctx *c, uint64_t head, uint64_t *seq, struct ft_jobs *js)
+ * newer record. Returns the ring index, or -1 (the caller counts a drop). */
+static inline int64_t ft_claim_one(struct ft_ctx *c, uint64_t head, uint64_t *seq)
 {
     struct ft_thread *t = &ft_thr;
     if (FT_UNLIKELY(t->gen != c->gen)) {
@@ -39,75 +38,43 @@ static int64_t ft_claim_one(struct ft_ctx *c, uint64_t head, uint64_t *seq, stru
         t->blk_next = t->blk_end = 0;
         t->tid = (uint32_t)syscall(SYS_gettid);
     }
-    for (unsigned blocks = 0;;) {
-        /* Signed: a block claimed after `head` was read is not stale. */
-        if (t->blk_next == t->blk_end || (int64_t)(head - t->blk_next) > (int64_t)(c->slots / 2)) {
-            if (++blocks > 8)
-                return -1; /* the ring is all needed copies */
-            uint64_t s = ft_claim(c, c->block);
-            t->blk_next = s;
-            t->blk_end = s + c->block;
-            t->blk_idx = (uint32_t)(s % c->slots);
-            t->blk_skip = 0;
-            ft_chunks_ahead(c, s, c->block);
-            if (s + c->block > c->slots) { /* past the first lap: records are displaced */
-                /* The block's lines are cold and about to be read, then
-                 * written: fetch them all at once, not one miss at a time. */
-                for (uint32_t i = 0, idx = t->blk_idx; i < c->block; i++, idx = idx + 1 == c->slots ? 0 : idx + 1)
-                    __builtin_prefetch(ft_slot(c, idx), 1, 3);
-                ft_push(c, js, s, c->block, 0, 0, 0);
-                ft_run(c, js, &t->blk_skip);
-                if (FT_LOAD(&c->hdr->next_seq) - s > c->slots / 2)
-                    t->blk_next = t->blk_end; /* stopped for long: stale already */
-            }
-            if (t->blk_next == t->blk_end)
-                continue;
-        }
-        uint32_t skip = t->blk_skip & 1;
-        t->blk_skip >>= 1;
-        uint64_t s = t->blk_next++;
-        uint32_t idx = t->blk_idx;
-        t->blk_idx = idx + 1 == c->slots ? 0 : idx + 1;
-        if (FT_LIKELY(!skip)) {
-            *seq = s;
-            return ft_slot_ready(c, idx) ? (int64_t)idx : -1;
-        }
+    /* Signed: a block claimed after `head` was read is not stale. */
+    if (FT_UNLIKELY(t->blk_next == t->blk_end || (int64_t)(head - t->blk_next) > (int64_t)(c->slots / 2))) {
+        uint64_t s = ft_claim(c, c->block);
+        t->blk_next = s;
+        t->blk_end = s + c->block;
+        t->blk_idx = (uint32_t)(s % c->slots);
+        ft_chunks_ahead(c, s, c->block);
     }
+    uint64_t s = t->blk_next++;
+    uint32_t idx = t->blk_idx;
+    t->blk_idx = idx + 1 == c->slots ? 0 : idx + 1;
+    *seq = s;
+    return ft_slot_ready(c, idx) ? (int64_t)idx : -1;
 }
 
-/* One slot straight from the shared counter, past slots that hold needed
- * copies: its ring index, or -1. */
-static int64_t ft_claim_single(struct ft_ctx *c, struct ft_jobs *js, uint64_t *seq)
+/* One slot straight from the shared counter: its ring index, or -1. */
+static int64_t ft_claim_single(struct ft_ctx *c, uint64_t *seq)
 {
-    for (int tries = 0; tries < 64; tries++) {
-        uint32_t skip = 0;
-        *seq = ft_claim(c, 1);
-        ft_chunks_ahead(c, *seq, 1);
-        ft_push(c, js, *seq, 1, 0, 0, 0);
-        ft_run(c, js, &skip);
-        if (!skip) {
-            uint32_t i = (uint32_t)(*seq % c->slots);
-            return ft_slot_ready(c, i) ? (int64_t)i : -1;
-        }
-    }
-    return -1;
+    *seq = ft_claim(c, 1);
+    ft_chunks_ahead(c, *seq, 1);
+    uint32_t i = (uint32_t)(*seq % c->slots);
+    return ft_slot_ready(c, i) ? (int64_t)i : -1;
 }
 
-/* Name the event's paths, then write it into the slot claimed for it.
- * Returns 0 if that slot was taken meanwhile (see ft_event_slot_mine). */
-static inline __attribute__((always_inline)) int ft_put(struct ft_ctx *c, struct ft_jobs *js,
-                                                        struct ft_event *ev, int64_t idx, uint64_t seq)
+/* Name the event's paths (ft_names.c), then write it into the slot claimed
+ * for it. Returns 0 if that slot was taken meanwhile (see ft_event_slot_mine). */
+static inline __attribute__((always_inline)) int ft_put(struct ft_ctx *c, struct ft_event *ev, int64_t idx,
+                                                        uint64_t seq)
 {
     if (idx < 0) {
         ft_count_drops(c, 1);
         return 1;
     }
     if (ev->path_id)
-        ft_use(c, js, ev->path_id, seq, 1);
-    if (ev->type == FT_T_RENAME && ev->writes)
-        ft_use(c, js, ev->writes, seq, 1);
-    if (js->n)
-        ft_run(c, js, NULL);
+        ft_name_ensure(&c->rg, ev->path_id);
+    if (FT_UNLIKELY(ev->type == FT_T_RENAME && ev->writes))
+        ft_name_ensure(&c->rg, ev->writes);
     if (FT_UNLIKELY(FT_LOAD(&c->state) != FT_RING_READY)) {
         ft_count_drops(c, 1);
         return 1;
@@ -129,12 +96,12 @@ static inline __attribute__((always_inline)) int ft_put(struct ft_ctx *c, struct
 /* This thread was stopped for a lap between its claim and its store: the
  * slot is a later lap's. The record goes to a fresh slot instead (the
  * thread's block is as stale, and goes at its next record). */
-static __attribute__((noinline)) void ft_put_fresh(struct ft_ctx *c, struct ft_jobs *js, struct ft_event *ev)
+static __attribute__((noinline)) void ft_put_fresh(struct ft_ctx *c, struct ft_event *ev)
 {
     for (int tries = 0; tries < 4; tries++) {
         uint64_t seq;
-        int64_t idx = ft_claim_single(c, js, &seq);
-        if (ft_put(c, js, ev, idx, seq))
+        int64_t idx = ft_claim_single(c, &seq);
+        if (ft_put(c, ev, idx, seq))
             return;
     }
     ft_count_drops(c, 1);
@@ -224,30 +191,26 @@ static __attribute__((noinline)) void ft_emit_nested(struct ft_event *ev)
     struct ft_ctx *c = ft_ring();
     if (!c)
         return;
-    struct ft_jobs js;
-    js.n = 0;
     uint32_t tid = FT_LOAD(&ft_thr.gen) == c->gen ? FT_LOAD(&ft_thr.tid) : 0;
     ev->tid = tid ? tid : (uint32_t)syscall(SYS_gettid);
     uint64_t seq;
-    int64_t idx = ft_claim_single(c, &js, &seq);
-    if (!ft_put(c, &js, ev, idx, seq))
-        ft_put_fresh(c, &js, ev);
+    int64_t idx = ft_claim_single(c, &seq);
+    if (!ft_put(c, ev, idx, seq))
+        ft_put_fresh(c, ev);
 }
 
 /* Claim a slot for ev from the thread's block and write it; own_tid: the
  * record is this thread's (not a held one, which carries its own). */
 static void ft_put_one(struct ft_ctx *c, struct ft_event *ev, int own_tid)
 {
-    struct ft_jobs js;
-    js.n = 0;
     /* One read of the shared head per record: it is the line every
      * thread's block claim writes. */
     uint64_t seq;
-    int64_t idx = ft_claim_one(c, FT_LOAD(&c->hdr->next_seq), &seq, &js);
+    int64_t idx = ft_claim_one(c, FT_LOAD(&c->hdr->next_seq), &seq);
     if (own_tid)
         ev->tid = ft_thr.tid;
-    if (FT_UNLIKELY(!ft_put(c, &js, ev, idx, seq)))
-        ft_put_fresh(c, &js, ev);
+    if (FT_UNLIKELY(!ft_put(c, ev, idx, seq)))
+        ft_put_fresh(c, ev);
     /* Each record lands on a cold cache line; fetch the thread's next
      * one now, so that its miss is not paid at the next record (or at
      * the next locked instruction, which waits for the store). */
@@ -264,7 +227,7 @@ void ft_emit(struct ft_event *ev)
     ft_guard_on();
     struct ft_ctx *c = FT_LOAD_ACQ(&ft_ctx_ptr);
     if (FT_UNLIKELY(!c || FT_LOAD_ACQ(&c->state) != FT_RING_READY)) {
-        if (ev->type != FT_T_SYNC && ft_pre_hold(ev, ft_pre_tid())) {
+        if (ev->type != FT_T_SYNC && !ft_cfg.unsynced && ft_pre_hold(ev, ft_pre_tid())) {
             ft_guard_off();
             return;
         }

@@ -25,7 +25,7 @@ struct ft_regions {
     uint32_t keep_first, keep_slots;
     uint32_t sum_first, sum_entries;  /* entries of FT_SUMMARY_ENTRY_SLOTS */
     uint32_t names_first, names_slots;
-    uint32_t tag;             /* 16 bits, never 0: this file, in ft_path.names */
+    uint32_t tag;             /* 16 bits, never 0: this file, in ft_path.names_at */
     uint64_t interval_ns;     /* summary interval; 0: no summaries */
 };
 
@@ -58,7 +58,7 @@ struct ft_ctx {
     uint32_t block;          /* slots claimed per thread at a time */
     uint32_t nchunks;
     uint32_t total;          /* slots in the file, every region */
-    uint64_t tag;            /* this file's tag in path copy words (ft_pw) */
+    uint64_t tag;            /* this file's tag (ft_path.names_at) */
     struct ft_regions rg;    /* the regions after the ring (version 2) */
     struct ft_header *hdr;   /* the mapping (the ring follows the header) */
     unsigned char *ring;

@@ -9,7 +9,9 @@
  *                                 rename comes before the first durability call
  *        weeks live DIR           fsync once, print "ready", then wait to be killed
  *        weeks many DIR N K       N distinct files, each: create, write, fsync K times,
- *                                 close, unlink; prints one "file" line per file
+ *                                 close, unlink
+ *        weeks readonly DIR N     read-only opens and closes of DIR/r000000 .. (the test
+ *                                 makes them), then 5 fsyncs of DIR/new
  *
  * Prints:  sync label=L call=fsync fd=N ret=R errno=E
  *          file i=I name=NAME
@@ -85,6 +87,23 @@ int main(int argc, char **argv) {
             CHECK(unlink(ft_path(d, name)) == 0);
         }
         printf("files n=%ld k=%ld\n", n, k);
+        return 0;
+    }
+    if (strcmp(mode, "readonly") == 0) {
+        CHECK(argc == 4);
+        long n = atol(argv[3]);
+        for (long i = 0; i < n; i++) {
+            snprintf(name, sizeof name, "r%06ld", i);
+            int fd = open(ft_path(d, name), O_RDONLY);
+            CHECK(fd >= 0 && close(fd) == 0);
+        }
+        int fd = open(ft_path(d, "new"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        CHECK(fd >= 0);
+        for (int j = 0; j < 5; j++) {
+            ft_write_all(fd, 10);
+            CHECK(fsync(fd) == 0);
+        }
+        CHECK(close(fd) == 0);
         return 0;
     }
     CHECK(!"unknown mode");

@@ -9,11 +9,11 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTrace } from '../../src/trace/decode.js';
-import { account, cleanup, events, makeDirs, onlyTrace, run, start, syncEvents } from './harness.js';
-import { n, size } from './reliability.js';
+import { cleanup, events, makeDirs, onlyTrace, run, start, syncEvents, type Dirs, type Started } from './harness.js';
+import { n, runRaw, size } from './reliability.js';
 import { figure } from '../figures.js';
 
 const AREA = 'Recorder left on for weeks';
@@ -79,6 +79,14 @@ test('the directory stays under its budget: ended traces go oldest first, a live
   // A live process that synced first: the oldest trace, never removed.
   const live = start('weeks', (d) => ['live', d.data], { dirs, env });
   await live.waitFor((s) => s.includes('ready'));
+  try {
+    await underBudget(dirs, env, live, runs, budget);
+  } finally {
+    live.child.kill('SIGKILL');
+  }
+});
+
+async function underBudget(dirs: Dirs, env: Record<string, string>, live: Started, runs: number, budget: number): Promise<void> {
   const liveFile = readdirSync(dirs.traces)[0]!;
   let peak = 0;
   for (let i = 0; i < runs; i++) {
@@ -116,6 +124,56 @@ test('the directory stays under its budget: ended traces go oldest first, a live
     case: 'directory budget',
     tried: `${n(runs)} processes that sync once, one after another, in a directory with FSYNC_TRACE_DIR_MAX_BYTES=${n(budget)} and a live process that synced first`,
     held: `after every run the traces' allocated bytes were within the budget (peak ${n(peak)}); ${ended.length} newest ended traces kept, removals counted in their headers (${n(removed)}); the live trace stayed until its process was killed, then went first`,
+  });
+}
+
+test('tables that live as long as the service: 100,000 distinct files, each sync named right', () => {
+  const files = size(100_000, 300_000);
+  // A few hundred thousand syscalls: minutes on a busy machine, not a hang.
+  const r = runRaw('weeks', (d) => ['many', d.data, String(files), '2'], { env: { FSYNC_TRACE_MAX_BYTES: undefined }, watchdogMs: 600_000 });
+  assert.equal([r.status, r.stderr], [0, '']);
+  assert.is(r.files.length, 1);
+  const trace = readTrace(join(r.dirs.traces, r.files[0]!));
+  // More files than the file table (65,536 slots) and the path store (65,536
+  // ids) hold: each slot and id is reused once its file is closed.
+  const syncs = syncEvents(trace);
+  assert.ok(syncs.length > 65_536, `${syncs.length} syncs still in the ring`);
+  const wrong = syncs.filter((e) => !e.path || !/\/f\d{7}$/.test(e.path));
+  assert.equal(wrong.length, 0, `${wrong.length} syncs unnamed or misnamed, e.g. ${JSON.stringify(wrong[0])}`);
+  // Files are made in order: a sync's name follows from its place in time.
+  const names = syncs.slice().sort((a, b) => (a.startNs < b.startNs ? -1 : 1)).map((e) => Number(e.path!.slice(-7)));
+  const last = names[names.length - 1]!;
+  assert.is(last, files - 1, 'the newest sync is on the last file');
+  for (let i = 0; i < names.length; i++) {
+    if (names[i] !== last - Math.floor((names.length - 1 - i) / 2)) assert.unreachable(`sync ${i} of the newest ${names.length} names f${names[i]}, expected f${last - Math.floor((names.length - 1 - i) / 2)}`);
+  }
+  // Every call counted exactly in the summaries, two per file.
+  let calls = 0;
+  for (let i = 0; i < trace.summaries.length; i++) calls += trace.summaries.calls[i]!;
+  assert.is(calls, 2 * files, 'every fsync counted in the summaries');
+  assert.is(trace.header.dropped, 0n);
+  figure({
+    area: AREA,
+    case: 'tables reused',
+    tried: `one process: ${n(files)} distinct files, each created, written, fsynced twice, closed and removed (the file table and the path store hold 65,536 each)`,
+    held: `the ${n(syncs.length)} syncs still in the ring all carry their own file's exact name, in order; ${n(calls)} calls counted in the summaries (exact); nothing dropped`,
+  });
+});
+
+test('read-only opens cost no table space: after 70,000 of them, a new file\'s syncs are named', () => {
+  const opens = size(70_000, 200_000);
+  const dirs = makeDirs();
+  for (let i = 0; i < opens; i++) writeFileSync(join(dirs.data, `r${String(i).padStart(6, '0')}`), '');
+  const r = run('weeks', (d) => ['readonly', d.data, String(opens)], { dirs });
+  assert.is(r.status, 0, r.stderr);
+  const trace = onlyTrace(r);
+  const syncs = syncEvents(trace);
+  assert.equal(syncs.map((e) => e.path), Array(5).fill(join(r.dirs.data, 'new')));
+  figure({
+    area: AREA,
+    case: 'read-only opens',
+    tried: `read-only opens and closes of ${n(opens)} distinct files, then 5 fsyncs of a new file`,
+    held: 'all 5 fsyncs named (read-only opens take no file slot, path id or name)',
   });
 });
 
