@@ -61,13 +61,12 @@ Exit status: 0 ok, 1 bad input or usage, 2 internal error.`);
     .description('syncs slower than normal for their file, over the threshold, or failed; and the incidents they form')
     .option('--json', 'machine-readable output')
     .option('--limit <n>', 'show at most N, worst first (0: all; default 50 in a table, all in JSON)', limit)
-    .addOption(new Option('--cause <cause>', 'only outliers of this cause').choices(['latency', 'write-volume', 'failure']))))
+    .addOption(new Option('--cause <cause>', 'only outliers of this cause').choices(['slow', 'write-volume', 'failed']))))
     .action(async (traces, o) => (await import('./commands/outliers.js')).outliers(traces, o));
 
   withLoadOptions(root.command('intervals').argument(TRACES, TRACES_HELP)
     .description('each sync and the write interval it made durable, in time order')
     .option('--json', 'machine-readable output (streamed)')
-    .option('--path <text>', 'only files whose path contains TEXT')
     .option('--limit <n>', 'show at most N (0: all; default 100 in a table, all in JSON)', limit))
     .action(async (traces, o) => (await import('./commands/intervals.js')).intervals(traces, o));
 

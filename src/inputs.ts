@@ -13,10 +13,16 @@ const TRACE_SUFFIX = '.fstrace';
 const GLOB_CHARS = /[*?[]/;
 
 /** Every trace file the arguments name, each once, in path order. */
-export function expandInputs(args: readonly string[]): string[] {
+export function expandInputs(args: readonly string[], warn: (message: string) => void = () => undefined): string[] {
   const found = new Set<string>();
+  const denied: string[] = [];
   for (const arg of args) {
-    for (const file of expandOne(arg)) found.add(file);
+    for (const file of expandOne(arg, denied)) found.add(file);
+  }
+  if (denied.length > 0) {
+    const which = `${denied.slice(0, 3).join(', ')}${denied.length > 3 ? ` and ${denied.length - 3} more` : ''}`;
+    if (found.size === 0) throw new FtError(`${which}: permission denied`);
+    warn(`${which}: permission denied (skipped)`);
   }
   if (found.size === 0) {
     throw new FtError(args.length === 0
@@ -26,26 +32,38 @@ export function expandInputs(args: readonly string[]): string[] {
   return [...found].sort();
 }
 
-function expandOne(arg: string): string[] {
-  const stat = statSync(arg, { throwIfNoEntry: false });
+function expandOne(arg: string, denied: string[]): string[] {
+  let stat;
+  try {
+    stat = statSync(arg, { throwIfNoEntry: false });
+  } catch (err) {
+    if (isDenied(err)) throw new FtError(`${arg}: permission denied`);
+    throw err;
+  }
   if (stat?.isFile()) return [resolve(arg)];
-  if (stat?.isDirectory()) return walk(resolve(arg)).filter((f) => f.endsWith(TRACE_SUFFIX));
-  if (GLOB_CHARS.test(arg)) return glob(arg);
+  if (stat?.isDirectory()) return walk(resolve(arg), denied).filter((f) => f.endsWith(TRACE_SUFFIX));
+  if (GLOB_CHARS.test(arg)) return glob(arg, denied);
   throw new FtError(`${arg}: no such file or directory`);
 }
 
-/** Files under `dir`, recursively; unreadable directories are skipped. */
-function walk(dir: string): string[] {
+function isDenied(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  return code === 'EACCES' || code === 'EPERM';
+}
+
+/** Files under `dir`, recursively; directories that cannot be read go to `denied`. */
+function walk(dir: string, denied: string[]): string[] {
   let entries;
   try {
     entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
+  } catch (err) {
+    if (isDenied(err)) denied.push(dir);
     return [];
   }
   const out: string[] = [];
   for (const e of entries) {
     const path = join(dir, e.name);
-    if (e.isDirectory()) out.push(...walk(path));
+    if (e.isDirectory()) out.push(...walk(path, denied));
     else if (e.isFile()) out.push(path);
     else if (e.isSymbolicLink() && statSync(path, { throwIfNoEntry: false })?.isFile()) out.push(path);
   }
@@ -57,14 +75,14 @@ function walk(dir: string): string[] {
  * pattern without glob characters; what a match names is a file, or the
  * `*.fstrace` files of a directory.
  */
-function glob(pattern: string): string[] {
+function glob(pattern: string, denied: string[]): string[] {
   const abs = resolve(pattern);
   const parts = abs.split(sep);
   const fixed = parts.findIndex((p) => GLOB_CHARS.test(p));
   const root = parts.slice(0, fixed).join(sep) || sep;
   const re = globRegExp(parts.slice(fixed).join('/'));
   const out: string[] = [];
-  for (const file of walk(root)) {
+  for (const file of walk(root, denied)) {
     const rel = file.slice(root.length).replace(/^[/\\]+/, '').split(sep).join('/');
     if (re.test(rel)) {
       out.push(file);

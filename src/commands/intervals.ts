@@ -8,7 +8,6 @@ import { out, rowLimit, withSession, type LoadOptions } from './options.js';
 
 export interface IntervalsOptions extends LoadOptions {
   json?: boolean;
-  path?: string;
   limit?: number;
 }
 
@@ -22,7 +21,7 @@ export async function intervals(traces: string[], o: IntervalsOptions): Promise<
     if (o.json) {
       await out('{"intervals":[');
       let first = true;
-      for await (const batch of readIntervals(s, b, { path: o.path, limit })) {
+      for await (const batch of readIntervals(s, b, { limit })) {
         const text = batch.map((i) => JSON.stringify(jsonInterval(i))).join(',\n');
         await out(`${first ? '\n' : ',\n'}${text}`);
         first = false;
@@ -31,8 +30,8 @@ export async function intervals(traces: string[], o: IntervalsOptions): Promise<
       return;
     }
     const rows: Interval[] = [];
-    for await (const batch of readIntervals(s, b, { path: o.path, limit })) rows.push(...batch);
-    const total = await countIntervals(s, b, { path: o.path });
+    for await (const batch of readIntervals(s, b, { limit })) rows.push(...batch);
+    const total = await countIntervals(s, b);
     const host = (await hostCount(s)) > 1;
     await out(table(
       [

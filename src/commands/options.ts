@@ -5,20 +5,27 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { FtError } from '../errors.js';
-import { DEFAULT_PARAMS, parseDuration, parseNumber, type AnalysisParams } from '../db/knobs.js';
+import { DEFAULT_MEMORY, DEFAULT_PARAMS, parseDuration, parseNumber, type AnalysisParams } from '../db/knobs.js';
 import type { Session } from '../db/session.js';
+import { parseTime, type Filters } from '../db/filter.js';
 
 export interface LoadOptions {
   db?: string;
   strict?: boolean;
   quiet?: boolean;
+  memory?: string;
+  since?: string;
+  until?: string;
+  pid?: number[];
+  exe?: string;
+  path?: string;
+  host?: string;
 }
 
 export interface AnalysisOptions {
   window?: number;
   threshold?: number;
-  margin?: number;
-  ratio?: number;
+  factor?: number;
   floor?: number;
   minHistory?: number;
   gap?: number;
@@ -41,7 +48,36 @@ export function withLoadOptions(cmd: Command): Command {
   return cmd
     .option('--db <file>', 'keep the loaded database in FILE; with no traces named, read the one kept there')
     .option('--strict', 'stop at the first trace file that cannot be read (default: warn and skip it)')
-    .option('-q, --quiet', 'no progress bar');
+    .option('-q, --quiet', 'no progress on stderr')
+    .addOption(new Option('--memory <size>', `DuckDB's memory limit, e.g. 512MB, 4GB; past it, work spills to a temporary directory (default ${DEFAULT_MEMORY})`)
+      .argParser(parser(parseMemory)))
+    .addOption(new Option('--since <time>', 'only calls from this time on: ISO 8601 (UTC unless it says), or a duration back from the newest event (2h)')
+      .argParser(parser((v) => (parseTime(v, '--since'), v))))
+    .addOption(new Option('--until <time>', 'only calls before this time: as --since')
+      .argParser(parser((v) => (parseTime(v, '--until'), v))))
+    .addOption(new Option('--pid <pid>', 'only this process (repeatable); other traces are not decoded')
+      .argParser((v: string, prev: number[] | undefined) => [...(prev ?? []), pidNumber(v)]))
+    .option('--exe <name>', 'only processes of this executable (its path or file name)')
+    .option('--path <glob>', "only files whose path matches: a glob ('*' within a directory, '**' across; a pattern without '/' matches anywhere), or text the path contains")
+    .option('--host <name>', 'only traces recorded on this host');
+}
+
+/** A DuckDB memory size: a number and a unit (KB, MB, GB, TB, KiB, MiB, GiB, TiB). */
+function parseMemory(text: string): string {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$/i.exec(text);
+  if (!m) throw new FtError(`--memory: not a size: '${text}' (expected e.g. 512MB or 4GB)`);
+  return `${m[1]}${m[2]}`;
+}
+
+function pidNumber(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`expected a process id, not '${text}'`);
+  return n;
+}
+
+/** The filters of a command's options (db/filter.ts). */
+export function filtersOf(o: LoadOptions): Filters {
+  return { since: o.since, until: o.until, pids: o.pid, exe: o.exe, path: o.path, host: o.host };
 }
 
 export function withAnalysisOptions(cmd: Command): Command {
@@ -51,13 +87,11 @@ export function withAnalysisOptions(cmd: Command): Command {
       .argParser(parser((v) => positive(parseDuration(v), '--window'))))
     .addOption(new Option('--threshold <ms>', `every sync at least this slow is an outlier (default ${d.thresholdMs})`)
       .argParser(parser((v) => parseDuration(v, 'ms'))))
-    .addOption(new Option('--margin <k>', `outlier: more than k robust standard deviations (1.4826 MAD) above the median (default ${d.margin})`)
-      .argParser(parser((v) => parseNumber(v, '--margin', 0))))
-    .addOption(new Option('--ratio <m>', `outlier: and more than m times the median (default ${d.ratio})`)
-      .argParser(parser((v) => parseNumber(v, '--ratio', 1))))
-    .addOption(new Option('--floor <ms>', `outlier: and at least this slow, so tmpfs noise is not flagged (default ${d.floorMs})`)
+    .addOption(new Option('--factor <k>', `a sync is slow at k times its baseline's p99 (default ${d.factor})`)
+      .argParser(parser((v) => parseNumber(v, '--factor', 1))))
+    .addOption(new Option('--floor <ms>', `... and at least this slow (default ${d.floorMs} ms)`)
       .argParser(parser((v) => parseDuration(v, 'ms'))))
-    .addOption(new Option('--min-history <n>', `syncs a file needs in its window for a baseline of its own; with fewer its device's is used (default ${d.minHistory})`)
+    .addOption(new Option('--min-history <n>', `syncs a baseline needs; a file family with fewer is not judged (default ${d.minHistory})`)
       .argParser(parser((v) => Math.round(parseNumber(v, '--min-history', 1)))))
     .addOption(new Option('--gap <duration>', `outliers on one device closer than this form one incident (default ${d.gapSeconds}s)`)
       .argParser(parser((v) => parseDuration(v))))
@@ -75,8 +109,7 @@ export function analysisParams(o: AnalysisOptions): AnalysisParams {
   return {
     windowSeconds: o.window ?? d.windowSeconds,
     thresholdMs: o.threshold ?? d.thresholdMs,
-    margin: o.margin ?? d.margin,
-    ratio: o.ratio ?? d.ratio,
+    factor: o.factor ?? d.factor,
     floorMs: o.floor ?? d.floorMs,
     minHistory: o.minHistory ?? d.minHistory,
     gapSeconds: o.gap ?? d.gapSeconds,
@@ -91,9 +124,10 @@ export function warn(message: string): void {
 /** Load the traces (or open the kept database), run `fn`, and close. */
 export async function withSession<T>(traces: string[], o: LoadOptions, fn: (s: Session) => Promise<T>): Promise<T> {
   const { Session } = await import('../db/session.js');
-  const session = await Session.open({ inputs: traces, db: o.db, strict: o.strict, quiet: o.quiet, warn });
+  const session = await Session.open({ inputs: traces, db: o.db, strict: o.strict, quiet: o.quiet, warn, filters: filtersOf(o), memory: o.memory });
   try {
-    return await fn(session);
+    const { phase } = await import('../db/progress.js');
+    return await phase('analysis', { quiet: o.quiet }, () => fn(session));
   } finally {
     session.close();
   }

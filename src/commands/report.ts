@@ -6,6 +6,7 @@
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { FtError } from '../errors.js';
+import { syncPhase } from '../db/progress.js';
 import { reportData } from '../db/report.js';
 import type { ReportData } from '../report/data.js';
 import { analysisParams, withSession, type AnalysisOptions, type LoadOptions } from './options.js';
@@ -18,8 +19,11 @@ type Render = (data: ReportData) => string;
 
 export async function report(traces: string[], o: ReportOptions): Promise<void> {
   const render = await loadRenderer();
+  const started = Date.now();
   const data = await withSession(traces, o, (s) => reportData(s, analysisParams(o)));
-  writeAtomically(o.out, render(data));
+  // Rendering is synchronous: announced up front when what came before took seconds.
+  const html = syncPhase('rendering', { quiet: o.quiet, likelySlow: Date.now() - started > 2000 }, () => render(data));
+  writeAtomically(o.out, html);
   if (!o.quiet) process.stderr.write(`fsync-analyze: wrote ${o.out}\n`);
 }
 

@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FtError } from '../errors.js';
+import { DEFAULT_MEMORY } from './knobs.js';
 
 export interface Db {
   connection: DuckDBConnection;
@@ -26,16 +27,16 @@ const IN_MEMORY = 'analysis';
 const SCHEMA = readFileSync(new URL('./schema.sql', import.meta.url), 'utf8');
 
 /** A fresh database, in memory or in `file`, with the loader's empty tables. */
-export async function createDb(file: string | null): Promise<Db> {
-  const db = await open(file);
+export async function createDb(file: string | null, memory = DEFAULT_MEMORY): Promise<Db> {
+  const db = await open(file, memory);
   await db.connection.run(SCHEMA);
   return db;
 }
 
 /** A database an earlier `--db FILE` run left behind. */
-export async function openDb(file: string): Promise<Db> {
+export async function openDb(file: string, memory = DEFAULT_MEMORY): Promise<Db> {
   if (!existsSync(file)) throw new FtError(`${file}: no such database (load traces into it first: --db ${file} TRACES...)`);
-  const db = await open(file);
+  const db = await open(file, memory);
   const found = await db.connection.runAndReadAll(
     "select count(*) from duckdb_tables() where database_name = current_database() and table_name in ('traces', 'events', 'paths', 'files')");
   if (Number(found.getRows()[0]![0]) !== 4) {
@@ -45,17 +46,18 @@ export async function openDb(file: string): Promise<Db> {
   return db;
 }
 
-async function open(file: string | null): Promise<Db> {
-  const spill = mkdtempSync(join(tmpdir(), 'fsync-analyze-'));
+async function open(file: string | null, memory: string): Promise<Db> {
+  const spill = mkdtempSync(join(process.env.FSYNC_ANALYZE_TMPDIR ?? tmpdir(), 'fsync-analyze-'));
   let instance: DuckDBInstance;
   try {
     instance = await DuckDBInstance.create(file ?? ':memory:', {
       threads: String(availableParallelism()),
       temp_directory: spill,
+      memory_limit: memory,
     });
   } catch (err) {
     rmSync(spill, { recursive: true, force: true });
-    throw new FtError(`${file}: cannot open database: ${firstLine((err as Error).message)}`);
+    throw new FtError(`${file ?? 'database'}: cannot open: ${firstLine((err as Error).message)}`);
   }
   const connection = await instance.connect();
   if (file === null) await connection.run(`attach ':memory:' as ${IN_MEMORY} (compress); use ${IN_MEMORY}`);

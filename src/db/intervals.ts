@@ -26,34 +26,26 @@ export interface Interval {
 }
 
 export interface IntervalFilter {
-  /** Only files whose path contains this. */
-  path?: string;
   limit?: number;
 }
 
-export async function countIntervals(session: Session, bindings: Bindings, filter: IntervalFilter): Promise<number> {
+export async function countIntervals(session: Session, bindings: Bindings): Promise<number> {
   await session.build(['intervals'], bindings);
-  const { where, values } = conditions(filter);
-  const [r] = await session.rows(`select count(*) as n from intervals where ${where}`, values);
+  const [r] = await session.rows('select count(*) as n from intervals');
   return num(r!.n);
 }
 
 /** Intervals in time order, in batches. */
 export async function* readIntervals(session: Session, bindings: Bindings, filter: IntervalFilter): AsyncGenerator<Interval[]> {
   await session.build(['intervals'], bindings);
-  const { where, values } = conditions(filter);
+  const values: Record<string, DuckDBValue> = {};
   let limit = '';
   if (filter.limit !== undefined) {
     limit = ' limit $limit';
     values.limit = BigInt(filter.limit);
   }
-  const sql = `select *, epoch_ns(interval_start) as interval_start_ns from intervals where ${where} order by start_ns, trace_id, seq${limit}`;
+  const sql = `select *, epoch_ns(interval_start) as interval_start_ns from intervals order by start_ns, trace_id, seq${limit}`;
   for await (const rows of session.stream(sql, values)) yield rows.map(interval);
-}
-
-function conditions(filter: IntervalFilter): { where: string; values: Record<string, DuckDBValue> } {
-  if (filter.path === undefined) return { where: 'true', values: {} };
-  return { where: 'contains(path, $path)', values: { path: filter.path } };
 }
 
 function interval(r: Record<string, JS>): Interval {

@@ -12,7 +12,9 @@ import { FtError, TraceError } from '../errors.js';
 import { ALERT_SINK_NAMES, CALL_NAMES, EVENT_TYPE_NAMES, HDR_DISABLED, STOP_REASONS } from '../trace/layout.js';
 import { ColumnAppender, type Column } from './append.js';
 import { INTERVAL_CALLS, type PreparedTrace } from './prepare.js';
+import { applyRowFilters, hasHeaderFilters, headerMatches, type Filters } from './filter.js';
 import { progressBar } from './progress.js';
+import { readTraceHeader } from '../trace/decode.js';
 import { preparedTraces } from './source.js';
 import { errnoName } from './values.js';
 
@@ -23,6 +25,8 @@ export interface LoadOptions {
   quiet?: boolean;
   /** Where warnings go, one line each. */
   warn: (message: string) => void;
+  /** Only these traces and rows (filter.ts). */
+  filters?: Filters;
 }
 
 export interface LoadResult {
@@ -37,8 +41,17 @@ export interface LoadResult {
 const CHECKPOINT_EVERY = 1_000_000;
 
 
-export async function loadTraces(connection: DuckDBConnection, files: readonly string[], opts: LoadOptions): Promise<LoadResult> {
+export async function loadTraces(connection: DuckDBConnection, allFiles: readonly string[], opts: LoadOptions): Promise<LoadResult> {
   const started = performance.now();
+  const filters = opts.filters ?? {};
+  // Header filters first: a trace of another process is never decoded.
+  const files = hasHeaderFilters(filters)
+    ? allFiles.filter((f) => {
+      const h = readTraceHeader(f);
+      return h === null || headerMatches(filters, h);
+    })
+    : allFiles;
+  if (files.length === 0) throw new FtError(`none of the ${allFiles.length} trace files matches the filters`);
   await loadNames(connection);
   const sizes = files.map((f) => statSync(f, { throwIfNoEntry: false })?.size ?? 0);
   const total = sizes.reduce((a, b) => a + b, 0);
@@ -66,6 +79,7 @@ export async function loadTraces(connection: DuckDBConnection, files: readonly s
       progress?.update(bytesDone, `${done}/${files.length} files, ${sink.events.toLocaleString('en-US')} events`);
     }
     sink.close();
+    await applyRowFilters(connection, filters);
     await connection.run('checkpoint');
   } finally {
     progress?.finish();

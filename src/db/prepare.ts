@@ -82,8 +82,10 @@ function eventColumns(c: EventColumns, seq: BigInt64Array, offsetNs: bigint, sou
 
 /** Kept events' seq: -(1 + keep-ring sequence number), so (trace_id, seq) stays unique. */
 function keptSeqColumn(seq: Float64Array): BigInt64Array {
-  const out = new BigInt64Array(seq.length);
-  for (let i = 0; i < seq.length; i++) out[i] = -1n - BigInt(seq[i]!);
+  // -(1 + s) is ~s in two's complement: both 32-bit halves inverted, no BigInt per event.
+  const out = seqColumn(seq);
+  const halves = new Uint32Array(out.buffer);
+  for (let i = 0; i < halves.length; i++) halves[i] = ~halves[i]! >>> 0;
   return out;
 }
 

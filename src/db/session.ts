@@ -6,6 +6,7 @@ import { JSDuckDBValueConverter, type DuckDBValue, type JS } from '@duckdb/node-
 import { FtError } from '../errors.js';
 import { expandInputs } from '../inputs.js';
 import { createDb, openDb, type Db } from './connect.js';
+import type { Filters } from './filter.js';
 import { loadTraces, type LoadResult } from './load.js';
 import { build, dropAll, type Bindings } from './queries.js';
 
@@ -17,6 +18,10 @@ export interface SessionOptions {
   strict?: boolean;
   quiet?: boolean;
   warn: (message: string) => void;
+  /** Only these traces and rows (filter.ts); applied while loading. */
+  filters?: Filters;
+  /** DuckDB's memory limit ('1GB'); beyond it, it spills to a temporary directory. */
+  memory?: string;
 }
 
 export class Session {
@@ -32,9 +37,14 @@ export class Session {
     if (opts.inputs.length === 0 && opts.db === undefined) {
       throw new FtError('no trace files given (name trace files, directories or globs, or a database kept with --db FILE)');
     }
-    if (opts.inputs.length === 0) return new Session(await openDb(opts.db!), null);
-    const files = expandInputs(opts.inputs);
-    const db = await createDb(opts.db ?? null);
+    if (opts.inputs.length === 0) {
+      if (opts.filters && Object.values(opts.filters).some((v) => v !== undefined && (!Array.isArray(v) || v.length > 0))) {
+        throw new FtError(`filters apply while traces load: name the traces again with --db ${opts.db} (or filter in the SQL)`);
+      }
+      return new Session(await openDb(opts.db!, opts.memory), null);
+    }
+    const files = expandInputs(opts.inputs, opts.warn);
+    const db = await createDb(opts.db ?? null, opts.memory);
     try {
       await dropAll(db.connection);
       const load = await loadTraces(db.connection, files, opts);

@@ -38,15 +38,15 @@ export interface ReportFinding {
 /** What each rule means, and its fix, in a sentence each. */
 export const RULES: Record<string, { means: string; fix: string }> = {
   'rename-before-sync': {
-    means: 'renamed over another name while bytes written to it were not durable: after a crash the name can point at an empty file',
-    fix: 'fsync the file before the rename',
+    means: 'renamed or linked to a name while bytes written to it were not durable: after a crash the name can point at an empty file',
+    fix: 'fsync the file before the rename or link',
   },
   'dir-not-synced': {
-    means: 'a file the process syncs was created or renamed into a directory the process never synced afterwards: a crash can lose the name',
+    means: 'a file the process syncs was created, renamed or linked into a directory the process never synced afterwards: a crash can lose the name',
     fix: 'fsync the directory after creating or renaming into it',
   },
   'unsynced-at-close': {
-    means: 'a file the process syncs was closed with writes after its last sync',
+    means: 'a file the process syncs was closed, or left open at exit, with writes after its last sync',
     fix: 'sync before the last close',
   },
   'write-after-failed-sync': {
@@ -61,7 +61,7 @@ export const MAX_FINDINGS = 100;
 function evidenceLine(e: ReportEvidence): string {
   const name = e.to === null ? pathText(e.path ?? '(unknown)', 90) : `${pathText(e.path ?? '(unknown)', 60)} → ${pathText(e.to, 60)}`;
   const error = e.error === null ? '' : ` <strong class="hot">${traceText(e.error, 24)}</strong>`;
-  const amount = e.bytes === null || e.event === 'open' ? '' : e.event === 'close' ? `, ${esc(bytes(e.bytes))} never synced` : `, ${esc(bytes(e.bytes))} written since the last sync`;
+  const amount = e.bytes === null || e.event === 'open' ? '' : e.event === 'close' || e.event === 'exit' ? `, ${esc(bytes(e.bytes))} never synced` : `, ${esc(bytes(e.bytes))} written since the last sync`;
   const fd = e.fd >= 0 ? ` fd ${e.fd}` : '';
   return `<li><span class="nowrap">${esc(time(e.at))}</span> ${traceText(e.event, 24)} <span class="path">${name}</span>${esc(fd)}${error}${amount}</li>`;
 }

@@ -71,6 +71,10 @@ export interface TraceHeader {
   alertsSuppressed: bigint;
   costPeriod: number;
   alertSink: number;
+  /** The directory budget the file was made under (0: off), and what this process removed to keep it. */
+  dirMaxBytes: bigint;
+  dirRemoved: bigint;
+  dirRemovedBytes: bigint;
   /** Why recording stopped (STOP_REASONS), 0 when it did not; the errno behind it. */
   stopReason: number;
   stopErrno: number;
@@ -182,74 +186,143 @@ export interface DecodedTrace {
 }
 
 /**
- * Records a live file may hold past its header's counters (written after the
- * counter was read): read this many slots beyond them.
+ * Where the decoder gets a file's bytes: its header, and the slots of a
+ * region. A file is read a region at a time (only the slots that can hold
+ * data); a trace already in memory is sliced.
  */
-const SLACK_SLOTS = 4096;
+interface TraceBytes {
+  /** The file's size in bytes. */
+  size: number;
+  /** Its first HEADER_SIZE bytes (fewer in a shorter file). */
+  head: Uint8Array;
+  /** The slots [0, min(slots, used)) of the region at `offset` that the file holds, 8-byte aligned. */
+  region(offset: number, slots: number, used: number): { bytes: Uint8Array; slots: number };
+}
+
+/** Slots of a region the file holds (a file still being written, or cut short, holds fewer), up to `used`. */
+function presentSlots(size: number, offset: number, slots: number, used: number): number {
+  return Math.max(0, Math.min(slots, used, Math.floor((size - offset) / RECORD_SIZE)));
+}
+
+function memoryBytes(buf: Uint8Array): TraceBytes {
+  return {
+    size: buf.length,
+    head: buf.subarray(0, HEADER_SIZE),
+    region(offset, slots, used) {
+      const present = presentSlots(buf.length, offset, slots, used);
+      return { bytes: aligned(buf.subarray(offset, offset + present * RECORD_SIZE)), slots: present };
+    },
+  };
+}
+
+function fileBytes(fd: number, size: number): TraceBytes {
+  const read = (offset: number, length: number): Uint8Array => {
+    const out = new Uint8Array(length);
+    for (let at = 0; at < length;) {
+      const n = readSync(fd, out, at, length - at, offset + at);
+      if (n <= 0) return out.subarray(0, at);
+      at += n;
+    }
+    return out;
+  };
+  return {
+    size,
+    head: read(0, Math.min(size, HEADER_SIZE)),
+    region(offset, slots, used) {
+      const present = presentSlots(size, offset, slots, used);
+      const bytes = read(offset, present * RECORD_SIZE);
+      return { bytes, slots: Math.floor(bytes.length / RECORD_SIZE) };
+    },
+  };
+}
 
 /**
- * Read and decode the trace at `file`, reading only the slots that can hold
- * data: the header's counters say how far each region was written (a region
- * whose counter passed its size is read whole), plus SLACK_SLOTS for a file
- * still being written. The rest of the buffer is zero, which reads as empty
- * slots, and is never touched, so a sparse 64 MiB trace with a few records
- * costs a few reads and no resident memory for its empty regions.
+ * Records a live file may hold past its header's counters (a writer takes its
+ * sequence number, then writes the record, while we read the header and then
+ * the region): this many slots beyond them are read too, a page's worth.
+ */
+const SLACK_SLOTS = 64;
+
+/** Slots of a region of `slots` that can hold data, by its counter `next` (SLACK_SLOTS past it for a live file). */
+function usedSlots(slots: number, next: bigint): number {
+  return next >= BigInt(slots) ? slots : Math.min(slots, Number(next) + SLACK_SLOTS);
+}
+
+/**
+ * Read and decode the trace at `file`. Only the slots that can hold data are
+ * read: the header's counters say how far each region was written (a region
+ * whose counter passed its size is read whole). A sparse 64 MiB trace with a
+ * few records costs a few small reads, and memory and time in proportion to
+ * its records.
  */
 export function readTrace(file: string): DecodedTrace {
   let fd: number;
   try {
     fd = openSync(file, 'r');
   } catch (err) {
-    throw new TraceError(file, undefined, `cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new TraceError(file, undefined, readError(err));
   }
   try {
-    const size = fstatSync(fd).size;
-    const buf = Buffer.alloc(size);
-    const readRange = (from: number, to: number) => {
-      for (let at = from, end = Math.min(to, size); at < end;) {
-        const n = readSync(fd, buf, at, end - at, at);
-        if (n <= 0) break;
-        at += n;
-      }
-    };
-    readRange(0, HEADER_SIZE);
-    const header = decodeHeader(buf.subarray(0, Math.min(size, HEADER_SIZE)), file);
-    const used = (offset: number, slots: number, next: bigint) => readRange(offset, offset + usedSlots(slots, next) * RECORD_SIZE);
-    used(HEADER_SIZE, header.ringSlots, header.nextSeq);
-    if (header.keep) used(header.keep.offset, header.keep.slots, header.keepNext);
-    if (header.summary) used(header.summary.offset, header.summary.slots, header.summaryNext * BigInt(SUMMARY_ENTRY_SLOTS));
-    if (header.names) used(header.names.offset, header.names.slots, header.namesNext);
-    return decodeTrace(buf, file);
+    return decodeFrom(fileBytes(fd, fstatSync(fd).size), file);
   } catch (err) {
     if (err instanceof TraceError) throw err;
-    throw new TraceError(file, undefined, `cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    throw new TraceError(file, undefined, readError(err));
   } finally {
     closeSync(fd);
   }
 }
 
+/**
+ * Just the header of the trace at `file` (one read of 4 KiB), or null when it
+ * cannot be read or is not a valid header: readTrace then says why.
+ */
+export function readTraceHeader(file: string): TraceHeader | null {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const src = fileBytes(fd, fstatSync(fd).size);
+    return decodeHeader(src.head, src.size, file);
+  } catch {
+    return null;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function readError(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EISDIR') return 'is a directory, expected a trace file';
+  return `cannot read (${code ?? String(err)})`;
+}
+
 /** Decode a whole trace held in memory; `file` names it in errors. */
 export function decodeTrace(buf: Uint8Array, file: string): DecodedTrace {
-  const header = decodeHeader(buf, file);
-  const ring = region(buf, HEADER_SIZE, header.ringSlots, usedSlots(header.ringSlots, header.nextSeq));
+  return decodeFrom(memoryBytes(buf), file);
+}
+
+function decodeFrom(src: TraceBytes, file: string): DecodedTrace {
+  const header = decodeHeader(src.head, src.size, file);
+  const ring = src.region(HEADER_SIZE, header.ringSlots, usedSlots(header.ringSlots, header.nextSeq));
   const order = orderSlots(ring.bytes, ring.slots, header.ringSlots, header.nextSeq, HEADER_SIZE, file);
   const paths = decodePaths(ring.bytes, order, HEADER_SIZE, file);
-  const names = header.names ? decodeNames(buf, header.names, header.namesNext, file) : { table: new Map<number, TracePath>(), cut: new Set<number>() };
+  const names = header.names ? decodeNames(src, header.names, header.namesNext, file) : { table: new Map<number, TracePath>(), cut: new Set<number>() };
   let namedPaths = 0;
   for (const [id, path] of names.table) {
     if (!paths.table.has(id)) paths.table.set(id, path);
     namedPaths++;
   }
   const events = decodeEvents(ring.bytes, order, paths.table, HEADER_SIZE, file);
-  const kept = header.keep ? decodeKept(buf, header, header.keep, events.columns, paths.table, file) : { columns: allocColumns(0), unnamed: 0, total: 0 };
-  const summary = header.summary ? decodeSummaries(buf, header, header.summary, file) : { columns: allocSummaries(0), costs: [], entries: 0, incomplete: 0 };
+  const kept = header.keep ? decodeKept(src, header, header.keep, events.columns, paths.table, file) : { columns: allocColumns(0), unnamed: 0, total: 0 };
+  const summary = header.summary ? decodeSummaries(src, header, header.summary, file) : { columns: allocSummaries(0), costs: [], entries: 0, incomplete: 0 };
   let incompletePaths = 0;
   for (const id of new Set([...paths.cut, ...names.cut])) if (!paths.table.has(id)) incompletePaths++;
   const stats: DecodeStats = {
-    slots: ring.slots,
+    slots: presentSlots(src.size, HEADER_SIZE, header.ringSlots, header.ringSlots),
     records: order.slots.length,
     events: events.columns.length,
-    torn: torn(buf, header),
+    torn: torn(src.size, header),
     incompletePaths,
     unnamedEvents: events.unnamed + kept.unnamed,
     newerThanHeader: order.newerThanHeader,
@@ -259,33 +332,18 @@ export function decodeTrace(buf: Uint8Array, file: string): DecodedTrace {
     incompleteEntries: summary.incomplete,
     namedPaths,
   };
-  return { file, size: buf.length, header, paths: paths.table, events: events.columns, kept: kept.columns, summaries: summary.columns, costs: summary.costs, stats };
-}
-
-/** Slots of a region of `slots` that can hold data, by its counter `next` (SLACK_SLOTS past it for a live file). */
-function usedSlots(slots: number, next: bigint): number {
-  return next >= BigInt(slots) ? slots : Math.min(slots, Number(next) + SLACK_SLOTS);
-}
-
-/**
- * The slots of a region that the file holds (a file still being written, or
- * cut short, holds fewer), and of those, no more than `used`: the slots past
- * its counter are empty and are not looked at.
- */
-function region(buf: Uint8Array, offset: number, slots: number, used = slots): { bytes: Uint8Array; slots: number } {
-  const present = Math.max(0, Math.min(slots, used, Math.floor((buf.length - offset) / RECORD_SIZE)));
-  return { bytes: aligned(buf.subarray(offset, offset + present * RECORD_SIZE)), slots: present };
+  return { file, size: src.size, header, paths: paths.table, events: events.columns, kept: kept.columns, summaries: summary.columns, costs: summary.costs, stats };
 }
 
 /** 1 when the file ends inside a record: a copy cut short, or a torn write. */
-function torn(buf: Uint8Array, header: TraceHeader): number {
+function torn(size: number, header: TraceHeader): number {
   const regions = [header.keep, header.summary, header.names].filter((r): r is Region => r !== null);
   const end = Math.max(HEADER_SIZE + header.ringSlots * RECORD_SIZE, ...regions.map((r) => r.offset + r.slots * RECORD_SIZE));
-  return buf.length < end && (buf.length - HEADER_SIZE) % RECORD_SIZE !== 0 ? 1 : 0;
+  return size < end && (size - HEADER_SIZE) % RECORD_SIZE !== 0 ? 1 : 0;
 }
 
-function decodeHeader(buf: Uint8Array, file: string): TraceHeader {
-  if (buf.length === 0) throw new TraceError(file, undefined, 'empty file, expected an fsync trace');
+function decodeHeader(buf: Uint8Array, size: number, file: string): TraceHeader {
+  if (size === 0) throw new TraceError(file, undefined, 'empty file, expected an fsync trace');
   const magicFound = buf.subarray(0, MAGIC.length);
   if (magicFound.length < MAGIC.length || !magicFound.every((b, i) => b === MAGIC[i])) {
     throw new TraceError(file, 0, `not an fsync trace: magic is ${hex(magicFound)}, expected ${hex(MAGIC)}`);
@@ -295,7 +353,7 @@ function decodeHeader(buf: Uint8Array, file: string): TraceHeader {
   if (version < VERSION_MIN || version > VERSION) {
     throw new TraceError(file, HEADER.version, `format version ${version} is not supported, expected ${VERSION_MIN} to ${VERSION}`);
   }
-  if (buf.length < HEADER_SIZE) {
+  if (size < HEADER_SIZE || buf.length < HEADER_SIZE) {
     throw new TraceError(file, buf.length, `truncated header: ${buf.length} of ${HEADER_SIZE} bytes`);
   }
   expectU32(buf, file, HEADER.headerSize, HEADER_SIZE, 'header size');
@@ -353,6 +411,9 @@ function decodeHeader(buf: Uint8Array, file: string): TraceHeader {
     alertsSuppressed: u64(HEADER.alertsSuppressed),
     costPeriod: u32(HEADER.costPeriod),
     alertSink: u32(HEADER.alertSink),
+    dirMaxBytes: u64(HEADER.dirMaxBytes),
+    dirRemoved: u64(HEADER.dirRemoved),
+    dirRemovedBytes: u64(HEADER.dirRemovedBytes),
     stopReason: u32(HEADER.stopReason),
     stopErrno: u32(HEADER.stopErrno),
     comm: readCString(buf, HEADER.comm, HEADER_STRING_SIZE.comm),
@@ -558,7 +619,9 @@ function decodeEvents(ring: Uint8Array, order: SlotOrder, paths: Map<number, Tra
 /** Structural checks on one record: anything else is corruption. */
 function checkEvent(ring: Uint8Array, at: number, type: number, base: number, file: string): void {
   const offset = base + at;
-  if (type > RecordType.Rename) throw new TraceError(file, offset, `unknown record type ${type}, expected 1 to ${RecordType.Rename}`);
+  if (type > RecordType.Rename && type !== RecordType.Link && type !== RecordType.Unlink) {
+    throw new TraceError(file, offset, `unknown record type ${type}, expected 1 to ${RecordType.Rename}, ${RecordType.Link} or ${RecordType.Unlink}`);
+  }
   const call = ring[at + EVENT.call]!;
   if (type === RecordType.Sync) {
     if (call < 1 || call > CALL_MAX) throw new TraceError(file, offset, `sync record with call ${call}, expected 1 to ${CALL_MAX}`);
@@ -571,11 +634,23 @@ function checkEvent(ring: Uint8Array, at: number, type: number, base: number, fi
 }
 
 /**
- * The names region: path records written once each, in slot order, never
- * overwritten; a record's seq is its slot index.
+ * The names region: path records in position order, each written once per
+ * use a half lap apart; until it goes round a record's seq is its slot index.
  */
-function decodeNames(buf: Uint8Array, names: Region, namesNext: bigint, file: string): { table: Map<number, TracePath>; cut: Set<number> } {
-  const { bytes, slots } = region(buf, names.offset, names.slots, usedSlots(names.slots, namesNext));
+function decodeNames(src: TraceBytes, names: Region, namesNext: bigint, file: string): { table: Map<number, TracePath>; cut: Set<number> } {
+  const { bytes, slots } = src.region(names.offset, names.slots, usedSlots(names.slots, namesNext));
+  if (namesNext > BigInt(names.slots)) {
+    // A names ring that went round (recorders since issue 12): position n is in
+    // slot n % names_slots with n's low 32 bits as seq, ordered like the keep ring.
+    const order = orderSlots(bytes, slots, names.slots, namesNext, names.offset, file);
+    for (const slot of order.slots) {
+      const type = bytes[slot * RECORD_SIZE + EVENT.type]!;
+      if (type !== RecordType.Path && type !== RecordType.PathCont) {
+        throw new TraceError(file, names.offset + slot * RECORD_SIZE + EVENT.type, `record of type ${type} in the names region, expected a path record`);
+      }
+    }
+    return decodePaths(bytes, order, names.offset, file);
+  }
   const u32 = new Uint32Array(bytes.buffer, bytes.byteOffset, slots * (RECORD_SIZE / 4));
   const used: number[] = [];
   for (let slot = 0; slot < slots; slot++) {
@@ -602,8 +677,8 @@ function decodeNames(buf: Uint8Array, names: Region, namesNext: bigint, file: st
  * The keep ring: sync events in a ring of their own. An event the raw ring
  * also holds (same tid, start and call) is a copy and is left out.
  */
-function decodeKept(buf: Uint8Array, header: TraceHeader, keep: Region, ringEvents: EventColumns, paths: Map<number, TracePath>, file: string): { columns: EventColumns; unnamed: number; total: number } {
-  const { bytes, slots } = region(buf, keep.offset, keep.slots, usedSlots(keep.slots, header.keepNext));
+function decodeKept(src: TraceBytes, header: TraceHeader, keep: Region, ringEvents: EventColumns, paths: Map<number, TracePath>, file: string): { columns: EventColumns; unnamed: number; total: number } {
+  const { bytes, slots } = src.region(keep.offset, keep.slots, usedSlots(keep.slots, header.keepNext));
   const order = orderSlots(bytes, slots, keep.slots, header.keepNext, keep.offset, file);
   for (const slot of order.slots) {
     const type = bytes[slot * RECORD_SIZE + EVENT.type]!;
@@ -612,25 +687,52 @@ function decodeKept(buf: Uint8Array, header: TraceHeader, keep: Region, ringEven
     }
   }
   const all = decodeEvents(bytes, order, paths, keep.offset, file).columns;
-  const inRing = new Set<string>();
-  for (let i = 0; i < ringEvents.length; i++) {
-    if (ringEvents.type[i] === RecordType.Sync) inRing.add(`${ringEvents.tid[i]}:${ringEvents.startNs[i]}:${ringEvents.call[i]}`);
-  }
+  const copy = ringCopies(ringEvents);
   const keepIdx: number[] = [];
-  for (let i = 0; i < all.length; i++) {
-    if (!inRing.has(`${all.tid[i]}:${all.startNs[i]}:${all.call[i]}`)) keepIdx.push(i);
-  }
-  const cols = allocColumns(keepIdx.length);
+  for (let i = 0; i < all.length; i++) if (!copy(all, i)) keepIdx.push(i);
+  const cols = gather(all, keepIdx);
   let unnamed = 0;
-  keepIdx.forEach((from, to) => {
-    for (const key of Object.keys(cols) as Array<keyof EventColumns>) {
-      if (key === 'length') continue;
-      (cols[key] as { [i: number]: number | bigint })[to] = (all[key] as { [i: number]: number | bigint })[from]!;
-    }
-    const id = cols.pathId[to]!;
+  for (let i = 0; i < cols.length; i++) {
+    const id = cols.pathId[i]!;
     if (id !== 0 && !paths.has(id)) unnamed++;
-  });
+  }
   return { columns: cols, unnamed, total: all.length };
+}
+
+/**
+ * A test of whether event i of `c` is one the ring holds too (same tid, start
+ * and call), on numbers: the ring's syncs are hashed by start and tid.
+ */
+function ringCopies(ring: EventColumns): (c: EventColumns, i: number) => boolean {
+  const start32 = (c: EventColumns) => new Uint32Array(c.startNs.buffer, c.startNs.byteOffset, c.length * 2);
+  const rs = start32(ring);
+  const hash = (lo: number, tid: number) => (lo ^ Math.imul(tid, 0x9e3779b1)) >>> 0;
+  const byHash = new Map<number, number[]>();
+  for (let j = 0; j < ring.length; j++) {
+    if (ring.type[j] !== RecordType.Sync) continue;
+    const h = hash(rs[2 * j]!, ring.tid[j]!);
+    const list = byHash.get(h);
+    if (list) list.push(j);
+    else byHash.set(h, [j]);
+  }
+  return (c, i) => {
+    const cs = start32(c);
+    const list = byHash.get(hash(cs[2 * i]!, c.tid[i]!));
+    return list !== undefined && list.some((j) =>
+      rs[2 * j] === cs[2 * i] && rs[2 * j + 1] === cs[2 * i + 1] && ring.tid[j] === c.tid[i] && ring.call[j] === c.call[i]);
+  };
+}
+
+/** The rows `idx` of `c`, as columns of their own. */
+function gather(c: EventColumns, idx: readonly number[]): EventColumns {
+  const out = allocColumns(idx.length);
+  for (const key of Object.keys(out) as Array<keyof EventColumns>) {
+    if (key === 'length') continue;
+    const from = c[key] as { [i: number]: number | bigint };
+    const to = out[key] as { [i: number]: number | bigint };
+    for (let k = 0; k < idx.length; k++) to[k] = from[idx[k]!]!;
+  }
+  return out;
 }
 
 /**
@@ -639,8 +741,8 @@ function decodeKept(buf: Uint8Array, header: TraceHeader, keep: Region, ringEven
  * one a writer had not finished (or a later one is overwriting): skipped and
  * counted. Anything else out of place is corruption.
  */
-function decodeSummaries(buf: Uint8Array, header: TraceHeader, sum: Region, file: string): { columns: SummaryColumns; costs: CostRow[]; entries: number; incomplete: number } {
-  const { bytes, slots } = region(buf, sum.offset, sum.slots, usedSlots(sum.slots, header.summaryNext * BigInt(SUMMARY_ENTRY_SLOTS)));
+function decodeSummaries(src: TraceBytes, header: TraceHeader, sum: Region, file: string): { columns: SummaryColumns; costs: CostRow[]; entries: number; incomplete: number } {
+  const { bytes, slots } = src.region(sum.offset, sum.slots, usedSlots(sum.slots, header.summaryNext * BigInt(SUMMARY_ENTRY_SLOTS)));
   const total = sum.slots / SUMMARY_ENTRY_SLOTS;
   const present = Math.floor(slots / SUMMARY_ENTRY_SLOTS);
   const u32 = new Uint32Array(bytes.buffer, bytes.byteOffset, slots * (RECORD_SIZE / 4));

@@ -59,8 +59,8 @@ function brief(findings: Finding[], root: string) {
 }
 
 /** Run a command under fsync-record; it must succeed. */
-function recorded(traces: string, cmd: string, args: string[]): void {
-  runOk(RECORD, ['--quiet', '--dir', traces, '--', cmd, ...args]);
+function recorded(traces: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): void {
+  runOk(RECORD, ['--quiet', '--dir', traces, '--', cmd, ...args], { env: { ...process.env, ...env } });
 }
 
 const inserts = Array.from({ length: 5 }, (_, i) => `insert into t(k, v) values (${i + 1}, randomblob(100));`).join('\n');
@@ -88,7 +88,10 @@ function gitCommit(fsync: 'none' | 'all') {
   runOk(git, ['-c', 'init.defaultBranch=main', 'init', '-q', repo]);
   writeFileSync(join(repo, 'a.txt'), 'hello\n');
   runOk(git, ['-C', repo, 'add', 'a.txt']);
-  recorded(w.traces, git, ['-C', repo, '-c', `core.fsync=${fsync}`, '-c', 'core.fsyncMethod=fsync', '-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-q', '-m', 'one']);
+  // With core.fsync=none git never syncs, and a process that never syncs
+  // leaves no trace unless FSYNC_TRACE_UNSYNCED=1 asks for one.
+  recorded(w.traces, git, ['-C', repo, '-c', `core.fsync=${fsync}`, '-c', 'core.fsyncMethod=fsync', '-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-q', '-m', 'one'],
+    fsync === 'none' ? { FSYNC_TRACE_UNSYNCED: '1' } : {});
   return { ...w, findings: lint(w.traces) };
 }
 
@@ -105,7 +108,7 @@ test('git commit, core.fsync=none: the index and the branch ref renamed into pla
   const page = readFileSync(html, 'utf8');
   const section = page.slice(page.indexOf('<section id="durability">'), page.indexOf('</section>', page.indexOf('<section id="durability">'))).replace(/<wbr>/g, '');
   assert.is(section.match(/<tr>/g)?.length, 3, 'a header row and two findings');
-  assert.match(section, `${root}/repo/.git/index.lock renamed over ${root}/repo/.git/index with`);
+  assert.match(section, `${root}/repo/.git/index.lock renamed to ${root}/repo/.git/index with`);
 });
 
 test('git commit, core.fsync=all: every file synced, no directory', () => {

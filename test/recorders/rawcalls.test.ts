@@ -19,7 +19,8 @@ test('every sync recorded, named as the program names it, with its true interval
   const r = ran();
   assert.is(r.status, 0, r.stderr);
   const t = onlyTrace(r);
-  assert.equal(invariantProblems(t), []);
+  // close_range closes its descriptors at one instant: their records share a start.
+  assert.equal(invariantProblems(t, { nested: true }), []);
   const calls = account(r.stdout).filter((l) => l.kind === 'sync');
   const expected = calls.map((l) => {
     const f = l.f;

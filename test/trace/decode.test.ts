@@ -44,7 +44,7 @@ test('the header of a well-formed file', () => {
     cmdline: ['app', '', 'a b', 'ünï'], cmdlineTruncated: false,
     keep: null, summary: null, names: null, summaryIntervalS: 0, keepNext: 0n, summaryNext: 0n, namesNext: 0n,
     namesDropped: 0n, alertMs: 0, alertFactor: 0, alertMinMs: 0, alertEveryS: 0, alerts: 0n, alertsSuppressed: 0n,
-    costPeriod: 0, alertSink: 0, stopReason: 0, stopErrno: 0, comm: "", alertsUnsent: 0n,
+    costPeriod: 0, alertSink: 0, dirMaxBytes: 0n, dirRemoved: 0n, dirRemovedBytes: 0n, stopReason: 0, stopErrno: 0, comm: "", alertsUnsent: 0n,
   });
   assert.equal(t.stats, { slots: 16, records: 5, events: 4, torn: 0, incompletePaths: 0, unnamedEvents: 0, newerThanHeader: 0,
     keptEvents: 0, keptInRing: 0, summaryEntries: 0, incompleteEntries: 0, namedPaths: 0 });
@@ -81,7 +81,7 @@ test('readTrace reads a file, and names a missing one', () => {
     assert.is(readTrace(file).events.length, 4);
     const err = traceError(() => readTrace(join(dir, 'nope.fstrace')));
     assert.equal([err.file, err.offset], [join(dir, 'nope.fstrace'), undefined]);
-    assert.match(err.message, /nope\.fstrace: cannot read \(ENOENT\)/);
+    assert.match(err.message, /nope\.fstrace: no such file/);
   } finally {
     rmSync(dir, { recursive: true });
   }
@@ -163,7 +163,8 @@ test('corrupt records: a TraceError naming the file and the record offset', () =
     ['sync without a call', (b) => b.event({ seq: 2, type: 3, call: 0 }), 4096 + 64 * 2, /sync record with call 0/],
     ['unknown call', (b) => b.event({ seq: 2, type: 3, call: 11 }), 4096 + 64 * 2, /sync record with call 11/],
     ['a call on an open', (b) => b.event({ seq: 2, type: 4, call: 1 }), 4096 + 64 * 2, /record of type 4 with call 1/],
-    ['unknown flags', (b) => b.event({ seq: 2, type: 3, flags: 0x100 }), 4096 + 64 * 2 + 6, /unknown flags 0x100/],
+    ['unknown type past unlink', (b) => b.event({ seq: 2, type: 12 }), 4096 + 64 * 2, /unknown record type 12, expected 1 to 6, 10 or 11/],
+    ['unknown flags', (b) => b.event({ seq: 2, type: 3, flags: 0x800 }), 4096 + 64 * 2 + 6, /unknown flags 0x800/],
     ['start time 0', (b) => b.event({ seq: 2, type: 3, startNs: 0n }), 4096 + 64 * 2 + 8, /start time 0/],
     ['path id 0', (b) => b.path({ seq: 0, pathId: 0, name: '/x' }), 4096, /path id 0/],
     ['path too long', (b) => { b.path({ seq: 0, pathId: 1, name: '/x' }); b.buf.writeUInt32LE(5000, 4096 + 12); }, 4096, /path of 5000 bytes/],
@@ -295,6 +296,21 @@ test('a rename event links the old name to the new path id', () => {
   const t = decodeTrace(b.buf, FILE);
   const [e] = eventList(t);
   assert.equal([e!.type, e!.path, t.paths.get(e!.writes)?.name], ['rename', '/d/old', '/d/new']);
+});
+
+test('link and unlink records, and the created, open-file and at-exit flags (added without a version change)', () => {
+  const b = new TraceBuilder({ ringSlots: 8, nextSeq: 6n })
+    .path({ seq: 0, pathId: 1, name: '/d/tmp_1' })
+    .path({ seq: 1, pathId: 2, name: '/d/obj' })
+    .event({ seq: 2, type: 4, pathId: 1, writes: 0o301, flags: 0x100 })
+    .event({ seq: 3, type: 10, pathId: 1, writes: 2, flags: 0x200, bytes: 50n })
+    .event({ seq: 4, type: 11, pathId: 1 })
+    .event({ seq: 5, type: 5, pathId: 2, flags: 0x410, bytes: 7n });
+  const t = decodeTrace(b.buf, FILE);
+  assert.equal(eventList(t).map((e) => [e.type, e.path, e.flags, Number(e.bytes)]), [
+    ['open', '/d/tmp_1', 0x100, 0], ['link', '/d/tmp_1', 0x200, 50], ['unlink', '/d/tmp_1', 0, 0], ['close', '/d/obj', 0x410, 7],
+  ]);
+  assert.is(t.paths.get(eventList(t)[1]!.writes)?.name, '/d/obj');
 });
 
 test('header strings: NUL-terminated, full-width, and invalid UTF-8 replaced', () => {

@@ -1,0 +1,555 @@
+/*
+ * ft_calls.c — the steps around the real call that are not on the hot path:
+ * sync writes, opens, closes, dups, renames, shared mappings.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "ft_calls.h"
+
+/* A write that was itself durable: a sync record whose interval includes
+ * this write, then a new interval from its end. Recorded even when it
+ * failed: a failed O_SYNC write is a failed sync. */
+__attribute__((noinline)) void ft_sync_write_end(struct ft_write *w, long ret, int err)
+{
+    uint64_t t1 = ft_now();
+    struct ft_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = FT_T_SYNC;
+    ev.call = w->call;
+    ev.fd = w->fd;
+    ev.start_ns = w->t0;
+    ev.dur_ns = ft_since(w->t0, t1);
+    ev.res = ft_res(ret, err);
+    ft_name_event(&ev, w->e, w->f);
+    if (w->f) {
+        struct ft_ival iv;
+        if (ret >= 0) {
+            FT_ADD(&w->f->bytes, (uint64_t)ret);
+            FT_ADD(&w->f->writes, 1);
+            FT_ADD(&w->f->wtime_ns, ft_since(w->t0, t1));
+        }
+        ft_file_take(w->f, t1, &iv);
+        ft_ival_fill(&ev, &iv);
+    } else {
+        ev.flags |= FT_F_NO_INTERVAL;
+    }
+    ft_sync_done(&ev, w->f);
+}
+
+__attribute__((noinline)) void ft_write_cost(struct ft_write *w, uint64_t t_back)
+{
+    ft_cost_sample(ft_since(w->t_in, w->t_out) + ft_since(t_back, ft_clock_read()));
+}
+
+/* ---- opens and closes ---- */
+
+/* An event record of `type` for fd, from t0 to t1, with result res. */
+static void ft_event_init(struct ft_event *ev, uint8_t type, int fd, uint64_t t0, uint64_t t1, int32_t res)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->type = type;
+    ev->start_ns = t0;
+    ev->dur_ns = ft_since(t0, t1);
+    ev->fd = fd;
+    ev->res = res;
+}
+
+/* A descriptor number the kernel hands out again was closed behind our back
+ * (a close we could not see): forget what it was. */
+static void ft_forget(uint64_t e)
+{
+    struct ft_file *f = ft_file_of(e);
+    if (f)
+        ft_file_release(f);
+}
+
+void ft_open_end(int fd, int oflags, uint64_t t0)
+{
+    if (fd < 0)
+        return;
+    ft_forget(ft_fd_take(fd));
+    if ((oflags & O_ACCMODE) == O_RDONLY && !(oflags & (O_CREAT | O_TRUNC | O_TMPFILE))) {
+        /* Read-only: nothing to count, and most such files are never synced.
+         * Remembered as seen, with no syscall; named if it ever is synced
+         * (a directory opened to fsync it, a file fsynced after a read). */
+        uint32_t fl = (oflags & O_SYNC) == O_SYNC ? FT_FDF_OSYNC : (oflags & O_DSYNC) ? FT_FDF_ODSYNC : 0;
+        ft_fd_set(fd, (uint64_t)fl << 32 | FT_FD_LAZY);
+        return;
+    }
+    uint64_t t1 = ft_now();
+    uint64_t e = ft_fd_opened(fd, oflags, 0, t0);
+    struct ft_file *f = ft_file_of(e);
+    if (f) {
+        struct ft_event ev;
+        ft_event_init(&ev, FT_T_OPEN, fd, t0, t1, fd);
+        ev.writes = (uint32_t)oflags;
+        ft_name_event(&ev, e, f);
+        ft_emit(&ev);
+    }
+}
+
+/* The descriptor that held entry e is gone. A close record carries what was
+ * written and never synced; when it was the file's last descriptor, the
+ * interval ends with it (a later open starts a new one). */
+void ft_closed(int fd, uint64_t e, uint64_t t0, uint64_t t1, int32_t res)
+{
+    struct ft_file *f = ft_file_of(e);
+    if (!f)
+        return;
+    struct ft_event ev;
+    struct ft_ival iv;
+    ft_event_init(&ev, FT_T_CLOSE, fd, t0, t1, res);
+    ft_name_event(&ev, e, f);
+    if (ft_file_release(f)) {
+        ft_file_take(f, 0, &iv);
+        ev.flags |= FT_F_LAST_CLOSE;
+    } else {
+        ft_file_peek(f, &iv);
+    }
+    ft_ival_fill(&ev, &iv);
+    ft_emit(&ev);
+}
+
+/* Forget every descriptor in [lo, hi] (close_range, closefrom): walk only
+ * the chunks of the table that exist. */
+void ft_closed_range(unsigned lo, unsigned hi, uint64_t t0, uint64_t t1)
+{
+    for (unsigned top = lo >> FT_FD_CHUNK_SHIFT; top < FT_FD_TOP && top <= (hi >> FT_FD_CHUNK_SHIFT); top++) {
+        if (!FT_LOAD_ACQ(&ft_fd_top[top]))
+            continue;
+        unsigned first = top << FT_FD_CHUNK_SHIFT, last = first + FT_FD_CHUNK - 1;
+        for (unsigned fd = first < lo ? lo : first; fd <= last && fd <= hi; fd++) {
+            if (ft_fd_get((int)fd) != 0)
+                ft_closed((int)fd, ft_fd_take((int)fd), t0, t1, 0);
+        }
+    }
+}
+
+/* dup, dup2, dup3, F_DUPFD: the new fd refers to the same open file
+ * description (same file, same O_SYNC flags). dup2/dup3 onto an open fd
+ * close it first, silently, and we say so with a close record. */
+void ft_dup_end(int oldfd, int newfd, uint64_t t0)
+{
+    if (newfd < 0 || newfd == oldfd)
+        return;
+    uint64_t e = ft_fd_get(oldfd);
+    if ((e == 0 && ft_fd_get(newfd) == 0) || ft_vfork_child())
+        return;
+    uint64_t replaced = ft_fd_take(newfd);
+    if (replaced)
+        ft_closed(newfd, replaced, t0, ft_now(), 0);
+    struct ft_file *f = ft_file_of(e);
+    if (f)
+        ft_file_hold(f);
+    if (e)
+        ft_fd_set(newfd, e);
+}
+
+/* ---- renames ---- */
+
+static void ft_rename_one(int olddirfd, const char *old, int newdirfd, const char *new_,
+                          uint64_t t0, uint64_t t1)
+{
+    char oldname[FT_PATH_MAX_LEN + 1], newname[FT_PATH_MAX_LEN + 1];
+    uint64_t dev, ino, unused;
+    uint32_t mode = 0, unused_mode;
+    int nlen = ft_abs_name(newdirfd, new_, newname, sizeof newname, 1, &dev, &ino, &mode);
+    if (nlen <= 0)
+        return; /* renamed again already, or /proc is missing */
+    /* A directory moved: so did every file under it. Files name themselves
+     * again at their next event (ft_file_rename_check). */
+    if (S_ISDIR(mode))
+        __atomic_add_fetch(&ft_names_gen, 1, __ATOMIC_RELEASE);
+    int olen = ft_abs_name(olddirfd, old, oldname, sizeof oldname, 0, &unused, &unused, &unused_mode);
+    struct ft_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = FT_T_RENAME;
+    ev.start_ns = t0;
+    ev.dur_ns = ft_since(t0, t1);
+    ev.fd = -1;
+    ev.path_id = olen > 0 ? ft_path_intern(oldname, (uint32_t)olen, dev, ino) : 0;
+    ev.writes = ft_path_intern(newname, (uint32_t)nlen, dev, ino);
+    if (!ev.path_id || !ev.writes)
+        ev.flags |= FT_F_PATH_UNKNOWN;
+    /* Events on the open file from now on carry its new name. */
+    uint32_t file = ft_file_find(dev, ino, 0);
+    if (file && ev.writes)
+        FT_STORE(&ft_files[file - 1].path_id, ev.writes);
+    ft_emit(&ev);
+}
+
+void ft_renamed(int olddirfd, const char *old, int newdirfd, const char *new_,
+                       unsigned flags, uint64_t t0)
+{
+    uint64_t t1 = ft_now();
+    ft_rename_one(olddirfd, old, newdirfd, new_, t0, t1);
+    if (flags & RENAME_EXCHANGE) /* both names moved (rename(2)) */
+        ft_rename_one(newdirfd, new_, olddirfd, old, t0, t1);
+}
+
+/* ---- descriptors made out of our sight, names given by link ---- */
+
+/* A new descriptor from a call that is not an open (socket, pipe, ...): its
+ * number may have been closed behind our back; forget what it was. */
+void ft_fd_new(int fd)
+{
+    if (fd >= 0 && ft_fd_get(fd) != 0)
+        ft_forget(ft_fd_take(fd));
+}
+
+/* linkat(2) gave a name to the file behind a descriptor (AT_EMPTY_PATH, or
+ * "/proc/self/fd/N" followed): an O_TMPFILE file had none. Recorded as a
+ * rename from its unnamed path to the new one. */
+void ft_linked(int olddirfd, const char *old, int newdirfd, const char *new_, int flags, uint64_t t0)
+{
+    static const char proc[] = "/proc/self/fd/";
+    int fd = -1;
+    if ((flags & AT_EMPTY_PATH) && old && old[0] == '\0')
+        fd = olddirfd;
+    else if (old && strncmp(old, proc, sizeof proc - 1) == 0 && (flags & AT_SYMLINK_FOLLOW))
+        fd = atoi(old + sizeof proc - 1);
+    if (fd < 0)
+        return;
+    struct ft_file *f = ft_file_of(ft_fd_known(fd));
+    if (!f)
+        return;
+    char name[FT_PATH_MAX_LEN + 1];
+    uint64_t dev, ino;
+    uint32_t mode;
+    int len = ft_abs_name(newdirfd, new_, name, sizeof name, 1, &dev, &ino, &mode);
+    if (len <= 0 || dev != f->dev || ino != f->ino)
+        return;
+    struct ft_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = FT_T_RENAME;
+    ev.start_ns = t0;
+    ev.dur_ns = ft_since(t0, ft_now());
+    ev.fd = fd;
+    ev.path_id = FT_LOAD(&f->path_id);
+    ev.writes = ft_path_intern(name, (uint32_t)len, dev, ino);
+    if (!ev.path_id || !ev.writes)
+        ev.flags |= FT_F_PATH_UNKNOWN;
+    if (ev.writes)
+        FT_STORE(&f->path_id, ev.writes);
+    ft_emit(&ev);
+}
+
+/* ---- shared mappings ---- */
+
+/* msync(2) takes an address, and only this table tells which file lives
+ * there: address ranges of writable shared file mappings, each naming its
+ * file (so a rename is followed: the file's current name is taken at the
+ * msync). Entries live in chunks of anonymous memory added as needed, never
+ * freed; a slot is claimed and changed under its state word. */
+#define FT_MAP_CHUNK 256u
+#define FT_MAP_CHUNKS 1024u /* 262,144 mappings */
+
+struct ft_map {
+    uint32_t state; /* 0 free, 1 being changed, 2 in use */
+    uint32_t file;  /* index + 1 in ft_files ... */
+    uint16_t life;  /* ... while its slot holds this file (ft_file.life) */
+    uint32_t path_id; /* the name when mapped: for when the slot holds another file */
+    uintptr_t addr;
+    size_t len;
+};
+
+static struct ft_map *ft_map_chunk[FT_MAP_CHUNKS];
+static uint32_t ft_map_nchunks;
+static uint32_t ft_maps_used; /* entries ever taken: munmap skips an empty table */
+
+static void ft_map_put(uintptr_t addr, size_t len, const struct ft_map *what)
+{
+    for (uint32_t k = 0; k < FT_MAP_CHUNKS; k++) {
+        struct ft_map *m = FT_LOAD_ACQ(&ft_map_chunk[k]);
+        if (!m) {
+            struct ft_map *fresh = ft_sys_mmap_anon(FT_MAP_CHUNK * sizeof *m), *none = NULL;
+            if (!fresh)
+                return;
+            if (FT_CAS(&ft_map_chunk[k], &none, fresh))
+                FT_ADD(&ft_map_nchunks, 1);
+            else
+                syscall(SYS_munmap, fresh, FT_MAP_CHUNK * sizeof *m);
+            m = FT_LOAD_ACQ(&ft_map_chunk[k]);
+        }
+        for (uint32_t i = 0; i < FT_MAP_CHUNK; i++) {
+            uint32_t st = 0;
+            if (FT_LOAD(&m[i].state) == 0 && FT_CAS(&m[i].state, &st, 1)) {
+                m[i].addr = addr;
+                m[i].len = len;
+                m[i].file = what->file;
+                m[i].life = what->life;
+                m[i].path_id = what->path_id;
+                FT_STORE_REL(&m[i].state, 2);
+                FT_ADD(&ft_maps_used, 1);
+                return;
+            }
+        }
+    }
+}
+
+/* [lo, hi) is no longer mapped as it was: entries inside go, entries that
+ * overlap keep what lies outside (a partial munmap, a MAP_FIXED over part). */
+void ft_map_remove(void *addr, size_t len)
+{
+    uintptr_t lo = (uintptr_t)addr, hi = lo + len;
+    if (FT_LOAD(&ft_maps_used) == 0)
+        return;
+    uint32_t chunks = FT_LOAD_ACQ(&ft_map_nchunks);
+    for (uint32_t k = 0; k < chunks; k++) {
+        struct ft_map *m = FT_LOAD_ACQ(&ft_map_chunk[k]);
+        for (uint32_t i = 0; m && i < FT_MAP_CHUNK; i++) {
+            uint32_t st = 2;
+            if (FT_LOAD_ACQ(&m[i].state) != 2 || !(m[i].addr < hi && lo < m[i].addr + m[i].len))
+                continue;
+            if (!FT_CAS(&m[i].state, &st, 1))
+                continue;
+            uintptr_t a = m[i].addr, b = a + m[i].len;
+            struct ft_map what = m[i];
+            if (a < lo) { /* the head stays here */
+                m[i].len = lo - a;
+                FT_STORE_REL(&m[i].state, 2);
+            } else {
+                FT_STORE_REL(&m[i].state, 0);
+            }
+            if (b > hi) /* the tail stays too */
+                ft_map_put(hi, b - hi, &what);
+        }
+    }
+}
+
+/* The entry whose range holds a, copied into *out; 0 when none does. */
+static int ft_map_find(uintptr_t a, struct ft_map *out)
+{
+    uint32_t chunks = FT_LOAD_ACQ(&ft_map_nchunks);
+    for (uint32_t k = 0; k < chunks; k++) {
+        struct ft_map *m = FT_LOAD_ACQ(&ft_map_chunk[k]);
+        for (uint32_t i = 0; m && i < FT_MAP_CHUNK; i++) {
+            if (FT_LOAD_ACQ(&m[i].state) == 2 && a >= m[i].addr && a < m[i].addr + m[i].len) {
+                *out = m[i];
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* After mmap: a fixed mapping replaced whatever was at its place; a shared
+ * writable file mapping is entered. */
+void ft_mapped(void *addr, size_t len, int prot, int flags, int fd)
+{
+    if (addr == MAP_FAILED)
+        return;
+    if (flags & MAP_FIXED)
+        ft_map_remove(addr, len);
+    if (!ft_map_is_shared_file(flags, fd) || !(prot & PROT_WRITE))
+        return;
+    uint64_t e = ft_fd_known(fd);
+    struct ft_file *f = ft_file_of(e);
+    if (f) {
+        struct ft_map what = {.file = ft_fd_what(e), .life = FT_LOAD(&f->life), .path_id = FT_LOAD(&f->path_id)};
+        ft_map_put((uintptr_t)addr, len, &what);
+    }
+}
+
+/* mremap(2) moved or resized [old, old + len) to [to, to + new_len). */
+void ft_remapped(void *old, size_t len, void *to, size_t new_len, int flags)
+{
+    (void)flags;
+    struct ft_map what;
+    int found = ft_map_find((uintptr_t)old, &what);
+    ft_map_remove(old, len);
+    ft_map_remove(to, new_len);
+    if (found)
+        ft_map_put((uintptr_t)to, new_len, &what);
+}
+
+uint32_t ft_map_path(void *addr, struct ft_file **f)
+{
+    struct ft_map m;
+    *f = NULL;
+    if (!ft_map_find((uintptr_t)addr, &m))
+        return 0;
+    /* The file's slot may hold another file by now (its descriptors all
+     * closed): then the name it had when mapped, and no file's track. */
+    struct ft_file *file = &ft_files[m.file - 1];
+    if (FT_LOAD(&file->life) != m.life)
+        return m.path_id;
+    *f = file;
+    if (FT_UNLIKELY(FT_LOAD(&ft_names_gen) != FT_LOAD(&file->name_gen)))
+        ft_file_rename_check(file, -1);
+    return FT_LOAD(&file->path_id);
+}
+
+/* ---- io_uring ---- */
+
+/* The program set up an io_uring: what it submits there (IORING_OP_FSYNC)
+ * never comes through libc. The header says so, made now if need be, so the
+ * report can point to the kernel-side source. */
+void ft_uring_seen(void)
+{
+    struct ft_ctx *c = ft_ring();
+    if (c && c->hdr)
+        __atomic_fetch_or(&c->hdr->flags, FT_HDR_IO_URING, __ATOMIC_RELAXED);
+}
+
+/* ---- POSIX AIO ---- */
+
+#define FT_AIO_MAX 64u
+
+struct ft_aio {
+    const void *cb;      /* the program's aiocb; NULL: free */
+    struct ft_sync s;
+};
+
+static struct ft_aio ft_aios[FT_AIO_MAX];
+static uint32_t ft_aio_used; /* aio_error/aio_return skip an empty table */
+
+void ft_aio_queued(const void *cb, const struct ft_sync *s)
+{
+    for (uint32_t i = 0; i < FT_AIO_MAX; i++) {
+        const void *none = NULL;
+        if (FT_LOAD(&ft_aios[i].cb) == NULL && FT_CAS(&ft_aios[i].cb, &none, (const void *)1)) {
+            ft_aios[i].s = *s;
+            FT_STORE_REL(&ft_aios[i].cb, cb);
+            FT_ADD(&ft_aio_used, 1);
+            return;
+        }
+    }
+}
+
+void ft_aio_done(const void *cb, long ret, int err)
+{
+    if (FT_LOAD(&ft_aio_used) == 0 || !cb)
+        return;
+    for (uint32_t i = 0; i < FT_AIO_MAX; i++) {
+        const void *mine = cb;
+        if (FT_LOAD_ACQ(&ft_aios[i].cb) == cb && FT_CAS(&ft_aios[i].cb, &mine, (const void *)1)) {
+            struct ft_sync s = ft_aios[i].s;
+            FT_STORE_REL(&ft_aios[i].cb, NULL);
+            __atomic_fetch_sub(&ft_aio_used, 1, __ATOMIC_RELAXED);
+            ft_sync_end(&s, ret, err);
+            return;
+        }
+    }
+}
+
+/* ---- raw system calls ---- */
+
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+enum ft_raw_family { FT_RAW_NONE, FT_RAW_SYNC, FT_RAW_WRITE, FT_RAW_CLOSE, FT_RAW_RANGE, FT_RAW_DUP,
+                     FT_RAW_OPEN, FT_RAW_RENAME, FT_RAW_NEWFD, FT_RAW_NEWFD2, FT_RAW_URING };
+
+static enum ft_raw_family ft_raw_family(long n)
+{
+    switch (n) {
+    case SYS_fsync: case SYS_fdatasync: case SYS_syncfs: return FT_RAW_SYNC;
+    case SYS_write: case SYS_pwrite64: case SYS_writev: case SYS_pwritev: case SYS_pwritev2:
+    case SYS_copy_file_range: case SYS_sendfile: case SYS_splice: return FT_RAW_WRITE;
+    case SYS_close: return FT_RAW_CLOSE;
+    case SYS_close_range: return FT_RAW_RANGE;
+    case SYS_dup: case SYS_dup2: case SYS_dup3: return FT_RAW_DUP;
+    case SYS_open: case SYS_creat: case SYS_openat: case SYS_openat2: return FT_RAW_OPEN;
+    case SYS_rename: case SYS_renameat: case SYS_renameat2: return FT_RAW_RENAME;
+    case SYS_socket: case SYS_accept: case SYS_accept4: case SYS_eventfd: case SYS_eventfd2:
+    case SYS_epoll_create: case SYS_epoll_create1: case SYS_memfd_create: case SYS_timerfd_create:
+    case SYS_inotify_init: case SYS_inotify_init1: case SYS_signalfd: case SYS_signalfd4: return FT_RAW_NEWFD;
+    case SYS_pipe: case SYS_pipe2: case SYS_socketpair: return FT_RAW_NEWFD2;
+    case SYS_io_uring_setup: return FT_RAW_URING;
+    default: return FT_RAW_NONE;
+    }
+}
+
+int ft_raw_followed(long n)
+{
+    return ft_raw_family(n) != FT_RAW_NONE;
+}
+
+/* The descriptor a write-family call writes to. */
+static int ft_raw_out_fd(long n, const long *a)
+{
+    return (int)(n == SYS_copy_file_range || n == SYS_splice ? a[2] : a[0]);
+}
+
+/* The open flags, wherever the call keeps them. */
+static int ft_raw_oflags(long n, const long *a)
+{
+    switch (n) {
+    case SYS_open: return (int)a[1];
+    case SYS_creat: return O_CREAT | O_WRONLY | O_TRUNC;
+    case SYS_openat: return (int)a[2];
+    default: return a[2] ? (int)*(const uint64_t *)a[2] : 0; /* openat2: struct open_how, flags first */
+    }
+}
+
+void ft_raw_begin(struct ft_raw *r, long n, const long *a)
+{
+    r->n = n;
+    memcpy(r->a, a, sizeof r->a);
+    r->t0 = 0;
+    switch (ft_raw_family(n)) {
+    case FT_RAW_SYNC:
+        ft_sync_begin(&r->u.sync, n == SYS_fsync ? FT_C_FSYNC : n == SYS_fdatasync ? FT_C_FDATASYNC : FT_C_SYNCFS,
+                      (int)a[0], n != SYS_syncfs);
+        break;
+    case FT_RAW_WRITE:
+        ft_write_begin(&r->u.write, ft_raw_out_fd(n, a), n == SYS_pwritev2 ? (int)a[5] : 0);
+        break;
+    case FT_RAW_CLOSE:
+        ft_close_begin(&r->u.close, (int)a[0]);
+        break;
+    default:
+        r->t0 = ft_now();
+        break;
+    }
+}
+
+void ft_raw_end(struct ft_raw *r, long ret, int err)
+{
+    const long *a = r->a;
+    switch (ft_raw_family(r->n)) {
+    case FT_RAW_SYNC: ft_sync_end(&r->u.sync, ret, err); break;
+    case FT_RAW_WRITE: ft_write_end(&r->u.write, ret, err); break;
+    case FT_RAW_CLOSE: ft_close_end(&r->u.close, (int)ret, err); break;
+    case FT_RAW_RANGE:
+        if (ret == 0 && !(a[2] & CLOSE_RANGE_CLOEXEC))
+            ft_closed_range((unsigned)a[0], (unsigned)a[1], r->t0, ft_now());
+        break;
+    case FT_RAW_DUP: ft_dup_end((int)a[0], (int)ret, r->t0); break;
+    case FT_RAW_OPEN: ft_open_end((int)ret, ft_raw_oflags(r->n, a), r->t0); break;
+    case FT_RAW_RENAME:
+        if (ret == 0) {
+            if (r->n == SYS_rename)
+                ft_renamed(AT_FDCWD, (const char *)a[0], AT_FDCWD, (const char *)a[1], 0, r->t0);
+            else
+                ft_renamed((int)a[0], (const char *)a[1], (int)a[2], (const char *)a[3],
+                           r->n == SYS_renameat2 ? (unsigned)a[4] : 0, r->t0);
+        }
+        break;
+    case FT_RAW_NEWFD: ft_fd_new((int)ret); break;
+    case FT_RAW_NEWFD2:
+        if (ret == 0) {
+            const int *fds = (const int *)(r->n == SYS_socketpair ? a[3] : a[0]);
+            ft_fd_new(fds[0]);
+            ft_fd_new(fds[1]);
+        }
+        break;
+    case FT_RAW_URING: if (ret >= 0) ft_uring_seen(); break;
+    case FT_RAW_NONE: break;
+    }
+}

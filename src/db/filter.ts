@@ -1,0 +1,99 @@
+/**
+ * The filters every command takes (--since, --until, --pid, --exe, --path,
+ * --host). Those a trace's header answers (pid, exe, host) are applied before
+ * a file is decoded: a --pid never decodes another process's trace. Time and
+ * path are applied to the loaded rows, before any query runs, so every
+ * command and every query sees the same filtered data.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { basename } from 'node:path';
+import { FtError } from '../errors.js';
+import { globRegExp } from '../inputs.js';
+import type { TraceHeader } from '../trace/decode.js';
+import { parseDuration } from './knobs.js';
+
+export interface Filters {
+  /** ISO 8601 time, or a duration back from the newest event ("2h"). */
+  since?: string;
+  until?: string;
+  pids?: number[];
+  /** The executable: its full path or its file name. */
+  exe?: string;
+  /** A glob over the file's path (`*` within a directory, `**` across); without glob characters, text the path contains. */
+  path?: string;
+  host?: string;
+}
+
+/** A time filter: wall-clock ns since the epoch, or seconds back from the newest event. */
+export type TimeBound = { ns: bigint } | { back: number };
+
+export function parseTime(text: string, what: string): TimeBound {
+  if (/^\d{4}-\d\d-\d\d/.test(text)) {
+    const ms = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(text) || text.length === 10 ? text : `${text}Z`);
+    if (Number.isNaN(ms)) throw new FtError(`${what}: not a time: '${text}' (expected ISO 8601, e.g. 2026-01-02T03:04:05Z, or a duration back from the newest event, e.g. 2h)`);
+    return { ns: BigInt(ms) * 1_000_000n };
+  }
+  try {
+    return { back: parseDuration(text) };
+  } catch {
+    throw new FtError(`${what}: not a time: '${text}' (expected ISO 8601, e.g. 2026-01-02T03:04:05Z, or a duration back from the newest event, e.g. 2h)`);
+  }
+}
+
+/** Whether a trace's process passes the header filters. */
+export function headerMatches(f: Filters, h: Pick<TraceHeader, 'pid' | 'exe' | 'host'>): boolean {
+  if (f.pids && f.pids.length > 0 && !f.pids.includes(h.pid)) return false;
+  if (f.exe !== undefined && h.exe !== f.exe && basename(h.exe) !== f.exe) return false;
+  if (f.host !== undefined && h.host !== f.host) return false;
+  return true;
+}
+
+export function hasHeaderFilters(f: Filters): boolean {
+  return (f.pids?.length ?? 0) > 0 || f.exe !== undefined || f.host !== undefined;
+}
+
+/** The --path filter as a regular expression over whole paths. */
+export function pathRegExp(pattern: string): string {
+  if (!/[*?[]/.test(pattern)) return `.*${pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*`;
+  const re = globRegExp(pattern.startsWith('/') || pattern.startsWith('**') ? pattern : `**/${pattern}`).source;
+  return re.slice(1, -1);
+}
+
+/** Delete the loaded rows outside the time and path filters. */
+export async function applyRowFilters(connection: DuckDBConnection, f: Filters): Promise<void> {
+  if (f.path !== undefined) {
+    const re = pathRegExp(f.path);
+    const outside = 'select file_id from files where not regexp_full_match(path, $re)';
+    await connection.run(`delete from events where file_id in (${outside})`, { re });
+    await connection.run(`delete from summary_entries where file_id in (${outside})`, { re });
+  }
+  if (f.since !== undefined || f.until !== undefined) {
+    const newest = await newestNs(connection);
+    const bound = (text: string, what: string): bigint => {
+      const t = parseTime(text, what);
+      return 'ns' in t ? t.ns : newest - BigInt(Math.round(t.back * 1e9));
+    };
+    const since = f.since !== undefined ? bound(f.since, '--since') : null;
+    const until = f.until !== undefined ? bound(f.until, '--until') : null;
+    const values = { since: since ?? -(2n ** 62n), until: until ?? 2n ** 62n };
+    await connection.run('delete from events where epoch_ns(start) < $since or epoch_ns(start) >= $until', values);
+    // An interval is kept when it overlaps the window.
+    const interval = '(select summary_interval_s::bigint * 1000000000 from traces where traces.trace_id = t.trace_id)';
+    await connection.run(`delete from summary_entries t where epoch_ns(start) + ${interval} <= $since or epoch_ns(start) >= $until`, values);
+    await connection.run(`delete from recorder_cost t where epoch_ns(start) + ${interval} <= $since or epoch_ns(start) >= $until`, values);
+  }
+  if (f.path !== undefined || f.since !== undefined || f.until !== undefined) {
+    await connection.run('delete from summary_hist h where not exists (select 1 from summary_entries e where e.trace_id = h.trace_id and e.entry = h.entry)');
+  }
+}
+
+/** The newest event's start (or summary interval's end), ns since the epoch. */
+export async function newestNs(connection: DuckDBConnection): Promise<bigint> {
+  const r = await connection.runAndReadAll(`
+    select greatest(
+      (select max(epoch_ns(start)) from events),
+      (select max(epoch_ns(s.start) + t.summary_interval_s::bigint * 1000000000) from summary_entries s join traces t using (trace_id))
+    ) as ns`);
+  const v = r.getRows()[0]?.[0];
+  return typeof v === 'bigint' ? v : 0n;
+}

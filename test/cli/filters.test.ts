@@ -1,0 +1,77 @@
+// Filters on every command: --pid, --exe, --host from the trace headers (other
+// processes' traces are not decoded), --since/--until and --path on the rows.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { BROKEN, otherHost, scenario, tempDir, writeTrace } from '../fixtures/traces.js';
+import { historyTrace } from '../fixtures/history.js';
+
+const BIN = fileURLToPath(new URL('../../bin/fsync-analyze.js', import.meta.url));
+const tmp = tempDir();
+const app = writeTrace(tmp.dir, 'app.100.fstrace', scenario());
+const other = writeTrace(tmp.dir, 'other.200.fstrace', otherHost());
+const kv = writeTrace(tmp.dir, 'kv.300.fstrace', historyTrace());
+// A valid header (pid 100, like app) over a corrupt ring: decoded only when pid 100 is asked for.
+const broken = writeTrace(tmp.dir, 'broken.100.fstrace', BROKEN.corrupt());
+const all = [app, other, kv];
+
+function run(args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function totals(args: string[]): { calls: number; processes: number; summarized_only: number } {
+  const r = run(['summary', '--json', ...args]);
+  assert.is(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout).totals;
+}
+
+test.after(() => tmp.cleanup());
+
+test('no filter: every trace', () => {
+  assert.equal([totals(all).calls, totals(all).processes], [36 + 4 + 169_561, 3]);
+});
+
+test('--pid (repeatable), --exe, --host pick traces by their headers', () => {
+  assert.equal([totals([...all, '--pid', '100']).calls, totals([...all, '--pid', '100', '--pid', '300']).calls], [36, 36 + 169_561]);
+  assert.is(totals([...all, '--exe', 'kv']).calls, 169_561);
+  assert.is(totals([...all, '--exe', '/usr/bin/other']).calls, 4);
+  assert.is(totals([...all, '--host', 'h2']).processes, 2);
+});
+
+test('a --pid never decodes another process\'s trace', () => {
+  const r = run(['info', '--json', app, broken, other, '--pid', '200']);
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stderr, '', 'the corrupt trace of pid 100 was not read');
+  assert.equal(JSON.parse(r.stdout).traces.map((t: { pid: number }) => t.pid), [200]);
+  const both = run(['info', '--json', app, broken, '--pid', '100']);
+  assert.match(both.stderr, 'broken.100.fstrace');
+});
+
+test('--since and --until: ISO times and durations back from the newest event', () => {
+  // The history's newest summary interval ends 2026-01-03T00:00:00Z; its ring holds 23:00:05 on.
+  assert.is(totals([kv, '--since', '1h']).calls, 360);
+  assert.is(totals([kv, '--since', '2026-01-02T00:00:00Z']).calls, 83_160);
+  assert.is(totals([kv, '--until', '2026-01-02']).calls, 86_401);
+  assert.is(totals([app, '--since', '2026-01-01T00:00:10Z', '--until', '2026-01-01T00:00:20Z']).calls,
+    Number(JSON.parse(run(['sql', '--json', "select count(*) as n from events where type = 3 and start >= '2026-01-01 00:00:10' and start < '2026-01-01 00:00:20'", app]).stdout)[0].n));
+});
+
+test('--path: a glob over the path, or text it contains; intervals too', () => {
+  assert.is(totals([app, '--path', '/data/b.log']).calls, 3);
+  assert.is(totals([app, '--path', '*.log']).calls, 35);
+  assert.is(totals([app, '--path', 'c.lo']).calls, 2);
+  const r = run(['intervals', '--json', app, '--path', 'b.log']);
+  assert.equal(JSON.parse(r.stdout).intervals.map((i: { path: string }) => i.path), ['/data/b.log', '/data/b.log', '/data/b.log']);
+});
+
+test('bad filter values are usage errors; nothing matching is a one-line error', () => {
+  const r = run(['info', app, '--since', 'yesterday']);
+  assert.is(r.code, 1);
+  assert.match(r.stderr, "--since: not a time: 'yesterday'");
+  const none = run(['info', app, '--pid', '4242']);
+  assert.equal([none.code, none.stderr], [1, 'fsync-analyze: none of the 1 trace files matches the filters\n']);
+});
+
+test.run();
