@@ -14,25 +14,31 @@
 --             `failed` is a failed durable-kind call whose error says the data may be
 --             lost: not EBADF, EINVAL or EROFS (fsync(2): the descriptor cannot be
 --             synced at all, nothing was written back), nor EINTR.
---             `created`: an open with O_CREAT and O_EXCL (open(2): it fails unless it
---             creates the file). `unsynced` is the bytes written and not synced that a
---             close reports (FORMAT.md, close record).
+--             `created`: an open the recorder saw create its file (flag 0x100), or with
+--             O_CREAT and O_EXCL (open(2): it fails unless it creates the file; traces
+--             from before the flag). `bytes` of a close, and of a rename or link of a
+--             file that was open (flag 0x200), is what was written and not synced
+--             (FORMAT.md). Link and unlink records are newer than the others: older
+--             traces have none.
 -- inputs:     events, traces, files, paths, calls
 -- parameters: none
 -- kept as:    view
 -- output:
 --   trace_id, seq, host, pid, exe   the event and its process
 --   start, tid, fd                  when (wall clock), which thread and descriptor
---   event                           'open', 'close', 'rename' or the sync kind's name
+--   event                           'open', 'close', 'rename', 'link', 'unlink' or the
+--                                   sync kind's name
 --   file_id, path, dir              the file (files.file_id), its path and directory;
---                                   for a rename, the old name
---   new_file_id, new_path, new_dir  a rename's new name; null otherwise
+--                                   for a rename or link, the old name
+--   new_file_id, new_path, new_dir  a rename's or link's new name; null otherwise
 --   res, errno                      the return value; -res when it failed
---   bytes                           unsynced bytes (close); bytes made durable (a
---                                   durable sync); null otherwise
+--   bytes                           unsynced bytes (close; rename or link of an open
+--                                   file); bytes made durable (a durable sync); null
+--                                   otherwise
 --   oflags                          an open's flags; null otherwise
 --   created, last_close, durable, global, failed, syncs_file   as above;
 --                                   syncs_file: a sync call on this file, of any kind
+--   at_exit                         a close the recorder wrote at exit (flag 0x400)
 
 with
 
@@ -49,7 +55,7 @@ not_lost as (
 file_events as (
   select *
   from events
-  where type in (ft_t_open(), ft_t_close(), ft_t_rename(), ft_t_sync())
+  where type in (ft_t_open(), ft_t_close(), ft_t_rename(), ft_t_link(), ft_t_unlink(), ft_t_sync())
 ),
 
 with_process as (
@@ -71,7 +77,7 @@ with_new_name as (
     new_files.path as new_path
   from with_file
   left join paths as new_paths
-    on with_file.type = ft_t_rename()
+    on with_file.type in (ft_t_rename(), ft_t_link())
    and new_paths.trace_id = with_file.trace_id
    and new_paths.path_id = with_file.writes
   left join files as new_files
@@ -104,6 +110,8 @@ final as (
       when type = ft_t_open() then 'open'
       when type = ft_t_close() then 'close'
       when type = ft_t_rename() then 'rename'
+      when type = ft_t_link() then 'link'
+      when type = ft_t_unlink() then 'unlink'
       else kind
     end as event,
     case when known then file_id end as file_id,
@@ -116,15 +124,18 @@ final as (
     case when res < 0 then -res end as errno,
     case
       when type = ft_t_close() then bytes
+      when type in (ft_t_rename(), ft_t_link()) and (flags & ft_f_open_file()) <> 0 then bytes
       when durable_kind and (flags & ft_f_no_interval()) = 0 then bytes
     end as bytes,
     case when type = ft_t_open() then writes end as oflags,
-    type = ft_t_open() and (writes & (select o_creat | o_excl from o)) = (select o_creat | o_excl from o) as created,
+    type = ft_t_open() and ((flags & ft_f_created()) <> 0
+      or (writes & (select o_creat | o_excl from o)) = (select o_creat | o_excl from o)) as created,
     type = ft_t_close() and (flags & ft_f_last_close()) <> 0 as last_close,
     durable_kind and res >= 0 and known as durable,
     kind in ('sync', 'syncfs') and res >= 0 as global,
     durable_kind and res < 0 and known and not list_contains((select errnos from not_lost), -res) as failed,
-    type = ft_t_sync() and known and kind not in ('sync', 'syncfs') as syncs_file
+    type = ft_t_sync() and known and kind not in ('sync', 'syncfs') as syncs_file,
+    type = ft_t_close() and (flags & ft_f_at_exit()) <> 0 as at_exit
   from with_kind
 )
 

@@ -4,14 +4,15 @@
 -- purpose:    fsync(2) on a file does not make its directory entry durable: "an
 --             explicit fsync() on a file descriptor for the directory is also
 --             needed". A process that syncs a file wants it to survive a crash;
---             when it created the file (an open with O_CREAT and O_EXCL) or renamed
---             it into place, a crash before the directory is synced can lose the
---             name, so the data is unreachable (or the old file comes back).
---             Flagged: such a creation or rename, in a process that made a durable
---             sync of the file (under its old name or its new one), with no durable
---             sync of the directory, and no sync()/syncfs(), by the process after it.
---             A file created and later renamed by the same process is judged at the
---             rename only (its name under the temporary does not matter).
+--             when it created the file (lint_events.created), renamed it into place
+--             or linked it there, a crash before the directory is synced can lose
+--             the name, so the data is unreachable (or the old file comes back).
+--             Flagged: such a new name, in a process that made a durable sync of the
+--             file (under its old name or its new one), with no durable sync of the
+--             directory, and no sync()/syncfs(), by the process after it. A name the
+--             same process later renames away or unlinks was a temporary: not judged
+--             (a file created, then renamed or linked into place, is judged at its
+--             final name).
 -- inputs:     lint_events
 -- parameters: none
 -- output:     one row per flagged creation or rename:
@@ -31,41 +32,47 @@ global_syncs as (
   select * from lint_events where global
 ),
 
-renames as (
+moves as (
   select *
   from lint_events
-  where event = 'rename' and file_id is not null and new_file_id is not null
+  where event in ('rename', 'link') and file_id is not null and new_file_id is not null
 ),
 
-creations as (
-  select lint_events.*
-  from lint_events
-  where created
-    and file_id is not null
-    and not exists (
-      select 1 from renames
-      where renames.trace_id = lint_events.trace_id
-        and renames.file_id = lint_events.file_id
-        and renames.start > lint_events.start)
+removals as (
+  -- a name going away: renamed from, or unlinked
+  select trace_id, file_id, start from moves where event = 'rename'
+  union all
+  select trace_id, file_id, start from lint_events where event = 'unlink' and file_id is not null
 ),
 
 new_names as (
   select trace_id, seq, host, start, fd, res, event, file_id, file_id as old_file_id,
          path, null::varchar as old_path, dir, 'created in' as how
-  from creations
+  from lint_events
+  where created and file_id is not null
   union all
   select trace_id, seq, host, start, fd, res, event, new_file_id, file_id,
-         new_path, path, new_dir, 'renamed into'
-  from renames
+         new_path, path, new_dir, case when event = 'link' then 'linked into' else 'renamed into' end
+  from moves
+),
+
+lasting as (
+  select new_names.*
+  from new_names
+  where not exists (
+    select 1 from removals
+    where removals.trace_id = new_names.trace_id
+      and removals.file_id = new_names.file_id
+      and removals.start > new_names.start)
 ),
 
 wanted as (
-  select new_names.*
-  from new_names
+  select lasting.*
+  from lasting
   where exists (
     select 1 from durable_syncs
-    where durable_syncs.trace_id = new_names.trace_id
-      and durable_syncs.file_id in (new_names.file_id, new_names.old_file_id))
+    where durable_syncs.trace_id = lasting.trace_id
+      and durable_syncs.file_id in (lasting.file_id, lasting.old_file_id))
 ),
 
 not_synced as (

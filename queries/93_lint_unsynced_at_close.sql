@@ -3,10 +3,12 @@
 -- purpose:    A process that fsyncs a file wants its data durable; closing it with
 --             writes since the last sync leaves those writes to the kernel's
 --             writeback: a crash in the next seconds loses them, and close(2) does
---             not sync. Flagged: the file's last close (flag 0x10) in a process that
---             made a durable sync of the file at some time, reporting bytes never
+--             not sync. Flagged: the file's last close (flag 0x10; or the record the
+--             recorder writes at exit for a file left open, flag 0x400) in a process
+--             that made a durable sync of the file at some time, reporting bytes never
 --             synced, when this process made no durable sync of the file (through
---             another descriptor) and no sync()/syncfs() after the close.
+--             another descriptor), no sync()/syncfs(), and did not unlink it (a
+--             temporary) after the close.
 -- inputs:     lint_events
 -- parameters: none
 -- output:     one row per flagged close:
@@ -36,6 +38,10 @@ global_syncs as (
   select * from lint_events where global
 ),
 
+unlinks as (
+  select * from lint_events where event = 'unlink' and file_id is not null
+),
+
 left_unsynced as (
   select closes.*
   from closes
@@ -49,6 +55,11 @@ left_unsynced as (
       select 1 from global_syncs
       where global_syncs.trace_id = closes.trace_id
         and global_syncs.start > closes.start)
+    and not exists (
+      select 1 from unlinks
+      where unlinks.trace_id = closes.trace_id
+        and unlinks.file_id = closes.file_id
+        and unlinks.start > closes.start)
 ),
 
 last_sync as (
@@ -86,12 +97,15 @@ final as (
     file_id,
     seq,
     start as occurred,
-    format('{} closed with {} bytes written since its last sync', path, bytes) as detail,
+    case
+      when at_exit then format('{} left open at exit with {} bytes written since its last sync', path, bytes)
+      else format('{} closed with {} bytes written since its last sync', path, bytes)
+    end as detail,
     list_filter([
       case when sync_start is not null then
         {'time': sync_start, 'event': sync_event, 'path': path, 'to': null::varchar, 'fd': sync_fd, 'res': sync_res, 'bytes': sync_bytes}
       end,
-      {'time': start, 'event': 'close', 'path': path, 'to': null::varchar, 'fd': fd, 'res': res, 'bytes': bytes}
+      {'time': start, 'event': case when at_exit then 'exit' else 'close' end, 'path': path, 'to': null::varchar, 'fd': fd, 'res': res, 'bytes': bytes}
     ], lambda e: e is not null) as evidence
   from with_sync
 )

@@ -6,9 +6,13 @@
 --             as one) and process (host, pid, executable) keeps the list short.
 --             The finding shows its first occurrence: when, which file, the detail
 --             line and the evidence (the events, with times); `count` says how
---             often it happened, `last` when it last did.
+--             often it happened, `last` when it last did. The rules read every event
+--             loaded; the window and path parameters choose which occurrences count
+--             (so a rename in the window is judged with the close before it).
 -- inputs:     lint_rename_before_sync, lint_dir_not_synced, lint_unsynced_at_close, lint_write_after_failed_sync, families, traces, files
--- parameters: none
+-- parameters: $lint_since_ns, $lint_until_ns, $lint_path_re
+--             (occurrences from, and before, these times in ns since the epoch, on files
+--             whose path matches the regular expression)
 -- output:     one row per finding, by rule, host, pid and time:
 --   rule               'rename-before-sync', 'dir-not-synced', 'unsynced-at-close'
 --                      or 'write-after-failed-sync'
@@ -48,6 +52,14 @@ with_names as (
   join families using (file_id)
 ),
 
+in_window as (
+  select *
+  from with_names
+  where epoch_ns(occurred) >= $lint_since_ns
+    and epoch_ns(occurred) < $lint_until_ns
+    and regexp_full_match(path, $lint_path_re)
+),
+
 grouped as (
   select
     rule,
@@ -63,7 +75,7 @@ grouped as (
     count(distinct file_id) as files,
     arg_min(detail, row(occurred, seq)) as detail,
     arg_min(evidence, row(occurred, seq)) as evidence
-  from with_names
+  from in_window
   group by rule, host, pid, exe, family_id
 ),
 

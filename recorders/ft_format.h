@@ -142,6 +142,8 @@ enum ft_type {
     FT_T_SUMMARY = 7,    /* summary ring: an entry's first slot */
     FT_T_SUMMARY_HIST = 8, /* summary ring: an entry's histogram slots (call = 0, 1) */
     FT_T_COST = 9,       /* summary ring: the recorder's cost in an interval */
+    FT_T_LINK = 10,      /* a hard link made: path_id = the existing name, writes = the new one */
+    FT_T_UNLINK = 11,    /* a name removed (unlink, unlinkat): path_id = the name */
 };
 
 /* Durability calls: byte 5 of the commit word in FT_T_SYNC records. */
@@ -169,6 +171,9 @@ enum ft_call {
 #define FT_F_ALERT 0x0020u              /* FT_T_SYNC: the call met an alert rule */
 #define FT_F_ALERT_SUPPRESSED 0x0040u   /* ... and its line was not written */
 #define FT_F_KEPT 0x0080u               /* FT_T_SYNC: copied to the keep ring */
+#define FT_F_CREATED 0x0100u            /* FT_T_OPEN: the call created the file */
+#define FT_F_OPEN_FILE 0x0200u          /* FT_T_RENAME/LINK: the file was open here; bytes = its unsynced bytes */
+#define FT_F_AT_EXIT 0x0400u            /* FT_T_CLOSE: written at exit for a file left open with unsynced writes */
 
 /*
  * The event record. The meaning of the last 24 bytes depends on type/call:
@@ -181,7 +186,9 @@ enum ft_call {
  *   SYNC sync, syncfs           0               0               0
  *   OPEN                        0               open flags      0
  *   CLOSE                       unsynced bytes  unsynced writes interval start
- *   RENAME                      0               new path id     0   (path_id = old)
+ *   RENAME, LINK                unsynced bytes  new path id     interval start (path_id = old;
+ *                               (FT_F_OPEN_FILE)                 FT_F_OPEN_FILE, else 0)
+ *   UNLINK                      0               0               0   (path_id = the name)
  *
  * res follows the kernel's convention: the call's return value, or -errno
  * when it failed. Linux caps one transfer at 0x7ffff000 bytes, so a write's

@@ -9,7 +9,11 @@ export interface LintOptions extends LoadOptions {
 }
 
 export async function lint(traces: string[], o: LintOptions): Promise<void> {
-  const findings = await withSession(traces, o, (s) => readFindings(s, bindings(DEFAULT_PARAMS)));
+  // The process filters (--pid, --exe, --host) choose what is loaded; the time and path
+  // filters choose which occurrences count, judged on every event (db/lint.ts).
+  const window = { since: o.since, until: o.until, path: o.path };
+  const load = { ...o, since: undefined, until: undefined, path: undefined };
+  const findings = await withSession(traces, load, (s) => readFindings(s, bindings(DEFAULT_PARAMS), window));
   if (o.json) {
     await out(json({ findings: findings.map(jsonFinding) }));
     return;
@@ -43,6 +47,6 @@ function evidence(e: Evidence): string {
   const fd = e.fd >= 0 ? ` fd ${e.fd}` : '';
   const name = e.to === null ? e.path ?? '(unknown)' : `${e.path ?? '(unknown)'} -> ${e.to}`;
   const result = e.error !== null ? ` failed: ${e.error}` : '';
-  const amount = e.bytes === null ? '' : e.event === 'close' ? `, ${bytes(e.bytes)} never synced` : e.event === 'open' ? '' : `, ${bytes(e.bytes)} written since the last sync`;
+  const amount = e.bytes === null ? '' : e.event === 'close' || e.event === 'exit' ? `, ${bytes(e.bytes)} never synced` : e.event === 'open' ? '' : `, ${bytes(e.bytes)} written since the last sync`;
   return `${e.event} ${name}${fd}${result}${amount}`;
 }

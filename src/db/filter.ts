@@ -88,7 +88,7 @@ export async function applyRowFilters(connection: DuckDBConnection, f: Filters):
 }
 
 /** The newest event's start (or summary interval's end), ns since the epoch. */
-async function newestNs(connection: DuckDBConnection): Promise<bigint> {
+export async function newestNs(connection: DuckDBConnection): Promise<bigint> {
   const r = await connection.runAndReadAll(`
     select greatest(
       (select max(epoch_ns(start)) from events),

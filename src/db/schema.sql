@@ -154,6 +154,8 @@ create or replace macro ft_t_sync() as 3::utinyint;
 create or replace macro ft_t_open() as 4::utinyint;
 create or replace macro ft_t_close() as 5::utinyint;
 create or replace macro ft_t_rename() as 6::utinyint;
+create or replace macro ft_t_link() as 10::utinyint;
+create or replace macro ft_t_unlink() as 11::utinyint;
 create or replace macro ft_f_write_time_sampled() as 1;
 create or replace macro ft_f_fd_resolved() as 2;
 create or replace macro ft_f_no_interval() as 4;
@@ -162,6 +164,9 @@ create or replace macro ft_f_last_close() as 16;
 create or replace macro ft_f_alert() as 32;
 create or replace macro ft_f_alert_suppressed() as 64;
 create or replace macro ft_f_kept() as 128;
+create or replace macro ft_f_created() as 256;
+create or replace macro ft_f_open_file() as 512;
+create or replace macro ft_f_at_exit() as 1024;
 
 -- count_cell(start, offset_ns, interval_s): the wall-clock start of the summary
 -- interval that holds a call (intervals are aligned in CLOCK_MONOTONIC); 60-s cells

@@ -61,7 +61,7 @@ export const MAX_FINDINGS = 100;
 function evidenceLine(e: ReportEvidence): string {
   const name = e.to === null ? pathText(e.path ?? '(unknown)', 90) : `${pathText(e.path ?? '(unknown)', 60)} → ${pathText(e.to, 60)}`;
   const error = e.error === null ? '' : ` <strong class="hot">${traceText(e.error, 24)}</strong>`;
-  const amount = e.bytes === null || e.event === 'open' ? '' : e.event === 'close' ? `, ${esc(bytes(e.bytes))} never synced` : `, ${esc(bytes(e.bytes))} written since the last sync`;
+  const amount = e.bytes === null || e.event === 'open' ? '' : e.event === 'close' || e.event === 'exit' ? `, ${esc(bytes(e.bytes))} never synced` : `, ${esc(bytes(e.bytes))} written since the last sync`;
   const fd = e.fd >= 0 ? ` fd ${e.fd}` : '';
   return `<li><span class="nowrap">${esc(time(e.at))}</span> ${traceText(e.event, 24)} <span class="path">${name}</span>${esc(fd)}${error}${amount}</li>`;
 }

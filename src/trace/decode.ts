@@ -626,7 +626,9 @@ function firstRows(c: EventColumns, n: number): EventColumns {
 /** Structural checks on one record: anything else is corruption. */
 function checkEvent(ring: Uint8Array, at: number, type: number, base: number, file: string): void {
   const offset = base + at;
-  if (type > RecordType.Rename) throw new TraceError(file, offset, `unknown record type ${type}, expected 1 to ${RecordType.Rename}`);
+  if (type > RecordType.Rename && type !== RecordType.Link && type !== RecordType.Unlink) {
+    throw new TraceError(file, offset, `unknown record type ${type}, expected 1 to ${RecordType.Rename}, ${RecordType.Link} or ${RecordType.Unlink}`);
+  }
   const call = ring[at + EVENT.call]!;
   if (type === RecordType.Sync) {
     if (call < 1 || call > CALL_MAX) throw new TraceError(file, offset, `sync record with call ${call}, expected 1 to ${CALL_MAX}`);

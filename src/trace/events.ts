@@ -7,7 +7,7 @@ import { CALL_NAMES, EVENT_TYPE_NAMES, RecordType } from './layout.js';
 
 export interface TraceEvent {
   seq: number;
-  type: 'sync' | 'open' | 'close' | 'rename';
+  type: 'sync' | 'open' | 'close' | 'rename' | 'link' | 'unlink';
   /** The durability call for sync events (a `by_kind` name), else null. */
   call: string | null;
   flags: number;

@@ -181,14 +181,18 @@ export const enum RecordType {
   Summary = 7,
   SummaryHist = 8,
   Cost = 9,
+  Link = 10,
+  Unlink = 11,
 }
 
-/** Names of the event record types, by type number (3..6). */
+/** Names of the event record types, by type number (3..6, 10..11). */
 export const EVENT_TYPE_NAMES: Readonly<Record<number, string>> = {
   3: 'sync',
   4: 'open',
   5: 'close',
   6: 'rename',
+  10: 'link',
+  11: 'unlink',
 };
 
 /**
@@ -218,4 +222,10 @@ export const FLAG_LAST_CLOSE = 0x10;
 export const FLAG_ALERT = 0x20;
 export const FLAG_ALERT_SUPPRESSED = 0x40;
 export const FLAG_KEPT = 0x80;
-export const FLAGS_KNOWN = 0xff;
+/** (open) the call created the file. */
+export const FLAG_CREATED = 0x100;
+/** (rename, link) the file was open in the process: bytes holds its unsynced bytes. */
+export const FLAG_OPEN_FILE = 0x200;
+/** (close) written at exit for a file left open with unsynced writes. */
+export const FLAG_AT_EXIT = 0x400;
+export const FLAGS_KNOWN = 0x7ff;

@@ -2,7 +2,7 @@
 // worked out in test/fixtures/lint.ts.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFindings, type Finding } from '../../src/db/lint.js';
+import { readFindings, type Finding, type LintWindow } from '../../src/db/lint.js';
 import { bindings, DEFAULT_PARAMS } from '../../src/db/params.js';
 import { careful, careless } from '../fixtures/lint.js';
 import { openTraces } from '../fixtures/session.js';
@@ -10,10 +10,10 @@ import { iso } from '../fixtures/traces.js';
 
 const b = bindings(DEFAULT_PARAMS);
 
-async function lint(traces: Record<string, Uint8Array>): Promise<Finding[]> {
+async function lint(traces: Record<string, Uint8Array>, window: LintWindow = {}): Promise<Finding[]> {
   const o = await openTraces(traces);
   try {
-    return await readFindings(o.session, b);
+    return await readFindings(o.session, b, window);
   } finally {
     o.close();
   }
@@ -42,9 +42,19 @@ test('a careless process: one finding per rule, family and process, with its evi
       evidence: [ev(5.0, 'fsync', '/e/data.tmp', 5, { bytes: 20 }), ev(5.1, 'rename', '/e/data.tmp', -1, { to: '/e/data' })],
     },
     {
+      rule: 'dir-not-synced', ...who, family: '/d/obj', path: '/d/obj', at: iso(9.2), last: iso(9.2), count: 1, files: 1,
+      detail: '/d/obj linked into /d, a directory this process never synced afterwards',
+      evidence: [ev(9.1, 'fsync', '/d/obj.tmp', 9, { bytes: 50 }), ev(9.2, 'link', '/d/obj.tmp', -1, { to: '/d/obj' })],
+    },
+    {
       rule: 'rename-before-sync', ...who, family: '/d/cfg', path: '/d/cfg', at: iso(1.1), last: iso(3.1), count: 2, files: 1,
-      detail: '/d/cfg.tmp.1 renamed over /d/cfg with 100 bytes written and never synced',
+      detail: '/d/cfg.tmp.1 renamed to /d/cfg with 100 bytes written and never synced',
       evidence: [ev(1.0, 'close', '/d/cfg.tmp.1', 3, { bytes: 100 }), ev(1.1, 'rename', '/d/cfg.tmp.1', -1, { to: '/d/cfg' })],
+    },
+    {
+      rule: 'rename-before-sync', ...who, family: '/d/held2', path: '/d/held2', at: iso(10.1), last: iso(10.1), count: 1, files: 1,
+      detail: '/d/held renamed to /d/held2 with 64 bytes written and never synced',
+      evidence: [ev(10.1, 'rename', '/d/held', -1, { to: '/d/held2', bytes: 64 })],
     },
     {
       rule: 'unsynced-at-close', ...who, family: '/d/journal', path: '/d/journal', at: iso(6.5), last: iso(6.5), count: 1, files: 1,
@@ -57,6 +67,11 @@ test('a careless process: one finding per rule, family and process, with its evi
       evidence: [ev(7.5, 'fsync', '/d/wal', 7, { bytes: 0 }), ev(7.6, 'close', '/d/wal', 7, { bytes: 10 })],
     },
     {
+      rule: 'unsynced-at-close', ...who, family: '/d/state.log', path: '/d/state.log', at: iso(11.5), last: iso(11.5), count: 1, files: 1,
+      detail: '/d/state.log left open at exit with 30 bytes written since its last sync',
+      evidence: [ev(11.0, 'fsync', '/d/state.log', 11, { bytes: 10 }), ev(11.5, 'exit', '/d/state.log', 11, { bytes: 30 })],
+    },
+    {
       rule: 'write-after-failed-sync', ...who, family: '/d/wal', path: '/d/wal', at: iso(7.0), last: iso(7.0), count: 1, files: 1,
       detail: 'fsync failed on /d/wal (EIO), then 2 more calls on it without reopening it',
       evidence: [
@@ -66,6 +81,24 @@ test('a careless process: one finding per rule, family and process, with its evi
       ],
     },
   ]);
+});
+
+test('--since, --until and --path choose the occurrences; the rules still read every event', async () => {
+  const traces = { 'careful.200.fstrace': careful(), 'careless.300.fstrace': careless() };
+  const brief = (fs: Finding[]) => fs.map((f) => `${f.rule} ${f.path} ${f.count}`);
+  // From 5 s on, under /d: the renames of /d/cfg (1.1 to 3.1) and /e/data are left out.
+  assert.equal(brief(await lint(traces, { since: iso(5), path: '/d/*' })), [
+    'dir-not-synced /d/obj 1', 'rename-before-sync /d/held2 1',
+    'unsynced-at-close /d/journal 1', 'unsynced-at-close /d/wal 1', 'unsynced-at-close /d/state.log 1',
+    'write-after-failed-sync /d/wal 1',
+  ]);
+  // Until 5 s before the newest event (12.2 s): before 7.2 s. The rename at 2.1 s is judged with
+  // careful's fdatasync at 2.05 s, and the one at 3.1 s with its close at 3.0 s.
+  assert.equal(brief(await lint(traces, { until: '5s' })), [
+    'dir-not-synced /d/new.dat 1', 'dir-not-synced /e/data 1', 'rename-before-sync /d/cfg 2',
+    'unsynced-at-close /d/journal 1', 'write-after-failed-sync /d/wal 1',
+  ]);
+  assert.equal(brief(await lint(traces, { path: 'cfg' })), ['rename-before-sync /d/cfg 2']);
 });
 
 test.run();

@@ -105,7 +105,7 @@ test('git commit, core.fsync=none: the index and the branch ref renamed into pla
   const page = readFileSync(html, 'utf8');
   const section = page.slice(page.indexOf('<section id="durability">'), page.indexOf('</section>', page.indexOf('<section id="durability">'))).replace(/<wbr>/g, '');
   assert.is(section.match(/<tr>/g)?.length, 3, 'a header row and two findings');
-  assert.match(section, `${root}/repo/.git/index.lock renamed over ${root}/repo/.git/index with`);
+  assert.match(section, `${root}/repo/.git/index.lock renamed to ${root}/repo/.git/index with`);
 });
 
 test('git commit, core.fsync=all: every file synced, no directory', () => {

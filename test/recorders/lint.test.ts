@@ -60,7 +60,7 @@ test('lint_rename: three renames of an unsynced temporary over config, one findi
   assert.equal(rest, []);
   assert.equal(shape(f!), {
     rule: 'rename-before-sync', path: `${d}/config`, count: 3, files: 1,
-    detail: `${d}/config.tmp renamed over ${d}/config with 100 bytes written and never synced`,
+    detail: `${d}/config.tmp renamed to ${d}/config with 100 bytes written and never synced`,
     evidence: [`close ${d}/config.tmp 100`, `rename ${d}/config.tmp -> ${d}/config`],
   });
   assert.is(f!.pid, r.pid);

@@ -10,7 +10,7 @@ import { outline } from './outline.js';
 const finding = (over: Partial<ReportFinding> = {}): ReportFinding => ({
   rule: 'rename-before-sync', host: 'db-1.prod', pid: 4242, exe: '/usr/bin/app', path: '/srv/app/config', family: '/srv/app/config',
   files: 1, at: '2024-05-14T02:12:00.000000Z', last: '2024-05-14T02:40:00.000000Z', count: 7,
-  detail: '/srv/app/config.tmp renamed over /srv/app/config with 100 bytes written and never synced',
+  detail: '/srv/app/config.tmp renamed to /srv/app/config with 100 bytes written and never synced',
   evidence: [
     { at: '2024-05-14T02:11:59.990000Z', event: 'close', path: '/srv/app/config.tmp', to: null, fd: 5, error: null, bytes: 100 },
     { at: '2024-05-14T02:12:00.000000Z', event: 'rename', path: '/srv/app/config.tmp', to: '/srv/app/config', fd: -1, error: null, bytes: null },

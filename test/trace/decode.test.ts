@@ -163,7 +163,8 @@ test('corrupt records: a TraceError naming the file and the record offset', () =
     ['sync without a call', (b) => b.event({ seq: 2, type: 3, call: 0 }), 4096 + 64 * 2, /sync record with call 0/],
     ['unknown call', (b) => b.event({ seq: 2, type: 3, call: 11 }), 4096 + 64 * 2, /sync record with call 11/],
     ['a call on an open', (b) => b.event({ seq: 2, type: 4, call: 1 }), 4096 + 64 * 2, /record of type 4 with call 1/],
-    ['unknown flags', (b) => b.event({ seq: 2, type: 3, flags: 0x100 }), 4096 + 64 * 2 + 6, /unknown flags 0x100/],
+    ['unknown type past unlink', (b) => b.event({ seq: 2, type: 12 }), 4096 + 64 * 2, /unknown record type 12, expected 1 to 6, 10 or 11/],
+    ['unknown flags', (b) => b.event({ seq: 2, type: 3, flags: 0x800 }), 4096 + 64 * 2 + 6, /unknown flags 0x800/],
     ['start time 0', (b) => b.event({ seq: 2, type: 3, startNs: 0n }), 4096 + 64 * 2 + 8, /start time 0/],
     ['path id 0', (b) => b.path({ seq: 0, pathId: 0, name: '/x' }), 4096, /path id 0/],
     ['path too long', (b) => { b.path({ seq: 0, pathId: 1, name: '/x' }); b.buf.writeUInt32LE(5000, 4096 + 12); }, 4096, /path of 5000 bytes/],
@@ -295,6 +296,21 @@ test('a rename event links the old name to the new path id', () => {
   const t = decodeTrace(b.buf, FILE);
   const [e] = eventList(t);
   assert.equal([e!.type, e!.path, t.paths.get(e!.writes)?.name], ['rename', '/d/old', '/d/new']);
+});
+
+test('link and unlink records, and the created, open-file and at-exit flags (added without a version change)', () => {
+  const b = new TraceBuilder({ ringSlots: 8, nextSeq: 6n })
+    .path({ seq: 0, pathId: 1, name: '/d/tmp_1' })
+    .path({ seq: 1, pathId: 2, name: '/d/obj' })
+    .event({ seq: 2, type: 4, pathId: 1, writes: 0o301, flags: 0x100 })
+    .event({ seq: 3, type: 10, pathId: 1, writes: 2, flags: 0x200, bytes: 50n })
+    .event({ seq: 4, type: 11, pathId: 1 })
+    .event({ seq: 5, type: 5, pathId: 2, flags: 0x410, bytes: 7n });
+  const t = decodeTrace(b.buf, FILE);
+  assert.equal(eventList(t).map((e) => [e.type, e.path, e.flags, Number(e.bytes)]), [
+    ['open', '/d/tmp_1', 0x100, 0], ['link', '/d/tmp_1', 0x200, 50], ['unlink', '/d/tmp_1', 0, 0], ['close', '/d/obj', 0x410, 7],
+  ]);
+  assert.is(t.paths.get(eventList(t)[1]!.writes)?.name, '/d/obj');
 });
 
 test('header strings: NUL-terminated, full-width, and invalid UTF-8 replaced', () => {

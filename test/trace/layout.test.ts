@@ -114,17 +114,21 @@ test('constants: magic, version, path pieces, flags', () => {
   assert.is(L.PATH_CONT_OFFSET + L.PATH_CONT_BYTES, L.RECORD_SIZE, 'a continuation fills its record after the commit word');
   assert.equal([k.FT_HDR_ENDED, k.FT_HDR_FORKED, k.FT_HDR_DISABLED, k.FT_HDR_KERNEL, k.FT_HDR_IO_URING], [L.HDR_ENDED, L.HDR_FORKED, L.HDR_DISABLED, L.HDR_KERNEL, L.HDR_IO_URING]);
   assert.is(k.FT_COMM_MAX, L.HEADER_STRING_SIZE.comm);
-  assert.equal([k.FT_F_WRITE_TIME_SAMPLED, k.FT_F_FD_RESOLVED, k.FT_F_NO_INTERVAL, k.FT_F_PATH_UNKNOWN, k.FT_F_LAST_CLOSE, k.FT_F_ALERT, k.FT_F_ALERT_SUPPRESSED, k.FT_F_KEPT],
-    [L.FLAG_WRITE_TIME_SAMPLED, L.FLAG_FD_RESOLVED, L.FLAG_NO_INTERVAL, L.FLAG_PATH_UNKNOWN, L.FLAG_LAST_CLOSE, L.FLAG_ALERT, L.FLAG_ALERT_SUPPRESSED, L.FLAG_KEPT]);
+  assert.equal([k.FT_F_WRITE_TIME_SAMPLED, k.FT_F_FD_RESOLVED, k.FT_F_NO_INTERVAL, k.FT_F_PATH_UNKNOWN, k.FT_F_LAST_CLOSE, k.FT_F_ALERT, k.FT_F_ALERT_SUPPRESSED, k.FT_F_KEPT,
+    k.FT_F_CREATED, k.FT_F_OPEN_FILE, k.FT_F_AT_EXIT],
+  [L.FLAG_WRITE_TIME_SAMPLED, L.FLAG_FD_RESOLVED, L.FLAG_NO_INTERVAL, L.FLAG_PATH_UNKNOWN, L.FLAG_LAST_CLOSE, L.FLAG_ALERT, L.FLAG_ALERT_SUPPRESSED, L.FLAG_KEPT,
+    L.FLAG_CREATED, L.FLAG_OPEN_FILE, L.FLAG_AT_EXIT]);
   assert.is(L.FLAGS_KNOWN, k.FT_F_WRITE_TIME_SAMPLED! | k.FT_F_FD_RESOLVED! | k.FT_F_NO_INTERVAL! | k.FT_F_PATH_UNKNOWN! | k.FT_F_LAST_CLOSE! |
-    k.FT_F_ALERT! | k.FT_F_ALERT_SUPPRESSED! | k.FT_F_KEPT!);
+    k.FT_F_ALERT! | k.FT_F_ALERT_SUPPRESSED! | k.FT_F_KEPT! | k.FT_F_CREATED! | k.FT_F_OPEN_FILE! | k.FT_F_AT_EXIT!);
 });
 
 test('record types and call kinds: the same numbers and names', () => {
   const k = c().constants;
-  assert.equal([k.FT_T_EMPTY, k.FT_T_PATH, k.FT_T_PATH_CONT, k.FT_T_SYNC, k.FT_T_OPEN, k.FT_T_CLOSE, k.FT_T_RENAME],
-    [L.RecordType.Empty, L.RecordType.Path, L.RecordType.PathCont, L.RecordType.Sync, L.RecordType.Open, L.RecordType.Close, L.RecordType.Rename]);
-  assert.equal(L.EVENT_TYPE_NAMES, { [k.FT_T_SYNC!]: 'sync', [k.FT_T_OPEN!]: 'open', [k.FT_T_CLOSE!]: 'close', [k.FT_T_RENAME!]: 'rename' });
+  assert.equal([k.FT_T_EMPTY, k.FT_T_PATH, k.FT_T_PATH_CONT, k.FT_T_SYNC, k.FT_T_OPEN, k.FT_T_CLOSE, k.FT_T_RENAME, k.FT_T_LINK, k.FT_T_UNLINK],
+    [L.RecordType.Empty, L.RecordType.Path, L.RecordType.PathCont, L.RecordType.Sync, L.RecordType.Open, L.RecordType.Close, L.RecordType.Rename, L.RecordType.Link, L.RecordType.Unlink]);
+  assert.equal(L.EVENT_TYPE_NAMES, {
+    [k.FT_T_SYNC!]: 'sync', [k.FT_T_OPEN!]: 'open', [k.FT_T_CLOSE!]: 'close', [k.FT_T_RENAME!]: 'rename', [k.FT_T_LINK!]: 'link', [k.FT_T_UNLINK!]: 'unlink',
+  });
   const fromC = Object.entries(k).filter(([n]) => n.startsWith('FT_C_') && n !== 'FT_C_MAX' && n !== 'FT_C_NONE')
     .map(([n, v]) => [v, n.slice(5).toLowerCase()] as const).sort((a, b) => a[0] - b[0]);
   assert.equal(fromC.map(([v, n]) => [v, L.CALL_NAMES[v]]), fromC.map(([v, n]) => [v, n]));
@@ -160,7 +164,7 @@ test('FORMAT.md header table: the offsets and sizes the compiler gives', () => {
 
 test('FORMAT.md record tables: commit word, event and path record', () => {
   const commit = formatTable('## Records (64 bytes)');
-  const event = formatTable('### Event records (types 3–6)');
+  const event = formatTable('### Event records (types 3–6, 10–11)');
   const path = formatTable('### Path records (types 1–2)');
   assert.equal({ ...commit, ...event }, c().event);
   assert.equal({ ...commit, ...path }, c().path);
@@ -172,7 +176,7 @@ test('FORMAT.md prose: magic bytes, type and call numbers, flags', () => {
   assert.equal(magic, [...L.MAGIC]);
   const types = /type — (0 empty, .*?rename)/.exec(md)![1]!;
   assert.is(types, '0 empty, 1 path, 2 path continuation, 3 sync, 4 open, 5 close, 6 rename');
-  assert.match(md, /6 rename, 7 summary, 8 summary histogram, 9 recorder cost \|/);
+  assert.match(md, /6 rename, 7 summary, 8 summary histogram, 9 recorder cost, 10 link, 11 unlink \|/);
   const calls: Array<[number, string]> = [];
   for (const m of md.matchAll(/\|\s*(\d+)\s*\|\s*([a-z_]+)\s*\|\s*\|\s*(\d+)\s*\|\s*([a-z_]+)\s*\|/g)) {
     calls.push([Number(m[1]), m[2]!], [Number(m[3]), m[4]!]);
@@ -181,7 +185,8 @@ test('FORMAT.md prose: magic bytes, type and call numbers, flags', () => {
   assert.equal(calls, L.CALL_NAMES.slice(1).map((n, i) => [i + 1, n]));
   const flagsLine = /\nFlags: ([^]*?)\n\n/.exec(md)![1]!;
   const flags = [...flagsLine.matchAll(/`0x([0-9a-f]+)`/g)].map((m) => parseInt(m[1]!, 16));
-  assert.equal(flags, [L.FLAG_WRITE_TIME_SAMPLED, L.FLAG_FD_RESOLVED, L.FLAG_NO_INTERVAL, L.FLAG_PATH_UNKNOWN, L.FLAG_LAST_CLOSE, L.FLAG_ALERT, L.FLAG_ALERT_SUPPRESSED, L.FLAG_KEPT]);
+  assert.equal(flags, [L.FLAG_WRITE_TIME_SAMPLED, L.FLAG_FD_RESOLVED, L.FLAG_NO_INTERVAL, L.FLAG_PATH_UNKNOWN, L.FLAG_LAST_CLOSE, L.FLAG_ALERT, L.FLAG_ALERT_SUPPRESSED, L.FLAG_KEPT,
+    L.FLAG_CREATED, L.FLAG_OPEN_FILE, L.FLAG_AT_EXIT]);
   assert.match(flagsLine, /`0x10` \(close\) the file's last open descriptor/);
   assert.match(md, new RegExp(`continues in type-2 records with the next sequence\\s+numbers, ${L.PATH_CONT_BYTES} bytes each at offset ${L.PATH_CONT_OFFSET}`));
   assert.match(md, new RegExp(`\\| 52 \\| u32 \\| flags \\| ${L.HDR_ENDED} ended normally, ${L.HDR_FORKED} fork child, ${L.HDR_DISABLED} recording disabled after a failure, ${L.HDR_KERNEL} kernel-side source`));
