@@ -62,7 +62,7 @@ async function loadOnly(dir: string): Promise<void> {
   }));
 }
 
-interface Row { set: string; what: string; seconds: number; rssMb: number; note?: string }
+interface Row { set: string; what: string; seconds: number; cpuSeconds?: number; rssMb: number; note?: string }
 
 async function main(): Promise<void> {
   const only = new Set(args.only!.split(','));
@@ -90,8 +90,11 @@ async function main(): Promise<void> {
   if (only.has('big')) bigSet(rows, Number(args.events), Number(args.processes), runs, 'big');
   if (only.has('huge')) bigSet(rows, Number(args.huge ?? 100_000_000), Number(args.processes), 1, 'huge');
 
-  say(`\n| set | command | seconds | peak RSS | |\n|---|---|---:|---:|---|`);
-  for (const r of rows) say(`| ${r.set} | ${r.what} | ${r.seconds.toFixed(2)} | ${Number.isFinite(r.rssMb) ? `${r.rssMb.toFixed(0)} MB` : '-'} | ${r.note ?? ''} |`);
+  say(`\n| set | command | wall s | CPU s | peak RSS | |\n|---|---|---:|---:|---:|---|`);
+  for (const r of rows) {
+    const cpu = r.cpuSeconds === undefined || Number.isNaN(r.cpuSeconds) ? '-' : r.cpuSeconds.toFixed(2);
+    say(`| ${r.set} | ${r.what} | ${r.seconds.toFixed(2)} | ${cpu} | ${Number.isFinite(r.rssMb) ? `${r.rssMb.toFixed(0)} MB` : '-'} | ${r.note ?? ''} |`);
+  }
   say(`\nload average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 }
 
@@ -101,7 +104,7 @@ function bigSet(rows: Row[], events: number, processes: number, runs: number, se
   const loads = Array.from({ length: runs }, () => measureLoad(dir));
   const load = loads.sort((a, b) => a.seconds - b.seconds)[Math.floor(runs / 2)]!;
   rows.push({
-    set, what: 'decode + load (in process)', seconds: load.seconds, rssMb: load.maxRssMb,
+    set, what: 'decode + load (in process)', seconds: load.seconds, cpuSeconds: load.cpuSeconds, rssMb: load.maxRssMb,
     note: `${(events / load.seconds / 1e6).toFixed(2)} M events/s (${fmt(load.events)} rows: the rings' newest records; ${fmt(load.calls)} calls counted)`,
   });
   const out = mkdtempSync(join(tmpdir(), 'fsync-analyze-bench-out-'));
@@ -150,22 +153,22 @@ function measureLoad(dir: string): { events: number; calls: number; seconds: num
   return JSON.parse(r.stdout);
 }
 
-function median(runs: number, f: () => { seconds: number; rssMb: number }): { seconds: number; rssMb: number } {
+function median(runs: number, f: () => { seconds: number; cpuSeconds: number; rssMb: number }): { seconds: number; cpuSeconds: number; rssMb: number } {
   const samples = Array.from({ length: runs }, f).sort((a, b) => a.seconds - b.seconds);
   return samples[Math.floor(runs / 2)]!;
 }
 
-/** Run the CLI; wall time and peak RSS (through /usr/bin/time when there is one). */
-function timed(argv: string[]): { seconds: number; rssMb: number } {
+/** Run the CLI; wall time, CPU time (user + system) and peak RSS (through /usr/bin/time when there is one). */
+function timed(argv: string[]): { seconds: number; cpuSeconds: number; rssMb: number } {
   const hasTime = existsSync(TIME);
   const cmd = hasTime ? TIME : process.execPath;
-  const full = hasTime ? ['-f', 'fsync-bench %e %M', process.execPath, BIN, ...argv] : [BIN, ...argv];
+  const full = hasTime ? ['-f', 'fsync-bench %e %M %U %S', process.execPath, BIN, ...argv] : [BIN, ...argv];
   const started = performance.now();
   const r = spawnSync(cmd, full, { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 });
   const seconds = (performance.now() - started) / 1000;
   if (r.status !== 0) throw new Error(`fsync-analyze ${argv.join(' ')} failed (${r.status}): ${r.stderr}`);
-  const m = /fsync-bench ([\d.]+) (\d+)/.exec(r.stderr);
-  return { seconds: m ? Number(m[1]) : seconds, rssMb: m ? Number(m[2]) / 1024 : NaN };
+  const m = /fsync-bench ([\d.]+) (\d+) ([\d.]+) ([\d.]+)/.exec(r.stderr);
+  return { seconds: m ? Number(m[1]) : seconds, cpuSeconds: m ? Number(m[3]) + Number(m[4]) : NaN, rssMb: m ? Number(m[2]) / 1024 : NaN };
 }
 
 function say(line: string): void {
