@@ -1,82 +1,74 @@
--- outliers: the syncs that were not normal, and why.
+-- outliers: the syncs that were not normal, why, and the incidents they form.
 --
--- purpose:    A sync is an outlier when it failed; when it took at least $threshold_ms,
---             whatever its baseline (ZooKeeper warns at 1000 ms); or when it was slower
---             than its baseline by a robust margin: more than $margin robust standard
---             deviations (1.4826 x MAD) above the median, more than $ratio times the
---             median, and at least $floor_ms (so microsecond noise on tmpfs is not
---             flagged).
---             `cause` says why it was slow: 'failure' when it failed; 'write-volume'
---             when it flushed at least $volume_ratio times its file's usual bytes and
---             was no more than $ratio times slower per byte than usual (the volume
---             explains the latency: look at the write pattern, not the device);
---             'latency' otherwise.
+-- purpose:    The syncs queries/25_verdicts.sql found 'failed', 'threshold' or 'slow',
+--             with who made them and what they rest on.
+--             `cause` says what to look at: 'failed' when the call failed (errno);
+--             'write-volume' when it flushed at least $volume_ratio times its family's
+--             usual bytes and was no slower than that explains (latency over the
+--             baseline p99 at most the bytes ratio: look at the write pattern, not the
+--             device); 'slow' otherwise.
 --             Outliers on one device (host and st_dev) that follow each other within
 --             $gap_ns (from the end of one to the start of the next) share an incident;
---             incidents are numbered in time order across devices.
--- inputs:     intervals, baselines
--- parameters: $bucket_ns, $threshold_ms, $margin, $ratio, $floor_ms, $volume_ratio, $gap_ns
+--             incidents are numbered in time order across devices. Since baselines
+--             leave slow syncs out (queries/20_baselines.sql), a sustained slowdown
+--             stays one incident for as long as it lasts.
+-- inputs:     intervals, verdicts, families, traces
+-- parameters: $volume_ratio, $gap_ns
 -- output:     the columns of intervals, and:
---   baseline_source      'file', 'device' or null: baselines.source
+--   exe, program         the trace's executable (resolved), and the program as it was
+--                        started (the last component of argv[0], less a trailing ':' as
+--                        in PostgreSQL's "postgres: walwriter"), or exe's when empty
+--   family_id, family, family_members   its file family (queries/18_families.sql)
+--   baseline_source      'prior', 'recording' or null (not judged)
 --   baseline_history     syncs the baseline was drawn from
---   baseline_ms, baseline_p99_ms, baseline_mad_ms, baseline_bytes
---                        the baseline's median, p99, MAD and mean bytes per sync
---   ratio                latency_ms / baseline_ms
+--   baseline_ms, baseline_p99_ms, baseline_bytes, cutoff_ms   (queries/25_verdicts.sql)
+--   ratio, p99_ratio     latency_ms / baseline_ms, latency_ms / baseline_p99_ms
 --   bytes_ratio          bytes / baseline_bytes
---   reason               'failed', 'threshold' or 'baseline': the first rule it broke
---   cause                'failure', 'write-volume' or 'latency'
---   incident             1, 2, ... in order of their first outlier: incidents.incident
---   rank                 1 for the worst: over the threshold first, then by ratio,
---                        then by latency
+--   reason               'failed', 'threshold' or 'baseline': the rule it broke first
+--   cause                'failed', 'write-volume' or 'slow'
+--   incident             1, 2, ... in order of their first outlier
+--   rank                 1 for the worst: failed and over the threshold first, then by
+--                        latency over the cutoff, then by latency
 
 with
 
-judged as (
-  select
-    intervals.*,
-    baselines.source as baseline_source,
-    baselines.history as baseline_history,
-    baselines.median_ms as baseline_ms,
-    baselines.p99_ms as baseline_p99_ms,
-    baselines.mad_ms as baseline_mad_ms,
-    baselines.mean_bytes as baseline_bytes
-  from intervals
-  left join baselines
-    on baselines.file_id = intervals.file_id
-   and baselines.call = intervals.call
-   and baselines.bucket = intervals.start_ns // $bucket_ns
-),
-
 flagged as (
   select
-    *,
-    latency_ms >= $threshold_ms as over_threshold,
-    baseline_source is not null
-      and latency_ms >= $floor_ms
-      and latency_ms > $ratio * baseline_ms
-      and latency_ms > baseline_ms + $margin * 1.4826 * baseline_mad_ms as over_baseline
-  from judged
-),
-
-outliers as (
-  select
-    * exclude (over_baseline),
-    latency_ms / nullif(baseline_ms, 0) as ratio,
-    bytes / nullif(baseline_bytes, 0) as bytes_ratio,
-    case when failed then 'failed' when over_threshold then 'threshold' else 'baseline' end as reason
-  from flagged
-  where failed or over_threshold or over_baseline
+    intervals.*,
+    traces.exe,
+    coalesce(nullif(rtrim(regexp_extract(split_part(traces.cmdline, ' ', 1), '[^/]*$'), ':'), ''),
+      regexp_extract(traces.exe, '[^/]*$')) as program,
+    verdicts.family_id,
+    families.family,
+    families.members as family_members,
+    verdicts.baseline_source,
+    verdicts.baseline_history,
+    verdicts.baseline_ms,
+    verdicts.baseline_p99_ms,
+    verdicts.baseline_bytes,
+    verdicts.cutoff_ms,
+    verdicts.verdict
+  from verdicts
+  join intervals using (trace_id, seq)
+  join traces using (trace_id)
+  left join families using (file_id)
+  where verdicts.verdict in ('failed', 'threshold', 'slow')
 ),
 
 explained as (
   select
-    *,
+    * exclude (verdict),
+    latency_ms / nullif(baseline_ms, 0) as ratio,
+    latency_ms / nullif(baseline_p99_ms, 0) as p99_ratio,
+    bytes / nullif(baseline_bytes, 0) as bytes_ratio,
+    case verdict when 'slow' then 'baseline' else verdict end as reason,
     case
-      when failed then 'failure'
-      when bytes_ratio >= $volume_ratio and latency_ms <= $ratio * baseline_ms * bytes_ratio then 'write-volume'
-      else 'latency'
+      when failed then 'failed'
+      when bytes / nullif(baseline_bytes, 0) >= $volume_ratio
+        and latency_ms / nullif(baseline_p99_ms, 0) <= bytes / nullif(baseline_bytes, 0) then 'write-volume'
+      else 'slow'
     end as cause
-  from outliers
+  from flagged
 ),
 
 islands as (
@@ -108,10 +100,11 @@ incident_starts as (
 
 final as (
   select
-    * exclude (opens_incident, over_threshold, device_incident, incident_start_ns),
+    * exclude (opens_incident, device_incident, incident_start_ns),
     dense_rank() over (order by incident_start_ns, host, dev, device_incident)::integer as incident,
     row_number() over (
-      order by over_threshold desc, ratio desc nulls last, latency_ms desc, start_ns, trace_id, seq) as rank
+      order by reason in ('failed', 'threshold') desc, latency_ms / nullif(cutoff_ms, 0) desc nulls last,
+        latency_ms desc, start_ns, trace_id, seq) as rank
   from incident_starts
 )
 

@@ -1,59 +1,185 @@
--- incidents: outliers close in time, taken together.
+-- incidents: outliers close in time, taken together, and how far they reach.
 --
 -- purpose:    One row per incident (outliers.incident: outliers close in time on one
---             device): when it began and ended, what it touched, and the worst of it.
---             `scope` tells apart "every file on the device was slow at once"
---             ('device-wide': outliers on more than one of its files) from "one file
---             was slow" ('single-file': look at that file's write pattern). `cause` is
---             'failure' when a call failed, 'write-volume' when most of its outliers
---             are explained by the bytes they flushed, 'latency' otherwise.
--- inputs:     outliers
+--             device): when it began and ended, what it touched, the worst of it, and
+--             its scope, weighed against what else was syncing on that device then.
+--             A process (or file family) takes part when one of its calls failed, or when
+--             it has two outliers or more, they are at least a quarter of its syncs from
+--             its 10th to its 90th percentile outlier, and that stretch lasts at least a
+--             quarter of the longest such stretch in the incident (when none does, those
+--             with the most outliers take part): so a few stray slow calls, or a short
+--             burst, of other processes next to one's slowdown do not make it "several
+--             processes". The incident's start and finish are those of the outliers that
+--             take part.
+--               'file'     the outliers that take part are of one file family;
+--               'process'  several families, one process (a file and its directory);
+--               'device'   several processes, at least half of the processes that
+--                          synced on the device during the incident: the disk, not a
+--                          program;
+--               otherwise 'process' too: several processes, while most of those syncing
+--               on the device then were fine.
+--             `cause`: 'failed' when a call failed, 'write-volume' when most outliers
+--             are explained by the bytes they flushed, 'slow' otherwise.
+-- inputs:     outliers, intervals, families
 -- parameters: none
 -- output:
 --   incident             1, 2, ... in time order
 --   start, finish        from the start of its first outlier to the end of its last
---   outliers             how many outliers it holds
+--   start_ns, finish_ns  the same, ns since the epoch
+--   outliers, failed     how many outliers it holds; how many of them failed
 --   host, dev            the device
---   files, processes     distinct paths and (host, pid) among them
+--   files, families      distinct files and file families taking part
+--   processes            distinct processes (pid) taking part
+--   active_processes     processes that made a sync on the device during it
+--   active_families      file families synced on the device during it
 --   hosts                1: an incident is on one device
 --   worst_ms, worst_path the slowest outlier's latency and file
---   scope                'device-wide' or 'single-file'
---   cause                'failure', 'write-volume' or 'latency'
---   paths                the files, sorted
+--   worst_ratio          the greatest latency over baseline median among its outliers
+--   scope                'file', 'process' or 'device'
+--   cause                'failed', 'write-volume' or 'slow'
+--   paths, pids, programs   the files, processes and program names taking part, sorted
+--   errnos               the errno values of its failed calls, sorted
 
 with
 
 members as (
   select
-    incident, host, dev, pid, path, start, start_ns, dur_ns, latency_ms, failed, cause,
-    host || chr(0) || path as file_key,
-    host || chr(0) || pid as process_key
+    incident, host, dev, pid, path, coalesce(family_id, -1) as family_id, program, start, start_ns, dur_ns,
+    latency_ms, failed, errno, cause, ratio
   from outliers
+),
+
+spans as (
+  select incident, any_value(host) as host, any_value(dev) as dev, min(start_ns) as start_ns, max(start_ns + dur_ns) as finish_ns
+  from members
+  group by incident
+),
+
+-- Every sync on the device while the incident lasted, by process and family.
+activity as (
+  select spans.incident, intervals.pid, coalesce(families.family_id, -1) as family_id, intervals.start_ns, intervals.dur_ns
+  from spans
+  join intervals
+    on intervals.host = spans.host and intervals.dev is not distinct from spans.dev
+   and intervals.start_ns + intervals.dur_ns >= spans.start_ns and intervals.start_ns <= spans.finish_ns
+  left join families using (file_id)
+),
+
+-- Each outlier and each sync on the device, once under its process and once under its
+-- family: whether a process takes part, and whether a family does, is one question.
+parts as (
+  select incident, 'process' as level, pid as key, start_ns, dur_ns, failed from members
+  union all
+  select incident, 'family' as level, family_id as key, start_ns, dur_ns, failed from members
+),
+
+activity_parts as (
+  select incident, 'process' as level, pid as key, start_ns, dur_ns from activity
+  union all
+  select incident, 'family' as level, family_id as key, start_ns, dur_ns from activity
+),
+
+-- A process (family) takes part when a call of it failed, or when two outliers or more,
+-- and at least a quarter of its syncs, fall between its 10th and 90th percentile outlier
+-- (so stray ones at either end of a long incident do not dilute it), and that stretch
+-- lasts at least a quarter of the longest one in the incident (a burst of a fraction of
+-- a second beside a slowdown of seconds is not the same slowdown).
+part_spans as (
+  select *, max(last_ns - first_ns) over (partition by incident, level) as longest_ns
+  from (
+    select incident, level, key, count(*) as outliers, quantile_disc(start_ns, 0.1) as first_ns,
+      quantile_disc(start_ns + dur_ns, 0.9) as last_ns
+    from parts
+    group by all
+  )
+),
+
+shares as (
+  select
+    p.incident, p.level, p.key, p.outliers,
+    bool_or(m.failed) or (count(m.start_ns) >= 2 and count(m.start_ns) >= 0.25 * (select count(*) from activity_parts as a
+      where a.incident = p.incident and a.level = p.level and a.key = p.key and a.start_ns >= p.first_ns and a.start_ns + a.dur_ns <= p.last_ns)
+      and p.last_ns - p.first_ns >= 0.25 * p.longest_ns) as weighty
+  from part_spans as p
+  left join parts as m
+    on m.incident = p.incident and m.level = p.level and m.key = p.key and m.start_ns >= p.first_ns and m.start_ns + m.dur_ns <= p.last_ns
+  group by p.incident, p.level, p.key, p.first_ns, p.last_ns, p.outliers, p.longest_ns
+),
+
+-- When none takes part, those with the most outliers do.
+part_of as (
+  select
+    *,
+    weighty or (not bool_or(weighty) over (partition by incident, level)
+      and outliers = max(outliers) over (partition by incident, level)) as takes_part
+  from shares
+),
+
+taking_part as (
+  select members.*, processes.takes_part as process_part, families.takes_part as family_part
+  from members
+  join part_of as processes on processes.incident = members.incident and processes.level = 'process' and processes.key = members.pid
+  join part_of as families on families.incident = members.incident and families.level = 'family' and families.key = members.family_id
+),
+
+grouped as (
+  select
+    incident,
+    min(start) filter (where process_part and family_part) as start,
+    min(start_ns) filter (where process_part and family_part) as start_ns,
+    max(start_ns + dur_ns) filter (where process_part and family_part) as finish_ns,
+    any_value(host) as host,
+    any_value(dev) as dev,
+    count(*) as outliers,
+    count_if(failed) as failed,
+    count(distinct path) filter (where process_part and family_part) as files,
+    count(distinct family_id) filter (where process_part and family_part) as families,
+    count(distinct pid) filter (where process_part and family_part) as processes,
+    count(distinct host) as hosts,
+    max(latency_ms) as worst_ms,
+    arg_max(path, latency_ms) as worst_path,
+    max(ratio) as worst_ratio,
+    case
+      when bool_or(failed) then 'failed'
+      when count_if(cause = 'write-volume') * 2 > count(*) then 'write-volume'
+      else 'slow'
+    end as cause,
+    list_sort(list(distinct path) filter (where process_part and family_part)) as paths,
+    list_sort(list(distinct pid) filter (where process_part and family_part)) as pids,
+    list_sort(list(distinct program) filter (where process_part and family_part)) as programs,
+    list_sort(list(distinct errno) filter (where errno is not null)) as errnos
+  from taking_part
+  group by incident
+),
+
+active as (
+  select activity.incident, count(distinct activity.pid) as active_processes, count(distinct activity.family_id) as active_families
+  from activity
+  join grouped
+    on grouped.incident = activity.incident
+   and activity.start_ns + activity.dur_ns >= grouped.start_ns and activity.start_ns <= grouped.finish_ns
+  group by activity.incident
 ),
 
 final as (
   select
-    incident,
-    min(start) as start,
-    make_timestamp_ns(max(start_ns + dur_ns)) as finish,
-    any_value(host) as host,
-    any_value(dev) as dev,
-    count(*) as outliers,
-    count(distinct file_key) as files,
-    count(distinct process_key) as processes,
-    count(distinct host) as hosts,
-    max(latency_ms) as worst_ms,
-    arg_max(path, latency_ms) as worst_path,
-    case when count(distinct file_key) > 1 then 'device-wide' else 'single-file' end as scope,
+    grouped.incident,
+    grouped.start,
+    make_timestamp_ns(grouped.finish_ns) as finish,
+    grouped.start_ns,
+    grouped.finish_ns,
+    grouped.* exclude (incident, start, start_ns, finish_ns),
+    coalesce(active.active_processes, grouped.processes) as active_processes,
+    coalesce(active.active_families, grouped.families) as active_families,
     case
-      when bool_or(failed) then 'failure'
-      when count_if(cause = 'write-volume') * 2 > count(*) then 'write-volume'
-      else 'latency'
-    end as cause,
-    list_sort(list(distinct path)) as paths
-  from members
-  group by incident
-  order by incident
+      when grouped.families <= 1 then 'file'
+      when grouped.processes = 1 then 'process'
+      when grouped.processes * 2 >= coalesce(active.active_processes, grouped.processes) then 'device'
+      else 'process'
+    end as scope
+  from grouped
+  left join active using (incident)
+  order by grouped.incident
 )
 
 select * from final

@@ -10,6 +10,7 @@
 --   bucket               when the bucket begins
 --   calls                syncs in it
 --   p99_ms, max_ms       their 99th percentile (interpolated) and maximum latency
+--   failed               failed syncs among them
 
 with
 
@@ -27,7 +28,8 @@ final as (
     make_timestamp_ns(start_ns // $heat_bucket_ns * $heat_bucket_ns) as bucket,
     count(*) as calls,
     quantile_cont(latency_ms, 0.99) as p99_ms,
-    max(latency_ms) as max_ms
+    max(latency_ms) as max_ms,
+    count_if(failed) as failed
   from intervals
   semi join hottest using (host, path)
   where source = 'ring'

@@ -5,18 +5,18 @@
 --             of them, picked by a hash of the event so the same data always gives the
 --             same sample. The raw rings' syncs only (the recent detail): kept events
 --             from before the ring (format v2) are in the tables and the long-range chart.
--- inputs:     intervals, baselines, outliers, events
--- parameters: $bucket_ns, $max_points, $max_outliers
+-- inputs:     intervals, verdicts, outliers, events
+-- parameters: $max_points, $max_outliers
 -- output:
 --   host, path, kind, start, start_ns, latency_ms, bytes
 --   baseline_ms, baseline_p99_ms
---                        the file's baseline median and p99 at that moment, or null
+--                        the family's baseline median and p99 for that call, or null
 --   outlier, failed
 
 with
 
 normal_count as (
-  select (select count(*) from events where type = 3 and source = 'ring') - (select count(*) from outliers where source = 'ring') as n
+  select (select count(*) from events where type = ft_t_sync() and source = 'ring') - (select count(*) from outliers where source = 'ring') as n
 ),
 
 stride as (
@@ -35,15 +35,12 @@ normal_points as (
   select
     sampled.host, sampled.path, sampled.kind, sampled.start, sampled.start_ns,
     sampled.latency_ms, sampled.bytes,
-    baselines.median_ms as baseline_ms,
-    baselines.p99_ms as baseline_p99_ms,
+    verdicts.baseline_ms,
+    verdicts.baseline_p99_ms,
     false as outlier,
     sampled.failed
   from sampled
-  left join baselines
-    on baselines.file_id = sampled.file_id
-   and baselines.call = sampled.call
-   and baselines.bucket = sampled.start_ns // $bucket_ns
+  left join verdicts using (trace_id, seq)
 ),
 
 outlier_points as (

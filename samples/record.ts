@@ -19,6 +19,7 @@ import { analyze, compactTrace, namedDir, RECORD, requireProgram, ROOT, runOk } 
 import { client, createCluster, psql, startCluster, stopCluster } from '../scripts/workloads/postgres.js';
 import { pacedSqlite, plainSqlite, type PacedResult } from '../scripts/workloads/sqlite.js';
 import { startZooKeeper, stopZooKeeper, zkCli } from '../scripts/workloads/zookeeper.js';
+import { histogram, recordEtcd } from '../scripts/workloads/etcd.js';
 
 const SAMPLES = fileURLToPath(new URL('.', import.meta.url));
 const WORK = join(tmpdir(), 'fsync-samples');
@@ -89,7 +90,7 @@ const recorders: Record<string, () => Promise<string>> = {
    * SQLite with a rollback journal, synchronous=FULL, 10 commits a second for
    * 76 s on disk: each commit syncs the journal twice, the directory and the
    * database. strace delays the 48 fdatasync calls of 12 commits (#661..#672)
-   * by 250 ms: every file is slow at once, a device-wide incident.
+   * by 250 ms: every file of the one process is slow at once (an incident of scope process).
    */
   'sqlite-slow': async () => {
     const dir = namedDir(join(WORK, 'sqlite-slow'));
@@ -144,6 +145,20 @@ const recorders: Record<string, () => Promise<string>> = {
     mkdirSync(data);
     runOk(RECORD, ['--quiet', '--dir', traces, '--max-bytes', '1M', '--', process.execPath, join(ROOT, 'scripts/workloads/node-sync.mjs'), data, '50']);
     return keepOne(traces, 'node');
+  },
+
+  /**
+   * etcd 3.4 (Go: recorded kernel-side, fsync-record --kernel): 700 puts, one
+   * at a time (about 90 s: the first minute makes the baseline); after put 500
+   * a noisy neighbour writes and syncs 1 GiB on the same disk.
+   */
+  etcd: async () => {
+    const dir = namedDir(join(WORK, 'etcd'));
+    const run = await recordEtcd({ traces: join(dir, 'traces'), data: join(dir, 'data'), puts: 700,
+      neighbour: { afterPut: 500, mib: 1024, file: join(dir, 'neighbour.dat') } });
+    rmSync(join(dir, 'neighbour.dat'), { force: true });
+    const wal = histogram(run.metrics, 'etcd_disk_wal_fsync_duration_seconds');
+    return `${keepOne(run.traces, 'etcd')}: etcd counted ${wal.count} WAL syncs, ${wal.sum.toFixed(3)} s in all`;
   },
 
   /** fio: one job writing 8 MiB in 16 KiB blocks, fdatasync after each; the job runs in a fork child. */

@@ -9,8 +9,8 @@
  * under $TMPDIR, on whatever disk that is; without it, a Node program that
  * syncs its files every way Node can (scripts/workloads/node-sync.mjs).
  * --slow (needs strace) makes a stretch of the SQLite commits slow, so the
- * report has an incident to show. The analysis uses a 10 s baseline window,
- * because the run lasts seconds rather than hours.
+ * report has an incident to show. The analysis runs with its defaults: a run
+ * of seconds is judged from its first call (queries/20_baselines.sql).
  *
  * Prints where the report is; opens nothing.
  */
@@ -19,8 +19,6 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { analyze, freshDir, RECORD, requireProgram, ROOT, runOk } from './workloads/common.js';
 import { pacedSqlite, plainSqlite } from './workloads/sqlite.js';
-
-const WINDOW = ['--window', '10s'];
 
 function option(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -65,10 +63,10 @@ if (has('sqlite3')) {
 
 const summary = analyze(['summary', '--quiet', traces]);
 process.stdout.write(`\n${summary.stdout}`);
-const outliers = analyze(['outliers', '--quiet', '--limit', '5', ...WINDOW, traces]);
+const outliers = analyze(['outliers', '--quiet', '--limit', '5', traces]);
 process.stdout.write(`\n${outliers.stdout}`);
 const report = join(dir, 'report.html');
-const made = analyze(['report', '--quiet', ...WINDOW, '-o', report, traces]);
+const made = analyze(['report', '--quiet', '-o', report, traces]);
 if (made.status !== 0) throw new Error(`fsync-analyze report failed: ${made.stderr}`);
 say(`\nThe report: ${report}\n  ${pathToFileURL(report).href}`);
-say(`The traces: ${traces}\n  again: ./bin/fsync-analyze.js report ${WINDOW.join(' ')} ${traces} -o report.html`);
+say(`The traces: ${traces}\n  again: ./bin/fsync-analyze.js report ${traces} -o report.html`);

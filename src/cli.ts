@@ -61,7 +61,7 @@ Exit status: 0 ok, 1 bad input or usage, 2 internal error.`);
     .description('syncs slower than normal for their file, over the threshold, or failed; and the incidents they form')
     .option('--json', 'machine-readable output')
     .option('--limit <n>', 'show at most N, worst first (0: all; default 50 in a table, all in JSON)', limit)
-    .addOption(new Option('--cause <cause>', 'only outliers of this cause').choices(['latency', 'write-volume', 'failure']))))
+    .addOption(new Option('--cause <cause>', 'only outliers of this cause').choices(['slow', 'write-volume', 'failed']))))
     .action(async (traces, o) => (await import('./commands/outliers.js')).outliers(traces, o));
 
   withLoadOptions(root.command('intervals').argument(TRACES, TRACES_HELP)

@@ -1,8 +1,12 @@
 /**
  * etcd (Debian etcd-server, a Go program the preload cannot see) recorded
  * kernel-side: `fsync-record --kernel -- etcd ...` on a fresh data directory,
- * N `etcdctl put`s, etcd's own /metrics read before it stops. Optionally
- * under strace, which delays some fdatasync calls (a slow stretch on purpose).
+ * N `etcdctl put`s, etcd's own /metrics read before it stops. Optionally a
+ * noisy neighbour: from one put on, another process (not recorded) writes a
+ * large file to the same disk and syncs it, and etcd's WAL syncs queue behind
+ * it. (strace's inject=...:delay_exit would not do here: ptrace stops the
+ * thread outside the kernel's syscall enter→exit, so the kernel-side recorder
+ * does not see that delay, while etcd's own histogram does.)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
@@ -23,8 +27,8 @@ export interface EtcdOptions {
   /** etcd's data directory. */
   data: string;
   puts: number;
-  /** strace -e inject=fdatasync:delay_exit=US:when=FROM..TO, to make a slow stretch. */
-  slow?: { delayUs: number; from: number; to: number };
+  /** After put number `afterPut`, write and fdatasync `mib` MiB to `file` (same disk), not recorded. */
+  neighbour?: { afterPut: number; mib: number; file: string };
 }
 
 /** Start etcd under the kernel-side recorder, put, read /metrics, stop it with SIGTERM. */
@@ -36,17 +40,21 @@ export async function recordEtcd(o: EtcdOptions): Promise<EtcdRun> {
   const args = [etcd, '--name', 'ft', '--data-dir', o.data, '--listen-client-urls', curl, '--advertise-client-urls', curl,
     '--listen-peer-urls', `http://127.0.0.1:${peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${peer}`,
     '--initial-cluster', `ft=http://127.0.0.1:${peer}`, '--log-level', 'error'];
-  const command = o.slow
-    ? [requireProgram('strace', 'strace'), '-f', '-qq', '-o', '/dev/null', '-e', 'trace=fdatasync',
-      '-e', `inject=fdatasync:delay_exit=${o.slow.delayUs}:when=${o.slow.from}..${o.slow.to}`, ...args]
-    : args;
-  const rec = spawn(RECORD_SH, ['--kernel', '--dir', o.traces, '--', ...command], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const rec = spawn(RECORD_SH, ['--kernel', '--dir', o.traces, '--', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   rec.stderr!.on('data', (d) => (stderr += d));
   const exited = new Promise<number | null>((r) => rec.on('exit', (code) => r(code)));
   try {
     await healthy(curl, rec, () => stderr);
-    for (let i = 1; i <= o.puts; i++) runOk(etcdctl, ['--endpoints', curl, 'put', `key${i}`, `value${i}`], { env: { ...process.env, ETCDCTL_API: '3' } });
+    let neighbour: Promise<unknown> = Promise.resolve();
+    for (let i = 1; i <= o.puts; i++) {
+      runOk(etcdctl, ['--endpoints', curl, 'put', `key${i}`, `value${i}`], { env: { ...process.env, ETCDCTL_API: '3' } });
+      if (o.neighbour && i === o.neighbour.afterPut) {
+        const dd = spawn('dd', ['if=/dev/zero', `of=${o.neighbour.file}`, 'bs=1M', `count=${o.neighbour.mib}`, 'conv=fdatasync'], { stdio: 'ignore' });
+        neighbour = new Promise((r) => dd.on('exit', r));
+      }
+    }
+    await neighbour;
     const metrics = await (await fetch(`${curl}/metrics`)).text();
     rec.kill('SIGTERM');
     const status = await exited;

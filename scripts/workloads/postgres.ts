@@ -99,11 +99,16 @@ export async function createCluster(o: ClusterOptions = {}): Promise<Cluster> {
   return cluster;
 }
 
-/** Start the server (pg_ctl -w), recorded unless `record` is false. */
-export function startCluster(c: Cluster, record: { maxBytes: number } | false): void {
-  const env = record ? recorderEnv(c.traces, record.maxBytes, c.clientEnv) : c.clientEnv;
-  // The server runs as postgres when we are root: it must be able to load the library.
-  if (record && c.runAs.uid !== undefined) env.LD_PRELOAD = forEveryone(env.LD_PRELOAD!);
+/**
+ * Start the server (pg_ctl -w), recorded unless `record` is false. `preload`
+ * adds libraries after the recorder in LD_PRELOAD (the verdict scenarios'
+ * slow-disk shim, which the recorder then times), `env` more variables.
+ */
+export function startCluster(c: Cluster, record: { maxBytes: number; preload?: string[]; env?: Record<string, string> } | false): void {
+  const env = record ? { ...recorderEnv(c.traces, record.maxBytes, c.clientEnv), ...record.env } : c.clientEnv;
+  // The server runs as postgres when we are root: it must be able to load the libraries.
+  const readable = (lib: string) => (c.runAs.uid !== undefined ? forEveryone(lib) : lib);
+  if (record) env.LD_PRELOAD = [env.LD_PRELOAD!, ...(record.preload ?? [])].map(readable).join(' ');
   if (!exitHook) {
     // Whatever happens to the test run, never leave a server behind.
     process.on('exit', () => live.forEach((cl) => stopCluster(cl)));

@@ -1,6 +1,6 @@
 /** `export`: the tables and the analysis as Parquet, CSV or Arrow files in a directory. */
 import { EXPORT_TABLES, exportTables, type ExportFormat } from '../db/export.js';
-import { bindings } from '../db/params.js';
+import { analysisBindings } from '../db/outliers.js';
 import { count, json, table } from './format.js';
 import { analysisParams, out, withSession, type AnalysisOptions, type LoadOptions } from './options.js';
 
@@ -13,9 +13,8 @@ export interface ExportOptions extends LoadOptions, AnalysisOptions {
 }
 
 export async function exportCommand(traces: string[], o: ExportOptions): Promise<void> {
-  const b = bindings(analysisParams(o));
-  const done = await withSession(traces, o, (s) =>
-    exportTables(s, b, { format: o.format, dir: o.out, tables: o.tables ?? [...EXPORT_TABLES], partition: o.partition }));
+  const done = await withSession(traces, o, async (s) =>
+    exportTables(s, await analysisBindings(s, analysisParams(o)), { format: o.format, dir: o.out, tables: o.tables ?? [...EXPORT_TABLES], partition: o.partition }));
   if (o.json) {
     await out(json({ dir: o.out, format: o.format, files: done }));
     return;

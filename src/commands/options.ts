@@ -25,8 +25,7 @@ export interface LoadOptions {
 export interface AnalysisOptions {
   window?: number;
   threshold?: number;
-  margin?: number;
-  ratio?: number;
+  factor?: number;
   floor?: number;
   minHistory?: number;
   gap?: number;
@@ -88,13 +87,11 @@ export function withAnalysisOptions(cmd: Command): Command {
       .argParser(parser((v) => positive(parseDuration(v), '--window'))))
     .addOption(new Option('--threshold <ms>', `every sync at least this slow is an outlier (default ${d.thresholdMs})`)
       .argParser(parser((v) => parseDuration(v, 'ms'))))
-    .addOption(new Option('--margin <k>', `outlier: more than k robust standard deviations (1.4826 MAD) above the median (default ${d.margin})`)
-      .argParser(parser((v) => parseNumber(v, '--margin', 0))))
-    .addOption(new Option('--ratio <m>', `outlier: and more than m times the median (default ${d.ratio})`)
-      .argParser(parser((v) => parseNumber(v, '--ratio', 1))))
-    .addOption(new Option('--floor <ms>', `outlier: and at least this slow, so tmpfs noise is not flagged (default ${d.floorMs})`)
+    .addOption(new Option('--factor <k>', `a sync is slow at k times its baseline's p99 (default ${d.factor})`)
+      .argParser(parser((v) => parseNumber(v, '--factor', 1))))
+    .addOption(new Option('--floor <ms>', `... and at least this slow (default ${d.floorMs} ms)`)
       .argParser(parser((v) => parseDuration(v, 'ms'))))
-    .addOption(new Option('--min-history <n>', `syncs a file needs in its window for a baseline of its own; with fewer its device's is used (default ${d.minHistory})`)
+    .addOption(new Option('--min-history <n>', `syncs a baseline needs; a file family with fewer is not judged (default ${d.minHistory})`)
       .argParser(parser((v) => Math.round(parseNumber(v, '--min-history', 1)))))
     .addOption(new Option('--gap <duration>', `outliers on one device closer than this form one incident (default ${d.gapSeconds}s)`)
       .argParser(parser((v) => parseDuration(v))))
@@ -112,8 +109,7 @@ export function analysisParams(o: AnalysisOptions): AnalysisParams {
   return {
     windowSeconds: o.window ?? d.windowSeconds,
     thresholdMs: o.threshold ?? d.thresholdMs,
-    margin: o.margin ?? d.margin,
-    ratio: o.ratio ?? d.ratio,
+    factor: o.factor ?? d.factor,
     floorMs: o.floor ?? d.floorMs,
     minHistory: o.minHistory ?? d.minHistory,
     gapSeconds: o.gap ?? d.gapSeconds,

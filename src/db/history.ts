@@ -96,6 +96,29 @@ export async function countAlerts(session: Session, bindings: Bindings): Promise
   return num(r!.n);
 }
 
+export interface CostPhase {
+  phase: 'start-up' | 'steady';
+  traces: number;
+  samples: number;
+  calls: number;
+  nsPerCall: number | null;
+  syncShare: number | null;
+}
+
+/** The recorder's cost in each trace's first summary interval (start-up) and after it (steady), queries/68_steady_cost.sql. */
+export async function steadyCost(session: Session, bindings: Bindings): Promise<CostPhase[]> {
+  await session.build(['steady_cost'], bindings);
+  const rows = await session.rows('select * from steady_cost');
+  return rows.map((r) => ({
+    phase: r.phase === 'steady' ? 'steady' : 'start-up',
+    traces: num(r.traces),
+    samples: num(r.samples),
+    calls: num(r.calls),
+    nsPerCall: numOrNull(r.ns_per_call),
+    syncShare: numOrNull(r.sync_share),
+  }));
+}
+
 export async function overhead(session: Session, bindings: Bindings): Promise<Overhead | null> {
   await session.build(['overhead'], bindings);
   const [r] = await session.rows('select * from overhead');

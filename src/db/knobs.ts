@@ -6,31 +6,28 @@
 import { FtError } from '../errors.js';
 
 export interface AnalysisParams {
-  /** How far back a sync's baseline looks, in seconds. */
+  /** How far back a sync's baseline looks, in seconds (its family's own history before it). */
   windowSeconds: number;
   /** Every sync at least this slow is an outlier, whatever its baseline (ms). ZooKeeper warns at 1000. */
   thresholdMs: number;
-  /** Slower than the baseline median by more than this many robust standard deviations (1.4826 MAD)... */
-  margin: number;
-  /** ... and more than this many times the median ... */
-  ratio: number;
-  /** ... and at least this slow (ms), so that microsecond noise on tmpfs is not flagged. */
+  /** A sync is slow at this many times its baseline's p99 ... */
+  factor: number;
+  /** ... and at least this slow (ms), so that sub-millisecond noise is never an incident. */
   floorMs: number;
-  /** Syncs a file needs in its window for a baseline of its own; with fewer, its device's is used. */
+  /** Syncs a baseline needs; a family with fewer before a sync, and in the rest of the recording, is not judged. */
   minHistory: number;
   /** Outliers on one device closer than this (seconds) belong to one incident. */
   gapSeconds: number;
-  /** A slow sync that flushed this many times its file's usual bytes, and no slower per byte, is 'write-volume'. */
+  /** A slow sync that flushed this many times its family's usual bytes, and no slower than that explains, is 'write-volume'. */
   volumeRatio: number;
 }
 
 export const DEFAULT_PARAMS: Readonly<AnalysisParams> = {
   windowSeconds: 600,
   thresholdMs: 1000,
-  margin: 10,
-  ratio: 10,
-  floorMs: 1,
-  minHistory: 20,
+  factor: 3,
+  floorMs: 10,
+  minHistory: 30,
   gapSeconds: 5,
   volumeRatio: 10,
 };

@@ -5,11 +5,11 @@
 import type {
   ReportAlerts, ReportData, ReportFailure, ReportHeatCell, ReportHistory, ReportIncident, ReportOutlier, ReportOverhead, ReportPoint,
 } from '../report/data.js';
-import { countAlerts, dailyLatency, overhead, readAlerts } from './history.js';
+import { countAlerts, dailyLatency, readAlerts, steadyCost } from './history.js';
 import { readFindings } from './lint.js';
-import { DEFAULT_REPORT_PARAMS, bindings as paramBindings, type AnalysisParams } from './params.js';
+import { DEFAULT_REPORT_PARAMS, type AnalysisParams } from './params.js';
 import type { Bindings } from './queries.js';
-import { readIncidents, readOutliers, countOutliers, type Outlier } from './outliers.js';
+import { analysisBindings, countOutliers, readIncidents, readJudgement, readOutliers, type Outlier } from './outliers.js';
 import type { Session } from './session.js';
 import { fileSummaries, totals, traceInfo, type Totals } from './summary.js';
 import { errnoName, isoFromNs, num, numOrNull } from './values.js';
@@ -26,9 +26,9 @@ export const REPORT_LIMITS = {
 const NICE_SECONDS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
 
 export async function reportData(session: Session, params: AnalysisParams, now = new Date()): Promise<ReportData> {
-  const sums = await totals(session, paramBindings(params));
+  const sums = await totals(session, await analysisBindings(session, params));
   const heatBucketSeconds = heatBucket(sums.start, sums.end);
-  const b = paramBindings(params, { ...DEFAULT_REPORT_PARAMS, heatBucketSeconds });
+  const b = await analysisBindings(session, params, { ...DEFAULT_REPORT_PARAMS, heatBucketSeconds });
   const manyHosts = sums.hosts > 1;
   const traces = await traceInfo(session, b);
   const files = await fileSummaries(session, b);
@@ -39,15 +39,20 @@ export async function reportData(session: Session, params: AnalysisParams, now =
   const points = await readPoints(session, b, manyHosts);
   const history = await readHistory(session, b, sums, manyHosts);
   const alerts = await readAlertSummary(session, b, sums);
-  const cost = await overhead(session, b);
+  const judgement = await readJudgement(session, b);
+  const families = await fileFamilies(session, b);
+  const cost = await steadyCost(session, b);
+  const steady = cost.find((c) => c.phase === 'steady');
+  const startup = cost.find((c) => c.phase === 'start-up');
+  const costOut: ReportOverhead | null = cost.length === 0 ? null : {
+    nsPerCall: steady?.nsPerCall ?? null, syncShare: steady?.syncShare ?? null, samples: steady?.samples ?? 0, calls: steady?.calls ?? 0,
+    startup: startup ? { nsPerCall: startup.nsPerCall, samples: startup.samples, calls: startup.calls, traces: startup.traces } : null,
+  };
   const durability = await readFindings(session, b);
-  const costOut: ReportOverhead | null = cost && cost.nsPerCall !== null
-    ? { nsPerCall: cost.nsPerCall, syncShare: cost.syncShare, samples: cost.samples, calls: cost.calls }
-    : null;
   return {
     generatedAt: now.toISOString(),
     traces: traces.map((t) => ({
-      file: t.file, host: t.host, pid: t.pid, exe: t.exe, cmdline: t.cmdline,
+      file: t.file, host: t.host, pid: t.pid, exe: t.exe, program: programName(t.cmdline, t.exe), syncs: t.syncs, cmdline: t.cmdline,
       start: t.start, end: t.end, records: t.records, dropped: t.dropped, torn: t.torn,
     })),
     range: sums.start && sums.end ? { start: sums.start, end: sums.end } : null,
@@ -63,7 +68,7 @@ export async function reportData(session: Session, params: AnalysisParams, now =
     },
     worst: top[0] ? reportOutlier(top[0]) : null,
     files: files.map((f) => ({
-      path: f.path, host: f.host, calls: f.calls, byKind: f.byKind, errors: f.errors,
+      path: f.path, host: f.host, ...(families.get(`${f.host}\u0000${f.path}`) ?? { family: f.path, familyMembers: 1 }), calls: f.calls, byKind: f.byKind, errors: f.errors,
       bytes: f.bytes, p50Ms: f.p50Ms, p99Ms: f.p99Ms, maxMs: f.maxMs,
       ...(f.ringCalls !== f.calls ? { ringCalls: f.ringCalls } : {}),
     })),
@@ -77,9 +82,11 @@ export async function reportData(session: Session, params: AnalysisParams, now =
     params: {
       windowSeconds: params.windowSeconds,
       thresholdMs: params.thresholdMs,
-      margin: params.margin,
+      factor: params.factor,
+      floorMs: params.floorMs,
       minHistory: params.minHistory,
     },
+    judgement,
     history,
     alerts,
     overhead: costOut,
@@ -153,18 +160,36 @@ async function readHeat(session: Session, b: Bindings, withHost: boolean): Promi
     calls: num(r.calls),
     p99Ms: num(r.p99_ms),
     maxMs: num(r.max_ms),
+    failed: num(r.failed),
   }));
+}
+
+/** Each file's family, by host and path (queries/18_families.sql). */
+async function fileFamilies(session: Session, b: Bindings): Promise<Map<string, { family: string; familyMembers: number }>> {
+  await session.build(['families'], b);
+  const rows = await session.rows('select files.host, files.path, families.family, families.members from families join files using (file_id)');
+  return new Map(rows.map((r) => [`${String(r.host)}\u0000${String(r.path)}`, { family: String(r.family), familyMembers: num(r.members) }]));
+}
+
+/** The program as it was started: the last component of argv[0], or of the executable. */
+export function programName(cmdline: string, exe: string): string {
+  const argv0 = (cmdline.split(' ')[0] ?? '').replace(/:$/, '');
+  return argv0.split('/').pop() || exe.split('/').pop() || exe;
 }
 
 function reportOutlier(o: Outlier): ReportOutlier {
   return {
-    path: o.path, host: o.host, pid: o.pid, tid: o.tid, kind: o.kind, start: o.start,
-    latencyMs: o.latencyMs, baselineMs: o.baselineMs, ratio: o.ratio, bytes: o.bytes ?? 0,
-    bytesRatio: o.bytesRatio, reason: o.reason, incident: o.incident,
+    path: o.path, host: o.host, pid: o.pid, tid: o.tid, program: o.program, family: o.family, kind: o.kind, start: o.start,
+    latencyMs: o.latencyMs, baselineMs: o.baselineMs, baselineP99Ms: o.baselineP99Ms, cutoffMs: o.cutoffMs,
+    baselineSource: o.baselineSource, ratio: o.ratio, bytes: o.bytes ?? 0, bytesRatio: o.bytesRatio, reason: o.reason,
+    cause: o.cause, errnoName: o.errnoName, incident: o.incident,
   };
 }
 
 function reportFailure(o: Outlier): ReportFailure {
   const errno = o.errno ?? 0;
-  return { path: o.path, host: o.host, pid: o.pid, tid: o.tid, kind: o.kind, start: o.start, errno, errnoName: errnoName(errno) };
+  return {
+    path: o.path, host: o.host, pid: o.pid, tid: o.tid, program: o.program, incident: o.incident, kind: o.kind, start: o.start,
+    errno, errnoName: errnoName(errno),
+  };
 }

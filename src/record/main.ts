@@ -49,7 +49,7 @@ function program(): Command {
       }
     })
     .option('-q, --quiet', 'do not list the traces afterwards: the command replaces fsync-record (same PID)')
-    .option('--kernel', 'record kernel-side with bpftrace (root): Go, static binaries, io_uring; the whole process tree')
+    .option('--kernel', 'record kernel-side with bpftrace (root): Go, static binaries, io_uring; the whole process tree (traces of 4M unless --max-bytes)')
     .option('--pid <n>', 'with --kernel: attach to running process N and its children until interrupted', (v) => {
       if (!/^[1-9]\d*$/.test(v)) throw new InvalidArgumentError(`not a process id: '${v}'`);
       return Number(v);

@@ -7,6 +7,7 @@
 import type { ReportData, ReportFile, ReportPoint } from './data.js';
 import { epochMs, shortPath, visible, clip } from './format.js';
 import { fileKey, isAbnormal, thinPoints, type Limits } from './guard.js';
+import { HEAT_BOUNDS_MS, HEAT_CLASSES } from './specs.js';
 
 export interface ChartFile {
   /** Short, unique name for axes and headers: `3. …/pg_wal/000001`. */
@@ -35,8 +36,11 @@ export interface ChartData {
     /** 0 normal, 1 outlier, 2 failed. */
     s: number[];
   };
-  heat: { f: number[]; t: number[]; n: number[]; p99: number[]; max: number[] };
+  heat: { f: number[]; t: number[]; n: number[]; p99: number[]; max: number[]; x: number[] };
   heatBucketMs: number;
+  /** The heat map's absolute colour classes and their bounds in ms (specs.ts). */
+  heatClasses: string[];
+  heatBounds: number[];
   /** Estimated calls per latency bin: bin i spans 10^(i/binsPerDecade) ms onwards. */
   hist: { f: number[]; bin: number[]; n: number[] };
   binsPerDecade: number;
@@ -190,6 +194,8 @@ export function chartData(data: ReportData, limits: Limits): { chart: ChartData;
       points,
       heat: heatOut.heat,
       heatBucketMs: heatOut.bucketMs,
+      heatClasses: [...HEAT_CLASSES],
+      heatBounds: [...HEAT_BOUNDS_MS],
       hist,
       binsPerDecade: BINS_PER_DECADE,
       history: historyOut.history,
@@ -259,7 +265,7 @@ function heatCells(
   const merge = Math.max(1, Math.ceil(span / limits.heatBuckets));
   const bucketMs = baseMs * merge;
 
-  const cells = new Map<string, { f: number; t: number; n: number; p99: number; max: number }>();
+  const cells = new Map<string, { f: number; t: number; n: number; p99: number; max: number; x: number }>();
   for (const c of data.heat) {
     const info = index.find(c.path, c.host);
     if (info.rank > limits.heatFiles) continue;
@@ -272,17 +278,19 @@ function heatCells(
       cell.n += c.calls;
       cell.p99 = Math.max(cell.p99, c.p99Ms);
       cell.max = Math.max(cell.max, c.maxMs);
+      cell.x += c.failed;
     } else {
-      cells.set(key, { f, t: Math.round(first + slot * bucketMs - t0), n: c.calls, p99: c.p99Ms, max: c.maxMs });
+      cells.set(key, { f, t: Math.round(first + slot * bucketMs - t0), n: c.calls, p99: c.p99Ms, max: c.maxMs, x: c.failed });
     }
   }
-  const heat: ChartData['heat'] = { f: [], t: [], n: [], p99: [], max: [] };
+  const heat: ChartData['heat'] = { f: [], t: [], n: [], p99: [], max: [], x: [] };
   for (const c of cells.values()) {
     heat.f.push(c.f);
     heat.t.push(c.t);
     heat.n.push(c.n);
     heat.p99.push(round(c.p99, 3));
     heat.max.push(round(c.max, 3));
+    heat.x.push(c.x);
   }
   return { heat, bucketMs, merge };
 }

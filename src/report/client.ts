@@ -43,10 +43,12 @@ export const CLIENT_SCRIPT = `(function () {
     var h = data.heat, rows = new Array(h.f.length);
     for (var i = 0; i < rows.length; i++) {
       var f = files[h.f[i]], t = data.t0 + h.t[i];
+      var cls = 0;
+      while (cls < data.heatBounds.length && h.p99[i] >= data.heatBounds[cls]) cls++;
       rows[i] = {
-        file: f.label, path: f.path, rank: f.rank, t: t, t2: t + data.heatBucketMs,
+        file: f.label, path: f.path, rank: f.rank, t: t, t2: t + data.heatBucketMs, tm: t + data.heatBucketMs / 2,
         time: utc(t), time2: utc(t + data.heatBucketMs),
-        calls: h.n[i], p99: Math.max(h.p99[i], 0.001), max: h.max[i]
+        calls: h.n[i], p99: Math.max(h.p99[i], 0.001), max: h.max[i], failed: h.x[i], cls: data.heatClasses[cls]
       };
     }
     return rows;

@@ -31,7 +31,9 @@ export interface ReportData {
   /** Failed sync calls (capped; `totals.errors` has the count). */
   failures: ReportFailure[];
   /** Parameters the analysis ran with, shown in the report's footer. */
-  params: { windowSeconds: number; thresholdMs: number; margin: number; minHistory: number };
+  params: { windowSeconds: number; thresholdMs: number; factor: number; floorMs: number; minHistory: number };
+  /** How many calls were judged against a baseline, and why the others were not. */
+  judgement: ReportJudgement;
   /** Format v2: the summarized history, when the traces hold summaries (absent or null otherwise). */
   history?: ReportHistory | null;
   /** Format v2: the alerts the recorder raised, when its traces say it could (absent or null otherwise). */
@@ -93,13 +95,24 @@ export interface ReportAlert {
   source: 'ring' | 'keep';
 }
 
+export interface ReportJudgement {
+  judged: number;
+  unjudged: number;
+  /** Unjudged calls by why: 'few calls' (too little history for the file family), 'no file'. */
+  reasons: Record<string, number>;
+  /** Judged calls by what their baseline rests on: 'prior' (the family's own history before them), 'recording' (the rest of the recording). */
+  sources: Record<string, number>;
+}
+
 export interface ReportOverhead {
-  /** The recorder's own time per intercepted call, in ns. */
-  nsPerCall: number;
+  /** The recorder's own time per intercepted call, in ns, once running (null when no trace ran past its first summary interval). */
+  nsPerCall: number | null;
   /** That time for every intercepted call, as a share of the time spent in sync calls (0.04 = 4%). */
   syncShare: number | null;
   samples: number;
   calls: number;
+  /** The first summary interval of each trace: start-up costs included. */
+  startup: { nsPerCall: number | null; samples: number; calls: number; traces: number } | null;
 }
 
 export interface ReportTrace {
@@ -107,6 +120,10 @@ export interface ReportTrace {
   host: string;
   pid: number;
   exe: string;
+  /** The program as it was started (argv[0]'s last component), or exe's. */
+  program: string;
+  /** Sync calls the trace holds. */
+  syncs: number;
   cmdline: string;
   start: string | null;
   end: string | null;
@@ -129,6 +146,9 @@ export interface ReportTotals {
 export interface ReportFile {
   path: string;
   host: string;
+  /** Its file family (names that differ in a number or a random part): the pattern, or the path for a family of one. */
+  family: string;
+  familyMembers: number;
   calls: number;
   byKind: Record<string, number>;
   errors: number;
@@ -163,6 +183,8 @@ export interface ReportHeatCell {
   calls: number;
   p99Ms: number;
   maxMs: number;
+  /** Failed calls in the bucket. */
+  failed: number;
 }
 
 export interface ReportIncident {
@@ -170,16 +192,26 @@ export interface ReportIncident {
   start: string;
   end: string;
   outliers: number;
+  failed: number;
   files: number;
+  families: number;
   processes: number;
+  /** Processes and file families that synced on the device during the incident. */
+  activeProcesses: number;
+  activeFamilies: number;
   hosts: number;
+  host: string;
   worstMs: number;
   worstPath: string;
-  /** 'device-wide' when many files were slow at once; 'single-file' when one file was. */
-  scope: 'device-wide' | 'single-file';
-  /** 'write-volume' when the slow syncs flushed far more bytes than usual; 'latency' otherwise. */
-  cause: 'write-volume' | 'latency' | 'failure';
+  /** The greatest latency over its baseline median among its outliers. */
+  worstRatio: number | null;
+  /** 'file' (one file family), 'process' (several files of one process), 'device' (several processes at once). */
+  scope: 'file' | 'process' | 'device';
+  cause: 'slow' | 'failed' | 'write-volume';
   paths: string[];
+  pids: number[];
+  programs: string[];
+  errnos: string[];
 }
 
 export interface ReportOutlier {
@@ -187,6 +219,14 @@ export interface ReportOutlier {
   host: string;
   pid: number;
   tid: number;
+  program: string;
+  family: string;
+  /** What its baseline rests on: its family's history before it, or the rest of the recording. */
+  baselineSource: 'prior' | 'recording' | null;
+  baselineP99Ms: number | null;
+  cutoffMs: number | null;
+  cause: 'slow' | 'failed' | 'write-volume';
+  errnoName: string | null;
   kind: string;
   start: string;
   latencyMs: number;
@@ -205,6 +245,8 @@ export interface ReportFailure {
   host: string;
   pid: number;
   tid: number;
+  program: string;
+  incident: number | null;
   kind: string;
   start: string;
   errno: number;

@@ -104,23 +104,26 @@ function charts(
   const bucketSeconds = data.heatBucketSeconds * notes.heatMerge;
   const show = (id: string) => chartIds.add(id);
   if (hasPoints) ['chart-latency', 'chart-scatter', 'chart-dist'].forEach(show);
-  if (data.heat.length) show('chart-heat');
-  if (notes.historyShown > 0) show('chart-history');
+  const heatBuckets = new Set(data.heat.map((c) => c.bucket)).size;
+  const historyDays = new Set((data.history?.days ?? []).map((d) => d.day)).size;
+  if (heatBuckets >= 2) show('chart-heat');
+  if (notes.historyShown > 0 && historyDays >= 2) show('chart-history');
   return {
     history: data.history ? historyChart(data, notes) : '',
     latency: chart(
       'chart-latency',
       `${esc(topFilesNote(notes.timeFiles, notes.files))} Log scale. Shaded band: the file's baseline from median to p99; ` +
-        `▲ outliers, ✕ failed calls. ${esc(pointsNote(notes))} Hover a mark for details.`,
+        `▲ outliers, ◆ failed calls. ${esc(pointsNote(notes))} Hover a mark for details.`,
       hasPoints,
       noCalls,
     ),
     heat: chart(
       'chart-heat',
-      `p99 latency per file and ${esc(duration(bucketSeconds * 1000))} bucket (log colour scale); ` +
+      `p99 latency per file and ${esc(duration(bucketSeconds * 1000))} bucket, in classes of one absolute scale (the same ` +
+        `colours mean the same milliseconds in every report); ◆ a bucket with a failed call. ` +
         `${esc(topFilesNote(notes.heatFiles, notes.files))}${esc(merged)} A column lit across many files is a device-wide stall.`,
-      data.heat.length > 0,
-      noCalls,
+      heatBuckets >= 2,
+      data.heat.length === 0 ? noCalls : `The calls fit in one ${duration(bucketSeconds * 1000)} bucket: too short for a heat map (see latency over time).`,
     ),
     bytes: chart(
       'chart-scatter',
@@ -149,15 +152,19 @@ function historyChart(data: ReportData, notes: ChartNotes): string {
     `read off the recorder's summary histograms (per file, call kind and interval; half-octave buckets: within 1.22× of the true latency); ` +
     `${esc(files)}, log scale. ${plural(h.summarizedCalls, 'call')} are only summarized (the raw ring rotated them away); ` +
     `the charts above draw the ${plural(h.ringCalls, 'call')} the raw ring holds.`;
-  return chart('chart-history', note, notes.historyShown > 0, 'No summarized day to draw.');
+  const days = new Set(h.days.map((d) => d.day)).size;
+  return chart('chart-history', note, notes.historyShown > 0 && days >= 2,
+    days === 1 ? 'The summarized history covers one day: nothing to draw from day to day (the tables count it).' : 'No summarized day to draw.');
 }
 
 function footer(data: ReportData, vegaVersion: string): string {
   const p = data.params;
   return (
     `<footer>\n<dl>` +
-    `<dt>Baseline window</dt><dd>${esc(duration(p.windowSeconds * 1000))} of the file's own history, at least ${plural(p.minHistory, 'call')}</dd>` +
-    `<dt>Outlier</dt><dd>over ${esc(String(p.margin))}× the baseline by a robust margin, or over ${esc(duration(p.thresholdMs))}</dd>` +
+    `<dt>Baseline</dt><dd>the file family's own ${esc(duration(p.windowSeconds * 1000))} before the call, else the rest of the recording ` +
+    `less the call's neighbourhood; at least ${plural(p.minHistory, 'call')}, slow calls left out</dd>` +
+    `<dt>Outlier</dt><dd>at least ${esc(String(p.factor))}× the baseline's p99 and at least ${esc(duration(p.floorMs))}; ` +
+    `any call over ${esc(duration(p.thresholdMs))}; any failed call</dd>` +
     `<dt>Generated</dt><dd>${esc(time(data.generatedAt))} by fsync-analyze; charts drawn by Vega ${esc(vegaVersion)}, inlined (no network)</dd>` +
     `</dl>\n</footer>`
   );

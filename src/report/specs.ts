@@ -12,8 +12,8 @@ import { vegaLiteCompile } from './vegalite.js';
 export const CHART_IDS = ['chart-latency', 'chart-heat', 'chart-scatter', 'chart-dist', 'chart-history'] as const;
 export type ChartId = (typeof CHART_IDS)[number];
 
-/** Width of a full-width plot area, in CSS pixels (a section is 1080 px wide inside; axes take the rest). */
-const WIDTH = 960;
+/** Width of a full-width plot area, in CSS pixels: with its axes it fits a section in a 1024-px window (about 920 px inside). */
+const WIDTH = 780;
 export const SYSTEM_FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
 
 export const COLORS = {
@@ -82,7 +82,7 @@ const STATUS_SHAPE = {
   type: 'nominal',
   sort: ['normal', 'outlier', 'failed'],
   title: null,
-  scale: { domain: ['normal', 'outlier', 'failed'], range: ['circle', 'triangle-up', 'cross'] },
+  scale: { domain: ['normal', 'outlier', 'failed'], range: ['circle', 'triangle-up', 'diamond'] },
 } as const;
 
 const STATUS_SIZE = {
@@ -166,39 +166,60 @@ export function latencySpec(files: number): TopLevelSpec {
   ]);
 }
 
-/** Heat map: file × time bucket, colour = p99 latency (log scale). */
+/**
+ * The heat map's colour classes: one absolute scale in every report, so a
+ * healthy disk at p99 of 1 ms is never dark red because nothing else was
+ * slower. client.ts puts each cell in its class by these bounds (ms).
+ */
+export const HEAT_CLASSES = ['< 100 µs', '100 µs – 1 ms', '1 – 10 ms', '10 – 100 ms', '100 ms – 1 s', '≥ 1 s'] as const;
+export const HEAT_BOUNDS_MS = [0.1, 1, 10, 100, 1000] as const;
+const HEAT_COLORS = ['#e3efdc', '#bcdcb0', '#fbe8a0', '#f9b25c', '#e0522a', '#86170a'];
+
+/** Heat map: file × time bucket, colour = p99 latency in absolute classes; ◆ marks a bucket with a failed call. */
 export function heatSpec(): TopLevelSpec {
+  const y = {
+    field: 'file',
+    type: 'nominal',
+    title: null,
+    sort: { field: 'rank', op: 'min' },
+    axis: { labelLimit: 290, labelFontSize: 11, ticks: false, domain: false },
+  } as const;
+  const tooltip = [
+    { field: 'path', type: 'nominal', title: 'file' },
+    { field: 'time', type: 'nominal', title: 'from (UTC)' },
+    { field: 'time2', type: 'nominal', title: 'to (UTC)' },
+    { field: 'calls', type: 'quantitative', title: 'sync calls', format: ',d' },
+    { field: 'p99', type: 'quantitative', title: 'p99 (ms)', format: ',.3~g' },
+    { field: 'max', type: 'quantitative', title: 'max (ms)', format: ',.3~g' },
+    { field: 'failed', type: 'quantitative', title: 'failed calls', format: ',d' },
+  ];
   return {
     data: { name: 'heat' },
     width: WIDTH - 300,
     height: { step: 16 },
-    mark: { type: 'rect', aria: false },
-    encoding: {
-      x: { ...TIME_X },
-      x2: { field: 't2' },
-      y: {
-        field: 'file',
-        type: 'nominal',
-        title: null,
-        sort: { field: 'rank', op: 'min' },
-        axis: { labelLimit: 290, labelFontSize: 11, ticks: false, domain: false },
+    layer: [
+      {
+        mark: { type: 'rect', aria: false },
+        encoding: {
+          x: { ...TIME_X },
+          x2: { field: 't2' },
+          y,
+          color: {
+            field: 'cls',
+            type: 'ordinal',
+            title: 'p99 latency',
+            scale: { domain: [...HEAT_CLASSES], range: HEAT_COLORS },
+            legend: { orient: 'top', direction: 'horizontal', symbolType: 'square', labelLimit: 140, columns: 6, columnPadding: 14 },
+          },
+          tooltip,
+        },
       },
-      color: {
-        field: 'p99',
-        type: 'quantitative',
-        title: 'p99 latency',
-        scale: { type: 'log', scheme: 'yelloworangered' },
-        legend: { orient: 'top', labelExpr: MS_LABEL, gradientLength: 420, direction: 'horizontal', tickCount: 5, labelOverlap: 'greedy' },
+      {
+        transform: [{ filter: 'datum.failed > 0' }],
+        mark: { type: 'point', shape: 'diamond', filled: true, color: COLORS.failed, size: 40, aria: false },
+        encoding: { x: { field: 'tm', type: 'temporal', scale: { type: 'utc' } }, y, tooltip },
       },
-      tooltip: [
-        { field: 'path', type: 'nominal', title: 'file' },
-        { field: 'time', type: 'nominal', title: 'from (UTC)' },
-        { field: 'time2', type: 'nominal', title: 'to (UTC)' },
-        { field: 'calls', type: 'quantitative', title: 'sync calls', format: ',d' },
-        { field: 'p99', type: 'quantitative', title: 'p99 (ms)', format: ',.3~g' },
-        { field: 'max', type: 'quantitative', title: 'max (ms)', format: ',.3~g' },
-      ],
-    },
+    ],
   } as TopLevelSpec;
 }
 
@@ -238,11 +259,11 @@ export function distributionSpec(): TopLevelSpec {
   const x = { type: 'quantitative', title: 'latency', scale: { type: 'log' }, axis: { labelExpr: MS_LABEL, values: MS_TICKS } } as const;
   return {
     data: { name: 'hist' },
-    facet: { field: 'file', type: 'nominal', title: null, sort: { field: 'rank', op: 'min' }, header: { ...FILE_HEADER, labelLimit: 290 } },
+    facet: { field: 'file', type: 'nominal', title: null, sort: { field: 'rank', op: 'min' }, header: { ...FILE_HEADER, labelLimit: 220 } },
     columns: 3,
     spacing: { row: 14, column: 28 },
     spec: {
-      width: 236,
+      width: 200,
       height: 100,
       layer: [
         {
@@ -251,7 +272,10 @@ export function distributionSpec(): TopLevelSpec {
           encoding: {
             x: { field: 'lo', ...x },
             x2: { field: 'hi' },
-            y: { field: 'n', type: 'quantitative', title: 'calls (est.)', scale: { type: 'symlog' }, axis: { labelExpr: COUNT_LABEL, tickCount: 3 } },
+            y: {
+              field: 'n', type: 'quantitative', title: 'calls per bin (estimated)', scale: { type: 'symlog' },
+              axis: { labelExpr: COUNT_LABEL, tickCount: 3, titleFontSize: 10 },
+            },
             tooltip: [
               { field: 'path', type: 'nominal', title: 'file' },
               { field: 'lo', type: 'quantitative', title: 'from (ms)', format: ',.3~g' },

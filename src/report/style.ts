@@ -36,8 +36,20 @@ h1 { font-size: 28px; line-height: 1.25; margin: 2px 0 10px; font-weight: 650; }
 .summary.bad h1 { color: var(--red); }
 h2 { font-size: 19px; margin: 0 0 4px; font-weight: 620; }
 .lede { font-size: 16.5px; margin: 0 0 6px; max-width: 70em; }
+.answer { font-size: 18px; line-height: 1.45; margin: 4px 0 10px; max-width: 62em; }
+.failed-lines { background: var(--red-bg); border-radius: 6px; padding: 8px 14px; margin: 8px 0; font-size: 14.5px; }
+.failed-lines ul { margin: 4px 0 0; padding-left: 20px; }
+details summary { cursor: pointer; color: var(--blue); font-size: 13px; }
+ul.members { margin: 4px 0 0; padding-left: 18px; font-size: 12.5px; }
+details.folded { margin-top: 10px; }
 .worst { background: var(--red-bg); border-radius: 6px; padding: 10px 14px; margin: 12px 0 4px; font-size: 15.5px; }
-.summary.warn .worst { background: var(--amber-bg); }
+.summary.warn .answer { font-size: 18px; line-height: 1.45; margin: 4px 0 10px; max-width: 62em; }
+.failed-lines { background: var(--red-bg); border-radius: 6px; padding: 8px 14px; margin: 8px 0; font-size: 14.5px; }
+.failed-lines ul { margin: 4px 0 0; padding-left: 20px; }
+details summary { cursor: pointer; color: var(--blue); font-size: 13px; }
+ul.members { margin: 4px 0 0; padding-left: 18px; font-size: 12.5px; }
+details.folded { margin-top: 10px; }
+.worst { background: var(--amber-bg); }
 .stats { display: flex; flex-wrap: wrap; gap: 10px; margin: 16px 0 0; }
 .stat { flex: 1 0 120px; border: 1px solid var(--line); border-radius: 6px; padding: 6px 12px; }
 .stat dt { font-size: 12px; color: var(--muted); }
@@ -76,9 +88,19 @@ footer { color: var(--muted); font-size: 13px; padding: 4px 4px 0; }
 footer dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 6px 0; }
 footer dd { margin: 0; }
 @media print {
-  nav { display: none; }
-  html { background: #fff; }
-  section, .summary { break-inside: avoid; border: 0; padding: 0; }
-  .table-wrap { max-height: none; }
+  @page { size: A4 landscape; margin: 12mm; }
+  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  nav, noscript { display: none; }
+  html, body { background: #fff; font-size: 12px; }
+  main { max-width: none; padding: 0; }
+  section, .summary { border: 0; padding: 0; margin: 0 0 14px; }
+  .summary { border-left: 6px solid var(--faint); padding-left: 12px; break-inside: avoid; }
+  h2 { break-after: avoid; }
+  .chart { overflow: visible; break-inside: avoid; }
+  .chart svg { max-width: 100%; height: auto; }
+  .table-wrap { max-height: none; overflow: visible; border: 0; }
+  th { position: static; }
+  tr { break-inside: avoid; }
+  a { color: inherit; }
 }
 `;

@@ -6,6 +6,7 @@
 import type { ReportData, ReportOutlier } from './data.js';
 import { bytes, count, duration, epochMs, percent, plural, ratio, sig, time, timeAfter } from './format.js';
 import { esc, traceText } from './html.js';
+import { answerSentence, failureLines, mainIncident, unjudgedSentence } from './verdict.js';
 
 /** Distinct values, most frequent first, as `a ×3, b` (at most `max`, then "and N more"). */
 function tally(values: string[], max: number, quote: (s: string) => string): string {
@@ -32,10 +33,12 @@ function kindsText(byKind: Record<string, number>): string {
 
 export type Tone = 'bad' | 'warn' | 'ok' | 'empty';
 
+/** Red for failures or a device-wide incident; amber for any other incident or for calls not judged; green only when every call was judged fine. */
 export function tone(data: ReportData): Tone {
-  if (data.totals.calls === 0) return 'empty';
-  if (data.totals.errors > 0) return 'bad';
-  if (data.totals.incidents > 0 || data.totals.outliers > 0) return 'warn';
+  const t = data.totals;
+  if (t.calls === 0) return 'empty';
+  if (t.errors > 0 || data.incidents.some((i) => i.scope === 'device')) return 'bad';
+  if (t.incidents > 0 || t.outliers > 0 || data.judgement.unjudged > 0) return 'warn';
   return 'ok';
 }
 
@@ -43,17 +46,25 @@ export function tone(data: ReportData): Tone {
 export function verdict(data: ReportData): string {
   const t = data.totals;
   if (t.calls === 0) return 'No sync calls recorded';
+  const main = mainIncident(data.incidents);
   const parts: string[] = [];
+  if (main?.scope === 'device' && main.cause !== 'failed') parts.push('The disk was slow');
+  else if (main?.scope === 'process' && main.cause !== 'failed') parts.push('One process was slow');
+  else if (main?.scope === 'file' && main.cause !== 'failed') parts.push('One file was slow');
   if (t.errors > 0) parts.push(plural(t.errors, 'failed sync call'));
-  if (t.incidents > 0) parts.push(plural(t.incidents, 'incident'));
-  if (t.outliers > 0) parts.push(plural(t.outliers, 'slow call'));
-  return parts.length ? parts.join(', ') : 'No slow or failed sync calls';
+  if (t.incidents > 1) parts.push(plural(t.incidents, 'incident'));
+  if (parts.length) return parts.join(', ');
+  if (t.outliers > 0) return plural(t.outliers, 'slow call');
+  const j = data.judgement;
+  if (j.judged === 0) return 'No call could be judged';
+  return j.unjudged > 0 ? `No slow or failed call among ${count(j.judged)} judged; ${count(j.unjudged)} not judged` : 'No slow or failed sync calls';
 }
 
 function scopeText(data: ReportData): string {
   const t = data.totals;
   const hosts = [...new Set(data.traces.map((tr) => tr.host))];
-  const exes = data.traces.map((tr) => basename(tr.exe) || `pid ${tr.pid}`);
+  const byProcess = new Map(data.traces.map((tr) => [`${tr.host}\u0000${tr.pid}`, tr.program || basename(tr.exe) || `pid ${tr.pid}`]));
+  const exes = [...byProcess.values()];
   const hostList = hosts.length ? ` (${tally(hosts, 4, (h) => `<b>${traceText(h, 40)}</b>`)})` : '';
   const exeList = exes.length ? ` (${tally(exes, 4, (e) => traceText(e, 40))})` : '';
   return `${plural(t.processes, 'process', 'processes')}${exeList} on ${plural(t.hosts, 'host')}${hostList}`;
@@ -82,9 +93,13 @@ function worstText(w: ReportOutlier, data: ReportData): string {
   const host = data.totals.hosts > 1 ? ` on ${traceText(w.host, 40)}` : '';
   let text =
     `<b>Worst:</b> ${traceText(w.kind, 40)} of <span class="path">${traceText(w.path, 200)}</span>${host} ` +
-    `(pid ${w.pid}) at <b>${esc(time(w.start))}</b> took <strong class="hot">${esc(duration(w.latencyMs))}</strong>`;
+    `(${traceText(w.program, 40)}, pid ${w.pid}) at <b>${esc(time(w.start))}</b> took <strong class="hot">${esc(duration(w.latencyMs))}</strong>`;
   if (w.ratio !== null && w.baselineMs !== null) {
-    text += `, <strong class="hot">${esc(ratio(w.ratio))}</strong> its baseline of ${esc(duration(w.baselineMs))}.`;
+    const rests = w.baselineSource === 'recording'
+      ? `the rest of the recording (too early for a history of its own)`
+      : `its file's last ${esc(duration(data.params.windowSeconds * 1000))}`;
+    text += `, <strong class="hot">${esc(ratio(w.ratio))}</strong> its usual ${esc(duration(w.baselineMs))} ` +
+      `(p99 ${esc(duration(w.baselineP99Ms))}, from ${rests}${w.family !== w.path ? `, file family <span class="path">${traceText(w.family, 120)}</span>` : ''}).`;
   } else if (w.reason === 'failed') {
     text += ', and failed.';
   } else {
@@ -111,12 +126,23 @@ function historyText(data: ReportData): string {
     `and the failed, alerted and outlier calls among them in its keep ring.${lost}`;
 }
 
-/** "Recorder overhead: X ns per call, Y% of time spent in sync calls." */
+/**
+ * The recorder's cost: the steady state (summary intervals after each trace's
+ * first) per call and as a share of sync time; start-up (each trace's first
+ * interval, where the kernel allocates the trace's fresh pages) apart.
+ */
 function overheadText(data: ReportData): string {
   const o = data.overhead!;
-  const share = o.syncShare === null ? '' : `, ${esc(percent(o.syncShare))} of time spent in sync calls`;
-  return `Recorder overhead: <b>${esc(sig(o.nsPerCall))} ns per call</b>${share} ` +
-    `(measured on ${plural(o.samples, 'sampled call')}, for ${plural(o.calls, 'intercepted call')}).`;
+  const start = o.startup && o.startup.nsPerCall !== null
+    ? `start-up (each trace's first summary interval, one-off page allocation included): ${esc(sig(o.startup.nsPerCall))} ns per call`
+    : '';
+  if (o.nsPerCall === null) {
+    return `Recorder overhead: no trace ran past its first summary interval, so only ${start || 'start-up cost was measured'} ` +
+      `(${plural(o.startup?.samples ?? 0, 'sampled call')}); that is not the cost of a recorder left on (see the README, Cost).`;
+  }
+  const share = o.syncShare === null ? '' : `, ${esc(percent(o.syncShare))} of the time spent in sync calls`;
+  return `Recorder overhead, steady state: <b>${esc(sig(o.nsPerCall))} ns per call</b>${share} ` +
+    `(${plural(o.samples, 'sampled call')} of ${plural(o.calls, 'intercepted call')})${start ? `; ${start}` : ''}.`;
 }
 
 function stat(label: string, value: number, hot = false): string {
@@ -133,12 +159,18 @@ export function summary(data: ReportData): string {
       `<p class="lede">${rangeText(data)}${scopeText(data)} made <b>${plural(t.calls, 'sync call')}</b>${kindsText(t.byKind)} ` +
         `on <b>${plural(t.files, 'file')}</b>.</p>`,
     );
-    const slow =
-      t.outliers > 0
-        ? `<b>${plural(t.outliers, 'call')}</b> ${t.outliers === 1 ? 'was' : 'were'} slower than usual for ${t.outliers === 1 ? 'its' : 'their'} file, in <b>${plural(t.incidents, 'incident')}</b>`
-        : 'No call was slower than usual for its file';
-    const failed = t.errors > 0 ? `<strong class="hot">${plural(t.errors, 'call')} failed</strong>` : 'none failed';
-    lines.push(`<p class="lede">${slow}; ${failed}.</p>`);
+    lines.push(`<p class="answer" id="answer">${answerSentence(data)}</p>`);
+    const unjudged = unjudgedSentence(data);
+    if (unjudged) lines.push(`<p class="lede" id="unjudged">${unjudged}</p>`);
+    const failures = failureLines(data);
+    if (failures.length) {
+      const more = data.totals.errors > 0 ? ` (${plural(data.totals.errors, 'failed call')} in all; <a href="#failures">every one</a>)` : '';
+      lines.push(`<div class="failed-lines" id="failed-lines"><b>Failed:</b>${more}<ul>${failures.map((f) => `<li>${f}</li>`).join('')}</ul></div>`);
+    }
+    const slow = t.outliers > 0
+      ? `${plural(t.outliers, 'call')} ${t.outliers === 1 ? 'was' : 'were'} slow or failed, in <b>${plural(t.incidents, 'incident')}</b>`
+      : 'No call was slow for its file';
+    lines.push(`<p class="lede">${slow}.</p>`);
     if (data.history) lines.push(`<p class="lede" id="history-note">${historyText(data)}</p>`);
     if (data.worst) lines.push(`<p class="worst">${worstText(data.worst, data)}</p>`);
   }
@@ -148,6 +180,8 @@ export function summary(data: ReportData): string {
     stat('files', t.files),
     stat('processes', t.processes),
     stat('hosts', t.hosts),
+    stat('judged', data.judgement.judged),
+    stat('not judged', data.judgement.unjudged, true),
     stat('outliers', t.outliers, true),
     stat('incidents', t.incidents, true),
     stat('failed calls', t.errors, true),

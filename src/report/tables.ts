@@ -3,7 +3,7 @@
  * calls and traces. Every cell goes through esc() or traceText().
  */
 import type { ReportAlert, ReportData, ReportFailure, ReportFile, ReportIncident, ReportOutlier, ReportTrace } from './data.js';
-import { bytes, clip, clockFor, count, duration, epochMs, ratio, shortPath, visible } from './format.js';
+import { bytes, clip, clockFor, count, duration, epochMs, plural, ratio, shortPath, visible } from './format.js';
 import { esc, pathText, traceText } from './html.js';
 import type { Limits } from './guard.js';
 
@@ -84,9 +84,10 @@ function byKind(kinds: Record<string, number>): string {
     .join(' ');
 }
 
-const SCOPE_TONE = { 'device-wide': 'red', 'single-file': 'amber' } as const;
-const CAUSE_TEXT = { 'write-volume': 'large write interval', latency: 'slow device', failure: 'failed calls' } as const;
-const CAUSE_TONE = { 'write-volume': 'blue', latency: 'amber', failure: 'red' } as const;
+const SCOPE_TONE = { device: 'red', process: 'amber', file: 'amber' } as const;
+const SCOPE_TEXT = { device: 'device: several processes', process: 'one process', file: 'one file' } as const;
+const CAUSE_TEXT = { 'write-volume': 'large write interval', slow: 'slow calls', failed: 'failed calls' } as const;
+const CAUSE_TONE = { 'write-volume': 'blue', slow: 'amber', failed: 'red' } as const;
 
 export function incidentsTable(data: ReportData, limits: Limits): string {
   const clock = clockFor(tableSpan(data));
@@ -101,11 +102,19 @@ export function incidentsTable(data: ReportData, limits: Limits): string {
     { head: 'Start (UTC)', cell: (r) => esc(clock(r.start)) },
     { head: 'End', cell: (r) => esc(clock(r.end)) },
     { head: 'Duration', cell: (r) => esc(duration(epochMs(r.end) - epochMs(r.start))), num: true },
-    { head: 'Scope', cell: (r) => badge(r.scope, SCOPE_TONE[r.scope] ?? 'grey') },
-    { head: 'Cause', cell: (r) => badge(CAUSE_TEXT[r.cause] ?? r.cause, CAUSE_TONE[r.cause] ?? 'grey') },
+    { head: 'Scope', cell: (r) => badge(SCOPE_TEXT[r.scope] ?? r.scope, SCOPE_TONE[r.scope] ?? 'grey') },
+    {
+      head: 'Cause',
+      cell: (r) => badge(CAUSE_TEXT[r.cause] ?? r.cause, CAUSE_TONE[r.cause] ?? 'grey') +
+        (r.errnos.length ? `<br><strong class="hot">${r.errnos.map((e) => traceText(e, 20)).join(', ')}</strong>` : ''),
+    },
     { head: 'Outliers', cell: (r) => count(r.outliers), num: true },
     { head: 'Files', cell: (r) => incidentFiles(r, limits.incidentPaths) },
-    { head: 'Processes', cell: (r) => `${count(r.processes)}${r.hosts > 1 ? ` on ${count(r.hosts)} hosts` : ''}`, num: true },
+    {
+      head: 'Processes',
+      cell: (r) => `${count(r.processes)} of ${count(r.activeProcesses)} syncing` +
+        `<br><span class="muted">${r.programs.slice(0, 3).map((p) => traceText(p, 30)).join(', ')}</span>`,
+    },
     { head: 'Worst', cell: (r) => `<strong>${esc(duration(r.worstMs))}</strong><br>${shortPathCell(r.worstPath)}` },
   ];
   return (
@@ -120,10 +129,19 @@ function incidentFiles(r: ReportIncident, max: number): string {
   return `<span class="count">${count(r.files)}</span> ${listed.join('<br>')}${more > 0 ? `<br><span class="muted">and ${count(more)} more</span>` : ''}`;
 }
 
-const REASON_TEXT = { baseline: 'baseline', threshold: 'threshold', failed: 'failed' } as const;
+const REASON_TEXT = { baseline: 'over its baseline', threshold: 'over the threshold', failed: 'failed' } as const;
+const SOURCE_TEXT = { prior: "its file's own history", recording: 'the rest of the recording' } as const;
 
-function processCell(host: string, pid: number, tid: number): string {
-  return `${traceText(host, 40)}<br><span class="muted">pid ${pid} · tid ${tid}</span>`;
+/** The rule a call broke, and what its baseline rests on. */
+function whyCell(r: ReportOutlier): string {
+  const rule = r.reason === 'failed' ? `failed: <strong class="hot">${traceText(r.errnoName ?? 'error', 20)}</strong>` : esc(REASON_TEXT[r.reason] ?? r.reason);
+  const volume = r.cause === 'write-volume' ? '<br><span class="badge blue">write volume</span>' : '';
+  const rests = r.baselineSource ? `<br><span class="muted">vs ${esc(SOURCE_TEXT[r.baselineSource])}</span>` : '<br><span class="muted">no baseline</span>';
+  return rule + volume + rests;
+}
+
+function processCell(host: string, pid: number, tid: number, program: string): string {
+  return `<b>${traceText(program, 40)}</b><br><span class="muted">pid ${pid} · tid ${tid}</span><br><span class="muted">${traceText(host, 40)}</span>`;
 }
 
 export function outliersTable(data: ReportData, limits: Limits): string {
@@ -134,34 +152,68 @@ export function outliersTable(data: ReportData, limits: Limits): string {
     { head: 'Kind', cell: (r) => traceText(r.kind, 40), nowrap: true },
     { head: 'Start (UTC)', cell: (r) => esc(clock(r.start)) },
     { head: 'Latency', cell: (r) => `<strong>${esc(duration(r.latencyMs))}</strong>`, num: true },
-    { head: 'Baseline', cell: (r) => esc(duration(r.baselineMs)), num: true },
-    { head: 'Ratio', cell: (r) => ratioCell(r.ratio), num: true },
-    { head: 'Bytes', cell: (r) => esc(bytes(r.bytes)), num: true },
-    { head: 'Bytes ratio', cell: (r) => ratioCell(r.bytesRatio), num: true },
-    { head: 'Reason', cell: (r) => esc(REASON_TEXT[r.reason] ?? r.reason), nowrap: true },
+    { head: 'Usual (p50 · p99)', cell: (r) => `${esc(duration(r.baselineMs))} · ${esc(duration(r.baselineP99Ms))}`, num: true },
+    { head: '× usual', cell: (r) => ratioCell(r.ratio), num: true },
+    { head: 'Bytes (× usual)', cell: (r) => `${esc(bytes(r.bytes))}<br><span class="muted">${esc(ratio(r.bytesRatio))}</span>`, num: true },
+    { head: 'Why', cell: (r) => whyCell(r), nowrap: true },
     { head: 'Incident', cell: (r) => (r.incident === null ? '—' : `#${count(r.incident)}`), num: true },
-    { head: 'Process', cell: (r) => processCell(r.host, r.pid, r.tid), nowrap: true },
+    { head: 'Program', cell: (r) => processCell(r.host, r.pid, r.tid, r.program), nowrap: true },
   ];
   const total = Math.max(data.totals.outliers, data.outliers.length);
   return table('outliers-table', columns, rows, 'No outliers: every call was within its baseline and under the threshold.') +
     shownOf(rows.length, total, 'outliers', 'the worst');
 }
 
+interface FamilyRow {
+  family: string;
+  host: string;
+  members: ReportFile[];
+}
+
+/** Files grouped by family (names that differ only in a number or a random part), in the order of their first member. */
+function familyRows(files: ReportFile[]): FamilyRow[] {
+  const rows = new Map<string, FamilyRow>();
+  for (const f of files) {
+    const key = `${f.host}\u0000${f.family}`;
+    const row = rows.get(key);
+    if (row) row.members.push(f);
+    else rows.set(key, { family: f.family, host: f.host, members: [f] });
+  }
+  return [...rows.values()];
+}
+
+const sum = (rows: ReportFile[], pick: (f: ReportFile) => number) => rows.reduce((a, f) => a + pick(f), 0);
+const most = (rows: ReportFile[], pick: (f: ReportFile) => number) => Math.max(...rows.map(pick));
+
+function familyCell(r: FamilyRow): string {
+  if (r.members.length === 1) return pathCell(r.members[0]!.path);
+  const members = r.members.map((f) => `<li>${pathCell(f.path)} <span class="muted">${count(f.calls)} calls, p99 ${esc(duration(f.p99Ms))}</span></li>`);
+  return `${pathCell(r.family)} <span class="badge grey">family</span>` +
+    `<details><summary>${plural(r.members.length, 'file')}</summary><ul class="members">${members.join('')}</ul></details>`;
+}
+
 export function filesTable(data: ReportData, limits: Limits): string {
-  const rows = data.files.slice(0, limits.fileRows);
-  const columns: Column<ReportFile>[] = [
-    { head: 'Path', cell: (r) => pathCell(r.path) },
+  const families = familyRows(data.files);
+  const rows = families.slice(0, limits.fileRows);
+  const columns: Column<FamilyRow>[] = [
+    { head: 'File (or family)', cell: familyCell },
     { head: 'Host', cell: (r) => traceText(r.host, 40), nowrap: true },
-    { head: 'Calls', cell: (r) => count(r.calls), num: true },
-    { head: 'By kind', cell: (r) => byKind(r.byKind) },
-    { head: 'p50', cell: (r) => esc(duration(r.p50Ms)), num: true },
-    { head: 'p99', cell: (r) => esc(duration(r.p99Ms)), num: true },
-    { head: 'Max', cell: (r) => esc(duration(r.maxMs)), num: true },
-    { head: 'Errors', cell: (r) => warnCount(r.errors), num: true },
-    { head: 'Bytes', cell: (r) => esc(bytes(r.bytes)), num: true },
+    { head: 'Calls', cell: (r) => count(sum(r.members, (f) => f.calls)), num: true },
+    { head: 'By kind', cell: (r) => byKind(kindTotals(r.members)) },
+    { head: 'p50', cell: (r) => (r.members.length === 1 ? esc(duration(r.members[0]!.p50Ms)) : '—'), num: true },
+    { head: 'p99 (worst file)', cell: (r) => esc(duration(most(r.members, (f) => f.p99Ms))), num: true },
+    { head: 'Max', cell: (r) => esc(duration(most(r.members, (f) => f.maxMs))), num: true },
+    { head: 'Errors', cell: (r) => warnCount(sum(r.members, (f) => f.errors)), num: true },
+    { head: 'Bytes', cell: (r) => esc(bytes(sum(r.members, (f) => f.bytes))), num: true },
   ];
   return table('files-table', columns, rows, 'No file had a sync call.') +
-    shownOf(rows.length, Math.max(data.totals.files, data.files.length), 'files', 'the slowest (by p99)');
+    shownOf(rows.length, families.length, 'files and families', 'the slowest (by p99)');
+}
+
+function kindTotals(files: ReportFile[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const f of files) for (const [k, n] of Object.entries(f.byKind)) out[k] = (out[k] ?? 0) + n;
+  return out;
 }
 
 export function failuresTable(data: ReportData, limits: Limits): string {
@@ -172,7 +224,8 @@ export function failuresTable(data: ReportData, limits: Limits): string {
     { head: 'Path', cell: (r) => pathCell(r.path) },
     { head: 'Kind', cell: (r) => traceText(r.kind, 40), nowrap: true },
     { head: 'Error', cell: (r) => `<strong class="hot">${traceText(r.errnoName || 'errno', 24)}</strong> (${count(r.errno)})` },
-    { head: 'Process', cell: (r) => processCell(r.host, r.pid, r.tid), nowrap: true },
+    { head: 'Incident', cell: (r) => (r.incident === null ? '—' : `#${count(r.incident)}`), num: true },
+    { head: 'Program', cell: (r) => processCell(r.host, r.pid, r.tid, r.program), nowrap: true },
   ];
   const total = Math.max(data.totals.errors, data.failures.length);
   return table('failures-table', columns, rows, 'No sync call failed.') + shownOf(rows.length, total, 'failed calls', 'the first');
@@ -180,19 +233,33 @@ export function failuresTable(data: ReportData, limits: Limits): string {
 
 export function tracesTable(data: ReportData, limits: Limits): string {
   const clock = clockFor(tableSpan(data));
-  const rows = data.traces.slice(0, limits.traceRows);
+  const sorted = data.traces.slice().sort((a, b) => b.syncs - a.syncs || a.pid - b.pid);
+  const busy = sorted.filter((t) => t.syncs > 0);
+  const empty = sorted.filter((t) => t.syncs === 0);
+  const rows = busy.slice(0, limits.traceRows);
   const columns: Column<ReportTrace>[] = [
-    { head: 'File', cell: (r) => fileNameCell(r.file) },
-    { head: 'Host', cell: (r) => traceText(r.host, 40), nowrap: true },
-    { head: 'PID', cell: (r) => String(r.pid), num: true },
-    { head: 'Exe', cell: (r) => pathCell(r.exe, 50) },
+    { head: 'Program', cell: (r) => `<b>${traceText(r.program, 40)}</b><br><span class="muted">pid ${r.pid}</span>`, nowrap: true },
+    { head: 'Sync calls', cell: (r) => count(r.syncs), num: true },
+    { head: 'Executable', cell: (r) => pathCell(r.exe, 50) },
     { head: 'Command line', cell: (r) => `<span class="cmd">${traceText(r.cmdline, 160)}</span>` },
-    { head: 'Records', cell: (r) => count(r.records), num: true },
+    { head: 'Host', cell: (r) => traceText(r.host, 40), nowrap: true },
     { head: 'Dropped', cell: (r) => warnCount(r.dropped), num: true },
     { head: 'Torn', cell: (r) => warnCount(r.torn), num: true },
     { head: 'Span (UTC)', cell: (r) => `${esc(clock(r.start))}<br>→ ${esc(clock(r.end))}`, nowrap: true },
+    { head: 'Trace file', cell: (r) => fileNameCell(r.file) },
   ];
-  return table('traces-table', columns, rows, 'No trace files.') + shownOf(rows.length, data.traces.length, 'trace files', 'the first');
+  const folded = empty.length === 0 ? '' :
+    `<details class="folded"><summary>${plural(empty.length, 'trace')} with no sync call: ` +
+    `${esc(tallyPrograms(empty))}</summary>${table('traces-empty', columns, empty.slice(0, limits.traceRows), '')}</details>`;
+  return table('traces-table', columns, rows, 'No trace holds a sync call.') +
+    shownOf(rows.length, busy.length, 'traces with sync calls', 'the busiest') + folded;
+}
+
+function tallyPrograms(traces: ReportTrace[]): string {
+  const n = new Map<string, number>();
+  for (const t of traces) n.set(t.program, (n.get(t.program) ?? 0) + 1);
+  return [...n.entries()].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([p, k]) => `${visible(p)}${k > 1 ? ` ×${k}` : ''}`).join(', ') +
+    (n.size > 6 ? ', …' : '');
 }
 
 export function alertsTable(data: ReportData, limits: Limits): string {

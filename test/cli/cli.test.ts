@@ -132,9 +132,10 @@ test('v2 history: outliers --json judges the kept events of day 1 against their 
   assert.is(r.code, 0, r.stderr);
   assert.equal(JSON.parse(r.stdout).outliers.map((o: { start: string; latency_ms: number; baseline_ms: number }) =>
     [o.start, o.latency_ms, Math.round(o.baseline_ms * 1e6) / 1e6]), [
-    ['2026-01-02T23:30:05.000000Z', 1500, 2],
-    ['2026-01-01T12:00:30.000000Z', 50, 0.908093],
+    // Over the threshold, then the failed call, then the slow one; 2-ms ring calls read as 1.816 ms.
+    ['2026-01-02T23:30:05.000000Z', 1500, 1.816187],
     ['2026-01-01T18:00:10.000000Z', 3, 0.908093],
+    ['2026-01-01T12:00:30.000000Z', 50, 0.908093],
   ]);
 });
 
@@ -152,18 +153,30 @@ test('summary --json: the documented shape', () => {
   assert.equal(b, { path: '/data/b.log', calls: 3, by_kind: { fsync: 3 }, errors: 0, bytes: 24576, p50_ms: 2, p99_ms: 98.04, max_ms: 100 });
 });
 
-test('outliers --json: the documented shape, worst first', () => {
+test('outliers --json: the second-wave shape, worst first, with incidents and what was judged', () => {
   const r = run(['outliers', '--json', ...SCENARIO_OPTIONS, good]);
   assert.is(r.code, 0, r.stderr);
+  // a.log's 2-ms calls read as their half-octave bucket's middle.
+  const mid = 1.816186907597343;
+  const o = (start: number, ms: number, errno: string | null, cause: string, incident: number) => ({
+    path: '/data/a.log', kind: 'fsync', start: iso(start), latency_ms: ms, baseline_ms: mid, pid: 100, tid: 101,
+    errno, cause, incident, exe: '/usr/bin/app', host: 'h1', program: 'app', family: '/data/a.log',
+    baseline_p99_ms: mid, cutoff_ms: 10, baseline_source: 'prior',
+  });
+  const i = (id: number, start: number, end: number, cause: string, outliers: number, worst: number, errnos: string[]) => ({
+    id, start: iso(start), end: iso(end), scope: 'file', cause, paths: ['/data/a.log'], pids: [100], outliers, worst_ms: worst,
+    programs: ['app'], errnos, active_processes: 1, host: 'h1',
+  });
   assert.equal(JSON.parse(r.stdout), {
     outliers: [
-      { path: '/data/a.log', kind: 'fsync', start: iso(20.5), latency_ms: 1500, baseline_ms: 2, pid: 100, tid: 101 },
-      { path: '/data/a.log', kind: 'fsync', start: iso(25.5), latency_ms: 120, baseline_ms: 2, pid: 100, tid: 101 },
-      { path: '/data/b.log', kind: 'fsync', start: iso(25.2), latency_ms: 100, baseline_ms: 2, pid: 100, tid: 102 },
-      { path: '/data/a.log', kind: 'fsync', start: iso(10.5), latency_ms: 50, baseline_ms: 2, pid: 100, tid: 101 },
-      { path: '/data/a.log', kind: 'fsync', start: iso(11.5), latency_ms: 40, baseline_ms: 2, pid: 100, tid: 101 },
-      { path: '/data/a.log', kind: 'fsync', start: iso(12.5), latency_ms: 2, baseline_ms: 2, pid: 100, tid: 101 },
+      o(20.5, 1500, null, 'slow', 2), o(12.5, 2, 'EIO', 'failed', 1), o(25.5, 120, null, 'slow', 3),
+      o(10.5, 50, null, 'slow', 1), o(11.5, 40, null, 'write-volume', 1),
     ],
+    incidents: [i(1, 10.5, 12.502, 'failed', 3, 50, ['EIO']), i(2, 20.5, 22, 'slow', 1, 1500, []), i(3, 25.5, 25.62, 'slow', 1, 120, [])],
+    // b.log (3 calls) and c.log (two kinds, a call each) have too few calls; sync() names no file.
+    judged: 30,
+    unjudged: 6,
+    unjudged_reasons: { 'few calls': 5, 'no file': 1 },
   });
 });
 
@@ -171,13 +184,13 @@ test('outliers as a table, with the incidents', () => {
   const r = run(['outliers', ...SCENARIO_OPTIONS, good]);
   assert.is(r.code, 0, r.stderr);
   const lines = r.stdout.split('\n');
-  assert.match(lines[0]!, /^start\s+path\s+kind\s+ms\s+baseline\s+ratio/);
-  assert.match(lines[1]!, /^2026-01-01 00:00:20\.500\s+\/data\/a\.log\s+fsync\s+1500\s+2\.00\s+750x\s.*over threshold/);
+  assert.match(lines[0]!, /^start\s+path\s+kind\s+ms\s+p99\s+x median/);
+  assert.match(lines[1]!, /^2026-01-01 00:00:20\.500\s+\/data\/a\.log\s+fsync\s+1500\s+1\.82\s+826x\s.*over threshold\s+app\s+100\s+2$/);
   assert.match(r.stdout, 'failed: EIO');
   assert.match(r.stdout, 'over baseline, write volume');
-  assert.match(r.stdout, '\n6 outliers\n');
+  assert.match(r.stdout, '\n5 outliers\n30 sync calls judged against a baseline; 6 not judged (5 with too little history for their file, 1 naming no file)\n');
   assert.match(r.stdout, '\n3 incidents:\n');
-  assert.match(r.stdout, /device-wide\s+latency\s+\/data\/a\.log/);
+  assert.match(r.stdout, /1\/1\s+50\.0\s+file\s+failed \(EIO\)\s+\/data\/a\.log/);
 });
 
 test('intervals --json streams every sync; --path filters', () => {
@@ -309,7 +322,7 @@ test('sql: with --db the database is kept, and later queries need no traces', ()
   const table = run(['sql', '--db', db, "select kind, count(*) as n from intervals where kind = 'fsync' group by kind"]);
   assert.is(table.stdout, 'kind    n\nfsync  33\n(1 row)\n');
   const outliers = run(['sql', '--json', '--db', db, ...SCENARIO_OPTIONS, 'select count(*) as n from outliers']);
-  assert.equal(JSON.parse(outliers.stdout), [{ n: '6' }]);
+  assert.equal(JSON.parse(outliers.stdout), [{ n: '5' }]);
 });
 
 test('sql: a bad query or a missing database is one line, exit 1', () => {

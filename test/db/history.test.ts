@@ -76,25 +76,25 @@ test('kept events join the events as source keep; the copy of a ring event is lo
   assert.equal(slow, { n: 1n });
 });
 
-/** [history, median, p99, mad] of the file's fsync baseline for the bucket at `seconds`. */
+/** [source, history, median, p99, mean bytes] of the file's fsync baseline for the bucket at `seconds`. */
 async function baseline(o: Opened, seconds: number) {
   const rows = await o.session.rows(`
-    select source, history, median_ms, p99_ms, mad_ms, mean_bytes from baselines
+    select source, history, median_ms, p99_ms, mean_bytes from baselines
     where bucket = ${Math.floor((H_EPOCH_S + seconds) / 60)}`);
-  return rows.map((r) => [r.source, Number(r.history), r6(r.median_ms), r6(r.p99_ms), r6(r.mad_ms), r.mean_bytes]);
+  return rows.map((r) => [r.source, Number(r.history), r6(r.median_ms), r6(r.p99_ms), r.mean_bytes]);
 }
 
 test('day 1, where the ring has rotated away: the baseline of the ten summarized minutes before', async () => {
   // 12:00 takes the intervals ending 11:50..11:59: 10 x (50 at ~0.908 ms, 10 at ~1.816 ms).
-  assert.equal(await baseline(opened, KEPT_SLOW.at), [['file', 600, r6(midMs(19)), r6(midMs(21)), 0, 4096]]);
+  assert.equal(await baseline(opened, KEPT_SLOW.at), [['prior', 600, r6(midMs(19)), r6(midMs(21)), 4096]]);
 });
 
 test('at the ring\'s start: summaries before it and raw events after it, none counted twice', async () => {
   // 23:05 takes the intervals ending 22:55..23:00 (6 x 60 calls: 40 at ~1.8 ms, 20 at
   // ~3.6 ms) and the raw syncs of 23:00..23:04 (30 x 2 ms); not the summaries of 23:00..23:03.
-  assert.equal(await baseline(opened, DAY + 23 * 3600 + 5 * 60), [['file', 390, r6(midMs(21)), r6(midMs(23)), 0, 4096]]);
-  // 23:30: the ring alone, 60 syncs of 2 ms.
-  assert.equal(await baseline(opened, RING_SLOW.at), [['file', 60, 2, 2, 0, 4096]]);
+  assert.equal(await baseline(opened, DAY + 23 * 3600 + 5 * 60), [['prior', 390, r6(midMs(21)), r6(midMs(23)), 4096]]);
+  // 23:30: the ring alone, 60 syncs of 2 ms (counted in their half-octave bucket, read at its middle).
+  assert.equal(await baseline(opened, RING_SLOW.at), [['prior', 60, r6(midMs(21)), r6(midMs(21)), 4096]]);
 });
 
 test('a kept event from day 1 at 55x its summary-derived baseline is an outlier; the failed one too', async () => {
@@ -102,14 +102,14 @@ test('a kept event from day 1 at 55x its summary-derived baseline is an outlier;
     select start_ns, source, latency_ms, baseline_source, baseline_history, baseline_ms, ratio, reason, cause, incident, rank
     from outliers order by start_ns`);
   assert.equal(rows.map((r) => ({ ...r, baseline_ms: r6(r.baseline_ms), ratio: r6(r.ratio) })), [
-    { start_ns: BigInt(H_EPOCH_S + KEPT_SLOW.at) * 1_000_000_000n, source: 'keep', latency_ms: 50, baseline_source: 'file', baseline_history: 600n, baseline_ms: r6(midMs(19)), ratio: r6(50 / midMs(19)), reason: 'baseline', cause: 'latency', incident: 1, rank: 2n },
-    { start_ns: BigInt(H_EPOCH_S + KEPT_FAILED.at) * 1_000_000_000n, source: 'keep', latency_ms: 3, baseline_source: 'file', baseline_history: 600n, baseline_ms: r6(midMs(19)), ratio: r6(3 / midMs(19)), reason: 'failed', cause: 'failure', incident: 2, rank: 3n },
-    { start_ns: BigInt(H_EPOCH_S + RING_SLOW.at) * 1_000_000_000n, source: 'ring', latency_ms: 1500, baseline_source: 'file', baseline_history: 60n, baseline_ms: 2, ratio: 750, reason: 'threshold', cause: 'latency', incident: 3, rank: 1n },
+    { start_ns: BigInt(H_EPOCH_S + KEPT_SLOW.at) * 1_000_000_000n, source: 'keep', latency_ms: 50, baseline_source: 'prior', baseline_history: 600n, baseline_ms: r6(midMs(19)), ratio: r6(50 / midMs(19)), reason: 'baseline', cause: 'slow', incident: 1, rank: 3n },
+    { start_ns: BigInt(H_EPOCH_S + KEPT_FAILED.at) * 1_000_000_000n, source: 'keep', latency_ms: 3, baseline_source: 'prior', baseline_history: 600n, baseline_ms: r6(midMs(19)), ratio: r6(3 / midMs(19)), reason: 'failed', cause: 'failed', incident: 2, rank: 2n },
+    { start_ns: BigInt(H_EPOCH_S + RING_SLOW.at) * 1_000_000_000n, source: 'ring', latency_ms: 1500, baseline_source: 'prior', baseline_history: 60n, baseline_ms: r6(midMs(21)), ratio: r6(1500 / midMs(21)), reason: 'threshold', cause: 'slow', incident: 3, rank: 1n },
   ]);
   assert.equal(await opened.session.rows('select incident, start::varchar as start, scope, cause from incidents order by incident'), [
-    { incident: 1, start: '2026-01-01 12:00:30', scope: 'single-file', cause: 'latency' },
-    { incident: 2, start: '2026-01-01 18:00:10', scope: 'single-file', cause: 'failure' },
-    { incident: 3, start: '2026-01-02 23:30:05', scope: 'single-file', cause: 'latency' },
+    { incident: 1, start: '2026-01-01 12:00:30', scope: 'file', cause: 'slow' },
+    { incident: 2, start: '2026-01-01 18:00:10', scope: 'file', cause: 'failed' },
+    { incident: 3, start: '2026-01-02 23:30:05', scope: 'file', cause: 'slow' },
   ]);
 });
 
@@ -117,10 +117,10 @@ test('kept events never feed a baseline: the same baselines with and without the
   // 12:06 takes the intervals ending 11:56..12:05: 601 calls, the 50 ms one (in the
   // 12:00 summary) among them once, not again as a kept event.
   assert.equal(await baseline(opened, KEPT_SLOW.at + 6 * 60), []); // no sync to judge there
-  const all = `select bucket, source, history, median_ms, p99_ms, mad_ms, mean_bytes from baselines order by bucket`;
+  const all = `select bucket, source, history, median_ms, p99_ms, mean_bytes from baselines order by bucket`;
   // (rounded: a sum of doubles in parallel is not always added up in the same order)
   const rounded = (rows: Awaited<ReturnType<typeof opened.session.rows>>) =>
-    rows.map((r) => ({ ...r, median_ms: r6(r.median_ms), p99_ms: r6(r.p99_ms), mad_ms: r6(r.mad_ms), mean_bytes: r6(r.mean_bytes) }) as Record<string, unknown>);
+    rows.map((r) => ({ ...r, median_ms: r6(r.median_ms), p99_ms: r6(r.p99_ms), mean_bytes: r6(r.mean_bytes) }) as Record<string, unknown>);
   const a = rounded(await opened.session.rows(all));
   const b = rounded(await withoutKept.session.rows(all));
   const buckets = (rows: typeof a) => new Map(rows.map((r) => [r.bucket, r]));
@@ -195,18 +195,20 @@ test('reportData: the long history, the alerts and the overhead, and the charts 
       { start: '2026-01-02T23:30:05.000000Z', path: '/data/kv.wal', host: 'h2', pid: 300, exe: '/usr/bin/kv', kind: 'fsync', latencyMs: 1500, error: null, suppressed: false, source: 'ring' },
     ],
   });
-  assert.equal(data.overhead, { nsPerCall: 80, syncShare: 0.04, samples: 400, calls: 4000 });
+  // Two cost entries (50 and 90 ns per call): the trace's first is start-up, the other the steady state.
+  assert.equal(data.overhead, { nsPerCall: 90, syncShare: 0.045, samples: 300, calls: 3000, startup: { nsPerCall: 50, samples: 100, calls: 1000, traces: 1 } });
   // The recent detail: the ring's hour; the kept outliers are in the tables.
   assert.equal(data.range, { start: '2026-01-02T23:00:05.000000Z', end: '2026-01-02T23:59:55.002000Z' });
   assert.is(data.points.length, 360);
   assert.ok(data.points.every((p) => p.start >= '2026-01-02T23'));
   assert.equal(data.outliers.map((o) => [o.start, o.reason]), [
-    ['2026-01-02T23:30:05.000000Z', 'threshold'], ['2026-01-01T12:00:30.000000Z', 'baseline'], ['2026-01-01T18:00:10.000000Z', 'failed'],
+    ['2026-01-02T23:30:05.000000Z', 'threshold'], ['2026-01-01T18:00:10.000000Z', 'failed'], ['2026-01-01T12:00:30.000000Z', 'baseline'],
   ]);
   assert.equal(data.files.map((f) => [f.calls, f.ringCalls]), [[169_561, 360]]);
   assert.equal([data.totals.calls, data.totals.outliers, data.totals.incidents, data.totals.errors], [169_561, 3, 3, 0]);
   const html = renderReport(data);
-  assert.match(html, '<p class="note" id="overhead">Recorder overhead: <b>80 ns per call</b>, 4% of time spent in sync calls');
+  assert.match(html, '<p class="note" id="overhead">Recorder overhead, steady state: <b>90 ns per call</b>, 4.5% of the time spent in sync calls');
+  assert.match(html, "start-up (each trace's first summary interval, one-off page allocation included): 50 ns per call");
   assert.match(outline(html), 'table #alerts-table: 3 rows');
   assert.match(outline(html), 'chart #chart-history');
 });

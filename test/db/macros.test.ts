@@ -4,7 +4,12 @@ import * as assert from 'uvu/assert';
 import { createDb } from '../../src/db/connect.js';
 import { histBucket, histBucketLowNs, RecordType } from '../../src/trace/layout.js';
 
-const db = await createDb(null);
+// Opened in test.before, not at the top level: `npm test` runs uvu with `-r tsx`, which
+// loads test files through require, where a top-level await is not allowed.
+let db: Awaited<ReturnType<typeof createDb>>;
+test.before(async () => {
+  db = await createDb(null);
+});
 const rows = async (sql: string) => (await db.connection.runAndReadAll(sql)).getRowObjectsJS();
 
 test('hist_bucket buckets a latency as the recorder does, at every bucket edge and between', async () => {

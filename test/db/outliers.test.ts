@@ -1,11 +1,11 @@
-// Given the scenario trace, expect queries/30_outliers.sql to flag the failed sync, the
-// one over the threshold and those slower than their baseline by the margin, to say
-// which were explained by the bytes they flushed, and queries/40_incidents.sql to
-// group them into three incidents.
+// Given synthetic traces with known latencies, expect queries/25_verdicts.sql to judge
+// every sync (or say why not), 30_outliers.sql to flag failed, over-threshold and slow
+// syncs (max(floor, factor x the family's p99)) with their cause, and 40_incidents.sql
+// to group them with the right scope: one file (family), one process, or the device.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { bindings } from '../../src/db/params.js';
-import { readIncidents, readOutliers } from '../../src/db/outliers.js';
+import { readIncidents, readJudgement, readOutliers } from '../../src/db/outliers.js';
 import { TraceWriter } from '../../src/trace/encode.js';
 import { RecordType } from '../../src/trace/layout.js';
 import { openScenario, openTraces, type Opened } from '../fixtures/session.js';
@@ -19,96 +19,168 @@ test.before(async () => {
 });
 test.after(() => opened.close());
 
-test('outliers, worst first: over the threshold, then by ratio to the baseline', async () => {
+test('the scenario: over the threshold, failed and over max(10 ms, 3 x p99), worst first', async () => {
   const got = await readOutliers(opened.session, b);
   assert.equal(
-    got.map((o) => [o.rank, o.path, o.start, o.latencyMs, o.baselineMs, o.baselineSource, o.ratio, o.reason, o.cause, o.incident]),
+    got.map((o) => [o.rank, o.path, o.start, o.latencyMs, o.baselineSource, o.reason, o.cause, o.errnoName, o.incident]),
     [
-      [1, '/data/a.log', iso(20.5), 1500, 2, 'file', 750, 'threshold', 'latency', 2],
-      [2, '/data/a.log', iso(25.5), 120, 2, 'file', 60, 'baseline', 'latency', 3],
-      [3, '/data/b.log', iso(25.2), 100, 2, 'device', 50, 'baseline', 'latency', 3],
-      [4, '/data/a.log', iso(10.5), 50, 2, 'file', 25, 'baseline', 'latency', 1],
-      [5, '/data/a.log', iso(11.5), 40, 2, 'file', 20, 'baseline', 'write-volume', 1],
-      [6, '/data/a.log', iso(12.5), 2, 2, 'file', 1, 'failed', 'failure', 1],
+      [1, '/data/a.log', iso(20.5), 1500, 'prior', 'threshold', 'slow', null, 2],
+      [2, '/data/a.log', iso(12.5), 2, 'prior', 'failed', 'failed', 'EIO', 1],
+      [3, '/data/a.log', iso(25.5), 120, 'prior', 'baseline', 'slow', null, 3],
+      [4, '/data/a.log', iso(10.5), 50, 'prior', 'baseline', 'slow', null, 1],
+      [5, '/data/a.log', iso(11.5), 40, 'prior', 'baseline', 'write-volume', null, 1],
     ],
   );
+  // a.log's 2-ms calls: the baseline's p99 is their half-octave bucket's geometric middle
+  // (1.57 to 2.10 ms: 1.816 ms), the cutoff the 10 ms floor.
+  const [o] = got;
+  assert.equal([o!.program, o!.exe, o!.family, Math.round(o!.baselineP99Ms! * 1000) / 1000, o!.cutoffMs], ['app', '/usr/bin/app', '/data/a.log', 1.816, 10]);
 });
 
-test('a sync that flushed 100x the usual bytes, and no slower per byte, is write-volume', async () => {
-  const [o] = await readOutliers(opened.session, b, { cause: 'write-volume' });
-  assert.equal([o!.bytes, o!.bytesRatio, o!.baselineP99Ms], [409_600, 100, 50]);
+test('b.log synced three times: too little history of its own, so not judged (no device baseline mixes normals)', async () => {
+  const j = await readJudgement(opened.session, b);
+  // a.log: its first 3 seconds are judged against the rest of the recording; b.log (3 calls)
+  // and c.log (2 kinds, 1 call each) have too few; the sync() at 6 s names no file.
+  assert.equal(j.reasons, { 'few calls': 5, 'no file': 1 });
+  assert.equal([j.judged, j.unjudged], [30, 6]);
+  assert.equal(j.sources, { prior: 27, recording: 3 });
 });
 
-test('the failed sync keeps its errno', async () => {
-  const got = await readOutliers(opened.session, b, { failedOnly: true });
-  assert.equal(got.map((o) => [o.start, o.failed, o.errno, o.pid, o.tid]), [[iso(12.5), true, 5, 100, 101]]);
-});
-
-test('incidents: outliers within the gap, one file or many', async () => {
+test('incidents: one file each; the EIO makes the first one "failed"', async () => {
   const got = await readIncidents(opened.session, b);
-  assert.equal(got, [
-    {
-      id: 1, start: iso(10.5), end: iso(12.502), outliers: 3, files: 1, processes: 1, hosts: 1,
-      worstMs: 50, worstPath: '/data/a.log', scope: 'single-file', cause: 'failure', paths: ['/data/a.log'],
-    },
-    {
-      id: 2, start: iso(20.5), end: iso(22), outliers: 1, files: 1, processes: 1, hosts: 1,
-      worstMs: 1500, worstPath: '/data/a.log', scope: 'single-file', cause: 'latency', paths: ['/data/a.log'],
-    },
-    {
-      id: 3, start: iso(25.2), end: iso(25.62), outliers: 2, files: 2, processes: 1, hosts: 1,
-      worstMs: 120, worstPath: '/data/a.log', scope: 'device-wide', cause: 'latency', paths: ['/data/a.log', '/data/b.log'],
-    },
+  assert.equal(got.map((i) => [i.id, i.start, i.outliers, i.failed, i.scope, i.cause, i.errnos, i.programs, i.pids, i.activeProcesses]), [
+    [1, iso(10.5), 3, 1, 'file', 'failed', ['EIO'], ['app'], [100], 1],
+    [2, iso(20.5), 1, 0, 'file', 'slow', [], ['app'], [100], 1],
+    [3, iso(25.5), 1, 0, 'file', 'slow', [], ['app'], [100], 1],
   ]);
 });
 
-test('a wider gap joins the last two incidents', async () => {
-  // 3.2 s from the end of the 1500 ms sync to the start of the next outlier.
-  const got = await readIncidents(opened.session, bindings({ ...SCENARIO_PARAMS, gapSeconds: 5 }));
-  assert.equal(got.map((i) => [i.id, i.start, i.outliers, i.files, i.cause]), [
-    [1, iso(10.5), 3, 1, 'failure'],
-    [2, iso(20.5), 3, 2, 'latency'],
-  ]);
+test('a higher floor flags fewer; the threshold and failures stay', async () => {
+  const got = await readOutliers(opened.session, bindings({ ...SCENARIO_PARAMS, floorMs: 100 }));
+  assert.equal(got.map((o) => [o.start, o.reason]), [[iso(20.5), 'threshold'], [iso(12.5), 'failed'], [iso(25.5), 'baseline']]);
 });
 
-test('a lower threshold flags more; a stricter ratio flags fewer', async () => {
-  const lower = await readOutliers(opened.session, bindings({ ...SCENARIO_PARAMS, thresholdMs: 100 }));
-  assert.equal(lower.filter((o) => o.reason === 'threshold').map((o) => o.start), [iso(20.5), iso(25.5), iso(25.2)]);
-  const strict = await readOutliers(opened.session, bindings({ ...SCENARIO_PARAMS, ratio: 30 }));
-  assert.equal(strict.map((o) => o.start), [iso(20.5), iso(25.5), iso(25.2), iso(12.5)]);
-});
-
-test('microsecond syncs on tmpfs: 100x the median but under the floor is not an outlier', async () => {
-  const w = new TraceWriter({ ringSlots: 64 });
-  w.path({ id: 1, name: '/dev/shm/x' });
-  for (let k = 0; k < 20; k++) {
-    const ms = k === 15 ? 0.5 : k === 18 ? 1.5 : 0.005;
-    w.event({ type: RecordType.Sync, call: 1, startNs: at(k + 0.5), durNs: msNs(ms), pathId: 1 });
+/** One process's trace: `calls(k)` gives [path id, start s, latency ms, res] for each sync. */
+function trace(pid: number, paths: string[], syncs: Array<[id: number, t: number, ms: number, res?: number]>, dev = 0x801n): Uint8Array {
+  const w = new TraceWriter({ ringSlots: 4096, pid, host: 'h1', exe: `/usr/bin/p${pid}`, cmdline: [`prog${pid}`] });
+  paths.forEach((name, i) => w.path({ id: i + 1, name, dev }));
+  for (const [id, t, ms, res] of syncs.sort((a, c) => a[1] - c[1])) {
+    w.event({ type: RecordType.Sync, call: 1, startNs: at(t), durNs: msNs(ms), tid: pid, fd: 3, pathId: id, res: res ?? 0, bytes: 4096n, writes: 1, ivalStartNs: at(t) - 1000n });
   }
-  const t = await openTraces({ 'x.fstrace': w.bytes() });
+  return w.bytes();
+}
+
+/** Ten calls a second for `seconds` on path id `id`, `ms` each, and `slow(t)` ms where it returns one. */
+function steady(id: number, seconds: number, ms: number, slow: (t: number) => number | undefined = () => undefined, offset = 0) {
+  const out: Array<[number, number, number]> = [];
+  for (let k = 0; k < seconds * 10; k++) {
+    const t = offset + k / 10;
+    out.push([id, t, slow(t) ?? ms * (1 + (k % 7) / 10)]);
+  }
+  return out;
+}
+
+const P = { ...SCENARIO_PARAMS, minHistory: 20, gapSeconds: 2 };
+
+test('the first calls of a recording are judged against the rest of it, less their neighbourhood', async () => {
+  const t = await openTraces({ 'a.fstrace': trace(1, ['/d/x.db'], steady(1, 30, 1, (s) => (s < 0.5 ? 80 : undefined))) });
   try {
-    const got = await readOutliers(t.session, b);
-    assert.equal(got.map((o) => [o.start, o.latencyMs, o.baselineMs, o.reason]), [[iso(18.5), 1.5, 0.005, 'baseline']]);
+    const got = await readOutliers(t.session, bindings(P));
+    assert.equal(got.map((o) => [o.start, o.latencyMs, o.baselineSource]), [0, 0.1, 0.2, 0.3, 0.4].map((s) => [iso(s), 80, 'recording']));
+    assert.equal((await readJudgement(t.session, bindings(P))).unjudged, 0);
   } finally {
     t.close();
   }
 });
 
-test('slow at once on two devices: an incident on each, of one file each', async () => {
-  const w = new TraceWriter({ ringSlots: 64 });
-  w.path({ id: 1, name: '/disk1/x', dev: 1n }).path({ id: 2, name: '/disk2/y', dev: 2n });
-  for (let k = 0; k < 12; k++) {
-    for (const id of [1, 2]) {
-      w.event({ type: RecordType.Sync, call: 1, startNs: at(k + 0.1 * id), durNs: msNs(k === 11 ? 80 : 2), pathId: id });
+test('a sustained slowdown stays slow and one incident: 12 s of 60 ms in a 30 s recording', async () => {
+  const slow = (s: number) => (s >= 10 && s < 22 ? 60 : undefined);
+  const t = await openTraces({ 'a.fstrace': trace(1, ['/d/x.db'], steady(1, 30, 1, slow)) });
+  try {
+    const got = await readOutliers(t.session, bindings(P), { order: 'time' });
+    assert.equal([got.length, got[0]!.start, got.at(-1)!.start], [120, iso(10), iso(21.9)]);
+    const incidents = await readIncidents(t.session, bindings(P));
+    assert.equal(incidents.map((i) => [i.start, i.outliers, i.scope]), [[iso(10), 120, 'file']]);
+  } finally {
+    t.close();
+  }
+});
+
+test('rotating names share their family\'s baseline: 40 segments of 5 calls each, all judged', async () => {
+  const paths = Array.from({ length: 40 }, (_, i) => `/pg/pg_wal/0000000100000000000000${String(i).padStart(2, '0')}`);
+  const syncs: Array<[number, number, number]> = [];
+  for (let k = 0; k < 200; k++) syncs.push([Math.floor(k / 5) + 1, k / 10, k === 150 ? 90 : 1]);
+  const t = await openTraces({ 'a.fstrace': trace(1, paths, syncs) });
+  try {
+    const j = await readJudgement(t.session, bindings(P));
+    assert.equal([j.judged, j.unjudged], [200, 0]);
+    const got = await readOutliers(t.session, bindings(P));
+    assert.equal(got.map((o) => [o.start, o.family, o.path]), [[iso(15), '/pg/pg_wal/#', paths[30]]]);
+    const [fam] = await t.session.rows('select count(distinct family_id) as n, max(members) as m from families');
+    assert.equal(fam, { n: 1n, m: 40 });
+  } finally {
+    t.close();
+  }
+});
+
+test('scope: one file; one process on a file and its directory; the device', async () => {
+  const window = (s: number) => (s >= 10 && s < 13 ? 70 : undefined);
+  const quiet = trace(2, ['/d/b/other.db'], steady(1, 20, 1));
+  const cases: Array<[string, Record<string, Uint8Array>, string]> = [
+    ['file', { 'a.fstrace': trace(1, ['/d/a/x.db', '/d/a'], [...steady(1, 20, 1, window), ...steady(2, 20, 1, undefined, 0.05)]), 'b.fstrace': quiet }, 'file'],
+    ['process', { 'a.fstrace': trace(1, ['/d/a/x.db', '/d/a'], [...steady(1, 20, 1, window), ...steady(2, 20, 1, window, 0.05)]), 'b.fstrace': quiet }, 'process'],
+    ['device', {
+      'a.fstrace': trace(1, ['/d/a/x.db'], steady(1, 20, 1, window)),
+      'b.fstrace': trace(2, ['/d/b/other.db'], steady(1, 20, 1, window, 0.05)),
+    }, 'device'],
+  ];
+  for (const [name, traces, scope] of cases) {
+    const t = await openTraces(traces);
+    try {
+      const got = await readIncidents(t.session, bindings(P));
+      assert.equal(got.map((i) => i.scope), [scope], name);
+      assert.equal(got[0]!.activeProcesses, 2, name);
+    } finally {
+      t.close();
     }
   }
-  const t = await openTraces({ 'x.fstrace': w.bytes() });
+});
+
+test('two EIO failures of one process on one file are a file incident, not the device', async () => {
+  const syncs = steady(1, 20, 1).map(([id, s, ms]): [number, number, number, number] => [id, s, ms, s === 5 || s === 5.5 ? -5 : 0]);
+  const t = await openTraces({ 'a.fstrace': trace(1, ['/d/a/x.db'], syncs), 'b.fstrace': trace(2, ['/d/b/y.db'], steady(1, 20, 1)) });
   try {
-    const got = await readIncidents(t.session, b);
-    assert.equal(got.map((i) => [i.id, i.start, i.files, i.scope, i.paths]), [
-      [1, iso(11.1), 1, 'single-file', ['/disk1/x']],
-      [2, iso(11.2), 1, 'single-file', ['/disk2/y']],
-    ]);
+    const got = await readIncidents(t.session, bindings(P));
+    assert.equal(got.map((i) => [i.scope, i.cause, i.failed, i.errnos, i.paths]), [['file', 'failed', 2, ['EIO'], ['/d/a/x.db']]]);
+  } finally {
+    t.close();
+  }
+});
+
+test('a heavy tail is not an incident: 2,000 log-normal calls (sigma 1.2) give few outliers', async () => {
+  // A fixed pseudo-random sequence: the same latencies every run.
+  let x = 12345;
+  const rand = () => ((x = (x * 1103515245 + 12345) % 2147483648) + 0.5) / 2147483648;
+  const syncs: Array<[number, number, number]> = [];
+  for (let k = 0; k < 2000; k++) {
+    const z = Math.sqrt(-2 * Math.log(rand())) * Math.cos(2 * Math.PI * rand());
+    syncs.push([1, k / 20, 0.5 * Math.exp(1.2 * z)]);
+  }
+  const t = await openTraces({ 'a.fstrace': trace(1, ['/d/x.db'], syncs) });
+  try {
+    const got = await readOutliers(t.session, bindings(P));
+    const over = syncs.filter(([, , ms]) => ms >= 10).length;
+    assert.ok(got.length <= 10, `${got.length} outliers of 2,000 (${over} calls over the 10 ms floor)`);
+  } finally {
+    t.close();
+  }
+});
+
+test('microsecond syncs on tmpfs: far above their p99 but under the floor are not outliers', async () => {
+  const t = await openTraces({ 'a.fstrace': trace(1, ['/dev/shm/x'], steady(1, 10, 0.005, (s) => (s === 5 ? 2 : s === 6 ? 12 : undefined))) });
+  try {
+    const got = await readOutliers(t.session, bindings(P));
+    assert.equal(got.map((o) => [o.start, o.latencyMs]), [[iso(6), 12]]);
   } finally {
     t.close();
   }

@@ -21,49 +21,57 @@ test.after(() => opened.close());
 
 test('header: when, what was read, the time range and the totals', () => {
   assert.is(data.generatedAt, '2026-02-02T03:04:05.000Z');
-  assert.equal(data.traces.map((t) => [t.host, t.pid, t.exe, t.cmdline, t.records, t.dropped, t.torn, t.start]), [
-    ['h1', 100, '/usr/bin/app', 'app --data /data', 41, 0, 0, iso(0.1)],
+  assert.equal(data.traces.map((t) => [t.host, t.pid, t.exe, t.program, t.syncs, t.cmdline, t.records, t.dropped, t.torn, t.start]), [
+    ['h1', 100, '/usr/bin/app', 'app', 36, 'app --data /data', 41, 0, 0, iso(0.1)],
   ]);
   assert.equal(data.range, { start: iso(0.5), end: iso(29.502) });
   assert.equal(data.totals, {
     hosts: 1, processes: 1, files: 4, calls: 36,
     byKind: { fsync: 33, o_dsync_write: 1, sync: 1, sync_file_range: 1 },
-    errors: 1, outliers: 6, incidents: 3,
+    errors: 1, outliers: 5, incidents: 3,
   });
-  assert.equal(data.params, { windowSeconds: 10, thresholdMs: 1000, margin: 10, minHistory: 3 });
+  assert.equal(data.params, { windowSeconds: 10, thresholdMs: 1000, factor: 3, floorMs: 10, minHistory: 3 });
+  // b.log (3 calls) and c.log (one call of each of two kinds) too few; sync() names no file.
+  assert.equal(data.judgement, { judged: 30, unjudged: 6, reasons: { 'few calls': 5, 'no file': 1 }, sources: { prior: 27, recording: 3 } });
 });
 
 test('the worst outlier, and the outliers worst first', () => {
+  // 2-ms calls read as their half-octave bucket's middle, 1.816 ms.
+  const mid = 1.816186907597343;
   assert.equal(data.worst, {
-    path: '/data/a.log', host: 'h1', pid: 100, tid: 101, kind: 'fsync', start: iso(20.5),
-    latencyMs: 1500, baselineMs: 2, ratio: 750, bytes: 4096, bytesRatio: 4096 / 49_152, reason: 'threshold', incident: 2,
+    path: '/data/a.log', host: 'h1', pid: 100, tid: 101, program: 'app', family: '/data/a.log', kind: 'fsync', start: iso(20.5),
+    latencyMs: 1500, baselineMs: mid, baselineP99Ms: mid, cutoffMs: 10, baselineSource: 'prior', ratio: 1500 / mid, bytes: 4096,
+    bytesRatio: 1, reason: 'threshold', cause: 'slow', errnoName: null, incident: 2,
   });
-  assert.equal(data.outliers.map((o) => [o.start, o.reason, o.incident]), [
-    [iso(20.5), 'threshold', 2], [iso(25.5), 'baseline', 3], [iso(25.2), 'baseline', 3],
-    [iso(10.5), 'baseline', 1], [iso(11.5), 'baseline', 1], [iso(12.5), 'failed', 1],
+  assert.equal(data.outliers.map((o) => [o.start, o.reason, o.cause, o.incident]), [
+    [iso(20.5), 'threshold', 'slow', 2], [iso(12.5), 'failed', 'failed', 1], [iso(25.5), 'baseline', 'slow', 3],
+    [iso(10.5), 'baseline', 'slow', 1], [iso(11.5), 'baseline', 'write-volume', 1],
   ]);
 });
 
 test('failures carry the errno and its name', () => {
-  assert.equal(data.failures, [{ path: '/data/a.log', host: 'h1', pid: 100, tid: 101, kind: 'fsync', start: iso(12.5), errno: 5, errnoName: 'EIO' }]);
+  assert.equal(data.failures, [{
+    path: '/data/a.log', host: 'h1', pid: 100, tid: 101, program: 'app', incident: 1, kind: 'fsync', start: iso(12.5), errno: 5, errnoName: 'EIO',
+  }]);
 });
 
 test('incidents as the report shows them', () => {
-  assert.equal(data.incidents.map((i) => [i.id, i.start, i.end, i.scope, i.cause, i.paths]), [
-    [1, iso(10.5), iso(12.502), 'single-file', 'failure', ['/data/a.log']],
-    [2, iso(20.5), iso(22), 'single-file', 'latency', ['/data/a.log']],
-    [3, iso(25.2), iso(25.62), 'device-wide', 'latency', ['/data/a.log', '/data/b.log']],
+  assert.equal(data.incidents.map((i) => [i.id, i.start, i.end, i.scope, i.cause, i.paths, i.errnos, i.programs]), [
+    [1, iso(10.5), iso(12.502), 'file', 'failed', ['/data/a.log'], ['EIO'], ['app']],
+    [2, iso(20.5), iso(22), 'file', 'slow', ['/data/a.log'], [], ['app']],
+    [3, iso(25.5), iso(25.62), 'file', 'slow', ['/data/a.log'], [], ['app']],
   ]);
 });
 
 test('points: every sync of a small data set, outliers marked, with the baseline at the time', () => {
   assert.is(data.points.length, 36);
   assert.is(data.pointsOmitted, 0);
-  assert.equal(data.points.filter((p) => p.outlier).map((p) => p.start), [iso(10.5), iso(11.5), iso(12.5), iso(20.5), iso(25.2), iso(25.5)]);
+  assert.equal(data.points.filter((p) => p.outlier).map((p) => p.start), [iso(10.5), iso(11.5), iso(12.5), iso(20.5), iso(25.5)]);
   const at13 = data.points.find((p) => p.start === iso(13.5))!;
+  // The 50 and 40 ms calls before it are slow: never part of a baseline.
   assert.equal(at13, {
     path: '/data/a.log', start: iso(13.5), kind: 'fsync', latencyMs: 2, bytes: 4096,
-    baselineMs: 2, baselineP99Ms: 50, outlier: false, failed: false,
+    baselineMs: 1.816186907597343, baselineP99Ms: 1.816186907597343, outlier: false, failed: false,
   });
   assert.is(data.points.find((p) => p.start === iso(12.5))!.failed, true);
   assert.ok(data.points.every((p) => !('host' in p)), 'no host when there is only one');
@@ -73,7 +81,8 @@ test('heat map: per file and second, for a 30 s range', () => {
   assert.is(data.heatBucketSeconds, 1);
   const a = data.heat.filter((h) => h.path === '/data/a.log');
   assert.is(a.length, 30);
-  assert.equal(a[20], { path: '/data/a.log', bucket: iso(20), calls: 1, p99Ms: 1500, maxMs: 1500 });
+  assert.equal(a[20], { path: '/data/a.log', bucket: iso(20), calls: 1, p99Ms: 1500, maxMs: 1500, failed: 0 });
+  assert.equal(a[12]!.failed, 1);
   assert.equal(data.files.map((f) => f.path), ['/data/a.log', '/data/b.log', '(unknown)', '/data/c.log']);
 });
 

@@ -121,7 +121,7 @@ test('they form one incident, on one file, that spans the slow stretch', async (
   const { from, to } = await slowStretch();
   assert.is(incidents.length, 1, JSON.stringify(incidents));
   const i = incidents[0]!;
-  assert.equal([Number(i.outliers), Number(i.files), i.scope, i.cause, i.worst_path], [SLOW_TXNS, 1, 'single-file', 'latency', `${db}-wal`]);
+  assert.equal([Number(i.outliers), Number(i.files), i.scope, i.cause, i.worst_path], [SLOW_TXNS, 1, 'file', 'slow', `${db}-wal`]);
   const start = sqlTime(i.start);
   const finish = sqlTime(i.finish);
   assert.ok(start >= from && finish <= to, `incident ${i.start} .. ${i.finish} is not inside the slow stretch`);

@@ -119,4 +119,64 @@ test('--pid attaches to a running program and follows it to its end', async () =
   for (const e of fsyncs.slice(1)) assert.equal([e.bytes, e.writes], [512n, 1]);
 });
 
+/** Start `fsync-record --kernel --pid` on a process; resolve once it is recording. */
+async function attach(pid: number, traces: string) {
+  const rec = spawn(RECORD_SH, ['--kernel', '--pid', String(pid), '--dir', traces], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  const exited = new Promise<number | null>((r) => rec.on('exit', (code) => r(code)));
+  await new Promise<void>((res, rej) => {
+    createInterface({ input: rec.stderr! }).on('line', (line) => {
+      stderr += `${line}\n`;
+      if (/recording process/.test(line)) res();
+    });
+    void exited.then(() => rej(new Error(`fsync-record exited: ${stderr}`)));
+  });
+  return { rec, exited, stderr: () => stderr };
+}
+
+test('SIGTERM stops an attached recording cleanly: the trace is written, the program runs on', async () => {
+  const bin = build();
+  const data = join(root, 'term.dat');
+  const traces = join(root, 'term');
+  const prog = spawn(join(bin, 'static_fsync'), [data, '100000', '20'], { stdio: 'ignore' });
+  const progExit = new Promise((r) => prog.on('exit', r));
+  try {
+    const { rec, exited, stderr } = await attach(prog.pid!, traces);
+    await new Promise((r) => setTimeout(r, 1500));
+    rec.kill('SIGTERM');
+    assert.is(await exited, 0, stderr());
+    assert.is(prog.exitCode, null, 'the program was not stopped');
+    const files = readdirSync(traces).filter((f) => f.endsWith('.fstrace'));
+    assert.is(files.length, 1);
+    const t = readTrace(join(traces, files[0]!));
+    assert.is(t.header.flags, HDR_KERNEL, 'kernel-side, and not ended: the program still runs');
+    const fsyncs = eventList(t).filter((e) => e.call === 'fsync');
+    assert.ok(fsyncs.length >= 10, `${fsyncs.length} fsync calls in 1.5 s of 20 ms rounds`);
+    assert.match(stderr(), /1 kernel-side trace file in /);
+  } finally {
+    prog.kill('SIGKILL');
+    await progExit;
+  }
+});
+
+test('events the tracer lost are counted as dropped, and said', () => {
+  const bin = build();
+  const traces = join(root, 'lost');
+  const N = 100_000;
+  // One page per CPU for bpftrace's output, and fsync on tmpfs (a microsecond each): it must overflow.
+  const r = runOk(RECORD_SH, ['--kernel', '--dir', traces, '--', join(bin, 'static_fsync'), join('/dev/shm', `fsync-kernel-lost-${process.pid}`), String(N)],
+    { env: { ...process.env, FSYNC_KERNEL_BUFFER_PAGES: '1' }, timeout: 300_000 });
+  runOk('rm', ['-f', join('/dev/shm', `fsync-kernel-lost-${process.pid}`)]);
+  const said = /the tracer lost (\d+) events: counted as dropped/.exec(r.stderr);
+  assert.ok(said, r.stderr);
+  const files = readdirSync(traces).filter((f) => f.endsWith('.fstrace'));
+  assert.is(files.length, 1);
+  const t = readTrace(join(traces, files[0]!));
+  assert.is(t.header.dropped, BigInt(said![1]!));
+  const summary = analyzeJson<SummaryJson>(['summary', traces]);
+  const seen = summary.totals.by_kind.fsync ?? 0;
+  assert.ok(seen < N, `${seen} of ${N} fsync calls seen`);
+  assert.ok(seen + Number(t.header.dropped) >= N, `${seen} seen + ${t.header.dropped} lost < ${N}`);
+});
+
 test.run();

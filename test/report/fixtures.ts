@@ -42,6 +42,9 @@ export interface FixtureOptions {
   v2?: boolean;
 }
 
+/** The program each fixture process was started as. */
+const PROGRAMS: Record<number, string> = { 2811: 'postgres', 2815: 'postgres', 3120: 'python3', 990: 'java', 1402: 'rsyslogd' };
+
 export function sampleReport(options: FixtureOptions = {}): ReportData {
   const random = rng(42);
   const h = options.hostile;
@@ -101,26 +104,28 @@ export function sampleReport(options: FixtureOptions = {}): ReportData {
       }
       if (outlier) {
         outliers.push({
-          path: f.path, host: f.host, pid: f.pid, tid: f.pid + 3, kind: f.kind, start: iso(t), latencyMs: ms,
-          baselineMs: baseline, ratio: ms / baseline, bytes, bytesRatio: bytes / f.bytes,
-          reason: ms > baseline * 20 ? 'baseline' : 'threshold', incident: t < BIGWRITE - 60_000 ? 1 : 2,
+          path: f.path, host: f.host, pid: f.pid, tid: f.pid + 3, program: PROGRAMS[f.pid] ?? 'app', family: f.path, kind: f.kind, start: iso(t), latencyMs: ms,
+          baselineMs: baseline, baselineP99Ms: baseline * 3.2, cutoffMs: Math.max(10, baseline * 9.6), baselineSource: 'prior',
+          ratio: ms / baseline, bytes, bytesRatio: bytes / f.bytes,
+          reason: ms > baseline * 20 ? 'baseline' : 'threshold', cause: t < BIGWRITE - 60_000 ? 'slow' : 'write-volume',
+          errnoName: null, incident: t < BIGWRITE - 60_000 ? 1 : 2,
         });
       }
       if (failed) {
-        failures.push({ path: f.path, host: f.host, pid: f.pid, tid: f.pid + 1, kind: f.kind, start: iso(t), errno: 5, errnoName: 'EIO' });
+        failures.push({ path: f.path, host: f.host, pid: f.pid, tid: f.pid + 1, program: PROGRAMS[f.pid] ?? 'app', incident: null, kind: f.kind, start: iso(t), errno: 5, errnoName: 'EIO' });
       }
     }
     lat.sort((a, b) => a - b);
     const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? 0;
     files.push({
-      path: f.path, host: f.host, calls: f.calls, byKind: { [f.kind]: f.calls }, errors, bytes: totalBytes,
+      path: f.path, host: f.host, family: f.path, familyMembers: 1, calls: f.calls, byKind: { [f.kind]: f.calls }, errors, bytes: totalBytes,
       p50Ms: q(0.5), p99Ms: q(0.99), maxMs: lat[lat.length - 1] ?? 0,
     });
     for (const [b, list] of perBucket) {
       list.sort((a, b2) => a - b2);
       heat.push({
         path: f.path, host: f.host, bucket: iso(START + b * bucketMs), calls: list.length,
-        p99Ms: list[Math.min(list.length - 1, Math.floor(0.99 * list.length))] ?? 0, maxMs: list[list.length - 1] ?? 0,
+        p99Ms: list[Math.min(list.length - 1, Math.floor(0.99 * list.length))] ?? 0, maxMs: list[list.length - 1] ?? 0, failed: 0,
       });
     }
   }
@@ -134,13 +139,15 @@ export function sampleReport(options: FixtureOptions = {}): ReportData {
     const starts = list.map((o) => o.start).sort();
     const worst = list.reduce((w, o) => (o.latencyMs > w.latencyMs ? o : w), list[0]!);
     const paths = [...new Set(list.map((o) => o.path))];
+    const pids = [...new Set(list.map((o) => o.pid))].sort((a, b) => a - b);
     return {
-      id, start: starts[0]!, end: starts[starts.length - 1]!, outliers: list.length, files: paths.length,
-      processes: new Set(list.map((o) => o.pid)).size, hosts: new Set(list.map((o) => o.host)).size,
-      worstMs: worst.latencyMs, worstPath: worst.path, scope, cause, paths,
+      id, start: starts[0]!, end: starts[starts.length - 1]!, outliers: list.length, failed: 0, files: paths.length, families: paths.length,
+      processes: pids.length, activeProcesses: pids.length + 1, activeFamilies: paths.length + 1, hosts: new Set(list.map((o) => o.host)).size,
+      host: worst.host, worstMs: worst.latencyMs, worstPath: worst.path, worstRatio: worst.ratio, scope, cause, paths, pids,
+      programs: [...new Set(list.map((o) => o.program))].sort(), errnos: [],
     };
   };
-  const incidents = [incident(1, inc1, 'device-wide', 'latency'), incident(2, inc2, 'single-file', 'write-volume')];
+  const incidents = [incident(1, inc1, 'device', 'slow'), incident(2, inc2, 'file', 'write-volume')];
   const byKind: Record<string, number> = {};
   for (const f of files) for (const [k, n] of Object.entries(f.byKind)) byKind[k] = (byKind[k] ?? 0) + n;
 
@@ -150,7 +157,7 @@ export function sampleReport(options: FixtureOptions = {}): ReportData {
     { file: '/dev/shm/fsync-trace/db-1.prod-3120.ftr', host: db1, pid: 3120, exe: h ? `/opt/${XSS.script}` : '/usr/bin/python3.11', cmdline: h ? `python3 app.py --name '${XSS.script}' ${XSS.svg} ${XSS.template}` : 'python3 /srv/app/worker.py --queue default', records: 74_402, dropped: 0, torn: 1 },
     { file: '/dev/shm/fsync-trace/db-2.prod-990.ftr', host: db2, pid: 990, exe: '/usr/lib/jvm/java-17-openjdk-amd64/bin/java', cmdline: h ? `java ${XSS.vega} ${XSS.js}` : 'java -Dzookeeper.log.dir=/var/log/zookeeper -cp /usr/share/java/zookeeper.jar org.apache.zookeeper.server.quorum.QuorumPeerMain /etc/zookeeper/conf/zoo.cfg', records: 91_003, dropped: 1_204, torn: 0 },
     { file: '/dev/shm/fsync-trace/db-2.prod-1402.ftr', host: db2, pid: 1402, exe: '/usr/bin/rsyslogd', cmdline: 'rsyslogd -n -iNONE', records: 7_310, dropped: 0, torn: 0 },
-  ].map((t) => ({ ...t, start: iso(START), end: iso(START + SPAN_MS) }));
+  ].map((t) => ({ ...t, program: t.cmdline.split(' ')[0]!.split('/').pop()!, syncs: t.records, start: iso(START), end: iso(START + SPAN_MS) }));
 
   const ringCalls = files.reduce((s, f) => s + f.calls, 0);
   const v2 = options.v2 ? longHistory(files, outliers, random, h === true) : null;
@@ -180,7 +187,8 @@ export function sampleReport(options: FixtureOptions = {}): ReportData {
     incidents,
     outliers: outliers.slice(0, 100),
     failures,
-    params: { windowSeconds: 3600, thresholdMs: 1000, margin: 8, minHistory: 50 },
+    params: { windowSeconds: 3600, thresholdMs: 1000, factor: 3, floorMs: 10, minHistory: 50 },
+    judgement: { judged: calls - 1200, unjudged: 1200, reasons: { 'few calls': 1100, 'no file': 100 }, sources: { prior: calls - 1300, recording: 100 } },
   };
 }
 
@@ -221,7 +229,7 @@ function longHistory(files: ReportFile[], outliers: ReportOutlier[], random: () 
   return {
     history: { start: iso(first), end: iso(START + 2 * 3600 * 1000), days },
     alerts: { written: list.length - suppressed, suppressed, total: list.length, list },
-    overhead: { nsPerCall: 83.25, syncShare: 0.0123, samples: 4120, calls: 263_000 },
+    overhead: { nsPerCall: 83.25, syncShare: 0.0123, samples: 4120, calls: 263_000, startup: { nsPerCall: 1450, samples: 20, calls: 1200, traces: 5 } },
     extra,
   };
 }
@@ -257,20 +265,21 @@ export function hugeReport(n: number, outlierCount: number): ReportData {
     };
   }
   const files: ReportFile[] = paths.map((path, i) => ({
-    path, host: 'h', calls: Math.ceil(n / 50), byKind: { fsync: Math.ceil(n / 50) }, errors: 0, bytes: 1e9, p50Ms: 1, p99Ms: 3 + i, maxMs: 2000,
+    path, host: 'h', family: path, familyMembers: 1, calls: Math.ceil(n / 50), byKind: { fsync: Math.ceil(n / 50) }, errors: 0, bytes: 1e9, p50Ms: 1, p99Ms: 3 + i, maxMs: 2000,
   }));
   const heat: ReportHeatCell[] = [];
   for (let b = 0; b < 7 * 24 * 60; b += 1) {
-    for (let f = 0; f < 50; f += 1) heat.push({ path: paths[f]!, bucket: new Date(start + b * 60_000).toISOString(), calls: 100, p99Ms: 2 + (b % 7), maxMs: 9 });
+    for (let f = 0; f < 50; f += 1) heat.push({ path: paths[f]!, bucket: new Date(start + b * 60_000).toISOString(), calls: 100, p99Ms: 2 + (b % 7), maxMs: 9, failed: 0 });
   }
   const bigOutlier = (i: number): ReportOutlier => ({
-    path: paths[i % 50]!, host: 'h'.repeat(300), pid: i, tid: i, kind: 'fsync', start: base.range!.start, latencyMs: 900,
-    baselineMs: 1, ratio: 900, bytes: 1, bytesRatio: 1, reason: 'baseline', incident: 1,
+    path: paths[i % 50]!, host: 'h'.repeat(300), pid: i, tid: i, program: XSS.script, family: paths[i % 50]!, kind: 'fsync', start: base.range!.start, latencyMs: 900,
+    baselineMs: 1, baselineP99Ms: 3, cutoffMs: 10, baselineSource: 'prior', ratio: 900, bytes: 1, bytesRatio: 1, reason: 'baseline', cause: 'slow',
+    errnoName: null, incident: 1,
   });
   return {
     ...base,
     traces: Array.from({ length: 5000 }, (_, i) => ({
-      file: longPath(i), host: 'h', pid: i, exe: longPath(i), cmdline: `${XSS.script} `.repeat(500), start: null, end: null, records: n, dropped: 0, torn: 0,
+      file: longPath(i), host: 'h', pid: i, exe: longPath(i), program: XSS.script, syncs: i % 3, cmdline: `${XSS.script} `.repeat(500), start: null, end: null, records: n, dropped: 0, torn: 0,
     })),
     totals: { ...base.totals, files: 50, calls: n * 10, outliers, incidents: 5000 },
     files,

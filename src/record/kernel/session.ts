@@ -10,19 +10,22 @@
  * Write intervals are per file, as in the preload; the kernel hands over the
  * writes of one descriptor with its next sync or close.
  */
-import { readFileSync, readlinkSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readlinkSync, statSync, writeSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import {
   FLAG_FD_RESOLVED,
   FLAG_LAST_CLOSE,
   FLAG_NO_INTERVAL,
   FLAG_PATH_UNKNOWN,
+  HEADER,
   RecordType,
 } from '../../trace/layout.js';
 import type { KernelLine, Pending } from './lines.js';
 import { KernelTrace, type Anchor } from './tracefile.js';
 
 const AT_FDCWD = -100;
+/** How much later than the events it counts a lost-event report may be placed. */
+const LOST_LAG_NS = 2_000_000_000n;
 
 interface FileState {
   /** Start of the write interval; null when it is not known (descriptor not seen opened). */
@@ -65,6 +68,10 @@ export class KernelSession {
   /** Every trace file written, in the order they were started. */
   readonly files: string[] = [];
   lostEvents = 0;
+  /** Lost-event reports, with the kernel time of the lines before them. */
+  private readonly lostLog: { at: bigint; n: number }[] = [];
+  /** Traces that ended: their files and the span they were recorded in, for the last count of lost events. */
+  private readonly ended: { file: string; since: bigint; until: bigint; dropped: number }[] = [];
 
   constructor(private readonly opts: SessionOptions) {}
 
@@ -112,20 +119,39 @@ export class KernelSession {
     }
   }
 
-  /** Events the tracer lost: counted in every trace being recorded (they may be any process's). */
-  lost(n: number): void {
+  /**
+   * Events the tracer lost, reported after lines up to monotonic time `at`.
+   * The tracer does not say whose they were: each trace counts those reported
+   * while it was recorded, give or take LOST_LAG (the per-CPU buffers are read
+   * in turn, so a report may sit among lines older or newer than the loss).
+   */
+  lost(n: number, at: bigint): void {
     this.lostEvents += n;
-    for (const p of this.procs.values()) this.traceOf(p).lost(n);
+    this.lostLog.push({ at, n });
   }
 
   flush(nowNs: bigint, final: boolean): void {
     for (const p of this.procs.values()) if (p.trace) this.write(p.trace, nowNs, final);
+    if (final) for (const e of this.ended) this.recount(e);
+  }
+
+  private lostBetween(since: bigint, until: bigint | null): number {
+    return this.lostLog.filter((r) => r.at >= since - LOST_LAG_NS && (until === null || r.at <= until + LOST_LAG_NS)).reduce((a, r) => a + r.n, 0);
   }
 
   private write(t: KernelTrace, nowNs: bigint, final: boolean): void {
     const first = !this.files.includes(t.file);
+    t.setDropped(this.lostBetween(t.since, t.until));
     t.flush(nowNs, final);
     if (first && t.hasSyncs) this.files.push(t.file);
+  }
+
+  /** An ended trace's count of lost events, brought up to date in its file's header. */
+  private recount(e: { file: string; since: bigint; until: bigint; dropped: number }): void {
+    const n = this.lostBetween(e.since, e.until);
+    if (n === e.dropped || !this.files.includes(e.file)) return;
+    patchDropped(e.file, n);
+    e.dropped = n;
   }
 
   private proc(pid: number): Proc {
@@ -148,19 +174,20 @@ export class KernelSession {
     return p;
   }
 
-  private traceOf(p: Proc): KernelTrace {
+  private traceOf(p: Proc, at: bigint): KernelTrace {
     if (!p.trace) {
       const uid = statSync(`/proc/${p.pid}`, { throwIfNoEntry: false })?.uid ?? 0;
       p.trace = new KernelTrace(this.opts.dir, { pid: p.pid, ppid: p.ppid, uid, exe: p.exe, cmdline: p.cmdline, forked: p.forked }, this.opts.anchor,
-        this.opts.maxBytes);
+        this.opts.maxBytes, at);
     }
     return p.trace;
   }
 
   private endTrace(p: Proc, at: bigint): void {
     if (!p.trace) return;
-    p.trace.end();
+    p.trace.end(at);
     this.write(p.trace, at, true);
+    this.ended.push({ file: p.trace.file, since: p.trace.since, until: at, dropped: this.lostBetween(p.trace.since, at) });
     p.trace = null;
   }
 
@@ -211,7 +238,7 @@ export class KernelSession {
     const [name] = this.takeNames(l.tid, l.start);
     const path = name === undefined ? null : this.absolute(p, name, l.dirfd);
     p.fds.set(l.fd, { path, resolved: false });
-    const t = this.traceOf(p);
+    const t = this.traceOf(p, l.at);
     if (path !== null) {
       const s = this.file(p, path);
       s.ivalStart ??= l.start;
@@ -222,13 +249,14 @@ export class KernelSession {
 
   private close(l: Extract<KernelLine, { kind: 'C' }>): void {
     const p = this.proc(l.pid);
-    const f = p.fds.get(l.fd) ?? this.lookup(p, l.fd);
+    // A descriptor never seen that had no file writes (a socket, a pipe) is not worth a look-up.
+    const f = p.fds.get(l.fd) ?? (l.w.count > 0 ? this.lookup(p, l.fd) : null);
     p.fds.delete(l.fd);
-    if (f.path === null) return;
+    if (f === null || f.path === null) return;
     const s = this.file(p, f.path);
     add(s, l.w);
     const last = ![...p.fds.values()].some((o) => o.path === f.path);
-    const t = this.traceOf(p);
+    const t = this.traceOf(p, l.at);
     t.event({ type: RecordType.Close, startNs: l.at, tid: l.tid, fd: l.fd, pathId: t.pathId(f.path), bytes: s.bytes, writes: s.writes,
       writeUs: Number(s.ns / 1000n), ivalStartNs: s.ivalStart ?? 0n,
       flags: (last ? FLAG_LAST_CLOSE : 0) | (f.resolved ? FLAG_FD_RESOLVED : 0) | (s.ivalStart === null ? FLAG_NO_INTERVAL : 0) });
@@ -251,13 +279,13 @@ export class KernelSession {
       p.files.delete(path);
       p.files.set(now, s);
     }
-    const t = this.traceOf(p);
+    const t = this.traceOf(p, l.at);
     t.event({ type: RecordType.Rename, startNs: l.start, durNs: l.at - l.start, tid: l.tid, fd: -1, pathId: t.pathId(from), writes: t.pathId(to) });
   }
 
   private sync(l: Extract<KernelLine, { kind: 'S' | 'W' }>): void {
     const p = this.proc(l.pid);
-    const t = this.traceOf(p);
+    const t = this.traceOf(p, l.at);
     const f = l.fd >= 0 ? (p.fds.get(l.fd) ?? this.lookup(p, l.fd)) : null;
     const pathId = f?.path ? t.pathId(f.path) : 0;
     let flags = (f?.resolved ? FLAG_FD_RESOLVED : 0) | (f && f.path === null ? FLAG_PATH_UNKNOWN : 0);
@@ -287,6 +315,18 @@ export class KernelSession {
     s.bytes = 0n;
     s.writes = 0;
     s.ns = 0n;
+  }
+}
+
+/** Rewrite the `dropped` count in a trace file's header. */
+function patchDropped(file: string, n: number): void {
+  const buf = Buffer.alloc(8);
+  buf.writeBigUInt64LE(BigInt(n));
+  const fd = openSync(file, 'r+');
+  try {
+    writeSync(fd, buf, 0, 8, HEADER.dropped);
+  } finally {
+    closeSync(fd);
   }
 }
 

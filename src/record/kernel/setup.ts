@@ -34,29 +34,37 @@ export function tracepoints(program: string): string[] {
   return [...new Set([...program.matchAll(/tracepoint:(\w+):(\w+)/g)].map((m) => `${m[1]}:${m[2]}`))];
 }
 
-/** Check everything and return the bpftrace path and the program text. */
-export function prepare(): { bpftrace: string; program: string } {
-  if (process.getuid?.() !== 0) {
-    throw new FtError('fsync-record --kernel: needs root (bpftrace loads eBPF programs into the kernel); run it with sudo');
-  }
-  const bpftrace = findBpftrace();
-  if (!bpftrace) throw new FtError('fsync-record --kernel: bpftrace is not installed (Debian/Ubuntu: apt-get install bpftrace)');
-  mountTracefs();
-  const program = readFileSync(PROGRAM, 'utf8');
-  for (const tp of tracepoints(program)) {
-    const [category, name] = tp.split(':') as [string, string];
-    if (!existsSync(join(TRACEFS, 'events', category, name))) {
-      throw new FtError(`fsync-record --kernel: this kernel has no tracepoint ${tp} (${join(TRACEFS, 'events', category, name)} is missing)`);
-    }
-  }
-  return { bpftrace, program };
+/** What prepare() looks at; tests give other values. */
+export interface Host {
+  uid: number;
+  path: string;
+  tracefs: string;
+  program: string;
 }
 
-function mountTracefs(): void {
-  if (existsSync(join(TRACEFS, 'events'))) return;
-  const r = spawnSync('mount', ['-t', 'tracefs', 'nodev', TRACEFS], { encoding: 'utf8' });
-  if (!existsSync(join(TRACEFS, 'events'))) {
+const thisHost = (): Host => ({ uid: process.getuid?.() ?? 0, path: process.env.PATH ?? '', tracefs: TRACEFS, program: readFileSync(PROGRAM, 'utf8') });
+
+/** Check everything and return the bpftrace path and the program text. */
+export function prepare(host: Host = thisHost()): { bpftrace: string; program: string } {
+  if (host.uid !== 0) {
+    throw new FtError('fsync-record --kernel: needs root (bpftrace loads eBPF programs into the kernel); run it with sudo');
+  }
+  const bpftrace = findBpftrace(host.path);
+  if (!bpftrace) throw new FtError('fsync-record --kernel: bpftrace is not installed (Debian/Ubuntu: apt-get install bpftrace)');
+  mountTracefs(host.tracefs);
+  for (const tp of tracepoints(host.program)) {
+    const [category, name] = tp.split(':') as [string, string];
+    const dir = join(host.tracefs, 'events', category, name);
+    if (!existsSync(dir)) throw new FtError(`fsync-record --kernel: this kernel has no tracepoint ${tp} (${dir} is missing)`);
+  }
+  return { bpftrace, program: host.program };
+}
+
+function mountTracefs(tracefs: string): void {
+  if (existsSync(join(tracefs, 'events'))) return;
+  const r = spawnSync('mount', ['-t', 'tracefs', 'nodev', tracefs], { encoding: 'utf8' });
+  if (!existsSync(join(tracefs, 'events'))) {
     const why = (r.stderr || r.error?.message || `mount exited with ${r.status}`).trim().split('\n')[0];
-    throw new FtError(`fsync-record --kernel: tracefs is not mounted and mounting it failed (mount -t tracefs nodev ${TRACEFS}: ${why})`);
+    throw new FtError(`fsync-record --kernel: tracefs is not mounted and mounting it failed (mount -t tracefs nodev ${tracefs}: ${why})`);
   }
 }

@@ -69,8 +69,11 @@ export class KernelTrace {
   private readonly sums = new Map<string, Acc>();
   private syncs = 0;
   private dirty = false;
+  /** When it ended (monotonic ns), or null while it is recorded. */
+  until: bigint | null = null;
 
-  constructor(dir: string, info: TraceInfo, anchor: Anchor, maxBytes: number) {
+  /** `since`: the monotonic time of the first event that made it. */
+  constructor(dir: string, info: TraceInfo, anchor: Anchor, maxBytes: number, readonly since: bigint) {
     const fixed = HEADER_SIZE + (NAMES_SLOTS + SUMMARY_ENTRIES * SUMMARY_ENTRY_SLOTS) * RECORD_SIZE;
     const ringSlots = Math.max(256, Math.floor((maxBytes - fixed) / RECORD_SIZE));
     this.flags = HDR_KERNEL | (info.forked ? HDR_FORKED : 0);
@@ -92,7 +95,8 @@ export class KernelTrace {
       cmdline: info.cmdline,
       maxBytes: BigInt(maxBytes),
     });
-    const ns = anchor.realtimeNs;
+    // Named for the wall time of its first event, as the preload names a trace for its start.
+    const ns = anchor.realtimeNs + (since - anchor.monotonicNs);
     this.file = join(dir, `${basename(info.exe) || 'unknown'}.${info.pid}.${ns / 1_000_000_000n}.${ns % 1_000_000_000n}.fstrace`);
   }
 
@@ -126,13 +130,16 @@ export class KernelTrace {
   }
 
   /** Events the tracer lost while this process was recorded. */
-  lost(n: number): void {
-    this.dropped += BigInt(n);
+  setDropped(n: number): void {
+    if (BigInt(n) === this.dropped) return;
+    this.dropped = BigInt(n);
     this.dirty = true;
   }
 
-  end(): void {
+  /** The process image ended at monotonic time `at`. */
+  end(at: bigint): void {
     this.flags |= HDR_ENDED;
+    this.until = at;
     this.dirty = true;
   }
 

@@ -24,6 +24,9 @@ import { prepare } from './setup.js';
 
 const REORDER_NS = 300_000_000n;
 const TICK_MS = 100;
+const QUIET_MS = 300;
+const DRAIN_MS = 30_000;
+const TICKS_MS = 1100;
 const FLUSH_EVERY = 10; // ticks
 const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGALRM'];
 const FROM_TERMINAL: NodeJS.Signals[] = ['SIGINT', 'SIGQUIT'];
@@ -42,6 +45,7 @@ const monotonicNs = (): bigint => process.hrtime.bigint();
 
 export async function runKernel(opts: KernelOptions): Promise<number> {
   const { bpftrace, program } = prepare();
+  const pages = bufferPages();
   if (opts.pid === undefined && opts.command.length === 0) {
     throw new FtError('fsync-record --kernel: give a command (-- CMD ARGS...) or --pid N');
   }
@@ -53,7 +57,7 @@ export async function runKernel(opts: KernelOptions): Promise<number> {
   const text = program.replace('@ROOTS@', roots.map((p) => `@traced[${p}] = 1;`).join(' '));
   const anchor = { monotonicNs: monotonicNs(), realtimeNs: BigInt(Date.now()) * 1_000_000n };
   const session = new KernelSession({ dir, maxBytes: opts.maxBytes, anchor });
-  const tracer = new Tracer(bpftrace, text, session);
+  const tracer = new Tracer(bpftrace, text, session, pages);
   try {
     await tracer.ready;
   } catch (err) {
@@ -72,7 +76,8 @@ export async function runKernel(opts: KernelOptions): Promise<number> {
   if (gate) {
     status = await runGated(gate);
   } else {
-    await untilStopped(live);
+    await untilStopped(live, () => tracer.alive);
+    if (!tracer.alive) status = 1;
   }
   await tracer.stop();
   if (!opts.quiet) report(dir, session);
@@ -91,14 +96,21 @@ class Tracer {
   private readonly errors: string[] = [];
   private readonly timer: NodeJS.Timeout;
   private ticks = 0;
+  /** The newest kernel time among the lines read so far. */
+  private lastAt = 0n;
+  attached = false;
+  stopping = false;
+  /** When the last line arrived (ms since the epoch). */
+  private lastOutput = 0;
   private readonly exited: Promise<void>;
 
-  constructor(bpftrace: string, text: string, private readonly session: KernelSession) {
+  constructor(bpftrace: string, text: string, private readonly session: KernelSession, pages: string) {
     this.child = spawn(bpftrace, ['-f', 'json', '-e', text], {
       // Its own process group: Ctrl-C at the terminal is for the command, not the tracer.
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, BPFTRACE_STRLEN: '200', BPFTRACE_PERF_RB_PAGES: '1024', BPFTRACE_MAP_KEYS_MAX: '65536' },
+      // Per-CPU output buffers of FSYNC_KERNEL_BUFFER_PAGES pages (1024: 4 MiB); names up to 200 bytes.
+      env: { ...process.env, BPFTRACE_STRLEN: '200', BPFTRACE_PERF_RB_PAGES: pages, BPFTRACE_MAP_KEYS_MAX: '65536' },
     });
     let attached: () => void = () => {};
     let failed: (e: Error) => void = () => {};
@@ -108,9 +120,15 @@ class Tracer {
     });
     createInterface({ input: this.child.stdout! }).on('line', (json) => {
       const out = parseOutput(json);
-      if (out.type === 'ready') attached();
-      else if (out.type === 'lost') this.session.lost(out.events);
+      if (out.type === 'ready') {
+        this.attached = true;
+        attached();
+      }
+      // bpftrace reports a loss in the stream, where it found it: after the lines it read before.
+      else if (out.type === 'lost') this.session.lost(out.events, this.lastAt);
       else if (out.type === 'line') {
+        if (out.line.at > this.lastAt) this.lastAt = out.line.at;
+        this.lastOutput = Date.now();
         this.queue.push(out.line);
         this.onLine(out.line);
       }
@@ -123,7 +141,13 @@ class Tracer {
     void this.exited.then(() => {
       clearInterval(this.timer);
       const first = this.errors.find((e) => /ERROR/.test(e)) ?? this.errors[0] ?? 'it exited';
-      failed(new FtError(`fsync-record --kernel: bpftrace failed: ${first.replace(/^ERROR:\s*/, '')}`));
+      const message = `fsync-record --kernel: bpftrace failed: ${first.replace(/^ERROR:\s*/, '')}`;
+      failed(new FtError(message));
+      // Dying mid-run (killed, out of memory): say so; what was seen is still written.
+      if (this.attached && !this.stopping) {
+        this.tick(true);
+        process.stderr.write(`${message}; recording stopped\n`);
+      }
     });
     this.timer = setInterval(() => this.tick(false), TICK_MS);
   }
@@ -141,8 +165,20 @@ class Tracer {
   }
 
   /** Stop bpftrace (it prints what its buffers still hold), then write everything. */
+  /** Whether bpftrace is still running. */
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
   async stop(): Promise<void> {
-    await new Promise((r) => setTimeout(r, Number(REORDER_NS / 1_000_000n)));
+    this.stopping = true;
+    // bpftrace drops what its buffers still hold when it exits: let it drain
+    // first (quiet for QUIET_MS, or DRAIN_MS at most).
+    // Two ticks (fsync.bt's profile:hz:2) at least, so that the last losses are reported.
+    const until = Date.now() + DRAIN_MS;
+    const ticks = Date.now() + TICKS_MS;
+    do await new Promise((r) => setTimeout(r, QUIET_MS));
+    while ((Date.now() - this.lastOutput < QUIET_MS || Date.now() < ticks) && Date.now() < until);
     this.child.kill('SIGINT');
     const killer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
     await this.exited;
@@ -150,6 +186,14 @@ class Tracer {
     clearInterval(this.timer);
     this.tick(true);
   }
+}
+
+function bufferPages(): string {
+  const v = process.env.FSYNC_KERNEL_BUFFER_PAGES ?? '1024';
+  if (!/^[1-9]\d*$/.test(v) || (Number(v) & (Number(v) - 1)) !== 0) {
+    throw new FtError(`fsync-record --kernel: FSYNC_KERNEL_BUFFER_PAGES must be a power of two, not '${v}'`);
+  }
+  return v;
 }
 
 /** The command behind a gate: a shell that execs it once a line arrives on fd 3. */
@@ -173,8 +217,8 @@ function runGated(child: ChildProcess & { gate: Writable }): Promise<number> {
   });
 }
 
-/** Until SIGINT or SIGTERM, or until no recorded process is left. */
-function untilStopped(live: Set<number>): Promise<void> {
+/** Until SIGINT or SIGTERM, until no recorded process is left, or until the tracer dies. */
+function untilStopped(live: Set<number>, tracing: () => boolean): Promise<void> {
   return new Promise((done) => {
     const stop = () => {
       clearInterval(poll);
@@ -186,7 +230,7 @@ function untilStopped(live: Set<number>): Promise<void> {
     process.on('SIGTERM', stop);
     const poll = setInterval(() => {
       for (const pid of live) if (!existsSync(`/proc/${pid}`)) live.delete(pid);
-      if (live.size === 0) stop();
+      if (live.size === 0 || !tracing()) stop();
     }, 500);
   });
 }

@@ -1,0 +1,29 @@
+/**
+ * Verdicts against ground truth, for real: small versions of the labelled
+ * scenarios of `npm run bench:verdicts` (test/bench/verdicts/scenarios.ts).
+ * Real processes run under the real recorder with the slow-disk shim preloaded
+ * beneath it, which makes chosen fsync calls slow or fail and logs each one;
+ * `fsync-analyze outliers --json` must find every injected call, put them in one
+ * incident of the scope the scenario built, and flag few normal calls (this
+ * machine is shared: scheduling delays make a few real slow calls, so the bound
+ * is 1 % of the normal calls, the bench's target is 0.5 %).
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { buildShim, runScenario, smallScenarios } from '../bench/verdicts/scenarios.js';
+
+test.before(() => buildShim());
+
+for (const s of smallScenarios()) {
+  test(`${s.name}: ${s.what}`, async () => {
+    const r = await runScenario(s);
+    assert.ok(r.injected >= 4, `${r.injected} calls injected`);
+    assert.is(r.found, r.injected, `found ${r.found} of ${r.injected} injected calls`);
+    assert.equal(r.scopes, [s.scope], `incident scopes ${r.scopes.join(', ')}`);
+    assert.ok(r.falseOutliers <= 0.01 * r.normal, `${r.falseOutliers} false outliers of ${r.normal} normal calls`);
+    assert.is(r.unjudged, 0);
+    assert.is(r.judged, r.calls);
+  });
+}
+
+test.run();
