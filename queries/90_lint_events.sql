@@ -121,7 +121,7 @@ final as (
     new_path,
     coalesce(nullif(regexp_replace(new_path, '/[^/]*$', ''), ''), '/') as new_dir,
     res,
-    case when res < 0 then -res end as errno,
+    case when res < 0 and res > -2147483648 then -res end as errno,  -- a corrupt record may hold INT_MIN: no errno, and no overflow
     case
       when type = ft_t_close() then bytes
       when type in (ft_t_rename(), ft_t_link()) and (flags & ft_f_open_file()) <> 0 then bytes

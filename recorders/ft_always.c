@@ -26,36 +26,24 @@
  * is writing into the names region.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
 #include <unistd.h>
 
-#include "ft_internal.h"
+#include "ft_always.h"
 
-#define FT_BASE_MIN 64          /* syncs before a file's baseline counts */
+
 #define FT_BASE_EVERY 256       /* recompute the cut-offs this often (and at FT_BASE_MIN) */
 #define FT_BASE_DECAY 4096      /* halve the histogram past this many: the baseline follows the file */
 #define FT_KEEP_MIN_NS 1000000u /* an outlier takes at least 1 ms ... */
 #define FT_KEEP_FACTOR 10u      /* ... and 10x the file's p50, once it has a baseline */
 #define FT_NEVER UINT64_MAX
-#define FT_LINE_MAX 4096        /* PIPE_BUF: one write, never interleaved */
 
 /* What ft_judge decided about a sync. */
 #define FT_J_ALERT 0x1u
 #define FT_J_KEEP 0x2u
 #define FT_J_WRITTEN 0x4u       /* the alert line went out */
-
-/* ft_path.names: (tag << 2) | state, for the current file. */
-#define FT_NAMES_BUSY 1u
-#define FT_NAMES_DONE 2u
-#define FT_NAMES_DROPPED 3u
 
 /* ---- tracks: per file, in process memory ---------------------------------- */
 
@@ -81,7 +69,16 @@ static inline struct ft_track *ft_track_of(struct ft_file *f, unsigned call)
     struct ft_track *t = FT_LOAD_ACQ(&ft_tracks);
     if (FT_UNLIKELY(!t))
         t = ft_tracks_make();
-    return t ? &t[f - ft_files] : NULL;
+    if (!t)
+        return NULL;
+    t += f - ft_files;
+    uint32_t life = FT_LOAD(&f->life);
+    if (FT_UNLIKELY(FT_LOAD(&t->life) != life)) {
+        /* The slot holds another file now: its track starts afresh. */
+        memset(t, 0, sizeof *t);
+        FT_STORE(&t->life, life);
+    }
+    return t;
 }
 
 /* ---- the baseline ------------------------------------------------------------ */
@@ -165,60 +162,6 @@ static inline void ft_baseline_add(struct ft_track *t, unsigned b)
         ft_baseline_update(t);
 }
 
-/* ---- names ------------------------------------------------------------------- */
-
-/* Path id is named in the names region of this file, written once: before a
- * summary entry or kept record that refers to it is committed. Returns 1 if
- * it is there. */
-static int ft_name_ensure(struct ft_regions *rg, uint32_t id)
-{
-    if (!id || !rg->names_slots)
-        return 0;
-    struct ft_path *p = ft_path_get(id);
-    if (!p)
-        return 0;
-    uint32_t mine = rg->tag << 2;
-    for (unsigned spins = 0;; spins++) {
-        uint32_t w = FT_LOAD_ACQ(&p->names);
-        if (FT_LIKELY(w == (mine | FT_NAMES_DONE)))
-            return 1;
-        if (w == (mine | FT_NAMES_DROPPED))
-            return 0;
-        if (w == (mine | FT_NAMES_BUSY)) {
-            /* Another thread (or the thread we interrupted) is writing it: a
-             * few hundred ns, unless it was stopped; then go on without. */
-            if (spins > 1024)
-                return 0;
-            __builtin_ia32_pause();
-            continue;
-        }
-        if (FT_CAS(&p->names, &w, mine | FT_NAMES_BUSY))
-            break;
-    }
-    struct ft_header *h = rg->hdr;
-    uint32_t n = ft_path_slots(p->len);
-    uint64_t first = FT_LOAD(&h->names_next);
-    do {
-        if (first + n > rg->names_slots) {
-            FT_ADD(&h->names_dropped, 1);
-            FT_STORE_REL(&p->names, mine | FT_NAMES_DROPPED);
-            return 0;
-        }
-    } while (!FT_CAS(&h->names_next, &first, first + n));
-    uint32_t g = rg->names_first + (uint32_t)first;
-    if (!ft_slots_ready(rg, g, n, rg->names_first + rg->names_slots)) {
-        FT_STORE_REL(&p->names, mine | FT_NAMES_DROPPED);
-        return 0;
-    }
-    unsigned char rec[FT_RECORD_SIZE];
-    for (uint32_t i = 0; i < n; i++) {
-        ft_path_piece(rec, p, id, i);
-        ft_record_commit(ft_gslot(rg, g + i), first + i, rec);
-    }
-    FT_STORE_REL(&p->names, mine | FT_NAMES_DONE);
-    return 1;
-}
-
 /* ---- the keep ring ------------------------------------------------------------ */
 
 static void ft_keep(struct ft_regions *rg, struct ft_event *ev)
@@ -234,7 +177,7 @@ static void ft_keep(struct ft_regions *rg, struct ft_event *ev)
         FT_ADD(&rg->hdr->dropped, 1);
         return;
     }
-    ft_record_commit(ft_gslot(rg, g), n, ev);
+    ft_commit(ft_gslot(rg, g), n, ev);
 }
 
 /* ---- the summary ring ------------------------------------------------------------ */
@@ -277,9 +220,9 @@ static uint64_t ft_entry_new(struct ft_regions *rg, const void *first, unsigned 
         hs.call = (uint8_t)part;
         if (b < FT_HIST_BUCKETS && b / FT_HIST_PER_SLOT == part)
             hs.count[b % FT_HIST_PER_SLOT] = 1;
-        ft_record_commit(ft_gslot(rg, g + 1 + part), n, &hs);
+        ft_commit(ft_gslot(rg, g + 1 + part), n, &hs);
     }
-    ft_record_commit(ft_gslot(rg, g), n, first);
+    ft_commit(ft_gslot(rg, g), n, first);
     return ft_cur_word(n, idx);
 }
 
@@ -430,277 +373,6 @@ void ft_cost_tick(void)
     errno = saved;
 }
 
-/* ---- alert lines ------------------------------------------------------------------- */
-
-static const char *const ft_call_names[FT_C_MAX + 1] = {
-    "none", "fsync", "fdatasync", "sync_file_range", "syncfs", "sync", "msync",
-    "o_sync_write", "o_dsync_write", "rwf_sync_write", "rwf_dsync_write",
-};
-
-/* ns as milliseconds with three decimals: "301.234". */
-static size_t ft_cat_ms(char *dst, size_t at, size_t size, uint64_t ns)
-{
-    at = ft_cat_u64(dst, at, size, ns / 1000000u, 0);
-    at = ft_cat(dst, at, size, ".");
-    return ft_cat_u64(dst, at, size, ns / 1000u % 1000u, 3);
-}
-
-/* A name from a trace may hold any byte: control bytes (a newline would
- * forge a second line) become '?'. Cut at `max` bytes, with "...". */
-static size_t ft_cat_safe(char *dst, size_t at, size_t size, const char *src, size_t len, size_t max)
-{
-    size_t n = len > max ? max : len;
-    for (size_t i = 0; i < n && at + 1 < size; i++) {
-        unsigned char ch = (unsigned char)src[i];
-        dst[at++] = ch < 0x20 || ch == 0x7f ? '?' : (char)ch;
-    }
-    dst[at < size ? at : size - 1] = '\0';
-    return n < len ? ft_cat(dst, at, size, "...") : at;
-}
-
-static char ft_prog[64]; /* the executable's base name, for the lines */
-
-static void ft_prog_name(void)
-{
-    if (FT_LOAD(&ft_prog[0]))
-        return;
-    char exe[FT_EXE_MAX];
-    ssize_t n = ft_sys_readlink("/proc/self/exe", exe, sizeof exe - 1);
-    exe[n > 0 ? n : 0] = '\0';
-    const char *base = exe;
-    for (const char *p = exe; *p; p++)
-        if (*p == '/')
-            base = p + 1;
-    char tmp[sizeof ft_prog];
-    size_t at = ft_cat_safe(tmp, 0, sizeof tmp, *base ? base : "unknown", strlen(*base ? base : "unknown"), 48);
-    for (size_t i = 0; i < at; i++)
-        if (tmp[i] == ' ' || tmp[i] == '[' || tmp[i] == ':')
-            tmp[i] = '_';
-    memcpy(ft_prog, tmp, at + 1);
-}
-
-/* The message (the same in every sink):
- *   slow fdatasync on /data/wal: 301.234 ms, baseline p50 0.004 ms p99 0.016 ms
- *   over 1024 calls, interval 4096 bytes in 1 writes, rule absolute [3 suppressed]
- */
-static size_t ft_alert_message(char *b, size_t at, size_t size, const struct ft_event *ev,
-                               const struct ft_track *t, uint32_t suppressed, int relative)
-{
-    at = ft_cat(b, at, size, "slow ");
-    at = ft_cat(b, at, size, ev->call <= FT_C_MAX ? ft_call_names[ev->call] : "sync");
-    at = ft_cat(b, at, size, " on ");
-    struct ft_path *p = ev->path_id ? ft_path_get(ev->path_id) : NULL;
-    if (p)
-        at = ft_cat_safe(b, at, size, ft_path_name(p), p->len, 2048);
-    else
-        at = ft_cat(b, at, size, ev->call == FT_C_SYNC ? "(all files)" : "(unknown file)");
-    at = ft_cat(b, at, size, ": ");
-    at = ft_cat_ms(b, at, size, ev->dur_ns);
-    at = ft_cat(b, at, size, " ms, baseline");
-    uint32_t calls = FT_LOAD(&t->base_calls);
-    if (FT_LOAD(&t->seen) >= FT_BASE_MIN) {
-        at = ft_cat(b, at, size, " p50 ");
-        at = ft_cat_ms(b, at, size, FT_LOAD(&t->p50_ns));
-        at = ft_cat(b, at, size, " ms p99 ");
-        at = ft_cat_ms(b, at, size, FT_LOAD(&t->p99_ns));
-        at = ft_cat(b, at, size, " ms over ");
-    } else {
-        at = ft_cat(b, at, size, " none yet, ");
-        calls = FT_LOAD(&t->seen);
-    }
-    at = ft_cat_u64(b, at, size, calls, 0);
-    at = ft_cat(b, at, size, " calls, interval ");
-    at = ft_cat_u64(b, at, size, ev->flags & FT_F_NO_INTERVAL ? 0 : ev->bytes, 0);
-    at = ft_cat(b, at, size, " bytes in ");
-    at = ft_cat_u64(b, at, size, ev->flags & FT_F_NO_INTERVAL ? 0 : ev->writes, 0);
-    at = ft_cat(b, at, size, " writes, rule ");
-    at = ft_cat(b, at, size, relative ? "relative" : "absolute");
-    if (suppressed) {
-        at = ft_cat(b, at, size, " [");
-        at = ft_cat_u64(b, at, size, suppressed, 0);
-        at = ft_cat(b, at, size, " suppressed]");
-    }
-    return at;
-}
-
-/* RFC 3164's timestamp, "Nov  6 03:04:05", in UTC (no time zone database
- * can be read from here): days to a civil date (H. Hinnant's algorithm). */
-static size_t ft_cat_stamp(char *b, size_t at, size_t size)
-{
-    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-    uint64_t s = ft_clock(CLOCK_REALTIME) / 1000000000u;
-    int64_t days = (int64_t)(s / 86400) + 719468;
-    uint32_t secs = (uint32_t)(s % 86400);
-    int64_t era = days / 146097;
-    uint32_t doe = (uint32_t)(days - era * 146097);
-    uint32_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    uint32_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    uint32_t mp = (5 * doy + 2) / 153;
-    uint32_t day = doy - (153 * mp + 2) / 5 + 1;
-    uint32_t month = mp < 10 ? mp + 3 : mp - 9;
-    char mon[5] = {months[(month - 1) * 3], months[(month - 1) * 3 + 1], months[(month - 1) * 3 + 2], ' ', 0};
-    at = ft_cat(b, at, size, mon);
-    if (day < 10)
-        at = ft_cat(b, at, size, " ");
-    at = ft_cat_u64(b, at, size, day, 0);
-    at = ft_cat(b, at, size, " ");
-    at = ft_cat_u64(b, at, size, secs / 3600, 2);
-    at = ft_cat(b, at, size, ":");
-    at = ft_cat_u64(b, at, size, secs / 60 % 60, 2);
-    at = ft_cat(b, at, size, ":");
-    return ft_cat_u64(b, at, size, secs % 60, 2);
-}
-
-/* The sink's descriptor: opened at the first alert, moved above the numbers
- * a program expects (F_DUPFD_CLOEXEC >= 1000, or the top quarter of a
- * smaller RLIMIT_NOFILE), close-on-exec. The program may close it, or dup2
- * another file onto its number (closefrom, close_range): each use checks
- * with fstat that the number is still ours, and opens anew otherwise,
- * leaving the number alone. */
-static int ft_sink_fd = -1;
-static uint64_t ft_sink_dev, ft_sink_ino;
-static uint32_t ft_sink_busy; /* a thread is opening the sink */
-
-static int ft_fd_high(int fd)
-{
-    struct rlimit rl;
-    long base = 1000;
-    if (syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-        rl.rlim_cur <= 1024)
-        base = (long)rl.rlim_cur * 3 / 4;
-    int hi = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, base);
-    if (hi < 0)
-        return fd; /* keep the one we have */
-    ft_sys_close(fd);
-    return hi;
-}
-
-static int ft_sink_open(void)
-{
-    int fd = -1;
-    if (ft_cfg.alert_sink == FT_SINK_SYSLOG) {
-        fd = (int)syscall(SYS_socket, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0)
-            return -1;
-        struct sockaddr_un sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sun_family = AF_UNIX;
-        ft_cat(sa.sun_path, 0, sizeof sa.sun_path, ft_cfg.syslog_path);
-        if (syscall(SYS_connect, fd, &sa, sizeof sa) < 0) {
-            ft_sys_close(fd);
-            return -1;
-        }
-    } else if (ft_cfg.alert_sink == FT_SINK_FILE) {
-        fd = ft_sys_openat(AT_FDCWD, ft_cfg.alert_path,
-                           O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0600);
-        if (fd < 0)
-            return -1;
-    } else {
-        return -1;
-    }
-    fd = ft_fd_high(fd);
-    uint32_t mode;
-    if (ft_sys_fstat(fd, &ft_sink_dev, &ft_sink_ino, &mode) < 0) {
-        ft_sys_close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-static int ft_sink_ours(int fd)
-{
-    uint64_t dev, ino;
-    uint32_t mode;
-    return fd >= 0 && ft_sys_fstat(fd, &dev, &ino, &mode) == 0 && dev == ft_sink_dev && ino == ft_sink_ino;
-}
-
-/* The sink, opened if need be; -1 if there is none now (another thread is
- * opening it: this line is suppressed rather than waited for). With
- * `reopen`, the current one (ours) is closed first. */
-static int ft_sink_get(int reopen)
-{
-    int fd = FT_LOAD_ACQ(&ft_sink_fd);
-    if (!reopen && ft_sink_ours(fd))
-        return fd;
-    uint32_t idle = 0;
-    if (!FT_CAS(&ft_sink_busy, &idle, 1))
-        return -1;
-    fd = FT_LOAD(&ft_sink_fd);
-    if (reopen && ft_sink_ours(fd)) {
-        ft_sys_close(fd);
-        fd = -1;
-    } else if (ft_sink_ours(fd)) {
-        FT_STORE_REL(&ft_sink_busy, 0);
-        return fd;
-    }
-    fd = ft_sink_open();
-    FT_STORE_REL(&ft_sink_fd, fd);
-    FT_STORE_REL(&ft_sink_busy, 0);
-    return fd;
-}
-
-/* One write that cannot raise SIGPIPE (the reader of a pipe may be gone):
- * SIGPIPE is blocked around it, and one it raised is taken back. */
-static int ft_write_nopipe(int fd, const char *b, size_t n)
-{
-    sigset_t pipe_only, old;
-    sigemptyset(&pipe_only);
-    sigaddset(&pipe_only, SIGPIPE);
-    syscall(SYS_rt_sigprocmask, SIG_BLOCK, &pipe_only, &old, sizeof(uint64_t));
-    long w = syscall(SYS_write, fd, b, n);
-    if (w < 0 && errno == EPIPE && !sigismember(&old, SIGPIPE)) {
-        struct timespec zero = {0, 0};
-        syscall(SYS_rt_sigtimedwait, &pipe_only, NULL, &zero, sizeof(uint64_t));
-    }
-    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, sizeof(uint64_t));
-    return w == (long)n;
-}
-
-/* Send one alert line; 1 if it went out. Never blocks: a sink that is not
- * ready now loses the line (counted as suppressed). */
-static int ft_alert_send(const struct ft_event *ev, const struct ft_track *t, uint32_t suppressed, int relative)
-{
-    char b[FT_LINE_MAX];
-    size_t at = 0;
-    uint32_t pid = (uint32_t)ft_sys_getpid();
-    ft_prog_name();
-    int sink = (int)ft_cfg.alert_sink;
-    if (sink == FT_SINK_SYSLOG) {
-        at = ft_cat(b, at, sizeof b, "<12>"); /* LOG_USER | LOG_WARNING */
-        at = ft_cat_stamp(b, at, sizeof b);
-        at = ft_cat(b, at, sizeof b, " ");
-    }
-    at = ft_cat(b, at, sizeof b, ft_prog);
-    at = ft_cat(b, at, sizeof b, "[");
-    at = ft_cat_u64(b, at, sizeof b, pid, 0);
-    at = ft_cat(b, at, sizeof b, "]: fsync-trace: ");
-    at = ft_alert_message(b, at, sizeof b - 1, ev, t, suppressed, relative);
-    if (sink == FT_SINK_SYSLOG) {
-        for (int attempt = 0; attempt < 2; attempt++) {
-            int fd = ft_sink_get(attempt > 0);
-            if (fd < 0)
-                return 0;
-            long r = syscall(SYS_sendto, fd, b, at, MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0);
-            if (r == (long)at)
-                return 1;
-            /* syslogd restarted: the socket is connected to a dead end. */
-            if (r >= 0 || (errno != ECONNREFUSED && errno != ENOTCONN))
-                return 0;
-        }
-        return 0;
-    }
-    b[at++] = '\n';
-    if (sink == FT_SINK_STDERR) {
-        struct pollfd pfd = {.fd = 2, .events = POLLOUT, .revents = 0};
-        struct timespec zero = {0, 0};
-        if (syscall(SYS_ppoll, &pfd, 1, &zero, NULL, 0) != 1 || pfd.revents != POLLOUT)
-            return 0;
-        return ft_write_nopipe(2, b, at);
-    }
-    int fd = ft_sink_get(0);
-    return fd >= 0 && ft_write_nopipe(fd, b, at);
-}
-
 /* ---- judging a sync -------------------------------------------------------------- */
 
 /* A sync at or above the track's cut-off, or a failed one: which rules does
@@ -777,3 +449,4 @@ void ft_sync_done(struct ft_event *ev, struct ft_file *f)
     }
     ft_baseline_add(t, b);
 }
+

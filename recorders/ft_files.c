@@ -1,12 +1,11 @@
 /*
- * ft_files.c — what the recorder knows about descriptors, files and names.
+ * ft_files.c — what the recorder knows about descriptors and files.
  *
  *   fd    -> one 64-bit word: which file (index into the file table) + flags
  *   file  -> one cache line per inode: the write interval since its last sync
- *   path  -> an id per distinct (absolute name, st_dev, st_ino), written to
- *            the trace as a path record before the first event that uses it
+ *            and the file's current path id (ft_paths.c)
  *
- * All three live in memory we mmap ourselves, grow without locks (slots are
+ * Both live in memory we mmap ourselves, grow without locks (slots are
  * claimed with compare-and-swap), and are bounded: when a table is full,
  * events still get recorded, without a name or without an interval.
  */
@@ -18,7 +17,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "ft_internal.h"
+#include "ft_files.h"
 
 /* ---- the descriptor table ------------------------------------------------- */
 
@@ -80,17 +79,11 @@ static struct ft_file *ft_files_table(void)
     return t;
 }
 
-static uint64_t ft_mix(uint64_t a, uint64_t b)
-{
-    uint64_t h = a * 0x9e3779b97f4a7c15ull ^ (b + 0x632be59bd9b4e019ull) * 0xc2b2ae3d27d4eb4full;
-    return h ^ (h >> 29);
-}
-
 #define FT_PROBES 64
 
 /* Spin a little while another thread fills the slot it just claimed. Never
  * unbounded: that thread may be stopped; then we give up on this file. */
-static int ft_wait_claimed(const uint32_t *state)
+static int ft_wait_claimed(const uint16_t *state)
 {
     for (int i = 0; i < 1024; i++) {
         if (FT_LOAD_ACQ(state) != 1)
@@ -100,33 +93,83 @@ static int ft_wait_claimed(const uint32_t *state)
     return 0;
 }
 
-/* The file for (dev, ino): its index + 1, or 0 if the table has no room. */
+/* Take slot f for (dev, ino), from `from` (0: never used; 2: a closed file
+ * whose slot is reused). A closed file's slot is only taken while nobody has
+ * opened it again: the opener raises nopen, then checks the slot is still
+ * its file (ft_file_find); the taker claims, then checks nopen (seq_cst). */
+static int ft_file_claim(struct ft_file *f, uint16_t from, uint64_t dev, uint64_t ino)
+{
+    uint16_t st = from;
+    if (!__atomic_compare_exchange_n(&f->state, &st, 1, 0, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+        return 0;
+    if (from == 2 && (__atomic_load_n(&f->nopen, __ATOMIC_SEQ_CST) > 0 || !FT_LOAD(&f->closed))) {
+        FT_STORE_REL(&f->state, 2); /* opened again meanwhile: it stays */
+        return 0;
+    }
+    f->dev = dev;
+    f->ino = ino;
+    f->path_id = 0;
+    f->name_gen = 0;
+    f->bytes = f->wtime_ns = f->ival_start = 0;
+    f->writes = 0;
+    f->nopen = 0;
+    f->closed = 0;
+    f->life++;
+    __atomic_store_n(&f->state, 2, __ATOMIC_SEQ_CST);
+    return 1;
+}
+
+/* The file for (dev, ino): its index + 1, or 0 if the table has no room.
+ * The table lives as long as the service: a file whose last descriptor
+ * closed keeps its slot (and its baseline) until a new file needs the room,
+ * and then the one closed longest ago in the probe window gives it up. */
 uint32_t ft_file_find(uint64_t dev, uint64_t ino, int create)
 {
     struct ft_file *t = create ? ft_files_table() : FT_LOAD_ACQ(&ft_files);
     if (!t)
         return 0;
     uint64_t h = ft_mix(dev, ino);
-    for (uint32_t i = 0; i < FT_PROBES; i++) {
-        uint32_t idx = (uint32_t)(h + i) & (FT_FILES - 1);
-        struct ft_file *f = &t[idx];
-        uint32_t st = FT_LOAD_ACQ(&f->state);
-        if (st == 0) {
-            if (!create)
-                return 0;
-            if (FT_CAS(&f->state, &st, 1)) {
-                f->dev = dev;
-                f->ino = ino;
-                FT_STORE_REL(&f->state, 2);
-                return idx + 1;
+    for (int round = 0; round < 2; round++) {
+        int64_t victim = -1;
+        for (uint32_t i = 0; i < FT_PROBES; i++) {
+            uint32_t idx = (uint32_t)(h + i) & (FT_FILES - 1);
+            struct ft_file *f = &t[idx];
+            uint16_t st = FT_LOAD_ACQ(&f->state);
+            if (st == 0) {
+                if (!create)
+                    return 0;
+                if (ft_file_claim(f, 0, dev, ino))
+                    return idx + 1;
+                st = FT_LOAD_ACQ(&f->state);
             }
+            if (st == 1 && !ft_wait_claimed(&f->state))
+                return 0;
+            if (f->dev == dev && f->ino == ino)
+                return idx + 1;
+            if (victim < 0 && FT_LOAD(&f->closed) && FT_LOAD(&f->nopen) <= 0)
+                victim = idx;
         }
-        if (st == 1 && !ft_wait_claimed(&f->state))
+        if (!create || victim < 0)
             return 0;
-        if (f->dev == dev && f->ino == ino)
-            return idx + 1;
+        if (ft_file_claim(&t[victim], 2, dev, ino))
+            return (uint32_t)victim + 1;
     }
     return 0;
+}
+
+void ft_file_hold(struct ft_file *f)
+{
+    if (__atomic_fetch_add(&f->nopen, 1, __ATOMIC_SEQ_CST) <= 0)
+        FT_STORE(&f->closed, 0);
+}
+
+int ft_file_release(struct ft_file *f)
+{
+    if (__atomic_sub_fetch(&f->nopen, 1, __ATOMIC_ACQ_REL) > 0)
+        return 0;
+    FT_STORE(&f->nopen, 0); /* never below zero, whatever we missed */
+    FT_STORE_REL(&f->closed, 1);
+    return 1;
 }
 
 /* Snapshot and restart at `restart` (the start of the sync: what fsync
@@ -171,217 +214,6 @@ void ft_ival_fill(struct ft_event *ev, const struct ft_ival *iv)
     ev->ival_start_ns = iv->start > ev->start_ns ? ev->start_ns : iv->start;
     if (ft_cfg.write_sample > 1)
         ev->flags |= FT_F_WRITE_TIME_SAMPLED;
-}
-
-/* ---- path names ------------------------------------------------------------ */
-
-#define FT_PATHS 65536u
-#define FT_PATH_INDEX (2 * FT_PATHS)
-#define FT_NAMES_BYTES (4u << 20)
-
-struct ft_pathstore {
-    uint32_t npaths;                  /* ids handed out; id 0 means "unknown" */
-    uint32_t names_used;
-    uint32_t index[FT_PATH_INDEX];    /* open-addressing hash: bucket -> id */
-    struct ft_path paths[FT_PATHS + 1];
-    char names[FT_NAMES_BYTES];
-};
-
-static struct ft_pathstore *ft_paths;
-
-static struct ft_pathstore *ft_paths_store(void)
-{
-    struct ft_pathstore *s = FT_LOAD_ACQ(&ft_paths);
-    if (s)
-        return s;
-    struct ft_pathstore *fresh = ft_sys_mmap_anon(sizeof *fresh);
-    if (!fresh)
-        return NULL;
-    if (FT_CAS(&ft_paths, &s, fresh))
-        return fresh;
-    syscall(SYS_munmap, fresh, sizeof *fresh);
-    return s;
-}
-
-struct ft_path *ft_path_get(uint32_t id)
-{
-    struct ft_pathstore *s = FT_LOAD_ACQ(&ft_paths);
-    return s && id >= 1 && id <= FT_PATHS ? &s->paths[id] : NULL;
-}
-
-const char *ft_path_name(const struct ft_path *p)
-{
-    return FT_LOAD_ACQ(&ft_paths)->names + p->off;
-}
-
-void ft_path_piece(unsigned char rec[FT_RECORD_SIZE], const struct ft_path *p, uint32_t id, uint32_t i)
-{
-    const char *name = ft_path_name(p);
-    uint32_t len = p->len;
-    memset(rec, 0, FT_RECORD_SIZE);
-    if (i == 0) {
-        struct ft_path_rec *h = (struct ft_path_rec *)rec;
-        h->type = FT_T_PATH;
-        h->path_id = id;
-        h->len = len;
-        h->dev = p->dev;
-        h->ino = p->ino;
-        memcpy(h->name, name, len < FT_PATH_HEAD_BYTES ? len : FT_PATH_HEAD_BYTES);
-        return;
-    }
-    uint32_t from = FT_PATH_HEAD_BYTES + (i - 1) * FT_PATH_CONT_BYTES;
-    rec[4] = FT_T_PATH_CONT;
-    if (from < len)
-        memcpy(rec + 8, name + from, len - from < FT_PATH_CONT_BYTES ? len - from : FT_PATH_CONT_BYTES);
-}
-
-static uint32_t ft_hash_name(const char *name, uint32_t len, uint64_t dev, uint64_t ino)
-{
-    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
-    for (uint32_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)name[i]) * 0x100000001b3ull;
-    return (uint32_t)(ft_mix(h ^ dev, ino) >> 32);
-}
-
-static int ft_path_is(const struct ft_pathstore *s, uint32_t id, uint32_t hash,
-                      const char *name, uint32_t len, uint64_t dev, uint64_t ino)
-{
-    const struct ft_path *p = &s->paths[id];
-    return p->hash == hash && p->len == len && p->dev == dev && p->ino == ino &&
-           memcmp(s->names + p->off, name, len) == 0;
-}
-
-/* The id for (name, dev, ino), made on first sight; 0 when the store is
- * full. An entry is complete before its id is published in the index
- * (release), so a reader that finds the id finds the name. Two threads that
- * intern the same new name at once may both take an id: the loser sees the
- * winner's and uses it; its own id is never emitted. */
-uint32_t ft_path_intern(const char *name, uint32_t len, uint64_t dev, uint64_t ino)
-{
-    struct ft_pathstore *s = ft_paths_store();
-    if (!s || len == 0 || len > FT_PATH_MAX_LEN)
-        return 0;
-    uint32_t hash = ft_hash_name(name, len, dev, ino);
-    uint32_t mine = 0;
-    for (uint32_t i = 0; i < FT_PROBES; i++) {
-        uint32_t *bucket = &s->index[(hash + i) & (FT_PATH_INDEX - 1)];
-        uint32_t id = FT_LOAD_ACQ(bucket);
-        if (id == 0) {
-            if (!mine) {
-                if (FT_LOAD(&s->npaths) >= FT_PATHS || FT_LOAD(&s->names_used) + len > FT_NAMES_BYTES)
-                    return 0;
-                uint32_t off = FT_ADD(&s->names_used, len);
-                if (off + len > FT_NAMES_BYTES)
-                    return 0;
-                mine = FT_ADD(&s->npaths, 1) + 1;
-                if (mine > FT_PATHS)
-                    return 0;
-                struct ft_path *p = &s->paths[mine];
-                memcpy(s->names + off, name, len);
-                p->dev = dev;
-                p->ino = ino;
-                p->off = off;
-                p->len = len;
-                p->hash = hash;
-            }
-            if (FT_CAS(bucket, &id, mine))
-                return mine;
-        }
-        if (ft_path_is(s, id, hash, name, len, dev, ino))
-            return id;
-    }
-    return 0;
-}
-
-/* ---- naming descriptors and paths ----------------------------------------- */
-
-static void ft_proc_fd_path(char *buf, int fd)
-{
-    static const char prefix[] = "/proc/self/fd/";
-    char digits[12];
-    int n = 0;
-    memcpy(buf, prefix, sizeof prefix - 1);
-    unsigned v = (unsigned)fd;
-    do {
-        digits[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    char *p = buf + sizeof prefix - 1;
-    while (n)
-        *p++ = digits[--n];
-    *p = '\0';
-}
-
-/* The absolute, canonical name of what fd refers to: the kernel's own d_path
- * through /proc/self/fd (proc(5)). It resolves relative opens, dirfds, ".."
- * and symlinks the way the kernel did. Deleted files read "... (deleted)". */
-int ft_fd_name(int fd, char *buf, size_t size)
-{
-    char link[32];
-    ft_proc_fd_path(link, fd);
-    ssize_t n = ft_sys_readlink(link, buf, size);
-    if (n <= 0 || (size_t)n >= size || buf[0] != '/')
-        return -1; /* no /proc, cut short, or not a path ("socket:[...]") */
-    buf[n] = '\0';
-    return (int)n;
-}
-
-/* The absolute name of `path` relative to dirfd (or the cwd). With
- * follow_last the name is that of the object now at `path` (an O_PATH open
- * that does not follow a final symlink, as rename(2) does not), and its
- * dev/ino are returned. Without, the object is gone (a rename's old name):
- * the parent directory is named and the last component appended (and
- * dev, ino and mode are left alone). */
-int ft_abs_name(int dirfd, const char *path, char *buf, size_t size, int follow_last,
-                uint64_t *dev, uint64_t *ino, uint32_t *mode)
-{
-    if (follow_last) {
-        int fd = ft_sys_openat(dirfd, path, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
-        if (fd < 0)
-            return -1;
-        int n = ft_sys_fstat(fd, dev, ino, mode) == 0 ? ft_fd_name(fd, buf, size) : -1;
-        ft_sys_close(fd);
-        return n;
-    }
-    size_t len = strlen(path);
-    while (len > 1 && path[len - 1] == '/')
-        len--;
-    size_t base = len;
-    while (base > 0 && path[base - 1] != '/')
-        base--;
-    if (len - base == 0 || len - base >= size)
-        return -1;
-    int n;
-    if (base == 0) {
-        char link[32];
-        if (dirfd == AT_FDCWD)
-            memcpy(link, "/proc/self/cwd", sizeof "/proc/self/cwd");
-        else
-            ft_proc_fd_path(link, dirfd);
-        ssize_t r = ft_sys_readlink(link, buf, size);
-        n = r > 0 && (size_t)r < size && buf[0] == '/' ? (int)r : -1;
-    } else {
-        char parent[FT_PATH_MAX_LEN];
-        if (base >= sizeof parent)
-            return -1;
-        memcpy(parent, path, base);
-        parent[base] = '\0';
-        int fd = ft_sys_openat(dirfd, parent, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
-        if (fd < 0)
-            return -1;
-        n = ft_fd_name(fd, buf, size);
-        ft_sys_close(fd);
-    }
-    if (n < 0)
-        return -1;
-    if (n > 1)
-        buf[n++] = '/'; /* "/" + "name", not "//name" */
-    if ((size_t)n + (len - base) >= size)
-        return -1;
-    memcpy(buf + n, path + base, len - base);
-    n += (int)(len - base);
-    buf[n] = '\0';
-    return n;
 }
 
 /* ---- names that change under a file ---------------------------------------- */
@@ -448,13 +280,18 @@ uint64_t ft_fd_opened(int fd, int oflags, int resolved, uint64_t now)
     int len = ft_fd_name(fd, name, sizeof name);
     uint32_t path_id = len > 0 ? ft_path_intern(name, (uint32_t)len, dev, ino) : 0;
     struct ft_file *f = &ft_files[file - 1];
+    ft_file_hold(f);
+    if (f->dev != dev || f->ino != ino) { /* its slot went to another file meanwhile */
+        ft_file_release(f);
+        uint64_t e = hi | FT_FD_UNTRACKED;
+        ft_fd_set(fd, e);
+        return e;
+    }
     FT_STORE(&f->path_id, path_id);
     FT_STORE(&f->name_gen, gen);
-    if (__atomic_fetch_add(&f->nopen, 1, __ATOMIC_ACQ_REL) <= 0) {
-        /* First descriptor: the interval starts with this open. */
-        uint64_t zero = 0;
-        FT_CAS(&f->ival_start, &zero, now);
-    }
+    /* The interval starts with the first descriptor's open. */
+    uint64_t zero = 0;
+    FT_CAS(&f->ival_start, &zero, now);
     uint64_t e = hi | file;
     ft_fd_set(fd, e);
     return e;
@@ -465,6 +302,12 @@ uint64_t ft_fd_opened(int fd, int oflags, int resolved, uint64_t now)
  * sync, through /proc/self/fd + fstat + F_GETFL. */
 uint64_t ft_fd_resolve(int fd)
 {
+    uint64_t e = ft_fd_get(fd);
+    if (ft_fd_what(e) == FT_FD_LAZY) { /* seen opened read-only: now it matters */
+        uint32_t fl = ft_fd_flags(e);
+        int oflags = (fl & FT_FDF_OSYNC) ? O_SYNC : (fl & FT_FDF_ODSYNC) ? O_DSYNC : 0;
+        return ft_fd_opened(fd, oflags, 0, ft_now());
+    }
     int fl = ft_sys_getfl(fd);
     if (fl < 0)
         return 0; /* not open: EBADF is the program's to see */

@@ -10,7 +10,7 @@
  * (seals exist only for memfd), so the fault itself is made harmless:
  *
  *  - Our handler is installed for SIGBUS in the constructor. A fault whose
- *    si_addr lies inside the trace mapping (ft_ring_fault, ft_ring.c) maps
+ *    si_addr lies inside the trace mapping (ft_ring_fault, ft_trace.c) maps
  *    anonymous memory over the whole mapping with MAP_FIXED (one syscall,
  *    async-signal-safe), stops recording (the file is gone anyway) and
  *    returns: the faulting store is retried, lands in the anonymous memory,
@@ -49,18 +49,14 @@
  *    program's SIG_IGN for SIGBUS becomes SIG_DFL;
  *  - sigset(3), sigvec and the like are not interposed.
  */
-#include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "ft_internal.h"
-
-typedef int (*ft_sigaction_fn)(int, const struct sigaction *, struct sigaction *);
-
-static ft_sigaction_fn ft_real_sigaction;
+#include "ft_table.h"
+#include "ft_trace.h"
 
 /* The program's action for SIGBUS, as glibc would report it had it been
  * installed. Two copies: a writer fills the one not current and publishes it
@@ -74,22 +70,6 @@ static int ft_sig_on;               /* our handler is installed */
 static int ft_added_flags;          /* flags glibc adds (SA_RESTORER on x86_64) */
 static void (*ft_restorer)(void);   /* ... and the restorer it adds */
 
-static ft_sigaction_fn ft_sigaction_real(void)
-{
-    ft_sigaction_fn f = FT_LOAD(&ft_real_sigaction);
-    if (FT_LIKELY(f != NULL))
-        return f;
-    /* dlsym may allocate, and an allocator may open files: those calls pass
-     * through untraced (ft_active reads ft_thr.resolving). */
-    int saved = errno, was = ft_thr.resolving;
-    ft_thr.resolving = 1;
-    f = (ft_sigaction_fn)dlsym(RTLD_NEXT, "sigaction");
-    ft_thr.resolving = was;
-    errno = saved;
-    FT_STORE(&ft_real_sigaction, f);
-    return f;
-}
-
 static void ft_sigbus(int sig, siginfo_t *si, void *uc);
 
 /* Our registration, with the program's mask and its SA_RESTART/SA_ONSTACK.
@@ -102,7 +82,7 @@ static int ft_install(const struct sigaction *app)
     k.sa_sigaction = ft_sigbus;
     k.sa_mask = app->sa_mask;
     k.sa_flags = SA_SIGINFO | SA_NODEFER | (app->sa_flags & (SA_RESTART | SA_ONSTACK));
-    return ft_sigaction_real()(SIGBUS, &k, NULL);
+    return FT_REAL(sigaction)(SIGBUS, &k, NULL);
 }
 
 /* A whole copy: a reader that raced with two writers in a row (the second
@@ -157,7 +137,7 @@ static void ft_default_now(void)
     struct sigaction d;
     memset(&d, 0, sizeof d);
     d.sa_handler = SIG_DFL;
-    ft_sigaction_real()(SIGBUS, &d, NULL);
+    FT_REAL(sigaction)(SIGBUS, &d, NULL);
     FT_STORE(&ft_sig_on, 0);
 }
 
@@ -213,12 +193,12 @@ __attribute__((constructor)) static void ft_signal_init(void)
     int mode = FT_LOAD(&ft_mode);
     if (mode == FT_MODE_UNREAD)
         mode = ft_config_load();
-    if (mode != FT_MODE_ON || !ft_sigaction_real())
+    if (mode != FT_MODE_ON || !FT_REAL(sigaction))
         return;
     struct sigaction cur, probe;
-    if (ft_sigaction_real()(SIGBUS, NULL, &cur) != 0)
+    if (FT_REAL(sigaction)(SIGBUS, NULL, &cur) != 0)
         return;
-    if (ft_install(&cur) != 0 || ft_sigaction_real()(SIGBUS, NULL, &probe) != 0)
+    if (ft_install(&cur) != 0 || FT_REAL(sigaction)(SIGBUS, NULL, &probe) != 0)
         return;
     ft_added_flags = probe.sa_flags & ~(SA_SIGINFO | SA_NODEFER | (cur.sa_flags & (SA_RESTART | SA_ONSTACK)));
     ft_restorer = probe.sa_restorer;
@@ -239,7 +219,7 @@ void ft_signal_exec(int begin)
         return;
     int saved = errno;
     if (begin)
-        ft_sigaction_real()(SIGBUS, &a, NULL);
+        FT_REAL(sigaction)(SIGBUS, &a, NULL);
     else
         ft_install(&a);
     errno = saved;
@@ -249,14 +229,8 @@ void ft_signal_exec(int begin)
 
 FT_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *oact)
 {
-    if (sig != SIGBUS || !FT_LOAD_ACQ(&ft_sig_on)) {
-        ft_sigaction_fn real = ft_sigaction_real();
-        if (!real) {
-            errno = ENOSYS;
-            return -1;
-        }
-        return real(sig, act, oact);
-    }
+    if (sig != SIGBUS || !FT_LOAD_ACQ(&ft_sig_on))
+        return FT_REAL(sigaction)(sig, act, oact);
     struct sigaction old = ft_app_get();
     if (act) {
         struct sigaction a = *act; /* read before oact is written: they may alias */

@@ -38,15 +38,15 @@ export interface ReportFinding {
 /** What each rule means, and its fix, in a sentence each. */
 export const RULES: Record<string, { means: string; fix: string }> = {
   'rename-before-sync': {
-    means: 'renamed over another name while bytes written to it were not durable: after a crash the name can point at an empty file',
-    fix: 'fsync the file before the rename',
+    means: 'renamed or linked to a name while bytes written to it were not durable: after a crash the name can point at an empty file',
+    fix: 'fsync the file before the rename or link',
   },
   'dir-not-synced': {
-    means: 'a file the process syncs was created or renamed into a directory the process never synced afterwards: a crash can lose the name',
+    means: 'a file the process syncs was created, renamed or linked into a directory the process never synced afterwards: a crash can lose the name',
     fix: 'fsync the directory after creating or renaming into it',
   },
   'unsynced-at-close': {
-    means: 'a file the process syncs was closed with writes after its last sync',
+    means: 'a file the process syncs was closed, or left open at exit, with writes after its last sync',
     fix: 'sync before the last close',
   },
   'write-after-failed-sync': {

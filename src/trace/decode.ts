@@ -71,6 +71,10 @@ export interface TraceHeader {
   alertsSuppressed: bigint;
   costPeriod: number;
   alertSink: number;
+  /** The directory budget the file was made under (0: off), and what this process removed to keep it. */
+  dirMaxBytes: bigint;
+  dirRemoved: bigint;
+  dirRemovedBytes: bigint;
   /** Why recording stopped (STOP_REASONS), 0 when it did not; the errno behind it. */
   stopReason: number;
   stopErrno: number;
@@ -407,6 +411,9 @@ function decodeHeader(buf: Uint8Array, size: number, file: string): TraceHeader 
     alertsSuppressed: u64(HEADER.alertsSuppressed),
     costPeriod: u32(HEADER.costPeriod),
     alertSink: u32(HEADER.alertSink),
+    dirMaxBytes: u64(HEADER.dirMaxBytes),
+    dirRemoved: u64(HEADER.dirRemoved),
+    dirRemovedBytes: u64(HEADER.dirRemovedBytes),
     stopReason: u32(HEADER.stopReason),
     stopErrno: u32(HEADER.stopErrno),
     comm: readCString(buf, HEADER.comm, HEADER_STRING_SIZE.comm),
@@ -641,11 +648,23 @@ function checkEvent(ring: Uint8Array, at: number, type: number, base: number, fi
 }
 
 /**
- * The names region: path records written once each, in slot order, never
- * overwritten; a record's seq is its slot index.
+ * The names region: path records in position order, each written once per
+ * use a half lap apart; until it goes round a record's seq is its slot index.
  */
 function decodeNames(src: TraceBytes, names: Region, namesNext: bigint, file: string): { table: Map<number, TracePath>; cut: Set<number> } {
   const { bytes, slots } = src.region(names.offset, names.slots, usedSlots(names.slots, namesNext));
+  if (namesNext > BigInt(names.slots)) {
+    // A names ring that went round (recorders since issue 12): position n is in
+    // slot n % names_slots with n's low 32 bits as seq, ordered like the keep ring.
+    const order = orderSlots(bytes, slots, names.slots, namesNext, names.offset, file);
+    for (const slot of order.slots) {
+      const type = bytes[slot * RECORD_SIZE + EVENT.type]!;
+      if (type !== RecordType.Path && type !== RecordType.PathCont) {
+        throw new TraceError(file, names.offset + slot * RECORD_SIZE + EVENT.type, `record of type ${type} in the names region, expected a path record`);
+      }
+    }
+    return decodePaths(bytes, order, names.offset, file);
+  }
   const u32 = new Uint32Array(bytes.buffer, bytes.byteOffset, slots * (RECORD_SIZE / 4));
   const used: number[] = [];
   for (let slot = 0; slot < slots; slot++) {

@@ -96,6 +96,32 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/**
+ * Stalls: how many of 100,000 fsyncs took over 50 µs, bare and recorded on a
+ * fresh trace (its first lap: the file grows under the calls), medians of
+ * alternating runs. Each call is timed on its own, so this is a run apart.
+ */
+function stallCounts(bin: string, traceDir: string): string {
+  const work = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'fsync-bench-stalls-'));
+  const count = (preload: boolean): number => {
+    rmSync(traceDir, { recursive: true, force: true });
+    mkdirSync(traceDir, { recursive: true, mode: 0o700 });
+    const env = { ...process.env, FSYNC_TRACE_DIR: traceDir, ...(preload ? { LD_PRELOAD: libraryPath() } : {}) };
+    const r = spawnSync(bin, ['fsync', '1', '100000', work, 'stalls'], { env, encoding: 'utf8' });
+    const m = /^slow (\d+)$/m.exec(r.stdout ?? '');
+    if (r.status !== 0 || !m) throw new Error(`stalls run failed (status ${r.status}): ${r.stderr}`);
+    return Number(m[1]);
+  };
+  const bare: number[] = [];
+  const recorded: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    bare.push(count(false));
+    recorded.push(count(true));
+  }
+  rmSync(work, { recursive: true, force: true });
+  return `fsync calls over 50 µs per 100,000 (fresh trace, median of ${RUNS}): bare ${median(bare)}, recorded ${median(recorded)} (runs: bare ${bare.join(' ')}; recorded ${recorded.join(' ')})`;
+}
+
 function main(): void {
   const bin = build();
   const work = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'ft-bench-'));
@@ -148,8 +174,10 @@ function main(): void {
     ...rows,
   ].join('\n');
   console.log(`\n${table}`);
+  const slow = stallCounts(bin, traceDir);
+  console.log(`\n${slow}`);
   const out = process.env.BENCH_OUT;
-  if (out) writeFileSync(out, `${table}\n`);
+  if (out) writeFileSync(out, `${table}\n\n${slow}\n`);
 }
 
 main();

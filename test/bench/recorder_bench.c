@@ -20,6 +20,8 @@
 static const char *op;
 static const char *dir;
 static long calls;
+static int stalls;            /* "stalls" mode: time each call, count those over 50 us */
+static long slow_calls;
 static pthread_barrier_t start_line;
 
 static double clock_ns(clockid_t clock)
@@ -56,6 +58,7 @@ static void *worker(void *arg)
     double wall0 = clock_ns(CLOCK_MONOTONIC);
     for (long i = 0; i < calls; i++) {
         long r;
+        double t0 = stalls ? clock_ns(CLOCK_MONOTONIC) : 0;
         if (is_write) {
             /* pwrite at offset 0 keeps the file one block long, so the
              * page cache work is the same on every call. */
@@ -69,6 +72,8 @@ static void *worker(void *arg)
             perror(op);
             exit(1);
         }
+        if (stalls && clock_ns(CLOCK_MONOTONIC) - t0 > 50e3)
+            __atomic_fetch_add(&slow_calls, 1, __ATOMIC_RELAXED);
     }
     struct result *elapsed = malloc(sizeof *elapsed);
     elapsed->cpu_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0;
@@ -80,10 +85,11 @@ static void *worker(void *arg)
 
 int main(int argc, char **argv)
 {
-    if (argc != 5) {
-        fprintf(stderr, "usage: %s write|fsync|fdatasync THREADS CALLS DIR\n", argv[0]);
+    if (argc != 5 && !(argc == 6 && strcmp(argv[5], "stalls") == 0)) {
+        fprintf(stderr, "usage: %s write|fsync|fdatasync THREADS CALLS DIR [stalls]\n", argv[0]);
         return 2;
     }
+    stalls = argc == 6;
     op = argv[1];
     long threads = atol(argv[2]);
     calls = atol(argv[3]);
@@ -106,5 +112,7 @@ int main(int argc, char **argv)
     /* Mean CPU and wall nanoseconds per call, over all threads. */
     double n = (double)threads * (double)calls;
     printf("%.1f %.1f\n", total.cpu_ns / n, total.wall_ns / n);
+    if (stalls)
+        printf("slow %ld\n", slow_calls);
     return 0;
 }

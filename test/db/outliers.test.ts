@@ -186,4 +186,15 @@ test('microsecond syncs on tmpfs: far above their p99 but under the floor are no
   }
 });
 
+test('a corrupt result of INT_MIN is a failed call with no errno, not an overflow', async () => {
+  const syncs = steady(1, 5, 1).map(([id, t, ms]): [number, number, number, number] => [id, t, ms, t === 2 ? -2147483648 : 0]);
+  const t = await openTraces({ 'a.fstrace': trace(1, ['/d/x.db'], syncs) });
+  try {
+    const got = await readOutliers(t.session, bindings(P));
+    assert.equal(got.map((o) => [o.start, o.failed, o.errno, o.cause]), [[iso(2), true, null, 'failed']]);
+  } finally {
+    t.close();
+  }
+});
+
 test.run();

@@ -47,12 +47,12 @@ test('fio ran its job and wrote every block', () => {
 });
 
 test('the job runs in a fork child of fio, recorded in its own trace', () => {
+  // The fio parent never syncs, so it leaves no trace: only its job process does.
   const { processes } = recorded();
-  assert.is(processes.length, 2, JSON.stringify(processes));
-  const [main, child] = processes[0]!.ppid === processes[1]!.pid ? [processes[1]!, processes[0]!] : [processes[0]!, processes[1]!];
-  assert.is(child.ppid, main.pid);
+  assert.is(processes.length, 1, JSON.stringify(processes));
+  const child = processes[0]!;
   assert.ok((child.flags & 2) !== 0, 'the job process is flagged as a fork child');
-  assert.equal([main.exe, child.exe], [requireProgram('fio', 'fio'), requireProgram('fio', 'fio')]);
+  assert.is(child.exe, requireProgram('fio', 'fio'));
 });
 
 test('as many fdatasync calls as fio counted, each making one block durable', () => {

@@ -59,8 +59,8 @@ function brief(findings: Finding[], root: string) {
 }
 
 /** Run a command under fsync-record; it must succeed. */
-function recorded(traces: string, cmd: string, args: string[]): void {
-  runOk(RECORD, ['--quiet', '--dir', traces, '--', cmd, ...args]);
+function recorded(traces: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): void {
+  runOk(RECORD, ['--quiet', '--dir', traces, '--', cmd, ...args], { env: { ...process.env, ...env } });
 }
 
 const inserts = Array.from({ length: 5 }, (_, i) => `insert into t(k, v) values (${i + 1}, randomblob(100));`).join('\n');
@@ -88,7 +88,10 @@ function gitCommit(fsync: 'none' | 'all') {
   runOk(git, ['-c', 'init.defaultBranch=main', 'init', '-q', repo]);
   writeFileSync(join(repo, 'a.txt'), 'hello\n');
   runOk(git, ['-C', repo, 'add', 'a.txt']);
-  recorded(w.traces, git, ['-C', repo, '-c', `core.fsync=${fsync}`, '-c', 'core.fsyncMethod=fsync', '-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-q', '-m', 'one']);
+  // With core.fsync=none git never syncs, and a process that never syncs
+  // leaves no trace unless FSYNC_TRACE_UNSYNCED=1 asks for one.
+  recorded(w.traces, git, ['-C', repo, '-c', `core.fsync=${fsync}`, '-c', 'core.fsyncMethod=fsync', '-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-q', '-m', 'one'],
+    fsync === 'none' ? { FSYNC_TRACE_UNSYNCED: '1' } : {});
   return { ...w, findings: lint(w.traces) };
 }
 

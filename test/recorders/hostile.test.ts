@@ -1,7 +1,7 @@
 /**
  * A hostile or odd environment (env.test.ts has the plain cases: disabled,
  * a directory that cannot be made, odd sizes). What the recorder does in
- * each case, decided here and in ft_ring.c:
+ * each case, decided here and in ft_create.c and ft_trace.c:
  *
  *  - FSYNC_TRACE_DIR a symlink (dangling or not), owned by another user,
  *    writable by group or others (sticky bit or not), or not a directory:

@@ -94,29 +94,35 @@ export function runRaw(program: string, args: string[] | ((d: Dirs) => string[])
  */
 export function rawPaths(file: string): Map<number, Buffer> {
   const buf = readFileSync(file);
-  const slots = Math.min(buf.readUInt32LE(20), Math.floor((buf.length - 4096) / 64));
   const out = new Map<number, Buffer>();
-  for (let i = 0; i < slots; i++) {
-    const at = 4096 + i * 64;
-    if (buf[at + 4] !== 1) continue;
-    const seq = buf.readUInt32LE(at);
-    const id = buf.readUInt32LE(at + 8);
-    const len = buf.readUInt32LE(at + 12);
-    const name = Buffer.alloc(len);
-    buf.copy(name, 0, at + 32, at + 32 + Math.min(len, 32));
-    let done = Math.min(len, 32);
-    let ok = true;
-    for (let k = 1; done < len; k++) {
-      const c = 4096 + ((i + k) % slots) * 64;
-      if (buf[c + 4] !== 2 || buf.readUInt32LE(c) !== ((seq + k) >>> 0)) {
-        ok = false;
-        break;
+  const inFile = (base: number, n: number) => Math.max(0, Math.min(n, Math.floor((buf.length - base) / 64)));
+  // The raw ring (files before issue 12 keep copies there) and the names region.
+  const regions = [{ base: 4096, slots: inFile(4096, buf.readUInt32LE(20)) }];
+  const namesAt = Number(buf.readBigUInt64LE(3312));
+  if (namesAt) regions.push({ base: namesAt, slots: inFile(namesAt, buf.readUInt32LE(3320)) });
+  for (const { base, slots } of regions) {
+    for (let i = 0; i < slots; i++) {
+      const at = base + i * 64;
+      if (buf[at + 4] !== 1) continue;
+      const seq = buf.readUInt32LE(at);
+      const id = buf.readUInt32LE(at + 8);
+      const len = buf.readUInt32LE(at + 12);
+      const name = Buffer.alloc(len);
+      buf.copy(name, 0, at + 32, at + 32 + Math.min(len, 32));
+      let done = Math.min(len, 32);
+      let ok = true;
+      for (let k = 1; done < len; k++) {
+        const c = base + ((i + k) % slots) * 64;
+        if (buf[c + 4] !== 2 || buf.readUInt32LE(c) !== ((seq + k) >>> 0)) {
+          ok = false;
+          break;
+        }
+        const m = Math.min(56, len - done);
+        buf.copy(name, done, c + 8, c + 8 + m);
+        done += m;
       }
-      const m = Math.min(56, len - done);
-      buf.copy(name, done, c + 8, c + 8 + m);
-      done += m;
+      if (ok) out.set(id, name);
     }
-    if (ok) out.set(id, name);
   }
   return out;
 }

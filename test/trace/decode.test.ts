@@ -44,7 +44,7 @@ test('the header of a well-formed file', () => {
     cmdline: ['app', '', 'a b', 'ünï'], cmdlineTruncated: false,
     keep: null, summary: null, names: null, summaryIntervalS: 0, keepNext: 0n, summaryNext: 0n, namesNext: 0n,
     namesDropped: 0n, alertMs: 0, alertFactor: 0, alertMinMs: 0, alertEveryS: 0, alerts: 0n, alertsSuppressed: 0n,
-    costPeriod: 0, alertSink: 0, stopReason: 0, stopErrno: 0, comm: "", alertsUnsent: 0n,
+    costPeriod: 0, alertSink: 0, dirMaxBytes: 0n, dirRemoved: 0n, dirRemovedBytes: 0n, stopReason: 0, stopErrno: 0, comm: "", alertsUnsent: 0n,
   });
   assert.equal(t.stats, { slots: 16, records: 5, events: 4, torn: 0, incompletePaths: 0, unnamedEvents: 0, newerThanHeader: 0,
     keptEvents: 0, keptInRing: 0, summaryEntries: 0, incompleteEntries: 0, namedPaths: 0 });

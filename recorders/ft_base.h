@@ -1,0 +1,232 @@
+/*
+ * ft_base.h — what every part of the recorder stands on: atomics, the
+ * configuration, the per-thread state, the clock and raw syscalls.
+ *
+ * The recorder is built in layers, each including and calling only those
+ * before it:
+ *
+ *   ft_format.h                 the trace format
+ *   ft_base.h   ft_config.c ft_clock.c        configuration, clock, syscalls
+ *   ft_paths.h  ft_paths.c                    path names in process memory
+ *   ft_trace.h  ft_budget.c ft_trace.c ft_create.c   the trace file, its regions,
+ *                                             the directory's budget
+ *   ft_names.h  ft_names.c                    the names ring
+ *   ft_ring.h   ft_ring.c                     the ring of events
+ *   ft_files.h  ft_files.c                    descriptors, files, intervals
+ *   ft_always.h ft_alert.c ft_always.c        summaries, keep ring, alerts
+ *   ft_table.h  ft_table.c ft_calls.h ft_calls.c ft_signal.c ft_wrappers.c
+ *                                             the interposed functions
+ *
+ * Nothing here is exported: the library is built with -fvisibility=hidden
+ * and only the wrappers carry FT_EXPORT.
+ *
+ * Three rules hold everywhere:
+ *  - no malloc, no stdio, no locks: a wrapper may run in a signal handler,
+ *    in a vfork child, or before our constructor;
+ *  - internal I/O goes through raw syscall(2), never through a libc symbol
+ *    that we interpose (that would trace the recorder itself);
+ *  - the one non-reentrant step, claiming ring slots from the thread's
+ *    block, runs with the thread's guard set: a signal handler that
+ *    interrupts it claims its slot straight from the shared counter instead.
+ *    Only dlsym (ft_thr.resolving) makes calls pass through untraced: those
+ *    are the recorder's own. Everything else is atomics and stack buffers,
+ *    so a handler's calls are recorded wherever they interrupt us.
+ */
+#ifndef FT_BASE_H
+#define FT_BASE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "ft_format.h"
+
+#define FT_EXPORT __attribute__((visibility("default")))
+#define FT_TLS __thread __attribute__((tls_model("initial-exec")))
+#define FT_LIKELY(x) __builtin_expect(!!(x), 1)
+#define FT_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+#define FT_LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define FT_LOAD_ACQ(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define FT_STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define FT_STORE_REL(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define FT_ADD(p, v) __atomic_fetch_add((p), (v), __ATOMIC_RELAXED)
+#define FT_XCHG(p, v) __atomic_exchange_n((p), (v), __ATOMIC_ACQ_REL)
+#define FT_CAS(p, expp, v) \
+    __atomic_compare_exchange_n((p), (expp), (v), 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)
+
+#define FT_RECORDER_VERSION "0.1.0"
+
+/* ---- configuration (ft_config.c) ------------------------------------------ */
+
+enum ft_mode { FT_MODE_UNREAD = 0, FT_MODE_ON = 1, FT_MODE_OFF = 2 };
+
+#define FT_DIR_MAX 1024
+
+struct ft_config {
+    uint32_t write_sample;   /* time 1 write in N (FSYNC_TRACE_WRITE_SAMPLE) */
+    uint32_t start_pid;      /* pid of the image that read the config: a fork child differs */
+    uint64_t max_bytes;      /* FSYNC_TRACE_MAX_BYTES */
+    uint64_t dir_max_bytes;  /* FSYNC_TRACE_DIR_MAX_BYTES; 0: no budget */
+    uint32_t unsynced;       /* FSYNC_TRACE_UNSYNCED=1: a trace even for a process that never syncs */
+    uint32_t summary_s;      /* FSYNC_TRACE_SUMMARY_SECONDS; 0: no summaries, no keep ring */
+    uint32_t alert_ms;       /* FSYNC_TRACE_ALERT_MS; 0: no absolute rule */
+    uint32_t alert_factor;   /* FSYNC_TRACE_ALERT_FACTOR; 0: no relative rule */
+    uint32_t alert_min_ms;   /* FSYNC_TRACE_ALERT_MIN_MS */
+    uint32_t alert_every_s;  /* FSYNC_TRACE_ALERT_EVERY */
+    uint32_t alert_sink;     /* enum ft_sink, from FSYNC_TRACE_ALERT_TO */
+    uint32_t cost_period;    /* FSYNC_TRACE_COST_PERIOD; 0: not measured */
+    char dir[FT_DIR_MAX];    /* FSYNC_TRACE_DIR, copied: the program may change its env */
+    char alert_path[FT_DIR_MAX]; /* FSYNC_TRACE_ALERT_TO=/abs/path */
+    char syslog_path[108];   /* FSYNC_TRACE_SYSLOG_PATH (tests), else /dev/log */
+};
+
+extern int ft_mode;
+extern struct ft_config ft_cfg;
+int ft_config_load(void);
+
+/* ---- per-thread state ---------------------------------------------------- */
+
+/* Initial-exec TLS is one %fs-relative load, no __tls_get_addr call, and it is
+ * usable in signal handlers. Kept small: a preloaded library's static TLS
+ * comes out of glibc's small surplus when the library is dlopen()ed instead. */
+struct ft_thread {
+    uint64_t blk_next;    /* the thread's claimed block of ring slots: [next, end) */
+    uint64_t blk_end;
+    uint32_t blk_idx;     /* ring index of blk_next (saves a division per record) */
+    uint32_t gen;         /* trace file generation the block and tid belong to */
+    uint32_t tid;
+    uint32_t wsample;     /* writes left before the next timed one */
+    int guard;            /* set while the thread claims from its block (ft_emit) */
+    int resolving;        /* set while inside dlsym(): calls pass through */
+    int initializing;     /* set while this thread creates the trace file */
+    uint32_t nested;      /* records made by signal handlers on this thread, ever */
+    int32_t cost_left;    /* intercepted calls before the next cost batch (ft_on) */
+    uint64_t clk_tsc;     /* the thread's clock anchor: TSC ... */
+    uint64_t clk_ns;      /* ... and CLOCK_MONOTONIC read together */
+    uint64_t clk_last;    /* the last time ft_now() returned on this thread */
+    /* The recorder's cost, accumulated per thread and added to the trace's
+     * cost entry once per cost_period calls (ft_cost_tick). */
+    uint32_t cost_due;    /* measure the next sync or write wrapper */
+    uint32_t cost_samples;
+    uint64_t cost_ns;     /* recorder time in the measured calls */
+    uint64_t cost_calls;  /* calls counted, not yet added */
+    uint64_t sync_ns;     /* time in sync calls, not yet added */
+    uint64_t sync_calls;
+};
+
+extern FT_TLS struct ft_thread ft_thr;
+
+static inline void ft_guard_on(void)
+{
+    ft_thr.guard = 1;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+static inline void ft_guard_off(void)
+{
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    ft_thr.guard = 0;
+}
+
+/* Should this call be recorded? Reads the configuration on first use, which
+ * may be before our constructor ran (another library's constructor). The
+ * wrappers come through ft_on (ft_always.h), which also counts the call. */
+static inline int ft_active(void)
+{
+    int m = FT_LOAD(&ft_mode);
+    if (FT_UNLIKELY(m == FT_MODE_UNREAD))
+        m = ft_config_load();
+    return m == FT_MODE_ON && !ft_thr.resolving;
+}
+
+/* CLOCK_MONOTONIC in ns, cheaply. Two clock reads are most of what a sync
+ * record costs (clock_gettime ~25 ns through the vDSO, rdtsc ~10 ns), so
+ * when the kernel's own clocksource is the TSC (then it is invariant and
+ * synchronised across CPUs, or the kernel would not use it) we extrapolate
+ * from a per-thread anchor (TSC, CLOCK_MONOTONIC) refreshed every ~2^22
+ * ticks (~1.5 ms), at a rate calibrated against CLOCK_MONOTONIC over the
+ * process's life. The error is at most that interval times the NTP slew
+ * (<= 500 ppm): under a microsecond. Otherwise, and for the first 20 ms,
+ * it is clock_gettime(2).
+ *
+ * A signal handler may re-anchor the thread (ft_now_slow) between our reads
+ * of the anchor's two halves: the TSC half is read again after the ns half,
+ * and a change (a new anchor, or ~0 while one is being written) sends us to
+ * the slow path instead of mixing two anchors. */
+#define FT_CLK_REFRESH (1ull << 22)
+extern uint64_t ft_tsc_mult;    /* ns per tick in 32.32 fixed point; 0: unusable */
+uint64_t ft_now_slow(void);
+
+static inline uint64_t ft_clock_read(void)
+{
+#if defined(__x86_64__)
+    uint64_t mult = FT_LOAD(&ft_tsc_mult);
+    if (FT_LIKELY(mult != 0)) {
+        uint64_t tsc0 = FT_LOAD(&ft_thr.clk_tsc);
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        uint64_t ns0 = FT_LOAD(&ft_thr.clk_ns);
+        /* Unsigned: a TSC behind the anchor (none expected) also refreshes. */
+        uint64_t d = __builtin_ia32_rdtsc() - tsc0;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        if (FT_LIKELY(d < FT_CLK_REFRESH && FT_LOAD(&ft_thr.clk_tsc) == tsc0))
+            return ns0 + (uint64_t)(((unsigned __int128)d * mult) >> 32);
+    }
+#endif
+    return ft_now_slow();
+}
+
+/* Strictly increasing on each thread. Re-anchoring can step the
+ * extrapolated time back a little (the calibrated rate is not exact), and
+ * two reads within one nanosecond would make a call last zero; so a thread
+ * never gets a time at or before the last one it got. The clamp only ever
+ * holds a thread's clock a few hundred ns ahead until the true one catches
+ * up: it does not accumulate. A signal handler that interleaves sees, and
+ * leaves, times after the interrupted code's, which stays increasing too. */
+static inline uint64_t ft_now(void)
+{
+    uint64_t t = ft_clock_read();
+    uint64_t last = FT_LOAD(&ft_thr.clk_last);
+    if (FT_UNLIKELY(t <= last))
+        t = last + 1;
+    FT_STORE(&ft_thr.clk_last, t);
+    return t;
+}
+
+/* A duration. ft_now() is increasing per thread, so between two reads of
+ * one thread this is at least 1; the test stays for times of two threads. */
+static inline uint64_t ft_since(uint64_t t0, uint64_t t1)
+{
+    return t1 > t0 ? t1 - t0 : 0;
+}
+
+/* A 64-bit mix of two keys, for the hash tables. */
+static inline uint64_t ft_mix(uint64_t a, uint64_t b)
+{
+    uint64_t h = a * 0x9e3779b97f4a7c15ull ^ (b + 0x632be59bd9b4e019ull) * 0xc2b2ae3d27d4eb4full;
+    return h ^ (h >> 29);
+}
+
+/* ---- raw syscalls and strings (ft_config.c) -------------------------------------------- */
+
+/* Each returns the kernel's result or -1 with errno set, like libc, but never
+ * enters one of our wrappers. */
+int ft_sys_openat(int dirfd, const char *path, int flags, int mode);
+int ft_sys_close(int fd);
+ssize_t ft_sys_readlink(const char *path, char *buf, size_t size);
+ssize_t ft_sys_read_file(const char *path, char *buf, size_t size);
+int ft_sys_fstat(int fd, uint64_t *dev, uint64_t *ino, uint32_t *mode);
+int ft_sys_getfl(int fd);
+void *ft_sys_mmap_anon(size_t len);
+int ft_sys_getpid(void);
+
+size_t ft_cat(char *dst, size_t at, size_t size, const char *src);
+size_t ft_cat_u64(char *dst, size_t at, size_t size, uint64_t v, int width);
+
+/* ---- the clock (ft_clock.c) ---------------------------------------------- */
+
+void ft_clock_setup(void);
+uint64_t ft_clock(clockid_t id);
+
+#endif /* FT_BASE_H */

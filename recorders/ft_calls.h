@@ -1,0 +1,222 @@
+/*
+ * ft_calls.h — what the wrappers share: the steps before and after the real
+ * call, family by family (the hot ones inline here, the rest in ft_calls.c).
+ */
+#ifndef FT_CALLS_H
+#define FT_CALLS_H
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "ft_always.h"
+
+
+/* The fd's entry, named through /proc the first time we meet it. */
+static inline uint64_t ft_fd_known(int fd)
+{
+    uint64_t e = ft_fd_get(fd);
+    if (FT_UNLIKELY(e == FT_FD_UNKNOWN || ft_fd_what(e) == FT_FD_LAZY)) {
+        int saved = errno;
+        e = ft_fd_resolve(fd);
+        errno = saved;
+    }
+    return e;
+}
+
+static inline void ft_name_event(struct ft_event *ev, uint64_t e, struct ft_file *f)
+{
+    if (ft_fd_flags(e) & FT_FDF_RESOLVED)
+        ev->flags |= FT_F_FD_RESOLVED;
+    /* A directory renamed since the file was named, or its path id gone
+     * from the store (a long-lived file among millions): named again. */
+    if (f && FT_UNLIKELY(FT_LOAD(&ft_names_gen) != FT_LOAD(&f->name_gen) ||
+                         (FT_LOAD(&f->path_id) && ft_path_old(FT_LOAD(&f->path_id)))))
+        ft_file_rename_check(f, ev->fd);
+    ev->path_id = f ? FT_LOAD(&f->path_id) : 0;
+    if (!ev->path_id)
+        ev->flags |= FT_F_PATH_UNKNOWN;
+}
+
+static inline int32_t ft_res(long ret, int err) { return ret < 0 ? -err : (int32_t)ret; }
+
+/* -- sync calls -- */
+
+/* A sync in flight: its record, its file, and, when this call's own cost is
+ * measured (1 in cost_period), when the wrapper began. */
+struct ft_sync {
+    struct ft_event ev;
+    struct ft_file *f;
+    uint64_t t_in;
+};
+
+static inline uint64_t ft_cost_begin(void)
+{
+    if (FT_LIKELY(!ft_thr.cost_due))
+        return 0;
+    ft_thr.cost_due = 0;
+    return ft_clock_read();
+}
+
+static inline __attribute__((always_inline)) void ft_sync_begin(struct ft_sync *s, uint8_t call, int fd,
+                                                            int closes_interval)
+{
+    struct ft_event *ev = &s->ev;
+    s->t_in = ft_cost_begin();
+    memset(ev, 0, sizeof *ev);
+    ev->type = FT_T_SYNC;
+    ev->call = call;
+    ev->fd = fd;
+    uint64_t e = ft_fd_known(fd);
+    struct ft_file *f = ft_file_of(e);
+    s->f = f;
+    ft_name_event(ev, e, f);
+    ev->start_ns = ft_now();
+    if (closes_interval && f) {
+        /* Snapshot and restart at the start of the call: what fsync makes
+         * durable is what was written before it began (fsync(2)). */
+        struct ft_ival iv;
+        ft_file_take(f, ev->start_ns, &iv);
+        ft_ival_fill(ev, &iv);
+    } else {
+        ev->flags |= FT_F_NO_INTERVAL;
+    }
+}
+
+/* For calls that fill their own record (sync, msync): start the clock. */
+static inline void ft_sync_start(struct ft_sync *s, struct ft_file *f)
+{
+    s->f = f;
+    s->ev.start_ns = ft_now();
+}
+
+static inline __attribute__((always_inline)) void ft_sync_end(struct ft_sync *s, long ret, int err)
+{
+    uint64_t t1 = ft_now();
+    s->ev.dur_ns = ft_since(s->ev.start_ns, t1);
+    s->ev.res = ft_res(ret, err);
+    ft_sync_done(&s->ev, s->f);
+    if (FT_UNLIKELY(s->t_in))
+        ft_cost_sample(ft_since(s->t_in, s->ev.start_ns) + ft_since(t1, ft_clock_read()));
+}
+
+/* -- write-family calls -- */
+
+struct ft_write {
+    int fd;
+    uint8_t call;        /* FT_C_*_WRITE when this write is itself a sync */
+    struct ft_file *f;
+    uint64_t e;
+    uint64_t t0;         /* 0 unless the write is timed */
+    uint64_t t_in;       /* when the wrapper began, if its cost is measured ... */
+    uint64_t t_out;      /* ... and when it handed over to the real call */
+};
+
+#ifndef RWF_DSYNC
+#define RWF_DSYNC 0x2
+#endif
+#ifndef RWF_SYNC
+#define RWF_SYNC 0x4
+#endif
+
+/* The hot path: one table lookup and, 1 write in N per thread, a clock read. */
+static inline __attribute__((always_inline)) void ft_write_begin(struct ft_write *w, int fd, int rwf)
+{
+    w->t_in = ft_cost_begin();
+    w->fd = fd;
+    w->e = ft_fd_known(fd);
+    w->f = ft_file_of(w->e);
+    w->t0 = 0;
+    w->call = 0;
+    uint32_t fl = ft_fd_flags(w->e);
+    if (FT_UNLIKELY((rwf & (RWF_SYNC | RWF_DSYNC)) || (fl & (FT_FDF_OSYNC | FT_FDF_ODSYNC)))) {
+        /* The strongest guarantee names the call: RWF_SYNC, then O_SYNC, then
+         * RWF_DSYNC, then O_DSYNC (open(2), pwritev2(2)). */
+        w->call = (rwf & RWF_SYNC)        ? FT_C_RWF_SYNC_WRITE
+                  : (fl & FT_FDF_OSYNC)   ? FT_C_O_SYNC_WRITE
+                  : (rwf & RWF_DSYNC)     ? FT_C_RWF_DSYNC_WRITE
+                                          : FT_C_O_DSYNC_WRITE;
+        w->t0 = ft_now();
+    } else if (w->f && ft_thr.wsample-- == 0) {
+        ft_thr.wsample = ft_cfg.write_sample - 1;
+        w->t0 = ft_now();
+    }
+    if (FT_UNLIKELY(w->t_in))
+        w->t_out = ft_clock_read();
+}
+
+void ft_sync_write_end(struct ft_write *w, long ret, int err);
+void ft_write_cost(struct ft_write *w, uint64_t t_back);
+
+static inline __attribute__((always_inline)) void ft_write_end(struct ft_write *w, long ret, int err)
+{
+    uint64_t t_back = FT_UNLIKELY(w->t_in) ? ft_clock_read() : 0;
+    if (FT_UNLIKELY(w->call)) {
+        ft_sync_write_end(w, ret, err);
+    } else if (w->f && ret >= 0) {
+        FT_ADD(&w->f->bytes, (uint64_t)ret);
+        FT_ADD(&w->f->writes, 1);
+        if (w->t0)
+            FT_ADD(&w->f->wtime_ns, ft_since(w->t0, ft_now()) * ft_cfg.write_sample);
+    }
+    if (FT_UNLIKELY(w->t_in))
+        ft_write_cost(w, t_back);
+}
+
+
+/* ---- opens, closes, dups, renames, mappings (ft_calls.c) ---------------- */
+
+void ft_open_end(int fd, int oflags, uint64_t t0);
+void ft_closed(int fd, uint64_t e, uint64_t t0, uint64_t t1, int32_t res);
+void ft_closed_range(unsigned lo, unsigned hi, uint64_t t0, uint64_t t1);
+void ft_dup_end(int oldfd, int newfd, uint64_t t0);
+void ft_renamed(int olddirfd, const char *old, int newdirfd, const char *new_, unsigned flags, uint64_t t0);
+void ft_map_add(void *addr, size_t len, int fd);
+void ft_map_remove(void *addr, size_t len);
+uint32_t ft_map_path(void *addr, struct ft_file **f);
+
+struct ft_close {
+    int fd;
+    uint64_t e;     /* what the fd was, taken out of the table before the call */
+    uint64_t t0;
+};
+
+static inline void ft_close_begin(struct ft_close *c, int fd)
+{
+    c->fd = fd;
+    c->e = 0;
+    c->t0 = 0;
+    uint64_t e = ft_fd_get(fd);
+    if (e == 0)
+        return;
+    if (ft_fd_what(e) == FT_FD_LAZY) {
+        /* Never looked at: forgotten, no record, no syscall. (In a vfork
+         * child this forgets the parent's entry too; the parent names the
+         * descriptor through /proc at its next use, if it has one.) */
+        ft_fd_take(fd);
+        return;
+    }
+    if (ft_vfork_child())
+        return;
+    /* Cleared before the call: once the kernel frees the number another
+     * thread's open may get it, and its entry must not be wiped by ours.
+     * On Linux the fd is released even when close fails (close(2)). */
+    c->t0 = ft_now();
+    c->e = ft_fd_take(fd);
+}
+
+static inline void ft_close_end(struct ft_close *c, int ret, int err)
+{
+    if (c->e) {
+        ft_closed(c->fd, c->e, c->t0, ft_now(), ft_res(ret, err));
+    }
+}
+
+static inline int ft_map_is_shared_file(int flags, int fd)
+{
+    int type = flags & MAP_TYPE;
+    return fd >= 0 && !(flags & MAP_ANONYMOUS) && (type == MAP_SHARED || type == MAP_SHARED_VALIDATE);
+}
+
+
+#endif /* FT_CALLS_H */

@@ -1,0 +1,404 @@
+/*
+ * ft_create.c — making the trace file.
+ *
+ * The file is made at the first record (so /bin/true leaves nothing), in a
+ * directory that must be ours, unnamed until its header is whole, and cut
+ * into its regions (FORMAT.md, "File"). A thread that finds another one
+ * creating it sleeps until it is made (a second at most).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <linux/futex.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "ft_trace.h"
+
+/* ---- creating the trace file --------------------------------------------- */
+
+/* The directory must be ours and closed to others: a trace names files and
+ * command lines, and a directory others can write into lets them plant
+ * symlinks or pre-create our file names. Refuse rather than weaken it. */
+static int ft_check_dir(const char *dir)
+{
+    /* Only the last component is made (a missing parent: refused), 0700
+     * whatever the umask: under a umask of 0777 it would be 0000, and the
+     * file could not be made in it. */
+    int made = syscall(SYS_mkdirat, AT_FDCWD, dir, 0700) == 0;
+    if (!made && errno != EEXIST)
+        return 0;
+    if (made) {
+        /* Mode 0000 cannot be opened for reading: through an O_PATH
+         * descriptor (never a symlink put there since) and /proc. */
+        int pfd = ft_sys_openat(AT_FDCWD, dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+        if (pfd >= 0) {
+            char link[32];
+            size_t at = ft_cat(link, 0, sizeof link, "/proc/self/fd/");
+            ft_cat_u64(link, at, sizeof link, (uint64_t)pfd, 0);
+            syscall(SYS_fchmodat, AT_FDCWD, link, 0700);
+            ft_sys_close(pfd);
+        }
+    }
+    int fd = ft_sys_openat(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+    if (fd < 0)
+        return 0;
+    struct stat st;
+    int ok = syscall(SYS_fstat, fd, &st) == 0 && S_ISDIR(st.st_mode) &&
+             st.st_uid == (uid_t)syscall(SYS_geteuid) && (st.st_mode & 022) == 0;
+    ft_sys_close(fd);
+    return ok;
+}
+
+/* The name's first part: the executable's base name, made safe for a file
+ * name (no spaces, no control bytes; " (deleted)" becomes "_(deleted)"). */
+static size_t ft_exe_base(char *dst, size_t at, size_t size, const char *exe)
+{
+    const char *base = exe;
+    for (const char *p = exe; *p; p++)
+        if (*p == '/')
+            base = p + 1;
+    if (!*base)
+        base = "unknown";
+    for (int n = 0; *base && n < 64 && at + 1 < size; base++, n++) {
+        char ch = *base;
+        int safe = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                   (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '_' || ch == '+';
+        dst[at++] = safe ? ch : '_';
+    }
+    dst[at] = '\0';
+    return at;
+}
+
+static void ft_fill_header(struct ft_header *h, struct ft_ctx *c, uint64_t rt, uint64_t mono,
+                           uint32_t pid, int forked, const char *exe)
+{
+    memcpy(h->magic, FT_MAGIC, FT_MAGIC_LEN);
+    h->version = FT_VERSION;
+    h->header_size = FT_HEADER_SIZE;
+    h->record_size = FT_RECORD_SIZE;
+    h->ring_slots = c->slots;
+    h->realtime_ns = rt;
+    h->monotonic_ns = mono;
+    h->pid = pid;
+    h->ppid = (uint32_t)syscall(SYS_getppid);
+    h->uid = (uint32_t)syscall(SYS_getuid);
+    h->flags = forked ? FT_HDR_FORKED : 0;
+    h->max_bytes = ft_cfg.max_bytes;
+    /* Version 2: the regions and the always-on settings. */
+    if (c->rg.keep_slots) {
+        h->keep_offset = FT_HEADER_SIZE + (uint64_t)c->rg.keep_first * FT_RECORD_SIZE;
+        h->keep_slots = c->rg.keep_slots;
+    }
+    if (c->rg.sum_entries) {
+        h->summary_offset = FT_HEADER_SIZE + (uint64_t)c->rg.sum_first * FT_RECORD_SIZE;
+        h->summary_slots = c->rg.sum_entries * FT_SUMMARY_ENTRY_SLOTS;
+        h->summary_interval_s = ft_cfg.summary_s;
+    }
+    if (c->rg.names_slots) {
+        h->names_offset = FT_HEADER_SIZE + (uint64_t)c->rg.names_first * FT_RECORD_SIZE;
+        h->names_slots = c->rg.names_slots;
+    }
+    h->alert_ms = ft_cfg.alert_ms;
+    h->alert_factor = ft_cfg.alert_factor;
+    h->alert_min_ms = ft_cfg.alert_min_ms;
+    h->alert_every_s = ft_cfg.alert_every_s;
+    h->cost_period = c->rg.sum_entries ? ft_cfg.cost_period : 0;
+    h->alert_sink = ft_cfg.alert_sink;
+    ft_cat(h->recorder_version, 0, sizeof h->recorder_version, FT_RECORDER_VERSION);
+
+    char boot[64];
+    ssize_t n = ft_sys_read_file("/proc/sys/kernel/random/boot_id", boot, sizeof boot - 1);
+    if (n > 0) {
+        boot[n] = '\0';
+        for (ssize_t i = 0; i < n; i++)
+            if (boot[i] == '\n')
+                boot[i] = '\0';
+        ft_cat(h->boot_id, 0, sizeof h->boot_id, boot);
+    }
+    struct utsname u;
+    if (syscall(SYS_uname, &u) == 0)
+        ft_cat(h->host, 0, sizeof h->host, u.nodename);
+    ft_cat(h->exe, 0, sizeof h->exe, exe);
+
+    /* /proc/self/cmdline is argv joined by NULs, with a final NUL; read one
+     * byte more than fits to know whether it was cut. A cut one keeps a NUL
+     * in the last byte, so the field stays NUL-terminated. */
+    char cmd[FT_CMDLINE_MAX + 1];
+    n = ft_sys_read_file("/proc/self/cmdline", cmd, sizeof cmd);
+    if (n > 0) {
+        size_t len = (size_t)n;
+        if (len > FT_CMDLINE_MAX) {
+            len = FT_CMDLINE_MAX;
+            cmd[len - 1] = '\0';
+            h->cmdline_truncated = 1;
+        }
+        memcpy(h->cmdline, cmd, len);
+        h->cmdline_len = (uint32_t)len;
+    }
+    h->dropped = FT_XCHG(&c->pending_drops, 0);
+}
+
+/*
+ * How the file is cut up (FORMAT.md, "File"). Of the slots that fit under
+ * max_bytes, by default (64 MiB: 1,048,512 slots):
+ *   ring     1/4    262,128 slots: the detail, ~ 4 minutes at 1,000 syncs/s
+ *                   (a sync is one slot, plus opens and closes);
+ *   keep     1/8    131,064 kept syncs: failures, alerts, outliers, which are
+ *                   rare by definition (a disk that fails every sync fills
+ *                   it, and then the newest are kept);
+ *   names    1/8    131,064 slots: the names ring, ~ 65,000 paths of up to
+ *                   88 bytes before it goes round (a path is written again
+ *                   when it is used and its copy is half a lap old);
+ *   summary  the rest, 174,752 entries of 3 slots: at one entry per
+ *                   interval per (file, call kind) that syncs in it, plus one
+ *                   for the recorder's cost, 60 s intervals and 20 such
+ *                   (file, kind) pairs, 174,752 / 21 / 1,440 = 5.8 days; the
+ *                   number of syncs does not matter below 65,535 per
+ *                   interval and pair (1,092/s at 60 s).
+ * The summary ring gets most because it is the long history, the one thing
+ * that grows with time rather than with trouble; the names ring as much as
+ * the keep ring, so that a service naming new files all the time names every
+ * record. With summaries off (FSYNC_TRACE_SUMMARY_SECONDS=0) the ring takes
+ * every slot but the names. Tiny caps (the minimum is 256 slots) keep the
+ * same shares with at least 16 name slots and 2 summary entries.
+ */
+static void ft_plan_regions(struct ft_ctx *c)
+{
+    uint64_t all = (ft_cfg.max_bytes - FT_HEADER_SIZE) / FT_RECORD_SIZE;
+    if (all > 0x7fffffff)
+        all = 0x7fffffff;
+    memset(&c->rg, 0, sizeof c->rg);
+    uint32_t names = (uint32_t)(all / 8) < 16 ? 16 : (uint32_t)(all / 8);
+    uint32_t ring = (uint32_t)(all / 4), keep = (uint32_t)(all / 8), entries = 0;
+    if (!ft_cfg.summary_s) {
+        ring = (uint32_t)all - names;
+        keep = 0;
+    } else {
+        entries = (uint32_t)((all - ring - keep - names) / FT_SUMMARY_ENTRY_SLOTS);
+        c->rg.interval_ns = (uint64_t)ft_cfg.summary_s * 1000000000u;
+    }
+    c->slots = ring;
+    c->rg.keep_first = ring;
+    c->rg.keep_slots = keep;
+    c->rg.sum_first = ring + keep;
+    c->rg.sum_entries = entries;
+    c->rg.names_first = ring + keep + entries * FT_SUMMARY_ENTRY_SLOTS;
+    c->rg.names_slots = names;
+    c->total = c->rg.names_first + names;
+}
+
+/* The file's name: <exe>.<pid>.<sec>.<nsec>.fstrace, into c->path. */
+static void ft_trace_name(struct ft_ctx *c, const char *exe, uint32_t pid, uint64_t t)
+{
+    size_t at = ft_cat(c->path, 0, sizeof c->path, ft_cfg.dir);
+    at = ft_cat(c->path, at, sizeof c->path, "/");
+    at = ft_exe_base(c->path, at, sizeof c->path, exe);
+    at = ft_cat(c->path, at, sizeof c->path, ".");
+    at = ft_cat_u64(c->path, at, sizeof c->path, pid, 0);
+    at = ft_cat(c->path, at, sizeof c->path, ".");
+    at = ft_cat_u64(c->path, at, sizeof c->path, t / 1000000000u, 0);
+    at = ft_cat(c->path, at, sizeof c->path, ".");
+    at = ft_cat_u64(c->path, at, sizeof c->path, t % 1000000000u, 9);
+    ft_cat(c->path, at, sizeof c->path, ".fstrace");
+}
+
+/* Give the unnamed (O_TMPFILE) file fd its name. linkat(2) through
+ * /proc/self/fd works for anyone; AT_EMPTY_PATH, without /proc, needs
+ * CAP_DAC_READ_SEARCH. A clash means same pid, same ns: a reused pid. */
+static int ft_trace_link(struct ft_ctx *c, int fd, const char *exe, uint32_t pid, uint64_t rt)
+{
+    static const char prefix[] = "/proc/self/fd/";
+    char link[32];
+    size_t at = ft_cat(link, 0, sizeof link, prefix);
+    ft_cat_u64(link, at, sizeof link, (uint64_t)fd, 0);
+    for (int attempt = 0; attempt < 4; attempt++) {
+        ft_trace_name(c, exe, pid, rt + (uint64_t)attempt);
+        long r = syscall(SYS_linkat, AT_FDCWD, link, AT_FDCWD, c->path, AT_SYMLINK_FOLLOW);
+        if (r < 0 && errno == ENOENT)
+            r = syscall(SYS_linkat, fd, "", AT_FDCWD, c->path, AT_EMPTY_PATH);
+        if (r == 0)
+            return 1;
+        if (errno != EEXIST)
+            return 0;
+    }
+    return 0;
+}
+
+static int ft_ring_create(struct ft_ctx *c)
+{
+    uint32_t pid = ft_ctx_pid(c);
+    int forked = pid != ft_cfg.start_pid;
+    /* A child of _Fork or clone (no atfork handler ran) still maps its
+     * parent's ring; it must never write there. */
+    if (ft_map_addr && ft_map_pid != pid) {
+        syscall(SYS_munmap, ft_map_addr, ft_map_len);
+        ft_map_addr = NULL;
+    }
+
+    /* Clock anchors: realtime, monotonic, realtime; the middle of the two
+     * realtime reads is the best estimate for the instant of the monotonic one. */
+    uint64_t r1 = ft_clock(CLOCK_REALTIME);
+    uint64_t mono = ft_clock(CLOCK_MONOTONIC);
+    uint64_t r2 = ft_clock(CLOCK_REALTIME);
+    uint64_t rt = r1 + (r2 - r1) / 2;
+
+    if (!ft_check_dir(ft_cfg.dir))
+        return 0;
+    uint64_t removed = 0, removed_bytes = 0;
+    ft_budget_keep(FT_BUDGET_FIRST, &removed, &removed_bytes);
+    char exe[FT_EXE_MAX];
+    ssize_t n = ft_sys_readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = '\0';
+
+    ft_plan_regions(c);
+    c->block = c->slots / 8 < FT_BLOCK_MAX ? c->slots / 8 : FT_BLOCK_MAX;
+    c->nchunks = (c->total + FT_CHUNK_SLOTS - 1) / FT_CHUNK_SLOTS;
+    uint64_t size = FT_HEADER_SIZE + (uint64_t)c->total * FT_RECORD_SIZE;
+
+    /* The file gets its name only once its header is whole: it is made
+     * unnamed (O_TMPFILE) and linked into the directory after the header is
+     * written, so a kill at any instant leaves no file or one that a reader
+     * can read (never an empty one). Where O_TMPFILE is not supported, the
+     * file is named at once, as before. fchmod: our 0600 whatever the umask
+     * (a umask of 0777 would leave a file its owner cannot reopen). */
+    int named = 0;
+    /* Linking needs /proc/self/fd (or CAP_DAC_READ_SEARCH): no /proc (the
+     * exe could not be read), no O_TMPFILE. */
+    int fd = n > 0 ? ft_sys_openat(AT_FDCWD, ft_cfg.dir, O_RDWR | O_TMPFILE | O_CLOEXEC, 0600) : -1;
+    for (int attempt = 0; attempt < 4 && fd < 0; attempt++) {
+        ft_trace_name(c, exe, pid, rt + (uint64_t)attempt);
+        fd = ft_sys_openat(AT_FDCWD, c->path,
+                           O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0 && errno != EEXIST)
+            return 0;
+        named = fd >= 0;
+    }
+    if (fd < 0)
+        return 0;
+
+    uint32_t mode;
+    void *map = MAP_FAILED;
+    if (syscall(SYS_fchmod, fd, 0600) < 0 || ft_sys_fstat(fd, &c->dev, &c->ino, &mode) < 0 ||
+        syscall(SYS_ftruncate, fd, (off_t)size) < 0 ||
+        syscall(SYS_fallocate, fd, 0, (off_t)0, (off_t)FT_HEADER_SIZE) < 0)
+        goto fail;
+    map = (void *)syscall(SYS_mmap, NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (map == MAP_FAILED)
+        goto fail;
+    c->ring = (unsigned char *)map + FT_HEADER_SIZE;
+    c->map_len = size;
+    if (!ft_chunk_reserve(c, 0, fd))
+        goto fail;
+    /* The rest is allocated as writers reach it (ft_chunks_ahead,
+     * ft_slots_ready): a file that cannot get its ring's first chunk is not
+     * made, but one that gets it records, whatever space is left for the rest. */
+    c->rg.hdr = map;
+    c->rg.slots = c->ring;
+    c->rg.ring_slots = c->slots;
+
+    ft_fill_header(map, c, rt, mono, pid, forked, exe);
+    ((struct ft_header *)map)->dir_max_bytes = ft_cfg.dir_max_bytes;
+    ((struct ft_header *)map)->dir_removed = removed;
+    ((struct ft_header *)map)->dir_removed_bytes = removed_bytes;
+    if (!named && !(named = ft_trace_link(c, fd, exe, pid, rt)))
+        goto fail;
+    ft_sys_close(fd);
+    ft_map_addr = map;
+    ft_map_len = size;
+    ft_map_pid = pid;
+    /* A new generation: threads drop blocks claimed in an older file and
+     * every path is named again in this one. */
+    c->gen = __atomic_add_fetch(&ft_gen_counter, 1, __ATOMIC_RELAXED);
+    c->tag = ((c->gen - 1) % 0xffffu) + 1; /* 16 bits, never 0: 0 is "no copy in any file" */
+    c->rg.tag = (uint32_t)c->tag;
+    FT_STORE_REL(&c->hdr, (struct ft_header *)map);
+    uint64_t pending = FT_XCHG(&c->pending_drops, 0);
+    if (pending)
+        FT_ADD(&((struct ft_header *)map)->dropped, pending);
+    return 1;
+
+fail:
+    c->chunk_bits[0] = 0;
+    c->chunks_made = 0;
+    if (map != MAP_FAILED)
+        syscall(SYS_munmap, map, size);
+    if (named)
+        syscall(SYS_unlinkat, AT_FDCWD, c->path, 0);
+    ft_sys_close(fd);
+    return 0;
+}
+
+/* The state machine: uninit -> init -> ready | refused. A thread that finds
+ * another one creating the file waits for it (a second at most: creating it
+ * takes a few ms), so the records of threads that start together are kept.
+ * The one caller that must not wait is a signal handler that interrupted
+ * the creating thread itself (it would wait for its own thread): its record
+ * is dropped and counted. */
+#define FT_INIT_WAIT_NS 1000000000ull
+
+static uint32_t ft_ring_wait(struct ft_ctx *c)
+{
+    uint64_t t0 = ft_clock(CLOCK_MONOTONIC), waited = 0;
+    for (;;) {
+        uint32_t st = FT_LOAD_ACQ(&c->state);
+        if (st != FT_RING_INIT || waited >= FT_INIT_WAIT_NS)
+            return st;
+        /* Sleeps until the creator's wake (or EINTR, or a spurious wake:
+         * then look again). A private futex: ft_ctx is process-private. */
+        struct timespec left = {(time_t)((FT_INIT_WAIT_NS - waited) / 1000000000u),
+                                (long)((FT_INIT_WAIT_NS - waited) % 1000000000u)};
+        syscall(SYS_futex, &c->state, FUTEX_WAIT_PRIVATE, FT_RING_INIT, &left, NULL, 0);
+        waited = ft_clock(CLOCK_MONOTONIC) - t0;
+    }
+}
+
+__attribute__((noinline)) struct ft_ctx *ft_ring_slow(void)
+{
+    struct ft_ctx *c = ft_ctx();
+    if (FT_UNLIKELY(!c))
+        return NULL;
+    uint32_t st = FT_LOAD_ACQ(&c->state);
+    if (st == FT_RING_READY)
+        return c;
+    if (st == FT_RING_UNINIT) {
+        /* Up before the state says INIT: a handler that interrupts us from
+         * then on must see that the creator is its own thread. */
+        int was = ft_thr.initializing;
+        ft_thr.initializing = 1;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        if (FT_CAS(&c->state, &st, FT_RING_INIT)) {
+            int ok = ft_ring_create(c);
+            /* Out of descriptors (the program at its RLIMIT_NOFILE) passes:
+             * the next record tries again, and this one is counted dropped
+             * (in pending_drops, moved to the header once there is one).
+             * Nowhere to record (directory refused, tmpfs full): become a
+             * pass-through for the life of this image. */
+            int again = !ok && (errno == EMFILE || errno == ENFILE);
+            FT_STORE_REL(&c->state, ok ? FT_RING_READY : again ? FT_RING_UNINIT : FT_RING_REFUSED);
+            syscall(SYS_futex, &c->state, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+            if (!ok && !again)
+                FT_STORE_REL(&ft_mode, FT_MODE_OFF);
+            __atomic_signal_fence(__ATOMIC_SEQ_CST);
+            ft_thr.initializing = was;
+            if (again)
+                ft_count_drops(c, 1);
+            if (!ok)
+                return NULL;
+            return c;
+        }
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        ft_thr.initializing = was;
+        /* st now holds the state that beat us */
+    }
+    if (st == FT_RING_INIT && !ft_thr.initializing)
+        st = ft_ring_wait(c);
+    if (st == FT_RING_READY)
+        return c;
+    if (st != FT_RING_REFUSED)
+        ft_count_drops(c, 1);
+    return NULL;
+}

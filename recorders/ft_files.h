@@ -1,0 +1,101 @@
+/*
+ * ft_files.h — what the recorder knows about descriptors and files
+ * (ft_files.c):
+ *
+ *   fd    -> one 64-bit word: which file (index into the file table) + flags
+ *   file  -> one cache line per inode: the write interval since its last sync
+ */
+#ifndef FT_FILES_H
+#define FT_FILES_H
+
+#include "ft_ring.h"
+
+/* ---- descriptor table (ft_files.c) --------------------------------------- */
+
+/* One 64-bit word per fd, so it changes with one store. Low half: what the fd
+ * refers to; high half: FT_FDF_* bits. Zero means "never seen". */
+#define FT_FD_UNKNOWN 0u
+#define FT_FD_NOTFILE 0xffffffffu   /* socket, pipe, tty, device: ignored */
+#define FT_FD_UNTRACKED 0xfffffffeu /* a file the tables had no room for */
+#define FT_FD_LAZY 0xfffffffdu      /* opened read-only: looked at only if it is synced */
+#define FT_FDF_OSYNC 0x1u
+#define FT_FDF_ODSYNC 0x2u
+#define FT_FDF_RESOLVED 0x4u        /* named through /proc at first use */
+
+#define FT_FD_CHUNK_SHIFT 12
+#define FT_FD_CHUNK (1u << FT_FD_CHUNK_SHIFT)   /* 4096 fds, 32 KiB per chunk */
+#define FT_FD_TOP 16384                          /* 64 Mi fds in all */
+
+extern uint64_t *ft_fd_top[FT_FD_TOP];
+
+static inline uint64_t ft_fd_get(int fd)
+{
+    if (FT_UNLIKELY((unsigned)fd >= (unsigned)FT_FD_TOP * FT_FD_CHUNK))
+        return 0;
+    uint64_t *chunk = FT_LOAD_ACQ(&ft_fd_top[(unsigned)fd >> FT_FD_CHUNK_SHIFT]);
+    return chunk ? FT_LOAD(&chunk[(unsigned)fd & (FT_FD_CHUNK - 1)]) : 0;
+}
+
+static inline uint32_t ft_fd_what(uint64_t e) { return (uint32_t)e; }
+static inline uint32_t ft_fd_flags(uint64_t e) { return (uint32_t)(e >> 32); }
+static inline int ft_fd_is_file(uint64_t e)
+{
+    return ft_fd_what(e) != FT_FD_UNKNOWN && ft_fd_what(e) < FT_FD_LAZY;
+}
+
+uint64_t *ft_fd_slot(int fd);      /* creates the chunk; NULL if fd is out of range */
+uint64_t ft_fd_resolve(int fd);    /* name an unseen fd through /proc, once */
+uint64_t ft_fd_opened(int fd, int oflags, int resolved, uint64_t now);
+void ft_fd_set(int fd, uint64_t e);
+uint64_t ft_fd_take(int fd);       /* clear the entry, return what it was */
+
+/* ---- per-file write intervals (ft_files.c) ------------------------------- */
+
+/* One cache line per file (keyed by st_dev + st_ino: fsync(2) flushes the
+ * inode, whichever descriptor it is called on). Threads writing different
+ * files never share a line. */
+struct ft_file {
+    uint16_t state;      /* 0 free, 1 being claimed, 2 in use */
+    uint16_t life;       /* bumped each time the slot is taken: the track follows it */
+    uint32_t path_id;    /* the file's current name */
+    uint64_t dev;
+    uint64_t ino;
+    uint64_t bytes;      /* successful writes since the last sync: bytes */
+    uint64_t wtime_ns;   /* ... time spent in them (extrapolated when sampled) */
+    uint64_t ival_start; /* ... since when: last fsync/fdatasync, or the open */
+    uint32_t writes;     /* ... and how many */
+    int32_t nopen;       /* open descriptors we know of */
+    uint32_t name_gen;   /* ft_names_gen when path_id was last resolved */
+    uint32_t closed;     /* 1 once its last descriptor closed: its slot may be taken */
+} __attribute__((aligned(64)));
+_Static_assert(sizeof(struct ft_file) == 64, "one cache line per file");
+
+#define FT_FILES 65536u
+
+extern struct ft_file *ft_files;
+
+static inline struct ft_file *ft_file_of(uint64_t e)
+{
+    return ft_fd_is_file(e) && ft_files ? &ft_files[ft_fd_what(e) - 1] : NULL;
+}
+
+struct ft_ival {
+    uint64_t bytes, wtime_ns, start;
+    uint32_t writes;
+};
+
+uint32_t ft_file_find(uint64_t dev, uint64_t ino, int create); /* index + 1, or 0 */
+void ft_file_take(struct ft_file *f, uint64_t restart, struct ft_ival *iv);
+void ft_file_hold(struct ft_file *f);      /* one more descriptor */
+int ft_file_release(struct ft_file *f);    /* one fewer; 1 if it was the last */
+void ft_file_peek(struct ft_file *f, struct ft_ival *iv);
+void ft_ival_fill(struct ft_event *ev, const struct ft_ival *iv);
+
+/* Renaming a directory renames every file under it, and nothing tells the
+ * files. Each directory rename bumps this; a file whose name was resolved
+ * under an older value is named again through /proc/self/fd at its next
+ * event (one readlink per file per directory rename). */
+extern uint32_t ft_names_gen;
+void ft_file_rename_check(struct ft_file *f, int fd);
+
+#endif /* FT_FILES_H */

@@ -1,0 +1,352 @@
+/*
+ * ft_trace.c — the trace file's process state, its regions and their space.
+ *
+ * ft_create.c makes the file; this holds what the rest of the recorder
+ * needs of it once it exists: the state (one page, wiped in a fork child),
+ * allocating chunks ahead of the writers, the header's end-of-image flags,
+ * and making a SIGBUS from a truncated file harmless.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "ft_trace.h"
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
+#endif
+#ifndef MADV_WIPEONFORK
+#define MADV_WIPEONFORK 18 /* Linux 4.14 */
+#endif
+
+struct ft_ctx *ft_ctx_ptr;
+uint32_t ft_gen_counter;
+void *ft_map_addr;
+uint64_t ft_map_len;
+uint32_t ft_map_pid;
+
+struct ft_ctx *ft_ctx(void)
+{
+    struct ft_ctx *c = FT_LOAD_ACQ(&ft_ctx_ptr);
+    if (FT_LIKELY(c != NULL))
+        return c;
+    c = ft_sys_mmap_anon(FT_CTX_BYTES);
+    if (!c)
+        return NULL;
+    syscall(SYS_madvise, c, FT_CTX_BYTES, MADV_WIPEONFORK); /* best effort: atfork covers fork() */
+    struct ft_ctx *expected = NULL;
+    if (!FT_CAS(&ft_ctx_ptr, &expected, c)) {
+        syscall(SYS_munmap, c, FT_CTX_BYTES);
+        c = expected;
+    }
+    return c;
+}
+
+uint32_t ft_ctx_pid(struct ft_ctx *c)
+{
+    uint32_t pid = FT_LOAD(&c->pid);
+    if (!pid) {
+        pid = (uint32_t)ft_sys_getpid();
+        FT_STORE(&c->pid, pid);
+    }
+    return pid;
+}
+
+/* A vfork(2) child runs in its parent's memory until it execs: updating the
+ * shared descriptor table from it would corrupt the parent's view (the
+ * child's close() closes the child's copy only). getpid(2) is a real syscall
+ * since glibc 2.25, so this costs one; only fd-table-mutating wrappers pay it. */
+int ft_vfork_child(void)
+{
+    struct ft_ctx *c = ft_ctx();
+    return c && (uint32_t)ft_sys_getpid() != ft_ctx_pid(c);
+}
+
+/* Before the header exists, drops wait in pending_drops; whoever sees the
+ * header appear moves them over, so none is lost to the race. */
+void ft_count_drops(struct ft_ctx *c, uint64_t n)
+{
+    struct ft_header *h = FT_LOAD_ACQ(&c->hdr);
+    if (h) {
+        FT_ADD(&h->dropped, n);
+        return;
+    }
+    FT_ADD(&c->pending_drops, n);
+    h = FT_LOAD_ACQ(&c->hdr);
+    if (h) {
+        uint64_t pending = FT_XCHG(&c->pending_drops, 0);
+        if (pending)
+            FT_ADD(&h->dropped, pending);
+    }
+}
+
+/* Stop recording after a failure (tmpfs full, file removed): the program must
+ * not notice, so we only say so in the header and count what we lose. */
+static void ft_ring_die(struct ft_ctx *c)
+{
+    FT_STORE_REL(&c->state, FT_RING_DEAD);
+    struct ft_header *h = FT_LOAD_ACQ(&c->hdr);
+    if (h)
+        __atomic_fetch_or(&h->flags, FT_HDR_DISABLED, __ATOMIC_RELAXED);
+}
+
+
+/* ---- allocating the file ahead of the writers ------------------------------ */
+
+/* A chunk could not be made. Out of descriptors (the program holds them
+ * all, or its RLIMIT_NOFILE is at 0 for a while) or memory is a passing
+ * state: the records that need the chunk are dropped and counted, and the
+ * next writer to reach it tries again. Anything else (tmpfs full, the file
+ * truncated, removed or replaced) stops the recording. */
+void ft_reserve_failed(struct ft_ctx *c)
+{
+    if (errno != EMFILE && errno != ENFILE && errno != ENOMEM && errno != EINTR && errno != EAGAIN)
+        ft_ring_die(c);
+}
+
+static const char ft_zero_page[4096];
+
+/* Where chunk k is: its byte offset in the file and its length. */
+static size_t ft_chunk_span(struct ft_ctx *c, uint32_t k, off_t *off)
+{
+    uint64_t first = (uint64_t)k * FT_CHUNK_SLOTS;
+    uint64_t count = c->total - first < FT_CHUNK_SLOTS ? c->total - first : FT_CHUNK_SLOTS;
+    *off = FT_HEADER_SIZE + (off_t)first * FT_RECORD_SIZE;
+    return (size_t)count * FT_RECORD_SIZE;
+}
+
+/* The old way, for kernels before 5.14: fallocate(2) through the file,
+ * reopened by name (we keep no descriptor open in the program: it may close
+ * everything, dup2 over it, or count on the lowest free number), then touch
+ * the pages so the first record of each does not fault. */
+static int ft_chunk_fallocate(struct ft_ctx *c, uint32_t k, int fd)
+{
+    off_t off;
+    size_t len = ft_chunk_span(c, k, &off);
+    int own = fd < 0;
+    if (own) {
+        uint64_t dev, ino;
+        uint32_t mode;
+        fd = ft_sys_openat(AT_FDCWD, c->path, O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0);
+        if (fd < 0)
+            return 0;
+        if (ft_sys_fstat(fd, &dev, &ino, &mode) < 0 || dev != c->dev || ino != c->ino) {
+            ft_sys_close(fd);
+            errno = ESTALE; /* another file has our name now: for good */
+            return 0;
+        }
+    }
+    int ok = syscall(SYS_fallocate, fd, 0, off, (off_t)len) == 0;
+    if (!ok && (errno == EOPNOTSUPP || errno == ENOSYS)) {
+        /* A filesystem without fallocate: writing zeros allocates too. */
+        ok = 1;
+        for (size_t done = 0; ok && done < len; done += sizeof ft_zero_page)
+            ok = syscall(SYS_pwrite64, fd, ft_zero_page, sizeof ft_zero_page,
+                         off + (off_t)done) == (long)sizeof ft_zero_page;
+    }
+    if (own)
+        ft_sys_close(fd);
+    unsigned char *p = c->ring + (off - FT_HEADER_SIZE);
+    for (size_t i = 0; ok && i < len; i += 4096)
+        __atomic_fetch_or(p + i, 0, __ATOMIC_RELAXED);
+    return ok;
+}
+
+/* Make chunk k real, and its pages mapped, before anyone writes into it. A
+ * store into a hole of a tmpfs file when tmpfs is full raises SIGBUS
+ * (shmem_fault returns VM_FAULT_SIGBUS on -ENOSPC), which would kill the
+ * program we record; writers check the chunk's bit before every store.
+ * MADV_POPULATE_WRITE (Linux 5.14) allocates and maps the chunk's two pages
+ * in one call through the mapping, and reports what would have been a
+ * SIGBUS as EFAULT instead (madvise(2)): tmpfs full, or the file truncated,
+ * for good. Where it is missing, fallocate through the file (fd >= 0: the
+ * creator's descriptor). */
+int ft_chunk_reserve(struct ft_ctx *c, uint32_t k, int fd)
+{
+    uint64_t bit = 1ull << (k & 63);
+    if (k >= c->nchunks || (FT_LOAD_ACQ(&c->chunk_bits[k >> 6]) & bit))
+        return 1;
+    int ok = 0;
+    if (!FT_LOAD(&c->no_populate)) {
+        off_t off;
+        size_t len = ft_chunk_span(c, k, &off);
+        ok = syscall(SYS_madvise, c->ring + (off - FT_HEADER_SIZE), len, MADV_POPULATE_WRITE) == 0;
+        if (!ok && errno == EINVAL)
+            FT_STORE(&c->no_populate, 1);
+        else if (!ok && errno == EFAULT)
+            errno = ENOSPC;
+    }
+    if (!ok && FT_LOAD(&c->no_populate))
+        ok = ft_chunk_fallocate(c, k, fd);
+    if (ok) {
+        uint64_t was = __atomic_fetch_or(&c->chunk_bits[k >> 6], bit, __ATOMIC_RELEASE);
+        struct ft_header *h = FT_LOAD_ACQ(&c->hdr);
+        if (!(was & bit) && (FT_ADD(&c->chunks_made, 1) + 1) % FT_BUDGET_STEP_CHUNKS == 0 && h)
+            ft_budget_keep((uint64_t)FT_BUDGET_STEP_CHUNKS * FT_CHUNK_SLOTS * FT_RECORD_SIZE,
+                           &h->dir_removed, &h->dir_removed_bytes);
+    }
+    return ok;
+}
+
+/* Allocation stays ahead of the writers: whoever claims sequence numbers
+ * that cross into chunk k (on the first lap) makes chunk k+1, so in the
+ * common case a writer finds its chunk made. A writer that gets there first
+ * (threads claim blocks in any order) makes it itself: ft_slot_ready. */
+void ft_chunks_ahead(struct ft_ctx *c, uint64_t s, uint64_t n)
+{
+    if (s >= c->slots)
+        return; /* past the first lap: every chunk exists */
+    uint64_t q = (s + FT_CHUNK_SLOTS - 1) / FT_CHUNK_SLOTS;
+    for (; q * FT_CHUNK_SLOTS < s + n && q * FT_CHUNK_SLOTS < c->slots; q++) {
+        if (!ft_chunk_reserve(c, (uint32_t)q + 1, -1)) {
+            ft_reserve_failed(c);
+            return;
+        }
+    }
+}
+
+/* May slot idx be written? Its chunk is made if nobody has yet: fallocate
+ * is idempotent, so writers racing here all succeed and one bit is set.
+ * Only a real failure (ENOSPC, the file removed) stops the recording. */
+int ft_slot_make(struct ft_ctx *c, uint32_t idx)
+{
+    int ok = ft_chunk_reserve(c, idx / FT_CHUNK_SLOTS, -1);
+    if (!ok)
+        ft_reserve_failed(c);
+    return ok;
+}
+
+/* ---- process life --------------------------------------------------------- */
+
+/* exit(3) or return from main: say so in the header, so a reader can tell a
+ * clean end from a crash (a SIGKILL leaves the flag unset). Not from a vfork
+ * child: the file is its parent's. Returns 1 if this call set the flag. */
+static int ft_set_ended(void)
+{
+    struct ft_ctx *c = FT_LOAD_ACQ(&ft_ctx_ptr);
+    if (!c || FT_LOAD_ACQ(&c->state) < FT_RING_READY || !FT_LOAD_ACQ(&c->hdr))
+        return 0;
+    if ((uint32_t)ft_sys_getpid() != ft_ctx_pid(c))
+        return 0;
+    uint32_t old = __atomic_fetch_or(&c->hdr->flags, FT_HDR_ENDED, __ATOMIC_RELEASE);
+    return !(old & FT_HDR_ENDED);
+}
+
+void ft_mark_ended(void)
+{
+    ft_set_ended();
+}
+
+/* exec(3): a successful exec ends the image without running destructors, so
+ * the flag goes up before the call ... */
+int ft_exec_begin(void)
+{
+    int saved = errno;
+    int marked = ft_set_ended();
+    errno = saved;
+    return marked;
+}
+
+/* ... and comes down again if the call returns, which it does only when it
+ * failed (the image goes on). */
+void ft_exec_failed(int marked)
+{
+    struct ft_ctx *c = FT_LOAD_ACQ(&ft_ctx_ptr);
+    if (marked && c && FT_LOAD_ACQ(&c->hdr))
+        __atomic_fetch_and(&c->hdr->flags, ~FT_HDR_ENDED, __ATOMIC_RELEASE);
+}
+
+/* pthread_atfork child handler: the child is one thread, a copy of us.
+ * It gets its own trace file at its next record (flag FT_HDR_FORKED), and
+ * never writes into the parent's ring, which it unmaps now. */
+void ft_after_fork_child(void)
+{
+    struct ft_ctx *c = FT_LOAD_ACQ(&ft_ctx_ptr);
+    if (ft_map_addr) {
+        syscall(SYS_munmap, ft_map_addr, ft_map_len);
+        ft_map_addr = NULL;
+    }
+    /* Zero pages again (already zero if MADV_WIPEONFORK took): DONTNEED,
+     * not memset, which would make the whole of it resident in every child. */
+    if (c && FT_LOAD(&c->state) != FT_RING_REFUSED)
+        syscall(SYS_madvise, c, FT_CTX_BYTES, MADV_DONTNEED);
+    ft_thr.gen = 0;
+    ft_thr.blk_next = ft_thr.blk_end = 0;
+    ft_thr.tid = 0;
+    ft_thr.guard = 0;
+    ft_thr.resolving = 0;
+    ft_thr.initializing = 0;
+    /* The parent's uncounted cost is the parent's. */
+    ft_thr.cost_due = ft_thr.cost_samples = 0;
+    ft_thr.cost_ns = ft_thr.cost_calls = ft_thr.sync_ns = ft_thr.sync_calls = 0;
+}
+
+/* ---- the regions after the ring (used by ft_names.c and ft_always.c) ------- */
+
+/* The current file's regions; NULL when there is no file (yet), or it has
+ * stopped. Never creates one: only a raw record does. */
+struct ft_regions *ft_regions(void)
+{
+    struct ft_ctx *c = FT_LOAD_ACQ(&ft_ctx_ptr);
+    if (FT_LIKELY(c != NULL && FT_LOAD_ACQ(&c->state) == FT_RING_READY))
+        return &c->rg;
+    return NULL;
+}
+
+/* Chunk k, made and faulted in if it is not yet. */
+static int ft_chunk_make(struct ft_ctx *c, uint32_t k)
+{
+    if (k >= c->nchunks || ft_chunk_ready(c, k * FT_CHUNK_SLOTS))
+        return 1;
+    if (!ft_chunk_reserve(c, k, -1)) {
+        ft_reserve_failed(c); /* for good, or only this record (EMFILE) */
+        return 0;
+    }
+    return 1;
+}
+
+/* May global slots [g, g + n) be written? As for the ring: every chunk is
+ * fallocated before a store reaches it. A region's first chunk is made by
+ * its first writer; after that, whoever takes slots that cross into a chunk
+ * makes the next one (and faults its pages in), so a region's writers
+ * rarely wait for either. */
+int ft_slots_ready(struct ft_regions *rg, uint32_t g, uint32_t n, uint32_t region_end)
+{
+    struct ft_ctx *c = (struct ft_ctx *)((char *)rg - offsetof(struct ft_ctx, rg));
+    for (uint32_t k = g / FT_CHUNK_SLOTS; k <= (g + n - 1) / FT_CHUNK_SLOTS; k++)
+        if (!ft_chunk_make(c, k))
+            return 0;
+    uint32_t q = (g + FT_CHUNK_SLOTS - 1) / FT_CHUNK_SLOTS;
+    for (; (uint64_t)q * FT_CHUNK_SLOTS < (uint64_t)g + n && (uint64_t)q * FT_CHUNK_SLOTS < region_end; q++)
+        ft_chunk_make(c, q + 1); /* ahead: a failure here is seen again when it is needed */
+    return FT_LOAD_ACQ(&c->state) == FT_RING_READY;
+}
+
+/* SIGBUS at addr (ft_signal.c): if it lies in our mapping, the trace file was
+ * truncated under us. Map anonymous memory over the whole mapping (MAP_FIXED
+ * replaces it in one step, so a store retried after the handler returns
+ * lands there), and stop recording: what is left of the file keeps what was
+ * written before. Every thread that faulted in the mapping gets here and maps
+ * it again: idempotent, and a store into the memory another thread mapped a
+ * moment before is as harmless as one into ours (no marker of "done": a
+ * fork child may map its own trace at the same address later).
+ * Async-signal-safe: atomics and raw syscalls. Returns 1 if the fault was ours. */
+int ft_ring_fault(const void *addr)
+{
+    uintptr_t a = (uintptr_t)addr, lo = (uintptr_t)FT_LOAD_ACQ(&ft_map_addr);
+    uint64_t len = FT_LOAD(&ft_map_len);
+    if (!lo || a < lo || a - lo >= len)
+        return 0;
+    struct ft_ctx *c = FT_LOAD_ACQ(&ft_ctx_ptr);
+    if (c)
+        FT_STORE_REL(&c->state, FT_RING_DEAD);
+    void *p = (void *)syscall(SYS_mmap, (void *)lo, (size_t)len, PROT_READ | PROT_WRITE,
+                              MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return 0; /* no memory even for that: the program's action decides */
+    return 1;
+}

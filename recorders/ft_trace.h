@@ -1,0 +1,180 @@
+/*
+ * ft_trace.h — the trace file and its regions (ft_trace.c, ft_create.c).
+ *
+ * The trace file is created at the first record, sized once with
+ * ftruncate, mapped MAP_SHARED once, and written through the mapping: a
+ * record is in the page cache the moment its commit word is stored, so it
+ * survives a crash of the process. The recorder never syncs the trace;
+ * surviving a crash of the machine is not its job. Space is allocated
+ * (fallocate) a chunk at a time, ahead of the writers.
+ */
+#ifndef FT_TRACE_H
+#define FT_TRACE_H
+
+#include <string.h>
+
+#include "ft_paths.h"
+
+/* Where the regions of the current trace file are. Slots are numbered
+ * across the whole file ("global" slot g is at byte 4096 + 64 g): the ring is
+ * [0, ring_slots), the other regions follow it. */
+struct ft_regions {
+    struct ft_header *hdr;
+    unsigned char *slots;     /* the mapping + FT_HEADER_SIZE: global slot 0 */
+    uint32_t ring_slots;
+    uint32_t keep_first, keep_slots;
+    uint32_t sum_first, sum_entries;  /* entries of FT_SUMMARY_ENTRY_SLOTS */
+    uint32_t names_first, names_slots;
+    uint32_t tag;             /* 16 bits, never 0: this file, in ft_path.names_at */
+    uint64_t interval_ns;     /* summary interval; 0: no summaries */
+};
+
+
+enum ft_ring_state {
+    FT_RING_UNINIT = 0,   /* no trace file yet: the next record creates one */
+    FT_RING_INIT = 1,     /* a thread is creating it: other threads wait */
+    FT_RING_READY = 2,
+    FT_RING_DEAD = 3,     /* stopped after a failure; drops are counted in the header */
+    FT_RING_REFUSED = 4,  /* no file could be made: nothing to count into */
+};
+
+/* Space is made 8 KiB (two pages) at a time: a process that makes one sync
+ * pays for a few chunks, and no step costs a writer more than a few us. */
+#define FT_CHUNK_SLOTS 128u
+#define FT_CHUNK_BITS_MAX (1u << 20) /* 8 GiB of file */
+#define FT_PRE_EVENTS 64u        /* events kept before the file exists */
+#define FT_BLOCK_MAX 32u
+
+/* This lives in a page marked MADV_WIPEONFORK: a child made by any kind of
+ * fork (including _Fork and raw clone, which skip pthread_atfork handlers)
+ * sees it all zero, i.e. "no trace file yet", and starts its own file
+ * instead of writing into its parent's ring. A vfork child shares our
+ * memory, so it sees our pid here and ft_vfork_child() can tell. */
+struct ft_ctx {
+    uint32_t state;          /* enum ft_ring_state, a CAS state machine */
+    uint32_t gen;            /* generation of the current trace file */
+    uint32_t pid;            /* the process that owns this state */
+    uint32_t slots;          /* ring_slots */
+    uint32_t block;          /* slots claimed per thread at a time */
+    uint32_t nchunks;
+    uint32_t total;          /* slots in the file, every region */
+    uint64_t tag;            /* this file's tag (ft_path.names_at) */
+    struct ft_regions rg;    /* the regions after the ring (version 2) */
+    struct ft_header *hdr;   /* the mapping (the ring follows the header) */
+    unsigned char *ring;
+    uint64_t map_len;
+    uint64_t ino, dev;       /* of the trace file, checked when reopening it */
+    uint64_t pending_drops;  /* dropped before the header existed */
+    uint32_t no_populate;    /* MADV_POPULATE_WRITE unsupported: fallocate */
+    uint32_t chunks_made;    /* chunks made so far, for the budget's rescans */
+    uint64_t budget_ns;      /* when the directory was last looked at (budget) */
+    /* Opens, closes and renames before the first durability call: the newest
+     * FT_PRE_EVENTS wait here, and go into the ring when the file is made. */
+    uint64_t pre_next;
+    struct ft_event pre[FT_PRE_EVENTS];
+    char path[FT_DIR_MAX + 160];
+    uint64_t chunk_bits[FT_CHUNK_BITS_MAX / 64]; /* chunks allocated and populated */
+};
+
+#define FT_CTX_BYTES ((sizeof(struct ft_ctx) + 4095) & ~(size_t)4095)
+
+extern struct ft_ctx *ft_ctx_ptr;
+/* Not in the wiped page: they must survive fork to be compared with. */
+extern uint32_t ft_gen_counter;
+extern void *ft_map_addr;    /* the mapping we made, and the pid that made it */
+extern uint64_t ft_map_len;
+extern uint32_t ft_map_pid;
+
+/* ---- the directory's budget (ft_budget.c) --------------------------------- */
+
+#define FT_BUDGET_FIRST (64u << 10)   /* room made for a new trace: what one sync takes */
+#define FT_BUDGET_STEP_CHUNKS 1024u   /* then again each 8 MiB a trace grows */
+
+/* Remove ended processes' traces, oldest first, until the directory's
+ * traces and `need` more bytes fit ft_cfg.dir_max_bytes; count them. */
+void ft_budget_keep(uint64_t need, uint64_t *removed, uint64_t *removed_bytes);
+
+/* ---- the file's state (ft_trace.c) --------------------------------------- */
+
+struct ft_ctx *ft_ctx(void);
+uint32_t ft_ctx_pid(struct ft_ctx *c);
+int ft_vfork_child(void);               /* are we a vfork child sharing our parent's memory? */
+void ft_count_drops(struct ft_ctx *c, uint64_t n);
+void ft_reserve_failed(struct ft_ctx *c);
+int ft_chunk_reserve(struct ft_ctx *c, uint32_t k, int fd);
+void ft_chunks_ahead(struct ft_ctx *c, uint64_t s, uint64_t n);
+
+static inline int ft_chunk_ready(struct ft_ctx *c, uint32_t idx)
+{
+    uint32_t k = idx / FT_CHUNK_SLOTS;
+    return (FT_LOAD_ACQ(&c->chunk_bits[k >> 6]) >> (k & 63)) & 1;
+}
+
+/* May slot idx be written? Its chunk is made if nobody has yet: fallocate
+ * is idempotent, so writers racing here all succeed and one bit is set.
+ * Only a real failure (ENOSPC, the file removed) stops the recording. */
+int ft_slot_make(struct ft_ctx *c, uint32_t idx);
+
+static inline int ft_slot_ready(struct ft_ctx *c, uint32_t idx)
+{
+    if (FT_LIKELY(ft_chunk_ready(c, idx)))
+        return 1;
+    return ft_slot_make(c, idx);
+}
+
+struct ft_regions *ft_regions(void);    /* the current file's, or NULL: never creates one */
+int ft_slots_ready(struct ft_regions *rg, uint32_t g, uint32_t n, uint32_t region_end);
+void ft_mark_ended(void);
+int ft_exec_begin(void);                /* flag the image ended; 1 if this call did */
+void ft_exec_failed(int marked);        /* exec returned: undo ft_exec_begin */
+void ft_after_fork_child(void);
+int ft_ring_fault(const void *addr);    /* SIGBUS in our mapping: make it harmless; 1 if ours */
+
+/* ---- creating the file (ft_create.c) ------------------------------------- */
+
+struct ft_ctx *ft_ring_slow(void);
+
+/* The trace file, made at the first record; NULL when there is none (the
+ * record is then counted as dropped where there is a header to count in). */
+static inline struct ft_ctx *ft_ring(void)
+{
+    struct ft_ctx *c = FT_LOAD_ACQ(&ft_ctx_ptr);
+    if (FT_LIKELY(c != NULL && FT_LOAD_ACQ(&c->state) == FT_RING_READY))
+        return c;
+    return ft_ring_slow();
+}
+
+/* ---- writing records ------------------------------------------------------ */
+
+static inline unsigned char *ft_slot(struct ft_ctx *c, uint32_t idx)
+{
+    return c->ring + (uint64_t)idx * FT_RECORD_SIZE;
+}
+
+/* n fresh sequence numbers. seq_cst: see "keeping every event named". */
+static inline uint64_t ft_claim(struct ft_ctx *c, uint64_t n)
+{
+    return __atomic_fetch_add(&c->hdr->next_seq, n, __ATOMIC_SEQ_CST);
+}
+
+static inline void ft_commit(unsigned char *slot, uint64_t seq, const void *rec)
+{
+    uint64_t *word = (uint64_t *)slot;
+    const unsigned char *r = rec;
+    /* Empty first, then the body, then the commit word (release): a reader,
+     * or a crash in the middle, sees either nothing or the whole record. */
+    FT_STORE(word, 0);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    memcpy(slot + 8, r + 8, FT_RECORD_SIZE - 8);
+    uint64_t commit;
+    memcpy(&commit, r, 8);
+    commit = (commit & ~0xffffffffull) | (uint32_t)seq;
+    FT_STORE_REL(word, commit);
+}
+
+static inline unsigned char *ft_gslot(const struct ft_regions *rg, uint32_t g)
+{
+    return rg->slots + (uint64_t)g * FT_RECORD_SIZE;
+}
+
+#endif /* FT_TRACE_H */

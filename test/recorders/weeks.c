@@ -1,0 +1,111 @@
+/*
+ * weeks.c — what a host with the recorder left on for weeks runs: many
+ * short processes, most of which never sync, a few that sync once, and
+ * services that open, write and sync many distinct files.
+ *
+ * usage: weeks nosync DIR N       opens, writes, renames and closes N files; never syncs
+ *        weeks once DIR           one file: write, fsync, close (prints sync)
+ *        weeks rename DIR         create a, rename a -> b, then fsync b: the
+ *                                 rename comes before the first durability call
+ *        weeks live DIR           fsync once, print "ready", then wait to be killed
+ *        weeks many DIR N K       N distinct files, each: create, write, fsync K times,
+ *                                 close, unlink
+ *        weeks readonly DIR N     read-only opens and closes of DIR/r000000 .. (the test
+ *                                 makes them), then 5 fsyncs of DIR/new
+ *
+ * Prints:  sync label=L call=fsync fd=N ret=R errno=E
+ *          file i=I name=NAME
+ */
+#include "ft_test.h"
+
+#include <stdio.h>
+
+static void one_sync(const char *d, const char *name) {
+    int fd = open(ft_path(d, name), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    CHECK(fd >= 0);
+    ft_write_all(fd, 6);
+    int r = fsync(fd);
+    ft_said("sync", name, "fsync", fd, r, errno);
+    CHECK(close(fd) == 0);
+}
+
+int main(int argc, char **argv) {
+    CHECK(argc >= 3);
+    const char *mode = argv[1], *d = argv[2];
+    char name[64];
+    if (strcmp(mode, "nosync") == 0) {
+        CHECK(argc == 4);
+        long n = atol(argv[3]);
+        for (long i = 0; i < n; i++) {
+            snprintf(name, sizeof name, "n%ld", i);
+            int fd = open(ft_path(d, name), O_RDWR | O_CREAT | O_TRUNC, 0600);
+            CHECK(fd >= 0);
+            ft_write_all(fd, 100);
+            CHECK(close(fd) == 0);
+            fd = open(ft_path(d, name), O_RDONLY);
+            CHECK(fd >= 0);
+            int dup_fd = dup(fd);
+            CHECK(dup_fd >= 0 && close(dup_fd) == 0 && close(fd) == 0);
+            CHECK(rename(ft_path(d, name), ft_path(d, "renamed")) == 0);
+        }
+        return 0;
+    }
+    if (strcmp(mode, "once") == 0) {
+        one_sync(d, "once");
+        return 0;
+    }
+    if (strcmp(mode, "rename") == 0) {
+        int fd = open(ft_path(d, "a"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        CHECK(fd >= 0 && close(fd) == 0);
+        CHECK(rename(ft_path(d, "a"), ft_path(d, "b")) == 0);
+        fd = open(ft_path(d, "b"), O_RDONLY);
+        CHECK(fd >= 0);
+        int r = fsync(fd);
+        ft_said("sync", "b", "fsync", fd, r, errno);
+        CHECK(close(fd) == 0);
+        return 0;
+    }
+    if (strcmp(mode, "live") == 0) {
+        one_sync(d, "live");
+        printf("ready\n");
+        fflush(stdout);
+        for (;;)
+            pause();
+    }
+    if (strcmp(mode, "many") == 0) {
+        CHECK(argc == 5);
+        long n = atol(argv[3]), k = atol(argv[4]);
+        for (long i = 0; i < n; i++) {
+            snprintf(name, sizeof name, "f%07ld", i);
+            int fd = open(ft_path(d, name), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+            CHECK(fd >= 0);
+            for (long j = 0; j < k; j++) {
+                ft_write_all(fd, 10);
+                CHECK(fsync(fd) == 0);
+            }
+            CHECK(close(fd) == 0);
+            CHECK(unlink(ft_path(d, name)) == 0);
+        }
+        printf("files n=%ld k=%ld\n", n, k);
+        return 0;
+    }
+    if (strcmp(mode, "readonly") == 0) {
+        CHECK(argc == 4);
+        long n = atol(argv[3]);
+        for (long i = 0; i < n; i++) {
+            snprintf(name, sizeof name, "r%06ld", i);
+            int fd = open(ft_path(d, name), O_RDONLY);
+            CHECK(fd >= 0 && close(fd) == 0);
+        }
+        int fd = open(ft_path(d, "new"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        CHECK(fd >= 0);
+        for (int j = 0; j < 5; j++) {
+            ft_write_all(fd, 10);
+            CHECK(fsync(fd) == 0);
+        }
+        CHECK(close(fd) == 0);
+        return 0;
+    }
+    CHECK(!"unknown mode");
+    return 0;
+}

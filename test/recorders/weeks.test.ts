@@ -1,0 +1,180 @@
+/**
+ * Left on for weeks: a host where every process has the recorder preloaded.
+ * A process that never syncs leaves nothing; one that syncs once leaves a
+ * small file (measured from the blocks tmpfs allocated to it, i.e. the memory
+ * it costs); what a process did before its first sync is still in its trace;
+ * and the directory stays under FSYNC_TRACE_DIR_MAX_BYTES however many
+ * processes come and go, removing ended processes' traces oldest first and
+ * never a live one, with the removals counted in the remover's header.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readTrace } from '../../src/trace/decode.js';
+import { cleanup, events, makeDirs, onlyTrace, run, start, syncEvents, type Dirs, type Started } from './harness.js';
+import { n, runRaw, size } from './reliability.js';
+import { figure } from '../figures.js';
+
+const AREA = 'Recorder left on for weeks';
+const HDR_ENDED = 0x1;
+
+/** What tmpfs allocated to a file: the memory it costs. */
+function allocated(file: string): number {
+  return statSync(file).blocks * 512;
+}
+
+test.after(cleanup);
+
+test('a process that opens, writes, renames and closes files but never syncs leaves no trace', () => {
+  const files = size(200, 2000);
+  const r = run('weeks', (d) => ['nosync', d.data, String(files)]);
+  assert.is(r.status, 0, r.stderr);
+  assert.equal(r.files, [], 'no trace file');
+  const cat = run('/bin/cat', ['/etc/hostname']);
+  assert.is(cat.status, 0, cat.stderr);
+  assert.equal(cat.files, [], 'cat leaves no trace');
+  figure({
+    area: AREA,
+    case: 'no sync, no trace',
+    tried: `a process that creates, writes, reopens, dups, renames and closes ${n(files)} files without a sync; cat /etc/hostname`,
+    held: 'no trace file left by either',
+  });
+});
+
+test('a process that syncs once: a small trace, made at its first sync, with what came before it', () => {
+  const r = run('weeks', (d) => ['once', d.data], { env: { FSYNC_TRACE_MAX_BYTES: undefined } });
+  assert.is(r.status, 0, r.stderr);
+  const trace = onlyTrace(r);
+  const bytes = allocated(join(r.dirs.traces, r.files[0]!));
+  assert.ok(bytes <= 64 << 10, `${bytes} bytes resident, expected at most 64 KiB`);
+  assert.is(trace.header.maxBytes, 64n << 20n, 'made under the default 64 MiB cap');
+  const kinds = events(trace).map((e) => `${e.type} ${e.path?.split('/').pop()}`);
+  assert.equal(kinds, ['open once', 'sync once', 'close once'], 'the open made before the file existed is in it, in order');
+
+  const ren = run('weeks', (d) => ['rename', d.data]);
+  assert.is(ren.status, 0, ren.stderr);
+  const t2 = onlyTrace(ren);
+  const renames = events(t2).filter((e) => e.type === 'rename');
+  assert.is(renames.length, 1, 'the rename before the first sync is recorded');
+  assert.is(renames[0]!.path, join(ren.dirs.data, 'a'));
+  assert.is(t2.paths.get(renames[0]!.writes)?.name, join(ren.dirs.data, 'b'), 'the rename names the new path');
+  const syncs = syncEvents(t2);
+  assert.is(syncs.length, 1);
+  assert.is(syncs[0]!.path, join(ren.dirs.data, 'b'));
+  assert.ok(renames[0]!.startNs < syncs[0]!.startNs);
+  figure({
+    area: AREA,
+    case: 'one sync',
+    tried: 'a process that writes one file and fsyncs it once, under the default 64 MiB cap',
+    held: `its trace has ${n(bytes)} bytes allocated on tmpfs (at most 64 KiB); the open made before the file existed, and a rename made before the first sync, are in it in order`,
+  });
+});
+
+test('the directory stays under its budget: ended traces go oldest first, a live one never', async () => {
+  const runs = size(40, 200);
+  const budget = 512 << 10;
+  const dirs = makeDirs();
+  const env = { FSYNC_TRACE_DIR_MAX_BYTES: String(budget) };
+  // A live process that synced first: the oldest trace, never removed.
+  const live = start('weeks', (d) => ['live', d.data], { dirs, env });
+  await live.waitFor((s) => s.includes('ready'));
+  try {
+    await underBudget(dirs, env, live, runs, budget);
+  } finally {
+    live.child.kill('SIGKILL');
+  }
+});
+
+async function underBudget(dirs: Dirs, env: Record<string, string>, live: Started, runs: number, budget: number): Promise<void> {
+  const liveFile = readdirSync(dirs.traces)[0]!;
+  let peak = 0;
+  for (let i = 0; i < runs; i++) {
+    const r = run('weeks', (d) => ['once', d.data], { dirs, env });
+    assert.is(r.status, 0, r.stderr);
+    const total = r.files.reduce((sum, f) => sum + allocated(join(dirs.traces, f)), 0);
+    peak = Math.max(peak, total);
+    assert.ok(total <= budget, `after run ${i + 1}: ${total} bytes in the directory, budget ${budget}`);
+    assert.ok(r.files.includes(liveFile), `the live process's trace is still there after run ${i + 1}`);
+  }
+  const files = readdirSync(dirs.traces).sort();
+  const traces = files.map((f) => ({ f, t: readTrace(join(dirs.traces, f)) }));
+  // Every trace but the live one is of an ended process; the ones kept are the newest.
+  const ended = traces.filter((x) => x.f !== liveFile);
+  assert.ok(ended.every((x) => (x.t.header.flags & HDR_ENDED) !== 0));
+  const removed = traces.reduce((sum, x) => sum + Number(x.t.header.dirRemoved), 0);
+  const keptStarts = ended.map((x) => x.t.header.realtimeNs).sort();
+  // Removals are counted by whoever made them; the last runs' traces are kept,
+  // so their counts plus those of removed traces add up to what is gone. The
+  // kept ones are the newest `ended.length` of the runs.
+  assert.ok(ended.length >= 2 && ended.length < runs, `${ended.length} of ${runs} ended traces kept`);
+  assert.ok(removed >= 1, 'the kept headers count removals');
+  const newestRun = run('weeks', (d) => ['once', d.data], { dirs, env });
+  const after = newestRun.files.filter((f) => f !== liveFile).map((f) => readTrace(join(dirs.traces, f)).header.realtimeNs).sort();
+  assert.ok(after[0]! >= keptStarts[0]!, 'the oldest ended traces went first');
+  assert.ok(newestRun.files.includes(liveFile));
+  live.child.kill('SIGKILL');
+  const liveDone = await live.done();
+  assert.is(liveDone.signal, 'SIGKILL');
+  // Killed (a crash: no "ended" flag), it is now an ended process's trace: the oldest, so it goes first.
+  for (let i = 0; i < 3; i++) run('weeks', (d) => ['once', d.data], { dirs, env });
+  assert.ok(!readdirSync(dirs.traces).includes(liveFile), 'a killed process\'s trace is removed once it is the oldest');
+  figure({
+    area: AREA,
+    case: 'directory budget',
+    tried: `${n(runs)} processes that sync once, one after another, in a directory with FSYNC_TRACE_DIR_MAX_BYTES=${n(budget)} and a live process that synced first`,
+    held: `after every run the traces' allocated bytes were within the budget (peak ${n(peak)}); ${ended.length} newest ended traces kept, removals counted in their headers (${n(removed)}); the live trace stayed until its process was killed, then went first`,
+  });
+}
+
+test('tables that live as long as the service: 100,000 distinct files, each sync named right', () => {
+  const files = size(100_000, 300_000);
+  // A few hundred thousand syscalls: minutes on a busy machine, not a hang.
+  const r = runRaw('weeks', (d) => ['many', d.data, String(files), '2'], { env: { FSYNC_TRACE_MAX_BYTES: undefined }, watchdogMs: 600_000 });
+  assert.equal([r.status, r.stderr], [0, '']);
+  assert.is(r.files.length, 1);
+  const trace = readTrace(join(r.dirs.traces, r.files[0]!));
+  // More files than the file table (65,536 slots) and the path store (65,536
+  // ids) hold: each slot and id is reused once its file is closed.
+  const syncs = syncEvents(trace);
+  assert.ok(syncs.length > 65_536, `${syncs.length} syncs still in the ring`);
+  const wrong = syncs.filter((e) => !e.path || !/\/f\d{7}$/.test(e.path));
+  assert.equal(wrong.length, 0, `${wrong.length} syncs unnamed or misnamed, e.g. ${JSON.stringify(wrong[0])}`);
+  // Files are made in order: a sync's name follows from its place in time.
+  const names = syncs.slice().sort((a, b) => (a.startNs < b.startNs ? -1 : 1)).map((e) => Number(e.path!.slice(-7)));
+  const last = names[names.length - 1]!;
+  assert.is(last, files - 1, 'the newest sync is on the last file');
+  for (let i = 0; i < names.length; i++) {
+    if (names[i] !== last - Math.floor((names.length - 1 - i) / 2)) assert.unreachable(`sync ${i} of the newest ${names.length} names f${names[i]}, expected f${last - Math.floor((names.length - 1 - i) / 2)}`);
+  }
+  // Every call counted exactly in the summaries, two per file.
+  let calls = 0;
+  for (let i = 0; i < trace.summaries.length; i++) calls += trace.summaries.calls[i]!;
+  assert.is(calls, 2 * files, 'every fsync counted in the summaries');
+  assert.is(trace.header.dropped, 0n);
+  figure({
+    area: AREA,
+    case: 'tables reused',
+    tried: `one process: ${n(files)} distinct files, each created, written, fsynced twice, closed and removed (the file table and the path store hold 65,536 each)`,
+    held: `the ${n(syncs.length)} syncs still in the ring all carry their own file's exact name, in order; ${n(calls)} calls counted in the summaries (exact); nothing dropped`,
+  });
+});
+
+test('read-only opens cost no table space: after 70,000 of them, a new file\'s syncs are named', () => {
+  const opens = size(70_000, 200_000);
+  const dirs = makeDirs();
+  for (let i = 0; i < opens; i++) writeFileSync(join(dirs.data, `r${String(i).padStart(6, '0')}`), '');
+  const r = run('weeks', (d) => ['readonly', d.data, String(opens)], { dirs });
+  assert.is(r.status, 0, r.stderr);
+  const trace = onlyTrace(r);
+  const syncs = syncEvents(trace);
+  assert.equal(syncs.map((e) => e.path), Array(5).fill(join(r.dirs.data, 'new')));
+  figure({
+    area: AREA,
+    case: 'read-only opens',
+    tried: `read-only opens and closes of ${n(opens)} distinct files, then 5 fsyncs of a new file`,
+    held: 'all 5 fsyncs named (read-only opens take no file slot, path id or name)',
+  });
+});
+
+test.run();
