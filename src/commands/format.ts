@@ -53,8 +53,10 @@ export function bytes(v: number | null): string {
   return u === 0 ? `${n} B` : `${n.toFixed(1)} ${units[u]}`;
 }
 
+const COUNT = new Intl.NumberFormat('en-US');
+
 export function count(v: number): string {
-  return v.toLocaleString('en-US');
+  return COUNT.format(v);
 }
 
 /** "1 sync call", "2 sync calls": a count and a noun, plural past one. */

@@ -30,7 +30,7 @@ export async function summary(traces: string[], o: LoadOptions & { json?: boolea
     ],
     files.map((f) => [
       ...(manyHosts ? [f.host] : []), f.path, count(f.calls), count(f.errors), bytes(f.bytes),
-      ms(f.p50Ms), ms(f.p99Ms), ms(f.maxMs), kinds(f.byKind),
+      approx(f.approximate, ms(f.p50Ms)), approx(f.approximate, ms(f.p99Ms)), ms(f.maxMs), kinds(f.byKind),
     ]),
   ));
   await out(
@@ -39,9 +39,14 @@ export async function summary(traces: string[], o: LoadOptions & { json?: boolea
   if (all.summarizedOnly > 0) {
     await out(
       `${count(all.summarizedOnly)} of them only in the recorder's summaries, from ${when(all.historyStart)}; ` +
-      `p50/p99 of files with summarized calls are read off half-octave histograms (within 1.22x)\n`);
+      `p50/p99 marked ~ are read off the summaries' half-octave histograms (within 1.22x)\n`);
   }
   if (all.unaccounted > 0) {
     await out(`${plural(all.unaccounted, 'more sync call')} happened (the recorder counted them) that no summary or record holds any more\n`);
   }
+}
+
+/** A quantile read off histograms rather than exact: '~' before it. */
+function approx(approximate: boolean, text: string): string {
+  return approximate && text !== '-' ? `~${text}` : text;
 }

@@ -7,7 +7,6 @@
  * a torn last record is a warning and the rest of the file is loaded.
  */
 import { DuckDBAppender, DuckDBConnection, DuckDBTimestampNanosecondsValue } from '@duckdb/node-api';
-import { statSync } from 'node:fs';
 import { FtError, TraceError } from '../errors.js';
 import { ALERT_SINK_NAMES, CALL_NAMES, EVENT_TYPE_NAMES, HDR_DISABLED, STOP_REASONS } from '../trace/layout.js';
 import { ColumnAppender, type Column } from './append.js';
@@ -15,7 +14,7 @@ import { INTERVAL_CALLS, type PreparedTrace } from './prepare.js';
 import { applyRowFilters, hasHeaderFilters, headerMatches, type Filters } from './filter.js';
 import { progressBar } from './progress.js';
 import { readTraceHeader } from '../trace/decode.js';
-import { preparedTraces } from './source.js';
+import { estimateRecords, preparedTraces } from './source.js';
 import { errnoName } from './values.js';
 
 export interface LoadOptions {
@@ -53,7 +52,8 @@ export async function loadTraces(connection: DuckDBConnection, allFiles: readonl
     : allFiles;
   if (files.length === 0) throw new FtError(`none of the ${allFiles.length} trace files matches the filters`);
   await loadNames(connection);
-  const sizes = files.map((f) => statSync(f, { throwIfNoEntry: false })?.size ?? 0);
+  // Progress counts records (by the headers' counters), not file sizes: traces are sparse.
+  const sizes = files.map(estimateRecords);
   const total = sizes.reduce((a, b) => a + b, 0);
   const progress = progressBar('loading', total, { quiet: opts.quiet });
   const warn = (message: string) => {
@@ -65,7 +65,7 @@ export async function loadTraces(connection: DuckDBConnection, allFiles: readonl
   let done = 0;
   let bytesDone = 0;
   try {
-    for await (const p of preparedTraces(files, total)) {
+    for await (const p of preparedTraces(files, sizes)) {
       if ('error' in p) {
         // A lone file's failure is the error itself, not a warning before it.
         if (opts.strict || files.length === 1) throw p.error;

@@ -55,13 +55,16 @@ export async function phase<T>(label: string, opts: { quiet?: boolean; delayMs?:
   const out = process.stderr;
   if (opts.quiet || !out.isTTY) return work();
   const started = Date.now();
+  const delay = opts.delayMs ?? DELAY_MS;
   let drawn = false;
-  const timer = setInterval(() => {
+  const draw = () => {
     const s = (Date.now() - started) / 1000;
-    if (s * 1000 < (opts.delayMs ?? DELAY_MS)) return;
+    if (s * 1000 < delay) return;
     drawn = true;
     out.write(`\r${label}... ${s.toFixed(0)} s\x1b[K`);
-  }, 250);
+  };
+  const timer = setInterval(draw, 250);
+  if (delay === 0) draw();
   try {
     return await work();
   } finally {

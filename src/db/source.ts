@@ -3,8 +3,10 @@
  * worker thread, a file or two ahead, while the main thread appends what is
  * ready to DuckDB; a small one decodes inline, sparing the worker's start-up.
  */
+import { statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { TraceError } from '../errors.js';
+import { readTraceHeader } from '../trace/decode.js';
 import { prepareTrace, type PreparedTrace } from './prepare.js';
 
 export interface WorkerRequest {
@@ -20,13 +22,28 @@ export type WorkerReply =
 /** One file's outcome: its prepared trace, or why it could not be read. */
 export type Prepared = { file: string; trace: PreparedTrace } | { file: string; error: TraceError };
 
-/** Inputs at least this large (bytes) are decoded in a worker thread. */
-const WORKER_THRESHOLD = 32 * 1024 * 1024;
-/** Files decoded ahead of the one being appended. */
-const AHEAD = 2;
+/** Inputs of at least this many records (by their headers' counters) are decoded in a worker thread. */
+const WORKER_THRESHOLD = 500_000;
+/** Records decoded ahead of the file being appended (at least one file): a few files of a
+ * busy process, or hundreds of nearly empty ones, so the thread hand-offs do not dominate. */
+const AHEAD_RECORDS = 1_000_000;
 
-export async function* preparedTraces(files: readonly string[], totalBytes: number): AsyncGenerator<Prepared> {
-  if (totalBytes < WORKER_THRESHOLD || files.length < 2) {
+/**
+ * The records a trace holds, by its header's counters (what decode.ts will
+ * read); its size in slots when the header cannot be read (decoding says why).
+ */
+export function estimateRecords(file: string): number {
+  const h = readTraceHeader(file);
+  if (h === null) return Math.floor((statSync(file, { throwIfNoEntry: false })?.size ?? 0) / 64);
+  const held = (slots: number, next: bigint) => Math.min(slots, Number(next));
+  return held(h.ringSlots, h.nextSeq) + (h.keep ? held(h.keep.slots, h.keepNext) : 0) +
+    (h.summary ? held(h.summary.slots, h.summaryNext * 3n) : 0) + (h.names ? held(h.names.slots, h.namesNext) : 0);
+}
+
+/** The files prepared in order; `records` are their estimateRecords. */
+export async function* preparedTraces(files: readonly string[], records: readonly number[]): AsyncGenerator<Prepared> {
+  const total = records.reduce((a, b) => a + b, 0);
+  if (total < WORKER_THRESHOLD || files.length < 2) {
     for (const file of files) yield prepareInline(file);
     return;
   }
@@ -34,10 +51,19 @@ export async function* preparedTraces(files: readonly string[], totalBytes: numb
   try {
     const pending: Array<Promise<Prepared>> = [];
     let next = 0;
-    while (next < files.length && pending.length < AHEAD) pending.push(pool.prepare(files[next++]!));
+    let ahead = 0;
+    const fill = () => {
+      while (next < files.length && (pending.length === 0 || ahead + records[next]! <= AHEAD_RECORDS)) {
+        ahead += records[next]!;
+        pending.push(pool.prepare(files[next++]!));
+      }
+    };
+    let first = 0;
+    fill();
     while (pending.length > 0) {
       const done = await pending.shift()!;
-      if (next < files.length) pending.push(pool.prepare(files[next++]!));
+      ahead -= records[first++]!;
+      fill();
       yield done;
     }
   } finally {

@@ -572,48 +572,62 @@ function decodePaths(ring: Uint8Array, order: SlotOrder, base: number, file: str
   return { table, cut };
 }
 
+/** The events among the ordered slots, checked and copied into columns in one pass. */
 function decodeEvents(ring: Uint8Array, order: SlotOrder, paths: Map<number, TracePath>, base: number, file: string): { columns: EventColumns; unnamed: number } {
-  let n = 0;
-  for (let k = 0; k < order.slots.length; k++) {
-    const at = order.slots[k]! * RECORD_SIZE;
-    const type = ring[at + EVENT.type]!;
-    if (type === RecordType.Path || type === RecordType.PathCont) continue;
-    checkEvent(ring, at, type, base, file);
-    n++;
-  }
-  const cols = allocColumns(n);
+  const cols = allocColumns(order.slots.length);
   const src32 = new Uint32Array(ring.buffer, ring.byteOffset, ring.length / 4);
-  const u64Fields: Array<[BigUint64Array, number]> = [
-    [cols.startNs, EVENT.startNs], [cols.durNs, EVENT.durNs], [cols.bytes, EVENT.bytes], [cols.ivalStartNs, EVENT.ivalStartNs],
-  ];
-  const dst32 = u64Fields.map(([col, off]) => [new Uint32Array(col.buffer), off / 4] as const);
-  const view = new DataView(ring.buffer, ring.byteOffset, ring.length);
+  const start = new Uint32Array(cols.startNs.buffer);
+  const dur = new Uint32Array(cols.durNs.buffer);
+  const bytes = new Uint32Array(cols.bytes.buffer);
+  const ival = new Uint32Array(cols.ivalStartNs.buffer);
+  const sync = RecordType.Sync;
   let unnamed = 0;
+  let lastPath = 0;
+  let lastKnown = true;
   let i = 0;
   for (let k = 0; k < order.slots.length; k++) {
     const at = order.slots[k]! * RECORD_SIZE;
     const type = ring[at + EVENT.type]!;
-    if (type < RecordType.Sync) continue;
+    if (type < sync) continue;
+    checkEvent(ring, at, type, base, file);
     const w = at / 4;
     cols.seq[i] = order.seqs[k]!;
     cols.type[i] = type;
     cols.call[i] = ring[at + EVENT.call]!;
-    cols.flags[i] = view.getUint16(at + EVENT.flags, true);
+    cols.flags[i] = ring[at + EVENT.flags]! | (ring[at + EVENT.flags + 1]! << 8);
     cols.tid[i] = src32[w + EVENT.tid / 4]!;
     cols.fd[i] = src32[w + EVENT.fd / 4]! | 0;
-    cols.pathId[i] = src32[w + EVENT.pathId / 4]!;
+    const pathId = src32[w + EVENT.pathId / 4]!;
+    cols.pathId[i] = pathId;
     cols.res[i] = src32[w + EVENT.res / 4]! | 0;
     cols.writes[i] = src32[w + EVENT.writes / 4]!;
     cols.writeUs[i] = src32[w + EVENT.writeUs / 4]!;
-    for (const [dst, word] of dst32) {
-      dst[2 * i] = src32[w + word]!;
-      dst[2 * i + 1] = src32[w + word + 1]!;
+    start[2 * i] = src32[w + EVENT.startNs / 4]!;
+    start[2 * i + 1] = src32[w + EVENT.startNs / 4 + 1]!;
+    dur[2 * i] = src32[w + EVENT.durNs / 4]!;
+    dur[2 * i + 1] = src32[w + EVENT.durNs / 4 + 1]!;
+    bytes[2 * i] = src32[w + EVENT.bytes / 4]!;
+    bytes[2 * i + 1] = src32[w + EVENT.bytes / 4 + 1]!;
+    ival[2 * i] = src32[w + EVENT.ivalStartNs / 4]!;
+    ival[2 * i + 1] = src32[w + EVENT.ivalStartNs / 4 + 1]!;
+    if (pathId !== lastPath) {
+      lastPath = pathId;
+      lastKnown = pathId === 0 || paths.has(pathId);
     }
-    const pathId = cols.pathId[i]!;
-    if (pathId !== 0 && !paths.has(pathId)) unnamed++;
+    if (!lastKnown) unnamed++;
     i++;
   }
-  return { columns: cols, unnamed };
+  return { columns: firstRows(cols, i), unnamed };
+}
+
+/** The first n rows of columns allocated for more: views, no copy. */
+function firstRows(c: EventColumns, n: number): EventColumns {
+  if (n === c.length) return c;
+  const out = { length: n } as EventColumns;
+  for (const key of Object.keys(c) as Array<keyof EventColumns>) {
+    if (key !== 'length') (out as unknown as Record<string, unknown>)[key] = (c[key] as Uint8Array).subarray(0, n);
+  }
+  return out;
 }
 
 /** Structural checks on one record: anything else is corruption. */
@@ -687,9 +701,9 @@ function decodeKept(src: TraceBytes, header: TraceHeader, keep: Region, ringEven
     }
   }
   const all = decodeEvents(bytes, order, paths, keep.offset, file).columns;
-  const copy = ringCopies(ringEvents);
+  const copy = ringCopies(ringEvents, all);
   const keepIdx: number[] = [];
-  for (let i = 0; i < all.length; i++) if (!copy(all, i)) keepIdx.push(i);
+  for (let i = 0; i < all.length; i++) if (!copy[i]) keepIdx.push(i);
   const cols = gather(all, keepIdx);
   let unnamed = 0;
   for (let i = 0; i < cols.length; i++) {
@@ -700,27 +714,33 @@ function decodeKept(src: TraceBytes, header: TraceHeader, keep: Region, ringEven
 }
 
 /**
- * A test of whether event i of `c` is one the ring holds too (same tid, start
- * and call), on numbers: the ring's syncs are hashed by start and tid.
+ * Which kept events the ring holds too (same tid, start and call), on numbers:
+ * the kept events (few) are hashed by start and tid, and the ring is scanned once.
  */
-function ringCopies(ring: EventColumns): (c: EventColumns, i: number) => boolean {
+function ringCopies(ring: EventColumns, kept: EventColumns): Uint8Array {
+  const copy = new Uint8Array(kept.length);
+  if (kept.length === 0) return copy;
   const start32 = (c: EventColumns) => new Uint32Array(c.startNs.buffer, c.startNs.byteOffset, c.length * 2);
   const rs = start32(ring);
+  const ks = start32(kept);
   const hash = (lo: number, tid: number) => (lo ^ Math.imul(tid, 0x9e3779b1)) >>> 0;
   const byHash = new Map<number, number[]>();
-  for (let j = 0; j < ring.length; j++) {
-    if (ring.type[j] !== RecordType.Sync) continue;
-    const h = hash(rs[2 * j]!, ring.tid[j]!);
+  for (let k = 0; k < kept.length; k++) {
+    const h = hash(ks[2 * k]!, kept.tid[k]!);
     const list = byHash.get(h);
-    if (list) list.push(j);
-    else byHash.set(h, [j]);
+    if (list) list.push(k);
+    else byHash.set(h, [k]);
   }
-  return (c, i) => {
-    const cs = start32(c);
-    const list = byHash.get(hash(cs[2 * i]!, c.tid[i]!));
-    return list !== undefined && list.some((j) =>
-      rs[2 * j] === cs[2 * i] && rs[2 * j + 1] === cs[2 * i + 1] && ring.tid[j] === c.tid[i] && ring.call[j] === c.call[i]);
-  };
+  const sync = RecordType.Sync;
+  for (let j = 0; j < ring.length; j++) {
+    if (ring.type[j] !== sync) continue;
+    const list = byHash.get(hash(rs[2 * j]!, ring.tid[j]!));
+    if (list === undefined) continue;
+    for (const k of list) {
+      if (rs[2 * j] === ks[2 * k] && rs[2 * j + 1] === ks[2 * k + 1] && ring.tid[j] === kept.tid[k] && ring.call[j] === kept.call[k]) copy[k] = 1;
+    }
+  }
+  return copy;
 }
 
 /** The rows `idx` of `c`, as columns of their own. */

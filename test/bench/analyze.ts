@@ -1,24 +1,28 @@
 /**
- * npm run bench:analyze [-- --events N --processes N --files-per-process N --hours H --runs N --keep]
+ * npm run bench:analyze [-- --events N --processes N --small-traces N --huge N --runs N --keep --only big,small,huge,startup]
  *
- * Generates a synthetic trace set (10 million sync events over 200 files by
- * default; synth.ts) on tmpfs, then prints:
- *  - decode + load throughput (events/s), loading in a child process;
- *  - wall time and peak memory (max RSS of the whole process, DuckDB
- *    included) of each command, each run as `bin/fsync-analyze.js` would be.
- * The set is removed afterwards, unless --keep (a kept set is used again).
- * Targets on a 2-core machine: load >= 2.5 M events/s; `report` on 10 M
- * events within 20 s and 2 GB.
+ * Generates synthetic sets shaped like what the recorder writes (synth.ts:
+ * format v2 at the default 64 MiB, sparse, summaries, keep ring, names) on
+ * tmpfs, runs `bin/fsync-analyze.js` on them as a user would, and prints
+ * wall time and peak RSS (the whole process, DuckDB included):
+ *  - big: 10 M events over 20 processes: decode + load rate, then info,
+ *    summary and report. Targets: report <= 10 s and <= 1 GB; load >= 3 M events/s.
+ *  - small: 4,000 default-size traces of 20 events each: info <= 3 s, report <= 10 s.
+ *  - huge (only with --huge N, e.g. 100000000): report with peak RSS <= 2 GB.
+ *  - startup: `--version`, and `summary` of the smallest sample.
+ * Figures, not tests: the machine's load moves them; medians of --runs runs.
+ * Sets are removed afterwards unless --keep (a kept set is used again).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeSyntheticSet, type SynthOptions } from './synth.js';
 
-const BIN = fileURLToPath(new URL('../../bin/fsync-analyze.js', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const BIN = join(ROOT, 'bin/fsync-analyze.js');
 const HERE = fileURLToPath(import.meta.url);
 const TIME = '/usr/bin/time';
 
@@ -26,9 +30,10 @@ const { values: args } = parseArgs({
   options: {
     events: { type: 'string', default: '10000000' },
     processes: { type: 'string', default: '20' },
-    'files-per-process': { type: 'string', default: '10' },
-    hours: { type: 'string', default: '2' },
+    'small-traces': { type: 'string', default: '4000' },
+    huge: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    only: { type: 'string', default: 'startup,small,big' },
     'load-only': { type: 'string' },
     runs: { type: 'string', default: '1' },
   },
@@ -47,98 +52,123 @@ async function loadOnly(dir: string): Promise<void> {
   const s = await Session.open({ inputs: [dir], quiet: true, warn: (m) => process.stderr.write(`${m}\n`) });
   const used = process.cpuUsage(cpu);
   const load = s.load!;
+  const { bindings, DEFAULT_PARAMS } = await import('../../src/db/params.js');
+  await s.build(['counts'], bindings(DEFAULT_PARAMS));
+  const [r] = await s.rows('select sum(calls)::bigint as calls from counts');
   s.close();
   process.stdout.write(JSON.stringify({
-    events: load.events, seconds: load.seconds, cpuSeconds: (used.user + used.system) / 1e6,
+    events: load.events, calls: Number(r?.calls ?? 0), seconds: load.seconds, cpuSeconds: (used.user + used.system) / 1e6,
     maxRssMb: process.resourceUsage().maxRSS / 1024,
   }));
 }
 
-async function main(): Promise<void> {
-  const opts: SynthOptions = {
-    events: Number(args.events),
-    processes: Number(args.processes),
-    filesPerProcess: Number(args['files-per-process']),
-    hours: Number(args.hours),
-  };
-  const dir = traceSet(opts);
-  const bytes = readdirSync(dir).filter((f) => f.endsWith('.fstrace')).reduce((n, f) => n + readFileSync(join(dir, f)).length, 0);
-  say(`trace set: ${dir}: ${fmt(opts.events)} sync events, ${opts.processes * opts.filesPerProcess} files, ` +
-    `${opts.processes} processes, ${opts.hours} h; ${(bytes / 2 ** 20).toFixed(0)} MiB`);
-  say(`machine: ${availableParallelism()} cores, node ${process.version}`);
-  const runs = Number(args.runs);
+interface Row { set: string; what: string; seconds: number; cpuSeconds?: number; rssMb: number; note?: string }
 
+async function main(): Promise<void> {
+  const only = new Set(args.only!.split(','));
+  if (args.huge) only.add('huge');
+  const runs = Number(args.runs);
+  const rows: Row[] = [];
+  say(`machine: ${cpus()[0]?.model ?? '?'}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, node ${process.version}; ` +
+    `load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the start; ${new Date().toISOString()}`);
+  ensureBuilt();
+
+  if (only.has('startup')) {
+    const smallest = readdirSync(join(ROOT, 'samples')).filter((f) => f.endsWith('.fstrace'))
+      .map((f) => join(ROOT, 'samples', f)).sort((a, b) => statSync(a).size - statSync(b).size)[0]!;
+    rows.push({ set: 'startup', what: '--version', ...median(5, () => timed(['--version'])) });
+    rows.push({ set: 'startup', what: `summary ${smallest.slice(ROOT.length)}`, ...median(5, () => timed(['summary', smallest])) });
+  }
+  if (only.has('small')) {
+    const n = Number(args['small-traces']);
+    const dir = traceSet({ events: 20 * n, processes: n, filesPerProcess: 2, hours: 1 });
+    const note = `${fmt(n)} traces × 20 events, ${fmt(n * 64)} MiB apparent`;
+    rows.push({ set: 'small', what: 'info', note, ...median(runs, () => timed(['info', dir])) });
+    rows.push({ set: 'small', what: 'report', note, ...median(runs, () => timed(['report', '-o', join(tmpdir(), `fsync-bench-${process.pid}.html`), dir])) });
+    done(dir);
+  }
+  if (only.has('big')) bigSet(rows, Number(args.events), Number(args.processes), runs, 'big');
+  if (only.has('huge')) bigSet(rows, Number(args.huge ?? 100_000_000), Number(args.processes), 1, 'huge');
+
+  say(`\n| set | command | wall s | CPU s | peak RSS | |\n|---|---|---:|---:|---:|---|`);
+  for (const r of rows) {
+    const cpu = r.cpuSeconds === undefined || Number.isNaN(r.cpuSeconds) ? '-' : r.cpuSeconds.toFixed(2);
+    say(`| ${r.set} | ${r.what} | ${r.seconds.toFixed(2)} | ${cpu} | ${Number.isFinite(r.rssMb) ? `${r.rssMb.toFixed(0)} MB` : '-'} | ${r.note ?? ''} |`);
+  }
+  say(`\nload average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+}
+
+function bigSet(rows: Row[], events: number, processes: number, runs: number, set: string): void {
+  const dir = traceSet({ events, processes, filesPerProcess: 10, hours: 2 });
+  const note = `${fmt(events)} events, ${processes} processes`;
   const loads = Array.from({ length: runs }, () => measureLoad(dir));
   const load = loads.sort((a, b) => a.seconds - b.seconds)[Math.floor(runs / 2)]!;
-  say(`\ndecode + load: ${fmt(load.events)} events in ${load.seconds.toFixed(2)} s = ` +
-    `${(load.events / load.seconds / 1e6).toFixed(2)} M events/s (CPU ${load.cpuSeconds.toFixed(1)} s, ` +
-    `peak RSS ${load.maxRssMb.toFixed(0)} MB)${runs > 1 ? `, median of ${runs}` : ''}`);
-
+  rows.push({
+    set, what: 'decode + load (in process)', seconds: load.seconds, cpuSeconds: load.cpuSeconds, rssMb: load.maxRssMb,
+    note: `${(events / load.seconds / 1e6).toFixed(2)} M events/s (${fmt(load.events)} rows: the rings' newest records; ${fmt(load.calls)} calls counted)`,
+  });
   const out = mkdtempSync(join(tmpdir(), 'fsync-analyze-bench-out-'));
-  const db = join(out, 'kept.duckdb');
-  const commands: Array<[string, string[]]> = [
+  for (const [what, argv] of [
     ['info', ['info', dir]],
     ['summary --json', ['summary', '--json', dir]],
-    ['outliers', ['outliers', dir]],
-    ['intervals --limit 1000', ['intervals', '--limit', '1000', dir]],
-    ['sql (outliers)', ['sql', 'select count(*) from outliers', dir]],
-    ['sql --db (load and keep)', ['sql', '--db', db, 'select count(*) from events', dir]],
-    ['sql --db (kept, no decode)', ['sql', '--db', db, 'select kind, count(*), max(latency_ms) from intervals group by kind']],
-    ['export parquet', ['export', '--format', 'parquet', '-o', join(out, 'parquet'), dir]],
-    ['export arrow (intervals)', ['export', '--format', 'arrow', '--tables', 'intervals', '-o', join(out, 'arrow'), dir]],
     ['report', ['report', '-o', join(out, 'report.html'), dir]],
-  ];
-  say(`\n${'command'.padEnd(30)} ${'seconds'.padStart(8)} ${'peak RSS'.padStart(10)}`);
-  const results: Record<string, { seconds: number; rssMb: number }> = {};
-  for (const [name, argv] of commands) {
-    const samples = Array.from({ length: runs }, () => timed(argv));
-    const r = samples.sort((a, b) => a.seconds - b.seconds)[Math.floor(runs / 2)]!;
-    results[name] = r;
-    say(`${name.padEnd(30)} ${r.seconds.toFixed(2).padStart(8)} ${`${r.rssMb.toFixed(0)} MB`.padStart(10)}`);
+  ] as Array<[string, string[]]>) {
+    rows.push({ set, what, note, ...median(runs, () => timed(argv)) });
   }
-  const report = results.report!;
   const html = join(out, 'report.html');
-  say(`\nreport: ${existsSync(html) ? `${(readFileSync(html).length / 1024).toFixed(0)} KiB of HTML` : 'not written'}`);
-  say('\ntargets:');
-  say(`  load >= 2.5 M events/s: ${(load.events / load.seconds / 1e6).toFixed(2)} ${load.events / load.seconds >= 2.5e6 ? 'ok' : 'MISSED'}`);
-  say(`  report <= 20 s: ${report.seconds.toFixed(1)} ${report.seconds <= 20 ? 'ok' : 'MISSED'}`);
-  say(`  report <= 2 GB: ${(report.rssMb / 1024).toFixed(2)} GB ${report.rssMb <= 2048 ? 'ok' : 'MISSED'}`);
+  if (existsSync(html)) rows[rows.length - 1]!.note += `; ${(statSync(html).size / 1024).toFixed(0)} KiB of HTML`;
   rmSync(out, { recursive: true, force: true });
-  if (!args.keep) rmSync(dir, { recursive: true, force: true });
+  done(dir);
 }
 
 /** The synthetic set for these options, on tmpfs: one kept by an earlier --keep, or a new one. */
 function traceSet(opts: SynthOptions): string {
   const base = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
-  const dir = join(base, `fsync-analyze-bench-${opts.events}-${opts.processes}x${opts.filesPerProcess}-${opts.hours}h`);
+  const dir = join(base, `fsync-analyze-bench-v2-${opts.events}-${opts.processes}x${opts.filesPerProcess}-${opts.hours}h`);
   const stamp = join(dir, 'complete.json');
-  const want = JSON.stringify({ ...opts, generator: 2 });
+  const want = JSON.stringify({ ...opts, generator: 3 });
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === want) return dir;
   rmSync(dir, { recursive: true, force: true });
   const started = performance.now();
   writeSyntheticSet(dir, opts);
   writeFileSync(stamp, want);
-  say(`generated in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  say(`generated ${dir} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   return dir;
 }
 
-function measureLoad(dir: string): { events: number; seconds: number; cpuSeconds: number; maxRssMb: number } {
+function done(dir: string): void {
+  if (!args.keep) rmSync(dir, { recursive: true, force: true });
+}
+
+function ensureBuilt(): void {
+  if (!existsSync(join(ROOT, 'dist/cli.js'))) {
+    const r = spawnSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('npm run build failed');
+  }
+}
+
+function measureLoad(dir: string): { events: number; calls: number; seconds: number; cpuSeconds: number; maxRssMb: number } {
   const r = spawnSync(process.execPath, ['--import', 'tsx', HERE, '--load-only', dir], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`load failed: ${r.stderr}`);
   return JSON.parse(r.stdout);
 }
 
-/** Run the CLI; wall time and peak RSS (through /usr/bin/time when there is one). */
-function timed(argv: string[]): { seconds: number; rssMb: number } {
+function median(runs: number, f: () => { seconds: number; cpuSeconds: number; rssMb: number }): { seconds: number; cpuSeconds: number; rssMb: number } {
+  const samples = Array.from({ length: runs }, f).sort((a, b) => a.seconds - b.seconds);
+  return samples[Math.floor(runs / 2)]!;
+}
+
+/** Run the CLI; wall time, CPU time (user + system) and peak RSS (through /usr/bin/time when there is one). */
+function timed(argv: string[]): { seconds: number; cpuSeconds: number; rssMb: number } {
   const hasTime = existsSync(TIME);
   const cmd = hasTime ? TIME : process.execPath;
-  const full = hasTime ? ['-f', 'fsync-bench %e %M', process.execPath, BIN, ...argv] : [BIN, ...argv];
+  const full = hasTime ? ['-f', 'fsync-bench %e %M %U %S', process.execPath, BIN, ...argv] : [BIN, ...argv];
   const started = performance.now();
   const r = spawnSync(cmd, full, { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 });
   const seconds = (performance.now() - started) / 1000;
   if (r.status !== 0) throw new Error(`fsync-analyze ${argv.join(' ')} failed (${r.status}): ${r.stderr}`);
-  const m = /fsync-bench ([\d.]+) (\d+)/.exec(r.stderr);
-  return { seconds: m ? Number(m[1]) : seconds, rssMb: m ? Number(m[2]) / 1024 : NaN };
+  const m = /fsync-bench ([\d.]+) (\d+) ([\d.]+) ([\d.]+)/.exec(r.stderr);
+  return { seconds: m ? Number(m[1]) : seconds, cpuSeconds: m ? Number(m[3]) + Number(m[4]) : NaN, rssMb: m ? Number(m[2]) / 1024 : NaN };
 }
 
 function say(line: string): void {

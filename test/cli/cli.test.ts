@@ -121,8 +121,10 @@ test('v2 history: summary --json counts the summarized history once, keys as doc
   const t = run(['summary', history]);
   assert.is(t.code, 0, t.stderr);
   assert.match(t.stdout, '\n169,561 sync calls (fsync 169,561), 0 failed, on 1 file, from 1 process on 1 host\n' +
-    '169,201 of them only in the recorder\'s summaries, from 2026-01-01 00:00:00.000; p50/p99 of files with summarized calls are read off half-octave histograms (within 1.22x)\n');
+    '169,201 of them only in the recorder\'s summaries, from 2026-01-01 00:00:00.000; p50/p99 marked ~ are read off the summaries\' half-octave histograms (within 1.22x)\n');
+  assert.match(t.stdout, /\/data\/kv\.wal\s+169,561\s+0\s+662\.3 MiB\s+~1\.82\s+~3\.63\s+1500\s/);
   assert.not.match(run(['summary', good]).stdout, 'summaries');
+  assert.not.match(run(['summary', good]).stdout, '~');
 });
 
 test('v2 history: outliers --json judges the kept events of day 1 against their summarized baseline', () => {

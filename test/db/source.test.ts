@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { TraceError } from '../../src/errors.js';
-import { preparedTraces, type Prepared } from '../../src/db/source.js';
+import { estimateRecords, preparedTraces, type Prepared } from '../../src/db/source.js';
 import { BROKEN, otherHost, scenario, slotOffset, tempDir, writeTrace } from '../fixtures/traces.js';
 import { historyTrace } from '../fixtures/history.js';
 
@@ -16,15 +16,22 @@ const files = [
 ];
 test.after(() => tmp.cleanup());
 
-async function all(totalBytes: number): Promise<Prepared[]> {
+test('estimateRecords: the records the headers\' counters say each region holds', () => {
+  // scenario: 41 ring records (the corrupt copy too); otherHost: 5; history: 361 ring records (its ring is not full), 3 kept,
+  // 2,882 summary entries of 3 slots, its name in 1 slot.
+  assert.equal(files.map(estimateRecords), [41, 41, 5, 361 + 3 + 2882 * 3 + 1]);
+});
+
+/** Every file prepared, as if each held `records` records (1e12 in all makes the worker decode). */
+async function all(records: number): Promise<Prepared[]> {
   const out: Prepared[] = [];
-  for await (const p of preparedTraces(files, totalBytes)) out.push(p);
+  for await (const p of preparedTraces(files, files.map(() => records))) out.push(p);
   return out;
 }
 
 test('worker and inline decoding agree, file by file, in order', async () => {
   const inline = await all(0);
-  const worker = await all(1e12);
+  const worker = await all(1e9);
   assert.equal(worker.map((p) => p.file), files);
   assert.equal(worker.map((p) => 'trace' in p), [true, false, true, true]);
   for (let i of [0, 2, 3]) {
