@@ -42,7 +42,7 @@ added as (
     sum(kept)::bigint as kept,
     sum(sum_ns)::double as sum_ns,
     max(max_ns) as max_ns,
-    sum(bytes)::bigint as bytes,
+    sum(bytes) as bytes,            -- hugeint: a corrupt entry can hold up to 2^64 - 1
     sum(writes)::bigint as writes
   from summary_entries
   group by all
