@@ -6,9 +6,10 @@
 --             not sync. Flagged: the file's last close (flag 0x10; or the record the
 --             recorder writes at exit for a file left open, flag 0x400) in a process
 --             that made a durable sync of the file at some time, reporting bytes never
---             synced, when this process made no durable sync of the file (through
---             another descriptor), no sync()/syncfs(), and did not unlink it (a
---             temporary) after the close.
+--             synced, when no process made a durable sync of the file afterwards
+--             (writes are the file's, not the descriptor's: a sync by another
+--             process covers them), this process made no sync()/syncfs(), and did
+--             not unlink it (a temporary) after the close.
 -- inputs:     lint_events
 -- parameters: none
 -- output:     one row per flagged close:
@@ -47,9 +48,10 @@ left_unsynced as (
   from closes
   join synced_files using (trace_id, file_id)
   where not exists (
+      -- any process's later sync of the file makes these writes durable too
+      -- (PostgreSQL backends write WAL and exit; another process syncs it)
       select 1 from durable_syncs
-      where durable_syncs.trace_id = closes.trace_id
-        and durable_syncs.file_id = closes.file_id
+      where durable_syncs.file_id = closes.file_id
         and durable_syncs.start > closes.start)
     and not exists (
       select 1 from global_syncs

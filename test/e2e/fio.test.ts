@@ -78,7 +78,11 @@ test("the recorder's latencies agree with fio's own", () => {
   const ours = { min: Math.min(...ms), max: Math.max(...ms), mean: ms.reduce((a, b) => a + b, 0) / ms.length };
   // fio's clock runs around the call the recorder times: a little more, never much.
   const close = (a: number, b: number) => a <= b * 1.02 + 0.02 && a >= b * 0.9 - 0.1;
-  assert.ok(close(ours.max, fio.max), `max: recorder ${ours.max} ms, fio ${fio.max} ms`);
+  // The process's first durability call makes its trace (issue 12: no trace for a
+  // process that never syncs): that one-time cost, under 2 ms, falls outside the
+  // recorded duration but inside fio's clock, so fio's slowest sync may be that one.
+  assert.ok(ours.max <= fio.max * 1.02 + 0.02, `max: recorder ${ours.max} ms above fio's ${fio.max} ms`);
+  assert.ok(fio.max - ours.max < 2, `max: recorder ${ours.max} ms, fio ${fio.max} ms: more than a trace's creation apart`);
   assert.ok(close(ours.min, fio.min), `min: recorder ${ours.min} ms, fio ${fio.min} ms`);
   assert.ok(close(ours.mean, fio.mean), `mean: recorder ${ours.mean} ms, fio ${fio.mean} ms`);
 });
