@@ -130,11 +130,6 @@ static int ft_pre_hold(struct ft_event *ev, uint32_t tid)
     uint64_t n = FT_ADD(&c->pre_next, 1);
     unsigned char *slot = (unsigned char *)&c->pre[n % FT_PRE_EVENTS];
     ft_commit(slot, n, ev);
-    /* Counted only once committed: a flush that zeroes the count before this
-     * add scans after it and may miss the slot, but then the count stays
-     * set and the next record (this thread's own next one among them)
-     * flushes it first, so a thread's records keep their order. */
-    __atomic_fetch_add(&c->pre_pending, 1, __ATOMIC_RELEASE);
     return 1;
 }
 
@@ -159,9 +154,7 @@ static void ft_put_one(struct ft_ctx *c, struct ft_event *ev, int own_tid);
  * creation goes in at the next record instead, once. */
 static __attribute__((noinline, cold)) void ft_pre_flush(struct ft_ctx *c)
 {
-    /* Taking the count pairs with the holder's release: every record counted
-     * so far is committed and visible to the scan below. */
-    __atomic_exchange_n(&c->pre_pending, 0, __ATOMIC_ACQ_REL);
+    FT_STORE(&c->pre_next, 0);
     for (;;) {
         int best = -1;
         uint32_t best_seq = 0;
@@ -241,7 +234,7 @@ void ft_emit(struct ft_event *ev)
         c = ft_ring_slow();
     }
     if (c) {
-        if (FT_UNLIKELY(FT_LOAD_ACQ(&c->pre_pending) != 0))
+        if (FT_UNLIKELY(FT_LOAD(&c->pre_next) != 0))
             ft_pre_flush(c);
         ft_put_one(c, ev, 1);
     }

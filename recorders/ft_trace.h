@@ -70,8 +70,7 @@ struct ft_ctx {
     uint64_t budget_ns;      /* when the directory was last looked at (budget) */
     /* Opens, closes and renames before the first durability call: the newest
      * FT_PRE_EVENTS wait here, and go into the ring when the file is made. */
-    uint64_t pre_next;     /* slots taken for held records (picks the slot) */
-    uint64_t pre_pending;  /* held records committed and not yet flushed */
+    uint64_t pre_next;
     struct ft_event pre[FT_PRE_EVENTS];
     char path[FT_DIR_MAX + 160];
     uint64_t chunk_bits[FT_CHUNK_BITS_MAX / 64]; /* chunks allocated and populated */
