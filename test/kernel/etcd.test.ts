@@ -50,8 +50,10 @@ test('the latencies agree with etcd histogram buckets', async () => {
   for (const [le, count] of metric.buckets) {
     const ours = lat.filter((s) => s <= le).length;
     assert.ok(ours >= count, `le=${le}: the trace has ${ours} calls, etcd ${count}`);
-    // etcd's measure adds only Go's own overhead: a few calls may cross a bucket bound, no more.
-    assert.ok(ours - count <= Math.max(3, metric.count * 0.05), `le=${le}: the trace has ${ours} calls, etcd ${count}`);
+    // etcd's clock adds Go's own overhead and the tracer's wake-up (~0.1 ms a call on
+    // tmpfs, bench:recorder): a call may cross a bucket bound by that much, no more.
+    const clear = lat.filter((s) => s <= le - 0.0005).length;
+    assert.ok(count >= clear, `le=${le}: ${clear} calls under ${le - 0.0005} s in the trace, etcd counts ${count} under ${le}`);
   }
   const sum = lat.reduce((a, b) => a + b, 0);
   assert.ok(sum <= metric.sum && sum >= metric.sum * 0.3, `sum: trace ${sum} s, etcd ${metric.sum} s`);
