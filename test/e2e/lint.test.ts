@@ -114,12 +114,13 @@ test('git commit, core.fsync=none: the index and the branch ref renamed into pla
 test('git commit, core.fsync=all: every file synced, no directory', () => {
   const { root, findings } = gitCommit('all');
   const b = brief(findings, root);
-  // Two loose objects (the tree and the commit; `git add` wrote the blob, unrecorded), each
-  // written to objects/xx/tmp_obj_XXXXXX (mkstemp: O_EXCL) and fsynced: one family, unless a
-  // random part of six letters in one case keeps its name (queries/18_families.sql).
-  const objects = b.filter((f) => /^repo\/\.git\/objects\/[0-9a-f]{2}\/tmp_obj_\w{6}$/.test(f.path));
-  assert.equal(objects.map((f) => [f.rule, f.evidence.map((e) => e.split(' ')[0])]), objects.map(() => ['dir-not-synced', ['open', 'fsync']]), JSON.stringify(b));
-  assert.is(objects.reduce((n, f) => n + f.count, 0), 2, JSON.stringify(b));
+  // Two loose objects (the tree and the commit; `git add` wrote the blob, unrecorded): each
+  // written to objects/xx/tmp_obj_XXXXXX, fsynced, linked to objects/xx/<hash>, and the
+  // temporary unlinked; the temporary's name is not judged (it is gone), the object's is.
+  const objects = b.filter((f) => /^repo\/\.git\/objects\/[0-9a-f]{2}\/[0-9a-f]{38}$/.test(f.path));
+  assert.is(objects.length, 1, JSON.stringify(b));
+  assert.equal({ ...objects[0]!, path: '', evidence: objects[0]!.evidence.map((e) => e.split(' ')[0]) },
+    { rule: 'dir-not-synced', path: '', count: 2, files: 2, evidence: ['fsync', 'link'] });
   assert.equal(b.filter((f) => !objects.includes(f)), [
     { rule: 'dir-not-synced', path: 'repo/.git/index', count: 1, files: 1, evidence: ['fsync repo/.git/index.lock', 'rename repo/.git/index.lock -> repo/.git/index'] },
     { rule: 'dir-not-synced', path: 'repo/.git/refs/heads/main', count: 1, files: 1, evidence: ['fsync repo/.git/refs/heads/main.lock', 'rename repo/.git/refs/heads/main.lock -> repo/.git/refs/heads/main'] },
