@@ -164,7 +164,6 @@ void ft_exit_closes(void)
 {
     if (ft_vfork_child())
         return;
-    uint64_t t = ft_now();
     for (unsigned top = 0; top < FT_FD_TOP; top++) {
         uint64_t *chunk = FT_LOAD_ACQ(&ft_fd_top[top]);
         for (unsigned i = 0; chunk && i < FT_FD_CHUNK; i++) {
@@ -174,11 +173,12 @@ void ft_exit_closes(void)
                 continue;
             struct ft_event ev;
             struct ft_ival iv;
-            ft_event_init(&ev, FT_T_CLOSE, (int)(top << FT_FD_CHUNK_SHIFT | i), t, t, 0);
-            ft_name_event(&ev, e, f);
+            uint64_t t0 = ft_now(); /* the record's own time: the kernel's close follows */
             ft_file_take(f, 0, &iv);
             if (iv.bytes == 0)
                 continue; /* another thread's sync took it first */
+            ft_event_init(&ev, FT_T_CLOSE, (int)(top << FT_FD_CHUNK_SHIFT | i), t0, ft_now(), 0);
+            ft_name_event(&ev, e, f);
             ev.flags |= FT_F_LAST_CLOSE | FT_F_AT_EXIT;
             ft_ival_fill(&ev, &iv);
             ft_emit(&ev);

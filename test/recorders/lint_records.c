@@ -11,10 +11,11 @@
  *    errno reaches the program);
  *  - an O_TMPFILE file with 10 unsynced bytes linked in by its descriptor
  *    (a link record from its unnamed name, flag 0x200);
- *  - at the end, two files left open: "kept" fsynced and then written 100
- *    bytes more, "log" written and never synced. The image ends by returning
- *    from main ("exit"), by _exit(2) ("_exit"): "kept" gets a close record
- *    at exit (flags 0x400 | 0x10, 100 bytes), "log" none.
+ *  - at the end, three files left open: "kept" fsynced and then written 100
+ *    bytes more, "kept2" fdatasynced and written 7 more, "log" written and
+ *    never synced. The image ends by returning from main ("exit"), by
+ *    _exit(2) ("_exit"): "kept" and "kept2" get a close record at exit
+ *    (flags 0x400 | 0x10, 100 and 7 bytes), "log" none.
  *  - "raw": the creating open, the link and the unlinks through syscall(2).
  */
 #include "ft_test.h"
@@ -97,11 +98,16 @@ int main(int argc, char **argv)
     ft_write_all(kept, 4096);
     CHECK(fsync(kept) == 0);
     ft_write_all(kept, 100);
+    int kept2 = open(ft_path(dir, "kept2"), O_WRONLY | O_CREAT | O_EXCL, 0644);
+    CHECK(kept2 >= 0);
+    ft_write_all(kept2, 10);
+    CHECK(fdatasync(kept2) == 0);
+    ft_write_all(kept2, 7);
     int log = open(ft_path(dir, "log"), O_WRONLY | O_CREAT | O_EXCL, 0644);
     CHECK(log >= 0);
     ft_write_all(log, 50);
     ft_sync_dir(dir);
-    printf("left kept=%d log=%d\n", kept, log);
+    printf("left kept=%d kept2=%d log=%d\n", kept, kept2, log);
     fflush(stdout);
     if (strcmp(end, "_exit") == 0)
         _exit(0);
