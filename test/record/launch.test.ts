@@ -184,6 +184,22 @@ test('the list after the run names only the traces of the processes it started',
   assert.match(err, new RegExp(`^fsync-record: ${mine.length} trace files in ${d.traces}:\n`));
 });
 
+test('the list names the traces a child made in its uid-N directory after it became another user', () => {
+  const d = makeDirs();
+  chmodSync(d.traces, 0o700);
+  chmodSync(d.root, 0o755);
+  chownSync(d.data, NOBODY, NOBODY);
+  const r = record(['--dir', d.traces, '--', bin('privdrop'), d.data, String(NOBODY)]);
+  assert.is(r.status, 0, r.stderr);
+  const child = /child pid=(\d+) status=0/.exec(r.stdout);
+  assert.ok(child, r.stdout);
+  const own = readdirSync(join(d.traces, `uid-${NOBODY}`));
+  assert.equal(own.map((f) => f.split('.')[1]), [child[1]]);
+  const listed = r.stderr.split('\n').filter((l) => l.startsWith('  ')).map((l) => l.trim().replace(`${d.traces}/`, ''));
+  assert.equal(listed, [readdirSync(d.traces).find((f) => f.endsWith('.fstrace')), `uid-${NOBODY}/${own[0]}`]);
+  assert.match(r.stderr, new RegExp(`^fsync-record: 2 trace files in ${d.traces}:\n`));
+});
+
 test('a trace directory the recorder would refuse: the launcher names the reason, the command still runs', () => {
   const cases: Array<[string, (root: string) => string, RegExp]> = [
     ['owned by another user', (root) => { mkdirSync(join(root, 't'), { mode: 0o700 }); chownSync(join(root, 't'), NOBODY, NOBODY); return join(root, 't'); }, /t belongs to uid 65534, not to uid 0 \(refused: it may have been planted by another user\)/],
