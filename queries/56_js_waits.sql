@@ -11,8 +11,8 @@
 --             (from the call to the system call's start: waiting for a pool thread, and for a
 --             writeFile its open and writes), `sync_ns` (the system call) and `delivery_ns`
 --             (from its end to the callback or promise: the event loop's delay). A call with
---             no pair (the library was not preloaded, io_uring, or Node made no sync: Node 20's
---             writeFileSync of a string ignores `flush`) has nulls there.
+--             no pair (the library was not preloaded, io_uring, or Node made no sync:
+--             fs.promises.writeFile given a FileHandle ignores `flush`) has nulls there.
 -- inputs:     js_calls, js_apis, js_sites, events, calls, files, traces
 -- parameters: none
 -- output:     one row per Node call:

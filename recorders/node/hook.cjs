@@ -443,16 +443,20 @@ function install(rec) {
   function watchStream(stream, api, site, fdOf) {
     try {
       pending++;
+      const entry = { site, api };
+      let fd;
       const add = () => {
-        const fd = fdOf();
-        if (typeof fd === 'number') streams.set(fd, { site, api });
+        if (typeof fd !== 'number' && typeof fdOf() === 'number' && fdOf() >= 0) {
+          fd = fdOf();
+          streams.set(fd, entry);
+        }
       };
       add();
       stream.once('open', add);
       stream.once('close', () => {
         pending--;
-        const fd = fdOf();
-        if (typeof fd === 'number') streams.delete(fd);
+        // The descriptor is gone by now (stream.fd is null): forget the one it had.
+        if (typeof fd === 'number' && streams.get(fd) === entry) streams.delete(fd);
       });
     } catch {
       // unwatched: its sync is recorded as a plain one
