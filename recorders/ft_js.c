@@ -22,6 +22,11 @@ FT_EXPORT int fsync_trace_js_abi(void)
     return FT_JS_ABI;
 }
 
+FT_EXPORT uint64_t fsync_trace_js_now(void)
+{
+    return ft_now();
+}
+
 /* Call sites are names like paths (FORMAT.md, "Path records"), with no
  * dev or ino: the names region carries them, and a record names its site as
  * a rename names its new path (ft_ring.c). */
@@ -69,7 +74,7 @@ FT_EXPORT int fsync_trace_js_record(const struct ft_js_call *c)
     r.type = FT_T_JS;
     r.call = (uint8_t)c->api;
     r.start_ns = c->start_ns ? c->start_ns : 1;
-    r.dur_ns = c->dur_ns;
+    r.dur_ns = c->dur_ns ? c->dur_ns : ft_since(r.start_ns, ft_now());
     r.fd = c->fd;
     r.res = c->res;
     r.bytes = c->bytes;

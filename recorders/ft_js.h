@@ -19,8 +19,9 @@
 struct ft_js_call {
     uint32_t api;       /* enum ft_js_api (ft_format.h) */
     int32_t fd;         /* the descriptor the call synced; -1 when it named a file */
-    uint64_t start_ns;  /* CLOCK_MONOTONIC when the program made the call */
-    uint64_t dur_ns;    /* until its callback ran / its promise settled / it returned */
+    uint64_t start_ns;  /* CLOCK_MONOTONIC when the program made the call (fsync_trace_js_now) */
+    uint64_t dur_ns;    /* until its callback ran / its promise settled / it returned;
+                         * 0: until now (the call settles as it is recorded) */
     int32_t res;        /* 0, or -errno of the error the program got */
     uint32_t site;      /* a name id from fsync_trace_js_name, 0 when none */
     uint64_t bytes;     /* data written by a writeFile/appendFile, else 0 */
@@ -32,6 +33,8 @@ struct ft_js_call {
 
 /* FT_JS_ABI. */
 int fsync_trace_js_abi(void);
+/* CLOCK_MONOTONIC in ns, the clock of every record (cheap: the library's own). */
+uint64_t fsync_trace_js_now(void);
 /* Intern a call site ("file:line", len bytes): its name id, 0 when not recording. */
 uint32_t fsync_trace_js_name(const char *name, uint32_t len);
 /* Record one call: 0, 1 when c->site is about to leave the names store (intern

@@ -63,13 +63,13 @@ function loadAddon() {
  * symbolizes frames; measured by `npm run bench:node`), far more than the
  * rest of a wrapped call, so it is rationed: each thread may spend
  * FSYNC_TRACE_JS_SITES percent (default 1) of its time on it, from a budget
- * that refills with time and holds at most SITE_BUDGET_MAX_MS. A program
+ * that refills with time and holds at most 20 ms. A program
  * that syncs a few hundred times a second gets every call's site; a tight
  * loop of syncs on tmpfs gets one in tens. `all` captures every call, `off`
  * none. Calls without a site are recorded all the same (site 0).
  */
 const SITE_DEPTH = 12;
-const SITE_BUDGET_MAX_MS = 20;
+const SITE_BUDGET_MAX_NS = 20e6;
 
 function siteSettings(text) {
   const v = (text ?? '').trim().toLowerCase();
@@ -79,33 +79,27 @@ function siteSettings(text) {
   return { all: false, share: Number.isFinite(pct) && pct > 0 ? Math.min(pct, 100) / 100 : 0.01 };
 }
 
-/* CLOCK_MONOTONIC (the recorder's clock, libuv's hrtime) in ns at
- * performance.now() = 0: one clock, read through two doors. Each read is
- * bracketed by reads of the other, and the tightest bracket of a few wins
- * (the first calls of either load code: milliseconds). */
-function clockOrigin() {
-  let best = Infinity;
-  let origin = 0;
-  for (let i = 0; i < 5; i++) {
-    const a = process.hrtime.bigint();
-    const p = performance.now();
-    const b = process.hrtime.bigint();
-    const gap = Number(b - a);
-    if (gap < best) {
-      best = gap;
-      origin = Number(a) + gap / 2 - p * 1e6;
-    }
-  }
-  return origin;
-}
+/* The fields of a record in the addon's buffer (node/addon.c). */
+const A_API = 0;
+const A_FD = 1;
+const A_START = 2;
+const A_DUR = 3;
+const A_RES = 4;
+const A_SITE = 5;
+const A_BYTES = 6;
+const A_NOW = 7;
 
 function makeRecorder(addon) {
   const args = new Float64Array(addon.buf);
-  const now = () => performance.now();
-  const originNs = clockOrigin();
+  /* The recorder's clock (CLOCK_MONOTONIC, ns), read by the library: one
+   * call that writes into the buffer costs less than performance.now(). */
+  const now = () => {
+    addon.now();
+    return args[A_NOW];
+  };
   const sites = new Map();
   const { all, share } = siteSettings(process.env.FSYNC_TRACE_JS_SITES);
-  let budget = share > 0 ? SITE_BUDGET_MAX_MS : 0;
+  let budget = share > 0 ? SITE_BUDGET_MAX_NS : 0;
   let lastRefill = now();
   const hookFile = __filename;
 
@@ -186,7 +180,7 @@ function makeRecorder(addon) {
     context.own = false;
     let take = all;
     if (!take && share > 0) {
-      budget = Math.min(SITE_BUDGET_MAX_MS, budget + (t0 - lastRefill) * share);
+      budget = Math.min(SITE_BUDGET_MAX_NS, budget + (t0 - lastRefill) * share);
       lastRefill = t0;
       take = budget > 0;
     }
@@ -210,23 +204,22 @@ function makeRecorder(addon) {
     return context;
   }
 
-  /* One record; err is what the program got (an error without an errno,
-   * e.g. a bad argument, made no system call and is not recorded). */
+  /* One record, ending now; err is what the program got (an error without
+   * an errno, e.g. a bad argument, made no system call and is not recorded). */
   function put(api, fd, t0, err, site, bytes, file) {
     try {
-      const t1 = now();
       let res = 0;
       if (err !== null && err !== undefined) {
         if (typeof err.errno !== 'number') return;
         res = err.errno < 0 ? err.errno : -err.errno;
       }
-      args[0] = api;
-      args[1] = typeof fd === 'number' && Number.isInteger(fd) ? fd : -1;
-      args[2] = originNs + t0 * 1e6;
-      args[3] = (t1 - t0) * 1e6;
-      args[4] = res;
-      args[5] = site;
-      args[6] = bytes > 0 ? bytes : 0;
+      args[A_API] = api;
+      args[A_FD] = typeof fd === 'number' && Number.isInteger(fd) ? fd : -1;
+      args[A_START] = t0;
+      args[A_DUR] = 0; // the library takes the end
+      args[A_RES] = res;
+      args[A_SITE] = site;
+      args[A_BYTES] = bytes > 0 ? bytes : 0;
       const r = file === undefined ? addon.record() : addon.record(file);
       if (r === 1) {
         for (const [text, id] of sites) if (id === site) sites.delete(text);

@@ -680,7 +680,7 @@ function firstRows(c: EventColumns, n: number): EventColumns {
 function checkEvent(ring: Uint8Array, at: number, type: number, base: number, file: string): void {
   const offset = base + at;
   if (type > RecordType.Rename && type !== RecordType.Link && type !== RecordType.Unlink) {
-    throw new TraceError(file, offset, `unknown record type ${type}, expected 1 to ${RecordType.Rename}, ${RecordType.Link} or ${RecordType.Unlink}`);
+    throw new TraceError(file, offset, `unknown record type ${type}, expected 1 to ${RecordType.Rename} or ${RecordType.Link} to ${RecordType.Js}`);
   }
   const call = ring[at + EVENT.call]!;
   if (type === RecordType.Sync) {

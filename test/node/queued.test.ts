@@ -35,7 +35,8 @@ test('UV_THREADPOOL_SIZE=1 and a busy pool: each fsync waits far longer than it 
   calls.forEach((c, i) => {
     const ms = Number(c.durNs) / 1e6;
     // The program's clock brackets the hook's: its promise resolves after the callback ran.
-    assert.ok(ms <= waits[i]! + 0.05 && ms >= waits[i]! - 5, `call ${i}: recorded ${ms} ms, the program measured ${waits[i]} ms`);
+    // (A loaded machine may deschedule the program between the callback and its continuation.)
+    assert.ok(ms <= waits[i]! + 0.05 && ms >= waits[i]! - Math.max(5, waits[i]! / 2), `call ${i}: recorded ${ms} ms, the program measured ${waits[i]} ms`);
     assert.match(siteLine(c.site!), /fsync\(fd/);
   });
   const rows = analyzeSql<{ wait: number; sync: number; queued: number; paired: boolean }>(
