@@ -70,6 +70,7 @@ function loadAddon() {
  */
 const SITE_DEPTH = 12;
 const SITE_BUDGET_MAX_NS = 20e6;
+const SITE_COST_MAX_NS = 50e3;
 
 function siteSettings(text) {
   const v = (text ?? '').trim().toLowerCase();
@@ -199,7 +200,9 @@ function makeRecorder(addon) {
     if (take || expectOwn) {
       // The program's wait starts after the hook's own work.
       context.t0 = now();
-      if (take) budget -= context.t0 - t0;
+      // A capture costs 5-10 us warm; the first ones (V8 compiling its stack
+      // code) or one descheduled by the kernel are not the rate to ration by.
+      if (take) budget -= Math.min(context.t0 - t0, SITE_COST_MAX_NS);
     }
     return context;
   }
@@ -302,23 +305,47 @@ function install(rec) {
   /* Flushing streams by descriptor: their closing sync is recorded as theirs. */
   const streams = new Map();
 
+  /* A sync of fd about to start: what to record it as ({ kind, site, t0 }),
+   * or null when it is Node's own on behalf of a call recorded already. */
+  function syncCall(wrapper, fd, api, streamApi) {
+    const c = before(wrapper, pending > 0);
+    if (!c.own) return { kind: api, site: c.site, t0: c.t0 };
+    const s = streams.get(fd);
+    return s && streamApi !== 0 ? { kind: streamApi, site: s.site, t0: c.t0 } : null;
+  }
+
+  /* A writeFile/appendFile with flush about to start: its record's fields. */
+  function flushCall(wrapper, file, data, options) {
+    const c = before(wrapper, false);
+    const handle = file !== null && typeof file === 'object' && !(file instanceof URL) && !Buffer.isBuffer(file);
+    const fd = typeof file === 'number' ? file : handle && typeof file.fd === 'number' ? file.fd : -1;
+    return { t0: c.t0, site: c.site, fd, named: fd < 0 ? fileName(file) : undefined, bytes: byteCount(data, options) };
+  }
+  const putFlush = (api, call, err) => put(api, call.fd, call.t0, err, call.site, call.bytes, call.named);
+
+  /* The promise the program gets: the original's outcome, recorded as it settles. */
+  function settled(promise, record) {
+    return promise.then(
+      (value) => {
+        record(null);
+        return value;
+      },
+      (err) => {
+        record(err);
+        throw err;
+      },
+    );
+  }
+
   function syncCallback(name, api, streamApi) {
     const orig = fs[name];
     const wrapper = function (fd, callback) {
       if (depth > 0 || typeof callback !== 'function') return orig.apply(this, arguments);
-      const c = before(wrapper, pending > 0);
-      let site = c.site;
-      let kind = api;
-      if (c.own) {
-        const s = streams.get(fd);
-        if (!s || streamApi === 0) return orig.apply(this, arguments);
-        kind = streamApi;
-        site = s.site;
-      }
-      const t0 = c.t0;
+      const call = syncCall(wrapper, fd, api, streamApi);
+      if (call === null) return orig.apply(this, arguments);
       try {
         return orig.call(this, fd, function (err) {
-          put(kind, fd, t0, err, site, 0);
+          put(call.kind, fd, call.t0, err, call.site, 0);
           return callback.apply(this, arguments);
         });
       } catch (err) {
@@ -353,18 +380,13 @@ function install(rec) {
     const orig = fs[name];
     const wrapper = function (file, data, options, callback) {
       if (depth > 0 || !isFlush(options) || typeof callback !== 'function') return orig.apply(this, arguments);
-      const c = before(wrapper, false);
-      const t0 = c.t0;
-      const site = c.site;
-      const fd = typeof file === 'number' ? file : -1;
-      const named = fd < 0 ? fileName(file) : undefined;
-      const bytes = byteCount(data, options);
+      const call = flushCall(wrapper, file, data, options);
       pending++;
       depth++;
       try {
         return orig.call(this, file, data, options, function (err) {
           pending--;
-          put(api, fd, t0, err, site, bytes, named);
+          putFlush(api, call, err);
           return callback.apply(this, arguments);
         });
       } catch (err) {
@@ -381,23 +403,18 @@ function install(rec) {
     const orig = fs[name];
     const wrapper = function (file, data, options) {
       if (depth > 0 || !isFlush(options)) return orig.apply(this, arguments);
-      const c = before(wrapper, false);
-      const t0 = c.t0;
-      const site = c.site;
-      const fd = typeof file === 'number' ? file : -1;
-      const named = fd < 0 ? fileName(file) : undefined;
-      const bytes = byteCount(data, options);
+      const call = flushCall(wrapper, file, data, options);
       let result;
       depth++;
       try {
         result = orig.apply(this, arguments);
       } catch (err) {
         depth--;
-        put(api, fd, t0, err, site, bytes, named);
+        putFlush(api, call, err);
         throw withoutHookFrames(err);
       }
       depth--;
-      put(api, fd, t0, null, site, bytes, named);
+      putFlush(api, call, null);
       return result;
     };
     fs[name] = dressed(wrapper, orig);
@@ -409,25 +426,12 @@ function install(rec) {
     const orig = p[name];
     const wrapper = function (file, data, options) {
       if (!isFlush(options)) return orig.apply(this, arguments);
-      const c = before(wrapper, false);
-      const t0 = c.t0;
-      const site = c.site;
-      const fd = typeof file === 'number' ? file : file !== null && typeof file === 'object' && typeof file.fd === 'number' && !(file instanceof URL) ? file.fd : -1;
-      const named = fd < 0 ? fileName(file) : undefined;
-      const bytes = byteCount(data, options);
+      const call = flushCall(wrapper, file, data, options);
       pending++;
-      return orig.apply(this, arguments).then(
-        (value) => {
-          pending--;
-          put(api, fd, t0, null, site, bytes, named);
-          return value;
-        },
-        (err) => {
-          pending--;
-          put(api, fd, t0, err, site, bytes, named);
-          throw err;
-        },
-      );
+      return settled(orig.apply(this, arguments), (err) => {
+        pending--;
+        putFlush(api, call, err);
+      });
     };
     p[name] = dressed(wrapper, orig);
   }
@@ -484,26 +488,9 @@ function install(rec) {
       const wrapper = function () {
         const fd = this !== null && typeof this === 'object' ? this.fd : undefined;
         if (typeof fd !== 'number') return orig.apply(this, arguments);
-        const c = before(wrapper, pending > 0);
-        let kind = api;
-        let site = c.site;
-        if (c.own) {
-          const s = streams.get(fd);
-          if (!s || streamApi === 0) return orig.apply(this, arguments);
-          kind = streamApi;
-          site = s.site;
-        }
-        const t0 = c.t0;
-        return orig.apply(this, arguments).then(
-          (value) => {
-            put(kind, fd, t0, null, site, 0);
-            return value;
-          },
-          (err) => {
-            put(kind, fd, t0, err, site, 0);
-            throw err;
-          },
-        );
+        const call = syncCall(wrapper, fd, api, streamApi);
+        if (call === null) return orig.apply(this, arguments);
+        return settled(orig.apply(this, arguments), (err) => put(call.kind, fd, call.t0, err, call.site, 0));
       };
       Object.defineProperty(proto, name, { value: dressed(wrapper, orig), writable: true, configurable: true, enumerable: false });
     };

@@ -65,22 +65,14 @@ export function keptList(trace: DecodedTrace): TraceEvent[] {
   return out;
 }
 
-/** One call recorded by the Node hook (a type-12 record). */
-export interface JsCall {
-  seq: number;
+/**
+ * One call recorded by the Node hook (a type-12 record): an event's fields,
+ * where startNs/durNs are the program's wait and res is 0 or -errno of the
+ * error it got.
+ */
+export interface JsCall extends Pick<TraceEvent, 'seq' | 'flags' | 'startNs' | 'durNs' | 'tid' | 'fd' | 'pathId' | 'path' | 'res' | 'bytes'> {
   /** The API, as JS_API_NAMES has it (`fs.fsync`, `filehandle.sync`, ...). */
   api: string;
-  flags: number;
-  /** When the program made the call, and how long it waited for it. */
-  startNs: bigint;
-  durNs: bigint;
-  tid: number;
-  fd: number;
-  pathId: number;
-  path: string | null;
-  /** 0, or -errno of the error the program got. */
-  res: number;
-  bytes: bigint;
   /** The call site ("file:line"), or null when it was not captured. */
   site: string | null;
 }

@@ -10,18 +10,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { analyzeJson, removeDir, type SummaryJson } from '../../scripts/workloads/common.js';
-import { account, countBy, HOOK, recorded, runNode, type NodeRun } from './harness.js';
+import { analyzeJson, type SummaryJson } from '../../scripts/workloads/common.js';
+import { account, countBy, HOOK, recorded, removeRuns, trackedRun, type NodeRun } from './harness.js';
 
 interface Seen { where: string; code?: string; errno?: number; message?: string; stack?: string; props: string[] | null }
 
-const runs: NodeRun[] = [];
-const run = (...a: Parameters<typeof runNode>) => {
-  const r = runNode(...a);
-  runs.push(r);
-  return r;
-};
-test.after(() => runs.forEach((r) => removeDir(r.dir)));
+const run = trackedRun;
+test.after(removeRuns);
 
 /** errors.cjs's account, its data directory written out of its stacks (each run has its own). */
 function seen(r: NodeRun): Seen[] {

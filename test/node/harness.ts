@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTrace } from '../../src/trace/decode.js';
 import { eventList, jsList, type JsCall, type TraceEvent } from '../../src/trace/events.js';
-import { freshDir, LIB, ROOT, runSync, type Ran } from '../../scripts/workloads/common.js';
+import { freshDir, LIB, removeDir, ROOT, runSync, type Ran } from '../../scripts/workloads/common.js';
 import { mkdirSync } from 'node:fs';
 
 export const HOOK = join(ROOT, 'recorders/node/hook.cjs');
@@ -29,6 +29,10 @@ export interface RunNodeOptions {
   wrap?: string[];
   /** Another copy of the hook to load. */
   hookFile?: string;
+  /** Node options before the program (e.g. another way to load the hook). */
+  wrapNode?: string[];
+  /** The working directory. */
+  cwd?: string;
   /** Data and traces on tmpfs (/dev/shm), where a sync takes microseconds. */
   tmpfs?: boolean;
 }
@@ -41,7 +45,7 @@ export function runNode(program: string, args: string[], o: RunNodeOptions = {})
   mkdirSync(data);
   mkdirSync(traces, { mode: 0o700 });
   const hook = o.hook === undefined ? 'import' : o.hook;
-  const nodeArgs = [...(hook ? [`--${hook}`, o.hookFile ?? HOOK] : []), join(PROGRAMS, program), data, ...args];
+  const nodeArgs = [...(hook ? [`--${hook}`, o.hookFile ?? HOOK] : []), ...(o.wrapNode ?? []), join(PROGRAMS, program), data, ...args];
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     // libuv's io_uring would take its file calls past libc (a documented blind spot).
@@ -51,8 +55,19 @@ export function runNode(program: string, args: string[], o: RunNodeOptions = {})
     ...o.env,
   };
   const [cmd, ...pre] = o.wrap ?? [];
-  const ran = cmd ? runSync(cmd, [...pre, process.execPath, ...nodeArgs], { env }) : runSync(process.execPath, nodeArgs, { env });
+  const ran = cmd ? runSync(cmd, [...pre, process.execPath, ...nodeArgs], { env, cwd: o.cwd }) : runSync(process.execPath, nodeArgs, { env, cwd: o.cwd });
   return { dir, data, traces, ran };
+}
+
+/** runNode, remembering the run: `removeRuns` after the suite. */
+const tracked: NodeRun[] = [];
+export function trackedRun(...a: Parameters<typeof runNode>): NodeRun {
+  const r = runNode(...a);
+  tracked.push(r);
+  return r;
+}
+export function removeRuns(): void {
+  for (const r of tracked.splice(0)) removeDir(r.dir);
 }
 
 /** The JSON line a program prints last. */

@@ -7,10 +7,9 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { analyzeJson, analyzeSql, once, removeDir, type SummaryJson } from '../../scripts/workloads/common.js';
-import { account, countBy, PROGRAMS, recorded, runNode, siteLine, type NodeRun } from './harness.js';
+import { analyzeJson, analyzeSql, once, type SummaryJson } from '../../scripts/workloads/common.js';
+import { account, countBy, PROGRAMS, recorded, removeRuns, siteLine, trackedRun } from './harness.js';
 
 const N = 3;
 
@@ -49,13 +48,8 @@ const FILE_OF: Record<string, string> = {
   'fs.createWriteStream': 'ws.dat', 'filehandle.createWriteStream': 'fhs.dat',
 };
 
-const runs: NodeRun[] = [];
-const run = (...a: Parameters<typeof runNode>) => {
-  const r = runNode(...a);
-  runs.push(r);
-  return r;
-};
-test.after(() => runs.forEach((r) => removeDir(r.dir)));
+const run = trackedRun;
+test.after(removeRuns);
 
 const esm = once(() => run('apis.mjs', [String(N)], { env: { FSYNC_TRACE_JS_SITES: 'all' } }));
 const cjs = once(() => run('apis.cjs', [String(N)], { hook: 'require', env: { FSYNC_TRACE_JS_SITES: 'all' } }));

@@ -10,18 +10,15 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { analyze, analyzeSql, once, removeDir, ROOT } from '../../scripts/workloads/common.js';
-import { account, countBy, recorded, runNode, siteLine, type NodeRun } from './harness.js';
+import { analyze, analyzeSql, once, ROOT } from '../../scripts/workloads/common.js';
+import { account, countBy, recorded, removeRuns, siteLine, trackedRun } from './harness.js';
 
 const ROUNDS = 12;
-const runs: NodeRun[] = [];
-test.after(() => runs.forEach((r) => removeDir(r.dir)));
+test.after(removeRuns);
 
 // The file on tmpfs: its fsync takes microseconds, the queue milliseconds.
 const queued = once(() => {
-  const r = runNode('queued.mjs', [String(ROUNDS)], { env: { UV_THREADPOOL_SIZE: '1' }, tmpfs: true });
-  runs.push(r);
-  return r;
+  return trackedRun('queued.mjs', [String(ROUNDS)], { env: { UV_THREADPOOL_SIZE: '1' }, tmpfs: true });
 });
 
 test('UV_THREADPOOL_SIZE=1 and a busy pool: each fsync waits far longer than it takes, as the program measured', () => {
@@ -63,8 +60,7 @@ test('the report says the time went to queueing, and lists the call site', () =>
 });
 
 test('write-file-atomic: its fsync is recorded and attributed to the program line that called the package', () => {
-  const r = runNode('atomic.mjs', ['3']);
-  runs.push(r);
+  const r = trackedRun('atomic.mjs', ['3']);
   assert.is(r.ran.status, 0, r.ran.stderr);
   const { js, syncs } = recorded(r);
   assert.equal(countBy(js, (j) => j.api), { 'fs.fsync': 3, 'fs.fsyncSync': 1 });

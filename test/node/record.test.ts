@@ -7,11 +7,14 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { freshDir, RECORD, removeDir, runSync } from '../../scripts/workloads/common.js';
-import { countBy, PROGRAMS, recorded } from './harness.js';
+import { freshDir, RECORD, removeDir, ROOT, runSync } from '../../scripts/workloads/common.js';
+import { countBy, PROGRAMS, recorded, removeRuns, trackedRun } from './harness.js';
 
 let dir = '';
-test.after(() => removeDir(dir));
+test.after(() => {
+  removeDir(dir);
+  removeRuns();
+});
 
 test('fsync-record --node records the Node calls and their system calls in one trace per process', () => {
   dir = freshDir('node-record');
@@ -29,6 +32,14 @@ test('fsync-record --node records the Node calls and their system calls in one t
   assert.is(js.length, 15);
   assert.is(countBy(js, (j) => j.api)['fs.fsync'], 2);
   assert.is(syncs.length, 15);
+});
+
+test('the package exports the hook: node --import fsync-flight-recorder/node, and --require', () => {
+  for (const how of ['--import', '--require']) {
+    const r = trackedRun('apis.mjs', ['1'], { hook: null, wrapNode: [how, 'fsync-flight-recorder/node'], cwd: ROOT });
+    assert.is(r.ran.status, 0, r.ran.stderr);
+    assert.is(recorded(r).js.length, 15, how);
+  }
 });
 
 test('fsync-record --help lists --node and its example', () => {
