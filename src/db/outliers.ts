@@ -21,7 +21,7 @@ export interface Outlier {
   pid: number;
   tid: number;
   exe: string;
-  /** The program as it was started: the last component of argv[0]. */
+  /** The program's name as users know it (the kernel's comm: redis-server, where exe is redis-check-rdb). */
   program: string;
   kind: string;
   /** ISO 8601 UTC. */

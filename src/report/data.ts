@@ -89,6 +89,8 @@ export interface ReportAlert {
   host: string;
   pid: number;
   exe: string;
+  /** The program's name as users know it (comm). */
+  program: string;
   kind: string;
   latencyMs: number;
   /** The errno name when the call failed. */
@@ -123,7 +125,7 @@ export interface ReportTrace {
   host: string;
   pid: number;
   exe: string;
-  /** The program as it was started (argv[0]'s last component), or exe's. */
+  /** The program's name as users know it (the kernel's comm), beside the resolved exe. */
   program: string;
   /** Sync calls the trace holds. */
   syncs: number;

@@ -60,6 +60,8 @@ export interface HeaderSpec {
   alertsSuppressed?: bigint;
   costPeriod?: number;
   alertSink?: number;
+  /** The process's name as the kernel has it (at most 15 bytes). */
+  comm?: string;
 }
 
 /** One summary-ring entry. `calls` defaults to the histogram's total. */
@@ -329,6 +331,7 @@ export class TraceWriter {
     v.setBigUint64(HEADER.alertsSuppressed, h.alertsSuppressed ?? 0n, true);
     v.setUint32(HEADER.costPeriod, h.costPeriod ?? 0, true);
     v.setUint32(HEADER.alertSink, h.alertSink ?? 0, true);
+    this.cstring(HEADER.comm, HEADER_STRING_SIZE.comm, h.comm ?? '');
   }
 
   private cstring(offset: number, size: number, text: string): void {
