@@ -105,7 +105,7 @@ export interface ReportJudgement {
   unjudged: number;
   /** Unjudged calls by why: 'few calls' (too little history for the file family), 'no file'. */
   reasons: Record<string, number>;
-  /** Judged calls by what their baseline rests on: 'prior' (the family's own history before them), 'recording' (the rest of the recording). */
+  /** Judged calls by what their baseline rests on: 'prior' (the family's own history before them), 'recording' (the rest of the recording), 'burst' (the rest of their burst). */
   sources: Record<string, number>;
 }
 
@@ -227,7 +227,7 @@ export interface ReportOutlier {
   program: string;
   family: string;
   /** What its baseline rests on: its family's history before it, or the rest of the recording. */
-  baselineSource: 'prior' | 'recording' | null;
+  baselineSource: 'prior' | 'recording' | 'burst' | null;
   baselineP99Ms: number | null;
   cutoffMs: number | null;
   cause: 'slow' | 'failed' | 'write-volume';

@@ -130,7 +130,7 @@ function incidentFiles(r: ReportIncident, max: number): string {
 }
 
 const REASON_TEXT = { baseline: 'over its baseline', threshold: 'over the threshold', failed: 'failed' } as const;
-const SOURCE_TEXT = { prior: "its file's own history", recording: 'the rest of the recording' } as const;
+const SOURCE_TEXT = { prior: "its file's own history", recording: 'the rest of the recording', burst: 'the rest of its burst' } as const;
 
 /** The rule a call broke, and what its baseline rests on. */
 function whyCell(r: ReportOutlier): string {

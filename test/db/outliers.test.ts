@@ -158,6 +158,27 @@ test('rotating names share their family\'s baseline: 40 segments of 5 calls each
   }
 });
 
+test('a checkpoint\'s burst of files synced once each is judged against the rest of its burst', async () => {
+  // Process 1 syncs 40 relation files once each in 0.4 s (one family with no history
+  // outside the burst), one of them at 30 ms against 3 ms for the rest; then a burst of
+  // 8 files of another directory (too few to judge one against the others).
+  // Process 2 syncs steadily for 20 s (the recording's span).
+  const burst: Array<[number, number, number]> = [];
+  const paths = Array.from({ length: 40 }, (_, i) => `/pg/base/1/${16000 + i}`);
+  for (let i = 0; i < 40; i++) burst.push([i + 1, 10 + i / 100, i === 17 ? 30 : 3 + (i % 5) / 10]);
+  const small = Array.from({ length: 8 }, (_, i) => `/pg/global/${['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'][i]}_map`);
+  for (let i = 0; i < 8; i++) burst.push([41 + i, 16 + i / 100, 3]);
+  const t = await openTraces({ 'a.fstrace': trace(1, [...paths, ...small], burst), 'b.fstrace': trace(2, ['/d/wal'], steady(1, 20, 1)) });
+  try {
+    const got = await readOutliers(t.session, bindings(P));
+    assert.equal(got.map((o) => [o.path, o.latencyMs, o.baselineSource, o.baselineHistory, Math.round(o.cutoffMs!)]), [[paths[17], 30, 'burst', 39, 11]]);
+    const j = await readJudgement(t.session, bindings(P));
+    assert.equal([j.judged, j.unjudged, j.reasons, j.sources.burst], [240, 8, { 'few calls': 8 }, 40]);
+  } finally {
+    t.close();
+  }
+});
+
 test('scope: one file; one process on a file and its directory; the device', async () => {
   const window = (s: number) => (s >= 10 && s < 13 ? 70 : undefined);
   const quiet = trace(2, ['/d/b/other.db'], steady(1, 20, 1));

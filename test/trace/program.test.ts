@@ -14,7 +14,8 @@ test('a comm cut at 15 bytes is made whole from argv[0]; one that differs is kep
 });
 
 test('without comm (traces from before it): argv[0]\'s base name, less a trailing colon, else the executable\'s', () => {
-  assert.is(programName({ comm: '', cmdline: ['postgres:', 'walwriter'], exe: '/usr/lib/postgresql/15/bin/postgres' }), 'postgres');
+  assert.is(programName({ comm: '', cmdline: ['postgres: walwriter'], exe: '/usr/lib/postgresql/15/bin/postgres' }), 'postgres');
+  assert.is(programName({ comm: '', cmdline: ['/usr/bin/sqlite3', 'app.db'], exe: '/usr/bin/sqlite3' }), 'sqlite3');
   assert.is(programName({ comm: '', cmdline: [], exe: '/usr/bin/app' }), 'app');
 });
 
