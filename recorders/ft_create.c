@@ -456,6 +456,10 @@ static int ft_ring_create(struct ft_ctx *c)
     c->tag = ((c->gen - 1) % 0xffffu) + 1; /* 16 bits, never 0: 0 is "no copy in any file" */
     c->rg.tag = (uint32_t)c->tag;
     FT_STORE_REL(&c->hdr, (struct ft_header *)map);
+    /* No more holds (struct ft_ctx): the held records take the ring's first
+     * sequence numbers, in the order their holds were reserved. */
+    uint64_t held = __atomic_fetch_or(&c->pre_word, 1, __ATOMIC_SEQ_CST) >> 1;
+    ((struct ft_header *)map)->next_seq = held < FT_PRE_EVENTS ? held : FT_PRE_EVENTS;
     uint64_t pending = FT_XCHG(&c->pending_drops, 0);
     if (pending)
         FT_ADD(&((struct ft_header *)map)->dropped, pending);
@@ -497,6 +501,8 @@ static uint32_t ft_ring_wait(struct ft_ctx *c)
     }
 }
 
+void (*ft_created_hook)(struct ft_ctx *c);
+
 __attribute__((noinline)) struct ft_ctx *ft_ring_slow(void)
 {
     struct ft_ctx *c = ft_ctx();
@@ -519,6 +525,9 @@ __attribute__((noinline)) struct ft_ctx *ft_ring_slow(void)
              * Nowhere to record (directory refused, tmpfs full): become a
              * pass-through for the life of this image. */
             int again = !ok && (errno == EMFILE || errno == ENFILE);
+            void (*hook)(struct ft_ctx *) = FT_LOAD(&ft_created_hook);
+            if (ok && hook)
+                hook(c);
             FT_STORE_REL(&c->state, ok ? FT_RING_READY : again ? FT_RING_UNINIT : FT_RING_REFUSED);
             syscall(SYS_futex, &c->state, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
             if (!ok && !again) {

@@ -357,7 +357,7 @@ int ft_slots_ready(struct ft_regions *rg, uint32_t g, uint32_t n, uint32_t regio
     uint32_t q = (g + FT_CHUNK_SLOTS - 1) / FT_CHUNK_SLOTS;
     for (; (uint64_t)q * FT_CHUNK_SLOTS < (uint64_t)g + n && (uint64_t)q * FT_CHUNK_SLOTS < region_end; q++)
         ft_chunk_make(c, q + 1); /* ahead: a failure here is seen again when it is needed */
-    return FT_LOAD_ACQ(&c->state) == FT_RING_READY;
+    return ft_writable(c);
 }
 
 /* SIGBUS at addr (ft_signal.c): if it lies in our mapping, the trace file was
