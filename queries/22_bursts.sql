@@ -28,22 +28,13 @@
 
 with
 
+-- The syncs of files whose family has no baseline for them.
 syncs as (
-  select
-    intervals.trace_id,
-    intervals.call,
-    intervals.start_ns // $bucket_ns as bucket,
-    hist_bucket(intervals.dur_ns) as hbucket,
-    intervals.bytes,
-    intervals.failed,
-    intervals.source
-  from intervals
+  select i.trace_id, i.call, i.start_ns // $bucket_ns as bucket, hist_bucket(i.dur_ns) as hbucket, i.bytes, i.failed, i.source
+  from intervals as i
   join families using (file_id)
-  join baselines
-    on baselines.family_id = families.family_id
-   and baselines.call = intervals.call
-   and baselines.bucket = intervals.start_ns // $bucket_ns
-  where baselines.source is null
+  join baselines as b on b.family_id = families.family_id and b.call = i.call and b.bucket = i.start_ns // $bucket_ns
+  where b.source is null
 ),
 
 targets as (
@@ -58,13 +49,15 @@ binned as (
   group by all
 ),
 
+-- Each bucket with syncs, and what the process synced of that kind from $near buckets
+-- before it to $near after.
 around as (
-  select binned.trace_id, binned.call, binned.bucket + k.k as bucket, binned.hbucket,
+  select targets.trace_id, targets.call, targets.bucket, binned.hbucket,
     sum(binned.n)::bigint as n, sum(binned.bytes_sum) as bytes_sum, sum(binned.bytes_n) as bytes_n
-  from binned
-  cross join range(-$near, $near + 1) as k(k)
-  semi join targets on targets.trace_id = binned.trace_id and targets.call = binned.call
-    and targets.bucket = binned.bucket + k.k
+  from targets
+  join binned
+    on binned.trace_id = targets.trace_id and binned.call = targets.call
+   and binned.bucket between targets.bucket - $near and targets.bucket + $near
   group by all
 ),
 
