@@ -6,11 +6,12 @@
 --             A process (or file family) takes part when one of its calls failed, or when
 --             its outliers are a share of its syncs (over its own stretch of outliers,
 --             or over the incident's core) of at least one in 50 and at least a quarter
---             of the largest such share in the incident (when none does, those with the
---             most outliers take part; details below): so a few stray slow calls, or a
---             short burst, of other processes next to one's slowdown do not make it
---             "several processes", while a disk's contention, which slows a few calls in
---             a hundred of every process at once, does. The incident's start and finish
+--             of the largest such share in the incident, or of all its calls where a
+--             call failed (failures lead). When none does, those with the most outliers
+--             take part (details below). So a few stray slow calls, or a short burst, of
+--             other processes next to one's slowdown or failures do not make it "several
+--             processes", while a disk's contention, which slows a few calls in a
+--             hundred of every process at once, does. The incident's start and finish
 --             are those of the outliers that take part.
 --               'file'     the outliers that take part are of one file family;
 --               'process'  several families, one process (a file and its directory);
@@ -90,9 +91,10 @@ activity_parts as (
 -- would stretch its own). Over either, it needs two outliers or more, and at least one
 -- in 50 of its syncs (four times the share of false outliers the rule allows on a
 -- healthy disk, 0.5 %). It takes part when its share is at least a quarter of the
--- largest in the incident: a disk's contention slows a few calls in a hundred of every
--- process at once; a busy machine's scheduling delays slow a few in a hundred of a
--- neighbour while one program is slow on every call, which is not the device.
+-- largest in the incident (of 1 where a call failed): a disk's contention slows a few
+-- calls in a hundred of every process at once; a busy machine's scheduling delays slow a
+-- few in a hundred of a neighbour while one program is slow on every call, or fails,
+-- which is not the device.
 part_spans as (
   select *, max(last_ns - first_ns) over (partition by incident, level) as longest_ns
   from (
@@ -140,8 +142,13 @@ shares as (
   group by all
 ),
 
+-- Where calls failed, the failures lead: another process (family) takes part by failing
+-- too, or by being slow on a quarter of its calls (the reference share is then 1).
 weighed as (
-  select *, failed or coalesce(share >= 0.25 * max(share) over (partition by incident, level), false) as weighty
+  select
+    *,
+    failed or coalesce(share >= 0.25 * case when bool_or(failed) over (partition by incident, level) then 1.0
+      else max(share) over (partition by incident, level) end, false) as weighty
   from shares
 ),
 
