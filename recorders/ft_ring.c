@@ -73,7 +73,7 @@ static inline __attribute__((always_inline)) int ft_put(struct ft_ctx *c, struct
     }
     if (ev->path_id)
         ft_name_ensure(&c->rg, ev->path_id);
-    if (FT_UNLIKELY(ev->type == FT_T_RENAME && ev->writes))
+    if (FT_UNLIKELY((ev->type == FT_T_RENAME || ev->type == FT_T_LINK) && ev->writes))
         ft_name_ensure(&c->rg, ev->writes);
     if (FT_UNLIKELY(!ft_writable(c))) {
         ft_count_drops(c, 1);
