@@ -73,7 +73,8 @@ static inline __attribute__((always_inline)) int ft_put(struct ft_ctx *c, struct
     }
     if (ev->path_id)
         ft_name_ensure(&c->rg, ev->path_id);
-    if (FT_UNLIKELY((ev->type == FT_T_RENAME || ev->type == FT_T_LINK) && ev->writes))
+    /* A rename's or link's new name, or a Node call's site (struct ft_js_rec): same field. */
+    if (FT_UNLIKELY((ev->type == FT_T_RENAME || ev->type == FT_T_LINK || ev->type == FT_T_JS) && ev->writes))
         ft_name_ensure(&c->rg, ev->writes);
     if (FT_UNLIKELY(!ft_writable(c))) {
         ft_count_drops(c, 1);
@@ -108,6 +109,13 @@ static __attribute__((noinline)) void ft_put_fresh(struct ft_ctx *c, struct ft_e
 }
 
 /* ---- before the file exists ------------------------------------------------ */
+
+/* Records that make the trace file: a durability call, as the library or
+ * the Node hook (ft_js.c) saw it. The others wait for one (ft_pre_hold). */
+static inline int ft_makes_trace(const struct ft_event *ev)
+{
+    return ev->type == FT_T_SYNC || ev->type == FT_T_JS;
+}
 
 /* The file is made at the first durability call: a process that only opens,
  * closes and renames files leaves nothing behind. Until then the newest
@@ -165,9 +173,9 @@ static int ft_pre_hold(struct ft_event *ev, uint32_t tid)
 {
     struct ft_ctx *c = ft_ctx();
     if (!c)
-        return ev->type != FT_T_SYNC;
+        return !ft_makes_trace(ev);
     uint32_t st = FT_LOAD_ACQ(&c->state);
-    if (!(st == FT_RING_UNINIT && ev->type != FT_T_SYNC) && !(st == FT_RING_INIT && ft_thr.initializing))
+    if (!(st == FT_RING_UNINIT && !ft_makes_trace(ev)) && !(st == FT_RING_INIT && ft_thr.initializing))
         return 0;
     /* Before the reservation (whose CAS releases it): a creator that
      * closes after it sees the hook. */
@@ -257,7 +265,7 @@ void ft_emit(struct ft_event *ev)
     ft_guard_on();
     struct ft_ctx *c = FT_LOAD_ACQ(&ft_ctx_ptr);
     if (FT_UNLIKELY(!c || FT_LOAD_ACQ(&c->state) != FT_RING_READY)) {
-        if (ev->type != FT_T_SYNC && !ft_cfg.unsynced && ft_pre_hold(ev, ft_pre_tid())) {
+        if (!ft_makes_trace(ev) && !ft_cfg.unsynced && ft_pre_hold(ev, ft_pre_tid())) {
             ft_guard_off();
             return;
         }

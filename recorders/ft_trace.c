@@ -121,6 +121,13 @@ static size_t ft_chunk_span(struct ft_ctx *c, uint32_t k, off_t *off)
     uint64_t first = (uint64_t)k * FT_CHUNK_SLOTS;
     uint64_t count = c->total - first < FT_CHUNK_SLOTS ? c->total - first : FT_CHUNK_SLOTS;
     *off = FT_HEADER_SIZE + (off_t)first * FT_RECORD_SIZE;
+    if (k == 0) {
+        /* The header with the ring's first chunk, made together at the
+         * file's creation: one call where the header's first store would
+         * fault (a fault costs a few times what populating a page does). */
+        *off = 0;
+        return FT_HEADER_SIZE + (size_t)count * FT_RECORD_SIZE;
+    }
     return (size_t)count * FT_RECORD_SIZE;
 }
 

@@ -67,6 +67,7 @@ export async function applyRowFilters(connection: DuckDBConnection, f: Filters):
     const outside = 'select file_id from files where not regexp_full_match(path, $re)';
     await connection.run(`delete from events where file_id in (${outside})`, { re });
     await connection.run(`delete from summary_entries where file_id in (${outside})`, { re });
+    await connection.run(`delete from js_calls where file_id in (${outside})`, { re });
   }
   if (f.since !== undefined || f.until !== undefined) {
     const newest = await newestNs(connection);
@@ -78,6 +79,7 @@ export async function applyRowFilters(connection: DuckDBConnection, f: Filters):
     const until = f.until !== undefined ? bound(f.until, '--until') : null;
     const values = { since: since ?? -(2n ** 62n), until: until ?? 2n ** 62n };
     await connection.run('delete from events where epoch_ns(start) < $since or epoch_ns(start) >= $until', values);
+    await connection.run('delete from js_calls where epoch_ns(start) < $since or epoch_ns(start) >= $until', values);
     // An interval is kept when it overlaps the window.
     const interval = '(select summary_interval_s::bigint * 1000000000 from traces where traces.trace_id = t.trace_id)';
     await connection.run(`delete from summary_entries t where epoch_ns(start) + ${interval} <= $since or epoch_ns(start) >= $until`, values);

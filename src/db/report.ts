@@ -3,7 +3,7 @@
  * the query layer fills it, the renderer only draws it.
  */
 import type {
-  ReportAlerts, ReportData, ReportFailure, ReportHeatCell, ReportHistory, ReportIncident, ReportOutlier, ReportOverhead, ReportPoint,
+  ReportAlerts, ReportData, ReportFailure, ReportHeatCell, ReportHistory, ReportIncident, ReportNodeSite, ReportOutlier, ReportOverhead, ReportPoint,
 } from '../report/data.js';
 import { countAlerts, dailyLatency, readAlerts, steadyCost } from './history.js';
 import { readFindings } from './lint.js';
@@ -19,6 +19,7 @@ export const REPORT_LIMITS = {
   outliers: 200,
   failures: 200,
   alerts: 200,
+  nodeSites: 100,
   /** Heat-map buckets across the data's time range, about. */
   heatBuckets: 120,
 };
@@ -49,6 +50,7 @@ export async function reportData(session: Session, params: AnalysisParams, now =
     startup: startup ? { nsPerCall: startup.nsPerCall, samples: startup.samples, calls: startup.calls, traces: startup.traces } : null,
   };
   const durability = await readFindings(session, b);
+  const nodeSites = await readNodeSites(session, b);
   return {
     generatedAt: now.toISOString(),
     traces: traces.map((t) => ({
@@ -91,7 +93,32 @@ export async function reportData(session: Session, params: AnalysisParams, now =
     alerts,
     overhead: costOut,
     durability,
+    ...(nodeSites.length > 0 ? { nodeSites } : {}),
   };
+}
+
+/** The Node hook's calls per call site and API, most waited first. */
+async function readNodeSites(session: Session, b: Bindings): Promise<ReportNodeSite[]> {
+  await session.build(['js_call_sites'], b);
+  const rows = await session.rows(`select * from js_call_sites limit ${REPORT_LIMITS.nodeSites}`);
+  return rows.map((r) => ({
+    host: String(r.host),
+    site: r.site === null ? null : String(r.site),
+    kind: String(r.kind),
+    calls: num(r.calls),
+    errors: num(r.errors),
+    paired: num(r.paired),
+    waitP50Ms: num(r.wait_p50_ms),
+    waitP99Ms: num(r.wait_p99_ms),
+    syncP50Ms: numOrNull(r.sync_p50_ms),
+    syncP99Ms: numOrNull(r.sync_p99_ms),
+    waitMs: num(r.wait_ms),
+    syncMs: num(r.sync_ms),
+    queuedMs: num(r.queued_ms),
+    deliveryMs: num(r.delivery_ms),
+    queuedShare: numOrNull(r.queued_share),
+    paths: Array.isArray(r.paths) ? r.paths.map(String) : [],
+  }));
 }
 
 /** The daily latency of the summarized history, or null when the traces hold no summaries. */

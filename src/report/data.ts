@@ -42,6 +42,36 @@ export interface ReportData {
   overhead?: ReportOverhead | null;
   /** The durability lint's findings (absent when not computed). */
   durability?: ReportFinding[];
+  /** The Node hook's calls per call site and API (absent or empty without any). */
+  nodeSites?: ReportNodeSite[];
+}
+
+/**
+ * One call site of a Node program and one API: what the program waited for,
+ * and what the system calls under it took (queries/57_js_call_sites.sql).
+ */
+export interface ReportNodeSite {
+  host: string;
+  /** 'file:line', or null for the calls whose site was not captured. */
+  site: string | null;
+  /** 'js:fs.fsync', 'js:filehandle.sync', ... */
+  kind: string;
+  calls: number;
+  errors: number;
+  /** Calls paired with their system call. */
+  paired: number;
+  waitP50Ms: number;
+  waitP99Ms: number;
+  syncP50Ms: number | null;
+  syncP99Ms: number | null;
+  /** Totals over the paired calls: their wait, their system calls, before and after them. */
+  waitMs: number;
+  syncMs: number;
+  queuedMs: number;
+  deliveryMs: number;
+  /** (waitMs - syncMs) / waitMs, null when none paired. */
+  queuedShare: number | null;
+  paths: string[];
 }
 
 export interface ReportHistory {

@@ -19,6 +19,7 @@ import { STYLE } from './style.js';
 import { compiledSpecs } from './specs.js';
 import { summary, verdict } from './summary.js';
 import { durabilitySection } from './durability.js';
+import { nodeSitesTable } from './node.js';
 import { alertsTable, failuresTable, filesTable, incidentsTable, outliersTable, tracesTable } from './tables.js';
 
 /** Ever smaller limits, tried in turn until the page fits. */
@@ -57,6 +58,7 @@ const SECTIONS: Array<[id: string, title: string]> = [
   ['bytes', 'Latency and bytes'],
   ['distribution', 'Distribution'],
   ['files', 'Files'],
+  ['node', 'Node call sites'],
   ['traces', 'Traces'],
   ['durability', 'Durability'],
 ];
@@ -71,6 +73,7 @@ function present(data: ReportData, id: string): boolean {
   if (id === 'alerts') return Boolean(data.alerts);
   if (id === 'history') return Boolean(data.history);
   if (id === 'durability') return data.durability !== undefined;
+  if (id === 'node') return (data.nodeSites?.length ?? 0) > 0;
   return true;
 }
 
@@ -207,7 +210,7 @@ ${optional('history', c.history)}${section('outliers', outliersTable(data, limit
 ${section('bytes', c.bytes)}
 ${section('distribution', c.distribution)}
 ${section('files', filesTable(data, limits))}
-${section('traces', tracesTable(data, limits))}
+${optional('node', nodeSitesTable(data))}${section('traces', tracesTable(data, limits))}
 ${optional('durability', durabilitySection(data.durability ?? []))}${footer(data, rt.vegaVersion)}
 </main>
 <noscript><p class="note">Charts need JavaScript; every table above is complete without it.</p></noscript>

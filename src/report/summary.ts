@@ -7,6 +7,7 @@ import type { ReportData, ReportOutlier } from './data.js';
 import { bytes, count, duration, epochMs, percent, plural, ratio, sig, time, timeAfter } from './format.js';
 import { esc, traceText } from './html.js';
 import { answerSentence, failureLines, mainIncident, unjudgedSentence } from './verdict.js';
+import { queueSentence } from './node.js';
 
 /** Distinct values, most frequent first, as `a ×3, b` (at most `max`, then "and N more"). */
 function tally(values: string[], max: number, quote: (s: string) => string): string {
@@ -162,6 +163,8 @@ export function summary(data: ReportData): string {
         `on <b>${plural(t.files, 'file')}</b>.</p>`,
     );
     lines.push(`<p class="answer" id="answer">${answerSentence(data)}</p>`);
+    const queue = queueSentence(data);
+    if (queue) lines.push(`<p class="answer" id="queued">${queue}</p>`);
     const unjudged = unjudgedSentence(data);
     if (unjudged) lines.push(`<p class="lede" id="unjudged">${unjudged}</p>`);
     const failures = failureLines(data);

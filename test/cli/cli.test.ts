@@ -225,7 +225,7 @@ test('bad input: one line naming the file and the byte offset, exit 1', () => {
     ['text.fstrace', BROKEN.notATrace(), 'at byte 0: not an fsync trace: magic is 68 65 6c 6c 6f 2c 20 74, expected 89 46 53 59 4e 43 0d 0a'],
     ['future.fstrace', BROKEN.futureVersion(), 'at byte 8: format version 3 is not supported, expected 1 to 2'],
     ['short.fstrace', BROKEN.truncatedHeader(), 'at byte 1000: truncated header: 1000 of 4096 bytes'],
-    ['corrupt.fstrace', BROKEN.corrupt(), `at byte ${slotOffset(10)}: unknown record type 9, expected 1 to 6, 10 or 11`],
+    ['corrupt.fstrace', BROKEN.corrupt(), `at byte ${slotOffset(10)}: unknown record type 9, expected 1 to 6 or 10 to 12`],
   ];
   const bad = tempDir();
   try {
@@ -256,7 +256,7 @@ test('one bad file among many: a warning; with --strict, an error', () => {
   try {
     writeTrace(t.dir, 'a.fstrace', scenario());
     const bad = writeTrace(t.dir, 'b.fstrace', BROKEN.corrupt());
-    const message = `${bad}: at byte ${slotOffset(10)}: unknown record type 9, expected 1 to 6, 10 or 11`;
+    const message = `${bad}: at byte ${slotOffset(10)}: unknown record type 9, expected 1 to 6 or 10 to 12`;
     const r = run(['summary', '--json', t.dir]);
     assert.is(r.code, 0);
     assert.is(r.stderr, `fsync-analyze: warning: ${message} (skipped)\n`);
