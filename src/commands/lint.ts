@@ -1,4 +1,4 @@
-/** `lint`: writes a crash would lose (queries/90_lint_events.sql to 95_lint.sql), one finding per rule, file family and process. */
+/** `lint`: writes a crash would lose (queries/90_lint_events.sql to 97_lint.sql), one finding per rule, file family and process. */
 import { bindings, DEFAULT_PARAMS } from '../db/params.js';
 import { readFindings, type Evidence, type Finding } from '../db/lint.js';
 import { bytes, count, json, when } from './format.js';

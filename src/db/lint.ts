@@ -1,5 +1,5 @@
 /**
- * The durability lint (queries/90_lint_events.sql to 95_lint.sql), read back as
+ * The durability lint (queries/90_lint_events.sql to 97_lint.sql), read back as
  * plain objects: one finding per rule, file family and process.
  */
 import { BIGINT, VARCHAR, type JS } from '@duckdb/node-api';

@@ -171,6 +171,11 @@ create or replace macro ft_f_created() as 256;
 create or replace macro ft_f_open_file() as 512;
 create or replace macro ft_f_at_exit() as 1024;
 
+-- res_errno(res): the errno of a failed call (res = -errno), null when it did not fail.
+-- A corrupt record may hold INT_MIN: no errno then, and no overflow in the negation.
+create or replace macro res_errno(res) as
+  case when res < 0 and res > -2147483648 then -res end;
+
 -- count_cell(start, offset_ns, interval_s): the wall-clock start of the summary
 -- interval that holds a call (intervals are aligned in CLOCK_MONOTONIC); 60-s cells
 -- for traces without summaries. queries/12_counts.sql counts calls per cell.

@@ -1,6 +1,6 @@
 -- lint: durability findings, one per (rule, file family, process), with a count.
 --
--- purpose:    The four rules of queries 91-94 flag single events; a program that
+-- purpose:    The four rules of queries 93-96 flag single events; a program that
 --             makes a mistake makes it every time, so one finding per rule, file
 --             family (queries/18_families.sql: rotating and temporary names taken
 --             as one) and process (host, pid, executable) keeps the list short.
