@@ -48,7 +48,9 @@ create or replace table traces (
   alert_sink         varchar,   -- off, syslog, stderr, file, fallback-file (the configured sink was missing)
   name               varchar,   -- the program's name as users know it: comm (the name it was exec'd by), else exe's base name
   stopped            varchar,   -- why recording stopped (header flag 4), e.g. 'the file system is full (ENOSPC)'; null when it did not
-  alerts_unsent      bigint     -- of alerts_suppressed, the lines no sink could take (not the rate limit)
+  alerts_unsent      bigint,    -- of alerts_suppressed, the lines no sink could take (not the rate limit)
+  dir_removed        bigint,    -- traces of ended processes this process removed to keep the directory's
+  dir_removed_bytes  bigint     -- budget (FSYNC_TRACE_DIR_MAX_BYTES), and their allocated bytes
 );
 
 -- One row per path record: a trace's path id names a file. The loader resolves
@@ -170,6 +172,11 @@ create or replace macro ft_f_kept() as 128;
 create or replace macro ft_f_created() as 256;
 create or replace macro ft_f_open_file() as 512;
 create or replace macro ft_f_at_exit() as 1024;
+-- Header flags (FT_HDR_*): traces.flags.
+create or replace macro ft_h_ended() as 1;
+create or replace macro ft_h_forked() as 2;
+create or replace macro ft_h_disabled() as 4;
+create or replace macro ft_h_kernel() as 8;
 
 -- res_errno(res): the errno of a failed call (res = -errno), null when it did not fail.
 -- A corrupt record may hold INT_MIN: no errno then, and no overflow in the negation.
