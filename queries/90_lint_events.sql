@@ -19,7 +19,10 @@
 --             file that was open (flag 0x200), is what was written and not synced
 --             (FORMAT.md). Link and unlink records are newer than the others: older
 --             traces have none.
--- inputs:     events, files, paths, calls
+--             The events --since, --until and --path cut away (events_context) are
+--             here too: a rule judges an occurrence in the window on what came before
+--             and after it (queries/97_lint.sql keeps the occurrences in the window).
+-- inputs:     events, events_context, files, paths, calls
 -- parameters: none
 -- kept as:    table (the rules read it several times each)
 -- output:
@@ -61,9 +64,15 @@ global_calls as (
   select call, name from calls where name in ('sync', 'syncfs')
 ),
 
+all_events as (
+  select * from events
+  union all
+  select * from events_context
+),
+
 file_events as (
   select events.*, global_calls.name as global_kind
-  from events
+  from all_events as events
   left join global_calls
     on global_calls.call = case when events.type = ft_t_sync() then events.call end
   where events.type in (ft_t_open(), ft_t_close(), ft_t_rename(), ft_t_link(), ft_t_unlink())

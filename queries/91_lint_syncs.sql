@@ -3,7 +3,8 @@
 -- purpose:    Most of a trace is syncs of files; the rules ask few questions of
 --             them (was this file made durable after that moment; did a sync on
 --             it fail), so they are read from the events table where they are
---             rather than copied. sync() and syncfs() are in lint_events.
+--             rather than copied (with those the filters cut away: events_context).
+--             sync() and syncfs() are in lint_events.
 --             `durable` is a successful call that makes one file's data durable:
 --             fsync, fdatasync, an O_SYNC/O_DSYNC write, a RWF_*SYNC write (the kinds
 --             that close a write interval); sync_file_range and msync do not (they
@@ -11,9 +12,9 @@
 --             `failed` is a failed durable-kind call whose error says the data may be
 --             lost: not EBADF, EINVAL or EROFS (fsync(2): the descriptor cannot be
 --             synced at all, nothing was written back), nor EINTR.
--- inputs:     events, files, calls
+-- inputs:     events, events_context, files, calls
 -- parameters: none
--- kept as:    view (a filter of the events table)
+-- kept as:    view (a filter of the events tables)
 -- output:     one row per sync call of a known file, of any kind but sync and syncfs:
 --   trace_id, seq, start, fd   the call
 --   event                the kind's name ('fsync', 'fdatasync', ...)
@@ -34,9 +35,15 @@ file_calls as (
   select call, name, has_interval from calls where name not in ('sync', 'syncfs')
 ),
 
+all_events as (
+  select * from events
+  union all
+  select * from events_context
+),
+
 syncs as (
   select events.*, file_calls.name, file_calls.has_interval
-  from events
+  from all_events as events
   join file_calls using (call)
   semi join files on files.file_id = events.file_id and files.known
   where events.type = ft_t_sync()

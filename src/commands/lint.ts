@@ -9,11 +9,9 @@ export interface LintOptions extends LoadOptions {
 }
 
 export async function lint(traces: string[], o: LintOptions): Promise<void> {
-  // The process filters (--pid, --exe, --host) choose what is loaded; the time and path
-  // filters choose which occurrences count, judged on every event (db/lint.ts).
-  const window = { since: o.since, until: o.until, path: o.path };
-  const load = { ...o, since: undefined, until: undefined, path: undefined };
-  const findings = await withSession(traces, load, (s) => readFindings(s, bindings(DEFAULT_PARAMS), window));
+  // --since, --until and --path choose which occurrences count; the rules judge them on
+  // the events those filters cut away too (db/lint.ts).
+  const findings = await withSession(traces, o, (s) => readFindings(s, bindings(DEFAULT_PARAMS)));
   if (o.json) {
     await out(json({ findings: findings.map(jsonFinding) }));
     return;

@@ -59,12 +59,18 @@ export function pathRegExp(pattern: string): string {
   return re.slice(1, -1);
 }
 
-/** Delete the loaded rows outside the time and path filters. */
+/**
+ * Delete the loaded rows outside the time and path filters. The events cut away
+ * go to events_context (the durability lint judges what is inside the window on
+ * them too), and filter_window records the window.
+ */
 export async function applyRowFilters(connection: DuckDBConnection, f: Filters): Promise<void> {
   if (f.path !== undefined) {
     const re = pathRegExp(f.path);
     const outside = 'select file_id from files where not regexp_full_match(path, $re)';
+    await connection.run(`insert into events_context select * from events where file_id in (${outside})`, { re });
     await connection.run(`delete from events where file_id in (${outside})`, { re });
+    await connection.run('update filter_window set path_re = $re', { re });
     await connection.run(`delete from summary_entries where file_id in (${outside})`, { re });
   }
   if (f.since !== undefined || f.until !== undefined) {
@@ -76,7 +82,10 @@ export async function applyRowFilters(connection: DuckDBConnection, f: Filters):
     const since = f.since !== undefined ? bound(f.since, '--since') : null;
     const until = f.until !== undefined ? bound(f.until, '--until') : null;
     const values = { since: since ?? -(2n ** 62n), until: until ?? 2n ** 62n };
-    await connection.run('delete from events where epoch_ns(start) < $since or epoch_ns(start) >= $until', values);
+    const outside = 'epoch_ns(start) < $since or epoch_ns(start) >= $until';
+    await connection.run(`insert into events_context select * from events where ${outside}`, values);
+    await connection.run(`delete from events where ${outside}`, values);
+    await connection.run('update filter_window set since_ns = $since, until_ns = $until', values);
     // An interval is kept when it overlaps the window.
     const interval = '(select summary_interval_s::bigint * 1000000000 from traces where traces.trace_id = t.trace_id)';
     await connection.run(`delete from summary_entries t where epoch_ns(start) + ${interval} <= $since or epoch_ns(start) >= $until`, values);

@@ -98,6 +98,22 @@ create or replace table events (
                                       -- seq is -(1 + its keep-ring sequence number)
 );
 
+-- The events the row filters (--since, --until, --path: src/db/filter.ts) cut away,
+-- kept for the durability lint alone: a rule judges an occurrence inside the window
+-- on what came before and after it (the close before a rename, the sync after a
+-- close), so a filter cannot make a false finding. Empty without those filters.
+create or replace table events_context as select * from events limit 0;
+
+-- The row filters applied, one row: occurrences from since_ns (inclusive) to until_ns
+-- (exclusive), ns since the epoch, on files whose path matches path_re. Open bounds
+-- and '.*' without filters.
+create or replace table filter_window (
+  since_ns bigint,
+  until_ns bigint,
+  path_re  varchar
+);
+insert into filter_window values (-4611686018427387904, 4611686018427387904, '.*');
+
 -- Format v2: one row per summary-ring entry (recorders/FORMAT.md, "The summary ring"):
 -- per interval, file and call kind. One (interval, file, kind) may have several entries;
 -- queries/15_summaries.sql adds them up and names the file.

@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { QUERIES_DIR, queries } from '../../src/db/queries.js';
 
-const LOADED = ['events', 'traces', 'paths', 'files', 'calls', 'event_types', 'summary_entries', 'summary_hist', 'summary_buckets', 'recorder_cost'];
+const LOADED = ['events', 'events_context', 'filter_window', 'traces', 'paths', 'files', 'calls', 'event_types', 'summary_entries', 'summary_hist', 'summary_buckets', 'recorder_cost'];
 
 test('the queries, in order', () => {
   assert.equal(queries().map((q) => q.file), [
