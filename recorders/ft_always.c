@@ -81,6 +81,19 @@ static inline struct ft_track *ft_track_of(struct ft_file *f, unsigned call)
     return t;
 }
 
+/* Whether this process image made a sync call on f: its track's last sync
+ * was made under the current trace (a fork child inherits the tracks, and
+ * its trace is another generation). */
+int ft_file_synced(struct ft_file *f)
+{
+    struct ft_track *t = FT_LOAD_ACQ(&ft_tracks);
+    struct ft_ctx *c = FT_LOAD_ACQ(&ft_ctx_ptr);
+    if (!t || !c || !FT_LOAD(&c->gen))
+        return 0;
+    t += f - ft_files;
+    return FT_LOAD(&t->life) == FT_LOAD(&f->life) && FT_LOAD(&t->synced_gen) == FT_LOAD(&c->gen);
+}
+
 /* ---- the baseline ------------------------------------------------------------ */
 
 /* Where histogram bucket k starts (FORMAT.md, "Summary histogram"). */
@@ -441,6 +454,8 @@ void ft_sync_done(struct ft_event *ev, struct ft_file *f)
         ft_alert_off();
     if (!t)
         return;
+    if (FT_UNLIKELY(t->synced_gen != ft_thr.gen)) /* the record went to this trace (ft_emit) */
+        FT_STORE(&t->synced_gen, ft_thr.gen);
     struct ft_regions *rg = ft_regions();
     unsigned b = ft_hist_bucket(ev->dur_ns);
     if (FT_LIKELY(rg != NULL)) {

@@ -27,6 +27,7 @@ struct ft_track {
     uint32_t suppressed;         /* alerts not written since that line */
     uint32_t base_calls;         /* calls the baseline was computed over */
     uint32_t life;               /* the file slot's life this track is for (ft_file.life) */
+    uint32_t synced_gen;         /* the trace generation (ft_ctx.gen) of its last sync: this image's? */
     uint16_t hist[FT_HIST_BUCKETS];
 } __attribute__((aligned(64)));
 
@@ -34,6 +35,7 @@ struct ft_track {
  * kept copy, the alert line and the summary, and learn from it. f may be NULL. */
 void ft_sync_done(struct ft_event *ev, struct ft_file *f);
 void ft_cost_sample(uint64_t ns);
+int ft_file_synced(struct ft_file *f); /* this image synced it at some time */
 
 /* Send one alert line for ev; 1 if it went out (ft_alert.c). */
 int ft_alert_send(const struct ft_event *ev, const struct ft_track *t, uint32_t suppressed, int relative);

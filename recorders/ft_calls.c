@@ -70,7 +70,27 @@ static void ft_forget(uint64_t e)
         ft_file_release(f);
 }
 
-void ft_open_end(int fd, int oflags, uint64_t t0)
+/* Whether an open is about to create its file, asked before the call: with
+ * O_CREAT|O_EXCL it creates it or fails; with O_CREAT alone, when the name
+ * does not exist now (open(2); a dangling symlink's target is created, and
+ * fstatat follows it as open does). Another process creating the name in
+ * between makes the record say "created" for a file it did not create:
+ * harmless for the lint (one more directory to sync). One fstatat per
+ * O_CREAT open without O_EXCL; errno is kept. */
+int ft_open_creates(int dirfd, const char *path, int oflags)
+{
+    if (!(oflags & O_CREAT) || !path)
+        return 0;
+    if (oflags & O_EXCL)
+        return 1;
+    int saved = errno;
+    struct stat st;
+    int missing = syscall(SYS_newfstatat, dirfd, path, &st, 0) != 0 && errno == ENOENT;
+    errno = saved;
+    return missing;
+}
+
+void ft_open_end(int fd, int oflags, uint64_t t0, int created)
 {
     if (fd < 0)
         return;
@@ -90,6 +110,8 @@ void ft_open_end(int fd, int oflags, uint64_t t0)
         struct ft_event ev;
         ft_event_init(&ev, FT_T_OPEN, fd, t0, t1, fd);
         ev.writes = (uint32_t)oflags;
+        if (created)
+            ev.flags |= FT_F_CREATED;
         ft_name_event(&ev, e, f);
         ft_emit(&ev);
     }
@@ -132,6 +154,38 @@ void ft_closed_range(unsigned lo, unsigned hi, uint64_t t0, uint64_t t1)
     }
 }
 
+/* The image ends (exit, _exit) with files still open. The kernel closes
+ * them without a sync: a file this image synced at some time, with writes
+ * since its last sync, gets its close record now (FT_F_AT_EXIT, with
+ * FT_F_LAST_CLOSE; fd is one of its descriptors), which the lint's
+ * unsynced-at-close reads. One record per file: the first descriptor takes
+ * the interval. Not at exec (it may fail), nor at a fatal signal. */
+void ft_exit_closes(void)
+{
+    if (ft_vfork_child())
+        return;
+    for (unsigned top = 0; top < FT_FD_TOP; top++) {
+        uint64_t *chunk = FT_LOAD_ACQ(&ft_fd_top[top]);
+        for (unsigned i = 0; chunk && i < FT_FD_CHUNK; i++) {
+            uint64_t e = FT_LOAD(&chunk[i]);
+            struct ft_file *f = ft_file_of(e);
+            if (!f || FT_LOAD(&f->bytes) == 0 || !ft_file_synced(f))
+                continue;
+            struct ft_event ev;
+            struct ft_ival iv;
+            uint64_t t0 = ft_now(); /* the record's own time: the kernel's close follows */
+            ft_file_take(f, 0, &iv);
+            if (iv.bytes == 0)
+                continue; /* another thread's sync took it first */
+            ft_event_init(&ev, FT_T_CLOSE, (int)(top << FT_FD_CHUNK_SHIFT | i), t0, ft_now(), 0);
+            ft_name_event(&ev, e, f);
+            ev.flags |= FT_F_LAST_CLOSE | FT_F_AT_EXIT;
+            ft_ival_fill(&ev, &iv);
+            ft_emit(&ev);
+        }
+    }
+}
+
 /* dup, dup2, dup3, F_DUPFD: the new fd refers to the same open file
  * description (same file, same O_SYNC flags). dup2/dup3 onto an open fd
  * close it first, silently, and we say so with a close record. */
@@ -152,49 +206,7 @@ void ft_dup_end(int oldfd, int newfd, uint64_t t0)
         ft_fd_set(newfd, e);
 }
 
-/* ---- renames ---- */
-
-static void ft_rename_one(int olddirfd, const char *old, int newdirfd, const char *new_,
-                          uint64_t t0, uint64_t t1)
-{
-    char oldname[FT_PATH_MAX_LEN + 1], newname[FT_PATH_MAX_LEN + 1];
-    uint64_t dev, ino, unused;
-    uint32_t mode = 0, unused_mode;
-    int nlen = ft_abs_name(newdirfd, new_, newname, sizeof newname, 1, &dev, &ino, &mode);
-    if (nlen <= 0)
-        return; /* renamed again already, or /proc is missing */
-    /* A directory moved: so did every file under it. Files name themselves
-     * again at their next event (ft_file_rename_check). */
-    if (S_ISDIR(mode))
-        __atomic_add_fetch(&ft_names_gen, 1, __ATOMIC_RELEASE);
-    int olen = ft_abs_name(olddirfd, old, oldname, sizeof oldname, 0, &unused, &unused, &unused_mode);
-    struct ft_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.type = FT_T_RENAME;
-    ev.start_ns = t0;
-    ev.dur_ns = ft_since(t0, t1);
-    ev.fd = -1;
-    ev.path_id = olen > 0 ? ft_path_intern(oldname, (uint32_t)olen, dev, ino) : 0;
-    ev.writes = ft_path_intern(newname, (uint32_t)nlen, dev, ino);
-    if (!ev.path_id || !ev.writes)
-        ev.flags |= FT_F_PATH_UNKNOWN;
-    /* Events on the open file from now on carry its new name. */
-    uint32_t file = ft_file_find(dev, ino, 0);
-    if (file && ev.writes)
-        FT_STORE(&ft_files[file - 1].path_id, ev.writes);
-    ft_emit(&ev);
-}
-
-void ft_renamed(int olddirfd, const char *old, int newdirfd, const char *new_,
-                       unsigned flags, uint64_t t0)
-{
-    uint64_t t1 = ft_now();
-    ft_rename_one(olddirfd, old, newdirfd, new_, t0, t1);
-    if (flags & RENAME_EXCHANGE) /* both names moved (rename(2)) */
-        ft_rename_one(newdirfd, new_, olddirfd, old, t0, t1);
-}
-
-/* ---- descriptors made out of our sight, names given by link ---- */
+/* ---- descriptors made out of our sight ---- */
 
 /* A new descriptor from a call that is not an open (socket, pipe, ...): its
  * number may have been closed behind our back; forget what it was. */
@@ -202,43 +214,6 @@ void ft_fd_new(int fd)
 {
     if (fd >= 0 && ft_fd_get(fd) != 0)
         ft_forget(ft_fd_take(fd));
-}
-
-/* linkat(2) gave a name to the file behind a descriptor (AT_EMPTY_PATH, or
- * "/proc/self/fd/N" followed): an O_TMPFILE file had none. Recorded as a
- * rename from its unnamed path to the new one. */
-void ft_linked(int olddirfd, const char *old, int newdirfd, const char *new_, int flags, uint64_t t0)
-{
-    static const char proc[] = "/proc/self/fd/";
-    int fd = -1;
-    if ((flags & AT_EMPTY_PATH) && old && old[0] == '\0')
-        fd = olddirfd;
-    else if (old && strncmp(old, proc, sizeof proc - 1) == 0 && (flags & AT_SYMLINK_FOLLOW))
-        fd = atoi(old + sizeof proc - 1);
-    if (fd < 0)
-        return;
-    struct ft_file *f = ft_file_of(ft_fd_known(fd));
-    if (!f)
-        return;
-    char name[FT_PATH_MAX_LEN + 1];
-    uint64_t dev, ino;
-    uint32_t mode;
-    int len = ft_abs_name(newdirfd, new_, name, sizeof name, 1, &dev, &ino, &mode);
-    if (len <= 0 || dev != f->dev || ino != f->ino)
-        return;
-    struct ft_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.type = FT_T_RENAME;
-    ev.start_ns = t0;
-    ev.dur_ns = ft_since(t0, ft_now());
-    ev.fd = fd;
-    ev.path_id = FT_LOAD(&f->path_id);
-    ev.writes = ft_path_intern(name, (uint32_t)len, dev, ino);
-    if (!ev.path_id || !ev.writes)
-        ev.flags |= FT_F_PATH_UNKNOWN;
-    if (ev.writes)
-        FT_STORE(&f->path_id, ev.writes);
-    ft_emit(&ev);
 }
 
 /* ---- shared mappings ---- */
@@ -453,7 +428,8 @@ void ft_aio_done(const void *cb, long ret, int err)
 #endif
 
 enum ft_raw_family { FT_RAW_NONE, FT_RAW_SYNC, FT_RAW_WRITE, FT_RAW_CLOSE, FT_RAW_RANGE, FT_RAW_DUP,
-                     FT_RAW_OPEN, FT_RAW_RENAME, FT_RAW_NEWFD, FT_RAW_NEWFD2, FT_RAW_URING };
+                     FT_RAW_OPEN, FT_RAW_RENAME, FT_RAW_LINK, FT_RAW_UNLINK, FT_RAW_NEWFD, FT_RAW_NEWFD2,
+                     FT_RAW_URING };
 
 static enum ft_raw_family ft_raw_family(long n)
 {
@@ -466,6 +442,8 @@ static enum ft_raw_family ft_raw_family(long n)
     case SYS_dup: case SYS_dup2: case SYS_dup3: return FT_RAW_DUP;
     case SYS_open: case SYS_creat: case SYS_openat: case SYS_openat2: return FT_RAW_OPEN;
     case SYS_rename: case SYS_renameat: case SYS_renameat2: return FT_RAW_RENAME;
+    case SYS_link: case SYS_linkat: return FT_RAW_LINK;
+    case SYS_unlink: case SYS_unlinkat: return FT_RAW_UNLINK;
     case SYS_socket: case SYS_accept: case SYS_accept4: case SYS_eventfd: case SYS_eventfd2:
     case SYS_epoll_create: case SYS_epoll_create1: case SYS_memfd_create: case SYS_timerfd_create:
     case SYS_inotify_init: case SYS_inotify_init1: case SYS_signalfd: case SYS_signalfd4: return FT_RAW_NEWFD;
@@ -497,11 +475,19 @@ static int ft_raw_oflags(long n, const long *a)
     }
 }
 
+/* An open's directory fd and path (open and creat: the cwd). */
+static int ft_raw_creates(long n, const long *a)
+{
+    int at = n == SYS_openat || n == SYS_openat2;
+    return ft_open_creates(at ? (int)a[0] : AT_FDCWD, (const char *)a[at ? 1 : 0], ft_raw_oflags(n, a));
+}
+
 void ft_raw_begin(struct ft_raw *r, long n, const long *a)
 {
     r->n = n;
     memcpy(r->a, a, sizeof r->a);
     r->t0 = 0;
+    r->created = 0;
     switch (ft_raw_family(n)) {
     case FT_RAW_SYNC:
         ft_sync_begin(&r->u.sync, n == SYS_fsync ? FT_C_FSYNC : n == SYS_fdatasync ? FT_C_FDATASYNC : FT_C_SYNCFS,
@@ -512,6 +498,16 @@ void ft_raw_begin(struct ft_raw *r, long n, const long *a)
         break;
     case FT_RAW_CLOSE:
         ft_close_begin(&r->u.close, (int)a[0]);
+        break;
+    case FT_RAW_UNLINK:
+        if (n == SYS_unlink)
+            ft_unlink_begin(&r->u.unlink, AT_FDCWD, (const char *)a[0], 0);
+        else
+            ft_unlink_begin(&r->u.unlink, (int)a[0], (const char *)a[1], (int)a[2]);
+        break;
+    case FT_RAW_OPEN:
+        r->created = ft_raw_creates(n, a);
+        r->t0 = ft_now();
         break;
     default:
         r->t0 = ft_now();
@@ -531,7 +527,7 @@ void ft_raw_end(struct ft_raw *r, long ret, int err)
             ft_closed_range((unsigned)a[0], (unsigned)a[1], r->t0, ft_now());
         break;
     case FT_RAW_DUP: ft_dup_end((int)a[0], (int)ret, r->t0); break;
-    case FT_RAW_OPEN: ft_open_end((int)ret, ft_raw_oflags(r->n, a), r->t0); break;
+    case FT_RAW_OPEN: ft_open_end((int)ret, ft_raw_oflags(r->n, a), r->t0, r->created); break;
     case FT_RAW_RENAME:
         if (ret == 0) {
             if (r->n == SYS_rename)
@@ -539,6 +535,22 @@ void ft_raw_end(struct ft_raw *r, long ret, int err)
             else
                 ft_renamed((int)a[0], (const char *)a[1], (int)a[2], (const char *)a[3],
                            r->n == SYS_renameat2 ? (unsigned)a[4] : 0, r->t0);
+        }
+        break;
+    case FT_RAW_LINK:
+        if (ret == 0) {
+            if (r->n == SYS_link)
+                ft_linked(AT_FDCWD, (const char *)a[0], AT_FDCWD, (const char *)a[1], 0, r->t0);
+            else
+                ft_linked((int)a[0], (const char *)a[1], (int)a[2], (const char *)a[3], (int)a[4], r->t0);
+        }
+        break;
+    case FT_RAW_UNLINK:
+        if (ret == 0) {
+            if (r->n == SYS_unlink)
+                ft_unlink_end(&r->u.unlink, AT_FDCWD, (const char *)a[0]);
+            else
+                ft_unlink_end(&r->u.unlink, (int)a[0], (const char *)a[1]);
         }
         break;
     case FT_RAW_NEWFD: ft_fd_new((int)ret); break;

@@ -164,15 +164,27 @@ static inline __attribute__((always_inline)) void ft_write_end(struct ft_write *
 }
 
 
-/* ---- opens, closes, dups, renames, mappings (ft_calls.c) ---------------- */
+/* ---- opens, closes, dups, mappings (ft_calls.c); names (ft_moves.c) ------ */
 
-void ft_open_end(int fd, int oflags, uint64_t t0);
+int ft_open_creates(int dirfd, const char *path, int oflags);
+void ft_open_end(int fd, int oflags, uint64_t t0, int created);
 void ft_closed(int fd, uint64_t e, uint64_t t0, uint64_t t1, int32_t res);
 void ft_closed_range(unsigned lo, unsigned hi, uint64_t t0, uint64_t t1);
+void ft_exit_closes(void);
 void ft_dup_end(int oldfd, int newfd, uint64_t t0);
-void ft_renamed(int olddirfd, const char *old, int newdirfd, const char *new_, unsigned flags, uint64_t t0);
 void ft_fd_new(int fd);
+/* names given and taken (ft_moves.c) */
+void ft_renamed(int olddirfd, const char *old, int newdirfd, const char *new_, unsigned flags, uint64_t t0);
 void ft_linked(int olddirfd, const char *old, int newdirfd, const char *new_, int flags, uint64_t t0);
+
+/* An unlink in flight: the name's file, learned before the call. */
+struct ft_unlink {
+    int ok;            /* a name that is not a directory's */
+    uint32_t file;     /* the file we know it as (index + 1), when it has one name */
+    uint64_t dev, ino, t0;
+};
+void ft_unlink_begin(struct ft_unlink *u, int dirfd, const char *path, int flags);
+void ft_unlink_end(struct ft_unlink *u, int dirfd, const char *path);
 void ft_mapped(void *addr, size_t len, int prot, int flags, int fd);
 void ft_map_remove(void *addr, size_t len);
 void ft_remapped(void *old, size_t len, void *to, size_t new_len, int flags);
@@ -237,10 +249,12 @@ struct ft_raw {
     long n;
     long a[6];
     uint64_t t0;
+    int created;    /* an open that creates its file (ft_open_creates) */
     union {
         struct ft_sync sync;
         struct ft_write write;
         struct ft_close close;
+        struct ft_unlink unlink;
     } u;
 };
 int ft_raw_followed(long n);

@@ -73,9 +73,9 @@ static inline __attribute__((always_inline)) int ft_put(struct ft_ctx *c, struct
     }
     if (ev->path_id)
         ft_name_ensure(&c->rg, ev->path_id);
-    if (FT_UNLIKELY(ev->type == FT_T_RENAME && ev->writes))
+    if (FT_UNLIKELY((ev->type == FT_T_RENAME || ev->type == FT_T_LINK) && ev->writes))
         ft_name_ensure(&c->rg, ev->writes);
-    if (FT_UNLIKELY(FT_LOAD(&c->state) != FT_RING_READY)) {
+    if (FT_UNLIKELY(!ft_writable(c))) {
         ft_count_drops(c, 1);
         return 1;
     }
@@ -112,24 +112,85 @@ static __attribute__((noinline)) void ft_put_fresh(struct ft_ctx *c, struct ft_e
 /* The file is made at the first durability call: a process that only opens,
  * closes and renames files leaves nothing behind. Until then the newest
  * FT_PRE_EVENTS such records wait in process memory (the ctx page, wiped in
- * a fork child), each with the ring's commit protocol, and go into the ring,
- * oldest first, right before the record that made the file. Returns 1 if ev
- * was held (or had to be let go: no memory for the ctx). */
+ * a fork child), each under the number its hold reserved, and go into the
+ * ring under sequence numbers fixed by those numbers (struct ft_ctx).
+ *
+ * Why fixed numbers: placing a held record is a take (a CAS that empties
+ * its hold slot) and then a store into the ring. Numbered when placed, a
+ * record taken by one thread could be numbered after its own thread, which
+ * found nothing left to place, had put its next record in the ring: the
+ * open sorted after the sync that followed it. Numbered at its hold, it
+ * cannot, whoever places it and whenever.
+ *
+ * Who places them: the thread that made the file, before any other thread
+ * may write the ring (ft_created_hook, with the state still INIT), so no lap
+ * can pass them; and a thread whose hold was committed after that (it
+ * reserved its number before the file was closed to holds), itself, at once. */
+
+/* Take the record in hold slot i and place it under its fixed number; one
+ * that is not among the newest FT_PRE_EVENTS holds (an older one whose slot
+ * a newer hold is reusing) is let go. */
+static void ft_pre_place(struct ft_ctx *c, unsigned i)
+{
+    uint64_t w = FT_LOAD_ACQ((uint64_t *)&c->pre[i]);
+    if ((uint8_t)(w >> 32) == FT_T_EMPTY)
+        return;
+    struct ft_event ev = c->pre[i];
+    uint64_t held = FT_LOAD(&c->pre_word) >> 1;
+    uint32_t back = (uint32_t)held - (uint32_t)w; /* 1 for the newest hold */
+    if (!FT_CAS((uint64_t *)&c->pre[i], &w, 0))
+        return; /* another placer took it, or its slot's newer hold is landing */
+    uint64_t first = held < FT_PRE_EVENTS ? held : FT_PRE_EVENTS; /* the ring's first number */
+    if (back == 0 || back > first)
+        return;
+    memcpy(&ev, &w, 8);
+    uint64_t seq = first - back;
+    uint32_t idx = (uint32_t)(seq % c->slots);
+    if (!ft_slot_ready(c, idx) || !ft_put(c, &ev, idx, seq))
+        ft_count_drops(c, 1);
+}
+
+/* Place every held record there is. */
+static __attribute__((noinline, cold)) void ft_pre_flush(struct ft_ctx *c)
+{
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    for (unsigned i = 0; i < FT_PRE_EVENTS; i++)
+        ft_pre_place(c, i);
+}
+
+/* Hold ev if the file is not made yet (or a signal handler interrupted the
+ * thread making it: the handler cannot wait for its own thread). Returns 1
+ * if ev was held (or had to be let go: no memory for the ctx). */
 static int ft_pre_hold(struct ft_event *ev, uint32_t tid)
 {
     struct ft_ctx *c = ft_ctx();
     if (!c)
         return ev->type != FT_T_SYNC;
-    /* A signal handler that interrupted this thread while it makes the file
-     * cannot wait for it: its record, whatever it is, waits here, and the
-     * interrupted thread puts it in the ring once the file is made. */
     uint32_t st = FT_LOAD_ACQ(&c->state);
     if (!(st == FT_RING_UNINIT && ev->type != FT_T_SYNC) && !(st == FT_RING_INIT && ft_thr.initializing))
         return 0;
+    /* Before the reservation (whose CAS releases it): a creator that
+     * closes after it sees the hook. */
+    if (!FT_LOAD(&ft_created_hook))
+        FT_STORE(&ft_created_hook, ft_pre_flush);
+    uint64_t w = FT_LOAD(&c->pre_word);
+    do {
+        if (w & 1)
+            return 0; /* the file is made (or being made): the caller waits for it */
+    } while (!FT_CAS(&c->pre_word, &w, w + 2));
+    uint64_t n = w >> 1;
     ev->tid = tid;
-    uint64_t n = FT_ADD(&c->pre_next, 1);
-    unsigned char *slot = (unsigned char *)&c->pre[n % FT_PRE_EVENTS];
-    ft_commit(slot, n, ev);
+    ft_commit((unsigned char *)&c->pre[n % FT_PRE_EVENTS], n, ev);
+    /* Closed since our reservation: the creator may have looked before our
+     * commit, so we place it ourselves (pairs with the creator's seq_cst
+     * close and the fence before its scan). A handler on the creating
+     * thread never gets here: the creator cannot close while interrupted. */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (FT_UNLIKELY(FT_LOAD(&c->pre_word) & 1)) {
+        struct ft_ctx *r = ft_ring();
+        if (r)
+            ft_pre_flush(r);
+    }
     return 1;
 }
 
@@ -145,35 +206,6 @@ static uint32_t ft_pre_tid(void)
         ft_thr.tid = (uint32_t)syscall(SYS_gettid);
     }
     return ft_thr.tid;
-}
-
-static void ft_put_one(struct ft_ctx *c, struct ft_event *ev, int own_tid);
-
-/* Move the held records into the ring, oldest first; each slot is emptied
- * as it is taken, so a record held by a thread that raced with the file's
- * creation goes in at the next record instead, once. */
-static __attribute__((noinline, cold)) void ft_pre_flush(struct ft_ctx *c)
-{
-    FT_STORE(&c->pre_next, 0);
-    for (;;) {
-        int best = -1;
-        uint32_t best_seq = 0;
-        for (unsigned i = 0; i < FT_PRE_EVENTS; i++) {
-            uint64_t w = FT_LOAD_ACQ((uint64_t *)&c->pre[i]);
-            if ((uint8_t)(w >> 32) != FT_T_EMPTY && (best < 0 || (int32_t)((uint32_t)w - best_seq) < 0)) {
-                best = (int)i;
-                best_seq = (uint32_t)w;
-            }
-        }
-        if (best < 0)
-            return;
-        struct ft_event ev = c->pre[best];
-        uint64_t w = FT_LOAD((uint64_t *)&c->pre[best]);
-        if ((uint8_t)(w >> 32) == FT_T_EMPTY || !FT_CAS((uint64_t *)&c->pre[best], &w, 0))
-            continue;
-        memcpy(&ev, &w, 8);
-        ft_put_one(c, &ev, 0);
-    }
 }
 
 /* ---- appending -------------------------------------------------------------- */
@@ -199,16 +231,14 @@ static __attribute__((noinline)) void ft_emit_nested(struct ft_event *ev)
         ft_put_fresh(c, ev);
 }
 
-/* Claim a slot for ev from the thread's block and write it; own_tid: the
- * record is this thread's (not a held one, which carries its own). */
-static void ft_put_one(struct ft_ctx *c, struct ft_event *ev, int own_tid)
+/* Claim a slot for ev from the thread's block and write it. */
+static void ft_put_one(struct ft_ctx *c, struct ft_event *ev)
 {
     /* One read of the shared head per record: it is the line every
      * thread's block claim writes. */
     uint64_t seq;
     int64_t idx = ft_claim_one(c, FT_LOAD(&c->hdr->next_seq), &seq);
-    if (own_tid)
-        ev->tid = ft_thr.tid;
+    ev->tid = ft_thr.tid;
     if (FT_UNLIKELY(!ft_put(c, ev, idx, seq)))
         ft_put_fresh(c, ev);
     /* Each record lands on a cold cache line; fetch the thread's next
@@ -233,10 +263,7 @@ void ft_emit(struct ft_event *ev)
         }
         c = ft_ring_slow();
     }
-    if (c) {
-        if (FT_UNLIKELY(FT_LOAD(&c->pre_next) != 0))
-            ft_pre_flush(c);
-        ft_put_one(c, ev, 1);
-    }
+    if (c)
+        ft_put_one(c, ev);
     ft_guard_off();
 }

@@ -205,6 +205,9 @@ static int ft_raw_linkat(int da, const char *a, int db, const char *b, int fl)
 {
     return (int)syscall(SYS_linkat, da, a, db, b, fl);
 }
+static int ft_raw_link(const char *a, const char *b) { return (int)syscall(SYS_linkat, AT_FDCWD, a, AT_FDCWD, b, 0); }
+static int ft_raw_unlink(const char *p) { return (int)syscall(SYS_unlinkat, AT_FDCWD, p, 0); }
+static int ft_raw_unlinkat(int d, const char *p, int fl) { return (int)syscall(SYS_unlinkat, d, p, fl); }
 /* syscall is a macro for ft_syscall (ft_base.h), so the stand-in is named after that. */
 #define ft_raw_ft_syscall ft_syscall
 static void ft_raw__exit(int status) { for (;;) syscall(SYS_exit_group, status); }

@@ -75,17 +75,18 @@ __sighandler_t bsd_signal(int sig, __sighandler_t h);
       (in, oi, fd, oo, n, fl), 0)                                                                 \
     /* aio_fsync: recorded when the program learns it completed (aio_error, aio_return) */        \
     X(OWN, aio_fsync, NONE) X(OWN, aio_error, NONE) X(OWN, aio_return, NONE)                      \
-    /* opens: name the file, start its interval; the variadic ones take a mode */                 \
-    X(OPEN_MODE, open, RAW, (const char *path, int flags), (path, flags, mode))                   \
-    X(OPEN_MODE, open64, RAW, (const char *path, int flags), (path, flags, mode))                 \
-    X(OPEN_MODE, openat, RAW, (int dirfd, const char *path, int flags), (dirfd, path, flags, mode)) \
-    X(OPEN_MODE, openat64, RAW, (int dirfd, const char *path, int flags), (dirfd, path, flags, mode)) \
-    X(OPEN, creat, RAW, (const char *path, mode_t m), (path, m), O_CREAT | O_WRONLY | O_TRUNC)   \
-    X(OPEN, creat64, RAW, (const char *path, mode_t m), (path, m), O_CREAT | O_WRONLY | O_TRUNC) \
-    X(OPEN, __open_2, RAW, (const char *path, int flags), (path, flags), flags)                   \
-    X(OPEN, __open64_2, RAW, (const char *path, int flags), (path, flags), flags)                 \
-    X(OPEN, __openat_2, RAW, (int dirfd, const char *path, int flags), (dirfd, path, flags), flags) \
-    X(OPEN, __openat64_2, RAW, (int dirfd, const char *path, int flags), (dirfd, path, flags), flags) \
+    /* opens: name the file, start its interval; the variadic ones take a mode; the last      \
+     * argument is the directory the path is resolved from (does the open create the file?) */  \
+    X(OPEN_MODE, open, RAW, (const char *path, int flags), (path, flags, mode), AT_FDCWD)         \
+    X(OPEN_MODE, open64, RAW, (const char *path, int flags), (path, flags, mode), AT_FDCWD)       \
+    X(OPEN_MODE, openat, RAW, (int dirfd, const char *path, int flags), (dirfd, path, flags, mode), dirfd) \
+    X(OPEN_MODE, openat64, RAW, (int dirfd, const char *path, int flags), (dirfd, path, flags, mode), dirfd) \
+    X(OPEN, creat, RAW, (const char *path, mode_t m), (path, m), O_CREAT | O_WRONLY | O_TRUNC, AT_FDCWD) \
+    X(OPEN, creat64, RAW, (const char *path, mode_t m), (path, m), O_CREAT | O_WRONLY | O_TRUNC, AT_FDCWD) \
+    X(OPEN, __open_2, RAW, (const char *path, int flags), (path, flags), flags, AT_FDCWD)         \
+    X(OPEN, __open64_2, RAW, (const char *path, int flags), (path, flags), flags, AT_FDCWD)       \
+    X(OPEN, __openat_2, RAW, (int dirfd, const char *path, int flags), (dirfd, path, flags), flags, dirfd) \
+    X(OPEN, __openat64_2, RAW, (int dirfd, const char *path, int flags), (dirfd, path, flags), flags, dirfd) \
     /* descriptor table changes */                                                                \
     X(CLOSE, close, RAW, int, (int fd), (fd), fd)                                                 \
     X(DUP, dup, RAW, (int fd), (fd))                                                              \
@@ -127,8 +128,13 @@ __sighandler_t bsd_signal(int sig, __sighandler_t h);
       da, a, db, b, 0)                                                                            \
     X(RENAME, renameat2, RAW, (int da, const char *a, int db, const char *b, unsigned fl),        \
       (da, a, db, b, fl), da, a, db, b, fl)                                                       \
-    /* an unnamed (O_TMPFILE) file linked in by its descriptor takes that name */                 \
-    X(OWN, linkat, RAW)                                                                           \
+    /* second names (an O_TMPFILE file linked in by its descriptor takes the name) and          \
+     * removed names: the durability lint reads them */                                          \
+    X(LINK, link, RAW, (const char *a, const char *b), (a, b), AT_FDCWD, a, AT_FDCWD, b, 0)       \
+    X(LINK, linkat, RAW, (int da, const char *a, int db, const char *b, int fl),                  \
+      (da, a, db, b, fl), da, a, db, b, fl)                                                       \
+    X(UNLINK, unlink, RAW, (const char *p), (p), AT_FDCWD, p, 0)                                  \
+    X(UNLINK, unlinkat, RAW, (int d, const char *p, int fl), (d, p, fl), d, p, fl)                \
     /* stdio and directories: glibc opens and closes inside these without                        \
      * going through the PLT, so we would never see the descriptor change */                      \
     X(STREAM, fopen, NONE) X(STREAM, fopen64, NONE)                                               \

@@ -121,6 +121,13 @@ static size_t ft_chunk_span(struct ft_ctx *c, uint32_t k, off_t *off)
     uint64_t first = (uint64_t)k * FT_CHUNK_SLOTS;
     uint64_t count = c->total - first < FT_CHUNK_SLOTS ? c->total - first : FT_CHUNK_SLOTS;
     *off = FT_HEADER_SIZE + (off_t)first * FT_RECORD_SIZE;
+    if (k == 0) {
+        /* The header with the ring's first chunk, made together at the
+         * file's creation: one call where the header's first store would
+         * fault (a fault costs a few times what populating a page does). */
+        *off = 0;
+        return FT_HEADER_SIZE + (size_t)count * FT_RECORD_SIZE;
+    }
     return (size_t)count * FT_RECORD_SIZE;
 }
 
@@ -357,7 +364,30 @@ int ft_slots_ready(struct ft_regions *rg, uint32_t g, uint32_t n, uint32_t regio
     uint32_t q = (g + FT_CHUNK_SLOTS - 1) / FT_CHUNK_SLOTS;
     for (; (uint64_t)q * FT_CHUNK_SLOTS < (uint64_t)g + n && (uint64_t)q * FT_CHUNK_SLOTS < region_end; q++)
         ft_chunk_make(c, q + 1); /* ahead: a failure here is seen again when it is needed */
-    return FT_LOAD_ACQ(&c->state) == FT_RING_READY;
+    return ft_writable(c);
+}
+
+/* The trace was truncated under us (SIGBUS): say so in its header
+ * (stop_reason 3, flag 4) when the header is still in the file, the same
+ * inode as the one mapped at lo, at least a page long; a store into a page
+ * cut off would fault again. Async-signal-safe: raw syscalls and atomics. */
+static void ft_mark_truncated(struct ft_ctx *c, uintptr_t lo)
+{
+    struct ft_header *h = (struct ft_header *)lo;
+    if (FT_LOAD(&c->hdr) != h)
+        return;
+    int fd = ft_sys_openat(AT_FDCWD, c->path, O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0)
+        return;
+    struct stat st;
+    int whole = syscall(SYS_fstat, fd, &st) == 0 && (uint64_t)st.st_dev == c->dev &&
+                (uint64_t)st.st_ino == c->ino && st.st_size >= (off_t)sizeof *h;
+    ft_sys_close(fd);
+    if (!whole)
+        return;
+    uint32_t none = FT_STOP_NONE;
+    FT_CAS(&h->stop_reason, &none, FT_STOP_TRUNCATED);
+    __atomic_fetch_or(&h->flags, FT_HDR_DISABLED, __ATOMIC_RELEASE);
 }
 
 /* SIGBUS at addr (ft_signal.c): if it lies in our mapping, the trace file was
@@ -376,8 +406,10 @@ int ft_ring_fault(const void *addr)
     if (!lo || a < lo || a - lo >= len)
         return 0;
     struct ft_ctx *c = FT_LOAD_ACQ(&ft_ctx_ptr);
-    if (c)
+    if (c) {
         FT_STORE_REL(&c->state, FT_RING_DEAD);
+        ft_mark_truncated(c, lo);
+    }
     void *p = (void *)syscall(SYS_mmap, (void *)lo, (size_t)len, PROT_READ | PROT_WRITE,
                               MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED)

@@ -69,8 +69,15 @@ struct ft_ctx {
     uint32_t chunks_made;    /* chunks made so far, for the budget's rescans */
     uint64_t budget_ns;      /* when the directory was last looked at (budget) */
     /* Opens, closes and renames before the first durability call: the newest
-     * FT_PRE_EVENTS wait here, and go into the ring when the file is made. */
-    uint64_t pre_next;
+     * FT_PRE_EVENTS wait here, and go into the ring when the file is made.
+     * pre_word is (holds reserved << 1) | closed: a hold reserves its
+     * number n with a CAS while the bit is clear, and the file's creator
+     * sets the bit once, which fixes H = every hold there will be. Held
+     * record n then has ring sequence number n - (H - min(H, 64)) and the
+     * ring starts at min(H, 64): a held record sorts before every record
+     * made after its hold, whoever places it and however late (see
+     * ft_pre_place). */
+    uint64_t pre_word;
     struct ft_event pre[FT_PRE_EVENTS];
     char path[FT_DIR_MAX + 160];
     uint64_t chunk_bits[FT_CHUNK_BITS_MAX / 64]; /* chunks allocated and populated */
@@ -133,6 +140,10 @@ int ft_ring_fault(const void *addr);    /* SIGBUS in our mapping: make it harmle
 /* ---- creating the file (ft_create.c) ------------------------------------- */
 
 struct ft_ctx *ft_ring_slow(void);
+/* Set by the ring (ft_ring.c) at its first held record: the thread that
+ * makes the file calls it once the file is made, while the state is still
+ * INIT (no other thread writes the ring yet), to place the held records. */
+extern void (*ft_created_hook)(struct ft_ctx *c);
 const char *ft_trace_dir(void);         /* where this image's trace goes */
 void ft_uid_prepare(uint32_t uid);      /* before becoming user uid: its own directory */
 /* Why this image records nothing, once said (ft_always.c): 1 pending, 2 said. */
@@ -150,6 +161,14 @@ static inline struct ft_ctx *ft_ring(void)
 }
 
 /* ---- writing records ------------------------------------------------------ */
+
+/* May this thread write the file now? Once it is READY; and the thread
+ * making it, before that (it places the held records: ft_created_hook). */
+static inline int ft_writable(struct ft_ctx *c)
+{
+    uint32_t st = FT_LOAD_ACQ(&c->state);
+    return FT_LIKELY(st == FT_RING_READY) || (st == FT_RING_INIT && ft_thr.initializing);
+}
 
 static inline unsigned char *ft_slot(struct ft_ctx *c, uint32_t idx)
 {

@@ -43,18 +43,26 @@ static __attribute__((noinline)) int ft_dirfd(DIR *dir)
 /* The stream's descriptor was opened inside libc; learn it from the result.
  * F_GETFL tells us the flags the mode string became. (Writes made by stdio
  * itself stay invisible: they do not go through the PLT either.) */
-static void ft_stream_opened(FILE *fp, uint64_t t0)
+static void ft_stream_opened(FILE *fp, uint64_t t0, int created)
 {
     int fd = fp ? fileno(fp) : -1;
     if (fd >= 0)
-        ft_open_end(fd, ft_sys_getfl(fd), t0);
+        ft_open_end(fd, ft_sys_getfl(fd), t0, created);
 }
 
-static void ft_reopened(int oldfd, FILE *fp, uint64_t t0)
+/* fopen(3)'s "w" and "a" modes create the file (O_CREAT), with "x" O_EXCL. */
+static int ft_stream_creates(const char *path, const char *mode)
+{
+    if (!mode || (mode[0] != 'w' && mode[0] != 'a'))
+        return 0;
+    return ft_open_creates(AT_FDCWD, path, O_CREAT | (strchr(mode, 'x') ? O_EXCL : 0));
+}
+
+static void ft_reopened(int oldfd, FILE *fp, uint64_t t0, int created)
 {
     if (oldfd >= 0 && !ft_vfork_child())
         ft_closed(oldfd, ft_fd_take(oldfd), t0, ft_now(), 0);
-    ft_stream_opened(fp, t0);
+    ft_stream_opened(fp, t0, created);
 }
 
 /* ---- the families ------------------------------------------------------------ */
@@ -89,8 +97,9 @@ static void ft_reopened(int oldfd, FILE *fp, uint64_t t0)
         FT_AROUND(ssize_t, f, args, ft_write_begin(&w, fd, rwf), ft_write_end(&w, ret, err)) \
     }
 
-/* Opens with a mode argument after the flags (open(2)). */
-#define FT_WRAP_OPEN_MODE(f, params, args)                                     \
+/* Opens with a mode argument after the flags (open(2)). Whether the call
+ * creates its file is asked before it (ft_open_creates). */
+#define FT_WRAP_OPEN_MODE(f, params, args, dirfd_expr)                         \
     FT_EXPORT int f(FT_UNPAREN params, ...)                                    \
     {                                                                          \
         va_list ap;                                                            \
@@ -98,14 +107,18 @@ static void ft_reopened(int oldfd, FILE *fp, uint64_t t0)
         int mode = ft_va_mode(flags, ap);                                      \
         va_end(ap);                                                            \
         uint64_t t0 = 0;                                                       \
-        FT_AROUND(int, f, args, t0 = ft_now(), ft_open_end(ret, flags, t0))    \
+        int cr = 0;                                                            \
+        FT_AROUND(int, f, args, cr = ft_open_creates(dirfd_expr, path, flags); t0 = ft_now(), \
+                  ft_open_end(ret, flags, t0, cr))                             \
     }
 
-#define FT_WRAP_OPEN(f, params, args, oflags)                                  \
+#define FT_WRAP_OPEN(f, params, args, oflags, dirfd_expr)                      \
     FT_EXPORT int f params                                                     \
     {                                                                          \
         uint64_t t0 = 0;                                                       \
-        FT_AROUND(int, f, args, t0 = ft_now(), ft_open_end(ret, oflags, t0))   \
+        int cr = 0;                                                            \
+        FT_AROUND(int, f, args, cr = ft_open_creates(dirfd_expr, path, oflags); t0 = ft_now(), \
+                  ft_open_end(ret, oflags, t0, cr))                            \
     }
 
 /* close, fclose, closedir: the descriptor is taken out of the table before
@@ -133,11 +146,29 @@ static void ft_reopened(int oldfd, FILE *fp, uint64_t t0)
         FT_AROUND(int, f, args, t0 = ft_now(), if (ret == 0) ft_renamed(od, o, nd, n, fl, t0)) \
     }
 
+/* link, linkat: a second name for a file (and the name an O_TMPFILE file
+ * takes); unlink, unlinkat: a name removed. Recorded when the call succeeded. */
+#define FT_WRAP_LINK(f, params, args, od, o, nd, n, fl)                        \
+    FT_EXPORT int f params                                                     \
+    {                                                                          \
+        uint64_t t0 = 0;                                                       \
+        FT_AROUND(int, f, args, t0 = ft_now(), if (ret == 0) ft_linked(od, o, nd, n, fl, t0)) \
+    }
+
+#define FT_WRAP_UNLINK(f, params, args, d, p, fl)                              \
+    FT_EXPORT int f params                                                     \
+    {                                                                          \
+        struct ft_unlink u;                                                    \
+        FT_AROUND(int, f, args, ft_unlink_begin(&u, d, p, fl), if (ret == 0) ft_unlink_end(&u, d, p)) \
+    }
+
 #define FT_WRAP_STREAM(f)                                                      \
     FT_EXPORT FILE *f(const char *path, const char *mode)                      \
     {                                                                          \
         uint64_t t0 = 0;                                                       \
-        FT_AROUND(FILE *, f, (path, mode), t0 = ft_now(), ft_stream_opened(ret, t0)) \
+        int cr = 0;                                                            \
+        FT_AROUND(FILE *, f, (path, mode), cr = ft_stream_creates(path, mode); t0 = ft_now(), \
+                  ft_stream_opened(ret, t0, cr))                               \
     }
 
 /* freopen closes the stream's old descriptor (even when it then fails) and
@@ -147,8 +178,9 @@ static void ft_reopened(int oldfd, FILE *fp, uint64_t t0)
     {                                                                          \
         int oldfd = stream ? fileno(stream) : -1;                              \
         uint64_t t0 = 0;                                                       \
-        FT_AROUND(FILE *, f, (path, mode, stream), t0 = ft_now(),              \
-                  ft_reopened(oldfd, ret, t0))                                 \
+        int cr = 0;                                                            \
+        FT_AROUND(FILE *, f, (path, mode, stream), cr = ft_stream_creates(path, mode); t0 = ft_now(), \
+                  ft_reopened(oldfd, ret, t0, cr))                             \
     }
 
 /* Shared file mappings, so that msync can name its file; malloc maps
@@ -195,7 +227,7 @@ static void ft_reopened(int oldfd, FILE *fp, uint64_t t0)
     {                                                                          \
         uint64_t t0 = 0;                                                       \
         FT_AROUND(int, f, args, t0 = ft_now(),                                 \
-                  ft_open_end(ret, O_RDWR | O_CREAT | O_EXCL | (oflags), t0))  \
+                  ft_open_end(ret, O_RDWR | O_CREAT | O_EXCL | (oflags), t0, 1)) \
     }
 
 /* setuid and friends: a root process about to become another user makes
@@ -361,15 +393,6 @@ FT_EXPORT void *mremap(void *old, size_t len, size_t new_len, int flags, ...)
     va_end(ap);
     FT_AROUND(void *, mremap, (old, len, new_len, flags, to), (void)0,
               if (ret != MAP_FAILED) ft_remapped(old, len, ret, new_len, flags))
-}
-
-/* linkat(2) with AT_EMPTY_PATH, or through /proc/self/fd/N, gives a name to
- * the file behind a descriptor: an O_TMPFILE file has none before. */
-FT_EXPORT int linkat(int olddirfd, const char *old, int newdirfd, const char *new_, int flags)
-{
-    uint64_t t0 = 0;
-    FT_AROUND(int, linkat, (olddirfd, old, newdirfd, new_, flags), t0 = ft_now(),
-              if (ret == 0) ft_linked(olddirfd, old, newdirfd, new_, flags, t0))
 }
 
 /* ---- the OWN entries: POSIX AIO ------------------------------------------------------ */
@@ -572,8 +595,10 @@ __attribute__((constructor)) static void ft_init(void)
  * shares its parent's memory, ft_mark_ended leaves the parent's file alone. */
 FT_EXPORT void _exit(int status)
 {
-    if (ft_on())
+    if (ft_on()) {
+        ft_exit_closes();
         ft_mark_ended();
+    }
     FT_REAL(_exit)(status);
     for (;;) syscall(SYS_exit_group, status); /* not reached */
 }
@@ -581,13 +606,19 @@ FT_EXPORT void _exit(int status)
 /* _Exit(3) is the same call under its C99 name. */
 FT_EXPORT void _Exit(int status)
 {
-    if (ft_on())
+    if (ft_on()) {
+        ft_exit_closes();
         ft_mark_ended();
+    }
     FT_REAL(_Exit)(status);
     for (;;) syscall(SYS_exit_group, status); /* not reached */
 }
 
+/* exit(3) runs this after the program's own atexit handlers and
+ * destructors: files still open are closed by the kernel next. */
 __attribute__((destructor)) static void ft_fini(void)
 {
+    if (ft_on())
+        ft_exit_closes();
     ft_mark_ended();
 }

@@ -19,7 +19,9 @@
  *    signals reach the whole foreground group already, so those are not sent
  *    twice), a job-control stop of the command stops it too, and once the
  *    command ends it lists the command's traces and ends the same way:
- *    the same exit code, or death by the same signal.
+ *    the same exit code, or death by the same signal; when the supervisor
+ *    that started it dies, it dies too (a command that set
+ *    PR_SET_PDEATHSIG gets its signal, as it would without this parent).
  * A command that cannot be run ends it with 127 when it is missing and 126
  * when it cannot be executed, as shells do.
  */
@@ -31,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -39,6 +42,7 @@
 #define FT_PLAN_MAX (1 << 20)
 
 static volatile pid_t ft_child;
+static pid_t ft_supervisor; /* our parent when we started */
 
 /* Run the planner with the plan pipe's write end on a descriptor of its own;
  * read the plan; return its length, or exit as the planner did. */
@@ -136,6 +140,14 @@ static void ft_end_like(int status)
 
 static void ft_stay(char **cmd, const char *dir)
 {
+    /* The command may ask to die with its parent (PR_SET_PDEATHSIG, as
+     * supervised daemons do): its parent is this process, not the
+     * supervisor, so this one dies with the supervisor, at once and passing
+     * nothing on (SIGKILL), and the command's own signal follows. Cleared
+     * in the forked command (prctl(2)). If the supervisor is gone already,
+     * the command replaces this process instead, as orphaned as it would be. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != ft_supervisor) ft_exec(cmd);
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     uint64_t start_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
@@ -205,6 +217,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "fsync-launch: usage: fsync-launch PLANNER [ARGS...] (run bin/fsync-record)\n");
         return 2;
     }
+    ft_supervisor = getppid();
     static char buf[FT_PLAN_MAX];
     size_t len = ft_plan(argc, argv, buf);
     /* Split the plan into its strings. */

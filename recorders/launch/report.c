@@ -7,7 +7,11 @@
  * known; its descendants are the traces whose parent is a pid already taken,
  * repeated until nothing is added. Only traces made since the launch count,
  * so another recording in the same directory (or an older process that had
- * the same pid) is left out.
+ * the same pid) is left out. A process that became another user records
+ * into DIR/uid-N (README: privileges): those are looked at too.
+ * A descendant whose parent left no trace (a shell between them: dpkg's
+ * maintainer scripts running mandb) cannot be told from another
+ * recording's process, and is not listed.
  */
 #include "launch.h"
 #include "../ft_format.h"
@@ -20,7 +24,7 @@
 #include <unistd.h>
 
 struct ft_found {
-    char name[256];
+    char name[288]; /* "uid-N/" and a file name */
     uint32_t pid, ppid, flags;
     uint64_t made_ns;
     int taken;
@@ -51,24 +55,42 @@ static int ft_by_time(const void *a, const void *b)
     return x->made_ns < y->made_ns ? -1 : x->made_ns > y->made_ns;
 }
 
-void ft_launch_report(const char *dir, pid_t root, uint64_t start_ns)
+/* The traces in dir made since start_ns, added to *all; with sub, also
+ * those in its uid-N directories (a process that became another user
+ * records there), named "uid-N/NAME". */
+static void ft_scan(const char *dir, const char *sub, uint64_t start_ns, struct ft_found **all, size_t *n, size_t *cap)
 {
-    DIR *d = opendir(dir);
-    size_t n = 0, cap = 0;
-    struct ft_found *all = NULL;
+    char path[4096];
+    if ((size_t)snprintf(path, sizeof path, "%s%s%s", dir, sub ? "/" : "", sub ? sub : "") >= sizeof path) return;
+    DIR *d = opendir(path);
     struct dirent *e;
     while (d && (e = readdir(d)) != NULL) {
         size_t len = strlen(e->d_name);
-        if (len < 8 || strcmp(e->d_name + len - 8, ".fstrace") != 0) continue;
-        if (n == cap) {
-            struct ft_found *more = realloc(all, (cap = cap ? 2 * cap : 64) * sizeof *all);
-            if (!more) break;
-            all = more;
+        if (!sub && strncmp(e->d_name, "uid-", 4) == 0 && e->d_name[4] >= '0' && e->d_name[4] <= '9') {
+            ft_scan(dir, e->d_name, start_ns, all, n, cap);
+            continue;
         }
+        if (len < 8 || strcmp(e->d_name + len - 8, ".fstrace") != 0) continue;
+        if (*n == *cap) {
+            struct ft_found *more = realloc(*all, (*cap = *cap ? 2 * *cap : 64) * sizeof **all);
+            if (!more) break;
+            *all = more;
+        }
+        struct ft_found *f = &(*all)[*n];
         /* A second of slack: the header's clock is read before the file is named. */
-        if (ft_read_header(dir, e->d_name, &all[n]) == 0 && all[n].made_ns + 1000000000ull >= start_ns) n++;
+        if (ft_read_header(path, e->d_name, f) == 0 && f->made_ns + 1000000000ull >= start_ns) {
+            if (sub) snprintf(f->name, sizeof f->name, "%s/%s", sub, e->d_name);
+            (*n)++;
+        }
     }
     if (d) closedir(d);
+}
+
+void ft_launch_report(const char *dir, pid_t root, uint64_t start_ns)
+{
+    size_t n = 0, cap = 0;
+    struct ft_found *all = NULL;
+    ft_scan(dir, NULL, start_ns, &all, &n, &cap);
     /* Take the command's own traces, then those whose parent is a pid taken
      * (the command's pid counts even when it made no trace), until stable. */
     size_t taken = 0;

@@ -57,7 +57,7 @@ export function withLoadOptions(cmd: Command): Command {
       .argParser(parser((v) => (parseTime(v, '--until'), v))))
     .addOption(new Option('--pid <pid>', 'only this process (repeatable); other traces are not decoded')
       .argParser((v: string, prev: number[] | undefined) => [...(prev ?? []), pidNumber(v)]))
-    .option('--exe <name>', 'only processes of this executable (its path or file name)')
+    .option('--exe <name>', 'only processes of this executable (its path or file name, or the name it ran as)')
     .option('--path <glob>', "only files whose path matches: a glob ('*' within a directory, '**' across; a pattern without '/' matches anywhere), or text the path contains")
     .option('--host <name>', 'only traces recorded on this host');
 }

@@ -43,6 +43,8 @@ export interface HeaderSpec {
   host?: string;
   exe?: string;
   cmdline?: string[];
+  /** The process's name as the kernel has it (header `comm`, version 2). */
+  comm?: string;
   /** 1 writes a version-1 file (the ring only); the v2 fields below must then be absent. */
   version?: 1 | 2;
   /** Version-2 regions: slots in each; absent or 0 leaves the region out. */
@@ -335,6 +337,7 @@ export class TraceWriter {
     v.setBigUint64(HEADER.alerts, h.alerts ?? 0n, true);
     v.setBigUint64(HEADER.alertsSuppressed, h.alertsSuppressed ?? 0n, true);
     v.setUint32(HEADER.costPeriod, h.costPeriod ?? 0, true);
+    this.cstring(HEADER.comm, HEADER_STRING_SIZE.comm, h.comm ?? '');
     v.setUint32(HEADER.alertSink, h.alertSink ?? 0, true);
     v.setBigUint64(HEADER.alertsUnsent, h.alertsUnsent ?? 0n, true);
     v.setBigUint64(HEADER.dirRemoved, h.dirRemoved ?? 0n, true);

@@ -6,6 +6,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BROKEN, otherHost, scenario, tempDir, writeTrace } from '../fixtures/traces.js';
 import { historyTrace } from '../fixtures/history.js';
+import { TraceWriter } from '../../src/trace/encode.js';
+import { RecordType } from '../../src/trace/layout.js';
 
 const BIN = fileURLToPath(new URL('../../bin/fsync-analyze.js', import.meta.url));
 const tmp = tempDir();
@@ -38,6 +40,18 @@ test('--pid (repeatable), --exe, --host pick traces by their headers', () => {
   assert.is(totals([...all, '--exe', 'kv']).calls, 169_561);
   assert.is(totals([...all, '--exe', '/usr/bin/other']).calls, 4);
   assert.is(totals([...all, '--host', 'h2']).processes, 2);
+});
+
+test('--exe also matches the name the process ran as (comm), beside the resolved executable', () => {
+  // redis-server is a symlink to redis-check-rdb: /proc/self/exe names the target, comm the link.
+  const w = new TraceWriter({ ringSlots: 16, pid: 400, host: 'h1', exe: '/usr/bin/redis-check-rdb', comm: 'redis-server', cmdline: ['redis-server'] });
+  w.path({ id: 1, name: '/data/dump.rdb', dev: 0x901n, ino: 31n });
+  for (let k = 0; k < 3; k++) w.event({ type: RecordType.Sync, call: 1, startNs: 2_000_000_000n + BigInt(k) * 1_000_000n, durNs: 500_000n, tid: 400, fd: 5, pathId: 1, bytes: 10n, writes: 1, ivalStartNs: 1_000_000_000n });
+  const redis = writeTrace(tmp.dir, 'redis-server.400.fstrace', w.bytes());
+  for (const name of ['redis-server', 'redis-check-rdb', '/usr/bin/redis-check-rdb']) {
+    assert.equal([name, totals([...all, redis, '--exe', name]).calls], [name, 3]);
+  }
+  assert.is(run(['summary', '--json', ...all, redis, '--exe', 'redis']).code, 1, 'no partial names');
 });
 
 test('a --pid never decodes another process\'s trace', () => {

@@ -165,24 +165,18 @@ interface LintFinding {
   evidence: { event: string; path: string | null }[];
 }
 
-test('lint: the WAL and durable_rename come out clean; what is left is named by the WAL or a lock file', async () => {
+test('lint: the WAL and durable_rename come out clean; what is left is named by the WAL', async () => {
   const { cluster: c, traces } = await recorded();
   const findings = analyzeJson<{ findings: LintFinding[] }>(['lint', c.traces]).findings;
   const rel = (p: string) => p.replace(`${c.root}/`, '').replace(/\d+/g, '#');
-  // The postmaster creates its lock files with O_CREAT|O_EXCL and fsyncs them, never their
-  // directory: a lock file need not survive a crash (a stale one is checked and replaced).
   // A backend creates relation files (pgbench's indexes, built outside shared buffers) and
   // fsyncs them, never base/<db>/: the file's creation is WAL-logged (XLOG_SMGR_CREATE), and
   // recovery recreates it. WAL segments (xlogtemp renamed into pg_wal) and
-  // replorigin_checkpoint go through durable_rename, which syncs the directory: no finding.
-  assert.equal(findings.map((f) => `${f.rule} ${rel(f.path)}`), [
-    'dir-not-synced data/postmaster.pid',
-    'dir-not-synced .s.PGSQL.#.lock',
-    'dir-not-synced data/base/#/#',
-  ]);
-  const postmaster = findings.slice(0, 2);
-  assert.ok(postmaster.every((f) => f.pid === c.postmasterPid && f.count === 1), JSON.stringify(postmaster));
-  const backend = findings[2]!;
+  // replorigin_checkpoint go through durable_rename, which syncs the directory; the
+  // postmaster's lock files (postmaster.pid, the socket's .lock), created with O_EXCL and
+  // fsynced, are unlinked at shutdown: temporaries. No other finding.
+  assert.equal(findings.map((f) => `${f.rule} ${rel(f.path)}`), ['dir-not-synced data/base/#/#']);
+  const backend = findings[0]!;
   const forked = traces.find((t) => t.pid === backend.pid);
   assert.ok(forked && forked.ppid === c.postmasterPid && /^postgres: /.test(forked.cmdline), JSON.stringify(forked));
   assert.is(backend.files, backend.count, 'each relation file once');

@@ -2,7 +2,8 @@
  * fsync-record as a launcher (bin/fsync-record → recorders/build/fsync-launch):
  * the command sees the world it would see without it — inherited descriptors,
  * ignored signals, the same PID with --quiet, every signal a supervisor sends
- * passed on by the parent that stays otherwise, the shell's 126 and 127 —
+ * passed on by the parent that stays otherwise, which dies with its own
+ * parent (PR_SET_PDEATHSIG reaches the command), the shell's 126 and 127 —
  * and the launcher lists only the traces of the processes it started.
  */
 import { test } from 'uvu';
@@ -128,6 +129,35 @@ function require_signal(name: NodeJS.Signals): number {
   return (spawnSync('kill', ['-l', name.slice(3)], { encoding: 'utf8' }).stdout.trim() as unknown as number) * 1;
 }
 
+test('a command that asks to die with its parent (PR_SET_PDEATHSIG) does when the supervisor dies, as without the launcher', async () => {
+  ensureBuilt();
+  const read = (f: string) => { try { return readFileSync(f, 'utf8'); } catch { return ''; } };
+  const wait = async (f: string, re: RegExp) => {
+    for (let i = 0; i < 800 && !re.test(read(f)); i++) await new Promise((r) => setTimeout(r, 25));
+    return read(f);
+  };
+  for (const mode of ['bare', 'stay', 'quiet']) {
+    const d = makeDirs();
+    const out = join(d.data, 'said');
+    const cmd = mode === 'bare' ? `"${bin('pdeath')}" '${out}'` : `"$RECORD" ${mode === 'quiet' ? '-q' : ''} --dir '${d.traces}' -- "${bin('pdeath')}" '${out}'`;
+    // The supervisor: a shell that starts the service and waits; then it is killed.
+    const supervisor = spawn('sh', ['-c', `${cmd} & wait`], { env: { ...process.env, RECORD }, stdio: 'ignore' });
+    const ready = /^ready pid=(\d+) ppid=(\d+)\n/.exec(await wait(out, /^ready /m));
+    assert.ok(ready, `${mode}: the service started`);
+    const [pid, ppid] = [Number(ready[1]), Number(ready[2])];
+    try {
+      // Its parent: the supervisor itself, or (stay) the launcher the supervisor started.
+      if (mode === 'stay') assert.match(readFileSync(`/proc/${ppid}/status`, 'utf8'), /^Name:\s+fsync-launch$/m);
+      else assert.is(ppid, supervisor.pid, mode);
+      supervisor.kill('SIGKILL');
+      const said = await wait(out, /^(died|alive)/m);
+      assert.match(said, /\ndied sig=10 ppid=\d+\n$/, `${mode}: ${said}`);
+    } finally {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone, as it should be */ }
+    }
+  }
+});
+
 test('the list after the run names only the traces of the processes it started', async () => {
   ensureBuilt();
   const d = makeDirs();
@@ -152,6 +182,22 @@ test('the list after the run names only the traces of the processes it started',
   assert.equal(listed, mine);
   assert.is(mine.filter((f) => f.startsWith('calls.')).length, 2);
   assert.match(err, new RegExp(`^fsync-record: ${mine.length} trace files in ${d.traces}:\n`));
+});
+
+test('the list names the traces a child made in its uid-N directory after it became another user', () => {
+  const d = makeDirs();
+  chmodSync(d.traces, 0o700);
+  chmodSync(d.root, 0o755);
+  chownSync(d.data, NOBODY, NOBODY);
+  const r = record(['--dir', d.traces, '--', bin('privdrop'), d.data, String(NOBODY)]);
+  assert.is(r.status, 0, r.stderr);
+  const child = /child pid=(\d+) status=0/.exec(r.stdout);
+  assert.ok(child, r.stdout);
+  const own = readdirSync(join(d.traces, `uid-${NOBODY}`));
+  assert.equal(own.map((f) => f.split('.')[1]), [child[1]]);
+  const listed = r.stderr.split('\n').filter((l) => l.startsWith('  ')).map((l) => l.trim().replace(`${d.traces}/`, ''));
+  assert.equal(listed, [readdirSync(d.traces).find((f) => f.endsWith('.fstrace')), `uid-${NOBODY}/${own[0]}`]);
+  assert.match(r.stderr, new RegExp(`^fsync-record: 2 trace files in ${d.traces}:\n`));
 });
 
 test('a trace directory the recorder would refuse: the launcher names the reason, the command still runs', () => {

@@ -18,6 +18,7 @@ import { fields, lines, n, runRaw, size } from './reliability.js';
 
 const AREA = 'Recorder exhaustion';
 const HDR_DISABLED = 0x4;
+const STOP_TRUNCATED = 3; // STOP_REASONS[3] in src/trace/layout.ts
 
 function sh(cmd: string, args: string[]): void {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
@@ -181,7 +182,9 @@ test('the trace deleted, or truncated, while 8 threads write to it: no SIGBUS, n
       // What is left is a trace: its header and the records before the cut.
       const t = readTrace(file);
       assert.equal([t.header.pid > 0, t.stats.torn <= 1], [true, true]);
-      left.push(`${cut} B: reads, ${events(t).length} records`);
+      // The recorder's next store faulted: the header says recording stopped, and why.
+      assert.equal([t.header.stopReason, t.header.flags & HDR_DISABLED], [STOP_TRUNCATED, HDR_DISABLED], what);
+      left.push(`${cut} B: reads, ${events(t).length} records, stop reason "truncated"`);
     } else {
       left.push(`${cut} B: ${bytes} B left`);
     }

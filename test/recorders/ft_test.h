@@ -74,4 +74,12 @@ static inline int ft_rounds(int fd, long n) {
     return failed;
 }
 
+/* fsync a directory: its entries (new names, renames) become durable (fsync(2)). */
+static inline void ft_sync_dir(const char *dir) {
+    int d = open(dir, O_RDONLY | O_DIRECTORY);
+    CHECK(d >= 0);
+    CHECK(fsync(d) == 0);
+    CHECK(close(d) == 0);
+}
+
 #endif /* FT_TEST_H */

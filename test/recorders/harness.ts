@@ -278,15 +278,12 @@ export function invariantProblems(trace: DecodedTrace, opts: { nested?: boolean 
     const at = `event seq ${e.seq} (${e.type} ${e.call ?? ''} fd ${e.fd})`;
     if (e.durNs <= 0n) problems.push(`${at}: durNs ${e.durNs}`);
     if (e.tid <= 0) problems.push(`${at}: tid ${e.tid}`);
-    // Sync records are checked for start order. Opens, closes and renames made
-    // before the process's first sync wait in process memory and another thread
-    // may put them in the ring after their own thread's later records (a known
-    // race of the held records, not yet fixed).
-    if (e.type === 'sync') {
-      const prev = lastStart.get(e.tid);
-      if (!opts.nested && prev !== undefined && e.startNs <= prev) problems.push(`${at}: starts at ${e.startNs}, not after ${prev} of the same thread`);
-      lastStart.set(e.tid, e.startNs);
-    }
+    // Every record of a thread starts after the one before it in sequence order,
+    // the opens, closes and renames held before the process's first sync too
+    // (they keep the numbers their holds reserved, whoever puts them in the ring).
+    const prev = lastStart.get(e.tid);
+    if (!opts.nested && prev !== undefined && e.startNs <= prev) problems.push(`${at}: starts at ${e.startNs}, not after ${prev} of the same thread`);
+    lastStart.set(e.tid, e.startNs);
     if (e.pathId !== 0 && e.path === null) problems.push(`${at}: path id ${e.pathId} has no path record`);
     // Not a file: /proc/self/fd names a pipe or a socket "pipe:[123]"; anything else must be absolute.
     if (e.path !== null && !e.path.startsWith('/') && !/^[a-z_]+:\[\d+\]$/.test(e.path)) problems.push(`${at}: path ${e.path} is not absolute`);

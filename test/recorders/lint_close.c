@@ -1,7 +1,8 @@
 /*
  * lint_close DIR — unsynced-at-close: for journal.1 to journal.3, write 4096
- * bytes and fsync them, then write 512 more and close without a sync. One
- * finding for the family DIR/journal.#, with a count of 3 over 3 files.
+ * bytes and fsync them, then write 512 more and close without a sync; then
+ * fsync DIR (the new names are durable). One finding for the family
+ * DIR/journal.#, with a count of 3 over 3 files.
  */
 #include "ft_test.h"
 #include <stdio.h>
@@ -20,5 +21,6 @@ int main(int argc, char **argv)
         ft_write_all(fd, 512);
         CHECK(close(fd) == 0);
     }
+    ft_sync_dir(dir);
     return 0;
 }

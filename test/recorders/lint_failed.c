@@ -2,7 +2,8 @@
  * lint_failed DIR — write-after-failed-sync, the fsyncgate pattern: write
  * DIR/wal and fsync it; when the fsync fails (the test makes the first one
  * fail with EIO through strace's fault injection), write again and retry the
- * fsync on the same descriptor. Prints what each fsync returned.
+ * fsync on the same descriptor; then fsync DIR (the new name is durable).
+ * Prints what each fsync returned.
  */
 #include "ft_test.h"
 #include <stdio.h>
@@ -19,5 +20,6 @@ int main(int argc, char **argv)
     r = fsync(fd);
     ft_said("sync", "retry", "fsync", fd, r, errno);
     CHECK(close(fd) == 0);
+    ft_sync_dir(argv[1]);
     return 0;
 }

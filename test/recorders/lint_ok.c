@@ -10,14 +10,6 @@
 #include "ft_test.h"
 #include <stdio.h>
 
-static void sync_dir(const char *dir)
-{
-    int d = open(dir, O_RDONLY | O_DIRECTORY);
-    CHECK(d >= 0);
-    CHECK(fsync(d) == 0);
-    CHECK(close(d) == 0);
-}
-
 int main(int argc, char **argv)
 {
     CHECK(argc == 2);
@@ -27,7 +19,7 @@ int main(int argc, char **argv)
     ft_write_all(fd, 4096);
     CHECK(fsync(fd) == 0);
     CHECK(close(fd) == 0);
-    sync_dir(dir);
+    ft_sync_dir(dir);
 
     fd = open(ft_path(dir, "state.tmp"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     CHECK(fd >= 0);
@@ -35,7 +27,7 @@ int main(int argc, char **argv)
     CHECK(fsync(fd) == 0);
     CHECK(close(fd) == 0);
     CHECK(rename(ft_path(dir, "state.tmp"), ft_path(dir, "state")) == 0);
-    sync_dir(dir);
+    ft_sync_dir(dir);
 
     fd = open(ft_path(dir, "journal"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     CHECK(fd >= 0);
@@ -47,5 +39,6 @@ int main(int argc, char **argv)
             break; /* the data may be gone: stop using the file */
     }
     CHECK(close(fd) == 0);
+    ft_sync_dir(dir); /* the journal's new name */
     return 0;
 }
