@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FtError } from '../errors.js';
-import { DEFAULT_MEMORY } from './knobs.js';
+import { DEFAULT_MEMORY, duckdbMemoryLimit } from './knobs.js';
 
 export interface Db {
   connection: DuckDBConnection;
@@ -75,7 +75,7 @@ async function open(file: string | null, memory: string): Promise<Db> {
     instance = await DuckDBInstance.create(file ?? ':memory:', {
       threads: String(availableParallelism()),
       temp_directory: spill,
-      memory_limit: memory,
+      memory_limit: duckdbMemoryLimit(memory),
     });
   } catch (err) {
     rmSync(spill, { recursive: true, force: true });
