@@ -91,36 +91,29 @@ own_syncs as (
       or lint_syncs.file_id in (select old_file_id from not_synced))
 ),
 
-sync_after as (
-  select not_synced.trace_id, not_synced.seq, own_syncs.seq as sync_seq, own_syncs.start as sync_start
-  from not_synced
-  asof join own_syncs
-    on own_syncs.trace_id = not_synced.trace_id
-   and own_syncs.file_id = not_synced.name_id
-   and not_synced.start <= own_syncs.start
+-- Each flagged event under either of its file's names.
+names_of as (
+  select trace_id, seq, start, name_id as file_id from not_synced
   union all
-  select not_synced.trace_id, not_synced.seq, own_syncs.seq, own_syncs.start
-  from not_synced
+  select trace_id, seq, start, old_file_id from not_synced where old_file_id is not null
+),
+
+sync_after as (
+  select names_of.trace_id, names_of.seq, own_syncs.seq as sync_seq, own_syncs.start as sync_start
+  from names_of
   asof join own_syncs
-    on own_syncs.trace_id = not_synced.trace_id
-   and own_syncs.file_id = not_synced.old_file_id
-   and not_synced.start <= own_syncs.start
+    on own_syncs.trace_id = names_of.trace_id
+   and own_syncs.file_id = names_of.file_id
+   and names_of.start <= own_syncs.start
 ),
 
 sync_before as (
-  select not_synced.trace_id, not_synced.seq, own_syncs.seq as sync_seq, own_syncs.start as sync_start
-  from not_synced
+  select names_of.trace_id, names_of.seq, own_syncs.seq as sync_seq, own_syncs.start as sync_start
+  from names_of
   asof join own_syncs
-    on own_syncs.trace_id = not_synced.trace_id
-   and own_syncs.file_id = not_synced.name_id
-   and not_synced.start > own_syncs.start
-  union all
-  select not_synced.trace_id, not_synced.seq, own_syncs.seq, own_syncs.start
-  from not_synced
-  asof join own_syncs
-    on own_syncs.trace_id = not_synced.trace_id
-   and own_syncs.file_id = not_synced.old_file_id
-   and not_synced.start > own_syncs.start
+    on own_syncs.trace_id = names_of.trace_id
+   and own_syncs.file_id = names_of.file_id
+   and names_of.start > own_syncs.start
 ),
 
 file_sync as (
