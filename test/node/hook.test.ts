@@ -104,6 +104,21 @@ test('summary --json: a file the hook recorded adds "js"; Node calls are not syn
   assert.is(s.totals.calls, s.files.reduce((n, f) => n + f.calls, 0), 'totals count system calls only');
 });
 
+test('a worker thread loads the hook too: its calls are recorded on its own thread and paired', () => {
+  const r = run('worker.mjs', []);
+  assert.is(r.ran.status, 0, r.ran.stderr);
+  const { pid } = account<{ pid: number }>(r);
+  const { js } = recorded(r);
+  assert.equal(js.map((j) => [j.api, j.path, siteLine(j.site!).trim()]), [
+    ['fs.fsyncSync', join(r.data, 'worker.dat'), 'fsyncSync(fd);'],
+    ['fs.fsync', join(r.data, 'worker.dat'), 'fsync(fd, () => {'],
+  ]);
+  assert.is(js[0]!.tid, js[1]!.tid);
+  assert.is.not(js[0]!.tid, pid, 'the worker\'s own thread');
+  const rows = analyzeSql<{ paired: boolean }>('select paired from js_waits', [r.traces]);
+  assert.equal(rows.map((x) => x.paired), [true, true]);
+});
+
 test('call sites are rationed by default, never the calls: every call counted, few enough all named', () => {
   const r = run('apis.mjs', ['1']);
   assert.is(r.ran.status, 0, r.ran.stderr);
