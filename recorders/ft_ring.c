@@ -63,16 +63,22 @@ static int64_t ft_claim_single(struct ft_ctx *c, uint64_t *seq)
 }
 
 /* Name the event's paths (ft_names.c), then write it into the slot claimed
- * for it. Returns 0 if that slot was taken meanwhile (see ft_event_slot_mine). */
+ * for it; own: the thread's own record, not a signal handler's nor a held
+ * one (it may use the thread's name cache). Returns 0 if that slot was
+ * taken meanwhile (see ft_event_slot_mine). */
 static inline __attribute__((always_inline)) int ft_put(struct ft_ctx *c, struct ft_event *ev, int64_t idx,
-                                                        uint64_t seq)
+                                                        uint64_t seq, int own)
 {
     if (idx < 0) {
         ft_count_drops(c, 1);
         return 1;
     }
-    if (ev->path_id)
-        ft_name_ensure(&c->rg, ev->path_id);
+    if (ev->path_id) {
+        if (own)
+            ft_name_ensure_own(&c->rg, ev->path_id);
+        else
+            ft_name_ensure(&c->rg, ev->path_id);
+    }
     /* A rename's or link's new name, or a Node call's site (struct ft_js_rec): same field. */
     if (FT_UNLIKELY((ev->type == FT_T_RENAME || ev->type == FT_T_LINK || ev->type == FT_T_JS) && ev->writes))
         ft_name_ensure(&c->rg, ev->writes);
@@ -102,7 +108,7 @@ static __attribute__((noinline)) void ft_put_fresh(struct ft_ctx *c, struct ft_e
     for (int tries = 0; tries < 4; tries++) {
         uint64_t seq;
         int64_t idx = ft_claim_single(c, &seq);
-        if (ft_put(c, ev, idx, seq))
+        if (ft_put(c, ev, idx, seq, 0))
             return;
     }
     ft_count_drops(c, 1);
@@ -154,7 +160,7 @@ static void ft_pre_place(struct ft_ctx *c, unsigned i)
     memcpy(&ev, &w, 8);
     uint64_t seq = first - back;
     uint32_t idx = (uint32_t)(seq % c->slots);
-    if (!ft_slot_ready(c, idx) || !ft_put(c, &ev, idx, seq))
+    if (!ft_slot_ready(c, idx) || !ft_put(c, &ev, idx, seq, 0))
         ft_count_drops(c, 1);
 }
 
@@ -235,7 +241,7 @@ static __attribute__((noinline)) void ft_emit_nested(struct ft_event *ev)
     ev->tid = tid ? tid : (uint32_t)syscall(SYS_gettid);
     uint64_t seq;
     int64_t idx = ft_claim_single(c, &seq);
-    if (!ft_put(c, ev, idx, seq))
+    if (!ft_put(c, ev, idx, seq, 0))
         ft_put_fresh(c, ev);
 }
 
@@ -247,7 +253,7 @@ static void ft_put_one(struct ft_ctx *c, struct ft_event *ev)
     uint64_t seq;
     int64_t idx = ft_claim_one(c, FT_LOAD(&c->hdr->next_seq), &seq);
     ev->tid = ft_thr.tid;
-    if (FT_UNLIKELY(!ft_put(c, ev, idx, seq)))
+    if (FT_UNLIKELY(!ft_put(c, ev, idx, seq, 1)))
         ft_put_fresh(c, ev);
     /* Each record lands on a cold cache line; fetch the thread's next
      * one now, so that its miss is not paid at the next record (or at

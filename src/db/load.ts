@@ -14,6 +14,7 @@ import { INTERVAL_CALLS, type PreparedTrace } from './prepare.js';
 import { applyRowFilters, hasHeaderFilters, headerMatches, type Filters } from './filter.js';
 import { progressBar } from './progress.js';
 import { readTraceHeader } from '../trace/decode.js';
+import { programName } from '../trace/program.js';
 import { estimateRecords, preparedTraces } from './source.js';
 import { errnoName } from './values.js';
 
@@ -284,7 +285,7 @@ class TraceSink {
     a.appendInteger(h.alertMs | 0);
     a.appendInteger(h.alertFactor | 0);
     a.appendVarchar(ALERT_SINK_NAMES[h.alertSink] ?? String(h.alertSink));
-    a.appendVarchar(h.comm || h.exe.slice(h.exe.lastIndexOf('/') + 1));
+    a.appendVarchar(programName(h));
     const stopped = (h.flags & HDR_DISABLED) !== 0;
     if (stopped) a.appendVarchar(`${STOP_REASONS[h.stopReason] || 'recording stopped'}${h.stopErrno ? ` (${errnoName(h.stopErrno)})` : ''}`);
     else a.appendNull();

@@ -54,7 +54,7 @@ export async function reportData(session: Session, params: AnalysisParams, now =
   return {
     generatedAt: now.toISOString(),
     traces: traces.map((t) => ({
-      file: t.file, host: t.host, pid: t.pid, exe: t.exe, program: programName(t.cmdline, t.exe), syncs: t.syncs, cmdline: t.cmdline,
+      file: t.file, host: t.host, pid: t.pid, exe: t.exe, program: t.name, syncs: t.syncs, cmdline: t.cmdline,
       start: t.start, end: t.end, records: t.records, dropped: t.dropped, torn: t.torn,
     })),
     range: sums.start && sums.end ? { start: sums.start, end: sums.end } : null,
@@ -148,7 +148,7 @@ async function readAlertSummary(session: Session, b: Bindings, sums: Totals): Pr
     fallback: sums.alertsFallback,
     total: await countAlerts(session, b),
     list: list.map((a) => ({
-      start: a.start, path: a.path, host: a.host, pid: a.pid, exe: a.exe, kind: a.kind, latencyMs: a.latencyMs,
+      start: a.start, path: a.path, host: a.host, pid: a.pid, exe: a.exe, program: a.program, kind: a.kind, latencyMs: a.latencyMs,
       error: a.errnoName, suppressed: a.suppressed, source: a.source,
     })),
   };
@@ -198,12 +198,6 @@ async function fileFamilies(session: Session, b: Bindings): Promise<Map<string, 
   await session.build(['families'], b);
   const rows = await session.rows('select files.host, files.path, families.family, families.members from families join files using (file_id)');
   return new Map(rows.map((r) => [`${String(r.host)}\u0000${String(r.path)}`, { family: String(r.family), familyMembers: num(r.members) }]));
-}
-
-/** The program as it was started: the last component of argv[0], or of the executable. */
-export function programName(cmdline: string, exe: string): string {
-  const argv0 = (cmdline.split(' ')[0] ?? '').replace(/:$/, '');
-  return argv0.split('/').pop() || exe.split('/').pop() || exe;
 }
 
 function reportOutlier(o: Outlier): ReportOutlier {

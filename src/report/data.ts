@@ -119,6 +119,8 @@ export interface ReportAlert {
   host: string;
   pid: number;
   exe: string;
+  /** The program's name as users know it (comm). */
+  program: string;
   kind: string;
   latencyMs: number;
   /** The errno name when the call failed. */
@@ -133,7 +135,7 @@ export interface ReportJudgement {
   unjudged: number;
   /** Unjudged calls by why: 'few calls' (too little history for the file family), 'no file'. */
   reasons: Record<string, number>;
-  /** Judged calls by what their baseline rests on: 'prior' (the family's own history before them), 'recording' (the rest of the recording). */
+  /** Judged calls by what their baseline rests on: 'prior' (the family's own history before them), 'recording' (the rest of the recording), 'burst' (the rest of their burst). */
   sources: Record<string, number>;
 }
 
@@ -153,7 +155,7 @@ export interface ReportTrace {
   host: string;
   pid: number;
   exe: string;
-  /** The program as it was started (argv[0]'s last component), or exe's. */
+  /** The program's name as users know it (the kernel's comm), beside the resolved exe. */
   program: string;
   /** Sync calls the trace holds. */
   syncs: number;
@@ -255,7 +257,7 @@ export interface ReportOutlier {
   program: string;
   family: string;
   /** What its baseline rests on: its family's history before it, or the rest of the recording. */
-  baselineSource: 'prior' | 'recording' | null;
+  baselineSource: 'prior' | 'recording' | 'burst' | null;
   baselineP99Ms: number | null;
   cutoffMs: number | null;
   cause: 'slow' | 'failed' | 'write-volume';

@@ -165,7 +165,8 @@ function footer(data: ReportData, vegaVersion: string): string {
   return (
     `<footer>\n<dl>` +
     `<dt>Baseline</dt><dd>the file family's own ${esc(duration(p.windowSeconds * 1000))} before the call, else the rest of the recording ` +
-    `less the call's neighbourhood; at least ${plural(p.minHistory, 'call')}, slow calls left out</dd>` +
+    `less the call's neighbourhood, else the rest of its burst (its program's syncs of the same kind at the same time, of files ` +
+    `with no history either, as at a checkpoint); at least ${plural(p.minHistory, 'call')}, slow calls left out</dd>` +
     `<dt>Outlier</dt><dd>at least ${esc(String(p.factor))}× the baseline's p99 and at least ${esc(duration(p.floorMs))}; ` +
     `any call over ${esc(duration(p.thresholdMs))}; any failed call</dd>` +
     `<dt>Generated</dt><dd>${esc(time(data.generatedAt))} by fsync-analyze; charts drawn by Vega ${esc(vegaVersion)}, inlined (no network)</dd>` +

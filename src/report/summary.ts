@@ -98,7 +98,9 @@ function worstText(w: ReportOutlier, data: ReportData): string {
   if (w.ratio !== null && w.baselineMs !== null) {
     const rests = w.baselineSource === 'recording'
       ? `the rest of the recording (too early for a history of its own)`
-      : `its file's last ${esc(duration(data.params.windowSeconds * 1000))}`;
+      : w.baselineSource === 'burst'
+        ? `the rest of its burst: its program's other syncs of files with no history, at the same time`
+        : `its file's last ${esc(duration(data.params.windowSeconds * 1000))}`;
     text += `, <strong class="hot">${esc(ratio(w.ratio))}</strong> its usual ${esc(duration(w.baselineMs))} ` +
       `(p99 ${esc(duration(w.baselineP99Ms))}, from ${rests}${w.family !== w.path ? `, file family <span class="path">${traceText(w.family, 120)}</span>` : ''}).`;
   } else if (w.reason === 'failed') {

@@ -92,16 +92,16 @@ test('v2 history: alerts --json and as a table', () => {
       { start: '2026-01-01T18:00:10.000000Z', ...a, tid: 302, latency_ms: 3, errno: 5, suppressed: true, source: 'keep' },
       { start: '2026-01-02T23:30:05.000000Z', ...a, tid: 301, latency_ms: 1500, errno: null, suppressed: false, source: 'ring' },
     ].map(({ start, host, pid, tid, exe, path, kind, latency_ms, errno, suppressed, source }) =>
-      ({ start, host, pid, tid, exe, path, kind, latency_ms, errno, suppressed, source })),
+      ({ start, host, pid, tid, exe, path, kind, latency_ms, errno, suppressed, source, program: 'kv' })),
     totals: { alerted_calls: 3, written: 2, suppressed: 1 },
   });
   const t = run(['alerts', history]);
   assert.is(t.code, 0, t.stderr);
   assert.equal(t.stdout.split('\n').slice(0, 4).map((l) => l.split(/\s{2,}/)), [
-    ['start', 'path', 'kind', 'ms', 'error', 'line', 'from', 'pid', 'exe'],
-    ['2026-01-01 12:00:30.000', '/data/kv.wal', 'fsync', '50.0', '-', 'written', 'keep', '300', '/usr/bin/kv'],
-    ['2026-01-01 18:00:10.000', '/data/kv.wal', 'fsync', '3.00', 'EIO', 'suppressed', 'keep', '300', '/usr/bin/kv'],
-    ['2026-01-02 23:30:05.000', '/data/kv.wal', 'fsync', '1500', '-', 'written', 'ring', '300', '/usr/bin/kv'],
+    ['start', 'path', 'kind', 'ms', 'error', 'line', 'from', 'pid', 'program'],
+    ['2026-01-01 12:00:30.000', '/data/kv.wal', 'fsync', '50.0', '-', 'written', 'keep', '300', 'kv'],
+    ['2026-01-01 18:00:10.000', '/data/kv.wal', 'fsync', '3.00', 'EIO', 'suppressed', 'keep', '300', 'kv'],
+    ['2026-01-02 23:30:05.000', '/data/kv.wal', 'fsync', '1500', '-', 'written', 'ring', '300', 'kv'],
   ]);
   assert.match(t.stdout, '\n3 alerted calls; the recorder wrote 2 alert lines and suppressed 1\n');
   const none = run(['alerts', good]);
