@@ -9,7 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { analyzeJson, analyzeSql, once, type SummaryJson } from '../../scripts/workloads/common.js';
-import { account, countBy, PROGRAMS, recorded, removeRuns, siteLine, trackedRun } from './harness.js';
+import { account, countBy, FILE_OF, PROGRAMS, recorded, removeRuns, siteLine, trackedRun } from './harness.js';
 
 const N = 3;
 
@@ -40,13 +40,6 @@ const SITE_TEXT: Record<string, RegExp> = {
   'filehandle.createWriteStream': /fh2\.createWriteStream\(/,
 };
 
-/** The file each API's calls sync, in apis.mjs/apis.cjs. */
-const FILE_OF: Record<string, string> = {
-  'fs.fsync': 'fd.dat', 'fs.fsyncSync': 'fd.dat', 'fs.fdatasync': 'fd.dat', 'fs.fdatasyncSync': 'fd.dat',
-  'filehandle.sync': 'fh.dat', 'filehandle.datasync': 'fh.dat', 'fs.writeFile': 'wf.dat', 'fs.writeFileSync': 'wfs.dat',
-  'fs.appendFile': 'af.dat', 'fs.appendFileSync': 'afs.dat', 'fs.promises.writeFile': 'pwf.dat', 'fs.promises.appendFile': 'paf.dat',
-  'fs.createWriteStream': 'ws.dat', 'filehandle.createWriteStream': 'fhs.dat',
-};
 
 const run = trackedRun;
 test.after(removeRuns);
