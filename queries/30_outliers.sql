@@ -15,9 +15,10 @@
 -- inputs:     intervals, verdicts, families, traces
 -- parameters: $volume_ratio, $gap_ns
 -- output:     the columns of intervals, and:
---   exe, program         the trace's executable (resolved), and the program as it was
---                        started (the last component of argv[0], less a trailing ':' as
---                        in PostgreSQL's "postgres: walwriter"), or exe's when empty
+--   exe, program         the trace's executable (resolved), and the program's name as
+--                        users know it (traces.name: the kernel's comm, the name it was
+--                        exec'd by: redis-server where exe is redis-check-rdb; see
+--                        src/trace/program.ts)
 --   family_id, family, family_members   its file family (queries/18_families.sql)
 --   baseline_source      'prior', 'recording' or null (not judged)
 --   baseline_history     syncs the baseline was drawn from
@@ -36,8 +37,7 @@ flagged as (
   select
     intervals.*,
     traces.exe,
-    coalesce(nullif(rtrim(regexp_extract(split_part(traces.cmdline, ' ', 1), '[^/]*$'), ':'), ''),
-      regexp_extract(traces.exe, '[^/]*$')) as program,
+    traces.name as program,
     verdicts.family_id,
     families.family,
     families.members as family_members,

@@ -4,13 +4,15 @@
 --             device): when it began and ended, what it touched, the worst of it, and
 --             its scope, weighed against what else was syncing on that device then.
 --             A process (or file family) takes part when one of its calls failed, or when
---             it has two outliers or more, they are at least a quarter of its syncs from
---             its 10th to its 90th percentile outlier, and that stretch lasts at least a
---             quarter of the longest such stretch in the incident (when none does, those
---             with the most outliers take part): so a few stray slow calls, or a short
---             burst, of other processes next to one's slowdown do not make it "several
---             processes". The incident's start and finish are those of the outliers that
---             take part.
+--             its outliers are a share of its syncs (over its own stretch of outliers,
+--             or over the incident's core) of at least one in 50 and at least a quarter
+--             of the largest such share in the incident, or of all its calls where a
+--             call failed (failures lead). When none does, those with the most outliers
+--             take part (details below). So a few stray slow calls, or a short burst, of
+--             other processes next to one's slowdown or failures do not make it "several
+--             processes", while a disk's contention, which slows a few calls in a
+--             hundred of every process at once, does. The incident's start and finish
+--             are those of the outliers that take part.
 --               'file'     the outliers that take part are of one file family;
 --               'process'  several families, one process (a file and its directory);
 --               'device'   several processes, at least half of the processes that
@@ -79,31 +81,75 @@ activity_parts as (
   select incident, 'family' as level, family_id as key, start_ns, dur_ns from activity
 ),
 
--- A process (family) takes part when a call of it failed, or when two outliers or more,
--- and at least a quarter of its syncs, fall between its 10th and 90th percentile outlier
--- (so stray ones at either end of a long incident do not dilute it), and that stretch
--- lasts at least a quarter of the longest one in the incident (a burst of a fraction of
--- a second beside a slowdown of seconds is not the same slowdown).
+-- A process (family) takes part when a call of it failed, or when it is slowed like the
+-- worst slowed one. Its share of slowed calls is measured over two stretches, the larger
+-- taken: its own, from its 10th to its 90th percentile outlier (so stray ones at either
+-- end of a long incident do not dilute it), when that lasts at least a quarter of the
+-- longest one in the incident (a burst of a fraction of a second beside a slowdown of
+-- seconds is not the same slowdown); and the core of the incident, the stretch of the
+-- process (family) with the most outliers (a stray slow call after a short slowdown
+-- would stretch its own). Over either, it needs two outliers or more, and at least one
+-- in 50 of its syncs (four times the share of false outliers the rule allows on a
+-- healthy disk, 0.5 %). It takes part when its share is at least a quarter of the
+-- largest in the incident (of 1 where a call failed): a disk's contention slows a few
+-- calls in a hundred of every process at once; a busy machine's scheduling delays slow a
+-- few in a hundred of a neighbour while one program is slow on every call, or fails,
+-- which is not the device.
 part_spans as (
   select *, max(last_ns - first_ns) over (partition by incident, level) as longest_ns
   from (
-    select incident, level, key, count(*) as outliers, quantile_disc(start_ns, 0.1) as first_ns,
-      quantile_disc(start_ns + dur_ns, 0.9) as last_ns
+    select incident, level, key, count(*) as outliers, bool_or(failed) as failed,
+      quantile_disc(start_ns, 0.1) as first_ns, quantile_disc(start_ns + dur_ns, 0.9) as last_ns
     from parts
     group by all
   )
 ),
 
+cores as (
+  select incident, level, first_ns, last_ns
+  from part_spans
+  qualify row_number() over (partition by incident, level order by outliers desc, last_ns - first_ns desc, key) = 1
+),
+
+stretches as (
+  select incident, level, key, first_ns, last_ns, last_ns - first_ns >= 0.25 * longest_ns as lasting
+  from part_spans
+  union all
+  select part_spans.incident, part_spans.level, part_spans.key, cores.first_ns, cores.last_ns, true as lasting
+  from part_spans
+  join cores using (incident, level)
+),
+
+counted as (
+  select
+    s.*,
+    (select count(*) from parts as m
+      where m.incident = s.incident and m.level = s.level and m.key = s.key
+        and m.start_ns >= s.first_ns and m.start_ns + m.dur_ns <= s.last_ns) as inside,
+    (select count(*) from activity_parts as a
+      where a.incident = s.incident and a.level = s.level and a.key = s.key
+        and a.start_ns >= s.first_ns and a.start_ns + a.dur_ns <= s.last_ns) as syncs
+  from stretches as s
+),
+
 shares as (
   select
-    p.incident, p.level, p.key, p.outliers,
-    bool_or(m.failed) or (count(m.start_ns) >= 2 and count(m.start_ns) >= 0.25 * (select count(*) from activity_parts as a
-      where a.incident = p.incident and a.level = p.level and a.key = p.key and a.start_ns >= p.first_ns and a.start_ns + a.dur_ns <= p.last_ns)
-      and p.last_ns - p.first_ns >= 0.25 * p.longest_ns) as weighty
-  from part_spans as p
-  left join parts as m
-    on m.incident = p.incident and m.level = p.level and m.key = p.key and m.start_ns >= p.first_ns and m.start_ns + m.dur_ns <= p.last_ns
-  group by p.incident, p.level, p.key, p.first_ns, p.last_ns, p.outliers, p.longest_ns
+    part_spans.incident, part_spans.level, part_spans.key, part_spans.outliers, part_spans.failed,
+    max(counted.inside / greatest(counted.syncs, counted.inside, 1))
+      filter (where counted.lasting and counted.inside >= 2 and counted.inside >= 0.02 * counted.syncs) as share
+  from part_spans
+  join counted using (incident, level, key)
+  group by all
+),
+
+-- Where calls failed, the failures lead: another process (family) takes part by failing
+-- too, or by being slow on a quarter of its calls (the reference share is then 1).
+weighed as (
+  select
+    *,
+    failed or coalesce(share >= 0.25 * case when bool_or(failed) over (partition by incident, level) then 1.0
+      else max(share) over (partition by incident, level) end, false) as weighty
+  from shares
 ),
 
 -- When none takes part, those with the most outliers do.
@@ -112,7 +158,7 @@ part_of as (
     *,
     weighty or (not bool_or(weighty) over (partition by incident, level)
       and outliers = max(outliers) over (partition by incident, level)) as takes_part
-  from shares
+  from weighed
 ),
 
 taking_part as (

@@ -11,6 +11,7 @@
 -- output:
 --   start, start_ns      when the call began
 --   host, pid, tid, exe, cmdline   who made it
+--   program              the program's name as users know it (traces.name: comm)
 --   path, kind           the file and the call
 --   latency_ms           how long it took
 --   failed, errno        it failed, and how
@@ -28,6 +29,7 @@ final as (
     intervals.tid,
     traces.exe,
     traces.cmdline,
+    traces.name as program,
     intervals.path,
     intervals.kind,
     intervals.latency_ms,

@@ -1,12 +1,15 @@
--- heat: sync latency per file and time bucket, for the report's heat map.
+-- heat: sync latency per file (or file family) and time bucket, for the report's heat map.
 --
 -- purpose:    For the $heat_files files with the slowest p99, per bucket of
---             $heat_bucket_ns: how many syncs, and how slow. The raw rings' syncs only
---             (the recent detail; kept events from long before are in the tables).
--- inputs:     intervals, file_stats
+--             $heat_bucket_ns: how many syncs, and how slow. A file family
+--             (queries/18_families.sql: WAL segments, rotated logs, temporaries) is one
+--             row, its members' syncs taken together, as in the report's Files table.
+--             The raw rings' syncs only (the recent detail; kept events from long before
+--             are in the tables).
+-- inputs:     intervals, families
 -- parameters: $heat_bucket_ns, $heat_files
 -- output:
---   host, path           the file
+--   host, path           the file, or its family's pattern when several files share one
 --   bucket               when the bucket begins
 --   calls                syncs in it
 --   p99_ms, max_ms       their 99th percentile (interpolated) and maximum latency
@@ -14,10 +17,18 @@
 
 with
 
+synced as (
+  select intervals.host, coalesce(families.family, intervals.path) as path, intervals.start_ns, intervals.latency_ms, intervals.failed
+  from intervals
+  left join families using (file_id)
+  where intervals.source = 'ring'
+),
+
 hottest as (
   select host, path
-  from file_stats
-  order by p99_ms desc, host, path
+  from synced
+  group by all
+  order by quantile_cont(latency_ms, 0.99) desc, host, path
   limit $heat_files
 ),
 
@@ -30,9 +41,8 @@ final as (
     quantile_cont(latency_ms, 0.99) as p99_ms,
     max(latency_ms) as max_ms,
     count_if(failed) as failed
-  from intervals
+  from synced
   semi join hottest using (host, path)
-  where source = 'ring'
   group by all
   order by host, path, bucket
 )

@@ -117,6 +117,8 @@ struct ft_thread {
     uint64_t cost_calls;  /* calls counted, not yet added */
     uint64_t sync_ns;     /* time in sync calls, not yet added */
     uint64_t sync_calls;
+    uint32_t name_id;     /* the path id the thread last named (ft_name_ensure_own) ... */
+    uint64_t name_at;     /* ... and where its copy is: tag << 48 | position */
 };
 
 extern FT_TLS struct ft_thread ft_thr;

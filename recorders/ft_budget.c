@@ -20,6 +20,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -86,8 +87,9 @@ static void ft_cand_add(struct ft_cand *cand, unsigned *n, uint64_t start, uint6
         (*n)++;
 }
 
-/* One look at the directory: the allocated bytes of its traces, and the
- * oldest ended ones. Returns the total, or UINT64_MAX if it cannot be read. */
+/* One look at the directory: the allocated bytes of its traces, and (with
+ * cand) the oldest ended ones, which takes an open and a read per trace.
+ * Returns the total, or UINT64_MAX if it cannot be read. */
 static uint64_t ft_budget_scan(int dfd, struct ft_cand *cand, unsigned *ncand, int *more)
 {
     char buf[2048];
@@ -111,7 +113,7 @@ static uint64_t ft_budget_scan(int dfd, struct ft_cand *cand, unsigned *ncand, i
                 continue;
             uint64_t bytes = (uint64_t)st.st_blocks * 512u, start = 0;
             total += bytes;
-            if (ft_trace_ended(dfd, d->d_name, &start)) {
+            if (cand && ft_trace_ended(dfd, d->d_name, &start)) {
                 if (*ncand == FT_BUDGET_CAND)
                     *more = 1;
                 ft_cand_add(cand, ncand, start, bytes, d->d_name);
@@ -132,9 +134,20 @@ void ft_budget_keep(uint64_t need, uint64_t *removed, uint64_t *removed_bytes)
         return;
     }
     struct ft_cand cand[FT_BUDGET_CAND];
+    unsigned n;
+    int more;
+    /* Everything the file system holds is under the budget: so are the
+     * traces (one fstatfs; tmpfs with a size, and any disk, say how much
+     * is used). Else the traces' sizes alone first (no file opened), and
+     * only when they pass it, which of them have ended. */
+    struct statfs sf;
+    if (syscall(SYS_fstatfs, dfd, &sf) == 0 && sf.f_blocks > 0 && sf.f_bfree <= sf.f_blocks &&
+        (uint64_t)(sf.f_blocks - sf.f_bfree) * (uint64_t)sf.f_bsize + need <= limit)
+        goto done;
+    uint64_t sizes = ft_budget_scan(dfd, NULL, &n, &more);
+    if (sizes == UINT64_MAX || sizes + need <= limit)
+        goto done;
     for (int pass = 0; pass < FT_BUDGET_PASSES; pass++) {
-        unsigned n;
-        int more;
         uint64_t total = ft_budget_scan(dfd, cand, &n, &more);
         if (total == UINT64_MAX || total + need <= limit)
             break;
@@ -148,6 +161,7 @@ void ft_budget_keep(uint64_t need, uint64_t *removed, uint64_t *removed_bytes)
         if (total + need <= limit || !more)
             break;
     }
+done:
     ft_sys_close(dfd);
     errno = saved;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <linux/futex.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -118,8 +119,9 @@ static int ft_check_dir(const char *dir)
     uint32_t euid = (uint32_t)syscall(SYS_geteuid);
     struct stat st;
     ft_cat(ft_dir_used, 0, sizeof ft_dir_used, dir);
+    int ours = ft_dir_ours(dir, euid, &st);
     /* Only under root's directory: nobody else can swap the subdirectory. */
-    if (ft_dir_ours(dir, euid, &st) == 2 && st.st_uid == 0) {
+    if (ours == 2 && st.st_uid == 0) {
         char sub[FT_DIR_MAX + 32];
         struct stat own;
         ft_uid_dir(sub, sizeof sub, dir, euid);
@@ -128,11 +130,11 @@ static int ft_check_dir(const char *dir)
             return 1;
         }
     }
-    /* Only the last component is made (a missing parent: refused), 0700
-     * whatever the umask: under a umask of 0777 it would be 0000, and the
-     * file could not be made in it. */
-    int made = syscall(SYS_mkdirat, AT_FDCWD, dir, 0700) == 0;
-    if (!made && errno != EEXIST) {
+    /* Missing (or not a directory): only the last component is made (a
+     * missing parent: refused), 0700 whatever the umask: under a umask of
+     * 0777 it would be 0000, and the file could not be made in it. */
+    int made = ours == 1 && syscall(SYS_mkdirat, AT_FDCWD, dir, 0700) == 0;
+    if (ours == 1 && !made && errno != EEXIST) {
         ft_off_errno(dir, " cannot be made: ", errno);
         return 0;
     }
@@ -148,7 +150,9 @@ static int ft_check_dir(const char *dir)
             ft_sys_close(pfd);
         }
     }
-    switch (ft_dir_ours(dir, euid, &st)) {
+    if (ours == 1)
+        ours = ft_dir_ours(dir, euid, &st);
+    switch (ours) {
     case 0:
         return 1;
     case 1:
@@ -191,14 +195,26 @@ static size_t ft_exe_base(char *dst, size_t at, size_t size, const char *exe)
  * when comm is a cut of it; the executable's when there is no comm. */
 static void ft_prog_names(const char *exe, char *comm, size_t csize, char *name, size_t nsize)
 {
-    ssize_t n = ft_sys_read_file("/proc/self/comm", comm, csize - 1);
-    comm[n > 0 ? n : 0] = '\0';
-    if (n > 0 && comm[n - 1] == '\n')
-        comm[n - 1] = '\0';
+    /* On the main thread, its comm is the process's (PR_GET_NAME, 16 bytes
+     * with the NUL; no file to open); another thread may have been renamed
+     * (a JVM's "SyncThread:0"), so it reads the process's from /proc. */
+    char tc[16] = {0};
+    if (syscall(SYS_gettid) == syscall(SYS_getpid)) {
+        if (syscall(SYS_prctl, PR_GET_NAME, tc, 0, 0, 0) != 0)
+            tc[0] = '\0';
+    } else {
+        ssize_t n = ft_sys_read_file("/proc/self/comm", tc, sizeof tc - 1);
+        tc[n > 0 ? n : 0] = '\0';
+        if (n > 0 && tc[n - 1] == '\n')
+            tc[n - 1] = '\0';
+    }
+    ft_cat(comm, 0, csize, tc);
     ft_cat(name, 0, nsize, comm[0] ? comm : exe);
+    if (strlen(comm) < sizeof tc - 1)
+        return;
     char cmd[512];
-    n = ft_sys_read_file("/proc/self/cmdline", cmd, sizeof cmd - 1);
-    if (n <= 0 || strlen(comm) < csize - 1)
+    ssize_t n = ft_sys_read_file("/proc/self/cmdline", cmd, sizeof cmd - 1);
+    if (n <= 0)
         return;
     cmd[n] = '\0';
     const char *base = cmd;
@@ -423,8 +439,7 @@ static int ft_ring_create(struct ft_ctx *c)
     uint32_t mode;
     void *map = MAP_FAILED;
     if (syscall(SYS_fchmod, fd, 0600) < 0 || ft_sys_fstat(fd, &c->dev, &c->ino, &mode) < 0 ||
-        syscall(SYS_ftruncate, fd, (off_t)size) < 0 ||
-        syscall(SYS_fallocate, fd, 0, (off_t)0, (off_t)FT_HEADER_SIZE) < 0)
+        syscall(SYS_ftruncate, fd, (off_t)size) < 0)
         goto fail;
     map = (void *)syscall(SYS_mmap, NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (map == MAP_FAILED)

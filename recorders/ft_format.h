@@ -144,6 +144,7 @@ enum ft_type {
     FT_T_COST = 9,       /* summary ring: the recorder's cost in an interval */
     FT_T_LINK = 10,      /* a hard link made: path_id = the existing name, writes = the new one */
     FT_T_UNLINK = 11,    /* a name removed (unlink, unlinkat): path_id = the name */
+    FT_T_JS = 12,        /* a Node fs call as the program saw it (recorders/node): call = enum ft_js_api */
 };
 
 /* Durability calls: byte 5 of the commit word in FT_T_SYNC records. */
@@ -160,6 +161,27 @@ enum ft_call {
     FT_C_RWF_SYNC_WRITE = 9,   /* pwritev2 with RWF_SYNC */
     FT_C_RWF_DSYNC_WRITE = 10, /* pwritev2 with RWF_DSYNC */
     FT_C_MAX = 10,
+};
+
+/* The Node hook's calls: byte 5 of the commit word in FT_T_JS records
+ * (recorders/node/hook.cjs names them; the analyzer's kinds are "js:" + name). */
+enum ft_js_api {
+    FT_JS_NONE = 0,
+    FT_JS_FSYNC = 1,              /* fs.fsync (callback) */
+    FT_JS_FSYNC_SYNC = 2,         /* fs.fsyncSync */
+    FT_JS_FDATASYNC = 3,          /* fs.fdatasync */
+    FT_JS_FDATASYNC_SYNC = 4,     /* fs.fdatasyncSync */
+    FT_JS_FH_SYNC = 5,            /* filehandle.sync() (fs.promises) */
+    FT_JS_FH_DATASYNC = 6,        /* filehandle.datasync() */
+    FT_JS_WRITE_FILE = 7,         /* fs.writeFile with flush: true */
+    FT_JS_WRITE_FILE_SYNC = 8,    /* fs.writeFileSync with flush: true */
+    FT_JS_APPEND_FILE = 9,        /* fs.appendFile with flush: true */
+    FT_JS_APPEND_FILE_SYNC = 10,  /* fs.appendFileSync with flush: true */
+    FT_JS_P_WRITE_FILE = 11,      /* fs.promises.writeFile with flush: true */
+    FT_JS_P_APPEND_FILE = 12,     /* fs.promises.appendFile with flush: true */
+    FT_JS_WRITE_STREAM = 13,      /* fs.createWriteStream with flush: true: its closing sync */
+    FT_JS_FH_WRITE_STREAM = 14,   /* filehandle.createWriteStream with flush: true: its closing sync */
+    FT_JS_MAX = 14,
 };
 
 /* Record flags: bytes 6-7 of the commit word. */
@@ -209,6 +231,32 @@ struct ft_event {
     uint32_t writes;        /* 48 */
     uint32_t write_us;      /* 52 microseconds spent in the interval's writes */
     uint64_t ival_start_ns; /* 56 */
+};
+
+/*
+ * The Node hook's record (FT_T_JS): an event record whose times are the
+ * program's: start_ns when the JavaScript call was made, dur_ns until its
+ * callback ran or its promise settled (a synchronous call: until it
+ * returned). tid, fd, path_id and res as in an event (res 0, or -errno of the
+ * error the program got); bytes: the data a writeFile/appendFile wrote (else
+ * 0); site: the call site's name id (a "file:line" in the names region, like
+ * a path), 0 when it was not captured. The write-interval fields are not used.
+ */
+struct ft_js_rec {
+    uint32_t seq;           /*  0 */
+    uint8_t type;           /*  4 FT_T_JS */
+    uint8_t call;           /*  5 enum ft_js_api */
+    uint16_t flags;         /*  6 FT_F_FD_RESOLVED, FT_F_PATH_UNKNOWN */
+    uint64_t start_ns;      /*  8 CLOCK_MONOTONIC when the program made the call */
+    uint64_t dur_ns;        /* 16 how long the program waited */
+    uint32_t tid;           /* 24 the JavaScript thread */
+    int32_t fd;             /* 28 -1 when the call named a file, not a descriptor */
+    uint32_t path_id;       /* 32 */
+    int32_t res;            /* 36 0 or -errno */
+    uint64_t bytes;         /* 40 */
+    uint32_t site;          /* 48 the call site's name id; 0 not captured */
+    uint32_t reserved;      /* 52 0 */
+    uint64_t reserved2;     /* 56 0 */
 };
 
 /*
@@ -312,5 +360,8 @@ _Static_assert(sizeof(struct ft_event) == FT_RECORD_SIZE, "event record is 64 by
 _Static_assert(sizeof(struct ft_path_rec) == FT_RECORD_SIZE, "path record is 64 bytes");
 _Static_assert(offsetof(struct ft_event, ival_start_ns) == 56, "event layout");
 _Static_assert(offsetof(struct ft_path_rec, name) == 32, "path layout");
+_Static_assert(sizeof(struct ft_js_rec) == FT_RECORD_SIZE, "js record is 64 bytes");
+_Static_assert(offsetof(struct ft_js_rec, res) == offsetof(struct ft_event, res), "js record: an event's first fields");
+_Static_assert(offsetof(struct ft_js_rec, site) == offsetof(struct ft_event, writes), "js record: the site is where a rename's new name is");
 
 #endif /* FT_FORMAT_H */

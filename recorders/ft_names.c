@@ -12,7 +12,6 @@
  */
 #include "ft_names.h"
 
-#define FT_NAMES_POS ((1ull << 46) - 1)
 #define FT_NAMES_BUSY (1ull << 47)
 #define FT_NAMES_TRIES 4
 
@@ -37,7 +36,7 @@ static void ft_names_cut(struct ft_regions *rg, uint32_t idx)
     }
 }
 
-int ft_name_ensure(struct ft_regions *rg, uint32_t id)
+uint64_t ft_name_ensure(struct ft_regions *rg, uint32_t id)
 {
     if (!id || !rg->names_slots)
         return 0;
@@ -49,7 +48,7 @@ int ft_name_ensure(struct ft_regions *rg, uint32_t id)
     uint64_t w = FT_LOAD_ACQ(&p->names_at);
     if (FT_LIKELY((w & ~FT_NAMES_POS) == tag &&
                   FT_LOAD(&h->names_next) - (w & FT_NAMES_POS) <= rg->names_slots / 2))
-        return 1;
+        return w;
     /* Ours to write: unless another writer is at it (or the thread we
      * interrupted), then we write a copy of our own and leave the word. */
     int publish = !((w & ~FT_NAMES_POS) == (tag | FT_NAMES_BUSY)) && FT_CAS(&p->names_at, &w, tag | FT_NAMES_BUSY);
@@ -79,5 +78,5 @@ int ft_name_ensure(struct ft_regions *rg, uint32_t id)
     }
     if (publish)
         FT_STORE_REL(&p->names_at, tag | (pos & FT_NAMES_POS));
-    return 1;
+    return tag | (pos & FT_NAMES_POS);
 }

@@ -6,9 +6,28 @@
 
 #include "ft_trace.h"
 
+#define FT_NAMES_POS ((1ull << 46) - 1)
+
 /* Path id is named in the names ring of this file before a record that
  * refers to it is committed: written there if it is not, or if its newest
- * copy is more than half a lap old. Returns 1 if it is there. Never waits. */
-int ft_name_ensure(struct ft_regions *rg, uint32_t id);
+ * copy is more than half a lap old. Returns where a whole copy is (the
+ * file's tag << 48 | its position), 0 if none could be written. Never waits. */
+uint64_t ft_name_ensure(struct ft_regions *rg, uint32_t id);
+
+/* The same for the thread's own records (never from a signal handler on
+ * it: only the thread reads and writes its cache): a thread that records
+ * the same file over and over finds its copy from its last check (the
+ * file's tag and a position less than half a lap back) without looking
+ * the path up in the store. */
+static inline void ft_name_ensure_own(struct ft_regions *rg, uint32_t id)
+{
+    uint64_t at = ft_thr.name_at;
+    if (FT_LIKELY(id == ft_thr.name_id && (at >> 48) == rg->tag &&
+                  FT_LOAD(&rg->hdr->names_next) - (at & FT_NAMES_POS) <= rg->names_slots / 2))
+        return;
+    at = ft_name_ensure(rg, id);
+    ft_thr.name_id = at ? id : 0;
+    ft_thr.name_at = at;
+}
 
 #endif /* FT_NAMES_H */

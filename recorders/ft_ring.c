@@ -63,17 +63,24 @@ static int64_t ft_claim_single(struct ft_ctx *c, uint64_t *seq)
 }
 
 /* Name the event's paths (ft_names.c), then write it into the slot claimed
- * for it. Returns 0 if that slot was taken meanwhile (see ft_event_slot_mine). */
+ * for it; own: the thread's own record, not a signal handler's nor a held
+ * one (it may use the thread's name cache). Returns 0 if that slot was
+ * taken meanwhile (see ft_event_slot_mine). */
 static inline __attribute__((always_inline)) int ft_put(struct ft_ctx *c, struct ft_event *ev, int64_t idx,
-                                                        uint64_t seq)
+                                                        uint64_t seq, int own)
 {
     if (idx < 0) {
         ft_count_drops(c, 1);
         return 1;
     }
-    if (ev->path_id)
-        ft_name_ensure(&c->rg, ev->path_id);
-    if (FT_UNLIKELY((ev->type == FT_T_RENAME || ev->type == FT_T_LINK) && ev->writes))
+    if (ev->path_id) {
+        if (own)
+            ft_name_ensure_own(&c->rg, ev->path_id);
+        else
+            ft_name_ensure(&c->rg, ev->path_id);
+    }
+    /* A rename's or link's new name, or a Node call's site (struct ft_js_rec): same field. */
+    if (FT_UNLIKELY((ev->type == FT_T_RENAME || ev->type == FT_T_LINK || ev->type == FT_T_JS) && ev->writes))
         ft_name_ensure(&c->rg, ev->writes);
     if (FT_UNLIKELY(!ft_writable(c))) {
         ft_count_drops(c, 1);
@@ -101,13 +108,20 @@ static __attribute__((noinline)) void ft_put_fresh(struct ft_ctx *c, struct ft_e
     for (int tries = 0; tries < 4; tries++) {
         uint64_t seq;
         int64_t idx = ft_claim_single(c, &seq);
-        if (ft_put(c, ev, idx, seq))
+        if (ft_put(c, ev, idx, seq, 0))
             return;
     }
     ft_count_drops(c, 1);
 }
 
 /* ---- before the file exists ------------------------------------------------ */
+
+/* Records that make the trace file: a durability call, as the library or
+ * the Node hook (ft_js.c) saw it. The others wait for one (ft_pre_hold). */
+static inline int ft_makes_trace(const struct ft_event *ev)
+{
+    return ev->type == FT_T_SYNC || ev->type == FT_T_JS;
+}
 
 /* The file is made at the first durability call: a process that only opens,
  * closes and renames files leaves nothing behind. Until then the newest
@@ -146,7 +160,7 @@ static void ft_pre_place(struct ft_ctx *c, unsigned i)
     memcpy(&ev, &w, 8);
     uint64_t seq = first - back;
     uint32_t idx = (uint32_t)(seq % c->slots);
-    if (!ft_slot_ready(c, idx) || !ft_put(c, &ev, idx, seq))
+    if (!ft_slot_ready(c, idx) || !ft_put(c, &ev, idx, seq, 0))
         ft_count_drops(c, 1);
 }
 
@@ -165,9 +179,9 @@ static int ft_pre_hold(struct ft_event *ev, uint32_t tid)
 {
     struct ft_ctx *c = ft_ctx();
     if (!c)
-        return ev->type != FT_T_SYNC;
+        return !ft_makes_trace(ev);
     uint32_t st = FT_LOAD_ACQ(&c->state);
-    if (!(st == FT_RING_UNINIT && ev->type != FT_T_SYNC) && !(st == FT_RING_INIT && ft_thr.initializing))
+    if (!(st == FT_RING_UNINIT && !ft_makes_trace(ev)) && !(st == FT_RING_INIT && ft_thr.initializing))
         return 0;
     /* Before the reservation (whose CAS releases it): a creator that
      * closes after it sees the hook. */
@@ -227,7 +241,7 @@ static __attribute__((noinline)) void ft_emit_nested(struct ft_event *ev)
     ev->tid = tid ? tid : (uint32_t)syscall(SYS_gettid);
     uint64_t seq;
     int64_t idx = ft_claim_single(c, &seq);
-    if (!ft_put(c, ev, idx, seq))
+    if (!ft_put(c, ev, idx, seq, 0))
         ft_put_fresh(c, ev);
 }
 
@@ -239,7 +253,7 @@ static void ft_put_one(struct ft_ctx *c, struct ft_event *ev)
     uint64_t seq;
     int64_t idx = ft_claim_one(c, FT_LOAD(&c->hdr->next_seq), &seq);
     ev->tid = ft_thr.tid;
-    if (FT_UNLIKELY(!ft_put(c, ev, idx, seq)))
+    if (FT_UNLIKELY(!ft_put(c, ev, idx, seq, 1)))
         ft_put_fresh(c, ev);
     /* Each record lands on a cold cache line; fetch the thread's next
      * one now, so that its miss is not paid at the next record (or at
@@ -257,7 +271,7 @@ void ft_emit(struct ft_event *ev)
     ft_guard_on();
     struct ft_ctx *c = FT_LOAD_ACQ(&ft_ctx_ptr);
     if (FT_UNLIKELY(!c || FT_LOAD_ACQ(&c->state) != FT_RING_READY)) {
-        if (ev->type != FT_T_SYNC && !ft_cfg.unsynced && ft_pre_hold(ev, ft_pre_tid())) {
+        if (!ft_makes_trace(ev) && !ft_cfg.unsynced && ft_pre_hold(ev, ft_pre_tid())) {
             ft_guard_off();
             return;
         }

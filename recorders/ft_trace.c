@@ -121,6 +121,13 @@ static size_t ft_chunk_span(struct ft_ctx *c, uint32_t k, off_t *off)
     uint64_t first = (uint64_t)k * FT_CHUNK_SLOTS;
     uint64_t count = c->total - first < FT_CHUNK_SLOTS ? c->total - first : FT_CHUNK_SLOTS;
     *off = FT_HEADER_SIZE + (off_t)first * FT_RECORD_SIZE;
+    if (k == 0) {
+        /* The header with the ring's first chunk, made together at the
+         * file's creation: one call where the header's first store would
+         * fault (a fault costs a few times what populating a page does). */
+        *off = 0;
+        return FT_HEADER_SIZE + (size_t)count * FT_RECORD_SIZE;
+    }
     return (size_t)count * FT_RECORD_SIZE;
 }
 
@@ -314,6 +321,7 @@ void ft_after_fork_child(void)
     ft_thr.guard = 0;
     ft_thr.resolving = 0;
     ft_thr.initializing = 0;
+    ft_thr.name_id = 0;
     /* The parent's uncounted cost is the parent's. */
     ft_thr.cost_due = ft_thr.cost_samples = 0;
     ft_thr.cost_ns = ft_thr.cost_calls = ft_thr.sync_ns = ft_thr.sync_calls = 0;

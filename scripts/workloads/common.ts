@@ -249,7 +249,11 @@ export function once<T>(make: () => T): () => T {
 
 /** The shapes of `fsync-analyze ... --json` (README, DESIGN.md). */
 export interface SummaryJson {
-  files: { path: string; calls: number; by_kind: Record<string, number>; errors: number; bytes: number; p50_ms: number; p99_ms: number; max_ms: number }[];
+  files: {
+    path: string; calls: number; by_kind: Record<string, number>; errors: number; bytes: number; p50_ms: number; p99_ms: number; max_ms: number;
+    /** Files the Node hook recorded calls for. */
+    js?: { calls: number; wait_p50_ms: number; wait_p99_ms: number };
+  }[];
   totals: { calls: number; by_kind: Record<string, number>; errors: number; processes: number };
 }
 

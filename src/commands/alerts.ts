@@ -25,7 +25,7 @@ export async function alerts(traces: string[], o: AlertsOptions): Promise<void> 
     await out(json({
       alerts: rows.map((r) => ({
         start: r.start, host: r.host, pid: r.pid, tid: r.tid, exe: r.exe, path: r.path, kind: r.kind,
-        latency_ms: r.latencyMs, errno: r.errno, suppressed: r.suppressed, source: r.source,
+        latency_ms: r.latencyMs, errno: r.errno, suppressed: r.suppressed, source: r.source, program: r.program,
       })),
       totals: { alerted_calls: all.alertCalls, written: all.alertsWritten, suppressed: all.alertsSuppressed },
     }));
@@ -40,11 +40,11 @@ export async function alerts(traces: string[], o: AlertsOptions): Promise<void> 
   await out(table(
     [
       { title: 'start' }, ...(host ? [{ title: 'host' }] : []), { title: 'path' }, { title: 'kind' }, { title: 'ms', align: 'right' },
-      { title: 'error' }, { title: 'line' }, { title: 'from' }, { title: 'pid', align: 'right' }, { title: 'exe' },
+      { title: 'error' }, { title: 'line' }, { title: 'from' }, { title: 'pid', align: 'right' }, { title: 'program' },
     ],
     rows.map((r) => [
       when(r.start), ...(host ? [r.host] : []), r.path, r.kind, ms(r.latencyMs), r.errnoName ?? '-',
-      r.suppressed ? 'suppressed' : 'written', r.source, String(r.pid), r.exe,
+      r.suppressed ? 'suppressed' : 'written', r.source, String(r.pid), r.program,
     ]),
   ));
   const shown = rows.length < all.alertCalls ? `, the first ${count(rows.length)} shown (--limit N for more)` : '';

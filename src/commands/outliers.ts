@@ -88,6 +88,8 @@ function reasons(r: Record<string, number>): string {
 /** Why a sync is an outlier, in a few words. */
 function why(r: Outlier): string {
   if (r.failed) return `failed: ${r.errnoName}`;
-  const rule = r.reason === 'threshold' ? 'over threshold' : r.baselineSource === 'recording' ? 'over baseline (rest of recording)' : 'over baseline';
+  const rule = r.reason === 'threshold' ? 'over threshold'
+    : r.baselineSource === 'recording' ? 'over baseline (rest of recording)'
+      : r.baselineSource === 'burst' ? 'over baseline (rest of its burst)' : 'over baseline';
   return r.cause === 'write-volume' ? `${rule}, write volume` : rule;
 }

@@ -10,6 +10,7 @@ import { basename } from 'node:path';
 import { FtError } from '../errors.js';
 import { globRegExp } from '../inputs.js';
 import type { TraceHeader } from '../trace/decode.js';
+import { programName } from '../trace/program.js';
 import { parseDuration } from './knobs.js';
 
 export interface Filters {
@@ -17,7 +18,7 @@ export interface Filters {
   since?: string;
   until?: string;
   pids?: number[];
-  /** The executable: its full path, its file name, or the name it ran as (comm: `redis-server` for a symlink to `redis-check-rdb`). */
+  /** The executable: its full path or its file name; or the program's name as users know it (comm: redis-server for redis-check-rdb). */
   exe?: string;
   /** A glob over the file's path (`*` within a directory, `**` across); without glob characters, text the path contains. */
   path?: string;
@@ -41,9 +42,9 @@ export function parseTime(text: string, what: string): TimeBound {
 }
 
 /** Whether a trace's process passes the header filters. */
-export function headerMatches(f: Filters, h: Pick<TraceHeader, 'pid' | 'exe' | 'host' | 'comm'>): boolean {
+export function headerMatches(f: Filters, h: Pick<TraceHeader, 'pid' | 'exe' | 'host' | 'comm' | 'cmdline'>): boolean {
   if (f.pids && f.pids.length > 0 && !f.pids.includes(h.pid)) return false;
-  if (f.exe !== undefined && h.exe !== f.exe && basename(h.exe) !== f.exe && h.comm !== f.exe) return false;
+  if (f.exe !== undefined && h.exe !== f.exe && basename(h.exe) !== f.exe && programName(h) !== f.exe) return false;
   if (f.host !== undefined && h.host !== f.host) return false;
   return true;
 }
@@ -66,6 +67,7 @@ export async function applyRowFilters(connection: DuckDBConnection, f: Filters):
     const outside = 'select file_id from files where not regexp_full_match(path, $re)';
     await connection.run(`delete from events where file_id in (${outside})`, { re });
     await connection.run(`delete from summary_entries where file_id in (${outside})`, { re });
+    await connection.run(`delete from js_calls where file_id in (${outside})`, { re });
   }
   if (f.since !== undefined || f.until !== undefined) {
     const newest = await newestNs(connection);
@@ -77,6 +79,7 @@ export async function applyRowFilters(connection: DuckDBConnection, f: Filters):
     const until = f.until !== undefined ? bound(f.until, '--until') : null;
     const values = { since: since ?? -(2n ** 62n), until: until ?? 2n ** 62n };
     await connection.run('delete from events where epoch_ns(start) < $since or epoch_ns(start) >= $until', values);
+    await connection.run('delete from js_calls where epoch_ns(start) < $since or epoch_ns(start) >= $until', values);
     // An interval is kept when it overlaps the window.
     const interval = '(select summary_interval_s::bigint * 1000000000 from traces where traces.trace_id = t.trace_id)';
     await connection.run(`delete from summary_entries t where epoch_ns(start) + ${interval} <= $since or epoch_ns(start) >= $until`, values);

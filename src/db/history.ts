@@ -26,6 +26,8 @@ export interface Alert {
   pid: number;
   tid: number;
   exe: string;
+  /** The program's name as users know it (comm), beside the resolved exe. */
+  program: string;
   path: string;
   kind: string;
   latencyMs: number;
@@ -78,6 +80,7 @@ export async function readAlerts(session: Session, bindings: Bindings, limit?: n
       pid: num(r.pid),
       tid: num(r.tid),
       exe: String(r.exe),
+      program: String(r.program ?? ''),
       path: String(r.path),
       kind: String(r.kind),
       latencyMs: num(r.latency_ms),

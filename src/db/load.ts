@@ -8,12 +8,13 @@
  */
 import { DuckDBAppender, DuckDBConnection, DuckDBTimestampNanosecondsValue } from '@duckdb/node-api';
 import { FtError, TraceError } from '../errors.js';
-import { ALERT_SINK_NAMES, CALL_NAMES, EVENT_TYPE_NAMES, HDR_DISABLED, STOP_REASONS } from '../trace/layout.js';
+import { ALERT_SINK_NAMES, CALL_NAMES, EVENT_TYPE_NAMES, HDR_DISABLED, JS_API_NAMES, STOP_REASONS } from '../trace/layout.js';
 import { ColumnAppender, type Column } from './append.js';
 import { INTERVAL_CALLS, type PreparedTrace } from './prepare.js';
 import { applyRowFilters, hasHeaderFilters, headerMatches, type Filters } from './filter.js';
 import { progressBar } from './progress.js';
 import { readTraceHeader } from '../trace/decode.js';
+import { programName } from '../trace/program.js';
 import { estimateRecords, preparedTraces } from './source.js';
 import { errnoName } from './values.js';
 
@@ -107,6 +108,26 @@ async function loadNames(connection: DuckDBConnection): Promise<void> {
     types.endRow();
   }
   types.closeSync();
+  const apis = await connection.createAppender('js_apis');
+  JS_API_NAMES.forEach((name, api) => {
+    if (api === 0) return;
+    apis.appendUTinyInt(api);
+    apis.appendVarchar(name);
+    apis.appendVarchar(`js:${name}`);
+    apis.appendVarchar(jsApiForm(name));
+    apis.appendBoolean(/write|append/i.test(name));
+    apis.appendVarchar(/datasync/i.test(name) ? 'fdatasync' : 'fsync');
+    apis.endRow();
+  });
+  apis.closeSync();
+}
+
+/** How a Node API hands back its result: 'sync', 'stream', 'promise' or 'callback'. */
+function jsApiForm(name: string): string {
+  if (name.endsWith('Sync')) return 'sync';
+  if (name.endsWith('Stream')) return 'stream';
+  if (name.startsWith('filehandle.') || name.startsWith('fs.promises.')) return 'promise';
+  return 'callback';
 }
 
 /** The appenders of one load, and the file ids handed out so far. */
@@ -126,6 +147,8 @@ class TraceSink {
     private readonly summaryColumns: ColumnAppender,
     private readonly histColumns: ColumnAppender,
     private readonly costRows: DuckDBAppender,
+    private readonly jsColumns: ColumnAppender,
+    private readonly siteRows: DuckDBAppender,
   ) {}
 
   static async create(connection: DuckDBConnection): Promise<TraceSink> {
@@ -138,6 +161,8 @@ class TraceSink {
       await ColumnAppender.create(connection, 'summary_entries'),
       await ColumnAppender.create(connection, 'summary_hist'),
       await connection.createAppender('recorder_cost'),
+      await ColumnAppender.create(connection, 'js_calls'),
+      await connection.createAppender('js_sites'),
     );
   }
 
@@ -164,6 +189,10 @@ class TraceSink {
       this.histColumns.append([new Int32Array(trace.histRows).fill(traceId), ...trace.histColumns], 0, trace.histRows);
     }
     this.addCosts(traceId, trace);
+    if (trace.js > 0) {
+      this.jsColumns.append([new Int32Array(trace.js).fill(traceId), ...withFileIds(trace.jsColumns, JS_PATH_COLUMN, fileOf)], 0, trace.js);
+      this.addSites(traceId, trace);
+    }
     if (this.sinceCheckpoint >= CHECKPOINT_EVERY) await this.checkpoint();
   }
 
@@ -184,6 +213,21 @@ class TraceSink {
     this.summaryColumns.close();
     this.histColumns.close();
     this.costRows.closeSync();
+    this.jsColumns.close();
+    this.siteRows.closeSync();
+  }
+
+  /** The call sites the trace's Node calls name. */
+  private addSites(traceId: number, trace: PreparedTrace): void {
+    const names = new Map(trace.paths.map((p) => [p.id, p.name]));
+    for (const id of new Set(jsSiteIds(trace))) {
+      const site = names.get(id);
+      if (id === 0 || site === undefined) continue;
+      this.siteRows.appendInteger(traceId);
+      this.siteRows.appendUInteger(id);
+      this.siteRows.appendVarchar(site);
+      this.siteRows.endRow();
+    }
   }
 
   private addCosts(traceId: number, { costs, offsetNs }: PreparedTrace): void {
@@ -241,7 +285,7 @@ class TraceSink {
     a.appendInteger(h.alertMs | 0);
     a.appendInteger(h.alertFactor | 0);
     a.appendVarchar(ALERT_SINK_NAMES[h.alertSink] ?? String(h.alertSink));
-    a.appendVarchar(h.comm || h.exe.slice(h.exe.lastIndexOf('/') + 1));
+    a.appendVarchar(programName(h));
     const stopped = (h.flags & HDR_DISABLED) !== 0;
     if (stopped) a.appendVarchar(`${STOP_REASONS[h.stopReason] || 'recording stopped'}${h.stopErrno ? ` (${errnoName(h.stopErrno)})` : ''}`);
     else a.appendNull();
@@ -271,7 +315,10 @@ class TraceSink {
   private addPaths(traceId: number, trace: PreparedTrace): (pathId: number) => number {
     const host = trace.header.host;
     const byPath = new Map<number, number>();
+    const sites = new Set(jsSiteIds(trace));
     for (const p of trace.paths) {
+      // A call site is a name in the names region, not a file (js_sites).
+      if (sites.has(p.id) && p.dev === 0n && p.ino === 0n) continue;
       const fileId = this.fileId(host, p.name, p.dev);
       byPath.set(p.id, fileId);
       const a = this.pathRows;
@@ -291,6 +338,12 @@ class TraceSink {
 /** Where the path id sits in the prepared event and summary columns (trace_id aside). */
 const EVENT_PATH_COLUMN = 8;
 const SUMMARY_PATH_COLUMN = 2;
+const JS_PATH_COLUMN = 7;
+const JS_SITE_COLUMN = 10;
+
+function jsSiteIds(trace: PreparedTrace): Uint32Array {
+  return trace.js > 0 ? (trace.jsColumns[JS_SITE_COLUMN] as Uint32Array) : new Uint32Array(0);
+}
 
 /** `columns` with the path-id column at `at` replaced by file ids: one numeric lookup per distinct run of ids. */
 function withFileIds(columns: readonly Column[], at: number, fileOf: (pathId: number) => number): Column[] {

@@ -21,7 +21,7 @@ export interface Outlier {
   pid: number;
   tid: number;
   exe: string;
-  /** The program as it was started: the last component of argv[0]. */
+  /** The program's name as users know it (the kernel's comm: redis-server, where exe is redis-check-rdb). */
   program: string;
   kind: string;
   /** ISO 8601 UTC. */
@@ -30,8 +30,8 @@ export interface Outlier {
   baselineMs: number | null;
   baselineP99Ms: number | null;
   cutoffMs: number | null;
-  /** What the baseline was drawn from: the family's window before the call, or the rest of the recording. */
-  baselineSource: 'prior' | 'recording' | null;
+  /** What the baseline was drawn from: the family's window before the call, the rest of the recording, or the rest of its burst (queries/22_bursts.sql). */
+  baselineSource: 'prior' | 'recording' | 'burst' | null;
   baselineHistory: number;
   /** latency / baseline median. */
   ratio: number | null;
@@ -75,7 +75,7 @@ export interface Judgement {
   unjudged: number;
   /** Unjudged calls by reason: 'few calls', 'no file'. */
   reasons: Record<string, number>;
-  /** Judged calls by what their baseline rests on: 'prior', 'recording'. */
+  /** Judged calls by what their baseline rests on: 'prior', 'recording', 'burst'. */
   sources: Record<string, number>;
 }
 

@@ -34,11 +34,14 @@ export interface PreparedTrace {
   histRows: number;
   histColumns: Column[];
   costs: CostRow[];
+  /** The Node hook's calls: the `js_calls` table's columns without trace_id (file ids are the path ids until loaded). */
+  js: number;
+  jsColumns: Column[];
 }
 
 /** Every column buffer of a prepared trace, to transfer between threads. */
 export function transferables(t: PreparedTrace): ArrayBuffer[] {
-  return [...new Set([...t.columns, ...t.keptColumns, ...t.summaryColumns, ...t.histColumns].map((c) => c.buffer as ArrayBuffer))];
+  return [...new Set([...t.columns, ...t.keptColumns, ...t.summaryColumns, ...t.histColumns, ...t.jsColumns].map((c) => c.buffer as ArrayBuffer))];
 }
 
 export function prepareTrace(file: string): PreparedTrace {
@@ -68,7 +71,14 @@ export function prepareDecoded(trace: DecodedTrace): PreparedTrace {
     summaryColumns: summaryColumns(trace.summaries, offsetNs),
     ...histColumns(trace.summaries, offsetNs),
     costs: trace.costs,
+    js: trace.js.length,
+    jsColumns: jsColumns(trace.js, offsetNs),
   };
+}
+
+/** The `js_calls` table's columns in table order (trace_id aside): the site's name id is in `writes`. */
+function jsColumns(c: EventColumns, offsetNs: bigint): Column[] {
+  return [seqColumn(c.seq), c.call, c.flags, wallColumn(c.startNs, offsetNs), c.durNs, c.tid, c.fd, c.pathId, c.res, c.bytes, c.writes];
 }
 
 /** The `events` table's columns in table order (trace_id aside); `source` 0 ring, 1 keep. */
@@ -151,6 +161,7 @@ function checkTimes(trace: DecodedTrace, offsetNs: bigint): void {
   checkEventTimes(trace.file, trace.events, offsetNs, HEADER_SIZE, h.ringSlots);
   // Kept events (format v2) live in the keep ring, keep record n in its slot n % keep_slots.
   if (h.keep) checkEventTimes(trace.file, trace.kept, offsetNs, h.keep.offset, h.keep.slots);
+  checkEventTimes(trace.file, trace.js, offsetNs, HEADER_SIZE, h.ringSlots);
   // Summary and cost entries: entry n at entry index n % (summary_slots / 3).
   if (h.summary) {
     const entries = h.summary.slots / SUMMARY_ENTRY_SLOTS;

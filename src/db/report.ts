@@ -3,7 +3,7 @@
  * the query layer fills it, the renderer only draws it.
  */
 import type {
-  ReportAlerts, ReportData, ReportFailure, ReportHeatCell, ReportHistory, ReportIncident, ReportOutlier, ReportOverhead, ReportPoint,
+  ReportAlerts, ReportData, ReportFailure, ReportHeatCell, ReportHistory, ReportIncident, ReportNodeSite, ReportOutlier, ReportOverhead, ReportPoint,
 } from '../report/data.js';
 import { countAlerts, dailyLatency, readAlerts, steadyCost } from './history.js';
 import { readFindings } from './lint.js';
@@ -19,6 +19,7 @@ export const REPORT_LIMITS = {
   outliers: 200,
   failures: 200,
   alerts: 200,
+  nodeSites: 100,
   /** Heat-map buckets across the data's time range, about. */
   heatBuckets: 120,
 };
@@ -49,10 +50,11 @@ export async function reportData(session: Session, params: AnalysisParams, now =
     startup: startup ? { nsPerCall: startup.nsPerCall, samples: startup.samples, calls: startup.calls, traces: startup.traces } : null,
   };
   const durability = await readFindings(session, b);
+  const nodeSites = await readNodeSites(session, b);
   return {
     generatedAt: now.toISOString(),
     traces: traces.map((t) => ({
-      file: t.file, host: t.host, pid: t.pid, exe: t.exe, program: programName(t.cmdline, t.exe), syncs: t.syncs, cmdline: t.cmdline,
+      file: t.file, host: t.host, pid: t.pid, exe: t.exe, program: t.name, syncs: t.syncs, cmdline: t.cmdline,
       start: t.start, end: t.end, records: t.records, dropped: t.dropped, torn: t.torn,
     })),
     range: sums.start && sums.end ? { start: sums.start, end: sums.end } : null,
@@ -91,7 +93,32 @@ export async function reportData(session: Session, params: AnalysisParams, now =
     alerts,
     overhead: costOut,
     durability,
+    ...(nodeSites.length > 0 ? { nodeSites } : {}),
   };
+}
+
+/** The Node hook's calls per call site and API, most waited first. */
+async function readNodeSites(session: Session, b: Bindings): Promise<ReportNodeSite[]> {
+  await session.build(['js_call_sites'], b);
+  const rows = await session.rows(`select * from js_call_sites limit ${REPORT_LIMITS.nodeSites}`);
+  return rows.map((r) => ({
+    host: String(r.host),
+    site: r.site === null ? null : String(r.site),
+    kind: String(r.kind),
+    calls: num(r.calls),
+    errors: num(r.errors),
+    paired: num(r.paired),
+    waitP50Ms: num(r.wait_p50_ms),
+    waitP99Ms: num(r.wait_p99_ms),
+    syncP50Ms: numOrNull(r.sync_p50_ms),
+    syncP99Ms: numOrNull(r.sync_p99_ms),
+    waitMs: num(r.wait_ms),
+    syncMs: num(r.sync_ms),
+    queuedMs: num(r.queued_ms),
+    deliveryMs: num(r.delivery_ms),
+    queuedShare: numOrNull(r.queued_share),
+    paths: Array.isArray(r.paths) ? r.paths.map(String) : [],
+  }));
 }
 
 /** The daily latency of the summarized history, or null when the traces hold no summaries. */
@@ -121,7 +148,7 @@ async function readAlertSummary(session: Session, b: Bindings, sums: Totals): Pr
     fallback: sums.alertsFallback,
     total: await countAlerts(session, b),
     list: list.map((a) => ({
-      start: a.start, path: a.path, host: a.host, pid: a.pid, exe: a.exe, kind: a.kind, latencyMs: a.latencyMs,
+      start: a.start, path: a.path, host: a.host, pid: a.pid, exe: a.exe, program: a.program, kind: a.kind, latencyMs: a.latencyMs,
       error: a.errnoName, suppressed: a.suppressed, source: a.source,
     })),
   };
@@ -171,12 +198,6 @@ async function fileFamilies(session: Session, b: Bindings): Promise<Map<string, 
   await session.build(['families'], b);
   const rows = await session.rows('select files.host, files.path, families.family, families.members from families join files using (file_id)');
   return new Map(rows.map((r) => [`${String(r.host)}\u0000${String(r.path)}`, { family: String(r.family), familyMembers: num(r.members) }]));
-}
-
-/** The program as it was started: the last component of argv[0], or of the executable. */
-export function programName(cmdline: string, exe: string): string {
-  const argv0 = (cmdline.split(' ')[0] ?? '').replace(/:$/, '');
-  return argv0.split('/').pop() || exe.split('/').pop() || exe;
 }
 
 function reportOutlier(o: Outlier): ReportOutlier {

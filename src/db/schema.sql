@@ -96,6 +96,44 @@ create or replace table events (
                                       -- seq is -(1 + its keep-ring sequence number)
 );
 
+-- The Node hook's calls (record type 12, recorders/node): one row per JavaScript call of a
+-- sync API, as the program saw it. Not sync calls: `events` holds the system calls under them
+-- (queries/56_js_calls.sql pairs the two).
+create or replace table js_calls (
+  trace_id integer,
+  seq      bigint,
+  api      utinyint,      -- js_apis.api
+  flags    usmallint,     -- 2 the descriptor was named through /proc, 8 the file could not be named
+  start    timestamp_ns,  -- wall-clock time the program made the call
+  dur_ns   bigint,        -- how long it waited: to its callback, its promise settling, or its return
+  tid      uinteger,      -- the JavaScript thread
+  fd       integer,       -- -1 when the call named a file (writeFile by path)
+  file_id  integer,       -- files.file_id, as in events
+  res      integer,       -- 0, or -errno of the error the program got
+  bytes    ubigint,       -- the data a writeFile/appendFile wrote, else 0
+  site_id  uinteger       -- js_sites.site_id; 0 when the call site was not captured
+);
+
+-- The call sites the Node hook named: 'file:line' (the first frame outside Node's own
+-- code; 'app.js:7 > node_modules/pkg/x.js:12' when that is in a package).
+create or replace table js_sites (
+  trace_id integer,
+  site_id  uinteger,
+  site     varchar
+);
+
+-- The hook's APIs: `kind` is the name the analyzer uses ('js:fs.fsync'); `form` is
+-- 'callback', 'promise', 'sync' or 'stream'; `flush` marks the writeFile/appendFile/stream
+-- forms; `syscall` is the sync call Node makes for it (calls.name).
+create or replace table js_apis (
+  api     utinyint,
+  name    varchar,
+  kind    varchar,
+  form    varchar,
+  flush   boolean,
+  syscall varchar
+);
+
 -- Format v2: one row per summary-ring entry (recorders/FORMAT.md, "The summary ring"):
 -- per interval, file and call kind. One (interval, file, kind) may have several entries;
 -- queries/15_summaries.sql adds them up and names the file.
@@ -159,6 +197,7 @@ create or replace macro ft_t_close() as 5::utinyint;
 create or replace macro ft_t_rename() as 6::utinyint;
 create or replace macro ft_t_link() as 10::utinyint;
 create or replace macro ft_t_unlink() as 11::utinyint;
+create or replace macro ft_t_js() as 12::utinyint;
 create or replace macro ft_f_write_time_sampled() as 1;
 create or replace macro ft_f_fd_resolved() as 2;
 create or replace macro ft_f_no_interval() as 4;

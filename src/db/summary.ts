@@ -92,6 +92,32 @@ export interface TraceInfo {
   unaccounted: number;
 }
 
+/** A file's Node calls (queries/58_js_files.sql): JavaScript-level calls are not sync calls. */
+export interface JsFile {
+  host: string;
+  path: string;
+  calls: number;
+  byKind: Record<string, number>;
+  errors: number;
+  waitP50Ms: number;
+  waitP99Ms: number;
+}
+
+/** Per file, the Node hook's calls; empty without any. */
+export async function jsFiles(session: Session, bindings: Bindings): Promise<JsFile[]> {
+  await session.build(['js_files'], bindings);
+  const rows = await session.rows('select * from js_files order by host, path');
+  return rows.map((r) => ({
+    host: String(r.host),
+    path: String(r.path),
+    calls: num(r.calls),
+    byKind: record(r.by_kind),
+    errors: num(r.errors),
+    waitP50Ms: num(r.wait_p50_ms),
+    waitP99Ms: num(r.wait_p99_ms),
+  }));
+}
+
 /** Files, slowest p99 first. */
 export async function fileSummaries(session: Session, bindings: Bindings): Promise<FileSummary[]> {
   await session.build(['file_stats'], bindings);

@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { FtError } from '../errors.js';
 
 const LIBRARY = fileURLToPath(new URL('../../recorders/build/libfsync_recorder.so', import.meta.url));
+const NODE_HOOK = fileURLToPath(new URL('../../recorders/node/hook.cjs', import.meta.url));
+const NODE_ADDON = fileURLToPath(new URL('../../recorders/build/fsync_trace_node.node', import.meta.url));
 
 /** The recorder library's absolute path; it is built by `npm ci` (make -C recorders). */
 export function libraryPath(): string {
@@ -43,4 +45,19 @@ export function parseSize(text: string): number {
   const bytes = Number(m[1]) * UNITS[m[2]!.toLowerCase()]!;
   if (!Number.isSafeInteger(bytes) || bytes < 16384) throw new FtError(`size '${text}' is too small: the least is 16K`);
   return bytes;
+}
+
+/**
+ * --node: NODE_OPTIONS that load the Node hook (recorders/node/hook.cjs) into
+ * every Node process the command starts, before the program's own code
+ * (--require serves CommonJS and ES module programs alike), keeping the
+ * options already there. The addon must be built (make -C recorders, with
+ * Node's headers), or the hook would record nothing.
+ */
+export function nodeOptions(base: string | undefined): string {
+  if (!existsSync(NODE_ADDON)) {
+    throw new FtError(`fsync-record: --node: the hook's addon is not built (${NODE_ADDON}); run: make -C recorders (it needs Node's headers, node_api.h)`);
+  }
+  const hook = /[\s"\\]/.test(NODE_HOOK) ? `"${NODE_HOOK.replace(/(["\\])/g, '\\$1')}"` : NODE_HOOK;
+  return [`--require ${hook}`, base ?? ''].filter((o) => o.trim() !== '').join(' ');
 }

@@ -1,7 +1,7 @@
 /**
  * fsync-record's planner: the Node half of the launcher.
  *
- *   fsync-record [--dir DIR] [--max-bytes N] [--quiet] -- CMD ARGS...
+ *   fsync-record [--dir DIR] [--max-bytes N] [--quiet] [--node] -- CMD ARGS...
  *   fsync-record --lib
  *   fsync-record --install [DIR]
  *   fsync-record --kernel [--dir DIR] (-- CMD ARGS... | --pid N)   (root; see kernel/tracer.ts)
@@ -20,7 +20,7 @@ import { FtError } from '../errors.js';
 import { traceDirProblem } from './checks.js';
 import { install, INSTALL_DIR, unreadableWarning } from './install.js';
 import { runKernel } from './kernel/tracer.js';
-import { defaultTraceDir, libraryPath, preloadEnv, parseSize } from './launch.js';
+import { defaultTraceDir, libraryPath, nodeOptions, preloadEnv, parseSize } from './launch.js';
 
 const DEFAULT_MAX_BYTES = 64 << 20;
 
@@ -32,6 +32,7 @@ interface Options {
   quiet?: boolean;
   kernel?: boolean;
   pid?: number;
+  node?: boolean;
 }
 
 function program(): Command {
@@ -49,6 +50,7 @@ function program(): Command {
       }
     })
     .option('-q, --quiet', 'do not list the traces afterwards: the command replaces fsync-record (same PID)')
+    .option('--node', "also load the Node hook into Node programs (NODE_OPTIONS=--require): each fs.fsync, filehandle.sync() or writeFile with flush is recorded as the program waited for it, with its call site")
     .option('--kernel', 'record kernel-side with bpftrace (root): Go, static binaries, io_uring; the whole process tree (traces of 4M unless --max-bytes)')
     .option('--pid <n>', 'with --kernel: attach to running process N and its children until interrupted', (v) => {
       if (!/^[1-9]\d*$/.test(v)) throw new InvalidArgumentError(`not a process id: '${v}'`);
@@ -60,6 +62,7 @@ function program(): Command {
 Examples:
   fsync-record -- sqlite3 app.db 'insert into t values (1)'
   fsync-record --dir /dev/shm/traces --max-bytes 16M -- pgbench -c 4 -T 60
+  fsync-record --node -- node app.js
   fsync-analyze report /dev/shm/fsync-trace-$(id -u)/*.fstrace -o report.html
 
 In a systemd unit (after fsync-record --install):
@@ -96,7 +99,9 @@ function main(argv: string[]): number | Promise<number> {
   const problem = traceDirProblem(dir, opts.maxBytes ?? DEFAULT_MAX_BYTES);
   if (problem) process.stderr.write(`fsync-record: warning: recording would be off: ${problem}\n`);
   const env = preloadEnv(process.env, lib, dir, opts.maxBytes);
-  const set = ['LD_PRELOAD', 'FSYNC_TRACE_DIR', 'FSYNC_TRACE_MAX_BYTES'].filter((k) => env[k] !== undefined).map((k) => `${k}=${env[k]}`);
+  if (opts.node) env.NODE_OPTIONS = nodeOptions(process.env.NODE_OPTIONS);
+  const set = ['LD_PRELOAD', 'FSYNC_TRACE_DIR', 'FSYNC_TRACE_MAX_BYTES', ...(opts.node ? ['NODE_OPTIONS'] : [])]
+    .filter((k) => env[k] !== undefined).map((k) => `${k}=${env[k]}`);
   writePlan([opts.quiet ? 'exec' : 'stay', env.FSYNC_TRACE_DIR!, ...set, '--', ...command]);
   return 0;
 }

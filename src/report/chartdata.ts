@@ -2,7 +2,9 @@
  * What the charts draw, in the compact column form embedded in the page:
  * files are numbered (so a path is written once), times are milliseconds
  * after `t0`, numbers are rounded to what a chart can show. The page expands
- * it into rows for Vega (client.ts).
+ * it into rows for Vega (client.ts). A file family (WAL segments, rotated
+ * logs, temporaries: names that differ in a number or a random part) is one
+ * row of every chart, as in the Files table, under its pattern.
  */
 import type { ReportData, ReportFile, ReportPoint } from './data.js';
 import { epochMs, shortPath, visible, clip } from './format.js';
@@ -10,9 +12,12 @@ import { fileKey, isAbnormal, thinPoints, type Limits } from './guard.js';
 import { HEAT_BOUNDS_MS, HEAT_CLASSES } from './specs.js';
 
 export interface ChartFile {
-  /** Short, unique name for axes and headers: `3. …/pg_wal/000001`. */
+  /** Short, unique name for axes and headers: `3. …/pg_wal/000001`, or `2. …/pg_wal/# (12 files)` for a family. */
   label: string;
+  /** The file, or its family's pattern. */
   path: string;
+  /** Files drawn in this row: 1, or the family's members. */
+  members: number;
   host: string;
   /** 1 = the file with the most outliers (then errors, then highest p99). */
   rank: number;
@@ -71,23 +76,55 @@ function round(x: number, digits: number): number {
   return x === 0 || !Number.isFinite(x) ? x : Number(x.toPrecision(digits));
 }
 
+/** What a row's members add up to: calls and errors summed, the worst p99, a p50 only for a single file. */
+interface RowStats {
+  calls: number;
+  ringCalls: number;
+  errors: number;
+  p50Ms: number | null;
+  p99Ms: number;
+}
+
 interface FileInfo {
+  /** The file, or its family's pattern. */
   path: string;
   host: string;
-  stats: ReportFile | undefined;
+  members: number;
+  stats: RowStats | undefined;
   outliers: number;
   abnormal: number;
   rank: number;
 }
 
-/** Every file the data mentions, ranked; looked up by host and path, or by path alone. */
+function addStats(a: RowStats | undefined, f: ReportFile): RowStats {
+  const ring = f.ringCalls ?? f.calls;
+  if (!a) return { calls: f.calls, ringCalls: ring, errors: f.errors, p50Ms: f.p50Ms, p99Ms: f.p99Ms };
+  return { calls: a.calls + f.calls, ringCalls: a.ringCalls + ring, errors: a.errors + f.errors, p50Ms: null, p99Ms: Math.max(a.p99Ms, f.p99Ms) };
+}
+
+/**
+ * Every chart row the data mentions, ranked: a file, or a family of files as
+ * one. Looked up by a member's host and path, or by path alone; a path that no
+ * file names (a family's pattern from the heat query) is its own row.
+ */
 class FileIndex {
   readonly all: FileInfo[] = [];
   private byKey = new Map<string, FileInfo>();
   private byPath = new Map<string, FileInfo>();
+  private familyByKey = new Map<string, string>();
+  private familyByPath = new Map<string, string>();
 
-  add(path: string, host: string, stats?: ReportFile): FileInfo {
-    const info: FileInfo = { path, host, stats, outliers: 0, abnormal: 0, rank: 0 };
+  /** A file of the Files table: its row is its family's. */
+  addFile(f: ReportFile): void {
+    this.familyByKey.set(fileKey(f.path, f.host), f.family);
+    if (!this.familyByPath.has(f.path)) this.familyByPath.set(f.path, f.family);
+    const row = this.find(f.family, f.host);
+    row.members += 1;
+    row.stats = addStats(row.stats, f);
+  }
+
+  private add(path: string, host: string): FileInfo {
+    const info: FileInfo = { path, host, members: 0, stats: undefined, outliers: 0, abnormal: 0, rank: 0 };
     this.all.push(info);
     this.byKey.set(fileKey(path, host), info);
     if (!this.byPath.has(path)) this.byPath.set(path, info);
@@ -95,8 +132,9 @@ class FileIndex {
   }
 
   find(path: string, host?: string): FileInfo {
-    const found = host === undefined ? this.byPath.get(path) : this.byKey.get(fileKey(path, host));
-    return found ?? this.add(path, host ?? '');
+    const row = (host === undefined ? this.familyByPath.get(path) : this.familyByKey.get(fileKey(path, host))) ?? path;
+    const found = host === undefined ? this.byPath.get(row) : this.byKey.get(fileKey(row, host));
+    return found ?? this.add(row, host ?? '');
   }
 
   rank(): void {
@@ -114,7 +152,7 @@ class FileIndex {
 
 function indexFiles(data: ReportData): FileIndex {
   const index = new FileIndex();
-  for (const f of data.files) index.add(f.path, f.host, f);
+  for (const f of data.files) index.addFile(f);
   for (const p of data.points) {
     const info = index.find(p.path, p.host);
     if (p.outlier) info.outliers += 1;
@@ -152,11 +190,12 @@ export function chartData(data: ReportData, limits: Limits): { chart: ChartData;
       number.set(info, n);
       const name = hosts > 1 ? `${info.host}:${shortPath(info.path, 36)}` : shortPath(info.path);
       files.push({
-        label: `${info.rank}. ${name}`,
+        label: `${info.rank}. ${name}${info.members > 1 ? ` (${info.members} files)` : ''}`,
         path: clip(visible(info.path), 300),
+        members: Math.max(1, info.members),
         host: clip(visible(info.host), 100),
         rank: info.rank,
-        p50: info.stats ? round(info.stats.p50Ms, 4) : null,
+        p50: info.stats && info.stats.p50Ms !== null ? round(info.stats.p50Ms, 4) : null,
         p99: info.stats ? round(info.stats.p99Ms, 4) : null,
       });
     }
@@ -217,7 +256,9 @@ export function chartData(data: ReportData, limits: Limits): { chart: ChartData;
 
 /**
  * The long-range chart's rows: each day of the files with history, the
- * `maxFiles` best-ranked of them (the same order as the other charts).
+ * `maxFiles` best-ranked of them (the same order as the other charts). A
+ * family's day adds up its members' calls, with its busiest member's p50 and
+ * its worst member's p99 (never calmer than its worst file).
  */
 function history(
   data: ReportData,
@@ -229,14 +270,30 @@ function history(
   const days = data.history?.days ?? [];
   const withHistory = [...new Set(days.map((d) => index.find(d.path, d.host)))].sort((a, b) => a.rank - b.rank);
   const shown = new Set(withHistory.slice(0, maxFiles));
+  const cells = new Map<string, { f: number; t: number; p50: number; p99: number; n: number; busiest: number }>();
   for (const d of days) {
     const info = index.find(d.path, d.host);
     if (!shown.has(info)) continue;
-    out.f.push(fileNo(info));
-    out.t.push(Date.parse(`${d.day}T00:00:00Z`));
-    out.p50.push(round(d.p50Ms, 4));
-    out.p99.push(round(d.p99Ms, 4));
-    out.n.push(d.calls);
+    const f = fileNo(info);
+    const t = Date.parse(`${d.day}T00:00:00Z`);
+    const cell = cells.get(`${f}:${t}`);
+    if (!cell) {
+      cells.set(`${f}:${t}`, { f, t, p50: d.p50Ms, p99: d.p99Ms, n: d.calls, busiest: d.calls });
+      continue;
+    }
+    if (d.calls > cell.busiest) {
+      cell.busiest = d.calls;
+      cell.p50 = d.p50Ms;
+    }
+    cell.p99 = Math.max(cell.p99, d.p99Ms);
+    cell.n += d.calls;
+  }
+  for (const c of cells.values()) {
+    out.f.push(c.f);
+    out.t.push(c.t);
+    out.p50.push(round(c.p50, 4));
+    out.p99.push(round(c.p99, 4));
+    out.n.push(c.n);
   }
   return { history: out, files: withHistory.length, shown: shown.size };
 }
@@ -322,7 +379,7 @@ function histogram(
     const abnormal = isAbnormal(p);
     const weight = abnormal
       ? info.abnormal / (keptAbnormal.get(info) ?? 1)
-      : Math.max(1, ((info.stats?.ringCalls ?? info.stats?.calls ?? 0) - info.abnormal) / (keptNormal.get(info) ?? 1));
+      : Math.max(1, ((info.stats?.ringCalls ?? 0) - info.abnormal) / (keptNormal.get(info) ?? 1));
     const bin = Math.floor(Math.log10(Math.max(p.latencyMs, 1e-4)) * BINS_PER_DECADE + 1e-9);
     const f = fileNo(info);
     const key = `${f}:${bin}`;

@@ -42,6 +42,36 @@ export interface ReportData {
   overhead?: ReportOverhead | null;
   /** The durability lint's findings (absent when not computed). */
   durability?: ReportFinding[];
+  /** The Node hook's calls per call site and API (absent or empty without any). */
+  nodeSites?: ReportNodeSite[];
+}
+
+/**
+ * One call site of a Node program and one API: what the program waited for,
+ * and what the system calls under it took (queries/57_js_call_sites.sql).
+ */
+export interface ReportNodeSite {
+  host: string;
+  /** 'file:line', or null for the calls whose site was not captured. */
+  site: string | null;
+  /** 'js:fs.fsync', 'js:filehandle.sync', ... */
+  kind: string;
+  calls: number;
+  errors: number;
+  /** Calls paired with their system call. */
+  paired: number;
+  waitP50Ms: number;
+  waitP99Ms: number;
+  syncP50Ms: number | null;
+  syncP99Ms: number | null;
+  /** Totals over the paired calls: their wait, their system calls, before and after them. */
+  waitMs: number;
+  syncMs: number;
+  queuedMs: number;
+  deliveryMs: number;
+  /** (waitMs - syncMs) / waitMs, null when none paired. */
+  queuedShare: number | null;
+  paths: string[];
 }
 
 export interface ReportHistory {
@@ -89,6 +119,8 @@ export interface ReportAlert {
   host: string;
   pid: number;
   exe: string;
+  /** The program's name as users know it (comm). */
+  program: string;
   kind: string;
   latencyMs: number;
   /** The errno name when the call failed. */
@@ -103,7 +135,7 @@ export interface ReportJudgement {
   unjudged: number;
   /** Unjudged calls by why: 'few calls' (too little history for the file family), 'no file'. */
   reasons: Record<string, number>;
-  /** Judged calls by what their baseline rests on: 'prior' (the family's own history before them), 'recording' (the rest of the recording). */
+  /** Judged calls by what their baseline rests on: 'prior' (the family's own history before them), 'recording' (the rest of the recording), 'burst' (the rest of their burst). */
   sources: Record<string, number>;
 }
 
@@ -123,7 +155,7 @@ export interface ReportTrace {
   host: string;
   pid: number;
   exe: string;
-  /** The program as it was started (argv[0]'s last component), or exe's. */
+  /** The program's name as users know it (the kernel's comm), beside the resolved exe. */
   program: string;
   /** Sync calls the trace holds. */
   syncs: number;
@@ -225,7 +257,7 @@ export interface ReportOutlier {
   program: string;
   family: string;
   /** What its baseline rests on: its family's history before it, or the rest of the recording. */
-  baselineSource: 'prior' | 'recording' | null;
+  baselineSource: 'prior' | 'recording' | 'burst' | null;
   baselineP99Ms: number | null;
   cutoffMs: number | null;
   cause: 'slow' | 'failed' | 'write-volume';

@@ -19,6 +19,7 @@ import { STYLE } from './style.js';
 import { compiledSpecs } from './specs.js';
 import { summary, verdict } from './summary.js';
 import { durabilitySection } from './durability.js';
+import { nodeSitesTable } from './node.js';
 import { alertsTable, failuresTable, filesTable, incidentsTable, outliersTable, tracesTable } from './tables.js';
 
 /** Ever smaller limits, tried in turn until the page fits. */
@@ -57,6 +58,7 @@ const SECTIONS: Array<[id: string, title: string]> = [
   ['bytes', 'Latency and bytes'],
   ['distribution', 'Distribution'],
   ['files', 'Files'],
+  ['node', 'Node call sites'],
   ['traces', 'Traces'],
   ['durability', 'Durability'],
 ];
@@ -71,6 +73,7 @@ function present(data: ReportData, id: string): boolean {
   if (id === 'alerts') return Boolean(data.alerts);
   if (id === 'history') return Boolean(data.history);
   if (id === 'durability') return data.durability !== undefined;
+  if (id === 'node') return (data.nodeSites?.length ?? 0) > 0;
   return true;
 }
 
@@ -162,7 +165,8 @@ function footer(data: ReportData, vegaVersion: string): string {
   return (
     `<footer>\n<dl>` +
     `<dt>Baseline</dt><dd>the file family's own ${esc(duration(p.windowSeconds * 1000))} before the call, else the rest of the recording ` +
-    `less the call's neighbourhood; at least ${plural(p.minHistory, 'call')}, slow calls left out</dd>` +
+    `less the call's neighbourhood, else the rest of its burst (its program's syncs of the same kind at the same time, of files ` +
+    `with no history either, as at a checkpoint); at least ${plural(p.minHistory, 'call')}, slow calls left out</dd>` +
     `<dt>Outlier</dt><dd>at least ${esc(String(p.factor))}× the baseline's p99 and at least ${esc(duration(p.floorMs))}; ` +
     `any call over ${esc(duration(p.thresholdMs))}; any failed call</dd>` +
     `<dt>Generated</dt><dd>${esc(time(data.generatedAt))} by fsync-analyze; charts drawn by Vega ${esc(vegaVersion)}, inlined (no network)</dd>` +
@@ -206,7 +210,7 @@ ${optional('history', c.history)}${section('outliers', outliersTable(data, limit
 ${section('bytes', c.bytes)}
 ${section('distribution', c.distribution)}
 ${section('files', filesTable(data, limits))}
-${section('traces', tracesTable(data, limits))}
+${optional('node', nodeSitesTable(data))}${section('traces', tracesTable(data, limits))}
 ${optional('durability', durabilitySection(data.durability ?? []))}${footer(data, rt.vegaVersion)}
 </main>
 <noscript><p class="note">Charts need JavaScript; every table above is complete without it.</p></noscript>

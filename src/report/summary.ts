@@ -7,6 +7,7 @@ import type { ReportData, ReportOutlier } from './data.js';
 import { bytes, count, duration, epochMs, percent, plural, ratio, sig, time, timeAfter } from './format.js';
 import { esc, traceText } from './html.js';
 import { answerSentence, failureLines, mainIncident, unjudgedSentence } from './verdict.js';
+import { queueSentence } from './node.js';
 
 /** Distinct values, most frequent first, as `a ×3, b` (at most `max`, then "and N more"). */
 function tally(values: string[], max: number, quote: (s: string) => string): string {
@@ -97,7 +98,9 @@ function worstText(w: ReportOutlier, data: ReportData): string {
   if (w.ratio !== null && w.baselineMs !== null) {
     const rests = w.baselineSource === 'recording'
       ? `the rest of the recording (too early for a history of its own)`
-      : `its file's last ${esc(duration(data.params.windowSeconds * 1000))}`;
+      : w.baselineSource === 'burst'
+        ? `the rest of its burst: its program's other syncs of files with no history, at the same time`
+        : `its file's last ${esc(duration(data.params.windowSeconds * 1000))}`;
     text += `, <strong class="hot">${esc(ratio(w.ratio))}</strong> its usual ${esc(duration(w.baselineMs))} ` +
       `(p99 ${esc(duration(w.baselineP99Ms))}, from ${rests}${w.family !== w.path ? `, file family <span class="path">${traceText(w.family, 120)}</span>` : ''}).`;
   } else if (w.reason === 'failed') {
@@ -160,6 +163,8 @@ export function summary(data: ReportData): string {
         `on <b>${plural(t.files, 'file')}</b>.</p>`,
     );
     lines.push(`<p class="answer" id="answer">${answerSentence(data)}</p>`);
+    const queue = queueSentence(data);
+    if (queue) lines.push(`<p class="answer" id="queued">${queue}</p>`);
     const unjudged = unjudgedSentence(data);
     if (unjudged) lines.push(`<p class="lede" id="unjudged">${unjudged}</p>`);
     const failures = failureLines(data);

@@ -130,7 +130,7 @@ function incidentFiles(r: ReportIncident, max: number): string {
 }
 
 const REASON_TEXT = { baseline: 'over its baseline', threshold: 'over the threshold', failed: 'failed' } as const;
-const SOURCE_TEXT = { prior: "its file's own history", recording: 'the rest of the recording' } as const;
+const SOURCE_TEXT = { prior: "its file's own history", recording: 'the rest of the recording', burst: 'the rest of its burst' } as const;
 
 /** The rule a call broke, and what its baseline rests on. */
 function whyCell(r: ReportOutlier): string {
@@ -275,7 +275,7 @@ export function alertsTable(data: ReportData, limits: Limits): string {
     { head: 'Error', cell: (r) => (r.error === null ? '—' : `<strong class="hot">${traceText(r.error, 24)}</strong>`) },
     { head: 'Alert line', cell: (r) => (r.suppressed ? badge('suppressed', 'grey') : badge('written', 'amber')), nowrap: true },
     { head: 'Held by', cell: (r) => esc(r.source === 'keep' ? 'keep ring' : 'ring'), nowrap: true },
-    { head: 'Process', cell: (r) => `${traceText(r.host, 40)}<br><span class="muted">pid ${r.pid} · ${traceText(r.exe.split('/').pop() || r.exe, 40)}</span>`, nowrap: true },
+    { head: 'Process', cell: (r) => `<b>${traceText(r.program || r.exe.split('/').pop() || r.exe, 40)}</b><br><span class="muted">pid ${r.pid} · ${traceText(r.host, 40)}</span>`, nowrap: true },
   ];
   const note =
     `<p class="note">The recorder wrote ${count(alerts.written)} alert line${alerts.written === 1 ? '' : 's'} and suppressed ` +

@@ -87,7 +87,8 @@ function scopeWords(i: ReportIncident): string {
 }
 
 const REASONS: Record<string, (minHistory: number) => string> = {
-  'few calls': (m) => `their file family had fewer than ${count(m)} other calls to compare with, before them or in the rest of the recording`,
+  'few calls': (m) => `their file family had fewer than ${count(m)} other calls to compare with, before them or in the rest of the ` +
+    `recording, and their program synced fewer than that of other such files around them (a burst)`,
   'no file': () => 'they named no file (sync(), or a descriptor the recorder could not name)',
 };
 

@@ -21,6 +21,8 @@ import {
   SUMMARY_ENTRY_SLOTS,
   VERSION_MIN,
   FLAGS_KNOWN,
+  JS_API_MAX,
+  JS_FLAGS_KNOWN,
   HEADER,
   HEADER_SIZE,
   HEADER_STRING_SIZE,
@@ -169,6 +171,8 @@ export interface DecodeStats {
   incompleteEntries: number;
   /** Paths read from the names region. */
   namedPaths: number;
+  /** Node hook records (type 12) in the ring. */
+  jsCalls: number;
 }
 
 export interface DecodedTrace {
@@ -180,6 +184,12 @@ export interface DecodedTrace {
   events: EventColumns;
   /** Keep-ring events that the ring does not also hold, in keep order. */
   kept: EventColumns;
+  /**
+   * The Node hook's records (type 12), in sequence order, as event columns:
+   * `call` is the API (JS_API_NAMES), `writes` the call site's name id (0: none),
+   * `bytes` what a writeFile wrote; startNs/durNs are the program's wait.
+   */
+  js: EventColumns;
   summaries: SummaryColumns;
   costs: CostRow[];
   stats: DecodeStats;
@@ -314,6 +324,7 @@ function decodeFrom(src: TraceBytes, file: string): DecodedTrace {
     namedPaths++;
   }
   const events = decodeEvents(ring.bytes, order, paths.table, HEADER_SIZE, file);
+  const js = decodeJs(ring.bytes, order, HEADER_SIZE, file);
   const kept = header.keep ? decodeKept(src, header, header.keep, events.columns, paths.table, file) : { columns: allocColumns(0), unnamed: 0, total: 0 };
   const summary = header.summary ? decodeSummaries(src, header, header.summary, file) : { columns: allocSummaries(0), costs: [], entries: 0, incomplete: 0 };
   let incompletePaths = 0;
@@ -331,8 +342,9 @@ function decodeFrom(src: TraceBytes, file: string): DecodedTrace {
     summaryEntries: summary.entries,
     incompleteEntries: summary.incomplete,
     namedPaths,
+    jsCalls: js.length,
   };
-  return { file, size: src.size, header, paths: paths.table, events: events.columns, kept: kept.columns, summaries: summary.columns, costs: summary.costs, stats };
+  return { file, size: src.size, header, paths: paths.table, events: events.columns, kept: kept.columns, js, summaries: summary.columns, costs: summary.costs, stats };
 }
 
 /** 1 when the file ends inside a record: a copy cut short, or a torn write. */
@@ -588,7 +600,7 @@ function decodeEvents(ring: Uint8Array, order: SlotOrder, paths: Map<number, Tra
   for (let k = 0; k < order.slots.length; k++) {
     const at = order.slots[k]! * RECORD_SIZE;
     const type = ring[at + EVENT.type]!;
-    if (type < sync) continue;
+    if (type < sync || type === RecordType.Js) continue;
     checkEvent(ring, at, type, base, file);
     const w = at / 4;
     cols.seq[i] = order.seqs[k]!;
@@ -620,6 +632,40 @@ function decodeEvents(ring: Uint8Array, order: SlotOrder, paths: Map<number, Tra
   return { columns: firstRows(cols, i), unnamed };
 }
 
+/** The Node hook's records among the ordered slots, checked, as event columns. */
+function decodeJs(ring: Uint8Array, order: SlotOrder, base: number, file: string): EventColumns {
+  const picked: number[] = [];
+  for (let k = 0; k < order.slots.length; k++) {
+    const at = order.slots[k]! * RECORD_SIZE;
+    if (ring[at + EVENT.type] !== RecordType.Js) continue;
+    const offset = base + at;
+    const call = ring[at + EVENT.call]!;
+    if (call < 1 || call > JS_API_MAX) throw new TraceError(file, offset + EVENT.call, `Node call record with API ${call}, expected 1 to ${JS_API_MAX}`);
+    const flags = ring[at + EVENT.flags]! | (ring[at + EVENT.flags + 1]! << 8);
+    if ((flags & ~JS_FLAGS_KNOWN) !== 0) throw new TraceError(file, offset + EVENT.flags, `unknown flags 0x${flags.toString(16)} in a Node call record`);
+    if (readU64Number(ring, at + EVENT.startNs) === 0) throw new TraceError(file, offset + EVENT.startNs, 'event with start time 0');
+    picked.push(k);
+  }
+  const cols = allocColumns(picked.length);
+  const view = new DataView(ring.buffer, ring.byteOffset, ring.length);
+  picked.forEach((k, i) => {
+    const at = order.slots[k]! * RECORD_SIZE;
+    cols.seq[i] = order.seqs[k]!;
+    cols.type[i] = RecordType.Js;
+    cols.call[i] = ring[at + EVENT.call]!;
+    cols.flags[i] = view.getUint16(at + EVENT.flags, true);
+    cols.startNs[i] = view.getBigUint64(at + EVENT.startNs, true);
+    cols.durNs[i] = view.getBigUint64(at + EVENT.durNs, true);
+    cols.tid[i] = view.getUint32(at + EVENT.tid, true);
+    cols.fd[i] = view.getInt32(at + EVENT.fd, true);
+    cols.pathId[i] = view.getUint32(at + EVENT.pathId, true);
+    cols.res[i] = view.getInt32(at + EVENT.res, true);
+    cols.bytes[i] = view.getBigUint64(at + EVENT.bytes, true);
+    cols.writes[i] = view.getUint32(at + EVENT.writes, true);
+  });
+  return cols;
+}
+
 /** The first n rows of columns allocated for more: views, no copy. */
 function firstRows(c: EventColumns, n: number): EventColumns {
   if (n === c.length) return c;
@@ -634,7 +680,7 @@ function firstRows(c: EventColumns, n: number): EventColumns {
 function checkEvent(ring: Uint8Array, at: number, type: number, base: number, file: string): void {
   const offset = base + at;
   if (type > RecordType.Rename && type !== RecordType.Link && type !== RecordType.Unlink) {
-    throw new TraceError(file, offset, `unknown record type ${type}, expected 1 to ${RecordType.Rename}, ${RecordType.Link} or ${RecordType.Unlink}`);
+    throw new TraceError(file, offset, `unknown record type ${type}, expected 1 to ${RecordType.Rename} or ${RecordType.Link} to ${RecordType.Js}`);
   }
   const call = ring[at + EVENT.call]!;
   if (type === RecordType.Sync) {

@@ -93,7 +93,7 @@ export interface CostSpec {
 }
 
 export interface EventSpec {
-  type: RecordType.Sync | RecordType.Open | RecordType.Close | RecordType.Rename | RecordType.Link | RecordType.Unlink;
+  type: RecordType.Sync | RecordType.Open | RecordType.Close | RecordType.Rename | RecordType.Link | RecordType.Unlink | RecordType.Js;
   call?: number;
   flags?: number;
   startNs: bigint;

@@ -3,7 +3,7 @@
  * else that wants one event at a time rather than columns.
  */
 import type { DecodedTrace } from './decode.js';
-import { CALL_NAMES, EVENT_TYPE_NAMES, RecordType } from './layout.js';
+import { CALL_NAMES, EVENT_TYPE_NAMES, JS_API_NAMES, RecordType } from './layout.js';
 
 export interface TraceEvent {
   seq: number;
@@ -62,5 +62,41 @@ export function keptList(trace: DecodedTrace): TraceEvent[] {
   const view: DecodedTrace = { ...trace, events: trace.kept };
   const out: TraceEvent[] = [];
   for (let i = 0; i < trace.kept.length; i++) out.push(eventAt(view, i));
+  return out;
+}
+
+/**
+ * One call recorded by the Node hook (a type-12 record): an event's fields,
+ * where startNs/durNs are the program's wait and res is 0 or -errno of the
+ * error it got.
+ */
+export interface JsCall extends Pick<TraceEvent, 'seq' | 'flags' | 'startNs' | 'durNs' | 'tid' | 'fd' | 'pathId' | 'path' | 'res' | 'bytes'> {
+  /** The API, as JS_API_NAMES has it (`fs.fsync`, `filehandle.sync`, ...). */
+  api: string;
+  /** The call site ("file:line"), or null when it was not captured. */
+  site: string | null;
+}
+
+/** The Node hook's calls, in sequence order. */
+export function jsList(trace: DecodedTrace): JsCall[] {
+  const c = trace.js;
+  const out: JsCall[] = [];
+  for (let i = 0; i < c.length; i++) {
+    const site = c.writes[i]!;
+    out.push({
+      seq: c.seq[i]!,
+      api: JS_API_NAMES[c.call[i]!]!,
+      flags: c.flags[i]!,
+      startNs: c.startNs[i]!,
+      durNs: c.durNs[i]!,
+      tid: c.tid[i]!,
+      fd: c.fd[i]!,
+      pathId: c.pathId[i]!,
+      path: trace.paths.get(c.pathId[i]!)?.name ?? null,
+      res: c.res[i]!,
+      bytes: c.bytes[i]!,
+      site: site === 0 ? null : trace.paths.get(site)?.name ?? null,
+    });
+  }
   return out;
 }

@@ -183,6 +183,8 @@ export const enum RecordType {
   Cost = 9,
   Link = 10,
   Unlink = 11,
+  /** A Node fs call as the program saw it (the Node hook): `call` is the API, `writes` the call site's name id. */
+  Js = 12,
 }
 
 /** Names of the event record types, by type number (3..6, 10..11). */
@@ -214,6 +216,31 @@ export const CALL_NAMES: readonly string[] = [
 ];
 export const CALL_MAX = CALL_NAMES.length - 1;
 
+/**
+ * The Node hook's APIs (FT_T_JS records' `call`, enum ft_js_api), by number.
+ * The analyzer's kinds are `js:` + the name.
+ */
+export const JS_API_NAMES: readonly string[] = [
+  '',
+  'fs.fsync',
+  'fs.fsyncSync',
+  'fs.fdatasync',
+  'fs.fdatasyncSync',
+  'filehandle.sync',
+  'filehandle.datasync',
+  'fs.writeFile',
+  'fs.writeFileSync',
+  'fs.appendFile',
+  'fs.appendFileSync',
+  'fs.promises.writeFile',
+  'fs.promises.appendFile',
+  'fs.createWriteStream',
+  'filehandle.createWriteStream',
+];
+export const JS_API_MAX = JS_API_NAMES.length - 1;
+/** Where a JS record keeps its call site's name id (the event's `writes`). */
+export const JS_SITE = 48;
+
 export const FLAG_WRITE_TIME_SAMPLED = 0x1;
 export const FLAG_FD_RESOLVED = 0x2;
 export const FLAG_NO_INTERVAL = 0x4;
@@ -229,3 +256,5 @@ export const FLAG_OPEN_FILE = 0x200;
 /** (close) written at exit for a file left open with unsynced writes. */
 export const FLAG_AT_EXIT = 0x400;
 export const FLAGS_KNOWN = 0x7ff;
+/** The flags a JS record may carry. */
+export const JS_FLAGS_KNOWN = FLAG_FD_RESOLVED | FLAG_PATH_UNKNOWN;

@@ -10,7 +10,10 @@
  * or bpftrace are installed, the same calls under them, for comparison, and
  * under the kernel-side recorder (fsync-record --kernel; root).
  *
- *   npm run bench:recorder [-- --runs 7 --calls 200000]
+ *   npm run bench:recorder [-- --runs 7 --calls 200000 --lib PATH --no-tracers]
+ *
+ * --lib runs another build of the recorder (to compare two builds on one
+ * machine state); --no-tracers skips strace, bpftrace and the kernel side.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,6 +29,9 @@ const flag = (name: string, fallback: number) => {
   return i >= 0 ? Number(args[i + 1]) : fallback;
 };
 const RUNS = flag('runs', 7);
+const LIB_ARG = args.indexOf('--lib');
+const LIB = LIB_ARG >= 0 ? args[LIB_ARG + 1]! : libraryPath();
+const TRACERS = !args.includes('--no-tracers');
 const CALLS = flag('calls', 200_000);
 
 type Mode = 'bare' | 'recorded' | 'ring-only' | 'lapped' | 'strace' | 'bpftrace' | 'kernel';
@@ -64,9 +70,9 @@ function runOnce(bin: string, mode: Mode, op: string, threads: number, calls: nu
   const env = { ...process.env, FSYNC_TRACE_DIR: traceDir };
   let res;
   if (mode === 'bare') res = spawnSync(bin, argv, { env, encoding: 'utf8' });
-  else if (mode === 'recorded') res = spawnSync(bin, argv, { env: { ...env, LD_PRELOAD: libraryPath() }, encoding: 'utf8' });
-  else if (mode === 'ring-only') res = spawnSync(bin, argv, { env: { ...env, ...RING_ONLY, LD_PRELOAD: libraryPath() }, encoding: 'utf8' });
-  else if (mode === 'lapped') res = spawnSync(bin, argv, { env: { ...env, ...LAPPED, LD_PRELOAD: libraryPath() }, encoding: 'utf8' });
+  else if (mode === 'recorded') res = spawnSync(bin, argv, { env: { ...env, LD_PRELOAD: LIB }, encoding: 'utf8' });
+  else if (mode === 'ring-only') res = spawnSync(bin, argv, { env: { ...env, ...RING_ONLY, LD_PRELOAD: LIB }, encoding: 'utf8' });
+  else if (mode === 'lapped') res = spawnSync(bin, argv, { env: { ...env, ...LAPPED, LD_PRELOAD: LIB }, encoding: 'utf8' });
   else if (mode === 'strace') {
     const sys = op === 'write' ? 'pwrite64' : op;
     res = spawnSync('strace', ['-f', '-T', '-qq', '-e', `trace=${sys}`, '-o', '/dev/null', bin, ...argv], { env, encoding: 'utf8' });
@@ -106,7 +112,7 @@ function stallCounts(bin: string, traceDir: string): string {
   const count = (preload: boolean): number => {
     rmSync(traceDir, { recursive: true, force: true });
     mkdirSync(traceDir, { recursive: true, mode: 0o700 });
-    const env = { ...process.env, FSYNC_TRACE_DIR: traceDir, ...(preload ? { LD_PRELOAD: libraryPath() } : {}) };
+    const env = { ...process.env, FSYNC_TRACE_DIR: traceDir, ...(preload ? { LD_PRELOAD: LIB } : {}) };
     const r = spawnSync(bin, ['fsync', '1', '100000', work, 'stalls'], { env, encoding: 'utf8' });
     const m = /^slow (\d+)$/m.exec(r.stdout ?? '');
     if (r.status !== 0 || !m) throw new Error(`stalls run failed (status ${r.status}): ${r.stderr}`);
@@ -128,8 +134,8 @@ function main(): void {
   const traceDir = join(work, 'traces');
   mkdirSync(traceDir, { mode: 0o700 });
   const tools: Mode[] = [];
-  if (have('strace')) tools.push('strace');
-  if (have('bpftrace') && process.getuid?.() === 0 && existsSync('/sys/kernel/tracing/events/syscalls')) tools.push('bpftrace', 'kernel');
+  if (TRACERS && have('strace')) tools.push('strace');
+  if (TRACERS && have('bpftrace') && process.getuid?.() === 0 && existsSync('/sys/kernel/tracing/events/syscalls')) tools.push('bpftrace', 'kernel');
   const rows: string[] = [];
   console.log(`recorder benchmark: ${RUNS} alternating runs of ${CALLS} calls per thread, median CPU ns per call, files on tmpfs`);
   for (const op of ['write', 'fsync']) {

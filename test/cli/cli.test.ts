@@ -92,16 +92,16 @@ test('v2 history: alerts --json and as a table', () => {
       { start: '2026-01-01T18:00:10.000000Z', ...a, tid: 302, latency_ms: 3, errno: 5, suppressed: true, source: 'keep' },
       { start: '2026-01-02T23:30:05.000000Z', ...a, tid: 301, latency_ms: 1500, errno: null, suppressed: false, source: 'ring' },
     ].map(({ start, host, pid, tid, exe, path, kind, latency_ms, errno, suppressed, source }) =>
-      ({ start, host, pid, tid, exe, path, kind, latency_ms, errno, suppressed, source })),
+      ({ start, host, pid, tid, exe, path, kind, latency_ms, errno, suppressed, source, program: 'kv' })),
     totals: { alerted_calls: 3, written: 2, suppressed: 1 },
   });
   const t = run(['alerts', history]);
   assert.is(t.code, 0, t.stderr);
   assert.equal(t.stdout.split('\n').slice(0, 4).map((l) => l.split(/\s{2,}/)), [
-    ['start', 'path', 'kind', 'ms', 'error', 'line', 'from', 'pid', 'exe'],
-    ['2026-01-01 12:00:30.000', '/data/kv.wal', 'fsync', '50.0', '-', 'written', 'keep', '300', '/usr/bin/kv'],
-    ['2026-01-01 18:00:10.000', '/data/kv.wal', 'fsync', '3.00', 'EIO', 'suppressed', 'keep', '300', '/usr/bin/kv'],
-    ['2026-01-02 23:30:05.000', '/data/kv.wal', 'fsync', '1500', '-', 'written', 'ring', '300', '/usr/bin/kv'],
+    ['start', 'path', 'kind', 'ms', 'error', 'line', 'from', 'pid', 'program'],
+    ['2026-01-01 12:00:30.000', '/data/kv.wal', 'fsync', '50.0', '-', 'written', 'keep', '300', 'kv'],
+    ['2026-01-01 18:00:10.000', '/data/kv.wal', 'fsync', '3.00', 'EIO', 'suppressed', 'keep', '300', 'kv'],
+    ['2026-01-02 23:30:05.000', '/data/kv.wal', 'fsync', '1500', '-', 'written', 'ring', '300', 'kv'],
   ]);
   assert.match(t.stdout, '\n3 alerted calls; the recorder wrote 2 alert lines and suppressed 1\n');
   const none = run(['alerts', good]);
@@ -225,7 +225,7 @@ test('bad input: one line naming the file and the byte offset, exit 1', () => {
     ['text.fstrace', BROKEN.notATrace(), 'at byte 0: not an fsync trace: magic is 68 65 6c 6c 6f 2c 20 74, expected 89 46 53 59 4e 43 0d 0a'],
     ['future.fstrace', BROKEN.futureVersion(), 'at byte 8: format version 3 is not supported, expected 1 to 2'],
     ['short.fstrace', BROKEN.truncatedHeader(), 'at byte 1000: truncated header: 1000 of 4096 bytes'],
-    ['corrupt.fstrace', BROKEN.corrupt(), `at byte ${slotOffset(10)}: unknown record type 9, expected 1 to 6, 10 or 11`],
+    ['corrupt.fstrace', BROKEN.corrupt(), `at byte ${slotOffset(10)}: unknown record type 9, expected 1 to 6 or 10 to 12`],
   ];
   const bad = tempDir();
   try {
@@ -256,7 +256,7 @@ test('one bad file among many: a warning; with --strict, an error', () => {
   try {
     writeTrace(t.dir, 'a.fstrace', scenario());
     const bad = writeTrace(t.dir, 'b.fstrace', BROKEN.corrupt());
-    const message = `${bad}: at byte ${slotOffset(10)}: unknown record type 9, expected 1 to 6, 10 or 11`;
+    const message = `${bad}: at byte ${slotOffset(10)}: unknown record type 9, expected 1 to 6 or 10 to 12`;
     const r = run(['summary', '--json', t.dir]);
     assert.is(r.code, 0);
     assert.is(r.stderr, `fsync-analyze: warning: ${message} (skipped)\n`);

@@ -155,11 +155,11 @@ test('daily p50/p99 read off the summed histograms', async () => {
 });
 
 test('alerts: every alerted sync, from the ring or the keep ring, with its suppressed flag', async () => {
-  const rows = await opened.session.rows('select start::varchar as start, host, pid, exe, path, kind, latency_ms, failed, errno, suppressed, source from alerts');
+  const rows = await opened.session.rows('select start::varchar as start, host, pid, exe, program, path, kind, latency_ms, failed, errno, suppressed, source from alerts');
   assert.equal(rows, [
-    { start: '2026-01-01 12:00:30', host: 'h2', pid: 300, exe: '/usr/bin/kv', path: '/data/kv.wal', kind: 'fsync', latency_ms: 50, failed: false, errno: null, suppressed: false, source: 'keep' },
-    { start: '2026-01-01 18:00:10', host: 'h2', pid: 300, exe: '/usr/bin/kv', path: '/data/kv.wal', kind: 'fsync', latency_ms: 3, failed: true, errno: 5, suppressed: true, source: 'keep' },
-    { start: '2026-01-02 23:30:05', host: 'h2', pid: 300, exe: '/usr/bin/kv', path: '/data/kv.wal', kind: 'fsync', latency_ms: 1500, failed: false, errno: null, suppressed: false, source: 'ring' },
+    { start: '2026-01-01 12:00:30', host: 'h2', pid: 300, exe: '/usr/bin/kv', program: 'kv', path: '/data/kv.wal', kind: 'fsync', latency_ms: 50, failed: false, errno: null, suppressed: false, source: 'keep' },
+    { start: '2026-01-01 18:00:10', host: 'h2', pid: 300, exe: '/usr/bin/kv', program: 'kv', path: '/data/kv.wal', kind: 'fsync', latency_ms: 3, failed: true, errno: 5, suppressed: true, source: 'keep' },
+    { start: '2026-01-02 23:30:05', host: 'h2', pid: 300, exe: '/usr/bin/kv', program: 'kv', path: '/data/kv.wal', kind: 'fsync', latency_ms: 1500, failed: false, errno: null, suppressed: false, source: 'ring' },
   ]);
 });
 
@@ -190,9 +190,9 @@ test('reportData: the long history, the alerts and the overhead, and the charts 
   assert.equal(data.alerts, {
     written: 2, suppressed: 1, unsent: 0, fallback: 0, total: 3,
     list: [
-      { start: '2026-01-01T12:00:30.000000Z', path: '/data/kv.wal', host: 'h2', pid: 300, exe: '/usr/bin/kv', kind: 'fsync', latencyMs: 50, error: null, suppressed: false, source: 'keep' },
-      { start: '2026-01-01T18:00:10.000000Z', path: '/data/kv.wal', host: 'h2', pid: 300, exe: '/usr/bin/kv', kind: 'fsync', latencyMs: 3, error: 'EIO', suppressed: true, source: 'keep' },
-      { start: '2026-01-02T23:30:05.000000Z', path: '/data/kv.wal', host: 'h2', pid: 300, exe: '/usr/bin/kv', kind: 'fsync', latencyMs: 1500, error: null, suppressed: false, source: 'ring' },
+      { start: '2026-01-01T12:00:30.000000Z', path: '/data/kv.wal', host: 'h2', pid: 300, exe: '/usr/bin/kv', program: 'kv', kind: 'fsync', latencyMs: 50, error: null, suppressed: false, source: 'keep' },
+      { start: '2026-01-01T18:00:10.000000Z', path: '/data/kv.wal', host: 'h2', pid: 300, exe: '/usr/bin/kv', program: 'kv', kind: 'fsync', latencyMs: 3, error: 'EIO', suppressed: true, source: 'keep' },
+      { start: '2026-01-02T23:30:05.000000Z', path: '/data/kv.wal', host: 'h2', pid: 300, exe: '/usr/bin/kv', program: 'kv', kind: 'fsync', latencyMs: 1500, error: null, suppressed: false, source: 'ring' },
     ],
   });
   // Two cost entries (50 and 90 ns per call): the trace's first is start-up, the other the steady state.

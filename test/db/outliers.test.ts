@@ -9,7 +9,7 @@ import { readIncidents, readJudgement, readOutliers } from '../../src/db/outlier
 import { TraceWriter } from '../../src/trace/encode.js';
 import { RecordType } from '../../src/trace/layout.js';
 import { openScenario, openTraces, type Opened } from '../fixtures/session.js';
-import { SCENARIO_PARAMS, at, iso, msNs } from '../fixtures/traces.js';
+import { SCENARIO_PARAMS, at, iso, msNs, scenario } from '../fixtures/traces.js';
 
 let opened: Opened;
 const b = bindings(SCENARIO_PARAMS);
@@ -53,6 +53,26 @@ test('incidents: one file each; the EIO makes the first one "failed"', async () 
     [2, iso(20.5), 1, 0, 'file', 'slow', [], ['app'], [100], 1],
     [3, iso(25.5), 1, 0, 'file', 'slow', [], ['app'], [100], 1],
   ]);
+});
+
+test('a program exec\'d through a symlink is named by its comm; exe stays the resolved file; --exe takes either', async () => {
+  const header = { comm: 'redis-server', exe: '/usr/bin/redis-check-rdb', cmdline: ['redis-server *:6379'] };
+  const t = await openTraces({ 'redis-server.100.fstrace': scenario(header) });
+  try {
+    const got = await readOutliers(t.session, b);
+    assert.equal([...new Set(got.map((o) => `${o.program} ${o.exe}`))], ['redis-server /usr/bin/redis-check-rdb']);
+    assert.equal((await readIncidents(t.session, b)).map((i) => i.programs), [['redis-server'], ['redis-server'], ['redis-server']]);
+  } finally {
+    t.close();
+  }
+  for (const exe of ['redis-server', 'redis-check-rdb', '/usr/bin/redis-check-rdb']) {
+    const f = await openTraces({ 'redis-server.100.fstrace': scenario(header) }, { filters: { exe } });
+    try {
+      assert.is((await readOutliers(f.session, b)).length, 5, exe);
+    } finally {
+      f.close();
+    }
+  }
 });
 
 test('a higher floor flags fewer; the threshold and failures stay', async () => {
@@ -100,7 +120,22 @@ test('a sustained slowdown stays slow and one incident: 12 s of 60 ms in a 30 s 
     const got = await readOutliers(t.session, bindings(P), { order: 'time' });
     assert.equal([got.length, got[0]!.start, got.at(-1)!.start], [120, iso(10), iso(21.9)]);
     const incidents = await readIncidents(t.session, bindings(P));
-    assert.equal(incidents.map((i) => [i.start, i.outliers, i.scope]), [[iso(10), 120, 'file']]);
+    // From the start of its first outlier to the end of its last (21.9 s + 60 ms).
+    assert.equal(incidents.map((i) => [i.start, i.end, i.outliers, i.scope]), [[iso(10), iso(21.96), 120, 'file']]);
+  } finally {
+    t.close();
+  }
+});
+
+test('an incident ends when its longest-running outlier ends, not when the last one to start does', async () => {
+  // 10.0 s: 900 ms (ends 10.9 s); 10.5 s: 100 ms (ends 10.6 s); 12.0 s: 40 ms (ends 12.04 s, its own incident: 1.1 s after).
+  const slow = (s: number) => (s === 10 ? 900 : s === 10.5 ? 100 : s === 12 ? 40 : undefined);
+  const t = await openTraces({ 'a.fstrace': trace(1, ['/d/x.db'], steady(1, 20, 1, slow)) });
+  try {
+    const incidents = await readIncidents(t.session, bindings({ ...P, gapSeconds: 1 }));
+    assert.equal(incidents.map((i) => [i.start, i.end, i.outliers]), [[iso(10), iso(10.9), 2], [iso(12), iso(12.04), 1]]);
+    const json = await readOutliers(t.session, bindings({ ...P, gapSeconds: 1 }), { order: 'time' });
+    assert.equal(json.map((o) => [o.start, o.latencyMs, o.incident]), [[iso(10), 900, 1], [iso(10.5), 100, 1], [iso(12), 40, 2]]);
   } finally {
     t.close();
   }
@@ -118,6 +153,27 @@ test('rotating names share their family\'s baseline: 40 segments of 5 calls each
     assert.equal(got.map((o) => [o.start, o.family, o.path]), [[iso(15), '/pg/pg_wal/#', paths[30]]]);
     const [fam] = await t.session.rows('select count(distinct family_id) as n, max(members) as m from families');
     assert.equal(fam, { n: 1n, m: 40 });
+  } finally {
+    t.close();
+  }
+});
+
+test('a checkpoint\'s burst of files synced once each is judged against the rest of its burst', async () => {
+  // Process 1 syncs 40 relation files once each in 0.4 s (one family with no history
+  // outside the burst), one of them at 30 ms against 3 ms for the rest; then a burst of
+  // 8 files of another directory (too few to judge one against the others).
+  // Process 2 syncs steadily for 20 s (the recording's span).
+  const burst: Array<[number, number, number]> = [];
+  const paths = Array.from({ length: 40 }, (_, i) => `/pg/base/1/${16000 + i}`);
+  for (let i = 0; i < 40; i++) burst.push([i + 1, 10 + i / 100, i === 17 ? 30 : 3 + (i % 5) / 10]);
+  const small = Array.from({ length: 8 }, (_, i) => `/pg/global/${['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'][i]}_map`);
+  for (let i = 0; i < 8; i++) burst.push([41 + i, 16 + i / 100, 3]);
+  const t = await openTraces({ 'a.fstrace': trace(1, [...paths, ...small], burst), 'b.fstrace': trace(2, ['/d/wal'], steady(1, 20, 1)) });
+  try {
+    const got = await readOutliers(t.session, bindings(P));
+    assert.equal(got.map((o) => [o.path, o.latencyMs, o.baselineSource, o.baselineHistory, Math.round(o.cutoffMs!)]), [[paths[17], 30, 'burst', 39, 11]]);
+    const j = await readJudgement(t.session, bindings(P));
+    assert.equal([j.judged, j.unjudged, j.reasons, j.sources.burst], [240, 8, { 'few calls': 8 }, 40]);
   } finally {
     t.close();
   }
@@ -143,6 +199,36 @@ test('scope: one file; one process on a file and its directory; the device', asy
     } finally {
       t.close();
     }
+  }
+});
+
+test('contention slows one call in eight of two processes at once: the device, not one file', async () => {
+  // A noisy neighbour slows a share of each process's calls, not all of them: each
+  // process's outliers are far more than the rule lets through on a normal disk.
+  const every8th = (phase: number) => (s: number) => (s >= 10 && s < 13 && Math.round(s * 10) % 8 === phase ? 60 : undefined);
+  const t = await openTraces({
+    'a.fstrace': trace(1, ['/d/a/x.db'], steady(1, 20, 1, every8th(0))),
+    'b.fstrace': trace(2, ['/d/b/y.db'], steady(1, 20, 1, every8th(4), 0.05)),
+  });
+  try {
+    const got = await readIncidents(t.session, bindings(P));
+    assert.equal(got.map((i) => [i.scope, i.processes, i.activeProcesses, i.outliers]), [['device', 2, 2, 7]]);
+  } finally {
+    t.close();
+  }
+});
+
+test('one stray slow call of a neighbour does not make one file\'s slowdown the device', async () => {
+  const window = (s: number) => (s >= 10 && s < 13 ? 70 : undefined);
+  const t = await openTraces({
+    'a.fstrace': trace(1, ['/d/a/x.db'], steady(1, 20, 1, window)),
+    'b.fstrace': trace(2, ['/d/b/y.db'], steady(1, 20, 1, (s) => (Math.abs(s - 11.05) < 0.01 ? 70 : undefined), 0.05)),
+  });
+  try {
+    const got = await readIncidents(t.session, bindings(P));
+    assert.equal(got.map((i) => [i.scope, i.pids, i.outliers]), [['file', [1], 31]]);
+  } finally {
+    t.close();
   }
 });
 

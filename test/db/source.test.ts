@@ -56,7 +56,7 @@ test('a decode error crosses the thread as the same TraceError', async () => {
   assert.instance(err, TraceError);
   assert.is(err.file, files[1]);
   assert.is(err.offset, slotOffset(10));
-  assert.is(err.message, `${files[1]}: at byte ${slotOffset(10)}: unknown record type 9, expected 1 to 6, 10 or 11`);
+  assert.is(err.message, `${files[1]}: at byte ${slotOffset(10)}: unknown record type 9, expected 1 to 6 or 10 to 12`);
 });
 
 test.run();

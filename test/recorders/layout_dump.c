@@ -173,6 +173,11 @@ int main(void) {
     CONST(FT_T_OPEN);
     CONST(FT_T_CLOSE);
     CONST(FT_T_RENAME);
+    CONST(FT_T_JS);
+    CONST(FT_JS_FSYNC);
+    CONST(FT_JS_FH_WRITE_STREAM);
+    CONST(FT_JS_MAX);
+    CONST(offsetof(struct ft_js_rec, site));
     CONST(FT_C_NONE);
     CONST(FT_C_FSYNC);
     CONST(FT_C_FDATASYNC);

@@ -12,7 +12,9 @@
  *         "t<t>.<j>" for writing, writes and closes it, and fsyncs every
  *         fourth before closing it (j % 4 == 3): the opens and closes held
  *         before the process's first fsync race with its creation of the
- *         trace and with the other threads' records. "fsyncs" counts them.
+ *         trace and with the other threads' records. The main thread
+ *         first opens and closes "main" (two records held whatever the
+ *         threads do). "fsyncs" counts the fsyncs.
  * Threads start together (a barrier). Prints per thread:
  *   thread index=T tid=N fd=F fsyncs=K failed=0 bytes=B
  */
@@ -92,6 +94,11 @@ int main(int argc, char **argv) {
     if (shared) {
         fd = open(ft_path(dir, "shared"), O_CREAT | O_WRONLY | O_TRUNC, 0644);
         CHECK(fd >= 0);
+    }
+    if (holds) {
+        fd = open(ft_path(dir, "main"), O_CREAT | O_WRONLY | O_TRUNC, 0644);
+        CHECK(fd >= 0 && close(fd) == 0);
+        fd = -1;
     }
     struct worker w[64];
     pthread_t th[64];

@@ -174,7 +174,7 @@ test('with v2 data: the long-range chart, the alerts and the overhead line, with
   assert.match(state.summary, 'From 2024-04-30 02:10:00.000 UTC to 2024-05-14 04:10:00.000 UTC (14 d 2 h)');
   const alertRows = await page.evaluate<string[]>(`[...document.querySelectorAll('#alerts-table tbody tr')].map((r) => r.innerText)`);
   assert.is(alertRows.length, 14);
-  assert.match(alertRows[0]!, /^2024-05-03 03:16:40\.000\t.*fdatasync\t2\.21 s\t—\twritten\tkeep ring\tdb-1\.prod/s);
+  assert.match(alertRows[0]!, /^2024-05-03 03:16:40\.000\t.*fdatasync\t2\.21 s\t—\twritten\tkeep ring\tpostgres\npid 2811 · db-1\.prod/s);
   assert.match(alertRows[1]!, /EIO\tsuppressed\tkeep ring/);
   assert.equal(state.csp, []);
   assert.equal(problems(page), []);

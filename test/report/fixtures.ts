@@ -218,10 +218,10 @@ function longHistory(files: ReportFile[], outliers: ReportOutlier[], random: () 
   }
   const byTime = outliers.slice(0, 12).sort((a, b) => (a.start < b.start ? -1 : 1));
   const list: NonNullable<ReportData['alerts']>['list'] = [
-    { start: iso(first + 3 * 86_400_000 + 4_000_000), path: files[0]!.path, host: files[0]!.host, pid: 2811, exe: '/usr/lib/postgresql/16/bin/postgres', kind: 'fdatasync', latencyMs: 2210, error: null, suppressed: false, source: 'keep' },
-    { start: iso(first + 9 * 86_400_000 + 7_000_000), path: files[2]!.path, host: files[2]!.host, pid: 3120, exe: hostile ? `/opt/${XSS.script}` : '/usr/bin/python3.11', kind: 'fsync', latencyMs: 35, error: 'EIO', suppressed: true, source: 'keep' },
+    { start: iso(first + 3 * 86_400_000 + 4_000_000), path: files[0]!.path, host: files[0]!.host, pid: 2811, exe: '/usr/lib/postgresql/16/bin/postgres', program: 'postgres', kind: 'fdatasync', latencyMs: 2210, error: null, suppressed: false, source: 'keep' },
+    { start: iso(first + 9 * 86_400_000 + 7_000_000), path: files[2]!.path, host: files[2]!.host, pid: 3120, exe: hostile ? `/opt/${XSS.script}` : '/usr/bin/python3.11', program: hostile ? XSS.script : 'worker.py', kind: 'fsync', latencyMs: 35, error: 'EIO', suppressed: true, source: 'keep' },
     ...byTime.map((o, i) => ({
-      start: o.start, path: o.path, host: o.host, pid: o.pid, exe: '/usr/lib/postgresql/16/bin/postgres', kind: o.kind,
+      start: o.start, path: o.path, host: o.host, pid: o.pid, exe: '/usr/lib/postgresql/16/bin/postgres', program: o.program, kind: o.kind,
       latencyMs: o.latencyMs, error: null, suppressed: i % 3 === 2, source: 'ring' as const,
     })),
   ];

@@ -73,6 +73,43 @@ test('chartData ranks files by outliers and embeds each path once', () => {
   assert.is(chart.points.s.filter((s) => s === 1).length, sampleReport().totals.outliers);
 });
 
+test('chartData draws a file family as one row: three WAL segments and a lone file make two', () => {
+  const base = sampleReport();
+  const wal = ['/pg/pg_wal/000000010000000000000001', '/pg/pg_wal/000000010000000000000002', '/pg/pg_wal/000000010000000000000003'];
+  const file = (path: string, family: string, members: number, calls: number, p50Ms: number, p99Ms: number) => ({
+    path, host: 'h', family, familyMembers: members, calls, byKind: { fdatasync: calls }, errors: 0, bytes: 0, p50Ms, p99Ms, maxMs: p99Ms,
+  });
+  const data = {
+    ...base,
+    files: [...wal.map((p, i) => file(p, '/pg/pg_wal/#', 3, 10, 1, 2 + i)), file('/pg/global/pg_control', '/pg/global/pg_control', 1, 5, 3, 4)],
+    points: [...wal.flatMap((p, i) => [point(i * 10, p), point(i * 10 + 1, p, { outlier: true, latencyMs: 90 })]), point(40, '/pg/global/pg_control')],
+    heat: [
+      { path: '/pg/pg_wal/#', bucket: base.range!.start, calls: 30, p99Ms: 4, maxMs: 90, failed: 0 },
+      { path: '/pg/global/pg_control', bucket: base.range!.start, calls: 5, p99Ms: 4, maxMs: 4, failed: 0 },
+    ],
+    history: {
+      ...base.history!,
+      days: [
+        { path: wal[0]!, day: '2024-01-01', calls: 100, p50Ms: 1, p99Ms: 5, maxMs: 9 },
+        { path: wal[1]!, day: '2024-01-01', calls: 300, p50Ms: 2, p99Ms: 3, maxMs: 9 },
+        { path: wal[1]!, day: '2024-01-02', calls: 50, p50Ms: 1, p99Ms: 2, maxMs: 3 },
+      ],
+    },
+  };
+  const { chart, notes } = chartData(data, DEFAULT_LIMITS);
+  assert.is(notes.files, 2);
+  assert.equal(chart.files.map((f) => [f.label, f.path, f.members, f.p50, f.p99]), [
+    ['1. …/pg_wal/# (3 files)', '/pg/pg_wal/#', 3, null, 4],
+    ['2. …/global/pg_control', '/pg/global/pg_control', 1, 3, 4],
+  ]);
+  // Every segment's points in the family's row; the heat map's one row per family.
+  assert.equal([...new Set(chart.points.f)].sort(), [0, 1]);
+  assert.is(chart.points.f.filter((f) => f === 0).length, 6);
+  assert.equal(chart.heat.f, [0, 1]);
+  // A family's day: its members' calls added, the busiest member's p50, the worst p99.
+  assert.equal([chart.history.f, chart.history.p50, chart.history.p99, chart.history.n], [[0, 0], [2, 1], [5, 2], [400, 50]]);
+});
+
 test('shrink never goes below usable floors', () => {
   const tiny = shrink(DEFAULT_LIMITS, 0.0001);
   assert.is(tiny.points, 200);

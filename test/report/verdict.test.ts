@@ -62,7 +62,7 @@ test('no incident: "neither", and never "healthy" while calls went unjudged', ()
   assert.is(text(answerSentence(none)), 'Neither the disk nor a program: none of the 350,424 judged calls was slow for its file, and none failed.');
   assert.is(text(unjudgedSentence(none)),
     '1,200 of 351,624 calls not judged: 1,100 because their file family had fewer than 50 other calls to compare with, before them or in ' +
-    'the rest of the recording; 100 because they named no file (sync(), or a descriptor the recorder could not name). ' +
+    'the rest of the recording, and their program synced fewer than that of other such files around them (a burst); 100 because they named no file (sync(), or a descriptor the recorder could not name). ' +
     'They are in no verdict above, though a failed call or one over 1 s is still listed.');
   assert.is(verdict(none), 'No slow or failed call among 350,424 judged; 1,200 not judged');
   assert.is(tone(none), 'warn');

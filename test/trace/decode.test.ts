@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TraceError } from '../../src/errors.js';
 import { decodeTrace, readTrace } from '../../src/trace/decode.js';
-import { eventList } from '../../src/trace/events.js';
+import { eventList, jsList } from '../../src/trace/events.js';
 import { TraceBuilder } from './fixture.js';
 
 const FILE = 'fixture.fstrace';
@@ -47,7 +47,7 @@ test('the header of a well-formed file', () => {
     costPeriod: 0, alertSink: 0, dirMaxBytes: 0n, dirRemoved: 0n, dirRemovedBytes: 0n, stopReason: 0, stopErrno: 0, comm: "", alertsUnsent: 0n,
   });
   assert.equal(t.stats, { slots: 16, records: 5, events: 4, torn: 0, incompletePaths: 0, unnamedEvents: 0, newerThanHeader: 0,
-    keptEvents: 0, keptInRing: 0, summaryEntries: 0, incompleteEntries: 0, namedPaths: 0 });
+    keptEvents: 0, keptInRing: 0, summaryEntries: 0, incompleteEntries: 0, namedPaths: 0, jsCalls: 0 });
 });
 
 test('events, field by field, with their path', () => {
@@ -163,7 +163,10 @@ test('corrupt records: a TraceError naming the file and the record offset', () =
     ['sync without a call', (b) => b.event({ seq: 2, type: 3, call: 0 }), 4096 + 64 * 2, /sync record with call 0/],
     ['unknown call', (b) => b.event({ seq: 2, type: 3, call: 11 }), 4096 + 64 * 2, /sync record with call 11/],
     ['a call on an open', (b) => b.event({ seq: 2, type: 4, call: 1 }), 4096 + 64 * 2, /record of type 4 with call 1/],
-    ['unknown type past unlink', (b) => b.event({ seq: 2, type: 12 }), 4096 + 64 * 2, /unknown record type 12, expected 1 to 6, 10 or 11/],
+    ['unknown type past the Node call', (b) => b.event({ seq: 2, type: 13 }), 4096 + 64 * 2, /unknown record type 13, expected 1 to 6 or 10 to 12/],
+    ['a Node call without an API', (b) => b.event({ seq: 2, type: 12, call: 0 }), 4096 + 64 * 2 + 5, /Node call record with API 0, expected 1 to 14/],
+    ['a Node call of an unknown API', (b) => b.event({ seq: 2, type: 12, call: 15 }), 4096 + 64 * 2 + 5, /Node call record with API 15, expected 1 to 14/],
+    ['a Node call with a sync\'s flags', (b) => b.event({ seq: 2, type: 12, call: 1, flags: 0x20 }), 4096 + 64 * 2 + 6, /unknown flags 0x20 in a Node call record/],
     ['unknown flags', (b) => b.event({ seq: 2, type: 3, flags: 0x800 }), 4096 + 64 * 2 + 6, /unknown flags 0x800/],
     ['start time 0', (b) => b.event({ seq: 2, type: 3, startNs: 0n }), 4096 + 64 * 2 + 8, /start time 0/],
     ['path id 0', (b) => b.path({ seq: 0, pathId: 0, name: '/x' }), 4096, /path id 0/],
@@ -311,6 +314,22 @@ test('link and unlink records, and the created, open-file and at-exit flags (add
     ['open', '/d/tmp_1', 0x100, 0], ['link', '/d/tmp_1', 0x200, 50], ['unlink', '/d/tmp_1', 0, 0], ['close', '/d/obj', 0x410, 7],
   ]);
   assert.is(t.paths.get(eventList(t)[1]!.writes)?.name, '/d/obj');
+});
+
+test('Node call records (type 12): their own columns, the API by name, the call site from the names, not events', () => {
+  const b = new TraceBuilder({ ringSlots: 8, nextSeq: 5n })
+    .path({ seq: 0, pathId: 1, name: '/d/wal' })
+    .path({ seq: 1, pathId: 2, name: '/app/server.js:41', dev: 0n, ino: 0n })
+    .event({ seq: 2, type: 3, call: 1, pathId: 1, tid: 77, startNs: 5000n, durNs: 300n })
+    .event({ seq: 3, type: 12, call: 1, pathId: 1, writes: 2, startNs: 4000n, durNs: 9000n, res: 0 })
+    .event({ seq: 4, type: 12, call: 8, pathId: 1, fd: -1, flags: 0x8, writes: 0, bytes: 12n, res: -5 });
+  const t = decodeTrace(b.buf, FILE);
+  assert.equal(eventList(t).map((e) => [e.type, e.call]), [['sync', 'fsync']]);
+  assert.is(t.stats.jsCalls, 2);
+  assert.equal(jsList(t).map((j) => [j.api, j.path, j.site, j.startNs, j.durNs, j.fd, j.res, j.bytes, j.flags]), [
+    ['fs.fsync', '/d/wal', '/app/server.js:41', 4000n, 9000n, 3, 0, 0n, 0],
+    ['fs.writeFileSync', '/d/wal', null, 1_004_000n, 500n, -1, -5, 12n, 0x8],
+  ]);
 });
 
 test('header strings: NUL-terminated, full-width, and invalid UTF-8 replaced', () => {

@@ -134,6 +134,9 @@ test('record types and call kinds: the same numbers and names', () => {
   assert.equal(fromC.map(([v, n]) => [v, L.CALL_NAMES[v]]), fromC.map(([v, n]) => [v, n]));
   assert.equal([k.FT_C_MAX, k.FT_C_NONE, L.CALL_NAMES[0]], [L.CALL_MAX, 0, '']);
   assert.is(fromC.length, L.CALL_MAX);
+  // The Node hook's record: its type, its API numbers, where it names its call site.
+  assert.equal([k.FT_T_JS, k.FT_JS_MAX, k['offsetof(struct ft_js_rec, site)']], [L.RecordType.Js, L.JS_API_MAX, L.JS_SITE]);
+  assert.equal([L.JS_API_NAMES[k.FT_JS_FSYNC!], L.JS_API_NAMES[k.FT_JS_FH_WRITE_STREAM!]], ['fs.fsync', 'filehandle.createWriteStream']);
 });
 
 test('summary-ring records: ft_format.h and layout.ts agree; the bucket function is the same', () => {
@@ -176,7 +179,7 @@ test('FORMAT.md prose: magic bytes, type and call numbers, flags', () => {
   assert.equal(magic, [...L.MAGIC]);
   const types = /type — (0 empty, .*?rename)/.exec(md)![1]!;
   assert.is(types, '0 empty, 1 path, 2 path continuation, 3 sync, 4 open, 5 close, 6 rename');
-  assert.match(md, /6 rename, 7 summary, 8 summary histogram, 9 recorder cost, 10 link, 11 unlink \|/);
+  assert.match(md, /6 rename, 7 summary, 8 summary histogram, 9 recorder cost, 10 link, 11 unlink, 12 Node call \|/);
   const calls: Array<[number, string]> = [];
   for (const m of md.matchAll(/\|\s*(\d+)\s*\|\s*([a-z_]+)\s*\|\s*\|\s*(\d+)\s*\|\s*([a-z_]+)\s*\|/g)) {
     calls.push([Number(m[1]), m[2]!], [Number(m[3]), m[4]!]);

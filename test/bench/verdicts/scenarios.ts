@@ -8,15 +8,17 @@
  * an injected call has the scope the scenario built.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { analyzeJson, freshDir, LIB, removeDir, ROOT } from '../../../scripts/workloads/common.js';
+import { freshDir, LIB, removeDir, ROOT } from '../../../scripts/workloads/common.js';
+import { contentionTruth, neighbourFile, runNeighbour, type Neighbour } from './contention.js';
+import { readLog, score, settle, type Score, type Scope } from './score.js';
+
+export type { Score, Scope } from './score.js';
 
 const HERE = join(ROOT, 'test/bench/verdicts');
 const SHIM = join(HERE, 'build/shim.so');
 const SYNCLOOP = join(HERE, 'build/syncloop');
-
-export type Scope = 'file' | 'process' | 'device';
 
 export interface Proc {
   /** Its directory's name (and so its files' families). */
@@ -35,34 +37,15 @@ export interface Scenario {
   name: string;
   what: string;
   seconds: number;
-  /** The shim's normal latency: median µs and log-normal sigma. */
-  normal: [medianUs: number, sigma: number];
+  /** The shim's normal latency: median µs and log-normal sigma; null: no shim, the machine's disk. */
+  normal: [medianUs: number, sigma: number] | null;
+  /** A real noisy neighbour (fio) on the device; the files are then on the machine's disk. */
+  neighbour?: Neighbour;
   procs: Proc[];
   /** The scope every incident with an injected call must have; null when nothing is injected. */
   scope: Scope | null;
   /** How many incidents the injected calls must fall in (default 1). */
   incidents?: number;
-}
-
-export interface Score {
-  scenario: string;
-  calls: number;
-  injected: number;
-  found: number;
-  normal: number;
-  falseOutliers: number;
-  incidents: number;
-  scopes: string[];
-  scopeRight: boolean;
-  judged: number;
-  unjudged: number;
-}
-
-interface OutliersJson {
-  outliers: Array<{ path: string; start: string; pid: number; tid: number; incident: number; latency_ms: number; cause: string }>;
-  incidents: Array<{ id: number; scope: Scope; cause: string }>;
-  judged: number;
-  unjudged: number;
 }
 
 export function buildShim(): void {
@@ -73,17 +56,21 @@ export function buildShim(): void {
 function run(proc: Proc, s: Scenario, dirs: { data: string; traces: string; log: string }, t0: number, seed: number): Promise<void> {
   const dir = join(dirs.data, proc.name);
   mkdirSync(dir, { recursive: true });
-  const env = {
-    ...process.env,
+  const shim = s.normal === null ? {} : {
     LD_PRELOAD: `${LIB} ${SHIM}`,
-    FSYNC_TRACE_DIR: dirs.traces,
-    FSYNC_TRACE_MAX_BYTES: String(8 << 20),
-    FSYNC_TRACE_ALERT_TO: 'off',
     FSYNC_SHIM_T0: String(t0),
     FSYNC_SHIM_SEED: String(seed),
     FSYNC_SHIM_NORMAL: `${s.normal[0]}:${s.normal[1]}`,
     FSYNC_SHIM_LOG: dirs.log,
     ...(proc.rules ? { FSYNC_SHIM: proc.rules } : {}),
+  };
+  const env = {
+    ...process.env,
+    LD_PRELOAD: LIB,
+    FSYNC_TRACE_DIR: dirs.traces,
+    FSYNC_TRACE_MAX_BYTES: String(8 << 20),
+    FSYNC_TRACE_ALERT_TO: 'off',
+    ...shim,
   };
   const args = [dir, String(s.seconds), String(proc.hz), String(proc.files), String(proc.rotate ?? 0), String(proc.dirsync ?? 0)];
   return new Promise((resolve, reject) => {
@@ -95,85 +82,32 @@ function run(proc: Proc, s: Scenario, dirs: { data: string; traces: string; log:
   });
 }
 
-interface Injected {
-  pid: number;
-  tid: number;
-  startNs: bigint;
-}
-
-function readLog(file: string): Injected[] {
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter((l) => l.startsWith('inject ')).map((l) => {
-    const [, pid, tid, , start] = l.split(' ');
-    return { pid: Number(pid), tid: Number(tid), startNs: BigInt(start!) };
-  });
-}
-
-function isoNs(iso: string): bigint {
-  const m = /^(.*)\.(\d{6})Z$/.exec(iso);
-  if (!m) return BigInt(Date.parse(iso)) * 1_000_000n;
-  return BigInt(Date.parse(`${m[1]}Z`)) * 1_000_000n + BigInt(m[2]!) * 1000n;
-}
-
-/** Score the analyzer's verdicts on `traces` against the shim's log. */
-function score(name: string, traces: string, log: string, scope: Scope | null, incidents = 1): Score {
-  const injected = readLog(log);
-  const got = analyzeJson<OutliersJson>(['outliers', traces]);
-  const summary = analyzeJson<{ totals: { calls: number } }>(['summary', traces]);
-  // The shim is entered inside the recorded call: after its start, before its end.
-  const matched = new Set<number>();
-  const injectedIncidents = new Set<number>();
-  let falseOutliers = 0;
-  for (const o of got.outliers) {
-    const at = isoNs(o.start);
-    const end = at + BigInt(Math.ceil(o.latency_ms * 1e6)) + 1000n;
-    const i = injected.findIndex((c, k) => !matched.has(k) && c.pid === o.pid && c.tid === o.tid &&
-      c.startNs >= at - 1000n && c.startNs <= end);
-    if (i >= 0) {
-      matched.add(i);
-      injectedIncidents.add(o.incident);
-    } else {
-      falseOutliers += 1;
-    }
-  }
-  const scopes = [...injectedIncidents].map((id) => got.incidents.find((x) => x.id === id)?.scope ?? '?');
-  // With nothing injected there is no scope to get right: the false outliers say how it went.
-  const scopeRight = scope === null || (scopes.length === incidents && scopes.every((x) => x === scope));
-  return {
-    scenario: name,
-    calls: summary.totals.calls,
-    injected: injected.length,
-    found: matched.size,
-    normal: summary.totals.calls - injected.length,
-    falseOutliers,
-    incidents: got.incidents.length,
-    scopes,
-    scopeRight,
-    judged: got.judged,
-    unjudged: got.unjudged,
-  };
-}
-
-/** Keep a scenario's directory when it missed its targets (say where), else remove it. */
-function settle(root: string, r: Score | undefined): void {
-  if (r && (r.found < 0.95 * r.injected || !r.scopeRight)) process.stderr.write(`${r.scenario}: off target; its traces are kept in ${root}\n`);
-  else removeDir(root);
-}
-
-/** Run one scenario and score the analyzer's verdicts against the shim's log. */
-export async function runScenario(s: Scenario, seed = 1): Promise<Score> {
+/**
+ * Run one scenario and score the analyzer's verdicts against its truth (the
+ * shim's log, or the neighbour's window); `inspect` may look at the traces
+ * before they are removed.
+ */
+export async function runScenario(s: Scenario, seed = 1, inspect?: (traces: string) => void): Promise<Score> {
   const root = freshDir(`verdicts-${s.name}`, existsSync('/dev/shm') ? '/dev/shm' : undefined);
+  // Under a real neighbour the files are on the machine's disk; else on tmpfs, slowed by the shim alone.
+  const disk = s.neighbour ? freshDir(`verdicts-${s.name}`) : undefined;
   let r: Score | undefined;
   try {
-    const dirs = { data: join(root, 'data'), traces: join(root, 'traces'), log: join(root, 'injected.log') };
-    mkdirSync(dirs.data);
+    const dirs = { data: disk ?? join(root, 'data'), traces: join(root, 'traces'), log: join(root, 'injected.log') };
+    mkdirSync(dirs.data, { recursive: true });
     mkdirSync(dirs.traces);
     const t0 = Date.now() + 100;
-    await Promise.all(s.procs.map((p, i) => run(p, s, dirs, t0, seed * 1000 + i)));
-    r = score(s.name, dirs.traces, dirs.log, s.scope, s.incidents);
+    const [window] = await Promise.all([
+      s.neighbour ? runNeighbour(s.neighbour, t0, neighbourFile(dirs.data)) : undefined,
+      ...s.procs.map((p, i) => run(p, s, dirs, t0, seed * 1000 + i)),
+    ]);
+    const truth = window ? contentionTruth(dirs.traces, window) : { injected: readLog(dirs.log), scope: s.scope, incidents: s.incidents };
+    r = score(s.name, dirs.traces, truth);
+    inspect?.(dirs.traces);
     return r;
   } finally {
     settle(root, r);
+    if (disk) removeDir(disk);
   }
 }
 
@@ -206,7 +140,7 @@ export async function runPgbench(): Promise<Score> {
     });
     pg.client(c, 'pgbench', ['-c', '4', '-j', '2', '-T', '24']);
     pg.stopCluster(c);
-    r = score(PGBENCH.name, c.traces, log, 'file');
+    r = score(PGBENCH.name, c.traces, { injected: readLog(log), scope: 'file' });
     return r;
   } finally {
     pg.stopCluster(c);
@@ -214,7 +148,10 @@ export async function runPgbench(): Promise<Score> {
   }
 }
 
-/** The full suite (npm run bench:verdicts). `scale` shortens every scenario (tests use smaller ones). */
+/** Two processes that sync two files each at 80 Hz, untouched: what the others are weighed against. */
+const BYSTANDERS: Proc[] = [{ name: 'beta', files: 2, hz: 80 }, { name: 'gamma', files: 2, hz: 80 }];
+
+/** The full suite (npm run bench:verdicts); smallScenarios() are shorter ones for the tests. */
 export function scenarios(): Scenario[] {
   return [
     {
@@ -227,10 +164,7 @@ export function scenarios(): Scenario[] {
       name: 'one-file-stall',
       what: 'one file of one process slow (+150 ms) for 3 s; sigma 1.2; two other processes fine',
       seconds: 20, normal: [400, 1.2], scope: 'file',
-      procs: [
-        { name: 'alpha', files: 3, hz: 90, rules: 'path=alpha/data.1,from=9000,to=12000,delay=150' },
-        { name: 'beta', files: 2, hz: 80 }, { name: 'gamma', files: 2, hz: 80 },
-      ],
+      procs: [{ name: 'alpha', files: 3, hz: 90, rules: 'path=alpha/data.1,from=9000,to=12000,delay=150' }, ...BYSTANDERS],
     },
     {
       name: 'one-process',
@@ -251,10 +185,7 @@ export function scenarios(): Scenario[] {
       name: 'eio',
       what: 'every 10th fsync of one file fails with EIO for 2 s; two other processes fine',
       seconds: 15, normal: [400, 0.8], scope: 'file',
-      procs: [
-        { name: 'alpha', files: 2, hz: 80, rules: 'path=alpha/data.0,from=7000,to=9000,every=10,errno=EIO' },
-        { name: 'beta', files: 2, hz: 80 }, { name: 'gamma', files: 2, hz: 80 },
-      ],
+      procs: [{ name: 'alpha', files: 2, hz: 80, rules: 'path=alpha/data.0,from=7000,to=9000,every=10,errno=EIO' }, ...BYSTANDERS],
     },
     {
       name: 'short-run-first-second',
@@ -273,6 +204,12 @@ export function scenarios(): Scenario[] {
       what: 'WAL-like segments renamed every 20 syncs (no name lives long enough for its own baseline), slow (+100 ms) for 2 s',
       seconds: 20, normal: [400, 1.0], scope: 'file',
       procs: [{ name: 'alpha', files: 1, hz: 100, rotate: 20, rules: 'from=12000,to=14000,delay=100' }, { name: 'beta', files: 2, hz: 60 }],
+    },
+    {
+      name: 'fio-contention',
+      what: 'the machine\'s disk, three processes syncing 4 KiB at 100 Hz; for 5 s fio (not recorded) writes beside them, through the cache and direct',
+      seconds: 20, normal: null, scope: 'device', neighbour: { fromMs: 8000, forMs: 5000 },
+      procs: ['alpha', 'beta', 'gamma'].map((name) => ({ name, files: 2, hz: 100 })),
     },
   ];
 }
@@ -304,6 +241,12 @@ export function smallScenarios(): Scenario[] {
       what: 'every 20th fsync of one file fails with EIO for 4 s',
       seconds: 8, normal: [300, 0.8], scope: 'file',
       procs: [{ name: 'alpha', files: 2, hz: 80, rules: 'path=alpha/data.0,from=2000,to=6000,every=20,errno=EIO' }, { name: 'beta', files: 1, hz: 80 }],
+    },
+    {
+      name: 'small-fio-contention',
+      what: 'the machine\'s disk, two processes syncing at 100 Hz; fio (not recorded) writes beside them for 3 s',
+      seconds: 10, normal: null, scope: 'device', neighbour: { fromMs: 4000, forMs: 3000 },
+      procs: ['alpha', 'beta'].map((name) => ({ name, files: 2, hz: 100 })),
     },
   ];
 }

@@ -1,0 +1,96 @@
+/*
+ * ft_js.c — the Node hook's entry points (ft_js.h): one fs call as the
+ * JavaScript program saw it (fs.fsync, filehandle.sync(), writeFile with
+ * flush, ...) becomes one FT_T_JS record in this process's trace, through
+ * the same ring, names and crash-safe mapping as the library's own records.
+ * So one trace per process holds both what the program waited for and what
+ * the system call took, ordered and named alike, and the analyzer pairs them.
+ *
+ * Called on a JavaScript thread by the hook's addon after a call settled,
+ * never inside one of the library's wrappers. Like a wrapper it keeps errno
+ * and changes nothing the program sees: when it cannot record it returns -1.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+
+#include "ft_calls.h"
+#include "ft_js.h"
+
+FT_EXPORT int fsync_trace_js_abi(void)
+{
+    return FT_JS_ABI;
+}
+
+FT_EXPORT uint64_t fsync_trace_js_now(void)
+{
+    return ft_now();
+}
+
+/* Call sites are names like paths (FORMAT.md, "Path records"), with no
+ * dev or ino: the names region carries them, and a record names its site as
+ * a rename names its new path (ft_ring.c). */
+FT_EXPORT uint32_t fsync_trace_js_name(const char *name, uint32_t len)
+{
+    if (!name || len == 0 || len > FT_PATH_MAX_LEN || !ft_active())
+        return 0;
+    int saved = errno;
+    uint32_t id = ft_path_intern(name, len, 0, 0);
+    errno = saved;
+    return id;
+}
+
+/* The file of a descriptor the library did not see opened (it was loaded by
+ * the addon: opens and closes went past it), named now through /proc. */
+static uint32_t ft_js_fd_path(int fd, uint16_t *flags)
+{
+    char buf[FT_PATH_MAX_LEN];
+    uint64_t dev = 0, ino = 0;
+    uint32_t mode = 0;
+    int n = ft_fd_name(fd, buf, sizeof buf);
+    *flags |= FT_F_FD_RESOLVED;
+    if (n <= 0 || ft_sys_fstat(fd, &dev, &ino, &mode) != 0)
+        return 0;
+    return ft_path_intern(buf, (uint32_t)n, dev, ino);
+}
+
+/* The file a writeFile named (relative to the cwd, as the program's open was). */
+static uint32_t ft_js_named_path(const char *path)
+{
+    char buf[FT_PATH_MAX_LEN];
+    uint64_t dev = 0, ino = 0;
+    uint32_t mode = 0;
+    int n = ft_abs_name(AT_FDCWD, path, buf, sizeof buf, 1, &dev, &ino, &mode);
+    return n > 0 ? ft_path_intern(buf, (uint32_t)n, dev, ino) : 0;
+}
+
+FT_EXPORT int fsync_trace_js_record(const struct ft_js_call *c)
+{
+    if (!c || c->api == FT_JS_NONE || c->api > FT_JS_MAX || !ft_active())
+        return -1;
+    int saved = errno;
+    struct ft_js_rec r;
+    memset(&r, 0, sizeof r);
+    r.type = FT_T_JS;
+    r.call = (uint8_t)c->api;
+    r.start_ns = c->start_ns ? c->start_ns : 1;
+    r.dur_ns = c->dur_ns ? c->dur_ns : ft_since(r.start_ns, ft_now());
+    r.fd = c->fd;
+    r.res = c->res;
+    r.bytes = c->bytes;
+    r.site = c->site;
+    struct ft_event ev;
+    memcpy(&ev, &r, sizeof ev);
+    if (c->fd >= 0 && !c->loaded) {
+        uint64_t e = ft_fd_known(c->fd);
+        ft_name_event(&ev, e, ft_file_of(e));
+    } else {
+        ev.path_id = c->fd >= 0 ? ft_js_fd_path(c->fd, &ev.flags) : c->path ? ft_js_named_path(c->path) : 0;
+        if (!ev.path_id)
+            ev.flags |= FT_F_PATH_UNKNOWN;
+    }
+    ft_emit(&ev);
+    int stale = c->site && ft_path_old(c->site);
+    errno = saved;
+    return stale;
+}

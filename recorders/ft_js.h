@@ -1,0 +1,44 @@
+/*
+ * ft_js.h — the library's entry points for the Node hook (ft_js.c), and the
+ * one struct they share with its native addon (recorders/node/addon.c).
+ *
+ * The addon finds them by name with dlsym: in the process's global scope when
+ * the library is preloaded (fsync-record --node, LD_PRELOAD), or in the copy
+ * it loaded itself (RTLD_LOCAL) when it is not. So this header is also an ABI:
+ * FT_JS_ABI changes whenever the struct or a signature does, and the addon
+ * refuses a library whose fsync_trace_js_abi() differs (it then records nothing).
+ */
+#ifndef FT_JS_H
+#define FT_JS_H
+
+#include <stdint.h>
+
+#define FT_JS_ABI 1
+
+/* One JavaScript-level call, once it settled. */
+struct ft_js_call {
+    uint32_t api;       /* enum ft_js_api (ft_format.h) */
+    int32_t fd;         /* the descriptor the call synced; -1 when it named a file */
+    uint64_t start_ns;  /* CLOCK_MONOTONIC when the program made the call (fsync_trace_js_now) */
+    uint64_t dur_ns;    /* until its callback ran / its promise settled / it returned;
+                         * 0: until now (the call settles as it is recorded) */
+    int32_t res;        /* 0, or -errno of the error the program got */
+    uint32_t site;      /* a name id from fsync_trace_js_name, 0 when none */
+    uint64_t bytes;     /* data written by a writeFile/appendFile, else 0 */
+    const char *path;   /* the file a writeFile/appendFile named (fd is -1), or NULL */
+    uint32_t loaded;    /* 1: the library was loaded by the addon, not preloaded:
+                         * it sees no open or close, so descriptors are named afresh */
+    uint32_t reserved;
+};
+
+/* FT_JS_ABI. */
+int fsync_trace_js_abi(void);
+/* CLOCK_MONOTONIC in ns, the clock of every record (cheap: the library's own). */
+uint64_t fsync_trace_js_now(void);
+/* Intern a call site ("file:line", len bytes): its name id, 0 when not recording. */
+uint32_t fsync_trace_js_name(const char *name, uint32_t len);
+/* Record one call: 0, 1 when c->site is about to leave the names store (intern
+ * it again for the next call), -1 when not recording. Keeps errno. */
+int fsync_trace_js_record(const struct ft_js_call *c);
+
+#endif /* FT_JS_H */

@@ -1,0 +1,165 @@
+/*
+ * addon.c — the Node hook's native binding (build/fsync_trace_node.node):
+ * hands hook.cjs's records to the recorder library's entry points (ft_js.h).
+ *
+ * Node-API only (node_api.h, ABI-stable across Node versions): compiled by
+ * recorders/Makefile with the C compiler against the running Node's own
+ * headers; no node-gyp, nothing downloaded.
+ *
+ * Finding the library: when it is preloaded (fsync-record --node, or
+ * LD_PRELOAD) its entry points are in the global scope, and the system calls
+ * under each JavaScript call are recorded too. Otherwise the addon loads its
+ * own copy from beside itself (RTLD_LOCAL: it interposes nothing), so the
+ * JavaScript calls are still recorded, but not the system calls.
+ *
+ * The hot call, record(), takes no arguments: hook.cjs writes the fields into
+ * a Float64Array over this module's own buffer (one per thread that loads
+ * it: the main thread, each worker) and calls it, which costs far less than
+ * converting seven arguments.
+ */
+#define NAPI_VERSION 8
+#include <dlfcn.h>
+#include <node_api.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../ft_js.h"
+
+/* The fields of one record, as hook.cjs writes them; A_NOW is where now()
+ * puts the clock (a double holds CLOCK_MONOTONIC's ns exactly for 104 days
+ * of uptime, to 2 ns after). */
+enum { A_API, A_FD, A_START_NS, A_DUR_NS, A_RES, A_SITE, A_BYTES, A_NOW, A_COUNT };
+
+static int (*ft_record)(const struct ft_js_call *);
+static uint64_t (*ft_clock)(void);
+static uint32_t (*ft_name)(const char *, uint32_t);
+static const char *ft_how = "";   /* "preload", "loaded", or "" (not recording) */
+static int ft_loaded;
+
+static void *ft_own_library(void)
+{
+    Dl_info info;
+    if (!dladdr((void *)&ft_own_library, &info) || !info.dli_fname)
+        return NULL;
+    const char *slash = strrchr(info.dli_fname, '/');
+    size_t dir = slash ? (size_t)(slash - info.dli_fname) + 1 : 0;
+    static const char lib[] = "libfsync_recorder.so";
+    char *path = malloc(dir + sizeof lib);
+    if (!path)
+        return NULL;
+    memcpy(path, info.dli_fname, dir);
+    memcpy(path + dir, lib, sizeof lib);
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    free(path);
+    return h;
+}
+
+/* Once per process (every thread's instance shares it). */
+static void ft_find(void)
+{
+    void *h = RTLD_DEFAULT; /* (a null pointer: it means "the global scope") */
+    const char *how = "preload";
+    if (!dlsym(h, "fsync_trace_js_record")) {
+        h = ft_own_library();
+        how = "loaded";
+        if (!h)
+            return;
+    }
+    int (*abi)(void) = (int (*)(void))dlsym(h, "fsync_trace_js_abi");
+    if (!abi || abi() != FT_JS_ABI)
+        return;
+    ft_name = (uint32_t (*)(const char *, uint32_t))dlsym(h, "fsync_trace_js_name");
+    ft_clock = (uint64_t (*)(void))dlsym(h, "fsync_trace_js_now");
+    ft_record = (int (*)(const struct ft_js_call *))dlsym(h, "fsync_trace_js_record");
+    if (!ft_name || !ft_record || !ft_clock) {
+        ft_record = NULL;
+        return;
+    }
+    ft_loaded = how[0] == 'l';
+    ft_how = how;
+}
+
+static napi_value ft_int(napi_env env, int32_t v)
+{
+    napi_value out;
+    napi_create_int32(env, v, &out);
+    return out;
+}
+
+static void ft_fill(struct ft_js_call *c, const double *a)
+{
+    memset(c, 0, sizeof *c);
+    c->api = (uint32_t)a[A_API];
+    c->fd = (int32_t)a[A_FD];
+    c->start_ns = a[A_START_NS] > 0 ? (uint64_t)a[A_START_NS] : 0;
+    c->dur_ns = a[A_DUR_NS] > 0 ? (uint64_t)a[A_DUR_NS] : 0;
+    c->res = (int32_t)a[A_RES];
+    c->site = (uint32_t)a[A_SITE];
+    c->bytes = a[A_BYTES] > 0 ? (uint64_t)a[A_BYTES] : 0;
+    c->loaded = (uint32_t)ft_loaded;
+}
+
+/* record(): the fields in the buffer. record(path): a call that named a file. */
+static napi_value ft_js_record(napi_env env, napi_callback_info info)
+{
+    size_t argc = 1;
+    napi_value argv[1];
+    void *data;
+    if (napi_get_cb_info(env, info, &argc, argv, NULL, &data) != napi_ok || !ft_record)
+        return ft_int(env, -1);
+    struct ft_js_call c;
+    ft_fill(&c, (const double *)data);
+    char path[4096];
+    size_t len = 0;
+    if (argc >= 1 && napi_get_value_string_utf8(env, argv[0], path, sizeof path, &len) == napi_ok && len > 0 &&
+        len < sizeof path - 1)
+        c.path = path;
+    return ft_int(env, ft_record(&c));
+}
+
+/* now(): the clock into the buffer (cheaper than returning a number). */
+static napi_value ft_js_now(napi_env env, napi_callback_info info)
+{
+    void *data;
+    if (napi_get_cb_info(env, info, NULL, NULL, NULL, &data) == napi_ok && ft_clock)
+        ((double *)data)[A_NOW] = (double)ft_clock();
+    return NULL;
+}
+
+/* name(site): the site's name id, 0 when not recording. */
+static napi_value ft_js_name(napi_env env, napi_callback_info info)
+{
+    size_t argc = 1;
+    napi_value argv[1];
+    char buf[4096];
+    size_t len = 0;
+    if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || !ft_name ||
+        napi_get_value_string_utf8(env, argv[0], buf, sizeof buf, &len) != napi_ok)
+        return ft_int(env, 0);
+    return ft_int(env, (int32_t)ft_name(buf, (uint32_t)len));
+}
+
+NAPI_MODULE_INIT()
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, ft_find);
+    napi_value buf, fn, how;
+    void *data = NULL;
+    if (napi_create_arraybuffer(env, A_COUNT * sizeof(double), &data, &buf) != napi_ok)
+        return NULL;
+    /* Kept alive with the module: the record function reads through its pointer. */
+    napi_ref keep;
+    napi_create_reference(env, buf, 1, &keep);
+    napi_set_named_property(env, exports, "buf", buf);
+    napi_create_function(env, "record", NAPI_AUTO_LENGTH, ft_js_record, data, &fn);
+    napi_set_named_property(env, exports, "record", fn);
+    napi_create_function(env, "now", NAPI_AUTO_LENGTH, ft_js_now, data, &fn);
+    napi_set_named_property(env, exports, "now", fn);
+    napi_create_function(env, "name", NAPI_AUTO_LENGTH, ft_js_name, NULL, &fn);
+    napi_set_named_property(env, exports, "name", fn);
+    napi_create_string_utf8(env, ft_how, NAPI_AUTO_LENGTH, &how);
+    napi_set_named_property(env, exports, "how", how);
+    return exports;
+}

@@ -1,0 +1,568 @@
+'use strict';
+/*
+ * fsync-flight-recorder/node — the Node preload hook.
+ *
+ *   node --import fsync-flight-recorder/node app.mjs     (ESM or CommonJS programs)
+ *   node --require fsync-flight-recorder/node app.js
+ *   fsync-record --node -- node app.js                    (also preloads the library)
+ *
+ * It wraps the fs calls that ask for durability — fs.fsync, fs.fdatasync and
+ * their Sync forms, filehandle.sync() and .datasync(), and the `flush: true`
+ * forms of writeFile, appendFile (callback, Sync and fs.promises) and
+ * createWriteStream (fs and filehandle) — and records, per call, what the
+ * program waited for: from the call to its callback, to its promise settling,
+ * or to its return; with the file, the result, and the call site (the first
+ * stack frame outside Node's own code, "file:line"). Each call becomes one
+ * record in the process's trace, through the recorder library's entry point
+ * (recorders/ft_js.c, reached by the addon in node/addon.c), so the analyzer
+ * finds the system call that did the work in the same trace and tells the
+ * time queued in libuv's thread pool from the time the disk took.
+ *
+ * Plain CommonJS, so that one file serves --require and --import (Node 20
+ * cannot require an ES module) and needs no build step.
+ *
+ * Nothing changes for the program: results, errors (the same objects; an
+ * error thrown synchronously loses only the hook's own stack frames), `this`,
+ * callback versus promise, synchronous versus asynchronous. Every line of the
+ * hook's own work is inside a try: it never throws into the program. Without
+ * the addon (no Node headers at build time) nothing is wrapped at all.
+ */
+const fs = require('node:fs');
+const path = require('node:path');
+const { syncBuiltinESMExports } = require('node:module');
+const { fileURLToPath } = require('node:url');
+
+const MARK = Symbol.for('fsync-flight-recorder.node');
+
+/* API numbers: enum ft_js_api in recorders/ft_format.h. */
+const API = {
+  fsync: 1, fsyncSync: 2, fdatasync: 3, fdatasyncSync: 4, fhSync: 5, fhDatasync: 6,
+  writeFile: 7, writeFileSync: 8, appendFile: 9, appendFileSync: 10, pWriteFile: 11, pAppendFile: 12,
+  writeStream: 13, fhWriteStream: 14,
+};
+
+/* The modules through which Node itself syncs on behalf of a call it was
+ * given (writeFile's writeAll, a stream's close, fs.promises' writeFile):
+ * a sync whose caller is one of these is part of that call, recorded once. */
+const NODE_SYNCERS = new Set(['node:fs', 'node:internal/fs/streams', 'node:internal/fs/promises']);
+
+function loadAddon() {
+  try {
+    // eslint-disable-next-line import/no-dynamic-require
+    const addon = require(path.join(__dirname, '..', 'build', 'fsync_trace_node.node'));
+    return addon && addon.how ? addon : null;
+  } catch {
+    return null;
+  }
+}
+
+/* ---- recording ------------------------------------------------------------- */
+
+/*
+ * Call sites. Capturing a stack costs several microseconds (V8 walks and
+ * symbolizes frames; measured by `npm run bench:node`), far more than the
+ * rest of a wrapped call, so it is rationed: each thread may spend
+ * FSYNC_TRACE_JS_SITES percent (default 1) of its time on it, from a budget
+ * that refills with time and holds at most 20 ms. A program
+ * that syncs a few hundred times a second gets every call's site; a tight
+ * loop of syncs on tmpfs gets one in tens. `all` captures every call, `off`
+ * none. Calls without a site are recorded all the same (site 0).
+ */
+const SITE_DEPTH = 12;
+const SITE_BUDGET_MAX_NS = 20e6;
+const SITE_COST_MAX_NS = 50e3;
+
+function siteSettings(text) {
+  const v = (text ?? '').trim().toLowerCase();
+  if (v === 'all') return { all: true, share: 0 };
+  if (v === 'off' || v === '0') return { all: false, share: 0 };
+  const pct = Number(v === '' ? 1 : v);
+  return { all: false, share: Number.isFinite(pct) && pct > 0 ? Math.min(pct, 100) / 100 : 0.01 };
+}
+
+/* The fields of a record in the addon's buffer (node/addon.c). */
+const A_API = 0;
+const A_FD = 1;
+const A_START = 2;
+const A_DUR = 3;
+const A_RES = 4;
+const A_SITE = 5;
+const A_BYTES = 6;
+const A_NOW = 7;
+
+function makeRecorder(addon) {
+  const args = new Float64Array(addon.buf);
+  /* The recorder's clock (CLOCK_MONOTONIC, ns), read by the library: one
+   * call that writes into the buffer costs less than performance.now(). */
+  const now = () => {
+    addon.now();
+    return args[A_NOW];
+  };
+  const sites = new Map();
+  const { all, share } = siteSettings(process.env.FSYNC_TRACE_JS_SITES);
+  let budget = share > 0 ? SITE_BUDGET_MAX_NS : 0;
+  let lastRefill = now();
+  const hookFile = __filename;
+
+  const prepare = (_err, frames) => frames;
+
+  function frames(below) {
+    const limit = Error.stackTraceLimit;
+    const hadPrepare = Object.prototype.hasOwnProperty.call(Error, 'prepareStackTrace');
+    const prep = Error.prepareStackTrace;
+    try {
+      Error.stackTraceLimit = SITE_DEPTH;
+      Error.prepareStackTrace = prepare;
+      const holder = {};
+      Error.captureStackTrace(holder, below);
+      return Array.isArray(holder.stack) ? holder.stack : [];
+    } finally {
+      Error.stackTraceLimit = limit;
+      if (hadPrepare) Error.prepareStackTrace = prep;
+      else delete Error.prepareStackTrace;
+    }
+  }
+
+  function fileOf(frame) {
+    const f = frame.getFileName();
+    if (!f) return '';
+    if (f.startsWith('file://')) {
+      try {
+        return fileURLToPath(f);
+      } catch {
+        return f;
+      }
+    }
+    return f;
+  }
+
+  /* The call site in frames: "file:line" of the first frame outside Node's
+   * own code (and this hook); when that is inside node_modules, the first
+   * frame of the program's own code, if the captured stack holds one (async
+   * frames included), goes in front: "app.mjs:7 > node_modules/pkg/x.js:12". */
+  function siteText(list) {
+    let first = '';
+    for (const frame of list) {
+      const file = fileOf(frame);
+      if (file === '' || file.startsWith('node:') || file === hookFile) continue;
+      const at = `${file}:${frame.getLineNumber()}`;
+      const inPackage = file.includes(`${path.sep}node_modules${path.sep}`);
+      if (first === '') {
+        first = at;
+        if (!inPackage) return first;
+      } else if (!inPackage) {
+        return `${at} > ${first}`;
+      }
+    }
+    return first;
+  }
+
+  function siteId(text) {
+    if (text === '') return 0;
+    let id = sites.get(text);
+    if (id === undefined) {
+      id = addon.name(text);
+      if (id > 0) sites.set(text, id);
+    }
+    return id;
+  }
+
+  /*
+   * What a wrapper needs before the call: its site (0 when not captured), and
+   * whether Node itself made the call on behalf of another (then `own` is
+   * true and the call is recorded as part of that one). The caller is only
+   * looked at while such a call may be in flight (`expectOwn`).
+   */
+  const context = { site: 0, own: false, t0: 0 };
+  function before(below, expectOwn) {
+    const t0 = now();
+    context.t0 = t0;
+    context.site = 0;
+    context.own = false;
+    let take = all;
+    if (!take && share > 0) {
+      budget = Math.min(SITE_BUDGET_MAX_NS, budget + (t0 - lastRefill) * share);
+      lastRefill = t0;
+      take = budget > 0;
+    }
+    if (!take && !expectOwn) return context;
+    try {
+      const list = frames(below);
+      const caller = list[0] ? list[0].getFileName() : '';
+      if (expectOwn && NODE_SYNCERS.has(caller)) {
+        context.own = true;
+      } else if (take) {
+        context.site = siteId(siteText(list));
+      }
+    } catch {
+      // no site
+    }
+    if (take || expectOwn) {
+      // The program's wait starts after the hook's own work.
+      context.t0 = now();
+      // A capture costs 5-10 us warm; the first ones (V8 compiling its stack
+      // code) or one descheduled by the kernel are not the rate to ration by.
+      if (take) budget -= Math.min(context.t0 - t0, SITE_COST_MAX_NS);
+    }
+    return context;
+  }
+
+  /* One record, ending now; err is what the program got (an error without
+   * an errno, e.g. a bad argument, made no system call and is not recorded). */
+  function put(api, fd, t0, err, site, bytes, file) {
+    try {
+      let res = 0;
+      if (err !== null && err !== undefined) {
+        if (typeof err.errno !== 'number') return;
+        res = err.errno < 0 ? err.errno : -err.errno;
+      }
+      args[A_API] = api;
+      args[A_FD] = typeof fd === 'number' && Number.isInteger(fd) ? fd : -1;
+      args[A_START] = t0;
+      args[A_DUR] = 0; // the library takes the end
+      args[A_RES] = res;
+      args[A_SITE] = site;
+      args[A_BYTES] = bytes > 0 ? bytes : 0;
+      const r = file === undefined ? addon.record() : addon.record(file);
+      if (r === 1) {
+        for (const [text, id] of sites) if (id === site) sites.delete(text);
+      }
+    } catch {
+      // never into the program
+    }
+  }
+
+  return { before, put };
+}
+
+/* ---- wrapping ---------------------------------------------------------------- */
+
+/* The wrapper takes the original's name, length and own properties
+ * (util.promisify.custom and the like), so code that looks sees the same. */
+function dressed(wrapper, orig) {
+  try {
+    for (const key of Reflect.ownKeys(orig)) {
+      if (key === 'prototype' || key === 'caller' || key === 'arguments') continue;
+      const d = Object.getOwnPropertyDescriptor(orig, key);
+      if (d && (key !== 'length' && key !== 'name' ? true : d.configurable)) Object.defineProperty(wrapper, key, d);
+    }
+  } catch {
+    // keep the wrapper's own
+  }
+  return wrapper;
+}
+
+/* An error thrown synchronously through a wrapper: the hook's own frames
+ * are taken out of its stack, so it reads as it would without the hook. */
+function withoutHookFrames(err) {
+  try {
+    if (err !== null && typeof err === 'object') {
+      const stack = err.stack;
+      if (typeof stack === 'string' && stack.includes(__filename)) {
+        err.stack = stack.split('\n').filter((line) => !line.includes(__filename)).join('\n');
+      }
+    }
+  } catch {
+    // leave it
+  }
+  return err;
+}
+
+function isFlush(options) {
+  return options !== null && typeof options === 'object' && options.flush === true;
+}
+
+function byteCount(data, options) {
+  try {
+    if (typeof data === 'string') return Buffer.byteLength(data, (typeof options === 'object' && options && options.encoding) || 'utf8');
+    if (ArrayBuffer.isView(data)) return data.byteLength;
+  } catch {
+    // unknown
+  }
+  return 0;
+}
+
+/* The file a writeFile names: absolute now, as the open will see it. */
+function fileName(file) {
+  try {
+    if (typeof file === 'string') return path.resolve(file);
+    if (Buffer.isBuffer(file)) return path.resolve(file.toString());
+    if (file instanceof URL) return fileURLToPath(file);
+  } catch {
+    // unknown
+  }
+  return undefined;
+}
+
+function install(rec) {
+  const { before, put } = rec;
+  /* Calls of Node's own that may be on behalf of a call recorded already:
+   * writeFile/appendFile with flush in flight, flushing streams open. */
+  let pending = 0;
+  /* While a wrapper runs its original synchronously, the wrappers it
+   * reaches (appendFile -> writeFile, writeFileSync -> fsyncSync) pass. */
+  let depth = 0;
+  /* Flushing streams by descriptor: their closing sync is recorded as theirs. */
+  const streams = new Map();
+
+  /* A sync of fd about to start: what to record it as ({ kind, site, t0 }),
+   * or null when it is Node's own on behalf of a call recorded already. */
+  function syncCall(wrapper, fd, api, streamApi) {
+    const c = before(wrapper, pending > 0);
+    if (!c.own) return { kind: api, site: c.site, t0: c.t0 };
+    const s = streams.get(fd);
+    return s && streamApi !== 0 ? { kind: streamApi, site: s.site, t0: c.t0 } : null;
+  }
+
+  /* A writeFile/appendFile with flush about to start: its record's fields. */
+  function flushCall(wrapper, file, data, options) {
+    const c = before(wrapper, false);
+    const handle = file !== null && typeof file === 'object' && !(file instanceof URL) && !Buffer.isBuffer(file);
+    const fd = typeof file === 'number' ? file : handle && typeof file.fd === 'number' ? file.fd : -1;
+    return { t0: c.t0, site: c.site, fd, named: fd < 0 ? fileName(file) : undefined, bytes: byteCount(data, options) };
+  }
+  const putFlush = (api, call, err) => put(api, call.fd, call.t0, err, call.site, call.bytes, call.named);
+
+  /* The promise the program gets: the original's outcome, recorded as it settles. */
+  function settled(promise, record) {
+    return promise.then(
+      (value) => {
+        record(null);
+        return value;
+      },
+      (err) => {
+        record(err);
+        throw err;
+      },
+    );
+  }
+
+  function syncCallback(name, api, streamApi) {
+    const orig = fs[name];
+    const wrapper = function (fd, callback) {
+      if (depth > 0 || typeof callback !== 'function') return orig.apply(this, arguments);
+      const call = syncCall(wrapper, fd, api, streamApi);
+      if (call === null) return orig.apply(this, arguments);
+      try {
+        return orig.call(this, fd, function (err) {
+          put(call.kind, fd, call.t0, err, call.site, 0);
+          return callback.apply(this, arguments);
+        });
+      } catch (err) {
+        throw withoutHookFrames(err);
+      }
+    };
+    fs[name] = dressed(wrapper, orig);
+  }
+
+  function syncSync(name, api) {
+    const orig = fs[name];
+    const wrapper = function (fd) {
+      if (depth > 0) return orig.apply(this, arguments);
+      const c = before(wrapper, false);
+      const t0 = c.t0;
+      const site = c.site;
+      let result;
+      try {
+        result = orig.apply(this, arguments);
+      } catch (err) {
+        put(api, fd, t0, err, site, 0);
+        throw withoutHookFrames(err);
+      }
+      put(api, fd, t0, null, site, 0);
+      return result;
+    };
+    fs[name] = dressed(wrapper, orig);
+  }
+
+  /* writeFile/appendFile(file, data, [options], callback) with flush: true. */
+  function flushCallback(name, api) {
+    const orig = fs[name];
+    const wrapper = function (file, data, options, callback) {
+      if (depth > 0 || !isFlush(options) || typeof callback !== 'function') return orig.apply(this, arguments);
+      const call = flushCall(wrapper, file, data, options);
+      pending++;
+      depth++;
+      try {
+        return orig.call(this, file, data, options, function (err) {
+          pending--;
+          putFlush(api, call, err);
+          return callback.apply(this, arguments);
+        });
+      } catch (err) {
+        pending--;
+        throw withoutHookFrames(err);
+      } finally {
+        depth--;
+      }
+    };
+    fs[name] = dressed(wrapper, orig);
+  }
+
+  function flushSync(name, api) {
+    const orig = fs[name];
+    const wrapper = function (file, data, options) {
+      if (depth > 0 || !isFlush(options)) return orig.apply(this, arguments);
+      const call = flushCall(wrapper, file, data, options);
+      let result;
+      depth++;
+      try {
+        result = orig.apply(this, arguments);
+      } catch (err) {
+        depth--;
+        putFlush(api, call, err);
+        throw withoutHookFrames(err);
+      }
+      depth--;
+      putFlush(api, call, null);
+      return result;
+    };
+    fs[name] = dressed(wrapper, orig);
+  }
+
+  /* fs.promises.writeFile/appendFile with flush: true. */
+  function flushPromise(name, api) {
+    const p = fs.promises;
+    const orig = p[name];
+    const wrapper = function (file, data, options) {
+      if (!isFlush(options)) return orig.apply(this, arguments);
+      const call = flushCall(wrapper, file, data, options);
+      pending++;
+      return settled(orig.apply(this, arguments), (err) => {
+        pending--;
+        putFlush(api, call, err);
+      });
+    };
+    p[name] = dressed(wrapper, orig);
+  }
+
+  /* A stream with flush: true syncs when it closes: that sync is its record. */
+  function watchStream(stream, api, site, fdOf) {
+    try {
+      pending++;
+      const entry = { site, api };
+      let fd;
+      const add = () => {
+        if (typeof fd !== 'number' && typeof fdOf() === 'number' && fdOf() >= 0) {
+          fd = fdOf();
+          streams.set(fd, entry);
+        }
+      };
+      add();
+      stream.once('open', add);
+      stream.once('close', () => {
+        pending--;
+        // The descriptor is gone by now (stream.fd is null): forget the one it had.
+        if (typeof fd === 'number' && streams.get(fd) === entry) streams.delete(fd);
+      });
+    } catch {
+      // unwatched: its sync is recorded as a plain one
+    }
+  }
+
+  function flushStream() {
+    const orig = fs.createWriteStream;
+    const wrapper = function (file, options) {
+      if (!isFlush(options)) return orig.apply(this, arguments);
+      const c = before(wrapper, false);
+      let stream;
+      try {
+        stream = orig.apply(this, arguments);
+      } catch (err) {
+        throw withoutHookFrames(err);
+      }
+      watchStream(stream, API.writeStream, c.site, () => stream.fd);
+      return stream;
+    };
+    fs.createWriteStream = dressed(wrapper, orig);
+  }
+
+  /* FileHandle's prototype is not exported: it is wrapped when the first
+   * FileHandle comes out of fs.promises.open, before the program has it. */
+  let handlesDone = false;
+  function wrapHandles(proto) {
+    handlesDone = true;
+    const wrapSync = (name, api, streamApi) => {
+      const orig = proto[name];
+      if (typeof orig !== 'function') return;
+      const wrapper = function () {
+        const fd = this !== null && typeof this === 'object' ? this.fd : undefined;
+        if (typeof fd !== 'number') return orig.apply(this, arguments);
+        const call = syncCall(wrapper, fd, api, streamApi);
+        if (call === null) return orig.apply(this, arguments);
+        return settled(orig.apply(this, arguments), (err) => put(call.kind, fd, call.t0, err, call.site, 0));
+      };
+      Object.defineProperty(proto, name, { value: dressed(wrapper, orig), writable: true, configurable: true, enumerable: false });
+    };
+    wrapSync('sync', API.fhSync, API.fhWriteStream);
+    wrapSync('datasync', API.fhDatasync, 0);
+    const origStream = proto.createWriteStream;
+    if (typeof origStream === 'function') {
+      const wrapper = function (options) {
+        if (!isFlush(options)) return origStream.apply(this, arguments);
+        const c = before(wrapper, false);
+        const handle = this;
+        const stream = origStream.apply(this, arguments);
+        watchStream(stream, API.fhWriteStream, c.site, () => handle.fd);
+        return stream;
+      };
+      Object.defineProperty(proto, 'createWriteStream', { value: dressed(wrapper, origStream), writable: true, configurable: true, enumerable: false });
+    }
+  }
+
+  function watchOpen() {
+    const p = fs.promises;
+    const orig = p.open;
+    const wrapper = function () {
+      const promise = orig.apply(this, arguments);
+      if (handlesDone) return promise;
+      return promise.then((handle) => {
+        try {
+          if (!handlesDone && handle !== null && typeof handle === 'object') {
+            wrapHandles(Object.getPrototypeOf(handle));
+            if (p.open === wrapped) p.open = orig;
+            syncBuiltinESMExports();
+          }
+        } catch {
+          // FileHandle calls go unrecorded
+        }
+        return handle;
+      });
+    };
+    const wrapped = dressed(wrapper, orig);
+    p.open = wrapped;
+  }
+
+  syncCallback('fsync', API.fsync, API.writeStream);
+  syncCallback('fdatasync', API.fdatasync, 0);
+  syncSync('fsyncSync', API.fsyncSync);
+  syncSync('fdatasyncSync', API.fdatasyncSync);
+  flushCallback('writeFile', API.writeFile);
+  flushCallback('appendFile', API.appendFile);
+  flushSync('writeFileSync', API.writeFileSync);
+  flushSync('appendFileSync', API.appendFileSync);
+  flushPromise('writeFile', API.pWriteFile);
+  flushPromise('appendFile', API.pAppendFile);
+  flushStream();
+  watchOpen();
+  // ES modules' named imports (import { fsync } from 'node:fs') see the wrappers.
+  syncBuiltinESMExports();
+}
+
+function main() {
+  if (globalThis[MARK]) return;
+  try {
+    Object.defineProperty(globalThis, MARK, { value: true });
+  } catch {
+    return;
+  }
+  const addon = loadAddon();
+  if (!addon) return;
+  try {
+    install(makeRecorder(addon));
+  } catch {
+    // a hook half installed still passes every call through
+  }
+}
+
+main();

@@ -1,0 +1,88 @@
+// Given a trace with Node calls (record type 12) and the sync system calls under
+// them, expect queries/56_js_waits.sql to pair each call with the system call
+// that did its work and split its wait; 57_js_call_sites.sql and 58_js_files.sql
+// to add them up per call site and per file; `summary` to keep them apart.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { bindings } from '../../src/db/params.js';
+import { jsFiles } from '../../src/db/summary.js';
+import { RecordType } from '../../src/trace/layout.js';
+import { TraceWriter } from '../../src/trace/encode.js';
+import { openTraces, type Opened } from '../fixtures/session.js';
+import { at, msNs, SCENARIO_PARAMS } from '../fixtures/traces.js';
+
+const WAL = { id: 1, name: '/data/wal', dev: 0x801n, ino: 5n, fd: 7 };
+const LOG = { id: 2, name: '/data/log', dev: 0x801n, ino: 6n, fd: 8 };
+const SITE_A = { id: 3, name: '/app/db.js:40', dev: 0n, ino: 0n };
+const SITE_B = { id: 4, name: '/app/log.js:12', dev: 0n, ino: 0n };
+const MAIN = 500;
+const POOL = 501;
+
+/**
+ * - fs.fsync at db.js:40 on the WAL, 4 times: each waits 20 ms for a pool thread,
+ *   its fsync takes 1 ms, the callback runs 0.5 ms later;
+ * - fs.fsyncSync at log.js:12 on the log, twice, on the main thread: 2 ms each,
+ *   of which the fsync is 1.9 ms; a pool thread's fsync of the log inside the
+ *   second one's window is not its (a synchronous call syncs on its own thread);
+ * - filehandle.sync on the log with no system call (the library saw none): unpaired;
+ * - a failed fs.fdatasync on the WAL, paired with its failed fdatasync, no site.
+ */
+function trace(): Uint8Array {
+  const w = new TraceWriter({ ringSlots: 64, pid: 500, host: 'h1', exe: '/usr/bin/node' });
+  w.path(WAL).path(LOG).path(SITE_A).path(SITE_B);
+  for (let k = 0; k < 4; k++) {
+    const t = at(k);
+    w.event({ type: RecordType.Sync, call: 1, startNs: t + msNs(20), durNs: msNs(1), tid: POOL, fd: WAL.fd, pathId: WAL.id });
+    w.event({ type: RecordType.Js, call: 1, startNs: t, durNs: msNs(21.5), tid: MAIN, fd: WAL.fd, pathId: WAL.id, writes: SITE_A.id });
+  }
+  for (const k of [10, 11]) {
+    w.event({ type: RecordType.Sync, call: 1, startNs: at(k) + msNs(0.05), durNs: msNs(1.9), tid: MAIN, fd: LOG.fd, pathId: LOG.id });
+    if (k === 11) w.event({ type: RecordType.Sync, call: 1, startNs: at(k) + msNs(0.5), durNs: msNs(0.3), tid: POOL, fd: LOG.fd, pathId: LOG.id });
+    w.event({ type: RecordType.Js, call: 2, startNs: at(k), durNs: msNs(2), tid: MAIN, fd: LOG.fd, pathId: LOG.id, writes: SITE_B.id });
+  }
+  w.event({ type: RecordType.Js, call: 5, startNs: at(12), durNs: msNs(3), tid: MAIN, fd: 9, pathId: LOG.id, writes: SITE_B.id });
+  w.event({ type: RecordType.Sync, call: 2, startNs: at(13) + msNs(1), durNs: msNs(4), tid: POOL, fd: WAL.fd, pathId: WAL.id, res: -5 });
+  w.event({ type: RecordType.Js, call: 3, startNs: at(13), durNs: msNs(6), tid: MAIN, fd: WAL.fd, pathId: WAL.id, res: -5 });
+  return w.bytes();
+}
+
+let opened: Opened;
+test.before(async () => {
+  opened = await openTraces({ 'node.500.fstrace': trace() });
+});
+test.after(() => opened.close());
+
+test('each Node call is paired with its system call; the wait splits into queued, the sync, and delivery', async () => {
+  await opened.session.build(['js_waits'], bindings(SCENARIO_PARAMS));
+  const rows = await opened.session.rows(`select kind, form, path, site, wait_ns / 1e6 as wait, res, paired, sys_tid,
+      sync_ns / 1e6 as sync, queued_ns / 1e6 as queued, delivery_ns / 1e6 as delivery from js_waits order by start`);
+  const asyncWal = { kind: 'js:fs.fsync', form: 'callback', path: '/data/wal', site: '/app/db.js:40', wait: 21.5, res: 0, paired: true, sys_tid: POOL, sync: 1, queued: 20, delivery: 0.5 };
+  assert.equal(rows.slice(0, 4), [asyncWal, asyncWal, asyncWal, asyncWal]);
+  const syncLog = { kind: 'js:fs.fsyncSync', form: 'sync', path: '/data/log', site: '/app/log.js:12', wait: 2, res: 0, paired: true, sys_tid: MAIN, sync: 1.9, queued: 0.05, delivery: 0.05 };
+  assert.equal(rows.slice(4, 6).map((r) => ({ ...r, queued: Number((r.queued as number).toFixed(6)), delivery: Number((r.delivery as number).toFixed(6)) })), [syncLog, syncLog]);
+  assert.equal(rows[6], { kind: 'js:filehandle.sync', form: 'promise', path: '/data/log', site: '/app/log.js:12', wait: 3, res: 0, paired: false, sys_tid: null, sync: null, queued: null, delivery: null });
+  assert.equal(rows[7], { kind: 'js:fs.fdatasync', form: 'callback', path: '/data/wal', site: null, wait: 6, res: -5, paired: true, sys_tid: POOL, sync: 4, queued: 1, delivery: 1 });
+});
+
+test('per call site: calls, waits, the system calls, and the share of the wait that was queued', async () => {
+  await opened.session.build(['js_call_sites'], bindings(SCENARIO_PARAMS));
+  const rows = await opened.session.rows('select site, kind, calls, errors, paired, wait_p50_ms, sync_p50_ms, queued_ms, delivery_ms, round(queued_share, 4) as share from js_call_sites');
+  assert.equal(rows, [
+    { site: '/app/db.js:40', kind: 'js:fs.fsync', calls: 4n, errors: 0n, paired: 4n, wait_p50_ms: 21.5, sync_p50_ms: 1, queued_ms: 80, delivery_ms: 2, share: 0.9535 },
+    { site: null, kind: 'js:fs.fdatasync', calls: 1n, errors: 1n, paired: 1n, wait_p50_ms: 6, sync_p50_ms: 4, queued_ms: 1, delivery_ms: 1, share: 0.3333 },
+    { site: '/app/log.js:12', kind: 'js:fs.fsyncSync', calls: 2n, errors: 0n, paired: 2n, wait_p50_ms: 2, sync_p50_ms: 1.9, queued_ms: 0.1, delivery_ms: 0.1, share: 0.05 },
+    { site: '/app/log.js:12', kind: 'js:filehandle.sync', calls: 1n, errors: 0n, paired: 0n, wait_p50_ms: 3, sync_p50_ms: null, queued_ms: 0, delivery_ms: 0, share: null },
+  ].map((r) => ({ ...r })));
+});
+
+test('per file: the Node calls and their waits; call sites are not files', async () => {
+  const files = await jsFiles(opened.session, bindings(SCENARIO_PARAMS));
+  assert.equal(files.map((f) => [f.path, f.calls, f.byKind, f.errors, f.waitP50Ms]), [
+    ['/data/log', 3, { 'js:filehandle.sync': 1, 'js:fs.fsyncSync': 2 }, 0, 2],
+    ['/data/wal', 5, { 'js:fs.fdatasync': 1, 'js:fs.fsync': 4 }, 1, 21.5],
+  ]);
+  const [n] = await opened.session.rows("select count(*) as n from files where path like '/app/%'");
+  assert.equal(n, { n: 0n });
+});
+
+test.run();

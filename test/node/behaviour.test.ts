@@ -1,0 +1,95 @@
+/**
+ * Nothing changes for a program under the Node hook: failed calls reach it
+ * with the same error (code, errno, message, own properties and stack) as
+ * without the hook, whether the system said EBADF or an injected EIO; and when
+ * the hook cannot record (the trace directory unusable, no addon built) the
+ * program runs as before. Without the preload library the hook still records
+ * the JavaScript calls (the addon loads the library itself).
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { analyzeJson, type SummaryJson } from '../../scripts/workloads/common.js';
+import { account, countBy, HOOK, recorded, removeRuns, trackedRun, type NodeRun } from './harness.js';
+
+interface Seen { where: string; code?: string; errno?: number; message?: string; stack?: string; props: string[] | null }
+
+const run = trackedRun;
+test.after(removeRuns);
+
+/** errors.cjs's account, its data directory written out of its stacks (each run has its own). */
+function seen(r: NodeRun): Seen[] {
+  assert.is(r.ran.status, 0, r.ran.stderr);
+  return account<{ seen: Seen[] }>(r).seen.map((s) => ({ ...s, stack: s.stack?.split(r.data).join('DATA') }));
+}
+
+const EIO = ['strace', '-f', '-qq', '-o', '/dev/null', '-e', 'trace=fsync,fdatasync', '-e', 'inject=fsync:error=EIO', '-e', 'inject=fdatasync:error=EIO'];
+
+test('EBADF: the same errors, stacks included, with and without the hook; each failed call recorded with -EBADF', () => {
+  const bare = run('errors.cjs', [], { hook: null });
+  const hooked = run('errors.cjs', [], { hook: 'require', env: { FSYNC_TRACE_JS_SITES: 'all' } });
+  const a = seen(bare);
+  assert.equal(seen(hooked), a);
+  assert.equal(a.slice(0, 4).map((s) => [s.where, s.code, s.errno]),
+    [['fsyncSync', 'EBADF', -9], ['fdatasyncSync', 'EBADF', -9], ['fsync', 'EBADF', -9], ['fdatasync', 'EBADF', -9]]);
+  assert.match(a[0]!.stack!, /^Error: EBADF: bad file descriptor, fsync\n {4}at Object\.fsyncSync \(node:fs:\d+:\d+\)\n {4}at main \(/);
+  assert.equal(a[a.length - 1]!.code, 'ERR_INVALID_ARG_TYPE');
+  const { js } = recorded(hooked);
+  // The bad argument made no system call: not recorded.
+  assert.equal(js.map((j) => [j.api, j.res]).sort(), [
+    ['filehandle.sync', 0], ['fs.fdatasync', -9], ['fs.fdatasyncSync', -9], ['fs.fsync', -9], ['fs.fsync', 0],
+    ['fs.fsyncSync', -9], ['fs.fsyncSync', 0], ['fs.writeFile', 0],
+  ]);
+});
+
+test('EIO injected (strace): the same errors with and without the hook; recorded with -EIO, paired with the failed fsync', () => {
+  const bare = run('errors.cjs', [], { hook: null, wrap: EIO });
+  const hooked = run('errors.cjs', [], { hook: 'require', wrap: EIO });
+  const a = seen(bare);
+  assert.equal(seen(hooked), a);
+  assert.equal(a.slice(0, -1).map((s) => s.code), Array(8).fill('EIO'));
+  assert.match(a.find((s) => s.where === 'file filehandle.sync')!.stack!, /at async main \(/);
+  const { js, syncs } = recorded(hooked);
+  assert.equal(countBy(js, (j) => String(j.res)), { '-5': 8 });
+  assert.ok(syncs.length >= 8 && syncs.every((s) => s.res === -5));
+});
+
+test('an unusable trace directory: the program runs as before and writes the same files', () => {
+  const bare = run('apis.mjs', ['1'], { hook: null });
+  const blocked = join(bare.dir, 'not-a-directory');
+  writeFileSync(blocked, 'x');
+  const hooked = run('apis.mjs', ['1'], { env: { FSYNC_TRACE_DIR: blocked } });
+  assert.is(hooked.ran.status, 0, hooked.ran.stderr);
+  assert.equal(Object.keys(account(hooked)), ['pid', 'n']);
+  const files = (r: NodeRun) => readdirSync(r.data).sort().map((f) => [f, readFileSync(join(r.data, f), 'utf8')]);
+  assert.equal(files(hooked), files(bare));
+  assert.equal(readdirSync(hooked.traces), []);
+});
+
+test('without the addon the hook wraps nothing: the program runs as before, the library still records its syscalls', () => {
+  const r = run('apis.mjs', ['1'], { hook: null });
+  const lone = join(r.dir, 'lone', 'node');
+  mkdirSync(lone, { recursive: true });
+  copyFileSync(HOOK, join(lone, 'hook.cjs'));
+  const hooked = run('apis.mjs', ['1'], { hookFile: join(lone, 'hook.cjs') });
+  assert.is(hooked.ran.status, 0, hooked.ran.stderr);
+  const { js, syncs } = recorded(hooked);
+  assert.is(js.length, 0);
+  assert.is(syncs.length, 15);
+});
+
+test('without the preload library: the Node calls are recorded all the same, their files with no sync calls of their own', () => {
+  const r = run('apis.mjs', ['1'], { preload: false });
+  assert.is(r.ran.status, 0, r.ran.stderr);
+  const { js, syncs } = recorded(r);
+  assert.is(js.length, 15);
+  assert.is(syncs.length, 0);
+  assert.ok(js.every((j) => j.path !== null && j.path.startsWith(r.data)), 'named through /proc');
+  const s = analyzeJson<SummaryJson>(['summary', r.traces]);
+  const fd = s.files.find((f) => f.path === join(r.data, 'fd.dat'))!;
+  assert.equal([fd.calls, fd.js!.calls], [0, 5]);
+  assert.is(s.totals.calls, 0);
+});
+
+test.run();

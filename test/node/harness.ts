@@ -1,0 +1,108 @@
+/**
+ * Running Node programs under the hook (recorders/node/hook.cjs), with the
+ * recorder library preloaded or not, and reading back what they recorded.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readTrace } from '../../src/trace/decode.js';
+import { eventList, jsList, type JsCall, type TraceEvent } from '../../src/trace/events.js';
+import { freshDir, LIB, removeDir, ROOT, runSync, type Ran } from '../../scripts/workloads/common.js';
+import { mkdirSync } from 'node:fs';
+
+export const HOOK = join(ROOT, 'recorders/node/hook.cjs');
+export const PROGRAMS = join(ROOT, 'test/node/programs');
+
+export interface NodeRun {
+  dir: string;
+  data: string;
+  traces: string;
+  ran: Ran;
+}
+
+export interface RunNodeOptions {
+  /** How the hook is loaded: --import (default), --require, or not at all. */
+  hook?: 'import' | 'require' | null;
+  /** Preload the recorder library (default true). */
+  preload?: boolean;
+  env?: NodeJS.ProcessEnv;
+  /** Run under this command (e.g. strace with its arguments) instead of node directly. */
+  wrap?: string[];
+  /** Another copy of the hook to load. */
+  hookFile?: string;
+  /** Node options before the program (e.g. another way to load the hook). */
+  wrapNode?: string[];
+  /** The working directory. */
+  cwd?: string;
+  /** Data and traces on tmpfs (/dev/shm), where a sync takes microseconds. */
+  tmpfs?: boolean;
+}
+
+/** Run test/node/programs/<program> with its data directory as first argument. */
+export function runNode(program: string, args: string[], o: RunNodeOptions = {}): NodeRun {
+  const dir = freshDir('node-hook', o.tmpfs ? '/dev/shm' : undefined);
+  const data = join(dir, 'data');
+  const traces = join(dir, 'traces');
+  mkdirSync(data);
+  mkdirSync(traces, { mode: 0o700 });
+  const hook = o.hook === undefined ? 'import' : o.hook;
+  const nodeArgs = [...(hook ? [`--${hook}`, o.hookFile ?? HOOK] : []), ...(o.wrapNode ?? []), join(PROGRAMS, program), data, ...args];
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    // libuv's io_uring would take its file calls past libc (a documented blind spot).
+    UV_USE_IO_URING: '0',
+    FSYNC_TRACE_DIR: traces,
+    ...(o.preload === false ? {} : { LD_PRELOAD: LIB }),
+    ...o.env,
+  };
+  const [cmd, ...pre] = o.wrap ?? [];
+  const ran = cmd ? runSync(cmd, [...pre, process.execPath, ...nodeArgs], { env, cwd: o.cwd }) : runSync(process.execPath, nodeArgs, { env, cwd: o.cwd });
+  return { dir, data, traces, ran };
+}
+
+/** runNode, remembering the run: `removeRuns` after the suite. */
+const tracked: NodeRun[] = [];
+export function trackedRun(...a: Parameters<typeof runNode>): NodeRun {
+  const r = runNode(...a);
+  tracked.push(r);
+  return r;
+}
+export function removeRuns(): void {
+  for (const r of tracked.splice(0)) removeDir(r.dir);
+}
+
+/** The JSON line a program prints last. */
+export function account<T>(r: NodeRun): T {
+  const lines = r.ran.stdout.trim().split('\n');
+  try {
+    return JSON.parse(lines[lines.length - 1]!) as T;
+  } catch {
+    throw new Error(`no account from the program (status ${r.ran.status}):\n${r.ran.stdout}${r.ran.stderr}`);
+  }
+}
+
+/** Every trace file of a run, decoded: its Node calls and its sync system calls. */
+export function recorded(r: NodeRun): { files: string[]; js: JsCall[]; syncs: TraceEvent[] } {
+  const files = readdirSync(r.traces).filter((f) => f.endsWith('.fstrace')).map((f) => join(r.traces, f));
+  const js: JsCall[] = [];
+  const syncs: TraceEvent[] = [];
+  for (const f of files) {
+    const t = readTrace(f);
+    js.push(...jsList(t));
+    syncs.push(...eventList(t).filter((e) => e.type === 'sync'));
+  }
+  return { files, js, syncs };
+}
+
+/** Calls per API. */
+export function countBy<T>(list: T[], key: (x: T) => string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const x of list) out[key(x)] = (out[key(x)] ?? 0) + 1;
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** The source line a call site ("file:line") names. */
+export function siteLine(site: string): string {
+  const m = /^(.*):(\d+)$/.exec(site);
+  if (!m) throw new Error(`not a call site: ${site}`);
+  return readFileSync(m[1]!, 'utf8').split('\n')[Number(m[2]) - 1] ?? '';
+}
