@@ -63,6 +63,8 @@ test('totals: every sync call of every kind; opens and closes are not calls', as
     summarizedOnly: 0,
     unaccounted: 0,
     overwritten: 0,
+    uncountedRecords: 0,
+    uncountedTraces: 0,
   });
 });
 
