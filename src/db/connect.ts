@@ -30,6 +30,19 @@ const KEPT = 'fsync_kept';
 
 const SCHEMA = readFileSync(new URL('./schema.sql', import.meta.url), 'utf8');
 
+/**
+ * What a database kept by an earlier version lacks, added when it is opened:
+ * the macros (all of schema.sql's, again), and the tables and columns added since.
+ */
+const UPGRADE = [
+  ...SCHEMA.replace(/--.*$/gm, '').split(';').map((s) => s.trim()).filter((s) => s.startsWith('create or replace macro')),
+  'alter table traces add column if not exists dir_removed bigint',
+  'alter table traces add column if not exists dir_removed_bytes bigint',
+  'create table if not exists events_context as select * from events limit 0',
+  'create table if not exists filter_window (since_ns bigint, until_ns bigint, path_re varchar)',
+  "insert into filter_window select -4611686018427387904, 4611686018427387904, '.*' where not exists (select 1 from filter_window)",
+].join(';\n');
+
 /** A fresh database, in memory or in `file`, with the loader's empty tables. */
 export async function createDb(file: string | null, memory = DEFAULT_MEMORY): Promise<Db> {
   const db = await open(file, memory);
@@ -55,7 +68,7 @@ export async function openDb(file: string, memory = DEFAULT_MEMORY, scratch = fa
       "select count(*) from duckdb_tables() where database_name = $name and table_name in ('traces', 'events', 'paths', 'files')",
       { name: db.kept ?? (await currentDatabase(db.connection)) });
     if (Number(found.getRows()[0]![0]) !== 4) throw new FtError(`${file}: not an fsync-analyze database (no traces, events, paths and files tables)`);
-    if (scratch) await db.connection.run(SCHEMA);
+    await db.connection.run(scratch ? SCHEMA : UPGRADE);
   } catch (err) {
     db.close();
     if (err instanceof FtError) throw err;
