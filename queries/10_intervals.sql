@@ -87,7 +87,7 @@ final as (
     dur_ns / 1e6 as latency_ms,
     res,
     res < 0 as failed,
-    case when res < 0 and res > -2147483648 then -res end as errno,  -- a corrupt record may hold INT_MIN: no errno, and no overflow
+    res_errno(res) as errno,
     case when closes_interval then make_timestamp_ns(ival_start_ns::bigint + offset_ns) end as interval_start,
     case when closes_interval then (epoch_ns(start) - (ival_start_ns::bigint + offset_ns)) / 1e6 end as interval_ms,
     case when closes_interval then bytes end as bytes,

@@ -24,6 +24,10 @@
 --   unaccounted          calls the traces prove happened but can no longer count
 --                        (trace_info.unaccounted; 0 when none)
 --   overwritten          ring records rotated away (trace_info.overwritten)
+--   uncounted_records, uncounted_traces
+--                        ring records overwritten in traces with no summaries to count
+--                        them (trace_info.uncounted_records), and how many traces: the
+--                        calls among them are in no count
 --   history_start, history_end
 --                        the summarized history: first interval's start, last one's end,
 --                        clamped to the traces' creation and the last call's end
@@ -78,7 +82,9 @@ accounting as (
   select
     coalesce(sum(summarized_only), 0)::bigint as summarized_only,
     coalesce(sum(unaccounted), 0)::bigint as unaccounted,
-    coalesce(sum(overwritten), 0)::bigint as overwritten
+    coalesce(sum(overwritten), 0)::bigint as overwritten,
+    coalesce(sum(uncounted_records), 0)::bigint as uncounted_records,
+    count_if(uncounted_records > 0)::bigint as uncounted_traces
   from trace_info
 ),
 
@@ -113,7 +119,9 @@ final as (
     case when history.history_finish is not null then coalesce(least(history.history_finish, syncs.last_end), history.history_finish) end as history_end,
     accounting.summarized_only,
     accounting.unaccounted,
-    accounting.overwritten
+    accounting.overwritten,
+    accounting.uncounted_records,
+    accounting.uncounted_traces
   from syncs, by_kind, processes, details, history, accounting
 )
 

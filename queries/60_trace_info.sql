@@ -33,6 +33,14 @@
 --   unaccounted          sync calls the recorder's cost entries count beyond `calls` since
 --                        the first surviving cost entry: calls the trace proves happened
 --                        but no summary or record counts any more (0 when none)
+--   uncounted_records    ring records overwritten in a trace with no summaries to count
+--                        them (format v1, or FSYNC_TRACE_SUMMARY_SECONDS=0): the calls
+--                        among them are in no count, and how many they were is not known
+--   kernel               written kernel-side (fsync-record --kernel; header flag 8)
+--   alerts_unsent        alert lines no sink could take (header)
+--   dir_removed, dir_removed_bytes
+--                        traces of ended processes this process removed to keep the
+--                        directory under FSYNC_TRACE_DIR_MAX_BYTES, and their bytes
 
 with
 
@@ -115,7 +123,15 @@ final as (
     greatest(traces.next_seq - traces.ring_slots, 0) as overwritten,
     coalesce(counted.calls, 0) as calls,
     coalesce(counted.summarized_only, 0) as summarized_only,
-    greatest(coalesce(costs.cost_sync_calls, 0) - coalesce(counted.calls_since_cost, 0), 0)::bigint as unaccounted
+    greatest(coalesce(costs.cost_sync_calls, 0) - coalesce(counted.calls_since_cost, 0), 0)::bigint as unaccounted,
+    case
+      when traces.version < 2 or traces.summary_interval_s = 0 then greatest(traces.next_seq - traces.ring_slots, 0)
+      else 0
+    end as uncounted_records,
+    (traces.flags & ft_h_kernel()) <> 0 as kernel,
+    coalesce(traces.alerts_unsent, 0) as alerts_unsent,
+    coalesce(traces.dir_removed, 0) as dir_removed,
+    coalesce(traces.dir_removed_bytes, 0) as dir_removed_bytes
   from traces
   left join spans using (trace_id)
   left join kept using (trace_id)

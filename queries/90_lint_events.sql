@@ -1,43 +1,45 @@
--- lint_events: the events the durability rules read, one row each, with what
--- each says about durability.
+-- lint_events: the events the durability rules read, except the syncs of single
+-- files (queries/91_lint_syncs.sql), one row each, with what each says about
+-- durability.
 --
--- purpose:    The durability lint (queries 91-95) asks of every process: which
+-- purpose:    The durability lint (queries 91-97) asks of every process: which
 --             files it created, renamed, wrote without syncing, synced, failed to
---             sync, and which directories it synced. This view puts the open, close,
---             rename and sync events of every trace in one shape, with the file's
---             path and directory, and the new name of a renamed file.
---             `durable` is a successful call that makes one file's data durable:
---             fsync, fdatasync, an O_SYNC/O_DSYNC write, a RWF_*SYNC write (the kinds
---             that close a write interval); sync_file_range and msync do not (they
---             start or cover only part of the writeback, FORMAT.md). `global` is a
---             successful sync or syncfs: it writes back every file (sync(2)).
---             `failed` is a failed durable-kind call whose error says the data may be
---             lost: not EBADF, EINVAL or EROFS (fsync(2): the descriptor cannot be
---             synced at all, nothing was written back), nor EINTR.
+--             sync, and which directories it synced. This table holds the open,
+--             close, rename, link and unlink events of every trace, and its
+--             sync()/syncfs() calls, on numbers: the file, its directory (as a file:
+--             the directory's own fsync names it), and a rename's or link's new
+--             name and its directory. Names are joined only to the findings
+--             (queries 93-96). The syncs of files, most of a trace, stay in the
+--             events table (lint_syncs reads them there), so this table is small.
+--             `global` is a successful sync or syncfs: it writes back every file
+--             (sync(2)).
 --             `created`: an open the recorder saw create its file (flag 0x100), or with
 --             O_CREAT and O_EXCL (open(2): it fails unless it creates the file; traces
 --             from before the flag). `bytes` of a close, and of a rename or link of a
 --             file that was open (flag 0x200), is what was written and not synced
 --             (FORMAT.md). Link and unlink records are newer than the others: older
 --             traces have none.
--- inputs:     events, traces, files, paths, calls
+--             The events --since, --until and --path cut away (events_context) are
+--             here too: a rule judges an occurrence in the window on what came before
+--             and after it (queries/97_lint.sql keeps the occurrences in the window).
+-- inputs:     events, events_context, files, paths, calls
 -- parameters: none
--- kept as:    view
+-- kept as:    table (the rules read it several times each)
 -- output:
---   trace_id, seq, host, pid, exe   the event and its process
+--   trace_id, seq                   the event
 --   start, tid, fd                  when (wall clock), which thread and descriptor
---   event                           'open', 'close', 'rename', 'link', 'unlink' or the
---                                   sync kind's name
---   file_id, path, dir              the file (files.file_id), its path and directory;
---                                   for a rename or link, the old name
---   new_file_id, new_path, new_dir  a rename's or link's new name; null otherwise
+--   event                           'open', 'close', 'rename', 'link', 'unlink', 'sync'
+--                                   or 'syncfs'
+--   file_id, dir_id                 the file (files.file_id; for a rename or link, the
+--                                   old name) and its directory's file (null when the
+--                                   directory was never named on that host); null
+--                                   when the event names no known file
+--   new_file_id, new_dir_id         a rename's or link's new name, and its directory
 --   res, errno                      the return value; -res when it failed
 --   bytes                           unsynced bytes (close; rename or link of an open
---                                   file); bytes made durable (a durable sync); null
---                                   otherwise
+--                                   file); null otherwise
 --   oflags                          an open's flags; null otherwise
---   created, last_close, durable, global, failed, syncs_file   as above;
---                                   syncs_file: a sync call on this file, of any kind
+--   created, last_close, global     as above
 --   at_exit                         a close the recorder wrote at exit (flag 0x400)
 
 with
@@ -47,62 +49,59 @@ o as (
   select 64 as o_creat, 128 as o_excl
 ),
 
-not_lost as (
-  -- errnos of a failed sync that say nothing was lost: EINTR 4, EBADF 9, EINVAL 22, EROFS 30
-  select [4, 9, 22, 30] as errnos
+-- Each known file's directory, as a file of the same host (when one was named).
+file_dirs as (
+  select files.file_id, dirs.file_id as dir_id
+  from files
+  left join files as dirs
+    on dirs.host = files.host
+   and dirs.known
+   and dirs.path = coalesce(nullif(regexp_replace(files.path, '/[^/]*$', ''), ''), '/')
+  where files.known
+),
+
+global_calls as (
+  select call, name from calls where name in ('sync', 'syncfs')
+),
+
+all_events as (
+  select * from events
+  union all
+  select * from events_context
 ),
 
 file_events as (
-  select *
-  from events
-  where type in (ft_t_open(), ft_t_close(), ft_t_rename(), ft_t_link(), ft_t_unlink(), ft_t_sync())
-),
-
-with_process as (
-  select file_events.*, traces.host, traces.pid, traces.exe
-  from file_events
-  join traces using (trace_id)
+  select events.*, global_calls.name as global_kind
+  from all_events as events
+  left join global_calls
+    on global_calls.call = case when events.type = ft_t_sync() then events.call end
+  where events.type in (ft_t_open(), ft_t_close(), ft_t_rename(), ft_t_link(), ft_t_unlink())
+     or global_calls.name is not null
 ),
 
 with_file as (
-  select with_process.*, files.path, files.known
-  from with_process
-  join files using (file_id)
+  select file_events.*, file_dirs.file_id as known_file_id, file_dirs.dir_id
+  from file_events
+  left join file_dirs using (file_id)
 ),
 
 with_new_name as (
   select
     with_file.*,
-    new_files.file_id as new_file_id,
-    new_files.path as new_path
+    new_dirs.file_id as new_file_id,
+    new_dirs.dir_id as new_dir_id
   from with_file
   left join paths as new_paths
-    on with_file.type in (ft_t_rename(), ft_t_link())
-   and new_paths.trace_id = with_file.trace_id
-   and new_paths.path_id = with_file.writes
-  left join files as new_files
-    on new_files.file_id = new_paths.file_id
-   and new_files.known
-),
-
-with_kind as (
-  select
-    with_new_name.*,
-    calls.name as kind,
-    coalesce(calls.has_interval, false) as durable_kind
-  from with_new_name
-  left join calls
-    on with_new_name.type = ft_t_sync()
-   and calls.call = with_new_name.call
+    on new_paths.trace_id = with_file.trace_id
+   and new_paths.path_id = case when with_file.type in (ft_t_rename(), ft_t_link()) then with_file.writes end
+  left join file_dirs as new_dirs
+    on new_dirs.file_id = new_paths.file_id
 ),
 
 final as (
   select
     trace_id,
     seq,
-    host,
-    pid,
-    exe,
     start,
     tid,
     fd,
@@ -112,31 +111,25 @@ final as (
       when type = ft_t_rename() then 'rename'
       when type = ft_t_link() then 'link'
       when type = ft_t_unlink() then 'unlink'
-      else kind
+      else global_kind
     end as event,
-    case when known then file_id end as file_id,
-    case when known then path end as path,
-    case when known then coalesce(nullif(regexp_replace(path, '/[^/]*$', ''), ''), '/') end as dir,
+    known_file_id as file_id,
+    dir_id,
     new_file_id,
-    new_path,
-    coalesce(nullif(regexp_replace(new_path, '/[^/]*$', ''), ''), '/') as new_dir,
+    new_dir_id,
     res,
-    case when res < 0 and res > -2147483648 then -res end as errno,  -- a corrupt record may hold INT_MIN: no errno, and no overflow
+    res_errno(res) as errno,
     case
       when type = ft_t_close() then bytes
       when type in (ft_t_rename(), ft_t_link()) and (flags & ft_f_open_file()) <> 0 then bytes
-      when durable_kind and (flags & ft_f_no_interval()) = 0 then bytes
     end as bytes,
     case when type = ft_t_open() then writes end as oflags,
     type = ft_t_open() and ((flags & ft_f_created()) <> 0
       or (writes & (select o_creat | o_excl from o)) = (select o_creat | o_excl from o)) as created,
     type = ft_t_close() and (flags & ft_f_last_close()) <> 0 as last_close,
-    durable_kind and res >= 0 and known as durable,
-    kind in ('sync', 'syncfs') and res >= 0 as global,
-    durable_kind and res < 0 and known and not list_contains((select errnos from not_lost), -res) as failed,
-    type = ft_t_sync() and known and kind not in ('sync', 'syncfs') as syncs_file,
+    global_kind is not null and res >= 0 as global,
     type = ft_t_close() and (flags & ft_f_at_exit()) <> 0 as at_exit
-  from with_kind
+  from with_new_name
 )
 
 select * from final

@@ -14,8 +14,8 @@
  *   ft_ring.h   ft_ring.c                     the ring of events
  *   ft_files.h  ft_files.c                    descriptors, files, intervals
  *   ft_always.h ft_alert.c ft_always.c        summaries, keep ring, alerts
- *   ft_table.h  ft_table.c ft_calls.h ft_calls.c ft_signal.c ft_wrappers.c
- *                                             the interposed functions
+ *   ft_table.h  ft_table.c ft_calls.h ft_calls.c ft_moves.c ft_signal.c
+ *               ft_wrappers.c ft_execl.c      the interposed functions
  *
  * Nothing here is exported: the library is built with -fvisibility=hidden
  * and only the wrappers carry FT_EXPORT.

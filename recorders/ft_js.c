@@ -40,18 +40,70 @@ FT_EXPORT uint32_t fsync_trace_js_name(const char *name, uint32_t len)
     return id;
 }
 
-/* The file of a descriptor the library did not see opened (it was loaded by
- * the addon: opens and closes went past it), named now through /proc. */
+/*
+ * The file of a descriptor the library did not see opened (it was loaded by
+ * the addon: opens and closes went past it). Naming one through /proc costs
+ * ~10 us, so the name is kept per descriptor with the file's dev and ino, and
+ * taken again while one fstat says the descriptor still refers to that file
+ * (a rename of it since is not seen). Each entry is a seqlock: threads (Node
+ * workers) may name the same descriptor at once, and a reader that overlaps a
+ * writer names the file itself instead of trusting a torn entry.
+ */
+#define FT_JS_FDS 1024u
+
+struct ft_js_fd {
+    uint32_t gen; /* odd while written */
+    uint32_t id;
+    uint64_t dev, ino;
+};
+static struct ft_js_fd ft_js_fds[FT_JS_FDS];
+
+static uint32_t ft_js_fd_cached(int fd, uint64_t dev, uint64_t ino)
+{
+    if ((unsigned)fd >= FT_JS_FDS)
+        return 0;
+    struct ft_js_fd *e = &ft_js_fds[fd];
+    uint32_t g = FT_LOAD_ACQ(&e->gen);
+    if (g & 1)
+        return 0;
+    uint32_t id = FT_LOAD(&e->id);
+    int same = FT_LOAD(&e->dev) == dev && FT_LOAD(&e->ino) == ino;
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    return same && FT_LOAD(&e->gen) == g && id && !ft_path_old(id) ? id : 0;
+}
+
+static void ft_js_fd_keep(int fd, uint64_t dev, uint64_t ino, uint32_t id)
+{
+    if ((unsigned)fd >= FT_JS_FDS)
+        return;
+    struct ft_js_fd *e = &ft_js_fds[fd];
+    uint32_t g = FT_LOAD(&e->gen);
+    if ((g & 1) || !FT_CAS(&e->gen, &g, g + 1))
+        return; /* another thread is at it */
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    FT_STORE(&e->id, id);
+    FT_STORE(&e->dev, dev);
+    FT_STORE(&e->ino, ino);
+    FT_STORE_REL(&e->gen, g + 2);
+}
+
 static uint32_t ft_js_fd_path(int fd, uint16_t *flags)
 {
     char buf[FT_PATH_MAX_LEN];
     uint64_t dev = 0, ino = 0;
     uint32_t mode = 0;
-    int n = ft_fd_name(fd, buf, sizeof buf);
     *flags |= FT_F_FD_RESOLVED;
-    if (n <= 0 || ft_sys_fstat(fd, &dev, &ino, &mode) != 0)
+    if (ft_sys_fstat(fd, &dev, &ino, &mode) != 0)
         return 0;
-    return ft_path_intern(buf, (uint32_t)n, dev, ino);
+    uint32_t id = ft_js_fd_cached(fd, dev, ino);
+    if (id)
+        return id;
+    int n = ft_fd_name(fd, buf, sizeof buf);
+    if (n <= 0)
+        return 0;
+    id = ft_path_intern(buf, (uint32_t)n, dev, ino);
+    ft_js_fd_keep(fd, dev, ino, id);
+    return id;
 }
 
 /* The file a writeFile named (relative to the cwd, as the program's open was). */

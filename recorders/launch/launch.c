@@ -21,7 +21,9 @@
  *    command ends it lists the command's traces and ends the same way:
  *    the same exit code, or death by the same signal; when the supervisor
  *    that started it dies, it dies too (a command that set
- *    PR_SET_PDEATHSIG gets its signal, as it would without this parent).
+ *    PR_SET_PDEATHSIG gets its signal, as it would without this parent), and
+ *    socket activation's LISTEN_PID, when it names this process, names the
+ *    command instead.
  * A command that cannot be run ends it with 127 when it is missing and 126
  * when it cannot be executed, as shells do.
  */
@@ -138,6 +140,18 @@ static void ft_end_like(int status)
     exit(128 + sig);
 }
 
+/* Socket activation (sd_listen_fds(3)): the inherited sockets are for the
+ * process LISTEN_PID names. A supervisor (systemd, systemd-socket-activate)
+ * named this one; in the forked command they are the command's. */
+static void ft_listen_pid(pid_t launcher)
+{
+    const char *named = getenv("LISTEN_PID");
+    char mine[24];
+    if (!named || strtol(named, NULL, 10) != (long)launcher) return;
+    snprintf(mine, sizeof mine, "%d", (int)getpid());
+    setenv("LISTEN_PID", mine, 1);
+}
+
 static void ft_stay(char **cmd, const char *dir)
 {
     /* The command may ask to die with its parent (PR_SET_PDEATHSIG, as
@@ -170,13 +184,14 @@ static void ft_stay(char **cmd, const char *dir)
         perror("fsync-record: pipe");
         exit(2);
     }
-    pid_t pid = fork();
+    pid_t self = getpid(), pid = fork();
     if (pid < 0) {
         perror("fsync-record: fork");
         exit(2);
     }
     if (pid == 0) {
         close(p[0]);
+        ft_listen_pid(self);
         for (int sig = 1; sig < NSIG; sig++)
             if (!ft_not_forwarded(sig)) sigaction(sig, &was[sig], NULL);
         sigprocmask(SIG_SETMASK, &inherited, NULL);

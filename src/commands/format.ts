@@ -86,3 +86,10 @@ export function when(iso: string | null): string {
 export function json(value: unknown): string {
   return `${JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? Number(v) : v), 2)}\n`;
 }
+
+/** What a lapped ring with no summaries lost: records, not calls (how many were syncs is not known). */
+export function uncountedLine(records: number, traces: number): string {
+  return `the ring${traces === 1 ? '' : 's'} of ${plural(traces, 'trace')} without summaries (format v1, or FSYNC_TRACE_SUMMARY_SECONDS=0) ` +
+    `lapped: ${plural(records, 'older record')} (syncs, opens, closes, renames) ${records === 1 ? 'was' : 'were'} overwritten, ` +
+    `and the sync calls among them are in no count here`;
+}

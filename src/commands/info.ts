@@ -3,7 +3,7 @@ import { relative } from 'node:path';
 import { bindings, DEFAULT_PARAMS } from '../db/params.js';
 import { overhead, type Overhead } from '../db/history.js';
 import { traceInfo, type TraceInfo } from '../db/summary.js';
-import { count, json, plural, table, when } from './format.js';
+import { bytes, count, json, plural, table, uncountedLine, when } from './format.js';
 import { out, withSession, type LoadOptions } from './options.js';
 
 export async function info(traces: string[], o: LoadOptions & { json?: boolean }): Promise<void> {
@@ -17,6 +17,8 @@ export async function info(traces: string[], o: LoadOptions & { json?: boolean }
         version: t.version, kept: t.kept, alerts: t.alerts, alerts_suppressed: t.alertsSuppressed,
         summaries: t.summaries, history_start: t.historyStart, history_end: t.historyEnd,
         overwritten: t.overwritten, calls: t.calls, summarized_only: t.summarizedOnly, unaccounted: t.unaccounted,
+        uncounted_records: t.uncountedRecords, kernel: t.kernel, alerts_unsent: t.alertsUnsent,
+        dir_removed: t.dirRemoved, dir_removed_bytes: t.dirRemovedBytes,
       })),
       overhead: cost && { ns_per_call: cost.nsPerCall, sync_share: cost.syncShare, samples: cost.samples, calls: cost.calls },
     }));
@@ -53,14 +55,43 @@ export async function info(traces: string[], o: LoadOptions & { json?: boolean }
     await out(`\nrecording stopped in ${plural(stopped.length, 'trace')}:\n`);
     for (const t of stopped) await out(`  ${displayPath(t.file)}: ${t.stopped}\n`);
   }
+  const sum = (f: (t: TraceInfo) => number, of = rows) => of.reduce((a, t) => a + f(t), 0);
   const lost = rows.filter((t) => t.overwritten > 0 || t.dropped > 0 || t.unaccounted > 0);
   if (lost.length > 0) {
-    const sum = (f: (t: TraceInfo) => number) => rows.reduce((a, t) => a + f(t), 0);
     await out(`\n${plural(sum((t) => t.overwritten), 'ring record')} overwritten and ${count(sum((t) => t.dropped))} dropped in ` +
       `${plural(lost.length, 'trace')}; of the sync calls, ${count(sum((t) => t.summarizedOnly))} are counted from summaries only` +
       ` and ${count(sum((t) => t.unaccounted))} can no longer be counted\n`);
   }
+  const uncounted = rows.filter((t) => t.uncountedRecords > 0);
+  if (uncounted.length > 0) await out(`${uncountedLine(sum((t) => t.uncountedRecords), uncounted.length)}\n`);
+  await out(headerNotes(rows));
   if (cost) await out(`\n${overheadLine(cost)}\n`);
+}
+
+/** What the headers say beside the counts: kernel-side traces, alert lines lost, traces the directory's budget removed. */
+function headerNotes(rows: TraceInfo[]): string {
+  const lines: string[] = [];
+  const kernel = rows.filter((t) => t.kernel);
+  if (kernel.length > 0) {
+    lines.push(`recorded kernel-side (fsync-record --kernel): ${plural(kernel.length, 'trace')}: ${list(kernel.map((t) => displayPath(t.file)))}`);
+  }
+  const unsent = rows.filter((t) => t.alertsUnsent > 0);
+  if (unsent.length > 0) {
+    lines.push(`${plural(unsent.reduce((a, t) => a + t.alertsUnsent, 0), 'alert line')} no sink could take, in ` +
+      `${plural(unsent.length, 'trace')}: ${list(unsent.map((t) => `${displayPath(t.file)} (${count(t.alertsUnsent)})`))}`);
+  }
+  const removers = rows.filter((t) => t.dirRemoved > 0);
+  if (removers.length > 0) {
+    const n = removers.reduce((a, t) => a + t.dirRemoved, 0);
+    const b = removers.reduce((a, t) => a + t.dirRemovedBytes, 0);
+    lines.push(`the trace directory's budget (FSYNC_TRACE_DIR_MAX_BYTES) removed ${plural(n, 'older trace')} (${bytes(b)}) of ended processes: ` +
+      list(removers.map((t) => `pid ${t.pid} removed ${count(t.dirRemoved)} (${bytes(t.dirRemovedBytes)})`)));
+  }
+  return lines.length > 0 ? `\n${lines.join('\n')}\n` : '';
+}
+
+function list(items: string[], max = 5): string {
+  return items.slice(0, max).join(', ') + (items.length > max ? ` and ${count(items.length - max)} more` : '');
 }
 
 /** "recorder overhead: X ns per call, Y% of time spent in sync calls" (queries/66_overhead.sql). */

@@ -1,4 +1,4 @@
-/** `lint`: writes a crash would lose (queries/90_lint_events.sql to 95_lint.sql), one finding per rule, file family and process. */
+/** `lint`: writes a crash would lose (queries/90_lint_events.sql to 97_lint.sql), one finding per rule, file family and process. */
 import { bindings, DEFAULT_PARAMS } from '../db/params.js';
 import { readFindings, type Evidence, type Finding } from '../db/lint.js';
 import { bytes, count, json, when } from './format.js';
@@ -9,11 +9,9 @@ export interface LintOptions extends LoadOptions {
 }
 
 export async function lint(traces: string[], o: LintOptions): Promise<void> {
-  // The process filters (--pid, --exe, --host) choose what is loaded; the time and path
-  // filters choose which occurrences count, judged on every event (db/lint.ts).
-  const window = { since: o.since, until: o.until, path: o.path };
-  const load = { ...o, since: undefined, until: undefined, path: undefined };
-  const findings = await withSession(traces, load, (s) => readFindings(s, bindings(DEFAULT_PARAMS), window));
+  // --since, --until and --path choose which occurrences count; the rules judge them on
+  // the events those filters cut away too (db/lint.ts).
+  const findings = await withSession(traces, o, (s) => readFindings(s, bindings(DEFAULT_PARAMS)));
   if (o.json) {
     await out(json({ findings: findings.map(jsonFinding) }));
     return;

@@ -5,7 +5,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { FtError } from '../errors.js';
-import { DEFAULT_MEMORY, DEFAULT_PARAMS, parseDuration, parseNumber, type AnalysisParams } from '../db/knobs.js';
+import { DEFAULT_MEMORY, DEFAULT_PARAMS, DUCKDB_SHARE, memoryBytes, parseDuration, parseNumber, type AnalysisParams } from '../db/knobs.js';
 import type { Session } from '../db/session.js';
 import { parseTime, type Filters } from '../db/filter.js';
 
@@ -49,7 +49,7 @@ export function withLoadOptions(cmd: Command): Command {
     .option('--db <file>', 'keep the loaded database in FILE; with no traces named, read the one kept there')
     .option('--strict', 'stop at the first trace file that cannot be read (default: warn and skip it)')
     .option('-q, --quiet', 'no progress on stderr')
-    .addOption(new Option('--memory <size>', `DuckDB's memory limit, e.g. 512MB, 4GB; past it, work spills to a temporary directory (default ${DEFAULT_MEMORY})`)
+    .addOption(new Option('--memory <size>', `memory budget, e.g. 512MB, 4GB: DuckDB's limit is ${DUCKDB_SHARE * 100}% of it; past that, work spills to a temporary directory (default ${DEFAULT_MEMORY})`)
       .argParser(parser(parseMemory)))
     .addOption(new Option('--since <time>', 'only calls from this time on: ISO 8601 (UTC unless it says), or a duration back from the newest event (2h)')
       .argParser(parser((v) => (parseTime(v, '--since'), v))))
@@ -62,11 +62,10 @@ export function withLoadOptions(cmd: Command): Command {
     .option('--host <name>', 'only traces recorded on this host');
 }
 
-/** A DuckDB memory size: a number and a unit (KB, MB, GB, TB, KiB, MiB, GiB, TiB). */
+/** A memory size: a number and a unit (KB, MB, GB, TB, KiB, MiB, GiB, TiB). */
 function parseMemory(text: string): string {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$/i.exec(text);
-  if (!m) throw new FtError(`--memory: not a size: '${text}' (expected e.g. 512MB or 4GB)`);
-  return `${m[1]}${m[2]}`;
+  if (memoryBytes(text) === null) throw new FtError(`--memory: not a size: '${text}' (expected e.g. 512MB or 4GB)`);
+  return text.trim();
 }
 
 function pidNumber(text: string): number {

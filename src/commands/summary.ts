@@ -1,7 +1,7 @@
 /** `summary`: per file, how many sync calls of each kind, how many failed, and how slow. */
 import { bindings, DEFAULT_PARAMS } from '../db/params.js';
 import { fileSummaries, jsFiles, totals, type JsFile } from '../db/summary.js';
-import { bytes, count, json, kinds, ms, plural, table, when } from './format.js';
+import { bytes, count, json, kinds, ms, plural, table, uncountedLine, when } from './format.js';
 import { out, withSession, type LoadOptions } from './options.js';
 
 export async function summary(traces: string[], o: LoadOptions & { json?: boolean }): Promise<void> {
@@ -24,7 +24,7 @@ export async function summary(traces: string[], o: LoadOptions & { json?: boolea
       ],
       totals: {
         calls: all.calls, by_kind: all.byKind, errors: all.errors, processes: all.processes,
-        summarized_only: all.summarizedOnly, unaccounted: all.unaccounted,
+        summarized_only: all.summarizedOnly, unaccounted: all.unaccounted, uncounted_records: all.uncountedRecords,
       },
     }));
     return;
@@ -64,6 +64,7 @@ export async function summary(traces: string[], o: LoadOptions & { json?: boolea
   if (all.unaccounted > 0) {
     await out(`${plural(all.unaccounted, 'more sync call')} happened (the recorder counted them) that no summary or record holds any more\n`);
   }
+  if (all.uncountedRecords > 0) await out(`${uncountedLine(all.uncountedRecords, all.uncountedTraces)}\n`);
 }
 
 /** A quantile read off histograms rather than exact: '~' before it. */

@@ -7,12 +7,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FtError } from '../errors.js';
-import { DEFAULT_MEMORY } from './knobs.js';
+import { DEFAULT_MEMORY, duckdbMemoryLimit } from './knobs.js';
 
 export interface Db {
   connection: DuckDBConnection;
   /** The database file, or null in memory. */
   file: string | null;
+  /** For a kept database read through a filter: its catalog name (read only); the work goes to memory. */
+  kept?: string;
   close(): void;
 }
 
@@ -23,8 +25,23 @@ export interface Db {
  * temporary directory, not `.tmp` in the working directory.
  */
 const IN_MEMORY = 'analysis';
+/** A kept database read through filters, attached read only. */
+const KEPT = 'fsync_kept';
 
 const SCHEMA = readFileSync(new URL('./schema.sql', import.meta.url), 'utf8');
+
+/**
+ * What a database kept by an earlier version lacks, added when it is opened:
+ * the macros (all of schema.sql's, again), and the tables and columns added since.
+ */
+const UPGRADE = [
+  ...SCHEMA.replace(/--.*$/gm, '').split(';').map((s) => s.trim()).filter((s) => s.startsWith('create or replace macro')),
+  'alter table traces add column if not exists dir_removed bigint',
+  'alter table traces add column if not exists dir_removed_bytes bigint',
+  'create table if not exists events_context as select * from events limit 0',
+  'create table if not exists filter_window (since_ns bigint, until_ns bigint, path_re varchar)',
+  "insert into filter_window select -4611686018427387904, 4611686018427387904, '.*' where not exists (select 1 from filter_window)",
+].join(';\n');
 
 /** A fresh database, in memory or in `file`, with the loader's empty tables. */
 export async function createDb(file: string | null, memory = DEFAULT_MEMORY): Promise<Db> {
@@ -33,17 +50,35 @@ export async function createDb(file: string | null, memory = DEFAULT_MEMORY): Pr
   return db;
 }
 
-/** A database an earlier `--db FILE` run left behind. */
-export async function openDb(file: string, memory = DEFAULT_MEMORY): Promise<Db> {
+/**
+ * A database an earlier `--db FILE` run left behind. With `scratch`, it is
+ * attached read only (as `fsync_kept`) to a fresh database in memory, where the
+ * analysis works on tables of schema.sql that the caller fills from it
+ * (filter.ts copyKept): the kept file is not changed.
+ */
+export async function openDb(file: string, memory = DEFAULT_MEMORY, scratch = false): Promise<Db> {
   if (!existsSync(file)) throw new FtError(`${file}: no such database (load traces into it first: --db ${file} TRACES...)`);
-  const db = await open(file, memory);
-  const found = await db.connection.runAndReadAll(
-    "select count(*) from duckdb_tables() where database_name = current_database() and table_name in ('traces', 'events', 'paths', 'files')");
-  if (Number(found.getRows()[0]![0]) !== 4) {
+  const db = scratch ? await open(null, memory) : await open(file, memory);
+  try {
+    if (scratch) {
+      await db.connection.run(`attach '${file.replace(/'/g, "''")}' as ${KEPT} (read_only)`);
+      db.kept = KEPT;
+    }
+    const found = await db.connection.runAndReadAll(
+      "select count(*) from duckdb_tables() where database_name = $name and table_name in ('traces', 'events', 'paths', 'files')",
+      { name: db.kept ?? (await currentDatabase(db.connection)) });
+    if (Number(found.getRows()[0]![0]) !== 4) throw new FtError(`${file}: not an fsync-analyze database (no traces, events, paths and files tables)`);
+    await db.connection.run(scratch ? SCHEMA : UPGRADE);
+  } catch (err) {
     db.close();
-    throw new FtError(`${file}: not an fsync-analyze database (no traces, events, paths and files tables)`);
+    if (err instanceof FtError) throw err;
+    throw new FtError(`${file}: cannot open: ${firstLine((err as Error).message)}`);
   }
   return db;
+}
+
+async function currentDatabase(connection: DuckDBConnection): Promise<string> {
+  return String((await connection.runAndReadAll('select current_database()')).getRows()[0]![0]);
 }
 
 async function open(file: string | null, memory: string): Promise<Db> {
@@ -53,7 +88,7 @@ async function open(file: string | null, memory: string): Promise<Db> {
     instance = await DuckDBInstance.create(file ?? ':memory:', {
       threads: String(availableParallelism()),
       temp_directory: spill,
-      memory_limit: memory,
+      memory_limit: duckdbMemoryLimit(memory),
     });
   } catch (err) {
     rmSync(spill, { recursive: true, force: true });

@@ -5,7 +5,7 @@
  * path are applied to the loaded rows, before any query runs, so every
  * command and every query sees the same filtered data.
  */
-import type { DuckDBConnection } from '@duckdb/node-api';
+import { quotedIdentifier, type DuckDBConnection } from '@duckdb/node-api';
 import { basename } from 'node:path';
 import { FtError } from '../errors.js';
 import { globRegExp } from '../inputs.js';
@@ -53,6 +53,45 @@ export function hasHeaderFilters(f: Filters): boolean {
   return (f.pids?.length ?? 0) > 0 || f.exe !== undefined || f.host !== undefined;
 }
 
+export function hasFilters(f: Filters): boolean {
+  return hasHeaderFilters(f) || f.since !== undefined || f.until !== undefined || f.path !== undefined;
+}
+
+/**
+ * Fill the (empty) tables of schema.sql from the kept database `kept` (a catalog
+ * attached read only): the traces the header filters choose and their rows, then
+ * the row filters as after a load. The kept file is not changed.
+ */
+export async function copyKept(connection: DuckDBConnection, kept: string, f: Filters): Promise<void> {
+  const tables = await connection.runAndReadAll(`
+    select t.table_name, bool_or(c.column_name = 'trace_id') as per_trace
+    from duckdb_tables() t
+    join duckdb_columns() c using (database_name, schema_name, table_name)
+    where t.database_name = current_database()
+      and t.table_name not in ('traces', 'summary_buckets', 'filter_window')
+      and t.table_name in (select table_name from duckdb_tables() where database_name = $kept)
+    group by all`, { kept });
+  const from = (table: string) => `${quotedIdentifier(kept)}.main.${quotedIdentifier(table)}`;
+  const pids = (f.pids ?? []).join(',');
+  await connection.run(`
+    insert into traces by name
+    select * from ${from('traces')}
+    where ($pids = '' or list_contains(list_transform(string_split($pids, ','), lambda p: p::integer), pid))
+      and ($exe = '' or $exe in (exe, regexp_extract(exe, '[^/]*$'), name))
+      and ($host = '' or host = $host)`, { pids, exe: f.exe ?? '', host: f.host ?? '' });
+  for (const [table, perTrace] of tables.getRows()) {
+    const where = perTrace ? ' where trace_id in (select trace_id from traces)' : '';
+    await connection.run(`insert into ${quotedIdentifier(String(table))} by name select * from ${from(String(table))}${where}`);
+  }
+  const [row] = (await connection.runAndReadAll('select count(*) from traces')).getRows();
+  if (Number(row![0]) === 0) throw new FtError(`none of the traces in the database matches the filters`);
+  const window = await connection.runAndReadAll("select count(*) from duckdb_tables() where database_name = $kept and table_name = 'filter_window'", { kept });
+  if (Number(window.getRows()[0]![0]) > 0) {
+    await connection.run(`delete from filter_window; insert into filter_window by name select * from ${from('filter_window')}`);
+  }
+  await applyRowFilters(connection, f);
+}
+
 /** The --path filter as a regular expression over whole paths. */
 export function pathRegExp(pattern: string): string {
   if (!/[*?[]/.test(pattern)) return `.*${pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*`;
@@ -60,12 +99,18 @@ export function pathRegExp(pattern: string): string {
   return re.slice(1, -1);
 }
 
-/** Delete the loaded rows outside the time and path filters. */
+/**
+ * Delete the loaded rows outside the time and path filters. The events cut away
+ * go to events_context (the durability lint judges what is inside the window on
+ * them too), and filter_window records the window.
+ */
 export async function applyRowFilters(connection: DuckDBConnection, f: Filters): Promise<void> {
   if (f.path !== undefined) {
     const re = pathRegExp(f.path);
     const outside = 'select file_id from files where not regexp_full_match(path, $re)';
+    await connection.run(`insert into events_context select * from events where file_id in (${outside})`, { re });
     await connection.run(`delete from events where file_id in (${outside})`, { re });
+    await connection.run('update filter_window set path_re = $re', { re });
     await connection.run(`delete from summary_entries where file_id in (${outside})`, { re });
     await connection.run(`delete from js_calls where file_id in (${outside})`, { re });
   }
@@ -78,8 +123,11 @@ export async function applyRowFilters(connection: DuckDBConnection, f: Filters):
     const since = f.since !== undefined ? bound(f.since, '--since') : null;
     const until = f.until !== undefined ? bound(f.until, '--until') : null;
     const values = { since: since ?? -(2n ** 62n), until: until ?? 2n ** 62n };
-    await connection.run('delete from events where epoch_ns(start) < $since or epoch_ns(start) >= $until', values);
-    await connection.run('delete from js_calls where epoch_ns(start) < $since or epoch_ns(start) >= $until', values);
+    const outside = 'epoch_ns(start) < $since or epoch_ns(start) >= $until';
+    await connection.run(`insert into events_context select * from events where ${outside}`, values);
+    await connection.run(`delete from events where ${outside}`, values);
+    await connection.run('update filter_window set since_ns = greatest(since_ns, $since), until_ns = least(until_ns, $until)', values);
+    await connection.run(`delete from js_calls where ${outside}`, values);
     // An interval is kept when it overlaps the window.
     const interval = '(select summary_interval_s::bigint * 1000000000 from traces where traces.trace_id = t.trace_id)';
     await connection.run(`delete from summary_entries t where epoch_ns(start) + ${interval} <= $since or epoch_ns(start) >= $until`, values);

@@ -1,9 +1,8 @@
 /**
- * The durability lint (queries/90_lint_events.sql to 95_lint.sql), read back as
+ * The durability lint (queries/90_lint_events.sql to 97_lint.sql), read back as
  * plain objects: one finding per rule, file family and process.
  */
-import { BIGINT, VARCHAR, type JS } from '@duckdb/node-api';
-import { newestNs, parseTime, pathRegExp } from './filter.js';
+import type { JS } from '@duckdb/node-api';
 import type { Bindings } from './queries.js';
 import type { Session } from './session.js';
 import { errnoName, isoFromNs, num, numOrNull } from './values.js';
@@ -44,19 +43,14 @@ export interface Finding {
 }
 
 /**
- * Which occurrences count: --since, --until and --path as every command takes
- * them. lint loads every event of the chosen processes and applies these to the
- * occurrences, so that a rename inside the window is judged with the close
- * before it, and a file's directory sync is seen whatever --path names.
+ * The findings of the data loaded. Which occurrences count is what --since,
+ * --until and --path chose (filter_window); the rules judge them on the events
+ * those filters cut away too (events_context), so a rename inside the window is
+ * judged with the close before it, a close with the sync after the window, and a
+ * file's directory sync is seen whatever --path names.
  */
-export interface LintWindow {
-  since?: string;
-  until?: string;
-  path?: string;
-}
-
-export async function readFindings(session: Session, bindings: Bindings, w: LintWindow = {}): Promise<Finding[]> {
-  await session.build(['lint'], { ...bindings, ...(await windowBindings(session, w)) });
+export async function readFindings(session: Session, bindings: Bindings): Promise<Finding[]> {
+  await session.build(['lint'], bindings);
   const rows = await session.rows(`
     select * exclude (first_at, last_at, evidence),
       epoch_ns(first_at) as at_ns,
@@ -77,20 +71,6 @@ export async function readFindings(session: Session, bindings: Bindings, w: Lint
     detail: String(r.detail),
     evidence: (r.evidence as Record<string, JS>[]).map(evidence),
   }));
-}
-
-async function windowBindings(session: Session, w: LintWindow): Promise<Bindings> {
-  const newest = w.since !== undefined || w.until !== undefined ? await newestNs(session.connection) : 0n;
-  const bound = (text: string | undefined, what: string, open: bigint): bigint => {
-    if (text === undefined) return open;
-    const t = parseTime(text, what);
-    return 'ns' in t ? t.ns : newest - BigInt(Math.round(t.back * 1e9));
-  };
-  return {
-    lint_since_ns: { value: bound(w.since, '--since', -(2n ** 62n)), type: BIGINT },
-    lint_until_ns: { value: bound(w.until, '--until', 2n ** 62n), type: BIGINT },
-    lint_path_re: { value: w.path === undefined ? '.*' : pathRegExp(w.path), type: VARCHAR },
-  };
 }
 
 function evidence(e: Record<string, JS>): Evidence {

@@ -290,6 +290,8 @@ class TraceSink {
     if (stopped) a.appendVarchar(`${STOP_REASONS[h.stopReason] || 'recording stopped'}${h.stopErrno ? ` (${errnoName(h.stopErrno)})` : ''}`);
     else a.appendNull();
     a.appendBigInt(BigInt.asIntN(64, h.alertsUnsent));
+    a.appendBigInt(BigInt.asIntN(64, h.dirRemoved));
+    a.appendBigInt(BigInt.asIntN(64, h.dirRemovedBytes));
     a.endRow();
   }
 

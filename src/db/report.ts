@@ -67,6 +67,7 @@ export async function reportData(session: Session, params: AnalysisParams, now =
       errors: sums.errors,
       outliers: outlierCount,
       incidents: incidents.length,
+      ...(sums.uncountedRecords > 0 ? { uncountedRecords: sums.uncountedRecords, uncountedTraces: sums.uncountedTraces } : {}),
     },
     worst: top[0] ? reportOutlier(top[0]) : null,
     files: files.map((f) => ({

@@ -48,7 +48,9 @@ create or replace table traces (
   alert_sink         varchar,   -- off, syslog, stderr, file, fallback-file (the configured sink was missing)
   name               varchar,   -- the program's name as users know it: comm (the name it was exec'd by), else exe's base name
   stopped            varchar,   -- why recording stopped (header flag 4), e.g. 'the file system is full (ENOSPC)'; null when it did not
-  alerts_unsent      bigint     -- of alerts_suppressed, the lines no sink could take (not the rate limit)
+  alerts_unsent      bigint,    -- of alerts_suppressed, the lines no sink could take (not the rate limit)
+  dir_removed        bigint,    -- traces of ended processes this process removed to keep the directory's
+  dir_removed_bytes  bigint     -- budget (FSYNC_TRACE_DIR_MAX_BYTES), and their allocated bytes
 );
 
 -- One row per path record: a trace's path id names a file. The loader resolves
@@ -95,6 +97,22 @@ create or replace table events (
                                       -- copy of a ring event is not loaded again). A kept event's
                                       -- seq is -(1 + its keep-ring sequence number)
 );
+
+-- The events the row filters (--since, --until, --path: src/db/filter.ts) cut away,
+-- kept for the durability lint alone: a rule judges an occurrence inside the window
+-- on what came before and after it (the close before a rename, the sync after a
+-- close), so a filter cannot make a false finding. Empty without those filters.
+create or replace table events_context as select * from events limit 0;
+
+-- The row filters applied, one row: occurrences from since_ns (inclusive) to until_ns
+-- (exclusive), ns since the epoch, on files whose path matches path_re. Open bounds
+-- and '.*' without filters.
+create or replace table filter_window (
+  since_ns bigint,
+  until_ns bigint,
+  path_re  varchar
+);
+insert into filter_window values (-4611686018427387904, 4611686018427387904, '.*');
 
 -- The Node hook's calls (record type 12, recorders/node): one row per JavaScript call of a
 -- sync API, as the program saw it. Not sync calls: `events` holds the system calls under them
@@ -209,6 +227,16 @@ create or replace macro ft_f_kept() as 128;
 create or replace macro ft_f_created() as 256;
 create or replace macro ft_f_open_file() as 512;
 create or replace macro ft_f_at_exit() as 1024;
+-- Header flags (FT_HDR_*): traces.flags.
+create or replace macro ft_h_ended() as 1;
+create or replace macro ft_h_forked() as 2;
+create or replace macro ft_h_disabled() as 4;
+create or replace macro ft_h_kernel() as 8;
+
+-- res_errno(res): the errno of a failed call (res = -errno), null when it did not fail.
+-- A corrupt record may hold INT_MIN: no errno then, and no overflow in the negation.
+create or replace macro res_errno(res) as
+  case when res < 0 and res > -2147483648 then -res end;
 
 -- count_cell(start, offset_ns, interval_s): the wall-clock start of the summary
 -- interval that holds a call (intervals are aligned in CLOCK_MONOTONIC); 60-s cells

@@ -6,7 +6,7 @@ import { JSDuckDBValueConverter, type DuckDBValue, type JS } from '@duckdb/node-
 import { FtError } from '../errors.js';
 import { expandInputs } from '../inputs.js';
 import { createDb, openDb, type Db } from './connect.js';
-import type { Filters } from './filter.js';
+import { copyKept, hasFilters, type Filters } from './filter.js';
 import { loadTraces, type LoadResult } from './load.js';
 import { build, dropAll, type Bindings } from './queries.js';
 
@@ -38,10 +38,16 @@ export class Session {
       throw new FtError('no trace files given (name trace files, directories or globs, or a database kept with --db FILE)');
     }
     if (opts.inputs.length === 0) {
-      if (opts.filters && Object.values(opts.filters).some((v) => v !== undefined && (!Array.isArray(v) || v.length > 0))) {
-        throw new FtError(`filters apply while traces load: name the traces again with --db ${opts.db} (or filter in the SQL)`);
+      if (!opts.filters || !hasFilters(opts.filters)) return new Session(await openDb(opts.db!, opts.memory), null);
+      // Filtered: the kept database read only, the chosen rows copied to memory.
+      const db = await openDb(opts.db!, opts.memory, true);
+      try {
+        await copyKept(db.connection, db.kept!, opts.filters);
+        return new Session(db, null);
+      } catch (err) {
+        db.close();
+        throw err;
       }
-      return new Session(await openDb(opts.db!, opts.memory), null);
     }
     const files = expandInputs(opts.inputs, opts.warn);
     const db = await createDb(opts.db ?? null, opts.memory);

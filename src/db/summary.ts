@@ -53,6 +53,9 @@ export interface Totals {
   unaccounted: number;
   /** Ring records rotated away (their calls counted from summaries where there are some). */
   overwritten: number;
+  /** Of those, records in traces with no summaries (v1, summaries off): their calls are in no count; and those traces. */
+  uncountedRecords: number;
+  uncountedTraces: number;
 }
 
 export interface TraceInfo {
@@ -90,6 +93,15 @@ export interface TraceInfo {
   calls: number;
   summarizedOnly: number;
   unaccounted: number;
+  /** Ring records overwritten where no summary counts them (v1, summaries off): their calls are in no count. */
+  uncountedRecords: number;
+  /** Written kernel-side (fsync-record --kernel; header flag 8). */
+  kernel: boolean;
+  /** Alert lines no sink could take. */
+  alertsUnsent: number;
+  /** Traces of ended processes this one removed for the directory's budget, and their bytes. */
+  dirRemoved: number;
+  dirRemovedBytes: number;
 }
 
 /** A file's Node calls (queries/58_js_files.sql): JavaScript-level calls are not sync calls. */
@@ -164,6 +176,8 @@ export async function totals(session: Session, bindings: Bindings): Promise<Tota
     summarizedOnly: num(r!.summarized_only),
     unaccounted: num(r!.unaccounted),
     overwritten: num(r!.overwritten),
+    uncountedRecords: num(r!.uncounted_records),
+    uncountedTraces: num(r!.uncounted_traces),
   };
 }
 
@@ -201,6 +215,11 @@ export async function traceInfo(session: Session, bindings: Bindings): Promise<T
     calls: num(r.calls),
     summarizedOnly: num(r.summarized_only),
     unaccounted: num(r.unaccounted),
+    uncountedRecords: num(r.uncounted_records),
+    kernel: Boolean(r.kernel),
+    alertsUnsent: num(r.alerts_unsent),
+    dirRemoved: num(r.dir_removed),
+    dirRemovedBytes: num(r.dir_removed_bytes),
   }));
 }
 

@@ -176,6 +176,12 @@ export interface ReportTotals {
   errors: number;
   outliers: number;
   incidents: number;
+  /**
+   * Ring records overwritten in traces with no summaries to count them (format v1, or
+   * summaries off), and those traces: the calls among them are in no count (absent: none).
+   */
+  uncountedRecords?: number;
+  uncountedTraces?: number;
 }
 
 export interface ReportFile {

@@ -1,6 +1,6 @@
 /**
  * The report's "Durability" section: the durability lint's findings
- * (queries/95_lint.sql), one row per rule, file family and process, with the
+ * (queries/97_lint.sql), one row per rule, file family and process, with the
  * events behind each. Every string from a trace goes through esc(),
  * traceText() or pathText().
  */

@@ -129,6 +129,14 @@ function historyText(data: ReportData): string {
     `and the failed, alerted and outlier calls among them in its keep ring.${lost}`;
 }
 
+/** A lapped ring with no summaries: the counts above are a lower bound. */
+function uncountedText(records: number, traces: number): string {
+  return `<b>Not every call is counted:</b> the ring${traces === 1 ? '' : 's'} of ${plural(traces, 'trace')} without summaries ` +
+    `(format v1, or recorded with FSYNC_TRACE_SUMMARY_SECONDS=0) lapped, and ${plural(records, 'older record')} ` +
+    `(syncs, opens, closes, renames) ${records === 1 ? 'was' : 'were'} overwritten: the sync calls among them are in no count here, ` +
+    `so the counts above are a lower bound.`;
+}
+
 /**
  * The recorder's cost: the steady state (summary intervals after each trace's
  * first) per call and as a share of sync time; start-up (each trace's first
@@ -177,6 +185,7 @@ export function summary(data: ReportData): string {
       : 'No call was slow for its file';
     lines.push(`<p class="lede">${slow}.</p>`);
     if (data.history) lines.push(`<p class="lede" id="history-note">${historyText(data)}</p>`);
+    if (t.uncountedRecords) lines.push(`<p class="lede" id="uncounted">${uncountedText(t.uncountedRecords, t.uncountedTraces ?? 1)}</p>`);
     if (data.worst) lines.push(`<p class="worst">${worstText(data.worst, data)}</p>`);
   }
   if (data.overhead) lines.push(`<p class="note" id="overhead">${overheadText(data)}</p>`);

@@ -60,6 +60,13 @@ export interface HeaderSpec {
   alertEveryS?: number;
   alerts?: bigint;
   alertsSuppressed?: bigint;
+  alertsUnsent?: bigint;
+  /** The directory budget's removals by this process (FSYNC_TRACE_DIR_MAX_BYTES). */
+  dirRemoved?: bigint;
+  dirRemovedBytes?: bigint;
+  /** Why recording stopped (STOP_REASONS; with flags' HDR_DISABLED), and the errno. */
+  stopReason?: number;
+  stopErrno?: number;
   costPeriod?: number;
   alertSink?: number;
 }
@@ -332,6 +339,11 @@ export class TraceWriter {
     v.setUint32(HEADER.costPeriod, h.costPeriod ?? 0, true);
     this.cstring(HEADER.comm, HEADER_STRING_SIZE.comm, h.comm ?? '');
     v.setUint32(HEADER.alertSink, h.alertSink ?? 0, true);
+    v.setBigUint64(HEADER.alertsUnsent, h.alertsUnsent ?? 0n, true);
+    v.setBigUint64(HEADER.dirRemoved, h.dirRemoved ?? 0n, true);
+    v.setBigUint64(HEADER.dirRemovedBytes, h.dirRemovedBytes ?? 0n, true);
+    v.setUint32(HEADER.stopReason, h.stopReason ?? 0, true);
+    v.setUint32(HEADER.stopErrno, h.stopErrno ?? 0, true);
   }
 
   private cstring(offset: number, size: number, text: string): void {

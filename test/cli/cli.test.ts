@@ -8,6 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BROKEN, iso, otherHost, scenario, slotOffset, tempDir, writeTrace } from '../fixtures/traces.js';
 import { historyTrace } from '../fixtures/history.js';
+import { HDR_DISABLED, HDR_ENDED, HDR_KERNEL } from '../../src/trace/layout.js';
 
 const BIN = fileURLToPath(new URL('../../bin/fsync-analyze.js', import.meta.url));
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -56,9 +57,35 @@ test('info --json', () => {
       file: good, pid: 100, exe: '/usr/bin/app', name: 'app', stopped: null, host: 'h1', records: 41, dropped: 0, torn: 0, start: iso(0.1), end: iso(29.900005),
       version: 2, kept: 0, alerts: 0, alerts_suppressed: 0, summaries: 0, history_start: null, history_end: null,
       overwritten: 0, calls: 36, summarized_only: 0, unaccounted: 0,
+      uncounted_records: 0, kernel: false, alerts_unsent: 0, dir_removed: 0, dir_removed_bytes: 0,
     }],
     overhead: null,
   });
+});
+
+test('info: a kernel-side trace, a stopped recording, alert lines no sink took, the directory budget\'s removals', () => {
+  const own = tempDir();
+  const dir = own.dir;
+  const kernel = writeTrace(dir, 'etcd.400.fstrace', scenario({ pid: 400, exe: '/usr/bin/etcd', flags: HDR_KERNEL }));
+  const busy = writeTrace(dir, 'app.500.fstrace', scenario({
+    pid: 500, flags: HDR_ENDED | HDR_DISABLED, stopReason: 1, stopErrno: 28, alertsUnsent: 3n, dirRemoved: 4n, dirRemovedBytes: 3n * 2n ** 20n,
+  }));
+  const r = run(['info', '--json', dir]);
+  assert.is(r.code, 0, r.stderr);
+  const pick = ({ file, pid, kernel: k, stopped, alerts_unsent, dir_removed, dir_removed_bytes }: Record<string, unknown>) =>
+    ({ file, pid, kernel: k, stopped, alerts_unsent, dir_removed, dir_removed_bytes });
+  assert.equal((JSON.parse(r.stdout) as { traces: Record<string, unknown>[] }).traces.map(pick), [
+    { file: busy, pid: 500, kernel: false, stopped: 'the file system is full (ENOSPC)', alerts_unsent: 3, dir_removed: 4, dir_removed_bytes: 3 * 2 ** 20 },
+    { file: kernel, pid: 400, kernel: true, stopped: null, alerts_unsent: 0, dir_removed: 0, dir_removed_bytes: 0 },
+  ]);
+  const t = run(['info', dir], dir);
+  assert.is(t.code, 0, t.stderr);
+  assert.match(t.stdout, '\nrecording stopped in 1 trace:\n  app.500.fstrace: the file system is full (ENOSPC)\n');
+  assert.match(t.stdout, '\nrecorded kernel-side (fsync-record --kernel): 1 trace: etcd.400.fstrace\n');
+  assert.match(t.stdout, '\n3 alert lines no sink could take, in 1 trace: app.500.fstrace (3)\n');
+  assert.match(t.stdout, '\nthe trace directory\'s budget (FSYNC_TRACE_DIR_MAX_BYTES) removed 4 older traces (3.0 MiB) of ended processes: pid 500 removed 4 (3.0 MiB)\n');
+  assert.not.match(run(['info', good]).stdout, /kernel-side|no sink|budget/);
+  own.cleanup();
 });
 
 test('v2 history: info shows the kept and summarized history and the recorder overhead', () => {
@@ -71,6 +98,7 @@ test('v2 history: info shows the kept and summarized history and the recorder ov
       version: 2, kept: 2, alerts: 2, alerts_suppressed: 1, summaries: 2880,
       history_start: '2026-01-01T00:00:00.000000Z', history_end: '2026-01-02T23:59:55.002000Z',
       overwritten: 0, calls: 169_561, summarized_only: 169_201, unaccounted: 0,
+      uncounted_records: 0, kernel: false, alerts_unsent: 0, dir_removed: 0, dir_removed_bytes: 0,
     }],
     overhead: { ns_per_call: 80, sync_share: 0.04, samples: 400, calls: 4000 },
   });
@@ -117,7 +145,7 @@ test('v2 history: summary --json counts the summarized history once, keys as doc
     path: '/data/kv.wal', calls: 169_561, by_kind: { fsync: 169_561 }, errors: 0, bytes: 169_561 * 4096,
     p50_ms: 1.816187, p99_ms: 3.632374, max_ms: 1500,
   });
-  assert.equal(out.totals, { calls: 169_561, by_kind: { fsync: 169_561 }, errors: 0, processes: 1, summarized_only: 169_201, unaccounted: 0 });
+  assert.equal(out.totals, { calls: 169_561, by_kind: { fsync: 169_561 }, errors: 0, processes: 1, summarized_only: 169_201, unaccounted: 0, uncounted_records: 0 });
   const t = run(['summary', history]);
   assert.is(t.code, 0, t.stderr);
   assert.match(t.stdout, '\n169,561 sync calls (fsync 169,561), 0 failed, on 1 file, from 1 process on 1 host\n' +
@@ -147,7 +175,7 @@ test('summary --json: the documented shape', () => {
   for (const f of out.files) assert.equal(Object.keys(f), ['path', 'calls', 'by_kind', 'errors', 'bytes', 'p50_ms', 'p99_ms', 'max_ms']);
   assert.equal(out.totals, {
     calls: 40, by_kind: { fdatasync: 4, fsync: 33, o_dsync_write: 1, sync: 1, sync_file_range: 1 }, errors: 1, processes: 2,
-    summarized_only: 0, unaccounted: 0,
+    summarized_only: 0, unaccounted: 0, uncounted_records: 0,
   });
   const b = out.files.find((f: { path: string }) => f.path === '/data/b.log');
   assert.equal(b, { path: '/data/b.log', calls: 3, by_kind: { fsync: 3 }, errors: 0, bytes: 24576, p50_ms: 2, p99_ms: 98.04, max_ms: 100 });

@@ -18,16 +18,20 @@ const RING = 4080;
 
 interface SummaryJson {
   files: Array<{ path: string; calls: number; by_kind: Record<string, number>; errors: number; bytes: number; p50_ms: number }>;
-  totals: { calls: number; by_kind: Record<string, number>; errors: number; processes: number; summarized_only: number; unaccounted: number };
+  totals: { calls: number; by_kind: Record<string, number>; errors: number; processes: number; summarized_only: number; unaccounted: number; uncounted_records: number };
 }
 interface InfoJson {
-  traces: Array<{ records: number; dropped: number; overwritten: number; calls: number; summarized_only: number; unaccounted: number }>;
+  traces: Array<{ records: number; dropped: number; overwritten: number; calls: number; summarized_only: number; unaccounted: number; uncounted_records: number }>;
 }
 
 function analyze<T>(args: string[]): T {
-  const r = spawnSync(process.execPath, [BIN, ...args, '--json'], { encoding: 'utf8' });
+  return JSON.parse(text([...args, '--json'])) as T;
+}
+
+function text(args: string[]): string {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
   assert.is(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout) as T;
+  return r.stdout;
 }
 
 const doneLines = (stdout: string): number => stdout.split('\n').filter((l) => l.startsWith('done ')).length;
@@ -111,9 +115,10 @@ test('summaries off: the ring alone counts; a lapped ring says how many records 
   const big = await killme(20_000, off);
   try {
     const s1 = analyze<SummaryJson>(['summary', small.dirs.traces]);
-    assert.equal([s1.totals.calls, s1.totals.summarized_only, s1.totals.unaccounted], [1000, 0, 0]);
+    assert.equal([s1.totals.calls, s1.totals.summarized_only, s1.totals.unaccounted, s1.totals.uncounted_records], [1000, 0, 0, 0]);
     const [i1] = analyze<InfoJson>(['info', small.dirs.traces]).traces;
-    assert.equal([i1!.calls, i1!.overwritten, i1!.dropped], [1000, 0, 0]);
+    assert.equal([i1!.calls, i1!.overwritten, i1!.dropped, i1!.uncounted_records], [1000, 0, 0, 0]);
+    assert.not.match(text(['summary', small.dirs.traces]), 'lapped');
     // The 1 MiB file is ring but for its names (an eighth): 14,280 slots, a record
     // per fsync, the rest rotated away.
     const s2 = analyze<SummaryJson>(['summary', big.dirs.traces]);
@@ -122,13 +127,19 @@ test('summaries off: the ring alone counts; a lapped ring says how many records 
     assert.ok(s2.totals.calls <= 14_280 && s2.totals.calls >= 14_280 - 50, `${s2.totals.calls} fsyncs in the ring`);
     assert.ok(i2!.overwritten >= 20_000 - 14_280 && i2!.overwritten < 20_000 - 14_280 + 100, `${i2!.overwritten} overwritten`);
     assert.equal([s2.totals.summarized_only, s2.totals.unaccounted], [0, 0]);
+    // No summary counts what the ring lost: said, as records (how many were syncs is not known).
+    assert.equal([s2.totals.uncounted_records, i2!.uncounted_records], [i2!.overwritten, i2!.overwritten]);
+    const lapped = `the ring of 1 trace without summaries (format v1, or FSYNC_TRACE_SUMMARY_SECONDS=0) lapped: ` +
+      `${i2!.overwritten.toLocaleString('en-US')} older records (syncs, opens, closes, renames) were overwritten, and the sync calls among them are in no count here`;
+    assert.ok(text(['summary', big.dirs.traces]).includes(lapped), 'summary says it');
+    assert.ok(text(['info', big.dirs.traces]).includes(lapped), 'info says it');
   } finally {
     removeDirs(small.dirs);
     removeDirs(big.dirs);
   }
 });
 
-test('format v1: counts are the ring\'s, nothing summarized or unaccounted; a lapped ring\'s loss is in info', () => {
+test('format v1: counts are the ring\'s, nothing summarized or unaccounted; a lapped ring\'s loss is in info, summary and the report', () => {
   const tmp = tempDir();
   try {
     const w = new TraceWriter({ version: 1, ringSlots: 16, pid: 7 });
@@ -136,9 +147,16 @@ test('format v1: counts are the ring\'s, nothing summarized or unaccounted; a la
     for (let i = 0; i < 40; i++) w.event({ type: RecordType.Sync, call: 1, startNs: at(i), durNs: 1_000_000n, pathId: 1 });
     const file = writeTrace(tmp.dir, 'v1.7.fstrace', w.bytes());
     const s = analyze<SummaryJson>(['summary', file]);
-    assert.equal([s.totals.calls, s.totals.summarized_only, s.totals.unaccounted], [16, 0, 0]);
+    assert.equal([s.totals.calls, s.totals.summarized_only, s.totals.unaccounted, s.totals.uncounted_records], [16, 0, 0, 25]);
     const [t] = analyze<InfoJson>(['info', file]).traces;
-    assert.equal([t!.records, t!.overwritten, t!.calls], [16, 41 - 16, 16]);
+    assert.equal([t!.records, t!.overwritten, t!.calls, t!.uncounted_records], [16, 41 - 16, 16, 25]);
+    // The report says so on its first screen.
+    const html = join(tmp.dir, 'r.html');
+    text(['report', '-q', '-o', html, file]);
+    const said = /<p class="lede" id="uncounted">(.*?)<\/p>/.exec(readFileSync(html, 'utf8'))?.[1] ?? '';
+    assert.is(said, '<b>Not every call is counted:</b> the ring of 1 trace without summaries (format v1, or recorded with ' +
+      'FSYNC_TRACE_SUMMARY_SECONDS=0) lapped, and 25 older records (syncs, opens, closes, renames) were overwritten: ' +
+      'the sync calls among them are in no count here, so the counts above are a lower bound.');
   } finally {
     tmp.cleanup();
   }

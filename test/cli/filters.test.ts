@@ -1,6 +1,8 @@
 // Filters on every command: --pid, --exe, --host from the trace headers (other
 // processes' traces are not decoded), --since/--until and --path on the rows.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -70,6 +72,26 @@ test('--since and --until: ISO times and durations back from the newest event', 
   assert.is(totals([kv, '--until', '2026-01-02']).calls, 86_401);
   assert.is(totals([app, '--since', '2026-01-01T00:00:10Z', '--until', '2026-01-01T00:00:20Z']).calls,
     Number(JSON.parse(run(['sql', '--json', "select count(*) as n from events where type = 3 and start >= '2026-01-01 00:00:10' and start < '2026-01-01 00:00:20'", app]).stdout)[0].n));
+});
+
+test('filters on a kept database (--db FILE without traces): the same answers, the file unchanged', () => {
+  const db = join(tmp.dir, 'kept.duckdb');
+  const load = run(['info', '--db', db, ...all]);
+  assert.is(load.code, 0, load.stderr);
+  const cases = [['--pid', '100'], ['--exe', 'kv'], ['--host', 'h2'], ['--since', '1h'], ['--until', '2026-01-02'], ['--path', '**/kv.*'],
+    ['--pid', '300', '--since', '2026-01-02T00:00:00Z']];
+  for (const f of cases) assert.equal([f, totals(['--db', db, ...f])], [f, totals([...all, ...f])]);
+  // The report and lint too, and a query through sql.
+  const html = join(tmp.dir, 'kept.html');
+  assert.is(run(['report', '-q', '--db', db, '--pid', '100', '-o', html]).code, 0);
+  assert.match(readFileSync(html, 'utf8'), '<b>36 sync calls</b>');
+  assert.is(run(['lint', '--json', '--db', db, '--since', '1h']).code, 0);
+  const n = run(['sql', '--json', '--db', db, '--host', 'h1', 'select count(*)::integer as n from traces']);
+  assert.equal(JSON.parse(n.stdout), [{ n: 1 }], n.stderr);
+  // The kept database still holds everything.
+  assert.equal(totals(['--db', db]), totals(all));
+  const none = run(['summary', '--db', db, '--pid', '999']);
+  assert.equal([none.code, none.stderr], [1, 'fsync-analyze: none of the traces in the database matches the filters\n']);
 });
 
 test('--path: a glob over the path, or text it contains; intervals too', () => {

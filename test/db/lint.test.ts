@@ -2,18 +2,20 @@
 // worked out in test/fixtures/lint.ts.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFindings, type Finding, type LintWindow } from '../../src/db/lint.js';
+import type { Filters } from '../../src/db/filter.js';
+import { readFindings, type Finding } from '../../src/db/lint.js';
 import { bindings, DEFAULT_PARAMS } from '../../src/db/params.js';
+import { reportData } from '../../src/db/report.js';
 import { careful, careless } from '../fixtures/lint.js';
 import { openTraces } from '../fixtures/session.js';
 import { iso } from '../fixtures/traces.js';
 
 const b = bindings(DEFAULT_PARAMS);
 
-async function lint(traces: Record<string, Uint8Array>, window: LintWindow = {}): Promise<Finding[]> {
-  const o = await openTraces(traces);
+async function lint(traces: Record<string, Uint8Array>, filters: Filters = {}): Promise<Finding[]> {
+  const o = await openTraces(traces, { filters });
   try {
-    return await readFindings(o.session, b, window);
+    return await readFindings(o.session, b);
   } finally {
     o.close();
   }
@@ -83,7 +85,7 @@ test('a careless process: one finding per rule, family and process, with its evi
   ]);
 });
 
-test('--since, --until and --path choose the occurrences; the rules still read every event', async () => {
+test('--since, --until and --path choose the occurrences; the rules still read every event, those the filters cut away too', async () => {
   const traces = { 'careful.200.fstrace': careful(), 'careless.300.fstrace': careless() };
   const brief = (fs: Finding[]) => fs.map((f) => `${f.rule} ${f.path} ${f.count}`);
   // From 5 s on, under /d: the renames of /d/cfg (1.1 to 3.1) and /e/data are left out.
@@ -99,6 +101,27 @@ test('--since, --until and --path choose the occurrences; the rules still read e
     'unsynced-at-close /d/journal 1', 'write-after-failed-sync /d/wal 1',
   ]);
   assert.equal(brief(await lint(traces, { path: 'cfg' })), ['rename-before-sync /d/cfg 2']);
+});
+
+test('a filter that cuts away the later sync makes no false finding, in lint and in the report', async () => {
+  const traces = { 'careful.200.fstrace': careful() };
+  // /d/good is renamed into /d at 0.8 and /d fsync'd at 0.9; /d/late is closed with 50 bytes
+  // unsynced at 4.1 and sync() called at 4.2; /d itself is not under /d/good*.
+  for (const filters of [{ until: iso(0.85) }, { until: iso(4.15) }, { path: '/d/good*' }, { since: iso(0.7), until: iso(4.15) }]) {
+    assert.equal(await lint(traces, filters), [], JSON.stringify(filters));
+    const o = await openTraces(traces, { filters });
+    try {
+      assert.equal((await reportData(o.session, DEFAULT_PARAMS)).durability, [], `report ${JSON.stringify(filters)}`);
+    } finally {
+      o.close();
+    }
+  }
+  // The careless process's findings in a window are those of the whole run that fall in it.
+  const both = { ...traces, 'careless.300.fstrace': careless() };
+  const whole = await lint(both);
+  const inWindow = await lint(both, { since: iso(6), until: iso(7.2) });
+  assert.equal(inWindow.map((f) => `${f.rule} ${f.path}`), ['unsynced-at-close /d/journal', 'write-after-failed-sync /d/wal']);
+  assert.equal(inWindow, whole.filter((f) => f.path === '/d/journal' || (f.rule === 'write-after-failed-sync')));
 });
 
 test.run();

@@ -33,6 +33,18 @@ test('loads traces, paths, files and every event of a trace', async () => {
   }
 });
 
+test('--memory is the budget: DuckDB\'s limit is 65% of it (1GB by default), so the process stays within it', async () => {
+  for (const [memory, limit] of [[undefined, '619.0 MiB'], ['512MB', '317.0 MiB'], ['4GiB', '2.5 GiB'], ['10MB', '64.0 MiB']] as const) {
+    const o = await openTraces({ 'app.100.fstrace': scenario() }, { memory });
+    try {
+      const [r] = await o.session.rows("select current_setting('memory_limit') as m");
+      assert.equal([memory, r!.m], [memory, limit]);
+    } finally {
+      o.close();
+    }
+  }
+});
+
 test('event start times are wall clock: realtime + (start - monotonic)', async () => {
   const { session, close } = await openScenario();
   try {

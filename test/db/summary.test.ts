@@ -6,7 +6,11 @@ import * as assert from 'uvu/assert';
 import { bindings } from '../../src/db/params.js';
 import { fileSummaries, totals, traceInfo } from '../../src/db/summary.js';
 import { openTraces, type Opened } from '../fixtures/session.js';
-import { SCENARIO_PARAMS, iso, otherHost, scenario } from '../fixtures/traces.js';
+import { SCENARIO_PARAMS, iso, otherHost, scenario, tempDir, writeTrace } from '../fixtures/traces.js';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { join } from 'node:path';
+import { readFindings } from '../../src/db/lint.js';
+import { Session } from '../../src/db/session.js';
 
 let opened: Opened;
 
@@ -63,6 +67,8 @@ test('totals: every sync call of every kind; opens and closes are not calls', as
     summarizedOnly: 0,
     unaccounted: 0,
     overwritten: 0,
+    uncountedRecords: 0,
+    uncountedTraces: 0,
   });
 });
 
@@ -73,6 +79,31 @@ test('trace info: the process, how complete the record is, and its time span', a
     [true, 'h1', 100, '/usr/bin/app', 'app --data /data', 41, 38, 36, 0, 0, iso(0.1), iso(29.900005)],
     [false, 'h2', 200, '/usr/bin/other', 'other', 5, 4, 4, 0, 0, iso(0.25), iso(3.253)],
   ]);
+});
+
+test('a database kept by an earlier version (no dir_removed, events_context, filter_window, new macros) still opens', async () => {
+  const tmp = tempDir();
+  const file = writeTrace(tmp.dir, 'app.100.fstrace', scenario());
+  const kept = join(tmp.dir, 'old.duckdb');
+  try {
+    (await Session.open({ inputs: [file], db: kept, quiet: true, warn: () => {} })).close();
+    const db = await DuckDBInstance.create(kept);
+    const c = await db.connect();
+    await c.run('alter table traces drop column dir_removed; alter table traces drop column dir_removed_bytes; ' +
+      'drop table events_context; drop table filter_window; drop macro res_errno; drop macro ft_h_kernel');
+    c.closeSync();
+    db.closeSync();
+    const s = await Session.open({ inputs: [], db: kept, quiet: true, warn: () => {} });
+    try {
+      const [t] = await traceInfo(s, bindings(SCENARIO_PARAMS));
+      assert.equal([t!.calls, t!.dirRemoved, t!.kernel], [36, 0, false]);
+      assert.equal((await readFindings(s, bindings(SCENARIO_PARAMS))).map((f) => `${f.rule} ${f.path} ${f.count}`), ['write-after-failed-sync /data/a.log 1']);
+    } finally {
+      s.close();
+    }
+  } finally {
+    tmp.cleanup();
+  }
 });
 
 test('an empty trace: no syncs, no range', async () => {

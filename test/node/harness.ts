@@ -59,6 +59,14 @@ export function runNode(program: string, args: string[], o: RunNodeOptions = {})
   return { dir, data, traces, ran };
 }
 
+/** The file each API's calls sync, in apis.mjs/apis.cjs. */
+export const FILE_OF: Record<string, string> = {
+  'fs.fsync': 'fd.dat', 'fs.fsyncSync': 'fd.dat', 'fs.fdatasync': 'fd.dat', 'fs.fdatasyncSync': 'fd.dat',
+  'filehandle.sync': 'fh.dat', 'filehandle.datasync': 'fh.dat', 'fs.writeFile': 'wf.dat', 'fs.writeFileSync': 'wfs.dat',
+  'fs.appendFile': 'af.dat', 'fs.appendFileSync': 'afs.dat', 'fs.promises.writeFile': 'pwf.dat', 'fs.promises.appendFile': 'paf.dat',
+  'fs.createWriteStream': 'ws.dat', 'filehandle.createWriteStream': 'fhs.dat',
+};
+
 /** runNode, remembering the run: `removeRuns` after the suite. */
 const tracked: NodeRun[] = [];
 export function trackedRun(...a: Parameters<typeof runNode>): NodeRun {

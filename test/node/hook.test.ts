@@ -9,7 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { analyzeJson, analyzeSql, once, type SummaryJson } from '../../scripts/workloads/common.js';
-import { account, countBy, PROGRAMS, recorded, removeRuns, siteLine, trackedRun } from './harness.js';
+import { account, countBy, FILE_OF, PROGRAMS, recorded, removeRuns, siteLine, trackedRun } from './harness.js';
 
 const N = 3;
 
@@ -40,13 +40,6 @@ const SITE_TEXT: Record<string, RegExp> = {
   'filehandle.createWriteStream': /fh2\.createWriteStream\(/,
 };
 
-/** The file each API's calls sync, in apis.mjs/apis.cjs. */
-const FILE_OF: Record<string, string> = {
-  'fs.fsync': 'fd.dat', 'fs.fsyncSync': 'fd.dat', 'fs.fdatasync': 'fd.dat', 'fs.fdatasyncSync': 'fd.dat',
-  'filehandle.sync': 'fh.dat', 'filehandle.datasync': 'fh.dat', 'fs.writeFile': 'wf.dat', 'fs.writeFileSync': 'wfs.dat',
-  'fs.appendFile': 'af.dat', 'fs.appendFileSync': 'afs.dat', 'fs.promises.writeFile': 'pwf.dat', 'fs.promises.appendFile': 'paf.dat',
-  'fs.createWriteStream': 'ws.dat', 'filehandle.createWriteStream': 'fhs.dat',
-};
 
 const run = trackedRun;
 test.after(removeRuns);
@@ -102,6 +95,21 @@ test('summary --json: a file the hook recorded adds "js"; Node calls are not syn
   const jsCalls = s.files.reduce((n, f) => n + (f.js?.calls ?? 0), 0);
   assert.is(jsCalls, 15 * N);
   assert.is(s.totals.calls, s.files.reduce((n, f) => n + f.calls, 0), 'totals count system calls only');
+});
+
+test('a worker thread loads the hook too: its calls are recorded on its own thread and paired', () => {
+  const r = run('worker.mjs', []);
+  assert.is(r.ran.status, 0, r.ran.stderr);
+  const { pid } = account<{ pid: number }>(r);
+  const { js } = recorded(r);
+  assert.equal(js.map((j) => [j.api, j.path, siteLine(j.site!).trim()]), [
+    ['fs.fsyncSync', join(r.data, 'worker.dat'), 'fsyncSync(fd);'],
+    ['fs.fsync', join(r.data, 'worker.dat'), 'fsync(fd, () => {'],
+  ]);
+  assert.is(js[0]!.tid, js[1]!.tid);
+  assert.is.not(js[0]!.tid, pid, 'the worker\'s own thread');
+  const rows = analyzeSql<{ paired: boolean }>('select paired from js_waits', [r.traces]);
+  assert.equal(rows.map((x) => x.paired), [true, true]);
 });
 
 test('call sites are rationed by default, never the calls: every call counted, few enough all named', () => {

@@ -3,15 +3,17 @@
  * the command sees the world it would see without it — inherited descriptors,
  * ignored signals, the same PID with --quiet, every signal a supervisor sends
  * passed on by the parent that stays otherwise, which dies with its own
- * parent (PR_SET_PDEATHSIG reaches the command), the shell's 126 and 127 —
+ * parent (PR_SET_PDEATHSIG reaches the command), socket activation
+ * (systemd-socket-activate: fd 3 and LISTEN_PID), the shell's 126 and 127 —
  * and the launcher lists only the traces of the processes it started.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
+import { connect } from 'node:net';
 import { chmodSync, chownSync, closeSync, mkdirSync, openSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RECORD } from '../../scripts/workloads/common.js';
+import { freePort, RECORD, requireProgram } from '../../scripts/workloads/common.js';
 import { bin, cleanup, ensureBuilt, LIB, makeDirs } from '../recorders/harness.js';
 
 test.after(cleanup);
@@ -154,6 +156,35 @@ test('a command that asks to die with its parent (PR_SET_PDEATHSIG) does when th
       assert.match(said, /\ndied sig=10 ppid=\d+\n$/, `${mode}: ${said}`);
     } finally {
       try { process.kill(pid, 'SIGKILL'); } catch { /* gone, as it should be */ }
+    }
+  }
+});
+
+test('socket activation by systemd-socket-activate: the listening socket and LISTEN_PID reach the command', async () => {
+  ensureBuilt();
+  // systemd's own activation tool: it listens, and on the first connection execs its command
+  // with the socket as fd 3, LISTEN_FDS=1 and LISTEN_PID=its pid (sd_listen_fds(3)).
+  // (systemd-run needs systemd as PID 1, which this container does not run.)
+  const activate = requireProgram('systemd-socket-activate', 'systemd');
+  for (const mode of ['bare', 'stay', 'quiet']) {
+    const d = makeDirs();
+    const port = await freePort();
+    const cmd = mode === 'bare' ? [bin('sockact'), d.data] : [RECORD, ...(mode === 'quiet' ? ['-q'] : []), '--dir', d.traces, '--', bin('sockact'), d.data];
+    const service = spawn(activate, ['-l', `127.0.0.1:${port}`, ...cmd], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    service.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
+    for (let i = 0; i < 400 && !err.includes('Listening on'); i++) await new Promise((r) => setTimeout(r, 25));
+    const answer = await new Promise<string>((res, rej) => {
+      let got = '';
+      const sock = connect(port, '127.0.0.1');
+      sock.setEncoding('utf8').on('data', (s: string) => (got += s)).on('end', () => res(got)).on('error', rej);
+    });
+    const code = await new Promise<number | null>((res) => service.on('close', (c) => res(c)));
+    assert.match(answer, /^activated pid=\d+ fds=1\n$/, `${mode}: ${answer} ${err}`);
+    assert.is(code, 0, `${mode}: ${err}`);
+    if (mode !== 'bare') {
+      const pid = /pid=(\d+)/.exec(answer)![1];
+      assert.equal(readdirSync(d.traces).filter((f) => f.endsWith('.fstrace')).map((f) => f.split('.')[1]), [pid], mode);
     }
   }
 });

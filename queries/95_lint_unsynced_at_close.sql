@@ -8,9 +8,10 @@
 --             that made a durable sync of the file at some time, reporting bytes never
 --             synced, when no process made a durable sync of the file afterwards
 --             (writes are the file's, not the descriptor's: a sync by another
---             process covers them), this process made no sync()/syncfs(), and did
---             not unlink it (a temporary) after the close.
--- inputs:     lint_events
+--             process covers them), this process made no sync()/syncfs()
+--             (queries/92_lint_made_durable.sql), and did not unlink it (a temporary)
+--             after the close.
+-- inputs:     lint_events, lint_syncs, lint_made_durable, files
 -- parameters: none
 -- output:     one row per flagged close:
 --   rule         'unsynced-at-close'
@@ -21,60 +22,39 @@
 
 with
 
-closes as (
-  select *
-  from lint_events
-  where event = 'close' and last_close and file_id is not null and bytes > 0
-),
-
-durable_syncs as (
-  select * from lint_events where durable
-),
-
 synced_files as (
-  select distinct trace_id, file_id from durable_syncs
+  select distinct trace_id, file_id from lint_syncs where durable
 ),
 
-global_syncs as (
-  select * from lint_events where global
-),
-
-unlinks as (
-  select * from lint_events where event = 'unlink' and file_id is not null
+unlinked as (
+  select trace_id, file_id, max(start) as last_unlink
+  from lint_events
+  where event = 'unlink' and file_id is not null
+  group by all
 ),
 
 left_unsynced as (
-  select closes.*
-  from closes
-  join synced_files using (trace_id, file_id)
-  where not exists (
-      -- any process's later sync of the file makes these writes durable too
-      -- (PostgreSQL backends write WAL and exit; another process syncs it)
-      select 1 from durable_syncs
-      where durable_syncs.file_id = closes.file_id
-        and durable_syncs.start > closes.start)
-    and not exists (
-      select 1 from global_syncs
-      where global_syncs.trace_id = closes.trace_id
-        and global_syncs.start > closes.start)
-    and not exists (
-      select 1 from unlinks
-      where unlinks.trace_id = closes.trace_id
-        and unlinks.file_id = closes.file_id
-        and unlinks.start > closes.start)
+  select lint_events.*
+  from lint_events
+  join lint_made_durable using (trace_id, seq)
+  semi join synced_files
+    on synced_files.trace_id = lint_events.trace_id
+   and synced_files.file_id = lint_events.file_id
+  left join unlinked
+    on unlinked.trace_id = lint_events.trace_id
+   and unlinked.file_id = lint_events.file_id
+  where lint_events.event = 'close'
+    and lint_events.last_close
+    and lint_made_durable.data_durable_at is null
+    and coalesce(unlinked.last_unlink <= lint_events.start, true)
 ),
 
-last_sync as (
-  select
-    left_unsynced.trace_id,
-    left_unsynced.seq,
-    max_by(durable_syncs.seq, durable_syncs.start) as sync_seq
-  from left_unsynced
-  join durable_syncs
-    on durable_syncs.trace_id = left_unsynced.trace_id
-   and durable_syncs.file_id = left_unsynced.file_id
-   and durable_syncs.start < left_unsynced.start
-  group by left_unsynced.trace_id, left_unsynced.seq
+own_syncs as (
+  select lint_syncs.*
+  from lint_syncs
+  semi join left_unsynced using (trace_id, file_id)
+  where lint_syncs.durable
+    and lint_syncs.file_id in (select file_id from left_unsynced)
 ),
 
 with_sync as (
@@ -86,10 +66,16 @@ with_sync as (
     syncs.res as sync_res,
     syncs.bytes as sync_bytes
   from left_unsynced
-  left join last_sync using (trace_id, seq)
-  left join durable_syncs as syncs
-    on syncs.trace_id = last_sync.trace_id
-   and syncs.seq = last_sync.sync_seq
+  asof left join own_syncs as syncs
+    on syncs.trace_id = left_unsynced.trace_id
+   and syncs.file_id = left_unsynced.file_id
+   and left_unsynced.start > syncs.start
+),
+
+named as (
+  select with_sync.*, files.path
+  from with_sync
+  join files using (file_id)
 ),
 
 final as (
@@ -109,7 +95,7 @@ final as (
       end,
       {'time': start, 'event': case when at_exit then 'exit' else 'close' end, 'path': path, 'to': null::varchar, 'fd': fd, 'res': res, 'bytes': bytes}
     ], lambda e: e is not null) as evidence
-  from with_sync
+  from named
 )
 
 select * from final

@@ -1,18 +1,20 @@
 -- lint: durability findings, one per (rule, file family, process), with a count.
 --
--- purpose:    The four rules of queries 91-94 flag single events; a program that
+-- purpose:    The four rules of queries 93-96 flag single events; a program that
 --             makes a mistake makes it every time, so one finding per rule, file
 --             family (queries/18_families.sql: rotating and temporary names taken
 --             as one) and process (host, pid, executable) keeps the list short.
 --             The finding shows its first occurrence: when, which file, the detail
 --             line and the evidence (the events, with times); `count` says how
 --             often it happened, `last` when it last did. The rules read every event
---             loaded; the window and path parameters choose which occurrences count
---             (so a rename in the window is judged with the close before it).
--- inputs:     lint_rename_before_sync, lint_dir_not_synced, lint_unsynced_at_close, lint_write_after_failed_sync, families, traces, files
--- parameters: $lint_since_ns, $lint_until_ns, $lint_path_re
---             (occurrences from, and before, these times in ns since the epoch, on files
---             whose path matches the regular expression)
+--             loaded, those --since, --until and --path cut away included
+--             (events_context); the filters choose which occurrences count
+--             (filter_window), so a rename in the window is judged with the close
+--             before it, and a close with the sync after the window. The processes
+--             --pid, --exe and --host leave out are not loaded at all: a sync another
+--             process made is then not seen.
+-- inputs:     lint_rename_before_sync, lint_dir_not_synced, lint_unsynced_at_close, lint_write_after_failed_sync, families, traces, files, filter_window
+-- parameters: none
 -- output:     one row per finding, by rule, host, pid and time:
 --   rule               'rename-before-sync', 'dir-not-synced', 'unsynced-at-close'
 --                      or 'write-after-failed-sync'
@@ -53,11 +55,11 @@ with_names as (
 ),
 
 in_window as (
-  select *
-  from with_names
-  where epoch_ns(occurred) >= $lint_since_ns
-    and epoch_ns(occurred) < $lint_until_ns
-    and regexp_full_match(path, $lint_path_re)
+  select with_names.*
+  from with_names, filter_window
+  where epoch_ns(with_names.occurred) >= filter_window.since_ns
+    and epoch_ns(with_names.occurred) < filter_window.until_ns
+    and regexp_full_match(with_names.path, filter_window.path_re)
 ),
 
 grouped as (

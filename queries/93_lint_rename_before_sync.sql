@@ -11,8 +11,10 @@
 --             this process, flag 0x200), or this process closed the file with unsynced
 --             bytes and nothing made them durable before the rename: no successful
 --             fsync/fdatasync of the file by any process on the host, no
---             sync()/syncfs() by this process.
--- inputs:     lint_events
+--             sync()/syncfs() by this process (queries/92_lint_made_durable.sql). Its
+--             last such close is the one to look at: a sync that covers it covers
+--             every close before it.
+-- inputs:     lint_events, lint_made_durable, files
 -- parameters: none
 -- output:     one row per flagged rename or link:
 --   rule         'rename-before-sync'
@@ -33,68 +35,45 @@ moves as (
 ),
 
 unsynced_closes as (
-  select *
+  select lint_events.*, lint_made_durable.data_durable_at
   from lint_events
-  where event = 'close' and file_id is not null and bytes > 0
-),
-
-durable_syncs as (
-  select * from lint_events where durable
-),
-
-global_syncs as (
-  select * from lint_events where global
-),
-
-closed_before as (
-  select
-    moves.trace_id,
-    moves.seq,
-    unsynced_closes.seq as close_seq,
-    unsynced_closes.start as close_start
-  from moves
-  join unsynced_closes
-    on unsynced_closes.trace_id = moves.trace_id
-   and unsynced_closes.file_id = moves.file_id
-   and unsynced_closes.start < moves.start
-),
-
-not_made_durable as (
-  select closed_before.*
-  from closed_before
-  join moves using (trace_id, seq)
-  where not exists (
-      select 1 from durable_syncs
-      where durable_syncs.file_id = moves.file_id
-        and durable_syncs.host = moves.host
-        and durable_syncs.start > closed_before.close_start
-        and durable_syncs.start < moves.start)
-    and not exists (
-      select 1 from global_syncs
-      where global_syncs.trace_id = moves.trace_id
-        and global_syncs.start > closed_before.close_start
-        and global_syncs.start < moves.start)
+  join lint_made_durable using (trace_id, seq)
+  where lint_events.event = 'close'
 ),
 
 last_close as (
-  select trace_id, seq, max_by(close_seq, close_start) as close_seq
-  from not_made_durable
-  group by trace_id, seq
+  select
+    moves.trace_id,
+    moves.seq,
+    closes.start as close_start,
+    closes.fd as close_fd,
+    closes.res as close_res,
+    closes.bytes as close_bytes,
+    coalesce(closes.data_durable_at >= moves.start, closes.seq is not null) as close_unsynced
+  from moves
+  asof left join unsynced_closes as closes
+    on closes.trace_id = moves.trace_id
+   and closes.file_id = moves.file_id
+   and moves.start > closes.start
 ),
 
 flagged as (
   select
     moves.*,
-    closes.start as close_start,
-    closes.fd as close_fd,
-    closes.res as close_res,
-    closes.bytes as close_bytes
+    case when last_close.close_unsynced then last_close.close_start end as close_start,
+    last_close.close_fd,
+    last_close.close_res,
+    case when last_close.close_unsynced then last_close.close_bytes end as close_bytes
   from moves
-  left join last_close using (trace_id, seq)
-  left join unsynced_closes as closes
-    on closes.trace_id = last_close.trace_id
-   and closes.seq = last_close.close_seq
-  where closes.seq is not null or moves.bytes > 0
+  join last_close using (trace_id, seq)
+  where last_close.close_unsynced or moves.bytes > 0
+),
+
+named as (
+  select flagged.*, old_files.path, new_files.path as new_path
+  from flagged
+  join files as old_files on old_files.file_id = flagged.file_id
+  join files as new_files on new_files.file_id = flagged.new_file_id
 ),
 
 final as (
@@ -113,7 +92,7 @@ final as (
       end,
       {'time': start, 'event': event, 'path': path, 'to': new_path, 'fd': fd, 'res': res, 'bytes': bytes}
     ], lambda e: e is not null) as evidence
-  from flagged
+  from named
 )
 
 select * from final
