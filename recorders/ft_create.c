@@ -497,7 +497,8 @@ fail:
  * takes a few ms), so the records of threads that start together are kept.
  * The one caller that must not wait is a signal handler that interrupted
  * the creating thread itself (it would wait for its own thread): its record
- * is dropped and counted. */
+ * is held while the file is being made (ft_pre_hold) and written once the
+ * file is made; only a file that could not be made drops it (counted). */
 #define FT_INIT_WAIT_NS 1000000000ull
 
 static uint32_t ft_ring_wait(struct ft_ctx *c)
@@ -565,6 +566,12 @@ __attribute__((noinline)) struct ft_ctx *ft_ring_slow(void)
     if (st == FT_RING_INIT && !ft_thr.initializing)
         st = ft_ring_wait(c);
     if (st == FT_RING_READY)
+        return c;
+    /* A signal handler on the thread making the file, once the file is made
+     * (closed to holds, so it cannot hold its record): it may write, as its
+     * thread may (ft_writable). Its slot comes from the shared counter, past
+     * the numbers fixed for the held records its thread may be placing. */
+    if (st == FT_RING_INIT && ft_thr.initializing && (FT_LOAD_ACQ(&c->pre_word) & 1))
         return c;
     if (st != FT_RING_REFUSED)
         ft_count_drops(c, 1);
