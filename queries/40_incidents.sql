@@ -7,8 +7,8 @@
 --             its outliers are a share of its syncs (over its own stretch of outliers,
 --             or over the incident's core) of at least one in 50 and at least a quarter
 --             of the largest such share in the incident, or of all its calls where a
---             call failed (failures lead). When none does, those with the most outliers
---             take part (details below). So a few stray slow calls, or a short burst, of
+--             call failed (failures lead). When none does, those with at least half as
+--             many outliers as the most take part (details below). So a few stray slow calls, or a short burst, of
 --             other processes next to one's slowdown or failures do not make it "several
 --             processes", while a disk's contention, which slows a few calls in a
 --             hundred of every process at once, does. The incident's start and finish
@@ -112,10 +112,10 @@ cores as (
 ),
 
 stretches as (
-  select incident, level, key, first_ns, last_ns, last_ns - first_ns >= 0.25 * longest_ns as lasting
+  select incident, level, key, first_ns, last_ns, last_ns - first_ns >= 0.25 * longest_ns as lasting, false as core
   from part_spans
   union all
-  select part_spans.incident, part_spans.level, part_spans.key, cores.first_ns, cores.last_ns, true as lasting
+  select part_spans.incident, part_spans.level, part_spans.key, cores.first_ns, cores.last_ns, true as lasting, true as core
   from part_spans
   join cores using (incident, level)
 ),
@@ -132,11 +132,16 @@ counted as (
   from stretches as s
 ),
 
+-- `core_share` is the share over the incident's core alone: the reference is the largest of
+-- those, so that a process whose few calls in a stall were all slow (a paced process makes
+-- few calls while the disk holds it) does not set a bar no other process can reach.
 shares as (
   select
     part_spans.incident, part_spans.level, part_spans.key, part_spans.outliers, part_spans.failed,
     max(counted.inside / greatest(counted.syncs, counted.inside, 1))
-      filter (where counted.lasting and counted.inside >= 2 and counted.inside >= 0.02 * counted.syncs) as share
+      filter (where counted.lasting and counted.inside >= 2 and counted.inside >= 0.02 * counted.syncs) as share,
+    max(counted.inside / greatest(counted.syncs, counted.inside, 1))
+      filter (where counted.core and counted.inside >= 2 and counted.inside >= 0.02 * counted.syncs) as core_share
   from part_spans
   join counted using (incident, level, key)
   group by all
@@ -148,16 +153,16 @@ weighed as (
   select
     *,
     failed or coalesce(share >= 0.25 * case when bool_or(failed) over (partition by incident, level) then 1.0
-      else max(share) over (partition by incident, level) end, false) as weighty
+      else max(core_share) over (partition by incident, level) end, false) as weighty
   from shares
 ),
 
--- When none takes part, those with the most outliers do.
+-- When none takes part, those with at least half as many outliers as the most do.
 part_of as (
   select
     *,
     weighty or (not bool_or(weighty) over (partition by incident, level)
-      and outliers = max(outliers) over (partition by incident, level)) as takes_part
+      and outliers * 2 >= max(outliers) over (partition by incident, level)) as takes_part
   from weighed
 ),
 
