@@ -49,8 +49,10 @@ test('a case is a pure function of the run seed and its index', () => {
 test('the watchdog reports a case that never ends as a hang, with its index, and the run goes on', async () => {
   const failDir = mkdtempSync(join(tmpdir(), 'fsync-fuzz-selftest-'));
   process.env.FSYNC_FUZZ_SELFTEST_HANG = '3';
+  // The limit is generous (case 3 never ends; the others take milliseconds):
+  // a loaded machine starts a worker in over a second, and 1 s took case 0 for a hang.
   try {
-    const r = await fuzz({ seeds: seeds(), seed: 5, cases: 8, dbCases: 0, reportCases: 0, failDir, hangMs: 1000 });
+    const r = await fuzz({ seeds: seeds(), seed: 5, cases: 8, dbCases: 0, reportCases: 0, failDir, hangMs: 8000 });
     assert.equal(r.failures.map((f) => [f.index, f.kind, f.stage]), [[3, 'hang', 'decode']]);
     assert.is(r.decoded + r.refused, 7, 'the other seven cases ran');
     assert.match(readFileSync(`${r.failures[0]!.file}.txt`, 'utf8'), 'seed 5 case 3: ');
