@@ -30,41 +30,34 @@ static void ft_gather_args(const char **argv, const char *arg0, size_t n, va_lis
         argv[i] = va_arg(*ap, const char *);
 }
 
+/* In a list form's body: counts the list, then declares argv (on the stack)
+ * and fills it; ap is left open on what follows the list (execle's envp). */
+#define FT_LIST_TO_ARGV(argv, arg, ap)          \
+    va_list ap;                                 \
+    va_start(ap, arg);                          \
+    size_t ft_nargs = ft_count_args(ap);        \
+    va_end(ap);                                 \
+    const char *argv[ft_nargs + 1];             \
+    va_start(ap, arg);                          \
+    ft_gather_args(argv, arg, ft_nargs, &ap)
+
 FT_EXPORT int execl(const char *path, const char *arg, ...)
 {
-    va_list ap;
-    va_start(ap, arg);
-    size_t n = ft_count_args(ap);
-    va_end(ap);
-    const char *argv[n + 1];
-    va_start(ap, arg);
-    ft_gather_args(argv, arg, n, &ap);
+    FT_LIST_TO_ARGV(argv, arg, ap);
     va_end(ap);
     return execv(path, (char *const *)argv);
 }
 
 FT_EXPORT int execlp(const char *file, const char *arg, ...)
 {
-    va_list ap;
-    va_start(ap, arg);
-    size_t n = ft_count_args(ap);
-    va_end(ap);
-    const char *argv[n + 1];
-    va_start(ap, arg);
-    ft_gather_args(argv, arg, n, &ap);
+    FT_LIST_TO_ARGV(argv, arg, ap);
     va_end(ap);
     return execvp(file, (char *const *)argv);
 }
 
 FT_EXPORT int execle(const char *path, const char *arg, ...)
 {
-    va_list ap;
-    va_start(ap, arg);
-    size_t n = ft_count_args(ap);
-    va_end(ap);
-    const char *argv[n + 1];
-    va_start(ap, arg);
-    ft_gather_args(argv, arg, n, &ap);
+    FT_LIST_TO_ARGV(argv, arg, ap);
     char *const *envp = va_arg(ap, char *const *);
     va_end(ap);
     return execve(path, (char *const *)argv, envp);

@@ -3,6 +3,7 @@
  * 55_totals.sql) and the list of traces (60_trace_info.sql), read back as
  * plain objects.
  */
+import type { JS } from '@duckdb/node-api';
 import type { Bindings } from './queries.js';
 import type { Session } from './session.js';
 import { isoFromNs, num, record } from './values.js';
@@ -115,16 +116,17 @@ export interface JsFile {
   waitP99Ms: number;
 }
 
+/** The columns every per-file row shares: which file, and its counts. */
+function fileCounts(r: Record<string, JS>): Pick<JsFile, 'host' | 'path' | 'calls' | 'byKind' | 'errors'> {
+  return { host: String(r.host), path: String(r.path), calls: num(r.calls), byKind: record(r.by_kind), errors: num(r.errors) };
+}
+
 /** Per file, the Node hook's calls; empty without any. */
 export async function jsFiles(session: Session, bindings: Bindings): Promise<JsFile[]> {
   await session.build(['js_files'], bindings);
   const rows = await session.rows('select * from js_files order by host, path');
   return rows.map((r) => ({
-    host: String(r.host),
-    path: String(r.path),
-    calls: num(r.calls),
-    byKind: record(r.by_kind),
-    errors: num(r.errors),
+    ...fileCounts(r),
     waitP50Ms: num(r.wait_p50_ms),
     waitP99Ms: num(r.wait_p99_ms),
   }));
@@ -135,11 +137,7 @@ export async function fileSummaries(session: Session, bindings: Bindings): Promi
   await session.build(['file_stats'], bindings);
   const rows = await session.rows('select * from file_stats order by p99_ms desc, host, path');
   return rows.map((r) => ({
-    host: String(r.host),
-    path: String(r.path),
-    calls: num(r.calls),
-    byKind: record(r.by_kind),
-    errors: num(r.errors),
+    ...fileCounts(r),
     bytes: num(r.bytes),
     p50Ms: num(r.p50_ms),
     p99Ms: num(r.p99_ms),
