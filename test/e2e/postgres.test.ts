@@ -149,9 +149,13 @@ test('every backend was forked by the postmaster and has a trace of its own', as
   const traced = new Set(forked.map((t) => t.pid));
   assert.is(traced.size, forked.length, 'one trace per forked process');
   // A process that never syncs leaves no trace: psql's read-only session
-  // has none; pgbench -i and the 4 clients commit (and flush WAL) and do.
-  const expected = activity.filter((a) => ['checkpointer', 'walwriter'].includes(a.type)).map((a) => a.pid);
-  for (const pid of expected) assert.ok(traced.has(pid), `process ${pid} has no trace of its own`);
+  // has none; pgbench -i and the 4 clients commit (and flush WAL) and do, and
+  // the checkpointer syncs at the shutdown checkpoint. The walwriter only
+  // syncs when it finds WAL no backend flushed first (with synchronous
+  // commits, some runs it finds none), so it is not expected.
+  const expected = activity.filter((a) => a.type === 'checkpointer').map((a) => a.pid);
+  assert.is(expected.length, 1, JSON.stringify(activity));
+  for (const pid of expected) assert.ok(traced.has(pid), `the checkpointer (${pid}) has no trace of its own`);
   const tracedConnections = connections.filter((pid) => traced.has(pid));
   assert.ok(tracedConnections.length >= 5, `pgbench -i and 4 clients have traces: ${tracedConnections.join(', ')} of ${connections.join(', ')}`);
 });
