@@ -136,6 +136,22 @@ static uint64_t ft_js_sync_start(const struct ft_js_call *c, uint64_t end, uint1
     return start;
 }
 
+/*
+ * The library makes the trace at the process's first sync (FORMAT.md): a
+ * Node call that waited across that (its sync, on a pool thread or its own,
+ * made the file, or waited for it) is recorded without that time, which the
+ * program would not have spent unrecorded, and flagged.
+ */
+static void ft_js_less_making(struct ft_js_rec *r)
+{
+    uint64_t at = FT_LOAD_ACQ(&ft_made_at);
+    uint64_t took = FT_LOAD(&ft_made_ns);
+    if (FT_LIKELY(at == 0 || at < r->start_ns) || at - r->start_ns + took > r->dur_ns)
+        return;
+    r->dur_ns -= took;
+    r->flags |= FT_F_JS_TRACE_MADE;
+}
+
 FT_EXPORT int fsync_trace_js_record(struct ft_js_call *c)
 {
     if (!c || c->api == FT_JS_NONE || c->api > FT_JS_MAX || !ft_active())
@@ -149,6 +165,7 @@ FT_EXPORT int fsync_trace_js_record(struct ft_js_call *c)
     c->end_ns = end;
     r.start_ns = c->start_ns ? c->start_ns : ft_js_sync_start(c, end, &r.flags);
     r.dur_ns = c->dur_ns ? c->dur_ns : ft_since(r.start_ns, end);
+    ft_js_less_making(&r);
     r.fd = c->fd;
     r.res = c->res;
     r.bytes = c->bytes;
