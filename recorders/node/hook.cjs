@@ -277,6 +277,20 @@ function withoutHookFrames(err) {
   return err;
 }
 
+/* orig applied with room for the hook's two frames (the wrapper's and this
+ * one's) in a stack: an error it throws loses them (withoutHookFrames) and
+ * keeps as many of the program's own frames as it would without the hook. */
+function deeper(orig, self, args) {
+  const limit = Error.stackTraceLimit;
+  if (typeof limit !== 'number') return Reflect.apply(orig, self, args);
+  Error.stackTraceLimit = limit + 2;
+  try {
+    return Reflect.apply(orig, self, args);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 function isFlush(options) {
   return options !== null && typeof options === 'object' && options.flush === true;
 }
@@ -353,10 +367,10 @@ function install(rec) {
       const call = syncCall(wrapper, fd, api, streamApi);
       if (call === null) return orig.apply(this, arguments);
       try {
-        return orig.call(this, fd, function (err) {
+        return deeper(orig, this, [fd, function (err) {
           put(call.kind, fd, call.t0, err, call.site, 0);
           return callback.apply(this, arguments);
-        });
+        }]);
       } catch (err) {
         throw withoutHookFrames(err);
       }
@@ -373,7 +387,7 @@ function install(rec) {
       const site = c.site;
       let result;
       try {
-        result = orig.apply(this, arguments);
+        result = deeper(orig, this, arguments);
       } catch (err) {
         put(api, fd, t0, err, site, 0);
         throw withoutHookFrames(err);
@@ -393,11 +407,11 @@ function install(rec) {
       pending++;
       depth++;
       try {
-        return orig.call(this, file, data, options, function (err) {
+        return deeper(orig, this, [file, data, options, function (err) {
           pending--;
           putFlush(api, call, err);
           return callback.apply(this, arguments);
-        });
+        }]);
       } catch (err) {
         pending--;
         throw withoutHookFrames(err);
@@ -416,7 +430,7 @@ function install(rec) {
       let result;
       depth++;
       try {
-        result = orig.apply(this, arguments);
+        result = deeper(orig, this, arguments);
       } catch (err) {
         depth--;
         putFlush(api, call, err);
@@ -476,7 +490,7 @@ function install(rec) {
       const c = before(wrapper, false, true);
       let stream;
       try {
-        stream = orig.apply(this, arguments);
+        stream = deeper(orig, this, arguments);
       } catch (err) {
         throw withoutHookFrames(err);
       }
