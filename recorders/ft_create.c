@@ -25,7 +25,6 @@
  * sends it through the alert sink): the text, and 1 while it waits to be
  * said (2 once it was). */
 char ft_off_text[FT_DIR_MAX + 160];
-uint32_t ft_off_pending;
 
 static void ft_off(const char *dir, const char *what, uint64_t n, const char *tail)
 {
