@@ -268,7 +268,7 @@ static void ft_summary_count(unsigned char *e, const struct ft_event *ev, unsign
 }
 
 static __attribute__((noinline)) void ft_summary_new(struct ft_regions *rg, const struct ft_event *ev,
-                                                     struct ft_track *t, unsigned b, unsigned j)
+                                                     uint64_t *cur, unsigned b, unsigned j)
 {
     ft_name_ensure(rg, ev->path_id);
     struct ft_summary s;
@@ -288,7 +288,7 @@ static __attribute__((noinline)) void ft_summary_new(struct ft_regions *rg, cons
     }
     uint64_t w = ft_entry_new(rg, &s, b);
     if (w)
-        FT_STORE(&t->cur[ev->call], w);
+        FT_STORE(cur, w);
 }
 
 /* Count a sync into its (interval, file, kind) entry: the track's current
@@ -296,10 +296,10 @@ static __attribute__((noinline)) void ft_summary_new(struct ft_regions *rg, cons
  * ring may have reused the slot, the file may have been renamed, the
  * interval may have ended) and not full; else a new one. Two threads may
  * both start one: a reader adds them up. */
-static inline void ft_summary_add(struct ft_regions *rg, const struct ft_event *ev, struct ft_track *t,
+static inline void ft_summary_add(struct ft_regions *rg, const struct ft_event *ev, uint64_t *curp,
                                   unsigned b, unsigned j)
 {
-    uint64_t cur = FT_LOAD(&t->cur[ev->call]);
+    uint64_t cur = FT_LOAD(curp);
     if (FT_LIKELY(cur != 0)) {
         uint32_t idx = (uint32_t)cur - 1;
         if (FT_LIKELY(idx < rg->sum_entries)) {
@@ -318,7 +318,17 @@ static inline void ft_summary_add(struct ft_regions *rg, const struct ft_event *
             }
         }
     }
-    ft_summary_new(rg, ev, t, b, j);
+    ft_summary_new(rg, ev, curp, b, j);
+}
+
+/* A Node call (ft_js.c: its kind FT_JS_SUMMARY_BASE + API, its wait as the
+ * latency) counted like a sync; *cur is its current entry's word, kept by
+ * the caller. */
+void ft_summary_js(const struct ft_event *ev, uint64_t *cur)
+{
+    struct ft_regions *rg = ft_regions();
+    if (rg && rg->interval_ns)
+        ft_summary_add(rg, ev, cur, ft_hist_bucket(ev->dur_ns), 0);
 }
 
 /* ---- the recorder's cost ----------------------------------------------------------- */
@@ -464,7 +474,7 @@ FT_HOT void ft_sync_done(struct ft_event *ev, struct ft_file *f)
         if (FT_UNLIKELY(j))
             ft_judged(rg, ev, j);
         if (rg->interval_ns)
-            ft_summary_add(rg, ev, t, b, j);
+            ft_summary_add(rg, ev, &t->cur[ev->call], b, j);
     }
     ft_baseline_add(t, b);
 }
