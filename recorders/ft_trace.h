@@ -27,6 +27,11 @@ struct ft_regions {
     uint32_t names_first, names_slots;
     uint32_t tag;             /* 16 bits, never 0: this file, in ft_path.names_at */
     uint64_t interval_ns;     /* summary interval; 0: no summaries */
+    /* Keeping summary entries named (ft_names.c): where each entry's name
+     * is in the names ring (tag << 48 | position, 0: not known; process
+     * memory, made at the first entry), and the next entry to look at. */
+    uint64_t *sum_names;
+    uint64_t sum_sweep;
 };
 
 

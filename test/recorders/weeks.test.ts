@@ -139,7 +139,7 @@ test('tables that live as long as the service: 100,000 distinct files, each sync
   const syncs = syncEvents(trace);
   assert.ok(syncs.length > 65_536, `${syncs.length} syncs still in the ring`);
   const wrong = syncs.filter((e) => !e.path || !/\/f\d{7}$/.test(e.path));
-  assert.equal(wrong.length, 0, `${wrong.length} syncs unnamed or misnamed, e.g. ${JSON.stringify(wrong[0])}`);
+  assert.equal(wrong.length, 0, `${wrong.length} syncs unnamed or misnamed, e.g. ${JSON.stringify(wrong[0], (_k, v) => (typeof v === "bigint" ? String(v) : v))}`);
   // Files are made in order: a sync's name follows from its place in time.
   const names = syncs.slice().sort((a, b) => (a.startNs < b.startNs ? -1 : 1)).map((e) => Number(e.path!.slice(-7)));
   const last = names[names.length - 1]!;
@@ -174,6 +174,76 @@ test('read-only opens cost no table space: after 70,000 of them, a new file\'s s
     case: 'read-only opens',
     tried: `read-only opens and closes of ${n(opens)} distinct files, then 5 fsyncs of a new file`,
     held: 'all 5 fsyncs named (read-only opens take no file slot, path id or name)',
+  });
+});
+
+/** Summary calls and entries per (name, call kind), and the entries with no name. */
+function summaryByName(trace: ReturnType<typeof readTrace>): { calls: Map<string, number>; entries: Map<string, number>; unnamed: number } {
+  const calls = new Map<string, number>();
+  const entries = new Map<string, number>();
+  let unnamed = 0;
+  const s = trace.summaries;
+  for (let i = 0; i < s.length; i++) {
+    const name = s.pathId[i] ? trace.paths.get(s.pathId[i]!)?.name : '(no file)';
+    if (name === undefined) {
+      unnamed++;
+      continue;
+    }
+    const key = `${name.split('/').pop()} ${s.call[i]}`;
+    calls.set(key, (calls.get(key) ?? 0) + s.calls[i]!);
+    entries.set(key, (entries.get(key) ?? 0) + 1);
+  }
+  return { calls, entries, unnamed };
+}
+
+const FSYNC = 1;
+
+test('write-tmp-and-rename cycles share one summary entry per interval: a new inode of the same name counts into it', () => {
+  const cycles = size(5_000, 40_000);
+  const r = runRaw('weeks', (d) => ['cycles', d.data, String(cycles)], { watchdogMs: 600_000 });
+  assert.equal([r.status, r.stderr], [0, '']);
+  assert.is(r.files.length, 1);
+  const trace = readTrace(join(r.dirs.traces, r.files[0]!));
+  const { calls, entries, unnamed } = summaryByName(trace);
+  assert.is(unnamed, 0, 'every summary entry named');
+  // Ground truth: one fsync of state.tmp and one of the directory per cycle.
+  assert.is(calls.get(`state.tmp ${FSYNC}`), cycles, 'every fsync of state.tmp counted');
+  assert.is(calls.get(`data ${FSYNC}`), cycles, 'every fsync of the directory counted');
+  // One entry per interval the run touched (a new inode each cycle took one before).
+  const s = trace.summaries;
+  const intervals = new Set<bigint>();
+  for (let i = 0; i < s.length; i++) if (s.call[i] === FSYNC) intervals.add(s.intervalStartNs[i]!);
+  assert.is(entries.get(`state.tmp ${FSYNC}`), intervals.size, `${entries.get(`state.tmp ${FSYNC}`)} entries for ${intervals.size} interval(s)`);
+  assert.is(trace.header.dropped, 0n);
+  figure({
+    area: AREA,
+    case: 'tmp+rename cycles',
+    tried: `${n(cycles)} cycles of write state.tmp, fsync, rename over state, fsync the directory (a new inode each time)`,
+    held: `state.tmp's ${n(cycles)} fsyncs counted exactly in ${entries.get(`state.tmp ${FSYNC}`)} summary entr${entries.get(`state.tmp ${FSYNC}`) === 1 ? 'y' : 'ies'} (one per interval), not one per inode`,
+  });
+});
+
+test('summary entries keep their names while the names ring goes round several times', () => {
+  const synced = size(400, 600);
+  const others = size(4_000, 20_000);
+  const r = runRaw('weeks', (d) => ['wrap', d.data, String(synced), String(others)], { watchdogMs: 600_000 });
+  assert.equal([r.status, r.stderr], [0, '']);
+  const trace = readTrace(join(r.dirs.traces, r.files[0]!));
+  const slots = trace.header.names!.slots;
+  const laps = Number(trace.header.namesNext) / slots;
+  assert.ok(laps >= 3, `the names ring went round ${laps.toFixed(1)} times (${slots} slots)`);
+  const { calls, unnamed } = summaryByName(trace);
+  assert.is(unnamed, 0, `${unnamed} summary entries lost their names`);
+  // Ground truth: s00000 .. each fsynced exactly twice; nothing else synced.
+  const want = new Map<string, number>();
+  for (let i = 0; i < synced; i++) want.set(`s${String(i).padStart(5, '0')} ${FSYNC}`, 2);
+  assert.equal(new Map([...calls].filter(([k]) => !k.startsWith('(no file)'))), want);
+  assert.is(trace.header.dropped, 0n);
+  figure({
+    area: AREA,
+    case: 'summary names kept',
+    tried: `${n(synced)} files fsynced twice, then ${n(others)} other files written and closed: the names ring (${n(slots)} slots) went round ${laps.toFixed(1)} times`,
+    held: `every summary entry still named; each of the ${n(synced)} files has exactly 2 fsyncs in the summaries`,
   });
 });
 
