@@ -72,6 +72,7 @@ struct ft_ctx {
     uint64_t pending_drops;  /* dropped before the header existed */
     uint32_t no_populate;    /* MADV_POPULATE_WRITE unsupported: fallocate */
     uint32_t chunks_made;    /* chunks made so far, for the budget's rescans */
+    uint32_t budget_at;      /* chunks_made at which the directory is looked at again */
     uint64_t budget_ns;      /* when the directory was last looked at (budget) */
     /* Opens, closes and renames before the first durability call: the newest
      * FT_PRE_EVENTS wait here, and go into the ring when the file is made.
@@ -100,11 +101,21 @@ extern uint32_t ft_map_pid;
 /* ---- the directory's budget (ft_budget.c) --------------------------------- */
 
 #define FT_BUDGET_FIRST (64u << 10)   /* room made for a new trace: what one sync takes */
-#define FT_BUDGET_STEP_CHUNKS 1024u   /* then again each 8 MiB a trace grows */
+#define FT_BUDGET_STEP_MIN 8u         /* then again after 64 KiB of growth ... */
+#define FT_BUDGET_STEP_MAX 1024u      /* ... to 8 MiB: a quarter of the room the last look left */
 
 /* Remove ended processes' traces, oldest first, until the directory's
- * traces and `need` more bytes fit ft_cfg.dir_max_bytes; count them. */
-void ft_budget_keep(uint64_t need, uint64_t *removed, uint64_t *removed_bytes);
+ * traces and `need` more bytes fit ft_cfg.dir_max_bytes; count them.
+ * Returns the room left under the budget as far as it could tell (0 when
+ * none, or it could not tell; UINT64_MAX with no budget). */
+uint64_t ft_budget_keep(uint64_t need, uint64_t *removed, uint64_t *removed_bytes);
+
+/* After a look that left `room` bytes: how many more chunks before the next. */
+static inline uint32_t ft_budget_step(uint64_t room)
+{
+    uint64_t chunks = room / 4 / (FT_CHUNK_SLOTS * FT_RECORD_SIZE);
+    return chunks < FT_BUDGET_STEP_MIN ? FT_BUDGET_STEP_MIN : chunks > FT_BUDGET_STEP_MAX ? FT_BUDGET_STEP_MAX : (uint32_t)chunks;
+}
 
 /* ---- the file's state (ft_trace.c) --------------------------------------- */
 

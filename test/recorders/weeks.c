@@ -8,6 +8,8 @@
  *        weeks rename DIR         create a, rename a -> b, then fsync b: the
  *                                 rename comes before the first durability call
  *        weeks live DIR           fsync once, print "ready", then wait to be killed
+ *        weeks grow DIR K         fsync one file K times (its trace grows), print "ready",
+ *                                 then wait to be killed
  *        weeks many DIR N K       N distinct files, each: create, write, fsync K times,
  *                                 close, unlink
  *        weeks readonly DIR N     read-only opens and closes of DIR/r000000 .. (the test
@@ -73,6 +75,20 @@ int main(int argc, char **argv) {
     }
     if (strcmp(mode, "live") == 0) {
         one_sync(d, "live");
+        printf("ready\n");
+        fflush(stdout);
+        for (;;)
+            pause();
+    }
+    if (strcmp(mode, "grow") == 0) {
+        CHECK(argc == 4);
+        long k = atol(argv[3]);
+        int fd = open(ft_path(d, "grow"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        CHECK(fd >= 0);
+        for (long j = 0; j < k; j++) {
+            ft_write_all(fd, 10);
+            CHECK(fsync(fd) == 0);
+        }
         printf("ready\n");
         fflush(stdout);
         for (;;)

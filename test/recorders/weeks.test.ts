@@ -15,6 +15,7 @@ import { readTrace } from '../../src/trace/decode.js';
 import { cleanup, events, makeDirs, onlyTrace, run, start, syncEvents, type Dirs, type Started } from './harness.js';
 import { n, runRaw, size } from './reliability.js';
 import { figure } from '../figures.js';
+import { analyzeJson } from '../../scripts/workloads/common.js';
 
 const AREA = 'Recorder left on for weeks';
 const HDR_ENDED = 0x1;
@@ -245,6 +246,55 @@ test('summary entries keep their names while the names ring goes round several t
     tried: `${n(synced)} files fsynced twice, then ${n(others)} other files written and closed: the names ring (${n(slots)} slots) went round ${laps.toFixed(1)} times`,
     held: `every summary entry still named; each of the ${n(synced)} files has exactly 2 fsyncs in the summaries`,
   });
+});
+
+test('traces that grow keep the directory under its budget: ended ones go as live ones grow, live ones never, every removal counted and shown by info', async () => {
+  const ended = size(30, 60);
+  const growers = 4;
+  const syncs = size(4_000, 8_000);
+  const dirs = makeDirs();
+  // Ended traces first, made with no budget (so none of them removes another).
+  for (let i = 0; i < ended; i++) assert.is(run('weeks', (d) => ['once', d.data], { dirs }).status, 0);
+  const before = new Map(readdirSync(dirs.traces).map((f) => [f, allocated(join(dirs.traces, f))]));
+  const endedBytes = [...before.values()].reduce((a, b) => a + b, 0);
+  // A budget the ended traces fit in with room for 1/4 of the growth only.
+  const budget = endedBytes + 256 * 1024;
+  const env = { FSYNC_TRACE_DIR_MAX_BYTES: String(budget) };
+  const live = Array.from({ length: growers }, () => start('weeks', (d) => ['grow', d.data, String(syncs)], { dirs, env }));
+  try {
+    await Promise.all(live.map((p) => p.waitFor((s) => s.includes('ready'))));
+    const files = readdirSync(dirs.traces).filter((f) => f.endsWith('.fstrace'));
+    const liveFiles = files.filter((f) => !before.has(f));
+    assert.is(liveFiles.length, growers, 'every live trace is there');
+    const liveBytes = liveFiles.reduce((a, f) => a + allocated(join(dirs.traces, f)), 0);
+    const total = files.reduce((a, f) => a + allocated(join(dirs.traces, f)), 0);
+    assert.ok(liveBytes > 256 * 1024, `the live traces grew by ${liveBytes} bytes, more than the room`);
+    // Each grower looks again after growing by a quarter of the room it saw
+    // (at least 64 KiB): four growing at once may pass the budget by that much.
+    assert.ok(total <= budget + growers * 64 * 1024, `${total} bytes in the directory, budget ${budget}`);
+    // Ground truth: what is gone is exactly what the live headers say they removed.
+    const gone = [...before.keys()].filter((f) => !files.includes(f));
+    assert.ok(gone.length >= 1, 'ended traces were removed as the live ones grew');
+    const heads = liveFiles.map((f) => readTrace(join(dirs.traces, f)).header);
+    const removed = heads.reduce((a, h) => a + Number(h.dirRemoved), 0);
+    const removedBytes = heads.reduce((a, h) => a + Number(h.dirRemovedBytes), 0);
+    assert.is(removed, gone.length, 'every removal counted once');
+    assert.is(removedBytes, gone.reduce((a, f) => a + before.get(f)!, 0), 'with its allocated bytes');
+    // Oldest first: what is left of the ended traces is the newest of them.
+    const left = [...before.keys()].filter((f) => files.includes(f));
+    const starts = (fs: string[]) => fs.map((f) => readTrace(join(dirs.traces, f)).header.realtimeNs);
+    if (left.length) assert.ok(starts(gone).every((g) => starts(left).every((l) => g <= l)), 'the oldest went first');
+    const info = analyzeJson<{ traces: { dir_removed: number; dir_removed_bytes: number }[] }>(['info', dirs.traces]);
+    assert.is(info.traces.reduce((a, t) => a + Number(t.dir_removed), 0), gone.length, 'info shows the removals');
+    figure({
+      area: AREA,
+      case: 'budget while traces grow',
+      tried: `${n(ended)} ended traces (${n(endedBytes)} bytes), then ${growers} processes at once each fsyncing ${n(syncs)} times, FSYNC_TRACE_DIR_MAX_BYTES=${n(budget)}`,
+      held: `the directory held ${n(total)} bytes after the growth (live traces ${n(liveBytes)}); ${gone.length} oldest ended traces removed as the live ones grew, counted exactly in their headers and shown by info; no live trace removed`,
+    });
+  } finally {
+    for (const p of live) p.child.kill('SIGKILL');
+  }
 });
 
 test.run();
