@@ -129,22 +129,25 @@ uint64_t ft_budget_keep(uint64_t need, uint64_t *removed, uint64_t *removed_byte
     if (!limit)
         return UINT64_MAX;
     int saved = errno;
+    /* Everything the file system holds is under the budget: so are the
+     * traces (one statfs, nothing opened; tmpfs with a size, and any disk,
+     * say how much is used). Else the traces' sizes alone first (no file
+     * opened), and only when they pass it, which of them have ended. */
+    struct statfs sf;
+    if (syscall(SYS_statfs, ft_cfg.dir, &sf) == 0 && sf.f_blocks > 0 && sf.f_bfree <= sf.f_blocks &&
+        (seen = (uint64_t)(sf.f_blocks - sf.f_bfree) * (uint64_t)sf.f_bsize) + need <= limit) {
+        errno = saved;
+        return limit - seen - need;
+    }
+    seen = UINT64_MAX;
     int dfd = ft_sys_openat(AT_FDCWD, ft_cfg.dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
     if (dfd < 0) {
         errno = saved;
-        return UINT64_MAX;
+        return 0;
     }
     struct ft_cand cand[FT_BUDGET_CAND];
     unsigned n;
     int more;
-    /* Everything the file system holds is under the budget: so are the
-     * traces (one fstatfs; tmpfs with a size, and any disk, say how much
-     * is used). Else the traces' sizes alone first (no file opened), and
-     * only when they pass it, which of them have ended. */
-    struct statfs sf;
-    if (syscall(SYS_fstatfs, dfd, &sf) == 0 && sf.f_blocks > 0 && sf.f_bfree <= sf.f_blocks &&
-        (seen = (uint64_t)(sf.f_blocks - sf.f_bfree) * (uint64_t)sf.f_bsize) + need <= limit)
-        goto done;
     seen = ft_budget_scan(dfd, NULL, &n, &more);
     if (seen == UINT64_MAX || seen + need <= limit)
         goto done;

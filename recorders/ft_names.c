@@ -279,15 +279,20 @@ static uint64_t *ft_sum_names(struct ft_regions *rg)
 
 void ft_name_entry(struct ft_regions *rg, uint32_t idx, uint64_t at)
 {
-    uint64_t *a = ft_sum_names(rg);
+    uint64_t *a = FT_LOAD_ACQ(&rg->sum_names); /* none yet: the sweep asks the path store */
     if (a && idx < rg->sum_entries)
         FT_STORE(&a[idx], at);
 }
 
 static void ft_names_sweep(struct ft_regions *rg, uint32_t advanced)
 {
+    if (!rg->sum_entries || !rg->names_slots)
+        return;
+    /* Made once the names ring is an eighth of the way round: a process
+     * that names a few files never pays for it, and until then every
+     * entry's name is in the path store, where the sweep finds it. */
     uint64_t *a = FT_LOAD_ACQ(&rg->sum_names);
-    if (!a || !rg->sum_entries || !rg->names_slots)
+    if (!a && (FT_LOAD(&rg->hdr->names_next) < rg->names_slots / 8 || !(a = ft_sum_names(rg))))
         return;
     uint64_t live = FT_LOAD(&rg->hdr->summary_next);
     if (live > rg->sum_entries)

@@ -172,7 +172,7 @@ static int ft_chunk_fallocate(struct ft_ctx *c, uint32_t k, int fd)
  * store into a hole of a tmpfs file when tmpfs is full raises SIGBUS
  * (shmem_fault returns VM_FAULT_SIGBUS on -ENOSPC), which would kill the
  * program we record; writers check the chunk's bit before every store.
- * MADV_POPULATE_WRITE (Linux 5.14) allocates and maps the chunk's two pages
+ * MADV_POPULATE_WRITE (Linux 5.14) allocates and maps the chunk's page
  * in one call through the mapping, and reports what would have been a
  * SIGBUS as EFAULT instead (madvise(2)): tmpfs full, or the file truncated,
  * for good. Where it is missing, fallocate through the file (fd >= 0: the

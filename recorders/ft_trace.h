@@ -43,10 +43,12 @@ enum ft_ring_state {
     FT_RING_REFUSED = 4,  /* no file could be made: nothing to count into */
 };
 
-/* Space is made 8 KiB (two pages) at a time: a process that makes one sync
- * pays for a few chunks, and no step costs a writer more than a few us. */
-#define FT_CHUNK_SLOTS 128u
-#define FT_CHUNK_BITS_MAX (1u << 20) /* 8 GiB of file */
+/* Space is made 4 KiB (a page) at a time: a process that makes one sync
+ * pays for four pages (the header, and the first page of the ring, the
+ * names and the summaries), and no step costs a writer more than making
+ * one tmpfs page (~10 us here). */
+#define FT_CHUNK_SLOTS 64u
+#define FT_CHUNK_BITS_MAX (1u << 21) /* 8 GiB of file */
 #define FT_PRE_EVENTS 64u        /* events kept before the file exists */
 #define FT_BLOCK_MAX 32u
 
@@ -73,6 +75,7 @@ struct ft_ctx {
     uint32_t no_populate;    /* MADV_POPULATE_WRITE unsupported: fallocate */
     uint32_t chunks_made;    /* chunks made so far, for the budget's rescans */
     uint32_t budget_at;      /* chunks_made at which the directory is looked at again */
+    uint32_t waiters;        /* threads that waited for the file to be made (ft_ring_wait) */
     uint64_t budget_ns;      /* when the directory was last looked at (budget) */
     /* Opens, closes and renames before the first durability call: the newest
      * FT_PRE_EVENTS wait here, and go into the ring when the file is made.
@@ -101,8 +104,8 @@ extern uint32_t ft_map_pid;
 /* ---- the directory's budget (ft_budget.c) --------------------------------- */
 
 #define FT_BUDGET_FIRST (64u << 10)   /* room made for a new trace: what one sync takes */
-#define FT_BUDGET_STEP_MIN 8u         /* then again after 64 KiB of growth ... */
-#define FT_BUDGET_STEP_MAX 1024u      /* ... to 8 MiB: a quarter of the room the last look left */
+#define FT_BUDGET_STEP_MIN 16u        /* then again after 64 KiB of growth ... */
+#define FT_BUDGET_STEP_MAX 2048u      /* ... to 8 MiB: a quarter of the room the last look left */
 
 /* Remove ended processes' traces, oldest first, until the directory's
  * traces and `need` more bytes fit ft_cfg.dir_max_bytes; count them.
