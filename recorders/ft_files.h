@@ -27,6 +27,7 @@
 #define FT_FD_TOP 16384                          /* 64 Mi fds in all */
 
 extern uint64_t *ft_fd_top[FT_FD_TOP];
+extern uint32_t ft_fd_used; /* every fd the table ever held is below this */
 
 static inline uint64_t ft_fd_get(int fd)
 {

@@ -37,6 +37,17 @@ static void one_sync(const char *d, const char *name) {
     CHECK(close(fd) == 0);
 }
 
+/* DIR/name created, written and fsynced k times, closed. */
+static void sync_file(const char *d, const char *name, long k) {
+    int fd = open(ft_path(d, name), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    CHECK(fd >= 0);
+    for (long j = 0; j < k; j++) {
+        ft_write_all(fd, 10);
+        CHECK(fsync(fd) == 0);
+    }
+    CHECK(close(fd) == 0);
+}
+
 int main(int argc, char **argv) {
     CHECK(argc >= 3);
     const char *mode = argv[1], *d = argv[2];
@@ -99,13 +110,7 @@ int main(int argc, char **argv) {
         long n = atol(argv[3]), k = atol(argv[4]);
         for (long i = 0; i < n; i++) {
             snprintf(name, sizeof name, "f%07ld", i);
-            int fd = open(ft_path(d, name), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-            CHECK(fd >= 0);
-            for (long j = 0; j < k; j++) {
-                ft_write_all(fd, 10);
-                CHECK(fsync(fd) == 0);
-            }
-            CHECK(close(fd) == 0);
+            sync_file(d, name, k);
             CHECK(unlink(ft_path(d, name)) == 0);
         }
         printf("files n=%ld k=%ld\n", n, k);
@@ -150,13 +155,7 @@ int main(int argc, char **argv) {
         long n = atol(argv[3]), m = atol(argv[4]);
         for (long i = 0; i < n; i++) {
             snprintf(name, sizeof name, "s%05ld", i);
-            int fd = open(ft_path(d, name), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-            CHECK(fd >= 0);
-            for (int j = 0; j < 2; j++) {
-                ft_write_all(fd, 10);
-                CHECK(fsync(fd) == 0);
-            }
-            CHECK(close(fd) == 0);
+            sync_file(d, name, 2);
         }
         for (long i = 0; i < m; i++) {
             snprintf(name, sizeof name, "w%06ld", i);
