@@ -47,7 +47,7 @@
 
 /* ---- tracks: per file, in process memory ---------------------------------- */
 
-static struct ft_track *ft_tracks; /* parallel to ft_files, made at the first sync */
+#define ft_tracks (ft_hot.tracks) /* parallel to ft_files, made at the first sync */
 static struct ft_track ft_track_nofile[FT_C_MAX + 1]; /* calls with no file, per kind */
 
 static __attribute__((noinline, cold)) struct ft_track *ft_tracks_make(void)
@@ -521,10 +521,12 @@ static __attribute__((noinline)) void ft_judged(struct ft_regions *rg, struct ft
         ft_keep(rg, ev);
 }
 
-void ft_sync_done(struct ft_event *ev, struct ft_file *f)
+FT_HOT void ft_sync_done(struct ft_event *ev, struct ft_file *f)
 {
     ft_thr.sync_ns += ev->dur_ns;
     ft_thr.sync_calls++;
+    ft_thr.sync_start = ev->start_ns;
+    ft_thr.sync_fd = ev->fd;
     struct ft_track *t = ft_track_of(f, ev->call);
     unsigned j = 0;
     if (FT_UNLIKELY(t && (ev->dur_ns >= FT_LOAD(&t->cut_ns) || ev->res < 0)))

@@ -31,7 +31,6 @@
 #define FT_PATH_INDEX (2 * FT_PATHS)
 #define FT_NAMES_BYTES (8u << 20)
 
-uint32_t ft_paths_handed; /* ids handed out; id 0 means "unknown" */
 
 struct ft_pathstore {
     uint64_t names_used;              /* bytes handed out in the names ring, ever */

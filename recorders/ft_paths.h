@@ -20,7 +20,7 @@ struct ft_path {
 };
 
 #define FT_PATHS 65536u      /* path ids kept in memory: the newest this many */
-extern uint32_t ft_paths_handed; /* ids handed out so far */
+#define ft_paths_handed (ft_hot.paths_handed) /* ids handed out so far; id 0 means "unknown" */
 
 /* Is id about to leave the store (or gone)? A cheap test for the hot path:
  * a file that keeps an old id names itself again in good time. */

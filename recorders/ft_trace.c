@@ -23,7 +23,6 @@
 #define MADV_WIPEONFORK 18 /* Linux 4.14 */
 #endif
 
-struct ft_ctx *ft_ctx_ptr;
 uint32_t ft_gen_counter;
 void *ft_map_addr;
 uint64_t ft_map_len;

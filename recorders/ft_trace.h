@@ -94,7 +94,7 @@ struct ft_ctx {
 
 #define FT_CTX_BYTES ((sizeof(struct ft_ctx) + 4095) & ~(size_t)4095)
 
-extern struct ft_ctx *ft_ctx_ptr;
+#define ft_ctx_ptr (ft_hot.ctx_ptr)  /* in the hot page (ft_base.h) */
 /* Not in the wiped page: they must survive fork to be compared with. */
 extern uint32_t ft_gen_counter;
 extern void *ft_map_addr;    /* the mapping we made, and the pid that made it */
@@ -164,10 +164,13 @@ struct ft_ctx *ft_ring_slow(void);
  * INIT (no other thread writes the ring yet), to place the held records. */
 extern void (*ft_created_hook)(struct ft_ctx *c);
 const char *ft_trace_dir(void);         /* where this image's trace goes */
+/* When this image's trace was made (CLOCK_MONOTONIC; 0: not yet) and how long
+ * that took: a Node call that waited across it is recorded without it (ft_js.c). */
+extern uint64_t ft_made_at, ft_made_ns;
 void ft_uid_prepare(uint32_t uid);      /* before becoming user uid: its own directory */
 /* Why this image records nothing, once said (ft_always.c): 1 pending, 2 said. */
 extern char ft_off_text[];
-extern uint32_t ft_off_pending;
+#define ft_off_pending (ft_hot.off_pending)
 
 /* The trace file, made at the first record; NULL when there is none (the
  * record is then counted as dropped where there is a header to count in). */
