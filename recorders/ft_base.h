@@ -44,6 +44,10 @@
 
 #define FT_EXPORT __attribute__((visibility("default")))
 #define FT_TLS __thread __attribute__((tls_model("initial-exec")))
+/* The functions of a sync's or a write's path: GCC puts them in .text.hot,
+ * which the linker places together, so that the path's code is one or two
+ * pages instead of five (see "the hot page" below for why pages count). */
+#define FT_HOT __attribute__((hot))
 #define FT_LIKELY(x) __builtin_expect(!!(x), 1)
 #define FT_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
@@ -60,7 +64,7 @@
 
 /* ---- configuration (ft_config.c) ------------------------------------------ */
 
-enum ft_mode { FT_MODE_UNREAD = 0, FT_MODE_ON = 1, FT_MODE_OFF = 2 };
+enum ft_modes { FT_MODE_UNREAD = 0, FT_MODE_ON = 1, FT_MODE_OFF = 2 };
 
 #define FT_DIR_MAX 1024
 
@@ -82,9 +86,47 @@ struct ft_config {
     char syslog_path[108];   /* FSYNC_TRACE_SYSLOG_PATH (tests), else /dev/log */
 };
 
-extern int ft_mode;
-extern struct ft_config ft_cfg;
 int ft_config_load(void);
+
+/* ---- the hot page ---------------------------------------------------------- */
+
+/* Every global a recorded call reads, in one page (ft_config.c). On a kernel
+ * with page-table isolation and no PCID (this project's VM: Meltdown
+ * mitigation "PTI", no pcid flag) each system call empties the TLB, so each
+ * distinct page a wrapper touches before or after the real call costs a page
+ * walk, ~5-10 ns: scattered over .bss these globals were five pages, the
+ * descriptor table's first entries a sixth, the real functions' pointers a
+ * seventh. The names below are the globals' names; each layer uses its own
+ * and leaves the others alone, as before. fd_top comes last: its first
+ * entries (descriptors below 4096) are in the page, the rest follow it. */
+#define FT_REALS_MAX 128                          /* ft_table.h: entries of FT_INTERPOSED */
+#define FT_FD_CHUNK_SHIFT 12
+#define FT_FD_CHUNK (1u << FT_FD_CHUNK_SHIFT)     /* 4096 fds, 32 KiB per chunk */
+#define FT_FD_TOP 16384                           /* 64 Mi fds in all */
+
+struct ft_ctx;
+struct ft_file;
+struct ft_track;
+
+struct ft_hot {
+    int mode;                      /* ft_mode: enum ft_modes */
+    uint32_t names_gen;            /* ft_names_gen (ft_files.h) */
+    uint32_t paths_handed;         /* ft_paths_handed (ft_paths.h) */
+    uint32_t off_pending;          /* ft_off_pending (ft_trace.h) */
+    uint64_t tsc_mult;             /* ft_tsc_mult (below) */
+    struct ft_ctx *ctx_ptr;        /* ft_ctx_ptr (ft_trace.h) */
+    struct ft_file *files;         /* ft_files (ft_files.h) */
+    struct ft_track *tracks;       /* ft_tracks (ft_always.c) */
+    void *real[FT_REALS_MAX];      /* the real functions (ft_table.h, FT_REAL) */
+    struct ft_config cfg;          /* ft_cfg: its numbers first, then the paths */
+    uint64_t *fd_top[FT_FD_TOP];   /* ft_fd_top (ft_files.h) */
+} __attribute__((aligned(4096)));
+_Static_assert(__builtin_offsetof(struct ft_hot, fd_top) + 8 <= 4096, "the hot globals fit one page");
+
+extern struct ft_hot ft_hot;
+#define ft_mode (ft_hot.mode)
+#define ft_cfg (ft_hot.cfg)
+#define ft_tsc_mult (ft_hot.tsc_mult)
 
 /* ---- per-thread state ---------------------------------------------------- */
 
@@ -95,6 +137,7 @@ struct ft_thread {
     uint64_t blk_next;    /* the thread's claimed block of ring slots: [next, end) */
     uint64_t blk_end;
     uint32_t blk_idx;     /* ring index of blk_next (saves a division per record) */
+    uint32_t blk_ready;   /* every slot of the block is in a chunk made (ft_claim_one) */
     uint32_t gen;         /* trace file generation the block and tid belong to */
     uint32_t tid;
     uint32_t wsample;     /* writes left before the next timed one */
@@ -119,6 +162,8 @@ struct ft_thread {
     uint64_t sync_calls;
     uint32_t name_id;     /* the path id the thread last named (ft_name_ensure_own) ... */
     uint64_t name_at;     /* ... and where its copy is: tag << 48 | position */
+    uint64_t sync_start;  /* start_ns of the thread's last recorded sync ... */
+    int32_t sync_fd;      /* ... and its fd: the Node hook's synchronous calls start there (ft_js.c) */
 };
 
 extern FT_TLS struct ft_thread ft_thr;
@@ -161,7 +206,7 @@ static inline int ft_active(void)
  * and a change (a new anchor, or ~0 while one is being written) sends us to
  * the slow path instead of mixing two anchors. */
 #define FT_CLK_REFRESH (1ull << 22)
-extern uint64_t ft_tsc_mult;    /* ns per tick in 32.32 fixed point; 0: unusable */
+/* ft_tsc_mult (the hot page): ns per tick in 32.32 fixed point; 0: unusable */
 uint64_t ft_now_slow(void);
 
 static inline uint64_t ft_clock_read(void)
@@ -189,7 +234,7 @@ static inline uint64_t ft_clock_read(void)
  * holds a thread's clock a few hundred ns ahead until the true one catches
  * up: it does not accumulate. A signal handler that interleaves sees, and
  * leaves, times after the interrupted code's, which stays increasing too. */
-static inline uint64_t ft_now(void)
+static inline __attribute__((always_inline)) uint64_t ft_now(void)
 {
     uint64_t t = ft_clock_read();
     uint64_t last = FT_LOAD(&ft_thr.clk_last);

@@ -8,7 +8,6 @@
 
 /* ---- the clock ------------------------------------------------------------ */
 
-uint64_t ft_tsc_mult;
 static int ft_tsc_usable;
 static uint64_t ft_tsc_base, ft_ns_base; /* the calibration's first anchor */
 

@@ -155,8 +155,7 @@ static uint64_t ft_parse_u64(const char *s, int *ok)
 
 /* ---- configuration ------------------------------------------------------- */
 
-int ft_mode;
-struct ft_config ft_cfg;
+struct ft_hot ft_hot;
 FT_TLS struct ft_thread ft_thr;
 
 #define FT_MAX_BYTES_DEFAULT (64ull << 20)

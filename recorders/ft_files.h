@@ -22,11 +22,9 @@
 #define FT_FDF_ODSYNC 0x2u
 #define FT_FDF_RESOLVED 0x4u        /* named through /proc at first use */
 
-#define FT_FD_CHUNK_SHIFT 12
-#define FT_FD_CHUNK (1u << FT_FD_CHUNK_SHIFT)   /* 4096 fds, 32 KiB per chunk */
-#define FT_FD_TOP 16384                          /* 64 Mi fds in all */
-
-extern uint64_t *ft_fd_top[FT_FD_TOP];
+/* FT_FD_CHUNK, FT_FD_TOP: ft_base.h; the top level is in the hot page. */
+#define ft_fd_top (ft_hot.fd_top)
+extern uint32_t ft_fd_used; /* every fd the table ever held is below this */
 
 static inline uint64_t ft_fd_get(int fd)
 {
@@ -72,7 +70,7 @@ _Static_assert(sizeof(struct ft_file) == 64, "one cache line per file");
 
 #define FT_FILES 65536u
 
-extern struct ft_file *ft_files;
+#define ft_files (ft_hot.files)  /* in the hot page (ft_base.h) */
 
 static inline struct ft_file *ft_file_of(uint64_t e)
 {
@@ -95,7 +93,7 @@ void ft_ival_fill(struct ft_event *ev, const struct ft_ival *iv);
  * files. Each directory rename bumps this; a file whose name was resolved
  * under an older value is named again through /proc/self/fd at its next
  * event (one readlink per file per directory rename). */
-extern uint32_t ft_names_gen;
+#define ft_names_gen (ft_hot.names_gen)
 void ft_file_rename_check(struct ft_file *f, int fd);
 
 #endif /* FT_FILES_H */

@@ -45,13 +45,20 @@ static inline int64_t ft_claim_one(struct ft_ctx *c, uint64_t head, uint64_t *se
         t->blk_end = s + c->block;
         t->blk_idx = (uint32_t)(s % c->slots);
         ft_chunks_ahead(c, s, c->block);
+        /* Asked once per block, not per record (the chunk bits are another
+         * page): its first and last slots' chunks are made, a block spans
+         * at most two, and a chunk made stays made for the file's life
+         * (a new file is a new gen, which drops the block). */
+        t->blk_ready = ft_chunk_ready(c, t->blk_idx) &&
+                       ft_chunk_ready(c, (uint32_t)((s + c->block - 1) % c->slots));
     }
     uint64_t s = t->blk_next++;
     uint32_t idx = t->blk_idx;
     t->blk_idx = idx + 1 == c->slots ? 0 : idx + 1;
     *seq = s;
-    return ft_slot_ready(c, idx) ? (int64_t)idx : -1;
+    return FT_LIKELY(t->blk_ready) || ft_slot_ready(c, idx) ? (int64_t)idx : -1;
 }
+_Static_assert(FT_BLOCK_MAX <= FT_CHUNK_SLOTS, "a block spans at most two chunks");
 
 /* One slot straight from the shared counter: its ring index, or -1. */
 static int64_t ft_claim_single(struct ft_ctx *c, uint64_t *seq)
@@ -258,11 +265,11 @@ static void ft_put_one(struct ft_ctx *c, struct ft_event *ev)
     /* Each record lands on a cold cache line; fetch the thread's next
      * one now, so that its miss is not paid at the next record (or at
      * the next locked instruction, which waits for the store). */
-    if (idx >= 0 && ft_thr.blk_next != ft_thr.blk_end && ft_chunk_ready(c, ft_thr.blk_idx))
+    if (idx >= 0 && ft_thr.blk_next != ft_thr.blk_end && ft_thr.blk_ready)
         __builtin_prefetch(ft_slot(c, ft_thr.blk_idx), 1, 3);
 }
 
-void ft_emit(struct ft_event *ev)
+FT_HOT void ft_emit(struct ft_event *ev)
 {
     if (FT_UNLIKELY(ft_thr.guard)) {
         ft_emit_nested(ev);

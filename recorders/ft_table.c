@@ -218,10 +218,9 @@ static void ft_raw__Exit(int status) { for (;;) syscall(SYS_exit_group, status);
 #define FT_STAND_IN_RAW(f) (void *)ft_raw_##f
 #define FT_STAND_IN_NONE(f) NULL
 #define FT_DEFINE(fam, f, stand_in, ...)                                       \
-    __typeof__(&f) ft_real_##f;                                                \
     __attribute__((noinline, cold)) __typeof__(&f) ft_resolve_##f(void)        \
     {                                                                          \
-        return (__typeof__(&f))ft_resolve(#f, (void **)&ft_real_##f,           \
+        return (__typeof__(&f))ft_resolve(#f, &ft_hot.real[FT_I_##f],          \
                                           FT_STAND_IN_##stand_in(f));          \
     }
 FT_INTERPOSED(FT_DEFINE)

@@ -159,15 +159,19 @@ __sighandler_t bsd_signal(int sig, __sighandler_t h);
      * action is kept by us, not installed */                                                     \
     X(OWN, sigaction, NONE) X(OWN, signal, NONE) X(OWN, bsd_signal, NONE) X(OWN, sysv_signal, NONE)
 
-#define FT_DECLARE(fam, f, stand_in, ...)                                      \
-    extern __typeof__(&f) ft_real_##f;                                         \
-    __typeof__(&f) ft_resolve_##f(void);
+#define FT_DECLARE(fam, f, stand_in, ...) __typeof__(&f) ft_resolve_##f(void);
 FT_INTERPOSED(FT_DECLARE)
+
+/* Each entry's real function is ft_hot.real[FT_I_<name>]: in the hot page
+ * (ft_base.h), with the other globals a wrapper reads. */
+#define FT_INDEX(fam, f, stand_in, ...) FT_I_##f,
+enum ft_real_index { FT_INTERPOSED(FT_INDEX) FT_N_REALS };
+_Static_assert(FT_N_REALS <= FT_REALS_MAX, "FT_REALS_MAX (ft_base.h) holds every entry");
 
 /* The real function: an expression, so no macro hides a return. */
 #define FT_REAL(f)                                                             \
     ({                                                                         \
-        __typeof__(&f) real_ = FT_LOAD(&ft_real_##f);                          \
+        __typeof__(&f) real_ = (__typeof__(&f))FT_LOAD(&ft_hot.real[FT_I_##f]); \
         FT_LIKELY(real_ != NULL) ? real_ : ft_resolve_##f();                   \
     })
 

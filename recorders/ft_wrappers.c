@@ -82,7 +82,7 @@ static void ft_reopened(int oldfd, FILE *fp, uint64_t t0, int created)
 
 /* fsync, fdatasync, syncfs: one record; the first two close the interval. */
 #define FT_WRAP_SYNC(f, call, closes)                                          \
-    FT_EXPORT int f(int fd)                                                    \
+    FT_EXPORT FT_HOT int f(int fd)                                             \
     {                                                                          \
         struct ft_sync s;                                                      \
         FT_AROUND(int, f, (fd), ft_sync_begin(&s, call, fd, closes), ft_sync_end(&s, ret, err)) \
@@ -91,7 +91,7 @@ static void ft_reopened(int oldfd, FILE *fp, uint64_t t0, int created)
 /* Writes: counted into the file's interval; a sync when the descriptor is
  * O_SYNC/O_DSYNC or the flags RWF_*SYNC. */
 #define FT_WRAP_WRITE(f, params, args, rwf)                                    \
-    FT_EXPORT ssize_t f params                                                 \
+    FT_EXPORT FT_HOT ssize_t f params                                          \
     {                                                                          \
         struct ft_write w;                                                     \
         FT_AROUND(ssize_t, f, args, ft_write_begin(&w, fd, rwf), ft_write_end(&w, ret, err)) \
