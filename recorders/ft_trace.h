@@ -27,6 +27,11 @@ struct ft_regions {
     uint32_t names_first, names_slots;
     uint32_t tag;             /* 16 bits, never 0: this file, in ft_path.names_at */
     uint64_t interval_ns;     /* summary interval; 0: no summaries */
+    /* Keeping summary entries named (ft_names.c): where each entry's name
+     * is in the names ring (tag << 48 | position, 0: not known; process
+     * memory, made at the first entry), and the next entry to look at. */
+    uint64_t *sum_names;
+    uint64_t sum_sweep;
 };
 
 
@@ -38,12 +43,15 @@ enum ft_ring_state {
     FT_RING_REFUSED = 4,  /* no file could be made: nothing to count into */
 };
 
-/* Space is made 8 KiB (two pages) at a time: a process that makes one sync
- * pays for a few chunks, and no step costs a writer more than a few us. */
-#define FT_CHUNK_SLOTS 128u
-#define FT_CHUNK_BITS_MAX (1u << 20) /* 8 GiB of file */
+/* Space is made 4 KiB (a page) at a time: a process that makes one sync
+ * pays for four pages (the header, and the first page of the ring, the
+ * names and the summaries), and no step costs a writer more than making
+ * one tmpfs page (~10 us here). */
+#define FT_CHUNK_SLOTS 64u
+#define FT_CHUNK_BITS_MAX (1u << 21) /* 8 GiB of file */
 #define FT_PRE_EVENTS 64u        /* events kept before the file exists */
 #define FT_BLOCK_MAX 32u
+#define FT_SHARES 32u            /* entries of ft_ctx.shares */
 
 /* This lives in a page marked MADV_WIPEONFORK: a child made by any kind of
  * fork (including _Fork and raw clone, which skip pthread_atfork handlers)
@@ -67,6 +75,9 @@ struct ft_ctx {
     uint64_t pending_drops;  /* dropped before the header existed */
     uint32_t no_populate;    /* MADV_POPULATE_WRITE unsupported: fallocate */
     uint32_t chunks_made;    /* chunks made so far, for the budget's rescans */
+    uint32_t budget_at;      /* chunks_made at which the directory is looked at again */
+    uint32_t waiters;        /* threads that waited for the file to be made (ft_ring_wait) */
+    uint32_t dir_sub;        /* the trace went to <dir>/uid-<euid> (ft_trace_dir) */
     uint64_t budget_ns;      /* when the directory was last looked at (budget) */
     /* Opens, closes and renames before the first durability call: the newest
      * FT_PRE_EVENTS wait here, and go into the ring when the file is made.
@@ -80,26 +91,46 @@ struct ft_ctx {
     uint64_t pre_word;
     struct ft_event pre[FT_PRE_EVENTS];
     char path[FT_DIR_MAX + 160];
+    /* The interval's newest summary entry per name hash and call kind
+     * (ft_always.c, "one entry for the files of one name"): here, so that
+     * it shares a page the first sync touches anyway (with the start of
+     * chunk_bits, all a 64 MiB file uses of it). */
+    struct ft_share {
+        uint64_t word;   /* the entry (ft_cur_word) */
+        uint32_t id;     /* its path id */
+        uint32_t hash;   /* its name's hash */
+    } shares[FT_SHARES];
     uint64_t chunk_bits[FT_CHUNK_BITS_MAX / 64]; /* chunks allocated and populated */
 };
 
 #define FT_CTX_BYTES ((sizeof(struct ft_ctx) + 4095) & ~(size_t)4095)
 
 #define ft_ctx_ptr (ft_hot.ctx_ptr)  /* in the hot page (ft_base.h) */
-/* Not in the wiped page: they must survive fork to be compared with. */
-extern uint32_t ft_gen_counter;
-extern void *ft_map_addr;    /* the mapping we made, and the pid that made it */
-extern uint64_t ft_map_len;
-extern uint32_t ft_map_pid;
+/* Not in the wiped page: they must survive fork to be compared with (in
+ * the hot page, ft_base.h). */
+#define ft_gen_counter (ft_hot.gen_counter)
+#define ft_map_addr (ft_hot.map_addr) /* the mapping we made, and the pid that made it */
+#define ft_map_len (ft_hot.map_len)
+#define ft_map_pid (ft_hot.map_pid)
 
 /* ---- the directory's budget (ft_budget.c) --------------------------------- */
 
 #define FT_BUDGET_FIRST (64u << 10)   /* room made for a new trace: what one sync takes */
-#define FT_BUDGET_STEP_CHUNKS 1024u   /* then again each 8 MiB a trace grows */
+#define FT_BUDGET_STEP_MIN 16u        /* then again after 64 KiB of growth ... */
+#define FT_BUDGET_STEP_MAX 2048u      /* ... to 8 MiB: a quarter of the room the last look left */
 
 /* Remove ended processes' traces, oldest first, until the directory's
- * traces and `need` more bytes fit ft_cfg.dir_max_bytes; count them. */
-void ft_budget_keep(uint64_t need, uint64_t *removed, uint64_t *removed_bytes);
+ * traces and `need` more bytes fit ft_cfg.dir_max_bytes; count them.
+ * Returns the room left under the budget as far as it could tell (0 when
+ * none, or it could not tell; UINT64_MAX with no budget). */
+uint64_t ft_budget_keep(uint64_t need, uint64_t *removed, uint64_t *removed_bytes);
+
+/* After a look that left `room` bytes: how many more chunks before the next. */
+static inline uint32_t ft_budget_step(uint64_t room)
+{
+    uint64_t chunks = room / 4 / (FT_CHUNK_SLOTS * FT_RECORD_SIZE);
+    return chunks < FT_BUDGET_STEP_MIN ? FT_BUDGET_STEP_MIN : chunks > FT_BUDGET_STEP_MAX ? FT_BUDGET_STEP_MAX : (uint32_t)chunks;
+}
 
 /* ---- the file's state (ft_trace.c) --------------------------------------- */
 
@@ -143,11 +174,12 @@ struct ft_ctx *ft_ring_slow(void);
 /* Set by the ring (ft_ring.c) at its first held record: the thread that
  * makes the file calls it once the file is made, while the state is still
  * INIT (no other thread writes the ring yet), to place the held records. */
-extern void (*ft_created_hook)(struct ft_ctx *c);
+#define ft_created_hook (ft_hot.created_hook)
 const char *ft_trace_dir(void);         /* where this image's trace goes */
 /* When this image's trace was made (CLOCK_MONOTONIC; 0: not yet) and how long
  * that took: a Node call that waited across it is recorded without it (ft_js.c). */
-extern uint64_t ft_made_at, ft_made_ns;
+#define ft_made_at (ft_hot.made_at) /* in the hot page (ft_base.h): no page of its own */
+#define ft_made_ns (ft_hot.made_ns)
 void ft_uid_prepare(uint32_t uid);      /* before becoming user uid: its own directory */
 /* Why this image records nothing, once said (ft_always.c): 1 pending, 2 said. */
 extern char ft_off_text[];
