@@ -517,6 +517,7 @@ static uint32_t ft_ring_wait(struct ft_ctx *c)
 }
 
 void (*ft_created_hook)(struct ft_ctx *c);
+uint64_t ft_made_at, ft_made_ns;
 
 __attribute__((noinline)) struct ft_ctx *ft_ring_slow(void)
 {
@@ -533,7 +534,12 @@ __attribute__((noinline)) struct ft_ctx *ft_ring_slow(void)
         ft_thr.initializing = 1;
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
         if (FT_CAS(&c->state, &st, FT_RING_INIT)) {
+            uint64_t t0 = ft_clock(CLOCK_MONOTONIC);
             int ok = ft_ring_create(c);
+            if (ok) {
+                FT_STORE(&ft_made_ns, ft_clock(CLOCK_MONOTONIC) - t0);
+                FT_STORE_REL(&ft_made_at, t0);
+            }
             /* Out of descriptors (the program at its RLIMIT_NOFILE) passes:
              * the next record tries again, and this one is counted dropped
              * (in pending_drops, moved to the header once there is one).

@@ -116,7 +116,43 @@ static uint32_t ft_js_named_path(const char *path)
     return n > 0 ? ft_path_intern(buf, (uint32_t)n, dev, ino) : 0;
 }
 
-FT_EXPORT int fsync_trace_js_record(const struct ft_js_call *c)
+/*
+ * A synchronous call the hook did not time (start_ns 0; the library is
+ * preloaded): it started where its system call did, this thread's last
+ * recorded sync, when that was of the same descriptor and not used before.
+ * Reading a clock in JavaScript before the call would cost more than the
+ * rest of the hook's work (on a machine whose system calls flush the TLB, a
+ * few hundred ns for the pages it touches); what the wait leaves out is
+ * Node's own argument checks before the system call. Without such a sync
+ * (none recorded: the trace was off) the call is recorded as taking no time.
+ */
+static uint64_t ft_js_sync_start(const struct ft_js_call *c, uint64_t end, uint16_t *flags)
+{
+    uint64_t start = ft_thr.sync_start;
+    if (c->loaded || start == 0 || ft_thr.sync_fd != c->fd || start > end)
+        return end;
+    ft_thr.sync_start = 0;
+    *flags |= FT_F_JS_AT_SYSCALL;
+    return start;
+}
+
+/*
+ * The library makes the trace at the process's first sync (FORMAT.md): a
+ * Node call that waited across that (its sync, on a pool thread or its own,
+ * made the file, or waited for it) is recorded without that time, which the
+ * program would not have spent unrecorded, and flagged.
+ */
+static void ft_js_less_making(struct ft_js_rec *r)
+{
+    uint64_t at = FT_LOAD_ACQ(&ft_made_at);
+    uint64_t took = FT_LOAD(&ft_made_ns);
+    if (FT_LIKELY(at == 0 || at < r->start_ns) || at - r->start_ns + took > r->dur_ns)
+        return;
+    r->dur_ns -= took;
+    r->flags |= FT_F_JS_TRACE_MADE;
+}
+
+FT_EXPORT int fsync_trace_js_record(struct ft_js_call *c)
 {
     if (!c || c->api == FT_JS_NONE || c->api > FT_JS_MAX || !ft_active())
         return -1;
@@ -125,8 +161,11 @@ FT_EXPORT int fsync_trace_js_record(const struct ft_js_call *c)
     memset(&r, 0, sizeof r);
     r.type = FT_T_JS;
     r.call = (uint8_t)c->api;
-    r.start_ns = c->start_ns ? c->start_ns : 1;
-    r.dur_ns = c->dur_ns ? c->dur_ns : ft_since(r.start_ns, ft_now());
+    uint64_t end = ft_now();
+    c->end_ns = end;
+    r.start_ns = c->start_ns ? c->start_ns : ft_js_sync_start(c, end, &r.flags);
+    r.dur_ns = c->dur_ns ? c->dur_ns : ft_since(r.start_ns, end);
+    ft_js_less_making(&r);
     r.fd = c->fd;
     r.res = c->res;
     r.bytes = c->bytes;

@@ -13,13 +13,15 @@
 
 #include <stdint.h>
 
-#define FT_JS_ABI 1
+#define FT_JS_ABI 2
 
 /* One JavaScript-level call, once it settled. */
 struct ft_js_call {
     uint32_t api;       /* enum ft_js_api (ft_format.h) */
     int32_t fd;         /* the descriptor the call synced; -1 when it named a file */
-    uint64_t start_ns;  /* CLOCK_MONOTONIC when the program made the call (fsync_trace_js_now) */
+    uint64_t start_ns;  /* CLOCK_MONOTONIC when the program made the call (fsync_trace_js_now);
+                         * 0 for fs.fsyncSync/fdatasyncSync with the library preloaded: the
+                         * call starts where its system call, this thread's last sync of fd, did */
     uint64_t dur_ns;    /* until its callback ran / its promise settled / it returned;
                          * 0: until now (the call settles as it is recorded) */
     int32_t res;        /* 0, or -errno of the error the program got */
@@ -29,6 +31,7 @@ struct ft_js_call {
     uint32_t loaded;    /* 1: the library was loaded by the addon, not preloaded:
                          * it sees no open or close, so descriptors are named afresh */
     uint32_t reserved;
+    uint64_t end_ns;    /* out: CLOCK_MONOTONIC when it was recorded (the hook's clock for free) */
 };
 
 /* FT_JS_ABI. */
@@ -39,6 +42,6 @@ uint64_t fsync_trace_js_now(void);
 uint32_t fsync_trace_js_name(const char *name, uint32_t len);
 /* Record one call: 0, 1 when c->site is about to leave the names store (intern
  * it again for the next call), -1 when not recording. Keeps errno. */
-int fsync_trace_js_record(const struct ft_js_call *c);
+int fsync_trace_js_record(struct ft_js_call *c);
 
 #endif /* FT_JS_H */

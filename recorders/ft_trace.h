@@ -145,6 +145,9 @@ struct ft_ctx *ft_ring_slow(void);
  * INIT (no other thread writes the ring yet), to place the held records. */
 extern void (*ft_created_hook)(struct ft_ctx *c);
 const char *ft_trace_dir(void);         /* where this image's trace goes */
+/* When this image's trace was made (CLOCK_MONOTONIC; 0: not yet) and how long
+ * that took: a Node call that waited across it is recorded without it (ft_js.c). */
+extern uint64_t ft_made_at, ft_made_ns;
 void ft_uid_prepare(uint32_t uid);      /* before becoming user uid: its own directory */
 /* Why this image records nothing, once said (ft_always.c): 1 pending, 2 said. */
 extern char ft_off_text[];

@@ -32,7 +32,7 @@
  * of uptime, to 2 ns after). */
 enum { A_API, A_FD, A_START_NS, A_DUR_NS, A_RES, A_SITE, A_BYTES, A_NOW, A_COUNT };
 
-static int (*ft_record)(const struct ft_js_call *);
+static int (*ft_record)(struct ft_js_call *);
 static uint64_t (*ft_clock)(void);
 static uint32_t (*ft_name)(const char *, uint32_t);
 static const char *ft_how = "";   /* "preload", "loaded", or "" (not recording) */
@@ -72,7 +72,7 @@ static void ft_find(void)
         return;
     ft_name = (uint32_t (*)(const char *, uint32_t))dlsym(h, "fsync_trace_js_name");
     ft_clock = (uint64_t (*)(void))dlsym(h, "fsync_trace_js_now");
-    ft_record = (int (*)(const struct ft_js_call *))dlsym(h, "fsync_trace_js_record");
+    ft_record = (int (*)(struct ft_js_call *))dlsym(h, "fsync_trace_js_record");
     if (!ft_name || !ft_record || !ft_clock) {
         ft_record = NULL;
         return;
@@ -101,7 +101,8 @@ static void ft_fill(struct ft_js_call *c, const double *a)
     c->loaded = (uint32_t)ft_loaded;
 }
 
-/* record(): the fields in the buffer. record(path): a call that named a file. */
+/* record(): the fields in the buffer. record(path): a call that named a file.
+ * The clock at the record goes into the buffer too, as now() puts it. */
 static napi_value ft_js_record(napi_env env, napi_callback_info info)
 {
     size_t argc = 1;
@@ -110,13 +111,17 @@ static napi_value ft_js_record(napi_env env, napi_callback_info info)
     if (napi_get_cb_info(env, info, &argc, argv, NULL, &data) != napi_ok || !ft_record)
         return ft_int(env, -1);
     struct ft_js_call c;
-    ft_fill(&c, (const double *)data);
+    double *a = data;
+    ft_fill(&c, a);
     char path[4096];
     size_t len = 0;
     if (argc >= 1 && napi_get_value_string_utf8(env, argv[0], path, sizeof path, &len) == napi_ok && len > 0 &&
         len < sizeof path - 1)
         c.path = path;
-    return ft_int(env, ft_record(&c));
+    int r = ft_record(&c);
+    if (c.end_ns)
+        a[A_NOW] = (double)c.end_ns;
+    return ft_int(env, r);
 }
 
 /* now(): the clock into the buffer (cheaper than returning a number). */

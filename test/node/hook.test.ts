@@ -9,7 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { analyzeJson, analyzeSql, once, type SummaryJson } from '../../scripts/workloads/common.js';
-import { account, countBy, FILE_OF, PROGRAMS, recorded, removeRuns, siteLine, trackedRun } from './harness.js';
+import { account, countBy, FILE_OF, NODES, PROGRAMS, recorded, removeRuns, siteLine, trackedRun } from './harness.js';
 
 const N = 3;
 
@@ -44,10 +44,15 @@ const SITE_TEXT: Record<string, RegExp> = {
 const run = trackedRun;
 test.after(removeRuns);
 
-const esm = once(() => run('apis.mjs', [String(N)], { env: { FSYNC_TRACE_JS_SITES: 'all' } }));
-const cjs = once(() => run('apis.cjs', [String(N)], { hook: 'require', env: { FSYNC_TRACE_JS_SITES: 'all' } }));
+/* Each program on each Node the hook is tested on (NODES: the system's, and 22). */
+const esmOn = NODES.map((node) => once(() => run('apis.mjs', [String(N)], { node: node.bin, env: { FSYNC_TRACE_JS_SITES: 'all' } })));
+const cjsOn = NODES.map((node) => once(() => run('apis.cjs', [String(N)], { node: node.bin, hook: 'require', env: { FSYNC_TRACE_JS_SITES: 'all' } })));
+const esm = esmOn[0]!;
 
-for (const [name, get] of [['ES module (--import)', esm], ['CommonJS (--require)', cjs]] as const) {
+for (const [name, get, program] of NODES.flatMap((node, i) => [
+  [`${node.name}, ES module (--import)`, esmOn[i]!, 'apis.mjs'],
+  [`${node.name}, CommonJS (--require)`, cjsOn[i]!, 'apis.cjs'],
+] as const)) {
   test(`${name}: every API counted exactly, on its file, from its line`, () => {
     const r = get();
     assert.is(r.ran.status, 0, r.ran.stderr);
@@ -59,7 +64,7 @@ for (const [name, get] of [['ES module (--import)', esm], ['CommonJS (--require)
       assert.is(j.path, join(r.data, FILE_OF[j.api]!), `${j.api}'s file`);
       assert.is(j.res, 0);
       assert.ok(j.site !== null, `${j.api} has a call site`);
-      assert.ok(j.site!.startsWith(join(PROGRAMS, name.startsWith('ES') ? 'apis.mjs:' : 'apis.cjs:')), j.site!);
+      assert.ok(j.site!.startsWith(join(PROGRAMS, `${program}:`)), j.site!);
       assert.match(siteLine(j.site!), SITE_TEXT[j.api]!, `${j.api} at ${j.site}: ${siteLine(j.site!)}`);
     }
     // The synchronous APIs wait on the JavaScript thread (the main thread: tid = pid).
@@ -97,8 +102,8 @@ test('summary --json: a file the hook recorded adds "js"; Node calls are not syn
   assert.is(s.totals.calls, s.files.reduce((n, f) => n + f.calls, 0), 'totals count system calls only');
 });
 
-test('a worker thread loads the hook too: its calls are recorded on its own thread and paired', () => {
-  const r = run('worker.mjs', []);
+for (const node of NODES) test(`${node.name}: a worker thread loads the hook too: its calls are recorded on its own thread and paired`, () => {
+  const r = run('worker.mjs', [], { node: node.bin });
   assert.is(r.ran.status, 0, r.ran.stderr);
   const { pid } = account<{ pid: number }>(r);
   const { js } = recorded(r);

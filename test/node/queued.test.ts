@@ -11,18 +11,17 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyze, analyzeSql, once, ROOT } from '../../scripts/workloads/common.js';
-import { account, countBy, recorded, removeRuns, siteLine, trackedRun } from './harness.js';
+import { account, countBy, NODES, recorded, removeRuns, siteLine, trackedRun } from './harness.js';
 
 const ROUNDS = 12;
 test.after(removeRuns);
 
 // The file on tmpfs: its fsync takes microseconds, the queue milliseconds.
-const queued = once(() => {
-  return trackedRun('queued.mjs', [String(ROUNDS)], { env: { UV_THREADPOOL_SIZE: '1' }, tmpfs: true });
-});
+const queuedOn = NODES.map((node) => once(() => trackedRun('queued.mjs', [String(ROUNDS)], { node: node.bin, env: { UV_THREADPOOL_SIZE: '1' }, tmpfs: true })));
+const queued = queuedOn[0]!;
 
-test('UV_THREADPOOL_SIZE=1 and a busy pool: each fsync waits far longer than it takes, as the program measured', () => {
-  const r = queued();
+for (const [i, node] of NODES.entries()) test(`${node.name}: UV_THREADPOOL_SIZE=1 and a busy pool: each fsync waits far longer than it takes, as the program measured`, () => {
+  const r = queuedOn[i]!();
   assert.is(r.ran.status, 0, r.ran.stderr);
   const { waits } = account<{ waits: number[] }>(r);
   const { js, syncs } = recorded(r);
@@ -63,8 +62,8 @@ test('the report says the time went to queueing, and lists the call site', () =>
   assert.match(readFileSync(html, 'utf8'), /<table id="node-table">/);
 });
 
-test('write-file-atomic: its fsync is recorded and attributed to the program line that called the package', () => {
-  const r = trackedRun('atomic.mjs', ['3']);
+for (const node of NODES) test(`${node.name}: write-file-atomic: its fsync is recorded and attributed to the program line that called the package`, () => {
+  const r = trackedRun('atomic.mjs', ['3'], { node: node.bin });
   assert.is(r.ran.status, 0, r.ran.stderr);
   const { js, syncs } = recorded(r);
   assert.equal(countBy(js, (j) => j.api), { 'fs.fsync': 3, 'fs.fsyncSync': 1 });

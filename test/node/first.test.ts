@@ -1,0 +1,46 @@
+/**
+ * The library makes a process's trace at its first sync, inside that call's
+ * wait: the record of the Node call leaves the making out (and says so with
+ * a flag), so the first call does not look slow because it was recorded.
+ * strace delays the making (its linkat, which only the library calls) by
+ * 300 ms, so the difference cannot hide in noise. Node 22's libuv sets up an
+ * io_uring at startup, and the library makes the trace then (to say so in its
+ * header): there no call waits for the making, and none is flagged.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { readTrace } from '../../src/trace/decode.js';
+import { FLAG_JS_TRACE_MADE, HDR_IO_URING } from '../../src/trace/layout.js';
+import { account, NODES, recorded, removeRuns, trackedRun } from './harness.js';
+
+test.after(removeRuns);
+
+const DELAY_US = 300_000;
+const SLOW_MAKING = ['strace', '-f', '-qq', '-o', '/dev/null', '-e', 'trace=linkat', '-e', `inject=linkat:delay_enter=${DELAY_US}`];
+
+for (const node of NODES) for (const form of ['sync', 'callback'] as const) {
+  test(`${node.name}, ${form}: the first call's wait leaves out the 300 ms the trace took to make, and says so; the second has nothing to leave out`, () => {
+    const r = trackedRun('first.cjs', [form], { node: node.bin, hook: 'require', wrap: SLOW_MAKING });
+    assert.is(r.ran.status, 0, r.ran.stderr);
+    const { waits } = account<{ waits: number[] }>(r);
+    const { js, syncs } = recorded(r);
+    assert.equal(js.map((j) => j.api), form === 'sync' ? ['fs.fsyncSync', 'fs.fsyncSync'] : ['fs.fsync', 'fs.fsync']);
+    assert.is(syncs.length, 2);
+    const [file] = readdirSync(r.traces);
+    const atStart = (readTrace(join(r.traces, file!)).header.flags & HDR_IO_URING) !== 0;
+    assert.is(atStart, Number(node.name.split(' ')[1]) >= 22, 'made at startup: Node 22 sets up an io_uring');
+    assert.equal(js.map((j) => (j.flags & FLAG_JS_TRACE_MADE) !== 0), [!atStart, false]);
+    // The program waited through the making (when it was in its first call); the record did not.
+    assert.ok(atStart ? waits[0]! < DELAY_US * 1000 : waits[0]! >= DELAY_US * 1000, `program's first wait ${waits[0]} ns`);
+    const first = Number(js[0]!.durNs);
+    assert.ok(first < 50e6, `recorded first wait ${first} ns`);
+    assert.ok(first >= Number(syncs[0]!.durNs), `recorded first wait ${first} ns, its fsync ${syncs[0]!.durNs} ns`);
+    assert.ok(first <= waits[0]! - (atStart ? 0 : DELAY_US * 1000), `recorded ${first} ns, program ${waits[0]} ns`);
+    // The second: as the program measured it, within the hook's own work.
+    assert.ok(Number(js[1]!.durNs) <= waits[1]!, `recorded ${js[1]!.durNs} ns, program ${waits[1]} ns`);
+  });
+}
+
+test.run();
