@@ -267,10 +267,80 @@ static void ft_summary_count(unsigned char *e, const struct ft_event *ev, unsign
     FT_ADD(ft_hist_count(e, b), 1);
 }
 
+/* ---- one entry for the files of one name ---------------------------------- */
+
+/*
+ * A program that writes a temporary file and renames it over the old one
+ * makes a new file (a new inode, so a new path id) with the same name each
+ * time: 40,000 such cycles in a minute would take 40,000 entries of the
+ * summary ring, which holds days. So a new entry is first looked for among
+ * the interval's entries of the same name: a small cache, keyed by the
+ * name's hash and the call kind, of the newest entry made for each. A hit
+ * is checked against the entry itself (still that entry, this interval,
+ * not full, its path's name the same as ours), so a stale or torn cache
+ * slot only misses. The entry then takes the newest file's path id (the
+ * same name). The analyzer adds summaries up by name, so sharing changes
+ * no figure.
+ */
+#define FT_SHARE 4096u
+
+struct ft_share {
+    uint64_t word;   /* the entry (ft_cur_word) */
+    uint32_t id;     /* its path id */
+    uint32_t hash;   /* its name's hash */
+};
+
+static struct ft_share ft_shares[FT_SHARE];
+
+static inline uint32_t ft_share_slot(uint32_t hash, unsigned call)
+{
+    return (hash ^ call * 0x9e3779b9u) % FT_SHARE;
+}
+
+/* Count ev into the interval's entry of another file of its name: 1 if so. */
+static int ft_summary_shared(struct ft_regions *rg, const struct ft_event *ev, const struct ft_path *p,
+                             struct ft_track *t, unsigned b, unsigned j)
+{
+    struct ft_share *sh = &ft_shares[ft_share_slot(p->name_hash, ev->call)];
+    uint64_t cur = FT_LOAD(&sh->word);
+    uint32_t id = FT_LOAD(&sh->id), idx = (uint32_t)cur - 1;
+    if (!cur || idx >= rg->sum_entries || FT_LOAD(&sh->hash) != p->name_hash)
+        return 0;
+    unsigned char *e = ft_entry(rg, idx);
+    struct ft_summary *s = (struct ft_summary *)e;
+    uint64_t want = (cur >> 32) | (uint64_t)FT_T_SUMMARY << 32 | (uint64_t)ev->call << 40;
+    if (FT_LOAD_ACQ((uint64_t *)e) != want || FT_LOAD(&s->path_id) != id ||
+        ev->start_ns - FT_LOAD(&s->interval_start_ns) >= rg->interval_ns)
+        return 0;
+    const struct ft_path *q = id == ev->path_id ? p : ft_path_get(id);
+    if (!q || !ft_path_same_name(p, q))
+        return 0;
+    uint32_t c = FT_LOAD(&s->calls);
+    while (c < FT_SUMMARY_MAX_CALLS) {
+        if (__atomic_compare_exchange_n(&s->calls, &c, c + 1, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+            ft_summary_count(e, ev, b, j);
+            if (id != ev->path_id) {
+                /* Named from now on by the newest file of the name, whose
+                 * copy the raw records keep fresh (named before it is
+                 * referred to); this file's next syncs take the fast path. */
+                ft_name_entry(rg, idx, ft_name_ensure(rg, ev->path_id));
+                FT_STORE(&s->path_id, ev->path_id);
+                FT_STORE(&sh->id, ev->path_id);
+            }
+            FT_STORE(&t->cur[ev->call], cur);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static __attribute__((noinline)) void ft_summary_new(struct ft_regions *rg, const struct ft_event *ev,
                                                      struct ft_track *t, unsigned b, unsigned j)
 {
-    ft_name_ensure(rg, ev->path_id);
+    const struct ft_path *p = ev->path_id ? ft_path_get(ev->path_id) : NULL;
+    if (p && ft_summary_shared(rg, ev, p, t, b, j))
+        return;
+    uint64_t at = ft_name_ensure(rg, ev->path_id);
     struct ft_summary s;
     memset(&s, 0, sizeof s);
     s.type = FT_T_SUMMARY;
@@ -287,8 +357,18 @@ static __attribute__((noinline)) void ft_summary_new(struct ft_regions *rg, cons
         s.writes = ev->writes;
     }
     uint64_t w = ft_entry_new(rg, &s, b);
-    if (w)
-        FT_STORE(&t->cur[ev->call], w);
+    if (!w)
+        return;
+    FT_STORE(&t->cur[ev->call], w);
+    if (ev->path_id)
+        ft_name_entry(rg, (uint32_t)w - 1, at);
+    if (p) {
+        struct ft_share *sh = &ft_shares[ft_share_slot(p->name_hash, ev->call)];
+        FT_STORE(&sh->word, 0);
+        FT_STORE(&sh->id, ev->path_id);
+        FT_STORE(&sh->hash, p->name_hash);
+        FT_STORE_REL(&sh->word, w);
+    }
 }
 
 /* Count a sync into its (interval, file, kind) entry: the track's current

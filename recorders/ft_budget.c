@@ -3,7 +3,8 @@
  *
  * A host with the recorder preloaded makes a trace per process that syncs,
  * and nothing else removes them. So before a trace is made, and each time
- * one has grown by FT_BUDGET_STEP, the directory is looked at: when the
+ * one has grown by a quarter of the room the last look left (ft_budget_step: at
+ * least 64 KiB, at most 8 MiB), the directory is looked at: when the
  * allocated bytes of its traces (st_blocks, what tmpfs takes from memory),
  * with what is about to be added, pass the budget, the traces of processes
  * that have ended (the header says so, or the pid is gone) are removed,
@@ -122,33 +123,37 @@ static uint64_t ft_budget_scan(int dfd, struct ft_cand *cand, unsigned *ncand, i
     }
 }
 
-void ft_budget_keep(uint64_t need, uint64_t *removed, uint64_t *removed_bytes)
+uint64_t ft_budget_keep(uint64_t need, uint64_t *removed, uint64_t *removed_bytes)
 {
-    uint64_t limit = ft_cfg.dir_max_bytes;
+    uint64_t limit = ft_cfg.dir_max_bytes, seen = UINT64_MAX;
     if (!limit)
-        return;
+        return UINT64_MAX;
     int saved = errno;
+    /* Everything the file system holds is under the budget: so are the
+     * traces (one statfs, nothing opened; tmpfs with a size, and any disk,
+     * say how much is used). Else the traces' sizes alone first (no file
+     * opened), and only when they pass it, which of them have ended. */
+    struct statfs sf;
+    if (syscall(SYS_statfs, ft_cfg.dir, &sf) == 0 && sf.f_blocks > 0 && sf.f_bfree <= sf.f_blocks &&
+        (seen = (uint64_t)(sf.f_blocks - sf.f_bfree) * (uint64_t)sf.f_bsize) + need <= limit) {
+        errno = saved;
+        return limit - seen - need;
+    }
+    seen = UINT64_MAX;
     int dfd = ft_sys_openat(AT_FDCWD, ft_cfg.dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
     if (dfd < 0) {
         errno = saved;
-        return;
+        return 0;
     }
     struct ft_cand cand[FT_BUDGET_CAND];
     unsigned n;
     int more;
-    /* Everything the file system holds is under the budget: so are the
-     * traces (one fstatfs; tmpfs with a size, and any disk, say how much
-     * is used). Else the traces' sizes alone first (no file opened), and
-     * only when they pass it, which of them have ended. */
-    struct statfs sf;
-    if (syscall(SYS_fstatfs, dfd, &sf) == 0 && sf.f_blocks > 0 && sf.f_bfree <= sf.f_blocks &&
-        (uint64_t)(sf.f_blocks - sf.f_bfree) * (uint64_t)sf.f_bsize + need <= limit)
-        goto done;
-    uint64_t sizes = ft_budget_scan(dfd, NULL, &n, &more);
-    if (sizes == UINT64_MAX || sizes + need <= limit)
+    seen = ft_budget_scan(dfd, NULL, &n, &more);
+    if (seen == UINT64_MAX || seen + need <= limit)
         goto done;
     for (int pass = 0; pass < FT_BUDGET_PASSES; pass++) {
         uint64_t total = ft_budget_scan(dfd, cand, &n, &more);
+        seen = total;
         if (total == UINT64_MAX || total + need <= limit)
             break;
         for (unsigned i = 0; i < n && total + need > limit; i++) {
@@ -158,10 +163,12 @@ void ft_budget_keep(uint64_t need, uint64_t *removed, uint64_t *removed_bytes)
             FT_ADD(removed, 1);
             FT_ADD(removed_bytes, cand[i].bytes);
         }
+        seen = total;
         if (total + need <= limit || !more)
             break;
     }
 done:
     ft_sys_close(dfd);
     errno = saved;
+    return seen == UINT64_MAX || seen + need >= limit ? 0 : limit - seen - need;
 }

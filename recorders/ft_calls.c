@@ -161,11 +161,16 @@ void ft_closed_range(unsigned lo, unsigned hi, uint64_t t0, uint64_t t1)
  * the interval. Not at exec (it may fail), nor at a fatal signal. */
 void ft_exit_closes(void)
 {
-    if (ft_vfork_child())
+    /* Only a file this image synced has a close to record: none without a
+     * trace; and only the part of the table that was ever used is read
+     * (each page of it first read here would fault). */
+    struct ft_ctx *c = FT_LOAD_ACQ(&ft_ctx_ptr);
+    if (!c || !FT_LOAD(&c->gen) || ft_vfork_child())
         return;
-    for (unsigned top = 0; top < FT_FD_TOP; top++) {
+    uint32_t high = FT_LOAD(&ft_fd_used);
+    for (unsigned top = 0; top < FT_FD_TOP && (top << FT_FD_CHUNK_SHIFT) < high; top++) {
         uint64_t *chunk = FT_LOAD_ACQ(&ft_fd_top[top]);
-        for (unsigned i = 0; chunk && i < FT_FD_CHUNK; i++) {
+        for (unsigned i = 0; chunk && i < FT_FD_CHUNK && (top << FT_FD_CHUNK_SHIFT | i) < high; i++) {
             uint64_t e = FT_LOAD(&chunk[i]);
             struct ft_file *f = ft_file_of(e);
             if (!f || !ft_file_dirty(f) || !ft_file_synced(f))

@@ -66,13 +66,11 @@ static void ft_uid_dir(char *buf, size_t size, const char *dir, uint32_t uid)
  * (1 not a directory or a symlink, 2 another owner, 3 open to others). */
 static int ft_dir_ours(const char *dir, uint32_t euid, struct stat *st)
 {
-    /* O_PATH: a directory we may only search (0711) still tells its owner. */
-    int fd = ft_sys_openat(AT_FDCWD, dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
-    if (fd < 0)
+    /* One lstat: a symlink is not followed (as O_PATH | O_NOFOLLOW would
+     * not), and a directory we may only search (0711) still tells its owner. */
+    if (syscall(SYS_newfstatat, AT_FDCWD, dir, st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st->st_mode))
         return 1;
-    int ok = syscall(SYS_fstat, fd, st) == 0 && S_ISDIR(st->st_mode);
-    ft_sys_close(fd);
-    return !ok ? 1 : st->st_uid != euid ? 2 : (st->st_mode & 022) ? 3 : 0;
+    return st->st_uid != euid ? 2 : (st->st_mode & 022) ? 3 : 0;
 }
 
 /* Before a privileged process becomes user uid (setuid and friends): make
@@ -192,13 +190,13 @@ static size_t ft_exe_base(char *dst, size_t at, size_t size, const char *exe)
  * of the path it was exec'd by (a symlink's own name: redis-server, where
  * /proc/self/exe says redis-check-rdb), cut to 15 bytes; argv[0]'s basename
  * when comm is a cut of it; the executable's when there is no comm. */
-static void ft_prog_names(const char *exe, char *comm, size_t csize, char *name, size_t nsize)
+static void ft_prog_names(uint32_t pid, const char *exe, char *comm, size_t csize, char *name, size_t nsize)
 {
     /* On the main thread, its comm is the process's (PR_GET_NAME, 16 bytes
      * with the NUL; no file to open); another thread may have been renamed
      * (a JVM's "SyncThread:0"), so it reads the process's from /proc. */
     char tc[16] = {0};
-    if (syscall(SYS_gettid) == syscall(SYS_getpid)) {
+    if ((uint32_t)syscall(SYS_gettid) == pid) {
         if (syscall(SYS_prctl, PR_GET_NAME, tc, 0, 0, 0) != 0)
             tc[0] = '\0';
     } else {
@@ -222,6 +220,22 @@ static void ft_prog_names(const char *exe, char *comm, size_t csize, char *name,
             base = p + 1;
     if (strncmp(base, comm, strlen(comm)) == 0)
         ft_cat(name, 0, nsize, base);
+}
+
+/* A /proc file in one read: these give all they have to one read (the
+ * kernel copies cmdline page by page within the call), so the read to
+ * the end that ft_sys_read_file makes is a system call for nothing. */
+static ssize_t ft_read_once(const char *path, char *buf, size_t size)
+{
+    int fd = ft_sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    ssize_t n;
+    do
+        n = syscall(SYS_read, fd, buf, size);
+    while (n < 0 && errno == EINTR);
+    ft_sys_close(fd);
+    return n;
 }
 
 static void ft_fill_header(struct ft_header *h, struct ft_ctx *c, uint64_t rt, uint64_t mono,
@@ -262,7 +276,7 @@ static void ft_fill_header(struct ft_header *h, struct ft_ctx *c, uint64_t rt, u
     ft_cat(h->recorder_version, 0, sizeof h->recorder_version, FT_RECORDER_VERSION);
 
     char boot[64];
-    ssize_t n = ft_sys_read_file("/proc/sys/kernel/random/boot_id", boot, sizeof boot - 1);
+    ssize_t n = ft_read_once("/proc/sys/kernel/random/boot_id", boot, sizeof boot - 1);
     if (n > 0) {
         boot[n] = '\0';
         for (ssize_t i = 0; i < n; i++)
@@ -280,7 +294,7 @@ static void ft_fill_header(struct ft_header *h, struct ft_ctx *c, uint64_t rt, u
      * byte more than fits to know whether it was cut. A cut one keeps a NUL
      * in the last byte, so the field stays NUL-terminated. */
     char cmd[FT_CMDLINE_MAX + 1];
-    n = ft_sys_read_file("/proc/self/cmdline", cmd, sizeof cmd);
+    n = ft_read_once("/proc/self/cmdline", cmd, sizeof cmd);
     if (n > 0) {
         size_t len = (size_t)n;
         if (len > FT_CMDLINE_MAX) {
@@ -401,11 +415,11 @@ static int ft_ring_create(struct ft_ctx *c)
     if (!ft_check_dir(ft_cfg.dir))
         return 0;
     uint64_t removed = 0, removed_bytes = 0;
-    ft_budget_keep(FT_BUDGET_FIRST, &removed, &removed_bytes);
+    c->budget_at = 1 + ft_budget_step(ft_budget_keep(FT_BUDGET_FIRST, &removed, &removed_bytes));
     char exe[FT_EXE_MAX], comm[FT_COMM_MAX], name[FT_EXE_MAX];
     ssize_t n = ft_sys_readlink("/proc/self/exe", exe, sizeof exe - 1);
     exe[n > 0 ? n : 0] = '\0';
-    ft_prog_names(exe, comm, sizeof comm, name, sizeof name);
+    ft_prog_names(pid, exe, comm, sizeof comm, name, sizeof name);
 
     ft_plan_regions(c);
     c->block = c->slots / 8 < FT_BLOCK_MAX ? c->slots / 8 : FT_BLOCK_MAX;
@@ -437,7 +451,8 @@ static int ft_ring_create(struct ft_ctx *c)
 
     uint32_t mode;
     void *map = MAP_FAILED;
-    if (syscall(SYS_fchmod, fd, 0600) < 0 || ft_sys_fstat(fd, &c->dev, &c->ino, &mode) < 0 ||
+    if (ft_sys_fstat(fd, &c->dev, &c->ino, &mode) < 0 ||
+        ((mode & 07777) != 0600 && syscall(SYS_fchmod, fd, 0600) < 0) ||
         syscall(SYS_ftruncate, fd, (off_t)size) < 0)
         goto fail;
     map = (void *)syscall(SYS_mmap, NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -511,7 +526,12 @@ static uint32_t ft_ring_wait(struct ft_ctx *c)
          * then look again). A private futex: ft_ctx is process-private. */
         struct timespec left = {(time_t)((FT_INIT_WAIT_NS - waited) / 1000000000u),
                                 (long)((FT_INIT_WAIT_NS - waited) % 1000000000u)};
-        syscall(SYS_futex, &c->state, FUTEX_WAIT_PRIVATE, FT_RING_INIT, &left, NULL, 0);
+        /* Counted before the state is looked at again (seq_cst, as the
+         * creator's store of the state and its look at the count): either
+         * the creator sees us and wakes us, or we see its state. */
+        __atomic_fetch_add(&c->waiters, 1, __ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&c->state, __ATOMIC_SEQ_CST) == FT_RING_INIT)
+            syscall(SYS_futex, &c->state, FUTEX_WAIT_PRIVATE, FT_RING_INIT, &left, NULL, 0);
         waited = ft_clock(CLOCK_MONOTONIC) - t0;
     }
 }
@@ -549,8 +569,9 @@ __attribute__((noinline)) struct ft_ctx *ft_ring_slow(void)
             void (*hook)(struct ft_ctx *) = FT_LOAD(&ft_created_hook);
             if (ok && hook)
                 hook(c);
-            FT_STORE_REL(&c->state, ok ? FT_RING_READY : again ? FT_RING_UNINIT : FT_RING_REFUSED);
-            syscall(SYS_futex, &c->state, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+            __atomic_store_n(&c->state, ok ? FT_RING_READY : again ? FT_RING_UNINIT : FT_RING_REFUSED, __ATOMIC_SEQ_CST);
+            if (__atomic_load_n(&c->waiters, __ATOMIC_SEQ_CST)) /* nobody waits: no system call */
+                syscall(SYS_futex, &c->state, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
             if (!ok && !again) {
                 FT_STORE_REL(&ft_mode, FT_MODE_OFF);
                 if (ft_off_text[0])

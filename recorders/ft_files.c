@@ -25,10 +25,15 @@
  * fs.nr_open, 1Mi by default) while a program with ten descriptors pays for
  * one 32 KiB chunk. Chunks are installed with CAS and never freed. */
 
+uint32_t ft_fd_used;
+
 uint64_t *ft_fd_slot(int fd)
 {
     if (fd < 0 || (unsigned)fd >= (unsigned)FT_FD_TOP * FT_FD_CHUNK)
         return NULL;
+    uint32_t high = FT_LOAD(&ft_fd_used);
+    while ((uint32_t)fd >= high && !FT_CAS(&ft_fd_used, &high, (uint32_t)fd + 1))
+        ;
     uint64_t **top = &ft_fd_top[(unsigned)fd >> FT_FD_CHUNK_SHIFT];
     uint64_t *chunk = FT_LOAD_ACQ(top);
     if (!chunk) {

@@ -14,6 +14,11 @@
  * file's tag << 48 | its position), 0 if none could be written. Never waits. */
 uint64_t ft_name_ensure(struct ft_regions *rg, uint32_t id);
 
+/* Summary entry idx names its file through the copy at `at` (what
+ * ft_name_ensure returned): kept whole in the names ring while the entry
+ * lives (ft_names.c, "keeping summary entries named"). */
+void ft_name_entry(struct ft_regions *rg, uint32_t idx, uint64_t at);
+
 /* The same for the thread's own records (never from a signal handler on
  * it: only the thread reads and writes its cache): a thread that records
  * the same file over and over finds its copy from its last check (the

@@ -98,12 +98,23 @@ void ft_path_piece(unsigned char rec[FT_RECORD_SIZE], const struct ft_path *p, u
         memcpy(rec + 8, name + from, len - from < FT_PATH_CONT_BYTES ? len - from : FT_PATH_CONT_BYTES);
 }
 
-static uint32_t ft_hash_name(const char *name, uint32_t len, uint64_t dev, uint64_t ino)
+static uint64_t ft_fnv(const char *name, uint32_t len)
 {
     uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
     for (uint32_t i = 0; i < len; i++)
         h = (h ^ (unsigned char)name[i]) * 0x100000001b3ull;
-    return (uint32_t)(ft_mix(h ^ dev, ino) >> 32);
+    return h;
+}
+
+static uint32_t ft_hash_name(const char *name, uint32_t len, uint64_t dev, uint64_t ino)
+{
+    return (uint32_t)(ft_mix(ft_fnv(name, len) ^ dev, ino) >> 32);
+}
+
+int ft_path_same_name(const struct ft_path *a, const struct ft_path *b)
+{
+    return a->name_hash == b->name_hash && a->len == b->len &&
+           memcmp(ft_path_name(a), ft_path_name(b), a->len) == 0;
 }
 
 static int ft_path_is(const struct ft_path *p, uint32_t hash, const char *name, uint32_t len,
@@ -136,6 +147,8 @@ static uint32_t ft_path_new(struct ft_pathstore *s, const char *name, uint32_t l
     p->at = at;
     p->len = len;
     p->hash = hash;
+    uint64_t fnv = ft_fnv(name, len);
+    p->name_hash = (uint32_t)(fnv ^ fnv >> 32);
     FT_STORE(&p->names_at, 0);
     FT_STORE_REL(&p->id, id);
     return id;

@@ -12,6 +12,7 @@ struct ft_path {
     uint64_t at;         /* ... and where it is in the store's ring of names */
     uint64_t dev, ino;
     uint32_t hash;
+    uint32_t name_hash;  /* of the name alone: files of one name (ft_path_same_name) */
     /* Where the newest copy of this path is in the names ring of the current
      * trace file: (file tag << 48) | its position, FT_NAMES_BUSY while a
      * writer makes one (ft_names.c); another file's tag reads as "none". */
@@ -31,6 +32,8 @@ static inline int ft_path_old(uint32_t id)
 uint32_t ft_path_intern(const char *name, uint32_t len, uint64_t dev, uint64_t ino);
 struct ft_path *ft_path_get(uint32_t id);
 const char *ft_path_name(const struct ft_path *p);
+/* Do a and b name the same path (whatever the inode)? */
+int ft_path_same_name(const struct ft_path *a, const struct ft_path *b);
 /* Record i of a copy of path p under id (FORMAT.md, "Path records"): the
  * head for i = 0, then continuations; the commit word's seq is left 0. */
 void ft_path_piece(unsigned char rec[FT_RECORD_SIZE], const struct ft_path *p, uint32_t id, uint32_t i);

@@ -171,7 +171,7 @@ static int ft_chunk_fallocate(struct ft_ctx *c, uint32_t k, int fd)
  * store into a hole of a tmpfs file when tmpfs is full raises SIGBUS
  * (shmem_fault returns VM_FAULT_SIGBUS on -ENOSPC), which would kill the
  * program we record; writers check the chunk's bit before every store.
- * MADV_POPULATE_WRITE (Linux 5.14) allocates and maps the chunk's two pages
+ * MADV_POPULATE_WRITE (Linux 5.14) allocates and maps the chunk's page
  * in one call through the mapping, and reports what would have been a
  * SIGBUS as EFAULT instead (madvise(2)): tmpfs full, or the file truncated,
  * for good. Where it is missing, fallocate through the file (fd >= 0: the
@@ -196,9 +196,14 @@ int ft_chunk_reserve(struct ft_ctx *c, uint32_t k, int fd)
     if (ok) {
         uint64_t was = __atomic_fetch_or(&c->chunk_bits[k >> 6], bit, __ATOMIC_RELEASE);
         struct ft_header *h = FT_LOAD_ACQ(&c->hdr);
-        if (!(was & bit) && (FT_ADD(&c->chunks_made, 1) + 1) % FT_BUDGET_STEP_CHUNKS == 0 && h)
-            ft_budget_keep((uint64_t)FT_BUDGET_STEP_CHUNKS * FT_CHUNK_SLOTS * FT_RECORD_SIZE,
-                           &h->dir_removed, &h->dir_removed_bytes);
+        uint32_t at = FT_LOAD(&c->budget_at), made;
+        if (!(was & bit) && (made = FT_ADD(&c->chunks_made, 1) + 1) >= at && at && h &&
+            FT_CAS(&c->budget_at, &at, 0)) {
+            /* One thread looks; the room it finds sets the next look. */
+            uint64_t room = ft_budget_keep((uint64_t)FT_BUDGET_STEP_MIN * FT_CHUNK_SLOTS * FT_RECORD_SIZE,
+                                           &h->dir_removed, &h->dir_removed_bytes);
+            FT_STORE(&c->budget_at, made + ft_budget_step(room));
+        }
     }
     return ok;
 }

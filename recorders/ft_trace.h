@@ -27,6 +27,11 @@ struct ft_regions {
     uint32_t names_first, names_slots;
     uint32_t tag;             /* 16 bits, never 0: this file, in ft_path.names_at */
     uint64_t interval_ns;     /* summary interval; 0: no summaries */
+    /* Keeping summary entries named (ft_names.c): where each entry's name
+     * is in the names ring (tag << 48 | position, 0: not known; process
+     * memory, made at the first entry), and the next entry to look at. */
+    uint64_t *sum_names;
+    uint64_t sum_sweep;
 };
 
 
@@ -38,10 +43,12 @@ enum ft_ring_state {
     FT_RING_REFUSED = 4,  /* no file could be made: nothing to count into */
 };
 
-/* Space is made 8 KiB (two pages) at a time: a process that makes one sync
- * pays for a few chunks, and no step costs a writer more than a few us. */
-#define FT_CHUNK_SLOTS 128u
-#define FT_CHUNK_BITS_MAX (1u << 20) /* 8 GiB of file */
+/* Space is made 4 KiB (a page) at a time: a process that makes one sync
+ * pays for four pages (the header, and the first page of the ring, the
+ * names and the summaries), and no step costs a writer more than making
+ * one tmpfs page (~10 us here). */
+#define FT_CHUNK_SLOTS 64u
+#define FT_CHUNK_BITS_MAX (1u << 21) /* 8 GiB of file */
 #define FT_PRE_EVENTS 64u        /* events kept before the file exists */
 #define FT_BLOCK_MAX 32u
 
@@ -67,6 +74,8 @@ struct ft_ctx {
     uint64_t pending_drops;  /* dropped before the header existed */
     uint32_t no_populate;    /* MADV_POPULATE_WRITE unsupported: fallocate */
     uint32_t chunks_made;    /* chunks made so far, for the budget's rescans */
+    uint32_t budget_at;      /* chunks_made at which the directory is looked at again */
+    uint32_t waiters;        /* threads that waited for the file to be made (ft_ring_wait) */
     uint64_t budget_ns;      /* when the directory was last looked at (budget) */
     /* Opens, closes and renames before the first durability call: the newest
      * FT_PRE_EVENTS wait here, and go into the ring when the file is made.
@@ -95,11 +104,21 @@ extern uint32_t ft_map_pid;
 /* ---- the directory's budget (ft_budget.c) --------------------------------- */
 
 #define FT_BUDGET_FIRST (64u << 10)   /* room made for a new trace: what one sync takes */
-#define FT_BUDGET_STEP_CHUNKS 1024u   /* then again each 8 MiB a trace grows */
+#define FT_BUDGET_STEP_MIN 16u        /* then again after 64 KiB of growth ... */
+#define FT_BUDGET_STEP_MAX 2048u      /* ... to 8 MiB: a quarter of the room the last look left */
 
 /* Remove ended processes' traces, oldest first, until the directory's
- * traces and `need` more bytes fit ft_cfg.dir_max_bytes; count them. */
-void ft_budget_keep(uint64_t need, uint64_t *removed, uint64_t *removed_bytes);
+ * traces and `need` more bytes fit ft_cfg.dir_max_bytes; count them.
+ * Returns the room left under the budget as far as it could tell (0 when
+ * none, or it could not tell; UINT64_MAX with no budget). */
+uint64_t ft_budget_keep(uint64_t need, uint64_t *removed, uint64_t *removed_bytes);
+
+/* After a look that left `room` bytes: how many more chunks before the next. */
+static inline uint32_t ft_budget_step(uint64_t room)
+{
+    uint64_t chunks = room / 4 / (FT_CHUNK_SLOTS * FT_RECORD_SIZE);
+    return chunks < FT_BUDGET_STEP_MIN ? FT_BUDGET_STEP_MIN : chunks > FT_BUDGET_STEP_MAX ? FT_BUDGET_STEP_MAX : (uint32_t)chunks;
+}
 
 /* ---- the file's state (ft_trace.c) --------------------------------------- */
 

@@ -8,7 +8,8 @@
  * once more with all of that off (the ring only, as in format version 1), and
  * once in a small trace whose ring it laps many times (the steady state). Where strace
  * or bpftrace are installed, the same calls under them, for comparison, and
- * under the kernel-side recorder (fsync-record --kernel; root).
+ * under the kernel-side recorder (fsync-record --kernel; root). Last, the cost
+ * of a process's first sync, which makes its trace (creation.ts).
  *
  *   npm run bench:recorder [-- --runs 7 --calls 200000 --lib PATH --no-tracers]
  *
@@ -24,6 +25,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { libraryPath } from '../../src/record/launch.js';
+import { creationCost } from './creation.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const args = process.argv.slice(2);
@@ -199,6 +201,7 @@ function main(): void {
       console.log(row);
     }
   }
+  const creation = creationCost(here, work, LIB, RUNS * 3);
   rmSync(work, { recursive: true, force: true });
   const table = [
     '| call | threads | bare ns | recorded ns | added ns | added, always-on off | added, ring lapped | tracers, added wall ns |',
@@ -210,8 +213,9 @@ function main(): void {
   console.log(`\n${slow}`);
   const page = pageCost(bin);
   console.log(page);
+  console.log(`\n${creation}`);
   const out = process.env.BENCH_OUT;
-  if (out) writeFileSync(out, `${table}\n\n${slow}\n${page}\n`);
+  if (out) writeFileSync(out, `${table}\n\n${slow}\n${page}\n\n${creation}\n`);
 }
 
 main();

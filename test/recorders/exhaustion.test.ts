@@ -53,8 +53,8 @@ test('a tiny tmpfs: too small for a trace, full, and filling up: the program nev
   assert.is(bare.status, 0, bare.stderr);
   const calls = threads * rounds;
 
-  // 8 KiB: not room for the header and the ring's first chunk (12 KiB).
-  const small = withTmpfs(8 << 10, (mnt) => {
+  // 4 KiB: not room for the header and the ring's first chunk (8 KiB).
+  const small = withTmpfs(4 << 10, (mnt) => {
     const r = runRaw('load', args, { env: { FSYNC_TRACE_DIR: join(mnt, 'traces') } });
     return { r, left: readdirSync(join(mnt, 'traces')).filter((f) => f.endsWith('.fstrace')) };
   });
@@ -89,7 +89,7 @@ test('a tiny tmpfs: too small for a trace, full, and filling up: the program nev
   figure({
     area: AREA,
     case: 'tiny, full and filling tmpfs',
-    tried: `the trace directory on a tmpfs the test mounts: 8 KiB (too small for a trace), 1 MiB filled to the last byte before the start, and 512 KiB under an 8 MiB file; each time ${threads} threads × ${n(rounds)} pwrite + sync calls (${n(calls)} durability calls)`,
+    tried: `the trace directory on a tmpfs the test mounts: 4 KiB (too small for a trace), 1 MiB filled to the last byte before the start, and 512 KiB under an 8 MiB file; each time ${threads} threads × ${n(rounds)} pwrite + sync calls (${n(calls)} durability calls)`,
     held: `exit 0 and output byte-for-byte the bare run's, all three; no file left where none could be made; on the filling tmpfs ${n(filling.syncs)} calls recorded, then recording stopped (header flag "disabled") with ${n(h.dropped)} records counted dropped (recorded + dropped ≥ calls)`,
   });
 });

@@ -8,10 +8,18 @@
  *        weeks rename DIR         create a, rename a -> b, then fsync b: the
  *                                 rename comes before the first durability call
  *        weeks live DIR           fsync once, print "ready", then wait to be killed
+ *        weeks grow DIR K         fsync one file K times (its trace grows), print "ready",
+ *                                 then wait to be killed
  *        weeks many DIR N K       N distinct files, each: create, write, fsync K times,
  *                                 close, unlink
  *        weeks readonly DIR N     read-only opens and closes of DIR/r000000 .. (the test
  *                                 makes them), then 5 fsyncs of DIR/new
+ *        weeks cycles DIR N       N times: write DIR/state.tmp, fsync it, rename it over
+ *                                 DIR/state, fsync DIR (a new inode each cycle, one name)
+ *        weeks wrap DIR N M       N distinct files fsynced twice each and closed, then M
+ *                                 files created, written and closed, then opened and closed
+ *                                 9 more times, never synced (their names go round the
+ *                                 names ring more slowly than their records the raw ring)
  *
  * Prints:  sync label=L call=fsync fd=N ret=R errno=E
  *          file i=I name=NAME
@@ -26,6 +34,17 @@ static void one_sync(const char *d, const char *name) {
     ft_write_all(fd, 6);
     int r = fsync(fd);
     ft_said("sync", name, "fsync", fd, r, errno);
+    CHECK(close(fd) == 0);
+}
+
+/* DIR/name created, written and fsynced k times, closed. */
+static void sync_file(const char *d, const char *name, long k) {
+    int fd = open(ft_path(d, name), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    CHECK(fd >= 0);
+    for (long j = 0; j < k; j++) {
+        ft_write_all(fd, 10);
+        CHECK(fsync(fd) == 0);
+    }
     CHECK(close(fd) == 0);
 }
 
@@ -72,18 +91,26 @@ int main(int argc, char **argv) {
         for (;;)
             pause();
     }
+    if (strcmp(mode, "grow") == 0) {
+        CHECK(argc == 4);
+        long k = atol(argv[3]);
+        int fd = open(ft_path(d, "grow"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        CHECK(fd >= 0);
+        for (long j = 0; j < k; j++) {
+            ft_write_all(fd, 10);
+            CHECK(fsync(fd) == 0);
+        }
+        printf("ready\n");
+        fflush(stdout);
+        for (;;)
+            pause();
+    }
     if (strcmp(mode, "many") == 0) {
         CHECK(argc == 5);
         long n = atol(argv[3]), k = atol(argv[4]);
         for (long i = 0; i < n; i++) {
             snprintf(name, sizeof name, "f%07ld", i);
-            int fd = open(ft_path(d, name), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-            CHECK(fd >= 0);
-            for (long j = 0; j < k; j++) {
-                ft_write_all(fd, 10);
-                CHECK(fsync(fd) == 0);
-            }
-            CHECK(close(fd) == 0);
+            sync_file(d, name, k);
             CHECK(unlink(ft_path(d, name)) == 0);
         }
         printf("files n=%ld k=%ld\n", n, k);
@@ -104,6 +131,45 @@ int main(int argc, char **argv) {
             CHECK(fsync(fd) == 0);
         }
         CHECK(close(fd) == 0);
+        return 0;
+    }
+    if (strcmp(mode, "cycles") == 0) {
+        CHECK(argc == 4);
+        long n = atol(argv[3]);
+        int dfd = open(d, O_RDONLY | O_DIRECTORY);
+        CHECK(dfd >= 0);
+        for (long i = 0; i < n; i++) {
+            int fd = open(ft_path(d, "state.tmp"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+            CHECK(fd >= 0);
+            ft_write_all(fd, 20);
+            CHECK(fsync(fd) == 0 && close(fd) == 0);
+            CHECK(rename(ft_path(d, "state.tmp"), ft_path(d, "state")) == 0);
+            CHECK(fsync(dfd) == 0);
+        }
+        CHECK(close(dfd) == 0);
+        printf("cycles n=%ld\n", n);
+        return 0;
+    }
+    if (strcmp(mode, "wrap") == 0) {
+        CHECK(argc == 5);
+        long n = atol(argv[3]), m = atol(argv[4]);
+        for (long i = 0; i < n; i++) {
+            snprintf(name, sizeof name, "s%05ld", i);
+            sync_file(d, name, 2);
+        }
+        for (long i = 0; i < m; i++) {
+            snprintf(name, sizeof name, "w%06ld", i);
+            int fd = open(ft_path(d, name), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+            CHECK(fd >= 0);
+            ft_write_all(fd, 10);
+            CHECK(close(fd) == 0);
+            for (int j = 0; j < 9; j++) {
+                fd = open(ft_path(d, name), O_WRONLY);
+                CHECK(fd >= 0 && close(fd) == 0);
+            }
+            CHECK(unlink(ft_path(d, name)) == 0);
+        }
+        printf("wrap n=%ld m=%ld\n", n, m);
         return 0;
     }
     CHECK(!"unknown mode");

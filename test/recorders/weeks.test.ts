@@ -9,12 +9,13 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTrace } from '../../src/trace/decode.js';
-import { cleanup, events, makeDirs, onlyTrace, run, start, syncEvents, type Dirs, type Started } from './harness.js';
+import { bin, cleanup, events, makeDirs, onlyTrace, run, start, syncEvents, type Dirs, type Started } from './harness.js';
 import { n, runRaw, size } from './reliability.js';
 import { figure } from '../figures.js';
+import { analyzeJson } from '../../scripts/workloads/common.js';
 
 const AREA = 'Recorder left on for weeks';
 const HDR_ENDED = 0x1;
@@ -139,7 +140,7 @@ test('tables that live as long as the service: 100,000 distinct files, each sync
   const syncs = syncEvents(trace);
   assert.ok(syncs.length > 65_536, `${syncs.length} syncs still in the ring`);
   const wrong = syncs.filter((e) => !e.path || !/\/f\d{7}$/.test(e.path));
-  assert.equal(wrong.length, 0, `${wrong.length} syncs unnamed or misnamed, e.g. ${JSON.stringify(wrong[0])}`);
+  assert.equal(wrong.length, 0, `${wrong.length} syncs unnamed or misnamed, e.g. ${JSON.stringify(wrong[0], (_k, v) => (typeof v === "bigint" ? String(v) : v))}`);
   // Files are made in order: a sync's name follows from its place in time.
   const names = syncs.slice().sort((a, b) => (a.startNs < b.startNs ? -1 : 1)).map((e) => Number(e.path!.slice(-7)));
   const last = names[names.length - 1]!;
@@ -152,11 +153,20 @@ test('tables that live as long as the service: 100,000 distinct files, each sync
   for (let i = 0; i < trace.summaries.length; i++) calls += trace.summaries.calls[i]!;
   assert.is(calls, 2 * files, 'every fsync counted in the summaries');
   assert.is(trace.header.dropped, 0n);
+  // Per file, from the summaries: every named entry is one file's, with its
+  // exact 2 fsyncs; the unnamed ones are the oldest files' (the names ring
+  // keeps the raw ring's names first: 100,000 distinct names are more than it holds).
+  const { calls: byName, unnamed } = summaryByName(trace);
+  const named = [...byName].filter(([k]) => /^f\d{7} 1$/.test(k));
+  assert.ok(named.every(([, c]) => c === 2), `a named file with other than 2 fsyncs: ${named.find(([, c]) => c !== 2)?.join(' ')}`);
+  assert.ok(named.length <= files && named.length + unnamed >= files, `${named.length} files named, ${unnamed} entries unnamed, of ${files} files`);
+  const oldestNamed = Math.min(...named.map(([k]) => Number(k.slice(1, 8))));
+  assert.ok(oldestNamed <= files - syncs.length / 2, `the summaries name at least the files the raw ring names (oldest named f${oldestNamed})`);
   figure({
     area: AREA,
     case: 'tables reused',
     tried: `one process: ${n(files)} distinct files, each created, written, fsynced twice, closed and removed (the file table and the path store hold 65,536 each)`,
-    held: `the ${n(syncs.length)} syncs still in the ring all carry their own file's exact name, in order; ${n(calls)} calls counted in the summaries (exact); nothing dropped`,
+    held: `the ${n(syncs.length)} syncs still in the ring all carry their own file's exact name, in order; ${n(calls)} calls counted in the summaries (exact); ${n(named.length)} files named in the summaries with exactly 2 fsyncs each, ${n(unnamed)} oldest unnamed (the names ring holds the raw ring's names first); nothing dropped`,
   });
 });
 
@@ -174,6 +184,160 @@ test('read-only opens cost no table space: after 70,000 of them, a new file\'s s
     case: 'read-only opens',
     tried: `read-only opens and closes of ${n(opens)} distinct files, then 5 fsyncs of a new file`,
     held: 'all 5 fsyncs named (read-only opens take no file slot, path id or name)',
+  });
+});
+
+/** Summary calls and entries per (name, call kind), and the entries with no name. */
+function summaryByName(trace: ReturnType<typeof readTrace>): { calls: Map<string, number>; entries: Map<string, number>; unnamed: number } {
+  const calls = new Map<string, number>();
+  const entries = new Map<string, number>();
+  let unnamed = 0;
+  const s = trace.summaries;
+  for (let i = 0; i < s.length; i++) {
+    const name = s.pathId[i] ? trace.paths.get(s.pathId[i]!)?.name : '(no file)';
+    if (name === undefined) {
+      unnamed++;
+      continue;
+    }
+    const key = `${name.split('/').pop()} ${s.call[i]}`;
+    calls.set(key, (calls.get(key) ?? 0) + s.calls[i]!);
+    entries.set(key, (entries.get(key) ?? 0) + 1);
+  }
+  return { calls, entries, unnamed };
+}
+
+const FSYNC = 1;
+
+test('write-tmp-and-rename cycles share one summary entry per interval: a new inode of the same name counts into it', () => {
+  const cycles = size(5_000, 40_000);
+  const r = runRaw('weeks', (d) => ['cycles', d.data, String(cycles)], { watchdogMs: 600_000 });
+  assert.equal([r.status, r.stderr], [0, '']);
+  assert.is(r.files.length, 1);
+  const trace = readTrace(join(r.dirs.traces, r.files[0]!));
+  const { calls, entries, unnamed } = summaryByName(trace);
+  assert.is(unnamed, 0, 'every summary entry named');
+  // Ground truth: one fsync of state.tmp and one of the directory per cycle.
+  assert.is(calls.get(`state.tmp ${FSYNC}`), cycles, 'every fsync of state.tmp counted');
+  assert.is(calls.get(`data ${FSYNC}`), cycles, 'every fsync of the directory counted');
+  // One entry per interval the run touched (a new inode each cycle took one before).
+  const s = trace.summaries;
+  const intervals = new Set<bigint>();
+  for (let i = 0; i < s.length; i++) if (s.call[i] === FSYNC) intervals.add(s.intervalStartNs[i]!);
+  assert.is(entries.get(`state.tmp ${FSYNC}`), intervals.size, `${entries.get(`state.tmp ${FSYNC}`)} entries for ${intervals.size} interval(s)`);
+  assert.is(trace.header.dropped, 0n);
+  figure({
+    area: AREA,
+    case: 'tmp+rename cycles',
+    tried: `${n(cycles)} cycles of write state.tmp, fsync, rename over state, fsync the directory (a new inode each time)`,
+    held: `state.tmp's ${n(cycles)} fsyncs counted exactly in ${entries.get(`state.tmp ${FSYNC}`)} summary entr${entries.get(`state.tmp ${FSYNC}`) === 1 ? 'y' : 'ies'} (one per interval), not one per inode`,
+  });
+});
+
+test('summary entries keep their names while the names ring goes round several times', () => {
+  const synced = size(400, 600);
+  const others = size(4_000, 20_000);
+  const r = runRaw('weeks', (d) => ['wrap', d.data, String(synced), String(others)], { watchdogMs: 600_000 });
+  assert.equal([r.status, r.stderr], [0, '']);
+  const trace = readTrace(join(r.dirs.traces, r.files[0]!));
+  const slots = trace.header.names!.slots;
+  const laps = Number(trace.header.namesNext) / slots;
+  assert.ok(laps >= 3, `the names ring went round ${laps.toFixed(1)} times (${slots} slots)`);
+  const { calls, unnamed } = summaryByName(trace);
+  assert.is(unnamed, 0, `${unnamed} summary entries lost their names`);
+  // Ground truth: s00000 .. each fsynced exactly twice; nothing else synced.
+  const want = new Map<string, number>();
+  for (let i = 0; i < synced; i++) want.set(`s${String(i).padStart(5, '0')} ${FSYNC}`, 2);
+  assert.equal(new Map([...calls].filter(([k]) => !k.startsWith('(no file)'))), want);
+  assert.is(trace.header.dropped, 0n);
+  figure({
+    area: AREA,
+    case: 'summary names kept',
+    tried: `${n(synced)} files fsynced twice, then ${n(others)} other files written and closed: the names ring (${n(slots)} slots) went round ${laps.toFixed(1)} times`,
+    held: `every summary entry still named; each of the ${n(synced)} files has exactly 2 fsyncs in the summaries`,
+  });
+});
+
+test('traces that grow keep the directory under its budget: ended ones go as live ones grow, live ones never, every removal counted and shown by info', async () => {
+  const ended = size(60, 120);
+  const growers = 4;
+  const syncs = size(4_000, 8_000);
+  const dirs = makeDirs();
+  // Ended traces first, made with no budget (so none of them removes another).
+  for (let i = 0; i < ended; i++) assert.is(run('weeks', (d) => ['once', d.data], { dirs }).status, 0);
+  const before = new Map(readdirSync(dirs.traces).map((f) => [f, allocated(join(dirs.traces, f))]));
+  const startOf = new Map([...before.keys()].map((f) => [f, readTrace(join(dirs.traces, f)).header.realtimeNs]));
+  const endedBytes = [...before.values()].reduce((a, b) => a + b, 0);
+  // A budget the ended traces fit in with room for about half the growth only
+  // (four traces of ~290 KiB: a 1 MiB cap, 4,000 syncs).
+  const room = 640 * 1024;
+  const budget = endedBytes + room;
+  const env = { FSYNC_TRACE_DIR_MAX_BYTES: String(budget) };
+  const live = Array.from({ length: growers }, () => start('weeks', (d) => ['grow', d.data, String(syncs)], { dirs, env }));
+  try {
+    await Promise.all(live.map((p) => p.waitFor((s) => s.includes('ready'))));
+    const files = readdirSync(dirs.traces).filter((f) => f.endsWith('.fstrace'));
+    const liveFiles = files.filter((f) => !before.has(f));
+    assert.is(liveFiles.length, growers, 'every live trace is there');
+    const liveBytes = liveFiles.reduce((a, f) => a + allocated(join(dirs.traces, f)), 0);
+    const total = files.reduce((a, f) => a + allocated(join(dirs.traces, f)), 0);
+    assert.ok(liveBytes > room && liveBytes < budget, `the live traces grew by ${liveBytes} bytes: more than the room, less than the budget`);
+    // Each grower looks again after growing by a quarter of the room it saw
+    // (at least 64 KiB): four growing at once may pass the budget by that much.
+    assert.ok(total <= budget + growers * 64 * 1024, `${total} bytes in the directory, budget ${budget}`);
+    // Ground truth: what is gone is exactly what the live headers say they removed.
+    const gone = [...before.keys()].filter((f) => !files.includes(f));
+    assert.ok(gone.length >= 1, 'ended traces were removed as the live ones grew');
+    const heads = liveFiles.map((f) => readTrace(join(dirs.traces, f)).header);
+    const removed = heads.reduce((a, h) => a + Number(h.dirRemoved), 0);
+    const removedBytes = heads.reduce((a, h) => a + Number(h.dirRemovedBytes), 0);
+    assert.is(removed, gone.length, 'every removal counted once');
+    assert.is(removedBytes, gone.reduce((a, f) => a + before.get(f)!, 0), 'with its allocated bytes');
+    // Oldest first: what is left of the ended traces is the newest of them.
+    const left = [...before.keys()].filter((f) => files.includes(f));
+    const newestGone = gone.map((f) => startOf.get(f)!).reduce((a, b) => (a > b ? a : b));
+    assert.ok(left.every((f) => startOf.get(f)! > newestGone), 'the oldest went first');
+    const info = analyzeJson<{ traces: { dir_removed: number; dir_removed_bytes: number }[] }>(['info', dirs.traces]);
+    assert.is(info.traces.reduce((a, t) => a + Number(t.dir_removed), 0), gone.length, 'info shows the removals');
+    figure({
+      area: AREA,
+      case: 'budget while traces grow',
+      tried: `${n(ended)} ended traces (${n(endedBytes)} bytes), then ${growers} processes at once each fsyncing ${n(syncs)} times, FSYNC_TRACE_DIR_MAX_BYTES=${n(budget)}`,
+      held: `the directory held ${n(total)} bytes after the growth (live traces ${n(liveBytes)}); ${gone.length} oldest ended traces removed as the live ones grew, counted exactly in their headers and shown by info; no live trace removed`,
+    });
+  } finally {
+    for (const p of live) p.child.kill('SIGKILL');
+  }
+});
+
+test('the first sync makes the trace in a few system calls and four tmpfs pages', () => {
+  // A budget the file system is always under: its look is one statfs.
+  const dirs = makeDirs();
+  const log = join(dirs.root, 'strace.log');
+  const r = run('/usr/bin/strace', (d) => ['-o', log, bin('weeks'), 'once', d.data], { dirs, env: { FSYNC_TRACE_MAX_BYTES: undefined, FSYNC_TRACE_DIR_MAX_BYTES: String(2 ** 50) } });
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.files.length, 1);
+  // What the recorder did after the program's first fsync returned, up to the program's next call.
+  const lines = readFileSync(log, 'utf8').split('\n');
+  const from = lines.findIndex((l) => l.startsWith('fsync('));
+  const to = lines.findIndex((l, i) => i > from && (l.startsWith('newfstatat(1,') || l.startsWith('write(1,')));
+  assert.ok(from >= 0 && to > from, 'the fsync and the line after it are in the strace log');
+  const calls = lines.slice(from + 1, to).filter((l) => !l.startsWith('close(3'));
+  const names = calls.map((l) => l.slice(0, l.indexOf('(')));
+  assert.ok(calls.length <= 27, `${calls.length} system calls: ${names.join(' ')}`);
+  assert.is(names.filter((x) => x === 'fchmod' || x === 'futex' || x === 'fstatfs').length, 0, 'no fchmod (the mode is already 0600), no futex wake (nobody waited), one statfs');
+  for (const proc of ['/proc/sys/kernel/random/boot_id', '/proc/self/cmdline']) {
+    assert.is(calls.filter((l) => l.includes(`"${proc}"`)).length, 1, `${proc} opened once`);
+  }
+  assert.is(names.filter((x) => x === 'read').length, 2, 'each /proc file read once');
+  const populates = calls.filter((l) => l.includes('MADV_POPULATE_WRITE')).map((l) => Number(/, (\d+), MADV_POPULATE_WRITE/.exec(l)![1]));
+  assert.equal(populates, [8192, 4096, 4096], 'the header with the ring\'s first page, then the first page of the names and of the summaries');
+  const bytes = allocated(join(r.dirs.traces, r.files[0]!));
+  assert.is(bytes, 16384, 'four pages resident');
+  figure({
+    area: AREA,
+    case: 'first sync',
+    tried: 'a process that writes one file and fsyncs it once, under strace, default 64 MiB cap',
+    held: `the trace was made in ${calls.length} system calls (36 before), 3 populates of 16 KiB in all; ${n(bytes)} bytes resident (28,672 before)`,
   });
 });
 
