@@ -19,6 +19,8 @@
 --             it). Failed and threshold calls are outliers even so.
 -- inputs:     intervals, families, baselines, bursts
 -- parameters: $bucket_ns, $factor, $floor_ms, $threshold_ms, $min_history
+-- kept as:    table, rows in any order (a row per sync: its readers join it by (trace_id, seq)
+--             or count it)
 -- output:     one row per sync event:
 --   trace_id, seq        the event
 --   family_id            its file family, or null (no file)
@@ -36,7 +38,10 @@
 
 with
 
-families_judged as (
+-- Each sync, its family and its family's baseline; for a call whose family has none,
+-- the key of its burst cell (below): its latency bucket, or -1 when it is not in its
+-- burst's histogram (failed, or a kept event). Null when it is not judged by burst.
+calls as (
   select
     intervals.trace_id,
     intervals.seq,
@@ -45,7 +50,9 @@ families_judged as (
     intervals.failed,
     intervals.call,
     intervals.start_ns // $bucket_ns as bucket,
-    case when not intervals.failed and intervals.source = 'ring' then hist_bucket(intervals.dur_ns) end as own_hbucket,
+    case when baselines.source is null and families.family_id is not null then
+      coalesce(case when not intervals.failed and intervals.source = 'ring' then hist_bucket(intervals.dur_ns) end, -1)
+    end as burst_hbucket,
     baselines.source as baseline_source,
     case when baselines.source is null then baselines.available else baselines.history end as baseline_history,
     baselines.median_ms as baseline_ms,
@@ -59,36 +66,48 @@ families_judged as (
    and baselines.bucket = intervals.start_ns // $bucket_ns
 ),
 
--- The calls with a file but no baseline of their family's: their burst, less themselves.
-burst_judged as (
+-- Each burst less the call judged against it: a call of the burst's own histogram leaves
+-- one call of its latency bucket out (it is in the histogram: queries/22_bursts.sql),
+-- any other leaves it whole (-1). One row per burst and such bucket, with at least
+-- $min_history calls left: the quantiles are read once per cell, not once per call.
+burst_cells as (
   select
-    families_judged.trace_id,
-    families_judged.seq,
-    bursts.peers - (families_judged.own_hbucket is not null)::bigint as history,
-    case when families_judged.own_hbucket is null then bursts.hist
-      else list_append(bursts.hist, {'bucket': families_judged.own_hbucket, 'n': -1::bigint}) end as hist,
-    bursts.mean_bytes
-  from families_judged
-  join bursts using (trace_id, call, bucket)
-  where families_judged.baseline_source is null and families_judged.family_id is not null
-    and bursts.peers - (families_judged.own_hbucket is not null)::bigint >= $min_history
+    trace_id, call, bucket, hbucket,
+    peers - (hbucket >= 0)::bigint as history,
+    hist_quantile_ns(rest, 0.5) / 1e6 as median_ms,
+    hist_quantile_ns(rest, 0.99) / 1e6 as p99_ms,
+    mean_bytes
+  from (
+    select
+      trace_id, call, bucket, peers, mean_bytes, hbucket,
+      case when hbucket < 0 then hist else list_append(hist, {'bucket': hbucket::utinyint, 'n': -1::bigint}) end as rest
+    from (
+      select *, unnest(list_append(list_transform(hist, lambda h: h.bucket::smallint), -1::smallint)) as hbucket
+      from bursts
+    )
+  )
+  where peers - (hbucket >= 0)::bigint >= $min_history
 ),
 
 judged as (
   select
-    families_judged.trace_id,
-    families_judged.seq,
-    families_judged.family_id,
-    families_judged.latency_ms,
-    families_judged.failed,
-    coalesce(families_judged.baseline_source, case when burst_judged.seq is not null then 'burst' end) as baseline_source,
-    coalesce(burst_judged.history, families_judged.baseline_history) as baseline_history,
-    coalesce(families_judged.baseline_ms, hist_quantile_ns(burst_judged.hist, 0.5) / 1e6) as baseline_ms,
-    coalesce(families_judged.baseline_p99_ms, hist_quantile_ns(burst_judged.hist, 0.99) / 1e6) as baseline_p99_ms,
-    greatest($floor_ms, $factor * coalesce(families_judged.baseline_p99_ms, hist_quantile_ns(burst_judged.hist, 0.99) / 1e6)) as cutoff_ms,
-    coalesce(families_judged.baseline_bytes, burst_judged.mean_bytes) as baseline_bytes
-  from families_judged
-  left join burst_judged using (trace_id, seq)
+    calls.trace_id,
+    calls.seq,
+    calls.family_id,
+    calls.latency_ms,
+    calls.failed,
+    coalesce(calls.baseline_source, case when burst_cells.trace_id is not null then 'burst' end) as baseline_source,
+    coalesce(burst_cells.history, calls.baseline_history) as baseline_history,
+    coalesce(calls.baseline_ms, burst_cells.median_ms) as baseline_ms,
+    coalesce(calls.baseline_p99_ms, burst_cells.p99_ms) as baseline_p99_ms,
+    greatest($floor_ms, $factor * coalesce(calls.baseline_p99_ms, burst_cells.p99_ms)) as cutoff_ms,
+    coalesce(calls.baseline_bytes, burst_cells.mean_bytes) as baseline_bytes
+  from calls
+  left join burst_cells
+    on burst_cells.trace_id = calls.trace_id
+   and burst_cells.call = calls.call
+   and burst_cells.bucket = calls.bucket
+   and burst_cells.hbucket = calls.burst_hbucket
 ),
 
 final as (

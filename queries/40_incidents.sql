@@ -57,13 +57,25 @@ spans as (
   group by incident
 ),
 
--- Every sync on the device while the incident lasted, by process and family.
-activity as (
-  select spans.incident, intervals.pid, coalesce(families.family_id, -1) as family_id, intervals.start_ns, intervals.dur_ns
+-- Every sync on the device while the incident lasted, by process and family. Joined on
+-- the device and the second its call began (each call has one), so that a call is
+-- compared with the incidents of its second only, not with every incident on its device:
+-- an incident is listed under each second from its start, less the longest sync's
+-- duration (a call that began before it and lasted into it), to its finish.
+slices as (
+  select spans.incident, spans.host, spans.dev, spans.start_ns, spans.finish_ns, slice.slice
   from spans
-  join intervals
-    on intervals.host = spans.host and intervals.dev is not distinct from spans.dev
-   and intervals.start_ns + intervals.dur_ns >= spans.start_ns and intervals.start_ns <= spans.finish_ns
+  cross join (select max(dur_ns) as longest_ns from intervals) as longest
+  cross join unnest(range((spans.start_ns - longest.longest_ns) // 1000000000, spans.finish_ns // 1000000000 + 1)) as slice(slice)
+),
+
+activity as (
+  select slices.incident, intervals.pid, coalesce(families.family_id, -1) as family_id, intervals.start_ns, intervals.dur_ns
+  from intervals
+  join slices
+    on slices.host = intervals.host and slices.dev is not distinct from intervals.dev
+   and slices.slice = intervals.start_ns // 1000000000
+   and intervals.start_ns + intervals.dur_ns >= slices.start_ns and intervals.start_ns <= slices.finish_ns
   left join families using (file_id)
 ),
 

@@ -282,26 +282,17 @@ static void ft_summary_count(unsigned char *e, const struct ft_event *ev, unsign
  * same name). The analyzer adds summaries up by name, so sharing changes
  * no figure.
  */
-#define FT_SHARE 4096u
-
-struct ft_share {
-    uint64_t word;   /* the entry (ft_cur_word) */
-    uint32_t id;     /* its path id */
-    uint32_t hash;   /* its name's hash */
-};
-
-static struct ft_share ft_shares[FT_SHARE];
-
-static inline uint32_t ft_share_slot(uint32_t hash, unsigned call)
+static inline struct ft_share *ft_share_slot(uint32_t hash, unsigned call)
 {
-    return (hash ^ call * 0x9e3779b9u) % FT_SHARE;
+    struct ft_ctx *c = FT_LOAD_ACQ(&ft_ctx_ptr);
+    return &c->shares[(hash ^ call * 0x9e3779b9u) % FT_SHARES];
 }
 
 /* Count ev into the interval's entry of another file of its name: 1 if so. */
 static int ft_summary_shared(struct ft_regions *rg, const struct ft_event *ev, const struct ft_path *p,
                              struct ft_track *t, unsigned b, unsigned j)
 {
-    struct ft_share *sh = &ft_shares[ft_share_slot(p->name_hash, ev->call)];
+    struct ft_share *sh = ft_share_slot(p->name_hash, ev->call);
     uint64_t cur = FT_LOAD(&sh->word);
     uint32_t id = FT_LOAD(&sh->id), idx = (uint32_t)cur - 1;
     if (!cur || idx >= rg->sum_entries || FT_LOAD(&sh->hash) != p->name_hash)
@@ -363,7 +354,7 @@ static __attribute__((noinline)) void ft_summary_new(struct ft_regions *rg, cons
     if (ev->path_id)
         ft_name_entry(rg, (uint32_t)w - 1, at);
     if (p) {
-        struct ft_share *sh = &ft_shares[ft_share_slot(p->name_hash, ev->call)];
+        struct ft_share *sh = ft_share_slot(p->name_hash, ev->call);
         FT_STORE(&sh->word, 0);
         FT_STORE(&sh->id, ev->path_id);
         FT_STORE(&sh->hash, p->name_hash);

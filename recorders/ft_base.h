@@ -122,6 +122,15 @@ struct ft_hot {
     uint32_t paths_handed;         /* ft_paths_handed (ft_paths.h) */
     void *real[FT_REALS_MAX] __attribute__((aligned(64))); /* the real functions (ft_table.h, FT_REAL) */
     struct ft_config cfg;          /* ft_cfg: its numbers first, then the paths */
+    /* Touched once per process (a page of .bss each, scattered, was a page
+     * fault each: ~15 us on this VM): */
+    uint32_t fd_used;              /* ft_fd_used (ft_files.h) */
+    uint32_t gen_counter;          /* ft_gen_counter (ft_trace.h) */
+    uint32_t map_pid;              /* ft_map_pid (ft_trace.h) */
+    void *map_addr;                /* ft_map_addr (ft_trace.h) */
+    uint64_t map_len;              /* ft_map_len (ft_trace.h) */
+    uint64_t made_at, made_ns;     /* ft_made_at, ft_made_ns (ft_trace.h) */
+    void (*created_hook)(struct ft_ctx *); /* ft_created_hook (ft_trace.h) */
     uint64_t *fd_top[FT_FD_TOP];   /* ft_fd_top (ft_files.h) */
 } __attribute__((aligned(4096)));
 _Static_assert(__builtin_offsetof(struct ft_hot, fd_top) + 8 <= 4096, "the hot globals fit one page");

@@ -51,7 +51,8 @@ static char ft_dir_used[FT_DIR_MAX + 32];
 
 const char *ft_trace_dir(void)
 {
-    return ft_dir_used[0] ? ft_dir_used : ft_cfg.dir;
+    struct ft_ctx *c = FT_LOAD_ACQ(&ft_ctx_ptr);
+    return c && FT_LOAD(&c->dir_sub) ? ft_dir_used : ft_cfg.dir;
 }
 
 /* <dir>/uid-<uid>, into buf. */
@@ -115,7 +116,9 @@ static int ft_check_dir(const char *dir)
 {
     uint32_t euid = (uint32_t)syscall(SYS_geteuid);
     struct stat st;
-    ft_cat(ft_dir_used, 0, sizeof ft_dir_used, dir);
+    struct ft_ctx *c = ft_ctx();
+    if (c)
+        FT_STORE(&c->dir_sub, 0); /* ft_dir_used is written only when used: a page less to fault in */
     int ours = ft_dir_ours(dir, euid, &st);
     /* Only under root's directory: nobody else can swap the subdirectory. */
     if (ours == 2 && st.st_uid == 0) {
@@ -124,6 +127,8 @@ static int ft_check_dir(const char *dir)
         ft_uid_dir(sub, sizeof sub, dir, euid);
         if (ft_dir_ours(sub, euid, &own) == 0) {
             ft_cat(ft_dir_used, 0, sizeof ft_dir_used, sub);
+            if (c)
+                FT_STORE_REL(&c->dir_sub, 1);
             return 1;
         }
     }
@@ -536,8 +541,6 @@ static uint32_t ft_ring_wait(struct ft_ctx *c)
     }
 }
 
-void (*ft_created_hook)(struct ft_ctx *c);
-uint64_t ft_made_at, ft_made_ns;
 
 __attribute__((noinline)) struct ft_ctx *ft_ring_slow(void)
 {

@@ -25,8 +25,6 @@
  * fs.nr_open, 1Mi by default) while a program with ten descriptors pays for
  * one 32 KiB chunk. Chunks are installed with CAS and never freed. */
 
-uint32_t ft_fd_used;
-
 uint64_t *ft_fd_slot(int fd)
 {
     if (fd < 0 || (unsigned)fd >= (unsigned)FT_FD_TOP * FT_FD_CHUNK)

@@ -24,7 +24,7 @@
 
 /* FT_FD_CHUNK, FT_FD_TOP: ft_base.h; the top level is in the hot page. */
 #define ft_fd_top (ft_hot.fd_top)
-extern uint32_t ft_fd_used; /* every fd the table ever held is below this */
+#define ft_fd_used (ft_hot.fd_used) /* every fd the table ever held is below this */
 
 static inline uint64_t ft_fd_get(int fd)
 {

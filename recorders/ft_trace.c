@@ -23,10 +23,6 @@
 #define MADV_WIPEONFORK 18 /* Linux 4.14 */
 #endif
 
-uint32_t ft_gen_counter;
-void *ft_map_addr;
-uint64_t ft_map_len;
-uint32_t ft_map_pid;
 
 struct ft_ctx *ft_ctx(void)
 {

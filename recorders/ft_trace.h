@@ -51,6 +51,7 @@ enum ft_ring_state {
 #define FT_CHUNK_BITS_MAX (1u << 21) /* 8 GiB of file */
 #define FT_PRE_EVENTS 64u        /* events kept before the file exists */
 #define FT_BLOCK_MAX 32u
+#define FT_SHARES 32u            /* entries of ft_ctx.shares */
 
 /* This lives in a page marked MADV_WIPEONFORK: a child made by any kind of
  * fork (including _Fork and raw clone, which skip pthread_atfork handlers)
@@ -76,6 +77,7 @@ struct ft_ctx {
     uint32_t chunks_made;    /* chunks made so far, for the budget's rescans */
     uint32_t budget_at;      /* chunks_made at which the directory is looked at again */
     uint32_t waiters;        /* threads that waited for the file to be made (ft_ring_wait) */
+    uint32_t dir_sub;        /* the trace went to <dir>/uid-<euid> (ft_trace_dir) */
     uint64_t budget_ns;      /* when the directory was last looked at (budget) */
     /* Opens, closes and renames before the first durability call: the newest
      * FT_PRE_EVENTS wait here, and go into the ring when the file is made.
@@ -89,17 +91,27 @@ struct ft_ctx {
     uint64_t pre_word;
     struct ft_event pre[FT_PRE_EVENTS];
     char path[FT_DIR_MAX + 160];
+    /* The interval's newest summary entry per name hash and call kind
+     * (ft_always.c, "one entry for the files of one name"): here, so that
+     * it shares a page the first sync touches anyway (with the start of
+     * chunk_bits, all a 64 MiB file uses of it). */
+    struct ft_share {
+        uint64_t word;   /* the entry (ft_cur_word) */
+        uint32_t id;     /* its path id */
+        uint32_t hash;   /* its name's hash */
+    } shares[FT_SHARES];
     uint64_t chunk_bits[FT_CHUNK_BITS_MAX / 64]; /* chunks allocated and populated */
 };
 
 #define FT_CTX_BYTES ((sizeof(struct ft_ctx) + 4095) & ~(size_t)4095)
 
 #define ft_ctx_ptr (ft_hot.ctx_ptr)  /* in the hot page (ft_base.h) */
-/* Not in the wiped page: they must survive fork to be compared with. */
-extern uint32_t ft_gen_counter;
-extern void *ft_map_addr;    /* the mapping we made, and the pid that made it */
-extern uint64_t ft_map_len;
-extern uint32_t ft_map_pid;
+/* Not in the wiped page: they must survive fork to be compared with (in
+ * the hot page, ft_base.h). */
+#define ft_gen_counter (ft_hot.gen_counter)
+#define ft_map_addr (ft_hot.map_addr) /* the mapping we made, and the pid that made it */
+#define ft_map_len (ft_hot.map_len)
+#define ft_map_pid (ft_hot.map_pid)
 
 /* ---- the directory's budget (ft_budget.c) --------------------------------- */
 
@@ -162,11 +174,12 @@ struct ft_ctx *ft_ring_slow(void);
 /* Set by the ring (ft_ring.c) at its first held record: the thread that
  * makes the file calls it once the file is made, while the state is still
  * INIT (no other thread writes the ring yet), to place the held records. */
-extern void (*ft_created_hook)(struct ft_ctx *c);
+#define ft_created_hook (ft_hot.created_hook)
 const char *ft_trace_dir(void);         /* where this image's trace goes */
 /* When this image's trace was made (CLOCK_MONOTONIC; 0: not yet) and how long
  * that took: a Node call that waited across it is recorded without it (ft_js.c). */
-extern uint64_t ft_made_at, ft_made_ns;
+#define ft_made_at (ft_hot.made_at) /* in the hot page (ft_base.h): no page of its own */
+#define ft_made_ns (ft_hot.made_ns)
 void ft_uid_prepare(uint32_t uid);      /* before becoming user uid: its own directory */
 /* Why this image records nothing, once said (ft_always.c): 1 pending, 2 said. */
 extern char ft_off_text[];

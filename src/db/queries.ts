@@ -17,6 +17,8 @@ export interface Query {
   file: string;
   sql: string;
   kept: 'table' | 'view';
+  /** Its header says `kept as: table, rows in any order`: built without preserving insertion order (faster; its readers join by key or order what they read). */
+  anyOrder: boolean;
   /** Other queries this one reads. */
   inputs: string[];
   /** The `$parameters` the text uses. */
@@ -59,6 +61,7 @@ function parse(file: string, text: string): Query {
     file,
     sql: text,
     kept,
+    anyOrder: kept === 'table' && /\bin any order\b/i.test(field('kept as')),
     inputs: field('inputs').split(/[\s,]+/).filter(Boolean),
     params,
   };
@@ -81,7 +84,12 @@ async function buildOne(connection: DuckDBConnection, q: Query, bindings: Bindin
   const signature = JSON.stringify([values, inputs], (_k, v) => (typeof v === 'bigint' ? String(v) : v));
   if (built.get(q.name) === signature) return signature;
   const sql = `create or replace ${q.kept} ${quotedIdentifier(q.name)} as\n${q.sql}`;
-  await (q.params.length > 0 ? connection.run(sql, values, types) : connection.run(sql));
+  if (q.anyOrder) await connection.run('set preserve_insertion_order = false');
+  try {
+    await (q.params.length > 0 ? connection.run(sql, values, types) : connection.run(sql));
+  } finally {
+    if (q.anyOrder) await connection.run('reset preserve_insertion_order');
+  }
   built.set(q.name, signature);
   return signature;
 }

@@ -1,5 +1,5 @@
 /**
- * npm run bench:analyze [-- --events N --processes N --small-traces N --huge N --runs N --keep --only big,small,huge,startup]
+ * npm run bench:analyze [-- --events N --processes N --small-traces N --huge N --runs N --keep --only startup,small,big,huge]
  *
  * Generates synthetic sets shaped like what the recorder writes (synth.ts:
  * format v2 at the default 64 MiB, sparse, summaries, keep ring, names) on
@@ -8,7 +8,7 @@
  *  - big: 10 M events over 20 processes: decode + load rate, then info,
  *    summary and report. Targets: report <= 10 s and <= 1 GB; load >= 3 M events/s.
  *  - small: 4,000 default-size traces of 20 events each: info <= 3 s, report <= 10 s.
- *  - huge (only with --huge N, e.g. 100000000): report with peak RSS <= 2 GB.
+ *  - huge: 100 M events (--huge N) over 20 processes: report with peak RSS <= 2 GB, and its time.
  *  - startup: `--version`, and `summary` of the smallest sample.
  * Figures, not tests: the machine's load moves them; medians of --runs runs.
  * Sets are removed afterwards unless --keep (a kept set is used again).
@@ -31,9 +31,9 @@ const { values: args } = parseArgs({
     events: { type: 'string', default: '10000000' },
     processes: { type: 'string', default: '20' },
     'small-traces': { type: 'string', default: '4000' },
-    huge: { type: 'string' },
+    huge: { type: 'string', default: '100000000' },
     keep: { type: 'boolean', default: false },
-    only: { type: 'string', default: 'startup,small,big' },
+    only: { type: 'string', default: 'startup,small,big,huge' },
     'load-only': { type: 'string' },
     runs: { type: 'string', default: '1' },
   },
@@ -66,7 +66,6 @@ interface Row { set: string; what: string; seconds: number; cpuSeconds?: number;
 
 async function main(): Promise<void> {
   const only = new Set(args.only!.split(','));
-  if (args.huge) only.add('huge');
   const runs = Number(args.runs);
   const rows: Row[] = [];
   say(`machine: ${cpus()[0]?.model ?? '?'}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, node ${process.version}; ` +
@@ -88,7 +87,7 @@ async function main(): Promise<void> {
     done(dir);
   }
   if (only.has('big')) bigSet(rows, Number(args.events), Number(args.processes), runs, 'big');
-  if (only.has('huge')) bigSet(rows, Number(args.huge ?? 100_000_000), Number(args.processes), 1, 'huge');
+  if (only.has('huge')) bigSet(rows, Number(args.huge), Number(args.processes), 1, 'huge', ['report']);
 
   say(`\n| set | command | wall s | CPU s | peak RSS | |\n|---|---|---:|---:|---:|---|`);
   for (const r of rows) {
@@ -98,22 +97,25 @@ async function main(): Promise<void> {
   say(`\nload average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 }
 
-function bigSet(rows: Row[], events: number, processes: number, runs: number, set: string): void {
+/** The load and the commands on a set of `events` over `processes` (`only`: just these commands, no load row). */
+function bigSet(rows: Row[], events: number, processes: number, runs: number, set: string, only?: string[]): void {
   const dir = traceSet({ events, processes, filesPerProcess: 10, hours: 2 });
   const note = `${fmt(events)} events, ${processes} processes`;
-  const loads = Array.from({ length: runs }, () => measureLoad(dir));
-  const load = loads.sort((a, b) => a.seconds - b.seconds)[Math.floor(runs / 2)]!;
-  rows.push({
-    set, what: 'decode + load (in process)', seconds: load.seconds, cpuSeconds: load.cpuSeconds, rssMb: load.maxRssMb,
-    note: `${(events / load.seconds / 1e6).toFixed(2)} M events/s (${fmt(load.events)} rows: the rings' newest records; ${fmt(load.calls)} calls counted)`,
-  });
+  if (!only) {
+    const loads = Array.from({ length: runs }, () => measureLoad(dir));
+    const load = loads.sort((a, b) => a.seconds - b.seconds)[Math.floor(runs / 2)]!;
+    rows.push({
+      set, what: 'decode + load (in process)', seconds: load.seconds, cpuSeconds: load.cpuSeconds, rssMb: load.maxRssMb,
+      note: `${(events / load.seconds / 1e6).toFixed(2)} M events/s (${fmt(load.events)} rows: the rings' newest records; ${fmt(load.calls)} calls counted)`,
+    });
+  }
   const out = mkdtempSync(join(tmpdir(), 'fsync-analyze-bench-out-'));
   for (const [what, argv] of [
     ['info', ['info', dir]],
     ['summary --json', ['summary', '--json', dir]],
     ['report', ['report', '-o', join(out, 'report.html'), dir]],
   ] as Array<[string, string[]]>) {
-    rows.push({ set, what, note, ...median(runs, () => timed(argv)) });
+    if (!only || only.includes(what)) rows.push({ set, what, note, ...median(runs, () => timed(argv)) });
   }
   const html = join(out, 'report.html');
   if (existsSync(html)) rows[rows.length - 1]!.note += `; ${(statSync(html).size / 1024).toFixed(0)} KiB of HTML`;
