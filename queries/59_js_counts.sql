@@ -33,7 +33,7 @@ ring as (
 
 summed as (
   select
-    trace_id, file_id, api,
+    trace_id, file_id, call as api,
     sum(calls) as calls,
     sum(errors) as errors,
     sum(sum_ns)::double as sum_ns,

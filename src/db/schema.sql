@@ -141,27 +141,6 @@ create or replace table js_sites (
   site     varchar
 );
 
--- The Node hook's calls in the summary ring (format v2): per interval, file and API, every
--- call counted, after the raw ring has gone round too. Columns as summary_entries; `api` is
--- js_apis.api, the latency is the program's wait; alerts, writes and kept are 0.
--- queries/59_js_counts.sql adds them up.
-create or replace table js_summary_entries (
-  trace_id          integer,
-  entry             bigint,
-  api               utinyint,
-  path_id           uinteger,
-  file_id           integer,
-  start             timestamp_ns,
-  calls             uinteger,
-  errors            uinteger,
-  alerts            uinteger,
-  sum_ns            ubigint,
-  max_ns            ubigint,
-  bytes             ubigint,
-  writes            uinteger,
-  kept              uinteger
-);
-
 -- The hook's APIs: `kind` is the name the analyzer uses ('js:fs.fsync'); `form` is
 -- 'callback', 'promise', 'sync' or 'stream'; `flush` marks the writeFile/appendFile/stream
 -- forms; `syscall` is the sync call Node makes for it (calls.name).
@@ -193,6 +172,12 @@ create or replace table summary_entries (
   writes            uinteger,
   kept              uinteger
 );
+
+-- The Node hook's calls in the summary ring (format v2): per interval, file and API, every
+-- call counted, after the raw ring has gone round too. The columns of summary_entries;
+-- `call` is the API (js_apis.api) and the latency the program's wait; alerts, writes and
+-- kept are 0. queries/59_js_counts.sql adds them up.
+create or replace table js_summary_entries as from summary_entries limit 0;
 
 -- The entries' latency histograms, long format: one row per non-empty bucket.
 create or replace table summary_hist (
