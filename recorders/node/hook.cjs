@@ -283,11 +283,20 @@ function withoutHookFrames(err) {
 function deeper(orig, self, args) {
   const limit = Error.stackTraceLimit;
   if (typeof limit !== 'number') return Reflect.apply(orig, self, args);
-  Error.stackTraceLimit = limit + 2;
+  setStackLimit(limit + 2);
   try {
     return Reflect.apply(orig, self, args);
   } finally {
-    Error.stackTraceLimit = limit;
+    setStackLimit(limit);
+  }
+}
+
+/* Error.stackTraceLimit = n, unless the program made it read-only. */
+function setStackLimit(n) {
+  try {
+    Error.stackTraceLimit = n;
+  } catch {
+    // frozen: its stacks stay as they are
   }
 }
 
@@ -386,12 +395,17 @@ function install(rec) {
       const t0 = c.t0;
       const site = c.site;
       let result;
+      // deeper(), inlined on the hottest path: room for the wrapper's frame.
+      const limit = Error.stackTraceLimit;
+      if (typeof limit === 'number') setStackLimit(limit + 1);
       try {
-        result = deeper(orig, this, arguments);
+        result = orig.apply(this, arguments);
       } catch (err) {
+        setStackLimit(limit);
         put(api, fd, t0, err, site, 0);
         throw withoutHookFrames(err);
       }
+      setStackLimit(limit);
       put(api, fd, t0, null, site, 0);
       return result;
     };
