@@ -38,16 +38,31 @@ synced as not materialized (
   where intervals.source = 'ring'
 ),
 
+-- All rows when there are no more than $heat_files (no ranking needed), else the
+-- $heat_files with the slowest p99.
+row_count as (
+  select count(distinct key) as n
+  from synced
+),
+
 hottest as (
   select key
+  from named
+  where (select n from row_count) <= $heat_files
+  union all
+  select key
   from (
-    select key, quantile_cont(latency_ms, 0.99) as p99_ms
-    from synced
-    group by key
+    select key
+    from (
+      select key, quantile_cont(latency_ms, 0.99) as p99_ms
+      from synced
+      where (select n from row_count) > $heat_files
+      group by key
+    )
+    join named using (key)
+    order by p99_ms desc, host, path
+    limit $heat_files
   )
-  join named using (key)
-  order by p99_ms desc, host, path
-  limit $heat_files
 ),
 
 bucketed as (

@@ -109,15 +109,18 @@ struct ft_file;
 struct ft_track;
 
 struct ft_hot {
+    /* Written once or seldom, read by every call: a line no thread writes
+     * in the steady state, so that no core takes it from another. */
     int mode;                      /* ft_mode: enum ft_modes */
-    uint32_t names_gen;            /* ft_names_gen (ft_files.h) */
-    uint32_t paths_handed;         /* ft_paths_handed (ft_paths.h) */
+    uint32_t names_gen;            /* ft_names_gen (ft_files.h): directory renames */
     uint32_t off_pending;          /* ft_off_pending (ft_trace.h) */
-    uint64_t tsc_mult;             /* ft_tsc_mult (below) */
     struct ft_ctx *ctx_ptr;        /* ft_ctx_ptr (ft_trace.h) */
     struct ft_file *files;         /* ft_files (ft_files.h) */
     struct ft_track *tracks;       /* ft_tracks (ft_always.c) */
-    void *real[FT_REALS_MAX];      /* the real functions (ft_table.h, FT_REAL) */
+    /* Written now and then (a thread's clock re-anchoring; a new path id). */
+    uint64_t tsc_mult __attribute__((aligned(64))); /* ft_tsc_mult (below) */
+    uint32_t paths_handed;         /* ft_paths_handed (ft_paths.h) */
+    void *real[FT_REALS_MAX] __attribute__((aligned(64))); /* the real functions (ft_table.h, FT_REAL) */
     struct ft_config cfg;          /* ft_cfg: its numbers first, then the paths */
     /* Touched once per process (a page of .bss each, scattered, was a page
      * fault each: ~15 us on this VM): */

@@ -31,8 +31,7 @@ __attribute__((noinline)) void ft_sync_write_end(struct ft_write *w, long ret, i
     if (w->f) {
         struct ft_ival iv;
         if (ret >= 0) {
-            FT_ADD(&w->f->bytes, (uint64_t)ret);
-            FT_ADD(&w->f->writes, 1);
+            ft_file_wrote(w->f, (uint64_t)ret);
             FT_ADD(&w->f->wtime_ns, ft_since(w->t0, t1));
         }
         ft_file_take(w->f, t1, &iv);
@@ -174,7 +173,7 @@ void ft_exit_closes(void)
         for (unsigned i = 0; chunk && i < FT_FD_CHUNK && (top << FT_FD_CHUNK_SHIFT | i) < high; i++) {
             uint64_t e = FT_LOAD(&chunk[i]);
             struct ft_file *f = ft_file_of(e);
-            if (!f || FT_LOAD(&f->bytes) == 0 || !ft_file_synced(f))
+            if (!f || !ft_file_dirty(f) || !ft_file_synced(f))
                 continue;
             struct ft_event ev;
             struct ft_ival iv;

@@ -154,8 +154,7 @@ static inline __attribute__((always_inline)) void ft_write_end(struct ft_write *
     if (FT_UNLIKELY(w->call)) {
         ft_sync_write_end(w, ret, err);
     } else if (w->f && ret >= 0) {
-        FT_ADD(&w->f->bytes, (uint64_t)ret);
-        FT_ADD(&w->f->writes, 1);
+        ft_file_wrote(w->f, (uint64_t)ret);
         if (w->t0)
             FT_ADD(&w->f->wtime_ns, ft_since(w->t0, ft_now()) * ft_cfg.write_sample);
     }

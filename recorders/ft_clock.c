@@ -89,7 +89,14 @@ uint64_t ft_now_slow(void)
     /* Calibrate over the longest span we have, once it is 20 ms long. */
     if (ns - ft_ns_base >= 20000000u && tsc > ft_tsc_base) {
         unsigned __int128 num = (unsigned __int128)(ns - ft_ns_base) << 32;
-        FT_STORE(&ft_tsc_mult, (uint64_t)(num / (tsc - ft_tsc_base)));
+        uint64_t mult = (uint64_t)(num / (tsc - ft_tsc_base));
+        /* Stored only when it moved by more than a millionth (then the
+         * error over one anchor's ~1.5 ms is under 2 ns): a store takes the
+         * line from every other core's cache, and each would miss it at its
+         * next read. Once the span is seconds long it hardly moves. */
+        uint64_t cur = FT_LOAD(&ft_tsc_mult), slack = cur >> 20;
+        if (cur == 0 || mult + slack < cur || mult > cur + slack)
+            FT_STORE(&ft_tsc_mult, mult);
     }
     return ns;
 }

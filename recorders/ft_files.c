@@ -94,6 +94,14 @@ static int ft_wait_claimed(const uint16_t *state)
     return 0;
 }
 
+/* The side table: a file's writes and bytes moved out of its bw word when
+ * a field passed half (FT_BW_HALF), one entry per file slot, made at the
+ * first spill of the process. */
+struct ft_file_more {
+    uint64_t bytes, writes;
+};
+static struct ft_file_more *ft_files_more;
+
 /* Take slot f for (dev, ino), from `from` (0: never used; 2: a closed file
  * whose slot is reused). A closed file's slot is only taken while nobody has
  * opened it again: the opener raises nopen, then checks the slot is still
@@ -111,8 +119,10 @@ static int ft_file_claim(struct ft_file *f, uint16_t from, uint64_t dev, uint64_
     f->ino = ino;
     f->path_id = 0;
     f->name_gen = 0;
-    f->bytes = f->wtime_ns = f->ival_start = 0;
-    f->writes = 0;
+    f->bw = f->wtime_ns = f->ival_start = 0;
+    struct ft_file_more *more = FT_LOAD_ACQ(&ft_files_more);
+    if (more)
+        more[f - ft_files] = (struct ft_file_more){ 0, 0 }; /* the file before's spill */
     f->nopen = 0;
     f->closed = 0;
     f->life++;
@@ -173,13 +183,53 @@ int ft_file_release(struct ft_file *f)
     return 1;
 }
 
+static __attribute__((noinline, cold)) struct ft_file_more *ft_more_of(struct ft_file *f)
+{
+    struct ft_file_more *m = FT_LOAD_ACQ(&ft_files_more);
+    if (!m) {
+        struct ft_file_more *fresh = ft_sys_mmap_anon(FT_FILES * sizeof *fresh);
+        if (!fresh)
+            return NULL;
+        if (FT_CAS(&ft_files_more, &m, fresh))
+            m = fresh;
+        else
+            syscall(SYS_munmap, fresh, FT_FILES * sizeof *fresh);
+    }
+    return m + (f - ft_files);
+}
+
+/* Move bw into the side table. Ordering: the word is exchanged for 0, its
+ * counts added to the entry, and then FT_BW_MORE set with a release; a
+ * sync that exchanges a word with the flag (acquire) sees every count added
+ * before it (ft_file_take). A sync that runs between our exchange and our
+ * flag takes the word without the flag: the counts we moved wait in the
+ * entry for the next sync, which reports them (totals stay exact; only a
+ * file written 4 Mi times or 512 GiB between two syncs, with a sync at that
+ * moment, sees writes made before one sync reported by the next). With no
+ * memory for the table the word keeps counting: still exact for as much
+ * again. Async-signal-safe: atomics and mmap. */
+void ft_file_spill(struct ft_file *f)
+{
+    struct ft_file_more *m = ft_more_of(f);
+    if (!m)
+        return;
+    uint64_t v = FT_XCHG(&f->bw, 0);
+    FT_ADD(&m->bytes, v & FT_BW_BYTES);
+    FT_ADD(&m->writes, FT_BW_COUNT(v));
+    __atomic_fetch_or(&f->bw, FT_BW_MORE, __ATOMIC_RELEASE);
+}
+
+int ft_file_dirty(struct ft_file *f)
+{
+    return (FT_LOAD(&f->bw) & (FT_BW_BYTES | FT_BW_MORE)) != 0;
+}
+
 /* Snapshot and restart at `restart` (the start of the sync: what fsync
- * makes durable is what was written before it began). Each counter is
- * exchanged atomically, so no write is lost or counted twice; a write that
- * races with the sync may see its bytes land in this interval and its count
- * in the next — the totals stay exact. A counter that reads zero is left
- * alone: a write racing with that read belongs to the next interval anyway,
- * and skipping the locked exchange keeps back-to-back syncs cheap. */
+ * makes durable is what was written before it began). The count and bytes
+ * are exchanged in one word, so no write is lost, counted twice, or split
+ * between two intervals; the totals stay exact. A word that reads zero is
+ * left alone: a write racing with that read belongs to the next interval
+ * anyway, and skipping the locked exchange keeps back-to-back syncs cheap. */
 static inline uint64_t ft_take64(uint64_t *p)
 {
     return FT_LOAD(p) ? FT_XCHG(p, 0) : 0;
@@ -197,16 +247,28 @@ FT_HOT void ft_file_take(struct ft_file *f, uint64_t restart, struct ft_ival *iv
      * other order. The counts are exchanged: they stay exact. */
     iv->start = FT_LOAD(&f->ival_start);
     FT_STORE(&f->ival_start, restart);
-    iv->bytes = ft_take64(&f->bytes);
-    iv->writes = FT_LOAD(&f->writes) ? FT_XCHG(&f->writes, 0) : 0;
+    uint64_t v = ft_take64(&f->bw);
+    iv->bytes = v & FT_BW_BYTES;
+    iv->writes = FT_BW_COUNT(v);
+    if (FT_UNLIKELY(v & FT_BW_MORE)) {
+        struct ft_file_more *m = ft_more_of(f);
+        iv->bytes += ft_take64(&m->bytes);
+        iv->writes += (uint32_t)ft_take64(&m->writes);
+    }
     iv->wtime_ns = ft_take64(&f->wtime_ns);
 }
 
 void ft_file_peek(struct ft_file *f, struct ft_ival *iv)
 {
     iv->start = FT_LOAD(&f->ival_start);
-    iv->bytes = FT_LOAD(&f->bytes);
-    iv->writes = FT_LOAD(&f->writes);
+    uint64_t v = FT_LOAD_ACQ(&f->bw);
+    iv->bytes = v & FT_BW_BYTES;
+    iv->writes = FT_BW_COUNT(v);
+    if (v & FT_BW_MORE) {
+        struct ft_file_more *m = ft_more_of(f);
+        iv->bytes += FT_LOAD(&m->bytes);
+        iv->writes += (uint32_t)FT_LOAD(&m->writes);
+    }
     iv->wtime_ns = FT_LOAD(&f->wtime_ns);
 }
 

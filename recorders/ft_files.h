@@ -58,10 +58,9 @@ struct ft_file {
     uint32_t path_id;    /* the file's current name */
     uint64_t dev;
     uint64_t ino;
-    uint64_t bytes;      /* successful writes since the last sync: bytes */
+    uint64_t bw;         /* successful writes since the last sync: count and bytes (FT_BW_*) */
     uint64_t wtime_ns;   /* ... time spent in them (extrapolated when sampled) */
     uint64_t ival_start; /* ... since when: last fsync/fdatasync, or the open */
-    uint32_t writes;     /* ... and how many */
     int32_t nopen;       /* open descriptors we know of */
     uint32_t name_gen;   /* ft_names_gen when path_id was last resolved */
     uint32_t closed;     /* 1 once its last descriptor closed: its slot may be taken */
@@ -69,6 +68,18 @@ struct ft_file {
 _Static_assert(sizeof(struct ft_file) == 64, "one cache line per file");
 
 #define FT_FILES 65536u
+
+/* A write adds its count and its bytes with one locked add (a locked
+ * instruction is ~6 ns here: a write's largest cost): bw is count << 40 |
+ * bytes. Past half of either field (4 Mi writes or 512 GiB since the last
+ * sync) the writer moves the word into the file's entry of a side table
+ * (ft_file_spill) and sets FT_BW_MORE; each field keeps as much again of
+ * headroom for the writes in flight meanwhile (a write is under 2 GiB). */
+#define FT_BW_WRITE (1ull << 40)
+#define FT_BW_BYTES (FT_BW_WRITE - 1)
+#define FT_BW_COUNT(w) (((w) >> 40) & 0x7fffffu)
+#define FT_BW_MORE (1ull << 63)                  /* some of the interval is in the side table */
+#define FT_BW_HALF ((1ull << 39) | (1ull << 62)) /* either field past half */
 
 #define ft_files (ft_hot.files)  /* in the hot page (ft_base.h) */
 
@@ -84,6 +95,15 @@ struct ft_ival {
 
 uint32_t ft_file_find(uint64_t dev, uint64_t ino, int create); /* index + 1, or 0 */
 void ft_file_take(struct ft_file *f, uint64_t restart, struct ft_ival *iv);
+void ft_file_spill(struct ft_file *f);     /* bw past half: into the side table */
+int ft_file_dirty(struct ft_file *f);      /* bytes written since the last sync, maybe */
+
+/* One successful write of n bytes to f. */
+static inline void ft_file_wrote(struct ft_file *f, uint64_t n)
+{
+    if (FT_UNLIKELY(FT_ADD(&f->bw, FT_BW_WRITE + n) & FT_BW_HALF))
+        ft_file_spill(f);
+}
 void ft_file_hold(struct ft_file *f);      /* one more descriptor */
 int ft_file_release(struct ft_file *f);    /* one fewer; 1 if it was the last */
 void ft_file_peek(struct ft_file *f, struct ft_ival *iv);

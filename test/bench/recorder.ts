@@ -13,6 +13,9 @@
  *
  *   npm run bench:recorder [-- --runs 7 --calls 200000 --lib PATH --no-tracers]
  *
+ * It ends with the stall counts (calls over 50 µs) and what a fresh tmpfs page
+ * costs this machine: a fresh ring's first lap pays that every 64 records.
+ *
  * --lib runs another build of the recorder (to compare two builds on one
  * machine state); --no-tracers skips strace, bpftrace and the kernel side.
  */
@@ -130,6 +133,29 @@ function stallCounts(bin: string, traceDir: string): string {
   return `fsync calls over 50 µs per 100,000 (fresh trace, median of ${RUNS}): bare ${median(bare)}, recorded ${median(recorded)} (runs: bare ${bare.join(' ')}; recorded ${recorded.join(' ')})`;
 }
 
+/**
+ * What a fresh tmpfs page costs here (median of RUNS): made as the recorder
+ * makes its trace's pages, then first written. A fresh ring's first lap pays
+ * it once per 64 records (4 KiB / 64-byte records) on top of the steady
+ * state, whatever the recorder does on the calling thread.
+ */
+function pageCost(bin: string): string {
+  const work = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'fsync-bench-pages-'));
+  const populate: number[] = [];
+  const first: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const r = spawnSync(bin, ['pages', '16', work], { encoding: 'utf8' });
+    const m = /^pages (\d+) (\d+)$/m.exec(r.stdout ?? '');
+    if (r.status !== 0 || !m) throw new Error(`pages run failed (status ${r.status}): ${r.stderr}`);
+    populate.push(Number(m[1]));
+    first.push(Number(m[2]));
+  }
+  rmSync(work, { recursive: true, force: true });
+  const p = median(populate);
+  const f = median(first);
+  return `a fresh tmpfs page (median of ${RUNS}): ${(p / 1000).toFixed(1)} µs to make (MADV_POPULATE_WRITE, 8 KiB steps) + ${(f / 1000).toFixed(1)} µs at its first store = ${((p + f) / 64).toFixed(0)} ns per 64-byte record on a fresh ring's first lap`;
+}
+
 function main(): void {
   const bin = build();
   const work = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'ft-bench-'));
@@ -185,9 +211,11 @@ function main(): void {
   console.log(`\n${table}`);
   const slow = stallCounts(bin, traceDir);
   console.log(`\n${slow}`);
+  const page = pageCost(bin);
+  console.log(page);
   console.log(`\n${creation}`);
   const out = process.env.BENCH_OUT;
-  if (out) writeFileSync(out, `${table}\n\n${slow}\n\n${creation}\n`);
+  if (out) writeFileSync(out, `${table}\n\n${slow}\n${page}\n\n${creation}\n`);
 }
 
 main();

@@ -67,6 +67,41 @@ test('threads sharing a file: intervals add up to every byte and write, none cou
   assert.equal([bytes, writes], [BigInt(threads.reduce((s, t) => s + t.bytes, 0)), 4 * 500]);
 });
 
+test('threads syncing one file at once, many runs: each interval starts at the open or at a sync of the file, and the counts stay exact', () => {
+  // The interval's start is a plain load and store (ft_file_take): two
+  // syncs at once may read the same start, and either restart may stay.
+  // What must hold: an interval starts at a time the file really restarted
+  // (its open or one of its syncs' starts), never after its own sync, and
+  // bytes and writes, which are exchanged, add up exactly.
+  const problems: string[] = [];
+  const rounds = size(5, 50);
+  for (let round = 0; round < rounds; round++) {
+    const r = run('threads', (d) => [d.data, '4', '300', 'shared']);
+    try {
+      assert.is(r.status, 0, r.stderr);
+      const threads = threadsOf(r.stdout);
+      const trace = onlyTrace(r);
+      problems.push(...invariantProblems(trace).map((p) => `run ${round}: ${p}`));
+      const all = events(trace);
+      const path = `${r.dirs.data}/shared`;
+      const open = all.find((e) => e.type === 'open' && e.path === path);
+      const fsyncs = all.filter((e) => e.type === 'sync');
+      const restarts = new Set([open?.startNs, ...fsyncs.map((e) => e.startNs)]);
+      const strays = fsyncs.filter((e) => !restarts.has(e.ivalStartNs) || e.ivalStartNs > e.startNs);
+      if (strays.length) problems.push(`run ${round}: ${strays.length} intervals start at no restart of the file`);
+      const bytes = fsyncs.reduce((s, e) => s + e.bytes, 0n);
+      const writes = fsyncs.reduce((s, e) => s + e.writes, 0);
+      const want = [BigInt(threads.reduce((s, t) => s + t.bytes, 0)), 4 * 300, 4 * 300];
+      if (JSON.stringify([String(bytes), writes, fsyncs.length]) !== JSON.stringify([String(want[0]), want[1], want[2]])) {
+        problems.push(`run ${round}: ${bytes} bytes, ${writes} writes, ${fsyncs.length} fsyncs; want ${want.join(', ')}`);
+      }
+    } finally {
+      removeDirs(r.dirs);
+    }
+  }
+  assert.equal(problems, []);
+});
+
 test('8 threads through a 960-slot ring: every record decodes, is named, and keeps its interval', () => {
   const r = small();
   assert.is(r.status, 0, r.stderr);
