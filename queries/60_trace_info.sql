@@ -2,7 +2,7 @@
 --
 -- purpose:    One row per trace file: the process it recorded and how complete the
 --             record is (records present, records the recorder dropped, a torn end).
--- inputs:     traces, events, summaries, counts, recorder_cost
+-- inputs:     traces, events, summaries, counts, recorder_cost, js_counts
 -- parameters: none
 -- output:
 --   trace_id, file       the trace file
@@ -38,6 +38,9 @@
 --                        among them are in no count, and how many they were is not known
 --   kernel               written kernel-side (fsync-record --kernel; header flag 8)
 --   alerts_unsent        alert lines no sink could take (header)
+--   js_calls             the Node hook's calls, exact (js_counts: its summaries where it has them)
+--   js_in_ring           of those, the calls the raw ring still holds
+--   js_by_kind           map from kind ('js:fs.fsync', ...) to calls; null without Node calls
 --   dir_removed, dir_removed_bytes
 --                        traces of ended processes this process removed to keep the
 --                        directory under FSYNC_TRACE_DIR_MAX_BYTES, and their bytes
@@ -92,6 +95,12 @@ counted as (
   group by counts.trace_id
 ),
 
+node as (
+  select trace_id, sum(calls)::bigint as js_calls, sum(in_ring)::bigint as js_in_ring, map(list(kind order by kind), list(calls order by kind)) as js_by_kind
+  from (select trace_id, kind, sum(calls)::bigint as calls, sum(in_ring)::bigint as in_ring from js_counts group by trace_id, kind)
+  group by trace_id
+),
+
 final as (
   select
     traces.trace_id,
@@ -131,13 +140,17 @@ final as (
     (traces.flags & ft_h_kernel()) <> 0 as kernel,
     coalesce(traces.alerts_unsent, 0) as alerts_unsent,
     coalesce(traces.dir_removed, 0) as dir_removed,
-    coalesce(traces.dir_removed_bytes, 0) as dir_removed_bytes
+    coalesce(traces.dir_removed_bytes, 0) as dir_removed_bytes,
+    coalesce(node.js_calls, 0) as js_calls,
+    coalesce(node.js_in_ring, 0) as js_in_ring,
+    node.js_by_kind
   from traces
   left join spans using (trace_id)
   left join kept using (trace_id)
   left join history using (trace_id)
   left join costs using (trace_id)
   left join counted using (trace_id)
+  left join node using (trace_id)
   order by traces.trace_id
 )
 

@@ -290,7 +290,7 @@ static inline struct ft_share *ft_share_slot(uint32_t hash, unsigned call)
 
 /* Count ev into the interval's entry of another file of its name: 1 if so. */
 static int ft_summary_shared(struct ft_regions *rg, const struct ft_event *ev, const struct ft_path *p,
-                             struct ft_track *t, unsigned b, unsigned j)
+                             uint64_t *curp, unsigned b, unsigned j)
 {
     struct ft_share *sh = ft_share_slot(p->name_hash, ev->call);
     uint64_t cur = FT_LOAD(&sh->word);
@@ -318,7 +318,7 @@ static int ft_summary_shared(struct ft_regions *rg, const struct ft_event *ev, c
                 FT_STORE(&s->path_id, ev->path_id);
                 FT_STORE(&sh->id, ev->path_id);
             }
-            FT_STORE(&t->cur[ev->call], cur);
+            FT_STORE(curp, cur);
             return 1;
         }
     }
@@ -326,10 +326,10 @@ static int ft_summary_shared(struct ft_regions *rg, const struct ft_event *ev, c
 }
 
 static __attribute__((noinline)) void ft_summary_new(struct ft_regions *rg, const struct ft_event *ev,
-                                                     struct ft_track *t, unsigned b, unsigned j)
+                                                     uint64_t *cur, unsigned b, unsigned j)
 {
     const struct ft_path *p = ev->path_id ? ft_path_get(ev->path_id) : NULL;
-    if (p && ft_summary_shared(rg, ev, p, t, b, j))
+    if (p && ft_summary_shared(rg, ev, p, cur, b, j))
         return;
     uint64_t at = ft_name_ensure(rg, ev->path_id);
     struct ft_summary s;
@@ -350,7 +350,7 @@ static __attribute__((noinline)) void ft_summary_new(struct ft_regions *rg, cons
     uint64_t w = ft_entry_new(rg, &s, b);
     if (!w)
         return;
-    FT_STORE(&t->cur[ev->call], w);
+    FT_STORE(cur, w);
     if (ev->path_id)
         ft_name_entry(rg, (uint32_t)w - 1, at);
     if (p) {
@@ -367,10 +367,10 @@ static __attribute__((noinline)) void ft_summary_new(struct ft_regions *rg, cons
  * ring may have reused the slot, the file may have been renamed, the
  * interval may have ended) and not full; else a new one. Two threads may
  * both start one: a reader adds them up. */
-static inline void ft_summary_add(struct ft_regions *rg, const struct ft_event *ev, struct ft_track *t,
+static inline void ft_summary_add(struct ft_regions *rg, const struct ft_event *ev, uint64_t *curp,
                                   unsigned b, unsigned j)
 {
-    uint64_t cur = FT_LOAD(&t->cur[ev->call]);
+    uint64_t cur = FT_LOAD(curp);
     if (FT_LIKELY(cur != 0)) {
         uint32_t idx = (uint32_t)cur - 1;
         if (FT_LIKELY(idx < rg->sum_entries)) {
@@ -389,7 +389,17 @@ static inline void ft_summary_add(struct ft_regions *rg, const struct ft_event *
             }
         }
     }
-    ft_summary_new(rg, ev, t, b, j);
+    ft_summary_new(rg, ev, curp, b, j);
+}
+
+/* A Node call (ft_js.c: its kind FT_JS_SUMMARY_BASE + API, its wait as the
+ * latency) counted like a sync; *cur is its current entry's word, kept by
+ * the caller. */
+void ft_summary_js(const struct ft_event *ev, uint64_t *cur)
+{
+    struct ft_regions *rg = ft_regions();
+    if (rg && rg->interval_ns)
+        ft_summary_add(rg, ev, cur, ft_hist_bucket(ev->dur_ns), 0);
 }
 
 /* ---- the recorder's cost ----------------------------------------------------------- */
@@ -535,7 +545,7 @@ FT_HOT void ft_sync_done(struct ft_event *ev, struct ft_file *f)
         if (FT_UNLIKELY(j))
             ft_judged(rg, ev, j);
         if (rg->interval_ns)
-            ft_summary_add(rg, ev, t, b, j);
+            ft_summary_add(rg, ev, &t->cur[ev->call], b, j);
     }
     ft_baseline_add(t, b);
 }

@@ -35,6 +35,8 @@ struct ft_track {
  * kept copy, the alert line and the summary, and learn from it. f may be NULL. */
 void ft_sync_done(struct ft_event *ev, struct ft_file *f);
 void ft_cost_sample(uint64_t ns);
+/* A Node call into the summary ring (ft_js.c); *cur: its current entry's word. */
+void ft_summary_js(const struct ft_event *ev, uint64_t *cur);
 int ft_file_synced(struct ft_file *f); /* this image synced it at some time */
 
 /* Send one alert line for ev; 1 if it went out (ft_alert.c). */

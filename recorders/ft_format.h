@@ -183,6 +183,8 @@ enum ft_js_api {
     FT_JS_FH_WRITE_STREAM = 14,   /* filehandle.createWriteStream with flush: true: its closing sync */
     FT_JS_MAX = 14,
 };
+/* A Node call's kind in the summary ring: FT_JS_SUMMARY_BASE + enum ft_js_api. */
+#define FT_JS_SUMMARY_BASE 64
 
 /* Record flags: bytes 6-7 of the commit word. */
 #define FT_F_WRITE_TIME_SAMPLED 0x0001u /* write_us extrapolated from sampled writes */

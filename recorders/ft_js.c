@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <string.h>
 
+#include "ft_always.h"
 #include "ft_calls.h"
 #include "ft_js.h"
 
@@ -152,6 +153,27 @@ static void ft_js_less_making(struct ft_js_rec *r)
     r->flags |= FT_F_JS_TRACE_MADE;
 }
 
+/*
+ * Every Node call is also counted in the summary ring (FORMAT.md), under its
+ * own kind, so the counts per file and API stay exact after the raw ring has
+ * gone round. Each (file, API) has a current entry, kept here in a small
+ * table by hash: two that share a slot only start fresh entries more often
+ * (the ring checks an entry's key before counting into it).
+ */
+#define FT_JS_CUR 512u
+static uint64_t ft_js_cur[FT_JS_CUR];
+
+static void ft_js_summary(const struct ft_event *ev)
+{
+    struct ft_event s = *ev;
+    s.call = (uint8_t)(FT_JS_SUMMARY_BASE + ev->call);
+    s.flags = 0;
+    s.writes = 0; /* the site's id in a Node call record */
+    s.write_us = 0;
+    s.ival_start_ns = 0;
+    ft_summary_js(&s, &ft_js_cur[(ev->path_id * 31u + ev->call) % FT_JS_CUR]);
+}
+
 FT_EXPORT int fsync_trace_js_record(struct ft_js_call *c)
 {
     if (!c || c->api == FT_JS_NONE || c->api > FT_JS_MAX || !ft_active())
@@ -181,6 +203,7 @@ FT_EXPORT int fsync_trace_js_record(struct ft_js_call *c)
             ev.flags |= FT_F_PATH_UNKNOWN;
     }
     ft_emit(&ev);
+    ft_js_summary(&ev);
     int stale = c->site && ft_path_old(c->site);
     errno = saved;
     return stale;

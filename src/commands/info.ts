@@ -19,6 +19,7 @@ export async function info(traces: string[], o: LoadOptions & { json?: boolean }
         overwritten: t.overwritten, calls: t.calls, summarized_only: t.summarizedOnly, unaccounted: t.unaccounted,
         uncounted_records: t.uncountedRecords, kernel: t.kernel, alerts_unsent: t.alertsUnsent,
         dir_removed: t.dirRemoved, dir_removed_bytes: t.dirRemovedBytes,
+        js_calls: t.jsCalls, js_in_ring: t.jsInRing, js_by_kind: t.jsByKind,
       })),
       overhead: cost && { ns_per_call: cost.nsPerCall, sync_share: cost.syncShare, samples: cost.samples, calls: cost.calls },
     }));
@@ -47,6 +48,17 @@ export async function info(traces: string[], o: LoadOptions & { json?: boolean }
       v2.map((t) => [
         displayPath(t.file), String(t.pid), count(t.kept), count(t.alerts), count(t.alertsSuppressed), count(t.summaries),
         when(t.historyStart), when(t.historyEnd),
+      ]),
+    ));
+  }
+  const node = rows.filter((t) => t.jsCalls > 0);
+  if (node.length > 0) {
+    await out('\nNode calls (the Node hook; counted from summaries where the trace has them):\n');
+    await out(table(
+      [{ title: 'file' }, { title: 'pid', align: 'right' }, { title: 'calls', align: 'right' }, { title: 'in ring', align: 'right' }, { title: 'by API' }],
+      node.map((t) => [
+        displayPath(t.file), String(t.pid), count(t.jsCalls), count(t.jsInRing),
+        Object.entries(t.jsByKind).map(([k, n]) => `${k.replace(/^js:/, '')} ${count(n)}`).join(', '),
       ]),
     ));
   }

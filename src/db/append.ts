@@ -1,7 +1,8 @@
 /**
  * Append whole columns to a table: typed arrays are copied into the vectors
- * of one reused data chunk, a vector's worth of rows at a time, and the chunk
- * is appended. No value passes through JavaScript one by one.
+ * of one reused data chunk, and the chunk is appended when it holds a
+ * vector's worth of rows (or at flush and close), so the rows of many small
+ * traces go in together. No value passes through JavaScript one by one.
  *
  * Each column's typed array must hold the bytes of the table column's type
  * (Int32Array for INTEGER, BigInt64Array or BigUint64Array for BIGINT,
@@ -20,6 +21,8 @@ export class ColumnAppender {
 
   private readonly chunk: DuckDBDataChunk;
   private readonly vectors: duckdb.Vector[];
+  /** Rows in the chunk not yet appended. */
+  private filled = 0;
 
   private constructor(private readonly appender: DuckDBAppender) {
     const types: DuckDBType[] = [];
@@ -38,24 +41,35 @@ export class ColumnAppender {
       throw new Error(`append: ${columns.length} columns for a table of ${this.vectors.length}`);
     }
     const step = ColumnAppender.rowsPerChunk;
-    for (let start = from; start < to; start += step) {
-      const n = Math.min(step, to - start);
+    for (let start = from; start < to;) {
+      const n = Math.min(step - this.filled, to - start);
       for (let c = 0; c < columns.length; c++) {
         const col = columns[c]!;
         const size = col.BYTES_PER_ELEMENT;
-        duckdb.copy_data_to_vector(this.vectors[c]!, 0, col.buffer as ArrayBuffer, col.byteOffset + start * size, n * size);
+        duckdb.copy_data_to_vector(this.vectors[c]!, this.filled * size, col.buffer as ArrayBuffer, col.byteOffset + start * size, n * size);
       }
-      duckdb.data_chunk_set_size(this.chunk.chunk, n);
-      this.appender.appendDataChunk(this.chunk);
+      this.filled += n;
+      start += n;
+      if (this.filled === step) this.appendChunk();
     }
   }
 
   /** Hand what is buffered to the table. */
   flush(): void {
+    this.appendChunk();
     this.appender.flushSync();
   }
 
   close(): void {
+    this.appendChunk();
     this.appender.closeSync();
+  }
+
+  /** Append the rows gathered in the chunk so far. */
+  private appendChunk(): void {
+    if (this.filled === 0) return;
+    duckdb.data_chunk_set_size(this.chunk.chunk, this.filled);
+    this.appender.appendDataChunk(this.chunk);
+    this.filled = 0;
   }
 }

@@ -17,12 +17,12 @@ import { num } from './values.js';
 export type ExportFormat = 'parquet' | 'csv' | 'arrow';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['parquet', 'csv', 'arrow'];
 
-/** Loaded tables, then the analysis queries worth keeping. */
+/** Loaded tables, then the analysis queries worth keeping (the Node hook's: js_*). */
 export const EXPORT_TABLES = [
-  'traces', 'files', 'paths', 'events', 'calls', 'summary_hist', 'recorder_cost',
-  'intervals', 'baselines', 'outliers', 'incidents', 'file_stats', 'summaries', 'daily', 'alerts',
+  'traces', 'files', 'paths', 'events', 'calls', 'summary_hist', 'recorder_cost', 'js_calls', 'js_sites', 'js_apis',
+  'intervals', 'baselines', 'outliers', 'incidents', 'file_stats', 'summaries', 'daily', 'alerts', 'js_waits', 'js_counts',
 ] as const;
-const LOADED = new Set(['traces', 'files', 'paths', 'events', 'calls', 'summary_hist', 'recorder_cost']);
+const LOADED = new Set(['traces', 'files', 'paths', 'events', 'calls', 'summary_hist', 'recorder_cost', 'js_calls', 'js_sites', 'js_apis']);
 
 /** Tables with a host and a start that can be split into host=/day= directories. */
 const PARTITIONABLE: Record<string, string> = {

@@ -113,6 +113,7 @@ export async function applyRowFilters(connection: DuckDBConnection, f: Filters):
     await connection.run('update filter_window set path_re = $re', { re });
     await connection.run(`delete from summary_entries where file_id in (${outside})`, { re });
     await connection.run(`delete from js_calls where file_id in (${outside})`, { re });
+    await connection.run(`delete from js_summary_entries where file_id in (${outside})`, { re });
   }
   if (f.since !== undefined || f.until !== undefined) {
     const newest = await newestNs(connection);
@@ -130,7 +131,9 @@ export async function applyRowFilters(connection: DuckDBConnection, f: Filters):
     await connection.run(`delete from js_calls where ${outside}`, values);
     // An interval is kept when it overlaps the window.
     const interval = '(select summary_interval_s::bigint * 1000000000 from traces where traces.trace_id = t.trace_id)';
-    await connection.run(`delete from summary_entries t where epoch_ns(start) + ${interval} <= $since or epoch_ns(start) >= $until`, values);
+    for (const table of ['summary_entries', 'js_summary_entries']) {
+      await connection.run(`delete from ${table} t where epoch_ns(start) + ${interval} <= $since or epoch_ns(start) >= $until`, values);
+    }
     await connection.run(`delete from recorder_cost t where epoch_ns(start) + ${interval} <= $since or epoch_ns(start) >= $until`, values);
   }
   if (f.path !== undefined || f.since !== undefined || f.until !== undefined) {

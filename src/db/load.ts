@@ -130,6 +130,13 @@ function jsApiForm(name: string): string {
   return 'callback';
 }
 
+/** n summary entries' columns (summary_entries, js_summary_entries: the path id, then the file id). */
+function appendSummaries(to: ColumnAppender, traceId: number, n: number, cols: Column[], fileOf: Parameters<typeof withFileIds>[2]): void {
+  if (n === 0) return;
+  const fileIds = withFileIds(cols, SUMMARY_PATH_COLUMN, fileOf)[SUMMARY_PATH_COLUMN]!;
+  to.append([new Int32Array(n).fill(traceId), ...cols.slice(0, SUMMARY_PATH_COLUMN + 1), fileIds, ...cols.slice(SUMMARY_PATH_COLUMN + 1)], 0, n);
+}
+
 /** The appenders of one load, and the file ids handed out so far. */
 class TraceSink {
   traces = 0;
@@ -149,6 +156,7 @@ class TraceSink {
     private readonly costRows: DuckDBAppender,
     private readonly jsColumns: ColumnAppender,
     private readonly siteRows: DuckDBAppender,
+    private readonly jsSummaryColumns: ColumnAppender,
   ) {}
 
   static async create(connection: DuckDBConnection): Promise<TraceSink> {
@@ -163,6 +171,7 @@ class TraceSink {
       await connection.createAppender('recorder_cost'),
       await ColumnAppender.create(connection, 'js_calls'),
       await connection.createAppender('js_sites'),
+      await ColumnAppender.create(connection, 'js_summary_entries'),
     );
   }
 
@@ -180,11 +189,8 @@ class TraceSink {
       this.events += trace.kept;
       this.sinceCheckpoint += trace.kept;
     }
-    if (trace.summaries > 0) {
-      const cols = trace.summaryColumns;
-      const fileIds = withFileIds(cols, SUMMARY_PATH_COLUMN, fileOf)[SUMMARY_PATH_COLUMN]!;
-      this.summaryColumns.append([new Int32Array(trace.summaries).fill(traceId), ...cols.slice(0, SUMMARY_PATH_COLUMN + 1), fileIds, ...cols.slice(SUMMARY_PATH_COLUMN + 1)], 0, trace.summaries);
-    }
+    appendSummaries(this.summaryColumns, traceId, trace.summaries, trace.summaryColumns, fileOf);
+    appendSummaries(this.jsSummaryColumns, traceId, trace.jsSummaries, trace.jsSummaryColumns, fileOf);
     if (trace.histRows > 0) {
       this.histColumns.append([new Int32Array(trace.histRows).fill(traceId), ...trace.histColumns], 0, trace.histRows);
     }
@@ -215,6 +221,7 @@ class TraceSink {
     this.costRows.closeSync();
     this.jsColumns.close();
     this.siteRows.closeSync();
+    this.jsSummaryColumns.close();
   }
 
   /** The call sites the trace's Node calls name. */

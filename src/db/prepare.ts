@@ -34,6 +34,9 @@ export interface PreparedTrace {
   histRows: number;
   histColumns: Column[];
   costs: CostRow[];
+  /** The Node hook's summary entries: the `js_summary_entries` table's columns, without trace_id. */
+  jsSummaries: number;
+  jsSummaryColumns: Column[];
   /** The Node hook's calls: the `js_calls` table's columns without trace_id (file ids are the path ids until loaded). */
   js: number;
   jsColumns: Column[];
@@ -41,7 +44,7 @@ export interface PreparedTrace {
 
 /** Every column buffer of a prepared trace, to transfer between threads. */
 export function transferables(t: PreparedTrace): ArrayBuffer[] {
-  return [...new Set([...t.columns, ...t.keptColumns, ...t.summaryColumns, ...t.histColumns, ...t.jsColumns].map((c) => c.buffer as ArrayBuffer))];
+  return [...new Set([...t.columns, ...t.keptColumns, ...t.summaryColumns, ...t.histColumns, ...t.jsColumns, ...t.jsSummaryColumns].map((c) => c.buffer as ArrayBuffer))];
 }
 
 export function prepareTrace(file: string): PreparedTrace {
@@ -71,6 +74,8 @@ export function prepareDecoded(trace: DecodedTrace): PreparedTrace {
     summaryColumns: summaryColumns(trace.summaries, offsetNs),
     ...histColumns(trace.summaries, offsetNs),
     costs: trace.costs,
+    jsSummaries: trace.jsSummaries.length,
+    jsSummaryColumns: summaryColumns(trace.jsSummaries, offsetNs),
     js: trace.js.length,
     jsColumns: jsColumns(trace.js, offsetNs),
   };

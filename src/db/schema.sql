@@ -121,7 +121,8 @@ create or replace table js_calls (
   trace_id integer,
   seq      bigint,
   api      utinyint,      -- js_apis.api
-  flags    usmallint,     -- 2 the descriptor was named through /proc, 8 the file could not be named
+  flags    usmallint,     -- 2 the descriptor was named through /proc, 8 the file could not be named,
+                          -- 16 timed from its system call, 32 the trace's making left out of its wait
   start    timestamp_ns,  -- wall-clock time the program made the call
   dur_ns   bigint,        -- how long it waited: to its callback, its promise settling, or its return
   tid      uinteger,      -- the JavaScript thread
@@ -138,6 +139,27 @@ create or replace table js_sites (
   trace_id integer,
   site_id  uinteger,
   site     varchar
+);
+
+-- The Node hook's calls in the summary ring (format v2): per interval, file and API, every
+-- call counted, after the raw ring has gone round too. Columns as summary_entries; `api` is
+-- js_apis.api, the latency is the program's wait; alerts, writes and kept are 0.
+-- queries/59_js_counts.sql adds them up.
+create or replace table js_summary_entries (
+  trace_id          integer,
+  entry             bigint,
+  api               utinyint,
+  path_id           uinteger,
+  file_id           integer,
+  start             timestamp_ns,
+  calls             uinteger,
+  errors            uinteger,
+  alerts            uinteger,
+  sum_ns            ubigint,
+  max_ns            ubigint,
+  bytes             ubigint,
+  writes            uinteger,
+  kept              uinteger
 );
 
 -- The hook's APIs: `kind` is the name the analyzer uses ('js:fs.fsync'); `form` is

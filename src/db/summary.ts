@@ -103,6 +103,10 @@ export interface TraceInfo {
   /** Traces of ended processes this one removed for the directory's budget, and their bytes. */
   dirRemoved: number;
   dirRemovedBytes: number;
+  /** The Node hook's calls, exact (queries/59_js_counts.sql), those the raw ring still holds, and calls per kind. */
+  jsCalls: number;
+  jsInRing: number;
+  jsByKind: Record<string, number>;
 }
 
 /** A file's Node calls (queries/58_js_files.sql): JavaScript-level calls are not sync calls. */
@@ -218,6 +222,9 @@ export async function traceInfo(session: Session, bindings: Bindings): Promise<T
     alertsUnsent: num(r.alerts_unsent),
     dirRemoved: num(r.dir_removed),
     dirRemovedBytes: num(r.dir_removed_bytes),
+    jsCalls: num(r.js_calls),
+    jsInRing: num(r.js_in_ring),
+    jsByKind: r.js_by_kind === null ? {} : record(r.js_by_kind),
   }));
 }
 

@@ -12,6 +12,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { TraceError } from '../errors.js';
 import {
   CALL_MAX,
+  JS_SUMMARY_BASE,
   COST,
   EVENT,
   HIST_BUCKETS,
@@ -191,6 +192,8 @@ export interface DecodedTrace {
    */
   js: EventColumns;
   summaries: SummaryColumns;
+  /** The Node hook's summary entries (kind JS_SUMMARY_BASE + API in the file): `call` is the API number. */
+  jsSummaries: SummaryColumns;
   costs: CostRow[];
   stats: DecodeStats;
 }
@@ -326,7 +329,7 @@ function decodeFrom(src: TraceBytes, file: string): DecodedTrace {
   const events = decodeEvents(ring.bytes, order, paths.table, HEADER_SIZE, file);
   const js = decodeJs(ring.bytes, order, HEADER_SIZE, file);
   const kept = header.keep ? decodeKept(src, header, header.keep, events.columns, paths.table, file) : { columns: allocColumns(0), unnamed: 0, total: 0 };
-  const summary = header.summary ? decodeSummaries(src, header, header.summary, file) : { columns: allocSummaries(0), costs: [], entries: 0, incomplete: 0 };
+  const summary = header.summary ? decodeSummaries(src, header, header.summary, file) : { columns: allocSummaries(0), js: allocSummaries(0), costs: [], entries: 0, incomplete: 0 };
   let incompletePaths = 0;
   for (const id of new Set([...paths.cut, ...names.cut])) if (!paths.table.has(id)) incompletePaths++;
   const stats: DecodeStats = {
@@ -344,7 +347,7 @@ function decodeFrom(src: TraceBytes, file: string): DecodedTrace {
     namedPaths,
     jsCalls: js.length,
   };
-  return { file, size: src.size, header, paths: paths.table, events: events.columns, kept: kept.columns, js, summaries: summary.columns, costs: summary.costs, stats };
+  return { file, size: src.size, header, paths: paths.table, events: events.columns, kept: kept.columns, js, summaries: summary.columns, jsSummaries: summary.js, costs: summary.costs, stats };
 }
 
 /** 1 when the file ends inside a record: a copy cut short, or a torn write. */
@@ -807,7 +810,7 @@ function gather(c: EventColumns, idx: readonly number[]): EventColumns {
  * one a writer had not finished (or a later one is overwriting): skipped and
  * counted. Anything else out of place is corruption.
  */
-function decodeSummaries(src: TraceBytes, header: TraceHeader, sum: Region, file: string): { columns: SummaryColumns; costs: CostRow[]; entries: number; incomplete: number } {
+function decodeSummaries(src: TraceBytes, header: TraceHeader, sum: Region, file: string): { columns: SummaryColumns; js: SummaryColumns; costs: CostRow[]; entries: number; incomplete: number } {
   const { bytes, slots } = src.region(sum.offset, sum.slots, usedSlots(sum.slots, header.summaryNext * BigInt(SUMMARY_ENTRY_SLOTS)));
   const total = sum.slots / SUMMARY_ENTRY_SLOTS;
   const present = Math.floor(slots / SUMMARY_ENTRY_SLOTS);
@@ -840,21 +843,26 @@ function decodeSummaries(src: TraceBytes, header: TraceHeader, sum: Region, file
       throw new TraceError(file, offset, `summary entry ${low} does not belong at entry ${idx} of ${total} (header counter ${next})`);
     }
     const call = bytes[at + EVENT.call]!;
-    if (type === RecordType.Summary && (call < 1 || call > CALL_MAX)) {
-      throw new TraceError(file, offset + EVENT.call, `summary with call ${call}, expected 1 to ${CALL_MAX}`);
+    if (type === RecordType.Summary && (call < 1 || call > CALL_MAX) && (call <= JS_SUMMARY_BASE || call > JS_SUMMARY_BASE + JS_API_MAX)) {
+      throw new TraceError(file, offset + EVENT.call, `summary with call ${call}, expected 1 to ${CALL_MAX} or ${JS_SUMMARY_BASE + 1} to ${JS_SUMMARY_BASE + JS_API_MAX} (a Node call)`);
     }
     if (type === RecordType.Cost && call !== 0) throw new TraceError(file, offset + EVENT.call, `cost record with call ${call}, expected 0`);
     found.push({ idx, n });
   }
   found.sort((a, b) => a.n - b.n);
-  const sums = found.filter(({ idx }) => bytes[idx * SUMMARY_ENTRY_SLOTS * RECORD_SIZE + EVENT.type] === RecordType.Summary);
-  const cols = allocSummaries(sums.length);
-  const costs: CostRow[] = [];
+  const summaryAt = (idx: number) => idx * SUMMARY_ENTRY_SLOTS * RECORD_SIZE;
+  const isSummary = ({ idx }: { idx: number }) => bytes[summaryAt(idx) + EVENT.type] === RecordType.Summary;
+  const isJs = ({ idx }: { idx: number }) => bytes[summaryAt(idx) + EVENT.call]! > JS_SUMMARY_BASE;
   const u64 = (at: number): bigint => view.getBigUint64(at, true);
-  sums.forEach(({ idx, n }, i) => {
+  const columns = (list: Array<{ idx: number; n: number }>, base: number): SummaryColumns => {
+    const cols = allocSummaries(list.length);
+    list.forEach(({ idx, n }, i) => summaryRow(cols, i, idx, n, base));
+    return cols;
+  };
+  const summaryRow = (cols: SummaryColumns, i: number, idx: number, n: number, base: number) => {
     const at = idx * SUMMARY_ENTRY_SLOTS * RECORD_SIZE;
     cols.entry[i] = n;
-    cols.call[i] = bytes[at + EVENT.call]!;
+    cols.call[i] = bytes[at + EVENT.call]! - base;
     cols.intervalStartNs[i] = u64(at + SUMMARY.intervalStartNs);
     cols.pathId[i] = u32[(at + SUMMARY.pathId) / 4]!;
     cols.calls[i] = u32[(at + SUMMARY.calls) / 4]!;
@@ -869,7 +877,11 @@ function decodeSummaries(src: TraceBytes, header: TraceHeader, sum: Region, file
       const part = k < HIST_PER_SLOT ? 1 : 2;
       cols.hist[i * HIST_BUCKETS + k] = view.getUint16(at + part * RECORD_SIZE + HIST_OFFSET + 2 * (k % HIST_PER_SLOT), true);
     }
-  });
+  };
+  const cols = columns(found.filter((e) => isSummary(e) && !isJs(e)), 0);
+  // A Node call's entries: `call` is its API number.
+  const js = columns(found.filter((e) => isSummary(e) && isJs(e)), JS_SUMMARY_BASE);
+  const costs: CostRow[] = [];
   for (const { idx } of found) {
     const at = idx * SUMMARY_ENTRY_SLOTS * RECORD_SIZE;
     if (bytes[at + EVENT.type] !== RecordType.Cost) continue;
@@ -883,7 +895,7 @@ function decodeSummaries(src: TraceBytes, header: TraceHeader, sum: Region, file
       syncCalls: u64(at + COST.syncCalls),
     });
   }
-  return { columns: cols, costs, entries: found.length, incomplete };
+  return { columns: cols, js, costs, entries: found.length, incomplete };
 }
 
 function allocSummaries(n: number): SummaryColumns {

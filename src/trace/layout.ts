@@ -215,6 +215,8 @@ export const CALL_NAMES: readonly string[] = [
   'rwf_dsync_write',
 ];
 export const CALL_MAX = CALL_NAMES.length - 1;
+/** A Node call's kind in the summary ring: this plus its API number (JS_API_NAMES). */
+export const JS_SUMMARY_BASE = 64;
 
 /**
  * The Node hook's APIs (FT_T_JS records' `call`, enum ft_js_api), by number.

@@ -57,7 +57,7 @@ test('info --json', () => {
       file: good, pid: 100, exe: '/usr/bin/app', name: 'app', stopped: null, host: 'h1', records: 41, dropped: 0, torn: 0, start: iso(0.1), end: iso(29.900005),
       version: 2, kept: 0, alerts: 0, alerts_suppressed: 0, summaries: 0, history_start: null, history_end: null,
       overwritten: 0, calls: 36, summarized_only: 0, unaccounted: 0,
-      uncounted_records: 0, kernel: false, alerts_unsent: 0, dir_removed: 0, dir_removed_bytes: 0,
+      uncounted_records: 0, kernel: false, alerts_unsent: 0, dir_removed: 0, dir_removed_bytes: 0, js_calls: 0, js_in_ring: 0, js_by_kind: {},
     }],
     overhead: null,
   });
@@ -98,7 +98,7 @@ test('v2 history: info shows the kept and summarized history and the recorder ov
       version: 2, kept: 2, alerts: 2, alerts_suppressed: 1, summaries: 2880,
       history_start: '2026-01-01T00:00:00.000000Z', history_end: '2026-01-02T23:59:55.002000Z',
       overwritten: 0, calls: 169_561, summarized_only: 169_201, unaccounted: 0,
-      uncounted_records: 0, kernel: false, alerts_unsent: 0, dir_removed: 0, dir_removed_bytes: 0,
+      uncounted_records: 0, kernel: false, alerts_unsent: 0, dir_removed: 0, dir_removed_bytes: 0, js_calls: 0, js_in_ring: 0, js_by_kind: {},
     }],
     overhead: { ns_per_call: 80, sync_share: 0.04, samples: 400, calls: 4000 },
   });

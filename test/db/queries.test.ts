@@ -7,12 +7,12 @@ import * as assert from 'uvu/assert';
 import { QUERIES_DIR, queries } from '../../src/db/queries.js';
 
 const LOADED = ['events', 'events_context', 'filter_window', 'traces', 'paths', 'files', 'calls', 'event_types', 'summary_entries', 'summary_hist',
-  'summary_buckets', 'recorder_cost', 'js_calls', 'js_sites', 'js_apis'];
+  'summary_buckets', 'recorder_cost', 'js_calls', 'js_sites', 'js_apis', 'js_summary_entries'];
 
 test('the queries, in order', () => {
   assert.equal(queries().map((q) => q.file), [
     '10_intervals.sql', '12_counts.sql', '15_summaries.sql', '18_families.sql', '20_baselines.sql', '22_bursts.sql', '25_verdicts.sql', '30_outliers.sql', '40_incidents.sql', '50_file_stats.sql',
-    '55_totals.sql', '56_js_waits.sql', '57_js_call_sites.sql', '58_js_files.sql', '60_trace_info.sql', '62_daily.sql', '64_alerts.sql', '66_overhead.sql', '68_steady_cost.sql', '70_heat.sql', '80_points.sql',
+    '55_totals.sql', '56_js_waits.sql', '57_js_call_sites.sql', '58_js_files.sql', '59_js_counts.sql', '60_trace_info.sql', '62_daily.sql', '64_alerts.sql', '66_overhead.sql', '68_steady_cost.sql', '70_heat.sql', '80_points.sql',
     '90_lint_events.sql', '91_lint_syncs.sql', '92_lint_made_durable.sql', '93_lint_rename_before_sync.sql', '94_lint_dir_not_synced.sql',
     '95_lint_unsynced_at_close.sql', '96_lint_write_after_failed_sync.sql', '97_lint.sql',
   ]);

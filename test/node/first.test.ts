@@ -34,8 +34,10 @@ for (const node of NODES) for (const form of ['sync', 'callback'] as const) {
     assert.equal(js.map((j) => (j.flags & FLAG_JS_TRACE_MADE) !== 0), [!atStart, false]);
     // The program waited through the making (when it was in its first call); the record did not.
     assert.ok(atStart ? waits[0]! < DELAY_US * 1000 : waits[0]! >= DELAY_US * 1000, `program's first wait ${waits[0]} ns`);
+    // Less than the making alone took: it cannot be in the record. (Under strace
+    // on a loaded machine a callback's round trip alone can pass 100 ms.)
     const first = Number(js[0]!.durNs);
-    assert.ok(first < 50e6, `recorded first wait ${first} ns`);
+    assert.ok(first < DELAY_US * 1000, `recorded first wait ${first} ns`);
     assert.ok(first >= Number(syncs[0]!.durNs), `recorded first wait ${first} ns, its fsync ${syncs[0]!.durNs} ns`);
     assert.ok(first <= waits[0]! - (atStart ? 0 : DELAY_US * 1000), `recorded ${first} ns, program ${waits[0]} ns`);
     // The second: as the program measured it, within the hook's own work.
