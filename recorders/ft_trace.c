@@ -172,15 +172,38 @@ static int ft_chunk_fallocate(struct ft_ctx *c, uint32_t k, int fd)
  * SIGBUS as EFAULT instead (madvise(2)): tmpfs full, or the file truncated,
  * for good. Where it is missing, fallocate through the file (fd >= 0: the
  * creator's descriptor). */
-int ft_chunk_reserve(struct ft_ctx *c, uint32_t k, int fd)
+/* Chunk k is made: its bit, and the directory's budget looked at when due. */
+static void ft_chunk_made(struct ft_ctx *c, uint32_t k)
 {
     uint64_t bit = 1ull << (k & 63);
-    if (k >= c->nchunks || (FT_LOAD_ACQ(&c->chunk_bits[k >> 6]) & bit))
+    uint64_t was = __atomic_fetch_or(&c->chunk_bits[k >> 6], bit, __ATOMIC_RELEASE);
+    struct ft_header *h = FT_LOAD_ACQ(&c->hdr);
+    uint32_t at = FT_LOAD(&c->budget_at), made;
+    if (!(was & bit) && (made = FT_ADD(&c->chunks_made, 1) + 1) >= at && at && h &&
+        FT_CAS(&c->budget_at, &at, 0)) {
+        /* One thread looks; the room it finds sets the next look. */
+        uint64_t room = ft_budget_keep((uint64_t)FT_BUDGET_STEP_MIN * FT_CHUNK_SLOTS * FT_RECORD_SIZE,
+                                       &h->dir_removed, &h->dir_removed_bytes);
+        FT_STORE(&c->budget_at, made + ft_budget_step(room));
+    }
+}
+
+/* Chunks k and, with two, k + 1 (the ring ahead of its writers: 8 KiB in
+ * one call, as many calls as before chunks were one page; a region's first
+ * chunk alone: one page for a process that writes a few records). */
+static int ft_chunks_reserve(struct ft_ctx *c, uint32_t k, uint32_t two, int fd)
+{
+    if (k >= c->nchunks || ft_chunk_ready(c, k * FT_CHUNK_SLOTS))
         return 1;
+    if (two && (k + 1 >= c->nchunks || (uint64_t)(k + 1) * FT_CHUNK_SLOTS >= c->slots ||
+                ft_chunk_ready(c, (k + 1) * FT_CHUNK_SLOTS) || k == 0))
+        two = 0;
     int ok = 0;
     if (!FT_LOAD(&c->no_populate)) {
-        off_t off;
+        off_t off, off2;
         size_t len = ft_chunk_span(c, k, &off);
+        if (two)
+            len += ft_chunk_span(c, k + 1, &off2); /* contiguous: k >= 1 */
         ok = syscall(SYS_madvise, c->ring + (off - FT_HEADER_SIZE), len, MADV_POPULATE_WRITE) == 0;
         if (!ok && errno == EINVAL)
             FT_STORE(&c->no_populate, 1);
@@ -188,20 +211,18 @@ int ft_chunk_reserve(struct ft_ctx *c, uint32_t k, int fd)
             errno = ENOSPC;
     }
     if (!ok && FT_LOAD(&c->no_populate))
-        ok = ft_chunk_fallocate(c, k, fd);
+        ok = ft_chunk_fallocate(c, k, fd) && (!two || ft_chunk_fallocate(c, k + 1, fd));
     if (ok) {
-        uint64_t was = __atomic_fetch_or(&c->chunk_bits[k >> 6], bit, __ATOMIC_RELEASE);
-        struct ft_header *h = FT_LOAD_ACQ(&c->hdr);
-        uint32_t at = FT_LOAD(&c->budget_at), made;
-        if (!(was & bit) && (made = FT_ADD(&c->chunks_made, 1) + 1) >= at && at && h &&
-            FT_CAS(&c->budget_at, &at, 0)) {
-            /* One thread looks; the room it finds sets the next look. */
-            uint64_t room = ft_budget_keep((uint64_t)FT_BUDGET_STEP_MIN * FT_CHUNK_SLOTS * FT_RECORD_SIZE,
-                                           &h->dir_removed, &h->dir_removed_bytes);
-            FT_STORE(&c->budget_at, made + ft_budget_step(room));
-        }
+        ft_chunk_made(c, k);
+        if (two)
+            ft_chunk_made(c, k + 1);
     }
     return ok;
+}
+
+int ft_chunk_reserve(struct ft_ctx *c, uint32_t k, int fd)
+{
+    return ft_chunks_reserve(c, k, 0, fd);
 }
 
 /* Allocation stays ahead of the writers: whoever claims sequence numbers
@@ -214,7 +235,7 @@ void ft_chunks_ahead(struct ft_ctx *c, uint64_t s, uint64_t n)
         return; /* past the first lap: every chunk exists */
     uint64_t q = (s + FT_CHUNK_SLOTS - 1) / FT_CHUNK_SLOTS;
     for (; q * FT_CHUNK_SLOTS < s + n && q * FT_CHUNK_SLOTS < c->slots; q++) {
-        if (!ft_chunk_reserve(c, (uint32_t)q + 1, -1)) {
+        if (!ft_chunks_reserve(c, (uint32_t)q + 1, 1, -1)) {
             ft_reserve_failed(c);
             return;
         }
