@@ -202,7 +202,6 @@ function main(): void {
     }
   }
   const creation = creationCost(here, work, LIB, RUNS * 3);
-  rmSync(work, { recursive: true, force: true });
   const table = [
     '| call | threads | bare ns | recorded ns | added ns | added, always-on off | added, ring lapped | tracers, added wall ns |',
     '|---|---:|---:|---:|---:|---:|---:|---|',
@@ -211,6 +210,7 @@ function main(): void {
   console.log(`\n${table}`);
   const slow = stallCounts(bin, traceDir);
   console.log(`\n${slow}`);
+  rmSync(work, { recursive: true, force: true }); // after the stall runs, which make traceDir again
   const page = pageCost(bin);
   console.log(page);
   console.log(`\n${creation}`);
