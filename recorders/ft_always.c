@@ -207,9 +207,12 @@ static inline unsigned char *ft_entry(struct ft_regions *rg, uint32_t idx)
     return ft_gslot(rg, rg->sum_first + idx * FT_SUMMARY_ENTRY_SLOTS);
 }
 
+/* Bucket b's count: slot 1 holds buckets 0-27, slot 2 the rest, each after
+ * its 8-byte commit word (no division: b < 56). */
 static inline uint16_t *ft_hist_count(unsigned char *entry, unsigned b)
 {
-    return (uint16_t *)(entry + FT_RECORD_SIZE * (1 + b / FT_HIST_PER_SLOT) + 8) + b % FT_HIST_PER_SLOT;
+    _Static_assert(FT_HIST_BUCKETS == 56 && FT_HIST_PER_SLOT == 28, "two slots of 28 counts");
+    return (uint16_t *)(entry + FT_RECORD_SIZE + 8 + 2 * b + (b >= FT_HIST_PER_SLOT ? 8 : 0));
 }
 
 /* A fresh entry (FORMAT.md: zeroed, key written, histogram slots committed,
@@ -433,16 +436,21 @@ static inline void ft_summary_add(struct ft_regions *rg, const struct ft_event *
 /*
  * A thread counts its syncs into entries only it writes, with plain loads
  * and stores: no locked instruction (a sync took three, ~18 ns here). The
- * words of its entries are in its TLS (ft_thr.sum, FT_OWN_ENTRIES of them,
- * found by the path id and call kind). Another thread that syncs the same
+ * word of its entry is in the file's track when the thread was the first
+ * of this trace to take the track's own slot (own_key: one thread a file,
+ * for its first call kind: a thread that syncs many files finds each
+ * there), and in its TLS (ft_thr.sum, FT_OWN_ENTRIES of them, found by the
+ * path id and call kind) for the rest. Another thread that syncs the same
  * file in the interval makes its own entry; the analyzer adds the entries
  * of one (interval, name, kind) up, as it always did for two threads that
  * started one at once. So a file synced by N threads in an interval takes
  * N entries of the summary ring (the price of the plain stores).
  *
  * Nobody else writes an own entry: its word is never in a track's cur nor
- * in a share slot, and the slots are reset when the thread's trace changes
- * (sum_gen: a fork child's entries are numbered from 0 again). A signal
+ * in a share slot, a track's own word is read only by the thread whose key
+ * is there, a thread takes a slot with a fresh entry, and the TLS slots are
+ * reset when the thread's trace changes (sum_gen: a fork child's entries are
+ * numbered from 0 again; the track's key holds the generation). A signal
  * handler that interrupts the thread while it updates one (sum_busy)
  * counts into the file's shared entry instead (ft_summary_add, atomics).
  * A new file of the name of one of the thread's entries (write a temporary
@@ -453,8 +461,30 @@ static inline uint64_t *ft_own_slot(const struct ft_event *ev)
     return &ft_thr.sum[(ev->path_id ^ ((uint32_t)ev->call << 1)) & (FT_OWN_ENTRIES - 1)];
 }
 
+static inline uint64_t ft_own_key(const struct ft_ctx *c)
+{
+    return (uint64_t)FT_LOAD(&c->gen) << 32 | ft_thr.tid;
+}
+
+/* Keep new own entry w where the thread finds it: its slot in the TLS, and
+ * the file's track when no other live thread of this trace has it. */
+static void ft_own_keep(struct ft_ctx *c, struct ft_track *t, const struct ft_event *ev, uint64_t *slot,
+                        uint64_t w)
+{
+    *ft_own_slot(ev) = w;
+    if (slot == &t->own_word) {
+        FT_STORE(&t->own_word, w);
+        return;
+    }
+    uint64_t k = FT_LOAD(&t->own_key), key = ft_own_key(c);
+    if (ft_thr.tid && (k == 0 || (uint32_t)(k >> 32) != (uint32_t)(key >> 32)) && FT_CAS(&t->own_key, &k, key)) {
+        FT_STORE(&t->own_call, ev->call);
+        FT_STORE(&t->own_word, w);
+    }
+}
+
 static __attribute__((noinline)) void ft_own_new(struct ft_regions *rg, const struct ft_event *ev,
-                                                 uint64_t *slot, unsigned b, unsigned j)
+                                                 struct ft_track *t, uint64_t *slot, unsigned b, unsigned j)
 {
     struct ft_ctx *c = (struct ft_ctx *)((char *)rg - offsetof(struct ft_ctx, rg));
     if (ft_thr.sum_gen != FT_LOAD(&c->gen)) {
@@ -471,28 +501,37 @@ static __attribute__((noinline)) void ft_own_new(struct ft_regions *rg, const st
             ft_entry_rename(rg, s, w, ev);
         FT_STORE(&s->calls, FT_LOAD(&s->calls) + 1);
         ft_summary_count((unsigned char *)s, ev, b, j, 1);
-        *slot = w;
+        ft_own_keep(c, t, ev, slot, w);
         return;
     }
-    *slot = ft_summary_make(rg, ev, b, j);
+    uint64_t w = ft_summary_make(rg, ev, b, j);
+    if (w)
+        ft_own_keep(c, t, ev, slot, w);
 }
 
-/* Count a sync into the thread's own entry for its (interval, file, kind). */
+/* Count a sync into the thread's own entry for its (interval, file, kind):
+ * the one in the file's track if the thread has it there, else the one in
+ * its TLS slot. */
 static inline __attribute__((always_inline)) void ft_summary_own(struct ft_regions *rg, const struct ft_event *ev,
-                                                                 unsigned b, unsigned j)
+                                                                 struct ft_track *t, unsigned b, unsigned j)
 {
     ft_thr.sum_busy = 1;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     struct ft_ctx *c = (struct ft_ctx *)((char *)rg - offsetof(struct ft_ctx, rg));
-    uint64_t *slot = ft_own_slot(ev);
-    struct ft_summary *s = ft_entry_live(rg, *slot, ev);
+    uint64_t *slot;
+    if (FT_LOAD(&t->own_key) == ft_own_key(c) && FT_LOAD(&t->own_call) == ev->call)
+        slot = &t->own_word;
+    else if (FT_LIKELY(ft_thr.sum_gen == c->gen))
+        slot = ft_own_slot(ev);
+    else
+        slot = NULL;
+    struct ft_summary *s = slot ? ft_entry_live(rg, *slot, ev) : NULL;
     uint32_t calls;
-    if (FT_LIKELY(s && ft_thr.sum_gen == c->gen && FT_LOAD(&s->path_id) == ev->path_id &&
-                  (calls = FT_LOAD(&s->calls)) < FT_SUMMARY_MAX_CALLS)) {
+    if (FT_LIKELY(s && FT_LOAD(&s->path_id) == ev->path_id && (calls = FT_LOAD(&s->calls)) < FT_SUMMARY_MAX_CALLS)) {
         FT_STORE(&s->calls, calls + 1);
         ft_summary_count((unsigned char *)s, ev, b, j, 1);
     } else {
-        ft_own_new(rg, ev, slot, b, j);
+        ft_own_new(rg, ev, t, slot, b, j);
     }
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     ft_thr.sum_busy = 0;
@@ -652,7 +691,7 @@ FT_HOT void ft_sync_done(struct ft_event *ev, struct ft_file *f)
             ft_judged(rg, ev, j);
         if (rg->interval_ns) {
             if (FT_LIKELY(!ft_thr.sum_busy))
-                ft_summary_own(rg, ev, b, j);
+                ft_summary_own(rg, ev, t, b, j);
             else
                 ft_summary_add(rg, ev, &t->cur[ev->call], b, j);
         }
