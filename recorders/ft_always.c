@@ -434,63 +434,50 @@ static inline void ft_summary_add(struct ft_regions *rg, const struct ft_event *
 /* ---- the thread's own entries ------------------------------------------------------ */
 
 /*
- * A thread counts its syncs into entries only it writes, with plain loads
- * and stores: no locked instruction (a sync took three, ~18 ns here). The
- * word of its entry is in the file's track when the thread was the first
- * of this trace to take the track's own slot (own_key: one thread a file,
- * for its first call kind: a thread that syncs many files finds each
- * there), and in its TLS (ft_thr.sum, FT_OWN_ENTRIES of them, found by the
- * path id and call kind) for the rest. Another thread that syncs the same
- * file in the interval makes its own entry; the analyzer adds the entries
- * of one (interval, name, kind) up, as it always did for two threads that
- * started one at once. So a file synced by N threads in an interval takes
- * N entries of the summary ring (the price of the plain stores).
+ * The first thread of a trace to sync a file takes the file's track
+ * (own_key) and counts that file's syncs into entries only it writes
+ * (own[call]), with plain loads and stores: no locked instruction (a sync
+ * took three, ~18 ns here). Other threads that sync the file count into its
+ * shared entries (cur[call], atomics) as before, and so does a signal
+ * handler that interrupts the owner while it updates one (sum_busy). The
+ * analyzer adds the entries of one (interval, name, kind) up, as it always
+ * did for two threads that started one at once: a file synced by several
+ * threads takes two entries an interval instead of one.
  *
- * Nobody else writes an own entry: its word is never in a track's cur nor
- * in a share slot, a track's own word is read only by the thread whose key
- * is there, a thread takes a slot with a fresh entry, and the TLS slots are
- * reset when the thread's trace changes (sum_gen: a fork child's entries are
- * numbered from 0 again; the track's key holds the generation). A signal
- * handler that interrupts the thread while it updates one (sum_busy)
- * counts into the file's shared entry instead (ft_summary_add, atomics).
- * A new file of the name of one of the thread's entries (write a temporary
- * file, fsync, rename) counts into that entry, as with shared ones.
+ * Nobody else writes an own entry: its word is only in the owner's track
+ * slots and TLS (ft_thr.sum), never in cur or a share slot; a thread takes
+ * a track with fresh entries; the key holds the trace's generation (a fork
+ * child numbers its entries from 0 again, and its thread has another tid).
+ * An owner that ends leaves the file's syncs to the shared entries. A new
+ * file of the name of one of the thread's recent entries (write a temporary
+ * file, fsync, rename: ft_thr.sum keeps the last FT_OWN_ENTRIES) counts into
+ * that entry, as with shared ones.
  */
-static inline uint64_t *ft_own_slot(const struct ft_event *ev)
-{
-    return &ft_thr.sum[(ev->path_id ^ ((uint32_t)ev->call << 1)) & (FT_OWN_ENTRIES - 1)];
-}
-
 static inline uint64_t ft_own_key(const struct ft_ctx *c)
 {
     return (uint64_t)FT_LOAD(&c->gen) << 32 | ft_thr.tid;
 }
 
-/* Keep new own entry w where the thread finds it: its slot in the TLS, and
- * the file's track when no other live thread of this trace has it. */
-static void ft_own_keep(struct ft_ctx *c, struct ft_track *t, const struct ft_event *ev, uint64_t *slot,
-                        uint64_t w)
+/* Take an unowned track (or one of an older trace). */
+static __attribute__((noinline)) int ft_own_take(struct ft_track *t, uint64_t key)
 {
-    *ft_own_slot(ev) = w;
-    if (slot == &t->own_word) {
-        FT_STORE(&t->own_word, w);
-        return;
-    }
-    uint64_t k = FT_LOAD(&t->own_key), key = ft_own_key(c);
-    if (ft_thr.tid && (k == 0 || (uint32_t)(k >> 32) != (uint32_t)(key >> 32)) && FT_CAS(&t->own_key, &k, key)) {
-        FT_STORE(&t->own_call, ev->call);
-        FT_STORE(&t->own_word, w);
-    }
+    uint64_t k = FT_LOAD(&t->own_key);
+    if (!(uint32_t)key || (k && (uint32_t)(k >> 32) == (uint32_t)(key >> 32)) || !FT_CAS(&t->own_key, &k, key))
+        return 0;
+    for (unsigned i = 0; i <= FT_C_MAX; i++)
+        FT_STORE(&t->own[i], 0);
+    return 1;
 }
 
-static __attribute__((noinline)) void ft_own_new(struct ft_regions *rg, const struct ft_event *ev,
-                                                 struct ft_track *t, uint64_t *slot, unsigned b, unsigned j)
+static __attribute__((noinline)) void ft_own_new(struct ft_regions *rg, const struct ft_event *ev, uint64_t *slot,
+                                                 unsigned b, unsigned j)
 {
     struct ft_ctx *c = (struct ft_ctx *)((char *)rg - offsetof(struct ft_ctx, rg));
     if (ft_thr.sum_gen != FT_LOAD(&c->gen)) {
         memset(ft_thr.sum, 0, sizeof ft_thr.sum);
         ft_thr.sum_gen = FT_LOAD(&c->gen);
     }
+    uint64_t *recent = &ft_thr.sum[(ev->path_id ^ ev->call) & (FT_OWN_ENTRIES - 1)];
     const struct ft_path *p = ev->path_id ? ft_path_get(ev->path_id) : NULL;
     for (unsigned k = 0; p && k < FT_OWN_ENTRIES; k++) {
         uint64_t w = ft_thr.sum[k];
@@ -501,37 +488,36 @@ static __attribute__((noinline)) void ft_own_new(struct ft_regions *rg, const st
             ft_entry_rename(rg, s, w, ev);
         FT_STORE(&s->calls, FT_LOAD(&s->calls) + 1);
         ft_summary_count((unsigned char *)s, ev, b, j, 1);
-        ft_own_keep(c, t, ev, slot, w);
+        FT_STORE(slot, w);
+        *recent = w;
         return;
     }
     uint64_t w = ft_summary_make(rg, ev, b, j);
-    if (w)
-        ft_own_keep(c, t, ev, slot, w);
+    FT_STORE(slot, w);
+    *recent = w;
 }
 
-/* Count a sync into the thread's own entry for its (interval, file, kind):
- * the one in the file's track if the thread has it there, else the one in
- * its TLS slot. */
-static inline __attribute__((always_inline)) void ft_summary_own(struct ft_regions *rg, const struct ft_event *ev,
+/* Count a sync into its (interval, file, kind) entry: the thread's own if
+ * it has (or can take) the file's track, else the shared one. */
+static inline __attribute__((always_inline)) void ft_summary_put(struct ft_regions *rg, const struct ft_event *ev,
                                                                  struct ft_track *t, unsigned b, unsigned j)
 {
+    struct ft_ctx *c = (struct ft_ctx *)((char *)rg - offsetof(struct ft_ctx, rg));
+    uint64_t key = ft_own_key(c);
+    if (FT_UNLIKELY(ft_thr.sum_busy || (FT_LOAD(&t->own_key) != key && !ft_own_take(t, key)))) {
+        ft_summary_add(rg, ev, &t->cur[ev->call], b, j);
+        return;
+    }
     ft_thr.sum_busy = 1;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    struct ft_ctx *c = (struct ft_ctx *)((char *)rg - offsetof(struct ft_ctx, rg));
-    uint64_t *slot;
-    if (FT_LOAD(&t->own_key) == ft_own_key(c) && FT_LOAD(&t->own_call) == ev->call)
-        slot = &t->own_word;
-    else if (FT_LIKELY(ft_thr.sum_gen == c->gen))
-        slot = ft_own_slot(ev);
-    else
-        slot = NULL;
-    struct ft_summary *s = slot ? ft_entry_live(rg, *slot, ev) : NULL;
+    uint64_t *slot = &t->own[ev->call];
+    struct ft_summary *s = ft_entry_live(rg, FT_LOAD(slot), ev);
     uint32_t calls;
     if (FT_LIKELY(s && FT_LOAD(&s->path_id) == ev->path_id && (calls = FT_LOAD(&s->calls)) < FT_SUMMARY_MAX_CALLS)) {
         FT_STORE(&s->calls, calls + 1);
         ft_summary_count((unsigned char *)s, ev, b, j, 1);
     } else {
-        ft_own_new(rg, ev, t, slot, b, j);
+        ft_own_new(rg, ev, slot, b, j);
     }
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     ft_thr.sum_busy = 0;
@@ -689,12 +675,8 @@ FT_HOT void ft_sync_done(struct ft_event *ev, struct ft_file *f)
     if (FT_LIKELY(rg != NULL)) {
         if (FT_UNLIKELY(j))
             ft_judged(rg, ev, j);
-        if (rg->interval_ns) {
-            if (FT_LIKELY(!ft_thr.sum_busy))
-                ft_summary_own(rg, ev, t, b, j);
-            else
-                ft_summary_add(rg, ev, &t->cur[ev->call], b, j);
-        }
+        if (rg->interval_ns)
+            ft_summary_put(rg, ev, t, b, j);
     }
     ft_baseline_add(t, b);
 }

@@ -210,7 +210,9 @@ static __attribute__((noinline, cold)) struct ft_file_more *ft_more_of(struct ft
  * again. Async-signal-safe: atomics and mmap. */
 void ft_file_spill(struct ft_file *f)
 {
+    int saved = errno; /* the write's (FT_WRAP_WRITE restores none) */
     struct ft_file_more *m = ft_more_of(f);
+    errno = saved;
     if (!m)
         return;
     uint64_t v = FT_XCHG(&f->bw, 0);
