@@ -174,8 +174,6 @@ struct ft_thread {
     uint64_t sync_calls;
     uint32_t name_id;     /* the path id the thread last named (ft_name_ensure_own) ... */
     uint64_t name_at;     /* ... and where its copy is: tag << 48 | position */
-    uint64_t sync_start;  /* start_ns of the thread's last recorded sync ... */
-    int32_t sync_fd;      /* ... and its fd: the Node hook's synchronous calls start there (ft_js.c) */
 };
 
 extern FT_TLS struct ft_thread ft_thr;
