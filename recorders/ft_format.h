@@ -109,7 +109,8 @@ struct ft_header {
     uint32_t stop_errno;           /* 3428 the errno behind it, 0 when none */
     char comm[FT_COMM_MAX];        /* 3432 the process's name (comm): the basename it was exec'd by */
     uint64_t alerts_unsent;        /* 3448 alert lines no sink could take (live; also in alerts_suppressed) */
-    /* 3456 .. 4095: zero, reserved for later versions */
+    uint64_t launch_id;            /* 3456 FSYNC_TRACE_LAUNCH: the fsync-record run this process is part of; 0 when none */
+    /* 3464 .. 4095: zero, reserved for later versions */
 };
 
 /* Where alert lines go (header alert_sink). */
@@ -357,6 +358,7 @@ _Static_assert(offsetof(struct ft_header, stop_reason) == 3424, "header layout")
 _Static_assert(offsetof(struct ft_header, stop_errno) == 3428, "header layout");
 _Static_assert(offsetof(struct ft_header, comm) == 3432, "header layout");
 _Static_assert(offsetof(struct ft_header, alerts_unsent) == 3448, "header layout");
+_Static_assert(offsetof(struct ft_header, launch_id) == 3456, "header layout");
 _Static_assert(sizeof(struct ft_summary) == FT_RECORD_SIZE, "summary record is 64 bytes");
 _Static_assert(sizeof(struct ft_summary_hist) == FT_RECORD_SIZE, "histogram record is 64 bytes");
 _Static_assert(sizeof(struct ft_cost) == FT_RECORD_SIZE, "cost record is 64 bytes");
