@@ -657,8 +657,6 @@ FT_HOT void ft_sync_done(struct ft_event *ev, struct ft_file *f)
 {
     ft_thr.sync_ns += ev->dur_ns;
     ft_thr.sync_calls++;
-    ft_thr.sync_start = ev->start_ns;
-    ft_thr.sync_fd = ev->fd;
     struct ft_track *t = ft_track_of(f, ev->call);
     unsigned j = 0;
     if (FT_UNLIKELY(t && (ev->dur_ns >= FT_LOAD(&t->cut_ns) || ev->res < 0)))

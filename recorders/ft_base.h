@@ -177,8 +177,6 @@ struct ft_thread {
     uint64_t sync_calls;
     uint32_t name_id;     /* the path id the thread last named (ft_name_ensure_own) ... */
     uint64_t name_at;     /* ... and where its copy is: tag << 48 | position */
-    uint64_t sync_start;  /* start_ns of the thread's last recorded sync ... */
-    int32_t sync_fd;      /* ... and its fd: the Node hook's synchronous calls start there (ft_js.c) */
     /* The thread's own summary entries (ft_always.c, "the thread's own
      * entries"): the words (ft_cur_word) of its recent ones, for the trace
      * of generation sum_gen; sum_busy while the thread updates one (a
