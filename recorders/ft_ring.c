@@ -252,8 +252,9 @@ static __attribute__((noinline)) void ft_emit_nested(struct ft_event *ev)
         ft_put_fresh(c, ev);
 }
 
-/* Claim a slot for ev from the thread's block and write it. */
-static void ft_put_one(struct ft_ctx *c, struct ft_event *ev)
+/* Claim a slot for ev from the thread's block and write it. (Hot: on the
+ * page of ft_emit and the sync wrappers, FT_HOT.) */
+static FT_HOT void ft_put_one(struct ft_ctx *c, struct ft_event *ev)
 {
     /* One read of the shared head per record: it is the line every
      * thread's block claim writes. */
