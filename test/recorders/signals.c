@@ -2,11 +2,13 @@
  * signals.c — fsync from a signal handler that interrupts the program's own
  * fsyncs, writes and opens (and so, often, the recorder's wrappers).
  *
- * usage: signals DIR ROUNDS
+ * usage: signals DIR ROUNDS [same]
  *
  * A 50 µs interval timer sends SIGALRM; its handler fsyncs "handler" and
  * counts. The main loop writes, fsyncs and reopens "main" ROUNDS times.
- * Prints "count main=N handler=H".
+ * With "same", the handler fsyncs "main" instead, through a descriptor of
+ * its own: the handler's syncs land in the recorder's updates of the very
+ * summary entry they count into. Prints "count main=N handler=H".
  */
 #include "ft_test.h"
 
@@ -26,9 +28,9 @@ static void on_alarm(int sig) {
 }
 
 int main(int argc, char **argv) {
-    CHECK(argc == 3);
+    CHECK(argc == 3 || (argc == 4 && strcmp(argv[3], "same") == 0));
     long rounds = atol(argv[2]);
-    handler_fd = open(ft_path(argv[1], "handler"), O_CREAT | O_WRONLY | O_TRUNC, 0644);
+    handler_fd = open(ft_path(argv[1], argc == 4 ? "main" : "handler"), O_CREAT | O_WRONLY | O_TRUNC, 0644);
     CHECK(handler_fd >= 0);
     int fd = open(ft_path(argv[1], "main"), O_CREAT | O_WRONLY | O_TRUNC, 0644);
     CHECK(fd >= 0);

@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert';
 import { account, cleanup, events, invariantProblems, lazy, onlyTrace, run } from './harness.js';
 
 const signals = lazy(() => run('signals', (d) => [d.data, '20000'], { env: { FSYNC_TRACE_MAX_BYTES: String(8 << 20) } }));
+const same = lazy(() => run('signals', (d) => [d.data, '20000', 'same'], { env: { FSYNC_TRACE_MAX_BYTES: String(8 << 20) } }));
 
 test.after(cleanup);
 
@@ -59,6 +60,28 @@ test('the summaries count every fsync of both files exactly, with their latencie
   const sum = (es: typeof mainEvents) => es.reduce((n, e) => n + e.durNs, 0n);
   assert.equal(per.get(`${r.dirs.data}/main`), { calls: main, sumNs: sum(mainEvents) });
   assert.equal(per.get(`${r.dirs.data}/handler`), { calls: handler, sumNs: sum(handlerEvents) });
+  assert.is(trace.stats.incompleteEntries, 0);
+});
+
+test('a handler that syncs the interrupted program\'s own file: its summaries count both exactly', () => {
+  const r = same();
+  assert.is(r.status, 0, r.stderr);
+  const count = account(r.stdout).find((l) => l.kind === 'count')!.f;
+  const trace = onlyTrace(r);
+  const main = `${r.dirs.data}/main`;
+  const syncs = events(trace).filter((e) => e.type === 'sync' && e.path === main);
+  const want = Number(count.main) + Number(count.handler);
+  assert.ok(Number(count.handler) > 50, `the handler ran ${count.handler} times`);
+  assert.is(syncs.length, want);
+  const s = trace.summaries;
+  let calls = 0;
+  let sumNs = 0n;
+  for (let i = 0; i < s.length; i++) {
+    if (s.call[i] !== 1 || trace.paths.get(s.pathId[i]!)?.name !== main) continue;
+    calls += s.calls[i]!;
+    sumNs += s.sumNs[i]!;
+  }
+  assert.equal({ calls, sumNs }, { calls: want, sumNs: syncs.reduce((n, e) => n + e.durNs, 0n) });
   assert.is(trace.stats.incompleteEntries, 0);
 });
 
