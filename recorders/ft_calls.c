@@ -94,8 +94,7 @@ void ft_open_end(int fd, int oflags, uint64_t t0, int created, int dirfd, const 
     if (fd < 0)
         return;
     ft_forget(ft_fd_take(fd));
-    /* (O_TMPFILE includes O_DIRECTORY: a directory opened to fsync it is read-only.) */
-    if ((oflags & O_ACCMODE) == O_RDONLY && !(oflags & (O_CREAT | O_TRUNC)) && (oflags & O_TMPFILE) != O_TMPFILE) {
+    if ((oflags & O_ACCMODE) == O_RDONLY && !(oflags & (O_CREAT | O_TRUNC | O_TMPFILE))) {
         /* Read-only: nothing to count, and most such files are never synced.
          * Remembered as seen, with no syscall; named if it ever is synced
          * (a directory opened to fsync it, a file fsynced after a read). */

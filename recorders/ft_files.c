@@ -372,11 +372,12 @@ uint64_t ft_fd_opened(int fd, int oflags, int resolved, uint64_t now, int dirfd,
     char name[FT_PATH_MAX_LEN + 1];
     /* Before the name: a rename after it renames again. */
     uint32_t gen = FT_LOAD_ACQ(&ft_names_gen) & ~FT_NAME_UNSURE;
-    /* A regular file is named from the path the open was given when its
-     * directory is known (no system call; unsure until its first sync);
-     * else, and a directory or an O_TMPFILE ("#ino (deleted)"), by the kernel. */
+    /* Named from the path the open was given when its directory is known
+     * (no system call; unsure until its first sync); else, and an O_TMPFILE
+     * file ("#ino (deleted)"), by the kernel. (A read-only O_DIRECTORY open
+     * comes here: O_TMPFILE includes O_DIRECTORY.) */
     int len = -1;
-    if (path && S_ISREG(mode) && (oflags & O_TMPFILE) != O_TMPFILE)
+    if (path && (oflags & O_TMPFILE) != O_TMPFILE)
         len = ft_dirs_name(dirfd, path, name, sizeof name);
     if (len > 0) {
         gen |= FT_NAME_UNSURE;
