@@ -81,6 +81,7 @@ struct ft_config {
     uint32_t alert_every_s;  /* FSYNC_TRACE_ALERT_EVERY */
     uint32_t alert_sink;     /* enum ft_sink, from FSYNC_TRACE_ALERT_TO */
     uint32_t cost_period;    /* FSYNC_TRACE_COST_PERIOD; 0: not measured */
+    uint64_t launch_id;      /* FSYNC_TRACE_LAUNCH: the fsync-record run the process is part of; 0: none */
     char dir[FT_DIR_MAX];    /* FSYNC_TRACE_DIR, copied: the program may change its env */
     char alert_path[FT_DIR_MAX]; /* FSYNC_TRACE_ALERT_TO=/abs/path */
     char syslog_path[108];   /* FSYNC_TRACE_SYSLOG_PATH (tests), else /dev/log */

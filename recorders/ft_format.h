@@ -109,9 +109,10 @@ struct ft_header {
     uint32_t stop_errno;           /* 3428 the errno behind it, 0 when none */
     char comm[FT_COMM_MAX];        /* 3432 the process's name (comm): the basename it was exec'd by */
     uint64_t alerts_unsent;        /* 3448 alert lines no sink could take (live; also in alerts_suppressed) */
-    uint64_t aside_offset;         /* 3456 summary entries' own names: byte offset, 0 when absent */
-    uint32_t aside_slots;          /* 3464 2 slots per summary entry */
-    /* 3468 .. 4095: zero, reserved for later versions (3468 pads the struct to 3472) */
+    uint64_t launch_id;            /* 3456 FSYNC_TRACE_LAUNCH: the fsync-record run this process is part of; 0 when none */
+    uint64_t aside_offset;         /* 3464 summary entries' own names: byte offset, 0 when absent */
+    uint32_t aside_slots;          /* 3472 2 slots per summary entry */
+    /* 3476 .. 4095: zero, reserved for later versions (3476 pads the struct to 3480) */
 };
 
 /* Where alert lines go (header alert_sink). */
@@ -361,8 +362,9 @@ _Static_assert(offsetof(struct ft_header, stop_reason) == 3424, "header layout")
 _Static_assert(offsetof(struct ft_header, stop_errno) == 3428, "header layout");
 _Static_assert(offsetof(struct ft_header, comm) == 3432, "header layout");
 _Static_assert(offsetof(struct ft_header, alerts_unsent) == 3448, "header layout");
-_Static_assert(offsetof(struct ft_header, aside_offset) == 3456, "header layout");
-_Static_assert(offsetof(struct ft_header, aside_slots) == 3464, "header layout");
+_Static_assert(offsetof(struct ft_header, launch_id) == 3456, "header layout");
+_Static_assert(offsetof(struct ft_header, aside_offset) == 3464, "header layout");
+_Static_assert(offsetof(struct ft_header, aside_slots) == 3472, "header layout");
 _Static_assert(sizeof(struct ft_summary) == FT_RECORD_SIZE, "summary record is 64 bytes");
 _Static_assert(sizeof(struct ft_summary_hist) == FT_RECORD_SIZE, "histogram record is 64 bytes");
 _Static_assert(sizeof(struct ft_cost) == FT_RECORD_SIZE, "cost record is 64 bytes");

@@ -61,8 +61,9 @@ export const HEADER = {
   stopErrno: 3428,
   comm: 3432,
   alertsUnsent: 3448,
-  asideOffset: 3456,
-  asideSlots: 3464,
+  launchId: 3456,
+  asideOffset: 3464,
+  asideSlots: 3472,
 } as const;
 
 /** Where the recorder writes its alert lines (header alertSink). */
