@@ -383,8 +383,8 @@ uint64_t ft_fd_opened(int fd, int oflags, int resolved, uint64_t now, int dirfd,
         gen |= FT_NAME_UNSURE;
     } else {
         len = ft_fd_name(fd, name, sizeof name);
-        if (path)
-            ft_dirs_learn(dirfd, path, name, len, S_ISDIR(mode));
+        if (path) /* not exact: the open followed a last symlink, if there was one */
+            ft_dirs_learn(dirfd, path, name, len, 0);
     }
     uint32_t path_id = len > 0 ? ft_path_intern(name, (uint32_t)len, dev, ino) : 0;
     struct ft_file *f = &ft_files[file - 1];
