@@ -26,7 +26,8 @@
  * Lock-free: each entry is under a sequence word (odd while written); a
  * reader that sees it change, or a writer that finds it odd (another thread,
  * or the code a signal handler interrupted), gives up: the caller asks the
- * kernel. Async-signal-safe.
+ * kernel. Async-signal-safe, with about 1 KiB of stack (a handler may run
+ * on a small alternate stack).
  */
 #include <fcntl.h>
 #include <string.h>
@@ -249,7 +250,7 @@ int ft_dirs_name(int dirfd, const char *path, char *buf, size_t size)
     struct ft_dirs *d = ft_dirs_get(1);
     if (!d || ft_lit_split(dirfd, path, &l) < 0)
         return -1;
-    char lit[FT_PATH_MAX_LEN + 1];
+    char lit[FT_DIR_TEXT + 1]; /* a longer directory is never kept: 1 KiB of stack, not 4 */
     int n;
     if (l.rel && l.dir_len == 0) {
         n = ft_cwd_name(d, buf, size);
@@ -299,7 +300,7 @@ void ft_dirs_learn(int dirfd, const char *path, const char *name, int len, int e
         FT_STORE_REL(&d->cwd_seq, s + 2);
         return;
     }
-    char lit[FT_PATH_MAX_LEN + 1];
+    char lit[FT_DIR_TEXT + 1];
     int ln = ft_lit_dir(d, &l, lit, sizeof lit);
     if (ln < 0)
         return;
