@@ -322,23 +322,23 @@ static void ft_fill_header(struct ft_header *h, struct ft_ctx *c, uint64_t rt, u
  * max_bytes, by default (64 MiB: 1,048,512 slots):
  *   ring     1/4    262,128 slots: the detail, ~ 4 minutes at 1,000 syncs/s
  *                   (a sync is one slot, plus opens and closes);
- *   keep     1/16   65,532 kept syncs: failures, alerts, outliers, which are
+ *   keep     1/8    131,064 kept syncs: failures, alerts, outliers, which are
  *                   rare by definition (a disk that fails every sync fills
  *                   it, and then the newest are kept);
  *   names    1/8    131,064 slots: the names ring, ~ 65,000 paths of up to
  *                   88 bytes before it goes round (a path is written again
  *                   when it is used and its copy is half a lap old);
- *   summary  the rest, 117,957 entries of 3 slots, and 2 slots more each
+ *   summary  the rest, 104,851 entries of 3 slots, and 2 slots more each
  *                   (the aside region: an entry's own name, written when the
  *                   names ring would lose it): at one entry per interval per
  *                   (file, call kind) that syncs in it, plus one for the
  *                   recorder's cost, 60 s intervals and 20 such (file, kind)
- *                   pairs, 117,957 / 21 / 1,440 = 3.9 days; the number of
+ *                   pairs, 104,851 / 21 / 1,440 = 3.5 days; the number of
  *                   syncs does not matter below 65,535 per interval and pair
  *                   (1,092/s at 60 s).
  * The summary ring gets most because it is the long history, the one thing
  * that grows with time rather than with trouble; the names ring as much as
- * the ring's half, so that a service naming new files all the time names
+ * the keep ring, so that a service naming new files all the time names
  * every record; and every live summary entry keeps its name (up to 88
  * bytes; longer ones while the names ring can keep them), however many
  * distinct files the process syncs. The aside region is only written (so
@@ -354,7 +354,7 @@ static void ft_plan_regions(struct ft_ctx *c)
         all = 0x7fffffff;
     memset(&c->rg, 0, sizeof c->rg);
     uint32_t names = (uint32_t)(all / 8) < 16 ? 16 : (uint32_t)(all / 8);
-    uint32_t ring = (uint32_t)(all / 4), keep = (uint32_t)(all / 16), entries = 0;
+    uint32_t ring = (uint32_t)(all / 4), keep = (uint32_t)(all / 8), entries = 0;
     if (!ft_cfg.summary_s) {
         ring = (uint32_t)all - names;
         keep = 0;
