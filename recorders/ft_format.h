@@ -203,6 +203,8 @@ enum ft_js_api {
 #define FT_F_AT_EXIT 0x0400u            /* FT_T_CLOSE: written at exit for a file left open with unsynced writes */
 #define FT_F_JS_AT_SYSCALL 0x0010u      /* FT_T_JS: a synchronous call timed from its system call's start */
 #define FT_F_JS_TRACE_MADE 0x0020u      /* FT_T_JS: the trace was made during the call: that time is not in dur_ns */
+#define FT_F_JS_SITE_INHERITED 0x0040u  /* FT_T_JS: its stack was not captured: the site is the one this
+                                         * thread last captured for the same API (the hook samples stacks) */
 
 /*
  * The event record. The meaning of the last 24 bytes depends on type/call:
@@ -253,7 +255,7 @@ struct ft_js_rec {
     uint32_t seq;           /*  0 */
     uint8_t type;           /*  4 FT_T_JS */
     uint8_t call;           /*  5 enum ft_js_api */
-    uint16_t flags;         /*  6 FT_F_FD_RESOLVED, FT_F_PATH_UNKNOWN, FT_F_JS_AT_SYSCALL, FT_F_JS_TRACE_MADE */
+    uint16_t flags;         /*  6 FT_F_FD_RESOLVED, FT_F_PATH_UNKNOWN, FT_F_JS_AT_SYSCALL, FT_F_JS_TRACE_MADE, FT_F_JS_SITE_INHERITED */
     uint64_t start_ns;      /*  8 CLOCK_MONOTONIC when the program made the call */
     uint64_t dur_ns;        /* 16 how long the program waited */
     uint32_t tid;           /* 24 the JavaScript thread */
