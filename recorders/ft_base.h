@@ -146,6 +146,8 @@ extern struct ft_hot ft_hot;
 /* Initial-exec TLS is one %fs-relative load, no __tls_get_addr call, and it is
  * usable in signal handlers. Kept small: a preloaded library's static TLS
  * comes out of glibc's small surplus when the library is dlopen()ed instead. */
+#define FT_OWN_ENTRIES 8u    /* a thread's recent own summary entries (a power of 2) */
+
 struct ft_thread {
     uint64_t blk_next;    /* the thread's claimed block of ring slots: [next, end) */
     uint64_t blk_end;
@@ -177,6 +179,13 @@ struct ft_thread {
     uint64_t name_at;     /* ... and where its copy is: tag << 48 | position */
     uint32_t name2_id;    /* the same for a record's second name (ft_name_ensure_own2) */
     uint64_t name2_at;
+    /* The thread's own summary entries (ft_always.c, "the thread's own
+     * entries"): the words (ft_cur_word) of its recent ones, for the trace
+     * of generation sum_gen; sum_busy while the thread updates one (a
+     * signal handler's sync then counts into a shared entry instead). */
+    uint32_t sum_busy;
+    uint32_t sum_gen;
+    uint64_t sum[FT_OWN_ENTRIES];
 };
 
 extern FT_TLS struct ft_thread ft_thr;
