@@ -92,7 +92,6 @@ async function open(file: string | null, memory: string): Promise<Db> {
       // Memory DuckDB frees goes back to the system as it is freed, not at its next
       // allocation: the loader's and the verdicts' peaks do not stay resident.
       allocator_background_threads: 'true',
-      ...(process.env.A10_FLUSH ? { allocator_flush_threshold: process.env.A10_FLUSH } : {}),
     });
   } catch (err) {
     rmSync(spill, { recursive: true, force: true });
