@@ -10,6 +10,7 @@ import { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import { FtError, TraceError } from '../errors.js';
 import { ALERT_SINK_NAMES, CALL_NAMES, EVENT_TYPE_NAMES, HDR_DISABLED, JS_API_NAMES, STOP_REASONS } from '../trace/layout.js';
 import { ColumnAppender, type Column } from './append.js';
+import { returnFreedMemory } from './connect.js';
 import { INTERVAL_CALLS, type PreparedTrace } from './prepare.js';
 import { applyRowFilters, hasHeaderFilters, headerMatches, type Filters } from './filter.js';
 import { progressBar } from './progress.js';
@@ -82,6 +83,7 @@ export async function loadTraces(connection: DuckDBConnection, allFiles: readonl
     sink.close();
     await applyRowFilters(connection, filters);
     await connection.run('checkpoint');
+    if (sink.events >= CHECKPOINT_EVERY) await returnFreedMemory(connection);
   } finally {
     progress?.finish();
     sink.close();
