@@ -22,6 +22,9 @@
 --   form                 'callback', 'promise', 'sync' or 'stream'
 --   file_id, path        the file (path '(unknown)' when it could not be named)
 --   site                 the call site 'file:line', or null when it was not captured
+--   site_captured        its stack was captured at this call (the hook samples stacks: a call
+--                        whose stack was not captured takes the site its thread last captured
+--                        for the same API, flag 0x40; false too when site is null)
 --   start                when the program made the call (wall clock)
 --   wait_ns              how long it waited
 --   res                  0 or -errno
@@ -48,6 +51,7 @@ js as (
     a.form,
     a.syscall,
     s.site,
+    s.site is not null and (j.flags & 64) = 0 as site_captured,
     epoch_ns(j.start) as start_ns,
     epoch_ns(j.start) + j.dur_ns as end_ns
   from js_calls as j
@@ -107,6 +111,7 @@ final as (
     js.file_id,
     files.path,
     js.site,
+    js.site_captured,
     js.start,
     js.wait_ns,
     js.res,

@@ -5,13 +5,16 @@
 --             call's duration (p50, p99, over the calls paired with one), and where the rest of
 --             the paired calls' wait went: queued before the system call started (libuv's
 --             thread pool, and a writeFile's own open and writes) and delivered after it ended
---             (the event loop). Calls whose site was not captured (the hook rations its stack
---             captures) are one row with site null. Most waited first.
+--             (the event loop). The hook samples stacks: a call whose stack it did not capture
+--             is counted at the site its thread last captured for the same API (`captured`
+--             says how many were captured at the site itself); calls with no site at all (sites
+--             off, or none captured yet) are one row with site null. Most waited first.
 -- inputs:     js_waits
 -- parameters: none
 -- output:     one row per (host, site, kind):
 --   host, site, kind     site null: not captured
 --   calls, errors        calls, and calls that failed
+--   captured             calls whose own stack named the site (the rest inherited it)
 --   paired               calls paired with their system call
 --   wait_p50_ms, wait_p99_ms, wait_max_ms
 --   sync_p50_ms, sync_p99_ms
@@ -37,6 +40,7 @@ by_site as (
     kind,
     count(*) as calls,
     count(*) filter (where res < 0) as errors,
+    count(*) filter (where site_captured) as captured,
     count(*) filter (where paired) as paired,
     quantile_cont(wait_ns, 0.5) / 1e6 as wait_p50_ms,
     quantile_cont(wait_ns, 0.99) / 1e6 as wait_p99_ms,
@@ -59,6 +63,7 @@ final as (
     kind,
     calls,
     errors,
+    captured,
     paired,
     wait_p50_ms,
     wait_p99_ms,

@@ -207,9 +207,12 @@ static inline unsigned char *ft_entry(struct ft_regions *rg, uint32_t idx)
     return ft_gslot(rg, rg->sum_first + idx * FT_SUMMARY_ENTRY_SLOTS);
 }
 
+/* Bucket b's count: slot 1 holds buckets 0-27, slot 2 the rest, each after
+ * its 8-byte commit word (no division: b < 56). */
 static inline uint16_t *ft_hist_count(unsigned char *entry, unsigned b)
 {
-    return (uint16_t *)(entry + FT_RECORD_SIZE * (1 + b / FT_HIST_PER_SLOT) + 8) + b % FT_HIST_PER_SLOT;
+    _Static_assert(FT_HIST_BUCKETS == 56 && FT_HIST_PER_SLOT == 28, "two slots of 28 counts");
+    return (uint16_t *)(entry + FT_RECORD_SIZE + 8 + 2 * b + (b >= FT_HIST_PER_SLOT ? 8 : 0));
 }
 
 /* A fresh entry (FORMAT.md: zeroed, key written, histogram slots committed,
@@ -244,27 +247,92 @@ static inline uint64_t ft_interval_of(struct ft_regions *rg, uint64_t t)
     return t - t % rg->interval_ns;
 }
 
-static void ft_summary_count(unsigned char *e, const struct ft_event *ev, unsigned b, unsigned j)
+/* Add v to *p: with a locked add where other threads may add too, with a
+ * plain load and store in an entry only this thread writes (a signal
+ * handler on the thread never writes it: sum_busy). */
+#define FT_BUMP(plain, p, v)                                                   \
+    do {                                                                       \
+        if (plain)                                                             \
+            FT_STORE((p), FT_LOAD(p) + (v));                                   \
+        else                                                                   \
+            FT_ADD((p), (v));                                                  \
+    } while (0)
+
+static inline __attribute__((always_inline)) void ft_summary_count(unsigned char *e, const struct ft_event *ev,
+                                                                   unsigned b, unsigned j, int plain)
 {
     struct ft_summary *s = (struct ft_summary *)e;
-    FT_ADD(&s->sum_ns, ev->dur_ns);
+    FT_BUMP(plain, &s->sum_ns, ev->dur_ns);
     uint64_t m = FT_LOAD(&s->max_ns);
-    while (ev->dur_ns > m && !__atomic_compare_exchange_n(&s->max_ns, &m, ev->dur_ns, 1,
-                                                           __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-        ;
+    if (plain) {
+        if (ev->dur_ns > m)
+            FT_STORE(&s->max_ns, ev->dur_ns);
+    } else {
+        while (ev->dur_ns > m && !__atomic_compare_exchange_n(&s->max_ns, &m, ev->dur_ns, 1,
+                                                               __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+            ;
+    }
     if (!(ev->flags & FT_F_NO_INTERVAL)) {
         if (ev->bytes)
-            FT_ADD(&s->bytes, ev->bytes);
+            FT_BUMP(plain, &s->bytes, ev->bytes);
         if (ev->writes)
-            FT_ADD(&s->writes, ev->writes);
+            FT_BUMP(plain, &s->writes, ev->writes);
     }
     if (FT_UNLIKELY(ev->res < 0))
-        FT_ADD(&s->errors, 1);
+        FT_BUMP(plain, &s->errors, 1);
     if (FT_UNLIKELY(j & FT_J_ALERT))
-        FT_ADD(&s->alerts, 1);
+        FT_BUMP(plain, &s->alerts, 1);
     if (FT_UNLIKELY(j & FT_J_KEEP))
-        FT_ADD(&s->kept, 1);
-    FT_ADD(ft_hist_count(e, b), 1);
+        FT_BUMP(plain, &s->kept, 1);
+    FT_BUMP(plain, ft_hist_count(e, b), 1);
+}
+
+/* The entry of word cur if it is still the interval's entry of ev's call
+ * kind (the ring may have reused its slot, the interval may have ended),
+ * whatever its path; NULL if not. */
+static inline struct ft_summary *ft_entry_live(struct ft_regions *rg, uint64_t cur, const struct ft_event *ev)
+{
+    uint32_t idx = (uint32_t)cur - 1;
+    if (FT_UNLIKELY(!cur || idx >= rg->sum_entries))
+        return NULL;
+    struct ft_summary *s = (struct ft_summary *)ft_entry(rg, idx);
+    uint64_t want = (cur >> 32) | (uint64_t)FT_T_SUMMARY << 32 | (uint64_t)ev->call << 40;
+    if (FT_LOAD_ACQ((uint64_t *)s) != want || ev->start_ns - FT_LOAD(&s->interval_start_ns) >= rg->interval_ns)
+        return NULL;
+    return s;
+}
+
+/* A new entry holding ev (its path named, FORMAT.md): its word, or 0. */
+static uint64_t ft_summary_make(struct ft_regions *rg, const struct ft_event *ev, unsigned b, unsigned j)
+{
+    uint64_t at = ft_name_ensure(rg, ev->path_id);
+    struct ft_summary s;
+    memset(&s, 0, sizeof s);
+    s.type = FT_T_SUMMARY;
+    s.call = ev->call;
+    s.interval_start_ns = ft_interval_of(rg, ev->start_ns);
+    s.path_id = ev->path_id;
+    s.calls = 1;
+    s.errors = ev->res < 0;
+    s.alerts = (j & FT_J_ALERT) != 0;
+    s.kept = (j & FT_J_KEEP) != 0;
+    s.sum_ns = s.max_ns = ev->dur_ns;
+    if (!(ev->flags & FT_F_NO_INTERVAL)) {
+        s.bytes = ev->bytes;
+        s.writes = ev->writes;
+    }
+    uint64_t w = ft_entry_new(rg, &s, b);
+    if (w && ev->path_id)
+        ft_name_entry(rg, (uint32_t)w - 1, at);
+    return w;
+}
+
+/* Entry s (word w) of another file of ev's name now names ev's file, whose
+ * copy the raw records keep fresh (named before it is referred to). */
+static void ft_entry_rename(struct ft_regions *rg, struct ft_summary *s, uint64_t w, const struct ft_event *ev)
+{
+    ft_name_entry(rg, (uint32_t)w - 1, ft_name_ensure(rg, ev->path_id));
+    FT_STORE(&s->path_id, ev->path_id);
 }
 
 /* ---- one entry for the files of one name ---------------------------------- */
@@ -288,34 +356,32 @@ static inline struct ft_share *ft_share_slot(uint32_t hash, unsigned call)
     return &c->shares[(hash ^ call * 0x9e3779b9u) % FT_SHARES];
 }
 
-/* Count ev into the interval's entry of another file of its name: 1 if so. */
+/* Whether entry s names a file of p's name (ev's file, or one before it). */
+static int ft_entry_same_name(const struct ft_summary *s, const struct ft_event *ev, const struct ft_path *p)
+{
+    uint32_t id = FT_LOAD(&s->path_id);
+    const struct ft_path *q = id == ev->path_id ? p : id ? ft_path_get(id) : NULL;
+    return q && ft_path_same_name(p, q);
+}
+
+/* Count ev into the interval's shared entry of another file of its name:
+ * 1 if so. */
 static int ft_summary_shared(struct ft_regions *rg, const struct ft_event *ev, const struct ft_path *p,
                              uint64_t *curp, unsigned b, unsigned j)
 {
     struct ft_share *sh = ft_share_slot(p->name_hash, ev->call);
     uint64_t cur = FT_LOAD(&sh->word);
-    uint32_t id = FT_LOAD(&sh->id), idx = (uint32_t)cur - 1;
-    if (!cur || idx >= rg->sum_entries || FT_LOAD(&sh->hash) != p->name_hash)
-        return 0;
-    unsigned char *e = ft_entry(rg, idx);
-    struct ft_summary *s = (struct ft_summary *)e;
-    uint64_t want = (cur >> 32) | (uint64_t)FT_T_SUMMARY << 32 | (uint64_t)ev->call << 40;
-    if (FT_LOAD_ACQ((uint64_t *)e) != want || FT_LOAD(&s->path_id) != id ||
-        ev->start_ns - FT_LOAD(&s->interval_start_ns) >= rg->interval_ns)
-        return 0;
-    const struct ft_path *q = id == ev->path_id ? p : ft_path_get(id);
-    if (!q || !ft_path_same_name(p, q))
+    uint32_t id = FT_LOAD(&sh->id);
+    struct ft_summary *s = FT_LOAD(&sh->hash) == p->name_hash ? ft_entry_live(rg, cur, ev) : NULL;
+    if (!s || FT_LOAD(&s->path_id) != id || !ft_entry_same_name(s, ev, p))
         return 0;
     uint32_t c = FT_LOAD(&s->calls);
     while (c < FT_SUMMARY_MAX_CALLS) {
         if (__atomic_compare_exchange_n(&s->calls, &c, c + 1, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
-            ft_summary_count(e, ev, b, j);
+            ft_summary_count((unsigned char *)s, ev, b, j, 0);
             if (id != ev->path_id) {
-                /* Named from now on by the newest file of the name, whose
-                 * copy the raw records keep fresh (named before it is
-                 * referred to); this file's next syncs take the fast path. */
-                ft_name_entry(rg, idx, ft_name_ensure(rg, ev->path_id));
-                FT_STORE(&s->path_id, ev->path_id);
+                /* this file's next syncs take the fast path */
+                ft_entry_rename(rg, s, cur, ev);
                 FT_STORE(&sh->id, ev->path_id);
             }
             FT_STORE(curp, cur);
@@ -331,28 +397,10 @@ static __attribute__((noinline)) void ft_summary_new(struct ft_regions *rg, cons
     const struct ft_path *p = ev->path_id ? ft_path_get(ev->path_id) : NULL;
     if (p && ft_summary_shared(rg, ev, p, cur, b, j))
         return;
-    uint64_t at = ft_name_ensure(rg, ev->path_id);
-    struct ft_summary s;
-    memset(&s, 0, sizeof s);
-    s.type = FT_T_SUMMARY;
-    s.call = ev->call;
-    s.interval_start_ns = ft_interval_of(rg, ev->start_ns);
-    s.path_id = ev->path_id;
-    s.calls = 1;
-    s.errors = ev->res < 0;
-    s.alerts = (j & FT_J_ALERT) != 0;
-    s.kept = (j & FT_J_KEEP) != 0;
-    s.sum_ns = s.max_ns = ev->dur_ns;
-    if (!(ev->flags & FT_F_NO_INTERVAL)) {
-        s.bytes = ev->bytes;
-        s.writes = ev->writes;
-    }
-    uint64_t w = ft_entry_new(rg, &s, b);
+    uint64_t w = ft_summary_make(rg, ev, b, j);
     if (!w)
         return;
     FT_STORE(cur, w);
-    if (ev->path_id)
-        ft_name_entry(rg, (uint32_t)w - 1, at);
     if (p) {
         struct ft_share *sh = ft_share_slot(p->name_hash, ev->call);
         FT_STORE(&sh->word, 0);
@@ -362,34 +410,117 @@ static __attribute__((noinline)) void ft_summary_new(struct ft_regions *rg, cons
     }
 }
 
-/* Count a sync into its (interval, file, kind) entry: the track's current
- * one if it is still that (its commit word, path and interval match: the
- * ring may have reused the slot, the file may have been renamed, the
- * interval may have ended) and not full; else a new one. Two threads may
- * both start one: a reader adds them up. */
+/* Count a sync into a shared (interval, file, kind) entry, with atomics:
+ * the one of word *curp if it is still that (ft_entry_live, same path) and
+ * not full; else a new one. Two threads may both start one: a reader adds
+ * them up. For a signal handler's syncs and the Node hook's calls. */
 static inline void ft_summary_add(struct ft_regions *rg, const struct ft_event *ev, uint64_t *curp,
                                   unsigned b, unsigned j)
 {
     uint64_t cur = FT_LOAD(curp);
-    if (FT_LIKELY(cur != 0)) {
-        uint32_t idx = (uint32_t)cur - 1;
-        if (FT_LIKELY(idx < rg->sum_entries)) {
-            unsigned char *e = ft_entry(rg, idx);
-            struct ft_summary *s = (struct ft_summary *)e;
-            uint64_t want = (cur >> 32) | (uint64_t)FT_T_SUMMARY << 32 | (uint64_t)ev->call << 40;
-            if (FT_LIKELY(FT_LOAD((uint64_t *)e) == want && FT_LOAD(&s->path_id) == ev->path_id &&
-                          ev->start_ns - FT_LOAD(&s->interval_start_ns) < rg->interval_ns)) {
-                uint32_t c = FT_LOAD(&s->calls);
-                while (c < FT_SUMMARY_MAX_CALLS) {
-                    if (__atomic_compare_exchange_n(&s->calls, &c, c + 1, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
-                        ft_summary_count(e, ev, b, j);
-                        return;
-                    }
-                }
+    struct ft_summary *s = ft_entry_live(rg, cur, ev);
+    if (FT_LIKELY(s && FT_LOAD(&s->path_id) == ev->path_id)) {
+        uint32_t c = FT_LOAD(&s->calls);
+        while (c < FT_SUMMARY_MAX_CALLS) {
+            if (__atomic_compare_exchange_n(&s->calls, &c, c + 1, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+                ft_summary_count((unsigned char *)s, ev, b, j, 0);
+                return;
             }
         }
     }
     ft_summary_new(rg, ev, curp, b, j);
+}
+
+/* ---- the thread's own entries ------------------------------------------------------ */
+
+/*
+ * The first thread of a trace to sync a file takes the file's track
+ * (own_key) and counts that file's syncs into entries only it writes
+ * (own[call]), with plain loads and stores: no locked instruction (a sync
+ * took three, ~18 ns here). Other threads that sync the file count into its
+ * shared entries (cur[call], atomics) as before, and so does a signal
+ * handler that interrupts the owner while it updates one (sum_busy). The
+ * analyzer adds the entries of one (interval, name, kind) up, as it always
+ * did for two threads that started one at once: a file synced by several
+ * threads takes two entries an interval instead of one.
+ *
+ * Nobody else writes an own entry: its word is only in the owner's track
+ * slots and TLS (ft_thr.sum), never in cur or a share slot; a thread takes
+ * a track with fresh entries; the key holds the trace's generation (a fork
+ * child numbers its entries from 0 again, and its thread has another tid).
+ * An owner that ends leaves the file's syncs to the shared entries. A new
+ * file of the name of one of the thread's recent entries (write a temporary
+ * file, fsync, rename: ft_thr.sum keeps the last FT_OWN_ENTRIES) counts into
+ * that entry, as with shared ones.
+ */
+static inline uint64_t ft_own_key(const struct ft_ctx *c)
+{
+    return (uint64_t)FT_LOAD(&c->gen) << 32 | ft_thr.tid;
+}
+
+/* Take an unowned track (or one of an older trace). */
+static __attribute__((noinline)) int ft_own_take(struct ft_track *t, uint64_t key)
+{
+    uint64_t k = FT_LOAD(&t->own_key);
+    if (!(uint32_t)key || (k && (uint32_t)(k >> 32) == (uint32_t)(key >> 32)) || !FT_CAS(&t->own_key, &k, key))
+        return 0;
+    for (unsigned i = 0; i <= FT_C_MAX; i++)
+        FT_STORE(&t->own[i], 0);
+    return 1;
+}
+
+static __attribute__((noinline)) void ft_own_new(struct ft_regions *rg, const struct ft_event *ev, uint64_t *slot,
+                                                 unsigned b, unsigned j)
+{
+    struct ft_ctx *c = (struct ft_ctx *)((char *)rg - offsetof(struct ft_ctx, rg));
+    if (ft_thr.sum_gen != FT_LOAD(&c->gen)) {
+        memset(ft_thr.sum, 0, sizeof ft_thr.sum);
+        ft_thr.sum_gen = FT_LOAD(&c->gen);
+    }
+    uint64_t *recent = &ft_thr.sum[(ev->path_id ^ ev->call) & (FT_OWN_ENTRIES - 1)];
+    const struct ft_path *p = ev->path_id ? ft_path_get(ev->path_id) : NULL;
+    for (unsigned k = 0; p && k < FT_OWN_ENTRIES; k++) {
+        uint64_t w = ft_thr.sum[k];
+        struct ft_summary *s = ft_entry_live(rg, w, ev);
+        if (!s || FT_LOAD(&s->calls) >= FT_SUMMARY_MAX_CALLS || !ft_entry_same_name(s, ev, p))
+            continue;
+        if (FT_LOAD(&s->path_id) != ev->path_id)
+            ft_entry_rename(rg, s, w, ev);
+        FT_STORE(&s->calls, FT_LOAD(&s->calls) + 1);
+        ft_summary_count((unsigned char *)s, ev, b, j, 1);
+        FT_STORE(slot, w);
+        *recent = w;
+        return;
+    }
+    uint64_t w = ft_summary_make(rg, ev, b, j);
+    FT_STORE(slot, w);
+    *recent = w;
+}
+
+/* Count a sync into its (interval, file, kind) entry: the thread's own if
+ * it has (or can take) the file's track, else the shared one. */
+static inline __attribute__((always_inline)) void ft_summary_put(struct ft_regions *rg, const struct ft_event *ev,
+                                                                 struct ft_track *t, unsigned b, unsigned j)
+{
+    struct ft_ctx *c = (struct ft_ctx *)((char *)rg - offsetof(struct ft_ctx, rg));
+    uint64_t key = ft_own_key(c);
+    if (FT_UNLIKELY(ft_thr.sum_busy || (FT_LOAD(&t->own_key) != key && !ft_own_take(t, key)))) {
+        ft_summary_add(rg, ev, &t->cur[ev->call], b, j);
+        return;
+    }
+    ft_thr.sum_busy = 1;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    uint64_t *slot = &t->own[ev->call];
+    struct ft_summary *s = ft_entry_live(rg, FT_LOAD(slot), ev);
+    uint32_t calls;
+    if (FT_LIKELY(s && FT_LOAD(&s->path_id) == ev->path_id && (calls = FT_LOAD(&s->calls)) < FT_SUMMARY_MAX_CALLS)) {
+        FT_STORE(&s->calls, calls + 1);
+        ft_summary_count((unsigned char *)s, ev, b, j, 1);
+    } else {
+        ft_own_new(rg, ev, slot, b, j);
+    }
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    ft_thr.sum_busy = 0;
 }
 
 /* A Node call (ft_js.c: its kind FT_JS_SUMMARY_BASE + API, its wait as the
@@ -526,8 +657,6 @@ FT_HOT void ft_sync_done(struct ft_event *ev, struct ft_file *f)
 {
     ft_thr.sync_ns += ev->dur_ns;
     ft_thr.sync_calls++;
-    ft_thr.sync_start = ev->start_ns;
-    ft_thr.sync_fd = ev->fd;
     struct ft_track *t = ft_track_of(f, ev->call);
     unsigned j = 0;
     if (FT_UNLIKELY(t && (ev->dur_ns >= FT_LOAD(&t->cut_ns) || ev->res < 0)))
@@ -545,7 +674,7 @@ FT_HOT void ft_sync_done(struct ft_event *ev, struct ft_file *f)
         if (FT_UNLIKELY(j))
             ft_judged(rg, ev, j);
         if (rg->interval_ns)
-            ft_summary_add(rg, ev, &t->cur[ev->call], b, j);
+            ft_summary_put(rg, ev, t, b, j);
     }
     ft_baseline_add(t, b);
 }

@@ -81,6 +81,7 @@ struct ft_config {
     uint32_t alert_every_s;  /* FSYNC_TRACE_ALERT_EVERY */
     uint32_t alert_sink;     /* enum ft_sink, from FSYNC_TRACE_ALERT_TO */
     uint32_t cost_period;    /* FSYNC_TRACE_COST_PERIOD; 0: not measured */
+    uint64_t launch_id;      /* FSYNC_TRACE_LAUNCH: the fsync-record run the process is part of; 0: none */
     char dir[FT_DIR_MAX];    /* FSYNC_TRACE_DIR, copied: the program may change its env */
     char alert_path[FT_DIR_MAX]; /* FSYNC_TRACE_ALERT_TO=/abs/path */
     char syslog_path[108];   /* FSYNC_TRACE_SYSLOG_PATH (tests), else /dev/log */
@@ -145,6 +146,8 @@ extern struct ft_hot ft_hot;
 /* Initial-exec TLS is one %fs-relative load, no __tls_get_addr call, and it is
  * usable in signal handlers. Kept small: a preloaded library's static TLS
  * comes out of glibc's small surplus when the library is dlopen()ed instead. */
+#define FT_OWN_ENTRIES 8u    /* a thread's recent own summary entries (a power of 2) */
+
 struct ft_thread {
     uint64_t blk_next;    /* the thread's claimed block of ring slots: [next, end) */
     uint64_t blk_end;
@@ -174,8 +177,13 @@ struct ft_thread {
     uint64_t sync_calls;
     uint32_t name_id;     /* the path id the thread last named (ft_name_ensure_own) ... */
     uint64_t name_at;     /* ... and where its copy is: tag << 48 | position */
-    uint64_t sync_start;  /* start_ns of the thread's last recorded sync ... */
-    int32_t sync_fd;      /* ... and its fd: the Node hook's synchronous calls start there (ft_js.c) */
+    /* The thread's own summary entries (ft_always.c, "the thread's own
+     * entries"): the words (ft_cur_word) of its recent ones, for the trace
+     * of generation sum_gen; sum_busy while the thread updates one (a
+     * signal handler's sync then counts into a shared entry instead). */
+    uint32_t sum_busy;
+    uint32_t sum_gen;
+    uint64_t sum[FT_OWN_ENTRIES];
 };
 
 extern FT_TLS struct ft_thread ft_thr;

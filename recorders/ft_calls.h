@@ -145,6 +145,26 @@ static inline __attribute__((always_inline)) void ft_write_begin(struct ft_write
         w->t_out = ft_clock_read();
 }
 
+/* The common write, decided before the call: a descriptor we know (not
+ * unseen, not opened read-only), no sync flag, no cost measurement due, and
+ * for a file, not the 1 in write_sample that is timed. Then *f is its file
+ * (NULL: not a file) and the wrapper only counts it (FT_WRAP_WRITE); else 0
+ * and the write takes ft_write_begin/end. */
+static inline __attribute__((always_inline)) int ft_write_plain(int fd, int rwf, struct ft_file **f)
+{
+    uint64_t e = ft_fd_get(fd);
+    if (FT_UNLIKELY(e == FT_FD_UNKNOWN || ft_fd_what(e) == FT_FD_LAZY || ft_thr.cost_due ||
+                    (rwf & (RWF_SYNC | RWF_DSYNC)) || (ft_fd_flags(e) & (FT_FDF_OSYNC | FT_FDF_ODSYNC))))
+        return 0;
+    *f = ft_file_of(e);
+    if (*f) {
+        if (FT_UNLIKELY(ft_thr.wsample == 0))
+            return 0; /* timed: ft_write_begin counts it down and starts again */
+        ft_thr.wsample--;
+    }
+    return 1;
+}
+
 void ft_sync_write_end(struct ft_write *w, long ret, int err);
 void ft_write_cost(struct ft_write *w, uint64_t t_back);
 

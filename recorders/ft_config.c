@@ -207,6 +207,9 @@ int ft_config_load(void)
     ft_cfg.alert_every_s = !ok ? 10 : n > 86400 ? 86400 : (uint32_t)n;
     n = ft_parse_u64(getenv("FSYNC_TRACE_COST_PERIOD"), &ok);
     ft_cfg.cost_period = !ok ? 64 : n > (1u << 30) ? 1u << 30 : (uint32_t)n;
+    /* Set by fsync-record for the process tree it runs (launch/report.c). */
+    n = ft_parse_u64(getenv("FSYNC_TRACE_LAUNCH"), &ok);
+    ft_cfg.launch_id = ok ? n : 0;
     const char *to = getenv("FSYNC_TRACE_ALERT_TO");
     ft_cfg.alert_sink = FT_SINK_SYSLOG;
     if (to && strcmp(to, "off") == 0)

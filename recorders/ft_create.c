@@ -476,6 +476,7 @@ static int ft_ring_create(struct ft_ctx *c)
 
     ft_fill_header(map, c, rt, mono, pid, forked, exe, comm);
     ((struct ft_header *)map)->dir_max_bytes = ft_cfg.dir_max_bytes;
+    ((struct ft_header *)map)->launch_id = ft_cfg.launch_id;
     ((struct ft_header *)map)->dir_removed = removed;
     ((struct ft_header *)map)->dir_removed_bytes = removed_bytes;
     if (!named && !(named = ft_trace_link(c, fd, name, pid, rt)))

@@ -210,7 +210,9 @@ static __attribute__((noinline, cold)) struct ft_file_more *ft_more_of(struct ft
  * again. Async-signal-safe: atomics and mmap. */
 void ft_file_spill(struct ft_file *f)
 {
+    int saved = errno; /* the write's (FT_WRAP_WRITE restores none) */
     struct ft_file_more *m = ft_more_of(f);
+    errno = saved;
     if (!m)
         return;
     uint64_t v = FT_XCHG(&f->bw, 0);
@@ -224,38 +226,12 @@ int ft_file_dirty(struct ft_file *f)
     return (FT_LOAD(&f->bw) & (FT_BW_BYTES | FT_BW_MORE)) != 0;
 }
 
-/* Snapshot and restart at `restart` (the start of the sync: what fsync
- * makes durable is what was written before it began). The count and bytes
- * are exchanged in one word, so no write is lost, counted twice, or split
- * between two intervals; the totals stay exact. A word that reads zero is
- * left alone: a write racing with that read belongs to the next interval
- * anyway, and skipping the locked exchange keeps back-to-back syncs cheap. */
-static inline uint64_t ft_take64(uint64_t *p)
+/* The part of an interval in the side table (ft_file_take, FT_BW_MORE). */
+void ft_file_take_more(struct ft_file *f, struct ft_ival *iv)
 {
-    return FT_LOAD(p) ? FT_XCHG(p, 0) : 0;
-}
-
-FT_HOT void ft_file_take(struct ft_file *f, uint64_t restart, struct ft_ival *iv)
-{
-    /* The start is a load and a store, not an exchange (a locked
-     * instruction, ~6 ns here, on every sync). Only a sync of this file
-     * writes it after the open's first CAS from 0 (a sync that read 0 then
-     * stores a later time than that open's). Two syncs of one file at once
-     * may both read the same start and either restart may stay: each still
-     * reports an interval that starts before it (ft_ival_fill), and the
-     * next one starts at one of their starts, as if they had run in the
-     * other order. The counts are exchanged: they stay exact. */
-    iv->start = FT_LOAD(&f->ival_start);
-    FT_STORE(&f->ival_start, restart);
-    uint64_t v = ft_take64(&f->bw);
-    iv->bytes = v & FT_BW_BYTES;
-    iv->writes = FT_BW_COUNT(v);
-    if (FT_UNLIKELY(v & FT_BW_MORE)) {
-        struct ft_file_more *m = ft_more_of(f);
-        iv->bytes += ft_take64(&m->bytes);
-        iv->writes += (uint32_t)ft_take64(&m->writes);
-    }
-    iv->wtime_ns = ft_take64(&f->wtime_ns);
+    struct ft_file_more *m = ft_more_of(f);
+    iv->bytes += ft_take64(&m->bytes);
+    iv->writes += (uint32_t)ft_take64(&m->writes);
 }
 
 void ft_file_peek(struct ft_file *f, struct ft_ival *iv)
@@ -270,22 +246,6 @@ void ft_file_peek(struct ft_file *f, struct ft_ival *iv)
         iv->writes += (uint32_t)FT_LOAD(&m->writes);
     }
     iv->wtime_ns = FT_LOAD(&f->wtime_ns);
-}
-
-/* The event's start_ns must be set. Two syncs of one file can overlap: the
- * one that started later may take the interval first and restart it at its
- * own start, so the other finds an interval that starts after it did. It
- * then reports one that starts with it (an interval never starts after the
- * sync that closes it); bytes and writes stay exact. */
-void ft_ival_fill(struct ft_event *ev, const struct ft_ival *iv)
-{
-    uint64_t us = iv->wtime_ns / 1000;
-    ev->bytes = iv->bytes;
-    ev->writes = iv->writes;
-    ev->write_us = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
-    ev->ival_start_ns = iv->start > ev->start_ns ? ev->start_ns : iv->start;
-    if (ft_cfg.write_sample > 1)
-        ev->flags |= FT_F_WRITE_TIME_SAMPLED;
 }
 
 /* ---- names that change under a file ---------------------------------------- */

@@ -94,7 +94,6 @@ struct ft_ival {
 };
 
 uint32_t ft_file_find(uint64_t dev, uint64_t ino, int create); /* index + 1, or 0 */
-void ft_file_take(struct ft_file *f, uint64_t restart, struct ft_ival *iv);
 void ft_file_spill(struct ft_file *f);     /* bw past half: into the side table */
 int ft_file_dirty(struct ft_file *f);      /* bytes written since the last sync, maybe */
 
@@ -104,10 +103,58 @@ static inline void ft_file_wrote(struct ft_file *f, uint64_t n)
     if (FT_UNLIKELY(FT_ADD(&f->bw, FT_BW_WRITE + n) & FT_BW_HALF))
         ft_file_spill(f);
 }
+/* Snapshot and restart at `restart` (the start of the sync: what fsync
+ * makes durable is what was written before it began). The count and bytes
+ * are exchanged in one word, so no write is lost, counted twice, or split
+ * between two intervals; the totals stay exact. A word that reads zero is
+ * left alone: a write racing with that read belongs to the next interval
+ * anyway, and skipping the locked exchange keeps back-to-back syncs cheap. */
+static inline uint64_t ft_take64(uint64_t *p)
+{
+    return FT_LOAD(p) ? FT_XCHG(p, 0) : 0;
+}
+
+void ft_file_take_more(struct ft_file *f, struct ft_ival *iv);
+
+static inline void ft_file_take(struct ft_file *f, uint64_t restart, struct ft_ival *iv)
+{
+    /* The start is a load and a store, not an exchange (a locked
+     * instruction, ~6 ns here, on every sync). Only a sync of this file
+     * writes it after the open's first CAS from 0 (a sync that read 0 then
+     * stores a later time than that open's). Two syncs of one file at once
+     * may both read the same start and either restart may stay: each still
+     * reports an interval that starts before it (ft_ival_fill), and the
+     * next one starts at one of their starts, as if they had run in the
+     * other order. The counts are exchanged: they stay exact. */
+    iv->start = FT_LOAD(&f->ival_start);
+    FT_STORE(&f->ival_start, restart);
+    uint64_t v = ft_take64(&f->bw);
+    iv->bytes = v & FT_BW_BYTES;
+    iv->writes = FT_BW_COUNT(v);
+    if (FT_UNLIKELY(v & FT_BW_MORE))
+        ft_file_take_more(f, iv);
+    iv->wtime_ns = ft_take64(&f->wtime_ns);
+}
+
+/* The event's start_ns must be set. Two syncs of one file can overlap: the
+ * one that started later may take the interval first and restart it at its
+ * own start, so the other finds an interval that starts after it did. It
+ * then reports one that starts with it (an interval never starts after the
+ * sync that closes it); bytes and writes stay exact. */
+static inline void ft_ival_fill(struct ft_event *ev, const struct ft_ival *iv)
+{
+    uint64_t us = iv->wtime_ns / 1000;
+    ev->bytes = iv->bytes;
+    ev->writes = iv->writes;
+    ev->write_us = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+    ev->ival_start_ns = iv->start > ev->start_ns ? ev->start_ns : iv->start;
+    if (ft_cfg.write_sample > 1)
+        ev->flags |= FT_F_WRITE_TIME_SAMPLED;
+}
+
 void ft_file_hold(struct ft_file *f);      /* one more descriptor */
 int ft_file_release(struct ft_file *f);    /* one fewer; 1 if it was the last */
 void ft_file_peek(struct ft_file *f, struct ft_ival *iv);
-void ft_ival_fill(struct ft_event *ev, const struct ft_ival *iv);
 
 /* Renaming a directory renames every file under it, and nothing tells the
  * files. Each directory rename bumps this; a file whose name was resolved

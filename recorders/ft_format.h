@@ -109,7 +109,8 @@ struct ft_header {
     uint32_t stop_errno;           /* 3428 the errno behind it, 0 when none */
     char comm[FT_COMM_MAX];        /* 3432 the process's name (comm): the basename it was exec'd by */
     uint64_t alerts_unsent;        /* 3448 alert lines no sink could take (live; also in alerts_suppressed) */
-    /* 3456 .. 4095: zero, reserved for later versions */
+    uint64_t launch_id;            /* 3456 FSYNC_TRACE_LAUNCH: the fsync-record run this process is part of; 0 when none */
+    /* 3464 .. 4095: zero, reserved for later versions */
 };
 
 /* Where alert lines go (header alert_sink). */
@@ -200,6 +201,8 @@ enum ft_js_api {
 #define FT_F_AT_EXIT 0x0400u            /* FT_T_CLOSE: written at exit for a file left open with unsynced writes */
 #define FT_F_JS_AT_SYSCALL 0x0010u      /* FT_T_JS: a synchronous call timed from its system call's start */
 #define FT_F_JS_TRACE_MADE 0x0020u      /* FT_T_JS: the trace was made during the call: that time is not in dur_ns */
+#define FT_F_JS_SITE_INHERITED 0x0040u  /* FT_T_JS: its stack was not captured: the site is the one this
+                                         * thread last captured for the same API (the hook samples stacks) */
 
 /*
  * The event record. The meaning of the last 24 bytes depends on type/call:
@@ -250,7 +253,7 @@ struct ft_js_rec {
     uint32_t seq;           /*  0 */
     uint8_t type;           /*  4 FT_T_JS */
     uint8_t call;           /*  5 enum ft_js_api */
-    uint16_t flags;         /*  6 FT_F_FD_RESOLVED, FT_F_PATH_UNKNOWN, FT_F_JS_AT_SYSCALL, FT_F_JS_TRACE_MADE */
+    uint16_t flags;         /*  6 FT_F_FD_RESOLVED, FT_F_PATH_UNKNOWN, FT_F_JS_AT_SYSCALL, FT_F_JS_TRACE_MADE, FT_F_JS_SITE_INHERITED */
     uint64_t start_ns;      /*  8 CLOCK_MONOTONIC when the program made the call */
     uint64_t dur_ns;        /* 16 how long the program waited */
     uint32_t tid;           /* 24 the JavaScript thread */
@@ -355,6 +358,7 @@ _Static_assert(offsetof(struct ft_header, stop_reason) == 3424, "header layout")
 _Static_assert(offsetof(struct ft_header, stop_errno) == 3428, "header layout");
 _Static_assert(offsetof(struct ft_header, comm) == 3432, "header layout");
 _Static_assert(offsetof(struct ft_header, alerts_unsent) == 3448, "header layout");
+_Static_assert(offsetof(struct ft_header, launch_id) == 3456, "header layout");
 _Static_assert(sizeof(struct ft_summary) == FT_RECORD_SIZE, "summary record is 64 bytes");
 _Static_assert(sizeof(struct ft_summary_hist) == FT_RECORD_SIZE, "histogram record is 64 bytes");
 _Static_assert(sizeof(struct ft_cost) == FT_RECORD_SIZE, "cost record is 64 bytes");

@@ -23,7 +23,7 @@ FT_EXPORT int fsync_trace_js_abi(void)
     return FT_JS_ABI;
 }
 
-FT_EXPORT uint64_t fsync_trace_js_now(void)
+FT_EXPORT FT_HOT uint64_t fsync_trace_js_now(void)
 {
     return ft_now();
 }
@@ -118,26 +118,6 @@ static uint32_t ft_js_named_path(const char *path)
 }
 
 /*
- * A synchronous call the hook did not time (start_ns 0; the library is
- * preloaded): it started where its system call did, this thread's last
- * recorded sync, when that was of the same descriptor and not used before.
- * Reading a clock in JavaScript before the call would cost more than the
- * rest of the hook's work (on a machine whose system calls flush the TLB, a
- * few hundred ns for the pages it touches); what the wait leaves out is
- * Node's own argument checks before the system call. Without such a sync
- * (none recorded: the trace was off) the call is recorded as taking no time.
- */
-static uint64_t ft_js_sync_start(const struct ft_js_call *c, uint64_t end, uint16_t *flags)
-{
-    uint64_t start = ft_thr.sync_start;
-    if (c->loaded || start == 0 || ft_thr.sync_fd != c->fd || start > end)
-        return end;
-    ft_thr.sync_start = 0;
-    *flags |= FT_F_JS_AT_SYSCALL;
-    return start;
-}
-
-/*
  * The library makes the trace at the process's first sync (FORMAT.md): a
  * Node call that waited across that (its sync, on a pool thread or its own,
  * made the file, or waited for it) is recorded without that time, which the
@@ -174,9 +154,9 @@ static void ft_js_summary(const struct ft_event *ev)
     ft_summary_js(&s, &ft_js_cur[(ev->path_id * 31u + ev->call) % FT_JS_CUR]);
 }
 
-FT_EXPORT int fsync_trace_js_record(struct ft_js_call *c)
+FT_EXPORT FT_HOT int fsync_trace_js_record(struct ft_js_call *c)
 {
-    if (!c || c->api == FT_JS_NONE || c->api > FT_JS_MAX || !ft_active())
+    if (!c || c->api == FT_JS_NONE || c->api > FT_JS_MAX || c->start_ns == 0 || !ft_active())
         return -1;
     int saved = errno;
     struct ft_js_rec r;
@@ -185,8 +165,9 @@ FT_EXPORT int fsync_trace_js_record(struct ft_js_call *c)
     r.call = (uint8_t)c->api;
     uint64_t end = ft_now();
     c->end_ns = end;
-    r.start_ns = c->start_ns ? c->start_ns : ft_js_sync_start(c, end, &r.flags);
+    r.start_ns = c->start_ns;
     r.dur_ns = c->dur_ns ? c->dur_ns : ft_since(r.start_ns, end);
+    r.flags = (uint16_t)(c->flags & FT_F_JS_SITE_INHERITED);
     ft_js_less_making(&r);
     r.fd = c->fd;
     r.res = c->res;

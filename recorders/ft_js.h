@@ -19,9 +19,7 @@
 struct ft_js_call {
     uint32_t api;       /* enum ft_js_api (ft_format.h) */
     int32_t fd;         /* the descriptor the call synced; -1 when it named a file */
-    uint64_t start_ns;  /* CLOCK_MONOTONIC when the program made the call (fsync_trace_js_now);
-                         * 0 for fs.fsyncSync/fdatasyncSync with the library preloaded: the
-                         * call starts where its system call, this thread's last sync of fd, did */
+    uint64_t start_ns;  /* CLOCK_MONOTONIC when the program made the call (fsync_trace_js_now) */
     uint64_t dur_ns;    /* until its callback ran / its promise settled / it returned;
                          * 0: until now (the call settles as it is recorded) */
     int32_t res;        /* 0, or -errno of the error the program got */
@@ -30,7 +28,7 @@ struct ft_js_call {
     const char *path;   /* the file a writeFile/appendFile named (fd is -1), or NULL */
     uint32_t loaded;    /* 1: the library was loaded by the addon, not preloaded:
                          * it sees no open or close, so descriptors are named afresh */
-    uint32_t reserved;
+    uint32_t flags;     /* record flags the hook knows: FT_F_JS_SITE_INHERITED (ft_format.h) */
     uint64_t end_ns;    /* out: CLOCK_MONOTONIC when it was recorded (the hook's clock for free) */
 };
 

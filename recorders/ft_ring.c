@@ -87,7 +87,7 @@ static inline __attribute__((always_inline)) int ft_put(struct ft_ctx *c, struct
             ft_name_ensure(&c->rg, ev->path_id);
     }
     /* A rename's or link's new name, or a Node call's site (struct ft_js_rec): same field. */
-    if (FT_UNLIKELY((ev->type == FT_T_RENAME || ev->type == FT_T_LINK || ev->type == FT_T_JS) && ev->writes))
+    if (FT_UNLIKELY(((1u << (ev->type & 31)) & (1u << FT_T_RENAME | 1u << FT_T_LINK | 1u << FT_T_JS)) && ev->writes))
         ft_name_ensure(&c->rg, ev->writes);
     if (FT_UNLIKELY(!ft_writable(c))) {
         ft_count_drops(c, 1);
@@ -269,15 +269,17 @@ static void ft_put_one(struct ft_ctx *c, struct ft_event *ev)
         __builtin_prefetch(ft_slot(c, ft_thr.blk_idx), 1, 3);
 }
 
-FT_HOT void ft_emit(struct ft_event *ev)
+/* ft_emit when the thread is in ft_emit already (a signal handler), or
+ * there is no trace ready yet. */
+static __attribute__((noinline)) void ft_emit_slow(struct ft_event *ev)
 {
-    if (FT_UNLIKELY(ft_thr.guard)) {
+    if (ft_thr.guard) {
         ft_emit_nested(ev);
         return;
     }
     ft_guard_on();
     struct ft_ctx *c = FT_LOAD_ACQ(&ft_ctx_ptr);
-    if (FT_UNLIKELY(!c || FT_LOAD_ACQ(&c->state) != FT_RING_READY)) {
+    if (!c || FT_LOAD_ACQ(&c->state) != FT_RING_READY) {
         if (!ft_makes_trace(ev) && !ft_cfg.unsynced && ft_pre_hold(ev, ft_pre_tid())) {
             ft_guard_off();
             return;
@@ -286,5 +288,17 @@ FT_HOT void ft_emit(struct ft_event *ev)
     }
     if (c)
         ft_put_one(c, ev);
+    ft_guard_off();
+}
+
+FT_HOT void ft_emit(struct ft_event *ev)
+{
+    struct ft_ctx *c = FT_LOAD_ACQ(&ft_ctx_ptr);
+    if (FT_UNLIKELY(ft_thr.guard || !c || FT_LOAD_ACQ(&c->state) != FT_RING_READY)) {
+        ft_emit_slow(ev);
+        return;
+    }
+    ft_guard_on();
+    ft_put_one(c, ev);
     ft_guard_off();
 }

@@ -350,16 +350,6 @@ void ft_after_fork_child(void)
 
 /* ---- the regions after the ring (used by ft_names.c and ft_always.c) ------- */
 
-/* The current file's regions; NULL when there is no file (yet), or it has
- * stopped. Never creates one: only a raw record does. */
-struct ft_regions *ft_regions(void)
-{
-    struct ft_ctx *c = FT_LOAD_ACQ(&ft_ctx_ptr);
-    if (FT_LIKELY(c != NULL && FT_LOAD_ACQ(&c->state) == FT_RING_READY))
-        return &c->rg;
-    return NULL;
-}
-
 /* Chunk k, made and faulted in if it is not yet. */
 static int ft_chunk_make(struct ft_ctx *c, uint32_t k)
 {

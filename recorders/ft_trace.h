@@ -160,7 +160,6 @@ static inline int ft_slot_ready(struct ft_ctx *c, uint32_t idx)
     return ft_slot_make(c, idx);
 }
 
-struct ft_regions *ft_regions(void);    /* the current file's, or NULL: never creates one */
 int ft_slots_ready(struct ft_regions *rg, uint32_t g, uint32_t n, uint32_t region_end);
 void ft_mark_ended(void);
 int ft_exec_begin(void);                /* flag the image ended; 1 if this call did */
@@ -184,6 +183,16 @@ void ft_uid_prepare(uint32_t uid);      /* before becoming user uid: its own dir
 /* Why this image records nothing, once said (ft_always.c): 1 pending, 2 said. */
 extern char ft_off_text[];
 #define ft_off_pending (ft_hot.off_pending)
+
+/* The current file's regions; NULL when there is no file (yet), or it has
+ * stopped. Never creates one: only a raw record does. */
+static inline struct ft_regions *ft_regions(void)
+{
+    struct ft_ctx *c = FT_LOAD_ACQ(&ft_ctx_ptr);
+    if (FT_LIKELY(c != NULL && FT_LOAD_ACQ(&c->state) == FT_RING_READY))
+        return &c->rg;
+    return NULL;
+}
 
 /* The trace file, made at the first record; NULL when there is none (the
  * record is then counted as dropped where there is a header to count in). */

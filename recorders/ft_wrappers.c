@@ -89,12 +89,32 @@ static void ft_reopened(int oldfd, FILE *fp, uint64_t t0, int created)
     }
 
 /* Writes: counted into the file's interval; a sync when the descriptor is
- * O_SYNC/O_DSYNC or the flags RWF_*SYNC. */
+ * O_SYNC/O_DSYNC or the flags RWF_*SYNC. The common write (ft_write_plain:
+ * a descriptor known, no sync flag, nothing to time) is the one shape cut
+ * short: the real call, then one add to its file's count (ft_file_wrote
+ * leaves errno alone); the others take the whole shape (ft_write_full_). */
 #define FT_WRAP_WRITE(f, params, args, rwf)                                    \
-    FT_EXPORT FT_HOT ssize_t f params                                          \
+    static __attribute__((noinline)) ssize_t ft_write_full_##f params          \
     {                                                                          \
         struct ft_write w;                                                     \
-        FT_AROUND(ssize_t, f, args, ft_write_begin(&w, fd, rwf), ft_write_end(&w, ret, err)) \
+        ft_write_begin(&w, fd, rwf);                                           \
+        ssize_t ret = FT_REAL(f) args;                                         \
+        int err = errno;                                                       \
+        ft_write_end(&w, ret, err);                                            \
+        errno = err;                                                           \
+        return ret;                                                            \
+    }                                                                          \
+    FT_EXPORT FT_HOT ssize_t f params                                          \
+    {                                                                          \
+        struct ft_file *file;                                                  \
+        if (!ft_on())                                                          \
+            return FT_REAL(f) args;                                            \
+        if (FT_UNLIKELY(!ft_write_plain(fd, rwf, &file)))                      \
+            return ft_write_full_##f args;                                     \
+        ssize_t ret = FT_REAL(f) args;                                         \
+        if (file && FT_LIKELY(ret >= 0))                                       \
+            ft_file_wrote(file, (uint64_t)ret);                                \
+        return ret;                                                            \
     }
 
 /* Opens with a mode argument after the flags (open(2)). Whether the call

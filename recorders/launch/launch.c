@@ -165,6 +165,12 @@ static void ft_stay(char **cmd, const char *dir)
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     uint64_t start_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+    /* The run's mark in every trace its process tree makes (header
+     * launch_id): the start time and this pid, so two runs never share it. */
+    uint64_t launch_id = (start_ns ^ ((uint64_t)getpid() << 44)) | 1;
+    char mark[24];
+    snprintf(mark, sizeof mark, "%llu", (unsigned long long)launch_id);
+    setenv("FSYNC_TRACE_LAUNCH", mark, 1);
     /* Block everything across the fork: the child must not run our handler
      * before it has put the inherited dispositions back. */
     sigset_t all, inherited;
@@ -222,7 +228,7 @@ static void ft_stay(char **cmd, const char *dir)
         break;
     }
     signal(SIGPIPE, SIG_IGN); /* the listing goes to stderr, which may be gone */
-    if (err == 0) ft_launch_report(dir, pid, start_ns);
+    if (err == 0) ft_launch_report(dir, pid, start_ns, launch_id);
     ft_end_like(status);
 }
 

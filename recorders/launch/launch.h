@@ -14,6 +14,6 @@
 
 /* List on stderr the traces in dir of process `root` and its descendants,
  * made at or after start_ns (CLOCK_REALTIME); say so when there are none. */
-void ft_launch_report(const char *dir, pid_t root, uint64_t start_ns);
+void ft_launch_report(const char *dir, pid_t root, uint64_t start_ns, uint64_t launch_id);
 
 #endif

@@ -10,8 +10,9 @@
  * the same pid) is left out. A process that became another user records
  * into DIR/uid-N (README: privileges): those are looked at too.
  * A descendant whose parent left no trace (a shell between them: dpkg's
- * maintainer scripts running mandb) cannot be told from another
- * recording's process, and is not listed.
+ * maintainer scripts running mandb) is told by the run's mark in its
+ * header (launch_id, from FSYNC_TRACE_LAUNCH); one that cleared its
+ * environment (env -i, sudo) keeps only the pid chain.
  */
 #include "launch.h"
 #include "../ft_format.h"
@@ -26,7 +27,7 @@
 struct ft_found {
     char name[288]; /* "uid-N/" and a file name */
     uint32_t pid, ppid, flags;
-    uint64_t made_ns;
+    uint64_t made_ns, launch_id;
     int taken;
 };
 
@@ -45,6 +46,7 @@ static int ft_read_header(const char *dir, const char *name, struct ft_found *f)
     f->ppid = h.ppid;
     f->flags = h.flags;
     f->made_ns = h.realtime_ns;
+    f->launch_id = h.launch_id;
     f->taken = 0;
     return 0;
 }
@@ -86,19 +88,21 @@ static void ft_scan(const char *dir, const char *sub, uint64_t start_ns, struct 
     if (d) closedir(d);
 }
 
-void ft_launch_report(const char *dir, pid_t root, uint64_t start_ns)
+void ft_launch_report(const char *dir, pid_t root, uint64_t start_ns, uint64_t launch_id)
 {
     size_t n = 0, cap = 0;
     struct ft_found *all = NULL;
     ft_scan(dir, NULL, start_ns, &all, &n, &cap);
-    /* Take the command's own traces, then those whose parent is a pid taken
-     * (the command's pid counts even when it made no trace), until stable. */
+    /* Take the command's own traces and those with this run's mark, then
+     * those whose parent is a pid taken (the command's pid counts even when
+     * it made no trace), until stable. */
     size_t taken = 0;
     for (int grew = 1; grew;) {
         grew = 0;
         for (size_t i = 0; i < n; i++) {
             if (all[i].taken) continue;
-            int mine = all[i].pid == (uint32_t)root || all[i].ppid == (uint32_t)root;
+            int mine = all[i].pid == (uint32_t)root || all[i].ppid == (uint32_t)root ||
+                       (launch_id && all[i].launch_id == launch_id);
             for (size_t j = 0; j < n && !mine; j++) mine = all[j].taken && all[j].pid == all[i].ppid;
             if (mine) all[i].taken = grew = 1, taken++;
         }

@@ -12,10 +12,11 @@
  * own copy from beside itself (RTLD_LOCAL: it interposes nothing), so the
  * JavaScript calls are still recorded, but not the system calls.
  *
- * The hot call, record(), takes no arguments: hook.cjs writes the fields into
- * a Float64Array over this module's own buffer (one per thread that loads
- * it: the main thread, each worker) and calls it, which costs far less than
- * converting seven arguments.
+ * The hot calls, record() and now(), take no arguments and return nothing:
+ * hook.cjs writes the fields into a Float64Array over this module's own
+ * buffer (one per thread that loads it: the main thread, each worker) and
+ * reads the results from it, which costs far less than converting seven
+ * arguments and a result.
  */
 #define NAPI_VERSION 8
 #include <dlfcn.h>
@@ -28,9 +29,16 @@
 #include "../ft_js.h"
 
 /* The fields of one record, as hook.cjs writes them; A_NOW is where now()
- * puts the clock (a double holds CLOCK_MONOTONIC's ns exactly for 104 days
- * of uptime, to 2 ns after). */
-enum { A_API, A_FD, A_START_NS, A_DUR_NS, A_RES, A_SITE, A_BYTES, A_NOW, A_COUNT };
+ * and record() put the clock (a double holds CLOCK_MONOTONIC's ns exactly for
+ * 104 days of uptime, to 2 ns after); A_OUT is record()'s result (0, 1 when
+ * the site's name is about to leave the names store, -1 not recorded);
+ * A_FLAGS, the record's flags from the hook (FT_F_JS_SITE_INHERITED). */
+enum { A_API, A_FD, A_START_NS, A_DUR_NS, A_RES, A_SITE, A_BYTES, A_NOW, A_OUT, A_FLAGS, A_COUNT };
+
+/* This thread's buffer (the main thread's, or a worker's: each loads its own
+ * instance of the module on its own thread), so the hot functions need no
+ * napi_get_cb_info. */
+static __thread double *ft_buf;
 
 static int (*ft_record)(struct ft_js_call *);
 static uint64_t (*ft_clock)(void);
@@ -99,37 +107,67 @@ static void ft_fill(struct ft_js_call *c, const double *a)
     c->site = (uint32_t)a[A_SITE];
     c->bytes = a[A_BYTES] > 0 ? (uint64_t)a[A_BYTES] : 0;
     c->loaded = (uint32_t)ft_loaded;
+    c->flags = (uint32_t)a[A_FLAGS];
 }
 
-/* record(): the fields in the buffer. record(path): a call that named a file.
- * The clock at the record goes into the buffer too, as now() puts it. */
+static void ft_put(double *a, const char *path)
+{
+    struct ft_js_call c;
+    ft_fill(&c, a);
+    c.path = path;
+    a[A_OUT] = ft_record(&c);
+    if (c.end_ns)
+        a[A_NOW] = (double)c.end_ns;
+}
+
+/*
+ * record(): the fields in the buffer; the result and the clock at the record
+ * go back into it. The hot call: one per JavaScript call, no arguments, no
+ * return value, no Node-API call of its own (each is a few more pages to
+ * touch after a system call emptied the TLB).
+ */
 static napi_value ft_js_record(napi_env env, napi_callback_info info)
+{
+    (void)env;
+    (void)info;
+    double *a = ft_buf;
+    if (a) {
+        if (ft_record)
+            ft_put(a, NULL);
+        else
+            a[A_OUT] = -1;
+    }
+    return NULL;
+}
+
+/* recordNamed(path): a call that named a file (writeFile by path). */
+static napi_value ft_js_record_named(napi_env env, napi_callback_info info)
 {
     size_t argc = 1;
     napi_value argv[1];
-    void *data;
-    if (napi_get_cb_info(env, info, &argc, argv, NULL, &data) != napi_ok || !ft_record)
-        return ft_int(env, -1);
-    struct ft_js_call c;
-    double *a = data;
-    ft_fill(&c, a);
+    double *a = ft_buf;
+    if (!a)
+        return NULL;
+    a[A_OUT] = -1;
+    if (!ft_record || napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok)
+        return NULL;
     char path[4096];
     size_t len = 0;
     if (argc >= 1 && napi_get_value_string_utf8(env, argv[0], path, sizeof path, &len) == napi_ok && len > 0 &&
         len < sizeof path - 1)
-        c.path = path;
-    int r = ft_record(&c);
-    if (c.end_ns)
-        a[A_NOW] = (double)c.end_ns;
-    return ft_int(env, r);
+        ft_put(a, path);
+    else
+        ft_put(a, NULL);
+    return NULL;
 }
 
 /* now(): the clock into the buffer (cheaper than returning a number). */
 static napi_value ft_js_now(napi_env env, napi_callback_info info)
 {
-    void *data;
-    if (napi_get_cb_info(env, info, NULL, NULL, NULL, &data) == napi_ok && ft_clock)
-        ((double *)data)[A_NOW] = (double)ft_clock();
+    (void)env;
+    (void)info;
+    if (ft_buf && ft_clock)
+        ft_buf[A_NOW] = (double)ft_clock();
     return NULL;
 }
 
@@ -158,9 +196,12 @@ NAPI_MODULE_INIT()
     napi_ref keep;
     napi_create_reference(env, buf, 1, &keep);
     napi_set_named_property(env, exports, "buf", buf);
-    napi_create_function(env, "record", NAPI_AUTO_LENGTH, ft_js_record, data, &fn);
+    ft_buf = data;
+    napi_create_function(env, "record", NAPI_AUTO_LENGTH, ft_js_record, NULL, &fn);
     napi_set_named_property(env, exports, "record", fn);
-    napi_create_function(env, "now", NAPI_AUTO_LENGTH, ft_js_now, data, &fn);
+    napi_create_function(env, "recordNamed", NAPI_AUTO_LENGTH, ft_js_record_named, NULL, &fn);
+    napi_set_named_property(env, exports, "recordNamed", fn);
+    napi_create_function(env, "now", NAPI_AUTO_LENGTH, ft_js_now, NULL, &fn);
     napi_set_named_property(env, exports, "now", fn);
     napi_create_function(env, "name", NAPI_AUTO_LENGTH, ft_js_name, NULL, &fn);
     napi_set_named_property(env, exports, "name", fn);

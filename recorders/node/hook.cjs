@@ -59,20 +59,23 @@ function loadAddon() {
 /* ---- recording ------------------------------------------------------------- */
 
 /*
- * Call sites. Capturing a stack costs several microseconds (V8 walks and
- * symbolizes frames; measured by `npm run bench:node`), far more than the
- * rest of a wrapped call, so it is rationed, by count and by time, not by a
- * share of the time (which made the cost per call follow the machine's load):
- * a thread captures the sites of its first 64 calls, then of one call in
- * FSYNC_TRACE_JS_SITES (default 256), and of any call made once 10 ms of the
- * recorder's clock passed since the last capture. So a program that syncs up
- * to a hundred times a second gets every call's site (at most 2 ‰ of a
- * thread's time), a tight loop of syncs one in 256 (a few tens of ns a call).
- * `all` captures every call, `off` none. Calls without a site are recorded
- * all the same (site 0).
+ * Call sites. Capturing a stack costs tens of microseconds when it is rare
+ * (V8 walks and symbolizes frames through code the CPU no longer has in its
+ * caches and TLB: 10-90 us per capture on this project's VM, measured by
+ * `npm run bench:node`), far more than the rest of a wrapped call, so it is
+ * sampled, by count and by time: a thread captures the sites of its first 64
+ * calls, then of one call in FSYNC_TRACE_JS_SITES (default 4096), and of any
+ * call made once 10 ms of the recorder's clock passed since its last capture.
+ * A call whose stack is not captured takes the site this thread last captured
+ * for the same API (the first call of each API is captured), flagged as
+ * inherited (FT_F_JS_SITE_INHERITED), so every
+ * call is attributed: exactly for a program that syncs up to a hundred times
+ * a second or from one line per API, by sampling (each site's share of the
+ * calls, within a 10 ms or 4096-call window) for a tight loop over several
+ * lines. `all` captures every call, `off` none (site 0).
  */
 const SITE_DEPTH = 12;
-const SITE_EVERY = 256;
+const SITE_EVERY = 4096;
 const SITE_FIRST = 64;
 const SITE_GAP_NS = 10e6;
 
@@ -93,16 +96,26 @@ const A_RES = 4;
 const A_SITE = 5;
 const A_BYTES = 6;
 const A_NOW = 7;
+const A_OUT = 8;
+const A_FLAGS = 9;
+/* FT_F_JS_SITE_INHERITED (recorders/ft_format.h). */
+const SITE_INHERITED = 0x40;
 
 function makeRecorder(addon) {
   const args = new Float64Array(addon.buf);
+  const { now: clock, record, recordNamed } = addon;
   /* The recorder's clock (CLOCK_MONOTONIC, ns), read by the library: one
    * call that writes into the buffer costs less than performance.now(). */
   const now = () => {
-    addon.now();
+    clock();
     return args[A_NOW];
   };
   const sites = new Map();
+  /* Per API, the site this thread last captured (inherited by the calls
+   * whose stack is not captured). */
+  const lastSite = new Float64Array(32);
+  /* Per API, whether this thread captured a stack for it yet (its first call's is). */
+  const tried = new Uint8Array(32);
   const { all, every } = siteSettings(process.env.FSYNC_TRACE_JS_SITES);
   /* Calls since the last capture, and the clock then (args[A_NOW]: the
    * latest reading, by now() or by the last record). */
@@ -140,15 +153,21 @@ function makeRecorder(addon) {
     }
   }
 
+  const paths = new Map();
   function fileOf(frame) {
     const f = frame.getFileName();
     if (!f) return '';
     if (f.startsWith('file://')) {
-      try {
-        return fileURLToPath(f);
-      } catch {
-        return f;
+      let p = paths.get(f);
+      if (p === undefined) {
+        try {
+          p = fileURLToPath(f);
+        } catch {
+          p = f;
+        }
+        if (paths.size < 4096) paths.set(f, p);
       }
+      return p;
     }
     return f;
   }
@@ -184,40 +203,60 @@ function makeRecorder(addon) {
     return id;
   }
 
-  /*
-   * What a wrapper needs before the call: its site (0 when not captured),
-   * whether Node itself made the call on behalf of another (then `own` is
-   * true and the call is recorded as part of that one; the caller is only
-   * looked at while such a call may be in flight, `expectOwn`), and the
-   * clock (t0; 0 when `timed` is false: fs.fsyncSync and fs.fdatasyncSync
-   * with the library preloaded start where their system call did, ft_js.c).
-   */
-  const context = { site: 0, own: false, t0: 0 };
-  function before(below, expectOwn, timed) {
-    context.site = 0;
-    context.own = false;
-    const take = siteDue();
-    if (take || expectOwn) {
-      try {
-        const list = frames(below);
-        const caller = list[0] ? list[0].getFileName() : '';
-        if (expectOwn && NODE_SYNCERS.has(caller)) {
-          context.own = true;
-        } else if (take) {
-          context.site = siteId(siteText(list));
-        }
-      } catch {
-        // no site
-      }
+  /* A captured site for api: its id, kept as the one later calls inherit. */
+  function captured(list, api) {
+    let id = 0;
+    try {
+      id = siteId(siteText(list));
+    } catch {
+      // no site
     }
-    // The program's wait starts after the hook's own work.
-    context.t0 = timed ? now() : 0;
-    return context;
+    lastSite[api] = id;
+    return id;
   }
 
-  /* One record, ending now (t0 0: at its system call's start); err is what
-   * the program got (an error without an errno, e.g. a bad argument, made no
-   * system call and is not recorded). */
+  /*
+   * The site of a call of api about to start: its name id when its stack is
+   * captured now, minus the inherited one's when not (0: none), so one number
+   * carries both to put().
+   */
+  function siteOf(below, api) {
+    if (every === 0) return 0;
+    if (!siteDue() && tried[api] === 1) return -lastSite[api];
+    tried[api] = 1;
+    let list = [];
+    try {
+      list = frames(below);
+    } catch {
+      // no site
+    }
+    return captured(list, api);
+  }
+
+  /*
+   * A sync that may be Node's own on behalf of a call recorded already (a
+   * writeFile with flush, a flushing stream: `expectOwn`): its caller tells.
+   * Returns the caller's frames' site as siteOf does, or null when Node
+   * itself made the call.
+   */
+  function siteOrOwn(below, api, ownCallers) {
+    let list = [];
+    try {
+      list = frames(below);
+    } catch {
+      // no site
+    }
+    const caller = list[0] ? list[0].getFileName() : '';
+    if (ownCallers.has(caller)) return null;
+    if (every === 0) return 0;
+    siteDue();
+    tried[api] = 1;
+    return captured(list, api);
+  }
+
+  /* One record, ending now; err is what the program got (an error without
+   * an errno, e.g. a bad argument, made no system call and is not recorded);
+   * site as siteOf gives it. */
   function put(api, fd, t0, err, site, bytes, file) {
     try {
       let res = 0;
@@ -230,18 +269,30 @@ function makeRecorder(addon) {
       args[A_START] = t0;
       args[A_DUR] = 0; // the library takes the end
       args[A_RES] = res;
-      args[A_SITE] = site;
+      args[A_SITE] = site < 0 ? -site : site;
+      args[A_FLAGS] = site < 0 ? SITE_INHERITED : 0;
       args[A_BYTES] = bytes > 0 ? bytes : 0;
-      const r = file === undefined ? addon.record() : addon.record(file);
-      if (r === 1) {
-        for (const [text, id] of sites) if (id === site) sites.delete(text);
-      }
+      if (file === undefined) record();
+      else recordNamed(file);
+      if (args[A_OUT] === 1) forget(site < 0 ? -site : site);
     } catch {
       // never into the program
     }
   }
 
-  return { before, put, timedSync: addon.how !== 'preload' };
+  /* A site whose name is about to leave the names store: named again now
+   * (the calls that inherit it need the new name as much as a capture). */
+  function forget(id) {
+    for (const [text, known] of sites) {
+      if (known !== id) continue;
+      const fresh = addon.name(text);
+      if (fresh > 0) sites.set(text, fresh);
+      else sites.delete(text);
+      for (let i = 0; i < lastSite.length; i++) if (lastSite[i] === id) lastSite[i] = fresh > 0 ? fresh : 0;
+    }
+  }
+
+  return { siteOf, siteOrOwn, now, put };
 }
 
 /* ---- wrapping ---------------------------------------------------------------- */
@@ -327,7 +378,7 @@ function fileName(file) {
 }
 
 function install(rec) {
-  const { before, put, timedSync } = rec;
+  const { siteOf, siteOrOwn, now, put } = rec;
   /* Calls of Node's own that may be on behalf of a call recorded already:
    * writeFile/appendFile with flush in flight, flushing streams open. */
   let pending = 0;
@@ -337,21 +388,37 @@ function install(rec) {
   /* Flushing streams by descriptor: their closing sync is recorded as theirs. */
   const streams = new Map();
 
-  /* A sync of fd about to start: what to record it as ({ kind, site, t0 }),
-   * or null when it is Node's own on behalf of a call recorded already. */
-  function syncCall(wrapper, fd, api, streamApi) {
-    const c = before(wrapper, pending > 0, true);
-    if (!c.own) return { kind: api, site: c.site, t0: c.t0 };
+  /* A sync of fd about to start: the API to record it as (api, or a
+   * flushing stream's when Node syncs on its behalf), its site in callSite
+   * (as siteOf gives it); or 0 when it is Node's own on behalf of a call
+   * recorded already. The caller is only looked at while such a call may be
+   * in flight. */
+  let callSite = 0;
+  function syncKind(wrapper, fd, api, streamApi) {
+    if (pending === 0) {
+      callSite = siteOf(wrapper, api);
+      return api;
+    }
+    const site = siteOrOwn(wrapper, api, NODE_SYNCERS);
+    if (site !== null) {
+      callSite = site;
+      return api;
+    }
     const s = streams.get(fd);
-    return s && streamApi !== 0 ? { kind: streamApi, site: s.site, t0: c.t0 } : null;
+    if (!s || streamApi === 0) return 0;
+    callSite = s.site;
+    return streamApi;
   }
 
-  /* A writeFile/appendFile with flush about to start: its record's fields. */
-  function flushCall(wrapper, file, data, options) {
-    const c = before(wrapper, false, true);
+  /* A writeFile/appendFile with flush about to start: its record's fields
+   * (the clock last: the program's wait starts after the hook's own work). */
+  function flushCall(wrapper, api, file, data, options) {
+    const site = siteOf(wrapper, api);
     const handle = file !== null && typeof file === 'object' && !(file instanceof URL) && !Buffer.isBuffer(file);
     const fd = typeof file === 'number' ? file : handle && typeof file.fd === 'number' ? file.fd : -1;
-    return { t0: c.t0, site: c.site, fd, named: fd < 0 ? fileName(file) : undefined, bytes: byteCount(data, options) };
+    const named = fd < 0 ? fileName(file) : undefined;
+    const bytes = byteCount(data, options);
+    return { t0: now(), site, fd, named, bytes };
   }
   const putFlush = (api, call, err) => put(api, call.fd, call.t0, err, call.site, call.bytes, call.named);
 
@@ -373,15 +440,22 @@ function install(rec) {
     const orig = fs[name];
     const wrapper = function (fd, callback) {
       if (depth > 0 || typeof callback !== 'function') return orig.apply(this, arguments);
-      const call = syncCall(wrapper, fd, api, streamApi);
-      if (call === null) return orig.apply(this, arguments);
+      const kind = syncKind(wrapper, fd, api, streamApi);
+      if (kind === 0) return orig.apply(this, arguments);
+      const site = callSite;
+      const t0 = now();
+      // deeper(), inlined on a hot path: room for the wrapper's frame.
+      const limit = Error.stackTraceLimit;
+      if (typeof limit === 'number') setStackLimit(limit + 1);
       try {
-        return deeper(orig, this, [fd, function (err) {
-          put(call.kind, fd, call.t0, err, call.site, 0);
+        return orig.call(this, fd, function (err) {
+          put(kind, fd, t0, err, site, 0);
           return callback.apply(this, arguments);
-        }]);
+        });
       } catch (err) {
         throw withoutHookFrames(err);
+      } finally {
+        setStackLimit(limit);
       }
     };
     fs[name] = dressed(wrapper, orig);
@@ -391,9 +465,8 @@ function install(rec) {
     const orig = fs[name];
     const wrapper = function (fd) {
       if (depth > 0) return orig.apply(this, arguments);
-      const c = before(wrapper, false, timedSync);
-      const t0 = c.t0;
-      const site = c.site;
+      const site = siteOf(wrapper, api);
+      const t0 = now();
       let result;
       // deeper(), inlined on the hottest path: room for the wrapper's frame.
       const limit = Error.stackTraceLimit;
@@ -417,7 +490,7 @@ function install(rec) {
     const orig = fs[name];
     const wrapper = function (file, data, options, callback) {
       if (depth > 0 || !isFlush(options) || typeof callback !== 'function') return orig.apply(this, arguments);
-      const call = flushCall(wrapper, file, data, options);
+      const call = flushCall(wrapper, api, file, data, options);
       pending++;
       depth++;
       try {
@@ -440,7 +513,7 @@ function install(rec) {
     const orig = fs[name];
     const wrapper = function (file, data, options) {
       if (depth > 0 || !isFlush(options)) return orig.apply(this, arguments);
-      const call = flushCall(wrapper, file, data, options);
+      const call = flushCall(wrapper, api, file, data, options);
       let result;
       depth++;
       try {
@@ -463,7 +536,7 @@ function install(rec) {
     const orig = p[name];
     const wrapper = function (file, data, options) {
       if (!isFlush(options)) return orig.apply(this, arguments);
-      const call = flushCall(wrapper, file, data, options);
+      const call = flushCall(wrapper, api, file, data, options);
       pending++;
       return settled(orig.apply(this, arguments), (err) => {
         pending--;
@@ -501,14 +574,14 @@ function install(rec) {
     const orig = fs.createWriteStream;
     const wrapper = function (file, options) {
       if (!isFlush(options)) return orig.apply(this, arguments);
-      const c = before(wrapper, false, true);
+      const site = siteOf(wrapper, API.writeStream);
       let stream;
       try {
         stream = deeper(orig, this, arguments);
       } catch (err) {
         throw withoutHookFrames(err);
       }
-      watchStream(stream, API.writeStream, c.site, () => stream.fd);
+      watchStream(stream, API.writeStream, site, () => stream.fd);
       return stream;
     };
     fs.createWriteStream = dressed(wrapper, orig);
@@ -525,9 +598,10 @@ function install(rec) {
       const wrapper = function () {
         const fd = this !== null && typeof this === 'object' ? this.fd : undefined;
         if (typeof fd !== 'number') return orig.apply(this, arguments);
-        const call = syncCall(wrapper, fd, api, streamApi);
-        if (call === null) return orig.apply(this, arguments);
-        const { kind, t0, site } = call;
+        const kind = syncKind(wrapper, fd, api, streamApi);
+        if (kind === 0) return orig.apply(this, arguments);
+        const site = callSite;
+        const t0 = now();
         // One reaction, no closure beyond the two the program's promise needs.
         return orig.apply(this, arguments).then(
           (value) => {
@@ -548,10 +622,10 @@ function install(rec) {
     if (typeof origStream === 'function') {
       const wrapper = function (options) {
         if (!isFlush(options)) return origStream.apply(this, arguments);
-        const c = before(wrapper, false, true);
+        const site = siteOf(wrapper, API.fhWriteStream);
         const handle = this;
         const stream = origStream.apply(this, arguments);
-        watchStream(stream, API.fhWriteStream, c.site, () => handle.fd);
+        watchStream(stream, API.fhWriteStream, site, () => handle.fd);
         return stream;
       };
       Object.defineProperty(proto, 'createWriteStream', { value: dressed(wrapper, origStream), writable: true, configurable: true, enumerable: false });

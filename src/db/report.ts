@@ -108,6 +108,7 @@ async function readNodeSites(session: Session, b: Bindings): Promise<ReportNodeS
     kind: String(r.kind),
     calls: num(r.calls),
     errors: num(r.errors),
+    captured: num(r.captured),
     paired: num(r.paired),
     waitP50Ms: num(r.wait_p50_ms),
     waitP99Ms: num(r.wait_p99_ms),

@@ -58,6 +58,8 @@ export interface ReportNodeSite {
   kind: string;
   calls: number;
   errors: number;
+  /** Calls whose own stack named the site (the hook samples stacks; the rest inherited it). */
+  captured: number;
   /** Calls paired with their system call. */
   paired: number;
   waitP50Ms: number;

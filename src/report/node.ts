@@ -49,7 +49,12 @@ export function nodeSitesTable(data: ReportData): string {
   const columns: Column<ReportNodeSite>[] = [
     { head: 'Call site', cell: (r) => siteText(r) },
     { head: 'API', cell: (r) => traceText(r.kind, 40), nowrap: true },
-    { head: 'Calls', cell: (r) => count(r.calls) + (r.errors > 0 ? ` (<strong class="hot">${count(r.errors)} failed</strong>)` : ''), num: true },
+    {
+      head: 'Calls',
+      cell: (r) => count(r.calls) + (r.site !== null && r.captured < r.calls ? ` (${count(r.captured)} sampled)` : '') +
+        (r.errors > 0 ? ` (<strong class="hot">${count(r.errors)} failed</strong>)` : ''),
+      num: true,
+    },
     { head: 'Wait p50', cell: (r) => esc(duration(r.waitP50Ms)), num: true },
     { head: 'Wait p99', cell: (r) => esc(duration(r.waitP99Ms)), num: true },
     { head: 'Syscall p50', cell: (r) => (r.syncP50Ms === null ? '—' : esc(duration(r.syncP50Ms))), num: true },
@@ -67,6 +72,9 @@ export function nodeSitesTable(data: ReportData): string {
     '<i>Time queued</i> is the paired calls\' wait outside the system call: before it (libuv\'s thread pool; a writeFile\'s open and writes) ' +
     'and after it (the event loop), with its share of their wait. A call with no system call paired ran without the preload library, ' +
     'through io_uring, or synced nothing (fs.promises.writeFile given a FileHandle ignores <code>flush</code>). ' +
-    'Sites the hook did not capture (it rations stack captures to 1% of the time) are one row.</p>';
+    'The hook samples stacks (a thread\'s first 64 calls, then one in 4,096 and one every 10 ms): a call whose stack it did not ' +
+    'capture is counted at the site its thread last captured for the same API, so a site\'s calls are exact for a program that ' +
+    'syncs each API from one line or less often than every 10 ms, and otherwise an estimate from the <i>sampled</i> calls (in brackets). ' +
+    'Calls with no site at all are one row.</p>';
   return note + table('node-table', columns, rows, 'No Node call was recorded.');
 }

@@ -42,14 +42,7 @@ h2 { font-size: 19px; margin: 0 0 4px; font-weight: 620; }
 details summary { cursor: pointer; color: var(--blue); font-size: 13px; }
 ul.members { margin: 4px 0 0; padding-left: 18px; font-size: 12.5px; }
 details.folded { margin-top: 10px; }
-.worst { background: var(--red-bg); border-radius: 6px; padding: 10px 14px; margin: 12px 0 4px; font-size: 15.5px; }
-.summary.warn .answer { font-size: 18px; line-height: 1.45; margin: 4px 0 10px; max-width: 62em; }
-.failed-lines { background: var(--red-bg); border-radius: 6px; padding: 8px 14px; margin: 8px 0; font-size: 14.5px; }
-.failed-lines ul { margin: 4px 0 0; padding-left: 20px; }
-details summary { cursor: pointer; color: var(--blue); font-size: 13px; }
-ul.members { margin: 4px 0 0; padding-left: 18px; font-size: 12.5px; }
-details.folded { margin-top: 10px; }
-.worst { background: var(--amber-bg); }
+.worst { background: var(--amber-bg); border-radius: 6px; padding: 10px 14px; margin: 12px 0 4px; font-size: 15.5px; }
 .stats { display: flex; flex-wrap: wrap; gap: 10px; margin: 16px 0 0; }
 .stat { flex: 1 0 120px; border: 1px solid var(--line); border-radius: 6px; padding: 6px 12px; }
 .stat dt { font-size: 12px; color: var(--muted); }
@@ -70,13 +63,16 @@ details.folded { margin-top: 10px; }
 table { border-collapse: collapse; width: 100%; font-size: 13px; }
 th {
   position: sticky; top: 0; background: #f8f9fa; text-align: left; font-weight: 600; color: var(--muted);
-  font-size: 12px; padding: 7px 10px; border-bottom: 1px solid var(--line); white-space: nowrap;
+  font-size: 12px; padding: 7px 10px; border-bottom: 1px solid var(--line); vertical-align: bottom;
 }
 td { padding: 6px 10px; border-bottom: 1px solid #eef0f2; vertical-align: top; }
 tbody tr:last-child td { border-bottom: 0; }
 tbody tr:hover td { background: #f7f9fc; }
 .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+th.num { white-space: normal; }
 td:not(.num) { min-width: 5em; }
+td .path.full { display: inline-block; min-width: 11em; }
+td.why { min-width: 10em; }
 .badge { display: inline-block; padding: 0 8px; border-radius: 10px; font-size: 12px; white-space: nowrap; }
 .badge.red { background: var(--red-bg); color: var(--red); }
 .badge.amber { background: var(--amber-bg); color: var(--amber); }

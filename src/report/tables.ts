@@ -14,12 +14,17 @@ export interface Column<T> {
   num?: boolean;
   /** Never wrapped (host names, short words). */
   nowrap?: boolean;
+  /** A class for the column's cells (for widths in the stylesheet). */
+  cls?: string;
 }
 
 /** An HTML table, or a sentence when there are no rows. */
 export function table<T>(id: string, columns: Column<T>[], rows: T[], empty: string): string {
   if (rows.length === 0) return `<p class="empty" id="${esc(id)}">${esc(empty)}</p>`;
-  const cls = (c: Column<T>) => (c.num ? ' class="num"' : c.nowrap ? ' class="nowrap"' : '');
+  const cls = (c: Column<T>) => {
+    const names = [c.num ? 'num' : c.nowrap ? 'nowrap' : '', c.cls ?? ''].filter(Boolean).join(' ');
+    return names ? ` class="${names}"` : '';
+  };
   const head = columns.map((c) => `<th${cls(c)}>${esc(c.head)}</th>`).join('');
   const body = rows.map((r) => `<tr>${columns.map((c) => `<td${cls(c)}>${c.cell(r)}</td>`).join('')}</tr>`).join('\n');
   return `<div class="table-wrap"><table id="${esc(id)}">\n<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody></table></div>`;
@@ -37,7 +42,7 @@ function badge(text: string, tone: 'red' | 'amber' | 'blue' | 'grey'): string {
 
 /** A file path in a cell: monospace, clipped in the middle when long. */
 function pathCell(path: string, max = 90): string {
-  return `<span class="path">${pathText(path, max)}</span>`;
+  return `<span class="path full">${pathText(path, max)}</span>`;
 }
 
 /** The last two components of a path, the whole path in its title. */
@@ -99,13 +104,15 @@ export function incidentsTable(data: ReportData, limits: Limits): string {
   }
   const columns: Column<ReportIncident>[] = [
     { head: '#', cell: (r) => count(r.id), num: true },
-    { head: 'Start (UTC)', cell: (r) => esc(clock(r.start)) },
-    { head: 'End', cell: (r) => esc(clock(r.end)) },
-    { head: 'Duration', cell: (r) => esc(duration(epochMs(r.end) - epochMs(r.start))), num: true },
-    { head: 'Scope', cell: (r) => badge(SCOPE_TEXT[r.scope] ?? r.scope, SCOPE_TONE[r.scope] ?? 'grey') },
     {
-      head: 'Cause',
-      cell: (r) => badge(CAUSE_TEXT[r.cause] ?? r.cause, CAUSE_TONE[r.cause] ?? 'grey') +
+      head: 'Start – end (UTC)',
+      cell: (r) => `${esc(clock(r.start))}<br>${esc(clock(r.end))}<br><span class="muted">${esc(duration(epochMs(r.end) - epochMs(r.start)))}</span>`,
+      nowrap: true,
+    },
+    {
+      head: 'Scope, cause',
+      cell: (r) => badge(SCOPE_TEXT[r.scope] ?? r.scope, SCOPE_TONE[r.scope] ?? 'grey') + '<br>' +
+        badge(CAUSE_TEXT[r.cause] ?? r.cause, CAUSE_TONE[r.cause] ?? 'grey') +
         (r.errnos.length ? `<br><strong class="hot">${r.errnos.map((e) => traceText(e, 20)).join(', ')}</strong>` : ''),
     },
     { head: 'Outliers', cell: (r) => count(r.outliers), num: true },
@@ -149,15 +156,13 @@ export function outliersTable(data: ReportData, limits: Limits): string {
   const rows = data.outliers.slice(0, limits.rows);
   const columns: Column<ReportOutlier>[] = [
     { head: 'Path', cell: (r) => pathCell(r.path) },
-    { head: 'Kind', cell: (r) => traceText(r.kind, 40), nowrap: true },
-    { head: 'Start (UTC)', cell: (r) => esc(clock(r.start)) },
-    { head: 'Latency', cell: (r) => `<strong>${esc(duration(r.latencyMs))}</strong>`, num: true },
-    { head: 'Usual (p50 · p99)', cell: (r) => `${esc(duration(r.baselineMs))} · ${esc(duration(r.baselineP99Ms))}`, num: true },
-    { head: '× usual', cell: (r) => ratioCell(r.ratio), num: true },
+    { head: 'Start (UTC), kind', cell: (r) => `${esc(clock(r.start))}<br><span class="muted">${traceText(r.kind, 40)}</span>`, nowrap: true },
+    { head: 'Latency (× usual)', cell: (r) => `<strong>${esc(duration(r.latencyMs))}</strong><br>${ratioCell(r.ratio)}`, num: true },
+    { head: 'Usual (p50 · p99)', cell: (r) => `${esc(duration(r.baselineMs))}<br><span class="muted">${esc(duration(r.baselineP99Ms))}</span>`, num: true },
     { head: 'Bytes (× usual)', cell: (r) => `${esc(bytes(r.bytes))}<br><span class="muted">${esc(ratio(r.bytesRatio))}</span>`, num: true },
-    { head: 'Why', cell: (r) => whyCell(r), nowrap: true },
+    { head: 'Why', cell: (r) => whyCell(r), cls: 'why' },
     { head: 'Incident', cell: (r) => (r.incident === null ? '—' : `#${count(r.incident)}`), num: true },
-    { head: 'Program', cell: (r) => processCell(r.host, r.pid, r.tid, r.program), nowrap: true },
+    { head: 'Program', cell: (r) => processCell(r.host, r.pid, r.tid, r.program) },
   ];
   const total = Math.max(data.totals.outliers, data.outliers.length);
   return table('outliers-table', columns, rows, 'No outliers: every call was within its baseline and under the threshold.') +
@@ -225,7 +230,7 @@ export function failuresTable(data: ReportData, limits: Limits): string {
     { head: 'Kind', cell: (r) => traceText(r.kind, 40), nowrap: true },
     { head: 'Error', cell: (r) => `<strong class="hot">${traceText(r.errnoName || 'errno', 24)}</strong> (${count(r.errno)})` },
     { head: 'Incident', cell: (r) => (r.incident === null ? '—' : `#${count(r.incident)}`), num: true },
-    { head: 'Program', cell: (r) => processCell(r.host, r.pid, r.tid, r.program), nowrap: true },
+    { head: 'Program', cell: (r) => processCell(r.host, r.pid, r.tid, r.program) },
   ];
   const total = Math.max(data.totals.errors, data.failures.length);
   return table('failures-table', columns, rows, 'No sync call failed.') + shownOf(rows.length, total, 'failed calls', 'the first');
@@ -238,13 +243,13 @@ export function tracesTable(data: ReportData, limits: Limits): string {
   const empty = sorted.filter((t) => t.syncs === 0);
   const rows = busy.slice(0, limits.traceRows);
   const columns: Column<ReportTrace>[] = [
-    { head: 'Program', cell: (r) => `<b>${traceText(r.program, 40)}</b><br><span class="muted">pid ${r.pid}</span>`, nowrap: true },
+    {
+      head: 'Program',
+      cell: (r) => `<b>${traceText(r.program, 40)}</b><br><span class="muted">pid ${r.pid}</span><br><span class="muted">${traceText(r.host, 40)}</span>`,
+    },
     { head: 'Sync calls', cell: (r) => count(r.syncs), num: true },
-    { head: 'Executable', cell: (r) => pathCell(r.exe, 50) },
-    { head: 'Command line', cell: (r) => `<span class="cmd">${traceText(r.cmdline, 160)}</span>` },
-    { head: 'Host', cell: (r) => traceText(r.host, 40), nowrap: true },
-    { head: 'Dropped', cell: (r) => warnCount(r.dropped), num: true },
-    { head: 'Torn', cell: (r) => warnCount(r.torn), num: true },
+    { head: 'Executable, command line', cell: (r) => `${pathCell(r.exe, 50)}<br><span class="cmd">${traceText(r.cmdline, 160)}</span>` },
+    { head: 'Dropped, torn', cell: (r) => `${warnCount(r.dropped)}<br>${warnCount(r.torn)}`, num: true },
     { head: 'Span (UTC)', cell: (r) => `${esc(clock(r.start))}<br>→ ${esc(clock(r.end))}`, nowrap: true },
     { head: 'Trace file', cell: (r) => fileNameCell(r.file) },
   ];

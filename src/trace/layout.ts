@@ -258,9 +258,11 @@ export const FLAG_OPEN_FILE = 0x200;
 /** (close) written at exit for a file left open with unsynced writes. */
 export const FLAG_AT_EXIT = 0x400;
 export const FLAGS_KNOWN = 0x7ff;
-/** (Node call) a synchronous call timed from its system call's start (the hook read no clock before it). */
+/** (Node call) a synchronous call timed from its system call's start (older hooks read no clock before it). */
 export const FLAG_JS_AT_SYSCALL = 0x10;
 /** (Node call) the trace was made during the call: that time is not in its wait. */
 export const FLAG_JS_TRACE_MADE = 0x20;
+/** (Node call) its stack was not captured: the site is the one its thread last captured for the same API. */
+export const FLAG_JS_SITE_INHERITED = 0x40;
 /** The flags a JS record may carry. */
-export const JS_FLAGS_KNOWN = FLAG_FD_RESOLVED | FLAG_PATH_UNKNOWN | FLAG_JS_AT_SYSCALL | FLAG_JS_TRACE_MADE;
+export const JS_FLAGS_KNOWN = FLAG_FD_RESOLVED | FLAG_PATH_UNKNOWN | FLAG_JS_AT_SYSCALL | FLAG_JS_TRACE_MADE | FLAG_JS_SITE_INHERITED;

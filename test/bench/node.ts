@@ -14,10 +14,18 @@
  * load the figures move by tens of percent from run to run: the medians of
  * alternating runs are the figures to quote, with that caveat.
  *
- *   npm run bench:node [-- --runs 7 --calls 50000]
+ * Then the same three calls compared inside one process (test/bench/node_ab.mjs):
+ * blocks of calls through the originals and through the hook's wrappers,
+ * alternating, so both share the heap, the pool threads, the file and the
+ * moment's load; the median of the paired differences is what the hook adds
+ * per call, with much less of the spread between processes (whose baselines
+ * differ by how many completions each event-loop turn happens to collect).
+ *
+ *   npm run bench:node [-- --runs 7 --calls 50000 --blocks 40 --per-block 2000]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { libraryPath } from '../../src/record/launch.js';
@@ -29,7 +37,10 @@ const flag = (name: string, fallback: number) => {
 };
 const RUNS = flag('runs', 7);
 const CALLS = flag('calls', 50_000);
+const BLOCKS = flag('blocks', 40);
+const PER_BLOCK = flag('per-block', 2000);
 const CHILD = fileURLToPath(new URL('./node_child.mjs', import.meta.url));
+const AB_CHILD = fileURLToPath(new URL('./node_ab.mjs', import.meta.url));
 const HOOK = fileURLToPath(new URL('../../recorders/node/hook.cjs', import.meta.url));
 const CALL_NAMES = ['fsyncSync', 'fsync', 'filehandle.sync'] as const;
 
@@ -47,8 +58,8 @@ const CONFIGS: Config[] = [
 /* Per call: the main thread's CPU ns (all of the hook's work), and the process's. */
 const MEASURES = CALL_NAMES.flatMap((k) => [k, `${k} process`]);
 
-function once(config: Config, dir: string): Record<string, number> {
-  const r = spawnSync(process.execPath, [...(config.hook ? ['--import', HOOK] : []), CHILD, dir, String(CALLS)], {
+function child<T>(args: string[], config: Config, dir: string): T {
+  const r = spawnSync(process.execPath, args, {
     encoding: 'utf8',
     env: {
       ...process.env, UV_USE_IO_URING: '0', LD_PRELOAD: libraryPath(), FSYNC_TRACE_DIR: join(dir, 'traces'),
@@ -56,7 +67,16 @@ function once(config: Config, dir: string): Record<string, number> {
     },
   });
   if (r.status !== 0) throw new Error(`bench child (${config.name}) exited with ${r.status}: ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, number>;
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as T;
+}
+
+function once(config: Config, dir: string): Record<string, number> {
+  return child([...(config.hook ? ['--import', HOOK] : []), CHILD, dir, String(CALLS)], config, dir);
+}
+
+interface AbResult { bare: number; added: number; mean: number }
+function inProcess(config: Config, dir: string): Record<string, AbResult> {
+  return child([AB_CHILD, dir, String(BLOCKS), String(PER_BLOCK), HOOK], config, dir);
 }
 
 const median = (xs: number[]) => {
@@ -64,7 +84,10 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
+const AB_CONFIGS = CONFIGS.slice(1, 3);
+const abResults = new Map<string, Record<string, AbResult>[]>(AB_CONFIGS.map((c) => [c.name, []]));
 const results = new Map<string, Record<string, number[]>>(CONFIGS.map((c) => [c.name, Object.fromEntries(MEASURES.map((k) => [k, []]))]));
+const loadBefore = loadavg().map((x) => x.toFixed(1)).join(' ');
 const base = mkdtempSync('/dev/shm/fsync-bench-node-');
 try {
   for (let run = 0; run < RUNS; run++) {
@@ -78,13 +101,21 @@ try {
     }
     process.stderr.write(`run ${run + 1}/${RUNS}\n`);
   }
+  for (let run = 0; run < Math.max(1, Math.ceil(RUNS / 2)); run++) {
+    for (const config of run % 2 === 0 ? AB_CONFIGS : [...AB_CONFIGS].reverse()) {
+      const dir = mkdtempSync(join(base, 'ab-'));
+      abResults.get(config.name)!.push(inProcess(config, dir));
+      rmSync(dir, { recursive: true, force: true });
+    }
+    process.stderr.write(`in-process run ${run + 1}\n`);
+  }
 } finally {
   rmSync(base, { recursive: true, force: true });
 }
 
-const load = (await import('node:os')).loadavg()[0]!.toFixed(1);
+const load = `${loadBefore} before, ${loadavg().map((x) => x.toFixed(1)).join(' ')} after`;
 const fmt = (x: number) => x.toFixed(0);
-console.log(`Node hook cost (CPU ns per call): median of ${RUNS} alternating runs of ${CALLS.toLocaleString('en-US')} calls each, tmpfs, load average ${load}`);
+console.log(`Node hook cost (CPU ns per call): median of ${RUNS} alternating runs of ${CALLS.toLocaleString('en-US')} calls each, tmpfs, load averages (1, 5, 15 min) ${load}`);
 for (const [title, suffix] of [['main thread (all of the hook\'s work)', ''], ['whole process (pool threads too)', ' process']] as const) {
   console.log(`\n${title}:`);
   console.log(`| call | library only ns | ${CONFIGS.slice(1).map((c) => `${c.name}: added ns`).join(' | ')} |`);
@@ -95,5 +126,18 @@ for (const [title, suffix] of [['main thread (all of the hook\'s work)', ''], ['
     const added = CONFIGS.slice(1).map((c, i) => (i === 0 ? `**${fmt(m(c.name) - b)}**` : fmt(m(c.name) - b)));
     console.log(`| ${k}${k === 'fsyncSync' ? '' : ' (32 in flight)'} | ${fmt(b)} | ${added.join(' | ')} |`);
   }
+}
+const abRuns = abResults.get(AB_CONFIGS[0]!.name)!.length;
+console.log(`\nin one process (CPU ns per call, process.cpuUsage; ${BLOCKS} alternating blocks of ${PER_BLOCK.toLocaleString('en-US')} calls ` +
+  `through the original and through the hook; the median of the blocks' paired differences; median over ${abRuns} processes):`);
+console.log(`| call | original ns | ${AB_CONFIGS.map((c) => `${c.name}: added ns`).join(' | ')} |`);
+console.log(`|---|---:|${AB_CONFIGS.map(() => '---:').join('|')}|`);
+for (const k of CALL_NAMES) {
+  const bare = median(AB_CONFIGS.flatMap((c) => abResults.get(c.name)!.map((r) => r[k]!.bare)));
+  const added = AB_CONFIGS.map((c, i) => {
+    const m = fmt(median(abResults.get(c.name)!.map((r) => r[k]!.added)));
+    return i === 0 ? `**${m}**` : m;
+  });
+  console.log(`| ${k}${k === 'fsyncSync' ? '' : ' (32 in flight)'} | ${fmt(bare)} | ${added.join(' | ')} |`);
 }
 console.log('\ntargets: <= 300 ns added per synchronous call, <= 1000 ns per asynchronous call');

@@ -20,7 +20,8 @@ const POOL = 501;
 
 /**
  * - fs.fsync at db.js:40 on the WAL, 4 times: each waits 20 ms for a pool thread,
- *   its fsync takes 1 ms, the callback runs 0.5 ms later;
+ *   its fsync takes 1 ms, the callback runs 0.5 ms later; the site was captured
+ *   at the first, the others inherited it;
  * - fs.fsyncSync at log.js:12 on the log, twice, on the main thread: 2 ms each,
  *   of which the fsync is 1.9 ms; a pool thread's fsync of the log inside the
  *   second one's window is not its (a synchronous call syncs on its own thread);
@@ -33,7 +34,8 @@ function trace(): Uint8Array {
   for (let k = 0; k < 4; k++) {
     const t = at(k);
     w.event({ type: RecordType.Sync, call: 1, startNs: t + msNs(20), durNs: msNs(1), tid: POOL, fd: WAL.fd, pathId: WAL.id });
-    w.event({ type: RecordType.Js, call: 1, startNs: t, durNs: msNs(21.5), tid: MAIN, fd: WAL.fd, pathId: WAL.id, writes: SITE_A.id });
+    // The first call's stack named its site; the other three inherited it (flag 0x40: the hook samples stacks).
+    w.event({ type: RecordType.Js, call: 1, startNs: t, durNs: msNs(21.5), tid: MAIN, fd: WAL.fd, pathId: WAL.id, writes: SITE_A.id, flags: k === 0 ? 0 : 0x40 });
   }
   for (const k of [10, 11]) {
     w.event({ type: RecordType.Sync, call: 1, startNs: at(k) + msNs(0.05), durNs: msNs(1.9), tid: MAIN, fd: LOG.fd, pathId: LOG.id });
@@ -66,12 +68,12 @@ test('each Node call is paired with its system call; the wait splits into queued
 
 test('per call site: calls, waits, the system calls, and the share of the wait that was queued', async () => {
   await opened.session.build(['js_call_sites'], bindings(SCENARIO_PARAMS));
-  const rows = await opened.session.rows('select site, kind, calls, errors, paired, wait_p50_ms, sync_p50_ms, queued_ms, delivery_ms, round(queued_share, 4) as share from js_call_sites');
+  const rows = await opened.session.rows('select site, kind, calls, errors, captured, paired, wait_p50_ms, sync_p50_ms, queued_ms, delivery_ms, round(queued_share, 4) as share from js_call_sites');
   assert.equal(rows, [
-    { site: '/app/db.js:40', kind: 'js:fs.fsync', calls: 4n, errors: 0n, paired: 4n, wait_p50_ms: 21.5, sync_p50_ms: 1, queued_ms: 80, delivery_ms: 2, share: 0.9535 },
-    { site: null, kind: 'js:fs.fdatasync', calls: 1n, errors: 1n, paired: 1n, wait_p50_ms: 6, sync_p50_ms: 4, queued_ms: 1, delivery_ms: 1, share: 0.3333 },
-    { site: '/app/log.js:12', kind: 'js:fs.fsyncSync', calls: 2n, errors: 0n, paired: 2n, wait_p50_ms: 2, sync_p50_ms: 1.9, queued_ms: 0.1, delivery_ms: 0.1, share: 0.05 },
-    { site: '/app/log.js:12', kind: 'js:filehandle.sync', calls: 1n, errors: 0n, paired: 0n, wait_p50_ms: 3, sync_p50_ms: null, queued_ms: 0, delivery_ms: 0, share: null },
+    { site: '/app/db.js:40', kind: 'js:fs.fsync', calls: 4n, errors: 0n, captured: 1n, paired: 4n, wait_p50_ms: 21.5, sync_p50_ms: 1, queued_ms: 80, delivery_ms: 2, share: 0.9535 },
+    { site: null, kind: 'js:fs.fdatasync', calls: 1n, errors: 1n, captured: 0n, paired: 1n, wait_p50_ms: 6, sync_p50_ms: 4, queued_ms: 1, delivery_ms: 1, share: 0.3333 },
+    { site: '/app/log.js:12', kind: 'js:fs.fsyncSync', calls: 2n, errors: 0n, captured: 2n, paired: 2n, wait_p50_ms: 2, sync_p50_ms: 1.9, queued_ms: 0.1, delivery_ms: 0.1, share: 0.05 },
+    { site: '/app/log.js:12', kind: 'js:filehandle.sync', calls: 1n, errors: 0n, captured: 1n, paired: 0n, wait_p50_ms: 3, sync_p50_ms: null, queued_ms: 0, delivery_ms: 0, share: null },
   ].map((r) => ({ ...r })));
 });
 

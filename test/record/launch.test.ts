@@ -215,6 +215,30 @@ test('the list after the run names only the traces of the processes it started',
   assert.match(err, new RegExp(`^fsync-record: ${mine.length} trace files in ${d.traces}:\n`));
 });
 
+test('the list names a grandchild whose parent left no trace (a shell between them), by the run\'s mark in its header', () => {
+  const d = makeDirs();
+  // sh (the command) runs sh, which runs calls twice: neither shell syncs, so neither leaves a trace.
+  const inner = `"${bin('calls')}" '${d.data}' >/dev/null; "${bin('calls')}" '${d.data}' >/dev/null; true`;
+  const r = record(['--dir', d.traces, '--', 'sh', '-c', `sh -c '${inner.replace(/'/g, `'\\''`)}'; true`]);
+  assert.is(r.status, 0, r.stderr);
+  const all = readdirSync(d.traces).filter((f) => f.endsWith('.fstrace')).sort();
+  assert.is(all.length, 2, all.join(' '));
+  assert.ok(all.every((f) => f.startsWith('calls.')), all.join(' '));
+  const listed = r.stderr.split('\n').filter((l) => l.startsWith('  ')).map((l) => l.trim().replace(`${d.traces}/`, '')).sort();
+  assert.equal(listed, all);
+  assert.match(r.stderr, new RegExp(`^fsync-record: 2 trace files in ${d.traces}:\n`));
+  // The mark is in the header (FORMAT.md: launch_id at 3456), the same in both, and not zero.
+  const marks = all.map((f) => readFileSync(join(d.traces, f)).readBigUInt64LE(3456));
+  assert.ok(marks[0]! > 0n);
+  assert.is(marks[1], marks[0]);
+  // Without the mark (an environment cleared on the way), the pid chain alone cannot reach them.
+  const e = makeDirs();
+  const cleared = record(['--dir', e.traces, '--', 'sh', '-c', `env -u FSYNC_TRACE_LAUNCH sh -c '${inner.replace(/'/g, `'\\''`)}'; true`]);
+  assert.is(cleared.status, 0, cleared.stderr);
+  assert.is(readdirSync(e.traces).filter((f) => f.endsWith('.fstrace')).length, 2);
+  assert.match(cleared.stderr, /fsync-record: no durability calls recorded/);
+});
+
 test('the list names the traces a child made in its uid-N directory after it became another user', () => {
   const d = makeDirs();
   chmodSync(d.traces, 0o700);

@@ -44,4 +44,22 @@ test('the interrupted file keeps exact intervals: one 1-byte write per fsync', (
   assert.ok(main.every((e) => e.bytes === 1n && e.writes === 1), `${main.filter((e) => e.bytes !== 1n || e.writes !== 1).length} fsyncs with another interval`);
 });
 
+test('the summaries count every fsync of both files exactly, with their latencies (a handler that lands in a thread\'s own entry update counts into a shared one)', () => {
+  const { r, trace, main, handler, mainEvents, handlerEvents } = counted();
+  const s = trace.summaries;
+  const per = new Map<string, { calls: number; sumNs: bigint }>();
+  for (let i = 0; i < s.length; i++) {
+    if (s.call[i] !== 1) continue;
+    const name = trace.paths.get(s.pathId[i]!)?.name ?? '';
+    const x = per.get(name) ?? { calls: 0, sumNs: 0n };
+    x.calls += s.calls[i]!;
+    x.sumNs += s.sumNs[i]!;
+    per.set(name, x);
+  }
+  const sum = (es: typeof mainEvents) => es.reduce((n, e) => n + e.durNs, 0n);
+  assert.equal(per.get(`${r.dirs.data}/main`), { calls: main, sumNs: sum(mainEvents) });
+  assert.equal(per.get(`${r.dirs.data}/handler`), { calls: handler, sumNs: sum(handlerEvents) });
+  assert.is(trace.stats.incompleteEntries, 0);
+});
+
 test.run();

@@ -132,6 +132,15 @@ test('eight threads sharing four files: still exact', () => {
   const tids = new Set(syncEvents(trace).map((e) => `${e.tid} ${e.path}`));
   assert.is(tids.size, 8, 'each thread on its file');
   assert.is(new Set(syncEvents(trace).map((e) => e.path)).size, 4, 'two threads a file');
+  // One thread a file counts into entries of its own, the other into the shared ones: at most
+  // two entries per interval, file and kind, however the threads take turns.
+  const s = trace.summaries;
+  const perKey = new Map<string, number>();
+  for (let i = 0; i < s.length; i++) {
+    const key = `${s.intervalStartNs[i]} ${trace.paths.get(s.pathId[i]!)?.name} ${s.call[i]}`;
+    perKey.set(key, (perKey.get(key) ?? 0) + 1);
+  }
+  assert.ok([...perKey.values()].every((n) => n <= 2), `entries per interval, file and kind: ${[...new Set(perKey.values())].join(' ')}`);
 });
 
 test('an entry holds 65,535 calls; the next one takes over, and together they hold them all', () => {

@@ -176,6 +176,11 @@ test('with v2 data: the long-range chart, the alerts and the overhead line, with
   assert.is(alertRows.length, 14);
   assert.match(alertRows[0]!, /^2024-05-03 03:16:40\.000\t.*fdatasync\t2\.21 s\t—\twritten\tkeep ring\tpostgres\npid 2811 · db-1\.prod/s);
   assert.match(alertRows[1]!, /EIO\tsuppressed\tkeep ring/);
+  // In a 1024-px window no table scrolls sideways, even with dates in its times (a 14-day span).
+  await page.send('Emulation.setDeviceMetricsOverride', { width: 1024, height: 2400, deviceScaleFactor: 1, mobile: false });
+  const wide = await page.evaluate<string[]>(`[...document.querySelectorAll('.table-wrap')]
+    .filter((w) => w.scrollWidth > w.clientWidth + 1).map((w) => w.firstElementChild.id + ' ' + w.scrollWidth + '>' + w.clientWidth)`);
+  assert.equal(wide, []);
   assert.equal(state.csp, []);
   assert.equal(problems(page), []);
   const requests = page.events('Network.requestWillBeSent').map((e) => e.params.request.url as string);

@@ -12,7 +12,7 @@ const text = (html: string) => html.replace(/<[^>]+>/g, '').replace(/&#39;/g, "'
 
 function site(over: Partial<ReportNodeSite>): ReportNodeSite {
   return {
-    host: 'web-1', site: '/app/db.js:40', kind: 'js:fs.fsync', calls: 120, errors: 0, paired: 120,
+    host: 'web-1', site: '/app/db.js:40', kind: 'js:fs.fsync', calls: 120, errors: 0, captured: 120, paired: 120,
     waitP50Ms: 21.5, waitP99Ms: 80, syncP50Ms: 0.31, syncP99Ms: 2.4, waitMs: 3000, syncMs: 60, queuedMs: 2700, deliveryMs: 240,
     queuedShare: 0.98, paths: ['/data/wal'], ...over,
   };
@@ -47,6 +47,14 @@ test('the table: one row per site and API, unpaired calls without system-call fi
   assert.is(rows.length, 3);
   assert.is(rows[1], "/app/db.js:40js:fs.fsync12021.5 ms80 ms310 µs2.4 ms2.94 s (98%)120 of 120");
   assert.is(rows[2], "&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;js:filehandle.sync12021.5 ms80 ms———0 of 120");
+});
+
+test('the table: a site whose calls were partly sampled says how many were captured', () => {
+  const html = nodeSitesTable({ ...sampleReport(), nodeSites: [site({ calls: 50_000, captured: 37, paired: 50_000 }), site({ site: null, captured: 0, calls: 4 })] });
+  const rows = [...html.matchAll(/<tr>(.*?)<\/tr>/g)].map((m) => text(m[1]!).trim());
+  assert.match(rows[1]!, /^\/app\/db\.js:40js:fs\.fsync50,000 \(37 sampled\)21\.5 ms/);
+  assert.match(rows[2]!, /^not capturedjs:fs\.fsync421\.5 ms/, 'no site: nothing sampled to say');
+  assert.match(text(html), /counted at the site its thread last captured for the same API/);
 });
 
 test('the report has a Node call sites section only when the traces hold Node calls', () => {

@@ -1,0 +1,84 @@
+// One process of npm run bench:node's in-process comparison: keeps the
+// original fs.fsyncSync, fs.fsync and FileHandle.prototype.sync, then loads
+// the hook (recorders/node/hook.cjs, given as the third argument) and times
+// blocks of calls through the originals and through the hook's wrappers,
+// alternating, in the same process (same heap, same pool threads, same
+// file). Prints, per API, the median of the blocks' paired differences in
+// CPU ns per call (process.cpuUsage: exact for the calling thread, which
+// does all of the hook's work) and the mean difference.
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import { createRequire } from 'node:module';
+
+const [dir, blocksText, perBlockText, hook] = process.argv.slice(2);
+const BLOCKS = Number(blocksText);
+const K = Number(perBlockText);
+const IN_FLIGHT = 32;
+const fd = fs.openSync(`${dir}/ab.dat`, 'w');
+fs.writeSync(fd, 'x');
+const first = await fsp.open(`${dir}/ab-fh0.dat`, 'w');
+const proto = Object.getPrototypeOf(first);
+const originals = { fsyncSync: fs.fsyncSync, fsync: fs.fsync, 'filehandle.sync': proto.sync };
+createRequire(import.meta.url)(hook);
+// The hook wraps FileHandle's prototype at the next open.
+const fh = await fs.promises.open(`${dir}/ab-fh.dat`, 'w');
+const wrapped = { fsyncSync: fs.fsyncSync, fsync: fs.fsync, 'filehandle.sync': proto.sync };
+for (const k of Object.keys(wrapped)) if (wrapped[k] === originals[k]) throw new Error(`${k} is not wrapped`);
+
+const runs = {
+  fsyncSync: (f, n) => {
+    for (let i = 0; i < n; i++) f(fd);
+  },
+  fsync: (f, n) => new Promise((resolve, reject) => {
+    let started = 0;
+    let done = 0;
+    const next = (err) => {
+      if (err) return reject(err);
+      if (++done === n) return resolve();
+      if (started < n) {
+        started++;
+        f(fd, next);
+      }
+    };
+    for (; started < Math.min(IN_FLIGHT, n); started++) f(fd, next);
+  }),
+  'filehandle.sync': async (f, n) => {
+    let started = 0;
+    const lane = async () => {
+      while (started < n) {
+        started++;
+        await f.call(fh);
+      }
+    };
+    await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
+  },
+};
+
+const cpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) * 1000;
+};
+const median = (xs) => {
+  const s = xs.slice().sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const out = {};
+for (const name of Object.keys(runs)) {
+  const t = { orig: [], hook: [] };
+  await runs[name](originals[name], K);
+  await runs[name](wrapped[name], K);
+  for (let b = 0; b < BLOCKS; b++) {
+    // Alternate which goes first, so drift in the machine's load falls on both.
+    for (const v of b % 2 ? ['orig', 'hook'] : ['hook', 'orig']) {
+      const c0 = cpu();
+      await runs[name](v === 'orig' ? originals[name] : wrapped[name], K);
+      t[v].push((cpu() - c0) / K);
+    }
+  }
+  const d = t.hook.map((x, i) => x - t.orig[i]);
+  out[name] = { bare: median(t.orig), added: median(d), mean: d.reduce((a, b) => a + b, 0) / d.length };
+}
+await fh.close();
+await first.close();
+fs.closeSync(fd);
+console.log(JSON.stringify(out));
