@@ -23,7 +23,10 @@ export interface PreparedTrace {
   /** realtime_ns - monotonic_ns. */
   offsetNs: bigint;
   events: number;
-  /** The `events` table's columns, without trace_id (the loader numbers traces); source 'ring'. */
+  /**
+   * The `events` table's columns, without trace_id (the loader numbers traces); source 'ring'.
+   * (Each table's columns are [] when the trace gives it no rows.)
+   */
   columns: Column[];
   /** Keep-ring events the ring does not hold, as `columns` (source 'keep'). */
   kept: number;
@@ -70,19 +73,24 @@ export function prepareDecoded(trace: DecodedTrace): PreparedTrace {
     tornAt: trace.stats.torn ? HEADER_SIZE + trace.stats.slots * RECORD_SIZE : null,
     offsetNs,
     events: c.length,
-    columns: eventColumns(c, seqColumn(c.seq), offsetNs, 0),
+    columns: some(c.length, () => eventColumns(c, seqColumn(c.seq), offsetNs, 0)),
     kept: trace.kept.length,
-    keptColumns: eventColumns(trace.kept, keptSeqColumn(trace.kept.seq), offsetNs, 1),
+    keptColumns: some(trace.kept.length, () => eventColumns(trace.kept, keptSeqColumn(trace.kept.seq), offsetNs, 1)),
     summaries: trace.summaries.length,
-    summaryColumns: summaryColumns(trace.summaries, offsetNs),
+    summaryColumns: some(trace.summaries.length, () => summaryColumns(trace.summaries, offsetNs)),
     ...histColumns(trace.summaries, offsetNs),
     costRows: trace.costs.length,
-    costColumns: costColumns(trace.costs, offsetNs),
+    costColumns: some(trace.costs.length, () => costColumns(trace.costs, offsetNs)),
     jsSummaries: trace.jsSummaries.length,
-    jsSummaryColumns: summaryColumns(trace.jsSummaries, offsetNs),
+    jsSummaryColumns: some(trace.jsSummaries.length, () => summaryColumns(trace.jsSummaries, offsetNs)),
     js: trace.js.length,
-    jsColumns: jsColumns(trace.js, offsetNs),
+    jsColumns: some(trace.js.length, () => jsColumns(trace.js, offsetNs)),
   };
+}
+
+/** A table's columns, or none for no rows: fewer objects to post between threads and collect. */
+function some(rows: number, columns: () => Column[]): Column[] {
+  return rows === 0 ? [] : columns();
 }
 
 /** The `js_calls` table's columns in table order (trace_id aside): the site's name id is in `writes`. */
@@ -141,6 +149,7 @@ function costColumns(costs: readonly CostRow[], offsetNs: bigint): Column[] {
 function histColumns(s: SummaryColumns, offsetNs: bigint): { histRows: number; histColumns: Column[] } {
   let n = 0;
   for (let i = 0; i < s.hist.length; i++) if (s.hist[i] !== 0) n++;
+  if (n === 0) return { histRows: 0, histColumns: [] };
   const entry = typed(Float64Array, n);
   const call = typed(Uint8Array, n);
   const pathId = typed(Uint32Array, n);
