@@ -61,6 +61,7 @@ export const HEADER = {
   stopErrno: 3428,
   comm: 3432,
   alertsUnsent: 3448,
+  launchId: 3456,
 } as const;
 
 /** Where the recorder writes its alert lines (header alertSink). */

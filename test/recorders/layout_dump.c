@@ -73,6 +73,7 @@ int main(void) {
     FIELD(ft_header, stop_errno);
     FIELD(ft_header, comm);
     FIELD(ft_header, alerts_unsent);
+    FIELD(ft_header, launch_id);
     printf("\n  },\n  \"event\": {");
     first = 1;
     FIELD(ft_event, seq);
