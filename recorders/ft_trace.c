@@ -345,6 +345,7 @@ void ft_after_fork_child(void)
     ft_thr.resolving = 0;
     ft_thr.initializing = 0;
     ft_thr.name_id = 0;
+    ft_thr.name2_id = 0;
     /* The parent's uncounted cost is the parent's. */
     ft_thr.cost_due = ft_thr.cost_samples = 0;
     ft_thr.cost_ns = ft_thr.cost_calls = ft_thr.sync_ns = ft_thr.sync_calls = 0;

@@ -39,6 +39,7 @@ import {
   VERSION,
 } from './layout.js';
 import { readCString, readU32, readU64, readU64Number } from './read.js';
+import { halves, typed } from './arena.js';
 
 export interface TraceHeader {
   version: number;
@@ -599,10 +600,10 @@ function decodePaths(ring: Uint8Array, order: SlotOrder, base: number, file: str
 function decodeEvents(ring: Uint8Array, order: SlotOrder, paths: Map<number, TracePath>, base: number, file: string): { columns: EventColumns; unnamed: number } {
   const cols = allocColumns(order.slots.length);
   const src32 = new Uint32Array(ring.buffer, ring.byteOffset, ring.length / 4);
-  const start = new Uint32Array(cols.startNs.buffer);
-  const dur = new Uint32Array(cols.durNs.buffer);
-  const bytes = new Uint32Array(cols.bytes.buffer);
-  const ival = new Uint32Array(cols.ivalStartNs.buffer);
+  const start = halves(cols.startNs);
+  const dur = halves(cols.durNs);
+  const bytes = halves(cols.bytes);
+  const ival = halves(cols.ivalStartNs);
   const sync = RecordType.Sync;
   let unnamed = 0;
   let lastPath = 0;
@@ -942,39 +943,39 @@ function decodeSummaries(src: TraceBytes, header: TraceHeader, sum: Region, file
 function allocSummaries(n: number): SummaryColumns {
   return {
     length: n,
-    entry: new Float64Array(n),
-    call: new Uint8Array(n),
-    pathId: new Uint32Array(n),
-    intervalStartNs: new BigUint64Array(n),
-    calls: new Uint32Array(n),
-    errors: new Uint32Array(n),
-    alerts: new Uint32Array(n),
-    sumNs: new BigUint64Array(n),
-    maxNs: new BigUint64Array(n),
-    bytes: new BigUint64Array(n),
-    writes: new Uint32Array(n),
-    kept: new Uint32Array(n),
-    hist: new Uint16Array(n * HIST_BUCKETS),
+    entry: typed(Float64Array, n),
+    call: typed(Uint8Array, n),
+    pathId: typed(Uint32Array, n),
+    intervalStartNs: typed(BigUint64Array, n),
+    calls: typed(Uint32Array, n),
+    errors: typed(Uint32Array, n),
+    alerts: typed(Uint32Array, n),
+    sumNs: typed(BigUint64Array, n),
+    maxNs: typed(BigUint64Array, n),
+    bytes: typed(BigUint64Array, n),
+    writes: typed(Uint32Array, n),
+    kept: typed(Uint32Array, n),
+    hist: typed(Uint16Array, n * HIST_BUCKETS),
   };
 }
 
 function allocColumns(n: number): EventColumns {
   return {
     length: n,
-    seq: new Float64Array(n),
-    type: new Uint8Array(n),
-    call: new Uint8Array(n),
-    flags: new Uint16Array(n),
-    startNs: new BigUint64Array(n),
-    durNs: new BigUint64Array(n),
-    tid: new Uint32Array(n),
-    fd: new Int32Array(n),
-    pathId: new Uint32Array(n),
-    res: new Int32Array(n),
-    bytes: new BigUint64Array(n),
-    writes: new Uint32Array(n),
-    writeUs: new Uint32Array(n),
-    ivalStartNs: new BigUint64Array(n),
+    seq: typed(Float64Array, n),
+    type: typed(Uint8Array, n),
+    call: typed(Uint8Array, n),
+    flags: typed(Uint16Array, n),
+    startNs: typed(BigUint64Array, n),
+    durNs: typed(BigUint64Array, n),
+    tid: typed(Uint32Array, n),
+    fd: typed(Int32Array, n),
+    pathId: typed(Uint32Array, n),
+    res: typed(Int32Array, n),
+    bytes: typed(BigUint64Array, n),
+    writes: typed(Uint32Array, n),
+    writeUs: typed(Uint32Array, n),
+    ivalStartNs: typed(BigUint64Array, n),
   };
 }
 
