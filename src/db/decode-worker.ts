@@ -1,24 +1,36 @@
 /**
- * The worker thread of source.ts: prepares the trace files it is sent and
- * posts them back, their column buffers transferred rather than copied.
+ * The worker thread of source.ts: prepares the batches of trace files it is
+ * sent and posts each batch back in one message, the column buffers
+ * transferred rather than copied. A batch is prepared in one arena, so the
+ * small traces of a batch share a few buffers.
  */
 import { parentPort } from 'node:worker_threads';
 import { TraceError } from '../errors.js';
+import { Arena } from '../trace/arena.js';
 import { prepareTrace, transferables } from './prepare.js';
-import type { WorkerReply, WorkerRequest } from './source.js';
+import type { WorkerReply, WorkerRequest, WorkerResult } from './source.js';
 
 const port = parentPort!;
-port.on('message', ({ id, file }: WorkerRequest) => {
+port.on('message', ({ id, files }: WorkerRequest) => {
   let reply: WorkerReply;
   try {
-    const trace = prepareTrace(file);
-    reply = { id, trace };
-    port.postMessage(reply, transferables(trace));
+    const results = new Arena().run(() => files.map(prepareOne));
+    const buffers = new Set<ArrayBuffer>();
+    for (const r of results) if ('trace' in r) for (const b of transferables(r.trace)) buffers.add(b);
+    reply = { id, results };
+    port.postMessage(reply, [...buffers]);
     return;
   } catch (err) {
-    reply = err instanceof TraceError
-      ? { id, traceError: { file: err.file, offset: err.offset, message: err.message } }
-      : { id, internal: (err as Error)?.stack ?? String(err) };
+    reply = { id, internal: (err as Error)?.stack ?? String(err) };
   }
   port.postMessage(reply);
 });
+
+function prepareOne(file: string): WorkerResult {
+  try {
+    return { trace: prepareTrace(file) };
+  } catch (err) {
+    if (err instanceof TraceError) return { traceError: { file: err.file, offset: err.offset, message: err.message } };
+    throw err;
+  }
+}

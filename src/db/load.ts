@@ -6,10 +6,11 @@
  * A file that cannot be decoded is skipped with a warning, unless `strict`;
  * a torn last record is a warning and the rest of the file is loaded.
  */
-import { DuckDBAppender, DuckDBConnection, DuckDBTimestampNanosecondsValue } from '@duckdb/node-api';
+import { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import { FtError, TraceError } from '../errors.js';
 import { ALERT_SINK_NAMES, CALL_NAMES, EVENT_TYPE_NAMES, HDR_DISABLED, JS_API_NAMES, STOP_REASONS } from '../trace/layout.js';
 import { ColumnAppender, type Column } from './append.js';
+import { returnFreedMemory } from './connect.js';
 import { INTERVAL_CALLS, type PreparedTrace } from './prepare.js';
 import { applyRowFilters, hasHeaderFilters, headerMatches, type Filters } from './filter.js';
 import { progressBar } from './progress.js';
@@ -82,6 +83,7 @@ export async function loadTraces(connection: DuckDBConnection, allFiles: readonl
     sink.close();
     await applyRowFilters(connection, filters);
     await connection.run('checkpoint');
+    if (sink.events >= CHECKPOINT_EVERY) await returnFreedMemory(connection);
   } finally {
     progress?.finish();
     sink.close();
@@ -130,11 +132,18 @@ function jsApiForm(name: string): string {
   return 'callback';
 }
 
-/** n summary entries' columns (summary_entries, js_summary_entries: the path id, then the file id). */
-function appendSummaries(to: ColumnAppender, traceId: number, n: number, cols: Column[], fileOf: Parameters<typeof withFileIds>[2]): void {
-  if (n === 0) return;
-  const fileIds = withFileIds(cols, SUMMARY_PATH_COLUMN, fileOf)[SUMMARY_PATH_COLUMN]!;
-  to.append([new Int32Array(n).fill(traceId), ...cols.slice(0, SUMMARY_PATH_COLUMN + 1), fileIds, ...cols.slice(SUMMARY_PATH_COLUMN + 1)], 0, n);
+/**
+ * An Int32Array reused from one trace to the next (the appender copies what it
+ * is given at once), so the loader allocates nothing per trace for its columns.
+ */
+class Scratch {
+  private array = new Int32Array(1024);
+
+  /** The first n elements, contents undefined. */
+  take(n: number): Int32Array {
+    if (this.array.length < n) this.array = new Int32Array(Math.max(n, 2 * this.array.length));
+    return this.array.subarray(0, n);
+  }
 }
 
 /** The appenders of one load, and the file ids handed out so far. */
@@ -142,6 +151,9 @@ class TraceSink {
   traces = 0;
   events = 0;
   private readonly fileIds = new Map<string, number>();
+  /** The trace_id column, and the file ids of the rows being appended. */
+  private readonly traceIdColumn = new Scratch();
+  private readonly fileIdColumn = new Scratch();
   private sinceCheckpoint = 0;
   private closed = false;
 
@@ -153,7 +165,7 @@ class TraceSink {
     private readonly eventColumns: ColumnAppender,
     private readonly summaryColumns: ColumnAppender,
     private readonly histColumns: ColumnAppender,
-    private readonly costRows: DuckDBAppender,
+    private readonly costColumns: ColumnAppender,
     private readonly jsColumns: ColumnAppender,
     private readonly siteRows: DuckDBAppender,
     private readonly jsSummaryColumns: ColumnAppender,
@@ -168,7 +180,7 @@ class TraceSink {
       await ColumnAppender.create(connection, 'events'),
       await ColumnAppender.create(connection, 'summary_entries'),
       await ColumnAppender.create(connection, 'summary_hist'),
-      await connection.createAppender('recorder_cost'),
+      await ColumnAppender.create(connection, 'recorder_cost'),
       await ColumnAppender.create(connection, 'js_calls'),
       await connection.createAppender('js_sites'),
       await ColumnAppender.create(connection, 'js_summary_entries'),
@@ -179,24 +191,26 @@ class TraceSink {
     const traceId = ++this.traces;
     this.addTrace(traceId, trace);
     const fileOf = this.addPaths(traceId, trace);
-    if (trace.events > 0) {
-      this.eventColumns.append([new Int32Array(trace.events).fill(traceId), ...withFileIds(trace.columns, EVENT_PATH_COLUMN, fileOf)], 0, trace.events);
-      this.events += trace.events;
-      this.sinceCheckpoint += trace.events;
-    }
-    if (trace.kept > 0) {
-      this.eventColumns.append([new Int32Array(trace.kept).fill(traceId), ...withFileIds(trace.keptColumns, EVENT_PATH_COLUMN, fileOf)], 0, trace.kept);
-      this.events += trace.kept;
-      this.sinceCheckpoint += trace.kept;
-    }
-    appendSummaries(this.summaryColumns, traceId, trace.summaries, trace.summaryColumns, fileOf);
-    appendSummaries(this.jsSummaryColumns, traceId, trace.jsSummaries, trace.jsSummaryColumns, fileOf);
-    if (trace.histRows > 0) {
-      this.histColumns.append([new Int32Array(trace.histRows).fill(traceId), ...trace.histColumns], 0, trace.histRows);
-    }
-    this.addCosts(traceId, trace);
+    const rows = (to: ColumnAppender, n: number, columns: Column[], pathColumn?: number, withPathId = false) => {
+      if (n === 0) return;
+      const out = [this.traceIdColumn.take(n).fill(traceId), ...columns];
+      if (pathColumn !== undefined) {
+        const fileIds = withFileIds(columns[pathColumn] as Uint32Array, fileOf, this.fileIdColumn.take(n));
+        // The file id replaces the path id, or (summaries) follows it.
+        out.splice(1 + pathColumn + (withPathId ? 1 : 0), withPathId ? 0 : 1, fileIds);
+      }
+      to.append(out, 0, n);
+    };
+    rows(this.eventColumns, trace.events, trace.columns, EVENT_PATH_COLUMN);
+    rows(this.eventColumns, trace.kept, trace.keptColumns, EVENT_PATH_COLUMN);
+    this.events += trace.events + trace.kept;
+    this.sinceCheckpoint += trace.events + trace.kept;
+    rows(this.summaryColumns, trace.summaries, trace.summaryColumns, SUMMARY_PATH_COLUMN, true);
+    rows(this.jsSummaryColumns, trace.jsSummaries, trace.jsSummaryColumns, SUMMARY_PATH_COLUMN, true);
+    rows(this.histColumns, trace.histRows, trace.histColumns);
+    rows(this.costColumns, trace.costRows, trace.costColumns);
     if (trace.js > 0) {
-      this.jsColumns.append([new Int32Array(trace.js).fill(traceId), ...withFileIds(trace.jsColumns, JS_PATH_COLUMN, fileOf)], 0, trace.js);
+      rows(this.jsColumns, trace.js, trace.jsColumns, JS_PATH_COLUMN);
       this.addSites(traceId, trace);
     }
     if (this.sinceCheckpoint >= CHECKPOINT_EVERY) await this.checkpoint();
@@ -218,7 +232,7 @@ class TraceSink {
     this.eventColumns.close();
     this.summaryColumns.close();
     this.histColumns.close();
-    this.costRows.closeSync();
+    this.costColumns.close();
     this.jsColumns.close();
     this.siteRows.closeSync();
     this.jsSummaryColumns.close();
@@ -234,21 +248,6 @@ class TraceSink {
       this.siteRows.appendUInteger(id);
       this.siteRows.appendVarchar(site);
       this.siteRows.endRow();
-    }
-  }
-
-  private addCosts(traceId: number, { costs, offsetNs }: PreparedTrace): void {
-    const a = this.costRows;
-    for (const c of costs) {
-      a.appendInteger(traceId);
-      a.appendTimestampNanoseconds(new DuckDBTimestampNanosecondsValue(BigInt.asIntN(64, c.intervalStartNs + offsetNs)));
-      a.appendUInteger(c.period);
-      a.appendUInteger(c.samples);
-      a.appendUBigInt(c.sampledNs);
-      a.appendUBigInt(c.calls);
-      a.appendUBigInt(c.syncNs);
-      a.appendUBigInt(c.syncCalls);
-      a.endRow();
     }
   }
 
@@ -354,10 +353,8 @@ function jsSiteIds(trace: PreparedTrace): Uint32Array {
   return trace.js > 0 ? (trace.jsColumns[JS_SITE_COLUMN] as Uint32Array) : new Uint32Array(0);
 }
 
-/** `columns` with the path-id column at `at` replaced by file ids: one numeric lookup per distinct run of ids. */
-function withFileIds(columns: readonly Column[], at: number, fileOf: (pathId: number) => number): Column[] {
-  const pathIds = columns[at] as Uint32Array;
-  const fileIds = new Int32Array(pathIds.length);
+/** The file ids of `pathIds`, written into `fileIds`: one numeric lookup per distinct run of ids. */
+function withFileIds(pathIds: Uint32Array, fileOf: (pathId: number) => number, fileIds: Int32Array): Int32Array {
   let lastPath = -1;
   let lastFile = 0;
   for (let i = 0; i < pathIds.length; i++) {
@@ -368,7 +365,5 @@ function withFileIds(columns: readonly Column[], at: number, fileOf: (pathId: nu
     }
     fileIds[i] = lastFile;
   }
-  const out = [...columns];
-  out[at] = fileIds;
-  return out;
+  return fileIds;
 }

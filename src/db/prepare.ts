@@ -10,6 +10,7 @@ import {
   readTrace, type CostRow, type DecodedTrace, type DecodeStats, type EventColumns, type SummaryColumns, type TraceHeader, type TracePath,
 } from '../trace/decode.js';
 import type { Column } from './append.js';
+import { halves, typed } from '../trace/arena.js';
 
 export interface PreparedTrace {
   file: string;
@@ -22,7 +23,10 @@ export interface PreparedTrace {
   /** realtime_ns - monotonic_ns. */
   offsetNs: bigint;
   events: number;
-  /** The `events` table's columns, without trace_id (the loader numbers traces); source 'ring'. */
+  /**
+   * The `events` table's columns, without trace_id (the loader numbers traces); source 'ring'.
+   * (Each table's columns are [] when the trace gives it no rows.)
+   */
   columns: Column[];
   /** Keep-ring events the ring does not hold, as `columns` (source 'keep'). */
   kept: number;
@@ -33,7 +37,9 @@ export interface PreparedTrace {
   /** The `summary_hist` table's columns (non-empty buckets), without trace_id. */
   histRows: number;
   histColumns: Column[];
-  costs: CostRow[];
+  /** The `recorder_cost` table's columns, without trace_id. */
+  costRows: number;
+  costColumns: Column[];
   /** The Node hook's summary entries: the `js_summary_entries` table's columns, without trace_id. */
   jsSummaries: number;
   jsSummaryColumns: Column[];
@@ -44,7 +50,7 @@ export interface PreparedTrace {
 
 /** Every column buffer of a prepared trace, to transfer between threads. */
 export function transferables(t: PreparedTrace): ArrayBuffer[] {
-  return [...new Set([...t.columns, ...t.keptColumns, ...t.summaryColumns, ...t.histColumns, ...t.jsColumns, ...t.jsSummaryColumns].map((c) => c.buffer as ArrayBuffer))];
+  return [...new Set([...t.columns, ...t.keptColumns, ...t.summaryColumns, ...t.histColumns, ...t.costColumns, ...t.jsColumns, ...t.jsSummaryColumns].map((c) => c.buffer as ArrayBuffer))];
 }
 
 export function prepareTrace(file: string): PreparedTrace {
@@ -67,18 +73,24 @@ export function prepareDecoded(trace: DecodedTrace): PreparedTrace {
     tornAt: trace.stats.torn ? HEADER_SIZE + trace.stats.slots * RECORD_SIZE : null,
     offsetNs,
     events: c.length,
-    columns: eventColumns(c, seqColumn(c.seq), offsetNs, 0),
+    columns: some(c.length, () => eventColumns(c, seqColumn(c.seq), offsetNs, 0)),
     kept: trace.kept.length,
-    keptColumns: eventColumns(trace.kept, keptSeqColumn(trace.kept.seq), offsetNs, 1),
+    keptColumns: some(trace.kept.length, () => eventColumns(trace.kept, keptSeqColumn(trace.kept.seq), offsetNs, 1)),
     summaries: trace.summaries.length,
-    summaryColumns: summaryColumns(trace.summaries, offsetNs),
+    summaryColumns: some(trace.summaries.length, () => summaryColumns(trace.summaries, offsetNs)),
     ...histColumns(trace.summaries, offsetNs),
-    costs: trace.costs,
+    costRows: trace.costs.length,
+    costColumns: some(trace.costs.length, () => costColumns(trace.costs, offsetNs)),
     jsSummaries: trace.jsSummaries.length,
-    jsSummaryColumns: summaryColumns(trace.jsSummaries, offsetNs),
+    jsSummaryColumns: some(trace.jsSummaries.length, () => summaryColumns(trace.jsSummaries, offsetNs)),
     js: trace.js.length,
-    jsColumns: jsColumns(trace.js, offsetNs),
+    jsColumns: some(trace.js.length, () => jsColumns(trace.js, offsetNs)),
   };
+}
+
+/** A table's columns, or none for no rows: fewer objects to post between threads and collect. */
+function some(rows: number, columns: () => Column[]): Column[] {
+  return rows === 0 ? [] : columns();
 }
 
 /** The `js_calls` table's columns in table order (trace_id aside): the site's name id is in `writes`. */
@@ -91,7 +103,7 @@ function eventColumns(c: EventColumns, seq: BigInt64Array, offsetNs: bigint, sou
   return [
     seq, c.type, c.call, c.flags, wallColumn(c.startNs, offsetNs), c.durNs,
     c.tid, c.fd, c.pathId, c.res, c.bytes, c.writes, c.writeUs, c.ivalStartNs,
-    new Uint8Array(c.length).fill(source),
+    typed(Uint8Array, c.length).fill(source),
   ];
 }
 
@@ -99,8 +111,8 @@ function eventColumns(c: EventColumns, seq: BigInt64Array, offsetNs: bigint, sou
 function keptSeqColumn(seq: Float64Array): BigInt64Array {
   // -(1 + s) is ~s in two's complement: both 32-bit halves inverted, no BigInt per event.
   const out = seqColumn(seq);
-  const halves = new Uint32Array(out.buffer);
-  for (let i = 0; i < halves.length; i++) halves[i] = ~halves[i]! >>> 0;
+  const h = halves(out);
+  for (let i = 0; i < h.length; i++) h[i] = ~h[i]! >>> 0;
   return out;
 }
 
@@ -111,16 +123,39 @@ function summaryColumns(s: SummaryColumns, offsetNs: bigint): Column[] {
   ];
 }
 
+/** The recorder's cost entries as `recorder_cost`'s columns (trace_id aside): no object or BigInt per row reaches the loader. */
+function costColumns(costs: readonly CostRow[], offsetNs: bigint): Column[] {
+  const n = costs.length;
+  const start = typed(BigUint64Array, n);
+  const period = typed(Uint32Array, n);
+  const samples = typed(Uint32Array, n);
+  const sampledNs = typed(BigUint64Array, n);
+  const calls = typed(BigUint64Array, n);
+  const syncNs = typed(BigUint64Array, n);
+  const syncCalls = typed(BigUint64Array, n);
+  costs.forEach((c, i) => {
+    start[i] = c.intervalStartNs;
+    period[i] = c.period;
+    samples[i] = c.samples;
+    sampledNs[i] = c.sampledNs;
+    calls[i] = c.calls;
+    syncNs[i] = c.syncNs;
+    syncCalls[i] = c.syncCalls;
+  });
+  return [wallColumn(start, offsetNs), period, samples, sampledNs, calls, syncNs, syncCalls];
+}
+
 /** The non-empty histogram buckets of every entry, one row each, keyed like their entry. */
 function histColumns(s: SummaryColumns, offsetNs: bigint): { histRows: number; histColumns: Column[] } {
   let n = 0;
   for (let i = 0; i < s.hist.length; i++) if (s.hist[i] !== 0) n++;
-  const entry = new Float64Array(n);
-  const call = new Uint8Array(n);
-  const pathId = new Uint32Array(n);
-  const start = new BigUint64Array(n);
-  const bucket = new Uint8Array(n);
-  const count = new Uint16Array(n);
+  if (n === 0) return { histRows: 0, histColumns: [] };
+  const entry = typed(Float64Array, n);
+  const call = typed(Uint8Array, n);
+  const pathId = typed(Uint32Array, n);
+  const start = typed(BigUint64Array, n);
+  const bucket = typed(Uint8Array, n);
+  const count = typed(Uint16Array, n);
   let k = 0;
   for (let i = 0; i < s.length; i++) {
     for (let b = 0; b < HIST_BUCKETS; b++) {
@@ -192,10 +227,9 @@ function timeError(file: string, offset: number | undefined, what: string, ns: n
 /** checkTimes for the events of one ring: `base` is its byte offset, `slots` its size. */
 function checkEventTimes(file: string, c: EventColumns, offsetNs: bigint, base: number, slots: number): void {
   const offset = Number(offsetNs);
-  const u64 = (col: BigUint64Array) => new Uint32Array(col.buffer, col.byteOffset, col.length * 2);
-  const start = u64(c.startNs);
-  const dur = u64(c.durNs);
-  const ival = u64(c.ivalStartNs);
+  const start = halves(c.startNs);
+  const dur = halves(c.durNs);
+  const ival = halves(c.ivalStartNs);
   const at = (i: number, field: number) => base + (c.seq[i]! % slots) * RECORD_SIZE + field;
   const outside = (ns: number) => !(ns >= WALL_MIN_NS && ns < WALL_MAX_NS);
   const fail = (i: number, field: number, what: string, ns: number) => timeError(file, at(i, field), what, ns);
@@ -213,12 +247,12 @@ function checkEventTimes(file: string, c: EventColumns, offsetNs: bigint, base: 
 
 /** Sequence numbers (exact doubles below 2^53) as BIGINT, through their 32-bit halves. */
 function seqColumn(seq: Float64Array): BigInt64Array {
-  const out = new BigInt64Array(seq.length);
-  const halves = new Uint32Array(out.buffer);
+  const out = typed(BigInt64Array, seq.length);
+  const h = halves(out);
   for (let i = 0; i < seq.length; i++) {
     const s = seq[i]!;
-    halves[2 * i] = s % TWO_32;
-    halves[2 * i + 1] = Math.floor(s / TWO_32);
+    h[2 * i] = s % TWO_32;
+    h[2 * i + 1] = Math.floor(s / TWO_32);
   }
   return out;
 }
@@ -228,9 +262,9 @@ function seqColumn(seq: Float64Array): BigInt64Array {
  * with a carry so that no BigInt is made per event.
  */
 export function wallColumn(monotonic: BigUint64Array, offset: bigint): BigInt64Array {
-  const out = new BigInt64Array(monotonic.length);
-  const src = new Uint32Array(monotonic.buffer, monotonic.byteOffset, monotonic.length * 2);
-  const dst = new Uint32Array(out.buffer);
+  const out = typed(BigInt64Array, monotonic.length);
+  const src = halves(monotonic);
+  const dst = halves(out);
   const u = BigInt.asUintN(64, offset);
   const offLo = Number(u & 0xffffffffn);
   const offHi = Number(u >> 32n);

@@ -2,6 +2,7 @@
  * Prepared trace files, in order, for the loader. A large load decodes in a
  * worker thread, a file or two ahead, while the main thread appends what is
  * ready to DuckDB; a small one decodes inline, sparing the worker's start-up.
+ * Small files go to the worker in batches (one message each way per batch).
  */
 import { statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
@@ -11,13 +12,15 @@ import { prepareTrace, type PreparedTrace } from './prepare.js';
 
 export interface WorkerRequest {
   id: number;
-  file: string;
+  files: string[];
 }
 
-export type WorkerReply =
-  | { id: number; trace: PreparedTrace }
-  | { id: number; traceError: { file: string; offset: number | undefined; message: string } }
-  | { id: number; internal: string };
+/** One file's outcome in the worker. */
+export type WorkerResult =
+  | { trace: PreparedTrace }
+  | { traceError: { file: string; offset: number | undefined; message: string } };
+
+export type WorkerReply = { id: number; results: WorkerResult[] } | { id: number; internal: string };
 
 /** One file's outcome: its prepared trace, or why it could not be read. */
 export type Prepared = { file: string; trace: PreparedTrace } | { file: string; error: TraceError };
@@ -27,6 +30,10 @@ const WORKER_THRESHOLD = 500_000;
 /** Records decoded ahead of the file being appended (at least one file): a few files of a
  * busy process, or hundreds of nearly empty ones, so the thread hand-offs do not dominate. */
 const AHEAD_RECORDS = 1_000_000;
+/** A batch for the worker: consecutive files up to this many records (at least one file) ... */
+const BATCH_RECORDS = 50_000;
+/** ... and this many files, so the first batch is back soon. */
+const BATCH_FILES = 64;
 
 /**
  * The records a trace holds, by its header's counters (what decode.ts will
@@ -49,22 +56,25 @@ export async function* preparedTraces(files: readonly string[], records: readonl
   }
   const pool = new DecodeWorker();
   try {
-    const pending: Array<Promise<Prepared>> = [];
+    const pending: Array<{ batch: Promise<Prepared[]>; records: number }> = [];
     let next = 0;
     let ahead = 0;
     const fill = () => {
       while (next < files.length && (pending.length === 0 || ahead + records[next]! <= AHEAD_RECORDS)) {
-        ahead += records[next]!;
-        pending.push(pool.prepare(files[next++]!));
+        const from = next;
+        let batchRecords = records[next++]!;
+        while (next < files.length && next - from < BATCH_FILES && batchRecords + records[next]! <= BATCH_RECORDS) batchRecords += records[next++]!;
+        ahead += batchRecords;
+        pending.push({ batch: pool.prepare(files.slice(from, next)), records: batchRecords });
       }
     };
-    let first = 0;
     fill();
     while (pending.length > 0) {
-      const done = await pending.shift()!;
-      ahead -= records[first++]!;
+      const { batch, records: done } = pending.shift()!;
+      const prepared = await batch;
+      ahead -= done;
       fill();
-      yield done;
+      yield* prepared;
     }
   } finally {
     await pool.close();
@@ -83,7 +93,7 @@ function prepareInline(file: string): Prepared {
 /** A worker thread running decode-worker (compiled, or through decode-worker.mjs, which loads tsx). */
 class DecodeWorker {
   private readonly worker: Worker;
-  private readonly waiting = new Map<number, { resolve: (p: Prepared) => void; reject: (e: Error) => void }>();
+  private readonly waiting = new Map<number, { files: string[]; resolve: (p: Prepared[]) => void; reject: (e: Error) => void }>();
   private ids = 0;
 
   constructor() {
@@ -95,11 +105,12 @@ class DecodeWorker {
     this.worker.on('exit', (code) => this.failAll(new Error(`decode worker exited with code ${code}`)));
   }
 
-  prepare(file: string): Promise<Prepared> {
+  /** The files prepared, in order. */
+  prepare(files: string[]): Promise<Prepared[]> {
     const id = ++this.ids;
     return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      this.worker.postMessage({ id, file } satisfies WorkerRequest);
+      this.waiting.set(id, { files, resolve, reject });
+      this.worker.postMessage({ id, files } satisfies WorkerRequest);
     });
   }
 
@@ -112,9 +123,13 @@ class DecodeWorker {
     const w = this.waiting.get(reply.id);
     if (!w) return;
     this.waiting.delete(reply.id);
-    if ('trace' in reply) w.resolve({ file: reply.trace.file, trace: reply.trace });
-    else if ('traceError' in reply) w.resolve({ file: reply.traceError.file, error: rebuild(reply.traceError) });
-    else w.reject(new Error(`decode worker: ${reply.internal}`));
+    if ('internal' in reply) {
+      w.reject(new Error(`decode worker: ${reply.internal}`));
+      return;
+    }
+    w.resolve(reply.results.map((r, i) => ('trace' in r
+      ? { file: w.files[i]!, trace: r.trace }
+      : { file: w.files[i]!, error: rebuild(r.traceError) })));
   }
 
   private failAll(err: Error): void {

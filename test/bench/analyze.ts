@@ -45,14 +45,20 @@ if (args['load-only']) {
   await main();
 }
 
-/** The child of the load measurement: load, print figures as JSON. */
+/**
+ * The child of the load measurement: load, print figures as JSON. It runs the
+ * compiled code, as the bins do (`npm run bench:analyze` builds it first):
+ * through tsx, the decode worker would spend its start-up compiling sources
+ * inside the measured time.
+ */
 async function loadOnly(dir: string): Promise<void> {
-  const { Session } = await import('../../src/db/session.js');
+  const dist = (module: string) => new URL(`../../dist/db/${module}.js`, import.meta.url).href;
+  const { Session } = (await import(dist('session'))) as typeof import('../../src/db/session.js');
   const cpu = process.cpuUsage();
   const s = await Session.open({ inputs: [dir], quiet: true, warn: (m) => process.stderr.write(`${m}\n`) });
   const used = process.cpuUsage(cpu);
   const load = s.load!;
-  const { bindings, DEFAULT_PARAMS } = await import('../../src/db/params.js');
+  const { bindings, DEFAULT_PARAMS } = (await import(dist('params'))) as typeof import('../../src/db/params.js');
   await s.build(['counts'], bindings(DEFAULT_PARAMS));
   const [r] = await s.rows('select sum(calls)::bigint as calls from counts');
   s.close();

@@ -23,15 +23,14 @@ test('estimateRecords: the records the headers\' counters say each region holds'
 });
 
 /** Every file prepared, as if each held `records` records (1e12 in all makes the worker decode). */
-async function all(records: number): Promise<Prepared[]> {
+async function all(records: number | number[]): Promise<Prepared[]> {
   const out: Prepared[] = [];
-  for await (const p of preparedTraces(files, files.map(() => records))) out.push(p);
+  for await (const p of preparedTraces(files, Array.isArray(records) ? records : files.map(() => records))) out.push(p);
   return out;
 }
 
-test('worker and inline decoding agree, file by file, in order', async () => {
-  const inline = await all(0);
-  const worker = await all(1e9);
+/** The worker's and inline decoding's outcomes are the same, file by file. */
+function sameAsInline(worker: Prepared[], inline: Prepared[]): void {
   assert.equal(worker.map((p) => p.file), files);
   assert.equal(worker.map((p) => 'trace' in p), [true, false, true, true]);
   for (let i of [0, 2, 3]) {
@@ -40,13 +39,31 @@ test('worker and inline decoding agree, file by file, in order', async () => {
     assert.equal(w.trace.header, n.trace.header);
     assert.equal(w.trace.paths, n.trace.paths);
     // Every column crosses the thread: the ring's, the kept events', the summaries' and their histograms'.
-    for (const key of ['columns', 'keptColumns', 'summaryColumns', 'histColumns'] as const) {
+    for (const key of ['columns', 'keptColumns', 'summaryColumns', 'histColumns', 'costColumns'] as const) {
       assert.equal(w.trace[key].map((c) => [...c]), n.trace[key].map((c) => [...c]), key);
     }
-    assert.equal(w.trace.costs, n.trace.costs);
   }
+  const bad = worker[1] as { error: TraceError };
+  assert.is(bad.error.message, (inline[1] as { error: TraceError }).error.message);
+}
+
+test('worker and inline decoding agree, file by file, in order', async () => {
+  const inline = await all(0);
+  const worker = await all(1e9);
+  sameAsInline(worker, inline);
   const v2 = (worker[3] as Extract<Prepared, { trace: unknown }>).trace;
-  assert.equal([v2.events, v2.kept, v2.summaries, v2.histRows, v2.costs.length], [360, 2, 2880, 5702, 2]);
+  assert.equal([v2.events, v2.kept, v2.summaries, v2.histRows, v2.costRows], [360, 2, 2880, 5702, 2]);
+  // The recorder_cost columns: wall-clock start (monotonic + offset), period, samples, ...
+  assert.equal(v2.costColumns.map((c) => c.length), [2, 2, 2, 2, 2, 2, 2]);
+});
+
+test('small files go to the worker in one batch, sharing buffers, and come back each as inline decoding makes it', async () => {
+  // The first three (with the broken one among them) are one batch; the last, big, one its own.
+  const worker = await all([10, 10, 10, 499_990]);
+  sameAsInline(worker, await all(0));
+  const a = (worker[0] as Extract<Prepared, { trace: unknown }>).trace;
+  const c = (worker[2] as Extract<Prepared, { trace: unknown }>).trace;
+  assert.is(a.columns[0]!.buffer, c.columns[0]!.buffer, 'one arena buffer for the batch');
 });
 
 test('a decode error crosses the thread as the same TraceError', async () => {

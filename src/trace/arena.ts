@@ -1,0 +1,62 @@
+/**
+ * Typed arrays carved out of a few shared ArrayBuffers. The decode worker
+ * prepares a batch of traces inside an arena (Arena.run), so that a batch of
+ * hundreds of small traces is a handful of buffers to allocate, collect and
+ * transfer between threads rather than a hundred per trace. Outside an arena,
+ * `typed` is a plain `new`.
+ *
+ * An array may share its buffer with others: code that views an array's
+ * bytes must use its byteOffset and length, never the whole buffer.
+ */
+type TypedArray =
+  | Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array
+  | Float32Array | Float64Array | BigInt64Array | BigUint64Array;
+
+interface TypedCtor<T extends TypedArray> {
+  readonly BYTES_PER_ELEMENT: number;
+  new (length: number): T;
+  new (buffer: ArrayBuffer, byteOffset: number, length: number): T;
+}
+
+let current: Arena | null = null;
+
+export class Arena {
+  private chunk: ArrayBuffer | null = null;
+  private used = 0;
+
+  /** `chunkBytes`: the size of each shared buffer; an array larger than a quarter of it gets a buffer of its own. */
+  constructor(private readonly chunkBytes = 1 << 20) {}
+
+  /** Run `f` with `typed` allocating from this arena. */
+  run<R>(f: () => R): R {
+    const outer = current;
+    current = this;
+    try {
+      return f();
+    } finally {
+      current = outer;
+    }
+  }
+
+  take<T extends TypedArray>(ctor: TypedCtor<T>, n: number): T {
+    const bytes = n * ctor.BYTES_PER_ELEMENT;
+    if (bytes > this.chunkBytes / 4) return new ctor(n);
+    if (this.chunk === null || this.used + bytes > this.chunkBytes) {
+      this.chunk = new ArrayBuffer(this.chunkBytes);
+      this.used = 0;
+    }
+    const out = new ctor(this.chunk, this.used, n);
+    this.used += (bytes + 7) & ~7;
+    return out;
+  }
+}
+
+/** A zeroed typed array of n elements: from the current arena, if any. */
+export function typed<T extends TypedArray>(ctor: TypedCtor<T>, n: number): T {
+  return current === null ? new ctor(n) : current.take(ctor, n);
+}
+
+/** The 32-bit halves of a 64-bit array (two per element, low first), as a view. */
+export function halves(a: BigInt64Array | BigUint64Array): Uint32Array {
+  return new Uint32Array(a.buffer, a.byteOffset, a.length * 2);
+}
