@@ -177,6 +177,8 @@ struct ft_thread {
     uint64_t sync_calls;
     uint32_t name_id;     /* the path id the thread last named (ft_name_ensure_own) ... */
     uint64_t name_at;     /* ... and where its copy is: tag << 48 | position */
+    uint32_t name2_id;    /* the same for a record's second name (ft_name_ensure_own2) */
+    uint64_t name2_at;
     /* The thread's own summary entries (ft_always.c, "the thread's own
      * entries"): the words (ft_cur_word) of its recent ones, for the trace
      * of generation sum_gen; sum_busy while the thread updates one (a

@@ -90,15 +90,16 @@ static void ft_cand_add(struct ft_cand *cand, unsigned *n, uint64_t start, uint6
 
 /* One look at the directory: the allocated bytes of its traces, and (with
  * cand) the oldest ended ones, which takes an open and a read per trace.
- * Returns the total, or UINT64_MAX if it cannot be read. */
-static uint64_t ft_budget_scan(int dfd, struct ft_cand *cand, unsigned *ncand, int *more)
+ * Returns the total, or UINT64_MAX if it cannot be read. rewind: dfd was
+ * read before (a freshly opened one is at its start: no lseek). */
+static uint64_t ft_budget_scan(int dfd, struct ft_cand *cand, unsigned *ncand, int *more, int rewind)
 {
     char buf[2048];
     uint64_t total = 0;
     uid_t me = (uid_t)syscall(SYS_geteuid);
     *ncand = 0;
     *more = 0;
-    if (syscall(SYS_lseek, dfd, 0, SEEK_SET) < 0)
+    if (rewind && syscall(SYS_lseek, dfd, 0, SEEK_SET) < 0)
         return UINT64_MAX;
     for (;;) {
         long got = syscall(SYS_getdents64, dfd, buf, sizeof buf);
@@ -148,11 +149,11 @@ uint64_t ft_budget_keep(uint64_t need, uint64_t *removed, uint64_t *removed_byte
     struct ft_cand cand[FT_BUDGET_CAND];
     unsigned n;
     int more;
-    seen = ft_budget_scan(dfd, NULL, &n, &more);
+    seen = ft_budget_scan(dfd, NULL, &n, &more, 0);
     if (seen == UINT64_MAX || seen + need <= limit)
         goto done;
     for (int pass = 0; pass < FT_BUDGET_PASSES; pass++) {
-        uint64_t total = ft_budget_scan(dfd, cand, &n, &more);
+        uint64_t total = ft_budget_scan(dfd, cand, &n, &more, 1);
         seen = total;
         if (total == UINT64_MAX || total + need <= limit)
             break;

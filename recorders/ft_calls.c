@@ -89,7 +89,7 @@ int ft_open_creates(int dirfd, const char *path, int oflags)
     return missing;
 }
 
-void ft_open_end(int fd, int oflags, uint64_t t0, int created)
+void ft_open_end(int fd, int oflags, uint64_t t0, int created, int dirfd, const char *path)
 {
     if (fd < 0)
         return;
@@ -103,7 +103,7 @@ void ft_open_end(int fd, int oflags, uint64_t t0, int created)
         return;
     }
     uint64_t t1 = ft_now();
-    uint64_t e = ft_fd_opened(fd, oflags, 0, t0);
+    uint64_t e = ft_fd_opened(fd, oflags, 0, t0, dirfd, path);
     struct ft_file *f = ft_file_of(e);
     if (f) {
         struct ft_event ev;
@@ -362,7 +362,7 @@ uint32_t ft_map_path(void *addr, struct ft_file **f)
         return m.path_id;
     *f = file;
     if (FT_UNLIKELY(FT_LOAD(&ft_names_gen) != FT_LOAD(&file->name_gen)))
-        ft_file_rename_check(file, -1);
+        ft_file_rename_check(file, -1, 1);
     return FT_LOAD(&file->path_id);
 }
 
@@ -433,7 +433,7 @@ void ft_aio_done(const void *cb, long ret, int err)
 
 enum ft_raw_family { FT_RAW_NONE, FT_RAW_SYNC, FT_RAW_WRITE, FT_RAW_CLOSE, FT_RAW_RANGE, FT_RAW_DUP,
                      FT_RAW_OPEN, FT_RAW_RENAME, FT_RAW_LINK, FT_RAW_UNLINK, FT_RAW_NEWFD, FT_RAW_NEWFD2,
-                     FT_RAW_URING };
+                     FT_RAW_URING, FT_RAW_CWD };
 
 static enum ft_raw_family ft_raw_family(long n)
 {
@@ -453,6 +453,7 @@ static enum ft_raw_family ft_raw_family(long n)
     case SYS_inotify_init: case SYS_inotify_init1: case SYS_signalfd: case SYS_signalfd4: return FT_RAW_NEWFD;
     case SYS_pipe: case SYS_pipe2: case SYS_socketpair: return FT_RAW_NEWFD2;
     case SYS_io_uring_setup: return FT_RAW_URING;
+    case SYS_chdir: case SYS_fchdir: return FT_RAW_CWD;
     default: return FT_RAW_NONE;
     }
 }
@@ -531,7 +532,13 @@ void ft_raw_end(struct ft_raw *r, long ret, int err)
             ft_closed_range((unsigned)a[0], (unsigned)a[1], r->t0, ft_now());
         break;
     case FT_RAW_DUP: ft_dup_end((int)a[0], (int)ret, r->t0); break;
-    case FT_RAW_OPEN: ft_open_end((int)ret, ft_raw_oflags(r->n, a), r->t0, r->created); break;
+    case FT_RAW_OPEN: {
+        int at = r->n == SYS_openat || r->n == SYS_openat2;
+        ft_open_end((int)ret, ft_raw_oflags(r->n, a), r->t0, r->created, at ? (int)a[0] : AT_FDCWD,
+                    (const char *)a[at ? 1 : 0]);
+        break;
+    }
+    case FT_RAW_CWD: if (ret == 0) ft_cwd_changed(); break;
     case FT_RAW_RENAME:
         if (ret == 0) {
             if (r->n == SYS_rename)

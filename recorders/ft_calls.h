@@ -32,7 +32,7 @@ static inline void ft_name_event(struct ft_event *ev, uint64_t e, struct ft_file
      * from the store (a long-lived file among millions): named again. */
     if (f && FT_UNLIKELY(FT_LOAD(&ft_names_gen) != FT_LOAD(&f->name_gen) ||
                          (FT_LOAD(&f->path_id) && ft_path_old(FT_LOAD(&f->path_id)))))
-        ft_file_rename_check(f, ev->fd);
+        ft_file_rename_check(f, ev->fd, ev->type == FT_T_SYNC);
     ev->path_id = f ? FT_LOAD(&f->path_id) : 0;
     if (!ev->path_id)
         ev->flags |= FT_F_PATH_UNKNOWN;
@@ -186,7 +186,7 @@ static inline __attribute__((always_inline)) void ft_write_end(struct ft_write *
 /* ---- opens, closes, dups, mappings (ft_calls.c); names (ft_moves.c) ------ */
 
 int ft_open_creates(int dirfd, const char *path, int oflags);
-void ft_open_end(int fd, int oflags, uint64_t t0, int created);
+void ft_open_end(int fd, int oflags, uint64_t t0, int created, int dirfd, const char *path);
 void ft_closed(int fd, uint64_t e, uint64_t t0, uint64_t t1, int32_t res);
 void ft_closed_range(unsigned lo, unsigned hi, uint64_t t0, uint64_t t1);
 void ft_exit_closes(void);

@@ -272,6 +272,10 @@ static void ft_fill_header(struct ft_header *h, struct ft_ctx *c, uint64_t rt, u
         h->names_offset = FT_HEADER_SIZE + (uint64_t)c->rg.names_first * FT_RECORD_SIZE;
         h->names_slots = c->rg.names_slots;
     }
+    if (c->rg.aside_slots) {
+        h->aside_offset = FT_HEADER_SIZE + (uint64_t)c->rg.aside_first * FT_RECORD_SIZE;
+        h->aside_slots = c->rg.aside_slots;
+    }
     h->alert_ms = ft_cfg.alert_ms;
     h->alert_factor = ft_cfg.alert_factor;
     h->alert_min_ms = ft_cfg.alert_min_ms;
@@ -324,18 +328,24 @@ static void ft_fill_header(struct ft_header *h, struct ft_ctx *c, uint64_t rt, u
  *   names    1/8    131,064 slots: the names ring, ~ 65,000 paths of up to
  *                   88 bytes before it goes round (a path is written again
  *                   when it is used and its copy is half a lap old);
- *   summary  the rest, 174,752 entries of 3 slots: at one entry per
- *                   interval per (file, call kind) that syncs in it, plus one
- *                   for the recorder's cost, 60 s intervals and 20 such
- *                   (file, kind) pairs, 174,752 / 21 / 1,440 = 5.8 days; the
- *                   number of syncs does not matter below 65,535 per
- *                   interval and pair (1,092/s at 60 s).
+ *   summary  the rest, 104,851 entries of 3 slots, and 2 slots more each
+ *                   (the aside region: an entry's own name, written when the
+ *                   names ring would lose it): at one entry per interval per
+ *                   (file, call kind) that syncs in it, plus one for the
+ *                   recorder's cost, 60 s intervals and 20 such (file, kind)
+ *                   pairs, 104,851 / 21 / 1,440 = 3.5 days; the number of
+ *                   syncs does not matter below 65,535 per interval and pair
+ *                   (1,092/s at 60 s).
  * The summary ring gets most because it is the long history, the one thing
  * that grows with time rather than with trouble; the names ring as much as
- * the keep ring, so that a service naming new files all the time names every
- * record. With summaries off (FSYNC_TRACE_SUMMARY_SECONDS=0) the ring takes
- * every slot but the names. Tiny caps (the minimum is 256 slots) keep the
- * same shares with at least 16 name slots and 2 summary entries.
+ * the keep ring, so that a service naming new files all the time names
+ * every record; and every live summary entry keeps its name (up to 88
+ * bytes; longer ones while the names ring can keep them), however many
+ * distinct files the process syncs. The aside region is only written (so
+ * only takes memory) for entries whose name the names ring would lose. With
+ * summaries off (FSYNC_TRACE_SUMMARY_SECONDS=0) the ring takes every slot but
+ * the names. Tiny caps (the minimum is 256 slots) keep the same shares with
+ * at least 16 name slots and 2 summary entries.
  */
 static void ft_plan_regions(struct ft_ctx *c)
 {
@@ -349,7 +359,7 @@ static void ft_plan_regions(struct ft_ctx *c)
         ring = (uint32_t)all - names;
         keep = 0;
     } else {
-        entries = (uint32_t)((all - ring - keep - names) / FT_SUMMARY_ENTRY_SLOTS);
+        entries = (uint32_t)((all - ring - keep - names) / (FT_SUMMARY_ENTRY_SLOTS + FT_ASIDE_SLOTS));
         c->rg.interval_ns = (uint64_t)ft_cfg.summary_s * 1000000000u;
     }
     c->slots = ring;
@@ -359,7 +369,9 @@ static void ft_plan_regions(struct ft_ctx *c)
     c->rg.sum_entries = entries;
     c->rg.names_first = ring + keep + entries * FT_SUMMARY_ENTRY_SLOTS;
     c->rg.names_slots = names;
-    c->total = c->rg.names_first + names;
+    c->rg.aside_first = c->rg.names_first + names;
+    c->rg.aside_slots = entries * FT_ASIDE_SLOTS;
+    c->total = c->rg.aside_first + c->rg.aside_slots;
 }
 
 /* The file's name: <exe>.<pid>.<sec>.<nsec>.fstrace, into c->path. */

@@ -251,19 +251,42 @@ void ft_file_peek(struct ft_file *f, struct ft_ival *iv)
 /* ---- names that change under a file ---------------------------------------- */
 
 
-/* A directory was renamed since f was named: ask the kernel for the name of
- * what fd refers to now (d_path follows the rename). errno is the program's
- * and stays as it was: this runs before the call being recorded. */
-__attribute__((noinline, cold)) void ft_file_rename_check(struct ft_file *f, int fd)
+/* Is `name` (len bytes, from the kernel) what p says, or p's name with
+ * " (deleted)" after it (unlinked since it was named: the name it had)? */
+static int ft_path_says(const struct ft_path *p, const char *name, int len)
 {
+    static const char gone[] = " (deleted)";
+    uint32_t n = p->len;
+    return ((uint32_t)len == n || ((uint32_t)len == n + sizeof gone - 1 && memcmp(name + n, gone, sizeof gone - 1) == 0)) &&
+           memcmp(name, ft_path_name(p), n) == 0;
+}
+
+/* A directory was renamed since f was named, its id is about to leave the
+ * store, or (at a sync) its name came from the open's path: ask the kernel
+ * for the name of what fd refers to now (d_path follows renames). errno is
+ * the program's and stays as it was: this runs before the call recorded. */
+__attribute__((noinline, cold)) void ft_file_rename_check(struct ft_file *f, int fd, int sync)
+{
+    uint32_t gen = FT_LOAD_ACQ(&ft_names_gen) & ~FT_NAME_UNSURE;
+    uint32_t had = FT_LOAD(&f->name_gen);
+    uint32_t cur = FT_LOAD(&f->path_id);
+    int old = cur && ft_path_old(cur);
+    if (!sync && !old && had == (gen | FT_NAME_UNSURE))
+        return; /* unsure, and this is not a sync: the name stays as the open gave it */
     int saved = errno;
-    uint32_t gen = FT_LOAD_ACQ(&ft_names_gen);
     char name[FT_PATH_MAX_LEN + 1];
     int len = fd >= 0 ? ft_fd_name(fd, name, sizeof name) : -1;
     if (len > 0) {
-        uint32_t id = ft_path_intern(name, (uint32_t)len, f->dev, f->ino);
-        if (id)
-            FT_STORE(&f->path_id, id);
+        struct ft_path *p = cur && !old ? ft_path_get(cur) : NULL;
+        if (!p || !ft_path_says(p, name, len)) {
+            uint32_t id = ft_path_intern(name, (uint32_t)len, f->dev, f->ino);
+            if (id)
+                FT_STORE(&f->path_id, id);
+            /* A name from a directory kept in ft_dirs.c was wrong: one
+             * replaced behind our back, or a symlink followed. */
+            if (p && (had & FT_NAME_UNSURE))
+                ft_dirs_forget();
+        }
     }
     FT_STORE(&f->name_gen, gen);
     errno = saved;
@@ -287,7 +310,7 @@ static uint32_t ft_fdflags_of(int oflags)
  * file" so their writes cost one lookup. Returns the new entry, 0 if fd is
  * not open. Reentrant: a signal handler may run it for the same file while
  * we are inside; the only wait is ft_wait_claimed's bounded spin. */
-uint64_t ft_fd_opened(int fd, int oflags, int resolved, uint64_t now)
+uint64_t ft_fd_opened(int fd, int oflags, int resolved, uint64_t now, int dirfd, const char *path)
 {
     uint64_t dev, ino;
     uint32_t mode;
@@ -307,8 +330,22 @@ uint64_t ft_fd_opened(int fd, int oflags, int resolved, uint64_t now)
         return e;
     }
     char name[FT_PATH_MAX_LEN + 1];
-    uint32_t gen = FT_LOAD_ACQ(&ft_names_gen); /* before the name: a rename after it renames again */
-    int len = ft_fd_name(fd, name, sizeof name);
+    /* Before the name: a rename after it renames again. */
+    uint32_t gen = FT_LOAD_ACQ(&ft_names_gen) & ~FT_NAME_UNSURE;
+    /* Named from the path the open was given when its directory is known
+     * (no system call; unsure until its first sync); else, and an O_TMPFILE
+     * file ("#ino (deleted)"), by the kernel. (A read-only O_DIRECTORY open
+     * comes here: O_TMPFILE includes O_DIRECTORY.) */
+    int len = -1;
+    if (path && (oflags & O_TMPFILE) != O_TMPFILE)
+        len = ft_dirs_name(dirfd, path, name, sizeof name);
+    if (len > 0) {
+        gen |= FT_NAME_UNSURE;
+    } else {
+        len = ft_fd_name(fd, name, sizeof name);
+        if (path) /* not exact: the open followed a last symlink, if there was one */
+            ft_dirs_learn(dirfd, path, name, len, 0);
+    }
     uint32_t path_id = len > 0 ? ft_path_intern(name, (uint32_t)len, dev, ino) : 0;
     struct ft_file *f = &ft_files[file - 1];
     ft_file_hold(f);
@@ -318,6 +355,10 @@ uint64_t ft_fd_opened(int fd, int oflags, int resolved, uint64_t now)
         ft_fd_set(fd, e);
         return e;
     }
+    /* The same name as the file's sure one: sure. */
+    if ((gen & FT_NAME_UNSURE) && path_id && path_id == FT_LOAD(&f->path_id) &&
+        FT_LOAD(&f->name_gen) == (gen & ~FT_NAME_UNSURE))
+        gen &= ~FT_NAME_UNSURE;
     FT_STORE(&f->path_id, path_id);
     FT_STORE(&f->name_gen, gen);
     /* The interval starts with the first descriptor's open. */
@@ -337,10 +378,10 @@ uint64_t ft_fd_resolve(int fd)
     if (ft_fd_what(e) == FT_FD_LAZY) { /* seen opened read-only: now it matters */
         uint32_t fl = ft_fd_flags(e);
         int oflags = (fl & FT_FDF_OSYNC) ? O_SYNC : (fl & FT_FDF_ODSYNC) ? O_DSYNC : 0;
-        return ft_fd_opened(fd, oflags, 0, ft_now());
+        return ft_fd_opened(fd, oflags, 0, ft_now(), AT_FDCWD, NULL);
     }
     int fl = ft_sys_getfl(fd);
     if (fl < 0)
         return 0; /* not open: EBADF is the program's to see */
-    return ft_fd_opened(fd, fl, 1, ft_now());
+    return ft_fd_opened(fd, fl, 1, ft_now(), AT_FDCWD, NULL);
 }

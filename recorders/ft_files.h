@@ -43,7 +43,8 @@ static inline int ft_fd_is_file(uint64_t e)
 
 uint64_t *ft_fd_slot(int fd);      /* creates the chunk; NULL if fd is out of range */
 uint64_t ft_fd_resolve(int fd);    /* name an unseen fd through /proc, once */
-uint64_t ft_fd_opened(int fd, int oflags, int resolved, uint64_t now);
+/* path (relative to dirfd): what the open was given, or NULL (ask the kernel) */
+uint64_t ft_fd_opened(int fd, int oflags, int resolved, uint64_t now, int dirfd, const char *path);
 void ft_fd_set(int fd, uint64_t e);
 uint64_t ft_fd_take(int fd);       /* clear the entry, return what it was */
 
@@ -62,7 +63,7 @@ struct ft_file {
     uint64_t wtime_ns;   /* ... time spent in them (extrapolated when sampled) */
     uint64_t ival_start; /* ... since when: last fsync/fdatasync, or the open */
     int32_t nopen;       /* open descriptors we know of */
-    uint32_t name_gen;   /* ft_names_gen when path_id was last resolved */
+    uint32_t name_gen;   /* ft_names_gen when path_id was last resolved, | FT_NAME_UNSURE */
     uint32_t closed;     /* 1 once its last descriptor closed: its slot may be taken */
 } __attribute__((aligned(64)));
 _Static_assert(sizeof(struct ft_file) == 64, "one cache line per file");
@@ -161,6 +162,14 @@ void ft_file_peek(struct ft_file *f, struct ft_ival *iv);
  * under an older value is named again through /proc/self/fd at its next
  * event (one readlink per file per directory rename). */
 #define ft_names_gen (ft_hot.names_gen)
-void ft_file_rename_check(struct ft_file *f, int fd);
+/* In ft_file.name_gen: the name came from the open's path (ft_dirs_name),
+ * not from the kernel. It is right unless the path's last component was a
+ * symlink (or a directory on the way was replaced behind our back): the
+ * file's first sync asks the kernel (one readlink), the name's first use
+ * that matters; opens and closes of a file that never syncs ask nothing. */
+#define FT_NAME_UNSURE 0x80000000u
+/* Name f again through fd if it needs it (a directory renamed, its id old,
+ * or, at a sync, an unsure name). */
+void ft_file_rename_check(struct ft_file *f, int fd, int sync);
 
 #endif /* FT_FILES_H */

@@ -110,7 +110,9 @@ struct ft_header {
     char comm[FT_COMM_MAX];        /* 3432 the process's name (comm): the basename it was exec'd by */
     uint64_t alerts_unsent;        /* 3448 alert lines no sink could take (live; also in alerts_suppressed) */
     uint64_t launch_id;            /* 3456 FSYNC_TRACE_LAUNCH: the fsync-record run this process is part of; 0 when none */
-    /* 3464 .. 4095: zero, reserved for later versions */
+    uint64_t aside_offset;         /* 3464 summary entries' own names: byte offset, 0 when absent */
+    uint32_t aside_slots;          /* 3472 2 slots per summary entry */
+    /* 3476 .. 4095: zero, reserved for later versions (3476 pads the struct to 3480) */
 };
 
 /* Where alert lines go (header alert_sink). */
@@ -296,6 +298,10 @@ struct ft_path_rec {
  * updated in place with atomic adds while the interval lasts.
  */
 #define FT_SUMMARY_ENTRY_SLOTS 3
+/* The aside region: 2 slots per summary entry (slots 2 i and 2 i + 1 for
+ * entry index i), a path record (head and one continuation: names of up to
+ * 88 bytes) naming that entry's path, both slots carrying the entry's seq. */
+#define FT_ASIDE_SLOTS 2
 #define FT_HIST_BUCKETS 56
 #define FT_HIST_PER_SLOT 28
 #define FT_SUMMARY_MAX_CALLS 65535u /* an entry this full gives way to a new one */
@@ -359,6 +365,8 @@ _Static_assert(offsetof(struct ft_header, stop_errno) == 3428, "header layout");
 _Static_assert(offsetof(struct ft_header, comm) == 3432, "header layout");
 _Static_assert(offsetof(struct ft_header, alerts_unsent) == 3448, "header layout");
 _Static_assert(offsetof(struct ft_header, launch_id) == 3456, "header layout");
+_Static_assert(offsetof(struct ft_header, aside_offset) == 3464, "header layout");
+_Static_assert(offsetof(struct ft_header, aside_slots) == 3472, "header layout");
 _Static_assert(sizeof(struct ft_summary) == FT_RECORD_SIZE, "summary record is 64 bytes");
 _Static_assert(sizeof(struct ft_summary_hist) == FT_RECORD_SIZE, "histogram record is 64 bytes");
 _Static_assert(sizeof(struct ft_cost) == FT_RECORD_SIZE, "cost record is 64 bytes");

@@ -16,6 +16,7 @@
 #include "ft_names.h"
 
 #define FT_NAMES_BUSY (1ull << 47)
+#define FT_NAMES_ASIDE (1ull << 46) /* in rg->sum_names: the entry's name is in the aside region */
 #define FT_NAMES_TRIES 4
 
 /* Whoever overwrites part of an older copy empties that copy's head, so a
@@ -122,14 +123,18 @@ uint64_t ft_name_ensure(struct ft_regions *rg, uint32_t id)
 /*
  * A summary entry lives for days; the names ring goes round far sooner in
  * a service that names new files all the time. So the ring's writers also
- * walk the summary entries, a few for every position the ring advances
- * (FT_SWEEP_RATE times the entries per position: every entry is seen in
- * each quarter lap), and an entry whose name's copy is older than 5/8 of a
- * lap gets a new copy at the head before its old one is overwritten: from
- * process memory if the path is still there, else moved from the old copy
- * itself (verified whole before and after the copy). A path several
- * entries share is written once: the path store, or the small cache of
- * moved copies, says where its fresh copy is.
+ * walk the summary entries, oldest first, a few for every position the
+ * ring advances (FT_SWEEP_RATE times the entries per position: every entry
+ * is seen in each quarter lap), and an entry whose name's copy is older
+ * than 5/8 of a lap gets its name copied before the old copy is
+ * overwritten: into the entry's own two slots of the aside region (names
+ * of up to 88 bytes), where nothing overwrites it while the entry lives and
+ * it takes no room in the names ring; a longer name gets a new copy at the
+ * head of the names ring. Either copy is made from process memory if the
+ * path is still there, else from the old copy itself (verified whole
+ * before and after the copy). A path several entries share is written to
+ * the head once: the path store, or the small cache of moved copies, says
+ * where its fresh copy is.
  *
  * The raw ring's records come first: a copy made for a summary pushes the
  * oldest copies out, and those may name records still in the raw ring. So
@@ -137,10 +142,10 @@ uint64_t ft_name_ensure(struct ft_regions *rg, uint32_t id)
  * less than half a lap past where it was when the raw ring's oldest record
  * was written (that record's name is at most half a lap older than that).
  * A small history of (ring sequence, names position) pairs, taken as the
- * names ring advances, says where that was. A process that names new
- * files faster than that (more distinct names in the raw ring and the live
- * summaries than the names ring holds) loses the oldest summaries' names,
- * as before, and never a raw record's.
+ * names ring advances, says where that was. Only long names compete for
+ * that room: a process with more distinct long names in the raw ring and
+ * the live summaries than the names ring holds loses the oldest summaries'
+ * long names, and never a raw record's.
  */
 #define FT_SWEEP_RATE 4u
 #define FT_SWEEP_MAX 1024u
@@ -201,8 +206,10 @@ static uint64_t ft_keep_age(const struct ft_regions *rg)
     return (uint64_t)rg->names_slots * 5 / 8;
 }
 
-/* The old copy at `at` (of id) moved to the head, if it is still whole. */
-static uint64_t ft_name_move(struct ft_regions *rg, uint32_t id, uint64_t at)
+/* The old copy at `at` (of id) read into recs if it is still whole: its
+ * number of slots, 0 if not. */
+static uint32_t ft_name_read(struct ft_regions *rg, uint32_t id, uint64_t at,
+                             unsigned char recs[][FT_RECORD_SIZE])
 {
     uint64_t pos = at & FT_NAMES_POS, next = FT_LOAD(&rg->hdr->names_next);
     if ((at & ~FT_NAMES_POS) != (uint64_t)rg->tag << 48 || next - pos >= rg->names_slots)
@@ -217,7 +224,6 @@ static uint64_t ft_name_move(struct ft_regions *rg, uint32_t id, uint64_t at)
     uint32_t n = ft_path_slots(len);
     if (len == 0 || len > FT_PATH_MAX_LEN || idx + n > rg->names_slots)
         return 0;
-    unsigned char recs[FT_PATH_MAX_LEN / FT_PATH_CONT_BYTES + 2][FT_RECORD_SIZE];
     for (uint32_t i = 0; i < n; i++)
         memcpy(recs[i], ft_gslot(rg, rg->names_first + idx + i), FT_RECORD_SIZE);
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
@@ -228,13 +234,58 @@ static uint64_t ft_name_move(struct ft_regions *rg, uint32_t id, uint64_t at)
     for (uint32_t i = 1; i < n; i++)
         if (*(const uint32_t *)recs[i] != (uint32_t)(pos + i))
             return 0;
+    return n;
+}
+
+/* The old copy at `at` (of id) moved to the head, if it is still whole. */
+static uint64_t ft_name_move(struct ft_regions *rg, uint32_t id, uint64_t at)
+{
+    unsigned char recs[FT_PATH_MAX_LEN / FT_PATH_CONT_BYTES + 2][FT_RECORD_SIZE];
+    uint32_t n = ft_name_read(rg, id, at, recs);
     uint64_t to;
     uint32_t tidx;
-    if (!ft_names_claim(rg, n, &to, &tidx))
+    if (!n || !ft_names_claim(rg, n, &to, &tidx))
         return 0;
     for (uint32_t i = 0; i < n; i++)
         ft_commit(ft_gslot(rg, rg->names_first + tidx + i), to + i, recs[i]);
     return (uint64_t)rg->tag << 48 | (to & FT_NAMES_POS);
+}
+
+/* Summary entry idx (its seq: low 32 bits of its number) names path id,
+ * whose copy in the names ring is at `at`: its name goes aside, into the
+ * entry's own two slots (FT_ASIDE_SLOTS), where nothing overwrites it while
+ * the entry lives: from the path store, or from the old copy while it is
+ * whole. 1 if written; 0 for a name of more than 88 bytes (it stays in the
+ * names ring) or no room in the file; -1 for a name no longer to be had. */
+static int ft_name_aside(struct ft_regions *rg, uint32_t idx, uint32_t seq, uint32_t id, uint64_t at)
+{
+    unsigned char recs[FT_PATH_MAX_LEN / FT_PATH_CONT_BYTES + 2][FT_RECORD_SIZE];
+    struct ft_path *p = ft_path_get(id);
+    uint32_t n;
+    if (p) {
+        n = ft_path_slots(p->len);
+        if (n <= FT_ASIDE_SLOTS) {
+            ft_path_piece(recs[0], p, id, 0);
+            ft_path_piece(recs[1], p, id, 1);
+        }
+    } else {
+        n = ft_name_read(rg, id, at, recs);
+        if (n == 0)
+            return -1;
+        if (n == 1) { /* an empty continuation */
+            memset(recs[1], 0, FT_RECORD_SIZE);
+            recs[1][4] = FT_T_PATH_CONT;
+        }
+    }
+    uint32_t g = rg->aside_first + idx * FT_ASIDE_SLOTS;
+    if (n > FT_ASIDE_SLOTS || idx >= rg->aside_slots / FT_ASIDE_SLOTS ||
+        !ft_slots_ready(rg, g, FT_ASIDE_SLOTS, rg->aside_first + rg->aside_slots))
+        return 0;
+    /* The continuation first, then the head: a reader that finds the head
+     * with the entry's seq finds the whole name. */
+    ft_commit(ft_gslot(rg, g + 1), seq, recs[1]);
+    ft_commit(ft_gslot(rg, g), seq, recs[0]);
+    return 1;
 }
 
 /* A fresh copy of id for a summary entry whose copy was at `at`. */
@@ -284,6 +335,23 @@ void ft_name_entry(struct ft_regions *rg, uint32_t idx, uint64_t at)
         FT_STORE(&a[idx], at);
 }
 
+/* The next entry for the sweep to look at: entry numbers in order, from the
+ * oldest live one to the newest, then again from the oldest. (An index
+ * taken modulo the live count would stand still while the count grows by
+ * one per look: a process making one entry per new name did just that.) */
+static uint32_t ft_sweep_next(struct ft_regions *rg, uint64_t live)
+{
+    uint64_t next = FT_LOAD(&rg->hdr->summary_next);
+    uint64_t oldest = next - live;
+    uint64_t n = FT_ADD(&rg->sum_sweep, 1);
+    if (n < oldest || n >= next) {
+        uint64_t want = n + 1;
+        FT_CAS(&rg->sum_sweep, &want, oldest + 1); /* back to the oldest (one thread does) */
+        n = oldest;
+    }
+    return (uint32_t)(n % rg->sum_entries);
+}
+
 static void ft_names_sweep(struct ft_regions *rg, uint32_t advanced)
 {
     if (!rg->sum_entries || !rg->names_slots)
@@ -301,15 +369,25 @@ static void ft_names_sweep(struct ft_regions *rg, uint32_t advanced)
     uint64_t age = ft_keep_age(rg);
     uint64_t room = ft_names_room(rg);
     for (uint64_t done = 0; done < want && done < FT_SWEEP_MAX && live; done++) {
-        uint32_t idx = (uint32_t)(FT_ADD(&rg->sum_sweep, 1) % live);
+        uint32_t idx = ft_sweep_next(rg, live);
         const unsigned char *e = ft_gslot(rg, rg->sum_first + idx * FT_SUMMARY_ENTRY_SLOTS);
         uint64_t w = FT_LOAD_ACQ((const uint64_t *)e);
         uint32_t id = FT_LOAD(&((const struct ft_summary *)e)->path_id);
         if ((uint8_t)(w >> 32) != FT_T_SUMMARY || !id)
             continue;
         uint64_t at = FT_LOAD(&a[idx]);
-        if (ft_names_fresh(rg, at, age))
+        if (at == FT_NAMES_ASIDE || ft_names_fresh(rg, at, age))
             continue;
+        /* Its own slots rather than another copy in the names ring, which
+         * would have to be made again every lap and leave less room for
+         * the raw ring's names. Set before the write: an entry made anew
+         * meanwhile (ft_name_entry) sets its own. */
+        if (rg->aside_slots && FT_CAS(&a[idx], &at, FT_NAMES_ASIDE)) {
+            if (ft_name_aside(rg, idx, (uint32_t)w, id, at) != 0)
+                continue; /* aside, or lost already: not looked at again */
+            uint64_t aside = FT_NAMES_ASIDE;
+            FT_CAS(&a[idx], &aside, at); /* a long name: the names ring keeps it */
+        }
         if (room < FT_PATH_MAX_LEN / FT_PATH_CONT_BYTES + 2)
             break; /* no room left: the raw ring's names come first */
         uint64_t before = FT_LOAD(&rg->hdr->names_next);

@@ -24,15 +24,28 @@ void ft_name_entry(struct ft_regions *rg, uint32_t idx, uint64_t at);
  * the same file over and over finds its copy from its last check (the
  * file's tag and a position less than half a lap back) without looking
  * the path up in the store. */
-static inline void ft_name_ensure_own(struct ft_regions *rg, uint32_t id)
+static inline void ft_name_cached(struct ft_regions *rg, uint32_t id, uint32_t *cid, uint64_t *cat)
 {
-    uint64_t at = ft_thr.name_at;
-    if (FT_LIKELY(id == ft_thr.name_id && (at >> 48) == rg->tag &&
+    uint64_t at = *cat;
+    if (FT_LIKELY(id == *cid && (at >> 48) == rg->tag &&
                   FT_LOAD(&rg->hdr->names_next) - (at & FT_NAMES_POS) <= rg->names_slots / 2))
         return;
     at = ft_name_ensure(rg, id);
-    ft_thr.name_id = at ? id : 0;
-    ft_thr.name_at = at;
+    *cid = at ? id : 0;
+    *cat = at;
+}
+
+static inline void ft_name_ensure_own(struct ft_regions *rg, uint32_t id)
+{
+    ft_name_cached(rg, id, &ft_thr.name_id, &ft_thr.name_at);
+}
+
+/* A record's second name (a rename's or link's new path, a Node call's
+ * site), with a cache of its own: a Node thread's records name their file
+ * and their site, the same two over and over. */
+static inline void ft_name_ensure_own2(struct ft_regions *rg, uint32_t id)
+{
+    ft_name_cached(rg, id, &ft_thr.name2_id, &ft_thr.name2_at);
 }
 
 #endif /* FT_NAMES_H */

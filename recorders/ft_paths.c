@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -227,14 +228,27 @@ int ft_fd_name(int fd, char *buf, size_t size)
 int ft_abs_name(int dirfd, const char *path, char *buf, size_t size, int follow_last,
                 uint64_t *dev, uint64_t *ino, uint32_t *mode)
 {
+    int n = ft_dirs_name(dirfd, path, buf, size); /* its directory met before: no system call */
     if (follow_last) {
+        if (n > 0) {
+            struct stat st;
+            if (syscall(SYS_newfstatat, dirfd, path, &st, AT_SYMLINK_NOFOLLOW) != 0)
+                return -1;
+            *dev = st.st_dev;
+            *ino = st.st_ino;
+            *mode = st.st_mode;
+            return n;
+        }
         int fd = ft_sys_openat(dirfd, path, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
         if (fd < 0)
             return -1;
-        int n = ft_sys_fstat(fd, dev, ino, mode) == 0 ? ft_fd_name(fd, buf, size) : -1;
+        n = ft_sys_fstat(fd, dev, ino, mode) == 0 ? ft_fd_name(fd, buf, size) : -1;
         ft_sys_close(fd);
+        ft_dirs_learn(dirfd, path, buf, n, 1);
         return n;
     }
+    if (n > 0)
+        return n;
     size_t len = strlen(path);
     while (len > 1 && path[len - 1] == '/')
         len--;
@@ -243,7 +257,6 @@ int ft_abs_name(int dirfd, const char *path, char *buf, size_t size, int follow_
         base--;
     if (len - base == 0 || len - base >= size)
         return -1;
-    int n;
     if (base == 0) {
         char link[32];
         if (dirfd == AT_FDCWD)
@@ -273,5 +286,6 @@ int ft_abs_name(int dirfd, const char *path, char *buf, size_t size, int follow_
     memcpy(buf + n, path + base, len - base);
     n += (int)(len - base);
     buf[n] = '\0';
+    ft_dirs_learn(dirfd, path, buf, n, 1); /* its directory was named itself */
     return n;
 }

@@ -52,4 +52,13 @@ int ft_fd_name(int fd, char *buf, size_t size);
 int ft_abs_name(int dirfd, const char *path, char *buf, size_t size, int follow_last,
                 uint64_t *dev, uint64_t *ino, uint32_t *mode);
 
+/* Naming a path from the canonical names of directories met before, with
+ * no system call (ft_dirs.c): the name, or -1 (ask the kernel). */
+int ft_dirs_name(int dirfd, const char *path, char *buf, size_t size);
+/* The kernel named the object at path `name`: keep its directory's name
+ * (exact: the object was not followed, so its directory is the path's). */
+void ft_dirs_learn(int dirfd, const char *path, const char *name, int len, int exact);
+void ft_dirs_forget(void);   /* a directory or a symlink was renamed or removed */
+void ft_cwd_changed(void);   /* chdir, fchdir */
+
 #endif /* FT_PATHS_H */

@@ -87,8 +87,12 @@ static inline __attribute__((always_inline)) int ft_put(struct ft_ctx *c, struct
             ft_name_ensure(&c->rg, ev->path_id);
     }
     /* A rename's or link's new name, or a Node call's site (struct ft_js_rec): same field. */
-    if (FT_UNLIKELY(((1u << (ev->type & 31)) & (1u << FT_T_RENAME | 1u << FT_T_LINK | 1u << FT_T_JS)) && ev->writes))
-        ft_name_ensure(&c->rg, ev->writes);
+    if (FT_UNLIKELY(((1u << (ev->type & 31)) & (1u << FT_T_RENAME | 1u << FT_T_LINK | 1u << FT_T_JS)) && ev->writes)) {
+        if (own)
+            ft_name_ensure_own2(&c->rg, ev->writes);
+        else
+            ft_name_ensure(&c->rg, ev->writes);
+    }
     if (FT_UNLIKELY(!ft_writable(c))) {
         ft_count_drops(c, 1);
         return 1;

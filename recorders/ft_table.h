@@ -114,6 +114,8 @@ __sighandler_t bsd_signal(int sig, __sighandler_t h);
     X(TEMP, mkstemps64, NONE, (char *t, int sl), (t, sl), 0)                                      \
     X(TEMP, mkostemps, NONE, (char *t, int sl, int fl), (t, sl, fl), fl)                          \
     X(TEMP, mkostemps64, NONE, (char *t, int sl, int fl), (t, sl, fl), fl)                        \
+    /* the working directory: relative names are named after it */                             \
+    X(CWD, chdir, NONE, (const char *p), (p)) X(CWD, fchdir, NONE, (int fd), (fd))                \
     /* privileges: before becoming another user, a trace directory of its own */                  \
     X(SETID, setuid, NONE, (uid_t u), (u), u) X(SETID, seteuid, NONE, (uid_t u), (u), u)          \
     X(SETID, setreuid, NONE, (uid_t r, uid_t e), (r, e), e)                                       \

@@ -53,12 +53,14 @@ uint32_t ft_ctx_pid(struct ft_ctx *c)
 
 /* A vfork(2) child runs in its parent's memory until it execs: updating the
  * shared descriptor table from it would corrupt the parent's view (the
- * child's close() closes the child's copy only). getpid(2) is a real syscall
- * since glibc 2.25, so this costs one; only fd-table-mutating wrappers pay it. */
+ * child's close() closes the child's copy only). The child runs on the
+ * thread's state with ft_thr.in_vfork set (the vfork and clone wrappers,
+ * ft_wrappers.c), so this is a load, not a getpid(2) per close (a real
+ * system call since glibc 2.25). A child made by a vfork or clone(CLONE_VM)
+ * system call outside libc's functions (inline assembly) is not seen. */
 int ft_vfork_child(void)
 {
-    struct ft_ctx *c = ft_ctx();
-    return c && (uint32_t)ft_sys_getpid() != ft_ctx_pid(c);
+    return FT_LOAD(&ft_thr.in_vfork) != 0;
 }
 
 /* Before the header exists, drops wait in pending_drops; whoever sees the
@@ -343,6 +345,7 @@ void ft_after_fork_child(void)
     ft_thr.resolving = 0;
     ft_thr.initializing = 0;
     ft_thr.name_id = 0;
+    ft_thr.name2_id = 0;
     /* The parent's uncounted cost is the parent's. */
     ft_thr.cost_due = ft_thr.cost_samples = 0;
     ft_thr.cost_ns = ft_thr.cost_calls = ft_thr.sync_ns = ft_thr.sync_calls = 0;

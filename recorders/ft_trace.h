@@ -25,6 +25,7 @@ struct ft_regions {
     uint32_t keep_first, keep_slots;
     uint32_t sum_first, sum_entries;  /* entries of FT_SUMMARY_ENTRY_SLOTS */
     uint32_t names_first, names_slots;
+    uint32_t aside_first, aside_slots;  /* summary entries' own names: entry i at 2 i */
     uint32_t tag;             /* 16 bits, never 0: this file, in ft_path.names_at */
     uint64_t interval_ns;     /* summary interval; 0: no summaries */
     /* Keeping summary entries named (ft_names.c): where each entry's name

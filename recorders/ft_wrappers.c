@@ -43,11 +43,11 @@ static __attribute__((noinline)) int ft_dirfd(DIR *dir)
 /* The stream's descriptor was opened inside libc; learn it from the result.
  * F_GETFL tells us the flags the mode string became. (Writes made by stdio
  * itself stay invisible: they do not go through the PLT either.) */
-static void ft_stream_opened(FILE *fp, uint64_t t0, int created)
+static void ft_stream_opened(FILE *fp, uint64_t t0, int created, const char *path)
 {
     int fd = fp ? fileno(fp) : -1;
     if (fd >= 0)
-        ft_open_end(fd, ft_sys_getfl(fd), t0, created);
+        ft_open_end(fd, ft_sys_getfl(fd), t0, created, AT_FDCWD, path);
 }
 
 /* fopen(3)'s "w" and "a" modes create the file (O_CREAT), with "x" O_EXCL. */
@@ -58,11 +58,11 @@ static int ft_stream_creates(const char *path, const char *mode)
     return ft_open_creates(AT_FDCWD, path, O_CREAT | (strchr(mode, 'x') ? O_EXCL : 0));
 }
 
-static void ft_reopened(int oldfd, FILE *fp, uint64_t t0, int created)
+static void ft_reopened(int oldfd, FILE *fp, uint64_t t0, int created, const char *path)
 {
     if (oldfd >= 0 && !ft_vfork_child())
         ft_closed(oldfd, ft_fd_take(oldfd), t0, ft_now(), 0);
-    ft_stream_opened(fp, t0, created);
+    ft_stream_opened(fp, t0, created, path);
 }
 
 /* ---- the families ------------------------------------------------------------ */
@@ -129,7 +129,7 @@ static void ft_reopened(int oldfd, FILE *fp, uint64_t t0, int created)
         uint64_t t0 = 0;                                                       \
         int cr = 0;                                                            \
         FT_AROUND(int, f, args, cr = ft_open_creates(dirfd_expr, path, flags); t0 = ft_now(), \
-                  ft_open_end(ret, flags, t0, cr))                             \
+                  ft_open_end(ret, flags, t0, cr, dirfd_expr, path))                             \
     }
 
 #define FT_WRAP_OPEN(f, params, args, oflags, dirfd_expr)                      \
@@ -138,7 +138,7 @@ static void ft_reopened(int oldfd, FILE *fp, uint64_t t0, int created)
         uint64_t t0 = 0;                                                       \
         int cr = 0;                                                            \
         FT_AROUND(int, f, args, cr = ft_open_creates(dirfd_expr, path, oflags); t0 = ft_now(), \
-                  ft_open_end(ret, oflags, t0, cr))                            \
+                  ft_open_end(ret, oflags, t0, cr, dirfd_expr, path))                            \
     }
 
 /* close, fclose, closedir: the descriptor is taken out of the table before
@@ -188,7 +188,7 @@ static void ft_reopened(int oldfd, FILE *fp, uint64_t t0, int created)
         uint64_t t0 = 0;                                                       \
         int cr = 0;                                                            \
         FT_AROUND(FILE *, f, (path, mode), cr = ft_stream_creates(path, mode); t0 = ft_now(), \
-                  ft_stream_opened(ret, t0, cr))                               \
+                  ft_stream_opened(ret, t0, cr, path))                               \
     }
 
 /* freopen closes the stream's old descriptor (even when it then fails) and
@@ -200,7 +200,7 @@ static void ft_reopened(int oldfd, FILE *fp, uint64_t t0, int created)
         uint64_t t0 = 0;                                                       \
         int cr = 0;                                                            \
         FT_AROUND(FILE *, f, (path, mode, stream), cr = ft_stream_creates(path, mode); t0 = ft_now(), \
-                  ft_reopened(oldfd, ret, t0, cr))                             \
+                  ft_reopened(oldfd, ret, t0, cr, path))                             \
     }
 
 /* Shared file mappings, so that msync can name its file; malloc maps
@@ -247,7 +247,15 @@ static void ft_reopened(int oldfd, FILE *fp, uint64_t t0, int created)
     {                                                                          \
         uint64_t t0 = 0;                                                       \
         FT_AROUND(int, f, args, t0 = ft_now(),                                 \
-                  ft_open_end(ret, O_RDWR | O_CREAT | O_EXCL | (oflags), t0, 1)) \
+                  ft_open_end(ret, O_RDWR | O_CREAT | O_EXCL | (oflags), t0, 1, AT_FDCWD, ret >= 0 ? t : NULL)) \
+    }
+
+/* chdir, fchdir: names relative to the working directory change meaning
+ * (ft_dirs.c keeps its name). */
+#define FT_WRAP_CWD(f, params, args)                                           \
+    FT_EXPORT int f params                                                     \
+    {                                                                          \
+        FT_AROUND(int, f, args, (void)0, if (ret == 0) ft_cwd_changed())       \
     }
 
 /* setuid and friends: a root process about to become another user makes

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { basename, delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { othersCannotRead } from '../../src/record/checks.js';
-import { HEADER, HEADER_SIZE, RECORD_SIZE, SUMMARY_ENTRY_SLOTS } from '../../src/trace/layout.js';
+import { ASIDE_SLOTS, HEADER, HEADER_SIZE, RECORD_SIZE, SUMMARY_ENTRY_SLOTS } from '../../src/trace/layout.js';
 
 export const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 export const RECORD = join(ROOT, 'bin/fsync-record');
@@ -206,6 +206,9 @@ export function compactTrace(file: string): number {
     { offset: u64(HEADER.summaryOffset), slots: u32(HEADER.summarySlots),
       keep: SUMMARY_ENTRY_SLOTS * used(u64(HEADER.summaryNext), u32(HEADER.summarySlots) / SUMMARY_ENTRY_SLOTS), at: [HEADER.summaryOffset, HEADER.summarySlots] },
     { offset: u64(HEADER.namesOffset), slots: u32(HEADER.namesSlots), keep: used(u64(HEADER.namesNext), u32(HEADER.namesSlots)), at: [HEADER.namesOffset, HEADER.namesSlots] },
+    // summary entry i's own name is at aside slots 2 i and 2 i + 1: as many entries as the summary keeps
+    { offset: u64(HEADER.asideOffset), slots: u32(HEADER.asideSlots),
+      keep: ASIDE_SLOTS * used(u64(HEADER.summaryNext), u32(HEADER.summarySlots) / SUMMARY_ENTRY_SLOTS), at: [HEADER.asideOffset, HEADER.asideSlots] },
   ];
   const out = Buffer.alloc(HEADER_SIZE + RECORD_SIZE * regions.reduce((n, r) => n + (r.slots > 0 ? r.keep : 0), 0));
   buf.copy(out, 0, 0, HEADER_SIZE);

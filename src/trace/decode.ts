@@ -20,6 +20,7 @@ import {
   HIST_PER_SLOT,
   SUMMARY,
   SUMMARY_ENTRY_SLOTS,
+  ASIDE_SLOTS,
   VERSION_MIN,
   FLAGS_KNOWN,
   JS_API_MAX,
@@ -62,6 +63,8 @@ export interface TraceHeader {
   keep: Region | null;
   summary: Region | null;
   names: Region | null;
+  /** Summary entries' own names (2 slots per entry), written when the names region would lose them. */
+  aside: Region | null;
   summaryIntervalS: number;
   keepNext: bigint;
   summaryNext: bigint;
@@ -331,6 +334,7 @@ function decodeFrom(src: TraceBytes, file: string): DecodedTrace {
   const js = decodeJs(ring.bytes, order, HEADER_SIZE, file);
   const kept = header.keep ? decodeKept(src, header, header.keep, events.columns, paths.table, file) : { columns: allocColumns(0), unnamed: 0, total: 0 };
   const summary = header.summary ? decodeSummaries(src, header, header.summary, file) : { columns: allocSummaries(0), js: allocSummaries(0), costs: [], entries: 0, incomplete: 0 };
+  if (header.summary && header.aside) decodeAside(src, header, header.summary, header.aside, [summary.columns, summary.js], paths.table, file);
   let incompletePaths = 0;
   for (const id of new Set([...paths.cut, ...names.cut])) if (!paths.table.has(id)) incompletePaths++;
   const stats: DecodeStats = {
@@ -353,7 +357,7 @@ function decodeFrom(src: TraceBytes, file: string): DecodedTrace {
 
 /** 1 when the file ends inside a record: a copy cut short, or a torn write. */
 function torn(size: number, header: TraceHeader): number {
-  const regions = [header.keep, header.summary, header.names].filter((r): r is Region => r !== null);
+  const regions = [header.keep, header.summary, header.names, header.aside].filter((r): r is Region => r !== null);
   const end = Math.max(HEADER_SIZE + header.ringSlots * RECORD_SIZE, ...regions.map((r) => r.offset + r.slots * RECORD_SIZE));
   return size < end && (size - HEADER_SIZE) % RECORD_SIZE !== 0 ? 1 : 0;
 }
@@ -388,7 +392,7 @@ function decodeHeader(buf: Uint8Array, size: number, file: string): TraceHeader 
   const cmdline = utf8(buf.subarray(HEADER.cmdline, HEADER.cmdline + cmdlineLen)).split('\0');
   if (cmdline.length > 0 && cmdline[cmdline.length - 1] === '') cmdline.pop();
   const v2 = version >= 2;
-  const regions = v2 ? decodeRegions(buf, ringSlots, file) : { keep: null, summary: null, names: null };
+  const regions = v2 ? decodeRegions(buf, ringSlots, file) : { keep: null, summary: null, names: null, aside: null };
   const u32 = (off: number): number => (v2 ? readU32(buf, off) : 0);
   const u64 = (off: number): bigint => (v2 ? readU64(buf, off) : 0n);
   for (const [off, what] of [[HEADER.keepNext, 'keep'], [HEADER.summaryNext, 'summary']] as const) {
@@ -438,11 +442,11 @@ function decodeHeader(buf: Uint8Array, size: number, file: string): TraceHeader 
 }
 
 /**
- * The version-2 regions: keep, summary, names, in that order after the ring,
- * each on a 64-byte boundary at or after the end of the one before. A region
- * with 0 slots is absent and must have offset 0.
+ * The version-2 regions: keep, summary, names, aside, in that order after the
+ * ring, each on a 64-byte boundary at or after the end of the one before. A
+ * region with 0 slots is absent and must have offset 0.
  */
-function decodeRegions(buf: Uint8Array, ringSlots: number, file: string): Pick<TraceHeader, 'keep' | 'summary' | 'names'> {
+function decodeRegions(buf: Uint8Array, ringSlots: number, file: string): Pick<TraceHeader, 'keep' | 'summary' | 'names' | 'aside'> {
   let end = HEADER_SIZE + ringSlots * RECORD_SIZE;
   const one = (name: string, offsetAt: number, slotsAt: number): Region | null => {
     const offset = readU64Number(buf, offsetAt);
@@ -464,7 +468,11 @@ function decodeRegions(buf: Uint8Array, ringSlots: number, file: string): Pick<T
     throw new TraceError(file, HEADER.summarySlots, `summary region of ${summary.slots} slots, expected a multiple of ${SUMMARY_ENTRY_SLOTS}`);
   }
   const names = one('names', HEADER.namesOffset, HEADER.namesSlots);
-  return { keep, summary, names };
+  const aside = one('aside', HEADER.asideOffset, HEADER.asideSlots);
+  if (aside && (!summary || aside.slots !== (summary.slots / SUMMARY_ENTRY_SLOTS) * ASIDE_SLOTS)) {
+    throw new TraceError(file, HEADER.asideSlots, `aside region of ${aside.slots} slots, expected ${ASIDE_SLOTS} per summary entry (${summary ? summary.slots / SUMMARY_ENTRY_SLOTS : 0} entries)`);
+  }
+  return { keep, summary, names, aside };
 }
 
 interface SlotOrder {
@@ -803,6 +811,39 @@ function gather(c: EventColumns, idx: readonly number[]): EventColumns {
     for (let k = 0; k < idx.length; k++) to[k] = from[idx[k]!]!;
   }
   return out;
+}
+
+/**
+ * The aside region: for summary entry index i, slots 2 i (a path head) and
+ * 2 i + 1 (its continuation), both carrying the entry's seq, name the entry's
+ * path when the names region would have lost it (names of up to 88 bytes).
+ * Read only for entries whose path the other regions do not name; a pair
+ * whose seq is not the entry's is another entry's, or half-written: skipped.
+ * The name is the entry's path id's (entries of one name share it, so an
+ * entry whose id was updated in place keeps the same name).
+ */
+function decodeAside(src: TraceBytes, header: TraceHeader, sum: Region, aside: Region, lists: SummaryColumns[], paths: Map<number, TracePath>, file: string): void {
+  const total = sum.slots / SUMMARY_ENTRY_SLOTS;
+  const wanted = lists.flatMap((cols) => Array.from({ length: cols.length }, (_, i) => [cols.pathId[i]!, cols.entry[i]!] as const))
+    .filter(([id]) => id !== 0 && !paths.has(id));
+  if (wanted.length === 0) return;
+  const { bytes, slots } = src.region(aside.offset, aside.slots, usedSlots(aside.slots, header.summaryNext * BigInt(ASIDE_SLOTS)));
+  for (const [id, n] of wanted) {
+    const slot = (n % total) * ASIDE_SLOTS;
+    if (slot + 1 >= slots || paths.has(id)) continue;
+    const at = slot * RECORD_SIZE;
+    const seq = n % 2 ** 32;
+    if (bytes[at + EVENT.type] !== RecordType.Path || readU32(bytes, at) !== seq) continue;
+    if (bytes[at + RECORD_SIZE + EVENT.type] !== RecordType.PathCont || readU32(bytes, at + RECORD_SIZE) !== seq) continue;
+    const len = readU32(bytes, at + PATH.len);
+    if (len === 0 || len > PATH_HEAD_BYTES + PATH_CONT_BYTES) {
+      throw new TraceError(file, aside.offset + at + PATH.len, `aside name of ${len} bytes, expected 1 to ${PATH_HEAD_BYTES + PATH_CONT_BYTES}`);
+    }
+    const name = new Uint8Array(len);
+    name.set(bytes.subarray(at + PATH.name, at + PATH.name + Math.min(len, PATH_HEAD_BYTES)));
+    if (len > PATH_HEAD_BYTES) name.set(bytes.subarray(at + RECORD_SIZE + PATH_CONT_OFFSET, at + RECORD_SIZE + PATH_CONT_OFFSET + len - PATH_HEAD_BYTES), PATH_HEAD_BYTES);
+    paths.set(id, { id, name: utf8(name), dev: readU64(bytes, at + PATH.dev), ino: readU64(bytes, at + PATH.ino) });
+  }
 }
 
 /**

@@ -15,6 +15,7 @@ import {
   HIST_PER_SLOT,
   SUMMARY,
   SUMMARY_ENTRY_SLOTS,
+  ASIDE_SLOTS,
   HEADER,
   HEADER_SIZE,
   HEADER_STRING_SIZE,
@@ -52,6 +53,8 @@ export interface HeaderSpec {
   /** Entries (of three slots each) in the summary ring. */
   summaryEntries?: number;
   namesSlots?: number;
+  /** An aside region (2 slots per summary entry) after the names. */
+  aside?: boolean;
   summaryIntervalS?: number;
   namesDropped?: bigint;
   alertMs?: number;
@@ -138,6 +141,7 @@ export class TraceWriter {
   private readonly keep: { offset: number; slots: number; next: number };
   private readonly sum: { offset: number; entries: number; next: number };
   private readonly names: { offset: number; slots: number; next: number };
+  private readonly aside: { offset: number; slots: number };
 
   constructor(header: HeaderSpec) {
     this.slots = header.ringSlots;
@@ -154,6 +158,8 @@ export class TraceWriter {
     this.keep = { offset: place(keepSlots), slots: keepSlots, next: 0 };
     this.sum = { offset: place(entries * SUMMARY_ENTRY_SLOTS), entries, next: 0 };
     this.names = { offset: place(namesSlots), slots: namesSlots, next: 0 };
+    const asideSlots = header.aside ? entries * ASIDE_SLOTS : 0;
+    this.aside = { offset: place(asideSlots), slots: asideSlots };
     this.buf = new Uint8Array(end);
     this.view = new DataView(this.buf.buffer);
     this.writeHeader(header);
@@ -220,6 +226,23 @@ export class TraceWriter {
       return at;
     };
     this.pathRecords(p, claim);
+    return this;
+  }
+
+  /**
+   * A name in the aside region, for summary entry number `entry` (its seq): a path
+   * head and one continuation at the entry's index (names of up to 88 bytes).
+   */
+  asideName(entry: number, p: PathSpec): this {
+    if (this.aside.slots === 0) throw new Error('this trace has no aside region');
+    let slot = (entry % this.sum.entries) * ASIDE_SLOTS;
+    const claim = (type: number): number => {
+      const at = this.aside.offset + slot++ * RECORD_SIZE;
+      this.commit(at, entry, type, 0, 0);
+      return at;
+    };
+    this.pathRecords(p, claim);
+    if (slot % ASIDE_SLOTS === 1) claim(RecordType.PathCont); // an empty continuation
     return this;
   }
 
@@ -328,6 +351,8 @@ export class TraceWriter {
     v.setUint32(HEADER.summarySlots, this.sum.entries * SUMMARY_ENTRY_SLOTS, true);
     v.setBigUint64(HEADER.namesOffset, BigInt(this.names.offset), true);
     v.setUint32(HEADER.namesSlots, this.names.slots, true);
+    v.setBigUint64(HEADER.asideOffset, BigInt(this.aside.offset), true);
+    v.setUint32(HEADER.asideSlots, this.aside.slots, true);
     v.setUint32(HEADER.summaryIntervalS, h.summaryIntervalS ?? (this.sum.entries > 0 ? 60 : 0), true);
     v.setBigUint64(HEADER.namesDropped, h.namesDropped ?? 0n, true);
     v.setUint32(HEADER.alertMs, h.alertMs ?? 0, true);

@@ -62,6 +62,8 @@ export const HEADER = {
   comm: 3432,
   alertsUnsent: 3448,
   launchId: 3456,
+  asideOffset: 3464,
+  asideSlots: 3472,
 } as const;
 
 /** Where the recorder writes its alert lines (header alertSink). */
@@ -145,6 +147,8 @@ export const HIST_OFFSET = 8;
 export const HIST_BUCKETS = 56;
 export const HIST_PER_SLOT = 28;
 export const SUMMARY_ENTRY_SLOTS = 3;
+/** Slots per summary entry in the aside region (its own name: a path head and one continuation). */
+export const ASIDE_SLOTS = 2;
 export const SUMMARY_MAX_CALLS = 65535;
 
 /**

@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { callbacks, promises, syncLoop } from './node_calls.mjs';
 
 const [dir, blocksText, perBlockText, hook] = process.argv.slice(2);
 const BLOCKS = Number(blocksText);
@@ -26,32 +27,9 @@ const wrapped = { fsyncSync: fs.fsyncSync, fsync: fs.fsync, 'filehandle.sync': p
 for (const k of Object.keys(wrapped)) if (wrapped[k] === originals[k]) throw new Error(`${k} is not wrapped`);
 
 const runs = {
-  fsyncSync: (f, n) => {
-    for (let i = 0; i < n; i++) f(fd);
-  },
-  fsync: (f, n) => new Promise((resolve, reject) => {
-    let started = 0;
-    let done = 0;
-    const next = (err) => {
-      if (err) return reject(err);
-      if (++done === n) return resolve();
-      if (started < n) {
-        started++;
-        f(fd, next);
-      }
-    };
-    for (; started < Math.min(IN_FLIGHT, n); started++) f(fd, next);
-  }),
-  'filehandle.sync': async (f, n) => {
-    let started = 0;
-    const lane = async () => {
-      while (started < n) {
-        started++;
-        await f.call(fh);
-      }
-    };
-    await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
-  },
+  fsyncSync: (f, n) => syncLoop(f, fd, n),
+  fsync: (f, n) => callbacks(f, fd, n, IN_FLIGHT),
+  'filehandle.sync': (f, n) => promises(() => f.call(fh), n, IN_FLIGHT),
 };
 
 const cpu = () => {

@@ -3,6 +3,7 @@
 // on a file in the directory it is given (tmpfs), and prints CPU ns per call.
 import { closeSync, fsync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { callbacks, promises, syncLoop } from './node_calls.mjs';
 
 const [dir, callsText] = process.argv.slice(2);
 const calls = Number(callsText);
@@ -10,37 +11,6 @@ const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 32);
 const fd = openSync(`${dir}/bench.dat`, 'w');
 writeSync(fd, 'x');
 const fh = await open(`${dir}/bench-fh.dat`, 'w');
-
-function syncLoop(n) {
-  for (let i = 0; i < n; i++) fsyncSync(fd);
-}
-
-function callbacks(n) {
-  return new Promise((resolve, reject) => {
-    let started = 0;
-    let done = 0;
-    const next = (err) => {
-      if (err) return reject(err);
-      if (++done === n) return resolve();
-      if (started < n) {
-        started++;
-        fsync(fd, next);
-      }
-    };
-    for (; started < Math.min(IN_FLIGHT, n); started++) fsync(fd, next);
-  });
-}
-
-async function promises(n) {
-  let started = 0;
-  const lane = async () => {
-    while (started < n) {
-      started++;
-      await fh.sync();
-    }
-  };
-  await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
-}
 
 /* The main thread's CPU time in ns (the scheduler's count, exact to its last
  * update: a few ms, small against a run of tens of thousands of calls). */
@@ -61,7 +31,13 @@ async function time(run, n) {
 }
 
 const out = {};
-for (const [name, run] of [['fsyncSync', syncLoop], ['fsync', callbacks], ['filehandle.sync', promises]]) {
+const sync = () => fh.sync();
+const runs = [
+  ['fsyncSync', (n) => syncLoop(fsyncSync, fd, n)],
+  ['fsync', (n) => callbacks(fsync, fd, n, IN_FLIGHT)],
+  ['filehandle.sync', (n) => promises(sync, n, IN_FLIGHT)],
+];
+for (const [name, run] of runs) {
   const t = await time(run, calls);
   out[name] = t.main;
   out[`${name} process`] = t.process;

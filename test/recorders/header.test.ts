@@ -40,20 +40,25 @@ test('state: ended normally, nothing dropped, every record counted', () => {
   assert.is(t.stats.newerThanHeader, 0);
 });
 
-test('the default cap: 64 MiB, a file of that size, a quarter of its slots the ring, then keep, summary, names', () => {
+test('the default cap: 64 MiB, a file of that size, a quarter of its slots the ring, then keep, summary, names, aside', () => {
   const r = plain();
   const t = onlyTrace(r);
   const h = t.header;
   const all = (DEFAULT_MAX - 4096) / 64; // 1,048,512 slots
   assert.equal([h.maxBytes, h.ringSlots], [BigInt(DEFAULT_MAX), all / 4]);
-  const keep = all / 8, names = all / 8, summary = all - all / 4 - keep - names;
-  assert.is(summary % 3, 0, 'these slots happen to divide evenly into entries');
-  assert.equal([h.keep, h.summary, h.names], [
+  // keep an eighth, names an eighth; the rest is summary entries of 3 slots, each with 2 aside slots
+  const keep = all / 8, names = all / 8, entries = Math.floor((all - all / 4 - keep - names) / 5);
+  assert.is(entries, 104_851);
+  const summary = entries * 3;
+  assert.equal([h.keep, h.summary, h.names, h.aside], [
     { offset: 4096 + (all / 4) * 64, slots: keep },
     { offset: 4096 + (all / 4 + keep) * 64, slots: summary },
     { offset: 4096 + (all / 4 + keep + summary) * 64, slots: names },
+    { offset: 4096 + (all / 4 + keep + summary + names) * 64, slots: entries * 2 },
   ]);
-  assert.is(statSync(join(r.dirs.traces, r.files[0]!)).size, DEFAULT_MAX);
+  // the regions' slots, 1 short of the cap (entries of 5 slots do not divide the rest evenly)
+  assert.is(statSync(join(r.dirs.traces, r.files[0]!)).size, 4096 + (all / 4 + keep + summary + names + entries * 2) * 64);
+  assert.is(DEFAULT_MAX - statSync(join(r.dirs.traces, r.files[0]!)).size, 64);
 });
 
 test('the always-on settings: their defaults, in the header', () => {

@@ -74,6 +74,8 @@ int main(void) {
     FIELD(ft_header, comm);
     FIELD(ft_header, alerts_unsent);
     FIELD(ft_header, launch_id);
+    FIELD(ft_header, aside_offset);
+    FIELD(ft_header, aside_slots);
     printf("\n  },\n  \"event\": {");
     first = 1;
     FIELD(ft_event, seq);

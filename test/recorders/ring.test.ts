@@ -13,7 +13,7 @@ import { account, cleanup, donePid, events, invariantProblems, lazy, onlyTrace, 
 const ITERATIONS = 10000;
 const FILES = 4;
 const SLOTS = 960;
-const MAX_BYTES = 4096 + 4 * SLOTS * 64; // 249856: the ring, keep, summary and names regions
+const MAX_BYTES = 4096 + 4 * SLOTS * 64; // 249856: the ring, keep, summary, names and aside regions
 
 const ring = lazy(() => {
   const r = run('ring', (d) => [d.data, String(ITERATIONS), String(FILES)], { env: { FSYNC_TRACE_MAX_BYTES: String(MAX_BYTES) } });
@@ -32,16 +32,18 @@ test('the program made all its fsyncs', () => {
   assert.ok(names.every((n) => n.length > 32 + 56), 'names long enough for two continuation records');
 });
 
-test('the file is the cap (its slots divide evenly), cut into the four regions, and the header says so', () => {
+test('the file is the cap (its slots divide evenly), cut into the five regions, and the header says so', () => {
   const { r, trace } = ring();
   const h = trace.header;
   assert.is(statSync(join(r.dirs.traces, r.files[0]!)).size, MAX_BYTES);
   assert.equal([trace.size, h.ringSlots, h.maxBytes, trace.stats.slots], [MAX_BYTES, SLOTS, BigInt(MAX_BYTES), SLOTS]);
-  // A quarter ring, an eighth keep, an eighth names, the rest summary entries of 3 slots.
-  assert.equal([h.keep, h.summary, h.names], [
+  // A quarter ring, an eighth keep, an eighth names, the rest (1,920 slots) summary entries
+  // of 3 slots, each with 2 aside slots for its name: 384 entries.
+  assert.equal([h.keep, h.summary, h.names, h.aside], [
     { offset: 4096 + SLOTS * 64, slots: 480 },
-    { offset: 4096 + (SLOTS + 480) * 64, slots: 1920 },
-    { offset: 4096 + (SLOTS + 480 + 1920) * 64, slots: 480 },
+    { offset: 4096 + (SLOTS + 480) * 64, slots: 1152 },
+    { offset: 4096 + (SLOTS + 480 + 1152) * 64, slots: 480 },
+    { offset: 4096 + (SLOTS + 480 + 1152 + 480) * 64, slots: 768 },
   ]);
 });
 

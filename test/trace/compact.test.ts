@@ -50,6 +50,17 @@ test('version 2: every region shrinks to what it used, and reads the same', () =
   assert.equal([after.kept.length, after.summaries.length, after.costs.length, after.paths.get(1)?.name], [1, 1, 1, LONG]);
 });
 
+test('version 2: the aside region shrinks with the summary ring, and still names its entries', () => {
+  const w = new TraceWriter({ ringSlots: 10, keepSlots: 4, summaryEntries: 40, namesSlots: 4, aside: true });
+  w.summary({ call: 1, pathId: 7, intervalStartNs: 0n, hist: { 3: 1 } }).summary({ call: 1, pathId: 8, intervalStartNs: 0n, hist: { 3: 2 } });
+  w.asideName(1, { id: 8, name: LONG });
+  const { after, size } = roundTrip(w, 'aside.fstrace');
+  assert.is(size, 4096 + 64 * (1 + 6 + 4));
+  assert.equal([after.header.summary, after.header.names, after.header.aside],
+    [{ offset: 4096 + 64, slots: 6 }, null, { offset: 4096 + 7 * 64, slots: 4 }]);
+  assert.equal([after.paths.get(7)?.name, after.paths.get(8)?.name], [undefined, LONG]);
+});
+
 test('version 2: a ring that wrapped stays whole; an unused region goes', () => {
   const w = new TraceWriter({ ringSlots: 4, keepSlots: 8, summaryEntries: 2 });
   for (let i = 1; i <= 6; i++) w.event({ type: RecordType.Sync, call: 1, startNs: BigInt(i) });

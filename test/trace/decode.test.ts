@@ -42,7 +42,7 @@ test('the header of a well-formed file', () => {
     pid: 4242, ppid: 1, uid: 1000, flags: 1, nextSeq: 5n, dropped: 0n, maxBytes: BigInt(4096 + 64 * 16),
     recorderVersion: '0.1.0', bootId: '0f813e3c-dc89-4f54-a65a-e716af63e556', host: 'host-a', exe: '/usr/bin/app',
     cmdline: ['app', '', 'a b', 'ünï'], cmdlineTruncated: false,
-    keep: null, summary: null, names: null, summaryIntervalS: 0, keepNext: 0n, summaryNext: 0n, namesNext: 0n,
+    keep: null, summary: null, names: null, aside: null, summaryIntervalS: 0, keepNext: 0n, summaryNext: 0n, namesNext: 0n,
     namesDropped: 0n, alertMs: 0, alertFactor: 0, alertMinMs: 0, alertEveryS: 0, alerts: 0n, alertsSuppressed: 0n,
     costPeriod: 0, alertSink: 0, dirMaxBytes: 0n, dirRemoved: 0n, dirRemovedBytes: 0n, stopReason: 0, stopErrno: 0, comm: "", alertsUnsent: 0n,
   });

@@ -156,4 +156,26 @@ test('broken regions are corruption, named by the header field or the record', (
   assert.equal([err.offset, /keep sequence counter 9007199254740992, expected below 2\^53/.test(err.message)], [HEADER.keepNext, true]);
 });
 
+test('the aside region names a summary entry the names region lost; a pair of another entry is ignored', () => {
+  const w = writer({ summaryEntries: 4, aside: true });
+  // Entries 0..5 in a ring of 4: entries 2..5 are live, at indices 2, 3, 0, 1.
+  for (let n = 0; n < 6; n++) w.summary({ call: 1, pathId: 10 + n, intervalStartNs: 0n, hist: { 3: n + 1 } });
+  w.name({ id: 15, name: '/srv/five' }); // entry 5: named by the names region
+  w.asideName(2, { id: 12, name: '/srv/two' }); // a short name: an empty continuation
+  w.asideName(3, { id: 3, name: LONG.slice(0, 88) }); // another id, the same name (entries of one name share it)
+  w.asideName(0, { id: 14, name: '/srv/old-zero' }); // entry 0's pair at index 0: entry 4 overwrote that entry
+  const t = decodeTrace(w.bytes(), FILE);
+  const name = (i: number): string | undefined => t.paths.get(t.summaries.pathId[i]!)?.name;
+  assert.equal(Array.from(t.summaries.entry), [2, 3, 4, 5]);
+  assert.equal([0, 1, 2, 3].map(name), ['/srv/two', LONG.slice(0, 88), undefined, '/srv/five']);
+  assert.equal(t.header.aside, { offset: w.bytes().length - 8 * 64, slots: 8 });
+});
+
+test('an aside region that is not 2 slots per summary entry is corruption', () => {
+  const buf = writer({ summaryEntries: 4, aside: true }).bytes();
+  new DataView(buf.buffer).setUint32(HEADER.asideSlots, 6, true);
+  const e = traceError(() => decodeTrace(buf, FILE));
+  assert.equal([e.offset, e.message.includes('aside region of 6 slots, expected 2 per summary entry (4 entries)')], [HEADER.asideSlots, true]);
+});
+
 test.run();
