@@ -273,6 +273,15 @@ static inline uint64_t ft_since(uint64_t t0, uint64_t t1)
     return t1 > t0 ? t1 - t0 : 0;
 }
 
+/* FNV-1a of len bytes, for the hash tables' names. */
+static inline uint64_t ft_fnv(const char *s, size_t len)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
+    return h;
+}
+
 /* A 64-bit mix of two keys, for the hash tables. */
 static inline uint64_t ft_mix(uint64_t a, uint64_t b)
 {

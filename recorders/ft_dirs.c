@@ -104,6 +104,19 @@ static uint32_t ft_seq_take(uint32_t *seq)
     return s;
 }
 
+/* Keep name (len bytes) as the working directory's canonical name, valid
+ * while stamp holds; left alone when another thread is storing it. */
+static void ft_cwd_store(struct ft_dirs *d, const char *name, size_t len, uint32_t stamp)
+{
+    uint32_t s = ft_seq_take(&d->cwd_seq);
+    if (s == 1)
+        return;
+    memcpy(d->cwd, name, len);
+    FT_STORE(&d->cwd_len, (uint32_t)len);
+    FT_STORE(&d->cwd_at, stamp);
+    FT_STORE_REL(&d->cwd_seq, s + 2);
+}
+
 /* The working directory's canonical name into buf (no terminator): from
  * memory, else asked of the kernel once (and kept). -1 when unknown. */
 static int ft_cwd_name(struct ft_dirs *d, char *buf, size_t size)
@@ -122,12 +135,7 @@ static int ft_cwd_name(struct ft_dirs *d, char *buf, size_t size)
     ssize_t n = ft_sys_readlink("/proc/self/cwd", buf, size);
     if (n <= 0 || (size_t)n >= size || buf[0] != '/')
         return -1;
-    if ((s = ft_seq_take(&d->cwd_seq)) != 1) {
-        memcpy(d->cwd, buf, (size_t)n);
-        FT_STORE(&d->cwd_len, (uint32_t)n);
-        FT_STORE(&d->cwd_at, stamp);
-        FT_STORE_REL(&d->cwd_seq, s + 2);
-    }
+    ft_cwd_store(d, buf, (size_t)n, stamp);
     return (int)n;
 }
 
@@ -193,9 +201,7 @@ static int ft_lit_dir(struct ft_dirs *d, const struct ft_lit *l, char *buf, size
 
 static uint32_t ft_dir_hash(const char *s, size_t n)
 {
-    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
+    uint64_t h = ft_fnv(s, n);
     return (uint32_t)(h ^ h >> 32);
 }
 
@@ -289,15 +295,8 @@ void ft_dirs_learn(int dirfd, const char *path, const char *name, int len, int e
     if (clen > 1)
         clen--; /* "/d/x" -> "/d"; "/x" -> "/" */
     if (l.rel && l.dir_len == 0) {
-        if (!exact)
-            return;
-        uint32_t s = ft_seq_take(&d->cwd_seq);
-        if (s == 1)
-            return;
-        memcpy(d->cwd, name, clen);
-        FT_STORE(&d->cwd_len, (uint32_t)clen);
-        FT_STORE(&d->cwd_at, ft_cwd_stamp(d));
-        FT_STORE_REL(&d->cwd_seq, s + 2);
+        if (exact)
+            ft_cwd_store(d, name, clen, ft_cwd_stamp(d));
         return;
     }
     char lit[FT_DIR_TEXT + 1];

@@ -99,14 +99,6 @@ void ft_path_piece(unsigned char rec[FT_RECORD_SIZE], const struct ft_path *p, u
         memcpy(rec + 8, name + from, len - from < FT_PATH_CONT_BYTES ? len - from : FT_PATH_CONT_BYTES);
 }
 
-static uint64_t ft_fnv(const char *name, uint32_t len)
-{
-    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
-    for (uint32_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)name[i]) * 0x100000001b3ull;
-    return h;
-}
-
 static uint32_t ft_hash_name(const char *name, uint32_t len, uint64_t dev, uint64_t ino)
 {
     return (uint32_t)(ft_mix(ft_fnv(name, len) ^ dev, ino) >> 32);

@@ -4,8 +4,9 @@
 // blocks of calls through the originals and through the hook's wrappers,
 // alternating, in the same process (same heap, same pool threads, same
 // file). Prints, per API, the median of the blocks' paired differences in
-// CPU ns per call (process.cpuUsage: exact for the calling thread, which
-// does all of the hook's work) and the mean difference.
+// CPU ns per call (process.cpuUsage: the whole process's CPU, the pool
+// threads that run the async forms' syncs included, so those differences
+// carry the pool's noise) and the mean difference.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import { createRequire } from 'node:module';
