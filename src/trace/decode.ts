@@ -232,9 +232,31 @@ function memoryBytes(buf: Uint8Array): TraceBytes {
   };
 }
 
+/**
+ * Buffers the regions of a file are read into, reused from one file to the
+ * next: the k-th region read of a file goes into buffer k. A decoded trace
+ * keeps nothing of them (names and values are copied out), and a file's
+ * regions are all read before the next file's. On this kind of machine a
+ * fresh page costs several microseconds at its first touch, so a fresh buffer
+ * per region cost more than the decoding (a 64 MiB trace's ring is 16,000 pages).
+ */
+const readBuffers: Uint8Array[] = [];
+/** Reads smaller than this get a buffer of their own: the many small traces of a big directory keep nothing large. */
+const REUSE_BYTES = 1 << 16;
+
+function readBuffer(k: number, length: number): Uint8Array {
+  if (length < REUSE_BYTES) return new Uint8Array(length);
+  let buf = readBuffers[k];
+  if (buf === undefined || buf.length < length) {
+    buf = new Uint8Array(Math.max(length, Math.min(2 * (buf?.length ?? 0), 1 << 28)));
+    readBuffers[k] = buf;
+  }
+  return buf.subarray(0, length);
+}
+
 function fileBytes(fd: number, size: number): TraceBytes {
-  const read = (offset: number, length: number): Uint8Array => {
-    const out = new Uint8Array(length);
+  let regions = 0;
+  const read = (offset: number, length: number, out: Uint8Array): Uint8Array => {
     for (let at = 0; at < length;) {
       const n = readSync(fd, out, at, length - at, offset + at);
       if (n <= 0) return out.subarray(0, at);
@@ -242,12 +264,13 @@ function fileBytes(fd: number, size: number): TraceBytes {
     }
     return out;
   };
+  const headBytes = Math.min(size, HEADER_SIZE);
   return {
     size,
-    head: read(0, Math.min(size, HEADER_SIZE)),
+    head: read(0, headBytes, new Uint8Array(headBytes)),
     region(offset, slots, used) {
-      const present = presentSlots(size, offset, slots, used);
-      const bytes = read(offset, present * RECORD_SIZE);
+      const length = presentSlots(size, offset, slots, used) * RECORD_SIZE;
+      const bytes = read(offset, length, readBuffer(regions++, length));
       return { bytes, slots: Math.floor(bytes.length / RECORD_SIZE) };
     },
   };
