@@ -39,7 +39,7 @@ import {
   VERSION,
 } from './layout.js';
 import { readCString, readU32, readU64, readU64Number } from './read.js';
-import { halves, typed } from './arena.js';
+import { halves, typed, typedColumns } from './arena.js';
 
 export interface TraceHeader {
   version: number;
@@ -966,18 +966,10 @@ function decodeSummaries(src: TraceBytes, header: TraceHeader, sum: Region, file
 function allocSummaries(n: number): SummaryColumns {
   return {
     length: n,
-    entry: typed(Float64Array, n),
-    call: typed(Uint8Array, n),
-    pathId: typed(Uint32Array, n),
-    intervalStartNs: typed(BigUint64Array, n),
-    calls: typed(Uint32Array, n),
-    errors: typed(Uint32Array, n),
-    alerts: typed(Uint32Array, n),
-    sumNs: typed(BigUint64Array, n),
-    maxNs: typed(BigUint64Array, n),
-    bytes: typed(BigUint64Array, n),
-    writes: typed(Uint32Array, n),
-    kept: typed(Uint32Array, n),
+    ...typedColumns(n, {
+      entry: Float64Array, call: Uint8Array, pathId: Uint32Array, intervalStartNs: BigUint64Array, calls: Uint32Array, errors: Uint32Array,
+      alerts: Uint32Array, sumNs: BigUint64Array, maxNs: BigUint64Array, bytes: BigUint64Array, writes: Uint32Array, kept: Uint32Array,
+    }),
     hist: typed(Uint16Array, n * HIST_BUCKETS),
   };
 }
@@ -985,20 +977,10 @@ function allocSummaries(n: number): SummaryColumns {
 function allocColumns(n: number): EventColumns {
   return {
     length: n,
-    seq: typed(Float64Array, n),
-    type: typed(Uint8Array, n),
-    call: typed(Uint8Array, n),
-    flags: typed(Uint16Array, n),
-    startNs: typed(BigUint64Array, n),
-    durNs: typed(BigUint64Array, n),
-    tid: typed(Uint32Array, n),
-    fd: typed(Int32Array, n),
-    pathId: typed(Uint32Array, n),
-    res: typed(Int32Array, n),
-    bytes: typed(BigUint64Array, n),
-    writes: typed(Uint32Array, n),
-    writeUs: typed(Uint32Array, n),
-    ivalStartNs: typed(BigUint64Array, n),
+    ...typedColumns(n, {
+      seq: Float64Array, type: Uint8Array, call: Uint8Array, flags: Uint16Array, startNs: BigUint64Array, durNs: BigUint64Array, tid: Uint32Array,
+      fd: Int32Array, pathId: Uint32Array, res: Int32Array, bytes: BigUint64Array, writes: Uint32Array, writeUs: Uint32Array, ivalStartNs: BigUint64Array,
+    }),
   };
 }
 
