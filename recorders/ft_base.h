@@ -98,8 +98,11 @@ int ft_config_load(void);
  * walk, ~5-10 ns: scattered over .bss these globals were five pages, the
  * descriptor table's first entries a sixth, the real functions' pointers a
  * seventh. The names below are the globals' names; each layer uses its own
- * and leaves the others alone, as before. fd_top comes last: its first
- * entries (descriptors below 4096) are in the page, the rest follow it. */
+ * and leaves the others alone, as before. The descriptor table's first
+ * chunk (fd_low) comes last: the entries of descriptors below ~80 are in
+ * the page (a page walk less for every sync and write on them), the rest of
+ * the chunk follows it; the other chunks are reached through ft_fd_top
+ * (ft_files.c), which is no longer in the page. */
 #define FT_REALS_MAX 128                          /* ft_table.h: entries of FT_INTERPOSED */
 #define FT_FD_CHUNK_SHIFT 12
 #define FT_FD_CHUNK (1u << FT_FD_CHUNK_SHIFT)     /* 4096 fds, 32 KiB per chunk */
@@ -132,9 +135,10 @@ struct ft_hot {
     uint64_t map_len;              /* ft_map_len (ft_trace.h) */
     uint64_t made_at, made_ns;     /* ft_made_at, ft_made_ns (ft_trace.h) */
     void (*created_hook)(struct ft_ctx *); /* ft_created_hook (ft_trace.h) */
-    uint64_t *fd_top[FT_FD_TOP];   /* ft_fd_top (ft_files.h) */
+    uint64_t fd_low[FT_FD_CHUNK];  /* descriptors 0-4095 (ft_fd_chunk, ft_files.h) */
 } __attribute__((aligned(4096)));
-_Static_assert(__builtin_offsetof(struct ft_hot, fd_top) + 8 <= 4096, "the hot globals fit one page");
+_Static_assert(__builtin_offsetof(struct ft_hot, fd_low) + 64 * 8 <= 4096,
+               "the hot globals and the entries of descriptors 0-63 fit one page");
 
 extern struct ft_hot ft_hot;
 #define ft_mode (ft_hot.mode)

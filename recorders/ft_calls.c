@@ -143,7 +143,7 @@ void ft_closed(int fd, uint64_t e, uint64_t t0, uint64_t t1, int32_t res)
 void ft_closed_range(unsigned lo, unsigned hi, uint64_t t0, uint64_t t1)
 {
     for (unsigned top = lo >> FT_FD_CHUNK_SHIFT; top < FT_FD_TOP && top <= (hi >> FT_FD_CHUNK_SHIFT); top++) {
-        if (!FT_LOAD_ACQ(&ft_fd_top[top]))
+        if (!ft_fd_chunk(top))
             continue;
         unsigned first = top << FT_FD_CHUNK_SHIFT, last = first + FT_FD_CHUNK - 1;
         for (unsigned fd = first < lo ? lo : first; fd <= last && fd <= hi; fd++) {
@@ -169,7 +169,7 @@ void ft_exit_closes(void)
         return;
     uint32_t high = FT_LOAD(&ft_fd_used);
     for (unsigned top = 0; top < FT_FD_TOP && (top << FT_FD_CHUNK_SHIFT) < high; top++) {
-        uint64_t *chunk = FT_LOAD_ACQ(&ft_fd_top[top]);
+        uint64_t *chunk = ft_fd_chunk(top);
         for (unsigned i = 0; chunk && i < FT_FD_CHUNK && (top << FT_FD_CHUNK_SHIFT | i) < high; i++) {
             uint64_t e = FT_LOAD(&chunk[i]);
             struct ft_file *f = ft_file_of(e);

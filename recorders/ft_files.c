@@ -23,7 +23,10 @@
 
 /* Two levels, so any fd number works (RLIMIT_NOFILE can be raised to
  * fs.nr_open, 1Mi by default) while a program with ten descriptors pays for
- * one 32 KiB chunk. Chunks are installed with CAS and never freed. */
+ * the pages of one 32 KiB chunk it touches: chunk 0, in the hot page and
+ * after it (ft_hot.fd_low). The others are installed with CAS and never freed. */
+uint64_t *ft_fd_top[FT_FD_TOP];
+
 
 uint64_t *ft_fd_slot(int fd)
 {
@@ -32,6 +35,8 @@ uint64_t *ft_fd_slot(int fd)
     uint32_t high = FT_LOAD(&ft_fd_used);
     while ((uint32_t)fd >= high && !FT_CAS(&ft_fd_used, &high, (uint32_t)fd + 1))
         ;
+    if ((unsigned)fd < FT_FD_CHUNK)
+        return &ft_hot.fd_low[fd];
     uint64_t **top = &ft_fd_top[(unsigned)fd >> FT_FD_CHUNK_SHIFT];
     uint64_t *chunk = FT_LOAD_ACQ(top);
     if (!chunk) {
@@ -59,7 +64,7 @@ uint64_t ft_fd_take(int fd)
 {
     if ((unsigned)fd >= (unsigned)FT_FD_TOP * FT_FD_CHUNK)
         return 0;
-    uint64_t *chunk = FT_LOAD_ACQ(&ft_fd_top[(unsigned)fd >> FT_FD_CHUNK_SHIFT]);
+    uint64_t *chunk = ft_fd_chunk((unsigned)fd >> FT_FD_CHUNK_SHIFT);
     return chunk ? FT_XCHG(&chunk[(unsigned)fd & (FT_FD_CHUNK - 1)], 0) : 0;
 }
 

@@ -22,15 +22,25 @@
 #define FT_FDF_ODSYNC 0x2u
 #define FT_FDF_RESOLVED 0x4u        /* named through /proc at first use */
 
-/* FT_FD_CHUNK, FT_FD_TOP: ft_base.h; the top level is in the hot page. */
-#define ft_fd_top (ft_hot.fd_top)
+/* FT_FD_CHUNK, FT_FD_TOP: ft_base.h. Chunk 0 is in the hot page (fd_low),
+ * always there; the others are made at their first descriptor (ft_fd_slot). */
+extern uint64_t *ft_fd_top[FT_FD_TOP];
 #define ft_fd_used (ft_hot.fd_used) /* every fd the table ever held is below this */
+
+/* Chunk `top` of the descriptor table (descriptors top << FT_FD_CHUNK_SHIFT
+ * on), or NULL if none of its descriptors was seen yet. */
+static inline uint64_t *ft_fd_chunk(unsigned top)
+{
+    return top == 0 ? ft_hot.fd_low : FT_LOAD_ACQ(&ft_fd_top[top]);
+}
 
 static inline uint64_t ft_fd_get(int fd)
 {
+    if (FT_LIKELY((unsigned)fd < FT_FD_CHUNK))
+        return FT_LOAD(&ft_hot.fd_low[fd]);
     if (FT_UNLIKELY((unsigned)fd >= (unsigned)FT_FD_TOP * FT_FD_CHUNK))
         return 0;
-    uint64_t *chunk = FT_LOAD_ACQ(&ft_fd_top[(unsigned)fd >> FT_FD_CHUNK_SHIFT]);
+    uint64_t *chunk = ft_fd_chunk((unsigned)fd >> FT_FD_CHUNK_SHIFT);
     return chunk ? FT_LOAD(&chunk[(unsigned)fd & (FT_FD_CHUNK - 1)]) : 0;
 }
 
