@@ -132,6 +132,7 @@ struct ft_hot {
     uint64_t map_len;              /* ft_map_len (ft_trace.h) */
     uint64_t made_at, made_ns;     /* ft_made_at, ft_made_ns (ft_trace.h) */
     void (*created_hook)(struct ft_ctx *); /* ft_created_hook (ft_trace.h) */
+    uint32_t births_unknown;       /* ft_births_unknown (ft_files.h) */
     uint64_t *fd_top[FT_FD_TOP];   /* ft_fd_top (ft_files.h) */
 } __attribute__((aligned(4096)));
 _Static_assert(__builtin_offsetof(struct ft_hot, fd_top) + 8 <= 4096, "the hot globals fit one page");
@@ -298,6 +299,15 @@ int ft_sys_close(int fd);
 ssize_t ft_sys_readlink(const char *path, char *buf, size_t size);
 ssize_t ft_sys_read_file(const char *path, char *buf, size_t size);
 int ft_sys_fstat(int fd, uint64_t *dev, uint64_t *ino, uint32_t *mode);
+/* What an open learns of its file (statx(2) on the descriptor; fstat(2)
+ * where statx is refused): times in ns since the epoch, birth 0 when the
+ * filesystem does not keep it. One system call either way. */
+struct ft_stat {
+    uint64_t dev, ino;
+    uint32_t mode;
+    uint64_t btime_ns, ctime_ns, atime_ns;
+};
+int ft_sys_fstatx(int fd, struct ft_stat *st);
 int ft_sys_getfl(int fd);
 void *ft_sys_mmap_anon(size_t len);
 int ft_sys_getpid(void);

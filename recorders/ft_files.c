@@ -125,6 +125,7 @@ static int ft_file_claim(struct ft_file *f, uint16_t from, uint64_t dev, uint64_
         more[f - ft_files] = (struct ft_file_more){ 0, 0 }; /* the file before's spill */
     f->nopen = 0;
     f->closed = 0;
+    f->born = 0;
     f->life++;
     __atomic_store_n(&f->state, 2, __ATOMIC_SEQ_CST);
     return 1;
@@ -304,20 +305,47 @@ static uint32_t ft_fdflags_of(int oflags)
     return 0;
 }
 
+/* Did the open create the file (ft_open_creates: `after`, the coarse wall
+ * time before the call)? A file born at or after it, and not the one this
+ * process knew under that inode before (`was`: the slot's birth digest;
+ * the same file reopened within one clock tick of its birth has the same).
+ * Inode times are the kernel's coarse clock, the one `after` was read from
+ * (a tick, 4 ms here): a file another process created in the tick before
+ * the open passes for created. Where the filesystem keeps no birth time,
+ * a file this process did not know whose change and access times are both
+ * that recent (an existing file truncated by O_TRUNC gets a new change
+ * time, not a new access time); and every later O_CREAT open of the
+ * process asks before the call (ft_open_creates). */
+static uint32_t ft_born_digest(const struct ft_stat *st)
+{
+    return st->btime_ns ? ((uint32_t)st->btime_ns ^ (uint32_t)(st->btime_ns >> 32)) | 2u : 1u;
+}
+
+static uint64_t ft_open_made(const struct ft_stat *st, uint64_t after, uint32_t was)
+{
+    if (after <= FT_CREATES_YES)
+        return after;
+    if (st->btime_ns)
+        return st->btime_ns >= after && was != ft_born_digest(st);
+    FT_STORE(&ft_births_unknown, 1);
+    return was == 0 && st->ctime_ns >= after && st->atime_ns >= after;
+}
+
 /* A descriptor now refers to something: find out what, and remember it.
  * Only regular files and directories are tracked (fsync on a directory is
  * how a rename or a create is made durable); the rest are marked "not a
  * file" so their writes cost one lookup. Returns the new entry, 0 if fd is
  * not open. Reentrant: a signal handler may run it for the same file while
  * we are inside; the only wait is ft_wait_claimed's bounded spin. */
-uint64_t ft_fd_opened(int fd, int oflags, int resolved, uint64_t now, int dirfd, const char *path)
+uint64_t ft_fd_opened(int fd, int oflags, int resolved, uint64_t now, int dirfd, const char *path,
+                      uint64_t *created)
 {
-    uint64_t dev, ino;
-    uint32_t mode;
+    struct ft_stat st;
     uint64_t hi = (uint64_t)(resolved ? FT_FDF_RESOLVED : 0) << 32;
-    if (ft_sys_fstat(fd, &dev, &ino, &mode) < 0)
+    if (ft_sys_fstatx(fd, &st) < 0)
         return 0;
-    if (!S_ISREG(mode) && !S_ISDIR(mode)) {
+    uint64_t dev = st.dev, ino = st.ino;
+    if (!S_ISREG(st.mode) && !S_ISDIR(st.mode)) {
         uint64_t e = hi | FT_FD_NOTFILE;
         ft_fd_set(fd, e);
         return e;
@@ -355,6 +383,11 @@ uint64_t ft_fd_opened(int fd, int oflags, int resolved, uint64_t now, int dirfd,
         ft_fd_set(fd, e);
         return e;
     }
+    uint32_t was = FT_LOAD(&f->born);
+    if (created)
+        *created = ft_open_made(&st, *created, was);
+    if (was != ft_born_digest(&st))
+        FT_STORE(&f->born, ft_born_digest(&st));
     /* The same name as the file's sure one: sure. */
     if ((gen & FT_NAME_UNSURE) && path_id && path_id == FT_LOAD(&f->path_id) &&
         FT_LOAD(&f->name_gen) == (gen & ~FT_NAME_UNSURE))
@@ -378,10 +411,10 @@ uint64_t ft_fd_resolve(int fd)
     if (ft_fd_what(e) == FT_FD_LAZY) { /* seen opened read-only: now it matters */
         uint32_t fl = ft_fd_flags(e);
         int oflags = (fl & FT_FDF_OSYNC) ? O_SYNC : (fl & FT_FDF_ODSYNC) ? O_DSYNC : 0;
-        return ft_fd_opened(fd, oflags, 0, ft_now(), AT_FDCWD, NULL);
+        return ft_fd_opened(fd, oflags, 0, ft_now(), AT_FDCWD, NULL, NULL);
     }
     int fl = ft_sys_getfl(fd);
     if (fl < 0)
         return 0; /* not open: EBADF is the program's to see */
-    return ft_fd_opened(fd, fl, 1, ft_now(), AT_FDCWD, NULL);
+    return ft_fd_opened(fd, fl, 1, ft_now(), AT_FDCWD, NULL, NULL);
 }

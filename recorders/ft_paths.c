@@ -36,6 +36,7 @@
 struct ft_pathstore {
     uint64_t names_used;              /* bytes handed out in the names ring, ever */
     uint32_t index[FT_PATH_INDEX];    /* open-addressing hash: bucket -> id */
+    uint32_t by_name[FT_PATH_INDEX];  /* the same by the name alone: the newest id of each name */
     struct ft_path paths[FT_PATHS];
     char names[FT_NAMES_BYTES];
 };
@@ -117,6 +118,43 @@ static int ft_path_is(const struct ft_path *p, uint32_t hash, const char *name, 
            memcmp(ft_path_name(p), name, len) == 0;
 }
 
+/* The name index: id's bucket by its name alone, taken from an id gone
+ * from the store or an older id of the same name. Two threads that name
+ * files at once may each take a bucket for one name: the lookup takes the
+ * first it finds, either names the file. */
+static void ft_path_name_index(struct ft_pathstore *s, const struct ft_path *p, uint32_t id)
+{
+    for (uint32_t i = 0; i < FT_PROBES; i++) {
+        uint32_t *bucket = &s->by_name[(p->name_hash + i) & (FT_PATH_INDEX - 1)];
+        uint32_t old = FT_LOAD_ACQ(bucket);
+        struct ft_path *q = ft_path_live(s, old);
+        if (q && !ft_path_same_name(q, p))
+            continue;
+        if (FT_CAS(bucket, &old, id))
+            return;
+    }
+}
+
+/* The newest id of the path called `name` (whatever its inode) this process
+ * knows, 0 if none. */
+uint32_t ft_path_find_name(const char *name, uint32_t len)
+{
+    struct ft_pathstore *s = FT_LOAD_ACQ(&ft_paths);
+    if (!s || len == 0 || len > FT_PATH_MAX_LEN)
+        return 0;
+    uint64_t fnv = ft_fnv(name, len);
+    uint32_t h = (uint32_t)(fnv ^ fnv >> 32);
+    for (uint32_t i = 0; i < FT_PROBES; i++) {
+        uint32_t id = FT_LOAD_ACQ(&s->by_name[(h + i) & (FT_PATH_INDEX - 1)]);
+        if (id == 0)
+            return 0;
+        struct ft_path *p = ft_path_live(s, id);
+        if (p && p->name_hash == h && p->len == len && memcmp(ft_path_name(p), name, len) == 0)
+            return id;
+    }
+    return 0;
+}
+
 /* A new id for (name, dev, ino): its name copied into the ring (whole: a
  * name that would wrap starts again at the ring's start), its entry filled,
  * then its id published (release). 0 when there is no memory. */
@@ -144,6 +182,7 @@ static uint32_t ft_path_new(struct ft_pathstore *s, const char *name, uint32_t l
     p->name_hash = (uint32_t)(fnv ^ fnv >> 32);
     FT_STORE(&p->names_at, 0);
     FT_STORE_REL(&p->id, id);
+    ft_path_name_index(s, p, id);
     return id;
 }
 

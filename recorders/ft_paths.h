@@ -32,6 +32,8 @@ static inline int ft_path_old(uint32_t id)
 uint32_t ft_path_intern(const char *name, uint32_t len, uint64_t dev, uint64_t ino);
 struct ft_path *ft_path_get(uint32_t id);
 const char *ft_path_name(const struct ft_path *p);
+/* The newest id named `name` (any inode) this process knows, or 0. */
+uint32_t ft_path_find_name(const char *name, uint32_t len);
 /* Do a and b name the same path (whatever the inode)? */
 int ft_path_same_name(const struct ft_path *a, const struct ft_path *b);
 /* Record i of a copy of path p under id (FORMAT.md, "Path records"): the
