@@ -310,6 +310,12 @@ struct ft_stat {
 int ft_sys_fstatx(int fd, struct ft_stat *st);
 int ft_sys_getfl(int fd);
 void *ft_sys_mmap_anon(size_t len);
+/* *slot, made at first use: len bytes of ft_sys_mmap_anon memory, filled by
+ * init (or left zero) and installed with compare-and-swap. Whoever loses the
+ * race (another thread, the code a signal handler interrupted) unmaps its
+ * copy and takes the winner's. Async-signal-safe; a fork child keeps what
+ * was installed. NULL when there is no memory. */
+void *ft_sys_mmap_once(void **slot, size_t len, void (*init)(void *));
 int ft_sys_getpid(void);
 
 /* syscall(2) is interposed (ft_wrappers.c), so our own raw calls must not go

@@ -254,17 +254,13 @@ static uint32_t ft_maps_used; /* entries ever taken: munmap skips an empty table
 static void ft_map_put(uintptr_t addr, size_t len, const struct ft_map *what)
 {
     for (uint32_t k = 0; k < FT_MAP_CHUNKS; k++) {
-        struct ft_map *m = FT_LOAD_ACQ(&ft_map_chunk[k]);
-        if (!m) {
-            struct ft_map *fresh = ft_sys_mmap_anon(FT_MAP_CHUNK * sizeof *m), *none = NULL;
-            if (!fresh)
-                return;
-            if (FT_CAS(&ft_map_chunk[k], &none, fresh))
-                FT_ADD(&ft_map_nchunks, 1);
-            else
-                syscall(SYS_munmap, fresh, FT_MAP_CHUNK * sizeof *m);
-            m = FT_LOAD_ACQ(&ft_map_chunk[k]);
-        }
+        struct ft_map *m = ft_sys_mmap_once((void **)&ft_map_chunk[k], FT_MAP_CHUNK * sizeof *m, NULL);
+        if (!m)
+            return;
+        /* chunks are made in order: k + 1 of them at least now */
+        uint32_t have = FT_LOAD(&ft_map_nchunks);
+        while (have < k + 1 && !FT_CAS(&ft_map_nchunks, &have, k + 1))
+            ;
         for (uint32_t i = 0; i < FT_MAP_CHUNK; i++) {
             uint32_t st = 0;
             if (FT_LOAD(&m[i].state) == 0 && FT_CAS(&m[i].state, &st, 1)) {

@@ -148,6 +148,22 @@ long ft_syscall(long n, ...)
     return ret;
 }
 
+void *ft_sys_mmap_once(void **slot, size_t len, void (*init)(void *))
+{
+    void *p = FT_LOAD_ACQ(slot);
+    if (p)
+        return p;
+    void *fresh = ft_sys_mmap_anon(len);
+    if (!fresh)
+        return NULL;
+    if (init)
+        init(fresh);
+    if (FT_CAS(slot, &p, fresh))
+        return fresh;
+    syscall(SYS_munmap, fresh, len);
+    return p;
+}
+
 int ft_sys_getpid(void)
 {
     return (int)syscall(SYS_getpid);

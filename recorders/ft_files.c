@@ -32,20 +32,9 @@ uint64_t *ft_fd_slot(int fd)
     uint32_t high = FT_LOAD(&ft_fd_used);
     while ((uint32_t)fd >= high && !FT_CAS(&ft_fd_used, &high, (uint32_t)fd + 1))
         ;
-    uint64_t **top = &ft_fd_top[(unsigned)fd >> FT_FD_CHUNK_SHIFT];
-    uint64_t *chunk = FT_LOAD_ACQ(top);
-    if (!chunk) {
-        uint64_t *fresh = ft_sys_mmap_anon(FT_FD_CHUNK * sizeof(uint64_t));
-        if (!fresh)
-            return NULL;
-        chunk = NULL;
-        if (FT_CAS(top, &chunk, fresh)) {
-            chunk = fresh;
-        } else {
-            syscall(SYS_munmap, fresh, FT_FD_CHUNK * sizeof(uint64_t));
-        }
-    }
-    return &chunk[(unsigned)fd & (FT_FD_CHUNK - 1)];
+    uint64_t *chunk = ft_sys_mmap_once((void **)&ft_fd_top[(unsigned)fd >> FT_FD_CHUNK_SHIFT],
+                                       FT_FD_CHUNK * sizeof(uint64_t), NULL);
+    return chunk ? &chunk[(unsigned)fd & (FT_FD_CHUNK - 1)] : NULL;
 }
 
 void ft_fd_set(int fd, uint64_t e)
@@ -68,16 +57,7 @@ uint64_t ft_fd_take(int fd)
 
 static struct ft_file *ft_files_table(void)
 {
-    struct ft_file *t = FT_LOAD_ACQ(&ft_files);
-    if (t)
-        return t;
-    struct ft_file *fresh = ft_sys_mmap_anon(FT_FILES * sizeof(struct ft_file));
-    if (!fresh)
-        return NULL;
-    if (FT_CAS(&ft_files, &t, fresh))
-        return fresh;
-    syscall(SYS_munmap, fresh, FT_FILES * sizeof(struct ft_file));
-    return t;
+    return ft_sys_mmap_once((void **)&ft_files, FT_FILES * sizeof(struct ft_file), NULL);
 }
 
 #define FT_PROBES 64
@@ -186,17 +166,8 @@ int ft_file_release(struct ft_file *f)
 
 static __attribute__((noinline, cold)) struct ft_file_more *ft_more_of(struct ft_file *f)
 {
-    struct ft_file_more *m = FT_LOAD_ACQ(&ft_files_more);
-    if (!m) {
-        struct ft_file_more *fresh = ft_sys_mmap_anon(FT_FILES * sizeof *fresh);
-        if (!fresh)
-            return NULL;
-        if (FT_CAS(&ft_files_more, &m, fresh))
-            m = fresh;
-        else
-            syscall(SYS_munmap, fresh, FT_FILES * sizeof *fresh);
-    }
-    return m + (f - ft_files);
+    struct ft_file_more *m = ft_sys_mmap_once((void **)&ft_files_more, FT_FILES * sizeof *m, NULL);
+    return m ? m + (f - ft_files) : NULL;
 }
 
 /* Move bw into the side table. Ordering: the word is exchanged for 0, its
@@ -239,8 +210,7 @@ void ft_file_peek(struct ft_file *f, struct ft_ival *iv)
 {
     iv->start = FT_LOAD(&f->ival_start);
     uint64_t v = FT_LOAD_ACQ(&f->bw);
-    iv->bytes = v & FT_BW_BYTES;
-    iv->writes = FT_BW_COUNT(v);
+    ft_bw_into(v, iv);
     if (v & FT_BW_MORE) {
         struct ft_file_more *m = ft_more_of(f);
         iv->bytes += FT_LOAD(&m->bytes);
@@ -365,14 +335,15 @@ uint64_t ft_fd_opened(int fd, int oflags, int resolved, uint64_t now, int dirfd,
      * file ("#ino (deleted)"), by the kernel. (A read-only O_DIRECTORY open
      * comes here: O_TMPFILE includes O_DIRECTORY.) */
     int len = -1;
+    struct ft_dir_ask ask = { .ok = 0 };
     if (path && (oflags & O_TMPFILE) != O_TMPFILE)
-        len = ft_dirs_name(dirfd, path, name, sizeof name);
+        len = ft_dirs_name(dirfd, path, name, sizeof name, &ask);
     if (len > 0) {
         gen |= FT_NAME_UNSURE;
     } else {
         len = ft_fd_name(fd, name, sizeof name);
-        if (path) /* not exact: the open followed a last symlink, if there was one */
-            ft_dirs_learn(dirfd, path, name, len, 0);
+        /* not exact: the open followed a last symlink, if there was one */
+        ft_dirs_learn(&ask, name, len, 0);
     }
     uint32_t path_id = len > 0 ? ft_path_intern(name, (uint32_t)len, dev, ino) : 0;
     struct ft_file *f = &ft_files[file - 1];

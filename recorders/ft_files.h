@@ -127,6 +127,13 @@ static inline uint64_t ft_take64(uint64_t *p)
 
 void ft_file_take_more(struct ft_file *f, struct ft_ival *iv);
 
+/* The count and bytes of a bw word (taken or peeked) into iv. */
+static inline void ft_bw_into(uint64_t v, struct ft_ival *iv)
+{
+    iv->bytes = v & FT_BW_BYTES;
+    iv->writes = FT_BW_COUNT(v);
+}
+
 static inline void ft_file_take(struct ft_file *f, uint64_t restart, struct ft_ival *iv)
 {
     /* The start is a load and a store, not an exchange (a locked
@@ -140,8 +147,7 @@ static inline void ft_file_take(struct ft_file *f, uint64_t restart, struct ft_i
     iv->start = FT_LOAD(&f->ival_start);
     FT_STORE(&f->ival_start, restart);
     uint64_t v = ft_take64(&f->bw);
-    iv->bytes = v & FT_BW_BYTES;
-    iv->writes = FT_BW_COUNT(v);
+    ft_bw_into(v, iv);
     if (FT_UNLIKELY(v & FT_BW_MORE))
         ft_file_take_more(f, iv);
     iv->wtime_ns = ft_take64(&f->wtime_ns);

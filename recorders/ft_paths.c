@@ -45,16 +45,7 @@ static struct ft_pathstore *ft_paths;
 
 static struct ft_pathstore *ft_paths_store(void)
 {
-    struct ft_pathstore *s = FT_LOAD_ACQ(&ft_paths);
-    if (s)
-        return s;
-    struct ft_pathstore *fresh = ft_sys_mmap_anon(sizeof *fresh);
-    if (!fresh)
-        return NULL;
-    if (FT_CAS(&ft_paths, &s, fresh))
-        return fresh;
-    syscall(SYS_munmap, fresh, sizeof *fresh);
-    return s;
+    return ft_sys_mmap_once((void **)&ft_paths, sizeof(struct ft_pathstore), NULL);
 }
 
 static struct ft_path *ft_path_live(struct ft_pathstore *s, uint32_t id)
@@ -259,7 +250,8 @@ int ft_fd_name(int fd, char *buf, size_t size)
 int ft_abs_name(int dirfd, const char *path, char *buf, size_t size, int follow_last,
                 uint64_t *dev, uint64_t *ino, uint32_t *mode)
 {
-    int n = ft_dirs_name(dirfd, path, buf, size); /* its directory met before: no system call */
+    struct ft_dir_ask ask;
+    int n = ft_dirs_name(dirfd, path, buf, size, &ask); /* its directory met before: no system call */
     if (follow_last) {
         if (n > 0) {
             struct stat st;
@@ -275,7 +267,7 @@ int ft_abs_name(int dirfd, const char *path, char *buf, size_t size, int follow_
             return -1;
         n = ft_sys_fstat(fd, dev, ino, mode) == 0 ? ft_fd_name(fd, buf, size) : -1;
         ft_sys_close(fd);
-        ft_dirs_learn(dirfd, path, buf, n, 1);
+        ft_dirs_learn(&ask, buf, n, 1);
         return n;
     }
     if (n > 0)
@@ -317,6 +309,6 @@ int ft_abs_name(int dirfd, const char *path, char *buf, size_t size, int follow_
     memcpy(buf + n, path + base, len - base);
     n += (int)(len - base);
     buf[n] = '\0';
-    ft_dirs_learn(dirfd, path, buf, n, 1); /* its directory was named itself */
+    ft_dirs_learn(&ask, buf, n, 1); /* its directory was named itself */
     return n;
 }
