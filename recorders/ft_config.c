@@ -148,7 +148,7 @@ long ft_syscall(long n, ...)
     return ret;
 }
 
-void *ft_sys_mmap_once(void **slot, size_t len, void (*init)(void *))
+void *ft_sys_mmap_install(void **slot, size_t len, void (*init)(void *))
 {
     void *p = FT_LOAD_ACQ(slot);
     if (p)

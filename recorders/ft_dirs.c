@@ -147,19 +147,18 @@ static int ft_lit_split(int dirfd, const char *path, struct ft_lit *l)
         return -1;
     const char *c = path + !l->rel, *last = c;
     for (;;) {
-        const char *end = c;
-        while (*end && *end != '/')
-            end++;
+        const char *end = strchrnul(c, '/'); /* a component at a time (libc's, a word or more a step) */
         size_t n = (size_t)(end - c);
-        if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+        if (n == 0 || (n <= 2 && c[0] == '.' && (n == 1 || c[1] == '.')))
             return -1;
         last = c;
-        if (!*end)
+        if (!*end) {
+            l->base_len = n;
             break;
+        }
         c = end + 1;
     }
     l->base = last;
-    l->base_len = strlen(last);
     l->dir = path;
     l->dir_len = last == path ? 0 : (size_t)(last - path - 1);
     if (!l->rel && l->dir_len == 0)
@@ -167,12 +166,18 @@ static int ft_lit_split(int dirfd, const char *path, struct ft_lit *l)
     return 0;
 }
 
-/* The literal directory as an absolute path into buf: relative ones after
- * the working directory's name. Its length, or -1. */
-static int ft_lit_dir(struct ft_dirs *d, const struct ft_lit *l, char *buf, size_t size)
+/* The literal directory as an absolute path: an absolute one as it is in
+ * the path (*at), a relative one made in buf after the working directory's
+ * name. Its length, or -1. */
+static int ft_lit_dir(struct ft_dirs *d, const struct ft_lit *l, char *buf, size_t size, const char **at)
 {
     size_t n = 0;
-    if (l->rel) {
+    *at = buf;
+    if (!l->rel) {
+        *at = l->dir;
+        return l->dir_len < size ? (int)l->dir_len : -1;
+    }
+    {
         int k = ft_cwd_name(d, buf, size);
         if (k < 0)
             return -1;
@@ -190,7 +195,7 @@ static int ft_lit_dir(struct ft_dirs *d, const struct ft_lit *l, char *buf, size
 
 static uint32_t ft_dir_hash(const char *s, size_t n)
 {
-    uint64_t h = ft_fnv(s, n);
+    uint64_t h = ft_hash_str(s, n);
     return (uint32_t)(h ^ h >> 32);
 }
 
@@ -252,11 +257,11 @@ int ft_dirs_name(int dirfd, const char *path, char *buf, size_t size, struct ft_
         n = ft_cwd_name(d, buf, size);
     } else {
         /* a longer directory is never kept: 1 KiB of stack, not 4 */
-        ask->lit_len = ft_lit_dir(d, l, ask->lit, sizeof ask->lit);
+        ask->lit_len = ft_lit_dir(d, l, ask->lit, sizeof ask->lit, &ask->litp);
         if (ask->lit_len < 0)
             return -1;
-        ask->hash = ft_dir_hash(ask->lit, (size_t)ask->lit_len);
-        n = ft_dir_lookup(d, ask->lit, (size_t)ask->lit_len, ask->hash, buf, size);
+        ask->hash = ft_dir_hash(ask->litp, (size_t)ask->lit_len);
+        n = ft_dir_lookup(d, ask->litp, (size_t)ask->lit_len, ask->hash, buf, size);
     }
     if (n < 0)
         return -1;
@@ -294,6 +299,6 @@ void ft_dirs_learn(const struct ft_dir_ask *ask, const char *name, int len, int 
         return;
     }
     size_t ln = (size_t)ask->lit_len;
-    if (ask->lit_len >= 0 && (exact || (clen == ln && memcmp(ask->lit, name, clen) == 0)))
-        ft_dir_store(d, ask->lit, ln, ask->hash, name, clen);
+    if (ask->lit_len >= 0 && (exact || (clen == ln && memcmp(ask->litp, name, clen) == 0)))
+        ft_dir_store(d, ask->litp, ln, ask->hash, name, clen);
 }

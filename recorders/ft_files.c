@@ -335,7 +335,8 @@ uint64_t ft_fd_opened(int fd, int oflags, int resolved, uint64_t now, int dirfd,
      * file ("#ino (deleted)"), by the kernel. (A read-only O_DIRECTORY open
      * comes here: O_TMPFILE includes O_DIRECTORY.) */
     int len = -1;
-    struct ft_dir_ask ask = { .ok = 0 };
+    struct ft_dir_ask ask;
+    ask.ok = 0; /* no initializer: it would clear all 1 KiB */
     if (path && (oflags & O_TMPFILE) != O_TMPFILE)
         len = ft_dirs_name(dirfd, path, name, sizeof name, &ask);
     if (len > 0) {

@@ -91,9 +91,15 @@ void ft_path_piece(unsigned char rec[FT_RECORD_SIZE], const struct ft_path *p, u
         memcpy(rec + 8, name + from, len - from < FT_PATH_CONT_BYTES ? len - from : FT_PATH_CONT_BYTES);
 }
 
-static uint32_t ft_hash_name(const char *name, uint32_t len, uint64_t dev, uint64_t ino)
+/* A name's hash (ft_path.name_hash), and with its inode (ft_path.hash). */
+static uint32_t ft_hash_of_name(uint64_t h)
 {
-    return (uint32_t)(ft_mix(ft_fnv(name, len) ^ dev, ino) >> 32);
+    return (uint32_t)(h ^ h >> 32);
+}
+
+static uint32_t ft_hash_with_inode(uint64_t h, uint64_t dev, uint64_t ino)
+{
+    return (uint32_t)(ft_mix(h ^ dev, ino) >> 32);
 }
 
 int ft_path_same_name(const struct ft_path *a, const struct ft_path *b)
@@ -133,8 +139,7 @@ uint32_t ft_path_find_name(const char *name, uint32_t len)
     struct ft_pathstore *s = FT_LOAD_ACQ(&ft_paths);
     if (!s || len == 0 || len > FT_PATH_MAX_LEN)
         return 0;
-    uint64_t fnv = ft_fnv(name, len);
-    uint32_t h = (uint32_t)(fnv ^ fnv >> 32);
+    uint32_t h = ft_hash_of_name(ft_hash_str(name, len));
     for (uint32_t i = 0; i < FT_PROBES; i++) {
         uint32_t id = FT_LOAD_ACQ(&s->by_name[(h + i) & (FT_PATH_INDEX - 1)]);
         if (id == 0)
@@ -150,7 +155,7 @@ uint32_t ft_path_find_name(const char *name, uint32_t len)
  * name that would wrap starts again at the ring's start), its entry filled,
  * then its id published (release). 0 when there is no memory. */
 static uint32_t ft_path_new(struct ft_pathstore *s, const char *name, uint32_t len, uint64_t dev,
-                            uint64_t ino, uint32_t hash)
+                            uint64_t ino, uint32_t hash, uint32_t name_hash)
 {
     uint64_t at = FT_ADD(&s->names_used, len);
     if (at % FT_NAMES_BYTES + len > FT_NAMES_BYTES)
@@ -169,8 +174,7 @@ static uint32_t ft_path_new(struct ft_pathstore *s, const char *name, uint32_t l
     p->at = at;
     p->len = len;
     p->hash = hash;
-    uint64_t fnv = ft_fnv(name, len);
-    p->name_hash = (uint32_t)(fnv ^ fnv >> 32);
+    p->name_hash = name_hash;
     FT_STORE(&p->names_at, 0);
     FT_STORE_REL(&p->id, id);
     ft_path_name_index(s, p, id);
@@ -187,7 +191,8 @@ uint32_t ft_path_intern(const char *name, uint32_t len, uint64_t dev, uint64_t i
     struct ft_pathstore *s = ft_paths_store();
     if (!s || len == 0 || len > FT_PATH_MAX_LEN)
         return 0;
-    uint32_t hash = ft_hash_name(name, len, dev, ino);
+    uint64_t h = ft_hash_str(name, len);
+    uint32_t hash = ft_hash_with_inode(h, dev, ino);
     uint32_t mine = 0;
     for (uint32_t i = 0; i < FT_PROBES; i++) {
         uint32_t *bucket = &s->index[(hash + i) & (FT_PATH_INDEX - 1)];
@@ -197,7 +202,7 @@ uint32_t ft_path_intern(const char *name, uint32_t len, uint64_t dev, uint64_t i
             return id;
         if (p)
             continue; /* another path's, or ours about to go: a new id then */
-        if (!mine && !(mine = ft_path_new(s, name, len, dev, ino, hash)))
+        if (!mine && !(mine = ft_path_new(s, name, len, dev, ino, hash, ft_hash_of_name(h))))
             return 0;
         if (FT_CAS(bucket, &id, mine))
             return mine;

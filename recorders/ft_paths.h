@@ -66,8 +66,9 @@ struct ft_lit {        /* a plain path, split */
 };
 struct ft_dir_ask {    /* what ft_dirs_name worked out, for ft_dirs_learn */
     int ok;            /* a plain path: l is its split */
-    int lit_len;       /* the literal directory made absolute, in lit; -1: none */
+    int lit_len;       /* the literal directory made absolute, at litp; -1: none */
     uint32_t hash;     /* ... and its hash */
+    const char *litp;  /* in the path (an absolute one), else in lit */
     struct ft_lit l;
     char lit[FT_DIR_TEXT + 1];
 };
