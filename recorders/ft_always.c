@@ -52,14 +52,34 @@ static struct ft_track ft_track_nofile[FT_C_MAX + 1]; /* calls with no file, per
 
 static __attribute__((noinline, cold)) struct ft_track *ft_tracks_make(void)
 {
-    struct ft_track *fresh = ft_sys_mmap_anon(FT_FILES * sizeof(struct ft_track));
-    if (!fresh)
-        return NULL;
-    struct ft_track *t = NULL;
-    if (FT_CAS(&ft_tracks, &t, fresh))
-        return fresh;
-    syscall(SYS_munmap, fresh, FT_FILES * sizeof(struct ft_track));
-    return t;
+    return ft_sys_mmap_once((void **)&ft_tracks, FT_FILES * sizeof(struct ft_track), NULL);
+}
+
+/* t->life while one thread clears the track for its file slot's new life. */
+#define FT_TRACK_CLEARING 0xffffffffu
+
+/* The slot holds another file now (or its first): its track starts afresh,
+ * cleared by one thread while the others wait. (Each clearing on its own
+ * once wiped a track another thread had begun to use: its own entries'
+ * words went, a third thread's entry for the interval followed.) The wait
+ * is bounded: a signal handler that interrupted the clearing, or a thread
+ * that outwaits a stopped one, goes without a track for this call (its
+ * record is in the ring; the summaries miss it). */
+static __attribute__((noinline, cold)) struct ft_track *ft_track_clear(struct ft_track *t, uint32_t life)
+{
+    for (int i = 0; i < 4096; i++) {
+        uint32_t have = FT_LOAD_ACQ(&t->life);
+        if (have == life)
+            return t;
+        if (have != FT_TRACK_CLEARING && FT_CAS(&t->life, &have, FT_TRACK_CLEARING)) {
+            memset(t, 0, offsetof(struct ft_track, life));
+            memset((char *)&t->life + sizeof t->life, 0, sizeof *t - offsetof(struct ft_track, life) - sizeof t->life);
+            FT_STORE_REL(&t->life, life);
+            return t;
+        }
+        __builtin_ia32_pause();
+    }
+    return NULL;
 }
 
 static inline struct ft_track *ft_track_of(struct ft_file *f, unsigned call)
@@ -73,11 +93,8 @@ static inline struct ft_track *ft_track_of(struct ft_file *f, unsigned call)
         return NULL;
     t += f - ft_files;
     uint32_t life = FT_LOAD(&f->life);
-    if (FT_UNLIKELY(FT_LOAD(&t->life) != life)) {
-        /* The slot holds another file now: its track starts afresh. */
-        memset(t, 0, sizeof *t);
-        FT_STORE(&t->life, life);
-    }
+    if (FT_UNLIKELY(FT_LOAD_ACQ(&t->life) != life))
+        return ft_track_clear(t, life);
     return t;
 }
 
