@@ -61,25 +61,44 @@ static __attribute__((noinline, cold)) struct ft_track *ft_tracks_make(void)
 /* The slot holds another file now (or its first): its track starts afresh,
  * cleared by one thread while the others wait. (Each clearing on its own
  * once wiped a track another thread had begun to use: its own entries'
- * words went, a third thread's entry for the interval followed.) The wait
- * is bounded: a signal handler that interrupted the clearing, or a thread
- * that outwaits a stopped one, goes without a track for this call (its
- * record is in the ring; the summaries miss it). */
+ * words went, a third entry for the interval followed.) A waiter spins,
+ * then yields the CPU (the clearer may be preempted: a few ms at load 16
+ * here), and after FT_CLEAR_WAIT_NS clears the track itself: the clearer
+ * is then stopped, gone (a fork child inherits a track mid-clearing), or
+ * interrupted by this very thread's signal handler. */
+#define FT_CLEAR_WAIT_NS 20000000ull
+
+static void ft_track_wipe(struct ft_track *t, uint32_t life)
+{
+    memset(t, 0, offsetof(struct ft_track, life));
+    memset((char *)&t->life + sizeof t->life, 0, sizeof *t - offsetof(struct ft_track, life) - sizeof t->life);
+    FT_STORE_REL(&t->life, life);
+}
+
 static __attribute__((noinline, cold)) struct ft_track *ft_track_clear(struct ft_track *t, uint32_t life)
 {
-    for (int i = 0; i < 4096; i++) {
+    uint64_t since = 0;
+    for (uint32_t i = 0;; i++) {
         uint32_t have = FT_LOAD_ACQ(&t->life);
         if (have == life)
             return t;
         if (have != FT_TRACK_CLEARING && FT_CAS(&t->life, &have, FT_TRACK_CLEARING)) {
-            memset(t, 0, offsetof(struct ft_track, life));
-            memset((char *)&t->life + sizeof t->life, 0, sizeof *t - offsetof(struct ft_track, life) - sizeof t->life);
-            FT_STORE_REL(&t->life, life);
+            ft_track_wipe(t, life);
             return t;
         }
-        __builtin_ia32_pause();
+        if (i < 256) {
+            __builtin_ia32_pause();
+            continue;
+        }
+        uint64_t now = ft_clock(CLOCK_MONOTONIC_COARSE);
+        if (!since)
+            since = now;
+        if (now - since >= FT_CLEAR_WAIT_NS) {
+            ft_track_wipe(t, life);
+            return t;
+        }
+        syscall(SYS_sched_yield);
     }
-    return NULL;
 }
 
 static inline struct ft_track *ft_track_of(struct ft_file *f, unsigned call)

@@ -33,7 +33,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 
-#include "ft_paths.h"
+#include "ft_dirs.h"
 
 #define FT_DIRS 128u                 /* directories kept: direct-mapped by hash */
 /* FT_DIR_TEXT (ft_paths.h): literal + canonical name, per entry */
