@@ -87,4 +87,20 @@ test('per file: the Node calls and their waits; call sites are not files', async
   assert.equal(n, { n: 0n });
 });
 
+test('an older trace\'s fs.fsyncSync timed from its system call (flag 0x10, no longer written) still pairs, queued 0', async () => {
+  const w = new TraceWriter({ ringSlots: 16, pid: 501, host: 'h1', exe: '/usr/bin/node' });
+  w.path(LOG);
+  const t = at(1);
+  w.event({ type: RecordType.Sync, call: 1, startNs: t, durNs: msNs(1.5), tid: MAIN, fd: LOG.fd, pathId: LOG.id });
+  w.event({ type: RecordType.Js, call: 2, startNs: t, durNs: msNs(1.6), tid: MAIN, fd: LOG.fd, pathId: LOG.id, flags: 0x10 });
+  const old = await openTraces({ 'node.501.fstrace': w.bytes() });
+  try {
+    await old.session.build(['js_waits'], bindings(SCENARIO_PARAMS));
+    const rows = await old.session.rows('select kind, paired, wait_ns / 1e6 as wait, sync_ns / 1e6 as sync, queued_ns / 1e6 as queued, round(delivery_ns / 1e6, 6) as delivery from js_waits');
+    assert.equal(rows, [{ kind: 'js:fs.fsyncSync', paired: true, wait: 1.6, sync: 1.5, queued: 0, delivery: 0.1 }]);
+  } finally {
+    old.close();
+  }
+});
+
 test.run();
