@@ -453,9 +453,18 @@ static inline void ft_summary_add(struct ft_regions *rg, const struct ft_event *
  * file, fsync, rename: ft_thr.sum keeps the last FT_OWN_ENTRIES) counts into
  * that entry, as with shared ones.
  */
-static inline uint64_t ft_own_key(const struct ft_ctx *c)
+/* The thread's key, from its own state: ft_emit has just set ft_thr.gen and
+ * ft_thr.tid for the current trace (ft_claim_one). Where it has not (the
+ * record went through ft_emit_nested, a signal handler's, or was held),
+ * ft_thr.tid may belong to another trace's generation: in a child made by
+ * _Fork() or a raw fork system call (no atfork handler clears it), the
+ * parent's thread's tid. Pairing that with the current generation would
+ * let a track be owned under a tid this thread does not have (and a thread
+ * that has it take over entries it never made): such a sync has no key and
+ * counts into the shared entries instead. */
+static inline uint64_t ft_own_key(uint32_t gen)
 {
-    return (uint64_t)FT_LOAD(&c->gen) << 32 | ft_thr.tid;
+    return ft_thr.gen == gen && ft_thr.tid ? (uint64_t)gen << 32 | ft_thr.tid : 0;
 }
 
 /* Take an unowned track (or one of an older trace). */
@@ -503,8 +512,8 @@ static inline __attribute__((always_inline)) void ft_summary_put(struct ft_regio
                                                                  struct ft_track *t, unsigned b, unsigned j)
 {
     struct ft_ctx *c = (struct ft_ctx *)((char *)rg - offsetof(struct ft_ctx, rg));
-    uint64_t key = ft_own_key(c);
-    if (FT_UNLIKELY(ft_thr.sum_busy || (FT_LOAD(&t->own_key) != key && !ft_own_take(t, key)))) {
+    uint64_t key = ft_own_key(FT_LOAD(&c->gen));
+    if (FT_UNLIKELY(ft_thr.sum_busy || !key || (FT_LOAD(&t->own_key) != key && !ft_own_take(t, key)))) {
         ft_summary_add(rg, ev, &t->cur[ev->call], b, j);
         return;
     }

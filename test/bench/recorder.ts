@@ -16,12 +16,29 @@
  * It ends with the stall counts (calls over 50 µs) and what a fresh tmpfs page
  * costs this machine: a fresh ring's first lap pays that every 64 records.
  *
+ * How the figures are made trustworthy on a shared, noisy VM:
+ *  - every variant's figure is the median, over the alternations, of its
+ *    difference with the bare run of the same alternation (adjacent runs see
+ *    the same machine state), printed with the quartiles of those
+ *    differences: "+X (Q1..Q3)"; the order of the variants rotates from one
+ *    alternation to the next, so none always runs first or last;
+ *  - single-thread runs are pinned to one CPU (taskset, when installed), the
+ *    same one for every variant; 8-thread runs are not pinned (they must
+ *    show what sharing the cores costs);
+ *  - "paired in-process" (recorder_bench ... paired): in one process, blocks
+ *    of 500 calls through the recorder alternate with blocks through libc's
+ *    own function, so both see the same file, caches and moment; the median
+ *    of the pairs' differences, with quartiles, and the same method with no
+ *    recorder at all (both blocks libc's), which shows the method's noise;
+ *  - the load averages at the start and the end are printed with the figures.
+ *
  * --lib runs another build of the recorder (to compare two builds on one
- * machine state); --no-tracers skips strace, bpftrace and the kernel side.
+ * machine state); --no-tracers skips strace, bpftrace and the kernel side;
+ * --no-pin runs single-thread runs unpinned.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { libraryPath } from '../../src/record/launch.js';
@@ -38,6 +55,9 @@ const LIB_ARG = args.indexOf('--lib');
 const LIB = LIB_ARG >= 0 ? args[LIB_ARG + 1]! : libraryPath();
 const TRACERS = !args.includes('--no-tracers');
 const CALLS = flag('calls', 200_000);
+const PIN = !args.includes('--no-pin') && spawnSync('sh', ['-c', 'command -v taskset']).status === 0;
+/** The CPU single-thread runs are pinned to: the last one. */
+const CPU = String(Math.max(0, cpus().length - 1));
 
 type Mode = 'bare' | 'recorded' | 'ring-only' | 'lapped' | 'strace' | 'bpftrace' | 'kernel';
 
@@ -61,7 +81,7 @@ function build(): string {
   const out = join(here, 'build');
   mkdirSync(out, { recursive: true });
   const bin = join(out, 'recorder_bench');
-  execFileSync('gcc', ['-O2', '-Wall', '-Wextra', '-Werror', '-pthread', join(here, 'recorder_bench.c'), '-o', bin]);
+  execFileSync('gcc', ['-O2', '-Wall', '-Wextra', '-Werror', '-pthread', join(here, 'recorder_bench.c'), '-o', bin, '-ldl']);
   return bin;
 }
 
@@ -69,16 +89,29 @@ function have(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 }
 
+/** The program and its arguments, pinned to CPU when it runs one thread (and pinning is on). */
+function pinned(bin: string, argv: string[], threads: number): [string, string[]] {
+  return PIN && threads === 1 ? ['taskset', ['-c', CPU, bin, ...argv]] : [bin, argv];
+}
+
+/** The environment of a recorder variant. */
+function variantEnv(mode: Mode, traceDir: string): NodeJS.ProcessEnv {
+  const env = { ...process.env, FSYNC_TRACE_DIR: traceDir };
+  if (mode === 'recorded') return { ...env, LD_PRELOAD: LIB };
+  if (mode === 'ring-only') return { ...env, ...RING_ONLY, LD_PRELOAD: LIB };
+  if (mode === 'lapped') return { ...env, ...LAPPED, LD_PRELOAD: LIB };
+  return env;
+}
+
 /** One run: mean CPU and wall ns per call, as the benchmark program printed them. */
 function runOnce(bin: string, mode: Mode, op: string, threads: number, calls: number, dir: string, traceDir: string): { cpu: number; wall: number } {
   const argv = [op, String(threads), String(calls), dir];
   const env = { ...process.env, FSYNC_TRACE_DIR: traceDir };
   let res;
-  if (mode === 'bare') res = spawnSync(bin, argv, { env, encoding: 'utf8' });
-  else if (mode === 'recorded') res = spawnSync(bin, argv, { env: { ...env, LD_PRELOAD: LIB }, encoding: 'utf8' });
-  else if (mode === 'ring-only') res = spawnSync(bin, argv, { env: { ...env, ...RING_ONLY, LD_PRELOAD: LIB }, encoding: 'utf8' });
-  else if (mode === 'lapped') res = spawnSync(bin, argv, { env: { ...env, ...LAPPED, LD_PRELOAD: LIB }, encoding: 'utf8' });
-  else if (mode === 'strace') {
+  if (mode === 'bare' || mode === 'recorded' || mode === 'ring-only' || mode === 'lapped') {
+    const [cmd, cargs] = pinned(bin, argv, threads);
+    res = spawnSync(cmd, cargs, { env: variantEnv(mode, traceDir), encoding: 'utf8' });
+  } else if (mode === 'strace') {
     const sys = op === 'write' ? 'pwrite64' : op;
     res = spawnSync('strace', ['-f', '-T', '-qq', '-e', `trace=${sys}`, '-o', '/dev/null', bin, ...argv], { env, encoding: 'utf8' });
   } else if (mode === 'kernel') {
@@ -107,6 +140,43 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/** The first and third quartiles (nearest rank). */
+function quartiles(xs: number[]): [number, number] {
+  const s = [...xs].sort((a, b) => a - b);
+  return [s[Math.floor((s.length - 1) / 4)]!, s[Math.ceil(((s.length - 1) * 3) / 4)]!];
+}
+
+/** Median of paired differences, with their quartiles: "+X (Q1..Q3)". */
+function added(diffs: number[]): string {
+  const [q1, q3] = quartiles(diffs);
+  const f = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(0)}`;
+  return `**${f(median(diffs))}** (${f(q1)}..${f(q3)})`;
+}
+
+/**
+ * In one process, blocks through the recorder against blocks through libc
+ * (recorder_bench ... paired), RUNS times per variant, alternating: the
+ * median over runs of each run's median difference, with the quartiles of
+ * those. "none" runs the same method with no recorder: its noise floor.
+ */
+function pairedCells(bin: string, op: string, threads: number, dir: string, traceDir: string): Record<'none' | 'recorded' | 'lapped', string> {
+  const out = { none: [] as number[], recorded: [] as number[], lapped: [] as number[] };
+  for (let r = 0; r < RUNS; r++) {
+    for (const mode of ['bare', 'recorded', 'lapped'] as const) {
+      const [cmd, cargs] = pinned(bin, [op, String(threads), String(CALLS), dir, 'paired'], threads);
+      const res = spawnSync(cmd, cargs, { env: variantEnv(mode, traceDir), encoding: 'utf8' });
+      const m = /^paired (\S+) (\S+) (\S+) (\S+) (\S+) (\d+)$/m.exec(res.stdout ?? '');
+      if (res.status !== 0 || !m) throw new Error(`paired ${mode} ${op} x${threads} failed (status ${res.status}): ${res.stderr || res.stdout}`);
+      out[mode === 'bare' ? 'none' : mode].push(Number(m[3]));
+    }
+    rmSync(traceDir, { recursive: true, force: true });
+    mkdirSync(traceDir, { mode: 0o700 });
+  }
+  return { none: added(out.none), recorded: added(out.recorded), lapped: added(out.lapped) };
+}
+
+const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+
 /**
  * Stalls: how many of 100,000 fsyncs took over 50 µs, bare and recorded on a
  * fresh trace (its first lap: the file grows under the calls), medians of
@@ -118,7 +188,8 @@ function stallCounts(bin: string, traceDir: string): string {
     rmSync(traceDir, { recursive: true, force: true });
     mkdirSync(traceDir, { recursive: true, mode: 0o700 });
     const env = { ...process.env, FSYNC_TRACE_DIR: traceDir, ...(preload ? { LD_PRELOAD: LIB } : {}) };
-    const r = spawnSync(bin, ['fsync', '1', '100000', work, 'stalls'], { env, encoding: 'utf8' });
+    const [cmd, cargs] = pinned(bin, ['fsync', '1', '100000', work, 'stalls'], 1);
+    const r = spawnSync(cmd, cargs, { env, encoding: 'utf8' });
     const m = /^slow (\d+)$/m.exec(r.stdout ?? '');
     if (r.status !== 0 || !m) throw new Error(`stalls run failed (status ${r.status}): ${r.stderr}`);
     return Number(m[1]);
@@ -143,17 +214,25 @@ function pageCost(bin: string): string {
   const work = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'fsync-bench-pages-'));
   const populate: number[] = [];
   const first: number[] = [];
+  const dist: Record<'steps' | 'first' | 'remapped', number[][]> = { steps: [], first: [], remapped: [] };
   for (let i = 0; i < RUNS; i++) {
-    const r = spawnSync(bin, ['pages', '16', work], { encoding: 'utf8' });
+    const [cmd, cargs] = pinned(bin, ['pages', '16', work], 1);
+    const r = spawnSync(cmd, cargs, { encoding: 'utf8' });
     const m = /^pages (\d+) (\d+)$/m.exec(r.stdout ?? '');
     if (r.status !== 0 || !m) throw new Error(`pages run failed (status ${r.status}): ${r.stderr}`);
     populate.push(Number(m[1]));
     first.push(Number(m[2]));
+    for (const k of ['steps', 'first', 'remapped'] as const) {
+      const q = new RegExp(`^${k} (\\S+) (\\S+) (\\S+) (\\S+)$`, 'm').exec(r.stdout);
+      if (q) dist[k].push(q.slice(1).map(Number));
+    }
   }
   rmSync(work, { recursive: true, force: true });
   const p = median(populate);
   const f = median(first);
-  return `a fresh tmpfs page (median of ${RUNS}): ${(p / 1000).toFixed(1)} µs to make (MADV_POPULATE_WRITE, 8 KiB steps) + ${(f / 1000).toFixed(1)} µs at its first store = ${((p + f) / 64).toFixed(0)} ns per 64-byte record on a fresh ring's first lap`;
+  const d = (k: 'steps' | 'first' | 'remapped') => [0, 1, 2, 3].map((at) => median(dist[k].map((x) => x[at]!)).toFixed(1)).join(' / ');
+  return `a fresh tmpfs page (median of ${RUNS}): ${(p / 1000).toFixed(1)} µs to make (MADV_POPULATE_WRITE, 8 KiB steps) + ${(f / 1000).toFixed(1)} µs at its first store = ${((p + f) / 64).toFixed(0)} ns per 64-byte record on a fresh ring's first lap
+  µs p50 / p90 / p99 / max, wall: 8 KiB populate step ${d('steps')}; a page's first store ${d('first')}; the same page's first store through a new mapping (already allocated) ${d('remapped')}`;
 }
 
 function main(): void {
@@ -165,25 +244,30 @@ function main(): void {
   if (TRACERS && have('strace')) tools.push('strace');
   if (TRACERS && have('bpftrace') && process.getuid?.() === 0 && existsSync('/sys/kernel/tracing/events/syscalls')) tools.push('bpftrace', 'kernel');
   const rows: string[] = [];
-  console.log(`recorder benchmark: ${RUNS} alternating runs of ${CALLS} calls per thread, median CPU ns per call, files on tmpfs`);
+  const loadStart = load();
+  console.log(`recorder benchmark: ${RUNS} alternating runs of ${CALLS} calls per thread, median CPU ns per call, files on tmpfs; load average ${loadStart}; single-thread runs ${PIN ? `pinned to CPU ${CPU}` : 'not pinned'}`);
   for (const op of ['write', 'fsync']) {
     for (const threads of [1, 8]) {
       const bare: Array<{ cpu: number; wall: number }> = [];
       const recorded: number[] = [];
       const ringOnly: number[] = [];
       const lapped: number[] = [];
+      const order = ['bare', 'recorded', 'ring-only', 'lapped'] as const;
       for (let r = 0; r < RUNS; r++) {
-        bare.push(runOnce(bin, 'bare', op, threads, CALLS, work, traceDir));
-        recorded.push(runOnce(bin, 'recorded', op, threads, CALLS, work, traceDir).cpu);
-        ringOnly.push(runOnce(bin, 'ring-only', op, threads, CALLS, work, traceDir).cpu);
-        lapped.push(runOnce(bin, 'lapped', op, threads, CALLS, work, traceDir).cpu);
+        // The order rotates: no variant always runs first, or right after another.
+        for (let k = 0; k < order.length; k++) {
+          const mode = order[(k + r) % order.length]!;
+          const x = runOnce(bin, mode, op, threads, CALLS, work, traceDir);
+          if (mode === 'bare') bare.push(x);
+          else (mode === 'recorded' ? recorded : mode === 'ring-only' ? ringOnly : lapped).push(x.cpu);
+        }
         rmSync(traceDir, { recursive: true, force: true });
         mkdirSync(traceDir, { mode: 0o700 });
       }
       const b = median(bare.map((x) => x.cpu));
       const rec = median(recorded);
-      const ring = median(ringOnly);
-      const lap = median(lapped);
+      const diff = (xs: number[]) => added(xs.map((x, i) => x - bare[i]!.cpu));
+      const paired = pairedCells(bin, op, threads, work, traceDir);
       // A tracer stops the thread while it works, which CPU time does not
       // see: compare tracers in wall time, one thread only.
       const bareWall = median(bare.map((x) => x.wall));
@@ -196,15 +280,15 @@ function main(): void {
         return `${tool} ${wall}`;
       });
       const label = op === 'write' ? 'pwrite 64 B' : 'fsync';
-      const row = `| ${label} | ${threads} | ${b.toFixed(0)} | ${rec.toFixed(0)} | **${(rec - b).toFixed(1)}** | ${(ring - b).toFixed(1)} | ${(lap - b).toFixed(1)} | ${others.join(', ') || (threads > 1 ? '' : 'none installed')} |`;
+      const row = `| ${label} | ${threads} | ${b.toFixed(0)} | ${rec.toFixed(0)} | ${diff(recorded)} | ${diff(ringOnly)} | ${diff(lapped)} | ${paired.recorded} | ${paired.lapped} | ${paired.none} | ${others.join(', ') || (threads > 1 ? '' : 'none installed')} |`;
       rows.push(row);
       console.log(row);
     }
   }
   const creation = creationCost(here, work, LIB, RUNS * 3);
   const table = [
-    '| call | threads | bare ns | recorded ns | added ns | added, always-on off | added, ring lapped | tracers, added wall ns |',
-    '|---|---:|---:|---:|---:|---:|---:|---|',
+    '| call | threads | bare ns | recorded ns | added ns (Q1..Q3) | added, always-on off | added, ring lapped | paired in-process, fresh | paired, lapped | paired, no recorder (noise) | tracers, added wall ns |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
     ...rows,
   ].join('\n');
   console.log(`\n${table}`);
@@ -214,8 +298,10 @@ function main(): void {
   const page = pageCost(bin);
   console.log(page);
   console.log(`\n${creation}`);
+  const loads = `load average at the start ${loadStart}, at the end ${load()}`;
+  console.log(loads);
   const out = process.env.BENCH_OUT;
-  if (out) writeFileSync(out, `${table}\n\n${slow}\n${page}\n\n${creation}\n`);
+  if (out) writeFileSync(out, `${table}\n\n${slow}\n${page}\n\n${creation}\n${loads}\n`);
 }
 
 main();

@@ -105,6 +105,45 @@ test('a dup names the same file; a renamed directory renames the files open unde
   rmSync(dir, { recursive: true });
 });
 
+test('created opens, links (by name, by descriptor, through /proc/self/fd) and unlinks; an O_TMPFILE file named at its link', () => {
+  const { traces, dir } = record(`
+    N ${ms(1)} 7\\t/srv/new
+    O ${ms(2)} ${PID} 7 3 ${ms(1)} 577 -100 1 11
+    N ${ms(3)} 7\\t/srv/old
+    O ${ms(4)} ${PID} 7 4 ${ms(3)} 577 -100 0 12
+    N ${ms(5)} 7\\t/srv/before
+    O ${ms(6)} ${PID} 7 5 ${ms(5)} 577 -100
+    N ${ms(7)} 7\\t/srv
+    O ${ms(8)} ${PID} 7 6 ${ms(7)} ${0o20200001} -100 0 99
+    N ${ms(9)} 7\\t/srv/new
+    N ${ms(9)} 7\\t/srv/hard
+    L ${ms(10)} ${PID} 7 ${ms(9)} -100 -100 0
+    N ${ms(11)} 7\\t
+    N ${ms(11)} 7\\t/srv/byfd
+    L ${ms(12)} ${PID} 7 ${ms(11)} 4 -100 ${0x1000}
+    N ${ms(13)} 7\\t/proc/self/fd/6
+    N ${ms(13)} 7\\t/srv/named
+    L ${ms(14)} ${PID} 7 ${ms(13)} -100 -100 ${0x400}
+    N ${ms(15)} 7\\t/srv/hard
+    U ${ms(16)} ${PID} 7 ${ms(15)} -100
+    S ${ms(18)} 1 ${PID} 7 6 ${ms(17)} 1000 0 0 0 0 10 1 5
+  `);
+  const ev = eventList(traces[0]!);
+  const to = (e: (typeof ev)[number]) => (e.type === 'link' ? traces[0]!.paths.get(e.writes)?.name : undefined);
+  assert.equal(ev.map((e) => [e.type, e.path, to(e), e.flags & 0x100]), [
+    ['open', '/srv/new', undefined, 0x100],
+    ['open', '/srv/old', undefined, 0],
+    ['open', '/srv/before', undefined, 0], // a line from before the field: not known to have created
+    ['open', '/srv/#99 (deleted)', undefined, 0],
+    ['link', '/srv/new', '/srv/hard', 0],
+    ['link', '/srv/old', '/srv/byfd', 0],
+    ['link', '/srv/#99 (deleted)', '/srv/named', 0],
+    ['unlink', '/srv/hard', undefined, 0],
+    ['sync', '/srv/named', undefined, 0],
+  ]);
+  rmSync(dir, { recursive: true });
+});
+
 test('O_DSYNC writes are sync calls whose interval includes the write; the next starts when it returned', () => {
   const { traces, dir } = record(`
     N ${ms(1)} 7\\t/srv/log

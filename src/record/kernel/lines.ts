@@ -8,10 +8,12 @@
 export type KernelLine =
   | { kind: 'S'; at: bigint; call: number; pid: number; tid: number; fd: number; start: bigint; dur: bigint; ret: number; a: bigint; b: bigint; c: bigint; w: Pending }
   | { kind: 'W'; at: bigint; call: number; pid: number; tid: number; fd: number; start: bigint; dur: bigint; ret: number; w: Pending }
-  | { kind: 'O'; at: bigint; pid: number; tid: number; fd: number; start: bigint; flags: number; dirfd: number }
+  | { kind: 'O'; at: bigint; pid: number; tid: number; fd: number; start: bigint; flags: number; dirfd: number; created: boolean; ino: bigint }
   | { kind: 'C'; at: bigint; pid: number; tid: number; fd: number; w: Pending }
   | { kind: 'D'; at: bigint; pid: number; oldfd: number; newfd: number }
   | { kind: 'R'; at: bigint; pid: number; tid: number; start: bigint; olddir: number; newdir: number }
+  | { kind: 'L'; at: bigint; pid: number; tid: number; start: bigint; olddir: number; newdir: number; flags: number }
+  | { kind: 'U'; at: bigint; pid: number; tid: number; start: bigint; dir: number }
   | { kind: 'N'; at: bigint; tid: number; name: string }
   | { kind: 'F'; at: bigint; pid: number; child: number }
   | { kind: 'E'; at: bigint; pid: number; filename: string }
@@ -46,13 +48,17 @@ export function parseLine(text: string): KernelLine | null {
     case 'W':
       return { kind: 'W', at, call: int(f[2]), pid: int(f[3]), tid: int(f[4]), fd: int(f[5]), start: big(f[6]), dur: big(f[7]), ret: int(f[8]), w: pending(f, 9) };
     case 'O':
-      return { kind: 'O', at, pid: int(f[2]), tid: int(f[3]), fd: int(f[4]), start: big(f[5]), flags: int(f[6]), dirfd: int(f[7]) };
+      return { kind: 'O', at, pid: int(f[2]), tid: int(f[3]), fd: int(f[4]), start: big(f[5]), flags: int(f[6]), dirfd: int(f[7]), created: f[8] === '1', ino: big(f[9]) };
     case 'C':
       return { kind: 'C', at, pid: int(f[2]), tid: int(f[3]), fd: int(f[4]), w: pending(f, 5) };
     case 'D':
       return { kind: 'D', at, pid: int(f[2]), oldfd: int(f[3]), newfd: int(f[4]) };
     case 'R':
       return { kind: 'R', at, pid: int(f[2]), tid: int(f[3]), start: big(f[4]), olddir: int(f[5]), newdir: int(f[6]) };
+    case 'L':
+      return { kind: 'L', at, pid: int(f[2]), tid: int(f[3]), start: big(f[4]), olddir: int(f[5]), newdir: int(f[6]), flags: int(f[7]) };
+    case 'U':
+      return { kind: 'U', at, pid: int(f[2]), tid: int(f[3]), start: big(f[4]), dir: int(f[5]) };
     case 'N':
       return { kind: 'N', at, tid: int(f[2]), name };
     case 'F':

@@ -13,6 +13,7 @@
 import { closeSync, openSync, readFileSync, readlinkSync, statSync, writeSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import {
+  FLAG_CREATED,
   FLAG_FD_RESOLVED,
   FLAG_LAST_CLOSE,
   FLAG_NO_INTERVAL,
@@ -24,6 +25,12 @@ import type { KernelLine, Pending } from './lines.js';
 import { KernelTrace, type Anchor } from './tracefile.js';
 
 const AT_FDCWD = -100;
+const AT_SYMLINK_FOLLOW = 0x400;
+const AT_EMPTY_PATH = 0x1000;
+/** O_TMPFILE: __O_TMPFILE | O_DIRECTORY. */
+const O_TMPFILE = 0o20200000;
+/** The name of a file made with O_TMPFILE and not linked yet. */
+const UNNAMED = /\/#\d+ \(deleted\)$/;
 /** How much later than the events it counts a lost-event report may be placed. */
 const LOST_LAG_NS = 2_000_000_000n;
 
@@ -113,6 +120,10 @@ export class KernelSession {
       }
       case 'R':
         return this.rename(l);
+      case 'L':
+        return this.link(l);
+      case 'U':
+        return this.unlink(l);
       case 'S':
       case 'W':
         return this.sync(l);
@@ -236,7 +247,9 @@ export class KernelSession {
   private open(l: Extract<KernelLine, { kind: 'O' }>): void {
     const p = this.proc(l.pid);
     const [name] = this.takeNames(l.tid, l.start);
-    const path = name === undefined ? null : this.absolute(p, name, l.dirfd);
+    const dir = name === undefined ? null : this.absolute(p, name, l.dirfd);
+    // An O_TMPFILE file has no name until it is linked: it is called as the preload calls it.
+    const path = dir !== null && (l.flags & O_TMPFILE) === O_TMPFILE ? `${dir}/#${l.ino} (deleted)` : dir;
     p.fds.set(l.fd, { path, resolved: false });
     const t = this.traceOf(p, l.at);
     if (path !== null) {
@@ -244,7 +257,7 @@ export class KernelSession {
       s.ivalStart ??= l.start;
     }
     t.event({ type: RecordType.Open, startNs: l.start, durNs: l.at - l.start, tid: l.tid, fd: l.fd, pathId: path === null ? 0 : t.pathId(path),
-      res: l.fd, writes: l.flags >>> 0, flags: path === null ? FLAG_PATH_UNKNOWN : 0 });
+      res: l.fd, writes: l.flags >>> 0, flags: (path === null ? FLAG_PATH_UNKNOWN : 0) | (l.created ? FLAG_CREATED : 0) });
   }
 
   private close(l: Extract<KernelLine, { kind: 'C' }>): void {
@@ -270,8 +283,13 @@ export class KernelSession {
     const to = newName === undefined ? null : this.absolute(p, newName, l.newdir);
     if (from === null || to === null) return;
     // The file, or everything under the directory, has a new name.
-    const moved = (path: string): string | null =>
-      path === from ? to : path.startsWith(`${from}/`) ? to + path.slice(from.length) : null;
+    this.moveNames(p, (path) => (path === from ? to : path.startsWith(`${from}/`) ? to + path.slice(from.length) : null));
+    const t = this.traceOf(p, l.at);
+    t.event({ type: RecordType.Rename, startNs: l.start, durNs: l.at - l.start, tid: l.tid, fd: -1, pathId: t.pathId(from), writes: t.pathId(to) });
+  }
+
+  /** Give the process's descriptors and files the names `moved` returns (null: unchanged). */
+  private moveNames(p: Proc, moved: (path: string) => string | null): void {
     for (const f of p.fds.values()) if (f.path !== null) f.path = moved(f.path) ?? f.path;
     for (const [path, s] of [...p.files]) {
       const now = moved(path);
@@ -279,8 +297,42 @@ export class KernelSession {
       p.files.delete(path);
       p.files.set(now, s);
     }
+  }
+
+  /**
+   * A link: a new name for a file, the old one kept. Its unsynced bytes are not
+   * known here (flag 0x200 is never set): a descriptor's writes are still in the
+   * kernel's maps until its next sync or close.
+   */
+  private link(l: Extract<KernelLine, { kind: 'L' }>): void {
+    const p = this.proc(l.pid);
+    const [oldName, newName] = this.takeNames(l.tid, l.start);
+    const from = oldName === undefined ? null : this.linked(p, oldName, l.olddir, l.flags);
+    const to = newName === undefined ? null : this.absolute(p, newName, l.newdir);
+    if (from === null || to === null) return;
+    // A file made with O_TMPFILE takes the name it is linked to.
+    if (UNNAMED.test(from)) this.moveNames(p, (path) => (path === from ? to : null));
     const t = this.traceOf(p, l.at);
-    t.event({ type: RecordType.Rename, startNs: l.start, durNs: l.at - l.start, tid: l.tid, fd: -1, pathId: t.pathId(from), writes: t.pathId(to) });
+    t.event({ type: RecordType.Link, startNs: l.start, durNs: l.at - l.start, tid: l.tid, fd: -1, pathId: t.pathId(from), writes: t.pathId(to) });
+  }
+
+  /** The file a link names as its old one: a path, the descriptor itself (AT_EMPTY_PATH), or /proc/self/fd/N. */
+  private linked(p: Proc, name: string, dirfd: number, flags: number): string | null {
+    if (name === '' && (flags & AT_EMPTY_PATH) !== 0) return p.fds.get(dirfd)?.path ?? null;
+    const proc = /^\/proc\/(self|\d+)\/fd\/(\d+)$/.exec(name);
+    if (proc && (flags & AT_SYMLINK_FOLLOW) !== 0 && (proc[1] === 'self' || Number(proc[1]) === p.pid)) {
+      return p.fds.get(Number(proc[2]))?.path ?? null;
+    }
+    return this.absolute(p, name, dirfd);
+  }
+
+  private unlink(l: Extract<KernelLine, { kind: 'U' }>): void {
+    const p = this.proc(l.pid);
+    const [name] = this.takeNames(l.tid, l.start);
+    const path = name === undefined ? null : this.absolute(p, name, l.dir);
+    if (path === null) return;
+    const t = this.traceOf(p, l.at);
+    t.event({ type: RecordType.Unlink, startNs: l.start, durNs: l.at - l.start, tid: l.tid, fd: -1, pathId: t.pathId(path) });
   }
 
   private sync(l: Extract<KernelLine, { kind: 'S' | 'W' }>): void {
