@@ -10,7 +10,7 @@ import {
   readTrace, type CostRow, type DecodedTrace, type DecodeStats, type EventColumns, type SummaryColumns, type TraceHeader, type TracePath,
 } from '../trace/decode.js';
 import type { Column } from './append.js';
-import { halves, typed } from '../trace/arena.js';
+import { halves, typed, typedColumns } from '../trace/arena.js';
 
 export interface PreparedTrace {
   file: string;
@@ -125,51 +125,39 @@ function summaryColumns(s: SummaryColumns, offsetNs: bigint): Column[] {
 
 /** The recorder's cost entries as `recorder_cost`'s columns (trace_id aside): no object or BigInt per row reaches the loader. */
 function costColumns(costs: readonly CostRow[], offsetNs: bigint): Column[] {
-  const n = costs.length;
-  const start = typed(BigUint64Array, n);
-  const period = typed(Uint32Array, n);
-  const samples = typed(Uint32Array, n);
-  const sampledNs = typed(BigUint64Array, n);
-  const calls = typed(BigUint64Array, n);
-  const syncNs = typed(BigUint64Array, n);
-  const syncCalls = typed(BigUint64Array, n);
-  costs.forEach((c, i) => {
-    start[i] = c.intervalStartNs;
-    period[i] = c.period;
-    samples[i] = c.samples;
-    sampledNs[i] = c.sampledNs;
-    calls[i] = c.calls;
-    syncNs[i] = c.syncNs;
-    syncCalls[i] = c.syncCalls;
+  const c = typedColumns(costs.length, {
+    intervalStartNs: BigUint64Array, period: Uint32Array, samples: Uint32Array, sampledNs: BigUint64Array,
+    calls: BigUint64Array, syncNs: BigUint64Array, syncCalls: BigUint64Array,
   });
-  return [wallColumn(start, offsetNs), period, samples, sampledNs, calls, syncNs, syncCalls];
+  costs.forEach((row, i) => {
+    for (const key of COST_KEYS) c[key][i] = row[key] as never; // each column has its field's type
+  });
+  return [wallColumn(c.intervalStartNs, offsetNs), c.period, c.samples, c.sampledNs, c.calls, c.syncNs, c.syncCalls];
 }
+
+/** The cost entries' fields, in `recorder_cost`'s order. */
+const COST_KEYS = ['intervalStartNs', 'period', 'samples', 'sampledNs', 'calls', 'syncNs', 'syncCalls'] as const;
 
 /** The non-empty histogram buckets of every entry, one row each, keyed like their entry. */
 function histColumns(s: SummaryColumns, offsetNs: bigint): { histRows: number; histColumns: Column[] } {
   let n = 0;
   for (let i = 0; i < s.hist.length; i++) if (s.hist[i] !== 0) n++;
   if (n === 0) return { histRows: 0, histColumns: [] };
-  const entry = typed(Float64Array, n);
-  const call = typed(Uint8Array, n);
-  const pathId = typed(Uint32Array, n);
-  const start = typed(BigUint64Array, n);
-  const bucket = typed(Uint8Array, n);
-  const count = typed(Uint16Array, n);
+  const h = typedColumns(n, { entry: Float64Array, call: Uint8Array, pathId: Uint32Array, start: BigUint64Array, bucket: Uint8Array, count: Uint16Array });
   let k = 0;
   for (let i = 0; i < s.length; i++) {
     for (let b = 0; b < HIST_BUCKETS; b++) {
       const v = s.hist[i * HIST_BUCKETS + b]!;
       if (v === 0) continue;
-      entry[k] = s.entry[i]!;
-      call[k] = s.call[i]!;
-      pathId[k] = s.pathId[i]!;
-      start[k] = s.intervalStartNs[i]!;
-      bucket[k] = b;
-      count[k++] = v;
+      h.entry[k] = s.entry[i]!;
+      h.call[k] = s.call[i]!;
+      h.pathId[k] = s.pathId[i]!;
+      h.start[k] = s.intervalStartNs[i]!;
+      h.bucket[k] = b;
+      h.count[k++] = v;
     }
   }
-  return { histRows: n, histColumns: [seqColumn(entry), call, pathId, wallColumn(start, offsetNs), bucket, count] };
+  return { histRows: n, histColumns: [seqColumn(h.entry), h.call, h.pathId, wallColumn(h.start, offsetNs), h.bucket, h.count] };
 }
 
 const TWO_32 = 2 ** 32;

@@ -56,6 +56,16 @@ export function typed<T extends TypedArray>(ctor: TypedCtor<T>, n: number): T {
   return current === null ? new ctor(n) : current.take(ctor, n);
 }
 
+/**
+ * A table's columns: one zeroed typed array of n elements per name, of the type
+ * `spec` gives it, e.g. typedColumns(n, { start: BigUint64Array, period: Uint32Array }).
+ */
+export function typedColumns<S extends Record<string, TypedCtor<TypedArray>>>(n: number, spec: S): { [K in keyof S]: InstanceType<S[K]> } {
+  const out: Record<string, TypedArray> = {};
+  for (const [name, ctor] of Object.entries(spec)) out[name] = typed(ctor, n);
+  return out as { [K in keyof S]: InstanceType<S[K]> };
+}
+
 /** The 32-bit halves of a 64-bit array (two per element, low first), as a view. */
 export function halves(a: BigInt64Array | BigUint64Array): Uint32Array {
   return new Uint32Array(a.buffer, a.byteOffset, a.length * 2);

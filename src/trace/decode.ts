@@ -39,7 +39,7 @@ import {
   VERSION,
 } from './layout.js';
 import { readCString, readU32, readU64, readU64Number } from './read.js';
-import { halves, typed } from './arena.js';
+import { halves, typed, typedColumns } from './arena.js';
 
 export interface TraceHeader {
   version: number;
@@ -232,9 +232,31 @@ function memoryBytes(buf: Uint8Array): TraceBytes {
   };
 }
 
+/**
+ * Buffers the regions of a file are read into, reused from one file to the
+ * next: the k-th region read of a file goes into buffer k. A decoded trace
+ * keeps nothing of them (names and values are copied out), and a file's
+ * regions are all read before the next file's. On this kind of machine a
+ * fresh page costs several microseconds at its first touch, so a fresh buffer
+ * per region cost more than the decoding (a 64 MiB trace's ring is 16,000 pages).
+ */
+const readBuffers: Uint8Array[] = [];
+/** Reads smaller than this get a buffer of their own: the many small traces of a big directory keep nothing large. */
+const REUSE_BYTES = 1 << 16;
+
+function readBuffer(k: number, length: number): Uint8Array {
+  if (length < REUSE_BYTES) return new Uint8Array(length);
+  let buf = readBuffers[k];
+  if (buf === undefined || buf.length < length) {
+    buf = new Uint8Array(Math.max(length, Math.min(2 * (buf?.length ?? 0), 1 << 28)));
+    readBuffers[k] = buf;
+  }
+  return buf.subarray(0, length);
+}
+
 function fileBytes(fd: number, size: number): TraceBytes {
-  const read = (offset: number, length: number): Uint8Array => {
-    const out = new Uint8Array(length);
+  let regions = 0;
+  const read = (offset: number, length: number, out: Uint8Array): Uint8Array => {
     for (let at = 0; at < length;) {
       const n = readSync(fd, out, at, length - at, offset + at);
       if (n <= 0) return out.subarray(0, at);
@@ -242,12 +264,13 @@ function fileBytes(fd: number, size: number): TraceBytes {
     }
     return out;
   };
+  const headBytes = Math.min(size, HEADER_SIZE);
   return {
     size,
-    head: read(0, Math.min(size, HEADER_SIZE)),
+    head: read(0, headBytes, new Uint8Array(headBytes)),
     region(offset, slots, used) {
-      const present = presentSlots(size, offset, slots, used);
-      const bytes = read(offset, present * RECORD_SIZE);
+      const length = presentSlots(size, offset, slots, used) * RECORD_SIZE;
+      const bytes = read(offset, length, readBuffer(regions++, length));
       return { bytes, slots: Math.floor(bytes.length / RECORD_SIZE) };
     },
   };
@@ -943,18 +966,10 @@ function decodeSummaries(src: TraceBytes, header: TraceHeader, sum: Region, file
 function allocSummaries(n: number): SummaryColumns {
   return {
     length: n,
-    entry: typed(Float64Array, n),
-    call: typed(Uint8Array, n),
-    pathId: typed(Uint32Array, n),
-    intervalStartNs: typed(BigUint64Array, n),
-    calls: typed(Uint32Array, n),
-    errors: typed(Uint32Array, n),
-    alerts: typed(Uint32Array, n),
-    sumNs: typed(BigUint64Array, n),
-    maxNs: typed(BigUint64Array, n),
-    bytes: typed(BigUint64Array, n),
-    writes: typed(Uint32Array, n),
-    kept: typed(Uint32Array, n),
+    ...typedColumns(n, {
+      entry: Float64Array, call: Uint8Array, pathId: Uint32Array, intervalStartNs: BigUint64Array, calls: Uint32Array, errors: Uint32Array,
+      alerts: Uint32Array, sumNs: BigUint64Array, maxNs: BigUint64Array, bytes: BigUint64Array, writes: Uint32Array, kept: Uint32Array,
+    }),
     hist: typed(Uint16Array, n * HIST_BUCKETS),
   };
 }
@@ -962,20 +977,10 @@ function allocSummaries(n: number): SummaryColumns {
 function allocColumns(n: number): EventColumns {
   return {
     length: n,
-    seq: typed(Float64Array, n),
-    type: typed(Uint8Array, n),
-    call: typed(Uint8Array, n),
-    flags: typed(Uint16Array, n),
-    startNs: typed(BigUint64Array, n),
-    durNs: typed(BigUint64Array, n),
-    tid: typed(Uint32Array, n),
-    fd: typed(Int32Array, n),
-    pathId: typed(Uint32Array, n),
-    res: typed(Int32Array, n),
-    bytes: typed(BigUint64Array, n),
-    writes: typed(Uint32Array, n),
-    writeUs: typed(Uint32Array, n),
-    ivalStartNs: typed(BigUint64Array, n),
+    ...typedColumns(n, {
+      seq: Float64Array, type: Uint8Array, call: Uint8Array, flags: Uint16Array, startNs: BigUint64Array, durNs: BigUint64Array, tid: Uint32Array,
+      fd: Int32Array, pathId: Uint32Array, res: Int32Array, bytes: BigUint64Array, writes: Uint32Array, writeUs: Uint32Array, ivalStartNs: BigUint64Array,
+    }),
   };
 }
 

@@ -5,7 +5,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { TraceError } from '../../src/errors.js';
-import { decodeTrace } from '../../src/trace/decode.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeTrace, readTrace } from '../../src/trace/decode.js';
 import { keptList } from '../../src/trace/events.js';
 import { FLAG_ALERT, FLAG_KEPT, HEADER, HIST_BUCKETS, histBucket, histBucketLowNs, RecordType } from '../../src/trace/layout.js';
 import { TraceWriter } from '../../src/trace/encode.js';
@@ -176,6 +179,46 @@ test('an aside region that is not 2 slots per summary entry is corruption', () =
   new DataView(buf.buffer).setUint32(HEADER.asideSlots, 6, true);
   const e = traceError(() => decodeTrace(buf, FILE));
   assert.equal([e.offset, e.message.includes('aside region of 6 slots, expected 2 per summary entry (4 entries)')], [HEADER.asideSlots, true]);
+});
+
+
+/** A trace whose ring, keep ring and summary ring are each over 64 KiB (the decoder reuses its read buffers for those). */
+function bigTrace(seed: number, events: number): Uint8Array {
+  const w = writer({ ringSlots: 2048, keepSlots: 1100, summaryEntries: 400, namesSlots: 8 });
+  w.path({ id: 1, name: `/data/${seed}/wal` }).name({ id: 2, name: `/data/${seed}/db` });
+  for (let i = 0; i < events; i++) {
+    const e = { call: 1 + (i % 2), startNs: BigInt(1_000_000 * (seed + i)), durNs: BigInt(1000 * (seed + i)), tid: seed + (i % 3), pathId: 1 + (i % 2), bytes: BigInt(i * seed) };
+    w.event({ type: RecordType.Sync, ...e });
+    if (i % 2 === 0) w.kept({ ...e, startNs: e.startNs + 1n });
+    if (i % 8 === 0) w.summary({ call: 1, pathId: 1 + (i % 2), intervalStartNs: BigInt(60e9 * (1 + i)), hist: { [i % 50]: seed, 55: 1 } });
+  }
+  return w.bytes();
+}
+
+test('files read one after another: a decoded trace keeps nothing of the buffers the next file is read into', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fsync-decode-'));
+  try {
+    const a = bigTrace(3, 2000);
+    const b = bigTrace(5, 2600);
+    writeFileSync(join(dir, 'a.fstrace'), a);
+    writeFileSync(join(dir, 'b.fstrace'), b);
+    // b cut inside its ring, shorter than a's: what a left in the buffers must not show through.
+    writeFileSync(join(dir, 'cut.fstrace'), b.subarray(0, 4096 + 1500 * 64));
+    const fromA = readTrace(join(dir, 'a.fstrace'));
+    const fromB = readTrace(join(dir, 'b.fstrace'));
+    const fromCut = readTrace(join(dir, 'cut.fstrace'));
+    const again = readTrace(join(dir, 'a.fstrace'));
+    const inMemory = (bytes: Uint8Array, file: string) => decodeTrace(new Uint8Array(bytes), join(dir, file));
+    assert.equal(fromA, inMemory(a, 'a.fstrace'), 'a, read first, is unchanged by the reads after it');
+    assert.equal(again, fromA);
+    assert.equal(fromB, inMemory(b, 'b.fstrace'));
+    assert.equal(fromCut, inMemory(b.subarray(0, 4096 + 1500 * 64), 'cut.fstrace'));
+    assert.equal([fromA.events.length, fromA.kept.length, fromA.summaries.length], [2000, 1000, 250]);
+    assert.equal([fromB.events.length, fromCut.events.length, fromCut.kept.length], [2048, 1500, 0]);
+    assert.is(fromA.paths.get(1)?.name, '/data/3/wal');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();
