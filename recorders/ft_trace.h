@@ -49,6 +49,7 @@ enum ft_ring_state {
  * names and the summaries), and no step costs a writer more than making
  * one tmpfs page (~10 us here). */
 #define FT_CHUNK_SLOTS 64u
+#define FT_RING_STEP 4u          /* chunks the ring is made ahead in, past its first ones (ft_trace.c) */
 #define FT_CHUNK_BITS_MAX (1u << 21) /* 8 GiB of file */
 #define FT_PRE_EVENTS 64u        /* events kept before the file exists */
 #define FT_BLOCK_MAX 32u
