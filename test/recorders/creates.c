@@ -35,11 +35,7 @@ static void make_in_child(const char *dir, const char *name)
 /* open with O_CREAT (no O_EXCL), write, fsync, close. */
 static void create_sync(const char *dir, const char *name, int more)
 {
-    int fd = open(ft_path(dir, name), O_WRONLY | O_CREAT | more, 0644);
-    CHECK(fd >= 0);
-    ft_write_all(fd, 10);
-    CHECK(fsync(fd) == 0);
-    CHECK(close(fd) == 0);
+    ft_write_synced(ft_path(dir, name), more, 10);
 }
 
 int main(int argc, char **argv)
