@@ -7,7 +7,8 @@
 --             (no summary: format v1, summaries off, an entry overwritten or skipped
 --             half-written). A raw event is in the cell of the interval that holds its
 --             monotonic start (count_cell); without summaries, cells are 60 s. Errors, bytes and
---             writes come from the same side as the count.
+--             writes come from the same side as the count (the macro from_summary, which
+--             59_js_counts also counts the Node hook's calls by).
 -- inputs:     events, summary_entries, traces, calls
 -- parameters: none
 -- kept as:    table (file_stats, totals and daily read it; a row per cell)
@@ -65,7 +66,7 @@ joined as (
     coalesce(summarized.summary_calls, 0)::bigint as summary_calls,
     coalesce(raw.raw_calls, 0)::bigint as raw_calls,
     coalesce(raw.ring_calls, 0)::bigint as ring_calls,
-    coalesce(summarized.summary_calls, 0) >= coalesce(raw.raw_calls, 0) and coalesce(summarized.summary_calls, 0) > 0 as from_summary,
+    from_summary(summarized.summary_calls, raw.raw_calls) as from_summary,
     summarized.errors as s_errors, summarized.bytes as s_bytes, summarized.writes as s_writes, summarized.max_ns as s_max_ns,
     raw.errors as r_errors, raw.bytes as r_bytes, raw.writes as r_writes, raw.max_ns as r_max_ns
   from summarized

@@ -4,10 +4,12 @@
 --             JavaScript call (fs.fsync, filehandle.sync(), writeFile with flush, ...) to its
 --             callback, its promise settling or its return. The preload library records the
 --             fsync/fdatasync that libuv made for it, in the same trace. Each call is paired
---             with the first such system call of the same process, on the same file, of the
---             kind the API makes, that ran inside the call's window (a synchronous API: on the
---             same thread; the others run on libuv's thread pool). A system call serves one
---             call: the latest that began before it. The wait then splits into `queued_ns`
+--             with a system call of the same process, on the same file, of the kind the API
+--             makes, that ran inside the call's window (a synchronous API: on the same thread;
+--             the others on libuv's thread pool), one each: in the order they started where
+--             several calls of a file were in flight (the pool is first in, first out), else
+--             the first in the window (a system call serving the latest call that began
+--             before it). The wait then splits into `queued_ns`
 --             (from the call to the system call's start: waiting for a pool thread, and for a
 --             writeFile its open and writes), `sync_ns` (the system call) and `delivery_ns`
 --             (from its end to the callback or promise: the event loop's delay). A call with
@@ -74,29 +76,125 @@ syscalls as (
   where e.type = ft_t_sync() and e.source = 'ring' and files.known
 ),
 
--- The two clocks are one (CLOCK_MONOTONIC), read a few ns apart: 10 us of slack.
-candidates as (
-  select js.trace_id, js.seq, js.start_ns, syscalls.sys_seq, syscalls.sys_tid, syscalls.sys_start_ns, syscalls.sync_ns
-  from js
-  join syscalls
-    on syscalls.trace_id = js.trace_id
-    and syscalls.file_id = js.file_id
-    and syscalls.syscall = js.syscall
-    and syscalls.sys_start_ns >= js.start_ns - 10000
-    and syscalls.sys_start_ns + syscalls.sync_ns <= js.end_ns + 10000
-    and (js.form <> 'sync' or syscalls.sys_tid = js.tid)
+-- A call's lane: a synchronous call runs its system call on its own thread; the others
+-- on the pool's threads, which make no JavaScript calls. A system call on a thread that
+-- made synchronous calls is in that thread's lane, any other in the pool's (-1).
+sync_threads as (
+  select distinct trace_id, tid from js where form = 'sync'
 ),
 
-first_per_call as (
+laned as (
+  select syscalls.*, coalesce(sync_threads.tid, -1) as lane
+  from syscalls
+  left join sync_threads on sync_threads.trace_id = syscalls.trace_id and sync_threads.tid = syscalls.sys_tid
+),
+
+-- The two clocks are one (CLOCK_MONOTONIC), read a few ns apart: 10 us of slack.
+candidates as (
+  select
+    js.trace_id, js.seq, js.start_ns, js.file_id, js.syscall, laned.lane,
+    laned.sys_seq, laned.sys_tid, laned.sys_start_ns, laned.sync_ns
+  from js
+  join laned
+    on laned.trace_id = js.trace_id
+    and laned.file_id = js.file_id
+    and laned.syscall = js.syscall
+    and laned.lane = case when js.form = 'sync' then js.tid else -1 end
+    and laned.sys_start_ns >= js.start_ns - 10000
+    and laned.sys_start_ns + laned.sync_ns <= js.end_ns + 10000
+),
+
+-- In order first: libuv's pool takes its work first in, first out, so with several calls
+-- of one file in flight (whose windows all hold each other's system calls) the k-th call
+-- to start is served by the k-th system call to start, among the calls and system calls
+-- of the lane that have a candidate at all; a pair is kept where that call's window holds
+-- that system call.
+call_order as (
+  select trace_id, seq,
+    row_number() over (partition by trace_id, file_id, syscall, lane order by start_ns, seq) as k
+  from (select distinct trace_id, seq, file_id, syscall, lane, start_ns from candidates)
+),
+
+sys_order as (
+  select trace_id, sys_seq,
+    row_number() over (partition by trace_id, file_id, syscall, lane order by sys_start_ns, sys_seq) as k
+  from (select distinct trace_id, sys_seq, file_id, syscall, lane, sys_start_ns from candidates)
+),
+
+in_order as (
+  select c.*
+  from candidates as c
+  join call_order on call_order.trace_id = c.trace_id and call_order.seq = c.seq
+  join sys_order on sys_order.trace_id = c.trace_id and sys_order.sys_seq = c.sys_seq
+  where call_order.k = sys_order.k
+),
+
+-- Then the rest (a system call no call made, a call whose system call the library did
+-- not see, a pool thread that started its system call after a later one's): each call
+-- takes the first free system call in its window, and a system call serves the latest call
+-- that began before it.
+rest as (
   select *
-  from candidates
+  from candidates as c
+  where not exists (select 1 from in_order as p where p.trace_id = c.trace_id and p.seq = c.seq)
+    and not exists (select 1 from in_order as p where p.trace_id = c.trace_id and p.sys_seq = c.sys_seq)
+),
+
+first_choice as (
+  select *
+  from rest
   qualify row_number() over (partition by trace_id, seq order by sys_start_ns, sys_seq) = 1
 ),
 
-one_per_syscall as (
+first_round as (
   select *
-  from first_per_call
+  from first_choice
   qualify row_number() over (partition by trace_id, sys_seq order by start_ns desc, seq desc) = 1
+),
+
+matched as (
+  select * from in_order
+  union all by name
+  select * from first_round
+),
+
+-- Last, one exchange: a call left without a system call takes that of a paired call
+-- whose window also holds a system call left without a call, which that call takes
+-- (a pool thread that started its system call late, seen as a call's pair shifted by one).
+lone_calls as (
+  select c.* from candidates as c
+  where not exists (select 1 from matched as p where p.trace_id = c.trace_id and p.seq = c.seq)
+),
+
+lone_syscalls as (
+  select c.* from candidates as c
+  where not exists (select 1 from matched as p where p.trace_id = c.trace_id and p.sys_seq = c.sys_seq)
+),
+
+exchanges as (
+  select
+    lone.trace_id,
+    lone.seq as lone_seq,
+    taken.seq as other_seq,
+    taken.sys_seq as taken_sys_seq,
+    freed.sys_seq as freed_sys_seq
+  from lone_calls as lone
+  join matched as taken on taken.trace_id = lone.trace_id and taken.sys_seq = lone.sys_seq
+  join lone_syscalls as freed on freed.trace_id = taken.trace_id and freed.seq = taken.seq
+  qualify row_number() over (partition by lone.trace_id, lone.seq order by taken.seq, freed.sys_seq) = 1
+    and row_number() over (partition by lone.trace_id, taken.seq order by lone.seq, freed.sys_seq) = 1
+    and row_number() over (partition by lone.trace_id, freed.sys_seq order by lone.seq, taken.seq) = 1
+),
+
+pairs as (
+  select * from matched as m
+  where not exists (select 1 from exchanges as x where x.trace_id = m.trace_id and x.other_seq = m.seq)
+  union all by name
+  select c.* from candidates as c
+  join exchanges as x on x.trace_id = c.trace_id and x.lone_seq = c.seq and x.taken_sys_seq = c.sys_seq
+  union all by name
+  select c.* from candidates as c
+  join exchanges as x on x.trace_id = c.trace_id and x.other_seq = c.seq and x.freed_sys_seq = c.sys_seq
 ),
 
 final as (
@@ -123,7 +221,7 @@ final as (
     case when p.sys_seq is not null then greatest(0, p.sys_start_ns - js.start_ns) end as queued_ns,
     case when p.sys_seq is not null then greatest(0, js.end_ns - (p.sys_start_ns + p.sync_ns)) end as delivery_ns
   from js
-  left join one_per_syscall as p on p.trace_id = js.trace_id and p.seq = js.seq
+  left join pairs as p on p.trace_id = js.trace_id and p.seq = js.seq
   join files on files.file_id = js.file_id
   join traces on traces.trace_id = js.trace_id
 )

@@ -42,11 +42,10 @@ by_site as (
     count(*) filter (where res < 0) as errors,
     count(*) filter (where site_captured) as captured,
     count(*) filter (where paired) as paired,
-    quantile_cont(wait_ns, 0.5) / 1e6 as wait_p50_ms,
-    quantile_cont(wait_ns, 0.99) / 1e6 as wait_p99_ms,
+    -- one quantile_cont per column, both fractions at once: one sort instead of two
+    quantile_cont(wait_ns, [0.5, 0.99]) as wait_q,
     max(wait_ns) / 1e6 as wait_max_ms,
-    quantile_cont(sync_ns, 0.5) / 1e6 as sync_p50_ms,
-    quantile_cont(sync_ns, 0.99) / 1e6 as sync_p99_ms,
+    quantile_cont(sync_ns, [0.5, 0.99]) as sync_q,
     coalesce(sum(wait_ns) filter (where paired), 0) / 1e6 as wait_ms,
     coalesce(sum(sync_ns), 0) / 1e6 as sync_ms,
     coalesce(sum(queued_ns), 0) / 1e6 as queued_ms,
@@ -65,11 +64,11 @@ final as (
     errors,
     captured,
     paired,
-    wait_p50_ms,
-    wait_p99_ms,
+    wait_q[1] / 1e6 as wait_p50_ms,
+    wait_q[2] / 1e6 as wait_p99_ms,
     wait_max_ms,
-    sync_p50_ms,
-    sync_p99_ms,
+    sync_q[1] / 1e6 as sync_p50_ms,
+    sync_q[2] / 1e6 as sync_p99_ms,
     wait_ms,
     sync_ms,
     queued_ms,
@@ -77,7 +76,7 @@ final as (
     case when wait_ms > 0 then greatest(0, wait_ms - sync_ms) / wait_ms end as queued_share,
     list_distinct(all_paths) as paths
   from by_site
-  order by wait_p99_ms * calls desc, host, site nulls last, kind
+  order by wait_q[2] * calls desc, host, site nulls last, kind
 )
 
 select * from final

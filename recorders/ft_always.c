@@ -52,14 +52,53 @@ static struct ft_track ft_track_nofile[FT_C_MAX + 1]; /* calls with no file, per
 
 static __attribute__((noinline, cold)) struct ft_track *ft_tracks_make(void)
 {
-    struct ft_track *fresh = ft_sys_mmap_anon(FT_FILES * sizeof(struct ft_track));
-    if (!fresh)
-        return NULL;
-    struct ft_track *t = NULL;
-    if (FT_CAS(&ft_tracks, &t, fresh))
-        return fresh;
-    syscall(SYS_munmap, fresh, FT_FILES * sizeof(struct ft_track));
-    return t;
+    return ft_sys_mmap_once((void **)&ft_tracks, FT_FILES * sizeof(struct ft_track), NULL);
+}
+
+/* t->life while one thread clears the track for its file slot's new life. */
+#define FT_TRACK_CLEARING 0xffffffffu
+
+/* The slot holds another file now (or its first): its track starts afresh,
+ * cleared by one thread while the others wait. (Each clearing on its own
+ * once wiped a track another thread had begun to use: its own entries'
+ * words went, a third entry for the interval followed.) A waiter spins,
+ * then yields the CPU (the clearer may be preempted: a few ms at load 16
+ * here), and after FT_CLEAR_WAIT_NS clears the track itself: the clearer
+ * is then stopped, gone (a fork child inherits a track mid-clearing), or
+ * interrupted by this very thread's signal handler. */
+#define FT_CLEAR_WAIT_NS 20000000ull
+
+static void ft_track_wipe(struct ft_track *t, uint32_t life)
+{
+    memset(t, 0, offsetof(struct ft_track, life));
+    memset((char *)&t->life + sizeof t->life, 0, sizeof *t - offsetof(struct ft_track, life) - sizeof t->life);
+    FT_STORE_REL(&t->life, life);
+}
+
+static __attribute__((noinline, cold)) struct ft_track *ft_track_clear(struct ft_track *t, uint32_t life)
+{
+    uint64_t since = 0;
+    for (uint32_t i = 0;; i++) {
+        uint32_t have = FT_LOAD_ACQ(&t->life);
+        if (have == life)
+            return t;
+        if (have != FT_TRACK_CLEARING && FT_CAS(&t->life, &have, FT_TRACK_CLEARING)) {
+            ft_track_wipe(t, life);
+            return t;
+        }
+        if (i < 256) {
+            __builtin_ia32_pause();
+            continue;
+        }
+        uint64_t now = ft_clock(CLOCK_MONOTONIC_COARSE);
+        if (!since)
+            since = now;
+        if (now - since >= FT_CLEAR_WAIT_NS) {
+            ft_track_wipe(t, life);
+            return t;
+        }
+        syscall(SYS_sched_yield);
+    }
 }
 
 static inline struct ft_track *ft_track_of(struct ft_file *f, unsigned call)
@@ -73,11 +112,8 @@ static inline struct ft_track *ft_track_of(struct ft_file *f, unsigned call)
         return NULL;
     t += f - ft_files;
     uint32_t life = FT_LOAD(&f->life);
-    if (FT_UNLIKELY(FT_LOAD(&t->life) != life)) {
-        /* The slot holds another file now: its track starts afresh. */
-        memset(t, 0, sizeof *t);
-        FT_STORE(&t->life, life);
-    }
+    if (FT_UNLIKELY(FT_LOAD_ACQ(&t->life) != life))
+        return ft_track_clear(t, life);
     return t;
 }
 

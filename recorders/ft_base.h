@@ -135,6 +135,7 @@ struct ft_hot {
     uint64_t map_len;              /* ft_map_len (ft_trace.h) */
     uint64_t made_at, made_ns;     /* ft_made_at, ft_made_ns (ft_trace.h) */
     void (*created_hook)(struct ft_ctx *); /* ft_created_hook (ft_trace.h) */
+    uint32_t births_unknown;       /* ft_births_unknown (ft_files.h) */
     uint64_t fd_low[FT_FD_CHUNK];  /* descriptors 0-4095 (ft_fd_chunk, ft_files.h) */
 } __attribute__((aligned(4096)));
 _Static_assert(__builtin_offsetof(struct ft_hot, fd_low) + 64 * 8 <= 4096,
@@ -277,13 +278,22 @@ static inline uint64_t ft_since(uint64_t t0, uint64_t t1)
     return t1 > t0 ? t1 - t0 : 0;
 }
 
-/* FNV-1a of len bytes, for the hash tables' names. */
-static inline uint64_t ft_fnv(const char *s, size_t len)
+/* A hash of len bytes for the in-memory tables' names (the path store, the
+ * directory cache; never written to a trace): eight bytes a multiply, where
+ * FNV-1a took one (a name is hashed two or three times an open). */
+static inline uint64_t ft_hash_str(const char *s, size_t len)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
-    return h;
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ len, w;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        __builtin_memcpy(&w, s + i, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    for (w = 0; i < len; i++)
+        w |= (uint64_t)(unsigned char)s[i] << (8 * (i & 7));
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 29);
 }
 
 /* A 64-bit mix of two keys, for the hash tables. */
@@ -302,8 +312,28 @@ int ft_sys_close(int fd);
 ssize_t ft_sys_readlink(const char *path, char *buf, size_t size);
 ssize_t ft_sys_read_file(const char *path, char *buf, size_t size);
 int ft_sys_fstat(int fd, uint64_t *dev, uint64_t *ino, uint32_t *mode);
+/* What an open learns of its file (statx(2) on the descriptor; fstat(2)
+ * where statx is refused): times in ns since the epoch, birth 0 when the
+ * filesystem does not keep it. One system call either way. */
+struct ft_stat {
+    uint64_t dev, ino;
+    uint32_t mode;
+    uint64_t btime_ns, ctime_ns, atime_ns;
+};
+int ft_sys_fstatx(int fd, struct ft_stat *st);
 int ft_sys_getfl(int fd);
 void *ft_sys_mmap_anon(size_t len);
+/* *slot, made at first use: len bytes of ft_sys_mmap_anon memory, filled by
+ * init (or left zero) and installed with compare-and-swap. Whoever loses the
+ * race (another thread, the code a signal handler interrupted) unmaps its
+ * copy and takes the winner's. Async-signal-safe; a fork child keeps what
+ * was installed. NULL when there is no memory. */
+void *ft_sys_mmap_install(void **slot, size_t len, void (*init)(void *));
+static inline void *ft_sys_mmap_once(void **slot, size_t len, void (*init)(void *))
+{
+    void *p = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+    return p ? p : ft_sys_mmap_install(slot, len, init);
+}
 int ft_sys_getpid(void);
 
 /* syscall(2) is interposed (ft_wrappers.c), so our own raw calls must not go

@@ -70,31 +70,39 @@ static void ft_forget(uint64_t e)
 }
 
 /* Whether an open is about to create its file, asked before the call: with
- * O_CREAT|O_EXCL it creates it or fails; with O_CREAT alone, when the name
- * does not exist now (open(2); a dangling symlink's target is created, and
- * fstatat follows it as open does). Another process creating the name in
- * between makes the record say "created" for a file it did not create:
- * harmless for the lint (one more directory to sync). One fstatat per
- * O_CREAT open without O_EXCL; errno is kept. */
-int ft_open_creates(int dirfd, const char *path, int oflags)
+ * O_CREAT|O_EXCL it creates it or fails (open(2)); with O_CREAT alone, when
+ * the file it opens was born after this moment: the coarse wall clock now
+ * (vDSO, no system call), judged against the file's birth time by the stat
+ * the open makes anyway (ft_fd_opened, ft_open_made). In a process that met
+ * a filesystem keeping no birth times, when the name does not exist now
+ * (one fstatat; a dangling symlink's target is created, and fstatat
+ * follows it as open does). Either way, another process creating the name
+ * just before the open makes the record say "created" for a file it did
+ * not create: one more directory for the lint to want synced. errno is
+ * kept. */
+uint64_t ft_open_creates(int dirfd, const char *path, int oflags)
 {
     if (!(oflags & O_CREAT) || !path)
-        return 0;
+        return FT_CREATES_NO;
     if (oflags & O_EXCL)
-        return 1;
+        return FT_CREATES_YES;
+    if (!FT_LOAD(&ft_births_unknown)) {
+        uint64_t now = ft_clock(CLOCK_REALTIME_COARSE);
+        return now > FT_CREATES_YES ? now : FT_CREATES_YES;
+    }
     int saved = errno;
     struct stat st;
     int missing = syscall(SYS_newfstatat, dirfd, path, &st, 0) != 0 && errno == ENOENT;
     errno = saved;
-    return missing;
+    return missing ? FT_CREATES_YES : FT_CREATES_NO;
 }
 
-void ft_open_end(int fd, int oflags, uint64_t t0, int created, int dirfd, const char *path)
+void ft_open_end(int fd, int oflags, uint64_t t0, uint64_t created, int dirfd, const char *path)
 {
     if (fd < 0)
         return;
     ft_forget(ft_fd_take(fd));
-    if ((oflags & O_ACCMODE) == O_RDONLY && !(oflags & (O_CREAT | O_TRUNC | O_TMPFILE))) {
+    if ((oflags & O_ACCMODE) == O_RDONLY && !(oflags & (O_CREAT | O_TRUNC | O_TMPFILE)) && created == FT_CREATES_NO) {
         /* Read-only: nothing to count, and most such files are never synced.
          * Remembered as seen, with no syscall; named if it ever is synced
          * (a directory opened to fsync it, a file fsynced after a read). */
@@ -103,13 +111,13 @@ void ft_open_end(int fd, int oflags, uint64_t t0, int created, int dirfd, const 
         return;
     }
     uint64_t t1 = ft_now();
-    uint64_t e = ft_fd_opened(fd, oflags, 0, t0, dirfd, path);
+    uint64_t e = ft_fd_opened(fd, oflags, 0, t0, dirfd, path, &created);
     struct ft_file *f = ft_file_of(e);
     if (f) {
         struct ft_event ev;
         ft_event_init(&ev, FT_T_OPEN, fd, t0, t1, fd);
         ev.writes = (uint32_t)oflags;
-        if (created)
+        if (created == FT_CREATES_YES)
             ev.flags |= FT_F_CREATED;
         ft_name_event(&ev, e, f);
         ft_emit(&ev);
@@ -246,17 +254,13 @@ static uint32_t ft_maps_used; /* entries ever taken: munmap skips an empty table
 static void ft_map_put(uintptr_t addr, size_t len, const struct ft_map *what)
 {
     for (uint32_t k = 0; k < FT_MAP_CHUNKS; k++) {
-        struct ft_map *m = FT_LOAD_ACQ(&ft_map_chunk[k]);
-        if (!m) {
-            struct ft_map *fresh = ft_sys_mmap_anon(FT_MAP_CHUNK * sizeof *m), *none = NULL;
-            if (!fresh)
-                return;
-            if (FT_CAS(&ft_map_chunk[k], &none, fresh))
-                FT_ADD(&ft_map_nchunks, 1);
-            else
-                syscall(SYS_munmap, fresh, FT_MAP_CHUNK * sizeof *m);
-            m = FT_LOAD_ACQ(&ft_map_chunk[k]);
-        }
+        struct ft_map *m = ft_sys_mmap_once((void **)&ft_map_chunk[k], FT_MAP_CHUNK * sizeof *m, NULL);
+        if (!m)
+            return;
+        /* chunks are made in order: k + 1 of them at least now */
+        uint32_t have = FT_LOAD(&ft_map_nchunks);
+        while (have < k + 1 && !FT_CAS(&ft_map_nchunks, &have, k + 1))
+            ;
         for (uint32_t i = 0; i < FT_MAP_CHUNK; i++) {
             uint32_t st = 0;
             if (FT_LOAD(&m[i].state) == 0 && FT_CAS(&m[i].state, &st, 1)) {
@@ -481,7 +485,7 @@ static int ft_raw_oflags(long n, const long *a)
 }
 
 /* An open's directory fd and path (open and creat: the cwd). */
-static int ft_raw_creates(long n, const long *a)
+static uint64_t ft_raw_creates(long n, const long *a)
 {
     int at = n == SYS_openat || n == SYS_openat2;
     return ft_open_creates(at ? (int)a[0] : AT_FDCWD, (const char *)a[at ? 1 : 0], ft_raw_oflags(n, a));
@@ -492,7 +496,7 @@ void ft_raw_begin(struct ft_raw *r, long n, const long *a)
     r->n = n;
     memcpy(r->a, a, sizeof r->a);
     r->t0 = 0;
-    r->created = 0;
+    r->created = FT_CREATES_NO;
     switch (ft_raw_family(n)) {
     case FT_RAW_SYNC:
         ft_sync_begin(&r->u.sync, n == SYS_fsync ? FT_C_FSYNC : n == SYS_fdatasync ? FT_C_FDATASYNC : FT_C_SYNCFS,

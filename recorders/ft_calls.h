@@ -185,8 +185,8 @@ static inline __attribute__((always_inline)) void ft_write_end(struct ft_write *
 
 /* ---- opens, closes, dups, mappings (ft_calls.c); names (ft_moves.c) ------ */
 
-int ft_open_creates(int dirfd, const char *path, int oflags);
-void ft_open_end(int fd, int oflags, uint64_t t0, int created, int dirfd, const char *path);
+uint64_t ft_open_creates(int dirfd, const char *path, int oflags); /* FT_CREATES_* or a time (ft_files.h) */
+void ft_open_end(int fd, int oflags, uint64_t t0, uint64_t created, int dirfd, const char *path);
 void ft_closed(int fd, uint64_t e, uint64_t t0, uint64_t t1, int32_t res);
 void ft_closed_range(unsigned lo, unsigned hi, uint64_t t0, uint64_t t1);
 void ft_exit_closes(void);
@@ -196,11 +196,10 @@ void ft_fd_new(int fd);
 void ft_renamed(int olddirfd, const char *old, int newdirfd, const char *new_, unsigned flags, uint64_t t0);
 void ft_linked(int olddirfd, const char *old, int newdirfd, const char *new_, int flags, uint64_t t0);
 
-/* An unlink in flight: the name's file, learned before the call. */
+/* An unlink in flight. */
 struct ft_unlink {
-    int ok;            /* a name that is not a directory's */
-    uint32_t file;     /* the file we know it as (index + 1), when it has one name */
-    uint64_t dev, ino, t0;
+    int ok;            /* an unlink, not an rmdir */
+    uint64_t t0;
 };
 void ft_unlink_begin(struct ft_unlink *u, int dirfd, const char *path, int flags);
 void ft_unlink_end(struct ft_unlink *u, int dirfd, const char *path);
@@ -268,7 +267,7 @@ struct ft_raw {
     long n;
     long a[6];
     uint64_t t0;
-    int created;    /* an open that creates its file (ft_open_creates) */
+    uint64_t created; /* does the open create its file (ft_open_creates) */
     union {
         struct ft_sync sync;
         struct ft_write write;

@@ -44,6 +44,36 @@ static int ft_tsc_invariant(void)
 #endif
 }
 
+/*
+ * One (TSC, CLOCK_MONOTONIC) pair: the TSC read on both sides of
+ * clock_gettime, the midpoint taken. A thread preempted between the reads
+ * (or a signal handler run there) brackets the clock by milliseconds, and a
+ * midpoint that far from the clock's moment would skew every time the
+ * thread reads until its next anchor (~1.5 ms) by half of it, enough to put
+ * a pool thread's sync outside the Node call that waited for it; so a wide
+ * bracket is taken again, up to FT_ANCHOR_TRIES times, and the narrowest
+ * kept. FT_ANCHOR_SPAN ticks (~3 us at 2.5 GHz: a clock_gettime through
+ * the vDSO takes ~100) bounds the skew of one that is kept at once.
+ */
+#define FT_ANCHOR_SPAN (1ull << 13)
+#define FT_ANCHOR_TRIES 4
+
+static uint64_t ft_anchor(uint64_t *tsc)
+{
+    uint64_t best_ns = 0, best_span = ~0ull;
+    for (int i = 0; i < FT_ANCHOR_TRIES && best_span > FT_ANCHOR_SPAN; i++) {
+        uint64_t t1 = ft_rdtsc();
+        uint64_t ns = ft_clock(CLOCK_MONOTONIC);
+        uint64_t t2 = ft_rdtsc();
+        if (t2 - t1 < best_span) {
+            best_span = t2 - t1;
+            best_ns = ns;
+            *tsc = t1 + (t2 - t1) / 2;
+        }
+    }
+    return best_ns;
+}
+
 /* The TSC is used where the kernel's own clock is the TSC: clocksource
  * "tsc", or "kvm-clock" (a KVM guest's clock is the host TSC scaled by the
  * hypervisor) on a CPU whose TSC is invariant. In a KVM guest that keeps
@@ -59,25 +89,20 @@ void ft_clock_setup(void)
                                  cs, sizeof cs - 1);
     ft_tsc_usable = (n == 4 && memcmp(cs, "tsc\n", 4) == 0) ||
                     (n == 10 && memcmp(cs, "kvm-clock\n", 10) == 0 && ft_tsc_invariant());
-    if (ft_tsc_usable) {
-        ft_tsc_base = ft_rdtsc();
-        ft_ns_base = ft_clock(CLOCK_MONOTONIC);
-    }
+    if (ft_tsc_usable)
+        ft_ns_base = ft_anchor(&ft_tsc_base);
 }
 
-/* Re-anchor the thread: TSC read on both sides of clock_gettime, midpoint
- * taken. The anchor's TSC is invalidated first, so a signal handler that
+/* Re-anchor the thread (ft_anchor). The anchor's TSC is invalidated first, so a signal handler that
  * runs in between re-anchors for itself instead of mixing the halves; and if
  * one did, its anchor may now hold our TSC with its ns, so ours is written
  * again until it is read back whole. */
 uint64_t ft_now_slow(void)
 {
-    uint64_t t1 = ft_rdtsc();
-    uint64_t ns = ft_clock(CLOCK_MONOTONIC);
-    uint64_t t2 = ft_rdtsc();
     if (!ft_tsc_usable)
-        return ns;
-    uint64_t tsc = t1 + (t2 - t1) / 2;
+        return ft_clock(CLOCK_MONOTONIC);
+    uint64_t tsc = 0;
+    uint64_t ns = ft_anchor(&tsc);
     do {
         FT_STORE(&ft_thr.clk_tsc, ~0ull);
         __atomic_signal_fence(__ATOMIC_SEQ_CST);

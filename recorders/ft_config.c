@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "ft_base.h"
@@ -65,6 +66,45 @@ int ft_sys_fstat(int fd, uint64_t *dev, uint64_t *ino, uint32_t *mode)
     return 0;
 }
 
+static uint64_t ft_ns(int64_t sec, uint32_t nsec)
+{
+    return sec < 0 ? 0 : (uint64_t)sec * 1000000000u + nsec;
+}
+
+static int ft_statx_refused; /* ENOSYS (before 4.11) or a seccomp filter: fstat from then on */
+
+int ft_sys_fstatx(int fd, struct ft_stat *out)
+{
+    struct statx sx;
+    if (!FT_LOAD(&ft_statx_refused)) {
+        int saved = errno;
+        if (syscall(SYS_statx, fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_INO | STATX_BTIME | STATX_CTIME | STATX_ATIME,
+                    &sx) == 0) {
+            out->dev = makedev(sx.stx_dev_major, sx.stx_dev_minor); /* st_dev's encoding */
+            out->ino = sx.stx_ino;
+            out->mode = sx.stx_mode;
+            out->btime_ns = (sx.stx_mask & STATX_BTIME) ? ft_ns(sx.stx_btime.tv_sec, sx.stx_btime.tv_nsec) : 0;
+            out->ctime_ns = ft_ns(sx.stx_ctime.tv_sec, sx.stx_ctime.tv_nsec);
+            out->atime_ns = ft_ns(sx.stx_atime.tv_sec, sx.stx_atime.tv_nsec);
+            return 0;
+        }
+        if (errno != ENOSYS && errno != EPERM)
+            return -1; /* EBADF: not open */
+        errno = saved;
+        FT_STORE(&ft_statx_refused, 1);
+    }
+    struct stat st;
+    if (syscall(SYS_fstat, fd, &st) < 0)
+        return -1;
+    out->dev = st.st_dev;
+    out->ino = st.st_ino;
+    out->mode = st.st_mode;
+    out->btime_ns = 0;
+    out->ctime_ns = ft_ns(st.st_ctim.tv_sec, (uint32_t)st.st_ctim.tv_nsec);
+    out->atime_ns = ft_ns(st.st_atim.tv_sec, (uint32_t)st.st_atim.tv_nsec);
+    return 0;
+}
+
 int ft_sys_getfl(int fd)
 {
     return (int)syscall(SYS_fcntl, fd, F_GETFL);
@@ -106,6 +146,22 @@ long ft_syscall(long n, ...)
         return -1;
     }
     return ret;
+}
+
+void *ft_sys_mmap_install(void **slot, size_t len, void (*init)(void *))
+{
+    void *p = FT_LOAD_ACQ(slot);
+    if (p)
+        return p;
+    void *fresh = ft_sys_mmap_anon(len);
+    if (!fresh)
+        return NULL;
+    if (init)
+        init(fresh);
+    if (FT_CAS(slot, &p, fresh))
+        return fresh;
+    syscall(SYS_munmap, fresh, len);
+    return p;
 }
 
 int ft_sys_getpid(void)

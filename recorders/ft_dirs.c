@@ -33,10 +33,10 @@
 #include <string.h>
 #include <sys/syscall.h>
 
-#include "ft_paths.h"
+#include "ft_dirs.h"
 
 #define FT_DIRS 128u                 /* directories kept: direct-mapped by hash */
-#define FT_DIR_TEXT (1024u - 16u)    /* literal + canonical name, per entry */
+/* FT_DIR_TEXT (ft_paths.h): literal + canonical name, per entry */
 
 struct ft_dir_entry {
     uint32_t seq;        /* even: stable; odd: being written */
@@ -59,19 +59,15 @@ struct ft_dirs {
 
 static struct ft_dirs *ft_dirs_mem;
 
+static void ft_dirs_init(void *fresh)
+{
+    ((struct ft_dirs *)fresh)->gen = 1;
+}
+
 static struct ft_dirs *ft_dirs_get(int make)
 {
     struct ft_dirs *d = FT_LOAD_ACQ(&ft_dirs_mem);
-    if (d || !make)
-        return d;
-    struct ft_dirs *fresh = ft_sys_mmap_anon(sizeof *fresh);
-    if (!fresh)
-        return NULL;
-    fresh->gen = 1;
-    if (FT_CAS(&ft_dirs_mem, &d, fresh))
-        return fresh;
-    syscall(SYS_munmap, fresh, sizeof *fresh);
-    return d;
+    return d || !make ? d : ft_sys_mmap_once((void **)&ft_dirs_mem, sizeof *d, ft_dirs_init);
 }
 
 void ft_dirs_forget(void)
@@ -140,15 +136,8 @@ static int ft_cwd_name(struct ft_dirs *d, char *buf, size_t size)
 }
 
 /* A path split into its directory part and last component, when it is
- * plain: no "." or ".." component, no empty one ("//"), no trailing "/". */
-struct ft_lit {
-    const char *dir;   /* the directory part: "" (the cwd's own), "/" or "a/b" */
-    size_t dir_len;
-    const char *base;
-    size_t base_len;
-    int rel;           /* relative to the working directory */
-};
-
+ * plain: no "." or ".." component, no empty one ("//"), no trailing "/"
+ * (struct ft_lit, ft_paths.h). */
 static int ft_lit_split(int dirfd, const char *path, struct ft_lit *l)
 {
     if (!path || !path[0])
@@ -158,19 +147,18 @@ static int ft_lit_split(int dirfd, const char *path, struct ft_lit *l)
         return -1;
     const char *c = path + !l->rel, *last = c;
     for (;;) {
-        const char *end = c;
-        while (*end && *end != '/')
-            end++;
+        const char *end = strchrnul(c, '/'); /* a component at a time (libc's, a word or more a step) */
         size_t n = (size_t)(end - c);
-        if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+        if (n == 0 || (n <= 2 && c[0] == '.' && (n == 1 || c[1] == '.')))
             return -1;
         last = c;
-        if (!*end)
+        if (!*end) {
+            l->base_len = n;
             break;
+        }
         c = end + 1;
     }
     l->base = last;
-    l->base_len = strlen(last);
     l->dir = path;
     l->dir_len = last == path ? 0 : (size_t)(last - path - 1);
     if (!l->rel && l->dir_len == 0)
@@ -178,12 +166,18 @@ static int ft_lit_split(int dirfd, const char *path, struct ft_lit *l)
     return 0;
 }
 
-/* The literal directory as an absolute path into buf: relative ones after
- * the working directory's name. Its length, or -1. */
-static int ft_lit_dir(struct ft_dirs *d, const struct ft_lit *l, char *buf, size_t size)
+/* The literal directory as an absolute path: an absolute one as it is in
+ * the path (*at), a relative one made in buf after the working directory's
+ * name. Its length, or -1. */
+static int ft_lit_dir(struct ft_dirs *d, const struct ft_lit *l, char *buf, size_t size, const char **at)
 {
     size_t n = 0;
-    if (l->rel) {
+    *at = buf;
+    if (!l->rel) {
+        *at = l->dir;
+        return l->dir_len < size ? (int)l->dir_len : -1;
+    }
+    {
         int k = ft_cwd_name(d, buf, size);
         if (k < 0)
             return -1;
@@ -201,19 +195,18 @@ static int ft_lit_dir(struct ft_dirs *d, const struct ft_lit *l, char *buf, size
 
 static uint32_t ft_dir_hash(const char *s, size_t n)
 {
-    uint64_t h = ft_fnv(s, n);
+    uint64_t h = ft_hash_str(s, n);
     return (uint32_t)(h ^ h >> 32);
 }
 
 /* The canonical name of the absolute directory lit into out: its length, or
  * -1 when it is not known here. */
-static int ft_dir_lookup(struct ft_dirs *d, const char *lit, size_t len, char *out, size_t size)
+static int ft_dir_lookup(struct ft_dirs *d, const char *lit, size_t len, uint32_t h, char *out, size_t size)
 {
     if (len == 1 && lit[0] == '/') {
         out[0] = '/';
         return 1;
     }
-    uint32_t h = ft_dir_hash(lit, len);
     struct ft_dir_entry *e = &d->e[h % FT_DIRS];
     uint32_t s = FT_LOAD_ACQ(&e->seq);
     if ((s & 1) || FT_LOAD(&e->gen) != FT_LOAD_ACQ(&d->gen) || FT_LOAD(&e->hash) != h ||
@@ -227,11 +220,10 @@ static int ft_dir_lookup(struct ft_dirs *d, const char *lit, size_t len, char *o
     return FT_LOAD(&e->seq) == s ? (int)clen : -1;
 }
 
-static void ft_dir_store(struct ft_dirs *d, const char *lit, size_t len, const char *canon, size_t clen)
+static void ft_dir_store(struct ft_dirs *d, const char *lit, size_t len, uint32_t h, const char *canon, size_t clen)
 {
     if (len + clen > FT_DIR_TEXT || (len == 1 && lit[0] == '/'))
         return;
-    uint32_t h = ft_dir_hash(lit, len);
     struct ft_dir_entry *e = &d->e[h % FT_DIRS];
     uint32_t s = ft_seq_take(&e->seq);
     if (s == 1)
@@ -249,60 +241,64 @@ static void ft_dir_store(struct ft_dirs *d, const char *lit, size_t len, const c
  * from the names kept here, into buf with a terminator: its length, or -1
  * when it is not known here (ask the kernel). Costs no system call, except
  * one readlink of /proc/self/cwd for a relative path after each chdir. The
- * last component is as given: if it is a symlink, the name is the link's. */
-int ft_dirs_name(int dirfd, const char *path, char *buf, size_t size)
+ * last component is as given: if it is a symlink, the name is the link's.
+ * What it worked out (the split, the literal directory and its hash) stays
+ * in *ask, for ft_dirs_learn after the kernel named the path. */
+int ft_dirs_name(int dirfd, const char *path, char *buf, size_t size, struct ft_dir_ask *ask)
 {
-    struct ft_lit l;
+    struct ft_lit *l = &ask->l;
     struct ft_dirs *d = ft_dirs_get(1);
-    if (!d || ft_lit_split(dirfd, path, &l) < 0)
+    ask->lit_len = -1;
+    ask->ok = d && ft_lit_split(dirfd, path, l) == 0;
+    if (!ask->ok)
         return -1;
-    char lit[FT_DIR_TEXT + 1]; /* a longer directory is never kept: 1 KiB of stack, not 4 */
     int n;
-    if (l.rel && l.dir_len == 0) {
+    if (l->rel && l->dir_len == 0) {
         n = ft_cwd_name(d, buf, size);
     } else {
-        int ln = ft_lit_dir(d, &l, lit, sizeof lit);
-        n = ln < 0 ? -1 : ft_dir_lookup(d, lit, (size_t)ln, buf, size);
+        /* a longer directory is never kept: 1 KiB of stack, not 4 */
+        ask->lit_len = ft_lit_dir(d, l, ask->lit, sizeof ask->lit, &ask->litp);
+        if (ask->lit_len < 0)
+            return -1;
+        ask->hash = ft_dir_hash(ask->litp, (size_t)ask->lit_len);
+        n = ft_dir_lookup(d, ask->litp, (size_t)ask->lit_len, ask->hash, buf, size);
     }
     if (n < 0)
         return -1;
     if (n > 1)
         buf[n++] = '/';
-    if ((size_t)n + l.base_len >= size)
+    if ((size_t)n + l->base_len >= size)
         return -1;
-    memcpy(buf + n, l.base, l.base_len);
-    n += (int)l.base_len;
+    memcpy(buf + n, l->base, l->base_len);
+    n += (int)l->base_len;
     buf[n] = '\0';
     return n;
 }
 
-/* The kernel named the object at path (relative to dirfd): `name` (len
- * bytes). Keep its directory's name for the next paths in that directory:
- * with `exact`, the object was not followed (a directory, an O_PATH|
- * O_NOFOLLOW open), so its directory is the path's; else only when the name
- * is in the literal directory itself. */
-void ft_dirs_learn(int dirfd, const char *path, const char *name, int len, int exact)
+/* The kernel named the object at the path ft_dirs_name could not name (*ask):
+ * `name` (len bytes). Keep its directory's name for the next paths in that
+ * directory: with `exact`, the object was not followed (a directory, an
+ * O_PATH|O_NOFOLLOW open), so its directory is the path's; else only when
+ * the name is in the literal directory itself. */
+void ft_dirs_learn(const struct ft_dir_ask *ask, const char *name, int len, int exact)
 {
-    struct ft_lit l;
-    struct ft_dirs *d = ft_dirs_get(1);
-    if (!d || len <= 0 || name[0] != '/' || ft_lit_split(dirfd, path, &l) < 0)
+    const struct ft_lit *l = &ask->l;
+    struct ft_dirs *d = ft_dirs_get(0);
+    if (!d || !ask->ok || len <= 0 || name[0] != '/')
         return;
     size_t clen = (size_t)len;
     while (clen > 0 && name[clen - 1] != '/')
         clen--;
-    if (clen == 0 || (size_t)len - clen != l.base_len || memcmp(name + clen, l.base, l.base_len) != 0)
+    if (clen == 0 || (size_t)len - clen != l->base_len || memcmp(name + clen, l->base, l->base_len) != 0)
         return; /* not named by its last component: a symlink followed */
     if (clen > 1)
         clen--; /* "/d/x" -> "/d"; "/x" -> "/" */
-    if (l.rel && l.dir_len == 0) {
+    if (l->rel && l->dir_len == 0) {
         if (exact)
             ft_cwd_store(d, name, clen, ft_cwd_stamp(d));
         return;
     }
-    char lit[FT_DIR_TEXT + 1];
-    int ln = ft_lit_dir(d, &l, lit, sizeof lit);
-    if (ln < 0)
-        return;
-    if (exact || (clen == (size_t)ln && memcmp(lit, name, clen) == 0))
-        ft_dir_store(d, lit, (size_t)ln, name, clen);
+    size_t ln = (size_t)ask->lit_len;
+    if (ask->lit_len >= 0 && (exact || (clen == ln && memcmp(ask->litp, name, clen) == 0)))
+        ft_dir_store(d, ask->litp, ln, ask->hash, name, clen);
 }

@@ -37,20 +37,9 @@ uint64_t *ft_fd_slot(int fd)
         ;
     if ((unsigned)fd < FT_FD_CHUNK)
         return &ft_hot.fd_low[fd];
-    uint64_t **top = &ft_fd_top[(unsigned)fd >> FT_FD_CHUNK_SHIFT];
-    uint64_t *chunk = FT_LOAD_ACQ(top);
-    if (!chunk) {
-        uint64_t *fresh = ft_sys_mmap_anon(FT_FD_CHUNK * sizeof(uint64_t));
-        if (!fresh)
-            return NULL;
-        chunk = NULL;
-        if (FT_CAS(top, &chunk, fresh)) {
-            chunk = fresh;
-        } else {
-            syscall(SYS_munmap, fresh, FT_FD_CHUNK * sizeof(uint64_t));
-        }
-    }
-    return &chunk[(unsigned)fd & (FT_FD_CHUNK - 1)];
+    uint64_t *chunk = ft_sys_mmap_once((void **)&ft_fd_top[(unsigned)fd >> FT_FD_CHUNK_SHIFT],
+                                       FT_FD_CHUNK * sizeof(uint64_t), NULL);
+    return chunk ? &chunk[(unsigned)fd & (FT_FD_CHUNK - 1)] : NULL;
 }
 
 void ft_fd_set(int fd, uint64_t e)
@@ -73,16 +62,7 @@ uint64_t ft_fd_take(int fd)
 
 static struct ft_file *ft_files_table(void)
 {
-    struct ft_file *t = FT_LOAD_ACQ(&ft_files);
-    if (t)
-        return t;
-    struct ft_file *fresh = ft_sys_mmap_anon(FT_FILES * sizeof(struct ft_file));
-    if (!fresh)
-        return NULL;
-    if (FT_CAS(&ft_files, &t, fresh))
-        return fresh;
-    syscall(SYS_munmap, fresh, FT_FILES * sizeof(struct ft_file));
-    return t;
+    return ft_sys_mmap_once((void **)&ft_files, FT_FILES * sizeof(struct ft_file), NULL);
 }
 
 #define FT_PROBES 64
@@ -130,6 +110,7 @@ static int ft_file_claim(struct ft_file *f, uint16_t from, uint64_t dev, uint64_
         more[f - ft_files] = (struct ft_file_more){ 0, 0 }; /* the file before's spill */
     f->nopen = 0;
     f->closed = 0;
+    f->born = 0;
     f->life++;
     __atomic_store_n(&f->state, 2, __ATOMIC_SEQ_CST);
     return 1;
@@ -190,17 +171,8 @@ int ft_file_release(struct ft_file *f)
 
 static __attribute__((noinline, cold)) struct ft_file_more *ft_more_of(struct ft_file *f)
 {
-    struct ft_file_more *m = FT_LOAD_ACQ(&ft_files_more);
-    if (!m) {
-        struct ft_file_more *fresh = ft_sys_mmap_anon(FT_FILES * sizeof *fresh);
-        if (!fresh)
-            return NULL;
-        if (FT_CAS(&ft_files_more, &m, fresh))
-            m = fresh;
-        else
-            syscall(SYS_munmap, fresh, FT_FILES * sizeof *fresh);
-    }
-    return m + (f - ft_files);
+    struct ft_file_more *m = ft_sys_mmap_once((void **)&ft_files_more, FT_FILES * sizeof *m, NULL);
+    return m ? m + (f - ft_files) : NULL;
 }
 
 /* Move bw into the side table. Ordering: the word is exchanged for 0, its
@@ -243,8 +215,7 @@ void ft_file_peek(struct ft_file *f, struct ft_ival *iv)
 {
     iv->start = FT_LOAD(&f->ival_start);
     uint64_t v = FT_LOAD_ACQ(&f->bw);
-    iv->bytes = v & FT_BW_BYTES;
-    iv->writes = FT_BW_COUNT(v);
+    ft_bw_into(v, iv);
     if (v & FT_BW_MORE) {
         struct ft_file_more *m = ft_more_of(f);
         iv->bytes += FT_LOAD(&m->bytes);
@@ -309,20 +280,47 @@ static uint32_t ft_fdflags_of(int oflags)
     return 0;
 }
 
+/* Did the open create the file (ft_open_creates: `after`, the coarse wall
+ * time before the call)? A file born at or after it, and not the one this
+ * process knew under that inode before (`was`: the slot's birth digest;
+ * the same file reopened within one clock tick of its birth has the same).
+ * Inode times are the kernel's coarse clock, the one `after` was read from
+ * (a tick, 4 ms here): a file another process created in the tick before
+ * the open passes for created. Where the filesystem keeps no birth time,
+ * a file this process did not know whose change and access times are both
+ * that recent (an existing file truncated by O_TRUNC gets a new change
+ * time, not a new access time); and every later O_CREAT open of the
+ * process asks before the call (ft_open_creates). */
+static uint32_t ft_born_digest(const struct ft_stat *st)
+{
+    return st->btime_ns ? ((uint32_t)st->btime_ns ^ (uint32_t)(st->btime_ns >> 32)) | 2u : 1u;
+}
+
+static uint64_t ft_open_made(const struct ft_stat *st, uint64_t after, uint32_t was)
+{
+    if (after <= FT_CREATES_YES)
+        return after;
+    if (st->btime_ns)
+        return st->btime_ns >= after && was != ft_born_digest(st);
+    FT_STORE(&ft_births_unknown, 1);
+    return was == 0 && st->ctime_ns >= after && st->atime_ns >= after;
+}
+
 /* A descriptor now refers to something: find out what, and remember it.
  * Only regular files and directories are tracked (fsync on a directory is
  * how a rename or a create is made durable); the rest are marked "not a
  * file" so their writes cost one lookup. Returns the new entry, 0 if fd is
  * not open. Reentrant: a signal handler may run it for the same file while
  * we are inside; the only wait is ft_wait_claimed's bounded spin. */
-uint64_t ft_fd_opened(int fd, int oflags, int resolved, uint64_t now, int dirfd, const char *path)
+uint64_t ft_fd_opened(int fd, int oflags, int resolved, uint64_t now, int dirfd, const char *path,
+                      uint64_t *created)
 {
-    uint64_t dev, ino;
-    uint32_t mode;
+    struct ft_stat st;
     uint64_t hi = (uint64_t)(resolved ? FT_FDF_RESOLVED : 0) << 32;
-    if (ft_sys_fstat(fd, &dev, &ino, &mode) < 0)
+    if (ft_sys_fstatx(fd, &st) < 0)
         return 0;
-    if (!S_ISREG(mode) && !S_ISDIR(mode)) {
+    uint64_t dev = st.dev, ino = st.ino;
+    if (!S_ISREG(st.mode) && !S_ISDIR(st.mode)) {
         uint64_t e = hi | FT_FD_NOTFILE;
         ft_fd_set(fd, e);
         return e;
@@ -342,14 +340,16 @@ uint64_t ft_fd_opened(int fd, int oflags, int resolved, uint64_t now, int dirfd,
      * file ("#ino (deleted)"), by the kernel. (A read-only O_DIRECTORY open
      * comes here: O_TMPFILE includes O_DIRECTORY.) */
     int len = -1;
+    struct ft_dir_ask ask;
+    ask.ok = 0; /* no initializer: it would clear all 1 KiB */
     if (path && (oflags & O_TMPFILE) != O_TMPFILE)
-        len = ft_dirs_name(dirfd, path, name, sizeof name);
+        len = ft_dirs_name(dirfd, path, name, sizeof name, &ask);
     if (len > 0) {
         gen |= FT_NAME_UNSURE;
     } else {
         len = ft_fd_name(fd, name, sizeof name);
-        if (path) /* not exact: the open followed a last symlink, if there was one */
-            ft_dirs_learn(dirfd, path, name, len, 0);
+        /* not exact: the open followed a last symlink, if there was one */
+        ft_dirs_learn(&ask, name, len, 0);
     }
     uint32_t path_id = len > 0 ? ft_path_intern(name, (uint32_t)len, dev, ino) : 0;
     struct ft_file *f = &ft_files[file - 1];
@@ -360,6 +360,11 @@ uint64_t ft_fd_opened(int fd, int oflags, int resolved, uint64_t now, int dirfd,
         ft_fd_set(fd, e);
         return e;
     }
+    uint32_t was = FT_LOAD(&f->born);
+    if (created)
+        *created = ft_open_made(&st, *created, was);
+    if (was != ft_born_digest(&st))
+        FT_STORE(&f->born, ft_born_digest(&st));
     /* The same name as the file's sure one: sure. */
     if ((gen & FT_NAME_UNSURE) && path_id && path_id == FT_LOAD(&f->path_id) &&
         FT_LOAD(&f->name_gen) == (gen & ~FT_NAME_UNSURE))
@@ -383,10 +388,10 @@ uint64_t ft_fd_resolve(int fd)
     if (ft_fd_what(e) == FT_FD_LAZY) { /* seen opened read-only: now it matters */
         uint32_t fl = ft_fd_flags(e);
         int oflags = (fl & FT_FDF_OSYNC) ? O_SYNC : (fl & FT_FDF_ODSYNC) ? O_DSYNC : 0;
-        return ft_fd_opened(fd, oflags, 0, ft_now(), AT_FDCWD, NULL);
+        return ft_fd_opened(fd, oflags, 0, ft_now(), AT_FDCWD, NULL, NULL);
     }
     int fl = ft_sys_getfl(fd);
     if (fl < 0)
         return 0; /* not open: EBADF is the program's to see */
-    return ft_fd_opened(fd, fl, 1, ft_now(), AT_FDCWD, NULL);
+    return ft_fd_opened(fd, fl, 1, ft_now(), AT_FDCWD, NULL, NULL);
 }

@@ -53,8 +53,17 @@ static inline int ft_fd_is_file(uint64_t e)
 
 uint64_t *ft_fd_slot(int fd);      /* creates the chunk; NULL if fd is out of range */
 uint64_t ft_fd_resolve(int fd);    /* name an unseen fd through /proc, once */
-/* path (relative to dirfd): what the open was given, or NULL (ask the kernel) */
-uint64_t ft_fd_opened(int fd, int oflags, int resolved, uint64_t now, int dirfd, const char *path);
+/* Did an open create its file? Asked before the call (ft_open_creates):
+ * no, yes (O_EXCL), or "if the file was born at or after" a wall time. */
+#define FT_CREATES_NO 0u
+#define FT_CREATES_YES 1u
+/* path (relative to dirfd): what the open was given, or NULL (ask the
+ * kernel); *created (or NULL): what ft_open_creates said, made 0 or 1. */
+uint64_t ft_fd_opened(int fd, int oflags, int resolved, uint64_t now, int dirfd, const char *path,
+                      uint64_t *created);
+/* Set once a file an O_CREAT open made has no birth time (its filesystem
+ * keeps none): from then on the process asks before such opens. */
+#define ft_births_unknown (ft_hot.births_unknown)
 void ft_fd_set(int fd, uint64_t e);
 uint64_t ft_fd_take(int fd);       /* clear the entry, return what it was */
 
@@ -75,6 +84,7 @@ struct ft_file {
     int32_t nopen;       /* open descriptors we know of */
     uint32_t name_gen;   /* ft_names_gen when path_id was last resolved, | FT_NAME_UNSURE */
     uint32_t closed;     /* 1 once its last descriptor closed: its slot may be taken */
+    uint32_t born;       /* its birth time's digest once an open saw it (FT_BORN_*), 0 before */
 } __attribute__((aligned(64)));
 _Static_assert(sizeof(struct ft_file) == 64, "one cache line per file");
 
@@ -127,6 +137,13 @@ static inline uint64_t ft_take64(uint64_t *p)
 
 void ft_file_take_more(struct ft_file *f, struct ft_ival *iv);
 
+/* The count and bytes of a bw word (taken or peeked) into iv. */
+static inline void ft_bw_into(uint64_t v, struct ft_ival *iv)
+{
+    iv->bytes = v & FT_BW_BYTES;
+    iv->writes = FT_BW_COUNT(v);
+}
+
 static inline void ft_file_take(struct ft_file *f, uint64_t restart, struct ft_ival *iv)
 {
     /* The start is a load and a store, not an exchange (a locked
@@ -140,8 +157,7 @@ static inline void ft_file_take(struct ft_file *f, uint64_t restart, struct ft_i
     iv->start = FT_LOAD(&f->ival_start);
     FT_STORE(&f->ival_start, restart);
     uint64_t v = ft_take64(&f->bw);
-    iv->bytes = v & FT_BW_BYTES;
-    iv->writes = FT_BW_COUNT(v);
+    ft_bw_into(v, iv);
     if (FT_UNLIKELY(v & FT_BW_MORE))
         ft_file_take_more(f, iv);
     iv->wtime_ns = ft_take64(&f->wtime_ns);

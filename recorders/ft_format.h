@@ -201,7 +201,7 @@ enum ft_js_api {
 #define FT_F_CREATED 0x0100u            /* FT_T_OPEN: the call created the file */
 #define FT_F_OPEN_FILE 0x0200u          /* FT_T_RENAME/LINK: the file was open here; bytes = its unsynced bytes */
 #define FT_F_AT_EXIT 0x0400u            /* FT_T_CLOSE: written at exit for a file left open with unsynced writes */
-#define FT_F_JS_AT_SYSCALL 0x0010u      /* FT_T_JS: a synchronous call timed from its system call's start */
+#define FT_F_JS_AT_SYSCALL 0x0010u      /* FT_T_JS, older traces only (nothing sets it now): timed from its system call's start */
 #define FT_F_JS_TRACE_MADE 0x0020u      /* FT_T_JS: the trace was made during the call: that time is not in dur_ns */
 #define FT_F_JS_SITE_INHERITED 0x0040u  /* FT_T_JS: its stack was not captured: the site is the one this
                                          * thread last captured for the same API (the hook samples stacks) */

@@ -143,49 +143,48 @@ static void ft_js_less_making(struct ft_js_rec *r)
 #define FT_JS_CUR 512u
 static uint64_t ft_js_cur[FT_JS_CUR];
 
-static void ft_js_summary(const struct ft_event *ev)
-{
-    struct ft_event s = *ev;
-    s.call = (uint8_t)(FT_JS_SUMMARY_BASE + ev->call);
-    s.flags = 0;
-    s.writes = 0; /* the site's id in a Node call record */
-    s.write_us = 0;
-    s.ival_start_ns = 0;
-    ft_summary_js(&s, &ft_js_cur[(ev->path_id * 31u + ev->call) % FT_JS_CUR]);
-}
-
 FT_EXPORT FT_HOT int fsync_trace_js_record(struct ft_js_call *c)
 {
     if (!c || c->api == FT_JS_NONE || c->api > FT_JS_MAX || c->start_ns == 0 || !ft_active())
         return -1;
     int saved = errno;
-    struct ft_js_rec r;
-    memset(&r, 0, sizeof r);
-    r.type = FT_T_JS;
-    r.call = (uint8_t)c->api;
+    /* The record as FORMAT.md lays it out, and as the event the ring and the
+     * summaries take (the same 64 bytes: no copy from one to the other). */
+    union {
+        struct ft_js_rec r;
+        struct ft_event ev;
+    } u;
+    memset(&u, 0, sizeof u);
+    u.r.type = FT_T_JS;
+    u.r.call = (uint8_t)c->api;
     uint64_t end = ft_now();
     c->end_ns = end;
-    r.start_ns = c->start_ns;
-    r.dur_ns = c->dur_ns ? c->dur_ns : ft_since(r.start_ns, end);
-    r.flags = (uint16_t)(c->flags & FT_F_JS_SITE_INHERITED);
-    ft_js_less_making(&r);
-    r.fd = c->fd;
-    r.res = c->res;
-    r.bytes = c->bytes;
-    r.site = c->site;
-    struct ft_event ev;
-    memcpy(&ev, &r, sizeof ev);
+    u.r.start_ns = c->start_ns;
+    u.r.dur_ns = c->dur_ns ? c->dur_ns : ft_since(u.r.start_ns, end);
+    u.r.flags = (uint16_t)(c->flags & FT_F_JS_SITE_INHERITED);
+    ft_js_less_making(&u.r);
+    u.r.fd = c->fd;
+    u.r.res = c->res;
+    u.r.bytes = c->bytes;
+    u.r.site = c->site;
+    struct ft_event *ev = &u.ev;
     if (c->fd >= 0 && !c->loaded) {
         uint64_t e = ft_fd_known(c->fd);
-        ft_name_event(&ev, e, ft_file_of(e));
+        ft_name_event(ev, e, ft_file_of(e));
     } else {
-        ev.path_id = c->fd >= 0 ? ft_js_fd_path(c->fd, &ev.flags) : c->path ? ft_js_named_path(c->path) : 0;
-        if (!ev.path_id)
-            ev.flags |= FT_F_PATH_UNKNOWN;
+        ev->path_id = c->fd >= 0 ? ft_js_fd_path(c->fd, &ev->flags) : c->path ? ft_js_named_path(c->path) : 0;
+        if (!ev->path_id)
+            ev->flags |= FT_F_PATH_UNKNOWN;
     }
-    ft_emit(&ev);
-    ft_js_summary(&ev);
-    int stale = c->site && ft_path_old(c->site);
+    ft_emit(ev);
+    /* The summary's kind is the API's; its `writes` would be the site. The
+     * record's flags are no summary's business (none of them is
+     * FT_F_NO_INTERVAL), and its interval fields are 0. */
+    uint32_t site = u.r.site;
+    ev->call = (uint8_t)(FT_JS_SUMMARY_BASE + ev->call);
+    ev->writes = 0;
+    ft_summary_js(ev, &ft_js_cur[(ev->path_id * 31u + c->api) % FT_JS_CUR]);
+    int stale = site && ft_path_old(site);
     errno = saved;
     return stale;
 }

@@ -132,47 +132,38 @@ void ft_linked(int olddirfd, const char *old, int newdirfd, const char *new_, in
 
 /* ---- unlinks ---- */
 
-/* Before an unlink: what the name is (a directory is not a file the lint
- * follows: unlink(2) refuses it, and unlinkat's AT_REMOVEDIR is rmdir).
- * One fstatat; errno is kept. */
+/* Before an unlink: the time, and whether it is one (unlinkat's AT_REMOVEDIR
+ * is rmdir: a directory is not a file the lint follows). No system call. */
 void ft_unlink_begin(struct ft_unlink *u, int dirfd, const char *path, int flags)
 {
+    (void)dirfd;
     u->t0 = ft_now();
-    u->file = 0;
-    struct stat st;
-    int saved = errno;
-    u->ok = path && !(flags & AT_REMOVEDIR) &&
-            syscall(SYS_newfstatat, dirfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode);
-    errno = saved;
-    if (!u->ok)
-        return;
-    u->dev = st.st_dev;
-    u->ino = st.st_ino;
-    /* A file we know with one name: that name is the one going (a
-     * temporary made and removed here, the common case): no naming. */
-    if (st.st_nlink == 1)
-        u->file = ft_file_find(u->dev, u->ino, 0);
+    u->ok = path && !(flags & AT_REMOVEDIR);
 }
 
-/* After it removed the name: the record, the name taken from the file we
- * know, else from its directory, which is still there. */
+/* After it removed the name: recorded when the process knows the name (it
+ * opened, created, renamed or linked a file by it: the names the lint
+ * judges), under the id it knows it by. The name is made from the
+ * directories met before (no system call), else asked of the kernel for
+ * its directory, which is still there. A name the process never used is
+ * not recorded: the lint has nothing to say of it. */
 void ft_unlink_end(struct ft_unlink *u, int dirfd, const char *path)
 {
     if (!u->ok)
         return;
+    char name[FT_PATH_MAX_LEN + 1];
+    uint64_t unused;
+    uint32_t unused_mode;
+    int len = ft_abs_name(dirfd, path, name, sizeof name, 0, &unused, &unused, &unused_mode);
+    uint32_t id = len > 0 ? ft_path_find_name(name, (uint32_t)len) : 0;
+    if (!id)
+        return;
+    struct ft_path *p = ft_path_get(id);
+    uint32_t file = p ? ft_file_find(p->dev, p->ino, 0) : 0;
+    if (file) /* an inode the kernel may give a new file: its next open is judged afresh */
+        FT_STORE(&ft_files[file - 1].born, 0);
     struct ft_event ev;
     ft_move_init(&ev, FT_T_UNLINK, u->t0);
-    uint32_t id = u->file ? FT_LOAD(&ft_files[u->file - 1].path_id) : 0;
-    if (id && !ft_path_old(id)) {
-        ev.path_id = id;
-    } else {
-        char name[FT_PATH_MAX_LEN + 1];
-        uint64_t unused;
-        uint32_t unused_mode;
-        int len = ft_abs_name(dirfd, path, name, sizeof name, 0, &unused, &unused, &unused_mode);
-        ev.path_id = len > 0 ? ft_path_intern(name, (uint32_t)len, u->dev, u->ino) : 0;
-    }
-    if (!ev.path_id)
-        ev.flags |= FT_F_PATH_UNKNOWN;
+    ev.path_id = id;
     ft_emit(&ev);
 }

@@ -207,9 +207,10 @@ static uint64_t ft_keep_age(const struct ft_regions *rg)
 }
 
 /* The old copy at `at` (of id) read into recs if it is still whole: its
- * number of slots, 0 if not. */
+ * number of slots, 0 if not. A copy of more than `max` slots is not read:
+ * its number of slots is returned as soon as its head says it. */
 static uint32_t ft_name_read(struct ft_regions *rg, uint32_t id, uint64_t at,
-                             unsigned char recs[][FT_RECORD_SIZE])
+                             unsigned char recs[][FT_RECORD_SIZE], uint32_t max)
 {
     uint64_t pos = at & FT_NAMES_POS, next = FT_LOAD(&rg->hdr->names_next);
     if ((at & ~FT_NAMES_POS) != (uint64_t)rg->tag << 48 || next - pos >= rg->names_slots)
@@ -224,6 +225,8 @@ static uint32_t ft_name_read(struct ft_regions *rg, uint32_t id, uint64_t at,
     uint32_t n = ft_path_slots(len);
     if (len == 0 || len > FT_PATH_MAX_LEN || idx + n > rg->names_slots)
         return 0;
+    if (n > max)
+        return n;
     for (uint32_t i = 0; i < n; i++)
         memcpy(recs[i], ft_gslot(rg, rg->names_first + idx + i), FT_RECORD_SIZE);
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
@@ -241,7 +244,7 @@ static uint32_t ft_name_read(struct ft_regions *rg, uint32_t id, uint64_t at,
 static uint64_t ft_name_move(struct ft_regions *rg, uint32_t id, uint64_t at)
 {
     unsigned char recs[FT_PATH_MAX_LEN / FT_PATH_CONT_BYTES + 2][FT_RECORD_SIZE];
-    uint32_t n = ft_name_read(rg, id, at, recs);
+    uint32_t n = ft_name_read(rg, id, at, recs, FT_PATH_MAX_LEN / FT_PATH_CONT_BYTES + 2);
     uint64_t to;
     uint32_t tidx;
     if (!n || !ft_names_claim(rg, n, &to, &tidx))
@@ -259,7 +262,8 @@ static uint64_t ft_name_move(struct ft_regions *rg, uint32_t id, uint64_t at)
  * names ring) or no room in the file; -1 for a name no longer to be had. */
 static int ft_name_aside(struct ft_regions *rg, uint32_t idx, uint32_t seq, uint32_t id, uint64_t at)
 {
-    unsigned char recs[FT_PATH_MAX_LEN / FT_PATH_CONT_BYTES + 2][FT_RECORD_SIZE];
+    _Static_assert(FT_ASIDE_SLOTS == 2, "a head and one continuation");
+    unsigned char recs[FT_ASIDE_SLOTS][FT_RECORD_SIZE];
     struct ft_path *p = ft_path_get(id);
     uint32_t n;
     if (p) {
@@ -269,7 +273,7 @@ static int ft_name_aside(struct ft_regions *rg, uint32_t idx, uint32_t seq, uint
             ft_path_piece(recs[1], p, id, 1);
         }
     } else {
-        n = ft_name_read(rg, id, at, recs);
+        n = ft_name_read(rg, id, at, recs, FT_ASIDE_SLOTS); /* a longer one is not read */
         if (n == 0)
             return -1;
         if (n == 1) { /* an empty continuation */
@@ -318,14 +322,7 @@ static uint64_t *ft_sum_names(struct ft_regions *rg)
     uint64_t *a = FT_LOAD_ACQ(&rg->sum_names);
     if (a || !rg->sum_entries)
         return a;
-    size_t bytes = (size_t)rg->sum_entries * sizeof *a;
-    uint64_t *fresh = ft_sys_mmap_anon(bytes);
-    if (!fresh)
-        return NULL;
-    if (FT_CAS(&rg->sum_names, &a, fresh))
-        return fresh;
-    syscall(SYS_munmap, fresh, bytes);
-    return a;
+    return ft_sys_mmap_once((void **)&rg->sum_names, (size_t)rg->sum_entries * sizeof *a, NULL);
 }
 
 void ft_name_entry(struct ft_regions *rg, uint32_t idx, uint64_t at)

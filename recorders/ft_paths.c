@@ -36,6 +36,7 @@
 struct ft_pathstore {
     uint64_t names_used;              /* bytes handed out in the names ring, ever */
     uint32_t index[FT_PATH_INDEX];    /* open-addressing hash: bucket -> id */
+    uint32_t by_name[FT_PATH_INDEX];  /* the same by the name alone: the newest id of each name */
     struct ft_path paths[FT_PATHS];
     char names[FT_NAMES_BYTES];
 };
@@ -44,16 +45,7 @@ static struct ft_pathstore *ft_paths;
 
 static struct ft_pathstore *ft_paths_store(void)
 {
-    struct ft_pathstore *s = FT_LOAD_ACQ(&ft_paths);
-    if (s)
-        return s;
-    struct ft_pathstore *fresh = ft_sys_mmap_anon(sizeof *fresh);
-    if (!fresh)
-        return NULL;
-    if (FT_CAS(&ft_paths, &s, fresh))
-        return fresh;
-    syscall(SYS_munmap, fresh, sizeof *fresh);
-    return s;
+    return ft_sys_mmap_once((void **)&ft_paths, sizeof(struct ft_pathstore), NULL);
 }
 
 static struct ft_path *ft_path_live(struct ft_pathstore *s, uint32_t id)
@@ -99,9 +91,15 @@ void ft_path_piece(unsigned char rec[FT_RECORD_SIZE], const struct ft_path *p, u
         memcpy(rec + 8, name + from, len - from < FT_PATH_CONT_BYTES ? len - from : FT_PATH_CONT_BYTES);
 }
 
-static uint32_t ft_hash_name(const char *name, uint32_t len, uint64_t dev, uint64_t ino)
+/* A name's hash (ft_path.name_hash), and with its inode (ft_path.hash). */
+static uint32_t ft_hash_of_name(uint64_t h)
 {
-    return (uint32_t)(ft_mix(ft_fnv(name, len) ^ dev, ino) >> 32);
+    return (uint32_t)(h ^ h >> 32);
+}
+
+static uint32_t ft_hash_with_inode(uint64_t h, uint64_t dev, uint64_t ino)
+{
+    return (uint32_t)(ft_mix(h ^ dev, ino) >> 32);
 }
 
 int ft_path_same_name(const struct ft_path *a, const struct ft_path *b)
@@ -117,11 +115,47 @@ static int ft_path_is(const struct ft_path *p, uint32_t hash, const char *name, 
            memcmp(ft_path_name(p), name, len) == 0;
 }
 
+/* The name index: id's bucket by its name alone, taken from an id gone
+ * from the store or an older id of the same name. Two threads that name
+ * files at once may each take a bucket for one name: the lookup takes the
+ * first it finds, either names the file. */
+static void ft_path_name_index(struct ft_pathstore *s, const struct ft_path *p, uint32_t id)
+{
+    for (uint32_t i = 0; i < FT_PROBES; i++) {
+        uint32_t *bucket = &s->by_name[(p->name_hash + i) & (FT_PATH_INDEX - 1)];
+        uint32_t old = FT_LOAD_ACQ(bucket);
+        struct ft_path *q = ft_path_live(s, old);
+        if (q && !ft_path_same_name(q, p))
+            continue;
+        if (FT_CAS(bucket, &old, id))
+            return;
+    }
+}
+
+/* The newest id of the path called `name` (whatever its inode) this process
+ * knows, 0 if none. */
+uint32_t ft_path_find_name(const char *name, uint32_t len)
+{
+    struct ft_pathstore *s = FT_LOAD_ACQ(&ft_paths);
+    if (!s || len == 0 || len > FT_PATH_MAX_LEN)
+        return 0;
+    uint32_t h = ft_hash_of_name(ft_hash_str(name, len));
+    for (uint32_t i = 0; i < FT_PROBES; i++) {
+        uint32_t id = FT_LOAD_ACQ(&s->by_name[(h + i) & (FT_PATH_INDEX - 1)]);
+        if (id == 0)
+            return 0;
+        struct ft_path *p = ft_path_live(s, id);
+        if (p && p->name_hash == h && p->len == len && memcmp(ft_path_name(p), name, len) == 0)
+            return id;
+    }
+    return 0;
+}
+
 /* A new id for (name, dev, ino): its name copied into the ring (whole: a
  * name that would wrap starts again at the ring's start), its entry filled,
  * then its id published (release). 0 when there is no memory. */
 static uint32_t ft_path_new(struct ft_pathstore *s, const char *name, uint32_t len, uint64_t dev,
-                            uint64_t ino, uint32_t hash)
+                            uint64_t ino, uint32_t hash, uint32_t name_hash)
 {
     uint64_t at = FT_ADD(&s->names_used, len);
     if (at % FT_NAMES_BYTES + len > FT_NAMES_BYTES)
@@ -140,10 +174,10 @@ static uint32_t ft_path_new(struct ft_pathstore *s, const char *name, uint32_t l
     p->at = at;
     p->len = len;
     p->hash = hash;
-    uint64_t fnv = ft_fnv(name, len);
-    p->name_hash = (uint32_t)(fnv ^ fnv >> 32);
+    p->name_hash = name_hash;
     FT_STORE(&p->names_at, 0);
     FT_STORE_REL(&p->id, id);
+    ft_path_name_index(s, p, id);
     return id;
 }
 
@@ -157,7 +191,8 @@ uint32_t ft_path_intern(const char *name, uint32_t len, uint64_t dev, uint64_t i
     struct ft_pathstore *s = ft_paths_store();
     if (!s || len == 0 || len > FT_PATH_MAX_LEN)
         return 0;
-    uint32_t hash = ft_hash_name(name, len, dev, ino);
+    uint64_t h = ft_hash_str(name, len);
+    uint32_t hash = ft_hash_with_inode(h, dev, ino);
     uint32_t mine = 0;
     for (uint32_t i = 0; i < FT_PROBES; i++) {
         uint32_t *bucket = &s->index[(hash + i) & (FT_PATH_INDEX - 1)];
@@ -167,7 +202,7 @@ uint32_t ft_path_intern(const char *name, uint32_t len, uint64_t dev, uint64_t i
             return id;
         if (p)
             continue; /* another path's, or ours about to go: a new id then */
-        if (!mine && !(mine = ft_path_new(s, name, len, dev, ino, hash)))
+        if (!mine && !(mine = ft_path_new(s, name, len, dev, ino, hash, ft_hash_of_name(h))))
             return 0;
         if (FT_CAS(bucket, &id, mine))
             return mine;
@@ -220,7 +255,8 @@ int ft_fd_name(int fd, char *buf, size_t size)
 int ft_abs_name(int dirfd, const char *path, char *buf, size_t size, int follow_last,
                 uint64_t *dev, uint64_t *ino, uint32_t *mode)
 {
-    int n = ft_dirs_name(dirfd, path, buf, size); /* its directory met before: no system call */
+    struct ft_dir_ask ask;
+    int n = ft_dirs_name(dirfd, path, buf, size, &ask); /* its directory met before: no system call */
     if (follow_last) {
         if (n > 0) {
             struct stat st;
@@ -236,7 +272,7 @@ int ft_abs_name(int dirfd, const char *path, char *buf, size_t size, int follow_
             return -1;
         n = ft_sys_fstat(fd, dev, ino, mode) == 0 ? ft_fd_name(fd, buf, size) : -1;
         ft_sys_close(fd);
-        ft_dirs_learn(dirfd, path, buf, n, 1);
+        ft_dirs_learn(&ask, buf, n, 1);
         return n;
     }
     if (n > 0)
@@ -278,6 +314,6 @@ int ft_abs_name(int dirfd, const char *path, char *buf, size_t size, int follow_
     memcpy(buf + n, path + base, len - base);
     n += (int)(len - base);
     buf[n] = '\0';
-    ft_dirs_learn(dirfd, path, buf, n, 1); /* its directory was named itself */
+    ft_dirs_learn(&ask, buf, n, 1); /* its directory was named itself */
     return n;
 }

@@ -4,7 +4,7 @@
 #ifndef FT_PATHS_H
 #define FT_PATHS_H
 
-#include "ft_base.h"
+#include "ft_dirs.h"
 
 struct ft_path {
     uint32_t id;         /* the id this entry holds now; 0 while it is written */
@@ -32,6 +32,8 @@ static inline int ft_path_old(uint32_t id)
 uint32_t ft_path_intern(const char *name, uint32_t len, uint64_t dev, uint64_t ino);
 struct ft_path *ft_path_get(uint32_t id);
 const char *ft_path_name(const struct ft_path *p);
+/* The newest id named `name` (any inode) this process knows, or 0. */
+uint32_t ft_path_find_name(const char *name, uint32_t len);
 /* Do a and b name the same path (whatever the inode)? */
 int ft_path_same_name(const struct ft_path *a, const struct ft_path *b);
 /* Record i of a copy of path p under id (FORMAT.md, "Path records"): the
@@ -52,13 +54,5 @@ int ft_fd_name(int fd, char *buf, size_t size);
 int ft_abs_name(int dirfd, const char *path, char *buf, size_t size, int follow_last,
                 uint64_t *dev, uint64_t *ino, uint32_t *mode);
 
-/* Naming a path from the canonical names of directories met before, with
- * no system call (ft_dirs.c): the name, or -1 (ask the kernel). */
-int ft_dirs_name(int dirfd, const char *path, char *buf, size_t size);
-/* The kernel named the object at path `name`: keep its directory's name
- * (exact: the object was not followed, so its directory is the path's). */
-void ft_dirs_learn(int dirfd, const char *path, const char *name, int len, int exact);
-void ft_dirs_forget(void);   /* a directory or a symlink was renamed or removed */
-void ft_cwd_changed(void);   /* chdir, fchdir */
 
 #endif /* FT_PATHS_H */

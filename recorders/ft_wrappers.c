@@ -43,7 +43,7 @@ static __attribute__((noinline)) int ft_dirfd(DIR *dir)
 /* The stream's descriptor was opened inside libc; learn it from the result.
  * F_GETFL tells us the flags the mode string became. (Writes made by stdio
  * itself stay invisible: they do not go through the PLT either.) */
-static void ft_stream_opened(FILE *fp, uint64_t t0, int created, const char *path)
+static void ft_stream_opened(FILE *fp, uint64_t t0, uint64_t created, const char *path)
 {
     int fd = fp ? fileno(fp) : -1;
     if (fd >= 0)
@@ -51,14 +51,14 @@ static void ft_stream_opened(FILE *fp, uint64_t t0, int created, const char *pat
 }
 
 /* fopen(3)'s "w" and "a" modes create the file (O_CREAT), with "x" O_EXCL. */
-static int ft_stream_creates(const char *path, const char *mode)
+static uint64_t ft_stream_creates(const char *path, const char *mode)
 {
     if (!mode || (mode[0] != 'w' && mode[0] != 'a'))
-        return 0;
+        return FT_CREATES_NO;
     return ft_open_creates(AT_FDCWD, path, O_CREAT | (strchr(mode, 'x') ? O_EXCL : 0));
 }
 
-static void ft_reopened(int oldfd, FILE *fp, uint64_t t0, int created, const char *path)
+static void ft_reopened(int oldfd, FILE *fp, uint64_t t0, uint64_t created, const char *path)
 {
     if (oldfd >= 0 && !ft_vfork_child())
         ft_closed(oldfd, ft_fd_take(oldfd), t0, ft_now(), 0);
@@ -127,7 +127,7 @@ static void ft_reopened(int oldfd, FILE *fp, uint64_t t0, int created, const cha
         int mode = ft_va_mode(flags, ap);                                      \
         va_end(ap);                                                            \
         uint64_t t0 = 0;                                                       \
-        int cr = 0;                                                            \
+        uint64_t cr = 0;                                                       \
         FT_AROUND(int, f, args, cr = ft_open_creates(dirfd_expr, path, flags); t0 = ft_now(), \
                   ft_open_end(ret, flags, t0, cr, dirfd_expr, path))                             \
     }
@@ -136,7 +136,7 @@ static void ft_reopened(int oldfd, FILE *fp, uint64_t t0, int created, const cha
     FT_EXPORT int f params                                                     \
     {                                                                          \
         uint64_t t0 = 0;                                                       \
-        int cr = 0;                                                            \
+        uint64_t cr = 0;                                                       \
         FT_AROUND(int, f, args, cr = ft_open_creates(dirfd_expr, path, oflags); t0 = ft_now(), \
                   ft_open_end(ret, oflags, t0, cr, dirfd_expr, path))                            \
     }
@@ -186,7 +186,7 @@ static void ft_reopened(int oldfd, FILE *fp, uint64_t t0, int created, const cha
     FT_EXPORT FILE *f(const char *path, const char *mode)                      \
     {                                                                          \
         uint64_t t0 = 0;                                                       \
-        int cr = 0;                                                            \
+        uint64_t cr = 0;                                                       \
         FT_AROUND(FILE *, f, (path, mode), cr = ft_stream_creates(path, mode); t0 = ft_now(), \
                   ft_stream_opened(ret, t0, cr, path))                               \
     }
@@ -198,7 +198,7 @@ static void ft_reopened(int oldfd, FILE *fp, uint64_t t0, int created, const cha
     {                                                                          \
         int oldfd = stream ? fileno(stream) : -1;                              \
         uint64_t t0 = 0;                                                       \
-        int cr = 0;                                                            \
+        uint64_t cr = 0;                                                       \
         FT_AROUND(FILE *, f, (path, mode, stream), cr = ft_stream_creates(path, mode); t0 = ft_now(), \
                   ft_reopened(oldfd, ret, t0, cr, path))                             \
     }

@@ -112,10 +112,8 @@ function makeRecorder(addon) {
   };
   const sites = new Map();
   /* Per API, the site this thread last captured (inherited by the calls
-   * whose stack is not captured). */
-  const lastSite = new Float64Array(32);
-  /* Per API, whether this thread captured a stack for it yet (its first call's is). */
-  const tried = new Uint8Array(32);
+   * whose stack is not captured); -1 until its first call's is. */
+  const lastSite = new Float64Array(32).fill(-1);
   const { all, every } = siteSettings(process.env.FSYNC_TRACE_JS_SITES);
   /* Calls since the last capture, and the clock then (args[A_NOW]: the
    * latest reading, by now() or by the last record). */
@@ -124,7 +122,6 @@ function makeRecorder(addon) {
   let first = SITE_FIRST;
   function siteDue() {
     if (all) return true;
-    if (every === 0) return false;
     const t = args[A_NOW];
     if (++since < every && t - mark < SITE_GAP_NS && first === 0) return false;
     if (first > 0) first--;
@@ -203,6 +200,15 @@ function makeRecorder(addon) {
     return id;
   }
 
+  /* The stack below `below`, as frames; [] when it cannot be had. */
+  function stackOf(below) {
+    try {
+      return frames(below);
+    } catch {
+      return [];
+    }
+  }
+
   /* A captured site for api: its id, kept as the one later calls inherit. */
   function captured(list, api) {
     let id = 0;
@@ -222,15 +228,8 @@ function makeRecorder(addon) {
    */
   function siteOf(below, api) {
     if (every === 0) return 0;
-    if (!siteDue() && tried[api] === 1) return -lastSite[api];
-    tried[api] = 1;
-    let list = [];
-    try {
-      list = frames(below);
-    } catch {
-      // no site
-    }
-    return captured(list, api);
+    if (!siteDue() && lastSite[api] >= 0) return -lastSite[api];
+    return captured(stackOf(below), api);
   }
 
   /*
@@ -240,17 +239,11 @@ function makeRecorder(addon) {
    * itself made the call.
    */
   function siteOrOwn(below, api, ownCallers) {
-    let list = [];
-    try {
-      list = frames(below);
-    } catch {
-      // no site
-    }
+    const list = stackOf(below);
     const caller = list[0] ? list[0].getFileName() : '';
     if (ownCallers.has(caller)) return null;
     if (every === 0) return 0;
-    siteDue();
-    tried[api] = 1;
+    siteDue(); // the capture counts as the one due
     return captured(list, api);
   }
 

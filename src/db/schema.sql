@@ -116,13 +116,14 @@ insert into filter_window values (-4611686018427387904, 4611686018427387904, '.*
 
 -- The Node hook's calls (record type 12, recorders/node): one row per JavaScript call of a
 -- sync API, as the program saw it. Not sync calls: `events` holds the system calls under them
--- (queries/56_js_calls.sql pairs the two).
+-- (queries/56_js_waits.sql pairs the two).
 create or replace table js_calls (
   trace_id integer,
   seq      bigint,
   api      utinyint,      -- js_apis.api
   flags    usmallint,     -- 2 the descriptor was named through /proc, 8 the file could not be named,
-                          -- 16 timed from its system call, 32 the trace's making left out of its wait
+                          -- 16 timed from its system call (older traces only: no hook sets it now),
+                          -- 32 the trace's making left out of its wait, 64 the site inherited
   start    timestamp_ns,  -- wall-clock time the program made the call
   dur_ns   bigint,        -- how long it waited: to its callback, its promise settling, or its return
   tid      uinteger,      -- the JavaScript thread
@@ -250,6 +251,14 @@ create or replace macro res_errno(res) as
 -- for traces without summaries. queries/12_counts.sql counts calls per cell.
 create or replace macro count_cell(start, offset_ns, interval_s) as
   make_timestamp_ns(epoch_ns(start) - (epoch_ns(start) - offset_ns) % ((case when interval_s > 0 then interval_s else 60 end)::bigint * 1000000000));
+
+-- from_summary(summary_calls, raw_calls): the rule for one count cell. Its calls are
+-- greatest(summary_calls, raw_calls); its other figures (errors, bytes, latencies) come
+-- from the summaries when they count at least the raw events the cell holds, else from
+-- those events (no summary, or an entry overwritten or half-written). queries/12_counts.sql
+-- (sync calls) and queries/59_js_counts.sql (the Node hook's calls) both count by it.
+create or replace macro from_summary(summary_calls, raw_calls) as
+  coalesce(summary_calls, 0) >= coalesce(raw_calls, 0) and coalesce(summary_calls, 0) > 0;
 
 -- The summary histogram (FORMAT.md, "Summary histogram"): 56 half-octave buckets.
 -- hist_bucket(ns): the bucket of a latency, as the recorder computes it (ft_hist_bucket).

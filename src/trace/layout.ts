@@ -263,7 +263,7 @@ export const FLAG_OPEN_FILE = 0x200;
 /** (close) written at exit for a file left open with unsynced writes. */
 export const FLAG_AT_EXIT = 0x400;
 export const FLAGS_KNOWN = 0x7ff;
-/** (Node call) a synchronous call timed from its system call's start (older hooks read no clock before it). */
+/** (Node call, older traces only: no hook sets it now) a synchronous call timed from its system call's start (those hooks read no clock before it). */
 export const FLAG_JS_AT_SYSCALL = 0x10;
 /** (Node call) the trace was made during the call: that time is not in its wait. */
 export const FLAG_JS_TRACE_MADE = 0x20;

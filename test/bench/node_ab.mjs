@@ -4,15 +4,38 @@
 // blocks of calls through the originals and through the hook's wrappers,
 // alternating, in the same process (same heap, same pool threads, same
 // file). Prints, per API, the median of the blocks' paired differences in
-// CPU ns per call (process.cpuUsage: the whole process's CPU, the pool
-// threads that run the async forms' syncs included, so those differences
-// carry the pool's noise) and the mean difference.
+// CPU ns per call: of the main thread, where all of the hook's work is
+// (CLOCK_THREAD_CPUTIME_ID, through test/bench/thread_cpu.c, the fourth
+// argument: exact to the ns, where /proc's figures lag by a tick), and of the
+// whole process (process.cpuUsage: the pool threads that run the async forms'
+// syncs too, so those differences carry the pool's noise); and the stacks the
+// hook captured for its call sites in the hooked blocks (counted by wrapping
+// Error.captureStackTrace, which the hook calls for each).
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { callbacks, promises, syncLoop } from './node_calls.mjs';
+// The call loops twice, as two module instances: each its own functions and feedback, so
+// the loop through the originals and the loop through the wrappers each call one target
+// (one shared loop turns polymorphic and charges the switch to both sides).
+const loops = { orig: await import('./node_calls.mjs?orig'), hook: await import('./node_calls.mjs?hook') };
 
-const [dir, blocksText, perBlockText, hook] = process.argv.slice(2);
+const [dir, blocksText, perBlockText, hook, threadCpu] = process.argv.slice(2);
+const { threadNs } = createRequire(import.meta.url)(threadCpu);
+let captures = 0;
+let captureNs = 0;
+const capture = Error.captureStackTrace;
+Error.captureStackTrace = function (holder, below) {
+  captures++;
+  const t0 = threadNs();
+  try {
+    return capture.call(this, holder, below);
+  } finally {
+    // The frames are made when .stack is first read (under the hook's prepareStackTrace):
+    // read here, so that the time is the capture's; the hook then reads the same value.
+    void holder.stack;
+    captureNs += threadNs() - t0;
+  }
+};
 const BLOCKS = Number(blocksText);
 const K = Number(perBlockText);
 const IN_FLIGHT = 32;
@@ -27,13 +50,15 @@ const fh = await fs.promises.open(`${dir}/ab-fh.dat`, 'w');
 const wrapped = { fsyncSync: fs.fsyncSync, fsync: fs.fsync, 'filehandle.sync': proto.sync };
 for (const k of Object.keys(wrapped)) if (wrapped[k] === originals[k]) throw new Error(`${k} is not wrapped`);
 
+// One closure each (two literals: closures of one literal share their feedback).
+const syncs = { orig: () => originals['filehandle.sync'].call(fh), hook: () => wrapped['filehandle.sync'].call(fh) };
 const runs = {
-  fsyncSync: (f, n) => syncLoop(f, fd, n),
-  fsync: (f, n) => callbacks(f, fd, n, IN_FLIGHT),
-  'filehandle.sync': (f, n) => promises(() => f.call(fh), n, IN_FLIGHT),
+  fsyncSync: (v, f, n) => loops[v].syncLoop(f, fd, n),
+  fsync: (v, f, n) => loops[v].callbacks(f, fd, n, IN_FLIGHT),
+  'filehandle.sync': (v, _f, n) => loops[v].promises(syncs[v], n, IN_FLIGHT),
 };
 
-const cpu = () => {
+const processNs = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) * 1000;
 };
@@ -42,20 +67,38 @@ const median = (xs) => {
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const out = {};
+const added = (t) => t.hook.map((x, i) => x - t.orig[i]);
 for (const name of Object.keys(runs)) {
-  const t = { orig: [], hook: [] };
-  await runs[name](originals[name], K);
-  await runs[name](wrapped[name], K);
+  const main = { orig: [], hook: [] };
+  const whole = { orig: [], hook: [] };
+  await runs[name]('orig', originals[name], K);
+  await runs[name]('hook', wrapped[name], K);
+  let captured = 0;
+  let capturedNs = 0;
   for (let b = 0; b < BLOCKS; b++) {
     // Alternate which goes first, so drift in the machine's load falls on both.
     for (const v of b % 2 ? ['orig', 'hook'] : ['hook', 'orig']) {
-      const c0 = cpu();
-      await runs[name](v === 'orig' ? originals[name] : wrapped[name], K);
-      t[v].push((cpu() - c0) / K);
+      const n0 = captures;
+      const c0 = captureNs;
+      const p0 = processNs();
+      const t0 = threadNs();
+      await runs[name](v, v === 'orig' ? originals[name] : wrapped[name], K);
+      main[v].push((threadNs() - t0) / K);
+      whole[v].push((processNs() - p0) / K);
+      if (v === 'hook') {
+        captured += captures - n0;
+        capturedNs += captureNs - c0;
+      }
     }
   }
-  const d = t.hook.map((x, i) => x - t.orig[i]);
-  out[name] = { bare: median(t.orig), added: median(d), mean: d.reduce((a, b) => a + b, 0) / d.length };
+  const d = added(main);
+  out[name] = {
+    bare: median(main.orig), added: median(d), mean: d.reduce((a, b) => a + b, 0) / d.length,
+    bareProcess: median(whole.orig), addedProcess: median(added(whole)),
+    capturesPer1000: (captured * 1000) / (BLOCKS * K),
+    captureUs: captured > 0 ? capturedNs / captured / 1000 : 0,
+    captureNsPerCall: capturedNs / (BLOCKS * K),
+  };
 }
 await fh.close();
 await first.close();

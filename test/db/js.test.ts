@@ -87,4 +87,64 @@ test('per file: the Node calls and their waits; call sites are not files', async
   assert.equal(n, { n: 0n });
 });
 
+/** js_waits of one trace made by `fill`: each call's start (ms after the first's), its system call's duration and the time queued (ms). */
+async function pairsOf(fill: (w: TraceWriter) => void): Promise<Array<Record<string, unknown>>> {
+  const w = new TraceWriter({ ringSlots: 64, pid: 502, host: 'h1', exe: '/usr/bin/node' });
+  w.path(WAL);
+  fill(w);
+  const o = await openTraces({ 'node.502.fstrace': w.bytes() });
+  try {
+    await o.session.build(['js_waits'], bindings(SCENARIO_PARAMS));
+    return await o.session.rows(`select (epoch_ns(start) - min(epoch_ns(start)) over ()) / 1e6 as call_ms, sync_ns / 1e6 as sync,
+      queued_ns / 1e6 as queued from js_waits order by start`);
+  } finally {
+    o.close();
+  }
+}
+const ms = (x: number) => at(1) + msNs(x);
+const poolSync = (w: TraceWriter, start: number, dur: number, tid: number) =>
+  w.event({ type: RecordType.Sync, call: 1, startNs: ms(start), durNs: msNs(dur), tid, fd: WAL.fd, pathId: WAL.id });
+const jsFsync = (w: TraceWriter, start: number, end: number) =>
+  w.event({ type: RecordType.Js, call: 1, startNs: ms(start), durNs: msNs(end - start), tid: MAIN, fd: WAL.fd, pathId: WAL.id });
+
+test('several calls of one file in flight: each paired with its own system call, in the order the pool took them', async () => {
+  // Four fs.fsync calls 1 ms apart, all in flight; one pool thread syncs them in turn,
+  // 10 to 14 ms, each callback 0.5 ms after its sync. Every call's window holds the
+  // first sync: pairing each with the first in its window paired one call of four.
+  const rows = await pairsOf((w) => {
+    for (let k = 0; k < 4; k++) poolSync(w, 10 + k, 1, POOL);
+    for (let k = 0; k < 4; k++) jsFsync(w, k, 11.5 + k);
+  });
+  assert.equal(rows, [0, 1, 2, 3].map((k) => ({ call_ms: k, sync: 1, queued: 10 })));
+});
+
+test('a pool thread that started its sync after a later call\'s: the two are not crossed', async () => {
+  // B at 0 ms and C at 1 ms; C's sync ran 5-9 ms, B's 6-7 ms (its thread was preempted
+  // after taking B's work); B's callback at 7.5, C's at 9.5. In start order B would take
+  // C's sync, which ends after B's callback.
+  const rows = await pairsOf((w) => {
+    poolSync(w, 5, 4, POOL);
+    poolSync(w, 6, 1, POOL + 1);
+    jsFsync(w, 0, 7.5);
+    jsFsync(w, 1, 9.5);
+  });
+  assert.equal(rows, [{ call_ms: 0, sync: 1, queued: 6 }, { call_ms: 1, sync: 4, queued: 4 }]);
+});
+
+test('an older trace\'s fs.fsyncSync timed from its system call (flag 0x10, no longer written) still pairs, queued 0', async () => {
+  const w = new TraceWriter({ ringSlots: 16, pid: 501, host: 'h1', exe: '/usr/bin/node' });
+  w.path(LOG);
+  const t = at(1);
+  w.event({ type: RecordType.Sync, call: 1, startNs: t, durNs: msNs(1.5), tid: MAIN, fd: LOG.fd, pathId: LOG.id });
+  w.event({ type: RecordType.Js, call: 2, startNs: t, durNs: msNs(1.6), tid: MAIN, fd: LOG.fd, pathId: LOG.id, flags: 0x10 });
+  const old = await openTraces({ 'node.501.fstrace': w.bytes() });
+  try {
+    await old.session.build(['js_waits'], bindings(SCENARIO_PARAMS));
+    const rows = await old.session.rows('select kind, paired, wait_ns / 1e6 as wait, sync_ns / 1e6 as sync, queued_ns / 1e6 as queued, round(delivery_ns / 1e6, 6) as delivery from js_waits');
+    assert.equal(rows, [{ kind: 'js:fs.fsyncSync', paired: true, wait: 1.6, sync: 1.5, queued: 0, delivery: 0.1 }]);
+  } finally {
+    old.close();
+  }
+});
+
 test.run();

@@ -138,7 +138,10 @@ test('a day at 1,000 syncs/s over 20 files: 21 summary entries an interval, so 6
     const syncs = syncEvents(trace);
     const span = Number(syncs[syncs.length - 1]!.startNs - syncs[0]!.startNs) / 1e9;
     const rate = syncs.length / span;
-    assert.ok(rate > 300 && rate <= 1000, `${rate.toFixed(0)} syncs/s`);
+    // At most 1,000/s (the pause); how close to it depends on the machine's load, not on the
+    // recorder: 325/s at nice 10 beside six busy loops here (load 9), less at more. What is
+    // asserted holds at any rate that syncs every file in every interval (21 entries above).
+    assert.ok(rate <= 1000, `${rate.toFixed(0)} syncs/s`);
     // 64 MiB by default: the summary region's entries (ft_create.c: what the ring, the keep
     // ring and the names leave, 3 slots each and 2 aside), at 21 per 60-s interval.
     const all = ((64 << 20) - 4096) / 64;

@@ -11,7 +11,12 @@ const CALLS = 200000;
 
 /** Two runs: the race needs the main thread preempted at one instruction, so one run may miss it. */
 const runs = lazy(() => [0, 1].map(() => {
-  const r = run('clockrace', [String(CALLS), '4'], { env: { FSYNC_TRACE_MAX_BYTES: String(32 << 20), FSYNC_TRACE_SUMMARY_SECONDS: '0' } } /* all 32 MiB for the ring */);
+  const r = run('clockrace', [String(CALLS), '4'], {
+    env: { FSYNC_TRACE_MAX_BYTES: String(32 << 20), FSYNC_TRACE_SUMMARY_SECONDS: '0' }, /* all 32 MiB for the ring */
+    // Four hogs spin beside the main thread on purpose: a run took 26 s at load 6-11 on this
+    // 2-core machine (12 s of CPU), so the default 30-s guard killed it at load 10 and more.
+    timeoutMs: 300_000,
+  });
   const trace = onlyTrace(r);
   const all = events(trace);
   return { r, trace, main: all.filter((e) => e.fd === -1), handler: all.filter((e) => e.fd === -2) };

@@ -63,6 +63,15 @@ static inline void ft_write_all(int fd, size_t n) {
     }
 }
 
+/* open(path, O_WRONLY | O_CREAT | more), n bytes written, fsync, close. */
+static inline void ft_write_synced(const char *path, int more, size_t n) {
+    int fd = open(path, O_WRONLY | O_CREAT | more, 0644);
+    CHECK(fd >= 0);
+    ft_write_all(fd, n);
+    CHECK(fsync(fd) == 0);
+    CHECK(close(fd) == 0);
+}
+
 /* n rounds of a 10-byte pwrite and an fsync on fd; returns how many of the
  * calls failed (the fault-matrix programs print it, recorded or not). */
 static inline int ft_rounds(int fd, long n) {

@@ -88,6 +88,12 @@ export interface RunOptions {
   /** Run without LD_PRELOAD (to see what the program does on its own). */
   bare?: boolean;
   dirs?: Dirs;
+  /**
+   * The hang guard: the child is killed after this long (30 s unless said). It is not a speed
+   * limit: a program whose run grows with the machine's load (CPU-bound hogs beside it,
+   * millions of calls, strace) gives itself the room it needs on a loaded 2-core machine.
+   */
+  timeoutMs?: number;
 }
 
 export interface RunResult {
@@ -142,7 +148,7 @@ export function run(program: string, args: string[] | ((d: Dirs) => string[]), o
     cwd: dirs.root,
     stdio: stdio(opts),
     encoding: 'utf8',
-    timeout: 30_000,
+    timeout: opts.timeoutMs ?? 30_000,
   });
   const endedMs = Date.now();
   if (r.error) throw r.error;

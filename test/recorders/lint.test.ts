@@ -148,6 +148,23 @@ for (const end of ['exit', '_exit', 'raw']) {
   });
 }
 
+test('creates: an O_CREAT open is "created" by the file\'s birth time; an unlink is recorded for a name the process knows', () => {
+  const r = run('creates', (d) => [d.data]);
+  assert.is(r.status, 0, r.stderr);
+  const lines = account(r.stdout);
+  assert.equal(['fresh', 'stranger'].map((l) => said(lines, 'unlink', l).ret), ['0', '0']);
+  const d = r.dirs.data;
+  const lines2 = events(onlyTrace(r)).filter((e) => e.type === 'open' || e.type === 'unlink')
+    .map((e) => `${e.type} ${(e.path ?? '(unknown)').replace(`${d}/`, '')}${e.type === 'open' ? ` created=${(e.flags & 0x100) !== 0}` : ''}`);
+  assert.equal(lines2, [
+    'open old created=false', // made 30 ms before by another process: born before the open
+    'open fresh created=true', 'open fresh created=false', // the second open finds the file it made
+    'unlink fresh', 'open fresh created=true', // a new file under the old name
+    'open dl created=true', // through a dangling symlink: its target is made
+  ]);
+  assert.equal(invariantProblems(onlyTrace(r)), []);
+});
+
 test('lint_records: what the lint makes of them: three names given to unsynced bytes, one file left open at exit', () => {
   const r = run('lint_records', (d) => [d.data, 'exit']);
   const d = r.dirs.data;

@@ -8,22 +8,13 @@
  */
 #include "ft_test.h"
 
-static void write_synced(const char *path)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    CHECK(fd >= 0);
-    ft_write_all(fd, 300);
-    CHECK(fsync(fd) == 0);
-    CHECK(close(fd) == 0);
-}
-
 int main(int argc, char **argv)
 {
     CHECK(argc == 2);
     const char *dir = argv[1];
-    write_synced(ft_path(dir, "old"));
+    ft_write_synced(ft_path(dir, "old"), O_TRUNC, 300);
     ft_sync_dir(dir);
-    write_synced(ft_path(dir, "old"));
-    write_synced(ft_path(dir, "made"));
+    ft_write_synced(ft_path(dir, "old"), O_TRUNC, 300);
+    ft_write_synced(ft_path(dir, "made"), O_TRUNC, 300);
     return 0;
 }

@@ -1,11 +1,12 @@
 /**
  * quiet.c under strace, bare and recorded: what the recorder adds to the
  * opens, closes and renames of files that never sync (issue 12: "name a file
- * when it first matters"). A write open costs one fstat (the file's inode:
- * writes through any descriptor of it belong to one interval), an O_CREAT
- * open one fstatat more (did it create the file?), a close nothing, a
- * rename one fstatat (the renamed file's inode); names come from the paths
- * given, after the directory names the recorder learned. And the names
+ * when it first matters"). A write open costs one statx of the descriptor
+ * (the file's inode: writes through any descriptor of it belong to one
+ * interval; and its birth time: did an O_CREAT open create it?), a close
+ * nothing, an unlink nothing (the name is one the process knows, made from
+ * memory), a rename one fstatat (the renamed file's inode); names come from
+ * the paths given, after the directory names the recorder learned. And the names
  * stay right when a directory is replaced behind the recorder's back, or a
  * file is opened through a symlink: its first sync asks the kernel.
  */
@@ -46,10 +47,10 @@ function perRound(mode: string, recorded: boolean, synced: boolean): [number, nu
 }
 // mode: [bare, recorded] system calls per round
 const WANT: Record<string, [number, number]> = {
-  write: [3, 4],   // open, write, close + fstat
+  write: [3, 4],   // open, write, close + statx of the descriptor
   rel: [3, 4],     // the same by a relative name
-  creat: [3, 5],   // + fstatat before an O_CREAT open without O_EXCL
-  excl: [4, 6],    // open, write, close, unlink + fstat, + the unlink's fstatat
+  creat: [3, 4],   // + the same statx: the file's birth time says whether the open created it
+  excl: [4, 5],    // open, write, close, unlink + statx (an unlink of a name the process knows: named from memory)
   rename: [2, 4],  // two renames + one fstatat each
   relren: [2, 4],
 };

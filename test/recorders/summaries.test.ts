@@ -143,6 +143,25 @@ test('eight threads sharing four files: still exact', () => {
   assert.ok([...perKey.values()].every((n) => n <= 2), `entries per interval, file and kind: ${[...new Set(perKey.values())].join(' ')}`);
 });
 
+test('1,500 files each synced first by two threads at once: every call counted, at most two entries per interval, file and kind', () => {
+  // A file's first syncs set up its track (ft_always.c, ft_track_clear). Two threads that
+  // each cleared it once wiped the owner's entries mid-use: a third entry followed.
+  const r = run('firstsync', (d) => [d.data, '2', '1500'], { env });
+  assert.is(r.status, 0, r.stderr);
+  const trace = onlyTrace(r);
+  const s = trace.summaries;
+  const perKey = new Map<string, number>();
+  let calls = 0;
+  for (let i = 0; i < s.length; i++) {
+    const key = `${s.intervalStartNs[i]} ${trace.paths.get(s.pathId[i]!)?.name} ${s.call[i]}`;
+    perKey.set(key, (perKey.get(key) ?? 0) + 1);
+    calls += s.calls[i]!;
+  }
+  assert.is(calls, 6000);
+  assert.is(new Set([...perKey.keys()].map((k) => k.split(' ')[1])).size, 1500);
+  assert.equal([...perKey.entries()].filter(([, n]) => n > 2), []);
+});
+
 test('an entry holds 65,535 calls; the next one takes over, and together they hold them all', () => {
   const r = full();
   assert.is(r.status, 0, r.stderr);
