@@ -57,7 +57,13 @@ export function prepareTrace(file: string): PreparedTrace {
   return prepareDecoded(readTrace(file));
 }
 
-/** prepareTrace for a trace already decoded (the fuzz tests decode from memory). */
+/**
+ * prepareTrace for a trace already decoded (the fuzz tests decode from memory).
+ * It takes the trace's event and kept columns over: their `seq` and `startNs`
+ * become the table's BIGINT seq and wall-clock start in place (the largest
+ * columns of a load, not copied), so `trace.events` and `trace.kept` must not
+ * be read for those afterwards.
+ */
 export function prepareDecoded(trace: DecodedTrace): PreparedTrace {
   const file = trace.file;
   const h = trace.header;
@@ -73,7 +79,7 @@ export function prepareDecoded(trace: DecodedTrace): PreparedTrace {
     tornAt: trace.stats.torn ? HEADER_SIZE + trace.stats.slots * RECORD_SIZE : null,
     offsetNs,
     events: c.length,
-    columns: some(c.length, () => eventColumns(c, seqColumn(c.seq), offsetNs, 0)),
+    columns: some(c.length, () => eventColumns(c, seqColumn(c.seq, IN_PLACE), offsetNs, 0)),
     kept: trace.kept.length,
     keptColumns: some(trace.kept.length, () => eventColumns(trace.kept, keptSeqColumn(trace.kept.seq), offsetNs, 1)),
     summaries: trace.summaries.length,
@@ -101,7 +107,7 @@ function jsColumns(c: EventColumns, offsetNs: bigint): Column[] {
 /** The `events` table's columns in table order (trace_id aside); `source` 0 ring, 1 keep. */
 function eventColumns(c: EventColumns, seq: BigInt64Array, offsetNs: bigint, source: number): Column[] {
   return [
-    seq, c.type, c.call, c.flags, wallColumn(c.startNs, offsetNs), c.durNs,
+    seq, c.type, c.call, c.flags, wallColumn(c.startNs, offsetNs, IN_PLACE), c.durNs,
     c.tid, c.fd, c.pathId, c.res, c.bytes, c.writes, c.writeUs, c.ivalStartNs,
     typed(Uint8Array, c.length).fill(source),
   ];
@@ -110,7 +116,7 @@ function eventColumns(c: EventColumns, seq: BigInt64Array, offsetNs: bigint, sou
 /** Kept events' seq: -(1 + keep-ring sequence number), so (trace_id, seq) stays unique. */
 function keptSeqColumn(seq: Float64Array): BigInt64Array {
   // -(1 + s) is ~s in two's complement: both 32-bit halves inverted, no BigInt per event.
-  const out = seqColumn(seq);
+  const out = seqColumn(seq, IN_PLACE);
   const h = halves(out);
   for (let i = 0; i < h.length; i++) h[i] = ~h[i]! >>> 0;
   return out;
@@ -233,9 +239,15 @@ function checkEventTimes(file: string, c: EventColumns, offsetNs: bigint, base: 
   }
 }
 
+/**
+ * `inPlace` for seqColumn and wallColumn: the result takes the input's bytes
+ * (element i is made from element i alone, read before it is written).
+ */
+const IN_PLACE = true;
+
 /** Sequence numbers (exact doubles below 2^53) as BIGINT, through their 32-bit halves. */
-function seqColumn(seq: Float64Array): BigInt64Array {
-  const out = typed(BigInt64Array, seq.length);
+function seqColumn(seq: Float64Array, inPlace = false): BigInt64Array {
+  const out = inPlace ? new BigInt64Array(seq.buffer, seq.byteOffset, seq.length) : typed(BigInt64Array, seq.length);
   const h = halves(out);
   for (let i = 0; i < seq.length; i++) {
     const s = seq[i]!;
@@ -249,8 +261,8 @@ function seqColumn(seq: Float64Array): BigInt64Array {
  * Wall-clock times: monotonic + offset, modulo 2^64, added in 32-bit halves
  * with a carry so that no BigInt is made per event.
  */
-export function wallColumn(monotonic: BigUint64Array, offset: bigint): BigInt64Array {
-  const out = typed(BigInt64Array, monotonic.length);
+export function wallColumn(monotonic: BigUint64Array, offset: bigint, inPlace = false): BigInt64Array {
+  const out = inPlace ? new BigInt64Array(monotonic.buffer, monotonic.byteOffset, monotonic.length) : typed(BigInt64Array, monotonic.length);
   const src = halves(monotonic);
   const dst = halves(out);
   const u = BigInt.asUintN(64, offset);

@@ -79,7 +79,7 @@ function once(config: Config, dir: string): Record<string, number> {
   return child([...(config.hook ? ['--import', HOOK] : []), CHILD, dir, String(CALLS)], config, dir);
 }
 
-interface AbResult { bare: number; added: number; mean: number; bareProcess: number; addedProcess: number; capturesPer1000: number }
+interface AbResult { bare: number; added: number; mean: number; bareProcess: number; addedProcess: number; capturesPer1000: number; captureUs: number; captureNsPerCall: number }
 function inProcess(config: Config, dir: string, threadCpu: string): Record<string, AbResult> {
   return child([AB_CHILD, dir, String(BLOCKS), String(PER_BLOCK), HOOK, threadCpu], config, dir);
 }
@@ -161,5 +161,11 @@ for (const [title, bareOf, addedOf] of [
     console.log(`| ${k}${k === 'fsyncSync' ? '' : ' (32 in flight)'} | ${fmt(bare)} | ${added.join(' | ')} |`);
   }
 }
-console.log(`\nstacks captured for call sites (hook, default rationing), per 1,000 calls: ${CALL_NAMES.map((k) => `${k} ${abMedian(AB_CONFIGS[0]!.name, k, (r) => r.capturesPer1000).toFixed(2)}`).join(', ')}`);
+console.log('\nstacks captured for call sites (hook, default rationing; main thread CPU; medians over the processes):');
+console.log('| call | captures per 1,000 calls | µs per capture | ns per call |');
+console.log('|---|---:|---:|---:|');
+for (const k of CALL_NAMES) {
+  const m = (pick: (r: AbResult) => number) => abMedian(AB_CONFIGS[0]!.name, k, pick);
+  console.log(`| ${k} | ${m((r) => r.capturesPer1000).toFixed(2)} | ${m((r) => r.captureUs).toFixed(0)} | ${m((r) => r.captureNsPerCall).toFixed(0)} |`);
+}
 console.log('\ntargets: <= 300 ns added per synchronous call, <= 1000 ns per asynchronous call');

@@ -14,15 +14,27 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { callbacks, promises, syncLoop } from './node_calls.mjs';
+// The call loops twice, as two module instances: each its own functions and feedback, so
+// the loop through the originals and the loop through the wrappers each call one target
+// (one shared loop turns polymorphic and charges the switch to both sides).
+const loops = { orig: await import('./node_calls.mjs?orig'), hook: await import('./node_calls.mjs?hook') };
 
 const [dir, blocksText, perBlockText, hook, threadCpu] = process.argv.slice(2);
 const { threadNs } = createRequire(import.meta.url)(threadCpu);
 let captures = 0;
+let captureNs = 0;
 const capture = Error.captureStackTrace;
 Error.captureStackTrace = function (holder, below) {
   captures++;
-  return capture.call(this, holder, below);
+  const t0 = threadNs();
+  try {
+    return capture.call(this, holder, below);
+  } finally {
+    // The frames are made when .stack is first read (under the hook's prepareStackTrace):
+    // read here, so that the time is the capture's; the hook then reads the same value.
+    void holder.stack;
+    captureNs += threadNs() - t0;
+  }
 };
 const BLOCKS = Number(blocksText);
 const K = Number(perBlockText);
@@ -38,10 +50,12 @@ const fh = await fs.promises.open(`${dir}/ab-fh.dat`, 'w');
 const wrapped = { fsyncSync: fs.fsyncSync, fsync: fs.fsync, 'filehandle.sync': proto.sync };
 for (const k of Object.keys(wrapped)) if (wrapped[k] === originals[k]) throw new Error(`${k} is not wrapped`);
 
+// One closure each (two literals: closures of one literal share their feedback).
+const syncs = { orig: () => originals['filehandle.sync'].call(fh), hook: () => wrapped['filehandle.sync'].call(fh) };
 const runs = {
-  fsyncSync: (f, n) => syncLoop(f, fd, n),
-  fsync: (f, n) => callbacks(f, fd, n, IN_FLIGHT),
-  'filehandle.sync': (f, n) => promises(() => f.call(fh), n, IN_FLIGHT),
+  fsyncSync: (v, f, n) => loops[v].syncLoop(f, fd, n),
+  fsync: (v, f, n) => loops[v].callbacks(f, fd, n, IN_FLIGHT),
+  'filehandle.sync': (v, _f, n) => loops[v].promises(syncs[v], n, IN_FLIGHT),
 };
 
 const processNs = () => {
@@ -57,19 +71,24 @@ const added = (t) => t.hook.map((x, i) => x - t.orig[i]);
 for (const name of Object.keys(runs)) {
   const main = { orig: [], hook: [] };
   const whole = { orig: [], hook: [] };
-  await runs[name](originals[name], K);
-  await runs[name](wrapped[name], K);
+  await runs[name]('orig', originals[name], K);
+  await runs[name]('hook', wrapped[name], K);
   let captured = 0;
+  let capturedNs = 0;
   for (let b = 0; b < BLOCKS; b++) {
     // Alternate which goes first, so drift in the machine's load falls on both.
     for (const v of b % 2 ? ['orig', 'hook'] : ['hook', 'orig']) {
       const n0 = captures;
+      const c0 = captureNs;
       const p0 = processNs();
       const t0 = threadNs();
-      await runs[name](v === 'orig' ? originals[name] : wrapped[name], K);
+      await runs[name](v, v === 'orig' ? originals[name] : wrapped[name], K);
       main[v].push((threadNs() - t0) / K);
       whole[v].push((processNs() - p0) / K);
-      if (v === 'hook') captured += captures - n0;
+      if (v === 'hook') {
+        captured += captures - n0;
+        capturedNs += captureNs - c0;
+      }
     }
   }
   const d = added(main);
@@ -77,6 +96,8 @@ for (const name of Object.keys(runs)) {
     bare: median(main.orig), added: median(d), mean: d.reduce((a, b) => a + b, 0) / d.length,
     bareProcess: median(whole.orig), addedProcess: median(added(whole)),
     capturesPer1000: (captured * 1000) / (BLOCKS * K),
+    captureUs: captured > 0 ? capturedNs / captured / 1000 : 0,
+    captureNsPerCall: capturedNs / (BLOCKS * K),
   };
 }
 await fh.close();

@@ -68,6 +68,10 @@ test('wallColumn adds the offset with a carry across the 32-bit halves', () => {
   assert.equal([...wallColumn(mono, -2n)], [0xffff_fffdn, -1n, 0xffff_fffen]);
   const anchor = 1_767_225_600_123_456_789n;
   assert.equal([...wallColumn(BigUint64Array.of(5_000_000_000n), anchor - 1_000_000_000n)], [anchor + 4_000_000_000n]);
+  // In place (the loader's event columns): the same sums, in the input's own bytes.
+  const wall = wallColumn(mono, -2n, true);
+  assert.equal([...wall], [0xffff_fffdn, -1n, 0xffff_fffen]);
+  assert.ok(wall.buffer === mono.buffer && wall.byteOffset === mono.byteOffset);
 });
 
 test('one file per (host, path), across traces', async () => {
