@@ -57,16 +57,24 @@ spans as (
   group by incident
 ),
 
--- Every sync on the device while the incident lasted, by process and family. Joined on
--- the device and the second its call began (each call has one), so that a call is
--- compared with the incidents of its second only, not with every incident on its device:
--- an incident is listed under each second from its start, less the longest sync's
--- duration (a call that began before it and lasted into it), to its finish.
+-- Every sync on the device while the incident lasted, by process and family. A call of
+-- under a minute is joined on the device and the second it began (each call has one), so
+-- that it is compared with the incidents of its second only, not with every incident on
+-- its device: an incident is listed under each second from a minute before its start (a
+-- call that began before it and lasted into it) to its finish, or to the last call's
+-- start on the device when that is earlier (one corrupt duration of years must not make
+-- the seconds unbounded). The few calls of a minute or more meet the incidents directly.
+last_call as (
+  select host, dev, max(start_ns) as last_ns
+  from intervals
+  group by host, dev
+),
+
 slices as (
   select spans.incident, spans.host, spans.dev, spans.start_ns, spans.finish_ns, slice.slice
   from spans
-  cross join (select max(dur_ns) as longest_ns from intervals) as longest
-  cross join unnest(range((spans.start_ns - longest.longest_ns) // 1000000000, spans.finish_ns // 1000000000 + 1)) as slice(slice)
+  join last_call on last_call.host = spans.host and last_call.dev is not distinct from spans.dev
+  cross join unnest(range((spans.start_ns - 60000000000) // 1000000000, least(spans.finish_ns, last_call.last_ns) // 1000000000 + 1)) as slice(slice)
 ),
 
 activity as (
@@ -77,6 +85,15 @@ activity as (
    and slices.slice = intervals.start_ns // 1000000000
    and intervals.start_ns + intervals.dur_ns >= slices.start_ns and intervals.start_ns <= slices.finish_ns
   left join families using (file_id)
+  where intervals.dur_ns < 60000000000
+  union all
+  select spans.incident, intervals.pid, coalesce(families.family_id, -1) as family_id, intervals.start_ns, intervals.dur_ns
+  from intervals
+  join spans
+    on spans.host = intervals.host and spans.dev is not distinct from intervals.dev
+   and intervals.start_ns + intervals.dur_ns >= spans.start_ns and intervals.start_ns <= spans.finish_ns
+  left join families using (file_id)
+  where intervals.dur_ns >= 60000000000
 ),
 
 -- Each outlier and each sync on the device, once under its process and once under its

@@ -272,6 +272,35 @@ test('microsecond syncs on tmpfs: far above their p99 but under the floor are no
   }
 });
 
+test('a call of minutes meets every call it overlaps; a corrupt duration of years is one incident, not an unbounded scan', async () => {
+  // Process 1: a 3-minute fsync at 20 s among 1 ms ones; process 2 syncs another file of the
+  // device throughout, so it was active during the incident, from well after the call began.
+  const long = (s: number) => (s === 20 ? 180_000 : undefined);
+  const t = await openTraces({
+    'a.fstrace': trace(1, ['/d/x.db'], steady(1, 300, 1, long)),
+    'b.fstrace': trace(2, ['/d/y.db'], steady(1, 300, 1)),
+  });
+  try {
+    const incidents = await readIncidents(t.session, bindings(P));
+    assert.equal(incidents.map((i) => [i.start, i.end, i.outliers, i.activeProcesses, i.scope]), [[iso(20), iso(200), 1, 2, 'file']]);
+  } finally {
+    t.close();
+  }
+  // 2^58 ns is about nine years: the incident ends then, and the calls on the device are those recorded.
+  const years = 2 ** 58 / 1e6;
+  const c = await openTraces({
+    'a.fstrace': trace(1, ['/d/x.db'], steady(1, 30, 1, (s) => (s === 10 ? years : undefined))),
+    'b.fstrace': trace(2, ['/d/y.db'], steady(1, 30, 1)),
+  });
+  try {
+    const incidents = await readIncidents(c.session, bindings(P));
+    assert.equal(incidents.map((i) => [i.start, i.outliers, i.activeProcesses]), [[iso(10), 1, 2]]);
+    assert.ok(Date.parse(incidents[0]!.end) - Date.parse(iso(10)) > 9 * 365 * 86_400_000, incidents[0]!.end);
+  } finally {
+    c.close();
+  }
+});
+
 test('a corrupt result of INT_MIN is a failed call with no errno, not an overflow', async () => {
   const syncs = steady(1, 5, 1).map(([id, t, ms]): [number, number, number, number] => [id, t, ms, t === 2 ? -2147483648 : 0]);
   const t = await openTraces({ 'a.fstrace': trace(1, ['/d/x.db'], syncs) });
