@@ -105,7 +105,7 @@ test('a dup names the same file; a renamed directory renames the files open unde
   rmSync(dir, { recursive: true });
 });
 
-test('created opens, links (by name, by descriptor, through /proc/self/fd) and unlinks; an O_TMPFILE file named at its link', () => {
+test('created opens, links (by name, by descriptor, through /proc/self/fd) and unlinks of names used; an O_TMPFILE file named at its link', () => {
   const { traces, dir } = record(`
     N ${ms(1)} 7\\t/srv/new
     O ${ms(2)} ${PID} 7 3 ${ms(1)} 577 -100 1 11
@@ -126,7 +126,9 @@ test('created opens, links (by name, by descriptor, through /proc/self/fd) and u
     L ${ms(14)} ${PID} 7 ${ms(13)} -100 -100 ${0x400}
     N ${ms(15)} 7\\t/srv/hard
     U ${ms(16)} ${PID} 7 ${ms(15)} -100
-    S ${ms(18)} 1 ${PID} 7 6 ${ms(17)} 1000 0 0 0 0 10 1 5
+    N ${ms(16)} 7\\t/srv/never.sock
+    U ${ms(17)} ${PID} 7 ${ms(16)} -100
+    S ${ms(19)} 1 ${PID} 7 6 ${ms(18)} 1000 0 0 0 0 10 1 5
   `);
   const ev = eventList(traces[0]!);
   const to = (e: (typeof ev)[number]) => (e.type === 'link' ? traces[0]!.paths.get(e.writes)?.name : undefined);
@@ -138,7 +140,7 @@ test('created opens, links (by name, by descriptor, through /proc/self/fd) and u
     ['link', '/srv/new', '/srv/hard', 0],
     ['link', '/srv/old', '/srv/byfd', 0],
     ['link', '/srv/#99 (deleted)', '/srv/named', 0],
-    ['unlink', '/srv/hard', undefined, 0],
+    ['unlink', '/srv/hard', undefined, 0], // not /srv/never.sock: a name the process never used
     ['sync', '/srv/named', undefined, 0],
   ]);
   rmSync(dir, { recursive: true });

@@ -331,7 +331,9 @@ export class KernelSession {
     const [name] = this.takeNames(l.tid, l.start);
     const path = name === undefined ? null : this.absolute(p, name, l.dir);
     if (path === null) return;
+    // As the preload does: only a name the process used (not a socket's, a lock's never opened).
     const t = this.traceOf(p, l.at);
+    if (!t.knows(path)) return;
     t.event({ type: RecordType.Unlink, startNs: l.start, durNs: l.at - l.start, tid: l.tid, fd: -1, pathId: t.pathId(path) });
   }
 

@@ -100,6 +100,11 @@ export class KernelTrace {
     this.file = join(dir, `${basename(info.exe) || 'unknown'}.${info.pid}.${ns / 1_000_000_000n}.${ns % 1_000_000_000n}.fstrace`);
   }
 
+  /** Whether the trace has named `name` (opened, renamed, linked or synced under it). */
+  knows(name: string): boolean {
+    return this.ids.has(name);
+  }
+
   /** The path id of a name, interned on first use (in the ring and in the names region). */
   pathId(name: string): number {
     const known = this.ids.get(name);
