@@ -284,9 +284,12 @@ static uint32_t ft_fdflags_of(int oflags)
  * time before the call)? A file born at or after it, and not the one this
  * process knew under that inode before (`was`: the slot's birth digest;
  * the same file reopened within one clock tick of its birth has the same).
- * Inode times are the kernel's coarse clock, the one `after` was read from
- * (a tick, 4 ms here): a file another process created in the tick before
- * the open passes for created. Where the filesystem keeps no birth time,
+ * Its access time must be as recent: overlayfs copies a lower file up
+ * into a new inode, born at the open, but keeps the lower file's access
+ * time (a file just made has its birth time). Inode times are the
+ * kernel's coarse clock, the one `after` was read from (a tick, 4 ms
+ * here): a file another process created in the tick before the open
+ * passes for created. Where the filesystem keeps no birth time,
  * a file this process did not know whose change and access times are both
  * that recent (an existing file truncated by O_TRUNC gets a new change
  * time, not a new access time); and every later O_CREAT open of the
@@ -301,7 +304,7 @@ static uint64_t ft_open_made(const struct ft_stat *st, uint64_t after, uint32_t 
     if (after <= FT_CREATES_YES)
         return after;
     if (st->btime_ns)
-        return st->btime_ns >= after && was != ft_born_digest(st);
+        return st->btime_ns >= after && st->atime_ns >= after && was != ft_born_digest(st);
     FT_STORE(&ft_births_unknown, 1);
     return was == 0 && st->ctime_ns >= after && st->atime_ns >= after;
 }
