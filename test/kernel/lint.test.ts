@@ -18,9 +18,8 @@ import * as assert from 'uvu/assert';
 import { analyzeJson, runOk } from '../../scripts/workloads/common.js';
 import { RECORD_SH } from '../../scripts/workloads/etcd.js';
 import { readTrace, type DecodedTrace } from '../../src/trace/decode.js';
-import { eventList } from '../../src/trace/events.js';
 import { HDR_KERNEL } from '../../src/trace/layout.js';
-import { bin, cleanup, ensureBuilt, makeDirs, onlyTrace, run, type Dirs } from '../recorders/harness.js';
+import { bin, cleanup, ensureBuilt, makeDirs, onlyTrace, recordLines as dataRecordLines, run, type Dirs } from '../recorders/harness.js';
 
 test.after(cleanup);
 
@@ -44,17 +43,8 @@ function both(program: string, args: string[] = []): { preload: Recorded; kernel
   return { preload: { dirs: p.dirs, trace: onlyTrace(p), stdout: p.stdout }, kernel: { dirs, trace, stdout: r.stdout } };
 }
 
-/** The non-sync records under the data directory, one line each: type, names, flags 0x100-0x400, bytes. */
-function recordLines({ dirs, trace }: Recorded): string[] {
-  const d = dirs.data;
-  const name = (p: string | null) => (p ?? '(unknown)').replace(`${d}/`, '').replace(/^tmp_\w{6}$/, 'tmp_XXXXXX').replace(/^#\d+ \(deleted\)$/, '#ino (deleted)');
-  return eventList(trace).filter((e) => e.type !== 'sync' && (e.path ?? '').startsWith(`${d}/`)).map((e) => {
-    const moved = e.type === 'rename' || e.type === 'link';
-    const to = moved ? ` -> ${name(trace.paths.get(e.writes)?.name ?? null)}` : '';
-    const bytes = moved || e.type === 'close' ? ` bytes=${e.bytes}` : '';
-    return `${e.type} ${name(e.path)}${to} flags=0x${(e.flags & 0x700).toString(16)}${bytes}`;
-  });
-}
+/** The non-sync records under the run's data directory (harness.ts). */
+const recordLines = ({ dirs, trace }: Recorded): string[] => dataRecordLines(trace, dirs.data);
 
 interface Finding {
   rule: string;

@@ -261,6 +261,21 @@ export function expectedRes(f: Record<string, string>): number {
   return ret === -1 ? -Number(f.errno) : ret;
 }
 
+/**
+ * A trace's non-sync records under directory `data`, one line each: type, names
+ * relative to `data` (mkstemp's and O_TMPFILE's names made constant), flags
+ * 0x100-0x400, bytes where the record has them. The lint suites compare these.
+ */
+export function recordLines(trace: DecodedTrace, data: string): string[] {
+  const name = (p: string | null) => (p ?? '(unknown)').replace(`${data}/`, '').replace(/^tmp_\w{6}$/, 'tmp_XXXXXX').replace(/^#\d+ \(deleted\)$/, '#ino (deleted)');
+  return eventList(trace).filter((e) => e.type !== 'sync' && (e.path ?? '').startsWith(`${data}/`)).map((e) => {
+    const moved = e.type === 'rename' || e.type === 'link';
+    const to = moved ? ` -> ${name(trace.paths.get(e.writes)?.name ?? null)}` : '';
+    const bytes = moved || e.type === 'close' ? ` bytes=${e.bytes}` : '';
+    return `${e.type} ${name(e.path)}${to} flags=0x${(e.flags & 0x700).toString(16)}${bytes}`;
+  });
+}
+
 export function events(trace: DecodedTrace): TraceEvent[] {
   return eventList(trace);
 }

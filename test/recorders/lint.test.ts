@@ -9,7 +9,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { analyzeJson, requireProgram } from '../../scripts/workloads/common.js';
-import { account, bin, cleanup, events, invariantProblems, LIB, onlyTrace, run, said, type RunResult } from './harness.js';
+import { account, bin, cleanup, recordLines as dataRecordLines, events, invariantProblems, LIB, onlyTrace, run, said, type RunResult } from './harness.js';
 
 interface Finding {
   rule: string;
@@ -109,18 +109,8 @@ test('lint_failed: an fsync fails with EIO, the program writes and fsyncs again 
   }]);
 });
 
-/** lint_records' non-sync events under its data directory, one line each: type, names, flags 0x100-0x400, bytes. */
-function recordLines(r: RunResult): string[] {
-  const t = onlyTrace(r);
-  const d = r.dirs.data;
-  const name = (p: string | null) => (p ?? '(unknown)').replace(`${d}/`, '').replace(/^tmp_\w{6}$/, 'tmp_XXXXXX').replace(/^#\d+ \(deleted\)$/, '#ino (deleted)');
-  return events(t).filter((e) => e.type !== 'sync' && (e.path ?? '').startsWith(`${d}/`)).map((e) => {
-    const moved = e.type === 'rename' || e.type === 'link';
-    const to = moved ? ` -> ${name(t.paths.get(e.writes)?.name ?? null)}` : '';
-    const bytes = moved || e.type === 'close' ? ` bytes=${e.bytes}` : '';
-    return `${e.type} ${name(e.path)}${to} flags=0x${(e.flags & 0x700).toString(16)}${bytes}`;
-  });
-}
+/** lint_records' non-sync events under its data directory (harness.ts: recordLines). */
+const recordLines = (r: RunResult): string[] => dataRecordLines(onlyTrace(r), r.dirs.data);
 
 const opened = [
   'open new flags=0x100', 'close new flags=0x0 bytes=0', 'open new flags=0x0', 'close new flags=0x0 bytes=0',
