@@ -62,14 +62,19 @@ static __attribute__((noinline, cold)) struct ft_track *ft_tracks_make(void)
  * cleared by one thread while the others wait. (Each clearing on its own
  * once wiped a track another thread had begun to use: its own entries'
  * words went, a third entry for the interval followed.) A waiter spins,
- * then yields the CPU while the clearer is a live thread of this process
- * (it may be preempted: a few ms at load 16 here). It clears the track
- * itself at once when the clearer is not one: this very thread, whose
- * signal handler interrupted it (its count may then go when the clearing
- * resumes), or a thread of the parent of a fork child that inherited the
- * track mid-clearing; and after FT_CLEAR_WAIT_NS in any case (a clearer
- * that a handler's longjmp took away). */
-#define FT_CLEAR_WAIT_NS 1000000000ull
+ * then yields the CPU (the clearer may be preempted: a few ms at load 16
+ * here). It clears the track itself at once when the clearer is this very
+ * thread, whose signal handler interrupted it (its count may then go when
+ * the clearing resumes); and after FT_CLEAR_WAIT_NS in any case: a clearer
+ * that a handler's longjmp took away, or one in the parent of a fork child
+ * that inherited the track mid-clearing. Threads are told apart by their
+ * TLS block's address (no system call on the way to a first sync). */
+#define FT_CLEAR_WAIT_NS 100000000ull
+
+static inline uint32_t ft_thread_mark(void)
+{
+    return (uint32_t)((uintptr_t)&ft_thr >> 4) | 1u; /* never 0: 0 is "not said yet" */
+}
 
 static void ft_track_wipe(struct ft_track *t, uint32_t life)
 {
@@ -79,26 +84,18 @@ static void ft_track_wipe(struct ft_track *t, uint32_t life)
     FT_STORE_REL(&t->life, life);
 }
 
-/* Is the thread clearing a track one a waiter (me) can wait for: another
- * live thread of this process? (tgkill with signal 0 sends nothing.) */
-static int ft_clearer_alive(uint32_t tid, uint32_t me)
-{
-    return tid != me && syscall(SYS_tgkill, syscall(SYS_getpid), tid, 0) == 0;
-}
-
 static __attribute__((noinline, cold)) struct ft_track *ft_track_clear(struct ft_track *t, uint32_t life)
 {
-    int saved = errno;
-    uint32_t me = (uint32_t)syscall(SYS_gettid);
+    uint32_t me = ft_thread_mark();
     uint64_t since = 0;
     for (uint32_t i = 0;; i++) {
         uint32_t have = FT_LOAD_ACQ(&t->life);
         if (have == life)
-            break;
+            return t;
         if (have != FT_TRACK_CLEARING && FT_CAS(&t->life, &have, FT_TRACK_CLEARING)) {
             FT_STORE(&t->clearer, me);
             ft_track_wipe(t, life);
-            break;
+            return t;
         }
         if (i < 256) {
             __builtin_ia32_pause();
@@ -107,15 +104,14 @@ static __attribute__((noinline, cold)) struct ft_track *ft_track_clear(struct ft
         uint64_t now = ft_clock(CLOCK_MONOTONIC_COARSE);
         if (!since)
             since = now;
-        uint32_t clearer = FT_LOAD(&t->clearer); /* 0: not said yet */
-        if ((clearer && !ft_clearer_alive(clearer, me)) || now - since >= FT_CLEAR_WAIT_NS) {
+        if (FT_LOAD(&t->clearer) == me || now - since >= FT_CLEAR_WAIT_NS) {
             ft_track_wipe(t, life);
-            break;
+            return t;
         }
+        int saved = errno;
         syscall(SYS_sched_yield);
+        errno = saved;
     }
-    errno = saved;
-    return t;
 }
 
 static inline struct ft_track *ft_track_of(struct ft_file *f, unsigned call)

@@ -27,7 +27,7 @@ struct ft_track {
     uint32_t suppressed;         /* alerts not written since that line */
     uint32_t base_calls;         /* calls the baseline was computed over */
     uint32_t life;               /* the file slot's life this track is for (ft_file.life) */
-    uint32_t clearer;            /* while life is FT_TRACK_CLEARING: the clearing thread's tid */
+    uint32_t clearer;            /* while life is FT_TRACK_CLEARING: the clearing thread (ft_always.c) */
     uint32_t synced_gen;         /* the trace generation (ft_ctx.gen) of its last sync: this image's? */
     uint64_t own_key;            /* the thread (trace gen << 32 | tid) that counts into ... */
     uint64_t own[FT_C_MAX + 1];  /* ... these entries of its own, per call kind (ft_always.c) */
