@@ -128,14 +128,17 @@ static size_t ft_chunk_span(struct ft_ctx *c, uint32_t k, off_t *off)
     return (size_t)count * FT_RECORD_SIZE;
 }
 
-/* The old way, for kernels before 5.14: fallocate(2) through the file,
- * reopened by name (we keep no descriptor open in the program: it may close
- * everything, dup2 over it, or count on the lowest free number), then touch
- * the pages so the first record of each does not fault. */
-static int ft_chunk_fallocate(struct ft_ctx *c, uint32_t k, int fd)
+/* The old way, for kernels before 5.14: fallocate(2) of chunks k..k+n-1
+ * (one step, contiguous) through the file, reopened by name once (we keep
+ * no descriptor open in the program: it may close everything, dup2 over
+ * it, or count on the lowest free number), then touch the pages so the
+ * first record of each does not fault. */
+static int ft_chunk_fallocate(struct ft_ctx *c, uint32_t k, uint32_t n, int fd)
 {
-    off_t off;
+    off_t off, off2;
     size_t len = ft_chunk_span(c, k, &off);
+    for (uint32_t i = 1; i < n; i++)
+        len += ft_chunk_span(c, k + i, &off2); /* contiguous (ft_chunks_reserve) */
     int own = fd < 0;
     if (own) {
         uint64_t dev, ino;
@@ -219,11 +222,8 @@ static int ft_chunks_reserve(struct ft_ctx *c, uint32_t k, uint32_t n, int fd)
         else if (!ok && errno == EFAULT)
             errno = ENOSPC;
     }
-    if (!ok && FT_LOAD(&c->no_populate)) {
-        ok = 1;
-        for (uint32_t i = 0; ok && i < more; i++)
-            ok = ft_chunk_fallocate(c, k + i, fd);
-    }
+    if (!ok && FT_LOAD(&c->no_populate))
+        ok = ft_chunk_fallocate(c, k, more, fd);
     if (ok)
         for (uint32_t i = 0; i < more; i++)
             ft_chunk_made(c, k + i);
