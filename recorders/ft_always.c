@@ -530,7 +530,7 @@ static __attribute__((noinline)) int ft_own_take(struct ft_track *t, uint64_t ke
 static __attribute__((noinline)) void ft_own_new(struct ft_regions *rg, const struct ft_event *ev, uint64_t *slot,
                                                  unsigned b, unsigned j)
 {
-    struct ft_ctx *c = (struct ft_ctx *)((char *)rg - offsetof(struct ft_ctx, rg));
+    struct ft_ctx *c = ft_ctx_of(rg);
     if (ft_thr.sum_gen != FT_LOAD(&c->gen)) {
         memset(ft_thr.sum, 0, sizeof ft_thr.sum);
         ft_thr.sum_gen = FT_LOAD(&c->gen);
@@ -560,7 +560,7 @@ static __attribute__((noinline)) void ft_own_new(struct ft_regions *rg, const st
 static inline __attribute__((always_inline)) void ft_summary_put(struct ft_regions *rg, const struct ft_event *ev,
                                                                  struct ft_track *t, unsigned b, unsigned j)
 {
-    struct ft_ctx *c = (struct ft_ctx *)((char *)rg - offsetof(struct ft_ctx, rg));
+    struct ft_ctx *c = ft_ctx_of(rg);
     uint64_t key = ft_own_key(FT_LOAD(&c->gen));
     if (FT_UNLIKELY(ft_thr.sum_busy || !key || (FT_LOAD(&t->own_key) != key && !ft_own_take(t, key)))) {
         ft_summary_add(rg, ev, &t->cur[ev->call], b, j);

@@ -128,6 +128,17 @@ static size_t ft_chunk_span(struct ft_ctx *c, uint32_t k, off_t *off)
     return (size_t)count * FT_RECORD_SIZE;
 }
 
+/* Bytes of chunks k..k+n-1 from file offset *off (k's): contiguous when
+ * n > 1, which ft_chunks_reserve asks only for k >= 1. */
+static size_t ft_chunks_span(struct ft_ctx *c, uint32_t k, uint32_t n, off_t *off)
+{
+    off_t next;
+    size_t len = ft_chunk_span(c, k, off);
+    for (uint32_t i = 1; i < n; i++)
+        len += ft_chunk_span(c, k + i, &next);
+    return len;
+}
+
 /* The old way, for kernels before 5.14: fallocate(2) of chunks k..k+n-1
  * (one step, contiguous) through the file, reopened by name once (we keep
  * no descriptor open in the program: it may close everything, dup2 over
@@ -135,10 +146,8 @@ static size_t ft_chunk_span(struct ft_ctx *c, uint32_t k, off_t *off)
  * first record of each does not fault. */
 static int ft_chunk_fallocate(struct ft_ctx *c, uint32_t k, uint32_t n, int fd)
 {
-    off_t off, off2;
-    size_t len = ft_chunk_span(c, k, &off);
-    for (uint32_t i = 1; i < n; i++)
-        len += ft_chunk_span(c, k + i, &off2); /* contiguous (ft_chunks_reserve) */
+    off_t off;
+    size_t len = ft_chunks_span(c, k, n, &off);
     int own = fd < 0;
     if (own) {
         uint64_t dev, ino;
@@ -212,10 +221,8 @@ static int ft_chunks_reserve(struct ft_ctx *c, uint32_t k, uint32_t n, int fd)
         more++;
     int ok = 0;
     if (!FT_LOAD(&c->no_populate)) {
-        off_t off, off2;
-        size_t len = ft_chunk_span(c, k, &off);
-        for (uint32_t i = 1; i < more; i++)
-            len += ft_chunk_span(c, k + i, &off2); /* contiguous: k >= 1 */
+        off_t off;
+        size_t len = ft_chunks_span(c, k, more, &off);
         ok = syscall(SYS_madvise, c->ring + (off - FT_HEADER_SIZE), len, MADV_POPULATE_WRITE) == 0;
         if (!ok && errno == EINVAL)
             FT_STORE(&c->no_populate, 1);
@@ -382,7 +389,7 @@ static int ft_chunk_make(struct ft_ctx *c, uint32_t k)
  * rarely wait for either. */
 int ft_slots_ready(struct ft_regions *rg, uint32_t g, uint32_t n, uint32_t region_end)
 {
-    struct ft_ctx *c = (struct ft_ctx *)((char *)rg - offsetof(struct ft_ctx, rg));
+    struct ft_ctx *c = ft_ctx_of(rg);
     for (uint32_t k = g / FT_CHUNK_SLOTS; k <= (g + n - 1) / FT_CHUNK_SLOTS; k++)
         if (!ft_chunk_make(c, k))
             return 0;

@@ -196,6 +196,12 @@ static inline struct ft_regions *ft_regions(void)
     return NULL;
 }
 
+/* The trace whose regions rg are. */
+static inline struct ft_ctx *ft_ctx_of(struct ft_regions *rg)
+{
+    return (struct ft_ctx *)((char *)rg - offsetof(struct ft_ctx, rg));
+}
+
 /* The trace file, made at the first record; NULL when there is none (the
  * record is then counted as dropped where there is a header to count in). */
 static inline struct ft_ctx *ft_ring(void)
