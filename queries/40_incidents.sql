@@ -77,23 +77,27 @@ slices as (
   cross join unnest(range((spans.start_ns - 60000000000) // 1000000000, least(spans.finish_ns, last_call.last_ns) // 1000000000 + 1)) as slice(slice)
 ),
 
-activity as (
-  select slices.incident, intervals.pid, coalesce(families.family_id, -1) as family_id, intervals.start_ns, intervals.dur_ns
+overlapping as (
+  select slices.incident, intervals.pid, intervals.file_id, intervals.start_ns, intervals.dur_ns
   from intervals
   join slices
     on slices.host = intervals.host and slices.dev is not distinct from intervals.dev
    and slices.slice = intervals.start_ns // 1000000000
    and intervals.start_ns + intervals.dur_ns >= slices.start_ns and intervals.start_ns <= slices.finish_ns
-  left join families using (file_id)
   where intervals.dur_ns < 60000000000
   union all
-  select spans.incident, intervals.pid, coalesce(families.family_id, -1) as family_id, intervals.start_ns, intervals.dur_ns
+  select spans.incident, intervals.pid, intervals.file_id, intervals.start_ns, intervals.dur_ns
   from intervals
   join spans
     on spans.host = intervals.host and spans.dev is not distinct from intervals.dev
    and intervals.start_ns + intervals.dur_ns >= spans.start_ns and intervals.start_ns <= spans.finish_ns
-  left join families using (file_id)
   where intervals.dur_ns >= 60000000000
+),
+
+activity as (
+  select overlapping.incident, overlapping.pid, coalesce(families.family_id, -1) as family_id, overlapping.start_ns, overlapping.dur_ns
+  from overlapping
+  left join families using (file_id)
 ),
 
 -- Each outlier and each sync on the device, once under its process and once under its
