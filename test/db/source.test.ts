@@ -71,7 +71,7 @@ test('with recycle, the worker writes later traces into the buffers given back, 
   // first go back while the third is decoded, and so on.
   const same = Array.from({ length: 5 }, () => files[3]!);
   const stats = { reusedBytes: 0 };
-  const seen: number[][][] = [];
+  const seen: Array<Array<Array<number | bigint>>> = [];
   for await (const p of preparedTraces(same, same.map(() => 1e9), { recycle: true, stats })) {
     assert.ok('trace' in p);
     const t = p.trace;
