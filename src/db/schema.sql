@@ -131,7 +131,8 @@ create or replace table js_calls (
   file_id  integer,       -- files.file_id, as in events
   res      integer,       -- 0, or -errno of the error the program got
   bytes    ubigint,       -- the data a writeFile/appendFile wrote, else 0
-  site_id  uinteger       -- js_sites.site_id; 0 when the call site was not captured
+  site_id  uinteger,      -- js_sites.site_id; 0 when the call site was not captured
+  made_ns  ubigint        -- with flag 32, the trace's making left out of dur_ns (0 in older traces)
 );
 
 -- The call sites the Node hook named: 'file:line' (the first frame outside Node's own
@@ -235,6 +236,8 @@ create or replace macro ft_f_kept() as 128;
 create or replace macro ft_f_created() as 256;
 create or replace macro ft_f_open_file() as 512;
 create or replace macro ft_f_at_exit() as 1024;
+-- Node call flags (FT_F_JS_*): js_calls.flags.
+create or replace macro ft_f_js_trace_made() as 32;
 -- Header flags (FT_HDR_*): traces.flags.
 create or replace macro ft_h_ended() as 1;
 create or replace macro ft_h_forked() as 2;
