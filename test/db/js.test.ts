@@ -147,6 +147,21 @@ test('a system call missing from the trace shifts no later pair', async () => {
     Array.from({ length: 12 }, (_, k) => (k === 3 ? null : k + 2)));
 });
 
+test('a pool thread preempted between taking a call\'s work and starting its sync: the late sync goes to its call, the calls in between keep theirs', async () => {
+  // Ten fs.fsync calls 1 ms apart, each synced 5 ms after it began, its callback 0.45 ms
+  // after its sync; but the thread that took call 2's work was preempted before its fsync,
+  // which ran 11.2-12.6 ms, after the syncs of calls 3 to 6. Numbered by start, call 2
+  // takes call 3's sync and calls 3 to 6 each the next one's, outside their windows.
+  const rows = await pairsOf((w) => {
+    for (let k = 0; k < 10; k++) if (k !== 2) poolSync(w, k + 5, 0.5 + k / 100, POOL + (k % 3));
+    poolSync(w, 11.2, 1.4, POOL + 3);
+    for (let k = 0; k < 10; k++) jsFsync(w, k, k === 2 ? 13 : k + 5 + 0.5 + k / 100 + 0.45);
+  });
+  const round = (x: unknown) => (x === null ? null : Number((x as number).toFixed(2)));
+  assert.equal(rows.map((r) => [r.call_ms, round(r.sync), round(r.queued)]),
+    Array.from({ length: 10 }, (_, k) => (k === 2 ? [2, 1.4, 9.2] : [k, round(0.5 + k / 100), 5])));
+});
+
 for (const written of [true, false]) test(`calls that waited while the library made the trace (flag 0x20) pair with the syscalls that waited too (${written ? 'made_ns' : 'an older trace: its first sync'})`, async () => {
   // The first sync makes the trace: 0.05-14.05 ms, of which the making is 13.9 ms. Four
   // calls were in flight (0, 0.1, 0.2, 0.3 ms); the pool synced the other three after it,

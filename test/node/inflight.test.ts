@@ -42,8 +42,9 @@ for (const node of NODES) test(`${node.name}: 32 calls in flight over 4 files, t
       (count(*) filter (where epoch_ns(start) + queued_ns < prev_sys_start - 1000000))::int as crossed
     from p`, [r.traces]);
   // Under load a pool thread may be preempted between taking a call's work and starting its
-  // fsync, which then starts several places late: the calls between are paired in start
-  // order one place off, and a few may be left over (0 to 4 of 20,000 seen at load 12-18).
+  // fsync, which then starts several places late (test/db/js.test.ts builds one); js_waits
+  // pairs those (before, 0 to 4 of 20,000 calls were left over at load 12-18; none in 8
+  // runs since). Allowed for, 1 in 500, as something this test does not construct.
   assert.equal({ calls: row!.calls, flagged_paired: row!.flagged_paired }, { calls: CALLS, flagged_paired: flagged });
   assert.ok(row!.paired >= CALLS - CALLS / 500 && row!.syscalls === row!.paired, `${row!.paired} of ${CALLS} paired, ${row!.syscalls} syncs`);
   assert.ok(row!.crossed <= CALLS / 100, `${row!.crossed} pairs crossed`);
