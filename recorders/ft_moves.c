@@ -2,7 +2,7 @@
  * ft_moves.c — names given and taken: renames, links and unlinks, with what
  * the durability lint needs to judge them (recorders/FORMAT.md): the old and
  * the new name, and for a file open here the bytes written to it and not
- * yet synced. Beside ft_calls.c, in the same layer (ft_calls.h).
+ * yet synced. Below ft_calls.c, which calls it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
-#include "ft_calls.h"
+#include "ft_moves.h"
 
 /* A record of `type` from t0 to now, with no descriptor. */
 static void ft_move_init(struct ft_event *ev, uint8_t type, uint64_t t0)
@@ -159,9 +159,8 @@ void ft_unlink_end(struct ft_unlink *u, int dirfd, const char *path)
     if (!id)
         return;
     struct ft_path *p = ft_path_get(id);
-    uint32_t file = p ? ft_file_find(p->dev, p->ino, 0) : 0;
-    if (file) /* an inode the kernel may give a new file: its next open is judged afresh */
-        FT_STORE(&ft_files[file - 1].born, 0);
+    if (p)
+        ft_file_unborn(p->dev, p->ino);
     if (p && ft_path_old(id)) /* about to leave the store: named again, so the record stays named */
         id = ft_path_intern(name, (uint32_t)len, p->dev, p->ino) ?: id;
     struct ft_event ev;
