@@ -160,10 +160,11 @@ call_order as (
 -- Each system call's run (its candidates' windows overlap: they are one run), its place j in
 -- the run, and the first call (lowest k) whose window holds it.
 sys_first as (
-  select c.trace_id, c.sys_seq, c.sys_start_ns, o.file_id, o.syscall, o.lane, o.run, min(o.k) as first_k
+  select c.trace_id, c.sys_seq, (o.trace_id, o.file_id, o.syscall, o.lane, o.run) as run_key, min(o.k) as first_k,
+    row_number() over (partition by run_key order by c.sys_start_ns, c.sys_seq) as j
   from candidates as c
   join call_order as o on o.trace_id = c.trace_id and o.seq = c.seq
-  group by all
+  group by c.trace_id, c.sys_seq, c.sys_start_ns, run_key
 ),
 
 -- A system call missing from the trace (the ring went round it, a shim took the call, the
@@ -172,14 +173,8 @@ sys_first as (
 -- started after every call up to its own k + m had ended (its first candidate is later):
 -- the calls before that had their system calls, or none recorded.
 sys_order as (
-  select trace_id, sys_seq, run, j,
-    greatest(0, max(first_k - j) over (partition by trace_id, file_id, syscall, lane, run order by j
-      rows between unbounded preceding and current row)) as skipped
-  from (
-    select *,
-      row_number() over (partition by trace_id, file_id, syscall, lane, run order by sys_start_ns, sys_seq) as j
-    from sys_first
-  )
+  select trace_id, sys_seq, j, run_skipped(first_k, j, run_key) as skipped
+  from sys_first
 ),
 
 first_order as (
@@ -204,22 +199,17 @@ left_calls as (
 ),
 
 left_first as (
-  select c.trace_id, c.sys_seq, c.sys_start_ns, o.file_id, o.syscall, o.lane, o.run, min(o.k) as first_k
+  select c.trace_id, c.sys_seq, (o.trace_id, o.file_id, o.syscall, o.lane, o.run) as run_key, min(o.k) as first_k,
+    row_number() over (partition by run_key order by c.sys_start_ns, c.sys_seq) as j
   from candidates as c
   join left_calls as o on o.trace_id = c.trace_id and o.seq = c.seq
   where not exists (select 1 from first_order as p where p.trace_id = c.trace_id and p.sys_seq = c.sys_seq)
-  group by all
+  group by c.trace_id, c.sys_seq, c.sys_start_ns, run_key
 ),
 
 left_sys as (
-  select trace_id, sys_seq, run, j,
-    greatest(0, max(first_k - j) over (partition by trace_id, file_id, syscall, lane, run order by j
-      rows between unbounded preceding and current row)) as skipped
-  from (
-    select *,
-      row_number() over (partition by trace_id, file_id, syscall, lane, run order by sys_start_ns, sys_seq) as j
-    from left_first
-  )
+  select trace_id, sys_seq, j, run_skipped(first_k, j, run_key) as skipped
+  from left_first
 ),
 
 in_order as (
