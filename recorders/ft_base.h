@@ -37,6 +37,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <errno.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -121,6 +122,7 @@ struct ft_hot {
     struct ft_ctx *ctx_ptr;        /* ft_ctx_ptr (ft_trace.h) */
     struct ft_file *files;         /* ft_files (ft_files.h) */
     struct ft_track *tracks;       /* ft_tracks (ft_always.c) */
+    intptr_t errno_off;            /* libc's errno from the thread pointer (ft_errno) */
     /* Written now and then (a thread's clock re-anchoring; a new path id). */
     uint64_t tsc_mult __attribute__((aligned(64))); /* ft_tsc_mult (below) */
     uint32_t paths_handed;         /* ft_paths_handed (ft_paths.h) */
@@ -194,6 +196,24 @@ struct ft_thread {
 };
 
 extern FT_TLS struct ft_thread ft_thr;
+
+/* errno, for the wrappers' hot paths, through the thread pointer and an
+ * offset in the hot page. Reached the usual way it is a call through our
+ * GOT into libc's __errno_location, which loads errno's offset from libc's
+ * GOT: two pages (libc's code and its GOT) to walk after every system call
+ * on this VM (see "the hot page"). libc's errno is initial-exec TLS, so its
+ * offset from the thread pointer is the same in every thread; until it is
+ * known (ft_tls_setup, at the first configuration read), the usual way. */
+static inline __attribute__((always_inline)) int *ft_errno_get(void)
+{
+    intptr_t off = ft_hot.errno_off;
+    if (FT_UNLIKELY(!off))
+        return &errno;
+    return (int *)((char *)__builtin_thread_pointer() + off);
+}
+#define ft_errno (*ft_errno_get())
+
+void ft_tls_setup(void);
 
 static inline void ft_guard_on(void)
 {

@@ -214,6 +214,13 @@ static uint64_t ft_parse_u64(const char *s, int *ok)
 struct ft_hot ft_hot;
 FT_TLS struct ft_thread ft_thr;
 
+/* errno's offset from the thread pointer (ft_errno). Any thread may set it,
+ * any number of times: the value is the same. */
+void ft_tls_setup(void)
+{
+    ft_hot.errno_off = (char *)&errno - (char *)__builtin_thread_pointer();
+}
+
 #define FT_MAX_BYTES_DEFAULT (64ull << 20)
 #define FT_MAX_BYTES_MIN (FT_HEADER_SIZE + 256ull * FT_RECORD_SIZE) /* 5 pages */
 #define FT_MAX_BYTES_MAX (8ull << 30)
@@ -224,6 +231,7 @@ FT_TLS struct ft_thread ft_thr;
 int ft_config_load(void)
 {
     int ok;
+    ft_tls_setup();
     const char *d = getenv("FSYNC_TRACE_DISABLE");
     /* Under secure execution (setuid, file capabilities) an environment
      * variable must not make a privileged program write files

@@ -75,9 +75,9 @@ static void ft_reopened(int oldfd, FILE *fp, uint64_t t0, uint64_t created, cons
         return FT_REAL(f) args;                                                \
     before;                                                                    \
     ret_t ret = FT_REAL(f) args;                                               \
-    int err = errno;                                                           \
+    int err = ft_errno;                                                        \
     after;                                                                     \
-    errno = err;                                                               \
+    ft_errno = err;                                                            \
     return ret;
 
 /* fsync, fdatasync, syncfs: one record; the first two close the interval. */
@@ -99,9 +99,9 @@ static void ft_reopened(int oldfd, FILE *fp, uint64_t t0, uint64_t created, cons
         struct ft_write w;                                                     \
         ft_write_begin(&w, fd, rwf);                                           \
         ssize_t ret = FT_REAL(f) args;                                         \
-        int err = errno;                                                       \
+        int err = ft_errno;                                                    \
         ft_write_end(&w, ret, err);                                            \
-        errno = err;                                                           \
+        ft_errno = err;                                                        \
         return ret;                                                            \
     }                                                                          \
     FT_EXPORT FT_HOT ssize_t f params                                          \
