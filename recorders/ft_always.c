@@ -711,7 +711,7 @@ static __attribute__((noinline)) void ft_judged(struct ft_regions *rg, struct ft
         ft_keep(rg, ev);
 }
 
-FT_HOT void ft_sync_done(struct ft_event *ev, struct ft_file *f)
+FT_HOT_PAGE(2) void ft_sync_done(struct ft_event *ev, struct ft_file *f)
 {
     ft_thr.sync_ns += ev->dur_ns;
     ft_thr.sync_calls++;

@@ -49,6 +49,13 @@
  * which the linker places together, so that the path's code is one or two
  * pages instead of five (see "the hot page" below for why pages count). */
 #define FT_HOT __attribute__((hot))
+/* The functions a recorded fsync runs, in this order in one page: the
+ * linker sorts .text.sorted.* by name and places them together (ld's
+ * default script), and the first is page-aligned. A recorded fsync's code
+ * was two pages, its record's and summary's path on one, the wrapper on
+ * another: a page walk more after every call on this VM. */
+#define FT_HOT_PAGE_(order) __attribute__((hot, section(".text.sorted.ft_hot_" #order)))
+#define FT_HOT_PAGE(order) FT_HOT_PAGE_(order)
 #define FT_LIKELY(x) __builtin_expect(!!(x), 1)
 #define FT_UNLIKELY(x) __builtin_expect(!!(x), 0)
 

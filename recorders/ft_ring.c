@@ -258,7 +258,7 @@ static __attribute__((noinline)) void ft_emit_nested(struct ft_event *ev)
 
 /* Claim a slot for ev from the thread's block and write it. (Hot: on the
  * page of ft_emit and the sync wrappers, FT_HOT.) */
-static FT_HOT void ft_put_one(struct ft_ctx *c, struct ft_event *ev)
+static FT_HOT_PAGE(0) __attribute__((aligned(4096))) void ft_put_one(struct ft_ctx *c, struct ft_event *ev)
 {
     /* One read of the shared head per record: it is the line every
      * thread's block claim writes. */
@@ -296,7 +296,7 @@ static __attribute__((noinline)) void ft_emit_slow(struct ft_event *ev)
     ft_guard_off();
 }
 
-FT_HOT void ft_emit(struct ft_event *ev)
+FT_HOT_PAGE(1) void ft_emit(struct ft_event *ev)
 {
     struct ft_ctx *c = FT_LOAD_ACQ(&ft_ctx_ptr);
     if (FT_UNLIKELY(ft_thr.guard || !c || FT_LOAD_ACQ(&c->state) != FT_RING_READY)) {

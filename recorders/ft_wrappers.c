@@ -81,8 +81,12 @@ static void ft_reopened(int oldfd, FILE *fp, uint64_t t0, uint64_t created, cons
     return ret;
 
 /* fsync, fdatasync, syncfs: one record; the first two close the interval. */
+/* fsync's code follows its record's path in the hot page (ft_base.h). */
+#define FT_PAGE_fsync 3
+#define FT_PAGE_fdatasync 4
+#define FT_PAGE_syncfs 5
 #define FT_WRAP_SYNC(f, call, closes)                                          \
-    FT_EXPORT FT_HOT int f(int fd)                                             \
+    FT_EXPORT FT_HOT_PAGE(FT_PAGE_##f) int f(int fd)                           \
     {                                                                          \
         struct ft_sync s;                                                      \
         FT_AROUND(int, f, (fd), ft_sync_begin(&s, call, fd, closes), ft_sync_end(&s, ret, err)) \
