@@ -13,7 +13,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "ft_always.h"
+#include "ft_alert.h"
 
 #define FT_LINE_MAX 4096        /* PIPE_BUF: one write, never interleaved */
 

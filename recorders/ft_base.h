@@ -128,7 +128,7 @@ struct ft_hot {
     uint32_t off_pending;          /* ft_off_pending (ft_trace.h) */
     struct ft_ctx *ctx_ptr;        /* ft_ctx_ptr (ft_trace.h) */
     struct ft_file *files;         /* ft_files (ft_files.h) */
-    struct ft_track *tracks;       /* ft_tracks (ft_always.c) */
+    struct ft_track *tracks;       /* ft_tracks (ft_track.c) */
     intptr_t errno_off;            /* libc's errno from the thread pointer (ft_errno) */
     /* Written now and then (a thread's clock re-anchoring; a new path id). */
     uint64_t tsc_mult __attribute__((aligned(64))); /* ft_tsc_mult (below) */
@@ -193,7 +193,7 @@ struct ft_thread {
     uint64_t name_at;     /* ... and where its copy is: tag << 48 | position */
     uint32_t name2_id;    /* the same for a record's second name (ft_name_ensure_own2) */
     uint64_t name2_at;
-    /* The thread's own summary entries (ft_always.c, "the thread's own
+    /* The thread's own summary entries (ft_summary.h, "the thread's own
      * entries"): the words (ft_cur_word) of its recent ones, for the trace
      * of generation sum_gen; sum_busy while the thread updates one (a
      * signal handler's sync then counts into a shared entry instead). */

@@ -21,7 +21,7 @@
 
 /* ---- creating the trace file --------------------------------------------- */
 
-/* Why this image records nothing, for the one line that says so (ft_always.c
+/* Why this image records nothing, for the one line that says so (ft_alert.c
  * sends it through the alert sink): the text, and 1 while it waits to be
  * said (2 once it was). */
 char ft_off_text[FT_DIR_MAX + 160];

@@ -299,12 +299,12 @@ static uint32_t ft_born_digest(const struct ft_stat *st)
     return st->btime_ns ? ((uint32_t)st->btime_ns ^ (uint32_t)(st->btime_ns >> 32)) | 2u : 1u;
 }
 
-static uint64_t ft_open_made(const struct ft_stat *st, uint64_t after, uint32_t was)
+static uint64_t ft_open_made(const struct ft_stat *st, uint64_t after, uint32_t was, uint32_t born)
 {
     if (after <= FT_CREATES_YES)
         return after;
     if (st->btime_ns)
-        return st->btime_ns >= after && st->atime_ns >= after && was != ft_born_digest(st);
+        return st->btime_ns >= after && st->atime_ns >= after && was != born;
     FT_STORE(&ft_births_unknown, 1);
     return was == 0 && st->ctime_ns >= after && st->atime_ns >= after;
 }
@@ -363,11 +363,11 @@ uint64_t ft_fd_opened(int fd, int oflags, int resolved, uint64_t now, int dirfd,
         ft_fd_set(fd, e);
         return e;
     }
-    uint32_t was = FT_LOAD(&f->born);
+    uint32_t was = FT_LOAD(&f->born), born = ft_born_digest(&st);
     if (created)
-        *created = ft_open_made(&st, *created, was);
-    if (was != ft_born_digest(&st))
-        FT_STORE(&f->born, ft_born_digest(&st));
+        *created = ft_open_made(&st, *created, was, born);
+    if (was != born)
+        FT_STORE(&f->born, born);
     /* The same name as the file's sure one: sure. */
     if ((gen & FT_NAME_UNSURE) && path_id && path_id == FT_LOAD(&f->path_id) &&
         FT_LOAD(&f->name_gen) == (gen & ~FT_NAME_UNSURE))
@@ -380,6 +380,16 @@ uint64_t ft_fd_opened(int fd, int oflags, int resolved, uint64_t now, int dirfd,
     uint64_t e = hi | file;
     ft_fd_set(fd, e);
     return e;
+}
+
+/* The file of (dev, ino), if the table holds it, lost its last name: the
+ * kernel may give its inode to a new file, whose next open is judged
+ * afresh (ft_open_made). */
+void ft_file_unborn(uint64_t dev, uint64_t ino)
+{
+    uint32_t file = ft_file_find(dev, ino, 0);
+    if (file)
+        FT_STORE(&ft_files[file - 1].born, 0);
 }
 
 /* A descriptor we never saw opened (inherited, opened before we were

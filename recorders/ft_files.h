@@ -115,6 +115,8 @@ struct ft_ival {
 };
 
 uint32_t ft_file_find(uint64_t dev, uint64_t ino, int create); /* index + 1, or 0 */
+/* Its last name went: its inode may be given to a new file (ft_open_made). */
+void ft_file_unborn(uint64_t dev, uint64_t ino);
 void ft_file_spill(struct ft_file *f);     /* bw past half: into the side table */
 int ft_file_dirty(struct ft_file *f);      /* bytes written since the last sync, maybe */
 

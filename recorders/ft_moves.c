@@ -159,9 +159,8 @@ void ft_unlink_end(struct ft_unlink *u, int dirfd, const char *path)
     if (!id)
         return;
     struct ft_path *p = ft_path_get(id);
-    uint32_t file = p ? ft_file_find(p->dev, p->ino, 0) : 0;
-    if (file) /* an inode the kernel may give a new file: its next open is judged afresh */
-        FT_STORE(&ft_files[file - 1].born, 0);
+    if (p)
+        ft_file_unborn(p->dev, p->ino);
     if (p && ft_path_old(id)) /* about to leave the store: named again, so the record stays named */
         id = ft_path_intern(name, (uint32_t)len, p->dev, p->ino) ?: id;
     struct ft_event ev;

@@ -94,7 +94,7 @@ struct ft_ctx {
     struct ft_event pre[FT_PRE_EVENTS];
     char path[FT_DIR_MAX + 160];
     /* The interval's newest summary entry per name hash and call kind
-     * (ft_always.c, "one entry for the files of one name"): here, so that
+     * (ft_summary.c, "one entry for the files of one name"): here, so that
      * it shares a page the first sync touches anyway (with the start of
      * chunk_bits, all a 64 MiB file uses of it). */
     struct ft_share {
@@ -182,7 +182,7 @@ const char *ft_trace_dir(void);         /* where this image's trace goes */
 #define ft_made_at (ft_hot.made_at) /* in the hot page (ft_base.h): no page of its own */
 #define ft_made_ns (ft_hot.made_ns)
 void ft_uid_prepare(uint32_t uid);      /* before becoming user uid: its own directory */
-/* Why this image records nothing, once said (ft_always.c): 1 pending, 2 said. */
+/* Why this image records nothing, once said (ft_alert.c, ft_alert_off): 1 pending, 2 said. */
 extern char ft_off_text[];
 #define ft_off_pending (ft_hot.off_pending)
 

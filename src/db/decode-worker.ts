@@ -2,22 +2,28 @@
  * The worker thread of source.ts: prepares the batches of trace files it is
  * sent and posts each batch back in one message, the column buffers
  * transferred rather than copied. A batch is prepared in one arena, so the
- * small traces of a batch share a few buffers.
+ * small traces of a batch share a few buffers. Buffers the main thread sends
+ * back once it has appended them are reused for the next batches' columns.
  */
 import { parentPort } from 'node:worker_threads';
 import { TraceError } from '../errors.js';
-import { Arena } from '../trace/arena.js';
+import { Arena, recycle, reusedBytes } from '../trace/arena.js';
 import { prepareTrace, transferables } from './prepare.js';
 import type { WorkerReply, WorkerRequest, WorkerResult } from './source.js';
 
 const port = parentPort!;
-port.on('message', ({ id, files }: WorkerRequest) => {
+port.on('message', (request: WorkerRequest) => {
+  if ('recycle' in request) {
+    recycle(request.recycle);
+    return;
+  }
+  const { id, files } = request;
   let reply: WorkerReply;
   try {
     const results = new Arena().run(() => files.map(prepareOne));
     const buffers = new Set<ArrayBuffer>();
     for (const r of results) if ('trace' in r) for (const b of transferables(r.trace)) buffers.add(b);
-    reply = { id, results };
+    reply = { id, results, reusedBytes: reusedBytes() };
     port.postMessage(reply, [...buffers]);
     return;
   } catch (err) {

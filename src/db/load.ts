@@ -67,7 +67,7 @@ export async function loadTraces(connection: DuckDBConnection, allFiles: readonl
   let done = 0;
   let bytesDone = 0;
   try {
-    for await (const p of preparedTraces(files, sizes)) {
+    for await (const p of preparedTraces(files, sizes, { recycle: true })) {
       if ('error' in p) {
         // A lone file's failure is the error itself, not a warning before it.
         if (opts.strict || files.length === 1) throw p.error;

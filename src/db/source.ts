@@ -8,19 +8,18 @@ import { statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { TraceError } from '../errors.js';
 import { readTraceHeader } from '../trace/decode.js';
-import { prepareTrace, type PreparedTrace } from './prepare.js';
+import { prepareTrace, transferables, type PreparedTrace } from './prepare.js';
 
-export interface WorkerRequest {
-  id: number;
-  files: string[];
-}
+/** Files to prepare, or column buffers given back for reuse. */
+export type WorkerRequest = { id: number; files: string[] } | { recycle: ArrayBuffer[] };
 
 /** One file's outcome in the worker. */
 export type WorkerResult =
   | { trace: PreparedTrace }
   | { traceError: { file: string; offset: number | undefined; message: string } };
 
-export type WorkerReply = { id: number; results: WorkerResult[] } | { id: number; internal: string };
+/** `reusedBytes`: how much of the buffers given back the worker has used again so far. */
+export type WorkerReply = { id: number; results: WorkerResult[]; reusedBytes: number } | { id: number; internal: string };
 
 /** One file's outcome: its prepared trace, or why it could not be read. */
 export type Prepared = { file: string; trace: PreparedTrace } | { file: string; error: TraceError };
@@ -47,8 +46,19 @@ export function estimateRecords(file: string): number {
     (h.summary ? held(h.summary.slots, h.summaryNext * 3n) : 0) + (h.names ? held(h.names.slots, h.namesNext) : 0);
 }
 
+export interface PrepareOptions {
+  /**
+   * The caller is done with a trace's columns once it asks for the next trace
+   * (it has appended them): the worker may then write later traces into their
+   * buffers. A trace yielded earlier must not be read after that.
+   */
+  recycle?: boolean;
+  /** Filled in as the worker replies: bytes of given-back buffers it used again. */
+  stats?: { reusedBytes: number };
+}
+
 /** The files prepared in order; `records` are their estimateRecords. */
-export async function* preparedTraces(files: readonly string[], records: readonly number[]): AsyncGenerator<Prepared> {
+export async function* preparedTraces(files: readonly string[], records: readonly number[], opts: PrepareOptions = {}): AsyncGenerator<Prepared> {
   const total = records.reduce((a, b) => a + b, 0);
   if (total < WORKER_THRESHOLD || files.length < 2) {
     for (const file of files) yield prepareInline(file);
@@ -72,9 +82,12 @@ export async function* preparedTraces(files: readonly string[], records: readonl
     while (pending.length > 0) {
       const { batch, records: done } = pending.shift()!;
       const prepared = await batch;
+      if (opts.stats) opts.stats.reusedBytes = pool.reusedBytes;
       ahead -= done;
       fill();
       yield* prepared;
+      // The traces of a batch may share buffers: they go back together, once all are used.
+      if (opts.recycle) pool.recycle(prepared);
     }
   } finally {
     await pool.close();
@@ -95,6 +108,8 @@ class DecodeWorker {
   private readonly worker: Worker;
   private readonly waiting = new Map<number, { files: string[]; resolve: (p: Prepared[]) => void; reject: (e: Error) => void }>();
   private ids = 0;
+  /** The worker's last report of buffers it reused. */
+  reusedBytes = 0;
 
   constructor() {
     // Compiled (dist/), the worker is plain JavaScript; from the sources, an entry that loads tsx first.
@@ -114,6 +129,13 @@ class DecodeWorker {
     });
   }
 
+  /** Give the columns of traces the caller is done with back to the worker. */
+  recycle(prepared: readonly Prepared[]): void {
+    const buffers = new Set<ArrayBuffer>();
+    for (const p of prepared) if ('trace' in p) for (const b of transferables(p.trace)) buffers.add(b);
+    if (buffers.size > 0) this.worker.postMessage({ recycle: [...buffers] } satisfies WorkerRequest, [...buffers]);
+  }
+
   async close(): Promise<void> {
     this.waiting.clear();
     await this.worker.terminate();
@@ -127,6 +149,7 @@ class DecodeWorker {
       w.reject(new Error(`decode worker: ${reply.internal}`));
       return;
     }
+    this.reusedBytes = reply.reusedBytes;
     w.resolve(reply.results.map((r, i) => ('trace' in r
       ? { file: w.files[i]!, trace: r.trace }
       : { file: w.files[i]!, error: rebuild(r.traceError) })));

@@ -40,15 +40,62 @@ export class Arena {
 
   take<T extends TypedArray>(ctor: TypedCtor<T>, n: number): T {
     const bytes = n * ctor.BYTES_PER_ELEMENT;
-    if (bytes > this.chunkBytes / 4) return new ctor(n);
+    if (bytes > this.chunkBytes / 4) return new ctor(zeroedBuffer(bytes), 0, n);
     if (this.chunk === null || this.used + bytes > this.chunkBytes) {
-      this.chunk = new ArrayBuffer(this.chunkBytes);
+      this.chunk = zeroedBuffer(this.chunkBytes);
       this.used = 0;
     }
     const out = new ctor(this.chunk, this.used, n);
     this.used += (bytes + 7) & ~7;
     return out;
   }
+}
+
+/**
+ * Buffers given back for reuse (`recycle`): the decode worker's columns, handed
+ * back by the main thread once appended. A fresh buffer's pages cost a fault
+ * each at first touch (~10 µs here), and a big load's columns are hundreds of
+ * MB, so the worker writes the next traces into the pages it already has.
+ */
+const spare: ArrayBuffer[] = [];
+let spareBytes = 0;
+/** At most this much is kept for reuse; the rest is left to the collector. */
+const SPARE_MAX_BYTES = 256 << 20;
+
+/** Keep `buffers` for the arenas' next allocations (their contents are overwritten). */
+export function recycle(buffers: readonly ArrayBuffer[]): void {
+  for (const b of buffers) {
+    if (b.byteLength === 0 || spareBytes + b.byteLength > SPARE_MAX_BYTES) continue;
+    spare.push(b);
+    spareBytes += b.byteLength;
+  }
+}
+
+let reused = 0;
+
+/** Bytes of spare buffers handed out again so far. */
+export function reusedBytes(): number {
+  return reused;
+}
+
+/**
+ * A zeroed buffer of at least `bytes`: the smallest spare one that holds them
+ * and wastes at most half of itself, else a new one.
+ */
+function zeroedBuffer(bytes: number): ArrayBuffer {
+  let best = -1;
+  for (let i = 0; i < spare.length; i++) {
+    const len = spare[i]!.byteLength;
+    if (len >= bytes && len <= 2 * bytes && (best < 0 || len < spare[best]!.byteLength)) best = i;
+  }
+  if (best < 0) return new ArrayBuffer(bytes);
+  const buf = spare[best]!;
+  spare[best] = spare[spare.length - 1]!;
+  spare.pop();
+  spareBytes -= buf.byteLength;
+  reused += buf.byteLength;
+  new Uint8Array(buf, 0, bytes).fill(0);
+  return buf;
 }
 
 /** A zeroed typed array of n elements: from the current arena, if any. */

@@ -144,7 +144,7 @@ test('eight threads sharing four files: still exact', () => {
 });
 
 test('1,500 files each synced first by two threads at once: every call counted, at most two entries per interval, file and kind', () => {
-  // A file's first syncs set up its track (ft_always.c, ft_track_clear). Two threads that
+  // A file's first syncs set up its track (ft_track.c, ft_track_clear). Two threads that
   // each cleared it once wiped the owner's entries mid-use: a third entry followed.
   const r = run('firstsync', (d) => [d.data, '2', '1500'], { env });
   assert.is(r.status, 0, r.stderr);
