@@ -49,13 +49,16 @@
  * which the linker places together, so that the path's code is one or two
  * pages instead of five (see "the hot page" below for why pages count). */
 #define FT_HOT __attribute__((hot))
-/* The functions a recorded fsync runs, in this order in one page: the
- * linker sorts .text.sorted.* by name and places them together (ld's
- * default script), and the first is page-aligned. A recorded fsync's code
- * was two pages, its record's and summary's path on one, the wrapper on
- * another: a page walk more after every call on this VM. */
-#define FT_HOT_PAGE_(order) __attribute__((hot, section(".text.sorted.ft_hot_" #order)))
-#define FT_HOT_PAGE(order) FT_HOT_PAGE_(order)
+/* A wrapper of the fsync family: its whole path (ft_sync_done_hot,
+ * ft_emit_hot and the ring's claim inlined into it) is one function of
+ * under 4 KiB that starts a page (its own section, so GCC keeps its cold
+ * blocks in it rather than in a .cold part that would be page-aligned too).
+ * It was four functions on two pages: another page to walk after every call
+ * on this VM, four prologues and epilogues, and our GOT read again after the
+ * call for ft_thr's TLS offset in each (a third page); now the offset stays
+ * in a register across the real call. test/recorders/hotpage.test.ts checks
+ * the sizes. */
+#define FT_HOT_PAGE(f) __attribute__((hot, aligned(4096), section(".text.ft_hot_" #f)))
 #define FT_LIKELY(x) __builtin_expect(!!(x), 1)
 #define FT_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
@@ -121,6 +124,9 @@ struct ft_file;
 struct ft_track;
 
 struct ft_hot {
+    /* Where ft_thr and libc's errno are from the thread pointer (ft_thr_get,
+     * ft_errno_get), first: read as ft_thr_off and ft_errno_off (ft_config.c). */
+    intptr_t thr_off, errno_off;
     /* Written once or seldom, read by every call: a line no thread writes
      * in the steady state, so that no core takes it from another. */
     int mode;                      /* ft_mode: enum ft_modes */
@@ -129,7 +135,6 @@ struct ft_hot {
     struct ft_ctx *ctx_ptr;        /* ft_ctx_ptr (ft_trace.h) */
     struct ft_file *files;         /* ft_files (ft_files.h) */
     struct ft_track *tracks;       /* ft_tracks (ft_track.c) */
-    intptr_t errno_off;            /* libc's errno from the thread pointer (ft_errno) */
     /* Written now and then (a thread's clock re-anchoring; a new path id). */
     uint64_t tsc_mult __attribute__((aligned(64))); /* ft_tsc_mult (below) */
     uint32_t paths_handed;         /* ft_paths_handed (ft_paths.h) */
@@ -202,22 +207,42 @@ struct ft_thread {
     uint64_t sum[FT_OWN_ENTRIES];
 };
 
-extern FT_TLS struct ft_thread ft_thr;
+extern FT_TLS struct ft_thread ft_thr_tls;
 
-/* errno, for the wrappers' hot paths, through the thread pointer and an
- * offset in the hot page. Reached the usual way it is a call through our
- * GOT into libc's __errno_location, which loads errno's offset from libc's
- * GOT: two pages (libc's code and its GOT) to walk after every system call
- * on this VM (see "the hot page"). libc's errno is initial-exec TLS, so its
- * offset from the thread pointer is the same in every thread; until it is
- * known (ft_tls_setup, at the first configuration read), the usual way. */
+/*
+ * The thread's state and errno, through the thread pointer and offsets in
+ * the hot page. Reached the usual way, ft_thr's TLS offset is a load from
+ * our GOT, and errno is a call through it into libc's __errno_location,
+ * which loads errno's offset from libc's GOT: three more pages to walk after
+ * a system call on this VM (see "the hot page"). Both are initial-exec TLS,
+ * so their offsets from the thread pointer are the same in every thread.
+ *
+ * ft_thr_off and ft_errno_off are ft_hot.thr_off and ft_hot.errno_off under
+ * names declared const (ft_config.c makes them aliases): the compiler loads
+ * each once per function, as it did the GOT's, where a plain global would be
+ * loaded again after every store. They are 0 until ft_tls_setup (the first
+ * configuration read), and then the usual way is taken; a function that
+ * read 0 before the setup keeps taking it, which is as right.
+ */
+extern const intptr_t ft_thr_off, ft_errno_off;
+
+static inline __attribute__((always_inline)) struct ft_thread *ft_thr_get(void)
+{
+    intptr_t off = ft_thr_off;
+    if (FT_UNLIKELY(!off))
+        return &ft_thr_tls;
+    return (struct ft_thread *)((char *)__builtin_thread_pointer() + off);
+}
+#define ft_thr (*ft_thr_get())
+
 static inline __attribute__((always_inline)) int *ft_errno_get(void)
 {
-    intptr_t off = ft_hot.errno_off;
+    intptr_t off = ft_errno_off;
     if (FT_UNLIKELY(!off))
         return &errno;
     return (int *)((char *)__builtin_thread_pointer() + off);
 }
+/* errno, for the wrappers' hot paths (the rest of the library uses errno). */
 #define ft_errno (*ft_errno_get())
 
 void ft_tls_setup(void);
@@ -263,7 +288,7 @@ static inline int ft_active(void)
 /* ft_tsc_mult (the hot page): ns per tick in 32.32 fixed point; 0: unusable */
 uint64_t ft_now_slow(void);
 
-static inline uint64_t ft_clock_read(void)
+static inline __attribute__((always_inline)) uint64_t ft_clock_read(void)
 {
 #if defined(__x86_64__)
     uint64_t mult = FT_LOAD(&ft_tsc_mult);
