@@ -36,7 +36,7 @@ static void ft_keep(struct ft_regions *rg, struct ft_event *ev)
         return;
     ft_name_ensure(rg, ev->path_id);
     if (!ev->tid)
-        ev->tid = (uint32_t)syscall(SYS_gettid);
+        ev->tid = (uint32_t)ft_syscall(SYS_gettid);
     uint64_t n = FT_ADD(&rg->hdr->keep_next, 1);
     uint32_t g = rg->keep_first + (uint32_t)(n % rg->keep_slots);
     if (!ft_slots_ready(rg, g, 1, rg->keep_first + rg->keep_slots)) {

@@ -92,7 +92,7 @@ uint64_t ft_open_creates(int dirfd, const char *path, int oflags)
     }
     int saved = errno;
     struct stat st;
-    int missing = syscall(SYS_newfstatat, dirfd, path, &st, 0) != 0 && errno == ENOENT;
+    int missing = ft_syscall(SYS_newfstatat, dirfd, path, &st, 0) != 0 && errno == ENOENT;
     errno = saved;
     return missing ? FT_CREATES_YES : FT_CREATES_NO;
 }

@@ -10,19 +10,7 @@
 #include <sys/mman.h>
 
 #include "ft_always.h"
-
-
-/* The fd's entry, named through /proc the first time we meet it. */
-static inline uint64_t ft_fd_known(int fd)
-{
-    uint64_t e = ft_fd_get(fd);
-    if (FT_UNLIKELY(e == FT_FD_UNKNOWN || ft_fd_what(e) == FT_FD_LAZY)) {
-        int saved = errno;
-        e = ft_fd_resolve(fd);
-        errno = saved;
-    }
-    return e;
-}
+#include "ft_moves.h"
 
 static inline void ft_name_event(struct ft_event *ev, uint64_t e, struct ft_file *f)
 {
@@ -191,7 +179,7 @@ static inline __attribute__((always_inline)) void ft_write_end(struct ft_write *
 }
 
 
-/* ---- opens, closes, dups, mappings (ft_calls.c); names (ft_moves.c) ------ */
+/* ---- opens, closes, dups, mappings (ft_calls.c) ---------------------------- */
 
 uint64_t ft_open_creates(int dirfd, const char *path, int oflags); /* FT_CREATES_* or a time (ft_files.h) */
 void ft_open_end(int fd, int oflags, uint64_t t0, uint64_t created, int dirfd, const char *path);
@@ -200,17 +188,6 @@ void ft_closed_range(unsigned lo, unsigned hi, uint64_t t0, uint64_t t1);
 void ft_exit_closes(void);
 void ft_dup_end(int oldfd, int newfd, uint64_t t0);
 void ft_fd_new(int fd);
-/* names given and taken (ft_moves.c) */
-void ft_renamed(int olddirfd, const char *old, int newdirfd, const char *new_, unsigned flags, uint64_t t0);
-void ft_linked(int olddirfd, const char *old, int newdirfd, const char *new_, int flags, uint64_t t0);
-
-/* An unlink in flight. */
-struct ft_unlink {
-    int ok;            /* an unlink, not an rmdir */
-    uint64_t t0;
-};
-void ft_unlink_begin(struct ft_unlink *u, int dirfd, const char *path, int flags);
-void ft_unlink_end(struct ft_unlink *u, int dirfd, const char *path);
 void ft_mapped(void *addr, size_t len, int prot, int flags, int fd);
 void ft_map_remove(void *addr, size_t len);
 void ft_remapped(void *old, size_t len, void *to, size_t new_len, int flags);

@@ -36,7 +36,7 @@ static inline __attribute__((always_inline)) int64_t ft_claim_one(struct ft_ctx 
     if (FT_UNLIKELY(t->gen != c->gen)) {
         t->gen = c->gen;
         t->blk_next = t->blk_end = 0;
-        t->tid = (uint32_t)syscall(SYS_gettid);
+        t->tid = (uint32_t)ft_syscall(SYS_gettid);
     }
     /* Signed: a block claimed after `head` was read is not stale. */
     if (FT_UNLIKELY(t->blk_next == t->blk_end || (int64_t)(head - t->blk_next) > (int64_t)(c->slots / 2))) {
@@ -228,7 +228,7 @@ static uint32_t ft_pre_tid(void)
     if (ft_thr.gen != gen || !ft_thr.tid) {
         ft_thr.gen = gen;
         ft_thr.blk_next = ft_thr.blk_end = 0;
-        ft_thr.tid = (uint32_t)syscall(SYS_gettid);
+        ft_thr.tid = (uint32_t)ft_syscall(SYS_gettid);
     }
     return ft_thr.tid;
 }
@@ -243,13 +243,13 @@ static __attribute__((noinline)) void ft_emit_nested(struct ft_event *ev)
 {
     FT_STORE(&ft_thr.nested, FT_LOAD(&ft_thr.nested) + 1); /* see ft_put */
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    if (!ft_regions() && ft_pre_hold(ev, (uint32_t)syscall(SYS_gettid)))
+    if (!ft_regions() && ft_pre_hold(ev, (uint32_t)ft_syscall(SYS_gettid)))
         return;
     struct ft_ctx *c = ft_ring();
     if (!c)
         return;
     uint32_t tid = FT_LOAD(&ft_thr.gen) == c->gen ? FT_LOAD(&ft_thr.tid) : 0;
-    ev->tid = tid ? tid : (uint32_t)syscall(SYS_gettid);
+    ev->tid = tid ? tid : (uint32_t)ft_syscall(SYS_gettid);
     uint64_t seq;
     int64_t idx = ft_claim_single(c, &seq);
     if (!ft_put(c, ev, idx, seq, 0))

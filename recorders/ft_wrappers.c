@@ -564,7 +564,7 @@ FT_EXPORT void _exit(int status)
         ft_mark_ended();
     }
     FT_REAL(_exit)(status);
-    for (;;) syscall(SYS_exit_group, status); /* not reached */
+    for (;;) ft_syscall(SYS_exit_group, status); /* not reached */
 }
 
 /* _Exit(3) is the same call under its C99 name. */
@@ -575,7 +575,7 @@ FT_EXPORT void _Exit(int status)
         ft_mark_ended();
     }
     FT_REAL(_Exit)(status);
-    for (;;) syscall(SYS_exit_group, status); /* not reached */
+    for (;;) ft_syscall(SYS_exit_group, status); /* not reached */
 }
 
 /* exit(3) runs this after the program's own atexit handlers and

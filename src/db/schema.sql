@@ -50,7 +50,8 @@ create or replace table traces (
   stopped            varchar,   -- why recording stopped (header flag 4), e.g. 'the file system is full (ENOSPC)'; null when it did not
   alerts_unsent      bigint,    -- of alerts_suppressed, the lines no sink could take (not the rate limit)
   dir_removed        bigint,    -- traces of ended processes this process removed to keep the directory's
-  dir_removed_bytes  bigint     -- budget (FSYNC_TRACE_DIR_MAX_BYTES), and their allocated bytes
+  dir_removed_bytes  bigint,    -- budget (FSYNC_TRACE_DIR_MAX_BYTES), and their allocated bytes
+  summary_lapped     boolean    -- the summary ring wrapped: its oldest summary and cost entries were overwritten
 );
 
 -- One row per path record: a trace's path id names a file. The loader resolves
