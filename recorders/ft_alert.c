@@ -146,10 +146,10 @@ static int ft_fd_high(int fd)
 {
     struct rlimit rl;
     long base = 1000;
-    if (syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+    if (ft_syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
         rl.rlim_cur <= 1024)
         base = (long)rl.rlim_cur * 3 / 4;
-    int hi = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, base);
+    int hi = (int)ft_syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, base);
     if (hi < 0)
         return fd; /* keep the one we have */
     ft_sys_close(fd);
@@ -160,14 +160,14 @@ static int ft_sink_open(void)
 {
     int fd = -1;
     if (ft_cfg.alert_sink == FT_SINK_SYSLOG) {
-        fd = (int)syscall(SYS_socket, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        fd = (int)ft_syscall(SYS_socket, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0)
             return -1;
         struct sockaddr_un sa;
         memset(&sa, 0, sizeof sa);
         sa.sun_family = AF_UNIX;
         ft_cat(sa.sun_path, 0, sizeof sa.sun_path, ft_cfg.syslog_path);
-        if (syscall(SYS_connect, fd, &sa, sizeof sa) < 0) {
+        if (ft_syscall(SYS_connect, fd, &sa, sizeof sa) < 0) {
             ft_sys_close(fd);
             return -1;
         }
@@ -227,13 +227,13 @@ static int ft_write_nopipe(int fd, const char *b, size_t n)
     sigset_t pipe_only, old;
     sigemptyset(&pipe_only);
     sigaddset(&pipe_only, SIGPIPE);
-    syscall(SYS_rt_sigprocmask, SIG_BLOCK, &pipe_only, &old, sizeof(uint64_t));
-    long w = syscall(SYS_write, fd, b, n);
+    ft_syscall(SYS_rt_sigprocmask, SIG_BLOCK, &pipe_only, &old, sizeof(uint64_t));
+    long w = ft_syscall(SYS_write, fd, b, n);
     if (w < 0 && errno == EPIPE && !sigismember(&old, SIGPIPE)) {
         struct timespec zero = {0, 0};
-        syscall(SYS_rt_sigtimedwait, &pipe_only, NULL, &zero, sizeof(uint64_t));
+        ft_syscall(SYS_rt_sigtimedwait, &pipe_only, NULL, &zero, sizeof(uint64_t));
     }
-    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, sizeof(uint64_t));
+    ft_syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, sizeof(uint64_t));
     return w == (long)n;
 }
 
@@ -281,7 +281,7 @@ static int ft_line_out(char *b, size_t from, size_t at, int fallback)
                 missing = 1;
                 break;
             }
-            long r = syscall(SYS_sendto, fd, b, at, MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0);
+            long r = ft_syscall(SYS_sendto, fd, b, at, MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0);
             sent = r == (long)at;
             /* syslogd restarted: the socket is connected to a dead end. */
             if (!sent && (r >= 0 || (errno != ECONNREFUSED && errno != ENOTCONN)))
@@ -293,7 +293,7 @@ static int ft_line_out(char *b, size_t from, size_t at, int fallback)
         if (sink == FT_SINK_STDERR) {
             struct pollfd pfd = {.fd = 2, .events = POLLOUT, .revents = 0};
             struct timespec zero = {0, 0};
-            sent = syscall(SYS_ppoll, &pfd, 1, &zero, NULL, 0) == 1 && pfd.revents == POLLOUT &&
+            sent = ft_syscall(SYS_ppoll, &pfd, 1, &zero, NULL, 0) == 1 && pfd.revents == POLLOUT &&
                    ft_write_nopipe(2, b, at);
         } else if (sink == FT_SINK_FILE) {
             int fd = ft_sink_get(0);

@@ -25,7 +25,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "ft_trace.h"
+#include "ft_budget.h"
 
 #define FT_BUDGET_CAND 16     /* oldest ended traces remembered per pass */
 #define FT_BUDGET_PASSES 8    /* passes when more than that must go */
@@ -61,14 +61,14 @@ static int ft_trace_ended(int dfd, const char *name, uint64_t *start)
         return 0;
     struct ft_header h;
     size_t want = offsetof(struct ft_header, next_seq);
-    long n = syscall(SYS_pread64, fd, &h, want, 0);
+    long n = ft_syscall(SYS_pread64, fd, &h, want, 0);
     ft_sys_close(fd);
     if (n != (long)want || memcmp(h.magic, FT_MAGIC, FT_MAGIC_LEN) != 0)
         return 0;
     *start = h.realtime_ns;
     if (h.flags & FT_HDR_ENDED)
         return 1;
-    return syscall(SYS_kill, (pid_t)h.pid, 0) < 0 && errno == ESRCH;
+    return ft_syscall(SYS_kill, (pid_t)h.pid, 0) < 0 && errno == ESRCH;
 }
 
 /* Keep the n oldest candidates, in order. */
@@ -96,13 +96,13 @@ static uint64_t ft_budget_scan(int dfd, struct ft_cand *cand, unsigned *ncand, i
 {
     char buf[2048];
     uint64_t total = 0;
-    uid_t me = (uid_t)syscall(SYS_geteuid);
+    uid_t me = (uid_t)ft_syscall(SYS_geteuid);
     *ncand = 0;
     *more = 0;
-    if (rewind && syscall(SYS_lseek, dfd, 0, SEEK_SET) < 0)
+    if (rewind && ft_syscall(SYS_lseek, dfd, 0, SEEK_SET) < 0)
         return UINT64_MAX;
     for (;;) {
-        long got = syscall(SYS_getdents64, dfd, buf, sizeof buf);
+        long got = ft_syscall(SYS_getdents64, dfd, buf, sizeof buf);
         if (got <= 0)
             return got < 0 ? UINT64_MAX : total;
         for (long at = 0; at < got;) {
@@ -110,7 +110,7 @@ static uint64_t ft_budget_scan(int dfd, struct ft_cand *cand, unsigned *ncand, i
             at += d->d_reclen;
             struct stat st;
             if (!ft_is_trace_name(d->d_name) ||
-                syscall(SYS_newfstatat, dfd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+                ft_syscall(SYS_newfstatat, dfd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
                 !S_ISREG(st.st_mode) || st.st_uid != me)
                 continue;
             uint64_t bytes = (uint64_t)st.st_blocks * 512u, start = 0;
@@ -135,7 +135,7 @@ uint64_t ft_budget_keep(uint64_t need, uint64_t *removed, uint64_t *removed_byte
      * say how much is used). Else the traces' sizes alone first (no file
      * opened), and only when they pass it, which of them have ended. */
     struct statfs sf;
-    if (syscall(SYS_statfs, ft_cfg.dir, &sf) == 0 && sf.f_blocks > 0 && sf.f_bfree <= sf.f_blocks &&
+    if (ft_syscall(SYS_statfs, ft_cfg.dir, &sf) == 0 && sf.f_blocks > 0 && sf.f_bfree <= sf.f_blocks &&
         (seen = (uint64_t)(sf.f_blocks - sf.f_bfree) * (uint64_t)sf.f_bsize) + need <= limit) {
         errno = saved;
         return limit - seen - need;
@@ -158,7 +158,7 @@ uint64_t ft_budget_keep(uint64_t need, uint64_t *removed, uint64_t *removed_byte
         if (total == UINT64_MAX || total + need <= limit)
             break;
         for (unsigned i = 0; i < n && total + need > limit; i++) {
-            if (syscall(SYS_unlinkat, dfd, cand[i].name, 0) != 0)
+            if (ft_syscall(SYS_unlinkat, dfd, cand[i].name, 0) != 0)
                 continue; /* another process removed it first */
             total -= cand[i].bytes < total ? cand[i].bytes : total;
             FT_ADD(removed, 1);

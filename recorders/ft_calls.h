@@ -10,19 +10,7 @@
 #include <sys/mman.h>
 
 #include "ft_always.h"
-
-
-/* The fd's entry, named through /proc the first time we meet it. */
-static inline uint64_t ft_fd_known(int fd)
-{
-    uint64_t e = ft_fd_get(fd);
-    if (FT_UNLIKELY(e == FT_FD_UNKNOWN || ft_fd_what(e) == FT_FD_LAZY)) {
-        int saved = errno;
-        e = ft_fd_resolve(fd);
-        errno = saved;
-    }
-    return e;
-}
+#include "ft_moves.h"
 
 static inline void ft_name_event(struct ft_event *ev, uint64_t e, struct ft_file *f)
 {
@@ -47,6 +35,7 @@ static inline int32_t ft_res(long ret, int err) { return ret < 0 ? -err : (int32
 struct ft_sync {
     struct ft_event ev;
     struct ft_file *f;
+    uint32_t life;       /* f's life when the call began (ft_track_of) */
     uint64_t t_in;
 };
 
@@ -55,7 +44,7 @@ static inline uint64_t ft_cost_begin(void)
     if (FT_LIKELY(!ft_thr.cost_due))
         return 0;
     ft_thr.cost_due = 0;
-    return ft_clock_read();
+    return ft_cost_start();
 }
 
 static inline __attribute__((always_inline)) void ft_sync_begin(struct ft_sync *s, uint8_t call, int fd,
@@ -70,6 +59,7 @@ static inline __attribute__((always_inline)) void ft_sync_begin(struct ft_sync *
     uint64_t e = ft_fd_known(fd);
     struct ft_file *f = ft_file_of(e);
     s->f = f;
+    s->life = f ? FT_LOAD(&f->life) : 0;
     ft_name_event(ev, e, f);
     ev->start_ns = ft_now();
     if (closes_interval && f) {
@@ -87,17 +77,23 @@ static inline __attribute__((always_inline)) void ft_sync_begin(struct ft_sync *
 static inline void ft_sync_start(struct ft_sync *s, struct ft_file *f)
 {
     s->f = f;
+    s->life = f ? FT_LOAD(&f->life) : 0;
     s->ev.start_ns = ft_now();
 }
 
-static inline __attribute__((always_inline)) void ft_sync_end(struct ft_sync *s, long ret, int err)
+/* hot: the whole path inline (ft_sync_done_hot), for the fsync family's
+ * wrappers (ft_base.h, FT_HOT_PAGE); the other sync calls call it. */
+static inline __attribute__((always_inline)) void ft_sync_end(struct ft_sync *s, long ret, int err, int hot)
 {
     uint64_t t1 = ft_now();
     s->ev.dur_ns = ft_since(s->ev.start_ns, t1);
     s->ev.res = ft_res(ret, err);
-    ft_sync_done(&s->ev, s->f);
+    if (hot)
+        ft_sync_done_hot(&s->ev, s->f, s->life);
+    else
+        ft_sync_done(&s->ev, s->f, s->life);
     if (FT_UNLIKELY(s->t_in))
-        ft_cost_sample(ft_since(s->t_in, s->ev.start_ns) + ft_since(t1, ft_clock_read()));
+        ft_cost_end(s->t_in, s->ev.start_ns, t1);
 }
 
 /* -- write-family calls -- */
@@ -183,7 +179,7 @@ static inline __attribute__((always_inline)) void ft_write_end(struct ft_write *
 }
 
 
-/* ---- opens, closes, dups, mappings (ft_calls.c); names (ft_moves.c) ------ */
+/* ---- opens, closes, dups, mappings (ft_calls.c) ---------------------------- */
 
 uint64_t ft_open_creates(int dirfd, const char *path, int oflags); /* FT_CREATES_* or a time (ft_files.h) */
 void ft_open_end(int fd, int oflags, uint64_t t0, uint64_t created, int dirfd, const char *path);
@@ -192,17 +188,6 @@ void ft_closed_range(unsigned lo, unsigned hi, uint64_t t0, uint64_t t1);
 void ft_exit_closes(void);
 void ft_dup_end(int oldfd, int newfd, uint64_t t0);
 void ft_fd_new(int fd);
-/* names given and taken (ft_moves.c) */
-void ft_renamed(int olddirfd, const char *old, int newdirfd, const char *new_, unsigned flags, uint64_t t0);
-void ft_linked(int olddirfd, const char *old, int newdirfd, const char *new_, int flags, uint64_t t0);
-
-/* An unlink in flight. */
-struct ft_unlink {
-    int ok;            /* an unlink, not an rmdir */
-    uint64_t t0;
-};
-void ft_unlink_begin(struct ft_unlink *u, int dirfd, const char *path, int flags);
-void ft_unlink_end(struct ft_unlink *u, int dirfd, const char *path);
 void ft_mapped(void *addr, size_t len, int prot, int flags, int fd);
 void ft_map_remove(void *addr, size_t len);
 void ft_remapped(void *old, size_t len, void *to, size_t new_len, int flags);

@@ -1,10 +1,10 @@
 /*
- * ft_clock.c — CLOCK_MONOTONIC, cheaply (see ft_now in ft_base.h).
+ * ft_clock.c — CLOCK_MONOTONIC, cheaply (see ft_now in ft_clock.h).
  */
 #include <string.h>
 #include <time.h>
 
-#include "ft_base.h"
+#include "ft_clock.h"
 
 /* ---- the clock ------------------------------------------------------------ */
 

@@ -11,311 +11,13 @@
 #include <string.h>
 #include <linux/futex.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
-#include "ft_trace.h"
+#include "ft_create.h"
 
 /* ---- creating the trace file --------------------------------------------- */
-
-/* Why this image records nothing, for the one line that says so (ft_alert.c
- * sends it through the alert sink): the text, and 1 while it waits to be
- * said (2 once it was). */
-char ft_off_text[FT_DIR_MAX + 160];
-
-static void ft_off(const char *dir, const char *what, uint64_t n, const char *tail)
-{
-    size_t at = ft_cat(ft_off_text, 0, sizeof ft_off_text, "not recording: ");
-    at = ft_cat(ft_off_text, at, sizeof ft_off_text, dir);
-    at = ft_cat(ft_off_text, at, sizeof ft_off_text, what);
-    if (tail) {
-        at = ft_cat_u64(ft_off_text, at, sizeof ft_off_text, n, 0);
-        ft_cat(ft_off_text, at, sizeof ft_off_text, tail);
-    }
-}
-
-static void ft_off_errno(const char *dir, const char *what, int err)
-{
-    ft_off(dir, what, 0, NULL);
-    size_t at = strlen(ft_off_text);
-    const char *name = strerrorname_np(err);
-    ft_cat(ft_off_text, at, sizeof ft_off_text, name ? name : "an error");
-}
-
-/* The directory this image's trace went to: the configured one, or the
- * user's own under it (uid-N, see ft_check_dir). */
-static char ft_dir_used[FT_DIR_MAX + 32];
-
-const char *ft_trace_dir(void)
-{
-    struct ft_ctx *c = FT_LOAD_ACQ(&ft_ctx_ptr);
-    return c && FT_LOAD(&c->dir_sub) ? ft_dir_used : ft_cfg.dir;
-}
-
-/* <dir>/uid-<uid>, into buf. */
-static void ft_uid_dir(char *buf, size_t size, const char *dir, uint32_t uid)
-{
-    size_t at = ft_cat(buf, 0, size, dir);
-    at = ft_cat(buf, at, size, "/uid-");
-    ft_cat_u64(buf, at, size, uid, 0);
-}
-
-/* dir as a directory of euid's, closed to others: 0 if so, else why not
- * (1 not a directory or a symlink, 2 another owner, 3 open to others). */
-static int ft_dir_ours(const char *dir, uint32_t euid, struct stat *st)
-{
-    /* One lstat: a symlink is not followed (as O_PATH | O_NOFOLLOW would
-     * not), and a directory we may only search (0711) still tells its owner. */
-    if (syscall(SYS_newfstatat, AT_FDCWD, dir, st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st->st_mode))
-        return 1;
-    return st->st_uid != euid ? 2 : (st->st_mode & 022) ? 3 : 0;
-}
-
-/* Before a privileged process becomes user uid (setuid and friends): make
- * <dir>/uid-<uid>, 0700 and that user's, where its traces can go (it cannot
- * write ours), and let others search the directory (0711: through it, each
- * user reaches only a directory of its own; the traces are 0600). */
-void ft_uid_prepare(uint32_t uid)
-{
-    uint32_t euid = (uint32_t)syscall(SYS_geteuid);
-    struct stat st;
-    if (euid != 0 || uid == euid || uid == (uint32_t)-1 || !ft_cfg.dir[0])
-        return;
-    int made = syscall(SYS_mkdirat, AT_FDCWD, ft_cfg.dir, 0700) == 0;
-    if (made)
-        syscall(SYS_fchmodat, AT_FDCWD, ft_cfg.dir, 0700);
-    if (ft_dir_ours(ft_cfg.dir, euid, &st) != 0)
-        return;
-    if ((st.st_mode & 0111) != 0111)
-        syscall(SYS_fchmodat, AT_FDCWD, ft_cfg.dir, (st.st_mode & 07777) | 0111);
-    char sub[FT_DIR_MAX + 32];
-    ft_uid_dir(sub, sizeof sub, ft_cfg.dir, uid);
-    if (syscall(SYS_mkdirat, AT_FDCWD, sub, 0700) != 0 && errno != EEXIST)
-        return;
-    int fd = ft_sys_openat(AT_FDCWD, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
-    if (fd < 0)
-        return;
-    /* Ours (just made) or already the user's: give it to the user, 0700. */
-    if (syscall(SYS_fstat, fd, &st) == 0 && (st.st_uid == 0 || st.st_uid == uid)) {
-        syscall(SYS_fchown, fd, uid, (gid_t)-1);
-        syscall(SYS_fchmod, fd, 0700);
-    }
-    ft_sys_close(fd);
-}
-
-/* The directory must be ours and closed to others: a trace names files and
- * command lines, and a directory others can write into lets them plant
- * symlinks or pre-create our file names. Refuse rather than weaken it;
- * but a process that runs as another user than the directory's owner (a
- * daemon's child that dropped privileges) records into <dir>/uid-<its
- * uid> when that is its own (ft_uid_prepare made it). */
-static int ft_check_dir(const char *dir)
-{
-    uint32_t euid = (uint32_t)syscall(SYS_geteuid);
-    struct stat st;
-    struct ft_ctx *c = ft_ctx();
-    if (c)
-        FT_STORE(&c->dir_sub, 0); /* ft_dir_used is written only when used: a page less to fault in */
-    int ours = ft_dir_ours(dir, euid, &st);
-    /* Only under root's directory: nobody else can swap the subdirectory. */
-    if (ours == 2 && st.st_uid == 0) {
-        char sub[FT_DIR_MAX + 32];
-        struct stat own;
-        ft_uid_dir(sub, sizeof sub, dir, euid);
-        if (ft_dir_ours(sub, euid, &own) == 0) {
-            ft_cat(ft_dir_used, 0, sizeof ft_dir_used, sub);
-            if (c)
-                FT_STORE_REL(&c->dir_sub, 1);
-            return 1;
-        }
-    }
-    /* Missing (or not a directory): only the last component is made (a
-     * missing parent: refused), 0700 whatever the umask: under a umask of
-     * 0777 it would be 0000, and the file could not be made in it. */
-    int made = ours == 1 && syscall(SYS_mkdirat, AT_FDCWD, dir, 0700) == 0;
-    if (ours == 1 && !made && errno != EEXIST) {
-        ft_off_errno(dir, " cannot be made: ", errno);
-        return 0;
-    }
-    if (made) {
-        /* Mode 0000 cannot be opened for reading: through an O_PATH
-         * descriptor (never a symlink put there since) and /proc. */
-        int pfd = ft_sys_openat(AT_FDCWD, dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
-        if (pfd >= 0) {
-            char link[32];
-            size_t at = ft_cat(link, 0, sizeof link, "/proc/self/fd/");
-            ft_cat_u64(link, at, sizeof link, (uint64_t)pfd, 0);
-            syscall(SYS_fchmodat, AT_FDCWD, link, 0700);
-            ft_sys_close(pfd);
-        }
-    }
-    if (ours == 1)
-        ours = ft_dir_ours(dir, euid, &st);
-    switch (ours) {
-    case 0:
-        return 1;
-    case 1:
-        ft_off(dir, " is a symlink or not a directory (refused)", 0, NULL);
-        return 0;
-    case 2:
-        ft_off(dir, " belongs to uid ", st.st_uid, ", not to uid ");
-        ft_cat(ft_off_text, ft_cat_u64(ft_off_text, strlen(ft_off_text), sizeof ft_off_text, euid, 0),
-               sizeof ft_off_text, " (refused)");
-        return 0;
-    default:
-        ft_off(dir, " is writable by group or others (refused)", 0, NULL);
-        return 0;
-    }
-}
-
-/* The name's first part: the executable's base name, made safe for a file
- * name (no spaces, no control bytes; " (deleted)" becomes "_(deleted)"). */
-static size_t ft_exe_base(char *dst, size_t at, size_t size, const char *exe)
-{
-    const char *base = exe;
-    for (const char *p = exe; *p; p++)
-        if (*p == '/')
-            base = p + 1;
-    if (!*base)
-        base = "unknown";
-    for (int n = 0; *base && n < 64 && at + 1 < size; base++, n++) {
-        char ch = *base;
-        int safe = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                   (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '_' || ch == '+';
-        dst[at++] = safe ? ch : '_';
-    }
-    dst[at] = '\0';
-    return at;
-}
-
-/* The name users know the program by. The kernel's comm is the basename
- * of the path it was exec'd by (a symlink's own name: redis-server, where
- * /proc/self/exe says redis-check-rdb), cut to 15 bytes; argv[0]'s basename
- * when comm is a cut of it; the executable's when there is no comm. */
-static void ft_prog_names(uint32_t pid, const char *exe, char *comm, size_t csize, char *name, size_t nsize)
-{
-    /* On the main thread, its comm is the process's (PR_GET_NAME, 16 bytes
-     * with the NUL; no file to open); another thread may have been renamed
-     * (a JVM's "SyncThread:0"), so it reads the process's from /proc. */
-    char tc[16] = {0};
-    if ((uint32_t)syscall(SYS_gettid) == pid) {
-        if (syscall(SYS_prctl, PR_GET_NAME, tc, 0, 0, 0) != 0)
-            tc[0] = '\0';
-    } else {
-        ssize_t n = ft_sys_read_file("/proc/self/comm", tc, sizeof tc - 1);
-        tc[n > 0 ? n : 0] = '\0';
-        if (n > 0 && tc[n - 1] == '\n')
-            tc[n - 1] = '\0';
-    }
-    ft_cat(comm, 0, csize, tc);
-    ft_cat(name, 0, nsize, comm[0] ? comm : exe);
-    if (strlen(comm) < sizeof tc - 1)
-        return;
-    char cmd[512];
-    ssize_t n = ft_sys_read_file("/proc/self/cmdline", cmd, sizeof cmd - 1);
-    if (n <= 0)
-        return;
-    cmd[n] = '\0';
-    const char *base = cmd;
-    for (const char *p = cmd; *p; p++)
-        if (*p == '/')
-            base = p + 1;
-    if (strncmp(base, comm, strlen(comm)) == 0)
-        ft_cat(name, 0, nsize, base);
-}
-
-/* A /proc file in one read: these give all they have to one read (the
- * kernel copies cmdline page by page within the call), so the read to
- * the end that ft_sys_read_file makes is a system call for nothing. */
-static ssize_t ft_read_once(const char *path, char *buf, size_t size)
-{
-    int fd = ft_sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    ssize_t n;
-    do
-        n = syscall(SYS_read, fd, buf, size);
-    while (n < 0 && errno == EINTR);
-    ft_sys_close(fd);
-    return n;
-}
-
-static void ft_fill_header(struct ft_header *h, struct ft_ctx *c, uint64_t rt, uint64_t mono,
-                           uint32_t pid, int forked, const char *exe, const char *comm)
-{
-    memcpy(h->magic, FT_MAGIC, FT_MAGIC_LEN);
-    h->version = FT_VERSION;
-    h->header_size = FT_HEADER_SIZE;
-    h->record_size = FT_RECORD_SIZE;
-    h->ring_slots = c->slots;
-    h->realtime_ns = rt;
-    h->monotonic_ns = mono;
-    h->pid = pid;
-    h->ppid = (uint32_t)syscall(SYS_getppid);
-    h->uid = (uint32_t)syscall(SYS_getuid);
-    h->flags = forked ? FT_HDR_FORKED : 0;
-    h->max_bytes = ft_cfg.max_bytes;
-    /* Version 2: the regions and the always-on settings. */
-    if (c->rg.keep_slots) {
-        h->keep_offset = FT_HEADER_SIZE + (uint64_t)c->rg.keep_first * FT_RECORD_SIZE;
-        h->keep_slots = c->rg.keep_slots;
-    }
-    if (c->rg.sum_entries) {
-        h->summary_offset = FT_HEADER_SIZE + (uint64_t)c->rg.sum_first * FT_RECORD_SIZE;
-        h->summary_slots = c->rg.sum_entries * FT_SUMMARY_ENTRY_SLOTS;
-        h->summary_interval_s = ft_cfg.summary_s;
-    }
-    if (c->rg.names_slots) {
-        h->names_offset = FT_HEADER_SIZE + (uint64_t)c->rg.names_first * FT_RECORD_SIZE;
-        h->names_slots = c->rg.names_slots;
-    }
-    if (c->rg.aside_slots) {
-        h->aside_offset = FT_HEADER_SIZE + (uint64_t)c->rg.aside_first * FT_RECORD_SIZE;
-        h->aside_slots = c->rg.aside_slots;
-    }
-    h->alert_ms = ft_cfg.alert_ms;
-    h->alert_factor = ft_cfg.alert_factor;
-    h->alert_min_ms = ft_cfg.alert_min_ms;
-    h->alert_every_s = ft_cfg.alert_every_s;
-    h->cost_period = c->rg.sum_entries ? ft_cfg.cost_period : 0;
-    h->alert_sink = ft_cfg.alert_sink;
-    ft_cat(h->recorder_version, 0, sizeof h->recorder_version, FT_RECORDER_VERSION);
-
-    char boot[64];
-    ssize_t n = ft_read_once("/proc/sys/kernel/random/boot_id", boot, sizeof boot - 1);
-    if (n > 0) {
-        boot[n] = '\0';
-        for (ssize_t i = 0; i < n; i++)
-            if (boot[i] == '\n')
-                boot[i] = '\0';
-        ft_cat(h->boot_id, 0, sizeof h->boot_id, boot);
-    }
-    struct utsname u;
-    if (syscall(SYS_uname, &u) == 0)
-        ft_cat(h->host, 0, sizeof h->host, u.nodename);
-    ft_cat(h->exe, 0, sizeof h->exe, exe);
-    ft_cat(h->comm, 0, sizeof h->comm, comm);
-
-    /* /proc/self/cmdline is argv joined by NULs, with a final NUL; read one
-     * byte more than fits to know whether it was cut. A cut one keeps a NUL
-     * in the last byte, so the field stays NUL-terminated. */
-    char cmd[FT_CMDLINE_MAX + 1];
-    n = ft_read_once("/proc/self/cmdline", cmd, sizeof cmd);
-    if (n > 0) {
-        size_t len = (size_t)n;
-        if (len > FT_CMDLINE_MAX) {
-            len = FT_CMDLINE_MAX;
-            cmd[len - 1] = '\0';
-            h->cmdline_truncated = 1;
-        }
-        memcpy(h->cmdline, cmd, len);
-        h->cmdline_len = (uint32_t)len;
-    }
-    h->dropped = FT_XCHG(&c->pending_drops, 0);
-}
 
 /*
  * How the file is cut up (FORMAT.md, "File"). Of the slots that fit under
@@ -400,9 +102,9 @@ static int ft_trace_link(struct ft_ctx *c, int fd, const char *exe, uint32_t pid
     ft_cat_u64(link, at, sizeof link, (uint64_t)fd, 0);
     for (int attempt = 0; attempt < 4; attempt++) {
         ft_trace_name(c, exe, pid, rt + (uint64_t)attempt);
-        long r = syscall(SYS_linkat, AT_FDCWD, link, AT_FDCWD, c->path, AT_SYMLINK_FOLLOW);
+        long r = ft_syscall(SYS_linkat, AT_FDCWD, link, AT_FDCWD, c->path, AT_SYMLINK_FOLLOW);
         if (r < 0 && errno == ENOENT)
-            r = syscall(SYS_linkat, fd, "", AT_FDCWD, c->path, AT_EMPTY_PATH);
+            r = ft_syscall(SYS_linkat, fd, "", AT_FDCWD, c->path, AT_EMPTY_PATH);
         if (r == 0)
             return 1;
         if (errno != EEXIST)
@@ -418,7 +120,7 @@ static int ft_ring_create(struct ft_ctx *c)
     /* A child of _Fork or clone (no atfork handler ran) still maps its
      * parent's ring; it must never write there. */
     if (ft_map_addr && ft_map_pid != pid) {
-        syscall(SYS_munmap, ft_map_addr, ft_map_len);
+        ft_syscall(SYS_munmap, ft_map_addr, ft_map_len);
         ft_map_addr = NULL;
     }
 
@@ -469,10 +171,10 @@ static int ft_ring_create(struct ft_ctx *c)
     uint32_t mode;
     void *map = MAP_FAILED;
     if (ft_sys_fstat(fd, &c->dev, &c->ino, &mode) < 0 ||
-        ((mode & 07777) != 0600 && syscall(SYS_fchmod, fd, 0600) < 0) ||
-        syscall(SYS_ftruncate, fd, (off_t)size) < 0)
+        ((mode & 07777) != 0600 && ft_syscall(SYS_fchmod, fd, 0600) < 0) ||
+        ft_syscall(SYS_ftruncate, fd, (off_t)size) < 0)
         goto fail;
-    map = (void *)syscall(SYS_mmap, NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    map = (void *)ft_syscall(SYS_mmap, NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (map == MAP_FAILED)
         goto fail;
     c->ring = (unsigned char *)map + FT_HEADER_SIZE;
@@ -517,9 +219,9 @@ fail:
     c->chunk_bits[0] = 0;
     c->chunks_made = 0;
     if (map != MAP_FAILED)
-        syscall(SYS_munmap, map, size);
+        ft_syscall(SYS_munmap, map, size);
     if (named)
-        syscall(SYS_unlinkat, AT_FDCWD, c->path, 0);
+        ft_syscall(SYS_unlinkat, AT_FDCWD, c->path, 0);
     ft_sys_close(fd);
     return 0;
 }
@@ -549,7 +251,7 @@ static uint32_t ft_ring_wait(struct ft_ctx *c)
          * the creator sees us and wakes us, or we see its state. */
         __atomic_fetch_add(&c->waiters, 1, __ATOMIC_SEQ_CST);
         if (__atomic_load_n(&c->state, __ATOMIC_SEQ_CST) == FT_RING_INIT)
-            syscall(SYS_futex, &c->state, FUTEX_WAIT_PRIVATE, FT_RING_INIT, &left, NULL, 0);
+            ft_syscall(SYS_futex, &c->state, FUTEX_WAIT_PRIVATE, FT_RING_INIT, &left, NULL, 0);
         waited = ft_clock(CLOCK_MONOTONIC) - t0;
     }
 }
@@ -587,7 +289,7 @@ __attribute__((noinline)) struct ft_ctx *ft_ring_slow(void)
                 hook(c);
             __atomic_store_n(&c->state, ok ? FT_RING_READY : again ? FT_RING_UNINIT : FT_RING_REFUSED, __ATOMIC_SEQ_CST);
             if (__atomic_load_n(&c->waiters, __ATOMIC_SEQ_CST)) /* nobody waits: no system call */
-                syscall(SYS_futex, &c->state, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+                ft_syscall(SYS_futex, &c->state, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
             if (!ok && !again) {
                 FT_STORE_REL(&ft_mode, FT_MODE_OFF);
                 if (ft_off_text[0])

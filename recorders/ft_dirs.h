@@ -6,7 +6,7 @@
 #ifndef FT_DIRS_H
 #define FT_DIRS_H
 
-#include "ft_base.h"
+#include "ft_config.h"
 
 /* Naming a path from the canonical names of directories met before, with
  * no system call (ft_dirs.c): the name, or -1 (ask the kernel). */

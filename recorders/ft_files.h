@@ -8,6 +8,8 @@
 #ifndef FT_FILES_H
 #define FT_FILES_H
 
+#include <errno.h>
+
 #include "ft_ring.h"
 
 /* ---- descriptor table (ft_files.c) --------------------------------------- */
@@ -53,6 +55,18 @@ static inline int ft_fd_is_file(uint64_t e)
 
 uint64_t *ft_fd_slot(int fd);      /* creates the chunk; NULL if fd is out of range */
 uint64_t ft_fd_resolve(int fd);    /* name an unseen fd through /proc, once */
+
+/* The fd's entry, named through /proc the first time we meet it. */
+static inline uint64_t ft_fd_known(int fd)
+{
+    uint64_t e = ft_fd_get(fd);
+    if (FT_UNLIKELY(e == FT_FD_UNKNOWN || ft_fd_what(e) == FT_FD_LAZY)) {
+        int saved = errno;
+        e = ft_fd_resolve(fd);
+        errno = saved;
+    }
+    return e;
+}
 /* Did an open create its file? Asked before the call (ft_open_creates):
  * no, yes (O_EXCL), or "if the file was born at or after" a wall time. */
 #define FT_CREATES_NO 0u

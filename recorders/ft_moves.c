@@ -2,7 +2,7 @@
  * ft_moves.c — names given and taken: renames, links and unlinks, with what
  * the durability lint needs to judge them (recorders/FORMAT.md): the old and
  * the new name, and for a file open here the bytes written to it and not
- * yet synced. Beside ft_calls.c, in the same layer (ft_calls.h).
+ * yet synced. Below ft_calls.c, which calls it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
-#include "ft_calls.h"
+#include "ft_moves.h"
 
 /* A record of `type` from t0 to now, with no descriptor. */
 static void ft_move_init(struct ft_event *ev, uint8_t type, uint64_t t0)

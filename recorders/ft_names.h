@@ -4,7 +4,7 @@
 #ifndef FT_NAMES_H
 #define FT_NAMES_H
 
-#include "ft_trace.h"
+#include "ft_create.h"
 
 #define FT_NAMES_POS ((1ull << 46) - 1)
 

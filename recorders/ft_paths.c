@@ -260,7 +260,7 @@ int ft_abs_name(int dirfd, const char *path, char *buf, size_t size, int follow_
     if (follow_last) {
         if (n > 0) {
             struct stat st;
-            if (syscall(SYS_newfstatat, dirfd, path, &st, AT_SYMLINK_NOFOLLOW) != 0)
+            if (ft_syscall(SYS_newfstatat, dirfd, path, &st, AT_SYMLINK_NOFOLLOW) != 0)
                 return -1;
             *dev = st.st_dev;
             *ino = st.st_ino;

@@ -30,13 +30,13 @@ static inline int ft_event_slot_mine(struct ft_ctx *c, uint32_t idx, uint64_t se
  * the ring has moved on by half its size since it was claimed: writing an old
  * sequence number into a slot the ring has already reused would overwrite a
  * newer record. Returns the ring index, or -1 (the caller counts a drop). */
-static inline int64_t ft_claim_one(struct ft_ctx *c, uint64_t head, uint64_t *seq)
+static inline __attribute__((always_inline)) int64_t ft_claim_one(struct ft_ctx *c, uint64_t head, uint64_t *seq)
 {
     struct ft_thread *t = &ft_thr;
     if (FT_UNLIKELY(t->gen != c->gen)) {
         t->gen = c->gen;
         t->blk_next = t->blk_end = 0;
-        t->tid = (uint32_t)syscall(SYS_gettid);
+        t->tid = (uint32_t)ft_syscall(SYS_gettid);
     }
     /* Signed: a block claimed after `head` was read is not stale. */
     if (FT_UNLIKELY(t->blk_next == t->blk_end || (int64_t)(head - t->blk_next) > (int64_t)(c->slots / 2))) {
@@ -228,7 +228,7 @@ static uint32_t ft_pre_tid(void)
     if (ft_thr.gen != gen || !ft_thr.tid) {
         ft_thr.gen = gen;
         ft_thr.blk_next = ft_thr.blk_end = 0;
-        ft_thr.tid = (uint32_t)syscall(SYS_gettid);
+        ft_thr.tid = (uint32_t)ft_syscall(SYS_gettid);
     }
     return ft_thr.tid;
 }
@@ -243,22 +243,22 @@ static __attribute__((noinline)) void ft_emit_nested(struct ft_event *ev)
 {
     FT_STORE(&ft_thr.nested, FT_LOAD(&ft_thr.nested) + 1); /* see ft_put */
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    if (!ft_regions() && ft_pre_hold(ev, (uint32_t)syscall(SYS_gettid)))
+    if (!ft_regions() && ft_pre_hold(ev, (uint32_t)ft_syscall(SYS_gettid)))
         return;
     struct ft_ctx *c = ft_ring();
     if (!c)
         return;
     uint32_t tid = FT_LOAD(&ft_thr.gen) == c->gen ? FT_LOAD(&ft_thr.tid) : 0;
-    ev->tid = tid ? tid : (uint32_t)syscall(SYS_gettid);
+    ev->tid = tid ? tid : (uint32_t)ft_syscall(SYS_gettid);
     uint64_t seq;
     int64_t idx = ft_claim_single(c, &seq);
     if (!ft_put(c, ev, idx, seq, 0))
         ft_put_fresh(c, ev);
 }
 
-/* Claim a slot for ev from the thread's block and write it. (Hot: on the
- * page of ft_emit and the sync wrappers, FT_HOT.) */
-static FT_HOT void ft_put_one(struct ft_ctx *c, struct ft_event *ev)
+/* Claim a slot for ev from the thread's block and write it. (Inline: in
+ * ft_emit, ft_emit_slow and, through ft_emit_hot, the sync wrappers.) */
+static inline __attribute__((always_inline)) void ft_put_one(struct ft_ctx *c, struct ft_event *ev)
 {
     /* One read of the shared head per record: it is the line every
      * thread's block claim writes. */
@@ -296,7 +296,7 @@ static __attribute__((noinline)) void ft_emit_slow(struct ft_event *ev)
     ft_guard_off();
 }
 
-FT_HOT void ft_emit(struct ft_event *ev)
+__attribute__((always_inline)) inline void ft_emit_hot(struct ft_event *ev)
 {
     struct ft_ctx *c = FT_LOAD_ACQ(&ft_ctx_ptr);
     if (FT_UNLIKELY(ft_thr.guard || !c || FT_LOAD_ACQ(&c->state) != FT_RING_READY)) {
@@ -306,4 +306,9 @@ FT_HOT void ft_emit(struct ft_event *ev)
     ft_guard_on();
     ft_put_one(c, ev);
     ft_guard_off();
+}
+
+void ft_emit(struct ft_event *ev)
+{
+    ft_emit_hot(ev);
 }

@@ -161,7 +161,7 @@ static void ft_sigbus(int sig, siginfo_t *si, void *uc)
     if (a.sa_handler == SIG_DFL) {
         ft_default_now();
         if (!fault) /* a sent signal: again, now to the default action */
-            syscall(SYS_tgkill, (pid_t)syscall(SYS_getpid), (pid_t)syscall(SYS_gettid), sig);
+            ft_syscall(SYS_tgkill, (pid_t)ft_syscall(SYS_getpid), (pid_t)ft_syscall(SYS_gettid), sig);
         errno = saved; /* a fault: the instruction is retried and faults again */
         return;
     }
@@ -176,7 +176,7 @@ static void ft_sigbus(int sig, siginfo_t *si, void *uc)
         /* What the kernel would have added to the mask for the handler; the
          * mask in uc is restored on return (sigreturn), as always. */
         uint64_t bit = 1ull << (sig - 1);
-        syscall(SYS_rt_sigprocmask, SIG_BLOCK, &bit, NULL, sizeof bit);
+        ft_syscall(SYS_rt_sigprocmask, SIG_BLOCK, &bit, NULL, sizeof bit);
     }
     errno = saved;
     if (a.sa_flags & SA_SIGINFO)

@@ -39,7 +39,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "ft_base.h"
+#include "ft_config.h"
 
 /* The fortified entry points (_FORTIFY_SOURCE turns open() into these when
  * the mode argument is provably unneeded); glibc declares them only then. */

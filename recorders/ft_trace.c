@@ -32,10 +32,10 @@ struct ft_ctx *ft_ctx(void)
     c = ft_sys_mmap_anon(FT_CTX_BYTES);
     if (!c)
         return NULL;
-    syscall(SYS_madvise, c, FT_CTX_BYTES, MADV_WIPEONFORK); /* best effort: atfork covers fork() */
+    ft_syscall(SYS_madvise, c, FT_CTX_BYTES, MADV_WIPEONFORK); /* best effort: atfork covers fork() */
     struct ft_ctx *expected = NULL;
     if (!FT_CAS(&ft_ctx_ptr, &expected, c)) {
-        syscall(SYS_munmap, c, FT_CTX_BYTES);
+        ft_syscall(SYS_munmap, c, FT_CTX_BYTES);
         c = expected;
     }
     return c;
@@ -161,12 +161,12 @@ static int ft_chunk_fallocate(struct ft_ctx *c, uint32_t k, uint32_t n, int fd)
             return 0;
         }
     }
-    int ok = syscall(SYS_fallocate, fd, 0, off, (off_t)len) == 0;
+    int ok = ft_syscall(SYS_fallocate, fd, 0, off, (off_t)len) == 0;
     if (!ok && (errno == EOPNOTSUPP || errno == ENOSYS)) {
         /* A filesystem without fallocate: writing zeros allocates too. */
         ok = 1;
         for (size_t done = 0; ok && done < len; done += sizeof ft_zero_page)
-            ok = syscall(SYS_pwrite64, fd, ft_zero_page, sizeof ft_zero_page,
+            ok = ft_syscall(SYS_pwrite64, fd, ft_zero_page, sizeof ft_zero_page,
                          off + (off_t)done) == (long)sizeof ft_zero_page;
     }
     if (own)
@@ -223,7 +223,7 @@ static int ft_chunks_reserve(struct ft_ctx *c, uint32_t k, uint32_t n, int fd)
     if (!FT_LOAD(&c->no_populate)) {
         off_t off;
         size_t len = ft_chunks_span(c, k, more, &off);
-        ok = syscall(SYS_madvise, c->ring + (off - FT_HEADER_SIZE), len, MADV_POPULATE_WRITE) == 0;
+        ok = ft_syscall(SYS_madvise, c->ring + (off - FT_HEADER_SIZE), len, MADV_POPULATE_WRITE) == 0;
         if (!ok && errno == EINVAL)
             FT_STORE(&c->no_populate, 1);
         else if (!ok && errno == EFAULT)
@@ -289,7 +289,7 @@ static int ft_has_uring(void)
     char buf[4096], link[64], target[sizeof want];
     int found = 0;
     long n;
-    while (!found && (n = syscall(SYS_getdents64, dir, buf, sizeof buf)) > 0) {
+    while (!found && (n = ft_syscall(SYS_getdents64, dir, buf, sizeof buf)) > 0) {
         for (long at = 0; at < n && !found;) {
             const char *name = buf + at + 19; /* struct linux_dirent64: d_name after 19 bytes */
             at += *(const unsigned short *)(buf + at + 16);
@@ -348,13 +348,13 @@ void ft_after_fork_child(void)
 {
     struct ft_ctx *c = FT_LOAD_ACQ(&ft_ctx_ptr);
     if (ft_map_addr) {
-        syscall(SYS_munmap, ft_map_addr, ft_map_len);
+        ft_syscall(SYS_munmap, ft_map_addr, ft_map_len);
         ft_map_addr = NULL;
     }
     /* Zero pages again (already zero if MADV_WIPEONFORK took): DONTNEED,
      * not memset, which would make the whole of it resident in every child. */
     if (c && FT_LOAD(&c->state) != FT_RING_REFUSED)
-        syscall(SYS_madvise, c, FT_CTX_BYTES, MADV_DONTNEED);
+        ft_syscall(SYS_madvise, c, FT_CTX_BYTES, MADV_DONTNEED);
     ft_thr.gen = 0;
     ft_thr.blk_next = ft_thr.blk_end = 0;
     ft_thr.tid = 0;
@@ -412,7 +412,7 @@ static void ft_mark_truncated(struct ft_ctx *c, uintptr_t lo)
     if (fd < 0)
         return;
     struct stat st;
-    int whole = syscall(SYS_fstat, fd, &st) == 0 && (uint64_t)st.st_dev == c->dev &&
+    int whole = ft_syscall(SYS_fstat, fd, &st) == 0 && (uint64_t)st.st_dev == c->dev &&
                 (uint64_t)st.st_ino == c->ino && st.st_size >= (off_t)sizeof *h;
     ft_sys_close(fd);
     if (!whole)
@@ -442,7 +442,7 @@ int ft_ring_fault(const void *addr)
         FT_STORE_REL(&c->state, FT_RING_DEAD);
         ft_mark_truncated(c, lo);
     }
-    void *p = (void *)syscall(SYS_mmap, (void *)lo, (size_t)len, PROT_READ | PROT_WRITE,
+    void *p = (void *)ft_syscall(SYS_mmap, (void *)lo, (size_t)len, PROT_READ | PROT_WRITE,
                               MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED)
         return 0; /* no memory even for that: the program's action decides */

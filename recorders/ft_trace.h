@@ -1,5 +1,5 @@
 /*
- * ft_trace.h — the trace file and its regions (ft_trace.c, ft_create.c).
+ * ft_trace.h — the trace file and its regions (ft_trace.c; made by ft_create.c, ft_create.h).
  *
  * The trace file is created at the first record, sized once with
  * ftruncate, mapped MAP_SHARED once, and written through the mapping: a
@@ -13,6 +13,7 @@
 
 #include <string.h>
 
+#include "ft_budget.h"
 #include "ft_paths.h"
 
 /* Where the regions of the current trace file are. Slots are numbered
@@ -115,17 +116,11 @@ struct ft_ctx {
 #define ft_map_len (ft_hot.map_len)
 #define ft_map_pid (ft_hot.map_pid)
 
-/* ---- the directory's budget (ft_budget.c) --------------------------------- */
+/* ---- when the directory's budget is looked at (ft_budget.h) -------------- */
 
 #define FT_BUDGET_FIRST (64u << 10)   /* room made for a new trace: what one sync takes */
 #define FT_BUDGET_STEP_MIN 16u        /* then again after 64 KiB of growth ... */
 #define FT_BUDGET_STEP_MAX 2048u      /* ... to 8 MiB: a quarter of the room the last look left */
-
-/* Remove ended processes' traces, oldest first, until the directory's
- * traces and `need` more bytes fit ft_cfg.dir_max_bytes; count them.
- * Returns the room left under the budget as far as it could tell (0 when
- * none, or it could not tell; UINT64_MAX with no budget). */
-uint64_t ft_budget_keep(uint64_t need, uint64_t *removed, uint64_t *removed_bytes);
 
 /* After a look that left `room` bytes: how many more chunks before the next. */
 static inline uint32_t ft_budget_step(uint64_t room)
@@ -169,23 +164,6 @@ void ft_exec_failed(int marked);        /* exec returned: undo ft_exec_begin */
 void ft_after_fork_child(void);
 int ft_ring_fault(const void *addr);    /* SIGBUS in our mapping: make it harmless; 1 if ours */
 
-/* ---- creating the file (ft_create.c) ------------------------------------- */
-
-struct ft_ctx *ft_ring_slow(void);
-/* Set by the ring (ft_ring.c) at its first held record: the thread that
- * makes the file calls it once the file is made, while the state is still
- * INIT (no other thread writes the ring yet), to place the held records. */
-#define ft_created_hook (ft_hot.created_hook)
-const char *ft_trace_dir(void);         /* where this image's trace goes */
-/* When this image's trace was made (CLOCK_MONOTONIC; 0: not yet) and how long
- * that took: a Node call that waited across it is recorded without it (ft_js.c). */
-#define ft_made_at (ft_hot.made_at) /* in the hot page (ft_base.h): no page of its own */
-#define ft_made_ns (ft_hot.made_ns)
-void ft_uid_prepare(uint32_t uid);      /* before becoming user uid: its own directory */
-/* Why this image records nothing, once said (ft_alert.c, ft_alert_off): 1 pending, 2 said. */
-extern char ft_off_text[];
-#define ft_off_pending (ft_hot.off_pending)
-
 /* The current file's regions; NULL when there is no file (yet), or it has
  * stopped. Never creates one: only a raw record does. */
 static inline struct ft_regions *ft_regions(void)
@@ -200,16 +178,6 @@ static inline struct ft_regions *ft_regions(void)
 static inline struct ft_ctx *ft_ctx_of(struct ft_regions *rg)
 {
     return (struct ft_ctx *)((char *)rg - offsetof(struct ft_ctx, rg));
-}
-
-/* The trace file, made at the first record; NULL when there is none (the
- * record is then counted as dropped where there is a header to count in). */
-static inline struct ft_ctx *ft_ring(void)
-{
-    struct ft_ctx *c = FT_LOAD_ACQ(&ft_ctx_ptr);
-    if (FT_LIKELY(c != NULL && FT_LOAD_ACQ(&c->state) == FT_RING_READY))
-        return c;
-    return ft_ring_slow();
 }
 
 /* ---- writing records ------------------------------------------------------ */

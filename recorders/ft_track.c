@@ -78,7 +78,7 @@ struct ft_track *ft_track_clear(struct ft_track *t, uint32_t life)
             return t;
         }
         int saved = errno;
-        syscall(SYS_sched_yield);
+        ft_syscall(SYS_sched_yield);
         errno = saved;
     }
 }

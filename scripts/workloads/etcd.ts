@@ -18,6 +18,13 @@ export interface EtcdRun {
   traces: string;
   data: string;
   metrics: string;
+  /**
+   * CLOCK_MONOTONIC (the traces' clock) just before /metrics was asked for and
+   * just after it answered: a sync that ended before `scrape[0]` is in etcd's
+   * figures, one that began after `scrape[1]` is not (e.g. the WAL's last sync
+   * when etcd closes it on SIGTERM).
+   */
+  scrape: [bigint, bigint];
   status: number | null;
 }
 
@@ -55,10 +62,12 @@ export async function recordEtcd(o: EtcdOptions): Promise<EtcdRun> {
       }
     }
     await neighbour;
+    const asked = process.hrtime.bigint();
     const metrics = await (await fetch(`${curl}/metrics`)).text();
+    const scrape: [bigint, bigint] = [asked, process.hrtime.bigint()];
     rec.kill('SIGTERM');
     const status = await exited;
-    return { traces: o.traces, data: o.data, metrics, status };
+    return { traces: o.traces, data: o.data, metrics, scrape, status };
   } catch (err) {
     rec.kill('SIGTERM');
     await exited;

@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert';
 import { account, cleanup, lazy, onlyTrace, run, syncEvents } from './harness.js';
 
 const SYNCS = 400;
-/** The TSC extrapolation's error (ft_base.h: under a microsecond), with room. */
+/** The TSC extrapolation's error (ft_clock.h: under a microsecond), with room. */
 const SLACK = 5000n;
 
 const got = lazy(() => {
