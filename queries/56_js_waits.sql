@@ -49,6 +49,8 @@ js as (
     j.dur_ns as wait_ns,
     j.res,
     j.bytes,
+    j.flags,
+    j.made_ns,
     a.kind,
     a.form,
     a.syscall,
@@ -89,44 +91,135 @@ laned as (
   left join sync_threads on sync_threads.trace_id = syscalls.trace_id and sync_threads.tid = syscalls.sys_tid
 ),
 
+-- A call that waited while the library made the trace (flag 0x20) was recorded without
+-- the time that took (made_ns, FORMAT.md), which its system call, or those queued behind
+-- the making, still hold: its window is widened by it. (Traces before made_ns was written
+-- hold 0 there: the trace's first sync, inside which the making happened, stands in.)
+made as (
+  select trace_id, arg_min(dur_ns, start) as first_sync_ns
+  from events
+  where type = ft_t_sync() and source = 'ring'
+  group by trace_id
+),
+
+windows as (
+  select js.*,
+    js.end_ns + case when (js.flags & ft_f_js_trace_made()) = 0 then 0
+      when js.made_ns > 0 then js.made_ns
+      else coalesce(made.first_sync_ns, 0) end as window_end_ns
+  from js
+  left join made using (trace_id)
+),
+
 -- The two clocks are one (CLOCK_MONOTONIC), read a few ns apart: 10 us of slack.
 candidates as (
   select
-    js.trace_id, js.seq, js.start_ns, js.file_id, js.syscall, laned.lane,
+    w.trace_id, w.seq, w.start_ns, w.window_end_ns, w.file_id, w.syscall, laned.lane,
     laned.sys_seq, laned.sys_tid, laned.sys_start_ns, laned.sync_ns
-  from js
+  from windows as w
   join laned
-    on laned.trace_id = js.trace_id
-    and laned.file_id = js.file_id
-    and laned.syscall = js.syscall
-    and laned.lane = case when js.form = 'sync' then js.tid else -1 end
-    and laned.sys_start_ns >= js.start_ns - 10000
-    and laned.sys_start_ns + laned.sync_ns <= js.end_ns + 10000
+    on laned.trace_id = w.trace_id
+    and laned.file_id = w.file_id
+    and laned.syscall = w.syscall
+    and laned.lane = case when w.form = 'sync' then w.tid else -1 end
+    and laned.sys_start_ns >= w.start_ns - 10000
+    and laned.sys_start_ns + laned.sync_ns <= w.window_end_ns + 10000
 ),
 
 -- In order first: libuv's pool takes its work first in, first out, so with several calls
 -- of one file in flight (whose windows all hold each other's system calls) the k-th call
 -- to start is served by the k-th system call to start, among the calls and system calls
--- of the lane that have a candidate at all; a pair is kept where that call's window holds
--- that system call.
+-- of the lane that have a candidate at all. Counted per run: the calls of one file, kind
+-- and lane whose windows (with their system calls) overlap one after another; the pool
+-- drains between runs, so nothing carries from one to the next.
+call_spans as (
+  select trace_id, seq, file_id, syscall, lane, start_ns,
+    max(greatest(window_end_ns, sys_start_ns + sync_ns)) as span_end_ns
+  from candidates
+  group by all
+),
+
+call_runs as (
+  select *,
+    coalesce(sum(case when start_ns - 10000 > before_end_ns then 1 else 0 end)
+      over (partition by trace_id, file_id, syscall, lane order by start_ns, seq), 0) as run
+  from (
+    select *,
+      max(span_end_ns) over (partition by trace_id, file_id, syscall, lane order by start_ns, seq
+        rows between unbounded preceding and 1 preceding) as before_end_ns
+    from call_spans
+  )
+),
+
 call_order as (
-  select trace_id, seq,
-    row_number() over (partition by trace_id, file_id, syscall, lane order by start_ns, seq) as k
-  from (select distinct trace_id, seq, file_id, syscall, lane, start_ns from candidates)
+  select trace_id, seq, file_id, syscall, lane, run,
+    row_number() over (partition by trace_id, file_id, syscall, lane, run order by start_ns, seq) as k
+  from call_runs
 ),
 
+-- Each system call's run (its candidates' windows overlap: they are one run), its place j in
+-- the run, and the first call (lowest k) whose window holds it.
+sys_first as (
+  select c.trace_id, c.sys_seq, (o.trace_id, o.file_id, o.syscall, o.lane, o.run) as run_key, min(o.k) as first_k,
+    row_number() over (partition by run_key order by c.sys_start_ns, c.sys_seq) as j
+  from candidates as c
+  join call_order as o on o.trace_id = c.trace_id and o.seq = c.seq
+  group by c.trace_id, c.sys_seq, c.sys_start_ns, run_key
+),
+
+-- A system call missing from the trace (the ring went round it, a shim took the call, the
+-- call needed none) would shift every later pair of the run by one: the k-th system call
+-- then serves the (k + m)-th call, m the calls skipped so far. m grows where a system call
+-- started after every call up to its own k + m had ended (its first candidate is later):
+-- the calls before that had their system calls, or none recorded.
 sys_order as (
-  select trace_id, sys_seq,
-    row_number() over (partition by trace_id, file_id, syscall, lane order by sys_start_ns, sys_seq) as k
-  from (select distinct trace_id, sys_seq, file_id, syscall, lane, sys_start_ns from candidates)
+  select trace_id, sys_seq, j, run_skipped(first_k, j, run_key) as skipped
+  from sys_first
 ),
 
-in_order as (
+first_order as (
   select c.*
   from candidates as c
   join call_order on call_order.trace_id = c.trace_id and call_order.seq = c.seq
   join sys_order on sys_order.trace_id = c.trace_id and sys_order.sys_seq = c.sys_seq
-  where call_order.k = sys_order.k
+  where call_order.k = sys_order.j + sys_order.skipped
+),
+
+-- In order once more, over the calls and system calls left: a pool thread preempted between
+-- taking a call's work and starting its system call (1.5 ms at load 18) starts it several
+-- places late, and the calls in between, numbered one place off, mostly find their system
+-- calls outside their windows; renumbered without the pairs made, they take them (and the
+-- exchange below gives the late one to its call).
+left_calls as (
+  select o.trace_id, o.seq, o.file_id, o.syscall, o.lane, o.run,
+    row_number() over (partition by o.trace_id, o.file_id, o.syscall, o.lane, o.run order by r.start_ns, o.seq) as k
+  from call_order as o
+  join call_runs as r on r.trace_id = o.trace_id and r.seq = o.seq
+  where not exists (select 1 from first_order as p where p.trace_id = o.trace_id and p.seq = o.seq)
+),
+
+left_first as (
+  select c.trace_id, c.sys_seq, (o.trace_id, o.file_id, o.syscall, o.lane, o.run) as run_key, min(o.k) as first_k,
+    row_number() over (partition by run_key order by c.sys_start_ns, c.sys_seq) as j
+  from candidates as c
+  join left_calls as o on o.trace_id = c.trace_id and o.seq = c.seq
+  where not exists (select 1 from first_order as p where p.trace_id = c.trace_id and p.sys_seq = c.sys_seq)
+  group by c.trace_id, c.sys_seq, c.sys_start_ns, run_key
+),
+
+left_sys as (
+  select trace_id, sys_seq, j, run_skipped(first_k, j, run_key) as skipped
+  from left_first
+),
+
+in_order as (
+  select * from first_order
+  union all by name
+  select c.*
+  from candidates as c
+  join left_calls on left_calls.trace_id = c.trace_id and left_calls.seq = c.seq
+  join left_sys on left_sys.trace_id = c.trace_id and left_sys.sys_seq = c.sys_seq
+  where left_calls.k = left_sys.j + left_sys.skipped
 ),
 
 -- Then the rest (a system call no call made, a call whose system call the library did

@@ -2,7 +2,7 @@
 --
 -- purpose:    One row per trace file: the process it recorded and how complete the
 --             record is (records present, records the recorder dropped, a torn end).
--- inputs:     traces, events, summaries, counts, recorder_cost, js_counts
+-- inputs:     traces, events, summaries, counts, recorder_cost, js_counts, filter_window
 -- parameters: none
 -- output:
 --   trace_id, file       the trace file
@@ -30,9 +30,14 @@
 --                        where the trace has them
 --   calls                sync calls, exact (counts)
 --   summarized_only      of those, calls only the summaries hold
---   unaccounted          sync calls the recorder's cost entries count beyond `calls` since
---                        the first surviving cost entry: calls the trace proves happened
---                        but no summary or record counts any more (0 when none)
+--   unaccounted          sync calls the recorder's cost entries count beyond `calls`: calls
+--                        the trace proves happened but no summary or record counts any
+--                        more (0 when none). A thread adds its calls to the cost entry of
+--                        the interval it is in every cost_period calls, so an entry may
+--                        hold calls of the interval before: when the summary ring wrapped
+--                        or --since cut the history, the cost entries left are held against
+--                        the calls from the interval before the first of them on (a lower
+--                        bound). 0 under --path (cost entries count every file's calls)
 --   uncounted_records    ring records overwritten in a trace with no summaries to count
 --                        them (format v1, or FSYNC_TRACE_SUMMARY_SECONDS=0): the calls
 --                        among them are in no count, and how many they were is not known
@@ -78,10 +83,20 @@ history as (
   group by summaries.trace_id
 ),
 
+-- `whole`: the cost entries go back to the trace's first call (the summary ring
+-- never wrapped and no --since cut them), and are held against every call.
 costs as (
-  select trace_id, count(*) as cost_entries, sum(sync_calls) as cost_sync_calls, min(start) as cost_from
+  select
+    recorder_cost.trace_id,
+    count(*) as cost_entries,
+    sum(recorder_cost.sync_calls) as cost_sync_calls,
+    min(recorder_cost.start) - to_seconds(any_value(traces.summary_interval_s)) as held_from,
+    not coalesce(any_value(traces.summary_lapped), true)
+      and any_value(filter_window.since_ns) = -4611686018427387904 as whole
   from recorder_cost
-  group by trace_id
+  join traces using (trace_id)
+  cross join filter_window
+  group by recorder_cost.trace_id
 ),
 
 counted as (
@@ -89,10 +104,22 @@ counted as (
     counts.trace_id,
     sum(counts.calls)::bigint as calls,
     sum(counts.summarized_only)::bigint as summarized_only,
-    sum(counts.calls) filter (where counts.start >= costs.cost_from) as calls_since_cost
+    sum(counts.calls) filter (where costs.whole or counts.start >= costs.held_from) as calls_held
   from counts
   left join costs using (trace_id)
   group by counts.trace_id
+),
+
+unaccounted as (
+  select
+    costs.trace_id,
+    case
+      when filter_window.path_re <> '.*' then 0
+      else greatest(costs.cost_sync_calls - coalesce(counted.calls_held, 0), 0)
+    end::bigint as unaccounted
+  from costs
+  left join counted using (trace_id)
+  cross join filter_window
 ),
 
 node as (
@@ -132,7 +159,7 @@ final as (
     greatest(traces.next_seq - traces.ring_slots, 0) as overwritten,
     coalesce(counted.calls, 0) as calls,
     coalesce(counted.summarized_only, 0) as summarized_only,
-    greatest(coalesce(costs.cost_sync_calls, 0) - coalesce(counted.calls_since_cost, 0), 0)::bigint as unaccounted,
+    coalesce(unaccounted.unaccounted, 0) as unaccounted,
     case
       when traces.version < 2 or traces.summary_interval_s = 0 then greatest(traces.next_seq - traces.ring_slots, 0)
       else 0
@@ -150,6 +177,7 @@ final as (
   left join history using (trace_id)
   left join costs using (trace_id)
   left join counted using (trace_id)
+  left join unaccounted using (trace_id)
   left join node using (trace_id)
   order by traces.trace_id
 )

@@ -265,7 +265,7 @@ struct ft_js_rec {
     uint64_t bytes;         /* 40 */
     uint32_t site;          /* 48 the call site's name id; 0 not captured */
     uint32_t reserved;      /* 52 0 */
-    uint64_t reserved2;     /* 56 0 */
+    uint64_t made_ns;       /* 56 with FT_F_JS_TRACE_MADE: the making left out of dur_ns; else 0 */
 };
 
 /*

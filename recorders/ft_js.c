@@ -130,6 +130,7 @@ static void ft_js_less_making(struct ft_js_rec *r)
     if (FT_LIKELY(at == 0 || at < r->start_ns) || at - r->start_ns + took > r->dur_ns)
         return;
     r->dur_ns -= took;
+    r->made_ns = took; /* the analyzer widens the call's window by it to find its sync */
     r->flags |= FT_F_JS_TRACE_MADE;
 }
 
@@ -179,10 +180,11 @@ FT_EXPORT FT_HOT int fsync_trace_js_record(struct ft_js_call *c)
     ft_emit(ev);
     /* The summary's kind is the API's; its `writes` would be the site. The
      * record's flags are no summary's business (none of them is
-     * FT_F_NO_INTERVAL), and its interval fields are 0. */
+     * FT_F_NO_INTERVAL), and its interval fields are 0 (made_ns cleared). */
     uint32_t site = u.r.site;
     ev->call = (uint8_t)(FT_JS_SUMMARY_BASE + ev->call);
     ev->writes = 0;
+    ev->ival_start_ns = 0; /* made_ns */
     ft_summary_js(ev, &ft_js_cur[(ev->path_id * 31u + c->api) % FT_JS_CUR]);
     int stale = site && ft_path_old(site);
     errno = saved;

@@ -25,6 +25,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "../ft_js.h"
 
@@ -33,12 +35,27 @@
  * 104 days of uptime, to 2 ns after); A_OUT is record()'s result (0, 1 when
  * the site's name is about to leave the names store, -1 not recorded);
  * A_FLAGS, the record's flags from the hook (FT_F_JS_SITE_INHERITED). */
-enum { A_API, A_FD, A_START_NS, A_DUR_NS, A_RES, A_SITE, A_BYTES, A_NOW, A_OUT, A_FLAGS, A_COUNT };
+enum { A_API, A_FD, A_START_NS, A_DUR_NS, A_RES, A_SITE, A_BYTES, A_NOW, A_OUT, A_FLAGS };
+/* The buffer's size in doubles: the fields above, then hook.cjs's own state
+ * (its call-site rationing), kept here to be on the same page. */
+enum { A_COUNT = 48 };
 
 /* This thread's buffer (the main thread's, or a worker's: each loads its own
  * instance of the module on its own thread), so the hot functions need no
- * napi_get_cb_info. */
+ * napi_get_cb_info. A module's own thread-local variable costs a call to
+ * __tls_get_addr and two more pages to touch (its TLS block is the dynamic
+ * loader's): after a system call emptied the TLB, each is ~100 ns on this
+ * project's VM. So the main thread's buffer is also in a plain variable,
+ * found by the thread pointer (the main thread lives as long as the process:
+ * its pointer is never another thread's while it is kept). */
 static __thread double *ft_buf;
+static void *ft_main_tp;
+static double *ft_main_buf;
+
+static inline double *ft_buffer(void)
+{
+    return __builtin_thread_pointer() == __atomic_load_n(&ft_main_tp, __ATOMIC_ACQUIRE) ? ft_main_buf : ft_buf;
+}
 
 static int (*ft_record)(struct ft_js_call *);
 static uint64_t (*ft_clock)(void);
@@ -130,7 +147,7 @@ static napi_value ft_js_record(napi_env env, napi_callback_info info)
 {
     (void)env;
     (void)info;
-    double *a = ft_buf;
+    double *a = ft_buffer();
     if (a) {
         if (ft_record)
             ft_put(a, NULL);
@@ -145,7 +162,7 @@ static napi_value ft_js_record_named(napi_env env, napi_callback_info info)
 {
     size_t argc = 1;
     napi_value argv[1];
-    double *a = ft_buf;
+    double *a = ft_buffer();
     if (!a)
         return NULL;
     a[A_OUT] = -1;
@@ -166,8 +183,9 @@ static napi_value ft_js_now(napi_env env, napi_callback_info info)
 {
     (void)env;
     (void)info;
-    if (ft_buf && ft_clock)
-        ft_buf[A_NOW] = (double)ft_clock();
+    double *a = ft_buffer();
+    if (a && ft_clock)
+        a[A_NOW] = (double)ft_clock();
     return NULL;
 }
 
@@ -197,6 +215,10 @@ NAPI_MODULE_INIT()
     napi_create_reference(env, buf, 1, &keep);
     napi_set_named_property(env, exports, "buf", buf);
     ft_buf = data;
+    if (syscall(SYS_gettid) == getpid() && !__atomic_load_n(&ft_main_tp, __ATOMIC_RELAXED)) {
+        ft_main_buf = data;
+        __atomic_store_n(&ft_main_tp, __builtin_thread_pointer(), __ATOMIC_RELEASE);
+    }
     napi_create_function(env, "record", NAPI_AUTO_LENGTH, ft_js_record, NULL, &fn);
     napi_set_named_property(env, exports, "record", fn);
     napi_create_function(env, "recordNamed", NAPI_AUTO_LENGTH, ft_js_record_named, NULL, &fn);

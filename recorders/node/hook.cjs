@@ -98,11 +98,23 @@ const A_BYTES = 6;
 const A_NOW = 7;
 const A_OUT = 8;
 const A_FLAGS = 9;
+/* The hook's own per-call state, in the same buffer: after a system call
+ * (which empties the TLB on this project's VM) every other page a call
+ * touches costs ~100 ns, and these are read at every call. A_SINCE: calls
+ * since the last capture; A_MARK: the clock then; A_FIRST: captures left of
+ * the first SITE_FIRST; A_LAST + api: the site this thread last captured for
+ * api (-1 until its first), which the calls not captured inherit. */
+const A_SINCE = 10;
+const A_MARK = 11;
+const A_FIRST = 12;
+const A_LAST = 16;
+const A_COUNT = 48;
 /* FT_F_JS_SITE_INHERITED (recorders/ft_format.h). */
 const SITE_INHERITED = 0x40;
 
 function makeRecorder(addon) {
   const args = new Float64Array(addon.buf);
+  if (args.length < A_COUNT) return null;
   const { now: clock, record, recordNamed } = addon;
   /* The recorder's clock (CLOCK_MONOTONIC, ns), read by the library: one
    * call that writes into the buffer costs less than performance.now(). */
@@ -111,22 +123,25 @@ function makeRecorder(addon) {
     return args[A_NOW];
   };
   const sites = new Map();
-  /* Per API, the site this thread last captured (inherited by the calls
-   * whose stack is not captured); -1 until its first call's is. */
-  const lastSite = new Float64Array(32).fill(-1);
   const { all, every } = siteSettings(process.env.FSYNC_TRACE_JS_SITES);
-  /* Calls since the last capture, and the clock then (args[A_NOW]: the
-   * latest reading, by now() or by the last record). */
-  let since = every;
-  let mark = -Infinity;
-  let first = SITE_FIRST;
+  args.fill(-1, A_LAST, A_COUNT);
+  args[A_SINCE] = every;
+  args[A_MARK] = -Infinity;
+  args[A_FIRST] = SITE_FIRST;
+  /* Is this call's stack to be captured? By count, and by the recorder's
+   * clock (args[A_NOW]: the latest reading, by now() or by the last record). */
   function siteDue() {
     if (all) return true;
     const t = args[A_NOW];
-    if (++since < every && t - mark < SITE_GAP_NS && first === 0) return false;
-    if (first > 0) first--;
-    since = 0;
-    mark = t;
+    const since = args[A_SINCE] + 1;
+    const first = args[A_FIRST];
+    if (since < every && t - args[A_MARK] < SITE_GAP_NS && first === 0) {
+      args[A_SINCE] = since;
+      return false;
+    }
+    if (first > 0) args[A_FIRST] = first - 1;
+    args[A_SINCE] = 0;
+    args[A_MARK] = t;
     return true;
   }
   const hookFile = __filename;
@@ -217,7 +232,7 @@ function makeRecorder(addon) {
     } catch {
       // no site
     }
-    lastSite[api] = id;
+    args[A_LAST + api] = id;
     return id;
   }
 
@@ -228,7 +243,7 @@ function makeRecorder(addon) {
    */
   function siteOf(below, api) {
     if (every === 0) return 0;
-    if (!siteDue() && lastSite[api] >= 0) return -lastSite[api];
+    if (!siteDue() && args[A_LAST + api] >= 0) return -args[A_LAST + api];
     return captured(stackOf(below), api);
   }
 
@@ -281,7 +296,7 @@ function makeRecorder(addon) {
       const fresh = addon.name(text);
       if (fresh > 0) sites.set(text, fresh);
       else sites.delete(text);
-      for (let i = 0; i < lastSite.length; i++) if (lastSite[i] === id) lastSite[i] = fresh > 0 ? fresh : 0;
+      for (let i = A_LAST; i < A_COUNT; i++) if (args[i] === id) args[i] = fresh > 0 ? fresh : 0;
     }
   }
 
@@ -674,7 +689,8 @@ function main() {
   const addon = loadAddon();
   if (!addon) return;
   try {
-    install(makeRecorder(addon));
+    const rec = makeRecorder(addon);
+    if (rec) install(rec);
   } catch {
     // a hook half installed still passes every call through
   }

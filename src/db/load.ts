@@ -8,7 +8,7 @@
  */
 import { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import { FtError, TraceError } from '../errors.js';
-import { ALERT_SINK_NAMES, CALL_NAMES, EVENT_TYPE_NAMES, HDR_DISABLED, JS_API_NAMES, STOP_REASONS } from '../trace/layout.js';
+import { ALERT_SINK_NAMES, CALL_NAMES, EVENT_TYPE_NAMES, HDR_DISABLED, JS_API_NAMES, STOP_REASONS, SUMMARY_ENTRY_SLOTS } from '../trace/layout.js';
 import { ColumnAppender, type Column } from './append.js';
 import { returnFreedMemory } from './connect.js';
 import { INTERVAL_CALLS, type PreparedTrace } from './prepare.js';
@@ -298,6 +298,7 @@ class TraceSink {
     a.appendBigInt(BigInt.asIntN(64, h.alertsUnsent));
     a.appendBigInt(BigInt.asIntN(64, h.dirRemoved));
     a.appendBigInt(BigInt.asIntN(64, h.dirRemovedBytes));
+    a.appendBoolean(h.summary !== null && h.summaryNext > BigInt(Math.floor(h.summary.slots / SUMMARY_ENTRY_SLOTS)));
     a.endRow();
   }
 

@@ -101,7 +101,7 @@ function some(rows: number, columns: () => Column[]): Column[] {
 
 /** The `js_calls` table's columns in table order (trace_id aside): the site's name id is in `writes`. */
 function jsColumns(c: EventColumns, offsetNs: bigint): Column[] {
-  return [seqColumn(c.seq), c.call, c.flags, wallColumn(c.startNs, offsetNs), c.durNs, c.tid, c.fd, c.pathId, c.res, c.bytes, c.writes];
+  return [seqColumn(c.seq), c.call, c.flags, wallColumn(c.startNs, offsetNs), c.durNs, c.tid, c.fd, c.pathId, c.res, c.bytes, c.writes, c.ivalStartNs];
 }
 
 /** The `events` table's columns in table order (trace_id aside); `source` 0 ring, 1 keep. */

@@ -50,7 +50,8 @@ create or replace table traces (
   stopped            varchar,   -- why recording stopped (header flag 4), e.g. 'the file system is full (ENOSPC)'; null when it did not
   alerts_unsent      bigint,    -- of alerts_suppressed, the lines no sink could take (not the rate limit)
   dir_removed        bigint,    -- traces of ended processes this process removed to keep the directory's
-  dir_removed_bytes  bigint     -- budget (FSYNC_TRACE_DIR_MAX_BYTES), and their allocated bytes
+  dir_removed_bytes  bigint,    -- budget (FSYNC_TRACE_DIR_MAX_BYTES), and their allocated bytes
+  summary_lapped     boolean    -- the summary ring wrapped: its oldest summary and cost entries were overwritten
 );
 
 -- One row per path record: a trace's path id names a file. The loader resolves
@@ -131,7 +132,8 @@ create or replace table js_calls (
   file_id  integer,       -- files.file_id, as in events
   res      integer,       -- 0, or -errno of the error the program got
   bytes    ubigint,       -- the data a writeFile/appendFile wrote, else 0
-  site_id  uinteger       -- js_sites.site_id; 0 when the call site was not captured
+  site_id  uinteger,      -- js_sites.site_id; 0 when the call site was not captured
+  made_ns  ubigint        -- with flag 32, the trace's making left out of dur_ns (0 in older traces)
 );
 
 -- The call sites the Node hook named: 'file:line' (the first frame outside Node's own
@@ -235,11 +237,20 @@ create or replace macro ft_f_kept() as 128;
 create or replace macro ft_f_created() as 256;
 create or replace macro ft_f_open_file() as 512;
 create or replace macro ft_f_at_exit() as 1024;
+-- Node call flags (FT_F_JS_*): js_calls.flags.
+create or replace macro ft_f_js_trace_made() as 32;
 -- Header flags (FT_HDR_*): traces.flags.
 create or replace macro ft_h_ended() as 1;
 create or replace macro ft_h_forked() as 2;
 create or replace macro ft_h_disabled() as 4;
 create or replace macro ft_h_kernel() as 8;
+
+-- run_skipped(first_k, j, run_key): queries/56_js_waits.sql's in-order pairing. The j-th
+-- system call (by start) of a run of overlapping Node calls serves call j + m, m the calls
+-- skipped so far (their system calls missing from the trace): the running maximum of
+-- first_k - j, first_k the first call whose window holds a system call, and 0 at least.
+create or replace macro run_skipped(first_k, j, run_key) as
+  greatest(0, max(first_k - j) over (partition by run_key order by j rows between unbounded preceding and current row));
 
 -- res_errno(res): the errno of a failed call (res = -errno), null when it did not fail.
 -- A corrupt record may hold INT_MIN: no errno then, and no overflow in the negation.

@@ -697,6 +697,8 @@ function decodeJs(ring: Uint8Array, order: SlotOrder, base: number, file: string
     cols.res[i] = view.getInt32(at + EVENT.res, true);
     cols.bytes[i] = view.getBigUint64(at + EVENT.bytes, true);
     cols.writes[i] = view.getUint32(at + EVENT.writes, true);
+    // made_ns (FORMAT.md), where an event keeps its interval's start.
+    cols.ivalStartNs[i] = view.getBigUint64(at + EVENT.ivalStartNs, true);
   });
   return cols;
 }

@@ -131,6 +131,56 @@ test('a pool thread that started its sync after a later call\'s: the two are not
   assert.equal(rows, [{ call_ms: 0, sync: 1, queued: 6 }, { call_ms: 1, sync: 4, queued: 4 }]);
 });
 
+test('a system call missing from the trace shifts no later pair', async () => {
+  // Twelve fs.fsync calls 1 ms apart; one pool thread syncs each in turn, call k's at
+  // 2k + 2 ms for 0.5 + k/100 ms (each its own length, to tell them apart), and its callback
+  // runs at 2k + 3.2 ms: always several in flight, one run. Call 3's sync is not in the
+  // trace (the ring went round it, a shim took it). Numbered over the run, call 4 would
+  // take the sync after call 3's and every later call the next one's, or none.
+  const rows = await pairsOf((w) => {
+    for (let k = 0; k < 12; k++) if (k !== 3) poolSync(w, 2 * k + 2, 0.5 + k / 100, POOL);
+    for (let k = 0; k < 12; k++) jsFsync(w, k, 2 * k + 3.2);
+  });
+  assert.equal(rows.map((r) => [r.call_ms, r.sync === null ? null : Number((r.sync as number).toFixed(2))]),
+    Array.from({ length: 12 }, (_, k) => [k, k === 3 ? null : Number((0.5 + k / 100).toFixed(2))]));
+  assert.equal(rows.map((r) => r.queued === null ? null : Number((r.queued as number).toFixed(6))),
+    Array.from({ length: 12 }, (_, k) => (k === 3 ? null : k + 2)));
+});
+
+test('a pool thread preempted between taking a call\'s work and starting its sync: the late sync goes to its call, the calls in between keep theirs', async () => {
+  // Ten fs.fsync calls 1 ms apart, each synced 5 ms after it began, its callback 0.45 ms
+  // after its sync; but the thread that took call 2's work was preempted before its fsync,
+  // which ran 11.2-12.6 ms, after the syncs of calls 3 to 6. Numbered by start, call 2
+  // takes call 3's sync and calls 3 to 6 each the next one's, outside their windows.
+  const rows = await pairsOf((w) => {
+    for (let k = 0; k < 10; k++) if (k !== 2) poolSync(w, k + 5, 0.5 + k / 100, POOL + (k % 3));
+    poolSync(w, 11.2, 1.4, POOL + 3);
+    for (let k = 0; k < 10; k++) jsFsync(w, k, k === 2 ? 13 : k + 5 + 0.5 + k / 100 + 0.45);
+  });
+  const round = (x: unknown) => (x === null ? null : Number((x as number).toFixed(2)));
+  assert.equal(rows.map((r) => [r.call_ms, round(r.sync), round(r.queued)]),
+    Array.from({ length: 10 }, (_, k) => (k === 2 ? [2, 1.4, 9.2] : [k, round(0.5 + k / 100), 5])));
+});
+
+for (const written of [true, false]) test(`calls that waited while the library made the trace (flag 0x20) pair with the syscalls that waited too (${written ? 'made_ns' : 'an older trace: its first sync'})`, async () => {
+  // The first sync makes the trace: 0.05-14.05 ms, of which the making is 13.9 ms. Four
+  // calls were in flight (0, 0.1, 0.2, 0.3 ms); the pool synced the other three after it,
+  // and each callback ran 0.1 ms after its sync, but each call was recorded without the
+  // making: its recorded window ends before its own sync started. The record says how long
+  // the making took (made_ns); older traces did not, and the first sync stands in. Then
+  // four calls later.
+  const made = 13.9;
+  const rows = await pairsOf((w) => {
+    const syncs = [[0.05, 14], [14.1, 0.5], [14.7, 0.6], [15.4, 0.7]] as const;
+    syncs.forEach(([start, dur]) => poolSync(w, start, dur, POOL));
+    syncs.forEach(([start, dur], k) => w.event({ type: RecordType.Js, call: 1, startNs: ms(k / 10), durNs: msNs(start + dur + 0.1 - k / 10 - made), tid: MAIN, fd: WAL.fd, pathId: WAL.id, flags: 0x20, ivalStartNs: written ? BigInt(msNs(made)) : 0n }));
+    for (let k = 0; k < 4; k++) poolSync(w, 30.5 + k, 0.3 + k / 10, POOL);
+    for (let k = 0; k < 4; k++) jsFsync(w, 30 + k / 10, 31 + k + 0.5);
+  });
+  assert.equal(rows.map((r) => [r.call_ms, Number((r.sync as number).toFixed(2))]),
+    [[0, 14], [0.1, 0.5], [0.2, 0.6], [0.3, 0.7], [30, 0.3], [30.1, 0.4], [30.2, 0.5], [30.3, 0.6]]);
+});
+
 test('an older trace\'s fs.fsyncSync timed from its system call (flag 0x10, no longer written) still pairs, queued 0', async () => {
   const w = new TraceWriter({ ringSlots: 16, pid: 501, host: 'h1', exe: '/usr/bin/node' });
   w.path(LOG);

@@ -192,7 +192,11 @@ export function start(program: string, args: string[] | ((d: Dirs) => string[]),
     startedMs,
     waitFor(predicate) {
       return new Promise((res, rej) => {
-        const timer = setTimeout(() => rej(new Error(`timed out waiting for output; stdout so far:\n${stdout.slice(-500)}\nstderr:\n${stderr}`)), 20_000);
+        // A program left running would keep the test runner alive (its pipes stay open): kill it.
+        const timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          rej(new Error(`timed out waiting for output; stdout so far:\n${stdout.slice(-500)}\nstderr:\n${stderr}`));
+        }, 20_000);
         const check = (): void => {
           if (predicate(stdout)) {
             clearTimeout(timer);

@@ -1,0 +1,53 @@
+/**
+ * Pairing under load: 32 fs.fsync calls in flight over 4 files, 4,000 calls, each
+ * paired with its own fsync (js_waits). The first sync makes the trace, and strace
+ * delays the making (its linkat) by 300 ms: the calls that wait for it are recorded
+ * without it (flag 0x20), so each one's recorded window ends before its own fsync
+ * ended, or started. Before, those calls went unpaired, and every later pair of
+ * their file was numbered one or more places off (1,705 of 20,000 calls unpaired in
+ * one loaded run without strace).
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { analyzeSql } from '../../scripts/workloads/common.js';
+import { FLAG_JS_TRACE_MADE } from '../../src/trace/layout.js';
+import { account, NODES, recorded, removeRuns, trackedRun } from './harness.js';
+
+test.after(removeRuns);
+
+const CALLS = 4000;
+const SLOW_MAKING = ['strace', '-f', '-qq', '--seccomp-bpf', '-o', '/dev/null', '-e', 'trace=linkat', '-e', 'inject=linkat:delay_enter=300000'];
+
+for (const node of NODES) test(`${node.name}: 32 calls in flight over 4 files, the first ones across the trace's making: those all paired, the others all but a few, each fsync once, in the pool's order`, () => {
+  const r = trackedRun('inflight.mjs', [String(CALLS)], { node: node.bin, tmpfs: true, wrap: SLOW_MAKING });
+  assert.is(r.ran.status, 0, r.ran.stderr);
+  assert.is(account<{ done: number }>(r).done, CALLS);
+  const { js, syncs } = recorded(r);
+  assert.is(js.length, CALLS);
+  assert.is(syncs.filter((s) => s.call === 'fsync').length, CALLS);
+  // Node 20 makes the trace at the first sync, with 32 calls in flight (those that waited
+  // through the making are flagged: the first, and those queued behind it); Node 22 at startup.
+  const flagged = js.filter((j) => (j.flags & FLAG_JS_TRACE_MADE) !== 0).length;
+  if (Number(node.name.split(' ')[1]) >= 22) assert.is(flagged, 0);
+  else assert.ok(flagged >= 1 && flagged <= 32, `${flagged} calls flagged`);
+  const [row] = analyzeSql<{ calls: number; paired: number; flagged_paired: number; syscalls: number; crossed: number }>(`
+    with p as (
+      select w.*, (j.flags & 32) <> 0 as flagged,
+        lag(epoch_ns(w.start) + w.queued_ns) over (partition by w.file_id order by w.start) as prev_sys_start
+      from js_waits as w join js_calls as j using (trace_id, seq)
+    )
+    select count(*)::int as calls, (count(*) filter (where paired))::int as paired,
+      (count(*) filter (where paired and flagged))::int as flagged_paired,
+      count(distinct sys_seq)::int as syscalls,
+      (count(*) filter (where epoch_ns(start) + queued_ns < prev_sys_start - 1000000))::int as crossed
+    from p`, [r.traces]);
+  // Under load a pool thread may be preempted between taking a call's work and starting its
+  // fsync, which then starts several places late (test/db/js.test.ts builds one); js_waits
+  // pairs those (before, 0 to 4 of 20,000 calls were left over at load 12-18; none in 8
+  // runs since). Allowed for, 1 in 500, as something this test does not construct.
+  assert.equal({ calls: row!.calls, flagged_paired: row!.flagged_paired }, { calls: CALLS, flagged_paired: flagged });
+  assert.ok(row!.paired >= CALLS - CALLS / 500 && row!.syscalls === row!.paired, `${row!.paired} of ${CALLS} paired, ${row!.syscalls} syncs`);
+  assert.ok(row!.crossed <= CALLS / 100, `${row!.crossed} pairs crossed`);
+});
+
+test.run();
