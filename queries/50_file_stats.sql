@@ -63,14 +63,22 @@ raw_syncs as (
   where events.type = ft_t_sync()
 ),
 
--- Files whose raw events hold every call: exact quantiles, and the ring's span.
+-- Each file's ring span.
 raw_files as (
   select
     file_key,
-    quantile_cont(dur_ns, [0.5, 0.99]) as quantiles,
     min(start) filter (where source = 'ring') as first_start,
     make_timestamp_ns(max(epoch_ns(start) + dur_ns) filter (where source = 'ring')) as last_end
   from raw_syncs
+  group by file_key
+),
+
+-- Files whose raw events hold every call (none summarized only): exact quantiles. The
+-- others' come from histograms (below), so their raw calls are not sorted here.
+raw_quantiles as (
+  select file_key, quantile_cont(dur_ns, [0.5, 0.99]) as quantiles
+  from raw_syncs
+  anti join counted on counted.file_key = raw_syncs.file_key and counted.summarized_calls > 0
   group by file_key
 ),
 
@@ -117,8 +125,8 @@ final as (
     by_kind.by_kind,
     counted.errors,
     counted.bytes,
-    case when counted.summarized_calls > 0 then hist_quantiles.p50_ns else raw_files.quantiles[1] end / 1e6 as p50_ms,
-    case when counted.summarized_calls > 0 then hist_quantiles.p99_ns else raw_files.quantiles[2] end / 1e6 as p99_ms,
+    case when counted.summarized_calls > 0 then hist_quantiles.p50_ns else raw_quantiles.quantiles[1] end / 1e6 as p50_ms,
+    case when counted.summarized_calls > 0 then hist_quantiles.p99_ns else raw_quantiles.quantiles[2] end / 1e6 as p99_ms,
     counted.max_ns / 1e6 as max_ms,
     raw_files.first_start,
     raw_files.last_end,
@@ -130,6 +138,7 @@ final as (
   join files on files.file_id = counted.file_key
   join by_kind using (file_key)
   left join raw_files using (file_key)
+  left join raw_quantiles using (file_key)
   left join hist_quantiles using (file_key)
   order by p99_ms desc nulls last, files.host, files.path
 )

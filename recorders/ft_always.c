@@ -102,15 +102,15 @@ static __attribute__((noinline)) void ft_judged(struct ft_regions *rg, struct ft
         ft_keep(rg, ev);
 }
 
-FT_HOT void ft_sync_done(struct ft_event *ev, struct ft_file *f)
+__attribute__((always_inline)) inline void ft_sync_done_hot(struct ft_event *ev, struct ft_file *f, uint32_t life)
 {
     ft_thr.sync_ns += ev->dur_ns;
     ft_thr.sync_calls++;
-    struct ft_track *t = ft_track_of(f, ev->call);
+    struct ft_track *t = ft_track_of(f, ev->call, life);
     unsigned j = 0;
     if (FT_UNLIKELY(t && (ev->dur_ns >= FT_LOAD(&t->cut_ns) || ev->res < 0)))
         j = ft_judge(ev, t);
-    ft_emit(ev);
+    ft_emit_hot(ev);
     if (FT_UNLIKELY(FT_LOAD(&ft_off_pending) == 1))
         ft_alert_off();
     if (!t)
@@ -128,3 +128,7 @@ FT_HOT void ft_sync_done(struct ft_event *ev, struct ft_file *f)
     ft_baseline_add(t, b);
 }
 
+void ft_sync_done(struct ft_event *ev, struct ft_file *f, uint32_t life)
+{
+    ft_sync_done_hot(ev, f, life);
+}

@@ -12,6 +12,8 @@
 
 /* After a sync returned: judge it (alert, keep), write the raw record, the
  * kept copy, the alert line and the summary, and learn from it. f may be NULL. */
-void ft_sync_done(struct ft_event *ev, struct ft_file *f);
+void ft_sync_done(struct ft_event *ev, struct ft_file *f, uint32_t life);
+/* The same, inlined (LTO) into the fsync family's wrappers (ft_sync_end). */
+void ft_sync_done_hot(struct ft_event *ev, struct ft_file *f, uint32_t life);
 
 #endif /* FT_ALWAYS_H */

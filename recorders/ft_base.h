@@ -50,6 +50,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <errno.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -61,6 +62,16 @@
  * which the linker places together, so that the path's code is one or two
  * pages instead of five (see "the hot page" below for why pages count). */
 #define FT_HOT __attribute__((hot))
+/* A wrapper of the fsync family: its whole path (ft_sync_done_hot,
+ * ft_emit_hot and the ring's claim inlined into it) is one function of
+ * under 4 KiB that starts a page (its own section, so GCC keeps its cold
+ * blocks in it rather than in a .cold part that would be page-aligned too).
+ * It was four functions on two pages: another page to walk after every call
+ * on this VM, four prologues and epilogues, and our GOT read again after the
+ * call for ft_thr's TLS offset in each (a third page); now the offset stays
+ * in a register across the real call. test/recorders/hotpage.test.ts checks
+ * the sizes. */
+#define FT_HOT_PAGE(f) __attribute__((hot, aligned(4096), section(".text.ft_hot_" #f)))
 #define FT_LIKELY(x) __builtin_expect(!!(x), 1)
 #define FT_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
@@ -125,6 +136,9 @@ struct ft_file;
 struct ft_track;
 
 struct ft_hot {
+    /* Where ft_thr and libc's errno are from the thread pointer (ft_thr_get,
+     * ft_errno_get), first: read as ft_thr_off and ft_errno_off (ft_base.c). */
+    intptr_t thr_off, errno_off;
     /* Written once or seldom, read by every call: a line no thread writes
      * in the steady state, so that no core takes it from another. */
     int mode;                      /* ft_mode: enum ft_modes */
@@ -205,7 +219,45 @@ struct ft_thread {
     uint64_t sum[FT_OWN_ENTRIES];
 };
 
-extern FT_TLS struct ft_thread ft_thr;
+extern FT_TLS struct ft_thread ft_thr_tls;
+
+/*
+ * The thread's state and errno, through the thread pointer and offsets in
+ * the hot page. Reached the usual way, ft_thr's TLS offset is a load from
+ * our GOT, and errno is a call through it into libc's __errno_location,
+ * which loads errno's offset from libc's GOT: three more pages to walk after
+ * a system call on this VM (see "the hot page"). Both are initial-exec TLS,
+ * so their offsets from the thread pointer are the same in every thread.
+ *
+ * ft_thr_off and ft_errno_off are ft_hot.thr_off and ft_hot.errno_off under
+ * names declared const (ft_base.c makes them aliases): the compiler loads
+ * each once per function, as it did the GOT's, where a plain global would be
+ * loaded again after every store. They are 0 until ft_tls_setup (the first
+ * configuration read), and then the usual way is taken; a function that
+ * read 0 before the setup keeps taking it, which is as right.
+ */
+extern const intptr_t ft_thr_off, ft_errno_off;
+
+static inline __attribute__((always_inline)) struct ft_thread *ft_thr_get(void)
+{
+    intptr_t off = ft_thr_off;
+    if (FT_UNLIKELY(!off))
+        return &ft_thr_tls;
+    return (struct ft_thread *)((char *)__builtin_thread_pointer() + off);
+}
+#define ft_thr (*ft_thr_get())
+
+static inline __attribute__((always_inline)) int *ft_errno_get(void)
+{
+    intptr_t off = ft_errno_off;
+    if (FT_UNLIKELY(!off))
+        return &errno;
+    return (int *)((char *)__builtin_thread_pointer() + off);
+}
+/* errno, for the wrappers' hot paths (the rest of the library uses errno). */
+#define ft_errno (*ft_errno_get())
+
+void ft_tls_setup(void);
 
 static inline void ft_guard_on(void)
 {

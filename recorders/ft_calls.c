@@ -39,7 +39,7 @@ __attribute__((noinline)) void ft_sync_write_end(struct ft_write *w, long ret, i
     } else {
         ev.flags |= FT_F_NO_INTERVAL;
     }
-    ft_sync_done(&ev, w->f);
+    ft_sync_done(&ev, w->f, w->f ? FT_LOAD(&w->f->life) : 0);
 }
 
 __attribute__((noinline)) void ft_write_cost(struct ft_write *w, uint64_t t_back)
@@ -417,7 +417,7 @@ void ft_aio_done(const void *cb, long ret, int err)
             struct ft_sync s = ft_aios[i].s;
             FT_STORE_REL(&ft_aios[i].cb, NULL);
             __atomic_fetch_sub(&ft_aio_used, 1, __ATOMIC_RELAXED);
-            ft_sync_end(&s, ret, err);
+            ft_sync_end(&s, ret, err, 0);
             return;
         }
     }
@@ -528,7 +528,7 @@ void ft_raw_end(struct ft_raw *r, long ret, int err)
 {
     const long *a = r->a;
     switch (ft_raw_family(r->n)) {
-    case FT_RAW_SYNC: ft_sync_end(&r->u.sync, ret, err); break;
+    case FT_RAW_SYNC: ft_sync_end(&r->u.sync, ret, err, 0); break;
     case FT_RAW_WRITE: ft_write_end(&r->u.write, ret, err); break;
     case FT_RAW_CLOSE: ft_close_end(&r->u.close, (int)ret, err); break;
     case FT_RAW_RANGE:

@@ -35,6 +35,7 @@ static inline int32_t ft_res(long ret, int err) { return ret < 0 ? -err : (int32
 struct ft_sync {
     struct ft_event ev;
     struct ft_file *f;
+    uint32_t life;       /* f's life when the call began (ft_track_of) */
     uint64_t t_in;
 };
 
@@ -43,7 +44,7 @@ static inline uint64_t ft_cost_begin(void)
     if (FT_LIKELY(!ft_thr.cost_due))
         return 0;
     ft_thr.cost_due = 0;
-    return ft_clock_read();
+    return ft_cost_start();
 }
 
 static inline __attribute__((always_inline)) void ft_sync_begin(struct ft_sync *s, uint8_t call, int fd,
@@ -58,6 +59,7 @@ static inline __attribute__((always_inline)) void ft_sync_begin(struct ft_sync *
     uint64_t e = ft_fd_known(fd);
     struct ft_file *f = ft_file_of(e);
     s->f = f;
+    s->life = f ? FT_LOAD(&f->life) : 0;
     ft_name_event(ev, e, f);
     ev->start_ns = ft_now();
     if (closes_interval && f) {
@@ -75,17 +77,23 @@ static inline __attribute__((always_inline)) void ft_sync_begin(struct ft_sync *
 static inline void ft_sync_start(struct ft_sync *s, struct ft_file *f)
 {
     s->f = f;
+    s->life = f ? FT_LOAD(&f->life) : 0;
     s->ev.start_ns = ft_now();
 }
 
-static inline __attribute__((always_inline)) void ft_sync_end(struct ft_sync *s, long ret, int err)
+/* hot: the whole path inline (ft_sync_done_hot), for the fsync family's
+ * wrappers (ft_base.h, FT_HOT_PAGE); the other sync calls call it. */
+static inline __attribute__((always_inline)) void ft_sync_end(struct ft_sync *s, long ret, int err, int hot)
 {
     uint64_t t1 = ft_now();
     s->ev.dur_ns = ft_since(s->ev.start_ns, t1);
     s->ev.res = ft_res(ret, err);
-    ft_sync_done(&s->ev, s->f);
+    if (hot)
+        ft_sync_done_hot(&s->ev, s->f, s->life);
+    else
+        ft_sync_done(&s->ev, s->f, s->life);
     if (FT_UNLIKELY(s->t_in))
-        ft_cost_sample(ft_since(s->t_in, s->ev.start_ns) + ft_since(t1, ft_clock_read()));
+        ft_cost_end(s->t_in, s->ev.start_ns, t1);
 }
 
 /* -- write-family calls -- */

@@ -28,7 +28,7 @@ uint64_t ft_now_slow(void);
 #define FT_CLK_REFRESH (1ull << 22)
 /* ft_tsc_mult (the hot page): ns per tick in 32.32 fixed point; 0: unusable */
 
-static inline uint64_t ft_clock_read(void)
+static inline __attribute__((always_inline)) uint64_t ft_clock_read(void)
 {
 #if defined(__x86_64__)
     uint64_t mult = FT_LOAD(&ft_tsc_mult);

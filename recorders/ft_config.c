@@ -35,6 +35,7 @@ static uint64_t ft_parse_u64(const char *s, int *ok)
 int ft_config_load(void)
 {
     int ok;
+    ft_tls_setup();
     const char *d = getenv("FSYNC_TRACE_DISABLE");
     /* Under secure execution (setuid, file capabilities) an environment
      * variable must not make a privileged program write files

@@ -16,6 +16,16 @@ void ft_cost_sample(uint64_t ns)
     ft_thr.cost_ns += ns;
 }
 
+uint64_t ft_cost_start(void)
+{
+    return ft_clock_read();
+}
+
+void ft_cost_end(uint64_t t_in, uint64_t start, uint64_t t1)
+{
+    ft_cost_sample(ft_since(t_in, start) + ft_since(t1, ft_clock_read()));
+}
+
 /* Once per cost_period intercepted calls of a thread: add what the thread
  * counted to this interval's cost entry, and measure the thread's next sync
  * or write. Before there is a trace file the counts wait in the thread. */

@@ -10,6 +10,13 @@
 
 /* Count ns, one measured call, into the thread's cost. */
 void ft_cost_sample(uint64_t ns);
+/* A measured call's clock reads, out of line (1 call in cost_period): the
+ * wrappers that inline a sync's whole path keep one clock read inline at
+ * each end, and under a page (ft_base.h, FT_HOT_PAGE). ft_cost_start: the
+ * time the wrapper began; ft_cost_end: counts a sync's own cost, from t_in to
+ * start and from t1 (its end) to now. */
+__attribute__((noinline, cold)) uint64_t ft_cost_start(void);
+__attribute__((noinline, cold)) void ft_cost_end(uint64_t t_in, uint64_t start, uint64_t t1);
 /* Every cost_period intercepted calls of a thread: into the cost entry. */
 void ft_cost_tick(void);
 

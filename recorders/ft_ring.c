@@ -30,7 +30,7 @@ static inline int ft_event_slot_mine(struct ft_ctx *c, uint32_t idx, uint64_t se
  * the ring has moved on by half its size since it was claimed: writing an old
  * sequence number into a slot the ring has already reused would overwrite a
  * newer record. Returns the ring index, or -1 (the caller counts a drop). */
-static inline int64_t ft_claim_one(struct ft_ctx *c, uint64_t head, uint64_t *seq)
+static inline __attribute__((always_inline)) int64_t ft_claim_one(struct ft_ctx *c, uint64_t head, uint64_t *seq)
 {
     struct ft_thread *t = &ft_thr;
     if (FT_UNLIKELY(t->gen != c->gen)) {
@@ -256,9 +256,9 @@ static __attribute__((noinline)) void ft_emit_nested(struct ft_event *ev)
         ft_put_fresh(c, ev);
 }
 
-/* Claim a slot for ev from the thread's block and write it. (Hot: on the
- * page of ft_emit and the sync wrappers, FT_HOT.) */
-static FT_HOT void ft_put_one(struct ft_ctx *c, struct ft_event *ev)
+/* Claim a slot for ev from the thread's block and write it. (Inline: in
+ * ft_emit, ft_emit_slow and, through ft_emit_hot, the sync wrappers.) */
+static inline __attribute__((always_inline)) void ft_put_one(struct ft_ctx *c, struct ft_event *ev)
 {
     /* One read of the shared head per record: it is the line every
      * thread's block claim writes. */
@@ -296,7 +296,7 @@ static __attribute__((noinline)) void ft_emit_slow(struct ft_event *ev)
     ft_guard_off();
 }
 
-FT_HOT void ft_emit(struct ft_event *ev)
+__attribute__((always_inline)) inline void ft_emit_hot(struct ft_event *ev)
 {
     struct ft_ctx *c = FT_LOAD_ACQ(&ft_ctx_ptr);
     if (FT_UNLIKELY(ft_thr.guard || !c || FT_LOAD_ACQ(&c->state) != FT_RING_READY)) {
@@ -306,4 +306,9 @@ FT_HOT void ft_emit(struct ft_event *ev)
     ft_guard_on();
     ft_put_one(c, ev);
     ft_guard_off();
+}
+
+void ft_emit(struct ft_event *ev)
+{
+    ft_emit_hot(ev);
 }

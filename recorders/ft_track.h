@@ -47,8 +47,10 @@ void ft_baseline_update(struct ft_track *t);
 int ft_file_synced(struct ft_file *f); /* this image synced it at some time */
 
 /* f's track (NULL: the tracks could not be made), the one of its call kind
- * for a call with no file. */
-static inline struct ft_track *ft_track_of(struct ft_file *f, unsigned call)
+ * for a call with no file. life: f's life (ft_file.life), read by the caller
+ * before the call it records, when it touched f anyway (one page less to
+ * walk after the call). */
+static inline struct ft_track *ft_track_of(struct ft_file *f, unsigned call, uint32_t life)
 {
     if (!f)
         return &ft_track_nofile[call];
@@ -58,7 +60,6 @@ static inline struct ft_track *ft_track_of(struct ft_file *f, unsigned call)
     if (!t)
         return NULL;
     t += f - ft_files;
-    uint32_t life = FT_LOAD(&f->life);
     if (FT_UNLIKELY(FT_LOAD_ACQ(&t->life) != life))
         return ft_track_clear(t, life);
     return t;

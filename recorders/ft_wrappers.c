@@ -75,17 +75,17 @@ static void ft_reopened(int oldfd, FILE *fp, uint64_t t0, uint64_t created, cons
         return FT_REAL(f) args;                                                \
     before;                                                                    \
     ret_t ret = FT_REAL(f) args;                                               \
-    int err = errno;                                                           \
+    int err = ft_errno;                                                        \
     after;                                                                     \
-    errno = err;                                                               \
+    ft_errno = err;                                                            \
     return ret;
 
 /* fsync, fdatasync, syncfs: one record; the first two close the interval. */
 #define FT_WRAP_SYNC(f, call, closes)                                          \
-    FT_EXPORT FT_HOT int f(int fd)                                             \
+    FT_EXPORT FT_HOT_PAGE(f) int f(int fd)                                     \
     {                                                                          \
         struct ft_sync s;                                                      \
-        FT_AROUND(int, f, (fd), ft_sync_begin(&s, call, fd, closes), ft_sync_end(&s, ret, err)) \
+        FT_AROUND(int, f, (fd), ft_sync_begin(&s, call, fd, closes), ft_sync_end(&s, ret, err, 1)) \
     }
 
 /* Writes: counted into the file's interval; a sync when the descriptor is
@@ -99,9 +99,9 @@ static void ft_reopened(int oldfd, FILE *fp, uint64_t t0, uint64_t created, cons
         struct ft_write w;                                                     \
         ft_write_begin(&w, fd, rwf);                                           \
         ssize_t ret = FT_REAL(f) args;                                         \
-        int err = errno;                                                       \
+        int err = ft_errno;                                                    \
         ft_write_end(&w, ret, err);                                            \
-        errno = err;                                                           \
+        ft_errno = err;                                                        \
         return ret;                                                            \
     }                                                                          \
     FT_EXPORT FT_HOT ssize_t f params                                          \
@@ -286,7 +286,7 @@ FT_EXPORT int sync_file_range(int fd, off64_t offset, off64_t nbytes, unsigned i
     s.ev.bytes = (uint64_t)offset;
     s.ev.writes = flags;
     s.ev.ival_start_ns = (uint64_t)nbytes;
-    ft_sync_end(&s, ret, err);
+    ft_sync_end(&s, ret, err, 0);
     errno = err;
     return ret;
 }
@@ -307,7 +307,7 @@ FT_EXPORT void sync(void)
     s.ev.flags = FT_F_NO_INTERVAL; /* no file: not "unknown", just none */
     ft_sync_start(&s, NULL);
     FT_REAL(sync)();
-    ft_sync_end(&s, 0, 0);
+    ft_sync_end(&s, 0, 0, 0);
     errno = saved;
 }
 
@@ -330,7 +330,7 @@ FT_EXPORT int msync(void *addr, size_t length, int flags)
     ft_sync_start(&s, f);
     int ret = FT_REAL(msync)(addr, length, flags);
     int err = errno;
-    ft_sync_end(&s, ret, err);
+    ft_sync_end(&s, ret, err, 0);
     errno = err;
     return ret;
 }

@@ -10,7 +10,7 @@ import { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import { FtError, TraceError } from '../errors.js';
 import { ALERT_SINK_NAMES, CALL_NAMES, EVENT_TYPE_NAMES, HDR_DISABLED, JS_API_NAMES, STOP_REASONS, SUMMARY_ENTRY_SLOTS } from '../trace/layout.js';
 import { ColumnAppender, type Column } from './append.js';
-import { returnFreedMemory } from './connect.js';
+import { setThreads, threadCount } from './connect.js';
 import { INTERVAL_CALLS, type PreparedTrace } from './prepare.js';
 import { applyRowFilters, hasHeaderFilters, headerMatches, type Filters } from './filter.js';
 import { progressBar } from './progress.js';
@@ -40,6 +40,14 @@ export interface LoadResult {
 
 /** Events appended between checkpoints: a few row groups, so the uncompressed part stays small. */
 const CHECKPOINT_EVERY = 1_000_000;
+/**
+ * A load of at least this many records (by the headers) runs DuckDB on one
+ * thread. An appender's flush is an insert query: with more threads, its tasks
+ * go to DuckDB's threads while the main thread polls for them under a mutex,
+ * and that polling took a sixth of a large load's CPU on two cores. On one
+ * thread the flush runs where it is called; the decode worker is the other.
+ */
+const ONE_THREAD_RECORDS = CHECKPOINT_EVERY;
 
 
 export async function loadTraces(connection: DuckDBConnection, allFiles: readonly string[], opts: LoadOptions): Promise<LoadResult> {
@@ -62,6 +70,9 @@ export async function loadTraces(connection: DuckDBConnection, allFiles: readonl
     progress?.clear();
     opts.warn(message);
   };
+  const threads = await threadCount(connection);
+  const oneThread = total >= ONE_THREAD_RECORDS;
+  if (oneThread) await setThreads(connection, 1);
   const sink = await TraceSink.create(connection);
   const failures: TraceError[] = [];
   let done = 0;
@@ -83,10 +94,11 @@ export async function loadTraces(connection: DuckDBConnection, allFiles: readonl
     sink.close();
     await applyRowFilters(connection, filters);
     await connection.run('checkpoint');
-    if (sink.events >= CHECKPOINT_EVERY) await returnFreedMemory(connection);
   } finally {
     progress?.finish();
     sink.close();
+    // Back to all threads for the analysis; the change also returns the load's freed memory (setThreads).
+    if (oneThread) await setThreads(connection, threads);
   }
   if (sink.traces === 0 && failures.length > 0) throw new FtError(`none of the ${failures.length} trace files could be read`);
   return { traces: sink.traces, events: sink.events, skipped: failures.length, seconds: (performance.now() - started) / 1000 };
@@ -323,13 +335,15 @@ class TraceSink {
   /** The trace's path table, and a function from its path ids to file ids (the host's unknown file for the rest). */
   private addPaths(traceId: number, trace: PreparedTrace): (pathId: number) => number {
     const host = trace.header.host;
-    const byPath = new Map<number, number>();
+    // Indexed by path id (small integers from 1 in what the recorder writes: V8 keeps them as a
+    // plain array, a Map's hashing cost a large load's main thread 2 % of its samples).
+    const byPath: number[] = [];
     const sites = new Set(jsSiteIds(trace));
     for (const p of trace.paths) {
       // A call site is a name in the names region, not a file (js_sites).
       if (sites.has(p.id) && p.dev === 0n && p.ino === 0n) continue;
       const fileId = this.fileId(host, p.name, p.dev);
-      byPath.set(p.id, fileId);
+      byPath[p.id] = fileId;
       const a = this.pathRows;
       a.appendInteger(traceId);
       a.appendUInteger(p.id);
@@ -340,7 +354,7 @@ class TraceSink {
       a.endRow();
     }
     let unknown = 0;
-    return (pathId) => byPath.get(pathId) ?? (unknown ||= this.fileId(host, '(unknown)', null));
+    return (pathId) => byPath[pathId] ?? (unknown ||= this.fileId(host, '(unknown)', null));
   }
 }
 

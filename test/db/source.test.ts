@@ -4,6 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { TraceError } from '../../src/errors.js';
 import { estimateRecords, preparedTraces, type Prepared } from '../../src/db/source.js';
+import type { PreparedTrace } from '../../src/db/prepare.js';
 import { BROKEN, otherHost, scenario, slotOffset, tempDir, writeTrace } from '../fixtures/traces.js';
 import { historyTrace } from '../fixtures/history.js';
 
@@ -66,22 +67,25 @@ test('small files go to the worker in one batch, sharing buffers, and come back 
   assert.is(a.columns[0]!.buffer, c.columns[0]!.buffer, 'one arena buffer for the batch');
 });
 
+/** A copy of every table's columns of a prepared trace. */
+function columnValues(t: PreparedTrace): Array<Array<number | bigint>> {
+  return [...t.columns, ...t.keptColumns, ...t.summaryColumns, ...t.histColumns, ...t.costColumns].map((c) => [...c]);
+}
+
 test('with recycle, the worker writes later traces into the buffers given back, and they decode the same', async () => {
   // The same v2 trace five times, each its own batch (1e9 records): the buffers of the
   // first go back while the third is decoded, and so on.
   const same = Array.from({ length: 5 }, () => files[3]!);
   const stats = { reusedBytes: 0 };
-  const seen: number[][][] = [];
+  const seen: Array<Array<Array<number | bigint>>> = [];
   for await (const p of preparedTraces(same, same.map(() => 1e9), { recycle: true, stats })) {
     assert.ok('trace' in p);
-    const t = p.trace;
     // Copied now: the columns are handed back when the next trace is asked for.
-    seen.push([...t.columns, ...t.keptColumns, ...t.summaryColumns, ...t.histColumns, ...t.costColumns].map((c) => [...c]));
+    seen.push(columnValues(p.trace));
   }
   assert.ok(stats.reusedBytes >= 2 * (1 << 20), `reused ${stats.reusedBytes} bytes`);
   const inline = (await all(0))[3] as Extract<Prepared, { trace: unknown }>;
-  const t = inline.trace;
-  const want = [...t.columns, ...t.keptColumns, ...t.summaryColumns, ...t.histColumns, ...t.costColumns].map((c) => [...c]);
+  const want = columnValues(inline.trace);
   assert.is(seen.length, 5);
   for (const got of seen) assert.equal(got, want);
 });
