@@ -21,6 +21,7 @@
  *   ft_ring     the ring of events
  *   ft_files    descriptors, files, write intervals
  *   ft_moves    renames, links, unlinks
+ *   ft_maps     shared mappings of files (msync's addresses)
  *   ft_track    per file: the baseline of its syncs
  *   ft_summary  the summary ring
  *   ft_cost     the recorder's own cost

@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 
 #include "ft_always.h"
+#include "ft_maps.h"
 #include "ft_moves.h"
 
 static inline void ft_name_event(struct ft_event *ev, uint64_t e, struct ft_file *f)
@@ -179,7 +180,7 @@ static inline __attribute__((always_inline)) void ft_write_end(struct ft_write *
 }
 
 
-/* ---- opens, closes, dups, mappings (ft_calls.c) ---------------------------- */
+/* ---- opens, closes, dups (ft_calls.c) ------------------------------------- */
 
 uint64_t ft_open_creates(int dirfd, const char *path, int oflags); /* FT_CREATES_* or a time (ft_files.h) */
 void ft_open_end(int fd, int oflags, uint64_t t0, uint64_t created, int dirfd, const char *path);
@@ -188,10 +189,6 @@ void ft_closed_range(unsigned lo, unsigned hi, uint64_t t0, uint64_t t1);
 void ft_exit_closes(void);
 void ft_dup_end(int oldfd, int newfd, uint64_t t0);
 void ft_fd_new(int fd);
-void ft_mapped(void *addr, size_t len, int prot, int flags, int fd);
-void ft_map_remove(void *addr, size_t len);
-void ft_remapped(void *old, size_t len, void *to, size_t new_len, int flags);
-uint32_t ft_map_path(void *addr, struct ft_file **f);
 void ft_uring_seen(void);
 
 
@@ -232,15 +229,6 @@ static inline void ft_close_end(struct ft_close *c, int ret, int err)
         ft_closed(c->fd, c->e, c->t0, ft_now(), ft_res(ret, err));
     }
 }
-
-/* Only a shared mapping of a file can be msync'ed to it; a read-only one
- * has nothing to sync (and takes no room in the table: ft_mapped). */
-static inline int ft_map_is_shared_file(int flags, int fd)
-{
-    int type = flags & MAP_TYPE;
-    return fd >= 0 && !(flags & MAP_ANONYMOUS) && (type == MAP_SHARED || type == MAP_SHARED_VALIDATE);
-}
-
 
 /* POSIX AIO (ft_calls.c): an aio_fsync queued, and learned to be done. */
 void ft_aio_queued(const void *cb, const struct ft_sync *s);

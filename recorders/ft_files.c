@@ -237,6 +237,14 @@ static int ft_path_says(const struct ft_path *p, const char *name, int len)
            memcmp(name, ft_path_name(p), n) == 0;
 }
 
+/* Do names a (alen bytes) and b (blen) end in the same last component? */
+static int ft_same_last(const char *a, size_t alen, const char *b, size_t blen)
+{
+    size_t ab, bb;
+    size_t ae = ft_path_last_n(a, alen, &ab), be = ft_path_last_n(b, blen, &bb);
+    return ae - ab == be - bb && memcmp(a + ab, b + bb, ae - ab) == 0;
+}
+
 /* A directory was renamed since f was named, its id is about to leave the
  * store, or (at a sync) its name came from the open's path: ask the kernel
  * for the name of what fd refers to now (d_path follows renames). errno is
@@ -259,8 +267,9 @@ __attribute__((noinline, cold)) void ft_file_rename_check(struct ft_file *f, int
             if (id)
                 FT_STORE(&f->path_id, id);
             /* A name from a directory kept in ft_dirs.c was wrong: one
-             * replaced behind our back, or a symlink followed. */
-            if (p && (had & FT_NAME_UNSURE))
+             * replaced behind our back (not a last symlink followed: the
+             * open names the link, the file's own records the file). */
+            if (p && (had & FT_NAME_UNSURE) && ft_same_last(name, (size_t)len, ft_path_name(p), p->len))
                 ft_dirs_forget();
         }
     }
@@ -353,6 +362,19 @@ uint64_t ft_fd_opened(int fd, int oflags, int resolved, uint64_t now, int dirfd,
         len = ft_fd_name(fd, name, sizeof name);
         /* not exact: the open followed a last symlink, if there was one */
         ft_dirs_learn(&ask, name, len, 0);
+        /* It did (the kernel named the file the link points to): the open
+         * names the link, in its directory's canonical name, as it does
+         * when the directory is known; unsure, so that the file's first
+         * sync takes the kernel's name. */
+        if (len > 0 && path && S_ISREG(st.mode) && !(oflags & O_NOFOLLOW) && (oflags & O_TMPFILE) != O_TMPFILE &&
+            !ft_same_last(name, (size_t)len, path, strlen(path))) {
+            uint64_t d, i;
+            uint32_t m;
+            int n = ft_abs_name(dirfd, path, name, sizeof name, 0, &d, &i, &m);
+            len = n > 0 ? n : ft_fd_name(fd, name, sizeof name);
+            if (n > 0)
+                gen |= FT_NAME_UNSURE;
+        }
     }
     uint32_t path_id = len > 0 ? ft_path_intern(name, (uint32_t)len, dev, ino) : 0;
     struct ft_file *f = &ft_files[file - 1];

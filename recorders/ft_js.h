@@ -13,7 +13,7 @@
 
 #include <stdint.h>
 
-#define FT_JS_ABI 2
+#define FT_JS_ABI 3
 
 /* One JavaScript-level call, once it settled. */
 struct ft_js_call {
@@ -30,6 +30,9 @@ struct ft_js_call {
                          * it sees no open or close, so descriptors are named afresh */
     uint32_t flags;     /* record flags the hook knows: FT_F_JS_SITE_INHERITED (ft_format.h) */
     uint64_t end_ns;    /* out: CLOCK_MONOTONIC when it was recorded (the hook's clock for free) */
+    uint64_t *cur;      /* the caller's table of current summary entries (the library keeps
+                         * them there: memory the caller touches anyway), or NULL */
+    uint32_t cur_len;   /* its entries: a power of 2 */
 };
 
 /* FT_JS_ABI. */

@@ -277,12 +277,8 @@ int ft_abs_name(int dirfd, const char *path, char *buf, size_t size, int follow_
     }
     if (n > 0)
         return n;
-    size_t len = strlen(path);
-    while (len > 1 && path[len - 1] == '/')
-        len--;
-    size_t base = len;
-    while (base > 0 && path[base - 1] != '/')
-        base--;
+    size_t base;
+    size_t len = ft_path_last_n(path, strlen(path), &base);
     if (len - base == 0 || len - base >= size)
         return -1;
     if (base == 0) {

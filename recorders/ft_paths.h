@@ -48,6 +48,20 @@ static inline uint32_t ft_path_slots(uint32_t len)
                     : 0);
 }
 
+/* The last component of path (len bytes) is path[*base, end), trailing
+ * slashes left out: returns end. */
+static inline size_t ft_path_last_n(const char *path, size_t len, size_t *base)
+{
+    size_t end = len;
+    while (end > 1 && path[end - 1] == '/')
+        end--;
+    size_t b = end;
+    while (b > 0 && path[b - 1] != '/')
+        b--;
+    *base = b;
+    return end;
+}
+
 /* Asking the kernel: the absolute name of what fd refers to, or of a path
  * relative to dirfd (see ft_paths.c). */
 int ft_fd_name(int fd, char *buf, size_t size);

@@ -37,8 +37,10 @@
  * A_FLAGS, the record's flags from the hook (FT_F_JS_SITE_INHERITED). */
 enum { A_API, A_FD, A_START_NS, A_DUR_NS, A_RES, A_SITE, A_BYTES, A_NOW, A_OUT, A_FLAGS };
 /* The buffer's size in doubles: the fields above, then hook.cjs's own state
- * (its call-site rationing), kept here to be on the same page. */
-enum { A_COUNT = 48 };
+ * (its call-site rationing), kept here to be on the same page, then, from
+ * A_CUR, the library's table of current summary entries for this thread's
+ * calls (ft_js_call.cur: 64-bit words the hook never reads). */
+enum { A_CUR = 48, A_CUR_LEN = 16, A_COUNT = A_CUR + A_CUR_LEN };
 
 /* This thread's buffer (the main thread's, or a worker's: each loads its own
  * instance of the module on its own thread), so the hot functions need no
@@ -125,6 +127,8 @@ static void ft_fill(struct ft_js_call *c, const double *a)
     c->bytes = a[A_BYTES] > 0 ? (uint64_t)a[A_BYTES] : 0;
     c->loaded = (uint32_t)ft_loaded;
     c->flags = (uint32_t)a[A_FLAGS];
+    c->cur = (uint64_t *)(a + A_CUR);
+    c->cur_len = A_CUR_LEN;
 }
 
 static void ft_put(double *a, const char *path)

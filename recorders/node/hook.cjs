@@ -108,6 +108,7 @@ const A_SINCE = 10;
 const A_MARK = 11;
 const A_FIRST = 12;
 const A_LAST = 16;
+/* A_LAST + 31 at most; from 48 the library's own words (node/addon.c). */
 const A_COUNT = 48;
 /* FT_F_JS_SITE_INHERITED (recorders/ft_format.h). */
 const SITE_INHERITED = 0x40;

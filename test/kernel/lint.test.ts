@@ -18,6 +18,7 @@ import * as assert from 'uvu/assert';
 import { analyzeJson, runOk } from '../../scripts/workloads/common.js';
 import { RECORD_SH } from '../../scripts/workloads/etcd.js';
 import { readTrace, type DecodedTrace } from '../../src/trace/decode.js';
+import { eventList } from '../../src/trace/events.js';
 import { HDR_KERNEL } from '../../src/trace/layout.js';
 import { bin, cleanup, ensureBuilt, makeDirs, onlyTrace, recordLines as dataRecordLines, run, type Dirs } from '../recorders/harness.js';
 
@@ -84,6 +85,22 @@ test('lint_creat: an open with O_CREAT and without O_EXCL is known to have creat
   }];
   assert.equal(findings(preload), truth);
   assert.equal(findings(kernel), truth);
+});
+
+test('symlinks: an open names the link, the file\'s syncs and closes the file, directories canonically, as the preload names them', () => {
+  const { preload, kernel } = both('symlinks');
+  // The kernel side also records read-only opens, which the preload does not (it names such a
+  // file at its first sync): those are the lf opened read-only and alias, a directory.
+  const lines = ({ dirs, trace }: Recorded, readOnly: boolean): string[] => eventList(trace)
+    .filter((e) => (e.path ?? '').startsWith(`${dirs.data}/`) && (e.type === 'open' && (e.writes & 3) === 0) === readOnly)
+    .map((e) => `${e.type} ${e.path!.slice(dirs.data.length + 1)}${e.type === 'open' && (e.flags & 0x100) !== 0 ? ' created' : ''}`);
+  const truth = lines(preload, false);
+  assert.equal(truth.filter((l) => !l.startsWith('close ')), [
+    'open real/f created', 'open g created', 'open lf', 'sync real/f', 'open real/h created', 'sync real/h',
+    'open real/lg', 'sync g', 'open lf', 'sync real/f', 'open real/f', 'sync real/f', 'sync real/f', 'sync real',
+  ]);
+  assert.equal(lines(kernel, false), truth);
+  assert.equal(lines(kernel, true), ['open lf', 'open alias']);
 });
 
 for (const program of ['lint_dir', 'lint_rename', 'lint_close']) {

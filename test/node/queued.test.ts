@@ -28,6 +28,7 @@ for (const [i, node] of NODES.entries()) test(`${node.name}: UV_THREADPOOL_SIZE=
   const calls = js.filter((j) => j.api === 'fs.fsync').sort((a, b) => (a.startNs < b.startNs ? -1 : 1));
   assert.is(calls.length, ROUNDS);
   assert.is(syncs.filter((s) => s.call === 'fsync').length, ROUNDS);
+  const short: string[] = [];
   calls.forEach((c, i) => {
     const ms = Number(c.durNs) / 1e6;
     assert.match(siteLine(c.site!), /fsync\(fd/);
@@ -36,9 +37,12 @@ for (const [i, node] of NODES.entries()) test(`${node.name}: UV_THREADPOOL_SIZE=
     // out of the wait it records (the wait starts after the hook's own work).
     if (i === 0) return;
     // The program's clock brackets the hook's: its promise resolves after the callback ran.
-    // (A loaded machine may deschedule the program between the callback and its continuation.)
-    assert.ok(ms <= waits[i]! + 0.05 && ms >= waits[i]! - Math.max(5, waits[i]! / 2), `call ${i}: recorded ${ms} ms, the program measured ${waits[i]} ms`);
+    assert.ok(ms <= waits[i]! + 0.05, `call ${i}: recorded ${ms} ms, more than the program measured, ${waits[i]} ms`);
+    // And the hook's wait is most of it. A loaded machine may deschedule the program between
+    // the callback and its own clock (19 ms once, at load 18): a few calls may fall short.
+    if (ms < waits[i]! - Math.max(5, waits[i]! / 2)) short.push(`call ${i}: recorded ${ms} ms, the program measured ${waits[i]} ms`);
   });
+  assert.ok(short.length <= Math.ceil(0.1 * ROUNDS), short.join('; '));
   const rows = analyzeSql<{ wait: number; sync: number; queued: number; paired: boolean }>(
     'select wait_ns / 1e6 as wait, sync_ns / 1e6 as sync, queued_ns / 1e6 as queued, paired from js_waits order by start', [r.traces]);
   assert.ok(rows.every((x) => x.paired));

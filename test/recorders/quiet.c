@@ -9,6 +9,7 @@
  *   creat    open(DIR/c, O_CREAT|O_WRONLY|O_TRUNC) (the file exists), write, close
  *   excl     open(DIR/x<i>, O_CREAT|O_EXCL|O_WRONLY), write, close, unlink
  *   rel      as write, by a name relative to DIR (the program chdirs there)
+ *   dir      open(DIR, O_RDONLY|O_DIRECTORY), close (as to fsync it; not synced)
  *   rename   rename(DIR/a, DIR/b), then back
  *   relren   rename("a", "b"), then back, relative to DIR
  *   swap     (ROUNDS is ignored) names that go stale behind the recorder's
@@ -125,6 +126,10 @@ int main(int argc, char **argv)
             fd = open(ft_path(d, name), O_CREAT | O_EXCL | O_WRONLY, 0644);
         } else if (strcmp(mode, "rel") == 0) {
             fd = open("w", O_WRONLY);
+        } else if (strcmp(mode, "dir") == 0) {
+            fd = open(d, O_RDONLY | O_DIRECTORY);
+            CHECK(fd >= 0 && close(fd) == 0);
+            continue;
         } else if (strcmp(mode, "rename") == 0) {
             CHECK(rename(ft_path(d, "a"), ft_path(d, "b")) == 0);
             CHECK(rename(ft_path(d, "b"), ft_path(d, "a")) == 0);

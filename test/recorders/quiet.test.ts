@@ -49,6 +49,7 @@ function perRound(mode: string, recorded: boolean, synced: boolean): [number, nu
 const WANT: Record<string, [number, number]> = {
   write: [3, 4],   // open, write, close + statx of the descriptor
   rel: [3, 4],     // the same by a relative name
+  dir: [2, 2],     // open, close: a directory opened read-only costs nothing until it is synced
   creat: [3, 4],   // + the same statx: the file's birth time says whether the open created it
   excl: [4, 5],    // open, write, close, unlink + statx (an unlink of a name the process knows: named from memory)
   rename: [2, 4],  // two renames + one fstatat each

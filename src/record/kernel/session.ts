@@ -4,14 +4,16 @@
  * rebuilt from fsync.bt's lines, and one KernelTrace per process image.
  *
  * Names: an open's name is joined to the process's working directory (read
- * once from /proc/PID/cwd) or to its directory descriptor; a descriptor not
+ * once from /proc/PID/cwd) or to its directory descriptor, its directory
+ * named canonically and its last component as given (a symlink: the link),
+ * and from a descriptor's first sync by its file's own name; a descriptor not
  * seen opened (attached with --pid, or inherited) is named through
  * /proc/PID/fd/N at first sight (flag 0x2), as the preload does.
  * Write intervals are per file, as in the preload; the kernel hands over the
  * writes of one descriptor with its next sync or close.
  */
-import { closeSync, openSync, readFileSync, readlinkSync, statSync, writeSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { closeSync, openSync, readFileSync, readlinkSync, realpathSync, statSync, writeSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import {
   FLAG_CREATED,
   FLAG_FD_RESOLVED,
@@ -45,6 +47,8 @@ interface FileState {
 interface Fd {
   path: string | null;
   resolved: boolean;
+  /** Its file was synced, and so named by its own name (symlinks resolved). */
+  synced?: boolean;
 }
 
 class Proc {
@@ -216,15 +220,20 @@ export class KernelSession {
     return mine;
   }
 
-  /** An absolute path for `name` as process `p` gave it, relative to `dirfd`. */
+  /**
+   * An absolute path for `name` as process `p` gave it, relative to `dirfd`:
+   * its last component as given (a symlink there: the open names the link,
+   * as the program opened it), its directory by its canonical name, as the
+   * preload names both.
+   */
   private absolute(p: Proc, name: string, dirfd: number): string | null {
-    if (isAbsolute(name)) return resolve(name);
+    if (isAbsolute(name)) return inRealDir(resolve(name));
     if (dirfd === AT_FDCWD) {
       p.cwd ??= readLink(`/proc/${p.pid}/cwd`);
-      return p.cwd === null ? null : resolve(p.cwd, name);
+      return p.cwd === null ? null : inRealDir(resolve(p.cwd, name));
     }
     const dir = p.fds.get(dirfd)?.path ?? null;
-    return dir === null ? null : resolve(dir, name);
+    return dir === null ? null : inRealDir(resolve(dir, name));
   }
 
   /** A descriptor not seen opened: named through /proc/PID/fd/N now. */
@@ -249,7 +258,7 @@ export class KernelSession {
     const [name] = this.takeNames(l.tid, l.start);
     const dir = name === undefined ? null : this.absolute(p, name, l.dirfd);
     // An O_TMPFILE file has no name until it is linked: it is called as the preload calls it.
-    const path = dir !== null && (l.flags & O_TMPFILE) === O_TMPFILE ? `${dir}/#${l.ino} (deleted)` : dir;
+    const path = dir !== null && (l.flags & O_TMPFILE) === O_TMPFILE ? `${canonical(dir)}/#${l.ino} (deleted)` : dir;
     p.fds.set(l.fd, { path, resolved: false });
     const t = this.traceOf(p, l.at);
     if (path !== null) {
@@ -286,6 +295,17 @@ export class KernelSession {
     this.moveNames(p, (path) => (path === from ? to : path.startsWith(`${from}/`) ? to + path.slice(from.length) : null));
     const t = this.traceOf(p, l.at);
     t.event({ type: RecordType.Rename, startNs: l.start, durNs: l.at - l.start, tid: l.tid, fd: -1, pathId: t.pathId(from), writes: t.pathId(to) });
+  }
+
+  /**
+   * A descriptor's first sync: its file is named by its own name from then on,
+   * the one a symlink it was opened through points to (the open record keeps
+   * the link), as the preload names it at a file's first sync.
+   */
+  private syncedName(p: Proc, f: Fd, path: string): void {
+    f.synced = true;
+    const real = canonical(path);
+    if (real !== path) this.moveNames(p, (name) => (name === path ? real : null));
   }
 
   /** Give the process's descriptors and files the names `moved` returns (null: unchanged). */
@@ -341,6 +361,7 @@ export class KernelSession {
     const p = this.proc(l.pid);
     const t = this.traceOf(p, l.at);
     const f = l.fd >= 0 ? (p.fds.get(l.fd) ?? this.lookup(p, l.fd)) : null;
+    if (f?.path && !f.synced) this.syncedName(p, f, f.path);
     const pathId = f?.path ? t.pathId(f.path) : 0;
     let flags = (f?.resolved ? FLAG_FD_RESOLVED : 0) | (f && f.path === null ? FLAG_PATH_UNKNOWN : 0);
     const base = { type: RecordType.Sync as const, call: l.call, startNs: l.start, durNs: l.dur, tid: l.tid, fd: l.fd, pathId, res: l.ret };
@@ -388,6 +409,30 @@ function add(s: FileState, w: Pending): void {
   s.bytes += w.bytes;
   s.writes += w.count;
   s.ns += w.ns;
+}
+
+/**
+ * `path` with its directory's canonical name (symlinks in it resolved, as
+ * the kernel's d_path gives it), its last component as it is. A directory
+ * that is gone by the time the line is read keeps the name it was given.
+ */
+function inRealDir(path: string): string {
+  const dir = dirname(path);
+  if (dir === path) return path;
+  try {
+    return join(realpathSync.native(dir), basename(path));
+  } catch {
+    return path;
+  }
+}
+
+/** `path` with every symlink in it resolved, or as it is when it is gone. */
+function canonical(path: string): string {
+  try {
+    return realpathSync.native(path);
+  } catch {
+    return path;
+  }
 }
 
 function readLink(path: string): string | null {
