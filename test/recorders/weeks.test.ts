@@ -88,7 +88,7 @@ test('the directory stays under its budget: ended traces go oldest first, a live
 });
 
 async function underBudget(dirs: Dirs, env: Record<string, string>, live: Started, runs: number, budget: number): Promise<void> {
-  const liveFile = readdirSync(dirs.traces)[0]!;
+  const liveFile = readdirSync(dirs.traces).filter((f) => f.endsWith('.fstrace'))[0]!;
   let peak = 0;
   for (let i = 0; i < runs; i++) {
     const r = run('weeks', (d) => ['once', d.data], { dirs, env });
@@ -98,7 +98,7 @@ async function underBudget(dirs: Dirs, env: Record<string, string>, live: Starte
     assert.ok(total <= budget, `after run ${i + 1}: ${total} bytes in the directory, budget ${budget}`);
     assert.ok(r.files.includes(liveFile), `the live process's trace is still there after run ${i + 1}`);
   }
-  const files = readdirSync(dirs.traces).sort();
+  const files = readdirSync(dirs.traces).filter((f) => f.endsWith('.fstrace')).sort();
   const traces = files.map((f) => ({ f, t: readTrace(join(dirs.traces, f)) }));
   // Every trace but the live one is of an ended process; the ones kept are the newest.
   const ended = traces.filter((x) => x.f !== liveFile);
@@ -265,7 +265,7 @@ test('traces that grow keep the directory under its budget: ended ones go as liv
   const dirs = makeDirs();
   // Ended traces first, made with no budget (so none of them removes another).
   for (let i = 0; i < ended; i++) assert.is(run('weeks', (d) => ['once', d.data], { dirs }).status, 0);
-  const before = new Map(readdirSync(dirs.traces).map((f) => [f, allocated(join(dirs.traces, f))]));
+  const before = new Map(readdirSync(dirs.traces).filter((f) => f.endsWith('.fstrace')).map((f) => [f, allocated(join(dirs.traces, f))]));
   const startOf = new Map([...before.keys()].map((f) => [f, readTrace(join(dirs.traces, f)).header.realtimeNs]));
   const endedBytes = [...before.values()].reduce((a, b) => a + b, 0);
   // A budget the ended traces fit in with room for about half the growth only
