@@ -32,12 +32,10 @@
 --   summarized_only      of those, calls only the summaries hold
 --   unaccounted          sync calls the recorder's cost entries count beyond `calls`: calls
 --                        the trace proves happened but no summary or record counts any
---                        more (0 when none). A thread adds its calls to the cost entry of
---                        the interval it is in every cost_period calls, so an entry may
---                        hold calls of the interval before: when the summary ring wrapped
---                        or --since cut the history, the cost entries left are held against
---                        the calls from the interval before the first of them on (a lower
---                        bound). 0 under --path (cost entries count every file's calls)
+--                        more (0 when none). A lower bound, exact while the summary ring has
+--                        not wrapped: the entries left count no more calls than were made.
+--                        0 under --since and --path (the cost entries count every file's
+--                        calls, and calls cut away by time look like calls lost)
 --   uncounted_records    ring records overwritten in a trace with no summaries to count
 --                        them (format v1, or FSYNC_TRACE_SUMMARY_SECONDS=0): the calls
 --                        among them are in no count, and how many they were is not known
@@ -83,39 +81,30 @@ history as (
   group by summaries.trace_id
 ),
 
--- `whole`: the cost entries go back to the trace's first call (the summary ring
--- never wrapped and no --since cut them), and are held against every call.
 costs as (
-  select
-    recorder_cost.trace_id,
-    count(*) as cost_entries,
-    sum(recorder_cost.sync_calls) as cost_sync_calls,
-    min(recorder_cost.start) - to_seconds(any_value(traces.summary_interval_s)) as held_from,
-    not coalesce(any_value(traces.summary_lapped), true)
-      and any_value(filter_window.since_ns) = -4611686018427387904 as whole
+  select trace_id, count(*) as cost_entries, sum(sync_calls) as cost_sync_calls
   from recorder_cost
-  join traces using (trace_id)
-  cross join filter_window
-  group by recorder_cost.trace_id
+  group by trace_id
 ),
 
 counted as (
   select
-    counts.trace_id,
-    sum(counts.calls)::bigint as calls,
-    sum(counts.summarized_only)::bigint as summarized_only,
-    sum(counts.calls) filter (where costs.whole or counts.start >= costs.held_from) as calls_held
+    trace_id,
+    sum(calls)::bigint as calls,
+    sum(summarized_only)::bigint as summarized_only
   from counts
-  left join costs using (trace_id)
-  group by counts.trace_id
+  group by trace_id
 ),
 
+-- A thread adds its calls to the cost entry of the interval it is in only every
+-- cost_period calls, so an entry may hold calls of any interval before it: the
+-- entries are held against every call counted, never against an interval's.
 unaccounted as (
   select
     costs.trace_id,
     case
-      when filter_window.path_re <> '.*' then 0
-      else greatest(costs.cost_sync_calls - coalesce(counted.calls_held, 0), 0)
+      when filter_window.path_re <> '.*' or filter_window.since_ns <> ft_unbounded_since() then 0
+      else greatest(costs.cost_sync_calls - coalesce(counted.calls, 0), 0)
     end::bigint as unaccounted
   from costs
   left join counted using (trace_id)

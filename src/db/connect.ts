@@ -38,7 +38,6 @@ const UPGRADE = [
   ...SCHEMA.replace(/--.*$/gm, '').split(';').map((s) => s.trim()).filter((s) => s.startsWith('create or replace macro')),
   'alter table traces add column if not exists dir_removed bigint',
   'alter table traces add column if not exists dir_removed_bytes bigint',
-  'alter table traces add column if not exists summary_lapped boolean',
   'create table if not exists events_context as select * from events limit 0',
   'create table if not exists filter_window (since_ns bigint, until_ns bigint, path_re varchar)',
   "insert into filter_window select -4611686018427387904, 4611686018427387904, '.*' where not exists (select 1 from filter_window)",

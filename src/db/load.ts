@@ -8,9 +8,9 @@
  */
 import { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import { FtError, TraceError } from '../errors.js';
-import { ALERT_SINK_NAMES, CALL_NAMES, EVENT_TYPE_NAMES, HDR_DISABLED, JS_API_NAMES, STOP_REASONS, SUMMARY_ENTRY_SLOTS } from '../trace/layout.js';
+import { ALERT_SINK_NAMES, CALL_NAMES, EVENT_TYPE_NAMES, HDR_DISABLED, JS_API_NAMES, STOP_REASONS } from '../trace/layout.js';
 import { ColumnAppender, type Column } from './append.js';
-import { setThreads, threadCount } from './connect.js';
+import { returnFreedMemory, setThreads, threadCount } from './connect.js';
 import { INTERVAL_CALLS, type PreparedTrace } from './prepare.js';
 import { applyRowFilters, hasHeaderFilters, headerMatches, type Filters } from './filter.js';
 import { progressBar } from './progress.js';
@@ -97,8 +97,9 @@ export async function loadTraces(connection: DuckDBConnection, allFiles: readonl
   } finally {
     progress?.finish();
     sink.close();
-    // Back to all threads for the analysis; the change also returns the load's freed memory (setThreads).
-    if (oneThread) await setThreads(connection, threads);
+    // Back to all threads for the analysis; the change also returns the load's freed memory
+    // (setThreads). With one thread all along there is no change: move the count and back.
+    if (oneThread) await (threads === 1 ? returnFreedMemory(connection) : setThreads(connection, threads));
   }
   if (sink.traces === 0 && failures.length > 0) throw new FtError(`none of the ${failures.length} trace files could be read`);
   return { traces: sink.traces, events: sink.events, skipped: failures.length, seconds: (performance.now() - started) / 1000 };
@@ -310,7 +311,6 @@ class TraceSink {
     a.appendBigInt(BigInt.asIntN(64, h.alertsUnsent));
     a.appendBigInt(BigInt.asIntN(64, h.dirRemoved));
     a.appendBigInt(BigInt.asIntN(64, h.dirRemovedBytes));
-    a.appendBoolean(h.summary !== null && h.summaryNext > BigInt(Math.floor(h.summary.slots / SUMMARY_ENTRY_SLOTS)));
     a.endRow();
   }
 

@@ -50,8 +50,7 @@ create or replace table traces (
   stopped            varchar,   -- why recording stopped (header flag 4), e.g. 'the file system is full (ENOSPC)'; null when it did not
   alerts_unsent      bigint,    -- of alerts_suppressed, the lines no sink could take (not the rate limit)
   dir_removed        bigint,    -- traces of ended processes this process removed to keep the directory's
-  dir_removed_bytes  bigint,    -- budget (FSYNC_TRACE_DIR_MAX_BYTES), and their allocated bytes
-  summary_lapped     boolean    -- the summary ring wrapped: its oldest summary and cost entries were overwritten
+  dir_removed_bytes  bigint     -- budget (FSYNC_TRACE_DIR_MAX_BYTES), and their allocated bytes
 );
 
 -- One row per path record: a trace's path id names a file. The loader resolves
@@ -107,13 +106,14 @@ create or replace table events_context as select * from events limit 0;
 
 -- The row filters applied, one row: occurrences from since_ns (inclusive) to until_ns
 -- (exclusive), ns since the epoch, on files whose path matches path_re. Open bounds
--- and '.*' without filters.
+-- (ft_unbounded_since(), its negation) and '.*' without filters.
 create or replace table filter_window (
   since_ns bigint,
   until_ns bigint,
   path_re  varchar
 );
-insert into filter_window values (-4611686018427387904, 4611686018427387904, '.*');
+create or replace macro ft_unbounded_since() as -4611686018427387904;
+insert into filter_window values (ft_unbounded_since(), -ft_unbounded_since(), '.*');
 
 -- The Node hook's calls (record type 12, recorders/node): one row per JavaScript call of a
 -- sync API, as the program saw it. Not sync calls: `events` holds the system calls under them

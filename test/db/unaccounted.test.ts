@@ -2,8 +2,8 @@
  * `unaccounted`: calls the recorder's cost entries prove happened beyond what
  * the summaries and the ring still count. Constructed traces with a known
  * truth. A thread adds its calls to the cost entry of the interval it is in
- * every cost_period calls, so a cost entry may hold calls made in the interval
- * before (a killed run once showed 3 such calls as unaccounted).
+ * every cost_period calls, so a cost entry may hold calls made in any interval
+ * before it (a killed run once showed 3 such calls as unaccounted).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -79,6 +79,23 @@ test('a wrapped summary ring: the 30 calls whose summary was overwritten are una
   }
 });
 
+test('a quiet thread\'s calls of three seconds in one cost entry of a wrapped ring: none unaccounted', async () => {
+  // Second 9's summary was overwritten; its calls reached no cost entry left either.
+  const w = trace(4)
+    .summary({ call: FSYNC, pathId: 1, intervalStartNs: 9n * S, calls: 5 })
+    .summary({ call: FSYNC, pathId: 1, intervalStartNs: 10n * S, calls: 5 })
+    .summary({ call: FSYNC, pathId: 1, intervalStartNs: 11n * S, calls: 5 })
+    .summary({ call: FSYNC, pathId: 1, intervalStartNs: 12n * S, calls: 5 })
+    .cost(cost(12n, 15));
+  const o = await openTraces({ 'quiet.fstrace': w.bytes() });
+  try {
+    const t = await totals(o.session, b);
+    assert.equal([t.calls, t.unaccounted], [15, 0]);
+  } finally {
+    o.close();
+  }
+});
+
 test('--path: the cost entries count every file, so nothing is unaccounted for one file', async () => {
   const o = await openTraces({ 'wrapped.fstrace': wrapped() }, { filters: { path: '*/b.log' } });
   try {
@@ -89,13 +106,13 @@ test('--path: the cost entries count every file, so nothing is unaccounted for o
   }
 });
 
-test('--since cuts the history: held against the calls from the interval before the first cost entry left', async () => {
-  // Monotonic second 10 is 2026-01-01T00:00:00Z. From 02.5 on, second 12 is left
-  // (intervals that overlap the window stay): its cost entry's 20 calls against its 20.
-  const o = await openTraces({ 'wrapped.fstrace': wrapped() }, { filters: { since: '2026-01-01T00:00:02.5Z' } });
+test('--since: calls cut away by time would look lost, so nothing is unaccounted', async () => {
+  // Monotonic second 10 is 2026-01-01T00:00:00Z. From 01.5 on, seconds 11 and 12 are left
+  // (intervals that overlap the window stay): 45 calls, and cost entries of 75.
+  const o = await openTraces({ 'wrapped.fstrace': wrapped() }, { filters: { since: '2026-01-01T00:00:01.5Z' } });
   try {
     const t = await totals(o.session, b);
-    assert.equal([t.calls, t.unaccounted], [20, 0]);
+    assert.equal([t.calls, t.unaccounted], [45, 0]);
   } finally {
     o.close();
   }
