@@ -167,6 +167,9 @@ sys_first as (
   group by c.trace_id, c.sys_seq, c.sys_start_ns, run_key
 ),
 
+-- Not handled: a system call no call made (a native addon's, a worker without the hook) on
+-- the file inside a run takes a place in the numbering, and the run's later calls each take
+-- the one before their own (all inside their windows, so nothing below repairs it).
 -- A system call missing from the trace (the ring went round it, a shim took the call, the
 -- call needed none) would shift every later pair of the run by one: the k-th system call
 -- then serves the (k + m)-th call, m the calls skipped so far. m grows where a system call
@@ -222,8 +225,8 @@ in_order as (
   where left_calls.k = left_sys.j + left_sys.skipped
 ),
 
--- Then the rest (a system call no call made, a call whose system call the library did
--- not see, a pool thread that started its system call after a later one's): each call
+-- Then the rest (a system call no call made outside the runs, a call whose system call the
+-- library did not see, a pool thread that started its system call after a later one's): each call
 -- takes the first free system call in its window, and a system call serves the latest call
 -- that began before it.
 rest as (
