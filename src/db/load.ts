@@ -10,7 +10,7 @@ import { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import { FtError, TraceError } from '../errors.js';
 import { ALERT_SINK_NAMES, CALL_NAMES, EVENT_TYPE_NAMES, HDR_DISABLED, JS_API_NAMES, STOP_REASONS } from '../trace/layout.js';
 import { ColumnAppender, type Column } from './append.js';
-import { returnFreedMemory, setThreads, threadCount } from './connect.js';
+import { returnFreedMemory } from './connect.js';
 import { INTERVAL_CALLS, type PreparedTrace } from './prepare.js';
 import { applyRowFilters, hasHeaderFilters, headerMatches, type Filters } from './filter.js';
 import { progressBar } from './progress.js';
@@ -40,15 +40,13 @@ export interface LoadResult {
 
 /** Events appended between checkpoints: a few row groups, so the uncompressed part stays small. */
 const CHECKPOINT_EVERY = 1_000_000;
-/**
- * A load of at least this many records (by the headers) runs DuckDB on one
- * thread. An appender's flush is an insert query: with more threads, its tasks
- * go to DuckDB's threads while the main thread polls for them under a mutex,
- * and that polling took a sixth of a large load's CPU on two cores. On one
- * thread the flush runs where it is called; the decode worker is the other.
+/*
+ * DuckDB keeps all its threads during a load. On one thread (tried: the appender's
+ * flush then runs where it is called, instead of the main thread polling for its tasks
+ * under a mutex) a large load took less CPU on a busy machine, but on a quiet one its
+ * wall time grew by a quarter (10 M set, alternating runs: 4.8-5.0 s against 3.6-4.0 s),
+ * and the report's by a second.
  */
-const ONE_THREAD_RECORDS = CHECKPOINT_EVERY;
-
 
 export async function loadTraces(connection: DuckDBConnection, allFiles: readonly string[], opts: LoadOptions): Promise<LoadResult> {
   const started = performance.now();
@@ -70,9 +68,6 @@ export async function loadTraces(connection: DuckDBConnection, allFiles: readonl
     progress?.clear();
     opts.warn(message);
   };
-  const threads = await threadCount(connection);
-  const oneThread = total >= ONE_THREAD_RECORDS;
-  if (oneThread) await setThreads(connection, 1);
   const sink = await TraceSink.create(connection);
   const failures: TraceError[] = [];
   let done = 0;
@@ -94,12 +89,10 @@ export async function loadTraces(connection: DuckDBConnection, allFiles: readonl
     sink.close();
     await applyRowFilters(connection, filters);
     await connection.run('checkpoint');
+    if (sink.events >= CHECKPOINT_EVERY) await returnFreedMemory(connection);
   } finally {
     progress?.finish();
     sink.close();
-    // Back to all threads for the analysis; the change also returns the load's freed memory
-    // (setThreads). With one thread all along there is no change: move the count and back.
-    if (oneThread) await (threads === 1 ? returnFreedMemory(connection) : setThreads(connection, threads));
   }
   if (sink.traces === 0 && failures.length > 0) throw new FtError(`none of the ${failures.length} trace files could be read`);
   return { traces: sink.traces, events: sink.events, skipped: failures.length, seconds: (performance.now() - started) / 1000 };
