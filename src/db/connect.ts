@@ -110,27 +110,18 @@ async function open(file: string | null, memory: string): Promise<Db> {
   };
 }
 
-/** DuckDB's thread count. */
-export async function threadCount(connection: DuckDBConnection): Promise<number> {
-  return Number((await connection.runAndReadAll("select current_setting('threads')")).getRows()[0]![0]);
-}
-
 /**
- * Set DuckDB's thread count. Whenever the count changes, DuckDB flushes both
- * allocators (jemalloc's arenas, then malloc_trim): the memory freed so far
- * goes back to the system. A large load frees as much as it keeps (decoded
- * columns, uncompressed row groups), and both allocators keep freed pages for
- * a while: a query started at once would add its peak to them.
+ * Give the memory freed so far back to the system. A large load frees as much
+ * as it keeps (decoded columns, uncompressed row groups), and both DuckDB's
+ * allocator and the C library's keep freed pages for a while: a query started
+ * at once would add its peak to them. DuckDB flushes both allocators
+ * (jemalloc's arenas, then malloc_trim) whenever its thread count changes, so
+ * the count is moved up by one and back.
  */
-export async function setThreads(connection: DuckDBConnection, threads: number): Promise<void> {
-  await connection.run(`set threads = ${threads}`);
-}
-
-/** Give the memory freed so far back to the system (setThreads): the count is moved up by one and back. */
 export async function returnFreedMemory(connection: DuckDBConnection): Promise<void> {
-  const threads = await threadCount(connection);
-  await setThreads(connection, threads + 1);
-  await setThreads(connection, threads);
+  const threads = Number((await connection.runAndReadAll("select current_setting('threads')")).getRows()[0]![0]);
+  await connection.run(`set threads = ${threads + 1}`);
+  await connection.run(`set threads = ${threads}`);
 }
 
 function firstLine(text: string): string {
