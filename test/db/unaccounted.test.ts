@@ -8,7 +8,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { bindings } from '../../src/db/params.js';
-import { totals, traceInfo } from '../../src/db/summary.js';
+import { totals, traceInfo, type Totals, type TraceInfo } from '../../src/db/summary.js';
+import type { Filters } from '../../src/db/filter.js';
 import { TraceWriter } from '../../src/trace/encode.js';
 import { RecordType } from '../../src/trace/layout.js';
 import { openTraces } from '../fixtures/session.js';
@@ -57,26 +58,25 @@ function wrapped(): Uint8Array {
     .bytes();
 }
 
-test('a cost entry holding the interval before\'s calls is not a loss: 70 calls, none unaccounted', async () => {
-  const o = await openTraces({ 'straddle.fstrace': straddling() });
+/** One trace loaded (under `filters`): its totals and its trace_info row. */
+async function loaded(bytes: Uint8Array, filters?: Filters): Promise<{ t: Totals; info: TraceInfo }> {
+  const o = await openTraces({ 'unaccounted.fstrace': bytes }, { filters });
   try {
-    const t = await totals(o.session, b);
-    assert.equal([t.calls, t.summarizedOnly, t.unaccounted], [70, 70, 0]);
+    return { t: await totals(o.session, b), info: (await traceInfo(o.session, b))[0]! };
   } finally {
     o.close();
   }
+}
+
+test('a cost entry holding the interval before\'s calls is not a loss: 70 calls, none unaccounted', async () => {
+  const { t } = await loaded(straddling());
+  assert.equal([t.calls, t.summarizedOnly, t.unaccounted], [70, 70, 0]);
 });
 
 test('a wrapped summary ring: the 30 calls whose summary was overwritten are unaccounted', async () => {
-  const o = await openTraces({ 'wrapped.fstrace': wrapped() });
-  try {
-    const t = await totals(o.session, b);
-    assert.equal([t.calls, t.unaccounted], [45, 30]);
-    const [info] = await traceInfo(o.session, b);
-    assert.equal([info!.calls, info!.unaccounted, info!.costEntries], [45, 30, 2]);
-  } finally {
-    o.close();
-  }
+  const { t, info } = await loaded(wrapped());
+  assert.equal([t.calls, t.unaccounted], [45, 30]);
+  assert.equal([info.calls, info.unaccounted, info.costEntries], [45, 30, 2]);
 });
 
 test('a quiet thread\'s calls of three seconds in one cost entry of a wrapped ring: none unaccounted', async () => {
@@ -87,35 +87,20 @@ test('a quiet thread\'s calls of three seconds in one cost entry of a wrapped ri
     .summary({ call: FSYNC, pathId: 1, intervalStartNs: 11n * S, calls: 5 })
     .summary({ call: FSYNC, pathId: 1, intervalStartNs: 12n * S, calls: 5 })
     .cost(cost(12n, 15));
-  const o = await openTraces({ 'quiet.fstrace': w.bytes() });
-  try {
-    const t = await totals(o.session, b);
-    assert.equal([t.calls, t.unaccounted], [15, 0]);
-  } finally {
-    o.close();
-  }
+  const { t } = await loaded(w.bytes());
+  assert.equal([t.calls, t.unaccounted], [15, 0]);
 });
 
 test('--path: the cost entries count every file, so nothing is unaccounted for one file', async () => {
-  const o = await openTraces({ 'wrapped.fstrace': wrapped() }, { filters: { path: '*/b.log' } });
-  try {
-    const t = await totals(o.session, b);
-    assert.equal([t.calls, t.unaccounted], [25, 0]);
-  } finally {
-    o.close();
-  }
+  const { t } = await loaded(wrapped(), { path: '*/b.log' });
+  assert.equal([t.calls, t.unaccounted], [25, 0]);
 });
 
 test('--since: calls cut away by time would look lost, so nothing is unaccounted', async () => {
   // Monotonic second 10 is 2026-01-01T00:00:00Z. From 01.5 on, seconds 11 and 12 are left
   // (intervals that overlap the window stay): 45 calls, and cost entries of 75.
-  const o = await openTraces({ 'wrapped.fstrace': wrapped() }, { filters: { since: '2026-01-01T00:00:01.5Z' } });
-  try {
-    const t = await totals(o.session, b);
-    assert.equal([t.calls, t.unaccounted], [45, 0]);
-  } finally {
-    o.close();
-  }
+  const { t } = await loaded(wrapped(), { since: '2026-01-01T00:00:01.5Z' });
+  assert.equal([t.calls, t.unaccounted], [45, 0]);
 });
 
 test('a thread quiet for seconds before its first cost entry: its calls are counted, not unaccounted', async () => {
@@ -123,13 +108,8 @@ test('a thread quiet for seconds before its first cost entry: its calls are coun
   w.path({ id: 1, name: '/data/a.log' });
   for (let i = 0; i < 5; i++) w.event({ type: RecordType.Sync, call: FSYNC, startNs: 10n * S + BigInt(i) * 1000n, durNs: 500n, tid: 7, pathId: 1 });
   w.summary({ call: FSYNC, pathId: 1, intervalStartNs: 10n * S, calls: 5 }).cost(cost(13n, 5));
-  const o = await openTraces({ 'events.fstrace': w.bytes() });
-  try {
-    const t = await totals(o.session, b);
-    assert.equal([t.calls, t.unaccounted], [5, 0]);
-  } finally {
-    o.close();
-  }
+  const { t } = await loaded(w.bytes());
+  assert.equal([t.calls, t.unaccounted], [5, 0]);
 });
 
 test.run();
