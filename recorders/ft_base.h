@@ -208,9 +208,9 @@ struct ft_thread {
     uint64_t sync_ns;     /* time in sync calls, not yet added */
     uint64_t sync_calls;
     uint32_t name_id;     /* the path id the thread last named (ft_name_ensure_own) ... */
-    uint64_t name_at;     /* ... and where its copy is: tag << 48 | position */
+    uint64_t name_lim;    /* ... and the names ring's head at which its copy turns half a lap old */
     uint32_t name2_id;    /* the same for a record's second name (ft_name_ensure_own2) */
-    uint64_t name2_at;
+    uint64_t name2_lim;
     /* The thread's own summary entries (ft_summary.h, "the thread's own
      * entries"): the words (ft_cur_word) of its recent ones, for the trace
      * of generation sum_gen; sum_busy while the thread updates one (a
