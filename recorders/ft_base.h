@@ -187,7 +187,7 @@ struct ft_thread {
     uint32_t blk_ready;   /* every slot of the block is in a chunk made (ft_claim_one) */
     uint32_t gen;         /* trace file generation the block and tid belong to */
     uint32_t tid;
-    uint32_t wsample;     /* writes left before the next timed one */
+    int32_t wsample;      /* writes left before the next timed one; below 0: this one is */
     int guard;            /* set while the thread claims from its block (ft_emit) */
     int resolving;        /* set while inside dlsym(): calls pass through */
     int initializing;     /* set while this thread creates the trace file */

@@ -24,12 +24,13 @@ void ft_name_entry(struct ft_regions *rg, uint32_t idx, uint64_t at);
  * the same file over and over finds its copy from its last check without
  * looking the path up in the store. The cache keeps the id and how far the
  * names ring may go before the copy is half a lap old (its position plus
- * half the ring's slots): one load of the ring's head and one compare. It
+ * half the ring's slots): one load of the ring's head (its copy in the
+ * process's state, struct ft_ctx) and one compare. It
  * is of one trace file: ft_claim_one empties it when the thread's trace
  * changes (a new generation), before the record it claims is put. */
 static inline void ft_name_cached(struct ft_regions *rg, uint32_t id, uint32_t *cid, uint64_t *clim)
 {
-    if (FT_LIKELY(id == *cid && FT_LOAD(&rg->hdr->names_next) <= *clim))
+    if (FT_LIKELY(id == *cid && FT_LOAD(&ft_ctx_of(rg)->names_head) <= *clim))
         return;
     uint64_t at = ft_name_ensure(rg, id);
     *cid = at ? id : 0;

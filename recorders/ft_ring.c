@@ -262,18 +262,20 @@ static __attribute__((noinline)) void ft_emit_nested(struct ft_event *ev)
  * ft_emit, ft_emit_slow and, through ft_emit_hot, the sync wrappers.) */
 static inline __attribute__((always_inline)) void ft_put_one(struct ft_ctx *c, struct ft_event *ev, int one_name)
 {
-    /* One read of the shared head per record: it is the line every
-     * thread's block claim writes. */
+    /* One read of the head per record (its copy in struct ft_ctx): the
+     * line every thread's block claim writes. */
     uint64_t seq;
-    int64_t idx = ft_claim_one(c, FT_LOAD(&c->hdr->next_seq), &seq);
+    int64_t idx = ft_claim_one(c, FT_LOAD(&c->head), &seq);
     ev->tid = ft_thr.tid;
     if (FT_UNLIKELY(!ft_put(c, ev, idx, seq, 1, one_name)))
         ft_put_fresh(c, ev);
     /* Each record lands on a cold cache line; fetch the thread's next
      * one now, so that its miss is not paid at the next record (or at
      * the next locked instruction, which waits for the store). */
-    if (idx >= 0 && ft_thr.blk_next != ft_thr.blk_end && ft_thr.blk_ready)
-        __builtin_prefetch(ft_slot(c, ft_thr.blk_idx), 1, 3);
+    /* (Without asking whether the block has a next slot or its chunk is
+     * made: a prefetch never faults, and one of a slot not used next costs
+     * nothing the record pays for.) */
+    __builtin_prefetch(ft_slot(c, ft_thr.blk_idx), 1, 3);
 }
 
 /* ft_emit when the thread is in ft_emit already (a signal handler), or
