@@ -162,16 +162,18 @@ static int ft_past(uint64_t until)
     return until && ft_clock(CLOCK_MONOTONIC) >= until;
 }
 
-/* The next entries of the directory, from w->off, into w->ents: > 0 read,
- * 0 at its end, -1 if it cannot be read. */
-static long ft_walk_read(struct ft_budget_walk *w)
+/* The next entries of the directory into w->ents: > 0 read, 0 at its end,
+ * -1 if it cannot be read. *dfd is open for this step only (no descriptor
+ * is kept between steps: the program may close or dup2 over any), at
+ * w->off once opened, where the last read left it after. */
+static long ft_walk_read(struct ft_budget_walk *w, int *dfd)
 {
-    int dfd = ft_sys_openat(AT_FDCWD, ft_cfg.dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
-    if (dfd < 0)
-        return -1;
-    long got = w->off && ft_syscall(SYS_lseek, dfd, w->off, SEEK_SET) < 0
-                   ? -1 : ft_syscall(SYS_getdents64, dfd, w->ents, sizeof w->ents);
-    ft_sys_close(dfd);
+    if (*dfd < 0) {
+        *dfd = ft_sys_openat(AT_FDCWD, ft_cfg.dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+        if (*dfd < 0 || (w->off && ft_syscall(SYS_lseek, *dfd, w->off, SEEK_SET) < 0))
+            return -1;
+    }
+    long got = ft_syscall(SYS_getdents64, *dfd, w->ents, sizeof w->ents);
     w->ents_len = got > 0 ? (uint32_t)got : 0;
     w->ents_at = 0;
     return got;
@@ -181,19 +183,27 @@ static long ft_walk_read(struct ft_budget_walk *w)
  * end, 0 when the time is up, -1 if it cannot be read. */
 static int ft_walk_scan(struct ft_budget_walk *w, uint64_t until)
 {
+    int dfd = -1, r;
     for (;;) {
         if (w->ents_at >= w->ents_len) {
-            long got = ft_walk_read(w);
-            if (got <= 0)
-                return got < 0 ? -1 : 1;
+            long got = ft_walk_read(w, &dfd);
+            if (got <= 0) {
+                r = got < 0 ? -1 : 1;
+                break;
+            }
         }
         struct ft_dirent64 *d = (struct ft_dirent64 *)(w->ents + w->ents_at);
         w->ents_at += d->d_reclen;
         ft_walk_entry(w, d->d_name);
         w->off = d->d_off;
-        if (ft_past(until))
-            return 0;
+        if (ft_past(until)) {
+            r = 0;
+            break;
+        }
     }
+    if (dfd >= 0)
+        ft_sys_close(dfd);
+    return r;
 }
 
 static void ft_walk_begin(struct ft_budget_walk *w)
