@@ -73,4 +73,24 @@ test('an extra sync by a pool thread cannot be told from the calls\' own: that r
   assert.equal(rows.slice(4), Array.from({ length: CALLS }, (_, k) => ({ call_ms: 100 + k, sync: null, sys_tid: null, extra_syncs: 1n, ambiguous: true })));
 });
 
+test('a pool thread preempted after its sync (its callback 6 ms late, after later calls\') keeps every pair: calls are numbered by start, not by end', async () => {
+  const w = new TraceWriter({ ringSlots: 64, pid: 601, host: 'h1', exe: '/usr/bin/node' });
+  w.path(WAL);
+  const ms = (x: number) => at(1) + msNs(x);
+  // Ten fs.fsync calls 1 ms apart, each synced 5 ms after it began; call 3's thread was
+  // preempted after its fsync and before it handed the result back: its callback ran at
+  // 14.5 ms, after those of calls 4 to 8.
+  for (let k = 0; k < 10; k++) w.event({ type: RecordType.Sync, call: 1, startNs: ms(k + 5), durNs: msNs(own(k)), tid: POOL + (k % 3), fd: WAL.fd, pathId: WAL.id });
+  for (let k = 0; k < 10; k++) w.event({ type: RecordType.Js, call: 1, startNs: ms(k), durNs: msNs(k === 3 ? 14.5 - k : 5 + own(k) + 0.45), tid: MAIN, fd: WAL.fd, pathId: WAL.id });
+  const o = await openTraces({ 'node.601.fstrace': w.bytes() });
+  try {
+    await o.session.build(['js_waits'], bindings(SCENARIO_PARAMS));
+    const rows = await o.session.rows(`select round((epoch_ns(start) - min(epoch_ns(start)) over ()) / 1e6, 3) as call_ms,
+      round(sync_ns / 1e6, 3) as sync, round(delivery_ns / 1e6, 3) as delivery, ambiguous from js_waits order by start`);
+    assert.equal(rows, Array.from({ length: 10 }, (_, k) => ({ call_ms: k, sync: own(k), delivery: k === 3 ? Number((14.5 - 8 - own(3)).toFixed(3)) : 0.45, ambiguous: false })));
+  } finally {
+    o.close();
+  }
+});
+
 test.run();
