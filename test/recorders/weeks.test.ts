@@ -16,6 +16,7 @@ import { bin, cleanup, events, makeDirs, onlyTrace, run, start, syncEvents, type
 import { n, runRaw, size } from './reliability.js';
 import { figure } from '../figures.js';
 import { analyzeJson } from '../../scripts/workloads/common.js';
+import { traceFiles } from '../traces.js';
 
 const AREA = 'Recorder left on for weeks';
 const HDR_ENDED = 0x1;
@@ -88,7 +89,7 @@ test('the directory stays under its budget: ended traces go oldest first, a live
 });
 
 async function underBudget(dirs: Dirs, env: Record<string, string>, live: Started, runs: number, budget: number): Promise<void> {
-  const liveFile = readdirSync(dirs.traces).filter((f) => f.endsWith('.fstrace'))[0]!;
+  const liveFile = traceFiles(dirs.traces)[0]!;
   let peak = 0;
   for (let i = 0; i < runs; i++) {
     const r = run('weeks', (d) => ['once', d.data], { dirs, env });
@@ -98,7 +99,7 @@ async function underBudget(dirs: Dirs, env: Record<string, string>, live: Starte
     assert.ok(total <= budget, `after run ${i + 1}: ${total} bytes in the directory, budget ${budget}`);
     assert.ok(r.files.includes(liveFile), `the live process's trace is still there after run ${i + 1}`);
   }
-  const files = readdirSync(dirs.traces).filter((f) => f.endsWith('.fstrace')).sort();
+  const files = traceFiles(dirs.traces);
   const traces = files.map((f) => ({ f, t: readTrace(join(dirs.traces, f)) }));
   // Every trace but the live one is of an ended process; the ones kept are the newest.
   const ended = traces.filter((x) => x.f !== liveFile);
@@ -265,7 +266,7 @@ test('traces that grow keep the directory under its budget: ended ones go as liv
   const dirs = makeDirs();
   // Ended traces first, made with no budget (so none of them removes another).
   for (let i = 0; i < ended; i++) assert.is(run('weeks', (d) => ['once', d.data], { dirs }).status, 0);
-  const before = new Map(readdirSync(dirs.traces).filter((f) => f.endsWith('.fstrace')).map((f) => [f, allocated(join(dirs.traces, f))]));
+  const before = new Map(traceFiles(dirs.traces).map((f) => [f, allocated(join(dirs.traces, f))]));
   const startOf = new Map([...before.keys()].map((f) => [f, readTrace(join(dirs.traces, f)).header.realtimeNs]));
   const endedBytes = [...before.values()].reduce((a, b) => a + b, 0);
   // A budget the ended traces fit in with room for about half the growth only
@@ -276,7 +277,7 @@ test('traces that grow keep the directory under its budget: ended ones go as liv
   const live = Array.from({ length: growers }, () => start('weeks', (d) => ['grow', d.data, String(syncs)], { dirs, env }));
   try {
     await Promise.all(live.map((p) => p.waitFor((s) => s.includes('ready'))));
-    const files = readdirSync(dirs.traces).filter((f) => f.endsWith('.fstrace'));
+    const files = traceFiles(dirs.traces);
     const liveFiles = files.filter((f) => !before.has(f));
     assert.is(liveFiles.length, growers, 'every live trace is there');
     const liveBytes = liveFiles.reduce((a, f) => a + allocated(join(dirs.traces, f)), 0);
