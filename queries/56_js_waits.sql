@@ -14,7 +14,11 @@
 --             writeFile its open and writes), `sync_ns` (the system call) and `delivery_ns`
 --             (from its end to the callback or promise: the event loop's delay). A call with
 --             no pair (the library was not preloaded, io_uring, or Node made no sync:
---             fs.promises.writeFile given a FileHandle ignores `flush`) has nulls there.
+--             fs.promises.writeFile given a FileHandle ignores `flush`) has nulls there. A run
+--             of calls in flight whose windows hold more syncs than it has calls (a worker
+--             without the hook, or a native addon, synced the file too) has those set aside
+--             when a thread apart from the pool's made them, else it is left unpaired
+--             (`ambiguous`) rather than every later pair shifted by one.
 -- inputs:     js_calls, js_apis, js_sites, events, calls, files, traces
 -- parameters: none
 -- output:     one row per Node call:
@@ -36,6 +40,11 @@
 --   sync_ns              its duration
 --   queued_ns            call -> system call start (0 at least)
 --   delivery_ns          system call end -> callback or promise (0 at least)
+--   extra_syncs          system calls in the call's run (its file's calls in flight with it)
+--                        beyond one per call: syncs no Node call asked for (a worker's without
+--                        the hook, a native addon's); 0 normally
+--   ambiguous            those could not be told from the calls' own (not made by a thread
+--                        apart from the pool's): the run is left unpaired, not paired wrongly
 
 with
 
@@ -80,15 +89,17 @@ syscalls as (
 
 -- A call's lane: a synchronous call runs its system call on its own thread; the others
 -- on the pool's threads, which make no JavaScript calls. A system call on a thread that
--- made synchronous calls is in that thread's lane, any other in the pool's (-1).
-sync_threads as (
-  select distinct trace_id, tid from js where form = 'sync'
+-- made Node calls (the main thread, a worker with the hook) is in that thread's lane, so a
+-- sync such a thread made that no synchronous call asked for (a native addon's) is never
+-- taken for an asynchronous call's; any other is in the pool's (-1).
+js_threads as (
+  select distinct trace_id, tid from js
 ),
 
 laned as (
-  select syscalls.*, coalesce(sync_threads.tid, -1) as lane
+  select syscalls.*, coalesce(js_threads.tid, -1) as lane
   from syscalls
-  left join sync_threads on sync_threads.trace_id = syscalls.trace_id and sync_threads.tid = syscalls.sys_tid
+  left join js_threads on js_threads.trace_id = syscalls.trace_id and js_threads.tid = syscalls.sys_tid
 ),
 
 -- A call that waited while the library made the trace (flag 0x20) was recorded without
@@ -157,19 +168,91 @@ call_order as (
   from call_runs
 ),
 
+-- Each run's calls against the system calls in their windows. The pool makes one system call
+-- per call, so a run that holds more holds a sync no call asked for (a worker's without the
+-- hook, a native addon's): numbered in, it would shift every later pair of the run by one,
+-- each inside its window. Such a sync is set aside when its thread is not one of the pool's
+-- (the threads whose syncs fill the trace's runs that hold no more than one per call); a run
+-- that still holds more system calls than calls (the extra sync came from a pool thread) is
+-- not paired at all (`ambiguous`) rather than paired wrongly. A run whose extra sync is
+-- matched by a missing one (the ring went round it) holds as many as it has calls and is
+-- not told apart.
+run_syscalls as (
+  select distinct o.trace_id, o.file_id, o.syscall, o.lane, o.run, c.sys_seq, c.sys_tid
+  from candidates as c
+  join call_order as o on o.trace_id = c.trace_id and o.seq = c.seq
+),
+
+run_calls as (
+  select trace_id, file_id, syscall, lane, run, count(*) as calls
+  from call_order
+  group by all
+),
+
+run_counts as (
+  select run_calls.*, count(*) as syscalls
+  from run_calls
+  join run_syscalls using (trace_id, file_id, syscall, lane, run)
+  group by all
+),
+
+pool_threads as (
+  select distinct rs.trace_id, rs.sys_tid
+  from run_syscalls as rs
+  join run_counts using (trace_id, file_id, syscall, lane, run)
+  where rs.lane = -1 and run_counts.syscalls <= run_counts.calls
+),
+
+-- A crowded run's syncs from threads not the pool's; set aside when they are exactly its
+-- extra syncs (more or fewer: the pool's threads are not known well enough to tell).
+outsiders as (
+  select rs.*, count(*) over (partition by rs.trace_id, rs.file_id, rs.syscall, rs.lane, rs.run) as outside
+  from run_syscalls as rs
+  join run_counts using (trace_id, file_id, syscall, lane, run)
+  where rs.lane = -1 and run_counts.syscalls > run_counts.calls
+    and not exists (select 1 from pool_threads as p where p.trace_id = rs.trace_id and p.sys_tid = rs.sys_tid)
+),
+
+foreign_syncs as (
+  select o.*
+  from outsiders as o
+  join run_counts using (trace_id, file_id, syscall, lane, run)
+  where o.outside = run_counts.syscalls - run_counts.calls
+),
+
+run_state as (
+  select r.trace_id, r.file_id, r.syscall, r.lane, r.run,
+    greatest(0, r.syscalls - r.calls) as extra_syncs,
+    r.syscalls > r.calls and not exists (select 1 from foreign_syncs as f
+      where (f.trace_id, f.file_id, f.syscall, f.lane, f.run) = (r.trace_id, r.file_id, r.syscall, r.lane, r.run)) as ambiguous
+  from run_counts as r
+),
+
+call_state as (
+  select o.trace_id, o.seq, s.extra_syncs, s.ambiguous
+  from call_order as o
+  join run_state as s using (trace_id, file_id, syscall, lane, run)
+),
+
+-- The candidates the pairing below may take: none of an ambiguous run, no sync set aside.
+kept as (
+  select c.*
+  from candidates as c
+  join call_state as s on s.trace_id = c.trace_id and s.seq = c.seq
+  where not s.ambiguous
+    and not exists (select 1 from foreign_syncs as f where f.trace_id = c.trace_id and f.sys_seq = c.sys_seq)
+),
+
 -- Each system call's run (its candidates' windows overlap: they are one run), its place j in
 -- the run, and the first call (lowest k) whose window holds it.
 sys_first as (
   select c.trace_id, c.sys_seq, (o.trace_id, o.file_id, o.syscall, o.lane, o.run) as run_key, min(o.k) as first_k,
     row_number() over (partition by run_key order by c.sys_start_ns, c.sys_seq) as j
-  from candidates as c
+  from kept as c
   join call_order as o on o.trace_id = c.trace_id and o.seq = c.seq
   group by c.trace_id, c.sys_seq, c.sys_start_ns, run_key
 ),
 
--- Not handled: a system call no call made (a native addon's, a worker without the hook) on
--- the file inside a run takes a place in the numbering, and the run's later calls each take
--- the one before their own (all inside their windows, so nothing below repairs it).
 -- A system call missing from the trace (the ring went round it, a shim took the call, the
 -- call needed none) would shift every later pair of the run by one: the k-th system call
 -- then serves the (k + m)-th call, m the calls skipped so far. m grows where a system call
@@ -182,7 +265,7 @@ sys_order as (
 
 first_order as (
   select c.*
-  from candidates as c
+  from kept as c
   join call_order on call_order.trace_id = c.trace_id and call_order.seq = c.seq
   join sys_order on sys_order.trace_id = c.trace_id and sys_order.sys_seq = c.sys_seq
   where call_order.k = sys_order.j + sys_order.skipped
@@ -204,7 +287,7 @@ left_calls as (
 left_first as (
   select c.trace_id, c.sys_seq, (o.trace_id, o.file_id, o.syscall, o.lane, o.run) as run_key, min(o.k) as first_k,
     row_number() over (partition by run_key order by c.sys_start_ns, c.sys_seq) as j
-  from candidates as c
+  from kept as c
   join left_calls as o on o.trace_id = c.trace_id and o.seq = c.seq
   where not exists (select 1 from first_order as p where p.trace_id = c.trace_id and p.sys_seq = c.sys_seq)
   group by c.trace_id, c.sys_seq, c.sys_start_ns, run_key
@@ -219,7 +302,7 @@ in_order as (
   select * from first_order
   union all by name
   select c.*
-  from candidates as c
+  from kept as c
   join left_calls on left_calls.trace_id = c.trace_id and left_calls.seq = c.seq
   join left_sys on left_sys.trace_id = c.trace_id and left_sys.sys_seq = c.sys_seq
   where left_calls.k = left_sys.j + left_sys.skipped
@@ -231,7 +314,7 @@ in_order as (
 -- that began before it.
 rest as (
   select *
-  from candidates as c
+  from kept as c
   where not exists (select 1 from in_order as p where p.trace_id = c.trace_id and p.seq = c.seq)
     and not exists (select 1 from in_order as p where p.trace_id = c.trace_id and p.sys_seq = c.sys_seq)
 ),
@@ -258,12 +341,12 @@ matched as (
 -- whose window also holds a system call left without a call, which that call takes
 -- (a pool thread that started its system call late, seen as a call's pair shifted by one).
 lone_calls as (
-  select c.* from candidates as c
+  select c.* from kept as c
   where not exists (select 1 from matched as p where p.trace_id = c.trace_id and p.seq = c.seq)
 ),
 
 lone_syscalls as (
-  select c.* from candidates as c
+  select c.* from kept as c
   where not exists (select 1 from matched as p where p.trace_id = c.trace_id and p.sys_seq = c.sys_seq)
 ),
 
@@ -286,10 +369,10 @@ pairs as (
   select * from matched as m
   where not exists (select 1 from exchanges as x where x.trace_id = m.trace_id and x.other_seq = m.seq)
   union all by name
-  select c.* from candidates as c
+  select c.* from kept as c
   join exchanges as x on x.trace_id = c.trace_id and x.lone_seq = c.seq and x.taken_sys_seq = c.sys_seq
   union all by name
-  select c.* from candidates as c
+  select c.* from kept as c
   join exchanges as x on x.trace_id = c.trace_id and x.other_seq = c.seq and x.freed_sys_seq = c.sys_seq
 ),
 
@@ -315,9 +398,12 @@ final as (
     p.sys_tid,
     p.sync_ns,
     case when p.sys_seq is not null then greatest(0, p.sys_start_ns - js.start_ns) end as queued_ns,
-    case when p.sys_seq is not null then greatest(0, js.end_ns - (p.sys_start_ns + p.sync_ns)) end as delivery_ns
+    case when p.sys_seq is not null then greatest(0, js.end_ns - (p.sys_start_ns + p.sync_ns)) end as delivery_ns,
+    coalesce(cs.extra_syncs, 0) as extra_syncs,
+    coalesce(cs.ambiguous, false) as ambiguous
   from js
   left join pairs as p on p.trace_id = js.trace_id and p.seq = js.seq
+  left join call_state as cs on cs.trace_id = js.trace_id and cs.seq = js.seq
   join files on files.file_id = js.file_id
   join traces on traces.trace_id = js.trace_id
 )

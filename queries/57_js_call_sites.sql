@@ -16,6 +16,8 @@
 --   calls, errors        calls, and calls that failed
 --   captured             calls whose own stack named the site (the rest inherited it)
 --   paired               calls paired with their system call
+--   ambiguous            calls left unpaired because their run of calls in flight held syncs no
+--                        Node call asked for that could not be told from their own (js_waits)
 --   wait_p50_ms, wait_p99_ms, wait_max_ms
 --   sync_p50_ms, sync_p99_ms
 --                        the system calls' durations (null when none paired)
@@ -42,6 +44,7 @@ by_site as (
     count(*) filter (where res < 0) as errors,
     count(*) filter (where site_captured) as captured,
     count(*) filter (where paired) as paired,
+    count(*) filter (where ambiguous) as ambiguous,
     -- one quantile_cont per column, both fractions at once: one sort instead of two
     quantile_cont(wait_ns, [0.5, 0.99]) as wait_q,
     max(wait_ns) / 1e6 as wait_max_ms,
@@ -64,6 +67,7 @@ final as (
     errors,
     captured,
     paired,
+    ambiguous,
     wait_q[1] / 1e6 as wait_p50_ms,
     wait_q[2] / 1e6 as wait_p99_ms,
     wait_max_ms,

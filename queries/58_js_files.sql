@@ -15,6 +15,8 @@
 --   in_ring              of the calls, those the raw ring holds
 --   wait_p50_ms, wait_p99_ms
 --                        the program's wait, over those
+--   ambiguous            of those, the calls js_waits left unpaired: their run held syncs of
+--                        the file no Node call asked for, not told from the calls' own
 
 with
 
@@ -38,7 +40,8 @@ by_kind as (
 waits as (
   select
     file_id,
-    quantile_cont(wait_ns, [0.5, 0.99]) as wait_q -- both fractions in one sort
+    quantile_cont(wait_ns, [0.5, 0.99]) as wait_q, -- both fractions in one sort
+    count(*) filter (where ambiguous) as ambiguous
   from js_waits
   group by file_id
 ),
@@ -53,7 +56,8 @@ final as (
     by_kind.errors,
     by_kind.in_ring,
     waits.wait_q[1] / 1e6 as wait_p50_ms,
-    waits.wait_q[2] / 1e6 as wait_p99_ms
+    waits.wait_q[2] / 1e6 as wait_p99_ms,
+    coalesce(waits.ambiguous, 0)::bigint as ambiguous
   from by_kind
   join files using (file_id)
   left join waits using (file_id)

@@ -255,7 +255,7 @@ export interface SummaryJson {
   files: {
     path: string; calls: number; by_kind: Record<string, number>; errors: number; bytes: number; p50_ms: number; p99_ms: number; max_ms: number;
     /** Files the Node hook recorded calls for. */
-    js?: { calls: number; wait_p50_ms: number; wait_p99_ms: number };
+    js?: { calls: number; wait_p50_ms: number; wait_p99_ms: number; ambiguous: number };
   }[];
   totals: { calls: number; by_kind: Record<string, number>; errors: number; processes: number };
 }

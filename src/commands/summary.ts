@@ -10,7 +10,7 @@ export async function summary(traces: string[], o: LoadOptions & { json?: boolea
     files: await fileSummaries(s, b), all: await totals(s, b), js: await jsFiles(s, b),
   }));
   const jsOf = new Map(js.map((j) => [`${j.host}\0${j.path}`, j]));
-  const jsJson = (j: JsFile | undefined) => (j ? { js: { calls: j.calls, wait_p50_ms: j.waitP50Ms, wait_p99_ms: j.waitP99Ms } } : {});
+  const jsJson = (j: JsFile | undefined) => (j ? { js: { calls: j.calls, wait_p50_ms: j.waitP50Ms, wait_p99_ms: j.waitP99Ms, ambiguous: j.ambiguous } } : {});
   // Files only the Node hook named (the library was not preloaded): no sync calls of their own.
   const jsOnly = js.filter((j) => !files.some((f) => f.host === j.host && f.path === j.path));
   if (o.json) {
@@ -60,6 +60,12 @@ export async function summary(traces: string[], o: LoadOptions & { json?: boolea
       ],
       js.map((j) => [...(manyHosts ? [j.host] : []), j.path, count(j.calls), count(j.errors), ms(j.waitP50Ms), ms(j.waitP99Ms), kinds(j.byKind)]),
     ));
+    const ambiguous = js.filter((j) => j.ambiguous > 0);
+    if (ambiguous.length > 0) {
+      await out(
+        `${plural(ambiguous.reduce((n, j) => n + j.ambiguous, 0), 'Node call')} on ${plural(ambiguous.length, 'file')} left unpaired with a system call: ` +
+        `syncs of the file no Node call asked for (a worker without the hook, a native addon) ran among them on the thread pool\n`);
+    }
   }
   if (all.unaccounted > 0) {
     await out(`${plural(all.unaccounted, 'more sync call')} happened (the recorder counted them) that no summary or record holds any more\n`);

@@ -110,6 +110,7 @@ async function readNodeSites(session: Session, b: Bindings): Promise<ReportNodeS
     errors: num(r.errors),
     captured: num(r.captured),
     paired: num(r.paired),
+    ambiguous: num(r.ambiguous),
     waitP50Ms: num(r.wait_p50_ms),
     waitP99Ms: num(r.wait_p99_ms),
     syncP50Ms: numOrNull(r.sync_p50_ms),

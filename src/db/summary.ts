@@ -118,6 +118,8 @@ export interface JsFile {
   errors: number;
   waitP50Ms: number;
   waitP99Ms: number;
+  /** Calls left unpaired: their run held syncs of the file no Node call asked for (js_waits.ambiguous). */
+  ambiguous: number;
 }
 
 /** The columns every per-file row shares: which file, and its counts. */
@@ -133,6 +135,7 @@ export async function jsFiles(session: Session, bindings: Bindings): Promise<JsF
     ...fileCounts(r),
     waitP50Ms: num(r.wait_p50_ms),
     waitP99Ms: num(r.wait_p99_ms),
+    ambiguous: num(r.ambiguous),
   }));
 }
 

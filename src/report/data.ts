@@ -62,6 +62,8 @@ export interface ReportNodeSite {
   captured: number;
   /** Calls paired with their system call. */
   paired: number;
+  /** Calls left unpaired: their run held syncs no Node call asked for, not told from their own. */
+  ambiguous: number;
   waitP50Ms: number;
   waitP99Ms: number;
   syncP50Ms: number | null;

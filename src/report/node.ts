@@ -65,13 +65,20 @@ export function nodeSitesTable(data: ReportData): string {
         `(${esc(percent(r.queuedShare))})${queued(r) ? '</strong>' : ''}`),
       num: true,
     },
-    { head: 'Paired', cell: (r) => `${count(r.paired)} of ${count(r.calls)}`, num: true },
+    {
+      head: 'Paired',
+      cell: (r) => `${count(r.paired)} of ${count(r.calls)}` + (r.ambiguous > 0 ? ` (<strong class="hot">${count(r.ambiguous)} ambiguous</strong>)` : ''),
+      num: true,
+    },
   ];
   const note = '<p class="note">What each JavaScript call site waited for (from the call to its callback, its promise settling, or its return), ' +
     'beside the system call that did the work (the same process, file and kind, inside the call\'s window). ' +
     '<i>Time queued</i> is the paired calls\' wait outside the system call: before it (libuv\'s thread pool; a writeFile\'s open and writes) ' +
     'and after it (the event loop), with its share of their wait. A call with no system call paired ran without the preload library, ' +
     'through io_uring, or synced nothing (fs.promises.writeFile given a FileHandle ignores <code>flush</code>). ' +
+    'Calls are paired in the order libuv\'s pool took them; where the calls of a file in flight together saw more syncs of it ' +
+    'than they made (a worker thread without the hook, a native addon), those are set aside when a thread apart from the pool made them, ' +
+    'and otherwise the calls are left unpaired, <i>ambiguous</i>, rather than each paired with the sync before its own. ' +
     'The hook samples stacks (a thread\'s first 64 calls, then one in 4,096 and one every 10 ms): a call whose stack it did not ' +
     'capture is counted at the site its thread last captured for the same API, so a site\'s calls are exact for a program that ' +
     'syncs each API from one line or less often than every 10 ms, and otherwise an estimate from the <i>sampled</i> calls (in brackets). ' +

@@ -14,12 +14,13 @@
  * Sets are removed afterwards unless --keep (a kept set is used again).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeSyntheticSet, type SynthOptions } from './synth.js';
+import { traceFiles } from '../traces.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(ROOT, 'bin/fsync-analyze.js');
@@ -79,7 +80,7 @@ async function main(): Promise<void> {
   ensureBuilt();
 
   if (only.has('startup')) {
-    const smallest = readdirSync(join(ROOT, 'samples')).filter((f) => f.endsWith('.fstrace'))
+    const smallest = traceFiles(join(ROOT, 'samples'))
       .map((f) => join(ROOT, 'samples', f)).sort((a, b) => statSync(a).size - statSync(b).size)[0]!;
     rows.push({ set: 'startup', what: '--version', ...median(5, () => timed(['--version'])) });
     rows.push({ set: 'startup', what: `summary ${smallest.slice(ROOT.length)}`, ...median(5, () => timed(['summary', smallest])) });

@@ -8,8 +8,9 @@
  * it, since the creation's cost is mostly those.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { traceFiles } from '../traces.js';
 
 function build(here: string): string {
   const out = join(here, 'build');
@@ -34,7 +35,7 @@ function once(bin: string, work: string, lib: string | null, traced = false): { 
   const r = spawnSync(argv[0]!, argv.slice(1), { env, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`first_sync failed: ${r.stderr}`);
   const [cpu, faults] = r.stdout.trim().split(' ').map(Number);
-  const files = readdirSync(traces).filter((f) => f.endsWith('.fstrace'));
+  const files = traceFiles(traces);
   const resident = files.reduce((a, f) => a + statSync(join(traces, f)).blocks * 512, 0);
   const calls = traced ? syscallsIn(readFileSync(log, 'utf8')) : NaN;
   rmSync(dir, { recursive: true, force: true });

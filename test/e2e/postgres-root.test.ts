@@ -11,10 +11,11 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeJson, analyzeSql, forEveryone, LIB, requireProgram, runOk, sleep } from '../../scripts/workloads/common.js';
 import { createCluster, pgProgram, psql, stopCluster, type Cluster } from '../../scripts/workloads/postgres.js';
+import { traceFiles } from '../traces.js';
 
 let cluster: Cluster | undefined;
 test.after(() => {
@@ -48,7 +49,7 @@ test('started by root as user postgres: every server process records into uid-N,
   // in root's directory but runuser's trace if it synced (it does not).
   const own = join(traces, `uid-${postgresUid}`);
   assert.equal([statSync(own).uid, statSync(own).mode & 0o777], [postgresUid, 0o700]);
-  assert.equal(readdirSync(traces).filter((f) => f.endsWith('.fstrace')), []);
+  assert.equal(traceFiles(traces), []);
   const info = analyzeJson<{ traces: { file: string; pid: number; exe: string }[] }>(['info', traces]).traces;
   assert.ok(info.length >= 3, JSON.stringify(info));
   assert.ok(info.every((t) => t.file.startsWith(`${own}/`) && t.exe.endsWith('/postgres')), JSON.stringify(info));

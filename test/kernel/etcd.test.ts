@@ -12,7 +12,6 @@
  * close's sync standing in for the directory's fsync; the buckets then disagree
  * when the close is slow: a full CI run saw 198 calls against 199 under 2 ms.)
  */
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -21,6 +20,7 @@ import { histogram, recordEtcd, type EtcdRun } from '../../scripts/workloads/etc
 import { readTrace } from '../../src/trace/decode.js';
 import { eventList, type TraceEvent } from '../../src/trace/events.js';
 import { HDR_KERNEL } from '../../src/trace/layout.js';
+import { traceFiles } from '../traces.js';
 
 const PUTS = 200;
 const root = freshDir('kernel-etcd');
@@ -35,7 +35,7 @@ const memberDir = /\/member$/;
 
 /** The trace's syncs etcd timed, split by when they ran against the scrape. */
 function timedSyncs(run: EtcdRun): { trace: ReturnType<typeof readTrace>; wal: TraceEvent[]; counted: TraceEvent[]; inFlight: TraceEvent[]; after: TraceEvent[] } {
-  const files = readdirSync(run.traces).filter((f) => f.endsWith('.fstrace'));
+  const files = traceFiles(run.traces);
   assert.is(files.length, 1);
   const trace = readTrace(join(run.traces, files[0]!));
   const syncs = eventList(trace).filter((e) => e.type === 'sync' && e.path !== null);

@@ -11,7 +11,6 @@
  * open (flag 0x200; the kernel keeps a descriptor's writes in its maps until
  * the next sync or close) and files left open at exit (0x400).
  */
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -21,6 +20,7 @@ import { readTrace, type DecodedTrace } from '../../src/trace/decode.js';
 import { eventList } from '../../src/trace/events.js';
 import { HDR_KERNEL } from '../../src/trace/layout.js';
 import { bin, cleanup, ensureBuilt, makeDirs, onlyTrace, recordLines as dataRecordLines, run, type Dirs } from '../recorders/harness.js';
+import { traceFiles } from '../traces.js';
 
 test.after(cleanup);
 
@@ -37,7 +37,7 @@ function both(program: string, args: string[] = []): { preload: Recorded; kernel
   assert.is(p.status, 0, p.stderr);
   const dirs = makeDirs();
   const r = runOk(RECORD_SH, ['--kernel', '--dir', dirs.traces, '--', bin(program), dirs.data, ...args], { cwd: dirs.root, timeout: 120_000 });
-  const files = readdirSync(dirs.traces).filter((f) => f.endsWith('.fstrace'));
+  const files = traceFiles(dirs.traces);
   assert.is(files.length, 1, `kernel-side traces: ${files.join(' ')}\n${r.stderr}`);
   const trace = readTrace(join(dirs.traces, files[0]!));
   assert.is(trace.header.flags & HDR_KERNEL, HDR_KERNEL);

@@ -5,7 +5,6 @@
  * attached to a static program that is already running.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'uvu';
@@ -15,6 +14,7 @@ import { RECORD_SH } from '../../scripts/workloads/etcd.js';
 import { readTrace } from '../../src/trace/decode.js';
 import { eventList } from '../../src/trace/events.js';
 import { FLAG_FD_RESOLVED, FLAG_NO_INTERVAL, HDR_ENDED, HDR_KERNEL } from '../../src/trace/layout.js';
+import { traceFiles } from '../traces.js';
 
 const SRC = join(import.meta.dirname, 'programs');
 const root = freshDir('kernel-programs');
@@ -71,7 +71,7 @@ test('io_uring: IORING_OP_FSYNC (with and without DATASYNC) and SYNC_FILE_RANGE'
 test('one kernel-side trace per process that synced; the shell has none', () => {
   const { traces, summary } = tree();
   assert.is(summary.totals.processes, 3);
-  const files = readdirSync(traces).filter((f) => f.endsWith('.fstrace')).sort();
+  const files = traceFiles(traces);
   assert.equal(files.map((f) => f.split('.')[0]), ['gofsync', 'static_fsync', 'uring_fsync']);
   for (const f of files) {
     const t = readTrace(join(traces, f));
@@ -101,7 +101,7 @@ test('--pid attaches to a running program and follows it to its end', async () =
   });
   const [status] = await Promise.all([new Promise((r) => rec.on('exit', r)), new Promise((r) => prog.on('exit', r))]);
   assert.is(status, 0, stderr);
-  const files = readdirSync(traces).filter((f) => f.endsWith('.fstrace'));
+  const files = traceFiles(traces);
   assert.is(files.length, 1);
   const t = readTrace(join(traces, files[0]!));
   assert.is(t.header.pid, prog.pid);
@@ -146,7 +146,7 @@ test('SIGTERM stops an attached recording cleanly: the trace is written, the pro
     rec.kill('SIGTERM');
     assert.is(await exited, 0, stderr());
     assert.is(prog.exitCode, null, 'the program was not stopped');
-    const files = readdirSync(traces).filter((f) => f.endsWith('.fstrace'));
+    const files = traceFiles(traces);
     assert.is(files.length, 1);
     const t = readTrace(join(traces, files[0]!));
     assert.is(t.header.flags, HDR_KERNEL, 'kernel-side, and not ended: the program still runs');
@@ -169,7 +169,7 @@ test('events the tracer lost are counted as dropped, and said', () => {
   runOk('rm', ['-f', join('/dev/shm', `fsync-kernel-lost-${process.pid}`)]);
   const said = /the tracer lost (\d+) events: counted as dropped/.exec(r.stderr);
   assert.ok(said, r.stderr);
-  const files = readdirSync(traces).filter((f) => f.endsWith('.fstrace'));
+  const files = traceFiles(traces);
   assert.is(files.length, 1);
   const t = readTrace(join(traces, files[0]!));
   assert.is(t.header.dropped, BigInt(said![1]!));

@@ -9,11 +9,11 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTrace } from '../../src/trace/decode.js';
 import { FLAG_JS_TRACE_MADE, HDR_IO_URING } from '../../src/trace/layout.js';
 import { account, NODES, recorded, removeRuns, trackedRun } from './harness.js';
+import { traceFiles } from '../traces.js';
 
 test.after(removeRuns);
 
@@ -28,7 +28,7 @@ for (const node of NODES) for (const form of ['sync', 'callback'] as const) {
     const { js, syncs } = recorded(r);
     assert.equal(js.map((j) => j.api), form === 'sync' ? ['fs.fsyncSync', 'fs.fsyncSync'] : ['fs.fsync', 'fs.fsync']);
     assert.is(syncs.length, 2);
-    const [file] = readdirSync(r.traces).filter((f) => f.endsWith('.fstrace'));
+    const [file] = traceFiles(r.traces);
     const atStart = (readTrace(join(r.traces, file!)).header.flags & HDR_IO_URING) !== 0;
     assert.is(atStart, Number(node.name.split(' ')[1]) >= 22, 'made at startup: Node 22 sets up an io_uring');
     assert.equal(js.map((j) => (j.flags & FLAG_JS_TRACE_MADE) !== 0), [!atStart, false]);

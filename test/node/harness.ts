@@ -2,13 +2,14 @@
  * Running Node programs under the hook (recorders/node/hook.cjs), with the
  * recorder library preloaded or not, and reading back what they recorded.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTrace } from '../../src/trace/decode.js';
 import { eventList, jsList, type JsCall, type TraceEvent } from '../../src/trace/events.js';
 import { freshDir, LIB, removeDir, ROOT, runSync, type Ran } from '../../scripts/workloads/common.js';
 import { mkdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import { traceFiles } from '../traces.js';
 
 export const HOOK = join(ROOT, 'recorders/node/hook.cjs');
 export const PROGRAMS = join(ROOT, 'test/node/programs');
@@ -118,7 +119,7 @@ export function account<T>(r: NodeRun): T {
 
 /** Every trace file of a run, decoded: its Node calls and its sync system calls. */
 export function recorded(r: NodeRun): { files: string[]; js: JsCall[]; syncs: TraceEvent[] } {
-  const files = readdirSync(r.traces).filter((f) => f.endsWith('.fstrace')).map((f) => join(r.traces, f));
+  const files = traceFiles(r.traces).map((f) => join(r.traces, f));
   const js: JsCall[] = [];
   const syncs: TraceEvent[] = [];
   for (const f of files) {

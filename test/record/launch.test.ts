@@ -15,6 +15,7 @@ import { chmodSync, chownSync, closeSync, mkdirSync, openSync, readFileSync, rea
 import { join } from 'node:path';
 import { freePort, RECORD, requireProgram } from '../../scripts/workloads/common.js';
 import { bin, cleanup, ensureBuilt, LIB, makeDirs } from '../recorders/harness.js';
+import { traceFiles } from '../traces.js';
 
 test.after(cleanup);
 
@@ -184,7 +185,7 @@ test('socket activation by systemd-socket-activate: the listening socket and LIS
     assert.is(code, 0, `${mode}: ${err}`);
     if (mode !== 'bare') {
       const pid = /pid=(\d+)/.exec(answer)![1];
-      assert.equal(readdirSync(d.traces).filter((f) => f.endsWith('.fstrace')).map((f) => f.split('.')[1]), [pid], mode);
+      assert.equal(traceFiles(d.traces).map((f) => f.split('.')[1]), [pid], mode);
     }
   }
 });
@@ -206,7 +207,7 @@ test('the list after the run names only the traces of the processes it started',
   launcher.stdin.end('\n');
   const code = await new Promise<number | null>((res) => launcher.on('close', (c) => res(c)));
   assert.is(code, 0, err);
-  const all = readdirSync(d.traces).filter((f) => f.endsWith('.fstrace')).sort(); // not an alerts log a loaded machine may make
+  const all = traceFiles(d.traces);
   const listed = err.split('\n').filter((l) => l.startsWith('  ')).map((l) => l.trim().replace(`${d.traces}/`, '')).sort();
   const mine = all.filter((f) => !f.includes(`.${other.pid}.`));
   assert.is(all.length, mine.length + 1);
@@ -221,7 +222,7 @@ test('the list names a grandchild whose parent left no trace (a shell between th
   const inner = `"${bin('calls')}" '${d.data}' >/dev/null; "${bin('calls')}" '${d.data}' >/dev/null; true`;
   const r = record(['--dir', d.traces, '--', 'sh', '-c', `sh -c '${inner.replace(/'/g, `'\\''`)}'; true`]);
   assert.is(r.status, 0, r.stderr);
-  const all = readdirSync(d.traces).filter((f) => f.endsWith('.fstrace')).sort();
+  const all = traceFiles(d.traces);
   assert.is(all.length, 2, all.join(' '));
   assert.ok(all.every((f) => f.startsWith('calls.')), all.join(' '));
   const listed = r.stderr.split('\n').filter((l) => l.startsWith('  ')).map((l) => l.trim().replace(`${d.traces}/`, '')).sort();
@@ -235,7 +236,7 @@ test('the list names a grandchild whose parent left no trace (a shell between th
   const e = makeDirs();
   const cleared = record(['--dir', e.traces, '--', 'sh', '-c', `env -u FSYNC_TRACE_LAUNCH sh -c '${inner.replace(/'/g, `'\\''`)}'; true`]);
   assert.is(cleared.status, 0, cleared.stderr);
-  assert.is(readdirSync(e.traces).filter((f) => f.endsWith('.fstrace')).length, 2);
+  assert.is(traceFiles(e.traces).length, 2);
   assert.match(cleared.stderr, /fsync-record: no durability calls recorded/);
 });
 

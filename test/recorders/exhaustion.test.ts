@@ -9,12 +9,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTrace } from '../../src/trace/decode.js';
 import { figure } from '../figures.js';
 import { cleanup, events, invariantProblems, makeDirs } from './harness.js';
 import { fields, lines, n, runRaw, size } from './reliability.js';
+import { traceFiles } from '../traces.js';
 
 const AREA = 'Recorder exhaustion';
 const HDR_DISABLED = 0x4;
@@ -56,7 +57,7 @@ test('a tiny tmpfs: too small for a trace, full, and filling up: the program nev
   // 4 KiB: not room for the header and the ring's first chunk (8 KiB).
   const small = withTmpfs(4 << 10, (mnt) => {
     const r = runRaw('load', args, { env: { FSYNC_TRACE_DIR: join(mnt, 'traces') } });
-    return { r, left: readdirSync(join(mnt, 'traces')).filter((f) => f.endsWith('.fstrace')) };
+    return { r, left: traceFiles(join(mnt, 'traces')) };
   });
   assert.equal([small.r.status, small.r.signal, small.r.stderr, small.r.stdout], [0, null, '', bare.stdout]);
   assert.equal(small.left, [], 'a trace that could not be made is not left behind');
@@ -66,7 +67,7 @@ test('a tiny tmpfs: too small for a trace, full, and filling up: the program nev
     mkdirSync(join(mnt, 'traces'), { mode: 0o700 });
     fill(mnt);
     const r = runRaw('load', args, { env: { FSYNC_TRACE_DIR: join(mnt, 'traces') } });
-    return { r, left: readdirSync(join(mnt, 'traces')).filter((f) => f.endsWith('.fstrace')) };
+    return { r, left: traceFiles(join(mnt, 'traces')) };
   });
   assert.equal([full.r.status, full.r.signal, full.r.stderr, full.r.stdout], [0, null, '', bare.stdout]);
   assert.equal(full.left, []);
@@ -74,7 +75,7 @@ test('a tiny tmpfs: too small for a trace, full, and filling up: the program nev
   // 512 KiB for a ring of 2 MiB (an 8 MiB file): it fills up while the threads record.
   const filling = withTmpfs(512 << 10, (mnt) => {
     const r = runRaw('load', args, { env: { FSYNC_TRACE_DIR: join(mnt, 'traces'), FSYNC_TRACE_MAX_BYTES: String(8 << 20) } });
-    const files = readdirSync(join(mnt, 'traces')).filter((f) => f.endsWith('.fstrace'));
+    const files = traceFiles(join(mnt, 'traces'));
     assert.is(files.length, 1, 'the trace made before the tmpfs filled up stays');
     const file = join(mnt, 'traces', files[0]!);
     const trace = readTrace(file);

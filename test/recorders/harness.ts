@@ -10,12 +10,13 @@
  * (`lazy`) inside their tests and remove every directory in `test.after(cleanup)`.
  */
 import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readTrace, type DecodedTrace } from '../../src/trace/decode.js';
 import { eventList, type TraceEvent } from '../../src/trace/events.js';
+import { traceFiles } from '../traces.js';
 
 export const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 export const LIB = join(ROOT, 'recorders/build/libfsync_recorder.so');
@@ -220,7 +221,7 @@ export function start(program: string, args: string[] | ((d: Dirs) => string[]),
 
 function finish(dirs: Dirs, r: Omit<RunResult, 'dirs' | 'files' | 'traces'>): RunResult {
   // Trace files only: uid-N directories and fsync-trace-alerts.log live there too.
-  const files = readdirSync(dirs.traces).filter((f) => f.endsWith('.fstrace')).sort();
+  const files = traceFiles(dirs.traces);
   const traces = files.map((f) => readTrace(join(dirs.traces, f)));
   return { ...r, dirs, files, traces };
 }

@@ -29,13 +29,9 @@ import { readTrace } from '../../src/trace/decode.js';
 import { figure } from '../figures.js';
 import { bin, cleanup, comparable, ensureBuilt, events, invariantProblems, makeDirs, run } from './harness.js';
 import { n, rawPaths, runRaw, size } from './reliability.js';
+import { traceFiles } from '../traces.js';
 
 const AREA = 'Hostile environment';
-
-/** The trace files in a directory (alert lines may fall back to a file beside them). */
-function traceFiles(dir: string): string[] {
-  return readdirSync(dir).filter((f) => f.endsWith('.fstrace'));
-}
 const NOBODY = 65534;
 const NOGROUP = 65534;
 

@@ -12,10 +12,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeJson, forEveryone, requireProgram, type SummaryJson } from '../../scripts/workloads/common.js';
 import { account, bin, cleanup, LIB, makeDirs, run } from './harness.js';
+import { traceFiles } from '../traces.js';
 
 test.after(cleanup);
 
@@ -43,7 +44,7 @@ test('a fork child that drops to another user records into uid-N, found from the
   assert.ok(existsSync(own), 'uid-65534 made');
   const st = statSync(own);
   assert.equal([st.uid, st.mode & 0o777], [NOBODY, 0o700]);
-  assert.equal(readdirSync(own).filter((f) => f.endsWith('.fstrace')).map((f) => f.split('.')[1]), [child.pid]);
+  assert.equal(traceFiles(own).map((f) => f.split('.')[1]), [child.pid]);
   assert.equal(kinds(d.traces), {
     [`${d.data}/parent.dat`]: { fsync: 1 },
     [`${d.data}/child.dat`]: { fsync: 1, fdatasync: 1 },

@@ -5,10 +5,11 @@
  * turns a hang into a failure, and the raw bytes of path names.
  */
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync} from 'node:fs';
 import { join } from 'node:path';
 import { bin, childEnv, ensureBuilt, makeDirs, type Dirs, type RunOptions } from './harness.js';
 import { forEveryone } from '../../scripts/workloads/common.js';
+import { traceFiles } from '../traces.js';
 
 /** `npm run stress` sets STRESS=1: the heavy sizes. */
 export const STRESS = process.env.STRESS === '1';
@@ -80,7 +81,7 @@ export function runRaw(program: string, args: string[] | ((d: Dirs) => string[])
   if (r.error) throw r.error;
   let files: string[] = [];
   try {
-    files = readdirSync(dirs.traces).filter((f) => f.endsWith('.fstrace')).sort();
+    files = traceFiles(dirs.traces);
   } catch {
     // the trace directory may be missing or unreadable on purpose
   }

@@ -11,11 +11,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTrace } from '../../src/trace/decode.js';
 import { analyze, analyzeJson, type InfoJson } from '../../scripts/workloads/common.js';
 import { bin, cleanup, LIB, makeDirs, onlyTrace, run } from './harness.js';
+import { traceFiles } from '../traces.js';
 
 test.after(cleanup);
 
@@ -69,7 +70,7 @@ test('a trace that stopped when its file system filled up: the header and info s
     const traces = join(mnt, 'traces');
     const r = run('slow', [d.data, '20000', '4', '0', '1', '0', '1'], { dirs: d, env: { FSYNC_TRACE_DIR: traces, FSYNC_TRACE_MAX_BYTES: String(8 << 20) } });
     assert.is(r.status, 0, r.stderr);
-    const files = readdirSync(traces).filter((f) => f.endsWith('.fstrace'));
+    const files = traceFiles(traces);
     assert.is(files.length, 1);
     const h = readTrace(join(traces, files[0]!)).header;
     assert.equal([h.flags & HDR_DISABLED, h.stopReason, h.stopErrno], [HDR_DISABLED, STOP_FULL, ENOSPC]);

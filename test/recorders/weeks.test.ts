@@ -16,6 +16,7 @@ import { bin, cleanup, events, makeDirs, onlyTrace, run, start, syncEvents, type
 import { n, runRaw, size } from './reliability.js';
 import { figure } from '../figures.js';
 import { analyzeJson } from '../../scripts/workloads/common.js';
+import { traceFiles } from '../traces.js';
 
 const AREA = 'Recorder left on for weeks';
 const HDR_ENDED = 0x1;
@@ -88,7 +89,7 @@ test('the directory stays under its budget: ended traces go oldest first, a live
 });
 
 async function underBudget(dirs: Dirs, env: Record<string, string>, live: Started, runs: number, budget: number): Promise<void> {
-  const liveFile = readdirSync(dirs.traces).filter((f) => f.endsWith('.fstrace'))[0]!;
+  const liveFile = traceFiles(dirs.traces)[0]!;
   let peak = 0;
   for (let i = 0; i < runs; i++) {
     const r = run('weeks', (d) => ['once', d.data], { dirs, env });
@@ -98,7 +99,7 @@ async function underBudget(dirs: Dirs, env: Record<string, string>, live: Starte
     assert.ok(total <= budget, `after run ${i + 1}: ${total} bytes in the directory, budget ${budget}`);
     assert.ok(r.files.includes(liveFile), `the live process's trace is still there after run ${i + 1}`);
   }
-  const files = readdirSync(dirs.traces).filter((f) => f.endsWith('.fstrace')).sort();
+  const files = traceFiles(dirs.traces);
   const traces = files.map((f) => ({ f, t: readTrace(join(dirs.traces, f)) }));
   // Every trace but the live one is of an ended process; the ones kept are the newest.
   const ended = traces.filter((x) => x.f !== liveFile);
@@ -265,7 +266,7 @@ test('traces that grow keep the directory under its budget: ended ones go as liv
   const dirs = makeDirs();
   // Ended traces first, made with no budget (so none of them removes another).
   for (let i = 0; i < ended; i++) assert.is(run('weeks', (d) => ['once', d.data], { dirs }).status, 0);
-  const before = new Map(readdirSync(dirs.traces).filter((f) => f.endsWith('.fstrace')).map((f) => [f, allocated(join(dirs.traces, f))]));
+  const before = new Map(traceFiles(dirs.traces).map((f) => [f, allocated(join(dirs.traces, f))]));
   const startOf = new Map([...before.keys()].map((f) => [f, readTrace(join(dirs.traces, f)).header.realtimeNs]));
   const endedBytes = [...before.values()].reduce((a, b) => a + b, 0);
   // A budget the ended traces fit in with room for about half the growth only
@@ -276,7 +277,7 @@ test('traces that grow keep the directory under its budget: ended ones go as liv
   const live = Array.from({ length: growers }, () => start('weeks', (d) => ['grow', d.data, String(syncs)], { dirs, env }));
   try {
     await Promise.all(live.map((p) => p.waitFor((s) => s.includes('ready'))));
-    const files = readdirSync(dirs.traces).filter((f) => f.endsWith('.fstrace'));
+    const files = traceFiles(dirs.traces);
     const liveFiles = files.filter((f) => !before.has(f));
     assert.is(liveFiles.length, growers, 'every live trace is there');
     const liveBytes = liveFiles.reduce((a, f) => a + allocated(join(dirs.traces, f)), 0);
@@ -308,6 +309,69 @@ test('traces that grow keep the directory under its budget: ended ones go as liv
   } finally {
     for (const p of live) p.child.kill('SIGKILL');
   }
+});
+
+/** A strace log's system calls between the program's consecutive fsyncs (its own writes left out). */
+function gapsBetweenSyncs(log: string): string[][] {
+  const gaps: string[][] = [];
+  let gap: string[] | undefined;
+  for (const line of readFileSync(log, 'utf8').split('\n')) {
+    if (line.startsWith('fsync(')) {
+      if (gap) gaps.push(gap);
+      gap = [];
+    } else if (gap && line && !line.startsWith('write(')) gap.push(line);
+  }
+  return gaps; // the calls after the last fsync (the exit) are not a gap
+}
+
+test('a growing trace looks at a directory of many traces a few system calls at a time, and still removes the oldest ended ones', () => {
+  const ended = size(100, 300);
+  const syncs = 20_000;
+  const dirs = makeDirs();
+  for (let i = 0; i < ended; i++) assert.is(run('weeks', (d) => ['once', d.data], { dirs }).status, 0);
+  const before = new Map(traceFiles(dirs.traces).map((f) => [f, allocated(join(dirs.traces, f))]));
+  const startOf = new Map([...before.keys()].map((f) => [f, readTrace(join(dirs.traces, f)).header.realtimeNs]));
+  const endedBytes = [...before.values()].reduce((a, b) => a + b, 0);
+  // Room for the new trace's first pages, not for its growth (20,000 records, ~1.3 MB).
+  const budget = endedBytes + 192 * 1024;
+  const log = join(dirs.root, 'strace.log');
+  const r = run('/usr/bin/strace', (d) => ['-o', log, bin('weeks'), 'grow', d.data, String(syncs), 'exit'], {
+    dirs, env: { FSYNC_TRACE_DIR_MAX_BYTES: String(budget) }, timeoutMs: 120_000,
+  });
+  assert.is(r.status, 0, r.stderr);
+  const gaps = gapsBetweenSyncs(log);
+  assert.is(gaps.length, syncs - 1);
+  // The first sync makes the trace and looks at the whole directory at once
+  // (gap 0); every later look is spread over the calls: no call pays for
+  // more than a few entries (the old way read and opened every trace in one).
+  const later = gaps.slice(1);
+  const widest = later.reduce((w, g) => (g.length > w.length ? g : w), []);
+  assert.ok(widest.length <= 16, `${widest.length} system calls between two fsyncs: ${widest.map((l) => l.slice(0, l.indexOf('('))).join(' ')}`);
+  const looking = later.filter((g) => g.some((l) => l.startsWith('newfstatat(') && l.includes('.fstrace"'))).length;
+  assert.ok(looking >= ended / 2, `the look's steps came in ${looking} calls`);
+  // Ground truth: what is gone is what the grower's header says it removed, the oldest first.
+  const files = traceFiles(dirs.traces);
+  const grower = files.filter((f) => !before.has(f));
+  assert.is(grower.length, 1);
+  const head = readTrace(join(dirs.traces, grower[0]!)).header;
+  const gone = [...before.keys()].filter((f) => !files.includes(f));
+  assert.ok(gone.length >= 1, 'ended traces were removed as the trace grew');
+  assert.is(Number(head.dirRemoved), gone.length, 'every removal counted once');
+  assert.is(Number(head.dirRemovedBytes), gone.reduce((a, f) => a + before.get(f)!, 0), 'with its allocated bytes');
+  const newestGone = gone.map((f) => startOf.get(f)!).reduce((a, b) => (a > b ? a : b));
+  assert.ok([...before.keys()].filter((f) => files.includes(f)).every((f) => startOf.get(f)! > newestGone), 'the oldest went first');
+  // A look lasts while the trace grows by what its steps took (under strace,
+  // about one trace per block of 32 records): the directory may pass the
+  // budget by that much, never by the whole growth.
+  const total = files.reduce((a, f) => a + allocated(join(dirs.traces, f)), 0);
+  const grown = allocated(join(dirs.traces, grower[0]!));
+  assert.ok(total <= budget + 512 * 1024, `${total} bytes in the directory, budget ${budget} (the trace grew by ${grown})`);
+  figure({
+    area: AREA,
+    case: 'budget looks in steps',
+    tried: `${n(ended)} ended traces (${n(endedBytes)} bytes), then one process fsyncing ${n(syncs)} times under strace, FSYNC_TRACE_DIR_MAX_BYTES=${n(budget)}`,
+    held: `at most ${widest.length} system calls between two fsyncs after the first (the look came in ${n(looking)} calls); ${gone.length} oldest ended traces removed, counted exactly in the header; the directory held ${n(total)} bytes after the trace grew to ${n(grown)}`,
+  });
 });
 
 test('the first sync makes the trace in a few system calls and four tmpfs pages', () => {

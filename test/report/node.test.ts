@@ -12,7 +12,7 @@ const text = (html: string) => html.replace(/<[^>]+>/g, '').replace(/&#39;/g, "'
 
 function site(over: Partial<ReportNodeSite>): ReportNodeSite {
   return {
-    host: 'web-1', site: '/app/db.js:40', kind: 'js:fs.fsync', calls: 120, errors: 0, captured: 120, paired: 120,
+    host: 'web-1', site: '/app/db.js:40', kind: 'js:fs.fsync', calls: 120, errors: 0, captured: 120, paired: 120, ambiguous: 0,
     waitP50Ms: 21.5, waitP99Ms: 80, syncP50Ms: 0.31, syncP99Ms: 2.4, waitMs: 3000, syncMs: 60, queuedMs: 2700, deliveryMs: 240,
     queuedShare: 0.98, paths: ['/data/wal'], ...over,
   };
@@ -55,6 +55,13 @@ test('the table: a site whose calls were partly sampled says how many were captu
   assert.match(rows[1]!, /^\/app\/db\.js:40js:fs\.fsync50,000 \(37 sampled\)21\.5 ms/);
   assert.match(rows[2]!, /^not capturedjs:fs\.fsync421\.5 ms/, 'no site: nothing sampled to say');
   assert.match(text(html), /counted at the site its thread last captured for the same API/);
+});
+
+test('the table: calls left unpaired because other syncs of their file ran among them say so', () => {
+  const html = nodeSitesTable({ ...sampleReport(), nodeSites: [site({ paired: 20, ambiguous: 100 })] });
+  const rows = [...html.matchAll(/<tr>(.*?)<\/tr>/g)].map((m) => text(m[1]!).trim());
+  assert.match(rows[1]!, /20 of 120 \(100 ambiguous\)$/);
+  assert.match(text(html), /otherwise the calls are left unpaired, ambiguous, rather than each paired with the sync before its own/);
 });
 
 test('the report has a Node call sites section only when the traces hold Node calls', () => {
