@@ -84,6 +84,9 @@ async function buildOne(connection: DuckDBConnection, q: Query, bindings: Bindin
   const [values, types] = bind(q, bindings);
   const signature = JSON.stringify([values, inputs], (_k, v) => (typeof v === 'bigint' ? String(v) : v));
   if (built.get(q.name) === signature) return signature;
+  // A database kept by an earlier version may hold it as the other kind (verdicts was a table).
+  const other = q.kept === 'view' ? 'table' : 'view';
+  if (await exists(connection, other, q.name)) await connection.run(`drop ${other} ${quotedIdentifier(q.name)}`);
   const text = q.kept === 'view' ? withLiterals(q.sql, values, types) : q.sql;
   const sql = `create or replace ${q.kept} ${quotedIdentifier(q.name)} as\n${text}`;
   if (q.anyOrder) await connection.run('set preserve_insertion_order = false');
@@ -94,6 +97,12 @@ async function buildOne(connection: DuckDBConnection, q: Query, bindings: Bindin
   }
   built.set(q.name, signature);
   return signature;
+}
+
+async function exists(connection: DuckDBConnection, kind: 'table' | 'view', name: string): Promise<boolean> {
+  const catalog = kind === 'table' ? 'select table_name as name from duckdb_tables()' : 'select view_name as name from duckdb_views()';
+  const found = await connection.runAndReadAll(`select count(*) from (${catalog} where database_name = current_database() and name = $name)`, { name });
+  return Number(found.getRows()[0]![0]) > 0;
 }
 
 /** A view's text with each `$parameter` replaced by its value as a typed literal: `('0.5'::DOUBLE)`. */
