@@ -13,6 +13,16 @@
  * up in its own header (dir_removed, dir_removed_bytes), where the analyzer
  * reads it.
  *
+ * A look costs a system call or two per trace: ~10 ms for 1,000 traces on
+ * this project's VM. A new trace makes its look at once (its first sync
+ * pays for making the file anyway); a growing trace's look is made in
+ * steps of at most ~10 us (ft_budget_look), the next at its next chunk,
+ * so the program's calls never wait for the whole directory. Whether a
+ * trace has ended is asked only of those old enough to be removed first:
+ * a trace's name says when it was made and by which pid (ft_create.c), a
+ * pid that is gone is an ended process, and only a live pid's trace is
+ * opened to read its header's flag.
+ *
  * Raw syscalls only, a few KiB of stack: this may run in a signal handler
  * (the first sync of a process may be made in one).
  */
@@ -27,9 +37,9 @@
 
 #include "ft_budget.h"
 
-#define FT_BUDGET_CAND 16     /* oldest ended traces remembered per pass */
-#define FT_BUDGET_PASSES 8    /* passes when more than that must go */
-#define FT_NAME_MAX 128       /* <exe, 64>.<pid>.<s>.<ns>.fstrace fits */
+#define FT_BUDGET_PASSES 8    /* passes when more than FT_BUDGET_CAND must go */
+
+enum { FT_WALK_IDLE = 0, FT_WALK_SCAN, FT_WALK_REMOVE };
 
 struct ft_dirent64 {
     uint64_t d_ino;
@@ -39,24 +49,57 @@ struct ft_dirent64 {
     char d_name[];
 };
 
-struct ft_cand {
-    uint64_t start;           /* the header's realtime_ns: oldest goes first */
-    uint64_t bytes;
-    char name[FT_NAME_MAX];
-};
-
 static int ft_is_trace_name(const char *name)
 {
     size_t n = strlen(name);
-    return n > 8 && n < FT_NAME_MAX && memcmp(name + n - 8, ".fstrace", 8) == 0;
+    return n > 8 && n < FT_TRACE_NAME_MAX && memcmp(name + n - 8, ".fstrace", 8) == 0;
+}
+
+/* <exe>.<pid>.<s>.<ns>.fstrace (ft_create.c): the pid and when it was made
+ * (realtime ns). 0 if the name is not of that shape. */
+static int ft_name_start(const char *name, uint32_t *pid, uint64_t *start)
+{
+    size_t at = strlen(name) - 8;
+    uint64_t field[3];
+    for (int i = 0; i < 3; i++) {
+        size_t end = at;
+        uint64_t v = 0, scale = 1;
+        while (at > 0 && end - at < 19 && name[at - 1] >= '0' && name[at - 1] <= '9') {
+            v += (uint64_t)(name[at - 1] - '0') * scale;
+            scale *= 10;
+            at--;
+        }
+        if (at == end || at < 2 || name[at - 1] != '.')
+            return 0;
+        field[i] = v;
+        at--;
+    }
+    if (field[0] >= 1000000000u || field[2] == 0 || field[2] > 0x7fffffffu)
+        return 0;
+    *pid = (uint32_t)field[2];
+    *start = field[1] * 1000000000u + field[0];
+    return 1;
+}
+
+/* dir/name, for a trace named in the directory (no descriptor is kept
+ * between steps: the program may close or dup2 over any). */
+static const char *ft_trace_path(char *path, size_t size, const char *name)
+{
+    size_t at = ft_cat(path, 0, size, ft_cfg.dir);
+    at = ft_cat(path, at, size, "/");
+    ft_cat(path, at, size, name);
+    return path;
 }
 
 /* Has the process that wrote this trace ended? Its header says so (exit,
  * _exit, exec), or its pid is gone (a crash, a kill). A pid reused since
- * keeps the trace: the safe way to be wrong. */
-static int ft_trace_ended(int dfd, const char *name, uint64_t *start)
+ * keeps the trace: the safe way to be wrong. pid: from the name (0: not
+ * known), which answers "gone" without opening the file. */
+static int ft_trace_ended(const char *path, uint32_t pid, uint64_t *start)
 {
-    int fd = ft_sys_openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0);
+    if (pid && ft_syscall(SYS_kill, (pid_t)pid, 0) < 0 && errno == ESRCH)
+        return 1;
+    int fd = ft_sys_openat(AT_FDCWD, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0);
     if (fd < 0)
         return 0;
     struct ft_header h;
@@ -65,111 +108,197 @@ static int ft_trace_ended(int dfd, const char *name, uint64_t *start)
     ft_sys_close(fd);
     if (n != (long)want || memcmp(h.magic, FT_MAGIC, FT_MAGIC_LEN) != 0)
         return 0;
-    *start = h.realtime_ns;
+    if (!pid)
+        *start = h.realtime_ns;
     if (h.flags & FT_HDR_ENDED)
         return 1;
-    return ft_syscall(SYS_kill, (pid_t)h.pid, 0) < 0 && errno == ESRCH;
+    return !pid && ft_syscall(SYS_kill, (pid_t)h.pid, 0) < 0 && errno == ESRCH;
 }
 
-/* Keep the n oldest candidates, in order. */
-static void ft_cand_add(struct ft_cand *cand, unsigned *n, uint64_t start, uint64_t bytes, const char *name)
+/* Keep the oldest candidates, in order. */
+static void ft_cand_add(struct ft_budget_walk *w, uint64_t start, uint64_t bytes, const char *name)
 {
-    unsigned at = *n;
+    struct ft_budget_cand *cand = w->cand;
+    unsigned at = w->ncand;
     while (at > 0 && cand[at - 1].start > start)
         at--;
     if (at >= FT_BUDGET_CAND)
         return;
-    unsigned last = *n < FT_BUDGET_CAND ? *n : FT_BUDGET_CAND - 1;
+    unsigned last = w->ncand < FT_BUDGET_CAND ? w->ncand : FT_BUDGET_CAND - 1;
     memmove(&cand[at + 1], &cand[at], (last - at) * sizeof *cand);
     cand[at].start = start;
     cand[at].bytes = bytes;
     ft_cat(cand[at].name, 0, sizeof cand[at].name, name);
-    if (*n < FT_BUDGET_CAND)
-        (*n)++;
+    if (w->ncand < FT_BUDGET_CAND)
+        w->ncand++;
 }
 
-/* One look at the directory: the allocated bytes of its traces, and (with
- * cand) the oldest ended ones, which takes an open and a read per trace.
- * Returns the total, or UINT64_MAX if it cannot be read. rewind: dfd was
- * read before (a freshly opened one is at its start: no lseek). */
-static uint64_t ft_budget_scan(int dfd, struct ft_cand *cand, unsigned *ncand, int *more, int rewind)
+/* One directory entry: its allocated bytes counted, and, if it is old
+ * enough to be among the first removed, whether it has ended. */
+static void ft_walk_entry(struct ft_budget_walk *w, const char *name)
 {
-    char buf[2048];
-    uint64_t total = 0;
-    uid_t me = (uid_t)ft_syscall(SYS_geteuid);
-    *ncand = 0;
-    *more = 0;
-    if (rewind && ft_syscall(SYS_lseek, dfd, 0, SEEK_SET) < 0)
-        return UINT64_MAX;
+    char path[FT_DIR_MAX + FT_TRACE_NAME_MAX + 2];
+    struct stat st;
+    if (!ft_is_trace_name(name) ||
+        ft_syscall(SYS_newfstatat, AT_FDCWD, ft_trace_path(path, sizeof path, name), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+        !S_ISREG(st.st_mode) || st.st_uid != w->uid)
+        return;
+    uint64_t bytes = (uint64_t)st.st_blocks * 512u, start = 0;
+    uint32_t pid = 0;
+    w->total += bytes;
+    if (ft_name_start(name, &pid, &start) && w->ncand == FT_BUDGET_CAND && start >= w->cand[FT_BUDGET_CAND - 1].start) {
+        w->more = 1; /* not looked at: younger than every candidate */
+        return;
+    }
+    if (ft_trace_ended(path, pid, &start)) {
+        if (w->ncand == FT_BUDGET_CAND)
+            w->more = 1;
+        ft_cand_add(w, start, bytes, name);
+    }
+}
+
+static int ft_past(uint64_t until)
+{
+    return until && ft_clock(CLOCK_MONOTONIC) >= until;
+}
+
+/* The next entries of the directory into w->ents: > 0 read, 0 at its end,
+ * -1 if it cannot be read. *dfd is open for this step only (no descriptor
+ * is kept between steps: the program may close or dup2 over any), at
+ * w->off once opened, where the last read left it after. */
+static long ft_walk_read(struct ft_budget_walk *w, int *dfd)
+{
+    if (*dfd < 0) {
+        *dfd = ft_sys_openat(AT_FDCWD, ft_cfg.dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+        if (*dfd < 0 || (w->off && ft_syscall(SYS_lseek, *dfd, w->off, SEEK_SET) < 0))
+            return -1;
+    }
+    long got = ft_syscall(SYS_getdents64, *dfd, w->ents, sizeof w->ents);
+    w->ents_len = got > 0 ? (uint32_t)got : 0;
+    w->ents_at = 0;
+    return got;
+}
+
+/* Look at entries, from where the last step stopped: 1 at the directory's
+ * end, 0 when the time is up, -1 if it cannot be read. */
+static int ft_walk_scan(struct ft_budget_walk *w, uint64_t until)
+{
+    int dfd = -1, r;
     for (;;) {
-        long got = ft_syscall(SYS_getdents64, dfd, buf, sizeof buf);
-        if (got <= 0)
-            return got < 0 ? UINT64_MAX : total;
-        for (long at = 0; at < got;) {
-            struct ft_dirent64 *d = (struct ft_dirent64 *)(buf + at);
-            at += d->d_reclen;
-            struct stat st;
-            if (!ft_is_trace_name(d->d_name) ||
-                ft_syscall(SYS_newfstatat, dfd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-                !S_ISREG(st.st_mode) || st.st_uid != me)
-                continue;
-            uint64_t bytes = (uint64_t)st.st_blocks * 512u, start = 0;
-            total += bytes;
-            if (cand && ft_trace_ended(dfd, d->d_name, &start)) {
-                if (*ncand == FT_BUDGET_CAND)
-                    *more = 1;
-                ft_cand_add(cand, ncand, start, bytes, d->d_name);
+        if (w->ents_at >= w->ents_len) {
+            long got = ft_walk_read(w, &dfd);
+            if (got <= 0) {
+                r = got < 0 ? -1 : 1;
+                break;
             }
         }
+        struct ft_dirent64 *d = (struct ft_dirent64 *)(w->ents + w->ents_at);
+        w->ents_at += d->d_reclen;
+        ft_walk_entry(w, d->d_name);
+        w->off = d->d_off;
+        if (ft_past(until)) {
+            r = 0;
+            break;
+        }
     }
+    if (dfd >= 0)
+        ft_sys_close(dfd);
+    return r;
+}
+
+static void ft_walk_begin(struct ft_budget_walk *w)
+{
+    w->phase = FT_WALK_SCAN;
+    w->off = 0;
+    w->total = 0;
+    w->ncand = w->next = w->more = 0;
+    w->ents_len = w->ents_at = 0;
+}
+
+/* The look is over: the room it leaves. Returns 2 when it left the
+ * directory over its budget with nothing more it could remove (live
+ * processes' traces), else 1. */
+static int ft_walk_end(struct ft_budget_walk *w, uint64_t seen, uint64_t need, uint64_t *room)
+{
+    uint64_t limit = ft_cfg.dir_max_bytes;
+    int stuck = w->phase != FT_WALK_IDLE && seen != UINT64_MAX && seen + need > limit && !w->more;
+    w->phase = FT_WALK_IDLE;
+    *room = seen == UINT64_MAX || seen + need >= limit ? 0 : limit - seen - need;
+    return stuck ? 2 : 1;
+}
+
+/* Remove candidates, oldest first, while the directory is over: > 0 when
+ * the look is over, 0 when it goes on (time up, or another pass). */
+static int ft_walk_remove(struct ft_budget_walk *w, uint64_t need, uint64_t until, uint64_t *room,
+                          uint64_t *removed, uint64_t *removed_bytes)
+{
+    uint64_t limit = ft_cfg.dir_max_bytes;
+    char path[FT_DIR_MAX + FT_TRACE_NAME_MAX + 2];
+    while (w->next < w->ncand && w->total + need > limit) {
+        struct ft_budget_cand *x = &w->cand[w->next++];
+        if (ft_syscall(SYS_unlinkat, AT_FDCWD, ft_trace_path(path, sizeof path, x->name), 0) == 0) {
+            w->total -= x->bytes < w->total ? x->bytes : w->total;
+            FT_ADD(removed, 1);
+            FT_ADD(removed_bytes, x->bytes);
+        } /* else another process removed it first */
+        if (ft_past(until))
+            return 0;
+    }
+    if (w->total + need <= limit || !w->more || ++w->passes >= FT_BUDGET_PASSES)
+        return ft_walk_end(w, w->total, need, room);
+    ft_walk_begin(w);
+    return 0;
+}
+
+int ft_budget_look(struct ft_budget_walk *w, uint64_t need, uint64_t step_ns, uint64_t *room,
+                   uint64_t *removed, uint64_t *removed_bytes)
+{
+    uint64_t limit = ft_cfg.dir_max_bytes;
+    *room = UINT64_MAX;
+    if (!limit)
+        return 1;
+    int saved = errno, over = 0;
+    uint64_t until = step_ns ? ft_clock(CLOCK_MONOTONIC) + step_ns : 0;
+    if (w->phase == FT_WALK_IDLE) {
+        /* Everything the file system holds is under the budget: so are the
+         * traces (one statfs, nothing opened; tmpfs with a size, and any
+         * disk, say how much is used). Else the traces' sizes, and which of
+         * the oldest have ended. */
+        struct statfs sf;
+        uint64_t seen;
+        if (ft_syscall(SYS_statfs, ft_cfg.dir, &sf) == 0 && sf.f_blocks > 0 && sf.f_bfree <= sf.f_blocks &&
+            (seen = (uint64_t)(sf.f_blocks - sf.f_bfree) * (uint64_t)sf.f_bsize) + need <= limit) {
+            errno = saved;
+            return ft_walk_end(w, seen, need, room);
+        }
+        ft_walk_begin(w);
+        w->uid = (uint32_t)ft_syscall(SYS_geteuid);
+        w->passes = 0;
+    }
+    while (!over) {
+        if (w->phase == FT_WALK_SCAN) {
+            int r = ft_walk_scan(w, until);
+            if (r < 0) {
+                over = ft_walk_end(w, UINT64_MAX, need, room);
+                break;
+            }
+            if (r == 0)
+                break;
+            w->phase = FT_WALK_REMOVE;
+        }
+        over = ft_walk_remove(w, need, until, room, removed, removed_bytes);
+        if (ft_past(until))
+            break;
+    }
+    errno = saved;
+    return over;
 }
 
 uint64_t ft_budget_keep(uint64_t need, uint64_t *removed, uint64_t *removed_bytes)
 {
-    uint64_t limit = ft_cfg.dir_max_bytes, seen = UINT64_MAX;
-    if (!limit)
-        return UINT64_MAX;
-    int saved = errno;
-    /* Everything the file system holds is under the budget: so are the
-     * traces (one statfs, nothing opened; tmpfs with a size, and any disk,
-     * say how much is used). Else the traces' sizes alone first (no file
-     * opened), and only when they pass it, which of them have ended. */
-    struct statfs sf;
-    if (ft_syscall(SYS_statfs, ft_cfg.dir, &sf) == 0 && sf.f_blocks > 0 && sf.f_bfree <= sf.f_blocks &&
-        (seen = (uint64_t)(sf.f_blocks - sf.f_bfree) * (uint64_t)sf.f_bsize) + need <= limit) {
-        errno = saved;
-        return limit - seen - need;
-    }
-    seen = UINT64_MAX;
-    int dfd = ft_sys_openat(AT_FDCWD, ft_cfg.dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
-    if (dfd < 0) {
-        errno = saved;
-        return 0;
-    }
-    struct ft_cand cand[FT_BUDGET_CAND];
-    unsigned n;
-    int more;
-    seen = ft_budget_scan(dfd, NULL, &n, &more, 0);
-    if (seen == UINT64_MAX || seen + need <= limit)
-        goto done;
-    for (int pass = 0; pass < FT_BUDGET_PASSES; pass++) {
-        uint64_t total = ft_budget_scan(dfd, cand, &n, &more, 1);
-        seen = total;
-        if (total == UINT64_MAX || total + need <= limit)
-            break;
-        for (unsigned i = 0; i < n && total + need > limit; i++) {
-            if (ft_syscall(SYS_unlinkat, dfd, cand[i].name, 0) != 0)
-                continue; /* another process removed it first */
-            total -= cand[i].bytes < total ? cand[i].bytes : total;
-            FT_ADD(removed, 1);
-            FT_ADD(removed_bytes, cand[i].bytes);
-        }
-        seen = total;
-        if (total + need <= limit || !more)
-            break;
-    }
-done:
-    ft_sys_close(dfd);
-    errno = saved;
-    return seen == UINT64_MAX || seen + need >= limit ? 0 : limit - seen - need;
+    struct ft_budget_walk w;
+    uint64_t room;
+    w.phase = FT_WALK_IDLE;
+    ft_budget_look(&w, need, 0, &room, removed, removed_bytes);
+    return room;
 }

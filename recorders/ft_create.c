@@ -134,6 +134,8 @@ static int ft_ring_create(struct ft_ctx *c)
     if (!ft_check_dir(ft_cfg.dir))
         return 0;
     uint64_t removed = 0, removed_bytes = 0;
+    c->looking = 0;
+    c->walk.phase = 0;
     c->budget_at = 1 + ft_budget_step(ft_budget_keep(FT_BUDGET_FIRST, &removed, &removed_bytes));
     char exe[FT_EXE_MAX], comm[FT_COMM_MAX], name[FT_EXE_MAX];
     ssize_t n = ft_sys_readlink("/proc/self/exe", exe, sizeof exe - 1);

@@ -186,19 +186,46 @@ static int ft_chunk_fallocate(struct ft_ctx *c, uint32_t k, uint32_t n, int fd)
  * SIGBUS as EFAULT instead (madvise(2)): tmpfs full, or the file truncated,
  * for good. Where it is missing, fallocate through the file (fd >= 0: the
  * creator's descriptor). */
-/* Chunk k is made: its bit, and the directory's budget looked at when due. */
-static void ft_chunk_made(struct ft_ctx *c, uint32_t k)
+/* The directory's budget, looked at again as the trace grows: after
+ * ft_budget_step(room) chunks, room what the last look left. A look at a
+ * directory of many traces takes a system call or more per trace, so it is
+ * made in steps of at most FT_BUDGET_LOOK_NS of work, one at each block a
+ * writer claims while it is on (ft_chunks_ahead; not in the call that
+ * makes a chunk, which has a page step to pay already). The bytes the
+ * trace grew by since the look began count as needed. One thread at a
+ * time: budget_at is 0 while one is in it, UINT32_MAX while a look is on. */
+static void ft_budget_go_on(struct ft_ctx *c)
 {
-    uint64_t bit = 1ull << (k & 63);
-    uint64_t was = __atomic_fetch_or(&c->chunk_bits[k >> 6], bit, __ATOMIC_RELEASE);
+    uint32_t at = FT_LOAD(&c->budget_at);
     struct ft_header *h = FT_LOAD_ACQ(&c->hdr);
+    if (at != UINT32_MAX || !h || !FT_CAS(&c->budget_at, &at, 0))
+        return;
+    struct ft_budget_walk *w = &c->walk;
+    uint32_t made = FT_LOAD(&c->chunks_made);
+    uint64_t room, need = (uint64_t)(FT_BUDGET_STEP_MIN + made - w->made0) * FT_CHUNK_SLOTS * FT_RECORD_SIZE;
+    int over = ft_budget_look(w, need, FT_BUDGET_LOOK_NS, &room, &h->dir_removed, &h->dir_removed_bytes);
+    if (over)
+        FT_STORE(&c->looking, 0);
+    /* Over, and nothing but live traces to remove: the next look waits for
+     * more growth, as it would with plenty of room. */
+    FT_STORE_REL(&c->budget_at, !over ? UINT32_MAX : made + (over == 2 ? FT_BUDGET_STEP_MAX : ft_budget_step(room)));
+}
+
+/* Chunks k to k + n - 1 are made: their bits, and a look at the budget
+ * begun when due. */
+static void ft_chunks_made(struct ft_ctx *c, uint32_t k, uint32_t n)
+{
+    uint32_t fresh = 0;
+    for (uint32_t i = k; i < k + n; i++) {
+        uint64_t bit = 1ull << (i & 63);
+        fresh += !(__atomic_fetch_or(&c->chunk_bits[i >> 6], bit, __ATOMIC_RELEASE) & bit);
+    }
     uint32_t at = FT_LOAD(&c->budget_at), made;
-    if (!(was & bit) && (made = FT_ADD(&c->chunks_made, 1) + 1) >= at && at && h &&
+    if (fresh && (made = FT_ADD(&c->chunks_made, fresh) + fresh) >= at && at && at != UINT32_MAX &&
         FT_CAS(&c->budget_at, &at, 0)) {
-        /* One thread looks; the room it finds sets the next look. */
-        uint64_t room = ft_budget_keep((uint64_t)FT_BUDGET_STEP_MIN * FT_CHUNK_SLOTS * FT_RECORD_SIZE,
-                                       &h->dir_removed, &h->dir_removed_bytes);
-        FT_STORE(&c->budget_at, made + ft_budget_step(room));
+        c->walk.made0 = made;
+        FT_STORE(&c->looking, 1);
+        FT_STORE_REL(&c->budget_at, UINT32_MAX);
     }
 }
 
@@ -232,8 +259,7 @@ static int ft_chunks_reserve(struct ft_ctx *c, uint32_t k, uint32_t n, int fd)
     if (!ok && FT_LOAD(&c->no_populate))
         ok = ft_chunk_fallocate(c, k, more, fd);
     if (ok)
-        for (uint32_t i = 0; i < more; i++)
-            ft_chunk_made(c, k + i);
+        ft_chunks_made(c, k, more);
     return ok;
 }
 
@@ -248,6 +274,8 @@ int ft_chunk_reserve(struct ft_ctx *c, uint32_t k, int fd)
  * (threads claim blocks in any order) makes it itself: ft_slot_ready. */
 void ft_chunks_ahead(struct ft_ctx *c, uint64_t s, uint64_t n)
 {
+    if (FT_UNLIKELY(FT_LOAD(&c->looking)))
+        ft_budget_go_on(c);
     if (s >= c->slots)
         return; /* past the first lap: every chunk exists */
     uint64_t q = (s + FT_CHUNK_SLOTS - 1) / FT_CHUNK_SLOTS;

@@ -81,7 +81,7 @@ struct ft_ctx {
     uint32_t budget_at;      /* chunks_made at which the directory is looked at again */
     uint32_t waiters;        /* threads that waited for the file to be made (ft_ring_wait) */
     uint32_t dir_sub;        /* the trace went to <dir>/uid-<euid> (ft_trace_dir) */
-    uint64_t budget_ns;      /* when the directory was last looked at (budget) */
+    uint32_t looking;        /* a growing trace's look at the directory is on (ft_trace.c) */
     /* Opens, closes and renames before the first durability call: the newest
      * FT_PRE_EVENTS wait here, and go into the ring when the file is made.
      * pre_word is (holds reserved << 1) | closed: a hold reserves its
@@ -104,6 +104,7 @@ struct ft_ctx {
         uint32_t hash;   /* its name's hash */
     } shares[FT_SHARES];
     uint64_t chunk_bits[FT_CHUNK_BITS_MAX / 64]; /* chunks allocated and populated */
+    struct ft_budget_walk walk; /* the growth's look at the directory, in steps */
 };
 
 #define FT_CTX_BYTES ((sizeof(struct ft_ctx) + 4095) & ~(size_t)4095)
@@ -121,6 +122,7 @@ struct ft_ctx {
 #define FT_BUDGET_FIRST (64u << 10)   /* room made for a new trace: what one sync takes */
 #define FT_BUDGET_STEP_MIN 16u        /* then again after 64 KiB of growth ... */
 #define FT_BUDGET_STEP_MAX 2048u      /* ... to 8 MiB: a quarter of the room the last look left */
+#define FT_BUDGET_LOOK_NS 8000u       /* a growing trace's look: this much work per step (ft_trace.c) */
 
 /* After a look that left `room` bytes: how many more chunks before the next. */
 static inline uint32_t ft_budget_step(uint64_t room)

@@ -8,8 +8,8 @@
  *        weeks rename DIR         create a, rename a -> b, then fsync b: the
  *                                 rename comes before the first durability call
  *        weeks live DIR           fsync once, print "ready", then wait to be killed
- *        weeks grow DIR K         fsync one file K times (its trace grows), print "ready",
- *                                 then wait to be killed
+ *        weeks grow DIR K [exit] fsync one file K times (its trace grows), print "ready",
+ *                                 then wait to be killed (with "exit": exit at once)
  *        weeks many DIR N K       N distinct files, each: create, write, fsync K times,
  *                                 close, unlink
  *        weeks readonly DIR N     read-only opens and closes of DIR/r000000 .. (the test
@@ -92,7 +92,7 @@ int main(int argc, char **argv) {
             pause();
     }
     if (strcmp(mode, "grow") == 0) {
-        CHECK(argc == 4);
+        CHECK(argc == 4 || (argc == 5 && strcmp(argv[4], "exit") == 0));
         long k = atol(argv[3]);
         int fd = open(ft_path(d, "grow"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
         CHECK(fd >= 0);
@@ -100,6 +100,8 @@ int main(int argc, char **argv) {
             ft_write_all(fd, 10);
             CHECK(fsync(fd) == 0);
         }
+        if (argc == 5)
+            return 0;
         printf("ready\n");
         fflush(stdout);
         for (;;)

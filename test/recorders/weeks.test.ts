@@ -311,6 +311,69 @@ test('traces that grow keep the directory under its budget: ended ones go as liv
   }
 });
 
+/** A strace log's system calls between the program's consecutive fsyncs (its own writes left out). */
+function gapsBetweenSyncs(log: string): string[][] {
+  const gaps: string[][] = [];
+  let gap: string[] | undefined;
+  for (const line of readFileSync(log, 'utf8').split('\n')) {
+    if (line.startsWith('fsync(')) {
+      if (gap) gaps.push(gap);
+      gap = [];
+    } else if (gap && line && !line.startsWith('write(')) gap.push(line);
+  }
+  return gaps; // the calls after the last fsync (the exit) are not a gap
+}
+
+test('a growing trace looks at a directory of many traces a few system calls at a time, and still removes the oldest ended ones', () => {
+  const ended = size(100, 300);
+  const syncs = 20_000;
+  const dirs = makeDirs();
+  for (let i = 0; i < ended; i++) assert.is(run('weeks', (d) => ['once', d.data], { dirs }).status, 0);
+  const before = new Map(traceFiles(dirs.traces).map((f) => [f, allocated(join(dirs.traces, f))]));
+  const startOf = new Map([...before.keys()].map((f) => [f, readTrace(join(dirs.traces, f)).header.realtimeNs]));
+  const endedBytes = [...before.values()].reduce((a, b) => a + b, 0);
+  // Room for the new trace's first pages, not for its growth (20,000 records, ~1.3 MB).
+  const budget = endedBytes + 192 * 1024;
+  const log = join(dirs.root, 'strace.log');
+  const r = run('/usr/bin/strace', (d) => ['-o', log, bin('weeks'), 'grow', d.data, String(syncs), 'exit'], {
+    dirs, env: { FSYNC_TRACE_DIR_MAX_BYTES: String(budget) }, timeoutMs: 120_000,
+  });
+  assert.is(r.status, 0, r.stderr);
+  const gaps = gapsBetweenSyncs(log);
+  assert.is(gaps.length, syncs - 1);
+  // The first sync makes the trace and looks at the whole directory at once
+  // (gap 0); every later look is spread over the calls: no call pays for
+  // more than a few entries (the old way read and opened every trace in one).
+  const later = gaps.slice(1);
+  const widest = later.reduce((w, g) => (g.length > w.length ? g : w), []);
+  assert.ok(widest.length <= 16, `${widest.length} system calls between two fsyncs: ${widest.map((l) => l.slice(0, l.indexOf('('))).join(' ')}`);
+  const looking = later.filter((g) => g.some((l) => l.startsWith('newfstatat(') && l.includes('.fstrace"'))).length;
+  assert.ok(looking >= ended / 2, `the look's steps came in ${looking} calls`);
+  // Ground truth: what is gone is what the grower's header says it removed, the oldest first.
+  const files = traceFiles(dirs.traces);
+  const grower = files.filter((f) => !before.has(f));
+  assert.is(grower.length, 1);
+  const head = readTrace(join(dirs.traces, grower[0]!)).header;
+  const gone = [...before.keys()].filter((f) => !files.includes(f));
+  assert.ok(gone.length >= 1, 'ended traces were removed as the trace grew');
+  assert.is(Number(head.dirRemoved), gone.length, 'every removal counted once');
+  assert.is(Number(head.dirRemovedBytes), gone.reduce((a, f) => a + before.get(f)!, 0), 'with its allocated bytes');
+  const newestGone = gone.map((f) => startOf.get(f)!).reduce((a, b) => (a > b ? a : b));
+  assert.ok([...before.keys()].filter((f) => files.includes(f)).every((f) => startOf.get(f)! > newestGone), 'the oldest went first');
+  // A look lasts while the trace grows by what its steps took (under strace,
+  // about one trace per block of 32 records): the directory may pass the
+  // budget by that much, never by the whole growth.
+  const total = files.reduce((a, f) => a + allocated(join(dirs.traces, f)), 0);
+  const grown = allocated(join(dirs.traces, grower[0]!));
+  assert.ok(total <= budget + 512 * 1024, `${total} bytes in the directory, budget ${budget} (the trace grew by ${grown})`);
+  figure({
+    area: AREA,
+    case: 'budget looks in steps',
+    tried: `${n(ended)} ended traces (${n(endedBytes)} bytes), then one process fsyncing ${n(syncs)} times under strace, FSYNC_TRACE_DIR_MAX_BYTES=${n(budget)}`,
+    held: `at most ${widest.length} system calls between two fsyncs after the first (the look came in ${n(looking)} calls); ${gone.length} oldest ended traces removed, counted exactly in the header; the directory held ${n(total)} bytes after the trace grew to ${n(grown)}`,
+  });
+});
+
 test('the first sync makes the trace in a few system calls and four tmpfs pages', () => {
   // A budget the file system is always under: its look is one statfs.
   const dirs = makeDirs();
