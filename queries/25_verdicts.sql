@@ -19,8 +19,9 @@
 --             it). Failed and threshold calls are outliers even so.
 -- inputs:     intervals, families, baselines, bursts
 -- parameters: $bucket_ns, $factor, $floor_ms, $threshold_ms, $min_history
--- kept as:    table, rows in any order (a row per sync: its readers join it by (trace_id, seq)
---             or count it)
+-- kept as:    view (a row per sync, computed as it is read: its readers keep the few rows
+--             they need (outliers: the rows not normal; points: a sample) or count it;
+--             writing all of them as a table cost four times computing them)
 -- output:     one row per sync event:
 --   trace_id, seq        the event
 --   family_id            its file family, or null (no file)

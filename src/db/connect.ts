@@ -89,8 +89,8 @@ async function open(file: string | null, memory: string): Promise<Db> {
       threads: String(availableParallelism()),
       temp_directory: spill,
       memory_limit: duckdbMemoryLimit(memory),
-      // Memory DuckDB frees goes back to the system as it is freed, not at its next
-      // allocation: the loader's and the verdicts' peaks do not stay resident.
+      // Memory DuckDB frees goes back to the system in the background, not at its
+      // next allocation: the loader's peak does not stay resident.
       allocator_background_threads: 'true',
     });
   } catch (err) {
@@ -108,20 +108,6 @@ async function open(file: string | null, memory: string): Promise<Db> {
       rmSync(spill, { recursive: true, force: true });
     },
   };
-}
-
-/**
- * Give the memory freed so far back to the system. A large load frees as much
- * as it keeps (decoded columns, uncompressed row groups), and both DuckDB's
- * allocator and the C library's keep freed pages for a while: a query started
- * at once would add its peak to them. DuckDB flushes both allocators
- * (jemalloc's arenas, then malloc_trim) whenever its thread count changes, so
- * the count is moved up by one and back.
- */
-export async function returnFreedMemory(connection: DuckDBConnection): Promise<void> {
-  const threads = Number((await connection.runAndReadAll("select current_setting('threads')")).getRows()[0]![0]);
-  await connection.run(`set threads = ${threads + 1}`);
-  await connection.run(`set threads = ${threads}`);
 }
 
 function firstLine(text: string): string {

@@ -4,8 +4,10 @@
  *
  * A query's header names its inputs; those that are other queries are built
  * first, so asking for `outliers` builds `intervals` and `baselines` on the
- * way. Parameters are bound, never pasted in: a query gets exactly the
- * `$parameters` its text uses.
+ * way. A table's parameters are bound, never pasted in: a query gets exactly
+ * the `$parameters` its text uses. DuckDB's views take no parameters, so a
+ * view's are written into its text as typed literals (quoted, cast to the
+ * binding's type): the view keeps the values it was built with.
  */
 import { DuckDBConnection, quotedIdentifier, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -55,7 +57,6 @@ function parse(file: string, text: string): Query {
   const body = text.replace(/--.*$/gm, '');
   const kept = /^view\b/i.test(field('kept as')) ? 'view' : 'table';
   const params = [...new Set([...body.matchAll(/\$([a-z_][a-z0-9_]*)/g)].map((m) => m[1]!))];
-  if (kept === 'view' && params.length > 0) throw new Error(`${file}: a view cannot take parameters ($${params.join(', $')})`);
   return {
     name,
     file,
@@ -83,15 +84,33 @@ async function buildOne(connection: DuckDBConnection, q: Query, bindings: Bindin
   const [values, types] = bind(q, bindings);
   const signature = JSON.stringify([values, inputs], (_k, v) => (typeof v === 'bigint' ? String(v) : v));
   if (built.get(q.name) === signature) return signature;
-  const sql = `create or replace ${q.kept} ${quotedIdentifier(q.name)} as\n${q.sql}`;
+  // A database kept by an earlier version may hold it as the other kind (verdicts was a table).
+  const other = q.kept === 'view' ? 'table' : 'view';
+  if (await exists(connection, other, q.name)) await connection.run(`drop ${other} ${quotedIdentifier(q.name)}`);
+  const text = q.kept === 'view' ? withLiterals(q.sql, values, types) : q.sql;
+  const sql = `create or replace ${q.kept} ${quotedIdentifier(q.name)} as\n${text}`;
   if (q.anyOrder) await connection.run('set preserve_insertion_order = false');
   try {
-    await (q.params.length > 0 ? connection.run(sql, values, types) : connection.run(sql));
+    await (q.params.length > 0 && q.kept === 'table' ? connection.run(sql, values, types) : connection.run(sql));
   } finally {
     if (q.anyOrder) await connection.run('reset preserve_insertion_order');
   }
   built.set(q.name, signature);
   return signature;
+}
+
+async function exists(connection: DuckDBConnection, kind: 'table' | 'view', name: string): Promise<boolean> {
+  const catalog = kind === 'table' ? 'select table_name as name from duckdb_tables()' : 'select view_name as name from duckdb_views()';
+  const found = await connection.runAndReadAll(`select count(*) from (${catalog} where database_name = current_database() and name = $name)`, { name });
+  return Number(found.getRows()[0]![0]) > 0;
+}
+
+/** A view's text with each `$parameter` replaced by its value as a typed literal: `('0.5'::DOUBLE)`. */
+function withLiterals(sql: string, values: Record<string, DuckDBValue>, types: Record<string, DuckDBType>): string {
+  return sql.replace(/\$([a-z_][a-z0-9_]*)/g, (whole, name: string) => {
+    if (!(name in values)) return whole;
+    return `('${String(values[name]).replace(/'/g, "''")}'::${types[name]!.toString()})`;
+  });
 }
 
 /** Run a query's text as it is (for tests and reads that keep no table). */

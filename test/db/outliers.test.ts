@@ -9,7 +9,10 @@ import { readIncidents, readJudgement, readOutliers } from '../../src/db/outlier
 import { TraceWriter } from '../../src/trace/encode.js';
 import { RecordType } from '../../src/trace/layout.js';
 import { openScenario, openTraces, type Opened } from '../fixtures/session.js';
-import { SCENARIO_PARAMS, at, iso, msNs, scenario } from '../fixtures/traces.js';
+import { SCENARIO_PARAMS, at, iso, msNs, scenario, tempDir, writeTrace } from '../fixtures/traces.js';
+import { Session } from '../../src/db/session.js';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { join } from 'node:path';
 
 let opened: Opened;
 const b = bindings(SCENARIO_PARAMS);
@@ -78,6 +81,32 @@ test('a program exec\'d through a symlink is named by its comm; exe stays the re
 test('a higher floor flags fewer; the threshold and failures stay', async () => {
   const got = await readOutliers(opened.session, bindings({ ...SCENARIO_PARAMS, floorMs: 100 }));
   assert.equal(got.map((o) => [o.start, o.reason]), [[iso(20.5), 'threshold'], [iso(12.5), 'failed'], [iso(25.5), 'baseline']]);
+});
+
+test('a database kept when verdicts was a table is judged again: the table is replaced by the view', async () => {
+  const tmp = tempDir();
+  const kept = join(tmp.dir, 'old.duckdb');
+  try {
+    const first = await Session.open({ inputs: [writeTrace(tmp.dir, 'app.100.fstrace', scenario())], db: kept, quiet: true, warn: () => {} });
+    first.close();
+    // As an earlier version left it: verdicts a table (here an empty one, so a stale read shows).
+    const db = await DuckDBInstance.create(kept);
+    const c = await db.connect();
+    await c.run('create table verdicts (trace_id integer, seq bigint, judged boolean, unjudged varchar, baseline_source varchar)');
+    c.closeSync();
+    db.closeSync();
+    const s = await Session.open({ inputs: [], db: kept, quiet: true, warn: () => {} });
+    try {
+      const j = await readJudgement(s, b);
+      assert.equal([j.judged, j.unjudged, j.sources], [30, 6, { prior: 27, recording: 3 }]);
+      assert.equal((await s.rows("select count(*)::int as n from duckdb_views() where view_name = 'verdicts'"))[0]!.n, 1);
+      assert.equal((await s.rows("select count(*)::int as n from duckdb_tables() where table_name = 'verdicts'"))[0]!.n, 0);
+    } finally {
+      s.close();
+    }
+  } finally {
+    tmp.cleanup();
+  }
 });
 
 /** One process's trace: `calls(k)` gives [path id, start s, latency ms, res] for each sync. */
