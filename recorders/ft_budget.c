@@ -16,12 +16,15 @@
  * A look costs a system call or two per trace: ~10 ms for 1,000 traces on
  * this project's VM. A new trace makes its look at once (its first sync
  * pays for making the file anyway); a growing trace's look is made in
- * steps of at most ~10 us (ft_budget_look), the next at its next chunk,
- * so the program's calls never wait for the whole directory. Whether a
- * trace has ended is asked only of those old enough to be removed first:
- * a trace's name says when it was made and by which pid (ft_create.c), a
- * pid that is gone is an ended process, and only a live pid's trace is
- * opened to read its header's flag.
+ * steps of at most ~10 us of work (ft_budget_look, FT_BUDGET_LOOK_NS),
+ * one at each block a writer claims (ft_trace.c), so the program's calls
+ * never wait for the whole directory. A look reads every trace's size and
+ * remembers the FT_BUDGET_CAND oldest ended ones, then removes them oldest
+ * first while the directory is over, and makes another round if that was
+ * not enough. Whether a trace has ended is asked only of those old enough
+ * to be remembered: a trace's name says when it was made and by which pid
+ * (ft_create.c), a pid that is gone is an ended process, and only a live
+ * pid's trace is opened to read its header's flag.
  *
  * Raw syscalls only, a few KiB of stack: this may run in a signal handler
  * (the first sync of a process may be made in one).
@@ -37,7 +40,7 @@
 
 #include "ft_budget.h"
 
-#define FT_BUDGET_PASSES 8    /* passes when more than FT_BUDGET_CAND must go */
+#define FT_BUDGET_PASSES 8    /* rounds when more than FT_BUDGET_CAND must go */
 
 enum { FT_WALK_IDLE = 0, FT_WALK_SCAN, FT_WALK_REMOVE };
 
@@ -292,13 +295,4 @@ int ft_budget_look(struct ft_budget_walk *w, uint64_t need, uint64_t step_ns, ui
     }
     errno = saved;
     return over;
-}
-
-uint64_t ft_budget_keep(uint64_t need, uint64_t *removed, uint64_t *removed_bytes)
-{
-    struct ft_budget_walk w;
-    uint64_t room;
-    w.phase = FT_WALK_IDLE;
-    ft_budget_look(&w, need, 0, &room, removed, removed_bytes);
-    return room;
 }

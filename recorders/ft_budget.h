@@ -7,7 +7,7 @@
 
 #include "ft_config.h"
 
-#define FT_BUDGET_CAND 16      /* oldest ended traces remembered per pass */
+#define FT_BUDGET_CAND 64      /* oldest ended traces remembered per pass */
 #define FT_TRACE_NAME_MAX 128  /* <exe, 64>.<pid>.<s>.<ns>.fstrace fits */
 
 struct ft_budget_cand {
@@ -16,15 +16,14 @@ struct ft_budget_cand {
     char name[FT_TRACE_NAME_MAX];
 };
 
-/* A look at the directory, made in steps: where it is between them. All
- * zero is "not looking". made0 is the caller's (ft_trace.c: chunks made
- * when the look began). */
+/* A look at the directory, made in steps: where it is between them
+ * (phase 0: not looking). */
 struct ft_budget_walk {
     uint32_t phase;            /* FT_WALK_* (ft_budget.c) */
     uint32_t uid;              /* traces of this owner only */
     uint32_t ncand, next;      /* candidates found; the next to remove */
     uint32_t more, passes;     /* traces left unlooked at; passes made */
-    uint32_t made0;
+    uint32_t made0, lag;       /* the caller's: chunks made when the look began; grown during the last */
     int64_t off;               /* where the directory is read on (0: its start) */
     uint64_t total;            /* allocated bytes of the traces seen so far */
     struct ft_budget_cand cand[FT_BUDGET_CAND];
@@ -34,7 +33,6 @@ struct ft_budget_walk {
 
 /* Remove ended processes' traces, oldest first, until the directory's
  * traces and `need` more bytes fit ft_cfg.dir_max_bytes; count them.
- *
  * One step of it on w: at most about step_ns of work (0: to the end), so a
  * growing trace's look at a directory of thousands of traces is spread
  * over many calls. Returns 0 when w goes on next time; when the look is
@@ -43,8 +41,5 @@ struct ft_budget_walk {
  * or 2 when only live processes' traces were left to remove. */
 int ft_budget_look(struct ft_budget_walk *w, uint64_t need, uint64_t step_ns, uint64_t *room,
                    uint64_t *removed, uint64_t *removed_bytes);
-
-/* The whole look at once (a new trace): returns the room. */
-uint64_t ft_budget_keep(uint64_t need, uint64_t *removed, uint64_t *removed_bytes);
 
 #endif /* FT_BUDGET_H */

@@ -136,7 +136,10 @@ static int ft_ring_create(struct ft_ctx *c)
     uint64_t removed = 0, removed_bytes = 0;
     c->looking = 0;
     c->walk.phase = 0;
-    c->budget_at = 1 + ft_budget_step(ft_budget_keep(FT_BUDGET_FIRST, &removed, &removed_bytes));
+    c->walk.lag = 0;
+    uint64_t room;
+    ft_budget_look(&c->walk, FT_BUDGET_FIRST, 0, &room, &removed, &removed_bytes); /* the whole look, now */
+    c->budget_at = 1 + ft_budget_step(room);
     char exe[FT_EXE_MAX], comm[FT_COMM_MAX], name[FT_EXE_MAX];
     ssize_t n = ft_sys_readlink("/proc/self/exe", exe, sizeof exe - 1);
     exe[n > 0 ? n : 0] = '\0';
@@ -211,6 +214,8 @@ static int ft_ring_create(struct ft_ctx *c)
      * sequence numbers, in the order their holds were reserved. */
     uint64_t held = __atomic_fetch_or(&c->pre_word, 1, __ATOMIC_SEQ_CST) >> 1;
     ((struct ft_header *)map)->next_seq = held < FT_PRE_EVENTS ? held : FT_PRE_EVENTS;
+    FT_STORE(&c->head, ((struct ft_header *)map)->next_seq); /* a file before this one may have left more */
+    FT_STORE(&c->names_head, 0);
     uint64_t pending = FT_XCHG(&c->pending_drops, 0);
     if (pending)
         FT_ADD(&((struct ft_header *)map)->dropped, pending);

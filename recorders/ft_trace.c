@@ -192,7 +192,9 @@ static int ft_chunk_fallocate(struct ft_ctx *c, uint32_t k, uint32_t n, int fd)
  * made in steps of at most FT_BUDGET_LOOK_NS of work, one at each block a
  * writer claims while it is on (ft_chunks_ahead; not in the call that
  * makes a chunk, which has a page step to pay already). The bytes the
- * trace grew by since the look began count as needed. One thread at a
+ * trace grew by since the look began count as needed, and so do those it
+ * grew by during the last look (it will grow as much during this one
+ * before the next can remove anything). One thread at a
  * time: budget_at is 0 while one is in it, UINT32_MAX while a look is on. */
 static void ft_budget_go_on(struct ft_ctx *c)
 {
@@ -202,10 +204,12 @@ static void ft_budget_go_on(struct ft_ctx *c)
         return;
     struct ft_budget_walk *w = &c->walk;
     uint32_t made = FT_LOAD(&c->chunks_made);
-    uint64_t room, need = (uint64_t)(FT_BUDGET_STEP_MIN + made - w->made0) * FT_CHUNK_SLOTS * FT_RECORD_SIZE;
+    uint64_t room, need = (uint64_t)(FT_BUDGET_STEP_MIN + made - w->made0 + w->lag) * FT_CHUNK_SLOTS * FT_RECORD_SIZE;
     int over = ft_budget_look(w, need, FT_BUDGET_LOOK_NS, &room, &h->dir_removed, &h->dir_removed_bytes);
-    if (over)
+    if (over) {
+        w->lag = made - w->made0;
         FT_STORE(&c->looking, 0);
+    }
     /* Over, and nothing but live traces to remove: the next look waits for
      * more growth, as it would with plenty of room. */
     FT_STORE_REL(&c->budget_at, !over ? UINT32_MAX : made + (over == 2 ? FT_BUDGET_STEP_MAX : ft_budget_step(room)));
