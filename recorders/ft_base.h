@@ -187,7 +187,7 @@ struct ft_thread {
     uint32_t blk_ready;   /* every slot of the block is in a chunk made (ft_claim_one) */
     uint32_t gen;         /* trace file generation the block and tid belong to */
     uint32_t tid;
-    uint32_t wsample;     /* writes left before the next timed one */
+    int32_t wsample;      /* writes left before the next timed one; below 0: this one is */
     int guard;            /* set while the thread claims from its block (ft_emit) */
     int resolving;        /* set while inside dlsym(): calls pass through */
     int initializing;     /* set while this thread creates the trace file */
@@ -208,9 +208,9 @@ struct ft_thread {
     uint64_t sync_ns;     /* time in sync calls, not yet added */
     uint64_t sync_calls;
     uint32_t name_id;     /* the path id the thread last named (ft_name_ensure_own) ... */
-    uint64_t name_at;     /* ... and where its copy is: tag << 48 | position */
+    uint64_t name_lim;    /* ... and the names ring's head at which its copy turns half a lap old */
     uint32_t name2_id;    /* the same for a record's second name (ft_name_ensure_own2) */
-    uint64_t name2_at;
+    uint64_t name2_lim;
     /* The thread's own summary entries (ft_summary.h, "the thread's own
      * entries"): the words (ft_cur_word) of its recent ones, for the trace
      * of generation sum_gen; sum_busy while the thread updates one (a

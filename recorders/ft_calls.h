@@ -19,11 +19,13 @@ static inline void ft_name_event(struct ft_event *ev, uint64_t e, struct ft_file
         ev->flags |= FT_F_FD_RESOLVED;
     /* A directory renamed since the file was named, or its path id gone
      * from the store (a long-lived file among millions): named again. */
-    if (f && FT_UNLIKELY(FT_LOAD(&ft_names_gen) != FT_LOAD(&f->name_gen) ||
-                         (FT_LOAD(&f->path_id) && ft_path_old(FT_LOAD(&f->path_id)))))
+    uint32_t id = f ? FT_LOAD(&f->path_id) : 0;
+    if (f && FT_UNLIKELY(FT_LOAD(&ft_names_gen) != FT_LOAD(&f->name_gen) || (id && ft_path_old(id)))) {
         ft_file_rename_check(f, ev->fd, ev->type == FT_T_SYNC);
-    ev->path_id = f ? FT_LOAD(&f->path_id) : 0;
-    if (!ev->path_id)
+        id = FT_LOAD(&f->path_id);
+    }
+    ev->path_id = id;
+    if (!id)
         ev->flags |= FT_F_PATH_UNKNOWN;
 }
 
@@ -134,8 +136,9 @@ static inline __attribute__((always_inline)) void ft_write_begin(struct ft_write
                   : (rwf & RWF_DSYNC)     ? FT_C_RWF_DSYNC_WRITE
                                           : FT_C_O_DSYNC_WRITE;
         w->t0 = ft_now();
-    } else if (w->f && ft_thr.wsample-- == 0) {
-        ft_thr.wsample = ft_cfg.write_sample - 1;
+    } else if (w->f && (ft_thr.wsample < 0 || --ft_thr.wsample < 0)) {
+        /* Counted down already (ft_write_plain), or here. */
+        ft_thr.wsample = (int32_t)ft_cfg.write_sample - 1;
         w->t0 = ft_now();
     }
     if (FT_UNLIKELY(w->t_in))
@@ -154,11 +157,8 @@ static inline __attribute__((always_inline)) int ft_write_plain(int fd, int rwf,
                     (rwf & (RWF_SYNC | RWF_DSYNC)) || (ft_fd_flags(e) & (FT_FDF_OSYNC | FT_FDF_ODSYNC))))
         return 0;
     *f = ft_file_of(e);
-    if (*f) {
-        if (FT_UNLIKELY(ft_thr.wsample == 0))
-            return 0; /* timed: ft_write_begin counts it down and starts again */
-        ft_thr.wsample--;
-    }
+    if (*f && FT_UNLIKELY(--ft_thr.wsample < 0))
+        return 0; /* timed: ft_write_begin starts the count again */
     return 1;
 }
 

@@ -214,6 +214,8 @@ static int ft_ring_create(struct ft_ctx *c)
      * sequence numbers, in the order their holds were reserved. */
     uint64_t held = __atomic_fetch_or(&c->pre_word, 1, __ATOMIC_SEQ_CST) >> 1;
     ((struct ft_header *)map)->next_seq = held < FT_PRE_EVENTS ? held : FT_PRE_EVENTS;
+    FT_STORE(&c->head, ((struct ft_header *)map)->next_seq); /* a file before this one may have left more */
+    FT_STORE(&c->names_head, 0);
     uint64_t pending = FT_XCHG(&c->pending_drops, 0);
     if (pending)
         FT_ADD(&((struct ft_header *)map)->dropped, pending);

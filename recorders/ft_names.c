@@ -48,6 +48,7 @@ static int ft_names_claim(struct ft_regions *rg, uint32_t n, uint64_t *pos, uint
     int ok = 0;
     for (int tries = 0; tries < FT_NAMES_TRIES && n <= rg->names_slots; tries++) {
         *pos = FT_ADD(&rg->hdr->names_next, n);
+        ft_max_store(&ft_ctx_of(rg)->names_head, *pos + n);
         *idx = (uint32_t)(*pos % rg->names_slots);
         if (*idx + n <= rg->names_slots) {
             ok = 1;

@@ -21,23 +21,25 @@ void ft_name_entry(struct ft_regions *rg, uint32_t idx, uint64_t at);
 
 /* The same for the thread's own records (never from a signal handler on
  * it: only the thread reads and writes its cache): a thread that records
- * the same file over and over finds its copy from its last check (the
- * file's tag and a position less than half a lap back) without looking
- * the path up in the store. */
-static inline void ft_name_cached(struct ft_regions *rg, uint32_t id, uint32_t *cid, uint64_t *cat)
+ * the same file over and over finds its copy from its last check without
+ * looking the path up in the store. The cache keeps the id and how far the
+ * names ring may go before the copy is half a lap old (its position plus
+ * half the ring's slots): one load of the ring's head (its copy in the
+ * process's state, struct ft_ctx) and one compare. It
+ * is of one trace file: ft_claim_one empties it when the thread's trace
+ * changes (a new generation), before the record it claims is put. */
+static inline void ft_name_cached(struct ft_regions *rg, uint32_t id, uint32_t *cid, uint64_t *clim)
 {
-    uint64_t at = *cat;
-    if (FT_LIKELY(id == *cid && (at >> 48) == rg->tag &&
-                  FT_LOAD(&rg->hdr->names_next) - (at & FT_NAMES_POS) <= rg->names_slots / 2))
+    if (FT_LIKELY(id == *cid && FT_LOAD(&ft_ctx_of(rg)->names_head) <= *clim))
         return;
-    at = ft_name_ensure(rg, id);
+    uint64_t at = ft_name_ensure(rg, id);
     *cid = at ? id : 0;
-    *cat = at;
+    *clim = (at & FT_NAMES_POS) + rg->names_slots / 2;
 }
 
 static inline void ft_name_ensure_own(struct ft_regions *rg, uint32_t id)
 {
-    ft_name_cached(rg, id, &ft_thr.name_id, &ft_thr.name_at);
+    ft_name_cached(rg, id, &ft_thr.name_id, &ft_thr.name_lim);
 }
 
 /* A record's second name (a rename's or link's new path, a Node call's
@@ -45,7 +47,7 @@ static inline void ft_name_ensure_own(struct ft_regions *rg, uint32_t id)
  * and their site, the same two over and over. */
 static inline void ft_name_ensure_own2(struct ft_regions *rg, uint32_t id)
 {
-    ft_name_cached(rg, id, &ft_thr.name2_id, &ft_thr.name2_at);
+    ft_name_cached(rg, id, &ft_thr.name2_id, &ft_thr.name2_lim);
 }
 
 #endif /* FT_NAMES_H */

@@ -36,6 +36,7 @@ static inline __attribute__((always_inline)) int64_t ft_claim_one(struct ft_ctx 
     if (FT_UNLIKELY(t->gen != c->gen)) {
         t->gen = c->gen;
         t->blk_next = t->blk_end = 0;
+        t->name_id = t->name2_id = 0; /* its names cache was of another file (ft_name_cached) */
         t->tid = (uint32_t)ft_syscall(SYS_gettid);
     }
     /* Signed: a block claimed after `head` was read is not stale. */
@@ -74,7 +75,7 @@ static int64_t ft_claim_single(struct ft_ctx *c, uint64_t *seq)
  * one (it may use the thread's name cache). Returns 0 if that slot was
  * taken meanwhile (see ft_event_slot_mine). */
 static inline __attribute__((always_inline)) int ft_put(struct ft_ctx *c, struct ft_event *ev, int64_t idx,
-                                                        uint64_t seq, int own)
+                                                        uint64_t seq, int own, int one_name)
 {
     if (idx < 0) {
         ft_count_drops(c, 1);
@@ -87,7 +88,8 @@ static inline __attribute__((always_inline)) int ft_put(struct ft_ctx *c, struct
             ft_name_ensure(&c->rg, ev->path_id);
     }
     /* A rename's or link's new name, or a Node call's site (struct ft_js_rec): same field. */
-    if (FT_UNLIKELY(((1u << (ev->type & 31)) & (1u << FT_T_RENAME | 1u << FT_T_LINK | 1u << FT_T_JS)) && ev->writes)) {
+    if (FT_UNLIKELY(!one_name && ((1u << (ev->type & 31)) & (1u << FT_T_RENAME | 1u << FT_T_LINK | 1u << FT_T_JS)) &&
+                    ev->writes)) {
         if (own)
             ft_name_ensure_own2(&c->rg, ev->writes);
         else
@@ -119,7 +121,7 @@ static __attribute__((noinline)) void ft_put_fresh(struct ft_ctx *c, struct ft_e
     for (int tries = 0; tries < 4; tries++) {
         uint64_t seq;
         int64_t idx = ft_claim_single(c, &seq);
-        if (ft_put(c, ev, idx, seq, 0))
+        if (ft_put(c, ev, idx, seq, 0, 0))
             return;
     }
     ft_count_drops(c, 1);
@@ -171,7 +173,7 @@ static void ft_pre_place(struct ft_ctx *c, unsigned i)
     memcpy(&ev, &w, 8);
     uint64_t seq = first - back;
     uint32_t idx = (uint32_t)(seq % c->slots);
-    if (!ft_slot_ready(c, idx) || !ft_put(c, &ev, idx, seq, 0))
+    if (!ft_slot_ready(c, idx) || !ft_put(c, &ev, idx, seq, 0, 0))
         ft_count_drops(c, 1);
 }
 
@@ -252,26 +254,28 @@ static __attribute__((noinline)) void ft_emit_nested(struct ft_event *ev)
     ev->tid = tid ? tid : (uint32_t)ft_syscall(SYS_gettid);
     uint64_t seq;
     int64_t idx = ft_claim_single(c, &seq);
-    if (!ft_put(c, ev, idx, seq, 0))
+    if (!ft_put(c, ev, idx, seq, 0, 0))
         ft_put_fresh(c, ev);
 }
 
 /* Claim a slot for ev from the thread's block and write it. (Inline: in
  * ft_emit, ft_emit_slow and, through ft_emit_hot, the sync wrappers.) */
-static inline __attribute__((always_inline)) void ft_put_one(struct ft_ctx *c, struct ft_event *ev)
+static inline __attribute__((always_inline)) void ft_put_one(struct ft_ctx *c, struct ft_event *ev, int one_name)
 {
-    /* One read of the shared head per record: it is the line every
-     * thread's block claim writes. */
+    /* One read of the head per record (its copy in struct ft_ctx): the
+     * line every thread's block claim writes. */
     uint64_t seq;
-    int64_t idx = ft_claim_one(c, FT_LOAD(&c->hdr->next_seq), &seq);
+    int64_t idx = ft_claim_one(c, FT_LOAD(&c->head), &seq);
     ev->tid = ft_thr.tid;
-    if (FT_UNLIKELY(!ft_put(c, ev, idx, seq, 1)))
+    if (FT_UNLIKELY(!ft_put(c, ev, idx, seq, 1, one_name)))
         ft_put_fresh(c, ev);
     /* Each record lands on a cold cache line; fetch the thread's next
      * one now, so that its miss is not paid at the next record (or at
      * the next locked instruction, which waits for the store). */
-    if (idx >= 0 && ft_thr.blk_next != ft_thr.blk_end && ft_thr.blk_ready)
-        __builtin_prefetch(ft_slot(c, ft_thr.blk_idx), 1, 3);
+    /* (Without asking whether the block has a next slot or its chunk is
+     * made: a prefetch never faults, and one of a slot not used next costs
+     * nothing the record pays for.) */
+    __builtin_prefetch(ft_slot(c, ft_thr.blk_idx), 1, 3);
 }
 
 /* ft_emit when the thread is in ft_emit already (a signal handler), or
@@ -292,11 +296,13 @@ static __attribute__((noinline)) void ft_emit_slow(struct ft_event *ev)
         c = ft_ring_slow();
     }
     if (c)
-        ft_put_one(c, ev);
+        ft_put_one(c, ev, 0);
     ft_guard_off();
 }
 
-__attribute__((always_inline)) inline void ft_emit_hot(struct ft_event *ev)
+/* one_name: the record names one path at most (a sync record: no rename's
+ * or link's second name, no Node call site), known where it is inlined. */
+static inline __attribute__((always_inline)) void ft_emit_in(struct ft_event *ev, int one_name)
 {
     struct ft_ctx *c = FT_LOAD_ACQ(&ft_ctx_ptr);
     if (FT_UNLIKELY(ft_thr.guard || !c || FT_LOAD_ACQ(&c->state) != FT_RING_READY)) {
@@ -304,11 +310,16 @@ __attribute__((always_inline)) inline void ft_emit_hot(struct ft_event *ev)
         return;
     }
     ft_guard_on();
-    ft_put_one(c, ev);
+    ft_put_one(c, ev, one_name);
     ft_guard_off();
+}
+
+__attribute__((always_inline)) inline void ft_emit_hot(struct ft_event *ev)
+{
+    ft_emit_in(ev, 1);
 }
 
 void ft_emit(struct ft_event *ev)
 {
-    ft_emit_hot(ev);
+    ft_emit_in(ev, 0);
 }

@@ -8,8 +8,9 @@
 
 /* Append an event: fills seq and tid; names its paths first (ft_names.c). */
 void ft_emit(struct ft_event *ev);
-/* The same, inlined (across files, by LTO) where it is called: in
- * ft_sync_done_hot, the fsync family's path (ft_base.h, FT_HOT_PAGE). */
+/* The same for a sync record (one path at most), inlined (across files, by
+ * LTO) where it is called: in ft_sync_done_hot, the fsync family's path
+ * (ft_base.h, FT_HOT_PAGE). */
 void ft_emit_hot(struct ft_event *ev);
 
 #endif /* FT_RING_H */

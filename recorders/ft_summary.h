@@ -86,12 +86,15 @@ static inline __attribute__((always_inline)) void ft_summary_count(unsigned char
         if (ev->writes)
             FT_BUMP(plain, &s->writes, ev->writes);
     }
-    if (FT_UNLIKELY(ev->res < 0))
-        FT_BUMP(plain, &s->errors, 1);
-    if (FT_UNLIKELY(j & FT_J_ALERT))
-        FT_BUMP(plain, &s->alerts, 1);
-    if (FT_UNLIKELY(j & FT_J_KEEP))
-        FT_BUMP(plain, &s->kept, 1);
+    /* The rare counts behind one test: a failed sync, an alert, a kept copy. */
+    if (FT_UNLIKELY((ev->res < 0) | j)) {
+        if (ev->res < 0)
+            FT_BUMP(plain, &s->errors, 1);
+        if (j & FT_J_ALERT)
+            FT_BUMP(plain, &s->alerts, 1);
+        if (j & FT_J_KEEP)
+            FT_BUMP(plain, &s->kept, 1);
+    }
     FT_BUMP(plain, ft_hist_count(e, b), 1);
 }
 

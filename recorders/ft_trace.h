@@ -82,6 +82,16 @@ struct ft_ctx {
     uint32_t waiters;        /* threads that waited for the file to be made (ft_ring_wait) */
     uint32_t dir_sub;        /* the trace went to <dir>/uid-<euid> (ft_trace_dir) */
     uint32_t looking;        /* a growing trace's look at the directory is on (ft_trace.c) */
+    /* The header's next_seq and names_next as this process's claims left
+     * them (ft_claim, ft_names_claim: an atomic max after each), for the
+     * checks every record makes (a thread's block too old, its name's copy
+     * half a lap old): read here, in the page the record reads anyway, they
+     * spare it the header's page (a page walk after every system call on a
+     * VM with PTI and no PCID) and the line every claim writes. Behind the
+     * header's only by the claims in flight (a few records or paths); both
+     * checks leave half a lap of room. Only this process writes its file. */
+    uint64_t head __attribute__((aligned(64)));
+    uint64_t names_head;
     /* Opens, closes and renames before the first durability call: the newest
      * FT_PRE_EVENTS wait here, and go into the ring when the file is made.
      * pre_word is (holds reserved << 1) | closed: a hold reserves its
@@ -198,9 +208,19 @@ static inline unsigned char *ft_slot(struct ft_ctx *c, uint32_t idx)
 }
 
 /* n fresh sequence numbers. seq_cst: see "keeping every event named". */
+/* *p = max(*p, v). */
+static inline void ft_max_store(uint64_t *p, uint64_t v)
+{
+    uint64_t cur = FT_LOAD(p);
+    while (cur < v && !__atomic_compare_exchange_n(p, &cur, v, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        ;
+}
+
 static inline uint64_t ft_claim(struct ft_ctx *c, uint64_t n)
 {
-    return __atomic_fetch_add(&c->hdr->next_seq, n, __ATOMIC_SEQ_CST);
+    uint64_t s = __atomic_fetch_add(&c->hdr->next_seq, n, __ATOMIC_SEQ_CST);
+    ft_max_store(&c->head, s + n);
+    return s;
 }
 
 static inline void ft_commit(unsigned char *slot, uint64_t seq, const void *rec)
