@@ -83,7 +83,8 @@ const minus = (a, b) => a.map((x, i) => x - b[i]);
 // machine's load and each variant's place after another fall on all three alike.
 const ORDERS = [['orig', 'same', 'hook'], ['hook', 'orig', 'same'], ['same', 'hook', 'orig'],
   ['orig', 'hook', 'same'], ['same', 'orig', 'hook'], ['hook', 'same', 'orig']];
-for (const name of Object.keys(runs)) {
+// BENCH_ONLY=<name>: that call alone (an experiment's quicker A/B).
+for (const name of Object.keys(runs).filter((n) => !process.env.BENCH_ONLY || n === process.env.BENCH_ONLY)) {
   const api = apiOf(name);
   // One call in flight waits a thread hop each (tens of us): a quarter of the calls per block.
   const K = name.includes('1 in flight') ? Math.max(1, Math.round(PER_BLOCK / 4)) : PER_BLOCK;
