@@ -138,8 +138,8 @@ static int ft_ring_create(struct ft_ctx *c)
     c->walk.phase = 0;
     c->walk.lag = 0;
     uint64_t room;
-    ft_budget_look(&c->walk, FT_BUDGET_FIRST, 0, &room, &removed, &removed_bytes); /* the whole look, now */
-    c->budget_at = 1 + ft_budget_step(room);
+    int over = ft_budget_look(&c->walk, FT_BUDGET_FIRST, 0, &room, &removed, &removed_bytes); /* the whole look, now */
+    c->budget_at = 1 + (over == 2 ? FT_BUDGET_STEP_MAX : ft_budget_step(room));
     char exe[FT_EXE_MAX], comm[FT_COMM_MAX], name[FT_EXE_MAX];
     ssize_t n = ft_sys_readlink("/proc/self/exe", exe, sizeof exe - 1);
     exe[n > 0 ? n : 0] = '\0';

@@ -139,20 +139,33 @@ static void ft_js_less_making(struct ft_js_rec *r)
  * own kind, so the counts per file and API stay exact after the raw ring has
  * gone round. Each (file, API) has a current entry, kept here in a small
  * table by hash: two that share a slot only start fresh entries more often
- * (the ring checks an entry's key before counting into it).
+ * (the ring checks an entry's key and file before counting into it).
  */
 #define FT_JS_CUR 512u
+_Static_assert((FT_JS_CUR & (FT_JS_CUR - 1)) == 0, "FT_JS_CUR is a power of 2");
 static uint64_t ft_js_cur[FT_JS_CUR];
 
-/* The (file, API)'s word: in the caller's table when it brings one (the Node
+/*
+ * The (file, API)'s word: in the caller's table when it brings one (the Node
  * addon's per-thread buffer, a page the call has touched already: after a
- * system call each other page costs ~100 ns on a VM), else in ours. */
+ * system call each other page costs ~100 ns on a VM), else in ours.
+ *
+ * The slot is the top bits of a Fibonacci hash: the path ids of files named
+ * one after another, and the APIs, spread over the slots. The sum
+ * path_id * 31 + api it replaces put ids 16 apart in one slot of the addon's
+ * 16 (so a program that synced files named 16 apart in turn): never a wrong
+ * count, but each call then found the other file's entry and went to the
+ * interval's share table by name (ft_summary.c), and where the two names
+ * shared a slot there too, made a new summary entry per call, so the summary
+ * ring, sized to hold days of intervals, went round at the call rate.
+ */
 static uint64_t *ft_js_cur_of(const struct ft_js_call *c, uint32_t path_id)
 {
-    uint32_t h = path_id * 31u + c->api;
-    if (c->cur && c->cur_len && !(c->cur_len & (c->cur_len - 1)))
-        return &c->cur[h & (c->cur_len - 1)];
-    return &ft_js_cur[h % FT_JS_CUR];
+    uint32_t h = (path_id ^ (c->api << 24)) * 0x9e3779b1u;
+    uint32_t len = c->cur_len;
+    if (c->cur && len && !(len & (len - 1)))
+        return &c->cur[len == 1 ? 0 : h >> (32 - __builtin_ctz(len))];
+    return &ft_js_cur[h >> (32 - __builtin_ctz(FT_JS_CUR))];
 }
 
 FT_EXPORT FT_HOT int fsync_trace_js_record(struct ft_js_call *c)

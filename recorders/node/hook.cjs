@@ -101,9 +101,11 @@ const A_FLAGS = 9;
 /* The hook's own per-call state, in the same buffer: after a system call
  * (which empties the TLB on this project's VM) every other page a call
  * touches costs ~100 ns, and these are read at every call. A_SINCE: calls
- * since the last capture; A_MARK: the clock then; A_FIRST: captures left of
- * the first SITE_FIRST; A_LAST + api: the site this thread last captured for
- * api (-1 until its first), which the calls not captured inherit. */
+ * left until a capture by count (1 while the first SITE_FIRST are taken);
+ * A_MARK: the clock at which one is due by time (the last capture's + 10 ms);
+ * A_FIRST: captures left of the first SITE_FIRST; A_LAST + api: the site this
+ * thread last captured for api (-1 until its first), which the calls not
+ * captured inherit. */
 const A_SINCE = 10;
 const A_MARK = 11;
 const A_FIRST = 12;
@@ -126,24 +128,18 @@ function makeRecorder(addon) {
   const sites = new Map();
   const { all, every } = siteSettings(process.env.FSYNC_TRACE_JS_SITES);
   args.fill(-1, A_LAST, A_COUNT);
-  args[A_SINCE] = every;
+  args[A_SINCE] = 1;
   args[A_MARK] = -Infinity;
   args[A_FIRST] = SITE_FIRST;
-  /* Is this call's stack to be captured? By count, and by the recorder's
-   * clock (args[A_NOW]: the latest reading, by now() or by the last record). */
-  function siteDue() {
-    if (all) return true;
-    const t = args[A_NOW];
-    const since = args[A_SINCE] + 1;
+  /* A stack is captured now: the next is due after `every` calls (the next
+   * call while the first SITE_FIRST are taken; each with `all`) or at 10 ms of
+   * the recorder's clock (args[A_NOW]: its latest reading, by now() or by the
+   * last record), whichever comes first. */
+  function siteNow() {
     const first = args[A_FIRST];
-    if (since < every && t - args[A_MARK] < SITE_GAP_NS && first === 0) {
-      args[A_SINCE] = since;
-      return false;
-    }
     if (first > 0) args[A_FIRST] = first - 1;
-    args[A_SINCE] = 0;
-    args[A_MARK] = t;
-    return true;
+    args[A_SINCE] = first > 1 || all ? 1 : every;
+    args[A_MARK] = args[A_NOW] + SITE_GAP_NS;
   }
   const hookFile = __filename;
 
@@ -244,7 +240,16 @@ function makeRecorder(addon) {
    */
   function siteOf(below, api) {
     if (every === 0) return 0;
-    if (!siteDue() && args[A_LAST + api] >= 0) return -args[A_LAST + api];
+    // The test inline, not a function of its own: a call to one cost ~150 ns more
+    // per fs.fsyncSync (in one process, 8 alternating pairs at load 6), most of what
+    // the rationing cost (its code, like every page, walked afresh after a system call).
+    const left = args[A_SINCE] - 1;
+    const last = args[A_LAST + api];
+    if (left > 0 && last >= 0 && args[A_NOW] < args[A_MARK]) {
+      args[A_SINCE] = left;
+      return -last;
+    }
+    siteNow();
     return captured(stackOf(below), api);
   }
 
@@ -259,7 +264,7 @@ function makeRecorder(addon) {
     const caller = list[0] ? list[0].getFileName() : '';
     if (ownCallers.has(caller)) return null;
     if (every === 0) return 0;
-    siteDue(); // the capture counts as the one due
+    siteNow(); // the capture counts as the one due
     return captured(list, api);
   }
 

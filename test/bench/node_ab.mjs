@@ -4,7 +4,8 @@
 // blocks of calls through the originals and through the hook's wrappers,
 // alternating, in the same process (same heap, same pool threads, same
 // file). Prints, per API, the median of the blocks' paired differences in
-// CPU ns per call: of the main thread, where all of the hook's work is
+// CPU ns per call, and each block's (hook - originals, and originals run
+// again - originals: the method's own noise): of the main thread, where all of the hook's work is
 // (CLOCK_THREAD_CPUTIME_ID, through test/bench/thread_cpu.c, the fourth
 // argument: exact to the ns, where /proc's figures lag by a tick), and of the
 // whole process (process.cpuUsage: the pool threads that run the async forms'
@@ -14,10 +15,13 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import { createRequire } from 'node:module';
-// The call loops twice, as two module instances: each its own functions and feedback, so
-// the loop through the originals and the loop through the wrappers each call one target
-// (one shared loop turns polymorphic and charges the switch to both sides).
-const loops = { orig: await import('./node_calls.mjs?orig'), hook: await import('./node_calls.mjs?hook') };
+// The call loops three times, as three module instances: each its own functions and feedback, so
+// each loop calls one target (one shared loop turns polymorphic and charges the switch to all).
+// `same` runs the originals again: blocks through it against blocks through `orig` are the
+// method's own noise (an A/A comparison), beside what the hook adds (`hook` against `orig`).
+const loops = {
+  orig: await import('./node_calls.mjs?orig'), same: await import('./node_calls.mjs?same'), hook: await import('./node_calls.mjs?hook'),
+};
 
 const [dir, blocksText, perBlockText, hook, threadCpu] = process.argv.slice(2);
 const { threadNs } = createRequire(import.meta.url)(threadCpu);
@@ -37,7 +41,7 @@ Error.captureStackTrace = function (holder, below) {
   }
 };
 const BLOCKS = Number(blocksText);
-const K = Number(perBlockText);
+const PER_BLOCK = Number(perBlockText);
 const IN_FLIGHT = 32;
 const fd = fs.openSync(`${dir}/ab.dat`, 'w');
 fs.writeSync(fd, 'x');
@@ -50,13 +54,20 @@ const fh = await fs.promises.open(`${dir}/ab-fh.dat`, 'w');
 const wrapped = { fsyncSync: fs.fsyncSync, fsync: fs.fsync, 'filehandle.sync': proto.sync };
 for (const k of Object.keys(wrapped)) if (wrapped[k] === originals[k]) throw new Error(`${k} is not wrapped`);
 
-// One closure each (two literals: closures of one literal share their feedback).
-const syncs = { orig: () => originals['filehandle.sync'].call(fh), hook: () => wrapped['filehandle.sync'].call(fh) };
+// One closure each (three literals: closures of one literal share their feedback).
+const syncs = {
+  orig: () => originals['filehandle.sync'].call(fh), same: () => originals['filehandle.sync'].call(fh), hook: () => wrapped['filehandle.sync'].call(fh),
+};
+// The asynchronous forms with 32 calls in flight, where the main thread's pace sets how many
+// completions each turn of the event loop collects, and with 1, where each call is a turn.
 const runs = {
   fsyncSync: (v, f, n) => loops[v].syncLoop(f, fd, n),
   fsync: (v, f, n) => loops[v].callbacks(f, fd, n, IN_FLIGHT),
   'filehandle.sync': (v, _f, n) => loops[v].promises(syncs[v], n, IN_FLIGHT),
+  'fsync, 1 in flight': (v, f, n) => loops[v].callbacks(f, fd, n, 1),
+  'filehandle.sync, 1 in flight': (v, _f, n) => loops[v].promises(syncs[v], n, 1),
 };
+const apiOf = (name) => name.split(',')[0];
 
 const processNs = () => {
   const u = process.cpuUsage();
@@ -67,23 +78,33 @@ const median = (xs) => {
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const out = {};
-const added = (t) => t.hook.map((x, i) => x - t.orig[i]);
-for (const name of Object.keys(runs)) {
-  const main = { orig: [], hook: [] };
-  const whole = { orig: [], hook: [] };
-  await runs[name]('orig', originals[name], K);
-  await runs[name]('hook', wrapped[name], K);
+const minus = (a, b) => a.map((x, i) => x - b[i]);
+// The three variants' order turns each block (all six orders, in turn), so drift in the
+// machine's load and each variant's place after another fall on all three alike.
+const ORDERS = [['orig', 'same', 'hook'], ['hook', 'orig', 'same'], ['same', 'hook', 'orig'],
+  ['orig', 'hook', 'same'], ['same', 'orig', 'hook'], ['hook', 'same', 'orig']];
+// BENCH_ONLY=<name>: that call alone (an experiment's quicker A/B).
+for (const name of Object.keys(runs).filter((n) => !process.env.BENCH_ONLY || n === process.env.BENCH_ONLY)) {
+  const api = apiOf(name);
+  // One call in flight waits a thread hop each (tens of us): a quarter of the calls per block.
+  const K = name.includes('1 in flight') ? Math.max(1, Math.round(PER_BLOCK / 4)) : PER_BLOCK;
+  const fnOf = (v) => (v === 'hook' ? wrapped[api] : originals[api]);
+  const main = { orig: [], same: [], hook: [] };
+  const whole = { orig: [], same: [], hook: [] };
+  for (const v of Object.keys(main)) await runs[name](v, fnOf(v), K);
   let captured = 0;
   let capturedNs = 0;
+  const wall = [];
   for (let b = 0; b < BLOCKS; b++) {
-    // Alternate which goes first, so drift in the machine's load falls on both.
-    for (const v of b % 2 ? ['orig', 'hook'] : ['hook', 'orig']) {
+    for (const v of ORDERS[b % ORDERS.length]) {
       const n0 = captures;
       const c0 = captureNs;
       const p0 = processNs();
       const t0 = threadNs();
-      await runs[name](v, v === 'orig' ? originals[name] : wrapped[name], K);
+      const w0 = performance.now();
+      await runs[name](v, fnOf(v), K);
       main[v].push((threadNs() - t0) / K);
+      if (v === 'hook') wall.push(((performance.now() - w0) * 1e6) / K);
       whole[v].push((processNs() - p0) / K);
       if (v === 'hook') {
         captured += captures - n0;
@@ -91,10 +112,14 @@ for (const name of Object.keys(runs)) {
       }
     }
   }
-  const d = added(main);
+  const d = minus(main.hook, main.orig);
   out[name] = {
     bare: median(main.orig), added: median(d), mean: d.reduce((a, b) => a + b, 0) / d.length,
-    bareProcess: median(whole.orig), addedProcess: median(added(whole)),
+    // Per block, main thread: what the hook added, and what the originals "added" to themselves.
+    blocksAdded: d, blocksSame: minus(main.same, main.orig),
+    bareProcess: median(whole.orig), addedProcess: median(minus(whole.hook, whole.orig)),
+    calls: BLOCKS * K,
+    wallPerCall: median(wall),
     capturesPer1000: (captured * 1000) / (BLOCKS * K),
     captureUs: captured > 0 ? capturedNs / captured / 1000 : 0,
     captureNsPerCall: capturedNs / (BLOCKS * K),

@@ -374,6 +374,46 @@ test('a growing trace looks at a directory of many traces a few system calls at 
   });
 });
 
+test('a directory over its budget with only live traces: the growing trace looks once, not at every 64 KiB', async () => {
+  const lives = 10;
+  const syncs = 20_000;
+  const dirs = makeDirs();
+  const live = Array.from({ length: lives }, () => start('weeks', (d) => ['live', d.data], { dirs }));
+  try {
+    await Promise.all(live.map((p) => p.waitFor((s) => s.includes('ready'))));
+    const before = traceFiles(dirs.traces);
+    assert.is(before.length, lives);
+    const liveBytes = before.reduce((a, f) => a + allocated(join(dirs.traces, f)), 0);
+    // Live traces alone pass the budget: nothing can be removed.
+    const budget = liveBytes - 4096;
+    const log = join(dirs.root, 'strace.log');
+    const r = run('/usr/bin/strace', (d) => ['-o', log, bin('weeks'), 'grow', d.data, String(syncs), 'exit'], {
+      dirs, env: { FSYNC_TRACE_DIR_MAX_BYTES: String(budget) }, timeoutMs: 120_000,
+    });
+    assert.is(r.status, 0, r.stderr);
+    const files = traceFiles(dirs.traces);
+    assert.ok(before.every((f) => files.includes(f)), 'no live trace removed');
+    const grower = files.filter((f) => !before.includes(f));
+    assert.is(grower.length, 1);
+    const grown = allocated(join(dirs.traces, grower[0]!));
+    // Without waiting, a look every 64 KiB of growth (the least step) would be several.
+    assert.ok(grown > 3 * 64 * 1024, `the trace grew by ${grown} bytes: three looks' worth at the least step`);
+    // Each look begins with one statfs; the one at the first sync found only
+    // live traces, so the next waits for 8 MiB of growth.
+    const looks = readFileSync(log, 'utf8').split('\n').filter((l) => l.startsWith('statfs(')).length;
+    assert.is(looks, 1, `${looks} looks at the directory`);
+    assert.is(Number(readTrace(join(dirs.traces, grower[0]!)).header.dirRemoved), 0);
+    figure({
+      area: AREA,
+      case: 'budget with only live traces',
+      tried: `${lives} live processes' traces (${n(liveBytes)} bytes) over FSYNC_TRACE_DIR_MAX_BYTES=${n(budget)}, then one process fsyncing ${n(syncs)} times`,
+      held: `one look at the directory (at the first sync) while the trace grew to ${n(grown)} bytes; no trace removed`,
+    });
+  } finally {
+    for (const p of live) p.child.kill('SIGKILL');
+  }
+});
+
 test('the first sync makes the trace in a few system calls and four tmpfs pages', () => {
   // A budget the file system is always under: its look is one statfs.
   const dirs = makeDirs();
