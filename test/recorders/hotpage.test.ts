@@ -134,7 +134,7 @@ test('the fsync and sync wrappers are page-aligned and under a page each', () =>
   }
 });
 
-test('a recorded fsync touches 4 pages more than the bare call before it and 7 after', () => {
+test('a recorded fsync touches 4 pages more than the bare call before it and 6 after', () => {
   assert.ok(have, 'valgrind is installed (.ci/run)');
   ensureBuilt();
   const bare = walk('fsync', false);
