@@ -172,7 +172,8 @@ call_order as (
 -- per call, so a run that holds more holds a sync no call asked for (a worker's without the
 -- hook, a native addon's): numbered in, it would shift every later pair of the run by one,
 -- each inside its window. Such a sync is set aside when its thread is not one of the pool's
--- (the threads whose syncs fill the trace's runs that hold no more than one per call); a run
+-- (the threads whose syncs fill the trace's runs that hold no more than one per call, or, when
+-- no run teaches them, every thread but the one that made exactly the extra syncs); a run
 -- that still holds more system calls than calls (the extra sync came from a pool thread) is
 -- not paired at all (`ambiguous`) rather than paired wrongly. A run whose extra sync is
 -- matched by a missing one (the ring went round it) holds as many as it has calls and is
@@ -203,21 +204,37 @@ pool_threads as (
   where rs.lane = -1 and run_counts.syscalls <= run_counts.calls
 ),
 
--- A crowded run's syncs from threads not the pool's; set aside when they are exactly its
--- extra syncs (more or fewer: the pool's threads are not known well enough to tell).
-outsiders as (
-  select rs.*, count(*) over (partition by rs.trace_id, rs.file_id, rs.syscall, rs.lane, rs.run) as outside
+-- A crowded run's syncs by thread, for the threads not known as the pool's.
+outsider_threads as (
+  select rs.trace_id, rs.file_id, rs.syscall, rs.lane, rs.run, rs.sys_tid, count(*) as syncs,
+    any_value(run_counts.syscalls - run_counts.calls) as extra
   from run_syscalls as rs
   join run_counts using (trace_id, file_id, syscall, lane, run)
   where rs.lane = -1 and run_counts.syscalls > run_counts.calls
     and not exists (select 1 from pool_threads as p where p.trace_id = rs.trace_id and p.sys_tid = rs.sys_tid)
+  group by all
+),
+
+-- Set aside: the outsiders' syncs when together they are exactly the run's extra ones; else
+-- those of the one outsider thread that made exactly that many (a file whose calls are one
+-- run from start to end teaches no pool thread: all its threads are outsiders). Anything
+-- else cannot be told apart.
+foreign_threads as (
+  select trace_id, file_id, syscall, lane, run, sys_tid
+  from (
+    select *,
+      sum(syncs) over w as all_syncs,
+      sum(case when syncs = extra then 1 else 0 end) over w as exact_threads
+    from outsider_threads
+    window w as (partition by trace_id, file_id, syscall, lane, run)
+  )
+  where all_syncs = extra or (exact_threads = 1 and syncs = extra)
 ),
 
 foreign_syncs as (
-  select o.*
-  from outsiders as o
-  join run_counts using (trace_id, file_id, syscall, lane, run)
-  where o.outside = run_counts.syscalls - run_counts.calls
+  select rs.*
+  from run_syscalls as rs
+  join foreign_threads using (trace_id, file_id, syscall, lane, run, sys_tid)
 ),
 
 run_state as (

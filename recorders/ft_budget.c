@@ -105,17 +105,21 @@ static int ft_trace_ended(const char *path, uint32_t pid, uint64_t *start)
     int fd = ft_sys_openat(AT_FDCWD, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0);
     if (fd < 0)
         return 0;
-    struct ft_header h;
-    size_t want = offsetof(struct ft_header, next_seq);
-    long n = ft_syscall(SYS_pread64, fd, &h, want, 0);
+    /* The header's first fields only, not the whole struct (3.4 KiB): a look
+     * may run at any block claim, in a signal handler on a small stack. */
+    unsigned char h[offsetof(struct ft_header, next_seq)];
+    long n = ft_syscall(SYS_pread64, fd, h, sizeof h, 0);
     ft_sys_close(fd);
-    if (n != (long)want || memcmp(h.magic, FT_MAGIC, FT_MAGIC_LEN) != 0)
+    if (n != (long)sizeof h || memcmp(h + offsetof(struct ft_header, magic), FT_MAGIC, FT_MAGIC_LEN) != 0)
         return 0;
+    uint32_t flags, hpid;
+    memcpy(&flags, h + offsetof(struct ft_header, flags), sizeof flags);
+    memcpy(&hpid, h + offsetof(struct ft_header, pid), sizeof hpid);
     if (!pid)
-        *start = h.realtime_ns;
-    if (h.flags & FT_HDR_ENDED)
+        memcpy(start, h + offsetof(struct ft_header, realtime_ns), sizeof *start);
+    if (flags & FT_HDR_ENDED)
         return 1;
-    return !pid && ft_syscall(SYS_kill, (pid_t)h.pid, 0) < 0 && errno == ESRCH;
+    return !pid && ft_syscall(SYS_kill, (pid_t)hpid, 0) < 0 && errno == ESRCH;
 }
 
 /* Keep the oldest candidates, in order. */

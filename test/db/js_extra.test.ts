@@ -24,9 +24,10 @@ const own = (k: number) => Number((0.5 + k / 100).toFixed(3));
  * Two runs of fs.fsync on the WAL: first 4 calls at 0-3 ms, then CALLS calls at 100 ms on,
  * 1 ms apart, each synced 5 ms after it began by one of two pool threads, its callback 0.45
  * ms after its sync; in the second run an extra fsync of the file by `extraTid` at 107.7 ms
- * (between the syncs of calls 2 and 3), 0.2 ms long.
+ * (between the syncs of calls 2 and 3), 0.2 ms long. oneRun: the second run only (a file whose
+ * calls are one run from start to end, so no run teaches which threads are the pool's).
  */
-async function waits(extraTid: number | null): Promise<Array<Record<string, unknown>>> {
+async function waits(extraTid: number | null, opts: { oneRun?: boolean } = {}): Promise<Array<Record<string, unknown>>> {
   const w = new TraceWriter({ ringSlots: 64, pid: 600, host: 'h1', exe: '/usr/bin/node' });
   w.path(WAL);
   const ms = (x: number) => at(1) + msNs(x);
@@ -39,7 +40,7 @@ async function waits(extraTid: number | null): Promise<Array<Record<string, unkn
       w.event({ type: RecordType.Js, call: 1, startNs: ms(t0 + k), durNs: msNs(5 + own(k) + 0.45), tid: MAIN, fd: WAL.fd, pathId: WAL.id });
     }
   };
-  run(0, 4);
+  if (!opts.oneRun) run(0, 4);
   run(100, CALLS);
   const o = await openTraces({ 'node.600.fstrace': w.bytes() });
   try {
@@ -61,6 +62,15 @@ test('no extra sync: every call of both runs paired with its own', async () => {
 
 test('an extra sync by a thread apart from the pool\'s (a worker without the hook) is set aside: no pair shifted', async () => {
   assert.equal(await waits(WORKER), [...first, ...second(1n)]);
+});
+
+test('a file whose calls are one run (no pool thread known): the one thread that made exactly the extra syncs is set aside', async () => {
+  assert.equal(await waits(WORKER, { oneRun: true }), second(1n).map((r) => ({ ...r, call_ms: r.call_ms - 100 })));
+});
+
+test('a file whose calls are one run, the extra sync a pool thread\'s: no thread made exactly the extra ones, the run is left unpaired', async () => {
+  const rows = await waits(POOL, { oneRun: true });
+  assert.equal(rows, Array.from({ length: CALLS }, (_, k) => ({ call_ms: k, sync: null, sys_tid: null, extra_syncs: 1n, ambiguous: true })));
 });
 
 test('an extra sync by the main thread (a native addon\'s, on a thread that makes Node calls) is never an asynchronous call\'s', async () => {

@@ -24,8 +24,8 @@ const EXTRA = 20;
 interface Account { pid: number; calls: number; workerTid: number; workerSyncs: number }
 interface PerFile { file: string; calls: number; paired: number; ambiguous: number; extra: number; worker_taken: number; pool_threads: number }
 
-function run(how: 'sync' | 'pool', node: string) {
-  const r = trackedRun('extra.mjs', [how, String(EXTRA), String(CALLS)], { node, tmpfs: true });
+function run(how: 'sync' | 'pool', node: string, files: 'two' | 'one' = 'two') {
+  const r = trackedRun('extra.mjs', [how, String(EXTRA), String(CALLS), files], { node, tmpfs: true });
   assert.is(r.ran.status, 0, r.ran.stderr);
   const a = account<Account>(r);
   assert.ok(a.calls >= CALLS, `${a.calls} calls`);
@@ -54,6 +54,15 @@ for (const node of NODES) test(`${node.name}: a worker without the hook syncs on
   // A pool thread preempted between taking a call's work and its sync may leave a pair
   // over (inflight.test.ts): allowed, 1 in 500, as there.
   for (const f of rows) assert.ok(f.paired >= f.calls - f.calls / 500, `${f.file}: ${f.paired} of ${f.calls} paired`);
+});
+
+for (const node of NODES) test(`${node.name}: the calls' one file from start to end (one run: no pool thread known from another), a worker without the hook syncing on its own thread: its syncs set aside all the same`, () => {
+  const { a, rows } = run('sync', node.bin, 'one');
+  assert.is(rows.length, 1);
+  const [fa] = rows;
+  assert.equal({ ...fa!, paired: 0, extra: 0 }, { file: 'a.dat', calls: a.calls, paired: 0, ambiguous: 0, extra: 0, worker_taken: 0, pool_threads: 4 });
+  assert.ok(fa!.extra >= 1 && fa!.extra <= EXTRA, `${fa!.extra} of the worker's syncs inside the run`);
+  assert.ok(fa!.paired >= fa!.calls - fa!.calls / 500, `a.dat: ${fa!.paired} of ${fa!.calls} paired`);
 });
 
 for (const node of NODES) test(`${node.name}: a worker without the hook syncs through the pool: the calls in flight with it left unpaired and marked, and summary says so`, () => {

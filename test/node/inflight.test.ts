@@ -30,7 +30,7 @@ for (const node of NODES) test(`${node.name}: 32 calls in flight over 4 files, t
   const flagged = js.filter((j) => (j.flags & FLAG_JS_TRACE_MADE) !== 0).length;
   if (Number(node.name.split(' ')[1]) >= 22) assert.is(flagged, 0);
   else assert.ok(flagged >= 1 && flagged <= 32, `${flagged} calls flagged`);
-  const [row] = analyzeSql<{ calls: number; paired: number; flagged_paired: number; syscalls: number; crossed: number }>(`
+  const [row] = analyzeSql<{ calls: number; paired: number; flagged_paired: number; syscalls: number; crossed: number; ambiguous: number }>(`
     with p as (
       select w.*, (j.flags & 32) <> 0 as flagged,
         lag(epoch_ns(w.start) + w.queued_ns) over (partition by w.file_id order by w.start) as prev_sys_start
@@ -39,14 +39,15 @@ for (const node of NODES) test(`${node.name}: 32 calls in flight over 4 files, t
     select count(*)::int as calls, (count(*) filter (where paired))::int as paired,
       (count(*) filter (where paired and flagged))::int as flagged_paired,
       count(distinct sys_seq)::int as syscalls,
-      (count(*) filter (where epoch_ns(start) + queued_ns < prev_sys_start - 1000000))::int as crossed
+      (count(*) filter (where epoch_ns(start) + queued_ns < prev_sys_start - 1000000))::int as crossed,
+      (count(*) filter (where ambiguous))::int as ambiguous
     from p`, [r.traces]);
   // Under load a pool thread may be preempted between taking a call's work and starting its
   // fsync, which then starts several places late (test/db/js.test.ts builds one); js_waits
   // pairs those (before, 0 to 4 of 20,000 calls were left over at load 12-18; none in 8
   // runs since). Allowed for, 1 in 500, as something this test does not construct.
   assert.equal({ calls: row!.calls, flagged_paired: row!.flagged_paired }, { calls: CALLS, flagged_paired: flagged });
-  assert.ok(row!.paired >= CALLS - CALLS / 500 && row!.syscalls === row!.paired, `${row!.paired} of ${CALLS} paired, ${row!.syscalls} syncs`);
+  assert.ok(row!.paired >= CALLS - CALLS / 500 && row!.syscalls === row!.paired, `${row!.paired} of ${CALLS} paired, ${row!.syscalls} syncs, ${row!.ambiguous} in runs left ambiguous`);
   assert.ok(row!.crossed <= CALLS / 100, `${row!.crossed} pairs crossed`);
 });
 

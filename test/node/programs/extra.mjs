@@ -3,8 +3,9 @@
 // for, inside the runs of a.dat's calls. argv[3]: 'sync' (the worker's fs.fsyncSync, on
 // its own thread) or 'pool' (its fs.fsync, on libuv's pool, as the hooked calls' are);
 // argv[4]: the worker's syncs, 2 ms apart. The main thread keeps calls in flight until
-// the worker is done and argv[5] calls completed. Prints the calls, the worker's syncs
-// and its thread id.
+// the worker is done and argv[5] calls completed; argv[6] 'one': both descriptors on a.dat
+// (one file whose calls are one run from start to end). Prints the calls, the worker's
+// syncs and its thread id.
 import { fsync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 
@@ -31,8 +32,8 @@ if (!isMainThread) {
   };
   parentPort.once('message', next);
 } else {
-  const [dir, how, extraText, callsText] = process.argv.slice(2);
-  const fds = ['a', 'b'].map((name) => {
+  const [dir, how, extraText, callsText, files] = process.argv.slice(2);
+  const fds = (files === 'one' ? ['a', 'a'] : ['a', 'b']).map((name) => {
     const fd = openSync(`${dir}/${name}.dat`, 'w');
     writeSync(fd, 'x');
     return fd;
