@@ -207,7 +207,6 @@ static inline unsigned char *ft_slot(struct ft_ctx *c, uint32_t idx)
     return c->ring + (uint64_t)idx * FT_RECORD_SIZE;
 }
 
-/* n fresh sequence numbers. seq_cst: see "keeping every event named". */
 /* *p = max(*p, v). */
 static inline void ft_max_store(uint64_t *p, uint64_t v)
 {
@@ -216,6 +215,8 @@ static inline void ft_max_store(uint64_t *p, uint64_t v)
         ;
 }
 
+/* n fresh sequence numbers, and the process's copy of the head raised past
+ * them (struct ft_ctx, head). seq_cst: see "keeping every event named". */
 static inline uint64_t ft_claim(struct ft_ctx *c, uint64_t n)
 {
     uint64_t s = __atomic_fetch_add(&c->hdr->next_seq, n, __ATOMIC_SEQ_CST);

@@ -40,7 +40,7 @@ const UPGRADE = [
   'alter table traces add column if not exists dir_removed_bytes bigint',
   'create table if not exists events_context as select * from events limit 0',
   'create table if not exists filter_window (since_ns bigint, until_ns bigint, path_re varchar)',
-  "insert into filter_window select -4611686018427387904, 4611686018427387904, '.*' where not exists (select 1 from filter_window)",
+  "insert into filter_window select ft_unbounded_since(), -ft_unbounded_since(), '.*' where not exists (select 1 from filter_window)",
 ].join(';\n');
 
 /** A fresh database, in memory or in `file`, with the loader's empty tables. */

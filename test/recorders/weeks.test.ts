@@ -26,6 +26,14 @@ function allocated(file: string): number {
   return statSync(file).blocks * 512;
 }
 
+/** n ended traces made with no budget (none removes another): each one's allocated bytes, when it was made, and their sum. */
+function makeEnded(dirs: Dirs, n: number): { before: Map<string, number>; startOf: Map<string, bigint>; endedBytes: number } {
+  for (let i = 0; i < n; i++) assert.is(run('weeks', (d) => ['once', d.data], { dirs }).status, 0);
+  const before = new Map(traceFiles(dirs.traces).map((f) => [f, allocated(join(dirs.traces, f))]));
+  const startOf = new Map([...before.keys()].map((f) => [f, readTrace(join(dirs.traces, f)).header.realtimeNs]));
+  return { before, startOf, endedBytes: [...before.values()].reduce((a, b) => a + b, 0) };
+}
+
 test.after(cleanup);
 
 test('a process that opens, writes, renames and closes files but never syncs leaves no trace', () => {
@@ -264,11 +272,8 @@ test('traces that grow keep the directory under its budget: ended ones go as liv
   const growers = 4;
   const syncs = size(4_000, 8_000);
   const dirs = makeDirs();
-  // Ended traces first, made with no budget (so none of them removes another).
-  for (let i = 0; i < ended; i++) assert.is(run('weeks', (d) => ['once', d.data], { dirs }).status, 0);
-  const before = new Map(traceFiles(dirs.traces).map((f) => [f, allocated(join(dirs.traces, f))]));
-  const startOf = new Map([...before.keys()].map((f) => [f, readTrace(join(dirs.traces, f)).header.realtimeNs]));
-  const endedBytes = [...before.values()].reduce((a, b) => a + b, 0);
+  // Ended traces first.
+  const { before, startOf, endedBytes } = makeEnded(dirs, ended);
   // A budget the ended traces fit in with room for about half the growth only
   // (four traces of ~290 KiB: a 1 MiB cap, 4,000 syncs).
   const room = 640 * 1024;
@@ -328,10 +333,7 @@ test('a growing trace looks at a directory of many traces a few system calls at 
   const ended = size(100, 300);
   const syncs = 20_000;
   const dirs = makeDirs();
-  for (let i = 0; i < ended; i++) assert.is(run('weeks', (d) => ['once', d.data], { dirs }).status, 0);
-  const before = new Map(traceFiles(dirs.traces).map((f) => [f, allocated(join(dirs.traces, f))]));
-  const startOf = new Map([...before.keys()].map((f) => [f, readTrace(join(dirs.traces, f)).header.realtimeNs]));
-  const endedBytes = [...before.values()].reduce((a, b) => a + b, 0);
+  const { before, startOf, endedBytes } = makeEnded(dirs, ended);
   // Room for the new trace's first pages, not for its growth (20,000 records, ~1.3 MB).
   const budget = endedBytes + 192 * 1024;
   const log = join(dirs.root, 'strace.log');
