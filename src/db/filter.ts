@@ -104,6 +104,9 @@ export function pathRegExp(pattern: string): string {
  * go to events_context (the durability lint judges what is inside the window on
  * them too), and filter_window records the window.
  */
+/** A bound no trace reaches (ns since the epoch, ~146 years either side), and BIGINT holds. */
+const FAR_NS = 2n ** 62n;
+
 export async function applyRowFilters(connection: DuckDBConnection, f: Filters): Promise<void> {
   if (f.path !== undefined) {
     const re = pathRegExp(f.path);
@@ -123,7 +126,7 @@ export async function applyRowFilters(connection: DuckDBConnection, f: Filters):
     };
     const since = f.since !== undefined ? bound(f.since, '--since') : null;
     const until = f.until !== undefined ? bound(f.until, '--until') : null;
-    const values = { since: since ?? -(2n ** 62n), until: until ?? 2n ** 62n };
+    const values = { since: since ?? -FAR_NS, until: until ?? FAR_NS };
     const outside = 'epoch_ns(start) < $since or epoch_ns(start) >= $until';
     await connection.run(`insert into events_context select * from events where ${outside}`, values);
     await connection.run(`delete from events where ${outside}`, values);
