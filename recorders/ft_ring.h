@@ -12,5 +12,8 @@ void ft_emit(struct ft_event *ev);
  * LTO) where it is called: in ft_sync_done_hot, the fsync family's path
  * (ft_base.h, FT_HOT_PAGE). */
 void ft_emit_hot(struct ft_event *ev);
+/* ft_emit inlined where it is called: a Node call's record (ft_js.c), one
+ * page of code with its summary. */
+void ft_emit_js(struct ft_event *ev);
 
 #endif /* FT_RING_H */
