@@ -172,7 +172,10 @@ FT_EXPORT FT_HOT int fsync_trace_js_record(struct ft_js_call *c)
 {
     if (!c || c->api == FT_JS_NONE || c->api > FT_JS_MAX || c->start_ns == 0 || !ft_active())
         return -1;
-    int saved = errno;
+    /* ft_errno, not errno: libc's __errno_location through our GOT and its
+     * own are three pages a Node call walks after its system call, ~100 ns
+     * each on this VM (ft_base.h; the hot path's pages in docs/figures.md). */
+    int saved = ft_errno;
     /* The record as FORMAT.md lays it out, and as the event the ring and the
      * summaries take (the same 64 bytes: no copy from one to the other). */
     union {
@@ -211,6 +214,6 @@ FT_EXPORT FT_HOT int fsync_trace_js_record(struct ft_js_call *c)
     ev->ival_start_ns = 0; /* made_ns */
     ft_summary_js(ev, ft_js_cur_of(c, ev->path_id));
     int stale = site && ft_path_old(site);
-    errno = saved;
+    ft_errno = saved;
     return stale;
 }

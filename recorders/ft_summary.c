@@ -148,13 +148,13 @@ int ft_own_take(struct ft_track *t, uint64_t key)
     if (!(uint32_t)key || (k && (uint32_t)(k >> 32) == (uint32_t)(key >> 32)) || !FT_CAS(&t->own_key, &k, key))
         return 0;
     for (unsigned i = 0; i <= FT_C_MAX; i++)
-        FT_STORE(&t->own[i], 0);
+        FT_STORE(&t->own[i].at, NULL);
     return 1;
 }
 
 /* The thread's recent entries are looked through for one of ev's name
  * (a new file of an old name) before a new entry is made. */
-void ft_own_new(struct ft_regions *rg, const struct ft_event *ev, uint64_t *slot,
+void ft_own_new(struct ft_regions *rg, const struct ft_event *ev, struct ft_own *o,
                 unsigned b, unsigned j)
 {
     struct ft_ctx *c = ft_ctx_of(rg);
@@ -177,7 +177,8 @@ void ft_own_new(struct ft_regions *rg, const struct ft_event *ev, uint64_t *slot
     }
     if (!w)
         w = ft_summary_make(rg, ev, b, j);
-    FT_STORE(slot, w);
+    FT_STORE(&o->key, ft_entry_key(w, ev->call));
+    FT_STORE(&o->at, w ? (struct ft_summary *)ft_entry(rg, (uint32_t)w - 1) : NULL);
     ft_thr.sum[(ev->path_id ^ ev->call) & (FT_OWN_ENTRIES - 1)] = w;
 }
 
