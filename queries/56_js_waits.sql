@@ -256,12 +256,13 @@ run_state as (
 -- goes off. In start order, call k of the run is served by system call k + d, d the extra
 -- syncs that started before its own: 0 before the first, the run's extra syncs after the
 -- last, never falling. Of the places 0..extra on from k, call k's window holds dmin at the
--- least and dmax at the most; so d at k is at least the largest dmin up to k and at most
--- the smallest dmax from k on. Where the two meet, the call's system call is decided (the
--- calls before the first extra sync, and from one whose place the windows pin on); where
--- they do not, the windows allow either, and the call is `ambiguous`: left unpaired. A run
--- where they cross (a late pool sync among them: its start order is not the pool's) stays
--- wholly so.
+-- least and dmax at the most. A call is paired only where its own window pins its place
+-- (dmin = dmax: the calls before the first extra sync, and those whose window holds one of
+-- the places only), never from its neighbours' bounds: a late pool sync (its start order is
+-- not the pool's) makes d fall after it, and a bound carried across it gives whole stretches
+-- of calls the sync before their own. The others are `ambiguous`: left unpaired. A run whose
+-- bounds cross (the largest dmin up to k above the smallest dmax from k on: the start order
+-- is not the pool's) stays wholly so.
 crowded_syscalls as (
   select rs.trace_id, rs.file_id, rs.syscall, rs.lane, rs.run, rs.sys_seq,
     row_number() over (partition by rs.trace_id, rs.file_id, rs.syscall, rs.lane, rs.run order by rs.sys_start_ns, rs.sys_seq) as j
@@ -297,9 +298,9 @@ crowded_pairs as (
   from crowded_shifts as d
   join crowded_syscalls as cs
     on (cs.trace_id, cs.file_id, cs.syscall, cs.lane, cs.run) = (d.trace_id, d.file_id, d.syscall, d.lane, d.run)
-    and cs.j = d.k + d.lo
+    and cs.j = d.k + d.dmin
   join candidates as c on c.trace_id = d.trace_id and c.seq = d.seq and c.sys_seq = cs.sys_seq
-  where d.lo = d.hi and not d.crossed
+  where d.dmin = d.dmax and not d.crossed
 ),
 
 call_state as (
@@ -413,7 +414,7 @@ chain_options as (
 chain_picks as (
   select *
   from chain_options
-  qualify row_number() over (partition by trace_id, lone_seq order by late_syncs, abs(lone_k - holder_k), holder_k) = 1
+  qualify row_number() over (partition by trace_id, lone_seq order by late_syncs, abs(lone_k - holder_k), holder_k, sys_seq) = 1
     and row_number() over (partition by trace_id, sys_seq order by late_syncs, abs(lone_k - holder_k), lone_k) = 1
 ),
 

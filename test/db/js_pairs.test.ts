@@ -145,12 +145,30 @@ test('a stray pool sync, then calls whose windows hold their own sync only: thos
   assert.equal(await pair(calls, syncs), undecided(truth(calls, syncs, 1n), [2, 3, 4, 5, 6, 7]));
 });
 
-test('a stray pool sync whose place the windows pin (too long for any window but those after it): every call paired with its own', async () => {
+test('a stray pool sync whose place the windows pin (too long for any window but those after it): the calls whose own window pins theirs are paired', async () => {
   // 7.2-10.2 ms: among the calls whose syncs start after it, only call 3's window
-  // (3-8.98 ms) would hold it in first-in-first-out order, and does not.
+  // (3-8.98 ms) would hold it in first-in-first-out order, and does not: call 3's window
+  // holds its own sync only. Calls 4 to 11 each hold their own and the one before: first in,
+  // first out would decide them from call 3, but a late sync (the next test) breaks that
+  // order undetected, so they are left ambiguous rather than risk a shifted pair.
   const { calls, syncs } = steady(12);
   syncs.push({ start: 7.2, len: 3, tid: POOL[1]! });
-  assert.equal(await pair(calls, syncs), truth(calls, syncs, 1n));
+  assert.equal(await pair(calls, syncs), undecided(truth(calls, syncs, 1n), [4, 5, 6, 7, 8, 9, 10, 11]));
+});
+
+test('a stray pool sync and a late one in the same run: no call is given another\'s sync; those the windows do not decide are ambiguous', async () => {
+  // The stray at 7.7 ms as above; call 9's pool thread preempted: its sync starts at 17.7 ms,
+  // after those of calls 10 to 13. The late sync lowers the shift the windows allow after it
+  // to 0; that bound must not be carried back onto the calls before it, whose windows allow 0
+  // or 1 (before: calls 3 to 9 each given the sync before their own, call 9's unpaired).
+  const { calls, syncs } = steady(14);
+  syncs[9] = { start: 17.7, len: 1.2, tid: POOL[1]! };
+  calls[9] = { start: 9, end: 19.35 };
+  syncs.push({ start: 7.7, len: 0.2, tid: POOL[1]! });
+  const rows = await pair(calls, syncs);
+  const own = truth(calls, syncs, 1n);
+  rows.forEach((r, k) => assert.ok(r.sync === null ? r.ambiguous : r.sync === own[k]!.sync, `call ${k}: ${JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? Number(v) : v))}`));
+  assert.equal(rows, undecided(own, [2, 3, 4, 5, 6, 7, 8, 9, 13]));
 });
 
 /** steady(12), the load dropping from call 6 on (at 10.8 ms, 1 ms apart): each call synced 0.3 ms after it begins, its window holding that sync only. Still one run. */
