@@ -321,6 +321,11 @@ __attribute__((always_inline)) inline struct ft_regions *ft_emit_hot(struct ft_e
     return ft_emit_in(ev, 1);
 }
 
+__attribute__((always_inline)) inline void ft_emit_js(struct ft_event *ev)
+{
+    ft_emit_in(ev, 0);
+}
+
 void ft_emit(struct ft_event *ev)
 {
     ft_emit_in(ev, 0);

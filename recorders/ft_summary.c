@@ -185,10 +185,10 @@ void ft_own_new(struct ft_regions *rg, const struct ft_event *ev, struct ft_own 
 /* A Node call (ft_js.c: its kind FT_JS_SUMMARY_BASE + API, its wait as the
  * latency) counted like a sync; *cur is its current entry's word, kept by
  * the caller. */
-void ft_summary_js(const struct ft_event *ev, uint64_t *cur)
+__attribute__((always_inline)) inline void ft_summary_js(const struct ft_event *ev, uint64_t *cur)
 {
     struct ft_regions *rg = ft_regions();
     if (rg && rg->interval_ns)
-        ft_summary_add(rg, ev, cur, ft_hist_bucket(ev->dur_ns), 0);
+        ft_summary_add_in(rg, ev, cur, ft_hist_bucket(ev->dur_ns), 0);
 }
 

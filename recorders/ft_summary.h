@@ -27,7 +27,8 @@ __attribute__((noinline)) int ft_own_take(struct ft_track *t, uint64_t key);
 /* A new own entry for ev into *o, or one of the thread's recent ones of its name. */
 __attribute__((noinline)) void ft_own_new(struct ft_regions *rg, const struct ft_event *ev, struct ft_own *o,
                                           unsigned b, unsigned j);
-/* A Node call into the summary ring (ft_js.c); *cur: its current entry's word. */
+/* A Node call into the summary ring (ft_js.c); *cur: its current entry's
+ * word. Inlined (across files, by LTO) into the record's one page. */
 void ft_summary_js(const struct ft_event *ev, uint64_t *cur);
 
 /* A track's current entry: (entry number's low 32 bits << 32) | (index + 1),
@@ -130,8 +131,8 @@ static inline struct ft_summary *ft_entry_live(struct ft_regions *rg, uint64_t c
  * the one of word *curp if it is still that (ft_entry_live, same path) and
  * not full; else a new one. Two threads may both start one: a reader adds
  * them up. For a signal handler's syncs and the Node hook's calls. */
-static inline void ft_summary_add(struct ft_regions *rg, const struct ft_event *ev, uint64_t *curp,
-                                  unsigned b, unsigned j)
+static inline __attribute__((always_inline)) void ft_summary_add_in(struct ft_regions *rg, const struct ft_event *ev,
+                                                                    uint64_t *curp, unsigned b, unsigned j)
 {
     uint64_t cur = FT_LOAD(curp);
     struct ft_summary *s = ft_entry_live(rg, cur, ev);
@@ -145,6 +146,14 @@ static inline void ft_summary_add(struct ft_regions *rg, const struct ft_event *
         }
     }
     ft_summary_new(rg, ev, curp, b, j);
+}
+/* The same where the compiler decides: for a sync, the rare case (a signal
+ * handler's, or a file's second thread); ft_summary_add_in is inlined into
+ * the Node call's record, for which it is the usual path (ft_js.c). */
+static inline void ft_summary_add(struct ft_regions *rg, const struct ft_event *ev, uint64_t *curp,
+                                  unsigned b, unsigned j)
+{
+    ft_summary_add_in(rg, ev, curp, b, j);
 }
 
 /* ---- the thread's own entries ------------------------------------------------------ */

@@ -352,7 +352,10 @@ function withoutHookFrames(err) {
  * stack formats it, and the formatted stack no longer tells V8 where the
  * error was made). Any other error (a bad argument, a closed FileHandle) may
  * have been made while the wrapper was on the stack: its stack loses the
- * hook's frames, as a thrown one's does.
+ * hook's frames, as a thrown one's does. One made later (an abort, a bad
+ * chunk of an async iterable) has none to lose but is read all the same:
+ * when an error was made cannot be told, and Node's report of it unhandled
+ * then blames its own line (README).
  */
 function unhooked(err) {
   throw err !== null && typeof err === 'object' && typeof err.errno === 'number' ? err : withoutHookFrames(err);

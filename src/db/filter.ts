@@ -99,14 +99,14 @@ export function pathRegExp(pattern: string): string {
   return re.slice(1, -1);
 }
 
+/** A bound no trace reaches (ns since the epoch, ~146 years either side), and BIGINT holds. */
+const FAR_NS = 2n ** 62n;
+
 /**
  * Delete the loaded rows outside the time and path filters. The events cut away
  * go to events_context (the durability lint judges what is inside the window on
  * them too), and filter_window records the window.
  */
-/** A bound no trace reaches (ns since the epoch, ~146 years either side), and BIGINT holds. */
-const FAR_NS = 2n ** 62n;
-
 export async function applyRowFilters(connection: DuckDBConnection, f: Filters): Promise<void> {
   if (f.path !== undefined) {
     const re = pathRegExp(f.path);
