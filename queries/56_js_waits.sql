@@ -14,11 +14,13 @@
 --             writeFile its open and writes), `sync_ns` (the system call) and `delivery_ns`
 --             (from its end to the callback or promise: the event loop's delay). A call with
 --             no pair (the library was not preloaded, io_uring, or Node made no sync:
---             fs.promises.writeFile given a FileHandle ignores `flush`) has nulls there. A run
---             of calls in flight whose windows hold more syncs than it has calls (a worker
+--             fs.promises.writeFile given a FileHandle ignores `flush`) has nulls there. A
+--             system call is only ever paired with a call whose window holds it. A run of
+--             calls in flight whose windows hold more syncs than it has calls (a worker
 --             without the hook, or a native addon, synced the file too) has those set aside
---             when a thread apart from the pool's made them, else it is left unpaired
---             (`ambiguous`) rather than every later pair shifted by one.
+--             when a thread apart from the pool's made them, else it is cut where its count
+--             goes off: the calls whose sync the windows decide are paired, the others left
+--             unpaired (`ambiguous`) rather than every later pair shifted by one.
 -- inputs:     js_calls, js_apis, js_sites, events, calls, files, traces
 -- parameters: none
 -- output:     one row per Node call:
@@ -43,8 +45,9 @@
 --   extra_syncs          system calls in the call's run (its file's calls in flight with it)
 --                        beyond one per call: syncs no Node call asked for (a worker's without
 --                        the hook, a native addon's); 0 normally
---   ambiguous            those could not be told from the calls' own (not made by a thread
---                        apart from the pool's): the run is left unpaired, not paired wrongly
+--   ambiguous            its system call could not be told from such a sync (made by a pool
+--                        thread, and the windows allow either): left unpaired, not paired
+--                        wrongly
 
 with
 
@@ -179,7 +182,7 @@ call_order as (
 -- matched by a missing one (the ring went round it) holds as many as it has calls and is
 -- not told apart.
 run_syscalls as (
-  select distinct o.trace_id, o.file_id, o.syscall, o.lane, o.run, c.sys_seq, c.sys_tid
+  select distinct o.trace_id, o.file_id, o.syscall, o.lane, o.run, c.sys_seq, c.sys_tid, c.sys_start_ns
   from candidates as c
   join call_order as o on o.trace_id = c.trace_id and o.seq = c.seq
 ),
@@ -245,8 +248,60 @@ run_state as (
   from run_counts as r
 ),
 
+-- A run left crowded (more system calls than calls, none set aside) is cut where its count
+-- goes off. In start order, call k of the run is served by system call k + d, d the extra
+-- syncs that started before its own: 0 before the first, the run's extra syncs after the
+-- last, never falling. Of the places 0..extra on from k, call k's window holds dmin at the
+-- least and dmax at the most. A call is paired only where its own window pins its place
+-- (dmin = dmax: the calls before the first extra sync, and those whose window holds one of
+-- the places only), never from its neighbours' bounds: a late pool sync (its start order is
+-- not the pool's) makes d fall after it, and a bound carried across it gives whole stretches
+-- of calls the sync before their own. The others are `ambiguous`: left unpaired. A run whose
+-- bounds cross (the largest dmin up to k above the smallest dmax from k on: the start order
+-- is not the pool's) stays wholly so.
+crowded_syscalls as (
+  select rs.trace_id, rs.file_id, rs.syscall, rs.lane, rs.run, rs.sys_seq,
+    row_number() over (partition by rs.trace_id, rs.file_id, rs.syscall, rs.lane, rs.run order by rs.sys_start_ns, rs.sys_seq) as j
+  from run_syscalls as rs
+  join run_state as s using (trace_id, file_id, syscall, lane, run)
+  where s.ambiguous
+),
+
+crowded_spans as (
+  select o.trace_id, o.seq, o.file_id, o.syscall, o.lane, o.run, o.k, any_value(s.extra_syncs) as extra_syncs,
+    min(cs.j - o.k) filter (where cs.j - o.k between 0 and s.extra_syncs) as dmin,
+    max(cs.j - o.k) filter (where cs.j - o.k between 0 and s.extra_syncs) as dmax
+  from call_order as o
+  join run_state as s using (trace_id, file_id, syscall, lane, run)
+  join candidates as c on c.trace_id = o.trace_id and c.seq = o.seq
+  join crowded_syscalls as cs on cs.trace_id = c.trace_id and cs.sys_seq = c.sys_seq
+  where s.ambiguous
+  group by o.trace_id, o.seq, o.file_id, o.syscall, o.lane, o.run, o.k
+),
+
+crowded_shifts as (
+  select *, bool_or(dmin is null or lo > hi) over (partition by trace_id, file_id, syscall, lane, run) as crossed
+  from (
+    select *,
+      greatest(0, max(dmin) over (partition by trace_id, file_id, syscall, lane, run order by k rows between unbounded preceding and current row)) as lo,
+      least(extra_syncs, min(dmax) over (partition by trace_id, file_id, syscall, lane, run order by k rows between current row and unbounded following)) as hi
+    from crowded_spans
+  )
+),
+
+crowded_pairs as (
+  select c.*
+  from crowded_shifts as d
+  join crowded_syscalls as cs
+    on (cs.trace_id, cs.file_id, cs.syscall, cs.lane, cs.run) = (d.trace_id, d.file_id, d.syscall, d.lane, d.run)
+    and cs.j = d.k + d.dmin
+  join candidates as c on c.trace_id = d.trace_id and c.seq = d.seq and c.sys_seq = cs.sys_seq
+  where d.dmin = d.dmax and not d.crossed
+),
+
 call_state as (
-  select o.trace_id, o.seq, s.extra_syncs, s.ambiguous
+  select o.trace_id, o.seq, s.extra_syncs,
+    s.ambiguous and not exists (select 1 from crowded_pairs as p where p.trace_id = o.trace_id and p.seq = o.seq) as ambiguous
   from call_order as o
   join run_state as s using (trace_id, file_id, syscall, lane, run)
 ),
@@ -255,7 +310,8 @@ call_state as (
 kept as (
   select c.*
   from candidates as c
-  join call_state as s on s.trace_id = c.trace_id and s.seq = c.seq
+  join call_order as o on o.trace_id = c.trace_id and o.seq = c.seq
+  join run_state as s on (s.trace_id, s.file_id, s.syscall, s.lane, s.run) = (o.trace_id, o.file_id, o.syscall, o.lane, o.run)
   where not s.ambiguous
     and not exists (select 1 from foreign_syncs as f where f.trace_id = c.trace_id and f.sys_seq = c.sys_seq)
 ),
@@ -288,6 +344,107 @@ first_order as (
   where call_order.k = sys_order.j + sys_order.skipped
 ),
 
+-- A late system call: a pool thread preempted between taking a call's work and starting its
+-- system call starts it after those of the calls behind it. Numbered by start, the calls
+-- from its own to the one before where it landed each took the next one's system call (inside
+-- their windows: they were in flight together), and the late one, outside the window of the
+-- call it was numbered with, is left over with that call. It is put back by a shift along
+-- the order: the one left over goes to the nearest call (by start) whose window holds it,
+-- and each call from there to the one left alone passes its system call on to the next
+-- (forward) or takes the next one's (backward), where every window on the way holds what it
+-- is given. The pool takes work first in, first out, so a system call can start late, never
+-- early: a forward chain is one late system call (the one left over), a backward chain of n
+-- calls is n of them late (those passed back). The chain with the fewest late system calls
+-- is taken, then the shortest; one per call and system call left over, none crossing another.
+chain_calls as (
+  select o.trace_id, o.seq, o.file_id, o.syscall, o.lane, o.run, o.k, w.start_ns, w.window_end_ns,
+    p.sys_seq, p.sys_start_ns, p.sync_ns
+  from call_order as o
+  join windows as w on w.trace_id = o.trace_id and w.seq = o.seq
+  left join first_order as p on p.trace_id = o.trace_id and p.seq = o.seq
+),
+
+-- Links of the run in call order: may call k's system call pass to call k + 1 (forward), may
+-- call k take call k + 1's (backward)? fwd_before/bwd_before count the broken links before k.
+chain_links as (
+  select *,
+    coalesce(sum(case when fwd_ok then 0 else 1 end) over before, 0) as fwd_before,
+    coalesce(sum(case when bwd_ok then 0 else 1 end) over before, 0) as bwd_before
+  from (
+    select *,
+      lag(sys_seq) over r as prev_sys_seq,
+      lead(sys_seq) over r as next_sys_seq,
+      coalesce(sys_seq is not null and lead(start_ns) over r - 10000 <= sys_start_ns
+        and sys_start_ns + sync_ns <= lead(window_end_ns) over r + 10000, false) as fwd_ok,
+      coalesce(lead(sys_seq) over r is not null and start_ns - 10000 <= lead(sys_start_ns) over r
+        and lead(sys_start_ns) over r + lead(sync_ns) over r <= window_end_ns + 10000, false) as bwd_ok
+    from chain_calls
+    window r as (partition by trace_id, file_id, syscall, lane, run order by k)
+  )
+  window before as (partition by trace_id, file_id, syscall, lane, run order by k rows between unbounded preceding and 1 preceding)
+),
+
+-- Each system call left over, with every call of its run whose window holds it.
+chain_holders as (
+  select c.trace_id, c.sys_seq, o.file_id, o.syscall, o.lane, o.run, o.k
+  from kept as c
+  join call_order as o on o.trace_id = c.trace_id and o.seq = c.seq
+  where not exists (select 1 from first_order as p where p.trace_id = c.trace_id and p.sys_seq = c.sys_seq)
+),
+
+chain_options as (
+  select h.trace_id, h.sys_seq, lone.seq as lone_seq, lone.k as lone_k, h.k as holder_k,
+    h.file_id, h.syscall, h.lane, h.run,
+    case when h.k < lone.k then 1 else h.k - lone.k end as late_syncs
+  from chain_holders as h
+  join chain_links as lone
+    on (lone.trace_id, lone.file_id, lone.syscall, lone.lane, lone.run) = (h.trace_id, h.file_id, h.syscall, h.lane, h.run)
+    and lone.sys_seq is null and lone.k <> h.k
+  join chain_links as holder
+    on (holder.trace_id, holder.file_id, holder.syscall, holder.lane, holder.run) = (h.trace_id, h.file_id, h.syscall, h.lane, h.run)
+    and holder.k = h.k
+  where (h.k < lone.k and lone.fwd_before = holder.fwd_before)
+     or (h.k > lone.k and holder.bwd_before = lone.bwd_before)
+),
+
+chain_picks as (
+  select *
+  from chain_options
+  qualify row_number() over (partition by trace_id, lone_seq order by late_syncs, abs(lone_k - holder_k), holder_k, sys_seq) = 1
+    and row_number() over (partition by trace_id, sys_seq order by late_syncs, abs(lone_k - holder_k), lone_k) = 1
+),
+
+chains as (
+  select *
+  from chain_picks as c
+  where not exists (select 1 from chain_picks as o
+    where (o.trace_id, o.file_id, o.syscall, o.lane, o.run) = (c.trace_id, c.file_id, c.syscall, c.lane, c.run)
+      and o.sys_seq <> c.sys_seq
+      and least(o.lone_k, o.holder_k) <= greatest(c.lone_k, c.holder_k)
+      and least(c.lone_k, c.holder_k) <= greatest(o.lone_k, o.holder_k))
+),
+
+chain_moves as (
+  select l.trace_id, l.seq,
+    case when l.k = c.holder_k then c.sys_seq
+      when c.holder_k < c.lone_k then l.prev_sys_seq
+      else l.next_sys_seq end as sys_seq
+  from chains as c
+  join chain_links as l
+    on (l.trace_id, l.file_id, l.syscall, l.lane, l.run) = (c.trace_id, c.file_id, c.syscall, c.lane, c.run)
+    and l.k between least(c.lone_k, c.holder_k) and greatest(c.lone_k, c.holder_k)
+),
+
+-- Each call's system call after the chains: the one it was moved to, else its first.
+first_pairs as (
+  select c.*
+  from first_order as p
+  full join chain_moves as m on m.trace_id = p.trace_id and m.seq = p.seq
+  join kept as c
+    on c.trace_id = coalesce(m.trace_id, p.trace_id) and c.seq = coalesce(m.seq, p.seq)
+    and c.sys_seq = coalesce(m.sys_seq, p.sys_seq)
+),
+
 -- In order once more, over the calls and system calls left: a pool thread preempted between
 -- taking a call's work and starting its system call (1.5 ms at load 18) starts it several
 -- places late, and the calls in between, numbered one place off, mostly find their system
@@ -298,7 +455,7 @@ left_calls as (
     row_number() over (partition by o.trace_id, o.file_id, o.syscall, o.lane, o.run order by r.start_ns, o.seq) as k
   from call_order as o
   join call_runs as r on r.trace_id = o.trace_id and r.seq = o.seq
-  where not exists (select 1 from first_order as p where p.trace_id = o.trace_id and p.seq = o.seq)
+  where not exists (select 1 from first_pairs as p where p.trace_id = o.trace_id and p.seq = o.seq)
 ),
 
 left_first as (
@@ -306,7 +463,7 @@ left_first as (
     row_number() over (partition by run_key order by c.sys_start_ns, c.sys_seq) as j
   from kept as c
   join left_calls as o on o.trace_id = c.trace_id and o.seq = c.seq
-  where not exists (select 1 from first_order as p where p.trace_id = c.trace_id and p.sys_seq = c.sys_seq)
+  where not exists (select 1 from first_pairs as p where p.trace_id = c.trace_id and p.sys_seq = c.sys_seq)
   group by c.trace_id, c.sys_seq, c.sys_start_ns, run_key
 ),
 
@@ -316,7 +473,7 @@ left_sys as (
 ),
 
 in_order as (
-  select * from first_order
+  select * from first_pairs
   union all by name
   select c.*
   from kept as c
@@ -391,6 +548,8 @@ pairs as (
   union all by name
   select c.* from kept as c
   join exchanges as x on x.trace_id = c.trace_id and x.other_seq = c.seq and x.freed_sys_seq = c.sys_seq
+  union all by name
+  select * from crowded_pairs
 ),
 
 final as (

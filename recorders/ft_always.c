@@ -110,14 +110,13 @@ __attribute__((always_inline)) inline void ft_sync_done_hot(struct ft_event *ev,
     unsigned j = 0;
     if (FT_UNLIKELY(t && (ev->dur_ns >= FT_LOAD(&t->cut_ns) || ev->res < 0)))
         j = ft_judge(ev, t);
-    ft_emit_hot(ev);
+    struct ft_regions *rg = ft_emit_hot(ev);
     if (FT_UNLIKELY(FT_LOAD(&ft_off_pending) == 1))
         ft_alert_off();
     if (!t)
         return;
     if (FT_UNLIKELY(t->synced_gen != ft_thr.gen)) /* the record went to this trace (ft_emit) */
         FT_STORE(&t->synced_gen, ft_thr.gen);
-    struct ft_regions *rg = ft_regions();
     unsigned b = ft_hist_bucket(ev->dur_ns);
     if (FT_LIKELY(rg != NULL)) {
         if (FT_UNLIKELY(j))

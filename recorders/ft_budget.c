@@ -13,20 +13,25 @@
  * up in its own header (dir_removed, dir_removed_bytes), where the analyzer
  * reads it.
  *
- * A look costs a system call or two per trace: ~10 ms for 1,000 traces on
- * this project's VM. A new trace makes its look at once (its first sync
- * pays for making the file anyway); a growing trace's look is made in
- * steps of at most ~10 us of work (ft_budget_look, FT_BUDGET_LOOK_NS),
- * one at each block a writer claims (ft_trace.c), so the program's calls
+ * A look costs a system call or two per trace: ~5-10 ms for 1,000 traces
+ * on this project's VM. So it is made in steps of at most ~8 us of work
+ * (ft_budget_look, FT_BUDGET_LOOK_NS): a new trace's first step at its
+ * first sync, then one at each block a writer claims (ft_trace.c), and
+ * what is left of it when the image ends (exit, _exit, exec) then, so that
+ * processes that sync once and end still make room; the program's calls
  * never wait for the whole directory. A look reads every trace's size and
  * remembers the FT_BUDGET_CAND oldest ended ones, then removes them oldest
  * first while the directory is over, and makes another round if that was
  * not enough. Whether a trace has ended is asked only of those old enough
- * to be remembered: a trace's name says when it was made and by which pid
- * (ft_create.c), a pid that is gone is an ended process, and only a live
- * pid's trace is opened to read its header's flag.
+ * to be remembered, and without opening it: a trace's name says when it
+ * was made and by which pid (ft_create.c), a pid that is gone is an ended
+ * process, and an image that ended by exit or exec (its pid may live on)
+ * set its trace's sticky bit (FT_TRACE_ENDED_BIT), which the stat of its size
+ * shows; such a trace's header is read, to be sure, only when it is about
+ * to be removed.
  *
- * Raw syscalls only, a few KiB of stack: this may run in a signal handler
+ * Raw syscalls only, and little stack (the walk holds the buffers): this
+ * may run in a signal handler
  * (the first sync of a process may be made in one).
  */
 #include <errno.h>
@@ -84,24 +89,27 @@ static int ft_name_start(const char *name, uint32_t *pid, uint64_t *start)
     return 1;
 }
 
-/* dir/name, for a trace named in the directory (no descriptor is kept
- * between steps: the program may close or dup2 over any). */
-static const char *ft_trace_path(char *path, size_t size, const char *name)
+/* dir/name, for a trace named in the directory, into w->path (no
+ * descriptor is kept between steps: the program may close or dup2 over any). */
+static const char *ft_trace_path(struct ft_budget_walk *w, const char *name)
 {
-    size_t at = ft_cat(path, 0, size, ft_cfg.dir);
-    at = ft_cat(path, at, size, "/");
-    ft_cat(path, at, size, name);
-    return path;
+    size_t at = ft_cat(w->path, 0, sizeof w->path, ft_cfg.dir);
+    at = ft_cat(w->path, at, sizeof w->path, "/");
+    ft_cat(w->path, at, sizeof w->path, name);
+    return w->path;
 }
 
-/* Has the process that wrote this trace ended? Its header says so (exit,
- * _exit, exec), or its pid is gone (a crash, a kill). A pid reused since
- * keeps the trace: the safe way to be wrong. pid: from the name (0: not
- * known), which answers "gone" without opening the file. */
-static int ft_trace_ended(const char *path, uint32_t pid, uint64_t *start)
+static int ft_pid_gone(uint32_t pid)
 {
-    if (pid && ft_syscall(SYS_kill, (pid_t)pid, 0) < 0 && errno == ESRCH)
-        return 1;
+    return ft_syscall(SYS_kill, (pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+/* Has the process that wrote this trace ended, by its header? It says so
+ * (exit, _exit, exec), or the pid it names is gone (a crash, a kill). A pid
+ * reused since keeps the trace: the safe way to be wrong. *start: when it
+ * was made, by the header. */
+static int ft_header_ended(const char *path, uint64_t *start)
+{
     int fd = ft_sys_openat(AT_FDCWD, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0);
     if (fd < 0)
         return 0;
@@ -112,18 +120,15 @@ static int ft_trace_ended(const char *path, uint32_t pid, uint64_t *start)
     ft_sys_close(fd);
     if (n != (long)sizeof h || memcmp(h + offsetof(struct ft_header, magic), FT_MAGIC, FT_MAGIC_LEN) != 0)
         return 0;
-    uint32_t flags, hpid;
+    uint32_t flags, pid;
     memcpy(&flags, h + offsetof(struct ft_header, flags), sizeof flags);
-    memcpy(&hpid, h + offsetof(struct ft_header, pid), sizeof hpid);
-    if (!pid)
-        memcpy(start, h + offsetof(struct ft_header, realtime_ns), sizeof *start);
-    if (flags & FT_HDR_ENDED)
-        return 1;
-    return !pid && ft_syscall(SYS_kill, (pid_t)hpid, 0) < 0 && errno == ESRCH;
+    memcpy(&pid, h + offsetof(struct ft_header, pid), sizeof pid);
+    memcpy(start, h + offsetof(struct ft_header, realtime_ns), sizeof *start);
+    return (flags & FT_HDR_ENDED) || ft_pid_gone(pid);
 }
 
 /* Keep the oldest candidates, in order. */
-static void ft_cand_add(struct ft_budget_walk *w, uint64_t start, uint64_t bytes, const char *name)
+static void ft_cand_add(struct ft_budget_walk *w, uint64_t start, uint64_t bytes, uint32_t check, const char *name)
 {
     struct ft_budget_cand *cand = w->cand;
     unsigned at = w->ncand;
@@ -135,32 +140,42 @@ static void ft_cand_add(struct ft_budget_walk *w, uint64_t start, uint64_t bytes
     memmove(&cand[at + 1], &cand[at], (last - at) * sizeof *cand);
     cand[at].start = start;
     cand[at].bytes = bytes;
+    cand[at].check = check;
     ft_cat(cand[at].name, 0, sizeof cand[at].name, name);
     if (w->ncand < FT_BUDGET_CAND)
         w->ncand++;
 }
 
 /* One directory entry: its allocated bytes counted, and, if it is old
- * enough to be among the first removed, whether it has ended. */
+ * enough to be among the first removed, whether it has ended. That is told
+ * without opening the file: its mode says its image ended (checked in its
+ * header before it is removed), or the pid its name carries is gone. Only a
+ * trace whose name is not of our shape has its header read here. */
 static void ft_walk_entry(struct ft_budget_walk *w, const char *name)
 {
-    char path[FT_DIR_MAX + FT_TRACE_NAME_MAX + 2];
     struct stat st;
     if (!ft_is_trace_name(name) ||
-        ft_syscall(SYS_newfstatat, AT_FDCWD, ft_trace_path(path, sizeof path, name), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+        ft_syscall(SYS_newfstatat, AT_FDCWD, ft_trace_path(w, name), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
         !S_ISREG(st.st_mode) || st.st_uid != w->uid)
         return;
     uint64_t bytes = (uint64_t)st.st_blocks * 512u, start = 0;
-    uint32_t pid = 0;
+    uint32_t pid = 0, check = 0;
     w->total += bytes;
-    if (ft_name_start(name, &pid, &start) && w->ncand == FT_BUDGET_CAND && start >= w->cand[FT_BUDGET_CAND - 1].start) {
+    if (w->self && strcmp(name, w->self) == 0)
+        return; /* the looker's own: it lives while it looks */
+    int named = ft_name_start(name, &pid, &start), ended;
+    if (named && w->ncand == FT_BUDGET_CAND && start >= w->cand[FT_BUDGET_CAND - 1].start) {
         w->more = 1; /* not looked at: younger than every candidate */
         return;
     }
-    if (ft_trace_ended(path, pid, &start)) {
+    if (!named)
+        ended = ft_header_ended(w->path, &start);
+    else
+        ended = (check = (st.st_mode & FT_TRACE_ENDED_BIT) != 0) || ft_pid_gone(pid);
+    if (ended) {
         if (w->ncand == FT_BUDGET_CAND)
             w->more = 1;
-        ft_cand_add(w, start, bytes, name);
+        ft_cand_add(w, start, bytes, check, name);
     }
 }
 
@@ -239,15 +254,17 @@ static int ft_walk_end(struct ft_budget_walk *w, uint64_t seen, uint64_t need, u
 static int ft_walk_remove(struct ft_budget_walk *w, uint64_t need, uint64_t until, uint64_t *room,
                           uint64_t *removed, uint64_t *removed_bytes)
 {
-    uint64_t limit = ft_cfg.dir_max_bytes;
-    char path[FT_DIR_MAX + FT_TRACE_NAME_MAX + 2];
+    uint64_t limit = ft_cfg.dir_max_bytes, start;
     while (w->next < w->ncand && w->total + need > limit) {
         struct ft_budget_cand *x = &w->cand[w->next++];
-        if (ft_syscall(SYS_unlinkat, AT_FDCWD, ft_trace_path(path, sizeof path, x->name), 0) == 0) {
+        const char *path = ft_trace_path(w, x->name);
+        /* Its mode said ended: its header must say so too (a failed exec
+         * takes the mode back, and anyone may chmod a file). */
+        if ((!x->check || ft_header_ended(path, &start)) && ft_syscall(SYS_unlinkat, AT_FDCWD, path, 0) == 0) {
             w->total -= x->bytes < w->total ? x->bytes : w->total;
             FT_ADD(removed, 1);
             FT_ADD(removed_bytes, x->bytes);
-        } /* else another process removed it first */
+        } /* else it lives after all, or another process removed it first */
         if (ft_past(until))
             return 0;
     }

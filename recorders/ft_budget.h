@@ -10,9 +10,18 @@
 #define FT_BUDGET_CAND 64      /* oldest ended traces remembered per pass */
 #define FT_TRACE_NAME_MAX 128  /* <exe, 64>.<pid>.<s>.<ns>.fstrace fits */
 
+/* A trace's mode: 0600, and the sticky bit once its image ended (exit,
+ * _exit, exec: ft_trace.c; the kernel-side recorder's traces too). Linux
+ * ignores the sticky bit on a regular file; a look sees it in the stat it
+ * makes of every trace anyway, and reads the header (the truth:
+ * FT_HDR_ENDED) only of those it is about to remove. */
+#define FT_TRACE_MODE 0600u
+#define FT_TRACE_ENDED_BIT 01000u /* S_ISVTX */
+
 struct ft_budget_cand {
     uint64_t start;            /* when it was made: oldest goes first */
     uint64_t bytes;
+    uint32_t check;            /* ended by its mode only: the header decides */
     char name[FT_TRACE_NAME_MAX];
 };
 
@@ -29,6 +38,8 @@ struct ft_budget_walk {
     struct ft_budget_cand cand[FT_BUDGET_CAND];
     uint32_t ents_len, ents_at; /* entries read, not all looked at yet */
     char ents[1024];           /* (struct linux_dirent64) */
+    const char *self;          /* the looker's own trace's name (NULL: none yet): never removed */
+    char path[FT_DIR_MAX + FT_TRACE_NAME_MAX + 2]; /* dir/name of the trace looked at */
 };
 
 /* Remove ended processes' traces, oldest first, until the directory's

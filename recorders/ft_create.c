@@ -134,12 +134,17 @@ static int ft_ring_create(struct ft_ctx *c)
     if (!ft_check_dir(ft_cfg.dir))
         return 0;
     uint64_t removed = 0, removed_bytes = 0;
-    c->looking = 0;
     c->walk.phase = 0;
     c->walk.lag = 0;
+    c->walk.self = NULL;
+    /* The look's first step; a look not over after it goes on as the trace
+     * grows, and to its end when the image ends (ft_trace.c), counting the
+     * trace's first chunk in as made before it began. */
     uint64_t room;
-    int over = ft_budget_look(&c->walk, FT_BUDGET_FIRST, 0, &room, &removed, &removed_bytes); /* the whole look, now */
-    c->budget_at = 1 + (over == 2 ? FT_BUDGET_STEP_MAX : ft_budget_step(room));
+    int over = ft_budget_look(&c->walk, FT_BUDGET_FIRST, FT_BUDGET_LOOK_NS, &room, &removed, &removed_bytes);
+    c->walk.made0 = 1;
+    FT_STORE(&c->looking, !over);
+    c->budget_at = !over ? UINT32_MAX : 1 + (over == 2 ? FT_BUDGET_STEP_MAX : ft_budget_step(room));
     char exe[FT_EXE_MAX], comm[FT_COMM_MAX], name[FT_EXE_MAX];
     ssize_t n = ft_sys_readlink("/proc/self/exe", exe, sizeof exe - 1);
     exe[n > 0 ? n : 0] = '\0';
@@ -176,7 +181,7 @@ static int ft_ring_create(struct ft_ctx *c)
     uint32_t mode;
     void *map = MAP_FAILED;
     if (ft_sys_fstat(fd, &c->dev, &c->ino, &mode) < 0 ||
-        ((mode & 07777) != 0600 && ft_syscall(SYS_fchmod, fd, 0600) < 0) ||
+        ((mode & 07777) != FT_TRACE_MODE && ft_syscall(SYS_fchmod, fd, FT_TRACE_MODE) < 0) ||
         ft_syscall(SYS_ftruncate, fd, (off_t)size) < 0)
         goto fail;
     map = (void *)ft_syscall(SYS_mmap, NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -201,6 +206,7 @@ static int ft_ring_create(struct ft_ctx *c)
     if (!named && !(named = ft_trace_link(c, fd, name, pid, rt)))
         goto fail;
     ft_sys_close(fd);
+    c->walk.self = strrchr(c->path, '/') + 1; /* its name, for the look */
     ft_map_addr = map;
     ft_map_len = size;
     ft_map_pid = pid;

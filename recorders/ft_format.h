@@ -353,7 +353,7 @@ static inline unsigned ft_hist_bucket(uint64_t ns)
     uint64_t x = ns >> 10;
     if (x < 2)
         return (unsigned)x;
-    unsigned m = 63u - (unsigned)__builtin_clzll(x);
+    unsigned m = 63u ^ (unsigned)__builtin_clzll(x); /* the top bit's place: 63 - clz, one bsr */
     unsigned b = 2u * m + (unsigned)((x >> (m - 1)) & 1u);
     return b < FT_HIST_BUCKETS ? b : FT_HIST_BUCKETS - 1;
 }

@@ -23,11 +23,6 @@ FT_EXPORT int fsync_trace_js_abi(void)
     return FT_JS_ABI;
 }
 
-FT_EXPORT FT_HOT uint64_t fsync_trace_js_now(void)
-{
-    return ft_now();
-}
-
 /* Call sites are names like paths (FORMAT.md, "Path records"), with no
  * dev or ino: the names region carries them, and a record names its site as
  * a rename names its new path (ft_ring.c). */
@@ -168,11 +163,17 @@ static uint64_t *ft_js_cur_of(const struct ft_js_call *c, uint32_t path_id)
     return &ft_js_cur[h >> (32 - __builtin_ctz(FT_JS_CUR))];
 }
 
-FT_EXPORT FT_HOT int fsync_trace_js_record(struct ft_js_call *c)
+/* One page of code, as a sync wrapper's (FT_HOT_PAGE, ft_base.h): the
+ * ring's append and the summary's count inlined (they were three more pages:
+ * ft_emit's and ft_summary_add's, each across a page boundary). */
+FT_EXPORT FT_HOT_PAGE(js_record) int fsync_trace_js_record(struct ft_js_call *c)
 {
     if (!c || c->api == FT_JS_NONE || c->api > FT_JS_MAX || c->start_ns == 0 || !ft_active())
         return -1;
-    int saved = errno;
+    /* ft_errno, not errno: libc's __errno_location through our GOT and its
+     * own are three pages a Node call walks after its system call, ~100 ns
+     * each on this VM (ft_base.h; the hot path's pages in docs/figures.md). */
+    int saved = ft_errno;
     /* The record as FORMAT.md lays it out, and as the event the ring and the
      * summaries take (the same 64 bytes: no copy from one to the other). */
     union {
@@ -201,7 +202,7 @@ FT_EXPORT FT_HOT int fsync_trace_js_record(struct ft_js_call *c)
         if (!ev->path_id)
             ev->flags |= FT_F_PATH_UNKNOWN;
     }
-    ft_emit(ev);
+    ft_emit_js(ev);
     /* The summary's kind is the API's; its `writes` would be the site. The
      * record's flags are no summary's business (none of them is
      * FT_F_NO_INTERVAL), and its interval fields are 0 (made_ns cleared). */
@@ -211,6 +212,14 @@ FT_EXPORT FT_HOT int fsync_trace_js_record(struct ft_js_call *c)
     ev->ival_start_ns = 0; /* made_ns */
     ft_summary_js(ev, ft_js_cur_of(c, ev->path_id));
     int stale = site && ft_path_old(site);
-    errno = saved;
+    ft_errno = saved;
     return stale;
+}
+
+/* In the record's section (FT_HOT_PAGE(js_record) above), after it, on its
+ * page: a Node call reads the clock when it starts, and the record of the
+ * call before it is usually made since the last system call. */
+FT_EXPORT __attribute__((hot, section(".text.ft_hot_js_record"))) uint64_t fsync_trace_js_now(void)
+{
+    return ft_now();
 }

@@ -302,21 +302,28 @@ static __attribute__((noinline)) void ft_emit_slow(struct ft_event *ev)
 
 /* one_name: the record names one path at most (a sync record: no rename's
  * or link's second name, no Node call site), known where it is inlined. */
-static inline __attribute__((always_inline)) void ft_emit_in(struct ft_event *ev, int one_name)
+static inline __attribute__((always_inline)) struct ft_regions *ft_emit_in(struct ft_event *ev, int one_name)
 {
     struct ft_ctx *c = FT_LOAD_ACQ(&ft_ctx_ptr);
     if (FT_UNLIKELY(ft_thr.guard || !c || FT_LOAD_ACQ(&c->state) != FT_RING_READY)) {
         ft_emit_slow(ev);
-        return;
+        return ft_regions();
     }
     ft_guard_on();
     ft_put_one(c, ev, one_name);
     ft_guard_off();
+    /* Still ready (a failed chunk or a SIGBUS may have ended it meanwhile). */
+    return FT_LIKELY(FT_LOAD_ACQ(&c->state) == FT_RING_READY) ? &c->rg : NULL;
 }
 
-__attribute__((always_inline)) inline void ft_emit_hot(struct ft_event *ev)
+__attribute__((always_inline)) inline struct ft_regions *ft_emit_hot(struct ft_event *ev)
 {
-    ft_emit_in(ev, 1);
+    return ft_emit_in(ev, 1);
+}
+
+__attribute__((always_inline)) inline void ft_emit_js(struct ft_event *ev)
+{
+    ft_emit_in(ev, 0);
 }
 
 void ft_emit(struct ft_event *ev)

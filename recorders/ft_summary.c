@@ -148,13 +148,13 @@ int ft_own_take(struct ft_track *t, uint64_t key)
     if (!(uint32_t)key || (k && (uint32_t)(k >> 32) == (uint32_t)(key >> 32)) || !FT_CAS(&t->own_key, &k, key))
         return 0;
     for (unsigned i = 0; i <= FT_C_MAX; i++)
-        FT_STORE(&t->own[i], 0);
+        FT_STORE(&t->own[i].at, NULL);
     return 1;
 }
 
 /* The thread's recent entries are looked through for one of ev's name
  * (a new file of an old name) before a new entry is made. */
-void ft_own_new(struct ft_regions *rg, const struct ft_event *ev, uint64_t *slot,
+void ft_own_new(struct ft_regions *rg, const struct ft_event *ev, struct ft_own *o,
                 unsigned b, unsigned j)
 {
     struct ft_ctx *c = ft_ctx_of(rg);
@@ -177,17 +177,18 @@ void ft_own_new(struct ft_regions *rg, const struct ft_event *ev, uint64_t *slot
     }
     if (!w)
         w = ft_summary_make(rg, ev, b, j);
-    FT_STORE(slot, w);
+    FT_STORE(&o->key, ft_entry_key(w, ev->call));
+    FT_STORE(&o->at, w ? (struct ft_summary *)ft_entry(rg, (uint32_t)w - 1) : NULL);
     ft_thr.sum[(ev->path_id ^ ev->call) & (FT_OWN_ENTRIES - 1)] = w;
 }
 
 /* A Node call (ft_js.c: its kind FT_JS_SUMMARY_BASE + API, its wait as the
  * latency) counted like a sync; *cur is its current entry's word, kept by
  * the caller. */
-void ft_summary_js(const struct ft_event *ev, uint64_t *cur)
+__attribute__((always_inline)) inline void ft_summary_js(const struct ft_event *ev, uint64_t *cur)
 {
     struct ft_regions *rg = ft_regions();
     if (rg && rg->interval_ns)
-        ft_summary_add(rg, ev, cur, ft_hist_bucket(ev->dur_ns), 0);
+        ft_summary_add_in(rg, ev, cur, ft_hist_bucket(ev->dur_ns), 0);
 }
 

@@ -24,10 +24,11 @@ __attribute__((noinline)) void ft_summary_new(struct ft_regions *rg, const struc
                                               uint64_t *cur, unsigned b, unsigned j);
 /* Take an unowned track t (or one of an older trace) for the thread of key. */
 __attribute__((noinline)) int ft_own_take(struct ft_track *t, uint64_t key);
-/* A new own entry for ev into *slot, or one of the thread's recent ones of its name. */
-__attribute__((noinline)) void ft_own_new(struct ft_regions *rg, const struct ft_event *ev, uint64_t *slot,
+/* A new own entry for ev into *o, or one of the thread's recent ones of its name. */
+__attribute__((noinline)) void ft_own_new(struct ft_regions *rg, const struct ft_event *ev, struct ft_own *o,
                                           unsigned b, unsigned j);
-/* A Node call into the summary ring (ft_js.c); *cur: its current entry's word. */
+/* A Node call into the summary ring (ft_js.c); *cur: its current entry's
+ * word. Inlined (across files, by LTO) into the record's one page. */
 void ft_summary_js(const struct ft_event *ev, uint64_t *cur);
 
 /* A track's current entry: (entry number's low 32 bits << 32) | (index + 1),
@@ -98,27 +99,40 @@ static inline __attribute__((always_inline)) void ft_summary_count(unsigned char
     FT_BUMP(plain, ft_hist_count(e, b), 1);
 }
 
+/* The first word of the entry of word cur for call kind `call` while it
+ * is that entry (the ring reuses slots: the entry number's low half tells). */
+static inline uint64_t ft_entry_key(uint64_t cur, unsigned call)
+{
+    return (cur >> 32) | (uint64_t)FT_T_SUMMARY << 32 | (uint64_t)call << 40;
+}
+
+/* Entry s, whose first word should be key, if it is still the interval's
+ * entry of ev's call kind (the ring may have reused its slot, the interval
+ * may have ended), whatever its path; NULL if not. */
+static inline struct ft_summary *ft_entry_check(struct ft_regions *rg, struct ft_summary *s, uint64_t key,
+                                                const struct ft_event *ev)
+{
+    if (FT_LOAD_ACQ((uint64_t *)s) != key || ev->start_ns - FT_LOAD(&s->interval_start_ns) >= rg->interval_ns)
+        return NULL;
+    return s;
+}
+
 /* The entry of word cur if it is still the interval's entry of ev's call
- * kind (the ring may have reused its slot, the interval may have ended),
- * whatever its path; NULL if not. */
+ * kind (ft_entry_check); NULL if not. */
 static inline struct ft_summary *ft_entry_live(struct ft_regions *rg, uint64_t cur, const struct ft_event *ev)
 {
     uint32_t idx = (uint32_t)cur - 1;
     if (FT_UNLIKELY(!cur || idx >= rg->sum_entries))
         return NULL;
-    struct ft_summary *s = (struct ft_summary *)ft_entry(rg, idx);
-    uint64_t want = (cur >> 32) | (uint64_t)FT_T_SUMMARY << 32 | (uint64_t)ev->call << 40;
-    if (FT_LOAD_ACQ((uint64_t *)s) != want || ev->start_ns - FT_LOAD(&s->interval_start_ns) >= rg->interval_ns)
-        return NULL;
-    return s;
+    return ft_entry_check(rg, (struct ft_summary *)ft_entry(rg, idx), ft_entry_key(cur, ev->call), ev);
 }
 
 /* Count a sync into a shared (interval, file, kind) entry, with atomics:
  * the one of word *curp if it is still that (ft_entry_live, same path) and
  * not full; else a new one. Two threads may both start one: a reader adds
  * them up. For a signal handler's syncs and the Node hook's calls. */
-static inline void ft_summary_add(struct ft_regions *rg, const struct ft_event *ev, uint64_t *curp,
-                                  unsigned b, unsigned j)
+static inline __attribute__((always_inline)) void ft_summary_add_in(struct ft_regions *rg, const struct ft_event *ev,
+                                                                    uint64_t *curp, unsigned b, unsigned j)
 {
     uint64_t cur = FT_LOAD(curp);
     struct ft_summary *s = ft_entry_live(rg, cur, ev);
@@ -132,6 +146,14 @@ static inline void ft_summary_add(struct ft_regions *rg, const struct ft_event *
         }
     }
     ft_summary_new(rg, ev, curp, b, j);
+}
+/* The same where the compiler decides: for a sync, the rare case (a signal
+ * handler's, or a file's second thread); ft_summary_add_in is inlined into
+ * the Node call's record, for which it is the usual path (ft_js.c). */
+static inline void ft_summary_add(struct ft_regions *rg, const struct ft_event *ev, uint64_t *curp,
+                                  unsigned b, unsigned j)
+{
+    ft_summary_add_in(rg, ev, curp, b, j);
 }
 
 /* ---- the thread's own entries ------------------------------------------------------ */
@@ -183,14 +205,18 @@ static inline __attribute__((always_inline)) void ft_summary_put(struct ft_regio
     }
     ft_thr.sum_busy = 1;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    uint64_t *slot = &t->own[ev->call];
-    struct ft_summary *s = ft_entry_live(rg, FT_LOAD(slot), ev);
+    /* Where the entry is, kept beside its key: no index to check and turn
+     * into an address (the pointer is into this trace's mapping: a track of
+     * another generation's trace is taken afresh, ft_own_take). */
+    struct ft_own *o = &t->own[ev->call];
+    struct ft_summary *s = FT_LOAD(&o->at);
     uint32_t calls;
-    if (FT_LIKELY(s && FT_LOAD(&s->path_id) == ev->path_id && (calls = FT_LOAD(&s->calls)) < FT_SUMMARY_MAX_CALLS)) {
+    if (FT_LIKELY(s && ft_entry_check(rg, s, FT_LOAD(&o->key), ev) && FT_LOAD(&s->path_id) == ev->path_id &&
+                  (calls = FT_LOAD(&s->calls)) < FT_SUMMARY_MAX_CALLS)) {
         FT_STORE(&s->calls, calls + 1);
         ft_summary_count((unsigned char *)s, ev, b, j, 1);
     } else {
-        ft_own_new(rg, ev, slot, b, j);
+        ft_own_new(rg, ev, o, b, j);
     }
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     ft_thr.sum_busy = 0;

@@ -189,14 +189,15 @@ static int ft_chunk_fallocate(struct ft_ctx *c, uint32_t k, uint32_t n, int fd)
 /* The directory's budget, looked at again as the trace grows: after
  * ft_budget_step(room) chunks, room what the last look left. A look at a
  * directory of many traces takes a system call or more per trace, so it is
- * made in steps of at most FT_BUDGET_LOOK_NS of work, one at each block a
- * writer claims while it is on (ft_chunks_ahead; not in the call that
- * makes a chunk, which has a page step to pay already). The bytes the
- * trace grew by since the look began count as needed, and so do those it
- * grew by during the last look (it will grow as much during this one
- * before the next can remove anything). One thread at a
- * time: budget_at is 0 while one is in it, UINT32_MAX while a look is on. */
-static void ft_budget_go_on(struct ft_ctx *c)
+ * made in steps of at most step_ns of work (FT_BUDGET_LOOK_NS), one at each
+ * block a writer claims while it is on (ft_chunks_ahead; not in the call
+ * that makes a chunk, which has a page step to pay already), and to its end
+ * (step_ns 0) when the image ends. The bytes the trace grew by since the
+ * look began count as needed, and so do those it grew by during the last
+ * look (it will grow as much during this one before the next can remove
+ * anything). One thread at a time: budget_at is 0 while one is in it,
+ * UINT32_MAX while a look is on. */
+static void ft_budget_go_on(struct ft_ctx *c, uint64_t step_ns)
 {
     uint32_t at = FT_LOAD(&c->budget_at);
     struct ft_header *h = FT_LOAD_ACQ(&c->hdr);
@@ -205,7 +206,7 @@ static void ft_budget_go_on(struct ft_ctx *c)
     struct ft_budget_walk *w = &c->walk;
     uint32_t made = FT_LOAD(&c->chunks_made);
     uint64_t room, need = (uint64_t)(FT_BUDGET_STEP_MIN + made - w->made0 + w->lag) * FT_CHUNK_SLOTS * FT_RECORD_SIZE;
-    int over = ft_budget_look(w, need, FT_BUDGET_LOOK_NS, &room, &h->dir_removed, &h->dir_removed_bytes);
+    int over = ft_budget_look(w, need, step_ns, &room, &h->dir_removed, &h->dir_removed_bytes);
     if (over) {
         w->lag = made - w->made0;
         FT_STORE(&c->looking, 0);
@@ -279,7 +280,7 @@ int ft_chunk_reserve(struct ft_ctx *c, uint32_t k, int fd)
 void ft_chunks_ahead(struct ft_ctx *c, uint64_t s, uint64_t n)
 {
     if (FT_UNLIKELY(FT_LOAD(&c->looking)))
-        ft_budget_go_on(c);
+        ft_budget_go_on(c, FT_BUDGET_LOOK_NS);
     if (s >= c->slots)
         return; /* past the first lap: every chunk exists */
     uint64_t q = (s + FT_CHUNK_SLOTS - 1) / FT_CHUNK_SLOTS;
@@ -337,6 +338,18 @@ static int ft_has_uring(void)
     return found;
 }
 
+/* The trace's mode says whether its image ended (ft_budget.h): a look at
+ * the directory tells an exec'd process's trace from a live one by the stat
+ * it makes anyway. By name: we keep no descriptor, and the directory is ours. */
+static void ft_mark_mode(struct ft_ctx *c, int ended)
+{
+    ft_syscall(SYS_fchmodat, AT_FDCWD, c->path, FT_TRACE_MODE | (ended ? FT_TRACE_ENDED_BIT : 0));
+}
+
+/* The image ends (exit, _exit, exec): a look at the directory still on is
+ * made to its end first (a process that syncs once and ends makes room for
+ * its trace all the same; and our own trace is still live to it), then the
+ * header and the file's mode say so. */
 static int ft_set_ended(void)
 {
     struct ft_ctx *c = FT_LOAD_ACQ(&ft_ctx_ptr);
@@ -344,8 +357,14 @@ static int ft_set_ended(void)
         return 0;
     if ((uint32_t)ft_sys_getpid() != ft_ctx_pid(c))
         return 0;
+    int saved = errno;
+    if (FT_LOAD(&c->looking))
+        ft_budget_go_on(c, 0);
     uint32_t ended = FT_HDR_ENDED | (ft_has_uring() ? FT_HDR_IO_URING : 0);
     uint32_t old = __atomic_fetch_or(&c->hdr->flags, ended, __ATOMIC_RELEASE);
+    if (!(old & FT_HDR_ENDED))
+        ft_mark_mode(c, 1);
+    errno = saved;
     return !(old & FT_HDR_ENDED);
 }
 
@@ -358,10 +377,7 @@ void ft_mark_ended(void)
  * the flag goes up before the call ... */
 int ft_exec_begin(void)
 {
-    int saved = errno;
-    int marked = ft_set_ended();
-    errno = saved;
-    return marked;
+    return ft_set_ended();
 }
 
 /* ... and comes down again if the call returns, which it does only when it
@@ -369,8 +385,12 @@ int ft_exec_begin(void)
 void ft_exec_failed(int marked)
 {
     struct ft_ctx *c = FT_LOAD_ACQ(&ft_ctx_ptr);
-    if (marked && c && FT_LOAD_ACQ(&c->hdr))
+    if (marked && c && FT_LOAD_ACQ(&c->hdr)) {
+        int saved = errno;
         __atomic_fetch_and(&c->hdr->flags, ~FT_HDR_ENDED, __ATOMIC_RELEASE);
+        ft_mark_mode(c, 0);
+        errno = saved;
+    }
 }
 
 /* pthread_atfork child handler: the child is one thread, a copy of us.

@@ -32,12 +32,18 @@ struct ft_track {
     uint32_t clearer;            /* while life is FT_TRACK_CLEARING: the clearing thread (ft_track.c) */
     uint32_t synced_gen;         /* the trace generation (ft_ctx.gen) of its last sync: this image's? */
     uint64_t own_key;            /* the thread (trace gen << 32 | tid) that counts into ... */
-    uint64_t own[FT_C_MAX + 1];  /* ... these entries of its own, per call kind (ft_track.c) */
+    struct ft_own {              /* ... these entries of its own, per call kind (ft_summary.h): */
+        uint64_t key;            /* the entry's first word while it is still that entry (ft_entry_key) */
+        struct ft_summary *at;   /* where it is (NULL: none), so the owner's sync finds it in two loads */
+    } own[FT_C_MAX + 1];
     uint16_t hist[FT_HIST_BUCKETS];
 } __attribute__((aligned(64)));
 
 #define ft_tracks (ft_hot.tracks) /* parallel to ft_files, made at the first sync */
 extern struct ft_track ft_track_nofile[FT_C_MAX + 1]; /* calls with no file, per kind */
+/* &ft_track_nofile[call], out of line: its address is not worked out on
+ * the common path (a file's sync) before the test for it. */
+__attribute__((noinline)) struct ft_track *ft_track_none(unsigned call);
 
 __attribute__((noinline, cold)) struct ft_track *ft_tracks_make(void);
 /* The slot holds another file now (or its first): start its track afresh. */
@@ -52,8 +58,8 @@ int ft_file_synced(struct ft_file *f); /* this image synced it at some time */
  * walk after the call). */
 static inline struct ft_track *ft_track_of(struct ft_file *f, unsigned call, uint32_t life)
 {
-    if (!f)
-        return &ft_track_nofile[call];
+    if (FT_UNLIKELY(!f))
+        return ft_track_none(call);
     struct ft_track *t = FT_LOAD_ACQ(&ft_tracks);
     if (FT_UNLIKELY(!t))
         t = ft_tracks_make();

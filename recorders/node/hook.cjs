@@ -22,7 +22,9 @@
  * cannot require an ES module) and needs no build step.
  *
  * Nothing changes for the program: results, errors (the same objects; an
- * error thrown synchronously loses only the hook's own stack frames), `this`,
+ * error made while a wrapper was on the stack, thrown or rejected, loses only
+ * the hook's own stack frames), a rejection nobody handles (reported as
+ * unhandled all the same), `this`,
  * callback versus promise, synchronous versus asynchronous. Every line of the
  * hook's own work is inside a try: it never throws into the program. Without
  * the addon (no Node headers at build time) nothing is wrapped at all.
@@ -342,6 +344,23 @@ function withoutHookFrames(err) {
   return err;
 }
 
+/*
+ * A rejection passed on. An error with an errno is the system's, made after
+ * the call returned (in the thread pool's completion): no frame of the
+ * hook's is in its stack, which is left unread, so that Node, when nobody
+ * handles the rejection, still points at the line that made it (reading a
+ * stack formats it, and the formatted stack no longer tells V8 where the
+ * error was made). Any other error (a bad argument, a closed FileHandle) may
+ * have been made while the wrapper was on the stack: its stack loses the
+ * hook's frames, as a thrown one's does. One made later (an abort, a bad
+ * chunk of an async iterable) has none to lose but is read all the same:
+ * when an error was made cannot be told, and Node's report of it unhandled
+ * then blames its own line (README).
+ */
+function unhooked(err) {
+  throw err !== null && typeof err === 'object' && typeof err.errno === 'number' ? err : withoutHookFrames(err);
+}
+
 /* orig applied with room for the hook's two frames (the wrapper's and this
  * one's) in a stack: an error it throws loses them (withoutHookFrames) and
  * keeps as many of the program's own frames as it would without the hook. */
@@ -436,7 +455,8 @@ function install(rec) {
   }
   const putFlush = (api, call, err) => put(api, call.fd, call.t0, err, call.site, call.bytes, call.named);
 
-  /* The promise the program gets: the original's outcome, recorded as it settles. */
+  /* The promise the program gets: the original's outcome, recorded as it
+   * settles (an error passed on as unhooked() says). */
   function settled(promise, record) {
     return promise.then(
       (value) => {
@@ -445,7 +465,7 @@ function install(rec) {
       },
       (err) => {
         record(err);
-        throw err;
+        return unhooked(err);
       },
     );
   }
@@ -552,7 +572,7 @@ function install(rec) {
       if (!isFlush(options)) return orig.apply(this, arguments);
       const call = flushCall(wrapper, api, file, data, options);
       pending++;
-      return settled(orig.apply(this, arguments), (err) => {
+      return settled(deeper(orig, this, arguments), (err) => {
         pending--;
         putFlush(api, call, err);
       });
@@ -604,6 +624,14 @@ function install(rec) {
   /* FileHandle's prototype is not exported: it is wrapped when the first
    * FileHandle comes out of fs.promises.open, before the program has it. */
   let handlesDone = false;
+  /* A call not recorded whose promise may reject with an error made under
+   * the hook's frames: it settles as the original's, with those frames out
+   * of the error's stack and as many of the program's in (deeper). A second
+   * promise, as for a recorded call: the program's rejection, if it leaves it
+   * unhandled, is reported as unhandled all the same. */
+  function bare(orig, self, args) {
+    return deeper(orig, self, args).then(undefined, unhooked);
+  }
   function wrapHandles(proto) {
     handlesDone = true;
     const wrapSync = (name, api, streamApi) => {
@@ -611,7 +639,9 @@ function install(rec) {
       if (typeof orig !== 'function') return;
       const wrapper = function () {
         const fd = this !== null && typeof this === 'object' ? this.fd : undefined;
-        if (typeof fd !== 'number') return orig.apply(this, arguments);
+        // A closed FileHandle (fd -1) or no FileHandle at all: the original
+        // rejects with an error it makes now, under the wrapper's frame.
+        if (typeof fd !== 'number' || fd < 0) return bare(orig, this, arguments);
         const kind = syncKind(wrapper, fd, api, streamApi);
         if (kind === 0) return orig.apply(this, arguments);
         const site = callSite;
@@ -624,7 +654,7 @@ function install(rec) {
           },
           (err) => {
             put(kind, fd, t0, err, site, 0);
-            throw err;
+            return unhooked(err);
           },
         );
       };

@@ -99,6 +99,9 @@ export function pathRegExp(pattern: string): string {
   return re.slice(1, -1);
 }
 
+/** A bound no trace reaches (ns since the epoch, ~146 years either side), and BIGINT holds. */
+const FAR_NS = 2n ** 62n;
+
 /**
  * Delete the loaded rows outside the time and path filters. The events cut away
  * go to events_context (the durability lint judges what is inside the window on
@@ -123,7 +126,7 @@ export async function applyRowFilters(connection: DuckDBConnection, f: Filters):
     };
     const since = f.since !== undefined ? bound(f.since, '--since') : null;
     const until = f.until !== undefined ? bound(f.until, '--until') : null;
-    const values = { since: since ?? -(2n ** 62n), until: until ?? 2n ** 62n };
+    const values = { since: since ?? -FAR_NS, until: until ?? FAR_NS };
     const outside = 'epoch_ns(start) < $since or epoch_ns(start) >= $until';
     await connection.run(`insert into events_context select * from events where ${outside}`, values);
     await connection.run(`delete from events where ${outside}`, values);

@@ -84,9 +84,10 @@ async function buildOne(connection: DuckDBConnection, q: Query, bindings: Bindin
   const [values, types] = bind(q, bindings);
   const signature = JSON.stringify([values, inputs], (_k, v) => (typeof v === 'bigint' ? String(v) : v));
   if (built.get(q.name) === signature) return signature;
-  // A database kept by an earlier version may hold it as the other kind (verdicts was a table).
+  // A database kept by an earlier version may hold it as the other kind (verdicts was a table);
+  // once the session has built it, it is of its own kind.
   const other = q.kept === 'view' ? 'table' : 'view';
-  if (await exists(connection, other, q.name)) await connection.run(`drop ${other} ${quotedIdentifier(q.name)}`);
+  if (!built.has(q.name) && (await exists(connection, other, q.name))) await connection.run(`drop ${other} ${quotedIdentifier(q.name)}`);
   const text = q.kept === 'view' ? withLiterals(q.sql, values, types) : q.sql;
   const sql = `create or replace ${q.kept} ${quotedIdentifier(q.name)} as\n${text}`;
   if (q.anyOrder) await connection.run('set preserve_insertion_order = false');

@@ -42,7 +42,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { libraryPath } from '../../src/record/launch.js';
-import { creationCost } from './creation.js';
+import { creationCost, crowdedFirstSync } from './creation.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const args = process.argv.slice(2);
@@ -285,7 +285,7 @@ function main(): void {
       console.log(row);
     }
   }
-  const creation = creationCost(here, work, LIB, RUNS * 3);
+  const creation = `${creationCost(here, work, LIB, RUNS * 3)}\n${crowdedFirstSync(here, work, LIB, RUNS)}`;
   const table = [
     '| call | threads | bare ns | recorded ns | added ns (Q1..Q3) | added, always-on off | added, ring lapped | paired in-process, fresh | paired, lapped | paired, no recorder (noise) | tracers, added wall ns |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',

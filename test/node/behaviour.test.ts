@@ -55,6 +55,45 @@ for (const node of NODES) test(`${node.name}: EIO injected (strace): the same er
   assert.ok(syncs.length >= 8 && syncs.every((s) => s.res === -5));
 });
 
+/*
+ * A rejection nobody handles is reported as without the hook: the default
+ * (Node prints the error, exit code 1) and an 'unhandledRejection' listener,
+ * which gets the same reason, fields and stack, and the very promise the call
+ * returned. `stolen`: the system's EBADF from the pool (recorded, -9);
+ * `closed` and `badarg`: errors Node makes during the call, under the
+ * wrapper's frame, which their stack loses (before, it showed
+ * "at FileHandle.sync (.../hook.cjs:...)"); no system call, nothing recorded.
+ * For those two, Node's first lines (the source line it blames) name where it
+ * reported the rejection instead of where the error was made: taking the
+ * hook's frame out of a stack formats it, and V8 then no longer knows the
+ * place. The system's errors are left unread, so all of stderr is the same.
+ */
+const UNHANDLED: [string, string, string][] = [
+  ['stolen', 'sync', 'filehandle.sync'], ['stolen', 'datasync', 'filehandle.datasync'],
+  ['closed', 'sync', ''], ['closed', 'datasync', ''], ['badarg', 'sync', ''],
+];
+for (const node of NODES) test(`${node.name}: an unhandled rejection (filehandle.sync/datasync, fs.promises.writeFile with flush) is reported as without the hook`, () => {
+  for (const [failure, method, api] of UNHANDLED) {
+    const what = `${failure} ${method}`;
+    const pair = (who: string) => [null, 'import' as const].map((hook) => run('unhandled.mjs', [failure, who, method], { node: node.bin, hook }));
+    const [bare, hooked] = pair('default') as [NodeRun, NodeRun];
+    assert.is(bare.ran.status, 1, what);
+    assert.is(hooked.ran.status, 1, what);
+    const message = (r: NodeRun) => r.ran.stderr.split('\n\n').slice(1).join('\n\n');
+    assert.match(message(bare), failure === 'badarg' ? /^TypeError \[ERR_INVALID_ARG_TYPE\]/ : /^Error: (file closed|EBADF: bad file descriptor)/, what);
+    if (failure === 'stolen') assert.is(hooked.ran.stderr, bare.ran.stderr, what);
+    else assert.is(message(hooked), message(bare), what);
+    assert.not.match(hooked.ran.stderr, /hook\.cjs/, what);
+    const js = recorded(hooked).js.map((j) => [j.api, j.res]);
+    assert.equal(js, api ? [[api, -9]] : [], what);
+    const [bareHeard, hookedHeard] = pair('listener') as [NodeRun, NodeRun];
+    assert.is(hookedHeard.ran.status, 0, hookedHeard.ran.stderr);
+    const heard = account<{ same: boolean; code: string; stack: string }>(bareHeard);
+    assert.equal(account(hookedHeard), heard, what);
+    assert.equal([heard.same, heard.code], [true, failure === 'badarg' ? 'ERR_INVALID_ARG_TYPE' : 'EBADF'], what);
+  }
+});
+
 test('an unusable trace directory: the program runs as before and writes the same files', () => {
   const bare = run('apis.mjs', ['1'], { hook: null });
   const blocked = join(bare.dir, 'not-a-directory');

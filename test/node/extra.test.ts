@@ -7,8 +7,8 @@
  * - the worker's fs.fsyncSync, on its own thread: set aside (not a pool thread's), every
  *   call paired with a pool thread's sync, none with the worker's;
  * - the worker's fs.fsync, on the pool, as the hooked calls' are: a.dat's calls in flight
- *   with it cannot be told from it, and are left unpaired, marked ambiguous, which
- *   summary says; b.dat's are all paired.
+ *   with it whose syncs the windows cannot tell from it are left unpaired, marked
+ *   ambiguous, which summary says, the others paired; b.dat's are all paired.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -69,9 +69,12 @@ for (const node of NODES) test(`${node.name}: a worker without the hook syncs th
   const { r, a, rows } = run('pool', node.bin);
   const [fa, fb] = rows;
   assert.is(fa!.calls + fb!.calls, a.calls);
-  // a.dat's calls were in flight throughout the worker's syncs: every run of them that held
-  // one holds one more sync than calls, from a pool thread: those calls are all unpaired.
-  assert.ok(fa!.ambiguous >= 32 && fa!.ambiguous + fa!.paired <= fa!.calls, `a.dat: ${fa!.ambiguous} ambiguous, ${fa!.paired} paired of ${fa!.calls}`);
+  // a.dat's calls were in flight throughout the worker's syncs: a run of them that held one
+  // holds one more sync than calls, from a pool thread; it is cut where its count goes off,
+  // and the calls whose sync the windows cannot tell from the worker's are left unpaired.
+  // Every other call is paired (a run whose start order is not the pool's stays wholly
+  // ambiguous: all of a.dat's calls, in 4 of 18 loaded runs).
+  assert.ok(fa!.ambiguous >= 1 && fa!.ambiguous + fa!.paired === fa!.calls, `a.dat: ${fa!.ambiguous} ambiguous, ${fa!.paired} paired of ${fa!.calls}`);
   assert.ok(fa!.extra >= 1 && fa!.extra <= EXTRA);
   assert.is(fa!.worker_taken, 0);
   assert.equal({ ...fb!, paired: 0 }, { file: 'b.dat', calls: fb!.calls, paired: 0, ambiguous: 0, extra: 0, worker_taken: 0, pool_threads: 4 });

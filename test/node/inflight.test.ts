@@ -18,7 +18,7 @@ test.after(removeRuns);
 const CALLS = 4000;
 const SLOW_MAKING = ['strace', '-f', '-qq', '--seccomp-bpf', '-o', '/dev/null', '-e', 'trace=linkat', '-e', 'inject=linkat:delay_enter=300000'];
 
-for (const node of NODES) test(`${node.name}: 32 calls in flight over 4 files, the first ones across the trace's making: those all paired, the others all but a few, each fsync once, in the pool's order`, () => {
+for (const node of NODES) test(`${node.name}: 32 calls in flight over 4 files, the first ones across the trace's making: all but a few in 1,000 paired, each fsync once, in the pool's order`, () => {
   const r = trackedRun('inflight.mjs', [String(CALLS)], { node: node.bin, tmpfs: true, wrap: SLOW_MAKING });
   assert.is(r.ran.status, 0, r.ran.stderr);
   assert.is(account<{ done: number }>(r).done, CALLS);
@@ -43,13 +43,13 @@ for (const node of NODES) test(`${node.name}: 32 calls in flight over 4 files, t
       (count(*) filter (where ambiguous))::int as ambiguous
     from p`, [r.traces]);
   // A pool thread may be preempted between taking a call's work and starting its fsync,
-  // which then starts several places late (test/db/js.test.ts builds one); js_waits pairs
-  // the simple case. Not the case where that late sync also outlasts a later call's window
-  // (seen in a quiet CI run, 14 of 4,000 left over: a call queued for 1.6 ms, its sync 1.2 ms
-  // long, started after ~10 later calls' syncs on another pool thread): the calls around it
-  // may be left unpaired. Allowed for, 1 in 100, as something this test does not construct.
-  assert.equal({ calls: row!.calls, flagged_paired: row!.flagged_paired }, { calls: CALLS, flagged_paired: flagged });
-  assert.ok(row!.paired >= CALLS - CALLS / 100 && row!.syscalls === row!.paired, `${row!.paired} of ${CALLS} paired, ${row!.syscalls} syncs, ${row!.ambiguous} in runs left ambiguous`);
+  // which then starts several places late, and may outlast the windows of the calls behind
+  // it (seen in a quiet CI run: a call queued for 1.6 ms, its sync 1.2 ms long, started after
+  // ~10 later calls' syncs): js_waits gives it back to its call along the order
+  // (test/db/js_pairs.test.ts builds both). Every call had its sync; one was left over in
+  // one of 37 runs (the full suite's load; 14 of 4,000 before the chains): allowed, 1 in 500.
+  assert.equal({ calls: row!.calls, flagged_paired: row!.flagged_paired, ambiguous: row!.ambiguous }, { calls: CALLS, flagged_paired: flagged, ambiguous: 0 });
+  assert.ok(row!.paired >= CALLS - CALLS / 500 && row!.syscalls === row!.paired, `${row!.paired} of ${CALLS} paired, ${row!.syscalls} syncs`);
   assert.ok(row!.crossed <= CALLS / 100, `${row!.crossed} pairs crossed`);
 });
 

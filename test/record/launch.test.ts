@@ -172,6 +172,8 @@ test('socket activation by systemd-socket-activate: the listening socket and LIS
     const port = await freePort();
     const cmd = mode === 'bare' ? [bin('sockact'), d.data] : [RECORD, ...(mode === 'quiet' ? ['-q'] : []), '--dir', d.traces, '--', bin('sockact'), d.data];
     const service = spawn(activate, ['-l', `127.0.0.1:${port}`, ...cmd], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // Listened for from the start: the service may close before the answer's end arrives.
+    const closed = new Promise<number | null>((res) => service.on('close', (c) => res(c)));
     let err = '';
     service.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
     for (let i = 0; i < 400 && !err.includes('Listening on'); i++) await new Promise((r) => setTimeout(r, 25));
@@ -180,7 +182,7 @@ test('socket activation by systemd-socket-activate: the listening socket and LIS
       const sock = connect(port, '127.0.0.1');
       sock.setEncoding('utf8').on('data', (s: string) => (got += s)).on('end', () => res(got)).on('error', rej);
     });
-    const code = await new Promise<number | null>((res) => service.on('close', (c) => res(c)));
+    const code = await closed;
     assert.match(answer, /^activated pid=\d+ fds=1\n$/, `${mode}: ${answer} ${err}`);
     assert.is(code, 0, `${mode}: ${err}`);
     if (mode !== 'bare') {

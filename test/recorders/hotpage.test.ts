@@ -63,7 +63,7 @@ type Counts = Record<string, number>;
  * calls in its second half, the distinct pages of each kind touched before
  * and after the system call.
  */
-function walk(op: 'fsync' | 'write', preload: boolean): { before: Counts; after: Counts; calls: number } {
+function walk(op: 'fsync' | 'write' | 'js', preload: boolean): { before: Counts; after: Counts; calls: number } {
   const dirs = makeDirs();
   const info = join(dirs.root, 'info');
   const log = join(dirs.root, 'lackey');
@@ -73,8 +73,9 @@ function walk(op: 'fsync' | 'write', preload: boolean): { before: Counts; after:
   const r = spawnSync('valgrind', ['--tool=lackey', '--trace-mem=yes', `--log-file=${log}`, bin('pagewalk'), op, '600', dirs.data, info], { env, encoding: 'utf8' });
   assert.is(r.status, 0, `valgrind: ${r.stderr}`);
   const inf = readInfo(info);
-  const sites = syscallSites(inf, op === 'fsync' ? inf.fsync : inf.pwrite);
-  assert.ok(sites.size > 0, 'a syscall instruction in libc\'s function');
+  // A Node call's record makes no system call: all of it is "before".
+  const sites = op === 'js' ? new Set<bigint>() : syscallSites(inf, op === 'fsync' ? inf.fsync : inf.pwrite);
+  assert.ok(op === 'js' || sites.size > 0, 'a syscall instruction in libc\'s function');
   type Seg = { before: Set<string>; after: Set<string>; half: 'before' | 'after' };
   const segs: Seg[] = [];
   let cur: Seg | null = null;
@@ -94,7 +95,7 @@ function walk(op: 'fsync' | 'write', preload: boolean): { before: Counts; after:
     }
     cur[cur.half].add(`${m[1] === 'I' ? 'I' : 'D'}${addr / PAGE}`);
   }
-  const late = segs.slice(segs.length / 2, -1).filter((s) => s.half === 'after');
+  const late = segs.slice(segs.length / 2, -1).filter((s) => s.half === 'after' || op === 'js');
   const shape = (s: Seg, half: 'before' | 'after'): Counts => {
     const c: Counts = {};
     for (const p of s[half]) {
@@ -169,6 +170,33 @@ test('a recorded pwrite touches 3 pages more than the bare call before it and 2 
   // countdowns; after: the file's entry (its one add).
   assert.is((rec.before.data ?? 0) - (bare.before.data ?? 0), 2, JSON.stringify({ rec: rec.before, bare: bare.before }));
   assert.is((rec.after.data ?? 0) - (bare.after.data ?? 0), 1, JSON.stringify({ rec: rec.after, bare: bare.after }));
+});
+
+/*
+ * A Node call's record (fsync_trace_js_record, reached through the hook's
+ * addon once the call settled) and its clock (fsync_trace_js_now, at the
+ * call) share one page of code, as a sync wrapper's path is one page; like
+ * the wrappers, the record saves and restores errno through the thread
+ * pointer, not libc's __errno_location (our GOT, libc's code and libc's GOT).
+ * A Node call's record runs right after the system calls that woke the
+ * event loop, so each page is a walk. It was 4 pages of our code (ft_emit
+ * and ft_summary_add apart, each across a page boundary), one of our GOT and
+ * two of libc.
+ */
+test('a Node call\'s record and clock are on one page of code, and the record touches no other page of ours or of libc', () => {
+  assert.ok(have, 'valgrind is installed (.ci/run)');
+  ensureBuilt();
+  const nm = spawnSync('nm', ['-S', LIB], { encoding: 'utf8' });
+  assert.is(nm.status, 0, nm.stderr);
+  const at = (name: string) => nm.stdout.split('\n').find((l) => l.endsWith(` T ${name}`))!.split(' ').map((x) => parseInt(x, 16));
+  const [rec0, recSize] = at('fsync_trace_js_record');
+  const [now0, nowSize] = at('fsync_trace_js_now');
+  assert.is(rec0! % 4096, 0, 'the record starts a page');
+  assert.ok(now0! >= rec0! && now0! + nowSize! <= rec0! + 4096 && recSize! <= 4096, 'the clock on the record\'s page');
+  const rec = walk('js', true);
+  assert.ok(rec.calls >= 250, `${rec.calls} calls looked at`);
+  assert.equal([rec.before['lib-code'] ?? 0, rec.before['lib-other'] ?? 0, rec.before['libc-code'] ?? 0, rec.before['libc-other'] ?? 0],
+    [1, 0, 0, 0], JSON.stringify(rec.before));
 });
 
 test.after(cleanup);

@@ -8,6 +8,9 @@
  *        weeks rename DIR         create a, rename a -> b, then fsync b: the
  *                                 rename comes before the first durability call
  *        weeks live DIR           fsync once, print "ready", then wait to be killed
+ *        weeks exec DIR           fsync once, exec a missing program (fails: the image goes
+ *                                 on), print "failed", wait for SIGUSR1, then exec
+ *                                 sleep 600 (the pid lives on, its trace's image ended)
  *        weeks grow DIR K [exit] fsync one file K times (its trace grows), print "ready",
  *                                 then wait to be killed (with "exit": exit at once)
  *        weeks many DIR N K       N distinct files, each: create, write, fsync K times,
@@ -26,7 +29,10 @@
  */
 #include "ft_test.h"
 
+#include <signal.h>
 #include <stdio.h>
+
+static void on_usr1(int sig) { (void)sig; }
 
 static void one_sync(const char *d, const char *name) {
     int fd = open(ft_path(d, name), O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -90,6 +96,19 @@ int main(int argc, char **argv) {
         fflush(stdout);
         for (;;)
             pause();
+    }
+    if (strcmp(mode, "exec") == 0) {
+        sigset_t usr1, old;
+        sigemptyset(&usr1);
+        sigaddset(&usr1, SIGUSR1);
+        CHECK(signal(SIGUSR1, on_usr1) != SIG_ERR && sigprocmask(SIG_BLOCK, &usr1, &old) == 0);
+        one_sync(d, "exec");
+        CHECK(execl("/nonexistent/program", "program", (char *)NULL) < 0 && errno == ENOENT);
+        printf("failed\n");
+        fflush(stdout);
+        sigsuspend(&old);
+        execl("/bin/sleep", "sleep", "600", (char *)NULL);
+        return 1;
     }
     if (strcmp(mode, "grow") == 0) {
         CHECK(argc == 4 || (argc == 5 && strcmp(argv[4], "exit") == 0));

@@ -12,6 +12,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTrace } from '../../src/trace/decode.js';
+import { HEADER } from '../../src/trace/layout.js';
 import { bin, cleanup, events, makeDirs, onlyTrace, run, start, syncEvents, type Dirs, type Started } from './harness.js';
 import { n, runRaw, size } from './reliability.js';
 import { figure } from '../figures.js';
@@ -20,6 +21,9 @@ import { traceFiles } from '../traces.js';
 
 const AREA = 'Recorder left on for weeks';
 const HDR_ENDED = 0x1;
+/** A trace's mode while its image lives, and once it ended (exit, _exit, exec): ft_budget.h. */
+const MODE_LIVE = 0o600;
+const MODE_ENDED = 0o1600;
 
 /** What tmpfs allocated to a file: the memory it costs. */
 function allocated(file: string): number {
@@ -343,9 +347,9 @@ test('a growing trace looks at a directory of many traces a few system calls at 
   assert.is(r.status, 0, r.stderr);
   const gaps = gapsBetweenSyncs(log);
   assert.is(gaps.length, syncs - 1);
-  // The first sync makes the trace and looks at the whole directory at once
-  // (gap 0); every later look is spread over the calls: no call pays for
-  // more than a few entries (the old way read and opened every trace in one).
+  // The first sync makes the trace and makes the look's first step (gap 0);
+  // the rest of it, and every later look, is spread over the calls: no call
+  // pays for more than a few entries (the old way read and opened every trace in one).
   const later = gaps.slice(1);
   const widest = later.reduce((w, g) => (g.length > w.length ? g : w), []);
   assert.ok(widest.length <= 16, `${widest.length} system calls between two fsyncs: ${widest.map((l) => l.slice(0, l.indexOf('('))).join(' ')}`);
@@ -413,6 +417,125 @@ test('a directory over its budget with only live traces: the growing trace looks
     });
   } finally {
     for (const p of live) p.child.kill('SIGKILL');
+  }
+});
+
+/**
+ * n traces of live processes, made without running n processes: a real
+ * trace's first pages (its header says it has not ended) under names that
+ * carry a live pid (this test's own), made an hour ago, so older than any
+ * other trace in the directory. Their names and allocated bytes.
+ */
+function makeLive(dirs: Dirs, n: number): { names: string[]; bytes: number } {
+  const r = run('weeks', (d) => ['once', d.data]);
+  assert.is(r.status, 0, r.stderr);
+  const head = Buffer.from(readFileSync(join(r.dirs.traces, r.files[0]!)).subarray(0, 16384));
+  head.writeUInt32LE(head.readUInt32LE(HEADER.flags) & ~HDR_ENDED, HEADER.flags);
+  const s0 = Math.floor(Date.now() / 1000) - 3600;
+  const names = Array.from({ length: n }, (_, i) => `live.${process.pid}.${s0 + Math.floor(i / 10)}.${String((i % 10) * 1000).padStart(9, '0')}.fstrace`);
+  for (const f of names) writeFileSync(join(dirs.traces, f), head, { mode: MODE_LIVE });
+  return { names, bytes: names.reduce((a, f) => a + allocated(join(dirs.traces, f)), 0) };
+}
+
+/** A strace log's lines from the program's first fsync to its next call (the write of the line it prints). */
+function firstSyncCalls(lines: string[]): string[] {
+  const from = lines.findIndex((l) => l.startsWith('fsync('));
+  const to = lines.findIndex((l, i) => i > from && (l.startsWith('newfstatat(1,') || l.startsWith('write(1,')));
+  assert.ok(from >= 0 && to > from, 'the fsync and the line after it are in the strace log');
+  return lines.slice(from + 1, to);
+}
+
+test('a new trace looks at a few of 1,000 live traces at its first sync, the rest when it ends: the budget holds, no live trace is opened', () => {
+  const lives = 1000;
+  const dirs = makeDirs();
+  const { before, startOf, endedBytes } = makeEnded(dirs, 20);
+  const live = makeLive(dirs, lives);
+  // Room for the live traces and half the ended ones: the new trace's look
+  // must remove the oldest ended ones, passing over 1,000 older live ones.
+  const budget = live.bytes + Math.floor(endedBytes / 2);
+  const log = join(dirs.root, 'strace.log');
+  const r = run('/usr/bin/strace', (d) => ['-o', log, bin('weeks'), 'once', d.data], { dirs, env: { FSYNC_TRACE_DIR_MAX_BYTES: String(budget) }, timeoutMs: 120_000 });
+  assert.is(r.status, 0, r.stderr);
+  const lines = readFileSync(log, 'utf8').split('\n');
+  const first = firstSyncCalls(lines);
+  const isStat = (l: string) => l.startsWith('newfstatat(') && l.includes('.fstrace"');
+  // The first sync makes the trace (~25 calls, the test below) and one step
+  // of the look: a few traces stat'ed, not 1,000 stat'ed and opened (5,000+
+  // calls before).
+  const looked = first.filter(isStat).length;
+  assert.ok(first.length <= 40, `${first.length} system calls in the first sync: ${first.map((l) => l.slice(0, l.indexOf('('))).join(' ')}`);
+  assert.ok(looked >= 1 && looked <= 4, `${looked} traces looked at in the first sync`);
+  // The rest of the look was made when the process ended: every trace
+  // stat'ed once, a live one never opened (its name's pid lives, its mode
+  // says it has not ended), an ended one opened only if it was to be removed
+  // on its mode's word (these were: they exited).
+  const stats = lines.filter(isStat).length;
+  assert.is(stats, lives + before.size, 'every trace stat\'ed once in the look');
+  assert.is(lines.filter((l) => l.startsWith('openat(') && l.includes('/live.')).length, 0, 'no live trace opened');
+  const files = traceFiles(dirs.traces);
+  assert.ok(live.names.every((f) => files.includes(f)), 'every live trace is still there');
+  const mine = files.filter((f) => !before.has(f) && !live.names.includes(f));
+  assert.is(mine.length, 1);
+  const head = readTrace(join(dirs.traces, mine[0]!)).header;
+  const gone = [...before.keys()].filter((f) => !files.includes(f));
+  assert.ok(gone.length >= 10, `${gone.length} ended traces removed`);
+  assert.is(lines.filter((l) => l.startsWith('openat(') && l.includes('.fstrace"')).length, gone.length, 'an ended trace\'s header read only when it is removed');
+  assert.is(Number(head.dirRemoved), gone.length, 'every removal counted once');
+  assert.is(Number(head.dirRemovedBytes), gone.reduce((a, f) => a + before.get(f)!, 0), 'with its allocated bytes');
+  const newestGone = gone.map((f) => startOf.get(f)!).reduce((a, b) => (a > b ? a : b));
+  assert.ok([...before.keys()].filter((f) => files.includes(f)).every((f) => startOf.get(f)! > newestGone), 'the oldest ended went first');
+  const total = files.reduce((a, f) => a + allocated(join(dirs.traces, f)), 0);
+  assert.ok(total <= budget, `${total} bytes in the directory, budget ${budget}`);
+  figure({
+    area: AREA,
+    case: 'first sync among 1,000 live traces',
+    tried: `${n(lives)} live processes' traces (older than the rest) and ${before.size} ended ones, FSYNC_TRACE_DIR_MAX_BYTES=${n(budget)} (the live ones and half the ended), then a process that fsyncs once, under strace`,
+    held: `its first sync made ${first.length} system calls and looked at ${looked} traces (before: every trace stat'ed and opened, 5,000+ calls); the look went on when it exited: ${gone.length} oldest ended traces removed, counted in its header, ${n(total)} bytes left; no live trace opened or removed`,
+  });
+});
+
+test('an image that exec\'d ended its trace though its pid lives on, and the budget removes it; a failed exec leaves it live', async () => {
+  const dirs = makeDirs();
+  // A live process's trace first (the oldest), then one that will exec.
+  const live = start('weeks', (d) => ['live', d.data], { dirs });
+  const exec = start('weeks', (d) => ['exec', d.data], { dirs });
+  try {
+    await live.waitFor((s) => s.includes('ready'));
+    const liveFile = traceFiles(dirs.traces)[0]!;
+    await exec.waitFor((s) => s.includes('failed'));
+    const execFile = traceFiles(dirs.traces).find((f) => f !== liveFile)!;
+    const modeOf = (f: string) => statSync(join(dirs.traces, f)).mode & 0o7777;
+    const endedFlag = (f: string) => readTrace(join(dirs.traces, f)).header.flags & HDR_ENDED;
+    assert.is(modeOf(execFile), MODE_LIVE, 'after a failed exec the mode is a live one\'s again');
+    assert.is(endedFlag(execFile), 0, 'and so is the header');
+    exec.child.kill('SIGUSR1');
+    // It execs sleep, which never syncs: its pid lives on, with no trace.
+    const comm = `/proc/${exec.child.pid}/comm`;
+    for (let i = 0; i < 2000 && readFileSync(comm, 'utf8').trim() !== 'sleep'; i++) await new Promise((res) => setTimeout(res, 10));
+    assert.is(readFileSync(comm, 'utf8').trim(), 'sleep');
+    assert.is(modeOf(execFile), MODE_ENDED, 'the exec\'d image\'s trace has the ended mode');
+    assert.ok(endedFlag(execFile) !== 0, 'and its header says so');
+    assert.is(modeOf(liveFile), MODE_LIVE);
+    // Over the budget by any trace more: the exec'd one goes, the older live one stays.
+    const budget = allocated(join(dirs.traces, liveFile)) + allocated(join(dirs.traces, execFile)) - 4096;
+    const r = run('weeks', (d) => ['once', d.data], { dirs, env: { FSYNC_TRACE_DIR_MAX_BYTES: String(budget) } });
+    assert.is(r.status, 0, r.stderr);
+    assert.ok(!r.files.includes(execFile), 'the exec\'d process\'s trace is removed');
+    assert.ok(r.files.includes(liveFile), 'the live one is kept');
+    process.kill(exec.child.pid!, 0); // its pid still lives
+    const mine = r.files.filter((f) => f !== liveFile);
+    assert.is(mine.length, 1);
+    assert.is(Number(readTrace(join(dirs.traces, mine[0]!)).header.dirRemoved), 1);
+    assert.is(modeOf(mine[0]!), MODE_ENDED, 'an exited process\'s trace has the ended mode');
+    figure({
+      area: AREA,
+      case: 'exec\'d traces',
+      tried: 'a process that syncs, fails an exec, then execs sleep (its pid lives on); a live process\'s older trace; then a process over the budget',
+      held: `the failed exec left the trace live (mode 0600, header not ended); after the exec it was mode 01600 and ended, and the budget removed it while its pid lived, keeping the older live trace`,
+    });
+  } finally {
+    live.child.kill('SIGKILL');
+    exec.child.kill('SIGKILL');
   }
 });
 

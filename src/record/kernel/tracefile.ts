@@ -5,7 +5,7 @@
  * counts per minute, file and call kind, so a trace whose ring lapped still
  * counts every call. The file is rewritten from memory on each flush.
  */
-import { closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fstatSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { TraceWriter, type EventSpec } from '../../trace/encode.js';
 import {
@@ -170,6 +170,9 @@ export class KernelTrace {
     const fd = openSync(this.file, 'w', 0o644);
     try {
       writeSync(fd, buf);
+      // An ended image's trace has the sticky bit, as the preload's do: the
+      // directory's budget tells it from a live one by its mode (ft_budget.h).
+      if (this.flags & HDR_ENDED) fchmodSync(fd, (fstatSync(fd).mode & 0o777) | 0o1000);
     } finally {
       closeSync(fd);
     }
