@@ -93,7 +93,7 @@ static int ft_name_start(const char *name, uint32_t *pid, uint64_t *start)
  * descriptor is kept between steps: the program may close or dup2 over any). */
 static const char *ft_trace_path(struct ft_budget_walk *w, const char *name)
 {
-    size_t at = ft_cat(w->path, 0, sizeof w->path, ft_cfg.dir);
+    size_t at = ft_cat(w->path, 0, sizeof w->path, w->dir);
     at = ft_cat(w->path, at, sizeof w->path, "/");
     ft_cat(w->path, at, sizeof w->path, name);
     return w->path;
@@ -191,7 +191,7 @@ static int ft_past(uint64_t until)
 static long ft_walk_read(struct ft_budget_walk *w, int *dfd)
 {
     if (*dfd < 0) {
-        *dfd = ft_sys_openat(AT_FDCWD, ft_cfg.dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+        *dfd = ft_sys_openat(AT_FDCWD, w->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
         if (*dfd < 0 || (w->off && ft_syscall(SYS_lseek, *dfd, w->off, SEEK_SET) < 0))
             return -1;
     }
@@ -290,7 +290,7 @@ int ft_budget_look(struct ft_budget_walk *w, uint64_t need, uint64_t step_ns, ui
          * the oldest have ended. */
         struct statfs sf;
         uint64_t seen;
-        if (ft_syscall(SYS_statfs, ft_cfg.dir, &sf) == 0 && sf.f_blocks > 0 && sf.f_bfree <= sf.f_blocks &&
+        if (ft_syscall(SYS_statfs, w->dir, &sf) == 0 && sf.f_blocks > 0 && sf.f_bfree <= sf.f_blocks &&
             (seen = (uint64_t)(sf.f_blocks - sf.f_bfree) * (uint64_t)sf.f_bsize) + need <= limit) {
             errno = saved;
             return ft_walk_end(w, seen, need, room);

@@ -29,6 +29,7 @@ struct ft_budget_cand {
  * (phase 0: not looking). */
 struct ft_budget_walk {
     uint32_t phase;            /* FT_WALK_* (ft_budget.c) */
+    const char *dir;           /* the directory the looker's trace is in (ft_trace_dir: uid-N under the configured one, maybe) */
     uint32_t uid;              /* traces of this owner only */
     uint32_t ncand, next;      /* candidates found; the next to remove */
     uint32_t more, passes;     /* traces left unlooked at; passes made */

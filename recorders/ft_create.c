@@ -137,6 +137,7 @@ static int ft_ring_create(struct ft_ctx *c)
     c->walk.phase = 0;
     c->walk.lag = 0;
     c->walk.self = NULL;
+    c->walk.dir = ft_trace_dir(); /* where ft_check_dir found our traces go */
     /* The look's first step; a look not over after it goes on as the trace
      * grows, and to its end when the image ends (ft_trace.c), counting the
      * trace's first chunk in as made before it began. */

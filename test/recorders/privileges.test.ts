@@ -15,15 +15,21 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeJson, forEveryone, requireProgram, type SummaryJson } from '../../scripts/workloads/common.js';
-import { account, bin, cleanup, LIB, makeDirs, run } from './harness.js';
+import { account, bin, cleanup, LIB, makeDirs, run, type Dirs } from './harness.js';
+import { readTrace } from '../../src/trace/decode.js';
 import { traceFiles } from '../traces.js';
 
 test.after(cleanup);
 
 const NOBODY = 65534;
 
-function rootOnlyTraces(traces: string): void {
-  chmodSync(traces, 0o700);
+/** Test directories with root's 0700 trace directory, and a data directory user nobody may write. */
+function nobodyDirs(): Dirs {
+  const d = makeDirs();
+  chmodSync(d.traces, 0o700);
+  chmodSync(d.root, 0o755);
+  chownSync(d.data, NOBODY, NOBODY);
+  return d;
 }
 
 function kinds(traces: string): Record<string, Record<string, number>> {
@@ -32,10 +38,7 @@ function kinds(traces: string): Record<string, Record<string, number>> {
 }
 
 test('a fork child that drops to another user records into uid-N, found from the configured directory', () => {
-  const d = makeDirs();
-  rootOnlyTraces(d.traces);
-  chmodSync(d.root, 0o755);
-  chownSync(d.data, NOBODY, NOBODY);
+  const d = nobodyDirs();
   const r = run('privdrop', [d.data, String(NOBODY)], { dirs: d });
   assert.is(r.status, 0, r.stderr);
   const child = account(r.stdout).find((l) => l.kind === 'child')!.f;
@@ -52,10 +55,7 @@ test('a fork child that drops to another user records into uid-N, found from the
 });
 
 test('a program started as another user (setpriv) records into uid-N', () => {
-  const d = makeDirs();
-  rootOnlyTraces(d.traces);
-  chmodSync(d.root, 0o755);
-  chownSync(d.data, NOBODY, NOBODY);
+  const d = nobodyDirs();
   const calls = forEveryone(bin('calls'));
   const r = run('/usr/bin/setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', calls, d.data], { dirs: d, env: { LD_PRELOAD: forEveryone(LIB) } });
   assert.is(r.status, 0, r.stderr);
@@ -66,11 +66,38 @@ test('a program started as another user (setpriv) records into uid-N', () => {
   assert.is(s.totals.calls, syncs);
 });
 
+test('a user\'s traces under root\'s directory keep to the budget in its uid-N directory, oldest ended first', () => {
+  const d = nobodyDirs();
+  const weeks = forEveryone(bin('weeks'));
+  const once = (env: Record<string, string> = {}) => {
+    const r = run('/usr/bin/setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', weeks, 'once', d.data], { dirs: d, env: { LD_PRELOAD: forEveryone(LIB), ...env } });
+    assert.is(r.status, 0, r.stderr);
+  };
+  for (let i = 0; i < 6; i++) once();
+  const own = join(d.traces, `uid-${NOBODY}`);
+  const bytes = (f: string) => statSync(join(own, f)).blocks * 512;
+  const before = traceFiles(own);
+  assert.is(before.length, 6);
+  const starts = new Map(before.map((f) => [f, readTrace(join(own, f)).header.realtimeNs]));
+  const startOf = (f: string) => starts.get(f)!;
+  const budget = Math.floor(before.reduce((a, f) => a + bytes(f), 0) / 2);
+  // Before the fix the look read root's directory (only uid-N directories in
+  // it): nothing was ever removed here.
+  once({ FSYNC_TRACE_DIR_MAX_BYTES: String(budget) });
+  const after = traceFiles(own);
+  const gone = before.filter((f) => !after.includes(f));
+  assert.ok(gone.length >= 3, `${gone.length} of 6 ended traces removed`);
+  assert.ok(after.reduce((a, f) => a + bytes(f), 0) <= budget, 'the uid-N directory is under the budget');
+  const newestGone = gone.map(startOf).reduce((a, b) => (a > b ? a : b));
+  assert.ok(before.filter((f) => after.includes(f)).every((f) => startOf(f) > newestGone), 'the oldest went first');
+  const mine = after.filter((f) => !before.includes(f));
+  assert.is(mine.length, 1);
+  assert.is(Number(readTrace(join(own, mine[0]!)).header.dirRemoved), gone.length, 'counted in the remover\'s header');
+});
+
 test('mandb as user man (the man-db trigger of apt-get --reinstall): every fsync and msync recorded', () => {
   const mandb = requireProgram('mandb', 'man-db');
-  const d = makeDirs();
-  rootOnlyTraces(d.traces);
-  chmodSync(d.root, 0o755);
+  const d = nobodyDirs(); // its data directory is man's below
   const man = join(d.data, 'man');
   mkdirSync(join(man, 'man1'), { recursive: true });
   for (const page of ['ls.1.gz', 'cp.1.gz', 'mv.1.gz']) copyFileSync(join('/usr/share/man/man1', page), join(man, 'man1', page));
