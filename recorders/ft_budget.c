@@ -155,7 +155,8 @@ static void ft_cand_add(struct ft_budget_walk *w, uint64_t start, uint64_t bytes
  * enough to be among the first removed, whether it has ended. That is told
  * without opening the file: its mode says its image ended (checked in its
  * header before it is removed), or the pid its name carries is gone. Only a
- * trace whose name is not of our shape has its header read here. */
+ * trace whose name is not of our shape, or whose process dropped root's
+ * privileges (FT_TRACE_DROPPED_BIT) and lives, has its header read here. */
 static int ft_walk_entry(struct ft_budget_walk *w, const char *name)
 {
     struct stat st;
@@ -179,10 +180,13 @@ static int ft_walk_entry(struct ft_budget_walk *w, const char *name)
         w->more = 1; /* not looked at: younger than every candidate */
         return 1;
     }
+    uint64_t at_start;
     if (!named)
         ended = ft_header_ended(w->path, &start);
-    else
-        ended = (check = (st.st_mode & FT_TRACE_ENDED_BIT) != 0) || ft_pid_gone(pid);
+    else if ((check = (st.st_mode & FT_TRACE_ENDED_BIT) != 0))
+        ended = 1;
+    else /* its process dropped root's privileges: it could not mark its mode */
+        ended = ft_pid_gone(pid) || ((st.st_mode & FT_TRACE_DROPPED_BIT) && ft_header_ended(w->path, &at_start));
     if (ended) {
         if (w->ncand == FT_BUDGET_CAND)
             w->more = 1;

@@ -10,18 +10,10 @@
 #define FT_BUDGET_CAND 64      /* oldest ended traces remembered per pass */
 #define FT_TRACE_NAME_MAX 128  /* <exe, 64>.<pid>.<s>.<ns>.fstrace fits */
 
-/* A trace's mode: 0600, and the sticky bit once its image ended (exit,
- * _exit, exec: ft_trace.c; the kernel-side recorder's traces too). Linux
- * ignores the sticky bit on a regular file; a look sees it in the stat it
- * makes of every trace anyway, and reads the header (the truth:
- * FT_HDR_ENDED) only of those it is about to remove. */
-#define FT_TRACE_MODE 0600u
-#define FT_TRACE_ENDED_BIT 01000u /* S_ISVTX */
-
 struct ft_budget_cand {
     uint64_t start;            /* when it was made: oldest goes first */
     uint64_t bytes;
-    uint32_t check;            /* ended by its mode only: the header decides */
+    uint32_t check;            /* ended by its mode only (FT_TRACE_ENDED_BIT): the header decides */
     char name[FT_TRACE_NAME_MAX];
 };
 

@@ -139,6 +139,7 @@ static int ft_ring_create(struct ft_ctx *c)
     c->walk.self = NULL;
     c->walk.self_out = 0;
     c->walk.dir = ft_trace_dir(); /* where ft_check_dir found our traces go */
+    c->dropped = 0;
     /* The look's first step; a look not over after it goes on as the trace
      * grows, and to its end when the image ends (ft_trace.c), counting the
      * trace's first chunk in as made before it began. */

@@ -55,6 +55,19 @@
 #define FT_HDR_KERNEL 0x8u      /* written kernel-side (fsync-record --kernel), not by this library */
 #define FT_HDR_IO_URING 0x10u   /* the program set up an io_uring: its syncs there are not seen here */
 
+/* A trace file's mode (FORMAT.md, "File mode"): 0600 while its image lives;
+ * the sticky bit once it ended (exit, _exit, exec: ft_trace.c; the
+ * kernel-side recorder's ended traces too), so a look at the directory
+ * (ft_budget.c) tells it by the stat it makes of every trace anyway (Linux
+ * ignores the sticky bit on a regular file). The setgid bit (without group
+ * execute: inert on a data file, and never cleared by a write) says its
+ * process dropped root's privileges (setuid and friends) and may no longer
+ * change the mode when it ends: for such a trace of a live pid, the header
+ * (FT_HDR_ENDED) decides. The header stays the truth. */
+#define FT_TRACE_MODE 0600u
+#define FT_TRACE_ENDED_BIT 01000u   /* S_ISVTX */
+#define FT_TRACE_DROPPED_BIT 02000u /* S_ISGID */
+
 struct ft_header {
     char magic[FT_MAGIC_LEN];      /*   0 FT_MAGIC */
     uint32_t version;              /*   8 FT_VERSION */

@@ -358,7 +358,25 @@ static int ft_has_uring(void)
  * it makes anyway. By name: we keep no descriptor, and the directory is ours. */
 static void ft_mark_mode(struct ft_ctx *c, int ended)
 {
-    ft_syscall(SYS_fchmodat, AT_FDCWD, c->path, FT_TRACE_MODE | (ended ? FT_TRACE_ENDED_BIT : 0));
+    ft_syscall(SYS_fchmodat, AT_FDCWD, c->path,
+               FT_TRACE_MODE | FT_LOAD(&c->dropped) | (ended ? FT_TRACE_ENDED_BIT : 0));
+}
+
+/* A root process is about to become another user (setuid and friends,
+ * ft_uid_prepare): its trace stays root's, so it will not be allowed to
+ * mark the mode when its image ends (chmod(2): EPERM unless the owner or
+ * CAP_FOWNER; through a descriptor too). While it still can, it marks the
+ * trace with FT_TRACE_DROPPED_BIT, for which a look reads the header. */
+void ft_mark_dropping(void)
+{
+    struct ft_ctx *c = FT_LOAD_ACQ(&ft_ctx_ptr);
+    if (!c || FT_LOAD_ACQ(&c->state) < FT_RING_READY || !FT_LOAD_ACQ(&c->hdr) || FT_LOAD(&c->dropped) ||
+        (uint32_t)ft_sys_getpid() != ft_ctx_pid(c))
+        return;
+    int saved = errno;
+    FT_STORE(&c->dropped, FT_TRACE_DROPPED_BIT);
+    ft_mark_mode(c, (FT_LOAD_ACQ(&c->hdr->flags) & FT_HDR_ENDED) != 0);
+    errno = saved;
 }
 
 /* The image ends (exit, _exit, exec): a look at the directory still on is

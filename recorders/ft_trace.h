@@ -115,6 +115,7 @@ struct ft_ctx {
     } shares[FT_SHARES];
     uint64_t chunk_bits[FT_CHUNK_BITS_MAX / 64]; /* chunks allocated and populated */
     struct ft_budget_walk walk; /* the growth's look at the directory, in steps */
+    uint32_t dropped;        /* FT_TRACE_DROPPED_BIT once root's privileges were dropped (ft_mark_dropping) */
 };
 
 #define FT_CTX_BYTES ((sizeof(struct ft_ctx) + 4095) & ~(size_t)4095)
@@ -181,6 +182,7 @@ static inline int ft_slot_ready(struct ft_ctx *c, uint32_t idx)
 
 int ft_slots_ready(struct ft_regions *rg, uint32_t g, uint32_t n, uint32_t region_end);
 void ft_mark_ended(void);
+void ft_mark_dropping(void);            /* root becomes another user: FT_TRACE_DROPPED_BIT */
 int ft_exec_begin(void);                /* flag the image ended; 1 if this call did */
 void ft_exec_failed(int marked);        /* exec returned: undo ft_exec_begin */
 void ft_after_fork_child(void);

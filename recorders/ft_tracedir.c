@@ -75,6 +75,7 @@ void ft_uid_prepare(uint32_t uid)
     struct stat st;
     if (euid != 0 || uid == euid || uid == (uint32_t)-1 || !ft_cfg.dir[0])
         return;
+    ft_mark_dropping();
     int made = ft_syscall(SYS_mkdirat, AT_FDCWD, ft_cfg.dir, 0700) == 0;
     if (made)
         ft_syscall(SYS_fchmodat, AT_FDCWD, ft_cfg.dir, 0700);

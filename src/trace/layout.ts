@@ -90,6 +90,11 @@ export const HDR_KERNEL = 0x8;
 /** The program set up an io_uring: its syncs there are not in the trace. */
 export const HDR_IO_URING = 0x10;
 
+/** A trace file's mode bits (FORMAT.md, "File mode"): the sticky bit once the image that wrote it ended. */
+export const TRACE_MODE_ENDED = 0o1000;
+/** The setgid bit: its process made it as root, then became another user; for a live pid the header decides. */
+export const TRACE_MODE_DROPPED = 0o2000;
+
 /** Byte offsets within a record; the first 8 bytes are the commit word. */
 export const EVENT = {
   seq: 0,

@@ -48,6 +48,9 @@ function once(bin: string, work: string, lib: string | null, traced = false, sha
   const files = shared ? [] : traceFiles(traces);
   const resident = files.reduce((a, f) => a + statSync(join(traces, f)).blocks * 512, 0);
   const calls = traced ? syscallsIn(readFileSync(log, 'utf8')) : NaN;
+  // In a shared directory, the run's own (ended) trace goes, so that every
+  // run finds the same directory: else the next run's look would remove it.
+  if (shared && lib) for (const f of traceFiles(traces)) if (!f.startsWith('live.')) rmSync(join(traces, f), { force: true });
   rmSync(dir, { recursive: true, force: true });
   return { cpu: cpu!, faults: faults!, resident, calls, wallNs };
 }
@@ -88,8 +91,9 @@ export function creationCost(here: string, work: string, lib: string, runs: numb
 /**
  * A trace directory as a busy host has it: `lives` traces of live processes
  * (a real trace's first pages, its header not ended, under names that carry
- * this process's pid), a budget their bytes alone pass, so no look can
- * remove any. Returns the directory and the budget.
+ * this process's pid), a budget their bytes alone pass, so a look has
+ * nothing to remove (each run's own trace is removed after it: once).
+ * Returns the directory and the budget.
  */
 function crowdedDir(bin: string, work: string, lib: string, lives: number): { traces: string; budget: number } {
   const seed = mkdtempSync(join(work, 'seed-'));

@@ -5,6 +5,7 @@
  * attached to a static program that is already running.
  */
 import { spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'uvu';
@@ -13,7 +14,7 @@ import { analyzeJson, freshDir, once, removeDir, requireProgram, runOk, type Sum
 import { RECORD_SH } from '../../scripts/workloads/etcd.js';
 import { readTrace } from '../../src/trace/decode.js';
 import { eventList } from '../../src/trace/events.js';
-import { FLAG_FD_RESOLVED, FLAG_NO_INTERVAL, HDR_ENDED, HDR_KERNEL } from '../../src/trace/layout.js';
+import { FLAG_FD_RESOLVED, FLAG_NO_INTERVAL, HDR_ENDED, HDR_KERNEL, TRACE_MODE_ENDED } from '../../src/trace/layout.js';
 import { traceFiles } from '../traces.js';
 
 const SRC = join(import.meta.dirname, 'programs');
@@ -76,6 +77,7 @@ test('one kernel-side trace per process that synced; the shell has none', () => 
   for (const f of files) {
     const t = readTrace(join(traces, f));
     assert.is(t.header.flags & (HDR_KERNEL | HDR_ENDED), HDR_KERNEL | HDR_ENDED, `${f}: kernel-side, ended`);
+    assert.is(statSync(join(traces, f)).mode & 0o7000, TRACE_MODE_ENDED, `${f}: the ended mode bit, as the preload's (FORMAT.md, "File mode")`);
     assert.ok(t.header.recorderVersion.startsWith('kernel-'), t.header.recorderVersion);
   }
 });
@@ -150,6 +152,7 @@ test('SIGTERM stops an attached recording cleanly: the trace is written, the pro
     assert.is(files.length, 1);
     const t = readTrace(join(traces, files[0]!));
     assert.is(t.header.flags, HDR_KERNEL, 'kernel-side, and not ended: the program still runs');
+    assert.is(statSync(join(traces, files[0]!)).mode & 0o7000, 0, 'and its mode has no ended bit');
     const fsyncs = eventList(t).filter((e) => e.call === 'fsync');
     assert.ok(fsyncs.length >= 10, `${fsyncs.length} fsync calls in 1.5 s of 20 ms rounds`);
     assert.match(stderr(), /1 kernel-side trace file in /);

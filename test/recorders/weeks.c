@@ -11,6 +11,9 @@
  *        weeks exec DIR           fsync once, exec a missing program (fails: the image goes
  *                                 on), print "failed", wait for SIGUSR1, then exec
  *                                 sleep 600 (the pid lives on, its trace's image ended)
+ *        weeks dropexec DIR UID  (as root) fsync once, become UID (setgroups, setgid,
+ *                                 setuid), print "dropped", wait for SIGUSR1, then exec
+ *                                 sleep 600: a daemon that drops privileges, then execs
  *        weeks grow DIR K [exit] fsync one file K times (its trace grows), print "ready",
  *                                 then wait to be killed (with "exit": exit at once)
  *        weeks many DIR N K       N distinct files, each: create, write, fsync K times,
@@ -29,6 +32,7 @@
  */
 #include "ft_test.h"
 
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 
@@ -105,6 +109,21 @@ int main(int argc, char **argv) {
         one_sync(d, "exec");
         CHECK(execl("/nonexistent/program", "program", (char *)NULL) < 0 && errno == ENOENT);
         printf("failed\n");
+        fflush(stdout);
+        sigsuspend(&old);
+        execl("/bin/sleep", "sleep", "600", (char *)NULL);
+        return 1;
+    }
+    if (strcmp(mode, "dropexec") == 0) {
+        CHECK(argc == 4);
+        uid_t uid = (uid_t)atol(argv[3]);
+        sigset_t usr1, old;
+        sigemptyset(&usr1);
+        sigaddset(&usr1, SIGUSR1);
+        CHECK(signal(SIGUSR1, on_usr1) != SIG_ERR && sigprocmask(SIG_BLOCK, &usr1, &old) == 0);
+        one_sync(d, "dropexec");
+        CHECK(setgroups(0, NULL) == 0 && setgid(uid) == 0 && setuid(uid) == 0);
+        printf("dropped\n");
         fflush(stdout);
         sigsuspend(&old);
         execl("/bin/sleep", "sleep", "600", (char *)NULL);

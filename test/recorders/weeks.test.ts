@@ -12,7 +12,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTrace } from '../../src/trace/decode.js';
-import { HEADER } from '../../src/trace/layout.js';
+import { HEADER, TRACE_MODE_DROPPED, TRACE_MODE_ENDED } from '../../src/trace/layout.js';
 import { bin, cleanup, events, makeDirs, onlyTrace, run, start, syncEvents, type Dirs, type Started } from './harness.js';
 import { n, runRaw, size } from './reliability.js';
 import { figure } from '../figures.js';
@@ -21,9 +21,10 @@ import { traceFiles } from '../traces.js';
 
 const AREA = 'Recorder left on for weeks';
 const HDR_ENDED = 0x1;
-/** A trace's mode while its image lives, and once it ended (exit, _exit, exec): ft_budget.h. */
+/** A trace's mode while its image lives, and once it ended (exit, _exit, exec): FORMAT.md, "File mode". */
 const MODE_LIVE = 0o600;
-const MODE_ENDED = 0o1600;
+const MODE_ENDED = MODE_LIVE | TRACE_MODE_ENDED;
+const MODE_DROPPED = MODE_LIVE | TRACE_MODE_DROPPED;
 
 /** What tmpfs allocated to a file: the memory it costs. */
 function allocated(file: string): number {
@@ -101,7 +102,8 @@ test('the directory stays under its budget: ended traces go oldest first, a live
 });
 
 async function underBudget(dirs: Dirs, env: Record<string, string>, live: Started, runs: number, budget: number): Promise<void> {
-  const liveFile = traceFiles(dirs.traces)[0]!;
+  const liveFile = traceFiles(dirs.traces).find((f) => pidOf(f) === live.child.pid)!;
+  assert.ok(liveFile, 'the live process\'s trace is named with its pid');
   let peak = 0;
   for (let i = 0; i < runs; i++) {
     const r = run('weeks', (d) => ['once', d.data], { dirs, env });
@@ -590,6 +592,48 @@ test('an image that exec\'d ended its trace though its pid lives on, and the bud
   } finally {
     live.child.kill('SIGKILL');
     exec.child.kill('SIGKILL');
+  }
+});
+
+test('a root process that drops privileges, then execs: its trace (still root\'s) is marked while it can, and the budget removes it once the exec ended it', async () => {
+  const NOBODY = 65534;
+  const dirs = makeDirs();
+  const drop = start('weeks', (d) => ['dropexec', d.data, String(NOBODY)], { dirs });
+  try {
+    await drop.waitFor((s) => s.includes('dropped'));
+    const [file] = traceFiles(dirs.traces).filter((f) => pidOf(f) === drop.child.pid);
+    assert.ok(file, 'its trace is named with its pid');
+    const path = join(dirs.traces, file!);
+    assert.is(statSync(path).uid, 0, 'the trace is root\'s: the process, now nobody, may not chmod it');
+    const modeOf = () => statSync(path).mode & 0o7777;
+    assert.is(modeOf(), MODE_DROPPED, 'marked before the privileges went (setgid bit: the header decides)');
+    // Live (header not ended): a look over the budget reads its header and keeps it.
+    const budget = String(4096);
+    const keep = run('weeks', (d) => ['once', d.data], { dirs, env: { FSYNC_TRACE_DIR_MAX_BYTES: budget } });
+    assert.is(keep.status, 0, keep.stderr);
+    assert.ok(keep.files.includes(file!), 'a live process\'s trace is kept');
+    drop.child.kill('SIGUSR1');
+    const comm = `/proc/${drop.child.pid}/comm`;
+    for (let i = 0; i < 2000 && readFileSync(comm, 'utf8').trim() !== 'sleep'; i++) await new Promise((res) => setTimeout(res, 10));
+    assert.is(readFileSync(comm, 'utf8').trim(), 'sleep');
+    // The exec could not set the sticky bit (EPERM); its header says ended.
+    assert.is(modeOf(), MODE_DROPPED, 'the mode stays as marked');
+    assert.ok((readTrace(path).header.flags & HDR_ENDED) !== 0, 'the header says the image ended');
+    const r = run('weeks', (d) => ['once', d.data], { dirs, env: { FSYNC_TRACE_DIR_MAX_BYTES: budget } });
+    assert.is(r.status, 0, r.stderr);
+    process.kill(drop.child.pid!, 0); // its pid still lives
+    assert.ok(!r.files.includes(file!), 'the exec\'d process\'s trace is removed');
+    const mine = r.files.filter((f) => pidOf(f) === r.pid);
+    assert.is(mine.length, 1);
+    assert.is(Number(readTrace(join(dirs.traces, mine[0]!)).header.dirRemoved), 2, 'it and the first look\'s own ended trace');
+    figure({
+      area: AREA,
+      case: 'privileges dropped, then exec',
+      tried: 'a root process that fsyncs, becomes nobody (setuid), then execs sleep (its pid lives on); a process over the budget before and after the exec',
+      held: 'the trace was marked 02600 before the privileges went; kept while its process lived, removed once the exec ended it (mode unchanged: the exec may not chmod root\'s file; the header said ended)',
+    });
+  } finally {
+    drop.child.kill('SIGKILL');
   }
 });
 

@@ -21,6 +21,7 @@ import {
   RecordType,
   SUMMARY_ENTRY_SLOTS,
   SUMMARY_MAX_CALLS,
+  TRACE_MODE_ENDED,
   histBucket,
 } from '../../trace/layout.js';
 
@@ -171,8 +172,8 @@ export class KernelTrace {
     try {
       writeSync(fd, buf);
       // An ended image's trace has the sticky bit, as the preload's do: the
-      // directory's budget tells it from a live one by its mode (ft_budget.h).
-      if (this.flags & HDR_ENDED) fchmodSync(fd, (fstatSync(fd).mode & 0o777) | 0o1000);
+      // directory's budget tells it from a live one by its mode (FORMAT.md, "File mode").
+      if (this.flags & HDR_ENDED) fchmodSync(fd, (fstatSync(fd).mode & 0o777) | TRACE_MODE_ENDED);
     } finally {
       closeSync(fd);
     }
