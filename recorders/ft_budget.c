@@ -46,6 +46,11 @@
 #include "ft_budget.h"
 
 #define FT_BUDGET_PASSES 8    /* rounds when more than FT_BUDGET_CAND must go */
+/* Traces a step stats or removes whatever the time (then more until it is
+ * up): a look's length in steps is bounded by the directory's size, not by
+ * the machine's load (a stat and a kill(pid, 0) each, ~2-3 us here: a step
+ * of FT_BUDGET_LOOK_NS stats 4 or more; 1,020 traces take at most 255). */
+#define FT_WALK_MIN 4
 
 enum { FT_WALK_IDLE = 0, FT_WALK_SCAN, FT_WALK_REMOVE };
 
@@ -151,22 +156,28 @@ static void ft_cand_add(struct ft_budget_walk *w, uint64_t start, uint64_t bytes
  * without opening the file: its mode says its image ended (checked in its
  * header before it is removed), or the pid its name carries is gone. Only a
  * trace whose name is not of our shape has its header read here. */
-static void ft_walk_entry(struct ft_budget_walk *w, const char *name)
+static int ft_walk_entry(struct ft_budget_walk *w, const char *name)
 {
     struct stat st;
-    if (!ft_is_trace_name(name) ||
-        ft_syscall(SYS_newfstatat, AT_FDCWD, ft_trace_path(w, name), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+    if (!ft_is_trace_name(name))
+        return 0;
+    if (ft_syscall(SYS_newfstatat, AT_FDCWD, ft_trace_path(w, name), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
         !S_ISREG(st.st_mode) || st.st_uid != w->uid)
-        return;
+        return 1;
     uint64_t bytes = (uint64_t)st.st_blocks * 512u, start = 0;
     uint32_t pid = 0, check = 0;
+    if (w->self && strcmp(name, w->self) == 0) {
+        if (!w->self_out) {
+            w->total += bytes;
+            w->self_bytes = bytes;
+        }
+        return 1; /* the looker's own: it lives while it looks */
+    }
     w->total += bytes;
-    if (w->self && strcmp(name, w->self) == 0)
-        return; /* the looker's own: it lives while it looks */
     int named = ft_name_start(name, &pid, &start), ended;
     if (named && w->ncand == FT_BUDGET_CAND && start >= w->cand[FT_BUDGET_CAND - 1].start) {
         w->more = 1; /* not looked at: younger than every candidate */
-        return;
+        return 1;
     }
     if (!named)
         ended = ft_header_ended(w->path, &start);
@@ -177,11 +188,15 @@ static void ft_walk_entry(struct ft_budget_walk *w, const char *name)
             w->more = 1;
         ft_cand_add(w, start, bytes, check, name);
     }
+    return 1;
 }
 
-static int ft_past(uint64_t until)
+/* Is this step's work done? After w->step_max traces stat'ed or removed,
+ * or at least FT_WALK_MIN of them and past `until` (0: no time limit). */
+static int ft_past(struct ft_budget_walk *w, uint64_t until)
 {
-    return until && ft_clock(CLOCK_MONOTONIC) >= until;
+    return w->step_work >= w->step_max ||
+           (w->step_work >= FT_WALK_MIN && until && ft_clock(CLOCK_MONOTONIC) >= until);
 }
 
 /* The next entries of the directory into w->ents: > 0 read, 0 at its end,
@@ -216,9 +231,9 @@ static int ft_walk_scan(struct ft_budget_walk *w, uint64_t until)
         }
         struct ft_dirent64 *d = (struct ft_dirent64 *)(w->ents + w->ents_at);
         w->ents_at += d->d_reclen;
-        ft_walk_entry(w, d->d_name);
+        w->step_work += ft_walk_entry(w, d->d_name);
         w->off = d->d_off;
-        if (ft_past(until)) {
+        if (ft_past(w, until)) {
             r = 0;
             break;
         }
@@ -232,7 +247,7 @@ static void ft_walk_begin(struct ft_budget_walk *w)
 {
     w->phase = FT_WALK_SCAN;
     w->off = 0;
-    w->total = 0;
+    w->total = w->self_bytes = 0;
     w->ncand = w->next = w->more = 0;
     w->ents_len = w->ents_at = 0;
 }
@@ -265,7 +280,8 @@ static int ft_walk_remove(struct ft_budget_walk *w, uint64_t need, uint64_t unti
             FT_ADD(removed, 1);
             FT_ADD(removed_bytes, x->bytes);
         } /* else it lives after all, or another process removed it first */
-        if (ft_past(until))
+        w->step_work++;
+        if (ft_past(w, until))
             return 0;
     }
     if (w->total + need <= limit || !w->more || ++w->passes >= FT_BUDGET_PASSES)
@@ -274,7 +290,19 @@ static int ft_walk_remove(struct ft_budget_walk *w, uint64_t need, uint64_t unti
     return 0;
 }
 
-int ft_budget_look(struct ft_budget_walk *w, uint64_t need, uint64_t step_ns, uint64_t *room,
+uint64_t ft_budget_ending(struct ft_budget_walk *w, const char *path)
+{
+    struct stat st;
+    int saved = errno;
+    uint64_t bytes = ft_syscall(SYS_newfstatat, AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) == 0 ? (uint64_t)st.st_blocks * 512u : 0;
+    errno = saved;
+    w->total -= w->self_bytes < w->total ? w->self_bytes : w->total;
+    w->self_bytes = 0;
+    w->self_out = 1;
+    return bytes;
+}
+
+int ft_budget_look(struct ft_budget_walk *w, uint64_t need, uint64_t step_ns, uint32_t step_max, uint64_t *room,
                    uint64_t *removed, uint64_t *removed_bytes)
 {
     uint64_t limit = ft_cfg.dir_max_bytes;
@@ -283,6 +311,8 @@ int ft_budget_look(struct ft_budget_walk *w, uint64_t need, uint64_t step_ns, ui
         return 1;
     int saved = errno, over = 0;
     uint64_t until = step_ns ? ft_clock(CLOCK_MONOTONIC) + step_ns : 0;
+    w->step_work = 0;
+    w->step_max = step_max;
     if (w->phase == FT_WALK_IDLE) {
         /* Everything the file system holds is under the budget: so are the
          * traces (one statfs, nothing opened; tmpfs with a size, and any
@@ -311,7 +341,7 @@ int ft_budget_look(struct ft_budget_walk *w, uint64_t need, uint64_t step_ns, ui
             w->phase = FT_WALK_REMOVE;
         }
         over = ft_walk_remove(w, need, until, room, removed, removed_bytes);
-        if (ft_past(until))
+        if (ft_past(w, until))
             break;
     }
     errno = saved;

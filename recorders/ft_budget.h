@@ -40,18 +40,27 @@ struct ft_budget_walk {
     uint32_t ents_len, ents_at; /* entries read, not all looked at yet */
     char ents[1024];           /* (struct linux_dirent64) */
     const char *self;          /* the looker's own trace's name (NULL: none yet): never removed */
+    uint64_t self_bytes;       /* its bytes in total (this pass) */
+    uint32_t self_out;         /* its image ended: its bytes are the caller's need, not in total */
+    uint32_t step_work, step_max; /* traces stat'ed or removed in this step; at most */
     char path[FT_DIR_MAX + FT_TRACE_NAME_MAX + 2]; /* dir/name of the trace looked at */
 };
 
 /* Remove ended processes' traces, oldest first, until the directory's
  * traces and `need` more bytes fit ft_cfg.dir_max_bytes; count them.
- * One step of it on w: at most about step_ns of work (0: to the end), so a
+ * One step of it on w: at most step_max traces stat'ed or removed, and
+ * no more than about step_ns of work (0: no time limit) once 4 are, so a
  * growing trace's look at a directory of thousands of traces is spread
  * over many calls. Returns 0 when w goes on next time; when the look is
  * over, the room left under the budget as far as it could tell in *room
  * (0 when none, or it could not tell; UINT64_MAX with no budget) and 1,
  * or 2 when only live processes' traces were left to remove. */
-int ft_budget_look(struct ft_budget_walk *w, uint64_t need, uint64_t step_ns, uint64_t *room,
+int ft_budget_look(struct ft_budget_walk *w, uint64_t need, uint64_t step_ns, uint32_t step_max, uint64_t *room,
                    uint64_t *removed, uint64_t *removed_bytes);
+
+/* The looker's image ends (exit, _exit, exec): it grows no more, so what its
+ * look still needs is its own trace's bytes now (path: its trace), taken out
+ * of what the look counts so they are not counted twice. Returns them. */
+uint64_t ft_budget_ending(struct ft_budget_walk *w, const char *path);
 
 #endif /* FT_BUDGET_H */

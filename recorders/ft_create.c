@@ -137,12 +137,13 @@ static int ft_ring_create(struct ft_ctx *c)
     c->walk.phase = 0;
     c->walk.lag = 0;
     c->walk.self = NULL;
+    c->walk.self_out = 0;
     c->walk.dir = ft_trace_dir(); /* where ft_check_dir found our traces go */
     /* The look's first step; a look not over after it goes on as the trace
      * grows, and to its end when the image ends (ft_trace.c), counting the
      * trace's first chunk in as made before it began. */
     uint64_t room;
-    int over = ft_budget_look(&c->walk, FT_BUDGET_FIRST, FT_BUDGET_LOOK_NS, &room, &removed, &removed_bytes);
+    int over = ft_budget_look(&c->walk, FT_BUDGET_FIRST, FT_BUDGET_LOOK_NS, UINT32_MAX, &room, &removed, &removed_bytes);
     c->walk.made0 = 1;
     FT_STORE(&c->looking, !over);
     c->budget_at = !over ? UINT32_MAX : 1 + (over == 2 ? FT_BUDGET_STEP_MAX : ft_budget_step(room));

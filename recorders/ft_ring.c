@@ -52,6 +52,8 @@ static inline __attribute__((always_inline)) int64_t ft_claim_one(struct ft_ctx 
          * (a new file is a new gen, which drops the block). */
         t->blk_ready = ft_chunk_ready(c, t->blk_idx) &&
                        ft_chunk_ready(c, (uint32_t)((s + c->block - 1) % c->slots));
+    } else if (FT_UNLIKELY(FT_LOAD(&c->looking))) {
+        ft_budget_on(c); /* the directory's budget: a step at every record while a look is on */
     }
     uint64_t s = t->blk_next++;
     uint32_t idx = t->blk_idx;

@@ -189,15 +189,15 @@ static int ft_chunk_fallocate(struct ft_ctx *c, uint32_t k, uint32_t n, int fd)
 /* The directory's budget, looked at again as the trace grows: after
  * ft_budget_step(room) chunks, room what the last look left. A look at a
  * directory of many traces takes a system call or more per trace, so it is
- * made in steps of at most step_ns of work (FT_BUDGET_LOOK_NS), one at each
- * block a writer claims while it is on (ft_chunks_ahead; not in the call
- * that makes a chunk, which has a page step to pay already), and to its end
- * (step_ns 0) when the image ends. The bytes the trace grew by since the
- * look began count as needed, and so do those it grew by during the last
- * look (it will grow as much during this one before the next can remove
- * anything). One thread at a time: budget_at is 0 while one is in it,
- * UINT32_MAX while a look is on. */
-static void ft_budget_go_on(struct ft_ctx *c, uint64_t step_ns)
+ * made in steps of about FT_BUDGET_LOOK_NS of work (at least 4 traces), one
+ * at every record while it is on (ft_budget_on, ft_chunks_ahead), and what
+ * is left of it, up to FT_BUDGET_END_WORK traces, when the image ends
+ * (ending). The bytes the trace grew by since the look began count as
+ * needed, and so do those it grew by during the last look (it will grow as
+ * much during this one before the next can remove anything); an image that
+ * ends needs only what its trace holds. One thread at a time: budget_at is
+ * 0 while one is in it, UINT32_MAX while a look is on. */
+static void ft_budget_go_on(struct ft_ctx *c, int ending)
 {
     uint32_t at = FT_LOAD(&c->budget_at);
     struct ft_header *h = FT_LOAD_ACQ(&c->hdr);
@@ -205,8 +205,14 @@ static void ft_budget_go_on(struct ft_ctx *c, uint64_t step_ns)
         return;
     struct ft_budget_walk *w = &c->walk;
     uint32_t made = FT_LOAD(&c->chunks_made);
-    uint64_t room, need = (uint64_t)(FT_BUDGET_STEP_MIN + made - w->made0 + w->lag) * FT_CHUNK_SLOTS * FT_RECORD_SIZE;
-    int over = ft_budget_look(w, need, step_ns, &room, &h->dir_removed, &h->dir_removed_bytes);
+    /* An image that ends grows no more: its look needs room for what its
+     * trace holds now, no chunks of growth to come. */
+    if (!ending)
+        w->self_out = 0; /* after a failed exec: it lives and grows again */
+    uint64_t room, need = ending ? ft_budget_ending(w, c->path)
+                                 : (uint64_t)(FT_BUDGET_STEP_MIN + made - w->made0 + w->lag) * FT_CHUNK_SLOTS * FT_RECORD_SIZE;
+    int over = ending ? ft_budget_look(w, need, 0, FT_BUDGET_END_WORK, &room, &h->dir_removed, &h->dir_removed_bytes)
+                      : ft_budget_look(w, need, FT_BUDGET_LOOK_NS, UINT32_MAX, &room, &h->dir_removed, &h->dir_removed_bytes);
     if (over) {
         w->lag = made - w->made0;
         FT_STORE(&c->looking, 0);
@@ -214,6 +220,15 @@ static void ft_budget_go_on(struct ft_ctx *c, uint64_t step_ns)
     /* Over, and nothing but live traces to remove: the next look waits for
      * more growth, as it would with plenty of room. */
     FT_STORE_REL(&c->budget_at, !over ? UINT32_MAX : made + (over == 2 ? FT_BUDGET_STEP_MAX : ft_budget_step(room)));
+}
+
+/* A look is on: its next step, at a record of a writer's block (ft_ring.c,
+ * ft_claim_one: one flag test on every record), so that a directory over
+ * its budget is back under it within a few hundred records of a new trace
+ * (FT_BUDGET_LOOK_NS each), not after thousands (a step per block of 32). */
+__attribute__((noinline, cold)) void ft_budget_on(struct ft_ctx *c)
+{
+    ft_budget_go_on(c, 0);
 }
 
 /* Chunks k to k + n - 1 are made: their bits, and a look at the budget
@@ -280,7 +295,7 @@ int ft_chunk_reserve(struct ft_ctx *c, uint32_t k, int fd)
 void ft_chunks_ahead(struct ft_ctx *c, uint64_t s, uint64_t n)
 {
     if (FT_UNLIKELY(FT_LOAD(&c->looking)))
-        ft_budget_go_on(c, FT_BUDGET_LOOK_NS);
+        ft_budget_go_on(c, 0);
     if (s >= c->slots)
         return; /* past the first lap: every chunk exists */
     uint64_t q = (s + FT_CHUNK_SLOTS - 1) / FT_CHUNK_SLOTS;
@@ -359,7 +374,7 @@ static int ft_set_ended(void)
         return 0;
     int saved = errno;
     if (FT_LOAD(&c->looking))
-        ft_budget_go_on(c, 0);
+        ft_budget_go_on(c, 1);
     uint32_t ended = FT_HDR_ENDED | (ft_has_uring() ? FT_HDR_IO_URING : 0);
     uint32_t old = __atomic_fetch_or(&c->hdr->flags, ended, __ATOMIC_RELEASE);
     if (!(old & FT_HDR_ENDED))

@@ -133,6 +133,15 @@ struct ft_ctx {
 #define FT_BUDGET_STEP_MIN 16u        /* then again after 64 KiB of growth ... */
 #define FT_BUDGET_STEP_MAX 2048u      /* ... to 8 MiB: a quarter of the room the last look left */
 #define FT_BUDGET_LOOK_NS 8000u       /* a growing trace's look: this much work per step (ft_trace.c) */
+/* What is left of a look when the image ends (exit, _exit, exec; ft_trace.c):
+ * at most this many more traces stat'ed or removed, whatever the time (a
+ * bound in work, not in time: a process descheduled at its exit still
+ * finishes a look of a directory that size). 2,048 is one pass over a
+ * directory of 2,000 traces, ~5 ms here (a stat and a kill(pid, 0) each,
+ * ~2-3 us), about what starting a process costs anyway; a failed exec or
+ * an _exit in a directory of many thousands waits for no more (the look
+ * goes on after a failed exec, at the next records). */
+#define FT_BUDGET_END_WORK 2048u
 
 /* After a look that left `room` bytes: how many more chunks before the next. */
 static inline uint32_t ft_budget_step(uint64_t room)
@@ -150,6 +159,7 @@ void ft_count_drops(struct ft_ctx *c, uint64_t n);
 void ft_reserve_failed(struct ft_ctx *c);
 int ft_chunk_reserve(struct ft_ctx *c, uint32_t k, int fd);
 void ft_chunks_ahead(struct ft_ctx *c, uint64_t s, uint64_t n);
+void ft_budget_on(struct ft_ctx *c);    /* a look is on (c->looking): its next step */
 
 static inline int ft_chunk_ready(struct ft_ctx *c, uint32_t idx)
 {
