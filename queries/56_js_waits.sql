@@ -20,10 +20,7 @@
 --             without the hook, or a native addon, synced the file too) has those set aside
 --             when a thread apart from the pool's made them, else it is cut where its count
 --             goes off: the calls whose sync the windows decide are paired, the others left
---             unpaired (`ambiguous`) rather than every later pair shifted by one. A sync
---             no call took once the pairing is done (an augmenting path finds none) is one
---             more than the calls asked for even where the counts balance (a call's own
---             never came): counted, and the calls that could have had it are `ambiguous`.
+--             unpaired (`ambiguous`) rather than every later pair shifted by one.
 -- inputs:     js_calls, js_apis, js_sites, events, calls, files, traces
 -- parameters: none
 -- output:     one row per Node call:
@@ -46,14 +43,13 @@
 --   queued_ns            call -> system call start (0 at least)
 --   delivery_ns          system call end -> callback or promise (0 at least)
 --   extra_syncs          system calls in the call's run (its file's calls in flight with it)
---                        beyond one per call, or that no call of the run could take: syncs
---                        no Node call asked for (a worker's without the hook, a native
---                        addon's); 0 normally
+--                        beyond one per call: syncs no Node call asked for (a worker's without
+--                        the hook, a native addon's); 0 normally
 --   ambiguous            its system call could not be told from such a sync (made by a pool
 --                        thread, and the windows allow either): left unpaired, not paired
 --                        wrongly
 
-with recursive
+with
 
 js as (
   select
@@ -556,175 +552,6 @@ pairs as (
   select * from crowded_pairs
 ),
 
--- Then, where a run still has a call and a system call left alone, a path between them: the
--- lone system call goes to a call whose window holds it, that call's system call to another
--- whose window holds it, and so on to the lone call (an augmenting path: one more pair, every
--- pair inside its window; a sync started very late, a hundred places, which no chain along
--- the order reaches). Searched breadth first from every lone system call of such a run, each
--- system call reached once, at most 32 steps; one path per lone system call, so none share
--- a call.
-lone_left as (
-  select c.trace_id, c.sys_seq, c.seq, o.file_id, o.syscall, o.lane, o.run,
-    not exists (select 1 from pairs as p where p.trace_id = c.trace_id and p.sys_seq = c.sys_seq) as sync_alone,
-    not exists (select 1 from pairs as p where p.trace_id = c.trace_id and p.seq = c.seq) as call_alone
-  from kept as c
-  join call_order as o on o.trace_id = c.trace_id and o.seq = c.seq
-),
-
-open_runs as (
-  select trace_id, file_id, syscall, lane, run
-  from lone_left
-  group by all
-  having bool_or(sync_alone) and bool_or(call_alone)
-),
-
-reach(trace_id, sys_seq, parent_sys_seq, via_seq, depth) as (
-  select distinct l.trace_id, l.sys_seq, null::bigint, null::bigint, 0
-  from lone_left as l
-  join open_runs as r on (r.trace_id, r.file_id, r.syscall, r.lane, r.run) = (l.trace_id, l.file_id, l.syscall, l.lane, l.run)
-  where l.sync_alone
-  union
-  select r.trace_id, p.sys_seq, r.sys_seq, p.seq, r.depth + 1
-  from reach as r
-  join kept as c on c.trace_id = r.trace_id and c.sys_seq = r.sys_seq
-  join pairs as p on p.trace_id = c.trace_id and p.seq = c.seq
-  where r.depth < 32
-),
-
-first_reach as (
-  select *
-  from reach
-  qualify row_number() over (partition by trace_id, sys_seq order by depth, parent_sys_seq, via_seq) = 1
-),
-
-path_ends as (
-  select l.trace_id, l.seq as lone_seq, f.sys_seq, f.depth
-  from lone_left as l
-  join first_reach as f on f.trace_id = l.trace_id and f.sys_seq = l.sys_seq
-  where l.call_alone
-  qualify row_number() over (partition by l.trace_id, l.seq order by f.depth, f.sys_seq) = 1
-),
-
--- Back from each end to its lone system call: who takes which system call.
-walk(trace_id, lone_seq, taker_seq, sys_seq) as (
-  select trace_id, lone_seq, lone_seq, sys_seq from path_ends
-  union all
-  select w.trace_id, w.lone_seq, f.via_seq, f.parent_sys_seq
-  from walk as w
-  join first_reach as f on f.trace_id = w.trace_id and f.sys_seq = w.sys_seq
-  where f.parent_sys_seq is not null
-),
-
-path_roots as (
-  select w.trace_id, w.lone_seq, w.sys_seq as root
-  from walk as w
-  join first_reach as f on f.trace_id = w.trace_id and f.sys_seq = w.sys_seq
-  where f.parent_sys_seq is null
-  qualify row_number() over (partition by w.trace_id, w.sys_seq order by (select depth from path_ends as e where e.trace_id = w.trace_id and e.lone_seq = w.lone_seq), w.lone_seq) = 1
-),
-
-augment_moves as (
-  select w.trace_id, w.taker_seq as seq, w.sys_seq
-  from walk as w
-  join path_roots as r on r.trace_id = w.trace_id and r.lone_seq = w.lone_seq
-),
-
-augmented as (
-  select c.*
-  from candidates as c
-  semi join (
-    select trace_id, seq, sys_seq from augment_moves
-    union all
-    select trace_id, seq, sys_seq from pairs as p
-    where not exists (select 1 from augment_moves as m where m.trace_id = p.trace_id and m.seq = p.seq)
-  ) as f on f.trace_id = c.trace_id and f.seq = c.seq and f.sys_seq = c.sys_seq
-),
-
--- Last, the order put back where the windows allow it: the steps above may leave two calls
--- holding each other's syncs in reverse order (a path, an exchange). Over a run's paired
--- calls in start order, a block ends where the calls so far hold exactly the first syncs
--- so far (by start); a block whose calls can each take the sync of their own place (first
--- call the first sync, ...) inside their windows takes them, first in, first out.
-ordered as (
-  select a.trace_id, a.seq, a.sys_seq, o.file_id, o.syscall, o.lane, o.run,
-    row_number() over (partition by o.trace_id, o.file_id, o.syscall, o.lane, o.run order by a.start_ns, a.seq) as i,
-    row_number() over (partition by o.trace_id, o.file_id, o.syscall, o.lane, o.run order by a.sys_start_ns, a.sys_seq) as r
-  from augmented as a
-  join call_order as o on o.trace_id = a.trace_id and o.seq = a.seq
-),
-
-blocks as (
-  select *,
-    coalesce(sum(case when closes then 1 else 0 end) over (partition by trace_id, file_id, syscall, lane, run order by i
-      rows between unbounded preceding and 1 preceding), 0) as block
-  from (
-    select *, max(r) over (partition by trace_id, file_id, syscall, lane, run order by i rows between unbounded preceding and current row) = i as closes
-    from ordered
-  )
-),
-
-in_place as (
-  select b.trace_id, b.seq, s.sys_seq as place_sys_seq, b.file_id, b.syscall, b.lane, b.run, b.block
-  from blocks as b
-  join ordered as s on (s.trace_id, s.file_id, s.syscall, s.lane, s.run) = (b.trace_id, b.file_id, b.syscall, b.lane, b.run) and s.r = b.i
-),
-
-placed as (
-  select c.*
-  from in_place as p
-  join candidates as c on c.trace_id = p.trace_id and c.seq = p.seq and c.sys_seq = p.place_sys_seq
-  qualify count(*) over (partition by p.trace_id, p.file_id, p.syscall, p.lane, p.run, p.block)
-    = (select count(*) from blocks as b where (b.trace_id, b.file_id, b.syscall, b.lane, b.run, b.block) = (p.trace_id, p.file_id, p.syscall, p.lane, p.run, p.block))
-),
-
-reordered as (
-  select * from placed
-  union all by name
-  select * from augmented as a
-  where not exists (select 1 from placed as p where p.trace_id = a.trace_id and p.seq = a.seq)
-),
-
--- What is left over proves more: a system call of a run that no call took, inside a call's
--- window, is one more than the calls asked for (counted in `extra_syncs`), though the run's
--- counts balanced (a call's own never came: io_uring, a thread without the library). Any
--- call whose window holds it could have had it instead of its own, and any call whose window
--- holds that one's, and so on: those calls are `ambiguous`, left unpaired.
-spare_syncs as (
-  select c.trace_id, c.sys_seq, c.seq
-  from kept as c
-  where not exists (select 1 from reordered as p where p.trace_id = c.trace_id and p.sys_seq = c.sys_seq)
-),
-
-undecided(trace_id, seq) as (
-  select distinct trace_id, seq from spare_syncs
-  union
-  select c.trace_id, c.seq
-  from undecided as u
-  join reordered as p on p.trace_id = u.trace_id and p.seq = u.seq
-  join kept as c on c.trace_id = p.trace_id and c.sys_seq = p.sys_seq
-),
-
-spare_counts as (
-  select o.trace_id, o.file_id, o.syscall, o.lane, o.run, count(distinct s.sys_seq) as spare
-  from spare_syncs as s
-  join call_order as o on o.trace_id = s.trace_id and o.seq = s.seq
-  group by all
-),
-
-decided as (
-  select * from reordered as p
-  where not exists (select 1 from undecided as u where u.trace_id = p.trace_id and u.seq = p.seq)
-),
-
-call_verdicts as (
-  select o.trace_id, o.seq,
-    greatest(cs.extra_syncs, coalesce(sc.spare, 0)) as extra_syncs,
-    cs.ambiguous or exists (select 1 from undecided as u where u.trace_id = o.trace_id and u.seq = o.seq) as ambiguous
-  from call_order as o
-  join call_state as cs on cs.trace_id = o.trace_id and cs.seq = o.seq
-  left join spare_counts as sc on (sc.trace_id, sc.file_id, sc.syscall, sc.lane, sc.run) = (o.trace_id, o.file_id, o.syscall, o.lane, o.run)
-),
-
 final as (
   select
     js.trace_id,
@@ -751,8 +578,8 @@ final as (
     coalesce(cs.extra_syncs, 0) as extra_syncs,
     coalesce(cs.ambiguous, false) as ambiguous
   from js
-  left join decided as p on p.trace_id = js.trace_id and p.seq = js.seq
-  left join call_verdicts as cs on cs.trace_id = js.trace_id and cs.seq = js.seq
+  left join pairs as p on p.trace_id = js.trace_id and p.seq = js.seq
+  left join call_state as cs on cs.trace_id = js.trace_id and cs.seq = js.seq
   join files on files.file_id = js.file_id
   join traces on traces.trace_id = js.trace_id
 )

@@ -75,7 +75,27 @@ export function memoryBytes(text: string): number | null {
 
 /** DuckDB's memory_limit for a budget of `memory`: its share, in whole MiB (at least 64). */
 export function duckdbMemoryLimit(memory: string): string {
+  return `${Math.max(64, Math.floor((budgetBytes(memory) * DUCKDB_SHARE) / 2 ** 20))}MiB`;
+}
+
+/**
+ * Memory DuckDB's block allocator keeps once it has used it, rather than hand
+ * back to the system and fault in again: BLOCK_ALLOCATOR_SHARE of the budget,
+ * in whole MiB. A load makes and frees blocks all along (each checkpoint
+ * compresses the rows appended since into new blocks and frees the old ones):
+ * a 10 M-event load spent 9 % of its samples faulting DuckDB's fresh pages in
+ * on a quiet machine, 11 % on a busy one. With it, that set's load took a fifth
+ * less CPU and its report's peak RSS grew by ~95 MB.
+ */
+export const BLOCK_ALLOCATOR_SHARE = 0.25;
+
+/** DuckDB's block_allocator_memory for a budget of `memory`. */
+export function blockAllocatorMemory(memory: string): string {
+  return `${Math.floor((budgetBytes(memory) * BLOCK_ALLOCATOR_SHARE) / 2 ** 20)}MiB`;
+}
+
+function budgetBytes(memory: string): number {
   const bytes = memoryBytes(memory);
   if (bytes === null) throw new FtError(`--memory: not a size: '${memory}' (expected e.g. 512MB or 4GB)`);
-  return `${Math.max(64, Math.floor((bytes * DUCKDB_SHARE) / 2 ** 20))}MiB`;
+  return bytes;
 }

@@ -33,12 +33,14 @@ test('loads traces, paths, files and every event of a trace', async () => {
   }
 });
 
-test('--memory is the budget: DuckDB\'s limit is 65% of it (1GB by default), so the process stays within it', async () => {
-  for (const [memory, limit] of [[undefined, '619.0 MiB'], ['512MB', '317.0 MiB'], ['4GiB', '2.5 GiB'], ['10MB', '64.0 MiB']] as const) {
+test('--memory is the budget: DuckDB\'s limit is 65% of it (1GB by default), so the process stays within it; its block allocator keeps a quarter', async () => {
+  for (const [memory, limit, blocks] of [
+    [undefined, '619.0 MiB', '238.0 MiB'], ['512MB', '317.0 MiB', '122.0 MiB'], ['4GiB', '2.5 GiB', '1.0 GiB'], ['10MB', '64.0 MiB', '2.0 MiB'],
+  ] as const) {
     const o = await openTraces({ 'app.100.fstrace': scenario() }, { memory });
     try {
-      const [r] = await o.session.rows("select current_setting('memory_limit') as m");
-      assert.equal([memory, r!.m], [memory, limit]);
+      const [r] = await o.session.rows("select current_setting('memory_limit') as m, current_setting('block_allocator_memory') as b");
+      assert.equal([memory, r!.m, r!.b], [memory, limit, blocks]);
     } finally {
       o.close();
     }

