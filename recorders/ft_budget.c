@@ -168,10 +168,9 @@ static int ft_walk_entry(struct ft_budget_walk *w, const char *name)
     uint64_t bytes = (uint64_t)st.st_blocks * 512u, start = 0;
     uint32_t pid = 0, check = 0;
     if (w->self && strcmp(name, w->self) == 0) {
-        if (!w->self_out) {
+        w->self_bytes = bytes;
+        if (!w->self_out)
             w->total += bytes;
-            w->self_bytes = bytes;
-        }
         return 1; /* the looker's own: it lives while it looks */
     }
     w->total += bytes;
@@ -300,10 +299,17 @@ uint64_t ft_budget_ending(struct ft_budget_walk *w, const char *path)
     int saved = errno;
     uint64_t bytes = ft_syscall(SYS_newfstatat, AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) == 0 ? (uint64_t)st.st_blocks * 512u : 0;
     errno = saved;
-    w->total -= w->self_bytes < w->total ? w->self_bytes : w->total;
-    w->self_bytes = 0;
+    if (!w->self_out)
+        w->total -= w->self_bytes < w->total ? w->self_bytes : w->total;
     w->self_out = 1;
     return bytes;
+}
+
+void ft_budget_living(struct ft_budget_walk *w)
+{
+    if (w->self_out)
+        w->total += w->self_bytes;
+    w->self_out = 0;
 }
 
 int ft_budget_look(struct ft_budget_walk *w, uint64_t need, uint64_t step_ns, uint32_t step_max, uint64_t *room,

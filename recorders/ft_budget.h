@@ -32,7 +32,7 @@ struct ft_budget_walk {
     uint32_t ents_len, ents_at; /* entries read, not all looked at yet */
     char ents[1024];           /* (struct linux_dirent64) */
     const char *self;          /* the looker's own trace's name (NULL: none yet): never removed */
-    uint64_t self_bytes;       /* its bytes in total (this pass) */
+    uint64_t self_bytes;       /* its bytes, once this pass has passed it (in total unless self_out) */
     uint32_t self_out;         /* its image ended: its bytes are the caller's need, not in total */
     uint32_t step_work, step_max; /* traces stat'ed or removed in this step; at most */
     char path[FT_DIR_MAX + FT_TRACE_NAME_MAX + 2]; /* dir/name of the trace looked at */
@@ -54,5 +54,9 @@ int ft_budget_look(struct ft_budget_walk *w, uint64_t need, uint64_t step_ns, ui
  * look still needs is its own trace's bytes now (path: its trace), taken out
  * of what the look counts so they are not counted twice. Returns them. */
 uint64_t ft_budget_ending(struct ft_budget_walk *w, const char *path);
+
+/* The looker's image lives on (an exec failed): its own trace's bytes, if
+ * this pass has counted them, go back into what the look counts. */
+void ft_budget_living(struct ft_budget_walk *w);
 
 #endif /* FT_BUDGET_H */

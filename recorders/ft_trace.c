@@ -208,7 +208,7 @@ static void ft_budget_go_on(struct ft_ctx *c, int ending)
     /* An image that ends grows no more: its look needs room for what its
      * trace holds now, no chunks of growth to come. */
     if (!ending)
-        w->self_out = 0; /* after a failed exec: it lives and grows again */
+        ft_budget_living(w); /* after a failed exec: it lives and grows again */
     uint64_t room, need = ending ? ft_budget_ending(w, c->path)
                                  : (uint64_t)(FT_BUDGET_STEP_MIN + made - w->made0 + w->lag) * FT_CHUNK_SLOTS * FT_RECORD_SIZE;
     int over = ending ? ft_budget_look(w, need, 0, FT_BUDGET_END_WORK, &room, &h->dir_removed, &h->dir_removed_bytes)
