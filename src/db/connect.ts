@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FtError } from '../errors.js';
-import { blockAllocatorMemory, DEFAULT_MEMORY, duckdbMemoryLimit } from './knobs.js';
+import { DEFAULT_MEMORY, duckdbMemoryLimit } from './knobs.js';
 
 export interface Db {
   connection: DuckDBConnection;
@@ -91,9 +91,8 @@ async function open(file: string | null, memory: string): Promise<Db> {
       memory_limit: duckdbMemoryLimit(memory),
       // Memory DuckDB frees goes back to the system in the background, not at its
       // next allocation: the loader's peak does not stay resident.
+      // (A large load keeps its buffer manager's blocks: load.ts.)
       allocator_background_threads: 'true',
-      // ... but the blocks of its buffer manager are kept, up to a share of the budget.
-      block_allocator_memory: blockAllocatorMemory(memory),
     });
   } catch (err) {
     rmSync(spill, { recursive: true, force: true });

@@ -14,6 +14,7 @@ import { ColumnAppender, type Column } from './append.js';
 import { INTERVAL_CALLS, type PreparedTrace } from './prepare.js';
 import { applyRowFilters, hasHeaderFilters, headerMatches, type Filters } from './filter.js';
 import { progressBar } from './progress.js';
+import { blockAllocatorMemory, DEFAULT_MEMORY } from './knobs.js';
 import { readTraceHeader } from '../trace/decode.js';
 import { programName } from '../trace/program.js';
 import { estimateRecords, preparedTraces } from './source.js';
@@ -28,6 +29,8 @@ export interface LoadOptions {
   warn: (message: string) => void;
   /** Only these traces and rows (filter.ts). */
   filters?: Filters;
+  /** The --memory budget (knobs.ts). */
+  memory?: string;
 }
 
 export interface LoadResult {
@@ -39,7 +42,7 @@ export interface LoadResult {
 }
 
 /** Events appended between checkpoints: a few row groups, so the uncompressed part stays small. */
-const CHECKPOINT_EVERY = 1_000_000;
+export const CHECKPOINT_EVERY = 1_000_000;
 /*
  * DuckDB keeps all its threads during a load. On one thread (tried: the appender's
  * flush then runs where it is called, instead of the main thread polling for its tasks
@@ -63,6 +66,8 @@ export async function loadTraces(connection: DuckDBConnection, allFiles: readonl
   // Progress counts records (by the headers' counters), not file sizes: traces are sparse.
   const sizes = files.map(estimateRecords);
   const total = sizes.reduce((a, b) => a + b, 0);
+  const keep = keptBlocks(total, opts.memory);
+  if (keep !== null) await connection.run(`set block_allocator_memory = '${keep}'`);
   const progress = progressBar('loading', total, { quiet: opts.quiet });
   const warn = (message: string) => {
     progress?.clear();
@@ -116,6 +121,17 @@ async function checkpoint(connection: DuckDBConnection): Promise<void> {
     if (state === DuckDBPendingResultState.NO_TASKS_AVAILABLE) await sleep(1);
   }
   await pending.getResult();
+}
+
+/**
+ * What DuckDB's block allocator keeps for a load of `records` (null: nothing).
+ * A load that checkpoints frees and makes blocks at each checkpoint: kept (a
+ * quarter of the budget), they are not faulted in afresh, which was 9-11 % of
+ * a 10 M-event load. A smaller load would only pay for faulting in what is
+ * kept (4,000 traces of 20 events, info: +0.25 s and +100 MB, 2.55 -> 2.8 s).
+ */
+export function keptBlocks(records: number, memory = DEFAULT_MEMORY): string | null {
+  return records >= CHECKPOINT_EVERY ? blockAllocatorMemory(memory) : null;
 }
 
 /** The lookup tables of call kinds and event types. */

@@ -13,13 +13,15 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { analyzeJson, analyzeSql, forEveryone, LIB, requireProgram, runOk, sleep } from '../../scripts/workloads/common.js';
+import { analyzeJson, analyzeSql, forEveryone, LIB, removeDir, requireProgram, runOk, sleep } from '../../scripts/workloads/common.js';
 import { createCluster, pgProgram, psql, stopCluster, type Cluster } from '../../scripts/workloads/postgres.js';
 import { traceFiles } from '../traces.js';
 
 let cluster: Cluster | undefined;
 test.after(() => {
-  if (cluster) stopCluster(cluster);
+  if (!cluster) return;
+  stopCluster(cluster);
+  removeDir(cluster.root);
 });
 
 test('started by root as user postgres: every server process records into uid-N, WAL syncs = pg_stat_wal.wal_sync', async () => {
