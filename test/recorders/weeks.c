@@ -38,6 +38,23 @@
 
 static void on_usr1(int sig) { (void)sig; }
 
+/* SIGUSR1 blocked until said_then_sleep waits for it; *old: the mask before. */
+static void block_usr1(sigset_t *old) {
+    sigset_t usr1;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    CHECK(signal(SIGUSR1, on_usr1) != SIG_ERR && sigprocmask(SIG_BLOCK, &usr1, old) == 0);
+}
+
+/* Print `said`, wait for the test's SIGUSR1, then exec a sleep (the pid lives on, its image ended). */
+static int said_then_sleep(const char *said, const sigset_t *old) {
+    printf("%s\n", said);
+    fflush(stdout);
+    sigsuspend(old);
+    execl("/bin/sleep", "sleep", "600", (char *)NULL);
+    return 1;
+}
+
 static void one_sync(const char *d, const char *name) {
     int fd = open(ft_path(d, name), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     CHECK(fd >= 0);
@@ -102,32 +119,20 @@ int main(int argc, char **argv) {
             pause();
     }
     if (strcmp(mode, "exec") == 0) {
-        sigset_t usr1, old;
-        sigemptyset(&usr1);
-        sigaddset(&usr1, SIGUSR1);
-        CHECK(signal(SIGUSR1, on_usr1) != SIG_ERR && sigprocmask(SIG_BLOCK, &usr1, &old) == 0);
+        sigset_t old;
+        block_usr1(&old);
         one_sync(d, "exec");
         CHECK(execl("/nonexistent/program", "program", (char *)NULL) < 0 && errno == ENOENT);
-        printf("failed\n");
-        fflush(stdout);
-        sigsuspend(&old);
-        execl("/bin/sleep", "sleep", "600", (char *)NULL);
-        return 1;
+        return said_then_sleep("failed", &old);
     }
     if (strcmp(mode, "dropexec") == 0) {
         CHECK(argc == 4);
         uid_t uid = (uid_t)atol(argv[3]);
-        sigset_t usr1, old;
-        sigemptyset(&usr1);
-        sigaddset(&usr1, SIGUSR1);
-        CHECK(signal(SIGUSR1, on_usr1) != SIG_ERR && sigprocmask(SIG_BLOCK, &usr1, &old) == 0);
+        sigset_t old;
+        block_usr1(&old);
         one_sync(d, "dropexec");
         CHECK(setgroups(0, NULL) == 0 && setgid(uid) == 0 && setuid(uid) == 0);
-        printf("dropped\n");
-        fflush(stdout);
-        sigsuspend(&old);
-        execl("/bin/sleep", "sleep", "600", (char *)NULL);
-        return 1;
+        return said_then_sleep("dropped", &old);
     }
     if (strcmp(mode, "grow") == 0) {
         CHECK(argc == 4 || (argc == 5 && strcmp(argv[4], "exit") == 0));
