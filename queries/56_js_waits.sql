@@ -37,10 +37,11 @@
 --   sync_ns              its duration
 --   queued_ns            call -> system call start (0 at least)
 --   delivery_ns          system call end -> callback or promise (0 at least)
---   extra_syncs          of the system calls the windows of the call's run hold (its file's
---                        calls in flight with it), those a maximum pairing leaves without a
---                        call: syncs no Node call asked for (a worker's without the hook, a
---                        native addon's), counted before any is set aside; 0 normally
+--   extra_syncs          the system calls the windows of the call's run hold (its file's
+--                        calls in flight with it, up to where no window reaches across)
+--                        beyond one per call: syncs no Node call asked for (a worker's without
+--                        the hook, a native addon's), counted before any is set aside; 0
+--                        normally
 --   ambiguous            the maximum pairings disagree about this call (a sync no call asked
 --                        for, made by a pool thread, that the windows cannot tell from the
 --                        calls' own): left unpaired, not paired wrongly

@@ -35,8 +35,8 @@
  *
  * Runs: the calls split where every sync a call before could take starts
  * before every sync a call after could take; runs are aligned apart. A run's
- * `extra` is its syncs that a maximum alignment leaves without a call:
- * m - (pairs), the same for all.
+ * `extra` is its syncs beyond one per call, max(0, m - n): at least that many
+ * were no call's (a stray and a missing sync in one run balance).
  *
  * Cost: F(i, ·) and G(i-1, ·) change only over the columns [lo'(i) - 1,
  * hi'(i)], lo' the smallest first compatible sync of Ci..Cn and hi' the
@@ -60,7 +60,7 @@ export interface Match {
   run: Int32Array;
   /** Per sync: its run, or -1 when no call is compatible with it. */
   syncRun: Int32Array;
-  /** Per run: its candidate syncs that a maximum alignment leaves over. */
+  /** Per run: its syncs beyond one per call (at least that many were no call's). */
   extra: number[];
 }
 
@@ -179,7 +179,7 @@ function solveRun(
     late = 'free';
     best = align(g, late);
   }
-  out.extra.push(m - pairs);
+  out.extra.push(Math.max(0, m - n));
   const options = classify(g, best, late);
   for (let r = 1; r <= n; r++) {
     const i = calls[r - 1]!;

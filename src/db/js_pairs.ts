@@ -17,10 +17,10 @@
  * hold: its window is widened by it (older traces hold 0 there: the trace's
  * first sync, inside which the making happened, stands in).
  *
- * Syncs set aside: a run whose windows hold syncs no call asked for (a worker
- * thread without the hook, a native addon) leaves them over (its `extra`). The
- * pool's threads are those whose syncs fill the trace's runs that leave none
- * over; of a run that leaves some, the syncs of the other threads are set aside
+ * Syncs set aside: a run whose windows hold more syncs than it has calls holds
+ * syncs no call asked for (a worker thread without the hook, a native addon;
+ * its `extra`). The pool's threads are those whose syncs are in the trace's
+ * runs that hold none; of a run that holds some, the syncs of the other threads are set aside
  * when together they are exactly the extra ones, else those of the one such
  * thread that made exactly that many (a file whose calls are one run teaches no
  * pool thread), and the file's lane is matched again without them. The calls of
@@ -40,7 +40,7 @@ const TABLE = `create or replace table js_pairs (
   sys_tid      uinteger,
   sys_start_ns bigint,    -- ns since the epoch
   sync_ns      bigint,
-  extra_syncs  integer    -- its run's syncs that a maximum alignment leaves over
+  extra_syncs  integer    -- its run's syncs beyond one per call (js_match.ts)
 )`;
 
 /** Slack on each side of a window (ns). */

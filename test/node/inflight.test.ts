@@ -45,11 +45,15 @@ for (const node of NODES) test(`${node.name}: 32 calls in flight over 4 files, t
   // A pool thread may be preempted between taking a call's work and starting its fsync,
   // which then starts several places late, and may outlast the windows of the calls behind
   // it (seen in a quiet CI run: a call queued for 1.6 ms, its sync 1.2 ms long, started after
-  // ~10 later calls' syncs): js_waits gives it back to its call along the order
-  // (test/db/js_pairs.test.ts builds both). Every call had its sync; one was left over in
-  // one of 37 runs (the full suite's load; 14 of 4,000 before the chains): allowed, 1 in 500.
-  assert.equal({ calls: row!.calls, flagged_paired: row!.flagged_paired, ambiguous: row!.ambiguous }, { calls: CALLS, flagged_paired: flagged, ambiguous: 0 });
-  assert.ok(row!.paired >= CALLS - CALLS / 500 && row!.syscalls === row!.paired, `${row!.paired} of ${CALLS} paired, ${row!.syscalls} syncs`);
+  // ~10 later calls' syncs): the alignment takes it as a late step (src/db/js_match.ts;
+  // test/db/js_pairs.test.ts builds it). Every call had its sync. Two pool threads preempted
+  // with overlapping delays and calls paired in between (call A waits, then call B, then A's
+  // sync starts, calls go on, then B's) are not one late step: the calls about them are left
+  // ambiguous. Seen at load 4.7 with strace: 16, 1 and 5 of 4,000 in three runs (in one,
+  // two calls begun 10 us apart waited for syncs of two threads that started about 1 ms
+  // later, 0.16 ms apart, with six calls' syncs between): allowed, 1 in 100.
+  assert.equal({ calls: row!.calls, flagged_paired: row!.flagged_paired }, { calls: CALLS, flagged_paired: flagged });
+  assert.ok(row!.paired >= CALLS - CALLS / 100 && row!.syscalls === row!.paired, `${row!.paired} of ${CALLS} paired, ${row!.ambiguous} ambiguous, ${row!.syscalls} syncs`);
   assert.ok(row!.crossed <= CALLS / 100, `${row!.crossed} pairs crossed`);
 });
 
