@@ -35,6 +35,8 @@ const { syncBuiltinESMExports } = require('node:module');
 const { fileURLToPath } = require('node:url');
 
 const MARK = Symbol.for('fsync-flight-recorder.node');
+/* The captures' random counts: Math.random as it was when the hook loaded. */
+const random = Math.random;
 
 /* API numbers: enum ft_js_api in recorders/ft_format.h. */
 const API = {
@@ -185,9 +187,13 @@ function makeRecorder(addon) {
     if (first > 0) args[A_FIRST] = first - 1;
     if (first <= 1 && !all) {
       const mean = every > 0 ? every : args[A_COST] / BUDGET_NS;
-      count = Math.max(1, Math.round(mean * (0.5 + Math.random())));
+      // Rounded by hand, and 1 for NaN: the hook never depends on what a program
+      // may have done to Math (random is the one taken at load).
+      const drawn = mean * (0.5 + random()) + 0.5;
+      count = drawn >= 1 ? drawn - (drawn % 1) : 1;
     }
-    const cost = Math.min(end - t0, COST_MAX_NS);
+    const took = end - t0;
+    const cost = took < COST_MAX_NS ? took : COST_MAX_NS;
     // The mean of the captures' costs, the recent ones weighing most (1/8 each).
     args[A_COST] = args[A_COST] === 0 ? cost : args[A_COST] + (cost - args[A_COST]) / 8;
     args[A_SINCE] = count;

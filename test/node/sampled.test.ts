@@ -127,6 +127,18 @@ for (const node of NODES) test(`${node.name}: sampled sites: a tight loop over t
   assert.ok(k >= 10 && k <= later / 100, `${k} captures in ${later} calls`);
 });
 
+for (const node of NODES) test(`${node.name}: sampled sites: a program that breaks Math.random (it throws) is sampled as any other`, () => {
+  // The hook took Math.random when it loaded; one capture per 100 calls on average.
+  const n = 5000;
+  const r = run('mathless.mjs', [String(n)], { node: node.bin, tmpfs: true, env: { FSYNC_TRACE_JS_SITES: '100' } });
+  assert.is(r.ran.status, 0, r.ran.stderr);
+  const { js } = recorded(r);
+  assert.equal(countBy(js, (j) => j.site!), { [lineOf('mathless.mjs', 'line A')]: n });
+  const k = js.slice(64).filter((j) => (j.flags & FLAG_JS_SITE_INHERITED) === 0).length;
+  // Each count drawn between 50 and 150 calls.
+  assert.ok(k >= Math.floor((n - 64) / 150) && k <= Math.ceil((n - 64) / 50), `${k} captures`);
+});
+
 /** test/node/programs/nosync.c, built into a directory of its own. */
 function nosyncShim(): string {
   const dir = freshDir('node-nosync');
