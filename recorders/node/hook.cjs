@@ -65,15 +65,17 @@ function loadAddon() {
 /*
  * Call sites. Capturing a stack costs tens of microseconds when it is rare
  * (V8 walks and symbolizes frames through code the CPU no longer has in its
- * caches and TLB: 40-100 us per capture on this project's VM, measured by
+ * caches and TLB: 40-250 us per capture on this project's VM, measured by
  * `npm run bench:node`), far more than the rest of a wrapped call, so it is
  * rationed by what the captures cost. A thread captures the sites of its
  * first 64 calls and the first call of each API; after that, each capture is
- * timed (the recorder's clock, up to 200 us: beyond that the thread was
- * preempted, not capturing), and the next is due:
+ * timed (the recorder's clock, wall time, counted at 200 us at most: a
+ * capture timed longer was mostly preempted, and one such must not stop the
+ * captures for long; the rare one that does take longer makes the budget
+ * a few ns more), and the next is due:
  *  - by count: after a number of calls drawn at random, uniformly between
  *    half and one and a half times cost / 25 ns (cost: the mean of the
- *    captures before this one; so 1,600-4,000 calls here), so the captures
+ *    captures before this one; so 1,600-8,000 calls here), so the captures
  *    cost 25 ns a call on average, whatever the program does;
  *    FSYNC_TRACE_JS_SITES=N makes the mean N instead; `all` captures every
  *    call, `off` none (site 0);
@@ -104,7 +106,7 @@ const SITE_DEPTH = 12;
 const SITE_FIRST = 64;
 /* The count rationing: each call pays BUDGET_NS of the captures. */
 const BUDGET_NS = 25;
-/* A capture timed over this is counted as this (the thread was preempted). */
+/* A capture timed over this is counted as this (mostly preempted). */
 const COST_MAX_NS = 200e3;
 /* The time rationing: looked at once per GAP_NS at most, paid by 1/TIME_SHARE
  * of the time since the last capture beyond SPARSE_NS per call (and the
