@@ -35,6 +35,8 @@ const { syncBuiltinESMExports } = require('node:module');
 const { fileURLToPath } = require('node:url');
 
 const MARK = Symbol.for('fsync-flight-recorder.node');
+/* The captures' random counts: Math.random as it was when the hook loaded. */
+const random = Math.random;
 
 /* API numbers: enum ft_js_api in recorders/ft_format.h. */
 const API = {
@@ -63,30 +65,63 @@ function loadAddon() {
 /*
  * Call sites. Capturing a stack costs tens of microseconds when it is rare
  * (V8 walks and symbolizes frames through code the CPU no longer has in its
- * caches and TLB: 10-90 us per capture on this project's VM, measured by
+ * caches and TLB: 40-250 us per capture on this project's VM, measured by
  * `npm run bench:node`), far more than the rest of a wrapped call, so it is
- * sampled, by count and by time: a thread captures the sites of its first 64
- * calls, then of one call in FSYNC_TRACE_JS_SITES (default 4096), and of any
- * call made once 10 ms of the recorder's clock passed since its last capture.
- * A call whose stack is not captured takes the site this thread last captured
- * for the same API (the first call of each API is captured), flagged as
- * inherited (FT_F_JS_SITE_INHERITED), so every
- * call is attributed: exactly for a program that syncs up to a hundred times
- * a second or from one line per API, by sampling (each site's share of the
- * calls, within a 10 ms or 4096-call window) for a tight loop over several
- * lines. `all` captures every call, `off` none (site 0).
+ * rationed by what the captures cost. A thread captures the sites of its
+ * first 64 calls and the first call of each API; after that, each capture is
+ * timed (the recorder's clock, wall time, counted at 200 us at most: a
+ * capture timed longer was mostly preempted, and one such must not stop the
+ * captures for long; the rare one that does take longer makes the budget
+ * a few ns more), and the next is due:
+ *  - by count: after a number of calls drawn at random, uniformly between
+ *    half and one and a half times cost / 25 ns (cost: the mean of the
+ *    captures before this one; so 1,600-8,000 calls here), so the captures
+ *    cost 25 ns a call on average, whatever the program does;
+ *    FSYNC_TRACE_JS_SITES=N makes the mean N instead; `all` captures every
+ *    call, `off` none (site 0);
+ *  - by time, for a thread whose calls are far apart: at a call made 5 ms or
+ *    more after the last capture (or look), when 1/32 of the time since the
+ *    last capture beyond 1 ms per call made since (the thread's idle time
+ *    between sparse calls), with the 25 ns its calls paid, covers a capture.
+ *    So a thread that syncs every 7.5 ms or less often has every call
+ *    captured (each capture at most 1/32 of the time it spends between
+ *    calls); one that syncs a few hundred times a second, a call per 5-10 ms;
+ *    a tight loop, or bursts of calls (the bench's blocks, a few thousand a
+ *    second on average), only by count. After a burst, the burst's calls must
+ *    be paid for first (1 ms each) before sparse calls are captured by time.
+ * A call whose stack is not captured takes the site this thread last
+ * captured for the same API, flagged as inherited (FT_F_JS_SITE_INHERITED),
+ * so every call is attributed. Since the count is random and does not depend
+ * on the site just captured (the mean is of the captures before), a capture
+ * lands on each call of a loop with the same chance and each capture's calls
+ * are as many whatever its site: a tight loop over several lines gives each
+ * line its share of the calls without bias, give or take the sampling error
+ * (with k captures after the first 64, a share p is off by about
+ * sqrt(p (1 - p) / k)). The captures due by time are not random: in a
+ * sparse loop over a slow line and a quick one, the call after the slow
+ * one's is the more likely to come 5 ms after a capture; such a thread has
+ * most of its calls captured anyway.
  */
 const SITE_DEPTH = 12;
-const SITE_EVERY = 4096;
 const SITE_FIRST = 64;
-const SITE_GAP_NS = 10e6;
+/* The count rationing: each call pays BUDGET_NS of the captures. */
+const BUDGET_NS = 25;
+/* A capture timed over this is counted as this (mostly preempted). */
+const COST_MAX_NS = 200e3;
+/* The time rationing: looked at once per GAP_NS at most, paid by 1/TIME_SHARE
+ * of the time since the last capture beyond SPARSE_NS per call (and the
+ * count's BUDGET_NS per call). */
+const GAP_NS = 5e6;
+const SPARSE_NS = 1e6;
+const TIME_SHARE = 32;
 
 function siteSettings(text) {
   const v = (text ?? '').trim().toLowerCase();
   if (v === 'all') return { all: true, every: 1 };
   if (v === 'off' || v === '0') return { all: false, every: 0 };
-  const n = Number(v === '' ? SITE_EVERY : v);
-  return { all: false, every: Number.isInteger(n) && n > 0 ? n : SITE_EVERY };
+  const n = v === '' ? NaN : Number(v);
+  // every -1: the budget sets the mean count.
+  return { all: false, every: Number.isInteger(n) && n > 0 ? n : -1 };
 }
 
 /* The fields of a record in the addon's buffer (node/addon.c). */
@@ -103,14 +138,19 @@ const A_FLAGS = 9;
 /* The hook's own per-call state, in the same buffer: after a system call
  * (which empties the TLB on this project's VM) every other page a call
  * touches costs ~100 ns, and these are read at every call. A_SINCE: calls
- * left until a capture by count (1 while the first SITE_FIRST are taken);
- * A_MARK: the clock at which one is due by time (the last capture's + 10 ms);
- * A_FIRST: captures left of the first SITE_FIRST; A_LAST + api: the site this
- * thread last captured for api (-1 until its first), which the calls not
- * captured inherit. */
+ * left until a capture by count; A_MARK: the clock at which the time
+ * rationing looks next (5 ms after the last capture or look); A_FIRST:
+ * captures left of the first SITE_FIRST; A_DRAWN: the count drawn at the
+ * last capture (A_DRAWN - A_SINCE: the calls since); A_TAKEN: the clock at
+ * the last capture; A_COST: the captures' mean cost (ns); A_LAST + api: the
+ * site this thread last captured for api (-1 until its first), which the
+ * calls not captured inherit. */
 const A_SINCE = 10;
 const A_MARK = 11;
 const A_FIRST = 12;
+const A_DRAWN = 13;
+const A_TAKEN = 14;
+const A_COST = 15;
 const A_LAST = 16;
 /* A_LAST + 31 at most; from 48 the library's own words (node/addon.c). */
 const A_COUNT = 48;
@@ -127,21 +167,41 @@ function makeRecorder(addon) {
     clock();
     return args[A_NOW];
   };
+  /* The clock as siteOf and siteOrOwn left it: read after the hook's own
+   * work for the call, so it is the call's start. */
+  const started = () => args[A_NOW];
   const sites = new Map();
   const { all, every } = siteSettings(process.env.FSYNC_TRACE_JS_SITES);
   args.fill(-1, A_LAST, A_COUNT);
   args[A_SINCE] = 1;
-  args[A_MARK] = -Infinity;
+  args[A_DRAWN] = 1;
+  args[A_MARK] = Infinity;
+  args[A_TAKEN] = 0;
+  args[A_COST] = 0;
   args[A_FIRST] = SITE_FIRST;
-  /* A stack is captured now: the next is due after `every` calls (the next
-   * call while the first SITE_FIRST are taken; each with `all`) or at 10 ms of
-   * the recorder's clock (args[A_NOW]: its latest reading, by now() or by the
-   * last record), whichever comes first. */
-  function siteNow() {
+  /* A stack was captured from t0 to now (the clock read again: the call's
+   * start): the count to the next, drawn from the mean cost of the captures
+   * before this one, and the time of the next look. */
+  function captureDone(t0) {
+    const end = now();
     const first = args[A_FIRST];
+    let count = 1;
     if (first > 0) args[A_FIRST] = first - 1;
-    args[A_SINCE] = first > 1 || all ? 1 : every;
-    args[A_MARK] = args[A_NOW] + SITE_GAP_NS;
+    if (first <= 1 && !all) {
+      const mean = every > 0 ? every : args[A_COST] / BUDGET_NS;
+      // Rounded by hand, and 1 for NaN: the hook never depends on what a program
+      // may have done to Math (random is the one taken at load).
+      const drawn = mean * (0.5 + random()) + 0.5;
+      count = drawn >= 1 ? drawn - (drawn % 1) : 1;
+    }
+    const took = end - t0;
+    const cost = took < COST_MAX_NS ? took : COST_MAX_NS;
+    // The mean of the captures' costs, the recent ones weighing most (1/8 each).
+    args[A_COST] = args[A_COST] === 0 ? cost : args[A_COST] + (cost - args[A_COST]) / 8;
+    args[A_SINCE] = count;
+    args[A_DRAWN] = count;
+    args[A_TAKEN] = end;
+    args[A_MARK] = end + GAP_NS;
   }
   const hookFile = __filename;
 
@@ -238,36 +298,67 @@ function makeRecorder(addon) {
   /*
    * The site of a call of api about to start: its name id when its stack is
    * captured now, minus the inherited one's when not (0: none), so one number
-   * carries both to put().
+   * carries both to put(). Reads the clock first (the time rationing needs
+   * it fresh), and again after a capture: started() is the call's start.
    */
   function siteOf(below, api) {
+    clock();
     if (every === 0) return 0;
     // The test inline, not a function of its own: a call to one cost ~150 ns more
     // per fs.fsyncSync (in one process, 8 alternating pairs at load 6), most of what
     // the rationing cost (its code, like every page, walked afresh after a system call).
+    // The rest out of line (siteDue): with the time rationing's test inline too,
+    // fs.fsyncSync cost ~110 ns more, sites or not (the wrapper's code grew; 3 pairs
+    // of 2 processes each, load 3).
     const left = args[A_SINCE] - 1;
     const last = args[A_LAST + api];
     if (left > 0 && last >= 0 && args[A_NOW] < args[A_MARK]) {
       args[A_SINCE] = left;
       return -last;
     }
-    siteNow();
-    return captured(stackOf(below), api);
+    return siteDue(below, api, left, last);
+  }
+
+  /* siteOf when a capture is due by count or the time rationing looks (5 ms
+   * since the last capture or look): captures, or not when the time since
+   * does not pay for one. Out of line: the code the hot path walks stays small. */
+  function siteDue(below, api, left, last) {
+    const t0 = args[A_NOW];
+    if (left > 0 && last >= 0) {
+      const calls = args[A_DRAWN] - left;
+      const idle = t0 - args[A_TAKEN] - calls * SPARSE_NS;
+      if (idle / TIME_SHARE + calls * BUDGET_NS < args[A_COST]) {
+        args[A_MARK] = t0 + GAP_NS;
+        args[A_SINCE] = left;
+        return -last;
+      }
+    }
+    const id = captured(stackOf(below), api);
+    captureDone(t0);
+    return id;
   }
 
   /*
    * A sync that may be Node's own on behalf of a call recorded already (a
    * writeFile with flush, a flushing stream: `expectOwn`): its caller tells.
    * Returns the caller's frames' site as siteOf does, or null when Node
-   * itself made the call.
+   * itself made the call; the clock as siteOf leaves it.
    */
   function siteOrOwn(below, api, ownCallers) {
+    const t0 = now();
     const list = stackOf(below);
     const caller = list[0] ? list[0].getFileName() : '';
-    if (ownCallers.has(caller)) return null;
-    if (every === 0) return 0;
-    siteNow(); // the capture counts as the one due
-    return captured(list, api);
+    if (ownCallers.has(caller)) {
+      clock();
+      return null;
+    }
+    if (every === 0) {
+      clock();
+      return 0;
+    }
+    const id = captured(list, api);
+    captureDone(t0); // the capture counts as the one due
+    return id;
   }
 
   /* One record, ending now; err is what the program got (an error without
@@ -308,7 +399,7 @@ function makeRecorder(addon) {
     }
   }
 
-  return { siteOf, siteOrOwn, now, put };
+  return { siteOf, siteOrOwn, now, started, put };
 }
 
 /* ---- wrapping ---------------------------------------------------------------- */
@@ -411,7 +502,7 @@ function fileName(file) {
 }
 
 function install(rec) {
-  const { siteOf, siteOrOwn, now, put } = rec;
+  const { siteOf, siteOrOwn, now, started, put } = rec;
   /* Calls of Node's own that may be on behalf of a call recorded already:
    * writeFile/appendFile with flush in flight, flushing streams open. */
   let pending = 0;
@@ -423,8 +514,8 @@ function install(rec) {
 
   /* A sync of fd about to start: the API to record it as (api, or a
    * flushing stream's when Node syncs on its behalf), its site in callSite
-   * (as siteOf gives it); or 0 when it is Node's own on behalf of a call
-   * recorded already. The caller is only looked at while such a call may be
+   * (as siteOf gives it), the clock read last (started()); or 0 when it is
+   * Node's own on behalf of a call recorded already. The caller is only looked at while such a call may be
    * in flight. */
   let callSite = 0;
   function syncKind(wrapper, fd, api, streamApi) {
@@ -477,7 +568,7 @@ function install(rec) {
       const kind = syncKind(wrapper, fd, api, streamApi);
       if (kind === 0) return orig.apply(this, arguments);
       const site = callSite;
-      const t0 = now();
+      const t0 = started();
       // deeper(), inlined on a hot path: room for the wrapper's frame.
       const limit = Error.stackTraceLimit;
       if (typeof limit === 'number') setStackLimit(limit + 1);
@@ -500,7 +591,7 @@ function install(rec) {
     const wrapper = function (fd) {
       if (depth > 0) return orig.apply(this, arguments);
       const site = siteOf(wrapper, api);
-      const t0 = now();
+      const t0 = started();
       let result;
       // deeper(), inlined on the hottest path: room for the wrapper's frame.
       const limit = Error.stackTraceLimit;
@@ -645,7 +736,7 @@ function install(rec) {
         const kind = syncKind(wrapper, fd, api, streamApi);
         if (kind === 0) return orig.apply(this, arguments);
         const site = callSite;
-        const t0 = now();
+        const t0 = started();
         // One reaction, no closure beyond the two the program's promise needs.
         return orig.apply(this, arguments).then(
           (value) => {

@@ -41,8 +41,16 @@ export interface LoadResult {
   seconds: number;
 }
 
-/** Events appended between checkpoints: a few row groups, so the uncompressed part stays small. */
-export const CHECKPOINT_EVERY = 1_000_000;
+/**
+ * Events appended between checkpoints: a few row groups, so the uncompressed
+ * part stays small. DuckDB's block allocator keeps (keptBlocks) what the load
+ * had in use at its peak, the compressed rows so far and the uncompressed
+ * ones since the last checkpoint, and each of those pages is faulted in once
+ * (several µs each here). 10 M-event set, busy machine, 5 runs each: 1 M rows
+ * a checkpoint against 0.5 M, 146,000 page faults against 129,000 and 3 % more
+ * CPU (with whole row groups, append.ts: 8 % fewer faults and 4 % less CPU).
+ */
+export const CHECKPOINT_EVERY = 500_000;
 /*
  * DuckDB keeps all its threads during a load. On one thread (tried: the appender's
  * flush then runs where it is called, instead of the main thread polling for its tasks
@@ -258,9 +266,12 @@ class TraceSink {
     if (this.sinceCheckpoint >= CHECKPOINT_EVERY) await this.checkpoint();
   }
 
-  /** Compress what is loaded so far (an in-memory database keeps it uncompressed until then). */
+  /**
+   * Compress what is loaded so far (an in-memory database keeps it uncompressed
+   * until then): the whole row groups the appender handed over, while the rows
+   * after them wait in it for the rest of their row group (append.ts).
+   */
   async checkpoint(): Promise<void> {
-    this.eventColumns.flush();
     await checkpoint(this.connection);
     this.sinceCheckpoint = 0;
   }

@@ -3,6 +3,8 @@ import * as assert from 'uvu/assert';
 import { FtError, TraceError } from '../../src/errors.js';
 import { wallColumn } from '../../src/db/prepare.js';
 import { CHECKPOINT_EVERY, keptBlocks } from '../../src/db/load.js';
+import { ColumnAppender, ROW_GROUP_ROWS } from '../../src/db/append.js';
+import { createDb } from '../../src/db/connect.js';
 import { openScenario, openTraces } from '../fixtures/session.js';
 import { BROKEN, at, msNs, otherHost, scenario, slotOffset } from '../fixtures/traces.js';
 import { TraceWriter } from '../../src/trace/encode.js';
@@ -47,6 +49,31 @@ test('--memory is the budget: DuckDB\'s limit is 65% of it (1GB by default), so 
       o.close();
     }
     assert.equal([memory, keptBlocks(CHECKPOINT_EVERY - 1, memory), keptBlocks(CHECKPOINT_EVERY, memory)], [memory, null, blocks]);
+  }
+});
+
+test('the column appender hands its rows to the table a whole row group at a time; close hands over the rest', async () => {
+  const db = await createDb(null);
+  try {
+    await db.connection.run('create table t (x integer, y ubigint)');
+    const a = await ColumnAppender.create(db.connection, 't');
+    const n = 2 * ROW_GROUP_ROWS + 1000;
+    const x = Int32Array.from({ length: n }, (_, i) => i);
+    const y = BigUint64Array.from({ length: n }, (_, i) => BigInt(3 * i));
+    // In pieces that end inside a data chunk and inside a row group.
+    for (const [from, to] of [[0, 1000], [1000, 100_000], [100_000, n]]) a.append([x, y], from!, to!);
+    const held = async () => (await db.connection.runAndReadAll('select count(*)::integer, coalesce(sum(x)::bigint, 0) from t')).getRows()[0];
+    const sum = (k: number) => BigInt((k * (k - 1)) / 2);
+    assert.equal(await held(), [2 * ROW_GROUP_ROWS, sum(2 * ROW_GROUP_ROWS)]);
+    a.close();
+    assert.equal(await held(), [n, sum(n)]);
+    const groups = (await db.connection.runAndReadAll(
+      "select sum(count)::integer from pragma_storage_info('t') where column_name = 'x' and segment_type <> 'VALIDITY' group by row_group_id order by row_group_id")).getRows().map((r) => r[0]);
+    assert.equal(groups, [ROW_GROUP_ROWS, ROW_GROUP_ROWS, 1000]);
+    const [bad] = (await db.connection.runAndReadAll('select count(*)::integer from t where y <> 3 * x')).getRows();
+    assert.equal(bad, [0]);
+  } finally {
+    db.close();
   }
 });
 

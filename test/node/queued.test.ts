@@ -8,7 +8,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyze, analyzeSql, once, ROOT } from '../../scripts/workloads/common.js';
 import { account, countBy, NODES, recorded, removeRuns, siteLine, trackedRun } from './harness.js';
@@ -71,7 +71,8 @@ for (const node of NODES) test(`${node.name}: write-file-atomic: its fsync is re
   assert.is(r.ran.status, 0, r.ran.stderr);
   const { js, syncs } = recorded(r);
   assert.equal(countBy(js, (j) => j.api), { 'fs.fsync': 3, 'fs.fsyncSync': 1 });
-  const pkg = join(ROOT, 'node_modules/write-file-atomic/lib/index.js');
+  // Node names a module by its real path (node_modules may be a link, as in a worktree).
+  const pkg = realpathSync(join(ROOT, 'node_modules/write-file-atomic/lib/index.js'));
   for (const j of js) {
     const [app, inPackage] = j.site!.split(' > ');
     assert.ok(inPackage!.startsWith(`${pkg}:`), j.site!);
