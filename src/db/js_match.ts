@@ -27,6 +27,16 @@
  * for may have taken a late sync's place (each call between then taking the
  * sync before its own, in order), and the two cannot be told apart.
  *
+ * Two late syncs whose delays overlap with calls paired between (A waits,
+ * then B, then A's sync starts, calls go on, then B's) are not one late step.
+ * Where a run's alignments pair fewer calls than a matching that ignores the
+ * order, a sync left over all of whose window-holding calls were paired shows
+ * one of them may hold another's sync (a late step in the wrong place): those
+ * calls are made ambiguous. Then the calls not paired are aligned again, the
+ * same way, with the syncs no paired call took (no sync a maximum alignment
+ * gives a call is any other call's in any), apart from the pairs made, until
+ * no more come: once B is paired, A's is one late step.
+ *
  * Computed as a longest path in the grid of (calls, syncs) taken so far, a
  * pair worth BIG less its cost: F forward from (0, 0), G backward from (n, m),
  * OPT the best. A step is in some maximum alignment exactly when F(start) +
@@ -62,6 +72,8 @@ export interface Match {
   syncRun: Int32Array;
   /** Per run: its syncs beyond one per call (at least that many were no call's). */
   extra: number[];
+  /** Per run: its alignments pair fewer calls than a matching that ignores the order. */
+  short: boolean[];
 }
 
 /** A pair's worth, against which the costs of late steps (k x d, summed) stay small. */
@@ -79,7 +91,7 @@ export function matchWindows(a: Float64Array, b: Float64Array, s: Float64Array, 
   const m = s.length;
   const out: Match = {
     state: new Uint8Array(n), sync: new Int32Array(n).fill(-1), run: new Int32Array(n).fill(-1),
-    syncRun: new Int32Array(m).fill(-1), extra: [],
+    syncRun: new Int32Array(m).fill(-1), extra: [], short: [],
   };
   // Each call's compatible syncs, in start order (call i's are list[at[i] .. at[i + 1])).
   const at = new Int32Array(n + 1);
@@ -112,7 +124,59 @@ export function matchWindows(a: Float64Array, b: Float64Array, s: Float64Array, 
     solveRun(calls.slice(begin, c + 1), lowFrom[begin]!, high, at, list, { a, b, s, e }, out);
     begin = c + 1;
   }
+  again(a, b, s, e, out);
   return out;
+}
+
+/**
+ * The calls left unpaired or ambiguous, aligned again with the syncs no paired
+ * call took, apart from the pairs made (until no more are): two late syncs
+ * whose delays overlap, with calls paired between (A waits, then B, then A's
+ * sync starts, calls go on, then B's), are not one late step, but once B is
+ * paired, A's is one. A sync a maximum alignment gives a call is given to no
+ * other call by any, so nothing is taken from the calls left.
+ */
+function again(a: Float64Array, b: Float64Array, s: Float64Array, e: Float64Array, out: Match): void {
+  doubt(a, b, s, e, out);
+  const left: number[] = [];
+  for (let i = 0; i < a.length; i++) if (out.run[i]! >= 0 && out.state[i] !== PAIRED) left.push(i);
+  if (left.length === 0) return;
+  const taken = new Uint8Array(s.length);
+  for (let i = 0; i < a.length; i++) if (out.state[i] === PAIRED) taken[out.sync[i]!] = 1;
+  const free: number[] = [];
+  for (let j = 0; j < s.length; j++) if (!taken[j] && out.syncRun[j]! >= 0) free.push(j);
+  if (left.length + free.length === a.length + s.length) return;
+  const pick = (v: Float64Array, at: number[]) => Float64Array.from(at, (k) => v[k]!);
+  const m = matchWindows(pick(a, left), pick(b, left), pick(s, free), pick(e, free));
+  left.forEach((i, k) => {
+    out.state[i] = m.run[k]! < 0 ? UNPAIRED : m.state[k]!;
+    out.sync[i] = m.state[k] === PAIRED ? free[m.sync[k]!]! : -1;
+  });
+}
+
+/**
+ * In a run whose alignments pair fewer calls than a matching that ignores the
+ * order (delays beyond a late step), a sync left over whose window-holding
+ * calls were all paired shows that one of them may have been given another's
+ * sync (a late step taken in the wrong place): those are made ambiguous, to
+ * be aligned again with the syncs left.
+ */
+function doubt(a: Float64Array, b: Float64Array, s: Float64Array, e: Float64Array, out: Match): void {
+  if (!out.short.some(Boolean)) return;
+  const taken = new Uint8Array(s.length);
+  for (let i = 0; i < a.length; i++) if (out.state[i] === PAIRED) taken[out.sync[i]!] = 1;
+  const doubted: number[] = [];
+  for (let j = 0; j < s.length; j++) {
+    const r = out.syncRun[j]!;
+    if (r < 0 || taken[j] || !out.short[r]) continue;
+    const holders: number[] = [];
+    for (let i = 0; i < a.length && a[i]! <= s[j]!; i++) if (out.run[i] === r && e[j]! <= b[i]!) holders.push(i);
+    if (holders.every((i) => out.state[i] === PAIRED)) doubted.push(...holders);
+  }
+  for (const i of doubted) {
+    out.state[i] = AMBIGUOUS;
+    out.sync[i] = -1;
+  }
 }
 
 /** One run, its calls and syncs numbered from 1, and its grid. */
@@ -160,6 +224,7 @@ function solveRun(
   if (n === 1) {
     // One call: paired when its window holds one candidate sync, else any of them.
     out.extra.push(m - 1);
+    out.short.push(false);
     out.state[calls[0]!] = m === 1 ? PAIRED : AMBIGUOUS;
     if (m === 1) out.sync[calls[0]!] = global[1]!;
     return;
@@ -167,11 +232,13 @@ function solveRun(
   const g = grid(calls, lowSync, at, list, local, m);
   let late: Lateness = null;
   let best = align(g, late);
-  if (Math.ceil(best.opt / BIG) < greedyCount(calls, global, t)) {
+  const most = greedyCount(calls, global, t);
+  if (Math.ceil(best.opt / BIG) < most) {
     late = 'costs';
     best = align(g, late);
   }
   const pairs = Math.ceil(best.opt / BIG);
+  out.short.push(pairs < most);
   if (pairs < m && m > n) {
     // More syncs than calls: one no call asked for may have taken a late sync's place
     // (the calls between then each took the sync before their own, at no cost):

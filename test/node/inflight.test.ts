@@ -46,14 +46,13 @@ for (const node of NODES) test(`${node.name}: 32 calls in flight over 4 files, t
   // which then starts several places late, and may outlast the windows of the calls behind
   // it (seen in a quiet CI run: a call queued for 1.6 ms, its sync 1.2 ms long, started after
   // ~10 later calls' syncs): the alignment takes it as a late step (src/db/js_match.ts;
-  // test/db/js_pairs.test.ts builds it). Every call had its sync. Two pool threads preempted
-  // with overlapping delays and calls paired in between (call A waits, then call B, then A's
-  // sync starts, calls go on, then B's) are not one late step: the calls about them are left
-  // ambiguous. Seen at load 4.7 with strace: 16, 1 and 5 of 4,000 in three runs (in one,
-  // two calls begun 10 us apart waited for syncs of two threads that started about 1 ms
-  // later, 0.16 ms apart, with six calls' syncs between): allowed, 1 in 100.
-  assert.equal({ calls: row!.calls, flagged_paired: row!.flagged_paired }, { calls: CALLS, flagged_paired: flagged });
-  assert.ok(row!.paired >= CALLS - CALLS / 100 && row!.syscalls === row!.paired, `${row!.paired} of ${CALLS} paired, ${row!.ambiguous} ambiguous, ${row!.syscalls} syncs`);
+  // test/db/js_pairs.test.ts builds it). Every call had its sync, so none is left unpaired
+  // unmarked. Two late syncs of equal cost (two calls whose syncs two threads started out of
+  // order, each by one place) leave both calls ambiguous: 0, 5, 0, 0, 0, 0 and 3 of 4,000 in
+  // seven runs at load 5-6 (with both delays on one thread seen, the one it took first is
+  // not known from the windows): allowed, 1 in 500.
+  assert.equal({ calls: row!.calls, flagged_paired: row!.flagged_paired, unmarked: row!.calls - row!.paired - row!.ambiguous }, { calls: CALLS, flagged_paired: flagged, unmarked: 0 });
+  assert.ok(row!.ambiguous <= CALLS / 500 && row!.syscalls === row!.paired, `${row!.paired} of ${CALLS} paired, ${row!.ambiguous} ambiguous, ${row!.syscalls} syncs`);
   assert.ok(row!.crossed <= CALLS / 100, `${row!.crossed} pairs crossed`);
 });
 
