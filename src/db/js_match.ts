@@ -165,12 +165,15 @@ function doubt(a: Float64Array, b: Float64Array, s: Float64Array, e: Float64Arra
   if (!out.short.some(Boolean)) return;
   const taken = new Uint8Array(s.length);
   for (let i = 0; i < a.length; i++) if (out.state[i] === PAIRED) taken[out.sync[i]!] = 1;
+  // Each run's calls are consecutive among those with a sync: its first.
+  const first = new Int32Array(out.short.length).fill(-1);
+  for (let i = a.length - 1; i >= 0; i--) if (out.run[i]! >= 0) first[out.run[i]!] = i;
   const doubted: number[] = [];
   for (let j = 0; j < s.length; j++) {
     const r = out.syncRun[j]!;
     if (r < 0 || taken[j] || !out.short[r]) continue;
     const holders: number[] = [];
-    for (let i = 0; i < a.length && a[i]! <= s[j]!; i++) if (out.run[i] === r && e[j]! <= b[i]!) holders.push(i);
+    for (let i = first[r]!; i < a.length && a[i]! <= s[j]!; i++) if (out.run[i] === r && e[j]! <= b[i]!) holders.push(i);
     if (holders.every((i) => out.state[i] === PAIRED)) doubted.push(...holders);
   }
   for (const i of doubted) {
