@@ -35,8 +35,6 @@ const { syncBuiltinESMExports } = require('node:module');
 const { fileURLToPath } = require('node:url');
 
 const MARK = Symbol.for('fsync-flight-recorder.node');
-/* The captures' random counts: Math.random as it was when the hook loaded. */
-const random = Math.random;
 
 /* API numbers: enum ft_js_api in recorders/ft_format.h. */
 const API = {
@@ -72,35 +70,34 @@ function loadAddon() {
  * timed (the recorder's clock, wall time, counted at 200 us at most: a
  * capture timed longer was mostly preempted, and one such must not stop the
  * captures for long; the rare one that does take longer makes the budget
- * a few ns more), and the next is due:
- *  - by count: after a number of calls drawn at random, uniformly between
- *    half and one and a half times cost / 25 ns (cost: the mean of the
- *    captures before this one; so 1,600-8,000 calls here), so the captures
- *    cost 25 ns a call on average, whatever the program does;
- *    FSYNC_TRACE_JS_SITES=N makes the mean N instead; `all` captures every
- *    call, `off` none (site 0);
- *  - by time, for a thread whose calls are far apart: at a call made 5 ms or
- *    more after the last capture (or look), when 1/32 of the time since the
- *    last capture beyond 1 ms per call made since (the thread's idle time
- *    between sparse calls), with the 25 ns its calls paid, covers a capture.
- *    So a thread that syncs every 7.5 ms or less often has every call
- *    captured (each capture at most 1/32 of the time it spends between
- *    calls); one that syncs a few hundred times a second, a call per 5-10 ms;
- *    a tight loop, or bursts of calls (the bench's blocks, a few thousand a
- *    second on average), only by count. After a burst, the burst's calls must
- *    be paid for first (1 ms each) before sparse calls are captured by time.
+ * a few ns more), and the next is due after a number of calls drawn at
+ * random, uniformly between half and one and a half times cost / credit
+ * (cost: the mean of the captures before this one; credit: what a call pays
+ * towards the captures, 25 ns, and 1/32 of the thread's time per call beyond
+ * 1 ms, averaged since about its last 8 captures, start to start):
+ *  - a tight loop, or bursts of calls (the bench's blocks, a few thousand a
+ *    second on average), has a mean count of cost / 25 ns (1,600-8,000 calls
+ *    here): the captures cost 25 ns a call on average, whatever it does;
+ *  - a thread whose calls are 7.5 ms or more apart has every call captured:
+ *    1/32 of 6.5 ms pays for any capture (200 us at most), so the count is 1;
+ *  - between the two, a count of a few calls.
+ * FSYNC_TRACE_JS_SITES=N makes the mean N at most (dense calls: N); `all`
+ * captures every call, `off` none (site 0). Time only sets how many calls
+ * the count is, never which call is captured: a look once per 5 ms at most
+ * (for a thread whose last count was drawn during a burst and whose calls
+ * became sparse) draws the count afresh from the time since, and does not
+ * capture the call it is on.
  * A call whose stack is not captured takes the site this thread last
  * captured for the same API, flagged as inherited (FT_F_JS_SITE_INHERITED),
  * so every call is attributed. Since the count is random and does not depend
- * on the site just captured (the mean is of the captures before), a capture
- * lands on each call of a loop with the same chance and each capture's calls
- * are as many whatever its site: a tight loop over several lines gives each
- * line its share of the calls without bias, give or take the sampling error
+ * on the site just captured (the mean cost is of the captures before), a
+ * capture lands on each call of a loop with the same chance and each
+ * capture's calls are as many whatever its site: a loop over several lines
+ * gives each line its share of the calls, give or take the sampling error
  * (with k captures after the first 64, a share p is off by about
- * sqrt(p (1 - p) / k)). The captures due by time are not random: in a
- * sparse loop over a slow line and a quick one, the call after the slow
- * one's is the more likely to come 5 ms after a capture; such a thread has
- * most of its calls captured anyway.
+ * sqrt(p (1 - p) / k)). What is not quite independent of the site: the time
+ * per call, when a loop's lines take very different times and its calls are
+ * about 1-7.5 ms apart (the captured call's time weighs 1/8 or less of it).
  */
 const SITE_DEPTH = 12;
 const SITE_FIRST = 64;
@@ -108,16 +105,17 @@ const SITE_FIRST = 64;
 const BUDGET_NS = 25;
 /* A capture timed over this is counted as this (mostly preempted). */
 const COST_MAX_NS = 200e3;
-/* The time rationing: looked at once per GAP_NS at most, paid by 1/TIME_SHARE
- * of the time since the last capture beyond SPARSE_NS per call (and the
- * count's BUDGET_NS per call). */
+/* The time rationing: a call's credit is BUDGET_NS and 1/TIME_SHARE of its
+ * time beyond SPARSE_NS (the thread's time per call, each capture's span
+ * weighing SPAN_DECAY at the next); a look at the count once per GAP_NS. */
 const GAP_NS = 5e6;
 const SPARSE_NS = 1e6;
 const TIME_SHARE = 32;
+const SPAN_DECAY = 7 / 8;
 
 function siteSettings(text) {
   const v = (text ?? '').trim().toLowerCase();
-  if (v === 'all') return { all: true, every: 1 };
+  if (v === 'all') return { all: true, every: -1 };
   if (v === 'off' || v === '0') return { all: false, every: 0 };
   const n = v === '' ? NaN : Number(v);
   // every -1: the budget sets the mean count.
@@ -138,11 +136,11 @@ const A_FLAGS = 9;
 /* The hook's own per-call state, in the same buffer: after a system call
  * (which empties the TLB on this project's VM) every other page a call
  * touches costs ~100 ns, and these are read at every call. A_SINCE: calls
- * left until a capture by count; A_MARK: the clock at which the time
- * rationing looks next (5 ms after the last capture or look); A_FIRST:
- * captures left of the first SITE_FIRST; A_DRAWN: the count drawn at the
- * last capture (A_DRAWN - A_SINCE: the calls since); A_TAKEN: the clock at
- * the last capture; A_COST: the captures' mean cost (ns); A_LAST + api: the
+ * left until a capture; A_MARK: the clock at which the time rationing
+ * looks next (5 ms after the last capture or look); A_FIRST: captures left
+ * of the first SITE_FIRST; A_DRAWN: the calls from the last capture to the
+ * next due (A_DRAWN - A_SINCE: the calls since); A_TAKEN: the clock at the
+ * last capture's start; A_COST: the captures' mean cost (ns); A_LAST + api: the
  * site this thread last captured for api (-1 until its first), which the
  * calls not captured inherit. */
 const A_SINCE = 10;
@@ -176,31 +174,57 @@ function makeRecorder(addon) {
   args[A_SINCE] = 1;
   args[A_DRAWN] = 1;
   args[A_MARK] = Infinity;
-  args[A_TAKEN] = 0;
   args[A_COST] = 0;
+  args[A_TAKEN] = now();
   args[A_FIRST] = SITE_FIRST;
+  /* The captures' random counts: a xorshift32 of the hook's own, seeded from
+   * the clock, so nothing a program does to Math (before or after the hook
+   * loads) reaches a wrapped call. */
+  let rng = now() % 4294967296 | 0 || 0x2545f491;
+  function uniform() {
+    rng ^= rng << 13;
+    rng ^= rng >>> 17;
+    rng ^= rng << 5;
+    return (rng >>> 0) / 4294967296;
+  }
+  /* A count of calls, uniform between half and one and a half times mean,
+   * rounded (by hand), 1 at least. */
+  function draw(mean) {
+    const drawn = mean * (0.5 + uniform()) + 0.5;
+    return drawn >= 1 ? drawn - (drawn % 1) : 1;
+  }
+  /* The time between the thread's calls, averaged over its last captures
+   * (each capture's span and calls weigh 7/8 at the next): span ns, calls. */
+  let span = 0;
+  let spanCalls = 0;
+  /* The mean count to the next capture when the calls since the last are
+   * calls and the clock is t: what a call pays of a capture (its credit) is
+   * BUDGET_NS, and 1/TIME_SHARE of its time beyond SPARSE_NS. */
+  function meanCount(t, calls) {
+    const per = (span * SPAN_DECAY + (t - args[A_TAKEN])) / (spanCalls * SPAN_DECAY + calls);
+    const credit = BUDGET_NS + (per > SPARSE_NS ? (per - SPARSE_NS) / TIME_SHARE : 0);
+    const mean = args[A_COST] / credit;
+    return every > 0 && every < mean ? every : mean;
+  }
   /* A stack was captured from t0 to now (the clock read again: the call's
-   * start): the count to the next, drawn from the mean cost of the captures
-   * before this one, and the time of the next look. */
-  function captureDone(t0) {
-    const end = now();
+   * start), the calls-th since the last: the count to the next, drawn from
+   * the mean cost of the captures before this one and the thread's time per
+   * call, and the time of the next look. */
+  function captureDone(t0, calls) {
     const first = args[A_FIRST];
     let count = 1;
     if (first > 0) args[A_FIRST] = first - 1;
-    if (first <= 1 && !all) {
-      const mean = every > 0 ? every : args[A_COST] / BUDGET_NS;
-      // Rounded by hand, and 1 for NaN: the hook never depends on what a program
-      // may have done to Math (random is the one taken at load).
-      const drawn = mean * (0.5 + random()) + 0.5;
-      count = drawn >= 1 ? drawn - (drawn % 1) : 1;
-    }
+    if (first <= 1 && !all) count = draw(meanCount(t0, calls));
+    span = span * SPAN_DECAY + (t0 - args[A_TAKEN]);
+    spanCalls = spanCalls * SPAN_DECAY + calls;
+    const end = now();
     const took = end - t0;
     const cost = took < COST_MAX_NS ? took : COST_MAX_NS;
     // The mean of the captures' costs, the recent ones weighing most (1/8 each).
     args[A_COST] = args[A_COST] === 0 ? cost : args[A_COST] + (cost - args[A_COST]) / 8;
     args[A_SINCE] = count;
     args[A_DRAWN] = count;
-    args[A_TAKEN] = end;
+    args[A_TAKEN] = t0;
     args[A_MARK] = end + GAP_NS;
   }
   const hookFile = __filename;
@@ -319,22 +343,30 @@ function makeRecorder(addon) {
     return siteDue(below, api, left, last);
   }
 
-  /* siteOf when a capture is due by count or the time rationing looks (5 ms
-   * since the last capture or look): captures, or not when the time since
-   * does not pay for one. Out of line: the code the hot path walks stays small. */
+  /* siteOf when a capture is due by count (or it is the first call of api),
+   * or the time rationing looks (GAP_NS since the last capture or look).
+   * A look never captures the call it is on (that call is the first after a
+   * fixed mark, which would lock onto one line of a loop): when the calls
+   * left are more than twice the mean count the time since the last capture
+   * gives (a burst's count, and the calls became sparse), it draws the count
+   * afresh from that mean. Out of line: the code the hot path walks stays small. */
   function siteDue(below, api, left, last) {
     const t0 = args[A_NOW];
+    const calls = args[A_DRAWN] - left;
     if (left > 0 && last >= 0) {
-      const calls = args[A_DRAWN] - left;
-      const idle = t0 - args[A_TAKEN] - calls * SPARSE_NS;
-      if (idle / TIME_SHARE + calls * BUDGET_NS < args[A_COST]) {
-        args[A_MARK] = t0 + GAP_NS;
+      const mean = meanCount(t0, calls);
+      if (left > 2 * mean + 1) {
+        const count = draw(mean);
+        args[A_SINCE] = count;
+        args[A_DRAWN] = calls + count;
+      } else {
         args[A_SINCE] = left;
-        return -last;
       }
+      args[A_MARK] = t0 + GAP_NS;
+      return -last;
     }
     const id = captured(stackOf(below), api);
-    captureDone(t0);
+    captureDone(t0, calls);
     return id;
   }
 
@@ -357,7 +389,8 @@ function makeRecorder(addon) {
       return 0;
     }
     const id = captured(list, api);
-    captureDone(t0); // the capture counts as the one due
+    // The capture counts as the one due.
+    captureDone(t0, args[A_DRAWN] - args[A_SINCE] + 1);
     return id;
   }
 

@@ -94,17 +94,14 @@ for (const name of Object.keys(runs).filter((n) => !process.env.BENCH_ONLY || n 
   for (const v of Object.keys(main)) await runs[name](v, fnOf(v), K);
   let captured = 0;
   let capturedNs = 0;
-  const wall = [];
   for (let b = 0; b < BLOCKS; b++) {
     for (const v of ORDERS[b % ORDERS.length]) {
       const n0 = captures;
       const c0 = captureNs;
       const p0 = processNs();
       const t0 = threadNs();
-      const w0 = performance.now();
       await runs[name](v, fnOf(v), K);
       main[v].push((threadNs() - t0) / K);
-      if (v === 'hook') wall.push(((performance.now() - w0) * 1e6) / K);
       whole[v].push((processNs() - p0) / K);
       if (v === 'hook') {
         captured += captures - n0;
@@ -119,7 +116,6 @@ for (const name of Object.keys(runs).filter((n) => !process.env.BENCH_ONLY || n 
     blocksAdded: d, blocksSame: minus(main.same, main.orig),
     bareProcess: median(whole.orig), addedProcess: median(minus(whole.hook, whole.orig)),
     calls: BLOCKS * K,
-    wallPerCall: median(wall),
     capturesPer1000: (captured * 1000) / (BLOCKS * K),
     captureUs: captured > 0 ? capturedNs / captured / 1000 : 0,
     captureNsPerCall: capturedNs / (BLOCKS * K),

@@ -2,14 +2,15 @@
  * What the hook records when it does not look at a call's stack, and what it
  * records as a call's wait when the library saw no system call under it:
  * - call sites are sampled (a thread's first 64 calls, then after a random
- *   count of calls whose mean the captures' cost sets, 25 ns a call, or
- *   FSYNC_TRACE_JS_SITES=N; and any call the time since the last capture pays
- *   for, when calls are sparse): every call still has a site, the one its
- *   thread last captured for the same API (flag 0x40), so a tight loop's calls
- *   are counted at its line, give or take one sampling window where the
- *   program moves to another line; a tight loop over two lines gives each its
- *   share; a program that syncs every 20 ms has every call captured; the call
- *   sites table says how many were sampled;
+ *   count of calls whose mean the captures' cost sets against what a call
+ *   pays, 25 ns and 1/32 of its time beyond 1 ms, or FSYNC_TRACE_JS_SITES=N
+ *   at most): every call still has a site, the one its thread last captured
+ *   for the same API (flag 0x40), so a tight loop's calls are counted at its
+ *   line, give or take one sampling window where the program moves to
+ *   another line; a loop over two lines gives each its share, tight or a few
+ *   ms apart; a program that syncs every 20 ms, or a pair of calls every
+ *   30 ms, has every call captured; the call sites table says how many were
+ *   sampled;
  * - a synchronous call whose system call the library did not see (a shim in
  *   front of it takes fsync, as libeatmydata does) is recorded with the wait
  *   the program had, not 0.
@@ -21,7 +22,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeSql, freshDir, LIB, removeDir } from '../../scripts/workloads/common.js';
 import { FLAG_JS_SITE_INHERITED } from '../../src/trace/layout.js';
-import { account, countBy, NODES, PROGRAMS, recorded, removeRuns, trackedRun } from './harness.js';
+import { account, countBy, HOOK, NODES, PROGRAMS, recorded, removeRuns, trackedRun } from './harness.js';
 
 const run = trackedRun;
 const dirs: string[] = [];
@@ -92,7 +93,10 @@ for (const node of NODES) test(`${node.name}: sampled sites: a program that sync
  * p = 1/4, from the k captures after the first 64 (which are exact): its
  * standard error is sqrt(p (1 - p) / k * (1 + 1/12)) (1/12: the variance of the
  * counts, uniform over [m/2, 3m/2], over their mean squared). The tolerance is
- * 4.5 of those: a correct hook fails it about once in 150,000 runs.
+ * 4.5 of those: at one capture per 200 calls (about 600 captures), a correct hook
+ * fails it about once in 170,000 runs (a simulation of this loop and its counts,
+ * 10 million runs: 60 beyond, 48 of them high; the share leans high, so fewer
+ * captures fail it more often: once in about 110,000 at a mean count of 2,000).
  */
 const TURNS = 90_000;
 function tightShares(node: string, env: NodeJS.ProcessEnv) {
@@ -119,16 +123,86 @@ for (const node of NODES) test(`${node.name}: sampled sites: a tight loop over t
   assert.ok(k >= Math.floor(later / 300) && k <= Math.ceil(later / 100), `${k} captures in ${later} calls`);
 });
 
-for (const node of NODES) test(`${node.name}: sampled sites: a tight loop over two lines gives each its share of the calls (the captures' budget)`, () => {
-  const { k, later } = tightShares(node.bin, {});
+for (const node of NODES) test(`${node.name}: sampled sites: a tight loop over two lines, paced by the captures' budget`, () => {
   // 25 ns a call: a count of cost / 25 ns, over 100 for any capture over 2.5 us (a
   // capture walks and symbolizes 12 frames: 5 us or more even when every call
-  // captures); enough captures left for the share to mean something.
-  assert.ok(k >= 10 && k <= later / 100, `${k} captures in ${later} calls`);
+  // captures). Only the count is checked: with 20-60 captures in these 120,000
+  // calls, 4.5 standard errors of line B's share are more than its true 1/4 (a
+  // hook that never captured line B would pass), and a loop long enough for the
+  // share to mean something (150 captures: 600,000 calls or more) passes the
+  // trace's 64 MiB. The counts' randomness is the same code as with
+  // FSYNC_TRACE_JS_SITES=200, whose shares are checked above.
+  const r = run('tight.mjs', [String(TURNS)], { node: node.bin, tmpfs: true });
+  assert.is(r.ran.status, 0, r.ran.stderr);
+  const { js } = recorded(r);
+  assert.is(js.length, TURNS + Math.ceil(TURNS / 3));
+  const later = js.length - 64;
+  const k = js.slice(64).filter((j) => (j.flags & FLAG_JS_SITE_INHERITED) === 0).length;
+  // A capture is counted at 200 us at most: a count of 12,000 at most.
+  assert.ok(k >= Math.floor(later / 12_000) && k <= later / 100, `${k} captures in ${later} calls`);
+});
+
+/*
+ * Two lines whose calls are milliseconds apart: the time since the last
+ * capture sets how many calls the next count is, never which call is
+ * captured. A fixed time mark (the hook before) locked onto one line: the
+ * first call after it was always the same line's.
+ */
+for (const node of NODES) test(`${node.name}: sampled sites: a file synced and at once another line's sync, every 30 ms: every call captured, at its line`, () => {
+  // 15 ms per call: 1/32 of 14 ms pays for any capture (200 us at most): the count is 1.
+  const n = 150;
+  const r = run('pair.mjs', [String(n)], { node: node.bin, tmpfs: true });
+  assert.is(r.ran.status, 0, r.ran.stderr);
+  const [a, b] = ['line A', 'line B'].map((t) => lineOf('pair.mjs', t)) as [string, string];
+  const { js } = recorded(r);
+  assert.is(js.length, 2 * n);
+  assert.equal(js.filter((j) => (j.flags & FLAG_JS_SITE_INHERITED) !== 0).length, 0, 'no call inherits a site');
+  assert.equal(js.map((j) => j.site), js.map((_, i) => (i % 2 === 0 ? a : b)));
+});
+
+/*
+ * Two lines in turn, ms apart (alternate.mjs, a busy wait between calls): each
+ * line has half the calls. The count after a capture is 1 or a few calls (a
+ * call's 1/32 of its time beyond 1 ms against the capture's cost), drawn at
+ * random; the site of capture i + 1 then depends on the parity of count i
+ * (a chain that switches lines with a chance q of 0.4 or more when counts of
+ * 2 or more are drawn, 1 when every count is 1), which makes the variance of
+ * line B's share at most (1 - q) / q = 1.5 times that of independent
+ * captures; the counts' own spread (uniform over [m/2, 3m/2], rounded) at
+ * most 4/3 times. Tolerance: 4.5 standard errors of those, sqrt(0.5 / k).
+ */
+function alternateShares(node: string, n: number, ms: number) {
+  const r = run('alternate.mjs', [String(n), String(ms)], { node, tmpfs: true });
+  assert.is(r.ran.status, 0, r.ran.stderr);
+  const [a, b] = ['line A', 'line B'].map((t) => lineOf('alternate.mjs', t)) as [string, string];
+  const { js } = recorded(r);
+  assert.is(js.length, 2 * n);
+  const got = countBy(js, (j) => j.site!);
+  assert.is((got[a] ?? 0) + (got[b] ?? 0), 2 * n);
+  const k = js.slice(64).filter((j) => (j.flags & FLAG_JS_SITE_INHERITED) === 0).length;
+  const share = (got[b] ?? 0) / js.length;
+  const tolerance = 4.5 * Math.sqrt(0.5 / k);
+  assert.ok(Math.abs(share - 0.5) <= tolerance, `line B: ${got[b]} of ${js.length} calls, truth ${n}, ${k} captures: tolerance ${tolerance.toFixed(4)}`);
+  return { k, later: js.length - 64 };
+}
+
+for (const node of NODES) test(`${node.name}: sampled sites: two lines in turn 3 ms apart each have their share of the calls`, () => {
+  // 3 ms per call: a credit of 25 ns + 2 ms / 32 = 62.5 us a call, a mean count of
+  // cost / 62.5 us: 3.2 at most (a capture is counted at 200 us at most), so a count
+  // of 5 calls at most.
+  const { k, later } = alternateShares(node.bin, 400, 3);
+  assert.ok(k >= Math.floor(later / 5), `${k} captures in ${later} calls`);
+});
+
+for (const node of NODES) test(`${node.name}: sampled sites: two lines in turn 1.2 ms apart each have their share of the calls`, () => {
+  // 1.2 ms per call: a credit of 25 ns + 0.2 ms / 32 = 6.3 us a call, a mean count
+  // of cost / 6.3 us: a few calls (32 at most, so a count of 48 at most).
+  const { k, later } = alternateShares(node.bin, 1000, 1.2);
+  assert.ok(k >= Math.floor(later / 48), `${k} captures in ${later} calls`);
 });
 
 for (const node of NODES) test(`${node.name}: sampled sites: a program that breaks Math.random (it throws) is sampled as any other`, () => {
-  // The hook took Math.random when it loaded; one capture per 100 calls on average.
+  // The hook draws its counts from a generator of its own; one capture per 100 calls on average.
   const n = 5000;
   const r = run('mathless.mjs', [String(n)], { node: node.bin, tmpfs: true, env: { FSYNC_TRACE_JS_SITES: '100' } });
   assert.is(r.ran.status, 0, r.ran.stderr);
@@ -137,6 +211,20 @@ for (const node of NODES) test(`${node.name}: sampled sites: a program that brea
   const k = js.slice(64).filter((j) => (j.flags & FLAG_JS_SITE_INHERITED) === 0).length;
   // Each count drawn between 50 and 150 calls.
   assert.ok(k >= Math.floor((n - 64) / 150) && k <= Math.ceil((n - 64) / 50), `${k} captures`);
+});
+
+for (const node of NODES) test(`${node.name}: sampled sites: a Math.random that throws from before the hook loads (node -r) is never called`, () => {
+  // badrandom.cjs preloaded before the hook: the hook never saw a working Math.random.
+  const n = 5000;
+  const r = run('tight.mjs', [String(n)], {
+    node: node.bin, tmpfs: true, hook: null, env: { FSYNC_TRACE_JS_SITES: '100' },
+    wrapNode: ['--require', join(PROGRAMS, 'badrandom.cjs'), '--import', HOOK],
+  });
+  assert.is(r.ran.status, 0, r.ran.stderr);
+  const { js } = recorded(r);
+  assert.is(js.length, n + Math.ceil(n / 3));
+  const k = js.slice(64).filter((j) => (j.flags & FLAG_JS_SITE_INHERITED) === 0).length;
+  assert.ok(k >= Math.floor((js.length - 64) / 150) && k <= Math.ceil((js.length - 64) / 50), `${k} captures`);
 });
 
 /** test/node/programs/nosync.c, built into a directory of its own. */
