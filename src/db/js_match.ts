@@ -193,7 +193,7 @@ interface Run {
   colAt: Int32Array;
   row: Int32Array;
   entry: Int32Array;
-  /** Per compatible cell (index in col): how many compatible cells end (back) / start (ahead) at it along its diagonal. */
+  /** Per compatible cell (index in col): how many compatible cells end (back) / start (ahead) at it along its diagonal (made for late steps only). */
   back: Int32Array;
   ahead: Int32Array;
   /** Row r's band [lo[r], hi[r]], both non-decreasing; F(r, ·) and G(r - 1, ·) are kept over it from off[r]. */
@@ -290,9 +290,24 @@ function grid(calls: number[], lowSync: number, at: Int32Array, list: Int32Array
     }
   }
   const g: Run = {
-    n, m, rowAt, col, colAt, row, entry, back: new Int32Array(col.length), ahead: new Int32Array(col.length),
+    n, m, rowAt, col, colAt, row, entry, back: new Int32Array(0), ahead: new Int32Array(0),
     lo: new Int32Array(n + 2), hi: new Int32Array(n + 2), off: new Int32Array(n + 2),
   };
+  const { lo, hi, off } = g;
+  lo[n + 1] = m;
+  for (let r = n; r >= 1; r--) lo[r] = Math.min(lo[r + 1]!, col[rowAt[r]!]! - 1);
+  for (let r = 1; r <= n; r++) hi[r] = Math.max(hi[r - 1]!, col[rowAt[r + 1]! - 1]!);
+  hi[n + 1] = m;
+  for (let r = 1; r <= n; r++) off[r + 1] = off[r]! + hi[r]! - lo[r]! + 1;
+  return g;
+}
+
+/** The diagonal runs of the compatible cells, which late steps need. */
+function diagonals(g: Run): void {
+  if (g.back.length === g.col.length) return;
+  const { n, rowAt, col } = g;
+  g.back = new Int32Array(col.length);
+  g.ahead = new Int32Array(col.length);
   for (let r = 1; r <= n; r++) {
     for (let q = rowAt[r]!; q < rowAt[r + 1]!; q++) {
       const p = find(g, r - 1, col[q]! - 1);
@@ -305,13 +320,6 @@ function grid(calls: number[], lowSync: number, at: Int32Array, list: Int32Array
       g.ahead[q] = p < 0 ? 1 : g.ahead[p]! + 1;
     }
   }
-  const { lo, hi, off } = g;
-  lo[n + 1] = m;
-  for (let r = n; r >= 1; r--) lo[r] = Math.min(lo[r + 1]!, col[rowAt[r]!]! - 1);
-  for (let r = 1; r <= n; r++) hi[r] = Math.max(hi[r - 1]!, col[rowAt[r + 1]! - 1]!);
-  hi[n + 1] = m;
-  for (let r = 1; r <= n; r++) off[r + 1] = off[r]! + hi[r]! - lo[r]! + 1;
-  return g;
 }
 
 /** The index in `col` of cell (r, c), or -1 when it is not compatible. */
@@ -381,6 +389,7 @@ const worth = (late: Lateness, k: number, d: number) => BIG * (k + d) - (late ==
 
 /** The forward and backward tables of a run, with late steps or without. */
 function align(g: Run, late: Lateness): Aligned {
+  if (late) diagonals(g);
   const { n, m, lo, hi, off, rowAt, col } = g;
   const f = new Float64Array(off[n + 1]!);
   const gb = new Float64Array(off[n + 1]!);
