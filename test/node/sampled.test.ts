@@ -227,6 +227,23 @@ for (const node of NODES) test(`${node.name}: sampled sites: a Math.random that 
   assert.ok(k >= Math.floor((js.length - 64) / 150) && k <= Math.ceil((js.length - 64) / 50), `${k} captures`);
 });
 
+for (const node of NODES) test(`${node.name}: sampled sites: while a flushing stream is open, a program's syncs are sampled as any other, with Map and Set methods broken`, () => {
+  // Each sync while the stream is open looks at one frame (Node's own sync, or the
+  // program's?); its site is then captured or not as any call's: one capture per 100
+  // calls on average. The stream's closing sync is recorded as the stream's.
+  const n = 5000;
+  const r = run('streamopen.mjs', [String(n)], { node: node.bin, tmpfs: true, env: { FSYNC_TRACE_JS_SITES: '100' } });
+  assert.is(r.ran.status, 0, r.ran.stderr);
+  const { js } = recorded(r);
+  assert.equal(countBy(js, (j) => j.api), { 'fs.createWriteStream': 1, 'fs.fsync': n });
+  const loop = js.filter((j) => j.api === 'fs.fsync');
+  assert.equal(countBy(loop, (j) => j.site!), { [lineOf('streamopen.mjs', 'line A')]: n });
+  // The stream's first sync is its API's first call: captured, with the first 64 of the thread.
+  const k = js.slice(65).filter((j) => (j.flags & FLAG_JS_SITE_INHERITED) === 0).length;
+  // Each count drawn between 50 and 150 calls.
+  assert.ok(k >= Math.floor((n - 64) / 150) && k <= Math.ceil((n - 64) / 50), `${k} captures`);
+});
+
 /** test/node/programs/nosync.c, built into a directory of its own. */
 function nosyncShim(): string {
   const dir = freshDir('node-nosync');
