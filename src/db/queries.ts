@@ -12,6 +12,7 @@
 import { DuckDBConnection, quotedIdentifier, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { buildJsPairs } from './js_pairs.js';
 
 export interface Query {
   /** The table or view it makes: the file name without NN_ and .sql. */
@@ -29,6 +30,20 @@ export interface Query {
 
 export type Bindings = Record<string, { value: DuckDBValue; type: DuckDBType }>;
 
+/**
+ * Tables made in TypeScript rather than SQL, from the loaded tables alone (no
+ * parameters): a query's header names them among its inputs, and they are made
+ * before it, once a session.
+ */
+const STEPS: Record<string, (connection: DuckDBConnection) => Promise<void>> = {
+  js_pairs: buildJsPairs,
+};
+
+/** The tables made in TypeScript (STEPS), by name. */
+export function steps(): string[] {
+  return Object.keys(STEPS);
+}
+
 export const QUERIES_DIR = fileURLToPath(new URL('../../queries/', import.meta.url));
 
 let cache: Query[] | undefined;
@@ -39,7 +54,7 @@ export function queries(): Query[] {
   const files = readdirSync(QUERIES_DIR).filter((f) => /^\d\d_[a-z0-9_]+\.sql$/.test(f)).sort();
   const parsed = files.map((f) => parse(f, readFileSync(QUERIES_DIR + f, 'utf8')));
   const names = new Set(parsed.map((q) => q.name));
-  for (const q of parsed) q.inputs = q.inputs.filter((i) => names.has(i));
+  for (const q of parsed) q.inputs = q.inputs.filter((i) => names.has(i) || i in STEPS);
   cache = parsed;
   return parsed;
 }
@@ -80,7 +95,7 @@ export async function build(connection: DuckDBConnection, names: readonly string
 
 async function buildOne(connection: DuckDBConnection, q: Query, bindings: Bindings, built: Map<string, string>): Promise<string> {
   const inputs: string[] = [];
-  for (const input of q.inputs) inputs.push(await buildOne(connection, query(input), bindings, built));
+  for (const input of q.inputs) inputs.push(await (input in STEPS ? buildStep(connection, input, built) : buildOne(connection, query(input), bindings, built)));
   const [values, types] = bind(q, bindings);
   const signature = JSON.stringify([values, inputs], (_k, v) => (typeof v === 'bigint' ? String(v) : v));
   if (built.get(q.name) === signature) return signature;
@@ -98,6 +113,14 @@ async function buildOne(connection: DuckDBConnection, q: Query, bindings: Bindin
   }
   built.set(q.name, signature);
   return signature;
+}
+
+async function buildStep(connection: DuckDBConnection, name: string, built: Map<string, string>): Promise<string> {
+  if (!built.has(name)) {
+    await STEPS[name]!(connection);
+    built.set(name, name);
+  }
+  return name;
 }
 
 async function exists(connection: DuckDBConnection, kind: 'table' | 'view', name: string): Promise<boolean> {
@@ -139,4 +162,5 @@ export async function dropAll(connection: DuckDBConnection): Promise<void> {
     await connection.run(`drop view if exists ${quotedIdentifier(q.name)}`).catch(() => undefined);
     await connection.run(`drop table if exists ${quotedIdentifier(q.name)}`).catch(() => undefined);
   }
+  for (const name of Object.keys(STEPS)) await connection.run(`drop table if exists ${quotedIdentifier(name)}`);
 }
