@@ -70,18 +70,27 @@ for (const node of NODES) test(`${node.name}: sampled sites: every call of a tig
   assert.equal(rows.map((x) => x.captured), [a, b, c].map((s) => captured.filter((j) => j.site === s).length));
 });
 
-for (const node of NODES) test(`${node.name}: sampled sites: a program that syncs every 20 ms has every call's stack captured`, () => {
-  // 20 ms apart (a sleep between calls): 19 ms of it beyond 1 ms, 1/32 of that (590 us)
-  // pays for any capture (counted at 200 us at most), so each call is captured, the
-  // first 64 or not, whatever the machine's load.
-  const n = 30;
-  const r = run('sparse.mjs', [String(n)], { node: node.bin, tmpfs: true });
+function sparseAllCaptured(node: string, n: number, ms: number) {
+  const r = run('sparse.mjs', [String(n), String(ms)], { node, tmpfs: true });
   assert.is(r.ran.status, 0, r.ran.stderr);
   const [a, b, c] = ['line A', 'line B', 'line C'].map((t) => lineOf('sparse.mjs', t)) as [string, string, string];
   const { js } = recorded(r);
   assert.is(js.length, 3 * n);
   assert.equal(js.filter((j) => (j.flags & FLAG_JS_SITE_INHERITED) !== 0).length, 0, 'no call inherits a site');
   assert.equal(countBy(js, (j) => j.site!), { [a]: n, [b]: n, [c]: n });
+}
+
+for (const node of NODES) test(`${node.name}: sampled sites: a program that syncs every 20 ms has every call's stack captured`, () => {
+  // 20 ms apart (a sleep between calls): 19 ms of it beyond 1 ms, 1/32 of that (590 us)
+  // pays for any capture (counted at 200 us at most), so each call is captured, the
+  // first 64 or not, whatever the machine's load.
+  sparseAllCaptured(node.bin, 30, 20);
+});
+
+for (const node of NODES) test(`${node.name}: sampled sites: a program that syncs every 8 ms has every call's stack captured`, () => {
+  // 8 ms apart (7.5 ms is the least): 1/32 of 7 ms beyond 1 ms is 219 us, over any
+  // capture's 200 us at most, so the count is always 1, whatever the load.
+  sparseAllCaptured(node.bin, 80, 8);
 });
 
 /*
