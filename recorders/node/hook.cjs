@@ -45,8 +45,9 @@ const API = {
 
 /* The modules through which Node itself syncs on behalf of a call it was
  * given (writeFile's writeAll, a stream's close, fs.promises' writeFile):
- * a sync whose caller is one of these is part of that call, recorded once. */
-const NODE_SYNCERS = new Set(['node:fs', 'node:internal/fs/streams', 'node:internal/fs/promises']);
+ * a sync whose caller is one of these is part of that call, recorded once.
+ * Compared by hand: no Set method a program may have replaced. */
+const nodeSyncer = (file) => file === 'node:fs' || file === 'node:internal/fs/streams' || file === 'node:internal/fs/promises';
 
 function loadAddon() {
   try {
@@ -165,10 +166,12 @@ function makeRecorder(addon) {
     clock();
     return args[A_NOW];
   };
-  /* The clock as siteOf and siteOrOwn left it: read after the hook's own
+  /* The clock as siteOf and nodeOwn left it: read after the hook's own
    * work for the call, so it is the call's start. */
   const started = () => args[A_NOW];
-  const sites = new Map();
+  /* Site texts to their name ids; file URLs to paths (4,096 at most). Plain
+   * objects without a prototype: no Map method a program may have replaced. */
+  const sites = { __proto__: null };
   const { all, every } = siteSettings(process.env.FSYNC_TRACE_JS_SITES);
   args.fill(-1, A_LAST, A_COUNT);
   args[A_SINCE] = 1;
@@ -231,12 +234,12 @@ function makeRecorder(addon) {
 
   const prepare = (_err, frames) => frames;
 
-  function frames(below) {
+  function frames(below, depth) {
     const limit = Error.stackTraceLimit;
     const hadPrepare = Object.prototype.hasOwnProperty.call(Error, 'prepareStackTrace');
     const prep = Error.prepareStackTrace;
     try {
-      Error.stackTraceLimit = SITE_DEPTH;
+      Error.stackTraceLimit = depth;
       Error.prepareStackTrace = prepare;
       const holder = {};
       Error.captureStackTrace(holder, below);
@@ -248,19 +251,23 @@ function makeRecorder(addon) {
     }
   }
 
-  const paths = new Map();
+  const paths = { __proto__: null };
+  let pathCount = 0;
   function fileOf(frame) {
     const f = frame.getFileName();
     if (!f) return '';
     if (f.startsWith('file://')) {
-      let p = paths.get(f);
+      let p = paths[f];
       if (p === undefined) {
         try {
           p = fileURLToPath(f);
         } catch {
           p = f;
         }
-        if (paths.size < 4096) paths.set(f, p);
+        if (pathCount < 4096) {
+          paths[f] = p;
+          pathCount++;
+        }
       }
       return p;
     }
@@ -290,10 +297,10 @@ function makeRecorder(addon) {
 
   function siteId(text) {
     if (text === '') return 0;
-    let id = sites.get(text);
+    let id = sites[text];
     if (id === undefined) {
       id = addon.name(text);
-      if (id > 0) sites.set(text, id);
+      if (id > 0) sites[text] = id;
     }
     return id;
   }
@@ -301,7 +308,7 @@ function makeRecorder(addon) {
   /* The stack below `below`, as frames; [] when it cannot be had. */
   function stackOf(below) {
     try {
-      return frames(below);
+      return frames(below, SITE_DEPTH);
     } catch {
       return [];
     }
@@ -372,26 +379,22 @@ function makeRecorder(addon) {
 
   /*
    * A sync that may be Node's own on behalf of a call recorded already (a
-   * writeFile with flush, a flushing stream: `expectOwn`): its caller tells.
-   * Returns the caller's frames' site as siteOf does, or null when Node
-   * itself made the call; the clock as siteOf leaves it.
+   * writeFile with flush, a flushing stream): true when its caller, the frame
+   * below `below`, is Node's fs code. One frame is captured to tell (the
+   * site, when it is the program's call, is siteOf's to capture or not, as
+   * any other call's); the clock read after, as siteOf leaves it. No method
+   * of a built-in prototype a program may have replaced is called.
    */
-  function siteOrOwn(below, api, ownCallers) {
-    const t0 = now();
-    const list = stackOf(below);
-    const caller = list[0] ? list[0].getFileName() : '';
-    if (ownCallers.has(caller)) {
-      clock();
-      return null;
+  function nodeOwn(below) {
+    let file = '';
+    try {
+      const list = frames(below, 1);
+      if (list.length > 0) file = list[0].getFileName();
+    } catch {
+      // not known: the program's
     }
-    if (every === 0) {
-      clock();
-      return 0;
-    }
-    const id = captured(list, api);
-    // The capture counts as the one due.
-    captureDone(t0, args[A_DRAWN] - args[A_SINCE] + 1);
-    return id;
+    clock();
+    return nodeSyncer(file);
   }
 
   /* One record, ending now; err is what the program got (an error without
@@ -423,16 +426,16 @@ function makeRecorder(addon) {
   /* A site whose name is about to leave the names store: named again now
    * (the calls that inherit it need the new name as much as a capture). */
   function forget(id) {
-    for (const [text, known] of sites) {
-      if (known !== id) continue;
+    for (const text in sites) {
+      if (sites[text] !== id) continue;
       const fresh = addon.name(text);
-      if (fresh > 0) sites.set(text, fresh);
-      else sites.delete(text);
+      if (fresh > 0) sites[text] = fresh;
+      else delete sites[text];
       for (let i = A_LAST; i < A_COUNT; i++) if (args[i] === id) args[i] = fresh > 0 ? fresh : 0;
     }
   }
 
-  return { siteOf, siteOrOwn, now, started, put };
+  return { siteOf, nodeOwn, now, started, put };
 }
 
 /* ---- wrapping ---------------------------------------------------------------- */
@@ -535,15 +538,16 @@ function fileName(file) {
 }
 
 function install(rec) {
-  const { siteOf, siteOrOwn, now, started, put } = rec;
+  const { siteOf, nodeOwn, now, started, put } = rec;
   /* Calls of Node's own that may be on behalf of a call recorded already:
    * writeFile/appendFile with flush in flight, flushing streams open. */
   let pending = 0;
   /* While a wrapper runs its original synchronously, the wrappers it
    * reaches (appendFile -> writeFile, writeFileSync -> fsyncSync) pass. */
   let depth = 0;
-  /* Flushing streams by descriptor: their closing sync is recorded as theirs. */
-  const streams = new Map();
+  /* Flushing streams by descriptor: their closing sync is recorded as theirs.
+   * A plain object without a prototype: no Map method a program may replace. */
+  const streams = { __proto__: null };
 
   /* A sync of fd about to start: the API to record it as (api, or a
    * flushing stream's when Node syncs on its behalf), its site in callSite
@@ -552,16 +556,11 @@ function install(rec) {
    * in flight. */
   let callSite = 0;
   function syncKind(wrapper, fd, api, streamApi) {
-    if (pending === 0) {
+    if (pending === 0 || !nodeOwn(wrapper)) {
       callSite = siteOf(wrapper, api);
       return api;
     }
-    const site = siteOrOwn(wrapper, api, NODE_SYNCERS);
-    if (site !== null) {
-      callSite = site;
-      return api;
-    }
-    const s = streams.get(fd);
+    const s = typeof fd === 'number' ? streams[fd] : undefined;
     if (!s || streamApi === 0) return 0;
     callSite = s.site;
     return streamApi;
@@ -713,7 +712,7 @@ function install(rec) {
       const add = () => {
         if (typeof fd !== 'number' && typeof fdOf() === 'number' && fdOf() >= 0) {
           fd = fdOf();
-          streams.set(fd, entry);
+          streams[fd] = entry;
         }
       };
       add();
@@ -721,7 +720,7 @@ function install(rec) {
       stream.once('close', () => {
         pending--;
         // The descriptor is gone by now (stream.fd is null): forget the one it had.
-        if (typeof fd === 'number' && streams.get(fd) === entry) streams.delete(fd);
+        if (typeof fd === 'number' && streams[fd] === entry) delete streams[fd];
       });
     } catch {
       // unwatched: its sync is recorded as a plain one

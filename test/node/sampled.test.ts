@@ -70,18 +70,27 @@ for (const node of NODES) test(`${node.name}: sampled sites: every call of a tig
   assert.equal(rows.map((x) => x.captured), [a, b, c].map((s) => captured.filter((j) => j.site === s).length));
 });
 
-for (const node of NODES) test(`${node.name}: sampled sites: a program that syncs every 20 ms has every call's stack captured`, () => {
-  // 20 ms apart (a sleep between calls): 19 ms of it beyond 1 ms, 1/32 of that (590 us)
-  // pays for any capture (counted at 200 us at most), so each call is captured, the
-  // first 64 or not, whatever the machine's load.
-  const n = 30;
-  const r = run('sparse.mjs', [String(n)], { node: node.bin, tmpfs: true });
+function sparseAllCaptured(node: string, n: number, ms: number) {
+  const r = run('sparse.mjs', [String(n), String(ms)], { node, tmpfs: true });
   assert.is(r.ran.status, 0, r.ran.stderr);
   const [a, b, c] = ['line A', 'line B', 'line C'].map((t) => lineOf('sparse.mjs', t)) as [string, string, string];
   const { js } = recorded(r);
   assert.is(js.length, 3 * n);
   assert.equal(js.filter((j) => (j.flags & FLAG_JS_SITE_INHERITED) !== 0).length, 0, 'no call inherits a site');
   assert.equal(countBy(js, (j) => j.site!), { [a]: n, [b]: n, [c]: n });
+}
+
+for (const node of NODES) test(`${node.name}: sampled sites: a program that syncs every 20 ms has every call's stack captured`, () => {
+  // 20 ms apart (a sleep between calls): 19 ms of it beyond 1 ms, 1/32 of that (590 us)
+  // pays for any capture (counted at 200 us at most), so each call is captured, the
+  // first 64 or not, whatever the machine's load.
+  sparseAllCaptured(node.bin, 30, 20);
+});
+
+for (const node of NODES) test(`${node.name}: sampled sites: a program that syncs every 8 ms has every call's stack captured`, () => {
+  // 8 ms apart (7.5 ms is the least): 1/32 of 7 ms beyond 1 ms is 219 us, over any
+  // capture's 200 us at most, so the count is always 1, whatever the load.
+  sparseAllCaptured(node.bin, 80, 8);
 });
 
 /*
@@ -225,6 +234,23 @@ for (const node of NODES) test(`${node.name}: sampled sites: a Math.random that 
   assert.is(js.length, n + Math.ceil(n / 3));
   const k = js.slice(64).filter((j) => (j.flags & FLAG_JS_SITE_INHERITED) === 0).length;
   assert.ok(k >= Math.floor((js.length - 64) / 150) && k <= Math.ceil((js.length - 64) / 50), `${k} captures`);
+});
+
+for (const node of NODES) test(`${node.name}: sampled sites: while a flushing stream is open, a program's syncs are sampled as any other, with Map and Set methods broken`, () => {
+  // Each sync while the stream is open looks at one frame (Node's own sync, or the
+  // program's?); its site is then captured or not as any call's: one capture per 100
+  // calls on average. The stream's closing sync is recorded as the stream's.
+  const n = 5000;
+  const r = run('streamopen.mjs', [String(n)], { node: node.bin, tmpfs: true, env: { FSYNC_TRACE_JS_SITES: '100' } });
+  assert.is(r.ran.status, 0, r.ran.stderr);
+  const { js } = recorded(r);
+  assert.equal(countBy(js, (j) => j.api), { 'fs.createWriteStream': 1, 'fs.fsync': n });
+  const loop = js.filter((j) => j.api === 'fs.fsync');
+  assert.equal(countBy(loop, (j) => j.site!), { [lineOf('streamopen.mjs', 'line A')]: n });
+  // The stream's first sync is its API's first call: captured, with the first 64 of the thread.
+  const k = js.slice(65).filter((j) => (j.flags & FLAG_JS_SITE_INHERITED) === 0).length;
+  // Each count drawn between 50 and 150 calls.
+  assert.ok(k >= Math.floor((n - 64) / 150) && k <= Math.ceil((n - 64) / 50), `${k} captures`);
 });
 
 /** test/node/programs/nosync.c, built into a directory of its own. */
