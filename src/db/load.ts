@@ -106,9 +106,14 @@ export async function loadTraces(connection: DuckDBConnection, allFiles: readonl
     // a 10 M-event load, and once the verdicts were no table, the report's peak
     // was the load's own either way (528 against 542 MB without it).
     await checkpoint(connection);
+  } catch (err) {
+    // The load's own error, not one from closing appenders whose rows are thrown away.
+    try {
+      sink.close();
+    } catch { /* the load has failed already */ }
+    throw err;
   } finally {
     progress?.finish();
-    sink.close();
   }
   if (sink.traces === 0 && failures.length > 0) throw new FtError(`none of the ${failures.length} trace files could be read`);
   return { traces: sink.traces, events: sink.events, skipped: failures.length, seconds: (performance.now() - started) / 1000 };
@@ -276,19 +281,22 @@ class TraceSink {
     this.sinceCheckpoint = 0;
   }
 
+  /** Close every appender, even when one fails (the first failure is thrown). */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.traceRows.closeSync();
-    this.pathRows.closeSync();
-    this.fileRows.closeSync();
-    this.eventColumns.close();
-    this.summaryColumns.close();
-    this.histColumns.close();
-    this.costColumns.close();
-    this.jsColumns.close();
-    this.siteRows.closeSync();
-    this.jsSummaryColumns.close();
+    closeEach([
+      () => this.traceRows.closeSync(),
+      () => this.pathRows.closeSync(),
+      () => this.fileRows.closeSync(),
+      () => this.eventColumns.close(),
+      () => this.summaryColumns.close(),
+      () => this.histColumns.close(),
+      () => this.costColumns.close(),
+      () => this.jsColumns.close(),
+      () => this.siteRows.closeSync(),
+      () => this.jsSummaryColumns.close(),
+    ]);
   }
 
   /** The call sites the trace's Node calls name. */
@@ -396,6 +404,19 @@ class TraceSink {
     let unknown = 0;
     return (pathId) => byPath[pathId] ?? (unknown ||= this.fileId(host, '(unknown)', null));
   }
+}
+
+/** Call every one of `closers`, even after one throws; then throw the first error. */
+export function closeEach(closers: ReadonlyArray<() => void>): void {
+  let failure: { error: unknown } | null = null;
+  for (const close of closers) {
+    try {
+      close();
+    } catch (error) {
+      failure ??= { error };
+    }
+  }
+  if (failure !== null) throw failure.error;
 }
 
 /** Where the path id sits in the prepared event and summary columns (trace_id aside). */

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FtError, TraceError } from '../../src/errors.js';
 import { wallColumn } from '../../src/db/prepare.js';
-import { CHECKPOINT_EVERY, keptBlocks } from '../../src/db/load.js';
+import { CHECKPOINT_EVERY, closeEach, keptBlocks } from '../../src/db/load.js';
 import { ColumnAppender, ROW_GROUP_ROWS } from '../../src/db/append.js';
 import { createDb } from '../../src/db/connect.js';
 import { openScenario, openTraces } from '../fixtures/session.js';
@@ -82,6 +82,19 @@ test('the column appender hands its rows to the table a whole row group at a tim
   } finally {
     db.close();
   }
+});
+
+test('closing a load\'s appenders closes each even when one fails, then throws the first failure', () => {
+  const closed: number[] = [];
+  const closer = (i: number, fails: boolean) => () => {
+    closed.push(i);
+    if (fails) throw new Error(`close ${i}`);
+  };
+  assert.throws(() => closeEach([closer(0, false), closer(1, true), closer(2, false), closer(3, true), closer(4, false)]), /^close 1$/);
+  assert.equal(closed, [0, 1, 2, 3, 4]);
+  closed.length = 0;
+  closeEach([closer(0, false), closer(1, false)]);
+  assert.equal(closed, [0, 1]);
 });
 
 test('event start times are wall clock: realtime + (start - monotonic)', async () => {
