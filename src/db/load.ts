@@ -31,6 +31,8 @@ export interface LoadOptions {
   filters?: Filters;
   /** The --memory budget (knobs.ts). */
   memory?: string;
+  /** Events appended between checkpoints (CHECKPOINT_EVERY; tests set a small one). */
+  checkpointEvery?: number;
 }
 
 export interface LoadResult {
@@ -81,7 +83,7 @@ export async function loadTraces(connection: DuckDBConnection, allFiles: readonl
     progress?.clear();
     opts.warn(message);
   };
-  const sink = await TraceSink.create(connection);
+  const sink = await TraceSink.create(connection, opts.checkpointEvery ?? CHECKPOINT_EVERY);
   const failures: TraceError[] = [];
   let done = 0;
   let bytesDone = 0;
@@ -214,6 +216,7 @@ class TraceSink {
 
   private constructor(
     private readonly connection: DuckDBConnection,
+    private readonly checkpointEvery: number,
     private readonly traceRows: DuckDBAppender,
     private readonly pathRows: DuckDBAppender,
     private readonly fileRows: DuckDBAppender,
@@ -226,9 +229,10 @@ class TraceSink {
     private readonly jsSummaryColumns: ColumnAppender,
   ) {}
 
-  static async create(connection: DuckDBConnection): Promise<TraceSink> {
+  static async create(connection: DuckDBConnection, checkpointEvery: number): Promise<TraceSink> {
     return new TraceSink(
       connection,
+      checkpointEvery,
       await connection.createAppender('traces'),
       await connection.createAppender('paths'),
       await connection.createAppender('files'),
@@ -268,7 +272,7 @@ class TraceSink {
       rows(this.jsColumns, trace.js, trace.jsColumns, JS_PATH_COLUMN);
       this.addSites(traceId, trace);
     }
-    if (this.sinceCheckpoint >= CHECKPOINT_EVERY) await this.checkpoint();
+    if (this.sinceCheckpoint >= this.checkpointEvery) await this.checkpoint();
   }
 
   /**
