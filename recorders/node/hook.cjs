@@ -32,7 +32,46 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { syncBuiltinESMExports } = require('node:module');
-const { fileURLToPath } = require('node:url');
+const { fileURLToPath, URL } = require('node:url');
+const { Buffer } = require('node:buffer');
+const pathResolve = path.resolve;
+const BufferToString = Buffer.prototype.toString;
+
+/* Built-ins a wrapped call needs, kept as they are when the hook loads, so
+ * that a program that replaces Function.prototype.apply/call, Reflect.apply,
+ * URL or Buffer (globals) does not reach the hook's work; no other method a
+ * program may replace is called on a wrapped call's path: strings compared by
+ * hand (begins, holds), arrays walked by index, `in` and instanceof for
+ * hasOwnProperty, Array.isArray, Buffer.isBuffer. Reflect.apply is looked at when the hook loads:
+ * one a preload replaced before it (node -r) — its text not V8's native one,
+ * or it fails a try — gives way to a fresh realm's (node:vm, ~2 ms, only
+ * then); a replacement that imitates the native text and passes the try
+ * is not told. */
+function appliesRight(apply) {
+  try {
+    return typeof apply === 'function' && `${apply}` === 'function apply() { [native code] }' && apply(function (a, b) {
+      return this.x + a + b;
+    }, { x: 1 }, [2, 3]) === 6;
+  } catch {
+    return false;
+  }
+}
+const ReflectApply = appliesRight(Reflect.apply) ? Reflect.apply : require('node:vm').runInNewContext('Reflect.apply');
+
+/* s begins with p; s holds p: by hand, no String method. */
+function begins(s, p) {
+  if (s.length < p.length) return false;
+  for (let i = 0; i < p.length; i++) if (s[i] !== p[i]) return false;
+  return true;
+}
+function holds(s, p) {
+  for (let at = 0; at + p.length <= s.length; at++) {
+    let i = 0;
+    while (i < p.length && s[at + i] === p[i]) i++;
+    if (i === p.length) return true;
+  }
+  return false;
+}
 
 const MARK = Symbol.for('fsync-flight-recorder.node');
 
@@ -236,14 +275,16 @@ function makeRecorder(addon) {
 
   function frames(below, depth) {
     const limit = Error.stackTraceLimit;
-    const hadPrepare = Object.prototype.hasOwnProperty.call(Error, 'prepareStackTrace');
+    // Own or not: Error's prototypes (Function's, Object's) have none.
+    const hadPrepare = 'prepareStackTrace' in Error;
     const prep = Error.prepareStackTrace;
     try {
       Error.stackTraceLimit = depth;
       Error.prepareStackTrace = prepare;
       const holder = {};
       Error.captureStackTrace(holder, below);
-      return Array.isArray(holder.stack) ? holder.stack : [];
+      const list = holder.stack;
+      return list instanceof Array ? list : [];
     } finally {
       Error.stackTraceLimit = limit;
       if (hadPrepare) Error.prepareStackTrace = prep;
@@ -256,7 +297,7 @@ function makeRecorder(addon) {
   function fileOf(frame) {
     const f = frame.getFileName();
     if (!f) return '';
-    if (f.startsWith('file://')) {
+    if (begins(f, 'file://')) {
       let p = paths[f];
       if (p === undefined) {
         try {
@@ -278,13 +319,15 @@ function makeRecorder(addon) {
    * own code (and this hook); when that is inside node_modules, the first
    * frame of the program's own code, if the captured stack holds one (async
    * frames included), goes in front: "app.mjs:7 > node_modules/pkg/x.js:12". */
+  const inModules = `${path.sep}node_modules${path.sep}`;
   function siteText(list) {
     let first = '';
-    for (const frame of list) {
+    for (let i = 0; i < list.length; i++) {
+      const frame = list[i];
       const file = fileOf(frame);
-      if (file === '' || file.startsWith('node:') || file === hookFile) continue;
+      if (file === '' || begins(file, 'node:') || file === hookFile) continue;
       const at = `${file}:${frame.getLineNumber()}`;
-      const inPackage = file.includes(`${path.sep}node_modules${path.sep}`);
+      const inPackage = holds(file, inModules);
       if (first === '') {
         first = at;
         if (!inPackage) return first;
@@ -382,8 +425,9 @@ function makeRecorder(addon) {
    * writeFile with flush, a flushing stream): true when its caller, the frame
    * below `below`, is Node's fs code. One frame is captured to tell (the
    * site, when it is the program's call, is siteOf's to capture or not, as
-   * any other call's); the clock read after, as siteOf leaves it. No method
-   * of a built-in prototype a program may have replaced is called.
+   * any other call's); the clock read after, as siteOf leaves it. Of the
+   * built-ins a program may replace, only those kept at load are called
+   * (Error.captureStackTrace and the CallSite's getFileName are read now).
    */
   function nodeOwn(below) {
     let file = '';
@@ -408,7 +452,7 @@ function makeRecorder(addon) {
         res = err.errno < 0 ? err.errno : -err.errno;
       }
       args[A_API] = api;
-      args[A_FD] = typeof fd === 'number' && Number.isInteger(fd) ? fd : -1;
+      args[A_FD] = typeof fd === 'number' && fd % 1 === 0 ? fd : -1;
       args[A_START] = t0;
       args[A_DUR] = 0; // the library takes the end
       args[A_RES] = res;
@@ -493,10 +537,10 @@ function unhooked(err) {
  * keeps as many of the program's own frames as it would without the hook. */
 function deeper(orig, self, args) {
   const limit = Error.stackTraceLimit;
-  if (typeof limit !== 'number') return Reflect.apply(orig, self, args);
+  if (typeof limit !== 'number') return ReflectApply(orig, self, args);
   setStackLimit(limit + 2);
   try {
-    return Reflect.apply(orig, self, args);
+    return ReflectApply(orig, self, args);
   } finally {
     setStackLimit(limit);
   }
@@ -528,8 +572,8 @@ function byteCount(data, options) {
 /* The file a writeFile names: absolute now, as the open will see it. */
 function fileName(file) {
   try {
-    if (typeof file === 'string') return path.resolve(file);
-    if (Buffer.isBuffer(file)) return path.resolve(file.toString());
+    if (typeof file === 'string') return pathResolve(file);
+    if (file instanceof Buffer) return pathResolve(ReflectApply(BufferToString, file, []));
     if (file instanceof URL) return fileURLToPath(file);
   } catch {
     // unknown
@@ -570,9 +614,15 @@ function install(rec) {
    * (the clock last: the program's wait starts after the hook's own work). */
   function flushCall(wrapper, api, file, data, options) {
     const site = siteOf(wrapper, api);
-    const handle = file !== null && typeof file === 'object' && !(file instanceof URL) && !Buffer.isBuffer(file);
-    const fd = typeof file === 'number' ? file : handle && typeof file.fd === 'number' ? file.fd : -1;
-    const named = fd < 0 ? fileName(file) : undefined;
+    let fd = -1;
+    let named;
+    try {
+      const handle = file !== null && typeof file === 'object' && !(file instanceof URL) && !(file instanceof Buffer);
+      fd = typeof file === 'number' ? file : handle && typeof file.fd === 'number' ? file.fd : -1;
+      named = fd < 0 ? fileName(file) : undefined;
+    } catch {
+      // the file not known: recorded without it
+    }
     const bytes = byteCount(data, options);
     return { t0: now(), site, fd, named, bytes };
   }
@@ -596,19 +646,19 @@ function install(rec) {
   function syncCallback(name, api, streamApi) {
     const orig = fs[name];
     const wrapper = function (fd, callback) {
-      if (depth > 0 || typeof callback !== 'function') return orig.apply(this, arguments);
+      if (depth > 0 || typeof callback !== 'function') return ReflectApply(orig, this, arguments);
       const kind = syncKind(wrapper, fd, api, streamApi);
-      if (kind === 0) return orig.apply(this, arguments);
+      if (kind === 0) return ReflectApply(orig, this, arguments);
       const site = callSite;
       const t0 = started();
       // deeper(), inlined on a hot path: room for the wrapper's frame.
       const limit = Error.stackTraceLimit;
       if (typeof limit === 'number') setStackLimit(limit + 1);
       try {
-        return orig.call(this, fd, function (err) {
+        return ReflectApply(orig, this, [fd, function (err) {
           put(kind, fd, t0, err, site, 0);
-          return callback.apply(this, arguments);
-        });
+          return ReflectApply(callback, this, arguments);
+        }]);
       } catch (err) {
         throw withoutHookFrames(err);
       } finally {
@@ -621,7 +671,7 @@ function install(rec) {
   function syncSync(name, api) {
     const orig = fs[name];
     const wrapper = function (fd) {
-      if (depth > 0) return orig.apply(this, arguments);
+      if (depth > 0) return ReflectApply(orig, this, arguments);
       const site = siteOf(wrapper, api);
       const t0 = started();
       let result;
@@ -629,7 +679,7 @@ function install(rec) {
       const limit = Error.stackTraceLimit;
       if (typeof limit === 'number') setStackLimit(limit + 1);
       try {
-        result = orig.apply(this, arguments);
+        result = ReflectApply(orig, this, arguments);
       } catch (err) {
         setStackLimit(limit);
         put(api, fd, t0, err, site, 0);
@@ -646,7 +696,7 @@ function install(rec) {
   function flushCallback(name, api) {
     const orig = fs[name];
     const wrapper = function (file, data, options, callback) {
-      if (depth > 0 || !isFlush(options) || typeof callback !== 'function') return orig.apply(this, arguments);
+      if (depth > 0 || !isFlush(options) || typeof callback !== 'function') return ReflectApply(orig, this, arguments);
       const call = flushCall(wrapper, api, file, data, options);
       pending++;
       depth++;
@@ -654,7 +704,7 @@ function install(rec) {
         return deeper(orig, this, [file, data, options, function (err) {
           pending--;
           putFlush(api, call, err);
-          return callback.apply(this, arguments);
+          return ReflectApply(callback, this, arguments);
         }]);
       } catch (err) {
         pending--;
@@ -669,7 +719,7 @@ function install(rec) {
   function flushSync(name, api) {
     const orig = fs[name];
     const wrapper = function (file, data, options) {
-      if (depth > 0 || !isFlush(options)) return orig.apply(this, arguments);
+      if (depth > 0 || !isFlush(options)) return ReflectApply(orig, this, arguments);
       const call = flushCall(wrapper, api, file, data, options);
       let result;
       depth++;
@@ -692,7 +742,7 @@ function install(rec) {
     const p = fs.promises;
     const orig = p[name];
     const wrapper = function (file, data, options) {
-      if (!isFlush(options)) return orig.apply(this, arguments);
+      if (!isFlush(options)) return ReflectApply(orig, this, arguments);
       const call = flushCall(wrapper, api, file, data, options);
       pending++;
       return settled(deeper(orig, this, arguments), (err) => {
@@ -730,7 +780,7 @@ function install(rec) {
   function flushStream() {
     const orig = fs.createWriteStream;
     const wrapper = function (file, options) {
-      if (!isFlush(options)) return orig.apply(this, arguments);
+      if (!isFlush(options)) return ReflectApply(orig, this, arguments);
       const site = siteOf(wrapper, API.writeStream);
       let stream;
       try {
@@ -766,11 +816,11 @@ function install(rec) {
         // rejects with an error it makes now, under the wrapper's frame.
         if (typeof fd !== 'number' || fd < 0) return bare(orig, this, arguments);
         const kind = syncKind(wrapper, fd, api, streamApi);
-        if (kind === 0) return orig.apply(this, arguments);
+        if (kind === 0) return ReflectApply(orig, this, arguments);
         const site = callSite;
         const t0 = started();
         // One reaction, no closure beyond the two the program's promise needs.
-        return orig.apply(this, arguments).then(
+        return ReflectApply(orig, this, arguments).then(
           (value) => {
             put(kind, fd, t0, null, site, 0);
             return value;
@@ -788,10 +838,10 @@ function install(rec) {
     const origStream = proto.createWriteStream;
     if (typeof origStream === 'function') {
       const wrapper = function (options) {
-        if (!isFlush(options)) return origStream.apply(this, arguments);
+        if (!isFlush(options)) return ReflectApply(origStream, this, arguments);
         const site = siteOf(wrapper, API.fhWriteStream);
         const handle = this;
-        const stream = origStream.apply(this, arguments);
+        const stream = ReflectApply(origStream, this, arguments);
         watchStream(stream, API.fhWriteStream, site, () => handle.fd);
         return stream;
       };
@@ -803,7 +853,7 @@ function install(rec) {
     const p = fs.promises;
     const orig = p.open;
     const wrapper = function () {
-      const promise = orig.apply(this, arguments);
+      const promise = ReflectApply(orig, this, arguments);
       if (handlesDone) return promise;
       return promise.then((handle) => {
         try {

@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeJson, type SummaryJson } from '../../scripts/workloads/common.js';
-import { account, countBy, FILE_OF, HOOK, NODES, recorded, removeRuns, trackedRun, type NodeRun } from './harness.js';
+import { account, countBy, FILE_OF, HOOK, NODES, PROGRAMS, recorded, removeRuns, trackedRun, type NodeRun } from './harness.js';
 
 interface Seen { where: string; code?: string; errno?: number; message?: string; stack?: string; props: string[] | null }
 
@@ -133,5 +133,36 @@ for (const node of NODES) test(`${node.name}: without the preload library: the N
   assert.equal([fd.calls, fd.js!.calls], [0, 5]);
   assert.is(s.totals.calls, 0);
 });
+
+/** The line of PROGRAMS/program that ends with `// <tag>`, as a call site. */
+function lineOf(program: string, tag: string): string {
+  const lines = readFileSync(join(PROGRAMS, program), 'utf8').split('\n');
+  const i = lines.findIndex((l) => l.endsWith(`// ${tag}`));
+  assert.ok(i >= 0, tag);
+  return `${join(PROGRAMS, program)}:${i + 1}`;
+}
+
+for (const node of NODES) {
+  for (const when of ['before', 'after'] as const) {
+    test(`${node.name}: built-ins replaced ${when} the hook loads (apply, call, Reflect.apply refusing fs calls; startsWith, URL, Buffer.isBuffer, ... broken): the same results, every call recorded at its line`, () => {
+      // before: preloaded (node -r) ahead of the hook; after: required by the program.
+      const preload = when === 'before' ? ['--require', join(PROGRAMS, 'breakbuiltins.cjs')] : [];
+      const bare = run('builtins.mjs', [when], { node: node.bin, hook: null, wrapNode: preload });
+      const hooked = run('builtins.mjs', [when], { node: node.bin, hook: null, wrapNode: [...preload, '--import', HOOK] });
+      assert.is(bare.ran.status, 0, bare.ran.stderr);
+      assert.is(hooked.ran.status, 0, hooked.ran.stderr);
+      const out = { fsync: null, appendFile: null, a: 'a', b: 'b', c: 'c', d: 'd' };
+      assert.equal(account(bare), out);
+      assert.equal(account(hooked), out);
+      const { js } = recorded(hooked);
+      const at = (tag: string): string => lineOf('builtins.mjs', tag);
+      assert.equal(js.map((j) => [j.api, j.res, j.site]), [
+        ['fs.fsyncSync', 0, at('line S')], ['fs.fsync', 0, at('line C')], ['fs.writeFileSync', 0, at('line W')],
+        ['fs.appendFile', 0, at('line A')], ['fs.promises.writeFile', 0, at('line P')], ['filehandle.sync', 0, at('line H')],
+      ]);
+      assert.equal(js.find((j) => j.api === 'fs.writeFileSync')!.path, join(hooked.data, 'b.dat'));
+    });
+  }
+}
 
 test.run();
