@@ -144,9 +144,16 @@ async function checkpoint(connection: DuckDBConnection): Promise<void> {
  * quarter of the budget), they are not faulted in afresh, which was 9-11 % of
  * a 10 M-event load. A smaller load would only pay for faulting in what is
  * kept (4,000 traces of 20 events, info: +0.25 s and +100 MB, 2.55 -> 2.8 s).
+ * Synthetic sets (100,000-250,000 events a trace), load alone, without and
+ * with keeping, 4-14 alternating runs each at load 5-13: 0.6 M events +6,000
+ * minor faults (+12 %) and +10 MB, CPU no better; 1 M and 2 M +5,000-14,000
+ * faults and +20-50 MB, CPU the same (median 2.5 against 2.4 s, 3.35 against
+ * 3.4 s); 5 M 5.0 against 5.8 s of CPU (4 runs each, every one lower), +20-60 MB.
  */
+export const KEEP_BLOCKS_FROM = 3_000_000;
+
 export function keptBlocks(records: number, memory = DEFAULT_MEMORY): string | null {
-  return records >= CHECKPOINT_EVERY ? blockAllocatorMemory(memory) : null;
+  return records >= KEEP_BLOCKS_FROM ? blockAllocatorMemory(memory) : null;
 }
 
 /** The lookup tables of call kinds and event types. */

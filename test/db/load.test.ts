@@ -5,7 +5,7 @@ import { wallColumn } from '../../src/db/prepare.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { CHECKPOINT_EVERY, closeEach, keptBlocks, loadTraces } from '../../src/db/load.js';
+import { CHECKPOINT_EVERY, closeEach, KEEP_BLOCKS_FROM, keptBlocks, loadTraces } from '../../src/db/load.js';
 import { expandInputs } from '../../src/inputs.js';
 import { writeSyntheticSet } from '../bench/synth.js';
 import { ColumnAppender, ROW_GROUP_ROWS } from '../../src/db/append.js';
@@ -41,7 +41,7 @@ test('loads traces, paths, files and every event of a trace', async () => {
   }
 });
 
-test('--memory is the budget: DuckDB\'s limit is 65% of it (1GB by default), so the process stays within it; a load that checkpoints has its block allocator keep a quarter', async () => {
+test('--memory is the budget: DuckDB\'s limit is 65% of it (1GB by default), so the process stays within it; a load of 3 M records or more has its block allocator keep a quarter', async () => {
   for (const [memory, limit, blocks] of [
     [undefined, '619.0 MiB', '238MiB'], ['512MB', '317.0 MiB', '122MiB'], ['4GiB', '2.5 GiB', '1024MiB'], ['10MB', '64.0 MiB', '2MiB'],
   ] as const) {
@@ -53,7 +53,7 @@ test('--memory is the budget: DuckDB\'s limit is 65% of it (1GB by default), so 
     } finally {
       o.close();
     }
-    assert.equal([memory, keptBlocks(CHECKPOINT_EVERY - 1, memory), keptBlocks(CHECKPOINT_EVERY, memory)], [memory, null, blocks]);
+    assert.equal([memory, keptBlocks(KEEP_BLOCKS_FROM - 1, memory), keptBlocks(KEEP_BLOCKS_FROM, memory)], [memory, null, blocks]);
   }
 });
 
