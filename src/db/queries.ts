@@ -116,8 +116,9 @@ async function buildOne(connection: DuckDBConnection, q: Query, bindings: Bindin
 }
 
 async function buildStep(connection: DuckDBConnection, name: string, built: Map<string, string>): Promise<string> {
+  // A step's table made before (by the time filters, from the rows before the cut; or in a kept --db) stands.
   if (!built.has(name)) {
-    await STEPS[name]!(connection);
+    if (!(await exists(connection, 'table', name))) await STEPS[name]!(connection);
     built.set(name, name);
   }
   return name;

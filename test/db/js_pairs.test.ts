@@ -10,6 +10,7 @@ import * as assert from 'uvu/assert';
 import { bindings } from '../../src/db/params.js';
 import { RecordType } from '../../src/trace/layout.js';
 import { TraceWriter } from '../../src/trace/encode.js';
+import type { Filters } from '../../src/db/filter.js';
 import { openTraces } from '../fixtures/session.js';
 import { at, msNs, SCENARIO_PARAMS } from '../fixtures/traces.js';
 
@@ -24,20 +25,20 @@ interface Sync { start: number; len: number; tid: number; of?: number }
 interface Row { call: number; sync: number | null; queued: number | null; extra_syncs: bigint; ambiguous: boolean }
 
 /** js_waits of the calls and syncs; syncs[k] served calls[k] unless it says otherwise, and `missing` lists the calls whose sync is not in the trace. */
-async function pair(calls: Call[], syncs: Sync[], missing: number[] = []): Promise<Row[]> {
+async function pair(calls: Call[], syncs: Sync[], missing: number[] = [], filters?: Filters, first = 0): Promise<Row[]> {
   const w = new TraceWriter({ ringSlots: 1024, pid: 700, host: 'h1', exe: '/usr/bin/node' });
   w.path(WAL);
   const ms = (x: number) => at(1) + msNs(x);
   const recorded = syncs.map((s, k) => ({ ...s, of: s.of ?? (k < calls.length ? k : -1) })).filter((s) => !missing.includes(s.of));
   for (const s of recorded) w.event({ type: RecordType.Sync, call: 1, startNs: ms(s.start), durNs: msNs(s.len), tid: s.tid, fd: WAL.fd, pathId: WAL.id });
   for (const c of calls) w.event({ type: RecordType.Js, call: 1, startNs: ms(c.start), durNs: msNs(c.end - c.start), tid: MAIN, fd: WAL.fd, pathId: WAL.id });
-  const o = await openTraces({ 'node.700.fstrace': w.bytes() });
+  const o = await openTraces({ 'node.700.fstrace': w.bytes() }, { filters });
   try {
     await o.session.build(['js_waits'], bindings(SCENARIO_PARAMS));
     const rows = await o.session.rows(`select round((epoch_ns(start) - epoch_ns(timestamp '2026-01-01 00:00:01')) / 1e6, 3) as call,
       round(sync_ns / 1e6, 3) as sync, round(queued_ns / 1e6, 3) as queued, extra_syncs, ambiguous from js_waits order by start`) as unknown as Row[];
     const owner = new Map(recorded.map((s) => [Number(s.len.toFixed(3)), s.of]));
-    rows.forEach((r, k) => assert.ok(r.sync === null || owner.get(r.sync) === k, `call ${k} was given the sync of ${owner.get(r.sync!)}`));
+    rows.forEach((r, k) => assert.ok(r.sync === null || owner.get(r.sync) === first + k, `call ${first + k} was given the sync of ${owner.get(r.sync!)}`));
     return rows;
   } finally {
     o.close();
@@ -74,6 +75,18 @@ const truth = (calls: Call[], syncs: Sync[], extra: (k: number) => bigint = () =
 /** `rows`, with the calls at `ks` unpaired and marked ambiguous. */
 const undecided = (rows: Row[], ks: number[]): Row[] => rows.map((r, k) => (ks.includes(k) ? { ...r, sync: null, queued: null, ambiguous: true } : r));
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, k) => from + k);
+
+test('--since and --until cutting calls in flight: every call kept is paired as without the filter (paired before the cut)', async () => {
+  // Calls 1 ms apart, each served 5 ms after: a cut at 20 ms keeps calls 0..19, whose last
+  // five syncs start after it; one at 10 ms keeps calls 10..39 and the syncs of calls 5..9.
+  const { calls, syncs } = steady(40);
+  const whole = await pair(calls, syncs);
+  assert.ok(whole.every((r, k) => r.sync === own(k) && !r.ambiguous));
+  const until = await pair(calls, syncs, [], { until: '2026-01-01T00:00:01.020Z' });
+  assert.equal(until.map((r) => [r.sync, r.ambiguous]), whole.slice(0, 20).map((r) => [r.sync, r.ambiguous]));
+  const since = await pair(calls, syncs, [], { since: '2026-01-01T00:00:01.010Z' }, 10);
+  assert.equal(since.map((r) => [r.sync, r.ambiguous]), whole.slice(10).map((r) => [r.sync, r.ambiguous]));
+});
 
 test('first in, first out where the windows agree: each call its own sync', async () => {
   const { calls, syncs } = steady(12);
