@@ -44,7 +44,8 @@
 --                        normally
 --   ambiguous            the maximum pairings disagree about this call (a sync no call asked
 --                        for, made by a pool thread, that the windows cannot tell from the
---                        calls' own): left unpaired, not paired wrongly
+--                        calls' own; or late or reordered syncs, or a missing one, the
+--                        windows cannot place): left unpaired, not paired wrongly
 
 with
 
