@@ -3,7 +3,7 @@
  * file (`--db FILE`) that keeps the loaded traces for later `sql` calls.
  */
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FtError } from '../errors.js';
@@ -43,11 +43,45 @@ const UPGRADE = [
   "insert into filter_window select ft_unbounded_since(), -ft_unbounded_since(), '.*' where not exists (select 1 from filter_window)",
 ].join(';\n');
 
-/** A fresh database, in memory or in `file`, with the loader's empty tables. */
-export async function createDb(file: string | null, memory = DEFAULT_MEMORY): Promise<Db> {
-  const db = await open(file, memory);
+/**
+ * A fresh database, in memory or in `file`, with the loader's empty tables.
+ * `name` is the file errors name (the database a load is for, not its loading file).
+ */
+export async function createDb(file: string | null, memory = DEFAULT_MEMORY, name = file): Promise<Db> {
+  const db = await open(file, memory, name);
   await db.connection.run(SCHEMA);
   return db;
+}
+
+/**
+ * Where a load into the database `file` is made: a file beside it, renamed over
+ * it (replaceDb) once the load has succeeded, so that a load that fails leaves
+ * no half-written database, and an earlier one as it was.
+ */
+export function loadingFile(file: string): string {
+  return `${file}.loading-${process.pid}`;
+}
+
+/** Remove a database file (closed) and its write-ahead log. */
+export function removeDb(file: string): void {
+  rmSync(file, { force: true });
+  rmSync(`${file}.wal`, { force: true });
+}
+
+/**
+ * Put the closed database `from` in the place of `file`. A log left beside
+ * `file` (by a process that died) would be replayed into the new database:
+ * it goes first.
+ */
+export function replaceDb(from: string, file: string): void {
+  try {
+    rmSync(`${file}.wal`, { force: true });
+    renameSync(from, file);
+    if (existsSync(`${from}.wal`)) renameSync(`${from}.wal`, `${file}.wal`);
+  } catch (err) {
+    removeDb(from);
+    throw new FtError(`${file}: cannot write: ${firstLine((err as Error).message)}`);
+  }
 }
 
 /**
@@ -81,7 +115,7 @@ async function currentDatabase(connection: DuckDBConnection): Promise<string> {
   return String((await connection.runAndReadAll('select current_database()')).getRows()[0]![0]);
 }
 
-async function open(file: string | null, memory: string): Promise<Db> {
+async function open(file: string | null, memory: string, name = file): Promise<Db> {
   const spill = mkdtempSync(join(process.env.FSYNC_ANALYZE_TMPDIR ?? tmpdir(), 'fsync-analyze-'));
   let instance: DuckDBInstance;
   try {
@@ -96,7 +130,7 @@ async function open(file: string | null, memory: string): Promise<Db> {
     });
   } catch (err) {
     rmSync(spill, { recursive: true, force: true });
-    throw new FtError(`${file ?? 'database'}: cannot open: ${firstLine((err as Error).message)}`);
+    throw new FtError(`${name ?? 'database'}: cannot open: ${firstLine((err as Error).message)}`);
   }
   const connection = await instance.connect();
   if (file === null) await connection.run(`attach ':memory:' as ${IN_MEMORY} (compress); use ${IN_MEMORY}`);

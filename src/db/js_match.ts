@@ -53,8 +53,16 @@
  * largest last of C1..Ci (outside, they are constant or not needed): about
  * the number of calls in flight, b. O(n x b) time and memory per run, and
  * O(n x b x b) time for a run that takes late steps. A call whose window holds
- * many syncs (a callback delivered seconds late) widens the band of the calls
- * in flight with it.
+ * many syncs (a callback delivered late: the event loop was busy) would widen
+ * the band of every later call: a window holding more candidate syncs than K =
+ * max(64, 4 x the median call's) is aligned with its first K only (a pool
+ * starts a call's sync after those of the calls in flight before it), and the
+ * call stays PAIRED only when every sync in the rest of its window is paired
+ * with another call; else it is AMBIGUOUS (and aligned again below, with the
+ * syncs left, its window's whole). A queue deeper than K at some moment (a
+ * burst far above the run's usual depth) leaves its deepest calls ambiguous.
+ * A run whose tables would still take more than CELL_BUDGET cells leaves its
+ * calls ambiguous rather than exhaust memory.
  */
 
 export const UNPAIRED = 0;
@@ -86,7 +94,7 @@ const LATE_CALLS = 2;
  * sorted by s): Sj is compatible with Ci when a[i] <= s[j] and e[j] <= b[i]
  * (the caller widens the windows by its slack).
  */
-export function matchWindows(a: Float64Array, b: Float64Array, s: Float64Array, e: Float64Array): Match {
+export function matchWindows(a: Float64Array, b: Float64Array, s: Float64Array, e: Float64Array, budget = CELL_BUDGET): Match {
   const n = a.length;
   const m = s.length;
   const out: Match = {
@@ -94,7 +102,7 @@ export function matchWindows(a: Float64Array, b: Float64Array, s: Float64Array, 
     syncRun: new Int32Array(m).fill(-1), extra: [], short: [],
   };
   // Each call's compatible syncs, in start order (call i's are list[at[i] .. at[i + 1])).
-  const at = new Int32Array(n + 1);
+  let at = new Int32Array(n + 1);
   let list: Int32Array<ArrayBuffer> = new Int32Array(Math.max(16, 2 * n));
   let len = 0;
   let first = 0;
@@ -109,6 +117,20 @@ export function matchWindows(a: Float64Array, b: Float64Array, s: Float64Array, 
   }
   at[n] = len;
 
+  // A wide window (more candidate syncs than WIDE_TIMES x the median call's, and than
+  // WIDE_MIN) is aligned with its first `limit` only, so that it widens no band (below).
+  const limit = wideLimit(at, n);
+  const full = { at, list };
+  const wide: number[] = [];
+  for (let i = 0; i < n; i++) if (at[i + 1]! - at[i]! > limit) wide.push(i);
+  if (wide.length > 0) {
+    const clipped = new Int32Array(n + 1);
+    for (let i = 0; i < n; i++) clipped[i + 1] = clipped[i]! + Math.min(limit, at[i + 1]! - at[i]!);
+    const kept = new Int32Array(clipped[n]!);
+    for (let i = 0; i < n; i++) kept.set(list.subarray(at[i]!, at[i]! + clipped[i + 1]! - clipped[i]!), clipped[i]!);
+    at = clipped;
+    list = kept;
+  }
   // The calls with a compatible sync, and where runs end: after call c when every sync
   // the calls after it can take starts after every sync the calls up to it could.
   const calls: number[] = [];
@@ -121,11 +143,52 @@ export function matchWindows(a: Float64Array, b: Float64Array, s: Float64Array, 
   for (let c = 0; c < k; c++) {
     high = Math.max(high, list[at[calls[c]! + 1]! - 1]!);
     if (c + 1 < k && lowFrom[c + 1]! <= high) continue;
-    solveRun(calls.slice(begin, c + 1), lowFrom[begin]!, high, at, list, { a, b, s, e }, out);
+    solveRun(calls.slice(begin, c + 1), lowFrom[begin]!, high, at, list, { a, b, s, e }, out, budget);
     begin = c + 1;
   }
-  again(a, b, s, e, out);
+  doubtWide(wide, limit, full, out);
+  again(a, b, s, e, out, budget);
   return out;
+}
+
+/** A window is wide when it holds more candidate syncs than this many times the median call's... */
+const WIDE_TIMES = 4;
+/** ...and more than this many. */
+const WIDE_MIN = 64;
+/** The most cells (F and G entries each, 8 bytes) one run's tables may take: beyond, its calls are left ambiguous. */
+export const CELL_BUDGET = 2 ** 26;
+
+/** The count of candidate syncs above which a call's window is wide. */
+function wideLimit(at: Int32Array, n: number): number {
+  const counts: number[] = [];
+  for (let i = 0; i < n; i++) if (at[i + 1]! > at[i]!) counts.push(at[i + 1]! - at[i]!);
+  if (counts.length === 0) return Infinity;
+  counts.sort((p, q) => p - q);
+  return Math.max(WIDE_MIN, WIDE_TIMES * counts[counts.length >> 1]!);
+}
+
+/**
+ * A wide call, aligned with its window's first `limit` candidate syncs, stays PAIRED
+ * only when every sync beyond them in its window is paired with another call; else
+ * (or when not paired) it is AMBIGUOUS, and aligned again (again()) with the syncs
+ * left, its window's tail included.
+ */
+function doubtWide(wide: number[], limit: number, full: { at: Int32Array; list: Int32Array }, out: Match): void {
+  if (wide.length === 0) return;
+  const held = new Uint8Array(out.syncRun.length);
+  for (let i = 0; i < out.state.length; i++) if (out.state[i] === PAIRED) held[out.sync[i]!] = 1;
+  for (const i of wide) {
+    let sure = out.state[i] === PAIRED;
+    for (let p = full.at[i]! + limit; p < full.at[i + 1]!; p++) {
+      const j = full.list[p]!;
+      sure &&= held[j] === 1;
+      // A sync only the window's tail holds is in the call's run (the second alignment may give it).
+      if (out.syncRun[j]! < 0) out.syncRun[j] = out.run[i]!;
+    }
+    if (sure) continue;
+    out.state[i] = AMBIGUOUS;
+    out.sync[i] = -1;
+  }
 }
 
 /**
@@ -136,7 +199,7 @@ export function matchWindows(a: Float64Array, b: Float64Array, s: Float64Array, 
  * paired, A's is one. A sync a maximum alignment gives a call is given to no
  * other call by any, so nothing is taken from the calls left.
  */
-function again(a: Float64Array, b: Float64Array, s: Float64Array, e: Float64Array, out: Match): void {
+function again(a: Float64Array, b: Float64Array, s: Float64Array, e: Float64Array, out: Match, budget: number): void {
   doubt(a, b, s, e, out);
   const left: number[] = [];
   for (let i = 0; i < a.length; i++) if (out.run[i]! >= 0 && out.state[i] !== PAIRED) left.push(i);
@@ -147,7 +210,7 @@ function again(a: Float64Array, b: Float64Array, s: Float64Array, e: Float64Arra
   for (let j = 0; j < s.length; j++) if (!taken[j] && out.syncRun[j]! >= 0) free.push(j);
   if (left.length + free.length === a.length + s.length) return;
   const pick = (v: Float64Array, at: number[]) => Float64Array.from(at, (k) => v[k]!);
-  const m = matchWindows(pick(a, left), pick(b, left), pick(s, free), pick(e, free));
+  const m = matchWindows(pick(a, left), pick(b, left), pick(s, free), pick(e, free), budget);
   left.forEach((i, k) => {
     out.state[i] = m.run[k]! < 0 ? UNPAIRED : m.state[k]!;
     out.sync[i] = m.state[k] === PAIRED ? free[m.sync[k]!]! : -1;
@@ -199,7 +262,8 @@ interface Run {
   /** Row r's band [lo[r], hi[r]], both non-decreasing; F(r, ·) and G(r - 1, ·) are kept over it from off[r]. */
   lo: Int32Array;
   hi: Int32Array;
-  off: Int32Array;
+  /** (Doubles: the total is checked against the budget before any table is made.) */
+  off: Float64Array;
 }
 
 /**
@@ -208,7 +272,7 @@ interface Run {
  */
 function solveRun(
   calls: number[], lowSync: number, highSync: number, at: Int32Array, list: Int32Array,
-  t: { a: Float64Array; b: Float64Array; s: Float64Array; e: Float64Array }, out: Match,
+  t: { a: Float64Array; b: Float64Array; s: Float64Array; e: Float64Array }, out: Match, budget: number,
 ): void {
   const id = out.extra.length;
   // The run's candidate syncs, numbered 1..m.
@@ -233,6 +297,13 @@ function solveRun(
     return;
   }
   const g = grid(calls, lowSync, at, list, local, m);
+  if (g.off[n + 1]! > budget) {
+    // Tables too large for memory: the run's calls are left ambiguous.
+    out.extra.push(Math.max(0, m - n));
+    out.short.push(false);
+    for (const i of calls) out.state[i] = AMBIGUOUS;
+    return;
+  }
   let late: Lateness = null;
   let best = align(g, late);
   const most = greedyCount(calls, global, t);
@@ -291,7 +362,7 @@ function grid(calls: number[], lowSync: number, at: Int32Array, list: Int32Array
   }
   const g: Run = {
     n, m, rowAt, col, colAt, row, entry, back: new Int32Array(0), ahead: new Int32Array(0),
-    lo: new Int32Array(n + 2), hi: new Int32Array(n + 2), off: new Int32Array(n + 2),
+    lo: new Int32Array(n + 2), hi: new Int32Array(n + 2), off: new Float64Array(n + 2),
   };
   const { lo, hi, off } = g;
   lo[n + 1] = m;

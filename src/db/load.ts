@@ -31,6 +31,8 @@ export interface LoadOptions {
   filters?: Filters;
   /** The --memory budget (knobs.ts). */
   memory?: string;
+  /** Events appended between checkpoints (CHECKPOINT_EVERY; tests set a small one). */
+  checkpointEvery?: number;
 }
 
 export interface LoadResult {
@@ -81,7 +83,7 @@ export async function loadTraces(connection: DuckDBConnection, allFiles: readonl
     progress?.clear();
     opts.warn(message);
   };
-  const sink = await TraceSink.create(connection);
+  const sink = await TraceSink.create(connection, opts.checkpointEvery ?? CHECKPOINT_EVERY);
   const failures: TraceError[] = [];
   let done = 0;
   let bytesDone = 0;
@@ -106,9 +108,14 @@ export async function loadTraces(connection: DuckDBConnection, allFiles: readonl
     // a 10 M-event load, and once the verdicts were no table, the report's peak
     // was the load's own either way (528 against 542 MB without it).
     await checkpoint(connection);
+  } catch (err) {
+    // The load's own error, not one from closing appenders whose rows are thrown away.
+    try {
+      sink.close();
+    } catch { /* the load has failed already */ }
+    throw err;
   } finally {
     progress?.finish();
-    sink.close();
   }
   if (sink.traces === 0 && failures.length > 0) throw new FtError(`none of the ${failures.length} trace files could be read`);
   return { traces: sink.traces, events: sink.events, skipped: failures.length, seconds: (performance.now() - started) / 1000 };
@@ -137,9 +144,16 @@ async function checkpoint(connection: DuckDBConnection): Promise<void> {
  * quarter of the budget), they are not faulted in afresh, which was 9-11 % of
  * a 10 M-event load. A smaller load would only pay for faulting in what is
  * kept (4,000 traces of 20 events, info: +0.25 s and +100 MB, 2.55 -> 2.8 s).
+ * Synthetic sets (100,000-250,000 events a trace), load alone, without and
+ * with keeping, 4-14 alternating runs each at load 5-13: 0.6 M events +6,000
+ * minor faults (+12 %) and +10 MB, CPU no better; 1 M and 2 M +5,000-14,000
+ * faults and +20-50 MB, CPU the same (median 2.5 against 2.4 s, 3.35 against
+ * 3.4 s); 5 M 5.0 against 5.8 s of CPU (4 runs each, every one lower), +20-60 MB.
  */
+export const KEEP_BLOCKS_FROM = 3_000_000;
+
 export function keptBlocks(records: number, memory = DEFAULT_MEMORY): string | null {
-  return records >= CHECKPOINT_EVERY ? blockAllocatorMemory(memory) : null;
+  return records >= KEEP_BLOCKS_FROM ? blockAllocatorMemory(memory) : null;
 }
 
 /** The lookup tables of call kinds and event types. */
@@ -209,6 +223,7 @@ class TraceSink {
 
   private constructor(
     private readonly connection: DuckDBConnection,
+    private readonly checkpointEvery: number,
     private readonly traceRows: DuckDBAppender,
     private readonly pathRows: DuckDBAppender,
     private readonly fileRows: DuckDBAppender,
@@ -221,9 +236,10 @@ class TraceSink {
     private readonly jsSummaryColumns: ColumnAppender,
   ) {}
 
-  static async create(connection: DuckDBConnection): Promise<TraceSink> {
+  static async create(connection: DuckDBConnection, checkpointEvery: number): Promise<TraceSink> {
     return new TraceSink(
       connection,
+      checkpointEvery,
       await connection.createAppender('traces'),
       await connection.createAppender('paths'),
       await connection.createAppender('files'),
@@ -263,7 +279,7 @@ class TraceSink {
       rows(this.jsColumns, trace.js, trace.jsColumns, JS_PATH_COLUMN);
       this.addSites(traceId, trace);
     }
-    if (this.sinceCheckpoint >= CHECKPOINT_EVERY) await this.checkpoint();
+    if (this.sinceCheckpoint >= this.checkpointEvery) await this.checkpoint();
   }
 
   /**
@@ -276,19 +292,22 @@ class TraceSink {
     this.sinceCheckpoint = 0;
   }
 
+  /** Close every appender, even when one fails (the first failure is thrown). */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.traceRows.closeSync();
-    this.pathRows.closeSync();
-    this.fileRows.closeSync();
-    this.eventColumns.close();
-    this.summaryColumns.close();
-    this.histColumns.close();
-    this.costColumns.close();
-    this.jsColumns.close();
-    this.siteRows.closeSync();
-    this.jsSummaryColumns.close();
+    closeEach([
+      () => this.traceRows.closeSync(),
+      () => this.pathRows.closeSync(),
+      () => this.fileRows.closeSync(),
+      () => this.eventColumns.close(),
+      () => this.summaryColumns.close(),
+      () => this.histColumns.close(),
+      () => this.costColumns.close(),
+      () => this.jsColumns.close(),
+      () => this.siteRows.closeSync(),
+      () => this.jsSummaryColumns.close(),
+    ]);
   }
 
   /** The call sites the trace's Node calls name. */
@@ -396,6 +415,19 @@ class TraceSink {
     let unknown = 0;
     return (pathId) => byPath[pathId] ?? (unknown ||= this.fileId(host, '(unknown)', null));
   }
+}
+
+/** Call every one of `closers`, even after one throws; then throw the first error. */
+export function closeEach(closers: ReadonlyArray<() => void>): void {
+  let failure: { error: unknown } | null = null;
+  for (const close of closers) {
+    try {
+      close();
+    } catch (error) {
+      failure ??= { error };
+    }
+  }
+  if (failure !== null) throw failure.error;
 }
 
 /** Where the path id sits in the prepared event and summary columns (trace_id aside). */

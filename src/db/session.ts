@@ -5,7 +5,7 @@
 import { JSDuckDBValueConverter, type DuckDBValue, type JS } from '@duckdb/node-api';
 import { FtError } from '../errors.js';
 import { expandInputs } from '../inputs.js';
-import { createDb, openDb, type Db } from './connect.js';
+import { createDb, loadingFile, openDb, removeDb, replaceDb, type Db } from './connect.js';
 import { copyKept, hasFilters, type Filters } from './filter.js';
 import { loadTraces, type LoadResult } from './load.js';
 import { build, dropAll, type Bindings } from './queries.js';
@@ -50,15 +50,24 @@ export class Session {
       }
     }
     const files = expandInputs(opts.inputs, opts.warn);
-    const db = await createDb(opts.db ?? null, opts.memory);
+    // A database to keep is loaded beside its file and takes its place once loaded (connect.ts).
+    const target = opts.db ?? null;
+    const loading = target === null ? null : loadingFile(target);
+    if (loading !== null) removeDb(loading);
+    const db = await createDb(loading, opts.memory, target);
+    let load: LoadResult;
     try {
       await dropAll(db.connection);
-      const load = await loadTraces(db.connection, files, opts);
-      return new Session(db, load);
+      load = await loadTraces(db.connection, files, opts);
     } catch (err) {
       db.close();
+      if (loading !== null) removeDb(loading);
       throw err;
     }
+    if (target === null || loading === null) return new Session(db, load);
+    db.close();
+    replaceDb(loading, target);
+    return new Session(await openDb(target, opts.memory), load);
   }
 
   get connection() {

@@ -353,6 +353,29 @@ test('sql: with --db the database is kept, and later queries need no traces', ()
   assert.equal(JSON.parse(outliers.stdout), [{ n: '5' }]);
 });
 
+test('sql: a load into --db that fails leaves no file, and an earlier database as it was', () => {
+  const t = tempDir();
+  try {
+    const bad = writeTrace(t.dir, 'bad.fstrace', BROKEN.truncatedHeader());
+    const truncated = `${bad}: at byte 1000: truncated header: 1000 of 4096 bytes`;
+    const db = join(t.dir, 'x.duckdb');
+    // No database before: none after, nor any file of the load's.
+    assertOneLineError(run(['sql', '--strict', '--db', db, 'select 1', good, bad]), truncated);
+    assert.equal(readdirSync(t.dir), ['bad.fstrace']);
+    const count = 'select count(*) as n, min(host) as host from events join traces using (trace_id)';
+    assert.is(run(['sql', '--json', '--db', db, count, good]).code, 0);
+    const before = readFileSync(db);
+    // The other host's trace loads before the bad one fails the load.
+    assertOneLineError(run(['sql', '--strict', '--db', db, 'select 1', other, bad]), truncated);
+    assert.equal(readdirSync(t.dir).sort(), ['bad.fstrace', 'x.duckdb']);
+    assert.ok(readFileSync(db).equals(before));
+    const after = run(['sql', '--json', '--db', db, count]);
+    assert.equal(JSON.parse(after.stdout), [{ n: '38', host: 'h1' }]);
+  } finally {
+    t.cleanup();
+  }
+});
+
 test('sql: a bad query or a missing database is one line, exit 1', () => {
   const r = run(['sql', 'select nonsense from events', good]);
   assert.is(r.code, 1);

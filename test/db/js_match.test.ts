@@ -198,4 +198,68 @@ test('queues with late, missing and stray syncs: as the maximum alignments say (
   assert.ok(late > 100, `${late} runs with late steps`);
 });
 
+/**
+ * A queue of n calls 1 µs apart, 32 in flight: call i at i µs, its sync 32 µs later for
+ * 0.5 µs, its callback 0.1 µs after (its window holds its sync and those of the 32 calls
+ * before it). `late` calls' callbacks come `by` ns later.
+ */
+function flight(n: number, late: (i: number) => boolean, by: number) {
+  const a = new Float64Array(n);
+  const b = new Float64Array(n);
+  const s = new Float64Array(n);
+  const e = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    a[i] = i * 1000;
+    s[i] = a[i]! + 32_000;
+    e[i] = s[i]! + 500;
+    b[i] = e[i]! + 100 + (late(i) ? by : 0);
+  }
+  return { a, b, s, e };
+}
+
+function allPairedInOrder(got: ReturnType<typeof matchWindows>, n: number) {
+  let wrong = 0;
+  for (let i = 0; i < n; i++) if (got.state[i] !== PAIRED || got.sync[i] !== i) wrong++;
+  assert.is(wrong, 0, `${wrong} of ${n} calls not paired with their own sync`);
+}
+
+test("a wide window (the first call's covering the run; 1 in 50 callbacks 5 ms late) is aligned with its first candidates, paired where every sync beyond them is another call's: 100,000 calls", () => {
+  const n = 100_000;
+  const first = flight(n, (i) => i === 0, 200_000_000);
+  const got = matchWindows(first.a, first.b, first.s, first.e);
+  allPairedInOrder(got, n);
+  assert.is(got.extra.reduce((t, v) => t + v, 0), 0);
+  const some = flight(n, (i) => i % 50 === 7, 5_000_000);
+  allPairedInOrder(matchWindows(some.a, some.b, some.s, some.e), n);
+});
+
+test('a wide window holding, beyond its first candidates, a sync no call was paired with is AMBIGUOUS', () => {
+  const n = 400;
+  // Call 100's window holds 183 syncs (the others' 1 to 33: the limit is 4 x 33): its first
+  // 132 are S68..S199; a stray of 40 µs at 240 µs fits no other window.
+  const x = flight(n, (i) => i === 100, 150_000);
+  const syncs = [...x.s].map((v, j) => [v, x.e[j]!] as [number, number]);
+  syncs.push([240_001, 280_001]);
+  syncs.sort((p, q) => p[0] - q[0]);
+  const s = Float64Array.from(syncs, (p) => p[0]);
+  const e = Float64Array.from(syncs, (p) => p[1]);
+  const got = matchWindows(x.a, x.b, s, e);
+  assert.is(got.state[100], AMBIGUOUS);
+  assert.is(got.sync[100], -1);
+  for (let i = 0; i < n; i++) {
+    if (i === 100) continue;
+    assert.is(got.state[i], PAIRED, `call ${i}`);
+    assert.is(got.sync[i], i <= 208 ? i : i + 1, `call ${i}`);
+  }
+  // Without the stray: paired.
+  allPairedInOrder(matchWindows(x.a, x.b, x.s, x.e), n);
+});
+
+test('a run whose tables would exceed the memory budget leaves its calls ambiguous', () => {
+  const x = flight(1000, () => false, 0);
+  const got = matchWindows(x.a, x.b, x.s, x.e, 1000 * 10);
+  assert.ok(got.state.every((v) => v === AMBIGUOUS));
+  allPairedInOrder(matchWindows(x.a, x.b, x.s, x.e, 1000 * 40), 1000);
+});
+
 test.run();

@@ -2,11 +2,16 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FtError, TraceError } from '../../src/errors.js';
 import { wallColumn } from '../../src/db/prepare.js';
-import { CHECKPOINT_EVERY, keptBlocks } from '../../src/db/load.js';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { CHECKPOINT_EVERY, closeEach, KEEP_BLOCKS_FROM, keptBlocks, loadTraces } from '../../src/db/load.js';
+import { expandInputs } from '../../src/inputs.js';
+import { writeSyntheticSet } from '../bench/synth.js';
 import { ColumnAppender, ROW_GROUP_ROWS } from '../../src/db/append.js';
 import { createDb } from '../../src/db/connect.js';
 import { openScenario, openTraces } from '../fixtures/session.js';
-import { BROKEN, at, msNs, otherHost, scenario, slotOffset } from '../fixtures/traces.js';
+import { BROKEN, at, msNs, otherHost, scenario, slotOffset, tempDir, writeTrace } from '../fixtures/traces.js';
 import { TraceWriter } from '../../src/trace/encode.js';
 import { EVENT, RecordType } from '../../src/trace/layout.js';
 import { bindings, DEFAULT_PARAMS } from '../../src/db/params.js';
@@ -36,7 +41,7 @@ test('loads traces, paths, files and every event of a trace', async () => {
   }
 });
 
-test('--memory is the budget: DuckDB\'s limit is 65% of it (1GB by default), so the process stays within it; a load that checkpoints has its block allocator keep a quarter', async () => {
+test('--memory is the budget: DuckDB\'s limit is 65% of it (1GB by default), so the process stays within it; a load of 3 M records or more has its block allocator keep a quarter', async () => {
   for (const [memory, limit, blocks] of [
     [undefined, '619.0 MiB', '238MiB'], ['512MB', '317.0 MiB', '122MiB'], ['4GiB', '2.5 GiB', '1024MiB'], ['10MB', '64.0 MiB', '2MiB'],
   ] as const) {
@@ -48,7 +53,7 @@ test('--memory is the budget: DuckDB\'s limit is 65% of it (1GB by default), so 
     } finally {
       o.close();
     }
-    assert.equal([memory, keptBlocks(CHECKPOINT_EVERY - 1, memory), keptBlocks(CHECKPOINT_EVERY, memory)], [memory, null, blocks]);
+    assert.equal([memory, keptBlocks(KEEP_BLOCKS_FROM - 1, memory), keptBlocks(KEEP_BLOCKS_FROM, memory)], [memory, null, blocks]);
   }
 });
 
@@ -81,6 +86,67 @@ test('the column appender hands its rows to the table a whole row group at a tim
     assert.equal(bad, [0]);
   } finally {
     db.close();
+  }
+});
+
+test('closing a load\'s appenders closes each even when one fails, then throws the first failure', () => {
+  const closed: number[] = [];
+  const closer = (i: number, fails: boolean) => () => {
+    closed.push(i);
+    if (fails) throw new Error(`close ${i}`);
+  };
+  assert.throws(() => closeEach([closer(0, false), closer(1, true), closer(2, false), closer(3, true), closer(4, false)]), /^close 1$/);
+  assert.equal(closed, [0, 1, 2, 3, 4]);
+  closed.length = 0;
+  closeEach([closer(0, false), closer(1, false)]);
+  assert.equal(closed, [0, 1]);
+});
+
+/** Each table's rows: how many, and the sum of their hashes. */
+async function tableDigests(connection: DuckDBConnection): Promise<Record<string, string>> {
+  const tables = (await connection.runAndReadAll(
+    'select table_name from duckdb_tables() where database_name = current_database() order by table_name')).getRows().map((r) => String(r[0]));
+  const digests: Record<string, string> = {};
+  for (const t of tables) {
+    const [r] = (await connection.runAndReadAll(`select count(*)::varchar || ' rows, ' || coalesce(sum(hash(r)), 0)::varchar from "${t}" r`)).getRows();
+    digests[t] = String(r![0]);
+  }
+  return digests;
+}
+
+test('a load that checkpoints every 20,000 events, rows waiting in the appenders, holds the rows of one that does not', async () => {
+  const tmp = tempDir();
+  try {
+    // 300,000 events in five traces (a row group and more handed over, the rest waiting at each
+    // checkpoint), 30,000 Node calls before them, and the samples (summaries, kernel traces).
+    const node = new TraceWriter({ ringSlots: 65_536, pid: 900, host: 'h1', exe: '/usr/bin/node' });
+    node.path({ id: 1, name: '/data/wal', dev: 0x801n, ino: 5n }).path({ id: 2, name: '/app/db.js:40', dev: 0n, ino: 0n });
+    for (let k = 0; k < 30_000; k++) {
+      node.event({ type: RecordType.Sync, call: 1, startNs: at(k / 100) + msNs(2), durNs: msNs(1), tid: 901, fd: 7, pathId: 1 });
+      node.event({ type: RecordType.Js, call: 1 + (k % 3), startNs: at(k / 100), durNs: msNs(4), tid: 900, fd: 7, pathId: 1, writes: 2, flags: k === 0 ? 0 : 0x40 });
+    }
+    writeTrace(tmp.dir, 'a-node.900.fstrace', node.bytes());
+    writeSyntheticSet(tmp.dir, { events: 300_000, processes: 5, filesPerProcess: 4, hours: 1 });
+    const files = expandInputs([tmp.dir, fileURLToPath(new URL('../../samples', import.meta.url))]);
+    const load = async (checkpointEvery?: number) => {
+      const db = await createDb(null);
+      try {
+        const warnings: string[] = [];
+        const r = await loadTraces(db.connection, files, { quiet: true, warn: (m) => warnings.push(m), checkpointEvery });
+        return { traces: r.traces, events: r.events, warnings, digests: await tableDigests(db.connection) };
+      } finally {
+        db.close();
+      }
+    };
+    const whole = await load();
+    assert.ok(whole.events > 330_000 && whole.events < CHECKPOINT_EVERY, String(whole.events));
+    assert.equal(whole.warnings, []);
+    for (const t of ['events', 'summary_entries', 'summary_hist', 'recorder_cost', 'js_calls', 'js_sites', 'paths', 'files']) {
+      assert.not.match(whole.digests[t]!, /^0 rows/, t);
+    }
+    assert.equal(await load(20_000), whole);
+  } finally {
+    tmp.cleanup();
   }
 });
 
