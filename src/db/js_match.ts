@@ -32,8 +32,8 @@
  * Where a run's alignments pair fewer calls than a matching that ignores the
  * order, a sync left over all of whose window-holding calls were paired shows
  * one of them may hold another's sync (a late step in the wrong place): those
- * calls are made ambiguous. Then the calls not paired are aligned again, the
- * same way, with the syncs no paired call took (no sync a maximum alignment
+ * calls are made ambiguous. Then the calls of such runs not paired are aligned
+ * again, the same way, with those runs' syncs no paired call took (no sync a maximum alignment
  * gives a call is any other call's in any), apart from the pairs made, until
  * no more come: once B is paired, A's is one late step.
  *
@@ -58,8 +58,8 @@
  * max(64, 4 x the median call's) is aligned with its first K only (a pool
  * starts a call's sync after those of the calls in flight before it), and the
  * call stays PAIRED only when every sync in the rest of its window is paired
- * with another call; else it is AMBIGUOUS (and aligned again below, with the
- * syncs left, its window's whole). A queue deeper than K at some moment (a
+ * with another call; else it is AMBIGUOUS (in a short run, aligned again
+ * below with the syncs left, its window's whole). A queue deeper than K at some moment (a
  * burst far above the run's usual depth) leaves its deepest calls ambiguous.
  * A run whose tables would still take more than CELL_BUDGET cells leaves its
  * calls ambiguous rather than exhaust memory.
@@ -170,8 +170,8 @@ function wideLimit(at: Int32Array, n: number): number {
 /**
  * A wide call, aligned with its window's first `limit` candidate syncs, stays PAIRED
  * only when every sync beyond them in its window is paired with another call; else
- * (or when not paired) it is AMBIGUOUS, and aligned again (again()) with the syncs
- * left, its window's tail included.
+ * (or when not paired) it is AMBIGUOUS (in a short run, aligned again by
+ * again() with the syncs left, its window's tail included).
  */
 function doubtWide(wide: number[], limit: number, full: { at: Int32Array; list: Int32Array }, out: Match): void {
   if (wide.length === 0) return;
@@ -192,23 +192,37 @@ function doubtWide(wide: number[], limit: number, full: { at: Int32Array; list: 
 }
 
 /**
- * The calls left unpaired or ambiguous, aligned again with the syncs no paired
- * call took, apart from the pairs made (until no more are): two late syncs
+ * In the runs whose alignments pair fewer calls than a matching that ignores
+ * the order (and only there: elsewhere the alignments' verdicts stand), the
+ * calls left unpaired or ambiguous, aligned again with those runs' syncs no
+ * paired call took, apart from the pairs made (until no more are): two late syncs
  * whose delays overlap, with calls paired between (A waits, then B, then A's
  * sync starts, calls go on, then B's), are not one late step, but once B is
  * paired, A's is one. A sync a maximum alignment gives a call is given to no
  * other call by any, so nothing is taken from the calls left.
  */
 function again(a: Float64Array, b: Float64Array, s: Float64Array, e: Float64Array, out: Match, budget: number): void {
+  if (!out.short.some(Boolean)) return;
   doubt(a, b, s, e, out);
+  const short = (r: number) => r >= 0 && out.short[r] === true;
   const left: number[] = [];
-  for (let i = 0; i < a.length; i++) if (out.run[i]! >= 0 && out.state[i] !== PAIRED) left.push(i);
+  let calls = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (!short(out.run[i]!)) continue;
+    calls++;
+    if (out.state[i] !== PAIRED) left.push(i);
+  }
   if (left.length === 0) return;
   const taken = new Uint8Array(s.length);
   for (let i = 0; i < a.length; i++) if (out.state[i] === PAIRED) taken[out.sync[i]!] = 1;
   const free: number[] = [];
-  for (let j = 0; j < s.length; j++) if (!taken[j] && out.syncRun[j]! >= 0) free.push(j);
-  if (left.length + free.length === a.length + s.length) return;
+  let syncs = 0;
+  for (let j = 0; j < s.length; j++) {
+    if (!short(out.syncRun[j]!)) continue;
+    syncs++;
+    if (!taken[j]) free.push(j);
+  }
+  if (left.length + free.length === calls + syncs) return;
   const pick = (v: Float64Array, at: number[]) => Float64Array.from(at, (k) => v[k]!);
   const m = matchWindows(pick(a, left), pick(b, left), pick(s, free), pick(e, free), budget);
   left.forEach((i, k) => {
