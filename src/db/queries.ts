@@ -84,13 +84,13 @@ function parse(file: string, text: string): Query {
 }
 
 /**
- * Build `names` and what they read. `built` remembers, per query, the
+ * Build `names` (queries or STEPS) and what they read. `built` remembers, per query, the
  * parameter values it was built with (its own and its inputs'): a session
  * passes the same map to every call, and a query is built again only when
  * those change.
  */
 export async function build(connection: DuckDBConnection, names: readonly string[], bindings: Bindings, built: Map<string, string>): Promise<void> {
-  for (const name of names) await buildOne(connection, query(name), bindings, built);
+  for (const name of names) await (name in STEPS ? buildStep(connection, name, built) : buildOne(connection, query(name), bindings, built));
 }
 
 async function buildOne(connection: DuckDBConnection, q: Query, bindings: Bindings, built: Map<string, string>): Promise<string> {
