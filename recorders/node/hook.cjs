@@ -114,19 +114,24 @@ function loadAddon() {
  * random, uniformly between half and one and a half times cost / credit
  * (cost: the mean of the captures before this one; credit: what a call pays
  * towards the captures, 25 ns, and 1/32 of the thread's time per call beyond
- * 1 ms, averaged since about its last 8 captures, start to start):
+ * 1 ms, averaged over its calls, each 5 ms weighing those before 7/8 (a
+ * span of 40 ms or more as 40 ms): about the last 40 ms of a busy thread,
+ * start to start):
  *  - a tight loop, or bursts of calls (the bench's blocks, a few thousand a
  *    second on average), has a mean count of cost / 25 ns (1,600-8,000 calls
  *    here): the captures cost 25 ns a call on average, whatever it does;
  *  - a thread whose calls are 7.5 ms or more apart has every call captured:
- *    1/32 of 6.5 ms pays for any capture (200 us at most), so the count is 1;
+ *    1/32 of 6.5 ms pays for any capture (200 us at most), so the count is 1
+ *    (after a burst, once the burst's calls weigh out: 20,000 calls, about
+ *    0.4 s; each look, 5 ms after the last capture or look, ends a span, so
+ *    the burst's weigh less as time passes, not only as captures come);
  *  - between the two, a count of a few calls.
  * FSYNC_TRACE_JS_SITES=N makes the mean N at most (dense calls: N); `all`
  * captures every call, `off` none (site 0). Time only sets how many calls
  * the count is, never which call is captured: a look once per 5 ms at most
  * (for a thread whose last count was drawn during a burst and whose calls
- * became sparse) draws the count afresh from the time since, and does not
- * capture the call it is on.
+ * became sparse) draws the count afresh from the time per call, and does
+ * not capture the call it is on.
  * A call whose stack is not captured takes the site this thread last
  * captured for the same API, flagged as inherited (FT_F_JS_SITE_INHERITED),
  * so every call is attributed. Since the count is random and does not depend
@@ -137,7 +142,8 @@ function loadAddon() {
  * (with k captures after the first 64, a share p is off by about
  * sqrt(p (1 - p) / k)). What is not quite independent of the site: the time
  * per call, when a loop's lines take very different times and its calls are
- * about 1-7.5 ms apart (the captured call's time weighs 1/8 or less of it).
+ * about 1-7.5 ms apart (the captured call's gap weighs about 1/8 of it,
+ * more when over 5 ms).
  */
 const SITE_DEPTH = 12;
 const SITE_FIRST = 64;
@@ -178,9 +184,9 @@ const A_FLAGS = 9;
  * touches costs ~100 ns, and these are read at every call. A_SINCE: calls
  * left until a capture; A_MARK: the clock at which the time rationing
  * looks next (5 ms after the last capture or look); A_FIRST: captures left
- * of the first SITE_FIRST; A_DRAWN: the calls from the last capture to the
- * next due (A_DRAWN - A_SINCE: the calls since); A_TAKEN: the clock at the
- * last capture's start; A_COST: the captures' mean cost (ns); A_LAST + api: the
+ * of the first SITE_FIRST; A_DRAWN: the calls from the last capture or look
+ * to the next capture due (A_DRAWN - A_SINCE: the calls since); A_TAKEN: the
+ * clock at the last capture's start or look; A_COST: the captures' mean cost (ns); A_LAST + api: the
  * site this thread last captured for api (-1 until its first), which the
  * calls not captured inherit. */
 const A_SINCE = 10;
@@ -235,30 +241,47 @@ function makeRecorder(addon) {
     const drawn = mean * (0.5 + uniform()) + 0.5;
     return drawn >= 1 ? drawn - (drawn % 1) : 1;
   }
-  /* The time between the thread's calls, averaged over its last captures
-   * (each capture's span and calls weigh 7/8 at the next): span ns, calls. */
+  /* The time between the thread's calls, averaged over its spans (a span:
+   * from a capture or look to the next), the spans before weighing 7/8 per
+   * GAP_NS of the span after them (a look ends a span at least every GAP_NS
+   * the thread calls, so in a burst about its last 8 spans weigh; once the
+   * calls are sparse the burst's weigh less every round, however many):
+   * span ns, calls. */
   let span = 0;
   let spanCalls = 0;
-  /* The mean count to the next capture when the calls since the last are
-   * calls and the clock is t: what a call pays of a capture (its credit) is
-   * BUDGET_NS, and 1/TIME_SHARE of its time beyond SPARSE_NS. */
+  /* The weight of the spans before when this one is from A_TAKEN to t:
+   * (7/8)^8 at the least, so that one span the thread was preempted in, or
+   * slept, does not make all of its calls' time. */
+  function pastWeight(t) {
+    const gaps = (t - args[A_TAKEN]) / GAP_NS;
+    return SPAN_DECAY ** (gaps < 8 ? gaps : 8);
+  }
+  /* The mean count to the next capture when the calls since the last capture
+   * or look are calls and the clock is t: what a call pays of a capture (its
+   * credit) is BUDGET_NS, and 1/TIME_SHARE of its time beyond SPARSE_NS. */
   function meanCount(t, calls) {
-    const per = (span * SPAN_DECAY + (t - args[A_TAKEN])) / (spanCalls * SPAN_DECAY + calls);
+    const w = pastWeight(t);
+    const per = (span * w + (t - args[A_TAKEN])) / (spanCalls * w + calls);
     const credit = BUDGET_NS + (per > SPARSE_NS ? (per - SPARSE_NS) / TIME_SHARE : 0);
     const mean = args[A_COST] / credit;
     return every > 0 && every < mean ? every : mean;
   }
+  /* The span from A_TAKEN ends at t, its calls calls: it joins those before. */
+  function endSpan(t, calls) {
+    const w = pastWeight(t);
+    span = span * w + (t - args[A_TAKEN]);
+    spanCalls = spanCalls * w + calls;
+  }
   /* A stack was captured from t0 to now (the clock read again: the call's
-   * start), the calls-th since the last: the count to the next, drawn from
-   * the mean cost of the captures before this one and the thread's time per
-   * call, and the time of the next look. */
+   * start), the calls-th since the last capture or look: the count to the
+   * next, drawn from the mean cost of the captures before this one and the
+   * thread's time per call, and the time of the next look. */
   function captureDone(t0, calls) {
     const first = args[A_FIRST];
     let count = 1;
     if (first > 0) args[A_FIRST] = first - 1;
     if (first <= 1 && !all) count = draw(meanCount(t0, calls));
-    span = span * SPAN_DECAY + (t0 - args[A_TAKEN]);
-    spanCalls = spanCalls * SPAN_DECAY + calls;
+    endSpan(t0, calls);
     const end = now();
     const took = end - t0;
     const cost = took < COST_MAX_NS ? took : COST_MAX_NS;
@@ -397,21 +420,20 @@ function makeRecorder(addon) {
    * or the time rationing looks (GAP_NS since the last capture or look).
    * A look never captures the call it is on (that call is the first after a
    * fixed mark, which would lock onto one line of a loop): when the calls
-   * left are more than twice the mean count the time since the last capture
-   * gives (a burst's count, and the calls became sparse), it draws the count
-   * afresh from that mean. Out of line: the code the hot path walks stays small. */
+   * left are more than twice the mean count the time per call gives (a
+   * burst's count, and the calls became sparse), it draws the count afresh
+   * from that mean. It ends the span: a new one starts here. Out of line:
+   * the code the hot path walks stays small. */
   function siteDue(below, api, left, last) {
     const t0 = args[A_NOW];
     const calls = args[A_DRAWN] - left;
     if (left > 0 && last >= 0) {
       const mean = meanCount(t0, calls);
-      if (left > 2 * mean + 1) {
-        const count = draw(mean);
-        args[A_SINCE] = count;
-        args[A_DRAWN] = calls + count;
-      } else {
-        args[A_SINCE] = left;
-      }
+      const count = left > 2 * mean + 1 ? draw(mean) : left;
+      endSpan(t0, calls);
+      args[A_SINCE] = count;
+      args[A_DRAWN] = count;
+      args[A_TAKEN] = t0;
       args[A_MARK] = t0 + GAP_NS;
       return -last;
     }

@@ -80,7 +80,7 @@ export function nodeSitesTable(data: ReportData): string {
     'than they made (a worker thread without the hook, a native addon), those are set aside when a thread apart from the pool made them, ' +
     'and otherwise the calls are left unpaired, <i>ambiguous</i>, rather than each paired with the sync before its own. ' +
     'The hook samples stacks (a thread\'s first 64 calls, then one after a random count of calls that spreads each capture\'s cost ' +
-    'at 25 ns a call, or at 1/32 of the time between calls beyond 1 ms when that is more: every call of a thread whose calls are 7.5 ms or more apart): ' +
+    'at 25 ns a call, or at 1/32 of the time between calls beyond 1 ms when that is more: every call of a thread whose calls are 7.5 ms or more apart, after a burst from about 0.4 s after it): ' +
     'a call whose stack it did not capture is counted at the site its thread last captured for the same API, so a site\'s calls are exact for a program that ' +
     'syncs each API from one line or at most once per 7.5 ms, and otherwise an estimate from the <i>sampled</i> calls (in brackets), ' +
     'off by about &radic;(p(1&minus;p)/k) for a share p of a thread\'s calls and k of them sampled. ' +

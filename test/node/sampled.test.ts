@@ -93,6 +93,30 @@ for (const node of NODES) test(`${node.name}: sampled sites: a program that sync
   sparseAllCaptured(node.bin, 80, 8);
 });
 
+for (const node of NODES) test(`${node.name}: sampled sites: after a burst of 20,000 calls, a pair of calls every 30 ms has every call captured at its own line from the 16th round`, () => {
+  // 20,000 calls at line X, then pairs A, B (B at once) 30 ms apart or more. The
+  // time per call is averaged over spans (from a capture or look to the next; a look
+  // comes 5 ms after the last capture or look), those before weighing 7/8 per 5 ms
+  // of the span after: in the burst about its last 40 ms, 40,000 calls at most (a
+  // sync is 1 us or more), weigh; each round's 30 ms weighs them (7/8)^6 = 0.45 more.
+  // The pairs' own spans come to 54 ms over 3.6 calls (30 ms and 2 calls a round,
+  // each round weighing those before 0.45). The count is 1 (a capture's 200 us at
+  // most paid by 1/32 of the time beyond 1 ms) when the time per call is 7.4 ms or
+  // more: 54 ms / (3.6 + 40,000 x 0.45^k) >= 7.4 ms from k = 12 rounds on. Round
+  // 13's A draws the count afresh (a look, or the burst's count's end): 1; from
+  // round 14 every call is captured; checked from round 16. Load only lengthens the
+  // rounds (sleeps), which weighs the burst less.
+  const [n, rounds] = [20_000, 24];
+  const r = run('burst.mjs', [String(n), String(rounds)], { node: node.bin, tmpfs: true });
+  assert.is(r.ran.status, 0, r.ran.stderr);
+  const [x, a, b] = ['line X', 'line A', 'line B'].map((t) => lineOf('burst.mjs', t)) as [string, string, string];
+  const { js } = recorded(r);
+  assert.is(js.length, n + 2 * rounds);
+  assert.equal(countBy(js.slice(0, n), (j) => j.site!), { [x]: n });
+  const later = js.slice(n + 2 * 15);
+  assert.equal(later.map((j) => [j.site, j.flags & FLAG_JS_SITE_INHERITED]), later.map((_, i) => [i % 2 === 0 ? a : b, 0]));
+});
+
 /*
  * A tight loop over two lines (tight.mjs: line A every turn, line B every third):
  * the calls each line is given, against the truth. A capture lands on a call of
@@ -174,11 +198,12 @@ for (const node of NODES) test(`${node.name}: sampled sites: a file synced and a
  * line has half the calls. The count after a capture is 1 or a few calls (a
  * call's 1/32 of its time beyond 1 ms against the capture's cost), drawn at
  * random; the site of capture i + 1 then depends on the parity of count i
- * (a chain that switches lines with a chance q of 0.4 or more when counts of
- * 2 or more are drawn, 1 when every count is 1), which makes the variance of
- * line B's share at most (1 - q) / q = 1.5 times that of independent
- * captures; the counts' own spread (uniform over [m/2, 3m/2], rounded) at
- * most 4/3 times. Tolerance: 4.5 standard errors of those, sqrt(0.5 / k).
+ * (a chain that switches lines with a chance q, the chance of an odd count:
+ * 1/3 at the least, at a mean count of 3, whose counts 2, 3 and 4 are as
+ * likely; 1 when every count is 1), which makes the variance of line B's
+ * share at most (1 - q) / q = 2 times that of independent captures; the
+ * counts' own spread (uniform over [m/2, 3m/2], rounded) at most 4/3 times.
+ * Tolerance: 4.5 standard errors of those, sqrt(1/4 x 2 x 4/3 / k).
  */
 function alternateShares(node: string, n: number, ms: number) {
   const r = run('alternate.mjs', [String(n), String(ms)], { node, tmpfs: true });
@@ -190,7 +215,7 @@ function alternateShares(node: string, n: number, ms: number) {
   assert.is((got[a] ?? 0) + (got[b] ?? 0), 2 * n);
   const k = js.slice(64).filter((j) => (j.flags & FLAG_JS_SITE_INHERITED) === 0).length;
   const share = (got[b] ?? 0) / js.length;
-  const tolerance = 4.5 * Math.sqrt(0.5 / k);
+  const tolerance = 4.5 * Math.sqrt(((0.25 * 2 * 4) / 3) / k);
   assert.ok(Math.abs(share - 0.5) <= tolerance, `line B: ${got[b]} of ${js.length} calls, truth ${n}, ${k} captures: tolerance ${tolerance.toFixed(4)}`);
   return { k, later: js.length - 64 };
 }
