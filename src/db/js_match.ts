@@ -38,7 +38,7 @@
  * no more come: once B is paired, A's is one late step.
  *
  * Computed as a longest path in the grid of (calls, syncs) taken so far, a
- * pair worth BIG less its cost: F forward from (0, 0), G backward from (n, m),
+ * pair worth `big` (bigOf) less its cost: F forward from (0, 0), G backward from (n, m),
  * OPT the best. A step is in some maximum alignment exactly when F(start) +
  * its worth + G(end) = OPT, and some maximum alignment leaves Ci without a
  * sync exactly when F(i-1, j) + G(i, j) = OPT for some j.
@@ -84,8 +84,13 @@ export interface Match {
   short: boolean[];
 }
 
-/** A pair's worth, against which the costs of late steps (k x d, summed) stay small. */
-const BIG = 2 ** 32;
+/**
+ * A pair's worth in a run of n calls: above any alignment's total cost of late
+ * steps (each k x d with k <= 2, the d calls disjoint: at most 2n), and small
+ * enough that n pairs' worth stays an exact double (n <= 2^25, which the cell
+ * budget ensures: a row's band is 2 cells at least).
+ */
+const bigOf = (n: number) => 2 ** Math.ceil(Math.log2(2 * n + 2));
 /** The most consecutive calls a late step moves. */
 const LATE_CALLS = 2;
 
@@ -263,6 +268,8 @@ function doubt(a: Float64Array, b: Float64Array, s: Float64Array, e: Float64Arra
 interface Run {
   n: number;
   m: number;
+  /** A pair's worth (bigOf(n)). */
+  big: number;
   /** Row r's compatible columns: col[rowAt[r] .. rowAt[r + 1]), ascending. */
   rowAt: Int32Array;
   col: Int32Array;
@@ -321,11 +328,11 @@ function solveRun(
   let late: Lateness = null;
   let best = align(g, late);
   const most = greedyCount(calls, global, t);
-  if (Math.ceil(best.opt / BIG) < most) {
+  if (Math.ceil(best.opt / g.big) < most) {
     late = 'costs';
     best = align(g, late);
   }
-  const pairs = Math.ceil(best.opt / BIG);
+  const pairs = Math.ceil(best.opt / g.big);
   out.short.push(pairs < most);
   if (pairs < m && m > n) {
     // More syncs than calls: one no call asked for may have taken a late sync's place
@@ -375,7 +382,7 @@ function grid(calls: number[], lowSync: number, at: Int32Array, list: Int32Array
     }
   }
   const g: Run = {
-    n, m, rowAt, col, colAt, row, entry, back: new Int32Array(0), ahead: new Int32Array(0),
+    n, m, big: bigOf(n), rowAt, col, colAt, row, entry, back: new Int32Array(0), ahead: new Int32Array(0),
     lo: new Int32Array(n + 2), hi: new Int32Array(n + 2), off: new Float64Array(n + 2),
   };
   const { lo, hi, off } = g;
@@ -470,12 +477,12 @@ function lateStartingAt(g: Run, r: number, c: number, each: Late): void {
 /** Late steps: not taken (null), taken at a cost of k x d, or taken at no cost. */
 type Lateness = null | 'costs' | 'free';
 
-const worth = (late: Lateness, k: number, d: number) => BIG * (k + d) - (late === 'costs' ? k * d : 0);
+const worth = (big: number, late: Lateness, k: number, d: number) => big * (k + d) - (late === 'costs' ? k * d : 0);
 
 /** The forward and backward tables of a run, with late steps or without. */
 function align(g: Run, late: Lateness): Aligned {
   if (late) diagonals(g);
-  const { n, m, lo, hi, off, rowAt, col } = g;
+  const { n, m, lo, hi, off, rowAt, col, big: BIG } = g;
   const f = new Float64Array(off[n + 1]!);
   const gb = new Float64Array(off[n + 1]!);
   const F = (r: number, c: number) => (r === 0 ? 0 : f[off[r]! + Math.min(c, hi[r]!) - lo[r]!]!);
@@ -488,7 +495,7 @@ function align(g: Run, late: Lateness): Aligned {
     for (let c = lo[r]! + 1; c <= hi[r]!; c++) {
       let v = Math.max(F(r - 1, c), f[o + c - 1]!);
       if (mark[c] === r) v = Math.max(v, F(r - 1, c - 1) + BIG);
-      if (late) lateEndingAt(g, r, c, (r0, c0, k, d) => { v = Math.max(v, F(r0, c0) + worth(late, k, d)); });
+      if (late) lateEndingAt(g, r, c, (r0, c0, k, d) => { v = Math.max(v, F(r0, c0) + worth(BIG, late, k, d)); });
       f[o + c] = v;
     }
   }
@@ -500,7 +507,7 @@ function align(g: Run, late: Lateness): Aligned {
     for (let c = hi[r]! - 1; c >= lo[r]!; c--) {
       let v = Math.max(G(r, c), gb[o + c + 1]!);
       if (mark[c + 1] === r) v = Math.max(v, G(r, c + 1) + BIG);
-      if (late) lateStartingAt(g, r - 1, c, (r0, c0, k, d) => { v = Math.max(v, worth(late, k, d) + G(r0 + k + d, c0 + d + k)); });
+      if (late) lateStartingAt(g, r - 1, c, (r0, c0, k, d) => { v = Math.max(v, worth(BIG, late, k, d) + G(r0 + k + d, c0 + d + k)); });
       gb[o + c] = v;
     }
   }
@@ -517,7 +524,7 @@ function align(g: Run, late: Lateness): Aligned {
 
 /** Per row, the sync maximum alignments give it: 0 none, -1 more than one, else its number. */
 function classify(g: Run, best: Aligned, late: Lateness): Int32Array {
-  const { n, lo, hi, rowAt, col } = g;
+  const { n, lo, hi, rowAt, col, big: BIG } = g;
   const { F, G, opt } = best;
   const options = new Int32Array(n + 1);
   const offer = (r: number, c: number) => {
@@ -532,7 +539,7 @@ function classify(g: Run, best: Aligned, late: Lateness): Int32Array {
     if (!late) continue;
     for (let c = lo[r]! + 1; c <= hi[r]!; c++) {
       lateEndingAt(g, r, c, (r0, c0, k, d) => {
-        if (F(r0, c0) + worth(late, k, d) + G(r, c) !== opt) return;
+        if (F(r0, c0) + worth(BIG, late, k, d) + G(r, c) !== opt) return;
         for (let t = 1; t <= k; t++) offer(r0 + t, c0 + d + t);
         for (let t = 1; t <= d; t++) offer(r0 + k + t, c0 + t);
       });
