@@ -1,7 +1,7 @@
-/** `sql`: any query over the loaded tables and the analysis (queries/ and the STEPS, js_pairs, build what it names). */
+/** `sql`: any query over the loaded tables and the analysis (queries/ builds what it names). */
 import { FtError } from '../errors.js';
 import { analysisBindings } from '../db/outliers.js';
-import { queries, steps } from '../db/queries.js';
+import { queries } from '../db/queries.js';
 import { json, table } from './format.js';
 import { analysisParams, out, withSession, type AnalysisOptions, type LoadOptions } from './options.js';
 
@@ -12,7 +12,7 @@ export interface SqlOptions extends LoadOptions, AnalysisOptions {
 export async function sql(text: string, traces: string[], o: SqlOptions): Promise<void> {
   await withSession(traces, o, async (s) => {
     const b = await analysisBindings(s, analysisParams(o));
-    const named = [...queries().map((q) => q.name), ...steps()].filter((n) => new RegExp(`\\b${n}\\b`, 'i').test(text));
+    const named = queries().map((q) => q.name).filter((n) => new RegExp(`\\b${n}\\b`, 'i').test(text));
     await s.buildMissing(named, b);
     let reader;
     try {

@@ -11,7 +11,6 @@ import { FtError } from '../errors.js';
 import { globRegExp } from '../inputs.js';
 import type { TraceHeader } from '../trace/decode.js';
 import { programName } from '../trace/program.js';
-import { buildJsPairs } from './js_pairs.js';
 import { parseDuration } from './knobs.js';
 
 export interface Filters {
@@ -129,18 +128,10 @@ export async function applyRowFilters(connection: DuckDBConnection, f: Filters):
     const until = f.until !== undefined ? bound(f.until, '--until') : null;
     const values = { since: since ?? -FAR_NS, until: until ?? FAR_NS };
     const outside = 'epoch_ns(start) < $since or epoch_ns(start) >= $until';
-    // Node calls are paired with their syncs before either is cut: a cut leaves syncs
-    // without their calls (since) or calls without theirs (until), and a stray makes a
-    // run ambiguous. The pairs of the calls kept are kept (queries.ts builds js_pairs
-    // only when there is none).
-    const js = await connection.runAndReadAll('select count(*) from js_calls');
-    const paired = Number(js.getRows()[0]![0]) > 0;
-    if (paired) await buildJsPairs(connection);
     await connection.run(`insert into events_context select * from events where ${outside}`, values);
     await connection.run(`delete from events where ${outside}`, values);
     await connection.run('update filter_window set since_ns = greatest(since_ns, $since), until_ns = least(until_ns, $until)', values);
     await connection.run(`delete from js_calls where ${outside}`, values);
-    if (paired) await connection.run('delete from js_pairs p where not exists (select 1 from js_calls j where j.trace_id = p.trace_id and j.seq = p.seq)');
     // An interval is kept when it overlaps the window.
     const interval = '(select summary_interval_s::bigint * 1000000000 from traces where traces.trace_id = t.trace_id)';
     for (const table of ['summary_entries', 'js_summary_entries']) {

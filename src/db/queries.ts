@@ -12,7 +12,6 @@
 import { DuckDBConnection, quotedIdentifier, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { buildJsPairs } from './js_pairs.js';
 
 export interface Query {
   /** The table or view it makes: the file name without NN_ and .sql. */
@@ -30,20 +29,6 @@ export interface Query {
 
 export type Bindings = Record<string, { value: DuckDBValue; type: DuckDBType }>;
 
-/**
- * Tables made in TypeScript rather than SQL, from the loaded tables alone (no
- * parameters): a query's header names them among its inputs, and they are made
- * before it, once a session.
- */
-const STEPS: Record<string, (connection: DuckDBConnection) => Promise<void>> = {
-  js_pairs: buildJsPairs,
-};
-
-/** The tables made in TypeScript (STEPS), by name. */
-export function steps(): string[] {
-  return Object.keys(STEPS);
-}
-
 export const QUERIES_DIR = fileURLToPath(new URL('../../queries/', import.meta.url));
 
 let cache: Query[] | undefined;
@@ -54,7 +39,7 @@ export function queries(): Query[] {
   const files = readdirSync(QUERIES_DIR).filter((f) => /^\d\d_[a-z0-9_]+\.sql$/.test(f)).sort();
   const parsed = files.map((f) => parse(f, readFileSync(QUERIES_DIR + f, 'utf8')));
   const names = new Set(parsed.map((q) => q.name));
-  for (const q of parsed) q.inputs = q.inputs.filter((i) => names.has(i) || i in STEPS);
+  for (const q of parsed) q.inputs = q.inputs.filter((i) => names.has(i));
   cache = parsed;
   return parsed;
 }
@@ -84,18 +69,18 @@ function parse(file: string, text: string): Query {
 }
 
 /**
- * Build `names` (queries or STEPS) and what they read. `built` remembers, per query, the
+ * Build `names` and what they read. `built` remembers, per query, the
  * parameter values it was built with (its own and its inputs'): a session
  * passes the same map to every call, and a query is built again only when
  * those change.
  */
 export async function build(connection: DuckDBConnection, names: readonly string[], bindings: Bindings, built: Map<string, string>): Promise<void> {
-  for (const name of names) await (name in STEPS ? buildStep(connection, name, built) : buildOne(connection, query(name), bindings, built));
+  for (const name of names) await buildOne(connection, query(name), bindings, built);
 }
 
 async function buildOne(connection: DuckDBConnection, q: Query, bindings: Bindings, built: Map<string, string>): Promise<string> {
   const inputs: string[] = [];
-  for (const input of q.inputs) inputs.push(await (input in STEPS ? buildStep(connection, input, built) : buildOne(connection, query(input), bindings, built)));
+  for (const input of q.inputs) inputs.push(await buildOne(connection, query(input), bindings, built));
   const [values, types] = bind(q, bindings);
   const signature = JSON.stringify([values, inputs], (_k, v) => (typeof v === 'bigint' ? String(v) : v));
   if (built.get(q.name) === signature) return signature;
@@ -113,15 +98,6 @@ async function buildOne(connection: DuckDBConnection, q: Query, bindings: Bindin
   }
   built.set(q.name, signature);
   return signature;
-}
-
-async function buildStep(connection: DuckDBConnection, name: string, built: Map<string, string>): Promise<string> {
-  // A step's table made before (by the time filters, from the rows before the cut; or in a kept --db) stands.
-  if (!built.has(name)) {
-    if (!(await exists(connection, 'table', name))) await STEPS[name]!(connection);
-    built.set(name, name);
-  }
-  return name;
 }
 
 async function exists(connection: DuckDBConnection, kind: 'table' | 'view', name: string): Promise<boolean> {
@@ -163,5 +139,4 @@ export async function dropAll(connection: DuckDBConnection): Promise<void> {
     await connection.run(`drop view if exists ${quotedIdentifier(q.name)}`).catch(() => undefined);
     await connection.run(`drop table if exists ${quotedIdentifier(q.name)}`).catch(() => undefined);
   }
-  for (const name of Object.keys(STEPS)) await connection.run(`drop table if exists ${quotedIdentifier(name)}`);
 }

@@ -245,6 +245,13 @@ create or replace macro ft_h_forked() as 2;
 create or replace macro ft_h_disabled() as 4;
 create or replace macro ft_h_kernel() as 8;
 
+-- run_skipped(first_k, j, run_key): queries/56_js_waits.sql's in-order pairing. The j-th
+-- system call (by start) of a run of overlapping Node calls serves call j + m, m the calls
+-- skipped so far (their system calls missing from the trace): the running maximum of
+-- first_k - j, first_k the first call whose window holds a system call, and 0 at least.
+create or replace macro run_skipped(first_k, j, run_key) as
+  greatest(0, max(first_k - j) over (partition by run_key order by j rows between unbounded preceding and current row));
+
 -- res_errno(res): the errno of a failed call (res = -errno), null when it did not fail.
 -- A corrupt record may hold INT_MIN: no errno then, and no overflow in the negation.
 create or replace macro res_errno(res) as

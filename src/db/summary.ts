@@ -118,7 +118,7 @@ export interface JsFile {
   errors: number;
   waitP50Ms: number;
   waitP99Ms: number;
-  /** Calls left unpaired: the maximum pairings disagree about them (a sync no Node call asked for, or late, reordered or missing syncs the windows cannot place; js_waits.ambiguous). */
+  /** Calls left unpaired: their run held syncs of the file no Node call asked for (js_waits.ambiguous). */
   ambiguous: number;
 }
 

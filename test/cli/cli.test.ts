@@ -351,10 +351,6 @@ test('sql: with --db the database is kept, and later queries need no traces', ()
   assert.is(table.stdout, 'kind    n\nfsync  33\n(1 row)\n');
   const outliers = run(['sql', '--json', '--db', db, ...SCENARIO_OPTIONS, 'select count(*) as n from outliers']);
   assert.equal(JSON.parse(outliers.stdout), [{ n: '5' }]);
-  // A table made in TypeScript (js_pairs): built when named (the trace has no Node calls).
-  const pairs = run(['sql', '--json', '--db', db, 'select count(*) as n from js_pairs']);
-  assert.is(pairs.code, 0, pairs.stderr);
-  assert.equal(JSON.parse(pairs.stdout), [{ n: '0' }]);
 });
 
 test('sql: a load into --db that fails leaves no file, and an earlier database as it was', () => {

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { QUERIES_DIR, queries, steps } from '../../src/db/queries.js';
+import { QUERIES_DIR, queries } from '../../src/db/queries.js';
 
 const LOADED = ['events', 'events_context', 'filter_window', 'traces', 'paths', 'files', 'calls', 'event_types', 'summary_entries', 'summary_hist',
   'summary_buckets', 'recorder_cost', 'js_calls', 'js_sites', 'js_apis', 'js_summary_entries'];
@@ -27,7 +27,7 @@ for (const q of queries()) {
     const declared = /^-- parameters:\s*(.*)$/m.exec(header)![1]!.match(/\$[a-z_]+/g) ?? [];
     assert.equal([...declared].sort(), q.params.map((p) => `$${p}`).sort(), 'declared and bound parameters');
     const inputs = /^-- inputs:\s*(.*)$/m.exec(header)![1]!.split(/[\s,]+/).filter(Boolean);
-    for (const input of inputs) assert.ok(LOADED.includes(input) || steps().includes(input) || queries().some((o) => o.name === input), `input ${input}`);
+    for (const input of inputs) assert.ok(LOADED.includes(input) || queries().some((o) => o.name === input), `input ${input}`);
     const body = text.slice(header.length).replace(/--.*$/gm, '').replace(/'[^']*'/g, "''");
     assert.is(body, body.toLowerCase(), 'lowercase');
     assert.match(body, /^\s*with\b/);

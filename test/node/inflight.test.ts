@@ -45,14 +45,11 @@ for (const node of NODES) test(`${node.name}: 32 calls in flight over 4 files, t
   // A pool thread may be preempted between taking a call's work and starting its fsync,
   // which then starts several places late, and may outlast the windows of the calls behind
   // it (seen in a quiet CI run: a call queued for 1.6 ms, its sync 1.2 ms long, started after
-  // ~10 later calls' syncs): the alignment takes it as a late step (src/db/js_match.ts;
-  // test/db/js_pairs.test.ts builds it). Every call had its sync, so none is left unpaired
-  // unmarked. Two late syncs of equal cost (two calls whose syncs two threads started out of
-  // order, each by one place) leave both calls ambiguous: 0, 5, 0, 0, 0, 0 and 3 of 4,000 in
-  // seven runs at load 5-6 (with both delays on one thread seen, the one it took first is
-  // not known from the windows): allowed, 1 in 500.
-  assert.equal({ calls: row!.calls, flagged_paired: row!.flagged_paired, unmarked: row!.calls - row!.paired - row!.ambiguous }, { calls: CALLS, flagged_paired: flagged, unmarked: 0 });
-  assert.ok(row!.ambiguous <= CALLS / 500 && row!.syscalls === row!.paired, `${row!.paired} of ${CALLS} paired, ${row!.ambiguous} ambiguous, ${row!.syscalls} syncs`);
+  // ~10 later calls' syncs): js_waits gives it back to its call along the order
+  // (test/db/js_pairs.test.ts builds both). Every call had its sync; one was left over in
+  // one of 37 runs (the full suite's load; 14 of 4,000 before the chains): allowed, 1 in 500.
+  assert.equal({ calls: row!.calls, flagged_paired: row!.flagged_paired, ambiguous: row!.ambiguous }, { calls: CALLS, flagged_paired: flagged, ambiguous: 0 });
+  assert.ok(row!.paired >= CALLS - CALLS / 500 && row!.syscalls === row!.paired, `${row!.paired} of ${CALLS} paired, ${row!.syscalls} syncs`);
   assert.ok(row!.crossed <= CALLS / 100, `${row!.crossed} pairs crossed`);
 });
 
