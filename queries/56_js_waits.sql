@@ -92,10 +92,12 @@ js as (
 -- the making, still hold: its window is widened by it. (Traces before made_ns was written
 -- hold 0 there: the trace's first sync, inside which the making happened, stands in.)
 made as (
-  select trace_id, arg_min(dur_ns, start) as first_sync_ns
-  from events
-  where type = ft_t_sync() and source = 'ring'
-  group by trace_id
+  select e.trace_id, arg_min(e.dur_ns, e.start) as first_sync_ns
+  from events as e
+  -- Only the traces that hold such a call (none, without Node calls: no scan of the events).
+  semi join (select distinct trace_id from js where (flags & ft_f_js_trace_made()) <> 0) as t using (trace_id)
+  where e.type = ft_t_sync() and e.source = 'ring'
+  group by e.trace_id
 ),
 
 all_windows as (
