@@ -8,7 +8,7 @@ import { expandInputs } from '../inputs.js';
 import { createDb, loadingFile, openDb, removeDb, replaceDb, type Db } from './connect.js';
 import { copyKept, hasFilters, type Filters } from './filter.js';
 import { loadTraces, type LoadResult } from './load.js';
-import { build, dropAll, type Bindings } from './queries.js';
+import { build, type Bindings } from './queries.js';
 
 export interface SessionOptions {
   /** Trace files, directories or globs. */
@@ -57,7 +57,6 @@ export class Session {
     const db = await createDb(loading, opts.memory, target);
     let load: LoadResult;
     try {
-      await dropAll(db.connection);
       load = await loadTraces(db.connection, files, opts);
     } catch (err) {
       db.close();
