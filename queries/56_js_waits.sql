@@ -21,6 +21,12 @@
 --             when a thread apart from the pool's made them, else it is cut where its count
 --             goes off: the calls whose sync the windows decide are paired, the others left
 --             unpaired (`ambiguous`) rather than every later pair shifted by one.
+--             A linked call (flag 0x80: fs.fsync, fs.fdatasync, filehandle.sync/datasync
+--             from hooks that announce their sync to the library) names its system call
+--             (js_calls.link_ns): it is paired with that one, exactly, or with none when the
+--             trace no longer holds it; those system calls are not candidates for the window
+--             pairing, which runs on the calls not linked only (writeFile by path, the
+--             synchronous APIs, traces before links).
 -- inputs:     js_calls, js_apis, js_sites, events, calls, files, traces
 -- parameters: none
 -- output:     one row per Node call:
@@ -44,10 +50,13 @@
 --   delivery_ns          system call end -> callback or promise (0 at least)
 --   extra_syncs          system calls in the call's run (its file's calls in flight with it)
 --                        beyond one per call: syncs no Node call asked for (a worker's without
---                        the hook, a native addon's); 0 normally
+--                        the hook, a native addon's); 0 normally. For a linked call: the
+--                        system calls its run's windows hold that no call claimed (by link or
+--                        by the windows), each counted once, even when a sync of the run is
+--                        missing (the windows alone see those two balance)
 --   ambiguous            its system call could not be told from such a sync (made by a pool
 --                        thread, and the windows allow either): left unpaired, not paired
---                        wrongly
+--                        wrongly. Never for a linked call
 
 with
 
@@ -63,6 +72,9 @@ js as (
     j.bytes,
     j.flags,
     j.made_ns,
+    j.fd,
+    j.link_ns,
+    (j.flags & ft_f_js_linked()) <> 0 as linked,
     a.kind,
     a.form,
     a.syscall,
@@ -73,6 +85,55 @@ js as (
   from js_calls as j
   join js_apis as a using (api)
   left join js_sites as s on s.trace_id = j.trace_id and s.site_id = j.site_id
+),
+
+-- A call that waited while the library made the trace (flag 0x20) was recorded without
+-- the time that took (made_ns, FORMAT.md), which its system call, or those queued behind
+-- the making, still hold: its window is widened by it. (Traces before made_ns was written
+-- hold 0 there: the trace's first sync, inside which the making happened, stands in.)
+made as (
+  select e.trace_id, arg_min(e.dur_ns, e.start) as first_sync_ns
+  from events as e
+  -- Only the traces that hold such a call (none, without Node calls: no scan of the events).
+  semi join (select distinct trace_id from js where (flags & ft_f_js_trace_made()) <> 0) as t using (trace_id)
+  where e.type = ft_t_sync() and e.source = 'ring'
+  group by e.trace_id
+),
+
+all_windows as (
+  select js.*,
+    js.end_ns + case when (js.flags & ft_f_js_trace_made()) = 0 then 0
+      when js.made_ns > 0 then js.made_ns
+      else coalesce(made.first_sync_ns, 0) end as window_end_ns
+  from js
+  left join made using (trace_id)
+),
+
+-- A linked call (flag 0x80: the fd APIs whose sync the hook announces) names the system call
+-- that did its work: its start is the call's start + link_ns + k * 2^32 (js_calls.link_ns),
+-- k >= 0 the smallest that gives a sync of the process (trace), of the call's fd and of its
+-- API's kind, starting inside its window. The low 32 bits of the start must be equal, so the
+-- join is on them. Exact: never ambiguous, whatever else syncs the file. The sync may be only
+-- in the keep ring (the raw ring went round it); gone from both, the call is unpaired, and
+-- the windows do not pair it with another.
+linked_windows as (
+  select *,
+    case when form = 'sync' then tid else -1 end as lane,
+    (start_ns + link_ns) & 4294967295 as link_lo
+  from all_windows
+  where linked
+),
+
+link_pairs as (
+  select w.trace_id, w.seq, w.lane,
+    e.seq as sys_seq, e.tid as sys_tid, epoch_ns(e.start) as sys_start_ns, e.dur_ns as sync_ns
+  from linked_windows as w
+  join events as e
+    on e.trace_id = w.trace_id and e.fd = w.fd and (epoch_ns(e.start) & 4294967295) = w.link_lo
+  join calls on calls.call = e.call
+  where e.type = ft_t_sync() and calls.name = w.syscall
+    and epoch_ns(e.start) >= w.start_ns and epoch_ns(e.start) <= w.window_end_ns + 10000
+  qualify row_number() over (partition by w.trace_id, w.seq order by e.start, e.seq) = 1
 ),
 
 syscalls as (
@@ -105,24 +166,10 @@ laned as (
   left join js_threads on js_threads.trace_id = syscalls.trace_id and js_threads.tid = syscalls.sys_tid
 ),
 
--- A call that waited while the library made the trace (flag 0x20) was recorded without
--- the time that took (made_ns, FORMAT.md), which its system call, or those queued behind
--- the making, still hold: its window is widened by it. (Traces before made_ns was written
--- hold 0 there: the trace's first sync, inside which the making happened, stands in.)
-made as (
-  select trace_id, arg_min(dur_ns, start) as first_sync_ns
-  from events
-  where type = ft_t_sync() and source = 'ring'
-  group by trace_id
-),
-
+-- The window pairing below: the calls not linked (writeFile by path, the synchronous APIs,
+-- traces before links), among the system calls no link claimed.
 windows as (
-  select js.*,
-    js.end_ns + case when (js.flags & ft_f_js_trace_made()) = 0 then 0
-      when js.made_ns > 0 then js.made_ns
-      else coalesce(made.first_sync_ns, 0) end as window_end_ns
-  from js
-  left join made using (trace_id)
+  select * from all_windows where not linked
 ),
 
 -- The two clocks are one (CLOCK_MONOTONIC), read a few ns apart: 10 us of slack.
@@ -138,6 +185,8 @@ candidates as (
     and laned.lane = case when w.form = 'sync' then w.tid else -1 end
     and laned.sys_start_ns >= w.start_ns - 10000
     and laned.sys_start_ns + laned.sync_ns <= w.window_end_ns + 10000
+  -- Not a system call a link claimed (here, on the few in a window, rather than on every sync).
+  where not exists (select 1 from link_pairs as p where p.trace_id = laned.trace_id and p.sys_seq = laned.sys_seq)
 ),
 
 -- In order first: libuv's pool takes its work first in, first out, so with several calls
@@ -201,10 +250,13 @@ run_counts as (
 ),
 
 pool_threads as (
-  select distinct rs.trace_id, rs.sys_tid
+  select rs.trace_id, rs.sys_tid
   from run_syscalls as rs
   join run_counts using (trace_id, file_id, syscall, lane, run)
   where rs.lane = -1 and run_counts.syscalls <= run_counts.calls
+  union
+  -- A linked call's system call ran on a pool thread.
+  select trace_id, sys_tid from link_pairs where lane = -1
 ),
 
 -- A crowded run's syncs by thread, for the threads not known as the pool's.
@@ -552,6 +604,69 @@ pairs as (
   select * from crowded_pairs
 ),
 
+-- Runs of linked calls (a file's calls of one kind in flight one after another, as for the
+-- windows), and the system calls their windows hold that no call claimed, by link or by the
+-- windows: a worker's without the hook, a native addon's (the linked calls' `extra_syncs`).
+-- Each is counted in the run of the last linked call that began before it, when a call of
+-- that run begun before it holds it.
+linked_runs as (
+  select *,
+    coalesce(sum(case when start_ns - 10000 > before_end_ns then 1 else 0 end)
+      over (partition by trace_id, file_id, syscall, lane order by start_ns, seq), 0) as run,
+    max(window_end_ns) over (partition by trace_id, file_id, syscall, lane order by start_ns, seq
+      rows between unbounded preceding and current row) as reach_ns
+  from (
+    select trace_id, seq, file_id, syscall, lane, start_ns, window_end_ns,
+      max(window_end_ns) over (partition by trace_id, file_id, syscall, lane order by start_ns, seq
+        rows between unbounded preceding and 1 preceding) as before_end_ns
+    from linked_windows
+  )
+),
+
+linked_files as (
+  select distinct trace_id, file_id, syscall from linked_windows
+),
+
+unclaimed as (
+  select e.trace_id, e.seq as sys_seq, e.file_id, calls.name as syscall,
+    coalesce(t.tid, -1) as lane, epoch_ns(e.start) as sys_start_ns, e.dur_ns as sync_ns
+  from events as e
+  join calls using (call)
+  join linked_files as f on f.trace_id = e.trace_id and f.file_id = e.file_id and f.syscall = calls.name
+  left join js_threads as t on t.trace_id = e.trace_id and t.tid = e.tid
+  where e.type = ft_t_sync() and e.source = 'ring'
+    and not exists (select 1 from link_pairs as p where p.trace_id = e.trace_id and p.sys_seq = e.seq)
+    and not exists (select 1 from pairs as p where p.trace_id = e.trace_id and p.sys_seq = e.seq)
+),
+
+linked_strays as (
+  select r.trace_id, r.file_id, r.syscall, r.lane, r.run, count(*) as strays
+  from unclaimed as u
+  asof join linked_runs as r
+    on r.trace_id = u.trace_id and r.file_id = u.file_id and r.syscall = u.syscall and r.lane = u.lane
+    and r.start_ns <= u.sys_start_ns + 10000
+  where u.sys_start_ns + u.sync_ns <= r.reach_ns + 10000
+  group by all
+),
+
+linked_state as (
+  select r.trace_id, r.seq, coalesce(s.strays, 0) as extra_syncs, false as ambiguous
+  from linked_runs as r
+  left join linked_strays as s using (trace_id, file_id, syscall, lane, run)
+),
+
+all_pairs as (
+  select trace_id, seq, sys_seq, sys_tid, sys_start_ns, sync_ns from pairs
+  union all
+  select trace_id, seq, sys_seq, sys_tid, sys_start_ns, sync_ns from link_pairs
+),
+
+all_state as (
+  select trace_id, seq, extra_syncs, ambiguous from call_state
+  union all
+  select trace_id, seq, extra_syncs, ambiguous from linked_state
+),
+
 final as (
   select
     js.trace_id,
@@ -578,8 +693,8 @@ final as (
     coalesce(cs.extra_syncs, 0) as extra_syncs,
     coalesce(cs.ambiguous, false) as ambiguous
   from js
-  left join pairs as p on p.trace_id = js.trace_id and p.seq = js.seq
-  left join call_state as cs on cs.trace_id = js.trace_id and cs.seq = js.seq
+  left join all_pairs as p on p.trace_id = js.trace_id and p.seq = js.seq
+  left join all_state as cs on cs.trace_id = js.trace_id and cs.seq = js.seq
   join files on files.file_id = js.file_id
   join traces on traces.trace_id = js.trace_id
 )

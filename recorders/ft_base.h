@@ -27,6 +27,7 @@
  *   ft_cost     the recorder's own cost
  *   ft_alert    alert lines
  *   ft_always   each sync judged, kept, summarised, learnt from
+ *   ft_link     Node calls' announcements, claimed by the syncs that serve them
  *   ft_table    the one list of interposed functions, their real ones
  *   ft_calls    the steps around the real calls
  *   ft_signal ft_execl ft_js ft_wrappers        the interposed functions
@@ -158,6 +159,8 @@ struct ft_hot {
     uint32_t fd_used;              /* ft_fd_used (ft_files.h) */
     uint32_t gen_counter;          /* ft_gen_counter (ft_trace.h) */
     uint32_t map_pid;              /* ft_map_pid (ft_trace.h) */
+    uint32_t link_pending;         /* ft_link_pending (ft_link.h): written by a Node process's
+                                    * calls only, read once by each fsync and fdatasync */
     void *map_addr;                /* ft_map_addr (ft_trace.h) */
     uint64_t map_len;              /* ft_map_len (ft_trace.h) */
     uint64_t made_at, made_ns;     /* ft_made_at, ft_made_ns (ft_create.h) */

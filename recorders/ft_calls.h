@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 
 #include "ft_always.h"
+#include "ft_link.h"
 #include "ft_maps.h"
 #include "ft_moves.h"
 
@@ -39,6 +40,8 @@ struct ft_sync {
     struct ft_event ev;
     struct ft_file *f;
     uint32_t life;       /* f's life when the call began (ft_track_of) */
+    uint32_t claim;      /* a Node call's announcement this sync claimed (ft_link.h), or 0:
+                          * set by ft_sync_begin_linked, read by ft_sync_end's hot form only */
     uint64_t t_in;
 };
 
@@ -84,17 +87,36 @@ static inline void ft_sync_start(struct ft_sync *s, struct ft_file *f)
     s->ev.start_ns = ft_now();
 }
 
+/* The fsync family's wrappers (ft_sync_end's hot form): ft_sync_begin,
+ * after fsync and fdatasync claimed the oldest Node call's announcement of a
+ * sync of fd of their kind, if any call is pending (one relaxed load when
+ * none). Before the clock: the claim is not the sync's time. */
+static inline __attribute__((always_inline)) void ft_sync_begin_linked(struct ft_sync *s, uint8_t call, int fd,
+                                                                   int closes_interval)
+{
+    uint32_t claim = call == FT_C_FSYNC || call == FT_C_FDATASYNC ? ft_link_claim_if(fd, call) : 0;
+    ft_sync_begin(s, call, fd, closes_interval);
+    s->claim = claim;
+}
+
 /* hot: the whole path inline (ft_sync_done_hot), for the fsync family's
- * wrappers (ft_base.h, FT_HOT_PAGE); the other sync calls call it. */
+ * wrappers (ft_base.h, FT_HOT_PAGE), begun by ft_sync_begin_linked; the
+ * other sync calls call it. A claimed announcement is served once the record
+ * is made: linked when the sync succeeded and its record went into the raw
+ * ring. */
 static inline __attribute__((always_inline)) void ft_sync_end(struct ft_sync *s, long ret, int err, int hot)
 {
     uint64_t t1 = ft_now();
     s->ev.dur_ns = ft_since(s->ev.start_ns, t1);
     s->ev.res = ft_res(ret, err);
-    if (hot)
+    if (hot) {
         ft_sync_done_hot(&s->ev, s->f, s->life);
-    else
+        /* Recorded: the trace is ready after the record (as ft_emit_hot tells). */
+        if (FT_UNLIKELY(s->claim))
+            ft_link_served(s->claim, ret == 0 && ft_regions() != NULL, s->ev.start_ns);
+    } else {
         ft_sync_done(&s->ev, s->f, s->life);
+    }
     if (FT_UNLIKELY(s->t_in))
         ft_cost_end(s->t_in, s->ev.start_ns, t1);
 }

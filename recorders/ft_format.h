@@ -218,6 +218,8 @@ enum ft_js_api {
 #define FT_F_JS_TRACE_MADE 0x0020u      /* FT_T_JS: the trace was made during the call: that time is not in dur_ns */
 #define FT_F_JS_SITE_INHERITED 0x0040u  /* FT_T_JS: its stack was not captured: the site is the one this
                                          * thread last captured for the same API (the hook samples stacks) */
+#define FT_F_JS_LINKED 0x0080u          /* FT_T_JS: link holds the low 32 bits of start_ns of the sync record
+                                         * (same fd, inside the call's window) whose system call served it */
 
 /*
  * The event record. The meaning of the last 24 bytes depends on type/call:
@@ -268,7 +270,8 @@ struct ft_js_rec {
     uint32_t seq;           /*  0 */
     uint8_t type;           /*  4 FT_T_JS */
     uint8_t call;           /*  5 enum ft_js_api */
-    uint16_t flags;         /*  6 FT_F_FD_RESOLVED, FT_F_PATH_UNKNOWN, FT_F_JS_AT_SYSCALL, FT_F_JS_TRACE_MADE, FT_F_JS_SITE_INHERITED */
+    uint16_t flags;         /*  6 FT_F_FD_RESOLVED, FT_F_PATH_UNKNOWN, FT_F_JS_AT_SYSCALL, FT_F_JS_TRACE_MADE, FT_F_JS_SITE_INHERITED,
+                             *   FT_F_JS_LINKED */
     uint64_t start_ns;      /*  8 CLOCK_MONOTONIC when the program made the call */
     uint64_t dur_ns;        /* 16 how long the program waited */
     uint32_t tid;           /* 24 the JavaScript thread */
@@ -277,7 +280,7 @@ struct ft_js_rec {
     int32_t res;            /* 36 0 or -errno */
     uint64_t bytes;         /* 40 */
     uint32_t site;          /* 48 the call site's name id; 0 not captured */
-    uint32_t reserved;      /* 52 0 */
+    uint32_t link;          /* 52 with FT_F_JS_LINKED: low 32 bits of its sync record's start_ns; else 0 */
     uint64_t made_ns;       /* 56 with FT_F_JS_TRACE_MADE: the making left out of dur_ns; else 0 */
 };
 

@@ -168,6 +168,8 @@ static uint64_t *ft_js_cur_of(const struct ft_js_call *c, uint32_t path_id)
  * ft_emit's and ft_summary_add's, each across a page boundary). */
 FT_EXPORT FT_HOT_PAGE(js_record) int fsync_trace_js_record(struct ft_js_call *c)
 {
+    uint32_t link = 0;
+    int linked = c && c->announced ? ft_link_take(c->announced, c->start_ns, &link) : 0;
     if (!c || c->api == FT_JS_NONE || c->api > FT_JS_MAX || c->start_ns == 0 || !ft_active())
         return -1;
     /* ft_errno, not errno: libc's __errno_location through our GOT and its
@@ -188,6 +190,10 @@ FT_EXPORT FT_HOT_PAGE(js_record) int fsync_trace_js_record(struct ft_js_call *c)
     u.r.start_ns = c->start_ns;
     u.r.dur_ns = c->dur_ns ? c->dur_ns : ft_since(u.r.start_ns, end);
     u.r.flags = (uint16_t)(c->flags & FT_F_JS_SITE_INHERITED);
+    if (linked) {
+        u.r.flags |= FT_F_JS_LINKED;
+        u.r.link = link;
+    }
     ft_js_less_making(&u.r);
     u.r.fd = c->fd;
     u.r.res = c->res;
@@ -209,11 +215,22 @@ FT_EXPORT FT_HOT_PAGE(js_record) int fsync_trace_js_record(struct ft_js_call *c)
     uint32_t site = u.r.site;
     ev->call = (uint8_t)(FT_JS_SUMMARY_BASE + ev->call);
     ev->writes = 0;
+    ev->write_us = 0;      /* link */
     ev->ival_start_ns = 0; /* made_ns */
     ft_summary_js(ev, ft_js_cur_of(c, ev->path_id));
     int stale = site && ft_path_old(site);
     ft_errno = saved;
     return stale;
+}
+
+/* A call's announcement (ft_link.h), on the record's page: made at the call,
+ * with its clock (the addon's now()). */
+FT_EXPORT __attribute__((hot, section(".text.ft_hot_js_record"))) uint64_t fsync_trace_js_announce(int32_t fd,
+                                                                                                  uint32_t kind)
+{
+    if (!ft_active() || (kind != FT_C_FSYNC && kind != FT_C_FDATASYNC))
+        return 0;
+    return ft_link_announce(fd, kind);
 }
 
 /* In the record's section (FT_HOT_PAGE(js_record) above), after it, on its

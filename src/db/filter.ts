@@ -144,11 +144,16 @@ export async function applyRowFilters(connection: DuckDBConnection, f: Filters):
   }
 }
 
-/** The newest event's start (or summary interval's end), ns since the epoch. */
+/**
+ * The newest recorded event's start (ring, keep ring or Node call), ns since the
+ * epoch: what a duration (`--since 1s`) counts back from. A summary interval's end
+ * is no event (a 60-s interval ends long after a short run's last call), so it
+ * counts only when no event was loaded at all (summaries alone).
+ */
 export async function newestNs(connection: DuckDBConnection): Promise<bigint> {
   const r = await connection.runAndReadAll(`
-    select greatest(
-      (select max(epoch_ns(start)) from events),
+    select coalesce(
+      greatest((select max(epoch_ns(start)) from events), (select max(epoch_ns(start)) from js_calls)),
       (select max(epoch_ns(s.start) + t.summary_interval_s::bigint * 1000000000) from summary_entries s join traces t using (trace_id))
     ) as ns`);
   const v = r.getRows()[0]?.[0];

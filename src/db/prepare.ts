@@ -5,7 +5,7 @@
  * loads (source.ts), so everything in it can be posted between threads.
  */
 import { TraceError } from '../errors.js';
-import { CALL_NAMES, EVENT, HEADER_SIZE, HIST_BUCKETS, RECORD_SIZE, RecordType, SUMMARY, SUMMARY_ENTRY_SLOTS } from '../trace/layout.js';
+import { CALL_NAMES, EVENT, FLAG_JS_LINKED, HEADER_SIZE, HIST_BUCKETS, RECORD_SIZE, RecordType, SUMMARY, SUMMARY_ENTRY_SLOTS } from '../trace/layout.js';
 import {
   readTrace, type CostRow, type DecodedTrace, type DecodeStats, type EventColumns, type SummaryColumns, type TraceHeader, type TracePath,
 } from '../trace/decode.js';
@@ -99,9 +99,24 @@ function some(rows: number, columns: () => Column[]): Column[] {
   return rows === 0 ? [] : columns();
 }
 
-/** The `js_calls` table's columns in table order (trace_id aside): the site's name id is in `writes`. */
+/** The `js_calls` table's columns in table order (trace_id aside): the site's name id is in `writes`, the link in `writeUs`. */
 function jsColumns(c: EventColumns, offsetNs: bigint): Column[] {
-  return [seqColumn(c.seq), c.call, c.flags, wallColumn(c.startNs, offsetNs), c.durNs, c.tid, c.fd, c.pathId, c.res, c.bytes, c.writes, c.ivalStartNs];
+  const link = linkColumn(c);
+  return [seqColumn(c.seq), c.call, c.flags, wallColumn(c.startNs, offsetNs), c.durNs, c.tid, c.fd, c.pathId, c.res, c.bytes, c.writes, c.ivalStartNs, link];
+}
+
+/**
+ * `js_calls.link_ns`: for a linked call (FLAG_JS_LINKED), how long after its start its sync
+ * started, mod 2^32 ns (the link is that sync's start_ns's low 32 bits: recorders/FORMAT.md);
+ * 0 for the others. A difference of monotonic times, so the wall-clock offset does not matter.
+ */
+function linkColumn(c: EventColumns): Uint32Array {
+  const out = typed(Uint32Array, c.length);
+  const start = halves(c.startNs);
+  for (let i = 0; i < c.length; i++) {
+    if ((c.flags[i]! & FLAG_JS_LINKED) !== 0) out[i] = (c.writeUs[i]! - start[2 * i]!) >>> 0;
+  }
+  return out;
 }
 
 /** The `events` table's columns in table order (trace_id aside); `source` 0 ring, 1 keep. */

@@ -124,7 +124,8 @@ create or replace table js_calls (
   api      utinyint,      -- js_apis.api
   flags    usmallint,     -- 2 the descriptor was named through /proc, 8 the file could not be named,
                           -- 16 timed from its system call (older traces only: no hook sets it now),
-                          -- 32 the trace's making left out of its wait, 64 the site inherited
+                          -- 32 the trace's making left out of its wait, 64 the site inherited,
+                          -- 128 linked to its system call (link_ns)
   start    timestamp_ns,  -- wall-clock time the program made the call
   dur_ns   bigint,        -- how long it waited: to its callback, its promise settling, or its return
   tid      uinteger,      -- the JavaScript thread
@@ -133,7 +134,10 @@ create or replace table js_calls (
   res      integer,       -- 0, or -errno of the error the program got
   bytes    ubigint,       -- the data a writeFile/appendFile wrote, else 0
   site_id  uinteger,      -- js_sites.site_id; 0 when the call site was not captured
-  made_ns  ubigint        -- with flag 32, the trace's making left out of dur_ns (0 in older traces)
+  made_ns  ubigint,       -- with flag 32, the trace's making left out of dur_ns (0 in older traces)
+  link_ns  uinteger       -- with flag 128 (linked): how long after the call's start the system call
+                          -- that did its work started, mod 2^32 ns (its sync: same trace and fd, the
+                          -- first with start = start + link_ns + k * 2^32, k >= 0); 0 otherwise
 );
 
 -- The call sites the Node hook named: 'file:line' (the first frame outside Node's own
@@ -239,6 +243,7 @@ create or replace macro ft_f_open_file() as 512;
 create or replace macro ft_f_at_exit() as 1024;
 -- Node call flags (FT_F_JS_*): js_calls.flags.
 create or replace macro ft_f_js_trace_made() as 32;
+create or replace macro ft_f_js_linked() as 128;
 -- Header flags (FT_HDR_*): traces.flags.
 create or replace macro ft_h_ended() as 1;
 create or replace macro ft_h_forked() as 2;

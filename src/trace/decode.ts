@@ -25,6 +25,8 @@ import {
   FLAGS_KNOWN,
   JS_API_MAX,
   JS_FLAGS_KNOWN,
+  JS_LINK,
+  FLAG_JS_LINKED,
   HEADER,
   HEADER_SIZE,
   HEADER_STRING_SIZE,
@@ -192,6 +194,7 @@ export interface DecodedTrace {
   /**
    * The Node hook's records (type 12), in sequence order, as event columns:
    * `call` is the API (JS_API_NAMES), `writes` the call site's name id (0: none),
+   * `writeUs` the link (with FLAG_JS_LINKED: the low 32 bits of its sync's start_ns; else 0),
    * `bytes` what a writeFile wrote; startNs/durNs are the program's wait.
    */
   js: EventColumns;
@@ -678,6 +681,7 @@ function decodeJs(ring: Uint8Array, order: SlotOrder, base: number, file: string
     if (call < 1 || call > JS_API_MAX) throw new TraceError(file, offset + EVENT.call, `Node call record with API ${call}, expected 1 to ${JS_API_MAX}`);
     const flags = ring[at + EVENT.flags]! | (ring[at + EVENT.flags + 1]! << 8);
     if ((flags & ~JS_FLAGS_KNOWN) !== 0) throw new TraceError(file, offset + EVENT.flags, `unknown flags 0x${flags.toString(16)} in a Node call record`);
+    if ((flags & FLAG_JS_LINKED) === 0 && readU32(ring, at + JS_LINK) !== 0) throw new TraceError(file, offset + JS_LINK, 'a Node call record not linked (flag 0x80) with a link');
     if (readU64Number(ring, at + EVENT.startNs) === 0) throw new TraceError(file, offset + EVENT.startNs, 'event with start time 0');
     picked.push(k);
   }
@@ -697,6 +701,8 @@ function decodeJs(ring: Uint8Array, order: SlotOrder, base: number, file: string
     cols.res[i] = view.getInt32(at + EVENT.res, true);
     cols.bytes[i] = view.getBigUint64(at + EVENT.bytes, true);
     cols.writes[i] = view.getUint32(at + EVENT.writes, true);
+    // The link (0 unless flag 0x80), where an event keeps write_us.
+    cols.writeUs[i] = view.getUint32(at + JS_LINK, true);
     // made_ns (FORMAT.md), where an event keeps its interval's start.
     cols.ivalStartNs[i] = view.getBigUint64(at + EVENT.ivalStartNs, true);
   });

@@ -3,7 +3,7 @@
  * else that wants one event at a time rather than columns.
  */
 import type { DecodedTrace } from './decode.js';
-import { CALL_NAMES, EVENT_TYPE_NAMES, JS_API_NAMES, RecordType } from './layout.js';
+import { CALL_NAMES, EVENT_TYPE_NAMES, FLAG_JS_LINKED, JS_API_NAMES, RecordType } from './layout.js';
 
 export interface TraceEvent {
   seq: number;
@@ -75,6 +75,8 @@ export interface JsCall extends Pick<TraceEvent, 'seq' | 'flags' | 'startNs' | '
   api: string;
   /** The call site ("file:line"), or null when it was not captured. */
   site: string | null;
+  /** With flag 0x80 (linked), the low 32 bits of the start_ns of the sync that did its work; else null. */
+  link: number | null;
 }
 
 /** The Node hook's calls, in sequence order. */
@@ -96,6 +98,7 @@ export function jsList(trace: DecodedTrace): JsCall[] {
       res: c.res[i]!,
       bytes: c.bytes[i]!,
       site: site === 0 ? null : trace.paths.get(site)?.name ?? null,
+      link: (c.flags[i]! & FLAG_JS_LINKED) !== 0 ? c.writeUs[i]! : null,
     });
   }
   return out;

@@ -274,5 +274,12 @@ export const FLAG_JS_AT_SYSCALL = 0x10;
 export const FLAG_JS_TRACE_MADE = 0x20;
 /** (Node call) its stack was not captured: the site is the one its thread last captured for the same API. */
 export const FLAG_JS_SITE_INHERITED = 0x40;
+/**
+ * (Node call) linked: the u32 at offset 52 (JS_LINK) is the low 32 bits of the start_ns of the
+ * library's sync record for the system call that did this call's work (same fd, inside its window).
+ */
+export const FLAG_JS_LINKED = 0x80;
+/** Where a JS record keeps its link (the event's `write_us`): with FLAG_JS_LINKED, else 0. */
+export const JS_LINK = 52;
 /** The flags a JS record may carry. */
-export const JS_FLAGS_KNOWN = FLAG_FD_RESOLVED | FLAG_PATH_UNKNOWN | FLAG_JS_AT_SYSCALL | FLAG_JS_TRACE_MADE | FLAG_JS_SITE_INHERITED;
+export const JS_FLAGS_KNOWN = FLAG_FD_RESOLVED | FLAG_PATH_UNKNOWN | FLAG_JS_AT_SYSCALL | FLAG_JS_TRACE_MADE | FLAG_JS_SITE_INHERITED | FLAG_JS_LINKED;

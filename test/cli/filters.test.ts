@@ -10,6 +10,7 @@ import { BROKEN, otherHost, scenario, tempDir, writeTrace } from '../fixtures/tr
 import { historyTrace } from '../fixtures/history.js';
 import { TraceWriter } from '../../src/trace/encode.js';
 import { RecordType } from '../../src/trace/layout.js';
+import { cleanup as removeRuns, run as record } from '../recorders/harness.js';
 
 const BIN = fileURLToPath(new URL('../../bin/fsync-analyze.js', import.meta.url));
 const tmp = tempDir();
@@ -31,7 +32,10 @@ function totals(args: string[]): { calls: number; processes: number; summarized_
   return JSON.parse(r.stdout).totals;
 }
 
-test.after(() => tmp.cleanup());
+test.after(() => {
+  tmp.cleanup();
+  removeRuns();
+});
 
 test('no filter: every trace', () => {
   assert.equal([totals(all).calls, totals(all).processes], [36 + 4 + 169_561, 3]);
@@ -66,12 +70,36 @@ test('a --pid never decodes another process\'s trace', () => {
 });
 
 test('--since and --until: ISO times and durations back from the newest event', () => {
-  // The history's newest summary interval ends 2026-01-03T00:00:00Z; its ring holds 23:00:05 on.
-  assert.is(totals([kv, '--since', '1h']).calls, 360);
+  // The history's ring holds 23:00:05 to 23:59:55 (its newest event; the newest summary interval
+  // ends at 00:00:00, which is no event): 1h back is 22:59:55, inside minute 22:59, whose summary
+  // (60 calls) overlaps the window and counts; 3595s back is 23:00:00, the ring's 360 alone.
+  assert.is(totals([kv, '--since', '1h']).calls, 360 + 60);
+  assert.is(totals([kv, '--since', '3595s']).calls, 360);
   assert.is(totals([kv, '--since', '2026-01-02T00:00:00Z']).calls, 83_160);
   assert.is(totals([kv, '--until', '2026-01-02']).calls, 86_401);
   assert.is(totals([app, '--since', '2026-01-01T00:00:10Z', '--until', '2026-01-01T00:00:20Z']).calls,
     Number(JSON.parse(run(['sql', '--json', "select count(*) as n from events where type = 3 and start >= '2026-01-01 00:00:10' and start < '2026-01-01 00:00:20'", app]).stdout)[0].n));
+});
+
+test('a duration counts back from the newest recorded event, not from its summary interval\'s end', () => {
+  // A real 0.6 s run: an open, 6 fdatasyncs and a close, each sync and the close 100 ms (usleep)
+  // or more after the one before; all in one 60-s summary interval, which ends long after them.
+  const r = record('slow', (d) => [d.data, '6', '1', '100000']);
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.files.length, 1);
+  const trace = join(r.dirs.traces, r.files[0]!);
+  // Events by type: 3 sync, 4 open, 5 close.
+  const kept = (...filters: string[]) => {
+    const q = run(['sql', '--json', ...filters, 'select type, count(*)::integer as n from events group by type order by type', trace]);
+    assert.is(q.code, 0, q.stderr);
+    return (JSON.parse(q.stdout) as { type: number; n: number }[]).map((row) => [row.type, row.n]);
+  };
+  const every = [[3, 6], [4, 1], [5, 1]];
+  assert.equal(kept(), every);
+  assert.equal(kept('--since', '1s'), every);
+  // The close is the newest, 100 ms or more after the last sync: 100 ms back keeps it alone.
+  assert.equal(kept('--since', '100ms'), [[5, 1]]);
+  assert.equal(kept('--until', '100ms'), [[3, 6], [4, 1]]);
 });
 
 test('filters on a kept database (--db FILE without traces): the same answers, the file unchanged', () => {

@@ -5,21 +5,15 @@
 // says which one its call took.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { bindings } from '../../src/db/params.js';
 import { RecordType } from '../../src/trace/layout.js';
 import { TraceWriter } from '../../src/trace/encode.js';
 import { openTraces } from '../fixtures/session.js';
-import { at, msNs, SCENARIO_PARAMS } from '../fixtures/traces.js';
+import { at, msNs } from '../fixtures/traces.js';
+import { own, pairRows, steadyRun, type PairCall as Call, type PairRow as Row, type PairSync as Sync } from '../fixtures/pairs.js';
 
 const WAL = { id: 1, name: '/data/wal', dev: 0x801n, ino: 5n, fd: 7 };
 const MAIN = 700;
 const POOL = [701, 702, 703, 704];
-
-/** A call from `start` to `end` (ms). */
-interface Call { start: number; end: number }
-/** A sync from `start` (ms), `len` ms long (distinct: it names the sync), by thread `tid`. */
-interface Sync { start: number; len: number; tid: number }
-interface Row { call: number; sync: number | null; queued: number | null; extra_syncs: bigint; ambiguous: boolean }
 
 async function pair(calls: Call[], syncs: Sync[]): Promise<Row[]> {
   const w = new TraceWriter({ ringSlots: 256, pid: 700, host: 'h1', exe: '/usr/bin/node' });
@@ -29,27 +23,14 @@ async function pair(calls: Call[], syncs: Sync[]): Promise<Row[]> {
   for (const c of calls) w.event({ type: RecordType.Js, call: 1, startNs: ms(c.start), durNs: msNs(c.end - c.start), tid: MAIN, fd: WAL.fd, pathId: WAL.id });
   const o = await openTraces({ 'node.700.fstrace': w.bytes() });
   try {
-    await o.session.build(['js_waits'], bindings(SCENARIO_PARAMS));
-    const rows = await o.session.rows(`select round((epoch_ns(start) - epoch_ns(timestamp '2026-01-01 00:00:01')) / 1e6, 3) as call,
-      round(sync_ns / 1e6, 3) as sync, round(queued_ns / 1e6, 3) as queued, extra_syncs, ambiguous from js_waits order by start`);
-    if (process.env.SHOW) console.log(JSON.stringify(rows.map((r) => [r.call, r.sync, r.extra_syncs, r.ambiguous]), (_k, v) => (typeof v === "bigint" ? Number(v) : v)));
-    return rows as unknown as Row[];
+    return await pairRows(o.session);
   } finally {
     o.close();
   }
 }
 
 /** `n` calls 1 ms apart from `t0`, each served 5 ms after it began by a pool thread, its sync own(k) long, its callback 0.45 ms after. */
-const own = (k: number) => Number((0.5 + k / 100).toFixed(3));
-function steady(n: number, t0 = 0): { calls: Call[]; syncs: Sync[] } {
-  const calls: Call[] = [];
-  const syncs: Sync[] = [];
-  for (let k = 0; k < n; k++) {
-    syncs.push({ start: t0 + k + 5, len: own(k), tid: POOL[k % 4]! });
-    calls.push({ start: t0 + k, end: t0 + k + 5 + own(k) + 0.45 });
-  }
-  return { calls, syncs };
-}
+const steady = (n: number, t0 = 0) => steadyRun(n, POOL, t0);
 const truth = (calls: Call[], syncs: Sync[], extra = 0n): Row[] =>
   calls.map((c, k) => ({ call: c.start, sync: syncs[k]!.len, queued: Number((syncs[k]!.start - c.start).toFixed(3)), extra_syncs: extra, ambiguous: false }));
 

@@ -181,6 +181,8 @@ int main(void) {
     CONST(FT_JS_FH_WRITE_STREAM);
     CONST(FT_JS_MAX);
     CONST(offsetof(struct ft_js_rec, site));
+    CONST(offsetof(struct ft_js_rec, link));
+    CONST(FT_F_JS_LINKED);
     CONST(FT_C_NONE);
     CONST(FT_C_FSYNC);
     CONST(FT_C_FDATASYNC);

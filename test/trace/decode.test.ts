@@ -166,7 +166,9 @@ test('corrupt records: a TraceError naming the file and the record offset', () =
     ['unknown type past the Node call', (b) => b.event({ seq: 2, type: 13 }), 4096 + 64 * 2, /unknown record type 13, expected 1 to 6 or 10 to 12/],
     ['a Node call without an API', (b) => b.event({ seq: 2, type: 12, call: 0 }), 4096 + 64 * 2 + 5, /Node call record with API 0, expected 1 to 14/],
     ['a Node call of an unknown API', (b) => b.event({ seq: 2, type: 12, call: 15 }), 4096 + 64 * 2 + 5, /Node call record with API 15, expected 1 to 14/],
-    ['a Node call with a sync\'s flags', (b) => b.event({ seq: 2, type: 12, call: 1, flags: 0x80 }), 4096 + 64 * 2 + 6, /unknown flags 0x80 in a Node call record/],
+    ['a Node call with an open\'s flag', (b) => b.event({ seq: 2, type: 12, call: 1, flags: 0x180 }), 4096 + 64 * 2 + 6, /unknown flags 0x180 in a Node call record/],
+    ['a Node call with a close\'s flag', (b) => b.event({ seq: 2, type: 12, call: 1, flags: 0x400 }), 4096 + 64 * 2 + 6, /unknown flags 0x400 in a Node call record/],
+    ['a Node call with a link but not the linked flag', (b) => b.event({ seq: 2, type: 12, call: 1, flags: 0x40, writeUs: 1 }), 4096 + 64 * 2 + 52, /not linked \(flag 0x80\) with a link/],
     ['unknown flags', (b) => b.event({ seq: 2, type: 3, flags: 0x800 }), 4096 + 64 * 2 + 6, /unknown flags 0x800/],
     ['start time 0', (b) => b.event({ seq: 2, type: 3, startNs: 0n }), 4096 + 64 * 2 + 8, /start time 0/],
     ['path id 0', (b) => b.path({ seq: 0, pathId: 0, name: '/x' }), 4096, /path id 0/],
@@ -330,6 +332,25 @@ test('Node call records (type 12): their own columns, the API by name, the call 
     ['fs.fsync', '/d/wal', '/app/server.js:41', 4000n, 9000n, 3, 0, 0n, 0],
     ['fs.writeFileSync', '/d/wal', null, 1_004_000n, 500n, -1, -5, 12n, 0x8],
   ]);
+});
+
+test('a linked Node call (flag 0x80): the low 32 bits of its sync\'s start_ns at offset 52, kept whole; 0 there without the flag', () => {
+  const b = new TraceBuilder({ ringSlots: 8, nextSeq: 5n })
+    .path({ seq: 0, pathId: 1, name: '/d/wal' })
+    .event({ seq: 1, type: 3, call: 1, pathId: 1, tid: 78, startNs: 0x1_0000_0010n, durNs: 300n })
+    // The call began just before the low 32 bits wrapped; its sync just after: the link is small.
+    .event({ seq: 2, type: 12, call: 5, pathId: 1, startNs: 0xffff_fff0n, durNs: 900n, flags: 0x80, writeUs: 0x10 })
+    // A link of 0xffffffff (all bits) and of 0 are links too, with the flag.
+    .event({ seq: 3, type: 12, call: 1, pathId: 1, startNs: 0x2_0000_0000n, durNs: 9000n, flags: 0xc0, writeUs: 0xffff_ffff })
+    .event({ seq: 4, type: 12, call: 3, pathId: 1, startNs: 0x3_0000_0000n, durNs: 9000n, flags: 0x80, writeUs: 0 });
+  const t = decodeTrace(b.buf, FILE);
+  assert.equal(jsList(t).map((j) => [j.api, j.flags, j.link]), [
+    ['filehandle.sync', 0x80, 0x10], ['fs.fsync', 0xc0, 0xffff_ffff], ['fs.fdatasync', 0x80, 0],
+  ]);
+  const old = new TraceBuilder({ ringSlots: 8, nextSeq: 3n })
+    .path({ seq: 0, pathId: 1, name: '/d/wal' })
+    .event({ seq: 1, type: 12, call: 1, pathId: 1, startNs: 4000n, durNs: 9000n, flags: 0x40 });
+  assert.equal(jsList(decodeTrace(old.buf, FILE)).map((j) => [j.flags, j.link]), [[0x40, null]]);
 });
 
 test('header strings: NUL-terminated, full-width, and invalid UTF-8 replaced', () => {

@@ -136,6 +136,8 @@ test('record types and call kinds: the same numbers and names', () => {
   assert.is(fromC.length, L.CALL_MAX);
   // The Node hook's record: its type, its API numbers, where it names its call site.
   assert.equal([k.FT_T_JS, k.FT_JS_MAX, k['offsetof(struct ft_js_rec, site)']], [L.RecordType.Js, L.JS_API_MAX, L.JS_SITE]);
+  // Its link to the sync that served it (flag 0x80, the u32 at 52).
+  assert.equal([k['offsetof(struct ft_js_rec, link)'], k.FT_F_JS_LINKED], [L.JS_LINK, L.FLAG_JS_LINKED]);
   assert.equal([L.JS_API_NAMES[k.FT_JS_FSYNC!], L.JS_API_NAMES[k.FT_JS_FH_WRITE_STREAM!]], ['fs.fsync', 'filehandle.createWriteStream']);
 });
 

@@ -1,0 +1,251 @@
+/*
+ * links.c — the library's announcements (ft_link.c) driven as the Node
+ * hook's addon drives them: a "JavaScript" thread announces each call's sync
+ * (fsync_trace_js_announce), hands the sync to a pool of threads (as libuv
+ * does), and records the call once the pool says it is done
+ * (fsync_trace_js_record, with the handle).
+ *
+ *   links DIR fifo|pool|race|full|errors
+ *
+ * fifo:   one file, one pool thread, 32 calls in flight, 640 calls.
+ * pool:   32 files, 4 pool threads, 32 calls in flight (one per file), 640
+ *         calls, fsync and fdatasync mixed.
+ * race:   2 files, 4 pool threads, 24 in flight, 2,000 calls, one in two
+ *         recorded whether or not its sync is done; then 128 calls announced and
+ *         synced one by one on the main thread (the table must be empty).
+ * full:   130 calls announced on one file before any sync (the table holds
+ *         128), then 130 fsyncs, then the 130 records.
+ * errors: calls that are not served: EBADF, no sync, a sync of the other
+ *         kind or file, a negative fd, a call taken back without a record;
+ *         errno is checked around each entry point.
+ *
+ * Each call: "call label=N fd=F kind=K handle=H rec=R" (kind 1 fsync, 2
+ * fdatasync; H the handle, 0 not announced; R what the record returned);
+ * each sync: "sync label=N fd=F ret=R errno=E".
+ */
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "ft_format.h"
+#include "ft_js.h"
+#include "ft_test.h"
+
+static uint64_t (*announce)(int32_t, uint32_t);
+static int (*record)(struct ft_js_call *);
+static uint64_t (*now)(void);
+
+#define MAX_CALLS 4096
+
+struct job {
+    int fd;
+    unsigned kind;
+    uint64_t start, handle;
+    atomic_int done;
+    int ret, err;
+};
+static struct job jobs[MAX_CALLS];
+
+/* The pool's queue: first in, first out, as libuv's. */
+static pthread_mutex_t qlock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t qcond = PTHREAD_COND_INITIALIZER;
+static int qhead, qtail, qstop;
+static int queue[MAX_CALLS];
+
+static void push(int i)
+{
+    pthread_mutex_lock(&qlock);
+    queue[qtail++] = i;
+    pthread_cond_signal(&qcond);
+    pthread_mutex_unlock(&qlock);
+}
+
+static void *worker(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        pthread_mutex_lock(&qlock);
+        while (qhead == qtail && !qstop)
+            pthread_cond_wait(&qcond, &qlock);
+        if (qhead == qtail) {
+            pthread_mutex_unlock(&qlock);
+            return NULL;
+        }
+        int i = queue[qhead++];
+        pthread_mutex_unlock(&qlock);
+        struct job *j = &jobs[i];
+        int ret = j->kind == FT_C_FDATASYNC ? fdatasync(j->fd) : fsync(j->fd);
+        j->ret = ret;
+        j->err = ret < 0 ? errno : 0;
+        atomic_store(&j->done, 1);
+    }
+}
+
+static int record_call(int i, const struct job *j)
+{
+    struct ft_js_call c;
+    memset(&c, 0, sizeof c);
+    c.api = j->kind == FT_C_FDATASYNC ? FT_JS_FDATASYNC : FT_JS_FSYNC;
+    c.fd = j->fd;
+    c.start_ns = j->start;
+    c.announced = j->handle;
+    errno = 4321;
+    int rec = record(&c);
+    if (errno != 4321) {
+        printf("errno_changed label=%d by=record errno=%d\n", i, errno);
+        errno = 0;
+    }
+    printf("call label=%d fd=%d kind=%u handle=%llu rec=%d\n", i, j->fd, j->kind, (unsigned long long)j->handle, rec);
+    return rec;
+}
+
+static void start_call(int i, int fd, unsigned kind)
+{
+    struct job *j = &jobs[i];
+    j->fd = fd;
+    j->kind = kind;
+    atomic_store(&j->done, 0);
+    errno = 1234;
+    j->handle = announce(fd, kind);
+    if (errno != 1234)
+        printf("errno_changed label=%d by=announce errno=%d\n", i, errno);
+    j->start = now();
+}
+
+static void wait_done(const struct job *j)
+{
+    while (!atomic_load(&j->done))
+        sched_yield();
+}
+
+/* calls calls on files[i % nfiles], threads pool threads, inflight at once;
+ * wait: 1 record a call only once its sync is done, 0 whenever, 2 one call
+ * in two (drawn) once done, the others whenever. */
+static void run_pool(int nfiles, const int *fds, int threads, int inflight, int calls, int mixed, int wait)
+{
+    pthread_t t[8];
+    for (int k = 0; k < threads; k++)
+        CHECK(pthread_create(&t[k], NULL, worker, NULL) == 0);
+    int oldest = 0;
+    unsigned seed = 12345;
+    for (int i = 0; i < calls; i++) {
+        if (i - oldest >= inflight) {
+            if (wait == 1 || (wait == 2 && (seed >> 20) % 2))
+                wait_done(&jobs[oldest]);
+            record_call(oldest, &jobs[oldest]);
+            oldest++;
+        }
+        seed = seed * 1103515245 + 12345;
+        start_call(i, fds[i % nfiles], mixed && (seed >> 16) % 3 == 0 ? FT_C_FDATASYNC : FT_C_FSYNC);
+        push(i);
+    }
+    for (; oldest < calls; oldest++) {
+        if (wait == 1)
+            wait_done(&jobs[oldest]);
+        record_call(oldest, &jobs[oldest]);
+    }
+    pthread_mutex_lock(&qlock);
+    qstop = 1;
+    pthread_cond_broadcast(&qcond);
+    pthread_mutex_unlock(&qlock);
+    for (int k = 0; k < threads; k++)
+        pthread_join(t[k], NULL);
+    for (int i = 0; i < calls; i++)
+        printf("sync label=%d fd=%d ret=%d errno=%d\n", i, jobs[i].fd, jobs[i].ret, jobs[i].err);
+}
+
+static int open_file(const char *dir, int i)
+{
+    char name[32];
+    snprintf(name, sizeof name, "f%d", i);
+    int fd = open(ft_path(dir, name), O_CREAT | O_WRONLY | O_TRUNC, 0644);
+    CHECK(fd >= 0);
+    CHECK(write(fd, "x", 1) == 1);
+    return fd;
+}
+
+/* One call on the main thread: announced, synced (sync: 0 none, else the
+ * kind) on sfd, recorded. */
+static void serial(int label, int fd, unsigned kind, unsigned sync, int sfd)
+{
+    struct job *j = &jobs[label];
+    start_call(label, fd, kind);
+    j->ret = 0;
+    j->err = 0;
+    if (sync) {
+        errno = 0;
+        j->ret = sync == FT_C_FDATASYNC ? fdatasync(sfd) : fsync(sfd);
+        j->err = j->ret < 0 ? errno : 0;
+        printf("sync label=%d fd=%d ret=%d errno=%d\n", label, sfd, j->ret, j->err);
+    }
+    record_call(label, j);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: links DIR fifo|pool|race|full|errors\n");
+        return 2;
+    }
+    announce = (uint64_t (*)(int32_t, uint32_t))dlsym(RTLD_DEFAULT, "fsync_trace_js_announce");
+    record = (int (*)(struct ft_js_call *))dlsym(RTLD_DEFAULT, "fsync_trace_js_record");
+    now = (uint64_t (*)(void))dlsym(RTLD_DEFAULT, "fsync_trace_js_now");
+    int (*abi)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "fsync_trace_js_abi");
+    CHECK(announce && record && now && abi && abi() == FT_JS_ABI);
+    const char *dir = argv[1], *mode = argv[2];
+    int fds[32];
+    if (!strcmp(mode, "fifo")) {
+        fds[0] = open_file(dir, 0);
+        run_pool(1, fds, 1, 32, 640, 0, 1);
+    } else if (!strcmp(mode, "pool")) {
+        for (int i = 0; i < 32; i++)
+            fds[i] = open_file(dir, i);
+        run_pool(32, fds, 4, 32, 640, 1, 1);
+    } else if (!strcmp(mode, "race")) {
+        for (int i = 0; i < 2; i++)
+            fds[i] = open_file(dir, i);
+        run_pool(2, fds, 4, 24, 2000, 1, 2);
+        /* Every announcement taken back: 128 more fit, and each is served. */
+        for (int i = 0; i < 128; i++)
+            serial(2000 + i, fds[0], FT_C_FSYNC, FT_C_FSYNC, fds[0]);
+    } else if (!strcmp(mode, "full")) {
+        fds[0] = open_file(dir, 0);
+        for (int i = 0; i < 130; i++)
+            start_call(i, fds[0], FT_C_FSYNC);
+        for (int i = 0; i < 130; i++) {
+            jobs[i].ret = fsync(fds[0]);
+            jobs[i].err = jobs[i].ret < 0 ? errno : 0;
+            printf("sync label=%d fd=%d ret=%d errno=%d\n", i, fds[0], jobs[i].ret, jobs[i].err);
+        }
+        for (int i = 0; i < 130; i++)
+            record_call(i, &jobs[i]);
+    } else if (!strcmp(mode, "errors")) {
+        int a = open_file(dir, 0), b = open_file(dir, 1);
+        int closed = open_file(dir, 2);
+        CHECK(close(closed) == 0);
+        serial(0, closed, FT_C_FSYNC, FT_C_FSYNC, closed);       /* EBADF */
+        serial(1, a, FT_C_FSYNC, 0, a);                          /* no sync at all */
+        serial(2, a, FT_C_FSYNC, FT_C_FDATASYNC, a);             /* a sync of the other kind */
+        serial(3, a, FT_C_FDATASYNC, FT_C_FSYNC, a);
+        serial(4, a, FT_C_FSYNC, FT_C_FSYNC, b);                 /* of another file */
+        serial(5, -1, FT_C_FSYNC, FT_C_FSYNC, a);                /* a negative fd: not announced */
+        serial(6, a, 7, FT_C_FSYNC, a);                          /* a kind not linked: not announced */
+        /* Taken back without a record (api 0): the record returns -1. */
+        struct job *j = &jobs[7];
+        start_call(7, a, FT_C_FSYNC);
+        struct ft_js_call c;
+        memset(&c, 0, sizeof c);
+        c.announced = j->handle;
+        errno = 4321;
+        int rec = record(&c);
+        printf("takeback label=7 handle=%llu rec=%d errno_kept=%d\n", (unsigned long long)j->handle, rec, errno == 4321);
+        serial(8, a, FT_C_FSYNC, FT_C_FSYNC, a);                 /* served: the table's first slot again */
+        serial(9, b, FT_C_FDATASYNC, FT_C_FDATASYNC, b);
+    } else {
+        fprintf(stderr, "links: unknown mode %s\n", mode);
+        return 2;
+    }
+    printf("done pid=%d\n", (int)getpid());
+    return 0;
+}
