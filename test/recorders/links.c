@@ -15,8 +15,9 @@
  *         synced one by one on the main thread (the table must be empty).
  * full:   130 calls announced on one file before any sync (the table holds
  *         128), then 130 fsyncs, then the 130 records.
- * errors: calls that are not served: EBADF, no sync, a sync of the other
- *         kind or file, a negative fd, a call taken back without a record;
+ * errors: a failed sync (EBADF), and calls that are not served: no sync, a
+ *         sync of the other kind or file, a negative fd, a call taken back
+ *         without a record;
  *         errno is checked around each entry point.
  *
  * Each call: "call label=N fd=F kind=K handle=H rec=R" (kind 1 fsync, 2
