@@ -148,13 +148,16 @@ export async function applyRowFilters(connection: DuckDBConnection, f: Filters):
  * The newest recorded event's start (ring, keep ring or Node call), ns since the
  * epoch: what a duration (`--since 1s`) counts back from. A summary interval's end
  * is no event (a 60-s interval ends long after a short run's last call), so it
- * counts only when no event was loaded at all (summaries alone).
+ * counts only when no event was loaded at all (summaries alone: the library's or
+ * the Node hook's).
  */
 export async function newestNs(connection: DuckDBConnection): Promise<bigint> {
   const r = await connection.runAndReadAll(`
     select coalesce(
       greatest((select max(epoch_ns(start)) from events), (select max(epoch_ns(start)) from js_calls)),
-      (select max(epoch_ns(s.start) + t.summary_interval_s::bigint * 1000000000) from summary_entries s join traces t using (trace_id))
+      (select max(epoch_ns(s.start) + t.summary_interval_s::bigint * 1000000000)
+        from (select trace_id, start from summary_entries union all select trace_id, start from js_summary_entries) s
+        join traces t using (trace_id))
     ) as ns`);
   const v = r.getRows()[0]?.[0];
   return typeof v === 'bigint' ? v : 0n;

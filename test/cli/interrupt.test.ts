@@ -46,7 +46,10 @@ test('SIGTERM or SIGINT in the middle of a load: no loading file, FILE unchanged
   const fresh = join(tmp.dir, 'fresh.duckdb');
   const child = spawn(process.execPath, [BIN, 'info', '-q', '--db', fresh, set], { stdio: 'ignore' });
   const ended = new Promise<NodeJS.Signals | null>((res) => child.on('exit', (_code, signal) => res(signal)));
-  while (!existsSync(`${fresh}.loading-${child.pid}`)) await new Promise((res) => setTimeout(res, 5));
+  let exited = false;
+  void ended.then(() => (exited = true));
+  while (!existsSync(`${fresh}.loading-${child.pid}`) && !exited) await new Promise((res) => setTimeout(res, 5));
+  assert.ok(!exited, 'the load ended before its loading file was seen');
   child.kill('SIGTERM');
   assert.is(await ended, 'SIGTERM');
   assert.equal([existsSync(fresh), loadingFiles(tmp.dir)], [false, []]);
