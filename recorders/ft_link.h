@@ -31,6 +31,9 @@ uint64_t ft_link_announce(int fd, unsigned kind);
  * and no younger call's could stand in: ft_link.c). Frees the announcement. */
 int ft_link_take(uint64_t handle, uint64_t call_start, uint32_t *link);
 
+/* In a fork's child (ft_after_fork_child): the table emptied. */
+void ft_link_after_fork(void);
+
 /* Before a sync of fd of kind: the oldest announcement for it, claimed (its
  * ticket; 0 when none). */
 __attribute__((noinline)) uint32_t ft_link_claim(int fd, unsigned kind);
