@@ -111,7 +111,7 @@ static inline __attribute__((always_inline)) void ft_sync_begin_linked(struct ft
 /* hot: the whole path inline (ft_sync_done_hot), for the fsync family's
  * wrappers (ft_base.h, FT_HOT_PAGE), begun by ft_sync_begin_linked; the
  * other sync calls call it. A claimed announcement is served once the record
- * is made: linked when the sync succeeded and its record went into the raw
+ * is made: linked when its record (the sync failed or not) went into the raw
  * ring. */
 static inline __attribute__((always_inline)) void ft_sync_end(struct ft_sync *s, long ret, int err, int hot)
 {
@@ -122,7 +122,7 @@ static inline __attribute__((always_inline)) void ft_sync_end(struct ft_sync *s,
         ft_sync_done_hot(&s->ev, s->f, s->life);
         /* Recorded: the trace is ready after the record (as ft_emit_hot tells). */
         if (FT_UNLIKELY(s->claim))
-            ft_link_served(s->claim, ret == 0 && ft_regions() != NULL, s->ev.start_ns);
+            ft_link_served(s->claim, ft_regions() != NULL, s->ev.start_ns);
     } else {
         ft_sync_done(&s->ev, s->f, s->life);
     }

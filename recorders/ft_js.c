@@ -163,13 +163,37 @@ static uint64_t *ft_js_cur_of(const struct ft_js_call *c, uint32_t path_id)
     return &ft_js_cur[h >> (32 - __builtin_ctz(FT_JS_CUR))];
 }
 
+/*
+ * The call's link to the sync that served it (FORMAT.md, "Linked calls").
+ * That sync started after the call did: the hook read the clock before it
+ * announced, and the sync claimed the announcement before reading its own
+ * start. The two reads are on two threads, whose clocks the library
+ * extrapolates each from its own anchor (ft_clock.h: under a microsecond
+ * apart, and a thread's clock may be held a few hundred ns ahead): the sync's
+ * start may read up to that much before the call's. The call's start is then
+ * moved back to it, so that its window holds its sync, as it does in fact
+ * (a few ns to a few hundred of a wait no clock here tells more finely); a
+ * start more than FT_LINK_SKEW_NS before is not believed: not linked.
+ */
+static inline void ft_js_link(struct ft_js_rec *r, uint64_t sync_start)
+{
+    if (sync_start < r->start_ns) {
+        uint64_t back = r->start_ns - sync_start;
+        if (back > FT_LINK_SKEW_NS)
+            return;
+        r->start_ns = sync_start;
+        r->dur_ns += back;
+    }
+    r->flags |= FT_F_JS_LINKED;
+    r->link = (uint32_t)sync_start;
+}
+
 /* One page of code, as a sync wrapper's (FT_HOT_PAGE, ft_base.h): the
  * ring's append and the summary's count inlined (they were three more pages:
  * ft_emit's and ft_summary_add's, each across a page boundary). */
 FT_EXPORT FT_HOT_PAGE(js_record) int fsync_trace_js_record(struct ft_js_call *c)
 {
-    uint32_t link = 0;
-    int linked = c && c->announced ? ft_link_take(c->announced, c->start_ns, &link) : 0;
+    uint64_t served = c && c->announced ? ft_link_take(c->announced, c->start_ns) : 0;
     if (!c || c->api == FT_JS_NONE || c->api > FT_JS_MAX || c->start_ns == 0 || !ft_active())
         return -1;
     /* ft_errno, not errno: libc's __errno_location through our GOT and its
@@ -190,10 +214,8 @@ FT_EXPORT FT_HOT_PAGE(js_record) int fsync_trace_js_record(struct ft_js_call *c)
     u.r.start_ns = c->start_ns;
     u.r.dur_ns = c->dur_ns ? c->dur_ns : ft_since(u.r.start_ns, end);
     u.r.flags = (uint16_t)(c->flags & FT_F_JS_SITE_INHERITED);
-    if (linked) {
-        u.r.flags |= FT_F_JS_LINKED;
-        u.r.link = link;
-    }
+    if (served)
+        ft_js_link(&u.r, served);
     ft_js_less_making(&u.r);
     u.r.fd = c->fd;
     u.r.res = c->res;

@@ -25,10 +25,11 @@
  * running when that call settles, while the younger call's announcement is
  * served already by the older call's own sync. So a call that finds its
  * announcement claimed looks for a served one of the same fd and kind,
- * announced after it (its sync started after this call did, and ended): it
+ * announced after it, whose sync started after the call did (and ended): it
  * takes that sync, and leaves its own claimed slot to that younger call
- * (moved), whose sync it is indeed. A call takes a link only when the sync
- * started after the call did (a thread without the hook may claim in between).
+ * (moved), whose sync it is indeed. (Letting a call whose announcement is
+ * still posted take one as well, or one announced before it, left four times
+ * as many calls unlinked in test/node's runs: it takes right pairs apart.)
  *
  * Only the announcing call frees its slot (or hands it to its claimer by
  * abandoning it, or to another call by its move), so its handle stays its
@@ -49,7 +50,9 @@
 #include "ft_link.h"
 
 #define FT_LINK_SLOTS 128u
-#define FT_LINK_TRIES 4 /* a claim retried after lost races, then given up */
+/* A claim retried after lost races (each one another thread's claim of a
+ * slot: progress), then given up. */
+#define FT_LINK_TRIES 32
 
 enum { FT_LS_FREE, FT_LS_WRITING, FT_LS_POSTED, FT_LS_CLAIMED, FT_LS_SERVED, FT_LS_UNSERVED, FT_LS_ABANDONED, FT_LS_MOVED };
 
@@ -60,11 +63,21 @@ struct ft_link_slot {
     uint32_t pad;
 };
 
-static struct ft_link_slot ft_links[FT_LINK_SLOTS] __attribute__((aligned(64)));
-static uint64_t ft_link_tickets;
-/* Slots ever used: [0, this). Announcements take the lowest free slot, so a
- * claim looks at as many slots as calls were ever in flight at once. */
-static uint32_t ft_link_used;
+/* One page, all of it: a Node call's announcement and its record each come
+ * after a system call (on this project's VM each emptied the TLB, and every
+ * page touched costs a walk, ~100 ns: ft_base.h, "the hot page"); scattered
+ * over .bss the counter, the high mark and the slots were three pages. */
+static struct {
+    uint64_t tickets;
+    /* Slots ever used: [0, this). Announcements take the lowest free slot, so
+     * a claim looks at as many slots as calls were ever in flight at once. */
+    uint32_t used;
+    struct ft_link_slot slots[FT_LINK_SLOTS] __attribute__((aligned(64)));
+} ft_link_tab __attribute__((aligned(4096)));
+_Static_assert(sizeof ft_link_tab <= 4096, "the table is one page");
+#define ft_links (ft_link_tab.slots)
+#define ft_link_tickets (ft_link_tab.tickets)
+#define ft_link_used (ft_link_tab.used)
 
 /* Tickets are 46 bits (a handle, ticket * 128 + slot + 1, stays under 2^53:
  * exact in a JavaScript number); 2^46 announcements are centuries of calls. */
@@ -98,9 +111,10 @@ uint64_t ft_link_announce(int fd, unsigned kind)
     return 0; /* full: this call is not linked */
 }
 
-/* A served slot of fd and kind announced after ticket t, its sync started at
- * or after start: taken (moved to slot `to`, which its call takes instead).
- * Its sync's start, or 0 when there is none. */
+/* A served slot of fd and kind announced after ticket t, whose sync started
+ * after start (give or take the threads' clocks: FT_LINK_SKEW_NS): taken
+ * (moved to slot `to`, which its call takes instead). Its sync's start, or 0
+ * when there is none. */
 static uint64_t ft_link_steal(int fd, unsigned kind, uint64_t t, uint64_t start, uint32_t to)
 {
     uint32_t n = FT_LOAD(&ft_link_used);
@@ -111,14 +125,16 @@ static uint64_t ft_link_steal(int fd, unsigned kind, uint64_t t, uint64_t start,
             FT_LOAD(&s->fd) != fd)
             continue;
         uint64_t at = FT_LOAD(&s->start);
+        if (at + FT_LINK_SKEW_NS < start)
+            continue;
         uint64_t moved = (w & ~(uint64_t)0xfff) | (uint64_t)(to + 1) << 8 | (uint64_t)kind << 4 | FT_LS_MOVED;
-        if (at >= start && FT_CAS(&s->word, &w, moved))
+        if (FT_CAS(&s->word, &w, moved))
             return at;
     }
     return 0;
 }
 
-int ft_link_take(uint64_t handle, uint64_t call_start, uint32_t *link)
+uint64_t ft_link_take(uint64_t handle, uint64_t call_start)
 {
     if (handle == 0)
         return 0;
@@ -172,10 +188,7 @@ int ft_link_take(uint64_t handle, uint64_t call_start, uint32_t *link)
             return 0;
         }
         FT_ADD(&ft_link_pending, -1);
-        if (at < call_start || at == 0)
-            return 0;
-        *link = (uint32_t)at;
-        return 1;
+        return at;
     }
     FT_ADD(&ft_link_pending, -1);
     return 0;

@@ -24,12 +24,18 @@
  * handle (a positive integer under 2^53), 0 when not announced (fd < 0, a
  * kind not linked, the table full). */
 uint64_t ft_link_announce(int fd, unsigned kind);
-/* Taking it back once the call (started at call_start) settled: 1 and the
- * link (the low 32 bits of its sync's start_ns) in *link when a sync that
- * started at or after call_start served it, else 0 (no sync claimed it, or
- * the sync that claimed it failed, was not recorded, or was still running
- * and no younger call's could stand in: ft_link.c). Frees the announcement. */
-int ft_link_take(uint64_t handle, uint64_t call_start, uint32_t *link);
+/* Taking it back once the call (started at call_start) settled: the start_ns
+ * of the sync record that served it, else 0 (no sync claimed it, the sync
+ * that claimed it was not recorded, or was still running, and no other
+ * call's could stand in: ft_link.c). Frees the announcement. The sync started after the call, in
+ * fact: the call read the clock before it announced, and a sync claims an
+ * announcement before it reads its own start. */
+uint64_t ft_link_take(uint64_t handle, uint64_t call_start);
+/* How far a sync's start, read on its thread, may be before its call's, read
+ * on the JavaScript thread, from the clocks alone (ft_clock.h: each thread
+ * extrapolates from its own anchor, under a microsecond apart, and may hold
+ * its clock a few hundred ns ahead). */
+#define FT_LINK_SKEW_NS 10000u
 
 /* In a fork's child (ft_after_fork_child): the table emptied. */
 void ft_link_after_fork(void);
@@ -37,7 +43,7 @@ void ft_link_after_fork(void);
 /* Before a sync of fd of kind: the oldest announcement for it, claimed (its
  * ticket; 0 when none). */
 __attribute__((noinline)) uint32_t ft_link_claim(int fd, unsigned kind);
-/* After the sync: recorded 1 when it succeeded and its record is in the raw
+/* After the sync: recorded 1 when its record (failed or not) is in the raw
  * ring, start_ns its record's start. */
 __attribute__((noinline)) void ft_link_served(uint32_t claim, int recorded, uint64_t start_ns);
 

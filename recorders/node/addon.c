@@ -39,8 +39,9 @@ enum { A_API, A_FD, A_START_NS, A_DUR_NS, A_RES, A_SITE, A_BYTES, A_NOW, A_OUT, 
 /* A_ANNOUNCE: fd * 4 + kind (FT_C_FSYNC or FT_C_FDATASYNC) when the next
  * now() is the start of a call whose sync a pool thread will make (0: none;
  * now() clears it); now() puts the announcement's handle in A_LINK (0 when
- * not announced), and record() takes back the handle it finds there. In the
- * hook's part of the buffer, after its per-API words (hook.cjs). */
+ * not announced), and record() takes back the handle it finds there (and
+ * clears it). In the hook's part of the buffer, after its per-API words
+ * (hook.cjs). */
 enum { A_ANNOUNCE = 46, A_LINK = 47 };
 /* The buffer's size in doubles: the fields above, then hook.cjs's own state
  * (its call-site rationing), kept here to be on the same page, then, from
@@ -160,6 +161,7 @@ static void ft_put(double *a, const char *path)
 {
     struct ft_js_call c;
     ft_fill(&c, a);
+    a[A_LINK] = 0; /* taken back once, by this record */
     c.path = path;
     a[A_OUT] = ft_record(&c);
     if (c.end_ns)
@@ -207,7 +209,7 @@ static napi_value ft_js_record_named(napi_env env, napi_callback_info info)
     return NULL;
 }
 
-/* now(): the clock into the buffer (cheaper than returning a number); first,
+/* now(): the clock into the buffer (cheaper than returning a number); then,
  * when the hook asks (A_ANNOUNCE), the call's announcement (ft_js.h), its
  * handle into A_LINK. */
 static napi_value ft_js_now(napi_env env, napi_callback_info info)
@@ -217,13 +219,14 @@ static napi_value ft_js_now(napi_env env, napi_callback_info info)
     double *a = ft_buffer();
     if (!a || !ft_clock)
         return NULL;
+    /* The clock first: a sync that claims the announcement starts after it. */
+    a[A_NOW] = (double)ft_clock();
     uint64_t ann = ft_count(a[A_ANNOUNCE]);
     if (ann) {
         a[A_ANNOUNCE] = 0;
         uint64_t h = ft_announce && ann >> 33 == 0 ? ft_announce((int32_t)(ann >> 2), (uint32_t)(ann & 3)) : 0;
         a[A_LINK] = (double)(int64_t)h;
     }
-    a[A_NOW] = (double)ft_clock();
     return NULL;
 }
 

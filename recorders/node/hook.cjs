@@ -605,31 +605,50 @@ function fileName(file) {
 
 function install(rec) {
   const { siteOf, nodeOwn, now, started, put } = rec;
-  /* Calls of Node's own that may be on behalf of a call recorded already:
-   * writeFile/appendFile with flush in flight, flushing streams open. */
-  let pending = 0;
+  /* writeFile/appendFile calls with flush in flight: while there are any, a
+   * sync may be Node's own on behalf of one (recorded already). */
+  let flushing = 0;
   /* While a wrapper runs its original synchronously, the wrappers it
    * reaches (appendFile -> writeFile, writeFileSync -> fsyncSync) pass. */
   let depth = 0;
-  /* Flushing streams by descriptor: their closing sync is recorded as theirs.
-   * A plain object without a prototype: no Map method a program may replace. */
+  /* Flushing streams by descriptor, until their closing sync (recorded as
+   * theirs), their 'close', or their descriptor is no longer theirs. A plain
+   * object without a prototype: no Map method a program may replace. */
   const streams = { __proto__: null };
 
   /* A sync of fd about to start: the API to record it as (api, or a
    * flushing stream's when Node syncs on its behalf), its site in callSite
    * (as siteOf gives it), the clock read last (started()); or 0 when it is
-   * Node's own on behalf of a call recorded already. The caller is only looked at while such a call may be
-   * in flight. */
+   * Node's own on behalf of a call recorded already. The caller (one stack
+   * frame, ~5 us) is looked at only when such a call may be in flight: a
+   * writeFile/appendFile with flush, or a flushing stream on this fd. */
   let callSite = 0;
   function syncKind(wrapper, fd, api, streamApi) {
-    if (pending === 0 || !nodeOwn(wrapper)) {
+    let s = typeof fd === 'number' ? streams[fd] : undefined;
+    if (s !== undefined && !owns(s, fd)) s = unwatch(fd, s);
+    if ((flushing === 0 && s === undefined) || !nodeOwn(wrapper)) {
       callSite = siteOf(wrapper, api);
       return api;
     }
-    const s = typeof fd === 'number' ? streams[fd] : undefined;
     if (!s || streamApi === 0) return 0;
+    // A stream syncs once, as it closes.
+    unwatch(fd, s);
     callSite = s.site;
     return streamApi;
+  }
+  /* Whether the stream s still holds fd: one closed without a 'close' event
+   * (emitClose: false) or without its sync (no descriptor by then) does not. */
+  function owns(s, fd) {
+    try {
+      return s.fdOf() === fd;
+    } catch {
+      return false;
+    }
+  }
+  /* The stream s of fd is done: its entry goes (returns undefined). */
+  function unwatch(fd, s) {
+    if (streams[fd] === s) delete streams[fd];
+    return undefined;
   }
 
   /* A writeFile/appendFile with flush about to start: its record's fields
@@ -720,16 +739,16 @@ function install(rec) {
     const wrapper = function (file, data, options, callback) {
       if (depth > 0 || !isFlush(options) || typeof callback !== 'function') return ReflectApply(orig, this, arguments);
       const call = flushCall(wrapper, api, file, data, options);
-      pending++;
+      flushing++;
       depth++;
       try {
         return deeper(orig, this, [file, data, options, function (err) {
-          pending--;
+          flushing--;
           putFlush(api, call, err);
           return ReflectApply(callback, this, arguments);
         }]);
       } catch (err) {
-        pending--;
+        flushing--;
         throw withoutHookFrames(err);
       } finally {
         depth--;
@@ -766,20 +785,20 @@ function install(rec) {
     const wrapper = function (file, data, options) {
       if (!isFlush(options)) return ReflectApply(orig, this, arguments);
       const call = flushCall(wrapper, api, file, data, options);
-      pending++;
+      flushing++;
       return settled(deeper(orig, this, arguments), (err) => {
-        pending--;
+        flushing--;
         putFlush(api, call, err);
       });
     };
     p[name] = dressed(wrapper, orig);
   }
 
-  /* A stream with flush: true syncs when it closes: that sync is its record. */
+  /* A stream with flush: true syncs when it closes (Node's close of its
+   * descriptor: after 'finish', or when destroyed): that sync is its record. */
   function watchStream(stream, api, site, fdOf) {
     try {
-      pending++;
-      const entry = { site, api };
+      const entry = { site, api, fdOf };
       let fd;
       const add = () => {
         if (typeof fd !== 'number' && typeof fdOf() === 'number' && fdOf() >= 0) {
@@ -790,9 +809,8 @@ function install(rec) {
       add();
       stream.once('open', add);
       stream.once('close', () => {
-        pending--;
         // The descriptor is gone by now (stream.fd is null): forget the one it had.
-        if (typeof fd === 'number' && streams[fd] === entry) delete streams[fd];
+        if (typeof fd === 'number') unwatch(fd, entry);
       });
     } catch {
       // unwatched: its sync is recorded as a plain one

@@ -3,9 +3,9 @@
  * file (`--db FILE`) that keeps the loaded traces for later `sql` calls.
  */
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { FtError } from '../errors.js';
 import { DEFAULT_MEMORY, duckdbMemoryLimit } from './knobs.js';
 
@@ -60,6 +60,43 @@ export async function createDb(file: string | null, memory = DEFAULT_MEMORY, nam
  */
 export function loadingFile(file: string): string {
   return `${file}.loading-${process.pid}`;
+}
+
+/**
+ * Remove the loading files of `file` (and their logs) that processes no
+ * longer running left behind: killed by a signal that no handler saw
+ * (SIGKILL), or by a machine that went down. Only the user's own files, and
+ * only those whose pid is gone (a pid alive, even another user's, keeps its file).
+ */
+export function removeStaleLoading(file: string): void {
+  const dir = dirname(file);
+  const prefix = `${basename(file)}.loading-`;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = name.startsWith(prefix) ? /^(\d+)(\.wal)?$/.exec(name.slice(prefix.length)) : null;
+    const pid = m ? Number(m[1]) : 0;
+    if (pid <= 0 || pid === process.pid || running(pid)) continue;
+    const path = join(dir, name);
+    try {
+      if (lstatSync(path).uid === process.getuid?.()) rmSync(path, { force: true });
+    } catch {
+      // gone meanwhile, or not ours to remove
+    }
+  }
+}
+
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Remove a database file (closed) and its write-ahead log. */

@@ -133,10 +133,3 @@ function bind(q: Query, bindings: Bindings): [Record<string, DuckDBValue>, Recor
   return [values, types];
 }
 
-/** Drop every table or view the queries make (their inputs are about to change). */
-export async function dropAll(connection: DuckDBConnection): Promise<void> {
-  for (const q of [...queries()].reverse()) {
-    await connection.run(`drop view if exists ${quotedIdentifier(q.name)}`).catch(() => undefined);
-    await connection.run(`drop table if exists ${quotedIdentifier(q.name)}`).catch(() => undefined);
-  }
-}

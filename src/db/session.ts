@@ -5,10 +5,10 @@
 import { JSDuckDBValueConverter, type DuckDBValue, type JS } from '@duckdb/node-api';
 import { FtError } from '../errors.js';
 import { expandInputs } from '../inputs.js';
-import { createDb, loadingFile, openDb, removeDb, replaceDb, type Db } from './connect.js';
+import { createDb, loadingFile, openDb, removeDb, removeStaleLoading, replaceDb, type Db } from './connect.js';
 import { copyKept, hasFilters, type Filters } from './filter.js';
 import { loadTraces, type LoadResult } from './load.js';
-import { build, dropAll, type Bindings } from './queries.js';
+import { build, type Bindings } from './queries.js';
 
 export interface SessionOptions {
   /** Trace files, directories or globs. */
@@ -22,6 +22,26 @@ export interface SessionOptions {
   filters?: Filters;
   /** DuckDB's memory limit ('1GB'); beyond it, it spills to a temporary directory. */
   memory?: string;
+}
+
+/**
+ * While a load goes into `loading`: SIGINT or SIGTERM (Ctrl-C, kill) removes
+ * it, and the process then ends by that signal as it would have. Returns
+ * what stops the watch.
+ */
+function removeOnSignal(loading: string): () => void {
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const stop = () => {
+    for (const sig of signals) process.off(sig, handler);
+  };
+  function handler(sig: NodeJS.Signals) {
+    removeDb(loading);
+    // Without a listener the signal's own action comes back: the process ends by it.
+    stop();
+    process.kill(process.pid, sig);
+  }
+  for (const sig of signals) process.on(sig, handler);
+  return stop;
 }
 
 export class Session {
@@ -53,21 +73,26 @@ export class Session {
     // A database to keep is loaded beside its file and takes its place once loaded (connect.ts).
     const target = opts.db ?? null;
     const loading = target === null ? null : loadingFile(target);
+    if (target !== null) removeStaleLoading(target);
     if (loading !== null) removeDb(loading);
-    const db = await createDb(loading, opts.memory, target);
-    let load: LoadResult;
+    const interrupted = loading === null ? null : removeOnSignal(loading);
     try {
-      await dropAll(db.connection);
-      load = await loadTraces(db.connection, files, opts);
-    } catch (err) {
+      const db = await createDb(loading, opts.memory, target);
+      let load: LoadResult;
+      try {
+        load = await loadTraces(db.connection, files, opts);
+      } catch (err) {
+        db.close();
+        if (loading !== null) removeDb(loading);
+        throw err;
+      }
+      if (target === null || loading === null) return new Session(db, load);
       db.close();
-      if (loading !== null) removeDb(loading);
-      throw err;
+      replaceDb(loading, target);
+      return new Session(await openDb(target, opts.memory), load);
+    } finally {
+      interrupted?.();
     }
-    if (target === null || loading === null) return new Session(db, load);
-    db.close();
-    replaceDb(loading, target);
-    return new Session(await openDb(target, opts.memory), load);
   }
 
   get connection() {

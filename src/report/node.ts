@@ -76,7 +76,8 @@ export function nodeSitesTable(data: ReportData): string {
     '<i>Time queued</i> is the paired calls\' wait outside the system call: before it (libuv\'s thread pool; a writeFile\'s open and writes) ' +
     'and after it (the event loop), with its share of their wait. A call with no system call paired ran without the preload library, ' +
     'through io_uring, or synced nothing (fs.promises.writeFile given a FileHandle ignores <code>flush</code>). ' +
-    'Calls are paired in the order libuv\'s pool took them; where the calls of a file in flight together saw more syncs of it ' +
+    'A linked call (fs.fsync, fs.fdatasync, filehandle.sync and datasync, when the hook told the library which sync was its own) is paired with that sync, exactly. ' +
+    'The others are paired in the order libuv\'s pool took them; where the calls of a file in flight together saw more syncs of it ' +
     'than they made (a worker thread without the hook, a native addon), those are set aside when a thread apart from the pool made them, ' +
     'and otherwise the calls are left unpaired, <i>ambiguous</i>, rather than each paired with the sync before its own. ' +
     'The hook samples stacks (a thread\'s first 64 calls, then one after a random count of calls that spreads each capture\'s cost ' +

@@ -23,10 +23,12 @@
  * and its spread is what a difference must exceed to mean anything). Both are
  * pooled over every block of every process and quoted as a median with a
  * distribution-free 95% interval. The hook's stack captures are rare (0.1-0.3
- * per 1,000 calls), so the median block holds none: its cost is judged with
- * the captures' ns per call added (their CPU time over all the hook's calls,
- * timed by node_ab.mjs), and that against its target as met (the whole
- * interval under it), missed (over it) or undecided. The
+ * per 1,000 calls, yet a block of 1,000 holds one about as often as not): the
+ * hook's figure is the median of the blocks that hold none, and its cost is
+ * judged with the captures' ns per call added (the whole capture path and what
+ * it leaves behind: what the blocks that hold captures add beyond that median,
+ * over all the hook's calls; node_ab.mjs), and that against its target as met
+ * (the whole interval under it), missed (over it) or undecided. The
  * asynchronous forms run with 32 calls in flight (where the main thread's
  * pace sets how many completions each turn of the event loop collects, which
  * the hook's work changes) and with 1 (one turn per call). Main-thread
@@ -100,7 +102,7 @@ function once(config: Config, dir: string): Record<string, number> {
 }
 
 interface AbResult {
-  bare: number; added: number; mean: number; blocksAdded: number[]; blocksSame: number[]; bareProcess: number; addedProcess: number;
+  bare: number; added: number; blocksAdded: number[]; blocksClean: number[]; blocksSame: number[]; addedProcess: number;
   calls: number; capturesPer1000: number; captureUs: number; captureNsPerCall: number;
 }
 function inProcess(config: Config, dir: string, threadCpu: string): Record<string, AbResult> {
@@ -164,23 +166,22 @@ const abRuns = abResults.get(AB_CONFIGS[0]!.name)!.length;
 console.log(`\nin one process (main thread, CLOCK_THREAD_CPUTIME_ID: all of the hook's work; ${BLOCKS} blocks per call and process, ` +
   `through the originals, the originals again and the hook, in turn; ${PER_BLOCK.toLocaleString('en-US')} calls a block, a quarter of that with 1 in flight; ` +
   `${abRuns} processes per configuration): per block, the hook's ns per call minus the originals', and the originals' again minus theirs ` +
-  `(the method's own noise, which should straddle 0); the median over every block of every process, and its 95% interval:`);
+  `(the method's own noise, which should straddle 0); the median over every block of every process (the hook's: those without a stack capture), and its 95% interval:`);
 console.log(`| call | original ns | ${AB_CONFIGS.map((c) => `${c.name}: added ns`).join(' | ')} | hook: captures, ns a call | hook with its captures | originals again ("added") | target | verdict |`);
 console.log(`|---|---:|${AB_CONFIGS.map(() => '---:').join('|')}|---:|---:|---:|---:|---|`);
 const AB_CALLS = Object.keys(abResults.get(AB_CONFIGS[0]!.name)![0] ?? {});
 for (const k of AB_CALLS) {
   const blocks = (name: string, pick: (r: AbResult) => number[]) => abResults.get(name)!.flatMap((r) => pick(r[k]!));
   const bare = median(AB_CONFIGS.flatMap((c) => abResults.get(c.name)!.map((r) => r[k]!.bare)));
-  const added = AB_CONFIGS.map((c) => medianCi(blocks(c.name, (r) => r.blocksAdded)));
+  const added = AB_CONFIGS.map((c) => medianCi(blocks(c.name, (r) => r.blocksClean)));
   const same = medianCi(AB_CONFIGS.flatMap((c) => blocks(c.name, (r) => r.blocksSame)));
   const target = k === 'fsyncSync' ? 300 : 1000;
   // No "steady" column any more: the hook paces its stack captures by count (25 ns a call),
   // so the blocks here capture as a program that syncs back to back does; the idle time
   // between the hook's blocks (the originals' blocks) no longer makes it capture.
-  // The median block holds no capture (0.1-0.3 per 1,000 calls: most blocks hold none), so
-  // the median leaves their cost out: the verdict is on the median plus the captures' ns per
-  // call (all of the hook's captures in all processes, over all its calls), its interval
-  // shifted by as much.
+  // The medians are of the blocks without a capture, which leave their cost out: the verdict
+  // is on the median plus the captures' ns per call (all of the hook's captures in all
+  // processes, each counted whole, over all its calls), its interval shifted by as much.
   const hooked = abResults.get(AB_CONFIGS[0]!.name)!;
   const captureNs = hooked.reduce((a, r) => a + r[k]!.captureNsPerCall * r[k]!.calls, 0) / hooked.reduce((a, r) => a + r[k]!.calls, 0);
   const whole = { ...added[0]!, median: added[0]!.median + captureNs, lo: added[0]!.lo + captureNs, hi: added[0]!.hi + captureNs };

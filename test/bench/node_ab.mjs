@@ -11,7 +11,10 @@
 // whole process (process.cpuUsage: the pool threads that run the async forms'
 // syncs too, so those differences carry the pool's noise); and the stacks the
 // hook captured for its call sites in the hooked blocks (counted by wrapping
-// Error.captureStackTrace, which the hook calls for each).
+// Error.captureStackTrace, which the hook calls for each) with what they cost:
+// the whole capture path (the stack, its site text, the name, the next count)
+// and what it leaves behind, from the blocks that hold captures against those
+// that hold none.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -26,19 +29,10 @@ const loops = {
 const [dir, blocksText, perBlockText, hook, threadCpu] = process.argv.slice(2);
 const { threadNs } = createRequire(import.meta.url)(threadCpu);
 let captures = 0;
-let captureNs = 0;
 const capture = Error.captureStackTrace;
 Error.captureStackTrace = function (holder, below) {
   captures++;
-  const t0 = threadNs();
-  try {
-    return capture.call(this, holder, below);
-  } finally {
-    // The frames are made when .stack is first read (under the hook's prepareStackTrace):
-    // read here, so that the time is the capture's; the hook then reads the same value.
-    void holder.stack;
-    captureNs += threadNs() - t0;
-  }
+  return capture.call(this, holder, below);
 };
 const BLOCKS = Number(blocksText);
 const PER_BLOCK = Number(perBlockText);
@@ -92,29 +86,38 @@ for (const name of Object.keys(runs).filter((n) => !process.env.BENCH_ONLY || n 
   const main = { orig: [], same: [], hook: [] };
   const whole = { orig: [], same: [], hook: [] };
   for (const v of Object.keys(main)) await runs[name](v, fnOf(v), K);
-  let captured = 0;
-  let capturedNs = 0;
+  // The hook's captures in each block.
+  const caps = [];
   for (let b = 0; b < BLOCKS; b++) {
     for (const v of ORDERS[b % ORDERS.length]) {
       const n0 = captures;
-      const c0 = captureNs;
       const p0 = processNs();
       const t0 = threadNs();
       await runs[name](v, fnOf(v), K);
       main[v].push((threadNs() - t0) / K);
       whole[v].push((processNs() - p0) / K);
-      if (v === 'hook') {
-        captured += captures - n0;
-        capturedNs += captureNs - c0;
-      }
+      if (v === 'hook') caps.push(captures - n0);
     }
   }
   const d = minus(main.hook, main.orig);
+  // The blocks without a capture: what every call adds. A block with captures adds, beyond
+  // their median, the whole cost of its captures (the stack, the site's text and name, the
+  // next count, and the caches they leave cold), counted here per capture.
+  const clean = d.filter((_, b) => caps[b] === 0);
+  const base = clean.length > 0 ? median(clean) : median(d);
+  let captured = 0;
+  let capturedNs = 0;
+  d.forEach((x, b) => {
+    if (caps[b] === 0) return;
+    captured += caps[b];
+    capturedNs += (x - base) * K;
+  });
   out[name] = {
-    bare: median(main.orig), added: median(d), mean: d.reduce((a, b) => a + b, 0) / d.length,
-    // Per block, main thread: what the hook added, and what the originals "added" to themselves.
-    blocksAdded: d, blocksSame: minus(main.same, main.orig),
-    bareProcess: median(whole.orig), addedProcess: median(minus(whole.hook, whole.orig)),
+    bare: median(main.orig), added: median(d),
+    // Per block, main thread: what the hook added (all blocks, and those without a capture),
+    // and what the originals "added" to themselves.
+    blocksAdded: d, blocksClean: clean, blocksSame: minus(main.same, main.orig),
+    addedProcess: median(minus(whole.hook, whole.orig)),
     calls: BLOCKS * K,
     capturesPer1000: (captured * 1000) / (BLOCKS * K),
     captureUs: captured > 0 ? capturedNs / captured / 1000 : 0,

@@ -53,7 +53,7 @@ interface Call { start: number; end: number; sync?: number; gone?: number; api?:
  * A sync of the WAL from `start` (ms), `len` ms long (distinct: it names the sync), by `tid`.
  * lapped: written first and overwritten by the ring going round (kept: a copy in the keep ring).
  */
-interface Sync extends PairSync { fd?: number; lapped?: boolean; kept?: boolean }
+interface Sync extends PairSync { fd?: number; lapped?: boolean; kept?: boolean; res?: number }
 
 const RING = 128;
 const ms = (x: number) => at(1) + msNs(x);
@@ -61,7 +61,7 @@ const ms = (x: number) => at(1) + msNs(x);
 async function pair(calls: Call[], syncs: Sync[]): Promise<Row[]> {
   const w = new TraceWriter({ ringSlots: RING, keepSlots: 8, namesSlots: 4, pid: 700, host: 'h1', exe: '/usr/bin/node' });
   w.name(WAL).name(OTHER);
-  const sync = (s: Sync) => ({ call: 1, startNs: ms(s.start), durNs: msNs(s.len), tid: s.tid, fd: s.fd ?? WAL.fd, pathId: WAL.id });
+  const sync = (s: Sync) => ({ call: 1, startNs: ms(s.start), durNs: msNs(s.len), tid: s.tid, fd: s.fd ?? WAL.fd, pathId: WAL.id, res: s.res ?? 0 });
   const lapped = syncs.filter((s) => s.lapped);
   if (lapped.length > 0) {
     for (const s of lapped) {
@@ -211,6 +211,13 @@ test('a link whose sync the ring went round but the keep ring kept: paired with 
   const { calls, syncs } = steady(6);
   syncs[0] = { ...syncs[0]!, lapped: true, kept: true };
   assert.equal(await pair(calls, syncs), truth(calls, syncs));
+});
+
+test('a linked call whose sync failed (EIO): paired with the failed sync, not with a stray its window holds', async () => {
+  const { calls, syncs } = steady(6);
+  syncs[2] = { ...syncs[2]!, res: -5 };
+  syncs.push({ start: 5.9, len: 0.05, tid: WORKER });
+  assert.equal(await pair(calls, syncs), truth(calls, syncs, 1n));
 });
 
 test('linked and unlinked calls of one file: the window pairing runs on the unlinked ones among the syncs no link claimed', async () => {

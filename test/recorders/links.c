@@ -15,15 +15,16 @@
  *         at once (the table must be empty), synced one by one, recorded.
  * full:   130 calls announced on one file before any sync (the table holds
  *         128), then 130 fsyncs, then the 130 records.
+ * errors: a failed sync (EBADF), and calls that are not served: no sync, a
+ *         sync of the other kind or file, a negative fd, a call taken back
+ *         without a record;
+ *         errno is checked around each entry point.
  * steal:  an async call in flight while the main thread syncs the same file
  *         itself (fs.fsyncSync), before the pool thread makes the call's sync.
  * fork:   a call in flight across a fork: the child announces 128 at once.
  *
  * Syncs are made on threads other than the main one: a thread that announces
  * (runs JavaScript) claims no announcement with its own syncs.
- * errors: calls that are not served: EBADF, no sync, a sync of the other
- *         kind or file, a negative fd, a call taken back without a record;
- *         errno is checked around each entry point.
  *
  * Each call: "call label=N fd=F kind=K handle=H rec=R" (kind 1 fsync, 2
  * fdatasync; H the handle, 0 not announced; R what the record returned);

@@ -115,12 +115,14 @@ test('full: 128 announcements fit, the 129th and 130th are not made; the 128 are
   assert.ok(js.every((j) => (j.flags & 0x80) === (j.link === null ? 0 : 0x80)));
 });
 
-test('errors: EBADF, no sync, the other kind, another file, a negative fd, a kind not linked: unlinked, errno kept; a call taken back frees its slot', () => {
+test('errors: a failed sync (EBADF) is linked, errno kept; no sync, the other kind, another file, a negative fd, a kind not linked: unlinked; a call taken back frees its slot', () => {
   const { js, syncs, lines, said } = recorded(runs.errors!());
-  assert.equal(js.map((j) => j.link !== null), [false, false, false, false, false, false, false, true, true]);
+  assert.equal(js.map((j) => j.link !== null), [true, false, false, false, false, false, false, true, true]);
   const ebadf = lines.find((l) => l.kind === 'sync' && l.f.label === '0')!;
   assert.equal([ebadf.f.ret, ebadf.f.errno], ['-1', '9']);
-  assert.is(syncs.filter((s) => s.res === -9).length, 1, 'the EBADF sync is recorded, not linked');
+  const failed = syncs.filter((s) => s.res === -9);
+  assert.is(failed.length, 1);
+  assert.is(served(js, syncs)[0]!.seq, failed[0]!.seq, 'the EBADF call is linked to its failed sync');
   assert.equal(said.map((c) => c.handle > 0n), [true, true, true, true, true, false, false, true, true]);
   const back = lines.find((l) => l.kind === 'takeback')!;
   assert.equal([back.f.rec, back.f.errno_kept, BigInt(back.f.handle!) > 0n], ['-1', '1', true]);

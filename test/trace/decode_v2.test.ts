@@ -30,6 +30,23 @@ function traceError(fn: () => unknown): TraceError {
   throw new Error('expected a TraceError');
 }
 
+test('kept events: a copy of a ring event is left out only when tid, start (all 64 bits) and call match, among many that hash alike', () => {
+  const w = writer({ ringSlots: 64, keepSlots: 32 });
+  const ring = Array.from({ length: 40 }, (_, i) => ({ call: 2, startNs: 1_000n * BigInt(i + 1) + (i % 2 === 1 ? 1n << 32n : 0n), tid: 7 + (i % 4) }));
+  for (const e of ring) w.event({ type: RecordType.Sync, durNs: 10n, pathId: 0, ...e });
+  // Kept event j: a copy of ring event j (j % 3 == 0), its start but 2^33 ns later (1), or its start and tid with another call (2):
+  // the last two hash as the copy would.
+  const kept = Array.from({ length: 30 }, (_, j) => {
+    const e = ring[j]!;
+    return j % 3 === 0 ? e : j % 3 === 1 ? { ...e, startNs: e.startNs + (1n << 33n) } : { ...e, call: 1 };
+  });
+  for (const e of kept) w.kept({ durNs: 10n, pathId: 0, ...e });
+  const t = decodeTrace(w.bytes(), FILE);
+  assert.equal([t.stats.keptEvents, t.stats.keptInRing], [30, 10]);
+  assert.equal(keptList(t).map((e) => [e.startNs, e.tid, e.call]),
+    kept.filter((_, j) => j % 3 !== 0).map((e) => [e.startNs, e.tid, e.call === 2 ? 'fdatasync' : 'fsync']));
+});
+
 test('histogram buckets: half-octave steps from 1 µs, as FORMAT.md gives them', () => {
   assert.equal([0, 1, 2, 3, 4, 5, 6, 7].map(histBucketLowNs), [0, 1024, 2048, 3072, 4096, 6144, 8192, 12288]);
   assert.equal([0, 1023, 1024, 2047, 2048, 3071, 3072, 4096, 6143, 6144].map(histBucket), [0, 0, 1, 1, 2, 2, 3, 4, 4, 5]);
