@@ -23,10 +23,16 @@
 --             unpaired (`ambiguous`) rather than every later pair shifted by one.
 --             A linked call (flag 0x80: fs.fsync, fs.fdatasync, filehandle.sync/datasync
 --             from hooks that announce their sync to the library) names its system call
---             (js_calls.link_ns): it is paired with that one, exactly, or with none when the
---             trace no longer holds it; those system calls are not candidates for the window
+--             (js_calls.link_ns): it is paired with that one, or with none when the trace
+--             no longer holds it; those system calls are not candidates for the window
 --             pairing, which runs on the calls not linked only (writeFile by path, the
---             synchronous APIs, traces before links).
+--             synchronous APIs, traces before links). A link is exact unless a thread
+--             without the hook (a worker's, a native addon's) synced the fd while linked
+--             calls of it were in flight: its sync took the oldest call's announcement, and
+--             every later call of the run in flight the sync of the one before (FORMAT.md,
+--             known limits). A run that shows it (a pool sync left over after its last
+--             linked one, a link to a thread that served no other call of the run) is left
+--             unpaired (`ambiguous`).
 -- inputs:     js_calls, js_apis, js_sites, events, calls, files, traces
 -- parameters: none
 -- output:     one row per Node call:
@@ -56,7 +62,8 @@
 --                        missing (the windows alone see those two balance)
 --   ambiguous            its system call could not be told from such a sync (made by a pool
 --                        thread, and the windows allow either): left unpaired, not paired
---                        wrongly. Never for a linked call
+--                        wrongly. For a linked call: its run's links were shifted by a
+--                        thread without the hook (above)
 
 with
 
@@ -134,6 +141,32 @@ link_pairs as (
   where e.type = ft_t_sync() and calls.name = w.syscall
     and epoch_ns(e.start) >= w.start_ns and epoch_ns(e.start) <= w.window_end_ns + 10000
   qualify row_number() over (partition by w.trace_id, w.seq order by e.start, e.seq) = 1
+),
+
+-- Runs of linked calls: a file's calls of one kind in flight one after another, as for the
+-- windows.
+linked_runs as (
+  select *,
+    coalesce(sum(case when start_ns - 10000 > before_end_ns then 1 else 0 end)
+      over (partition by trace_id, file_id, syscall, lane order by start_ns, seq), 0) as run,
+    max(window_end_ns) over (partition by trace_id, file_id, syscall, lane order by start_ns, seq
+      rows between unbounded preceding and current row) as reach_ns
+  from (
+    select trace_id, seq, file_id, syscall, lane, start_ns, window_end_ns,
+      max(window_end_ns) over (partition by trace_id, file_id, syscall, lane order by start_ns, seq
+        rows between unbounded preceding and 1 preceding) as before_end_ns
+    from linked_windows
+  )
+),
+
+-- The threads whose syncs served a linked run's calls, with how many each served, and when
+-- the last of them started.
+link_servers as (
+  select r.trace_id, r.file_id, r.syscall, r.lane, r.run, p.sys_tid, count(*) as served,
+    max(p.sys_start_ns) as last_ns
+  from link_pairs as p
+  join linked_runs as r on r.trace_id = p.trace_id and r.seq = p.seq
+  group by all
 ),
 
 syscalls as (
@@ -255,8 +288,9 @@ pool_threads as (
   join run_counts using (trace_id, file_id, syscall, lane, run)
   where rs.lane = -1 and run_counts.syscalls <= run_counts.calls
   union
-  -- A linked call's system call ran on a pool thread.
-  select trace_id, sys_tid from link_pairs where lane = -1
+  -- A thread whose syncs served linked calls: a pool thread, when it served two or more of
+  -- one run (a worker without the hook may take one call's announcement: FORMAT.md).
+  select trace_id, sys_tid from link_servers where lane = -1 and served >= 2
 ),
 
 -- A crowded run's syncs by thread, for the threads not known as the pool's.
@@ -604,31 +638,16 @@ pairs as (
   select * from crowded_pairs
 ),
 
--- Runs of linked calls (a file's calls of one kind in flight one after another, as for the
--- windows), and the system calls their windows hold that no call claimed, by link or by the
+-- The system calls the linked runs' windows hold that no call claimed, by link or by the
 -- windows: a worker's without the hook, a native addon's (the linked calls' `extra_syncs`).
 -- Each is counted in the run of the last linked call that began before it, when a call of
 -- that run begun before it holds it.
-linked_runs as (
-  select *,
-    coalesce(sum(case when start_ns - 10000 > before_end_ns then 1 else 0 end)
-      over (partition by trace_id, file_id, syscall, lane order by start_ns, seq), 0) as run,
-    max(window_end_ns) over (partition by trace_id, file_id, syscall, lane order by start_ns, seq
-      rows between unbounded preceding and current row) as reach_ns
-  from (
-    select trace_id, seq, file_id, syscall, lane, start_ns, window_end_ns,
-      max(window_end_ns) over (partition by trace_id, file_id, syscall, lane order by start_ns, seq
-        rows between unbounded preceding and 1 preceding) as before_end_ns
-    from linked_windows
-  )
-),
-
 linked_files as (
   select distinct trace_id, file_id, syscall from linked_windows
 ),
 
 unclaimed as (
-  select e.trace_id, e.seq as sys_seq, e.file_id, calls.name as syscall,
+  select e.trace_id, e.seq as sys_seq, e.tid as sys_tid, e.file_id, calls.name as syscall,
     coalesce(t.tid, -1) as lane, epoch_ns(e.start) as sys_start_ns, e.dur_ns as sync_ns
   from events as e
   join calls using (call)
@@ -639,26 +658,56 @@ unclaimed as (
     and not exists (select 1 from pairs as p where p.trace_id = e.trace_id and p.sys_seq = e.seq)
 ),
 
-linked_strays as (
-  select r.trace_id, r.file_id, r.syscall, r.lane, r.run, count(*) as strays
+linked_run_strays as (
+  select u.trace_id, u.sys_seq, u.sys_tid, u.sys_start_ns, r.file_id, r.syscall, r.lane, r.run
   from unclaimed as u
   asof join linked_runs as r
     on r.trace_id = u.trace_id and r.file_id = u.file_id and r.syscall = u.syscall and r.lane = u.lane
     and r.start_ns <= u.sys_start_ns + 10000
   where u.sys_start_ns + u.sync_ns <= r.reach_ns + 10000
+),
+
+linked_strays as (
+  select trace_id, file_id, syscall, lane, run, count(*) as strays
+  from linked_run_strays
   group by all
 ),
 
+-- A sync by a thread without the hook, made while a linked call of its fd was in flight,
+-- takes the oldest call's announcement: each later call of the run in flight then takes the
+-- one before's pool sync, and the last pool sync is left unclaimed (FORMAT.md, known
+-- limits). Such a run is ambiguous, its calls unpaired: it holds a stray made by a thread
+-- that served linked calls of the run, started after every linked sync of the run (the
+-- pool's last sync, which found no announcement left: a sync claims before it starts), and
+-- a link to a thread that served no other call of the run (the thief). A pool's stray (a
+-- call not announced) last in a run where a thread served one call only looks the same:
+-- its calls are left unpaired too, not paired wrongly.
+linked_shifted as (
+  select x.trace_id, x.file_id, x.syscall, x.lane, x.run
+  from linked_run_strays as x
+  semi join link_servers as t
+    on (t.trace_id, t.file_id, t.syscall, t.lane, t.run, t.sys_tid) = (x.trace_id, x.file_id, x.syscall, x.lane, x.run, x.sys_tid)
+  where not exists (select 1 from link_servers as l
+    where (l.trace_id, l.file_id, l.syscall, l.lane, l.run) = (x.trace_id, x.file_id, x.syscall, x.lane, x.run)
+      and l.last_ns > x.sys_start_ns)
+  intersect
+  select trace_id, file_id, syscall, lane, run from link_servers where served = 1
+),
+
 linked_state as (
-  select r.trace_id, r.seq, coalesce(s.strays, 0) as extra_syncs, false as ambiguous
+  select r.trace_id, r.seq, coalesce(s.strays, 0) as extra_syncs, a.run is not null as ambiguous
   from linked_runs as r
   left join linked_strays as s using (trace_id, file_id, syscall, lane, run)
+  left join linked_shifted as a using (trace_id, file_id, syscall, lane, run)
 ),
 
 all_pairs as (
   select trace_id, seq, sys_seq, sys_tid, sys_start_ns, sync_ns from pairs
   union all
-  select trace_id, seq, sys_seq, sys_tid, sys_start_ns, sync_ns from link_pairs
+  select p.trace_id, p.seq, p.sys_seq, p.sys_tid, p.sys_start_ns, p.sync_ns
+  from link_pairs as p
+  join linked_state as s using (trace_id, seq)
+  where not s.ambiguous
 ),
 
 all_state as (

@@ -198,6 +198,9 @@ struct ft_thread {
                            * child's own: the child runs on this thread's state and
                            * must not record (ft_wrappers.c, vfork) */
     uint32_t nested;      /* records made by signal handlers on this thread, ever */
+    uint32_t js;          /* the thread runs JavaScript: the Node hook read the clock or
+                           * announced a call on it (ft_js.c); its syncs claim no
+                           * announcement (ft_link_claim) */
     int32_t cost_left;    /* intercepted calls before the next cost batch (ft_on) */
     uint64_t clk_tsc;     /* the thread's clock anchor: TSC ... */
     uint64_t clk_ns;      /* ... and CLOCK_MONOTONIC read together */

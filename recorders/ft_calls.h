@@ -53,11 +53,16 @@ static inline uint64_t ft_cost_begin(void)
     return ft_cost_start();
 }
 
-static inline __attribute__((always_inline)) void ft_sync_begin(struct ft_sync *s, uint8_t call, int fd,
-                                                            int closes_interval)
+/* linked (a constant): the fsync family's wrappers (ft_sync_begin_linked). */
+static inline __attribute__((always_inline)) void ft_sync_begin_as(struct ft_sync *s, uint8_t call, int fd,
+                                                               int closes_interval, int linked)
 {
     struct ft_event *ev = &s->ev;
     s->t_in = ft_cost_begin();
+    /* The claim is the recorder's cost (inside its window, from t_in), and
+     * not the sync's time: before the clock. */
+    if (linked)
+        s->claim = call == FT_C_FSYNC || call == FT_C_FDATASYNC ? ft_link_claim_if(fd, call) : 0;
     memset(ev, 0, sizeof *ev);
     ev->type = FT_T_SYNC;
     ev->call = call;
@@ -79,6 +84,12 @@ static inline __attribute__((always_inline)) void ft_sync_begin(struct ft_sync *
     }
 }
 
+static inline __attribute__((always_inline)) void ft_sync_begin(struct ft_sync *s, uint8_t call, int fd,
+                                                            int closes_interval)
+{
+    ft_sync_begin_as(s, call, fd, closes_interval, 0);
+}
+
 /* For calls that fill their own record (sync, msync): start the clock. */
 static inline void ft_sync_start(struct ft_sync *s, struct ft_file *f)
 {
@@ -87,16 +98,14 @@ static inline void ft_sync_start(struct ft_sync *s, struct ft_file *f)
     s->ev.start_ns = ft_now();
 }
 
-/* The fsync family's wrappers (ft_sync_end's hot form): ft_sync_begin,
- * after fsync and fdatasync claimed the oldest Node call's announcement of a
+/* The fsync family's wrappers (ft_sync_end's hot form): ft_sync_begin, in
+ * which fsync and fdatasync claim the oldest Node call's announcement of a
  * sync of fd of their kind, if any call is pending (one relaxed load when
- * none). Before the clock: the claim is not the sync's time. */
+ * none). */
 static inline __attribute__((always_inline)) void ft_sync_begin_linked(struct ft_sync *s, uint8_t call, int fd,
                                                                    int closes_interval)
 {
-    uint32_t claim = call == FT_C_FSYNC || call == FT_C_FDATASYNC ? ft_link_claim_if(fd, call) : 0;
-    ft_sync_begin(s, call, fd, closes_interval);
-    s->claim = claim;
+    ft_sync_begin_as(s, call, fd, closes_interval, 1);
 }
 
 /* hot: the whole path inline (ft_sync_done_hot), for the fsync family's

@@ -250,6 +250,7 @@ FT_EXPORT FT_HOT_PAGE(js_record) int fsync_trace_js_record(struct ft_js_call *c)
 FT_EXPORT __attribute__((hot, section(".text.ft_hot_js_record"))) uint64_t fsync_trace_js_announce(int32_t fd,
                                                                                                   uint32_t kind)
 {
+    ft_thr.js = 1;
     if (!ft_active() || (kind != FT_C_FSYNC && kind != FT_C_FDATASYNC))
         return 0;
     return ft_link_announce(fd, kind);
@@ -260,5 +261,6 @@ FT_EXPORT __attribute__((hot, section(".text.ft_hot_js_record"))) uint64_t fsync
  * call before it is usually made since the last system call. */
 FT_EXPORT __attribute__((hot, section(".text.ft_hot_js_record"))) uint64_t fsync_trace_js_now(void)
 {
+    ft_thr.js = 1; /* its syncs are its own calls' (fs.fsyncSync): ft_link_claim */
     return ft_now();
 }

@@ -45,6 +45,8 @@
  * is still of that fd and inside its window, or, if that sync was still
  * running when the call settled, to none).
  */
+#include <string.h>
+
 #include "ft_link.h"
 
 #define FT_LINK_SLOTS 128u
@@ -144,8 +146,10 @@ uint64_t ft_link_take(uint64_t handle, uint64_t call_start)
     int fd = FT_LOAD(&ft_links[i].fd);
     unsigned kind = FT_LW_KIND(w);
     uint64_t at = 0;
+    int moved = 0;
     /* Each lost CAS is another thread's step; a move hands this call another
-     * slot. Bounded: past the tries, the slot is left as it is (lost). */
+     * slot. Bounded: past the tries, the slot is left as it is (lost), and
+     * the call no longer counted as pending. */
     for (int tries = 0; tries < 16; tries++) {
         struct ft_link_slot *s = &ft_links[i];
         w = FT_LOAD_ACQ(&s->word);
@@ -174,18 +178,30 @@ uint64_t ft_link_take(uint64_t handle, uint64_t call_start)
         case FT_LS_MOVED:
             FT_STORE_REL(&s->word, (w & ~(uint64_t)0xfff) | FT_LS_FREE);
             i = FT_LW_TO(w) - 1;
+            moved = 1;
             continue;
         default:
-            return 0; /* never reached: free, writing or abandoned are no call's */
+            /* Never reached: free, writing or abandoned are no call's; but
+             * through a move, this call's own slot is freed already. */
+            if (moved)
+                FT_ADD(&ft_link_pending, -1);
+            return 0;
         }
         FT_ADD(&ft_link_pending, -1);
         return at;
     }
+    FT_ADD(&ft_link_pending, -1);
     return 0;
 }
 
 uint32_t ft_link_claim(int fd, unsigned kind)
 {
+    /* A thread that runs JavaScript makes no announced call's sync (those are
+     * the pool's): a sync there is its own call's (fs.fsyncSync, a write
+     * stream's flush, a native addon's), and would take an async call's
+     * announcement of the same fd. */
+    if (ft_thr.js)
+        return 0;
     uint32_t n = FT_LOAD(&ft_link_used);
     for (int tries = 0; tries < FT_LINK_TRIES; tries++) {
         uint32_t best = FT_LINK_SLOTS;
@@ -206,6 +222,15 @@ uint32_t ft_link_claim(int fd, unsigned kind)
             return best + 1;
     }
     return 0;
+}
+
+void ft_link_after_fork(void)
+{
+    /* The parent's calls are not the child's: none will be taken back here.
+     * The child is one thread: plain stores. */
+    memset(ft_links, 0, sizeof ft_links);
+    ft_link_used = 0;
+    ft_link_pending = 0;
 }
 
 void ft_link_served(uint32_t claim, int recorded, uint64_t start_ns)

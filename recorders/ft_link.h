@@ -37,6 +37,9 @@ uint64_t ft_link_take(uint64_t handle, uint64_t call_start);
  * its clock a few hundred ns ahead). */
 #define FT_LINK_SKEW_NS 10000u
 
+/* In a fork's child (ft_after_fork_child): the table emptied. */
+void ft_link_after_fork(void);
+
 /* Before a sync of fd of kind: the oldest announcement for it, claimed (its
  * ticket; 0 when none). */
 __attribute__((noinline)) uint32_t ft_link_claim(int fd, unsigned kind);

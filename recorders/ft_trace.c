@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ft_trace.h"
+#include "ft_link.h"
 
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
@@ -451,6 +452,8 @@ void ft_after_fork_child(void)
     /* The parent's uncounted cost is the parent's. */
     ft_thr.cost_due = ft_thr.cost_samples = 0;
     ft_thr.cost_ns = ft_thr.cost_calls = ft_thr.sync_ns = ft_thr.sync_calls = 0;
+    /* The parent's Node calls in flight: none settles here. */
+    ft_link_after_fork();
 }
 
 /* ---- the regions after the ring (used by ft_names.c and ft_always.c) ------- */

@@ -8,7 +8,7 @@ import { RecordType } from '../../src/trace/layout.js';
 import { TraceWriter } from '../../src/trace/encode.js';
 import { openTraces } from '../fixtures/session.js';
 import { at, msNs } from '../fixtures/traces.js';
-import { pairRows, steadyRun, type PairRow as Row, type PairSync } from '../fixtures/pairs.js';
+import { own, pairRows, steadyRun, type PairRow as Row, type PairSync } from '../fixtures/pairs.js';
 
 const WAL = { id: 1, name: '/data/wal', dev: 0x801n, ino: 5n, fd: 7 };
 const LINKED = 0x80;
@@ -141,6 +141,38 @@ test('a stray pool sync in one run: extra_syncs counts it there, not in the next
   const syncs = [...a.syncs, ...b.syncs, { start: 7.7, len: 0.2, tid: POOL[1]! }];
   const calls = [...a.calls, ...b.calls.map((c) => ({ ...c, sync: c.sync! + 6 }))];
   assert.equal(await pair(calls, syncs), [...truth(a.calls, syncs, 1n), ...truth(b.calls.map((c) => ({ ...c, sync: c.sync! + 6 })), syncs, 0n)]);
+});
+
+/**
+ * shift.c's shape (FORMAT.md, known limits): 8 linked calls of one fd in flight, one pool thread;
+ * before the pool starts, a worker without the hook syncs the fd and takes the oldest call's
+ * announcement: call 0 is linked to the worker's sync, call k to pool sync k - 1, pool sync 7 is
+ * left over. Returned: the calls, the syncs (worker's first), what each call took.
+ */
+function shifted(t0 = 0): { calls: Call[]; syncs: Sync[] } {
+  const syncs: Sync[] = [{ start: t0 + 1, len: 0.31, tid: WORKER }];
+  for (let k = 0; k < 8; k++) syncs.push({ start: t0 + 2 + k, len: own(k), tid: POOL[0]! });
+  const calls: Call[] = [];
+  for (let k = 0; k < 8; k++) calls.push({ start: t0 + k / 10, end: t0 + 10.9 + k / 100, sync: k });
+  return { calls, syncs };
+}
+
+test('one sync by a worker without the hook shifts a run of linked calls by one: the run is ambiguous, its calls unpaired', async () => {
+  const { calls, syncs } = shifted();
+  assert.equal(await pair(calls, syncs), calls.map((c) => ({ call: c.start, sync: null, queued: null, extra_syncs: 1n, ambiguous: true })));
+});
+
+test('a link a worker without the hook took does not make it a pool thread: its stray in a run of unlinked calls is set aside', async () => {
+  // The shifted run, then 4 writeFile calls by path (unlinked) in flight on the one pool
+  // thread, and one more sync of the file by the worker inside their windows.
+  const { calls, syncs } = shifted();
+  const run = steadyRun(4, [POOL[0]!], 50);
+  const n = syncs.length;
+  syncs.push(...run.syncs, { start: 56.7, len: 0.22, tid: WORKER });
+  calls.push(...run.calls.map((c) => ({ ...c, api: API.writeFile, fd: -1 })));
+  const rows = await pair(calls, syncs);
+  assert.equal(rows.slice(8), run.calls.map((c, k) => ({ call: c.start, sync: syncs[n + k]!.len, queued: 5, extra_syncs: 1n, ambiguous: false })));
+  assert.ok(rows.slice(0, 8).every((r) => r.ambiguous && r.sync === null));
 });
 
 test('a missing sync (its record not in the trace): its call is unpaired, the others their own', async () => {

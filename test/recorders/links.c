@@ -5,20 +5,26 @@
  * does), and records the call once the pool says it is done
  * (fsync_trace_js_record, with the handle).
  *
- *   links DIR fifo|pool|race|full|errors
+ *   links DIR fifo|pool|race|full|errors|steal|fork
  *
  * fifo:   one file, one pool thread, 32 calls in flight, 640 calls.
  * pool:   32 files, 4 pool threads, 32 calls in flight (one per file), 640
  *         calls, fsync and fdatasync mixed.
  * race:   2 files, 4 pool threads, 24 in flight, 2,000 calls, one in two
- *         recorded whether or not its sync is done; then 128 calls announced and
- *         synced one by one on the main thread (the table must be empty).
+ *         recorded whether or not its sync is done; then 128 calls announced
+ *         at once (the table must be empty), synced one by one, recorded.
  * full:   130 calls announced on one file before any sync (the table holds
  *         128), then 130 fsyncs, then the 130 records.
  * errors: a failed sync (EBADF), and calls that are not served: no sync, a
  *         sync of the other kind or file, a negative fd, a call taken back
  *         without a record;
  *         errno is checked around each entry point.
+ * steal:  an async call in flight while the main thread syncs the same file
+ *         itself (fs.fsyncSync), before the pool thread makes the call's sync.
+ * fork:   a call in flight across a fork: the child announces 128 at once.
+ *
+ * Syncs are made on threads other than the main one: a thread that announces
+ * (runs JavaScript) claims no announcement with its own syncs.
  *
  * Each call: "call label=N fd=F kind=K handle=H rec=R" (kind 1 fsync, 2
  * fdatasync; H the handle, 0 not announced; R what the record returned);
@@ -28,6 +34,8 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "ft_format.h"
 #include "ft_js.h"
@@ -166,27 +174,97 @@ static int open_file(const char *dir, int i)
     return fd;
 }
 
-/* One call on the main thread: announced, synced (sync: 0 none, else the
- * kind) on sfd, recorded. */
+/* A sync of kind of fd made on a thread of its own, as the pool's (the
+ * main thread runs "JavaScript": its own syncs claim no announcement),
+ * waited for; its result into jobs[label], and said. */
+struct one_sync {
+    unsigned kind;
+    int fd, ret, err;
+};
+
+static void *one_sync_run(void *arg)
+{
+    struct one_sync *o = arg;
+    errno = 0;
+    o->ret = o->kind == FT_C_FDATASYNC ? fdatasync(o->fd) : fsync(o->fd);
+    o->err = o->ret < 0 ? errno : 0;
+    return NULL;
+}
+
+static void sync_elsewhere(int label, unsigned kind, int fd)
+{
+    struct one_sync o = { kind, fd, 0, 0 };
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, one_sync_run, &o) == 0);
+    CHECK(pthread_join(t, NULL) == 0);
+    jobs[label].ret = o.ret;
+    jobs[label].err = o.err;
+    printf("sync label=%d fd=%d ret=%d errno=%d\n", label, fd, o.ret, o.err);
+}
+
+/* One call from the main thread: announced, synced (sync: 0 none, else the
+ * kind) on sfd by another thread, recorded. */
 static void serial(int label, int fd, unsigned kind, unsigned sync, int sfd)
 {
     struct job *j = &jobs[label];
     start_call(label, fd, kind);
     j->ret = 0;
     j->err = 0;
-    if (sync) {
-        errno = 0;
-        j->ret = sync == FT_C_FDATASYNC ? fdatasync(sfd) : fsync(sfd);
-        j->err = j->ret < 0 ? errno : 0;
-        printf("sync label=%d fd=%d ret=%d errno=%d\n", label, sfd, j->ret, j->err);
-    }
+    if (sync)
+        sync_elsewhere(label, sync, sfd);
     record_call(label, j);
+}
+
+/* n calls announced at once on fd (label from first), then synced one by one
+ * on other threads, then recorded. */
+static void burst(int first, int n, int fd)
+{
+    for (int i = first; i < first + n; i++)
+        start_call(i, fd, FT_C_FSYNC);
+    for (int i = first; i < first + n; i++)
+        sync_elsewhere(i, FT_C_FSYNC, fd);
+    for (int i = first; i < first + n; i++)
+        record_call(i, &jobs[i]);
+}
+
+/* steal: an async call announced (label 0), its sync made by a pool thread
+ * only after the main thread made a sync of the same fd of its own
+ * (fs.fsyncSync: label 1, not announced). */
+static atomic_int own_done;
+
+static void *steal_pool(void *arg)
+{
+    (void)arg;
+    while (!atomic_load(&own_done))
+        sched_yield();
+    errno = 0;
+    jobs[0].ret = fsync(jobs[0].fd);
+    jobs[0].err = jobs[0].ret < 0 ? errno : 0;
+    printf("sync label=0 fd=%d ret=%d errno=%d by=pool\n", jobs[0].fd, jobs[0].ret, jobs[0].err);
+    return NULL;
+}
+
+static void steal(int fd)
+{
+    start_call(0, fd, FT_C_FSYNC);
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, steal_pool, NULL) == 0);
+    jobs[1].fd = fd;
+    jobs[1].kind = FT_C_FSYNC;
+    jobs[1].handle = 0;
+    jobs[1].start = now();
+    jobs[1].ret = fsync(fd);
+    printf("sync label=1 fd=%d ret=%d errno=0 by=main\n", fd, jobs[1].ret);
+    atomic_store(&own_done, 1);
+    CHECK(pthread_join(t, NULL) == 0);
+    record_call(1, &jobs[1]);
+    record_call(0, &jobs[0]);
 }
 
 int main(int argc, char **argv)
 {
     if (argc != 3) {
-        fprintf(stderr, "usage: links DIR fifo|pool|race|full|errors\n");
+        fprintf(stderr, "usage: links DIR fifo|pool|race|full|errors|steal|fork\n");
         return 2;
     }
     announce = (uint64_t (*)(int32_t, uint32_t))dlsym(RTLD_DEFAULT, "fsync_trace_js_announce");
@@ -207,20 +285,35 @@ int main(int argc, char **argv)
         for (int i = 0; i < 2; i++)
             fds[i] = open_file(dir, i);
         run_pool(2, fds, 4, 24, 2000, 1, 2);
-        /* Every announcement taken back: 128 more fit, and each is served. */
-        for (int i = 0; i < 128; i++)
-            serial(2000 + i, fds[0], FT_C_FSYNC, FT_C_FSYNC, fds[0]);
+        /* Every announcement taken back: 128 more fit at once (a slot left
+         * behind, of any file, kind or state, would leave one out), and each
+         * is served. */
+        burst(2000, 128, fds[0]);
     } else if (!strcmp(mode, "full")) {
         fds[0] = open_file(dir, 0);
-        for (int i = 0; i < 130; i++)
-            start_call(i, fds[0], FT_C_FSYNC);
-        for (int i = 0; i < 130; i++) {
-            jobs[i].ret = fsync(fds[0]);
-            jobs[i].err = jobs[i].ret < 0 ? errno : 0;
-            printf("sync label=%d fd=%d ret=%d errno=%d\n", i, fds[0], jobs[i].ret, jobs[i].err);
+        burst(0, 130, fds[0]);
+    } else if (!strcmp(mode, "fork")) {
+        /* A call in flight when the process forks: the child starts with an
+         * empty table (128 fit at once), the parent's call still its own. */
+        fds[0] = open_file(dir, 0);
+        start_call(0, fds[0], FT_C_FSYNC);
+        fflush(stdout);
+        pid_t pid = fork();
+        CHECK(pid >= 0);
+        if (pid == 0) {
+            int n = 0;
+            for (int i = 0; i < 128; i++)
+                n += announce(fds[0], FT_C_FSYNC) != 0;
+            printf("child announced=%d\n", n);
+            fflush(stdout);
+            _exit(0);
         }
-        for (int i = 0; i < 130; i++)
-            record_call(i, &jobs[i]);
+        int status;
+        CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        sync_elsewhere(0, FT_C_FSYNC, fds[0]);
+        record_call(0, &jobs[0]);
+    } else if (!strcmp(mode, "steal")) {
+        steal(open_file(dir, 0));
     } else if (!strcmp(mode, "errors")) {
         int a = open_file(dir, 0), b = open_file(dir, 1);
         int closed = open_file(dir, 2);

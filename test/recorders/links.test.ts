@@ -13,7 +13,7 @@ test.after(cleanup);
 
 const runs: Record<string, () => RunResult> = {};
 // 8 MiB: the raw ring holds every record of a run (1 MiB's holds 4,080).
-for (const mode of ['fifo', 'pool', 'race', 'full', 'errors']) runs[mode] = lazy(() => run('links', (d) => [d.data, mode], { env: { FSYNC_TRACE_MAX_BYTES: String(8 << 20) } }));
+for (const mode of ['fifo', 'pool', 'race', 'full', 'errors', 'steal', 'fork']) runs[mode] = lazy(() => run('links', (d) => [d.data, mode], { env: { FSYNC_TRACE_MAX_BYTES: String(8 << 20) } }));
 
 interface Call {
   label: number;
@@ -95,13 +95,15 @@ test('race: calls recorded whether or not their sync is done (one in two): a lin
   assert.is(pairs.filter((s) => s !== null).length, linked, 'every link is one sync of its file and kind inside its window');
   assert.ok(linked > 0, 'some calls served during the race');
   assert.ok(said.slice(0, 2000).every((c) => c.handle > 0n), 'never full: 24 in flight');
-  // The last 128, one by one after the race: each served by the sync made for it.
+  // The last 128, announced at once after the race: every slot free again (a slot left behind,
+  // of any file, kind or state, would leave one call unannounced), each served by its sync.
+  assert.equal(said.slice(2000).map((c) => c.handle > 0n), Array(128).fill(true), 'the table empty after the race');
+  assert.is(new Set(said.slice(2000).map((c) => Number((c.handle - 1n) % 128n))).size, 128, '128 slots');
   const last = js.slice(2000);
   assert.ok(last.every((j) => j.link !== null), 'all 128 linked: no announcement left behind');
   // (In time order: records are numbered from each thread's block of slots, not as they happen.)
   const lastSyncs = [...syncs].sort((a, b) => (a.startNs < b.startNs ? -1 : 1)).slice(syncs.length - 128);
   assert.equal(last.map((j) => j.link), lastSyncs.map((s) => low32(s.startNs)));
-  assert.equal(new Set(said.slice(2000).map((c) => Number(c.handle % 128n))).size, 1, 'the same slot each time');
 });
 
 test('full: 128 announcements fit, the 129th and 130th are not made; the 128 are served in order', () => {
@@ -129,6 +131,27 @@ test('errors: a failed sync (EBADF) is linked, errno kept; no sync, the other ki
   const linked = served(js, syncs);
   assert.is(linked[7]!.startNs, syncs.find((s) => s.fd === said[7]!.fd && s.startNs > js[7]!.startNs)!.startNs);
   assert.is(linked[8]!.call, 'fdatasync');
+});
+
+test('steal: a sync the announcing thread makes itself (fs.fsyncSync) takes no announcement: the async call is linked to its pool sync', () => {
+  const { js, syncs, lines, said } = recorded(runs.steal!());
+  assert.equal(said.map((c) => [c.label, c.handle > 0n]), [[1, false], [0, true]]);
+  const main = lines.find((l) => l.kind === 'sync' && l.f.by === 'main')!;
+  const pool = lines.find((l) => l.kind === 'sync' && l.f.by === 'pool')!;
+  assert.equal([main.f.ret, pool.f.ret], ['0', '0']);
+  assert.is(syncs.length, 2);
+  const [own, pooled] = [...syncs].sort((a, b) => (a.startNs < b.startNs ? -1 : 1));
+  assert.is.not(own!.tid, pooled!.tid);
+  assert.is(js[0]!.link, null, 'the unannounced call');
+  assert.is(js[1]!.link, low32(pooled!.startNs), 'the async call: its pool thread\'s sync, not the main thread\'s');
+  assert.is(served(js, syncs)[1]!.seq, pooled!.seq);
+});
+
+test('fork: the child starts with an empty table (128 announced at once); the parent\'s call in flight is still served', () => {
+  const { js, syncs, lines } = recorded(runs.fork!());
+  assert.equal(lines.filter((l) => l.kind === 'child').map((l) => l.f.announced), ['128']);
+  assert.is(syncs.length, 1);
+  assert.is(js[0]!.link, low32(syncs[0]!.startNs));
 });
 
 test.run();
