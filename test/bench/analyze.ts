@@ -90,7 +90,9 @@ async function main(): Promise<void> {
     const dir = traceSet({ events: 20 * n, processes: n, filesPerProcess: 2, hours: 1 });
     const note = `${fmt(n)} traces × 20 events, ${fmt(n * 64)} MiB apparent`;
     rows.push({ set: 'small', what: 'info', note, ...median(runs, () => timed(['info', dir])) });
-    rows.push({ set: 'small', what: 'report', note, ...median(runs, () => timed(['report', '-o', join(tmpdir(), `fsync-bench-${process.pid}.html`), dir])) });
+    const html = join(tmpdir(), `fsync-bench-${process.pid}.html`);
+    rows.push({ set: 'small', what: 'report', note, ...median(runs, () => timed(['report', '-o', html, dir])) });
+    rmSync(html, { force: true });
     done(dir);
   }
   if (only.has('big')) bigSet(rows, Number(args.events), Number(args.processes), runs, 'big');
