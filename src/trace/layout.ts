@@ -280,6 +280,6 @@ export const FLAG_JS_SITE_INHERITED = 0x40;
  */
 export const FLAG_JS_LINKED = 0x80;
 /** Where a JS record keeps its link (the event's `write_us`): with FLAG_JS_LINKED, else 0. */
-export const JS_LINK = 52;
+export const JS_LINK = EVENT.writeUs;
 /** The flags a JS record may carry. */
 export const JS_FLAGS_KNOWN = FLAG_FD_RESOLVED | FLAG_PATH_UNKNOWN | FLAG_JS_AT_SYSCALL | FLAG_JS_TRACE_MADE | FLAG_JS_SITE_INHERITED | FLAG_JS_LINKED;
