@@ -8,6 +8,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { FtError } from '../errors.js';
 import { DEFAULT_MEMORY, duckdbMemoryLimit } from './knobs.js';
+import { removeAtExit } from './leftovers.js';
 
 export interface Db {
   connection: DuckDBConnection;
@@ -154,6 +155,12 @@ async function currentDatabase(connection: DuckDBConnection): Promise<string> {
 
 async function open(file: string | null, memory: string, name = file): Promise<Db> {
   const spill = mkdtempSync(join(process.env.FSYNC_ANALYZE_TMPDIR ?? tmpdir(), 'fsync-analyze-'));
+  // However the process ends, even by a signal in the middle of a query (leftovers.ts).
+  const kept = removeAtExit(spill);
+  const removeSpill = () => {
+    rmSync(spill, { recursive: true, force: true });
+    kept();
+  };
   let instance: DuckDBInstance;
   try {
     instance = await DuckDBInstance.create(file ?? ':memory:', {
@@ -166,7 +173,7 @@ async function open(file: string | null, memory: string, name = file): Promise<D
       allocator_background_threads: 'true',
     });
   } catch (err) {
-    rmSync(spill, { recursive: true, force: true });
+    removeSpill();
     throw new FtError(`${name ?? 'database'}: cannot open: ${firstLine((err as Error).message)}`);
   }
   const connection = await instance.connect();
@@ -177,7 +184,7 @@ async function open(file: string | null, memory: string, name = file): Promise<D
     close() {
       connection.closeSync();
       instance.closeSync();
-      rmSync(spill, { recursive: true, force: true });
+      removeSpill();
     },
   };
 }

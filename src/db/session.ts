@@ -6,6 +6,7 @@ import { JSDuckDBValueConverter, type DuckDBValue, type JS } from '@duckdb/node-
 import { FtError } from '../errors.js';
 import { expandInputs } from '../inputs.js';
 import { createDb, loadingFile, openDb, removeDb, removeStaleLoading, replaceDb, type Db } from './connect.js';
+import { removeAtExit } from './leftovers.js';
 import { copyKept, hasFilters, type Filters } from './filter.js';
 import { loadTraces, type LoadResult } from './load.js';
 import { build, type Bindings } from './queries.js';
@@ -22,26 +23,6 @@ export interface SessionOptions {
   filters?: Filters;
   /** DuckDB's memory limit ('1GB'); beyond it, it spills to a temporary directory. */
   memory?: string;
-}
-
-/**
- * While a load goes into `loading`: SIGINT or SIGTERM (Ctrl-C, kill) removes
- * it, and the process then ends by that signal as it would have. Returns
- * what stops the watch.
- */
-function removeOnSignal(loading: string): () => void {
-  const signals = ['SIGINT', 'SIGTERM'] as const;
-  const stop = () => {
-    for (const sig of signals) process.off(sig, handler);
-  };
-  function handler(sig: NodeJS.Signals) {
-    removeDb(loading);
-    // Without a listener the signal's own action comes back: the process ends by it.
-    stop();
-    process.kill(process.pid, sig);
-  }
-  for (const sig of signals) process.on(sig, handler);
-  return stop;
 }
 
 export class Session {
@@ -75,7 +56,8 @@ export class Session {
     const loading = target === null ? null : loadingFile(target);
     if (target !== null) removeStaleLoading(target);
     if (loading !== null) removeDb(loading);
-    const interrupted = loading === null ? null : removeOnSignal(loading);
+    // Interrupted (SIGINT, SIGTERM: Ctrl-C, kill) or ended by an error, the load leaves no loading file.
+    const unwatched = loading === null ? [] : [removeAtExit(loading), removeAtExit(`${loading}.wal`)];
     try {
       const db = await createDb(loading, opts.memory, target);
       let load: LoadResult;
@@ -91,7 +73,7 @@ export class Session {
       replaceDb(loading, target);
       return new Session(await openDb(target, opts.memory), load);
     } finally {
-      interrupted?.();
+      for (const unwatch of unwatched) unwatch();
     }
   }
 

@@ -1,7 +1,8 @@
 // A load into --db FILE goes into FILE.loading-PID: interrupted (SIGINT, SIGTERM) it leaves
 // nothing behind and FILE as it was; loading files of processes gone are removed at the next load.
+// DuckDB's spill directory (in $TMPDIR) goes however the process ends.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
@@ -14,10 +15,20 @@ const tmp = tempDir();
 const small = writeTrace(tmp.dir, 'app.100.fstrace', scenario());
 test.after(() => tmp.cleanup());
 
+// The children's temporary directory, where their spill directories go: empty again after each.
+let TMP = '';
+let env: NodeJS.ProcessEnv = {};
+function freshTmp(name: string) {
+  TMP = join(tmp.dir, name);
+  mkdirSync(TMP);
+  env = { ...process.env, TMPDIR: TMP };
+  delete env.FSYNC_ANALYZE_TMPDIR;
+}
+
 const loadingFiles = (dir: string) => readdirSync(dir).filter((n) => n.includes('.loading-')).sort();
 
 function load(db: string, ...inputs: string[]) {
-  const r = spawnSync(process.execPath, [BIN, 'info', '-q', '--db', db, ...inputs], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [BIN, 'info', '-q', '--db', db, ...inputs], { encoding: 'utf8', env });
   assert.is(r.status, 0, r.stderr);
 }
 
@@ -27,10 +38,11 @@ test('SIGTERM or SIGINT in the middle of a load: no loading file, FILE unchanged
   // loading file is there (the load itself starts after it is made).
   writeSyntheticSet(set, { events: 400_000, processes: 4, filesPerProcess: 4, hours: 1 });
   const db = join(tmp.dir, 'kept.duckdb');
+  freshTmp('tmp-signals');
   load(db, small);
   const before = readFileSync(db);
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
-    const child = spawn(process.execPath, [BIN, 'info', '-q', '--db', db, set], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [BIN, 'info', '-q', '--db', db, set], { stdio: 'ignore', env });
     const ended = new Promise<[number | null, NodeJS.Signals | null]>((res) => child.on('exit', (code, signal) => res([code, signal])));
     const loading = `${db}.loading-${child.pid}`;
     let exited = false;
@@ -41,10 +53,11 @@ test('SIGTERM or SIGINT in the middle of a load: no loading file, FILE unchanged
     assert.equal(await ended, [null, sig]);
     assert.equal(loadingFiles(tmp.dir), [], sig);
     assert.ok(readFileSync(db).equals(before), `${sig}: FILE changed`);
+    assert.equal(readdirSync(TMP), [], `${sig}: spill directory left`);
   }
   // Without FILE before: still none after.
   const fresh = join(tmp.dir, 'fresh.duckdb');
-  const child = spawn(process.execPath, [BIN, 'info', '-q', '--db', fresh, set], { stdio: 'ignore' });
+  const child = spawn(process.execPath, [BIN, 'info', '-q', '--db', fresh, set], { stdio: 'ignore', env });
   const ended = new Promise<NodeJS.Signals | null>((res) => child.on('exit', (_code, signal) => res(signal)));
   let exited = false;
   void ended.then(() => (exited = true));
@@ -52,11 +65,32 @@ test('SIGTERM or SIGINT in the middle of a load: no loading file, FILE unchanged
   assert.ok(!exited, 'the load ended before its loading file was seen');
   child.kill('SIGTERM');
   assert.is(await ended, 'SIGTERM');
-  assert.equal([existsSync(fresh), loadingFiles(tmp.dir)], [false, []]);
+  assert.equal([existsSync(fresh), loadingFiles(tmp.dir), readdirSync(TMP)], [false, [], []]);
+});
+
+test('no spill directory is left by a run that ends normally, in an error, or at a reader gone (EPIPE)', async () => {
+  const db = join(tmp.dir, 'spill.duckdb');
+  freshTmp('tmp-ends');
+  load(db, small);
+  assert.equal(readdirSync(TMP), [], 'a load into --db');
+  const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env });
+  let r = run('summary', '--json', small);
+  assert.equal([r.status, JSON.parse(r.stdout).totals.calls > 0, readdirSync(TMP)], [0, true, []], r.stderr);
+  r = run('summary', '--db', db);
+  assert.equal([r.status, readdirSync(TMP)], [0, []], r.stderr);
+  // An error once the database is open: a query that fails.
+  r = run('sql', 'select * from no_such_table', small);
+  assert.equal([r.status, readdirSync(TMP)], [1, []], r.stderr);
+  // A reader that goes away before the output: the process exits (cli.ts) with its session open.
+  const child = spawn(process.execPath, [BIN, 'sql', 'select * from range(100000)', small], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  child.stdout.destroy();
+  const [code] = await new Promise<[number | null]>((res) => child.on('exit', (c) => res([c])));
+  assert.equal([code, readdirSync(TMP)], [0, []], 'EPIPE');
 });
 
 test('a loading file whose process is gone is removed at the next load; one whose process runs is left', () => {
   const db = join(tmp.dir, 'stale.duckdb');
+  freshTmp('tmp-stale');
   // A pid that was running and is no more.
   const gone = spawnSync(process.execPath, ['-e', '']).pid!;
   for (const f of [`${db}.loading-${gone}`, `${db}.loading-${gone}.wal`, `${db}.loading-${process.pid}`, `${db}.loading-x1`, join(tmp.dir, `other.duckdb.loading-${gone}`)]) {
