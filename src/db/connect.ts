@@ -48,8 +48,8 @@ const UPGRADE = [
  * A fresh database, in memory or in `file`, with the loader's empty tables.
  * `name` is the file errors name (the database a load is for, not its loading file).
  */
-export async function createDb(file: string | null, memory = DEFAULT_MEMORY, name = file): Promise<Db> {
-  const db = await open(file, memory, name);
+export async function createDb(file: string | null, memory = DEFAULT_MEMORY, name = file, spill?: string): Promise<Db> {
+  const db = await open(file, memory, name, spill);
   await db.connection.run(SCHEMA);
   return db;
 }
@@ -153,10 +153,14 @@ async function currentDatabase(connection: DuckDBConnection): Promise<string> {
   return String((await connection.runAndReadAll('select current_database()')).getRows()[0]![0]);
 }
 
-async function open(file: string | null, memory: string, name = file): Promise<Db> {
-  const spill = mkdtempSync(join(process.env.FSYNC_ANALYZE_TMPDIR ?? tmpdir(), 'fsync-analyze-'));
+/**
+ * `spill`: DuckDB's spill directory, made (and removed at exit) by the caller;
+ * without it, one of our own.
+ */
+async function open(file: string | null, memory: string, name = file, given?: string): Promise<Db> {
+  const spill = given ?? makeSpillDir();
   // However the process ends, even by a signal in the middle of a query (leftovers.ts).
-  const kept = removeAtExit(spill);
+  const kept = given === undefined ? removeAtExit(spill) : () => {};
   const removeSpill = () => {
     rmSync(spill, { recursive: true, force: true });
     kept();
@@ -187,6 +191,11 @@ async function open(file: string | null, memory: string, name = file): Promise<D
       removeSpill();
     },
   };
+}
+
+/** A new directory for DuckDB's spills, under the system's temporary directory. */
+export function makeSpillDir(): string {
+  return mkdtempSync(join(process.env.FSYNC_ANALYZE_TMPDIR ?? tmpdir(), 'fsync-analyze-'));
 }
 
 function firstLine(text: string): string {

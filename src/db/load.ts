@@ -33,6 +33,8 @@ export interface LoadOptions {
   memory?: string;
   /** Events appended between checkpoints (CHECKPOINT_EVERY; tests set a small one). */
   checkpointEvery?: number;
+  /** Where the progress goes (progress.ts's bar on stderr; load-thread.ts's to the main thread). */
+  progressBar?: typeof progressBar;
 }
 
 export interface LoadResult {
@@ -78,7 +80,7 @@ export async function loadTraces(connection: DuckDBConnection, allFiles: readonl
   const total = sizes.reduce((a, b) => a + b, 0);
   const keep = keptBlocks(total, opts.memory);
   if (keep !== null) await connection.run(`set block_allocator_memory = '${keep}'`);
-  const progress = progressBar('loading', total, { quiet: opts.quiet });
+  const progress = (opts.progressBar ?? progressBar)('loading', total, { quiet: opts.quiet });
   const warn = (message: string) => {
     progress?.clear();
     opts.warn(message);

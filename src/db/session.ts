@@ -2,13 +2,15 @@
  * One command's database: traces loaded into a fresh one, or a database kept
  * by an earlier `--db FILE` run; and the queries built in it so far.
  */
+import { rmSync } from 'node:fs';
 import { JSDuckDBValueConverter, type DuckDBValue, type JS } from '@duckdb/node-api';
 import { FtError } from '../errors.js';
 import { expandInputs } from '../inputs.js';
-import { createDb, loadingFile, openDb, removeDb, removeStaleLoading, replaceDb, type Db } from './connect.js';
+import { createDb, loadingFile, makeSpillDir, openDb, removeDb, removeStaleLoading, replaceDb, type Db } from './connect.js';
 import { removeAtExit } from './leftovers.js';
 import { copyKept, hasFilters, type Filters } from './filter.js';
 import { loadTraces, type LoadResult } from './load.js';
+import { loadIntoFile } from './load-thread.js';
 import { build, type Bindings } from './queries.js';
 
 export interface SessionOptions {
@@ -51,28 +53,35 @@ export class Session {
       }
     }
     const files = expandInputs(opts.inputs, opts.warn);
-    // A database to keep is loaded beside its file and takes its place once loaded (connect.ts).
-    const target = opts.db ?? null;
-    const loading = target === null ? null : loadingFile(target);
-    if (target !== null) removeStaleLoading(target);
-    if (loading !== null) removeDb(loading);
-    // Interrupted (SIGINT, SIGTERM: Ctrl-C, kill) or ended by an error, the load leaves no loading file.
-    const unwatched = loading === null ? [] : [removeAtExit(loading), removeAtExit(`${loading}.wal`)];
-    try {
-      const db = await createDb(loading, opts.memory, target);
-      let load: LoadResult;
+    if (opts.db === undefined) {
+      const db = await createDb(null, opts.memory);
       try {
-        load = await loadTraces(db.connection, files, opts);
+        return new Session(db, await loadTraces(db.connection, files, opts));
       } catch (err) {
         db.close();
-        if (loading !== null) removeDb(loading);
         throw err;
       }
-      if (target === null || loading === null) return new Session(db, load);
-      db.close();
+    }
+    // A database to keep is loaded beside its file and takes its place once loaded (connect.ts),
+    // a large one in a worker thread, so that a signal is not kept waiting (load-thread.ts).
+    const target = opts.db;
+    const loading = loadingFile(target);
+    removeStaleLoading(target);
+    removeDb(loading);
+    // Interrupted (SIGINT, SIGTERM: Ctrl-C, kill) or ended by an error, the load leaves no loading file.
+    const spill = makeSpillDir();
+    const unwatched = [removeAtExit(loading), removeAtExit(`${loading}.wal`), removeAtExit(spill)];
+    try {
+      const load = await loadIntoFile({
+        file: loading, name: target, files, spill, memory: opts.memory, strict: opts.strict, quiet: opts.quiet, filters: opts.filters,
+      }, opts);
       replaceDb(loading, target);
       return new Session(await openDb(target, opts.memory), load);
+    } catch (err) {
+      removeDb(loading);
+      throw err;
     } finally {
+      rmSync(spill, { recursive: true, force: true });
       for (const unwatch of unwatched) unwatch();
     }
   }

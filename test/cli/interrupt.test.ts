@@ -2,13 +2,15 @@
 // nothing behind and FILE as it was; loading files of processes gone are removed at the next load.
 // DuckDB's spill directory (in $TMPDIR) goes however the process ends.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { scenario, tempDir, writeTrace } from '../fixtures/traces.js';
+import { BROKEN, scenario, slotOffset, tempDir, writeTrace } from '../fixtures/traces.js';
 import { writeSyntheticSet } from '../bench/synth.js';
+import { THREAD_RECORDS } from '../../src/db/load-thread.js';
+import { estimateRecords } from '../../src/db/source.js';
 
 const BIN = fileURLToPath(new URL('../../bin/fsync-analyze.js', import.meta.url));
 const tmp = tempDir();
@@ -32,11 +34,13 @@ function load(db: string, ...inputs: string[]) {
   assert.is(r.status, 0, r.stderr);
 }
 
+// 400,000 events in 4 traces: a load of a second or more, in a worker thread (load-thread.ts).
+const set = join(tmp.dir, 'big');
+writeSyntheticSet(set, { events: 400_000, processes: 4, filesPerProcess: 4, hours: 1 });
+assert.ok(readdirSync(set).reduce((n, f) => n + estimateRecords(join(set, f)), 0) >= THREAD_RECORDS, 'the set is loaded in a worker thread');
+
 test('SIGTERM or SIGINT in the middle of a load: no loading file, FILE unchanged, ended by the signal', async () => {
-  const set = join(tmp.dir, 'big');
-  // 400,000 events in 4 traces: a load of a second or more; the signal comes as soon as the
-  // loading file is there (the load itself starts after it is made).
-  writeSyntheticSet(set, { events: 400_000, processes: 4, filesPerProcess: 4, hours: 1 });
+  // The signal comes as soon as the loading file is there (the load itself starts after it is made).
   const db = join(tmp.dir, 'kept.duckdb');
   freshTmp('tmp-signals');
   load(db, small);
@@ -86,6 +90,25 @@ test('no spill directory is left by a run that ends normally, in an error, or at
   child.stdout.destroy();
   const [code] = await new Promise<[number | null]>((res) => child.on('exit', (c) => res([c])));
   assert.equal([code, readdirSync(TMP)], [0, []], 'EPIPE');
+});
+
+test('a load in a worker thread: the same tables; its warnings and errors as on the main thread', () => {
+  freshTmp('tmp-worker');
+  const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env });
+  const db = join(tmp.dir, 'worker.duckdb');
+  const inMemory = run('summary', '--json', set);
+  const kept = run('summary', '--json', '--db', db, set);
+  assert.equal([kept.status, kept.stderr], [0, '']);
+  assert.equal(JSON.parse(kept.stdout), JSON.parse(inMemory.stdout));
+  const bad = writeTrace(mkdtempSync(join(tmp.dir, 'bad-')), 'b.fstrace', BROKEN.corrupt());
+  const message = `${bad}: at byte ${slotOffset(10)}: unknown record type 9, expected 1 to 6 or 10 to 12`;
+  const r = run('info', '--json', '--db', db, set, bad);
+  assert.equal([r.status, r.stderr, JSON.parse(r.stdout).traces.length], [0, `fsync-analyze: warning: ${message} (skipped)\n`, 4]);
+  const before = readFileSync(db);
+  const strict = run('info', '--strict', '--db', db, set, bad);
+  assert.equal([strict.status, strict.stdout, strict.stderr], [1, '', `fsync-analyze: ${message}\n`]);
+  assert.ok(readFileSync(db).equals(before), 'FILE changed by a load that failed');
+  assert.equal([loadingFiles(tmp.dir), readdirSync(TMP)], [[], []]);
 });
 
 test('a loading file whose process is gone is removed at the next load; one whose process runs is left', () => {
