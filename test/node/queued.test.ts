@@ -50,7 +50,12 @@ for (const [i, node] of NODES.entries()) test(`${node.name}: UV_THREADPOOL_SIZE=
   const wait = median(rows.map((x) => x.wait));
   const sync = median(rows.map((x) => x.sync));
   assert.ok(wait >= 2 && wait >= 10 * sync, `median wait ${wait} ms against median fsync ${sync} ms`);
-  assert.ok(median(rows.map((x) => x.queued)) >= 0.7 * wait, `most of the wait is before the fsync starts: ${JSON.stringify(rows)}`);
+  // Most of a call's wait is before its fsync starts: the median call's share. (Not the
+  // median queued time against the median wait: when the waits spread those are two
+  // different calls'; at load 10 the median wait was a call of 21 ms, 13 ms of it queued
+  // and 8 ms in the callback's delivery, while every other call was 92-99 % queued.)
+  const shares = rows.map((x) => x.queued / x.wait);
+  assert.ok(median(shares) >= 0.7, `most of the wait is before the fsync starts: ${JSON.stringify(rows)}`);
 });
 
 test('the report says the time went to queueing, and lists the call site', () => {
