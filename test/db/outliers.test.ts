@@ -261,6 +261,23 @@ test('one stray slow call of a neighbour does not make one file\'s slowdown the 
   }
 });
 
+test('a disk that stalls holds each process in one call: the device, though one of them made one outlier', async () => {
+  // The fio neighbour of small-fio-contention, seen in a run: both processes held 3.7 s in
+  // one fsync each, b's begun 0.1 ms before a's, then one more slow call of a. b has one
+  // outlier (no share of calls) and it began before the core (a's stretch).
+  const stalled = (from: number, to: number) => ([, t]: [number, number, number]) => t < from || t >= to;
+  const t = await openTraces({
+    'a.fstrace': trace(1, ['/d/a/x.db'], [...steady(1, 20, 1).filter(stalled(10, 13.8)), [1, 10, 3700], [1, 13.8, 108]]),
+    'b.fstrace': trace(2, ['/d/b/y.db'], [...steady(1, 20, 1, undefined, 0.05).filter(stalled(9.95, 13.75)), [1, 9.9999, 3700]]),
+  });
+  try {
+    const got = await readIncidents(t.session, bindings(P));
+    assert.equal(got.map((i) => [i.scope, i.pids, i.processes, i.activeProcesses, i.outliers, i.start]), [['device', [1, 2], 2, 2, 3, iso(9.9999)]]);
+  } finally {
+    t.close();
+  }
+});
+
 test('two EIO failures of one process on one file are a file incident, not the device', async () => {
   const syncs = steady(1, 20, 1).map(([id, s, ms]): [number, number, number, number] => [id, s, ms, s === 5 || s === 5.5 ? -5 : 0]);
   const t = await openTraces({ 'a.fstrace': trace(1, ['/d/a/x.db'], syncs), 'b.fstrace': trace(2, ['/d/b/y.db'], steady(1, 20, 1)) });
