@@ -278,6 +278,30 @@ test('a disk that stalls holds each process in one call: the device, though one 
   }
 });
 
+test('a disk that stalls both processes in a few long calls each: the device, though one has a small share of slow calls', async () => {
+  // As another small-fio-contention run: over a 10-s stretch a (50 Hz) made 7 outliers of
+  // 0.13-2 s, b (100 Hz) 4 of 0.3-2.6 s, at the same moments; b's are under 1 in 50 of its
+  // calls, but each process spent close to half of the stretch in them.
+  const paced = (hz: number, seconds: number, stalls: Array<[number, number]>) => {
+    const out: Array<[number, number, number]> = stalls.map(([t, ms]) => [1, t, ms]);
+    for (let k = 0; k < seconds * hz; k++) {
+      const t = k / hz;
+      if (!stalls.some(([s, ms]) => t >= s && t < s + ms / 1000 + 0.002)) out.push([1, t, 1 + (k % 7) / 10]);
+    }
+    return out;
+  };
+  const t = await openTraces({
+    'a.fstrace': trace(1, ['/d/a/x.db'], paced(50, 30, [[10.01, 132], [11.01, 2052], [13.51, 1548], [16.81, 139], [18.81, 386], [19.31, 339], [19.81, 156]])),
+    'b.fstrace': trace(2, ['/d/b/y.db'], paced(100, 30, [[11.005, 947], [12.005, 2640], [18.805, 303], [19.305, 404]])),
+  });
+  try {
+    const got = await readIncidents(t.session, bindings(P));
+    assert.equal(got.map((i) => [i.scope, i.pids, i.outliers]), [['device', [1, 2], 11]]);
+  } finally {
+    t.close();
+  }
+});
+
 test('two EIO failures of one process on one file are a file incident, not the device', async () => {
   const syncs = steady(1, 20, 1).map(([id, s, ms]): [number, number, number, number] => [id, s, ms, s === 5 || s === 5.5 ? -5 : 0]);
   const t = await openTraces({ 'a.fstrace': trace(1, ['/d/a/x.db'], syncs), 'b.fstrace': trace(2, ['/d/b/y.db'], steady(1, 20, 1)) });
