@@ -7,11 +7,14 @@
 --             its outliers are a share of its syncs (over its own stretch of outliers,
 --             or over the incident's core) of at least one in 50 and at least a quarter
 --             of the largest such share in the incident, or of all its calls where a
---             call failed (failures lead). When none does, those with at least half as
---             many outliers as the most take part (details below). So a few stray slow calls, or a short burst, of
+--             call failed (failures lead), or when a thread of it spent a quarter of
+--             one of those stretches or more in its outliers, and half as much as the
+--             most held one (a stall holds a process in a few long calls).
+--             When none does, those with at least half as many outliers as the most
+--             take part (details below). So a few stray slow calls, or a short burst, of
 --             other processes next to one's slowdown or failures do not make it "several
 --             processes", while a disk's contention, which slows a few calls in a
---             hundred of every process at once, does. The incident's start and finish
+--             hundred of every process at once, or stalls them all, does. The incident's start and finish
 --             are those of the outliers that take part.
 --               'file'     the outliers that take part are of one file family;
 --               'process'  several families, one process (a file and its directory);
@@ -46,7 +49,7 @@ with
 
 members as (
   select
-    incident, host, dev, pid, path, coalesce(family_id, -1) as family_id, program, start, start_ns, dur_ns,
+    incident, host, dev, pid, tid, path, coalesce(family_id, -1) as family_id, program, start, start_ns, dur_ns,
     latency_ms, failed, errno, cause, ratio
   from outliers
 ),
@@ -103,9 +106,9 @@ activity as (
 -- Each outlier and each sync on the device, once under its process and once under its
 -- family: whether a process takes part, and whether a family does, is one question.
 parts as (
-  select incident, 'process' as level, pid as key, start_ns, dur_ns, failed from members
+  select incident, 'process' as level, pid as key, tid, start_ns, dur_ns, failed from members
   union all
-  select incident, 'family' as level, family_id as key, start_ns, dur_ns, failed from members
+  select incident, 'family' as level, family_id as key, tid, start_ns, dur_ns, failed from members
 ),
 
 activity_parts as (
@@ -139,16 +142,18 @@ part_spans as (
 ),
 
 cores as (
-  select incident, level, first_ns, last_ns
+  select incident, level, first_ns, last_ns, outliers
   from part_spans
   qualify row_number() over (partition by incident, level order by outliers desc, last_ns - first_ns desc, key) = 1
 ),
 
 stretches as (
-  select incident, level, key, first_ns, last_ns, last_ns - first_ns >= 0.25 * longest_ns as lasting, false as core
+  select incident, level, key, first_ns, last_ns, last_ns - first_ns >= 0.25 * longest_ns as lasting, false as core,
+    outliers as spanned
   from part_spans
   union all
-  select part_spans.incident, part_spans.level, part_spans.key, cores.first_ns, cores.last_ns, true as lasting, true as core
+  select part_spans.incident, part_spans.level, part_spans.key, cores.first_ns, cores.last_ns, true as lasting, true as core,
+    cores.outliers as spanned
   from part_spans
   join cores using (incident, level)
 ),
@@ -161,7 +166,12 @@ counted as (
         and m.start_ns >= s.first_ns and m.start_ns + m.dur_ns <= s.last_ns) as inside,
     (select count(*) from activity_parts as a
       where a.incident = s.incident and a.level = s.level and a.key = s.key
-        and a.start_ns >= s.first_ns and a.start_ns + a.dur_ns <= s.last_ns) as syncs
+        and a.start_ns >= s.first_ns and a.start_ns + a.dur_ns <= s.last_ns) as syncs,
+    (select max(held) from (
+      select sum(least(m.start_ns + m.dur_ns, s.last_ns) - greatest(m.start_ns, s.first_ns)) as held from parts as m
+      where m.incident = s.incident and m.level = s.level and m.key = s.key
+        and m.start_ns < s.last_ns and m.start_ns + m.dur_ns > s.first_ns
+      group by m.tid)) as held_ns
   from stretches as s
 ),
 
@@ -174,7 +184,9 @@ shares as (
     max(counted.inside / greatest(counted.syncs, counted.inside, 1))
       filter (where counted.lasting and counted.inside >= 2 and counted.inside >= 0.02 * counted.syncs) as share,
     max(counted.inside / greatest(counted.syncs, counted.inside, 1))
-      filter (where counted.core and counted.inside >= 2 and counted.inside >= 0.02 * counted.syncs) as core_share
+      filter (where counted.core and counted.inside >= 2 and counted.inside >= 0.02 * counted.syncs) as core_share,
+    max(counted.held_ns / nullif(counted.last_ns - counted.first_ns, 0))
+      filter (where counted.lasting and counted.spanned >= 2 and (counted.core or counted.inside >= 2)) as held
   from part_spans
   join counted using (incident, level, key)
   group by all
@@ -182,11 +194,19 @@ shares as (
 
 -- Where calls failed, the failures lead: another process (family) takes part by failing
 -- too, or by being slow on a quarter of its calls (the reference share is then 1).
+-- And it takes part, whatever the shares, when one of its threads spent a quarter of
+-- either stretch or more in its outliers, and at least half as long as the most held one
+-- (`held`; over a stretch that two outliers or more span, its own only where it holds
+-- two, as above: one call alone is all of its own stretch). A disk that stalls holds each
+-- process in a few long calls, or in one, begun a moment before or after the others' (so
+-- perhaps not inside the core): few calls among many, and one outlier is no share. Stray
+-- slow calls fill a few hundredths of a stretch.
 weighed as (
   select
     *,
     failed or coalesce(share >= 0.25 * case when bool_or(failed) over (partition by incident, level) then 1.0
-      else max(core_share) over (partition by incident, level) end, false) as weighty
+      else max(core_share) over (partition by incident, level) end, false)
+      or coalesce(held >= 0.25 and held >= 0.5 * max(held) over (partition by incident, level), false) as weighty
   from shares
 ),
 

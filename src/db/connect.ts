@@ -3,8 +3,8 @@
  * file (`--db FILE`) that keeps the loaded traces for later `sql` calls.
  */
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync } from 'node:fs';
+import { availableParallelism, hostname, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { FtError } from '../errors.js';
 import { DEFAULT_MEMORY, duckdbMemoryLimit } from './knobs.js';
@@ -57,21 +57,43 @@ export async function createDb(file: string | null, memory = DEFAULT_MEMORY, nam
 /**
  * Where a load into the database `file` is made: a file beside it, renamed over
  * it (replaceDb) once the load has succeeded, so that a load that fails leaves
- * no half-written database, and an earlier one as it was.
+ * no half-written database, and an earlier one as it was. Its name says which
+ * process makes it, as `FILE.loading-HOST_PIDNS_PID`: a pid means something
+ * only on its host (FILE may be on a volume other hosts share: NFS) and in its
+ * pid namespace (a container's bind mount, with the host's hostname).
  */
-export function loadingFile(file: string): string {
-  return `${file}.loading-${process.pid}`;
+export function loadingFile(file: string, pid = process.pid): string {
+  return `${file}.loading-${loader()}_${pid}`;
+}
+
+/** This host and pid namespace, as loading files name them: `HOST_PIDNS`. */
+function loader(): string {
+  // Hostnames are letters, digits, dots and dashes; anything else would blur the fields.
+  const host = hostname().replace(/[^A-Za-z0-9.-]/g, '-') || 'localhost';
+  return `${host}_${pidNamespace()}`;
+}
+
+/** The inode of this process's pid namespace (/proc/self/ns/pid -> "pid:[4026531836]"); 0 when it cannot be read. */
+function pidNamespace(): string {
+  try {
+    return /\[(\d+)\]/.exec(readlinkSync('/proc/self/ns/pid'))?.[1] ?? '0';
+  } catch {
+    return '0';
+  }
 }
 
 /**
  * Remove the loading files of `file` (and their logs) that processes no
  * longer running left behind: killed by a signal that no handler saw
- * (SIGKILL), or by a machine that went down. Only the user's own files, and
- * only those whose pid is gone (a pid alive, even another user's, keeps its file).
+ * (SIGKILL), or by a machine that went down. Only those of this host and pid
+ * namespace (a pid elsewhere cannot be looked up here), only the user's own
+ * files, and only those whose pid is gone (a pid alive, even another user's,
+ * keeps its file). Names of other forms (an earlier version's
+ * `FILE.loading-PID`) are left: where they come from is unknown.
  */
 export function removeStaleLoading(file: string): void {
   const dir = dirname(file);
-  const prefix = `${basename(file)}.loading-`;
+  const prefix = `${basename(file)}.loading-${loader()}_`;
   let names: string[];
   try {
     names = readdirSync(dir);

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { loadingFile } from '../../src/db/connect.js';
 import { writeSyntheticSet } from './synth.js';
 
 
@@ -74,7 +75,7 @@ try {
   for (let i = 0; i < runs; i++) {
     for (const [b, bin] of bins.entries()) {
       // Spread over the load, the first a little after it starts, the last near its end.
-      const d = await delay(() => load(bin), (c) => existsSync(`${db}.loading-${c.pid}`), (loadMs[b]! * 0.9 * (i + 0.5)) / runs);
+      const d = await delay(() => load(bin), (c) => existsSync(loadingFile(db, c.pid)), (loadMs[b]! * 0.9 * (i + 0.5)) / runs);
       if (d !== null) delays[b]!.push(d);
       left += readdirSync(dir).filter((n) => n.includes('.loading-')).length + readdirSync(spill).length;
     }

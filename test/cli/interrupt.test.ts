@@ -1,8 +1,10 @@
-// A load into --db FILE goes into FILE.loading-PID: interrupted (SIGINT, SIGTERM) it leaves
-// nothing behind and FILE as it was; loading files of processes gone are removed at the next load.
+// A load into --db FILE goes into FILE.loading-HOST_PIDNS_PID: interrupted (SIGINT, SIGTERM) it leaves
+// nothing behind and FILE as it was; loading files of processes gone (of this host and pid namespace)
+// are removed at the next load.
 // DuckDB's spill directory (in $TMPDIR) goes however the process ends.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
@@ -28,6 +30,9 @@ function freshTmp(name: string) {
 }
 
 const loadingFiles = (dir: string) => readdirSync(dir).filter((n) => n.includes('.loading-')).sort();
+// This host and pid namespace, as a loading file names them (the namespace's inode: /proc/self/ns/pid is "pid:[N]").
+const HERE = `${hostname().replace(/[^A-Za-z0-9.-]/g, '-')}_${/\[(\d+)\]/.exec(readlinkSync('/proc/self/ns/pid'))![1]}`;
+const loadingOf = (db: string, pid: number | undefined) => `${db}.loading-${HERE}_${pid}`;
 
 function load(db: string, ...inputs: string[]) {
   const r = spawnSync(process.execPath, [BIN, 'info', '-q', '--db', db, ...inputs], { encoding: 'utf8', env });
@@ -48,7 +53,7 @@ test('SIGTERM or SIGINT in the middle of a load: no loading file, FILE unchanged
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     const child = spawn(process.execPath, [BIN, 'info', '-q', '--db', db, set], { stdio: 'ignore', env });
     const ended = new Promise<[number | null, NodeJS.Signals | null]>((res) => child.on('exit', (code, signal) => res([code, signal])));
-    const loading = `${db}.loading-${child.pid}`;
+    const loading = loadingOf(db, child.pid);
     let exited = false;
     void ended.then(() => (exited = true));
     while (!existsSync(loading) && !exited) await new Promise((res) => setTimeout(res, 5));
@@ -65,7 +70,7 @@ test('SIGTERM or SIGINT in the middle of a load: no loading file, FILE unchanged
   const ended = new Promise<NodeJS.Signals | null>((res) => child.on('exit', (_code, signal) => res(signal)));
   let exited = false;
   void ended.then(() => (exited = true));
-  while (!existsSync(`${fresh}.loading-${child.pid}`) && !exited) await new Promise((res) => setTimeout(res, 5));
+  while (!existsSync(loadingOf(fresh, child.pid)) && !exited) await new Promise((res) => setTimeout(res, 5));
   assert.ok(!exited, 'the load ended before its loading file was seen');
   child.kill('SIGTERM');
   assert.is(await ended, 'SIGTERM');
@@ -111,16 +116,29 @@ test('a load in a worker thread: the same tables; its warnings and errors as on 
   assert.equal([loadingFiles(tmp.dir), readdirSync(TMP)], [[], []]);
 });
 
-test('a loading file whose process is gone is removed at the next load; one whose process runs is left', () => {
+test('a loading file whose process is gone is removed at the next load; one whose process runs, or of another host or pid namespace, is left', () => {
   const db = join(tmp.dir, 'stale.duckdb');
   freshTmp('tmp-stale');
   // A pid that was running and is no more.
   const gone = spawnSync(process.execPath, ['-e', '']).pid!;
-  for (const f of [`${db}.loading-${gone}`, `${db}.loading-${gone}.wal`, `${db}.loading-${process.pid}`, `${db}.loading-x1`, join(tmp.dir, `other.duckdb.loading-${gone}`)]) {
-    writeFileSync(f, 'left behind');
+  const [host, ns] = HERE.split('_') as [string, string];
+  const kept = [
+    `stale.duckdb.loading-${HERE}_${process.pid}`,
+    // Another host on a shared volume, another pid namespace (a container) on this host: their
+    // pid cannot be looked up here, even when the same pid is gone here.
+    `stale.duckdb.loading-not-${host}_${ns}_${gone}`,
+    `stale.duckdb.loading-${host}_${Number(ns) + 1}_${gone}`,
+    `stale.duckdb.loading-${host}_${Number(ns) + 1}_${gone}.wal`,
+    // An earlier version's name says neither.
+    `stale.duckdb.loading-${gone}`,
+    `stale.duckdb.loading-${HERE}_x1`,
+    `other.duckdb.loading-${HERE}_${gone}`,
+  ];
+  for (const f of [`stale.duckdb.loading-${HERE}_${gone}`, `stale.duckdb.loading-${HERE}_${gone}.wal`, ...kept]) {
+    writeFileSync(join(tmp.dir, f), 'left behind');
   }
   load(db, small);
-  assert.equal(loadingFiles(tmp.dir), [`other.duckdb.loading-${gone}`, `stale.duckdb.loading-${process.pid}`, 'stale.duckdb.loading-x1']);
+  assert.equal(loadingFiles(tmp.dir), kept.sort());
   assert.ok(existsSync(db));
 });
 

@@ -261,6 +261,47 @@ test('one stray slow call of a neighbour does not make one file\'s slowdown the 
   }
 });
 
+test('a disk that stalls holds each process in one call: the device, though one of them made one outlier', async () => {
+  // The fio neighbour of small-fio-contention, seen in a run: both processes held 3.7 s in
+  // one fsync each, b's begun 0.1 ms before a's, then one more slow call of a. b has one
+  // outlier (no share of calls) and it began before the core (a's stretch).
+  const stalled = (from: number, to: number) => ([, t]: [number, number, number]) => t < from || t >= to;
+  const t = await openTraces({
+    'a.fstrace': trace(1, ['/d/a/x.db'], [...steady(1, 20, 1).filter(stalled(10, 13.8)), [1, 10, 3700], [1, 13.8, 108]]),
+    'b.fstrace': trace(2, ['/d/b/y.db'], [...steady(1, 20, 1, undefined, 0.05).filter(stalled(9.95, 13.75)), [1, 9.9999, 3700]]),
+  });
+  try {
+    const got = await readIncidents(t.session, bindings(P));
+    assert.equal(got.map((i) => [i.scope, i.pids, i.processes, i.activeProcesses, i.outliers, i.start]), [['device', [1, 2], 2, 2, 3, iso(9.9999)]]);
+  } finally {
+    t.close();
+  }
+});
+
+test('a disk that stalls both processes in a few long calls each: the device, though one has a small share of slow calls', async () => {
+  // As another small-fio-contention run: over a 10-s stretch a (50 Hz) made 7 outliers of
+  // 0.13-2 s, b (100 Hz) 4 of 0.3-2.6 s, at the same moments; b's are under 1 in 50 of its
+  // calls, but each process spent close to half of the stretch in them.
+  const paced = (hz: number, seconds: number, stalls: Array<[number, number]>) => {
+    const out: Array<[number, number, number]> = stalls.map(([t, ms]) => [1, t, ms]);
+    for (let k = 0; k < seconds * hz; k++) {
+      const t = k / hz;
+      if (!stalls.some(([s, ms]) => t >= s && t < s + ms / 1000 + 0.002)) out.push([1, t, 1 + (k % 7) / 10]);
+    }
+    return out;
+  };
+  const t = await openTraces({
+    'a.fstrace': trace(1, ['/d/a/x.db'], paced(50, 30, [[10.01, 132], [11.01, 2052], [13.51, 1548], [16.81, 139], [18.81, 386], [19.31, 339], [19.81, 156]])),
+    'b.fstrace': trace(2, ['/d/b/y.db'], paced(100, 30, [[11.005, 947], [12.005, 2640], [18.805, 303], [19.305, 404]])),
+  });
+  try {
+    const got = await readIncidents(t.session, bindings(P));
+    assert.equal(got.map((i) => [i.scope, i.pids, i.outliers]), [['device', [1, 2], 11]]);
+  } finally {
+    t.close();
+  }
+});
+
 test('two EIO failures of one process on one file are a file incident, not the device', async () => {
   const syncs = steady(1, 20, 1).map(([id, s, ms]): [number, number, number, number] => [id, s, ms, s === 5 || s === 5.5 ? -5 : 0]);
   const t = await openTraces({ 'a.fstrace': trace(1, ['/d/a/x.db'], syncs), 'b.fstrace': trace(2, ['/d/b/y.db'], steady(1, 20, 1)) });
