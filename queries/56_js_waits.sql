@@ -402,32 +402,16 @@ kept as (
     and not exists (select 1 from foreign_syncs as f where f.trace_id = c.trace_id and f.sys_seq = c.sys_seq)
 ),
 
--- Each system call's run (its candidates' windows overlap: they are one run), its place j in
--- the run, and the first call (lowest k) whose window holds it.
-sys_first as (
-  select c.trace_id, c.sys_seq, (o.trace_id, o.file_id, o.syscall, o.lane, o.run) as run_key, min(o.k) as first_k,
-    row_number() over (partition by run_key order by c.sys_start_ns, c.sys_seq) as j
+-- In order (in_order_pairs, schema.sql): the k-th call of a run to start is served by the
+-- k-th system call to start, past the calls whose system calls are missing from the trace.
+ordered_kept as (
+  select c.*, (o.trace_id, o.file_id, o.syscall, o.lane, o.run) as run_key, o.k
   from kept as c
   join call_order as o on o.trace_id = c.trace_id and o.seq = c.seq
-  group by c.trace_id, c.sys_seq, c.sys_start_ns, run_key
-),
-
--- A system call missing from the trace (the ring went round it, a shim took the call, the
--- call needed none) would shift every later pair of the run by one: the k-th system call
--- then serves the (k + m)-th call, m the calls skipped so far. m grows where a system call
--- started after every call up to its own k + m had ended (its first candidate is later):
--- the calls before that had their system calls, or none recorded.
-sys_order as (
-  select trace_id, sys_seq, j, run_skipped(first_k, j, run_key) as skipped
-  from sys_first
 ),
 
 first_order as (
-  select c.*
-  from kept as c
-  join call_order on call_order.trace_id = c.trace_id and call_order.seq = c.seq
-  join sys_order on sys_order.trace_id = c.trace_id and sys_order.sys_seq = c.sys_seq
-  where call_order.k = sys_order.j + sys_order.skipped
+  select * from in_order_pairs(ordered_kept)
 ),
 
 -- A late system call: a pool thread preempted between taking a call's work and starting its
@@ -544,28 +528,17 @@ left_calls as (
   where not exists (select 1 from first_pairs as p where p.trace_id = o.trace_id and p.seq = o.seq)
 ),
 
-left_first as (
-  select c.trace_id, c.sys_seq, (o.trace_id, o.file_id, o.syscall, o.lane, o.run) as run_key, min(o.k) as first_k,
-    row_number() over (partition by run_key order by c.sys_start_ns, c.sys_seq) as j
+left_ordered as (
+  select c.*, (o.trace_id, o.file_id, o.syscall, o.lane, o.run) as run_key, o.k
   from kept as c
   join left_calls as o on o.trace_id = c.trace_id and o.seq = c.seq
   where not exists (select 1 from first_pairs as p where p.trace_id = c.trace_id and p.sys_seq = c.sys_seq)
-  group by c.trace_id, c.sys_seq, c.sys_start_ns, run_key
-),
-
-left_sys as (
-  select trace_id, sys_seq, j, run_skipped(first_k, j, run_key) as skipped
-  from left_first
 ),
 
 in_order as (
   select * from first_pairs
   union all by name
-  select c.*
-  from kept as c
-  join left_calls on left_calls.trace_id = c.trace_id and left_calls.seq = c.seq
-  join left_sys on left_sys.trace_id = c.trace_id and left_sys.sys_seq = c.sys_seq
-  where left_calls.k = left_sys.j + left_sys.skipped
+  select * from in_order_pairs(left_ordered)
 ),
 
 -- Then the rest (a system call no call made outside the runs, a call whose system call the

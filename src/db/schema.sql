@@ -257,6 +257,29 @@ create or replace macro ft_h_kernel() as 8;
 create or replace macro run_skipped(first_k, j, run_key) as
   greatest(0, max(first_k - j) over (partition by run_key order by j rows between unbounded preceding and current row));
 
+-- in_order_pairs(candidates): queries/56_js_waits.sql's in-order pairing, over all its
+-- candidates and again over those left. `candidates` names a relation of candidate pairs
+-- (trace_id, seq: the call; sys_seq, sys_start_ns: the system call; any other columns) with
+-- the call's run (run_key) and its place k in it (by start). The j-th system call (by start)
+-- of a run serves call j + m (run_skipped), j counted among the system calls the relation
+-- holds for the run: its pairs of that call and system call, without run_key and k.
+create or replace macro in_order_pairs(candidates) as table
+  with sys_first as (
+    -- Each system call's run (its candidates' windows overlap: they are one run), its place j
+    -- in the run, and the first call (lowest k) whose window holds it.
+    select trace_id, sys_seq, run_key, min(k) as first_k,
+      row_number() over (partition by run_key order by sys_start_ns, sys_seq) as j
+    from query_table(candidates)
+    group by trace_id, sys_seq, sys_start_ns, run_key
+  ),
+  sys_order as (
+    select trace_id, sys_seq, j + run_skipped(first_k, j, run_key) as k
+    from sys_first
+  )
+  select c.* exclude (run_key, k)
+  from query_table(candidates) as c
+  join sys_order as o on o.trace_id = c.trace_id and o.sys_seq = c.sys_seq and o.k = c.k;
+
 -- res_errno(res): the errno of a failed call (res = -errno), null when it did not fail.
 -- A corrupt record may hold INT_MIN: no errno then, and no overflow in the negation.
 create or replace macro res_errno(res) as
