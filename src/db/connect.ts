@@ -3,7 +3,7 @@
  * file (`--db FILE`) that keeps the loaded traces for later `sql` calls.
  */
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, hostname, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { FtError } from '../errors.js';
@@ -120,6 +120,48 @@ function running(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * Before a load replaces `file` (`--db FILE`): only a database of ours (or an
+ * empty file, or none) may be replaced. Anything else there, a trace named by
+ * mistake, a text file, another program's DuckDB database, is refused up front,
+ * before any work, and left as it was.
+ */
+export async function assertReplaceable(file: string, memory = DEFAULT_MEMORY): Promise<void> {
+  let size: number;
+  try {
+    const st = statSync(file);
+    if (st.isDirectory()) throw new FtError(`${file}: is a directory (--db names a database file)`);
+    size = st.size;
+  } catch (err) {
+    if (err instanceof FtError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    throw new FtError(`${file}: cannot read: ${code === 'EACCES' ? 'permission denied' : firstLine((err as Error).message)}`);
+  }
+  if (size === 0) return;
+  const refuse = (why: string) =>
+    new FtError(`${file}: ${why}; not replaced (remove it, or name another file with --db)`);
+  // A DuckDB file says "DUCK" at byte 8; only then is it worth opening.
+  const magic = Buffer.alloc(4);
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    readSync(fd, magic, 0, 4, 8);
+  } catch (err) {
+    throw new FtError(`${file}: cannot read: ${firstLine((err as Error).message)}`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+  if (magic.toString('latin1') !== 'DUCK') throw refuse('exists and is not an fsync-analyze database');
+  let kept: Db;
+  try {
+    kept = await openDb(file, memory, true);
+  } catch (err) {
+    throw refuse(firstLine((err as Error).message).replace(`${file}: `, ''));
+  }
+  kept.close();
 }
 
 /** Remove a database file (closed) and its write-ahead log. */

@@ -6,7 +6,7 @@ import { rmSync } from 'node:fs';
 import { JSDuckDBValueConverter, type DuckDBValue, type JS } from '@duckdb/node-api';
 import { FtError } from '../errors.js';
 import { expandInputs } from '../inputs.js';
-import { createDb, loadingFile, makeSpillDir, openDb, removeDb, removeStaleLoading, replaceDb, type Db } from './connect.js';
+import { assertReplaceable, createDb, loadingFile, makeSpillDir, openDb, removeDb, removeStaleLoading, replaceDb, type Db } from './connect.js';
 import { removeAtExit } from './leftovers.js';
 import { copyKept, hasFilters, type Filters } from './filter.js';
 import { loadTraces, type LoadResult } from './load.js';
@@ -65,6 +65,7 @@ export class Session {
     // A database to keep is loaded beside its file and takes its place once loaded (connect.ts),
     // a large one in a worker thread, so that a signal is not kept waiting (load-thread.ts).
     const target = opts.db;
+    await assertReplaceable(target, opts.memory);
     const loading = loadingFile(target);
     removeStaleLoading(target);
     removeDb(loading);

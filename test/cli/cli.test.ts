@@ -1,7 +1,8 @@
 // bin/fsync-analyze.js as a user runs it: --json shapes, exit codes, and one-line
 // messages for bad input.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
@@ -371,6 +372,46 @@ test('sql: a load into --db that fails leaves no file, and an earlier database a
     assert.ok(readFileSync(db).equals(before));
     const after = run(['sql', '--json', '--db', db, count]);
     assert.equal(JSON.parse(after.stdout), [{ n: '38', host: 'h1' }]);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('--db replaces only a database of ours: a trace, a text file, another DuckDB file or a directory is refused, untouched', async () => {
+  const t = tempDir();
+  try {
+    const trace = join(t.dir, 'app.fstrace');
+    copyFileSync(good, trace);
+    const notes = join(t.dir, 'notes.txt');
+    writeFileSync(notes, 'my notes\n');
+    // Another program's DuckDB database (no traces/events/paths/files tables).
+    const foreign = join(t.dir, 'theirs.duckdb');
+    const inst = await DuckDBInstance.create(foreign);
+    const conn = await inst.connect();
+    await conn.run('create table accounts (id integer); insert into accounts values (1)');
+    conn.closeSync();
+    inst.closeSync();
+    const before = new Map([trace, notes, foreign].map((f) => [f, readFileSync(f)]));
+    const count = 'select count(*) as n from events';
+    // The trace named as --db, and loaded from the same directory: the slip that destroyed it.
+    assertOneLineError(run(['summary', '--db', trace, t.dir]),
+      `${trace}: exists and is not an fsync-analyze database; not replaced (remove it, or name another file with --db)`);
+    assertOneLineError(run(['sql', '--db', notes, count, good]),
+      `${notes}: exists and is not an fsync-analyze database; not replaced (remove it, or name another file with --db)`);
+    assertOneLineError(run(['sql', '--db', foreign, count, good]),
+      `${foreign}: not an fsync-analyze database (no traces, events, paths and files tables); not replaced (remove it, or name another file with --db)`);
+    assertOneLineError(run(['sql', '--db', t.dir, count, good]), `${t.dir}: is a directory (--db names a database file)`);
+    for (const [f, bytes] of before) assert.ok(readFileSync(f).equals(bytes), `${f} unchanged`);
+    assert.equal(readdirSync(t.dir).sort(), ['app.fstrace', 'notes.txt', 'theirs.duckdb']);
+    // An empty file (mktemp's) and a database of ours are replaced.
+    const empty = join(t.dir, 'empty.duckdb');
+    writeFileSync(empty, '');
+    const first = run(['sql', '--json', '--db', empty, count, good]);
+    assert.is(first.code, 0, first.stderr);
+    assert.equal(JSON.parse(first.stdout), [{ n: '38' }]);
+    const again = run(['sql', '--json', '--db', empty, count, good, other]);
+    assert.is(again.code, 0, again.stderr);
+    assert.ok(Number(JSON.parse(again.stdout)[0].n) > 38);
   } finally {
     t.cleanup();
   }
