@@ -25,11 +25,12 @@
  * matters: the program's thread). The pool threads pay the keep.
  *
  * Each entry's word says its fd, kind, generation (its number in the
- * bucket's count of syncs kept, the low 28 bits) and state:
+ * bucket's count of syncs kept, the low 27 bits) and state:
  *
  *   free | taken -> writing -> kept   a pool thread (ft_link_keep)
  *   kept -> kept, numbered again      ... a lap later, still not taken: left
- *                                     in place, as if kept again
+ *                                     in place, as if kept again (once: a lap
+ *                                     later still, it is written over)
  *   kept -> taken                     a call's record (ft_link_take); or let
  *                                     go, FT_LINK_STALE_NS after it started
  *
@@ -72,7 +73,7 @@
 enum { FT_LS_FREE, FT_LS_WRITING, FT_LS_KEPT, FT_LS_TAKEN };
 
 struct ft_link_entry {
-    uint64_t word;  /* fd << 32 | generation << 4 | kind << 2 | state */
+    uint64_t word;  /* fd << 32 | numbered again << 31 | generation << 4 | kind << 2 | state */
     uint64_t start; /* kept: the sync record's start_ns (written before the word says so) */
 };
 
@@ -94,10 +95,13 @@ static struct ft_link_bucket ft_links[FT_LINK_BUCKETS] __attribute__((aligned(40
 
 #define FT_LW_STATE(w) ((unsigned)((w) & 3))
 #define FT_LW(w, state) (((w) & ~(uint64_t)3) | (state))
-#define FT_LW_GEN_MASK ((UINT64_C(1) << 28) - 1)
+#define FT_LW_GEN_MASK ((UINT64_C(1) << 27) - 1)
+/* Numbered again once already (a sync no call took for two laps: written
+ * over the next time). */
+#define FT_LW_AGAIN (UINT64_C(1) << 31)
 #define FT_LW_GEN(w) (((w) >> 4) & FT_LW_GEN_MASK)
-/* The fd, kind and state of a word (its generation left out). */
-#define FT_LW_KEY_MASK (~(FT_LW_GEN_MASK << 4))
+/* The fd, kind and state of a word (its generation and mark left out). */
+#define FT_LW_KEY_MASK (~(FT_LW_GEN_MASK << 4 | FT_LW_AGAIN))
 #define FT_LW_KEY(fd, kind, state) ((uint64_t)(uint32_t)(fd) << 32 | (uint64_t)(kind) << 2 | (state))
 
 static inline struct ft_link_bucket *ft_link_bucket(int fd)
@@ -112,9 +116,9 @@ void ft_link_keep(int fd, unsigned kind, uint64_t start_ns)
     struct ft_link_bucket *b = ft_link_bucket(fd);
     /* Over the sync kept a lap before, taken by now most likely. One still
      * kept (its callback late: its pool thread was held off the processor
-     * before queueing it) is given this number, as if kept again now, and
-     * the next number is tried; so is one still being written by a thread a
-     * lap behind. Past FT_LINK_TRIES numbers (as many syncs kept and not
+     * before queueing it; or no call's) is given this number, as if kept
+     * again now, once, and the next number is tried; so is one still being
+     * written by a thread a lap behind. Past FT_LINK_TRIES numbers (as many syncs kept and not
      * taken as the ring holds), the last is written over. A CAS lost to a
      * take of the one there is tried again. */
     struct ft_link_entry *e;
@@ -128,8 +132,9 @@ void ft_link_keep(int fd, unsigned kind, uint64_t start_ns)
             unsigned st = FT_LW_STATE(w);
             if (st == FT_LS_WRITING)
                 break;
-            if (st == FT_LS_KEPT && tries < FT_LINK_TRIES && (int64_t)(start_ns - FT_LOAD(&e->start)) < (int64_t)FT_LINK_STALE_NS) {
-                uint64_t again = (w & ~(FT_LW_GEN_MASK << 4)) | (n & FT_LW_GEN_MASK) << 4;
+            if (st == FT_LS_KEPT && !(w & FT_LW_AGAIN) && tries < FT_LINK_TRIES &&
+                (int64_t)(start_ns - FT_LOAD(&e->start)) < (int64_t)FT_LINK_STALE_NS) {
+                uint64_t again = (w & ~(FT_LW_GEN_MASK << 4)) | (n & FT_LW_GEN_MASK) << 4 | FT_LW_AGAIN;
                 if (FT_CAS(&e->word, &w, again))
                     break;
                 continue;
