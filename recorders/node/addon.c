@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../ft_js.h"
@@ -230,6 +231,18 @@ static napi_value ft_js_now(napi_env env, napi_callback_info info)
     return NULL;
 }
 
+/* cpu(): the calling thread's CPU time (ns): what a stack capture costs the
+ * thread, however long it was preempted. */
+static napi_value ft_js_cpu(napi_env env, napi_callback_info info)
+{
+    (void)info;
+    struct timespec ts;
+    napi_value out;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    napi_create_double(env, (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec, &out);
+    return out;
+}
+
 /* name(site): the site's name id, 0 when not recording. */
 static napi_value ft_js_name(napi_env env, napi_callback_info info)
 {
@@ -266,6 +279,8 @@ NAPI_MODULE_INIT()
     napi_set_named_property(env, exports, "recordNamed", fn);
     napi_create_function(env, "now", NAPI_AUTO_LENGTH, ft_js_now, NULL, &fn);
     napi_set_named_property(env, exports, "now", fn);
+    napi_create_function(env, "cpu", NAPI_AUTO_LENGTH, ft_js_cpu, NULL, &fn);
+    napi_set_named_property(env, exports, "cpu", fn);
     napi_create_function(env, "name", NAPI_AUTO_LENGTH, ft_js_name, NULL, &fn);
     napi_set_named_property(env, exports, "name", fn);
     napi_create_string_utf8(env, ft_how, NAPI_AUTO_LENGTH, &how);

@@ -107,21 +107,25 @@ function loadAddon() {
  * `npm run bench:node`), far more than the rest of a wrapped call, so it is
  * rationed by what the captures cost. A thread captures the sites of its
  * first 64 calls and the first call of each API; after that, each capture is
- * timed (the recorder's clock, wall time, counted at 200 us at most: a
- * capture timed longer was mostly preempted, and one such must not stop the
- * captures for long; the rare one that does take longer makes the budget
- * a few ns more), and the next is due after a number of calls drawn at
- * random, uniformly between half and one and a half times cost / credit
- * (cost: the mean of the captures before this one; credit: what a call pays
- * towards the captures, 25 ns, and 1/32 of the thread's time per call beyond
- * 1 ms, averaged over its calls, each 5 ms weighing those before 7/8 (a
- * span of 40 ms or more as 40 ms): about the last 40 ms of a busy thread,
- * start to start):
+ * timed in the thread's CPU time (what it took of the thread, however long
+ * the thread was preempted in it: wall time counted a preempted capture as
+ * dear as a stall; counted at 1 ms at most, so that one rare stall, a
+ * garbage collection say, does not stop the captures for long), and the
+ * next is due after a number of calls drawn at random, uniformly between
+ * half and one and a half times cost / credit (cost: the mean of the
+ * captures before this one; credit: what a call pays towards the captures,
+ * 25 ns, and 1/32 of the thread's time per call beyond 1 ms, averaged over
+ * its calls, each 5 ms weighing those before 7/8 (a span of 40 ms or more
+ * as 40 ms): about the last 40 ms of a busy thread, start to start), and
+ * never more calls than that 1/32 alone needs to pay for the captures each
+ * counted at 200 us at most (timeCost):
  *  - a tight loop, or bursts of calls (the bench's blocks, a few thousand a
  *    second on average), has a mean count of cost / 25 ns (1,600-8,000 calls
- *    here): the captures cost 25 ns a call on average, whatever it does;
+ *    here): the captures cost 25 ns a call on average, whatever it does (with
+ *    what a capture leaves behind, the caches its walk took: 1.0-1.3 times
+ *    its own time, bench:node and figures.md, within those figures' noise);
  *  - a thread whose calls are 7.5 ms or more apart has every call captured:
- *    1/32 of 6.5 ms pays for any capture (200 us at most), so the count is 1
+ *    1/32 of 6.5 ms pays for any capture counted at 200 us, so the count is 1
  *    (after a burst, once the burst's calls weigh out: 20,000 calls, about
  *    0.4 s; each look, 5 ms after the last capture or look, ends a span, so
  *    the burst's weigh less as time passes, not only as captures come);
@@ -149,8 +153,11 @@ const SITE_DEPTH = 12;
 const SITE_FIRST = 64;
 /* The count rationing: each call pays BUDGET_NS of the captures. */
 const BUDGET_NS = 25;
-/* A capture timed over this is counted as this (mostly preempted). */
-const COST_MAX_NS = 200e3;
+/* A capture timed over this is counted as this (one rare stall, a garbage
+ * collection say, must not stop the captures for long). */
+const COST_MAX_NS = 1e6;
+/* What the time rationing pays for: a capture counted at this at most. */
+const TIME_COST_MAX_NS = 200e3;
 /* The time rationing: a call's credit is BUDGET_NS and 1/TIME_SHARE of its
  * time beyond SPARSE_NS (the thread's time per call, each capture's span
  * weighing SPAN_DECAY at the next); a look at the count once per GAP_NS. */
@@ -205,6 +212,9 @@ function makeRecorder(addon) {
   const args = new Float64Array(addon.buf);
   if (args.length < A_COUNT) return null;
   const { now: clock, record, recordNamed } = addon;
+  /* The thread's CPU time (ns), a capture's cost: what it took of the
+   * thread, however long the thread was preempted in it. */
+  const cpu = typeof addon.cpu === 'function' ? addon.cpu : () => 0;
   /* The recorder's clock (CLOCK_MONOTONIC, ns), read by the library: one
    * call that writes into the buffer costs less than performance.now(). */
   const now = () => {
@@ -249,6 +259,9 @@ function makeRecorder(addon) {
    * span ns, calls. */
   let span = 0;
   let spanCalls = 0;
+  /* The captures' mean cost as the time rationing counts it (each at
+   * TIME_COST_MAX_NS at most); A_COST's, at COST_MAX_NS. */
+  let timeCost = 0;
   /* The weight of the spans before when this one is from A_TAKEN to t:
    * (7/8)^8 at the least, so that one span the thread was preempted in, or
    * slept, does not make all of its calls' time. */
@@ -262,8 +275,9 @@ function makeRecorder(addon) {
   function meanCount(t, calls) {
     const w = pastWeight(t);
     const per = (span * w + (t - args[A_TAKEN])) / (spanCalls * w + calls);
-    const credit = BUDGET_NS + (per > SPARSE_NS ? (per - SPARSE_NS) / TIME_SHARE : 0);
-    const mean = args[A_COST] / credit;
+    const share = per > SPARSE_NS ? (per - SPARSE_NS) / TIME_SHARE : 0;
+    let mean = args[A_COST] / (BUDGET_NS + share);
+    if (share > 0 && timeCost / share < mean) mean = timeCost / share;
     return every > 0 && every < mean ? every : mean;
   }
   /* The span from A_TAKEN ends at t, its calls calls: it joins those before. */
@@ -276,17 +290,19 @@ function makeRecorder(addon) {
    * start), the calls-th since the last capture or look: the count to the
    * next, drawn from the mean cost of the captures before this one and the
    * thread's time per call, and the time of the next look. */
-  function captureDone(t0, calls) {
+  function captureDone(t0, calls, cpu0) {
     const first = args[A_FIRST];
     let count = 1;
     if (first > 0) args[A_FIRST] = first - 1;
     if (first <= 1 && !all) count = draw(meanCount(t0, calls));
     endSpan(t0, calls);
+    const took = cpu() - cpu0;
     const end = now();
-    const took = end - t0;
     const cost = took < COST_MAX_NS ? took : COST_MAX_NS;
-    // The mean of the captures' costs, the recent ones weighing most (1/8 each).
+    const small = took < TIME_COST_MAX_NS ? took : TIME_COST_MAX_NS;
+    // The means of the captures' costs, the recent ones weighing most (1/8 each).
     args[A_COST] = args[A_COST] === 0 ? cost : args[A_COST] + (cost - args[A_COST]) / 8;
+    timeCost = timeCost === 0 ? small : timeCost + (small - timeCost) / 8;
     args[A_SINCE] = count;
     args[A_DRAWN] = count;
     args[A_TAKEN] = t0;
@@ -425,6 +441,7 @@ function makeRecorder(addon) {
    * from that mean. It ends the span: a new one starts here. Out of line:
    * the code the hot path walks stays small. */
   function siteDue(below, api, left, last) {
+    const cpu0 = cpu();
     const t0 = args[A_NOW];
     const calls = args[A_DRAWN] - left;
     if (left > 0 && last >= 0) {
@@ -438,7 +455,7 @@ function makeRecorder(addon) {
       return -last;
     }
     const id = captured(stackOf(below), api);
-    captureDone(t0, calls);
+    captureDone(t0, calls, cpu0);
     return id;
   }
 

@@ -74,7 +74,8 @@ export function tableSpan(data: ReportData): { start: string; end: string } | nu
   for (const list of [data.outliers, data.failures, data.incidents]) for (const r of list) times.push(r.start);
   const ms = times.map(epochMs).filter((t) => !Number.isNaN(t));
   if (ms.length === 0) return null;
-  return { start: new Date(Math.min(...ms)).toISOString(), end: new Date(Math.max(...ms)).toISOString() };
+  const [first, last] = ms.reduce(([lo, hi], t) => [Math.min(lo, t), Math.max(hi, t)], [Infinity, -Infinity]);
+  return { start: new Date(first).toISOString(), end: new Date(last).toISOString() };
 }
 
 function warnCount(n: number): string {
@@ -188,7 +189,7 @@ function familyRows(files: ReportFile[]): FamilyRow[] {
 }
 
 const sum = (rows: ReportFile[], pick: (f: ReportFile) => number) => rows.reduce((a, f) => a + pick(f), 0);
-const most = (rows: ReportFile[], pick: (f: ReportFile) => number) => Math.max(...rows.map(pick));
+const most = (rows: ReportFile[], pick: (f: ReportFile) => number) => rows.reduce((a, f) => Math.max(a, pick(f)), -Infinity);
 
 function familyCell(r: FamilyRow): string {
   if (r.members.length === 1) return pathCell(r.members[0]!.path);

@@ -26,8 +26,9 @@
  * per 1,000 calls, yet a block of 1,000 holds one about as often as not): the
  * hook's figure is the median of the blocks that hold none, and its cost is
  * judged with the captures' ns per call added (the whole capture path and what
- * it leaves behind: what the blocks that hold captures add beyond that median,
- * over all the hook's calls; node_ab.mjs), and that against its target as met
+ * it leaves behind: what the blocks that hold captures add beyond the mean of
+ * those that hold none, over all the hook's calls; beyond their median it
+ * would also count the blocks' right lean, node_ab.mjs), and that against its target as met
  * (the whole interval under it), missed (over it) or undecided. The
  * asynchronous forms run with 32 calls in flight (where the main thread's
  * pace sets how many completions each turn of the event loop collects, which

@@ -47,10 +47,11 @@ function lineOf(program: string, tag: string): string {
  * The hook's count rule (hook.cjs: captureDone, meanCount, siteDue), checked
  * from below on the calls a program made, whatever the machine's speed: after
  * a capture the count of calls to the next is drawn from
- * mean = min(N, cost / credit) (N: FSYNC_TRACE_JS_SITES, none by default), at
- * least floor(mean / 2 + 1/2) and 1, where cost is the mean of the captures
- * before (each at 200 us at most, the recent ones weighing 1/8) and credit is
- * 25 ns and 1/32 of the thread's time per call beyond 1 ms; a look (a call
+ * mean = min(N, cost / (25 ns + share), small / share) (N: FSYNC_TRACE_JS_SITES,
+ * none by default), at least floor(mean / 2 + 1/2) and 1, where cost and
+ * small are the means of the captures before (each the thread's CPU time it
+ * took, at 1 ms and at 200 us at most, the recent ones weighing 1/8) and
+ * share is 1/32 of the thread's time per call beyond 1 ms; a look (a call
  * 5 ms or more after the capture's end) may draw the count afresh from that
  * call on. Here each cost is at least what the program timed of that capture
  * from inside it (programs/captures.mjs), and the time per call at most the
@@ -92,31 +93,35 @@ function paced(js: JsCall[], timed: Timed, every: number, lead = 0): { checked: 
     }
     return most;
   };
-  const least = (k: number, cost: number) => {
+  const least = (k: number, cost: number, small: number) => {
     const per = perAtMost(k);
-    const credit = 25 + (per > 1e6 ? (per - 1e6) / 32 : 0);
-    const mean = every > 0 ? Math.min(every, cost / credit) : cost / credit;
+    const share = per > 1e6 ? (per - 1e6) / 32 : 0;
+    let mean = cost / (25 + share);
+    if (share > 0) mean = Math.min(mean, small / share);
+    if (every > 0) mean = Math.min(mean, every);
     return Math.max(1, Math.floor(mean / 2 + 0.5));
   };
   const seen = new Set<string>();
   let cost = 0;
+  let small = 0;
   let checked = 0;
   let spaced = 0;
   const short: string[] = [];
   captures.forEach((i, c) => {
-    const costBefore = cost;
-    const took = Math.min(timed.captureNs[c]!, 200e3);
-    cost = cost === 0 ? took : cost + (took - cost) / 8;
+    const [costBefore, smallBefore] = [cost, small];
+    const took = timed.captureNs[c]!;
+    cost = cost === 0 ? Math.min(took, 1e6) : cost + (Math.min(took, 1e6) - cost) / 8;
+    small = small === 0 ? Math.min(took, 200e3) : small + (Math.min(took, 200e3) - small) / 8;
     seen.add(apiOf(i));
     const next = captures[c + 1];
     // The first 64 captures take a count of 1; the 64th draws.
     if (c < 63 || next === undefined || !seen.has(apiOf(next))) return;
-    let bound = least(i, costBefore);
+    let bound = least(i, costBefore, smallBefore);
     const drawn = bound;
     // A look draws afresh from a call 5 ms or more after this capture's end.
     for (let j = i + 1; j < next && j - i < bound; j++) {
       if (startOf(j) < startOf(i) + 5e6) continue;
-      bound = Math.min(bound, j - i + least(j, cost));
+      bound = Math.min(bound, j - i + least(j, cost, small));
     }
     checked++;
     if (bound < drawn) spaced++;
@@ -262,9 +267,9 @@ for (const node of NODES) test(`${node.name}: sampled sites: a tight loop over t
   assert.is(js.length, TURNS + Math.ceil(TURNS / 3));
   const later = js.length - 64;
   const k = js.slice(64).filter((j) => (j.flags & FLAG_JS_SITE_INHERITED) === 0).length;
-  // A capture is counted at 200 us at most: a count of 12,000 at most; and each count
+  // A capture is counted at 1 ms at most: a count of 60,000 at most; and each count
   // at least what the captures' cost (as the program timed them) and the calls' pace allow.
-  assert.ok(k >= Math.floor(later / 12_000), `${k} captures in ${later} calls`);
+  assert.ok(k >= Math.floor(later / 60_000), `${k} captures in ${later} calls`);
   paced(js, account<Timed>(r), -1);
 });
 
@@ -314,16 +319,15 @@ function alternateShares(node: string, n: number, ms: number) {
 }
 
 for (const node of NODES) test(`${node.name}: sampled sites: two lines in turn 3 ms apart each have their share of the calls`, () => {
-  // 3 ms per call: a credit of 25 ns + 2 ms / 32 = 62.5 us a call, a mean count of
-  // cost / 62.5 us: 3.2 at most (a capture is counted at 200 us at most), so a count
-  // of 5 calls at most.
+  // 3 ms per call: a time share of 2 ms / 32 = 62.5 us a call, which pays for a capture
+  // counted at 200 us at most: a mean count of 3.2 at most, so a count of 5 calls at most.
   const { k, later } = alternateShares(node.bin, 400, 3);
   assert.ok(k >= Math.floor(later / 5), `${k} captures in ${later} calls`);
 });
 
 for (const node of NODES) test(`${node.name}: sampled sites: two lines in turn 1.2 ms apart each have their share of the calls`, () => {
-  // 1.2 ms per call: a credit of 25 ns + 0.2 ms / 32 = 6.3 us a call, a mean count
-  // of cost / 6.3 us: a few calls (32 at most, so a count of 48 at most).
+  // 1.2 ms per call: a time share of 0.2 ms / 32 = 6.3 us a call, against a capture
+  // counted at 200 us at most: a few calls (32 at most, so a count of 48 at most).
   const { k, later } = alternateShares(node.bin, 1000, 1.2);
   assert.ok(k >= Math.floor(later / 48), `${k} captures in ${later} calls`);
 });
