@@ -8,8 +8,8 @@
 --             or over the incident's core) of at least one in 50 and at least a quarter
 --             of the largest such share in the incident, or of all its calls where a
 --             call failed (failures lead), or when a thread of it spent a quarter of
---             one of those stretches or more in its outliers, and half as much as the
---             most held one (a stall holds a process in a few long calls).
+--             one of those stretches or more in its outliers, a second or more, and half
+--             as much as the most held one (a stall holds a process in a few long calls).
 --             When none does, those with at least half as many outliers as the most
 --             take part (details below). So a few stray slow calls, or a short burst, of
 --             other processes next to one's slowdown or failures do not make it "several
@@ -186,7 +186,8 @@ shares as (
     max(counted.inside / greatest(counted.syncs, counted.inside, 1))
       filter (where counted.core and counted.inside >= 2 and counted.inside >= 0.02 * counted.syncs) as core_share,
     max(counted.held_ns / nullif(counted.last_ns - counted.first_ns, 0))
-      filter (where counted.lasting and counted.spanned >= 2 and (counted.core or counted.inside >= 2)) as held
+      filter (where counted.lasting and counted.spanned >= 2 and (counted.core or counted.inside >= 2)
+        and counted.held_ns >= 1000000000) as held
   from part_spans
   join counted using (incident, level, key)
   group by all
@@ -197,10 +198,13 @@ shares as (
 -- And it takes part, whatever the shares, when one of its threads spent a quarter of
 -- either stretch or more in its outliers, and at least half as long as the most held one
 -- (`held`; over a stretch that two outliers or more span, its own only where it holds
--- two, as above: one call alone is all of its own stretch). A disk that stalls holds each
--- process in a few long calls, or in one, begun a moment before or after the others' (so
--- perhaps not inside the core): few calls among many, and one outlier is no share. Stray
--- slow calls fill a few hundredths of a stretch.
+-- two, as above: one call alone is all of its own stretch), provided it was held a second
+-- or more there. A disk that stalls holds each process in a few long calls, or in one,
+-- begun a moment before or after the others' (so perhaps not inside the core): few calls
+-- among many, and one outlier is no share. Stray slow calls fill a few hundredths of a
+-- long stretch; in a short one (a burst of two 70-ms outliers 0.3 s apart) one stray call
+-- of 100 ms fills a quarter, hence the floor: a stall is a second or more (fio held both
+-- processes of small-fio-contention 3.7 s in one call each, or half of 10 s in several).
 weighed as (
   select
     *,

@@ -22,17 +22,19 @@
 --             goes off: the calls whose sync the windows decide are paired, the others left
 --             unpaired (`ambiguous`) rather than every later pair shifted by one.
 --             A linked call (flag 0x80: fs.fsync, fs.fdatasync, filehandle.sync/datasync
---             from hooks that announce their sync to the library) names its system call
---             (js_calls.link_ns): it is paired with that one, or with none when the trace
---             no longer holds it; those system calls are not candidates for the window
---             pairing, which runs on the calls not linked only (writeFile by path, the
---             synchronous APIs, traces before links). A link is exact unless a thread
---             without the hook (a worker's, a native addon's) synced the fd while linked
---             calls of it were in flight: its sync took the oldest call's announcement, and
---             every later call of the run in flight the sync of the one before (FORMAT.md,
---             known limits). A run that shows it (a pool sync left over after its last
---             linked one, a link to a thread that served no other call of the run) is left
---             unpaired (`ambiguous`).
+--             with the library preloaded, which keeps the pool's syncs for their records)
+--             names a system call that served it (js_calls.link_ns); a run's links name
+--             exactly the syncs that served its calls, each once, and are paired with them
+--             in the pool's order when every such pair fits its call, else as linked, or
+--             with none when the trace no longer holds it; those system calls are not
+--             candidates for the window pairing, which runs on the calls not linked only
+--             (writeFile by path, the synchronous APIs, traces before links). Links are
+--             exact unless a thread without the hook (a worker's, a native addon's) synced
+--             the fd while linked calls of it were in flight: a call may have taken its sync,
+--             and others each another's, one pool sync left over (FORMAT.md, known limits).
+--             A run that shows it (a pool sync left over after its last linked one, a link
+--             to a thread that served no other call of the run) is left unpaired
+--             (`ambiguous`).
 -- inputs:     js_calls, js_apis, js_sites, events, calls, files, traces
 -- parameters: none
 -- output:     one row per Node call:
@@ -116,8 +118,8 @@ all_windows as (
   left join made using (trace_id)
 ),
 
--- A linked call (flag 0x80: the fd APIs whose sync the hook announces) names the system call
--- that did its work: its start is the call's start + link_ns + k * 2^32 (js_calls.link_ns),
+-- A linked call (flag 0x80: the fd APIs whose sync a pool thread makes) names a system call
+-- that served it: its start is the call's start + link_ns + k * 2^32 (js_calls.link_ns),
 -- k >= 0 the smallest that gives a sync of the process (trace), of the call's fd and of its
 -- API's kind, starting inside its window. The low 32 bits of the start must be equal, so the
 -- join is on them. Exact: never ambiguous, whatever else syncs the file. The sync may be only
@@ -131,7 +133,7 @@ linked_windows as (
   where linked
 ),
 
-link_pairs as (
+link_raw as (
   select w.trace_id, w.seq, w.lane,
     e.seq as sys_seq, e.tid as sys_tid, epoch_ns(e.start) as sys_start_ns, e.dur_ns as sync_ns
   from linked_windows as w
@@ -157,6 +159,45 @@ linked_runs as (
         rows between unbounded preceding and 1 preceding) as before_end_ns
     from linked_windows
   )
+),
+
+-- The links name which system calls served a run's calls, each once, each inside its call's
+-- window; not always which served which: the library gives each call, as it settles, the
+-- first-started of the first few syncs of its fd and kind kept since it began (ft_link.c),
+-- and calls settle in the order their syncs end. Within a run the linked syncs are paired in the pool's order
+-- (first in, first out: the k-th call to start with the k-th sync to start), as the windows
+-- pair the others, when every such pair lies inside its call's window, the sync started
+-- after the call and ended before it settled; else (a pool thread held between taking a
+-- call's work and its sync: that sync, late, ended after the call in its place settled) the
+-- run keeps the library's pairs.
+link_ranked as (
+  select r.trace_id, r.seq, r.file_id, r.syscall, r.lane, r.run, r.start_ns, r.window_end_ns,
+    row_number() over (partition by r.trace_id, r.file_id, r.syscall, r.lane, r.run order by r.start_ns, r.seq) as k
+  from linked_runs as r
+  semi join link_raw as p using (trace_id, seq)
+),
+
+link_sync_ranked as (
+  select r.trace_id, r.file_id, r.syscall, r.lane, r.run, p.sys_seq, p.sys_tid, p.sys_start_ns, p.sync_ns,
+    row_number() over (partition by r.trace_id, r.file_id, r.syscall, r.lane, r.run order by p.sys_start_ns, p.sys_seq) as k
+  from link_raw as p
+  join linked_runs as r using (trace_id, seq)
+),
+
+link_ordered as (
+  select c.trace_id, c.seq, c.lane, s.sys_seq, s.sys_tid, s.sys_start_ns, s.sync_ns,
+    bool_and(s.sys_start_ns >= c.start_ns and s.sys_start_ns + s.sync_ns <= c.window_end_ns + 10000)
+      over (partition by c.trace_id, c.file_id, c.syscall, c.lane, c.run) as fits
+  from link_ranked as c
+  join link_sync_ranked as s using (trace_id, file_id, syscall, lane, run, k)
+),
+
+link_pairs as (
+  select trace_id, seq, lane, sys_seq, sys_tid, sys_start_ns, sync_ns from link_ordered where fits
+  union all
+  select p.trace_id, p.seq, p.lane, p.sys_seq, p.sys_tid, p.sys_start_ns, p.sync_ns
+  from link_raw as p
+  semi join (select trace_id, seq from link_ordered where not fits) as o using (trace_id, seq)
 ),
 
 -- The threads whose syncs served a linked run's calls, with how many each served, and when
@@ -289,7 +330,7 @@ pool_threads as (
   where rs.lane = -1 and run_counts.syscalls <= run_counts.calls
   union
   -- A thread whose syncs served linked calls: a pool thread, when it served two or more of
-  -- one run (a worker without the hook may take one call's announcement: FORMAT.md).
+  -- one run (a sync of a worker without the hook may be taken by one call: FORMAT.md).
   select trace_id, sys_tid from link_servers where lane = -1 and served >= 2
 ),
 
@@ -647,14 +688,14 @@ linked_strays as (
 ),
 
 -- A sync by a thread without the hook, made while a linked call of its fd was in flight,
--- takes the oldest call's announcement: each later call of the run in flight then takes the
--- one before's pool sync, and the last pool sync is left unclaimed (FORMAT.md, known
--- limits). Such a run is ambiguous, its calls unpaired: it holds a stray made by a thread
--- that served linked calls of the run, started after every linked sync of the run (the
--- pool's last sync, which found no announcement left: a sync claims before it starts), and
--- a link to a thread that served no other call of the run (the thief). A pool's stray (a
--- call not announced) last in a run where a thread served one call only looks the same:
--- its calls are left unpaired too, not paired wrongly.
+-- may be taken by a call that began before it: later calls of the run in flight may then
+-- each take another's pool sync, and the last pool sync is left unclaimed (FORMAT.md, known
+-- limits).
+-- Such a run is ambiguous, its calls unpaired: it holds a stray made by a thread that served
+-- linked calls of the run, started after every linked sync of the run (the pool's last, that
+-- no call took), and a link to a thread that served no other call of the run (the thief). A
+-- pool's stray (a call not linked) last in a run where a thread served one call only looks
+-- the same: its calls are left unpaired too, not paired wrongly.
 linked_shifted as (
   select x.trace_id, x.file_id, x.syscall, x.lane, x.run
   from linked_run_strays as x

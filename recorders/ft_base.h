@@ -27,7 +27,7 @@
  *   ft_cost     the recorder's own cost
  *   ft_alert    alert lines
  *   ft_always   each sync judged, kept, summarised, learnt from
- *   ft_link     Node calls' announcements, claimed by the syncs that serve them
+ *   ft_link     pool threads' syncs, kept for the Node calls they served
  *   ft_table    the one list of interposed functions, their real ones
  *   ft_calls    the steps around the real calls
  *   ft_signal ft_execl ft_js ft_wrappers        the interposed functions
@@ -159,8 +159,8 @@ struct ft_hot {
     uint32_t fd_used;              /* ft_fd_used (ft_files.h) */
     uint32_t gen_counter;          /* ft_gen_counter (ft_trace.h) */
     uint32_t map_pid;              /* ft_map_pid (ft_trace.h) */
-    uint32_t link_pending;         /* ft_link_pending (ft_link.h): written by a Node process's
-                                    * calls only, read once by each fsync and fdatasync */
+    uint32_t link_on;              /* ft_link_on (ft_link.h): set once by a Node process's
+                                    * hook, read once by each fsync and fdatasync */
     void *map_addr;                /* ft_map_addr (ft_trace.h) */
     uint64_t map_len;              /* ft_map_len (ft_trace.h) */
     uint64_t made_at, made_ns;     /* ft_made_at, ft_made_ns (ft_create.h) */
@@ -198,9 +198,9 @@ struct ft_thread {
                            * child's own: the child runs on this thread's state and
                            * must not record (ft_wrappers.c, vfork) */
     uint32_t nested;      /* records made by signal handlers on this thread, ever */
-    uint32_t js;          /* the thread runs JavaScript: the Node hook read the clock or
-                           * announced a call on it (ft_js.c); its syncs claim no
-                           * announcement (ft_link_claim) */
+    uint32_t js;          /* the thread runs JavaScript: the Node hook read the clock
+                           * on it (ft_js.c); its syncs are its own calls', not kept
+                           * for a pool's (ft_link.h) */
     int32_t cost_left;    /* intercepted calls before the next cost batch (ft_on) */
     uint64_t clk_tsc;     /* the thread's clock anchor: TSC ... */
     uint64_t clk_ns;      /* ... and CLOCK_MONOTONIC read together */

@@ -40,8 +40,6 @@ struct ft_sync {
     struct ft_event ev;
     struct ft_file *f;
     uint32_t life;       /* f's life when the call began (ft_track_of) */
-    uint32_t claim;      /* a Node call's announcement this sync claimed (ft_link.h), or 0:
-                          * set by ft_sync_begin_linked, read by ft_sync_end's hot form only */
     uint64_t t_in;
 };
 
@@ -53,16 +51,11 @@ static inline uint64_t ft_cost_begin(void)
     return ft_cost_start();
 }
 
-/* linked (a constant): the fsync family's wrappers (ft_sync_begin_linked). */
-static inline __attribute__((always_inline)) void ft_sync_begin_as(struct ft_sync *s, uint8_t call, int fd,
-                                                               int closes_interval, int linked)
+static inline __attribute__((always_inline)) void ft_sync_begin(struct ft_sync *s, uint8_t call, int fd,
+                                                            int closes_interval)
 {
     struct ft_event *ev = &s->ev;
     s->t_in = ft_cost_begin();
-    /* The claim is the recorder's cost (inside its window, from t_in), and
-     * not the sync's time: before the clock. */
-    if (linked)
-        s->claim = call == FT_C_FSYNC || call == FT_C_FDATASYNC ? ft_link_claim_if(fd, call) : 0;
     memset(ev, 0, sizeof *ev);
     ev->type = FT_T_SYNC;
     ev->call = call;
@@ -84,12 +77,6 @@ static inline __attribute__((always_inline)) void ft_sync_begin_as(struct ft_syn
     }
 }
 
-static inline __attribute__((always_inline)) void ft_sync_begin(struct ft_sync *s, uint8_t call, int fd,
-                                                            int closes_interval)
-{
-    ft_sync_begin_as(s, call, fd, closes_interval, 0);
-}
-
 /* For calls that fill their own record (sync, msync): start the clock. */
 static inline void ft_sync_start(struct ft_sync *s, struct ft_file *f)
 {
@@ -98,21 +85,11 @@ static inline void ft_sync_start(struct ft_sync *s, struct ft_file *f)
     s->ev.start_ns = ft_now();
 }
 
-/* The fsync family's wrappers (ft_sync_end's hot form): ft_sync_begin, in
- * which fsync and fdatasync claim the oldest Node call's announcement of a
- * sync of fd of their kind, if any call is pending (one relaxed load when
- * none). */
-static inline __attribute__((always_inline)) void ft_sync_begin_linked(struct ft_sync *s, uint8_t call, int fd,
-                                                                   int closes_interval)
-{
-    ft_sync_begin_as(s, call, fd, closes_interval, 1);
-}
-
 /* hot: the whole path inline (ft_sync_done_hot), for the fsync family's
- * wrappers (ft_base.h, FT_HOT_PAGE), begun by ft_sync_begin_linked; the
- * other sync calls call it. A claimed announcement is served once the record
- * is made: linked when its record (the sync failed or not) went into the raw
- * ring. */
+ * wrappers (ft_base.h, FT_HOT_PAGE); the other sync calls call it. There, an
+ * fsync or fdatasync whose record (the sync failed or not) went into the raw
+ * ring is kept for the Node call it may serve, in a process whose Node hook
+ * asked (ft_link.h: one relaxed load in any other). */
 static inline __attribute__((always_inline)) void ft_sync_end(struct ft_sync *s, long ret, int err, int hot)
 {
     uint64_t t1 = ft_now();
@@ -121,8 +98,9 @@ static inline __attribute__((always_inline)) void ft_sync_end(struct ft_sync *s,
     if (hot) {
         ft_sync_done_hot(&s->ev, s->f, s->life);
         /* Recorded: the trace is ready after the record (as ft_emit_hot tells). */
-        if (FT_UNLIKELY(s->claim))
-            ft_link_served(s->claim, ft_regions() != NULL, s->ev.start_ns);
+        if (FT_UNLIKELY(FT_LOAD(&ft_link_on) != 0) && (s->ev.call == FT_C_FSYNC || s->ev.call == FT_C_FDATASYNC) &&
+            !ft_thr.js && ft_regions() != NULL)
+            ft_link_keep(s->ev.fd, s->ev.call, s->ev.start_ns);
     } else {
         ft_sync_done(&s->ev, s->f, s->life);
     }

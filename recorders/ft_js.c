@@ -164,10 +164,28 @@ static uint64_t *ft_js_cur_of(const struct ft_js_call *c, uint32_t path_id)
 }
 
 /*
- * The call's link to the sync that served it (FORMAT.md, "Linked calls").
+ * The call's link to the sync that served it (FORMAT.md, "Linked calls"):
+ * the APIs whose sync libuv's pool makes on the call's descriptor take one
+ * the pool kept (ft_link.h), of their fd and kind (0: other APIs).
+ */
+static inline unsigned ft_js_sync_kind(uint32_t api)
+{
+    switch (api) {
+    case FT_JS_FSYNC:
+    case FT_JS_FH_SYNC:
+        return FT_C_FSYNC;
+    case FT_JS_FDATASYNC:
+    case FT_JS_FH_DATASYNC:
+        return FT_C_FDATASYNC;
+    default:
+        return 0;
+    }
+}
+
+/*
  * That sync started after the call did: the hook read the clock before it
- * announced, and the sync claimed the announcement before reading its own
- * start. The two reads are on two threads, whose clocks the library
+ * made the call, and libuv queued the work after. The two reads are on two
+ * threads, whose clocks the library
  * extrapolates each from its own anchor (ft_clock.h: under a microsecond
  * apart, and a thread's clock may be held a few hundred ns ahead): the sync's
  * start may read up to that much before the call's. The call's start is then
@@ -193,9 +211,10 @@ static inline void ft_js_link(struct ft_js_rec *r, uint64_t sync_start)
  * ft_emit's and ft_summary_add's, each across a page boundary). */
 FT_EXPORT FT_HOT_PAGE(js_record) int fsync_trace_js_record(struct ft_js_call *c)
 {
-    uint64_t served = c && c->announced ? ft_link_take(c->announced, c->start_ns) : 0;
     if (!c || c->api == FT_JS_NONE || c->api > FT_JS_MAX || c->start_ns == 0 || !ft_active())
         return -1;
+    unsigned kind = ft_js_sync_kind(c->api);
+    uint64_t served = FT_UNLIKELY(FT_LOAD(&ft_link_on) != 0) && kind ? ft_link_take(c->fd, kind, c->start_ns) : 0;
     /* ft_errno, not errno: libc's __errno_location through our GOT and its
      * own are three pages a Node call walks after its system call, ~100 ns
      * each on this VM (ft_base.h; the hot path's pages in docs/figures.md). */
@@ -245,15 +264,11 @@ FT_EXPORT FT_HOT_PAGE(js_record) int fsync_trace_js_record(struct ft_js_call *c)
     return stale;
 }
 
-/* A call's announcement (ft_link.h), on the record's page: made at the call,
- * with its clock (the addon's now()). */
-FT_EXPORT __attribute__((hot, section(".text.ft_hot_js_record"))) uint64_t fsync_trace_js_announce(int32_t fd,
-                                                                                                  uint32_t kind)
+/* The hook runs over the preloaded library (ft_js.h): syncs are kept for
+ * its calls from now on. */
+FT_EXPORT void fsync_trace_js_link(void)
 {
-    ft_thr.js = 1;
-    if (!ft_active() || (kind != FT_C_FSYNC && kind != FT_C_FDATASYNC))
-        return 0;
-    return ft_link_announce(fd, kind);
+    FT_STORE(&ft_link_on, 1);
 }
 
 /* In the record's section (FT_HOT_PAGE(js_record) above), after it, on its
@@ -261,6 +276,6 @@ FT_EXPORT __attribute__((hot, section(".text.ft_hot_js_record"))) uint64_t fsync
  * call before it is usually made since the last system call. */
 FT_EXPORT __attribute__((hot, section(".text.ft_hot_js_record"))) uint64_t fsync_trace_js_now(void)
 {
-    ft_thr.js = 1; /* its syncs are its own calls' (fs.fsyncSync): ft_link_claim */
+    ft_thr.js = 1; /* its syncs are its own calls' (fs.fsyncSync), not kept for the pool's: ft_link.h */
     return ft_now();
 }

@@ -13,7 +13,7 @@
 
 #include <stdint.h>
 
-#define FT_JS_ABI 4
+#define FT_JS_ABI 5
 
 /* One JavaScript-level call, once it settled. */
 struct ft_js_call {
@@ -33,7 +33,6 @@ struct ft_js_call {
     uint64_t *cur;      /* the caller's table of current summary entries (the library keeps
                          * them there: memory the caller touches anyway), or NULL */
     uint32_t cur_len;   /* its entries: a power of 2 */
-    uint64_t announced; /* fsync_trace_js_announce's handle for this call, or 0 */
 };
 
 /* FT_JS_ABI. */
@@ -42,16 +41,15 @@ int fsync_trace_js_abi(void);
 uint64_t fsync_trace_js_now(void);
 /* Intern a call site ("file:line", len bytes): its name id, 0 when not recording. */
 uint32_t fsync_trace_js_name(const char *name, uint32_t len);
-/* A call about to start that expects a sync of fd (kind FT_C_FSYNC or
- * FT_C_FDATASYNC) on another thread (libuv's pool): the library's wrapper of
- * that sync will say so in the call's record (FT_F_JS_LINKED). Its handle
- * (an integer under 2^53, exact in a double) for the call's record, 0 when
- * not announced (not recording, a full table). Only a library that wraps the
- * process's syncs (preloaded) is to be told. Keeps errno. */
-uint64_t fsync_trace_js_announce(int32_t fd, uint32_t kind);
+/* The hook runs over this library, preloaded (it wraps the process's syncs):
+ * from now on the fsyncs and fdatasyncs of threads that run no JavaScript
+ * (libuv's pool) are kept, and the record of each fs.fsync, fs.fdatasync,
+ * filehandle.sync and filehandle.datasync call names the one that served it
+ * (FT_F_JS_LINKED, ft_link.h). Not to be called on a copy the addon loaded
+ * itself (it wraps nothing). */
+void fsync_trace_js_link(void);
 /* Record one call: 0, 1 when c->site is about to leave the names store (intern
- * it again for the next call), -1 when not recording. Keeps errno. Takes back
- * c->announced in any case (a call with api FT_JS_NONE only does that). */
+ * it again for the next call), -1 when not recording. Keeps errno. */
 int fsync_trace_js_record(struct ft_js_call *c);
 
 #endif /* FT_JS_H */

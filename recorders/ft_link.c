@@ -1,247 +1,228 @@
 /*
- * ft_link.c — the announcements of Node calls to the sync wrappers
- * (ft_link.h).
+ * ft_link.c — the syncs kept for the Node calls they served (ft_link.h).
  *
- * Each slot's state is one word: the announcement's ticket (taken from a
- * process-wide counter, so tickets order announcements and no word repeats),
- * its kind and its state, changed by CAS only:
+ * libuv's pool makes an fs.fsync's system call on a thread of its own, which
+ * cannot know which JavaScript call its work is for; the JavaScript thread
+ * knows when a call started and, as its callback runs, that the sync of its
+ * work has returned. So the pool threads keep each sync here (fd, kind,
+ * start: a ring per bucket of descriptors, in the order they were kept), and
+ * the record of each call, made as it settles, takes one of its fd and kind,
+ * not taken yet, that started at or after the call did: the first-started of
+ * the first FT_LINK_FIRST such that it finds from the ring's tail. libuv runs
+ * the callbacks in the order the pool threads queue them, right after they
+ * keep their syncs: a call's own sync is kept before its callback runs,
+ * behind those of the calls before it, taken by then, and of the few whose
+ * threads were held off the processor between keeping and queueing. Taking
+ * the first-started of those pairs every call with a sync of its own fd and
+ * kind inside its window, each sync at most once (a call that takes another's,
+ * started first, leaves its own, which started after it and so fits that
+ * other call too); which served which it cannot always tell (two calls of one
+ * fd and kind in flight may exchange theirs), and the analyzer pairs a run's
+ * linked syncs in the pool's order (queries/56_js_waits.sql).
  *
- *   free -> writing -> posted          the hook announces (ft_link_announce)
- *   posted -> claimed                  a sync wrapper, before its system call
- *   claimed -> served | unserved       ... after it: served when it succeeded
- *                                      and its record is in the raw ring (link set)
- *   posted | served | unserved -> free the call settled (ft_link_take)
- *   claimed -> abandoned               ... while the claimer was still inside
- *                                      its sync: not this call's (libuv runs the
- *                                      callback after the sync returned)
- *   abandoned -> free                  the claimer, when it is done
- *   served -> moved (to slot j)        a call whose own slot is still claimed
- *                                      took this served one's sync (below)
- *   moved -> free                      its call, which then takes slot j as its own
+ * Nothing is announced at the call: the JavaScript thread pays only the take,
+ * a few entries read from the ring's tail at the record (the cost that
+ * matters: the program's thread). The pool threads pay the keep.
  *
- * Two pool threads that took two calls of one fd and kind may claim their
- * announcements in the other order (the claim comes a little after the
- * thread took its work). The sync serving the older call may then still be
- * running when that call settles, while the younger call's announcement is
- * served already by the older call's own sync. So a call that finds its
- * announcement claimed looks for a served one of the same fd and kind,
- * announced after it, whose sync started after the call did (and ended): it
- * takes that sync, and leaves its own claimed slot to that younger call
- * (moved), whose sync it is indeed. (Letting a call whose announcement is
- * still posted take one as well, or one announced before it, left four times
- * as many calls unlinked in test/node's runs: it takes right pairs apart.)
+ * Each entry's word says its fd, kind, generation (its number in the
+ * bucket's count of syncs kept, the low 27 bits) and state:
  *
- * Only the announcing call frees its slot (or hands it to its claimer by
- * abandoning it, or to another call by its move), so its handle stays its
- * own until then; a claimer's CAS names the whole word, ticket included, so
- * a slot freed and announced again under a claimer's feet fails its CAS
- * rather than being taken for another fd.
+ *   free | taken -> writing -> kept   a pool thread (ft_link_keep)
+ *   kept -> kept, numbered again      ... a lap later, still not taken: left
+ *                                     in place, as if kept again (once: a lap
+ *                                     later still, it is written over)
+ *   kept -> taken                     a call's record (ft_link_take); or let
+ *                                     go, FT_LINK_STALE_NS after it started
  *
- * Known limits (FORMAT.md): two calls of the same fd and kind in flight whose
- * syncs start within microseconds of each other on two pool threads may each
- * take the other's announcement (both still inside their calls' windows);
- * a thread without the hook syncing the same fd number while a call is in
- * flight may take its announcement (the call then links to that sync, which
- * is still of that fd and inside its window, or, if that sync was still
- * running when the call settled, to none).
+ * A take's CAS names the whole word, so it fails on an entry written or
+ * numbered again since it was read (a seqlock: the take checks the word it
+ * read the start under). The tail passes entries taken in their lap only.
+ *
+ * Known limits (FORMAT.md): a sync of the fd made by a thread that runs no
+ * JavaScript and serves no call (a worker thread without the hook, a native
+ * addon's thread, a stream's flush on the pool) is kept too, and a call in
+ * flight may take it; with more syncs of a bucket's descriptors (fd mod 16)
+ * kept and not taken than its ring holds, the newest are written over the
+ * oldest, whose calls are not linked; a sync that started more than
+ * FT_LINK_SKEW_NS before its call, on the clocks, is not linked.
  */
 #include <string.h>
 
 #include "ft_link.h"
 
-#define FT_LINK_SLOTS 128u
-/* A claim retried after lost races (each one another thread's claim of a
- * slot: progress), then given up. */
-#define FT_LINK_TRIES 32
+#define FT_LINK_BUCKETS 16u
+/* A bucket's ring: its last FT_LINK_RING syncs kept (more than calls in flight
+ * on one descriptor in most programs: test/node runs 32 on one FileHandle;
+ * libuv's pool may finish them all before the JavaScript thread runs one of
+ * their callbacks). */
+#define FT_LINK_RING 56u
+/* A take compares the first FT_LINK_FIRST syncs of its fd and kind that
+ * started since its call began, in the order they were kept: its own, and
+ * the ones that pool threads kept before but whose calls settle after it
+ * (each thread, between keeping its sync and queueing its callback, may be
+ * held off the processor: one such sync per thread, 4 threads by default). */
+#define FT_LINK_FIRST 8
+/* A kept sync that started this long before a call settling is no call's
+ * (a callback that late: an event loop held for seconds): let go, so that the
+ * ring's tail passes it. */
+#define FT_LINK_STALE_NS 10000000000u
+/* A take retried after lost races (each another thread's take or write of an
+ * entry: progress), then given up. */
+#define FT_LINK_TRIES 8
 
-enum { FT_LS_FREE, FT_LS_WRITING, FT_LS_POSTED, FT_LS_CLAIMED, FT_LS_SERVED, FT_LS_UNSERVED, FT_LS_ABANDONED, FT_LS_MOVED };
+enum { FT_LS_FREE, FT_LS_WRITING, FT_LS_KEPT, FT_LS_TAKEN };
 
-struct ft_link_slot {
-    uint64_t word;  /* ticket << 16 | moved to (slot + 1) << 8 | kind << 4 | state */
-    uint64_t start; /* served: the sync record's start_ns (written before the word says so) */
-    int32_t fd;     /* written while the slot is being written */
-    uint32_t pad;
+struct ft_link_entry {
+    uint64_t word;  /* fd << 32 | numbered again << 31 | generation << 4 | kind << 2 | state */
+    uint64_t start; /* kept: the sync record's start_ns (written before the word says so) */
 };
 
-/* One page, all of it: a Node call's announcement and its record each come
- * after a system call (on this project's VM each emptied the TLB, and every
- * page touched costs a walk, ~100 ns: ft_base.h, "the hot page"); scattered
- * over .bss the counter, the high mark and the slots were three pages. */
-static struct {
-    uint64_t tickets;
-    /* Slots ever used: [0, this). Announcements take the lowest free slot, so
-     * a claim looks at as many slots as calls were ever in flight at once. */
-    uint32_t used;
-    struct ft_link_slot slots[FT_LINK_SLOTS] __attribute__((aligned(64)));
-} ft_link_tab __attribute__((aligned(4096)));
-_Static_assert(sizeof ft_link_tab <= 4096, "the table is one page");
-#define ft_links (ft_link_tab.slots)
-#define ft_link_tickets (ft_link_tab.tickets)
-#define ft_link_used (ft_link_tab.used)
+struct ft_link_bucket {
+    /* Syncs kept, ever: the pool threads' (each its own number, and its
+     * entry's generation, the low 28 bits). */
+    uint64_t head __attribute__((aligned(64)));
+    /* Every sync kept before it is taken or let go: the JavaScript threads'
+     * (a take looks from there). */
+    uint64_t tail __attribute__((aligned(64)));
+    struct ft_link_entry e[FT_LINK_RING] __attribute__((aligned(64)));
+};
+_Static_assert(sizeof(struct ft_link_bucket) == 1024, "a bucket is a quarter of a page");
 
-/* Tickets are 46 bits (a handle, ticket * 128 + slot + 1, stays under 2^53:
- * exact in a JavaScript number); 2^46 announcements are centuries of calls. */
-#define FT_LW_STATE(w) ((unsigned)((w) & 0xf))
-#define FT_LW_KIND(w) ((unsigned)(((w) >> 4) & 0xf))
-#define FT_LW_TO(w) ((unsigned)(((w) >> 8) & 0xff))
-#define FT_LW_TICKET(w) ((w) >> 16)
-#define FT_LW(w, state) (((w) & ~(uint64_t)0xf) | (state))
-#define FT_TICKET_MASK ((UINT64_C(1) << 46) - 1)
+/* A take touches one bucket, inside one page (a Node call's record comes
+ * after a system call: on this project's VM each emptied the TLB, and every
+ * page touched costs a walk, ~100 ns: ft_base.h, "the hot page"). */
+static struct ft_link_bucket ft_links[FT_LINK_BUCKETS] __attribute__((aligned(4096)));
 
-uint64_t ft_link_announce(int fd, unsigned kind)
+#define FT_LW_STATE(w) ((unsigned)((w) & 3))
+#define FT_LW(w, state) (((w) & ~(uint64_t)3) | (state))
+#define FT_LW_GEN_MASK ((UINT64_C(1) << 27) - 1)
+/* Numbered again once already (a sync no call took for two laps: written
+ * over the next time). */
+#define FT_LW_AGAIN (UINT64_C(1) << 31)
+#define FT_LW_GEN(w) (((w) >> 4) & FT_LW_GEN_MASK)
+/* The fd, kind and state of a word (its generation and mark left out). */
+#define FT_LW_KEY_MASK (~(FT_LW_GEN_MASK << 4 | FT_LW_AGAIN))
+#define FT_LW_KEY(fd, kind, state) ((uint64_t)(uint32_t)(fd) << 32 | (uint64_t)(kind) << 2 | (state))
+
+static inline struct ft_link_bucket *ft_link_bucket(int fd)
 {
-    if (fd < 0 || kind == 0 || kind > 0xf)
-        return 0;
-    uint64_t t = (FT_ADD(&ft_link_tickets, 1) + 1) & FT_TICKET_MASK;
-    uint64_t mine = t << 16 | (uint64_t)kind << 4;
-    for (uint32_t i = 0; i < FT_LINK_SLOTS; i++) {
-        struct ft_link_slot *s = &ft_links[i];
-        uint64_t w = FT_LOAD(&s->word);
-        if (FT_LW_STATE(w) != FT_LS_FREE || !FT_CAS(&s->word, &w, mine | FT_LS_WRITING))
-            continue;
-        FT_STORE(&s->fd, fd);
-        FT_STORE(&s->start, 0);
-        uint32_t used = FT_LOAD(&ft_link_used);
-        while (used <= i && !FT_CAS(&ft_link_used, &used, i + 1))
-            ;
-        FT_ADD(&ft_link_pending, 1);
-        FT_STORE_REL(&s->word, mine | FT_LS_POSTED);
-        return t * FT_LINK_SLOTS + i + 1;
-    }
-    return 0; /* full: this call is not linked */
+    return &ft_links[(uint32_t)fd % FT_LINK_BUCKETS];
 }
 
-/* A served slot of fd and kind announced after ticket t, whose sync started
- * after start (give or take the threads' clocks: FT_LINK_SKEW_NS): taken
- * (moved to slot `to`, which its call takes instead). Its sync's start, or 0
- * when there is none. */
-static uint64_t ft_link_steal(int fd, unsigned kind, uint64_t t, uint64_t start, uint32_t to)
+void ft_link_keep(int fd, unsigned kind, uint64_t start_ns)
 {
-    uint32_t n = FT_LOAD(&ft_link_used);
-    for (uint32_t k = 0; k < n && k < FT_LINK_SLOTS; k++) {
-        struct ft_link_slot *s = &ft_links[k];
-        uint64_t w = FT_LOAD_ACQ(&s->word);
-        if (k == to || FT_LW_STATE(w) != FT_LS_SERVED || FT_LW_KIND(w) != kind || FT_LW_TICKET(w) <= t ||
-            FT_LOAD(&s->fd) != fd)
-            continue;
-        uint64_t at = FT_LOAD(&s->start);
-        if (at + FT_LINK_SKEW_NS < start)
-            continue;
-        uint64_t moved = (w & ~(uint64_t)0xfff) | (uint64_t)(to + 1) << 8 | (uint64_t)kind << 4 | FT_LS_MOVED;
-        if (FT_CAS(&s->word, &w, moved))
-            return at;
-    }
-    return 0;
-}
-
-uint64_t ft_link_take(uint64_t handle, uint64_t call_start)
-{
-    if (handle == 0)
-        return 0;
-    uint32_t i = (uint32_t)((handle - 1) % FT_LINK_SLOTS);
-    uint64_t t = (handle - 1) / FT_LINK_SLOTS;
-    uint64_t w = FT_LOAD_ACQ(&ft_links[i].word);
-    if (FT_LW_TICKET(w) != t || FT_LW_STATE(w) == FT_LS_FREE || FT_LW_STATE(w) == FT_LS_WRITING)
-        return 0; /* not this handle's (a handle the hook kept wrongly) */
-    int fd = FT_LOAD(&ft_links[i].fd);
-    unsigned kind = FT_LW_KIND(w);
-    uint64_t at = 0;
-    int moved = 0;
-    /* Each lost CAS is another thread's step; a move hands this call another
-     * slot. Bounded: past the tries, the slot is left as it is (lost), and
-     * the call no longer counted as pending. */
-    for (int tries = 0; tries < 16; tries++) {
-        struct ft_link_slot *s = &ft_links[i];
-        w = FT_LOAD_ACQ(&s->word);
-        switch (FT_LW_STATE(w)) {
-        case FT_LS_POSTED:
-            if (!FT_CAS(&s->word, &w, FT_LW(w, FT_LS_FREE)))
+    if (fd < 0 || kind > 3)
+        return;
+    struct ft_link_bucket *b = ft_link_bucket(fd);
+    /* Over the sync kept a lap before, taken by now most likely. One still
+     * kept (its callback late: its pool thread was held off the processor
+     * before queueing it; or no call's) is given this number, as if kept
+     * again now, once, and the next number is tried; so is one still being
+     * written by a thread a lap behind. Past FT_LINK_TRIES numbers (as many syncs kept and not
+     * taken as the ring holds), the last is written over. A CAS lost to a
+     * take of the one there is tried again. */
+    struct ft_link_entry *e;
+    uint64_t mine;
+    for (int tries = 1;; tries++) {
+        uint64_t n = FT_ADD(&b->head, 1);
+        e = &b->e[n % FT_LINK_RING];
+        mine = FT_LW_KEY(fd, kind, 0) | (n & FT_LW_GEN_MASK) << 4;
+        uint64_t w = FT_LOAD(&e->word);
+        for (;;) {
+            unsigned st = FT_LW_STATE(w);
+            if (st == FT_LS_WRITING)
+                break;
+            if (st == FT_LS_KEPT && !(w & FT_LW_AGAIN) && tries < FT_LINK_TRIES &&
+                (int64_t)(start_ns - FT_LOAD(&e->start)) < (int64_t)FT_LINK_STALE_NS) {
+                uint64_t again = (w & ~(FT_LW_GEN_MASK << 4)) | (n & FT_LW_GEN_MASK) << 4 | FT_LW_AGAIN;
+                if (FT_CAS(&e->word, &w, again))
+                    break;
                 continue;
-            break;
-        case FT_LS_CLAIMED:
-            at = ft_link_steal(fd, kind, t, call_start, i);
-            if (at)
-                break; /* this slot is now the younger call's */
-            if (!FT_CAS(&s->word, &w, FT_LW(w, FT_LS_ABANDONED)))
-                continue;
-            break; /* the claimer frees it */
-        case FT_LS_SERVED:
-            at = FT_LOAD(&s->start);
-            if (!FT_CAS(&s->word, &w, FT_LW(w, FT_LS_FREE))) {
-                at = 0;
-                continue; /* moved meanwhile */
             }
-            break;
-        case FT_LS_UNSERVED:
-            FT_STORE_REL(&s->word, FT_LW(w, FT_LS_FREE));
-            break;
-        case FT_LS_MOVED:
-            FT_STORE_REL(&s->word, (w & ~(uint64_t)0xfff) | FT_LS_FREE);
-            i = FT_LW_TO(w) - 1;
-            moved = 1;
-            continue;
-        default:
-            /* Never reached: free, writing or abandoned are no call's; but
-             * through a move, this call's own slot is freed already. */
-            if (moved)
-                FT_ADD(&ft_link_pending, -1);
-            return 0;
+            if (FT_CAS(&e->word, &w, mine | FT_LS_WRITING))
+                goto write;
         }
-        FT_ADD(&ft_link_pending, -1);
-        return at;
+        if (tries >= FT_LINK_TRIES)
+            return; /* every entry being written: not kept, its call not linked */
     }
-    FT_ADD(&ft_link_pending, -1);
-    return 0;
+write:
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    FT_STORE(&e->start, start_ns);
+    FT_STORE_REL(&e->word, mine | FT_LS_KEPT);
 }
 
-uint32_t ft_link_claim(int fd, unsigned kind)
+/* On the page of the record that calls it (ft_js.c, FT_HOT_PAGE(js_record)):
+ * one more page to walk after a system call is ~100 ns on this VM. */
+__attribute__((hot, section(".text.ft_hot_js_record"))) uint64_t ft_link_take(int fd, unsigned kind,
+                                                                               uint64_t call_start)
 {
-    /* A thread that runs JavaScript makes no announced call's sync (those are
-     * the pool's): a sync there is its own call's (fs.fsyncSync, a write
-     * stream's flush, a native addon's), and would take an async call's
-     * announcement of the same fd. */
-    if (ft_thr.js)
+    if (fd < 0)
         return 0;
-    uint32_t n = FT_LOAD(&ft_link_used);
+    struct ft_link_bucket *b = ft_link_bucket(fd);
+    uint64_t key = FT_LW_KEY(fd, kind, FT_LS_KEPT);
     for (int tries = 0; tries < FT_LINK_TRIES; tries++) {
-        uint32_t best = FT_LINK_SLOTS;
-        uint64_t bw = 0;
-        for (uint32_t i = 0; i < n && i < FT_LINK_SLOTS; i++) {
-            struct ft_link_slot *s = &ft_links[i];
-            uint64_t w = FT_LOAD_ACQ(&s->word);
-            if (FT_LW_STATE(w) != FT_LS_POSTED || FT_LW_KIND(w) != kind || FT_LOAD(&s->fd) != fd)
+        uint64_t t0 = FT_LOAD(&b->tail), head = FT_LOAD_ACQ(&b->head);
+        /* Written over since: the ring's last lap only. */
+        uint64_t t = head - t0 > FT_LINK_RING ? head - FT_LINK_RING : t0;
+        uint64_t tail = t; /* the tail passes what is taken or let go */
+        int passing = 1, found = 0;
+        struct ft_link_entry *best = NULL;
+        uint64_t bw = 0, bs = 0;
+        /* How long after the call best started; from 2^63: before it (on the
+         * clocks), by that minus 2^63. */
+        uint64_t bd = UINT64_MAX;
+        for (uint64_t n = t; n != head && found < FT_LINK_FIRST; n++) {
+            struct ft_link_entry *e = &b->e[n % FT_LINK_RING];
+            uint64_t w = FT_LOAD_ACQ(&e->word);
+            unsigned st = FT_LW_STATE(w);
+            /* The tail passes an entry taken in this lap only: one of a lap
+             * before is yet to be written over (its number taken, its sync
+             * not yet kept). An entry kept in a lap before (its writer was
+             * held off the processor and the next one left it) is a sync all
+             * the same. */
+            if (st == FT_LS_TAKEN && FT_LW_GEN(w) == (n & FT_LW_GEN_MASK)) {
+                tail += passing;
                 continue;
-            if (best == FT_LINK_SLOTS || FT_LW_TICKET(w) < FT_LW_TICKET(bw))
-                best = i, bw = w;
+            }
+            if (st != FT_LS_KEPT) {
+                passing = 0; /* being written, or to be */
+                continue;
+            }
+            uint64_t s = FT_LOAD(&e->start);
+            /* The earliest that started after the call; none: the latest
+             * within the clocks' skew before it (2^63 and how far before:
+             * after any that started after). */
+            uint64_t d = s - call_start;
+            if (d >> 63) {
+                uint64_t back = call_start - s;
+                if (back > FT_LINK_STALE_NS && FT_CAS(&e->word, &w, FT_LW(w, FT_LS_TAKEN))) {
+                    tail += passing;
+                    continue;
+                }
+                d = back <= FT_LINK_SKEW_NS ? (UINT64_C(1) << 63) + back : UINT64_MAX;
+            }
+            if ((w & FT_LW_KEY_MASK) == key && d != UINT64_MAX) {
+                found++;
+                if (d < bd)
+                    best = e, bw = w, bs = s, bd = d;
+            }
+            passing = 0;
         }
-        if (best == FT_LINK_SLOTS)
+        if (tail > t0)
+            FT_CAS(&b->tail, &t0, tail);
+        if (!best)
             return 0;
-        /* The whole word: had the slot been taken back and announced again
-         * since its fd was read, its ticket differs and this fails. */
-        if (FT_CAS(&ft_links[best].word, &bw, FT_LW(bw, FT_LS_CLAIMED)))
-            return best + 1;
+        /* The word it was read under: had the entry been written again since,
+         * its generation differs and this fails. */
+        if (FT_CAS(&best->word, &bw, FT_LW(bw, FT_LS_TAKEN)))
+            return bs;
     }
     return 0;
 }
 
 void ft_link_after_fork(void)
 {
-    /* The parent's calls are not the child's: none will be taken back here.
-     * The child is one thread: plain stores. */
+    /* The parent's syncs served none of the child's calls. The child is one
+     * thread: plain stores. */
     memset(ft_links, 0, sizeof ft_links);
-    ft_link_used = 0;
-    ft_link_pending = 0;
-}
-
-void ft_link_served(uint32_t claim, int recorded, uint64_t start_ns)
-{
-    struct ft_link_slot *s = &ft_links[claim - 1];
-    uint64_t w = FT_LOAD(&s->word);
-    if (recorded)
-        FT_STORE(&s->start, start_ns);
-    /* Claimed, unless its call settled meanwhile (abandoned): then it is
-     * ours to free. */
-    if (FT_LW_STATE(w) == FT_LS_CLAIMED && FT_CAS(&s->word, &w, FT_LW(w, recorded ? FT_LS_SERVED : FT_LS_UNSERVED)))
-        return;
-    FT_STORE_REL(&s->word, FT_LW(w, FT_LS_FREE));
 }

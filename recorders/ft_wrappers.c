@@ -81,12 +81,12 @@ static void ft_reopened(int oldfd, FILE *fp, uint64_t t0, uint64_t created, cons
     return ret;
 
 /* fsync, fdatasync, syncfs: one record; the first two close the interval,
- * and serve the Node call that announced them (ft_link.h). */
+ * and are kept for the Node call they may serve (ft_link.h). */
 #define FT_WRAP_SYNC(f, call, closes)                                          \
     FT_EXPORT FT_HOT_PAGE(f) int f(int fd)                                     \
     {                                                                          \
         struct ft_sync s;                                                      \
-        FT_AROUND(int, f, (fd), ft_sync_begin_linked(&s, call, fd, closes), ft_sync_end(&s, ret, err, 1)) \
+        FT_AROUND(int, f, (fd), ft_sync_begin(&s, call, fd, closes), ft_sync_end(&s, ret, err, 1)) \
     }
 
 /* Writes: counted into the file's interval; a sync when the descriptor is

@@ -37,13 +37,6 @@
  * the site's name is about to leave the names store, -1 not recorded);
  * A_FLAGS, the record's flags from the hook (FT_F_JS_SITE_INHERITED). */
 enum { A_API, A_FD, A_START_NS, A_DUR_NS, A_RES, A_SITE, A_BYTES, A_NOW, A_OUT, A_FLAGS };
-/* A_ANNOUNCE: fd * 4 + kind (FT_C_FSYNC or FT_C_FDATASYNC) when the next
- * now() is the start of a call whose sync a pool thread will make (0: none;
- * now() clears it); now() puts the announcement's handle in A_LINK (0 when
- * not announced), and record() takes back the handle it finds there (and
- * clears it). In the hook's part of the buffer, after its per-API words
- * (hook.cjs). */
-enum { A_ANNOUNCE = 46, A_LINK = 47 };
 /* The buffer's size in doubles: the fields above, then hook.cjs's own state
  * (its call-site rationing), kept here to be on the same page, then, from
  * A_CUR, the library's table of current summary entries for this thread's
@@ -69,7 +62,6 @@ static inline double *ft_buffer(void)
 
 static int (*ft_record)(struct ft_js_call *);
 static uint64_t (*ft_clock)(void);
-static uint64_t (*ft_announce)(int32_t, uint32_t); /* NULL: announce nothing */
 static uint32_t (*ft_name)(const char *, uint32_t);
 static const char *ft_how = "";   /* "preload", "loaded", or "" (not recording) */
 static int ft_loaded;
@@ -114,10 +106,11 @@ static void ft_find(void)
         return;
     }
     ft_loaded = how[0] == 'l';
-    /* A copy of our own wraps no system call: no sync would serve an
-     * announcement. */
-    if (!ft_loaded)
-        ft_announce = (uint64_t (*)(int32_t, uint32_t))dlsym(h, "fsync_trace_js_announce");
+    /* The preloaded library keeps its pool threads' syncs for the calls'
+     * records (ft_js.h); a copy of our own wraps no system call. */
+    void (*link)(void) = (void (*)(void))dlsym(h, "fsync_trace_js_link");
+    if (!ft_loaded && link)
+        link();
     ft_how = how;
 }
 
@@ -155,14 +148,12 @@ static void ft_fill(struct ft_js_call *c, const double *a)
     c->flags = (uint32_t)a[A_FLAGS];
     c->cur = (uint64_t *)(a + A_CUR);
     c->cur_len = A_CUR_LEN;
-    c->announced = ft_count(a[A_LINK]);
 }
 
 static void ft_put(double *a, const char *path)
 {
     struct ft_js_call c;
     ft_fill(&c, a);
-    a[A_LINK] = 0; /* taken back once, by this record */
     c.path = path;
     a[A_OUT] = ft_record(&c);
     if (c.end_ns)
@@ -210,9 +201,7 @@ static napi_value ft_js_record_named(napi_env env, napi_callback_info info)
     return NULL;
 }
 
-/* now(): the clock into the buffer (cheaper than returning a number); then,
- * when the hook asks (A_ANNOUNCE), the call's announcement (ft_js.h), its
- * handle into A_LINK. */
+/* now(): the clock into the buffer (cheaper than returning a number). */
 static napi_value ft_js_now(napi_env env, napi_callback_info info)
 {
     (void)env;
@@ -220,14 +209,7 @@ static napi_value ft_js_now(napi_env env, napi_callback_info info)
     double *a = ft_buffer();
     if (!a || !ft_clock)
         return NULL;
-    /* The clock first: a sync that claims the announcement starts after it. */
     a[A_NOW] = (double)ft_clock();
-    uint64_t ann = ft_count(a[A_ANNOUNCE]);
-    if (ann) {
-        a[A_ANNOUNCE] = 0;
-        uint64_t h = ft_announce && ann >> 33 == 0 ? ft_announce((int32_t)(ann >> 2), (uint32_t)(ann & 3)) : 0;
-        a[A_LINK] = (double)(int64_t)h;
-    }
     return NULL;
 }
 

@@ -121,9 +121,11 @@ function loadAddon() {
  * counted at 200 us at most (timeCost):
  *  - a tight loop, or bursts of calls (the bench's blocks, a few thousand a
  *    second on average), has a mean count of cost / 25 ns (1,600-8,000 calls
- *    here): the captures cost 25 ns a call on average, whatever it does (with
- *    what a capture leaves behind, the caches its walk took: 1.0-1.3 times
- *    its own time, bench:node and figures.md, within those figures' noise);
+ *    here): the captures cost 25 ns a call on average by their own measure,
+ *    whatever it does (what a capture leaves behind besides: about nothing
+ *    in a loop of the hook's calls alone, 1.3 times its own time or more in
+ *    bench:node's interleaved blocks, where the captures come to 20-87 ns a
+ *    call at load 7-11; figures.md, s11s);
  *  - a thread whose calls are 7.5 ms or more apart has every call captured:
  *    1/32 of 6.5 ms pays for any capture counted at 200 us, so the count is 1
  *    (after a burst, once the burst's calls weigh out: 20,000 calls, about

@@ -10,13 +10,12 @@
  * alternate. Figures, not a test: the machine's load moves them.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadingFile } from '../../src/db/connect.js';
 import { writeSyntheticSet } from './synth.js';
 
 
@@ -75,7 +74,7 @@ try {
   for (let i = 0; i < runs; i++) {
     for (const [b, bin] of bins.entries()) {
       // Spread over the load, the first a little after it starts, the last near its end.
-      const d = await delay(() => load(bin), (c) => existsSync(loadingFile(db, c.pid)), (loadMs[b]! * 0.9 * (i + 0.5)) / runs);
+      const d = await delay(() => load(bin), () => readdirSync(dir).some((n) => n.includes('.loading-')), (loadMs[b]! * 0.9 * (i + 0.5)) / runs);
       if (d !== null) delays[b]!.push(d);
       left += readdirSync(dir).filter((n) => n.includes('.loading-')).length + readdirSync(spill).length;
     }

@@ -110,11 +110,21 @@ test('32 in flight, first in first out: each linked call its own sync', async ()
   assert.equal(await pair(calls, syncs), truth(calls, syncs));
 });
 
-test('a late pool sync that outlasts the windows of later calls: it goes to its call by the link, the others keep theirs', async () => {
+test('a late pool sync that outlasts the windows of later calls: it goes to its call by the link, the others keep theirs (in the pool\'s order a call would end before its sync did)', async () => {
   const { calls, syncs } = steady(12);
   syncs[3] = { start: 11.7, len: 1.2, tid: POOL[3]! };
   calls[3] = { start: 3, end: 13.35, sync: 3 };
   assert.equal(await pair(calls, syncs), truth(calls, syncs));
+});
+
+test('links that cross inside a run (calls settled in another order than their syncs started): the run\'s linked syncs paired in the pool\'s order, each inside its call\'s window', async () => {
+  // The library gives each call, as it settles, the first-started of the first syncs kept since it began
+  // (ft_link.c): call 4 settled first and took sync 3, call 3 then sync 4.
+  // (Call 3 settled after both syncs ended: its window holds sync 4's start.)
+  const { calls, syncs } = steady(12);
+  calls[3] = { ...calls[3]!, end: 10, sync: 4 };
+  calls[4] = { ...calls[4]!, sync: 3 };
+  assert.equal(await pair(calls, syncs), truth(calls.map((c, k) => ({ ...c, sync: k })), syncs));
 });
 
 test('two adjacent late syncs, started in the other order (call 4\'s before call 3\'s): each call its own', async () => {

@@ -261,6 +261,21 @@ test('one stray slow call of a neighbour does not make one file\'s slowdown the 
   }
 });
 
+test('a short burst of one file and one stray slow call of a neighbour inside it: not the device', async () => {
+  // a: two 70-ms outliers 0.3 s apart (a short burst); b: one 100-ms call between them, its only outlier.
+  // b spends a quarter of the burst in that call, but 0.1 s is no stall: 'device' before the floor on `held`.
+  const t = await openTraces({
+    'a.fstrace': trace(1, ['/d/a/x.db'], steady(1, 20, 1, (s) => (Math.abs(s - 10) < 0.01 || Math.abs(s - 10.3) < 0.01 ? 70 : undefined))),
+    'b.fstrace': trace(2, ['/d/b/y.db'], steady(1, 20, 1, (s) => (Math.abs(s - 10.15) < 0.01 ? 100 : undefined), 0.05)),
+  });
+  try {
+    const got = await readIncidents(t.session, bindings(P));
+    assert.equal(got.map((i) => [i.scope, i.pids, i.outliers]), [['file', [1], 3]]);
+  } finally {
+    t.close();
+  }
+});
+
 test('a disk that stalls holds each process in one call: the device, though one of them made one outlier', async () => {
   // The fio neighbour of small-fio-contention, seen in a run: both processes held 3.7 s in
   // one fsync each, b's begun 0.1 ms before a's, then one more slow call of a. b has one

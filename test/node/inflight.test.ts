@@ -5,12 +5,13 @@
  * without it (flag 0x20), so each one's recorded window ends before its own fsync
  * ended, or started. Before, those calls went unpaired, and every later pair of
  * their file was numbered one or more places off (1,705 of 20,000 calls unpaired in
- * one loaded run without strace).
+ * one loaded run without strace). Every fs.fsync call is linked to its fsync (flag
+ * 0x80, recorders/FORMAT.md): each is paired with it, exactly.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { analyzeSql } from '../../scripts/workloads/common.js';
-import { FLAG_JS_TRACE_MADE } from '../../src/trace/layout.js';
+import { FLAG_JS_LINKED, FLAG_JS_TRACE_MADE } from '../../src/trace/layout.js';
 import { account, NODES, recorded, removeRuns, trackedRun } from './harness.js';
 
 test.after(removeRuns);
@@ -18,7 +19,7 @@ test.after(removeRuns);
 const CALLS = 4000;
 const SLOW_MAKING = ['strace', '-f', '-qq', '--seccomp-bpf', '-o', '/dev/null', '-e', 'trace=linkat', '-e', 'inject=linkat:delay_enter=300000'];
 
-for (const node of NODES) test(`${node.name}: 32 calls in flight over 4 files, the first ones across the trace's making: all but a few in 1,000 paired, each fsync once, in the pool's order`, () => {
+for (const node of NODES) test(`${node.name}: 32 calls in flight over 4 files, the first ones across the trace's making: every call linked and paired with its own fsync, in the pool's order`, () => {
   const r = trackedRun('inflight.mjs', [String(CALLS)], { node: node.bin, tmpfs: true, wrap: SLOW_MAKING });
   assert.is(r.ran.status, 0, r.ran.stderr);
   assert.is(account<{ done: number }>(r).done, CALLS);
@@ -30,6 +31,7 @@ for (const node of NODES) test(`${node.name}: 32 calls in flight over 4 files, t
   const flagged = js.filter((j) => (j.flags & FLAG_JS_TRACE_MADE) !== 0).length;
   if (Number(node.name.split(' ')[1]) >= 22) assert.is(flagged, 0);
   else assert.ok(flagged >= 1 && flagged <= 32, `${flagged} calls flagged`);
+  assert.is(js.filter((j) => (j.flags & FLAG_JS_LINKED) !== 0).length, CALLS, 'every call linked');
   const [row] = analyzeSql<{ calls: number; paired: number; flagged_paired: number; syscalls: number; crossed: number; ambiguous: number }>(`
     with p as (
       select w.*, (j.flags & 32) <> 0 as flagged,
@@ -43,13 +45,11 @@ for (const node of NODES) test(`${node.name}: 32 calls in flight over 4 files, t
       (count(*) filter (where ambiguous))::int as ambiguous
     from p`, [r.traces]);
   // A pool thread may be preempted between taking a call's work and starting its fsync,
-  // which then starts several places late, and may outlast the windows of the calls behind
-  // it (seen in a quiet CI run: a call queued for 1.6 ms, its sync 1.2 ms long, started after
-  // ~10 later calls' syncs): js_waits gives it back to its call along the order
-  // (test/db/js_pairs.test.ts builds both). Every call had its sync; one was left over in
-  // one of 37 runs (the full suite's load; 14 of 4,000 before the chains): allowed, 1 in 500.
-  assert.equal({ calls: row!.calls, flagged_paired: row!.flagged_paired, ambiguous: row!.ambiguous }, { calls: CALLS, flagged_paired: flagged, ambiguous: 0 });
-  assert.ok(row!.paired >= CALLS - CALLS / 500 && row!.syscalls === row!.paired, `${row!.paired} of ${CALLS} paired, ${row!.syscalls} syncs`);
+  // which then starts several places late (seen in a quiet CI run: a call queued for 1.6 ms,
+  // its sync 1.2 ms long, started after ~10 later calls' syncs), which the windows alone
+  // decided right but for 1 in 500; the link decides every call.
+  assert.equal({ calls: row!.calls, paired: row!.paired, syscalls: row!.syscalls, flagged_paired: row!.flagged_paired, ambiguous: row!.ambiguous },
+    { calls: CALLS, paired: CALLS, syscalls: CALLS, flagged_paired: flagged, ambiguous: 0 });
   assert.ok(row!.crossed <= CALLS / 100, `${row!.crossed} pairs crossed`);
 });
 

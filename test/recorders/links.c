@@ -1,34 +1,38 @@
 /*
- * links.c — the library's announcements (ft_link.c) driven as the Node
- * hook's addon drives them: a "JavaScript" thread announces each call's sync
- * (fsync_trace_js_announce), hands the sync to a pool of threads (as libuv
+ * links.c — the library's kept syncs (ft_link.c) driven as the Node hook's
+ * addon drives them: a "JavaScript" thread reads the clock at each call's
+ * start (fsync_trace_js_now), hands the sync to a pool of threads (as libuv
  * does), and records the call once the pool says it is done
- * (fsync_trace_js_record, with the handle).
+ * (fsync_trace_js_record), which takes the sync that served it.
  *
- *   links DIR fifo|pool|race|full|errors|steal|fork
+ *   links DIR fifo|pool|order|race|over|errors|steal|fork|off
  *
  * fifo:   one file, one pool thread, 32 calls in flight, 640 calls.
  * pool:   32 files, 4 pool threads, 32 calls in flight (one per file), 640
  *         calls, fsync and fdatasync mixed.
+ * order:  one file, 4 pool threads, 24 in flight, 2,000 calls, both kinds:
+ *         the threads run their syncs in any order, and the calls are
+ *         recorded as their syncs return.
  * race:   2 files, 4 pool threads, 24 in flight, 2,000 calls, one in two
- *         recorded whether or not its sync is done; then 128 calls announced
- *         at once (the table must be empty), synced one by one, recorded.
- * full:   130 calls announced on one file before any sync (the table holds
- *         128), then 130 fsyncs, then the 130 records.
+ *         recorded whether or not its sync is done; then one call more.
+ * over:   60 calls of one file started at once, their 60 syncs, then the 60
+ *         records (a bucket holds 56 syncs).
  * errors: a failed sync (EBADF), and calls that are not served: no sync, a
- *         sync of the other kind or file, a negative fd, a call taken back
- *         without a record;
+ *         sync of the other kind or file, a negative fd, an API not linked;
  *         errno is checked around each entry point.
  * steal:  an async call in flight while the main thread syncs the same file
  *         itself (fs.fsyncSync), before the pool thread makes the call's sync.
- * fork:   a call in flight across a fork: the child announces 128 at once.
+ * fork:   a call whose sync is done when the process forks: the child records
+ *         it (unlinked: the parent's syncs are not the child's), then makes a
+ *         call of its own; the parent records it.
+ * off:    as fifo, 64 calls, 8 in flight, without fsync_trace_js_link (a
+ *         library the hook did not ask): nothing linked.
  *
- * Syncs are made on threads other than the main one: a thread that announces
- * (runs JavaScript) claims no announcement with its own syncs.
+ * Syncs are made on threads other than the main one: a thread that runs
+ * JavaScript keeps none of its own syncs for the pool's calls.
  *
- * Each call: "call label=N fd=F kind=K handle=H rec=R" (kind 1 fsync, 2
- * fdatasync; H the handle, 0 not announced; R what the record returned);
- * each sync: "sync label=N fd=F ret=R errno=E".
+ * Each call: "call label=N fd=F kind=K rec=R" (kind 1 fsync, 2 fdatasync; R
+ * what the record returned); each sync: "sync label=N fd=F ret=R errno=E".
  */
 #include <dlfcn.h>
 #include <pthread.h>
@@ -41,16 +45,16 @@
 #include "ft_js.h"
 #include "ft_test.h"
 
-static uint64_t (*announce)(int32_t, uint32_t);
 static int (*record)(struct ft_js_call *);
 static uint64_t (*now)(void);
+static void (*link_on)(void);
 
 #define MAX_CALLS 4096
 
 struct job {
     int fd;
-    unsigned kind;
-    uint64_t start, handle;
+    unsigned kind, api;
+    uint64_t start;
     atomic_int done;
     int ret, err;
 };
@@ -68,6 +72,23 @@ static void push(int i)
     queue[qtail++] = i;
     pthread_cond_signal(&qcond);
     pthread_mutex_unlock(&qlock);
+}
+
+/* The calls done, in the order their syncs returned: libuv runs the callbacks
+ * in that order. */
+static pthread_mutex_t dlock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t dcond = PTHREAD_COND_INITIALIZER;
+static int dhead, dtail;
+static int done_q[MAX_CALLS];
+
+static int next_done(void)
+{
+    pthread_mutex_lock(&dlock);
+    while (dhead == dtail)
+        pthread_cond_wait(&dcond, &dlock);
+    int i = done_q[dhead++];
+    pthread_mutex_unlock(&dlock);
+    return i;
 }
 
 static void *worker(void *arg)
@@ -88,6 +109,10 @@ static void *worker(void *arg)
         j->ret = ret;
         j->err = ret < 0 ? errno : 0;
         atomic_store(&j->done, 1);
+        pthread_mutex_lock(&dlock);
+        done_q[dtail++] = i;
+        pthread_cond_signal(&dcond);
+        pthread_mutex_unlock(&dlock);
     }
 }
 
@@ -95,17 +120,16 @@ static int record_call(int i, const struct job *j)
 {
     struct ft_js_call c;
     memset(&c, 0, sizeof c);
-    c.api = j->kind == FT_C_FDATASYNC ? FT_JS_FDATASYNC : FT_JS_FSYNC;
+    c.api = j->api ? j->api : j->kind == FT_C_FDATASYNC ? FT_JS_FDATASYNC : FT_JS_FSYNC;
     c.fd = j->fd;
     c.start_ns = j->start;
-    c.announced = j->handle;
     errno = 4321;
     int rec = record(&c);
     if (errno != 4321) {
         printf("errno_changed label=%d by=record errno=%d\n", i, errno);
         errno = 0;
     }
-    printf("call label=%d fd=%d kind=%u handle=%llu rec=%d\n", i, j->fd, j->kind, (unsigned long long)j->handle, rec);
+    printf("call label=%d fd=%d kind=%u rec=%d\n", i, j->fd, j->kind, rec);
     return rec;
 }
 
@@ -114,12 +138,12 @@ static void start_call(int i, int fd, unsigned kind)
     struct job *j = &jobs[i];
     j->fd = fd;
     j->kind = kind;
+    j->api = 0;
     atomic_store(&j->done, 0);
     errno = 1234;
-    j->handle = announce(fd, kind);
-    if (errno != 1234)
-        printf("errno_changed label=%d by=announce errno=%d\n", i, errno);
     j->start = now();
+    if (errno != 1234)
+        printf("errno_changed label=%d by=now errno=%d\n", i, errno);
 }
 
 static void wait_done(const struct job *j)
@@ -129,8 +153,9 @@ static void wait_done(const struct job *j)
 }
 
 /* calls calls on files[i % nfiles], threads pool threads, inflight at once;
- * wait: 1 record a call only once its sync is done, 0 whenever, 2 one call
- * in two (drawn) once done, the others whenever. */
+ * wait: 1 record the oldest call once its sync is done, 0 whenever, 2 one
+ * call in two (drawn) once done, the others whenever; 3 record the calls as
+ * their syncs return (as libuv does). */
 static void run_pool(int nfiles, const int *fds, int threads, int inflight, int calls, int mixed, int wait)
 {
     pthread_t t[8];
@@ -139,7 +164,11 @@ static void run_pool(int nfiles, const int *fds, int threads, int inflight, int 
     int oldest = 0;
     unsigned seed = 12345;
     for (int i = 0; i < calls; i++) {
-        if (i - oldest >= inflight) {
+        if (wait == 3 && i - oldest >= inflight) {
+            int k = next_done();
+            record_call(k, &jobs[k]);
+            oldest++;
+        } else if (i - oldest >= inflight) {
             if (wait == 1 || (wait == 2 && (seed >> 20) % 2))
                 wait_done(&jobs[oldest]);
             record_call(oldest, &jobs[oldest]);
@@ -150,6 +179,11 @@ static void run_pool(int nfiles, const int *fds, int threads, int inflight, int 
         push(i);
     }
     for (; oldest < calls; oldest++) {
+        if (wait == 3) {
+            int k = next_done();
+            record_call(k, &jobs[k]);
+            continue;
+        }
         if (wait == 1)
             wait_done(&jobs[oldest]);
         record_call(oldest, &jobs[oldest]);
@@ -175,7 +209,7 @@ static int open_file(const char *dir, int i)
 }
 
 /* A sync of kind of fd made on a thread of its own, as the pool's (the
- * main thread runs "JavaScript": its own syncs claim no announcement),
+ * main thread runs "JavaScript": none of its own syncs is kept for a call),
  * waited for; its result into jobs[label], and said. */
 struct one_sync {
     unsigned kind;
@@ -202,12 +236,14 @@ static void sync_elsewhere(int label, unsigned kind, int fd)
     printf("sync label=%d fd=%d ret=%d errno=%d\n", label, fd, o.ret, o.err);
 }
 
-/* One call from the main thread: announced, synced (sync: 0 none, else the
- * kind) on sfd by another thread, recorded. */
-static void serial(int label, int fd, unsigned kind, unsigned sync, int sfd)
+/* One call from the main thread (api: 0, the kind's fs.fsync or
+ * fs.fdatasync): started, synced (sync: 0 none, else the kind) on sfd by
+ * another thread, recorded. */
+static void serial(int label, int fd, unsigned kind, unsigned api, unsigned sync, int sfd)
 {
     struct job *j = &jobs[label];
     start_call(label, fd, kind);
+    j->api = api;
     j->ret = 0;
     j->err = 0;
     if (sync)
@@ -215,7 +251,7 @@ static void serial(int label, int fd, unsigned kind, unsigned sync, int sfd)
     record_call(label, j);
 }
 
-/* n calls announced at once on fd (label from first), then synced one by one
+/* n calls started at once on fd (label from first), then synced one by one
  * on other threads, then recorded. */
 static void burst(int first, int n, int fd)
 {
@@ -227,9 +263,9 @@ static void burst(int first, int n, int fd)
         record_call(i, &jobs[i]);
 }
 
-/* steal: an async call announced (label 0), its sync made by a pool thread
+/* steal: an async call in flight (label 0), its sync made by a pool thread
  * only after the main thread made a sync of the same fd of its own
- * (fs.fsyncSync: label 1, not announced). */
+ * (fs.fsyncSync: label 1), which started after the async call did. */
 static atomic_int own_done;
 
 static void *steal_pool(void *arg)
@@ -251,7 +287,7 @@ static void steal(int fd)
     CHECK(pthread_create(&t, NULL, steal_pool, NULL) == 0);
     jobs[1].fd = fd;
     jobs[1].kind = FT_C_FSYNC;
-    jobs[1].handle = 0;
+    jobs[1].api = FT_JS_FSYNC_SYNC;
     jobs[1].start = now();
     jobs[1].ret = fsync(fd);
     printf("sync label=1 fd=%d ret=%d errno=0 by=main\n", fd, jobs[1].ret);
@@ -264,53 +300,55 @@ static void steal(int fd)
 int main(int argc, char **argv)
 {
     if (argc != 3) {
-        fprintf(stderr, "usage: links DIR fifo|pool|race|full|errors|steal|fork\n");
+        fprintf(stderr, "usage: links DIR fifo|pool|order|race|over|errors|steal|fork|off\n");
         return 2;
     }
-    announce = (uint64_t (*)(int32_t, uint32_t))dlsym(RTLD_DEFAULT, "fsync_trace_js_announce");
     record = (int (*)(struct ft_js_call *))dlsym(RTLD_DEFAULT, "fsync_trace_js_record");
     now = (uint64_t (*)(void))dlsym(RTLD_DEFAULT, "fsync_trace_js_now");
+    link_on = (void (*)(void))dlsym(RTLD_DEFAULT, "fsync_trace_js_link");
     int (*abi)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "fsync_trace_js_abi");
-    CHECK(announce && record && now && abi && abi() == FT_JS_ABI);
+    CHECK(link_on && record && now && abi && abi() == FT_JS_ABI);
     const char *dir = argv[1], *mode = argv[2];
+    if (strcmp(mode, "off"))
+        link_on();
     int fds[32];
     if (!strcmp(mode, "fifo")) {
         fds[0] = open_file(dir, 0);
         run_pool(1, fds, 1, 32, 640, 0, 1);
+    } else if (!strcmp(mode, "off")) {
+        fds[0] = open_file(dir, 0);
+        run_pool(1, fds, 1, 8, 64, 0, 1);
     } else if (!strcmp(mode, "pool")) {
         for (int i = 0; i < 32; i++)
             fds[i] = open_file(dir, i);
         run_pool(32, fds, 4, 32, 640, 1, 1);
+    } else if (!strcmp(mode, "order")) {
+        fds[0] = open_file(dir, 0);
+        run_pool(1, fds, 4, 24, 2000, 1, 3);
     } else if (!strcmp(mode, "race")) {
         for (int i = 0; i < 2; i++)
             fds[i] = open_file(dir, i);
         run_pool(2, fds, 4, 24, 2000, 1, 2);
-        /* Every announcement taken back: 128 more fit at once (a slot left
-         * behind, of any file, kind or state, would leave one out), and each
-         * is served. */
-        burst(2000, 128, fds[0]);
-    } else if (!strcmp(mode, "full")) {
+        serial(2000, fds[0], FT_C_FSYNC, 0, FT_C_FSYNC, fds[0]);
+    } else if (!strcmp(mode, "over")) {
         fds[0] = open_file(dir, 0);
-        burst(0, 130, fds[0]);
+        burst(0, 60, fds[0]);
     } else if (!strcmp(mode, "fork")) {
-        /* A call in flight when the process forks: the child starts with an
-         * empty table (128 fit at once), the parent's call still its own. */
         fds[0] = open_file(dir, 0);
         start_call(0, fds[0], FT_C_FSYNC);
+        sync_elsewhere(0, FT_C_FSYNC, fds[0]);
         fflush(stdout);
         pid_t pid = fork();
         CHECK(pid >= 0);
         if (pid == 0) {
-            int n = 0;
-            for (int i = 0; i < 128; i++)
-                n += announce(fds[0], FT_C_FSYNC) != 0;
-            printf("child announced=%d\n", n);
+            record_call(0, &jobs[0]);
+            serial(1, fds[0], FT_C_FSYNC, 0, FT_C_FSYNC, fds[0]);
+            printf("child pid=%d\n", (int)getpid());
             fflush(stdout);
             _exit(0);
         }
         int status;
         CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
-        sync_elsewhere(0, FT_C_FSYNC, fds[0]);
         record_call(0, &jobs[0]);
     } else if (!strcmp(mode, "steal")) {
         steal(open_file(dir, 0));
@@ -318,24 +356,15 @@ int main(int argc, char **argv)
         int a = open_file(dir, 0), b = open_file(dir, 1);
         int closed = open_file(dir, 2);
         CHECK(close(closed) == 0);
-        serial(0, closed, FT_C_FSYNC, FT_C_FSYNC, closed);       /* EBADF */
-        serial(1, a, FT_C_FSYNC, 0, a);                          /* no sync at all */
-        serial(2, a, FT_C_FSYNC, FT_C_FDATASYNC, a);             /* a sync of the other kind */
-        serial(3, a, FT_C_FDATASYNC, FT_C_FSYNC, a);
-        serial(4, a, FT_C_FSYNC, FT_C_FSYNC, b);                 /* of another file */
-        serial(5, -1, FT_C_FSYNC, FT_C_FSYNC, a);                /* a negative fd: not announced */
-        serial(6, a, 7, FT_C_FSYNC, a);                          /* a kind not linked: not announced */
-        /* Taken back without a record (api 0): the record returns -1. */
-        struct job *j = &jobs[7];
-        start_call(7, a, FT_C_FSYNC);
-        struct ft_js_call c;
-        memset(&c, 0, sizeof c);
-        c.announced = j->handle;
-        errno = 4321;
-        int rec = record(&c);
-        printf("takeback label=7 handle=%llu rec=%d errno_kept=%d\n", (unsigned long long)j->handle, rec, errno == 4321);
-        serial(8, a, FT_C_FSYNC, FT_C_FSYNC, a);                 /* served: the table's first slot again */
-        serial(9, b, FT_C_FDATASYNC, FT_C_FDATASYNC, b);
+        serial(0, closed, FT_C_FSYNC, 0, FT_C_FSYNC, closed);       /* EBADF */
+        serial(1, a, FT_C_FSYNC, 0, 0, a);                          /* no sync at all */
+        serial(2, a, FT_C_FSYNC, 0, FT_C_FDATASYNC, a);             /* a sync of the other kind */
+        serial(3, a, FT_C_FDATASYNC, 0, FT_C_FSYNC, a);
+        serial(4, a, FT_C_FSYNC, 0, FT_C_FSYNC, b);                 /* of another file */
+        serial(5, -1, FT_C_FSYNC, 0, FT_C_FSYNC, a);                /* a negative fd */
+        serial(6, a, FT_C_FSYNC, FT_JS_FSYNC_SYNC, FT_C_FSYNC, a);  /* an API not linked */
+        serial(7, a, FT_C_FSYNC, FT_JS_FH_SYNC, FT_C_FSYNC, a);     /* served, not by the older ones */
+        serial(8, b, FT_C_FDATASYNC, FT_JS_FH_DATASYNC, FT_C_FDATASYNC, b);
     } else {
         fprintf(stderr, "links: unknown mode %s\n", mode);
         return 2;

@@ -1,47 +1,52 @@
 /**
- * links.c under the recorder: Node calls announced to the library
- * (fsync_trace_js_announce), synced by a pool of threads as libuv's, and
- * recorded once settled. A served call's record carries flag 0x80 and the
- * low 32 bits of its sync record's start_ns (FORMAT.md, "Node call records").
+ * links.c under the recorder: Node calls started on a "JavaScript" thread,
+ * synced by a pool of threads as libuv's, and recorded once settled; the
+ * library keeps the pool's syncs (ft_link.c) and a served call's record
+ * carries flag 0x80 and the low 32 bits of its sync record's start_ns
+ * (FORMAT.md, "Node call records").
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { jsList, type JsCall } from '../../src/trace/events.js';
 import { account, cleanup, lazy, onlyTrace, run, syncEvents, type RunResult, type Said } from './harness.js';
+import type { DecodedTrace } from '../../src/trace/decode.js';
 
 test.after(cleanup);
 
 const runs: Record<string, () => RunResult> = {};
 // 8 MiB: the raw ring holds every record of a run (1 MiB's holds 4,080).
-for (const mode of ['fifo', 'pool', 'race', 'full', 'errors', 'steal', 'fork']) runs[mode] = lazy(() => run('links', (d) => [d.data, mode], { env: { FSYNC_TRACE_MAX_BYTES: String(8 << 20) } }));
+for (const mode of ['fifo', 'pool', 'order', 'race', 'over', 'errors', 'steal', 'fork', 'off']) {
+  runs[mode] = lazy(() => run('links', (d) => [d.data, mode], { env: { FSYNC_TRACE_MAX_BYTES: String(8 << 20) } }));
+}
 
 interface Call {
   label: number;
   fd: number;
   kind: number;
-  handle: bigint;
   rec: number;
 }
 
 function calls(lines: Said[]): Call[] {
   return lines.filter((l) => l.kind === 'call').map((l) => ({
-    label: Number(l.f.label), fd: Number(l.f.fd), kind: Number(l.f.kind), handle: BigInt(l.f.handle!), rec: Number(l.f.rec),
+    label: Number(l.f.label), fd: Number(l.f.fd), kind: Number(l.f.kind), rec: Number(l.f.rec),
   }));
 }
 
 const low32 = (ns: bigint) => Number(ns & 0xffffffffn);
 
+/** A trace's calls, each with its window (its wait and, with flag 0x20, the trace's making left out of it: made_ns). */
+const windows = (trace: DecodedTrace) => jsList(trace).map((j, i) => ({ ...j, durNs: j.durNs + trace.js.ivalStartNs[i]! }));
+
 /** The run's calls and their records, in the program's order (records are made in that order, on one thread). */
-function recorded(r: RunResult) {
+function recorded(r: RunResult, apis?: string[]) {
   assert.is(r.status, 0, r.stderr);
   const lines = account(r.stdout);
-  assert.equal(lines.filter((l) => l.kind === 'errno_changed').map((l) => l.f), [], 'errno kept by announce and record');
+  assert.equal(lines.filter((l) => l.kind === 'errno_changed').map((l) => l.f), [], 'errno kept by now and record');
   const trace = onlyTrace(r);
-  // A call's window: its wait and, with flag 0x20, the trace's making left out of it (made_ns).
-  const js = jsList(trace).map((j, i) => ({ ...j, durNs: j.durNs + trace.js.ivalStartNs[i]! }));
+  const js = windows(trace);
   const said = calls(lines);
   assert.is(js.length, said.length, 'one record per call');
-  js.forEach((j, i) => assert.equal([j.fd, j.api], [said[i]!.fd, said[i]!.kind === 2 ? 'fs.fdatasync' : 'fs.fsync'], `record ${i}`));
+  js.forEach((j, i) => assert.equal([j.fd, j.api], [said[i]!.fd, apis?.[i] ?? (said[i]!.kind === 2 ? 'fs.fdatasync' : 'fs.fsync')], `record ${i}`));
   return { lines, said, js, syncs: syncEvents(trace) };
 }
 
@@ -87,71 +92,81 @@ test('pool: four pool threads, 32 files, fsync and fdatasync: every call linked 
   });
 });
 
-test('race: calls recorded whether or not their sync is done (one in two): a link is always its own sync, none serves two; then the table is empty', () => {
-  const { js, syncs, said } = recorded(runs.race!());
-  assert.is(js.length, 2128);
+test('order: four pool threads running one file\'s syncs in any order, both kinds, 24 in flight, recorded as the syncs return: every call linked to a sync of its own inside its window, none twice', () => {
+  const { js, syncs } = recorded(runs.order!());
+  assert.is(js.length, 2000);
+  assert.is(syncs.length, 2000);
+  const pairs = served(js, syncs);
+  assert.equal(pairs.map((s, k) => (s === null ? k : -1)).filter((k) => k >= 0), [], 'every call linked');
+});
+
+test('race: calls recorded whether or not their sync is done (one in two): a link is always a sync of its own inside its window, none twice; the call after the race is linked', () => {
+  const { js, syncs } = recorded(runs.race!());
+  assert.is(js.length, 2001);
   const pairs = served(js, syncs);
   const linked = js.filter((j) => j.link !== null).length;
   assert.is(pairs.filter((s) => s !== null).length, linked, 'every link is one sync of its file and kind inside its window');
-  assert.ok(linked > 0, 'some calls served during the race');
-  assert.ok(said.slice(0, 2000).every((c) => c.handle > 0n), 'never full: 24 in flight');
-  // The last 128, announced at once after the race: every slot free again (a slot left behind,
-  // of any file, kind or state, would leave one call unannounced), each served by its sync.
-  assert.equal(said.slice(2000).map((c) => c.handle > 0n), Array(128).fill(true), 'the table empty after the race');
-  assert.is(new Set(said.slice(2000).map((c) => Number((c.handle - 1n) % 128n))).size, 128, '128 slots');
-  const last = js.slice(2000);
-  assert.ok(last.every((j) => j.link !== null), 'all 128 linked: no announcement left behind');
-  // (In time order: records are numbered from each thread's block of slots, not as they happen.)
-  const lastSyncs = [...syncs].sort((a, b) => (a.startNs < b.startNs ? -1 : 1)).slice(syncs.length - 128);
-  assert.equal(last.map((j) => j.link), lastSyncs.map((s) => low32(s.startNs)));
+  assert.ok(linked >= 1000, `${linked} calls linked: at least the ones recorded once done`);
+  const last = [...syncs].sort((a, b) => (a.startNs < b.startNs ? -1 : 1)).at(-1)!;
+  assert.is(js[2000]!.link, low32(last.startNs));
 });
 
-test('full: 128 announcements fit, the 129th and 130th are not made; the 128 are served in order', () => {
-  const { js, syncs, said } = recorded(runs.full!());
-  assert.equal(said.map((c) => c.handle > 0n), [...Array(128).fill(true), false, false]);
-  assert.equal(new Set(said.slice(0, 128).map((c) => Number((c.handle - 1n) % 128n))).size, 128);
-  assert.is(syncs.length, 130);
-  assert.equal(js.map((j) => j.link), [...syncs.slice(0, 128).map((s) => low32(s.startNs)), null, null]);
+test('over: 60 syncs of one file kept before any record (a bucket holds 56): 4 written over, 4 calls unlinked; the others each linked to a sync of their own inside their window, none twice', () => {
+  const { js, syncs } = recorded(runs.over!());
+  assert.is(syncs.length, 60);
+  assert.is(js.filter((j) => j.link === null).length, 4);
   assert.ok(js.every((j) => (j.flags & 0x80) === (j.link === null ? 0 : 0x80)));
+  assert.is(served(js, syncs).filter((s) => s !== null).length, 56);
 });
 
-test('errors: a failed sync (EBADF) is linked, errno kept; no sync, the other kind, another file, a negative fd, a kind not linked: unlinked; a call taken back frees its slot', () => {
-  const { js, syncs, lines, said } = recorded(runs.errors!());
+test('errors: a failed sync (EBADF) is linked, errno kept; no sync, the other kind, another file, a negative fd, an API not linked: unlinked; filehandle.sync and .datasync linked to their own syncs', () => {
+  const apis = ['fs.fsync', 'fs.fsync', 'fs.fsync', 'fs.fdatasync', 'fs.fsync', 'fs.fsync', 'fs.fsyncSync', 'filehandle.sync', 'filehandle.datasync'];
+  const { js, syncs, lines, said } = recorded(runs.errors!(), apis);
   assert.equal(js.map((j) => j.link !== null), [true, false, false, false, false, false, false, true, true]);
   const ebadf = lines.find((l) => l.kind === 'sync' && l.f.label === '0')!;
   assert.equal([ebadf.f.ret, ebadf.f.errno], ['-1', '9']);
   const failed = syncs.filter((s) => s.res === -9);
   assert.is(failed.length, 1);
-  assert.is(served(js, syncs)[0]!.seq, failed[0]!.seq, 'the EBADF call is linked to its failed sync');
-  assert.equal(said.map((c) => c.handle > 0n), [true, true, true, true, true, false, false, true, true]);
-  const back = lines.find((l) => l.kind === 'takeback')!;
-  assert.equal([back.f.rec, back.f.errno_kept, BigInt(back.f.handle!) > 0n], ['-1', '1', true]);
-  // Each call taken back leaves slot 0 free for the next.
-  assert.equal([...said.map((c) => c.handle), BigInt(back.f.handle!)].filter((h) => h > 0n).map((h) => Number((h - 1n) % 128n)), Array(8).fill(0));
   const linked = served(js, syncs);
-  assert.is(linked[7]!.startNs, syncs.find((s) => s.fd === said[7]!.fd && s.startNs > js[7]!.startNs)!.startNs);
-  assert.is(linked[8]!.call, 'fdatasync');
+  assert.is(linked[0]!.seq, failed[0]!.seq, 'the EBADF call is linked to its failed sync');
+  // Calls 7 and 8: the one sync of their file and kind that started after them (older ones are kept, untaken, still).
+  const after = (k: number, kind: string) => syncs.filter((s) => s.fd === said[k]!.fd && s.call === kind && s.startNs > js[k]!.startNs);
+  assert.equal([after(7, 'fsync').length, after(8, 'fdatasync').length], [1, 1]);
+  assert.equal([linked[7]!.seq, linked[8]!.seq], [after(7, 'fsync')[0]!.seq, after(8, 'fdatasync')[0]!.seq]);
 });
 
-test('steal: a sync the announcing thread makes itself (fs.fsyncSync) takes no announcement: the async call is linked to its pool sync', () => {
-  const { js, syncs, lines, said } = recorded(runs.steal!());
-  assert.equal(said.map((c) => [c.label, c.handle > 0n]), [[1, false], [0, true]]);
+test('steal: a sync the JavaScript thread makes itself (fs.fsyncSync) is not kept: the async call is linked to its pool sync', () => {
+  const { js, syncs, lines } = recorded(runs.steal!(), ['fs.fsyncSync', 'fs.fsync']);
   const main = lines.find((l) => l.kind === 'sync' && l.f.by === 'main')!;
   const pool = lines.find((l) => l.kind === 'sync' && l.f.by === 'pool')!;
   assert.equal([main.f.ret, pool.f.ret], ['0', '0']);
   assert.is(syncs.length, 2);
   const [own, pooled] = [...syncs].sort((a, b) => (a.startNs < b.startNs ? -1 : 1));
   assert.is.not(own!.tid, pooled!.tid);
-  assert.is(js[0]!.link, null, 'the unannounced call');
+  assert.is(js[0]!.link, null, 'fs.fsyncSync: not linked');
   assert.is(js[1]!.link, low32(pooled!.startNs), 'the async call: its pool thread\'s sync, not the main thread\'s');
   assert.is(served(js, syncs)[1]!.seq, pooled!.seq);
 });
 
-test('fork: the child starts with an empty table (128 announced at once); the parent\'s call in flight is still served', () => {
-  const { js, syncs, lines } = recorded(runs.fork!());
-  assert.equal(lines.filter((l) => l.kind === 'child').map((l) => l.f.announced), ['128']);
-  assert.is(syncs.length, 1);
-  assert.is(js[0]!.link, low32(syncs[0]!.startNs));
+test('fork: the child starts with an empty table (the parent\'s sync, kept before the fork, is not the child\'s), and keeps its own; the parent\'s call is linked', () => {
+  const r = runs.fork!();
+  assert.is(r.status, 0, r.stderr);
+  const lines = account(r.stdout);
+  const child = Number(lines.find((l) => l.kind === 'child')!.f.pid);
+  const done = Number(lines.find((l) => l.kind === 'done')!.f.pid);
+  assert.is(r.traces.length, 2);
+  const of = (pid: number) => r.traces.find((t) => t.header.pid === pid)!;
+  const parent = of(done), kid = of(child);
+  const [psyncs, ksyncs] = [syncEvents(parent), syncEvents(kid)];
+  assert.equal([psyncs.length, ksyncs.length], [1, 1]);
+  assert.equal(windows(parent).map((j) => j.link), [low32(psyncs[0]!.startNs)]);
+  assert.equal(windows(kid).map((j) => j.link), [null, low32(ksyncs[0]!.startNs)]);
+});
+
+test('off: the hook did not ask (fsync_trace_js_link not called): nothing linked', () => {
+  const { js, syncs } = recorded(runs.off!());
+  assert.equal([js.length, syncs.length], [64, 64]);
+  assert.ok(js.every((j) => j.link === null && (j.flags & 0x80) === 0));
 });
 
 test.run();

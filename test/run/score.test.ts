@@ -72,6 +72,9 @@ test('a failed call is found by a failed outlier only; truth without the shim\'s
   // Contention truth: the recorded calls themselves, start exact, the outlier's truncated to the µs.
   const contended: Injected = { pid: PID, tid: PID, startNs: T + 999n };
   assert.equal(match([outlier(T, 40)], { injected: [contended] }).foundBy, [0]);
+  // ... and no further: neither a µs on, nor a ns before the outlier's start.
+  assert.equal(match([outlier(T, 40)], { injected: [{ ...contended, startNs: T + 1000n }] }).foundBy, [-1]);
+  assert.equal(match([outlier(T, 40)], { injected: [{ ...contended, startNs: T - 1n }] }).foundBy, [-1]);
 });
 
 test('unpaired outliers are false unless the truth excuses them', () => {
@@ -97,6 +100,15 @@ test('readLog takes who, when, the sleep and the errno from the shim\'s lines', 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('contention truth (the recorded calls, no shim stamp) takes no clock slack: a missed call is not found by its neighbour', () => {
+  // syncloop: a file's fsync (40 ms: flagged, under the truth's bar, so excused when unpaired), then its
+  // directory's 6 us after it ends: in the truth, and missed by the analyzer.
+  const file = outlier(T, 40);
+  const dir: Injected = { pid: PID, tid: PID, startNs: T + 40n * MS + 6_000n };
+  const m = match([file], { injected: [dir], excused: () => true });
+  assert.equal([m.foundBy, m.excused], [[-1], 1]);
 });
 
 test.run();

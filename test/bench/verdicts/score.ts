@@ -116,7 +116,13 @@ export interface Matching {
  * shim's sleep long, failed when the shim failed it. Of those, the one whose start
  * is nearest the stamp: a thread's calls follow each other within a microsecond (a
  * file's fsync, then its directory's), so a widened span can hold the next call's
- * stamp too. Outliers paired with none are false, unless the truth excuses them.
+ * stamp too. The widening is for the shim's clock only: truth taken from the trace
+ * itself (no delayNs: small-fio-contention's recorded calls) is the very call, so
+ * its start must be the outlier's, to the microsecond the JSON keeps; else a missed
+ * call would be "found" by its thread's previous outlier ending a few µs before it.
+ * Outliers paired with none are false, unless the truth excuses them. Pairing is
+ * greedy in the truth's order, not a maximum matching: enough for one thread's
+ * calls, which follow each other.
  */
 export function match(outliers: Flagged[], truth: Pick<Truth, 'injected' | 'excused'>): Matching {
   const used = new Set<number>();
@@ -125,8 +131,12 @@ export function match(outliers: Flagged[], truth: Pick<Truth, 'injected' | 'excu
     let bestGap = 0n;
     outliers.forEach((o, k) => {
       if (used.has(k) || o.pid !== c.pid || o.tid !== c.tid) return;
-      if (c.startNs < o.startNs - CLOCK_SLACK_NS || c.startNs > o.startNs + o.latencyNs + CLOCK_SLACK_NS) return;
-      if (c.delayNs !== undefined && o.latencyNs < c.delayNs - CLOCK_SLACK_NS) return;
+      if (c.delayNs === undefined) {
+        if (c.startNs < o.startNs || c.startNs >= o.startNs + 1000n) return;
+      } else {
+        if (c.startNs < o.startNs - CLOCK_SLACK_NS || c.startNs > o.startNs + o.latencyNs + CLOCK_SLACK_NS) return;
+        if (o.latencyNs < c.delayNs - CLOCK_SLACK_NS) return;
+      }
       if (c.errno && !o.failed) return;
       const gap = c.startNs > o.startNs ? c.startNs - o.startNs : o.startNs - c.startNs;
       if (best < 0 || gap < bestGap) [best, bestGap] = [k, gap];
