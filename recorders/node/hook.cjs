@@ -215,8 +215,10 @@ function makeRecorder(addon) {
   if (args.length < A_COUNT) return null;
   const { now: clock, record, recordNamed } = addon;
   /* The thread's CPU time (ns), a capture's cost: what it took of the
-   * thread, however long the thread was preempted in it. */
-  const cpu = typeof addon.cpu === 'function' ? addon.cpu : () => 0;
+   * thread, however long the thread was preempted in it. An addon without
+   * cpu() (a build from before it) has the wall clock counted instead: a
+   * capture that cost nothing would be paid for on every call. */
+  const cpu = typeof addon.cpu === 'function' ? addon.cpu : () => Number(process.hrtime.bigint());
   /* The recorder's clock (CLOCK_MONOTONIC, ns), read by the library: one
    * call that writes into the buffer costs less than performance.now(). */
   const now = () => {
