@@ -106,10 +106,14 @@ static void ft_find(void)
         return;
     }
     ft_loaded = how[0] == 'l';
-    /* The preloaded library keeps its pool threads' syncs for the calls'
-     * records (ft_js.h); a copy of our own wraps no system call. */
+    /* Asked (FSYNC_TRACE_JS_LINK=1), the preloaded library keeps its pool
+     * threads' syncs for the calls' records (ft_js.h): exact pairs, at a cost
+     * to the JavaScript thread of ~120-400 ns an async call (the take reads
+     * what pool threads wrote: docs/figures.md), so not by default; a copy of
+     * our own wraps no system call. */
     void (*link)(void) = (void (*)(void))dlsym(h, "fsync_trace_js_link");
-    if (!ft_loaded && link)
+    const char *want = getenv("FSYNC_TRACE_JS_LINK");
+    if (!ft_loaded && link && want && strcmp(want, "1") == 0)
         link();
     ft_how = how;
 }

@@ -25,7 +25,7 @@ interface Account { pid: number; calls: number; workerTid: number; workerSyncs: 
 interface PerFile { file: string; calls: number; paired: number; ambiguous: number; extra: number; worker_taken: number; pool_threads: number }
 
 function run(how: 'sync' | 'pool', node: string, files: 'two' | 'one' = 'two') {
-  const r = trackedRun('extra.mjs', [how, String(EXTRA), String(CALLS), files], { node, tmpfs: true });
+  const r = trackedRun('extra.mjs', [how, String(EXTRA), String(CALLS), files], { node, tmpfs: true, env: { FSYNC_TRACE_JS_LINK: '1' } });
   assert.is(r.ran.status, 0, r.ran.stderr);
   const a = account<Account>(r);
   assert.ok(a.calls >= CALLS, `${a.calls} calls`);

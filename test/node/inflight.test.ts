@@ -19,8 +19,8 @@ test.after(removeRuns);
 const CALLS = 4000;
 const SLOW_MAKING = ['strace', '-f', '-qq', '--seccomp-bpf', '-o', '/dev/null', '-e', 'trace=linkat', '-e', 'inject=linkat:delay_enter=300000'];
 
-for (const node of NODES) test(`${node.name}: 32 calls in flight over 4 files, the first ones across the trace's making: every call linked and paired with its own fsync, in the pool's order`, () => {
-  const r = trackedRun('inflight.mjs', [String(CALLS)], { node: node.bin, tmpfs: true, wrap: SLOW_MAKING });
+for (const node of NODES) for (const linked of [true, false]) test(`${node.name}: 32 calls in flight over 4 files, the first ones across the trace's making: ${linked ? 'every call linked (FSYNC_TRACE_JS_LINK=1) and paired with its own fsync' : 'by the windows alone (the default): all but a few in 1,000 paired, each fsync once'}, in the pool's order`, () => {
+  const r = trackedRun('inflight.mjs', [String(CALLS)], { node: node.bin, tmpfs: true, wrap: SLOW_MAKING, env: linked ? { FSYNC_TRACE_JS_LINK: '1' } : {} });
   assert.is(r.ran.status, 0, r.ran.stderr);
   assert.is(account<{ done: number }>(r).done, CALLS);
   const { js, syncs } = recorded(r);
@@ -31,7 +31,7 @@ for (const node of NODES) test(`${node.name}: 32 calls in flight over 4 files, t
   const flagged = js.filter((j) => (j.flags & FLAG_JS_TRACE_MADE) !== 0).length;
   if (Number(node.name.split(' ')[1]) >= 22) assert.is(flagged, 0);
   else assert.ok(flagged >= 1 && flagged <= 32, `${flagged} calls flagged`);
-  assert.is(js.filter((j) => (j.flags & FLAG_JS_LINKED) !== 0).length, CALLS, 'every call linked');
+  assert.is(js.filter((j) => (j.flags & FLAG_JS_LINKED) !== 0).length, linked ? CALLS : 0, 'linked calls');
   const [row] = analyzeSql<{ calls: number; paired: number; flagged_paired: number; syscalls: number; crossed: number; ambiguous: number }>(`
     with p as (
       select w.*, (j.flags & 32) <> 0 as flagged,
@@ -47,9 +47,15 @@ for (const node of NODES) test(`${node.name}: 32 calls in flight over 4 files, t
   // A pool thread may be preempted between taking a call's work and starting its fsync,
   // which then starts several places late (seen in a quiet CI run: a call queued for 1.6 ms,
   // its sync 1.2 ms long, started after ~10 later calls' syncs), which the windows alone
-  // decided right but for 1 in 500; the link decides every call.
-  assert.equal({ calls: row!.calls, paired: row!.paired, syscalls: row!.syscalls, flagged_paired: row!.flagged_paired, ambiguous: row!.ambiguous },
-    { calls: CALLS, paired: CALLS, syscalls: CALLS, flagged_paired: flagged, ambiguous: 0 });
+  // decided right but for 1 in 500 (one left over in one of 37 runs under the full suite's
+  // load); the link decides every call.
+  if (linked) {
+    assert.equal({ calls: row!.calls, paired: row!.paired, syscalls: row!.syscalls, flagged_paired: row!.flagged_paired, ambiguous: row!.ambiguous },
+      { calls: CALLS, paired: CALLS, syscalls: CALLS, flagged_paired: flagged, ambiguous: 0 });
+  } else {
+    assert.equal({ calls: row!.calls, flagged_paired: row!.flagged_paired, ambiguous: row!.ambiguous }, { calls: CALLS, flagged_paired: flagged, ambiguous: 0 });
+    assert.ok(row!.paired >= CALLS - CALLS / 500 && row!.syscalls === row!.paired, `${row!.paired} of ${CALLS} paired, ${row!.syscalls} syncs`);
+  }
   assert.ok(row!.crossed <= CALLS / 100, `${row!.crossed} pairs crossed`);
 });
 

@@ -61,7 +61,7 @@ interface Said {
 for (const node of NODES) {
   for (const pool of ['4', '1']) {
     test(`${node.name}, UV_THREADPOOL_SIZE=${pool}: 32 filehandle.sync, fs.fsync/fs.fdatasync callbacks and filehandle.datasync in flight, a worker's calls beside: every call linked to a sync of its own fd and kind inside its window, none twice`, () => {
-      const r = trackedRun('links.mjs', [String(N)], { node: node.bin, tmpfs: true, env: { UV_THREADPOOL_SIZE: pool } });
+      const r = trackedRun('links.mjs', [String(N)], { node: node.bin, tmpfs: true, env: { UV_THREADPOOL_SIZE: pool, FSYNC_TRACE_JS_LINK: '1' } });
       assert.is(r.ran.status, 0, r.ran.stderr);
       const said = account<Said>(r);
       assert.equal([said.failed, said.ebadf], [[], 300]);
@@ -89,6 +89,16 @@ for (const node of NODES) {
       assert.ok(js.filter((j) => j.api.endsWith('Sync')).every((j) => j.link === null && (j.flags & 0x80) === 0));
     });
   }
+
+  test(`${node.name}: without FSYNC_TRACE_JS_LINK=1 (the default: linking costs the JavaScript thread), no call linked, syncs recorded`, () => {
+    const r = trackedRun('links.mjs', ['400'], { node: node.bin, tmpfs: true });
+    assert.is(r.ran.status, 0, r.ran.stderr);
+    const { js, syncs } = calls(r);
+    const linkable = js.filter((j) => LINKED_APIS.includes(j.api));
+    assert.ok(linkable.length >= 400 + 400 + 100 + 300 + 100 + 100 + 64);
+    assert.ok(syncs.length >= linkable.length - 300, `${syncs.length} syncs for ${linkable.length} calls`);
+    assert.ok(js.every((j) => j.link === null && (j.flags & 0x80) === 0));
+  });
 
   test(`${node.name}: the hook without the preloaded library (its addon loads its own copy): no call linked`, () => {
     const r = trackedRun('links.mjs', ['400'], { node: node.bin, tmpfs: true, preload: false });
