@@ -222,13 +222,9 @@ async function currentDatabase(connection: DuckDBConnection): Promise<string> {
  * without it, one of our own.
  */
 async function open(file: string | null, memory: string, name = file, given?: string): Promise<Db> {
-  const spill = given ?? makeSpillDir();
-  // However the process ends, even by a signal in the middle of a query (leftovers.ts).
-  const kept = given === undefined ? removeAtExit(spill) : () => {};
-  const removeSpill = () => {
-    rmSync(spill, { recursive: true, force: true });
-    kept();
-  };
+  const own = given === undefined ? makeSpillDir() : null;
+  const spill = given ?? own!.path;
+  const removeSpill = () => own?.remove();
   let instance: DuckDBInstance;
   try {
     instance = await DuckDBInstance.create(file ?? ':memory:', {
@@ -257,9 +253,21 @@ async function open(file: string | null, memory: string, name = file, given?: st
   };
 }
 
-/** A new directory for DuckDB's spills, under the system's temporary directory. */
-export function makeSpillDir(): string {
-  return mkdtempSync(join(process.env.FSYNC_ANALYZE_TMPDIR ?? tmpdir(), 'fsync-analyze-'));
+/**
+ * A new directory for DuckDB's spills, under the system's temporary directory:
+ * removed by `remove()`, or however the process ends before that, even by a
+ * signal in the middle of a query (leftovers.ts).
+ */
+export function makeSpillDir(): { path: string; remove(): void } {
+  const path = mkdtempSync(join(process.env.FSYNC_ANALYZE_TMPDIR ?? tmpdir(), 'fsync-analyze-'));
+  const unwatch = removeAtExit(path);
+  return {
+    path,
+    remove() {
+      rmSync(path, { recursive: true, force: true });
+      unwatch();
+    },
+  };
 }
 
 function firstLine(text: string): string {

@@ -2,7 +2,6 @@
  * One command's database: traces loaded into a fresh one, or a database kept
  * by an earlier `--db FILE` run; and the queries built in it so far.
  */
-import { rmSync } from 'node:fs';
 import { JSDuckDBValueConverter, type DuckDBValue, type JS } from '@duckdb/node-api';
 import { FtError } from '../errors.js';
 import { expandInputs } from '../inputs.js';
@@ -71,10 +70,10 @@ export class Session {
     removeDb(loading);
     // Interrupted (SIGINT, SIGTERM: Ctrl-C, kill) or ended by an error, the load leaves no loading file.
     const spill = makeSpillDir();
-    const unwatched = [removeAtExit(loading), removeAtExit(`${loading}.wal`), removeAtExit(spill)];
+    const unwatched = [removeAtExit(loading), removeAtExit(`${loading}.wal`)];
     try {
       const load = await loadIntoFile({
-        file: loading, name: target, files, spill, memory: opts.memory, strict: opts.strict, quiet: opts.quiet, filters: opts.filters,
+        file: loading, name: target, files, spill: spill.path, memory: opts.memory, strict: opts.strict, quiet: opts.quiet, filters: opts.filters,
       }, opts);
       replaceDb(loading, target);
       return new Session(await openDb(target, opts.memory), load);
@@ -82,7 +81,7 @@ export class Session {
       removeDb(loading);
       throw err;
     } finally {
-      rmSync(spill, { recursive: true, force: true });
+      spill.remove();
       for (const unwatch of unwatched) unwatch();
     }
   }
