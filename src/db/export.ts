@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs
 import { join } from 'node:path';
 import { FtError } from '../errors.js';
 import { writeArrow } from './arrow.js';
+import { diskFull } from './disk.js';
 import type { Bindings } from './queries.js';
 import type { Session } from './session.js';
 import { num } from './values.js';
@@ -54,9 +55,11 @@ export async function exportTables(session: Session, bindings: Bindings, o: Expo
   }
   if (o.partition && o.format !== 'parquet') throw new FtError('--partition needs --format parquet');
   await session.build(o.tables.filter((t) => !LOADED.has(t)), bindings);
-  mkdirSync(o.dir, { recursive: true });
-  const staging = mkdtempSync(join(o.dir, '.export-'));
+  // The first directory this made, if any: a failed export removes it again.
+  const made = mkdirSync(o.dir, { recursive: true });
+  let staging: string | undefined;
   try {
+    staging = mkdtempSync(join(o.dir, '.export-'));
     const done: Exported[] = [];
     for (const table of o.tables) done.push(await exportOne(session, table, staging, o));
     for (const name of readdirSync(staging)) {
@@ -64,8 +67,12 @@ export async function exportTables(session: Session, bindings: Bindings, o: Expo
       renameSync(join(staging, name), join(o.dir, name));
     }
     return done;
+  } catch (err) {
+    if (made !== undefined) rmSync(made, { recursive: true, force: true });
+    // A file that did not fit is named by the directory asked for, not the staging one it was in.
+    throw diskFull(err, o.dir) ?? err;
   } finally {
-    rmSync(staging, { recursive: true, force: true });
+    if (staging !== undefined) rmSync(staging, { recursive: true, force: true });
   }
 }
 

@@ -12,6 +12,7 @@
 import { Worker } from 'node:worker_threads';
 import { FtError } from '../errors.js';
 import { createDb } from './connect.js';
+import { diskFull } from './disk.js';
 import { headerFiltered, type Filters } from './filter.js';
 import { loadTraces, type LoadOptions, type LoadResult } from './load.js';
 import { progressBar, type Progress } from './progress.js';
@@ -66,11 +67,16 @@ export function loadIntoFile(request: LoadRequest, opts: Pick<LoadOptions, 'warn
 
 /** Make the database, load into it, close it: the load proper, on whichever thread runs it. */
 export async function fillDb(request: LoadRequest, opts: Pick<LoadOptions, 'warn' | 'quiet' | 'progressBar'>): Promise<LoadResult> {
-  const db = await createDb(request.file, request.memory, request.name, request.spill);
   try {
-    return await loadTraces(db.connection, request.files, { ...request, ...opts });
-  } finally {
-    db.close();
+    const db = await createDb(request.file, request.memory, request.name, request.spill);
+    try {
+      return await loadTraces(db.connection, request.files, { ...request, ...opts });
+    } finally {
+      db.close();
+    }
+  } catch (err) {
+    // The loading file (or its log) that did not fit is named as the database it was for.
+    throw diskFull(err, request.name) ?? err;
   }
 }
 
