@@ -3,11 +3,11 @@
 // DuckDB's spill files name the temporary directory.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { diskFull } from '../../src/db/disk.js';
+import { diskFull, spillRoot } from '../../src/db/disk.js';
 import { FtError } from '../../src/errors.js';
 
-const ROOT = '/srv/tmp';
-process.env.FSYNC_ANALYZE_TMPDIR = ROOT;
+// The spill directories' place (this process's; the suites share one process: not set here).
+const ROOT = spillRoot();
 const SPILL = `${ROOT}: cannot write DuckDB's spill files: no space left on device (raise --memory, or set TMPDIR to a larger file system)`;
 
 function message(err: unknown, file?: string): [string, number] | null {
