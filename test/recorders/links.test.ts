@@ -10,6 +10,7 @@ import * as assert from 'uvu/assert';
 import { jsList, type JsCall } from '../../src/trace/events.js';
 import { account, cleanup, lazy, onlyTrace, run, syncEvents, type RunResult, type Said } from './harness.js';
 import type { DecodedTrace } from '../../src/trace/decode.js';
+import { namedSyncs } from '../links.js';
 
 test.after(cleanup);
 
@@ -51,22 +52,18 @@ function recorded(r: RunResult, apis?: string[]) {
 }
 
 /**
- * Every linked call's sync: the one sync record of its fd and kind whose start
- * is in the call's window and whose low 32 bits are the link (null when none or
- * several); and no sync serves two calls.
+ * Every linked call's sync: the sync record of its fd and kind whose start is in
+ * the call's window and whose low 32 bits are the link (test/links.ts: of two
+ * that started in the same nanosecond, one each); null when none, or none left:
+ * no sync serves two calls.
  */
 function served(js: JsCall[], syncs: ReturnType<typeof syncEvents>) {
-  const used = new Set<number>();
-  return js.map((j) => {
-    if (j.link === null) return null;
+  return namedSyncs(js.map((j) => {
+    if (j.link === null) return [];
     const end = j.startNs + j.durNs;
     const kind = j.api === 'fs.fdatasync' || j.api === 'filehandle.datasync' ? 'fdatasync' : 'fsync';
-    const found = syncs.filter((s) => s.fd === j.fd && s.call === kind && s.startNs >= j.startNs && s.startNs <= end && low32(s.startNs) === j.link);
-    if (found.length !== 1) return null;
-    assert.not.ok(used.has(found[0]!.seq), `sync ${found[0]!.seq} serves two calls`);
-    used.add(found[0]!.seq);
-    return found[0]!;
-  });
+    return syncs.filter((s) => s.fd === j.fd && s.call === kind && s.startNs >= j.startNs && s.startNs <= end && low32(s.startNs) === j.link);
+  }));
 }
 
 test('fifo: one pool thread, 32 calls in flight on one file: call k is linked to the k-th sync, exactly', () => {
