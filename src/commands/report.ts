@@ -50,7 +50,13 @@ export function writeAtomically(file: string, text: string): void {
     writeFileSync(tmp, text);
     renameSync(tmp, file);
   } catch (err) {
-    rmSync(tmp, { force: true });
+    // The temporary file may not be there to remove (a directory the user may not search
+    // fails rmSync too): the write's own error is the one to report.
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // nothing was written
+    }
     const code = (err as NodeJS.ErrnoException).code;
     if (code) throw new FtError(`${file}: cannot write the report (${code})`);
     throw err;

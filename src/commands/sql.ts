@@ -1,4 +1,5 @@
 /** `sql`: any query over the loaded tables and the analysis (queries/ builds what it names). */
+import { existsSync } from 'node:fs';
 import { FtError } from '../errors.js';
 import { analysisBindings } from '../db/outliers.js';
 import { queries } from '../db/queries.js';
@@ -10,6 +11,11 @@ export interface SqlOptions extends LoadOptions, AnalysisOptions {
 }
 
 export async function sql(text: string, traces: string[], o: SqlOptions): Promise<void> {
+  // `sql traces/ "select ..."`: the traces given first would otherwise be run as the query and
+  // the query looked for as trace files ("no trace files found in select ...").
+  if (existsSync(text) && traces.some((t) => /\s/.test(t) && !existsSync(t))) {
+    throw new FtError(`sql: the query comes first, then the traces: fsync-analyze sql "QUERY" ${text}`);
+  }
   await withSession(traces, o, async (s) => {
     const b = await analysisBindings(s, analysisParams(o));
     const named = queries().map((q) => q.name).filter((n) => new RegExp(`\\b${n}\\b`, 'i').test(text));

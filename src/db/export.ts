@@ -6,8 +6,8 @@
  * of itself behind.
  */
 import { quotedIdentifier } from '@duckdb/node-api';
-import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { FtError } from '../errors.js';
 import { writeArrow } from './arrow.js';
 import type { Bindings } from './queries.js';
@@ -54,8 +54,13 @@ export async function exportTables(session: Session, bindings: Bindings, o: Expo
   }
   if (o.partition && o.format !== 'parquet') throw new FtError('--partition needs --format parquet');
   await session.build(o.tables.filter((t) => !LOADED.has(t)), bindings);
-  mkdirSync(o.dir, { recursive: true });
-  const staging = mkdtempSync(join(o.dir, '.export-'));
+  makeDir(o.dir, o.dir);
+  let staging: string;
+  try {
+    staging = mkdtempSync(join(o.dir, '.export-'));
+  } catch (err) {
+    throw outError(o.dir, err);
+  }
   try {
     const done: Exported[] = [];
     for (const table of o.tables) done.push(await exportOne(session, table, staging, o));
@@ -67,6 +72,38 @@ export async function exportTables(session: Session, bindings: Bindings, o: Expo
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
+}
+
+/**
+ * Make the target directory and its missing parents. Not mkdirSync's `recursive`: on a path
+ * the kernel refuses with ENOENT whatever its parents (/proc/x) it retries for ever.
+ */
+function makeDir(dir: string, target: string): void {
+  try {
+    mkdirSync(dir);
+    return;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') {
+      if (statSync(dir).isDirectory()) return;
+      throw new FtError(`${dir === target ? dir : `${target}: ${dir}`}: not a directory`);
+    }
+    if (code !== 'ENOENT' || dirname(dir) === dir) throw outError(target, err);
+  }
+  makeDir(dirname(dir), target);
+  try {
+    mkdirSync(dir);
+  } catch (err) {
+    throw outError(target, err);
+  }
+}
+
+/** A user's mistake in -o as a one-line error; anything else as it is. */
+function outError(dir: string, err: unknown): Error {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (!code) return err as Error;
+  const why: Record<string, string> = { EACCES: 'permission denied', ENOENT: 'no such file or directory', ENOTDIR: 'not a directory', EROFS: 'read-only file system' };
+  return new FtError(`${dir}: cannot write the export (${why[code] ?? code})`);
 }
 
 async function exportOne(session: Session, table: string, staging: string, o: ExportOptions): Promise<Exported> {

@@ -338,6 +338,31 @@ test('report: written whole, or not at all', () => {
   }
 });
 
+test('export: a target that is a file, or under one, or that cannot be made, is a one-line error; parents are made', () => {
+  const t = tempDir();
+  try {
+    const file = join(t.dir, 'plain.txt');
+    writeFileSync(file, 'kept');
+    assertOneLineError(run(['export', '-q', good, '-o', file]), `${file}: not a directory`);
+    assertOneLineError(run(['export', '-q', good, '-o', join(file, 'sub', 'x')]), `${join(file, 'sub', 'x')}: cannot write the export (not a directory)`);
+    // mkdirSync's own `recursive` retries /proc/x's ENOENT for ever.
+    assertOneLineError(run(['export', '-q', good, '-o', '/proc/x/y']), '/proc/x/y: cannot write the export (no such file or directory)');
+    assert.equal([readdirSync(t.dir), readFileSync(file, 'utf8')], [['plain.txt'], 'kept']);
+    const made = join(t.dir, 'a', 'b');
+    const r = run(['export', '-q', '--tables', 'events', good, '-o', made]);
+    assert.is(r.code, 0, r.stderr);
+    assert.equal(readdirSync(made), ['events.parquet']);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('sql: the traces given before the query is a one-line error saying the order', () => {
+  assertOneLineError(run(['sql', good, 'select count(*) from events']), `sql: the query comes first, then the traces: fsync-analyze sql "QUERY" ${good}`);
+  assertOneLineError(run(['sql', tmp.dir, 'select 1', '--db', join(tmp.dir, 'never.duckdb')]), `sql: the query comes first, then the traces: fsync-analyze sql "QUERY" ${tmp.dir}`);
+  assert.not.ok(existsSync(join(tmp.dir, 'never.duckdb')));
+});
+
 test('sql: with --db the database is kept, and later queries need no traces', () => {
   const db = join(tmp.dir, 'kept.duckdb');
   const first = run(['sql', '--json', '--db', db, 'select count(*) as n from events', good]);

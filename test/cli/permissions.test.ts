@@ -1,7 +1,7 @@
 // What a user who may not read the traces is told: "permission denied", naming the
 // directory or file, in one line, exit 1 (run as user nobody; the traces belong to root).
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
@@ -50,6 +50,17 @@ test('among readable traces, an unreadable one is a warning and the rest load', 
   assert.match(r.stderr, `${secret}: permission denied (skipped)`);
   assert.match(r.stderr, `${closed}: permission denied (skipped)`);
   assert.equal(JSON.parse(r.stdout).traces.map((t: { file: string }) => t.file), [readable]);
+});
+
+test('a report or export into a directory the user may not write: a one-line error naming the target, nothing written', () => {
+  const html = join(closed, 'r.html');
+  const r = asNobody(['report', '-q', readable, '-o', html]);
+  assert.equal([r.code, r.stdout, r.stderr], [1, '', `fsync-analyze: ${html}: cannot write the report (EACCES)\n`]);
+  for (const target of [join(closed, 'export'), join(tmp.dir, 'export'), open]) {
+    const e = asNobody(['export', '-q', readable, '-o', target]);
+    assert.equal([e.code, e.stdout, e.stderr], [1, '', `fsync-analyze: ${target}: cannot write the export (permission denied)\n`]);
+  }
+  assert.equal([readdirSync(closed), readdirSync(open).sort(), readdirSync(tmp.dir).sort()], [['a.100.fstrace'], ['b.100.fstrace', 'c.100.fstrace'], ['closed', 'open']]);
 });
 
 test.run();
