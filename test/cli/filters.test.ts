@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BROKEN, otherHost, scenario, tempDir, writeTrace } from '../fixtures/traces.js';
-import { historyTrace } from '../fixtures/history.js';
+import { H_EPOCH_S, H_MONO0, historyTrace } from '../fixtures/history.js';
 import { TraceWriter } from '../../src/trace/encode.js';
 import { RecordType } from '../../src/trace/layout.js';
 import { cleanup as removeRuns, run as record } from '../recorders/harness.js';
@@ -71,14 +71,84 @@ test('a --pid never decodes another process\'s trace', () => {
 
 test('--since and --until: ISO times and durations back from the newest event', () => {
   // The history's ring holds 23:00:05 to 23:59:55 (its newest event; the newest summary interval
-  // ends at 00:00:00, which is no event): 1h back is 22:59:55, inside minute 22:59, whose summary
-  // (60 calls) overlaps the window and counts; 3595s back is 23:00:00, the ring's 360 alone.
-  assert.is(totals([kv, '--since', '1h']).calls, 360 + 60);
+  // ends at 00:00:00, which is no event): 1h back is 22:59:55, inside minute 22:59, which the ring
+  // does not reach: its summary (60 calls) is all there is, counted whole and flagged as known from
+  // summaries only; 3595s back is 23:00:00, the ring's 360 alone.
+  assert.equal(totals([kv, '--since', '1h']), { ...totals([kv, '--since', '1h']), calls: 360 + 60, summarized_only: 60 });
   assert.is(totals([kv, '--since', '3595s']).calls, 360);
   assert.is(totals([kv, '--since', '2026-01-02T00:00:00Z']).calls, 83_160);
   assert.is(totals([kv, '--until', '2026-01-02']).calls, 86_401);
   assert.is(totals([app, '--since', '2026-01-01T00:00:10Z', '--until', '2026-01-01T00:00:20Z']).calls,
     Number(JSON.parse(run(['sql', '--json', "select count(*) as n from events where type = 3 and start >= '2026-01-01 00:00:10' and start < '2026-01-01 00:00:20'", app]).stdout)[0].n));
+});
+
+/**
+ * A lapped ring: 1,200 fsyncs of /data/w, one every 100 ms from 00:00:30 to 00:02:29.9
+ * (2026-01-01 UTC), call k at 30 + 0.1k s. The summaries count them per minute (300, 600, 300);
+ * the ring of 400 slots holds the newest 400, from 00:01:50 on. `unlapped` is another
+ * process: 50 fsyncs from 00:00:10 to 00:00:14.9, its ring holds them all.
+ */
+function windowTraces(): { lapped: string; unlapped: string } {
+  const make = (pid: number, ringSlots: number, fromS: number, calls: number): Uint8Array => {
+    const w = new TraceWriter({
+      ringSlots, summaryEntries: 16, namesSlots: 4, summaryIntervalS: 60,
+      realtimeNs: BigInt(H_EPOCH_S) * 1_000_000_000n, monotonicNs: H_MONO0, pid, host: 'h9', exe: '/usr/bin/w', cmdline: ['w'],
+    });
+    w.name({ id: 1, name: '/data/w', dev: 0x803n, ino: 5n });
+    const perMinute = new Map<number, number>();
+    for (let k = 0; k < calls; k++) {
+      const ns = BigInt(fromS) * 1_000_000_000n + BigInt(k) * 100_000_000n;
+      const minute = Number(ns / 60_000_000_000n);
+      perMinute.set(minute, (perMinute.get(minute) ?? 0) + 1);
+      w.event({ type: RecordType.Sync, call: 1, startNs: H_MONO0 + ns, durNs: 1_000_000n, tid: pid, fd: 3, pathId: 1, bytes: 4096n, writes: 1, ivalStartNs: H_MONO0 + ns - 50_000_000n });
+    }
+    for (const [minute, n] of perMinute) {
+      w.summary({ intervalStartNs: H_MONO0 + BigInt(minute) * 60_000_000_000n, call: 1, pathId: 1, hist: { 10: n }, sumNs: BigInt(n) * 1_000_000n, maxNs: 1_000_000n, bytes: BigInt(n * 4096), writes: n });
+    }
+    return w.bytes();
+  };
+  return {
+    lapped: writeTrace(tmp.dir, 'w.500.fstrace', make(500, 400, 30, 1200)),
+    unlapped: writeTrace(tmp.dir, 'w.501.fstrace', make(501, 400, 10, 50)),
+  };
+}
+
+test('a window shorter than a summary interval: the ring\'s calls in it where the ring covers it, else the summary (flagged)', () => {
+  const { lapped, unlapped } = windowTraces();
+  const t = (...args: string[]) => {
+    const r = totals(args);
+    return [r.calls, r.summarized_only];
+  };
+  // No filter: the summaries' 1,200, 800 of them known from the summaries alone.
+  assert.equal(t(lapped), [1200, 800]);
+  // Inside the ring: 00:02:05 on cuts minute 2, which the ring covers from 00:01:50: calls at
+  // 125.0..149.9 s, 250 (the summary would say 300).
+  assert.equal(t(lapped, '--since', '2026-01-01T00:02:05Z'), [250, 0]);
+  // 5 s back from the newest call (149.9 s): 144.9 s on, 51 calls.
+  assert.equal(t(lapped, '--since', '5s'), [51, 0]);
+  // Across a boundary, both parts in the ring: 115 s to 130 s, 150 calls.
+  assert.equal(t(lapped, '--since', '2026-01-01T00:01:55Z', '--until', '2026-01-01T00:02:10Z'), [150, 0]);
+  // Straddling the ring's start: the window's part of minute 1 (105..120 s) begins before the
+  // ring (110 s): its summary counts whole (600), of which the ring holds 100 in the window;
+  // minute 2 lies inside the window (300). 900 counted for the 450 made: 500 known from summaries only.
+  assert.equal(t(lapped, '--since', '2026-01-01T00:01:45Z'), [900, 500]);
+  // --until 20 s back (129.9 s): minutes 0 and 1 whole from their summaries (300 + 600, the ring
+  // holds 100 of them), minute 2 up to 129.9 s from the ring (99): every call before 129.9 s.
+  assert.equal(t(lapped, '--until', '20s'), [999, 800]);
+  // --until 115 s: minute 1's part (60..115 s) begins before the ring: its summary, whole.
+  assert.equal(t(lapped, '--until', '2026-01-01T00:01:55Z'), [900, 300 + 550]);
+  // A ring that holds every call of the interval counts any part of it exactly.
+  assert.equal(t(unlapped, '--until', '2026-01-01T00:00:12Z'), [20, 0]);
+  assert.equal(t(unlapped, '--since', '2026-01-01T00:00:12Z'), [30, 0]);
+  // info and the report say the same.
+  const window = ['--since', '2026-01-01T00:01:55Z', '--until', '2026-01-01T00:02:10Z'];
+  const info = run(['info', '--json', lapped, ...window]);
+  assert.is(info.code, 0, info.stderr);
+  assert.equal(JSON.parse(info.stdout).traces.map((x: { calls: number; summarized_only: number }) => [x.calls, x.summarized_only]), [[150, 0]]);
+  const html = join(tmp.dir, 'window.html');
+  const report = run(['report', '-q', lapped, ...window, '-o', html]);
+  assert.is(report.code, 0, report.stderr);
+  assert.match(readFileSync(html, 'utf8'), '<b>150 sync calls</b>');
 });
 
 test('a duration counts back from the newest recorded event, not from its summary interval\'s end', () => {
