@@ -8,8 +8,9 @@
 --             or over the incident's core) of at least one in 50 and at least a quarter
 --             of the largest such share in the incident, or of all its calls where a
 --             call failed (failures lead), or when a thread of it spent a quarter of
---             one of those stretches or more in its outliers, a second or more, and half
---             as much as the most held one (a stall holds a process in a few long calls).
+--             one of those stretches, or of the incident's longest outlier of a second or
+--             more (the stall), or more in its outliers, a second or more, and half as
+--             much as the most held one (a stall holds a process in a few long calls).
 --             When none does, those with at least half as many outliers as the most
 --             take part (details below). So a few stray slow calls, or a short burst, of
 --             other processes next to one's slowdown or failures do not make it "several
@@ -147,15 +148,33 @@ cores as (
   qualify row_number() over (partition by incident, level order by outliers desc, last_ns - first_ns desc, key) = 1
 ),
 
+-- The incident's stall: the span of its longest outlier, when that lasted a second or
+-- more. How long every process (family) was held in it is weighed too (`held`, below):
+-- stray slow calls of a process seconds away from a stall stretch its own stretch, and
+-- the core's when it is the one with the most outliers, until its share of either is
+-- under half of another's (small-fio-contention, loaded: both processes held 3.3 s from
+-- the same instant, one of them with a stray 68-ms call 4.4 s later, was 'file').
+stalls as (
+  select incident, level, start_ns as first_ns, start_ns + dur_ns as last_ns
+  from parts
+  where dur_ns >= 1000000000
+  qualify row_number() over (partition by incident, level order by dur_ns desc, start_ns, key) = 1
+),
+
 stretches as (
   select incident, level, key, first_ns, last_ns, last_ns - first_ns >= 0.25 * longest_ns as lasting, false as core,
-    outliers as spanned
+    false as stall, outliers as spanned
   from part_spans
   union all
   select part_spans.incident, part_spans.level, part_spans.key, cores.first_ns, cores.last_ns, true as lasting, true as core,
-    cores.outliers as spanned
+    false as stall, cores.outliers as spanned
   from part_spans
   join cores using (incident, level)
+  union all
+  select part_spans.incident, part_spans.level, part_spans.key, stalls.first_ns, stalls.last_ns, true as lasting, false as core,
+    true as stall, 1 as spanned
+  from part_spans
+  join stalls using (incident, level)
 ),
 
 counted as (
@@ -182,11 +201,11 @@ shares as (
   select
     part_spans.incident, part_spans.level, part_spans.key, part_spans.outliers, part_spans.failed,
     max(counted.inside / greatest(counted.syncs, counted.inside, 1))
-      filter (where counted.lasting and counted.inside >= 2 and counted.inside >= 0.02 * counted.syncs) as share,
+      filter (where counted.lasting and not counted.stall and counted.inside >= 2 and counted.inside >= 0.02 * counted.syncs) as share,
     max(counted.inside / greatest(counted.syncs, counted.inside, 1))
       filter (where counted.core and counted.inside >= 2 and counted.inside >= 0.02 * counted.syncs) as core_share,
     max(counted.held_ns / nullif(counted.last_ns - counted.first_ns, 0))
-      filter (where counted.lasting and counted.spanned >= 2 and (counted.core or counted.inside >= 2)
+      filter (where counted.lasting and (counted.stall or counted.spanned >= 2 and (counted.core or counted.inside >= 2))
         and counted.held_ns >= 1000000000) as held
   from part_spans
   join counted using (incident, level, key)
@@ -196,10 +215,11 @@ shares as (
 -- Where calls failed, the failures lead: another process (family) takes part by failing
 -- too, or by being slow on a quarter of its calls (the reference share is then 1).
 -- And it takes part, whatever the shares, when one of its threads spent a quarter of
--- either stretch or more in its outliers, and at least half as long as the most held one
--- (`held`; over a stretch that two outliers or more span, its own only where it holds
--- two, as above: one call alone is all of its own stretch), provided it was held a second
--- or more there. A disk that stalls holds each process in a few long calls, or in one,
+-- either stretch or of the stall or more in its outliers, and at least half as long as
+-- the most held one (`held`; over a stretch that two outliers or more span, its own only
+-- where it holds two, as above: one call alone is all of its own stretch; the stall is
+-- the longest call's, which is held all of it), provided it was held a second or more
+-- there. A disk that stalls holds each process in a few long calls, or in one,
 -- begun a moment before or after the others' (so perhaps not inside the core): few calls
 -- among many, and one outlier is no share. Stray slow calls fill a few hundredths of a
 -- long stretch; in a short one (a burst of two 70-ms outliers 0.3 s apart) one stray call

@@ -6,7 +6,7 @@
  * exit code 1, and anything else (a bug) into exit code 2.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { FtError } from './errors.js';
 import { withAnalysisOptions, withLoadOptions } from './commands/options.js';
 
@@ -45,7 +45,7 @@ Examples:
   fsync-analyze sql --db traces.duckdb "select path, max(latency_ms) from intervals group by path"
   fsync-analyze export --format parquet -o export/ traces/
 
-Exit status: 0 ok, 1 bad input or usage, 2 internal error.`);
+Exit status: 0 ok, 1 bad input, usage or a full disk, 2 internal error.`);
 
   withAnalysisOptions(withLoadOptions(root.command('report').argument(TRACES, TRACES_HELP)
     .description('write the self-contained HTML report')
@@ -103,11 +103,31 @@ Exit status: 0 ok, 1 bad input or usage, 2 internal error.`);
   return root;
 }
 
+/** Where standard output goes: the file it was redirected to, when there is one. */
+function stdoutName(): string {
+  try {
+    const target = readlinkSync('/proc/self/fd/1');
+    if (target.startsWith('/')) return target;
+  } catch {
+    // no /proc: named as what it is
+  }
+  return 'standard output';
+}
+
+/** A write error as the user reads it: "no space left on device" (ENOSPC), not Node's text. */
+function writeFailure(err: NodeJS.ErrnoException): string {
+  const text = /^[A-Z]+: ([^,]*)/.exec(err.message)?.[1];
+  return text ?? err.code ?? err.message;
+}
+
 async function main(argv: string[]): Promise<void> {
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     // A reader that went away (| head) is not an error of ours.
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw err;
+    // A file the output goes to that cannot take it (a full disk): what it holds so far is the
+    // shell's to remove, not ours.
+    process.stderr.write(`fsync-analyze: ${stdoutName()}: cannot write: ${writeFailure(err)}\n`);
+    process.exit(1);
   });
   await program().parseAsync(argv);
 }

@@ -120,15 +120,24 @@ export function warn(message: string): void {
   process.stderr.write(`fsync-analyze: warning: ${message}\n`);
 }
 
-/** Load the traces (or open the kept database), run `fn`, and close. */
+/**
+ * Load the traces (or open the kept database), run `fn`, and close. A full
+ * file system on the way (DuckDB's spill files, a kept database's log, a file
+ * a query writes) is the user's one-line error (disk.ts).
+ */
 export async function withSession<T>(traces: string[], o: LoadOptions, fn: (s: Session) => Promise<T>): Promise<T> {
   const { Session } = await import('../db/session.js');
-  const session = await Session.open({ inputs: traces, db: o.db, strict: o.strict, quiet: o.quiet, warn, filters: filtersOf(o), memory: o.memory });
+  const { diskFull } = await import('../db/disk.js');
   try {
-    const { phase } = await import('../db/progress.js');
-    return await phase('analysis', { quiet: o.quiet }, () => fn(session));
-  } finally {
-    session.close();
+    const session = await Session.open({ inputs: traces, db: o.db, strict: o.strict, quiet: o.quiet, warn, filters: filtersOf(o), memory: o.memory });
+    try {
+      const { phase } = await import('../db/progress.js');
+      return await phase('analysis', { quiet: o.quiet }, () => fn(session));
+    } finally {
+      session.close();
+    }
+  } catch (err) {
+    throw diskFull(err) ?? err;
   }
 }
 

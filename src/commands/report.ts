@@ -6,6 +6,7 @@
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { FtError } from '../errors.js';
+import { diskFull } from '../db/disk.js';
 import { syncPhase } from '../db/progress.js';
 import { reportData } from '../db/report.js';
 import type { ReportData } from '../report/data.js';
@@ -57,6 +58,8 @@ export function writeAtomically(file: string, text: string): void {
     } catch {
       // nothing was written
     }
+    const full = diskFull(err, file);
+    if (full) throw full;
     const code = (err as NodeJS.ErrnoException).code;
     if (code) throw new FtError(`${file}: cannot write the report (${code})`);
     throw err;

@@ -17,7 +17,7 @@ import {
   Uint64, Uint8, Utf8, makeData, vectorFromArray, type Data, type DataType,
 } from 'apache-arrow';
 import { createWriteStream } from 'node:fs';
-import { finished } from 'node:stream/promises';
+import { pipeline } from 'node:stream/promises';
 
 const BATCH_ROWS = 65_536;
 
@@ -51,8 +51,11 @@ export async function writeArrow(connection: DuckDBConnection, sql: string, file
   const fields = names.map((n, i) => new Field(n, arrowType(types[i]!), true));
   const schema = new Schema(fields);
   const writer = new RecordBatchFileWriter();
-  const sink = createWriteStream(file);
-  const piped = writer.toNodeStream().pipe(sink);
+  // The file's errors (a full disk) end the pipeline, awaited at the end; until then they
+  // are held, and stop the reading.
+  const written = pipeline(writer.toNodeStream(), createWriteStream(file));
+  let failed = false;
+  written.catch(() => (failed = true));
   let pending: DuckDBDataChunk[] = [];
   let pendingRows = 0;
   let rows = 0;
@@ -63,7 +66,7 @@ export async function writeArrow(connection: DuckDBConnection, sql: string, file
     pending = [];
     pendingRows = 0;
   };
-  for (;;) {
+  while (!failed) {
     const chunk = await result.fetchChunk();
     if (!chunk || chunk.rowCount === 0) break;
     pending.push(chunk);
@@ -73,7 +76,7 @@ export async function writeArrow(connection: DuckDBConnection, sql: string, file
   flush();
   if (rows === 0) writer.write(emptyBatch(schema));
   writer.finish();
-  await finished(piped);
+  await written;
   return rows;
 }
 

@@ -4,9 +4,10 @@
  */
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { closeSync, existsSync, lstatSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
-import { availableParallelism, hostname, tmpdir } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { FtError } from '../errors.js';
+import { spillRoot } from './disk.js';
 import { DEFAULT_MEMORY, duckdbMemoryLimit } from './knobs.js';
 import { removeAtExit } from './leftovers.js';
 
@@ -259,7 +260,7 @@ async function open(file: string | null, memory: string, name = file, given?: st
  * signal in the middle of a query (leftovers.ts).
  */
 export function makeSpillDir(): { path: string; remove(): void } {
-  const path = mkdtempSync(join(process.env.FSYNC_ANALYZE_TMPDIR ?? tmpdir(), 'fsync-analyze-'));
+  const path = mkdtempSync(join(spillRoot(), 'fsync-analyze-'));
   const unwatch = removeAtExit(path);
   return {
     path,

@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } fro
 import { dirname, join } from 'node:path';
 import { FtError } from '../errors.js';
 import { writeArrow } from './arrow.js';
+import { diskFull } from './disk.js';
 import type { Bindings } from './queries.js';
 import type { Session } from './session.js';
 import { num } from './values.js';
@@ -54,14 +55,15 @@ export async function exportTables(session: Session, bindings: Bindings, o: Expo
   }
   if (o.partition && o.format !== 'parquet') throw new FtError('--partition needs --format parquet');
   await session.build(o.tables.filter((t) => !LOADED.has(t)), bindings);
-  makeDir(o.dir, o.dir);
-  let staging: string;
+  // The first directory this made, if any: a failed export removes it again.
+  const made = makeDir(o.dir, o.dir);
+  let staging: string | undefined;
   try {
-    staging = mkdtempSync(join(o.dir, '.export-'));
-  } catch (err) {
-    throw outError(o.dir, err);
-  }
-  try {
+    try {
+      staging = mkdtempSync(join(o.dir, '.export-'));
+    } catch (err) {
+      throw outError(o.dir, err);
+    }
     const done: Exported[] = [];
     for (const table of o.tables) done.push(await exportOne(session, table, staging, o));
     for (const name of readdirSync(staging)) {
@@ -69,39 +71,48 @@ export async function exportTables(session: Session, bindings: Bindings, o: Expo
       renameSync(join(staging, name), join(o.dir, name));
     }
     return done;
+  } catch (err) {
+    if (made !== undefined) rmSync(made, { recursive: true, force: true });
+    // A file that did not fit is named by the directory asked for, not the staging one it was in.
+    throw diskFull(err, o.dir) ?? err;
   } finally {
-    rmSync(staging, { recursive: true, force: true });
+    if (staging !== undefined) rmSync(staging, { recursive: true, force: true });
   }
 }
 
 /**
- * Make the target directory and its missing parents. Not mkdirSync's `recursive`: on a path
- * the kernel refuses with ENOENT whatever its parents (/proc/x) it retries for ever.
+ * Make the target directory and its missing parents; returns the first one it made (none: the
+ * target was there). Not mkdirSync's `recursive`: on a path the kernel refuses with ENOENT
+ * whatever its parents (/proc/x) it retries for ever.
  */
-function makeDir(dir: string, target: string): void {
+function makeDir(dir: string, target: string): string | undefined {
   try {
     mkdirSync(dir);
-    return;
+    return dir;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') {
-      if (statSync(dir).isDirectory()) return;
+      if (statSync(dir).isDirectory()) return undefined;
       throw new FtError(`${dir === target ? dir : `${target}: ${dir}`}: not a directory`);
     }
     if (code !== 'ENOENT' || dirname(dir) === dir) throw outError(target, err);
   }
-  makeDir(dirname(dir), target);
+  const made = makeDir(dirname(dir), target);
   try {
     mkdirSync(dir);
   } catch (err) {
+    if (made !== undefined) rmSync(made, { recursive: true, force: true });
     throw outError(target, err);
   }
+  return made ?? dir;
 }
 
 /** A user's mistake in -o as a one-line error; anything else as it is. */
 function outError(dir: string, err: unknown): Error {
   const code = (err as NodeJS.ErrnoException).code;
   if (!code) return err as Error;
+  const full = diskFull(err, dir);
+  if (full) return full;
   const why: Record<string, string> = { EACCES: 'permission denied', ENOENT: 'no such file or directory', ENOTDIR: 'not a directory', EROFS: 'read-only file system' };
   return new FtError(`${dir}: cannot write the export (${why[code] ?? code})`);
 }

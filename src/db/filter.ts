@@ -9,7 +9,7 @@ import { quotedIdentifier, type DuckDBConnection } from '@duckdb/node-api';
 import { basename } from 'node:path';
 import { FtError } from '../errors.js';
 import { globRegExp } from '../inputs.js';
-import type { TraceHeader } from '../trace/decode.js';
+import { readTraceHeader, type TraceHeader } from '../trace/decode.js';
 import { programName } from '../trace/program.js';
 import { parseDuration } from './knobs.js';
 
@@ -47,6 +47,18 @@ export function headerMatches(f: Filters, h: Pick<TraceHeader, 'pid' | 'exe' | '
   if (f.exe !== undefined && h.exe !== f.exe && basename(h.exe) !== f.exe && programName(h) !== f.exe) return false;
   if (f.host !== undefined && h.host !== f.host) return false;
   return true;
+}
+
+/**
+ * The files whose header passes the header filters (all of them without such
+ * filters). A file whose header cannot be read stays: decoding it says why.
+ */
+export function headerFiltered(files: readonly string[], f: Filters): readonly string[] {
+  if (!hasHeaderFilters(f)) return files;
+  return files.filter((file) => {
+    const h = readTraceHeader(file);
+    return h === null || headerMatches(f, h);
+  });
 }
 
 export function hasHeaderFilters(f: Filters): boolean {

@@ -12,7 +12,8 @@
 import { Worker } from 'node:worker_threads';
 import { FtError } from '../errors.js';
 import { createDb } from './connect.js';
-import type { Filters } from './filter.js';
+import { diskFull } from './disk.js';
+import { headerFiltered, type Filters } from './filter.js';
 import { loadTraces, type LoadOptions, type LoadResult } from './load.js';
 import { progressBar, type Progress } from './progress.js';
 import { estimateRecords } from './source.js';
@@ -48,19 +49,34 @@ export type LoadReply =
  */
 export const THREAD_RECORDS = 250_000;
 
+/**
+ * Internal, for tests: with FSYNC_ANALYZE_SHOW_LOAD_THREAD=1 in the environment,
+ * a load into a file says on stderr which thread runs it and for how many
+ * records (`fsync-analyze: load: worker thread, 400,000 records`).
+ */
+const SHOW_THREAD = process.env.FSYNC_ANALYZE_SHOW_LOAD_THREAD === '1';
+
 /** Load `files` into the database file `request.file`, closed when this resolves. */
 export function loadIntoFile(request: LoadRequest, opts: Pick<LoadOptions, 'warn' | 'quiet'>): Promise<LoadResult> {
-  const records = request.files.reduce((n, f) => n + estimateRecords(f), 0);
-  return records < THREAD_RECORDS ? fillDb(request, opts) : loadInWorker(request, opts);
+  // Only the traces the header filters keep are loaded (load.ts): only they count.
+  const records = headerFiltered(request.files, request.filters ?? {}).reduce((n, f) => n + estimateRecords(f), 0);
+  const inWorker = records >= THREAD_RECORDS;
+  if (SHOW_THREAD) process.stderr.write(`fsync-analyze: load: ${inWorker ? 'worker' : 'main'} thread, ${records.toLocaleString('en-US')} records\n`);
+  return inWorker ? loadInWorker(request, opts) : fillDb(request, opts);
 }
 
 /** Make the database, load into it, close it: the load proper, on whichever thread runs it. */
 export async function fillDb(request: LoadRequest, opts: Pick<LoadOptions, 'warn' | 'quiet' | 'progressBar'>): Promise<LoadResult> {
-  const db = await createDb(request.file, request.memory, request.name, request.spill);
   try {
-    return await loadTraces(db.connection, request.files, { ...request, ...opts });
-  } finally {
-    db.close();
+    const db = await createDb(request.file, request.memory, request.name, request.spill);
+    try {
+      return await loadTraces(db.connection, request.files, { ...request, ...opts });
+    } finally {
+      db.close();
+    }
+  } catch (err) {
+    // The loading file (or its log) that did not fit is named as the database it was for.
+    throw diskFull(err, request.name) ?? err;
   }
 }
 

@@ -12,10 +12,9 @@ import { FtError, TraceError } from '../errors.js';
 import { ALERT_SINK_NAMES, CALL_NAMES, EVENT_TYPE_NAMES, HDR_DISABLED, JS_API_NAMES, STOP_REASONS } from '../trace/layout.js';
 import { ColumnAppender, type Column } from './append.js';
 import { INTERVAL_CALLS, type PreparedTrace } from './prepare.js';
-import { applyRowFilters, hasHeaderFilters, headerMatches, type Filters } from './filter.js';
+import { applyRowFilters, headerFiltered, type Filters } from './filter.js';
 import { progressBar } from './progress.js';
 import { blockAllocatorMemory, DEFAULT_MEMORY } from './knobs.js';
-import { readTraceHeader } from '../trace/decode.js';
 import { programName } from '../trace/program.js';
 import { estimateRecords, preparedTraces } from './source.js';
 import { errnoName } from './values.js';
@@ -67,12 +66,7 @@ export async function loadTraces(connection: DuckDBConnection, allFiles: readonl
   const started = performance.now();
   const filters = opts.filters ?? {};
   // Header filters first: a trace of another process is never decoded.
-  const files = hasHeaderFilters(filters)
-    ? allFiles.filter((f) => {
-      const h = readTraceHeader(f);
-      return h === null || headerMatches(filters, h);
-    })
-    : allFiles;
+  const files = headerFiltered(allFiles, filters);
   if (files.length === 0) throw new FtError(`none of the ${allFiles.length} trace files matches the filters`);
   await loadNames(connection);
   // Progress counts records (by the headers' counters), not file sizes: traces are sparse.

@@ -7,6 +7,7 @@ import { FtError } from '../errors.js';
 import { expandInputs } from '../inputs.js';
 import { assertReplaceable, createDb, loadingFile, makeSpillDir, openDb, removeDb, removeStaleLoading, replaceDb, type Db } from './connect.js';
 import { removeAtExit } from './leftovers.js';
+import { diskFull } from './disk.js';
 import { copyKept, hasFilters, type Filters } from './filter.js';
 import { loadTraces, type LoadResult } from './load.js';
 import { loadIntoFile } from './load-thread.js';
@@ -79,7 +80,7 @@ export class Session {
       return new Session(await openDb(target, opts.memory), load);
     } catch (err) {
       removeDb(loading);
-      throw err;
+      throw diskFull(err, target) ?? err;
     } finally {
       spill.remove();
       for (const unwatch of unwatched) unwatch();

@@ -13,6 +13,7 @@ import { BROKEN, scenario, slotOffset, tempDir, writeTrace } from '../fixtures/t
 import { writeSyntheticSet } from '../bench/synth.js';
 import { THREAD_RECORDS } from '../../src/db/load-thread.js';
 import { estimateRecords } from '../../src/db/source.js';
+import { readTraceHeader } from '../../src/trace/decode.js';
 
 const BIN = fileURLToPath(new URL('../../bin/fsync-analyze.js', import.meta.url));
 const tmp = tempDir();
@@ -42,7 +43,11 @@ function load(db: string, ...inputs: string[]) {
 // 400,000 events in 4 traces: a load of a second or more, in a worker thread (load-thread.ts).
 const set = join(tmp.dir, 'big');
 writeSyntheticSet(set, { events: 400_000, processes: 4, filesPerProcess: 4, hours: 1 });
-assert.ok(readdirSync(set).reduce((n, f) => n + estimateRecords(join(set, f)), 0) >= THREAD_RECORDS, 'the set is loaded in a worker thread');
+// Its traces by pid (10000 to 10003; hosts host-0 and host-1 alternately, executables /usr/bin/appN) and their records.
+const RECORDS = new Map(readdirSync(set).map((f) => [readTraceHeader(join(set, f))!.pid, estimateRecords(join(set, f))]));
+const SET_RECORDS = [...RECORDS.values()].reduce((a, b) => a + b, 0);
+assert.equal([...RECORDS.keys()].sort(), [10000, 10001, 10002, 10003]);
+assert.ok(SET_RECORDS >= THREAD_RECORDS && [...RECORDS.values()].every((n) => n > 0 && n < THREAD_RECORDS / 2), 'the set is loaded in a worker thread, two of its traces are not');
 
 test('SIGTERM or SIGINT in the middle of a load: no loading file, FILE unchanged, ended by the signal', async () => {
   // The signal comes as soon as the loading file is there (the load itself starts after it is made).
@@ -102,8 +107,9 @@ test('a load in a worker thread: the same tables; its warnings and errors as on 
   const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env });
   const db = join(tmp.dir, 'worker.duckdb');
   const inMemory = run('summary', '--json', set);
-  const kept = run('summary', '--json', '--db', db, set);
-  assert.equal([kept.status, kept.stderr], [0, '']);
+  // FSYNC_ANALYZE_SHOW_LOAD_THREAD=1 (load-thread.ts): the CLI says which thread loads.
+  const kept = spawnSync(process.execPath, [BIN, 'summary', '--json', '--db', db, set], { encoding: 'utf8', env: { ...env, FSYNC_ANALYZE_SHOW_LOAD_THREAD: '1' } });
+  assert.equal([kept.status, kept.stderr], [0, `fsync-analyze: load: worker thread, ${SET_RECORDS.toLocaleString('en-US')} records\n`]);
   assert.equal(JSON.parse(kept.stdout), JSON.parse(inMemory.stdout));
   const bad = writeTrace(mkdtempSync(join(tmp.dir, 'bad-')), 'b.fstrace', BROKEN.corrupt());
   const message = `${bad}: at byte ${slotOffset(10)}: unknown record type 9, expected 1 to 6 or 10 to 12`;
@@ -113,6 +119,23 @@ test('a load in a worker thread: the same tables; its warnings and errors as on 
   const strict = run('info', '--strict', '--db', db, set, bad);
   assert.equal([strict.status, strict.stdout, strict.stderr], [1, '', `fsync-analyze: ${message}\n`]);
   assert.ok(readFileSync(db).equals(before), 'FILE changed by a load that failed');
+  assert.equal([loadingFiles(tmp.dir), readdirSync(TMP)], [[], []]);
+});
+
+test('the worker threshold counts only the traces the header filters keep (--pid, --exe, --host)', () => {
+  freshTmp('tmp-threshold');
+  const db = join(tmp.dir, 'threshold.duckdb');
+  const show = { ...env, FSYNC_ANALYZE_SHOW_LOAD_THREAD: '1' };
+  const load = (...filters: string[]) => {
+    const r = spawnSync(process.execPath, [BIN, 'info', '--json', '-q', '--db', db, set, ...filters], { encoding: 'utf8', env: show });
+    return [r.status, r.stderr, r.status === 0 ? JSON.parse(r.stdout).traces.map((t: { pid: number }) => t.pid).sort() : null];
+  };
+  const line = (thread: string, ...pids: number[]) => `fsync-analyze: load: ${thread} thread, ${pids.reduce((n, p) => n + RECORDS.get(p)!, 0).toLocaleString('en-US')} records\n`;
+  assert.equal(load('--pid', '10001'), [0, line('main', 10001), [10001]]);
+  assert.equal(load('--exe', 'app2'), [0, line('main', 10002), [10002]]);
+  assert.equal(load('--host', 'host-0'), [0, line('main', 10000, 10002), [10000, 10002]]);
+  assert.equal(load('--pid', '10000', '--pid', '10001', '--pid', '10003'), [0, line('worker', 10000, 10001, 10003), [10000, 10001, 10003]]);
+  assert.equal(load('--pid', '1'), [1, `${line('main')}fsync-analyze: none of the 4 trace files matches the filters\n`, null]);
   assert.equal([loadingFiles(tmp.dir), readdirSync(TMP)], [[], []]);
 });
 

@@ -145,6 +145,24 @@ for (const [who, tid] of [['a pool thread', POOL[1]!], ['a worker without the ho
   });
 }
 
+test('two syncs of the fd that started in the same nanosecond (two pool threads), both linked: each call its own, neither paired twice, only the worker\'s stray counted', async () => {
+  // The links name the two alike (the low 32 bits of one start_ns): a link is resolved to
+  // one of the syncs that start then, each to another. Before, both calls took the first
+  // (lower seq) and the second was counted as a stray: extra_syncs 2.
+  const { calls, syncs } = steady(12);
+  syncs[4] = { ...syncs[4]!, start: syncs[3]!.start };
+  syncs.push({ start: 7.7, len: 0.2, tid: WORKER });
+  assert.equal(await pair(calls, syncs), truth(calls, syncs, 1n));
+});
+
+test('two same-nanosecond syncs, the later-started call linked to the one written first: each sync still serves one call', async () => {
+  const { calls, syncs } = steady(12);
+  syncs[4] = { ...syncs[4]!, start: syncs[3]!.start };
+  calls[3] = { ...calls[3]!, sync: 4 };
+  calls[4] = { ...calls[4]!, sync: 3 };
+  assert.equal(await pair(calls, syncs), truth(steady(12).calls, syncs));
+});
+
 test('a stray pool sync in one run: extra_syncs counts it there, not in the next run', async () => {
   const a = steady(6);
   const b = steady(6, 100);

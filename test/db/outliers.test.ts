@@ -129,7 +129,27 @@ function steady(id: number, seconds: number, ms: number, slow: (t: number) => nu
   return out;
 }
 
+/** A file synced `hz` times a second for `seconds`, 1-1.6 ms a call, but for the given slow calls ([t, ms]), during which it makes none. */
+function paced(hz: number, seconds: number, stalls: Array<[number, number]>) {
+  const out: Array<[number, number, number]> = stalls.map(([t, ms]) => [1, t, ms]);
+  for (let k = 0; k < seconds * hz; k++) {
+    const t = k / hz;
+    if (!stalls.some(([s, ms]) => t >= s && t < s + ms / 1000 + 0.002)) out.push([1, t, 1 + (k % 7) / 10]);
+  }
+  return out;
+}
+
 const P = { ...SCENARIO_PARAMS, minHistory: 20, gapSeconds: 2 };
+
+/** The incidents of these traces, judged with `params`. */
+async function incidentsOf(traces: Record<string, Uint8Array>, params: typeof P = P) {
+  const t = await openTraces(traces);
+  try {
+    return await readIncidents(t.session, bindings(params));
+  } finally {
+    t.close();
+  }
+}
 
 test('the first calls of a recording are judged against the rest of it, less their neighbourhood', async () => {
   const t = await openTraces({ 'a.fstrace': trace(1, ['/d/x.db'], steady(1, 30, 1, (s) => (s < 0.5 ? 80 : undefined))) });
@@ -297,24 +317,35 @@ test('a disk that stalls both processes in a few long calls each: the device, th
   // As another small-fio-contention run: over a 10-s stretch a (50 Hz) made 7 outliers of
   // 0.13-2 s, b (100 Hz) 4 of 0.3-2.6 s, at the same moments; b's are under 1 in 50 of its
   // calls, but each process spent close to half of the stretch in them.
-  const paced = (hz: number, seconds: number, stalls: Array<[number, number]>) => {
-    const out: Array<[number, number, number]> = stalls.map(([t, ms]) => [1, t, ms]);
-    for (let k = 0; k < seconds * hz; k++) {
-      const t = k / hz;
-      if (!stalls.some(([s, ms]) => t >= s && t < s + ms / 1000 + 0.002)) out.push([1, t, 1 + (k % 7) / 10]);
-    }
-    return out;
-  };
-  const t = await openTraces({
+  const got = await incidentsOf({
     'a.fstrace': trace(1, ['/d/a/x.db'], paced(50, 30, [[10.01, 132], [11.01, 2052], [13.51, 1548], [16.81, 139], [18.81, 386], [19.31, 339], [19.81, 156]])),
     'b.fstrace': trace(2, ['/d/b/y.db'], paced(100, 30, [[11.005, 947], [12.005, 2640], [18.805, 303], [19.305, 404]])),
   });
-  try {
-    const got = await readIncidents(t.session, bindings(P));
-    assert.equal(got.map((i) => [i.scope, i.pids, i.outliers]), [['device', [1, 2], 11]]);
-  } finally {
-    t.close();
-  }
+  assert.equal(got.map((i) => [i.scope, i.pids, i.outliers]), [['device', [1, 2], 11]]);
+});
+
+test('a disk that stalls both processes at once: the device, though a stray slow call of one stretches its own stretch', async () => {
+  // small-fio-contention on a loaded machine: both processes held 3.3 s from the same
+  // instant, each after one 80-ms outlier, and a made one more of 68 ms 4.4 s after the
+  // stall (inside the 5-s gap). a's own stretch, also the core (it has the most outliers),
+  // is then 7.9 s, which a and b each spent under half of held: b, held all of its own
+  // stretch, was the only one taking part, and the scope 'file'. Over the stall (a's
+  // 3.35-s call) b was held 98 % of it.
+  const got = await incidentsOf({
+    'a.fstrace': trace(1, ['/d/a/x.db'], paced(100, 30, [[9.9, 80], [10, 3350], [17.75, 68]])),
+    'b.fstrace': trace(2, ['/d/b/y.db'], paced(100, 30, [[9.905, 83], [10.0016, 3300]])),
+  }, { ...P, gapSeconds: 5 });
+  assert.equal(got.map((i) => [i.scope, i.pids, i.outliers]), [['device', [1, 2], 5]]);
+});
+
+test('one process stalled, a neighbour held under half as long at that time: not the device', async () => {
+  // The stall alone does not make it the device: b's one 1.2-s call inside a's 3.35-s
+  // call is a second and more, but not half of the stall.
+  const got = await incidentsOf({
+    'a.fstrace': trace(1, ['/d/a/x.db'], paced(100, 30, [[9.9, 80], [10, 3350], [17.75, 68]])),
+    'b.fstrace': trace(2, ['/d/b/y.db'], paced(100, 30, [[11, 1200]])),
+  }, { ...P, gapSeconds: 5 });
+  assert.equal(got.map((i) => [i.scope, i.pids, i.outliers]), [['file', [1], 4]]);
 });
 
 test('two EIO failures of one process on one file are a file incident, not the device', async () => {

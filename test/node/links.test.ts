@@ -16,6 +16,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readTrace } from '../../src/trace/decode.js';
 import { eventList, jsList, type JsCall, type TraceEvent } from '../../src/trace/events.js';
+import { namedSyncs } from '../links.js';
 import { traceFiles } from '../traces.js';
 import { account, countBy, NODES, removeRuns, trackedRun, type NodeRun } from './harness.js';
 
@@ -39,15 +40,12 @@ function calls(r: NodeRun): { js: Call[]; syncs: TraceEvent[] } {
   return { js, syncs };
 }
 
-/** Each linked call's sync: the one of its fd and kind in its window with its low 32 bits; null when not exactly one. */
+/** Each linked call's sync: of its fd and kind in its window with its low 32 bits (test/links.ts: of two that started in the same nanosecond, one each); null when none, or none left. */
 function served(js: Call[], syncs: TraceEvent[]): (TraceEvent | null)[] {
   const byFd = new Map<number, TraceEvent[]>();
   for (const s of syncs) byFd.set(s.fd, [...(byFd.get(s.fd) ?? []), s]);
-  return js.map((j) => {
-    if (j.link === null) return null;
-    const found = (byFd.get(j.fd) ?? []).filter((s) => s.call === KIND[j.api] && s.startNs >= j.startNs && s.startNs <= j.end && Number(s.startNs & 0xffffffffn) === j.link);
-    return found.length === 1 ? found[0]! : null;
-  });
+  return namedSyncs(js.map((j) => j.link === null ? [] :
+    (byFd.get(j.fd) ?? []).filter((s) => s.call === KIND[j.api] && s.startNs >= j.startNs && s.startNs <= j.end && Number(s.startNs & 0xffffffffn) === j.link)));
 }
 
 interface Said {

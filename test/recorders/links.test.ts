@@ -10,6 +10,7 @@ import * as assert from 'uvu/assert';
 import { jsList, type JsCall } from '../../src/trace/events.js';
 import { account, cleanup, lazy, onlyTrace, run, syncEvents, type RunResult, type Said } from './harness.js';
 import type { DecodedTrace } from '../../src/trace/decode.js';
+import { namedSyncs } from '../links.js';
 
 test.after(cleanup);
 
@@ -51,22 +52,18 @@ function recorded(r: RunResult, apis?: string[]) {
 }
 
 /**
- * Every linked call's sync: the one sync record of its fd and kind whose start
- * is in the call's window and whose low 32 bits are the link (null when none or
- * several); and no sync serves two calls.
+ * Every linked call's sync: the sync record of its fd and kind whose start is in
+ * the call's window and whose low 32 bits are the link (test/links.ts: of two
+ * that started in the same nanosecond, one each); null when none, or none left:
+ * no sync serves two calls.
  */
 function served(js: JsCall[], syncs: ReturnType<typeof syncEvents>) {
-  const used = new Set<number>();
-  return js.map((j) => {
-    if (j.link === null) return null;
+  return namedSyncs(js.map((j) => {
+    if (j.link === null) return [];
     const end = j.startNs + j.durNs;
     const kind = j.api === 'fs.fdatasync' || j.api === 'filehandle.datasync' ? 'fdatasync' : 'fsync';
-    const found = syncs.filter((s) => s.fd === j.fd && s.call === kind && s.startNs >= j.startNs && s.startNs <= end && low32(s.startNs) === j.link);
-    if (found.length !== 1) return null;
-    assert.not.ok(used.has(found[0]!.seq), `sync ${found[0]!.seq} serves two calls`);
-    used.add(found[0]!.seq);
-    return found[0]!;
-  });
+    return syncs.filter((s) => s.fd === j.fd && s.call === kind && s.startNs >= j.startNs && s.startNs <= end && low32(s.startNs) === j.link);
+  }));
 }
 
 test('fifo: one pool thread, 32 calls in flight on one file: call k is linked to the k-th sync, exactly', () => {
@@ -97,7 +94,18 @@ test('order: four pool threads running one file\'s syncs in any order, both kind
   assert.is(js.length, 2000);
   assert.is(syncs.length, 2000);
   const pairs = served(js, syncs);
-  assert.equal(pairs.map((s, k) => (s === null ? k : -1)).filter((k) => k >= 0), [], 'every call linked');
+  // A call whose record comes late (its pool thread held off the processor between its sync
+  // and its callback: at load ~15, the thread that made the trace, for 50 ms) has its sync
+  // taken by a later call in its stead, as the rule allows, and the one left for it, untaken,
+  // is written over once two rings' worth of its bucket's syncs were kept after it (ft_link.c):
+  // one call of the file's run is left unlinked (the held one, or one after it whose sync the
+  // held one took). So: at most one per call held while more than 2 x 56 syncs of its bucket
+  // started, and none when no call was held that long.
+  const unlinked = pairs.map((s, k) => (s === null ? k : -1)).filter((k) => k >= 0);
+  const starts = syncs.map((s) => s.startNs).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const startedBy = (t: bigint) => { let lo = 0, hi = starts.length; while (lo < hi) { const m = (lo + hi) >> 1; if (starts[m]! <= t) lo = m + 1; else hi = m; } return lo; };
+  const held = js.filter((j) => startedBy(j.startNs + j.durNs) - startedBy(j.startNs - 1n) > 2 * 56).length;
+  assert.ok(unlinked.length <= held, `calls ${unlinked.join(', ')} unlinked, ${held} held while their bucket's ring went round twice`);
 });
 
 test('race: calls recorded whether or not their sync is done (one in two): a link is always a sync of its own inside its window, none twice; the call after the race is linked', () => {

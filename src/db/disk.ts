@@ -1,0 +1,49 @@
+/**
+ * A full file system, as the user is told about it: one line naming the file
+ * that could not be written (or the directory DuckDB spills to), not an
+ * internal error. DuckDB says "Could not write file "PATH": No space left on
+ * device" when a write fails, and "failed to offload data block" when its
+ * spill files would outgrow max_temp_directory_size, which it sets by default
+ * to 90 % of the space free where they go; Node's fs says ENOSPC.
+ */
+import { tmpdir } from 'node:os';
+import { FtError } from '../errors.js';
+
+/** Where DuckDB's spill directories are made (connect.ts makeSpillDir); FSYNC_ANALYZE_TMPDIR is for tests. */
+export function spillRoot(): string {
+  return process.env.FSYNC_ANALYZE_TMPDIR ?? tmpdir();
+}
+
+const FULL: Record<string, string> = {
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+};
+/** DuckDB's text of those (strerror's), and the file it names. */
+const DUCKDB_FULL = /file "([^"]*)": (No space left on device|Disk quota exceeded)/;
+const DUCKDB_SPILL_FULL = /failed to offload data block/;
+/** DuckDB's spill files (duckdb_temp_storage_DEFAULT-0.tmp, ...), in a directory of makeSpillDir's. */
+const DUCKDB_SPILL_FILE = /\/duckdb_temp_[^/]*$/;
+
+/**
+ * `err` as the user's error when a full file system caused it, or null. The
+ * file named is `file` when given (the one the user named: a database rather
+ * than its loading file or log), else the one the error names; a spill file
+ * names the spill directories' place instead, with what to do about it.
+ */
+export function diskFull(err: unknown, file?: string): FtError | null {
+  const message = (err as Error | undefined)?.message ?? String(err);
+  const spill = () =>
+    new FtError(`${spillRoot()}: cannot write DuckDB's spill files: no space left on device (raise --memory, or set TMPDIR to a larger file system)`);
+  if (DUCKDB_SPILL_FULL.test(message)) return spill();
+  const duckdb = DUCKDB_FULL.exec(message);
+  if (duckdb) {
+    const path = duckdb[1]!;
+    if (DUCKDB_SPILL_FILE.test(path)) return spill();
+    return new FtError(`${file ?? path}: cannot write: ${duckdb[2]!.toLowerCase()}`);
+  }
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const what = code === undefined ? undefined : FULL[code];
+  if (what === undefined) return null;
+  const path = file ?? (err as NodeJS.ErrnoException).path;
+  return new FtError(`${path ?? 'output'}: cannot write: ${what}`);
+}
