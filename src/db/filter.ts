@@ -51,14 +51,38 @@ export function headerMatches(f: Filters, h: Pick<TraceHeader, 'pid' | 'exe' | '
 
 /**
  * The files whose header passes the header filters (all of them without such
- * filters). A file whose header cannot be read stays: decoding it says why.
+ * filters), less those an ISO --until leaves nothing of (madeAfter). A file
+ * whose header cannot be read stays: decoding it says why.
  */
 export function headerFiltered(files: readonly string[], f: Filters): readonly string[] {
-  if (!hasHeaderFilters(f)) return files;
+  const until = absoluteUntil(f);
+  if (!hasHeaderFilters(f) && until === null) return files;
   return files.filter((file) => {
     const h = readTraceHeader(file);
-    return h === null || headerMatches(f, h);
+    return h === null || (headerMatches(f, h) && (until === null || !madeAfter(h, until)));
   });
+}
+
+/**
+ * --until as ns since the epoch when it is an ISO time; null without one, or for a
+ * duration (back from the newest event of all traces, which no header says).
+ */
+export function absoluteUntil(f: Filters): bigint | null {
+  if (f.until === undefined) return null;
+  const t = parseTime(f.until, '--until');
+  return 'ns' in t ? t.ns : null;
+}
+
+/**
+ * Whether a trace holds nothing before `until` by its header alone: the header's
+ * clock anchor is read when the trace is made, before any of its records, and a
+ * record's wall time is counted from it, so none is earlier; its summary intervals
+ * begin at most one interval before (aligned in monotonic time; 60 s without
+ * summaries), and a Node call's start may be moved back 10 µs (FORMAT.md): a second
+ * more is the margin. Headers hold no end, so --since decides nothing here.
+ */
+export function madeAfter(h: Pick<TraceHeader, 'realtimeNs' | 'summaryIntervalS'>, until: bigint): boolean {
+  return h.realtimeNs - BigInt(Math.max(h.summaryIntervalS, 60) + 1) * 1_000_000_000n >= until;
 }
 
 export function hasHeaderFilters(f: Filters): boolean {
@@ -85,12 +109,16 @@ export async function copyKept(connection: DuckDBConnection, kept: string, f: Fi
     group by all`, { kept });
   const from = (table: string) => `${quotedIdentifier(kept)}.main.${quotedIdentifier(table)}`;
   const pids = (f.pids ?? []).join(',');
+  // As headerFiltered: the header filters, and an ISO --until before the trace was made (madeAfter).
+  const until = absoluteUntil(f) ?? FAR_NS;
   await connection.run(`
     insert into traces by name
     select * from ${from('traces')}
     where ($pids = '' or list_contains(list_transform(string_split($pids, ','), lambda p: p::integer), pid))
       and ($exe = '' or $exe in (exe, regexp_extract(exe, '[^/]*$'), name))
-      and ($host = '' or host = $host)`, { pids, exe: f.exe ?? '', host: f.host ?? '' });
+      and ($host = '' or host = $host)
+      and realtime_ns - (greatest(summary_interval_s, 60) + 1)::bigint * 1000000000 < $until`,
+  { pids, exe: f.exe ?? '', host: f.host ?? '', until });
   for (const [table, perTrace] of tables.getRows()) {
     const where = perTrace ? ' where trace_id in (select trace_id from traces)' : '';
     await connection.run(`insert into ${quotedIdentifier(String(table))} by name select * from ${from(String(table))}${where}`);

@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { BROKEN, otherHost, scenario, tempDir, writeTrace } from '../fixtures/traces.js';
 import { H_EPOCH_S, H_MONO0, historyTrace } from '../fixtures/history.js';
 import { TraceWriter } from '../../src/trace/encode.js';
-import { RecordType } from '../../src/trace/layout.js';
+import { HEADER_SIZE, RecordType } from '../../src/trace/layout.js';
 import { cleanup as removeRuns, run as record } from '../recorders/harness.js';
 
 const BIN = fileURLToPath(new URL('../../bin/fsync-analyze.js', import.meta.url));
@@ -149,6 +149,35 @@ test('a window shorter than a summary interval: the ring\'s calls in it where th
   const report = run(['report', '-q', lapped, ...window, '-o', html]);
   assert.is(report.code, 0, report.stderr);
   assert.match(readFileSync(html, 'utf8'), '<b>150 sync calls</b>');
+});
+
+test('an ISO --until skips the traces made after it without decoding them', () => {
+  const { lapped } = windowTraces();
+  // Made at 01:00:00 (its clock anchor); its ring cut short after the header: decoding it warns.
+  const w = new TraceWriter({ ringSlots: 64, realtimeNs: (BigInt(H_EPOCH_S) + 3600n) * 1_000_000_000n, monotonicNs: H_MONO0, pid: 502, host: 'h9', exe: '/usr/bin/w' });
+  for (let k = 0; k < 10; k++) w.event({ type: RecordType.Sync, call: 1, startNs: H_MONO0 + BigInt(k) * 1_000_000n, durNs: 1_000n, tid: 502, fd: 3 });
+  const late = writeTrace(tmp.dir, 'w.502.fstrace', w.bytes().subarray(0, HEADER_SIZE + 100));
+  const summary = (...args: string[]) => {
+    const r = run(['summary', '--json', lapped, late, ...args]);
+    assert.is(r.code, 0, r.stderr);
+    const t = JSON.parse(r.stdout).totals;
+    return { stderr: r.stderr, counts: [t.calls, t.summarized_only, t.processes] };
+  };
+  assert.match(summary().stderr, 'w.502.fstrace', 'decoded, it warns');
+  // 00:01:55 is long before 01:00: the late trace is not read; the counts are those of the lapped one alone.
+  assert.equal(summary('--until', '2026-01-01T00:01:55Z'), { stderr: '', counts: [900, 850, 1] });
+  // Within 61 s of its anchor (a summary interval and a second): decoded.
+  assert.match(summary('--until', '2026-01-01T00:59:30Z').stderr, 'w.502.fstrace');
+  // A duration counts back from the newest event of all traces, which no header says: decoded.
+  assert.match(summary('--until', '1s').stderr, 'w.502.fstrace');
+  // Whole, it loads (10 calls, after 01:00); a kept database (--db) leaves it out as a load does.
+  const whole = writeTrace(tmp.dir, 'w.503.fstrace', w.bytes());
+  assert.equal(totals([lapped, whole]).calls, 1210);
+  assert.equal(totals([lapped, whole, '--until', '2026-01-01T00:01:55Z']), { calls: 900, by_kind: { fsync: 900 }, errors: 0, processes: 1, summarized_only: 850, unaccounted: 0, uncounted_records: 0 });
+  const db = join(tmp.dir, 'late.duckdb');
+  assert.is(run(['info', '-q', '--db', db, lapped, whole]).code, 0);
+  assert.equal(totals(['--db', db, '--until', '2026-01-01T00:01:55Z']), totals([lapped, whole, '--until', '2026-01-01T00:01:55Z']));
+  assert.is(totals(['--db', db]).processes, 2);
 });
 
 test('a duration counts back from the newest recorded event, not from its summary interval\'s end', () => {
