@@ -3,8 +3,9 @@
  * scenarios (test/bench/verdicts/scenarios.ts), each a real recording with
  * slow or failing calls injected under the recorder by the slow-disk shim.
  * Prints per scenario: injected calls found, false outliers among the normal
- * calls, outliers excused (made under real contention, below the truth's bar:
- * neither slowed nor normal), and whether the incidents' scope is right; then
+ * calls, outliers excused (made under real contention, below the truth's bar,
+ * or normal calls the machine held, as the shim timed them: neither slowed nor
+ * normal), and whether the incidents' scope is right; then
  * the totals against the targets (recall >= 95 %, false outliers <= 0.5 % of
  * normal calls, scope right in every scenario).
  */

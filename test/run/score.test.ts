@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLOCK_SLACK_NS, match, readLog, type Flagged, type Injected } from '../bench/verdicts/score.js';
+import { CLOCK_SLACK_NS, match, readHeld, readLog, shimTruth, type Flagged, type Injected } from '../bench/verdicts/score.js';
 
 const MS = 1_000_000n;
 const T = 1_796_000_000_000n * MS; // some instant, ns since the epoch
@@ -97,6 +97,31 @@ test('readLog takes who, when, the sleep and the errno from the shim\'s lines', 
       { pid: 10, tid: 12, startNs: 1796000000223456789n, delayNs: 0n, errno: 5 },
     ]);
     assert.equal(readLog(join(dir, 'none.log')), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a normal call the machine held excuses its outlier when the machine made half of it or more; no other', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'score-'));
+  try {
+    const log = join(dir, 'injected.log');
+    const stamp = (t: bigint) => String(t + 2_000n);
+    writeFileSync(log, [
+      `inject ${PID} ${PID} 4 ${stamp(T)} 80000 0 /d/alpha/data.0`,
+      // held 20 ms beyond a 0.3-ms sleep: its 25-ms outlier is the machine's
+      `held ${PID} ${PID} ${stamp(T + 1000n * MS)} 300 20300`,
+      // held 5 ms: a 30-ms outlier there is mostly not the machine's
+      `held ${PID} ${PID} ${stamp(T + 2000n * MS)} 300 5300`,
+      // another thread's held call, at the time of this thread's outlier
+      `held ${PID} ${PID + 1} ${stamp(T + 3000n * MS)} 300 40300`,
+      '',
+    ].join('\n'));
+    assert.equal(readHeld(log)[0], { pid: PID, tid: PID, startNs: T + 1000n * MS + 2_000n, drawnNs: 300_000n, tookNs: 20_300_000n });
+    const truth = shimTruth(log, 'file');
+    assert.equal([truth.injected.length, truth.excusedCalls], [1, 3]);
+    const m = match([outlier(T, 81), outlier(T + 1000n * MS, 25), outlier(T + 2000n * MS, 30), outlier(T + 3000n * MS, 45)], truth);
+    assert.equal([m.foundBy, m.excused, m.falseOutliers], [[0], 1, 2]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

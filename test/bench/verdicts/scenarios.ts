@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { freshDir, LIB, removeDir, ROOT } from '../../../scripts/workloads/common.js';
 import { contentionTruth, neighbourFile, runNeighbour, type Neighbour } from './contention.js';
-import { readLog, score, settle, type Score, type Scope } from './score.js';
+import { readLog, score, settle, shimTruth, type Score, type Scope } from './score.js';
 
 export type { Score, Scope } from './score.js';
 
@@ -101,7 +101,7 @@ export async function runScenario(s: Scenario, seed = 1, inspect?: (traces: stri
       s.neighbour ? runNeighbour(s.neighbour, t0, neighbourFile(dirs.data)) : undefined,
       ...s.procs.map((p, i) => run(p, s, dirs, t0, seed * 1000 + i)),
     ]);
-    const truth = window ? contentionTruth(dirs.traces, window) : { injected: readLog(dirs.log), scope: s.scope, incidents: s.incidents };
+    const truth = window ? contentionTruth(dirs.traces, window) : shimTruth(dirs.log, s.scope, s.incidents);
     r = score(s.name, dirs.traces, truth);
     inspect?.(dirs.traces);
     return r;

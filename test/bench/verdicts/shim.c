@@ -24,7 +24,11 @@
  *         errno=NAME fail with EIO, ENOSPC or EROFS instead of calling the real function
  *   FSYNC_SHIM_LOG=FILE  appends, per injected call, one line:
  *       "inject PID TID FD START_NS DELAY_US ERRNO PATH" (START_NS: CLOCK_REALTIME
- *       when this library was entered; ERRNO 0 for a slow call that succeeded).
+ *       when this library was entered; ERRNO 0 for a slow call that succeeded);
+ *       and per normal call (FSYNC_SHIM_NORMAL) that the machine held, one line:
+ *       "held PID TID START_NS DRAWN_US TOOK_US": from entry to return it took at
+ *       least 1 ms more than its drawn sleep, and at least twice it (the thread
+ *       waited for a CPU after its sleep, on a loaded machine): not a normal call.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -166,13 +170,25 @@ static int shim_call(int (*real)(int), int fd) {
     char path[512] = "";
     struct rule *r = nrules ? match(fd, start, path, sizeof path) : NULL;
     if (!r) {
-        if (normal_median_us > 0) {
-            uint64_t key = seed * 0x100000001b3ULL ^ ((uint64_t)getpid() << 32) ^ (uint64_t)call;
-            double z = sqrt(-2 * log(unit(key))) * cos(2 * M_PI * unit(key ^ 0x5851f42d4c957f2dULL));
-            sleep_us(normal_median_us * exp(normal_sigma * z));
+        if (normal_median_us <= 0) {
+            errno = saved;
+            return real(fd);
         }
+        uint64_t key = seed * 0x100000001b3ULL ^ ((uint64_t)getpid() << 32) ^ (uint64_t)call;
+        double z = sqrt(-2 * log(unit(key))) * cos(2 * M_PI * unit(key ^ 0x5851f42d4c957f2dULL));
+        double drawn = normal_median_us * exp(normal_sigma * z);
+        sleep_us(drawn);
         errno = saved;
-        return real(fd);
+        int rc = real(fd);
+        int err = errno;
+        long long took = (now_ns() - start) / 1000;
+        if (log_fd >= 0 && took >= drawn + 1000 && took >= 2 * drawn) {
+            char line[160];
+            int n = snprintf(line, sizeof line, "held %d %ld %lld %.0f %lld\n", getpid(), (long)syscall(SYS_gettid), start, drawn, took);
+            if (n > 0 && write(log_fd, line, (size_t)(n < (int)sizeof line ? n : (int)sizeof line - 1)) < 0) {}
+        }
+        errno = err;
+        return rc;
     }
     if (!path[0]) path_of(fd, path, sizeof path);
     sleep_us(r->delay_ms * 1000.0);
