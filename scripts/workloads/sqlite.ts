@@ -13,6 +13,7 @@
  *     connection checkpoints: the WAL once, the database once.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { RECORD, recorderLibrary, requireProgram, runOk, type Ran } from './common.js';
 
@@ -41,6 +42,8 @@ export interface SlowStretch {
   last: number;
   /** How long each of them is made to take longer. */
   delayMs: number;
+  /** strace's own log of the calls (-ttt), read back into PacedResult.delayed. */
+  log?: string;
 }
 
 export interface PacedOptions {
@@ -69,6 +72,14 @@ export interface PacedResult {
   transactions: Transaction[];
   stdout: string;
   stderr: string;
+  /** With `slow.log`: when each call strace delayed entered it (its stamp, wall-clock ms), as strace logged them. */
+  delayed?: number[];
+}
+
+/** The calls strace's log (-ttt) marks "(DELAYED)": their entry stamps, wall-clock ms since the epoch. */
+export function delayedCalls(log: string): number[] {
+  return readFileSync(log, 'utf8').split('\n').filter((l) => l.endsWith('(DELAYED)'))
+    .map((l) => Number(/^(?:\d+ +)?(\d+\.\d+) /.exec(l)?.[1]) * 1000);
 }
 
 /** Wall-clock milliseconds since the epoch, with sub-millisecond resolution. */
@@ -95,7 +106,7 @@ export function pacedSqlite(o: PacedOptions): Promise<PacedResult> {
     // strace itself must not be preloaded: -E gives the environment to the traced program only.
     cmd = strace();
     args = [
-      '-f', '-qq', '-o', '/dev/null', '--seccomp-bpf', '-e', 'trace=fdatasync',
+      '-f', '-qq', '-ttt', '-o', o.slow.log ?? '/dev/null', '--seccomp-bpf', '-e', 'trace=fdatasync',
       '-e', `inject=fdatasync:delay_exit=${Math.round(o.slow.delayMs * 1000)}:when=${o.slow.first}..${o.slow.last}`,
       '-E', `LD_PRELOAD=${env.LD_PRELOAD}`, '-E', `FSYNC_TRACE_DIR=${env.FSYNC_TRACE_DIR}`, '-E', `FSYNC_TRACE_MAX_BYTES=${env.FSYNC_TRACE_MAX_BYTES}`,
       sqlite3(), o.db,
@@ -144,7 +155,7 @@ export function pacedSqlite(o: PacedOptions): Promise<PacedResult> {
         reject(new Error(`${cmd} ${args.join(' ')} exited with ${code ?? signal} after ${done.length} of ${o.transactions} transactions:\n${stderr}`));
         return;
       }
-      resolve({ transactions: done, stdout, stderr });
+      resolve({ transactions: done, stdout, stderr, ...(o.slow?.log ? { delayed: delayedCalls(o.slow.log) } : {}) });
     });
     child.stdin.write(`${o.setup ?? ''}\ncreate table if not exists t(k integer primary key, v blob);\n`);
     due = wallMs();

@@ -27,7 +27,7 @@ const DUCKDB_SPILL_FILE = /\/duckdb_temp_[^/]*$/;
 /**
  * `err` as the user's error when a full file system caused it, or null. The
  * file named is `file` when given (the one the user named: a database rather
- * than its loading file or log), else the one the error names; a spill file
+ * than its loading file), else the one the error names (a log, its database); a spill file
  * names the spill directories' place instead, with what to do about it.
  */
 export function diskFull(err: unknown, file?: string): FtError | null {
@@ -39,7 +39,8 @@ export function diskFull(err: unknown, file?: string): FtError | null {
   if (duckdb) {
     const path = duckdb[1]!;
     if (DUCKDB_SPILL_FILE.test(path)) return spill();
-    return new FtError(`${file ?? path}: cannot write: ${duckdb[2]!.toLowerCase()}`);
+    // A database's write-ahead log (FILE.wal) is named as the database, the file users know.
+    return new FtError(`${file ?? path.replace(/\.wal$/, '')}: cannot write: ${duckdb[2]!.toLowerCase()}`);
   }
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   const what = code === undefined ? undefined : FULL[code];

@@ -93,6 +93,29 @@ test('--db load onto a full disk: one line naming the database, exit 1, no loadi
   unchanged();
 });
 
+test('a kept database read on a disk with no room left (opened, it takes up what was added since and builds its tables): one line naming it, exit 1, the database unchanged', () => {
+  // The last 256 KiB too (the small database's analysis fits in them).
+  const rest = join(full, 'rest');
+  const fd = openSync(rest, 'w');
+  try {
+    for (;;) writeSync(fd, chunk);
+  } catch (err) {
+    assert.is((err as NodeJS.ErrnoException).code, 'ENOSPC');
+  }
+  closeSync(fd);
+  const r = run(['summary', '-q', '--db', db]);
+  rmSync(rest);
+  assert.equal([r.code, r.stdout, r.stderr], [1, '', `fsync-analyze: ${db}: cannot write: ${NO_SPACE}\n`]);
+  unchanged();
+  // DuckDB's log, begun and empty: the next open that has room takes it up.
+  const wal = `${db}.wal`;
+  if (existsSync(wal)) {
+    assert.is(readFileSync(wal).length, 0);
+    rmSync(wal);
+  }
+  assert.equal(left(), LEFT);
+});
+
 test("DuckDB's spill files on a full disk: one line naming the temporary directory, exit 1, no spill directory left", () => {
   const tmpFull = join(full, 'tmp');
   mkdirSync(tmpFull);

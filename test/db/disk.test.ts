@@ -18,7 +18,10 @@ function message(err: unknown, file?: string): [string, number] | null {
 test('DuckDB could not write a file: named as given, or as DuckDB names it', () => {
   const err = new Error('Failed to append: Failed to commit: Could not write file "/data/x.duckdb.loading-h_1_2.wal": No space left on device');
   assert.equal(message(err, '/data/x.duckdb'), ['/data/x.duckdb: cannot write: no space left on device', 1]);
-  assert.equal(message(err), ['/data/x.duckdb.loading-h_1_2.wal: cannot write: no space left on device', 1]);
+  assert.equal(message(err), ['/data/x.duckdb.loading-h_1_2: cannot write: no space left on device', 1]);
+  // A kept database's log, written as the analysis builds its tables there: the database.
+  const wal = new FtError('/data/x.duckdb: cannot open: IO Error: Could not write file "/data/x.duckdb.wal": No space left on device');
+  assert.equal(message(wal), ['/data/x.duckdb: cannot write: no space left on device', 1]);
   const quota = new FtError('sql: IO Error: Could not write file "out.csv": Disk quota exceeded');
   assert.equal(message(quota), ['out.csv: cannot write: disk quota exceeded', 1]);
 });
