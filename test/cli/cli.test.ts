@@ -2,7 +2,7 @@
 // messages for bad input.
 import { spawnSync } from 'node:child_process';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
@@ -357,7 +357,17 @@ test('export: a target that is a file, or under one, or that cannot be made, is 
     assertOneLineError(run(['export', '-q', good, '-o', join(file, 'sub', 'x')]), `${join(file, 'sub', 'x')}: cannot write the export (not a directory)`);
     // mkdirSync's own `recursive` retries /proc/x's ENOENT for ever.
     assertOneLineError(run(['export', '-q', good, '-o', '/proc/x/y']), '/proc/x/y: cannot write the export (no such file or directory)');
-    assert.equal([readdirSync(t.dir), readFileSync(file, 'utf8')], [['plain.txt'], 'kept']);
+    // A dangling symbolic link (as the target or a parent of it), and a loop of them.
+    const dangling = join(t.dir, 'dangling');
+    symlinkSync(join(t.dir, 'gone'), dangling);
+    assertOneLineError(run(['export', '-q', good, '-o', dangling]), `${dangling}: cannot write the export (no such file or directory)`);
+    assertOneLineError(run(['export', '-q', good, '-o', join(dangling, 'x')]), `${join(dangling, 'x')}: cannot write the export (no such file or directory)`);
+    const loop = join(t.dir, 'loop');
+    symlinkSync(loop, loop);
+    assertOneLineError(run(['export', '-q', good, '-o', loop]), `${loop}: cannot write the export (too many levels of symbolic links)`);
+    assert.equal([readdirSync(t.dir).sort(), readFileSync(file, 'utf8')], [['dangling', 'loop', 'plain.txt'], 'kept']);
+    rmSync(dangling);
+    rmSync(loop);
     const made = join(t.dir, 'a', 'b');
     const r = run(['export', '-q', '--tables', 'events', good, '-o', made]);
     assert.is(r.code, 0, r.stderr);

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { readTrace } from '../../src/trace/decode.js';
 import { eventList, jsList, type JsCall, type TraceEvent } from '../../src/trace/events.js';
 import { freshDir, LIB, removeDir, ROOT, runSync, type Ran } from '../../scripts/workloads/common.js';
-import { mkdirSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { traceFiles } from '../traces.js';
 
@@ -105,6 +106,22 @@ export function trackedRun(...a: Parameters<typeof runNode>): NodeRun {
 }
 export function removeRuns(): void {
   for (const r of tracked.splice(0)) removeDir(r.dir);
+}
+
+/**
+ * Run a test's checks of a run; when one fails, its traces are copied to a directory of
+ * their own under $TMPDIR (named in the error) so the failure can be looked into after the
+ * run's directory is removed.
+ */
+export function keptOnFailure<T>(r: NodeRun, check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    const to = mkdtempSync(join(tmpdir(), 'ft-node-kept-'));
+    cpSync(r.traces, to, { recursive: true });
+    if (err instanceof Error) err.message += ` (traces kept in ${to})`;
+    throw err;
+  }
 }
 
 /** The JSON line a program prints last. */

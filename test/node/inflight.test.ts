@@ -12,7 +12,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { analyzeSql } from '../../scripts/workloads/common.js';
 import { FLAG_JS_LINKED, FLAG_JS_TRACE_MADE } from '../../src/trace/layout.js';
-import { account, NODES, recorded, removeRuns, trackedRun } from './harness.js';
+import { heldPastTwoLaps } from '../links.js';
+import { account, keptOnFailure, NODES, recorded, removeRuns, trackedRun } from './harness.js';
 
 test.after(removeRuns);
 
@@ -21,42 +22,57 @@ const SLOW_MAKING = ['strace', '-f', '-qq', '--seccomp-bpf', '-o', '/dev/null', 
 
 for (const node of NODES) for (const linked of [true, false]) test(`${node.name}: 32 calls in flight over 4 files, the first ones across the trace's making: ${linked ? 'every call linked (FSYNC_TRACE_JS_LINK=1) and paired with its own fsync' : 'by the windows alone (the default): all but a few in 1,000 paired, each fsync once'}, in the pool's order`, () => {
   const r = trackedRun('inflight.mjs', [String(CALLS)], { node: node.bin, tmpfs: true, wrap: SLOW_MAKING, env: linked ? { FSYNC_TRACE_JS_LINK: '1' } : {} });
-  assert.is(r.ran.status, 0, r.ran.stderr);
-  assert.is(account<{ done: number }>(r).done, CALLS);
-  const { js, syncs } = recorded(r);
-  assert.is(js.length, CALLS);
-  assert.is(syncs.filter((s) => s.call === 'fsync').length, CALLS);
-  // Node 20 makes the trace at the first sync, with 32 calls in flight (those that waited
-  // through the making are flagged: the first, and those queued behind it); Node 22 at startup.
-  const flagged = js.filter((j) => (j.flags & FLAG_JS_TRACE_MADE) !== 0).length;
-  if (Number(node.name.split(' ')[1]) >= 22) assert.is(flagged, 0);
-  else assert.ok(flagged >= 1 && flagged <= 32, `${flagged} calls flagged`);
-  assert.is(js.filter((j) => (j.flags & FLAG_JS_LINKED) !== 0).length, linked ? CALLS : 0, 'linked calls');
-  const [row] = analyzeSql<{ calls: number; paired: number; flagged_paired: number; syscalls: number; crossed: number; ambiguous: number }>(`
-    with p as (
-      select w.*, (j.flags & 32) <> 0 as flagged,
-        lag(epoch_ns(w.start) + w.queued_ns) over (partition by w.file_id order by w.start) as prev_sys_start
-      from js_waits as w join js_calls as j using (trace_id, seq)
-    )
-    select count(*)::int as calls, (count(*) filter (where paired))::int as paired,
-      (count(*) filter (where paired and flagged))::int as flagged_paired,
-      count(distinct sys_seq)::int as syscalls,
-      (count(*) filter (where epoch_ns(start) + queued_ns < prev_sys_start - 1000000))::int as crossed,
-      (count(*) filter (where ambiguous))::int as ambiguous
-    from p`, [r.traces]);
-  // A pool thread may be preempted between taking a call's work and starting its fsync,
-  // which then starts several places late (seen in a quiet CI run: a call queued for 1.6 ms,
-  // its sync 1.2 ms long, started after ~10 later calls' syncs), which the windows alone
-  // decided right but for 1 in 500 (one left over in one of 37 runs under the full suite's
-  // load); the link decides every call.
-  if (linked) {
-    assert.equal({ calls: row!.calls, paired: row!.paired, syscalls: row!.syscalls, flagged_paired: row!.flagged_paired, ambiguous: row!.ambiguous },
-      { calls: CALLS, paired: CALLS, syscalls: CALLS, flagged_paired: flagged, ambiguous: 0 });
-  } else {
-    assert.equal({ calls: row!.calls, flagged_paired: row!.flagged_paired, ambiguous: row!.ambiguous }, { calls: CALLS, flagged_paired: flagged, ambiguous: 0 });
-    assert.ok(row!.paired >= CALLS - CALLS / 500 && row!.syscalls === row!.paired, `${row!.paired} of ${CALLS} paired, ${row!.syscalls} syncs`);
-  }
-  assert.ok(row!.crossed <= CALLS / 100, `${row!.crossed} pairs crossed`);
+  keptOnFailure(r, () => {
+    assert.is(r.ran.status, 0, r.ran.stderr);
+    assert.is(account<{ done: number }>(r).done, CALLS);
+    const { js, syncs } = recorded(r);
+    assert.is(js.length, CALLS);
+    assert.is(syncs.filter((s) => s.call === 'fsync').length, CALLS);
+    // Node 20 makes the trace at the first sync, with 32 calls in flight (those that waited
+    // through the making are flagged: the first, and those queued behind it); Node 22 at startup.
+    const flagged = js.filter((j) => (j.flags & FLAG_JS_TRACE_MADE) !== 0).length;
+    if (Number(node.name.split(' ')[1]) >= 22) assert.is(flagged, 0);
+    else assert.ok(flagged >= 1 && flagged <= 32, `${flagged} calls flagged`);
+    // Linked: every call but those held while their bucket's ring went round twice, at most one
+    // each (test/links.ts: a pool thread held off the processor between its sync and its
+    // callback, under load); none when no call was held that long. The pool's syncs are kept.
+    const jsThreads = new Set(js.map((j) => j.tid));
+    const held = linked ? heldPastTwoLaps(js.map((j) => ({ fd: j.fd, startNs: j.startNs, endNs: j.startNs + j.durNs })), syncs.filter((s) => !jsThreads.has(s.tid))) : 0;
+    const linkedCalls = js.filter((j) => (j.flags & FLAG_JS_LINKED) !== 0).length;
+    if (linked) assert.ok(linkedCalls <= CALLS && linkedCalls >= CALLS - held, `${linkedCalls} of ${CALLS} calls linked, ${held} held while their bucket's ring went round twice`);
+    else assert.is(linkedCalls, 0, 'linked calls');
+    const unlinked = linked ? CALLS - linkedCalls : 0;
+    const [row] = analyzeSql<{ calls: number; paired: number; flagged_paired: number; syscalls: number; crossed: number; ambiguous: number }>(`
+      with p as (
+        select w.*, (j.flags & 32) <> 0 as flagged,
+          lag(epoch_ns(w.start) + w.queued_ns) over (partition by w.file_id order by w.start) as prev_sys_start
+        from js_waits as w join js_calls as j using (trace_id, seq)
+      )
+      select count(*)::int as calls, (count(*) filter (where paired))::int as paired,
+        (count(*) filter (where paired and flagged))::int as flagged_paired,
+        count(distinct sys_seq)::int as syscalls,
+        (count(*) filter (where epoch_ns(start) + queued_ns < prev_sys_start - 1000000))::int as crossed,
+        (count(*) filter (where ambiguous))::int as ambiguous
+      from p`, [r.traces]);
+    // A pool thread may be preempted between taking a call's work and starting its fsync,
+    // which then starts several places late (seen in a quiet CI run: a call queued for 1.6 ms,
+    // its sync 1.2 ms long, started after ~10 later calls' syncs), which the windows alone
+    // decided right but for 1 in 500 (one left over in one of 37 runs under the full suite's
+    // load); the link decides every call.
+    // (A call left unlinked is paired by the windows among the syncs no link named: it may
+    // be left unpaired, or ambiguous.)
+    if (linked && unlinked === 0) {
+      assert.equal({ calls: row!.calls, paired: row!.paired, syscalls: row!.syscalls, flagged_paired: row!.flagged_paired, ambiguous: row!.ambiguous },
+        { calls: CALLS, paired: CALLS, syscalls: CALLS, flagged_paired: flagged, ambiguous: 0 });
+    } else if (linked) {
+      assert.equal({ calls: row!.calls, flagged_paired: row!.flagged_paired }, { calls: CALLS, flagged_paired: flagged });
+      assert.ok(row!.paired >= CALLS - unlinked && row!.syscalls === row!.paired && row!.ambiguous <= unlinked, `${row!.paired} of ${CALLS} paired, ${row!.syscalls} syncs, ${row!.ambiguous} ambiguous, ${unlinked} unlinked`);
+    } else {
+      assert.equal({ calls: row!.calls, flagged_paired: row!.flagged_paired, ambiguous: row!.ambiguous }, { calls: CALLS, flagged_paired: flagged, ambiguous: 0 });
+      assert.ok(row!.paired >= CALLS - CALLS / 500 && row!.syscalls === row!.paired, `${row!.paired} of ${CALLS} paired, ${row!.syscalls} syncs`);
+    }
+    assert.ok(row!.crossed <= CALLS / 100, `${row!.crossed} pairs crossed`);
+  });
 });
 
 test.run();

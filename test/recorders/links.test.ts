@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert';
 import { jsList, type JsCall } from '../../src/trace/events.js';
 import { account, cleanup, lazy, onlyTrace, run, syncEvents, type RunResult, type Said } from './harness.js';
 import type { DecodedTrace } from '../../src/trace/decode.js';
-import { namedSyncs } from '../links.js';
+import { heldPastTwoLaps, namedSyncs } from '../links.js';
 
 test.after(cleanup);
 
@@ -102,9 +102,7 @@ test('order: four pool threads running one file\'s syncs in any order, both kind
   // held one took). So: at most one per call held while more than 2 x 56 syncs of its bucket
   // started, and none when no call was held that long.
   const unlinked = pairs.map((s, k) => (s === null ? k : -1)).filter((k) => k >= 0);
-  const starts = syncs.map((s) => s.startNs).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const startedBy = (t: bigint) => { let lo = 0, hi = starts.length; while (lo < hi) { const m = (lo + hi) >> 1; if (starts[m]! <= t) lo = m + 1; else hi = m; } return lo; };
-  const held = js.filter((j) => startedBy(j.startNs + j.durNs) - startedBy(j.startNs - 1n) > 2 * 56).length;
+  const held = heldPastTwoLaps(js.map((j) => ({ fd: j.fd, startNs: j.startNs, endNs: j.startNs + j.durNs })), syncs);
   assert.ok(unlinked.length <= held, `calls ${unlinked.join(', ')} unlinked, ${held} held while their bucket's ring went round twice`);
 });
 
