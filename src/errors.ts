@@ -26,3 +26,18 @@ export class TraceError extends FtError {
     this.offset = offset;
   }
 }
+
+const ERRNO_WORDS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  ENOENT: 'no such file or directory',
+  ENOTDIR: 'not a directory',
+  EISDIR: 'is a directory',
+  EROFS: 'read-only file system',
+  ELOOP: 'too many levels of symbolic links',
+};
+
+/** A system error's code in words, as a user reads it (the code itself when it has none here). */
+export function errnoWords(code: string): string {
+  return ERRNO_WORDS[code] ?? code;
+}

@@ -5,7 +5,7 @@
  */
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { FtError } from '../errors.js';
+import { errnoWords, FtError } from '../errors.js';
 import { diskFull } from '../db/disk.js';
 import { syncPhase } from '../db/progress.js';
 import { reportData } from '../db/report.js';
@@ -61,7 +61,7 @@ export function writeAtomically(file: string, text: string): void {
     const full = diskFull(err, file);
     if (full) throw full;
     const code = (err as NodeJS.ErrnoException).code;
-    if (code) throw new FtError(`${file}: cannot write the report (${code})`);
+    if (code) throw new FtError(`${file}: cannot write the report (${errnoWords(code)})`);
     throw err;
   }
 }

@@ -11,9 +11,9 @@ export interface SqlOptions extends LoadOptions, AnalysisOptions {
 }
 
 export async function sql(text: string, traces: string[], o: SqlOptions): Promise<void> {
-  // `sql traces/ "select ..."`: the traces given first would otherwise be run as the query and
-  // the query looked for as trace files ("no trace files found in select ...").
-  if (existsSync(text) && traces.some((t) => /\s/.test(t) && !existsSync(t))) {
+  // `sql traces/ "select ..."` (or `sql traces/ events`): the traces given first would otherwise
+  // be run as the query and the query looked for as trace files ("no trace files found in ...").
+  if (existsSync(text) && traces.some((t) => !existsSync(t))) {
     throw new FtError(`sql: the query comes first, then the traces: fsync-analyze sql "QUERY" ${text}`);
   }
   await withSession(traces, o, async (s) => {

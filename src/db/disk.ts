@@ -32,15 +32,17 @@ const DUCKDB_SPILL_FILE = /\/duckdb_temp_[^/]*$/;
  */
 export function diskFull(err: unknown, file?: string): FtError | null {
   const message = (err as Error | undefined)?.message ?? String(err);
-  const spill = () =>
-    new FtError(`${spillRoot()}: cannot write DuckDB's spill files: no space left on device (raise --memory, or set TMPDIR to a larger file system)`);
-  if (DUCKDB_SPILL_FULL.test(message)) return spill();
+  const spill = (why: string) =>
+    new FtError(`${spillRoot()}: cannot write DuckDB's spill files: ${why} (raise --memory, or set TMPDIR to a larger file system)`);
+  // DuckDB stops spilling short of a full disk (its limit is 90 % of the space free): as full.
+  if (DUCKDB_SPILL_FULL.test(message)) return spill(FULL.ENOSPC!);
   const duckdb = DUCKDB_FULL.exec(message);
   if (duckdb) {
     const path = duckdb[1]!;
-    if (DUCKDB_SPILL_FILE.test(path)) return spill();
+    const why = duckdb[2]!.toLowerCase();
+    if (DUCKDB_SPILL_FILE.test(path)) return spill(why);
     // A database's write-ahead log (FILE.wal) is named as the database, the file users know.
-    return new FtError(`${file ?? path.replace(/\.wal$/, '')}: cannot write: ${duckdb[2]!.toLowerCase()}`);
+    return new FtError(`${file ?? path.replace(/\.wal$/, '')}: cannot write: ${why}`);
   }
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   const what = code === undefined ? undefined : FULL[code];

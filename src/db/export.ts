@@ -8,7 +8,7 @@
 import { quotedIdentifier } from '@duckdb/node-api';
 import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { FtError } from '../errors.js';
+import { errnoWords, FtError } from '../errors.js';
 import { writeArrow } from './arrow.js';
 import { diskFull } from './disk.js';
 import type { Bindings } from './queries.js';
@@ -120,8 +120,7 @@ function outError(dir: string, err: unknown): Error {
   if (!code) return err as Error;
   const full = diskFull(err, dir);
   if (full) return full;
-  const why: Record<string, string> = { EACCES: 'permission denied', ENOENT: 'no such file or directory', ENOTDIR: 'not a directory', EROFS: 'read-only file system', ELOOP: 'too many levels of symbolic links' };
-  return new FtError(`${dir}: cannot write the export (${why[code] ?? code})`);
+  return new FtError(`${dir}: cannot write the export (${errnoWords(code)})`);
 }
 
 async function exportOne(session: Session, table: string, staging: string, o: ExportOptions): Promise<Exported> {

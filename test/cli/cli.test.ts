@@ -379,6 +379,7 @@ test('export: a target that is a file, or under one, or that cannot be made, is 
 
 test('sql: the traces given before the query is a one-line error saying the order', () => {
   assertOneLineError(run(['sql', good, 'select count(*) from events']), `sql: the query comes first, then the traces: fsync-analyze sql "QUERY" ${good}`);
+  assertOneLineError(run(['sql', good, 'events']), `sql: the query comes first, then the traces: fsync-analyze sql "QUERY" ${good}`);
   assertOneLineError(run(['sql', tmp.dir, 'select 1', '--db', join(tmp.dir, 'never.duckdb')]), `sql: the query comes first, then the traces: fsync-analyze sql "QUERY" ${tmp.dir}`);
   assert.not.ok(existsSync(join(tmp.dir, 'never.duckdb')));
 });

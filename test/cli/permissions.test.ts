@@ -55,7 +55,7 @@ test('among readable traces, an unreadable one is a warning and the rest load', 
 test('a report or export into a directory the user may not write: a one-line error naming the target, nothing written', () => {
   const html = join(closed, 'r.html');
   const r = asNobody(['report', '-q', readable, '-o', html]);
-  assert.equal([r.code, r.stdout, r.stderr], [1, '', `fsync-analyze: ${html}: cannot write the report (EACCES)\n`]);
+  assert.equal([r.code, r.stdout, r.stderr], [1, '', `fsync-analyze: ${html}: cannot write the report (permission denied)\n`]);
   for (const target of [join(closed, 'export'), join(tmp.dir, 'export'), open]) {
     const e = asNobody(['export', '-q', readable, '-o', target]);
     assert.equal([e.code, e.stdout, e.stderr], [1, '', `fsync-analyze: ${target}: cannot write the export (permission denied)\n`]);

@@ -31,6 +31,8 @@ test("DuckDB's spill files: the temporary directory, whatever file the caller na
   assert.equal(message(write, '/data/x.duckdb'), [SPILL, 1]);
   const offload = new Error('Out of Memory Error: failed to offload data block of size 224.0 KiB (768.0 KiB/921.5 KiB used).');
   assert.equal(message(offload, '/data/x.duckdb'), [SPILL, 1]);
+  const quota = new Error(`IO Error: Could not write file "${ROOT}/fsync-analyze-Ab12Cd/duckdb_temp_storage_DEFAULT-1.tmp": Disk quota exceeded`);
+  assert.equal(message(quota), [SPILL.replace('no space left on device', 'disk quota exceeded'), 1]);
 });
 
 test("Node's ENOSPC and EDQUOT: the file given, else the error's path", () => {
