@@ -8,9 +8,10 @@
 --             or over the incident's core) of at least one in 50 and at least a quarter
 --             of the largest such share in the incident, or of all its calls where a
 --             call failed (failures lead), or when a thread of it spent a quarter of
---             one of those stretches, or of the incident's longest outlier of a second or
---             more (the stall), or more in its outliers, a second or more, and half as
---             much as the most held one (a stall holds a process in a few long calls).
+--             one of those stretches or more in its outliers, a second or more, and half
+--             as much as the most held one (a stall holds a process in a few long calls),
+--             or half of the incident's longest outlier of a second or more (the stall),
+--             a second or more, when another process (family) was held so too.
 --             When none does, those with at least half as many outliers as the most
 --             take part (details below). So a few stray slow calls, or a short burst, of
 --             other processes next to one's slowdown or failures do not make it "several
@@ -149,7 +150,7 @@ cores as (
 ),
 
 -- The incident's stall: the span of its longest outlier, when that lasted a second or
--- more. How long every process (family) was held in it is weighed too (`held`, below):
+-- more. How long every process (family) was held in it is weighed too (`stall_held`, below):
 -- stray slow calls of a process seconds away from a stall stretch its own stretch, and
 -- the core's when it is the one with the most outliers, until its share of either is
 -- under half of another's (small-fio-contention, loaded: both processes held 3.3 s from
@@ -205,8 +206,10 @@ shares as (
     max(counted.inside / greatest(counted.syncs, counted.inside, 1))
       filter (where counted.core and counted.inside >= 2 and counted.inside >= 0.02 * counted.syncs) as core_share,
     max(counted.held_ns / nullif(counted.last_ns - counted.first_ns, 0))
-      filter (where counted.lasting and (counted.stall or counted.spanned >= 2 and (counted.core or counted.inside >= 2))
-        and counted.held_ns >= 1000000000) as held
+      filter (where counted.lasting and not counted.stall and counted.spanned >= 2 and (counted.core or counted.inside >= 2)
+        and counted.held_ns >= 1000000000) as held,
+    max(counted.held_ns / nullif(counted.last_ns - counted.first_ns, 0))
+      filter (where counted.stall and counted.held_ns >= 1000000000) as stall_held
   from part_spans
   join counted using (incident, level, key)
   group by all
@@ -215,11 +218,14 @@ shares as (
 -- Where calls failed, the failures lead: another process (family) takes part by failing
 -- too, or by being slow on a quarter of its calls (the reference share is then 1).
 -- And it takes part, whatever the shares, when one of its threads spent a quarter of
--- either stretch or of the stall or more in its outliers, and at least half as long as
--- the most held one (`held`; over a stretch that two outliers or more span, its own only
--- where it holds two, as above: one call alone is all of its own stretch; the stall is
--- the longest call's, which is held all of it), provided it was held a second or more
--- there. A disk that stalls holds each process in a few long calls, or in one,
+-- either stretch or more in its outliers, and at least half as long as the most held one
+-- (`held`; over a stretch that two outliers or more span, its own only where it holds
+-- two, as above: one call alone is all of its own stretch), provided it was held a second
+-- or more there; or half of the stall or more, a second or more, when another process
+-- (family) was held so too (`stall_held`: the stall is one call's, which is held all of
+-- it, so it weighs apart from `held`, whose bar it would raise to half of any stretch, and
+-- a neighbour's one stray call of a second beside a process's slowdown is no stall of the
+-- disk). A disk that stalls holds each process in a few long calls, or in one,
 -- begun a moment before or after the others' (so perhaps not inside the core): few calls
 -- among many, and one outlier is no share. Stray slow calls fill a few hundredths of a
 -- long stretch; in a short one (a burst of two 70-ms outliers 0.3 s apart) one stray call
@@ -230,7 +236,8 @@ weighed as (
     *,
     failed or coalesce(share >= 0.25 * case when bool_or(failed) over (partition by incident, level) then 1.0
       else max(core_share) over (partition by incident, level) end, false)
-      or coalesce(held >= 0.25 and held >= 0.5 * max(held) over (partition by incident, level), false) as weighty
+      or coalesce(held >= 0.25 and held >= 0.5 * max(held) over (partition by incident, level), false)
+      or coalesce(stall_held >= 0.5 and count(*) filter (where stall_held >= 0.5) over (partition by incident, level) >= 2, false) as weighty
   from shares
 ),
 

@@ -34,8 +34,9 @@
 --                        the trace proves happened but no summary or record counts any
 --                        more (0 when none). A lower bound, exact while the summary ring has
 --                        not wrapped: the entries left count no more calls than were made.
---                        0 under --since and --path (the cost entries count every file's
---                        calls, and calls cut away by time look like calls lost)
+--                        0 under --since, --until and --path (the cost entries count every
+--                        file's calls, and calls cut away by time look like calls lost: an
+--                        interval --until cuts counts its calls before --until alone)
 --   uncounted_records    ring records overwritten in a trace with no summaries to count
 --                        them (format v1, or FSYNC_TRACE_SUMMARY_SECONDS=0): the calls
 --                        among them are in no count, and how many they were is not known
@@ -103,7 +104,8 @@ unaccounted as (
   select
     costs.trace_id,
     case
-      when filter_window.path_re <> '.*' or filter_window.since_ns <> ft_unbounded_since() then 0
+      when filter_window.path_re <> '.*' or filter_window.since_ns <> ft_unbounded_since()
+        or filter_window.until_ns <> -ft_unbounded_since() then 0
       else greatest(costs.cost_sync_calls - coalesce(counted.calls, 0), 0)
     end::bigint as unaccounted
   from costs

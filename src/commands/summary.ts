@@ -18,9 +18,9 @@ export async function summary(traces: string[], o: LoadOptions & { json?: boolea
       files: [
         ...files.map((f) => ({
           path: f.path, calls: f.calls, by_kind: f.byKind, errors: f.errors, bytes: f.bytes,
-          p50_ms: f.p50Ms, p99_ms: f.p99Ms, max_ms: f.maxMs, ...jsJson(jsOf.get(`${f.host}\0${f.path}`)),
+          p50_ms: f.p50Ms, p99_ms: f.p99Ms, max_ms: f.maxMs, quantiles: f.approximate ? 'histograms' : 'exact', ...jsJson(jsOf.get(`${f.host}\0${f.path}`)),
         })),
-        ...jsOnly.map((j) => ({ path: j.path, calls: 0, by_kind: {}, errors: 0, bytes: 0, p50_ms: null, p99_ms: null, max_ms: null, ...jsJson(j) })),
+        ...jsOnly.map((j) => ({ path: j.path, calls: 0, by_kind: {}, errors: 0, bytes: 0, p50_ms: null, p99_ms: null, max_ms: null, quantiles: null, ...jsJson(j) })),
       ],
       totals: {
         calls: all.calls, by_kind: all.byKind, errors: all.errors, processes: all.processes,

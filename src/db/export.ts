@@ -92,7 +92,14 @@ function makeDir(dir: string, target: string): string | undefined {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') {
-      if (statSync(dir).isDirectory()) return undefined;
+      // A dangling symbolic link, or a loop of them, is there but cannot be followed.
+      let isDir: boolean;
+      try {
+        isDir = statSync(dir).isDirectory();
+      } catch (statErr) {
+        throw outError(target, statErr);
+      }
+      if (isDir) return undefined;
       throw new FtError(`${dir === target ? dir : `${target}: ${dir}`}: not a directory`);
     }
     if (code !== 'ENOENT' || dirname(dir) === dir) throw outError(target, err);
@@ -113,7 +120,7 @@ function outError(dir: string, err: unknown): Error {
   if (!code) return err as Error;
   const full = diskFull(err, dir);
   if (full) return full;
-  const why: Record<string, string> = { EACCES: 'permission denied', ENOENT: 'no such file or directory', ENOTDIR: 'not a directory', EROFS: 'read-only file system' };
+  const why: Record<string, string> = { EACCES: 'permission denied', ENOENT: 'no such file or directory', ENOTDIR: 'not a directory', EROFS: 'read-only file system', ELOOP: 'too many levels of symbolic links' };
   return new FtError(`${dir}: cannot write the export (${why[code] ?? code})`);
 }
 

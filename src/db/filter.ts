@@ -51,14 +51,38 @@ export function headerMatches(f: Filters, h: Pick<TraceHeader, 'pid' | 'exe' | '
 
 /**
  * The files whose header passes the header filters (all of them without such
- * filters). A file whose header cannot be read stays: decoding it says why.
+ * filters), less those an ISO --until leaves nothing of (madeAfter). A file
+ * whose header cannot be read stays: decoding it says why.
  */
 export function headerFiltered(files: readonly string[], f: Filters): readonly string[] {
-  if (!hasHeaderFilters(f)) return files;
+  const until = absoluteUntil(f);
+  if (!hasHeaderFilters(f) && until === null) return files;
   return files.filter((file) => {
     const h = readTraceHeader(file);
-    return h === null || headerMatches(f, h);
+    return h === null || (headerMatches(f, h) && (until === null || !madeAfter(h, until)));
   });
+}
+
+/**
+ * --until as ns since the epoch when it is an ISO time; null without one, or for a
+ * duration (back from the newest event of all traces, which no header says).
+ */
+export function absoluteUntil(f: Filters): bigint | null {
+  if (f.until === undefined) return null;
+  const t = parseTime(f.until, '--until');
+  return 'ns' in t ? t.ns : null;
+}
+
+/**
+ * Whether a trace holds nothing before `until` by its header alone: the header's
+ * clock anchor is read when the trace is made, before any of its records, and a
+ * record's wall time is counted from it, so none is earlier; its summary intervals
+ * begin at most one interval before (aligned in monotonic time; 60 s without
+ * summaries), and a Node call's start may be moved back 10 µs (FORMAT.md): a second
+ * more is the margin. Headers hold no end, so --since decides nothing here.
+ */
+export function madeAfter(h: Pick<TraceHeader, 'realtimeNs' | 'summaryIntervalS'>, until: bigint): boolean {
+  return h.realtimeNs - BigInt(Math.max(h.summaryIntervalS, 60) + 1) * 1_000_000_000n >= until;
 }
 
 export function hasHeaderFilters(f: Filters): boolean {
@@ -85,12 +109,16 @@ export async function copyKept(connection: DuckDBConnection, kept: string, f: Fi
     group by all`, { kept });
   const from = (table: string) => `${quotedIdentifier(kept)}.main.${quotedIdentifier(table)}`;
   const pids = (f.pids ?? []).join(',');
+  // As headerFiltered: the header filters, and an ISO --until before the trace was made (madeAfter).
+  const until = absoluteUntil(f) ?? FAR_NS;
   await connection.run(`
     insert into traces by name
     select * from ${from('traces')}
     where ($pids = '' or list_contains(list_transform(string_split($pids, ','), lambda p: p::integer), pid))
       and ($exe = '' or $exe in (exe, regexp_extract(exe, '[^/]*$'), name))
-      and ($host = '' or host = $host)`, { pids, exe: f.exe ?? '', host: f.host ?? '' });
+      and ($host = '' or host = $host)
+      and realtime_ns - (greatest(summary_interval_s, 60) + 1)::bigint * 1000000000 < $until`,
+  { pids, exe: f.exe ?? '', host: f.host ?? '', until });
   for (const [table, perTrace] of tables.getRows()) {
     const where = perTrace ? ' where trace_id in (select trace_id from traces)' : '';
     await connection.run(`insert into ${quotedIdentifier(String(table))} by name select * from ${from(String(table))}${where}`);
@@ -139,12 +167,14 @@ export async function applyRowFilters(connection: DuckDBConnection, f: Filters):
     const since = f.since !== undefined ? bound(f.since, '--since') : null;
     const until = f.until !== undefined ? bound(f.until, '--until') : null;
     const values = { since: since ?? -FAR_NS, until: until ?? FAR_NS };
+    await dropCutSummaries(connection, values);
     const outside = 'epoch_ns(start) < $since or epoch_ns(start) >= $until';
     await connection.run(`insert into events_context select * from events where ${outside}`, values);
     await connection.run(`delete from events where ${outside}`, values);
     await connection.run('update filter_window set since_ns = greatest(since_ns, $since), until_ns = least(until_ns, $until)', values);
     await connection.run(`delete from js_calls where ${outside}`, values);
-    // An interval is kept when it overlaps the window.
+    // An interval is kept when it overlaps the window (those the window cuts and the ring
+    // covers went above).
     const interval = '(select summary_interval_s::bigint * 1000000000 from traces where traces.trace_id = t.trace_id)';
     for (const table of ['summary_entries', 'js_summary_entries']) {
       await connection.run(`delete from ${table} t where epoch_ns(start) + ${interval} <= $since or epoch_ns(start) >= $until`, values);
@@ -154,6 +184,52 @@ export async function applyRowFilters(connection: DuckDBConnection, f: Filters):
   if (f.path !== undefined || f.since !== undefined || f.until !== undefined) {
     await connection.run('delete from summary_hist h where not exists (select 1 from summary_entries e where e.trace_id = h.trace_id and e.entry = h.entry)');
   }
+}
+
+/**
+ * Summary entries of the intervals the window cuts (an interval that begins before
+ * --since or ends after --until) where the raw records count the calls in the window
+ * exactly: the ring holds every call from its first event on, so when that event is no
+ * later than the part of the interval inside the window, or the raw records (ring and
+ * keep ring) hold as many of the interval's calls as its summary counts, the cell is
+ * counted from the events in the window alone. The other cut intervals keep their
+ * summary, counted whole (an over-count: the calls the ring does not hold show as
+ * summarized_only). Runs before the events outside the window are cut away.
+ */
+async function dropCutSummaries(connection: DuckDBConnection, values: { since: bigint; until: bigint }): Promise<void> {
+  await connection.run(`
+    create or replace temp table ft_cut_cells as
+    with
+    raw as (
+      select e.trace_id, e.file_id, e.call, count_cell(e.start, t.offset_ns, t.summary_interval_s) as start, count(*) as raw_calls
+      from events e join traces t using (trace_id)
+      where e.type = ft_t_sync()
+      group by all
+    ),
+    ring as (
+      select trace_id, min(epoch_ns(start)) as ring_from
+      from (select trace_id, start from events where source = 'ring'
+            union all select trace_id, start from events_context where source = 'ring')
+      group by all
+    ),
+    cells as (
+      select s.trace_id, s.file_id, s.call, s.start, sum(s.calls) as calls,
+        epoch_ns(s.start) as from_ns, epoch_ns(s.start) + t.summary_interval_s::bigint * 1000000000 as to_ns
+      from summary_entries s join traces t using (trace_id)
+      group by s.trace_id, s.file_id, s.call, s.start, t.summary_interval_s
+    )
+    select cells.trace_id, cells.file_id, cells.call, cells.start
+    from cells
+    left join raw using (trace_id, file_id, call, start)
+    left join ring using (trace_id)
+    where (cells.from_ns < $since or cells.to_ns > $until)
+      and cells.to_ns > $since and cells.from_ns < $until
+      and (coalesce(raw.raw_calls, 0) >= cells.calls or coalesce(ring.ring_from <= greatest(cells.from_ns, $since), false))`, values);
+  await connection.run(`
+    delete from summary_entries s where exists (
+      select 1 from ft_cut_cells c
+      where c.trace_id = s.trace_id and c.file_id = s.file_id and c.call = s.call and c.start = s.start)`);
+  await connection.run('drop table ft_cut_cells');
 }
 
 /**

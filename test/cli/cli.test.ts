@@ -2,7 +2,7 @@
 // messages for bad input.
 import { spawnSync } from 'node:child_process';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
@@ -144,7 +144,7 @@ test('v2 history: summary --json counts the summarized history once, keys as doc
   const f = out.files[0];
   assert.equal({ ...f, p50_ms: Math.round(f.p50_ms * 1e6) / 1e6, p99_ms: Math.round(f.p99_ms * 1e6) / 1e6 }, {
     path: '/data/kv.wal', calls: 169_561, by_kind: { fsync: 169_561 }, errors: 0, bytes: 169_561 * 4096,
-    p50_ms: 1.816187, p99_ms: 3.632374, max_ms: 1500,
+    p50_ms: 1.816187, p99_ms: 3.632374, max_ms: 1500, quantiles: 'histograms',
   });
   assert.equal(out.totals, { calls: 169_561, by_kind: { fsync: 169_561 }, errors: 0, processes: 1, summarized_only: 169_201, unaccounted: 0, uncounted_records: 0 });
   const t = run(['summary', history]);
@@ -173,13 +173,23 @@ test('summary --json: the documented shape', () => {
   assert.is(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout);
   assert.equal(Object.keys(out), ['files', 'totals']);
-  for (const f of out.files) assert.equal(Object.keys(f), ['path', 'calls', 'by_kind', 'errors', 'bytes', 'p50_ms', 'p99_ms', 'max_ms']);
+  for (const f of out.files) assert.equal(Object.keys(f), ['path', 'calls', 'by_kind', 'errors', 'bytes', 'p50_ms', 'p99_ms', 'max_ms', 'quantiles']);
   assert.equal(out.totals, {
     calls: 40, by_kind: { fdatasync: 4, fsync: 33, o_dsync_write: 1, sync: 1, sync_file_range: 1 }, errors: 1, processes: 2,
     summarized_only: 0, unaccounted: 0, uncounted_records: 0,
   });
   const b = out.files.find((f: { path: string }) => f.path === '/data/b.log');
-  assert.equal(b, { path: '/data/b.log', calls: 3, by_kind: { fsync: 3 }, errors: 0, bytes: 24576, p50_ms: 2, p99_ms: 98.04, max_ms: 100 });
+  assert.equal(b, { path: '/data/b.log', calls: 3, by_kind: { fsync: 3 }, errors: 0, bytes: 24576, p50_ms: 2, p99_ms: 98.04, max_ms: 100, quantiles: 'exact' });
+});
+
+test('summary --json: quantiles say where they come from, exact (the ring holds every call) or histograms', () => {
+  // The history's kv.wal: 169,201 of its calls only in the summaries; the scenario's files: in the ring.
+  const r = run(['summary', '--json', history, good]);
+  assert.is(r.code, 0, r.stderr);
+  const files = JSON.parse(r.stdout).files as { path: string; calls: number; quantiles: string }[];
+  assert.equal(files.map((f) => [f.path, f.quantiles]).sort(), [
+    ['(unknown)', 'exact'], ['/data/a.log', 'exact'], ['/data/b.log', 'exact'], ['/data/c.log', 'exact'], ['/data/kv.wal', 'histograms'],
+  ].sort());
 });
 
 test('outliers --json: the second-wave shape, worst first, with incidents and what was judged', () => {
@@ -347,7 +357,17 @@ test('export: a target that is a file, or under one, or that cannot be made, is 
     assertOneLineError(run(['export', '-q', good, '-o', join(file, 'sub', 'x')]), `${join(file, 'sub', 'x')}: cannot write the export (not a directory)`);
     // mkdirSync's own `recursive` retries /proc/x's ENOENT for ever.
     assertOneLineError(run(['export', '-q', good, '-o', '/proc/x/y']), '/proc/x/y: cannot write the export (no such file or directory)');
-    assert.equal([readdirSync(t.dir), readFileSync(file, 'utf8')], [['plain.txt'], 'kept']);
+    // A dangling symbolic link (as the target or a parent of it), and a loop of them.
+    const dangling = join(t.dir, 'dangling');
+    symlinkSync(join(t.dir, 'gone'), dangling);
+    assertOneLineError(run(['export', '-q', good, '-o', dangling]), `${dangling}: cannot write the export (no such file or directory)`);
+    assertOneLineError(run(['export', '-q', good, '-o', join(dangling, 'x')]), `${join(dangling, 'x')}: cannot write the export (no such file or directory)`);
+    const loop = join(t.dir, 'loop');
+    symlinkSync(loop, loop);
+    assertOneLineError(run(['export', '-q', good, '-o', loop]), `${loop}: cannot write the export (too many levels of symbolic links)`);
+    assert.equal([readdirSync(t.dir).sort(), readFileSync(file, 'utf8')], [['dangling', 'loop', 'plain.txt'], 'kept']);
+    rmSync(dangling);
+    rmSync(loop);
     const made = join(t.dir, 'a', 'b');
     const r = run(['export', '-q', '--tables', 'events', good, '-o', made]);
     assert.is(r.code, 0, r.stderr);

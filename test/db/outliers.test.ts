@@ -139,6 +139,11 @@ function paced(hz: number, seconds: number, stalls: Array<[number, number]>) {
   return out;
 }
 
+/** `n` slow calls of `ms` each, from `from` seconds on, every `step` seconds (for paced). */
+function evenly(n: number, from: number, step: number, ms: number): Array<[number, number]> {
+  return Array.from({ length: n }, (_, k): [number, number] => [from + k * step, ms]);
+}
+
 const P = { ...SCENARIO_PARAMS, minHistory: 20, gapSeconds: 2 };
 
 /** The incidents of these traces, judged with `params`. */
@@ -346,6 +351,28 @@ test('one process stalled, a neighbour held under half as long at that time: not
     'b.fstrace': trace(2, ['/d/b/y.db'], paced(100, 30, [[11, 1200]])),
   }, { ...P, gapSeconds: 5 });
   assert.equal(got.map((i) => [i.scope, i.pids, i.outliers]), [['file', [1], 4]]);
+});
+
+test('a neighbour\'s one stray call of a second or more, the incident\'s longest, beside a process slowed on many calls: not the device', async () => {
+  // The stall (b's 1.1-s call) held b all of it, and no other process half of it: it is no
+  // stall of the disk, and b's one call is no share of b's calls. a: 20 outliers of 200 ms
+  // over 10 s, the file's slowdown.
+  const got = await incidentsOf({
+    'a.fstrace': trace(1, ['/d/a/x.db'], paced(100, 30, evenly(20, 10, 0.5, 200))),
+    'b.fstrace': trace(2, ['/d/b/y.db'], paced(100, 30, [[12.02, 1100]])),
+  });
+  assert.equal(got.map((i) => [i.scope, i.pids, i.outliers]), [['file', [1], 21]]);
+});
+
+test('a stall of one process does not raise the bar of the others\' stretches: both held close to half of theirs, the device', async () => {
+  // a held 4 s of its 8.8-s stretch (five 800-ms calls), b 3.5 s of its 9.8 s (three
+  // calls, one of 1.5 s: the stall, which held b all of it and a 0.6 s). Over their
+  // stretches each was held at least half as long as the other: both take part.
+  const got = await incidentsOf({
+    'a.fstrace': trace(1, ['/d/a/x.db'], paced(100, 30, evenly(5, 10, 2, 800))),
+    'b.fstrace': trace(2, ['/d/b/y.db'], paced(100, 30, [[10.5, 1000], [15.1, 1500], [19.3, 1000]])),
+  });
+  assert.equal(got.map((i) => [i.scope, i.pids, i.outliers]), [['device', [1, 2], 8]]);
 });
 
 test('two EIO failures of one process on one file are a file incident, not the device', async () => {

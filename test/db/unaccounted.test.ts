@@ -103,6 +103,12 @@ test('--since: calls cut away by time would look lost, so nothing is unaccounted
   assert.equal([t.calls, t.unaccounted], [45, 0]);
 });
 
+test('--until: likewise (an interval it cuts may count only its calls before --until), nothing is unaccounted', async () => {
+  // Up to 01.5: second 11 is left, b.log's 25 calls (a.log's were overwritten), and its cost entry of 55.
+  const { t } = await loaded(wrapped(), { until: '2026-01-01T00:00:01.5Z' });
+  assert.equal([t.calls, t.unaccounted], [25, 0]);
+});
+
 test('a thread quiet for seconds before its first cost entry: its calls are counted, not unaccounted', async () => {
   const w = trace(8);
   w.path({ id: 1, name: '/data/a.log' });
