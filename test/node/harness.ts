@@ -135,14 +135,15 @@ export function account<T>(r: NodeRun): T {
 }
 
 /** Every trace file of a run, decoded: its Node calls and its sync system calls. */
-export function recorded(r: NodeRun): { files: string[]; js: JsCall[]; syncs: TraceEvent[] } {
+export function recorded(r: NodeRun): { files: string[]; js: (JsCall & { endNs: bigint })[]; syncs: TraceEvent[] } {
   const files = traceFiles(r.traces).map((f) => join(r.traces, f));
-  const js: JsCall[] = [];
+  const js: (JsCall & { endNs: bigint })[] = [];
   const syncs: TraceEvent[] = [];
   for (const f of files) {
     const t = readTrace(f);
     // One at a time: a spread of a few hundred thousand arguments overflows the stack.
-    for (const j of jsList(t)) js.push(j);
+    // (endNs: the end of its window, with flag 0x20 the trace's making in it: made_ns.)
+    jsList(t).forEach((j, i) => js.push({ ...j, endNs: j.startNs + j.durNs + t.js.ivalStartNs[i]! }));
     for (const e of eventList(t)) if (e.type === 'sync') syncs.push(e);
   }
   return { files, js, syncs };

@@ -81,13 +81,17 @@ if (!isMainThread) {
 
   const w = worker({ file: `${dir}/worker.dat`, count: n / 4, width: 8 });
   const fromWorker = new Promise((resolve) => w.once('message', resolve));
+  // Listened for now: a worker that exits before this thread reads its message has the
+  // message and 'exit' emitted in one go, before an await of the message could listen for
+  // 'exit' (the program then ended with its top-level await unsettled: exit 13, under load).
+  const exited = new Promise((resolve) => w.once('exit', resolve));
   await inFlight(n / 4, 8, async () => {
     const err = await done((k) => fsync(fds[0], k));
     if (err) failed.push(err.code);
   });
   const workerSaid = await fromWorker;
   failed.push(...workerSaid.failed);
-  await new Promise((resolve) => w.once('exit', resolve));
+  await exited;
   const cut = worker({ file: `${dir}/cut.dat`, width: 32, forever: true });
   await new Promise((resolve) => cut.once('message', resolve));
   await cut.terminate();
