@@ -245,14 +245,9 @@ test('scope: one file; one process on a file and its directory; the device', asy
     }, 'device'],
   ];
   for (const [name, traces, scope] of cases) {
-    const t = await openTraces(traces);
-    try {
-      const got = await readIncidents(t.session, bindings(P));
-      assert.equal(got.map((i) => i.scope), [scope], name);
-      assert.equal(got[0]!.activeProcesses, 2, name);
-    } finally {
-      t.close();
-    }
+    const got = await incidentsOf(traces);
+    assert.equal(got.map((i) => i.scope), [scope], name);
+    assert.equal(got[0]!.activeProcesses, 2, name);
   }
 });
 
@@ -260,45 +255,30 @@ test('contention slows one call in eight of two processes at once: the device, n
   // A noisy neighbour slows a share of each process's calls, not all of them: each
   // process's outliers are far more than the rule lets through on a normal disk.
   const every8th = (phase: number) => (s: number) => (s >= 10 && s < 13 && Math.round(s * 10) % 8 === phase ? 60 : undefined);
-  const t = await openTraces({
+  const got = await incidentsOf({
     'a.fstrace': trace(1, ['/d/a/x.db'], steady(1, 20, 1, every8th(0))),
     'b.fstrace': trace(2, ['/d/b/y.db'], steady(1, 20, 1, every8th(4), 0.05)),
   });
-  try {
-    const got = await readIncidents(t.session, bindings(P));
-    assert.equal(got.map((i) => [i.scope, i.processes, i.activeProcesses, i.outliers]), [['device', 2, 2, 7]]);
-  } finally {
-    t.close();
-  }
+  assert.equal(got.map((i) => [i.scope, i.processes, i.activeProcesses, i.outliers]), [['device', 2, 2, 7]]);
 });
 
 test('one stray slow call of a neighbour does not make one file\'s slowdown the device', async () => {
   const window = (s: number) => (s >= 10 && s < 13 ? 70 : undefined);
-  const t = await openTraces({
+  const got = await incidentsOf({
     'a.fstrace': trace(1, ['/d/a/x.db'], steady(1, 20, 1, window)),
     'b.fstrace': trace(2, ['/d/b/y.db'], steady(1, 20, 1, (s) => (Math.abs(s - 11.05) < 0.01 ? 70 : undefined), 0.05)),
   });
-  try {
-    const got = await readIncidents(t.session, bindings(P));
-    assert.equal(got.map((i) => [i.scope, i.pids, i.outliers]), [['file', [1], 31]]);
-  } finally {
-    t.close();
-  }
+  assert.equal(got.map((i) => [i.scope, i.pids, i.outliers]), [['file', [1], 31]]);
 });
 
 test('a short burst of one file and one stray slow call of a neighbour inside it: not the device', async () => {
   // a: two 70-ms outliers 0.3 s apart (a short burst); b: one 100-ms call between them, its only outlier.
   // b spends a quarter of the burst in that call, but 0.1 s is no stall: 'device' before the floor on `held`.
-  const t = await openTraces({
+  const got = await incidentsOf({
     'a.fstrace': trace(1, ['/d/a/x.db'], steady(1, 20, 1, (s) => (Math.abs(s - 10) < 0.01 || Math.abs(s - 10.3) < 0.01 ? 70 : undefined))),
     'b.fstrace': trace(2, ['/d/b/y.db'], steady(1, 20, 1, (s) => (Math.abs(s - 10.15) < 0.01 ? 100 : undefined), 0.05)),
   });
-  try {
-    const got = await readIncidents(t.session, bindings(P));
-    assert.equal(got.map((i) => [i.scope, i.pids, i.outliers]), [['file', [1], 3]]);
-  } finally {
-    t.close();
-  }
+  assert.equal(got.map((i) => [i.scope, i.pids, i.outliers]), [['file', [1], 3]]);
 });
 
 test('a disk that stalls holds each process in one call: the device, though one of them made one outlier', async () => {
@@ -306,16 +286,11 @@ test('a disk that stalls holds each process in one call: the device, though one 
   // one fsync each, b's begun 0.1 ms before a's, then one more slow call of a. b has one
   // outlier (no share of calls) and it began before the core (a's stretch).
   const stalled = (from: number, to: number) => ([, t]: [number, number, number]) => t < from || t >= to;
-  const t = await openTraces({
+  const got = await incidentsOf({
     'a.fstrace': trace(1, ['/d/a/x.db'], [...steady(1, 20, 1).filter(stalled(10, 13.8)), [1, 10, 3700], [1, 13.8, 108]]),
     'b.fstrace': trace(2, ['/d/b/y.db'], [...steady(1, 20, 1, undefined, 0.05).filter(stalled(9.95, 13.75)), [1, 9.9999, 3700]]),
   });
-  try {
-    const got = await readIncidents(t.session, bindings(P));
-    assert.equal(got.map((i) => [i.scope, i.pids, i.processes, i.activeProcesses, i.outliers, i.start]), [['device', [1, 2], 2, 2, 3, iso(9.9999)]]);
-  } finally {
-    t.close();
-  }
+  assert.equal(got.map((i) => [i.scope, i.pids, i.processes, i.activeProcesses, i.outliers, i.start]), [['device', [1, 2], 2, 2, 3, iso(9.9999)]]);
 });
 
 test('a disk that stalls both processes in a few long calls each: the device, though one has a small share of slow calls', async () => {
@@ -377,13 +352,8 @@ test('a stall of one process does not raise the bar of the others\' stretches: b
 
 test('two EIO failures of one process on one file are a file incident, not the device', async () => {
   const syncs = steady(1, 20, 1).map(([id, s, ms]): [number, number, number, number] => [id, s, ms, s === 5 || s === 5.5 ? -5 : 0]);
-  const t = await openTraces({ 'a.fstrace': trace(1, ['/d/a/x.db'], syncs), 'b.fstrace': trace(2, ['/d/b/y.db'], steady(1, 20, 1)) });
-  try {
-    const got = await readIncidents(t.session, bindings(P));
-    assert.equal(got.map((i) => [i.scope, i.cause, i.failed, i.errnos, i.paths]), [['file', 'failed', 2, ['EIO'], ['/d/a/x.db']]]);
-  } finally {
-    t.close();
-  }
+  const got = await incidentsOf({ 'a.fstrace': trace(1, ['/d/a/x.db'], syncs), 'b.fstrace': trace(2, ['/d/b/y.db'], steady(1, 20, 1)) });
+  assert.equal(got.map((i) => [i.scope, i.cause, i.failed, i.errnos, i.paths]), [['file', 'failed', 2, ['EIO'], ['/d/a/x.db']]]);
 });
 
 test('a heavy tail is not an incident: 2,000 log-normal calls (sigma 1.2) give few outliers', async () => {
@@ -419,16 +389,11 @@ test('a call of minutes meets every call it overlaps; a corrupt duration of year
   // Process 1: a 3-minute fsync at 20 s among 1 ms ones; process 2 syncs another file of the
   // device throughout, so it was active during the incident, from well after the call began.
   const long = (s: number) => (s === 20 ? 180_000 : undefined);
-  const t = await openTraces({
+  const incidents = await incidentsOf({
     'a.fstrace': trace(1, ['/d/x.db'], steady(1, 300, 1, long)),
     'b.fstrace': trace(2, ['/d/y.db'], steady(1, 300, 1)),
   });
-  try {
-    const incidents = await readIncidents(t.session, bindings(P));
-    assert.equal(incidents.map((i) => [i.start, i.end, i.outliers, i.activeProcesses, i.scope]), [[iso(20), iso(200), 1, 2, 'file']]);
-  } finally {
-    t.close();
-  }
+  assert.equal(incidents.map((i) => [i.start, i.end, i.outliers, i.activeProcesses, i.scope]), [[iso(20), iso(200), 1, 2, 'file']]);
   // 2^58 ns is about nine years: the incident ends then, and the calls on the device are those recorded.
   const years = 2 ** 58 / 1e6;
   const c = await openTraces({
